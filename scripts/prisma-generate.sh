@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Generates one Prisma client per provider. The CLI would otherwise try to
+# download its native schema engine first; generate does not need it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PRISMA_SCHEMA_ENGINE_BINARY=/bin/false CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
+for provider in sqlite postgresql; do
+  npx --no-install prisma generate --schema "prisma/$provider" >/dev/null
+done
+echo "prisma: clients generated (sqlite, postgresql)"

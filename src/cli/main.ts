@@ -1,0 +1,47 @@
+/**
+ * `maskwatch <command>`: wiring only. Each command lives in ./commands/<name>.ts
+ * and exports `run(argv: string[]): Promise<number>` (the exit code); it is
+ * imported lazily so `maskwatch detect` never loads the HTTP stack and vice versa.
+ */
+const commands: Record<string, { module: string; summary: string }> = {
+  start: { module: 'start', summary: 'run API + worker(s) + dashboard (SQLite and local Redis by default)' },
+  api: { module: 'api', summary: 'run one API instance (HTTP, Socket.IO, dashboard)' },
+  worker: { module: 'worker', summary: 'run a detection worker process (--concurrency N)' },
+  users: { module: 'users', summary: 'manage users: users add --username U --role ADMIN|DISPATCHER|OFFICER' },
+  detect: { module: 'detect', summary: 'detect faces and masks: detect --json FILE...' },
+  classify: { module: 'classify', summary: 'classify whole images as face crops: classify --json FILE...' },
+  train: { module: 'train', summary: 'train the mask classifier head' },
+  evaluate: { module: 'evaluate', summary: 'evaluate classifier and detector, write reports/' },
+  'models:fetch': { module: 'models-fetch', summary: 'resolve and verify third-party model files' },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: maskwatch <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<number> {
+  const [name, ...argv] = process.argv.slice(2);
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`maskwatch: unknown command "${name}"\n\n${usage()}`);
+    return 1;
+  }
+  const mod = (await import(`./commands/${command.module}.ts`)) as { run(argv: string[]): Promise<number> };
+  return mod.run(argv);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`maskwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

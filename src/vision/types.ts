@@ -1,0 +1,52 @@
+/** Box in original-image pixels: [x, y, width, height]. */
+export type Box = [number, number, number, number];
+
+export type MaskLabel = 'mask' | 'no_mask';
+
+export interface FaceResult {
+  box: Box;
+  /** Face detector confidence, 0–1. */
+  score: number;
+  label: MaskLabel;
+  /** P(no mask), 0–1 (the name follows the CLI contract). */
+  maskProbability: number;
+}
+
+export interface FrameAnalysis {
+  width: number;
+  height: number;
+  faces: FaceResult[];
+}
+
+export interface AnalyzeOptions {
+  /** Detector score threshold (default from the engine's config). */
+  faceScoreThreshold?: number;
+  /** P(no mask) at or above which a face is labelled no_mask. */
+  noMaskThreshold?: number;
+}
+
+/**
+ * The only thing the rest of MaskWatch knows about vision: a decoded, oriented
+ * frame in, faces out. Workers hold one engine per process.
+ */
+export interface VisionEngine {
+  analyzeFrame(image: Buffer, opts?: AnalyzeOptions): Promise<FrameAnalysis>;
+  /** Crops and encodes JPEG snapshots: one per requested face box, plus the annotated frame. */
+  renderSnapshots(
+    image: Buffer,
+    faces: FaceResult[],
+    violationIndexes: number[],
+  ): Promise<{ faceCrops: Buffer[]; annotatedFrame: Buffer }>;
+  close(): Promise<void>;
+}
+
+/** Thrown for input that is not a usable image (the caller answers 4xx / prints an error line). */
+export class ImageInputError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'UNSUPPORTED_FORMAT' | 'CORRUPT' | 'TOO_LARGE' | 'EMPTY',
+  ) {
+    super(message);
+    this.name = 'ImageInputError';
+  }
+}
