@@ -3,6 +3,11 @@
 # download its native schema engine first; generate does not need it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ ! -x node_modules/.bin/prisma ]; then
+  # Production installs (--omit=dev) copy the clients generated at build time.
+  echo "prisma: CLI not installed, skipping client generation"
+  exit 0
+fi
 export PRISMA_SCHEMA_ENGINE_BINARY=/bin/false CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
 for provider in sqlite postgresql; do
   npx --no-install prisma generate --schema "prisma/$provider" >/dev/null

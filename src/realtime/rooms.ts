@@ -1,0 +1,9 @@
+/**
+ * Socket.IO rooms. Dispatchers and admins see every alert; an officer's socket
+ * joins only its own unit's room, so it never receives other units' alerts.
+ */
+export const DISPATCH_ROOM = 'dispatch';
+
+export function unitRoom(unitId: string): string {
+  return `unit:${unitId}`;
+}
