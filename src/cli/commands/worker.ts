@@ -1,0 +1,131 @@
+/**
+ * `maskwatch worker [--concurrency N] [--metrics-port P]`: one detection worker
+ * process. Loads the vision engine once, consumes the frames queue until
+ * SIGTERM/SIGINT, then lets in-flight jobs finish before closing the DB and engine.
+ * Jobs of a worker killed outright are recovered by any live worker once their
+ * lock expires (MASKWATCH_WORKER_LOCK_MS, default 30 s).
+ */
+import { createServer, type Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/config.ts';
+import { openDatabase } from '../../db/client.ts';
+import { createDetectionWorker } from '../../queue/handlers/detection.ts';
+import { createWorkerMetrics, type WorkerMetrics } from '../../queue/handlers/metrics.ts';
+import { createLogger } from '../../system/logger.ts';
+import { createVisionEngine } from '../../vision/engine.ts';
+
+const USAGE = `usage: maskwatch worker [--concurrency N] [--metrics-port PORT]
+Runs a detection worker on the frames queue (config from the environment:
+DATABASE_URL, REDIS_URL, MASKWATCH_QUEUE_PREFIX, MASKWATCH_DATA_DIR, MASKWATCH_ASSETS, ...).
+--metrics-port serves Prometheus metrics at http://127.0.0.1:PORT/metrics.
+`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`${name} must be an integer between 1 and ${max}, got "${raw}"`);
+  return v;
+}
+
+function serveMetrics(metrics: WorkerMetrics, port: number, host: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+      (err: unknown) => res.writeHead(500).end(String(err)),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let concurrency: number;
+  let metricsPort: number | undefined;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        concurrency: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    concurrency = positiveInt('--concurrency', values.concurrency, 1, 64);
+    metricsPort = values['metrics-port'] === undefined ? undefined : positiveInt('--metrics-port', values['metrics-port'], 0, 65535);
+  } catch (err) {
+    process.stderr.write(`maskwatch worker: ${(err as Error).message}\n${USAGE}`);
+    return 1;
+  }
+
+  // Listen for signals before anything starts: one arriving during start-up
+  // (jobs may already be running) still gets a graceful shutdown.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  const config = loadConfig();
+  const logger = createLogger(config, { service: 'worker' });
+  const db = await openDatabase(config.databaseUrl, { logger });
+  const closers: (() => Promise<unknown>)[] = [() => db.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((err: unknown) => logger.error({ err }, 'close failed'));
+  };
+  try {
+    const engine = await createVisionEngine({
+      assetsDir: config.assetsDir,
+      faceScoreThreshold: config.vision.faceScoreThreshold,
+      noMaskThreshold: config.vision.noMaskThreshold,
+      minFaceSize: config.vision.minFaceSize,
+      maxPixels: config.ingest.maxFramePixels,
+      intraOpThreads: config.vision.intraOpThreads,
+      logger,
+    });
+    closers.push(() => engine.close());
+    const metrics = createWorkerMetrics({ defaultMetrics: true });
+    if (metricsPort !== undefined) {
+      const server = await serveMetrics(metrics, metricsPort, config.host);
+      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      logger.info({ port: metricsPort }, 'metrics at /metrics');
+    }
+    const detection = createDetectionWorker({
+      redisUrl: config.redisUrl,
+      queuePrefix: config.queuePrefix,
+      dataDir: config.dataDir,
+      prisma: db.prisma,
+      engine,
+      cooldownSeconds: config.alerts.cooldownSeconds,
+      concurrency,
+      lockDurationMs: config.worker.lockDurationMs,
+      stalledIntervalMs: config.worker.stalledIntervalMs,
+      metrics,
+      logger,
+    });
+    closers.push(() => detection.close());
+    await detection.worker.waitUntilReady();
+    logger.info({ concurrency, queuePrefix: config.queuePrefix }, 'worker ready');
+
+    const signal = await stopSignal;
+    logger.info({ signal }, 'shutting down: waiting for in-flight jobs');
+    // A second signal means "now": exit without waiting.
+    const force = () => process.exit(130);
+    process.once('SIGTERM', force);
+    process.once('SIGINT', force);
+    await closeAll();
+    logger.info('worker stopped');
+    return 0;
+  } catch (err) {
+    logger.error({ err }, 'worker failed to start');
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * A short per-camera mutex in Redis around the grouping step (read tracks →
+ * decide → write), so two workers handling frames of the same camera never both
+ * open an alert for the same new person. Inference runs outside the lock.
+ * The TTL frees the lock if its holder dies; the critical section is a few DB
+ * round-trips, far shorter than the TTL.
+ */
+export interface CameraLock {
+  withLock<T>(cameraId: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export class LockTimeoutError extends Error {
+  constructor(readonly cameraId: string, waitedMs: number) {
+    super(`camera ${cameraId} stayed locked for ${waitedMs} ms`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+export function cameraLockKey(prefix: string, cameraId: string): string {
+  return `${prefix}:lock:camera:${cameraId}`;
+}
+
+export interface CameraLockOptions {
+  prefix: string;
+  ttlMs?: number;
+  /** Give up (the job is retried with backoff) after waiting this long. */
+  waitMs?: number;
+}
+
+export function createCameraLock(redis: Redis, opts: CameraLockOptions): CameraLock {
+  const ttlMs = opts.ttlMs ?? 10_000;
+  const waitMs = opts.waitMs ?? 15_000;
+  return {
+    async withLock(cameraId, fn) {
+      const key = cameraLockKey(opts.prefix, cameraId);
+      const token = randomUUID();
+      const started = Date.now();
+      let delay = 5;
+      while ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
+        if (Date.now() - started > waitMs) throw new LockTimeoutError(cameraId, Date.now() - started);
+        // Jittered backoff: the holder keeps it for milliseconds, so start short.
+        await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+        delay = Math.min(delay * 2, 100);
+      }
+      try {
+        return await fn();
+      } finally {
+        await redis.eval(RELEASE, 1, key, token);
+      }
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Wires one detection worker process: Redis clients, the per-camera lock, the
+ * alert publisher and update throttle, repositories, the 'frame.analyze'
+ * handler and the BullMQ Worker. Everything comes in as a parameter, so tests
+ * build it with real parts on their own prefix / database.
+ */
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createAlertRepository, toAlertEvent } from '../../db/repositories/alerts.ts';
+import { createViolationRepository } from '../../db/repositories/violations.ts';
+import type { Db } from '../../db/client.ts';
+import { createAlertPublisher, type AlertPublisher } from '../../realtime/publisher.ts';
+import type { AnalyzeOptions, VisionEngine } from '../../vision/types.ts';
+import { createFrameBacklog } from '../backlog.ts';
+import type { FrameJob } from '../jobs.ts';
+import { createQueueWorker } from '../worker.ts';
+import { createCameraLock } from './camera-lock.ts';
+import { createFrameAnalyzeHandler } from './frame-analyze.ts';
+import type { WorkerMetrics } from './metrics.ts';
+import { createUpdateThrottle } from './update-throttle.ts';
+
+/** Plain connection fields from a redis:// URL, usable by both ioredis and BullMQ. */
+export function redisOptionsFromUrl(redisUrl: string): {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db: number;
+  tls?: Record<string, never>;
+} {
+  const u = new URL(redisUrl);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+export interface DetectionWorkerOptions {
+  redisUrl: string;
+  queuePrefix: string;
+  dataDir: string;
+  prisma: Db;
+  engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots'>;
+  analyzeOptions?: AnalyzeOptions;
+  cooldownSeconds: number;
+  concurrency?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  /** Minimum time between two alert.updated of one alert (default 1000 ms). */
+  updateIntervalMs?: number;
+  metrics?: WorkerMetrics;
+  /** Decorates the Redis alert publisher, e.g. notify/webhooks.ts withWebhooks(). */
+  wrapPublisher?(publisher: AlertPublisher): AlertPublisher;
+  logger: Logger;
+  autorun?: boolean;
+}
+
+export interface DetectionWorker {
+  worker: Worker<FrameJob>;
+  /** Waits for in-flight jobs, flushes pending alert updates, closes Redis. Not the DB or the engine: the caller owns those. */
+  close(): Promise<void>;
+}
+
+export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWorker {
+  const connection = redisOptionsFromUrl(opts.redisUrl);
+  const redis = new Redis({ ...connection, maxRetriesPerRequest: 3 });
+  let lastErrorLog = 0;
+  redis.on('error', (err: Error) => {
+    if (Date.now() - lastErrorLog > 10_000) {
+      lastErrorLog = Date.now();
+      opts.logger.warn({ err: err.message }, 'redis connection error (worker)');
+    }
+  });
+  const alerts = createAlertRepository(opts.prisma);
+  const violations = createViolationRepository(opts.prisma);
+  const redisPublisher = createAlertPublisher({ redis, queuePrefix: opts.queuePrefix, logger: opts.logger });
+  const publisher = opts.wrapPublisher ? opts.wrapPublisher(redisPublisher) : redisPublisher;
+  const backlog = createFrameBacklog(redis, { prefix: opts.queuePrefix });
+  const updates = createUpdateThrottle({
+    redis,
+    prefix: opts.queuePrefix,
+    intervalMs: opts.updateIntervalMs,
+    logger: opts.logger,
+    async emit(alertId) {
+      const alert = await alerts.findWithCamera(alertId);
+      if (alert) await publisher.publish('alert.updated', toAlertEvent(alert));
+    },
+  });
+  const handler = createFrameAnalyzeHandler({
+    dataDir: opts.dataDir,
+    engine: opts.engine,
+    analyzeOptions: opts.analyzeOptions,
+    violations,
+    alerts,
+    publisher,
+    updates,
+    cameraLock: createCameraLock(redis, { prefix: opts.queuePrefix }),
+    cooldownSeconds: opts.cooldownSeconds,
+    backlog,
+    metrics: opts.metrics,
+    logger: opts.logger,
+  });
+  const worker = createQueueWorker({
+    connection,
+    prefix: opts.queuePrefix,
+    concurrency: opts.concurrency,
+    lockDurationMs: opts.lockDurationMs,
+    stalledIntervalMs: opts.stalledIntervalMs,
+    logger: opts.logger,
+    autorun: opts.autorun,
+    handlers: { 'frame.analyze': handler },
+    async onFinalFailure(job) {
+      const data = job.data as Partial<FrameJob>;
+      if (typeof data.cameraId === 'string' && typeof data.frameId === 'string') {
+        await backlog.release(data.cameraId, data.frameId);
+      }
+    },
+  }) as Worker<FrameJob>;
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closing ??= (async () => {
+        await worker.close(); // waits for in-flight jobs to finish
+        await updates.flush();
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * 'frame.analyze': one camera frame → violations, alerts, snapshots, events.
+ *
+ * Order matters for crash safety (a job may die anywhere and run again):
+ *   1. analyse the frame (no side effects);
+ *   2. write snapshot JPEGs (idempotent: fixed names, atomic rename);
+ *   3. under the camera lock, group and store violations + alerts in one
+ *      transaction (faces already stored for this frame are skipped);
+ *   4. delete the frame file (the annotated frame replaces it);
+ *   5. publish events (at-least-once: a retry re-announces alerts this frame created).
+ * A missing frame file therefore means an earlier attempt got past step 3 (or the
+ * frame had no violation and was deleted): the job just re-announces and completes.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { historyWindow, planGrouping } from '../../domain/grouping.ts';
+import type { AlertRepository, AlertWithCamera } from '../../db/repositories/alerts.ts';
+import { toAlertEvent } from '../../db/repositories/alerts.ts';
+import type { ViolationRepository } from '../../db/repositories/violations.ts';
+import type { AlertPublisher } from '../../realtime/publisher.ts';
+import { ImageInputError, type AnalyzeOptions, type VisionEngine } from '../../vision/types.ts';
+import type { FrameBacklog } from '../backlog.ts';
+import type { FrameJob } from '../jobs.ts';
+import type { CameraLock } from './camera-lock.ts';
+import type { FrameOutcome, WorkerMetrics } from './metrics.ts';
+import { removeFile, snapshotPaths, writeFileAtomic } from './snapshot-files.ts';
+import type { UpdateThrottle } from './update-throttle.ts';
+
+export interface FrameAnalyzeDeps {
+  dataDir: string;
+  engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots'>;
+  analyzeOptions?: AnalyzeOptions;
+  violations: ViolationRepository;
+  alerts: AlertRepository;
+  publisher: AlertPublisher;
+  updates: UpdateThrottle;
+  cameraLock: CameraLock;
+  cooldownSeconds: number;
+  /** Released when the job reaches a final state (see queue/backlog.ts). */
+  backlog?: FrameBacklog;
+  metrics?: WorkerMetrics;
+  logger: Logger;
+}
+
+export interface FrameAnalyzeResult {
+  outcome: FrameOutcome;
+  faces: number;
+  violations: number;
+  createdAlertIds: string[];
+  updatedAlertIds: string[];
+}
+
+// Ids become file names: restrict them so a job can never write outside the data dir.
+const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file: string; captured: Date; received: Date } {
+  const d = data as Partial<FrameJob> | null;
+  if (!d || typeof d !== 'object') throw new UnrecoverableError('frame job payload is not an object');
+  for (const key of ['frameId', 'cameraId'] as const) {
+    if (typeof d[key] !== 'string' || !SAFE_ID.test(d[key])) {
+      throw new UnrecoverableError(`frame job ${key} must match ${SAFE_ID}, got ${JSON.stringify(d[key])}`);
+    }
+  }
+  if (typeof d.path !== 'string' || d.path === '') throw new UnrecoverableError('frame job path is missing');
+  const root = path.resolve(dataDir);
+  const file = path.resolve(root, d.path);
+  if (!file.startsWith(root + path.sep)) throw new UnrecoverableError(`frame path escapes the data dir: ${d.path}`);
+  const captured = new Date(d.capturedAt ?? '');
+  const received = new Date(d.receivedAt ?? '');
+  if (Number.isNaN(captured.getTime())) throw new UnrecoverableError(`capturedAt is not a date: ${d.capturedAt}`);
+  if (Number.isNaN(received.getTime())) throw new UnrecoverableError(`receivedAt is not a date: ${d.receivedAt}`);
+  return { ...(d as FrameJob), file, captured, received };
+}
+
+export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
+  const { metrics, logger } = deps;
+
+  const announceCreated = async (alerts: AlertWithCamera[]) => {
+    for (const alert of alerts) {
+      await deps.publisher.publish('alert.created', toAlertEvent(alert));
+      await deps.updates.announced(alert.id);
+    }
+  };
+
+  const finish = async (job: FrameJob, result: FrameAnalyzeResult): Promise<FrameAnalyzeResult> => {
+    await deps.backlog?.release(job.cameraId, job.frameId);
+    metrics?.framesProcessed.inc({ outcome: result.outcome });
+    return result;
+  };
+
+  return async function handleFrameAnalyze(job: Job<FrameJob>): Promise<FrameAnalyzeResult> {
+    const frame = parseFrameJob(job.data, deps.dataDir);
+    const log = logger.child({ jobId: job.id, frameId: frame.frameId, cameraId: frame.cameraId, attempt: job.attemptsMade + 1 });
+    const empty = { faces: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
+
+    let image: Buffer;
+    try {
+      image = await readFile(frame.file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const stored = await deps.violations.findByFrame(frame.frameId);
+      if (stored.length === 0) {
+        log.warn({ file: frame.file }, 'frame file missing and nothing stored for it: skipped');
+        return finish(frame, { outcome: 'missing', ...empty });
+      }
+      // A previous attempt stored everything and deleted the frame; its events may not have gone out.
+      await announceCreated(await deps.alerts.createdByFrame(frame.cameraId, frame.frameId));
+      log.info({ violations: stored.length }, 'frame already processed by an earlier attempt');
+      return finish(frame, { outcome: 'already_processed', ...empty, violations: stored.length });
+    }
+
+    const started = process.hrtime.bigint();
+    let analysis;
+    try {
+      analysis = await deps.engine.analyzeFrame(image, deps.analyzeOptions);
+    } catch (err) {
+      if (err instanceof ImageInputError) {
+        // Retrying a corrupt image cannot help; drop the file so nothing unreadable lingers.
+        await removeFile(frame.file);
+        await finish(frame, { outcome: 'corrupt', ...empty });
+        log.warn({ code: err.code, err: err.message }, 'unusable frame: failed without retry');
+        throw new UnrecoverableError(`unusable image (${err.code}): ${err.message}`);
+      }
+      throw err;
+    }
+    const inferenceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics?.inferenceSeconds.observe(inferenceSeconds);
+
+    const noMask = analysis.faces.flatMap((f, faceIndex) => (f.label === 'no_mask' ? [faceIndex] : []));
+    if (noMask.length === 0) {
+      await removeFile(frame.file); // privacy: frames without a violation are not kept
+      log.debug({ faces: analysis.faces.length, inferenceMs: inferenceSeconds * 1000 }, 'frame clean');
+      return finish(frame, { outcome: 'clean', ...empty, faces: analysis.faces.length });
+    }
+
+    const paths = snapshotPaths(frame.cameraId, frame.frameId, noMask);
+    const rendered = await deps.engine.renderSnapshots(image, analysis.faces, noMask);
+    if (rendered.faceCrops.length !== noMask.length) {
+      throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${noMask.length} faces`);
+    }
+    await Promise.all([
+      writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.annotatedFrame),
+      ...noMask.map((faceIndex, i) =>
+        writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
+      ),
+    ]);
+
+    const records = noMask.map((faceIndex) => {
+      const face = analysis.faces[faceIndex]!;
+      return {
+        faceIndex,
+        box: face.box,
+        faceScore: face.score,
+        maskProbability: face.maskProbability,
+        faceSnapshotPath: paths.faces.get(faceIndex)!,
+      };
+    });
+
+    // Under the camera lock: read the camera's tracks, decide, write — atomically for other workers.
+    const groupAndStore = async () => {
+      const stored = new Set((await deps.violations.findByFrame(frame.frameId)).map((v) => v.faceIndex));
+      const todo = records.filter((r) => !stored.has(r.faceIndex));
+      if (todo.length === 0) return { inserted: 0, createdAlertIds: [], updatedAlertIds: [] };
+      const window = historyWindow(frame.captured, deps.cooldownSeconds);
+      const history = await deps.violations.sightings(frame.cameraId, window.from, window.to);
+      const plan = planGrouping({
+        frameId: frame.frameId,
+        capturedAt: frame.captured,
+        violations: todo,
+        history,
+        cooldownSeconds: deps.cooldownSeconds,
+      });
+      return deps.alerts.recordFrame({
+        cameraId: frame.cameraId,
+        frameId: frame.frameId,
+        capturedAt: frame.captured,
+        receivedAt: frame.received,
+        frameSnapshotPath: paths.frame,
+        violations: todo,
+        plan,
+      });
+    };
+
+    const result = await deps.cameraLock.withLock(frame.cameraId, groupAndStore).catch(async (err: unknown) => {
+      // P2003: foreign key — the camera was deleted meanwhile; retrying cannot help.
+      if ((err as { code?: string }).code !== 'P2003') throw err;
+      await Promise.all([paths.frame, ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
+      await removeFile(frame.file);
+      await finish(frame, { outcome: 'missing', ...empty });
+      throw new UnrecoverableError(`camera ${frame.cameraId} does not exist`);
+    });
+
+    await removeFile(frame.file); // the annotated frame snapshot replaces it
+    metrics?.violations.inc(result.inserted);
+    metrics?.alertsCreated.inc(result.createdAlertIds.length);
+
+    // Alerts this frame created, including ones a crashed earlier attempt created but never announced.
+    await announceCreated(await deps.alerts.createdByFrame(frame.cameraId, frame.frameId));
+    for (const alertId of result.updatedAlertIds) await deps.updates.changed(alertId);
+
+    log.info(
+      {
+        faces: analysis.faces.length,
+        violations: result.inserted,
+        created: result.createdAlertIds,
+        updated: result.updatedAlertIds,
+        inferenceMs: Math.round(inferenceSeconds * 1000),
+      },
+      'frame analysed',
+    );
+    return finish(frame, {
+      outcome: 'violations',
+      faces: analysis.faces.length,
+      violations: result.inserted,
+      createdAlertIds: result.createdAlertIds,
+      updatedAlertIds: result.updatedAlertIds,
+    });
+  };
+}

@@ -1,0 +1,36 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one worker process, on its own registry (no global state). */
+export function createWorkerMetrics(opts: { registry?: Registry; defaultMetrics?: boolean } = {}) {
+  const registry = opts.registry ?? new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'maskwatch_worker_' });
+  return {
+    registry,
+    inferenceSeconds: new Histogram({
+      name: 'maskwatch_inference_seconds',
+      help: 'analyzeFrame latency per frame',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    framesProcessed: new Counter({
+      name: 'maskwatch_frames_processed_total',
+      help: 'Frames finished by this worker, by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    violations: new Counter({
+      name: 'maskwatch_violations_total',
+      help: 'Violations stored (no-mask faces)',
+      registers: [registry],
+    }),
+    alertsCreated: new Counter({
+      name: 'maskwatch_alerts_created_total',
+      help: 'Alerts created (new tracks)',
+      registers: [registry],
+    }),
+  };
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
+
+export type FrameOutcome = 'violations' | 'clean' | 'corrupt' | 'missing' | 'already_processed';

@@ -1,0 +1,36 @@
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SNAPSHOTS_DIR } from '../../db/repositories/alerts.ts';
+
+/** Where a frame's snapshots go, relative to the data dir (what the DB stores). */
+export function snapshotPaths(cameraId: string, frameId: string, faceIndexes: readonly number[]) {
+  const dir = `${SNAPSHOTS_DIR}/${cameraId}`;
+  return {
+    frame: `${dir}/${frameId}-frame.jpg`,
+    faces: new Map(faceIndexes.map((i) => [i, `${dir}/${frameId}-${i}.jpg`])),
+  };
+}
+
+/** Writes through a temp file + rename, so a reader (or a crash) never sees half a JPEG. */
+export async function writeFileAtomic(file: string, data: Buffer): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Deletes a file; already gone is fine (a retried job may have deleted it). */
+export async function removeFile(file: string): Promise<boolean> {
+  try {
+    await unlink(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Shared set-up of the worker / pipeline tests (not a test file itself): real
+ * vision engine, a camera row, frames staged where the API would store them,
+ * and a Socket.IO client listening through the production realtime server.
+ */
+import { once } from 'node:events';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { io as connectClient, type Socket } from 'socket.io-client';
+import type { Config } from '../../src/config/config.ts';
+import type { Db } from '../../src/db/client.ts';
+import type { FrameJob } from '../../src/queue/jobs.ts';
+import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
+import { createRealtimeServer } from '../../src/realtime/server.ts';
+import { createVisionEngine } from '../../src/vision/engine.ts';
+import type { VisionEngine } from '../../src/vision/types.ts';
+
+const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
+/** Real photos: one unmasked face (Prajna's seed set) and one real masked face (chandrikadeb7). */
+export const UNMASKED_FACE = path.join(DATASETS, 'prajna', 'without_mask', '10.jpg');
+/** Another person whose face is smaller and elsewhere in the frame than UNMASKED_FACE's. */
+export const UNMASKED_FACE_2 = path.join(DATASETS, 'prajna', 'without_mask', '0.jpg');
+export const MASKED_FACE = path.join(DATASETS, 'chandrikadeb7', 'with_mask', '0323.jpg');
+
+export function loadEngine(config: Config, logger?: Logger): Promise<VisionEngine> {
+  return createVisionEngine({
+    assetsDir: config.assetsDir,
+    faceScoreThreshold: config.vision.faceScoreThreshold,
+    noMaskThreshold: config.vision.noMaskThreshold,
+    minFaceSize: config.vision.minFaceSize,
+    maxPixels: config.ingest.maxFramePixels,
+    intraOpThreads: 1,
+    logger,
+  });
+}
+
+export async function createCamera(prisma: Db, name = 'Main St & 3rd'): Promise<{ id: string; name: string }> {
+  return prisma.camera.create({
+    data: {
+      name,
+      latitude: 40.4168,
+      longitude: -3.7038,
+      address: '3rd Avenue',
+      zone: 'centre',
+      apiKeyHash: randomUUID(),
+      apiKeyHint: 'abcd',
+    },
+    select: { id: true, name: true },
+  });
+}
+
+/** Copies an image where ingestion stores frames and returns the job payload. */
+export async function stageFrame(
+  dataDir: string,
+  cameraId: string,
+  source: string,
+  capturedAt = new Date(),
+  frameId: string = randomUUID(),
+): Promise<FrameJob & { file: string }> {
+  const rel = `frames/${cameraId}/${frameId}.jpg`;
+  const file = path.join(dataDir, rel);
+  await mkdir(path.dirname(file), { recursive: true });
+  await copyFile(source, file);
+  return { frameId, cameraId, path: rel, capturedAt: capturedAt.toISOString(), receivedAt: new Date().toISOString(), file };
+}
+
+type AlertEventName = keyof ServerToClientEvents;
+
+/** Records alert events received by a socket; waits for one matching a predicate. */
+export class EventLog {
+  readonly events: { name: AlertEventName; alert: AlertEvent }[] = [];
+  private waiters: { name: AlertEventName; match: (a: AlertEvent) => boolean; resolve: (a: AlertEvent) => void }[] = [];
+
+  constructor(socket: Socket<ServerToClientEvents>) {
+    for (const name of ['alert.created', 'alert.updated'] as const) {
+      socket.on(name, (alert: AlertEvent) => {
+        this.events.push({ name, alert });
+        this.waiters = this.waiters.filter((w) => {
+          if (w.name !== name || !w.match(alert)) return true;
+          w.resolve(alert);
+          return false;
+        });
+      });
+    }
+  }
+
+  /** The first event (already received or future) matching. */
+  next(name: AlertEventName, match: (a: AlertEvent) => boolean = () => true): Promise<AlertEvent> {
+    const seen = this.events.find((e) => e.name === name && match(e.alert));
+    if (seen) return Promise.resolve(seen.alert);
+    return new Promise((resolve) => this.waiters.push({ name, match, resolve }));
+  }
+
+  of(cameraId: string) {
+    return this.events.filter((e) => e.alert.cameraId === cameraId);
+  }
+}
+
+/**
+ * The production Socket.IO server (Redis adapter, same key as the worker's
+ * emitter) on a free port, with every socket authenticated as a dispatcher.
+ */
+export async function startDispatchListener(config: Config, logger: Logger) {
+  const httpServer = createServer();
+  const realtime = createRealtimeServer({
+    httpServer,
+    redisUrl: config.redisUrl,
+    queuePrefix: config.queuePrefix,
+    logger,
+    authenticate: async () => ({ id: 'u1', username: 'dispatcher', role: 'DISPATCHER', unitId: null, sessionId: 's1' }),
+  });
+  httpServer.listen(0, '127.0.0.1');
+  await once(httpServer, 'listening');
+  await realtime.ready();
+  const { port } = httpServer.address() as AddressInfo;
+  const socket: Socket<ServerToClientEvents> = connectClient(`http://127.0.0.1:${port}`, {
+    transports: ['websocket'],
+    auth: { token: 'test' },
+  });
+  const log = new EventLog(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return {
+    log,
+    async close() {
+      socket.close();
+      await realtime.close();
+    },
+  };
+}
