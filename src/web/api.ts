@@ -1,0 +1,252 @@
+/**
+ * Typed HTTP client of the MaskWatch API. The bearer token lives in
+ * sessionStorage (per tab, gone when the tab closes); a 401 sends the user back
+ * to the login page.
+ */
+import type { AlertEvent } from '../realtime/events.ts';
+
+export type Role = 'ADMIN' | 'DISPATCHER' | 'OFFICER';
+export type UnitStatus = 'AVAILABLE' | 'BUSY' | 'OFF_DUTY';
+
+export interface CurrentUser {
+  id: string;
+  username: string;
+  role: Role;
+  unitId: string | null;
+}
+
+export interface Session {
+  token: string;
+  user: CurrentUser;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Camera {
+  id: string;
+  name: string;
+  address: string | null;
+  latitude: number;
+  longitude: number;
+  zone: string | null;
+  apiKeyHint: string;
+  enabled: boolean;
+  lastFrameAt: string | null;
+  createdAt: string;
+}
+
+export interface CameraWithKey extends Camera {
+  apiKey: string;
+}
+
+export interface Unit {
+  id: string;
+  callSign: string;
+  status: UnitStatus;
+  latitude: number | null;
+  longitude: number | null;
+  positionAt: string | null;
+  members: { id: string; username: string }[];
+  openAlertIds: string[];
+}
+
+export interface SuggestedUnit {
+  unit: Unit;
+  distanceMeters: number | null;
+}
+
+export interface Violation {
+  id: string;
+  cameraId: string;
+  camera: { name: string; zone: string | null; address: string | null; latitude: number; longitude: number };
+  capturedAt: string;
+  receivedAt: string;
+  maskProbability: number;
+  faceScore: number;
+  box: [number, number, number, number];
+  alertId: string | null;
+  snapshotUrl: string | null;
+  frameSnapshotUrl: string | null;
+}
+
+export interface UserSummary {
+  id: string;
+  username: string;
+  role: Role;
+  unitId: string | null;
+}
+
+export interface Distribution {
+  count: number;
+  medianSeconds: number | null;
+  p90Seconds: number | null;
+  histogram: { upToSeconds: number; count: number }[];
+}
+
+export interface Stats {
+  from: string;
+  to: string;
+  groupBy: 'hour' | 'day' | 'camera' | 'zone';
+  totals: { violations: number; alerts: number };
+  buckets: { key: string; label: string; violations: number; alerts: number }[];
+  responseTimes: { toDispatch: Distribution; toAcknowledge: Distribution; toResolve: Distribution };
+}
+
+export interface TimelineEntry {
+  at: string;
+  action: string;
+  actorRole: string | null;
+  username: string | null;
+  from: string | null;
+  to: string | null;
+  unitId: string | null;
+  note: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string | undefined,
+  ) {
+    super(detail ? `${title}: ${detail}` : title);
+    this.name = 'ApiError';
+  }
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+export function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+export type AlertAction = 'dispatch' | 'acknowledge' | 'en-route' | 'on-scene' | 'resolve' | 'dismiss';
+
+export class Api {
+  constructor(
+    private readonly getToken: () => string | null,
+    private readonly onUnauthorized: () => void,
+  ) {}
+
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = this.getToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (res.status === 401 && token) this.onUnauthorized();
+    if (!res.ok) {
+      let title = res.statusText || `HTTP ${res.status}`;
+      let detail: string | undefined;
+      try {
+        const problem = (await res.json()) as { title?: string; detail?: string; message?: string };
+        title = problem.title ?? title;
+        detail = problem.detail ?? problem.message;
+      } catch {
+        // not JSON: keep the status text
+      }
+      throw new ApiError(res.status, title, detail);
+    }
+    return res;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    return (res.status === 204 ? undefined : await res.json()) as T;
+  }
+
+  async blob(path: string): Promise<Blob> {
+    return (await this.send('GET', path)).blob();
+  }
+
+  login(username: string, password: string) {
+    return this.json<{ token: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password });
+  }
+  me() {
+    return this.json<CurrentUser>('GET', '/api/v1/auth/me');
+  }
+  logout() {
+    return this.json<void>('POST', '/api/v1/auth/logout');
+  }
+
+  alerts(query: Query = {}) {
+    return this.json<Page<AlertEvent>>('GET', withQuery('/api/v1/alerts', query));
+  }
+  /**
+   * Every open alert (one query per open status, so old open alerts are never
+   * pushed out by newer closed ones) plus the most recent ones of any status.
+   */
+  async openAndRecentAlerts(recent = 50): Promise<AlertEvent[]> {
+    const open = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE'] as const;
+    const pages = await Promise.all([...open.map((status) => this.alerts({ status, limit: 200 })), this.alerts({ limit: recent })]);
+    return pages.flatMap((p) => p.items);
+  }
+  alertAction(id: string, action: AlertAction, body: Record<string, string> = {}) {
+    return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(id)}/${action}`, body);
+  }
+  timeline(alertId: string) {
+    return this.json<{ items: TimelineEntry[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/timeline`);
+  }
+  suggestedUnits(alertId: string) {
+    return this.json<{ items: SuggestedUnit[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/suggested-units`);
+  }
+
+  units() {
+    return this.json<{ items: Unit[] }>('GET', '/api/v1/units');
+  }
+  createUnit(body: { callSign: string; latitude?: number; longitude?: number }) {
+    return this.json<Unit>('POST', '/api/v1/units', body);
+  }
+  updateUnit(id: string, body: { callSign?: string; status?: UnitStatus }) {
+    return this.json<Unit>('PATCH', `/api/v1/units/${encodeURIComponent(id)}`, body);
+  }
+  deleteUnit(id: string) {
+    return this.json<void>('DELETE', `/api/v1/units/${encodeURIComponent(id)}`);
+  }
+  reportPosition(id: string, latitude: number, longitude: number) {
+    return this.json<Unit>('POST', `/api/v1/units/${encodeURIComponent(id)}/position`, { latitude, longitude });
+  }
+  setMembers(id: string, userIds: string[]) {
+    return this.json<Unit>('PUT', `/api/v1/units/${encodeURIComponent(id)}/members`, { userIds });
+  }
+
+  cameras() {
+    return this.json<{ items: Camera[] } | Camera[]>('GET', '/api/v1/cameras').then((r) => (Array.isArray(r) ? r : r.items));
+  }
+  createCamera(body: { name: string; latitude: number; longitude: number; address?: string; zone?: string }) {
+    return this.json<CameraWithKey>('POST', '/api/v1/cameras', body);
+  }
+  updateCamera(id: string, body: Partial<Pick<Camera, 'name' | 'address' | 'zone' | 'enabled' | 'latitude' | 'longitude'>>) {
+    return this.json<Camera>('PATCH', `/api/v1/cameras/${encodeURIComponent(id)}`, body);
+  }
+  rotateCameraKey(id: string) {
+    return this.json<CameraWithKey>('POST', `/api/v1/cameras/${encodeURIComponent(id)}/rotate-key`);
+  }
+
+  violations(query: Query) {
+    return this.json<Page<Violation>>('GET', withQuery('/api/v1/violations', query));
+  }
+  violationsCsv(query: Query) {
+    return this.blob(withQuery('/api/v1/violations.csv', query));
+  }
+  stats(query: Query) {
+    return this.json<Stats>('GET', withQuery('/api/v1/stats', query));
+  }
+
+  users() {
+    return this.json<{ items: UserSummary[] } | UserSummary[]>('GET', '/api/v1/users').then((r) =>
+      Array.isArray(r) ? r : r.items,
+    );
+  }
+  createUser(body: { username: string; password: string; role: Role; unit?: string }) {
+    return this.json<UserSummary>('POST', '/api/v1/users', body);
+  }
+}

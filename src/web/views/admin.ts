@@ -1,0 +1,54 @@
+/**
+ * Admin view: violation history (search, paging, Export CSV), statistics charts,
+ * camera management (key shown once, rotate, disable), patrol units and users.
+ */
+import type { MountView, ViewContext } from '../context.ts';
+import { h, replaceChildren } from '../dom.ts';
+import { camerasPanel } from './admin/cameras.ts';
+import { historyPanel } from './admin/history.ts';
+import { statsPanel } from './admin/stats.ts';
+import { unitsPanel } from './admin/units.ts';
+import { usersPanel } from './admin/users.ts';
+
+type Tab = { id: string; label: string; build: (ctx: ViewContext) => HTMLElement };
+
+export const mountAdmin: MountView = (root, ctx) => {
+  const tabs: Tab[] = [
+    { id: 'history', label: 'Violations', build: historyPanel },
+    { id: 'stats', label: 'Statistics', build: statsPanel },
+    { id: 'cameras', label: 'Cameras', build: camerasPanel },
+    { id: 'units', label: 'Units', build: unitsPanel },
+    { id: 'users', label: 'Users', build: usersPanel },
+  ];
+  const tablist = h('div', { role: 'tablist', 'aria-label': 'Administration', class: 'tabs' });
+  const panelHost = h('div', { class: 'tab-host' });
+  const buttons = tabs.map((t, i) =>
+    h('button', { type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-controls': `panel-${t.id}`, 'aria-selected': 'false', tabindex: -1, 'data-index': i }, t.label),
+  );
+  function show(i: number, focus = false): void {
+    buttons.forEach((b, j) => {
+      b.setAttribute('aria-selected', String(i === j));
+      b.tabIndex = i === j ? 0 : -1;
+    });
+    const t = tabs[i]!;
+    const panel = h('div', { role: 'tabpanel', id: `panel-${t.id}`, 'aria-labelledby': `tab-${t.id}`, class: 'tabpanel' }, t.build(ctx));
+    replaceChildren(panelHost, panel);
+    if (focus) buttons[i]!.focus();
+  }
+  buttons.forEach((b, i) => {
+    b.addEventListener('click', () => show(i));
+    // Arrow keys move between tabs (WAI-ARIA tabs pattern).
+    b.addEventListener('keydown', (ev) => {
+      const k = (ev as KeyboardEvent).key;
+      if (k === 'ArrowRight' || k === 'ArrowLeft' || k === 'Home' || k === 'End') {
+        ev.preventDefault();
+        const n = tabs.length;
+        show(k === 'Home' ? 0 : k === 'End' ? n - 1 : (i + (k === 'ArrowRight' ? 1 : n - 1)) % n, true);
+      }
+    });
+  });
+  tablist.append(...buttons);
+  replaceChildren(root, h('section', { class: 'panel admin' }, h('h1', {}, 'Administration'), tablist, panelHost));
+  show(0);
+  return () => undefined;
+};

@@ -1,0 +1,119 @@
+/** Admin › Violations: history search with paging and Export CSV. */
+import { ALERT_STATUSES, statusLabel } from '../../alert-list.ts';
+import type { Violation } from '../../api.ts';
+import type { ViewContext } from '../../context.ts';
+import { field, h, option, replaceChildren, toast } from '../../dom.ts';
+import { formatDateTime, formatPercent, localInputToIso } from '../../format.ts';
+import { errorText } from '../common.ts';
+
+export function historyPanel(ctx: ViewContext): HTMLElement {
+  const camera = h('select', { name: 'cameraId' }, option('', 'All cameras'));
+  const zone = h('input', { name: 'zone', maxlength: 100 });
+  const from = h('input', { name: 'from', type: 'datetime-local' });
+  const to = h('input', { name: 'to', type: 'datetime-local' });
+  const status = h('select', { name: 'status' }, option('', 'Any status'), ...ALERT_STATUSES.map((s) => option(s, statusLabel(s))));
+  const size = h('select', { name: 'limit' }, option('25', '25'), option('50', '50', true), option('100', '100'));
+  const tbody = h('tbody');
+  const info = h('p', { class: 'muted small', role: 'status' });
+  const prev = h('button', { type: 'button', class: 'btn' }, 'Previous page');
+  const next = h('button', { type: 'button', class: 'btn' }, 'Next page');
+  const exportBtn = h('button', { type: 'button', class: 'btn btn-primary' }, 'Export CSV');
+  const cursors: (string | null)[] = [null]; // cursor of each page visited
+  let page = 0;
+  let nextCursor: string | null = null;
+  void ctx.api.cameras().then(
+    (cams) => {
+      for (const c of cams) camera.append(option(c.id, c.name));
+    },
+    () => undefined,
+  );
+
+  const filters = () => ({
+    cameraId: camera.value || undefined,
+    zone: zone.value.trim() || undefined,
+    from: localInputToIso(from.value),
+    to: localInputToIso(to.value),
+    status: status.value || undefined,
+  });
+
+  async function load(): Promise<void> {
+    info.textContent = 'Loading…';
+    try {
+      const res = await ctx.api.violations({ ...filters(), limit: Number(size.value), cursor: cursors[page] ?? undefined });
+      nextCursor = res.nextCursor;
+      replaceChildren(tbody, ...res.items.map((v) => row(v)));
+      if (!res.items.length) tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No violations match these filters.')));
+      info.textContent = `Page ${page + 1} · ${res.items.length} violation${res.items.length === 1 ? '' : 's'}`;
+      prev.disabled = page === 0;
+      next.disabled = !nextCursor;
+    } catch (err) {
+      info.textContent = `Search failed: ${errorText(err)}`;
+    }
+  }
+  function row(v: Violation): HTMLElement {
+    return h(
+      'tr',
+      {},
+      h('td', {}, formatDateTime(v.capturedAt)),
+      h('td', {}, v.camera.name),
+      h('td', {}, v.camera.zone ?? '–'),
+      h('td', { class: 'num' }, formatPercent(v.maskProbability)),
+      h('td', { class: 'num' }, formatPercent(v.faceScore)),
+      h('td', { class: 'mono small' }, v.alertId ? v.alertId.slice(0, 8) : '–'),
+    );
+  }
+  const form = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Search violations' },
+    field('Camera', camera),
+    field('Zone', zone),
+    field('From', from),
+    field('To', to),
+    field('Status', status),
+    field('Per page', size),
+    h('button', { type: 'submit', class: 'btn btn-primary' }, 'Search'),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    cursors.length = 1;
+    page = 0;
+    void load();
+  });
+  prev.addEventListener('click', () => {
+    if (page > 0) {
+      page -= 1;
+      void load();
+    }
+  });
+  next.addEventListener('click', () => {
+    if (!nextCursor) return;
+    cursors[page + 1] = nextCursor;
+    page += 1;
+    void load();
+  });
+  exportBtn.addEventListener('click', () => {
+    exportBtn.disabled = true;
+    void ctx.api
+      .violationsCsv(filters())
+      .then((blob) => {
+        const a = h('a', { href: URL.createObjectURL(blob), download: `violations-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.csv` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      })
+      .catch((err) => toast(`Export failed: ${errorText(err)}`, 'error'))
+      .finally(() => {
+        exportBtn.disabled = false;
+      });
+  });
+  void load();
+  return h(
+    'div',
+    {},
+    h('h2', {}, 'Violation history'),
+    form,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Violations' }, h('thead', {}, h('tr', {}, ...['Captured', 'Camera', 'Zone', 'No mask', 'Face score', 'Alert'].map((c) => h('th', { scope: 'col' }, c)))), tbody)),
+    h('div', { class: 'pager' }, prev, info, next, h('span', { class: 'spacer' }), exportBtn),
+  );
+}

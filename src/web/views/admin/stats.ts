@@ -1,0 +1,66 @@
+/** Admin › Statistics: totals, violations per time bucket / camera, response-time distributions (inline SVG). */
+import { barChart, distributionChart, rowChart } from '../../charts.ts';
+import type { ViewContext } from '../../context.ts';
+import { field, h, option, replaceChildren } from '../../dom.ts';
+import { formatDuration, isoToLocalInput, localInputToIso } from '../../format.ts';
+import { errorText } from '../common.ts';
+
+export function statsPanel(ctx: ViewContext): HTMLElement {
+  const now = new Date();
+  const from = h('input', { name: 'from', type: 'datetime-local', value: isoToLocalInput(new Date(now.getTime() - 7 * 86_400_000)) });
+  const to = h('input', { name: 'to', type: 'datetime-local', value: isoToLocalInput(new Date(now.getTime() + 60_000)) });
+  const groupBy = h('select', { name: 'groupBy' }, option('hour', 'Hour'), option('day', 'Day', true), option('zone', 'Zone'));
+  const out = h('div', { class: 'stats-out', 'aria-live': 'polite' });
+  async function load(): Promise<void> {
+    replaceChildren(out, h('p', { class: 'muted' }, 'Loading…'));
+    const range = { from: localInputToIso(from.value), to: localInputToIso(to.value) };
+    try {
+      const [time, byCamera] = await Promise.all([ctx.api.stats({ ...range, groupBy: groupBy.value, utcOffsetMinutes: -new Date().getTimezoneOffset() }), ctx.api.stats({ ...range, groupBy: 'camera' })]);
+      const rt = time.responseTimes;
+      const card = (label: string, value: string) => h('div', { class: 'kpi' }, h('span', { class: 'kpi-value' }, value), h('span', { class: 'kpi-label' }, label));
+      const byLabel = time.groupBy === 'zone' ? 'zone' : time.groupBy;
+      replaceChildren(
+        out,
+        h(
+          'div',
+          { class: 'kpis' },
+          card('Violations', String(time.totals.violations)),
+          card('Alerts', String(time.totals.alerts)),
+          card('Median time to dispatch', formatDuration(rt.toDispatch.medianSeconds)),
+          card('Median time to acknowledge', formatDuration(rt.toAcknowledge.medianSeconds)),
+          card('Median time to resolve', formatDuration(rt.toResolve.medianSeconds)),
+          card('p90 time to resolve', formatDuration(rt.toResolve.p90Seconds)),
+        ),
+        h('figure', { class: 'chart-fig' }, h('figcaption', {}, `Violations per ${byLabel}`), barChart(`Violations per ${byLabel}`, time.buckets.map((b) => ({ label: b.label, value: b.violations })), { width: 1100, height: 240 })),
+        h('figure', { class: 'chart-fig' }, h('figcaption', {}, 'Violations per camera'), rowChart('Violations per camera', byCamera.buckets.map((b) => ({ label: b.label, value: b.violations })), { width: 1100 })),
+        h(
+          'div',
+          { class: 'dists' },
+          ...(
+            [
+              ['Time to dispatch', rt.toDispatch],
+              ['Time to acknowledge', rt.toAcknowledge],
+              ['Time to resolve', rt.toResolve],
+            ] as const
+          ).map(([label, d]) =>
+            h(
+              'figure',
+              { class: 'chart-fig' },
+              h('figcaption', {}, `${label} — median ${formatDuration(d.medianSeconds)}, p90 ${formatDuration(d.p90Seconds)} (${d.count})`),
+              distributionChart(label, d),
+            ),
+          ),
+        ),
+      );
+    } catch (err) {
+      replaceChildren(out, h('p', { class: 'form-error' }, `Statistics failed: ${errorText(err)}`));
+    }
+  }
+  const form = h('form', { class: 'filters', 'aria-label': 'Statistics period' }, field('From', from), field('To', to), field('Group by', groupBy), h('button', { type: 'submit', class: 'btn btn-primary' }, 'Show'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void load();
+  });
+  void load();
+  return h('div', {}, h('h2', {}, 'Statistics'), form, out);
+}

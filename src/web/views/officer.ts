@@ -1,0 +1,279 @@
+/**
+ * Officer view (phone-sized): my unit's open alerts with snapshot and location,
+ * the response buttons, unit status and position reporting.
+ */
+import type { AlertEvent } from '../../realtime/events.ts';
+import { isOpen, mergeAlerts, upsertAlert } from '../alert-list.ts';
+import type { Unit, UnitStatus } from '../api.ts';
+import type { MountView } from '../context.ts';
+import { field, h, option, replaceChildren, toast } from '../dom.ts';
+import { formatAgo, formatClock, formatCoord, formatPercent, mapsUrl } from '../format.ts';
+import { authImage } from '../images.ts';
+import { chime } from '../sound.ts';
+import { allowedActions, OFFICER_STEPS } from '../workflow.ts';
+import { errorText, statusBadge } from './common.ts';
+
+interface Card {
+  el: HTMLElement;
+  update(a: AlertEvent): void;
+}
+
+export const mountOfficer: MountView = (root, ctx) => {
+  const user = ctx.session.user;
+  const unitId = user.unitId;
+  if (!unitId) {
+    replaceChildren(
+      root,
+      h('section', { class: 'panel officer' }, h('h1', {}, 'My unit'), h('p', {}, 'You are not a member of a patrol unit yet. Ask an administrator to add you to one.')),
+    );
+    return () => undefined;
+  }
+
+  let alerts: AlertEvent[] = [];
+  let unit: Unit | null = null;
+  const cards = new Map<string, Card>();
+
+  // ---- unit header: status + position ------------------------------------
+  const unitTitle = h('h1', {}, 'My unit');
+  const statusSel = h('select', { name: 'unit-status' }, option('AVAILABLE', 'Available'), option('BUSY', 'Busy'), option('OFF_DUTY', 'Off duty'));
+  statusSel.addEventListener('change', () => {
+    void ctx.api.updateUnit(unitId, { status: statusSel.value as UnitStatus }).then(
+      (u) => {
+        unit = u;
+        toast(`Status: ${statusSel.options[statusSel.selectedIndex]?.text}`);
+      },
+      (err) => toast(errorText(err), 'error'),
+    );
+  });
+  const posInfo = h('p', { class: 'muted small', role: 'status' }, 'Position not reported yet.');
+  const lat = h('input', { name: 'latitude', inputmode: 'decimal', required: true, size: 10 });
+  const lon = h('input', { name: 'longitude', inputmode: 'decimal', required: true, size: 10 });
+  const reportBtn = h('button', { type: 'button', class: 'btn btn-primary' }, 'Report position');
+  const manual = h(
+    'form',
+    { class: 'inline-form position-form' },
+    field('Latitude', lat),
+    field('Longitude', lon),
+    h('button', { type: 'submit', class: 'btn' }, 'Send position'),
+  );
+  const send = (la: number, lo: number, announce = true) =>
+    ctx.api.reportPosition(unitId, la, lo).then(
+      (u) => {
+        unit = u;
+        renderUnit();
+        if (announce) toast('Position reported');
+      },
+      (err) => toast(errorText(err), 'error'),
+    );
+  reportBtn.addEventListener('click', () => {
+    if (!('geolocation' in navigator)) {
+      toast('This device cannot report its location: enter it below.', 'error');
+      return;
+    }
+    reportBtn.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      (p) => {
+        reportBtn.disabled = false;
+        void send(p.coords.latitude, p.coords.longitude);
+      },
+      (e) => {
+        reportBtn.disabled = false;
+        toast(`Location unavailable (${e.message}): enter it below.`, 'error');
+      },
+      { enableHighAccuracy: true, timeout: 15_000 },
+    );
+  });
+  // Automatic sharing while the page is open, at most one report per AUTO_INTERVAL_MS.
+  const AUTO_INTERVAL_MS = 30_000;
+  const auto = h('input', { type: 'checkbox', id: 'auto-position' });
+  let watchId: number | null = null;
+  let lastSent = 0;
+  auto.addEventListener('change', () => {
+    if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+    watchId = null;
+    if (!auto.checked) return;
+    if (!('geolocation' in navigator)) {
+      auto.checked = false;
+      toast('This device cannot report its location.', 'error');
+      return;
+    }
+    lastSent = 0;
+    watchId = navigator.geolocation.watchPosition(
+      (p) => {
+        if (Date.now() - lastSent < AUTO_INTERVAL_MS) return;
+        lastSent = Date.now();
+        void send(p.coords.latitude, p.coords.longitude, false);
+      },
+      (e) => toast(`Location unavailable (${e.message})`, 'error'),
+      { enableHighAccuracy: true, maximumAge: 10_000 },
+    );
+  });
+  manual.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const la = Number(lat.value);
+    const lo = Number(lon.value);
+    if (!Number.isFinite(la) || la < -90 || la > 90 || !Number.isFinite(lo) || lo < -180 || lo > 180) {
+      toast('Latitude must be −90…90 and longitude −180…180.', 'error');
+      return;
+    }
+    void send(la, lo);
+  });
+
+  function renderUnit(): void {
+    if (!unit) return;
+    unitTitle.textContent = `Unit ${unit.callSign}`;
+    statusSel.value = unit.status;
+    posInfo.textContent =
+      unit.latitude !== null && unit.longitude !== null && unit.positionAt
+        ? `Last position ${formatCoord(unit.latitude, unit.longitude)}, ${formatAgo(unit.positionAt, Date.now())}`
+        : 'Position not reported yet.';
+  }
+
+  // ---- alert cards ----------------------------------------------------------
+  const list = h('ul', { class: 'officer-alerts', 'aria-label': 'My open alerts' });
+  const empty = h('p', { class: 'muted empty' }, 'No open alerts for your unit.');
+
+  function makeCard(first: AlertEvent): Card {
+    let current = first;
+    const title = h('h3', {});
+    const status = h('div', { class: 'card-status' });
+    const meta = h('p', { class: 'meta' });
+    const where = h('p', { class: 'where' });
+    const mapLink = h('a', { class: 'btn btn-ghost', target: '_blank', rel: 'noopener noreferrer' }, 'Open in maps');
+    const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: 'What happened?' });
+    const buttons = OFFICER_STEPS.map((step) => {
+      const b = h('button', { type: 'button', class: `btn ${step.action === 'resolve' ? 'btn-success' : 'btn-primary'}` }, step.label);
+      b.addEventListener('click', () => {
+        const body: Record<string, string> = {};
+        if (step.action === 'resolve') {
+          const text = note.value.trim();
+          if (!text) {
+            toast('Add a resolution note first.', 'error');
+            note.focus();
+            return;
+          }
+          body.note = text;
+        }
+        b.disabled = true;
+        void ctx.api.alertAction(current.id, step.path, body).then(
+          (a) => {
+            apply(a);
+            toast(`${step.label}: recorded`);
+          },
+          (err) => {
+            toast(errorText(err), 'error');
+            update(current);
+          },
+        );
+      });
+      return { step, b };
+    });
+    const noteField = field('Resolution note', note);
+    const el = h(
+      'li',
+      { class: 'card officer-card', 'data-alert-id': first.id },
+      h('div', { class: 'card-head' }, title, status),
+      authImage(ctx.api, first.snapshotUrl, `Face snapshot at ${first.camera.name}`, 'snapshot snapshot-face'),
+      meta,
+      where,
+      mapLink,
+      h('div', { class: 'steps', role: 'group', 'aria-label': 'Response' }, ...buttons.slice(0, 3).map((x) => x.b)),
+      h('div', { class: 'resolve' }, noteField, buttons[3]!.b),
+    );
+    function update(a: AlertEvent): void {
+      current = a;
+      title.textContent = a.camera.name;
+      replaceChildren(status, statusBadge(a.status));
+      meta.textContent = `Since ${formatClock(a.createdAt)} · ${formatPercent(a.maskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
+      where.textContent = [a.camera.address, a.camera.zone].filter(Boolean).join(' · ') || formatCoord(a.camera.latitude, a.camera.longitude);
+      mapLink.href = mapsUrl(a.camera.latitude, a.camera.longitude);
+      mapLink.setAttribute('aria-label', `Open ${a.camera.name} in maps`);
+      const allowed = allowedActions(a, user);
+      for (const { step, b } of buttons) b.disabled = !allowed.has(step.action);
+      noteField.hidden = !allowed.has('resolve');
+    }
+    update(first);
+    return { el, update };
+  }
+
+  function render(): void {
+    const mine = alerts.filter((a) => a.assignedUnitId === unitId && isOpen(a.status));
+    const keep = new Set(mine.map((a) => a.id));
+    for (const [id, c] of cards) {
+      if (!keep.has(id)) {
+        c.el.remove();
+        cards.delete(id);
+      }
+    }
+    for (const a of mine) {
+      let c = cards.get(a.id);
+      if (c) c.update(a);
+      else {
+        c = makeCard(a);
+        cards.set(a.id, c);
+      }
+      list.append(c.el); // re-append keeps the sorted order
+    }
+    empty.hidden = mine.length > 0;
+  }
+
+  function apply(a: AlertEvent): void {
+    alerts = upsertAlert(alerts, a);
+    render();
+  }
+
+  async function reload(): Promise<void> {
+    try {
+      alerts = mergeAlerts(alerts, await ctx.api.openAndRecentAlerts(20));
+      render();
+    } catch (err) {
+      toast(`Could not load alerts: ${errorText(err)}`, 'error');
+    }
+  }
+
+  async function loadUnit(): Promise<void> {
+    try {
+      unit = (await ctx.api.units()).items.find((u) => u.id === unitId) ?? null;
+      renderUnit();
+    } catch (err) {
+      toast(`Could not load the unit: ${errorText(err)}`, 'error');
+    }
+  }
+
+  const offAlert = ctx.realtime.onAlert((_kind, a) => {
+    const known = cards.has(a.id);
+    const before = alerts.find((x) => x.id === a.id);
+    apply(a);
+    // Dispatch makes the unit busy, closing frees it: show the status the server set.
+    if (!before || before.status !== a.status || before.assignedUnitId !== a.assignedUnitId) void loadUnit();
+    if (!known && cards.has(a.id)) {
+      cards.get(a.id)!.el.classList.add('is-new');
+      chime();
+    }
+  });
+  let first = true;
+  const offConn = ctx.realtime.onConnection((s) => {
+    if (s === 'live' && !first) void reload();
+    first = false;
+  });
+
+  replaceChildren(
+    root,
+    h(
+      'section',
+      { class: 'panel officer', 'aria-labelledby': 'officer-h' },
+      h('div', { class: 'panel-head' }, unitTitle, field('Unit status', statusSel)),
+      h('div', { class: 'position' }, reportBtn, h('label', { for: 'auto-position', class: 'check' }, auto, ' Share automatically'), posInfo),
+      h('details', {}, h('summary', {}, 'Enter position by hand'), manual),
+      h('h2', { id: 'officer-h' }, 'My open alerts'),
+      list,
+      empty,
+    ),
+  );
+  void Promise.all([reload(), loadUnit()]);
+  return () => {
+    offAlert();
+    offConn();
+    if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+  };
+};

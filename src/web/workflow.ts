@@ -1,0 +1,25 @@
+/**
+ * Which buttons a user sees enabled: the same pure rules the API enforces
+ * (src/domain/lifecycle.ts), bundled into the dashboard so they cannot drift.
+ */
+import { availableActions, type AlertActionType } from '../domain/lifecycle.ts';
+import type { AlertEvent } from '../realtime/events.ts';
+import type { AlertAction, CurrentUser } from './api.ts';
+
+export function allowedActions(alert: Pick<AlertEvent, 'status' | 'assignedUnitId'>, user: CurrentUser): Set<AlertActionType> {
+  return new Set(availableActions(alert, { userId: user.id, role: user.role, unitId: user.unitId }));
+}
+
+export interface OfficerStep {
+  action: Extract<AlertActionType, 'acknowledge' | 'en_route' | 'on_scene' | 'resolve'>;
+  path: AlertAction;
+  label: string;
+}
+
+/** The officer's buttons, in response order. */
+export const OFFICER_STEPS: readonly OfficerStep[] = [
+  { action: 'acknowledge', path: 'acknowledge', label: 'Acknowledge' },
+  { action: 'en_route', path: 'en-route', label: 'En route' },
+  { action: 'on_scene', path: 'on-scene', label: 'On scene' },
+  { action: 'resolve', path: 'resolve', label: 'Resolve' },
+];

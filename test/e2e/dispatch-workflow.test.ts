@@ -1,0 +1,276 @@
+/**
+ * Issue 4 end to end, in Chromium against the real system: a camera posts a
+ * frame of an unmasked face → the logged-in dispatcher sees the alert appear
+ * live → assigns the nearest unit → the officer (second browser, phone-sized)
+ * acknowledges, goes en route, arrives, resolves — the dispatcher's view
+ * following each step live → the admin exports a CSV containing the violation.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { call } from '../helpers/api.ts';
+import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+
+const PASSWORD = 'correct horse battery staple';
+// Markup in the name must be shown as text, never parsed (XSS check).
+const CAMERA_NAME = 'Gran Vía 12 <img src=x onerror="window.__xss=1">';
+const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
+const UNMASKED_FACE = path.join(DATASETS, 'prajna', 'without_mask', '10.jpg');
+const UNMASKED_FACE_2 = path.join(DATASETS, 'prajna', 'without_mask', '0.jpg');
+const MASKED_FACE = path.join(DATASETS, 'chandrikadeb7', 'with_mask', '0323.jpg');
+
+let system: System;
+let desk: Browser; // dispatcher + admin (desktop)
+let phone: Browser; // officer
+let apiKey: string;
+let solKey: string;
+let cameraId: string;
+const unitIds: Record<string, string> = {};
+
+before(async () => {
+  await buildDashboard();
+  system = await startSystem({ username: 'chief', password: PASSWORD });
+  const api = { url: system.url };
+  const login = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } });
+  assert.equal(login.status, 200);
+  const admin = { token: login.body.token as string };
+  const users = (json: object) => call(api.url, 'POST', '/api/v1/users', { token: admin.token, json });
+  assert.equal((await users({ username: 'dispatch1', password: PASSWORD, role: 'DISPATCHER' })).status, 201);
+  const cam = await call(api.url, 'POST', '/api/v1/cameras', {
+    token: admin.token,
+    json: { name: CAMERA_NAME, latitude: 40.4203, longitude: -3.7058, address: 'Gran Vía 12, Madrid', zone: 'Centro' },
+  });
+  assert.equal(cam.status, 201);
+  apiKey = cam.body.apiKey;
+  cameraId = cam.body.id;
+  const sol = await call(api.url, 'POST', '/api/v1/cameras', { token: admin.token, json: { name: 'Puerta del Sol', latitude: 40.4169, longitude: -3.7035, zone: 'Centro' } });
+  solKey = sol.body.apiKey;
+  await call(api.url, 'POST', '/api/v1/cameras', { token: admin.token, json: { name: 'Atocha station', latitude: 40.4065, longitude: -3.6895, zone: 'Retiro' } });
+  for (const [callSign, latitude, longitude] of [
+    ['P-12', 40.4254, -3.6912],
+    ['P-11', 40.4189, -3.7066],
+    ['P-14', 40.4100, -3.7100],
+  ] as const) {
+    const r = await call(api.url, 'POST', '/api/v1/units', { token: admin.token, json: { callSign, latitude, longitude } });
+    assert.equal(r.status, 201);
+    unitIds[callSign] = r.body.id;
+  }
+  await call(api.url, 'POST', '/api/v1/units', { token: admin.token, json: { callSign: 'P-20', status: 'OFF_DUTY' } });
+  assert.equal((await users({ username: 'officer11', password: PASSWORD, role: 'OFFICER', unit: 'P-11' })).status, 201);
+  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
+});
+
+after(async () => {
+  await desk?.close();
+  await phone?.close();
+  await system?.close();
+});
+
+async function postFrame(key: string, file: string): Promise<number> {
+  const res = await fetch(`${system.url}/api/v1/frames`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'image/jpeg' },
+    body: await readFile(file),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+function alertItem(page: Page, alertId: string) {
+  return page.locator(`.alert-item[data-alert-id="${alertId}"]`);
+}
+
+test('dispatcher → officer → admin: live alert, assignment, response, CSV', async (t) => {
+  const api = { url: system.url };
+  const prisma = system.db.prisma;
+
+  // Login page, then the dispatcher's live view.
+  const dispatcher = await desk.context.newPage();
+  await dispatcher.goto(api.url);
+  await dispatcher.getByRole('heading', { name: 'Sign in to the command center' }).waitFor();
+  await screenshot(dispatcher, 'login', 'login');
+  await login(dispatcher, api.url, 'dispatch1', PASSWORD);
+  await dispatcher.getByRole('heading', { name: /Live alerts/ }).waitFor();
+  await dispatcher.locator('.conn-live').waitFor(); // socket connected before the frame is sent
+  await dispatcher.getByText('No open alerts.').waitFor();
+  await dispatcher.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+
+  // The officer signs in on a phone and has nothing to do yet.
+  const officer = await phone.context.newPage();
+  await login(officer, api.url, 'officer11', PASSWORD);
+  await officer.getByRole('heading', { name: 'Unit P-11' }).waitFor();
+  await officer.locator('.conn-live').waitFor();
+  await officer.getByText('No open alerts for your unit.').waitFor();
+  // The phone reports the unit's position (browser geolocation).
+  await phone.context.grantPermissions(['geolocation'], { origin: api.url });
+  await phone.context.setGeolocation({ latitude: 40.4195, longitude: -3.7061 });
+  await officer.getByRole('button', { name: 'Report position' }).click();
+  await officer.getByText(/Last position 40\.41950, -3\.70610/).waitFor();
+  const p11 = await prisma.patrolUnit.findUniqueOrThrow({ where: { callSign: 'P-11' } });
+  assert.deepEqual([p11.latitude, p11.longitude], [40.4195, -3.7061]);
+
+  // A camera posts a frame of an unmasked face (and another camera another person).
+  const posted = Date.now();
+  assert.equal(await postFrame(apiKey, UNMASKED_FACE), 202);
+  assert.equal(await postFrame(solKey, UNMASKED_FACE_2), 202);
+
+  // It appears in the dispatcher's feed without a reload, highlighted as new.
+  const fresh = dispatcher.locator('.alert-item.is-new', { hasText: 'Gran Vía 12' });
+  await fresh.waitFor();
+  t.diagnostic(`frame POST → alert visible in the dispatcher's browser: ${Date.now() - posted} ms (figure, not asserted)`);
+  const alertId = (await fresh.getAttribute('data-alert-id'))!;
+  assert.ok(alertId);
+  assert.equal(await dispatcher.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument), true, 'the page was not reloaded');
+  assert.equal(await alertItem(dispatcher, alertId).locator('.badge.status-NEW').textContent(), 'New');
+
+  // Alert detail: snapshots, camera, confidence, violation count; the name is text, not markup.
+  await alertItem(dispatcher, alertId).click();
+  await dispatcher.getByRole('heading', { name: CAMERA_NAME }).waitFor();
+  await dispatcher.locator('img.snapshot-face[src^="data:image/jpeg"]').waitFor();
+  await dispatcher.locator('img.snapshot-frame[src^="data:image/jpeg"]').waitFor();
+  const facts = await dispatcher.locator('.facts').innerText();
+  assert.match(facts, /Gran Vía 12, Madrid/);
+  assert.match(facts, /Confidence \(no mask\)\s+\d+ %/);
+  assert.match(facts, /Violations\s+\d+/);
+  assert.equal(await dispatcher.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  assert.equal(await dispatcher.locator('img[src="x"]').count(), 0);
+  await dispatcher.locator(`.alert-item.is-new[data-alert-id="${alertId}"]`).waitFor({ state: 'detached' }); // selecting clears the highlight
+  await dispatcher.locator('.alert-item.is-new', { hasText: 'Puerta del Sol' }).waitFor();
+
+  // Assign: suggested units are the available ones, nearest first.
+  await dispatcher.getByRole('button', { name: 'Assign', exact: true }).click();
+  const suggestions = dispatcher.getByRole('list', { name: 'Suggested units' });
+  await suggestions.waitFor();
+  const order = await suggestions.locator('.callsign').allTextContents();
+  assert.deepEqual(order, ['P-11', 'P-14', 'P-12']);
+  await screenshot(dispatcher, 'dispatcher-assign');
+  await dispatcher.getByRole('button', { name: 'Assign P-11' }).click();
+  await dispatcher.locator('.detail-status .status-DISPATCHED').waitFor();
+  await dispatcher.getByText('Assigned to P-11').waitFor();
+
+  // The officer's phone shows it live; only Acknowledge is possible.
+  const card = officer.locator(`.officer-card[data-alert-id="${alertId}"]`);
+  await card.waitFor();
+  await card.locator('img.snapshot-face[src^="data:image/jpeg"]').waitFor();
+  assert.match((await card.getByRole('link', { name: /Open .* in maps/ }).getAttribute('href'))!, /^https:\/\/www\.openstreetmap\.org\/\?mlat=40\.4203/);
+  assert.equal(await card.getByRole('button', { name: 'Acknowledge' }).isEnabled(), true);
+  assert.equal(await card.getByRole('button', { name: 'En route' }).isDisabled(), true);
+  assert.equal(await card.getByRole('button', { name: 'Resolve' }).isDisabled(), true);
+  await screenshot(officer, 'officer', 'officer');
+
+  // Each officer step shows up live in the dispatcher's list.
+  for (const [button, status] of [
+    ['Acknowledge', 'ACKNOWLEDGED'],
+    ['En route', 'EN_ROUTE'],
+    ['On scene', 'ON_SCENE'],
+  ] as const) {
+    const clicked = Date.now();
+    await card.getByRole('button', { name: button }).click();
+    await card.locator(`.badge.status-${status}`).waitFor();
+    await alertItem(dispatcher, alertId).locator(`.badge.status-${status}`).waitFor();
+    t.diagnostic(`officer "${button}" → dispatcher list updated: ${Date.now() - clicked} ms`);
+    await dispatcher.locator(`.detail-status .status-${status}`).waitFor();
+  }
+  await screenshot(dispatcher, 'dispatcher', 'dispatcher');
+  await card.getByLabel('Resolution note').fill('Spoke to the person, mask on. <script>alert(1)</script>');
+  await card.getByRole('button', { name: 'Resolve' }).click();
+  await officer.getByText('No open alerts for your unit.').waitFor();
+  await dispatcher.locator('.detail-status .status-RESOLVED').waitFor();
+  // The timeline is the alert's audit trail; the officer's note is shown as text.
+  const timeline = dispatcher.getByRole('list', { name: 'Timeline' });
+  await timeline.getByText('Resolved · officer11').waitFor();
+  assert.deepEqual(await timeline.locator('li > span').allTextContents(), [
+    'Alert raised by camera',
+    'Dispatched → P-11 · dispatch1',
+    'Acknowledged · officer11',
+    'En route · officer11',
+    'On scene · officer11',
+    'Resolved · officer11',
+  ]);
+  await timeline.getByText('Spoke to the person, mask on. <script>alert(1)</script>').waitFor();
+  await alertItem(dispatcher, alertId).waitFor({ state: 'detached' }); // "Open only" hides it now
+  // The unit is free again on the status board.
+  await dispatcher.locator('.board tr', { hasText: 'P-11' }).locator('.badge.unit-AVAILABLE').waitFor();
+
+  // The other alert is dismissed with a reason, by keyboard only.
+  const other = dispatcher.locator('.alert-item', { hasText: 'Puerta del Sol' });
+  const otherId = (await other.getAttribute('data-alert-id'))!;
+  await other.focus();
+  await dispatcher.keyboard.press('Enter');
+  await dispatcher.getByRole('heading', { name: 'Puerta del Sol' }).waitFor();
+  await dispatcher.getByRole('button', { name: 'Dismiss' }).focus();
+  await dispatcher.keyboard.press('Enter');
+  assert.equal(await dispatcher.evaluate(() => document.activeElement?.getAttribute('name')), 'reason');
+  await dispatcher.keyboard.type('Duplicate: same person as the Gran Vía alert');
+  await dispatcher.keyboard.press('Enter');
+  await dispatcher.locator('.detail-status .status-DISMISSED').waitFor();
+  await alertItem(dispatcher, otherId).waitFor({ state: 'detached' });
+  await dispatcher.getByText('0 open').waitFor();
+  const dismissed = await prisma.alert.findUniqueOrThrow({ where: { id: otherId } });
+  assert.equal(dismissed.dismissReason, 'Duplicate: same person as the Gran Vía alert');
+
+  const row = await prisma.alert.findUniqueOrThrow({ where: { id: alertId } });
+  assert.equal(row.status, 'RESOLVED');
+  assert.equal(row.resolutionNote, 'Spoke to the person, mask on. <script>alert(1)</script>');
+  const audit = await prisma.auditEvent.findMany({ where: { subjectId: alertId }, orderBy: { at: 'asc' } });
+  assert.deepEqual(audit.map((a) => a.action), ['alert.dispatch', 'alert.acknowledge', 'alert.en_route', 'alert.on_scene', 'alert.resolve']);
+
+  // The admin exports a CSV containing the violation.
+  const admin = await desk.context.newPage();
+  await login(admin, api.url, 'chief', PASSWORD);
+  await admin.getByRole('tab', { name: 'Violations' }).waitFor();
+  await admin.getByRole('table', { name: 'Violations' }).getByText(CAMERA_NAME).first().waitFor();
+  await screenshot(admin, 'admin-history', 'admin-history');
+  const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('button', { name: 'Export CSV' }).click()]);
+  const csv = await readFile((await download.path())!, 'utf8');
+  const violations = await prisma.violation.findMany({ where: { cameraId }, select: { id: true } });
+  assert.ok(violations.length >= 1);
+  const lines = csv.trimEnd().split('\r\n');
+  assert.match(lines[0]!, /^violation_id,captured_at,/);
+  for (const v of violations) {
+    const line = lines.find((l) => l.startsWith(`${v.id},`));
+    assert.ok(line, `violation ${v.id} in the CSV`);
+    assert.ok(line.includes(`,${alertId},RESOLVED,P-11`), line);
+  }
+  assert.match(download.suggestedFilename(), /^violations-.*\.csv$/);
+
+  // The other admin views, for the screenshots and to check they render with real data.
+  await admin.getByRole('tab', { name: 'Statistics' }).click();
+  await admin.getByRole('img', { name: /^Violations per camera/ }).waitFor();
+  await admin.locator('.kpi-value').first().waitFor();
+  assert.equal(await admin.locator('.kpi', { hasText: 'Violations' }).first().locator('.kpi-value').textContent(), String(await prisma.violation.count()));
+  await screenshot(admin, 'admin-stats', 'admin-stats');
+  // Camera management: the new camera's key is shown once, and works.
+  await admin.getByRole('tab', { name: 'Cameras' }).click();
+  await admin.getByRole('table', { name: 'Cameras' }).getByText('Atocha station').waitFor();
+  const form = admin.getByRole('form', { name: 'New camera' });
+  await form.getByLabel('Name').fill('Plaza del Callao');
+  await form.getByLabel('Latitude').fill('40.4199');
+  await form.getByLabel('Longitude').fill('-3.7058');
+  await form.getByLabel('Address').fill('Plaza del Callao 1');
+  await form.getByLabel('Zone').fill('Centro');
+  await form.getByRole('button', { name: 'Create camera' }).click();
+  const key = (await admin.getByRole('alert').locator('code.secret').textContent())!;
+  assert.match(key, /^mwc_/);
+  await admin.getByRole('table', { name: 'Cameras' }).getByText('Plaza del Callao', { exact: true }).waitFor();
+  await screenshot(admin, 'admin-cameras', 'admin-cameras');
+  assert.equal(await postFrame(key, MASKED_FACE), 202);
+  await admin.getByRole('tab', { name: 'Units' }).click();
+  await admin.getByRole('table', { name: 'Units' }).getByRole('cell', { name: /officer11/ }).waitFor();
+  await screenshot(admin, 'admin-units', 'admin-units');
+
+  await admin.getByRole('tab', { name: 'Users' }).click();
+  const newUser = admin.getByRole('form', { name: 'New user' });
+  await newUser.getByLabel('Username').fill('officer12');
+  await newUser.getByLabel('Password').fill(PASSWORD);
+  await newUser.getByLabel('Role').selectOption('OFFICER');
+  await newUser.getByLabel('Unit').selectOption('P-12');
+  await newUser.getByRole('button', { name: 'Create user' }).click();
+  await admin.getByRole('table', { name: 'Users' }).getByRole('row', { name: /officer12 officer P-12/ }).waitFor();
+  await screenshot(admin, 'admin-users', 'admin-users');
+
+  assert.deepEqual([...desk.errors, ...phone.errors], []);
+});

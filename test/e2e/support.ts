@@ -1,0 +1,163 @@
+/**
+ * E2E support (not a test file): the whole system as a user runs it
+ * (`maskwatch start`: API serving the built dashboard + a detection worker
+ * process with the real vision engine), isolated by temp dir, database file and
+ * queue prefix; and Debian's Chromium driven by playwright-core.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+
+export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const WEB_ROOT = path.join(ROOT, 'src/web/dist');
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
+export const DOCS_SCREENSHOTS = path.join(ROOT, 'docs', 'screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** Builds the dashboard exactly as `npm run build:web` does. */
+export async function buildDashboard(): Promise<void> {
+  await build({ configFile: path.join(ROOT, 'src/web/vite.config.ts'), logLevel: 'warn' });
+}
+
+export interface System {
+  /** http://127.0.0.1:PORT of the API + dashboard. */
+  url: string;
+  /** The same database, opened by the test for assertions. */
+  db: Database;
+  close(): Promise<void>;
+}
+
+/**
+ * `maskwatch start` exactly as a user runs it (API + one worker process + the
+ * dashboard), on a free port, with its own data dir / SQLite file and queue
+ * prefix, and the first admin from the environment. Resolves once the banner
+ * has printed the URL and a worker has loaded its models.
+ */
+export async function startSystem(admin: { username: string; password: string }): Promise<System> {
+  const tmp = await tempDir('maskwatch-e2e');
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/maskwatch.js'), 'start', '--workers', '1'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MASKWATCH_DATA_DIR: tmp.dir,
+      DATABASE_URL: `file:${path.join(tmp.dir, 'maskwatch.db')}`,
+      REDIS_URL,
+      MASKWATCH_QUEUE_PREFIX: uniquePrefix('e2e'),
+      MASKWATCH_ADMIN_USER: admin.username,
+      MASKWATCH_ADMIN_PASSWORD: admin.password,
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const stopped = once(child, 'exit');
+  let url: string;
+  try {
+    url = await new Promise<string>((resolve, reject) => {
+      let found: string | null = null;
+      let workerReady = false;
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        output.push(line);
+        const m = /API \+ dashboard\s+(http:\/\/\S+?)\/?$/.exec(line);
+        if (m) found = m[1]!;
+        if (line.includes('"worker ready"')) workerReady = true;
+        if (found && workerReady) resolve(found);
+      });
+      child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
+      child.once('exit', (code) => reject(new Error(`maskwatch start exited (${code}):\n${output.slice(-40).join('\n')}`)));
+    });
+  } catch (err) {
+    await tmp.cleanup();
+    throw err;
+  }
+  const db = await openDatabase(`file:${path.join(tmp.dir, 'maskwatch.db')}`, { migrate: false });
+  return {
+    url,
+    db,
+    async close() {
+      await db.close();
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await stopped;
+      }
+      await tmp.cleanup();
+    },
+  };
+}
+
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface Browser {
+  context: BrowserContext;
+  /** JS errors and console errors seen on any page: a test asserts there were none. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(opts: { viewport: { width: number; height: number }; mobile?: boolean }): Promise<Browser> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'maskwatch-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: opts.viewport,
+    deviceScaleFactor: opts.mobile ? 2 : 1,
+    isMobile: opts.mobile ?? false,
+    hasTouch: opts.mobile ?? false,
+    acceptDownloads: true,
+    colorScheme: 'dark',
+  });
+  context.setDefaultTimeout(60_000);
+  const errors: string[] = [];
+  const watch = (page: Page) => {
+    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+    });
+    // Any dialog would be an XSS payload firing (the flow under test never opens one).
+    page.on('dialog', (d) => {
+      errors.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return {
+    context,
+    errors,
+    async close() {
+      await context.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function login(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(baseUrl);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+/** Saves a screenshot under test-artifacts/e2e and, when `doc` is given, as docs/screenshots/<doc>.png. */
+export async function screenshot(page: Page, name: string, doc?: string): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+  if (doc) {
+    await mkdir(DOCS_SCREENSHOTS, { recursive: true });
+    await copyFile(file, path.join(DOCS_SCREENSHOTS, `${doc}.png`));
+  }
+}

@@ -1,0 +1,193 @@
+/** Pure parts of the dashboard and of the dispatch/stats/export API (no DOM, no I/O). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AlertEvent } from '../../src/realtime/events.ts';
+import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upsertAlert } from '../../src/web/alert-list.ts';
+import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
+import { formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
+import { fitProjection } from '../../src/web/map-projection.ts';
+import { resolveRoute, routesFor } from '../../src/web/session.ts';
+import { allowedActions } from '../../src/web/workflow.ts';
+import { bucketStart, categoryBuckets, distribution, quantile, responseTimes, timeBuckets, checkRange, StatsInputError } from '../../src/db/repositories/stats.ts';
+import { csvCell, csvRow } from '../../src/api/routes/exports.ts';
+import { outcomeProblem, updateRooms } from '../../src/api/routes/alert-actions.ts';
+import { LifecycleError } from '../../src/domain/lifecycle.ts';
+
+function alert(id: string, createdAt: string, patch: Partial<AlertEvent> = {}): AlertEvent {
+  return {
+    id,
+    status: 'NEW',
+    cameraId: 'c1',
+    camera: { name: 'Cam', latitude: 40, longitude: -3, address: null, zone: null },
+    createdAt,
+    lastSeenAt: createdAt,
+    violationCount: 1,
+    maskProbability: 0.9,
+    snapshotUrl: null,
+    frameSnapshotUrl: null,
+    assignedUnitId: null,
+    escalationLevel: 0,
+    ...patch,
+  };
+}
+
+test('alert list: newest first, upsert replaces by id, live copies win a merge', () => {
+  const a = alert('a', '2026-01-01T10:00:00Z');
+  const b = alert('b', '2026-01-01T11:00:00Z');
+  assert.deepEqual(sortAlerts([a, b]).map((x) => x.id), ['b', 'a']);
+  const updated = upsertAlert([b, a], { ...a, status: 'DISPATCHED', assignedUnitId: 'u1' });
+  assert.equal(updated.length, 2);
+  assert.equal(updated.find((x) => x.id === 'a')!.status, 'DISPATCHED');
+  const merged = mergeAlerts([a, b], [{ ...b, status: 'DISMISSED' }]);
+  assert.equal(merged.find((x) => x.id === 'b')!.status, 'DISMISSED');
+  assert.deepEqual(filterAlerts(merged, { openOnly: true }).map((x) => x.id), ['a']);
+  assert.deepEqual(filterAlerts(updated, { openOnly: true, unitId: 'u1' }).map((x) => x.id), ['a']);
+  assert.equal(countByStatus(merged).DISMISSED, 1);
+  const many = [
+    alert('o1', '2026-01-01T01:00:00Z'),
+    alert('c1', '2026-01-01T02:00:00Z', { status: 'RESOLVED' }),
+    alert('c2', '2026-01-01T03:00:00Z', { status: 'DISMISSED' }),
+    alert('c3', '2026-01-01T04:00:00Z', { status: 'RESOLVED' }),
+  ];
+  assert.deepEqual(pruneAlerts(many, 2).map((x) => x.id), ['c3', 'c2', 'o1']);
+});
+
+test('format: durations, percentages, distances, maps link, datetime-local', () => {
+  assert.equal(formatDuration(42), '42 s');
+  assert.equal(formatDuration(200), '3 min 20 s');
+  assert.equal(formatDuration(3 * 3600 + 5 * 60), '3 h 05 min');
+  assert.equal(formatDuration(null), '–');
+  assert.equal(formatPercent(0.934), '93 %');
+  assert.equal(formatPercent(1.7), '100 %');
+  assert.equal(formatDistance(840.4), '840 m');
+  assert.equal(formatDistance(2460), '2.5 km');
+  assert.equal(mapsUrl(40.4203, -3.7058), 'https://www.openstreetmap.org/?mlat=40.420300&mlon=-3.705800#map=18/40.420300/-3.705800');
+  assert.equal(localInputToIso(''), undefined);
+  assert.equal(localInputToIso('not a date'), undefined);
+  assert.ok(localInputToIso('2026-03-01T10:30')!.startsWith('2026-03-01T'));
+});
+
+test('chart scale: nice axis tops, whole-number ticks for small counts, bar geometry', () => {
+  assert.equal(niceCeil(0), 1);
+  assert.equal(niceCeil(7), 10);
+  assert.equal(niceCeil(2.2), 2.5);
+  assert.equal(niceCeil(120), 200);
+  assert.deepEqual(ticks(0), [0, 1]);
+  assert.deepEqual(ticks(1), [0, 1]);
+  assert.deepEqual(ticks(3), [0, 1, 2, 3]);
+  assert.deepEqual(ticks(7), [0, 2, 4, 6, 8]);
+  assert.deepEqual(ticks(40), [0, 10, 20, 30, 40]);
+  assert.deepEqual(ticks(120), [0, 50, 100, 150]);
+  const { bars, top } = layoutBars([{ label: 'a', value: 5 }, { label: 'b', value: 10 }], { x: 0, y: 0, width: 100, height: 50 });
+  assert.equal(top, 10);
+  assert.equal(bars[1]!.height, 50);
+  assert.equal(bars[0]!.height, 25);
+  assert.equal(bars[0]!.y, 25);
+  assert.ok(bars[1]!.x > bars[0]!.x + bars[0]!.width);
+  assert.equal(labelStride(30, 10), 3);
+  assert.equal(labelStride(5, 10), 1);
+});
+
+test('map projection: fits points inside the canvas, north up, east right', () => {
+  const pts = [
+    { latitude: 40.42, longitude: -3.71 },
+    { latitude: 40.40, longitude: -3.69 },
+  ];
+  const p = fitProjection(pts, 400, 300, 20);
+  const nw = p.project(pts[0]!);
+  const se = p.project(pts[1]!);
+  for (const q of [nw, se]) assert.ok(q.x >= 20 - 1e-9 && q.x <= 380 + 1e-9 && q.y >= 20 - 1e-9 && q.y <= 280 + 1e-9);
+  assert.ok(nw.y < se.y, 'north is up');
+  assert.ok(nw.x < se.x, 'east is right');
+  assert.ok(p.metersPerPixel > 5 && p.metersPerPixel < 20, String(p.metersPerPixel));
+  const single = fitProjection([pts[0]!], 400, 300);
+  assert.deepEqual(single.project(pts[0]!), { x: 200, y: 150 });
+});
+
+test('routing: each role lands on its view and cannot open the others', () => {
+  const officer = { id: 'o', username: 'o', role: 'OFFICER' as const, unitId: 'u' };
+  const dispatcher = { ...officer, role: 'DISPATCHER' as const, unitId: null };
+  const admin = { ...officer, role: 'ADMIN' as const, unitId: null };
+  assert.equal(resolveRoute('#/admin', null), 'login');
+  assert.equal(resolveRoute('#/admin', officer), 'officer');
+  assert.equal(resolveRoute('#/dispatch', officer), 'officer');
+  assert.equal(resolveRoute('', dispatcher), 'dispatch');
+  assert.equal(resolveRoute('#/admin', dispatcher), 'dispatch');
+  assert.equal(resolveRoute('', admin), 'admin');
+  assert.equal(resolveRoute('#/dispatch', admin), 'dispatch');
+  assert.deepEqual(routesFor('ADMIN').map((r) => r.route), ['dispatch', 'admin']);
+});
+
+test('buttons follow the lifecycle rules of the API', () => {
+  const officer = { id: 'o', username: 'o', role: 'OFFICER' as const, unitId: 'u1' };
+  const dispatcher = { ...officer, role: 'DISPATCHER' as const, unitId: null };
+  assert.deepEqual([...allowedActions({ status: 'DISPATCHED', assignedUnitId: 'u1' }, officer)], ['acknowledge']);
+  assert.deepEqual([...allowedActions({ status: 'DISPATCHED', assignedUnitId: 'u2' }, officer)], []);
+  assert.deepEqual([...allowedActions({ status: 'NEW', assignedUnitId: null }, dispatcher)].sort(), ['dismiss', 'dispatch']);
+  assert.deepEqual([...allowedActions({ status: 'RESOLVED', assignedUnitId: 'u1' }, dispatcher)], []);
+});
+
+test('stats: quantiles, histogram, buckets including empty ones, response times', () => {
+  assert.equal(quantile([], 0.5), null);
+  assert.equal(quantile([5], 0.9), 5);
+  assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
+  assert.equal(quantile([10, 1, 2, 3, 4, 5, 6, 7, 8, 9], 0.9), 9.1);
+  assert.throws(() => quantile([1], 2), StatsInputError);
+  const d = distribution([10, 45, 45, 100000, -1, Number.NaN]);
+  assert.equal(d.count, 4);
+  assert.equal(d.histogram[0]!.count, 1); // ≤30 s
+  assert.equal(d.histogram[1]!.count, 2); // ≤60 s
+  assert.equal(d.histogram.at(-1)!.count, 1); // open-ended bin
+  assert.ok(Number.isFinite(d.histogram.at(-1)!.upToSeconds));
+
+  assert.equal(bucketStart(new Date('2026-03-01T23:30:00Z'), 'day', 60).toISOString(), '2026-03-01T23:00:00.000Z'); // local midnight at UTC+1
+  const from = new Date('2026-03-01T10:00:00Z');
+  const to = new Date('2026-03-01T13:00:00Z');
+  const b = timeBuckets([new Date('2026-03-01T10:59:59Z'), new Date('2026-03-01T12:00:00Z'), new Date('2026-03-01T13:00:00Z')], [new Date('2026-03-01T12:30:00Z')], from, to, 'hour');
+  assert.deepEqual(b.map((x) => [x.label, x.violations, x.alerts]), [['03-01 10:00', 1, 0], ['03-01 11:00', 0, 0], ['03-01 12:00', 1, 1]]);
+  const c = categoryBuckets(['x', 'y', 'y'], ['x'], (k) => k.toUpperCase());
+  assert.deepEqual(c.map((x) => [x.label, x.violations, x.alerts]), [['Y', 2, 0], ['X', 1, 1]]);
+  const t0 = new Date('2026-03-01T10:00:00Z');
+  const plus = (s: number) => new Date(t0.getTime() + s * 1000);
+  const rt = responseTimes([
+    { createdAt: t0, dispatchedAt: plus(30), acknowledgedAt: plus(90), resolvedAt: plus(600) },
+    { createdAt: t0, dispatchedAt: plus(60), acknowledgedAt: null, resolvedAt: null },
+    { createdAt: t0, dispatchedAt: null, acknowledgedAt: null, resolvedAt: null },
+  ]);
+  assert.deepEqual([rt.toDispatch.count, rt.toDispatch.medianSeconds], [2, 45]);
+  assert.deepEqual([rt.toAcknowledge.count, rt.toAcknowledge.medianSeconds], [1, 60]);
+  assert.deepEqual([rt.toResolve.count, rt.toResolve.p90Seconds], [1, 600]);
+  assert.throws(() => checkRange(to, from), /after/);
+  assert.throws(() => checkRange(new Date('2020-01-01'), new Date('2022-01-01')), /at most/);
+});
+
+test('CSV cells: RFC 4180 quoting and formula neutralisation of text only', () => {
+  assert.equal(csvCell('plain'), 'plain');
+  assert.equal(csvCell('a,b'), '"a,b"');
+  assert.equal(csvCell('say "hi"'), '"say ""hi"""');
+  assert.equal(csvCell('line\nbreak'), '"line\nbreak"');
+  assert.equal(csvCell('=1+2'), "'=1+2");
+  assert.equal(csvCell('+33 1 23'), "'+33 1 23");
+  assert.equal(csvCell('-cmd'), "'-cmd");
+  assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
+  assert.equal(csvCell('\t=x'), "'\t=x");
+  assert.equal(csvCell('=HYPERLINK("x","y")'), `"'=HYPERLINK(""x"",""y"")"`);
+  assert.equal(csvCell(-3.7038), '-3.7038'); // numbers stay numbers
+  assert.equal(csvCell(null), '');
+  assert.equal(csvCell(new Date('2026-03-01T10:00:00Z')), '2026-03-01T10:00:00.000Z');
+  assert.equal(csvRow(['a', 1, null]), 'a,1,\r\n');
+});
+
+test('alert actions: rooms of an update and HTTP status of each failure', () => {
+  assert.deepEqual(updateRooms({ assignedUnitId: null }, null), ['dispatch']);
+  assert.deepEqual(updateRooms({ assignedUnitId: 'u2' }, 'u1'), ['dispatch', 'unit:u2', 'unit:u1']);
+  assert.deepEqual(updateRooms({ assignedUnitId: 'u1' }, 'u1'), ['dispatch', 'unit:u1']);
+  const lifecycle = (code: 'ILLEGAL_TRANSITION' | 'FORBIDDEN' | 'INVALID_INPUT') =>
+    outcomeProblem({ ok: false, kind: 'LIFECYCLE', error: new LifecycleError(code, 'x', 'NEW', 'acknowledge') }).status;
+  assert.equal(lifecycle('ILLEGAL_TRANSITION'), 409);
+  assert.equal(lifecycle('FORBIDDEN'), 403);
+  assert.equal(lifecycle('INVALID_INPUT'), 400);
+  assert.equal(outcomeProblem({ ok: false, kind: 'STALE', message: 'x' }).status, 409);
+  assert.equal(outcomeProblem({ ok: false, kind: 'NOT_FOUND', message: 'x' }).status, 404);
+  assert.equal(outcomeProblem({ ok: false, kind: 'UNIT', code: 'CONFLICT', message: 'x' }).status, 409);
+});
