@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../notify/webhook-core.ts';
+import type { EscalationPolicy } from '../domain/escalation.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
 export interface Config {
@@ -7,6 +9,8 @@ export interface Config {
   host: string;
   databaseUrl: string;
   redisUrl: string;
+  /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
+  queuePrefix: string;
   dataDir: string;
   /** Folder holding third-party datasets and weights (../shared here). */
   assetsDir: string;
@@ -30,8 +34,41 @@ export interface Config {
   alerts: {
     /** A track unseen this long ends; the same person later is a new alert. */
     cooldownSeconds: number;
+    /** When unhandled alerts are escalated (MASKWATCH_ESCALATE_DISPATCH_S / _ACK_S / _MAX_LEVEL; max level 0 = off). */
+    escalation: EscalationPolicy;
+  };
+  /** Outbound webhook targets (MASKWATCH_WEBHOOKS, a JSON array); empty = none. */
+  webhooks: WebhookTarget[];
+  worker: {
+    /** A job whose worker stops renewing its lock this long is stalled and re-queued (BullMQ lockDuration). */
+    lockDurationMs: number;
+    /** How often live workers look for stalled jobs (BullMQ stalledInterval). */
+    stalledIntervalMs: number;
   };
   tokenTtlSeconds: number;
+  security: {
+    /** Browser origins allowed by CORS (MASKWATCH_CORS_ORIGINS, comma-separated); empty = same-origin only. */
+    corsOrigins: string[];
+    /** Failed logins in a row before an account is locked, and for how long. */
+    loginMaxFailures: number;
+    loginLockSeconds: number;
+    /** A request whose headers and body are not all received within this is answered 408 (slow-body clients). */
+    requestTimeoutMs: number;
+    /** Requests per window (0 = off); one window for all limits. See src/api/security.ts. */
+    rateLimit: {
+      windowMs: number;
+      perIp: number;
+      perIpIngest: number;
+      perCamera: number;
+      loginPerIp: number;
+    };
+  };
+  privacy: {
+    /** Violation images and snapshots older than this are deleted (rows kept, anonymised). */
+    retentionDays: number;
+    /** How often the retention job runs. */
+    retentionIntervalMinutes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -77,6 +114,45 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   return raw;
 }
 
+function prefix(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw)) {
+    throw new ConfigError(name, `may only contain letters, digits, "_", "." and "-" (got "${raw}")`);
+  }
+  return raw;
+}
+
+/** Comma-separated origins (scheme://host[:port]); "*" is refused: credentials-bearing APIs need an explicit list. */
+function origins(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(o);
+      } catch {
+        throw new ConfigError(name, `"${o}" is not an origin like https://dispatch.example.org`);
+      }
+      if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== o.replace(/\/$/, '')) {
+        throw new ConfigError(name, `"${o}" is not an origin like https://dispatch.example.org`);
+      }
+      return parsed.origin;
+    });
+}
+
+function webhookTargets(env: Env, name: string): WebhookTarget[] {
+  try {
+    return parseWebhookTargets(env[name]);
+  } catch (err) {
+    if (err instanceof WebhookConfigError) throw new ConfigError(name, err.message.replace(/^MASKWATCH_WEBHOOKS: /, ''));
+    throw err;
+  }
+}
+
 /** Default assets folder: ../shared beside the project root, when it exists. */
 export function defaultAssetsDir(cwd = process.cwd()): string {
   return path.resolve(cwd, '..', 'shared');
@@ -110,6 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     host: env.HOST || '127.0.0.1',
     databaseUrl,
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix: prefix(env, 'MASKWATCH_QUEUE_PREFIX', 'maskwatch'),
     dataDir,
     assetsDir,
     logLevel,
@@ -127,7 +204,35 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     alerts: {
       cooldownSeconds: int(env, 'MASKWATCH_ALERT_COOLDOWN_S', 60, 1, 86_400),
+      escalation: {
+        dispatchSeconds: int(env, 'MASKWATCH_ESCALATE_DISPATCH_S', 120, 1, 86_400),
+        ackSeconds: int(env, 'MASKWATCH_ESCALATE_ACK_S', 180, 1, 86_400),
+        maxLevel: int(env, 'MASKWATCH_ESCALATE_MAX_LEVEL', 5, 0, 100),
+      },
+    },
+    webhooks: webhookTargets(env, 'MASKWATCH_WEBHOOKS'),
+    worker: {
+      lockDurationMs: int(env, 'MASKWATCH_WORKER_LOCK_MS', 30_000, 1000, 600_000),
+      stalledIntervalMs: int(env, 'MASKWATCH_WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),
+    security: {
+      corsOrigins: origins(env, 'MASKWATCH_CORS_ORIGINS'),
+      loginMaxFailures: int(env, 'MASKWATCH_LOGIN_MAX_FAILURES', 5, 1, 1000),
+      loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
+      requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+      // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.
+      rateLimit: {
+        windowMs: int(env, 'MASKWATCH_RATE_WINDOW_MS', 60_000, 1000, 3_600_000),
+        perIp: int(env, 'MASKWATCH_RATE_PER_IP', 3000, 0, 100_000_000),
+        perIpIngest: int(env, 'MASKWATCH_RATE_INGEST_PER_IP', 1_200_000, 0, 100_000_000),
+        perCamera: int(env, 'MASKWATCH_RATE_PER_CAMERA', 30_000, 0, 100_000_000),
+        loginPerIp: int(env, 'MASKWATCH_RATE_LOGIN_PER_IP', 60, 0, 100_000_000),
+      },
+    },
+    privacy: {
+      retentionDays: int(env, 'MASKWATCH_RETENTION_DAYS', 30, 1, 36_500),
+      retentionIntervalMinutes: int(env, 'MASKWATCH_RETENTION_INTERVAL_MIN', 60, 1, 7 * 24 * 60),
+    },
   };
 }

@@ -19,6 +19,7 @@ import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, nullableString, uuidParam } from '../schemas/common.ts';
 import type { WebhookNotifier } from '../../notify/webhooks.ts';
+import type { EscalationScheduler } from '../../queue/handlers/escalation.ts';
 import { cameraSummarySchema } from './alerts.ts';
 import { unitSchema } from './units.ts';
 
@@ -31,6 +32,8 @@ export interface AlertActionRoutesOptions {
   readonly io?: RealtimeServer;
   /** Outbound webhooks (src/notify/webhooks.ts), when configured. */
   readonly webhooks?: Pick<WebhookNotifier, 'notify'>;
+  /** Escalation timers (src/queue/handlers/escalation.ts): a dispatch starts the acknowledgement deadline. */
+  readonly escalation?: Pick<EscalationScheduler, 'watchEvent'>;
 }
 
 const STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE', 'RESOLVED', 'DISMISSED'] as const;
@@ -231,11 +234,12 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         const user = userOf(request);
         const body = request.body ?? {};
         const action = route.toAction(body);
+        const at = new Date();
         const outcome = await dispatch.apply(
           request.params.id,
           action,
           { userId: user.id, role: user.role, unitId: user.unitId, username: user.username },
-          new Date(),
+          at,
           body.note ?? body.reason,
         );
         if (!outcome.ok) throw outcomeProblem(outcome);
@@ -245,6 +249,9 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         else opts.logger.warn({ alertId: outcome.alert.id }, 'no Socket.IO server attached: alert.updated not emitted');
         // The transition is committed: a webhook queue problem is logged, not turned into a failed request.
         await opts.webhooks?.notify('alert.updated', outcome.alert).catch((err: unknown) => opts.logger.error({ err, alertId: outcome.alert.id }, 'webhook enqueue failed'));
+        if (outcome.to === 'DISPATCHED') {
+          await opts.escalation?.watchEvent(outcome.alert, at).catch((err: unknown) => opts.logger.error({ err, alertId: outcome.alert.id }, 'escalation timer not scheduled'));
+        }
         return outcome.alert;
       },
     );

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { PrismaClient } from '../db/generated/sqlite/client.ts';
+import { createCameraRepository } from '../db/repositories/cameras.ts';
+import { createAuditRepository } from '../db/repositories/audit.ts';
+import { createUserRepository } from '../db/repositories/users.ts';
+import { createSessionRepository } from '../db/repositories/sessions.ts';
+import { createAuthService, type AuthService } from '../auth/service.ts';
+import type { FrameProducer } from '../queue/producer.ts';
+import type { RealtimeServer } from '../realtime/server.ts';
+import { registerProblemHandlers } from './problem.ts';
+import { createApiMetrics } from './metrics.ts';
+import { createFrameStore } from './ingest/frame-store.ts';
+import { createFrameIngestor } from './ingest/ingest-frame.ts';
+import { createCameraGate } from './ingest/camera-gate.ts';
+import type { ApiContext, ReadinessCheck } from './context.ts';
+import { authRoutes } from './routes/auth.ts';
+import { cameraRoutes } from './routes/cameras.ts';
+import { userRoutes } from './routes/users.ts';
+import { frameRoutes } from './routes/frames.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { violationRoutes } from './routes/violations.ts';
+import { snapshotRoutes } from './routes/snapshots.ts';
+import { opsRoutes, readinessSchema } from './routes/ops.ts';
+import { unitRoutes } from './routes/units.ts';
+import { alertActionRoutes } from './routes/alert-actions.ts';
+import { statsRoutes } from './routes/stats.ts';
+import { exportRoutes } from './routes/exports.ts';
+import { privacyRoutes } from './routes/privacy.ts';
+import { problemClientErrorHandler, securityPlugin } from './security.ts';
+
+export interface AppDeps {
+  config: Config;
+  /** The database handle of src/db/client.ts (only `prisma` is used here). */
+  db: { prisma: PrismaClient };
+  queues: { frames: FrameProducer };
+  logger: Logger;
+  /** Socket.IO server on this app's HTTP server; a function when it is created after the app. */
+  io?: RealtimeServer | (() => RealtimeServer | undefined);
+  /** Shared with the Socket.IO auth middleware; built from db + config when omitted. */
+  auth?: AuthService;
+  readinessChecks?: ReadinessCheck[];
+  /** Built dashboard to serve at / (src/web/dist); skipped when absent. */
+  webRoot?: string;
+  /** JSON bodies are small; frames have their own limit (config.ingest.maxFrameBytes). */
+  jsonBodyLimit?: number;
+  /** Outbound webhooks and escalation timers (built by src/system/api-instance.ts from config). */
+  webhooks?: ApiContext['webhooks'];
+  escalation?: ApiContext['escalation'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: AuthService;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'>): AuthService {
+  const { prisma } = deps.db;
+  return createAuthService({
+    users: createUserRepository(prisma),
+    sessions: createSessionRepository(prisma),
+    audit: createAuditRepository(prisma),
+    tokenTtlSeconds: deps.config.tokenTtlSeconds,
+    logger: deps.logger,
+    maxFailedLogins: deps.config.security.loginMaxFailures,
+    lockSeconds: deps.config.security.loginLockSeconds,
+  });
+}
+
+/**
+ * The HTTP API. No globals: everything comes from `deps`, so tests build apps
+ * with real parts on free ports, queue prefixes and databases of their own.
+ * Call `app.listen()` (or `app.ready()`) afterwards.
+ */
+export function createApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Request lines are logged in onResponse below, compactly, and not per accepted frame.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.jsonBodyLimit ?? 256 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
+    // Socket.IO shares the server; Fastify must not reject its long-polling requests' paths.
+    forceCloseConnections: true,
+    // Slow or short-bodied requests cannot hold a connection forever (Node checks every 30 s).
+    requestTimeout: deps.config.security.requestTimeoutMs,
+    clientErrorHandler: problemClientErrorHandler,
+  }) as unknown as FastifyInstance;
+
+  const { prisma } = deps.db;
+  const producer = deps.queues.frames;
+  const auth = deps.auth ?? buildAuthService(deps);
+  const registry = new Registry();
+  const metrics = createApiMetrics(registry, {
+    logger: deps.logger,
+    jobCounts: () => producer.jobCounts(),
+    alertCounts: async () => {
+      const groups = await prisma.alert.groupBy({ by: ['status'], _count: { _all: true } });
+      return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+    },
+  });
+  const cameras = createCameraRepository(prisma);
+  const audit = createAuditRepository(prisma);
+  const gate = createCameraGate({ redis: producer.redis, prefix: deps.config.queuePrefix, cameras });
+  const ingest = createFrameIngestor({
+    cameras,
+    gate,
+    store: createFrameStore(deps.config.dataDir),
+    producer,
+    metrics,
+    logger: deps.logger,
+    limits: { maxFramePixels: deps.config.ingest.maxFramePixels, maxCameraBacklog: deps.config.ingest.maxCameraBacklog },
+  });
+  const ctx: ApiContext = {
+    config: deps.config,
+    prisma,
+    auth,
+    cameras,
+    gate,
+    audit,
+    producer,
+    ingest,
+    metrics,
+    logger: deps.logger,
+    readinessChecks: deps.readinessChecks ?? [],
+    webhooks: deps.webhooks,
+    escalation: deps.escalation,
+    get io() {
+      return typeof deps.io === 'function' ? deps.io() : deps.io;
+    },
+  };
+
+  app.decorate('auth', auth);
+  app.decorateRequest('user', null);
+  app.decorateRequest('authToken', null);
+  registerProblemHandlers(app);
+  // Headers, CORS and rate limits: before every route (see src/api/security.ts).
+  app.register(securityPlugin, deps.config.security);
+  app.addSchema(readinessSchema);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const status = reply.statusCode;
+    const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime) };
+    if (status >= 500) request.log.error(line, 'request failed');
+    else if (status === 202 && request.routeOptions.url === '/api/v1/frames') request.log.trace(line, 'frame accepted');
+    else request.log.info(line, 'request');
+  });
+
+  app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'MaskWatch API',
+        version: '0.1.0',
+        description: 'Frame ingestion, cameras, alerts and violations. Errors are application/problem+json.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'login token from POST /api/v1/auth/login' },
+          cameraKey: { type: 'http', scheme: 'bearer', description: 'camera API key (mwc_…)' },
+          queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'login token, for <img> tags' },
+        },
+      },
+    },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.register(async (scope) => {
+    await authRoutes(scope, ctx);
+    await userRoutes(scope, ctx);
+    await cameraRoutes(scope, ctx);
+    await alertRoutes(scope, ctx);
+    await violationRoutes(scope, ctx);
+    await snapshotRoutes(scope, ctx);
+    await opsRoutes(scope, ctx);
+    await unitRoutes(scope, ctx);
+    await alertActionRoutes(scope, ctx);
+    await statsRoutes(scope, ctx);
+    await exportRoutes(scope, ctx);
+    await privacyRoutes(scope, ctx);
+  });
+  app.register(async (scope) => frameRoutes(scope, ctx));
+
+  if (deps.webRoot && existsSync(deps.webRoot)) {
+    app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  return app;
+}

@@ -1,0 +1,52 @@
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { AuthService } from '../auth/service.ts';
+import { bearerToken } from '../auth/tokens.ts';
+import type { AuthUser, Role } from '../auth/roles.ts';
+import { HttpProblem } from './problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `requireUser` for authenticated routes. */
+    user: AuthUser | null;
+    /** The bearer token that authenticated the request (for logout). */
+    authToken: string | null;
+  }
+}
+
+/**
+ * An onRequest hook (runs before the body is read or validated) that requires a logged-in user (bearer token), and one of `roles`
+ * when given. `allowQueryToken` also accepts `?token=` — only for GET routes
+ * used by <img> tags, which cannot send headers.
+ */
+export function requireUser(
+  auth: AuthService,
+  opts: { roles?: readonly Role[]; allowQueryToken?: boolean } = {},
+): onRequestAsyncHookHandler {
+  return async function guard(request: FastifyRequest, _reply: FastifyReply) {
+    let token = bearerToken(request.headers.authorization);
+    if (!token && opts.allowQueryToken) {
+      const q = (request.query as { token?: unknown } | undefined)?.token;
+      if (typeof q === 'string' && q.length > 0) token = q;
+    }
+    if (!token) {
+      throw new HttpProblem(401, 'login required: Authorization: Bearer <token>', 'unauthorized', {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    const user = await auth.authenticate(token);
+    if (!user) {
+      throw new HttpProblem(401, 'invalid or expired token', 'unauthorized', { 'www-authenticate': 'Bearer' });
+    }
+    if (opts.roles && !opts.roles.includes(user.role)) {
+      throw new HttpProblem(403, `requires role ${opts.roles.join(' or ')}`, 'forbidden');
+    }
+    request.user = user;
+    request.authToken = token;
+  };
+}
+
+/** The authenticated user of a guarded route (throws if the guard was forgotten). */
+export function userOf(request: FastifyRequest): AuthUser {
+  if (!request.user) throw new Error('route is missing its requireUser guard');
+  return request.user;
+}

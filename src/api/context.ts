@@ -1,0 +1,41 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { PrismaClient } from '../db/generated/sqlite/client.ts';
+import type { AuthService } from '../auth/service.ts';
+import type { CameraRepository } from '../db/repositories/cameras.ts';
+import type { AuditRepository } from '../db/repositories/audit.ts';
+import type { FrameProducer } from '../queue/producer.ts';
+import type { RealtimeServer } from '../realtime/server.ts';
+import type { ApiMetrics } from './metrics.ts';
+import type { FrameIngestor } from './ingest/ingest-frame.ts';
+import type { CameraGate } from './ingest/camera-gate.ts';
+import type { WebhookNotifier } from '../notify/webhooks.ts';
+import type { EscalationScheduler } from '../queue/handlers/escalation.ts';
+
+/** What route plugins receive: built once by createApp from its deps. */
+export interface ApiContext {
+  config: Config;
+  prisma: PrismaClient;
+  auth: AuthService;
+  cameras: CameraRepository;
+  /** Redis cache of camera keys used by ingestion; admin changes must go through it. */
+  gate: CameraGate;
+  audit: AuditRepository;
+  producer: FrameProducer;
+  ingest: FrameIngestor;
+  metrics: ApiMetrics;
+  logger: Logger;
+  /** Present when Socket.IO is attached: lets logout disconnect the session's sockets. */
+  io?: RealtimeServer;
+  readinessChecks: ReadinessCheck[];
+  /** Outbound webhooks, when configured (MASKWATCH_WEBHOOKS): dispatcher / officer actions are sent too. */
+  webhooks?: Pick<WebhookNotifier, 'notify'>;
+  /** Escalation timers, when on: a dispatched alert gets its acknowledgement deadline. */
+  escalation?: Pick<EscalationScheduler, 'watchEvent'>;
+}
+
+/** An extra /readyz condition (e.g. "workers have loaded their models" in the start command). */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void> | void;
+}

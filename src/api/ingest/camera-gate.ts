@@ -1,0 +1,142 @@
+import type { Redis } from 'ioredis';
+import type { CameraRepository } from '../../db/repositories/cameras.ts';
+import { backlogKey } from '../../queue/backlog.ts';
+
+/**
+ * Camera admission for ingestion in ONE Redis round trip: API-key check and
+ * backlog slot together, instead of a database query plus a Redis call per frame.
+ *
+ * Redis holds `${prefix}:camkey:<sha256 of key>` → cameraId | "disabled:<id>" |
+ * "revoked". The database stays the source of truth: a missing entry is filled
+ * from it (SET NX, with a TTL). Admin changes write Redis FIRST and fail if Redis
+ * is unreachable (see revoke/disable below), and fills never overwrite (NX), so a
+ * rotated or disabled key is refused at once on every API instance — no entry
+ * outlives a rotation.
+ *
+ * The script builds the backlog key from the prefix and the looked-up camera id,
+ * so it assumes a single Redis (not Redis Cluster), as the rest of the stack does.
+ */
+export type Admission =
+  | { status: 'ok'; cameraId: string; backlog: number }
+  | { status: 'checked'; cameraId: string } // key valid, no slot asked for
+  | { status: 'full'; cameraId: string; backlog: number }
+  | { status: 'unknown' }
+  | { status: 'disabled'; cameraId: string };
+
+const ADMIT = `
+local v = redis.call('GET', KEYS[1])
+if not v then return {'miss'} end
+if v == 'revoked' then return {'unknown'} end
+if string.sub(v, 1, 9) == 'disabled:' then return {'disabled', string.sub(v, 10)} end
+if ARGV[1] == '0' then return {'checked', v} end
+local bk = ARGV[2] .. v
+redis.call('ZREMRANGEBYSCORE', bk, '-inf', ARGV[3])
+local n = redis.call('ZCARD', bk)
+if n >= tonumber(ARGV[5]) then return {'full', v, n} end
+redis.call('ZADD', bk, ARGV[4], ARGV[6])
+redis.call('PEXPIRE', bk, ARGV[7])
+return {'ok', v, n + 1}`;
+
+const CANCEL = `
+local v = redis.call('GET', KEYS[1])
+if v and v ~= 'revoked' and string.sub(v, 1, 9) ~= 'disabled:' then redis.call('ZREM', ARGV[1] .. v, ARGV[2]) end
+return 1`;
+
+export interface CameraGateOptions {
+  redis: Redis;
+  prefix: string;
+  cameras: CameraRepository;
+  /** Lifetime of a cached key entry; tombstones live as long. */
+  ttlSeconds?: number;
+  /** Same as the backlog's: reservations older than this are pruned. */
+  staleAfterMs?: number;
+  now?: () => number;
+}
+
+type AdmitReply = [string, string?, number?];
+
+export function cameraKeyCacheKey(prefix: string, keyHash: string): string {
+  return `${prefix}:camkey:${keyHash}`;
+}
+
+export function createCameraGate(opts: CameraGateOptions) {
+  const ttl = opts.ttlSeconds ?? 600;
+  const staleAfterMs = opts.staleAfterMs ?? 15 * 60_000;
+  const now = opts.now ?? Date.now;
+  const cacheKey = (hash: string) => cameraKeyCacheKey(opts.prefix, hash);
+  // EVALSHA via ioredis' defineCommand: the script body is sent once per connection, not per frame.
+  const redis = opts.redis as Redis & {
+    mwAdmitCamera(key: string, ...args: string[]): Promise<AdmitReply>;
+    mwCancelAdmission(key: string, ...args: string[]): Promise<number>;
+  };
+  if (typeof redis.mwAdmitCamera !== 'function') redis.defineCommand('mwAdmitCamera', { numberOfKeys: 1, lua: ADMIT });
+  if (typeof redis.mwCancelAdmission !== 'function') redis.defineCommand('mwCancelAdmission', { numberOfKeys: 1, lua: CANCEL });
+
+  const run = (hash: string, frameId: string | null, max: number) => {
+    const t = now();
+    return redis.mwAdmitCamera(
+      cacheKey(hash),
+      frameId ? '1' : '0',
+      backlogKey(opts.prefix, ''),
+      String(t - staleAfterMs),
+      String(t),
+      String(max),
+      frameId ?? '',
+      String(staleAfterMs),
+    );
+  };
+
+  function toAdmission(reply: AdmitReply): Admission | null {
+    const [status, cameraId, n] = reply;
+    switch (status) {
+      case 'ok':
+        return { status, cameraId: cameraId!, backlog: Number(n) };
+      case 'full':
+        return { status, cameraId: cameraId!, backlog: Number(n) };
+      case 'checked':
+        return { status, cameraId: cameraId! };
+      case 'disabled':
+        return { status, cameraId: cameraId! };
+      case 'unknown':
+        return { status };
+      default:
+        return null; // miss
+    }
+  }
+
+  return {
+    /**
+     * Checks a key (by its hash) and, when `frameId` is given, reserves a backlog
+     * slot for it in the same step. Throws when Redis is unreachable.
+     */
+    async admit(keyHash: string, frameId: string | null, maxBacklog: number): Promise<Admission> {
+      const first = toAdmission(await run(keyHash, frameId, maxBacklog));
+      if (first) return first;
+      const camera = await opts.cameras.findByKeyHash(keyHash);
+      if (!camera) return { status: 'unknown' }; // not cached: unknown keys cost a lookup, never an entry
+      await opts.redis.set(cacheKey(keyHash), camera.enabled ? camera.id : `disabled:${camera.id}`, 'EX', ttl, 'NX');
+      return toAdmission(await run(keyHash, frameId, maxBacklog)) ?? { status: 'unknown' };
+    },
+    /**
+     * Gives back the slot of an admit that failed on our side (timed out): sent on
+     * the same connection after it, so it runs after it even if that one was late.
+     */
+    async cancel(keyHash: string, frameId: string): Promise<void> {
+      await redis.mwCancelAdmission(cacheKey(keyHash), backlogKey(opts.prefix, ''), frameId);
+    },
+    /** Before a key rotation is committed: the old key stops working everywhere. */
+    async revoke(keyHash: string): Promise<void> {
+      await opts.redis.set(cacheKey(keyHash), 'revoked', 'EX', ttl);
+    },
+    /** Undo a revoke whose database change then failed. */
+    async forget(keyHash: string): Promise<void> {
+      await opts.redis.del(cacheKey(keyHash));
+    },
+    /** Before disabling / after enabling in the database. */
+    async setEnabled(keyHash: string, cameraId: string, enabled: boolean): Promise<void> {
+      await opts.redis.set(cacheKey(keyHash), enabled ? cameraId : `disabled:${cameraId}`, 'EX', ttl);
+    },
+  };
+}
+
+export type CameraGate = ReturnType<typeof createCameraGate>;

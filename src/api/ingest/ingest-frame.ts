@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { sniffImageType, type ImageType } from '../../vision/image.ts';
+import { hashSecret } from '../../auth/tokens.ts';
+import type { CameraRepository } from '../../db/repositories/cameras.ts';
+import type { FrameProducer } from '../../queue/producer.ts';
+import type { FrameJob } from '../../queue/jobs.ts';
+import { HttpProblem } from '../problem.ts';
+import type { ApiMetrics, RejectReason } from '../metrics.ts';
+import { parseCapturedAt } from './captured-at.ts';
+import { readImageDimensions } from './image-dimensions.ts';
+import { isCompleteImage } from './image-complete.ts';
+import type { FrameStore } from './frame-store.ts';
+import { createKeyThrottle } from './throttle.ts';
+import type { CameraGate } from './camera-gate.ts';
+
+export interface IngestDeps {
+  cameras: CameraRepository;
+  gate: CameraGate;
+  store: FrameStore;
+  producer: FrameProducer;
+  metrics: ApiMetrics;
+  logger: Logger;
+  limits: { maxFramePixels: number; maxCameraBacklog: number };
+  /** Seconds a client is told to wait after a 503. */
+  retryAfterSeconds?: number;
+  lastFrameIntervalMs?: number;
+  now?: () => Date;
+}
+
+export interface IngestRequest {
+  apiKey: string | null;
+  body: Buffer;
+  capturedAt: string | undefined;
+}
+
+type Check = { ok: true; type: ImageType; capturedAt: Date } | { ok: false; reason: RejectReason; status: number; detail: string };
+
+/** The request's own checks (no I/O): capture time, type by magic bytes, dimensions from the header. */
+export function checkFrame(body: Buffer, capturedAt: string | undefined, receivedAt: Date, maxPixels: number): Check {
+  const captured = parseCapturedAt(capturedAt, receivedAt);
+  if (!captured.ok) return { ok: false, reason: 'bad_captured_at', status: 400, detail: captured.reason };
+  const type = sniffImageType(body);
+  if (!type) return { ok: false, reason: 'unsupported_type', status: 415, detail: 'body is not a JPEG, PNG or WebP image (checked by magic bytes)' };
+  const dims = readImageDimensions(body, type);
+  if (!dims) return { ok: false, reason: 'bad_dimensions', status: 422, detail: `cannot read the ${type} header: truncated or corrupt image` };
+  if (dims.width * dims.height > maxPixels) {
+    return { ok: false, reason: 'too_large', status: 413, detail: `image is ${dims.width}×${dims.height}; at most ${maxPixels} pixels allowed` };
+  }
+  // Truncated in transit, or garbage behind a valid header: refuse here, not in a worker.
+  if (!isCompleteImage(body, type)) return { ok: false, reason: 'bad_dimensions', status: 422, detail: `the ${type} image is truncated or corrupt (no end marker)` };
+  return { ok: true, type, capturedAt: captured.value };
+}
+
+/**
+ * Ingestion of one frame: checks → camera key + backlog slot (one Redis call)
+ * → file → job. Returns only once the job is in Redis; on any failure after
+ * the slot was taken, the file and the slot are given back, so a refused frame
+ * leaves nothing behind.
+ */
+export function createFrameIngestor(deps: IngestDeps) {
+  const now = deps.now ?? (() => new Date());
+  const retryAfter = String(deps.retryAfterSeconds ?? 5);
+  const lastFrame = createKeyThrottle(deps.lastFrameIntervalMs ?? 10_000);
+
+  const reject = (reason: RejectReason, status: number, detail: string, headers?: Record<string, string>): never => {
+    deps.metrics.frameRejected(reason);
+    throw new HttpProblem(status, detail, reason.replace(/_/g, '-'), headers);
+  };
+  const unavailable = (reason: RejectReason, detail: string) => reject(reason, 503, detail, { 'retry-after': retryAfter });
+
+  return async function ingest(req: IngestRequest): Promise<{ frameId: string; cameraId: string }> {
+    deps.metrics.frameReceived();
+    if (!req.apiKey) return reject('unauthorized', 401, 'camera API key required: Authorization: Bearer <key>');
+    const receivedAt = now();
+    // Checked before the key, reported after it: an unauthenticated caller only ever learns "401".
+    const check = checkFrame(req.body, req.capturedAt, receivedAt, deps.limits.maxFramePixels);
+    const frameId = randomUUID();
+    const keyHash = hashSecret(req.apiKey);
+    let admission;
+    try {
+      admission = await deps.gate.admit(keyHash, check.ok ? frameId : null, deps.limits.maxCameraBacklog);
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, 'frame refused: redis unavailable');
+      if (check.ok) deps.gate.cancel(keyHash, frameId).catch(() => undefined); // the admit may still land late
+      return unavailable('queue_unavailable', 'frame queue unavailable; retry later');
+    }
+    if (admission.status === 'unknown') return reject('unauthorized', 401, 'unknown camera API key');
+    if (admission.status === 'disabled') return reject('camera_disabled', 401, 'camera is disabled');
+    if (!check.ok) return reject(check.reason, check.status, check.detail);
+    const cameraId = admission.cameraId;
+    if (admission.status === 'full') {
+      return unavailable('backlog_full', `camera has ${admission.backlog} frames waiting (limit ${deps.limits.maxCameraBacklog}); retry later`);
+    }
+
+    const release = () => deps.producer.backlog.release(cameraId, frameId).catch(() => undefined); // else pruned when stale
+    let rel: string;
+    try {
+      rel = await deps.store.save(cameraId, frameId, check.type === 'jpeg' ? 'jpg' : check.type, req.body);
+    } catch (err) {
+      deps.logger.error({ err, cameraId }, 'frame refused: cannot store file');
+      await release();
+      return unavailable('storage_error', 'frame storage unavailable; retry later');
+    }
+    const job: FrameJob = {
+      frameId,
+      cameraId,
+      path: rel,
+      capturedAt: check.capturedAt.toISOString(),
+      receivedAt: receivedAt.toISOString(),
+    };
+    try {
+      await deps.producer.enqueue(job);
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message, cameraId, frameId }, 'frame refused: enqueue failed');
+      await deps.store.remove(rel).catch((e) => deps.logger.error({ err: e, rel }, 'could not delete refused frame'));
+      await release();
+      return unavailable('queue_unavailable', 'frame queue unavailable; retry later');
+    }
+    deps.metrics.frameAccepted();
+    if (lastFrame.shouldRun(cameraId)) {
+      deps.cameras.touchLastFrame(cameraId, receivedAt).catch((err) => {
+        lastFrame.reset(cameraId);
+        deps.logger.warn({ err: (err as Error).message, cameraId }, 'could not update camera.lastFrameAt');
+      });
+    }
+    return { frameId, cameraId };
+  };
+}
+
+export type FrameIngestor = ReturnType<typeof createFrameIngestor>;

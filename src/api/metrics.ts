@@ -1,0 +1,81 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from 'pino';
+
+export type RejectReason =
+  | 'unauthorized'
+  | 'camera_disabled'
+  | 'unsupported_type'
+  | 'too_large'
+  | 'bad_dimensions'
+  | 'bad_captured_at'
+  | 'backlog_full'
+  | 'queue_unavailable'
+  | 'storage_error';
+
+export interface ApiMetricsSources {
+  /** Job counts of the frames queue by state. */
+  jobCounts?: () => Promise<Record<string, number>>;
+  /** Alert counts by status (from the database). */
+  alertCounts?: () => Promise<Record<string, number>>;
+  logger: Logger;
+}
+
+/**
+ * The API's Prometheus metrics, on a registry of its own (never the global one)
+ * so several app instances can live in one test process.
+ */
+export function createApiMetrics(registry: Registry, sources: ApiMetricsSources) {
+  collectDefaultMetrics({ register: registry, prefix: 'maskwatch_api_' });
+  const framesReceived = new Counter({
+    name: 'maskwatch_frames_received_total',
+    help: 'Frames POSTed to /api/v1/frames (accepted or not)',
+    registers: [registry],
+  });
+  const framesAccepted = new Counter({
+    name: 'maskwatch_frames_accepted_total',
+    help: 'Frames stored and enqueued (answered 202)',
+    registers: [registry],
+  });
+  const framesRejected = new Counter({
+    name: 'maskwatch_frames_rejected_total',
+    help: 'Frames refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'maskwatch_queue_jobs',
+    help: 'Jobs in the frames queue, by state (read at scrape time)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      if (!sources.jobCounts) return;
+      try {
+        for (const [state, n] of Object.entries(await sources.jobCounts())) this.set({ state }, n);
+      } catch (err) {
+        sources.logger.warn({ err: (err as Error).message }, 'metrics: queue counts unavailable');
+      }
+    },
+  });
+  new Gauge({
+    name: 'maskwatch_alerts',
+    help: 'Alerts in the database, by status (read at scrape time)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      if (!sources.alertCounts) return;
+      try {
+        for (const [status, n] of Object.entries(await sources.alertCounts())) this.set({ status }, n);
+      } catch (err) {
+        sources.logger.warn({ err: (err as Error).message }, 'metrics: alert counts unavailable');
+      }
+    },
+  });
+  return {
+    registry,
+    frameReceived: () => framesReceived.inc(),
+    frameAccepted: () => framesAccepted.inc(),
+    frameRejected: (reason: RejectReason) => framesRejected.inc({ reason }),
+  };
+}
+
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;

@@ -1,0 +1,109 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+
+/**
+ * Errors as RFC 9457 problem details (`application/problem+json`):
+ * `{type, title, status, detail}`. Route handlers throw `HttpProblem`; the error
+ * handler turns Fastify's own errors (validation, 404, body too large, bad
+ * content type) into the same shape.
+ */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  /** Per-field reasons for a validation failure. */
+  errors?: { path: string; message: string }[];
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly slug?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}
+
+function problemType(status: number, slug?: string): string {
+  return `https://maskwatch.dev/problems/${slug ?? (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z]+/g, '-')}`;
+}
+
+export function problem(status: number, detail?: string, slug?: string): ProblemBody {
+  const body: ProblemBody = { type: problemType(status, slug), title: STATUS_CODES[status] ?? 'Error', status };
+  if (detail) body.detail = detail;
+  return body;
+}
+
+export function sendProblem(reply: FastifyReply, body: ProblemBody, headers: Record<string, string> = {}) {
+  for (const [k, v] of Object.entries(headers)) reply.header(k, v);
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/** JSON schema of a problem body, referenced by every route's 4xx/5xx responses. */
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  required: ['type', 'title', 'status'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+} as const;
+
+/** `response` entries to spread into each route schema. */
+export const problemResponses = {
+  '4xx': { $ref: 'Problem#' },
+  '5xx': { $ref: 'Problem#' },
+} as const;
+
+const FASTIFY_CODES: Record<string, { status: number; slug: string; detail?: (e: FastifyError) => string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, slug: 'body-too-large', detail: () => 'request body is larger than allowed' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, slug: 'unsupported-media-type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, slug: 'bad-content-length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, slug: 'empty-body' },
+  FST_ERR_CTP_EMPTY_TYPE: { status: 415, slug: 'unsupported-media-type', detail: () => 'Content-Type header is required' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, slug: 'invalid-json' },
+};
+
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.addSchema(problemSchema);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpProblem) {
+      return sendProblem(reply, problem(error.status, error.detail, error.slug), error.headers);
+    }
+    if (error.validation) {
+      const body = problem(400, error.message, 'validation');
+      body.errors = error.validation.map((v) => ({
+        path: `${error.validationContext ?? 'request'}${v.instancePath || ''}`,
+        message: v.message ?? 'invalid',
+      }));
+      return sendProblem(reply, body);
+    }
+    const known = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (known) return sendProblem(reply, problem(known.status, known.detail?.(error) ?? error.message, known.slug));
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      // Never leak internals in a 5xx body.
+      return sendProblem(reply, problem(status, 'an unexpected error occurred; see the server log', 'internal'));
+    }
+    return sendProblem(reply, problem(status, error.message));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem(404, `no route for ${request.method} ${request.url.split('?')[0]}`, 'not-found')),
+  );
+}

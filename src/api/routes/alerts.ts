@@ -1,0 +1,113 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { requireUser, userOf } from '../auth-guard.ts';
+import { HttpProblem, problemResponses } from '../problem.ts';
+import { bearerSecurity, dateTime, nullableString, pageQuery } from '../schemas/common.ts';
+import { afterCursor, CursorError, decodeCursor, page } from '../queries/cursor.ts';
+import { snapshotUrl } from '../../realtime/snapshot-url.ts';
+
+const STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE', 'RESOLVED', 'DISMISSED'] as const;
+
+export const cameraSummarySchema = {
+  type: 'object',
+  required: ['name', 'latitude', 'longitude', 'address', 'zone'],
+  properties: {
+    name: { type: 'string' },
+    latitude: { type: 'number' },
+    longitude: { type: 'number' },
+    address: nullableString,
+    zone: nullableString,
+  },
+} as const;
+
+// Same shape as the realtime AlertEvent, so the dashboard renders both alike.
+const alertProps = {
+  id: { type: 'string' },
+  status: { type: 'string', enum: STATUSES },
+  cameraId: { type: 'string' },
+  camera: cameraSummarySchema,
+  createdAt: dateTime,
+  lastSeenAt: dateTime,
+  violationCount: { type: 'integer' },
+  maskProbability: { type: 'number' },
+  snapshotUrl: nullableString,
+  frameSnapshotUrl: nullableString,
+  assignedUnitId: nullableString,
+  escalationLevel: { type: 'integer' },
+} as const;
+
+export function cursorOrProblem(cursor: string | undefined) {
+  if (!cursor) return null;
+  try {
+    return decodeCursor(cursor);
+  } catch (err) {
+    if (err instanceof CursorError) throw new HttpProblem(400, err.message, 'bad-cursor');
+    throw err;
+  }
+}
+
+export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
+  const loggedIn = requireUser(ctx.auth);
+
+  app.get<{ Querystring: { status?: (typeof STATUSES)[number]; cameraId?: string; limit: number; cursor?: string } }>(
+    '/api/v1/alerts',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['alerts'],
+        summary: 'Alerts, newest first (officers see only alerts assigned to their unit)',
+        security: bearerSecurity,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { status: { type: 'string', enum: STATUSES }, cameraId: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }, ...pageQuery },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['items', 'nextCursor'],
+            properties: {
+              items: { type: 'array', items: { type: 'object', required: Object.keys(alertProps), properties: alertProps } },
+              nextCursor: nullableString,
+            },
+          },
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const user = userOf(request);
+      const { status, cameraId, limit, cursor } = request.query;
+      const key = cursorOrProblem(cursor);
+      const and: Record<string, unknown>[] = [];
+      if (status) and.push({ status });
+      if (cameraId) and.push({ cameraId });
+      if (user.role === 'OFFICER') and.push({ assignedUnitId: user.unitId ?? '\u0000none' });
+      if (key) and.push(afterCursor('createdAt', key));
+      const rows = await ctx.prisma.alert.findMany({
+        where: { AND: and },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit + 1,
+        include: { camera: { select: { name: true, latitude: true, longitude: true, address: true, zone: true } } },
+      });
+      const { items, nextCursor } = page(rows, limit, (r) => r.createdAt);
+      return {
+        nextCursor,
+        items: items.map((a) => ({
+          id: a.id,
+          status: a.status,
+          cameraId: a.cameraId,
+          camera: a.camera,
+          createdAt: a.createdAt.toISOString(),
+          lastSeenAt: a.lastSeenAt.toISOString(),
+          violationCount: a.violationCount,
+          maskProbability: a.maskProbability,
+          snapshotUrl: snapshotUrl(a.snapshotPath),
+          frameSnapshotUrl: snapshotUrl(a.frameSnapshotPath),
+          assignedUnitId: a.assignedUnitId,
+          escalationLevel: a.escalationLevel,
+        })),
+      };
+    },
+  );
+}

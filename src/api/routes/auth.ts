@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { requireUser, userOf } from '../auth-guard.ts';
+import { HttpProblem, problemResponses } from '../problem.ts';
+import { bearerSecurity, dateTime, roleEnum } from '../schemas/common.ts';
+import { sessionRoom } from '../../realtime/server.ts';
+
+const userSchema = {
+  type: 'object',
+  required: ['id', 'username', 'role', 'unitId'],
+  properties: {
+    id: { type: 'string' },
+    username: { type: 'string' },
+    role: roleEnum,
+    unitId: { type: ['string', 'null'] },
+  },
+} as const;
+
+export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
+  const loggedIn = requireUser(ctx.auth);
+
+  app.post<{ Body: { username: string; password: string } }>(
+    '/api/v1/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in; the token is a bearer token for the API and Socket.IO (auth.token)',
+        body: {
+          type: 'object',
+          required: ['username', 'password'],
+          additionalProperties: false,
+          properties: {
+            username: { type: 'string', minLength: 1, maxLength: 64 },
+            password: { type: 'string', minLength: 1, maxLength: 1024 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['token', 'expiresAt', 'user'],
+            properties: { token: { type: 'string' }, expiresAt: dateTime, user: userSchema },
+          },
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const result = await ctx.auth.login(request.body.username, request.body.password);
+      if (!result) throw new HttpProblem(401, 'wrong username or password', 'login-failed');
+      request.log.info({ userId: result.user.id }, 'user logged in');
+      return { token: result.token, expiresAt: result.expiresAt.toISOString(), user: result.user };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke the current token (and disconnect its sockets)',
+        security: bearerSecurity,
+        response: { 204: { type: 'null' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = userOf(request);
+      await ctx.auth.logout(request.authToken!);
+      // Through the Redis adapter this reaches the session's sockets on every instance.
+      ctx.io?.in(sessionRoom(user.sessionId)).disconnectSockets(true);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/me',
+    {
+      onRequest: loggedIn,
+      schema: { tags: ['auth'], security: bearerSecurity, response: { 200: userSchema, ...problemResponses } },
+    },
+    async (request) => {
+      const { id, username, role, unitId } = userOf(request);
+      return { id, username, role, unitId };
+    },
+  );
+}

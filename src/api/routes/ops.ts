@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { problemResponses } from '../problem.ts';
+
+async function timed<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
+  app.get(
+    '/healthz',
+    {
+      logLevel: 'warn',
+      schema: {
+        tags: ['operations'],
+        summary: 'Process is up',
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      logLevel: 'warn',
+      schema: {
+        tags: ['operations'],
+        summary: 'Database, Redis and (in `maskwatch start`) workers are usable',
+        response: {
+          200: { $ref: 'Readiness#' },
+          503: { $ref: 'Readiness#' },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const checks: Record<string, string> = {};
+      const run = async (name: string, fn: () => Promise<unknown> | unknown) => {
+        try {
+          await timed(Promise.resolve(fn()), 2000);
+          checks[name] = 'ok';
+        } catch (err) {
+          checks[name] = `failed: ${(err as Error).message}`;
+        }
+      };
+      await Promise.all([
+        run('database', () => ctx.prisma.$queryRawUnsafe('SELECT 1')),
+        run('redis', () => ctx.producer.ping()),
+        ...ctx.readinessChecks.map((c) => run(c.name, () => c.check())),
+      ]);
+      const ready = Object.values(checks).every((v) => v === 'ok');
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { ...problemResponses } } },
+    async (_request, reply) => {
+      const body = await ctx.metrics.registry.metrics();
+      return reply.type(ctx.metrics.registry.contentType).send(body);
+    },
+  );
+}
+
+export const readinessSchema = {
+  $id: 'Readiness',
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+} as const;

@@ -1,0 +1,75 @@
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { requireUser, userOf } from '../auth-guard.ts';
+import { HttpProblem, problemResponses } from '../problem.ts';
+
+const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
+// Each path segment: no leading dot (so no "..", no hidden files), a conservative alphabet.
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,200}$/;
+
+/**
+ * Maps the wildcard of /api/v1/snapshots/* to a file under `root`, or null when
+ * the path is not a plain relative image path. Pure; symlinks are checked by the caller.
+ */
+export function snapshotFile(root: string, wildcard: string): string | null {
+  if (wildcard.length === 0 || wildcard.length > 1024 || wildcard.includes('\\')) return null;
+  const segments = wildcard.split('/');
+  if (!segments.every((s) => SEGMENT.test(s))) return null;
+  if (!TYPES[path.extname(wildcard).toLowerCase()]) return null;
+  const full = path.resolve(root, ...segments);
+  return full.startsWith(path.resolve(root) + path.sep) ? full : null;
+}
+
+export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
+  const root = path.join(ctx.config.dataDir, 'snapshots');
+  // <img src> cannot send an Authorization header, hence ?token= here (and only here).
+  const loggedIn = requireUser(ctx.auth, { allowQueryToken: true });
+
+  app.get<{ Params: { '*': string }; Querystring: { token?: string } }>(
+    '/api/v1/snapshots/*',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['snapshots'],
+        summary: 'A face crop or annotated frame (login token as Bearer header or ?token=); each view is audited',
+        security: [{ bearerAuth: [] }, { queryToken: [] }],
+        params: { type: 'object', properties: { '*': { type: 'string' } } },
+        querystring: { type: 'object', properties: { token: { type: 'string', maxLength: 256 } } },
+        response: { 200: { type: 'string', format: 'binary' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = userOf(request);
+      const notFound = () => new HttpProblem(404, 'no such snapshot', 'not-found');
+      const file = snapshotFile(root, request.params['*']);
+      if (!file) throw notFound();
+      let real: string;
+      try {
+        real = await realpath(file);
+        if (!(await stat(real)).isFile()) throw notFound();
+      } catch (err) {
+        if (err instanceof HttpProblem) throw err;
+        throw notFound();
+      }
+      // A symlink planted inside snapshots/ must not lead outside it.
+      const realRoot = await realpath(root).catch(() => root);
+      if (!real.startsWith(realRoot + path.sep)) throw notFound();
+      await ctx.audit.record({
+        actorType: 'USER',
+        actorId: user.id,
+        actorRole: user.role,
+        action: 'snapshot.view',
+        subjectType: 'Snapshot',
+        subjectId: path.relative(root, file).split(path.sep).join('/'),
+      });
+      return reply
+        .type(TYPES[path.extname(file).toLowerCase()]!)
+        .header('cache-control', 'private, no-store')
+        .header('x-content-type-options', 'nosniff')
+        .send(createReadStream(real));
+    },
+  );
+}

@@ -1,0 +1,20 @@
+/** Shared JSON-schema fragments (they also become the OpenAPI document). */
+export const uuidParam = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } },
+  additionalProperties: false,
+} as const;
+
+export const roleEnum = { type: 'string', enum: ['ADMIN', 'DISPATCHER', 'OFFICER'] } as const;
+
+export const pageQuery = {
+  limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  cursor: { type: 'string', maxLength: 512 },
+} as const;
+
+export const nullableString = { type: ['string', 'null'] } as const;
+export const dateTime = { type: 'string', format: 'date-time' } as const;
+export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const bearerSecurity = [{ bearerAuth: [] }];

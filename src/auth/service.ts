@@ -1,0 +1,139 @@
+import type { Logger } from 'pino';
+import type { UserRepository } from '../db/repositories/users.ts';
+import type { SessionRepository } from '../db/repositories/sessions.ts';
+import type { AuditRepository } from '../db/repositories/audit.ts';
+import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
+import { hashSecret, newSessionToken } from './tokens.ts';
+import { isRole, type AuthUser, type Role } from './roles.ts';
+
+export interface AuthServiceDeps {
+  users: UserRepository;
+  sessions: SessionRepository;
+  audit: AuditRepository;
+  tokenTtlSeconds: number;
+  logger: Logger;
+  now?: () => Date;
+  /** Failed logins in a row before the account is locked for lockSeconds. */
+  maxFailedLogins?: number;
+  lockSeconds?: number;
+}
+
+export interface LoginResult {
+  token: string;
+  expiresAt: Date;
+  user: Omit<AuthUser, 'sessionId'>;
+}
+
+/** Bad input to a user-management call: the message is safe to show. */
+export class UserInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserInputError';
+  }
+}
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,64}$/;
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+  const maxFailed = deps.maxFailedLogins ?? 10;
+  const lockMs = (deps.lockSeconds ?? 300) * 1000;
+
+  return {
+    /** null for any failure (unknown user, wrong password, disabled, locked): callers answer 401 alike. */
+    async login(username: string, password: string): Promise<LoginResult | null> {
+      const user = await deps.users.findByUsername(username);
+      if (!user) {
+        await verifyPassword(password, await dummyPasswordHash()); // same cost as a real check
+        return null;
+      }
+      const ok = await verifyPassword(password, user.passwordHash);
+      const t = now();
+      if (user.disabled || (user.lockedUntil && user.lockedUntil > t)) return null;
+      if (!ok) {
+        const lock = user.failedLogins + 1 >= maxFailed ? new Date(t.getTime() + lockMs) : null;
+        await deps.users.recordFailedLogin(user.id, lock);
+        if (lock) deps.logger.warn({ userId: user.id }, 'account locked after repeated failed logins');
+        return null;
+      }
+      if (user.failedLogins > 0) await deps.users.clearFailedLogins(user.id);
+      const token = newSessionToken();
+      const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
+      await deps.sessions.create(user.id, hashSecret(token), expiresAt);
+      return {
+        token,
+        expiresAt,
+        user: { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId },
+      };
+    },
+
+    /** The user behind a bearer token, or null if unknown, expired, revoked or disabled. */
+    async authenticate(token: string): Promise<AuthUser | null> {
+      const session = await deps.sessions.findByTokenHash(hashSecret(token));
+      if (!session || session.revokedAt || session.expiresAt <= now() || session.user.disabled) return null;
+      const { id, username, role, unitId } = session.user;
+      return { id, username, role, unitId, sessionId: session.id };
+    },
+
+    async logout(token: string): Promise<boolean> {
+      return deps.sessions.revoke(hashSecret(token), now());
+    },
+
+    async createUser(
+      input: { username: string; password: string; role: string; unitCallSign?: string | null },
+      actor: { type: 'USER' | 'SYSTEM'; id?: string; role?: string },
+    ) {
+      if (!USERNAME_PATTERN.test(input.username)) {
+        throw new UserInputError('username must be 3–64 letters, digits, ".", "_" or "-"');
+      }
+      if (!isRole(input.role)) throw new UserInputError('role must be ADMIN, DISPATCHER or OFFICER');
+      const problem = passwordProblem(input.password);
+      if (problem) throw new UserInputError(problem);
+      let unitId: string | null = null;
+      if (input.unitCallSign) {
+        unitId = await deps.users.unitIdByCallSign(input.unitCallSign);
+        if (!unitId) throw new UserInputError(`no patrol unit with call sign "${input.unitCallSign}"`);
+      }
+      if (input.role === 'OFFICER' && !unitId) throw new UserInputError('an OFFICER needs a unit (--unit CALLSIGN)');
+      if (await deps.users.findByUsername(input.username)) {
+        throw new UserInputError(`user "${input.username}" already exists`);
+      }
+      const user = await deps.users.create({
+        username: input.username,
+        passwordHash: await hashPassword(input.password),
+        role: input.role,
+        unitId,
+      });
+      await deps.audit.record({
+        actorType: actor.type,
+        actorId: actor.id ?? null,
+        actorRole: actor.role ?? null,
+        action: 'user.create',
+        subjectType: 'User',
+        subjectId: user.id,
+        details: { username: user.username, role: user.role, unitId },
+      });
+      return { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId };
+    },
+
+    /**
+     * Creates the first admin from the environment when that username does not
+     * exist yet; a no-op afterwards (the password is never overwritten).
+     */
+    async ensureAdmin(admin: { username: string; password: string } | null): Promise<'created' | 'exists' | 'skipped'> {
+      if (!admin) return 'skipped';
+      if (await deps.users.findByUsername(admin.username)) return 'exists';
+      try {
+        await this.createUser({ ...admin, role: 'ADMIN' }, { type: 'SYSTEM' });
+      } catch (err) {
+        // Another instance starting at the same moment created it first.
+        if (await deps.users.findByUsername(admin.username)) return 'exists';
+        throw err;
+      }
+      deps.logger.info({ username: admin.username }, 'first admin created from MASKWATCH_ADMIN_USER');
+      return 'created';
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

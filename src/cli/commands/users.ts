@@ -1,0 +1,162 @@
+/**
+ * `maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--password-stdin]`
+ * `maskwatch users list`
+ * The password comes from stdin (--password-stdin, e.g. from a secret store) or
+ * from a hidden prompt on a terminal — never from argv, which other users can see.
+ */
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { ConfigError, loadConfig } from '../../config/config.ts';
+import { openDatabase } from '../../db/client.ts';
+import { buildAuthService } from '../../api/app.ts';
+import { UserInputError } from '../../auth/service.ts';
+import { isRole } from '../../auth/roles.ts';
+import { createLogger } from '../../system/logger.ts';
+
+const USAGE = `usage:
+  maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--password-stdin]
+  maskwatch users list
+An OFFICER needs --unit (the patrol unit's call sign; created if it does not exist).
+Without --password-stdin the password is asked for on the terminal.
+`;
+
+export interface AddUserArgs {
+  username: string;
+  role: 'ADMIN' | 'DISPATCHER' | 'OFFICER';
+  unit: string | null;
+  passwordStdin: boolean;
+}
+
+/** Parses `users add` flags; throws an Error whose message is shown to the user. */
+export function parseAddArgs(argv: string[]): AddUserArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      username: { type: 'string' },
+      role: { type: 'string' },
+      unit: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
+  if (!values.username) throw new Error('--username is required');
+  const role = values.role?.toUpperCase();
+  if (!isRole(role)) throw new Error('--role must be ADMIN, DISPATCHER or OFFICER');
+  if (role === 'OFFICER' && !values.unit) throw new Error('an OFFICER needs --unit CALLSIGN');
+  if (values.unit !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(values.unit)) {
+    throw new Error('--unit must be 1–64 letters, digits, ".", "_" or "-"');
+  }
+  return { username: values.username, role, unit: values.unit ?? null, passwordStdin: values['password-stdin'] ?? false };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // One trailing newline is the shell's, not the password's.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Asks twice on the terminal without echoing. */
+async function promptPassword(): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _enc, cb) {
+      if (!muted) process.stderr.write(chunk);
+      cb();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  const ask = (q: string) =>
+    new Promise<string>((resolve) => {
+      process.stderr.write(q);
+      muted = true;
+      rl.question('', (answer) => {
+        muted = false;
+        process.stderr.write('\n');
+        resolve(answer);
+      });
+    });
+  try {
+    const first = await ask('Password: ');
+    const second = await ask('Repeat password: ');
+    if (first !== second) throw new Error('passwords do not match');
+    return first;
+  } finally {
+    rl.close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') {
+    process.stdout.write(USAGE);
+    return sub ? 0 : 1;
+  }
+  if (sub !== 'add' && sub !== 'list') {
+    process.stderr.write(`maskwatch users: unknown subcommand "${sub}"\n${USAGE}`);
+    return 1;
+  }
+  let args: AddUserArgs | null = null;
+  let password = '';
+  try {
+    if (sub === 'add') {
+      args = parseAddArgs(rest);
+      if (args.passwordStdin) password = await readStdin();
+      else if (process.stdin.isTTY) password = await promptPassword();
+      else throw new Error('no terminal to ask for the password: pipe it with --password-stdin');
+    } else if (rest.length > 0) {
+      throw new Error(`unexpected argument "${rest[0]}"`);
+    }
+  } catch (err) {
+    process.stderr.write(`maskwatch users ${sub}: ${(err as Error).message}\n${USAGE}`);
+    return 1;
+  }
+
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`maskwatch: invalid configuration: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  // Logs go to stderr at warn: stdout carries only the command's result.
+  const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
+  const db = await openDatabase(config.databaseUrl, { logger });
+  try {
+    if (sub === 'list') {
+      const users = await db.prisma.user.findMany({ orderBy: { username: 'asc' }, include: { unit: true } });
+      for (const u of users) {
+        process.stdout.write(`${u.username}\t${u.role}\t${u.unit?.callSign ?? '-'}${u.disabled ? '\tdisabled' : ''}\n`);
+      }
+      return 0;
+    }
+    const a = args!;
+    if (a.unit) {
+      const existing = await db.prisma.patrolUnit.findUnique({ where: { callSign: a.unit } });
+      if (!existing) {
+        await db.prisma.patrolUnit.create({ data: { callSign: a.unit } });
+        process.stderr.write(`created patrol unit ${a.unit}\n`);
+      }
+    }
+    const auth = buildAuthService({ config, db, logger });
+    const user = await auth.createUser(
+      { username: a.username, password, role: a.role, unitCallSign: a.unit },
+      { type: 'SYSTEM', id: 'cli' },
+    );
+    process.stdout.write(`created user ${user.username} (${user.role}${a.unit ? `, unit ${a.unit}` : ''}) id=${user.id}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UserInputError) {
+      process.stderr.write(`maskwatch users add: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await db.close();
+  }
+}

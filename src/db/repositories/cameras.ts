@@ -1,0 +1,58 @@
+import type { PrismaClient, Camera } from '../generated/sqlite/client.ts';
+
+/**
+ * Camera persistence. The client type is the SQLite one; the PostgreSQL client
+ * has the identical model API (one shared model file), so either can be passed.
+ */
+export type CameraRow = Camera;
+
+export interface NewCamera {
+  name: string;
+  latitude: number;
+  longitude: number;
+  address?: string | null;
+  zone?: string | null;
+  apiKeyHash: string;
+  apiKeyHint: string;
+}
+
+export interface CameraPatch {
+  name?: string;
+  latitude?: number;
+  longitude?: number;
+  address?: string | null;
+  zone?: string | null;
+  enabled?: boolean;
+}
+
+export function createCameraRepository(prisma: PrismaClient) {
+  return {
+    create(data: NewCamera): Promise<CameraRow> {
+      return prisma.camera.create({ data });
+    },
+    findById(id: string): Promise<CameraRow | null> {
+      return prisma.camera.findUnique({ where: { id } });
+    },
+    /** The camera owning an API key hash, only fields ingestion needs (hot path: one indexed lookup). */
+    findByKeyHash(apiKeyHash: string): Promise<{ id: string; enabled: boolean } | null> {
+      return prisma.camera.findUnique({ where: { apiKeyHash }, select: { id: true, enabled: true } });
+    },
+    list(): Promise<CameraRow[]> {
+      return prisma.camera.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    },
+    /** null when the camera does not exist. */
+    async update(id: string, patch: CameraPatch): Promise<CameraRow | null> {
+      const result = await prisma.camera.updateMany({ where: { id }, data: patch });
+      return result.count === 0 ? null : prisma.camera.findUnique({ where: { id } });
+    },
+    async replaceKey(id: string, apiKeyHash: string, apiKeyHint: string): Promise<CameraRow | null> {
+      const result = await prisma.camera.updateMany({ where: { id }, data: { apiKeyHash, apiKeyHint } });
+      return result.count === 0 ? null : prisma.camera.findUnique({ where: { id } });
+    },
+    async touchLastFrame(id: string, at: Date): Promise<void> {
+      await prisma.camera.updateMany({ where: { id }, data: { lastFrameAt: at } });
+    },
+  };
+}
+
+export type CameraRepository = ReturnType<typeof createCameraRepository>;

@@ -1,0 +1,40 @@
+import type { PrismaClient } from '../generated/sqlite/client.ts';
+import type { Role } from '../../auth/roles.ts';
+
+export interface SessionWithUser {
+  id: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  user: { id: string; username: string; role: Role; unitId: string | null; disabled: boolean };
+}
+
+export function createSessionRepository(prisma: PrismaClient) {
+  return {
+    async create(userId: string, tokenHash: string, expiresAt: Date): Promise<{ id: string }> {
+      return prisma.session.create({ data: { userId, tokenHash, expiresAt }, select: { id: true } });
+    },
+    findByTokenHash(tokenHash: string): Promise<SessionWithUser | null> {
+      return prisma.session.findUnique({
+        where: { tokenHash },
+        select: {
+          id: true,
+          expiresAt: true,
+          revokedAt: true,
+          user: { select: { id: true, username: true, role: true, unitId: true, disabled: true } },
+        },
+      });
+    },
+    /** Revokes a session; false if it was unknown or already revoked. */
+    async revoke(tokenHash: string, at: Date): Promise<boolean> {
+      const r = await prisma.session.updateMany({ where: { tokenHash, revokedAt: null }, data: { revokedAt: at } });
+      return r.count > 0;
+    },
+    /** Deletes sessions expired before `before`, so the table does not grow forever. */
+    async deleteExpired(before: Date): Promise<number> {
+      const r = await prisma.session.deleteMany({ where: { expiresAt: { lt: before } } });
+      return r.count;
+    },
+  };
+}
+
+export type SessionRepository = ReturnType<typeof createSessionRepository>;

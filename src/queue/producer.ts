@@ -1,0 +1,129 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { QUEUES, type FrameJob, type JobMap } from './jobs.ts';
+import { createFrameBacklog, type FrameBacklog } from './backlog.ts';
+
+/** Raised when a frame could not be durably enqueued (Redis down, slow or refusing). */
+export class EnqueueError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EnqueueError';
+  }
+}
+
+export const FRAME_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  // Finished jobs are kept a while for inspection, then dropped so Redis stays small.
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export interface FrameProducer {
+  enqueue(job: FrameJob): Promise<void>;
+  backlog: FrameBacklog;
+  /** The producer's fail-fast connection (no offline queue, short command timeout), for per-frame checks. */
+  redis: Redis;
+  /** Job counts by state for metrics / readiness. */
+  jobCounts(): Promise<Record<string, number>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FrameProducerOptions {
+  redisUrl: string;
+  prefix: string;
+  logger: Logger;
+  /** An enqueue taking longer than this fails (→ 503), so a request never hangs on Redis. */
+  timeoutMs?: number;
+}
+
+/** Connection options that fail fast instead of queueing commands while Redis is away. */
+export function failFastRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions & { host: string; port: number } {
+  const u = new URL(redisUrl);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    enableOfflineQueue: false,
+    // Commands issued in the same tick (concurrent frames) go out in one write.
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: timeoutMs,
+    connectTimeout: Math.max(timeoutMs, 1000),
+    // Keep reconnecting in the background, at most every 2 s, so service resumes by itself.
+    retryStrategy: (times: number) => Math.min(100 * times, 2000),
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EnqueueError(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const connection = failFastRedisOptions(opts.redisUrl, timeoutMs);
+  // One connection of our own for the queue and the backlog: BullMQ leaves a shared
+  // instance alone on close, so we can always disconnect it — even while Redis is away,
+  // where BullMQ's own quit() would fail and leave its client reconnecting forever.
+  const redis = new Redis(connection);
+  const queue: Queue<FrameJob> = new Queue(QUEUES.frames, {
+    // ioredis 6's option types differ slightly from the ones bullmq declares.
+    connection: redis as unknown as ConnectionOptions,
+    prefix: opts.prefix,
+  });
+  let lastErrorLog = 0;
+  const onError = (err: Error) => {
+    // Redis being away produces an error per reconnect attempt: log at most every 10 s.
+    if (Date.now() - lastErrorLog > 10_000) {
+      lastErrorLog = Date.now();
+      opts.logger.warn({ err: err.message }, 'redis connection error (frame producer)');
+    }
+  };
+  queue.on('error', onError);
+  redis.on('error', onError);
+  const backlog = createFrameBacklog(redis, { prefix: opts.prefix });
+
+  return {
+    backlog,
+    redis,
+    async enqueue(job) {
+      if (redis.status !== 'ready') throw new EnqueueError(`redis is not connected (${redis.status})`);
+      try {
+        // BullMQ waits for its connection to become ready before a command, so the
+        // timeout also covers "Redis has never been reachable".
+        await withTimeout(queue.add('frame.analyze' satisfies keyof JobMap, job, { ...FRAME_JOB_OPTIONS, jobId: job.frameId }), timeoutMs, 'enqueue');
+      } catch (err) {
+        if (err instanceof EnqueueError) {
+          // The add may still land later; remove it (best effort) so a 503 never leaves a job behind.
+          queue.remove(job.frameId).catch(() => undefined);
+          throw err;
+        }
+        throw new EnqueueError(`enqueue failed: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    async jobCounts() {
+      return withTimeout(
+        queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
+        timeoutMs,
+        'job counts',
+      );
+    },
+    async ping() {
+      await withTimeout(redis.ping(), timeoutMs, 'redis ping');
+    },
+    async close() {
+      await queue.close().catch(() => undefined);
+      if (redis.status === 'ready') await redis.quit().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AuthUser } from '../auth/roles.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
+import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
+import { socketIoRedisKey } from './channel.ts';
+
+export interface SocketData {
+  user: AuthUser;
+}
+
+export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export interface RealtimeOptions {
+  httpServer: HttpServer;
+  redisUrl: string;
+  queuePrefix: string;
+  authenticate(token: string): Promise<AuthUser | null>;
+  logger: Logger;
+  /** Allowed browser origins (CORS); same-origin only when omitted. */
+  corsOrigins?: string[];
+}
+
+/** Room of one login session, so logout can disconnect that session's sockets on every instance. */
+export function sessionRoom(sessionId: string): string {
+  return `session:${sessionId}`;
+}
+
+/** The rooms a user's socket joins: everything for admins/dispatchers, own unit only for officers. */
+export function roomsFor(user: Pick<AuthUser, 'role' | 'unitId' | 'sessionId'>): string[] {
+  const rooms = [sessionRoom(user.sessionId)];
+  if (user.role === 'ADMIN' || user.role === 'DISPATCHER') rooms.push(DISPATCH_ROOM);
+  else if (user.unitId) rooms.push(unitRoom(user.unitId));
+  return rooms;
+}
+
+export interface Realtime {
+  io: RealtimeServer;
+  /** Resolves once the adapter's Redis subscriber is connected (events from other instances can arrive). */
+  ready(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Socket.IO on the API's HTTP server, with the Redis adapter so an event emitted
+ * anywhere (another API instance, a worker's redis-emitter) reaches every socket.
+ */
+export function createRealtimeServer(opts: RealtimeOptions): Realtime {
+  const pub = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const sub = pub.duplicate();
+  let lastErrorLog = 0;
+  for (const client of [pub, sub]) {
+    client.on('error', (err: Error) => {
+      if (Date.now() - lastErrorLog > 10_000) {
+        lastErrorLog = Date.now();
+        opts.logger.warn({ err: err.message }, 'redis connection error (realtime)');
+      }
+    });
+  }
+  const io: RealtimeServer = new Server(opts.httpServer, {
+    serveClient: false,
+    cors: opts.corsOrigins ? { origin: opts.corsOrigins } : undefined,
+    adapter: createAdapter(pub, sub, { key: socketIoRedisKey(opts.queuePrefix) }),
+  });
+
+  io.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string' || token.length === 0) {
+      next(new Error('unauthorized: auth.token is required'));
+      return;
+    }
+    opts.authenticate(token).then(
+      (user) => {
+        if (!user) return next(new Error('unauthorized: invalid or expired token'));
+        socket.data.user = user;
+        next();
+      },
+      (err: unknown) => {
+        opts.logger.error({ err }, 'socket authentication failed');
+        next(new Error('authentication unavailable'));
+      },
+    );
+  });
+
+  io.on('connection', (socket) => {
+    const user = socket.data.user;
+    void socket.join(roomsFor(user));
+    opts.logger.debug({ userId: user.id, role: user.role, socketId: socket.id }, 'socket connected');
+  });
+
+  const subscribed = (client: Redis) =>
+    client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+
+  return {
+    io,
+    async ready(timeoutMs = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Socket.IO Redis adapter not connected after ${timeoutMs} ms`)), timeoutMs);
+      });
+      await Promise.race([Promise.all([subscribed(pub), subscribed(sub)]), timeout]).finally(() => clearTimeout(timer));
+      // Redis answers a connection's commands in order: once this PING returns, the
+      // adapter's earlier (P)SUBSCRIBE calls are in effect.
+      await sub.ping();
+    },
+    async close() {
+      // The adapter's close() fires (p)unsubscribe without awaiting them; with Redis away they
+      // reject once we disconnect, as unhandled rejections. We are closing: swallow those.
+      for (const method of ['punsubscribe', 'unsubscribe'] as const) {
+        const original = sub[method].bind(sub) as (...args: unknown[]) => Promise<unknown>;
+        (sub as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => original(...args).catch(() => undefined);
+      }
+      // io.close() also closes the HTTP server; callers then close Fastify, which tolerates that.
+      await new Promise<void>((resolve) => {
+        io.close(() => resolve());
+      });
+      // quit() waits for Redis; when it is away, drop the connection instead of hanging.
+      await Promise.allSettled([pub, sub].map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import { openDatabase } from '../db/client.ts';
+import type { ReadinessCheck } from '../api/context.ts';
+import { createLogger } from './logger.ts';
+import { checkRedis, RedisUnavailableError } from './redis-check.ts';
+import { startApiInstance } from './api-instance.ts';
+import { createWorkerPool, type WorkerPool } from './worker-pool.ts';
+
+/** The built dashboard (vite build output), served at / when present. */
+export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
+
+export interface ServeOptions {
+  /** Worker child processes to run beside the API (0 for `maskwatch api`). */
+  workers: number;
+  concurrency: number;
+  /** Overrides of environment variables from command-line flags (e.g. PORT). */
+  env?: Record<string, string>;
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+  /** Resolves when the process should stop (default: first SIGTERM / SIGINT). */
+  stopSignal?: Promise<string>;
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      // A second signal means "now".
+      process.once('SIGTERM', () => process.exit(130));
+      process.once('SIGINT', () => process.exit(130));
+      resolve(signal);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+/**
+ * `maskwatch start` / `maskwatch api`: validate config, check Redis, open and
+ * migrate the database, create the first admin, start the API (+ workers),
+ * then run until SIGTERM/SIGINT and shut down in order. Returns the exit code.
+ */
+export async function serve(opts: ServeOptions): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  let config: Config;
+  const env = { ...process.env, ...opts.env };
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err.write(`maskwatch: invalid configuration: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const logger: Logger = createLogger(config, { component: opts.workers > 0 ? 'start' : 'api' });
+  try {
+    await checkRedis(config.redisUrl);
+  } catch (e) {
+    if (e instanceof RedisUnavailableError) {
+      err.write(`maskwatch: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = await openDatabase(config.databaseUrl, { logger });
+
+  let pool: WorkerPool | null = null;
+  const readinessChecks: ReadinessCheck[] = [];
+  if (opts.workers > 0) {
+    // Children read the same environment (incl. flag overrides), so they share database, Redis and data dir.
+    pool = createWorkerPool({ count: opts.workers, concurrency: opts.concurrency, logger, env });
+    const p = pool;
+    readinessChecks.push({
+      name: 'workers',
+      check() {
+        const ready = p.readyCount();
+        if (ready < 1) throw new Error(`0 of ${opts.workers} workers ready (loading models?)`);
+      },
+    });
+    pool.start();
+  }
+
+  let api;
+  try {
+    api = await startApiInstance({ config, logger, db, readinessChecks, webRoot: existsSync(WEB_ROOT) ? WEB_ROOT : undefined });
+  } catch (e) {
+    await pool?.stop();
+    await db.close();
+    throw e;
+  }
+  const users = await db.prisma.user.count();
+  const lines = [
+    `MaskWatch ${opts.workers > 0 ? `running with ${opts.workers} worker process(es)` : 'API instance running'}`,
+    `  API + dashboard  ${api.url}/`,
+    `  OpenAPI docs     ${api.url}/docs`,
+    `  health           ${api.url}/readyz   metrics ${api.url}/metrics`,
+    `  data dir         ${config.dataDir}`,
+  ];
+  if (users === 0) {
+    lines.push(
+      '',
+      'No users yet. Create the first admin with either:',
+      '  MASKWATCH_ADMIN_USER=admin MASKWATCH_ADMIN_PASSWORD=<12+ chars> npm start',
+      '  npx maskwatch users add --username admin --role ADMIN',
+    );
+  }
+  lines.push('', 'Register a camera: POST /api/v1/cameras (admin token) → apiKey; then POST frames to /api/v1/frames.', 'Stop with Ctrl-C.');
+  out.write(lines.join('\n') + '\n');
+
+  const signal = await (opts.stopSignal ?? waitForSignal());
+  logger.info({ signal }, 'shutting down');
+  // Stop taking frames first, then let workers finish what is queued in-flight.
+  await api.close();
+  await pool?.stop();
+  await db.close();
+  logger.info('stopped');
+  return 0;
+}

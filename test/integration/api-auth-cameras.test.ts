@@ -1,0 +1,184 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { testProviders } from '../helpers/db.ts';
+import type { ApiInstance } from '../../src/system/api-instance.ts';
+
+function assertProblem(res: { status: number; headers: Headers; body: any }, status: number) {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  assert.equal(res.body.status, status);
+  assert.equal(typeof res.body.type, 'string');
+  assert.equal(typeof res.body.title, 'string');
+  assert.equal(typeof res.body.detail, 'string');
+}
+
+for (const provider of testProviders()) {
+  describe(`auth + cameras API (${provider})`, () => {
+    let stack: TestStack;
+    let api: ApiInstance;
+    let admin: string;
+
+    before(async () => {
+      stack = await createTestStack(provider, {
+        MASKWATCH_ADMIN_USER: 'chief',
+        MASKWATCH_ADMIN_PASSWORD: 'first-admin-password',
+      });
+      api = await stack.startApi();
+      const login = await call(api.url, 'POST', '/api/v1/auth/login', {
+        json: { username: 'chief', password: 'first-admin-password' },
+      });
+      assert.equal(login.status, 200);
+      admin = login.body.token;
+    });
+    after(() => stack.close());
+
+    test('first admin from env: login returns token, expiry and user; /me works', async () => {
+      const login = await call(api.url, 'POST', '/api/v1/auth/login', {
+        json: { username: 'chief', password: 'first-admin-password' },
+      });
+      assert.equal(login.status, 200);
+      assert.match(login.body.token, /^mwt_[A-Za-z0-9_-]{43}$/);
+      assert.ok(new Date(login.body.expiresAt).getTime() > Date.now());
+      assert.deepEqual({ ...login.body.user, id: undefined }, { id: undefined, username: 'chief', role: 'ADMIN', unitId: null });
+      const me = await call(api.url, 'GET', '/api/v1/auth/me', { token: login.body.token });
+      assert.equal(me.status, 200);
+      assert.equal(me.body.username, 'chief');
+      // The token is stored only as a hash.
+      const sessions = await stack.db.prisma.session.findMany({ where: { userId: me.body.id } });
+      assert.ok(sessions.length >= 1);
+      assert.ok(sessions.every((s) => s.tokenHash !== login.body.token && /^[0-9a-f]{64}$/.test(s.tokenHash)));
+    });
+
+    test('ensureAdmin is idempotent: a second instance does not duplicate or reset the admin', async () => {
+      const second = await stack.startApi();
+      assert.equal(await stack.db.prisma.user.count({ where: { username: 'chief' } }), 1);
+      const login = await call(second.url, 'POST', '/api/v1/auth/login', {
+        json: { username: 'chief', password: 'first-admin-password' },
+      });
+      assert.equal(login.status, 200);
+      await second.close();
+    });
+
+    test('bad password, unknown user → 401 problem; logout revokes the token', async () => {
+      assertProblem(await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: 'nope-nope-nope' } }), 401);
+      assertProblem(await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'ghost', password: 'whatever-whatever' } }), 401);
+      const login = await call(api.url, 'POST', '/api/v1/auth/login', {
+        json: { username: 'chief', password: 'first-admin-password' },
+      });
+      const token = login.body.token;
+      assert.equal((await call(api.url, 'POST', '/api/v1/auth/logout', { token })).status, 204);
+      assertProblem(await call(api.url, 'GET', '/api/v1/auth/me', { token }), 401);
+      assertProblem(await call(api.url, 'GET', '/api/v1/auth/me'), 401);
+    });
+
+    test('schema validation, unknown route and oversized JSON are problem+json', async () => {
+      const invalid = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief' } });
+      assertProblem(invalid, 400);
+      assert.ok(Array.isArray(invalid.body.errors));
+      assertProblem(await call(api.url, 'GET', '/api/v1/nothing-here'), 404);
+      const big = await call(api.url, 'POST', '/api/v1/auth/login', {
+        json: { username: 'chief', password: 'x'.repeat(400 * 1024) },
+      });
+      assertProblem(big, 413);
+    });
+
+    test('camera lifecycle: create (admin only) → key works; rotate → old key 401; disable → 401', async () => {
+      const dispatcher = await loginAs(api, { username: `disp-${provider}`, role: 'DISPATCHER' });
+      const body = { name: 'Main St / 5th', latitude: 52.52, longitude: 13.405, zone: 'centre' };
+      assertProblem(await call(api.url, 'POST', '/api/v1/cameras', { token: dispatcher.token, json: body }), 403);
+      assertProblem(await call(api.url, 'POST', '/api/v1/cameras', { json: body }), 401);
+      assertProblem(
+        await call(api.url, 'POST', '/api/v1/cameras', { token: admin, json: { ...body, latitude: 123 } }),
+        400,
+      );
+
+      const created = await call(api.url, 'POST', '/api/v1/cameras', { token: admin, json: body });
+      assert.equal(created.status, 201);
+      assert.match(created.body.apiKey, /^mwc_[A-Za-z0-9_-]{43}$/);
+      assert.equal(created.body.name, body.name);
+      assert.equal(created.body.enabled, true);
+      assert.equal(created.body.apiKeyHint, created.body.apiKey.slice(-4));
+      const id = created.body.id;
+      const row = await stack.db.prisma.camera.findUniqueOrThrow({ where: { id } });
+      assert.notEqual(row.apiKeyHash, created.body.apiKey);
+
+      // Listing never shows the key again; dispatchers can read.
+      const list = await call(api.url, 'GET', '/api/v1/cameras', { token: dispatcher.token });
+      assert.equal(list.status, 200);
+      assert.ok(list.body.items.some((c: any) => c.id === id));
+      assert.ok(list.body.items.every((c: any) => c.apiKey === undefined));
+      assert.equal((await call(api.url, 'GET', `/api/v1/cameras/${id}`, { token: dispatcher.token })).body.id, id);
+      assertProblem(await call(api.url, 'GET', '/api/v1/cameras/does-not-exist', { token: admin }), 404);
+
+      // A non-image body with a real key gets past auth (415 not 401): the key works. Probed on
+      // this instance and on a second one, which must see rotations/disabling at once too.
+      const other = await stack.startApi();
+      const probe = (key: string, on = api) =>
+        call(on.url, 'POST', '/api/v1/frames', { token: key, body: Buffer.from('hello'), headers: { 'content-type': 'image/jpeg' } });
+      assert.equal((await probe(created.body.apiKey)).status, 415);
+      assert.equal((await probe(created.body.apiKey, other)).status, 415);
+
+      const rotated = await call(api.url, 'POST', `/api/v1/cameras/${id}/rotate-key`, { token: admin });
+      assert.equal(rotated.status, 200);
+      assert.notEqual(rotated.body.apiKey, created.body.apiKey);
+      assertProblem(await probe(created.body.apiKey), 401);
+      assertProblem(await probe(created.body.apiKey, other), 401);
+      assert.equal((await probe(rotated.body.apiKey)).status, 415);
+      assert.equal((await probe(rotated.body.apiKey, other)).status, 415);
+
+      const patched = await call(api.url, 'PATCH', `/api/v1/cameras/${id}`, { token: admin, json: { enabled: false, zone: 'north' } });
+      assert.equal(patched.status, 200);
+      assert.equal(patched.body.enabled, false);
+      assert.equal(patched.body.zone, 'north');
+      assertProblem(await probe(rotated.body.apiKey), 401);
+      assertProblem(await probe(rotated.body.apiKey, other), 401);
+      assertProblem(await call(api.url, 'PATCH', `/api/v1/cameras/${id}`, { token: admin, json: {} }), 400);
+
+      // Re-enabled (on the other instance): the key works again everywhere.
+      assert.equal((await call(other.url, 'PATCH', `/api/v1/cameras/${id}`, { token: admin, json: { enabled: true } })).status, 200);
+      assert.equal((await probe(rotated.body.apiKey)).status, 415);
+      assert.equal((await probe(rotated.body.apiKey, other)).status, 415);
+      await other.close();
+
+      const audit = await stack.db.prisma.auditEvent.findMany({ where: { subjectType: 'Camera', subjectId: id }, orderBy: { at: 'asc' } });
+      assert.deepEqual(
+        audit.map((a) => a.action).sort(),
+        ['camera.create', 'camera.disable', 'camera.enable', 'camera.rotate_key'],
+      );
+      assert.ok(audit.every((a) => a.actorType === 'USER' && a.actorRole === 'ADMIN'));
+    });
+
+    test('wrong or absent camera key → 401', async () => {
+      const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
+      const headers = { 'content-type': 'image/jpeg' };
+      assertProblem(await call(api.url, 'POST', '/api/v1/frames', { body: jpeg, headers }), 401);
+      assertProblem(await call(api.url, 'POST', '/api/v1/frames', { token: 'mwc_' + 'A'.repeat(43), body: jpeg, headers }), 401);
+      // A user's login token is not a camera key.
+      assertProblem(await call(api.url, 'POST', '/api/v1/frames', { token: admin, body: jpeg, headers }), 401);
+    });
+
+    test('OpenAPI document at /docs lists the routes', async () => {
+      const res = await call(api.url, 'GET', '/docs/json');
+      assert.equal(res.status, 200);
+      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations']) {
+        assert.ok(res.body.paths[p], `missing ${p}`);
+      }
+      const ui = await fetch(api.url + '/docs/');
+      assert.equal(ui.status, 200);
+      assert.match(await ui.text(), /swagger/i);
+    });
+
+    test('/healthz, /readyz and /metrics', async () => {
+      assert.equal((await call(api.url, 'GET', '/healthz')).status, 200);
+      const ready = await call(api.url, 'GET', '/readyz');
+      assert.equal(ready.status, 200);
+      assert.deepEqual(ready.body.checks, { database: 'ok', redis: 'ok' });
+      const metrics = await fetch(api.url + '/metrics');
+      const text = await metrics.text();
+      assert.match(text, /maskwatch_frames_received_total \d+/);
+      assert.match(text, /maskwatch_frames_rejected_total\{reason="unauthorized"\} \d+/);
+      assert.match(text, /maskwatch_queue_jobs\{state="waiting"\} \d+/);
+    });
+  });
+}

@@ -1,0 +1,111 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
+import { deleteRedisPrefix, REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { testDatabase, testProviders, type TestDatabase } from '../helpers/db.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { call } from '../helpers/api.ts';
+
+function cli(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MASKWATCH_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.end(stdin ?? '');
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+for (const provider of testProviders()) {
+  describe(`maskwatch users (${provider})`, () => {
+    let tmp: { dir: string; cleanup(): Promise<void> };
+    let db: TestDatabase;
+    let env: Record<string, string>;
+    before(async () => {
+      tmp = await tempDir('maskwatch-cli');
+      db = testDatabase(provider, tmp.dir);
+      env = { MASKWATCH_DATA_DIR: tmp.dir, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
+    });
+    after(async () => {
+      await db.cleanup();
+      await tmp.cleanup();
+    });
+
+    test('users add with --password-stdin creates a user who can log in; list shows it', async () => {
+      const added = await cli(['users', 'add', '--username', 'officer7', '--role', 'OFFICER', '--unit', 'ALPHA-7', '--password-stdin'], env, 'a very secret passphrase\n');
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(added.stdout, /created user officer7 \(OFFICER, unit ALPHA-7\)/);
+      const list = await cli(['users', 'list'], env);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /^officer7\tOFFICER\tALPHA-7$/m);
+
+      // The same database served by an API: the password (without the newline) logs in.
+      const port = await freePort();
+      const prefix = uniquePrefix('cli');
+      const api = spawn(process.execPath, [MASKWATCH_BIN, 'api', '--port', String(port)], {
+        env: { ...process.env, ...env, REDIS_URL, MASKWATCH_QUEUE_PREFIX: prefix },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          api.once('exit', (code) => reject(new Error(`api exited ${code}`)));
+          createInterface({ input: api.stdout! }).on('line', (line) => {
+            const m = /API \+ dashboard\s+(http:\/\/\S+?)\/?$/.exec(line);
+            if (m) resolve(m[1]!);
+          });
+        });
+        const login = await call(url, 'POST', '/api/v1/auth/login', { json: { username: 'officer7', password: 'a very secret passphrase' } });
+        assert.equal(login.status, 200);
+        assert.equal(login.body.user.role, 'OFFICER');
+        assert.ok(login.body.user.unitId);
+        assert.equal((await call(url, 'GET', '/readyz')).status, 200);
+      } finally {
+        const exited = new Promise<number | null>((resolve) => api.once('exit', (code) => resolve(code)));
+        api.kill('SIGTERM');
+        assert.equal(await exited, 0, 'graceful shutdown exits 0');
+        await deleteRedisPrefix(REDIS_URL, prefix);
+      }
+    });
+
+    test('bad input: non-zero exit and a message', async () => {
+      const cases: [string[], string, RegExp][] = [
+        [['users', 'add', '--username', 'xuser1', '--role', 'KING', '--password-stdin'], 'long enough password', /--role must be/],
+        [['users', 'add', '--role', 'ADMIN', '--password-stdin'], 'long enough password', /--username is required/],
+        [['users', 'add', '--username', 'officer1', '--role', 'OFFICER', '--password-stdin'], 'long enough password', /needs --unit/],
+        [['users', 'add', '--username', 'admin1', '--role', 'ADMIN', '--password-stdin'], 'short', /at least 12/],
+        [['users', 'add', '--username', 'admin1', '--role', 'ADMIN'], '', /--password-stdin/],
+        [['users', 'frobnicate'], '', /unknown subcommand/],
+      ];
+      for (const [args, stdin, message] of cases) {
+        const r = await cli(args, env, stdin);
+        assert.equal(r.code, 1, args.join(' '));
+        assert.match(r.stderr, message);
+      }
+      const twice = ['users', 'add', '--username', 'dup', '--role', 'ADMIN', '--password-stdin'];
+      assert.equal((await cli(twice, env, 'long enough password')).code, 0);
+      const again = await cli(twice, env, 'long enough password');
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /already exists/);
+    });
+  });
+}
+
+describe('maskwatch api / start without Redis', () => {
+  test('exits 1 with a message saying how to start Redis', async () => {
+    const tmp = await tempDir('maskwatch-cli');
+    try {
+      const port = await freePort();
+      const r = await cli(['api'], { MASKWATCH_DATA_DIR: tmp.dir, REDIS_URL: `redis://127.0.0.1:${port}` });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /Redis is not reachable/);
+      assert.match(r.stderr, /redis-server --daemonize yes/);
+      const bad = await cli(['start'], { MASKWATCH_DATA_DIR: tmp.dir, PORT: 'eighty' });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /PORT/);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
