@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadConfig } from '../../config/config.ts';
+import { createVisionEngine } from '../../vision/engine.ts';
+import { parseDetectorKind } from '../../vision/detector/factory.ts';
+
+const USAGE = `usage: maskwatch detect --json [--face-score S] [--no-mask-threshold T] [--detector yunet-s|yunet-n|yunet-640|ultraface|yunet-s+n] FILE...
+Prints one JSON line per file: {"file","width","height","faces":[{"box":[x,y,w,h],"score","label","maskProbability"}]}
+or {"file","error"} for a file that cannot be read (exit code 2 at the end). Logs go to stderr.
+Config from the environment (MASKWATCH_ASSETS, MASKWATCH_FACE_SCORE, MASKWATCH_NO_MASK_THRESHOLD, MASKWATCH_DETECTOR, ...).
+`;
+
+function unit(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!(v >= 0 && v <= 1)) throw new Error(`${name} must be a number between 0 and 1, got "${raw}"`);
+  return v;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  let files: string[];
+  try {
+    ({ values, positionals: files } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        'face-score': { type: 'string' },
+        'no-mask-threshold': { type: 'string' },
+        detector: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`maskwatch detect: ${(err as Error).message}\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (files.length === 0) {
+    process.stderr.write(`maskwatch detect: no input files\n${USAGE}`);
+    return 1;
+  }
+  const config = loadConfig();
+  // Logs to stderr so stdout stays pure JSON lines.
+  const logger = pino({ level: config.logLevel, name: 'detect' }, pino.destination(2));
+  const detectorRaw = (values.detector as string | undefined) ?? process.env.MASKWATCH_DETECTOR;
+  const engine = await createVisionEngine({
+    assetsDir: config.assetsDir,
+    faceScoreThreshold: unit('--face-score', values['face-score'] as string | undefined) ?? config.vision.faceScoreThreshold,
+    noMaskThreshold: unit('--no-mask-threshold', values['no-mask-threshold'] as string | undefined) ?? config.vision.noMaskThreshold,
+    minFaceSize: config.vision.minFaceSize,
+    maxPixels: config.ingest.maxFramePixels,
+    intraOpThreads: config.vision.intraOpThreads,
+    detector: detectorRaw ? parseDetectorKind(detectorRaw) : undefined,
+    logger,
+  });
+  let failed = 0;
+  try {
+    for (const file of files) {
+      let line: string;
+      try {
+        const result = await engine.analyzeFrame(await readFile(file));
+        line = JSON.stringify({ file, ...result });
+      } catch (err) {
+        failed += 1;
+        const e = err as NodeJS.ErrnoException;
+        const message = e.code === 'ENOENT' ? `file not found` : e.code === 'EISDIR' ? 'is a directory' : e.message;
+        logger.warn({ file, err: message }, 'cannot analyse file');
+        line = JSON.stringify({ file, error: message });
+      }
+      if (!process.stdout.write(`${line}\n`)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+  } finally {
+    await engine.close();
+  }
+  logger.info({ files: files.length, failed }, 'detect finished');
+  return failed > 0 ? 2 : 0;
+}

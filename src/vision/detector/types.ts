@@ -1,0 +1,18 @@
+import type { Box } from '../types.ts';
+import type { DecodedImage } from '../image.ts';
+
+/** One face found by a detector, in original-image pixels. */
+export interface FaceDetection {
+  box: Box;
+  /** Face confidence, 0–1. */
+  score: number;
+  /** Name of the detector (and scale) that produced it, for evaluation and logs. */
+  source: string;
+}
+
+export interface FaceDetector {
+  readonly name: string;
+  /** Faces with score ≥ scoreThreshold, after NMS, boxes clipped to the image. */
+  detect(image: DecodedImage, scoreThreshold: number): Promise<FaceDetection[]>;
+  close(): Promise<void>;
+}

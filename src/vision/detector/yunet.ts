@@ -1,0 +1,135 @@
+import * as ort from 'onnxruntime-node';
+import type { DecodedImage } from '../image.ts';
+import { nms } from '../nms.ts';
+import type { FaceDetection, FaceDetector } from './types.ts';
+import { planDynamicInput, planFixedInput, unletterboxBox, type LetterboxPlan } from './letterbox.ts';
+import { letterboxTensor } from './tensor.ts';
+import { createSession, floatOutput } from './session.ts';
+
+export const YUNET_STRIDES = [8, 16, 32] as const;
+
+/** Raw per-stride outputs of YuNet for one image (batch 1). */
+export interface YunetOutputs {
+  cls: Float32Array[];
+  obj: Float32Array[];
+  bbox: Float32Array[];
+}
+
+/** Candidate box in network-input pixels, corner form. */
+export interface RawBox {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+}
+
+/** Anchor-free grid of one stride: one prior per cell, row-major, as YuNet lays out its outputs. */
+export function yunetGrid(inputWidth: number, inputHeight: number, stride: number): { cols: number; rows: number } {
+  if (inputWidth % 32 !== 0 || inputHeight % 32 !== 0) {
+    throw new RangeError(`YuNet input must be a multiple of 32, got ${inputWidth}x${inputHeight}`);
+  }
+  return { cols: inputWidth / stride, rows: inputHeight / stride };
+}
+
+const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/**
+ * Decodes YuNet (2023mar) outputs as OpenCV's FaceDetectorYN does:
+ * score = sqrt(cls·obj) (both clamped to [0,1]); centre = (cell + offset)·stride;
+ * size = exp(log-size)·stride.
+ */
+export function decodeYunet(out: YunetOutputs, inputWidth: number, inputHeight: number, scoreThreshold: number): RawBox[] {
+  const boxes: RawBox[] = [];
+  YUNET_STRIDES.forEach((stride, s) => {
+    const { cols, rows } = yunetGrid(inputWidth, inputHeight, stride);
+    const cls = out.cls[s];
+    const obj = out.obj[s];
+    const bbox = out.bbox[s];
+    if (!cls || !obj || !bbox || cls.length !== cols * rows || bbox.length !== cols * rows * 4) {
+      throw new Error(`YuNet stride ${stride}: expected ${cols * rows} cells`);
+    }
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const idx = r * cols + c;
+        const score = Math.sqrt(clamp01(cls[idx]!) * clamp01(obj[idx]!));
+        if (score < scoreThreshold) continue;
+        const cx = (c + bbox[idx * 4]!) * stride;
+        const cy = (r + bbox[idx * 4 + 1]!) * stride;
+        const w = Math.exp(bbox[idx * 4 + 2]!) * stride;
+        const h = Math.exp(bbox[idx * 4 + 3]!) * stride;
+        boxes.push({ x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score });
+      }
+    }
+  });
+  return boxes;
+}
+
+export interface YunetOptions {
+  modelPath: string;
+  intraOpThreads: number;
+  /**
+   * Dynamic models only: the frame's longer side is brought into
+   * [minLongSide, maxLongSide] (defaults 640 / 1280) before padding to a
+   * multiple of 32. Ignored for the fixed-size model.
+   */
+  minLongSide?: number;
+  maxLongSide?: number;
+  nmsIoU?: number;
+  name?: string;
+}
+
+/** YuNet on onnxruntime-node; works with the fixed 640×640 file and the dynamic ones. */
+export class YunetDetector implements FaceDetector {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly fixed: { width: number; height: number } | null,
+    private readonly range: { minLongSide: number; maxLongSide: number },
+    private readonly nmsIoU: number,
+    readonly name: string,
+  ) {}
+
+  static async load(opts: YunetOptions): Promise<YunetDetector> {
+    const session = await createSession(opts.modelPath, opts.intraOpThreads);
+    const shape = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape : [];
+    const h = shape[2];
+    const w = shape[3];
+    const fixed = typeof w === 'number' && typeof h === 'number' ? { width: w, height: h } : null;
+    const range = { minLongSide: opts.minLongSide ?? 640, maxLongSide: opts.maxLongSide ?? 1280 };
+    const label = fixed ? `${fixed.width}x${fixed.height}` : `${range.minLongSide}-${range.maxLongSide}`;
+    return new YunetDetector(session, fixed, range, opts.nmsIoU ?? 0.3, opts.name ?? `yunet@${label}`);
+  }
+
+  plan(width: number, height: number): LetterboxPlan {
+    return this.fixed
+      ? planFixedInput(width, height, this.fixed.width, this.fixed.height)
+      : planDynamicInput(width, height, this.range, 32);
+  }
+
+  async detect(image: DecodedImage, scoreThreshold: number): Promise<FaceDetection[]> {
+    const plan = this.plan(image.width, image.height);
+    const data = await letterboxTensor(image, plan, { order: 'bgr', mean: 0, multiplier: 1 });
+    const input = new ort.Tensor('float32', data, [1, 3, plan.inputHeight, plan.inputWidth]);
+    const o = await this.session.run({ input });
+    const raw = decodeYunet(
+      {
+        cls: YUNET_STRIDES.map((s) => floatOutput(o, `cls_${s}`)),
+        obj: YUNET_STRIDES.map((s) => floatOutput(o, `obj_${s}`)),
+        bbox: YUNET_STRIDES.map((s) => floatOutput(o, `bbox_${s}`)),
+      },
+      plan.inputWidth,
+      plan.inputHeight,
+      scoreThreshold,
+    );
+    const faces = raw.map((b) => ({
+      box: unletterboxBox(b.x1, b.y1, b.x2, b.y2, plan.scale, image.width, image.height),
+      score: b.score,
+      source: this.name,
+    }));
+    return nms(faces.filter((f) => f.box[2] > 0 && f.box[3] > 0), this.nmsIoU, 5000);
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
