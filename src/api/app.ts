@@ -101,6 +101,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
     clientErrorHandler: problemClientErrorHandler,
   }) as unknown as FastifyInstance;
 
+  // Node enforces requestTimeout only on connections older than headersTimeout (default 60 s): keep it no longer.
+  app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.config.security.requestTimeoutMs);
   const { prisma } = deps.db;
   const producer = deps.queues.frames;
   const auth = deps.auth ?? buildAuthService(deps);

@@ -11,13 +11,14 @@
  */
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { QUEUES, type JobMap, type JobName } from './jobs.ts';
+import { JOB_QUEUE, QUEUES, type JobMap, type JobName, type JobNameOf, type QueueName } from './jobs.ts';
 
 export type JobHandler<N extends JobName> = (job: Job<JobMap[N], unknown, N>) => Promise<unknown>;
-export type JobHandlers = { [N in JobName]: JobHandler<N> };
+/** One handler per job name of a queue (the frames queue unless told). */
+export type JobHandlers<Q extends QueueName = typeof QUEUES.frames> = { [N in JobNameOf<Q>]: JobHandler<N> };
 
 /** Every job name at run time; the Record type makes the compiler flag a name missing here. */
-const JOB_NAMES_SET: Record<JobName, true> = { 'frame.analyze': true };
+const JOB_NAMES_SET: Record<JobName, true> = { 'frame.analyze': true, 'alert.escalate': true };
 export const JOB_NAMES = Object.keys(JOB_NAMES_SET) as JobName[];
 
 export class MissingHandlerError extends Error {
@@ -27,11 +28,13 @@ export class MissingHandlerError extends Error {
   }
 }
 
-export interface QueueWorkerOptions {
+export interface QueueWorkerOptions<Q extends QueueName = typeof QUEUES.frames> {
   /** Connection OPTIONS (not an ioredis instance), so close() also closes the connections it made. */
   connection: ConnectionOptions;
   prefix: string;
-  handlers: JobHandlers;
+  /** The queue to consume (default: frames); handlers are required for every job name of it. */
+  queue?: Q;
+  handlers: JobHandlers<Q>;
   concurrency?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -42,8 +45,8 @@ export interface QueueWorkerOptions {
   autorun?: boolean;
 }
 
-export function assertHandlers(handlers: Partial<Record<string, unknown>>): asserts handlers is JobHandlers {
-  const missing = JOB_NAMES.filter((name) => typeof handlers[name] !== 'function');
+export function assertHandlers(handlers: Partial<Record<string, unknown>>, queue: QueueName = QUEUES.frames): void {
+  const missing = JOB_NAMES.filter((name) => JOB_QUEUE[name] === queue && typeof handlers[name] !== 'function');
   if (missing.length > 0) throw new MissingHandlerError(missing);
 }
 
@@ -51,13 +54,14 @@ function isFinalFailure(job: Job, err: Error): boolean {
   return err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
 }
 
-export function createQueueWorker(opts: QueueWorkerOptions): Worker {
-  assertHandlers(opts.handlers);
-  const handlers = opts.handlers as Record<string, (job: Job) => Promise<unknown>>;
-  const log = opts.logger.child({ component: 'worker', queue: QUEUES.frames });
+export function createQueueWorker<Q extends QueueName = typeof QUEUES.frames>(opts: QueueWorkerOptions<Q>): Worker {
+  const queue: QueueName = opts.queue ?? QUEUES.frames;
+  assertHandlers(opts.handlers, queue);
+  const handlers = opts.handlers as unknown as Record<string, (job: Job) => Promise<unknown>>;
+  const log = opts.logger.child({ component: 'worker', queue });
 
   const worker = new Worker(
-    QUEUES.frames,
+    queue,
     async (job: Job) => {
       const handler = handlers[job.name];
       if (!handler) throw new UnrecoverableError(`unknown job name "${job.name}"`);

@@ -128,7 +128,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
   app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
     '/api/v1/alerts/:id/suggested-units',
     {
-      preHandler: command,
+      onRequest: command, // auth before parsing and validation: strangers learn only "401"
       schema: {
         tags: ['alerts'],
         summary: 'Available units nearest the camera first (haversine); available units with no known position last',
@@ -170,7 +170,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
   app.get<{ Params: { id: string } }>(
     '/api/v1/alerts/:id/timeline',
     {
-      preHandler: command,
+      onRequest: command, // auth before parsing and validation: strangers learn only "401"
       schema: {
         tags: ['alerts'],
         summary: 'Who did what to the alert, when (from its audit trail)',
@@ -219,7 +219,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         preValidation: async (request) => {
           if (request.body === undefined || request.body === null) request.body = {};
         },
-        preHandler: requireUser(opts.auth, { roles: route.roles }),
+        onRequest: requireUser(opts.auth, { roles: route.roles }), // before body parsing and validation
         schema: {
           tags: ['alerts'],
           summary: route.summary,

@@ -9,8 +9,10 @@ import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/config.ts';
 import { openDatabase } from '../../db/client.ts';
-import { createDetectionWorker } from '../../queue/handlers/detection.ts';
+import { createDetectionWorker, redisOptionsFromUrl } from '../../queue/handlers/detection.ts';
+import { startWebhookDelivery } from '../../queue/handlers/alert-notifiers.ts';
 import { createWorkerMetrics, type WorkerMetrics } from '../../queue/handlers/metrics.ts';
+import { startRetentionService } from '../../queue/handlers/retention.ts';
 import { createLogger } from '../../system/logger.ts';
 import { createVisionEngine } from '../../vision/engine.ts';
 
@@ -97,6 +99,15 @@ export async function run(argv: string[]): Promise<number> {
       closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
       logger.info({ port: metricsPort }, 'metrics at /metrics');
     }
+    // Webhooks (MASKWATCH_WEBHOOKS): closed after the detection worker, whose last jobs may still enqueue events.
+    const webhooks = startWebhookDelivery({
+      connection: redisOptionsFromUrl(config.redisUrl),
+      prefix: config.queuePrefix,
+      targets: config.webhooks,
+      prisma: db.prisma,
+      logger,
+    });
+    if (webhooks) closers.push(() => webhooks.close());
     const detection = createDetectionWorker({
       redisUrl: config.redisUrl,
       queuePrefix: config.queuePrefix,
@@ -108,11 +119,30 @@ export async function run(argv: string[]): Promise<number> {
       lockDurationMs: config.worker.lockDurationMs,
       stalledIntervalMs: config.worker.stalledIntervalMs,
       metrics,
+      wrapPublisher: webhooks?.wrapPublisher,
+      escalation: config.alerts.escalation,
       logger,
     });
     closers.push(() => detection.close());
     await detection.worker.waitUntilReady();
-    logger.info({ concurrency, queuePrefix: config.queuePrefix }, 'worker ready');
+    await detection.escalationWorker?.waitUntilReady();
+    // Timers an API could not enqueue (Redis away) or Redis lost; a failure here must not stop detection.
+    await detection.resumeEscalationTimers().catch((err: unknown) => logger.warn({ err }, 'could not resume escalation timers'));
+    // Privacy: the retention job (MASKWATCH_RETENTION_DAYS) on its own queue; every worker upserts the same one schedule.
+    const retention = await startRetentionService({
+      connection: redisOptionsFromUrl(config.redisUrl),
+      prefix: config.queuePrefix,
+      prisma: db.prisma,
+      dataDir: config.dataDir,
+      retentionDays: config.privacy.retentionDays,
+      intervalMinutes: config.privacy.retentionIntervalMinutes,
+      logger,
+    });
+    closers.push(() => retention.close());
+    logger.info(
+      { concurrency, queuePrefix: config.queuePrefix, webhooks: config.webhooks.map((t) => t.name), escalation: config.alerts.escalation },
+      'worker ready',
+    );
 
     const signal = await stopSignal;
     logger.info({ signal }, 'shutting down: waiting for in-flight jobs');

@@ -14,6 +14,8 @@ import { createAlertPublisher, type AlertPublisher } from '../../realtime/publis
 import type { AnalyzeOptions, VisionEngine } from '../../vision/types.ts';
 import { createFrameBacklog } from '../backlog.ts';
 import type { FrameJob } from '../jobs.ts';
+import type { EscalationPolicy } from '../../domain/escalation.ts';
+import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers, withEscalationTimers } from './escalation.ts';
 import { createQueueWorker } from '../worker.ts';
 import { createCameraLock } from './camera-lock.ts';
 import { createFrameAnalyzeHandler } from './frame-analyze.ts';
@@ -56,12 +58,18 @@ export interface DetectionWorkerOptions {
   metrics?: WorkerMetrics;
   /** Decorates the Redis alert publisher, e.g. notify/webhooks.ts withWebhooks(). */
   wrapPublisher?(publisher: AlertPublisher): AlertPublisher;
+  /** Escalate unhandled alerts (config.alerts.escalation); off when omitted or maxLevel is 0. */
+  escalation?: EscalationPolicy;
   logger: Logger;
   autorun?: boolean;
 }
 
 export interface DetectionWorker {
   worker: Worker<FrameJob>;
+  /** Consumes the alerts queue (escalation timers), when escalation is on. */
+  escalationWorker?: Worker;
+  /** Ensures every open alert has its escalation timer (see resumeEscalationTimers); 0 when escalation is off. */
+  resumeEscalationTimers(): Promise<number>;
   /** Waits for in-flight jobs, flushes pending alert updates, closes Redis. Not the DB or the engine: the caller owns those. */
   close(): Promise<void>;
 }
@@ -79,7 +87,14 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
   const alerts = createAlertRepository(opts.prisma);
   const violations = createViolationRepository(opts.prisma);
   const redisPublisher = createAlertPublisher({ redis, queuePrefix: opts.queuePrefix, logger: opts.logger });
-  const publisher = opts.wrapPublisher ? opts.wrapPublisher(redisPublisher) : redisPublisher;
+  const announcer = opts.wrapPublisher ? opts.wrapPublisher(redisPublisher) : redisPublisher;
+  // Escalation: created alerts get a timer; escalations are announced through the same publisher (webhooks too).
+  const escalating = opts.escalation && opts.escalation.maxLevel > 0 ? opts.escalation : undefined;
+  const scheduler = escalating ? createEscalationScheduler({ connection, prefix: opts.queuePrefix, policy: escalating, logger: opts.logger }) : undefined;
+  const publisher = scheduler ? withEscalationTimers(announcer, scheduler) : announcer;
+  const escalationWorker = scheduler
+    ? createEscalationWorker({ connection, prefix: opts.queuePrefix, prisma: opts.prisma, publisher: announcer, scheduler, logger: opts.logger, autorun: opts.autorun })
+    : undefined;
   const backlog = createFrameBacklog(redis, { prefix: opts.queuePrefix });
   const updates = createUpdateThrottle({
     redis,
@@ -125,9 +140,14 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
   let closing: Promise<void> | undefined;
   return {
     worker,
+    escalationWorker,
+    async resumeEscalationTimers() {
+      return scheduler ? resumeEscalationTimers(opts.prisma, scheduler, opts.logger) : 0;
+    },
     close() {
       closing ??= (async () => {
-        await worker.close(); // waits for in-flight jobs to finish
+        await Promise.all([worker.close(), escalationWorker?.close()]); // waits for in-flight jobs to finish
+        await scheduler?.close();
         await updates.flush();
         await redis.quit().catch(() => redis.disconnect());
       })();

@@ -1,0 +1,76 @@
+/**
+ * The retention policy as a repeatable BullMQ job: a job scheduler on the
+ * `maintenance` queue adds one `retention.enforce` job every interval (one
+ * scheduler per deployment, however many workers upsert it), and any worker
+ * runs it with enforceRetention. Kept off the frames queue so a backlog of
+ * frames never delays deletion, and vice versa.
+ */
+import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import { createAuditRepository } from '../../db/repositories/audit.ts';
+import { enforceRetention, type RetentionReport } from '../../privacy/retention.ts';
+
+export const MAINTENANCE_QUEUE = 'maintenance';
+export const RETENTION_JOB = 'retention.enforce';
+export const RETENTION_SCHEDULER_ID = 'retention';
+
+export interface RetentionJobDeps {
+  prisma: Db;
+  dataDir: string;
+  retentionDays: number;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** The job handler: pure wiring of enforceRetention (tests call it directly). */
+export function createRetentionHandler(deps: RetentionJobDeps) {
+  const audit = createAuditRepository(deps.prisma);
+  return async function handleRetention(_job?: Pick<Job, 'id'>): Promise<RetentionReport> {
+    return enforceRetention({ ...deps, audit });
+  };
+}
+
+export interface RetentionServiceOptions extends RetentionJobDeps {
+  connection: ConnectionOptions;
+  prefix: string;
+  intervalMinutes: number;
+  /** Start consuming (default true); false = only keep the schedule. */
+  runWorker?: boolean;
+}
+
+/** Upserts the schedule and starts a worker for the maintenance queue. */
+export async function startRetentionService(opts: RetentionServiceOptions) {
+  const log = opts.logger.child({ component: 'retention' });
+  const queue = new Queue(MAINTENANCE_QUEUE, { connection: opts.connection, prefix: opts.prefix });
+  await queue.upsertJobScheduler(
+    RETENTION_SCHEDULER_ID,
+    { every: opts.intervalMinutes * 60_000 },
+    { name: RETENTION_JOB, data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 }, attempts: 3, backoff: { type: 'exponential', delay: 60_000 } } },
+  );
+  const handle = createRetentionHandler(opts);
+  let worker: Worker | null = null;
+  if (opts.runWorker ?? true) {
+    worker = new Worker(
+      MAINTENANCE_QUEUE,
+      async (job: Job) => {
+        if (job.name !== RETENTION_JOB) throw new Error(`unknown maintenance job "${job.name}"`);
+        return handle(job);
+      },
+      { connection: opts.connection, prefix: opts.prefix, concurrency: 1 },
+    );
+    worker.on('failed', (job, err) => log.error({ jobId: job?.id, err: err.message }, 'retention job failed'));
+    worker.on('error', (err) => log.error({ err: err.message }, 'maintenance worker error'));
+  }
+  log.info({ everyMinutes: opts.intervalMinutes, retentionDays: opts.retentionDays }, 'retention scheduled');
+  return {
+    queue,
+    worker,
+    async close() {
+      await worker?.close();
+      await queue.close();
+    },
+  };
+}
+
+export type RetentionService = Awaited<ReturnType<typeof startRetentionService>>;
