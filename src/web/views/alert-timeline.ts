@@ -12,6 +12,7 @@ const STEP_LABELS: Record<string, string> = {
   'alert.on_scene': 'On scene',
   'alert.resolve': 'Resolved',
   'alert.dismiss': 'Dismissed',
+  'alert.escalated': 'Escalated',
 };
 
 export function describeStep(action: string, to: string | null): string {
