@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/config.ts';
+import { MaskClassifier } from '../../vision/classifier.ts';
+import { decodeImage, type DecodedImage } from '../../vision/image.ts';
+
+const USAGE = `usage: maskwatch classify [--json] [--head FILE] [--threshold P] FILE...
+Classifies each whole image as one face crop. Prints one line per file:
+  --json   {"file","label":"mask"|"no_mask","maskProbability"}  (maskProbability = P(no mask))
+Unreadable files print {"file","error"} and the command exits 2 after the others.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let files: string[];
+  let json: boolean;
+  let headPath: string | undefined;
+  let threshold: number;
+  let config;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean' }, head: { type: 'string' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (positionals.length === 0) throw new Error('no files given');
+    config = loadConfig();
+    threshold = values.threshold === undefined ? config.vision.noMaskThreshold : Number(values.threshold);
+    if (!(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold must be between 0 and 1, got "${values.threshold}"`);
+    files = positionals;
+    json = values.json ?? false;
+    headPath = values.head;
+  } catch (err) {
+    process.stderr.write(`maskwatch classify: ${(err as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  const classifier = await MaskClassifier.load({ assetsDir: config.assetsDir, headPath, intraOpThreads: config.vision.intraOpThreads });
+  let failed = 0;
+  try {
+    // One file at a time keeps memory flat for long lists; the cost is decode, not the batch.
+    for (const file of files) {
+      let img: DecodedImage;
+      try {
+        img = await decodeImage(await readFile(file), { maxPixels: config.ingest.maxFramePixels });
+      } catch (err) {
+        failed++;
+        const error = (err as Error).message;
+        process.stdout.write(json ? `${JSON.stringify({ file, error })}\n` : `${file}\terror: ${error}\n`);
+        continue;
+      }
+      const [p] = await classifier.predict([img]);
+      const label = p! >= threshold ? 'no_mask' : 'mask';
+      const maskProbability = Math.round(p! * 1e6) / 1e6;
+      process.stdout.write(json ? `${JSON.stringify({ file, label, maskProbability })}\n` : `${file}\t${label}\tP(no mask)=${maskProbability.toFixed(4)}\n`);
+    }
+  } finally {
+    await classifier.close();
+  }
+  return failed > 0 ? 2 : 0;
+}

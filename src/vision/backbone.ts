@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import sharp from 'sharp';
+import { resolveAsset } from './assets.ts';
+import type { DecodedImage } from './image.ts';
+
+/**
+ * Frozen ImageNet MobileNetV2 (int8 weights, float I/O) used as a feature
+ * extractor: the 1280×7×7 map before the global pool, averaged to 1280-d.
+ */
+export const BACKBONE_NAME = 'mobilenetv2-12-int8';
+/** Dequantized 1280×7×7 map feeding QLinearGlobalAveragePool in this file. */
+export const FEATURE_TENSOR = '627';
+export const FEATURE_DIM = 1280;
+export const INPUT_SIZE = 224;
+export const MEAN = [0.485, 0.456, 0.406] as const;
+export const STD = [0.229, 0.224, 0.225] as const;
+
+/** Verified (sha256 from models/manifest.json) path of the backbone file. */
+export function backboneModelPath(assetsDir: string): Promise<string> {
+  return resolveAsset(assetsDir, BACKBONE_NAME);
+}
+
+/**
+ * Returns the model bytes with `tensorName` added as a graph output. Done in
+ * memory at load time so the read-only asset is never modified.
+ */
+export function addGraphOutput(modelBytes: Uint8Array, tensorName: string): Uint8Array {
+  const { ModelProto, ValueInfoProto, TensorProto } = onnxProto.onnx;
+  const model = ModelProto.decode(modelBytes);
+  const graph = model.graph;
+  if (!graph) throw new Error('ONNX model has no graph');
+  const produced = (graph.node ?? []).some((n) => (n.output ?? []).includes(tensorName));
+  if (!produced) throw new Error(`ONNX model has no tensor "${tensorName}"`);
+  graph.output ??= [];
+  if (!graph.output.some((o) => o.name === tensorName)) {
+    graph.output.push(
+      ValueInfoProto.create({
+        name: tensorName,
+        // Shape left open: ORT infers it; elem type float (the dequantized map).
+        type: { tensorType: { elemType: TensorProto.DataType.FLOAT } },
+      }),
+    );
+  }
+  return ModelProto.encode(model).finish();
+}
+
+/** Resizes any RGB image to the network input (stretched, as in training). */
+export async function resizeToInput(img: DecodedImage): Promise<Buffer> {
+  if (img.width === INPUT_SIZE && img.height === INPUT_SIZE) return img.data;
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(INPUT_SIZE, INPUT_SIZE, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+}
+
+/** Packs 224×224 RGB buffers into a normalised NCHW float tensor body. */
+export function toInputTensor(rgb224: Buffer[]): Float32Array {
+  const plane = INPUT_SIZE * INPUT_SIZE;
+  const out = new Float32Array(rgb224.length * 3 * plane);
+  rgb224.forEach((buf, n) => {
+    if (buf.length !== plane * 3) throw new Error(`expected ${plane * 3} bytes of 224×224 RGB, got ${buf.length}`);
+    const base = n * 3 * plane;
+    for (let c = 0; c < 3; c++) {
+      const scale = 1 / (255 * STD[c]!);
+      const shift = MEAN[c]! / STD[c]!;
+      const o = base + c * plane;
+      for (let i = 0; i < plane; i++) out[o + i] = buf[i * 3 + c]! * scale - shift;
+    }
+  });
+  return out;
+}
+
+/** Averages an [N, C, H, W] map over H×W → N vectors of C. */
+export function globalAveragePool(map: Float32Array, n: number, channels: number, spatial: number): Float32Array[] {
+  if (map.length !== n * channels * spatial) throw new Error(`feature map has ${map.length} values, expected ${n * channels * spatial}`);
+  const out: Float32Array[] = [];
+  for (let b = 0; b < n; b++) {
+    const v = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      let s = 0;
+      const o = (b * channels + c) * spatial;
+      for (let k = 0; k < spatial; k++) s += map[o + k]!;
+      v[c] = s / spatial;
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+export interface BackboneOutput {
+  features: Float32Array[];
+  /** ImageNet logits, [N][1000] — only for wiring checks. */
+  logits: Float32Array[];
+}
+
+export class Backbone {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    /** sha256 of the model file as read, recorded in the head artifact. */
+    readonly sha256: string,
+  ) {}
+
+  static async load(opts: { modelPath: string; intraOpThreads?: number }): Promise<Backbone> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(opts.modelPath);
+    } catch (err) {
+      throw new Error(`backbone model not readable at ${opts.modelPath}: ${(err as Error).message}`);
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const session = await ort.InferenceSession.create(addGraphOutput(bytes, FEATURE_TENSOR), {
+      intraOpNumThreads: opts.intraOpThreads ?? 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    return new Backbone(session, sha256);
+  }
+
+  /** Runs 224×224 RGB buffers through the network in one batch. */
+  async run(rgb224: Buffer[], withLogits = false): Promise<BackboneOutput> {
+    if (rgb224.length === 0) return { features: [], logits: [] };
+    const n = rgb224.length;
+    const input = new ort.Tensor('float32', toInputTensor(rgb224), [n, 3, INPUT_SIZE, INPUT_SIZE]);
+    const fetches = withLogits ? [FEATURE_TENSOR, 'output'] : [FEATURE_TENSOR];
+    const result = await this.session.run({ input }, fetches);
+    const map = result[FEATURE_TENSOR]!;
+    const dims = map.dims;
+    if (dims.length !== 4 || dims[1] !== FEATURE_DIM) throw new Error(`unexpected feature map shape [${dims.join(',')}]`);
+    const features = globalAveragePool(map.data as Float32Array, n, FEATURE_DIM, dims[2]! * dims[3]!);
+    const logits: Float32Array[] = [];
+    if (withLogits) {
+      const data = result.output!.data as Float32Array;
+      const k = data.length / n;
+      for (let b = 0; b < n; b++) logits.push(data.slice(b * k, (b + 1) * k));
+    }
+    map.dispose();
+    return { features, logits };
+  }
+
+  /** Features for images of any size (resized to 224×224 first). */
+  async embed(images: DecodedImage[]): Promise<Float32Array[]> {
+    const rgb = await Promise.all(images.map(resizeToInput));
+    return (await this.run(rgb)).features;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

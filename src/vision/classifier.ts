@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Backbone, backboneModelPath, resizeToInput } from './backbone.ts';
+import { headWeightsFromArtifact, parseHeadArtifact, predictNoMask, type HeadArtifact, type HeadWeights } from './head.ts';
+import type { DecodedImage } from './image.ts';
+
+/** The committed head, relative to the repository root. */
+export const DEFAULT_HEAD_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'mask-head.json');
+
+/** Crops per backbone call: bounds memory (batch × 602 KB input) while keeping ORT busy. */
+const BATCH = 16;
+
+/**
+ * Face crop → P(no mask). Frozen MobileNetV2 features (ONNX Runtime) and the
+ * trained head in plain JS.
+ */
+export class MaskClassifier {
+  private constructor(
+    private readonly backbone: Backbone,
+    private readonly weights: HeadWeights,
+    readonly artifact: Omit<HeadArtifact, 'weights'>,
+  ) {}
+
+  static async load(opts: { assetsDir: string; headPath?: string; intraOpThreads?: number }): Promise<MaskClassifier> {
+    const headPath = opts.headPath ?? DEFAULT_HEAD_PATH;
+    let json: string;
+    try {
+      json = await readFile(headPath, 'utf8');
+    } catch (err) {
+      throw new Error(`mask head not readable at ${headPath} (run \`maskwatch train\`): ${(err as Error).message}`);
+    }
+    const artifact = parseHeadArtifact(json, headPath);
+    const weights = headWeightsFromArtifact(artifact);
+    const backbone = await Backbone.load({ modelPath: await backboneModelPath(opts.assetsDir), intraOpThreads: opts.intraOpThreads });
+    if (artifact.backbone.sha256 !== backbone.sha256) {
+      await backbone.close();
+      throw new Error(
+        `mask head ${headPath} was trained on backbone sha256 ${artifact.backbone.sha256.slice(0, 12)}…, ` +
+          `but the assets hold ${backbone.sha256.slice(0, 12)}…: retrain or fix MASKWATCH_ASSETS`,
+      );
+    }
+    const { weights: _omit, ...meta } = artifact;
+    return new MaskClassifier(backbone, weights, meta);
+  }
+
+  /** Fraction of the face box to add on each side when cropping (use with cropFaces). */
+  get cropMargin(): number {
+    return this.artifact.cropMargin;
+  }
+
+  /** P(no mask) per crop, in order. Crops are batched through the backbone. */
+  async predict(crops: DecodedImage[]): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < crops.length; i += BATCH) {
+      const batch = crops.slice(i, i + BATCH);
+      const rgb = await Promise.all(batch.map(resizeToInput));
+      const { features } = await this.backbone.run(rgb);
+      out.push(...predictNoMask(this.weights, features));
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.backbone.close();
+  }
+}

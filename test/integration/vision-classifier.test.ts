@@ -1,0 +1,125 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { loadConfig } from '../../src/config/config.ts';
+import { MaskClassifier } from '../../src/vision/classifier.ts';
+import { cropFaces } from '../../src/vision/crop.ts';
+import { decodeImage } from '../../src/vision/image.ts';
+import type { Box } from '../../src/vision/types.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const assetsDir = loadConfig().assetsDir;
+const cropsDir = path.join(assetsDir, 'datasets', 'kaggle-face-crops-dev');
+
+/** The largest crop of a class (by pixel area, then name): the clearest face, chosen without looking at the model. */
+async function largestCrop(folder: string): Promise<string> {
+  let best = { file: '', area: -1 };
+  for (const f of (await readdir(path.join(cropsDir, folder))).sort()) {
+    const m = await sharp(path.join(cropsDir, folder, f)).metadata();
+    const area = (m.width ?? 0) * (m.height ?? 0);
+    if (area > best.area) best = { file: path.join(cropsDir, folder, f), area };
+  }
+  return best.file;
+}
+
+let classifier: MaskClassifier;
+let masked: string;
+let unmasked: string;
+let tmp: string;
+
+before(async () => {
+  classifier = await MaskClassifier.load({ assetsDir });
+  masked = await largestCrop('with_mask');
+  unmasked = await largestCrop('without_mask');
+  tmp = await mkdtemp(path.join(tmpdir(), 'maskwatch-classify-'));
+});
+
+after(async () => {
+  await classifier?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+test('a masked and an unmasked real face crop are classified right, in one batch', async () => {
+  const crops = await Promise.all([masked, unmasked].map(async (f) => decodeImage(await readFile(f))));
+  const [pMasked, pUnmasked] = await classifier.predict(crops);
+  assert.ok(pMasked! < 0.5, `${path.basename(masked)}: P(no mask) = ${pMasked}`);
+  assert.ok(pUnmasked! >= 0.5, `${path.basename(unmasked)}: P(no mask) = ${pUnmasked}`);
+  // Batching does not change the answer.
+  const [single] = await classifier.predict([crops[1]!]);
+  assert.ok(Math.abs(single! - pUnmasked!) < 1e-6);
+  assert.deepEqual(await classifier.predict([]), []);
+});
+
+test('cropFaces + classifier on a real scene, from the annotated boxes', async () => {
+  // Scene of the largest without_mask crop: its annotation boxes, labels from the file.
+  const stem = path.basename(unmasked).replace(/_\d+\.jpg$/, '');
+  const xml = await readFile(path.join(assetsDir, 'datasets', 'kaggle-scenes-dev', 'annotations', `${stem}.xml`), 'utf8');
+  const objects = [...xml.matchAll(/<object>([\s\S]*?)<\/object>/g)].map((m) => {
+    const body = m[1]!;
+    const n = (tag: string) => Number(new RegExp(`<${tag}>([\\d.]+)</${tag}>`).exec(body)![1]);
+    return { label: /<name>(.*?)<\/name>/.exec(body)![1]!, box: [n('xmin'), n('ymin'), n('xmax') - n('xmin'), n('ymax') - n('ymin')] as Box };
+  });
+  const clear = objects.filter((o) => o.label !== 'mask_weared_incorrect');
+  assert.ok(clear.some((o) => o.label === 'without_mask'));
+  const frame = await decodeImage(await readFile(path.join(assetsDir, 'datasets', 'kaggle-scenes-dev', 'images', `${stem}.jpg`)));
+  const crops = await cropFaces(frame, clear.map((o) => o.box), classifier.cropMargin);
+  const probs = await classifier.predict(crops);
+  // The biggest face of the scene is the clear example.
+  const biggest = clear.reduce((a, o, i) => (o.box[2] * o.box[3] > clear[a]!.box[2] * clear[a]!.box[3] ? i : a), 0);
+  assert.equal(probs[biggest]! >= 0.5 ? 'without_mask' : 'with_mask', clear[biggest]!.label);
+});
+
+test('the head file must match the backbone it was trained on', async () => {
+  const head = JSON.parse(await readFile(path.join(repo, 'models', 'mask-head.json'), 'utf8')) as { backbone: { sha256: string } };
+  head.backbone.sha256 = '0'.repeat(64);
+  const file = path.join(tmp, 'other-backbone.json');
+  await writeFile(file, JSON.stringify(head));
+  await assert.rejects(MaskClassifier.load({ assetsDir, headPath: file }), /trained on backbone sha256 000000000000/);
+  await assert.rejects(MaskClassifier.load({ assetsDir, headPath: path.join(tmp, 'missing.json') }), /mask head not readable/);
+});
+
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), ...args], { cwd: repo, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('`maskwatch classify --json`: one line per file, a bad file gets an error line and exit 2', async () => {
+  const bad = path.join(tmp, 'not-an-image.jpg');
+  await writeFile(bad, 'this is text');
+  const { code, stdout } = await runCli(['classify', '--json', masked, bad, unmasked]);
+  assert.equal(code, 2);
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.length, 3);
+  assert.equal(lines[0]!.file, masked);
+  assert.equal(lines[0]!.label, 'mask');
+  assert.ok(typeof lines[0]!.maskProbability === 'number' && lines[0]!.maskProbability < 0.5);
+  assert.deepEqual(Object.keys(lines[1]!).sort(), ['error', 'file']);
+  assert.equal(lines[1]!.file, bad);
+  assert.match(String(lines[1]!.error), /unsupported image format/);
+  assert.equal(lines[2]!.label, 'no_mask');
+  assert.ok((lines[2]!.maskProbability as number) >= 0.5);
+});
+
+test('`maskwatch classify` without files and `train`/`evaluate` with bad options exit non-zero with a message', async () => {
+  const none = await runCli(['classify', '--json']);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /no files given/);
+  const train = await runCli(['train', '--copies', 'lots']);
+  assert.notEqual(train.code, 0);
+  assert.match(train.stderr, /--copies must be an integer/);
+  const evaluate = await runCli(['evaluate', '--head', path.join(tmp, 'missing.json')]);
+  assert.notEqual(evaluate.code, 0);
+  assert.match(evaluate.stderr, /no head at/);
+  // An assets folder without the data: a clear message, not a stack trace.
+  const missing = await runCli(['train', '--cache-dir', path.join(tmp, 'cache')], { MASKWATCH_ASSETS: tmp });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^maskwatch train: .*(not found|missing)/m);
+});
