@@ -12,6 +12,8 @@ const commands: Record<string, { module: string; summary: string }> = {
   classify: { module: 'classify', summary: 'classify whole images as face crops: classify --json FILE...' },
   train: { module: 'train', summary: 'train the mask classifier head' },
   evaluate: { module: 'evaluate', summary: 'evaluate classifier and detector, write reports/' },
+  agent: { module: 'agent', summary: 'camera agent: agent --server URL --key KEY --source DIR|VIDEO|rtsp://… --fps 2' },
+  simulate: { module: 'simulate', summary: 'virtual cameras for demos / load: simulate --server URL --cameras N --fps F --images DIR' },
   'models:fetch': { module: 'models-fetch', summary: 'resolve and verify third-party model files' },
 };
 

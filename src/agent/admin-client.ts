@@ -1,0 +1,71 @@
+/** The few admin API calls the simulator needs: log in, register cameras. */
+
+export class AdminApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'AdminApiError';
+  }
+}
+
+async function json(res: Response): Promise<any> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text.slice(0, 200) };
+  }
+}
+
+export async function login(server: string, username: string, password: string, doFetch: typeof fetch = fetch): Promise<string> {
+  const res = await doFetch(new URL('/api/v1/auth/login', server), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = await json(res);
+  if (res.status !== 200 || typeof body.token !== 'string') {
+    throw new AdminApiError(res.status, `login as "${username}" failed (${res.status}): ${body.detail ?? JSON.stringify(body)}`);
+  }
+  return body.token;
+}
+
+export interface NewCamera {
+  name: string;
+  latitude: number;
+  longitude: number;
+  address?: string;
+  zone?: string;
+}
+
+export async function createCamera(server: string, token: string, camera: NewCamera, doFetch: typeof fetch = fetch): Promise<{ id: string; apiKey: string }> {
+  const res = await doFetch(new URL('/api/v1/cameras', server), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(camera),
+  });
+  const body = await json(res);
+  if (res.status !== 201 || typeof body.apiKey !== 'string') {
+    throw new AdminApiError(res.status, `creating camera "${camera.name}" failed (${res.status}): ${body.detail ?? JSON.stringify(body)}`);
+  }
+  return { id: body.id, apiKey: body.apiKey };
+}
+
+/** Virtual cameras spread on a small grid around a centre, so the dashboard map shows them apart. */
+export function virtualCamera(index: number, centre = { latitude: 40.4168, longitude: -3.7038 }, runId = ''): NewCamera {
+  const side = 10;
+  return {
+    name: `sim-${runId ? runId + '-' : ''}${String(index + 1).padStart(3, '0')}`,
+    latitude: centre.latitude + (Math.floor(index / side) - side / 2) * 0.002,
+    longitude: centre.longitude + ((index % side) - side / 2) * 0.002,
+    address: `virtual camera ${index + 1}`,
+    zone: `sim-${Math.floor(index / side) + 1}`,
+  };
+}
+
+/** API keys from a file: one per line; blank lines and # comments ignored. */
+export function parseKeysFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
