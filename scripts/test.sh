@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e)
+[ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e faults)
 files=()
 for suite in "${suites[@]}"; do
   files+=(test/"$suite"/*.test.ts)
