@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { QUEUES, type FrameJob, type JobMap } from './jobs.ts';
 import { createFrameBacklog, type FrameBacklog } from './backlog.ts';
+import { redisOptionsFromUrl } from './redis-options.ts';
 
 /** Raised when a frame could not be durably enqueued (Redis down, slow or refusing). */
 export class EnqueueError extends Error {
@@ -41,14 +42,8 @@ export interface FrameProducerOptions {
 
 /** Connection options that fail fast instead of queueing commands while Redis is away. */
 export function failFastRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions & { host: string; port: number } {
-  const u = new URL(redisUrl);
   return {
-    host: u.hostname || '127.0.0.1',
-    port: Number(u.port || 6379),
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
+    ...redisOptionsFromUrl(redisUrl),
     enableOfflineQueue: false,
     // Commands issued in the same tick (concurrent frames) go out in one write.
     enableAutoPipelining: true,

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { openDatabase, type Database } from '../../src/db/client.ts';
-import { redisOptionsFromUrl } from '../../src/queue/handlers/detection.ts';
+import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { QUEUES } from '../../src/queue/jobs.ts';
 import { deleteRedisPrefix, REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { testDatabase, type TestProvider } from '../helpers/db.ts';

@@ -8,7 +8,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { redisOptionsFromUrl } from '../../src/queue/handlers/detection.ts';
+import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import { createTestStack, loginAs, type TestStack } from '../helpers/api.ts';

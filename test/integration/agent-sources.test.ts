@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { createCameraAgent } from '../../src/agent/camera-agent.ts';
 import { ffmpegRun, folderSource, listImages, openSource, SourceError } from '../../src/agent/sources.ts';
 import { openSpool } from '../../src/agent/spool.ts';
-import { redisOptionsFromUrl } from '../../src/queue/handlers/detection.ts';
+import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { cameraLockKey } from '../../src/queue/handlers/camera-lock.ts';
-import { redisOptionsFromUrl } from '../../src/queue/handlers/detection.ts';
+import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
 import { FRAME_JOB_OPTIONS } from '../../src/queue/producer.ts';
 import { createTestStack, type TestStack } from '../helpers/api.ts';

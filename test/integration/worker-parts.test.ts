@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Queue, QueueEvents, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createCameraLock, cameraLockKey, LockTimeoutError } from '../../src/queue/handlers/camera-lock.ts';
-import { redisOptionsFromUrl } from '../../src/queue/handlers/detection.ts';
+import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { parseFrameJob } from '../../src/queue/handlers/frame-analyze.ts';
 import { snapshotUrl, toAlertEvent } from '../../src/db/repositories/alerts.ts';
 import { createUpdateThrottle } from '../../src/queue/handlers/update-throttle.ts';
