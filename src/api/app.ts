@@ -99,6 +99,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
     // Slow or short-bodied requests cannot hold a connection forever (Node checks every 30 s).
     requestTimeout: deps.config.security.requestTimeoutMs,
     clientErrorHandler: problemClientErrorHandler,
+    // Only the configured proxies may set the client address (per-IP rate limits, logs).
+    trustProxy: deps.config.security.trustProxy.length > 0 ? deps.config.security.trustProxy : false,
   }) as unknown as FastifyInstance;
 
   // Node enforces requestTimeout only on connections older than headersTimeout (default 60 s): keep it no longer.

@@ -53,7 +53,17 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!ok) {
         const lock = user.failedLogins + 1 >= maxFailed ? new Date(t.getTime() + lockMs) : null;
         await deps.users.recordFailedLogin(user.id, lock);
-        if (lock) deps.logger.warn({ userId: user.id }, 'account locked after repeated failed logins');
+        if (lock) {
+          deps.logger.warn({ userId: user.id }, 'account locked after repeated failed logins');
+          // Admins must be able to see a lock (an attack, or a user who needs help).
+          await deps.audit.record({
+            actorType: 'SYSTEM',
+            action: 'user.lock',
+            subjectType: 'User',
+            subjectId: user.id,
+            details: { username: user.username, failedLogins: maxFailed, lockedUntil: lock.toISOString() },
+          });
+        }
         return null;
       }
       if (user.failedLogins > 0) await deps.users.clearFailedLogins(user.id);

@@ -52,6 +52,11 @@ export interface Config {
     /** Failed logins in a row before an account is locked, and for how long. */
     loginMaxFailures: number;
     loginLockSeconds: number;
+    /**
+     * Reverse proxies (IPs / CIDRs, MASKWATCH_TRUST_PROXY, comma-separated) whose X-Forwarded-For is believed,
+     * so per-IP rate limits see clients, not the proxy. Empty: the socket address is the client.
+     */
+    trustProxy: string[];
     /** A request whose headers and body are not all received within this is answered 408 (slow-body clients). */
     requestTimeoutMs: number;
     /** Requests per window (0 = off); one window for all limits. See src/api/security.ts. */
@@ -153,6 +158,20 @@ function webhookTargets(env: Env, name: string): WebhookTarget[] {
   }
 }
 
+/** Comma-separated IPv4/IPv6 addresses or CIDR ranges; "true"/"*" (trust anyone) is refused. */
+function proxies(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => {
+      if (!/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p)) throw new ConfigError(name, `"${p}" is not an IP address or CIDR range`);
+      return p;
+    });
+}
+
 /** Default assets folder: ../shared beside the project root, when it exists. */
 export function defaultAssetsDir(cwd = process.cwd()): string {
   return path.resolve(cwd, '..', 'shared');
@@ -221,6 +240,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       loginMaxFailures: int(env, 'MASKWATCH_LOGIN_MAX_FAILURES', 5, 1, 1000),
       loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
       requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+      trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),
       // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.
       rateLimit: {
         windowMs: int(env, 'MASKWATCH_RATE_WINDOW_MS', 60_000, 1000, 3_600_000),

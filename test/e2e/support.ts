@@ -151,12 +151,15 @@ export async function login(page: Page, baseUrl: string, username: string, passw
   await page.getByRole('button', { name: 'Log out' }).waitFor();
 }
 
-/** Saves a screenshot under test-artifacts/e2e and, when `doc` is given, as docs/screenshots/<doc>.png. */
+/**
+ * Saves a screenshot under test-artifacts/e2e and, when `doc` is given and
+ * UPDATE_SCREENSHOTS=1, as docs/screenshots/<doc>.png (so a plain test run never dirties the tree).
+ */
 export async function screenshot(page: Page, name: string, doc?: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
-  if (doc) {
+  if (doc && process.env.UPDATE_SCREENSHOTS === '1') {
     await mkdir(DOCS_SCREENSHOTS, { recursive: true });
     await copyFile(file, path.join(DOCS_SCREENSHOTS, `${doc}.png`));
   }

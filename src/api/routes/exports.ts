@@ -79,7 +79,7 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
   app.get<{ Querystring: CsvQuery }>(
     '/api/v1/violations.csv',
     {
-      preHandler: requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] }),
+      onRequest: requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] }), // before query validation
       schema: {
         tags: ['violations'],
         summary: 'Export violations as CSV (same filters as GET /api/v1/violations, plus the alert status)',

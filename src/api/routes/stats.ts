@@ -59,7 +59,7 @@ export async function statsRoutes(app: FastifyInstance, opts: StatsRoutesOptions
   app.get<{ Querystring: { from?: string; to?: string; groupBy: GroupBy; utcOffsetMinutes: number } }>(
     '/api/v1/stats',
     {
-      preHandler: requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] }),
+      onRequest: requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] }), // before query validation
       schema: {
         tags: ['stats'],
         summary: 'Violations and alerts per hour/day/camera/zone, with median and p90 response times',
