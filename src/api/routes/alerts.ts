@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, dateTime, nullableString, pageQuery } from '../schemas/common.ts';
+import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
 import { afterCursor, CursorError, decodeCursor, page } from '../queries/cursor.ts';
 import { snapshotUrl } from '../../realtime/snapshot-url.ts';
 
@@ -63,14 +63,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
           properties: { status: { type: 'string', enum: STATUSES }, cameraId: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }, ...pageQuery },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['items', 'nextCursor'],
-            properties: {
-              items: { type: 'array', items: { type: 'object', required: Object.keys(alertProps), properties: alertProps } },
-              nextCursor: nullableString,
-            },
-          },
+          200: pageResponse(alertProps),
           ...problemResponses,
         },
       },

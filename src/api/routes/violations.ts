@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, dateTime, nullableString, pageQuery } from '../schemas/common.ts';
+import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
 import { afterCursor, page } from '../queries/cursor.ts';
 import { snapshotUrl } from '../../realtime/snapshot-url.ts';
 import { cameraSummarySchema, cursorOrProblem } from './alerts.ts';
@@ -55,14 +55,7 @@ export async function violationRoutes(app: FastifyInstance, ctx: ApiContext) {
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['items', 'nextCursor'],
-            properties: {
-              items: { type: 'array', items: { type: 'object', required: Object.keys(violationProps), properties: violationProps } },
-              nextCursor: nullableString,
-            },
-          },
+          200: pageResponse(violationProps),
           ...problemResponses,
         },
       },
