@@ -9,7 +9,7 @@ import type { DecodedImage } from './image.ts';
 export const DEFAULT_HEAD_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'mask-head.json');
 
 /** Crops per backbone call: bounds memory (batch × 602 KB input) while keeping ORT busy. */
-const BATCH = 16;
+const BATCH = 8;
 
 /**
  * Face crop → P(no mask). Frozen MobileNetV2 features (ONNX Runtime) and the
