@@ -58,7 +58,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     }
     throw e;
   }
-  const logger: Logger = createLogger(config, { component: opts.workers > 0 ? 'start' : 'api' });
+  const logger: Logger = createLogger(config, { service: opts.workers > 0 ? 'start' : 'api' });
   try {
     await checkRedis(config.redisUrl);
   } catch (e) {
