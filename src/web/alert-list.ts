@@ -3,15 +3,9 @@ import type { AlertEvent } from '../realtime/events.ts';
 
 export type AlertStatus = AlertEvent['status'];
 
-export const ALERT_STATUSES: readonly AlertStatus[] = [
-  'NEW',
-  'DISPATCHED',
-  'ACKNOWLEDGED',
-  'EN_ROUTE',
-  'ON_SCENE',
-  'RESOLVED',
-  'DISMISSED',
-];
+import { ALERT_STATUSES } from '../domain/lifecycle.ts';
+
+export { ALERT_STATUSES };
 
 const CLOSED: ReadonlySet<AlertStatus> = new Set(['RESOLVED', 'DISMISSED']);
 

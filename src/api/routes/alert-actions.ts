@@ -20,7 +20,7 @@ import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, nullableString, uuidParam } from '../schemas/common.ts';
 import type { WebhookNotifier } from '../../notify/webhooks.ts';
 import type { EscalationScheduler } from '../../queue/handlers/escalation.ts';
-import { cameraSummarySchema } from './alerts.ts';
+import { alertSchema } from './alerts.ts';
 import { unitSchema } from './units.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await alertActionRoutes(scope, ctx)` works. */
@@ -36,22 +36,6 @@ export interface AlertActionRoutesOptions {
   readonly escalation?: Pick<EscalationScheduler, 'watchEvent'>;
 }
 
-const STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE', 'RESOLVED', 'DISMISSED'] as const;
-const alertProps = {
-  id: { type: 'string' },
-  status: { type: 'string', enum: STATUSES },
-  cameraId: { type: 'string' },
-  camera: cameraSummarySchema,
-  createdAt: { type: 'string', format: 'date-time' },
-  lastSeenAt: { type: 'string', format: 'date-time' },
-  violationCount: { type: 'integer' },
-  maskProbability: { type: 'number' },
-  snapshotUrl: nullableString,
-  frameSnapshotUrl: nullableString,
-  assignedUnitId: nullableString,
-  escalationLevel: { type: 'integer' },
-} as const;
-const alertSchema = { type: 'object', required: Object.keys(alertProps), properties: alertProps } as const;
 
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '\\S' }) as const;
 

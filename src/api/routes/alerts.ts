@@ -6,7 +6,7 @@ import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } fro
 import { afterCursor, CursorError, decodeCursor, page } from '../queries/cursor.ts';
 import { snapshotUrl } from '../../realtime/snapshot-url.ts';
 
-const STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE', 'RESOLVED', 'DISMISSED'] as const;
+import { ALERT_STATUSES as STATUSES } from '../../domain/lifecycle.ts';
 
 export const cameraSummarySchema = {
   type: 'object',
@@ -35,6 +35,7 @@ const alertProps = {
   assignedUnitId: nullableString,
   escalationLevel: { type: 'integer' },
 } as const;
+export const alertSchema = { type: 'object', required: Object.keys(alertProps), properties: alertProps } as const;
 
 export function cursorOrProblem(cursor: string | undefined) {
   if (!cursor) return null;

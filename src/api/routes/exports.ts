@@ -20,7 +20,7 @@ export interface ExportRoutesOptions {
   batchSize?: number;
 }
 
-const STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE', 'RESOLVED', 'DISMISSED'] as const;
+import { ALERT_STATUSES as STATUSES } from '../../domain/lifecycle.ts';
 
 // ---- pure CSV ---------------------------------------------------------------
 
