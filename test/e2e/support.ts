@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { deleteRedisPrefix, REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -43,6 +43,7 @@ export interface System {
  */
 export async function startSystem(admin: { username: string; password: string }): Promise<System> {
   const tmp = await tempDir('maskwatch-e2e');
+  const prefix = uniquePrefix('e2e');
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/maskwatch.js'), 'start', '--workers', '1'], {
     cwd: ROOT,
     env: {
@@ -52,7 +53,7 @@ export async function startSystem(admin: { username: string; password: string })
       MASKWATCH_DATA_DIR: tmp.dir,
       DATABASE_URL: `file:${path.join(tmp.dir, 'maskwatch.db')}`,
       REDIS_URL,
-      MASKWATCH_QUEUE_PREFIX: uniquePrefix('e2e'),
+      MASKWATCH_QUEUE_PREFIX: prefix,
       MASKWATCH_ADMIN_USER: admin.username,
       MASKWATCH_ADMIN_PASSWORD: admin.password,
       LOG_LEVEL: 'info',
@@ -91,6 +92,7 @@ export async function startSystem(admin: { username: string; password: string })
         child.kill('SIGTERM');
         await stopped;
       }
+      await deleteRedisPrefix(REDIS_URL, prefix);
       await tmp.cleanup();
     },
   };

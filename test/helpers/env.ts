@@ -32,7 +32,7 @@ export function testLogger(): Logger {
 
 export const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 /** Same variable as .ci/run. */
-export const POSTGRES_URL = process.env.MASKWATCH_TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+export const POSTGRES_URL = process.env.TEST_POSTGRES_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 
 /**
  * A Config for tests: free port (0), the given data dir, a unique queue prefix,

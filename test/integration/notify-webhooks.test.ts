@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Job, Worker } from 'bullmq';
 import { createTestStack, type TestStack } from '../helpers/api.ts';
-import { uniquePrefix } from '../helpers/env.ts';
+import { deleteRedisPrefix, uniquePrefix } from '../helpers/env.ts';
 import { createAuditRepository } from '../../src/db/repositories/audit.ts';
 import { createAlertPublisher } from '../../src/realtime/publisher.ts';
 import type { AlertEvent } from '../../src/realtime/events.ts';
@@ -142,5 +142,6 @@ test('signed deliveries, retried with backoff on 5xx, not retried on 4xx, each a
     await worker.close();
     await notifier.close();
     await redis.quit();
+    await deleteRedisPrefix('redis://127.0.0.1:6379', prefix);
   }
 });
