@@ -2,39 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config/config.ts';
 import { decodeImage } from '../../src/vision/image.ts';
 import { ImageInputError } from '../../src/vision/types.ts';
+import { pngBomb } from '../fixtures/hostile/corpus.ts';
 
 const assets = loadConfig().assetsDir;
 const scenes = path.join(assets, 'datasets/scenes');
 const pngDir = path.join(assets, 'datasets/kaggle-scenes-dev/png-originals');
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(body) >>> 0);
-  return Buffer.concat([len, body, crc]);
-}
-
-/** A valid PNG header that declares width×height, with almost no pixel data. */
-function pngDeclaring(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(64))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 async function expectInputError(buf: Buffer, code: ImageInputError['code'], maxPixels?: number): Promise<void> {
   await assert.rejects(decodeImage(buf, { maxPixels }), (err: unknown) => {
@@ -86,7 +62,7 @@ test('bad inputs give ImageInputError with the right code', async () => {
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
   await expectInputError(Buffer.concat([jpeg.subarray(0, 4), noise]), 'CORRUPT');
   await expectInputError(jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), 'CORRUPT');
-  await expectInputError(pngDeclaring(50_000, 50_000), 'TOO_LARGE');
+  await expectInputError(pngBomb(50_000, 50_000), 'TOO_LARGE');
   await expectInputError(Buffer.from('GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;', 'latin1'), 'UNSUPPORTED_FORMAT');
   await expectInputError(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="9000" height="9000"><rect width="10" height="10"/></svg>'), 'UNSUPPORTED_FORMAT');
   await expectInputError(noise, 'UNSUPPORTED_FORMAT');
