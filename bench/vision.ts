@@ -15,6 +15,7 @@ import { cropFaces } from '../src/vision/crop.ts';
 import { createFaceDetector } from '../src/vision/detector/factory.ts';
 import { assembleVisionEngine } from '../src/vision/engine.ts';
 import { decodeImage, type DecodedImage } from '../src/vision/image.ts';
+import { workerProcessEnv } from '../src/system/worker-pool.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = loadConfig();
@@ -123,7 +124,7 @@ async function benchThreads(threads: number) {
 
 type Run = Awaited<ReturnType<typeof benchThreads>> & { peakRssMb: number };
 
-// Each thread count runs in its own process, so load time and peak RSS are those of one worker.
+// Each thread count runs in its own process with a worker's environment (workerProcessEnv), so load time and peak RSS are those of one worker.
 const childIdx = process.argv.indexOf('--child');
 if (childIdx >= 0) {
   const result = await benchThreads(Number(process.argv[childIdx + 1]));
@@ -134,6 +135,7 @@ const runs: Run[] = [];
 for (const threads of [1, 2]) {
   const child = promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(threads)], {
     cwd: repo,
+    env: workerProcessEnv(process.env),
     maxBuffer: 16 * 1024 * 1024,
   });
   child.child.stderr?.pipe(process.stderr);

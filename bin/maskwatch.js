@@ -1,6 +1,31 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx maskwatch …` works straight after `npm ci`.
-import { register } from 'tsx/esm/api';
+// Runs the CLI from the bundle dist/maskwatch.js (`npm run build:server`) when
+// it is newer than every server source file, else from the TypeScript sources
+// through tsx: `npx maskwatch …` works straight after `npm ci`, and an edited
+// checkout never runs a stale bundle. The bundle spares each process tsx's
+// loader and the start-up transpiling (~1 s CPU, ~15 MB RSS per process).
+// MASKWATCH_FROM_SOURCE=1 forces the sources.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bundle = `${root}dist/maskwatch.js`;
+
+/** Newest mtime of the files under dir, skipping the dashboard (not part of the server bundle). */
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory()) t = e.name === 'web' && dir.endsWith('src') ? t : Math.max(t, newest(p));
+    else t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+if (!process.env.MASKWATCH_FROM_SOURCE && existsSync(bundle) && statSync(bundle).mtimeMs >= newest(`${root}src`)) {
+  await import(bundle);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -14,4 +14,7 @@ if [ ${#files[@]} -eq 0 ]; then
   echo "no test files in: ${suites[*]}" >&2
   exit 1
 fi
+# Process tests run bin/maskwatch.js, which uses the server bundle when it is fresh: build it, so they
+# exercise what `npm start` and the Docker image run.
+npm run --silent build:server
 exec node --import tsx --test --test-concurrency=1 "${files[@]}"

@@ -21,16 +21,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { parseDatabaseUrl, type DatabaseTarget, type PostgresTarget, type Provider, type SqliteTarget } from './url.ts';
+import { REPO_ROOT } from '../paths.ts';
 
 export const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql'];
 
 /** The repository's prisma/ folder. */
-export const prismaDir = fileURLToPath(new URL('../../prisma/', import.meta.url));
+export const prismaDir = path.join(REPO_ROOT, 'prisma');
 
 export function migrationsDirFor(provider: Provider): string {
   return path.join(prismaDir, provider, 'migrations');

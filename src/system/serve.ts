@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { openDatabase } from '../db/client.ts';
@@ -8,9 +8,10 @@ import { createLogger } from './logger.ts';
 import { checkRedis, RedisUnavailableError } from './redis-check.ts';
 import { startApiInstance } from './api-instance.ts';
 import { createWorkerPool, type WorkerPool } from './worker-pool.ts';
+import { REPO_ROOT } from '../paths.ts';
 
 /** The built dashboard (vite build output), served at / when present. */
-export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
+export const WEB_ROOT = path.join(REPO_ROOT, 'src', 'web', 'dist');
 
 export interface ServeOptions {
   /** Worker child processes to run beside the API (0 for `maskwatch api`). */

@@ -1,10 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import type { Logger } from 'pino';
+import { REPO_ROOT } from '../paths.ts';
 
 /** bin/maskwatch.js of this checkout: children run the same code as the parent. */
-export const MASKWATCH_BIN = fileURLToPath(new URL('../../bin/maskwatch.js', import.meta.url));
+export const MASKWATCH_BIN = path.join(REPO_ROOT, 'bin', 'maskwatch.js');
+
+/**
+ * Environment for a worker process. glibc gives every thread (ORT, libvips)
+ * its own malloc arena, and freed frame buffers stay spread over them: two
+ * arenas measured ~70 MB less worker RSS under load (bench:system) at the
+ * same throughput. Must be set before the process starts, hence here.
+ */
+export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { MALLOC_ARENA_MAX: '2', ...env };
+}
 
 export interface WorkerPoolOptions {
   count: number;
@@ -44,7 +55,7 @@ export function createWorkerPool(opts: WorkerPoolOptions) {
     // detached: own process group, so a terminal's Ctrl-C reaches only the parent, which then
     // stops the workers once, in order (a worker treats a second signal as "exit now").
     const child = spawn(process.execPath, args, {
-      env: opts.env ?? process.env,
+      env: workerProcessEnv(opts.env ?? process.env),
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       detached: true,
     });

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../paths.ts';
 
 /** Repository root (this file is src/vision/assets.ts). */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MANIFEST_PATH = path.join(REPO_ROOT, 'models', 'manifest.json');
 /** Where `npm run models:fetch` puts files when there is no assets folder (gitignored). */
 export const DEFAULT_MODEL_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'models');

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import sharp from 'sharp';
 import { resolveAsset } from './assets.ts';
 import type { DecodedImage } from './image.ts';
+import { resizeRgb } from './resize.ts';
 
 /**
  * Frozen ImageNet MobileNetV2 (int8 weights, float I/O) used as a feature
@@ -48,12 +48,8 @@ export function addGraphOutput(modelBytes: Uint8Array, tensorName: string): Uint
 }
 
 /** Resizes any RGB image to the network input (stretched, as in training). */
-export async function resizeToInput(img: DecodedImage): Promise<Buffer> {
-  if (img.width === INPUT_SIZE && img.height === INPUT_SIZE) return img.data;
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(INPUT_SIZE, INPUT_SIZE, { fit: 'fill' })
-    .raw()
-    .toBuffer();
+export function resizeToInput(img: DecodedImage): Buffer {
+  return resizeRgb(img, INPUT_SIZE, INPUT_SIZE);
 }
 
 /** Packs 224×224 RGB buffers into a normalised NCHW float tensor body. */
@@ -143,8 +139,7 @@ export class Backbone {
 
   /** Features for images of any size (resized to 224×224 first). */
   async embed(images: DecodedImage[]): Promise<Float32Array[]> {
-    const rgb = await Promise.all(images.map(resizeToInput));
-    return (await this.run(rgb)).features;
+    return (await this.run(images.map(resizeToInput))).features;
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Backbone, backboneModelPath, resizeToInput } from './backbone.ts';
 import { headWeightsFromArtifact, parseHeadArtifact, predictNoMask, type HeadArtifact, type HeadWeights } from './head.ts';
 import type { DecodedImage } from './image.ts';
+import { RESIZE_METHOD } from './resize.ts';
+import { REPO_ROOT } from '../paths.ts';
 
 /** The committed head, relative to the repository root. */
-export const DEFAULT_HEAD_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'mask-head.json');
+export const DEFAULT_HEAD_PATH = path.join(REPO_ROOT, 'models', 'mask-head.json');
 
 /** Crops per backbone call: bounds memory (batch × 602 KB input) while keeping ORT busy. */
 const BATCH = 8;
@@ -32,6 +33,9 @@ export class MaskClassifier {
     }
     const artifact = parseHeadArtifact(json, headPath);
     const weights = headWeightsFromArtifact(artifact);
+    if (artifact.input.resize !== RESIZE_METHOD) {
+      throw new Error(`mask head ${headPath} was trained with resize "${artifact.input.resize}", this build resizes with "${RESIZE_METHOD}": retrain`);
+    }
     const backbone = await Backbone.load({ modelPath: await backboneModelPath(opts.assetsDir), intraOpThreads: opts.intraOpThreads });
     if (artifact.backbone.sha256 !== backbone.sha256) {
       await backbone.close();
@@ -53,9 +57,7 @@ export class MaskClassifier {
   async predict(crops: DecodedImage[]): Promise<number[]> {
     const out: number[] = [];
     for (let i = 0; i < crops.length; i += BATCH) {
-      const batch = crops.slice(i, i + BATCH);
-      const rgb = await Promise.all(batch.map(resizeToInput));
-      const { features } = await this.backbone.run(rgb);
+      const { features } = await this.backbone.run(crops.slice(i, i + BATCH).map(resizeToInput));
       out.push(...predictNoMask(this.weights, features));
     }
     return out;

@@ -1,4 +1,5 @@
 import type pino from 'pino';
+import sharp from 'sharp';
 import { decodeImage } from './image.ts';
 import { cropFaces } from './crop.ts';
 import { MaskClassifier } from './classifier.ts';
@@ -64,6 +65,8 @@ export function assembleVisionEngine(
   classifier: FaceClassifier,
   opts: Omit<VisionEngineOptions, 'assetsDir' | 'intraOpThreads'>,
 ): VisionEngine {
+  // Every frame is new: libvips's operation cache would only hold memory (~20 MB measured).
+  sharp.cache(false);
   checkUnit('faceScoreThreshold', opts.faceScoreThreshold);
   checkUnit('noMaskThreshold', opts.noMaskThreshold);
   const violationFaceScore = opts.violationFaceScore ?? DEFAULT_VIOLATION_FACE_SCORE;

@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from '../helpers/redis-server.ts';
+import { workerProcessEnv } from '../../src/system/worker-pool.ts';
 
 const run = promisify(execFile);
 export const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'maskwatch.js');
@@ -199,7 +200,7 @@ export async function startApi(sys: SystemEnv, opts: { port?: number; label?: st
 
 /** `maskwatch worker`; resolves once it logged "worker ready" (models loaded, queue connected). */
 export async function startWorker(sys: SystemEnv, opts: { concurrency?: number; label?: string; env?: Record<string, string> } = {}): Promise<Proc> {
-  const proc = spawnProc(opts.label ?? 'worker', process.execPath, [BIN, 'worker', '--concurrency', String(opts.concurrency ?? 1)], processEnv(sys, opts.env));
+  const proc = spawnProc(opts.label ?? 'worker', process.execPath, [BIN, 'worker', '--concurrency', String(opts.concurrency ?? 1)], workerProcessEnv(processEnv(sys, opts.env)));
   await proc.waitForLog('worker ready', undefined, 180_000);
   return proc;
 }

@@ -21,8 +21,8 @@ import type { Db } from '../../src/db/client.ts';
 
 const ASSETS = process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared');
 const JPEG = await readFile(path.join(ASSETS, 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
-/** 300×400 street photo: one unmasked face (~84 px) and one masked face (~130 px) found by the real detector. */
-const SCENE = path.join(ASSETS, 'datasets/kaggle-scenes-dev/images/maksssksksss193.jpg');
+// 1022×575 street crowd, faces of 50–70 px: unmasked (violations) and masked ones, per the real models.
+const SCENE = path.join(ASSETS, 'datasets/scenes/masked-crowd-img4.jpeg');
 
 async function makeCamera(prisma: Db, name: string) {
   return prisma.camera.create({ data: { name, latitude: 1, longitude: 1, apiKeyHash: randomUUID(), apiKeyHint: 'xxxx' } });

@@ -74,12 +74,18 @@ test('cropFaces + classifier on a real scene, from the annotated boxes', async (
   assert.equal(probs[biggest]! >= 0.5 ? 'without_mask' : 'with_mask', clear[biggest]!.label);
 });
 
-test('the head file must match the backbone it was trained on', async () => {
-  const head = JSON.parse(await readFile(path.join(repo, 'models', 'mask-head.json'), 'utf8')) as { backbone: { sha256: string } };
+test('the head file must match the backbone and the resize it was trained with', async () => {
+  const original = await readFile(path.join(repo, 'models', 'mask-head.json'), 'utf8');
+  const head = JSON.parse(original) as { backbone: { sha256: string }; input: { resize: string } };
   head.backbone.sha256 = '0'.repeat(64);
   const file = path.join(tmp, 'other-backbone.json');
   await writeFile(file, JSON.stringify(head));
   await assert.rejects(MaskClassifier.load({ assetsDir, headPath: file }), /trained on backbone sha256 000000000000/);
+  // A head from before the resize change (features of lanczos-resized crops) must not load silently.
+  const oldResize = JSON.parse(original) as typeof head;
+  oldResize.input.resize = 'fill (stretch) to 224x224, sharp default kernel';
+  await writeFile(file, JSON.stringify(oldResize));
+  await assert.rejects(MaskClassifier.load({ assetsDir, headPath: file }), /trained with resize "fill \(stretch\) to 224x224, sharp default kernel".*retrain/);
   await assert.rejects(MaskClassifier.load({ assetsDir, headPath: path.join(tmp, 'missing.json') }), /mask head not readable/);
 });
 

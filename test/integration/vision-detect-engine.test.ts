@@ -136,22 +136,28 @@ test('evaluateScenes agrees exactly with score_detections.py on the same detecti
   }
 });
 
-test('detect CLI prints one JSON line per file and exits 2 when a file is bad', async () => {
+test('detect CLI prints one JSON line per file and exits 2 when a file is bad (from the sources and from the bundle)', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'mw-detect-'));
   try {
     const gif = path.join(dir, 'anim.gif');
     await writeFile(gif, Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'));
     const good = path.join(scenes, 'group-faces.jpg');
     const missing = path.join(dir, 'missing.jpg');
-    const err = await run(process.execPath, [path.join(repo, 'bin/maskwatch.js'), 'detect', '--json', good, missing, gif, path.join(scenes, 'masked-crowd-img3.jpg')], {
-      cwd: repo,
-      env: { ...process.env, MASKWATCH_ASSETS: config.assetsDir, LOG_LEVEL: 'warn' },
-    }).then(
-      () => assert.fail('expected exit code 2'),
-      (e: { code: number; stdout: string }) => e,
-    );
-    assert.equal(err.code, 2);
-    const lines = err.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // As right after `npm ci` (tsx), and as `npm start` runs it (dist/, built by scripts/test.sh).
+    const outputs: string[] = [];
+    for (const fromSource of ['1', '']) {
+      const err = await run(process.execPath, [path.join(repo, 'bin/maskwatch.js'), 'detect', '--json', good, missing, gif, path.join(scenes, 'masked-crowd-img3.jpg')], {
+        cwd: repo,
+        env: { ...process.env, MASKWATCH_ASSETS: config.assetsDir, LOG_LEVEL: 'warn', MASKWATCH_FROM_SOURCE: fromSource },
+      }).then(
+        () => assert.fail('expected exit code 2'),
+        (e: { code: number; stdout: string }) => e,
+      );
+      assert.equal(err.code, 2);
+      outputs.push(err.stdout);
+    }
+    assert.equal(outputs[1], outputs[0], 'bundle and sources give the same output');
+    const lines = outputs[0]!.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 4);
     assert.equal(lines[0].file, good);
     assert.deepEqual([lines[0].width, lines[0].height], [512, 355]);

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { INPUT_SIZE } from '../backbone.ts';
+import { INPUT_SIZE, resizeToInput } from '../backbone.ts';
+import { resizeRgb } from '../resize.ts';
 import { mulberry32, seedFrom, uniform, type Rng } from './rng.ts';
 
 /** The seed recipe's ImageDataGenerator settings, plus the CCTV low-resolution step. */
@@ -16,7 +17,8 @@ export const AUGMENTATION = {
   jpegQuality: [30, 90] as [number, number],
   /** Otherwise, probability of a plain JPEG re-compression. */
   jpegProbability: 0.3,
-  version: 2,
+  /** Bump when any step changes: it names the feature cache. */
+  version: 3,
 } as const;
 
 /** 2×3 affine map from OUTPUT pixel to INPUT pixel coordinates. */
@@ -115,8 +117,12 @@ const raw = { width: INPUT_SIZE, height: INPUT_SIZE, channels: 3 as const };
  * the classifier uses at run time.
  */
 export async function lowResolution(rgb224: Buffer, side: number, quality: number): Promise<Buffer> {
-  const jpeg = await sharp(rgb224, { raw }).resize(side, side, { fit: 'fill' }).jpeg({ quality }).toBuffer();
-  return sharp(jpeg).resize(INPUT_SIZE, INPUT_SIZE, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const small = resizeRgb({ data: rgb224, width: INPUT_SIZE, height: INPUT_SIZE }, side, side);
+  const decoded = await sharp(await sharp(small, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality }).toBuffer())
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  return resizeToInput({ data: decoded, width: side, height: side });
 }
 
 export async function jpegRoundTrip(rgb224: Buffer, quality: number): Promise<Buffer> {

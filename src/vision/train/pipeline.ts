@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Backbone, BACKBONE_NAME, FEATURE_DIM, FEATURE_TENSOR, INPUT_SIZE, MEAN, STD } from '../backbone.ts';
 import { CROP_MARGIN } from '../crop.ts';
+import { RESIZE_METHOD } from '../resize.ts';
 import { CLASSES, encodeFloat32, type HeadArtifact, type HeadWeights } from '../head.ts';
 import { AUGMENTATION } from './augment.ts';
 import type { Label } from './datasets.ts';
@@ -67,7 +68,7 @@ export function buildArtifact(
     classes: CLASSES,
     output: 'softmax over classes; maskProbability = P(no_mask) = output[1]',
     backbone: { name: BACKBONE_NAME, sha256: data.backbone.sha256, featureTensor: FEATURE_TENSOR, featureDim: FEATURE_DIM, pooling: 'mean over 7x7' },
-    input: { size: INPUT_SIZE, resize: 'fill (stretch) to 224x224, sharp default kernel', colour: 'RGB', scale: 1 / 255, mean: MEAN, std: STD },
+    input: { size: INPUT_SIZE, resize: RESIZE_METHOD, colour: 'RGB', scale: 1 / 255, mean: MEAN, std: STD },
     cropMargin: CROP_MARGIN,
     architecture: { hidden: o.train.hidden, activation: 'relu', dropout: o.train.dropout, output: 'softmax' },
     weights: { w1: encodeFloat32(run.weights.w1), b1: encodeFloat32(run.weights.b1), w2: encodeFloat32(run.weights.w2), b2: encodeFloat32(run.weights.b2) },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Backbone, BACKBONE_NAME, FEATURE_DIM } from '../backbone.ts';
+import { RESIZE_METHOD } from '../resize.ts';
 import { AUGMENTATION } from './augment.ts';
 import { listMaskDataset, sampleId, TRAINING_DATASETS } from './datasets.ts';
 import { dedupeByContent, hashSamples, type DedupeReport, type HashedSample } from './dedupe.ts';
@@ -64,7 +65,7 @@ export function stderrProgress(label: string, total: number): Progress {
 
 export function cacheFile(cacheDir: string, backboneSha: string, augmentSeed: number, framing: 'face' | 'whole'): string {
   const frame = framing === 'face' ? `face-${REFRAME_DETECTOR}` : 'whole';
-  return path.join(cacheDir, `features-${BACKBONE_NAME}-${backboneSha.slice(0, 12)}-${frame}-aug${AUGMENTATION.version}-seed${augmentSeed}.bin`);
+  return path.join(cacheDir, `features-${BACKBONE_NAME}-${backboneSha.slice(0, 12)}-${frame}-resize${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-aug${AUGMENTATION.version}-seed${augmentSeed}.bin`);
 }
 
 /**
