@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { Config } from '../config/config.ts';
+import { tileOrigin, type Config } from '../config/config.ts';
 import type { PrismaClient } from '../db/generated/sqlite/client.ts';
 import { createCameraRepository } from '../db/repositories/cameras.ts';
 import { createAuditRepository } from '../db/repositories/audit.ts';
@@ -29,6 +29,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { violationRoutes } from './routes/violations.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
 import { opsRoutes, readinessSchema } from './routes/ops.ts';
+import { dashboardSettingsRoutes } from './routes/dashboard-settings.ts';
 import { unitRoutes } from './routes/units.ts';
 import { alertActionRoutes } from './routes/alert-actions.ts';
 import { statsRoutes } from './routes/stats.ts';
@@ -153,7 +154,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
   app.decorateRequest('authToken', null);
   registerProblemHandlers(app);
   // Headers, CORS and rate limits: before every route (see src/api/security.ts).
-  app.register(securityPlugin, deps.config.security);
+  const { tileUrl } = deps.config.map;
+  app.register(securityPlugin, { ...deps.config.security, imageOrigins: tileUrl ? [tileOrigin(tileUrl)] : [] });
   app.addSchema(readinessSchema);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -198,6 +200,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await statsRoutes(scope, ctx);
     await exportRoutes(scope, ctx);
     await privacyRoutes(scope, ctx);
+    await dashboardSettingsRoutes(scope, ctx);
   });
   app.register(async (scope) => frameRoutes(scope, ctx));
 

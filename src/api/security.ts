@@ -19,6 +19,8 @@ import { HttpProblem, PROBLEM_CONTENT_TYPE, problem } from './problem.ts';
 
 export interface SecurityOptions {
   corsOrigins: readonly string[];
+  /** Extra origins the dashboard may load images from (the map tile server), for the CSP. */
+  imageOrigins?: readonly string[];
   rateLimit: {
     windowMs: number;
     /** Every route except ingestion and login, per client IP. 0 = off. */
@@ -40,22 +42,24 @@ export const LOGIN_ROUTE = '/api/v1/auth/login';
  * as data: URLs, Socket.IO on the same origin) and Swagger UI at /docs (inline
  * style attributes). No inline scripts anywhere.
  */
-export const CONTENT_SECURITY_POLICY = {
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    imgSrc: ["'self'", 'data:'],
-    fontSrc: ["'self'", 'data:'],
-    connectSrc: ["'self'"],
-    objectSrc: ["'none'"],
-    baseUri: ["'self'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    scriptSrcAttr: ["'none'"],
-  },
-};
+export function contentSecurityPolicy(imageOrigins: readonly string[] = []) {
+  return {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', ...imageOrigins],
+      fontSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      scriptSrcAttr: ["'none'"],
+    },
+  };
+}
 
 /** Which limit class a request falls in (pure, for the hook and tests). */
 export function limitClass(method: string, routeUrl: string | undefined): 'ingest' | 'login' | 'api' {
@@ -156,7 +160,7 @@ async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Pr
   });
   await app.register(helmet, {
     global: true,
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+    contentSecurityPolicy: contentSecurityPolicy(opts.imageOrigins),
     // Plain-HTTP deployments inside a closed network exist; HSTS belongs to the TLS proxy.
     strictTransportSecurity: false,
     crossOriginEmbedderPolicy: false,

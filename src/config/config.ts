@@ -68,6 +68,14 @@ export interface Config {
       loginPerIp: number;
     };
   };
+  /** Dispatcher map background. Without a tile URL the map is a plain offline canvas. */
+  map: {
+    /** Slippy-map tile URL template with {z}, {x} and {y} (MASKWATCH_MAP_TILE_URL); null = no tiles. */
+    tileUrl: string | null;
+    /** Shown on the map, as most tile licences require (MASKWATCH_MAP_ATTRIBUTION). */
+    attribution: string;
+    maxZoom: number;
+  };
   privacy: {
     /** Violation images and snapshots older than this are deleted (rows kept, anonymised). */
     retentionDays: number;
@@ -147,6 +155,27 @@ function origins(env: Env, name: string): string[] {
       }
       return parsed.origin;
     });
+}
+
+/** An http(s) tile URL template with {z}, {x} and {y}, or null when unset. */
+function tileTemplate(env: Env, name: string): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  const missing = ['{z}', '{x}', '{y}'].filter((k) => !raw.includes(k));
+  if (missing.length > 0) throw new ConfigError(name, `"${raw}" lacks ${missing.join(', ')}; expected e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png`);
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.replace(/\{[zxy]\}/g, '0'));
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a URL`);
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol)) throw new ConfigError(name, `"${raw}" must be an http(s) URL`);
+  return raw;
+}
+
+/** Origin of a validated tile URL template (the dashboard's CSP must allow its images). */
+export function tileOrigin(template: string): string {
+  return new URL(template.replace(/\{[zxy]\}/g, '0')).origin;
 }
 
 function webhookTargets(env: Env, name: string): WebhookTarget[] {
@@ -249,6 +278,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
         perCamera: int(env, 'MASKWATCH_RATE_PER_CAMERA', 30_000, 0, 100_000_000),
         loginPerIp: int(env, 'MASKWATCH_RATE_LOGIN_PER_IP', 60, 0, 100_000_000),
       },
+    },
+    map: {
+      tileUrl: tileTemplate(env, 'MASKWATCH_MAP_TILE_URL'),
+      attribution: (env.MASKWATCH_MAP_ATTRIBUTION ?? '').trim().slice(0, 200),
+      maxZoom: int(env, 'MASKWATCH_MAP_MAX_ZOOM', 19, 0, 22),
     },
     privacy: {
       retentionDays: int(env, 'MASKWATCH_RETENTION_DAYS', 30, 1, 36_500),

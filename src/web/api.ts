@@ -25,6 +25,13 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** GET /api/v1/dashboard/settings: display settings from the server's environment. */
+export interface MapSettings {
+  tileUrl: string | null;
+  attribution: string;
+  maxZoom: number;
+}
+
 export interface Camera {
   id: string;
   name: string;
@@ -172,6 +179,9 @@ export class Api {
   }
   me() {
     return this.json<CurrentUser>('GET', '/api/v1/auth/me');
+  }
+  settings() {
+    return this.json<{ map: MapSettings }>('GET', '/api/v1/dashboard/settings');
   }
   logout() {
     return this.json<void>('POST', '/api/v1/auth/logout');

@@ -1,6 +1,8 @@
 /**
- * Fits camera/unit positions onto a plain SVG canvas (no tiles, works offline):
- * equirectangular with longitude shrunk by cos(latitude) so distances look right.
+ * Fits camera/unit positions onto the map canvas. Without a tile server (the
+ * default, works offline): equirectangular, longitude shrunk by cos(latitude)
+ * so distances look right. With one: Web Mercator at a whole zoom level, plus
+ * the tiles that cover the canvas.
  */
 export interface GeoPoint {
   latitude: number;
@@ -41,4 +43,75 @@ export function fitProjection(points: readonly GeoPoint[], width: number, height
     }),
     metersPerPixel: ((Math.PI / 180) * EARTH_RADIUS_M) / scale,
   };
+}
+
+/** One 256-px map tile placed on the canvas. */
+export interface PlacedTile {
+  z: number;
+  x: number;
+  y: number;
+  /** Canvas position of the tile's top-left corner. */
+  left: number;
+  top: number;
+}
+
+export const TILE_SIZE = 256;
+
+/** Web Mercator world pixel of a point at zoom z (the slippy-map tile scheme). */
+export function worldPixel(p: GeoPoint, z: number): { x: number; y: number } {
+  const size = TILE_SIZE * 2 ** z;
+  const lat = Math.max(-85.05112878, Math.min(85.05112878, p.latitude));
+  const s = Math.sin((lat * Math.PI) / 180);
+  return {
+    x: ((p.longitude + 180) / 360) * size,
+    y: (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * size,
+  };
+}
+
+/**
+ * Fits the points into the canvas at the largest whole zoom (≤ maxZoom) where
+ * they all fit inside the padding, in Web Mercator, and lists the tiles that
+ * cover the canvas — for a configured tile server.
+ */
+export function fitTiles(points: readonly GeoPoint[], width: number, height: number, maxZoom: number, pad = 24): Projection & { zoom: number; tiles: PlacedTile[] } {
+  const valid = points.filter((p) => Number.isFinite(p.latitude) && Number.isFinite(p.longitude));
+  const centreOf = (z: number) => {
+    if (valid.length === 0) return { x: (TILE_SIZE * 2 ** z) / 2, y: (TILE_SIZE * 2 ** z) / 2, fits: true };
+    const px = valid.map((p) => worldPixel(p, z));
+    const minX = Math.min(...px.map((q) => q.x));
+    const maxX = Math.max(...px.map((q) => q.x));
+    const minY = Math.min(...px.map((q) => q.y));
+    const maxY = Math.max(...px.map((q) => q.y));
+    return { x: (minX + maxX) / 2, y: (minY + maxY) / 2, fits: maxX - minX <= width - 2 * pad && maxY - minY <= height - 2 * pad };
+  };
+  // A lone camera (or none) gets a street-level view, not the tile server's deepest zoom.
+  let zoom = valid.length <= 1 ? Math.min(maxZoom, valid.length === 0 ? 1 : 16) : maxZoom;
+  while (zoom > 0 && !centreOf(zoom).fits) zoom--;
+  const c = centreOf(zoom);
+  // Whole-pixel origin: tiles land on pixel boundaries, with no hairline seams between them.
+  const originX = Math.round(c.x - width / 2);
+  const originY = Math.round(c.y - height / 2);
+  const n = 2 ** zoom;
+  const tiles: PlacedTile[] = [];
+  for (let ty = Math.max(0, Math.floor(originY / TILE_SIZE)); ty <= Math.min(n - 1, Math.floor((originY + height) / TILE_SIZE)); ty++) {
+    for (let tx = Math.floor(originX / TILE_SIZE); tx <= Math.floor((originX + width) / TILE_SIZE); tx++) {
+      // Longitude wraps around: tile column modulo 2^z.
+      tiles.push({ z: zoom, x: ((tx % n) + n) % n, y: ty, left: tx * TILE_SIZE - originX, top: ty * TILE_SIZE - originY });
+    }
+  }
+  const lat = valid.length ? valid.reduce((a, p) => a + p.latitude, 0) / valid.length : 0;
+  return {
+    zoom,
+    tiles,
+    project: (p) => {
+      const w = worldPixel(p, zoom);
+      return { x: w.x - originX, y: w.y - originY };
+    },
+    metersPerPixel: (2 * Math.PI * EARTH_RADIUS_M * Math.cos((lat * Math.PI) / 180)) / (TILE_SIZE * n),
+  };
+}
+
+/** A tile URL from a {z}/{x}/{y} template. */
+export function tileUrl(template: string, t: Pick<PlacedTile, 'z' | 'x' | 'y'>): string {
+  return template.replaceAll('{z}', String(t.z)).replaceAll('{x}', String(t.x)).replaceAll('{y}', String(t.y));
 }

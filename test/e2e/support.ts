@@ -41,7 +41,7 @@ export interface System {
  * prefix, and the first admin from the environment. Resolves once the banner
  * has printed the URL and a worker has loaded its models.
  */
-export async function startSystem(admin: { username: string; password: string }): Promise<System> {
+export async function startSystem(admin: { username: string; password: string }, env: Record<string, string> = {}): Promise<System> {
   const tmp = await tempDir('maskwatch-e2e');
   const prefix = uniquePrefix('e2e');
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/maskwatch.js'), 'start', '--workers', '1'], {
@@ -57,6 +57,7 @@ export async function startSystem(admin: { username: string; password: string })
       MASKWATCH_ADMIN_USER: admin.username,
       MASKWATCH_ADMIN_PASSWORD: admin.password,
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

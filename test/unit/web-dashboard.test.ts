@@ -5,7 +5,7 @@ import type { AlertEvent } from '../../src/realtime/events.ts';
 import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upsertAlert } from '../../src/web/alert-list.ts';
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
 import { formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
-import { fitProjection } from '../../src/web/map-projection.ts';
+import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
 import { bucketStart, categoryBuckets, distribution, quantile, responseTimes, timeBuckets, checkRange, StatsInputError } from '../../src/db/repositories/stats.ts';
@@ -102,6 +102,52 @@ test('map projection: fits points inside the canvas, north up, east right', () =
   assert.ok(p.metersPerPixel > 5 && p.metersPerPixel < 20, String(p.metersPerPixel));
   const single = fitProjection([pts[0]!], 400, 300);
   assert.deepEqual(single.project(pts[0]!), { x: 200, y: 150 });
+});
+
+test('tile map: Web Mercator world pixels match the slippy-map scheme', () => {
+  assert.deepEqual(worldPixel({ latitude: 0, longitude: 0 }, 0), { x: 128, y: 128 });
+  // Madrid's Puerta del Sol: z=16 tile 32093/24711 by the OSM wiki's lon/lat → tile formula (computed separately).
+  const w = worldPixel({ latitude: 40.4169, longitude: -3.7035 }, 16);
+  assert.deepEqual([Math.floor(w.x / TILE_SIZE), Math.floor(w.y / TILE_SIZE)], [32093, 24711]);
+  assert.equal(tileUrl('https://t.example/{z}/{x}/{y}.png?k={z}', { z: 3, x: 4, y: 5 }), 'https://t.example/3/4/5.png?k=3');
+});
+
+test('tile map: the deepest zoom that fits every point, tiles covering the canvas exactly once', () => {
+  const pts = [
+    { latitude: 40.42, longitude: -3.71 },
+    { latitude: 40.40, longitude: -3.69 },
+  ];
+  const W = 420;
+  const H = 280;
+  const m = fitTiles(pts, W, H, 19, 24);
+  const inside = (z: typeof m) => pts.every((p) => {
+    const q = z.project(p);
+    return q.x >= 24 - 1e-6 && q.x <= W - 24 + 1e-6 && q.y >= 24 - 1e-6 && q.y <= H - 24 + 1e-6;
+  });
+  assert.ok(inside(m), 'every point inside the padding');
+  assert.ok(m.project(pts[0]!).y < m.project(pts[1]!).y && m.project(pts[0]!).x < m.project(pts[1]!).x, 'north up, east right');
+  // One zoom deeper no longer fits: the zoom is the deepest that does.
+  const deeper = worldPixel(pts[1]!, m.zoom + 1).x - worldPixel(pts[0]!, m.zoom + 1).x;
+  assert.ok(deeper > W - 48 || worldPixel(pts[1]!, m.zoom + 1).y - worldPixel(pts[0]!, m.zoom + 1).y > H - 48, `zoom ${m.zoom} is not the deepest`);
+  // Tiles tile the canvas: sample points are each covered by exactly one tile.
+  for (let y = 0.5; y < H; y += 17) {
+    for (let x = 0.5; x < W; x += 17) {
+      const covering = m.tiles.filter((t) => x >= t.left && x < t.left + TILE_SIZE && y >= t.top && y < t.top + TILE_SIZE);
+      assert.equal(covering.length, 1, `canvas point ${x},${y}`);
+    }
+  }
+  for (const t of m.tiles) assert.equal(t.z, m.zoom);
+  // Scale: ~0.3 m/px at z=18 at 40° N; so between 1 and 40 m/px at the zoom that fits ~2 km.
+  assert.ok(m.metersPerPixel > 1 && m.metersPerPixel < 40, String(m.metersPerPixel));
+  // The tile server's limit wins; a single camera gets street level, not the deepest zoom.
+  assert.equal(fitTiles(pts, W, H, 5).zoom, 5);
+  assert.equal(fitTiles([pts[0]!], W, H, 19).zoom, 16);
+  const lone = fitTiles([pts[0]!], W, H, 19).project(pts[0]!);
+  assert.ok(Math.abs(lone.x - W / 2) <= 0.5 && Math.abs(lone.y - H / 2) <= 0.5, 'a lone camera is centred (to the pixel)');
+  for (const t of m.tiles) assert.ok(Number.isInteger(t.left) && Number.isInteger(t.top), 'tiles on whole pixels (no seams)');
+  // Across the antimeridian, tile columns wrap instead of going negative.
+  const wrap = fitTiles([{ latitude: 0, longitude: 179.99 }, { latitude: 0, longitude: 179.98 }], W, H, 19);
+  assert.ok(wrap.tiles.every((t) => t.x >= 0 && t.x < 2 ** t.z));
 });
 
 test('routing: each role lands on its view and cannot open the others', () => {

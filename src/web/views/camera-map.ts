@@ -1,32 +1,47 @@
 /**
- * Camera map on a plain SVG canvas: works with no internet and no tile server.
- * Cameras with an open alert pulse red; units are blue squares at their last
- * reported position.
+ * Camera map in SVG. By default a plain canvas: works with no internet and no
+ * tile server. With MASKWATCH_MAP_TILE_URL set, the server's tiles are drawn
+ * underneath (Web Mercator) with their attribution. Cameras with an open alert
+ * pulse red; units are blue squares at their last reported position.
  */
 import type { AlertEvent } from '../../realtime/events.ts';
-import type { Camera, Unit } from '../api.ts';
+import type { Camera, MapSettings, Unit } from '../api.ts';
 import { s } from '../dom.ts';
 import { formatDistance } from '../format.ts';
-import { fitProjection, type GeoPoint } from '../map-projection.ts';
+import { fitProjection, fitTiles, tileUrl, TILE_SIZE, type GeoPoint } from '../map-projection.ts';
 
 const W = 420;
 const H = 280;
 
-export function cameraMap(cameras: readonly Camera[], units: readonly Unit[], openAlerts: readonly AlertEvent[], onCamera: (cameraId: string) => void): SVGSVGElement {
+export function cameraMap(
+  cameras: readonly Camera[],
+  units: readonly Unit[],
+  openAlerts: readonly AlertEvent[],
+  settings: MapSettings | null,
+  onCamera: (cameraId: string) => void,
+): SVGSVGElement {
   // Cameras known only through alerts (e.g. a dispatcher who may not list cameras) still appear.
   const cams = new Map<string, { id: string; name: string } & GeoPoint>();
   for (const c of cameras) cams.set(c.id, { id: c.id, name: c.name, latitude: c.latitude, longitude: c.longitude });
   for (const a of openAlerts) if (!cams.has(a.cameraId)) cams.set(a.cameraId, { id: a.cameraId, name: a.camera.name, latitude: a.camera.latitude, longitude: a.camera.longitude });
   const placed = units.filter((u): u is Unit & { latitude: number; longitude: number } => u.latitude !== null && u.longitude !== null);
-  const proj = fitProjection([...cams.values(), ...placed], W, H, 32);
+  const points = [...cams.values(), ...placed];
+  const tiles = settings?.tileUrl ? fitTiles(points, W, H, settings.maxZoom, 32) : null;
+  const proj = tiles ?? fitProjection(points, W, H, 32);
   const alerting = new Set(openAlerts.map((a) => a.cameraId));
 
   const svg = s(
     'svg',
     { class: 'map', viewBox: `0 0 ${W} ${H}`, role: 'group', 'aria-label': `Camera map: ${cams.size} cameras, ${alerting.size} with open alerts, ${placed.length} units placed` },
   );
-  for (let x = 0; x <= W; x += 35) svg.append(s('line', { class: 'map-grid', x1: x, x2: x, y1: 0, y2: H }));
-  for (let y = 0; y <= H; y += 35) svg.append(s('line', { class: 'map-grid', x1: 0, x2: W, y1: y, y2: y }));
+  if (tiles && settings?.tileUrl) {
+    for (const t of tiles.tiles) {
+      svg.append(s('image', { class: 'map-tile', href: tileUrl(settings.tileUrl, t), x: t.left, y: t.top, width: TILE_SIZE, height: TILE_SIZE, preserveAspectRatio: 'none' }));
+    }
+  } else {
+    for (let x = 0; x <= W; x += 35) svg.append(s('line', { class: 'map-grid', x1: x, x2: x, y1: 0, y2: H }));
+    for (let y = 0; y <= H; y += 35) svg.append(s('line', { class: 'map-grid', x1: 0, x2: W, y1: y, y2: y }));
+  }
 
   for (const u of placed) {
     const p = proj.project(u);
@@ -66,5 +81,8 @@ export function cameraMap(cameras: readonly Camera[], units: readonly Unit[], op
       s('line', { x1: 12, x2: 92, y1: H - 14, y2: H - 14 }),
       s('text', { x: 12, y: H - 20 }, formatDistance(80 * proj.metersPerPixel))),
   );
+  if (tiles && settings?.attribution) {
+    svg.append(s('text', { class: 'map-attribution', x: W - 4, y: H - 4, 'text-anchor': 'end' }, settings.attribution));
+  }
   return svg;
 }

@@ -4,7 +4,7 @@
  */
 import type { AlertEvent } from '../../realtime/events.ts';
 import { filterAlerts, isOpen, mergeAlerts, pruneAlerts, upsertAlert } from '../alert-list.ts';
-import { ApiError, type Camera, type SuggestedUnit, type Unit } from '../api.ts';
+import { ApiError, type Camera, type MapSettings, type SuggestedUnit, type Unit } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, replaceChildren, toast } from '../dom.ts';
 import { formatAgo, formatClock, formatCoord, formatDateTime, formatDistance, formatPercent, mapsUrl } from '../format.ts';
@@ -27,6 +27,8 @@ interface State {
   sound: boolean;
   units: Unit[];
   cameras: Camera[];
+  /** Tile server, when configured; the plain map until loaded or when not. */
+  map: MapSettings | null;
 }
 
 export const mountDispatcher: MountView = (root, ctx) => {
@@ -38,6 +40,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     sound: localStorage.getItem('maskwatch.sound') === 'on',
     units: [],
     cameras: [],
+    map: null,
   };
   const unitName = (id: string | null) => (id ? (state.units.find((u) => u.id === id)?.callSign ?? 'unit') : null);
 
@@ -314,7 +317,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
   function renderMap(): void {
     replaceChildren(
       mapHost,
-      cameraMap(state.cameras, state.units, state.alerts.filter((a) => isOpen(a.status)), (cameraId) => {
+      cameraMap(state.cameras, state.units, state.alerts.filter((a) => isOpen(a.status)), state.map, (cameraId) => {
         const a = state.alerts.find((x) => x.cameraId === cameraId && isOpen(x.status));
         if (a) select(a.id);
       }),
@@ -360,6 +363,15 @@ export const mountDispatcher: MountView = (root, ctx) => {
     }
   }
 
+  async function loadMapSettings(): Promise<void> {
+    try {
+      state.map = (await ctx.api.settings()).map;
+      renderMap();
+    } catch {
+      // The plain offline map stays: it needs nothing from the server.
+    }
+  }
+
   async function loadCameras(): Promise<void> {
     try {
       state.cameras = await ctx.api.cameras();
@@ -402,7 +414,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
   renderList();
   renderDetail();
   renderBoard();
-  void Promise.all([reload(), refreshUnits(), loadCameras()]);
+  void Promise.all([reload(), refreshUnits(), loadCameras(), loadMapSettings()]);
   const unitPoll = setInterval(() => void refreshUnits(), 30_000);
 
   return () => {
