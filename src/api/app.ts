@@ -30,6 +30,7 @@ import { violationRoutes } from './routes/violations.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
 import { opsRoutes, readinessSchema } from './routes/ops.ts';
 import { dashboardSettingsRoutes } from './routes/dashboard-settings.ts';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 import { unitRoutes } from './routes/units.ts';
 import { alertActionRoutes } from './routes/alert-actions.ts';
 import { statsRoutes } from './routes/stats.ts';
@@ -201,6 +202,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await exportRoutes(scope, ctx);
     await privacyRoutes(scope, ctx);
     await dashboardSettingsRoutes(scope, ctx);
+    await webhookDeliveryRoutes(scope, ctx);
   });
   app.register(async (scope) => frameRoutes(scope, ctx));
 

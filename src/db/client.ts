@@ -19,6 +19,7 @@ import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.ts
 import { PrismaClient as PostgresPrismaClient } from './generated/postgresql/client.ts';
 import { migrate } from './migrator.ts';
 import { DatabaseUrlError, parseDatabaseUrl, redactUrl, type PostgresTarget, type Provider, type SqliteTarget } from './url.ts';
+import { enableWal } from './sqlite-wal.ts';
 
 export { DatabaseUrlError, parseDatabaseUrl, type Provider } from './url.ts';
 export { MigrationError } from './migrator.ts';
@@ -111,7 +112,7 @@ function prepareSqlite(target: SqliteTarget, busyTimeoutMs: number): void {
   mkdirSync(path.dirname(target.filename), { recursive: true });
   const db = new BetterSqlite3(target.filename, { timeout: busyTimeoutMs });
   try {
-    db.pragma('journal_mode = WAL');
+    enableWal(db, busyTimeoutMs);
   } finally {
     db.close();
   }

@@ -26,6 +26,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { parseDatabaseUrl, type DatabaseTarget, type PostgresTarget, type Provider, type SqliteTarget } from './url.ts';
 import { REPO_ROOT } from '../paths.ts';
+import { enableWal } from './sqlite-wal.ts';
 
 export const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql'];
 
@@ -206,7 +207,7 @@ class SqliteStore implements MigrationStore {
   ) {
     if (target.filename !== ':memory:') mkdirSync(path.dirname(target.filename), { recursive: true });
     this.db = new BetterSqlite3(target.filename, { timeout: busyTimeoutMs });
-    this.db.pragma('journal_mode = WAL');
+    enableWal(this.db, busyTimeoutMs);
     // Prisma's table-redefinition scripts DROP and re-create tables; with
     // foreign keys on, that DROP would fire ON DELETE CASCADE on child rows.
     // The pragma is ignored inside a transaction, so set it here and check the

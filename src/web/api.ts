@@ -32,6 +32,22 @@ export interface MapSettings {
   maxZoom: number;
 }
 
+/** One webhook delivery attempt (GET /api/v1/webhooks/deliveries). */
+export interface WebhookDelivery {
+  id: string;
+  at: string;
+  outcome: 'delivered' | 'failed';
+  target: string;
+  event: string;
+  alertId: string | null;
+  delivery: string;
+  attempt: number;
+  status: number | null;
+  ms: number | null;
+  error: string | null;
+  willRetry: boolean;
+}
+
 export interface Camera {
   id: string;
   name: string;
@@ -179,6 +195,9 @@ export class Api {
   }
   me() {
     return this.json<CurrentUser>('GET', '/api/v1/auth/me');
+  }
+  webhookDeliveries(query: Query = {}) {
+    return this.json<Page<WebhookDelivery>>('GET', withQuery('/api/v1/webhooks/deliveries', query));
   }
   settings() {
     return this.json<{ map: MapSettings }>('GET', '/api/v1/dashboard/settings');

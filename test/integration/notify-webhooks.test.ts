@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Job, Worker } from 'bullmq';
-import { createTestStack, type TestStack } from '../helpers/api.ts';
+import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { deleteRedisPrefix, uniquePrefix } from '../helpers/env.ts';
 import { createAuditRepository } from '../../src/db/repositories/audit.ts';
 import { createAlertPublisher } from '../../src/realtime/publisher.ts';
@@ -138,6 +138,28 @@ test('signed deliveries, retried with backoff on 5xx, not retried on 4xx, each a
     assert.deepEqual(rows.filter((r) => r.startsWith('cad')), ['cad#1:webhook.failed:503', 'cad#2:webhook.failed:503', 'cad#3:webhook.delivered:204']);
     assert.deepEqual(rows.filter((r) => r.startsWith('strict')), ['strict#1:webhook.failed:400']);
     assert.ok(log.every((e) => !e.details!.includes(secret)), 'secrets never reach the log');
+
+    // The same log, as the admin's delivery-log page reads it: newest first, filterable, paged.
+    const api = await stack.startApi();
+    const { token } = await loginAs(api, { username: 'webhook-admin', role: 'ADMIN' });
+    const get = async (query: string) => {
+      const res = await call(api.url, 'GET', `/api/v1/webhooks/deliveries${query}`, { token });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body as { items: { outcome: string; target: string; attempt: number; status: number | null; alertId: string; event: string; error: string | null; willRetry: boolean }[]; nextCursor: string | null };
+    };
+    const all = await get('');
+    const line = (d: (typeof all.items)[number]) => `${d.target}#${d.attempt}:${d.outcome}:${d.status}`;
+    assert.deepEqual(all.items.map(line).filter((r) => r.startsWith('cad')), ['cad#3:delivered:204', 'cad#2:failed:503', 'cad#1:failed:503']);
+    assert.ok(all.items.every((d) => d.alertId === 'alert-1' && d.event === 'alert.created'));
+    const strictRow = all.items.find((d) => d.target === 'strict')!;
+    assert.equal(strictRow.willRetry, false, 'a 400 is final');
+    assert.match(strictRow.error ?? '', /400/);
+    assert.deepEqual((await get('?outcome=failed&target=cad')).items.map(line), ['cad#2:failed:503', 'cad#1:failed:503']);
+    const first = await get('?limit=2');
+    const second = await get(`?limit=2&cursor=${first.nextCursor}`);
+    assert.deepEqual([...first.items, ...second.items].map(line), all.items.map(line), 'pages join up');
+    assert.equal(second.nextCursor, null);
+    assert.equal((await call(api.url, 'GET', '/api/v1/webhooks/deliveries?outcome=lost', { token })).status, 400);
   } finally {
     await worker.close();
     await notifier.close();

@@ -1,6 +1,7 @@
 /**
  * Admin view: violation history (search, paging, Export CSV), statistics charts,
- * camera management (key shown once, rotate, disable), patrol units and users.
+ * camera management (key shown once, rotate, disable), patrol units, users and
+ * the webhook delivery log.
  */
 import type { MountView, ViewContext } from '../context.ts';
 import { h, replaceChildren } from '../dom.ts';
@@ -9,6 +10,7 @@ import { historyPanel } from './admin/history.ts';
 import { statsPanel } from './admin/stats.ts';
 import { unitsPanel } from './admin/units.ts';
 import { usersPanel } from './admin/users.ts';
+import { webhooksPanel } from './admin/webhooks.ts';
 
 type Tab = { id: string; label: string; build: (ctx: ViewContext) => HTMLElement };
 
@@ -19,6 +21,7 @@ export const mountAdmin: MountView = (root, ctx) => {
     { id: 'cameras', label: 'Cameras', build: camerasPanel },
     { id: 'units', label: 'Units', build: unitsPanel },
     { id: 'users', label: 'Users', build: usersPanel },
+    { id: 'webhooks', label: 'Webhooks', build: webhooksPanel },
   ];
   const tablist = h('div', { role: 'tablist', 'aria-label': 'Administration', class: 'tabs' });
   const panelHost = h('div', { class: 'tab-host' });

@@ -1,25 +1,39 @@
 /**
- * The dispatcher map over a configured tile server (MASKWATCH_MAP_TILE_URL), in
- * Chromium against the real system: a local HTTP tile server on another origin
- * receives exactly the tile requests the map draws — so the CSP lets them
- * through — and the cameras sit on the map with the attribution shown.
+ * The dashboard's two links to a city's other systems, in Chromium against the
+ * real system (API + worker + dashboard):
+ * - the dispatcher map over a configured tile server (MASKWATCH_MAP_TILE_URL):
+ *   a local tile server on another origin receives exactly the tiles the map
+ *   draws — so the CSP lets them through — with the attribution shown;
+ * - the admin's webhook delivery log (MASKWATCH_WEBHOOKS): a real alert is
+ *   POSTed to a local control-room receiver that fails once, and the admin sees
+ *   the failed attempt and the delivered retry.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { call } from '../helpers/api.ts';
+import { waitFor } from '../faults/processes.ts';
 import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const ATTRIBUTION = '© Test tiles of Madrid';
+const UNMASKED_FACE = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets', 'prajna', 'without_mask', '10.jpg');
 
 let tiles: Server;
+let receiver: Server;
 let system: System;
 let desk: Browser;
+let cameraKey: string;
 const requested = new Set<string>();
 let onTile = () => {};
+/** Control-room receiver: answers 503 to the first delivery, 204 after; resolves once one succeeded. */
+let cadCalls = 0;
+let deliveredOnce: () => void;
+const delivered = new Promise<void>((resolve) => (deliveredOnce = resolve));
 
 before(async () => {
   const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#c8d8c0' } }).png().toBuffer();
@@ -31,12 +45,26 @@ before(async () => {
   });
   await new Promise<void>((resolve) => tiles.listen(0, '127.0.0.1', resolve));
   const tileBase = `http://127.0.0.1:${(tiles.address() as AddressInfo).port}`;
+  receiver = createServer((req, res) => {
+    req.resume().on('end', () => {
+      const ok = ++cadCalls > 1;
+      res.writeHead(ok ? 204 : 503).end();
+      if (ok) deliveredOnce();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hook = { name: 'city-cad', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cad`, secret: 'control-room-shared-secret-0123', events: ['alert.created'] };
   await buildDashboard();
-  system = await startSystem({ username: 'chief', password: PASSWORD }, { MASKWATCH_MAP_TILE_URL: `${tileBase}/{z}/{x}/{y}.png`, MASKWATCH_MAP_ATTRIBUTION: ATTRIBUTION });
+  system = await startSystem(
+    { username: 'chief', password: PASSWORD },
+    { MASKWATCH_MAP_TILE_URL: `${tileBase}/{z}/{x}/{y}.png`, MASKWATCH_MAP_ATTRIBUTION: ATTRIBUTION, MASKWATCH_WEBHOOKS: JSON.stringify([hook]) },
+  );
   const admin = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
   assert.equal((await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'dispatch-map', password: PASSWORD, role: 'DISPATCHER' } })).status, 201);
   for (const [name, latitude, longitude] of [['Puerta del Sol', 40.4169, -3.7035], ['Atocha station', 40.4065, -3.6895]] as const) {
-    assert.equal((await call(system.url, 'POST', '/api/v1/cameras', { token: admin, json: { name, latitude, longitude } })).status, 201);
+    const cam = await call(system.url, 'POST', '/api/v1/cameras', { token: admin, json: { name, latitude, longitude } });
+    assert.equal(cam.status, 201);
+    cameraKey = cam.body.apiKey;
   }
   desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
 });
@@ -45,6 +73,7 @@ after(async () => {
   await desk?.close();
   await system?.close();
   await new Promise((resolve) => tiles?.close(resolve));
+  await new Promise((resolve) => receiver?.close(resolve));
 });
 
 test('the dispatcher map draws the configured tiles under the cameras, with the attribution', async () => {
@@ -79,6 +108,30 @@ test('the dispatcher map draws the configured tiles under the cameras, with the 
     assert.ok(cx > 0 && cx < 420 && cy > 0 && cy < 280, `${name} at ${cx},${cy}`);
   }
   await screenshot(page, 'dispatcher-map-tiles');
+  assert.deepEqual(desk.errors, []);
+  await page.close();
+});
+
+test('the admin sees each webhook delivery attempt: the failed one and the delivered retry', async () => {
+  const res = await fetch(`${system.url}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cameraKey}`, 'content-type': 'image/jpeg' }, body: await readFile(UNMASKED_FACE) });
+  assert.equal(res.status, 202);
+  await delivered;
+  // The retry's audit row is written just after the receiver answers: wait for both rows before opening the page.
+  await waitFor('both attempts logged', async () => (await system.db.prisma.auditEvent.count({ where: { action: { in: ['webhook.failed', 'webhook.delivered'] } } })) >= 2 || null);
+  const page = await desk.context.newPage();
+  await login(page, system.url, 'chief', PASSWORD);
+  await page.getByRole('tab', { name: 'Webhooks' }).click();
+  const table = page.getByRole('table', { name: 'Webhook deliveries' });
+  const rows = table.locator('tbody tr');
+  await rows.nth(1).waitFor();
+  const text = await rows.allInnerTexts();
+  assert.equal(text.length, 2, text.join('\n'));
+  assert.match(text[0]!, /city-cad\s+alert\.created\s+2\s+delivered\s+HTTP 204/i);
+  assert.match(text[1]!, /city-cad\s+alert\.created\s+1\s+failed\s+receiver answered 503 — will retry/i);
+  await page.getByLabel('Show').selectOption('failed');
+  await table.locator('tbody tr').nth(0).getByText('failed').waitFor();
+  assert.equal(await rows.count(), 1);
+  await screenshot(page, 'admin-webhooks', 'admin-webhooks');
   assert.deepEqual(desk.errors, []);
   await page.close();
 });
