@@ -3,6 +3,9 @@
  * and placed at the top-left of the network input; the rest is padding, so a
  * box maps back to the original frame by a single division by `scale`.
  */
+import { nms } from '../nms.ts';
+import type { FaceDetection, RawBox } from './types.ts';
+
 export interface LetterboxPlan {
   /** resized = original × scale */
   scale: number;
@@ -79,4 +82,16 @@ export function unletterboxBox(
   const ox2 = Math.min(width, Math.max(0, x2 / scale));
   const oy2 = Math.min(height, Math.max(0, y2 / scale));
   return [ox1, oy1, ox2 - ox1, oy2 - oy1];
+}
+
+/** Network-input boxes → detections in frame pixels: mapped back, empty ones dropped, overlaps suppressed. */
+export function toFrameDetections(
+  raw: readonly RawBox[],
+  scale: number,
+  frame: { width: number; height: number },
+  source: string,
+  nmsIoU: number,
+): FaceDetection[] {
+  const faces = raw.map((b) => ({ box: unletterboxBox(b.x1, b.y1, b.x2, b.y2, scale, frame.width, frame.height), score: b.score, source }));
+  return nms(faces.filter((f) => f.box[2] > 0 && f.box[3] > 0), nmsIoU, 5000);
 }

@@ -16,3 +16,12 @@ export interface FaceDetector {
   detect(image: DecodedImage, scoreThreshold: number): Promise<FaceDetection[]>;
   close(): Promise<void>;
 }
+
+/** Candidate box in network-input pixels, corner form. */
+export interface RawBox {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+}

@@ -1,11 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import type { DecodedImage } from '../image.ts';
-import { nms } from '../nms.ts';
-import type { FaceDetection, FaceDetector } from './types.ts';
-import { planFixedInput, unletterboxBox } from './letterbox.ts';
+import { planFixedInput, toFrameDetections } from './letterbox.ts';
 import { letterboxTensor } from './tensor.ts';
 import { createSession, floatOutput } from './session.ts';
-import type { RawBox } from './yunet.ts';
+import type { FaceDetection, FaceDetector, RawBox } from './types.ts';
 
 /**
  * Decodes UltraFace masked-face outputs: softmaxed scores [N,3]
@@ -58,12 +56,7 @@ export class UltrafaceDetector implements FaceDetector {
     const data = await letterboxTensor(image, plan, { order: 'rgb', mean: 127, multiplier: 1 / 128 });
     const o = await this.session.run({ input: new ort.Tensor('float32', data, [1, 3, this.inputHeight, this.inputWidth]) });
     const raw = decodeUltraface(floatOutput(o, 'scores'), floatOutput(o, 'boxes'), this.inputWidth, this.inputHeight, scoreThreshold);
-    const faces = raw.map((b) => ({
-      box: unletterboxBox(b.x1, b.y1, b.x2, b.y2, plan.scale, image.width, image.height),
-      score: b.score,
-      source: this.name,
-    }));
-    return nms(faces.filter((f) => f.box[2] > 0 && f.box[3] > 0), this.nmsIoU, 5000);
+    return toFrameDetections(raw, plan.scale, image, this.name, this.nmsIoU);
   }
 
   async close(): Promise<void> {

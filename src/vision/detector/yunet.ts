@@ -1,8 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { DecodedImage } from '../image.ts';
-import { nms } from '../nms.ts';
-import type { FaceDetection, FaceDetector } from './types.ts';
-import { planDynamicInput, planFixedInput, unletterboxBox, type LetterboxPlan } from './letterbox.ts';
+import type { FaceDetection, FaceDetector, RawBox } from './types.ts';
+import { planDynamicInput, planFixedInput, toFrameDetections, type LetterboxPlan } from './letterbox.ts';
 import { letterboxTensor } from './tensor.ts';
 import { createSession, floatOutput } from './session.ts';
 
@@ -15,14 +14,6 @@ export interface YunetOutputs {
   bbox: Float32Array[];
 }
 
-/** Candidate box in network-input pixels, corner form. */
-export interface RawBox {
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-  score: number;
-}
 
 /** Anchor-free grid of one stride: one prior per cell, row-major, as YuNet lays out its outputs. */
 export function yunetGrid(inputWidth: number, inputHeight: number, stride: number): { cols: number; rows: number } {
@@ -121,12 +112,7 @@ export class YunetDetector implements FaceDetector {
       plan.inputHeight,
       scoreThreshold,
     );
-    const faces = raw.map((b) => ({
-      box: unletterboxBox(b.x1, b.y1, b.x2, b.y2, plan.scale, image.width, image.height),
-      score: b.score,
-      source: this.name,
-    }));
-    return nms(faces.filter((f) => f.box[2] > 0 && f.box[3] > 0), this.nmsIoU, 5000);
+    return toFrameDetections(raw, plan.scale, image, this.name, this.nmsIoU);
   }
 
   async close(): Promise<void> {
