@@ -13,7 +13,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { escalationJobId } from '../../src/domain/escalation.ts';
-import { createDetectionWorker, type DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers, type EscalateResult } from '../../src/queue/handlers/escalation.ts';
 import { QUEUES } from '../../src/queue/jobs.ts';
@@ -24,7 +24,7 @@ import type { ApiInstance } from '../../src/system/api-instance.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
-import { EventLog, UNMASKED_FACE, loadEngine } from './worker-support.ts';
+import { EventLog, UNMASKED_FACE, loadEngine, stackDetectionWorker } from './worker-support.ts';
 
 const FAST = { MASKWATCH_ESCALATE_DISPATCH_S: '1', MASKWATCH_ESCALATE_ACK_S: '1', MASKWATCH_ESCALATE_MAX_LEVEL: '2' };
 
@@ -95,16 +95,7 @@ for (const provider of testProviders()) {
       dispatcher = (await loginAs(api, { username: 'dispatcher', role: 'DISPATCHER' })).token;
       ({ socket, log } = await listen(api.url, dispatcher));
       engine = await loadEngine(stack.config);
-      detection = createDetectionWorker({
-        redisUrl: stack.config.redisUrl,
-        queuePrefix: stack.config.queuePrefix,
-        dataDir: stack.dataDir,
-        prisma: stack.db.prisma,
-        engine,
-        cooldownSeconds: stack.config.alerts.cooldownSeconds,
-        escalation: stack.config.alerts.escalation,
-        logger: stack.logger,
-      });
+      detection = stackDetectionWorker(stack, engine, { escalation: stack.config.alerts.escalation });
     });
 
     after(async () => {

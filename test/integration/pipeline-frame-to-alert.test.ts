@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue, QueueEvents } from 'bullmq';
 import { io as connect, type Socket } from 'socket.io-client';
-import { createDetectionWorker, type DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { QUEUES } from '../../src/queue/jobs.ts';
 import type { ServerToClientEvents } from '../../src/realtime/events.ts';
@@ -17,7 +17,7 @@ import type { ApiInstance } from '../../src/system/api-instance.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
-import { EventLog, MASKED_FACE, UNMASKED_FACE, loadEngine } from './worker-support.ts';
+import { EventLog, MASKED_FACE, UNMASKED_FACE, loadEngine, stackDetectionWorker } from './worker-support.ts';
 
 for (const provider of testProviders()) {
   describe(`frame → worker → alert on another API instance (${provider})`, () => {
@@ -38,16 +38,7 @@ for (const provider of testProviders()) {
       adminToken = (await loginAs(apiA, { username: 'admin', role: 'ADMIN' })).token;
       dispatcherToken = (await loginAs(apiB, { username: 'dispatcher', role: 'DISPATCHER' })).token;
       engine = await loadEngine(stack.config);
-      detection = createDetectionWorker({
-        redisUrl: stack.config.redisUrl,
-        queuePrefix: stack.config.queuePrefix,
-        dataDir: stack.dataDir,
-        prisma: stack.db.prisma,
-        engine,
-        cooldownSeconds: stack.config.alerts.cooldownSeconds,
-        concurrency: 2,
-        logger: stack.logger,
-      });
+      detection = stackDetectionWorker(stack, engine, { concurrency: 2 });
       socket = connect(apiB.url, { auth: { token: dispatcherToken }, transports: ['websocket'], reconnection: false });
       log = new EventLog(socket);
       await new Promise<void>((resolve, reject) => {

@@ -16,12 +16,12 @@ import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { verifySignature, type WebhookPayload } from '../../src/notify/webhook-core.ts';
 import { WEBHOOK_QUEUE } from '../../src/notify/webhooks.ts';
 import { startWebhookDelivery, type WebhookDelivery } from '../../src/queue/handlers/alert-notifiers.ts';
-import { createDetectionWorker, type DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
-import { UNMASKED_FACE, loadEngine } from './worker-support.ts';
+import { UNMASKED_FACE, loadEngine, stackDetectionWorker } from './worker-support.ts';
 
 interface Delivery {
   headers: IncomingMessage['headers'];
@@ -84,16 +84,7 @@ describe('webhooks from MASKWATCH_WEBHOOKS: worker alerts and API actions, signe
       prisma: stack.db.prisma,
       logger: stack.logger,
     });
-    detection = createDetectionWorker({
-      redisUrl: stack.config.redisUrl,
-      queuePrefix: stack.config.queuePrefix,
-      dataDir: stack.dataDir,
-      prisma: stack.db.prisma,
-      engine,
-      cooldownSeconds: stack.config.alerts.cooldownSeconds,
-      wrapPublisher: delivery?.wrapPublisher,
-      logger: stack.logger,
-    });
+    detection = stackDetectionWorker(stack, engine, { wrapPublisher: delivery?.wrapPublisher });
   });
 
   after(async () => {

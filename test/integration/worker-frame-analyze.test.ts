@@ -27,6 +27,7 @@ import {
   UNMASKED_FACE_2,
   createCamera,
   loadEngine,
+  stackDetectionWorker,
   stageFrame,
   startDispatchListener,
 } from './worker-support.ts';
@@ -51,17 +52,7 @@ for (const provider of testProviders()) {
       queue.setMaxListeners(100); // 20 concurrent add() calls in one test
       queueEvents = new QueueEvents(QUEUES.frames, { connection, prefix });
       await queueEvents.waitUntilReady();
-      detection = createDetectionWorker({
-        redisUrl: stack.config.redisUrl,
-        queuePrefix: prefix,
-        dataDir: stack.dataDir,
-        prisma: stack.db.prisma,
-        engine,
-        cooldownSeconds: stack.config.alerts.cooldownSeconds,
-        concurrency: 2,
-        metrics,
-        logger: stack.logger,
-      });
+      detection = stackDetectionWorker(stack, engine, { queuePrefix: prefix, concurrency: 2, metrics });
       await detection.worker.waitUntilReady();
     });
 

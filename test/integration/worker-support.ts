@@ -17,6 +17,8 @@ import type { FrameJob } from '../../src/queue/jobs.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { createRealtimeServer } from '../../src/realtime/server.ts';
 import { createVisionEngine } from '../../src/vision/engine.ts';
+import { createDetectionWorker, type DetectionWorker, type DetectionWorkerOptions } from '../../src/queue/handlers/detection.ts';
+import type { TestStack } from '../helpers/api.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 
 const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
@@ -35,6 +37,20 @@ export function loadEngine(config: Config, logger?: Logger): Promise<VisionEngin
     maxPixels: config.ingest.maxFramePixels,
     intraOpThreads: 1,
     logger,
+  });
+}
+
+/** A detection worker on the test stack's Redis prefix, data dir and database; `more` adds or overrides options. */
+export function stackDetectionWorker(stack: TestStack, engine: VisionEngine, more: Partial<DetectionWorkerOptions> = {}): DetectionWorker {
+  return createDetectionWorker({
+    redisUrl: stack.config.redisUrl,
+    queuePrefix: stack.config.queuePrefix,
+    dataDir: stack.dataDir,
+    prisma: stack.db.prisma,
+    engine,
+    cooldownSeconds: stack.config.alerts.cooldownSeconds,
+    logger: stack.logger,
+    ...more,
   });
 }
 
