@@ -3,10 +3,8 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
-import { afterCursor, CursorError, decodeCursor, page } from '../queries/cursor.ts';
-import { snapshotUrl } from '../../realtime/snapshot-url.ts';
-
-import { ALERT_STATUSES as STATUSES } from '../../domain/lifecycle.ts';
+import { CursorError, decodeCursor, page } from '../queries/cursor.ts';
+import { ALERT_STATUSES as STATUSES } from '../../contracts/vocabulary.ts';
 
 export const cameraSummarySchema = {
   type: 'object',
@@ -72,36 +70,9 @@ export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => {
       const user = userOf(request);
       const { status, cameraId, limit, cursor } = request.query;
-      const key = cursorOrProblem(cursor);
-      const and: Record<string, unknown>[] = [];
-      if (status) and.push({ status });
-      if (cameraId) and.push({ cameraId });
-      if (user.role === 'OFFICER') and.push({ assignedUnitId: user.unitId ?? '\u0000none' });
-      if (key) and.push(afterCursor('createdAt', key));
-      const rows = await ctx.prisma.alert.findMany({
-        where: { AND: and },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: limit + 1,
-        include: { camera: { select: { name: true, latitude: true, longitude: true, address: true, zone: true } } },
-      });
-      const { items, nextCursor } = page(rows, limit, (r) => r.createdAt);
-      return {
-        nextCursor,
-        items: items.map((a) => ({
-          id: a.id,
-          status: a.status,
-          cameraId: a.cameraId,
-          camera: a.camera,
-          createdAt: a.createdAt.toISOString(),
-          lastSeenAt: a.lastSeenAt.toISOString(),
-          violationCount: a.violationCount,
-          maskProbability: a.maskProbability,
-          snapshotUrl: snapshotUrl(a.snapshotPath),
-          frameSnapshotUrl: snapshotUrl(a.frameSnapshotPath),
-          assignedUnitId: a.assignedUnitId,
-          escalationLevel: a.escalationLevel,
-        })),
-      };
+      const rows = await ctx.services.alerts.list(user, { status, cameraId, after: cursorOrProblem(cursor), take: limit + 1 });
+      // Cursors are exact: timestamps are stored with millisecond precision, as ISO strings carry them.
+      return page(rows, limit, (r) => new Date(r.createdAt));
     },
   );
 }

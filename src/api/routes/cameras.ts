@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableDateTime, nullableString, uuidParam } from '../schemas/common.ts';
-import { hashSecret, newCameraApiKey, secretHint } from '../../auth/tokens.ts';
-import type { CameraPatch, CameraRow } from '../../db/repositories/cameras.ts';
+import type { CameraPatch } from '../../db/repositories/cameras.ts';
 
 const cameraProps = {
   id: { type: 'string' },
@@ -34,22 +33,6 @@ const editable = {
   zone: { type: ['string', 'null'], maxLength: 100 },
 } as const;
 
-function view(c: CameraRow) {
-  return {
-    id: c.id,
-    name: c.name,
-    address: c.address,
-    latitude: c.latitude,
-    longitude: c.longitude,
-    zone: c.zone,
-    enabled: c.enabled,
-    apiKeyHint: c.apiKeyHint,
-    lastFrameAt: c.lastFrameAt ? c.lastFrameAt.toISOString() : null,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
-  };
-}
-
 interface CameraBody {
   name: string;
   latitude: number;
@@ -58,22 +41,10 @@ interface CameraBody {
   zone?: string | null;
 }
 
-/** Runs a write to the ingestion key cache; if Redis is unreachable the admin change is refused (503). */
-async function propagate(write: () => Promise<void>, detail = 'cannot reach Redis to apply the change everywhere; nothing was changed, retry later'): Promise<void> {
-  try {
-    await write();
-  } catch {
-    throw new HttpProblem(503, detail, 'redis-unavailable', { 'retry-after': '5' });
-  }
-}
-
 export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
   const admin = requireUser(ctx.auth, { roles: ['ADMIN'] });
   const loggedIn = requireUser(ctx.auth);
-  const audit = (request: Parameters<typeof userOf>[0], action: string, subjectId: string, details: Record<string, unknown>) => {
-    const u = userOf(request);
-    return ctx.audit.record({ actorType: 'USER', actorId: u.id, actorRole: u.role, action, subjectType: 'Camera', subjectId, details });
-  };
+  const cameras = ctx.services.cameras;
 
   app.post<{ Body: CameraBody }>(
     '/api/v1/cameras',
@@ -87,20 +58,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 201: cameraWithKeySchema, ...problemResponses },
       },
     },
-    async (request, reply) => {
-      const apiKey = newCameraApiKey();
-      const camera = await ctx.cameras.create({
-        name: request.body.name,
-        latitude: request.body.latitude,
-        longitude: request.body.longitude,
-        address: request.body.address ?? null,
-        zone: request.body.zone ?? null,
-        apiKeyHash: hashSecret(apiKey),
-        apiKeyHint: secretHint(apiKey),
-      });
-      await audit(request, 'camera.create', camera.id, { name: camera.name, zone: camera.zone });
-      return reply.code(201).send({ ...view(camera), apiKey });
-    },
+    async (request, reply) => reply.code(201).send(await cameras.create(request.body, userOf(request))),
   );
 
   app.get(
@@ -116,7 +74,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         },
       },
     },
-    async () => ({ items: (await ctx.cameras.list()).map(view) }),
+    async () => ({ items: await cameras.list() }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -125,11 +83,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: loggedIn,
       schema: { tags: ['cameras'], security: bearerSecurity, params: uuidParam, response: { 200: cameraSchema, ...problemResponses } },
     },
-    async (request) => {
-      const camera = await ctx.cameras.findById(request.params.id);
-      if (!camera) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      return view(camera);
-    },
+    async (request) => cameras.get(request.params.id),
   );
 
   app.patch<{ Params: { id: string }; Body: CameraPatch }>(
@@ -150,28 +104,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: cameraSchema, ...problemResponses },
       },
     },
-    async (request) => {
-      const before = await ctx.cameras.findById(request.params.id);
-      if (!before) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      const disabling = request.body.enabled === false;
-      const enabling = request.body.enabled === true;
-      // Disabling: Redis first, so no instance admits another frame once we answer.
-      if (disabling) await propagate(() => ctx.gate.setEnabled(before.apiKeyHash, before.id, false));
-      let camera: CameraRow | null;
-      try {
-        camera = await ctx.cameras.update(before.id, request.body);
-      } catch (err) {
-        if (disabling) await ctx.gate.forget(before.apiKeyHash).catch(() => undefined);
-        throw err;
-      }
-      if (!camera) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      if (enabling) {
-        await propagate(() => ctx.gate.forget(before.apiKeyHash), 'saved, but Redis is unreachable so ingestion still refuses this camera; retry');
-      }
-      const action = disabling ? 'camera.disable' : enabling ? 'camera.enable' : 'camera.update';
-      await audit(request, action, camera.id, { changes: request.body });
-      return view(camera);
-    },
+    async (request) => cameras.update(request.params.id, request.body, userOf(request)),
   );
 
   app.post<{ Params: { id: string } }>(
@@ -186,22 +119,6 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: cameraWithKeySchema, ...problemResponses },
       },
     },
-    async (request) => {
-      const before = await ctx.cameras.findById(request.params.id);
-      if (!before) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      // Revoke in Redis first: once we answer, no instance accepts the old key.
-      await propagate(() => ctx.gate.revoke(before.apiKeyHash));
-      const apiKey = newCameraApiKey();
-      let camera: CameraRow | null;
-      try {
-        camera = await ctx.cameras.replaceKey(before.id, hashSecret(apiKey), secretHint(apiKey));
-      } catch (err) {
-        await ctx.gate.forget(before.apiKeyHash).catch(() => undefined); // the old key stays valid after all
-        throw err;
-      }
-      if (!camera) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      await audit(request, 'camera.rotate_key', camera.id, { apiKeyHint: camera.apiKeyHint });
-      return { ...view(camera), apiKey };
-    },
+    async (request) => cameras.rotateKey(request.params.id, userOf(request)),
   );
 }
