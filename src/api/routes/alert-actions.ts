@@ -13,7 +13,7 @@ import { alertTimeline, createDispatchRepository, createUnitRepository, type Tra
 import { nearestAvailableUnits } from '../../domain/geo.ts';
 import type { AlertAction } from '../../domain/lifecycle.ts';
 import type { AlertEvent } from '../../realtime/events.ts';
-import { DISPATCH_ROOM, unitRoom } from '../../realtime/rooms.ts';
+import { DISPATCH_ROOM, unitEventRooms, unitRoom } from '../../realtime/rooms.ts';
 import type { RealtimeServer } from '../../realtime/server.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
@@ -233,6 +233,13 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         else opts.logger.warn({ alertId: outcome.alert.id }, 'no Socket.IO server attached: alert.updated not emitted');
         // The transition is committed: a webhook queue problem is logged, not turned into a failed request.
         await opts.webhooks?.notify('alert.updated', outcome.alert).catch((err: unknown) => opts.logger.error({ err, alertId: outcome.alert.id }, 'webhook enqueue failed'));
+        // A transition may have moved unit statuses (dispatched → busy, closed → available).
+        if (io) {
+          for (const unitId of new Set([outcome.alert.assignedUnitId, outcome.previousUnitId])) {
+            const unit = unitId ? await units.findById(unitId) : null;
+            if (unit) io.to(unitEventRooms(unit.id)).emit('unit.updated', unit);
+          }
+        }
         if (outcome.to === 'DISPATCHED') {
           await opts.escalation?.watchEvent(outcome.alert, at).catch((err: unknown) => opts.logger.error({ err, alertId: outcome.alert.id }, 'escalation timer not scheduled'));
         }

@@ -7,10 +7,12 @@ import type { Logger } from 'pino';
 import type { AuthService } from '../../auth/service.ts';
 import type { PrismaClient } from '../../db/generated/sqlite/client.ts';
 import type { AuditRepository } from '../../db/repositories/audit.ts';
-import { createUnitRepository, UNIT_STATUSES, UnitError, type UnitPatch, type UnitStatus } from '../../db/repositories/units.ts';
+import { createUnitRepository, UNIT_STATUSES, UnitError, type UnitPatch, type UnitStatus, type UnitView } from '../../db/repositories/units.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, nullableDateTime, uuidParam } from '../schemas/common.ts';
+import type { RealtimeServer } from '../../realtime/server.ts';
+import { unitEventRooms } from '../../realtime/rooms.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await unitRoutes(scope, ctx)` works. */
 export interface UnitRoutesOptions {
@@ -18,6 +20,8 @@ export interface UnitRoutesOptions {
   auth: AuthService;
   audit: AuditRepository;
   logger: Logger;
+  /** Read at emit time (the server may be attached after the app is built): unit.updated / unit.deleted. */
+  readonly io?: RealtimeServer;
 }
 
 const latitude = { type: 'number', minimum: -90, maximum: 90 } as const;
@@ -53,6 +57,8 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
   const units = createUnitRepository(opts.prisma);
   const loggedIn = requireUser(opts.auth);
   const admin = requireUser(opts.auth, { roles: ['ADMIN'] });
+  // Dashboards show units live (status board, map) instead of polling.
+  const announce = (unit: UnitView) => opts.io?.to(unitEventRooms(unit.id)).emit('unit.updated', unit);
   const audit = (request: FastifyRequest, action: string, subjectId: string, details: Record<string, unknown>) => {
     const u = userOf(request);
     return opts.audit.record({ actorType: 'USER', actorId: u.id, actorRole: u.role, action, subjectType: 'PatrolUnit', subjectId, details });
@@ -111,6 +117,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
     async (request, reply) => {
       const unit = await units.create({ ...request.body, callSign: request.body.callSign.trim() }).catch(unitErrorToProblem);
       await audit(request, 'unit.create', unit.id, { callSign: unit.callSign });
+      announce(unit);
       return reply.code(201).send(unit);
     },
   );
@@ -137,6 +144,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
       if (!before) throw new HttpProblem(404, `no unit ${id}`, 'not-found');
       const unit = await units.update(id, { ...request.body, callSign: request.body.callSign?.trim() }).catch(unitErrorToProblem);
       await audit(request, 'unit.update', id, { from: { callSign: before.callSign, status: before.status }, to: request.body });
+      announce(unit);
       return unit;
     },
   );
@@ -150,6 +158,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
     async (request, reply) => {
       await units.remove(request.params.id).catch(unitErrorToProblem);
       await audit(request, 'unit.delete', request.params.id, {});
+      opts.io?.to(unitEventRooms(request.params.id)).emit('unit.deleted', { id: request.params.id });
       return reply.code(204).send();
     },
   );
@@ -175,6 +184,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
     async (request) => {
       const unit = await units.setMembers(request.params.id, request.body.userIds).catch(unitErrorToProblem);
       await audit(request, 'unit.members', unit.id, { userIds: request.body.userIds });
+      announce(unit);
       return unit;
     },
   );
@@ -200,6 +210,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
       // Positions are frequent and not security events: logged, not audited.
       const unit = await units.setPosition(request.params.id, request.body.latitude, request.body.longitude, new Date()).catch(unitErrorToProblem);
       opts.logger.debug({ unitId: unit.id, userId: user.id }, 'unit position reported');
+      announce(unit);
       return unit;
     },
   );
