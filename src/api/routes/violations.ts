@@ -22,6 +22,7 @@ const violationProps = {
   snapshotUrl: nullableString,
   frameSnapshotUrl: nullableString,
   alertId: nullableString,
+  alertStatus: { type: ['string', 'null'], enum: [...ALERT_STATUSES, null], description: 'current status of the alert the violation belongs to' },
 } as const;
 
 function isoOrProblem(name: string, raw: string | undefined): Date | undefined {
@@ -78,7 +79,7 @@ export async function violationRoutes(app: FastifyInstance, ctx: ApiContext) {
         where: { AND: and },
         orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
         take: q.limit + 1,
-        include: { camera: { select: { name: true, latitude: true, longitude: true, address: true, zone: true } } },
+        include: { camera: { select: { name: true, latitude: true, longitude: true, address: true, zone: true } }, alert: { select: { status: true } } },
       });
       const { items, nextCursor } = page(rows, q.limit, (r) => r.capturedAt);
       return {
@@ -97,6 +98,7 @@ export async function violationRoutes(app: FastifyInstance, ctx: ApiContext) {
           snapshotUrl: snapshotUrl(v.faceSnapshotPath),
           frameSnapshotUrl: snapshotUrl(v.frameSnapshotPath),
           alertId: v.alertId,
+          alertStatus: (v.alert?.status as AlertStatus | undefined) ?? null,
         })),
       };
     },
