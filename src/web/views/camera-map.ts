@@ -5,8 +5,9 @@
  * pulse red; units are squares at their last reported position.
  *
  * The map is one long-lived component, updated in place from socket events:
- * - its extent is fitted to the cameras only, so a moving unit never rescales it
- *   (a unit outside that extent is reached by zooming out);
+ * - its extent is fitted to the cameras and the units placed when it is first
+ *   drawn, and refitted only when a camera or unit is added or removed: a moving
+ *   unit never rescales it (one that drives out of view is reached by zooming out);
  * - zoom with the +/− buttons or the mouse wheel (around the cursor), drag to pan,
  *   "Fit" to go back; tiles are fetched at the zoom level shown;
  * - labels are placed around their marker where they overlap nothing
@@ -218,13 +219,17 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
     update(next) {
       data = next;
       const cams = [...cameraPoints().values()];
-      // Fit to cameras (they do not move); units only when there is no camera yet.
-      const fitPoints: GeoPoint[] = cams.length
-        ? cams
-        : data.units.filter((u): u is Unit & { latitude: number; longitude: number } => u.latitude !== null && u.longitude !== null);
-      const key = `${data.settings?.tileUrl ?? ''}|${fitPoints.map((p) => `${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}`).sort().join(';')}`;
+      const placed = data.units.filter((u): u is Unit & { latitude: number; longitude: number } => u.latitude !== null && u.longitude !== null);
+      // Refit when cameras change or a unit appears / disappears, never when a unit only moves:
+      // the key has camera positions but only unit ids.
+      const key = [
+        data.settings?.tileUrl ?? '',
+        cams.map((p) => `${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}`).sort().join(';'),
+        placed.map((u) => u.id).sort().join(';'),
+      ].join('|');
       if (key !== baseKey) {
         baseKey = key;
+        const fitPoints: GeoPoint[] = [...cams, ...placed];
         tileFit = data.settings?.tileUrl ? fitTiles(fitPoints, W, H, data.settings.maxZoom, 32) : null;
         base = tileFit ?? fitProjection(fitPoints, W, H, 32);
       }
