@@ -53,7 +53,7 @@ export interface FeedFilter {
   cameraId: string;
 }
 
-export const NO_ZONE = '\u0000none';
+export const NO_ZONE = '__no_zone__';
 export const DEFAULT_FILTER: FeedFilter = { status: 'open', zone: '', cameraId: '' };
 
 export function matchesFilter(a: AlertEvent, f: FeedFilter): boolean {

@@ -104,14 +104,14 @@ export const mountDispatcher: MountView = (root, ctx) => {
 
   function renderFacets(): void {
     const f = feedFacets(state.alerts, state.cameras);
-    const fill = (sel: HTMLSelectElement, first: string, opts: [string, string][], value: string) => {
-      const want = [['', first], ...opts].map(([v, l]) => `${v}\u0001${l}`).join('\u0002');
+    const fill = (sel: HTMLSelectElement, first: string, listed: [string, string][], value: string) => {
+      // A filter on something no longer listed is kept (it may come back) and shown.
+      const opts: [string, string][] = value && !listed.some(([v]) => v === value) ? [...listed, [value, sel === zoneSel ? value : 'Camera (no longer listed)']] : listed;
+      const want = opts.map(([v, l]) => `${v}\u0001${l}`).join('\u0002');
       if (sel.dataset.opts !== want) {
         sel.dataset.opts = want;
         replaceChildren(sel, option('', first), ...opts.map(([v, l]) => option(v, l)));
       }
-      // A filter on something no longer listed is kept (it may come back) and shown.
-      if (value && !opts.some(([v]) => v === value)) sel.append(option(value, sel === zoneSel ? value : 'Camera (no longer listed)'));
       sel.value = value;
     };
     fill(zoneSel, 'All zones', [...f.zones.map((z): [string, string] => [z, z]), ...(f.hasNoZone ? [[NO_ZONE, 'No zone'] as [string, string]] : [])], state.filter.zone);
@@ -150,7 +150,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     'dialog',
     { class: 'help-dialog', 'aria-labelledby': 'help-title' },
     h('h2', { id: 'help-title' }, 'Keyboard shortcuts'),
-    h('dl', { class: 'facts' }, ...HOTKEYS.flatMap(([k, v]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, v)])),
+    h('dl', { class: 'hotkeys' }, ...HOTKEYS.flatMap(([k, v]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, v)])),
     h('form', { method: 'dialog' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Close')),
   );
   help.addEventListener('close', () => feedWidget.focus());
