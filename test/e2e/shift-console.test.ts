@@ -71,6 +71,7 @@ before(async () => {
     ['South gate', 40.4169, -3.7035, 'Centro'],
     ['River bridge', 40.4065, -3.6895, 'Retiro'],
     ['East square', 40.4125, -3.6935, 'Retiro'],
+    ['West park', 40.4150, -3.7150, 'Moncloa'],
   ] as const) {
     const cam = await call(system.url, 'POST', '/api/v1/cameras', { token: admin, json: { name, latitude, longitude, zone } });
     assert.equal(cam.status, 201);
@@ -84,6 +85,7 @@ before(async () => {
     assert.equal(r.status, 201);
     unitIds[callSign] = r.body.id;
   }
+  assert.equal((await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'walker2', password: PASSWORD, role: 'OFFICER', unit: 'P-2' } })).status, 201);
   desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
 });
 
@@ -224,6 +226,72 @@ test('a reconnect clears stale errors ("Image unavailable", no connection) and r
   // The missed change was fetched.
   await page.locator('.detail-status .status-DISPATCHED').waitFor();
   await card(page, 'River bridge').locator('.badge.status-DISPATCHED').waitFor();
+  await page.close();
+});
+
+test('a scrolled feed keeps its place and counts alerts landing above it; units and the map update live', async () => {
+  const page = await desk.context.newPage();
+  // Short enough that the scrolled list shows only its last card.
+  await page.setViewportSize({ width: 1440, height: 300 });
+  await login(page, system.url, 'desk1', PASSWORD);
+  await page.locator('.conn-live').waitFor();
+  await page.locator('.alert-item').nth(2).waitFor();
+  const list = page.getByRole('listbox', { name: 'Alerts' });
+  await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  assert.ok((await list.evaluate((el) => el.scrollTop)) > 0, 'the list scrolls at this height');
+  /** The first card at least half visible and its offset from the list's top edge. */
+  const anchor = () =>
+    list.evaluate((el) => {
+      const items = [...el.querySelectorAll<HTMLElement>('.alert-item')];
+      const top = el.getBoundingClientRect().top;
+      const first = items.find((li) => li.getBoundingClientRect().top + li.offsetHeight / 2 >= top)!;
+      return { id: first.dataset.alertId, offset: Math.round(first.getBoundingClientRect().top - top) };
+    });
+  const before = await anchor();
+
+  // A new alert escalates and moves above the visible part: counted, not pushing the content.
+  await postFrame('West park', FACES[0]!);
+  await card(page, 'West park').waitFor({ state: 'attached' });
+  const indicator = page.getByRole('button', { name: /↑ 1 new alert/ });
+  await indicator.waitFor({ timeout: (ESCALATE_S + 30) * 1000 });
+  const west = (await card(page, 'West park').getAttribute('data-alert-id'))!;
+  await card(page, 'West park').locator('.badge-escalated').waitFor({ state: 'attached' });
+  const order = await page.locator('.alert-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id')));
+  assert.ok(order.indexOf(west) < order.length - 1, `escalated above the level-0 alert: ${order.join(' ')}`);
+  const after = await anchor();
+  assert.equal(after.id, before.id, 'the same card is at the top of the visible part');
+  assert.ok(Math.abs(after.offset - before.offset) <= 2, `it did not move: ${before.offset} → ${after.offset} px`);
+  await indicator.click();
+  assert.equal(await list.evaluate((el) => el.scrollTop), 0);
+  assert.equal(await focusedAlertId(page), west);
+  await indicator.waitFor({ state: 'hidden' });
+
+  // A unit reports its position: board and map follow at once (the safety poll is minutes away).
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const unitOnMap = page.getByRole('img', { name: /^Unit P-2/ }).locator('rect');
+  const scale = await page.locator('.map-scale text').textContent();
+  const x0 = Number(await unitOnMap.getAttribute('x'));
+  const officer = await token('walker2');
+  assert.equal((await call(system.url, 'POST', `/api/v1/units/${unitIds['P-2']}/position`, { token: officer, json: { latitude: 40.4120, longitude: -3.7000 } })).status, 200);
+  await page.waitForFunction(
+    (x) => {
+      const g = [...document.querySelectorAll('.map-unit')].find((e) => e.getAttribute('aria-label')?.startsWith('Unit P-2'));
+      return Number(g?.querySelector('rect')?.getAttribute('x')) !== x;
+    },
+    x0,
+    { timeout: 5000 },
+  );
+  await page.locator('.board tr', { hasText: 'P-2' }).getByText('just now').waitFor({ timeout: 5000 });
+  assert.equal(await page.locator('.map-scale text').textContent(), scale, 'the map scale did not change');
+  // Zoom: buttons and wheel change the scale; Fit goes back.
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  assert.notEqual(await page.locator('.map-scale text').textContent(), scale);
+  await page.getByRole('button', { name: 'Fit all cameras' }).click();
+  assert.equal(await page.locator('.map-scale text').textContent(), scale);
+  await page.locator('svg.map').hover();
+  await page.mouse.wheel(0, -200);
+  await page.waitForFunction((s0) => document.querySelector('.map-scale text')?.textContent !== s0, scale, { timeout: 5000 });
+  await screenshot(page, 'dispatcher-map-zoom');
   await page.close();
 });
 
