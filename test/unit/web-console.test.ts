@@ -160,3 +160,19 @@ test('session renewal: at half the lifetime, retried before expiry, expired afte
   assert.deepEqual(skewed, { issuedAt: Date.parse('2026-01-01T12:59:00.000Z'), expiresAt: Date.parse('2026-01-01T13:00:00.000Z') });
   assert.equal(lifeFromResponse('nope', null, 0), null);
 });
+
+test('after-action review: seconds from raised to each first step; UI wording has no CLI flags', async () => {
+  const { responseMilestones } = await import('../../src/web/views/admin/review.ts');
+  const { userWording } = await import('../../src/web/views/admin/users.ts');
+  const entry = (action: string, at: string) => ({ action, at, actorRole: null, username: null, from: null, to: null, unitId: null, note: null });
+  const ms = responseMilestones({ createdAt: '2026-01-01T10:00:00Z' }, [
+    entry('alert.escalated', '2026-01-01T10:02:00Z'),
+    entry('alert.dispatch', '2026-01-01T10:03:00Z'),
+    entry('alert.dispatch', '2026-01-01T10:09:00Z'),
+    entry('alert.acknowledge', '2026-01-01T10:04:30Z'),
+    entry('alert.resolve', '2026-01-01T10:30:00Z'),
+  ]);
+  assert.deepEqual(ms, [['To dispatch', 180], ['To acknowledge', 270], ['To resolve', 1800]]);
+  assert.equal(userWording('an OFFICER needs a unit (--unit CALLSIGN)'), 'an OFFICER needs a unit: choose one in the Unit list');
+  assert.equal(userWording('user "x" already exists'), 'user "x" already exists');
+});
