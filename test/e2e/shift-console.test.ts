@@ -94,7 +94,7 @@ after(async () => {
   await system?.close();
 });
 
-test('an escalation is re-announced (toast, title badge, reorder); focus survives feed updates and a keyboard Assign', async () => {
+test('an escalation is re-announced (toast, title badge, reorder); focus survives feed updates and a keyboard Assign', async (t) => {
   const page = await desk.context.newPage();
   await login(page, system.url, 'desk1', PASSWORD);
   await page.locator('.conn-live').waitFor();
@@ -124,6 +124,8 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
 
   // B escalates (not dispatched within ESCALATE_S): re-announced and moved to the top.
   await page.locator('.toast', { hasText: 'Escalated to level 1: South gate' }).waitFor({ timeout: (ESCALATE_S + 30) * 1000 });
+  const raised = (await system.db.prisma.alert.findUniqueOrThrow({ where: { id: b } })).createdAt.getTime();
+  t.diagnostic(`escalation deadline → toast in the dispatcher's browser: ${Date.now() - raised - ESCALATE_S * 1000} ms (figure, not asserted)`);
   await page.waitForFunction(() => document.title === '(2) ⚠1 Dispatch · MaskWatch', undefined, { timeout: 5000 });
   await card(page, 'South gate').locator('.badge-escalated', { hasText: 'Escalated 1' }).waitFor();
   assert.deepEqual(await page.locator('.alert-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id'))), [b, a]);
@@ -165,14 +167,16 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
   await page.close();
 });
 
-test('a session is renewed without a reload; an ended session asks for the password and keeps the page', async () => {
+test('a session is renewed without a reload; an ended session asks for the password and keeps the page', async (t) => {
   const page = await desk.context.newPage();
   const renewed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.request().method() === 'POST', { timeout: (TOKEN_TTL_S / 2 + 20) * 1000 });
   await login(page, system.url, 'desk2', PASSWORD);
   await page.locator('.conn-live').waitFor();
   await markDocument(page);
   const first = await page.evaluate(() => JSON.parse(sessionStorage.getItem('maskwatch.session')!).token as string);
+  const loggedIn = Date.now();
   const res = await renewed;
+  t.diagnostic(`token renewed ${Math.round((Date.now() - loggedIn) / 1000)} s after login (TTL ${TOKEN_TTL_S} s)`);
   assert.equal(res.status(), 200);
   await page.waitForFunction((old) => JSON.parse(sessionStorage.getItem('maskwatch.session')!).token !== old, first, { timeout: 5000 });
   const second = await page.evaluate(() => JSON.parse(sessionStorage.getItem('maskwatch.session')!).token as string);
