@@ -10,9 +10,9 @@ import { tileOrigin, type Config } from '../config/config.ts';
 import type { Db } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
 import { createAuthService, type AuthService } from '../auth/service.ts';
-import { createAnnouncer, socketChannel, type AlertChannel } from '../services/announcer.ts';
+import { createAnnouncer, socketChannel, unitStatusChannel, type AlertChannel } from '../services/announcer.ts';
 import { createServices } from '../services/index.ts';
-import { createIoPublisher } from '../realtime/publisher.ts';
+import { createIoPublisher, createIoUnitPublisher } from '../realtime/publisher.ts';
 import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
@@ -130,12 +130,13 @@ export function createApp(deps: AppDeps): FastifyInstance {
     logger: deps.logger,
     limits: { maxFramePixels: deps.config.ingest.maxFramePixels, maxCameraBacklog: deps.config.ingest.maxCameraBacklog },
   });
+  const unitEvents = createIoUnitPublisher(io);
   // Every alert change of this API (officer and dispatcher actions) goes through this one announcer.
   const announcer = createAnnouncer({
-    channels: [socketChannel(createIoPublisher(io, deps.logger)), ...(deps.alertChannels ?? [])],
+    channels: [socketChannel(createIoPublisher(io, deps.logger)), unitStatusChannel(repos.units, unitEvents), ...(deps.alertChannels ?? [])],
     logger: deps.logger,
   });
-  const services = createServices({ repos, announcer, auth, gate, dataDir: deps.config.dataDir, logger: deps.logger });
+  const services = createServices({ repos, announcer, auth, gate, unitEvents, dataDir: deps.config.dataDir, logger: deps.logger });
   const ctx: ApiContext = {
     config: deps.config,
     auth,

@@ -89,6 +89,22 @@ export function createAuthService(deps: AuthServiceDeps) {
       return deps.sessions.revoke(hashSecret(token), now());
     },
 
+    /**
+     * Renews a valid session for a page that stays open longer than one token
+     * lives (a dispatcher's shift): a new token with a full lifetime replaces the
+     * old one, which is revoked. null when the old one is no longer valid.
+     */
+    async renew(token: string): Promise<LoginResult | null> {
+      const user = await this.authenticate(token);
+      if (!user) return null;
+      const t = now();
+      const next = newSessionToken();
+      const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
+      await deps.sessions.create(user.id, hashSecret(next), expiresAt);
+      await deps.sessions.revoke(hashSecret(token), t);
+      return { token: next, expiresAt, user: { id: user.id, username: user.username, role: user.role, unitId: user.unitId } };
+    },
+
     async createUser(
       input: { username: string; password: string; role: string; unitCallSign?: string | null },
       actor: { type: 'USER' | 'SYSTEM'; id?: string; role?: string },

@@ -14,10 +14,27 @@ export interface AlertEvent {
   escalationLevel: number;
 }
 
+/** A patrol unit as pushed to dashboards (unit.updated): the shape of GET /api/v1/units items. */
+export interface UnitEvent {
+  id: string;
+  callSign: string;
+  status: 'AVAILABLE' | 'BUSY' | 'OFF_DUTY';
+  latitude: number | null;
+  longitude: number | null;
+  positionAt: string | null;
+  members: { id: string; username: string }[];
+  openAlertIds: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** Every event the server pushes, in one map shared by server, workers, tests and dashboard. */
 export interface ServerToClientEvents {
   'alert.created': (alert: AlertEvent) => void;
   'alert.updated': (alert: AlertEvent) => void;
+  /** A unit's status, position, call sign or members changed (also after an alert transition moved its status). */
+  'unit.updated': (unit: UnitEvent) => void;
+  'unit.deleted': (unit: { id: string }) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -6,8 +6,8 @@ import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { socketIoRedisKey } from './channel.ts';
-import type { AlertEvent, ServerToClientEvents } from './events.ts';
-import { alertRooms } from './rooms.ts';
+import type { AlertEvent, ServerToClientEvents, UnitEvent } from './events.ts';
+import { alertRooms, unitEventRooms } from './rooms.ts';
 import type { AlertEventName } from '../contracts/vocabulary.ts';
 import type { RealtimeServer } from './server.ts';
 
@@ -56,5 +56,19 @@ export function createIoPublisher(io: () => RealtimeServer | undefined, logger: 
       if (server) server.to(rooms).emit(name, alert);
       else logger.warn({ alertId: alert.id, event: name }, `no Socket.IO server attached: ${name} not emitted`);
     },
+  };
+}
+
+/** Where patrol-unit changes go: dashboards show the unit board and map live instead of polling. */
+export interface UnitEventPublisher {
+  updated(unit: UnitEvent): void;
+  deleted(unitId: string): void;
+}
+
+/** Unit events through the API's own Socket.IO server, to dispatchers and the unit's officers. */
+export function createIoUnitPublisher(io: () => RealtimeServer | undefined): UnitEventPublisher {
+  return {
+    updated: (unit) => void io()?.to(unitEventRooms(unit.id)).emit('unit.updated', unit),
+    deleted: (unitId) => void io()?.to(unitEventRooms(unitId)).emit('unit.deleted', { id: unitId }),
   };
 }

@@ -18,3 +18,8 @@ export function alertRooms(alert: { assignedUnitId: string | null }, previousUni
   if (previousUnitId && previousUnitId !== alert.assignedUnitId) rooms.push(unitRoom(previousUnitId));
   return rooms;
 }
+
+/** A unit change goes to dispatchers and to the unit's own officers. */
+export function unitEventRooms(unitId: string): string[] {
+  return [DISPATCH_ROOM, unitRoom(unitId)];
+}

@@ -7,6 +7,7 @@ import type { AlertRecord } from '../db/repositories/alerts.ts';
 import type { CameraSummary } from '../db/repositories/alerts.ts';
 import type { ViolationRecord } from '../db/repositories/violations.ts';
 import type { AlertEvent } from '../realtime/events.ts';
+import type { AlertStatus } from '../contracts/vocabulary.ts';
 
 /**
  * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
@@ -44,7 +45,7 @@ export function toAlertEvent(alert: AlertRecord): AlertEvent {
   };
 }
 
-export function toViolationView(v: ViolationRecord & { camera: CameraSummary }) {
+export function toViolationView(v: ViolationRecord & { camera: CameraSummary; alert: { status: AlertStatus } | null }) {
   return {
     id: v.id,
     cameraId: v.cameraId,
@@ -59,5 +60,6 @@ export function toViolationView(v: ViolationRecord & { camera: CameraSummary }) 
     snapshotUrl: snapshotUrl(v.faceSnapshotPath),
     frameSnapshotUrl: snapshotUrl(v.frameSnapshotPath),
     alertId: v.alertId,
+    alertStatus: v.alert?.status ?? null,
   };
 }

@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import type { AlertEventName, AlertStatus } from '../contracts/vocabulary.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import { alertRooms } from '../realtime/rooms.ts';
+import type { UnitEventPublisher } from '../realtime/publisher.ts';
+import type { UnitView } from '../db/repositories/units.ts';
 
 export type AlertChange =
   /** A new alert (a new person in front of a camera). */
@@ -98,6 +100,26 @@ export function escalationChannel(
     async deliver(change) {
       if (change.kind === 'created') await scheduler.watchEvent(change.alert, new Date(change.alert.createdAt));
       else if (change.kind === 'transition' && change.to === 'DISPATCHED') await scheduler.watchEvent(change.alert, change.at);
+    },
+  };
+}
+
+/**
+ * Unit board: a transition may move unit statuses (dispatched → busy, closed →
+ * available), so the units it touched are pushed again.
+ */
+export function unitStatusChannel(
+  units: { findById(id: string): Promise<UnitView | null> },
+  publisher: UnitEventPublisher,
+): AlertChannel {
+  return {
+    name: 'unit-status',
+    async deliver(change) {
+      if (change.kind !== 'transition') return;
+      for (const unitId of new Set([change.alert.assignedUnitId, change.previousUnitId])) {
+        const unit = unitId ? await units.findById(unitId) : null;
+        if (unit) publisher.updated(unit);
+      }
     },
   };
 }

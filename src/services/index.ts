@@ -8,6 +8,7 @@ import type { AuthService } from '../auth/service.ts';
 import type { Repositories } from '../db/repositories/index.ts';
 import { createAlertService } from './alerts.ts';
 import type { Announcer } from './announcer.ts';
+import type { UnitEventPublisher } from '../realtime/publisher.ts';
 import { createCameraService, type CameraKeyCache } from './cameras.ts';
 import { createExportService } from './exports.ts';
 import { createPrivacyService } from './privacy.ts';
@@ -24,6 +25,8 @@ export interface ServiceDeps {
   auth: Pick<AuthService, 'createUser'>;
   /** The ingestion key cache admin changes go through. */
   gate: CameraKeyCache;
+  /** Live unit board (sockets); absent in processes without sockets. */
+  unitEvents?: UnitEventPublisher;
   dataDir: string;
   logger: Logger;
   now?: () => Date;
@@ -38,7 +41,7 @@ export function createServices(deps: ServiceDeps) {
     privacy: createPrivacyService({ privacy: repos.privacy, audit: repos.audit, dataDir: deps.dataDir, logger: deps.logger, now }),
     snapshots: createSnapshotService({ alerts: repos.alerts, audit: repos.audit }),
     stats: createStatsService({ stats: repos.stats, now }),
-    units: createUnitService({ units: repos.units, audit: repos.audit, now }),
+    units: createUnitService({ units: repos.units, audit: repos.audit, unitEvents: deps.unitEvents, now }),
     users: createUserService({ users: repos.users, units: repos.units, auth: deps.auth }),
     violations: createViolationService({ violations: repos.violations }),
     webhookDeliveries: createWebhookDeliveryService({ audit: repos.audit }),

@@ -7,6 +7,7 @@ import { UnitError, type NewUnit, type UnitPatch, type UnitRepository, type Unit
 import type { Viewer } from './alerts.ts';
 import { notFound, ServiceError } from './errors.ts';
 import type { Admin } from './cameras.ts';
+import type { UnitEventPublisher } from '../realtime/publisher.ts';
 
 /** A repository refusal as a service error (problem types unit-not-found / unit-conflict / unit-invalid). */
 function unitFailure(err: unknown): never {
@@ -17,8 +18,12 @@ function unitFailure(err: unknown): never {
   throw err;
 }
 
-export function createUnitService(deps: { units: UnitRepository; audit: AuditRepository; now?: () => Date }) {
+export function createUnitService(deps: { units: UnitRepository; audit: AuditRepository; unitEvents?: UnitEventPublisher; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
+  const changed = (unit: UnitView) => {
+    deps.unitEvents?.updated(unit);
+    return unit;
+  };
   const audit = (actor: Admin, action: string, subjectId: string, details: Record<string, unknown>) =>
     deps.audit.record({ actorType: 'USER', actorId: actor.id, actorRole: actor.role, action, subjectType: 'PatrolUnit', subjectId, details });
 
@@ -38,7 +43,7 @@ export function createUnitService(deps: { units: UnitRepository; audit: AuditRep
     async create(data: NewUnit, actor: Admin): Promise<UnitView> {
       const unit = await deps.units.create({ ...data, callSign: data.callSign.trim() }).catch(unitFailure);
       await audit(actor, 'unit.create', unit.id, { callSign: unit.callSign });
-      return unit;
+      return changed(unit);
     },
 
     async update(id: string, patch: UnitPatch, actor: Admin): Promise<UnitView> {
@@ -46,23 +51,24 @@ export function createUnitService(deps: { units: UnitRepository; audit: AuditRep
       if (!before) throw notFound(`unit ${id}`);
       const unit = await deps.units.update(id, { ...patch, callSign: patch.callSign?.trim() }).catch(unitFailure);
       await audit(actor, 'unit.update', id, { from: { callSign: before.callSign, status: before.status }, to: patch });
-      return unit;
+      return changed(unit);
     },
 
     async remove(id: string, actor: Admin): Promise<void> {
       await deps.units.remove(id).catch(unitFailure);
       await audit(actor, 'unit.delete', id, {});
+      deps.unitEvents?.deleted(id);
     },
 
     async setMembers(id: string, userIds: readonly string[], actor: Admin): Promise<UnitView> {
       const unit = await deps.units.setMembers(id, userIds).catch(unitFailure);
       await audit(actor, 'unit.members', unit.id, { userIds });
-      return unit;
+      return changed(unit);
     },
 
     /** Positions are frequent and not security events: not audited. */
     setPosition(id: string, latitude: number, longitude: number): Promise<UnitView> {
-      return deps.units.setPosition(id, latitude, longitude, now()).catch(unitFailure);
+      return deps.units.setPosition(id, latitude, longitude, now()).then(changed, unitFailure);
     },
   };
 }

@@ -91,6 +91,8 @@ export interface Violation {
   faceScore: number;
   box: [number, number, number, number];
   alertId: string | null;
+  /** Current status of that alert (null when the violation opened none). */
+  alertStatus?: AlertEvent['status'] | null;
   snapshotUrl: string | null;
   frameSnapshotUrl: string | null;
 }
@@ -191,7 +193,11 @@ export class Api {
   }
 
   login(username: string, password: string) {
-    return this.json<{ token: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password });
+    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password });
+  }
+  /** A new token before the current one expires (shift-long pages); 401 once it has. */
+  refresh() {
+    return this.json<{ token: string; expiresAt: string; expiresInSeconds: number; user: CurrentUser }>('POST', '/api/v1/auth/refresh');
   }
   me() {
     return this.json<CurrentUser>('GET', '/api/v1/auth/me');

@@ -1,24 +1,42 @@
 /** Entry point: session, routing between the login, dispatcher, officer and admin views. */
-import { Api, ApiError, type Session } from './api.ts';
+import { Api, ApiError } from './api.ts';
 import type { MountView, ViewContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
 import { clearImageCache } from './images.ts';
 import { connectRealtime, type Realtime } from './realtime.ts';
-import { clearSession, loadSession, resolveRoute, routesFor, saveSession, type Route } from './session.ts';
+import { clearSession, loadSession, resolveRoute, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
+import { createSessionKeeper } from './session-keeper.ts';
+import { lifeFromResponse } from './session-renewal.ts';
+import { unlockAudio } from './sound.ts';
 import { mountAdmin } from './views/admin.ts';
 import { mountDispatcher } from './views/dispatcher.ts';
 import { renderLogin } from './views/login.ts';
 import { mountOfficer } from './views/officer.ts';
 
 const app = document.getElementById('app')!;
-let session: Session | null = loadSession();
+let session: StoredSession | null = loadSession();
 let realtime: Realtime | null = null;
 let unmount: (() => void) | null = null;
+/** Only a change of view remounts; a view's own part of the hash (admin tab, selected alert) is its business. */
+let mountedRoute: string | null = null;
 
 const api = new Api(
   () => session?.token ?? null,
-  () => signOut(),
+  // The page stays; a dialog asks for the password again (see session-keeper.ts).
+  () => keeper.expired(),
 );
+
+const keeper = createSessionKeeper({
+  api,
+  get: () => session,
+  update(token, life, user) {
+    if (!session) return;
+    session = { token, user, life: life ?? session.life };
+    saveSession(session);
+  },
+  resumed: () => realtime?.reconnect(),
+  signOut: () => signOut(),
+});
 
 const VIEWS: Record<Exclude<Route, 'login'>, { mount: MountView; title: string }> = {
   dispatch: { mount: mountDispatcher, title: 'Dispatch' },
@@ -29,6 +47,7 @@ const VIEWS: Record<Exclude<Route, 'login'>, { mount: MountView; title: string }
 function signOut(): void {
   const wasToken = session?.token;
   session = null;
+  keeper.stop();
   clearSession();
   clearImageCache();
   realtime?.close();
@@ -39,15 +58,20 @@ function signOut(): void {
 }
 
 async function signIn(username: string, password: string): Promise<void> {
+  // The sign-in click is a user gesture: let this page play alert sounds from now on.
+  unlockAudio();
+  const sentAt = Date.now();
   const res = await api.login(username, password);
   session = { token: res.token, user: res.user ?? { id: '', username, role: 'DISPATCHER', unitId: null } };
+  if (res.expiresAt) session.life = lifeFromResponse(res.expiresAt, null, sentAt) ?? undefined;
   if (!res.user) session.user = await api.me();
   saveSession(session);
+  keeper.start();
   location.hash = `#/${resolveRoute('', session.user)}`;
   render();
 }
 
-function header(route: Route, rt: Realtime, s: Session): HTMLElement {
+function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
   const conn = h('span', { class: `conn conn-${rt.state}`, role: 'status', 'aria-label': 'Live connection' }, rt.state === 'live' ? 'Live' : 'Offline');
   const offConn = rt.onConnection((state) => {
     conn.className = `conn conn-${state}`;
@@ -76,18 +100,24 @@ function render(): void {
   unmount = null;
   const route = resolveRoute(location.hash, session?.user ?? null);
   if (route === 'login' || !session) {
+    mountedRoute = 'login';
     document.title = 'Sign in · MaskWatch';
     replaceChildren(app, renderLogin(signIn));
     app.querySelector<HTMLInputElement>('input')?.focus();
     return;
   }
-  if (location.hash !== `#/${route}`) history.replaceState(null, '', `#/${route}`);
-  realtime ??= connectRealtime(session.token);
+  // Views keep their own state after the route (admin tab, selected alert): only a wrong route is rewritten.
+  if (routeOfHash(location.hash) !== route) history.replaceState(null, '', `#/${route}`);
+  if (!realtime) {
+    realtime = connectRealtime(() => session?.token ?? null);
+    realtime.onAuthError(() => keeper.expired());
+  }
   const view = VIEWS[route];
   document.title = `${view.title} · MaskWatch`;
   const top = header(route, realtime, session);
   const main = h('main', { id: 'main', class: `view view-${route}` });
   replaceChildren(app, h('a', { class: 'skip', href: '#main' }, 'Skip to content'), top, main);
+  mountedRoute = route;
   const ctx: ViewContext = { api, session, realtime };
   const stop = view.mount(main, ctx);
   unmount = () => {
@@ -96,8 +126,16 @@ function render(): void {
   };
 }
 
-window.addEventListener('hashchange', render);
+window.addEventListener('hashchange', () => {
+  const next = routeOfHash(location.hash);
+  if (next === mountedRoute && unmount) {
+    window.dispatchEvent(new CustomEvent('maskwatch:hash'));
+    return;
+  }
+  render();
+});
 window.addEventListener('unhandledrejection', (ev) => {
   if (ev.reason instanceof ApiError && ev.reason.status === 401) ev.preventDefault();
 });
+if (session) keeper.start();
 render();

@@ -73,7 +73,13 @@ export function worldPixel(p: GeoPoint, z: number): { x: number; y: number } {
  * they all fit inside the padding, in Web Mercator, and lists the tiles that
  * cover the canvas — for a configured tile server.
  */
-export function fitTiles(points: readonly GeoPoint[], width: number, height: number, maxZoom: number, pad = 24): Projection & { zoom: number; tiles: PlacedTile[] } {
+export function fitTiles(
+  points: readonly GeoPoint[],
+  width: number,
+  height: number,
+  maxZoom: number,
+  pad = 24,
+): Projection & { zoom: number; tiles: PlacedTile[]; origin: { x: number; y: number } } {
   const valid = points.filter((p) => Number.isFinite(p.latitude) && Number.isFinite(p.longitude));
   const centreOf = (z: number) => {
     if (valid.length === 0) return { x: (TILE_SIZE * 2 ** z) / 2, y: (TILE_SIZE * 2 ** z) / 2, fits: true };
@@ -103,6 +109,8 @@ export function fitTiles(points: readonly GeoPoint[], width: number, height: num
   return {
     zoom,
     tiles,
+    /** World pixel (at `zoom`) of the canvas's top-left corner. */
+    origin: { x: originX, y: originY },
     project: (p) => {
       const w = worldPixel(p, zoom);
       return { x: w.x - originX, y: w.y - originY };

@@ -1,20 +1,26 @@
 /** The logged-in session, kept per browser tab. */
 import type { CurrentUser, Role, Session } from './api.ts';
+import type { TokenLife } from './session-renewal.ts';
 
 const KEY = 'maskwatch.session';
 
-export function loadSession(storage: Storage = sessionStorage): Session | null {
+/** The session as kept in the tab: token, user, and when the token was received and expires (page clock). */
+export interface StoredSession extends Session {
+  life?: TokenLife;
+}
+
+export function loadSession(storage: Storage = sessionStorage): StoredSession | null {
   try {
     const raw = storage.getItem(KEY);
     if (!raw) return null;
-    const s = JSON.parse(raw) as Session;
+    const s = JSON.parse(raw) as StoredSession;
     return typeof s.token === 'string' && s.user && typeof s.user.role === 'string' ? s : null;
   } catch {
     return null;
   }
 }
 
-export function saveSession(s: Session, storage: Storage = sessionStorage): void {
+export function saveSession(s: StoredSession, storage: Storage = sessionStorage): void {
   storage.setItem(KEY, JSON.stringify(s));
 }
 
@@ -37,9 +43,22 @@ export function homeRoute(role: Role): Route {
 /** Which view to show for a hash and user: unknown or forbidden routes fall back to the user's home. */
 export function resolveRoute(hash: string, user: CurrentUser | null): Route {
   if (!user) return 'login';
-  const wanted = hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
+  const wanted = routeOfHash(hash);
   if (wanted in ALLOWED && ALLOWED[wanted as keyof typeof ALLOWED].includes(user.role)) return wanted as Route;
   return homeRoute(user.role);
+}
+
+/** 'admin' of '#/admin/stats?x=1'. */
+export function routeOfHash(hash: string): string {
+  return hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
+}
+
+/** The part of a hash after its route: '#/admin/stats' → ['stats'], with its query ('#/dispatch?alert=ID'). */
+export function hashDetail(hash: string): { path: string[]; query: URLSearchParams } {
+  const rest = hash.replace(/^#\/?/, '');
+  const q = rest.indexOf('?');
+  const path = (q < 0 ? rest : rest.slice(0, q)).split('/').filter(Boolean).slice(1);
+  return { path, query: new URLSearchParams(q < 0 ? '' : rest.slice(q + 1)) };
 }
 
 export function routesFor(role: Role): { route: Route; label: string }[] {

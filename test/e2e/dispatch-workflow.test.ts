@@ -223,6 +223,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await login(admin, api.url, 'chief', PASSWORD);
   await admin.getByRole('tab', { name: 'Violations' }).waitFor();
   await admin.getByRole('table', { name: 'Violations' }).getByText(CAMERA_NAME).first().waitFor();
+  await admin.locator('img.thumb[src^="data:image/jpeg"]').last().waitFor();
   await screenshot(admin, 'admin-history', 'admin-history');
   const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('button', { name: 'Export CSV' }).click()]);
   const csv = await readFile((await download.path())!, 'utf8');

@@ -91,6 +91,7 @@ const MATRIX: Record<string, Case[]> = {
   'GET /docs/static/*': [{ probe: 'OpenAPI UI assets', method: 'GET', url: () => '/docs/static/swagger-ui.css', expect: PUBLIC }],
   'POST /api/v1/auth/login': [{ probe: 'login is public', method: 'POST', url: () => '/api/v1/auth/login', body: INVALID, expect: PUBLIC }],
   'POST /api/v1/auth/logout': [{ probe: 'logout (throwaway sessions)', method: 'POST', url: () => '/api/v1/auth/logout', expect: { ...ANY_USER, officerA: 204, officerB: 204, dispatcher: 204, admin: 204 } }],
+  'POST /api/v1/auth/refresh': [{ probe: 'renew the session (throwaway sessions)', method: 'POST', url: () => '/api/v1/auth/refresh', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/webhooks/deliveries': [{ probe: 'webhook delivery log', method: 'GET', url: () => '/api/v1/webhooks/deliveries', expect: { ...ADMIN_ONLY, admin: 200 } }],
   'GET /api/v1/dashboard/settings': [{ probe: 'map tiles and display settings', method: 'GET', url: () => '/api/v1/dashboard/settings', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/auth/me': [{ probe: 'own profile', method: 'GET', url: () => '/api/v1/auth/me', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
@@ -234,7 +235,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       for (const c of cases) {
         for (const who of ROLES) {
           let token = tokens[who];
-          if (route === 'POST /api/v1/auth/logout' && who !== 'anonymous' && who !== 'camera') {
+          if ((route === 'POST /api/v1/auth/logout' || route === 'POST /api/v1/auth/refresh') && who !== 'anonymous' && who !== 'camera') {
             // A throwaway session of the same user, so the matrix's own tokens stay valid.
             const username = { officerA: 'alice', officerB: 'bob', dispatcher: 'disp', admin: 'chief' }[who];
             const login = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username, password: 'correct horse battery staple' } });

@@ -72,6 +72,45 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
+  app.post(
+    '/api/v1/auth/refresh',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Renew the session: a new token with a full lifetime; the current token is revoked',
+        description:
+          'For pages open longer than a token lives (a dispatcher\'s shift): call it before `expiresAt` and use the returned token from then on ' +
+          '(API and Socket.IO reconnects). Sockets already connected stay connected. An expired or revoked token gets 401 (log in again).',
+        security: bearerSecurity,
+        response: {
+          200: {
+            type: 'object',
+            required: ['token', 'expiresAt', 'expiresInSeconds', 'user'],
+            properties: {
+              token: { type: 'string' },
+              expiresAt: dateTime,
+              expiresInSeconds: { type: 'integer', description: 'lifetime of the new token, so a client with a skewed clock can schedule the next renewal' },
+              user: userSchema,
+            },
+          },
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const result = await ctx.auth.renew(request.authToken!);
+      if (!result) throw new HttpProblem(401, 'session expired or revoked: log in again', 'session-expired');
+      request.log.info({ userId: result.user.id }, 'session renewed');
+      return {
+        token: result.token,
+        expiresAt: result.expiresAt.toISOString(),
+        expiresInSeconds: Math.round((result.expiresAt.getTime() - Date.now()) / 1000),
+        user: result.user,
+      };
+    },
+  );
+
   app.get(
     '/api/v1/auth/me',
     {

@@ -21,6 +21,7 @@ const violationProps = {
   snapshotUrl: nullableString,
   frameSnapshotUrl: nullableString,
   alertId: nullableString,
+  alertStatus: { type: ['string', 'null'], enum: [...ALERT_STATUSES, null], description: 'current status of the alert the violation belongs to' },
 } as const;
 
 function isoOrProblem(name: string, raw: string | undefined): Date | undefined {

@@ -102,15 +102,19 @@ export function createViolationRepository(prisma: PrismaClient) {
     },
 
     /** Violations with their camera, newest first (capturedAt desc, id desc). */
-    list(f: ViolationFilter, after: PageKey | null, take: number): Promise<(ViolationRecord & { camera: CameraSummary })[]> {
+    list(
+      f: ViolationFilter,
+      after: PageKey | null,
+      take: number,
+    ): Promise<(ViolationRecord & { camera: CameraSummary; alert: { status: AlertStatus } | null })[]> {
       const and = filterWhere(f);
       if (after) and.push(afterKey('capturedAt', after));
       return prisma.violation.findMany({
         where: { AND: and },
         orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
         take,
-        include: { camera: { select: cameraSummarySelect } },
-      });
+        include: { camera: { select: cameraSummarySelect }, alert: { select: { status: true } } },
+      }).then((rows) => rows.map((r) => ({ ...r, alert: r.alert && { status: r.alert.status as AlertStatus } })));
     },
 
     /** A page of the CSV export: violations with their alert's status and unit, newest first. */

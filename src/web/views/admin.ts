@@ -5,8 +5,10 @@
  */
 import type { MountView, ViewContext } from '../context.ts';
 import { h, replaceChildren } from '../dom.ts';
+import { hashDetail } from '../session.ts';
 import { camerasPanel } from './admin/cameras.ts';
 import { historyPanel } from './admin/history.ts';
+import { reviewPanel } from './admin/review.ts';
 import { statsPanel } from './admin/stats.ts';
 import { unitsPanel } from './admin/units.ts';
 import { usersPanel } from './admin/users.ts';
@@ -17,6 +19,7 @@ type Tab = { id: string; label: string; build: (ctx: ViewContext) => HTMLElement
 export const mountAdmin: MountView = (root, ctx) => {
   const tabs: Tab[] = [
     { id: 'history', label: 'Violations', build: historyPanel },
+    { id: 'review', label: 'Closed incidents', build: reviewPanel },
     { id: 'stats', label: 'Statistics', build: statsPanel },
     { id: 'cameras', label: 'Cameras', build: camerasPanel },
     { id: 'units', label: 'Units', build: unitsPanel },
@@ -28,7 +31,16 @@ export const mountAdmin: MountView = (root, ctx) => {
   const buttons = tabs.map((t, i) =>
     h('button', { type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-controls': `panel-${t.id}`, 'aria-selected': 'false', tabindex: -1, 'data-index': i }, t.label),
   );
+  let shown = -1;
   function show(i: number, focus = false): void {
+    // The tab is part of the URL (#/admin/stats), so a reload or a link keeps it.
+    const want = `#/admin/${tabs[i]!.id}`;
+    if (!location.hash.startsWith(want)) history.replaceState(null, '', want);
+    if (i === shown) {
+      if (focus) buttons[i]!.focus();
+      return;
+    }
+    shown = i;
     buttons.forEach((b, j) => {
       b.setAttribute('aria-selected', String(i === j));
       b.tabIndex = i === j ? 0 : -1;
@@ -52,6 +64,14 @@ export const mountAdmin: MountView = (root, ctx) => {
   });
   tablist.append(...buttons);
   replaceChildren(root, h('section', { class: 'panel admin' }, h('h1', {}, 'Administration'), tablist, panelHost));
-  show(0);
-  return () => undefined;
+  const fromHash = () => {
+    const id = hashDetail(location.hash).path[0];
+    const i = tabs.findIndex((t) => t.id === id);
+    // A link to the tab already shown (e.g. another alert to review) rebuilds it.
+    if (i === shown) shown = -1;
+    show(i < 0 ? 0 : i);
+  };
+  fromHash();
+  window.addEventListener('maskwatch:hash', fromHash);
+  return () => window.removeEventListener('maskwatch:hash', fromHash);
 };

@@ -1,29 +1,39 @@
 /**
- * Dispatcher view: live alert feed, alert detail with Assign / Dismiss, unit
- * status board and an offline camera map.
+ * Dispatcher view, built for a whole shift: a priority-ordered live feed with
+ * filters and hotkeys (views/alert-feed.ts), alert detail with Assign /
+ * Dismiss, a unit status board and a camera map, all updated in place from
+ * socket events. New alerts and escalations are announced (toast, sound, title
+ * badge, reorder); a reconnect refetches and clears stale errors.
  */
-import type { AlertEvent } from '../../realtime/events.ts';
-import { filterAlerts, isOpen, mergeAlerts, pruneAlerts, upsertAlert } from '../alert-list.ts';
+import type { AlertEvent, UnitEvent } from '../../realtime/events.ts';
+import { ALERT_STATUSES, isOpen, mergeAlerts, pruneAlerts, statusLabel, upsertAlert } from '../alert-list.ts';
 import { ApiError, type Camera, type MapSettings, type SuggestedUnit, type Unit } from '../api.ts';
 import type { MountView } from '../context.ts';
-import { field, h, replaceChildren, toast } from '../dom.ts';
-import { formatAgo, formatClock, formatCoord, formatDateTime, formatDistance, formatPercent, mapsUrl } from '../format.ts';
+import { field, h, option, replaceChildren, toast } from '../dom.ts';
+import { announcementFor, decodeFilter, encodeFilter, feedFacets, feedView, NO_ZONE, tabTitle, type FeedFilter } from '../feed-order.ts';
+import { formatCoord, formatDateTime, formatDistance, formatPercent, mapsUrl } from '../format.ts';
 import { authImage } from '../images.ts';
-import { chime } from '../sound.ts';
+import { hashDetail } from '../session.ts';
+import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
 import { allowedActions } from '../workflow.ts';
-import { cameraMap } from './camera-map.ts';
+import { createAlertFeed } from './alert-feed.ts';
+import { createCameraMap } from './camera-map.ts';
 import { unitBoardRows } from './unit-board.ts';
 import { timelineItems } from './alert-timeline.ts';
 import { errorText, statusBadge } from './common.ts';
 
 /** Closed alerts kept in the feed; open ones are always kept. */
 const MAX_CLOSED_KEPT = 200;
+const SOUND_KEY = 'maskwatch.sound';
+const FILTER_KEY = 'maskwatch.feedFilter';
 
 interface State {
   alerts: AlertEvent[];
   fresh: Set<string>;
+  /** Escalated alerts the dispatcher has not opened yet (title badge, card highlight). */
+  escalated: Set<string>;
   selectedId: string | null;
-  openOnly: boolean;
+  filter: FeedFilter;
   sound: boolean;
   units: Unit[];
   cameras: Camera[];
@@ -31,13 +41,34 @@ interface State {
   map: MapSettings | null;
 }
 
+/** Keys typed into a field are text, never hotkeys. */
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el || !el.tagName) return false;
+  return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
+}
+
+const HOTKEYS: [string, string][] = [
+  ['j / ↓', 'Next alert'],
+  ['k / ↑', 'Previous alert'],
+  ['Enter', 'Open the alert'],
+  ['a', 'Assign a unit (then Tab/Enter to pick)'],
+  ['d', 'Dismiss with a reason'],
+  ['f', 'Go to the filters'],
+  ['m', 'Mute / unmute sound'],
+  ['Esc', 'Close a panel, back to the feed'],
+  ['?', 'Show / hide this help'],
+];
+
 export const mountDispatcher: MountView = (root, ctx) => {
   const state: State = {
     alerts: [],
     fresh: new Set(),
+    escalated: new Set(),
     selectedId: null,
-    openOnly: true,
-    sound: localStorage.getItem('maskwatch.sound') === 'on',
+    filter: decodeFilter(localStorage.getItem(FILTER_KEY)),
+    // On by default: an unheard alert is the failure that matters. Muting is remembered.
+    sound: localStorage.getItem(SOUND_KEY) !== 'off',
     units: [],
     cameras: [],
     map: null,
@@ -45,60 +76,116 @@ export const mountDispatcher: MountView = (root, ctx) => {
   const unitName = (id: string | null) => (id ? (state.units.find((u) => u.id === id)?.callSign ?? 'unit') : null);
 
   // ---- feed -------------------------------------------------------------
-  const list = h('ul', { class: 'alert-list', 'aria-label': 'Alerts' });
+  const feedWidget = createAlertFeed({
+    open: (id) => select(id),
+    assign: (id) => {
+      select(id);
+      openAssign(true);
+    },
+    dismiss: (id) => {
+      select(id);
+      openDismiss();
+    },
+    unitName,
+  });
   const count = h('span', { class: 'count', role: 'status' });
-  const openOnly = h('input', { type: 'checkbox', id: 'open-only' });
-  openOnly.checked = state.openOnly;
-  openOnly.addEventListener('change', () => {
-    state.openOnly = openOnly.checked;
+
+  const statusSel = h('select', { name: 'status' }, option('open', 'Open', true), option('all', 'All'), ...ALERT_STATUSES.map((st) => option(st, statusLabel(st))));
+  const zoneSel = h('select', { name: 'zone' }, option('', 'All zones'));
+  const cameraSel = h('select', { name: 'camera' }, option('', 'All cameras'));
+  const filters = h('form', { class: 'feed-filters', 'aria-label': 'Filter alerts' }, field('Status', statusSel), field('Zone', zoneSel), field('Camera', cameraSel));
+  filters.addEventListener('submit', (ev) => ev.preventDefault());
+  const onFilter = () => {
+    state.filter = { status: statusSel.value as FeedFilter['status'], zone: zoneSel.value, cameraId: cameraSel.value };
+    localStorage.setItem(FILTER_KEY, encodeFilter(state.filter));
     renderList();
-  });
-  const soundBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': String(state.sound) }, 'Sound');
-  soundBtn.addEventListener('click', () => {
+  };
+  for (const sel of [statusSel, zoneSel, cameraSel]) sel.addEventListener('change', onFilter);
+
+  function renderFacets(): void {
+    const f = feedFacets(state.alerts, state.cameras);
+    const fill = (sel: HTMLSelectElement, first: string, listed: [string, string][], value: string) => {
+      // A filter on something no longer listed is kept (it may come back) and shown.
+      const opts: [string, string][] = value && !listed.some(([v]) => v === value) ? [...listed, [value, sel === zoneSel ? value : 'Camera (no longer listed)']] : listed;
+      const want = opts.map(([v, l]) => `${v}\u0001${l}`).join('\u0002');
+      if (sel.dataset.opts !== want) {
+        sel.dataset.opts = want;
+        replaceChildren(sel, option('', first), ...opts.map(([v, l]) => option(v, l)));
+      }
+      sel.value = value;
+    };
+    fill(zoneSel, 'All zones', [...f.zones.map((z): [string, string] => [z, z]), ...(f.hasNoZone ? [[NO_ZONE, 'No zone'] as [string, string]] : [])], state.filter.zone);
+    fill(cameraSel, 'All cameras', f.cameras.map((c): [string, string] => [c.id, c.name]), state.filter.cameraId);
+    statusSel.value = state.filter.status;
+  }
+
+  const soundBtn = h('button', { type: 'button', class: 'btn btn-small sound-toggle', 'aria-pressed': 'true' });
+  const soundHint = h('button', { type: 'button', class: 'btn btn-small btn-ghost sound-blocked', hidden: true }, 'Sound blocked by the browser — click to enable');
+  function renderSound(): void {
+    soundBtn.setAttribute('aria-pressed', String(!state.sound));
+    soundBtn.setAttribute('aria-label', state.sound ? 'Mute alert sounds' : 'Unmute alert sounds');
+    soundBtn.textContent = state.sound ? 'Sound on' : 'Muted';
+    soundHint.hidden = !state.sound || !audioBlocked();
+  }
+  function toggleSound(): void {
     state.sound = !state.sound;
-    soundBtn.setAttribute('aria-pressed', String(state.sound));
-    localStorage.setItem('maskwatch.sound', state.sound ? 'on' : 'off');
-    if (state.sound) chime();
+    localStorage.setItem(SOUND_KEY, state.sound ? 'on' : 'off');
+    if (state.sound) {
+      unlockAudio();
+      chime();
+    }
+    renderSound();
+    toast(state.sound ? 'Alert sounds on' : 'Alert sounds muted');
+  }
+  soundBtn.addEventListener('click', toggleSound);
+  soundHint.addEventListener('click', () => {
+    unlockAudio();
+    chime();
   });
+  const offUnlocked = onAudioUnlocked(renderSound);
+  unlockOnNextGesture();
+
+  const helpBtn = h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': 'Keyboard shortcuts', 'aria-keyshortcuts': '?' }, '?');
+  const help = h(
+    'dialog',
+    { class: 'help-dialog', 'aria-labelledby': 'help-title' },
+    h('h2', { id: 'help-title' }, 'Keyboard shortcuts'),
+    h('dl', { class: 'hotkeys' }, ...HOTKEYS.flatMap(([k, v]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, v)])),
+    h('form', { method: 'dialog' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Close')),
+  );
+  help.addEventListener('close', () => feedWidget.focus());
+  const toggleHelp = () => (help.open ? help.close() : help.showModal());
+  helpBtn.addEventListener('click', toggleHelp);
+
   const feed = h(
     'section',
     { class: 'panel feed', 'aria-labelledby': 'feed-title' },
-    h('div', { class: 'panel-head' }, h('h2', { id: 'feed-title' }, 'Live alerts'), count, h('div', { class: 'toolbar' }, h('label', { for: 'open-only', class: 'check' }, openOnly, ' Open only'), soundBtn)),
-    list,
+    h('div', { class: 'panel-head' }, h('h2', { id: 'feed-title' }, 'Live alerts'), count, h('div', { class: 'toolbar' }, soundBtn, helpBtn)),
+    soundHint,
+    filters,
+    feedWidget.el,
+    help,
   );
 
   function renderList(): void {
-    const shown = filterAlerts(state.alerts, { openOnly: state.openOnly });
+    const shown = feedView(state.alerts, state.filter);
     const open = state.alerts.filter((a) => isOpen(a.status)).length;
     count.textContent = `${open} open`;
-    const now = Date.now();
-    replaceChildren(
-      list,
-      ...shown.map((a) => {
-        const selected = a.id === state.selectedId;
-        const btn = h(
-          'button',
-          {
-            type: 'button',
-            class: `alert-item status-${a.status}${state.fresh.has(a.id) ? ' is-new' : ''}${selected ? ' is-selected' : ''}`,
-            'aria-current': selected ? 'true' : null,
-            'data-alert-id': a.id,
-            onclick: () => select(a.id),
-          },
-          h('span', { class: 'alert-top' }, statusBadge(a.status), state.fresh.has(a.id) ? h('span', { class: 'badge badge-new' }, 'Incoming') : null, a.escalationLevel > 0 && isOpen(a.status) ? h('span', { class: 'badge badge-escalated' }, `Escalated ${a.escalationLevel}`) : null, h('time', { datetime: a.createdAt }, formatClock(a.createdAt))),
-          h('span', { class: 'alert-camera' }, a.camera.name),
-          h('span', { class: 'alert-meta' }, [a.camera.zone, a.camera.address].filter(Boolean).join(' · ') || formatCoord(a.camera.latitude, a.camera.longitude)),
-          h(
-            'span',
-            { class: 'alert-meta' },
-            `${formatPercent(a.maskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${formatAgo(a.lastSeenAt, now)}`,
-            a.assignedUnitId ? ` · ${unitName(a.assignedUnitId)}` : '',
-          ),
-        );
-        return h('li', {}, btn);
-      }),
-    );
-    if (!shown.length) list.append(h('li', { class: 'empty' }, state.openOnly ? 'No open alerts.' : 'No alerts yet.'));
+    // Escalations stop counting once handled or closed.
+    for (const id of [...state.escalated]) {
+      const a = state.alerts.find((x) => x.id === id);
+      if (!a || !isOpen(a.status) || (a.status !== 'NEW' && a.status !== 'DISPATCHED')) state.escalated.delete(id);
+    }
+    document.title = tabTitle('Dispatch', open, state.escalated.size);
+    feedWidget.update({
+      alerts: shown,
+      selectedId: state.selectedId,
+      fresh: state.fresh,
+      escalated: state.escalated,
+      emptyText: state.filter.status === 'open' && !state.filter.zone && !state.filter.cameraId ? 'No open alerts.' : 'No alerts match these filters.',
+      now: Date.now(),
+    });
+    renderFacets();
   }
 
   // ---- detail -----------------------------------------------------------
@@ -106,18 +193,37 @@ export const mountDispatcher: MountView = (root, ctx) => {
   let detailFor: string | null = null;
   let refreshDetail: (a: AlertEvent) => void = () => undefined;
 
-  function select(id: string): void {
+  /** Assign / Dismiss of the alert shown, for the hotkeys (set by renderDetail). */
+  let detailControls: { openAssign(focusFirst: boolean): void; openDismiss(): void } | null = null;
+  const openAssign = (focusFirst: boolean) => detailControls?.openAssign(focusFirst);
+  const openDismiss = () => detailControls?.openDismiss();
+
+  function select(id: string, focusFeed = true): void {
     state.selectedId = id;
     state.fresh.delete(id);
+    state.escalated.delete(id);
     renderList();
     renderDetail();
-    list.querySelector<HTMLButtonElement>(`[data-alert-id="${CSS.escape(id)}"]`)?.focus();
+    // The selection is part of the URL, so a reload or a shared link opens the same alert.
+    history.replaceState(null, '', `#/dispatch?alert=${encodeURIComponent(id)}`);
+    if (focusFeed) feedWidget.focus(id);
+  }
+
+  /** Back to the feed after an action, on the alert itself or, when it left the list, its neighbour. */
+  function backToFeed(id: string, neighbour: string | null): void {
+    if (!feedWidget.focus(id) && !(neighbour && feedWidget.focus(neighbour))) feedWidget.focus();
+  }
+  function neighbourOf(id: string): string | null {
+    const shown = feedView(state.alerts, state.filter).map((a) => a.id);
+    const i = shown.indexOf(id);
+    return i < 0 ? null : (shown[i + 1] ?? shown[i - 1] ?? null);
   }
 
   function renderDetail(): void {
     const alert = state.alerts.find((a) => a.id === state.selectedId);
     if (!alert) {
       detailFor = null;
+      detailControls = null;
       replaceChildren(detail, h('h2', { id: 'detail-title' }, 'Alert detail'), h('p', { class: 'muted placeholder' }, 'Select an alert from the live feed.'));
       return;
     }
@@ -146,14 +252,15 @@ export const mountDispatcher: MountView = (root, ctx) => {
     // Assign: suggested units, nearest first.
     const assignBtn = h('button', { type: 'button', class: 'btn btn-primary', 'aria-expanded': 'false', 'aria-controls': 'assign-panel' }, 'Assign');
     const assignPanel = h('div', { id: 'assign-panel', class: 'subpanel', hidden: true });
-    assignBtn.addEventListener('click', () => {
-      const open = assignPanel.hidden;
+    const showAssign = (open: boolean, focusFirst: boolean) => {
+      if (open && assignBtn.disabled) return;
       assignPanel.hidden = !open;
       assignBtn.setAttribute('aria-expanded', String(open));
       dismissPanel.hidden = true;
       dismissBtn.setAttribute('aria-expanded', 'false');
-      if (open) void loadSuggestions(alert.id, assignPanel);
-    });
+      if (open) void loadSuggestions(alert.id, assignPanel, focusFirst);
+    };
+    assignBtn.addEventListener('click', () => showAssign(assignPanel.hidden === true, false));
 
     // Dismiss with a reason.
     const dismissBtn = h('button', { type: 'button', class: 'btn btn-danger', 'aria-expanded': 'false', 'aria-controls': 'dismiss-panel' }, 'Dismiss');
@@ -165,14 +272,25 @@ export const mountDispatcher: MountView = (root, ctx) => {
       h('button', { type: 'submit', class: 'btn btn-danger' }, 'Confirm dismiss'),
     );
     const dismissPanel = h('div', { id: 'dismiss-panel', class: 'subpanel', hidden: true }, dismissForm);
-    dismissBtn.addEventListener('click', () => {
-      const open = dismissPanel.hidden;
+    const showDismiss = (open: boolean) => {
+      if (open && dismissBtn.disabled) return;
       dismissPanel.hidden = !open;
       dismissBtn.setAttribute('aria-expanded', String(open));
       assignPanel.hidden = true;
       assignBtn.setAttribute('aria-expanded', 'false');
       if (open) reason.focus();
-    });
+    };
+    dismissBtn.addEventListener('click', () => showDismiss(dismissPanel.hidden === true));
+    detailControls = { openAssign: (focusFirst) => showAssign(true, focusFirst), openDismiss: () => showDismiss(true) };
+    // Escape closes an open panel and returns to the feed, where the dispatcher came from.
+    for (const panel of [assignPanel, dismissPanel]) {
+      panel.addEventListener('keydown', (ev) => {
+        if ((ev as KeyboardEvent).key !== 'Escape') return;
+        ev.preventDefault();
+        showAssign(false, false);
+        feedWidget.focus(alert.id);
+      });
+    }
     dismissForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const text = reason.value.trim();
@@ -180,10 +298,12 @@ export const mountDispatcher: MountView = (root, ctx) => {
         reason.focus();
         return;
       }
+      const neighbour = neighbourOf(alert.id);
       void act(() => ctx.api.alertAction(alert.id, 'dismiss', { reason: text }), 'Alert dismissed').then((ok) => {
         if (ok) {
           reason.value = '';
           dismissPanel.hidden = true;
+          backToFeed(alert.id, neighbour);
         }
       });
     });
@@ -241,7 +361,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     refreshDetail(alert);
   }
 
-  async function loadSuggestions(alertId: string, panel: HTMLElement): Promise<void> {
+  async function loadSuggestions(alertId: string, panel: HTMLElement, focusFirst: boolean): Promise<void> {
     replaceChildren(panel, h('p', { class: 'muted' }, 'Finding nearest available units…'));
     let items: SuggestedUnit[];
     try {
@@ -272,9 +392,15 @@ export const mountDispatcher: MountView = (root, ctx) => {
                 type: 'button',
                 class: 'btn btn-primary btn-small',
                 'aria-label': `Assign ${s.unit.callSign}`,
-                onclick: () => void act(() => ctx.api.alertAction(alertId, 'dispatch', { unitId: s.unit.id }), `Dispatched ${s.unit.callSign}`).then((ok) => {
-                  if (ok) panel.hidden = true;
-                }),
+                onclick: () => {
+                  const neighbour = neighbourOf(alertId);
+                  void act(() => ctx.api.alertAction(alertId, 'dispatch', { unitId: s.unit.id }), `Dispatched ${s.unit.callSign}`).then((ok) => {
+                    if (!ok) return;
+                    panel.hidden = true;
+                    // The button is gone with the panel: focus goes back to the alert, not to the page.
+                    backToFeed(alertId, neighbour);
+                  });
+                },
               },
               'Assign',
             ),
@@ -282,6 +408,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
         ),
       ),
     );
+    if (focusFirst) panel.querySelector<HTMLButtonElement>('.suggestions button')?.focus();
   }
 
   async function act(call: () => Promise<AlertEvent>, success: string): Promise<boolean> {
@@ -300,14 +427,17 @@ export const mountDispatcher: MountView = (root, ctx) => {
 
   // ---- unit board + map ---------------------------------------------------
   const board = h('tbody');
-  const mapHost = h('div', { class: 'map-host' });
+  const map = createCameraMap((cameraId) => {
+    const a = feedView(state.alerts, { status: 'open', zone: '', cameraId })[0];
+    if (a) select(a.id);
+  });
   const side = h(
     'section',
     { class: 'panel side', 'aria-label': 'Units and cameras' },
     h('h2', {}, 'Unit status'),
     h('table', { class: 'table board', 'aria-label': 'Unit status board' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Unit'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Position'), h('th', { scope: 'col' }, 'Alert'))), board),
     h('h2', {}, 'Camera map'),
-    mapHost,
+    map.el,
   );
 
   function renderBoard(): void {
@@ -315,13 +445,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
   }
 
   function renderMap(): void {
-    replaceChildren(
-      mapHost,
-      cameraMap(state.cameras, state.units, state.alerts.filter((a) => isOpen(a.status)), state.map, (cameraId) => {
-        const a = state.alerts.find((x) => x.cameraId === cameraId && isOpen(x.status));
-        if (a) select(a.id);
-      }),
-    );
+    map.update({ cameras: state.cameras, units: state.units, openAlerts: state.alerts.filter((a) => isOpen(a.status)), settings: state.map });
   }
 
   // ---- data -------------------------------------------------------------
@@ -335,18 +459,20 @@ export const mountDispatcher: MountView = (root, ctx) => {
 
   // Alerts received live while a fetch is in flight win over the fetched copy.
   let during: AlertEvent[] | null = null;
-  async function reload(): Promise<void> {
+  async function reload(): Promise<boolean> {
     const live: AlertEvent[] = [];
     during = live;
     try {
       const fetched = await ctx.api.openAndRecentAlerts();
-      state.alerts = mergeAlerts(mergeAlerts(state.alerts, fetched), live);
+      state.alerts = pruneAlerts(mergeAlerts(mergeAlerts(state.alerts, fetched), live), MAX_CLOSED_KEPT);
       renderList();
       renderDetail();
       renderBoard();
       renderMap();
+      return true;
     } catch (err) {
       toast(`Could not load alerts: ${errorText(err)}`, 'error');
+      return false;
     } finally {
       if (during === live) during = null;
     }
@@ -376,52 +502,116 @@ export const mountDispatcher: MountView = (root, ctx) => {
     try {
       state.cameras = await ctx.api.cameras();
       renderMap();
+      renderFacets();
     } catch {
       // Dispatchers may not list cameras on every deployment; the map then shows alert cameras only.
       state.cameras = [];
     }
   }
 
-  // Unit statuses follow alert transitions (dispatched → busy, closed → available): refetch, coalesced.
-  let unitsPending: ReturnType<typeof setTimeout> | null = null;
-  const refreshUnitsSoon = () => {
-    unitsPending ??= setTimeout(() => {
-      unitsPending = null;
-      void refreshUnits();
-    }, 150);
-  };
-  const offAlert = ctx.realtime.onAlert((kind, a) => {
+  function applyUnit(u: UnitEvent | { id: string; deleted: true }): void {
+    state.units = 'deleted' in u ? state.units.filter((x) => x.id !== u.id) : [...state.units.filter((x) => x.id !== u.id), u].sort((a, b) => a.callSign.localeCompare(b.callSign));
+    renderBoard();
+    renderMap();
+    if (state.selectedId) renderDetail();
+  }
+
+  const offAlert = ctx.realtime.onAlert((_kind, a) => {
     during?.push(a);
     const before = state.alerts.find((x) => x.id === a.id);
-    if (kind === 'alert.created' || !before) {
+    const news = announcementFor(before, a);
+    if (news === 'new') {
       state.fresh.add(a.id);
       if (state.sound) chime();
       // Also announced through the polite live region, for screen-reader users.
       toast(`New alert: ${a.camera.name}`);
+    } else if (news === 'escalated') {
+      if (a.id !== state.selectedId || document.hidden) state.escalated.add(a.id);
+      if (state.sound) alarm();
+      toast(`Escalated to level ${a.escalationLevel}: ${a.camera.name} — ${a.status === 'NEW' ? 'still not dispatched' : 'not acknowledged by the unit'}`, 'error');
     }
     applyAlert(a);
-    if (before && (before.status !== a.status || before.assignedUnitId !== a.assignedUnitId)) refreshUnitsSoon();
+    if (news) feedWidget.announced([a.id]);
   });
+  const offUnit = ctx.realtime.onUnit(applyUnit);
+
   let first = true;
-  const offConn = ctx.realtime.onConnection((s) => {
-    // After a reconnect, refetch: events sent while offline are not replayed.
-    if (s === 'live' && !first) void reload();
+  const offConn = ctx.realtime.onConnection((st) => {
+    // After a reconnect, refetch (events sent while offline are not replayed) and drop the
+    // errors the outage left behind: failed images, "no connection" messages, stale panels.
+    if (st === 'live' && !first) {
+      void Promise.all([reload(), refreshUnits()]).then(([ok]) => {
+        if (!ok) return;
+        detailFor = null;
+        renderDetail();
+      });
+    }
     first = false;
   });
+
+  // ---- hotkeys (whole view) ------------------------------------------------
+  const onKey = (ev: KeyboardEvent) => {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.defaultPrevented || isTyping(ev.target)) return;
+    if (document.querySelector('dialog[open]:not(.help-dialog)')) return; // e.g. the sign-in-again dialog
+    const inFeed = feedWidget.list.contains(ev.target as Node);
+    switch (ev.key) {
+      case '?':
+        ev.preventDefault();
+        toggleHelp();
+        return;
+      case 'm':
+        ev.preventDefault();
+        toggleSound();
+        return;
+      case 'f':
+        ev.preventDefault();
+        statusSel.focus();
+        return;
+      case 'j':
+      case 'k':
+        if (inFeed) return; // the listbox handles its own keys
+        ev.preventDefault();
+        feedWidget.focus();
+        return;
+      case 'a':
+      case 'd':
+        if (inFeed || !state.selectedId) return;
+        ev.preventDefault();
+        if (ev.key === 'a') openAssign(true);
+        else openDismiss();
+        return;
+    }
+  };
+  document.addEventListener('keydown', onKey);
+
+  // Open the alert named in the URL (#/dispatch?alert=ID), e.g. from the admin's history.
+  const fromHash = () => {
+    const id = hashDetail(location.hash).query.get('alert');
+    if (id && id !== state.selectedId && state.alerts.some((a) => a.id === id)) select(id, false);
+  };
+  window.addEventListener('maskwatch:hash', fromHash);
+
   const ticker = setInterval(renderList, 15_000);
 
   replaceChildren(root, h('h1', { class: 'sr-only' }, 'Dispatch'), feed, detail, side);
+  renderSound();
   renderList();
   renderDetail();
   renderBoard();
-  void Promise.all([reload(), refreshUnits(), loadCameras(), loadMapSettings()]);
-  const unitPoll = setInterval(() => void refreshUnits(), 30_000);
+  renderMap();
+  void Promise.all([reload().then(fromHash), refreshUnits(), loadCameras(), loadMapSettings()]);
+  // Units arrive live (unit.updated); a slow poll only guards against a missed event.
+  const unitPoll = setInterval(() => void refreshUnits(), 120_000);
 
   return () => {
     offAlert();
+    offUnit();
     offConn();
+    offUnlocked();
+    document.removeEventListener('keydown', onKey);
+    window.removeEventListener('maskwatch:hash', fromHash);
     clearInterval(ticker);
     clearInterval(unitPoll);
-    if (unitsPending) clearTimeout(unitsPending);
+    if (help.open) help.close();
   };
 };

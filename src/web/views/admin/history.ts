@@ -1,10 +1,13 @@
 /** Admin › Violations: history search with paging and Export CSV. */
-import { ALERT_STATUSES, statusLabel } from '../../alert-list.ts';
+import { ALERT_STATUSES, isOpen, statusLabel } from '../../alert-list.ts';
 import type { Violation } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast } from '../../dom.ts';
 import { formatDateTime, formatPercent, localInputToIso } from '../../format.ts';
-import { errorText } from '../common.ts';
+import { authImage } from '../../images.ts';
+import { errorText, statusBadge } from '../common.ts';
+
+const COLUMNS = ['Face', 'Captured', 'Camera', 'Zone', 'No mask', 'Face score', 'Status', 'Alert'];
 
 export function historyPanel(ctx: ViewContext): HTMLElement {
   const camera = h('select', { name: 'cameraId' }, option('', 'All cameras'));
@@ -42,7 +45,7 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
       const res = await ctx.api.violations({ ...filters(), limit: Number(size.value), cursor: cursors[page] ?? undefined });
       nextCursor = res.nextCursor;
       replaceChildren(tbody, ...res.items.map((v) => row(v)));
-      if (!res.items.length) tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No violations match these filters.')));
+      if (!res.items.length) tbody.append(h('tr', {}, h('td', { colspan: COLUMNS.length, class: 'muted' }, 'No violations match these filters.')));
       info.textContent = `Page ${page + 1} · ${res.items.length} violation${res.items.length === 1 ? '' : 's'}`;
       prev.disabled = page === 0;
       next.disabled = !nextCursor;
@@ -51,15 +54,27 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
     }
   }
   function row(v: Violation): HTMLElement {
+    const alertCell = !v.alertId
+      ? '–'
+      : h(
+          'a',
+          // Open alerts are worked in the dispatch view; closed ones are reviewed with their timeline.
+          v.alertStatus && isOpen(v.alertStatus)
+            ? { href: `#/dispatch?alert=${encodeURIComponent(v.alertId)}`, 'aria-label': `Open the alert of ${formatDateTime(v.capturedAt)} in Dispatch` }
+            : { href: `#/admin/review?alert=${encodeURIComponent(v.alertId)}`, 'aria-label': `Review the alert of ${formatDateTime(v.capturedAt)}` },
+          v.alertStatus && isOpen(v.alertStatus) ? 'Open in Dispatch' : 'Review',
+        );
     return h(
       'tr',
       {},
+      h('td', {}, authImage(ctx.api, v.snapshotUrl, `Face at ${v.camera.name}, ${formatDateTime(v.capturedAt)}`, 'thumb')),
       h('td', {}, formatDateTime(v.capturedAt)),
       h('td', {}, v.camera.name),
       h('td', {}, v.camera.zone ?? '–'),
       h('td', { class: 'num' }, formatPercent(v.maskProbability)),
       h('td', { class: 'num' }, formatPercent(v.faceScore)),
-      h('td', { class: 'mono small' }, v.alertId ? v.alertId.slice(0, 8) : '–'),
+      h('td', {}, v.alertStatus ? statusBadge(v.alertStatus) : '–'),
+      h('td', {}, alertCell),
     );
   }
   const form = h(
@@ -113,7 +128,7 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
     {},
     h('h2', {}, 'Violation history'),
     form,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Violations' }, h('thead', {}, h('tr', {}, ...['Captured', 'Camera', 'Zone', 'No mask', 'Face score', 'Alert'].map((c) => h('th', { scope: 'col' }, c)))), tbody)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Violations' }, h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col' }, c)))), tbody)),
     h('div', { class: 'pager' }, prev, info, next, h('span', { class: 'spacer' }), exportBtn),
   );
 }

@@ -27,20 +27,30 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       );
     } catch (err) {
       const missing = err instanceof ApiError && err.status === 404;
-      replaceChildren(tbody, h('tr', {}, h('td', { colspan: 4, class: missing ? 'muted' : 'form-error' }, missing ? 'User management is done with `maskwatch users add` on this server.' : errorText(err))));
+      replaceChildren(tbody, h('tr', {}, h('td', { colspan: 4, class: missing ? 'muted' : 'form-error' }, missing ? 'Users cannot be managed from the dashboard on this server. Ask your system administrator.' : errorText(err))));
     }
   }
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
+    if (role.value === 'OFFICER' && !unit.value) {
+      toast('An officer belongs to a patrol unit: choose one in the Unit list.', 'error');
+      unit.focus();
+      return;
+    }
     void ctx.api.createUser({ username: username.value.trim(), password: password.value, role: role.value as Role, unit: unit.value || undefined }).then(
       () => {
         form.reset();
         toast('User created');
         void load();
       },
-      (err) => toast(errorText(err), 'error'),
+      (err) => toast(userWording(errorText(err)), 'error'),
     );
   });
   void load();
   return h('div', {}, h('h2', {}, 'Users'), form, hint, h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Users' }, h('thead', {}, h('tr', {}, ...['Username', 'Role', 'Unit', 'Id'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
+}
+
+/** Server messages are shared with the command line; the dashboard names its own controls instead of CLI flags. */
+export function userWording(message: string): string {
+  return message.replace(/\s*\(--unit CALLSIGN\)/, ': choose one in the Unit list').replace(/--unit\b/g, 'Unit');
 }

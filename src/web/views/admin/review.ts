@@ -1,0 +1,170 @@
+/**
+ * Admin › Closed incidents: the after-action review. Resolved and dismissed
+ * alerts, newest first, each with its evidence, facts, response times and the
+ * full timeline (who did what, when, with notes and dismissal reasons).
+ * `#/admin/review?alert=ID` opens one directly (links from the violation history).
+ */
+import type { AlertEvent } from '../../../realtime/events.ts';
+import type { TimelineEntry, Unit } from '../../api.ts';
+import type { ViewContext } from '../../context.ts';
+import { field, h, option, replaceChildren } from '../../dom.ts';
+import { formatClock, formatDateTime, formatDuration, formatPercent } from '../../format.ts';
+import { authImage } from '../../images.ts';
+import { hashDetail } from '../../session.ts';
+import { timelineItems } from '../alert-timeline.ts';
+import { errorText, statusBadge } from '../common.ts';
+
+type ClosedStatus = 'RESOLVED' | 'DISMISSED';
+const PAGE = 50;
+
+/** Seconds from the alert being raised to each step's first occurrence in its timeline. */
+export function responseMilestones(alert: Pick<AlertEvent, 'createdAt'>, entries: readonly TimelineEntry[]): [string, number][] {
+  const raised = Date.parse(alert.createdAt);
+  const steps: [string, string][] = [
+    ['alert.dispatch', 'To dispatch'],
+    ['alert.acknowledge', 'To acknowledge'],
+    ['alert.on_scene', 'To on scene'],
+    ['alert.resolve', 'To resolve'],
+    ['alert.dismiss', 'To dismiss'],
+  ];
+  const out: [string, number][] = [];
+  for (const [action, label] of steps) {
+    const e = entries.find((x) => x.action === action);
+    if (e) out.push([label, (Date.parse(e.at) - raised) / 1000]);
+  }
+  return out;
+}
+
+export function reviewPanel(ctx: ViewContext): HTMLElement {
+  const status = h('select', { name: 'status' }, option('', 'Resolved and dismissed'), option('RESOLVED', 'Resolved'), option('DISMISSED', 'Dismissed'));
+  const list = h('ul', { class: 'review-list', 'aria-label': 'Closed incidents' });
+  const info = h('p', { class: 'muted small', role: 'status' });
+  const more = h('button', { type: 'button', class: 'btn', hidden: true }, 'Load more');
+  const detail = h('section', { class: 'review-detail', 'aria-label': 'Incident review' }, h('p', { class: 'muted placeholder' }, 'Select a closed incident to review it.'));
+  let alerts: AlertEvent[] = [];
+  let cursors: Partial<Record<ClosedStatus, string | null>> = {};
+  let units: Unit[] = [];
+  let selected: string | null = hashDetail(location.hash).query.get('alert');
+  void ctx.api.units().then(
+    (r) => {
+      units = r.items;
+    },
+    () => undefined,
+  );
+  const unitName = (id: string | null) => (id ? (units.find((u) => u.id === id)?.callSign ?? 'a unit') : null);
+
+  const wanted = (): ClosedStatus[] => (status.value ? [status.value as ClosedStatus] : ['RESOLVED', 'DISMISSED']);
+
+  async function load(reset: boolean): Promise<void> {
+    if (reset) {
+      alerts = [];
+      cursors = {};
+    }
+    info.textContent = 'Loading…';
+    try {
+      const todo = wanted().filter((s) => reset || cursors[s]);
+      const pages = await Promise.all(todo.map((s) => ctx.api.alerts({ status: s, limit: PAGE, cursor: cursors[s] ?? undefined })));
+      todo.forEach((s, i) => (cursors[s] = pages[i]!.nextCursor));
+      const byId = new Map(alerts.map((a) => [a.id, a]));
+      for (const p of pages) for (const a of p.items) byId.set(a.id, a);
+      alerts = [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+      more.hidden = !wanted().some((s) => cursors[s]);
+      info.textContent = `${alerts.length} closed incident${alerts.length === 1 ? '' : 's'}`;
+      renderList();
+      if (selected) void show(selected);
+    } catch (err) {
+      info.textContent = `Could not load: ${errorText(err)}`;
+    }
+  }
+
+  function renderList(): void {
+    replaceChildren(
+      list,
+      ...alerts.map((a) =>
+        h(
+          'li',
+          {},
+          h(
+            'button',
+            { type: 'button', 'data-alert-id': a.id, 'aria-current': a.id === selected ? 'true' : null, onclick: () => void show(a.id) },
+            authImage(ctx.api, a.snapshotUrl, `Face at ${a.camera.name}`, 'thumb'),
+            h(
+              'span',
+              {},
+              h('span', { class: 'alert-top' }, statusBadge(a.status), a.escalationLevel > 0 ? h('span', { class: 'badge badge-escalated' }, `Escalated ${a.escalationLevel}`) : null, h('time', { datetime: a.createdAt }, formatDateTime(a.createdAt))),
+              h('span', { class: 'alert-camera' }, a.camera.name),
+              h('span', { class: 'alert-meta' }, [a.camera.zone, a.assignedUnitId ? unitName(a.assignedUnitId) : null].filter(Boolean).join(' · ') || '–'),
+            ),
+          ),
+        ),
+      ),
+    );
+    if (!alerts.length) list.append(h('li', { class: 'empty' }, 'No closed incidents yet.'));
+  }
+
+  async function show(id: string): Promise<void> {
+    selected = id;
+    history.replaceState(null, '', `#/admin/review?alert=${encodeURIComponent(id)}`);
+    for (const b of list.querySelectorAll('button[data-alert-id]')) b.setAttribute('aria-current', String(b.getAttribute('data-alert-id') === id));
+    const a = alerts.find((x) => x.id === id);
+    const timeline = h('ol', { class: 'timeline', 'aria-label': 'Timeline' });
+    const times = h('dl', { class: 'facts' });
+    replaceChildren(
+      detail,
+      h('h3', { class: 'detail-title' }, a ? a.camera.name : 'Alert'),
+      a
+        ? h(
+            'div',
+            { class: 'snapshots' },
+            h('figure', {}, authImage(ctx.api, a.snapshotUrl, `Face snapshot at ${a.camera.name}`, 'snapshot snapshot-face'), h('figcaption', {}, 'Face')),
+            h('figure', { class: 'wide' }, authImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
+          )
+        : h('p', { class: 'muted' }, 'This alert is not among the closed incidents listed (it may still be open, or older than the pages loaded). Its timeline:'),
+      a
+        ? h(
+            'dl',
+            { class: 'facts' },
+            ...(
+              [
+                ['Status', statusBadge(a.status)],
+                ['Camera', a.camera.name],
+                ['Address', a.camera.address ?? '–'],
+                ['Zone', a.camera.zone ?? '–'],
+                ['Raised', formatDateTime(a.createdAt)],
+                ['Last seen', formatDateTime(a.lastSeenAt)],
+                ['Confidence (no mask)', formatPercent(a.maskProbability)],
+                ['Violations', String(a.violationCount)],
+                ['Escalation', a.escalationLevel > 0 ? `Level ${a.escalationLevel}` : 'None'],
+                ['Unit', unitName(a.assignedUnitId) ?? '–'],
+              ] as [string, Node | string][]
+            ).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+          )
+        : null,
+      h('h4', { class: 'timeline-title' }, 'Response times'),
+      times,
+      h('h4', { class: 'timeline-title' }, 'Timeline'),
+      timeline,
+    );
+    try {
+      const t = await ctx.api.timeline(id);
+      if (selected !== id) return;
+      const base = a ?? ({ createdAt: t.items[0]?.at ?? new Date().toISOString() } as AlertEvent);
+      replaceChildren(timeline, ...(a ? timelineItems(a, t.items, unitName) : t.items.map((e) => h('li', {}, h('time', { datetime: e.at }, formatClock(e.at)), h('span', {}, e.action)))));
+      const ms = responseMilestones(base, t.items);
+      replaceChildren(times, ...(ms.length ? ms.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, formatDuration(v))]) : [h('dd', { class: 'muted' }, 'No response steps recorded.')]));
+    } catch (err) {
+      replaceChildren(timeline, h('li', { class: 'form-error' }, errorText(err)));
+    }
+  }
+
+  status.addEventListener('change', () => void load(true));
+  more.addEventListener('click', () => void load(false));
+  void load(true);
+  return h(
+    'div',
+    {},
+    h('h2', {}, 'Closed incidents'),
+    h('form', { class: 'filters', 'aria-label': 'Filter closed incidents', onsubmit: (ev: Event) => ev.preventDefault() }, field('Show', status)),
+    h('div', { class: 'review' }, h('div', {}, list, h('div', { class: 'pager' }, info, more)), detail),
+  );
+}

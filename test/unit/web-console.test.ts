@@ -1,0 +1,178 @@
+/** Pure parts of the dispatcher console: queue order, filters, announcements, title, keys, map labels, session renewal. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AlertEvent } from '../../src/realtime/events.ts';
+import {
+  announcementFor,
+  comparePriority,
+  decodeFilter,
+  DEFAULT_FILTER,
+  encodeFilter,
+  feedFacets,
+  feedView,
+  matchesFilter,
+  moveIndex,
+  NO_ZONE,
+  sortByPriority,
+  tabTitle,
+} from '../../src/web/feed-order.ts';
+import { clampZoom, placeLabels, zoomAround } from '../../src/web/map-labels.ts';
+import { lifeFromResponse, nextCheckDelay, renewAt, sessionPhase } from '../../src/web/session-renewal.ts';
+
+function alert(id: string, createdAt: string, patch: Partial<AlertEvent> = {}): AlertEvent {
+  return {
+    id,
+    status: 'NEW',
+    cameraId: 'c1',
+    camera: { name: 'Cam', latitude: 40, longitude: -3, address: null, zone: 'Centro' },
+    createdAt,
+    lastSeenAt: createdAt,
+    violationCount: 1,
+    maskProbability: 0.9,
+    snapshotUrl: null,
+    frameSnapshotUrl: null,
+    assignedUnitId: null,
+    escalationLevel: 0,
+    ...patch,
+  };
+}
+
+test('queue: escalation level first, then waiting before handled, then oldest first; closed last, newest first', () => {
+  const old = alert('old', '2026-01-01T10:00:00Z');
+  const young = alert('young', '2026-01-01T10:05:00Z');
+  const escalated = alert('esc', '2026-01-01T10:10:00Z', { escalationLevel: 1 });
+  const escalated2 = alert('esc2', '2026-01-01T10:20:00Z', { escalationLevel: 2, status: 'DISPATCHED', assignedUnitId: 'u' });
+  const handled = alert('handled', '2026-01-01T09:00:00Z', { status: 'EN_ROUTE', assignedUnitId: 'u' });
+  const waitingUnit = alert('dispatched', '2026-01-01T10:02:00Z', { status: 'DISPATCHED', assignedUnitId: 'u' });
+  const closedOld = alert('closed-old', '2026-01-01T08:00:00Z', { status: 'RESOLVED' });
+  const closedNew = alert('closed-new', '2026-01-01T11:00:00Z', { status: 'DISMISSED', escalationLevel: 3 });
+  const order = sortByPriority([closedOld, young, handled, closedNew, old, escalated, waitingUnit, escalated2]).map((a) => a.id);
+  assert.deepEqual(order, ['esc2', 'esc', 'old', 'dispatched', 'young', 'handled', 'closed-new', 'closed-old']);
+  // Escalating the youngest alert moves it to the top.
+  assert.equal(sortByPriority([old, { ...young, escalationLevel: 1 }])[0]!.id, 'young');
+  // Ties on time are broken by id: the order is total and stable.
+  const twinA = alert('a', '2026-01-01T10:00:00Z');
+  const twinB = alert('b', '2026-01-01T10:00:00Z');
+  assert.equal(comparePriority(twinA, twinB), -1);
+  assert.equal(comparePriority(twinB, twinA), 1);
+  assert.equal(comparePriority(twinA, twinA), 0);
+});
+
+test('filters: open / all / one status, zone (incl. no zone), camera; facets from alerts and cameras', () => {
+  const a = alert('a', '2026-01-01T10:00:00Z', { cameraId: 'c1', camera: { name: 'Sol', latitude: 0, longitude: 0, address: null, zone: 'Centro' } });
+  const b = alert('b', '2026-01-01T10:01:00Z', { cameraId: 'c2', status: 'RESOLVED', camera: { name: 'Atocha', latitude: 0, longitude: 0, address: null, zone: 'Retiro' } });
+  const c = alert('c', '2026-01-01T10:02:00Z', { cameraId: 'c3', status: 'DISPATCHED', camera: { name: 'Bridge', latitude: 0, longitude: 0, address: null, zone: null } });
+  const all = [a, b, c];
+  assert.deepEqual(feedView(all, DEFAULT_FILTER).map((x) => x.id), ['a', 'c']);
+  assert.deepEqual(feedView(all, { ...DEFAULT_FILTER, status: 'all' }).map((x) => x.id), ['a', 'c', 'b']);
+  assert.deepEqual(feedView(all, { ...DEFAULT_FILTER, status: 'RESOLVED' }).map((x) => x.id), ['b']);
+  assert.deepEqual(feedView(all, { status: 'all', zone: 'Retiro', cameraId: '' }).map((x) => x.id), ['b']);
+  assert.deepEqual(feedView(all, { status: 'all', zone: NO_ZONE, cameraId: '' }).map((x) => x.id), ['c']);
+  assert.deepEqual(feedView(all, { status: 'open', zone: '', cameraId: 'c3' }).map((x) => x.id), ['c']);
+  assert.equal(matchesFilter(b, { status: 'open', zone: 'Retiro', cameraId: '' }), false);
+  const facets = feedFacets(all, [{ id: 'c9', name: 'Zoo', zone: 'Casa de Campo' }]);
+  assert.deepEqual(facets.zones, ['Casa de Campo', 'Centro', 'Retiro']);
+  assert.deepEqual(facets.cameras.map((x) => x.name), ['Atocha', 'Bridge', 'Sol', 'Zoo']);
+  assert.equal(facets.hasNoZone, true);
+  // Persisted filters survive a round trip; garbage falls back to the default.
+  const f = { status: 'DISPATCHED' as const, zone: 'Centro', cameraId: 'c1' };
+  assert.deepEqual(decodeFilter(encodeFilter(f)), f);
+  assert.deepEqual(decodeFilter('{not json'), DEFAULT_FILTER);
+  assert.deepEqual(decodeFilter(null), DEFAULT_FILTER);
+});
+
+test('announcements: a new open alert, an escalation (level up while open); not other updates', () => {
+  const a = alert('a', '2026-01-01T10:00:00Z');
+  assert.equal(announcementFor(undefined, a), 'new');
+  assert.equal(announcementFor(undefined, { ...a, status: 'RESOLVED' }), null);
+  assert.equal(announcementFor(a, { ...a, escalationLevel: 1 }), 'escalated');
+  assert.equal(announcementFor({ ...a, escalationLevel: 1 }, { ...a, escalationLevel: 1, violationCount: 3 }), null);
+  assert.equal(announcementFor(a, { ...a, status: 'DISPATCHED' }), null);
+  assert.equal(announcementFor(a, { ...a, status: 'DISMISSED', escalationLevel: 1 }), null);
+});
+
+test('tab title: open count and unseen escalations', () => {
+  assert.equal(tabTitle('Dispatch', 0, 0), 'Dispatch · MaskWatch');
+  assert.equal(tabTitle('Dispatch', 5, 0), '(5) Dispatch · MaskWatch');
+  assert.equal(tabTitle('Dispatch', 5, 2), '(5) ⚠2 Dispatch · MaskWatch');
+});
+
+test('list keys: j/k and arrows move by one, Home/End, PageUp/PageDown, clamped', () => {
+  assert.equal(moveIndex(-1, 'j', 3), 0);
+  assert.equal(moveIndex(-1, 'k', 3), 0);
+  assert.equal(moveIndex(0, 'j', 3), 1);
+  assert.equal(moveIndex(2, 'ArrowDown', 3), 2);
+  assert.equal(moveIndex(0, 'ArrowUp', 3), 0);
+  assert.equal(moveIndex(1, 'End', 3), 2);
+  assert.equal(moveIndex(2, 'Home', 3), 0);
+  assert.equal(moveIndex(1, 'PageDown', 30), 6);
+  assert.equal(moveIndex(3, 'PageUp', 30), 0);
+  assert.equal(moveIndex(7, 'j', 3), 2, 'an index beyond a shrunken list is clamped first');
+  assert.equal(moveIndex(0, 'j', 0), -1);
+});
+
+test('map labels: no two labels overlap each other or a marker; crowded ones are left out', () => {
+  const reqs = Array.from({ length: 12 }, (_, i) => ({ id: `m${i}`, x: 200 + (i % 3) * 4, y: 140 + Math.floor(i / 3) * 4, text: `Camera number ${i}`, radius: 6 }));
+  const placed = placeLabels(reqs, 420, 280);
+  assert.ok(placed.length >= 1 && placed.length < reqs.length, `placed ${placed.length}`);
+  assert.equal(placed[0]!.id, 'm0', 'the first (most important) marker gets its label');
+  const boxes = placed.map((p) => {
+    const w = reqs.find((r) => r.id === p.id)!.text.length * 6.4;
+    const x0 = p.anchor === 'start' ? p.x : p.anchor === 'end' ? p.x - w : p.x - w / 2;
+    return { x0, x1: x0 + w, y0: p.y - 12, y1: p.y };
+  });
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i]!;
+      const b = boxes[j]!;
+      assert.ok(!(a.x0 < b.x1 - 0.5 && b.x0 < a.x1 - 0.5 && a.y0 < b.y1 - 0.5 && b.y0 < a.y1 - 0.5), `labels ${placed[i]!.id} and ${placed[j]!.id} overlap`);
+    }
+  }
+  // Far-apart markers all keep their label, to the right when it fits.
+  const spread = placeLabels([{ id: 'a', x: 20, y: 20, text: 'A', radius: 6 }, { id: 'b', x: 300, y: 200, text: 'B', radius: 6 }], 420, 280);
+  assert.deepEqual(spread.map((p) => [p.id, p.anchor]), [['a', 'start'], ['b', 'start']]);
+  // A label that would leave the canvas on the right goes to the left.
+  assert.equal(placeLabels([{ id: 'e', x: 410, y: 100, text: 'East edge', radius: 6 }], 420, 280)[0]!.anchor, 'end');
+});
+
+test('map zoom: clamped, and the point under the cursor stays put', () => {
+  assert.equal(clampZoom(0.5), 1);
+  assert.equal(clampZoom(40), 16);
+  const centre = { x: 210, y: 140 };
+  const at = { x: 300, y: 50 };
+  const next = zoomAround(centre, 1, 2, at, 420, 280);
+  // Base point under the cursor before: centre + (at - mid) / 1; after: next + (at - mid) / 2.
+  assert.deepEqual([next.x + (at.x - 210) / 2, next.y + (at.y - 140) / 2], [centre.x + (at.x - 210), centre.y + (at.y - 140)]);
+});
+
+test('session renewal: at half the lifetime, retried before expiry, expired after', () => {
+  const life = { issuedAt: 1_000, expiresAt: 61_000 };
+  assert.equal(renewAt(life), 31_000);
+  assert.equal(sessionPhase(life, 30_999), 'fresh');
+  assert.equal(sessionPhase(life, 31_000), 'renew');
+  assert.equal(sessionPhase(life, 61_000), 'expired');
+  assert.equal(nextCheckDelay(life, 1_000), 30_000);
+  assert.equal(nextCheckDelay(life, 41_000), 5_000, 'a quarter of what is left');
+  assert.equal(nextCheckDelay({ issuedAt: 0, expiresAt: 12 * 3600_000 }, 7 * 3600_000), 15_000, 'capped retry');
+  assert.equal(nextCheckDelay(life, 60_500), 1_000, 'never a busy loop');
+  // The server's lifetime, moved onto the page's clock (a page clock 1 h ahead).
+  const skewed = lifeFromResponse('2026-01-01T12:00:00.000Z', Date.parse('2026-01-01T11:59:00.000Z'), Date.parse('2026-01-01T12:59:00.000Z'));
+  assert.deepEqual(skewed, { issuedAt: Date.parse('2026-01-01T12:59:00.000Z'), expiresAt: Date.parse('2026-01-01T13:00:00.000Z') });
+  assert.equal(lifeFromResponse('nope', null, 0), null);
+});
+
+test('after-action review: seconds from raised to each first step; UI wording has no CLI flags', async () => {
+  const { responseMilestones } = await import('../../src/web/views/admin/review.ts');
+  const { userWording } = await import('../../src/web/views/admin/users.ts');
+  const entry = (action: string, at: string) => ({ action, at, actorRole: null, username: null, from: null, to: null, unitId: null, note: null });
+  const ms = responseMilestones({ createdAt: '2026-01-01T10:00:00Z' }, [
+    entry('alert.escalated', '2026-01-01T10:02:00Z'),
+    entry('alert.dispatch', '2026-01-01T10:03:00Z'),
+    entry('alert.dispatch', '2026-01-01T10:09:00Z'),
+    entry('alert.acknowledge', '2026-01-01T10:04:30Z'),
+    entry('alert.resolve', '2026-01-01T10:30:00Z'),
+  ]);
+  assert.deepEqual(ms, [['To dispatch', 180], ['To acknowledge', 270], ['To resolve', 1800]]);
+  assert.equal(userWording('an OFFICER needs a unit (--unit CALLSIGN)'), 'an OFFICER needs a unit: choose one in the Unit list');
+  assert.equal(userWording('user "x" already exists'), 'user "x" already exists');
+});
