@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import { tileOrigin, type Config } from '../config/config.ts';
 import type { PrismaClient } from '../db/generated/sqlite/client.ts';
 import { createCameraRepository } from '../db/repositories/cameras.ts';
@@ -13,6 +14,7 @@ import { createAuditRepository } from '../db/repositories/audit.ts';
 import { createUserRepository } from '../db/repositories/users.ts';
 import { createSessionRepository } from '../db/repositories/sessions.ts';
 import { createAuthService, type AuthService } from '../auth/service.ts';
+import { createLoginThrottle } from '../auth/login-throttle.ts';
 import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
@@ -66,16 +68,24 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'>): AuthService {
+export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'> & { redis?: Redis }): AuthService {
   const { prisma } = deps.db;
+  const { security } = deps.config;
   return createAuthService({
     users: createUserRepository(prisma),
     sessions: createSessionRepository(prisma),
     audit: createAuditRepository(prisma),
     tokenTtlSeconds: deps.config.tokenTtlSeconds,
     logger: deps.logger,
-    maxFailedLogins: deps.config.security.loginMaxFailures,
-    lockSeconds: deps.config.security.loginLockSeconds,
+    throttle: deps.redis
+      ? createLoginThrottle({
+          redis: deps.redis,
+          prefix: deps.config.queuePrefix,
+          freeFailures: security.loginMaxFailures,
+          baseDelayMs: security.loginBaseDelayMs,
+          maxDelayMs: security.loginLockSeconds * 1000,
+        })
+      : undefined,
   });
 }
 
@@ -109,7 +119,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.config.security.requestTimeoutMs);
   const { prisma } = deps.db;
   const producer = deps.queues.frames;
-  const auth = deps.auth ?? buildAuthService(deps);
+  const auth = deps.auth ?? buildAuthService({ ...deps, redis: producer.redis });
   const registry = new Registry();
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,

@@ -49,8 +49,13 @@ export interface Config {
   security: {
     /** Browser origins allowed by CORS (MASKWATCH_CORS_ORIGINS, comma-separated); empty = same-origin only. */
     corsOrigins: string[];
-    /** Failed logins in a row before an account is locked, and for how long. */
+    /**
+     * Login throttling per (username, client IP), src/auth/login-throttle.ts: failed attempts without
+     * delay (MASKWATCH_LOGIN_MAX_FAILURES), the first delay (MASKWATCH_LOGIN_DELAY_MS, doubling with
+     * each further failure) and the longest one (MASKWATCH_LOGIN_LOCK_S). No account-wide lock.
+     */
     loginMaxFailures: number;
+    loginBaseDelayMs: number;
     loginLockSeconds: number;
     /**
      * Reverse proxies (IPs / CIDRs, MASKWATCH_TRUST_PROXY, comma-separated) whose X-Forwarded-For is believed,
@@ -267,6 +272,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     security: {
       corsOrigins: origins(env, 'MASKWATCH_CORS_ORIGINS'),
       loginMaxFailures: int(env, 'MASKWATCH_LOGIN_MAX_FAILURES', 5, 1, 1000),
+      loginBaseDelayMs: int(env, 'MASKWATCH_LOGIN_DELAY_MS', 2000, 1, 3_600_000),
       loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
       requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),

@@ -44,7 +44,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
   let realtime: Realtime | undefined;
   let app: FastifyInstance | undefined;
   try {
-    const auth = buildAuthService({ config, db, logger });
+    const auth = buildAuthService({ config, db, logger, redis: producer.redis });
     if (opts.ensureAdmin ?? true) await auth.ensureAdmin(config.admin);
     app = createApp({
       config,
