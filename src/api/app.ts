@@ -26,7 +26,8 @@ import type { ApiContext, ReadinessCheck } from './context.ts';
 import { authRoutes } from './routes/auth.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
-import { frameRoutes } from './routes/frames.ts';
+import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
+import { continueWhenAccepted, createUploadGuard, drainRefusedBody } from './ingest/upload-guard.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { violationRoutes } from './routes/violations.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
@@ -214,7 +215,14 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await dashboardSettingsRoutes(scope, ctx);
     await webhookDeliveryRoutes(scope, ctx);
   });
-  app.register(async (scope) => frameRoutes(scope, ctx));
+  // Frames: key, type and size checked before the body is read; refused bodies drained so the answer arrives.
+  continueWhenAccepted(app);
+  const uploadGuard = createUploadGuard({ gate, metrics, maxFrameBytes: deps.config.ingest.maxFrameBytes, contentTypes: FRAME_CONTENT_TYPES });
+  app.register(async (scope) => {
+    scope.addHook('onRequest', uploadGuard);
+    scope.addHook('onSend', drainRefusedBody);
+    await frameRoutes(scope, ctx);
+  });
 
   if (deps.webRoot && existsSync(deps.webRoot)) {
     app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
