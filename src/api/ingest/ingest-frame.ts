@@ -110,7 +110,10 @@ export function createFrameIngestor(deps: IngestDeps) {
       receivedAt: receivedAt.toISOString(),
     };
     try {
-      await deps.producer.enqueue(job);
+      // Fair between cameras: a camera's first waiting frame goes in plain FIFO order; its k-th waiting
+      // frame gets priority k-1, i.e. behind every other camera's earlier ones. Ten heavy frames from one
+      // camera then delay another camera's frame by at most the one being analysed.
+      await deps.producer.enqueue(job, { priority: admission.status === 'ok' ? admission.backlog - 1 : 0 });
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, cameraId, frameId }, 'frame refused: enqueue failed');
       await deps.store.remove(rel).catch((e) => deps.logger.error({ err: e, rel }, 'could not delete refused frame'));
