@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
@@ -37,6 +38,9 @@ export interface ApiInstance {
  */
 export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiInstance> {
   const { config, logger } = opts;
+  // The data dir holds faces: owner-only (also tightens one made by an older version).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
   const ownDb = !opts.db;
   const db = opts.db ?? (await openDatabase(config.databaseUrl, { logger }));
   const producer = createFrameProducer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
