@@ -79,4 +79,27 @@ describe('data files: owner-only, and jobs confined to their frame', () => {
     assert.equal(mode(path.dirname(crop)), 0o700, 'snapshots/<camera>');
     assert.equal(mode(path.join(stack.dataDir, 'snapshots')), 0o700, 'snapshots/');
   });
+
+  test('a forged job naming another file is refused without retry; the file survives', async () => {
+    assert.ok(annotated && existsSync(annotated), 'the previous test left an annotated frame');
+    const frameId = randomUUID();
+    const forged: FrameJob = {
+      frameId,
+      cameraId,
+      // Inside the data dir, but not this job's frame: the worker deletes its frame after analysis.
+      path: path.relative(stack.dataDir, annotated).split(path.sep).join('/'),
+      capturedAt: new Date().toISOString(),
+      receivedAt: new Date().toISOString(),
+    };
+    await queue.add('frame.analyze', forged, { jobId: frameId, attempts: 3 });
+    const state = await waitFor('the forged job to finish', async () => {
+      const s = await queue.getJobState(frameId);
+      return s === 'failed' || s === 'completed' ? s : null;
+    });
+    assert.equal(state, 'failed');
+    const job = await queue.getJob(frameId);
+    assert.equal(job?.attemptsMade, 1, 'not retried (unrecoverable)');
+    assert.match(job?.failedReason ?? '', /frame path is not/);
+    assert.ok(existsSync(annotated), 'the annotated frame was not deleted');
+  });
 });
