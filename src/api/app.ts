@@ -140,7 +140,11 @@ export function createApp(deps: AppDeps): FastifyInstance {
     producer,
     metrics,
     logger: deps.logger,
-    limits: { maxFramePixels: deps.config.ingest.maxFramePixels, maxCameraBacklog: deps.config.ingest.maxCameraBacklog },
+    limits: {
+      maxFramePixels: deps.config.ingest.maxFramePixels,
+      maxCameraBacklog: deps.config.ingest.maxCameraBacklog,
+      maxCapturedAgeMs: deps.config.privacy.retentionDays * 86_400_000,
+    },
   });
   const ctx: ApiContext = {
     config: deps.config,

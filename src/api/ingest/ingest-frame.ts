@@ -21,7 +21,8 @@ export interface IngestDeps {
   producer: FrameProducer;
   metrics: ApiMetrics;
   logger: Logger;
-  limits: { maxFramePixels: number; maxCameraBacklog: number };
+  /** maxCapturedAgeMs: frames captured longer ago than this (the retention period) are refused with 400. */
+  limits: { maxFramePixels: number; maxCameraBacklog: number; maxCapturedAgeMs?: number };
   /** Seconds a client is told to wait after a 503. */
   retryAfterSeconds?: number;
   lastFrameIntervalMs?: number;
@@ -37,8 +38,8 @@ export interface IngestRequest {
 type Check = { ok: true; type: ImageType; capturedAt: Date } | { ok: false; reason: RejectReason; status: number; detail: string };
 
 /** The request's own checks (no I/O): capture time, type by magic bytes, dimensions from the header. */
-export function checkFrame(body: Buffer, capturedAt: string | undefined, receivedAt: Date, maxPixels: number): Check {
-  const captured = parseCapturedAt(capturedAt, receivedAt);
+export function checkFrame(body: Buffer, capturedAt: string | undefined, receivedAt: Date, maxPixels: number, maxCapturedAgeMs = Infinity): Check {
+  const captured = parseCapturedAt(capturedAt, receivedAt, undefined, maxCapturedAgeMs);
   if (!captured.ok) return { ok: false, reason: 'bad_captured_at', status: 400, detail: captured.reason };
   const type = sniffImageType(body);
   if (!type) return { ok: false, reason: 'unsupported_type', status: 415, detail: 'body is not a JPEG, PNG or WebP image (checked by magic bytes)' };
@@ -74,7 +75,7 @@ export function createFrameIngestor(deps: IngestDeps) {
     if (!req.apiKey) return reject('unauthorized', 401, 'camera API key required: Authorization: Bearer <key>');
     const receivedAt = now();
     // Checked before the key, reported after it: an unauthenticated caller only ever learns "401".
-    const check = checkFrame(req.body, req.capturedAt, receivedAt, deps.limits.maxFramePixels);
+    const check = checkFrame(req.body, req.capturedAt, receivedAt, deps.limits.maxFramePixels, deps.limits.maxCapturedAgeMs);
     const frameId = randomUUID();
     const keyHash = hashSecret(req.apiKey);
     let admission;
