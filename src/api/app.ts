@@ -179,7 +179,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
   });
   app.addHook('onResponse', async (request, reply) => {
     const status = reply.statusCode;
-    const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime) };
+    // The client address (behind a trusted proxy: from X-Forwarded-For) on every request line.
+    const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime), ip: request.ip };
     if (status >= 500) request.log.error(line, 'request failed');
     else if (status === 202 && request.routeOptions.url === '/api/v1/frames') request.log.trace(line, 'frame accepted');
     else request.log.info(line, 'request');

@@ -6,7 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { startApiInstance } from '../../src/system/api-instance.ts';
 import { parseCapturedAt } from '../../src/api/ingest/captured-at.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 
@@ -42,5 +45,40 @@ describe('small findings over HTTP', () => {
     const now = new Date('2026-06-01T00:00:00Z');
     assert.equal(parseCapturedAt('2026-05-01T23:59:59Z', now, undefined, 30 * DAY).ok, false);
     assert.equal(parseCapturedAt('2026-05-02T00:00:00Z', now, undefined, 30 * DAY).ok, true);
+  });
+});
+
+describe('client addresses in the audit trail and the logs (behind a trusted proxy)', () => {
+  let stack: TestStack;
+  let api: ApiInstance;
+  const lines: Array<Record<string, unknown>> = [];
+
+  before(async () => {
+    stack = await createTestStack('sqlite', { MASKWATCH_TRUST_PROXY: '127.0.0.1' });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    api = await startApiInstance({ config: stack.config, db: stack.db, logger: pino({ level: 'info' }, sink) });
+  });
+  after(async () => {
+    await api?.close();
+    await stack?.close();
+  });
+
+  test('CSV exports are audited with who, the filters and the client IP; request log lines carry the IP', async () => {
+    const { token, userId } = await loginAs(api, { username: 'exporter', role: 'DISPATCHER' });
+    const res = await fetch(`${api.url}/api/v1/violations.csv?zone=north`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '192.0.2.5' } });
+    assert.equal(res.status, 200);
+    await res.text();
+    const event = await stack.db.prisma.auditEvent.findFirst({ where: { action: 'violations.export' } });
+    assert.ok(event, 'export audited');
+    assert.equal(event.actorId, userId);
+    assert.deepEqual(JSON.parse(event.details!), { filters: { zone: 'north' }, clientIp: '192.0.2.5' });
+    const line = lines.find((l) => l.msg === 'request' && l.url === '/api/v1/violations.csv');
+    assert.ok(line, 'request logged');
+    assert.equal(line.ip, '192.0.2.5');
   });
 });

@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.ts';
 import type { PrismaClient } from '../../db/generated/sqlite/client.ts';
-import { requireUser } from '../auth-guard.ts';
+import type { AuditRepository } from '../../db/repositories/audit.ts';
+import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity } from '../schemas/common.ts';
 
@@ -16,6 +17,8 @@ import { bearerSecurity } from '../schemas/common.ts';
 export interface ExportRoutesOptions {
   prisma: PrismaClient;
   auth: AuthService;
+  /** Every export is audited (who, filters, client IP): a CSV carries the whole violation history. */
+  audit?: Pick<AuditRepository, 'record'>;
   /** Rows read per database round trip (tests use a small value to cross batch edges). */
   batchSize?: number;
 }
@@ -111,6 +114,15 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
       if (to) where.push({ capturedAt: { lt: to } });
       if (q.status) where.push({ alert: { status: q.status } });
       const prisma = opts.prisma;
+      const user = userOf(request);
+      await opts.audit?.record({
+        actorType: 'USER',
+        actorId: user.id,
+        actorRole: user.role,
+        action: 'violations.export',
+        subjectType: 'Violation',
+        details: { filters: q, clientIp: request.ip },
+      });
 
       // Cameras and units are few: read them once instead of joining them into every page.
       const [cameras, units] = await Promise.all([
