@@ -197,7 +197,6 @@ export function createApp(deps: AppDeps): FastifyInstance {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'login token from POST /api/v1/auth/login' },
           cameraKey: { type: 'http', scheme: 'bearer', description: 'camera API key (mwc_…)' },
-          queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'login token, for <img> tags' },
         },
       },
     },

@@ -2,7 +2,7 @@
  * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
  * path relative to the data dir (e.g. `snapshots/<cameraId>/<id>-face.jpg`).
  * Clients fetch them from `/api/v1/snapshots/<path below snapshots/>` with their
- * login token (header, or `?token=` for <img> tags). Shared by API and workers.
+ * login token as a bearer header (never in the URL). Shared by API and workers.
  */
 export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';
 

@@ -266,7 +266,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
 
   test('every snapshot view is audited with who saw what', async () => {
     const before = await stack.db.prisma.auditEvent.count({ where: { action: 'snapshot.view', subjectId: ids.snapshotA } });
-    const res = await call(api.url, 'GET', `/api/v1/snapshots/${ids.snapshotA}?token=${tokens.officerA}`);
+    const res = await call(api.url, 'GET', `/api/v1/snapshots/${ids.snapshotA}`, { token: tokens.officerA });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'private, no-store');
     const events = await stack.db.prisma.auditEvent.findMany({ where: { action: 'snapshot.view', subjectId: ids.snapshotA }, orderBy: { at: 'desc' } });

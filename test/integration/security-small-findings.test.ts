@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -45,6 +45,25 @@ describe('small findings over HTTP', () => {
     const now = new Date('2026-06-01T00:00:00Z');
     assert.equal(parseCapturedAt('2026-05-01T23:59:59Z', now, undefined, 30 * DAY).ok, false);
     assert.equal(parseCapturedAt('2026-05-02T00:00:00Z', now, undefined, 30 * DAY).ok, true);
+  });
+
+  test('snapshot URLs do not accept ?token= (tokens leak into proxy logs); the bearer header works', async () => {
+    const dir = path.join(stack.dataDir, 'snapshots', 'cam-tok');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'face.jpg'), JPEG.subarray(0, 64));
+    const { token } = await loginAs(api, { username: 'viewer', role: 'DISPATCHER' });
+    const viaQuery = await call(api.url, 'GET', `/api/v1/snapshots/cam-tok/face.jpg?token=${token}`);
+    assert.equal(viaQuery.status, 401);
+    assert.match(viaQuery.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    const viaHeader = await fetch(`${api.url}/api/v1/snapshots/cam-tok/face.jpg`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(viaHeader.status, 200);
+    assert.ok(Buffer.from(await viaHeader.arrayBuffer()).equals(JPEG.subarray(0, 64)));
+    const view = await stack.db.prisma.auditEvent.findFirst({ where: { action: 'snapshot.view', subjectId: 'cam-tok/face.jpg' } });
+    assert.ok(view);
+    assert.equal(JSON.parse(view.details!).clientIp, '127.0.0.1');
+    // The OpenAPI document no longer offers a query-string token.
+    const doc = (await call(api.url, 'GET', '/docs/json')).body;
+    assert.doesNotMatch(JSON.stringify(doc), /"in":"query","name":"token"/);
   });
 });
 
