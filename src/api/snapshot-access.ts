@@ -19,3 +19,13 @@ export async function officerMaySeeSnapshot(prisma: PrismaClient, unitId: string
   });
   return violation !== null;
 }
+
+/**
+ * Whether an alert exists AND is assigned to this officer's unit. Officers get
+ * one answer (404) for every refused action on an alert that is not theirs,
+ * so 403 / 409 cannot tell them that another unit's alert exists.
+ */
+export async function officerHasAlert(prisma: PrismaClient, unitId: string | null, alertId: string): Promise<boolean> {
+  if (!unitId) return false;
+  return (await prisma.alert.findFirst({ where: { id: alertId, assignedUnitId: unitId }, select: { id: true } })) !== null;
+}

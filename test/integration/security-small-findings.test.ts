@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
@@ -64,6 +65,36 @@ describe('small findings over HTTP', () => {
     // The OpenAPI document no longer offers a query-string token.
     const doc = (await call(api.url, 'GET', '/docs/json')).body;
     assert.doesNotMatch(JSON.stringify(doc), /"in":"query","name":"token"/);
+  });
+
+  test("officers cannot probe another unit's alerts: every refusal is the same 404 as for no alert", async () => {
+    const unit = async (callSign: string) => (await call(api.url, 'POST', '/api/v1/units', { token: admin, json: { callSign } })).body.id as string;
+    const unitA = await unit('P-A');
+    await unit('P-B');
+    const officerA = (await loginAs(api, { username: 'probe-a', role: 'OFFICER', unitCallSign: 'P-A' })).token;
+    const officerB = (await loginAs(api, { username: 'probe-b', role: 'OFFICER', unitCallSign: 'P-B' })).token;
+    const cameraId = (await stack.db.prisma.camera.findFirstOrThrow()).id;
+    const now = new Date();
+    const alert = (status: 'NEW' | 'DISPATCHED' | 'RESOLVED', unitId: string | null) =>
+      stack.db.prisma.alert.create({
+        data: { cameraId, status, trackId: randomUUID(), firstSeenAt: now, lastSeenAt: now, violationCount: 1, maskProbability: 0.1, assignedUnitId: unitId, dispatchedAt: unitId ? now : null },
+      });
+    const dispatchedToA = await alert('DISPATCHED', unitA);
+    const resolvedOfA = await alert('RESOLVED', unitA);
+    const unassigned = await alert('NEW', null);
+    const missing = randomUUID();
+    const shape = (r: Awaited<ReturnType<typeof call>>, id: string) => ({ status: r.status, type: r.body.type, title: r.body.title, detail: String(r.body.detail).replace(id, '<id>') });
+    const expected = shape(await call(api.url, 'POST', `/api/v1/alerts/${missing}/acknowledge`, { token: officerB }), missing);
+    assert.equal(expected.status, 404);
+    for (const [what, id] of [['dispatched to unit A', dispatchedToA.id], ['resolved, of unit A', resolvedOfA.id], ['unassigned', unassigned.id]] as const) {
+      for (const action of ['acknowledge', 'en-route', 'on-scene']) {
+        const res = await call(api.url, 'POST', `/api/v1/alerts/${id}/${action}`, { token: officerB });
+        assert.deepEqual(shape(res, id), expected, `${action} on an alert ${what}`);
+      }
+    }
+    // Unit A's own officer still gets the real answers: 409 for an illegal step, 200 for a legal one.
+    assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${resolvedOfA.id}/acknowledge`, { token: officerA })).status, 409);
+    assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${dispatchedToA.id}/acknowledge`, { token: officerA })).status, 200);
   });
 });
 

@@ -22,6 +22,7 @@ import type { WebhookNotifier } from '../../notify/webhooks.ts';
 import type { EscalationScheduler } from '../../queue/handlers/escalation.ts';
 import { alertSchema } from './alerts.ts';
 import { unitSchema } from './units.ts';
+import { officerHasAlert } from '../snapshot-access.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await alertActionRoutes(scope, ctx)` works. */
 export interface AlertActionRoutesOptions {
@@ -207,7 +208,8 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         schema: {
           tags: ['alerts'],
           summary: route.summary,
-          description: 'Illegal for the alert\'s current status → 409; wrong role or another unit\'s alert → 403. Writes an AuditEvent and emits alert.updated.',
+          description:
+            'Illegal for the alert\'s current status → 409; wrong role → 403; an officer acting on an alert that is not their unit\'s → 404, as for no alert at all. Writes an AuditEvent and emits alert.updated.',
           security: bearerSecurity,
           params: uuidParam,
           body: { type: 'object', additionalProperties: false, required: route.required, properties: route.body },
@@ -226,7 +228,13 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
           at,
           body.note ?? body.reason,
         );
-        if (!outcome.ok) throw outcomeProblem(outcome);
+        if (!outcome.ok) {
+          // Officers learn nothing about alerts that are not their unit's: the same 404 as for no alert at all.
+          if (user.role === 'OFFICER' && !(await officerHasAlert(opts.prisma, user.unitId, request.params.id))) {
+            throw new HttpProblem(404, `no alert ${request.params.id}`, 'not-found');
+          }
+          throw outcomeProblem(outcome);
+        }
         request.log.info({ alertId: outcome.alert.id, from: outcome.from, to: outcome.to, userId: user.id, unitId: outcome.alert.assignedUnitId }, 'alert transition');
         const io = opts.io;
         if (io) io.to(updateRooms(outcome.alert, outcome.previousUnitId)).emit('alert.updated', outcome.alert);
