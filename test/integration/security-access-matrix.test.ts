@@ -140,7 +140,7 @@ const MATRIX: Record<string, Case[]> = {
 
 /** Object-level checks that change state: run after the matrix, in this order. */
 const FINAL_CASES: Case[] = [
-  { probe: "acknowledge unit A's alert", method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/acknowledge`, body: {}, expect: { ...OFFICERS, officerA: 200, officerB: 403 } },
+  { probe: "acknowledge unit A's alert (unit B's officer: 404, as for no alert)", method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/acknowledge`, body: {}, expect: { ...OFFICERS, officerA: 200, officerB: 404 } },
 ];
 
 describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
