@@ -73,6 +73,8 @@ export interface Config {
       perCamera: number;
       cameraWindowMs: number;
       loginPerIp: number;
+      /** New Socket.IO connections per client IP per window (src/realtime/connection-limit.ts). */
+      socketPerIp: number;
     };
   };
   /** Dispatcher map background. Without a tile URL the map is a plain offline canvas. */
@@ -289,6 +291,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
         perCamera: int(env, 'MASKWATCH_RATE_PER_CAMERA', 50, 0, 100_000_000),
         cameraWindowMs: int(env, 'MASKWATCH_RATE_CAMERA_WINDOW_MS', 10_000, 1000, 3_600_000),
         loginPerIp: int(env, 'MASKWATCH_RATE_LOGIN_PER_IP', 60, 0, 100_000_000),
+        socketPerIp: int(env, 'MASKWATCH_RATE_SOCKET_PER_IP', 120, 0, 100_000_000),
       },
     },
     map: {

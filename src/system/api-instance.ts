@@ -70,6 +70,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       logger,
       // Same allow-list as the HTTP API's CORS (empty: same-origin only).
       corsOrigins: config.security.corsOrigins.length > 0 ? [...config.security.corsOrigins] : undefined,
+      connectionLimit: { maxPerWindow: config.security.rateLimit.socketPerIp, windowMs: config.security.rateLimit.windowMs, trustProxy: config.security.trustProxy },
     });
     await realtime.ready();
     const address = await app.listen({ port: config.port, host: config.host });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { io as connectSocket } from 'socket.io-client';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { startApiInstance } from '../../src/system/api-instance.ts';
 import { parseCapturedAt } from '../../src/api/ingest/captured-at.ts';
@@ -130,5 +131,47 @@ describe('client addresses in the audit trail and the logs (behind a trusted pro
     const line = lines.find((l) => l.msg === 'request' && l.url === '/api/v1/violations.csv');
     assert.ok(line, 'request logged');
     assert.equal(line.ip, '192.0.2.5');
+  });
+});
+
+describe('Socket.IO connection rate limit per client IP', () => {
+  let stack: TestStack;
+  let api: ApiInstance;
+
+  before(async () => {
+    stack = await createTestStack('sqlite', { MASKWATCH_RATE_SOCKET_PER_IP: '3', MASKWATCH_TRUST_PROXY: '127.0.0.1' });
+    api = await stack.startApi();
+  });
+  after(() => stack?.close());
+
+  /** Resolves "connected" or the connect_error message; the socket is closed either way. */
+  const attempt = (token: string, ip: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connectSocket(api.url, { auth: { token }, transports: ['websocket'], reconnection: false, extraHeaders: { 'x-forwarded-for': ip } });
+      const timer = setTimeout(() => {
+        socket.close();
+        reject(new Error(`no connect or connect_error from ${ip} within 5 s`));
+      }, 5000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.close();
+        resolve('connected');
+      });
+      socket.once('connect_error', (err) => {
+        clearTimeout(timer);
+        socket.close();
+        resolve(`error: ${err.message}`);
+      });
+    });
+
+  test('the 4th connection from one address in the window is refused before authentication; other addresses connect', async () => {
+    const { token } = await loginAs(api, { username: 'watcher', role: 'DISPATCHER' });
+    assert.match(await attempt('not-a-token', '198.51.100.1'), /unauthorized/, 'bad tokens count too');
+    assert.equal(await attempt(token, '198.51.100.1'), 'connected');
+    assert.equal(await attempt(token, '198.51.100.1'), 'connected');
+    const refused = await attempt(token, '198.51.100.1');
+    assert.match(refused, /^error: /);
+    assert.doesNotMatch(refused, /unauthorized/);
+    assert.equal(await attempt(token, '198.51.100.2'), 'connected');
   });
 });
