@@ -106,6 +106,31 @@ describe('uploads checked before the body is read', () => {
     assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /);
   });
 
+  test('other routes still get 100 Continue once their own checks pass (login with Expect: 100-continue)', async () => {
+    const body = JSON.stringify({ username: 'nobody-here', password: 'wrong-password-here' });
+    let sent = false;
+    const t0 = performance.now();
+    let continueMs = Infinity;
+    const text = await rawExchange(
+      api.url,
+      `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
+      {
+        until: FINAL,
+        timeoutMs: 10_000,
+        onData: (t, socket) => {
+          if (!sent && /^HTTP\/1\.1 100 Continue\r\n\r\n/.test(t)) {
+            sent = true;
+            continueMs = performance.now() - t0;
+            socket.write(body);
+          }
+        },
+      },
+    );
+    assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 401 /);
+    // curl sends its body anyway after waiting 1 s: the 100 must come well before that.
+    assert.ok(continueMs < 900, `100 Continue after ${Math.round(continueMs)} ms`);
+  });
+
   test('curl (Expect: 100-continue) gets a readable 413 for an oversized frame, and its 202 for a good one', async () => {
     const tmp = await tempDir('upload-guard');
     try {
