@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import { tileOrigin, type Config } from '../config/config.ts';
 import type { Db } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
@@ -13,6 +14,7 @@ import { createAuthService, type AuthService } from '../auth/service.ts';
 import { createAnnouncer, socketChannel, unitStatusChannel, type AlertChannel } from '../services/announcer.ts';
 import { createServices } from '../services/index.ts';
 import { createIoPublisher, createIoUnitPublisher } from '../realtime/publisher.ts';
+import { createLoginThrottle } from '../auth/login-throttle.ts';
 import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
@@ -24,7 +26,8 @@ import type { ApiContext, ReadinessCheck } from './context.ts';
 import { authRoutes } from './routes/auth.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
-import { frameRoutes } from './routes/frames.ts';
+import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
+import { continueWhenAccepted, createUploadGuard, drainRefusedBody } from './ingest/upload-guard.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { violationRoutes } from './routes/violations.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
@@ -68,16 +71,24 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'>): AuthService {
+export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'> & { redis?: Redis }): AuthService {
   const repos = createRepositories(deps.db.prisma);
+  const { security } = deps.config;
   return createAuthService({
     users: repos.users,
     sessions: repos.sessions,
     audit: repos.audit,
     tokenTtlSeconds: deps.config.tokenTtlSeconds,
     logger: deps.logger,
-    maxFailedLogins: deps.config.security.loginMaxFailures,
-    lockSeconds: deps.config.security.loginLockSeconds,
+    throttle: deps.redis
+      ? createLoginThrottle({
+          redis: deps.redis,
+          prefix: deps.config.queuePrefix,
+          freeFailures: security.loginMaxFailures,
+          baseDelayMs: security.loginBaseDelayMs,
+          maxDelayMs: security.loginLockSeconds * 1000,
+        })
+      : undefined,
   });
 }
 
@@ -111,7 +122,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.config.security.requestTimeoutMs);
   const repos = createRepositories(deps.db.prisma);
   const producer = deps.queues.frames;
-  const auth = deps.auth ?? buildAuthService(deps);
+  const auth = deps.auth ?? buildAuthService({ ...deps, redis: producer.redis });
   const registry = new Registry();
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,
@@ -128,7 +139,11 @@ export function createApp(deps: AppDeps): FastifyInstance {
     producer,
     metrics,
     logger: deps.logger,
-    limits: { maxFramePixels: deps.config.ingest.maxFramePixels, maxCameraBacklog: deps.config.ingest.maxCameraBacklog },
+    limits: {
+      maxFramePixels: deps.config.ingest.maxFramePixels,
+      maxCameraBacklog: deps.config.ingest.maxCameraBacklog,
+      maxCapturedAgeMs: deps.config.privacy.retentionDays * 86_400_000,
+    },
   });
   const unitEvents = createIoUnitPublisher(io);
   // Every alert change of this API (officer and dispatcher actions) goes through this one announcer.
@@ -169,7 +184,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
   });
   app.addHook('onResponse', async (request, reply) => {
     const status = reply.statusCode;
-    const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime) };
+    // The client address (behind a trusted proxy: from X-Forwarded-For) on every request line.
+    const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime), ip: request.ip };
     if (status >= 500) request.log.error(line, 'request failed');
     else if (status === 202 && request.routeOptions.url === '/api/v1/frames') request.log.trace(line, 'frame accepted');
     else request.log.info(line, 'request');
@@ -186,7 +202,6 @@ export function createApp(deps: AppDeps): FastifyInstance {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'login token from POST /api/v1/auth/login' },
           cameraKey: { type: 'http', scheme: 'bearer', description: 'camera API key (mwc_…)' },
-          queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'login token, for <img> tags' },
         },
       },
     },
@@ -209,7 +224,14 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await dashboardSettingsRoutes(scope, ctx);
     await webhookDeliveryRoutes(scope, ctx);
   });
-  app.register(async (scope) => frameRoutes(scope, ctx));
+  // Frames: key, type and size checked before the body is read; refused bodies drained so the answer arrives.
+  continueWhenAccepted(app);
+  const uploadGuard = createUploadGuard({ gate, metrics, maxFrameBytes: deps.config.ingest.maxFrameBytes, contentTypes: FRAME_CONTENT_TYPES });
+  app.register(async (scope) => {
+    scope.addHook('onRequest', uploadGuard);
+    scope.addHook('onSend', drainRefusedBody);
+    await frameRoutes(scope, ctx);
+  });
 
   if (deps.webRoot && existsSync(deps.webRoot)) {
     app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', wildcard: false, index: ['index.html'] });

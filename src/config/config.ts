@@ -49,8 +49,13 @@ export interface Config {
   security: {
     /** Browser origins allowed by CORS (MASKWATCH_CORS_ORIGINS, comma-separated); empty = same-origin only. */
     corsOrigins: string[];
-    /** Failed logins in a row before an account is locked, and for how long. */
+    /**
+     * Login throttling per (username, client IP), src/auth/login-throttle.ts: failed attempts without
+     * delay (MASKWATCH_LOGIN_MAX_FAILURES), the first delay (MASKWATCH_LOGIN_DELAY_MS, doubling with
+     * each further failure) and the longest one (MASKWATCH_LOGIN_LOCK_S). No account-wide lock.
+     */
     loginMaxFailures: number;
+    loginBaseDelayMs: number;
     loginLockSeconds: number;
     /**
      * Reverse proxies (IPs / CIDRs, MASKWATCH_TRUST_PROXY, comma-separated) whose X-Forwarded-For is believed,
@@ -64,8 +69,12 @@ export interface Config {
       windowMs: number;
       perIp: number;
       perIpIngest: number;
+      /** Frames per camera key per cameraWindowMs: short, so a flooding camera meets 429 before its backlog limit. */
       perCamera: number;
+      cameraWindowMs: number;
       loginPerIp: number;
+      /** New Socket.IO connections per client IP per window (src/realtime/connection-limit.ts). */
+      socketPerIp: number;
     };
   };
   /** Dispatcher map background. Without a tile URL the map is a plain offline canvas. */
@@ -247,7 +256,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     ingest: {
       maxFrameBytes: int(env, 'MASKWATCH_MAX_FRAME_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-      maxFramePixels: int(env, 'MASKWATCH_MAX_FRAME_PIXELS', 40_000_000, 1, 1_000_000_000),
+      // CCTV frames are rarely above 12 MP (4K UHD is 8.3): 16 MP leaves room, and a 40-MP PNG of ~100 KB
+      // (3.4 s and 170 MB of a worker) is refused from its header with 413.
+      maxFramePixels: int(env, 'MASKWATCH_MAX_FRAME_PIXELS', 16_000_000, 1, 1_000_000_000),
       maxCameraBacklog: int(env, 'MASKWATCH_MAX_CAMERA_BACKLOG', 200, 1, 1_000_000),
     },
     alerts: {
@@ -267,6 +278,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     security: {
       corsOrigins: origins(env, 'MASKWATCH_CORS_ORIGINS'),
       loginMaxFailures: int(env, 'MASKWATCH_LOGIN_MAX_FAILURES', 5, 1, 1000),
+      loginBaseDelayMs: int(env, 'MASKWATCH_LOGIN_DELAY_MS', 2000, 1, 3_600_000),
       loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
       requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),
@@ -275,8 +287,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
         windowMs: int(env, 'MASKWATCH_RATE_WINDOW_MS', 60_000, 1000, 3_600_000),
         perIp: int(env, 'MASKWATCH_RATE_PER_IP', 3000, 0, 100_000_000),
         perIpIngest: int(env, 'MASKWATCH_RATE_INGEST_PER_IP', 1_200_000, 0, 100_000_000),
-        perCamera: int(env, 'MASKWATCH_RATE_PER_CAMERA', 30_000, 0, 100_000_000),
+        // 5 frames/s sustained (agents default to 2): 50 per 10 s is met long before the 200-frame backlog.
+        perCamera: int(env, 'MASKWATCH_RATE_PER_CAMERA', 50, 0, 100_000_000),
+        cameraWindowMs: int(env, 'MASKWATCH_RATE_CAMERA_WINDOW_MS', 10_000, 1000, 3_600_000),
         loginPerIp: int(env, 'MASKWATCH_RATE_LOGIN_PER_IP', 60, 0, 100_000_000),
+        socketPerIp: int(env, 'MASKWATCH_RATE_SOCKET_PER_IP', 120, 0, 100_000_000),
       },
     },
     map: {

@@ -7,7 +7,7 @@
  *   await db.prisma.camera.findMany();
  *   await db.close();
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
@@ -109,7 +109,11 @@ function prepareSqlite(target: SqliteTarget, busyTimeoutMs: number): void {
     // The migrator and Prisma would each get their own, separate empty database.
     throw new DatabaseUrlError('in-memory SQLite (file::memory:) is not supported: use a file, e.g. in a temp folder');
   }
-  mkdirSync(path.dirname(target.filename), { recursive: true });
+  mkdirSync(path.dirname(target.filename), { recursive: true, mode: 0o700 });
+  // Owner-only, created so before SQLite opens it (its -wal / -shm files copy the database file's mode);
+  // chmod also tightens a database created by an older version.
+  closeSync(openSync(target.filename, 'a', 0o600));
+  chmodSync(target.filename, 0o600);
   const db = new BetterSqlite3(target.filename, { timeout: busyTimeoutMs });
   try {
     enableWal(db, busyTimeoutMs);

@@ -7,6 +7,7 @@ import type { AuthUser } from '../auth/roles.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
 import { socketIoRedisKey } from './channel.ts';
+import { createConnectionLimit, type ConnectionLimitOptions } from './connection-limit.ts';
 
 export interface SocketData {
   user: AuthUser;
@@ -22,6 +23,8 @@ export interface RealtimeOptions {
   logger: Logger;
   /** Allowed browser origins (CORS); same-origin only when omitted. */
   corsOrigins?: string[];
+  /** New connections per client IP per window (0 / omitted = no limit). */
+  connectionLimit?: ConnectionLimitOptions;
 }
 
 /** Room of one login session, so logout can disconnect that session's sockets on every instance. */
@@ -60,8 +63,10 @@ export function createRealtimeServer(opts: RealtimeOptions): Realtime {
       }
     });
   }
+  const limit = opts.connectionLimit ? createConnectionLimit(opts.connectionLimit) : null;
   const io: RealtimeServer = new Server(opts.httpServer, {
     serveClient: false,
+    allowRequest: limit ? (req, callback) => limit.allowRequest(req, callback) : undefined,
     cors: opts.corsOrigins ? { origin: opts.corsOrigins } : undefined,
     adapter: createAdapter(pub, sub, { key: socketIoRedisKey(opts.queuePrefix) }),
   });

@@ -13,7 +13,7 @@ import type { AlertStatus } from '../contracts/vocabulary.ts';
  * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
  * path relative to the data dir (e.g. `snapshots/<cameraId>/<id>-face.jpg`).
  * Clients fetch them from `/api/v1/snapshots/<path below snapshots/>` with their
- * login token (header, or `?token=` for <img> tags).
+ * login token as a bearer header (never in the URL).
  */
 export const SNAPSHOTS_DIR = 'snapshots';
 export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';

@@ -167,6 +167,10 @@ export function createAlertService(deps: AlertServiceDeps) {
     async act(alertId: string, action: AlertAction, actor: Actor & { username?: string }, note?: string): Promise<TransitionOutcome> {
       const at = now();
       const outcome = await applyTransition(alertId, action, actor, at, note);
+      // Officers learn nothing about alerts that are not their unit's: the same 404 as for no alert at all.
+      if (!outcome.ok && actor.role === 'OFFICER' && !(actor.unitId && (await deps.alerts.isAssignedTo(alertId, actor.unitId)))) {
+        return { ok: false, kind: 'NOT_FOUND', message: `no alert ${alertId}` };
+      }
       if (outcome.ok) {
         await deps.announcer
           .announce({ kind: 'transition', alert: outcome.alert, from: outcome.from, to: outcome.to, previousUnitId: outcome.previousUnitId, at })

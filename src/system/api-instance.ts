@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
@@ -37,6 +38,9 @@ export interface ApiInstance {
  */
 export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiInstance> {
   const { config, logger } = opts;
+  // The data dir holds faces: owner-only (also tightens one made by an older version).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
   const ownDb = !opts.db;
   const db = opts.db ?? (await openDatabase(config.databaseUrl, { logger }));
   const producer = createFrameProducer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
@@ -44,7 +48,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
   let realtime: Realtime | undefined;
   let app: FastifyInstance | undefined;
   try {
-    const auth = buildAuthService({ config, db, logger });
+    const auth = buildAuthService({ config, db, logger, redis: producer.redis });
     if (opts.ensureAdmin ?? true) await auth.ensureAdmin(config.admin);
     app = createApp({
       config,
@@ -65,6 +69,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       logger,
       // Same allow-list as the HTTP API's CORS (empty: same-origin only).
       corsOrigins: config.security.corsOrigins.length > 0 ? [...config.security.corsOrigins] : undefined,
+      connectionLimit: { maxPerWindow: config.security.rateLimit.socketPerIp, windowMs: config.security.rateLimit.windowMs, trustProxy: config.security.trustProxy },
     });
     await realtime.ready();
     const address = await app.listen({ port: config.port, host: config.host });

@@ -11,7 +11,7 @@ export interface DecodedImage {
 export type ImageType = 'jpeg' | 'png' | 'webp';
 
 /** Same default as config.ingest.maxFramePixels; callers normally pass the configured value. */
-export const DEFAULT_MAX_PIXELS = 40_000_000;
+export const DEFAULT_MAX_PIXELS = 16_000_000;
 
 /** Identifies the container from its magic bytes; null for anything we do not accept. */
 export function sniffImageType(buf: Buffer): ImageType | null {

@@ -156,7 +156,7 @@ for (const provider of testProviders()) {
       assert.equal((await call(api.url, 'GET', `/api/v1/alerts/nope/suggested-units`, { token: dispatcher })).status, 404);
     });
 
-    test('full lifecycle: 409 / 403 where illegal, audit per step, alert.updated to the right rooms', async () => {
+    test('full lifecycle: 409 / 403 / 404 where illegal, audit per step, alert.updated to the right rooms', async () => {
       const alertId = await newAlert();
       const d = await listen(api.url, dispatcher);
       const o1 = await listen(api.url, officer);
@@ -167,9 +167,9 @@ for (const provider of testProviders()) {
       sockets.push(d.socket, o1.socket, o2.socket, d2.socket);
       const act = (token: string, action: string, json: unknown = {}) => call(api.url, 'POST', `/api/v1/alerts/${alertId}/${action}`, { token, json });
 
-      // Officers cannot dispatch; nobody can acknowledge a NEW alert.
+      // Officers cannot dispatch; nobody can acknowledge a NEW alert (for an officer it is not their unit's: 404, as for no alert).
       assert.equal((await act(officer, 'dispatch', { unitId: units['P-1'] })).status, 403);
-      assert.equal((await act(officer, 'acknowledge')).status, 409);
+      assert.equal((await act(officer, 'acknowledge')).status, 404);
       assert.equal((await act(dispatcher, 'dispatch', { unitId: units['P-3'] })).status, 409); // off duty
       assert.equal((await act(dispatcher, 'dispatch', { unitId: 'no-such-unit' })).status, 400);
 
@@ -185,8 +185,8 @@ for (const provider of testProviders()) {
       await o2.log.next('alert.updated', (a) => a.id === alertId && a.assignedUnitId === units['P-1']);
       assert.equal((await call(api.url, 'GET', `/api/v1/units/${units['P-2']}`, { token: admin })).body.status, 'AVAILABLE');
 
-      // The other unit's officer may not act on it.
-      assert.equal((await act(officer2, 'acknowledge')).status, 403);
+      // The other unit's officer may not act on it, nor learn that it exists.
+      assert.equal((await act(officer2, 'acknowledge')).status, 404);
       // Steps out of order are 409.
       assert.equal((await act(officer, 'on-scene')).status, 409);
 

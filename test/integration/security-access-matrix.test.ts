@@ -141,7 +141,7 @@ const MATRIX: Record<string, Case[]> = {
 
 /** Object-level checks that change state: run after the matrix, in this order. */
 const FINAL_CASES: Case[] = [
-  { probe: "acknowledge unit A's alert", method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/acknowledge`, body: {}, expect: { ...OFFICERS, officerA: 200, officerB: 403 } },
+  { probe: "acknowledge unit A's alert (unit B's officer: 404, as for no alert)", method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/acknowledge`, body: {}, expect: { ...OFFICERS, officerA: 200, officerB: 404 } },
 ];
 
 describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
@@ -267,7 +267,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
 
   test('every snapshot view is audited with who saw what', async () => {
     const before = await stack.db.prisma.auditEvent.count({ where: { action: 'snapshot.view', subjectId: ids.snapshotA } });
-    const res = await call(api.url, 'GET', `/api/v1/snapshots/${ids.snapshotA}?token=${tokens.officerA}`);
+    const res = await call(api.url, 'GET', `/api/v1/snapshots/${ids.snapshotA}`, { token: tokens.officerA });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'private, no-store');
     const events = await stack.db.prisma.auditEvent.findMany({ where: { action: 'snapshot.view', subjectId: ids.snapshotA }, orderBy: { at: 'desc' } });

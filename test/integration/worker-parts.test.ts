@@ -139,8 +139,10 @@ describe('frame job validation and alert event mapping', () => {
 
   it('rejects, without retry, payloads that could escape the data dir or are malformed', () => {
     const bad: [unknown, RegExp][] = [
-      [{ ...job, path: '../etc/passwd' }, /escapes the data dir/],
-      [{ ...job, path: '/etc/passwd' }, /escapes the data dir/],
+      [{ ...job, path: '../etc/passwd' }, /frame path is not/],
+      [{ ...job, path: 'frames/c-1/../../maskwatch.db' }, /frame path is not/],
+      [{ ...job, path: 'snapshots/c-1/f-1-frame.jpg' }, /frame path is not/],
+      [{ ...job, path: '/etc/passwd' }, /frame path is not/],
       [{ ...job, cameraId: '../x' }, /cameraId/],
       [{ ...job, frameId: '' }, /frameId/],
       [{ ...job, capturedAt: 'yesterday' }, /capturedAt/],

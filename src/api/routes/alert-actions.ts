@@ -163,7 +163,8 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         schema: {
           tags: ['alerts'],
           summary: route.summary,
-          description: 'Illegal for the alert\'s current status → 409; wrong role or another unit\'s alert → 403. Writes an AuditEvent and emits alert.updated.',
+          description:
+            'Illegal for the alert\'s current status → 409; wrong role → 403; an officer acting on an alert that is not their unit\'s → 404, as for no alert at all. Writes an AuditEvent and emits alert.updated.',
           security: bearerSecurity,
           params: uuidParam,
           body: { type: 'object', additionalProperties: false, required: route.required, properties: route.body },

@@ -192,6 +192,10 @@ export function createAlertRepository(prisma: PrismaClient) {
      * Whether a snapshot (path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg)
      * belongs to an alert assigned to the unit, directly or through one of its violations.
      */
+    async isAssignedTo(alertId: string, unitId: string): Promise<boolean> {
+      return (await prisma.alert.findFirst({ where: { id: alertId, assignedUnitId: unitId }, select: { id: true } })) !== null;
+    },
+
     async snapshotBelongsToUnit(unitId: string, dbPath: string): Promise<boolean> {
       const alert = await prisma.alert.findFirst({
         where: { assignedUnitId: unitId, OR: [{ snapshotPath: dbPath }, { frameSnapshotPath: dbPath }] },

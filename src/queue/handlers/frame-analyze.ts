@@ -55,6 +55,8 @@ export interface FrameAnalyzeResult {
 // Ids become file names: restrict them so a job can never write outside the data dir.
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+const framePathPattern = (cameraId: string, frameId: string) => new RegExp(`^frames/${cameraId}/${frameId}\\.(jpg|png|webp)$`);
+
 export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file: string; captured: Date; received: Date } {
   const d = data as Partial<FrameJob> | null;
   if (!d || typeof d !== 'object') throw new UnrecoverableError('frame job payload is not an object');
@@ -64,9 +66,11 @@ export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file
     }
   }
   if (typeof d.path !== 'string' || d.path === '') throw new UnrecoverableError('frame job path is missing');
-  const root = path.resolve(dataDir);
-  const file = path.resolve(root, d.path);
-  if (!file.startsWith(root + path.sep)) throw new UnrecoverableError(`frame path escapes the data dir: ${d.path}`);
+  // Exactly where ingestion stores this frame (frame-store.ts): a forged job cannot name any other file to read or delete.
+  if (!framePathPattern(d.cameraId!, d.frameId!).test(d.path)) {
+    throw new UnrecoverableError(`frame path is not frames/<cameraId>/<frameId>.<jpg|png|webp>: ${JSON.stringify(d.path.slice(0, 200))}`);
+  }
+  const file = path.resolve(dataDir, d.path);
   const captured = new Date(d.capturedAt ?? '');
   const received = new Date(d.receivedAt ?? '');
   if (Number.isNaN(captured.getTime())) throw new UnrecoverableError(`capturedAt is not a date: ${d.capturedAt}`);
