@@ -49,6 +49,8 @@ export interface AppDeps {
   /** Shared with the Socket.IO auth middleware; built from db + config when omitted. */
   auth?: AuthService;
   readinessChecks?: ReadinessCheck[];
+  /** /metrics registry, when the caller registers metrics of its own on it (worker pool restarts). */
+  metricsRegistry?: Registry;
   /** Built dashboard to serve at / (src/web/dist); skipped when absent. */
   webRoot?: string;
   /** JSON bodies are small; frames have their own limit (config.ingest.maxFrameBytes). */
@@ -110,7 +112,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   const { prisma } = deps.db;
   const producer = deps.queues.frames;
   const auth = deps.auth ?? buildAuthService(deps);
-  const registry = new Registry();
+  const registry = deps.metricsRegistry ?? new Registry();
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),

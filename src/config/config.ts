@@ -44,6 +44,8 @@ export interface Config {
     lockDurationMs: number;
     /** How often live workers look for stalled jobs (BullMQ stalledInterval). */
     stalledIntervalMs: number;
+    /** SIGTERM / supervisor gone → exit after at most this long, even with Redis or the database away. */
+    stopTimeoutMs: number;
   };
   tokenTtlSeconds: number;
   security: {
@@ -262,6 +264,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     worker: {
       lockDurationMs: int(env, 'MASKWATCH_WORKER_LOCK_MS', 30_000, 1000, 600_000),
       stalledIntervalMs: int(env, 'MASKWATCH_WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
+      stopTimeoutMs: int(env, 'MASKWATCH_WORKER_STOP_TIMEOUT_MS', 10_000, 1000, 600_000),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),
     security: {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { buildAuthService, createApp } from '../api/app.ts';
@@ -15,6 +16,8 @@ export interface ApiInstanceOptions {
   /** An already open database (tests share one between two instances); opened from config otherwise. */
   db?: Database;
   readinessChecks?: ReadinessCheck[];
+  /** Registry for the API's /metrics, when the caller adds metrics of its own (the worker pool's). */
+  metricsRegistry?: Registry;
   webRoot?: string;
   /** Create the admin of config.admin if missing (default true). */
   ensureAdmin?: boolean;
@@ -54,6 +57,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       auth,
       io: () => realtime?.io,
       readinessChecks: opts.readinessChecks,
+      metricsRegistry: opts.metricsRegistry,
       webRoot: opts.webRoot,
       webhooks: notifiers.webhooks,
       escalation: notifiers.escalation,
