@@ -17,6 +17,7 @@ import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { createApiMetrics } from './metrics.ts';
+import { createStaleFrameCounter } from '../queue/freshness.ts';
 import { createFrameStore } from './ingest/frame-store.ts';
 import { createFrameIngestor } from './ingest/ingest-frame.ts';
 import { createCameraGate } from './ingest/camera-gate.ts';
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),
+    staleFrames: () => createStaleFrameCounter(producer.redis, deps.config.queuePrefix).perCamera(),
     alertCounts: async () => {
       const groups = await prisma.alert.groupBy({ by: ['status'], _count: { _all: true } });
       return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));

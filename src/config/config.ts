@@ -44,6 +44,8 @@ export interface Config {
     lockDurationMs: number;
     /** How often live workers look for stalled jobs (BullMQ stalledInterval). */
     stalledIntervalMs: number;
+    /** Frames that waited longer than this when a worker takes them are skipped (MASKWATCH_MAX_FRAME_AGE_S; 0 = never). */
+    maxFrameAgeSeconds: number;
     /** SIGTERM / supervisor gone → exit after at most this long, even with Redis or the database away. */
     stopTimeoutMs: number;
   };
@@ -264,6 +266,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     worker: {
       lockDurationMs: int(env, 'MASKWATCH_WORKER_LOCK_MS', 30_000, 1000, 600_000),
       stalledIntervalMs: int(env, 'MASKWATCH_WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
+      maxFrameAgeSeconds: num(env, 'MASKWATCH_MAX_FRAME_AGE_S', 10, 0, 86_400),
       stopTimeoutMs: int(env, 'MASKWATCH_WORKER_STOP_TIMEOUT_MS', 10_000, 1000, 600_000),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),

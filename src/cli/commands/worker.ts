@@ -141,6 +141,7 @@ async function runWorker(opts: {
       cooldownSeconds: config.alerts.cooldownSeconds,
       concurrency,
       lockDurationMs: config.worker.lockDurationMs,
+      maxFrameAgeMs: config.worker.maxFrameAgeSeconds * 1000,
       stalledIntervalMs: config.worker.stalledIntervalMs,
       metrics,
       wrapPublisher: webhooks?.wrapPublisher,

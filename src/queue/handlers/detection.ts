@@ -13,6 +13,7 @@ import type { Db } from '../../db/client.ts';
 import { createAlertPublisher, type AlertPublisher } from '../../realtime/publisher.ts';
 import type { AnalyzeOptions, VisionEngine } from '../../vision/types.ts';
 import { createFrameBacklog } from '../backlog.ts';
+import { createStaleFrameCounter } from '../freshness.ts';
 import type { FrameJob } from '../jobs.ts';
 import type { EscalationPolicy } from '../../domain/escalation.ts';
 import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers, withEscalationTimers } from './escalation.ts';
@@ -38,6 +39,10 @@ export interface DetectionWorkerOptions {
   /** Minimum time between two alert.updated of one alert (default 1000 ms). */
   updateIntervalMs?: number;
   metrics?: WorkerMetrics;
+  /** Frames older than this (ms since the API received them) when taken are skipped; 0 / omitted = never. */
+  maxFrameAgeMs?: number;
+  /** Clock of the freshness check (default Date.now). */
+  now?: () => number;
   /** Decorates the Redis alert publisher, e.g. notify/webhooks.ts withWebhooks(). */
   wrapPublisher?(publisher: AlertPublisher): AlertPublisher;
   /** Escalate unhandled alerts (config.alerts.escalation); off when omitted or maxLevel is 0. */
@@ -100,6 +105,9 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     cooldownSeconds: opts.cooldownSeconds,
     backlog,
     metrics: opts.metrics,
+    freshness: opts.maxFrameAgeMs
+      ? { maxAgeMs: opts.maxFrameAgeMs, now: opts.now ?? Date.now, counter: createStaleFrameCounter(redis, opts.queuePrefix) }
+      : undefined,
     logger: opts.logger,
   });
   const worker = createQueueWorker({
