@@ -5,10 +5,12 @@
  * the worker's Prometheus metrics and per camera in Redis (read by the API's
  * /metrics), so overload shows as a rising skip count instead of ever later alerts.
  *
- * Age is measured from `receivedAt` (the API's clock, when it accepted the
- * frame), not the camera's `capturedAt`: camera clocks drift, and the bound is
- * about time spent queued. Frames an agent spooled during an outage are
- * therefore analysed when delivered, as the spool promises.
+ * Age is measured from the earlier of `capturedAt` (the camera's clock) and
+ * `receivedAt` (the API's): the bound is on the delay from the scene to the
+ * alert, so a frame an agent kept in its spool during an outage and delivered
+ * later is stale too (the agent already drops its oldest frames first). A camera
+ * clock running behind shows as that camera's stale count rising — check its
+ * NTP; clocks running ahead cannot shorten the age (receivedAt caps it).
  */
 import type { Redis } from 'ioredis';
 
@@ -19,10 +21,10 @@ export interface FreshnessPolicy {
   now: () => number;
 }
 
-/** How long the frame has been waiting, in ms, or null when within the bound (or the bound is off). */
-export function staleByMs(receivedAt: Date, policy: FreshnessPolicy): number | null {
+/** The frame's age in ms when it is older than the bound, else null (also when the bound is off). */
+export function staleByMs(frame: { captured: Date; received: Date }, policy: FreshnessPolicy): number | null {
   if (policy.maxAgeMs <= 0) return null;
-  const age = policy.now() - receivedAt.getTime();
+  const age = policy.now() - Math.min(frame.captured.getTime(), frame.received.getTime());
   return age > policy.maxAgeMs ? age : null;
 }
 

@@ -70,8 +70,8 @@ describe('detection worker: freshness over backlog', () => {
     await stack?.close();
   });
 
-  const enqueue = async (cameraId: string, receivedAt: number) => {
-    const frame = await stageFrame(stack.dataDir, cameraId, UNMASKED_FACE, new Date(receivedAt - 200));
+  const enqueue = async (cameraId: string, receivedAt: number, capturedAt = receivedAt - 200) => {
+    const frame = await stageFrame(stack.dataDir, cameraId, UNMASKED_FACE, new Date(capturedAt));
     const job = { ...frame, receivedAt: new Date(receivedAt).toISOString() };
     await queue.add('frame.analyze', job, { ...FRAME_JOB_OPTIONS, jobId: job.frameId });
     return job;
@@ -83,10 +83,13 @@ describe('detection worker: freshness over backlog', () => {
     detections.push(detection);
     const camera = await createCamera(stack.db.prisma, 'freshness cam');
     const stale = await enqueue(camera.id, NOW - MAX_AGE_MS - 1);
+    // Received just now but captured long ago (delivered late from an agent's spool): stale as well.
+    const replayed = await enqueue(camera.id, NOW - 100, NOW - MAX_AGE_MS - 5000);
     const fresh = await enqueue(camera.id, NOW - MAX_AGE_MS + 1000);
-    const done = [completion(detection, stale.frameId), completion(detection, fresh.frameId)];
+    const done = [completion(detection, stale.frameId), completion(detection, fresh.frameId), completion(detection, replayed.frameId)];
     void detection.worker.run();
-    const [staleResult, freshResult] = await Promise.all(done);
+    const [staleResult, freshResult, replayedResult] = await Promise.all(done);
+    assert.equal(replayedResult!.outcome, 'stale');
 
     assert.equal(staleResult!.outcome, 'stale');
     assert.equal(await stack.db.prisma.violation.count({ where: { frameId: stale.frameId } }), 0, 'a stale frame is not analysed');
@@ -94,15 +97,16 @@ describe('detection worker: freshness over backlog', () => {
     assert.equal(freshResult!.outcome, 'violations');
     assert.equal(await stack.db.prisma.violation.count({ where: { frameId: fresh.frameId } }), 1);
 
-    assert.equal((await metrics.framesStale.get()).values[0]?.value, 1);
+    assert.equal((await metrics.framesStale.get()).values[0]?.value, 2);
     const byOutcome = new Map((await metrics.framesProcessed.get()).values.map((v) => [v.labels.outcome, v.value]));
-    assert.equal(byOutcome.get('stale'), 1);
-    assert.deepEqual(await createStaleFrameCounter(redis, stack.config.queuePrefix).perCamera(), { [camera.id]: 1 });
+    assert.equal(byOutcome.get('stale'), 2);
+    assert.equal(byOutcome.get('violations'), 1);
+    assert.deepEqual(await createStaleFrameCounter(redis, stack.config.queuePrefix).perCamera(), { [camera.id]: 2 });
 
     // The API's /metrics shows the per-camera count.
     const api = await stack.startApi();
     const text = await (await fetch(`${api.url}/metrics`)).text();
-    assert.match(text, new RegExp(`maskwatch_camera_frames_stale_skipped\\{camera="${camera.id}"\\} 1\\b`));
+    assert.match(text, new RegExp(`maskwatch_camera_frames_stale_skipped\\{camera="${camera.id}"\\} 2\\b`));
     await detection.close();
   });
 

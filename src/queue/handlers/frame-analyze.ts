@@ -98,13 +98,13 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const log = logger.child({ jobId: job.id, frameId: frame.frameId, cameraId: frame.cameraId, attempt: job.attemptsMade + 1 });
     const empty = { faces: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
 
-    const staleMs = deps.freshness ? staleByMs(frame.received, deps.freshness) : null;
+    const staleMs = deps.freshness ? staleByMs(frame, deps.freshness) : null;
     if (staleMs !== null) {
       // Too old to be useful: complete without analysis (no alert from it), and count it.
       await removeFile(frame.file);
       await deps.freshness?.counter?.record(frame.cameraId);
       metrics?.framesStale.inc();
-      log.debug({ waitedMs: staleMs }, 'stale frame skipped');
+      log.debug({ ageMs: staleMs }, 'stale frame skipped');
       return finish(frame, { outcome: 'stale', ...empty });
     }
 
