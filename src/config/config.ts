@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../notify/webhook-core.ts';
 import type { EscalationPolicy } from '../domain/escalation.ts';
+import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
 export interface Config {
@@ -131,6 +132,18 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   return raw;
 }
 
+/** redis:// / rediss:// (one Redis) or redis+sentinel:// (Sentinel; see queue/redis-options.ts). */
+function redisUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (!isSentinelUrl(raw)) return url(env, name, fallback, ['redis:', 'rediss:', 'redis+sentinel:']);
+  try {
+    redisOptionsFromUrl(raw);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+  return raw;
+}
+
 function prefix(env: Env, name: string, fallback: string): string {
   const raw = env[name] || fallback;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw)) {
@@ -237,7 +250,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     databaseUrl,
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisUrl: redisUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379'),
     queuePrefix: prefix(env, 'MASKWATCH_QUEUE_PREFIX', 'maskwatch'),
     dataDir,
     assetsDir,

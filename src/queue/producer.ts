@@ -45,7 +45,7 @@ export interface FrameProducerOptions {
 }
 
 /** Connection options that fail fast instead of queueing commands while Redis is away. */
-export function failFastRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions & { host: string; port: number } {
+export function failFastRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions {
   return {
     ...redisOptionsFromUrl(redisUrl),
     enableOfflineQueue: false,

@@ -7,6 +7,7 @@ import type { AuthUser } from '../auth/roles.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
 import { socketIoRedisKey } from './channel.ts';
+import { redisOptionsFromUrl } from '../queue/redis-options.ts';
 
 export interface SocketData {
   user: AuthUser;
@@ -49,7 +50,7 @@ export interface Realtime {
  * anywhere (another API instance, a worker's redis-emitter) reaches every socket.
  */
 export function createRealtimeServer(opts: RealtimeOptions): Realtime {
-  const pub = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const pub = new Redis({ ...redisOptionsFromUrl(opts.redisUrl), maxRetriesPerRequest: null });
   const sub = pub.duplicate();
   let lastErrorLog = 0;
   for (const client of [pub, sub]) {
