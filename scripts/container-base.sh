@@ -51,6 +51,7 @@ cat > "$work/ctx/Containerfile" <<'EOF'
 FROM localhost/maskwatch-debian:bookworm
 COPY node/bin/node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
+COPY node/include/node /usr/local/include/node
 COPY extra-ca/ /usr/local/share/ca-certificates/
 RUN update-ca-certificates \
  && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
@@ -60,6 +61,9 @@ RUN update-ca-certificates \
  && node --version && npm --version
 # Node keeps its own CA list; this adds the system store (with any EXTRA_CA_CERTS) to it.
 ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+# Native addons (better-sqlite3) without a reachable prebuilt binary compile against these headers
+# instead of downloading them from nodejs.org.
+ENV npm_config_nodedir=/usr/local
 CMD ["node"]
 EOF
 engine build --network=host "${build_flags[@]}" -t "$TAG" "$work/ctx"
