@@ -32,8 +32,9 @@ function findEngine(): { engine: string } | { skip: string } {
   const candidates = process.env.MASKWATCH_CONTAINER_ENGINE ? [process.env.MASKWATCH_CONTAINER_ENGINE] : ['podman', 'docker'];
   const reasons: string[] = [];
   for (const engine of candidates) {
-    const info = spawnSync(engine, [...engineFlags, 'info'], { encoding: 'utf8', timeout: 30_000 });
-    if (info.error) reasons.push(`${engine}: not installed`);
+    const info = spawnSync(engine, [...engineFlags, 'info'], { encoding: 'utf8', timeout: 180_000 });
+    if ((info.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') reasons.push(`${engine}: not installed`);
+    else if (info.error) reasons.push(`${engine}: \`${engine} info\` failed (${info.error.message})`);
     else if (info.status !== 0) reasons.push(`${engine}: \`${engine} info\` failed (${(info.stderr || info.stdout).trim().split('\n').at(-1)})`);
     else return { engine };
   }
