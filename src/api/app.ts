@@ -19,6 +19,7 @@ import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { createApiMetrics } from './metrics.ts';
+import { createStaleFrameCounter } from '../queue/freshness.ts';
 import { createFrameStore } from './ingest/frame-store.ts';
 import { createFrameIngestor } from './ingest/ingest-frame.ts';
 import { createCameraGate } from './ingest/camera-gate.ts';
@@ -52,6 +53,8 @@ export interface AppDeps {
   /** Shared with the Socket.IO auth middleware; built from db + config when omitted. */
   auth?: AuthService;
   readinessChecks?: ReadinessCheck[];
+  /** /metrics registry, when the caller registers metrics of its own on it (worker pool restarts). */
+  metricsRegistry?: Registry;
   /** Built dashboard to serve at / (src/web/dist); skipped when absent. */
   webRoot?: string;
   /** JSON bodies are small; frames have their own limit (config.ingest.maxFrameBytes). */
@@ -123,10 +126,11 @@ export function createApp(deps: AppDeps): FastifyInstance {
   const repos = createRepositories(deps.db.prisma);
   const producer = deps.queues.frames;
   const auth = deps.auth ?? buildAuthService({ ...deps, redis: producer.redis });
-  const registry = new Registry();
+  const registry = deps.metricsRegistry ?? new Registry();
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),
+    staleFrames: () => createStaleFrameCounter(producer.redis, deps.config.queuePrefix).perCamera(),
     alertCounts: () => repos.alerts.countsByStatus(),
   });
   const { cameras, audit } = repos;

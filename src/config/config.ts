@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../notify/webhook-core.ts';
 import type { EscalationPolicy } from '../domain/escalation.ts';
+import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
 export interface Config {
@@ -44,6 +45,10 @@ export interface Config {
     lockDurationMs: number;
     /** How often live workers look for stalled jobs (BullMQ stalledInterval). */
     stalledIntervalMs: number;
+    /** Frames that waited longer than this when a worker takes them are skipped (MASKWATCH_MAX_FRAME_AGE_S; 0 = never). */
+    maxFrameAgeSeconds: number;
+    /** SIGTERM / supervisor gone → exit after at most this long, even with Redis or the database away. */
+    stopTimeoutMs: number;
   };
   tokenTtlSeconds: number;
   security: {
@@ -132,6 +137,18 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must start with ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+  }
+  return raw;
+}
+
+/** redis:// / rediss:// (one Redis) or redis+sentinel:// (Sentinel; see queue/redis-options.ts). */
+function redisUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (!isSentinelUrl(raw)) return url(env, name, fallback, ['redis:', 'rediss:', 'redis+sentinel:']);
+  try {
+    redisOptionsFromUrl(raw);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
   }
   return raw;
 }
@@ -242,7 +259,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     databaseUrl,
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisUrl: redisUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379'),
     queuePrefix: prefix(env, 'MASKWATCH_QUEUE_PREFIX', 'maskwatch'),
     dataDir,
     assetsDir,
@@ -273,6 +290,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     worker: {
       lockDurationMs: int(env, 'MASKWATCH_WORKER_LOCK_MS', 30_000, 1000, 600_000),
       stalledIntervalMs: int(env, 'MASKWATCH_WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
+      maxFrameAgeSeconds: num(env, 'MASKWATCH_MAX_FRAME_AGE_S', 10, 0, 86_400),
+      stopTimeoutMs: int(env, 'MASKWATCH_WORKER_STOP_TIMEOUT_MS', 10_000, 1000, 600_000),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),
     security: {

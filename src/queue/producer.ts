@@ -14,6 +14,10 @@ export class EnqueueError extends Error {
 }
 
 export const FRAME_JOB_OPTIONS: JobsOptions = {
+  // Newest first: under a backlog the fresh frames (the useful ones) are analysed before the old ones,
+  // which the workers then skip as stale (queue/freshness.ts). One queue for all cameras, so with equal
+  // frame rates cameras alternate; the per-camera backlog cap bounds what one camera can queue.
+  lifo: true,
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
   // Finished jobs are kept a while for inspection, then dropped so Redis stays small.
@@ -42,7 +46,7 @@ export interface FrameProducerOptions {
 }
 
 /** Connection options that fail fast instead of queueing commands while Redis is away. */
-export function failFastRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions & { host: string; port: number } {
+export function failFastRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions {
   return {
     ...redisOptionsFromUrl(redisUrl),
     enableOfflineQueue: false,

@@ -8,6 +8,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
 import { socketIoRedisKey } from './channel.ts';
 import { createConnectionLimit, type ConnectionLimitOptions } from './connection-limit.ts';
+import { redisOptionsFromUrl } from '../queue/redis-options.ts';
 
 export interface SocketData {
   user: AuthUser;
@@ -52,7 +53,7 @@ export interface Realtime {
  * anywhere (another API instance, a worker's redis-emitter) reaches every socket.
  */
 export function createRealtimeServer(opts: RealtimeOptions): Realtime {
-  const pub = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const pub = new Redis({ ...redisOptionsFromUrl(opts.redisUrl), maxRetriesPerRequest: null });
   const sub = pub.duplicate();
   let lastErrorLog = 0;
   for (const client of [pub, sub]) {

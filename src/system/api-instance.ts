@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { buildAuthService, createApp } from '../api/app.ts';
@@ -16,6 +17,8 @@ export interface ApiInstanceOptions {
   /** An already open database (tests share one between two instances); opened from config otherwise. */
   db?: Database;
   readinessChecks?: ReadinessCheck[];
+  /** Registry for the API's /metrics, when the caller adds metrics of its own (the worker pool's). */
+  metricsRegistry?: Registry;
   webRoot?: string;
   /** Create the admin of config.admin if missing (default true). */
   ensureAdmin?: boolean;
@@ -58,6 +61,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       auth,
       io: () => realtime?.io,
       readinessChecks: opts.readinessChecks,
+      metricsRegistry: opts.metricsRegistry,
       webRoot: opts.webRoot,
       alertChannels: notifiers.channels,
     });

@@ -173,6 +173,9 @@ export function processEnv(sys: SystemEnv, more: Record<string, string> = {}): N
     // A killed worker's job is recovered within seconds, not the production 30 s.
     MASKWATCH_WORKER_LOCK_MS: '3000',
     MASKWATCH_WORKER_STALLED_INTERVAL_MS: '1000',
+    // Exactly-once across outages longer than the freshness bound: never skip stale frames here
+    // (tests and benchmarks of freshness set MASKWATCH_MAX_FRAME_AGE_S themselves).
+    MASKWATCH_MAX_FRAME_AGE_S: '0',
     ...sys.extra,
     ...more,
   };

@@ -22,6 +22,7 @@ import { toAlertEvent } from '../../services/alert-view.ts';
 import type { Announcer } from '../../services/announcer.ts';
 import { ImageInputError, type AnalyzeOptions, type VisionEngine } from '../../vision/types.ts';
 import type { FrameBacklog } from '../backlog.ts';
+import { staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
 import type { FrameJob } from '../jobs.ts';
 import type { CameraLock } from './camera-lock.ts';
 import type { FrameOutcome, WorkerMetrics } from './metrics.ts';
@@ -41,6 +42,8 @@ export interface FrameAnalyzeDeps {
   /** Released when the job reaches a final state (see queue/backlog.ts). */
   backlog?: FrameBacklog;
   metrics?: WorkerMetrics;
+  /** Skip frames that waited too long (queue/freshness.ts); off when omitted. */
+  freshness?: FreshnessPolicy & { counter?: StaleFrameCounter };
   logger: Logger;
 }
 
@@ -98,6 +101,16 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const frame = parseFrameJob(job.data, deps.dataDir);
     const log = logger.child({ jobId: job.id, frameId: frame.frameId, cameraId: frame.cameraId, attempt: job.attemptsMade + 1 });
     const empty = { faces: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
+
+    const staleMs = deps.freshness ? staleByMs(frame, deps.freshness) : null;
+    if (staleMs !== null) {
+      // Too old to be useful: complete without analysis (no alert from it), and count it.
+      await removeFile(frame.file);
+      await deps.freshness?.counter?.record(frame.cameraId);
+      metrics?.framesStale.inc();
+      log.debug({ ageMs: staleMs }, 'stale frame skipped');
+      return finish(frame, { outcome: 'stale', ...empty });
+    }
 
     let image: Buffer;
     try {
