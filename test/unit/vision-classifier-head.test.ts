@@ -29,7 +29,7 @@ test('plain-JS head matches a tfjs Dense(128, relu) → Dropout → Dense(2, sof
   xs.forEach((x, i) => flat.set(x, i * 1280));
   const expected = (model.predict(tf.tensor2d(flat, [8, 1280])) as tf.Tensor).arraySync() as number[][];
   xs.forEach((x, i) => {
-    const [p0, p1] = headForward(w, x);
+    const [p0, p1] = headForward(w, x) as [number, number];
     assert.ok(Math.abs(p0 - expected[i]![0]!) < 1e-5, `row ${i} mask: ${p0} vs ${expected[i]![0]}`);
     assert.ok(Math.abs(p1 - expected[i]![1]!) < 1e-5, `row ${i} no_mask: ${p1} vs ${expected[i]![1]}`);
     assert.ok(Math.abs(p0 + p1 - 1) < 1e-12);
@@ -41,7 +41,7 @@ test('plain-JS head matches a tfjs Dense(128, relu) → Dropout → Dense(2, sof
 
 test('softmax stays finite for huge logits', () => {
   const w: HeadWeights = { inputDim: 1, hiddenDim: 1, w1: Float32Array.of(1), b1: Float32Array.of(0), w2: Float32Array.of(1000, -1000), b2: Float32Array.of(0, 0) };
-  const [p0, p1] = headForward(w, Float32Array.of(10));
+  const [p0, p1] = headForward(w, Float32Array.of(10)) as [number, number];
   assert.equal(p0, 1);
   assert.equal(p1, 0);
 });
