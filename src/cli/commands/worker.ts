@@ -88,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
       assetsDir: config.assetsDir,
       faceScoreThreshold: config.vision.faceScoreThreshold,
       noMaskThreshold: config.vision.noMaskThreshold,
+      incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
       minFaceSize: config.vision.minFaceSize,
       maxPixels: config.ingest.maxFramePixels,
       intraOpThreads: config.vision.intraOpThreads,
