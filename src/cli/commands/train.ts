@@ -11,7 +11,8 @@ const USAGE = `usage: maskwatch train [options]
   --copies N          augmented copies per training face (default 2, 0-16)
   --augment-seed N    augmentation seed (default 11)
   --cache-dir DIR     feature cache (default .cache/)
-  --variants LIST     comma-separated head variants to compare on validation (default h64,h128,h64-wd1e-3)
+  --epochs N          epochs per variant (default 15; the epoch with the lowest validation loss is kept)
+  --variants LIST     comma-separated head variants to compare on validation (default h64,h64-wd1e-3,h128)
 Trains the 3-class head (mask, no_mask, mask_incorrect) on the TRAIN scenes of
 kaggle-scenes-dev (models/scene-split.json) and chooses the variant, the class
 thresholds and the violation gates on the VAL scenes. The REPORT scenes are
@@ -38,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
         'augment-seed': { type: 'string' },
         'cache-dir': { type: 'string' },
         variants: { type: 'string' },
+        epochs: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -60,11 +62,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const config = loadConfig();
     const names = values.variants?.split(',').map((s) => s.trim()).filter(Boolean);
-    const variants = names ? names.map((n) => {
+    const epochs = intOpt(values.epochs, 'epochs', 15, 1, 500);
+    const picked = names ? names.map((n) => {
       const v = DEFAULT_VARIANTS.find((d) => d.name === n);
       if (!v) throw new UsageError(`unknown variant "${n}"; known: ${DEFAULT_VARIANTS.map((d) => d.name).join(', ')}`);
       return v;
     }) : DEFAULT_VARIANTS;
+    const variants = picked.map((v) => ({ ...v, epochs }));
     out = path.resolve(values.out ?? DEFAULT_HEAD_PATH);
     opts = {
       assetsDir: config.assetsDir,
