@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { bootstrap, ratioOrNull, type Estimate } from '../evaluation/bootstrap.ts';
+import { bootstrapMany, ratioOrNull, type Estimate } from '../evaluation/bootstrap.ts';
 import { emptyBuckets, emptyCounts, matchFaces, parseVocAnnotation, scoreImage, type GtLabel } from '../evaluation/detection.ts';
 import type { FaceResult, VisionEngine } from '../types.ts';
 import { choosingScenes, cropScene } from './scene-split.ts';
@@ -173,8 +173,7 @@ async function sideReport(
     o.onProgress?.(`${side} crops`, ++done, crops.length);
   }
   const units = [...perImage.values()];
-  const figures: Record<string, Estimate> = {};
-  for (const [name, f] of Object.entries({ ...FIGURES, ...CROP_FIGURES })) figures[name] = bootstrap(units, f, { resamples: 2000, seed: 1 });
+  const figures = bootstrapMany(units, { ...FIGURES, ...CROP_FIGURES }, { resamples: 2000, seed: 1 });
   const totals: Counts = {};
   for (const u of units) for (const [k, v] of Object.entries(u)) totals[k] = (totals[k] ?? 0) + v;
   return { side, scenes: stems.length, figures, totals };

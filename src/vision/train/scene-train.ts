@@ -13,6 +13,10 @@ import { FeatureCache } from './feature-cache.ts';
 import { balancedWeights, DEFAULT_MLP_OPTIONS, trainMlp, weightedLoss, type MlpOptions, type WeightedSet } from './mlp.ts';
 import type { Progress } from './progress.ts';
 import { sceneFaces, type SceneRecord } from './scene-faces.ts';
+import { listMaskDataset, TRAINING_DATASETS } from './datasets.ts';
+import { dedupeByContent, hashSamples } from './dedupe.ts';
+import { detectTrainingFaces } from './reframe.ts';
+import { loadInput224 } from './features.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -31,7 +35,7 @@ export interface SceneTrainOptions {
   intraOpThreads: number;
   copies: number;
   augmentSeed: number;
-  variants: Array<Partial<MlpOptions> & { name: string }>;
+  variants: Array<Partial<MlpOptions> & { name: string; seedWeight?: number }>;
   logger: Logger;
   progress: (label: string, total: number) => Progress;
 }
@@ -43,7 +47,48 @@ export const DEFAULT_VARIANTS: SceneTrainOptions['variants'] = [
   { name: 'h64', hidden: 64 },
   { name: 'h64-wd1e-3', hidden: 64, weightDecay: 1e-3 },
   { name: 'h128', hidden: 128 },
+  // + the mask/no_mask photo sets (prajna, chandrikadeb7), face-framed, at a quarter of a scene face's weight.
+  { name: 'h64-photos', hidden: 64, seedWeight: 0.25 },
+  { name: 'h128-photos', hidden: 128, seedWeight: 0.25 },
 ];
+
+/**
+ * Clean features of the two mask/no_mask photo sets, cropped to the detected
+ * face with the run-time margin (no split needed: nothing is evaluated on
+ * them; deduplicated by content; a third of them, to bound CPU).
+ */
+async function photoSet(o: SceneTrainOptions, backbone: Backbone, cache: FeatureCache): Promise<{ x: Float32Array[]; y: number[] }> {
+  const listed = (await Promise.all(TRAINING_DATASETS.map((d) => listMaskDataset(o.assetsDir, d)))).flat();
+  // Every third photo (by sorted content hash): a third of the CPU, and the scene faces stay the larger share.
+  const kept = dedupeByContent(await hashSamples(listed))
+    .kept.sort((a, b) => a.md5.localeCompare(b.md5))
+    .filter((_, i) => i % 3 === 0);
+  const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: 'yunet-s', intraOpThreads: o.intraOpThreads });
+  let faces: Map<string, import('../types.ts').Box | null>;
+  try {
+    const bar = o.progress('photo face boxes', kept.length);
+    faces = await detectTrainingFaces(kept, { detector, cacheDir: o.cacheDir, progress: bar });
+    bar.done();
+  } finally {
+    await detector.close();
+  }
+  const bar = o.progress('photo features', kept.length);
+  const x: Float32Array[] = [];
+  for (let i = 0; i < kept.length; i += 16) {
+    const batch = kept.slice(i, i + 16);
+    const todo = batch.filter((s) => !cache.get(`photo:${s.md5}`));
+    if (todo.length) {
+      const rgb = await Promise.all(todo.map((s) => loadInput224(s.path, faces.get(s.md5) ?? null)));
+      const { features } = await backbone.run(rgb);
+      todo.forEach((s, k) => cache.set(`photo:${s.md5}`, features[k]!));
+    }
+    for (const s of batch) x.push(cache.get(`photo:${s.md5}`)!);
+    bar.tick(batch.length);
+  }
+  bar.done();
+  await cache.save();
+  return { x, y: kept.map((s) => s.label) };
+}
 
 /** Labelled training vectors: every variant of every face matched to an annotation. */
 export function labelledSet(records: SceneRecord[], opts: { allVariants: boolean }): WeightedSet {
@@ -112,16 +157,25 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
     const valSet = labelledSet(valRecords, { allVariants: false });
     o.logger.info({ train: trainSet.x.length, val: valSet.x.length, trainScenes: train.length, valScenes: val.length }, 'scene faces ready');
 
+    const photos = o.variants.some((v) => v.seedWeight) ? await photoSet(o, backbone, cache) : null;
     // Variant choice: lowest balanced validation cross-entropy (val scenes' detected faces).
-    const results: Array<{ name: string; valLoss: number; bestEpoch: number; weights: HeadWeights; options: MlpOptions; history: unknown }> = [];
+    const results: Array<{ name: string; valLoss: number; bestEpoch: number; weights: HeadWeights; options: MlpOptions; history: unknown; photos: boolean }> = [];
     for (const v of o.variants) {
-      const options = { ...DEFAULT_MLP_OPTIONS, ...v };
+      const { seedWeight, ...mlp } = v;
+      const options: MlpOptions = { ...DEFAULT_MLP_OPTIONS, ...mlp };
+      let set = trainSet;
+      if (seedWeight && photos) {
+        const x = [...trainSet.x, ...photos.x];
+        const y = [...trainSet.y, ...photos.y];
+        const n = trainSet.x.length;
+        set = { x, y, w: balancedWeights(y, CLASSES.length, (i) => (i < n ? 1 : seedWeight)) };
+      }
       const bar = o.progress(`train ${v.name}`, options.epochs);
-      const run = trainMlp(trainSet, valSet, CLASSES.length, options, () => bar.tick());
+      const run = trainMlp(set, valSet, CLASSES.length, options, () => bar.tick());
       bar.done();
       const valLoss = weightedLoss(run.weights, valSet);
       o.logger.info({ variant: v.name, valLoss, bestEpoch: run.bestEpoch }, 'variant trained');
-      results.push({ name: v.name, valLoss, bestEpoch: run.bestEpoch, weights: run.weights, options, history: run.history });
+      results.push({ name: v.name, valLoss, bestEpoch: run.bestEpoch, weights: run.weights, options, history: run.history, photos: Boolean(seedWeight) });
     }
     const chosen = results.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
     const choice = chooseRule(scoredScenes(valRecords, chosen.weights));
@@ -137,7 +191,9 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
       weights: { w1: encodeFloat32(chosen.weights.w1), b1: encodeFloat32(chosen.weights.b1), w2: encodeFloat32(chosen.weights.w2), b2: encodeFloat32(chosen.weights.b2) },
       decision: choice.rule,
       training: {
-        data: 'kaggle-scenes-dev TRAIN scenes: detector crops (run-time framing) matched to annotations + annotated-box crops, each with augmented copies',
+        data:
+          'kaggle-scenes-dev TRAIN scenes: detector crops (run-time framing) matched to annotations + annotated-box crops, each with augmented copies' +
+          (chosen.photos ? '; plus prajna + chandrikadeb7 photos (mask / no_mask), face-framed, deduplicated, every third photo by content hash, weight 0.25' : ''),
         detector: o.detector,
         detectorThreshold: o.faceScoreThreshold,
         minFaceSize: o.minFaceSize,
