@@ -12,6 +12,7 @@ const USAGE = `usage: maskwatch train [options]
   --augment-seed N    augmentation seed (default 11)
   --cache-dir DIR     feature cache (default .cache/)
   --epochs N          epochs per variant (default 15; the epoch with the lowest validation loss is kept)
+  --rechoose FILE     keep FILE's trained weights, redo only the choice on the val scenes, write --out
   --variants LIST     comma-separated head variants to compare on validation (default h64,h64-wd1e-3,h128)
 Trains the 3-class head (mask, no_mask, mask_incorrect) on the TRAIN scenes of
 kaggle-scenes-dev (models/scene-split.json) and chooses the variant, the class
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
         'cache-dir': { type: 'string' },
         variants: { type: 'string' },
         epochs: { type: 'string' },
+        rechoose: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -55,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   // Heavy modules only now: --help and usage errors answer without them.
-  const { DEFAULT_VARIANTS, trainOnScenes } = await import('../../vision/train/scene-train.ts');
+  const { DEFAULT_VARIANTS, rechoose, trainOnScenes } = await import('../../vision/train/scene-train.ts');
   const { stderrProgress } = await import('../../vision/train/progress.ts');
   let opts: Parameters<typeof trainOnScenes>[0];
   let out: string;
@@ -89,6 +91,14 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    if (values.rechoose) {
+      const { parseHeadArtifact } = await import('../../vision/head.ts');
+      const { readFile } = await import('node:fs/promises');
+      const artifact = await rechoose(opts, parseHeadArtifact(await readFile(values.rechoose, 'utf8'), values.rechoose));
+      await writeFile(out, `${JSON.stringify(artifact, null, 1)}\n`);
+      logger.info({ out, decision: artifact.decision }, 'wrote mask head (decision re-chosen)');
+      return 0;
+    }
     const started = Date.now();
     const { artifact } = await trainOnScenes(opts);
     artifact.training.seconds = Math.round((Date.now() - started) / 1000);

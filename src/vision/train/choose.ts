@@ -27,7 +27,7 @@ export const MAX_MASKED_AS_INCORRECT = 0.015;
 export const GRID = {
   violationFaceScore: [0.6, 0.7, 0.8, 0.85, 0.9],
   violationMinFaceSize: [12, 16, 20, 24],
-  noMaskThreshold: [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9],
+  noMaskThreshold: [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9],
   incorrectThreshold: [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99],
 } as const;
 
@@ -79,45 +79,46 @@ export interface Choice {
 }
 
 /**
- * 1. incorrectThreshold: the lowest on the grid that keeps masked faces
- *    labelled mask_incorrect at ≤ 1.5 % (most real incorrect faces found
- *    within the false-label budget).
- * 2. gates and noMaskThreshold: the grid point with the best MEAN over 400
+ * 1. gates and noMaskThreshold: the grid point with the best MEAN over 400
  *    bootstrap resamples of the validation scenes of min(P/0.92, R/0.90), so
  *    the choice is robust to which few faces happen to be in the set rather
  *    than tuned to them; ties go to the stricter gate.
+ * 2. incorrectThreshold: the lowest on the grid that keeps masked faces
+ *    labelled mask_incorrect at ≤ 1.5 % (most real incorrect faces found
+ *    within the false-label budget).
  */
 export function chooseRule(scenes: ScoredScene[], policy: IncorrectMaskPolicy = 'violation'): Choice {
   const matched = matchedByLabel(scenes);
-  // P(mask_incorrect) decides only when no_mask did not; use the faces' own probabilities.
-  let incorrectThreshold: number = GRID.incorrectThreshold[GRID.incorrectThreshold.length - 1]!;
-  for (const t of GRID.incorrectThreshold) {
-    const rate = matched.with_mask.filter((p) => p.mask_incorrect >= t && p.no_mask < 0.5).length / Math.max(1, matched.with_mask.length);
-    if (rate <= MAX_MASKED_AS_INCORRECT) {
-      incorrectThreshold = t;
-      break;
-    }
-  }
-  let best: { rule: DecisionRule; objective: number; counts: ScorerCounts } | null = null;
+  // 1. Gates and the no_mask threshold, with mask_incorrect left out (never predicted).
+  let best: { rule: DecisionRule; objective: number } | null = null;
   for (const violationFaceScore of GRID.violationFaceScore) {
     for (const violationMinFaceSize of GRID.violationMinFaceSize) {
       for (const noMaskThreshold of GRID.noMaskThreshold) {
-        const rule: DecisionRule = { noMaskThreshold, incorrectThreshold, violationFaceScore, violationMinFaceSize };
-        const per = scenes.map((s) => sceneCounts(s, rule, policy) as unknown as Record<string, number>);
+        const rule: DecisionRule = { noMaskThreshold, incorrectThreshold: 2, violationFaceScore, violationMinFaceSize };
+        const per = scenes.map((s) => sceneCounts(s, rule, 'ignore') as unknown as Record<string, number>);
         const est = bootstrapMean(per, (c) => targetMargin(c as unknown as ScorerCounts), 400);
         // On a tie, the stricter detector-score gate wins.
         if (!best || est > best.objective + 1e-9 || (Math.abs(est - best.objective) <= 1e-9 && violationFaceScore >= best.rule.violationFaceScore)) {
-          const total = per.reduce<Record<string, number>>((a, c) => {
-            for (const [k, v] of Object.entries(c)) a[k] = (a[k] ?? 0) + v;
-            return a;
-          }, {});
-          best = { rule, objective: est, counts: total as unknown as ScorerCounts };
+          best = { rule, objective: est };
         }
       }
     }
   }
-  const rule = best!.rule;
-  const c = best!.counts;
+  const noMaskThreshold = best!.rule.noMaskThreshold;
+  // 2. mask_incorrect: the lowest threshold that keeps masked faces labelled mask_incorrect within budget.
+  const isIncorrect = (p: FaceProbabilities, t: number) => p.no_mask < noMaskThreshold && p.mask_incorrect >= t;
+  let incorrectThreshold: number = GRID.incorrectThreshold[GRID.incorrectThreshold.length - 1]!;
+  for (const t of GRID.incorrectThreshold) {
+    if (matched.with_mask.filter((p) => isIncorrect(p, t)).length / Math.max(1, matched.with_mask.length) <= MAX_MASKED_AS_INCORRECT) {
+      incorrectThreshold = t;
+      break;
+    }
+  }
+  const rule: DecisionRule = { ...best!.rule, incorrectThreshold };
+  const c = scenes.map((s) => sceneCounts(s, rule, policy)).reduce<Record<string, number>>((a, x) => {
+    for (const [k, v] of Object.entries(x)) a[k] = (a[k] ?? 0) + v;
+    return a;
+  }, {}) as unknown as ScorerCounts;
   const inc = matched.mask_weared_incorrect;
   return {
     rule,
@@ -125,14 +126,14 @@ export function chooseRule(scenes: ScoredScene[], policy: IncorrectMaskPolicy = 
       objective: best!.objective,
       precision: ratioOrNull(c.viol_tp, c.viol_tp + c.viol_fp),
       recall: ratioOrNull(c.viol_tp, c.viol_tp + c.viol_fn),
-      incorrectRecall: ratioOrNull(inc.filter((p) => p.no_mask < rule.noMaskThreshold && p.mask_incorrect >= rule.incorrectThreshold).length, inc.length),
-      maskedAsIncorrect: ratioOrNull(matched.with_mask.filter((p) => p.no_mask < rule.noMaskThreshold && p.mask_incorrect >= rule.incorrectThreshold).length, matched.with_mask.length),
+      incorrectRecall: ratioOrNull(inc.filter((p) => isIncorrect(p, incorrectThreshold)).length, inc.length),
+      maskedAsIncorrect: ratioOrNull(matched.with_mask.filter((p) => isIncorrect(p, incorrectThreshold)).length, matched.with_mask.length),
       incorrectFaces: inc.length,
       maskedFaces: matched.with_mask.length,
     },
     how:
-      `incorrectThreshold: lowest grid value with ≤ ${MAX_MASKED_AS_INCORRECT * 100} % of validation masked faces ≥ 24 px labelled mask_incorrect; ` +
-      'gates + noMaskThreshold: grid point with the best mean over 400 bootstrap resamples (by scene) of min(P/0.92, R/0.90), validation scenes only',
+      'gates + noMaskThreshold first (mask_incorrect off): the grid point with the best mean over 400 bootstrap resamples (by scene) of min(P/0.92, R/0.90), validation scenes only, ties to the stricter score gate; ' +
+      `then incorrectThreshold: the lowest grid value keeping ≤ ${MAX_MASKED_AS_INCORRECT * 100} % of validation masked faces ≥ 24 px labelled mask_incorrect`,
   };
 }
 

@@ -131,10 +131,7 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
   let backbone: Backbone | null = null;
   try {
     backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads });
-    const cache = await FeatureCache.open(
-      path.join(o.cacheDir, `scene-features-${BACKBONE_NAME}-${backbone.sha256.slice(0, 12)}-${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-m${CROP_MARGIN}-aug${AUGMENTATION.version}-seed${o.augmentSeed}.bin`),
-      FEATURE_DIM,
-    );
+    const cache = await FeatureCache.open(sceneCacheFile(o, backbone.sha256), FEATURE_DIM);
     const common = {
       scenesDir,
       detector,
@@ -214,4 +211,44 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
     await detector.close();
     await backbone?.close();
   }
+}
+
+/**
+ * Re-runs only the choice on the VAL scenes for an already trained head
+ * (same weights, same cached val faces): used when the chooser changes, so
+ * the decision in the file is what the current chooser gives.
+ */
+export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Promise<HeadArtifact> {
+  const { headWeightsFromArtifact } = await import('../head.ts');
+  const weights = headWeightsFromArtifact(artifact);
+  const { val } = choosingScenes();
+  const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: o.detector, intraOpThreads: o.intraOpThreads });
+  const backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads });
+  try {
+    const cache = await FeatureCache.open(sceneCacheFile(o, backbone.sha256), FEATURE_DIM);
+    const valRecords = await sceneFaces(val, {
+      scenesDir: path.join(o.assetsDir, 'datasets', 'kaggle-scenes-dev'),
+      detector,
+      backbone,
+      cache,
+      detectionsFile: path.join(o.cacheDir, `scene-detections-${o.detector}-s${o.faceScoreThreshold}.json`),
+      faceScoreThreshold: o.faceScoreThreshold,
+      minFaceSize: o.minFaceSize,
+      cropMargin: CROP_MARGIN,
+      maxPixels: o.maxPixels,
+      augmentSeed: o.augmentSeed,
+      copies: 0,
+      withGtCrops: false,
+    });
+    const choice = chooseRule(scoredScenes(valRecords, weights));
+    o.logger.info({ rule: choice.rule, validation: choice.validation }, 're-chosen on validation');
+    return { ...artifact, decision: choice.rule, training: { ...artifact.training, decisionRule: choice.how }, metrics: { ...artifact.metrics, validation: choice.validation } };
+  } finally {
+    await detector.close();
+    await backbone.close();
+  }
+}
+
+function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, sha: string): string {
+  return path.join(o.cacheDir, `scene-features-${BACKBONE_NAME}-${sha.slice(0, 12)}-${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-m${CROP_MARGIN}-aug${AUGMENTATION.version}-seed${o.augmentSeed}.bin`);
 }
