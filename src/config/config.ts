@@ -20,8 +20,10 @@ export interface Config {
   vision: {
     /** Minimum face detector score. */
     faceScoreThreshold: number;
-    /** P(no mask) at or above which a face is a violation. */
-    noMaskThreshold: number;
+    /** Overrides the mask head's P(no mask) threshold (chosen on validation, models/mask-head.json); undefined = the head's. */
+    noMaskThreshold: number | undefined;
+    /** Whether a mask worn below the nose (label mask_incorrect) is a violation (MASKWATCH_INCORRECT_MASK). */
+    incorrectMaskPolicy: 'violation' | 'ignore';
     /** Faces smaller than this (shorter side, px) are ignored. */
     minFaceSize: number;
     intraOpThreads: number;
@@ -115,6 +117,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     throw new ConfigError(name, `must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -267,7 +276,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     admin: adminUser && adminPassword ? { username: adminUser, password: adminPassword } : null,
     vision: {
       faceScoreThreshold: num(env, 'MASKWATCH_FACE_SCORE', 0.6, 0, 1),
-      noMaskThreshold: num(env, 'MASKWATCH_NO_MASK_THRESHOLD', 0.5, 0, 1),
+      noMaskThreshold: env.MASKWATCH_NO_MASK_THRESHOLD ? num(env, 'MASKWATCH_NO_MASK_THRESHOLD', 0.5, 0, 1) : undefined,
+      incorrectMaskPolicy: oneOf(env, 'MASKWATCH_INCORRECT_MASK', ['violation', 'ignore'] as const, 'violation'),
       minFaceSize: int(env, 'MASKWATCH_MIN_FACE_PX', 12, 1, 4096),
       intraOpThreads: int(env, 'MASKWATCH_INTRA_OP_THREADS', 1, 1, 64),
     },

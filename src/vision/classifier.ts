@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Backbone, backboneModelPath, resizeToInput } from './backbone.ts';
-import { headWeightsFromArtifact, parseHeadArtifact, predictNoMask, type HeadArtifact, type HeadWeights } from './head.ts';
+import { headProbabilities, headWeightsFromArtifact, parseHeadArtifact, type DecisionRule, type HeadArtifact, type HeadWeights } from './head.ts';
+import type { FaceProbabilities } from './decision.ts';
 import type { DecodedImage } from './image.ts';
 import { RESIZE_METHOD } from './resize.ts';
 import { REPO_ROOT } from '../paths.ts';
@@ -13,7 +14,7 @@ export const DEFAULT_HEAD_PATH = path.join(REPO_ROOT, 'models', 'mask-head.json'
 const BATCH = 8;
 
 /**
- * Face crop → P(no mask). Frozen MobileNetV2 features (ONNX Runtime) and the
+ * Face crop → P(mask), P(no mask), P(mask incorrect). Frozen MobileNetV2 features (ONNX Runtime) and the
  * trained head in plain JS.
  */
 export class MaskClassifier {
@@ -53,14 +54,24 @@ export class MaskClassifier {
     return this.artifact.cropMargin;
   }
 
-  /** P(no mask) per crop, in order. Crops are batched through the backbone. */
-  async predict(crops: DecodedImage[]): Promise<number[]> {
-    const out: number[] = [];
+  /** Gates and class thresholds chosen on validation by `maskwatch train` (absent in older heads). */
+  get decision(): DecisionRule | undefined {
+    return this.artifact.decision;
+  }
+
+  /** Class probabilities per crop, in order. Crops are batched through the backbone. */
+  async predictProbabilities(crops: DecodedImage[]): Promise<FaceProbabilities[]> {
+    const out: FaceProbabilities[] = [];
     for (let i = 0; i < crops.length; i += BATCH) {
       const { features } = await this.backbone.run(crops.slice(i, i + BATCH).map(resizeToInput));
-      out.push(...predictNoMask(this.weights, features));
+      for (const f of features) out.push(headProbabilities(this.weights, f));
     }
     return out;
+  }
+
+  /** P(no mask) per crop, in order. */
+  async predict(crops: DecodedImage[]): Promise<number[]> {
+    return (await this.predictProbabilities(crops)).map((p) => p.no_mask);
   }
 
   async close(): Promise<void> {

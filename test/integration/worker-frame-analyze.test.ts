@@ -83,7 +83,7 @@ for (const provider of testProviders()) {
       const v = violations[0]!;
       assert.equal(v.frameId, frame.frameId);
       assert.equal(v.faceIndex, 0);
-      assert.ok(v.maskProbability >= stack.config.vision.noMaskThreshold);
+      assert.ok(v.maskProbability >= (stack.config.vision.noMaskThreshold ?? 0));
       assert.equal(v.capturedAt.toISOString(), frame.capturedAt);
       assert.equal(v.faceSnapshotPath, `snapshots/${camera.id}/${frame.frameId}-0.jpg`);
       assert.equal(v.frameSnapshotPath, `snapshots/${camera.id}/${frame.frameId}-frame.jpg`);

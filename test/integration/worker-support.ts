@@ -33,6 +33,7 @@ export function loadEngine(config: Config, logger?: Logger): Promise<VisionEngin
     assetsDir: config.assetsDir,
     faceScoreThreshold: config.vision.faceScoreThreshold,
     noMaskThreshold: config.vision.noMaskThreshold,
+    incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
     minFaceSize: config.vision.minFaceSize,
     maxPixels: config.ingest.maxFramePixels,
     intraOpThreads: 1,

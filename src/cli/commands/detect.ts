@@ -6,7 +6,9 @@ import { createVisionEngine } from '../../vision/engine.ts';
 import { parseDetectorKind } from '../../vision/detector/factory.ts';
 
 const USAGE = `usage: maskwatch detect --json [--face-score S] [--no-mask-threshold T] [--detector yunet-s|yunet-n|yunet-640|ultraface|yunet-s+n] FILE...
-Prints one JSON line per file: {"file","width","height","faces":[{"box":[x,y,w,h],"score","label","maskProbability"}]}
+Prints one JSON line per file: {"file","width","height","faces":[{"box":[x,y,w,h],"score","label","violation",
+  "noMaskProbability","maskProbability" (deprecated alias),"probabilities":{"mask","no_mask","mask_incorrect"}}]}
+label is "mask" | "no_mask" | "mask_incorrect"; violation follows the gates chosen on validation and MASKWATCH_INCORRECT_MASK.
 or {"file","error"} for a file that cannot be read (exit code 2 at the end). Logs go to stderr.
 Config from the environment (MASKWATCH_ASSETS, MASKWATCH_FACE_SCORE, MASKWATCH_NO_MASK_THRESHOLD, MASKWATCH_DETECTOR, ...).
 `;
@@ -53,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     assetsDir: config.assetsDir,
     faceScoreThreshold: unit('--face-score', values['face-score'] as string | undefined) ?? config.vision.faceScoreThreshold,
     noMaskThreshold: unit('--no-mask-threshold', values['no-mask-threshold'] as string | undefined) ?? config.vision.noMaskThreshold,
+    incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
     minFaceSize: config.vision.minFaceSize,
     maxPixels: config.ingest.maxFramePixels,
     intraOpThreads: config.vision.intraOpThreads,

@@ -111,6 +111,7 @@ async function runWorker(opts: {
       assetsDir: config.assetsDir,
       faceScoreThreshold: config.vision.faceScoreThreshold,
       noMaskThreshold: config.vision.noMaskThreshold,
+      incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
       minFaceSize: config.vision.minFaceSize,
       maxPixels: config.ingest.maxFramePixels,
       intraOpThreads: config.vision.intraOpThreads,
