@@ -93,6 +93,9 @@ describe('fairness between cameras (default limits)', () => {
     } finally {
       await worker.close();
     }
-    assert.deepEqual(order, ['burst', 'other', 'burst', 'burst', 'burst', 'burst', 'burst']);
+    // Each camera's newest waiting frame is plain LIFO (freshness); its older ones are prioritised behind
+    // every other camera's: the other camera's one frame is among the first two taken, never behind the burst.
+    assert.ok(order.indexOf('other') <= 1, `the other camera's frame was taken at position ${order.indexOf('other')}: ${order}`);
+    assert.equal(order.filter((c) => c === 'burst').length, 6);
   });
 });
