@@ -145,26 +145,27 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const inferenceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics?.inferenceSeconds.observe(inferenceSeconds);
 
-    const noMask = analysis.faces.flatMap((f, faceIndex) => (f.label === 'no_mask' ? [faceIndex] : []));
-    if (noMask.length === 0) {
+    // The engine's verdict by policy (detector gates, no_mask, and mask_incorrect unless MASKWATCH_INCORRECT_MASK=ignore).
+    const violating = analysis.faces.flatMap((f, faceIndex) => (f.violation ? [faceIndex] : []));
+    if (violating.length === 0) {
       await removeFile(frame.file); // privacy: frames without a violation are not kept
       log.debug({ faces: analysis.faces.length, inferenceMs: inferenceSeconds * 1000 }, 'frame clean');
       return finish(frame, { outcome: 'clean', ...empty, faces: analysis.faces.length });
     }
 
-    const paths = snapshotPaths(frame.cameraId, frame.frameId, noMask);
-    const rendered = await deps.engine.renderSnapshots(image, analysis.faces, noMask);
-    if (rendered.faceCrops.length !== noMask.length) {
-      throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${noMask.length} faces`);
+    const paths = snapshotPaths(frame.cameraId, frame.frameId, violating);
+    const rendered = await deps.engine.renderSnapshots(image, analysis.faces, violating);
+    if (rendered.faceCrops.length !== violating.length) {
+      throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${violating.length} faces`);
     }
     await Promise.all([
       writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.annotatedFrame),
-      ...noMask.map((faceIndex, i) =>
+      ...violating.map((faceIndex, i) =>
         writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
       ),
     ]);
 
-    const records = noMask.map((faceIndex) => {
+    const records = violating.map((faceIndex) => {
       const face = analysis.faces[faceIndex]!;
       return {
         faceIndex,
