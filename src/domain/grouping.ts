@@ -32,9 +32,15 @@ export interface FrameViolation {
   maskProbability: number;
 }
 
+/** Identifies a new person track: the frame and face it was first seen in (deterministic across retries). */
+export interface TrackKey {
+  frameId: string;
+  faceIndex: number;
+}
+
 export type Assignment =
   | { faceIndex: number; kind: 'attach'; alertId: string }
-  | { faceIndex: number; kind: 'create'; trackId: string };
+  | { faceIndex: number; kind: 'create'; track: TrackKey };
 
 export interface GroupingInput {
   frameId: string;
@@ -62,8 +68,8 @@ export function historyWindow(capturedAt: Date, cooldownSeconds: number): { from
 }
 
 /** Deterministic, so a retried job that created the alert finds the same one. */
-export function newTrackId(frameId: string, faceIndex: number): string {
-  return `${frameId}:${faceIndex}`;
+export function newTrack(frameId: string, faceIndex: number): TrackKey {
+  return { frameId, faceIndex };
 }
 
 export function tracksFromSightings(sightings: readonly Sighting[]): Track[] {
@@ -93,7 +99,7 @@ export function planGrouping(input: GroupingInput): Assignment[] {
     const alertId = matched.get(v.faceIndex);
     return alertId
       ? { faceIndex: v.faceIndex, kind: 'attach', alertId }
-      : { faceIndex: v.faceIndex, kind: 'create', trackId: newTrackId(input.frameId, v.faceIndex) };
+      : { faceIndex: v.faceIndex, kind: 'create', track: newTrack(input.frameId, v.faceIndex) };
   });
 }
 

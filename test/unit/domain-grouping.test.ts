@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import {
   historyWindow,
   mergeSightings,
-  newTrackId,
+  newTrack,
   planGrouping,
   type Assignment,
   type Sighting,
@@ -31,7 +31,7 @@ function replay(frames: { id: string; at: Date; boxes: Box[] }[], cooldownSecond
     });
     alertOf.push(
       plan.map((a: Assignment) => {
-        const alertId = a.kind === 'attach' ? a.alertId : `alert-of-${a.trackId}`;
+        const alertId = a.kind === 'attach' ? a.alertId : `alert-of-${a.track.frameId}:${a.track.faceIndex}`;
         history.push({ alertId, alertStatus: 'NEW', box: frame.boxes[a.faceIndex]!, capturedAt: frame.at });
         return alertId;
       }),
@@ -80,7 +80,7 @@ describe('planGrouping', () => {
       history: [],
       cooldownSeconds: 60,
     };
-    assert.deepEqual(planGrouping(input), [{ faceIndex: 2, kind: 'create', trackId: newTrackId('frame-1', 2) }]);
+    assert.deepEqual(planGrouping(input), [{ faceIndex: 2, kind: 'create', track: newTrack('frame-1', 2) }]);
     assert.deepEqual(planGrouping(input), planGrouping(input));
   });
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { historyWindow, planGrouping } from '../../domain/grouping.ts';
-import type { AlertRecord, AlertRepository } from '../../db/repositories/alerts.ts';
+import { CameraGoneError, type AlertRecord, type AlertRepository } from '../../db/repositories/alerts.ts';
 import type { ViolationRepository } from '../../db/repositories/violations.ts';
 import { toAlertEvent } from '../../services/alert-view.ts';
 import type { Announcer } from '../../services/announcer.ts';
@@ -158,34 +158,25 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       };
     });
 
-    // Under the camera lock: read the camera's tracks, decide, write — atomically for other workers.
-    const groupAndStore = async () => {
-      const stored = new Set((await deps.violations.findByFrame(frame.frameId)).map((v) => v.faceIndex));
-      const todo = records.filter((r) => !stored.has(r.faceIndex));
-      if (todo.length === 0) return { inserted: 0, createdAlertIds: [], updatedAlertIds: [] };
-      const window = historyWindow(frame.captured, deps.cooldownSeconds);
-      const history = await deps.violations.sightings(frame.cameraId, window.from, window.to);
-      const plan = planGrouping({
-        frameId: frame.frameId,
-        capturedAt: frame.captured,
-        violations: todo,
-        history,
-        cooldownSeconds: deps.cooldownSeconds,
-      });
-      return deps.alerts.recordFrame({
+    // Read the camera's tracks, decide and write in one transaction holding the camera's row lock
+    // (alerts repository recordFrame). The Redis camera gate around it only keeps workers from
+    // queueing on that database lock; correctness does not depend on it or on its expiry.
+    const groupAndStore = () =>
+      deps.alerts.recordFrame({
         cameraId: frame.cameraId,
         frameId: frame.frameId,
         capturedAt: frame.captured,
         receivedAt: frame.received,
         frameSnapshotPath: paths.frame,
-        violations: todo,
-        plan,
+        violations: records,
+        historyWindow: historyWindow(frame.captured, deps.cooldownSeconds),
+        decide: (todo, history) =>
+          planGrouping({ frameId: frame.frameId, capturedAt: frame.captured, violations: todo, history, cooldownSeconds: deps.cooldownSeconds }),
       });
-    };
 
     const result = await deps.cameraLock.withLock(frame.cameraId, groupAndStore).catch(async (err: unknown) => {
-      // P2003: foreign key — the camera was deleted meanwhile; retrying cannot help.
-      if ((err as { code?: string }).code !== 'P2003') throw err;
+      // The camera was deleted meanwhile (or its foreign key went with it, P2003); retrying cannot help.
+      if (!(err instanceof CameraGoneError) && (err as { code?: string }).code !== 'P2003') throw err;
       await Promise.all([paths.frame, ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
       await removeFile(frame.file);
       await finish(frame, { outcome: 'missing', ...empty });
