@@ -15,6 +15,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { openDatabase } from '../src/db/client.ts';
 import { createStatsRepository } from '../src/db/repositories/stats.ts';
+import { createStatsService } from '../src/services/stats.ts';
 import { registerProblemHandlers } from '../src/api/problem.ts';
 import { exportRoutes } from '../src/api/routes/exports.ts';
 import type { AuthService } from '../src/auth/service.ts';
@@ -78,7 +79,7 @@ try {
   }
   console.log(`seeded ${N} violations / ${Math.ceil(N / 5)} alerts on ${CAMERAS} cameras (${db.provider}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const stats = createStatsRepository(prisma);
+  const stats = createStatsService({ stats: createStatsRepository(prisma, db.provider) });
   const to = new Date(now + 1000);
   const month = new Date(now - 30 * DAY);
   await time('stats 30 days, groupBy=day', () => stats.compute({ from: month, to, groupBy: 'day' }));

@@ -1,7 +1,7 @@
 /** GET /api/v1/stats: violations, alerts and response-time distributions over a period. */
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.ts';
-import { GROUP_BY, type GroupBy } from '../../db/repositories/stats.ts';
+import { GROUP_BY, type GroupBy } from '../../domain/stats.ts';
 import type { StatsService } from '../../services/stats.ts';
 import { requireUser } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
