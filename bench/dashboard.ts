@@ -61,7 +61,7 @@ try {
       if (i % 5 === 0) {
         const handled = i % 3 === 0;
         alerts.push({
-          id: randomUUID(), cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, createdAt: at, maskProbability: 0.9,
+          id: randomUUID(), cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, createdAt: at, noMaskProbability: 0.9,
           status: handled ? ('RESOLVED' as const) : ('NEW' as const),
           dispatchedAt: handled ? new Date(at.getTime() + 30_000 + Math.random() * 120_000) : null,
           acknowledgedAt: handled ? new Date(at.getTime() + 200_000) : null,
@@ -70,7 +70,7 @@ try {
       }
       violations.push({
         cameraId, frameId: randomUUID(), faceIndex: 0, capturedAt: at, receivedAt: at,
-        boxX: 10, boxY: 10, boxW: 40, boxH: 40, faceScore: 0.9, maskProbability: 0.95,
+        boxX: 10, boxY: 10, boxW: 40, boxH: 40, faceScore: 0.9, noMaskProbability: 0.95,
         alertId: alerts.length ? alerts[alerts.length - 1]!.id : null,
       });
     }

@@ -29,7 +29,7 @@ export interface Sighting {
 export interface FrameViolation {
   faceIndex: number;
   box: Box;
-  maskProbability: number;
+  noMaskProbability: number;
 }
 
 /** Identifies a new person track: the frame and face it was first seen in (deterministic across retries). */
@@ -106,19 +106,19 @@ export function planGrouping(input: GroupingInput): Assignment[] {
 export interface AlertSummary {
   firstSeenAt: Date;
   lastSeenAt: Date;
-  maskProbability: number;
+  noMaskProbability: number;
 }
 
 /** Folds new sightings into an alert; order-independent, as frames may arrive out of order. */
 export function mergeSightings(
   alert: AlertSummary,
-  sightings: readonly { capturedAt: Date; maskProbability: number }[],
+  sightings: readonly { capturedAt: Date; noMaskProbability: number }[],
 ): AlertSummary {
-  let { firstSeenAt, lastSeenAt, maskProbability } = alert;
+  let { firstSeenAt, lastSeenAt, noMaskProbability } = alert;
   for (const s of sightings) {
     if (s.capturedAt < firstSeenAt) firstSeenAt = s.capturedAt;
     if (s.capturedAt > lastSeenAt) lastSeenAt = s.capturedAt;
-    maskProbability = Math.max(maskProbability, s.maskProbability);
+    noMaskProbability = Math.max(noMaskProbability, s.noMaskProbability);
   }
-  return { firstSeenAt, lastSeenAt, maskProbability };
+  return { firstSeenAt, lastSeenAt, noMaskProbability };
 }

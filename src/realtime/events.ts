@@ -7,6 +7,9 @@ export interface AlertEvent {
   createdAt: string;
   lastSeenAt: string;
   violationCount: number;
+  /** P(no mask) of the alert's most certain face, 0–1. */
+  noMaskProbability: number;
+  /** @deprecated the old name of noMaskProbability (same value), kept for existing clients. */
   maskProbability: number;
   snapshotUrl: string | null;
   frameSnapshotUrl: string | null;

@@ -79,7 +79,7 @@ export function createExportService(deps: { violations: ViolationRepository; cam
               camera?.address,
               camera?.latitude,
               camera?.longitude,
-              v.maskProbability,
+              v.noMaskProbability,
               v.faceScore,
               v.boxX,
               v.boxY,

@@ -87,7 +87,7 @@ export interface Violation {
   camera: { name: string; zone: string | null; address: string | null; latitude: number; longitude: number };
   capturedAt: string;
   receivedAt: string;
-  maskProbability: number;
+  noMaskProbability: number;
   faceScore: number;
   box: [number, number, number, number];
   alertId: string | null;

@@ -48,7 +48,7 @@ describe('grouping of one camera is serialised by the database (PostgreSQL row l
       data: { name: 'lock cam', latitude: 1, longitude: 2, apiKeyHash: `h-${Date.now()}`, apiKeyHint: 'abcd' },
     });
     const at = new Date(Date.now() - 60_000);
-    const face: FrameViolationRecord = { faceIndex: 0, box: [100, 100, 50, 50], faceScore: 0.9, maskProbability: 0.95, faceSnapshotPath: null };
+    const face: FrameViolationRecord = { faceIndex: 0, box: [100, 100, 50, 50], faceScore: 0.9, noMaskProbability: 0.95, faceSnapshotPath: null };
     const seen: Record<string, readonly Sighting[]> = {};
     let releaseFirst!: () => void;
     const firstHolds = new Promise<void>((r) => (releaseFirst = r));

@@ -190,7 +190,7 @@ for (const provider of testProviders()) {
     async function newAlert(): Promise<string> {
       const at = new Date();
       const alert = await stack.db.prisma.alert.create({
-        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, maskProbability: 0.9, violationCount: 1 },
+        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, noMaskProbability: 0.9, violationCount: 1 },
       });
       return alert.id;
     }

@@ -83,7 +83,7 @@ for (const provider of testProviders()) {
       const v = violations[0]!;
       assert.equal(v.frameId, frame.frameId);
       assert.equal(v.faceIndex, 0);
-      assert.ok(v.maskProbability >= stack.config.vision.noMaskThreshold);
+      assert.ok(v.noMaskProbability >= stack.config.vision.noMaskThreshold);
       assert.equal(v.capturedAt.toISOString(), frame.capturedAt);
       assert.equal(v.faceSnapshotPath, `snapshots/${camera.id}/${frame.frameId}-0.jpg`);
       assert.equal(v.frameSnapshotPath, `snapshots/${camera.id}/${frame.frameId}-frame.jpg`);
@@ -107,7 +107,8 @@ for (const provider of testProviders()) {
         createdAt: alert.createdAt.toISOString(),
         lastSeenAt: frame.capturedAt,
         violationCount: 1,
-        maskProbability: v.maskProbability,
+        noMaskProbability: v.noMaskProbability,
+        maskProbability: v.noMaskProbability,
         snapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-0.jpg`,
         frameSnapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-frame.jpg`,
         assignedUnitId: null,

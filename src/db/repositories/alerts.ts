@@ -31,7 +31,7 @@ export interface AlertRecord {
   lastSeenAt: Date;
   createdAt: Date;
   violationCount: number;
-  maskProbability: number;
+  noMaskProbability: number;
   snapshotPath: string | null;
   frameSnapshotPath: string | null;
   assignedUnitId: string | null;
@@ -89,7 +89,7 @@ export interface FrameViolationRecord {
   faceIndex: number;
   box: Box;
   faceScore: number;
-  maskProbability: number;
+  noMaskProbability: number;
   /** Relative to the data dir. */
   faceSnapshotPath: string | null;
 }
@@ -250,7 +250,7 @@ export function createAlertRepository(prisma: PrismaClient) {
         const done = new Set(stored.map((s) => s.faceIndex));
         const todo = input.violations.filter((v) => !done.has(v.faceIndex));
         const created: string[] = [];
-        const touched = new Map<string, { capturedAt: Date; maskProbability: number }[]>();
+        const touched = new Map<string, { capturedAt: Date; noMaskProbability: number }[]>();
         if (todo.length === 0) return { inserted: 0, createdAlertIds: [], updatedAlertIds: [] };
         const history = await readSightings(tx, input.cameraId, input.historyWindow.from, input.historyWindow.to);
         const plan = await input.decide(todo, history);
@@ -274,7 +274,7 @@ export function createAlertRepository(prisma: PrismaClient) {
                   trackId,
                   firstSeenAt: input.capturedAt,
                   lastSeenAt: input.capturedAt,
-                  maskProbability: v.maskProbability,
+                  noMaskProbability: v.noMaskProbability,
                   snapshotPath: v.faceSnapshotPath,
                   frameSnapshotPath: input.frameSnapshotPath,
                 },
@@ -298,21 +298,21 @@ export function createAlertRepository(prisma: PrismaClient) {
               boxW: Math.round(v.box[2]),
               boxH: Math.round(v.box[3]),
               faceScore: v.faceScore,
-              maskProbability: v.maskProbability,
+              noMaskProbability: v.noMaskProbability,
               faceSnapshotPath: v.faceSnapshotPath,
               frameSnapshotPath: input.frameSnapshotPath,
               alertId,
             },
           });
           const list = touched.get(alertId) ?? [];
-          list.push({ capturedAt: input.capturedAt, maskProbability: v.maskProbability });
+          list.push({ capturedAt: input.capturedAt, noMaskProbability: v.noMaskProbability });
           touched.set(alertId, list);
         }
 
         for (const [alertId, sightings] of touched) {
           const current = await tx.alert.findUnique({
             where: { id: alertId },
-            select: { firstSeenAt: true, lastSeenAt: true, maskProbability: true },
+            select: { firstSeenAt: true, lastSeenAt: true, noMaskProbability: true },
           });
           if (!current) throw new GroupingPlanError(`alert ${alertId} vanished while grouping`);
           const merged = mergeSightings(current, sightings);

@@ -22,7 +22,7 @@ export interface ViolationRecord {
   boxW: number;
   boxH: number;
   faceScore: number;
-  maskProbability: number;
+  noMaskProbability: number;
   faceSnapshotPath: string | null;
   frameSnapshotPath: string | null;
   alertId: string | null;

@@ -91,7 +91,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
           h(
             'span',
             { class: 'alert-meta' },
-            `${formatPercent(a.maskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${formatAgo(a.lastSeenAt, now)}`,
+            `${formatPercent(a.noMaskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${formatAgo(a.lastSeenAt, now)}`,
             a.assignedUnitId ? ` · ${unitName(a.assignedUnitId)}` : '',
           ),
         );
@@ -199,7 +199,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
         ['Position', h('a', { href: mapsUrl(a.camera.latitude, a.camera.longitude), target: '_blank', rel: 'noopener noreferrer' }, formatCoord(a.camera.latitude, a.camera.longitude))],
         ['Alert raised', formatDateTime(a.createdAt)],
         ['Last seen', formatDateTime(a.lastSeenAt)],
-        ['Confidence (no mask)', formatPercent(a.maskProbability)],
+        ['Confidence (no mask)', formatPercent(a.noMaskProbability)],
         ['Violations', String(a.violationCount)],
         ['Escalation', a.escalationLevel > 0 ? `Level ${a.escalationLevel}` : 'None'],
       ];

@@ -57,7 +57,7 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, formatDateTime(v.capturedAt)),
       h('td', {}, v.camera.name),
       h('td', {}, v.camera.zone ?? '–'),
-      h('td', { class: 'num' }, formatPercent(v.maskProbability)),
+      h('td', { class: 'num' }, formatPercent(v.noMaskProbability)),
       h('td', { class: 'num' }, formatPercent(v.faceScore)),
       h('td', { class: 'mono small' }, v.alertId ? v.alertId.slice(0, 8) : '–'),
     );
