@@ -4,33 +4,16 @@
  * (src/db/repositories/stats.ts, GROUP BY); src/services/stats.ts assembles them.
  */
 
-export type GroupBy = 'hour' | 'day' | 'camera' | 'zone';
-export const GROUP_BY: readonly GroupBy[] = ['hour', 'day', 'camera', 'zone'];
+import { STATS_GROUP_BY, type StatsGroupBy } from '../contracts/vocabulary.ts';
+import type { Bucket, Distribution, Stats } from '../contracts/api.ts';
+
+export type GroupBy = StatsGroupBy;
+export const GROUP_BY = STATS_GROUP_BY;
+export type { Bucket, Distribution };
+export type StatsResult = Stats;
+
 export const MAX_RANGE_DAYS = 366;
 export const MAX_HOURLY_DAYS = 31;
-
-export interface Bucket {
-  key: string;
-  label: string;
-  violations: number;
-  alerts: number;
-}
-
-export interface Distribution {
-  count: number;
-  medianSeconds: number | null;
-  p90Seconds: number | null;
-  histogram: { upToSeconds: number; count: number }[];
-}
-
-export interface StatsResult {
-  from: string;
-  to: string;
-  groupBy: GroupBy;
-  totals: { violations: number; alerts: number };
-  buckets: Bucket[];
-  responseTimes: { toDispatch: Distribution; toAcknowledge: Distribution; toResolve: Distribution };
-}
 
 export class StatsInputError extends Error {
   constructor(message: string) {

@@ -1,21 +1,7 @@
-/** Alert as pushed to dashboards: the payload of alert.created / alert.updated. */
-export interface AlertEvent {
-  id: string;
-  status: 'NEW' | 'DISPATCHED' | 'ACKNOWLEDGED' | 'EN_ROUTE' | 'ON_SCENE' | 'RESOLVED' | 'DISMISSED';
-  cameraId: string;
-  camera: { name: string; latitude: number; longitude: number; address: string | null; zone: string | null };
-  createdAt: string;
-  lastSeenAt: string;
-  violationCount: number;
-  /** P(no mask) of the alert's most certain face, 0–1. */
-  noMaskProbability: number;
-  /** @deprecated the old name of noMaskProbability (same value), kept for existing clients. */
-  maskProbability: number;
-  snapshotUrl: string | null;
-  frameSnapshotUrl: string | null;
-  assignedUnitId: string | null;
-  escalationLevel: number;
-}
+import type { Alert } from '../contracts/api.ts';
+
+/** Alert as pushed to dashboards and webhooks: the payload of alert.created / alert.updated (src/contracts/api.ts AlertSchema). */
+export type AlertEvent = Alert;
 
 /** Every event the server pushes, in one map shared by server, workers, tests and dashboard. */
 export interface ServerToClientEvents {
