@@ -13,7 +13,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Db } from '../../src/db/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../../src/db/generated/postgresql/client.ts';
-import { createDetectionWorker, type DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import { createDetectionWorker, type DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { createWorkerMetrics } from '../../src/queue/handlers/metrics.ts';
 import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
