@@ -193,6 +193,7 @@ describe('frame job validation and alert event mapping', () => {
       lastSeenAt: '2026-01-01T12:00:05.000Z',
       violationCount: 3,
       noMaskProbability: 0.97,
+      maskProbability: 0.97,
       snapshotUrl: '/api/v1/snapshots/c-1/f-1-0.jpg',
       frameSnapshotUrl: '/api/v1/snapshots/c-1/f-1-frame.jpg',
       assignedUnitId: 'u-7',
