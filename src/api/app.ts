@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { tileOrigin, type Config } from '../config/config.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Provider } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
 import { createAuthService, type AuthService } from '../auth/service.ts';
 import { createAnnouncer, socketChannel, unitStatusChannel, type AlertChannel } from '../services/announcer.ts';
@@ -45,7 +45,7 @@ import { problemClientErrorHandler, securityPlugin } from './security.ts';
 export interface AppDeps {
   config: Config;
   /** The database handle of src/db/client.ts (only `prisma` is used here, to build the repositories). */
-  db: { prisma: Db };
+  db: { prisma: Db; provider?: Provider };
   queues: { frames: FrameProducer };
   logger: Logger;
   /** Socket.IO server on this app's HTTP server; a function when it is created after the app. */
@@ -123,7 +123,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
 
   // Node enforces requestTimeout only on connections older than headersTimeout (default 60 s): keep it no longer.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.config.security.requestTimeoutMs);
-  const repos = createRepositories(deps.db.prisma);
+  const repos = createRepositories(deps.db.prisma, deps.db.provider);
   const producer = deps.queues.frames;
   const auth = deps.auth ?? buildAuthService({ ...deps, redis: producer.redis });
   const registry = deps.metricsRegistry ?? new Registry();

@@ -13,13 +13,13 @@ import BetterSqlite3 from 'better-sqlite3';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { Logger } from 'pino';
 import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.ts';
 import { PrismaClient as PostgresPrismaClient } from './generated/postgresql/client.ts';
 import { migrate } from './migrator.ts';
 import { DatabaseUrlError, parseDatabaseUrl, redactUrl, type PostgresTarget, type Provider, type SqliteTarget } from './url.ts';
 import { enableWal } from './sqlite-wal.ts';
+import { ImmediateTransactionsSqlite } from './sqlite-immediate.ts';
 
 export { DatabaseUrlError, parseDatabaseUrl, type Provider } from './url.ts';
 export { MigrationError } from './migrator.ts';
@@ -119,32 +119,6 @@ function prepareSqlite(target: SqliteTarget, busyTimeoutMs: number): void {
     enableWal(db, busyTimeoutMs);
   } finally {
     db.close();
-  }
-}
-
-/**
- * Prisma's SQLite adapter opens transactions with a deferred BEGIN. With WAL and
- * several processes, a transaction that reads and then writes fails at once with
- * SQLITE_BUSY (P1008) whenever another process committed in between: SQLite
- * cannot upgrade a stale snapshot, and the busy timeout does not apply. Measured
- * here: ~28 % of read-then-update transactions failed with 3 worker processes.
- * BEGIN IMMEDIATE takes the write lock up front (waiting up to the busy
- * timeout), which serialises writers instead of failing them.
- */
-class ImmediateTransactionsSqlite implements SqlDriverAdapterFactory {
-  readonly provider = 'sqlite' as const;
-  readonly adapterName: string;
-
-  constructor(private readonly inner: PrismaBetterSqlite3) {
-    this.adapterName = inner.adapterName;
-  }
-
-  async connect(): Promise<SqlDriverAdapter> {
-    const adapter = await this.inner.connect();
-    const db = (adapter as unknown as { client: BetterSqlite3.Database }).client;
-    const prepare = db.prepare.bind(db);
-    db.prepare = ((sql: string) => prepare(sql === 'BEGIN' ? 'BEGIN IMMEDIATE' : sql)) as typeof db.prepare;
-    return adapter;
   }
 }
 

@@ -13,6 +13,7 @@ import type { PageKey } from '../db/repositories/paging.ts';
 import { nearestAvailableUnits } from '../domain/geo.ts';
 import { transition, type Actor, type AlertAction, type LifecycleError } from '../domain/lifecycle.ts';
 import type { AlertStatus, Role } from '../contracts/vocabulary.ts';
+import type { TimelineEntry } from '../contracts/api.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import type { Announcer } from './announcer.ts';
 import { toAlertEvent } from './alert-view.ts';
@@ -26,16 +27,7 @@ export type TransitionOutcome =
   /** Someone else changed the alert between our read and our write. */
   | { ok: false; kind: 'STALE'; message: string };
 
-export interface TimelineEntry {
-  at: string;
-  action: string;
-  actorRole: string | null;
-  username: string | null;
-  from: string | null;
-  to: string | null;
-  unitId: string | null;
-  note: string | null;
-}
+export type { TimelineEntry };
 
 /** Who is asking: officers see only their unit's alerts. */
 export interface Viewer {

@@ -102,7 +102,7 @@ export function createExportService(deps: {
               camera?.address,
               camera?.latitude,
               camera?.longitude,
-              v.maskProbability,
+              v.noMaskProbability,
               v.faceScore,
               v.boxX,
               v.boxY,

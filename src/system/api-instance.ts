@@ -9,7 +9,7 @@ import type { ReadinessCheck } from '../api/context.ts';
 import { createFrameProducer, type FrameProducer } from '../queue/producer.ts';
 import { createRealtimeServer, type Realtime } from '../realtime/server.ts';
 import { createSessionRepository } from '../db/repositories/sessions.ts';
-import { createAlertNotifiers } from '../queue/handlers/alert-notifiers.ts';
+import { createAlertNotifiers } from '../queue/wiring/alert-notifiers.ts';
 
 export interface ApiInstanceOptions {
   config: Config;

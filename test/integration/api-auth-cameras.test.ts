@@ -164,6 +164,9 @@ for (const provider of testProviders()) {
       for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations']) {
         assert.ok(res.body.paths[p], `missing ${p}`);
       }
+      const alertItem = res.body.paths['/api/v1/alerts'].get.responses['200'].content['application/json'].schema.properties.items.items;
+      assert.equal(alertItem.properties.noMaskProbability.type, 'number');
+      assert.equal(alertItem.properties.maskProbability.deprecated, true, 'the old name is documented as deprecated');
       const ui = await fetch(api.url + '/docs/');
       assert.equal(ui.status, 200);
       assert.match(await ui.text(), /swagger/i);

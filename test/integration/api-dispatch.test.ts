@@ -43,7 +43,7 @@ for (const provider of testProviders()) {
     async function newAlert(minutesAgo = 0, fixedAt?: Date): Promise<string> {
       const at = fixedAt ?? new Date(Date.now() - minutesAgo * 60_000);
       const alert = await stack.db.prisma.alert.create({
-        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, createdAt: at, maskProbability: 0.97, violationCount: 1 },
+        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, createdAt: at, noMaskProbability: 0.97, violationCount: 1 },
       });
       await stack.db.prisma.violation.create({
         data: {
@@ -54,7 +54,7 @@ for (const provider of testProviders()) {
           receivedAt: at,
           boxX: 1, boxY: 2, boxW: 30, boxH: 40,
           faceScore: 0.9,
-          maskProbability: 0.97,
+          noMaskProbability: 0.97,
           alertId: alert.id,
         },
       });

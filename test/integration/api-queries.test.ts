@@ -38,7 +38,7 @@ for (const provider of testProviders()) {
             lastSeenAt: at,
             createdAt: at,
             violationCount: 1,
-            maskProbability: 0.9,
+            noMaskProbability: 0.9,
             status: i % 5 === 0 ? 'RESOLVED' : 'NEW',
             assignedUnitId: i % 3 === 0 ? a.id : i % 3 === 1 ? b.id : null,
             snapshotPath: `snapshots/${cams[i % 2]!.id}/alert-${i}.jpg`,
@@ -53,7 +53,7 @@ for (const provider of testProviders()) {
             receivedAt: at,
             boxX: 1, boxY: 2, boxW: 30, boxH: 40,
             faceScore: 0.9,
-            maskProbability: 0.95,
+            noMaskProbability: 0.95,
             alertId: alert.id,
           },
         });
@@ -90,6 +90,8 @@ for (const provider of testProviders()) {
       assert.deepEqual(times, [...times].sort((x, y) => y - x));
       assert.equal(items[0].camera.name.startsWith('cam-'), true);
       assert.match(items[0].snapshotUrl, /^\/api\/v1\/snapshots\/[^/]+\/alert-\d+\.jpg$/);
+      assert.equal(items[0].noMaskProbability, 0.9);
+      assert.equal(items[0].maskProbability, items[0].noMaskProbability, 'the deprecated alias carries the same value');
     });
 
     test('alerts: status and camera filters; officers see only their unit', async () => {

@@ -13,7 +13,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { escalationJobId } from '../../src/domain/escalation.ts';
-import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers, type EscalateResult } from '../../src/queue/handlers/escalation.ts';
 import { QUEUES } from '../../src/queue/jobs.ts';
@@ -190,7 +190,7 @@ for (const provider of testProviders()) {
     async function newAlert(): Promise<string> {
       const at = new Date();
       const alert = await stack.db.prisma.alert.create({
-        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, maskProbability: 0.9, violationCount: 1 },
+        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, noMaskProbability: 0.9, violationCount: 1 },
       });
       return alert.id;
     }

@@ -62,6 +62,7 @@ const alert: AlertEvent = {
   createdAt: new Date().toISOString(),
   lastSeenAt: new Date().toISOString(),
   violationCount: 1,
+  noMaskProbability: 0.98,
   maskProbability: 0.98,
   snapshotUrl: null,
   frameSnapshotUrl: null,

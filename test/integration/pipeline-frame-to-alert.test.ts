@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue, QueueEvents } from 'bullmq';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { QUEUES } from '../../src/queue/jobs.ts';
 import type { ServerToClientEvents } from '../../src/realtime/events.ts';

@@ -195,14 +195,14 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       await writeFile(path.join(stack.dataDir, rel), JPEG);
       const alert = await prisma.alert.create({
         data: {
-          cameraId: ids.cameraId, status, trackId: frame, firstSeenAt: now, lastSeenAt: now, violationCount: 1, maskProbability: 0.1,
+          cameraId: ids.cameraId, status, trackId: frame, firstSeenAt: now, lastSeenAt: now, violationCount: 1, noMaskProbability: 0.1,
           snapshotPath: rel, frameSnapshotPath: null, assignedUnitId: unitId, dispatchedAt: unitId ? now : null,
         },
       });
       await prisma.violation.create({
         data: {
           cameraId: ids.cameraId, frameId: frame, faceIndex: 0, capturedAt: now, receivedAt: now, boxX: 1, boxY: 1, boxW: 20, boxH: 20,
-          faceScore: 0.9, maskProbability: 0.1, faceSnapshotPath: rel, alertId: alert.id,
+          faceScore: 0.9, noMaskProbability: 0.1, faceSnapshotPath: rel, alertId: alert.id,
         },
       });
       return { alertId: alert.id, snapshot: rel.slice('snapshots/'.length) };
@@ -318,7 +318,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       const publisher = createAlertPublisher({ redis, queuePrefix: stack.config.queuePrefix, logger: stack.logger });
       const event = (id: string, assignedUnitId: string | null): AlertEvent => ({
         id, status: 'NEW', cameraId: ids.cameraId, camera: { name: 'square', latitude: 1, longitude: 1, address: null, zone: null },
-        createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), violationCount: 1, maskProbability: 0.1,
+        createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), violationCount: 1, noMaskProbability: 0.1, maskProbability: 0.1,
         snapshotUrl: null, frameSnapshotUrl: null, assignedUnitId, escalationLevel: 0,
       });
       await publisher.publish('alert.created', event('for-A', ids.unitA));

@@ -16,7 +16,7 @@ import { Queue } from 'bullmq';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
-import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { loadEngine, stackDetectionWorker, UNMASKED_FACE } from './worker-support.ts';
 
 const mode = (p: string) => statSync(p).mode & 0o777;

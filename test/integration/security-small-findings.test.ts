@@ -78,7 +78,7 @@ describe('small findings over HTTP', () => {
     const now = new Date();
     const alert = (status: 'NEW' | 'DISPATCHED' | 'RESOLVED', unitId: string | null) =>
       stack.db.prisma.alert.create({
-        data: { cameraId, status, trackId: randomUUID(), firstSeenAt: now, lastSeenAt: now, violationCount: 1, maskProbability: 0.1, assignedUnitId: unitId, dispatchedAt: unitId ? now : null },
+        data: { cameraId, status, trackId: randomUUID(), firstSeenAt: now, lastSeenAt: now, violationCount: 1, noMaskProbability: 0.1, assignedUnitId: unitId, dispatchedAt: unitId ? now : null },
       });
     const dispatchedToA = await alert('DISPATCHED', unitA);
     const resolvedOfA = await alert('RESOLVED', unitA);

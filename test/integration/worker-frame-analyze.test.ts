@@ -13,7 +13,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Db } from '../../src/db/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../../src/db/generated/postgresql/client.ts';
-import { createDetectionWorker, type DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import { createDetectionWorker, type DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { createWorkerMetrics } from '../../src/queue/handlers/metrics.ts';
 import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
@@ -83,7 +83,7 @@ for (const provider of testProviders()) {
       const v = violations[0]!;
       assert.equal(v.frameId, frame.frameId);
       assert.equal(v.faceIndex, 0);
-      assert.ok(v.maskProbability >= (stack.config.vision.noMaskThreshold ?? 0));
+      assert.ok(v.noMaskProbability >= (stack.config.vision.noMaskThreshold ?? 0));
       assert.equal(v.capturedAt.toISOString(), frame.capturedAt);
       assert.equal(v.faceSnapshotPath, `snapshots/${camera.id}/${frame.frameId}-0.jpg`);
       assert.equal(v.frameSnapshotPath, `snapshots/${camera.id}/${frame.frameId}-frame.jpg`);
@@ -107,7 +107,8 @@ for (const provider of testProviders()) {
         createdAt: alert.createdAt.toISOString(),
         lastSeenAt: frame.capturedAt,
         violationCount: 1,
-        maskProbability: v.maskProbability,
+        noMaskProbability: v.noMaskProbability,
+        maskProbability: v.noMaskProbability,
         snapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-0.jpg`,
         frameSnapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-frame.jpg`,
         assignedUnitId: null,

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Queue, type Job } from 'bullmq';
 import { createWorkerMetrics } from '../../src/queue/handlers/metrics.ts';
-import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { createStaleFrameCounter } from '../../src/queue/freshness.ts';
 import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
 import { FRAME_JOB_OPTIONS } from '../../src/queue/producer.ts';

@@ -17,7 +17,7 @@ import type { FrameJob } from '../../src/queue/jobs.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { createRealtimeServer } from '../../src/realtime/server.ts';
 import { createVisionEngine } from '../../src/vision/engine.ts';
-import { createDetectionWorker, type DetectionWorker, type DetectionWorkerOptions } from '../../src/queue/handlers/detection.ts';
+import { createDetectionWorker, type DetectionWorker, type DetectionWorkerOptions } from '../../src/queue/wiring/detection.ts';
 import type { TestStack } from '../helpers/api.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { historyWindow, planGrouping } from '../../domain/grouping.ts';
-import type { AlertRecord, AlertRepository } from '../../db/repositories/alerts.ts';
+import { CameraGoneError, type AlertRecord, type AlertRepository } from '../../db/repositories/alerts.ts';
 import type { ViolationRepository } from '../../db/repositories/violations.ts';
 import { toAlertEvent } from '../../services/alert-view.ts';
 import type { Announcer } from '../../services/announcer.ts';
@@ -59,6 +59,17 @@ export interface FrameAnalyzeResult {
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 const framePathPattern = (cameraId: string, frameId: string) => new RegExp(`^frames/${cameraId}/${frameId}\\.(jpg|png|webp)$`);
+
+/**
+ * P(no mask) of a face from the vision engine. The engine names it
+ * `maskProbability` (always P(no mask)) and is adding `noMaskProbability`:
+ * this seam accepts either, the new name first.
+ */
+export function noMaskProbabilityOf(face: { maskProbability?: number; noMaskProbability?: number }): number {
+  const p = face.noMaskProbability ?? face.maskProbability;
+  if (typeof p !== 'number' || !Number.isFinite(p)) throw new Error('vision result has no P(no mask) for a face');
+  return p;
+}
 
 export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file: string; captured: Date; received: Date } {
   const d = data as Partial<FrameJob> | null;
@@ -171,39 +182,30 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
         faceIndex,
         box: face.box,
         faceScore: face.score,
-        maskProbability: face.maskProbability,
+        noMaskProbability: noMaskProbabilityOf(face),
         faceSnapshotPath: paths.faces.get(faceIndex)!,
       };
     });
 
-    // Under the camera lock: read the camera's tracks, decide, write — atomically for other workers.
-    const groupAndStore = async () => {
-      const stored = new Set((await deps.violations.findByFrame(frame.frameId)).map((v) => v.faceIndex));
-      const todo = records.filter((r) => !stored.has(r.faceIndex));
-      if (todo.length === 0) return { inserted: 0, createdAlertIds: [], updatedAlertIds: [] };
-      const window = historyWindow(frame.captured, deps.cooldownSeconds);
-      const history = await deps.violations.sightings(frame.cameraId, window.from, window.to);
-      const plan = planGrouping({
-        frameId: frame.frameId,
-        capturedAt: frame.captured,
-        violations: todo,
-        history,
-        cooldownSeconds: deps.cooldownSeconds,
-      });
-      return deps.alerts.recordFrame({
+    // Read the camera's tracks, decide and write in one transaction holding the camera's row lock
+    // (alerts repository recordFrame). The Redis camera gate around it only keeps workers from
+    // queueing on that database lock; correctness does not depend on it or on its expiry.
+    const groupAndStore = () =>
+      deps.alerts.recordFrame({
         cameraId: frame.cameraId,
         frameId: frame.frameId,
         capturedAt: frame.captured,
         receivedAt: frame.received,
         frameSnapshotPath: paths.frame,
-        violations: todo,
-        plan,
+        violations: records,
+        historyWindow: historyWindow(frame.captured, deps.cooldownSeconds),
+        decide: (todo, history) =>
+          planGrouping({ frameId: frame.frameId, capturedAt: frame.captured, violations: todo, history, cooldownSeconds: deps.cooldownSeconds }),
       });
-    };
 
     const result = await deps.cameraLock.withLock(frame.cameraId, groupAndStore).catch(async (err: unknown) => {
-      // P2003: foreign key — the camera was deleted meanwhile; retrying cannot help.
-      if ((err as { code?: string }).code !== 'P2003') throw err;
+      // The camera was deleted meanwhile (or its foreign key went with it, P2003); retrying cannot help.
+      if (!(err instanceof CameraGoneError) && (err as { code?: string }).code !== 'P2003') throw err;
       await Promise.all([paths.frame, ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
       await removeFile(frame.file);
       await finish(frame, { outcome: 'missing', ...empty });

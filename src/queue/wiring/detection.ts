@@ -18,12 +18,12 @@ import { createFrameBacklog } from '../backlog.ts';
 import { createStaleFrameCounter } from '../freshness.ts';
 import type { FrameJob } from '../jobs.ts';
 import type { EscalationPolicy } from '../../domain/escalation.ts';
-import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers } from './escalation.ts';
+import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers } from '../handlers/escalation.ts';
 import { createQueueWorker } from '../worker.ts';
-import { createCameraLock } from './camera-lock.ts';
-import { createFrameAnalyzeHandler } from './frame-analyze.ts';
-import type { WorkerMetrics } from './metrics.ts';
-import { createUpdateThrottle } from './update-throttle.ts';
+import { createCameraLock } from '../handlers/camera-lock.ts';
+import { createFrameAnalyzeHandler } from '../handlers/frame-analyze.ts';
+import type { WorkerMetrics } from '../handlers/metrics.ts';
+import { createUpdateThrottle } from '../handlers/update-throttle.ts';
 import { redisOptionsFromUrl } from '../redis-options.ts';
 
 
