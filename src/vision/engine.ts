@@ -50,6 +50,8 @@ export function isViolation(
 export interface FaceClassifier {
   readonly cropMargin?: number;
   predict(crops: import('./image.ts').DecodedImage[]): Promise<number[]>;
+  /** Optional fast path: same numbers as predict(cropFaces(frame, boxes, cropMargin)), without copying crops. */
+  predictFaces?(frame: import('./image.ts').DecodedImage, boxes: Box[]): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -87,7 +89,11 @@ export function assembleVisionEngine(
       );
       const t2 = performance.now();
       const boxes: Box[] = detections.map((d) => d.box);
-      const probs = boxes.length ? await classifier.predict(await cropFaces(frame, boxes, classifier.cropMargin)) : [];
+      const probs = !boxes.length
+        ? []
+        : classifier.predictFaces
+          ? await classifier.predictFaces(frame, boxes)
+          : await classifier.predict(await cropFaces(frame, boxes, classifier.cropMargin));
       const faces: FaceResult[] = detections.map((d, i) => {
         const p = probs[i]!;
         return {
