@@ -1,0 +1,12 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../src/config/config.ts';
+import { createVisionEngine } from '../src/vision/engine.ts';
+const config = loadConfig();
+const eng = await createVisionEngine({ assetsDir: config.assetsDir, faceScoreThreshold: config.vision.faceScoreThreshold, noMaskThreshold: config.vision.noMaskThreshold, minFaceSize: config.vision.minFaceSize, maxPixels: 4e7, intraOpThreads: 1 });
+const dir = path.join(config.assetsDir, 'datasets/scenes');
+const bufs = await Promise.all((await readdir(dir)).sort().map((f) => readFile(path.join(dir, f))));
+const s = performance.now();
+for (let k = 0; k < 3; k++) for (const b of bufs) await eng.analyzeFrame(b);
+console.log('total', performance.now() - s);
+await eng.close();
