@@ -42,8 +42,18 @@ function computeAxisWeights(srcSize: number, dstSize: number): AxisWeights {
     }
     // Weights renormalised over the pixels inside the image: edges repeat nothing.
     for (let k = 0; k < hi - lo; k++) weights[i * taps + k]! /= sum || 1;
-    start[i] = lo;
-    count[i] = hi - lo;
+    // Zero weights at either end are dropped: adding pixel × 0 (pixels are finite and ≥ 0)
+    // leaves every sum bit-identical, and enlarging then reads 2 taps instead of 3.
+    let first = 0;
+    let n = hi - lo;
+    while (n > 1 && weights[i * taps + first] === 0) {
+      first++;
+      n--;
+    }
+    while (n > 1 && weights[i * taps + first + n - 1] === 0) n--;
+    if (first > 0) weights.copyWithin(i * taps, i * taps + first, i * taps + first + n);
+    start[i] = lo + first;
+    count[i] = n;
   }
   return { start, count, weights, taps };
 }
@@ -67,7 +77,6 @@ function axisWeights(srcSize: number, dstSize: number): AxisWeights {
 
 /** Scratch for the horizontal pass, grown on demand and reused (the resize is synchronous, so never shared mid-call). */
 let midScratch = new Float32Array(0);
-let accScratch = new Float32Array(0);
 
 /** Where a resize writes: packed RGB bytes, or (fused with normalisation) three float planes. */
 export type ResizeTarget =
@@ -113,15 +122,34 @@ export function resizeRgbRect(
   const v = axisWeights(sh, height);
   // Horizontal pass into floats (sh × width), then vertical pass to bytes.
   if (midScratch.length < sh * stride) midScratch = new Float32Array(sh * stride);
-  if (accScratch.length < stride) accScratch = new Float32Array(stride);
   const mid = midScratch;
   const hStart = h.start;
   const hCount = h.count;
   const hWeights = h.weights;
   const hTaps = h.taps;
+  // Per output column: its 3 first taps as source byte offsets and weights (missing taps
+  // repeat the last pixel with weight 0, which adds exactly nothing), or null past 3 taps.
+  let upTo3 = true;
+  for (let x = 0; x < width; x++) if (hCount[x]! > 3) upTo3 = false;
   for (let y = 0; y < sh; y++) {
     const row = ((y0 + y) * fw + x0) * 3;
     const out = y * stride;
+    if (upTo3) {
+      for (let x = 0, o = out; x < width; x++, o += 3) {
+        const base = x * hTaps;
+        const n = hCount[x]!;
+        const s0 = row + hStart[x]! * 3;
+        const s1 = n > 1 ? s0 + 3 : s0;
+        const s2 = n > 2 ? s0 + 6 : s1;
+        const w0 = hWeights[base]!;
+        const w1 = n > 1 ? hWeights[base + 1]! : 0;
+        const w2 = n > 2 ? hWeights[base + 2]! : 0;
+        mid[o] = src[s0]! * w0 + src[s1]! * w1 + src[s2]! * w2;
+        mid[o + 1] = src[s0 + 1]! * w0 + src[s1 + 1]! * w1 + src[s2 + 1]! * w2;
+        mid[o + 2] = src[s0 + 2]! * w0 + src[s1 + 2]! * w1 + src[s2 + 2]! * w2;
+      }
+      continue;
+    }
     for (let x = 0; x < width; x++) {
       const base = x * hTaps;
       let s = row + hStart[x]! * 3;
@@ -140,35 +168,63 @@ export function resizeRgbRect(
       mid[o + 2] = b;
     }
   }
-  const acc = accScratch;
+  // Vertical pass, fused with rounding to bytes (and, for planes, the byte → float map).
+  // Each sum is accumulated in float32 exactly as `acc[i] += mid * w` on a
+  // Float32Array would (Math.fround after every step), but in registers.
   const plane = width * height;
+  const vStart = v.start;
+  const vCount = v.count;
+  const vWeights = v.weights;
+  const planes = target.kind === 'planes' ? target : null;
+  const bytes = target.kind === 'rgb' ? target.data : null;
+  const lr = planes?.levels[0];
+  const lg = planes?.levels[1];
+  const lb = planes?.levels[2];
+  const fround = Math.fround;
+  const outOffset = planes ? planes.offset : 0;
+  const out = planes ? planes.data : bytes!;
+  // Destination index step per channel: planes are width×height apart, packed bytes are adjacent.
+  const cStep = planes ? plane : 1;
+  const xStep = planes ? 1 : 3;
   for (let y = 0; y < height; y++) {
-    // Whole rows at a time: sequential reads the JIT turns into tight loops.
-    acc.fill(0, 0, stride);
-    for (let k = 0, n = v.count[y]!; k < n; k++) {
-      const w = v.weights[y * v.taps + k]!;
-      const s = (v.start[y]! + k) * stride;
-      for (let i = 0; i < stride; i++) acc[i]! += mid[s + i]! * w;
-    }
-    // Uint8 stores wrap rather than clamp, and float error can step just past 0 or 255.
-    if (target.kind === 'rgb') {
-      const dst = target.data;
-      const out = y * stride;
-      for (let i = 0; i < stride; i++) {
-        const a = acc[i]!;
-        dst[out + i] = a <= 0 ? 0 : a >= 255 ? 255 : (a + 0.5) | 0;
+    const n = vCount[y]!;
+    const wBase = y * v.taps;
+    const r0 = vStart[y]! * stride;
+    let o = planes ? outOffset + y * width : y * stride;
+    if (n <= 3) {
+      // Up to 3 taps (every enlargement, mild shrinking): missing taps re-read the last row
+      // with weight 0, which adds exactly nothing.
+      const w0 = vWeights[wBase]!;
+      const w1 = n > 1 ? vWeights[wBase + 1]! : 0;
+      const w2 = n > 2 ? vWeights[wBase + 2]! : 0;
+      const r1 = r0 + (n > 1 ? stride : 0);
+      const r2 = r0 + (n > 2 ? 2 * stride : n > 1 ? stride : 0);
+      for (let i = 0; i < stride; i += 3, o += xStep) {
+        const a0 = fround(fround(fround(mid[r0 + i]! * w0) + mid[r1 + i]! * w1) + mid[r2 + i]! * w2);
+        const a1 = fround(fround(fround(mid[r0 + i + 1]! * w0) + mid[r1 + i + 1]! * w1) + mid[r2 + i + 1]! * w2);
+        const a2 = fround(fround(fround(mid[r0 + i + 2]! * w0) + mid[r1 + i + 2]! * w1) + mid[r2 + i + 2]! * w2);
+        // Uint8 stores wrap rather than clamp, and float error can step just past 0 or 255.
+        const q0 = a0 <= 0 ? 0 : a0 >= 255 ? 255 : (a0 + 0.5) | 0;
+        const q1 = a1 <= 0 ? 0 : a1 >= 255 ? 255 : (a1 + 0.5) | 0;
+        const q2 = a2 <= 0 ? 0 : a2 >= 255 ? 255 : (a2 + 0.5) | 0;
+        if (planes) {
+          out[o] = lr![q0]!;
+          out[o + cStep] = lg![q1]!;
+          out[o + 2 * cStep] = lb![q2]!;
+        } else {
+          out[o] = q0;
+          out[o + 1] = q1;
+          out[o + 2] = q2;
+        }
       }
     } else {
-      const dst = target.data;
-      const [lr, lg, lb] = target.levels;
-      let o = target.offset + y * width;
-      for (let i = 0; i < stride; i += 3, o++) {
-        const r = acc[i]!;
-        const g = acc[i + 1]!;
-        const b = acc[i + 2]!;
-        dst[o] = lr[r <= 0 ? 0 : r >= 255 ? 255 : (r + 0.5) | 0]!;
-        dst[o + plane] = lg[g <= 0 ? 0 : g >= 255 ? 255 : (g + 0.5) | 0]!;
-        dst[o + 2 * plane] = lb[b <= 0 ? 0 : b >= 255 ? 255 : (b + 0.5) | 0]!;
+      for (let i = 0; i < stride; i += 3, o += xStep) {
+        for (let c = 0; c < 3; c++) {
+          let a = fround(mid[r0 + i + c]! * vWeights[wBase]!);
+          for (let k = 1; k < n; k++) a = fround(a + mid[r0 + k * stride + i + c]! * vWeights[wBase + k]!);
+          const q = a <= 0 ? 0 : a >= 255 ? 255 : (a + 0.5) | 0;
+          out[o + c * cStep] = planes ? planes.levels[c]![q]! : q;
+        }
       }
     }
   }
