@@ -181,11 +181,13 @@ const report = {
   runs,
 };
 await mkdir(path.join(repo, 'reports'), { recursive: true });
-await writeFile(path.join(repo, 'reports/bench-vision.json'), `${JSON.stringify(report, null, 2)}\n`);
+// The quick floor-only run keeps the full report intact.
+const reportFile = ONLY_FLOOR ? 'reports/bench-vision-floor.json' : 'reports/bench-vision.json';
+await writeFile(path.join(repo, reportFile), `${JSON.stringify(report, null, 2)}\n`);
 
 const floorText = runs[0]!.floorRatios ? formatFloorRatios(runs[0]!.floorRatios) : '';
 if (ONLY_FLOOR) {
-  process.stdout.write(`${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs\nwritten: reports/bench-vision.json\n`);
+  process.stdout.write(`${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs\nwritten: ${reportFile}\n`);
   process.exit(0);
 }
 const full = runs as Array<FullRun & { peakRssMb: number }>;
