@@ -129,11 +129,27 @@ export function resizeRgbRect(
   const hTaps = h.taps;
   // Per output column: its 3 first taps as source byte offsets and weights (missing taps
   // repeat the last pixel with weight 0, which adds exactly nothing), or null past 3 taps.
-  let upTo3 = true;
-  for (let x = 0; x < width; x++) if (hCount[x]! > 3) upTo3 = false;
+  let maxTaps = 0;
+  for (let x = 0; x < width; x++) maxTaps = Math.max(maxTaps, hCount[x]!);
+  const upTo2 = maxTaps <= 2;
+  const upTo3 = maxTaps <= 3;
   for (let y = 0; y < sh; y++) {
     const row = ((y0 + y) * fw + x0) * 3;
     const out = y * stride;
+    if (upTo2) {
+      for (let x = 0, o = out; x < width; x++, o += 3) {
+        const base = x * hTaps;
+        const s0 = row + hStart[x]! * 3;
+        const two = hCount[x]! > 1;
+        const s1 = two ? s0 + 3 : s0;
+        const w0 = hWeights[base]!;
+        const w1 = two ? hWeights[base + 1]! : 0;
+        mid[o] = src[s0]! * w0 + src[s1]! * w1;
+        mid[o + 1] = src[s0 + 1]! * w0 + src[s1 + 1]! * w1;
+        mid[o + 2] = src[s0 + 2]! * w0 + src[s1 + 2]! * w1;
+      }
+      continue;
+    }
     if (upTo3) {
       for (let x = 0, o = out; x < width; x++, o += 3) {
         const base = x * hTaps;
@@ -191,7 +207,29 @@ export function resizeRgbRect(
     const wBase = y * v.taps;
     const r0 = vStart[y]! * stride;
     let o = planes ? outOffset + y * width : y * stride;
-    if (n <= 3) {
+    if (n <= 2) {
+      // Enlarging: 1 or 2 taps (a missing second tap re-reads the row with weight 0).
+      const w0 = vWeights[wBase]!;
+      const w1 = n > 1 ? vWeights[wBase + 1]! : 0;
+      const r1 = r0 + (n > 1 ? stride : 0);
+      for (let i = 0; i < stride; i += 3, o += xStep) {
+        const a0 = fround(fround(mid[r0 + i]! * w0) + mid[r1 + i]! * w1);
+        const a1 = fround(fround(mid[r0 + i + 1]! * w0) + mid[r1 + i + 1]! * w1);
+        const a2 = fround(fround(mid[r0 + i + 2]! * w0) + mid[r1 + i + 2]! * w1);
+        const q0 = a0 <= 0 ? 0 : a0 >= 255 ? 255 : (a0 + 0.5) | 0;
+        const q1 = a1 <= 0 ? 0 : a1 >= 255 ? 255 : (a1 + 0.5) | 0;
+        const q2 = a2 <= 0 ? 0 : a2 >= 255 ? 255 : (a2 + 0.5) | 0;
+        if (planes) {
+          out[o] = lr![q0]!;
+          out[o + cStep] = lg![q1]!;
+          out[o + 2 * cStep] = lb![q2]!;
+        } else {
+          out[o] = q0;
+          out[o + 1] = q1;
+          out[o + 2] = q2;
+        }
+      }
+    } else if (n <= 3) {
       // Up to 3 taps (every enlargement, mild shrinking): missing taps re-read the last row
       // with weight 0, which adds exactly nothing.
       const w0 = vWeights[wBase]!;

@@ -115,6 +115,8 @@ const cases: Array<[string, DecodedImage, Box]> = [
   ['small CCTV face, enlarged ~7×', frame(320, 240, 1), [101, 57, 31, 38]],
   ['mid face, enlarged', frame(640, 480, 2), [200, 150, 97, 120]],
   ['large face, shrunk', frame(900, 700, 3), [40, 30, 600, 640]],
+  ['mild shrink (3 taps per output pixel)', frame(400, 400, 8), [20, 30, 290, 310]],
+  ['enlarged one way, shrunk the other', frame(500, 300, 10), [5, 5, 450, 60]],
   ['exactly 224×224', frame(300, 300, 4), [10, 20, 224, 224]],
   ['224 wide only', frame(300, 300, 5), [0, 0, 224, 100]],
   ['touches the frame corner', frame(120, 90, 6), [0, 0, 120, 90]],
