@@ -84,7 +84,8 @@ async function benchThreads(threads: number) {
 
   // The ratio to the bare-ORT floor is defined at intraOp 1 (issue 10).
   let floorRatios: FloorRatios | undefined;
-  if (threads === 1) {
+  // Own child process (--floor), so the extra bare sessions never count in a run's peak RSS.
+  if (FLOOR_CHILD) {
     if (!(detector instanceof YunetDetector)) throw new Error(`floor ratios need the YuNet detector, got ${detector.name}`);
     floorRatios = await measureFloorRatios({
       assetsDir: config.assetsDir,
@@ -96,10 +97,8 @@ async function benchThreads(threads: number) {
       rounds: FLOOR_ROUNDS,
       progress,
     });
-    if (ONLY_FLOOR) {
-      await engine.close();
-      return { intraOpThreads: threads, load, floorRatios };
-    }
+    await engine.close();
+    return { intraOpThreads: threads, load, floorRatios };
   }
 
   // A 640×480 frame with exactly 3 faces: the group photo cropped to its three left-most people would
@@ -154,22 +153,31 @@ type Run = Awaited<ReturnType<typeof benchThreads>> & { peakRssMb: number };
 
 // Each thread count runs in its own process with a worker's environment (workerProcessEnv), so load time and peak RSS are those of one worker.
 const childIdx = process.argv.indexOf('--child');
+const FLOOR_CHILD = process.argv.includes('--floor');
 if (childIdx >= 0) {
   const result = await benchThreads(Number(process.argv[childIdx + 1]));
   process.stdout.write(JSON.stringify({ ...result, peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1) }));
   process.exit(0);
 }
 const runs: Run[] = [];
-for (const threads of ONLY_FLOOR ? [1] : [1, 2]) {
-  const child = promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(threads)], {
+const plan: Array<{ threads: number; floor: boolean }> = [
+  ...(ONLY_FLOOR ? [] : [1, 2].map((threads) => ({ threads, floor: false }))),
+  { threads: 1, floor: true },
+];
+let floorRun: Run | undefined;
+for (const { threads, floor } of plan) {
+  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(threads), ...(floor ? ['--floor'] : [])];
+  const child = promisify(execFile)(process.execPath, args, {
     cwd: repo,
     env: workerProcessEnv(process.env),
     maxBuffer: 16 * 1024 * 1024,
   });
   child.child.stderr?.pipe(process.stderr);
-  runs.push(JSON.parse((await child).stdout) as Run);
+  const result = JSON.parse((await child).stdout) as Run;
+  if (floor) floorRun = result;
+  else runs.push(result);
 }
-const peakRssMb = Math.max(...runs.map((r) => r.peakRssMb));
+const peakRssMb = runs.length ? Math.max(...runs.map((r) => r.peakRssMb)) : floorRun!.peakRssMb;
 const load = (await import('node:os')).loadavg();
 const report = {
   date: new Date().toISOString(),
@@ -177,7 +185,7 @@ const report = {
   iterations: ITER,
   targets: { classifierPerFaceP50Ms: 5, detectPlus3Faces640x480P50Ms: 25, modelLoadMs: 1000, peakRssMb: 400, floorRatio: 2 },
   peakRssMb,
-  floorRatios: runs[0]!.floorRatios,
+  floorRatios: floorRun!.floorRatios,
   runs,
 };
 await mkdir(path.join(repo, 'reports'), { recursive: true });
@@ -185,7 +193,7 @@ await mkdir(path.join(repo, 'reports'), { recursive: true });
 const reportFile = ONLY_FLOOR ? 'reports/bench-vision-floor.json' : 'reports/bench-vision.json';
 await writeFile(path.join(repo, reportFile), `${JSON.stringify(report, null, 2)}\n`);
 
-const floorText = runs[0]!.floorRatios ? formatFloorRatios(runs[0]!.floorRatios) : '';
+const floorText = floorRun!.floorRatios ? formatFloorRatios(floorRun!.floorRatios) : '';
 if (ONLY_FLOOR) {
   process.stdout.write(`${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs\nwritten: ${reportFile}\n`);
   process.exit(0);
