@@ -1,6 +1,9 @@
 import type { DecisionRule, HeadClass } from './head.ts';
 import type { Box } from './types.ts';
 
+/** For heads without a validated decision (format 1): the previous hand-set rule, mask_incorrect never predicted. */
+export const FALLBACK_DECISION: DecisionRule = { noMaskThreshold: 0.5, incorrectThreshold: 1.01, violationFaceScore: 0.85, violationMinFaceSize: 20 };
+
 /** What a face labelled mask_incorrect means for alerts (MASKWATCH_INCORRECT_MASK). */
 export type IncorrectMaskPolicy = 'violation' | 'ignore';
 export const INCORRECT_MASK_POLICIES: readonly IncorrectMaskPolicy[] = ['violation', 'ignore'];

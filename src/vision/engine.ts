@@ -7,7 +7,7 @@ import { createFaceDetector, type DetectorKind } from './detector/factory.ts';
 import type { FaceDetector } from './detector/types.ts';
 import { renderAnnotatedFrame, renderFaceCrops } from './render.ts';
 import type { AnalyzeOptions, Box, FaceResult, FrameAnalysis, VisionEngine } from './types.ts';
-import { decideFace, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
+import { decideFace, FALLBACK_DECISION, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
 import type { DecisionRule } from './head.ts';
 
 export interface VisionEngineOptions {
@@ -37,15 +37,14 @@ export interface VisionEngineOptions {
   violationMinFaceSize?: number;
 }
 
-/** For heads without a validated decision (format 1): the previous hand-set rule, mask_incorrect never predicted. */
-export const FALLBACK_DECISION: DecisionRule = { noMaskThreshold: 0.5, incorrectThreshold: 1.01, violationFaceScore: 0.85, violationMinFaceSize: 20 };
-
 /** What the engine needs from a classifier (MaskClassifier in production). */
 export interface FaceClassifier {
   readonly cropMargin?: number;
   /** The head's validated decision rule, if it has one. */
   readonly decision?: DecisionRule;
   predictProbabilities(crops: import('./image.ts').DecodedImage[]): Promise<FaceProbabilities[]>;
+  /** Optional fast path: same numbers as predictProbabilities(cropFaces(frame, boxes, cropMargin)), without copying crops. */
+  predictFaces?(frame: import('./image.ts').DecodedImage, boxes: Box[]): Promise<FaceProbabilities[]>;
   close(): Promise<void>;
 }
 
@@ -92,7 +91,11 @@ export function assembleVisionEngine(
       );
       const t2 = performance.now();
       const boxes: Box[] = detections.map((d) => d.box);
-      const probs = boxes.length ? await classifier.predictProbabilities(await cropFaces(frame, boxes, classifier.cropMargin)) : [];
+      const probs = !boxes.length
+        ? []
+        : classifier.predictFaces
+          ? await classifier.predictFaces(frame, boxes)
+          : await classifier.predictProbabilities(await cropFaces(frame, boxes, classifier.cropMargin));
       const faces: FaceResult[] = detections.map((d, i) => {
         const p = probs[i]!;
         const { label, violation } = decideFace(d, p, frameRule, policy);

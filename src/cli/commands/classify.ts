@@ -1,12 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../config/config.ts';
-import { MaskClassifier } from '../../vision/classifier.ts';
-import { decodeImage, type DecodedImage } from '../../vision/image.ts';
-import { decideFace } from '../../vision/decision.ts';
-import { FALLBACK_DECISION } from '../../vision/engine.ts';
+import type { DecodedImage } from '../../vision/image.ts';
+import { collectInputFiles, InputArgumentError } from '../inputs.ts';
+import { decideFace, FALLBACK_DECISION } from '../../vision/decision.ts';
 
-const USAGE = `usage: maskwatch classify [--json] [--head FILE] [--threshold P] FILE...
+// The classifier (ORT, sharp) is imported inside run(), after the arguments
+// are checked: `--help` and argument errors answer without loading it.
+
+const USAGE = `usage: maskwatch classify [--json] [--head FILE] [--threshold P] [--files-from FILE|-] [FILE|DIR]...
+Directories are walked recursively for .jpg/.jpeg/.png/.webp files (sorted); --files-from reads one
+path per line from FILE, or from standard input with -. Any number of files works.
 Classifies each whole image as one face crop. Prints one line per file:
   --json   {"file","label":"mask"|"no_mask"|"mask_incorrect","violation","noMaskProbability",
             "maskProbability" (deprecated alias of noMaskProbability),"probabilities":{"mask","no_mask","mask_incorrect"}}
@@ -24,7 +27,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { json: { type: 'boolean' }, head: { type: 'string' }, threshold: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        json: { type: 'boolean' },
+        head: { type: 'string' },
+        threshold: { type: 'string' },
+        'files-from': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -32,17 +41,21 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    if (positionals.length === 0) throw new Error('no files given');
-    config = loadConfig();
+    if (positionals.length === 0 && values['files-from'] === undefined) throw new Error('no files given');
+    if (values.threshold !== undefined && !(Number(values.threshold) >= 0 && Number(values.threshold) <= 1)) {
+      throw new Error(`--threshold must be between 0 and 1, got "${values.threshold}"`);
+    }
+    files = await collectInputFiles(positionals, values['files-from']);
+    if (files.length === 0) throw new InputArgumentError('no files given (directories are searched for .jpg, .jpeg, .png, .webp)');
+    config = (await import('../../config/config.ts')).loadConfig();
     threshold = values.threshold === undefined ? config.vision.noMaskThreshold : Number(values.threshold);
-    if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold must be between 0 and 1, got "${values.threshold}"`);
-    files = positionals;
     json = values.json ?? false;
     headPath = values.head;
   } catch (err) {
-    process.stderr.write(`maskwatch classify: ${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`maskwatch classify: ${(err as Error).message}\n${err instanceof InputArgumentError ? '' : `\n${USAGE}`}`);
     return 1;
   }
+  const [{ MaskClassifier }, { decodeImage }] = await Promise.all([import('../../vision/classifier.ts'), import('../../vision/image.ts')]);
   const classifier = await MaskClassifier.load({ assetsDir: config.assetsDir, headPath, intraOpThreads: config.vision.intraOpThreads });
   const base = classifier.decision ?? FALLBACK_DECISION;
   // A crop is a face by assumption: no detector-score or size gate.

@@ -41,7 +41,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const outDir = path.resolve(values.out ?? 'reports');
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
-  const { createVisionEngine, FALLBACK_DECISION } = await import('../../vision/engine.ts');
+  const { createVisionEngine } = await import('../../vision/engine.ts');
+  const { FALLBACK_DECISION } = await import('../../vision/decision.ts');
   const { MaskClassifier } = await import('../../vision/classifier.ts');
   const { decodeForTraining } = await import('../../vision/train/features.ts');
   const { decideFace } = await import('../../vision/decision.ts');
