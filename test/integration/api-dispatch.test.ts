@@ -15,14 +15,12 @@ import { EventLog } from './worker-support.ts';
 import Fastify from 'fastify';
 import { registerProblemHandlers } from '../../src/api/problem.ts';
 import { exportRoutes } from '../../src/api/routes/exports.ts';
+import { socketConnected } from '../helpers/wait.ts';
 
 async function listen(url: string, token: string): Promise<{ socket: Socket<ServerToClientEvents>; log: EventLog }> {
   const socket: Socket<ServerToClientEvents> = connectClient(url, { transports: ['websocket'], auth: { token } });
   const log = new EventLog(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
+  await socketConnected(socket);
   return { socket, log };
 }
 

@@ -16,6 +16,7 @@ import { createAlertPublisher } from '../../src/realtime/publisher.ts';
 import type { AlertEvent } from '../../src/realtime/events.ts';
 import { parseWebhookTargets, verifySignature, WebhookConfigError } from '../../src/notify/webhook-core.ts';
 import { createWebhookNotifier, createWebhookWorker, withWebhooks, type WebhookJob } from '../../src/notify/webhooks.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 interface Received {
   path: string;
@@ -110,7 +111,7 @@ test('signed deliveries, retried with backoff on 5xx, not retried on 4xx, each a
     // Through the publisher decorator, as the worker / API would use it.
     const publisher = withWebhooks(createAlertPublisher({ redis, queuePrefix: prefix, logger: stack.logger }), notifier, stack.logger);
     await publisher.publish('alert.created', alert);
-    await allSettled;
+    await withTimeout(allSettled, 'both webhook deliveries to settle (completed or finally failed)');
 
     const outcome = Object.fromEntries(settled.map((s) => [s.job.data.target, s.ok]));
     assert.deepEqual(outcome, { cad: true, strict: false });
