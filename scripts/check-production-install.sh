@@ -16,12 +16,15 @@ if [ "${1:-}" != --skip-build ]; then npm run --silent build; fi
 
 work=$(mktemp -d /tmp/maskwatch-prod-XXXXXX)
 pid=
+# Processes running this temp app (the start supervisor and its detached workers), by pid.
+app_pids() { pgrep -f "$work/app/bin/maskwatch.js" || true; }
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
+  for p in $(app_pids); do kill -KILL "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -91,8 +94,15 @@ if grep -i 'warn' "$work/start.err"; then
 fi
 node -e "fetch(process.argv[1]).then(async r => { const t = await r.text(); if (!r.ok || !t.includes('<html')) { console.error('dashboard: ' + r.status); process.exit(1) } })" "$url/"
 echo "dashboard served at $url/"
-kill -TERM "$pid"
+# SIGTERM to `maskwatch start` itself (npx does not forward it to its child): it stops its workers.
+start_pid=$(pgrep -f "$work/app/bin/maskwatch.js start" | head -n 1 || true)
+kill -TERM "${start_pid:-$pid}"
 for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 150); do [ -z "$(app_pids)" ] && break; sleep 0.1; done
+if [ -n "$(app_pids)" ]; then
+  # Reported, not failed here: workers outliving their supervisor is issue 14's process-hygiene item.
+  echo "check-production-install: processes left after maskwatch start stopped: $(app_pids | tr '\n' ' ')" >&2
+fi
 if kill -0 "$pid" 2>/dev/null; then
   echo "check-production-install: maskwatch start did not stop within 30 s of SIGTERM" >&2
   exit 1
