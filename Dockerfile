@@ -14,7 +14,7 @@ WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 # postinstall generates the Prisma clients (no engine download: see scripts/prisma-generate.sh).

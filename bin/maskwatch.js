@@ -4,7 +4,8 @@
 // through tsx: `npx maskwatch …` works straight after `npm ci`, and an edited
 // checkout never runs a stale bundle. The bundle spares each process tsx's
 // loader and the start-up transpiling (~1 s CPU, ~15 MB RSS per process).
-// MASKWATCH_FROM_SOURCE=1 forces the sources.
+// MASKWATCH_FROM_SOURCE=1 forces the sources. Without the dev dependencies (a
+// production install) the bundle runs as it is: deployments build it first.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,12 +81,26 @@ function newest(dir) {
   return t;
 }
 
+/** tsx is a dev dependency: a production install (`npm ci --omit=dev`) runs the bundle only. */
+function hasTsx() {
+  return existsSync(`${root}node_modules/tsx/package.json`);
+}
+
+const fromSource = Boolean(process.env.MASKWATCH_FROM_SOURCE);
 if (reexecute) {
   // The re-executed copy does the work; this process only waits for its exit (above).
-} else if (!process.env.MASKWATCH_FROM_SOURCE && existsSync(bundle) && statSync(bundle).mtimeMs >= newest(`${root}src`)) {
+} else if (!fromSource && existsSync(bundle) && (!hasTsx() || statSync(bundle).mtimeMs >= newest(`${root}src`))) {
   await import(bundle);
-} else {
+} else if (hasTsx()) {
   const { register } = await import('tsx/esm/api');
   register();
   await import('../src/cli/main.ts');
+} else {
+  process.stderr.write(
+    fromSource
+      ? 'maskwatch: MASKWATCH_FROM_SOURCE needs the dev dependencies (npm ci without --omit=dev)\n'
+      : 'maskwatch: no server bundle (dist/maskwatch.js) and no dev dependencies to run the sources: ' +
+          'run `npm ci && npm run build` first, then `npm ci --omit=dev` for a production install\n',
+  );
+  process.exitCode = 1;
 }

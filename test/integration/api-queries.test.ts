@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { call, createTestStack, loginAs, type JsonBody, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 
@@ -65,7 +65,7 @@ for (const provider of testProviders()) {
 
     async function all(pathAndQuery: string, token: string, limit: number) {
       const ids: string[] = [];
-      const items: any[] = [];
+      const items: JsonBody[] = [];
       let cursor: string | null = null;
       let pages = 0;
       do {
@@ -74,7 +74,7 @@ for (const provider of testProviders()) {
         assert.equal(res.status, 200, JSON.stringify(res.body));
         assert.ok(res.body.items.length <= limit);
         items.push(...res.body.items);
-        ids.push(...res.body.items.map((x: any) => x.id));
+        ids.push(...res.body.items.map((x: { id: string }) => x.id));
         cursor = res.body.nextCursor;
         pages++;
       } while (cursor && pages < 100);

@@ -26,16 +26,14 @@ import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import { EventLog, UNMASKED_FACE, loadEngine, stackDetectionWorker } from './worker-support.ts';
+import { socketConnected } from '../helpers/wait.ts';
 
 const FAST = { MASKWATCH_ESCALATE_DISPATCH_S: '1', MASKWATCH_ESCALATE_ACK_S: '1', MASKWATCH_ESCALATE_MAX_LEVEL: '2' };
 
 async function listen(url: string, token: string): Promise<{ socket: Socket<ServerToClientEvents>; log: EventLog }> {
   const socket: Socket<ServerToClientEvents> = connectClient(url, { transports: ['websocket'], auth: { token }, reconnection: false });
   const log = new EventLog(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
+  await socketConnected(socket);
   return { socket, log };
 }
 

@@ -20,6 +20,7 @@ import { socketIoRedisKey } from '../../src/realtime/channel.ts';
 import { DISPATCH_ROOM, unitRoom } from '../../src/realtime/rooms.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 const JPEG = await readFile(path.resolve(process.cwd(), '..', 'shared', 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
 
@@ -281,12 +282,12 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
 
   test('Socket.IO: anonymous and camera keys are refused; each role receives only its rooms', async () => {
     const open = (token: string | undefined) =>
-      new Promise<Socket<ServerToClientEvents>>((resolve, reject) => {
+      withTimeout(new Promise<Socket<ServerToClientEvents>>((resolve, reject) => {
         const s: Socket<ServerToClientEvents> = connect(api.url, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, forceNew: true });
         sockets.push(s);
         s.once('connect', () => resolve(s));
         s.once('connect_error', (err) => reject(err));
-      });
+      }), 'the socket to connect or be refused');
     await assert.rejects(open(undefined), /unauthorized/);
     await assert.rejects(open(cameraKey), /unauthorized/);
     await assert.rejects(open('mwt_not-a-real-token-at-all'), /unauthorized/);
@@ -326,7 +327,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       await publisher.publish('alert.created', event('unassigned', null));
       const emitter = new Emitter<ServerToClientEvents>(redis, { key: socketIoRedisKey(stack.config.queuePrefix) });
       emitter.to([DISPATCH_ROOM, unitRoom(ids.unitA), unitRoom(ids.unitB)]).emit('alert.updated', event('marker', null));
-      await Promise.all(done);
+      await withTimeout(Promise.all(done), 'the marker event on every socket');
     } finally {
       redis.disconnect();
     }

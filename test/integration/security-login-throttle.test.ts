@@ -125,10 +125,12 @@ describe('login throttle delays (real Redis, injected clock)', () => {
 describe('deployment: the API trusts nginx for client addresses', () => {
   test('docker-compose gives nginx a fixed address and the APIs trust exactly it; nginx sets X-Forwarded-For', () => {
     const root = path.resolve(import.meta.dirname, '..', '..');
-    const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, any> };
-    const proxyIp = compose.services.proxy.networks.default.ipv4_address as string;
+    const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { networks: { default: { ipv4_address: string } }; environment: Record<string, string> }>;
+    };
+    const proxyIp = compose.services.proxy!.networks.default.ipv4_address;
     assert.match(proxyIp, /^\d+\.\d+\.\d+\.\d+$/);
-    for (const api of ['api1', 'api2']) assert.equal(compose.services[api].environment.MASKWATCH_TRUST_PROXY, proxyIp);
+    for (const api of ['api1', 'api2']) assert.equal(compose.services[api]!.environment.MASKWATCH_TRUST_PROXY, proxyIp);
     const nginx = readFileSync(path.join(root, 'deploy', 'nginx.conf'), 'utf8');
     assert.match(nginx, /proxy_set_header X-Forwarded-For \$remote_addr;/, 'the edge proxy overwrites what clients send');
   });

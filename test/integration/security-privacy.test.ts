@@ -18,6 +18,7 @@ import { resolveInside } from '../../src/privacy/data-files.ts';
 import { loadEngine } from './worker-support.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import type { Db } from '../../src/db/client.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 const ASSETS = process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared');
 const JPEG = await readFile(path.join(ASSETS, 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
@@ -147,7 +148,7 @@ describe('privacy: retention, purge, blurring', () => {
           c.worker!.once('completed', (_job, result) => resolve(result));
           c.worker!.once('failed', (_job, err) => reject(err));
         });
-        const result = (await completed) as { violationsAnonymised: number };
+        const result = (await withTimeout(completed, 'the retention job to complete')) as { violationsAnonymised: number };
         assert.ok(result.violationsAnonymised >= 1);
         assert.equal((await prisma.violation.findUniqueOrThrow({ where: { id: old.violation.id } })).faceSnapshotPath, null);
         for (const rel of old.files) assert.equal(exists(stack, rel), false);

@@ -21,7 +21,7 @@ import { loadConfig } from '../../src/config/config.ts';
 const JPEG = await readFile(path.resolve(process.cwd(), '..', 'shared', 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
 const PASSWORD = 'correct horse battery staple';
 
-function assertProblem(res: { status: number; headers: Headers; body: any }, status: number) {
+function assertProblem(res: { status: number; headers: Headers; body: { status?: unknown; type?: unknown; title?: unknown; detail?: unknown } }, status: number) {
   assert.equal(res.status, status, JSON.stringify(res.body));
   assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
   assert.equal(res.body.status, status);

@@ -22,6 +22,7 @@ import type { ApiInstance } from '../../src/system/api-instance.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { UNMASKED_FACE, loadEngine, stackDetectionWorker } from './worker-support.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 interface Delivery {
   headers: IncomingMessage['headers'];
@@ -50,7 +51,7 @@ class Receiver {
 
   next(match: (d: Delivery) => boolean): Promise<Delivery> {
     const seen = this.deliveries.find(match);
-    return seen ? Promise.resolve(seen) : new Promise((resolve) => this.waiters.push({ match, resolve }));
+    return seen ? Promise.resolve(seen) : withTimeout(new Promise((resolve) => this.waiters.push({ match, resolve })), 'a matching webhook delivery');
   }
 }
 

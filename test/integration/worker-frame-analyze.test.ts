@@ -31,6 +31,7 @@ import {
   stageFrame,
   startDispatchListener,
 } from './worker-support.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 for (const provider of testProviders()) {
   describe(`detection worker (${provider})`, () => {
@@ -238,7 +239,7 @@ describe('detection worker with the database down', () => {
         detection.worker.once('failed', (job, err) => resolve({ job: job!, err })),
       );
       await queue.add('frame.analyze', frame, { ...FRAME_JOB_OPTIONS, jobId: frame.frameId });
-      const { job, err } = await failed;
+      const { job, err } = await withTimeout(failed, "the worker's failed event");
       assert.notEqual(err.name, 'UnrecoverableError');
       assert.equal(job.attemptsMade, 1);
       assert.equal(await job.getState(), 'delayed', 'waiting for its backoff before the next attempt');

@@ -11,6 +11,7 @@ import { createUpdateThrottle } from '../../src/queue/handlers/update-throttle.t
 import { QUEUES, type JobName } from '../../src/queue/jobs.ts';
 import { createQueueWorker, MissingHandlerError, type JobHandlers } from '../../src/queue/worker.ts';
 import { REDIS_URL, testLogger, uniquePrefix } from '../helpers/env.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 const connection = redisOptionsFromUrl(REDIS_URL);
 const logger = testLogger();
@@ -44,7 +45,7 @@ describe('queue worker factory', () => {
     try {
       const job = await queue.add('frame.rotate' as JobName, {} as never, { jobId: 'j1', attempts: 3 });
       await assert.rejects(job.waitUntilFinished(events), /unknown job name "frame.rotate"/);
-      await reported;
+      await withTimeout(reported, 'onFinalFailure for job j1');
       assert.deepEqual(finalFailures, ['j1']);
       assert.equal((await queue.getJob('j1'))?.attemptsMade, 1);
     } finally {
