@@ -16,6 +16,8 @@ export interface Config {
   assetsDir: string;
   logLevel: string;
   admin: { username: string; password: string } | null;
+  /** The admin created from the environment must change that password at first login (MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD). */
+  adminMustChangePassword: boolean;
   vision: {
     /** Minimum face detector score. */
     faceScoreThreshold: number;
@@ -46,6 +48,8 @@ export interface Config {
     stalledIntervalMs: number;
   };
   tokenTtlSeconds: number;
+  /** How often each API instance re-checks its sockets' sessions (revoked, expired, role or unit changed). */
+  sessionCheckMs: number;
   security: {
     /** Browser origins allowed by CORS (MASKWATCH_CORS_ORIGINS, comma-separated); empty = same-origin only. */
     corsOrigins: string[];
@@ -101,6 +105,14 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     throw new ConfigError(name, `must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -239,6 +251,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     assetsDir,
     logLevel,
     admin: adminUser && adminPassword ? { username: adminUser, password: adminPassword } : null,
+    adminMustChangePassword: bool(env, 'MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD', true),
     vision: {
       faceScoreThreshold: num(env, 'MASKWATCH_FACE_SCORE', 0.6, 0, 1),
       noMaskThreshold: num(env, 'MASKWATCH_NO_MASK_THRESHOLD', 0.5, 0, 1),
@@ -264,6 +277,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       stalledIntervalMs: int(env, 'MASKWATCH_WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),
+    sessionCheckMs: int(env, 'MASKWATCH_SESSION_CHECK_MS', 2000, 100, 60_000),
     security: {
       corsOrigins: origins(env, 'MASKWATCH_CORS_ORIGINS'),
       loginMaxFailures: int(env, 'MASKWATCH_LOGIN_MAX_FAILURES', 5, 1, 1000),

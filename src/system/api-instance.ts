@@ -45,7 +45,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
   let app: FastifyInstance | undefined;
   try {
     const auth = buildAuthService({ config, db, logger });
-    if (opts.ensureAdmin ?? true) await auth.ensureAdmin(config.admin);
+    if (opts.ensureAdmin ?? true) await auth.ensureAdmin(config.admin, { mustChangePassword: config.adminMustChangePassword });
     app = createApp({
       config,
       db,
@@ -65,6 +65,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       logger,
       // Same allow-list as the HTTP API's CORS (empty: same-origin only).
       corsOrigins: config.security.corsOrigins.length > 0 ? [...config.security.corsOrigins] : undefined,
+      sessionWatch: { intervalMs: config.sessionCheckMs, states: (ids) => createSessionRepository(db.prisma).states(ids) },
     });
     await realtime.ready();
     const address = await app.listen({ port: config.port, host: config.host });

@@ -3,12 +3,9 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerSecurity, roleEnum } from '../schemas/common.ts';
+import { accountSchema } from './accounts.ts';
 
-const userSchema = {
-  type: 'object',
-  required: ['id', 'username', 'role', 'unitId'],
-  properties: { id: { type: 'string' }, username: { type: 'string' }, role: roleEnum, unitId: { type: ['string', 'null'] } },
-} as const;
+const userSchema = accountSchema;
 
 export async function userRoutes(app: FastifyInstance, ctx: ApiContext) {
   const admin = requireUser(ctx.auth, { roles: ['ADMIN'] });
