@@ -48,13 +48,23 @@ export function ioSessionSockets(io: () => RealtimeServer | undefined): SessionS
   };
 }
 
-/** Account changes made by the CLI: through Redis to every API instance's sockets. */
+/** Account changes made by the CLI: through Redis to every API instance's sockets. Resolves once Redis took it. */
 export function emitterSessionSockets(redis: Pick<Redis, 'publish'>, queuePrefix: string): SessionSockets {
-  const emitter = new Emitter<ServerToClientEvents>(redis, { key: socketIoRedisKey(queuePrefix) });
+  // The emitter drops publish()'s promise: keep it, so a failure reaches the caller instead of being unhandled.
+  let pending: Promise<unknown> | null = null;
+  const client = {
+    publish(channel: string, message: string | Buffer) {
+      pending = redis.publish(channel, message);
+      return pending;
+    },
+  };
+  const emitter = new Emitter<ServerToClientEvents>(client, { key: socketIoRedisKey(queuePrefix) });
   return {
     async disconnectUser(userId, exceptSessionId) {
+      pending = null;
       const target = emitter.in(userRoom(userId));
       (exceptSessionId ? target.except(sessionRoomOf(exceptSessionId)) : target).disconnectSockets(true);
+      await (pending as Promise<unknown> | null);
     },
   };
 }
