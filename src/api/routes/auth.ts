@@ -90,7 +90,8 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         summary: 'Renew the session: a new token with a full lifetime; the current token is revoked',
         description:
           'For pages open longer than a token lives (a dispatcher\'s shift): call it before `expiresAt` and use the returned token from then on ' +
-          '(API and Socket.IO reconnects). Sockets already connected stay connected. An expired or revoked token gets 401 (log in again).',
+          '(API and Socket.IO reconnects). A socket connected with the old token must move onto the new one (emit `session.renew` with it) ' +
+          'or it is dropped at the next session re-check (MASKWATCH_SESSION_CHECK_MS) and reconnects with the new token. An expired or revoked token gets 401 (log in again).',
         security: bearerSecurity,
         response: {
           200: {
