@@ -37,7 +37,15 @@ const keeper = createSessionKeeper({
     // The server revokes the old token: keep the live connection by moving it onto the new one.
     realtime?.renew(token);
   },
-  resumed: () => realtime?.reconnect(),
+  resumed: () => {
+    // Signed in again after an admin's reset with "must change": replace that password first.
+    if (session?.user.mustChangePassword) {
+      void requirePasswordChange().then(() => {
+        render();
+        realtime?.reconnect();
+      });
+    } else realtime?.reconnect();
+  },
   signOut: () => signOut(),
 });
 
