@@ -70,6 +70,7 @@ export function parseLifecycleArgs(command: LifecycleCommand, argv: string[]): L
   for (const flag of Object.keys(values)) {
     if (!allowed[command].includes(flag)) throw new Error(`--${flag} does not apply to ${command}`);
   }
+  if (command === 'set-unit' && values.none && value !== undefined) throw new Error('give a CALLSIGN or --none, not both');
   const wantsValue = command === 'set-role' || (command === 'set-unit' && !values.none);
   if (extra !== undefined || (!wantsValue && value !== undefined)) throw new Error(`unexpected argument "${extra ?? value}"`);
   if (command === 'set-role') {
@@ -79,7 +80,6 @@ export function parseLifecycleArgs(command: LifecycleCommand, argv: string[]): L
     if (values.unit !== undefined) args.unit = values.unit;
   }
   if (command === 'set-unit') {
-    if (values.none && value !== undefined) throw new Error('give a CALLSIGN or --none, not both');
     if (!values.none && value === undefined) throw new Error('give the unit CALLSIGN, or --none to take the user out of their unit');
     args.unit = values.none ? null : value!;
   }
