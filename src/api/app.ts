@@ -15,6 +15,8 @@ import { createAnnouncer, socketChannel, unitStatusChannel, type AlertChannel } 
 import { createServices } from '../services/index.ts';
 import { createIoPublisher, createIoUnitPublisher } from '../realtime/publisher.ts';
 import { createLoginThrottle } from '../auth/login-throttle.ts';
+import { ioSessionSockets } from '../realtime/session-watch.ts';
+import { createPasswordAttempts } from '../auth/password-attempts.ts';
 import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
@@ -29,6 +31,7 @@ import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
 import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
 import { continueWhenAccepted, createUploadGuard, drainRefusedBody } from './ingest/upload-guard.ts';
+import { accountRoutes } from './routes/accounts.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { violationRoutes } from './routes/violations.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
@@ -155,7 +158,23 @@ export function createApp(deps: AppDeps): FastifyInstance {
     channels: [socketChannel(createIoPublisher(io, deps.logger)), unitStatusChannel(repos.units, unitEvents), ...(deps.alertChannels ?? [])],
     logger: deps.logger,
   });
-  const services = createServices({ repos, announcer, auth, gate, unitEvents, dataDir: deps.config.dataDir, logger: deps.logger });
+  const services = createServices({
+    repos,
+    announcer,
+    auth,
+    gate,
+    unitEvents,
+    // Account changes drop the user's sockets on every instance; password changes are throttled like logins.
+    sessionSockets: ioSessionSockets(io),
+    passwordAttempts: createPasswordAttempts({
+      redis: producer.redis,
+      prefix: deps.config.queuePrefix,
+      maxAttempts: deps.config.security.loginMaxFailures,
+      windowMs: deps.config.security.loginLockSeconds * 1000,
+    }),
+    dataDir: deps.config.dataDir,
+    logger: deps.logger,
+  });
   const ctx: ApiContext = {
     config: deps.config,
     auth,
@@ -215,6 +234,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   app.register(async (scope) => {
     await authRoutes(scope, ctx);
     await userRoutes(scope, ctx);
+    await accountRoutes(scope, ctx);
     await cameraRoutes(scope, ctx);
     await alertRoutes(scope, ctx);
     await violationRoutes(scope, ctx);

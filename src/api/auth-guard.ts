@@ -13,6 +13,17 @@ declare module 'fastify' {
   }
 }
 
+/** Route `config` read by the guard. */
+export interface RouteAccess {
+  /** Reachable while the user must still change their password (auth routes only). */
+  allowPendingPasswordChange?: boolean;
+}
+
+declare module 'fastify' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface FastifyContextConfig extends RouteAccess {}
+}
+
 /**
  * An onRequest hook (runs before the body is read or validated) that requires a logged-in user (bearer token), and one of `roles`
  * when given. Only the Authorization header: a token in a URL ends up in proxy and browser logs.
@@ -28,6 +39,11 @@ export function requireUser(auth: AuthService, opts: { roles?: readonly Role[] }
     const user = await auth.authenticate(token);
     if (!user) {
       throw new HttpProblem(401, 'invalid or expired token', 'unauthorized', { 'www-authenticate': 'Bearer' });
+    }
+    // The first admin's setup password (from the environment) opens only the routes marked
+    // `config: { allowPendingPasswordChange: true }`: the password change and the session routes.
+    if (user.mustChangePassword && !(request.routeOptions.config as RouteAccess | undefined)?.allowPendingPasswordChange) {
+      throw new HttpProblem(403, 'change your password first: POST /api/v1/auth/password', 'password-change-required');
     }
     if (opts.roles && !opts.roles.includes(user.role)) {
       throw new HttpProblem(403, `requires role ${opts.roles.join(' or ')}`, 'forbidden');

@@ -38,6 +38,8 @@ export interface SecurityOptions {
 
 export const INGEST_ROUTE = '/api/v1/frames';
 export const LOGIN_ROUTE = '/api/v1/auth/login';
+/** The self-service password change asks for the current password: limited per IP like logins. */
+export const PASSWORD_CHANGE_ROUTE = '/api/v1/auth/password';
 
 /**
  * CSP for the dashboard (Vite build: external module script + stylesheet, images
@@ -66,7 +68,7 @@ export function contentSecurityPolicy(imageOrigins: readonly string[] = []) {
 /** Which limit class a request falls in (pure, for the hook and tests). */
 export function limitClass(method: string, routeUrl: string | undefined): 'ingest' | 'login' | 'api' {
   if (method === 'POST' && routeUrl === INGEST_ROUTE) return 'ingest';
-  if (method === 'POST' && routeUrl === LOGIN_ROUTE) return 'login';
+  if (method === 'POST' && (routeUrl === LOGIN_ROUTE || routeUrl === PASSWORD_CHANGE_ROUTE)) return 'login';
   return 'api';
 }
 

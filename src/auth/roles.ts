@@ -13,6 +13,10 @@ export interface AuthUser {
   role: Role;
   unitId: string | null;
   sessionId: string;
+  /** The first admin's environment-given password is still in use: only the password change is allowed. */
+  mustChangePassword?: boolean;
+  /** When the session's token expires (sockets are disconnected then). */
+  sessionExpiresAt?: Date;
 }
 
 /** Whether a user may see an alert: dispatchers/admins see all, officers only their unit's. */

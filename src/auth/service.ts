@@ -61,7 +61,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       return {
         token,
         expiresAt,
-        user: { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId },
+        user: { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId, mustChangePassword: user.mustChangePassword },
       };
     },
 
@@ -91,8 +91,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     async authenticate(token: string): Promise<AuthUser | null> {
       const session = await deps.sessions.findByTokenHash(hashSecret(token));
       if (!session || session.revokedAt || session.expiresAt <= now() || session.user.disabled) return null;
-      const { id, username, role, unitId } = session.user;
-      return { id, username, role, unitId, sessionId: session.id };
+      const { id, username, role, unitId, mustChangePassword } = session.user;
+      return { id, username, role, unitId, sessionId: session.id, mustChangePassword, sessionExpiresAt: session.expiresAt };
     },
 
     async logout(token: string): Promise<boolean> {
@@ -112,11 +112,15 @@ export function createAuthService(deps: AuthServiceDeps) {
       const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
       await deps.sessions.create(user.id, hashSecret(next), expiresAt);
       await deps.sessions.revoke(hashSecret(token), t);
-      return { token: next, expiresAt, user: { id: user.id, username: user.username, role: user.role, unitId: user.unitId } };
+      return {
+        token: next,
+        expiresAt,
+        user: { id: user.id, username: user.username, role: user.role, unitId: user.unitId, mustChangePassword: user.mustChangePassword ?? false },
+      };
     },
 
     async createUser(
-      input: { username: string; password: string; role: string; unitCallSign?: string | null },
+      input: { username: string; password: string; role: string; unitCallSign?: string | null; mustChangePassword?: boolean },
       actor: { type: 'USER' | 'SYSTEM'; id?: string; role?: string },
     ) {
       if (!USERNAME_PATTERN.test(input.username)) {
@@ -139,6 +143,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         passwordHash: await hashPassword(input.password),
         role: input.role,
         unitId,
+        mustChangePassword: input.mustChangePassword ?? false,
       });
       await deps.audit.record({
         actorType: actor.type,
@@ -155,12 +160,18 @@ export function createAuthService(deps: AuthServiceDeps) {
     /**
      * Creates the first admin from the environment when that username does not
      * exist yet; a no-op afterwards (the password is never overwritten).
+     * `mustChangePassword`: the environment's password is a setup credential
+     * (it sits in compose files and shell history), so by default the admin
+     * must choose a new one before doing anything else.
      */
-    async ensureAdmin(admin: { username: string; password: string } | null): Promise<'created' | 'exists' | 'skipped'> {
+    async ensureAdmin(
+      admin: { username: string; password: string } | null,
+      opts: { mustChangePassword?: boolean } = {},
+    ): Promise<'created' | 'exists' | 'skipped'> {
       if (!admin) return 'skipped';
       if (await deps.users.findByUsername(admin.username)) return 'exists';
       try {
-        await this.createUser({ ...admin, role: 'ADMIN' }, { type: 'SYSTEM' });
+        await this.createUser({ ...admin, role: 'ADMIN', mustChangePassword: opts.mustChangePassword ?? true }, { type: 'SYSTEM' });
       } catch (err) {
         // Another instance starting at the same moment created it first.
         if (await deps.users.findByUsername(admin.username)) return 'exists';

@@ -17,6 +17,8 @@ export interface Config {
   assetsDir: string;
   logLevel: string;
   admin: { username: string; password: string } | null;
+  /** The admin created from the environment must change that password at first login (MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD). */
+  adminMustChangePassword: boolean;
   vision: {
     /** Minimum face detector score. */
     faceScoreThreshold: number;
@@ -53,6 +55,8 @@ export interface Config {
     stopTimeoutMs: number;
   };
   tokenTtlSeconds: number;
+  /** How often each API instance re-checks its sockets' sessions (revoked, expired, role or unit changed). */
+  sessionCheckMs: number;
   security: {
     /** Browser origins allowed by CORS (MASKWATCH_CORS_ORIGINS, comma-separated); empty = same-origin only. */
     corsOrigins: string[];
@@ -124,6 +128,14 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   if (!raw) return fallback;
   if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -274,6 +286,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     assetsDir,
     logLevel,
     admin: adminUser && adminPassword ? { username: adminUser, password: adminPassword } : null,
+    adminMustChangePassword: bool(env, 'MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD', true),
     vision: {
       faceScoreThreshold: num(env, 'MASKWATCH_FACE_SCORE', 0.6, 0, 1),
       noMaskThreshold: env.MASKWATCH_NO_MASK_THRESHOLD ? num(env, 'MASKWATCH_NO_MASK_THRESHOLD', 0.5, 0, 1) : undefined,
@@ -304,6 +317,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       stopTimeoutMs: int(env, 'MASKWATCH_WORKER_STOP_TIMEOUT_MS', 10_000, 1000, 600_000),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),
+    sessionCheckMs: int(env, 'MASKWATCH_SESSION_CHECK_MS', 2000, 100, 60_000),
     security: {
       corsOrigins: origins(env, 'MASKWATCH_CORS_ORIGINS'),
       loginMaxFailures: int(env, 'MASKWATCH_LOGIN_MAX_FAILURES', 5, 1, 1000),

@@ -123,7 +123,14 @@ export type Unit = Static<typeof UnitSchema>;
 export const SuggestedUnitSchema = Type.Object({ unit: UnitSchema, distanceMeters: NullableNumber() });
 export type SuggestedUnit = Static<typeof SuggestedUnitSchema>;
 
-export const UserSummarySchema = Type.Object({ id: Type.String(), username: Type.String(), role: RoleSchema, unitId: NullableString() });
+export const UserSummarySchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  role: RoleSchema,
+  unitId: NullableString(),
+  enabled: Type.Boolean({ description: 'false: the user cannot log in and has no valid token' }),
+  mustChangePassword: Type.Boolean({ description: 'the user must change their password before using anything else' }),
+});
 export type UserSummary = Static<typeof UserSummarySchema>;
 
 export const TimelineEntrySchema = Type.Object({

@@ -28,5 +28,11 @@ export interface ServerToClientEvents {
 
 export type ServerEventName = keyof ServerToClientEvents;
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ClientToServerEvents {}
+export interface ClientToServerEvents {
+  /**
+   * After POST /api/v1/auth/refresh: moves this socket onto the renewed session
+   * (same user, role and unit), so it is not dropped when the old token's
+   * revocation is noticed. ok false: reconnect with the new token instead.
+   */
+  'session.renew': (token: string, ack: (result: { ok: boolean }) => void) => void;
+}

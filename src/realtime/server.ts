@@ -9,6 +9,7 @@ import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
 import { socketIoRedisKey } from './channel.ts';
 import { createConnectionLimit, type ConnectionLimitOptions } from './connection-limit.ts';
 import { redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { userRoom, watchSessions, type SessionWatchOptions } from './session-watch.ts';
 
 export interface SocketData {
   user: AuthUser;
@@ -26,6 +27,8 @@ export interface RealtimeOptions {
   corsOrigins?: string[];
   /** New connections per client IP per window (0 / omitted = no limit). */
   connectionLimit?: ConnectionLimitOptions;
+  /** Re-check of every socket's session (expiry, revocation, role/unit change); see session-watch.ts. */
+  sessionWatch?: Pick<SessionWatchOptions, 'states' | 'intervalMs' | 'now'>;
 }
 
 /** Room of one login session, so logout can disconnect that session's sockets on every instance. */
@@ -45,6 +48,8 @@ export interface Realtime {
   io: RealtimeServer;
   /** Resolves once the adapter's Redis subscriber is connected (events from other instances can arrive). */
   ready(timeoutMs?: number): Promise<void>;
+  /** Runs the sockets' session re-check now (it also runs every sessionWatch.intervalMs); how many were dropped. */
+  checkSessions(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -81,6 +86,8 @@ export function createRealtimeServer(opts: RealtimeOptions): Realtime {
     opts.authenticate(token).then(
       (user) => {
         if (!user) return next(new Error('unauthorized: invalid or expired token'));
+        // The first admin's setup password opens nothing but the password change (HTTP).
+        if (user.mustChangePassword) return next(new Error('forbidden: password change required'));
         socket.data.user = user;
         next();
       },
@@ -93,9 +100,13 @@ export function createRealtimeServer(opts: RealtimeOptions): Realtime {
 
   io.on('connection', (socket) => {
     const user = socket.data.user;
-    void socket.join(roomsFor(user));
+    void socket.join([...roomsFor(user), userRoom(user.id)]);
     opts.logger.debug({ userId: user.id, role: user.role, socketId: socket.id }, 'socket connected');
   });
+
+  const watch = opts.sessionWatch
+    ? watchSessions({ ...opts.sessionWatch, io, authenticate: opts.authenticate, logger: opts.logger })
+    : null;
 
   const subscribed = (client: Redis) =>
     client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
@@ -112,7 +123,9 @@ export function createRealtimeServer(opts: RealtimeOptions): Realtime {
       // adapter's earlier (P)SUBSCRIBE calls are in effect.
       await sub.ping();
     },
+    checkSessions: () => watch?.sweep() ?? Promise.resolve(0),
     async close() {
+      watch?.stop();
       // The adapter's close() fires (p)unsubscribe without awaiting them; with Redis away they
       // reject once we disconnect, as unhandled rejections. We are closing: swallow those.
       for (const method of ['punsubscribe', 'unsubscribe'] as const) {

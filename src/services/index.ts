@@ -6,6 +6,8 @@
 import type { Logger } from 'pino';
 import type { AuthService } from '../auth/service.ts';
 import type { Repositories } from '../db/repositories/index.ts';
+import type { PasswordAttempts } from '../auth/password-attempts.ts';
+import { createAccountService, type SessionSockets } from './accounts.ts';
 import { createAlertService } from './alerts.ts';
 import type { Announcer } from './announcer.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';
@@ -27,6 +29,10 @@ export interface ServiceDeps {
   gate: CameraKeyCache;
   /** Live unit board (sockets); absent in processes without sockets. */
   unitEvents?: UnitEventPublisher;
+  /** Disconnects a user's sockets on every instance when their account changes. */
+  sessionSockets?: SessionSockets;
+  /** Throttle of the self-service password change (Redis, shared by instances). */
+  passwordAttempts?: PasswordAttempts;
   dataDir: string;
   logger: Logger;
   now?: () => Date;
@@ -35,6 +41,15 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps) {
   const { repos, now } = deps;
   return {
+    accounts: createAccountService({
+      users: repos.users,
+      sessions: repos.sessions,
+      audit: repos.audit,
+      sockets: deps.sessionSockets,
+      passwordAttempts: deps.passwordAttempts,
+      logger: deps.logger,
+      now,
+    }),
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
     cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate }),
     exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units, audit: repos.audit }),

@@ -16,7 +16,7 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
   return {
     async list(): Promise<UserSummary[]> {
       const users = await deps.users.list();
-      return users.map((u) => ({ id: u.id, username: u.username, role: u.role, unitId: u.unitId }));
+      return users.map((u) => ({ id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword }));
     },
 
     /** Every user with their unit's call sign and whether they are disabled (CLI). */
@@ -33,7 +33,7 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
     async create(...args: Parameters<AuthService['createUser']>): Promise<UserSummary> {
       try {
         const u = await deps.auth.createUser(...args);
-        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId };
+        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false };
       } catch (err) {
         if (err instanceof UserInputError) {
           throw new ServiceError(err.message.includes('already exists') ? 'CONFLICT' : 'INVALID', err.message, 'invalid-user');

@@ -52,7 +52,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
   let app: FastifyInstance | undefined;
   try {
     const auth = buildAuthService({ config, db, logger, redis: producer.redis });
-    if (opts.ensureAdmin ?? true) await auth.ensureAdmin(config.admin);
+    if (opts.ensureAdmin ?? true) await auth.ensureAdmin(config.admin, { mustChangePassword: config.adminMustChangePassword });
     app = createApp({
       config,
       db,
@@ -74,6 +74,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       // Same allow-list as the HTTP API's CORS (empty: same-origin only).
       corsOrigins: config.security.corsOrigins.length > 0 ? [...config.security.corsOrigins] : undefined,
       connectionLimit: { maxPerWindow: config.security.rateLimit.socketPerIp, windowMs: config.security.rateLimit.windowMs, trustProxy: config.security.trustProxy },
+      sessionWatch: { intervalMs: config.sessionCheckMs, states: (ids) => createSessionRepository(db.prisma).states(ids) },
     });
     await realtime.ready();
     const address = await app.listen({ port: config.port, host: config.host });

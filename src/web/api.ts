@@ -27,6 +27,8 @@ export interface CurrentUser {
   username: string;
   role: Role;
   unitId: string | null;
+  /** The password must be changed before anything else (first admin from the environment, or reset by an admin). */
+  mustChangePassword?: boolean;
 }
 
 export interface Session {
@@ -192,5 +194,21 @@ export class Api {
   }
   createUser(body: { username: string; password: string; role: Role; unit?: string }) {
     return this.json<UserSummary>('POST', '/api/v1/users', body);
+  }
+  /** Role, unit or enabled; a role or unit change or disabling ends the user's sessions. */
+  updateUser(id: string, body: { role?: Role; unitId?: string | null; enabled?: boolean }) {
+    return this.json<UserSummary>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, body);
+  }
+  resetUserPassword(id: string, password: string, mustChangePassword: boolean) {
+    return this.json<void>('POST', `/api/v1/users/${encodeURIComponent(id)}/password`, { password, mustChangePassword });
+  }
+  revokeUserSessions(id: string) {
+    return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/sessions`);
+  }
+  deleteUser(id: string) {
+    return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}`);
+  }
+  changeOwnPassword(currentPassword: string, newPassword: string) {
+    return this.json<void>('POST', '/api/v1/auth/password', { currentPassword, newPassword });
   }
 }

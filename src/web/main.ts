@@ -9,6 +9,7 @@ import { createSessionKeeper } from './session-keeper.ts';
 import { lifeFromResponse } from './session-renewal.ts';
 import { unlockAudio } from './sound.ts';
 import { mountAdmin } from './views/admin.ts';
+import { openPasswordDialog } from './views/password-dialog.ts';
 import { mountDispatcher } from './views/dispatcher.ts';
 import { renderLogin } from './views/login.ts';
 import { mountOfficer } from './views/officer.ts';
@@ -33,8 +34,18 @@ const keeper = createSessionKeeper({
     if (!session) return;
     session = { token, user, life: life ?? session.life };
     saveSession(session);
+    // The server revokes the old token: keep the live connection by moving it onto the new one.
+    realtime?.renew(token);
   },
-  resumed: () => realtime?.reconnect(),
+  resumed: () => {
+    // Signed in again after an admin's reset with "must change": replace that password first.
+    if (session?.user.mustChangePassword) {
+      void requirePasswordChange().then(() => {
+        render();
+        realtime?.reconnect();
+      });
+    } else realtime?.reconnect();
+  },
   signOut: () => signOut(),
 });
 
@@ -67,8 +78,34 @@ async function signIn(username: string, password: string): Promise<void> {
   if (!res.user) session.user = await api.me();
   saveSession(session);
   keeper.start();
+  await requirePasswordChange();
+  if (!session) return; // logged out from the dialog
   location.hash = `#/${resolveRoute('', session.user)}`;
   render();
+}
+
+/**
+ * A password set by someone else (the first admin's from the environment, or an
+ * admin's reset) is replaced before anything else is shown: the server refuses
+ * every other route until then.
+ */
+async function requirePasswordChange(): Promise<void> {
+  const s = session;
+  if (!s?.user.mustChangePassword) return;
+  replaceChildren(app);
+  const changed = await openPasswordDialog({
+    title: 'Choose your own password',
+    description: `The password of ${s.user.username} was given to you by someone else. Choose your own before you continue.`,
+    askCurrent: true,
+    submitLabel: 'Change password',
+    cancellable: false,
+    leave: { label: 'Log out', action: () => signOut() },
+    submit: ({ current, next }) => api.changeOwnPassword(current, next),
+  });
+  if (changed && session) {
+    session = { ...session, user: { ...session.user, mustChangePassword: false } };
+    saveSession(session);
+  }
 }
 
 function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
@@ -138,4 +175,5 @@ window.addEventListener('unhandledrejection', (ev) => {
   if (ev.reason instanceof ApiError && ev.reason.status === 401) ev.preventDefault();
 });
 if (session) keeper.start();
-render();
+if (session?.user.mustChangePassword) void requirePasswordChange().then(() => render());
+else render();

@@ -18,13 +18,20 @@ export interface Realtime {
   readonly state: 'live' | 'offline';
   /** Drops and re-opens the connection (e.g. with a new token after logging in again). */
   reconnect(): void;
+  /** Moves the open connection onto a renewed token (session.renew); reconnects with it if the server says no. */
+  renew(token: string): void;
   close(): void;
 }
 
 /** `getToken` is read at every (re)connect, so a renewed session's token is used from then on. */
 export function connectRealtime(getToken: () => string | null): Realtime {
+  /** The token of the latest handshake: a refusal of an older token than the page's current one is retried. */
+  let handshakeToken = '';
   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({
-    auth: (cb) => cb({ token: getToken() ?? '' }),
+    auth: (cb) => {
+      handshakeToken = getToken() ?? '';
+      cb({ token: handshakeToken });
+    },
     transports: ['websocket', 'polling'],
   });
   const alertListeners = new Set<AlertListener>();
@@ -45,8 +52,15 @@ export function connectRealtime(getToken: () => string | null): Realtime {
   });
   socket.on('connect_error', (err) => {
     setState('offline');
+    if (!/unauthorized/i.test(err.message)) return;
+    // The session was renewed while this handshake carried the old token: try again with the new one.
+    const current = getToken();
+    if (current && current !== handshakeToken) {
+      socket.connect();
+      return;
+    }
     // A refused handshake is not retried by Socket.IO: the session is over.
-    if (/unauthorized/i.test(err.message)) for (const l of authListeners) l();
+    for (const l of authListeners) l();
   });
   socket.on('alert.created', (a) => {
     for (const l of alertListeners) l('alert.created', a);
@@ -77,6 +91,15 @@ export function connectRealtime(getToken: () => string | null): Realtime {
     reconnect() {
       socket.disconnect();
       socket.connect();
+    },
+    renew(token) {
+      if (!socket.connected) return; // the next handshake uses the new token anyway
+      socket.timeout(5000).emit('session.renew', token, (err, result) => {
+        if (err || !result?.ok) {
+          socket.disconnect();
+          socket.connect();
+        }
+      });
     },
     close() {
       alertListeners.clear();

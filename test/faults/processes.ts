@@ -175,6 +175,8 @@ export function processEnv(sys: SystemEnv, more: Record<string, string> = {}): N
     MASKWATCH_ASSETS: ASSETS,
     MASKWATCH_ADMIN_USER: ADMIN.username,
     MASKWATCH_ADMIN_PASSWORD: ADMIN.password,
+    // These tests are not about the first-login password change (security-accounts tests it).
+    MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD: 'false',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     // A killed worker's job is recovered within seconds, not the production 30 s.

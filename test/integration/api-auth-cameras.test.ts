@@ -30,17 +30,23 @@ for (const provider of testProviders()) {
       });
       assert.equal(login.status, 200);
       admin = login.body.token;
+      // The environment's password is a setup credential: the first admin replaces it before anything else.
+      const change = await call(api.url, 'POST', '/api/v1/auth/password', {
+        token: admin,
+        json: { currentPassword: 'first-admin-password', newPassword: 'chief-own-password' },
+      });
+      assert.equal(change.status, 204);
     });
     after(() => stack.close());
 
     test('first admin from env: login returns token, expiry and user; /me works', async () => {
       const login = await call(api.url, 'POST', '/api/v1/auth/login', {
-        json: { username: 'chief', password: 'first-admin-password' },
+        json: { username: 'chief', password: 'chief-own-password' },
       });
       assert.equal(login.status, 200);
       assert.match(login.body.token, /^mwt_[A-Za-z0-9_-]{43}$/);
       assert.ok(new Date(login.body.expiresAt).getTime() > Date.now());
-      assert.deepEqual({ ...login.body.user, id: undefined }, { id: undefined, username: 'chief', role: 'ADMIN', unitId: null });
+      assert.deepEqual({ ...login.body.user, id: undefined }, { id: undefined, username: 'chief', role: 'ADMIN', unitId: null, mustChangePassword: false });
       const me = await call(api.url, 'GET', '/api/v1/auth/me', { token: login.body.token });
       assert.equal(me.status, 200);
       assert.equal(me.body.username, 'chief');
@@ -54,7 +60,7 @@ for (const provider of testProviders()) {
       const second = await stack.startApi();
       assert.equal(await stack.db.prisma.user.count({ where: { username: 'chief' } }), 1);
       const login = await call(second.url, 'POST', '/api/v1/auth/login', {
-        json: { username: 'chief', password: 'first-admin-password' },
+        json: { username: 'chief', password: 'chief-own-password' },
       });
       assert.equal(login.status, 200);
       await second.close();
@@ -64,7 +70,7 @@ for (const provider of testProviders()) {
       assertProblem(await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: 'nope-nope-nope' } }), 401);
       assertProblem(await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'ghost', password: 'whatever-whatever' } }), 401);
       const login = await call(api.url, 'POST', '/api/v1/auth/login', {
-        json: { username: 'chief', password: 'first-admin-password' },
+        json: { username: 'chief', password: 'chief-own-password' },
       });
       const token = login.body.token;
       assert.equal((await call(api.url, 'POST', '/api/v1/auth/logout', { token })).status, 204);

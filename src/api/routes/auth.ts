@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
-import { requireUser, userOf } from '../auth-guard.ts';
+import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, roleEnum } from '../schemas/common.ts';
 import { sessionRoom } from '../../realtime/server.ts';
@@ -13,8 +13,15 @@ const userSchema = {
     username: { type: 'string' },
     role: roleEnum,
     unitId: { type: ['string', 'null'] },
+    mustChangePassword: {
+      type: 'boolean',
+      description: 'true: change the password (POST /api/v1/auth/password) first; every other route answers 403 password-change-required until then',
+    },
   },
 } as const;
+
+/** The session routes stay open while the password must still be changed (see auth-guard.ts). */
+const pendingPasswordChangeAllowed: RouteAccess = { allowPendingPasswordChange: true };
 
 export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
@@ -60,6 +67,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/logout',
     {
       onRequest: loggedIn,
+      config: pendingPasswordChangeAllowed,
       schema: {
         tags: ['auth'],
         summary: 'Revoke the current token (and disconnect its sockets)',
@@ -80,12 +88,14 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/refresh',
     {
       onRequest: loggedIn,
+      config: pendingPasswordChangeAllowed,
       schema: {
         tags: ['auth'],
         summary: 'Renew the session: a new token with a full lifetime; the current token is revoked',
         description:
           'For pages open longer than a token lives (a dispatcher\'s shift): call it before `expiresAt` and use the returned token from then on ' +
-          '(API and Socket.IO reconnects). Sockets already connected stay connected. An expired or revoked token gets 401 (log in again).',
+          '(API and Socket.IO reconnects). A socket connected with the old token must move onto the new one (emit `session.renew` with it) ' +
+          'or it is dropped at the next session re-check (MASKWATCH_SESSION_CHECK_MS) and reconnects with the new token. An expired or revoked token gets 401 (log in again).',
         security: bearerSecurity,
         response: {
           200: {
@@ -119,11 +129,12 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/me',
     {
       onRequest: loggedIn,
+      config: pendingPasswordChangeAllowed,
       schema: { tags: ['auth'], security: bearerSecurity, response: { 200: userSchema, ...problemResponses } },
     },
     async (request) => {
-      const { id, username, role, unitId } = userOf(request);
-      return { id, username, role, unitId };
+      const { id, username, role, unitId, mustChangePassword } = userOf(request);
+      return { id, username, role, unitId, mustChangePassword: mustChangePassword ?? false };
     },
   );
 }

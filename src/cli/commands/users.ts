@@ -15,11 +15,12 @@ import { createRepositories } from '../../db/repositories/index.ts';
 import { ServiceError } from '../../services/errors.ts';
 import { createUserService } from '../../services/users.ts';
 import { createLogger } from '../../system/logger.ts';
+import { LIFECYCLE_USAGE, isLifecycleCommand, parseLifecycleArgs, runLifecycle } from './user-lifecycle.ts';
 
 const USAGE = `usage:
   maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--password-stdin]
   maskwatch users list
-An OFFICER needs --unit (the patrol unit's call sign; created if it does not exist).
+${LIFECYCLE_USAGE}An OFFICER needs --unit (the patrol unit's call sign; created if it does not exist by users add).
 Without --password-stdin the password is asked for on the terminal.
 `;
 
@@ -95,6 +96,21 @@ export async function run(argv: string[]): Promise<number> {
   if (!sub || sub === '--help' || sub === '-h') {
     process.stdout.write(USAGE);
     return sub ? 0 : 1;
+  }
+  if (isLifecycleCommand(sub)) {
+    let args;
+    try {
+      args = parseLifecycleArgs(sub, rest);
+    } catch (err) {
+      process.stderr.write(`maskwatch users ${sub}: ${(err as Error).message}\n${USAGE}`);
+      return 1;
+    }
+    const stdin = args.passwordStdin;
+    return runLifecycle(args, async () => {
+      if (stdin) return readStdin();
+      if (process.stdin.isTTY) return promptPassword();
+      throw new Error('no terminal to ask for the password: pipe it with --password-stdin');
+    });
   }
   if (sub !== 'add' && sub !== 'list') {
     process.stderr.write(`maskwatch users: unknown subcommand "${sub}"\n${USAGE}`);

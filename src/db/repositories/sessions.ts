@@ -5,7 +5,15 @@ export interface SessionWithUser {
   id: string;
   expiresAt: Date;
   revokedAt: Date | null;
-  user: { id: string; username: string; role: Role; unitId: string | null; disabled: boolean };
+  user: { id: string; username: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean };
+}
+
+/** What a socket's periodic re-check needs to know about its session. */
+export interface SessionState {
+  id: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  user: { id: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean };
 }
 
 export function createSessionRepository(prisma: PrismaClient) {
@@ -20,7 +28,7 @@ export function createSessionRepository(prisma: PrismaClient) {
           id: true,
           expiresAt: true,
           revokedAt: true,
-          user: { select: { id: true, username: true, role: true, unitId: true, disabled: true } },
+          user: { select: { id: true, username: true, role: true, unitId: true, disabled: true, mustChangePassword: true } },
         },
       });
     },
@@ -28,6 +36,26 @@ export function createSessionRepository(prisma: PrismaClient) {
     async revoke(tokenHash: string, at: Date): Promise<boolean> {
       const r = await prisma.session.updateMany({ where: { tokenHash, revokedAt: null }, data: { revokedAt: at } });
       return r.count > 0;
+    },
+    /** Revokes every live session of a user, except one (the caller's own); how many. */
+    async revokeAllOfUser(userId: string, at: Date, exceptSessionId?: string): Promise<number> {
+      const r = await prisma.session.updateMany({
+        where: { userId, revokedAt: null, ...(exceptSessionId ? { id: { not: exceptSessionId } } : {}) },
+        data: { revokedAt: at },
+      });
+      return r.count;
+    },
+    /** The current state of these sessions (unknown ids are left out). */
+    states(ids: readonly string[]): Promise<SessionState[]> {
+      return prisma.session.findMany({
+        where: { id: { in: [...ids] } },
+        select: {
+          id: true,
+          expiresAt: true,
+          revokedAt: true,
+          user: { select: { id: true, role: true, unitId: true, disabled: true, mustChangePassword: true } },
+        },
+      });
     },
     /** Deletes sessions expired before `before`, so the table does not grow forever. */
     async deleteExpired(before: Date): Promise<number> {

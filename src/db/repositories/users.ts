@@ -8,6 +8,16 @@ export interface NewUser {
   passwordHash: string;
   role: Role;
   unitId?: string | null;
+  mustChangePassword?: boolean;
+}
+
+/** What account administration may change on a user row. */
+export interface UserPatch {
+  role?: Role;
+  unitId?: string | null;
+  disabled?: boolean;
+  passwordHash?: string;
+  mustChangePassword?: boolean;
 }
 
 export function createUserRepository(prisma: PrismaClient) {
@@ -21,12 +31,13 @@ export function createUserRepository(prisma: PrismaClient) {
     findById(id: string): Promise<UserRow | null> {
       return prisma.user.findUnique({ where: { id } });
     },
+    /** Users that exist (deleted, anonymised accounts are left out). */
     list(): Promise<UserRow[]> {
-      return prisma.user.findMany({ orderBy: { username: 'asc' } });
+      return prisma.user.findMany({ where: { deletedAt: null }, orderBy: { username: 'asc' } });
     },
     /** Every user with their unit's call sign (CLI listing). */
     async listWithUnits(): Promise<(UserRow & { unitCallSign: string | null })[]> {
-      const rows = await prisma.user.findMany({ orderBy: { username: 'asc' }, include: { unit: { select: { callSign: true } } } });
+      const rows = await prisma.user.findMany({ where: { deletedAt: null }, orderBy: { username: 'asc' }, include: { unit: { select: { callSign: true } } } });
       return rows.map(({ unit, ...u }) => ({ ...u, unitCallSign: unit?.callSign ?? null }));
     },
     count(): Promise<number> {
@@ -45,6 +56,30 @@ export function createUserRepository(prisma: PrismaClient) {
     async unitIdByCallSign(callSign: string): Promise<string | null> {
       const unit = await prisma.patrolUnit.findUnique({ where: { callSign }, select: { id: true } });
       return unit?.id ?? null;
+    },
+    async unitExists(id: string): Promise<boolean> {
+      return (await prisma.patrolUnit.count({ where: { id } })) > 0;
+    },
+    update(id: string, patch: UserPatch): Promise<UserRow> {
+      return prisma.user.update({ where: { id }, data: patch });
+    },
+    /** A password set by an admin or by its owner: also ends any login lock. */
+    setPassword(id: string, passwordHash: string, mustChangePassword: boolean): Promise<UserRow> {
+      return prisma.user.update({ where: { id }, data: { passwordHash, mustChangePassword, failedLogins: 0, lockedUntil: null } });
+    },
+    /** Enabled, not deleted admins other than `exceptId` (nobody may remove the last one). */
+    countActiveAdmins(exceptId: string): Promise<number> {
+      return prisma.user.count({ where: { role: 'ADMIN', disabled: false, deletedAt: null, id: { not: exceptId } } });
+    },
+    /**
+     * Deletes an account without deleting the row: the name, password hash and
+     * unit go, the id stays (AuditEvent rows refer to it; nothing cascades).
+     */
+    anonymise(id: string, at: Date, placeholderName: string, unusableHash: string): Promise<UserRow> {
+      return prisma.user.update({
+        where: { id },
+        data: { username: placeholderName, passwordHash: unusableHash, unitId: null, disabled: true, mustChangePassword: false, deletedAt: at },
+      });
     },
   };
 }

@@ -1,8 +1,15 @@
-/** Admin › Users: list and create (officers belong to a unit). */
-import { ApiError, type Role } from '../../api.ts';
+/**
+ * Admin › Users: list and create (officers belong to a unit); per user: role,
+ * unit, enable / disable, password reset, log out everywhere, delete. Changes
+ * of role or unit, disabling, resets and deletes end the user's sessions.
+ */
+import { ApiError, type Role, type UserSummary } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../../dom.ts';
 import { errorText } from '../common.ts';
+import { openPasswordDialog } from '../password-dialog.ts';
+
+const ROLES: Role[] = ['DISPATCHER', 'OFFICER', 'ADMIN'];
 
 export function usersPanel(ctx: ViewContext): HTMLElement {
   const username = h('input', { name: 'username', required: true, maxlength: 64, autocomplete: 'off' });
@@ -11,6 +18,81 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
   const unit = h('select', { name: 'unitId' }, option('', 'No unit'));
   const tbody = h('tbody');
   const unitNames = new Map<string, string>();
+  let unitList: { id: string; callSign: string }[] = [];
+
+  /** Runs an account action, reports it, reloads the list. */
+  function act(done: string, action: () => Promise<unknown>): void {
+    void action().then(
+      () => {
+        toast(done);
+        void load();
+      },
+      (err) => {
+        toast(userWording(errorText(err)), 'error');
+        void load();
+      },
+    );
+  }
+
+  function row(u: UserSummary): HTMLElement {
+    const enabled = u.enabled !== false;
+    const self = u.id === ctx.session.user.id;
+    const roleSelect = h('select', { 'aria-label': `Role of ${u.username}` }, ...ROLES.map((r) => option(r, r.toLowerCase(), r === u.role)));
+    const unitSelect = h('select', { 'aria-label': `Unit of ${u.username}` }, option('', 'No unit', !u.unitId), ...unitList.map((x) => option(x.id, x.callSign, x.id === u.unitId)));
+    roleSelect.addEventListener('change', () => {
+      const role = roleSelect.value as Role;
+      if (!confirm(`Make ${u.username} ${role.toLowerCase()}? Their sessions end and they log in again.`)) return void (roleSelect.value = u.role);
+      act(`${u.username} is now ${role.toLowerCase()}`, () => ctx.api.updateUser(u.id, { role }));
+    });
+    unitSelect.addEventListener('change', () => {
+      const unitId = unitSelect.value || null;
+      const label = unitId ? (unitNames.get(unitId) ?? unitId) : 'no unit';
+      if (!confirm(`Move ${u.username} to ${label}? Their sessions end and they log in again.`)) return void (unitSelect.value = u.unitId ?? '');
+      act(`${u.username} moved to ${label}`, () => ctx.api.updateUser(u.id, { unitId }));
+    });
+    const toggle = h('button', { type: 'button', class: `btn btn-small ${enabled ? 'btn-danger' : ''}`, 'aria-label': `${enabled ? 'Disable' : 'Enable'} ${u.username}` }, enabled ? 'Disable' : 'Enable');
+    toggle.addEventListener('click', () => {
+      if (enabled && !confirm(`Disable ${u.username}? They are logged out everywhere and cannot log in.`)) return;
+      act(`${u.username} ${enabled ? 'disabled' : 'enabled'}`, () => ctx.api.updateUser(u.id, { enabled: !enabled }));
+    });
+    const reset = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Reset password of ${u.username}` }, 'Reset password');
+    reset.addEventListener('click', () => {
+      void openPasswordDialog({
+        title: `New password for ${u.username}`,
+        description: 'Their sessions end. Give them the new password in person or over a trusted channel.',
+        askCurrent: false,
+        submitLabel: 'Set password',
+        cancellable: true,
+        option: 'They must change it at their next login',
+        submit: ({ next, option: mustChange }) => ctx.api.resetUserPassword(u.id, next, mustChange),
+      }).then((ok) => {
+        if (ok) {
+          toast(`Password of ${u.username} reset`);
+          void load();
+        }
+      });
+    });
+    const revoke = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Log ${u.username} out everywhere` }, 'Log out everywhere');
+    revoke.addEventListener('click', () => {
+      if (!confirm(`Log ${u.username} out on every device?`)) return;
+      act(`${u.username} logged out everywhere`, () => ctx.api.revokeUserSessions(u.id));
+    });
+    const del = h('button', { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': `Delete ${u.username}` }, 'Delete');
+    del.addEventListener('click', () => {
+      if (!confirm(`Delete ${u.username}? The account is removed for good; the audit trail of what they did is kept.`)) return;
+      act(`${u.username} deleted`, () => ctx.api.deleteUser(u.id));
+    });
+    return h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, u.username, self ? h('span', { class: 'muted small' }, ' (you)') : null),
+      h('td', {}, roleSelect),
+      h('td', {}, unitSelect),
+      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null),
+      h('td', { class: 'mono small' }, u.id.slice(0, 8)),
+      h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, revoke, del)),
+    );
+  }
   const form = h('form', { class: 'filters', 'aria-label': 'New user' }, field('Username', username), field('Password', password), field('Role', role), field('Unit', unit), h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create user'));
   const hint = h('p', { class: 'muted small', id: uid('hint') }, 'Passwords need at least 12 characters.');
   async function load(): Promise<void> {
@@ -19,15 +101,11 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       unitNames.clear();
       replaceChildren(unit, option('', 'No unit'), ...units.items.map((u) => option(u.callSign, u.callSign)));
       for (const u of units.items) unitNames.set(u.id, u.callSign);
-      replaceChildren(
-        tbody,
-        ...users.map((u) =>
-          h('tr', {}, h('th', { scope: 'row' }, u.username), h('td', {}, u.role.toLowerCase()), h('td', {}, u.unitId ? (unitNames.get(u.unitId) ?? '–') : '–'), h('td', { class: 'mono small' }, u.id.slice(0, 8))),
-        ),
-      );
+      unitList = units.items.map((u) => ({ id: u.id, callSign: u.callSign }));
+      replaceChildren(tbody, ...users.map(row));
     } catch (err) {
       const missing = err instanceof ApiError && err.status === 404;
-      replaceChildren(tbody, h('tr', {}, h('td', { colspan: 4, class: missing ? 'muted' : 'form-error' }, missing ? 'Users cannot be managed from the dashboard on this server. Ask your system administrator.' : errorText(err))));
+      replaceChildren(tbody, h('tr', {}, h('td', { colspan: 6, class: missing ? 'muted' : 'form-error' }, missing ? 'Users cannot be managed from the dashboard on this server. Ask your system administrator.' : errorText(err))));
     }
   }
   form.addEventListener('submit', (ev) => {
@@ -47,7 +125,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
     );
   });
   void load();
-  return h('div', {}, h('h2', {}, 'Users'), form, hint, h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Users' }, h('thead', {}, h('tr', {}, ...['Username', 'Role', 'Unit', 'Id'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
+  return h('div', {}, h('h2', {}, 'Users'), form, hint, h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Users' }, h('thead', {}, h('tr', {}, ...['Username', 'Role', 'Unit', 'State', 'Id', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
 }
 
 /** Server messages are shared with the command line; the dashboard names its own controls instead of CLI flags. */

@@ -1,0 +1,161 @@
+/**
+ * Account lifecycle over HTTP (admin: role, unit, enabled, password reset,
+ * session revocation, delete; every user: their own password). The use cases
+ * and their rules live in src/services/accounts.ts.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
+import { HttpProblem, problemResponses } from '../problem.ts';
+import { bearerSecurity, roleEnum, uuidParam } from '../schemas/common.ts';
+import type { AccountActor, AccountPatch } from '../../services/accounts.ts';
+import { UserSummarySchema } from '../../contracts/api.ts';
+
+/** A user as the admin API returns it (GET /api/v1/users items carry the same fields). */
+export const accountSchema = UserSummarySchema;
+
+const password = { type: 'string', minLength: 12, maxLength: 1024 } as const;
+const noContent = { 204: { type: 'null' }, ...problemResponses } as const;
+const ENDS_SESSIONS =
+  'Ends every session of the user: their tokens answer 401 at once and their Socket.IO connections are closed within seconds on every API instance.';
+
+function actorOf(request: FastifyRequest): AccountActor {
+  const u = userOf(request);
+  return { type: 'USER', id: u.id, role: u.role, clientIp: request.ip };
+}
+
+export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
+  const admin = requireUser(ctx.auth, { roles: ['ADMIN'] });
+  const accounts = ctx.services.accounts;
+
+  app.patch<{ Params: { id: string }; Body: AccountPatch }>(
+    '/api/v1/users/:id',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: "Change a user's role, unit or enabled state",
+        description:
+          'Changing the role or the unit, or disabling, ends every session of the user (tokens 401 at once, sockets closed within seconds). ' +
+          'An OFFICER needs a unit. The last enabled admin cannot be disabled or demoted (409 last-admin). Audited as user.update with the client IP.',
+        security: bearerSecurity,
+        params: uuidParam,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            role: roleEnum,
+            unitId: { type: ['string', 'null'], minLength: 1, maxLength: 64, description: 'patrol unit id; null: no unit' },
+            enabled: { type: 'boolean' },
+          },
+        },
+        response: { 200: accountSchema, ...problemResponses },
+      },
+    },
+    async (request) => accounts.update(request.params.id, request.body, actorOf(request)),
+  );
+
+  app.post<{ Params: { id: string }; Body: { password: string; mustChangePassword?: boolean } }>(
+    '/api/v1/users/:id/password',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: "Reset a user's password (admin)",
+        description: `${ENDS_SESSIONS} Same password rules as everywhere (≥ 12 characters). mustChangePassword: the user must replace it at their next login. Audited as user.password_reset.`,
+        security: bearerSecurity,
+        params: uuidParam,
+        body: {
+          type: 'object',
+          required: ['password'],
+          additionalProperties: false,
+          properties: { password, mustChangePassword: { type: 'boolean', default: false } },
+        },
+        response: noContent,
+      },
+    },
+    async (request, reply) => {
+      await accounts.resetPassword(request.params.id, request.body.password, actorOf(request), {
+        mustChangePassword: request.body.mustChangePassword,
+      });
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/users/:id/sessions',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: "Revoke all of a user's sessions (log them out everywhere)",
+        description: `${ENDS_SESSIONS} Audited as user.sessions_revoke.`,
+        security: bearerSecurity,
+        params: uuidParam,
+        response: noContent,
+      },
+    },
+    async (request, reply) => {
+      await accounts.revokeSessions(request.params.id, actorOf(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/users/:id',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: 'Delete a user (anonymised: the audit trail is kept)',
+        description:
+          `${ENDS_SESSIONS} The account's name, password and unit are removed and it can never log in again; the row and its id stay, ` +
+          'so audit events (who viewed which face, who dispatched whom) keep pointing at it. Nothing else is deleted. ' +
+          'The last enabled admin cannot be deleted (409 last-admin). Audited as user.delete.',
+        security: bearerSecurity,
+        params: uuidParam,
+        response: noContent,
+      },
+    },
+    async (request, reply) => {
+      await accounts.delete(request.params.id, actorOf(request));
+      return reply.code(204).send();
+    },
+  );
+
+  const selfConfig: RouteAccess = { allowPendingPasswordChange: true };
+  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    '/api/v1/auth/password',
+    {
+      onRequest: requireUser(ctx.auth),
+      config: selfConfig,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password',
+        description:
+          'Needs the current password (403 wrong-password). Throttled like logins: per client IP by the login rate limit, and per user ' +
+          '(MASKWATCH_LOGIN_MAX_FAILURES attempts per MASKWATCH_LOGIN_LOCK_S, counted before the check; 429 with Retry-After). ' +
+          "Your other sessions end (their sockets are closed); this token stays valid. Clears mustChangePassword. Audited as user.password_change.",
+        security: bearerSecurity,
+        body: {
+          type: 'object',
+          required: ['currentPassword', 'newPassword'],
+          additionalProperties: false,
+          properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 1024 }, newPassword: password },
+        },
+        response: noContent,
+      },
+    },
+    async (request, reply) => {
+      const result = await accounts.changeOwnPassword(userOf(request), request.body.currentPassword, request.body.newPassword, request.ip);
+      if (!result.ok && result.reason === 'throttled') {
+        const retry = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
+        throw new HttpProblem(429, `too many password change attempts; retry in ${retry} s`, 'password-change-throttled', { 'retry-after': retry });
+      }
+      if (!result.ok) throw new HttpProblem(403, 'the current password is wrong', 'wrong-password');
+      request.log.info({ userId: userOf(request).id, otherSessionsRevoked: result.otherSessionsRevoked }, 'password changed');
+      return reply.code(204).send();
+    },
+  );
+}

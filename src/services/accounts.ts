@@ -1,0 +1,225 @@
+/**
+ * Account lifecycle: change a user's role, unit or enabled state, reset or
+ * change a password, revoke sessions, delete (anonymise) an account.
+ *
+ * Every change that alters what a user may see ends their sessions (tokens are
+ * revoked in the database, so every API instance refuses them at once) and
+ * disconnects their sockets on every instance (`sockets`). The sockets' own
+ * periodic re-check (src/realtime/session-watch.ts) catches whatever that
+ * broadcast misses (Redis away, a change made by the CLI without Redis).
+ */
+import type { Logger } from 'pino';
+import type { AuthUser } from '../auth/roles.ts';
+import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.ts';
+import type { PasswordAttempts } from '../auth/password-attempts.ts';
+import type { AuditRepository } from '../db/repositories/audit.ts';
+import type { SessionRepository } from '../db/repositories/sessions.ts';
+import type { UserRepository, UserRow } from '../db/repositories/users.ts';
+import type { Role } from '../contracts/vocabulary.ts';
+import { ServiceError, notFound } from './errors.ts';
+
+/** A user as administration shows it. */
+export interface AccountView {
+  id: string;
+  username: string;
+  role: Role;
+  unitId: string | null;
+  enabled: boolean;
+  mustChangePassword: boolean;
+}
+
+/** Who asks: an admin over the API (with the client address), or the CLI / system. */
+export interface AccountActor {
+  type: 'USER' | 'SYSTEM';
+  id?: string;
+  role?: string;
+  clientIp?: string;
+}
+
+/** Disconnects a user's sockets on every API instance (through the Socket.IO Redis adapter or emitter). */
+export interface SessionSockets {
+  disconnectUser(userId: string, exceptSessionId?: string): Promise<void>;
+}
+
+export interface AccountPatch {
+  role?: Role;
+  unitId?: string | null;
+  enabled?: boolean;
+}
+
+export type PasswordChangeOutcome =
+  | { ok: true; otherSessionsRevoked: number }
+  | { ok: false; reason: 'wrong-password' }
+  | { ok: false; reason: 'throttled'; retryAfterMs: number };
+
+export interface AccountServiceDeps {
+  users: UserRepository;
+  sessions: SessionRepository;
+  audit: AuditRepository;
+  /** Absent where no socket can be reached (the periodic re-check then does it). */
+  sockets?: SessionSockets;
+  /** Throttles the self-service password change; required for changeOwnPassword. */
+  passwordAttempts?: PasswordAttempts;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** A hash verifyPassword never accepts: deleted accounts cannot log in. */
+const UNUSABLE_HASH = '!deleted';
+
+export function accountView(u: UserRow): AccountView {
+  return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword };
+}
+
+export function createAccountService(deps: AccountServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function existing(id: string): Promise<UserRow> {
+    const user = await deps.users.findById(id);
+    if (!user || user.deletedAt) throw notFound(`user ${id}`, 'user-not-found');
+    return user;
+  }
+
+  async function byName(username: string): Promise<UserRow> {
+    const user = await deps.users.findByUsername(username);
+    if (!user || user.deletedAt) throw notFound(`user "${username}"`, 'user-not-found');
+    return user;
+  }
+
+  /** Nobody may disable, demote or delete the last enabled admin (the CLI can still repair it). */
+  async function keepOneAdmin(user: UserRow): Promise<void> {
+    if (user.role !== 'ADMIN' || user.disabled) return;
+    if ((await deps.users.countActiveAdmins(user.id)) === 0) {
+      throw new ServiceError('CONFLICT', `${user.username} is the last enabled admin: create or enable another admin first`, 'last-admin');
+    }
+  }
+
+  /** Revokes the user's sessions in the database, then drops their sockets everywhere. */
+  async function endSessions(userId: string, exceptSessionId?: string): Promise<number> {
+    const revoked = await deps.sessions.revokeAllOfUser(userId, now(), exceptSessionId);
+    try {
+      await deps.sockets?.disconnectUser(userId, exceptSessionId);
+    } catch (err) {
+      // The tokens are revoked already; the sockets' periodic re-check drops them within seconds.
+      deps.logger.warn({ err, userId }, 'could not broadcast the socket disconnect');
+    }
+    return revoked;
+  }
+
+  function audit(actor: AccountActor, action: string, user: UserRow, details: Record<string, unknown>) {
+    return deps.audit.record({
+      actorType: actor.type,
+      actorId: actor.id ?? null,
+      actorRole: actor.role ?? null,
+      action,
+      subjectType: 'User',
+      subjectId: user.id,
+      details: { username: user.username, ...details, ...(actor.clientIp ? { clientIp: actor.clientIp } : {}) },
+    });
+  }
+
+  function validPassword(password: string): void {
+    const problem = passwordProblem(password);
+    if (problem) throw new ServiceError('INVALID', problem, 'invalid-password');
+  }
+
+  return {
+    async get(id: string): Promise<AccountView> {
+      return accountView(await existing(id));
+    },
+
+    /** The id of a user by name (the CLI names users). */
+    async idOf(username: string): Promise<string> {
+      return (await byName(username)).id;
+    },
+
+    /**
+     * Role, unit, enabled. A change of role or unit, or disabling, ends every
+     * session of the user: what they may see changed, so they log in again.
+     */
+    async update(id: string, patch: AccountPatch, actor: AccountActor): Promise<AccountView> {
+      const user = await existing(id);
+      const role = patch.role ?? (user.role as Role);
+      const unitId = patch.unitId !== undefined ? patch.unitId : user.unitId;
+      const disabled = patch.enabled !== undefined ? !patch.enabled : user.disabled;
+      if (unitId !== user.unitId && unitId !== null && !(await deps.users.unitExists(unitId))) {
+        throw new ServiceError('INVALID', `no patrol unit with id ${unitId}`, 'invalid-user');
+      }
+      if (role === 'OFFICER' && !unitId) throw new ServiceError('INVALID', 'an OFFICER needs a unit', 'invalid-user');
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      if (role !== user.role) changes.role = { from: user.role, to: role };
+      if (unitId !== user.unitId) changes.unitId = { from: user.unitId, to: unitId };
+      if (disabled !== user.disabled) changes.enabled = { from: !user.disabled, to: !disabled };
+      if (Object.keys(changes).length === 0) return accountView(user);
+      if (changes.role || (disabled && !user.disabled)) await keepOneAdmin(user);
+      const updated = await deps.users.update(id, { role, unitId, disabled });
+      const endsSessions = Boolean(changes.role || changes.unitId || (disabled && !user.disabled));
+      const sessionsRevoked = endsSessions ? await endSessions(id) : 0;
+      await audit(actor, 'user.update', user, { changes, sessionsRevoked });
+      deps.logger.info({ userId: id, changes: Object.keys(changes), sessionsRevoked }, 'user account changed');
+      return accountView(updated);
+    },
+
+    /**
+     * An admin sets a new password (the user forgot it, or it leaked): every
+     * session ends. `mustChangePassword` makes it a one-time password the user
+     * replaces at their next login.
+     */
+    async resetPassword(id: string, password: string, actor: AccountActor, opts: { mustChangePassword?: boolean } = {}): Promise<void> {
+      const user = await existing(id);
+      validPassword(password);
+      await deps.users.setPassword(id, await hashPassword(password), opts.mustChangePassword ?? false);
+      const sessionsRevoked = await endSessions(id);
+      await audit(actor, 'user.password_reset', user, { sessionsRevoked, mustChangePassword: opts.mustChangePassword ?? false });
+    },
+
+    /**
+     * A logged-in user changes their own password: the current one is required
+     * (a stolen token alone cannot take the account over) and attempts are
+     * throttled per user. The user's other sessions end; this one stays.
+     */
+    async changeOwnPassword(self: AuthUser, currentPassword: string, newPassword: string, clientIp: string): Promise<PasswordChangeOutcome> {
+      if (!deps.passwordAttempts) throw new Error('changeOwnPassword needs passwordAttempts');
+      const user = await existing(self.id);
+      const actor: AccountActor = { type: 'USER', id: self.id, role: self.role, clientIp };
+      const attempt = await deps.passwordAttempts.begin(self.id);
+      if (!attempt.allowed) return { ok: false, reason: 'throttled', retryAfterMs: attempt.retryAfterMs };
+      if (!(await verifyPassword(currentPassword, user.passwordHash))) {
+        await audit(actor, 'user.password_change_failed', user, {});
+        return { ok: false, reason: 'wrong-password' };
+      }
+      validPassword(newPassword);
+      if (newPassword.normalize('NFKC') === currentPassword.normalize('NFKC')) {
+        throw new ServiceError('INVALID', 'the new password must differ from the current one', 'invalid-password');
+      }
+      await deps.users.setPassword(self.id, await hashPassword(newPassword), false);
+      await deps.passwordAttempts.succeeded(self.id);
+      const otherSessionsRevoked = await endSessions(self.id, self.sessionId);
+      await audit(actor, 'user.password_change', user, { otherSessionsRevoked, wasRequired: user.mustChangePassword });
+      return { ok: true, otherSessionsRevoked };
+    },
+
+    /** Logs the user out everywhere (a lost phone, a shared screen). */
+    async revokeSessions(id: string, actor: AccountActor): Promise<number> {
+      const user = await existing(id);
+      const sessionsRevoked = await endSessions(id);
+      await audit(actor, 'user.sessions_revoke', user, { sessionsRevoked });
+      return sessionsRevoked;
+    },
+
+    /**
+     * Deletes an account by anonymising it: name, password and unit are removed,
+     * the row and its id stay, so the audit trail (who viewed which face, who
+     * dispatched whom) keeps resolving to "a deleted user". Nothing cascades.
+     */
+    async delete(id: string, actor: AccountActor): Promise<void> {
+      const user = await existing(id);
+      await keepOneAdmin(user);
+      await deps.users.anonymise(id, now(), `deleted-${id}`, UNUSABLE_HASH);
+      const sessionsRevoked = await endSessions(id);
+      await audit(actor, 'user.delete', user, { role: user.role, unitId: user.unitId, sessionsRevoked });
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

@@ -1,0 +1,153 @@
+/**
+ * `maskwatch users disable|enable|set-role|set-unit|reset-password|revoke-sessions|delete`
+ * as a real process against a running API's database and Redis: clear messages,
+ * exit 1 on errors, and the user's tokens and sockets end (issue 13 item 1).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { io as connect, type Socket } from 'socket.io-client';
+import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
+import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import type { ApiInstance } from '../../src/system/api-instance.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+function cli(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MASKWATCH_BIN, 'users', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.end(stdin ?? '');
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`maskwatch users ${args.join(' ')} did not exit within 60 s`));
+    }, 60_000);
+  });
+  return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+}
+
+function open(url: string, token: string): Promise<Socket> {
+  const socket = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+/** The CLI's process start-up alone can take seconds on a busy machine: the 5 s count from its exit (the change is made then). */
+function disconnectedWithin(socket: Socket, what: string, ms = 5000): Promise<string> {
+  if (!socket.connected) return Promise.resolve('disconnected');
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    new Promise<string>((resolve) => socket.once('disconnect', resolve)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: socket still connected after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API)', () => {
+  let stack: TestStack;
+  let api: ApiInstance;
+  let env: Record<string, string>;
+  const sockets: Socket[] = [];
+
+  before(async () => {
+    stack = await createTestStack('sqlite');
+    // A slow periodic re-check (60 s): a socket gone within 5 s was dropped by the CLI's Redis broadcast.
+    api = await stack.startApi({ config: { sessionCheckMs: 60_000 } });
+    env = { DATABASE_URL: stack.config.databaseUrl, REDIS_URL: stack.config.redisUrl, MASKWATCH_QUEUE_PREFIX: stack.config.queuePrefix, MASKWATCH_DATA_DIR: stack.dataDir, LOG_LEVEL: 'warn' };
+    await stack.db.prisma.patrolUnit.createMany({ data: [{ callSign: 'ALPHA-1' }, { callSign: 'BRAVO-2' }] });
+    await loginAs(api, { username: 'chief', role: 'ADMIN' });
+  });
+  after(async () => {
+    for (const s of sockets) s.close();
+    await stack.close();
+  });
+
+  test('disable, enable, set-unit, set-role, reset-password, revoke-sessions, delete', async () => {
+    const o = await loginAs(api, { username: 'walker', role: 'OFFICER', unitCallSign: 'ALPHA-1' });
+    let socket = await open(api.url, o.token);
+    sockets.push(socket);
+    const disabled = await cli(['disable', 'walker'], env);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.match(disabled.stdout, /disabled user walker/);
+    await disconnectedWithin(socket, 'users disable');
+    assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token: o.token })).status, 401);
+    assert.equal((await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'walker', password: PASSWORD } })).status, 401);
+
+    assert.equal((await cli(['enable', 'walker'], env)).code, 0);
+    const login = async (password = PASSWORD) => {
+      const r = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'walker', password } });
+      assert.equal(r.status, 200, `login as walker: ${JSON.stringify(r.body)}`);
+      return r.body as { token: string; user: { role: string; unitId: string | null } };
+    };
+    let session = await login();
+
+    const unitB = (await stack.db.prisma.patrolUnit.findUniqueOrThrow({ where: { callSign: 'BRAVO-2' } })).id;
+    socket = await open(api.url, session.token);
+    sockets.push(socket);
+    const moved = await cli(['set-unit', 'walker', 'BRAVO-2'], env);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(moved.stdout, /moved to unit BRAVO-2/);
+    await disconnectedWithin(socket, 'users set-unit');
+    session = await login();
+    assert.equal(session.user.unitId, unitB);
+
+    const promoted = await cli(['set-role', 'walker', 'dispatcher'], env);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token: session.token })).status, 401);
+    session = await login();
+    assert.equal(session.user.role, 'DISPATCHER');
+
+    const reset = await cli(['reset-password', 'walker', '--password-stdin', '--must-change'], env, 'a temporary password\n');
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token: session.token })).status, 401);
+    session = await login('a temporary password');
+    assert.equal((session.user as { mustChangePassword?: boolean }).mustChangePassword, true);
+    assert.equal((await call(api.url, 'POST', '/api/v1/auth/password', { token: session.token, json: { currentPassword: 'a temporary password', newPassword: PASSWORD } })).status, 204);
+
+    socket = await open(api.url, session.token);
+    sockets.push(socket);
+    const revoked = await cli(['revoke-sessions', 'walker'], env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, /revoked 1 session of walker/);
+    await disconnectedWithin(socket, 'users revoke-sessions');
+
+    const id = o.userId;
+    const deleted = await cli(['delete', 'walker'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, /audit trail kept/);
+    assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { id } })).username, `deleted-${id}`);
+    const actions = (await stack.db.prisma.auditEvent.findMany({ where: { subjectId: id }, orderBy: [{ at: 'asc' }, { id: 'asc' }] })).map((a) => `${a.actorType}:${a.action}`);
+    for (const a of ['SYSTEM:user.update', 'SYSTEM:user.password_reset', 'SYSTEM:user.sessions_revoke', 'SYSTEM:user.delete']) assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
+  });
+
+  test('errors: clear message and exit 1', async () => {
+    const cases: [string[], string, RegExp][] = [
+      [['disable', 'nobody-here'], '', /no user "nobody-here"/],
+      [['disable'], '', /USERNAME is required/],
+      [['set-role', 'chief', 'KING'], '', /ADMIN, DISPATCHER or OFFICER/],
+      [['set-unit', 'chief'], '', /CALLSIGN, or --none/],
+      [['set-unit', 'chief', 'NOPE-9'], '', /no patrol unit with call sign "NOPE-9"/],
+      [['disable', 'chief', '--unit', 'ALPHA-1'], '', /--unit does not apply to disable/],
+      [['disable', 'chief'], '', /last enabled admin/],
+      [['delete', 'chief'], '', /last enabled admin/],
+      [['reset-password', 'chief', '--password-stdin'], 'short', /at least 12/],
+      [['reset-password', 'chief'], '', /--password-stdin/],
+    ];
+    for (const [args, stdin, message] of cases) {
+      const r = await cli(args, env, stdin);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}`);
+      assert.match(r.stderr, message, args.join(' '));
+    }
+  });
+});
