@@ -59,7 +59,10 @@ describe('deployment files', () => {
 
   it('Dockerfile: multi-stage on node:20-slim, production deps, non-root, health check, entrypoint present', () => {
     const df = read('Dockerfile');
-    const stages = [...df.matchAll(/^FROM (\S+) AS (\w+)/gm)].map((m) => [m[1], m[2]]);
+    // The base image is a build argument (a registry-less build passes its own base), node:20-slim by default.
+    const args = Object.fromEntries([...df.matchAll(/^ARG (\w+)=(\S+)/gm)].map((m) => [m[1]!, m[2]!]));
+    const image = (ref: string) => ref.replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? ref);
+    const stages = [...df.matchAll(/^FROM (\S+) AS (\w+)/gm)].map((m) => [image(m[1]!), m[2]]);
     assert.deepEqual(stages, [['node:20-slim', 'build'], ['node:20-slim', 'runtime']]);
     const runtime = df.slice(df.indexOf('AS runtime'));
     assert.match(df, /RUN npm ci/);
