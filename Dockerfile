@@ -1,15 +1,20 @@
 # syntax=docker/dockerfile:1
 # MaskWatch: one image for every role (api, worker, start, agent, simulate);
 # the command picks the role. Build: docker build -t maskwatch .
+# NODE_IMAGE: the Debian-based Node 20 image both stages start from (default the
+# official node:20-slim). Where no registry is reachable, build a stand-in from
+# Debian packages and the npm registry with scripts/container-base.sh and pass
+# --build-arg NODE_IMAGE=localhost/maskwatch-node:20-bookworm.
+ARG NODE_IMAGE=node:20-slim
 
 # ---- build: dev dependencies, Prisma clients, dashboard and server bundles ----
-FROM node:20-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # better-sqlite3 may need to compile when no prebuilt binary matches.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 # postinstall generates the Prisma clients (no engine download: see scripts/prisma-generate.sh).
@@ -20,8 +25,8 @@ RUN bash scripts/prisma-generate.sh \
  # Production dependencies only, for the runtime stage (the generated clients live in src/, not node_modules).
  && npm prune --omit=dev
 
-# ---- runtime: node:20-slim, production dependencies, non-root ----
-FROM node:20-slim AS runtime
+# ---- runtime: NODE_IMAGE, production dependencies, non-root ----
+FROM ${NODE_IMAGE} AS runtime
 # MALLOC_ARENA_MAX: fewer glibc malloc arenas, ~70 MB less RSS per worker under load (src/system/worker-pool.ts).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \

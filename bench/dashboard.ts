@@ -15,6 +15,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { openDatabase } from '../src/db/client.ts';
 import { createStatsRepository } from '../src/db/repositories/stats.ts';
+import { createStatsService } from '../src/services/stats.ts';
 import { registerProblemHandlers } from '../src/api/problem.ts';
 import { exportRoutes } from '../src/api/routes/exports.ts';
 import type { AuthService } from '../src/auth/service.ts';
@@ -60,7 +61,7 @@ try {
       if (i % 5 === 0) {
         const handled = i % 3 === 0;
         alerts.push({
-          id: randomUUID(), cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, createdAt: at, maskProbability: 0.9,
+          id: randomUUID(), cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, createdAt: at, noMaskProbability: 0.9,
           status: handled ? ('RESOLVED' as const) : ('NEW' as const),
           dispatchedAt: handled ? new Date(at.getTime() + 30_000 + Math.random() * 120_000) : null,
           acknowledgedAt: handled ? new Date(at.getTime() + 200_000) : null,
@@ -69,7 +70,7 @@ try {
       }
       violations.push({
         cameraId, frameId: randomUUID(), faceIndex: 0, capturedAt: at, receivedAt: at,
-        boxX: 10, boxY: 10, boxW: 40, boxH: 40, faceScore: 0.9, maskProbability: 0.95,
+        boxX: 10, boxY: 10, boxW: 40, boxH: 40, faceScore: 0.9, noMaskProbability: 0.95,
         alertId: alerts.length ? alerts[alerts.length - 1]!.id : null,
       });
     }
@@ -78,7 +79,7 @@ try {
   }
   console.log(`seeded ${N} violations / ${Math.ceil(N / 5)} alerts on ${CAMERAS} cameras (${db.provider}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const stats = createStatsRepository(prisma);
+  const stats = createStatsService({ stats: createStatsRepository(prisma, db.provider) });
   const to = new Date(now + 1000);
   const month = new Date(now - 30 * DAY);
   await time('stats 30 days, groupBy=day', () => stats.compute({ from: month, to, groupBy: 'day' }));

@@ -90,11 +90,11 @@ async function stopChild(child: ChildProcess | undefined) {
   await exited;
 }
 
-async function json(url: string, init: RequestInit & { token?: string; body?: string } = {}) {
+async function json<T>(url: string, init: RequestInit & { token?: string; body?: string } = {}) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   const res = await fetch(url, { ...init, headers });
-  const body = (await res.json()) as any;
+  const body = (await res.json()) as T;
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
   return body;
 }
@@ -111,6 +111,8 @@ async function main() {
     MASKWATCH_QUEUE_PREFIX: prefix,
     MASKWATCH_ASSETS: ASSETS,
     MASKWATCH_MAX_CAMERA_BACKLOG: '1000000',
+    // 100 frames/s per camera here, far above a real camera's default limit (50 per 10 s).
+    MASKWATCH_RATE_PER_CAMERA: '100000000',
     MASKWATCH_ADMIN_USER: ADMIN.username,
     MASKWATCH_ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
@@ -124,9 +126,9 @@ async function main() {
     const started = await startChild(['api'], env, /API \+ dashboard\s+(http:\/\/\S+?)\/?$/, nodeArgs);
     api = started.child;
     const base = started.match[1]!;
-    const { token } = await json(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify(ADMIN) });
+    const { token } = await json<{ token: string }>(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify(ADMIN) });
     const newCamera = (i: number) =>
-      json(`${base}/api/v1/cameras`, { method: 'POST', token, body: JSON.stringify({ name: `bench-${i}`, latitude: 52 + i / 1000, longitude: 13 }) });
+      json<{ id: string; apiKey: string }>(`${base}/api/v1/cameras`, { method: 'POST', token, body: JSON.stringify({ name: `bench-${i}`, latitude: 52 + i / 1000, longitude: 13 }) });
     const keys: string[] = [];
     for (let i = 0; i < CAMERAS; i++) keys.push((await newCamera(i)).apiKey);
 

@@ -8,8 +8,14 @@
  * compares 1 vs 2 workers; searches the largest K with p95 ≤ 1 s.
  * Writes reports/bench-system.json and reports/bench-system.png. Progress on stderr.
  *
+ * Then an overload step (issue 14): 2 workers, `--overload` × the largest sustained
+ * camera count (or `--only-overload K` cameras alone, skipping the other steps),
+ * with the freshness bound on (MASKWATCH_MAX_FRAME_AGE_S = --max-frame-age):
+ * prints frame → alert delay percentiles and the frames skipped as stale.
+ *
  *   npm run bench:system -- [--fps 2] [--duration 15] [--compare-cameras 30] [--search 10,15,20,30,50] [--p95-ms 1000]
  *                           [--concurrency 1 (jobs per worker process)] [--drain-timeout 20] [--out reports]
+ *                           [--overload 2] [--only-overload K] [--max-frame-age 10]
  */
 import { readFile, readdir, mkdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,6 +30,8 @@ import { percentile } from '../src/agent/stats.ts';
 import type { AlertEvent, ServerToClientEvents } from '../src/realtime/events.ts';
 import { ADMIN, ASSETS, startApi, startWorker, type Proc } from '../test/faults/processes.ts';
 import { createFaultEnv } from '../test/faults/support.ts';
+import { createStaleFrameCounter } from '../src/queue/freshness.ts';
+import { Redis } from 'ioredis';
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,6 +43,9 @@ const { values: flags } = parseArgs({
     'drain-timeout': { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '1' },
     out: { type: 'string', default: 'reports' },
+    overload: { type: 'string', default: '2' },
+    'only-overload': { type: 'string' },
+    'max-frame-age': { type: 'string', default: '10' },
   },
 });
 const FPS = Number(flags.fps);
@@ -44,6 +55,12 @@ const SEARCH = flags.search!.split(',').map(Number).filter((n) => n > 0);
 const P95_LIMIT = Number(flags['p95-ms']);
 const DRAIN_TIMEOUT_S = Number(flags['drain-timeout']);
 const CONCURRENCY = Number(flags.concurrency);
+const OVERLOAD = Number(flags.overload);
+const ONLY_OVERLOAD = flags['only-overload'] === undefined ? null : Number(flags['only-overload']);
+const MAX_FRAME_AGE_S = Number(flags['max-frame-age']);
+if (![OVERLOAD, MAX_FRAME_AGE_S, ONLY_OVERLOAD ?? 1].every((v) => Number.isFinite(v) && v > 0)) {
+  throw new Error('bad flags: --overload, --max-frame-age and --only-overload must be positive numbers');
+}
 if (![FPS, DURATION_S, COMPARE_K, P95_LIMIT, DRAIN_TIMEOUT_S, CONCURRENCY].every((v) => Number.isFinite(v) && v > 0) || SEARCH.length === 0) {
   throw new Error('bad flags: --fps, --duration, --compare-cameras, --p95-ms, --drain-timeout must be positive numbers; --search a list like 10,25,50');
 }
@@ -97,6 +114,8 @@ interface StepResult {
   processedPerSecond: number;
   agent: SimulationTotals;
   alertsCreated: number;
+  /** Frames the workers skipped as older than MASKWATCH_MAX_FRAME_AGE_S during the step (and its drain). */
+  staleSkipped: number;
   latencyMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null; samples: number };
   backlogAfterDrain: number;
   drainS: number;
@@ -114,7 +133,11 @@ async function main() {
   progress(`images: ${cycle.length} per cycle (1 unmasked : 3 masked), fps ${FPS}, ${DURATION_S} s per step`);
   const env = await createFaultEnv({ provider: 'postgresql', label: 'bench' });
   // Short cooldown: the unmasked frame of every cycle opens a new alert (frame → alert.created is measurable).
-  env.sys.extra = { MASKWATCH_ALERT_COOLDOWN_S: '1', MASKWATCH_MAX_CAMERA_BACKLOG: '200' };
+  env.sys.extra = { MASKWATCH_ALERT_COOLDOWN_S: '1', MASKWATCH_MAX_CAMERA_BACKLOG: '200', MASKWATCH_MAX_FRAME_AGE_S: String(MAX_FRAME_AGE_S) };
+  const statsRedis = new Redis(env.sys.redisUrl);
+  env.cleanup.add(() => statsRedis.quit());
+  const staleCounter = createStaleFrameCounter(statsRedis, env.sys.queuePrefix);
+  const staleTotal = async () => Object.values(await staleCounter.perCamera()).reduce((a, b) => a + b, 0);
   // Ctrl-C: stop the child processes and drop the schema / queue keys before exiting.
   const onSignal = () => {
     progress('interrupted: cleaning up');
@@ -172,6 +195,7 @@ async function main() {
       const phaseStart = Date.now();
       const firstCreated = created.length;
       const completedAtStart = (await queue.getJobCounts('completed')).completed ?? 0;
+      const staleAtStart = await staleTotal();
       const logMarks = workers.map((w) => w.lines.length);
       const sampler = setInterval(() => {
         void (async () => {
@@ -209,6 +233,7 @@ async function main() {
         await new Promise((r) => setTimeout(r, 250));
       }
       const drainS = (Date.now() - sendEnd) / 1000;
+      const staleSkipped = (await staleTotal()) - staleAtStart;
       clearInterval(sampler);
       const elapsed = (sendEnd - phaseStart) / 1000;
       const processes = [];
@@ -241,6 +266,7 @@ async function main() {
         processedPerSecond: Math.round(((completedAtSendEnd - completedAtStart) / elapsed) * 10) / 10,
         agent: totals,
         alertsCreated: mine.length,
+        staleSkipped,
         latencyMs: { p50: percentile(sorted, 50), p95, p99: percentile(sorted, 99), max: sorted.at(-1) ?? null, samples: sorted.length },
         backlogAfterDrain: backlog,
         drainS: Math.round(drainS * 10) / 10,
@@ -254,33 +280,49 @@ async function main() {
       };
       progress(
         `${label}: accepted ${step.acceptedPerSecond}/s (${totals.sent}/${offered}), processed ${step.processedPerSecond}/s, refused→spooled ${totals.spooled}, dropped ${totals.dropped}, ` +
-          `alerts ${mine.length}, inference p50/p95 ${step.inferenceMs.p50}/${step.inferenceMs.p95} ms, latency p50/p95/p99 ${step.latencyMs.p50}/${p95}/${step.latencyMs.p99} ms, backlog ${backlog} after ${step.drainS} s drain → ${step.sustained ? 'sustained' : 'NOT sustained'}`,
+          `alerts ${mine.length}, stale skipped ${staleSkipped}, inference p50/p95 ${step.inferenceMs.p50}/${step.inferenceMs.p95} ms, latency p50/p95/p99 ${step.latencyMs.p50}/${p95}/${step.latencyMs.p99} ms, backlog ${backlog} after ${step.drainS} s drain → ${step.sustained ? 'sustained' : 'NOT sustained'}`,
       );
       return step;
     };
 
-    steps.push(await runStep(`compare-1w-K${COMPARE_K}`, 1, COMPARE_K));
-    steps.push(await runStep(`compare-2w-K${COMPARE_K}`, 2, COMPARE_K));
     let largest: number | null = null;
-    for (const k of SEARCH) {
-      const s = await runStep(`search-2w-K${k}`, 2, k);
-      steps.push(s);
-      if (!s.sustained) break;
-      largest = k;
+    if (ONLY_OVERLOAD === null) {
+      steps.push(await runStep(`compare-1w-K${COMPARE_K}`, 1, COMPARE_K));
+      steps.push(await runStep(`compare-2w-K${COMPARE_K}`, 2, COMPARE_K));
+      for (const k of SEARCH) {
+        const s = await runStep(`search-2w-K${k}`, 2, k);
+        steps.push(s);
+        if (!s.sustained) break;
+        largest = k;
+      }
     }
+    // Overload: more frames than 2 workers can analyse; the freshness bound must hold the delay to an alert.
+    const overloadK = ONLY_OVERLOAD ?? Math.round(OVERLOAD * (largest ?? SEARCH[0]!));
+    const overload = await runStep(`overload-2w-K${overloadK}`, 2, overloadK);
+    steps.push(overload);
 
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version, loadAverage1mAtEnd: Math.round(os.loadavg()[0]! * 100) / 100 },
-      settings: { fps: FPS, durationS: DURATION_S, compareCameras: COMPARE_K, search: SEARCH, p95LimitMs: P95_LIMIT, drainTimeoutS: DRAIN_TIMEOUT_S, alertCooldownS: 1, database: 'postgresql (local, own schema)', workerConcurrency: CONCURRENCY },
+      settings: { maxFrameAgeS: MAX_FRAME_AGE_S, overload: OVERLOAD, onlyOverload: ONLY_OVERLOAD, fps: FPS, durationS: DURATION_S, compareCameras: COMPARE_K, search: SEARCH, p95LimitMs: P95_LIMIT, drainTimeoutS: DRAIN_TIMEOUT_S, alertCooldownS: 1, database: 'postgresql (local, own schema)', workerConcurrency: CONCURRENCY },
       summary: {
+        overload: {
+          cameras: overloadK,
+          fps: FPS,
+          maxFrameAgeS: MAX_FRAME_AGE_S,
+          alertDelayMs: overload.latencyMs,
+          staleSkipped: overload.staleSkipped,
+          acceptedFrames: overload.acceptedFrames,
+          processedPerSecond: overload.processedPerSecond,
+          withinBound: overload.latencyMs.max !== null && overload.latencyMs.max <= MAX_FRAME_AGE_S * 1000,
+        },
         offeredFramesPerSecond: COMPARE_K * FPS,
-        processedPerSecond1Worker: steps[0]!.processedPerSecond,
-        processedPerSecond2Workers: steps[1]!.processedPerSecond,
-        acceptedPerSecond1Worker: steps[0]!.acceptedPerSecond,
-        acceptedPerSecond2Workers: steps[1]!.acceptedPerSecond,
-        p95Ms1Worker: steps[0]!.latencyMs.p95,
-        p95Ms2Workers: steps[1]!.latencyMs.p95,
+        processedPerSecond1Worker: ONLY_OVERLOAD === null ? steps[0]!.processedPerSecond : null,
+        processedPerSecond2Workers: ONLY_OVERLOAD === null ? steps[1]!.processedPerSecond : null,
+        acceptedPerSecond1Worker: ONLY_OVERLOAD === null ? steps[0]!.acceptedPerSecond : null,
+        acceptedPerSecond2Workers: ONLY_OVERLOAD === null ? steps[1]!.acceptedPerSecond : null,
+        p95Ms1Worker: ONLY_OVERLOAD === null ? steps[0]!.latencyMs.p95 : null,
+        p95Ms2Workers: ONLY_OVERLOAD === null ? steps[1]!.latencyMs.p95 : null,
         largestSustainedCameras: largest,
         target: { cameras: 50, fps: 2, p95Ms: 1000 },
         targetMet: largest !== null && largest >= 50 && FPS >= 2,
@@ -295,7 +337,7 @@ async function main() {
     for (const s of steps) {
       process.stdout.write(
         `${s.label.padEnd(18)} accepted/s ${String(s.acceptedPerSecond).padStart(6)}  processed/s ${String(s.processedPerSecond).padStart(6)}  p50/p95/p99 ${s.latencyMs.p50}/${s.latencyMs.p95}/${s.latencyMs.p99} ms  ` +
-          `spooled ${s.agent.spooled} dropped ${s.agent.dropped}  cpu ${s.processes.map((p) => `${p.name.split(' ')[0]} ${p.cpuPercent}%/${p.rssMbMax}MB`).join(', ')}\n`,
+          `spooled ${s.agent.spooled} dropped ${s.agent.dropped} stale-skipped ${s.staleSkipped}  cpu ${s.processes.map((p) => `${p.name.split(' ')[0]} ${p.cpuPercent}%/${p.rssMbMax}MB`).join(', ')}\n`,
       );
     }
   } finally {

@@ -16,12 +16,18 @@ import { createFaceDetector } from '../src/vision/detector/factory.ts';
 import { assembleVisionEngine } from '../src/vision/engine.ts';
 import { decodeImage, type DecodedImage } from '../src/vision/image.ts';
 import { workerProcessEnv } from '../src/system/worker-pool.ts';
+import { YunetDetector } from '../src/vision/detector/yunet.ts';
+import { formatFloorRatios, measureFloorRatios, type FloorRatios } from './vision-floor.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = loadConfig();
 const scenesDir = path.join(config.assetsDir, 'datasets/scenes');
 const ITER = Number(process.env.BENCH_ITER ?? 40);
 const WARMUP = 5;
+/** Interleaved rounds of the bare-ORT floor comparison (intraOp 1 run). */
+const FLOOR_ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 5);
+/** BENCH_ONLY=floor: only the floor ratios (intraOp 1), for quick iterations. */
+const ONLY_FLOOR = process.env.BENCH_ONLY === 'floor';
 
 const progress = (msg: string) => process.stderr.write(`[bench:vision] ${msg}\n`);
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
@@ -76,6 +82,25 @@ async function benchThreads(threads: number) {
   });
   const load = { detectorMs: round(tDet - t0, 1), classifierMs: round(tCls - tDet, 1), totalMs: round(tCls - t0, 1) };
 
+  // The ratio to the bare-ORT floor is defined at intraOp 1 (issue 10).
+  let floorRatios: FloorRatios | undefined;
+  // Own child process (--floor), so the extra bare sessions never count in a run's peak RSS.
+  if (FLOOR_CHILD) {
+    if (!(detector instanceof YunetDetector)) throw new Error(`floor ratios need the YuNet detector, got ${detector.name}`);
+    floorRatios = await measureFloorRatios({
+      assetsDir: config.assetsDir,
+      classifier,
+      detector,
+      detectorAsset: 'yunet-s-dynamic',
+      engine,
+      maxPixels: config.ingest.maxFramePixels,
+      rounds: FLOOR_ROUNDS,
+      progress,
+    });
+    await engine.close();
+    return { intraOpThreads: threads, load, floorRatios };
+  }
+
   // A 640×480 frame with exactly 3 faces: the group photo cropped to its three left-most people would
   // change framing, so take the real group photo (4 faces) for detection and classify 3 of its faces.
   const group = await frameOf(path.join(scenesDir, 'group-faces.jpg'), 640, 480);
@@ -111,6 +136,7 @@ async function benchThreads(threads: number) {
   return {
     intraOpThreads: threads,
     load,
+    floorRatios,
     classifierPerFace: {
       batch1: cls1,
       batch8: { p50: round(cls8.p50 / eight.length), p95: round(cls8.p95 / eight.length), cpuMean: round(cls8.cpuMean / eight.length), faces: eight.length },
@@ -122,51 +148,70 @@ async function benchThreads(threads: number) {
   };
 }
 
+type FullRun = Extract<Awaited<ReturnType<typeof benchThreads>>, { scenes: unknown }>;
 type Run = Awaited<ReturnType<typeof benchThreads>> & { peakRssMb: number };
 
 // Each thread count runs in its own process with a worker's environment (workerProcessEnv), so load time and peak RSS are those of one worker.
 const childIdx = process.argv.indexOf('--child');
+const FLOOR_CHILD = process.argv.includes('--floor');
 if (childIdx >= 0) {
   const result = await benchThreads(Number(process.argv[childIdx + 1]));
   process.stdout.write(JSON.stringify({ ...result, peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1) }));
   process.exit(0);
 }
 const runs: Run[] = [];
-for (const threads of [1, 2]) {
-  const child = promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(threads)], {
+const plan: Array<{ threads: number; floor: boolean }> = [
+  ...(ONLY_FLOOR ? [] : [1, 2].map((threads) => ({ threads, floor: false }))),
+  { threads: 1, floor: true },
+];
+let floorRun: Run | undefined;
+for (const { threads, floor } of plan) {
+  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(threads), ...(floor ? ['--floor'] : [])];
+  const child = promisify(execFile)(process.execPath, args, {
     cwd: repo,
     env: workerProcessEnv(process.env),
     maxBuffer: 16 * 1024 * 1024,
   });
   child.child.stderr?.pipe(process.stderr);
-  runs.push(JSON.parse((await child).stdout) as Run);
+  const result = JSON.parse((await child).stdout) as Run;
+  if (floor) floorRun = result;
+  else runs.push(result);
 }
-const peakRssMb = Math.max(...runs.map((r) => r.peakRssMb));
+const peakRssMb = runs.length ? Math.max(...runs.map((r) => r.peakRssMb)) : floorRun!.peakRssMb;
 const load = (await import('node:os')).loadavg();
 const report = {
   date: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version, loadAverage1m: round(load[0]!) },
   iterations: ITER,
-  targets: { classifierPerFaceP50Ms: 5, detectPlus3Faces640x480P50Ms: 25, modelLoadMs: 1000, peakRssMb: 400 },
+  targets: { classifierPerFaceP50Ms: 5, detectPlus3Faces640x480P50Ms: 25, modelLoadMs: 1000, peakRssMb: 400, floorRatio: 2 },
   peakRssMb,
+  floorRatios: floorRun!.floorRatios,
   runs,
 };
 await mkdir(path.join(repo, 'reports'), { recursive: true });
-await writeFile(path.join(repo, 'reports/bench-vision.json'), `${JSON.stringify(report, null, 2)}\n`);
+// The quick floor-only run keeps the full report intact.
+const reportFile = ONLY_FLOOR ? 'reports/bench-vision-floor.json' : 'reports/bench-vision.json';
+await writeFile(path.join(repo, reportFile), `${JSON.stringify(report, null, 2)}\n`);
 
-const rows: [string, ...string[]][] = [['measure', ...runs.map((r) => `intraOp ${r.intraOpThreads}: p50 / p95 ms [cpu ms/call]`), 'target']];
-const pp = (t: { p50: number; p95: number; cpuMean: number }) => `${t.p50} / ${t.p95} [cpu ${t.cpuMean}]`;
-rows.push(['model load (detector + classifier)', ...runs.map((r) => `${r.load.totalMs} (${r.load.detectorMs} + ${r.load.classifierMs})`), '≤ 1000']);
-rows.push(['classifier per face, batch 1', ...runs.map((r) => pp(r.classifierPerFace.batch1)), '≤ 5']);
-rows.push(['classifier per face, batch 8', ...runs.map((r) => pp(r.classifierPerFace.batch8)), '≤ 5']);
-rows.push(['detector 640x480', ...runs.map((r) => pp(r.detector['640x480'])), '']);
-rows.push(['detector 1280x720', ...runs.map((r) => pp(r.detector['1280x720'])), '']);
-rows.push(['640x480 detect + classify 3 faces', ...runs.map((r) => pp(r.detectPlus3Faces640x480)), '≤ 25']);
-rows.push(['analyzeFrame 640x480 JPEG (frames/s)', ...runs.map((r) => `${pp(r.analyzeFrame640x480Jpeg)} (${r.analyzeFrame640x480Jpeg.fps} fps)`), '']);
-for (const [i, s] of runs[0]!.scenes.entries()) {
-  rows.push([`scene ${s.file} ${s.width}x${s.height}, ${s.faces} faces`, ...runs.map((r) => `${pp(r.scenes[i]!)} (${r.scenes[i]!.fps} fps)`), '']);
+const floorText = floorRun!.floorRatios ? formatFloorRatios(floorRun!.floorRatios) : '';
+if (ONLY_FLOOR) {
+  process.stdout.write(`${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs\nwritten: ${reportFile}\n`);
+  process.exit(0);
 }
-rows.push(['peak RSS (MB)', ...runs.map((r) => `${r.peakRssMb}`), '≤ 400']);
+const full = runs as Array<FullRun & { peakRssMb: number }>;
+const rows: [string, ...string[]][] = [['measure', ...full.map((r) => `intraOp ${r.intraOpThreads}: p50 / p95 ms [cpu ms/call]`), 'target']];
+const pp = (t: { p50: number; p95: number; cpuMean: number }) => `${t.p50} / ${t.p95} [cpu ${t.cpuMean}]`;
+rows.push(['model load (detector + classifier)', ...full.map((r) => `${r.load.totalMs} (${r.load.detectorMs} + ${r.load.classifierMs})`), '≤ 1000']);
+rows.push(['classifier per face, batch 1', ...full.map((r) => pp(r.classifierPerFace.batch1)), '≤ 5']);
+rows.push(['classifier per face, batch 8', ...full.map((r) => pp(r.classifierPerFace.batch8)), '≤ 5']);
+rows.push(['detector 640x480', ...full.map((r) => pp(r.detector['640x480'])), '']);
+rows.push(['detector 1280x720', ...full.map((r) => pp(r.detector['1280x720'])), '']);
+rows.push(['640x480 detect + classify 3 faces', ...full.map((r) => pp(r.detectPlus3Faces640x480)), '≤ 25']);
+rows.push(['analyzeFrame 640x480 JPEG (frames/s)', ...full.map((r) => `${pp(r.analyzeFrame640x480Jpeg)} (${r.analyzeFrame640x480Jpeg.fps} fps)`), '']);
+for (const [i, s] of full[0]!.scenes.entries()) {
+  rows.push([`scene ${s.file} ${s.width}x${s.height}, ${s.faces} faces`, ...full.map((r) => `${pp(r.scenes[i]!)} (${r.scenes[i]!.fps} fps)`), '']);
+}
+rows.push(['peak RSS (MB)', ...full.map((r) => `${r.peakRssMb}`), '≤ 400']);
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
 for (const r of rows) process.stdout.write(`${r.map((v, c) => (v ?? '').padEnd(widths[c]!)).join('  ')}\n`);
-process.stdout.write(`\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs — figures are only meaningful on an idle machine\nwritten: reports/bench-vision.json\n`);
+process.stdout.write(`\n${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs — figures are only meaningful on an idle machine\nwritten: reports/bench-vision.json\n`);

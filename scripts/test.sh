@@ -17,4 +17,8 @@ fi
 # Process tests run bin/maskwatch.js, which uses the server bundle when it is fresh: build it, so they
 # exercise what `npm start` and the Docker image run.
 npm run --silent build:server
-exec node --import tsx --test --test-concurrency=1 "${files[@]}"
+# A test that hangs fails instead of holding CI until its limit. Node 20's runner applies --test-timeout to
+# each test file's process as a whole (not to each test inside it), so the bound is the slowest file
+# (a fault-suite file, ~2-3 min alone on 2 idle cores) with a wide margin for a busy machine; the waits
+# inside tests have their own, shorter bounds that name what did not arrive (test/helpers/wait.ts).
+exec node --import tsx --test --test-concurrency=1 --test-timeout="${TEST_TIMEOUT_MS:-900000}" "${files[@]}"

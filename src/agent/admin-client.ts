@@ -7,10 +7,18 @@ export class AdminApiError extends Error {
   }
 }
 
-async function json(res: Response): Promise<any> {
+/** Fields the admin API may answer with; each caller checks the ones it needs at run time. */
+interface AdminApiBody {
+  token?: string;
+  id?: string;
+  apiKey?: string;
+  detail?: string;
+}
+
+async function json(res: Response): Promise<AdminApiBody> {
   const text = await res.text();
   try {
-    return JSON.parse(text);
+    return JSON.parse(text) as AdminApiBody;
   } catch {
     return { detail: text.slice(0, 200) };
   }
@@ -47,7 +55,7 @@ export async function createCamera(server: string, token: string, camera: NewCam
   if (res.status !== 201 || typeof body.apiKey !== 'string') {
     throw new AdminApiError(res.status, `creating camera "${camera.name}" failed (${res.status}): ${body.detail ?? JSON.stringify(body)}`);
   }
-  return { id: body.id, apiKey: body.apiKey };
+  return { id: String(body.id), apiKey: body.apiKey };
 }
 
 /** Virtual cameras spread on a small grid around a centre, so the dashboard map shows them apart. */

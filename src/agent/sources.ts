@@ -176,7 +176,7 @@ export function redactUrl(source: string): string {
   return source.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
 }
 
-export interface OpenSourceOptions extends FfmpegSourceOptions {}
+export type OpenSourceOptions = FfmpegSourceOptions;
 
 /** The right source for a --source value: folder, video file, or stream URL. */
 export async function openSource(source: string, opts: OpenSourceOptions): Promise<AsyncIterable<Frame>> {

@@ -6,8 +6,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import { tileOrigin, type Config } from '../config/config.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Provider } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
 import { createAuthService, type AuthService } from '../auth/service.ts';
 import { createAnnouncer, socketChannel, unitStatusChannel, type AlertChannel } from '../services/announcer.ts';
@@ -15,10 +16,12 @@ import { createServices } from '../services/index.ts';
 import { createIoPublisher, createIoUnitPublisher } from '../realtime/publisher.ts';
 import { ioSessionSockets } from '../realtime/session-watch.ts';
 import { createPasswordAttempts } from '../auth/password-attempts.ts';
+import { createLoginThrottle } from '../auth/login-throttle.ts';
 import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { createApiMetrics } from './metrics.ts';
+import { createStaleFrameCounter } from '../queue/freshness.ts';
 import { createFrameStore } from './ingest/frame-store.ts';
 import { createFrameIngestor } from './ingest/ingest-frame.ts';
 import { createCameraGate } from './ingest/camera-gate.ts';
@@ -27,7 +30,8 @@ import { authRoutes } from './routes/auth.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
 import { accountRoutes } from './routes/accounts.ts';
-import { frameRoutes } from './routes/frames.ts';
+import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
+import { continueWhenAccepted, createUploadGuard, drainRefusedBody } from './ingest/upload-guard.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { violationRoutes } from './routes/violations.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
@@ -44,7 +48,7 @@ import { problemClientErrorHandler, securityPlugin } from './security.ts';
 export interface AppDeps {
   config: Config;
   /** The database handle of src/db/client.ts (only `prisma` is used here, to build the repositories). */
-  db: { prisma: Db };
+  db: { prisma: Db; provider?: Provider };
   queues: { frames: FrameProducer };
   logger: Logger;
   /** Socket.IO server on this app's HTTP server; a function when it is created after the app. */
@@ -52,6 +56,8 @@ export interface AppDeps {
   /** Shared with the Socket.IO auth middleware; built from db + config when omitted. */
   auth?: AuthService;
   readinessChecks?: ReadinessCheck[];
+  /** /metrics registry, when the caller registers metrics of its own on it (worker pool restarts). */
+  metricsRegistry?: Registry;
   /** Built dashboard to serve at / (src/web/dist); skipped when absent. */
   webRoot?: string;
   /** JSON bodies are small; frames have their own limit (config.ingest.maxFrameBytes). */
@@ -71,16 +77,24 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'>): AuthService {
+export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'> & { redis?: Redis }): AuthService {
   const repos = createRepositories(deps.db.prisma);
+  const { security } = deps.config;
   return createAuthService({
     users: repos.users,
     sessions: repos.sessions,
     audit: repos.audit,
     tokenTtlSeconds: deps.config.tokenTtlSeconds,
     logger: deps.logger,
-    maxFailedLogins: deps.config.security.loginMaxFailures,
-    lockSeconds: deps.config.security.loginLockSeconds,
+    throttle: deps.redis
+      ? createLoginThrottle({
+          redis: deps.redis,
+          prefix: deps.config.queuePrefix,
+          freeFailures: security.loginMaxFailures,
+          baseDelayMs: security.loginBaseDelayMs,
+          maxDelayMs: security.loginLockSeconds * 1000,
+        })
+      : undefined,
   });
 }
 
@@ -112,13 +126,14 @@ export function createApp(deps: AppDeps): FastifyInstance {
 
   // Node enforces requestTimeout only on connections older than headersTimeout (default 60 s): keep it no longer.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.config.security.requestTimeoutMs);
-  const repos = createRepositories(deps.db.prisma);
+  const repos = createRepositories(deps.db.prisma, deps.db.provider);
   const producer = deps.queues.frames;
-  const auth = deps.auth ?? buildAuthService(deps);
-  const registry = new Registry();
+  const auth = deps.auth ?? buildAuthService({ ...deps, redis: producer.redis });
+  const registry = deps.metricsRegistry ?? new Registry();
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),
+    staleFrames: () => createStaleFrameCounter(producer.redis, deps.config.queuePrefix).perCamera(),
     alertCounts: () => repos.alerts.countsByStatus(),
   });
   const { cameras, audit } = repos;
@@ -131,7 +146,11 @@ export function createApp(deps: AppDeps): FastifyInstance {
     producer,
     metrics,
     logger: deps.logger,
-    limits: { maxFramePixels: deps.config.ingest.maxFramePixels, maxCameraBacklog: deps.config.ingest.maxCameraBacklog },
+    limits: {
+      maxFramePixels: deps.config.ingest.maxFramePixels,
+      maxCameraBacklog: deps.config.ingest.maxCameraBacklog,
+      maxCapturedAgeMs: deps.config.privacy.retentionDays * 86_400_000,
+    },
   });
   const unitEvents = createIoUnitPublisher(io);
   // Every alert change of this API (officer and dispatcher actions) goes through this one announcer.
@@ -188,7 +207,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
   });
   app.addHook('onResponse', async (request, reply) => {
     const status = reply.statusCode;
-    const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime) };
+    // The client address (behind a trusted proxy: from X-Forwarded-For) on every request line.
+    const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime), ip: request.ip };
     if (status >= 500) request.log.error(line, 'request failed');
     else if (status === 202 && request.routeOptions.url === '/api/v1/frames') request.log.trace(line, 'frame accepted');
     else request.log.info(line, 'request');
@@ -205,7 +225,6 @@ export function createApp(deps: AppDeps): FastifyInstance {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'login token from POST /api/v1/auth/login' },
           cameraKey: { type: 'http', scheme: 'bearer', description: 'camera API key (mwc_…)' },
-          queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'login token, for <img> tags' },
         },
       },
     },
@@ -229,7 +248,14 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await dashboardSettingsRoutes(scope, ctx);
     await webhookDeliveryRoutes(scope, ctx);
   });
-  app.register(async (scope) => frameRoutes(scope, ctx));
+  // Frames: key, type and size checked before the body is read; refused bodies drained so the answer arrives.
+  continueWhenAccepted(app);
+  const uploadGuard = createUploadGuard({ gate, metrics, maxFrameBytes: deps.config.ingest.maxFrameBytes, contentTypes: FRAME_CONTENT_TYPES });
+  app.register(async (scope) => {
+    scope.addHook('onRequest', uploadGuard);
+    scope.addHook('onSend', drainRefusedBody);
+    await frameRoutes(scope, ctx);
+  });
 
   if (deps.webRoot && existsSync(deps.webRoot)) {
     app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', wildcard: false, index: ['index.html'] });

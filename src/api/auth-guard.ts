@@ -26,19 +26,11 @@ declare module 'fastify' {
 
 /**
  * An onRequest hook (runs before the body is read or validated) that requires a logged-in user (bearer token), and one of `roles`
- * when given. `allowQueryToken` also accepts `?token=` — only for GET routes
- * used by <img> tags, which cannot send headers.
+ * when given. Only the Authorization header: a token in a URL ends up in proxy and browser logs.
  */
-export function requireUser(
-  auth: AuthService,
-  opts: { roles?: readonly Role[]; allowQueryToken?: boolean } = {},
-): onRequestAsyncHookHandler {
+export function requireUser(auth: AuthService, opts: { roles?: readonly Role[] } = {}): onRequestAsyncHookHandler {
   return async function guard(request: FastifyRequest, _reply: FastifyReply) {
-    let token = bearerToken(request.headers.authorization);
-    if (!token && opts.allowQueryToken) {
-      const q = (request.query as { token?: unknown } | undefined)?.token;
-      if (typeof q === 'string' && q.length > 0) token = q;
-    }
+    const token = bearerToken(request.headers.authorization);
     if (!token) {
       throw new HttpProblem(401, 'login required: Authorization: Bearer <token>', 'unauthorized', {
         'www-authenticate': 'Bearer',

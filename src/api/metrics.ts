@@ -17,6 +17,8 @@ export interface ApiMetricsSources {
   jobCounts?: () => Promise<Record<string, number>>;
   /** Alert counts by status (from the database). */
   alertCounts?: () => Promise<Record<string, number>>;
+  /** Frames the workers skipped as stale, per camera (queue/freshness.ts). */
+  staleFrames?: () => Promise<Record<string, number>>;
   logger: Logger;
 }
 
@@ -67,6 +69,20 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
         for (const [status, n] of Object.entries(await sources.alertCounts())) this.set({ status }, n);
       } catch (err) {
         sources.logger.warn({ err: (err as Error).message }, 'metrics: alert counts unavailable');
+      }
+    },
+  });
+  new Gauge({
+    name: 'maskwatch_camera_frames_stale_skipped',
+    help: 'Frames skipped by the workers as older than MASKWATCH_MAX_FRAME_AGE_S, per camera (cumulative, read at scrape time)',
+    labelNames: ['camera'] as const,
+    registers: [registry],
+    async collect() {
+      if (!sources.staleFrames) return;
+      try {
+        for (const [camera, n] of Object.entries(await sources.staleFrames())) this.set({ camera }, n);
+      } catch (err) {
+        sources.logger.warn({ err: (err as Error).message }, 'metrics: stale frame counts unavailable');
       }
     },
   });

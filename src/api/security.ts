@@ -27,8 +27,10 @@ export interface SecurityOptions {
     perIp: number;
     /** POST /api/v1/frames per client IP (many cameras may share a NAT address). 0 = off. */
     perIpIngest: number;
-    /** POST /api/v1/frames per camera API key. 0 = off. */
+    /** POST /api/v1/frames per camera API key per cameraWindowMs. 0 = off. */
     perCamera: number;
+    /** The per-camera limit's own (short) window; windowMs when absent. */
+    cameraWindowMs?: number;
     /** POST /api/v1/auth/login per client IP (account lockout is separate, per user). 0 = off. */
     loginPerIp: number;
   };
@@ -184,10 +186,10 @@ async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Pr
   // global:false — the plugin adds no route hooks; the one hook below applies every limit.
   await app.register(rateLimit, { global: false });
   const rl = opts.rateLimit;
-  const make = (max: number, keyGenerator: (req: FastifyRequest) => string): Limiter | null =>
+  const make = (max: number, keyGenerator: (req: FastifyRequest) => string, timeWindow = rl.windowMs): Limiter | null =>
     max > 0
       ? // `cache` (LRU size of this limiter's store; default 5,000 keys) is honoured at run time but missing from the types.
-        (app.createRateLimit({ max, timeWindow: rl.windowMs, keyGenerator, ...({ cache: 50_000 } as object) }) as unknown as Limiter)
+        (app.createRateLimit({ max, timeWindow, keyGenerator, ...({ cache: 50_000 } as object) }) as unknown as Limiter)
       : null;
   const byIp = (req: FastifyRequest) => req.ip;
   const limiters = {
@@ -198,15 +200,15 @@ async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Pr
     camera: make(rl.perCamera, (req) => {
       const key = bearerToken(req.headers.authorization);
       return key ? `cam:${hashSecret(key)}` : `ip:${req.ip}`;
-    }),
+    }, rl.cameraWindowMs ?? rl.windowMs),
   };
 
-  const enforce = async (limiter: Limiter | null, request: FastifyRequest, what: string) => {
+  const enforce = async (limiter: Limiter | null, request: FastifyRequest, what: string, windowMs = rl.windowMs) => {
     if (!limiter) return;
     const res = await limiter(request);
     if (res.isAllowed || !res.isExceeded) return;
     const retry = String(Math.max(1, res.ttlInSeconds));
-    throw new HttpProblem(429, `rate limit of ${res.max} requests per ${rl.windowMs / 1000} s ${what} exceeded; retry in ${retry} s`, 'rate-limited', {
+    throw new HttpProblem(429, `rate limit of ${res.max} requests per ${windowMs / 1000} s ${what} exceeded; retry in ${retry} s`, 'rate-limited', {
       'retry-after': retry,
     });
   };
@@ -215,7 +217,7 @@ async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Pr
     const cls = limitClass(request.method, request.routeOptions.url);
     if (cls === 'ingest') {
       await enforce(limiters.ingest, request, 'per IP');
-      await enforce(limiters.camera, request, 'per camera');
+      await enforce(limiters.camera, request, 'per camera', rl.cameraWindowMs ?? rl.windowMs);
     } else if (cls === 'login') {
       await enforce(limiters.login, request, 'for logins per IP');
     } else {

@@ -5,6 +5,7 @@ import type { AuditRepository } from '../db/repositories/audit.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { hashSecret, newSessionToken } from './tokens.ts';
 import { isRole, type AuthUser, type Role } from './roles.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 
 export interface AuthServiceDeps {
   users: UserRepository;
@@ -13,10 +14,14 @@ export interface AuthServiceDeps {
   tokenTtlSeconds: number;
   logger: Logger;
   now?: () => Date;
-  /** Failed logins in a row before the account is locked for lockSeconds. */
-  maxFailedLogins?: number;
-  lockSeconds?: number;
+  /** Slows guessing per (username, client IP); without it loginFrom only audits. */
+  throttle?: LoginThrottle;
 }
+
+export type LoginOutcome =
+  | ({ ok: true } & LoginResult)
+  | { ok: false; reason: 'failed' }
+  | { ok: false; reason: 'throttled'; retryAfterMs: number };
 
 export interface LoginResult {
   token: string;
@@ -36,11 +41,9 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,64}$/;
 
 export function createAuthService(deps: AuthServiceDeps) {
   const now = deps.now ?? (() => new Date());
-  const maxFailed = deps.maxFailedLogins ?? 10;
-  const lockMs = (deps.lockSeconds ?? 300) * 1000;
 
   return {
-    /** null for any failure (unknown user, wrong password, disabled, locked): callers answer 401 alike. */
+    /** null for any failure (unknown user, wrong password, disabled): callers answer 401 alike. */
     async login(username: string, password: string): Promise<LoginResult | null> {
       const user = await deps.users.findByUsername(username);
       if (!user) {
@@ -48,25 +51,10 @@ export function createAuthService(deps: AuthServiceDeps) {
         return null;
       }
       const ok = await verifyPassword(password, user.passwordHash);
+      // No per-account lock here: a lock anyone can trigger is a denial of service. Guessing is
+      // slowed per (username, client IP) before this call (src/auth/login-throttle.ts).
+      if (!ok || user.disabled) return null;
       const t = now();
-      if (user.disabled || (user.lockedUntil && user.lockedUntil > t)) return null;
-      if (!ok) {
-        const lock = user.failedLogins + 1 >= maxFailed ? new Date(t.getTime() + lockMs) : null;
-        await deps.users.recordFailedLogin(user.id, lock);
-        if (lock) {
-          deps.logger.warn({ userId: user.id }, 'account locked after repeated failed logins');
-          // Admins must be able to see a lock (an attack, or a user who needs help).
-          await deps.audit.record({
-            actorType: 'SYSTEM',
-            action: 'user.lock',
-            subjectType: 'User',
-            subjectId: user.id,
-            details: { username: user.username, failedLogins: maxFailed, lockedUntil: lock.toISOString() },
-          });
-        }
-        return null;
-      }
-      if (user.failedLogins > 0) await deps.users.clearFailedLogins(user.id);
       const token = newSessionToken();
       const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
       await deps.sessions.create(user.id, hashSecret(token), expiresAt);
@@ -75,6 +63,28 @@ export function createAuthService(deps: AuthServiceDeps) {
         expiresAt,
         user: { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId, mustChangePassword: user.mustChangePassword },
       };
+    },
+
+    /**
+     * A login over the network: throttled per (username, client IP) BEFORE the
+     * password is checked, and audited with the client address either way.
+     */
+    async loginFrom(username: string, password: string, clientIp: string): Promise<LoginOutcome> {
+      const attempt = deps.throttle ? await deps.throttle.begin(username, clientIp) : null;
+      if (attempt && !attempt.allowed) return { ok: false, reason: 'throttled', retryAfterMs: attempt.retryAfterMs };
+      const result = await this.login(username, password);
+      if (result && attempt?.allowed) await deps.throttle!.succeeded(attempt.ticket);
+      await deps.audit.record({
+        actorType: result ? 'USER' : 'SYSTEM',
+        actorId: result?.user.id ?? null,
+        actorRole: result?.user.role ?? null,
+        action: result ? 'auth.login' : 'auth.login_failed',
+        subjectType: 'User',
+        subjectId: result?.user.id ?? null,
+        // The name as typed (bounded by the route schema): failed attempts on unknown names are worth seeing too.
+        details: { username, clientIp },
+      });
+      return result ? { ok: true, ...result } : { ok: false, reason: 'failed' };
     },
 
     /** The user behind a bearer token, or null if unknown, expired, revoked or disabled. */

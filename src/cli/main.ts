@@ -34,6 +34,8 @@ async function main(): Promise<number> {
     process.stderr.write(`maskwatch: unknown command "${name}"\n\n${usage()}`);
     return 1;
   }
+  // Server processes write faces, frames and the database: owner-only by default, whatever writes them.
+  if (name === 'start' || name === 'api' || name === 'worker') process.umask(0o077);
   const mod = (await import(`./commands/${command.module}.ts`)) as { run(argv: string[]): Promise<number> };
   return mod.run(argv);
 }

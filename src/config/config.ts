@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../notify/webhook-core.ts';
 import type { EscalationPolicy } from '../domain/escalation.ts';
+import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
 export interface Config {
@@ -21,8 +22,10 @@ export interface Config {
   vision: {
     /** Minimum face detector score. */
     faceScoreThreshold: number;
-    /** P(no mask) at or above which a face is a violation. */
-    noMaskThreshold: number;
+    /** Overrides the mask head's P(no mask) threshold (chosen on validation, models/mask-head.json); undefined = the head's. */
+    noMaskThreshold: number | undefined;
+    /** Whether a mask worn below the nose (label mask_incorrect) is a violation (MASKWATCH_INCORRECT_MASK). */
+    incorrectMaskPolicy: 'violation' | 'ignore';
     /** Faces smaller than this (shorter side, px) are ignored. */
     minFaceSize: number;
     intraOpThreads: number;
@@ -46,6 +49,10 @@ export interface Config {
     lockDurationMs: number;
     /** How often live workers look for stalled jobs (BullMQ stalledInterval). */
     stalledIntervalMs: number;
+    /** Frames that waited longer than this when a worker takes them are skipped (MASKWATCH_MAX_FRAME_AGE_S; 0 = never). */
+    maxFrameAgeSeconds: number;
+    /** SIGTERM / supervisor gone → exit after at most this long, even with Redis or the database away. */
+    stopTimeoutMs: number;
   };
   tokenTtlSeconds: number;
   /** How often each API instance re-checks its sockets' sessions (revoked, expired, role or unit changed). */
@@ -53,8 +60,13 @@ export interface Config {
   security: {
     /** Browser origins allowed by CORS (MASKWATCH_CORS_ORIGINS, comma-separated); empty = same-origin only. */
     corsOrigins: string[];
-    /** Failed logins in a row before an account is locked, and for how long. */
+    /**
+     * Login throttling per (username, client IP), src/auth/login-throttle.ts: failed attempts without
+     * delay (MASKWATCH_LOGIN_MAX_FAILURES), the first delay (MASKWATCH_LOGIN_DELAY_MS, doubling with
+     * each further failure) and the longest one (MASKWATCH_LOGIN_LOCK_S). No account-wide lock.
+     */
     loginMaxFailures: number;
+    loginBaseDelayMs: number;
     loginLockSeconds: number;
     /**
      * Reverse proxies (IPs / CIDRs, MASKWATCH_TRUST_PROXY, comma-separated) whose X-Forwarded-For is believed,
@@ -68,8 +80,12 @@ export interface Config {
       windowMs: number;
       perIp: number;
       perIpIngest: number;
+      /** Frames per camera key per cameraWindowMs: short, so a flooding camera meets 429 before its backlog limit. */
       perCamera: number;
+      cameraWindowMs: number;
       loginPerIp: number;
+      /** New Socket.IO connections per client IP per window (src/realtime/connection-limit.ts). */
+      socketPerIp: number;
     };
   };
   /** Dispatcher map background. Without a tile URL the map is a plain offline canvas. */
@@ -115,6 +131,13 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -135,6 +158,18 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must start with ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+  }
+  return raw;
+}
+
+/** redis:// / rediss:// (one Redis) or redis+sentinel:// (Sentinel; see queue/redis-options.ts). */
+function redisUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (!isSentinelUrl(raw)) return url(env, name, fallback, ['redis:', 'rediss:', 'redis+sentinel:']);
+  try {
+    redisOptionsFromUrl(raw);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
   }
   return raw;
 }
@@ -245,7 +280,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     databaseUrl,
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisUrl: redisUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379'),
     queuePrefix: prefix(env, 'MASKWATCH_QUEUE_PREFIX', 'maskwatch'),
     dataDir,
     assetsDir,
@@ -254,13 +289,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     adminMustChangePassword: bool(env, 'MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD', true),
     vision: {
       faceScoreThreshold: num(env, 'MASKWATCH_FACE_SCORE', 0.6, 0, 1),
-      noMaskThreshold: num(env, 'MASKWATCH_NO_MASK_THRESHOLD', 0.5, 0, 1),
+      noMaskThreshold: env.MASKWATCH_NO_MASK_THRESHOLD ? num(env, 'MASKWATCH_NO_MASK_THRESHOLD', 0.5, 0, 1) : undefined,
+      incorrectMaskPolicy: oneOf(env, 'MASKWATCH_INCORRECT_MASK', ['violation', 'ignore'] as const, 'violation'),
       minFaceSize: int(env, 'MASKWATCH_MIN_FACE_PX', 12, 1, 4096),
       intraOpThreads: int(env, 'MASKWATCH_INTRA_OP_THREADS', 1, 1, 64),
     },
     ingest: {
       maxFrameBytes: int(env, 'MASKWATCH_MAX_FRAME_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-      maxFramePixels: int(env, 'MASKWATCH_MAX_FRAME_PIXELS', 40_000_000, 1, 1_000_000_000),
+      // CCTV frames are rarely above 12 MP (4K UHD is 8.3): 16 MP leaves room, and a 40-MP PNG of ~100 KB
+      // (3.4 s and 170 MB of a worker) is refused from its header with 413.
+      maxFramePixels: int(env, 'MASKWATCH_MAX_FRAME_PIXELS', 16_000_000, 1, 1_000_000_000),
       maxCameraBacklog: int(env, 'MASKWATCH_MAX_CAMERA_BACKLOG', 200, 1, 1_000_000),
     },
     alerts: {
@@ -275,12 +313,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     worker: {
       lockDurationMs: int(env, 'MASKWATCH_WORKER_LOCK_MS', 30_000, 1000, 600_000),
       stalledIntervalMs: int(env, 'MASKWATCH_WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
+      maxFrameAgeSeconds: num(env, 'MASKWATCH_MAX_FRAME_AGE_S', 10, 0, 86_400),
+      stopTimeoutMs: int(env, 'MASKWATCH_WORKER_STOP_TIMEOUT_MS', 10_000, 1000, 600_000),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),
     sessionCheckMs: int(env, 'MASKWATCH_SESSION_CHECK_MS', 2000, 100, 60_000),
     security: {
       corsOrigins: origins(env, 'MASKWATCH_CORS_ORIGINS'),
       loginMaxFailures: int(env, 'MASKWATCH_LOGIN_MAX_FAILURES', 5, 1, 1000),
+      loginBaseDelayMs: int(env, 'MASKWATCH_LOGIN_DELAY_MS', 2000, 1, 3_600_000),
       loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
       requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),
@@ -289,8 +330,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
         windowMs: int(env, 'MASKWATCH_RATE_WINDOW_MS', 60_000, 1000, 3_600_000),
         perIp: int(env, 'MASKWATCH_RATE_PER_IP', 3000, 0, 100_000_000),
         perIpIngest: int(env, 'MASKWATCH_RATE_INGEST_PER_IP', 1_200_000, 0, 100_000_000),
-        perCamera: int(env, 'MASKWATCH_RATE_PER_CAMERA', 30_000, 0, 100_000_000),
+        // 5 frames/s sustained (agents default to 2): 50 per 10 s is met long before the 200-frame backlog.
+        perCamera: int(env, 'MASKWATCH_RATE_PER_CAMERA', 50, 0, 100_000_000),
+        cameraWindowMs: int(env, 'MASKWATCH_RATE_CAMERA_WINDOW_MS', 10_000, 1000, 3_600_000),
         loginPerIp: int(env, 'MASKWATCH_RATE_LOGIN_PER_IP', 60, 0, 100_000_000),
+        socketPerIp: int(env, 'MASKWATCH_RATE_SOCKET_PER_IP', 120, 0, 100_000_000),
       },
     },
     map: {

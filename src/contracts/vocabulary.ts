@@ -21,6 +21,10 @@ export function isOpenStatus(status: AlertStatus): status is OpenAlertStatus {
 export const UNIT_STATUSES = ['AVAILABLE', 'BUSY', 'OFF_DUTY'] as const;
 export type UnitStatus = (typeof UNIT_STATUSES)[number];
 
+/** How statistics are grouped (GET /api/v1/stats?groupBy=). */
+export const STATS_GROUP_BY = ['hour', 'day', 'camera', 'zone'] as const;
+export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
+
 /** Socket.IO / webhook event names of an alert change. */
 export const ALERT_EVENT_NAMES = ['alert.created', 'alert.updated'] as const;
 export type AlertEventName = (typeof ALERT_EVENT_NAMES)[number];

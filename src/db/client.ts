@@ -7,19 +7,19 @@
  *   await db.prisma.camera.findMany();
  *   await db.close();
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { Logger } from 'pino';
 import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.ts';
 import { PrismaClient as PostgresPrismaClient } from './generated/postgresql/client.ts';
 import { migrate } from './migrator.ts';
 import { DatabaseUrlError, parseDatabaseUrl, redactUrl, type PostgresTarget, type Provider, type SqliteTarget } from './url.ts';
 import { enableWal } from './sqlite-wal.ts';
+import { ImmediateTransactionsSqlite } from './sqlite-immediate.ts';
 
 export { DatabaseUrlError, parseDatabaseUrl, type Provider } from './url.ts';
 export { MigrationError } from './migrator.ts';
@@ -109,38 +109,16 @@ function prepareSqlite(target: SqliteTarget, busyTimeoutMs: number): void {
     // The migrator and Prisma would each get their own, separate empty database.
     throw new DatabaseUrlError('in-memory SQLite (file::memory:) is not supported: use a file, e.g. in a temp folder');
   }
-  mkdirSync(path.dirname(target.filename), { recursive: true });
+  mkdirSync(path.dirname(target.filename), { recursive: true, mode: 0o700 });
+  // Owner-only, created so before SQLite opens it (its -wal / -shm files copy the database file's mode);
+  // chmod also tightens a database created by an older version.
+  closeSync(openSync(target.filename, 'a', 0o600));
+  chmodSync(target.filename, 0o600);
   const db = new BetterSqlite3(target.filename, { timeout: busyTimeoutMs });
   try {
     enableWal(db, busyTimeoutMs);
   } finally {
     db.close();
-  }
-}
-
-/**
- * Prisma's SQLite adapter opens transactions with a deferred BEGIN. With WAL and
- * several processes, a transaction that reads and then writes fails at once with
- * SQLITE_BUSY (P1008) whenever another process committed in between: SQLite
- * cannot upgrade a stale snapshot, and the busy timeout does not apply. Measured
- * here: ~28 % of read-then-update transactions failed with 3 worker processes.
- * BEGIN IMMEDIATE takes the write lock up front (waiting up to the busy
- * timeout), which serialises writers instead of failing them.
- */
-class ImmediateTransactionsSqlite implements SqlDriverAdapterFactory {
-  readonly provider = 'sqlite' as const;
-  readonly adapterName: string;
-
-  constructor(private readonly inner: PrismaBetterSqlite3) {
-    this.adapterName = inner.adapterName;
-  }
-
-  async connect(): Promise<SqlDriverAdapter> {
-    const adapter = await this.inner.connect();
-    const db = (adapter as unknown as { client: BetterSqlite3.Database }).client;
-    const prepare = db.prepare.bind(db);
-    db.prepare = ((sql: string) => prepare(sql === 'BEGIN' ? 'BEGIN IMMEDIATE' : sql)) as typeof db.prepare;
-    return adapter;
   }
 }
 

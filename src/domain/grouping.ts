@@ -29,12 +29,18 @@ export interface Sighting {
 export interface FrameViolation {
   faceIndex: number;
   box: Box;
-  maskProbability: number;
+  noMaskProbability: number;
+}
+
+/** Identifies a new person track: the frame and face it was first seen in (deterministic across retries). */
+export interface TrackKey {
+  frameId: string;
+  faceIndex: number;
 }
 
 export type Assignment =
   | { faceIndex: number; kind: 'attach'; alertId: string }
-  | { faceIndex: number; kind: 'create'; trackId: string };
+  | { faceIndex: number; kind: 'create'; track: TrackKey };
 
 export interface GroupingInput {
   frameId: string;
@@ -62,8 +68,8 @@ export function historyWindow(capturedAt: Date, cooldownSeconds: number): { from
 }
 
 /** Deterministic, so a retried job that created the alert finds the same one. */
-export function newTrackId(frameId: string, faceIndex: number): string {
-  return `${frameId}:${faceIndex}`;
+export function newTrack(frameId: string, faceIndex: number): TrackKey {
+  return { frameId, faceIndex };
 }
 
 export function tracksFromSightings(sightings: readonly Sighting[]): Track[] {
@@ -93,26 +99,26 @@ export function planGrouping(input: GroupingInput): Assignment[] {
     const alertId = matched.get(v.faceIndex);
     return alertId
       ? { faceIndex: v.faceIndex, kind: 'attach', alertId }
-      : { faceIndex: v.faceIndex, kind: 'create', trackId: newTrackId(input.frameId, v.faceIndex) };
+      : { faceIndex: v.faceIndex, kind: 'create', track: newTrack(input.frameId, v.faceIndex) };
   });
 }
 
 export interface AlertSummary {
   firstSeenAt: Date;
   lastSeenAt: Date;
-  maskProbability: number;
+  noMaskProbability: number;
 }
 
 /** Folds new sightings into an alert; order-independent, as frames may arrive out of order. */
 export function mergeSightings(
   alert: AlertSummary,
-  sightings: readonly { capturedAt: Date; maskProbability: number }[],
+  sightings: readonly { capturedAt: Date; noMaskProbability: number }[],
 ): AlertSummary {
-  let { firstSeenAt, lastSeenAt, maskProbability } = alert;
+  let { firstSeenAt, lastSeenAt, noMaskProbability } = alert;
   for (const s of sightings) {
     if (s.capturedAt < firstSeenAt) firstSeenAt = s.capturedAt;
     if (s.capturedAt > lastSeenAt) lastSeenAt = s.capturedAt;
-    maskProbability = Math.max(maskProbability, s.maskProbability);
+    noMaskProbability = Math.max(noMaskProbability, s.noMaskProbability);
   }
-  return { firstSeenAt, lastSeenAt, maskProbability };
+  return { firstSeenAt, lastSeenAt, noMaskProbability };
 }

@@ -10,18 +10,9 @@
  * thrown, so the API maps them to 409 / 403 / 400 without try/catch.
  */
 
-export const ALERT_STATUSES = [
-  'NEW',
-  'DISPATCHED',
-  'ACKNOWLEDGED',
-  'EN_ROUTE',
-  'ON_SCENE',
-  'RESOLVED',
-  'DISMISSED',
-] as const;
-export type AlertStatus = (typeof ALERT_STATUSES)[number];
+import { ALERT_STATUSES, OPEN_ALERT_STATUSES, type AlertStatus, type Role } from '../contracts/vocabulary.ts';
 
-export type Role = 'ADMIN' | 'DISPATCHER' | 'OFFICER';
+export { ALERT_STATUSES, type AlertStatus, type Role };
 
 export type AlertAction =
   | { type: 'dispatch'; unitId: string }
@@ -83,7 +74,7 @@ export type TransitionResult =
   | { ok: true; from: AlertStatus; to: AlertStatus; changes: TransitionChanges }
   | { ok: false; error: LifecycleError };
 
-const OPEN: ReadonlySet<AlertStatus> = new Set(['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE']);
+const OPEN: ReadonlySet<AlertStatus> = new Set(OPEN_ALERT_STATUSES);
 const REASSIGNABLE: ReadonlySet<AlertStatus> = new Set(['DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE']);
 
 /** Officer steps: the status each one requires and the one it leads to. */

@@ -8,17 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AuditRepository } from '../db/repositories/audit.ts';
+import { QUEUES, type JobNameOf, type WebhookJob } from '../queue/jobs.ts';
+
+export type { WebhookJob };
 import type { AlertEvent } from '../realtime/events.ts';
 import { isRetryable, signatureHeader, type WebhookEventName, type WebhookPayload, type WebhookTarget } from './webhook-core.ts';
 
-export const WEBHOOK_QUEUE = 'webhooks';
-const JOB_NAME = 'webhook.deliver';
-
-export interface WebhookJob {
-  /** Target name; the URL and secret are looked up at delivery time, so secrets never sit in Redis. */
-  target: string;
-  payload: WebhookPayload;
-}
+export const WEBHOOK_QUEUE = QUEUES.webhooks;
+const JOB_NAME = 'webhook.deliver' satisfies JobNameOf<typeof QUEUES.webhooks>;
 
 export interface WebhookQueueOptions {
   connection: ConnectionOptions;

@@ -1,11 +1,25 @@
 /**
- * The one job map: queue names and job payloads. Producers (the API) and
- * processors (workers) both import from here; start-up fails if a job name has no handler.
+ * The one job map: every queue, the job names it carries and each job's
+ * payload. Producers and workers import names and payload types from here;
+ * createQueueWorker (./worker.ts) fails at start-up when a job name of its
+ * queue has no handler. Which handler runs each job is wired in src/queue/wiring/.
+ *
+ *   queue        job name            payload           handler
+ *   frames       frame.analyze       FrameJob          queue/handlers/frame-analyze.ts
+ *   alerts       alert.escalate      EscalationJob     queue/handlers/escalation.ts
+ *   webhooks     webhook.deliver     WebhookJob        notify/webhooks.ts (createWebhookWorker)
+ *   maintenance  retention.enforce   RetentionJob      queue/handlers/retention.ts
  */
+import type { WebhookPayload } from '../notify/webhook-core.ts';
+
 export const QUEUES = {
   frames: 'frames',
   /** Alert timers (escalation): a queue of its own so they never wait behind a frame backlog. */
   alerts: 'alerts',
+  /** Outbound webhook deliveries, retried with backoff. */
+  webhooks: 'webhooks',
+  /** Repeatable housekeeping (retention), off the frames queue so neither delays the other. */
+  maintenance: 'maintenance',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -29,9 +43,21 @@ export interface EscalationJob {
   level: number;
 }
 
+/** One delivery of an event to one webhook target; jobId = `${payload.id}_${target}`. */
+export interface WebhookJob {
+  /** Target name; the URL and secret are looked up at delivery time, so secrets never sit in Redis. */
+  target: string;
+  payload: WebhookPayload;
+}
+
+/** The retention sweep takes no input (the policy comes from config). */
+export type RetentionJob = Record<string, never>;
+
 export interface JobMap {
   'frame.analyze': FrameJob;
   'alert.escalate': EscalationJob;
+  'webhook.deliver': WebhookJob;
+  'retention.enforce': RetentionJob;
 }
 
 export type JobName = keyof JobMap;
@@ -40,6 +66,8 @@ export type JobName = keyof JobMap;
 export const JOB_QUEUE = {
   'frame.analyze': QUEUES.frames,
   'alert.escalate': QUEUES.alerts,
+  'webhook.deliver': QUEUES.webhooks,
+  'retention.enforce': QUEUES.maintenance,
 } as const satisfies Record<JobName, QueueName>;
 
 /** The job names of one queue. */

@@ -14,6 +14,10 @@ export class EnqueueError extends Error {
 }
 
 export const FRAME_JOB_OPTIONS: JobsOptions = {
+  // Newest first: under a backlog the fresh frames (the useful ones) are analysed before the old ones,
+  // which the workers then skip as stale (queue/freshness.ts). One queue for all cameras, so with equal
+  // frame rates cameras alternate; the per-camera backlog cap bounds what one camera can queue.
+  lifo: true,
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
   // Finished jobs are kept a while for inspection, then dropped so Redis stays small.
@@ -22,7 +26,8 @@ export const FRAME_JOB_OPTIONS: JobsOptions = {
 };
 
 export interface FrameProducer {
-  enqueue(job: FrameJob): Promise<void>;
+  /** `priority`: 0 (or absent) = plain FIFO; n ≥ 1 = after every plain job, lower n first (BullMQ priorities). */
+  enqueue(job: FrameJob, opts?: { priority?: number }): Promise<void>;
   backlog: FrameBacklog;
   /** The producer's fail-fast connection (no offline queue, short command timeout), for per-frame checks. */
   redis: Redis;
@@ -41,7 +46,7 @@ export interface FrameProducerOptions {
 }
 
 /** Connection options that fail fast instead of queueing commands while Redis is away. */
-export function failFastRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions & { host: string; port: number } {
+export function failFastRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions {
   return {
     ...redisOptionsFromUrl(redisUrl),
     enableOfflineQueue: false,
@@ -90,12 +95,13 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
   return {
     backlog,
     redis,
-    async enqueue(job) {
+    async enqueue(job, enqueueOpts = {}) {
+      const priority = Math.min(Math.max(0, Math.floor(enqueueOpts.priority ?? 0)), 2_097_152); // BullMQ's range
       if (redis.status !== 'ready') throw new EnqueueError(`redis is not connected (${redis.status})`);
       try {
         // BullMQ waits for its connection to become ready before a command, so the
         // timeout also covers "Redis has never been reachable".
-        await withTimeout(queue.add('frame.analyze' satisfies keyof JobMap, job, { ...FRAME_JOB_OPTIONS, jobId: job.frameId }), timeoutMs, 'enqueue');
+        await withTimeout(queue.add('frame.analyze' satisfies keyof JobMap, job, { ...FRAME_JOB_OPTIONS, jobId: job.frameId, ...(priority > 0 ? { priority } : {}) }), timeoutMs, 'enqueue');
       } catch (err) {
         if (err instanceof EnqueueError) {
           // The add may still land later; remove it (best effort) so a 503 never leaves a job behind.

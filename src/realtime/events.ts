@@ -1,18 +1,7 @@
-/** Alert as pushed to dashboards: the payload of alert.created / alert.updated. */
-export interface AlertEvent {
-  id: string;
-  status: 'NEW' | 'DISPATCHED' | 'ACKNOWLEDGED' | 'EN_ROUTE' | 'ON_SCENE' | 'RESOLVED' | 'DISMISSED';
-  cameraId: string;
-  camera: { name: string; latitude: number; longitude: number; address: string | null; zone: string | null };
-  createdAt: string;
-  lastSeenAt: string;
-  violationCount: number;
-  maskProbability: number;
-  snapshotUrl: string | null;
-  frameSnapshotUrl: string | null;
-  assignedUnitId: string | null;
-  escalationLevel: number;
-}
+import type { Alert } from '../contracts/api.ts';
+
+/** Alert as pushed to dashboards and webhooks: the payload of alert.created / alert.updated (src/contracts/api.ts AlertSchema). */
+export type AlertEvent = Alert;
 
 /** A patrol unit as pushed to dashboards (unit.updated): the shape of GET /api/v1/units items. */
 export interface UnitEvent {

@@ -8,6 +8,8 @@ import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
 import { socketIoRedisKey } from './channel.ts';
 import { userRoom, watchSessions, type SessionWatchOptions } from './session-watch.ts';
+import { createConnectionLimit, type ConnectionLimitOptions } from './connection-limit.ts';
+import { redisOptionsFromUrl } from '../queue/redis-options.ts';
 
 export interface SocketData {
   user: AuthUser;
@@ -25,6 +27,8 @@ export interface RealtimeOptions {
   corsOrigins?: string[];
   /** Re-check of every socket's session (expiry, revocation, role/unit change); see session-watch.ts. */
   sessionWatch?: Pick<SessionWatchOptions, 'states' | 'intervalMs' | 'now'>;
+  /** New connections per client IP per window (0 / omitted = no limit). */
+  connectionLimit?: ConnectionLimitOptions;
 }
 
 /** Room of one login session, so logout can disconnect that session's sockets on every instance. */
@@ -54,7 +58,7 @@ export interface Realtime {
  * anywhere (another API instance, a worker's redis-emitter) reaches every socket.
  */
 export function createRealtimeServer(opts: RealtimeOptions): Realtime {
-  const pub = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const pub = new Redis({ ...redisOptionsFromUrl(opts.redisUrl), maxRetriesPerRequest: null });
   const sub = pub.duplicate();
   let lastErrorLog = 0;
   for (const client of [pub, sub]) {
@@ -65,8 +69,10 @@ export function createRealtimeServer(opts: RealtimeOptions): Realtime {
       }
     });
   }
+  const limit = opts.connectionLimit ? createConnectionLimit(opts.connectionLimit) : null;
   const io: RealtimeServer = new Server(opts.httpServer, {
     serveClient: false,
+    allowRequest: limit ? (req, callback) => limit.allowRequest(req, callback) : undefined,
     cors: opts.corsOrigins ? { origin: opts.corsOrigins } : undefined,
     adapter: createAdapter(pub, sub, { key: socketIoRedisKey(opts.queuePrefix) }),
   });

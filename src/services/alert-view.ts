@@ -13,7 +13,7 @@ import type { AlertStatus } from '../contracts/vocabulary.ts';
  * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
  * path relative to the data dir (e.g. `snapshots/<cameraId>/<id>-face.jpg`).
  * Clients fetch them from `/api/v1/snapshots/<path below snapshots/>` with their
- * login token (header, or `?token=` for <img> tags).
+ * login token as a bearer header (never in the URL).
  */
 export const SNAPSHOTS_DIR = 'snapshots';
 export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';
@@ -37,7 +37,8 @@ export function toAlertEvent(alert: AlertRecord): AlertEvent {
     createdAt: alert.createdAt.toISOString(),
     lastSeenAt: alert.lastSeenAt.toISOString(),
     violationCount: alert.violationCount,
-    maskProbability: alert.maskProbability,
+    noMaskProbability: alert.noMaskProbability,
+    maskProbability: alert.noMaskProbability,
     snapshotUrl: snapshotUrl(alert.snapshotPath),
     frameSnapshotUrl: snapshotUrl(alert.frameSnapshotPath),
     assignedUnitId: alert.assignedUnitId,
@@ -56,7 +57,8 @@ export function toViolationView(v: ViolationRecord & { camera: CameraSummary; al
     receivedAt: v.receivedAt.toISOString(),
     box: [v.boxX, v.boxY, v.boxW, v.boxH],
     faceScore: v.faceScore,
-    maskProbability: v.maskProbability,
+    noMaskProbability: v.noMaskProbability,
+    maskProbability: v.noMaskProbability,
     snapshotUrl: snapshotUrl(v.faceSnapshotPath),
     frameSnapshotUrl: snapshotUrl(v.frameSnapshotPath),
     alertId: v.alertId,

@@ -13,6 +13,7 @@ import type { PageKey } from '../db/repositories/paging.ts';
 import { nearestAvailableUnits } from '../domain/geo.ts';
 import { transition, type Actor, type AlertAction, type LifecycleError } from '../domain/lifecycle.ts';
 import type { AlertStatus, Role } from '../contracts/vocabulary.ts';
+import type { TimelineEntry } from '../contracts/api.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import type { Announcer } from './announcer.ts';
 import { toAlertEvent } from './alert-view.ts';
@@ -26,16 +27,7 @@ export type TransitionOutcome =
   /** Someone else changed the alert between our read and our write. */
   | { ok: false; kind: 'STALE'; message: string };
 
-export interface TimelineEntry {
-  at: string;
-  action: string;
-  actorRole: string | null;
-  username: string | null;
-  from: string | null;
-  to: string | null;
-  unitId: string | null;
-  note: string | null;
-}
+export type { TimelineEntry };
 
 /** Who is asking: officers see only their unit's alerts. */
 export interface Viewer {
@@ -167,6 +159,10 @@ export function createAlertService(deps: AlertServiceDeps) {
     async act(alertId: string, action: AlertAction, actor: Actor & { username?: string }, note?: string): Promise<TransitionOutcome> {
       const at = now();
       const outcome = await applyTransition(alertId, action, actor, at, note);
+      // Officers learn nothing about alerts that are not their unit's: the same 404 as for no alert at all.
+      if (!outcome.ok && actor.role === 'OFFICER' && !(actor.unitId && (await deps.alerts.isAssignedTo(alertId, actor.unitId)))) {
+        return { ok: false, kind: 'NOT_FOUND', message: `no alert ${alertId}` };
+      }
       if (outcome.ok) {
         await deps.announcer
           .announce({ kind: 'transition', alert: outcome.alert, from: outcome.from, to: outcome.to, previousUnitId: outcome.previousUnitId, at })

@@ -8,6 +8,8 @@ import type { PageKey } from '../db/repositories/paging.ts';
 import type { UnitRepository } from '../db/repositories/units.ts';
 import type { ViolationFilter, ViolationRepository } from '../db/repositories/violations.ts';
 import { ServiceError } from './errors.ts';
+import type { AuditRepository } from '../db/repositories/audit.ts';
+import type { Role } from '../contracts/vocabulary.ts';
 
 // ---- pure CSV ---------------------------------------------------------------
 
@@ -52,12 +54,33 @@ export const CSV_COLUMNS = [
 
 export type ExportFilter = Omit<ViolationFilter, 'assignedUnitId'>;
 
-export function createExportService(deps: { violations: ViolationRepository; cameras: CameraRepository; units: UnitRepository; batchSize?: number }) {
+/** Who asked for an export: every export is audited, since a CSV carries the whole violation history. */
+export interface ExportRequester {
+  actor: { id: string; role: Role };
+  clientIp: string;
+  filters: Record<string, unknown>;
+}
+
+export function createExportService(deps: {
+  violations: ViolationRepository;
+  cameras: CameraRepository;
+  units: UnitRepository;
+  audit: Pick<AuditRepository, 'record'>;
+  batchSize?: number;
+}) {
   const batch = deps.batchSize ?? 500;
   return {
     /** The CSV lines (header first) of the violations matching the filter, newest first. */
-    async violationsCsv(filter: ExportFilter): Promise<AsyncGenerator<string>> {
+    async violationsCsv(filter: ExportFilter, by: ExportRequester): Promise<AsyncGenerator<string>> {
       if (filter.from && filter.to && filter.to <= filter.from) throw new ServiceError('INVALID', 'to must be after from', 'validation');
+      await deps.audit.record({
+        actorType: 'USER',
+        actorId: by.actor.id,
+        actorRole: by.actor.role,
+        action: 'violations.export',
+        subjectType: 'Violation',
+        details: { filters: by.filters, clientIp: by.clientIp },
+      });
       // Cameras and units are few: read them once instead of joining them into every page.
       const [cameras, callSign] = await Promise.all([deps.cameras.list(), deps.units.callSigns()]);
       const cameraById = new Map(cameras.map((c) => [c.id, c]));
@@ -79,7 +102,7 @@ export function createExportService(deps: { violations: ViolationRepository; cam
               camera?.address,
               camera?.latitude,
               camera?.longitude,
-              v.maskProbability,
+              v.noMaskProbability,
               v.faceScore,
               v.boxX,
               v.boxY,

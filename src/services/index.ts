@@ -52,7 +52,7 @@ export function createServices(deps: ServiceDeps) {
     }),
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
     cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate }),
-    exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units }),
+    exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units, audit: repos.audit }),
     privacy: createPrivacyService({ privacy: repos.privacy, audit: repos.audit, dataDir: deps.dataDir, logger: deps.logger, now }),
     snapshots: createSnapshotService({ alerts: repos.alerts, audit: repos.audit }),
     stats: createStatsService({ stats: repos.stats, now }),

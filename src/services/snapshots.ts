@@ -23,8 +23,16 @@ export function createSnapshotService(deps: { alerts: AlertRepository; audit: Au
     },
 
     /** `subject` is the path below snapshots/. */
-    async recordView(viewer: SnapshotViewer, subject: string): Promise<void> {
-      await deps.audit.record({ actorType: 'USER', actorId: viewer.id, actorRole: viewer.role, action: 'snapshot.view', subjectType: 'Snapshot', subjectId: subject });
+    async recordView(viewer: SnapshotViewer, subject: string, clientIp: string): Promise<void> {
+      await deps.audit.record({
+        actorType: 'USER',
+        actorId: viewer.id,
+        actorRole: viewer.role,
+        action: 'snapshot.view',
+        subjectType: 'Snapshot',
+        subjectId: subject,
+        details: { clientIp },
+      });
     },
   };
 }

@@ -1,16 +1,55 @@
-/** Statistics over a period: violations and alerts per bucket, response times. */
-import { StatsInputError, type GroupBy, type StatsRepository, type StatsResult } from '../db/repositories/stats.ts';
+/**
+ * Statistics over a period: violations and alerts per hour / day / camera /
+ * zone (counted in the database), and response-time distributions.
+ */
+import type { StatsRepository } from '../db/repositories/stats.ts';
+import {
+  categoryBucketsFromCounts,
+  checkRange,
+  MAX_HOURLY_DAYS,
+  NO_ZONE,
+  responseTimes,
+  StatsInputError,
+  timeBucketsFromCounts,
+  type Bucket,
+  type GroupBy,
+  type StatsResult,
+} from '../domain/stats.ts';
 import { ServiceError } from './errors.ts';
 
 export function createStatsService(deps: { stats: StatsRepository; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
+
+  async function compute(q: { from: Date; to: Date; groupBy: GroupBy; utcOffsetMinutes?: number }): Promise<StatsResult> {
+    checkRange(q.from, q.to);
+    if (q.groupBy === 'hour' && q.to.getTime() - q.from.getTime() > MAX_HOURLY_DAYS * 86_400_000) {
+      throw new StatsInputError(`groupBy=hour allows at most ${MAX_HOURLY_DAYS} days; use groupBy=day`);
+    }
+    const period = { from: q.from, to: q.to };
+    const offset = q.utcOffsetMinutes ?? 0;
+    let buckets: Bucket[];
+    if (q.groupBy === 'hour' || q.groupBy === 'day') {
+      const [v, a] = await Promise.all([deps.stats.violationsByTime(period, q.groupBy, offset), deps.stats.alertsByTime(period, q.groupBy, offset)]);
+      buckets = timeBucketsFromCounts(v, a, q.from, q.to, q.groupBy, offset);
+    } else {
+      const [v, a, cameras] = await Promise.all([deps.stats.violationsByCamera(period), deps.stats.alertsByCamera(period), deps.stats.cameraNames()]);
+      const cam = new Map(cameras.map((c) => [c.id, c]));
+      buckets =
+        q.groupBy === 'camera'
+          ? categoryBucketsFromCounts(v, a, (id) => id, (id) => cam.get(id)?.name ?? id)
+          : categoryBucketsFromCounts(v, a, (id) => cam.get(id)?.zone || NO_ZONE, (z) => z);
+    }
+    const [totals, times] = await Promise.all([deps.stats.totals(period), deps.stats.handledAlertTimes(period)]);
+    return { from: q.from.toISOString(), to: q.to.toISOString(), groupBy: q.groupBy, totals, buckets, responseTimes: responseTimes(times) };
+  }
+
   return {
     /** Period [from, to), default the last 7 days up to now. */
-    async compute(q: { from?: Date; to?: Date; groupBy: GroupBy; utcOffsetMinutes: number }): Promise<StatsResult> {
+    async compute(q: { from?: Date; to?: Date; groupBy: GroupBy; utcOffsetMinutes?: number }): Promise<StatsResult> {
       const to = q.to ?? now();
       const from = q.from ?? new Date(to.getTime() - 7 * 86_400_000);
       try {
-        return await deps.stats.compute({ from, to, groupBy: q.groupBy, utcOffsetMinutes: q.utcOffsetMinutes });
+        return await compute({ from, to, groupBy: q.groupBy, utcOffsetMinutes: q.utcOffsetMinutes });
       } catch (err) {
         if (err instanceof StatsInputError) throw new ServiceError('INVALID', err.message, 'validation');
         throw err;

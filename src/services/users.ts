@@ -7,16 +7,10 @@ import { UserInputError, type AuthService } from '../auth/service.ts';
 import type { UnitRepository } from '../db/repositories/units.ts';
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { Role } from '../contracts/vocabulary.ts';
+import type { UserSummary } from '../contracts/api.ts';
 import { ServiceError } from './errors.ts';
 
-export interface UserSummary {
-  id: string;
-  username: string;
-  role: Role;
-  unitId: string | null;
-  enabled: boolean;
-  mustChangePassword: boolean;
-}
+export type { UserSummary };
 
 export function createUserService(deps: { users: UserRepository; units: UnitRepository; auth: Pick<AuthService, 'createUser'> }) {
   return {

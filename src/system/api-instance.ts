@@ -1,5 +1,7 @@
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { buildAuthService, createApp } from '../api/app.ts';
@@ -7,7 +9,7 @@ import type { ReadinessCheck } from '../api/context.ts';
 import { createFrameProducer, type FrameProducer } from '../queue/producer.ts';
 import { createRealtimeServer, type Realtime } from '../realtime/server.ts';
 import { createSessionRepository } from '../db/repositories/sessions.ts';
-import { createAlertNotifiers } from '../queue/handlers/alert-notifiers.ts';
+import { createAlertNotifiers } from '../queue/wiring/alert-notifiers.ts';
 
 export interface ApiInstanceOptions {
   config: Config;
@@ -15,6 +17,8 @@ export interface ApiInstanceOptions {
   /** An already open database (tests share one between two instances); opened from config otherwise. */
   db?: Database;
   readinessChecks?: ReadinessCheck[];
+  /** Registry for the API's /metrics, when the caller adds metrics of its own (the worker pool's). */
+  metricsRegistry?: Registry;
   webRoot?: string;
   /** Create the admin of config.admin if missing (default true). */
   ensureAdmin?: boolean;
@@ -37,6 +41,9 @@ export interface ApiInstance {
  */
 export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiInstance> {
   const { config, logger } = opts;
+  // The data dir holds faces: owner-only (also tightens one made by an older version).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
   const ownDb = !opts.db;
   const db = opts.db ?? (await openDatabase(config.databaseUrl, { logger }));
   const producer = createFrameProducer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
@@ -44,7 +51,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
   let realtime: Realtime | undefined;
   let app: FastifyInstance | undefined;
   try {
-    const auth = buildAuthService({ config, db, logger });
+    const auth = buildAuthService({ config, db, logger, redis: producer.redis });
     if (opts.ensureAdmin ?? true) await auth.ensureAdmin(config.admin, { mustChangePassword: config.adminMustChangePassword });
     app = createApp({
       config,
@@ -54,6 +61,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       auth,
       io: () => realtime?.io,
       readinessChecks: opts.readinessChecks,
+      metricsRegistry: opts.metricsRegistry,
       webRoot: opts.webRoot,
       alertChannels: notifiers.channels,
     });
@@ -66,6 +74,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       // Same allow-list as the HTTP API's CORS (empty: same-origin only).
       corsOrigins: config.security.corsOrigins.length > 0 ? [...config.security.corsOrigins] : undefined,
       sessionWatch: { intervalMs: config.sessionCheckMs, states: (ids) => createSessionRepository(db.prisma).states(ids) },
+      connectionLimit: { maxPerWindow: config.security.rateLimit.socketPerIp, windowMs: config.security.rateLimit.windowMs, trustProxy: config.security.trustProxy },
     });
     await realtime.ready();
     const address = await app.listen({ port: config.port, host: config.host });

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { redisOptionsFromUrl } from '../queue/redis-options.ts';
 
 export class RedisUnavailableError extends Error {
   constructor(readonly redisUrl: string, reason: string) {
@@ -19,7 +20,8 @@ export function redactRedisUrl(url: string): string {
 
 /** One PING with a short timeout and no retries: a clear answer at start-up instead of a hang. */
 export async function checkRedis(redisUrl: string, timeoutMs = 2000): Promise<void> {
-  const client = new Redis(redisUrl, {
+  const client = new Redis({
+    ...redisOptionsFromUrl(redisUrl),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,

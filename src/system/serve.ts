@@ -2,6 +2,7 @@ import { createUserRepository } from '../db/repositories/users.ts';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { openDatabase } from '../db/client.ts';
 import type { ReadinessCheck } from '../api/context.ts';
@@ -74,10 +75,12 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const db = await openDatabase(config.databaseUrl, { logger });
 
   let pool: WorkerPool | null = null;
+  // The supervisor's own metrics (worker restarts) are served by the API's /metrics.
+  const metricsRegistry = new Registry();
   const readinessChecks: ReadinessCheck[] = [];
   if (opts.workers > 0) {
     // Children read the same environment (incl. flag overrides), so they share database, Redis and data dir.
-    pool = createWorkerPool({ count: opts.workers, concurrency: opts.concurrency, logger, env });
+    pool = createWorkerPool({ count: opts.workers, concurrency: opts.concurrency, logger, env, registry: metricsRegistry });
     const p = pool;
     readinessChecks.push({
       name: 'workers',
@@ -91,7 +94,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
 
   let api;
   try {
-    api = await startApiInstance({ config, logger, db, readinessChecks, webRoot: existsSync(WEB_ROOT) ? WEB_ROOT : undefined });
+    api = await startApiInstance({ config, logger, db, readinessChecks, metricsRegistry, webRoot: existsSync(WEB_ROOT) ? WEB_ROOT : undefined });
   } catch (e) {
     await pool?.stop();
     await db.close();

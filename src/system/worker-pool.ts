@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { REPO_ROOT } from '../paths.ts';
 
 /** bin/maskwatch.js of this checkout: children run the same code as the parent. */
@@ -28,6 +29,8 @@ export interface WorkerPoolOptions {
   restartDelayMs?: number;
   /** Grace period for in-flight jobs on shutdown before SIGKILL. */
   stopTimeoutMs?: number;
+  /** Registers maskwatch_worker_restarts_total and maskwatch_workers_ready here (the API's /metrics). */
+  registry?: Registry;
 }
 
 interface Slot {
@@ -49,6 +52,23 @@ export function createWorkerPool(opts: WorkerPoolOptions) {
   const baseDelay = opts.restartDelayMs ?? 1000;
   const slots: Slot[] = Array.from({ length: opts.count }, (_, index) => ({ index, child: null, ready: false, restarts: 0, timer: null }));
   let stopping = false;
+  const restartsTotal = opts.registry
+    ? new Counter({
+        name: 'maskwatch_worker_restarts_total',
+        help: 'Worker processes restarted by the supervisor after they exited unexpectedly',
+        registers: [opts.registry],
+      })
+    : undefined;
+  if (opts.registry) {
+    new Gauge({
+      name: 'maskwatch_workers_ready',
+      help: 'Supervised worker processes that are ready (read at scrape time)',
+      registers: [opts.registry],
+      collect() {
+        this.set(slots.filter((s) => s.ready).length);
+      },
+    });
+  }
 
   function launch(slot: Slot) {
     const args = opts.command ?? [MASKWATCH_BIN, 'worker', '--concurrency', String(opts.concurrency)];
@@ -86,7 +106,9 @@ export function createWorkerPool(opts: WorkerPoolOptions) {
       log.error({ worker: slot.index, code, signal, restartInMs: delay }, 'worker process exited; restarting');
       slot.timer = setTimeout(() => {
         slot.timer = null;
-        if (!stopping) launch(slot);
+        if (stopping) return;
+        restartsTotal?.inc();
+        launch(slot);
       }, delay);
     });
   }

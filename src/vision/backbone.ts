@@ -4,7 +4,8 @@ import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { resolveAsset } from './assets.ts';
 import type { DecodedImage } from './image.ts';
-import { resizeRgb } from './resize.ts';
+import { resizeRgb, resizeRgbRect } from './resize.ts';
+import type { Box } from './types.ts';
 
 /**
  * Frozen ImageNet MobileNetV2 (int8 weights, float I/O) used as a feature
@@ -52,21 +53,40 @@ export function resizeToInput(img: DecodedImage): Buffer {
   return resizeRgb(img, INPUT_SIZE, INPUT_SIZE);
 }
 
+/** Float input value of each 8-bit level per channel: (v / 255 − mean) / std, as float32. */
+export const INPUT_LEVELS: readonly [Float32Array, Float32Array, Float32Array] = [0, 1, 2].map((c) => {
+  const scale = 1 / (255 * STD[c]!);
+  const shift = MEAN[c]! / STD[c]!;
+  const lut = new Float32Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = v * scale - shift;
+  return lut;
+}) as unknown as [Float32Array, Float32Array, Float32Array];
+
+const INPUT_VALUES = 3 * INPUT_SIZE * INPUT_SIZE;
+
 /** Packs 224×224 RGB buffers into a normalised NCHW float tensor body. */
-export function toInputTensor(rgb224: Buffer[]): Float32Array {
+export function toInputTensor(rgb224: Buffer[], out = new Float32Array(rgb224.length * INPUT_VALUES)): Float32Array {
   const plane = INPUT_SIZE * INPUT_SIZE;
-  const out = new Float32Array(rgb224.length * 3 * plane);
   rgb224.forEach((buf, n) => {
     if (buf.length !== plane * 3) throw new Error(`expected ${plane * 3} bytes of 224×224 RGB, got ${buf.length}`);
     const base = n * 3 * plane;
     for (let c = 0; c < 3; c++) {
-      const scale = 1 / (255 * STD[c]!);
-      const shift = MEAN[c]! / STD[c]!;
+      const lut = INPUT_LEVELS[c]!;
       const o = base + c * plane;
-      for (let i = 0; i < plane; i++) out[o + i] = buf[i * 3 + c]! * scale - shift;
+      for (let i = 0; i < plane; i++) out[o + i] = lut[buf[i * 3 + c]!]!;
     }
   });
   return out;
+}
+
+/**
+ * Writes the network input of one crop — rectangle `rect` of `frame`,
+ * stretched to 224×224 and normalised — as image `index` of an NCHW tensor
+ * body, in one pass. Bit-identical to toInputTensor([resizeToInput(extractRgb(frame, rect))]):
+ * the same resize code, the same byte rounding, the same float per level.
+ */
+export function writeCropInput(frame: DecodedImage, rect: Box, out: Float32Array, index: number): void {
+  resizeRgbRect(frame, rect, INPUT_SIZE, INPUT_SIZE, { kind: 'planes', data: out, offset: index * INPUT_VALUES, levels: INPUT_LEVELS });
 }
 
 /** Averages an [N, C, H, W] map over H×W → N vectors of C. */
@@ -119,8 +139,17 @@ export class Backbone {
   /** Runs 224×224 RGB buffers through the network in one batch. */
   async run(rgb224: Buffer[], withLogits = false): Promise<BackboneOutput> {
     if (rgb224.length === 0) return { features: [], logits: [] };
-    const n = rgb224.length;
-    const input = new ort.Tensor('float32', toInputTensor(rgb224), [n, 3, INPUT_SIZE, INPUT_SIZE]);
+    return this.runInput(toInputTensor(rgb224), rgb224.length, withLogits);
+  }
+
+  /**
+   * Runs a ready NCHW tensor body of `n` images (see writeCropInput). The
+   * body is only read during the call: the caller may reuse it afterwards.
+   */
+  async runInput(body: Float32Array, n: number, withLogits = false): Promise<BackboneOutput> {
+    if (body.length < n * INPUT_VALUES) throw new RangeError(`tensor body holds ${body.length} values, need ${n * INPUT_VALUES}`);
+    const data = body.length === n * INPUT_VALUES ? body : body.subarray(0, n * INPUT_VALUES);
+    const input = new ort.Tensor('float32', data, [n, 3, INPUT_SIZE, INPUT_SIZE]);
     const fetches = withLogits ? [FEATURE_TENSOR, 'output'] : [FEATURE_TENSOR];
     const result = await this.session.run({ input }, fetches);
     const map = result[FEATURE_TENSOR]!;
@@ -132,6 +161,7 @@ export class Backbone {
       const data = result.output!.data as Float32Array;
       const k = data.length / n;
       for (let b = 0; b < n; b++) logits.push(data.slice(b * k, (b + 1) * k));
+      result.output!.dispose();
     }
     map.dispose();
     return { features, logits };

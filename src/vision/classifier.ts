@@ -1,19 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Backbone, backboneModelPath, resizeToInput } from './backbone.ts';
-import { headWeightsFromArtifact, parseHeadArtifact, predictNoMask, type HeadArtifact, type HeadWeights } from './head.ts';
+import { Backbone, backboneModelPath, INPUT_SIZE, writeCropInput } from './backbone.ts';
+import { cropRect } from './crop.ts';
+import { headProbabilities, headWeightsFromArtifact, parseHeadArtifact, type DecisionRule, type HeadArtifact, type HeadWeights } from './head.ts';
+import type { FaceProbabilities } from './decision.ts';
 import type { DecodedImage } from './image.ts';
 import { RESIZE_METHOD } from './resize.ts';
 import { REPO_ROOT } from '../paths.ts';
+import type { Box } from './types.ts';
 
 /** The committed head, relative to the repository root. */
 export const DEFAULT_HEAD_PATH = path.join(REPO_ROOT, 'models', 'mask-head.json');
 
 /** Crops per backbone call: bounds memory (batch × 602 KB input) while keeping ORT busy. */
 const BATCH = 8;
+const BODY_VALUES = BATCH * 3 * INPUT_SIZE * INPUT_SIZE;
 
 /**
- * Face crop → P(no mask). Frozen MobileNetV2 features (ONNX Runtime) and the
+ * Face crop → P(mask), P(no mask), P(mask incorrect). Frozen MobileNetV2 features (ONNX Runtime) and the
  * trained head in plain JS.
  */
 export class MaskClassifier {
@@ -53,14 +57,53 @@ export class MaskClassifier {
     return this.artifact.cropMargin;
   }
 
-  /** P(no mask) per crop, in order. Crops are batched through the backbone. */
-  async predict(crops: DecodedImage[]): Promise<number[]> {
-    const out: number[] = [];
-    for (let i = 0; i < crops.length; i += BATCH) {
-      const { features } = await this.backbone.run(crops.slice(i, i + BATCH).map(resizeToInput));
-      out.push(...predictNoMask(this.weights, features));
+  /** Gates and class thresholds chosen on validation by `maskwatch train` (absent in older heads). */
+  get decision(): DecisionRule | undefined {
+    return this.artifact.decision;
+  }
+
+  /**
+   * Input tensor bodies (4.8 MB each) kept between calls instead of
+   * reallocated per frame (garbage collection was 7 % of a detect profile).
+   * A pool, not one buffer: concurrent calls (worker concurrency > 1) each
+   * take their own while ORT reads it.
+   */
+  private readonly bodies: Float32Array[] = [];
+
+  /** Class probabilities per crop, in order. Crops are batched through the backbone. */
+  async predictProbabilities(crops: DecodedImage[]): Promise<FaceProbabilities[]> {
+    return this.predictRegions(crops.map((img) => ({ frame: img, rect: [0, 0, img.width, img.height] as Box })));
+  }
+
+  /**
+   * Class probabilities per face box of one decoded frame, framed as in training
+   * (cropRect with this head's margin). Same numbers as
+   * predictProbabilities(cropFaces(frame, boxes, cropMargin)), without copying the crops.
+   */
+  async predictFaces(frame: DecodedImage, boxes: Box[]): Promise<FaceProbabilities[]> {
+    return this.predictRegions(boxes.map((box) => ({ frame, rect: cropRect(box, frame.width, frame.height, this.cropMargin) })));
+  }
+
+  private async predictRegions(regions: Array<{ frame: DecodedImage; rect: Box }>): Promise<FaceProbabilities[]> {
+    if (regions.length === 0) return [];
+    const body = this.bodies.pop() ?? new Float32Array(BODY_VALUES);
+    try {
+      const out: FaceProbabilities[] = [];
+      for (let i = 0; i < regions.length; i += BATCH) {
+        const n = Math.min(BATCH, regions.length - i);
+        for (let k = 0; k < n; k++) writeCropInput(regions[i + k]!.frame, regions[i + k]!.rect, body, k);
+        const { features } = await this.backbone.runInput(body, n);
+        for (const f of features) out.push(headProbabilities(this.weights, f));
+      }
+      return out;
+    } finally {
+      this.bodies.push(body);
     }
-    return out;
+  }
+
+  /** P(no mask) per crop, in order. */
+  async predict(crops: DecodedImage[]): Promise<number[]> {
+    return (await this.predictProbabilities(crops)).map((p) => p.no_mask);
   }
 
   async close(): Promise<void> {

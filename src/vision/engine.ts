@@ -7,11 +7,16 @@ import { createFaceDetector, type DetectorKind } from './detector/factory.ts';
 import type { FaceDetector } from './detector/types.ts';
 import { renderAnnotatedFrame, renderFaceCrops } from './render.ts';
 import type { AnalyzeOptions, Box, FaceResult, FrameAnalysis, VisionEngine } from './types.ts';
+import { decideFace, FALLBACK_DECISION, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
+import type { DecisionRule } from './head.ts';
 
 export interface VisionEngineOptions {
   assetsDir: string;
   faceScoreThreshold: number;
-  noMaskThreshold: number;
+  /** Overrides the head's validated P(no mask) threshold (MASKWATCH_NO_MASK_THRESHOLD). */
+  noMaskThreshold?: number;
+  /** mask_incorrect faces are violations (default) or not (MASKWATCH_INCORRECT_MASK). */
+  incorrectMaskPolicy?: IncorrectMaskPolicy;
   minFaceSize: number;
   maxPixels: number;
   intraOpThreads: number;
@@ -23,35 +28,27 @@ export interface VisionEngineOptions {
   /** Mask head JSON (default models/mask-head.json). */
   headPath?: string;
   /**
-   * A face is labelled no_mask (a violation) only if the detector is at least
-   * this sure it is a face (default 0.85) and its shorter side is at least
-   * violationMinFaceSize px (default 20). Measured on kaggle-scenes-dev: most
-   * false violations were low-score or tiny detections of background
-   * clutter; gating them raised violation precision from 0.43 to 0.92 while
-   * every face is still reported (face recall unchanged).
+   * A face is a violation only if the detector is at least this sure it is a
+   * face and its shorter side is at least violationMinFaceSize px: most false
+   * violations are low-score or tiny detections of background clutter. Both
+   * default to the head's values chosen on the validation scenes.
    */
   violationFaceScore?: number;
   violationMinFaceSize?: number;
 }
 
-export const DEFAULT_VIOLATION_FACE_SCORE = 0.85;
-export const DEFAULT_VIOLATION_MIN_FACE_SIZE = 20;
-
-/** The violation rule, pure: P(no mask) high enough on a face the detector is sure of. */
-export function isViolation(
-  face: { box: Box; score: number },
-  pNoMask: number,
-  rule: { noMaskThreshold: number; violationFaceScore: number; violationMinFaceSize: number },
-): boolean {
-  return pNoMask >= rule.noMaskThreshold && face.score >= rule.violationFaceScore && Math.min(face.box[2], face.box[3]) >= rule.violationMinFaceSize;
-}
-
 /** What the engine needs from a classifier (MaskClassifier in production). */
 export interface FaceClassifier {
   readonly cropMargin?: number;
-  predict(crops: import('./image.ts').DecodedImage[]): Promise<number[]>;
+  /** The head's validated decision rule, if it has one. */
+  readonly decision?: DecisionRule;
+  predictProbabilities(crops: import('./image.ts').DecodedImage[]): Promise<FaceProbabilities[]>;
+  /** Optional fast path: same numbers as predictProbabilities(cropFaces(frame, boxes, cropMargin)), without copying crops. */
+  predictFaces?(frame: import('./image.ts').DecodedImage, boxes: Box[]): Promise<FaceProbabilities[]>;
   close(): Promise<void>;
 }
+
+const round4 = (v: number): number => Math.round(v * 10000) / 10000;
 
 function checkUnit(name: string, v: number): void {
   if (!(v >= 0 && v <= 1)) throw new RangeError(`${name} must be between 0 and 1, got ${v}`);
@@ -68,17 +65,24 @@ export function assembleVisionEngine(
   // Every frame is new: libvips's operation cache would only hold memory (~20 MB measured).
   sharp.cache(false);
   checkUnit('faceScoreThreshold', opts.faceScoreThreshold);
-  checkUnit('noMaskThreshold', opts.noMaskThreshold);
-  const violationFaceScore = opts.violationFaceScore ?? DEFAULT_VIOLATION_FACE_SCORE;
-  const violationMinFaceSize = opts.violationMinFaceSize ?? DEFAULT_VIOLATION_MIN_FACE_SIZE;
-  checkUnit('violationFaceScore', violationFaceScore);
+  const base = classifier.decision ?? FALLBACK_DECISION;
+  const rule: DecisionRule = {
+    ...base,
+    noMaskThreshold: opts.noMaskThreshold ?? base.noMaskThreshold,
+    violationFaceScore: opts.violationFaceScore ?? base.violationFaceScore,
+    violationMinFaceSize: opts.violationMinFaceSize ?? base.violationMinFaceSize,
+  };
+  checkUnit('noMaskThreshold', rule.noMaskThreshold);
+  checkUnit('violationFaceScore', rule.violationFaceScore);
+  const policy = opts.incorrectMaskPolicy ?? 'violation';
   const log = opts.logger;
   return {
     async analyzeFrame(image: Buffer, aopts: AnalyzeOptions = {}): Promise<FrameAnalysis> {
       const faceScoreThreshold = aopts.faceScoreThreshold ?? opts.faceScoreThreshold;
-      const noMaskThreshold = aopts.noMaskThreshold ?? opts.noMaskThreshold;
+      const noMaskThreshold = aopts.noMaskThreshold ?? rule.noMaskThreshold;
       checkUnit('faceScoreThreshold', faceScoreThreshold);
       checkUnit('noMaskThreshold', noMaskThreshold);
+      const frameRule = { ...rule, noMaskThreshold };
       const t0 = performance.now();
       const frame = await decodeImage(image, { maxPixels: opts.maxPixels });
       const t1 = performance.now();
@@ -87,14 +91,23 @@ export function assembleVisionEngine(
       );
       const t2 = performance.now();
       const boxes: Box[] = detections.map((d) => d.box);
-      const probs = boxes.length ? await classifier.predict(await cropFaces(frame, boxes, classifier.cropMargin)) : [];
+      const probs = !boxes.length
+        ? []
+        : classifier.predictFaces
+          ? await classifier.predictFaces(frame, boxes)
+          : await classifier.predictProbabilities(await cropFaces(frame, boxes, classifier.cropMargin));
       const faces: FaceResult[] = detections.map((d, i) => {
         const p = probs[i]!;
+        const { label, violation } = decideFace(d, p, frameRule, policy);
+        const noMaskProbability = round4(p.no_mask);
         return {
           box: d.box.map(round1) as Box,
-          score: Math.round(d.score * 10000) / 10000,
-          label: isViolation(d, p, { noMaskThreshold, violationFaceScore, violationMinFaceSize }) ? 'no_mask' : 'mask',
-          maskProbability: Math.round(p * 10000) / 10000,
+          score: round4(d.score),
+          label,
+          violation,
+          noMaskProbability,
+          maskProbability: noMaskProbability,
+          probabilities: { mask: round4(p.mask), no_mask: noMaskProbability, mask_incorrect: round4(p.mask_incorrect) },
         };
       });
       log?.debug(

@@ -1,12 +1,15 @@
 /**
- * The trained mask head, run in plain JS: Dense(128, ReLU) → Dense(2, softmax)
- * (dropout is identity at inference). A 1280×128 matmul needs no framework,
- * so worker processes never load tfjs.
+ * The trained mask head, run in plain JS: Dense(H, ReLU) → Dense(K, softmax)
+ * (dropout is identity at inference). A 1280×H matmul needs no framework,
+ * so worker processes never load tfjs. K = 3 for the committed head
+ * (mask, no_mask, mask_incorrect); K = 2 heads (older format) still run.
  */
 
-export const CLASSES = ['mask', 'no_mask'] as const;
+export const CLASSES = ['mask', 'no_mask', 'mask_incorrect'] as const;
+export type HeadClass = (typeof CLASSES)[number];
 /** Index of P(no mask) in the softmax output. */
 export const NO_MASK_INDEX = 1;
+export const MASK_INCORRECT_INDEX = 2;
 
 export interface HeadWeights {
   inputDim: number;
@@ -14,9 +17,14 @@ export interface HeadWeights {
   /** Kernel in Keras layout [inputDim][hiddenDim], row-major. */
   w1: Float32Array;
   b1: Float32Array;
-  /** [hiddenDim][2], row-major. */
+  /** [hiddenDim][K], row-major; K = b2.length classes. */
   w2: Float32Array;
   b2: Float32Array;
+}
+
+/** Number of output classes of a head. */
+export function outputDim(w: HeadWeights): number {
+  return w.b2.length;
 }
 
 export function validateWeights(w: HeadWeights): void {
@@ -27,43 +35,59 @@ export function validateWeights(w: HeadWeights): void {
   const expect: Array<[string, Float32Array, number]> = [
     ['w1', w.w1, inputDim * hiddenDim],
     ['b1', w.b1, hiddenDim],
-    ['w2', w.w2, hiddenDim * CLASSES.length],
-    ['b2', w.b2, CLASSES.length],
+    ['w2', w.w2, hiddenDim * w.b2.length],
   ];
+  if (w.b2.length < 2 || w.b2.length > CLASSES.length) throw new Error(`head has ${w.b2.length} outputs, expected 2–${CLASSES.length}`);
   for (const [name, arr, len] of expect) {
     if (arr.length !== len) throw new Error(`head weight ${name} has ${arr.length} values, expected ${len}`);
     if (!arr.every(Number.isFinite)) throw new Error(`head weight ${name} contains non-finite values`);
   }
 }
 
-/** Softmax probabilities [mask, no_mask] for one feature vector. */
-export function headForward(w: HeadWeights, x: Float32Array): [number, number] {
+/** Hidden activations (ReLU) for one feature vector. */
+export function hiddenForward(w: HeadWeights, x: Float32Array, out = new Float64Array(w.hiddenDim)): Float64Array {
   if (x.length !== w.inputDim) throw new Error(`feature has ${x.length} values, head expects ${w.inputDim}`);
-  const h = new Float64Array(w.hiddenDim);
-  for (let j = 0; j < w.hiddenDim; j++) h[j] = w.b1[j]!;
+  for (let j = 0; j < w.hiddenDim; j++) out[j] = w.b1[j]!;
   // Row-major kernel: stream over inputs, accumulate into all hidden units (cache friendly).
   for (let i = 0; i < w.inputDim; i++) {
     const xi = x[i]!;
     if (xi === 0) continue;
     const row = i * w.hiddenDim;
-    for (let j = 0; j < w.hiddenDim; j++) h[j]! += xi * w.w1[row + j]!;
+    for (let j = 0; j < w.hiddenDim; j++) out[j]! += xi * w.w1[row + j]!;
   }
-  let z0 = w.b2[0]!;
-  let z1 = w.b2[1]!;
+  for (let j = 0; j < w.hiddenDim; j++) if (out[j]! < 0) out[j] = 0;
+  return out;
+}
+
+/** Softmax over the output layer, given hidden activations. */
+export function outputForward(w: HeadWeights, h: Float64Array): number[] {
+  const k = w.b2.length;
+  const z = Array.from(w.b2, Number);
   for (let j = 0; j < w.hiddenDim; j++) {
-    const a = h[j]! > 0 ? h[j]! : 0;
-    z0 += a * w.w2[j * 2]!;
-    z1 += a * w.w2[j * 2 + 1]!;
+    const a = h[j]!;
+    if (a === 0) continue;
+    for (let c = 0; c < k; c++) z[c]! += a * w.w2[j * k + c]!;
   }
-  const m = Math.max(z0, z1);
-  const e0 = Math.exp(z0 - m);
-  const e1 = Math.exp(z1 - m);
-  return [e0 / (e0 + e1), e1 / (e0 + e1)];
+  const m = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - m));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+/** Softmax probabilities in CLASSES order (first K classes) for one feature vector. */
+export function headForward(w: HeadWeights, x: Float32Array): number[] {
+  return outputForward(w, hiddenForward(w, x));
+}
+
+/** Probabilities of all three classes; a 2-class head gives P(mask_incorrect) = 0. */
+export function headProbabilities(w: HeadWeights, x: Float32Array): Record<HeadClass, number> {
+  const p = headForward(w, x);
+  return { mask: p[0]!, no_mask: p[1]!, mask_incorrect: p[2] ?? 0 };
 }
 
 /** P(no mask) per feature vector. */
 export function predictNoMask(w: HeadWeights, features: Float32Array[]): number[] {
-  return features.map((f) => headForward(w, f)[NO_MASK_INDEX]);
+  return features.map((f) => headForward(w, f)[NO_MASK_INDEX]!);
 }
 
 export function encodeFloat32(arr: Float32Array): string {
@@ -83,7 +107,7 @@ export function decodeFloat32(b64: string, name = 'array'): Float32Array {
 
 /** The committed model file (models/mask-head.json): weights plus everything needed to use them right. */
 export interface HeadArtifact {
-  format: 'maskwatch-mask-head/1';
+  format: 'maskwatch-mask-head/1' | 'maskwatch-mask-head/2';
   classes: readonly string[];
   /** maskProbability = softmax[NO_MASK_INDEX]. */
   output: string;
@@ -95,11 +119,29 @@ export interface HeadArtifact {
   weights: { w1: string; b1: string; w2: string; b2: string };
   training: Record<string, unknown>;
   metrics: Record<string, unknown>;
+  /** Gates and class thresholds chosen on the validation split (format 2). */
+  decision?: DecisionRule;
+}
+
+/**
+ * How probabilities become a label and a violation. Every value is chosen on
+ * the validation split of kaggle-scenes-dev by `maskwatch train`.
+ */
+export interface DecisionRule {
+  /** P(no mask) at or above which the label is no_mask. */
+  noMaskThreshold: number;
+  /** P(mask_incorrect) at or above which (and not no_mask) the label is mask_incorrect. */
+  incorrectThreshold: number;
+  /** A face is a violation only if the detector score is at least this… */
+  violationFaceScore: number;
+  /** …and its shorter side at least this many px. */
+  violationMinFaceSize: number;
 }
 
 export function headWeightsFromArtifact(a: HeadArtifact): HeadWeights {
-  if (a.format !== 'maskwatch-mask-head/1') throw new Error(`unknown head format "${String(a.format)}"`);
-  if (JSON.stringify(a.classes) !== JSON.stringify(CLASSES)) throw new Error(`head classes ${JSON.stringify(a.classes)} are not ${JSON.stringify(CLASSES)}`);
+  if (a.format !== 'maskwatch-mask-head/1' && a.format !== 'maskwatch-mask-head/2') throw new Error(`unknown head format "${String(a.format)}"`);
+  const expected = CLASSES.slice(0, a.classes?.length ?? 0);
+  if (a.classes.length < 2 || JSON.stringify(a.classes) !== JSON.stringify(expected)) throw new Error(`head classes ${JSON.stringify(a.classes)} are not a prefix of ${JSON.stringify(CLASSES)}`);
   const w: HeadWeights = {
     inputDim: a.backbone.featureDim,
     hiddenDim: a.architecture.hidden,
@@ -109,6 +151,7 @@ export function headWeightsFromArtifact(a: HeadArtifact): HeadWeights {
     b2: decodeFloat32(a.weights.b2, 'b2'),
   };
   validateWeights(w);
+  if (w.b2.length !== a.classes.length) throw new Error(`head has ${w.b2.length} outputs but lists ${a.classes.length} classes`);
   return w;
 }
 

@@ -11,7 +11,7 @@ export interface DecodedImage {
 export type ImageType = 'jpeg' | 'png' | 'webp';
 
 /** Same default as config.ingest.maxFramePixels; callers normally pass the configured value. */
-export const DEFAULT_MAX_PIXELS = 40_000_000;
+export const DEFAULT_MAX_PIXELS = 16_000_000;
 
 /** Identifies the container from its magic bytes; null for anything we do not accept. */
 export function sniffImageType(buf: Buffer): ImageType | null {
@@ -54,20 +54,10 @@ export async function decodeImage(input: Buffer, opts: { maxPixels?: number } = 
   if (!type) {
     throw new ImageInputError(`unsupported image format (${describeUnsupported(input)}); expected JPEG, PNG or WebP`, 'UNSUPPORTED_FORMAT');
   }
-  let width: number | undefined;
-  let height: number | undefined;
   try {
-    const meta = await sharp(input, { limitInputPixels: false }).metadata();
-    width = meta.width;
-    height = meta.height;
-  } catch (err) {
-    throw new ImageInputError(`corrupt ${type} header: ${(err as Error).message}`, 'CORRUPT');
-  }
-  if (!width || !height) throw new ImageInputError(`corrupt ${type}: no dimensions in header`, 'CORRUPT');
-  if (width * height > maxPixels) {
-    throw new ImageInputError(`image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels}`, 'TOO_LARGE');
-  }
-  try {
+    // One libvips pass. sharp checks limitInputPixels from the header before
+    // decoding any pixel, so a decompression bomb still costs nothing; the
+    // header is read separately only when this fails, to say why.
     // failOn 'warning' rejects truncated files too (libvips otherwise fills the rest with grey).
     const { data, info } = await sharp(input, { failOn: 'warning', limitInputPixels: maxPixels })
       .autoOrient()
@@ -79,7 +69,20 @@ export async function decodeImage(input: Buffer, opts: { maxPixels?: number } = 
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoder produced ${info.channels} channels`);
     return { data, width: info.width, height: info.height };
-  } catch (err) {
-    throw new ImageInputError(`corrupt ${type}: ${(err as Error).message}`, 'CORRUPT');
+  } catch (decodeError) {
+    let width: number | undefined;
+    let height: number | undefined;
+    try {
+      const meta = await sharp(input, { limitInputPixels: false }).metadata();
+      width = meta.width;
+      height = meta.height;
+    } catch (err) {
+      throw new ImageInputError(`corrupt ${type} header: ${(err as Error).message}`, 'CORRUPT');
+    }
+    if (!width || !height) throw new ImageInputError(`corrupt ${type}: no dimensions in header`, 'CORRUPT');
+    if (width * height > maxPixels) {
+      throw new ImageInputError(`image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels}`, 'TOO_LARGE');
+    }
+    throw new ImageInputError(`corrupt ${type}: ${(decodeError as Error).message}`, 'CORRUPT');
   }
 }

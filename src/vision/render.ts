@@ -61,7 +61,7 @@ export function boxesSvg(width: number, height: number, faces: FaceResult[]): st
   const rects = faces
     .map((f) => {
       const [x, y, w, h] = f.box.map((v) => Math.round(v * 10) / 10);
-      return `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="${f.label === 'no_mask' ? RED : GREEN}" stroke-width="${stroke}"/>`;
+      return `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="${f.violation ? RED : GREEN}" stroke-width="${stroke}"/>`;
     })
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${rects}</svg>`;

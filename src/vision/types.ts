@@ -1,15 +1,21 @@
 /** Box in original-image pixels: [x, y, width, height]. */
 export type Box = [number, number, number, number];
 
-export type MaskLabel = 'mask' | 'no_mask';
+export type MaskLabel = 'mask' | 'no_mask' | 'mask_incorrect';
 
 export interface FaceResult {
   box: Box;
   /** Face detector confidence, 0–1. */
   score: number;
+  /** The classifier's verdict (class thresholds chosen on validation). */
   label: MaskLabel;
-  /** P(no mask), 0–1 (the name follows the CLI contract). */
+  /** Whether this face is an alert: label no_mask (or mask_incorrect under MASKWATCH_INCORRECT_MASK=violation) on a confident, large-enough face. */
+  violation: boolean;
+  /** P(no mask), 0–1. */
+  noMaskProbability: number;
+  /** @deprecated Same value as noMaskProbability (P(no mask)); kept for one release. */
   maskProbability: number;
+  probabilities: Record<MaskLabel, number>;
 }
 
 export interface FrameAnalysis {
@@ -21,7 +27,7 @@ export interface FrameAnalysis {
 export interface AnalyzeOptions {
   /** Detector score threshold (default from the engine's config). */
   faceScoreThreshold?: number;
-  /** P(no mask) at or above which a face is labelled no_mask. */
+  /** P(no mask) at or above which a face is labelled no_mask (default: the head's validated threshold). */
   noMaskThreshold?: number;
 }
 

@@ -4,9 +4,23 @@
  * to the login page.
  */
 import type { AlertEvent } from '../realtime/events.ts';
+import { OPEN_ALERT_STATUSES, type Role, type UnitStatus } from '../contracts/vocabulary.ts';
+import type {
+  Camera,
+  CameraWithKey,
+  Distribution,
+  Page,
+  Stats,
+  SuggestedUnit,
+  TimelineEntry,
+  Unit,
+  UserSummary,
+  Violation,
+  WebhookDelivery,
+} from '../contracts/api.ts';
 
-export type Role = 'ADMIN' | 'DISPATCHER' | 'OFFICER';
-export type UnitStatus = 'AVAILABLE' | 'BUSY' | 'OFF_DUTY';
+// The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
+export type { Camera, CameraWithKey, Distribution, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -22,117 +36,11 @@ export interface Session {
   user: CurrentUser;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
 /** GET /api/v1/dashboard/settings: display settings from the server's environment. */
 export interface MapSettings {
   tileUrl: string | null;
   attribution: string;
   maxZoom: number;
-}
-
-/** One webhook delivery attempt (GET /api/v1/webhooks/deliveries). */
-export interface WebhookDelivery {
-  id: string;
-  at: string;
-  outcome: 'delivered' | 'failed';
-  target: string;
-  event: string;
-  alertId: string | null;
-  delivery: string;
-  attempt: number;
-  status: number | null;
-  ms: number | null;
-  error: string | null;
-  willRetry: boolean;
-}
-
-export interface Camera {
-  id: string;
-  name: string;
-  address: string | null;
-  latitude: number;
-  longitude: number;
-  zone: string | null;
-  apiKeyHint: string;
-  enabled: boolean;
-  lastFrameAt: string | null;
-  createdAt: string;
-}
-
-export interface CameraWithKey extends Camera {
-  apiKey: string;
-}
-
-export interface Unit {
-  id: string;
-  callSign: string;
-  status: UnitStatus;
-  latitude: number | null;
-  longitude: number | null;
-  positionAt: string | null;
-  members: { id: string; username: string }[];
-  openAlertIds: string[];
-}
-
-export interface SuggestedUnit {
-  unit: Unit;
-  distanceMeters: number | null;
-}
-
-export interface Violation {
-  id: string;
-  cameraId: string;
-  camera: { name: string; zone: string | null; address: string | null; latitude: number; longitude: number };
-  capturedAt: string;
-  receivedAt: string;
-  maskProbability: number;
-  faceScore: number;
-  box: [number, number, number, number];
-  alertId: string | null;
-  /** Current status of that alert (null when the violation opened none). */
-  alertStatus?: AlertEvent['status'] | null;
-  snapshotUrl: string | null;
-  frameSnapshotUrl: string | null;
-}
-
-export interface UserSummary {
-  id: string;
-  username: string;
-  role: Role;
-  unitId: string | null;
-  enabled?: boolean;
-  mustChangePassword?: boolean;
-}
-
-export interface Distribution {
-  count: number;
-  medianSeconds: number | null;
-  p90Seconds: number | null;
-  histogram: { upToSeconds: number; count: number }[];
-}
-
-export interface Stats {
-  from: string;
-  to: string;
-  groupBy: 'hour' | 'day' | 'camera' | 'zone';
-  totals: { violations: number; alerts: number };
-  buckets: { key: string; label: string; violations: number; alerts: number }[];
-  responseTimes: { toDispatch: Distribution; toAcknowledge: Distribution; toResolve: Distribution };
-}
-
-export interface TimelineEntry {
-  at: string;
-  action: string;
-  actorRole: string | null;
-  username: string | null;
-  from: string | null;
-  to: string | null;
-  unitId: string | null;
-  note: string | null;
 }
 
 export class ApiError extends Error {
@@ -224,8 +132,7 @@ export class Api {
    * pushed out by newer closed ones) plus the most recent ones of any status.
    */
   async openAndRecentAlerts(recent = 50): Promise<AlertEvent[]> {
-    const open = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE'] as const;
-    const pages = await Promise.all([...open.map((status) => this.alerts({ status, limit: 200 })), this.alerts({ limit: recent })]);
+    const pages = await Promise.all([...OPEN_ALERT_STATUSES.map((status) => this.alerts({ status, limit: 200 })), this.alerts({ limit: recent })]);
     return pages.flatMap((p) => p.items);
   }
   alertAction(id: string, action: AlertAction, body: Record<string, string> = {}) {

@@ -17,6 +17,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { call } from '../helpers/api.ts';
 import { waitFor } from '../faults/processes.ts';
+import { withTimeout } from '../helpers/wait.ts';
 import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -115,7 +116,7 @@ test('the dispatcher map draws the configured tiles under the cameras, with the 
 test('the admin sees each webhook delivery attempt: the failed one and the delivered retry', async () => {
   const res = await fetch(`${system.url}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cameraKey}`, 'content-type': 'image/jpeg' }, body: await readFile(UNMASKED_FACE) });
   assert.equal(res.status, 202);
-  await delivered;
+  await withTimeout(delivered, 'the webhook retry to reach the receiver', 90_000);
   // The retry's audit row is written just after the receiver answers: wait for both rows before opening the page.
   await waitFor('both attempts logged', async () => (await system.db.prisma.auditEvent.count({ where: { action: { in: ['webhook.failed', 'webhook.delivered'] } } })) >= 2 || null);
   const page = await desk.context.newPage();

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { deleteRedisPrefix, REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { withTimeout } from '../helpers/wait.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -67,7 +68,7 @@ export async function startSystem(admin: { username: string; password: string },
   const stopped = once(child, 'exit');
   let url: string;
   try {
-    url = await new Promise<string>((resolve, reject) => {
+    url = await withTimeout(new Promise<string>((resolve, reject) => {
       let found: string | null = null;
       let workerReady = false;
       const lines = createInterface({ input: child.stdout! });
@@ -80,8 +81,12 @@ export async function startSystem(admin: { username: string; password: string },
       });
       child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
       child.once('exit', (code) => reject(new Error(`maskwatch start exited (${code}):\n${output.slice(-40).join('\n')}`)));
-    });
+    }), 'maskwatch start to print its URL and a worker to be ready', 240_000);
   } catch (err) {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL'); // not ready in time: leave no system behind
+      await stopped;
+    }
     await tmp.cleanup();
     throw err;
   }

@@ -52,9 +52,9 @@ describe('fault: API instance restarted', () => {
 
     api = await startApi(env.sys, { port: api.port });
     const acceptedBefore = acceptedFrameIds(agent).length;
-    await waitFor('socket reconnected', () => connects.length === 2, { timeoutMs: 30_000 });
-    await waitFor('agent sends again', () => acceptedFrameIds(agent).length > acceptedBefore + 2, { timeoutMs: 60_000 });
-    await waitFor('an alert event on the new connection', () => events.some((e) => e.connection === 2 && e.alert.cameraId === camera.id), { timeoutMs: 60_000 });
+    await waitFor('socket reconnected', () => connects.length === 2, { timeoutMs: 90_000 });
+    await waitFor('agent sends again', () => acceptedFrameIds(agent).length > acceptedBefore + 2, { timeoutMs: 120_000 });
+    await waitFor('an alert event on the new connection', () => events.some((e) => e.connection === 2 && e.alert.cameraId === camera.id), { timeoutMs: 120_000 });
     assert.equal((await agent.stop()).code, 0);
 
     const accepted = acceptedFrameIds(agent);

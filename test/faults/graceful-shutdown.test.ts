@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { cameraLockKey } from '../../src/queue/handlers/camera-lock.ts';
-import { acceptedFrameIds, login, postFrame, registerCamera, startAgent, startApi, startWorker, waitFor } from './processes.ts';
+import { LOCK_HELD_MS, acceptedFrameIds, login, postFrame, registerCamera, startAgent, startApi, startWorker, waitFor } from './processes.ts';
 import { createFaultEnv, UNMASKED, UNMASKED_FILE, type FaultEnv } from './support.ts';
 
 describe('fault: graceful shutdown on SIGTERM', () => {
@@ -27,7 +27,7 @@ describe('fault: graceful shutdown on SIGTERM', () => {
     const redis = new Redis(env.sys.redisUrl);
     env.cleanup.add(() => redis.quit());
     const lock = cameraLockKey(env.sys.queuePrefix, camera.id);
-    assert.equal(await redis.set(lock, 'held-by-test', 'PX', 60_000, 'NX'), 'OK');
+    assert.equal(await redis.set(lock, 'held-by-test', 'PX', LOCK_HELD_MS, 'NX'), 'OK');
     const { frameId } = await postFrame(api.url, camera.apiKey, UNMASKED);
     await waitFor('the job in flight', async () => (await env.queue().getJobState(frameId!)) === 'active');
 

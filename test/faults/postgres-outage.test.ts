@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { cameraLockKey } from '../../src/queue/handlers/camera-lock.ts';
-import { login, postFrame, registerCamera, startApi, startOwnPostgres, startWorker, waitFor } from './processes.ts';
+import { LOCK_HELD_MS, login, postFrame, registerCamera, startApi, startOwnPostgres, startWorker, waitFor } from './processes.ts';
 import { createFaultEnv, UNMASKED, type FaultEnv } from './support.ts';
 
 describe('fault: PostgreSQL briefly down', () => {
@@ -31,7 +31,7 @@ describe('fault: PostgreSQL briefly down', () => {
     const redis = new Redis(env.sys.redisUrl);
     env.cleanup.add(() => redis.quit());
     const lock = cameraLockKey(env.sys.queuePrefix, camera.id);
-    assert.equal(await redis.set(lock, 'held-by-test', 'PX', 60_000, 'NX'), 'OK');
+    assert.equal(await redis.set(lock, 'held-by-test', 'PX', LOCK_HELD_MS, 'NX'), 'OK');
 
     const frameIds: string[] = [];
     const start = Date.now() - 30_000;

@@ -24,9 +24,16 @@ export const ADMIN = { username: 'faultadmin', password: 'fault-test-password-1'
 /** Thrown by a waitFor check: stop waiting at once (the awaited state can no longer come). */
 export class StopWaiting extends Error {}
 
-/** Polls `check` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+/**
+ * How long a test holds a camera's grouping lock to keep a job in flight. The test deletes it itself;
+ * the expiry only cleans up after a failed test, so it must outlast the slowest run on a busy machine
+ * (60 s was once too short: the lock expired mid-test and the held job went through).
+ */
+export const LOCK_HELD_MS = 600_000;
+
+/** Polls `check` until it returns a truthy value; fails with `what` after `timeoutMs` (default 120 s: a busy 2-core machine). */
 export async function waitFor<T>(what: string, check: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let lastError: unknown;
   for (;;) {
     try {
@@ -175,6 +182,9 @@ export function processEnv(sys: SystemEnv, more: Record<string, string> = {}): N
     // A killed worker's job is recovered within seconds, not the production 30 s.
     MASKWATCH_WORKER_LOCK_MS: '3000',
     MASKWATCH_WORKER_STALLED_INTERVAL_MS: '1000',
+    // Exactly-once across outages longer than the freshness bound: never skip stale frames here
+    // (tests and benchmarks of freshness set MASKWATCH_MAX_FRAME_AGE_S themselves).
+    MASKWATCH_MAX_FRAME_AGE_S: '0',
     ...sys.extra,
     ...more,
   };
@@ -278,7 +288,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
       '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--loglevel', 'notice',
     ], { PATH: process.env.PATH });
-    await proc.waitForLine(/Ready to accept connections/, 30_000);
+    await proc.waitForLine(/Ready to accept connections/, 60_000);
     return proc;
   };
   const redis: OwnRedis = {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { cameraLockKey } from '../../src/queue/handlers/camera-lock.ts';
-import { login, postFrame, registerCamera, startApi, startWorker, waitFor } from './processes.ts';
+import { LOCK_HELD_MS, login, postFrame, registerCamera, startApi, startWorker, waitFor } from './processes.ts';
 import { createFaultEnv, MASKED, UNMASKED, type FaultEnv } from './support.ts';
 
 describe('fault: worker killed mid-batch', () => {
@@ -28,7 +28,7 @@ describe('fault: worker killed mid-batch', () => {
     const redis = new Redis(env.sys.redisUrl);
     env.cleanup.add(() => redis.quit());
     const lockB = cameraLockKey(env.sys.queuePrefix, cams[1]!.id);
-    assert.equal(await redis.set(lockB, 'held-by-test', 'PX', 60_000, 'NX'), 'OK');
+    assert.equal(await redis.set(lockB, 'held-by-test', 'PX', LOCK_HELD_MS, 'NX'), 'OK');
 
     const frames: { frameId: string; camera: number; unmasked: boolean }[] = [];
     const start = Date.now() - 60_000;

@@ -10,12 +10,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import type { JsonBody } from '../helpers/api.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
 
 describe('deployment files', () => {
-  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, any>; volumes: Record<string, unknown> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, JsonBody>; volumes: Record<string, unknown> };
 
   it('compose: Redis with AOF, PostgreSQL, two APIs, a scalable worker, a proxy', () => {
     const s = compose.services;
@@ -37,7 +38,7 @@ describe('deployment files', () => {
     assert.equal(s.worker.command[0], 'worker');
     assert.equal(s.worker.environment.DATABASE_URL, s.api1.environment.DATABASE_URL);
     // Frames written by an API are read by a worker: same data volume.
-    const dataVolume = (svc: any) => svc.volumes.find((v: string) => v.endsWith(':/var/lib/maskwatch'));
+    const dataVolume = (svc: JsonBody) => svc.volumes.find((v: string) => v.endsWith(':/var/lib/maskwatch'));
     assert.ok(dataVolume(s.worker));
     assert.equal(dataVolume(s.worker), dataVolume(s.api1));
     assert.equal(dataVolume(s.api2), dataVolume(s.api1));

@@ -13,6 +13,7 @@ import { cameraLockKey } from '../../src/queue/handlers/camera-lock.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { login, postFrame, registerCamera, startApi, startWorker, waitFor, type Proc } from '../faults/processes.ts';
 import { createFaultEnv, UNMASKED, type FaultEnv } from '../faults/support.ts';
+import { socketConnected } from '../helpers/wait.ts';
 
 describe('scale-out: 2 APIs + 2 workers on one Redis and PostgreSQL', () => {
   let env: FaultEnv;
@@ -37,10 +38,7 @@ describe('scale-out: 2 APIs + 2 workers on one Redis and PostgreSQL', () => {
       const socket: Socket<ServerToClientEvents> = io(api.url, { auth: { token }, transports: ['websocket'] });
       sockets.push(socket);
       socket.on('alert.created', (a) => created[i]!.push(a));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('connect_error', reject);
-      });
+      await socketConnected(socket);
     }
     const cameras = await Promise.all(['north', 'south', 'east'].map((n) => registerCamera(api2.url, token, `scale ${n}`)));
 

@@ -4,7 +4,7 @@ import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.t
 import { testProviders } from '../helpers/db.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 
-function assertProblem(res: { status: number; headers: Headers; body: any }, status: number) {
+function assertProblem(res: { status: number; headers: Headers; body: { status?: unknown; type?: unknown; title?: unknown; detail?: unknown } }, status: number) {
   assert.equal(res.status, status, JSON.stringify(res.body));
   assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
   assert.equal(res.body.status, status);
@@ -112,8 +112,8 @@ for (const provider of testProviders()) {
       // Listing never shows the key again; dispatchers can read.
       const list = await call(api.url, 'GET', '/api/v1/cameras', { token: dispatcher.token });
       assert.equal(list.status, 200);
-      assert.ok(list.body.items.some((c: any) => c.id === id));
-      assert.ok(list.body.items.every((c: any) => c.apiKey === undefined));
+      assert.ok(list.body.items.some((c: { id: string }) => c.id === id));
+      assert.ok(list.body.items.every((c: { apiKey?: string }) => c.apiKey === undefined));
       assert.equal((await call(api.url, 'GET', `/api/v1/cameras/${id}`, { token: dispatcher.token })).body.id, id);
       assertProblem(await call(api.url, 'GET', '/api/v1/cameras/does-not-exist', { token: admin }), 404);
 
@@ -170,6 +170,9 @@ for (const provider of testProviders()) {
       for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations']) {
         assert.ok(res.body.paths[p], `missing ${p}`);
       }
+      const alertItem = res.body.paths['/api/v1/alerts'].get.responses['200'].content['application/json'].schema.properties.items.items;
+      assert.equal(alertItem.properties.noMaskProbability.type, 'number');
+      assert.equal(alertItem.properties.maskProbability.deprecated, true, 'the old name is documented as deprecated');
       const ui = await fetch(api.url + '/docs/');
       assert.equal(ui.status, 200);
       assert.match(await ui.text(), /swagger/i);

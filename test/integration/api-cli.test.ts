@@ -7,6 +7,7 @@ import { deleteRedisPrefix, REDIS_URL, tempDir, uniquePrefix } from '../helpers/
 import { testDatabase, testProviders, type TestDatabase } from '../helpers/db.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { call } from '../helpers/api.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 function cli(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MASKWATCH_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -49,13 +50,13 @@ for (const provider of testProviders()) {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       try {
-        const url = await new Promise<string>((resolve, reject) => {
+        const url = await withTimeout(new Promise<string>((resolve, reject) => {
           api.once('exit', (code) => reject(new Error(`api exited ${code}`)));
           createInterface({ input: api.stdout! }).on('line', (line) => {
             const m = /API \+ dashboard\s+(http:\/\/\S+?)\/?$/.exec(line);
             if (m) resolve(m[1]!);
           });
-        });
+        }), 'the API banner with its URL', 120_000);
         const login = await call(url, 'POST', '/api/v1/auth/login', { json: { username: 'officer7', password: 'a very secret passphrase' } });
         assert.equal(login.status, 200);
         assert.equal(login.body.user.role, 'OFFICER');
@@ -64,7 +65,7 @@ for (const provider of testProviders()) {
       } finally {
         const exited = new Promise<number | null>((resolve) => api.once('exit', (code) => resolve(code)));
         api.kill('SIGTERM');
-        assert.equal(await exited, 0, 'graceful shutdown exits 0');
+        assert.equal(await withTimeout(exited, 'the API to exit after SIGTERM'), 0, 'graceful shutdown exits 0');
         await deleteRedisPrefix(REDIS_URL, prefix);
       }
     });

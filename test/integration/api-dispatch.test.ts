@@ -17,16 +17,18 @@ import { registerProblemHandlers } from '../../src/api/problem.ts';
 import { exportRoutes } from '../../src/api/routes/exports.ts';
 import { createRepositories } from '../../src/db/repositories/index.ts';
 import { createExportService } from '../../src/services/exports.ts';
+import { socketConnected } from '../helpers/wait.ts';
+import { startOfHour, testClock } from '../helpers/clock.ts';
 
 async function listen(url: string, token: string): Promise<{ socket: Socket<ServerToClientEvents>; log: EventLog }> {
   const socket: Socket<ServerToClientEvents> = connectClient(url, { transports: ['websocket'], auth: { token } });
   const log = new EventLog(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
+  await socketConnected(socket);
   return { socket, log };
 }
+
+// Alerts are dated by this clock; TEST_NOW=23:59:30 runs the file as if in the last minute of an hour and day.
+const now = testClock();
 
 for (const provider of testProviders()) {
   describe(`dispatch workflow API (${provider})`, () => {
@@ -41,9 +43,9 @@ for (const provider of testProviders()) {
     const sockets: Socket[] = [];
 
     async function newAlert(minutesAgo = 0, fixedAt?: Date): Promise<string> {
-      const at = fixedAt ?? new Date(Date.now() - minutesAgo * 60_000);
+      const at = fixedAt ?? new Date(now().getTime() - minutesAgo * 60_000);
       const alert = await stack.db.prisma.alert.create({
-        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, createdAt: at, maskProbability: 0.97, violationCount: 1 },
+        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, createdAt: at, noMaskProbability: 0.97, violationCount: 1 },
       });
       await stack.db.prisma.violation.create({
         data: {
@@ -54,11 +56,24 @@ for (const provider of testProviders()) {
           receivedAt: at,
           boxX: 1, boxY: 2, boxW: 30, boxH: 40,
           faceScore: 0.9,
-          maskProbability: 0.97,
+          noMaskProbability: 0.97,
           alertId: alert.id,
         },
       });
       return alert.id;
+    }
+
+    /** An alert taken through the whole lifecycle by P-1's officer: each test that reads resolved alerts makes its own. */
+    async function resolvedAlert(): Promise<string> {
+      const alertId = await newAlert();
+      const act = async (token: string, action: string, json: unknown = {}) => {
+        const r = await call(api.url, 'POST', `/api/v1/alerts/${alertId}/${action}`, { token, json });
+        assert.equal(r.status, 200, `${action}: ${JSON.stringify(r.body)}`);
+      };
+      await act(dispatcher, 'dispatch', { unitId: units['P-1'] });
+      for (const action of ['acknowledge', 'en-route', 'on-scene']) await act(officer, action);
+      await act(officer, 'resolve', { note: 'mask on' });
+      return alertId;
     }
 
     before(async () => {
@@ -156,7 +171,7 @@ for (const provider of testProviders()) {
       assert.equal((await call(api.url, 'GET', `/api/v1/alerts/nope/suggested-units`, { token: dispatcher })).status, 404);
     });
 
-    test('full lifecycle: 409 / 403 where illegal, audit per step, alert.updated to the right rooms', async () => {
+    test('full lifecycle: 409 / 403 / 404 where illegal, audit per step, alert.updated to the right rooms', async () => {
       const alertId = await newAlert();
       const d = await listen(api.url, dispatcher);
       const o1 = await listen(api.url, officer);
@@ -167,9 +182,9 @@ for (const provider of testProviders()) {
       sockets.push(d.socket, o1.socket, o2.socket, d2.socket);
       const act = (token: string, action: string, json: unknown = {}) => call(api.url, 'POST', `/api/v1/alerts/${alertId}/${action}`, { token, json });
 
-      // Officers cannot dispatch; nobody can acknowledge a NEW alert.
+      // Officers cannot dispatch; nobody can acknowledge a NEW alert (for an officer it is not their unit's: 404, as for no alert).
       assert.equal((await act(officer, 'dispatch', { unitId: units['P-1'] })).status, 403);
-      assert.equal((await act(officer, 'acknowledge')).status, 409);
+      assert.equal((await act(officer, 'acknowledge')).status, 404);
       assert.equal((await act(dispatcher, 'dispatch', { unitId: units['P-3'] })).status, 409); // off duty
       assert.equal((await act(dispatcher, 'dispatch', { unitId: 'no-such-unit' })).status, 400);
 
@@ -185,8 +200,8 @@ for (const provider of testProviders()) {
       await o2.log.next('alert.updated', (a) => a.id === alertId && a.assignedUnitId === units['P-1']);
       assert.equal((await call(api.url, 'GET', `/api/v1/units/${units['P-2']}`, { token: admin })).body.status, 'AVAILABLE');
 
-      // The other unit's officer may not act on it.
-      assert.equal((await act(officer2, 'acknowledge')).status, 403);
+      // The other unit's officer may not act on it, nor learn that it exists.
+      assert.equal((await act(officer2, 'acknowledge')).status, 404);
       // Steps out of order are 409.
       assert.equal((await act(officer, 'on-scene')).status, 409);
 
@@ -273,16 +288,22 @@ for (const provider of testProviders()) {
     });
 
     test('stats: counts per bucket and response-time quantiles', async () => {
-      const from = new Date(Date.now() - 3 * 3600_000).toISOString();
-      const to = new Date(Date.now() + 60_000).toISOString();
+      await resolvedAlert();
+      // Whole hours around the test's data (all dated by `now`, at most 90 min back): exactly 4 hourly
+      // buckets at any time of day.
+      const thisHour = startOfHour(now());
+      const from = new Date(thisHour.getTime() - 3 * 3600_000).toISOString();
+      const to = new Date(thisHour.getTime() + 3600_000).toISOString();
       const byCam = await call(api.url, 'GET', `/api/v1/stats?from=${from}&to=${to}&groupBy=camera`, { token: dispatcher });
       assert.equal(byCam.status, 200, JSON.stringify(byCam.body));
       const violations = await stack.db.prisma.violation.count();
       assert.equal(byCam.body.totals.violations, violations);
       assert.equal(byCam.body.buckets[0].key, cameraId);
       assert.equal(byCam.body.buckets[0].violations, violations);
-      // One alert was dispatched (then re-dispatched) and resolved above.
-      assert.equal(byCam.body.responseTimes.toResolve.count, 1);
+      // Every alert resolved so far in this file (by this test, and by the others when they ran first).
+      const resolved = await stack.db.prisma.alert.count({ where: { resolvedAt: { not: null } } });
+      assert.ok(resolved >= 1);
+      assert.equal(byCam.body.responseTimes.toResolve.count, resolved);
       assert.ok(byCam.body.responseTimes.toResolve.medianSeconds >= 0);
       const hourly = await call(api.url, 'GET', `/api/v1/stats?from=${from}&to=${to}&groupBy=hour`, { token: admin });
       assert.equal(hourly.body.buckets.length, 4);
@@ -293,6 +314,7 @@ for (const provider of testProviders()) {
     });
 
     test('CSV export: all rows, filters, formula cells neutralised', async () => {
+      await resolvedAlert();
       const res = await call(api.url, 'GET', `/api/v1/violations.csv?cameraId=${cameraId}`, { token: admin });
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
@@ -305,7 +327,9 @@ for (const provider of testProviders()) {
       assert.ok(lines[1]!.includes(`"'=HYPERLINK(""http://evil"")"`), lines[1]);
       assert.ok(lines[1]!.includes('"Sol, ""north"" side"'), lines[1]);
       const resolved = await call(api.url, 'GET', `/api/v1/violations.csv?status=RESOLVED`, { token: dispatcher });
-      assert.equal((resolved.body as string).trimEnd().split('\r\n').length, 2);
+      const resolvedRows = await stack.db.prisma.violation.count({ where: { alert: { status: 'RESOLVED' } } });
+      assert.ok(resolvedRows >= 1);
+      assert.equal((resolved.body as string).trimEnd().split('\r\n').length, 1 + resolvedRows);
       assert.ok((resolved.body as string).includes(',RESOLVED,P-1'));
       assert.equal((await call(api.url, 'GET', `/api/v1/violations.csv`, { token: officer })).status, 403);
       assert.equal((await call(api.url, 'GET', `/api/v1/violations.csv?status=LOST`, { token: admin })).status, 400);
@@ -313,7 +337,7 @@ for (const provider of testProviders()) {
 
     test('CSV export pages through the table in batches without losing or repeating rows', async () => {
       // Same capture time for several rows: the (capturedAt, id) keyset must still be exact.
-      const sameInstant = new Date(Date.now() - 90 * 60_000);
+      const sameInstant = new Date(now().getTime() - 90 * 60_000);
       for (let i = 0; i < 3; i++) await newAlert(0, sameInstant);
       const small = Fastify();
       registerProblemHandlers(small);

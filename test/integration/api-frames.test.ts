@@ -15,7 +15,7 @@ import { defaultAssetsDir } from '../../src/config/config.ts';
 const assets = process.env.MASKWATCH_ASSETS || defaultAssetsDir();
 const JPEG = readFileSync(path.join(assets, 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
 
-function assertProblem(res: { status: number; headers: Headers; body: any }, status: number) {
+function assertProblem(res: { status: number; headers: Headers; body: { status?: unknown; type?: unknown; title?: unknown; detail?: unknown } }, status: number) {
   assert.equal(res.status, status, JSON.stringify(res.body));
   assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
   assert.equal(res.body.status, status);
@@ -150,7 +150,7 @@ for (const provider of testProviders()) {
       const cam = await newCamera(api, admin);
       assert.equal((await postFrame(api, cam.apiKey, JPEG)).status, 202);
       // The update is fire-and-forget; read it back through the API until it lands.
-      let camera: any;
+      let camera: { lastFrameAt?: string | null } = {};
       for (let i = 0; i < 50; i++) {
         camera = (await call(api.url, 'GET', `/api/v1/cameras/${cam.id}`, { token: admin })).body;
         if (camera.lastFrameAt) break;

@@ -92,7 +92,7 @@ async function exerciseRelations(db: Database): Promise<void> {
       trackId: 'track-1',
       firstSeenAt: seenAt,
       lastSeenAt: seenAt,
-      maskProbability: 0.08,
+      noMaskProbability: 0.08,
       violationCount: 2,
       violations: {
         create: [0, 1].map((faceIndex) => ({
@@ -106,7 +106,7 @@ async function exerciseRelations(db: Database): Promise<void> {
           boxW: 30,
           boxH: 40,
           faceScore: 0.9,
-          maskProbability: 0.08,
+          noMaskProbability: 0.08,
         })),
       },
     },
@@ -126,7 +126,7 @@ async function exerciseRelations(db: Database): Promise<void> {
   // The (frameId, faceIndex) unique key is what makes a retried job a no-op.
   await assert.rejects(
     prisma.violation.create({
-      data: { cameraId: camera.id, frameId: 'frame-1', faceIndex: 0, capturedAt: seenAt, receivedAt: seenAt, boxX: 0, boxY: 0, boxW: 1, boxH: 1, faceScore: 1, maskProbability: 0 },
+      data: { cameraId: camera.id, frameId: 'frame-1', faceIndex: 0, capturedAt: seenAt, receivedAt: seenAt, boxX: 0, boxY: 0, boxW: 1, boxH: 1, faceScore: 1, noMaskProbability: 0 },
     }),
     (e: unknown) => (e as { code?: string }).code === 'P2002',
   );
@@ -202,7 +202,7 @@ describe('SQLite shared by several processes', () => {
     });
     const now = new Date();
     const alert = await setup.prisma.alert.create({
-      data: { cameraId: camera.id, trackId: 't', firstSeenAt: now, lastSeenAt: now, maskProbability: 0.1 },
+      data: { cameraId: camera.id, trackId: 't', firstSeenAt: now, lastSeenAt: now, noMaskProbability: 0.1 },
     });
     await setup.close();
 

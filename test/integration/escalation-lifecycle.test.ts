@@ -13,7 +13,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { escalationJobId } from '../../src/domain/escalation.ts';
-import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers, type EscalateResult } from '../../src/queue/handlers/escalation.ts';
 import { QUEUES } from '../../src/queue/jobs.ts';
@@ -26,16 +26,14 @@ import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import { EventLog, UNMASKED_FACE, loadEngine, stackDetectionWorker } from './worker-support.ts';
+import { socketConnected } from '../helpers/wait.ts';
 
 const FAST = { MASKWATCH_ESCALATE_DISPATCH_S: '1', MASKWATCH_ESCALATE_ACK_S: '1', MASKWATCH_ESCALATE_MAX_LEVEL: '2' };
 
 async function listen(url: string, token: string): Promise<{ socket: Socket<ServerToClientEvents>; log: EventLog }> {
   const socket: Socket<ServerToClientEvents> = connectClient(url, { transports: ['websocket'], auth: { token }, reconnection: false });
   const log = new EventLog(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
+  await socketConnected(socket);
   return { socket, log };
 }
 
@@ -190,7 +188,7 @@ for (const provider of testProviders()) {
     async function newAlert(): Promise<string> {
       const at = new Date();
       const alert = await stack.db.prisma.alert.create({
-        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, maskProbability: 0.9, violationCount: 1 },
+        data: { cameraId, trackId: randomUUID(), firstSeenAt: at, lastSeenAt: at, noMaskProbability: 0.9, violationCount: 1 },
       });
       return alert.id;
     }

@@ -17,6 +17,7 @@ import type { AlertEvent } from '../../src/realtime/events.ts';
 import { parseWebhookTargets, verifySignature, WebhookConfigError } from '../../src/notify/webhook-core.ts';
 import { createWebhookNotifier, createWebhookWorker, type WebhookJob } from '../../src/notify/webhooks.ts';
 import { createAnnouncer, socketChannel, webhookChannel } from '../../src/services/announcer.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 interface Received {
   path: string;
@@ -62,6 +63,7 @@ const alert: AlertEvent = {
   createdAt: new Date().toISOString(),
   lastSeenAt: new Date().toISOString(),
   violationCount: 1,
+  noMaskProbability: 0.98,
   maskProbability: 0.98,
   snapshotUrl: null,
   frameSnapshotUrl: null,
@@ -111,7 +113,7 @@ test('signed deliveries, retried with backoff on 5xx, not retried on 4xx, each a
     // Through the announcer, as the worker / API use it.
     const announcer = createAnnouncer({ channels: [socketChannel(createAlertPublisher({ redis, queuePrefix: prefix, logger: stack.logger })), webhookChannel(notifier)], logger: stack.logger });
     await announcer.announce({ kind: 'created', alert });
-    await allSettled;
+    await withTimeout(allSettled, 'both webhook deliveries to settle (completed or finally failed)');
 
     const outcome = Object.fromEntries(settled.map((s) => [s.job.data.target, s.ok]));
     assert.deepEqual(outcome, { cad: true, strict: false });

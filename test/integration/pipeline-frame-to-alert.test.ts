@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Queue, QueueEvents } from 'bullmq';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { QUEUES } from '../../src/queue/jobs.ts';
 import type { ServerToClientEvents } from '../../src/realtime/events.ts';
@@ -18,6 +18,7 @@ import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import { EventLog, MASKED_FACE, UNMASKED_FACE, loadEngine, stackDetectionWorker } from './worker-support.ts';
+import { socketConnected } from '../helpers/wait.ts';
 
 for (const provider of testProviders()) {
   describe(`frame → worker → alert on another API instance (${provider})`, () => {
@@ -41,10 +42,7 @@ for (const provider of testProviders()) {
       detection = stackDetectionWorker(stack, engine, { concurrency: 2 });
       socket = connect(apiB.url, { auth: { token: dispatcherToken }, transports: ['websocket'], reconnection: false });
       log = new EventLog(socket);
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', reject);
-      });
+      await socketConnected(socket);
     });
 
     after(async () => {

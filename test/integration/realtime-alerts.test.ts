@@ -8,6 +8,7 @@ import { testProviders } from '../helpers/db.ts';
 import { createAlertPublisher } from '../../src/realtime/publisher.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 type Client = Socket<ServerToClientEvents>;
 
@@ -21,6 +22,7 @@ function alert(id: string, assignedUnitId: string | null): AlertEvent {
     createdAt: now,
     lastSeenAt: now,
     violationCount: 1,
+    noMaskProbability: 0.93,
     maskProbability: 0.93,
     snapshotUrl: null,
     frameSnapshotUrl: null,
@@ -32,17 +34,17 @@ function alert(id: string, assignedUnitId: string | null): AlertEvent {
 /** Connects and resolves once the server accepted (or rejects with the server's reason). */
 function open(url: string, token?: string): Promise<Client> {
   const socket: Client = connect(url, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
+  return withTimeout(new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (err) => {
       socket.close();
       reject(err);
     });
-  });
+  }), `a socket connection to ${url}`);
 }
 
 function next<E extends keyof ServerToClientEvents>(socket: Client, event: E): Promise<AlertEvent> {
-  return new Promise((resolve) => socket.once(event, ((a: AlertEvent) => resolve(a)) as never));
+  return withTimeout(new Promise((resolve) => socket.once(event, ((a: AlertEvent) => resolve(a)) as never)), `a ${event} event`);
 }
 
 for (const provider of testProviders()) {
@@ -84,13 +86,13 @@ for (const provider of testProviders()) {
       sockets.push(dispSocket, officerSocket);
       const publisher = createAlertPublisher({ redis, queuePrefix: stack.config.queuePrefix, logger: stack.logger });
 
-      const dispGot = new Promise<string[]>((resolve) => {
+      const dispGot = withTimeout(new Promise<string[]>((resolve) => {
         const ids: string[] = [];
         dispSocket.on('alert.created', (a) => {
           ids.push(a.id);
           if (ids.length === 2) resolve(ids);
         });
-      });
+      }), 'two alert.created events on the dispatcher socket');
       const officerFirst = next(officerSocket, 'alert.created');
       // Published in this order through one Redis connection, delivered in this order:
       // if the officer could see unit B's alert, it would arrive first.
@@ -98,10 +100,10 @@ for (const provider of testProviders()) {
       await publisher.publish('alert.created', alert('for-alpha', unitA));
       assert.equal((await officerFirst).id, 'for-alpha');
       assert.deepEqual(await dispGot, ['for-bravo', 'for-alpha']);
-      const full = await new Promise<AlertEvent>((resolve) => {
+      const full = await withTimeout(new Promise<AlertEvent>((resolve) => {
         dispSocket.once('alert.updated', resolve);
         void publisher.publish('alert.updated', { ...alert('for-alpha', unitA), violationCount: 7 });
-      });
+      }), 'alert.updated on the dispatcher socket');
       assert.equal(full.violationCount, 7);
       assert.equal(full.camera.name, 'Cam 1');
     });
@@ -110,7 +112,7 @@ for (const provider of testProviders()) {
       const user = await loginAs(apiA, { username: 'disp-logout', role: 'DISPATCHER' });
       const socket = await open(apiB.url, user.token);
       sockets.push(socket);
-      const disconnected = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+      const disconnected = withTimeout(new Promise<string>((resolve) => socket.once('disconnect', resolve)), 'the socket to be disconnected after logout');
       assert.equal((await call(apiA.url, 'POST', '/api/v1/auth/logout', { token: user.token })).status, 204);
       assert.equal(await disconnected, 'io server disconnect');
       await assert.rejects(open(apiB.url, user.token), /unauthorized/);

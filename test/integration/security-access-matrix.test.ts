@@ -20,6 +20,7 @@ import { socketIoRedisKey } from '../../src/realtime/channel.ts';
 import { DISPATCH_ROOM, unitRoom } from '../../src/realtime/rooms.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 const JPEG = await readFile(path.resolve(process.cwd(), '..', 'shared', 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
 
@@ -146,7 +147,7 @@ const MATRIX: Record<string, Case[]> = {
 
 /** Object-level checks that change state: run after the matrix, in this order. */
 const FINAL_CASES: Case[] = [
-  { probe: "acknowledge unit A's alert", method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/acknowledge`, body: {}, expect: { ...OFFICERS, officerA: 200, officerB: 403 } },
+  { probe: "acknowledge unit A's alert (unit B's officer: 404, as for no alert)", method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/acknowledge`, body: {}, expect: { ...OFFICERS, officerA: 200, officerB: 404 } },
 ];
 
 describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
@@ -200,14 +201,14 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       await writeFile(path.join(stack.dataDir, rel), JPEG);
       const alert = await prisma.alert.create({
         data: {
-          cameraId: ids.cameraId, status, trackId: frame, firstSeenAt: now, lastSeenAt: now, violationCount: 1, maskProbability: 0.1,
+          cameraId: ids.cameraId, status, trackId: frame, firstSeenAt: now, lastSeenAt: now, violationCount: 1, noMaskProbability: 0.1,
           snapshotPath: rel, frameSnapshotPath: null, assignedUnitId: unitId, dispatchedAt: unitId ? now : null,
         },
       });
       await prisma.violation.create({
         data: {
           cameraId: ids.cameraId, frameId: frame, faceIndex: 0, capturedAt: now, receivedAt: now, boxX: 1, boxY: 1, boxW: 20, boxH: 20,
-          faceScore: 0.9, maskProbability: 0.1, faceSnapshotPath: rel, alertId: alert.id,
+          faceScore: 0.9, noMaskProbability: 0.1, faceSnapshotPath: rel, alertId: alert.id,
         },
       });
       return { alertId: alert.id, snapshot: rel.slice('snapshots/'.length) };
@@ -272,7 +273,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
 
   test('every snapshot view is audited with who saw what', async () => {
     const before = await stack.db.prisma.auditEvent.count({ where: { action: 'snapshot.view', subjectId: ids.snapshotA } });
-    const res = await call(api.url, 'GET', `/api/v1/snapshots/${ids.snapshotA}?token=${tokens.officerA}`);
+    const res = await call(api.url, 'GET', `/api/v1/snapshots/${ids.snapshotA}`, { token: tokens.officerA });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'private, no-store');
     const events = await stack.db.prisma.auditEvent.findMany({ where: { action: 'snapshot.view', subjectId: ids.snapshotA }, orderBy: { at: 'desc' } });
@@ -286,12 +287,12 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
 
   test('Socket.IO: anonymous and camera keys are refused; each role receives only its rooms', async () => {
     const open = (token: string | undefined) =>
-      new Promise<Socket<ServerToClientEvents>>((resolve, reject) => {
+      withTimeout(new Promise<Socket<ServerToClientEvents>>((resolve, reject) => {
         const s: Socket<ServerToClientEvents> = connect(api.url, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, forceNew: true });
         sockets.push(s);
         s.once('connect', () => resolve(s));
         s.once('connect_error', (err) => reject(err));
-      });
+      }), 'the socket to connect or be refused');
     await assert.rejects(open(undefined), /unauthorized/);
     await assert.rejects(open(cameraKey), /unauthorized/);
     await assert.rejects(open('mwt_not-a-real-token-at-all'), /unauthorized/);
@@ -323,7 +324,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       const publisher = createAlertPublisher({ redis, queuePrefix: stack.config.queuePrefix, logger: stack.logger });
       const event = (id: string, assignedUnitId: string | null): AlertEvent => ({
         id, status: 'NEW', cameraId: ids.cameraId, camera: { name: 'square', latitude: 1, longitude: 1, address: null, zone: null },
-        createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), violationCount: 1, maskProbability: 0.1,
+        createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), violationCount: 1, noMaskProbability: 0.1, maskProbability: 0.1,
         snapshotUrl: null, frameSnapshotUrl: null, assignedUnitId, escalationLevel: 0,
       });
       await publisher.publish('alert.created', event('for-A', ids.unitA));
@@ -331,7 +332,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       await publisher.publish('alert.created', event('unassigned', null));
       const emitter = new Emitter<ServerToClientEvents>(redis, { key: socketIoRedisKey(stack.config.queuePrefix) });
       emitter.to([DISPATCH_ROOM, unitRoom(ids.unitA), unitRoom(ids.unitB)]).emit('alert.updated', event('marker', null));
-      await Promise.all(done);
+      await withTimeout(Promise.all(done), 'the marker event on every socket');
     } finally {
       redis.disconnect();
     }

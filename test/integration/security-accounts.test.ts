@@ -38,6 +38,7 @@ function alert(id: string, assignedUnitId: string | null): AlertEvent {
     createdAt: now,
     lastSeenAt: now,
     violationCount: 1,
+    noMaskProbability: 0.93,
     maskProbability: 0.93,
     snapshotUrl: null,
     frameSnapshotUrl: null,

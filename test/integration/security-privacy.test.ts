@@ -18,6 +18,7 @@ import { resolveInside } from '../../src/privacy/data-files.ts';
 import { loadEngine } from './worker-support.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import type { Db } from '../../src/db/client.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 const ASSETS = process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared');
 const JPEG = await readFile(path.join(ASSETS, 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
@@ -39,11 +40,11 @@ async function makeViolation(stack: TestStack, cameraId: string, at: Date) {
     await utimes(path.join(stack.dataDir, rel), at, at);
   }
   const alert = await stack.db.prisma.alert.create({
-    data: { cameraId, trackId: frameId, firstSeenAt: at, lastSeenAt: at, violationCount: 1, maskProbability: 0.1, snapshotPath: face, frameSnapshotPath: frame },
+    data: { cameraId, trackId: frameId, firstSeenAt: at, lastSeenAt: at, violationCount: 1, noMaskProbability: 0.1, snapshotPath: face, frameSnapshotPath: frame },
   });
   const violation = await stack.db.prisma.violation.create({
     data: {
-      cameraId, frameId, faceIndex: 0, capturedAt: at, receivedAt: at, boxX: 1, boxY: 2, boxW: 30, boxH: 40, faceScore: 0.9, maskProbability: 0.1,
+      cameraId, frameId, faceIndex: 0, capturedAt: at, receivedAt: at, boxX: 1, boxY: 2, boxW: 30, boxH: 40, faceScore: 0.9, noMaskProbability: 0.1,
       faceSnapshotPath: face, frameSnapshotPath: frame, alertId: alert.id,
     },
   });
@@ -101,7 +102,7 @@ describe('privacy: retention, purge, blurring', () => {
     const oldRow = await prisma.violation.findUniqueOrThrow({ where: { id: old.violation.id } });
     assert.equal(oldRow.faceSnapshotPath, null);
     assert.equal(oldRow.frameSnapshotPath, null);
-    assert.equal(oldRow.maskProbability, 0.1);
+    assert.equal(oldRow.noMaskProbability, 0.1);
     const oldAlert = await prisma.alert.findUniqueOrThrow({ where: { id: old.alert.id } });
     assert.equal(oldAlert.snapshotPath, null);
     assert.equal(oldAlert.frameSnapshotPath, null);
@@ -147,7 +148,7 @@ describe('privacy: retention, purge, blurring', () => {
           c.worker!.once('completed', (_job, result) => resolve(result));
           c.worker!.once('failed', (_job, err) => reject(err));
         });
-        const result = (await completed) as { violationsAnonymised: number };
+        const result = (await withTimeout(completed, 'the retention job to complete')) as { violationsAnonymised: number };
         assert.ok(result.violationsAnonymised >= 1);
         assert.equal((await prisma.violation.findUniqueOrThrow({ where: { id: old.violation.id } })).faceSnapshotPath, null);
         for (const rel of old.files) assert.equal(exists(stack, rel), false);

@@ -47,6 +47,8 @@ after(async () => {
 test('a masked and an unmasked real face crop are classified right, in one batch', async () => {
   const crops = await Promise.all([masked, unmasked].map(async (f) => decodeImage(await readFile(f))));
   const [pMasked, pUnmasked] = await classifier.predict(crops);
+  const [probs] = await classifier.predictProbabilities([crops[1]!]);
+  assert.ok(Math.abs(probs!.no_mask - pUnmasked!) < 1e-6, 'predict() is P(no mask) of predictProbabilities()');
   assert.ok(pMasked! < 0.5, `${path.basename(masked)}: P(no mask) = ${pMasked}`);
   assert.ok(pUnmasked! >= 0.5, `${path.basename(unmasked)}: P(no mask) = ${pUnmasked}`);
   // Batching does not change the answer.
@@ -106,12 +108,45 @@ test('`maskwatch classify --json`: one line per file, a bad file gets an error l
   assert.equal(lines.length, 3);
   assert.equal(lines[0]!.file, masked);
   assert.equal(lines[0]!.label, 'mask');
-  assert.ok(typeof lines[0]!.maskProbability === 'number' && lines[0]!.maskProbability < 0.5);
+  assert.equal(lines[0]!.violation, false);
+  assert.ok(typeof lines[0]!.noMaskProbability === 'number' && lines[0]!.noMaskProbability < 0.5);
   assert.deepEqual(Object.keys(lines[1]!).sort(), ['error', 'file']);
   assert.equal(lines[1]!.file, bad);
   assert.match(String(lines[1]!.error), /unsupported image format/);
   assert.equal(lines[2]!.label, 'no_mask');
-  assert.ok((lines[2]!.maskProbability as number) >= 0.5);
+  assert.equal(lines[2]!.violation, true);
+  assert.ok((lines[2]!.noMaskProbability as number) >= 0.5);
+  // The contract: every field, the deprecated alias equal to noMaskProbability, probabilities summing to 1.
+  for (const l of [lines[0]!, lines[2]!]) {
+    assert.deepEqual(Object.keys(l).sort(), ['file', 'label', 'maskProbability', 'noMaskProbability', 'probabilities', 'violation']);
+    assert.equal(l.maskProbability, l.noMaskProbability);
+    const p = l.probabilities as Record<string, number>;
+    assert.deepEqual(Object.keys(p).sort(), ['mask', 'mask_incorrect', 'no_mask']);
+    assert.equal(p.no_mask, l.noMaskProbability);
+    assert.ok(Math.abs(p.mask! + p.no_mask! + p.mask_incorrect! - 1) < 1e-5, JSON.stringify(p));
+  }
+});
+
+test('`maskwatch classify`: real incorrectly-worn masks are labelled mask_incorrect; MASKWATCH_INCORRECT_MASK decides whether that is a violation', async () => {
+  const dir = path.join(cropsDir, 'mask_weared_incorrect');
+  const files = (await readdir(dir)).sort().map((f) => path.join(dir, f));
+  const byPolicy: Record<string, Array<Record<string, unknown>>> = {};
+  for (const policy of ['violation', 'ignore']) {
+    const { code, stdout, stderr } = await runCli(['classify', '--json', ...files], { MASKWATCH_INCORRECT_MASK: policy });
+    assert.equal(code, 0, stderr);
+    byPolicy[policy] = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const l of byPolicy[policy]!) {
+      const expected = l.label === 'no_mask' || (l.label === 'mask_incorrect' && policy === 'violation');
+      assert.equal(l.violation, expected, `${policy}: ${JSON.stringify(l)}`);
+    }
+  }
+  const incorrect = byPolicy.violation!.filter((l) => l.label === 'mask_incorrect').length;
+  assert.ok(incorrect >= files.length / 3, `only ${incorrect} of ${files.length} labelled mask_incorrect`);
+  // Labels do not depend on the policy, only violations do.
+  assert.deepEqual(byPolicy.ignore!.map((l) => l.label), byPolicy.violation!.map((l) => l.label));
+  const bad = await runCli(['classify', '--json', files[0]!], { MASKWATCH_INCORRECT_MASK: 'sometimes' });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /MASKWATCH_INCORRECT_MASK/);
 });
 
 test('`maskwatch classify` without files and `train`/`evaluate` with bad options exit non-zero with a message', async () => {

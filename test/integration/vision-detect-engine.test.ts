@@ -37,10 +37,14 @@ test('portrait grid: the 16 bare faces are violations, the 16 masked ones are no
   const r = await engine.analyzeFrame(await readFile(path.join(scenes, 'masked-crowd-img4.jpeg')));
   assert.deepEqual([r.width, r.height], [1022, 575]);
   assert.equal(r.faces.length, 32);
-  const bare = r.faces.filter((f) => f.label === 'no_mask');
-  assert.ok(Math.abs(bare.length - 16) <= 1, `${bare.length} no_mask`);
+  const bare = r.faces.filter((f) => f.violation);
+  assert.ok(Math.abs(bare.length - 16) <= 1, `${bare.length} violations`);
   for (const f of r.faces) {
-    assert.ok(f.maskProbability >= 0 && f.maskProbability <= 1);
+    assert.ok(f.noMaskProbability >= 0 && f.noMaskProbability <= 1);
+    assert.equal(f.maskProbability, f.noMaskProbability, 'deprecated alias');
+    assert.equal(f.probabilities.no_mask, f.noMaskProbability);
+    assert.ok(Math.abs(f.probabilities.mask + f.probabilities.no_mask + f.probabilities.mask_incorrect - 1) < 1e-3);
+    assert.ok(!f.violation || f.label !== 'mask', 'a violation is never labelled mask');
     // boxes are original-image pixels with at most one decimal
     assert.ok(f.box.every((v) => Number.isFinite(v) && Number(v.toFixed(1)) === v), `box ${f.box}`);
     assert.ok(f.box[0] + f.box[2] <= r.width + 0.05 && f.box[1] + f.box[3] <= r.height + 0.05);
@@ -50,20 +54,20 @@ test('portrait grid: the 16 bare faces are violations, the 16 masked ones are no
 test('all-masked portraits give no violation; the four bare faces of the group photo are violations', async () => {
   const masked = await engine.analyzeFrame(await readFile(path.join(scenes, 'masked-crowd-img2.jpeg')));
   assert.equal(masked.faces.length, 10);
-  assert.equal(masked.faces.filter((f) => f.label === 'no_mask').length, 0);
+  assert.equal(masked.faces.filter((f) => f.violation).length, 0);
   const group = await engine.analyzeFrame(await readFile(path.join(scenes, 'group-faces.jpg')), { noMaskThreshold: 0.5 });
   assert.equal(group.faces.length, 4);
   // Three faces are fully visible and bare: violations. The fourth (right edge, x ≈ 441) has its
   // chin hidden behind a shoulder, which a mask classifier may fairly read either way: found, label free.
   const visible = group.faces.filter((f) => f.box[0] < 400);
   assert.equal(visible.length, 3);
-  assert.ok(visible.every((f) => f.label === 'no_mask'), JSON.stringify(visible));
+  assert.ok(visible.every((f) => f.label === 'no_mask' && f.violation), JSON.stringify(visible));
 });
 
 test('per-call thresholds override the engine defaults', async () => {
   const img = await readFile(path.join(scenes, 'group-faces.jpg'));
   const none = await engine.analyzeFrame(img, { noMaskThreshold: 1 });
-  assert.ok(none.faces.every((f) => f.label === 'mask' || f.maskProbability === 1));
+  assert.ok(none.faces.every((f) => f.label !== 'no_mask' || f.noMaskProbability === 1));
   const strict = await engine.analyzeFrame(img, { faceScoreThreshold: 0.999 });
   assert.equal(strict.faces.length, 0);
   await assert.rejects(engine.analyzeFrame(img, { noMaskThreshold: 2 }), RangeError);
@@ -89,7 +93,7 @@ function boxStd(img: { data: Buffer; width: number }, [x, y, w, h]: number[]): n
 test('snapshots: JPEG crops of violations; annotated frame blurs the other faces and boxes violations in red', async () => {
   const buf = await readFile(path.join(scenes, 'masked-crowd-img4.jpeg'));
   const r = await engine.analyzeFrame(buf);
-  const violations = r.faces.flatMap((f, i) => (f.label === 'no_mask' ? [i] : []));
+  const violations = r.faces.flatMap((f, i) => (f.violation ? [i] : []));
   const { faceCrops, annotatedFrame } = await engine.renderSnapshots(buf, r.faces, violations);
   assert.equal(faceCrops.length, violations.length);
   for (const c of faceCrops) {
@@ -100,7 +104,7 @@ test('snapshots: JPEG crops of violations; annotated frame blurs the other faces
   const original = await decodeImage(buf);
   const annotated = await decodeImage(annotatedFrame);
   assert.deepEqual([annotated.width, annotated.height], [r.width, r.height]);
-  const masked = r.faces.find((f) => f.label === 'mask')!;
+  const masked = r.faces.find((f) => f.label === 'mask' && !f.violation)!;
   const bare = r.faces[violations[0]!]!;
   assert.ok(boxStd(annotated, masked.box) < boxStd(original, masked.box) * 0.6, 'bystander face blurred');
   assert.ok(boxStd(annotated, bare.box) > boxStd(original, bare.box) * 0.8, 'violation face left sharp');
@@ -163,9 +167,13 @@ test('detect CLI prints one JSON line per file and exits 2 when a file is bad (f
     assert.deepEqual([lines[0].width, lines[0].height], [512, 355]);
     assert.equal(lines[0].faces.length, 4);
     for (const f of lines[0].faces) {
-      assert.deepEqual(Object.keys(f).sort(), ['box', 'label', 'maskProbability', 'score']);
+      // The contract of issue 10: label, violation, noMaskProbability (+ deprecated maskProbability), probabilities.
+      assert.deepEqual(Object.keys(f).sort(), ['box', 'label', 'maskProbability', 'noMaskProbability', 'probabilities', 'score', 'violation']);
       assert.equal(f.box.length, 4);
-      assert.ok(['mask', 'no_mask'].includes(f.label));
+      assert.ok(['mask', 'no_mask', 'mask_incorrect'].includes(f.label));
+      assert.equal(typeof f.violation, 'boolean');
+      assert.equal(f.maskProbability, f.noMaskProbability);
+      assert.deepEqual(Object.keys(f.probabilities).sort(), ['mask', 'mask_incorrect', 'no_mask']);
     }
     assert.deepEqual(Object.keys(lines[1]).sort(), ['error', 'file']);
     assert.match(lines[1].error, /not found/);

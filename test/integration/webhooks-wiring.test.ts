@@ -15,13 +15,14 @@ import { Queue, QueueEvents } from 'bullmq';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { verifySignature, type WebhookPayload } from '../../src/notify/webhook-core.ts';
 import { WEBHOOK_QUEUE } from '../../src/notify/webhooks.ts';
-import { startWebhookDelivery, type WebhookDelivery } from '../../src/queue/handlers/alert-notifiers.ts';
-import type { DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import { startWebhookDelivery, type WebhookDelivery } from '../../src/queue/wiring/alert-notifiers.ts';
+import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { UNMASKED_FACE, loadEngine, stackDetectionWorker } from './worker-support.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 interface Delivery {
   headers: IncomingMessage['headers'];
@@ -50,7 +51,7 @@ class Receiver {
 
   next(match: (d: Delivery) => boolean): Promise<Delivery> {
     const seen = this.deliveries.find(match);
-    return seen ? Promise.resolve(seen) : new Promise((resolve) => this.waiters.push({ match, resolve }));
+    return seen ? Promise.resolve(seen) : withTimeout(new Promise((resolve) => this.waiters.push({ match, resolve })), 'a matching webhook delivery');
   }
 }
 

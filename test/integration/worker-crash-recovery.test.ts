@@ -22,6 +22,7 @@ import { FRAME_JOB_OPTIONS } from '../../src/queue/producer.ts';
 import { createTestStack, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import { UNMASKED_FACE, createCamera, stageFrame } from './worker-support.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 const BIN = path.resolve('bin', 'maskwatch.js');
 
@@ -62,7 +63,7 @@ function spawnWorker(stack: TestStack) {
     waitForLog(pattern: RegExp): Promise<void> {
       if (lines.some((l) => pattern.test(l))) return Promise.resolve();
       return Promise.race([
-        new Promise<void>((resolve) => waiters.push({ pattern, resolve })),
+        withTimeout(new Promise<void>((resolve) => waiters.push({ pattern, resolve })), `worker log line ${pattern}`),
         exited.then(() => {
           throw new Error(`worker exited before logging ${pattern}:\n${lines.join('\n')}`);
         }),
@@ -119,9 +120,9 @@ for (const provider of testProviders()) {
       const first = spawnWorker(stack);
       children.push(first.child);
       const { added, active } = await activeJob(frame);
-      await active;
+      await withTimeout(active, `job ${frame.frameId} to become active`);
       first.child.kill('SIGKILL');
-      const [, signal] = await first.exited;
+      const [, signal] = await withTimeout(first.exited, 'the first worker to exit');
       assert.equal(signal, 'SIGKILL');
       assert.equal(await stack.db.prisma.violation.count({ where: { frameId: frame.frameId } }), 0);
 
@@ -141,7 +142,7 @@ for (const provider of testProviders()) {
       assert.match(second.output(), /stalled job moved back to waiting|frame analysed/);
 
       second.child.kill('SIGTERM');
-      const [code] = await second.exited;
+      const [code] = await withTimeout(second.exited, 'the second worker to exit');
       assert.equal(code, 0, second.output());
     });
 
@@ -154,12 +155,12 @@ for (const provider of testProviders()) {
       const worker = spawnWorker(stack);
       children.push(worker.child);
       const { added, active } = await activeJob(frame);
-      await active;
+      await withTimeout(active, `job ${frame.frameId} to become active`);
       worker.child.kill('SIGTERM');
       await worker.waitForLog(/waiting for in-flight jobs/);
       await redis.del(lock);
 
-      const [code] = await worker.exited;
+      const [code] = await withTimeout(worker.exited, 'the worker to exit after SIGTERM');
       assert.equal(code, 0, worker.output());
       assert.equal(await (await queue.getJob(frame.frameId))?.getState(), 'completed');
       assert.equal(((await added.waitUntilFinished(queueEvents)) as { violations: number }).violations, 1);

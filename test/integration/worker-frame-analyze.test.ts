@@ -13,7 +13,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Db } from '../../src/db/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../../src/db/generated/postgresql/client.ts';
-import { createDetectionWorker, type DetectionWorker } from '../../src/queue/handlers/detection.ts';
+import { createDetectionWorker, type DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { createWorkerMetrics } from '../../src/queue/handlers/metrics.ts';
 import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
@@ -31,6 +31,7 @@ import {
   stageFrame,
   startDispatchListener,
 } from './worker-support.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 for (const provider of testProviders()) {
   describe(`detection worker (${provider})`, () => {
@@ -83,7 +84,7 @@ for (const provider of testProviders()) {
       const v = violations[0]!;
       assert.equal(v.frameId, frame.frameId);
       assert.equal(v.faceIndex, 0);
-      assert.ok(v.maskProbability >= stack.config.vision.noMaskThreshold);
+      assert.ok(v.noMaskProbability >= (stack.config.vision.noMaskThreshold ?? 0));
       assert.equal(v.capturedAt.toISOString(), frame.capturedAt);
       assert.equal(v.faceSnapshotPath, `snapshots/${camera.id}/${frame.frameId}-0.jpg`);
       assert.equal(v.frameSnapshotPath, `snapshots/${camera.id}/${frame.frameId}-frame.jpg`);
@@ -107,7 +108,8 @@ for (const provider of testProviders()) {
         createdAt: alert.createdAt.toISOString(),
         lastSeenAt: frame.capturedAt,
         violationCount: 1,
-        maskProbability: v.maskProbability,
+        noMaskProbability: v.noMaskProbability,
+        maskProbability: v.noMaskProbability,
         snapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-0.jpg`,
         frameSnapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-frame.jpg`,
         assignedUnitId: null,
@@ -237,7 +239,7 @@ describe('detection worker with the database down', () => {
         detection.worker.once('failed', (job, err) => resolve({ job: job!, err })),
       );
       await queue.add('frame.analyze', frame, { ...FRAME_JOB_OPTIONS, jobId: frame.frameId });
-      const { job, err } = await failed;
+      const { job, err } = await withTimeout(failed, "the worker's failed event");
       assert.notEqual(err.name, 'UnrecoverableError');
       assert.equal(job.attemptsMade, 1);
       assert.equal(await job.getState(), 'delayed', 'waiting for its backoff before the next attempt');

@@ -11,6 +11,7 @@ import { createUpdateThrottle } from '../../src/queue/handlers/update-throttle.t
 import { QUEUES, type JobName } from '../../src/queue/jobs.ts';
 import { createQueueWorker, MissingHandlerError, type JobHandlers } from '../../src/queue/worker.ts';
 import { REDIS_URL, testLogger, uniquePrefix } from '../helpers/env.ts';
+import { withTimeout } from '../helpers/wait.ts';
 
 const connection = redisOptionsFromUrl(REDIS_URL);
 const logger = testLogger();
@@ -44,7 +45,7 @@ describe('queue worker factory', () => {
     try {
       const job = await queue.add('frame.rotate' as JobName, {} as never, { jobId: 'j1', attempts: 3 });
       await assert.rejects(job.waitUntilFinished(events), /unknown job name "frame.rotate"/);
-      await reported;
+      await withTimeout(reported, 'onFinalFailure for job j1');
       assert.deepEqual(finalFailures, ['j1']);
       assert.equal((await queue.getJob('j1'))?.attemptsMade, 1);
     } finally {
@@ -139,8 +140,10 @@ describe('frame job validation and alert event mapping', () => {
 
   it('rejects, without retry, payloads that could escape the data dir or are malformed', () => {
     const bad: [unknown, RegExp][] = [
-      [{ ...job, path: '../etc/passwd' }, /escapes the data dir/],
-      [{ ...job, path: '/etc/passwd' }, /escapes the data dir/],
+      [{ ...job, path: '../etc/passwd' }, /frame path is not/],
+      [{ ...job, path: 'frames/c-1/../../maskwatch.db' }, /frame path is not/],
+      [{ ...job, path: 'snapshots/c-1/f-1-frame.jpg' }, /frame path is not/],
+      [{ ...job, path: '/etc/passwd' }, /frame path is not/],
       [{ ...job, cameraId: '../x' }, /cameraId/],
       [{ ...job, frameId: '' }, /frameId/],
       [{ ...job, capturedAt: 'yesterday' }, /capturedAt/],
@@ -167,7 +170,7 @@ describe('frame job validation and alert event mapping', () => {
       firstSeenAt: at,
       lastSeenAt: new Date(at.getTime() + 5000),
       violationCount: 3,
-      maskProbability: 0.97,
+      noMaskProbability: 0.97,
       snapshotPath: 'snapshots/c-1/f-1-0.jpg',
       frameSnapshotPath: 'snapshots/c-1/f-1-frame.jpg',
       assignedUnitId: 'u-7',
@@ -192,6 +195,7 @@ describe('frame job validation and alert event mapping', () => {
       createdAt: '2026-01-01T12:00:00.000Z',
       lastSeenAt: '2026-01-01T12:00:05.000Z',
       violationCount: 3,
+      noMaskProbability: 0.97,
       maskProbability: 0.97,
       snapshotUrl: '/api/v1/snapshots/c-1/f-1-0.jpg',
       frameSnapshotUrl: '/api/v1/snapshots/c-1/f-1-frame.jpg',

@@ -17,9 +17,10 @@ import type { FrameJob } from '../../src/queue/jobs.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { createRealtimeServer } from '../../src/realtime/server.ts';
 import { createVisionEngine } from '../../src/vision/engine.ts';
-import { createDetectionWorker, type DetectionWorker, type DetectionWorkerOptions } from '../../src/queue/handlers/detection.ts';
+import { createDetectionWorker, type DetectionWorker, type DetectionWorkerOptions } from '../../src/queue/wiring/detection.ts';
 import type { TestStack } from '../helpers/api.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
+import { socketConnected, withTimeout } from '../helpers/wait.ts';
 
 const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
 /** Real photos: one unmasked face (Prajna's seed set) and one real masked face (chandrikadeb7). */
@@ -33,6 +34,7 @@ export function loadEngine(config: Config, logger?: Logger): Promise<VisionEngin
     assetsDir: config.assetsDir,
     faceScoreThreshold: config.vision.faceScoreThreshold,
     noMaskThreshold: config.vision.noMaskThreshold,
+    incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
     minFaceSize: config.vision.minFaceSize,
     maxPixels: config.ingest.maxFramePixels,
     intraOpThreads: 1,
@@ -108,7 +110,7 @@ export class EventLog {
   next(name: AlertEventName, match: (a: AlertEvent) => boolean = () => true): Promise<AlertEvent> {
     const seen = this.events.find((e) => e.name === name && match(e.alert));
     if (seen) return Promise.resolve(seen.alert);
-    return new Promise((resolve) => this.waiters.push({ name, match, resolve }));
+    return withTimeout(new Promise((resolve) => this.waiters.push({ name, match, resolve })), `a matching ${name} event`);
   }
 
   of(cameraId: string) {
@@ -138,10 +140,7 @@ export async function startDispatchListener(config: Config, logger: Logger) {
     auth: { token: 'test' },
   });
   const log = new EventLog(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
+  await socketConnected(socket);
   return {
     log,
     async close() {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import {
   historyWindow,
   mergeSightings,
-  newTrackId,
+  newTrack,
   planGrouping,
   type Assignment,
   type Sighting,
@@ -25,13 +25,13 @@ function replay(frames: { id: string; at: Date; boxes: Box[] }[], cooldownSecond
     const plan = planGrouping({
       frameId: frame.id,
       capturedAt: frame.at,
-      violations: frame.boxes.map((box, faceIndex) => ({ faceIndex, box, maskProbability: 0.9 })),
+      violations: frame.boxes.map((box, faceIndex) => ({ faceIndex, box, noMaskProbability: 0.9 })),
       history: history.filter((s) => Math.abs(s.capturedAt.getTime() - frame.at.getTime()) <= cooldownSeconds * 1000),
       cooldownSeconds,
     });
     alertOf.push(
       plan.map((a: Assignment) => {
-        const alertId = a.kind === 'attach' ? a.alertId : `alert-of-${a.trackId}`;
+        const alertId = a.kind === 'attach' ? a.alertId : `alert-of-${a.track.frameId}:${a.track.faceIndex}`;
         history.push({ alertId, alertStatus: 'NEW', box: frame.boxes[a.faceIndex]!, capturedAt: frame.at });
         return alertId;
       }),
@@ -76,16 +76,16 @@ describe('planGrouping', () => {
     const input = {
       frameId: 'frame-1',
       capturedAt: T0,
-      violations: [{ faceIndex: 2, box: face, maskProbability: 0.8 }],
+      violations: [{ faceIndex: 2, box: face, noMaskProbability: 0.8 }],
       history: [],
       cooldownSeconds: 60,
     };
-    assert.deepEqual(planGrouping(input), [{ faceIndex: 2, kind: 'create', trackId: newTrackId('frame-1', 2) }]);
+    assert.deepEqual(planGrouping(input), [{ faceIndex: 2, kind: 'create', track: newTrack('frame-1', 2) }]);
     assert.deepEqual(planGrouping(input), planGrouping(input));
   });
 
   it('does not attach sightings to a resolved alert, but does to a dismissed one', () => {
-    const base = { frameId: 'x', capturedAt: at(1000), violations: [{ faceIndex: 0, box: face, maskProbability: 0.9 }], cooldownSeconds: 60 };
+    const base = { frameId: 'x', capturedAt: at(1000), violations: [{ faceIndex: 0, box: face, noMaskProbability: 0.9 }], cooldownSeconds: 60 };
     const resolved = planGrouping({ ...base, history: [{ alertId: 'r', alertStatus: 'RESOLVED', box: face, capturedAt: T0 }] });
     assert.equal(resolved[0]!.kind, 'create');
     const dismissed = planGrouping({ ...base, history: [{ alertId: 'd', alertStatus: 'DISMISSED', box: face, capturedAt: T0 }] });
@@ -110,12 +110,12 @@ describe('historyWindow / mergeSightings', () => {
   });
 
   it('merges sightings order-independently: first/last seen and max probability', () => {
-    const alert = { firstSeenAt: at(5000), lastSeenAt: at(5000), maskProbability: 0.7 };
+    const alert = { firstSeenAt: at(5000), lastSeenAt: at(5000), noMaskProbability: 0.7 };
     const sightings = [
-      { capturedAt: at(9000), maskProbability: 0.6 },
-      { capturedAt: at(1000), maskProbability: 0.95 },
+      { capturedAt: at(9000), noMaskProbability: 0.6 },
+      { capturedAt: at(1000), noMaskProbability: 0.95 },
     ];
-    const expected = { firstSeenAt: at(1000), lastSeenAt: at(9000), maskProbability: 0.95 };
+    const expected = { firstSeenAt: at(1000), lastSeenAt: at(9000), noMaskProbability: 0.95 };
     assert.deepEqual(mergeSightings(alert, sightings), expected);
     assert.deepEqual(mergeSightings(alert, [...sightings].reverse()), expected);
   });

@@ -33,3 +33,14 @@ test('a frame needing a resize is resized to the plan, then padded below', async
   assert.equal(t[64 * 25 + 63], 200); // last resized row, last column
   assert.equal(t[64 * 26], 0); // first padding row
 });
+
+test('a reused (dirty) tensor body gives exactly what a fresh one gives, padding included', async () => {
+  const frame = { data: Buffer.from(Array.from({ length: 5 * 3 * 3 }, (_, i) => (i * 37) % 256)), width: 5, height: 3 };
+  const p = { scale: 1, resizedWidth: 5, resizedHeight: 3, inputWidth: 8, inputHeight: 4 };
+  const fresh = await letterboxTensor(frame, p, { order: 'bgr', mean: 0, multiplier: 1 });
+  const dirty = new Float32Array(3 * 8 * 4).fill(-7);
+  const reused = await letterboxTensor(frame, p, { order: 'bgr', mean: 0, multiplier: 1 }, dirty);
+  assert.equal(reused, dirty);
+  assert.deepEqual(reused, fresh);
+  await assert.rejects(letterboxTensor(frame, p, { order: 'bgr', mean: 0, multiplier: 1 }, new Float32Array(10)), /need 96/);
+});

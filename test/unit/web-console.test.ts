@@ -28,6 +28,7 @@ function alert(id: string, createdAt: string, patch: Partial<AlertEvent> = {}): 
     createdAt,
     lastSeenAt: createdAt,
     violationCount: 1,
+    noMaskProbability: 0.9,
     maskProbability: 0.9,
     snapshotUrl: null,
     frameSnapshotUrl: null,

@@ -8,7 +8,7 @@ import { formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
-import { bucketStart, categoryBuckets, distribution, quantile, responseTimes, timeBuckets, checkRange, StatsInputError } from '../../src/db/repositories/stats.ts';
+import { bucketStart, categoryBuckets, distribution, quantile, responseTimes, timeBuckets, checkRange, StatsInputError } from '../../src/domain/stats.ts';
 import { csvCell, csvRow } from '../../src/services/exports.ts';
 import { outcomeProblem } from '../../src/api/routes/alert-actions.ts';
 import { alertRooms as updateRooms } from '../../src/realtime/rooms.ts';
@@ -23,6 +23,7 @@ function alert(id: string, createdAt: string, patch: Partial<AlertEvent> = {}): 
     createdAt,
     lastSeenAt: createdAt,
     violationCount: 1,
+    noMaskProbability: 0.9,
     maskProbability: 0.9,
     snapshotUrl: null,
     frameSnapshotUrl: null,

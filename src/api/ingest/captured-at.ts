@@ -10,7 +10,7 @@ export type CapturedAtResult = { ok: true; value: Date } | { ok: false; reason: 
  * The capture time of a frame: the given ISO 8601 timestamp, or `now` when
  * absent. Pure, so the rules are unit-tested without a server.
  */
-export function parseCapturedAt(raw: string | undefined, now: Date, maxFutureMs = MAX_CLOCK_SKEW_MS): CapturedAtResult {
+export function parseCapturedAt(raw: string | undefined, now: Date, maxFutureMs = MAX_CLOCK_SKEW_MS, maxAgeMs = Infinity): CapturedAtResult {
   if (raw === undefined || raw === '') return { ok: true, value: now };
   if (!ISO_DATE_TIME.test(raw)) {
     return { ok: false, reason: `capturedAt must be an ISO 8601 date-time with a time zone, got "${raw.slice(0, 64)}"` };
@@ -19,6 +19,10 @@ export function parseCapturedAt(raw: string | undefined, now: Date, maxFutureMs 
   if (Number.isNaN(value.getTime())) return { ok: false, reason: `capturedAt is not a valid date: "${raw}"` };
   if (value.getTime() - now.getTime() > maxFutureMs) {
     return { ok: false, reason: `capturedAt is more than ${maxFutureMs / 60_000} minutes in the future (camera clock?)` };
+  }
+  // Older than retention: its images would be deleted at the next retention run (a back-dated alert that loses its evidence).
+  if (now.getTime() - value.getTime() > maxAgeMs) {
+    return { ok: false, reason: `capturedAt is older than the retention period (${Math.round(maxAgeMs / 86_400_000)} days)` };
   }
   return { ok: true, value };
 }

@@ -18,7 +18,8 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 // The callback API: measurably cheaper per frame than fs/promises' FileHandle objects at thousands of frames/s.
 function writeThenRename(tmp: string, dest: string, data: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    writeFileCb(tmp, data, (err) => {
+    // Owner-only: frames show everyone in view (SECURITY.md, "Files 0600, folders 0700").
+    writeFileCb(tmp, data, { mode: 0o600 }, (err) => {
       if (err) return reject(err);
       renameCb(tmp, dest, (err2) => (err2 ? reject(err2) : resolve()));
     });
@@ -37,7 +38,7 @@ export function createFrameStore(dataDir: string): FrameStore {
       const rel = `frames/${cameraId}/${frameId}.${ext}`;
       const dir = path.join(root, 'frames', cameraId);
       if (!madeDirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
+        await mkdir(dir, { recursive: true, mode: 0o700 });
         madeDirs.add(dir);
       }
       const tmp = path.join(dir, `.${frameId}.tmp`);

@@ -21,7 +21,8 @@ export interface IngestDeps {
   producer: FrameProducer;
   metrics: ApiMetrics;
   logger: Logger;
-  limits: { maxFramePixels: number; maxCameraBacklog: number };
+  /** maxCapturedAgeMs: frames captured longer ago than this (the retention period) are refused with 400. */
+  limits: { maxFramePixels: number; maxCameraBacklog: number; maxCapturedAgeMs?: number };
   /** Seconds a client is told to wait after a 503. */
   retryAfterSeconds?: number;
   lastFrameIntervalMs?: number;
@@ -37,8 +38,8 @@ export interface IngestRequest {
 type Check = { ok: true; type: ImageType; capturedAt: Date } | { ok: false; reason: RejectReason; status: number; detail: string };
 
 /** The request's own checks (no I/O): capture time, type by magic bytes, dimensions from the header. */
-export function checkFrame(body: Buffer, capturedAt: string | undefined, receivedAt: Date, maxPixels: number): Check {
-  const captured = parseCapturedAt(capturedAt, receivedAt);
+export function checkFrame(body: Buffer, capturedAt: string | undefined, receivedAt: Date, maxPixels: number, maxCapturedAgeMs = Infinity): Check {
+  const captured = parseCapturedAt(capturedAt, receivedAt, undefined, maxCapturedAgeMs);
   if (!captured.ok) return { ok: false, reason: 'bad_captured_at', status: 400, detail: captured.reason };
   const type = sniffImageType(body);
   if (!type) return { ok: false, reason: 'unsupported_type', status: 415, detail: 'body is not a JPEG, PNG or WebP image (checked by magic bytes)' };
@@ -74,7 +75,7 @@ export function createFrameIngestor(deps: IngestDeps) {
     if (!req.apiKey) return reject('unauthorized', 401, 'camera API key required: Authorization: Bearer <key>');
     const receivedAt = now();
     // Checked before the key, reported after it: an unauthenticated caller only ever learns "401".
-    const check = checkFrame(req.body, req.capturedAt, receivedAt, deps.limits.maxFramePixels);
+    const check = checkFrame(req.body, req.capturedAt, receivedAt, deps.limits.maxFramePixels, deps.limits.maxCapturedAgeMs);
     const frameId = randomUUID();
     const keyHash = hashSecret(req.apiKey);
     let admission;
@@ -110,7 +111,10 @@ export function createFrameIngestor(deps: IngestDeps) {
       receivedAt: receivedAt.toISOString(),
     };
     try {
-      await deps.producer.enqueue(job);
+      // Fair between cameras: a camera's first waiting frame goes in plain FIFO order; its k-th waiting
+      // frame gets priority k-1, i.e. behind every other camera's earlier ones. Ten heavy frames from one
+      // camera then delay another camera's frame by at most the one being analysed.
+      await deps.producer.enqueue(job, { priority: admission.status === 'ok' ? admission.backlog - 1 : 0 });
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, cameraId, frameId }, 'frame refused: enqueue failed');
       await deps.store.remove(rel).catch((e) => deps.logger.error({ err: e, rel }, 'could not delete refused frame'));

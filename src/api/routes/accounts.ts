@@ -8,21 +8,11 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, roleEnum, uuidParam } from '../schemas/common.ts';
+import { UserSummarySchema } from '../../contracts/api.ts';
 import type { AccountActor, AccountPatch } from '../../services/accounts.ts';
 
 /** A user as the admin API returns it (GET /api/v1/users items carry the same fields). */
-export const accountSchema = {
-  type: 'object',
-  required: ['id', 'username', 'role', 'unitId', 'enabled', 'mustChangePassword'],
-  properties: {
-    id: { type: 'string' },
-    username: { type: 'string' },
-    role: roleEnum,
-    unitId: { type: ['string', 'null'] },
-    enabled: { type: 'boolean', description: 'false: the user cannot log in and has no valid token' },
-    mustChangePassword: { type: 'boolean', description: 'the user must change their password before using anything else' },
-  },
-} as const;
+export const accountSchema = UserSummarySchema;
 
 const password = { type: 'string', minLength: 12, maxLength: 1024 } as const;
 const noContent = { 204: { type: 'null' }, ...problemResponses } as const;

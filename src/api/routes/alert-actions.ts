@@ -10,9 +10,8 @@ import type { Role } from '../../contracts/vocabulary.ts';
 import type { AlertService, TransitionOutcome } from '../../services/alerts.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, nullableString, uuidParam } from '../schemas/common.ts';
-import { alertSchema } from './alerts.ts';
-import { unitSchema } from './units.ts';
+import { bearerSecurity, uuidParam } from '../schemas/common.ts';
+import { AlertSchema as alertSchema, ListSchema, SuggestedUnitSchema, TimelineEntrySchema } from '../../contracts/api.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await alertActionRoutes(scope, ctx)` works. */
 export interface AlertActionRoutesOptions {
@@ -94,16 +93,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         params: uuidParam,
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 10 } } },
         response: {
-          200: {
-            type: 'object',
-            required: ['items'],
-            properties: {
-              items: {
-                type: 'array',
-                items: { type: 'object', required: ['unit', 'distanceMeters'], properties: { unit: unitSchema, distanceMeters: { type: ['number', 'null'] } } },
-              },
-            },
-          },
+          200: ListSchema(SuggestedUnitSchema),
           ...problemResponses,
         },
       },
@@ -121,29 +111,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         security: bearerSecurity,
         params: uuidParam,
         response: {
-          200: {
-            type: 'object',
-            required: ['items'],
-            properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['at', 'action', 'actorRole', 'username', 'from', 'to', 'unitId', 'note'],
-                  properties: {
-                    at: { type: 'string', format: 'date-time' },
-                    action: { type: 'string' },
-                    actorRole: nullableString,
-                    username: nullableString,
-                    from: nullableString,
-                    to: nullableString,
-                    unitId: nullableString,
-                    note: nullableString,
-                  },
-                },
-              },
-            },
-          },
+          200: ListSchema(TimelineEntrySchema),
           ...problemResponses,
         },
       },
@@ -163,7 +131,8 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         schema: {
           tags: ['alerts'],
           summary: route.summary,
-          description: 'Illegal for the alert\'s current status → 409; wrong role or another unit\'s alert → 403. Writes an AuditEvent and emits alert.updated.',
+          description:
+            'Illegal for the alert\'s current status → 409; wrong role → 403; an officer acting on an alert that is not their unit\'s → 404, as for no alert at all. Writes an AuditEvent and emits alert.updated.',
           security: bearerSecurity,
           params: uuidParam,
           body: { type: 'object', additionalProperties: false, required: route.required, properties: route.body },

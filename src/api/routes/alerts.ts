@@ -2,38 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
+import { bearerSecurity, pageQuery } from '../schemas/common.ts';
+import { AlertSchema, PageSchema } from '../../contracts/api.ts';
 import { CursorError, decodeCursor, page } from '../queries/cursor.ts';
 import { ALERT_STATUSES as STATUSES } from '../../contracts/vocabulary.ts';
 
-export const cameraSummarySchema = {
-  type: 'object',
-  required: ['name', 'latitude', 'longitude', 'address', 'zone'],
-  properties: {
-    name: { type: 'string' },
-    latitude: { type: 'number' },
-    longitude: { type: 'number' },
-    address: nullableString,
-    zone: nullableString,
-  },
-} as const;
-
-// Same shape as the realtime AlertEvent, so the dashboard renders both alike.
-const alertProps = {
-  id: { type: 'string' },
-  status: { type: 'string', enum: STATUSES },
-  cameraId: { type: 'string' },
-  camera: cameraSummarySchema,
-  createdAt: dateTime,
-  lastSeenAt: dateTime,
-  violationCount: { type: 'integer' },
-  maskProbability: { type: 'number' },
-  snapshotUrl: nullableString,
-  frameSnapshotUrl: nullableString,
-  assignedUnitId: nullableString,
-  escalationLevel: { type: 'integer' },
-} as const;
-export const alertSchema = { type: 'object', required: Object.keys(alertProps), properties: alertProps } as const;
+/** Response shapes live in src/contracts/api.ts (one definition for validation, OpenAPI, server and dashboard). */
+export const alertSchema = AlertSchema;
 
 export function cursorOrProblem(cursor: string | undefined) {
   if (!cursor) return null;
@@ -62,7 +37,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
           properties: { status: { type: 'string', enum: STATUSES }, cameraId: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }, ...pageQuery },
         },
         response: {
-          200: pageResponse(alertProps),
+          200: PageSchema(AlertSchema),
           ...problemResponses,
         },
       },

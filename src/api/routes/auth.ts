@@ -52,8 +52,12 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request) => {
-      const result = await ctx.auth.login(request.body.username, request.body.password);
-      if (!result) throw new HttpProblem(401, 'wrong username or password', 'login-failed');
+      const result = await ctx.auth.loginFrom(request.body.username, request.body.password, request.ip);
+      if (!result.ok && result.reason === 'throttled') {
+        const retry = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
+        throw new HttpProblem(429, `too many failed logins from this address for this account; retry in ${retry} s`, 'login-throttled', { 'retry-after': retry });
+      }
+      if (!result.ok) throw new HttpProblem(401, 'wrong username or password', 'login-failed');
       request.log.info({ userId: result.user.id }, 'user logged in');
       return { token: result.token, expiresAt: result.expiresAt.toISOString(), user: result.user };
     },

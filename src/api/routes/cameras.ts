@@ -2,28 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
-import { bearerSecurity, dateTime, nullableDateTime, nullableString, uuidParam } from '../schemas/common.ts';
+import { bearerSecurity, uuidParam } from '../schemas/common.ts';
+import { CameraSchema, CameraWithKeySchema } from '../../contracts/api.ts';
 import type { CameraPatch } from '../../db/repositories/cameras.ts';
 
-const cameraProps = {
-  id: { type: 'string' },
-  name: { type: 'string' },
-  address: nullableString,
-  latitude: { type: 'number' },
-  longitude: { type: 'number' },
-  zone: nullableString,
-  enabled: { type: 'boolean' },
-  apiKeyHint: { type: 'string', description: 'last 4 characters of the API key' },
-  lastFrameAt: nullableDateTime,
-  createdAt: dateTime,
-  updatedAt: dateTime,
-} as const;
-const cameraSchema = { type: 'object', required: Object.keys(cameraProps), properties: cameraProps } as const;
-const cameraWithKeySchema = {
-  type: 'object',
-  required: [...Object.keys(cameraProps), 'apiKey'],
-  properties: { ...cameraProps, apiKey: { type: 'string', description: 'shown once; store it in the camera' } },
-} as const;
+const cameraSchema = CameraSchema;
+const cameraWithKeySchema = CameraWithKeySchema;
 
 const editable = {
   name: { type: 'string', minLength: 1, maxLength: 200 },

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.ts';
-import { requireUser } from '../auth-guard.ts';
+import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerSecurity } from '../schemas/common.ts';
 import { ALERT_STATUSES as STATUSES } from '../../contracts/vocabulary.ts';
@@ -60,7 +60,7 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
         from: q.from ? new Date(q.from) : undefined,
         to: q.to ? new Date(q.to) : undefined,
         status: q.status,
-      });
+      }, { actor: userOf(request), clientIp: request.ip, filters: { ...q } });
       const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '');
       return reply
         .type('text/csv; charset=utf-8')

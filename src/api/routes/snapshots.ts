@@ -25,19 +25,19 @@ export function snapshotFile(root: string, wildcard: string): string | null {
 
 export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
   const root = path.join(ctx.config.dataDir, 'snapshots');
-  // <img src> cannot send an Authorization header, hence ?token= here (and only here).
-  const loggedIn = requireUser(ctx.auth, { allowQueryToken: true });
+  // Bearer header only, no ?token= (tokens in URLs end up in proxy logs): the dashboard fetches images
+  // with the header and shows them as data: URLs (src/web/images.ts).
+  const loggedIn = requireUser(ctx.auth);
 
-  app.get<{ Params: { '*': string }; Querystring: { token?: string } }>(
+  app.get<{ Params: { '*': string } }>(
     '/api/v1/snapshots/*',
     {
       onRequest: loggedIn,
       schema: {
         tags: ['snapshots'],
-        summary: 'A face crop or annotated frame (login token as Bearer header or ?token=); each view is audited',
-        security: [{ bearerAuth: [] }, { queryToken: [] }],
+        summary: 'A face crop or annotated frame (login token as Bearer header; never in the URL); each view is audited',
+        security: [{ bearerAuth: [] }],
         params: { type: 'object', properties: { '*': { type: 'string' } } },
-        querystring: { type: 'object', properties: { token: { type: 'string', maxLength: 256 } } },
         response: { 200: { type: 'string', format: 'binary' }, ...problemResponses },
       },
     },
@@ -60,7 +60,7 @@ export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
       // Officers see only their own unit's alerts, images included (404: existence is not revealed).
       const subject = path.relative(root, file).split(path.sep).join('/');
       if (!(await ctx.services.snapshots.maySee(user, `snapshots/${subject}`))) throw notFound();
-      await ctx.services.snapshots.recordView(user, subject);
+      await ctx.services.snapshots.recordView(user, subject, request.ip);
       return reply
         .type(TYPES[path.extname(file).toLowerCase()]!)
         .header('cache-control', 'private, no-store')

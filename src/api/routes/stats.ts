@@ -1,7 +1,8 @@
 /** GET /api/v1/stats: violations, alerts and response-time distributions over a period. */
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.ts';
-import { GROUP_BY, type GroupBy } from '../../db/repositories/stats.ts';
+import { GROUP_BY, type GroupBy } from '../../domain/stats.ts';
+import { StatsSchema } from '../../contracts/api.ts';
 import type { StatsService } from '../../services/stats.ts';
 import { requireUser } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
@@ -13,45 +14,7 @@ export interface StatsRoutesOptions {
   services: { stats: StatsService };
 }
 
-const distributionSchema = {
-  type: 'object',
-  required: ['count', 'medianSeconds', 'p90Seconds', 'histogram'],
-  properties: {
-    count: { type: 'integer' },
-    medianSeconds: { type: ['number', 'null'] },
-    p90Seconds: { type: ['number', 'null'] },
-    histogram: {
-      type: 'array',
-      description: 'bins by upper bound (seconds); the last bin also holds everything longer',
-      items: { type: 'object', required: ['upToSeconds', 'count'], properties: { upToSeconds: { type: 'number' }, count: { type: 'integer' } } },
-    },
-  },
-} as const;
-
-export const statsResponseSchema = {
-  type: 'object',
-  required: ['from', 'to', 'groupBy', 'totals', 'buckets', 'responseTimes'],
-  properties: {
-    from: { type: 'string', format: 'date-time' },
-    to: { type: 'string', format: 'date-time' },
-    groupBy: { type: 'string', enum: GROUP_BY },
-    totals: { type: 'object', required: ['violations', 'alerts'], properties: { violations: { type: 'integer' }, alerts: { type: 'integer' } } },
-    buckets: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['key', 'label', 'violations', 'alerts'],
-        properties: { key: { type: 'string' }, label: { type: 'string' }, violations: { type: 'integer' }, alerts: { type: 'integer' } },
-      },
-    },
-    responseTimes: {
-      type: 'object',
-      description: 'toDispatch: created → dispatched; toAcknowledge: dispatched → acknowledged; toResolve: created → resolved (alerts created in the period)',
-      required: ['toDispatch', 'toAcknowledge', 'toResolve'],
-      properties: { toDispatch: distributionSchema, toAcknowledge: distributionSchema, toResolve: distributionSchema },
-    },
-  },
-} as const;
+export const statsResponseSchema = StatsSchema;
 
 export async function statsRoutes(app: FastifyInstance, opts: StatsRoutesOptions) {
 

@@ -6,11 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthService } from '../../auth/service.ts';
 import type { UnitPatch } from '../../db/repositories/units.ts';
-import { UNIT_STATUSES, type UnitStatus } from '../../contracts/vocabulary.ts';
+import type { UnitStatus } from '../../contracts/vocabulary.ts';
 import type { UnitService } from '../../services/units.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, nullableDateTime, uuidParam } from '../schemas/common.ts';
+import { bearerSecurity, uuidParam } from '../schemas/common.ts';
+import { UnitSchema, UnitStatusSchema } from '../../contracts/api.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await unitRoutes(scope, ctx)` works. */
 export interface UnitRoutesOptions {
@@ -22,24 +23,9 @@ export interface UnitRoutesOptions {
 const latitude = { type: 'number', minimum: -90, maximum: 90 } as const;
 const longitude = { type: 'number', minimum: -180, maximum: 180 } as const;
 const callSign = { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9][A-Za-z0-9 _./-]*$' } as const;
-const statusEnum = { type: 'string', enum: UNIT_STATUSES } as const;
+const statusEnum = UnitStatusSchema;
 
-const unitProps = {
-  id: { type: 'string' },
-  callSign: { type: 'string' },
-  status: statusEnum,
-  latitude: { type: ['number', 'null'] },
-  longitude: { type: ['number', 'null'] },
-  positionAt: nullableDateTime,
-  members: {
-    type: 'array',
-    items: { type: 'object', required: ['id', 'username'], properties: { id: { type: 'string' }, username: { type: 'string' } } },
-  },
-  openAlertIds: { type: 'array', items: { type: 'string' } },
-  createdAt: { type: 'string', format: 'date-time' },
-  updatedAt: { type: 'string', format: 'date-time' },
-} as const;
-export const unitSchema = { type: 'object', required: Object.keys(unitProps), properties: unitProps } as const;
+export const unitSchema = UnitSchema;
 
 export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) {
   const units = opts.services.units;

@@ -3,9 +3,9 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerSecurity, roleEnum } from '../schemas/common.ts';
-import { accountSchema } from './accounts.ts';
+import { UserSummarySchema } from '../../contracts/api.ts';
 
-const userSchema = accountSchema;
+const userSchema = UserSummarySchema;
 
 export async function userRoutes(app: FastifyInstance, ctx: ApiContext) {
   const admin = requireUser(ctx.auth, { roles: ['ADMIN'] });

@@ -2,27 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
+import { bearerSecurity, pageQuery } from '../schemas/common.ts';
+import { PageSchema, ViolationSchema } from '../../contracts/api.ts';
 import { page } from '../queries/cursor.ts';
-import { cameraSummarySchema, cursorOrProblem } from './alerts.ts';
+import { cursorOrProblem } from './alerts.ts';
 import { ALERT_STATUSES, type AlertStatus } from '../../contracts/vocabulary.ts';
-
-const violationProps = {
-  id: { type: 'string' },
-  cameraId: { type: 'string' },
-  camera: cameraSummarySchema,
-  frameId: { type: 'string' },
-  faceIndex: { type: 'integer' },
-  capturedAt: dateTime,
-  receivedAt: dateTime,
-  box: { type: 'array', items: { type: 'integer' }, minItems: 4, maxItems: 4, description: '[x, y, width, height] px' },
-  faceScore: { type: 'number' },
-  maskProbability: { type: 'number', description: 'P(no mask)' },
-  snapshotUrl: nullableString,
-  frameSnapshotUrl: nullableString,
-  alertId: nullableString,
-  alertStatus: { type: ['string', 'null'], enum: [...ALERT_STATUSES, null], description: 'current status of the alert the violation belongs to' },
-} as const;
 
 function isoOrProblem(name: string, raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
@@ -55,7 +39,7 @@ export async function violationRoutes(app: FastifyInstance, ctx: ApiContext) {
           },
         },
         response: {
-          200: pageResponse(violationProps),
+          200: PageSchema(ViolationSchema),
           ...problemResponses,
         },
       },

@@ -4,23 +4,9 @@ import { requireUser } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { page } from '../queries/cursor.ts';
 import { DELIVERY_OUTCOMES as OUTCOMES, type DeliveryOutcome as Outcome } from '../../services/webhook-deliveries.ts';
-import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
+import { bearerSecurity, pageQuery } from '../schemas/common.ts';
+import { PageSchema, WebhookDeliverySchema } from '../../contracts/api.ts';
 import { cursorOrProblem } from './alerts.ts';
-
-const deliveryProps = {
-  id: { type: 'string' },
-  at: dateTime,
-  outcome: { type: 'string', enum: Object.keys(OUTCOMES) },
-  target: { type: 'string' },
-  event: { type: 'string' },
-  alertId: nullableString,
-  delivery: { type: 'string', description: 'event id, the same on every attempt (receivers dedupe on it)' },
-  attempt: { type: 'integer' },
-  status: { type: ['integer', 'null'], description: 'HTTP status from the receiver; null when none came' },
-  ms: { type: ['integer', 'null'] },
-  error: nullableString,
-  willRetry: { type: 'boolean' },
-};
 
 /** The webhook delivery log (every attempt, newest first), for admins. */
 export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -37,7 +23,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContex
           additionalProperties: false,
           properties: { outcome: { type: 'string', enum: Object.keys(OUTCOMES) }, target: { type: 'string', maxLength: 100 }, ...pageQuery },
         },
-        response: { 200: pageResponse(deliveryProps), ...problemResponses },
+        response: { 200: PageSchema(WebhookDeliverySchema), ...problemResponses },
       },
     },
     async (request) => {

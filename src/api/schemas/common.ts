@@ -1,4 +1,6 @@
-/** Shared JSON-schema fragments (they also become the OpenAPI document). */
+/** Shared JSON-schema fragments (they also become the OpenAPI document); response shapes are in src/contracts/api.ts. */
+import { RoleSchema } from '../../contracts/api.ts';
+
 export const uuidParam = {
   type: 'object',
   required: ['id'],
@@ -6,7 +8,7 @@ export const uuidParam = {
   additionalProperties: false,
 } as const;
 
-export const roleEnum = { type: 'string', enum: ['ADMIN', 'DISPATCHER', 'OFFICER'] } as const;
+export const roleEnum = RoleSchema;
 
 export const pageQuery = {
   limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },

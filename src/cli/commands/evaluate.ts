@@ -5,66 +5,26 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../../config/config.ts';
 import { DEFAULT_HEAD_PATH } from '../../vision/classifier.ts';
-import { evaluationMarkdown, evaluationSvg, svgToPng, type ReportInput } from '../../vision/evaluation/report.ts';
-import { runEvaluation } from '../../vision/train/evaluation-run.ts';
-import { progressBar } from '../../vision/train/progress.ts';
 
 const USAGE = `usage: maskwatch evaluate [options]
   --head FILE        head artifact (default models/mask-head.json)
   --out DIR          report folder (default reports/)
-  --cache-dir DIR    feature cache (default .cache/)
-  --skip-scenes      skip the detector section (kaggle-scenes-dev)
-Writes DIR/evaluation.md, DIR/evaluation.json and DIR/evaluation.png.
+The report step of the protocol: runs the engine with the head's validated
+decision rule on the val scenes (reference) and the REPORT scenes of
+kaggle-scenes-dev (models/scene-split.json), with 95 % bootstrap intervals,
+and writes DIR/evaluation.md, DIR/evaluation.json and DIR/evaluation.png.
+Exit code 1 when a target is missed on the report split.
 `;
-
-/** Detector + classifier on kaggle-scenes-dev, through the detector engineer's evaluateScenes. */
-async function runScenes(assetsDir: string, headPath: string, logger: pino.Logger): Promise<unknown> {
-  const config = loadConfig();
-  const { createVisionEngine } = await import('../../vision/engine.ts');
-  const { evaluateScenes } = await import('../../vision/evaluation/detection.ts');
-  const engine = await createVisionEngine({
-    assetsDir,
-    headPath,
-    faceScoreThreshold: config.vision.faceScoreThreshold,
-    noMaskThreshold: config.vision.noMaskThreshold,
-    minFaceSize: config.vision.minFaceSize,
-    maxPixels: config.ingest.maxFramePixels,
-    intraOpThreads: Math.max(2, config.vision.intraOpThreads),
-    logger,
-  });
-  try {
-    const scenesDir = path.join(assetsDir, 'datasets', 'kaggle-scenes-dev');
-    let bar: ReturnType<typeof progressBar> | undefined;
-    const result = await evaluateScenes(engine, scenesDir, {
-      onProgress: (done, total) => {
-        bar ??= progressBar(process.stderr, 'kaggle-scenes-dev', total);
-        bar.tick();
-        if (done === total) bar.done();
-      },
-    });
-    return result;
-  } finally {
-    await engine.close();
-  }
-}
 
 export async function run(argv: string[]): Promise<number> {
   let values;
-  let config;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        head: { type: 'string' },
-        out: { type: 'string' },
-        'cache-dir': { type: 'string' },
-        'skip-scenes': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: { head: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     }));
-    config = loadConfig();
   } catch (err) {
     process.stderr.write(`maskwatch evaluate: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -73,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const config = loadConfig();
   const headPath = path.resolve(values.head ?? DEFAULT_HEAD_PATH);
   if (!existsSync(headPath)) {
     process.stderr.write(`maskwatch evaluate: no head at ${headPath} — run \`maskwatch train\` first\n`);
@@ -80,37 +41,66 @@ export async function run(argv: string[]): Promise<number> {
   }
   const outDir = path.resolve(values.out ?? 'reports');
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const { createVisionEngine } = await import('../../vision/engine.ts');
+  const { FALLBACK_DECISION } = await import('../../vision/decision.ts');
+  const { MaskClassifier } = await import('../../vision/classifier.ts');
+  const { decodeForTraining } = await import('../../vision/train/features.ts');
+  const { decideFace } = await import('../../vision/decision.ts');
+  const { runProtocolReport } = await import('../../vision/protocol/report-run.ts');
+  const { protocolMarkdown, protocolSvg } = await import('../../vision/protocol/report-markdown.ts');
+  const { svgToPng } = await import('../../vision/evaluation/report.ts');
+  const { progressBar } = await import('../../vision/train/progress.ts');
+  // The evaluated engine is the product's, with the head's own rule: no overrides from the environment.
+  const engine = await createVisionEngine({
+    assetsDir: config.assetsDir,
+    headPath,
+    faceScoreThreshold: config.vision.faceScoreThreshold,
+    minFaceSize: config.vision.minFaceSize,
+    maxPixels: config.ingest.maxFramePixels,
+    intraOpThreads: Math.max(2, config.vision.intraOpThreads),
+    incorrectMaskPolicy: 'violation',
+    logger,
+  });
+  const classifier = await MaskClassifier.load({ assetsDir: config.assetsDir, headPath, intraOpThreads: Math.max(2, config.vision.intraOpThreads) });
   try {
-    const result = await runEvaluation({
+    const rule = { ...(classifier.decision ?? FALLBACK_DECISION), violationFaceScore: 0, violationMinFaceSize: 0 };
+    const bars = new Map<string, ReturnType<typeof progressBar>>();
+    const report = await runProtocolReport({
       assetsDir: config.assetsDir,
-      cacheDir: path.resolve(values['cache-dir'] ?? '.cache'),
-      headPath,
-      intraOpThreads: Math.max(2, config.vision.intraOpThreads),
+      engine,
       logger,
-      progress: (label, total) => progressBar(process.stderr, label, total),
-      scenes: values['skip-scenes'] ? undefined : (h) => runScenes(config.assetsDir, h, logger),
+      classifyCrop: async (file) => {
+        const img = await decodeForTraining(file);
+        const [p] = await classifier.predictProbabilities([img]);
+        return decideFace({ box: [0, 0, img.width, img.height], score: 1 }, p!, rule, 'violation').label;
+      },
+      onProgress: (label, done, total) => {
+        let bar = bars.get(label);
+        if (!bar) bars.set(label, (bar = progressBar(process.stderr, label, total)));
+        bar.tick();
+        if (done === total) bar.done();
+      },
     });
-    const byId = (id: string) => result.sets.find((s) => s.id === id)?.metrics ?? null;
-    const report: ReportInput = {
-      generatedAt: new Date().toISOString(),
-      ...result,
-      head: { ...result.head, path: path.relative(process.cwd(), result.head.path) },
-      targets: [
-        { name: 'kaggle-face-crops-dev balanced accuracy', target: 0.93, value: byId('kaggle-face-crops-dev')?.balancedAccuracy ?? null },
-        { name: 'seed group-split test accuracy', target: 0.98, value: byId('seed-group-test')?.accuracy ?? null },
-      ],
-    };
+    const head = classifier.artifact;
+    const generatedAt = new Date().toISOString();
     await mkdir(outDir, { recursive: true });
-    // JSON keeps the figures, not the per-image scores (those only feed the plot).
-    const json = { ...report, sets: report.sets.map(({ labels: _l, scores: _s, ...rest }) => rest) };
-    await writeFile(path.join(outDir, 'evaluation.json'), `${JSON.stringify(json, null, 2)}\n`);
-    await writeFile(path.join(outDir, 'evaluation.md'), evaluationMarkdown(report));
-    await writeFile(path.join(outDir, 'evaluation.png'), await svgToPng(evaluationSvg(report.sets, 'MaskWatch mask classifier — confusion matrices and PR curves')));
-    for (const t of report.targets) logger.info(t, 'target');
-    logger.info({ outDir }, 'wrote evaluation report');
+    const rel = path.relative(process.cwd(), headPath);
+    await writeFile(path.join(outDir, 'evaluation.json'), `${JSON.stringify({ generatedAt, head: { path: rel, decision: head.decision, training: head.training }, ...report }, null, 2)}\n`);
+    await writeFile(path.join(outDir, 'evaluation.md'), protocolMarkdown(report, head, { generatedAt, headPath: rel }));
+    await writeFile(path.join(outDir, 'evaluation.png'), await svgToPng(protocolSvg(report)));
+    for (const t of report.targets) logger.info({ target: t.name, value: t.value, lo: t.lo, hi: t.hi, required: `${t.op} ${t.target}`, met: t.met }, 'target');
+    const missed = report.targets.filter((t) => !t.met);
+    logger.info({ outDir, missed: missed.length }, 'wrote evaluation report');
+    if (missed.length) {
+      process.stderr.write(`maskwatch evaluate: ${missed.length} target(s) missed on the report split: ${missed.map((t) => `${t.name} = ${t.value === null ? 'n/a' : t.value.toFixed(3)} (needs ${t.op} ${t.target})`).join('; ')}\n`);
+      return 1;
+    }
     return 0;
   } catch (err) {
     process.stderr.write(`maskwatch evaluate: ${(err as Error).message}\n`);
     return 1;
+  } finally {
+    await engine.close();
+    await classifier.close();
   }
 }

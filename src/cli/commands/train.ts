@@ -3,25 +3,24 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../../config/config.ts';
-import { Backbone, backboneModelPath } from '../../vision/backbone.ts';
 import { DEFAULT_HEAD_PATH } from '../../vision/classifier.ts';
-import { predictNoMask } from '../../vision/head.ts';
-import { classificationMetrics } from '../../vision/evaluation/classification.ts';
-import { buildArtifact, trainOnPrepared, type TrainPipelineOptions } from '../../vision/train/pipeline.ts';
-import { prepareTrainingData, stderrProgress, type Framing } from '../../vision/train/prepare.ts';
-import { DEFAULT_TRAIN_OPTIONS } from '../../vision/train/trainer.ts';
+import { parseDetectorKind } from '../../vision/detector/factory.ts';
 
 const USAGE = `usage: maskwatch train [options]
   --out FILE          head artifact to write (default models/mask-head.json)
-  --copies N          augmented copies per training image (default 4, 0-16)
-  --epochs N          (default ${DEFAULT_TRAIN_OPTIONS.epochs})
-  --seed N            training seed (default ${DEFAULT_TRAIN_OPTIONS.seed})
-  --split-seed N      group split seed (default 7)
+  --copies N          augmented copies per training face (default 2, 0-16)
   --augment-seed N    augmentation seed (default 11)
   --cache-dir DIR     feature cache (default .cache/)
-  --framing MODE      both (default: detected face + run-time margin, and the whole photo) | face | whole
-Reads prajna and chandrikadeb7 from MASKWATCH_ASSETS (default ../shared).
+  --epochs N          epochs per variant (default 15; the epoch with the lowest validation loss is kept)
+  --rechoose FILE     keep FILE's trained weights, redo only the choice on the val scenes, write --out
+  --variants LIST     comma-separated head variants to compare on validation (default h64,h64-wd1e-3,h128)
+Trains the 3-class head (mask, no_mask, mask_incorrect) on the TRAIN scenes of
+kaggle-scenes-dev (models/scene-split.json) and chooses the variant, the class
+thresholds and the violation gates on the VAL scenes. The REPORT scenes are
+never read (only \`maskwatch evaluate\` reads them).
 `;
+
+class UsageError extends Error {}
 
 function intOpt(v: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
@@ -30,53 +29,60 @@ function intOpt(v: string | undefined, name: string, fallback: number, min: numb
   return n;
 }
 
-class UsageError extends Error {}
-
-function framingOpt(v: string | undefined): Framing {
-  if (v === undefined) return 'both';
-  if (v !== 'face' && v !== 'whole' && v !== 'both') throw new UsageError(`--framing must be "both", "face" or "whole", got "${v}"`);
-  return v;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  let opts: TrainPipelineOptions & { out: string };
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
+  let values;
   try {
-    const { values } = parseArgs({
+    ({ values } = parseArgs({
       args: argv,
       options: {
         out: { type: 'string' },
         copies: { type: 'string' },
-        epochs: { type: 'string' },
-        seed: { type: 'string' },
-        'split-seed': { type: 'string' },
         'augment-seed': { type: 'string' },
         'cache-dir': { type: 'string' },
-        framing: { type: 'string' },
+        variants: { type: 'string' },
+        epochs: { type: 'string' },
+        rechoose: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
-    });
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
+    }));
+  } catch (err) {
+    process.stderr.write(`maskwatch train: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
+  // Heavy modules only now: --help and usage errors answer without them.
+  const { DEFAULT_VARIANTS, rechoose, trainOnScenes } = await import('../../vision/train/scene-train.ts');
+  const { stderrProgress } = await import('../../vision/train/progress.ts');
+  let opts: Parameters<typeof trainOnScenes>[0];
+  let out: string;
+  try {
     const config = loadConfig();
+    const names = values.variants?.split(',').map((s) => s.trim()).filter(Boolean);
+    const epochs = intOpt(values.epochs, 'epochs', 15, 1, 500);
+    const picked = names ? names.map((n) => {
+      const v = DEFAULT_VARIANTS.find((d) => d.name === n);
+      if (!v) throw new UsageError(`unknown variant "${n}"; known: ${DEFAULT_VARIANTS.map((d) => d.name).join(', ')}`);
+      return v;
+    }) : DEFAULT_VARIANTS;
+    const variants = picked.map((v) => ({ ...v, epochs }));
+    out = path.resolve(values.out ?? DEFAULT_HEAD_PATH);
     opts = {
-      out: path.resolve(values.out ?? DEFAULT_HEAD_PATH),
       assetsDir: config.assetsDir,
       cacheDir: path.resolve(values['cache-dir'] ?? '.cache'),
-      splitSeed: intOpt(values['split-seed'], 'split-seed', 7, 0, 2 ** 31),
+      detector: parseDetectorKind(process.env.MASKWATCH_DETECTOR ?? 'yunet-s'),
+      faceScoreThreshold: config.vision.faceScoreThreshold,
+      minFaceSize: config.vision.minFaceSize,
+      maxPixels: config.ingest.maxFramePixels,
+      intraOpThreads: Math.max(2, config.vision.intraOpThreads),
+      copies: intOpt(values.copies, 'copies', 2, 0, 16),
       augmentSeed: intOpt(values['augment-seed'], 'augment-seed', 11, 0, 2 ** 31),
-      intraOpThreads: config.vision.intraOpThreads === 1 ? 2 : config.vision.intraOpThreads,
-      framing: framingOpt(values.framing),
-      copies: intOpt(values.copies, 'copies', 4, 0, 16),
-      train: {
-        ...DEFAULT_TRAIN_OPTIONS,
-        epochs: intOpt(values.epochs, 'epochs', DEFAULT_TRAIN_OPTIONS.epochs, 1, 500),
-        seed: intOpt(values.seed, 'seed', DEFAULT_TRAIN_OPTIONS.seed, 0, 2 ** 31),
-      },
+      variants,
       logger,
       progress: stderrProgress,
     };
@@ -84,35 +90,25 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`maskwatch train: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  let backbone: Backbone;
   try {
-    backbone = await Backbone.load({ modelPath: await backboneModelPath(opts.assetsDir), intraOpThreads: opts.intraOpThreads });
-  } catch (err) {
-    process.stderr.write(`maskwatch train: ${(err as Error).message}\n`);
-    return 1;
-  }
-  try {
-    const started = Date.now();
-    const data = await prepareTrainingData(opts, backbone);
-    const run = await trainOnPrepared(data, opts, logger);
-    const metrics: Record<string, unknown> = {};
-    for (const dataset of ['prajna', 'chandrikadeb7']) {
-      const val = data.samples.filter((s) => s.split === 'val' && s.dataset === dataset);
-      const m = classificationMetrics(val.map((s) => s.label), predictNoMask(run.weights, val.map((s) => s.features)));
-      metrics[`val/${dataset}`] = m;
-      logger.info({ dataset, accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, rocAuc: m.rocAuc }, 'validation');
+    if (values.rechoose) {
+      const { parseHeadArtifact } = await import('../../vision/head.ts');
+      const { readFile } = await import('node:fs/promises');
+      const artifact = await rechoose(opts, parseHeadArtifact(await readFile(values.rechoose, 'utf8'), values.rechoose));
+      await writeFile(out, `${JSON.stringify(artifact, null, 1)}\n`);
+      logger.info({ out, decision: artifact.decision }, 'wrote mask head (decision re-chosen)');
+      return 0;
     }
-    const artifact = buildArtifact(run, data, opts, metrics);
+    const started = Date.now();
+    const { artifact } = await trainOnScenes(opts);
     artifact.training.seconds = Math.round((Date.now() - started) / 1000);
-    await mkdir(path.dirname(opts.out), { recursive: true });
-    await writeFile(opts.out, `${JSON.stringify(artifact, null, 1)}\n`);
-    logger.info({ out: opts.out, seconds: artifact.training.seconds, bestEpoch: run.bestEpoch }, 'wrote mask head');
+    await mkdir(path.dirname(out), { recursive: true });
+    await writeFile(out, `${JSON.stringify(artifact, null, 1)}\n`);
+    logger.info({ out, seconds: artifact.training.seconds, decision: artifact.decision }, 'wrote mask head');
     return 0;
   } catch (err) {
     process.stderr.write(`maskwatch train: ${(err as Error).message}\n`);
     logger.debug({ err }, 'train failed');
     return 1;
-  } finally {
-    await backbone.close();
   }
 }

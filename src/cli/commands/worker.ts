@@ -7,14 +7,16 @@
  */
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../config/config.ts';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../../config/config.ts';
 import { openDatabase } from '../../db/client.ts';
-import { createDetectionWorker } from '../../queue/handlers/detection.ts';
+import { createDetectionWorker } from '../../queue/wiring/detection.ts';
 import { redisOptionsFromUrl } from '../../queue/redis-options.ts';
-import { startWebhookDelivery } from '../../queue/handlers/alert-notifiers.ts';
+import { startWebhookDelivery } from '../../queue/wiring/alert-notifiers.ts';
 import { createWorkerMetrics, type WorkerMetrics } from '../../queue/handlers/metrics.ts';
 import { startRetentionService } from '../../queue/handlers/retention.ts';
 import { createLogger } from '../../system/logger.ts';
+import { createShutdownTrigger, type ShutdownReason } from '../../system/shutdown.ts';
 import { createVisionEngine } from '../../vision/engine.ts';
 
 const USAGE = `usage: maskwatch worker [--concurrency N] [--metrics-port PORT]
@@ -70,14 +72,35 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  // Listen for signals before anything starts: one arriving during start-up
-  // (jobs may already be running) still gets a graceful shutdown.
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  const config = loadConfig();
+  // Listen for signals (and the supervisor's death) before anything starts: one arriving
+  // during start-up (jobs may already be running) still gets a graceful shutdown.
+  // Polling the parent pid is opt-in: a worker started from a shell may outlive it on purpose.
+  const shutdown = createShutdownTrigger({ timeoutMs: 10_000, pollPpid: process.env.MASKWATCH_EXIT_WITH_PARENT === '1' });
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    shutdown.done();
+    throw err;
+  }
   const logger = createLogger(config, { service: 'worker' });
+  shutdown.setLogger(logger);
+  shutdown.setTimeoutMs(config.worker.stopTimeoutMs);
+  try {
+    return await runWorker({ config, logger, concurrency, metricsPort, stopSignal: shutdown.requested });
+  } finally {
+    shutdown.done();
+  }
+}
+
+async function runWorker(opts: {
+  config: Config;
+  logger: Logger;
+  concurrency: number;
+  metricsPort: number | undefined;
+  stopSignal: Promise<ShutdownReason>;
+}): Promise<number> {
+  const { config, logger, concurrency, metricsPort, stopSignal } = opts;
   const db = await openDatabase(config.databaseUrl, { logger });
   const closers: (() => Promise<unknown>)[] = [() => db.close()];
   const closeAll = async () => {
@@ -88,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
       assetsDir: config.assetsDir,
       faceScoreThreshold: config.vision.faceScoreThreshold,
       noMaskThreshold: config.vision.noMaskThreshold,
+      incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
       minFaceSize: config.vision.minFaceSize,
       maxPixels: config.ingest.maxFramePixels,
       intraOpThreads: config.vision.intraOpThreads,
@@ -118,6 +142,7 @@ export async function run(argv: string[]): Promise<number> {
       cooldownSeconds: config.alerts.cooldownSeconds,
       concurrency,
       lockDurationMs: config.worker.lockDurationMs,
+      maxFrameAgeMs: config.worker.maxFrameAgeSeconds * 1000,
       stalledIntervalMs: config.worker.stalledIntervalMs,
       metrics,
       channels: webhooks ? [webhooks.channel] : [],
@@ -145,12 +170,10 @@ export async function run(argv: string[]): Promise<number> {
       'worker ready',
     );
 
+    process.send?.({ type: 'ready' });
+
     const signal = await stopSignal;
     logger.info({ signal }, 'shutting down: waiting for in-flight jobs');
-    // A second signal means "now": exit without waiting.
-    const force = () => process.exit(130);
-    process.once('SIGTERM', force);
-    process.once('SIGINT', force);
     await closeAll();
     logger.info('worker stopped');
     return 0;

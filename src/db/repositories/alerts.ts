@@ -1,8 +1,9 @@
 import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
-import { mergeSightings, type Assignment } from '../../domain/grouping.ts';
+import { mergeSightings, type Assignment, type Sighting, type TrackKey } from '../../domain/grouping.ts';
 import type { Box } from '../../domain/tracker.ts';
 import type { AlertStatus } from '../../contracts/vocabulary.ts';
 import { afterKey, type PageKey } from './paging.ts';
+import { readSightings } from './violations.ts';
 
 /**
  * Alert persistence: the detection worker's grouping writes, the queries of the
@@ -30,7 +31,7 @@ export interface AlertRecord {
   lastSeenAt: Date;
   createdAt: Date;
   violationCount: number;
-  maskProbability: number;
+  noMaskProbability: number;
   snapshotPath: string | null;
   frameSnapshotPath: string | null;
   assignedUnitId: string | null;
@@ -88,7 +89,7 @@ export interface FrameViolationRecord {
   faceIndex: number;
   box: Box;
   faceScore: number;
-  maskProbability: number;
+  noMaskProbability: number;
   /** Relative to the data dir. */
   faceSnapshotPath: string | null;
 }
@@ -100,8 +101,30 @@ export interface RecordFrameInput {
   receivedAt: Date;
   frameSnapshotPath: string | null;
   violations: readonly FrameViolationRecord[];
-  /** planGrouping()'s decision for each violation. */
-  plan: readonly Assignment[];
+  /** The capture-time window of the camera's history the decision needs (domain/grouping.ts historyWindow). */
+  historyWindow: { from: Date; to: Date };
+  /**
+   * The grouping decision (domain/grouping.ts planGrouping) for the faces not stored yet,
+   * given the camera's sightings in the window; called inside the transaction.
+   */
+  decide(todo: readonly FrameViolationRecord[], history: readonly Sighting[]): readonly Assignment[] | Promise<readonly Assignment[]>;
+}
+
+/**
+ * How a track key is stored: the Alert.trackId column, unique per camera. Only
+ * this module writes or reads that format (the frame's alerts are found by its prefix).
+ */
+function trackIdColumn(key: TrackKey): string {
+  return `${key.frameId}:${key.faceIndex}`;
+}
+const trackIdPrefixOfFrame = (frameId: string) => `${frameId}:`;
+
+/** The camera was deleted while its frame was being processed. */
+export class CameraGoneError extends Error {
+  constructor(readonly cameraId: string) {
+    super(`camera ${cameraId} does not exist`);
+    this.name = 'CameraGoneError';
+  }
 }
 
 export interface RecordFrameResult {
@@ -153,7 +176,7 @@ export function createAlertRepository(prisma: PrismaClient) {
     /** Alerts a frame created (a retried job re-announces them: events are at-least-once). */
     createdByFrame(cameraId: string, frameId: string): Promise<AlertRecord[]> {
       return prisma.alert.findMany({
-        where: { cameraId, trackId: { startsWith: `${frameId}:` } },
+        where: { cameraId, trackId: { startsWith: trackIdPrefixOfFrame(frameId) } },
         include: withCamera,
         orderBy: { trackId: 'asc' },
       });
@@ -192,6 +215,10 @@ export function createAlertRepository(prisma: PrismaClient) {
      * Whether a snapshot (path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg)
      * belongs to an alert assigned to the unit, directly or through one of its violations.
      */
+    async isAssignedTo(alertId: string, unitId: string): Promise<boolean> {
+      return (await prisma.alert.findFirst({ where: { id: alertId, assignedUnitId: unitId }, select: { id: true } })) !== null;
+    },
+
     async snapshotBelongsToUnit(unitId: string, dbPath: string): Promise<boolean> {
       const alert = await prisma.alert.findFirst({
         where: { assignedUnitId: unitId, OR: [{ snapshotPath: dbPath }, { frameSnapshotPath: dbPath }] },
@@ -206,28 +233,41 @@ export function createAlertRepository(prisma: PrismaClient) {
     },
 
     /**
-     * Stores a frame's violations and their alerts in one transaction: new alerts
-     * for new tracks, and for each touched alert an exact violationCount (counted,
-     * not incremented, so a retry can never inflate it), first/last seen and the
-     * highest P(no mask). Faces already stored for this frame are skipped.
+     * Groups and stores a frame's violations in one transaction that holds the
+     * camera's row lock from its first statement: read the camera's recent
+     * sightings, decide (input.decide), write new alerts for new tracks and, for
+     * each touched alert, an exact violationCount (counted, not incremented, so a
+     * retry can never inflate it), first/last seen and the highest P(no mask).
+     * Faces already stored for this frame are skipped.
+     *
+     * The lock is the database's: bumping Camera.groupingVersion takes the row
+     * lock on PostgreSQL and the write lock on SQLite until commit, so two workers
+     * with frames of one camera group one after the other however slow the
+     * database is — no lease that can expire under a running transaction.
      */
     recordFrame(input: RecordFrameInput): Promise<RecordFrameResult> {
       const byFace = new Map(input.violations.map((v) => [v.faceIndex, v]));
-      for (const a of input.plan) {
-        if (!byFace.has(a.faceIndex)) throw new GroupingPlanError(`plan refers to unknown face ${a.faceIndex}`);
-      }
       return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
+        const locked = await tx.camera.updateMany({ where: { id: input.cameraId }, data: { groupingVersion: { increment: 1 } } });
+        if (locked.count === 0) throw new CameraGoneError(input.cameraId);
         const stored = await tx.violation.findMany({ where: { frameId: input.frameId }, select: { faceIndex: true } });
         const done = new Set(stored.map((s) => s.faceIndex));
+        const todo = input.violations.filter((v) => !done.has(v.faceIndex));
         const created: string[] = [];
-        const touched = new Map<string, { capturedAt: Date; maskProbability: number }[]>();
+        const touched = new Map<string, { capturedAt: Date; noMaskProbability: number }[]>();
+        if (todo.length === 0) return { inserted: 0, createdAlertIds: [], updatedAlertIds: [] };
+        const history = await readSightings(tx, input.cameraId, input.historyWindow.from, input.historyWindow.to);
+        const plan = await input.decide(todo, history);
+        for (const a of plan) {
+          if (!byFace.has(a.faceIndex) || done.has(a.faceIndex)) throw new GroupingPlanError(`plan refers to unknown face ${a.faceIndex}`);
+        }
 
-        for (const a of input.plan) {
-          if (done.has(a.faceIndex)) continue;
+        for (const a of plan) {
           const v = byFace.get(a.faceIndex)!;
           let alertId: string;
           if (a.kind === 'create') {
-            const key = { cameraId_trackId: { cameraId: input.cameraId, trackId: a.trackId } };
+            const trackId = trackIdColumn(a.track);
+            const key = { cameraId_trackId: { cameraId: input.cameraId, trackId } };
             const existing = await tx.alert.findUnique({ where: key, select: { id: true } });
             if (existing) {
               alertId = existing.id;
@@ -235,10 +275,10 @@ export function createAlertRepository(prisma: PrismaClient) {
               const alert = await tx.alert.create({
                 data: {
                   cameraId: input.cameraId,
-                  trackId: a.trackId,
+                  trackId,
                   firstSeenAt: input.capturedAt,
                   lastSeenAt: input.capturedAt,
-                  maskProbability: v.maskProbability,
+                  noMaskProbability: v.noMaskProbability,
                   snapshotPath: v.faceSnapshotPath,
                   frameSnapshotPath: input.frameSnapshotPath,
                 },
@@ -262,21 +302,21 @@ export function createAlertRepository(prisma: PrismaClient) {
               boxW: Math.round(v.box[2]),
               boxH: Math.round(v.box[3]),
               faceScore: v.faceScore,
-              maskProbability: v.maskProbability,
+              noMaskProbability: v.noMaskProbability,
               faceSnapshotPath: v.faceSnapshotPath,
               frameSnapshotPath: input.frameSnapshotPath,
               alertId,
             },
           });
           const list = touched.get(alertId) ?? [];
-          list.push({ capturedAt: input.capturedAt, maskProbability: v.maskProbability });
+          list.push({ capturedAt: input.capturedAt, noMaskProbability: v.noMaskProbability });
           touched.set(alertId, list);
         }
 
         for (const [alertId, sightings] of touched) {
           const current = await tx.alert.findUnique({
             where: { id: alertId },
-            select: { firstSeenAt: true, lastSeenAt: true, maskProbability: true },
+            select: { firstSeenAt: true, lastSeenAt: true, noMaskProbability: true },
           });
           if (!current) throw new GroupingPlanError(`alert ${alertId} vanished while grouping`);
           const merged = mergeSightings(current, sightings);

@@ -3,6 +3,7 @@
  * that touches Prisma; services receive them from here.
  */
 import type { PrismaClient } from '../generated/sqlite/client.ts';
+import type { Provider } from '../url.ts';
 import { createAlertRepository } from './alerts.ts';
 import { createAuditRepository } from './audit.ts';
 import { createCameraRepository } from './cameras.ts';
@@ -14,7 +15,8 @@ import { createUnitRepository } from './units.ts';
 import { createUserRepository } from './users.ts';
 import { createViolationRepository } from './violations.ts';
 
-export function createRepositories(prisma: PrismaClient) {
+/** `provider` saves one probe query for the provider-specific statistics SQL; asked when omitted. */
+export function createRepositories(prisma: PrismaClient, provider?: Provider) {
   return {
     alerts: createAlertRepository(prisma),
     audit: createAuditRepository(prisma),
@@ -22,7 +24,7 @@ export function createRepositories(prisma: PrismaClient) {
     dispatch: createDispatchRepository(prisma),
     privacy: createPrivacyRepository(prisma),
     sessions: createSessionRepository(prisma),
-    stats: createStatsRepository(prisma),
+    stats: createStatsRepository(prisma, provider),
     units: createUnitRepository(prisma),
     users: createUserRepository(prisma),
     violations: createViolationRepository(prisma),

@@ -1,206 +1,84 @@
 /**
- * Statistics for the admin dashboard and GET /api/v1/stats: violations and
- * alerts per time bucket / camera / zone, and response-time distributions.
- *
- * Rows are bucketed in JS rather than with SQL date functions, which differ
- * between SQLite and PostgreSQL; only the columns needed are read, and the API
- * caps the period (MAX_RANGE_DAYS).
+ * The statistics' database side: counts grouped in the database (GROUP BY), so
+ * a year of violations is never loaded into memory. Time buckets need date
+ * arithmetic, which differs between SQLite and PostgreSQL: those two queries
+ * are written per provider. Response-time quantiles need the durations
+ * themselves: only alerts (grouped sightings, far fewer than violations) that
+ * were dispatched or resolved are read, four timestamps each.
  */
 import type { PrismaClient } from '../generated/sqlite/client.ts';
+import type { Provider } from '../url.ts';
+import type { AlertTimes } from '../../domain/stats.ts';
 
-export type GroupBy = 'hour' | 'day' | 'camera' | 'zone';
-export const GROUP_BY: readonly GroupBy[] = ['hour', 'day', 'camera', 'zone'];
-export const MAX_RANGE_DAYS = 366;
-export const MAX_HOURLY_DAYS = 31;
-
-export interface Bucket {
-  key: string;
-  label: string;
-  violations: number;
-  alerts: number;
+export interface Period {
+  from: Date;
+  to: Date;
 }
 
-export interface Distribution {
-  count: number;
-  medianSeconds: number | null;
-  p90Seconds: number | null;
-  histogram: { upToSeconds: number; count: number }[];
-}
+type Table = 'Violation' | 'Alert';
+const TIME_COLUMN: Record<Table, string> = { Violation: 'capturedAt', Alert: 'createdAt' };
 
-export interface StatsResult {
-  from: string;
-  to: string;
-  groupBy: GroupBy;
-  totals: { violations: number; alerts: number };
-  buckets: Bucket[];
-  responseTimes: { toDispatch: Distribution; toAcknowledge: Distribution; toResolve: Distribution };
-}
-
-export class StatsInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StatsInputError';
+/** Which provider a client talks to, for the few provider-specific queries (asked once when not told). */
+async function detectProvider(prisma: PrismaClient): Promise<Provider> {
+  try {
+    await prisma.$queryRawUnsafe('SELECT sqlite_version()');
+    return 'sqlite';
+  } catch {
+    // PostgreSQL has no sqlite_version()
+    return 'postgresql';
   }
 }
 
-// ---- pure -------------------------------------------------------------------
+export function createStatsRepository(prisma: PrismaClient, knownProvider?: Provider) {
+  let provider: Promise<Provider> | undefined = knownProvider ? Promise.resolve(knownProvider) : undefined;
 
-/** Linear-interpolated quantile (type 7, as numpy/R default) of unsorted values; null when empty. */
-export function quantile(values: readonly number[], q: number): number | null {
-  if (!(q >= 0 && q <= 1)) throw new StatsInputError(`quantile must be in [0, 1], got ${q}`);
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-
-/** Upper bounds of the response-time histogram bins, seconds; the last bin is open-ended. */
-export const HISTOGRAM_BOUNDS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, Infinity] as const;
-
-export function distribution(seconds: readonly number[]): Distribution {
-  const valid = seconds.filter((s) => Number.isFinite(s) && s >= 0);
-  const histogram = HISTOGRAM_BOUNDS.map((b) => ({ upToSeconds: b, count: 0 }));
-  for (const s of valid) histogram.find((h) => s <= h.upToSeconds)!.count += 1;
-  // JSON has no Infinity: the open bin is reported with the largest finite bound × 2.
-  const last = histogram[histogram.length - 1]!;
-  last.upToSeconds = HISTOGRAM_BOUNDS[HISTOGRAM_BOUNDS.length - 2]! * 2;
-  const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
-  return { count: valid.length, medianSeconds: round(quantile(valid, 0.5)), p90Seconds: round(quantile(valid, 0.9)), histogram };
-}
-
-/** Start of the hour/day containing `t`, in a fixed UTC offset (minutes east of UTC). */
-export function bucketStart(t: Date, unit: 'hour' | 'day', utcOffsetMinutes: number): Date {
-  const shifted = t.getTime() + utcOffsetMinutes * 60_000;
-  const size = unit === 'hour' ? 3_600_000 : 86_400_000;
-  return new Date(Math.floor(shifted / size) * size - utcOffsetMinutes * 60_000);
-}
-
-function timeLabel(start: Date, unit: 'hour' | 'day', utcOffsetMinutes: number): string {
-  const local = new Date(start.getTime() + utcOffsetMinutes * 60_000).toISOString();
-  return unit === 'day' ? local.slice(0, 10) : `${local.slice(5, 10)} ${local.slice(11, 16)}`;
-}
-
-/**
- * Counts per time bucket, with every bucket of the period present (zeros
- * included) so charts show gaps as gaps.
- */
-export function timeBuckets(
-  violations: readonly Date[],
-  alerts: readonly Date[],
-  from: Date,
-  to: Date,
-  unit: 'hour' | 'day',
-  utcOffsetMinutes = 0,
-): Bucket[] {
-  const size = unit === 'hour' ? 3_600_000 : 86_400_000;
-  const buckets = new Map<number, Bucket>();
-  for (let t = bucketStart(from, unit, utcOffsetMinutes).getTime(); t < to.getTime(); t += size) {
-    const start = new Date(t);
-    buckets.set(t, { key: start.toISOString(), label: timeLabel(start, unit, utcOffsetMinutes), violations: 0, alerts: 0 });
+  /** Rows per time bucket, keyed by bucket start (ms since the epoch). */
+  async function countByTime(table: Table, p: Period, sizeSeconds: number, utcOffsetMinutes: number): Promise<Map<number, number>> {
+    provider ??= detectProvider(prisma);
+    const column = TIME_COLUMN[table];
+    const offset = utcOffsetMinutes * 60;
+    // Table and column names come from the constants above, never from input. better-sqlite3
+    // binds JS numbers as REAL: the casts keep SQLite's division an integer one.
+    const sql =
+      (await provider) === 'sqlite'
+        ? `SELECT (CAST(strftime('%s', "${column}") AS INTEGER) + CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, COUNT(*) AS n FROM "${table}" WHERE "${column}" >= ? AND "${column}" < ? GROUP BY bucket`
+        : `SELECT floor((extract(epoch from "${column}") + $1) / $2)::bigint AS bucket, count(*)::int AS n FROM "${table}" WHERE "${column}" >= $3 AND "${column}" < $4 GROUP BY 1`;
+    const rows = await prisma.$queryRawUnsafe<{ bucket: number | bigint | string; n: number | bigint }[]>(sql, offset, sizeSeconds, p.from, p.to);
+    return new Map(rows.map((r) => [(Number(r.bucket) * sizeSeconds - offset) * 1000, Number(r.n)]));
   }
-  const add = (d: Date, field: 'violations' | 'alerts') => {
-    const b = buckets.get(bucketStart(d, unit, utcOffsetMinutes).getTime());
-    if (b) b[field] += 1;
-  };
-  for (const d of violations) add(d, 'violations');
-  for (const d of alerts) add(d, 'alerts');
-  return [...buckets.values()];
-}
 
-/** Counts per category (camera id or zone), largest first; `label` names the key. */
-export function categoryBuckets(
-  violations: readonly string[],
-  alerts: readonly string[],
-  label: (key: string) => string,
-): Bucket[] {
-  const m = new Map<string, Bucket>();
-  const get = (k: string) => {
-    let b = m.get(k);
-    if (!b) m.set(k, (b = { key: k, label: label(k), violations: 0, alerts: 0 }));
-    return b;
-  };
-  for (const k of violations) get(k).violations += 1;
-  for (const k of alerts) get(k).alerts += 1;
-  return [...m.values()].sort((a, b) => b.violations - a.violations || b.alerts - a.alerts || a.label.localeCompare(b.label));
-}
-
-export interface AlertTimes {
-  createdAt: Date;
-  dispatchedAt: Date | null;
-  acknowledgedAt: Date | null;
-  resolvedAt: Date | null;
-}
-
-const secondsBetween = (a: Date | null, b: Date | null) => (a && b ? (b.getTime() - a.getTime()) / 1000 : null);
-
-/** Time to dispatch (created → dispatched), to acknowledge (dispatched → acknowledged), to resolve (created → resolved). */
-export function responseTimes(alerts: readonly AlertTimes[]): StatsResult['responseTimes'] {
-  const pick = (f: (a: AlertTimes) => number | null) => alerts.map(f).filter((x): x is number => x !== null);
   return {
-    toDispatch: distribution(pick((a) => secondsBetween(a.createdAt, a.dispatchedAt))),
-    toAcknowledge: distribution(pick((a) => secondsBetween(a.dispatchedAt, a.acknowledgedAt))),
-    toResolve: distribution(pick((a) => secondsBetween(a.createdAt, a.resolvedAt))),
-  };
-}
+    violationsByTime: (p: Period, unit: 'hour' | 'day', utcOffsetMinutes: number) => countByTime('Violation', p, unit === 'hour' ? 3600 : 86_400, utcOffsetMinutes),
+    alertsByTime: (p: Period, unit: 'hour' | 'day', utcOffsetMinutes: number) => countByTime('Alert', p, unit === 'hour' ? 3600 : 86_400, utcOffsetMinutes),
 
-export function checkRange(from: Date, to: Date): void {
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new StatsInputError('from and to must be valid dates');
-  if (to <= from) throw new StatsInputError('to must be after from');
-  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
-    throw new StatsInputError(`the period may span at most ${MAX_RANGE_DAYS} days`);
-  }
-}
+    async violationsByCamera(p: Period): Promise<Map<string, number>> {
+      const groups = await prisma.violation.groupBy({ by: ['cameraId'], where: { capturedAt: { gte: p.from, lt: p.to } }, _count: { _all: true } });
+      return new Map(groups.map((g) => [g.cameraId, g._count._all]));
+    },
 
-// ---- I/O --------------------------------------------------------------------
+    async alertsByCamera(p: Period): Promise<Map<string, number>> {
+      const groups = await prisma.alert.groupBy({ by: ['cameraId'], where: { createdAt: { gte: p.from, lt: p.to } }, _count: { _all: true } });
+      return new Map(groups.map((g) => [g.cameraId, g._count._all]));
+    },
 
-export const NO_ZONE = '(no zone)';
-
-export function createStatsRepository(prisma: PrismaClient) {
-  return {
-    async compute(q: { from: Date; to: Date; groupBy: GroupBy; utcOffsetMinutes?: number }): Promise<StatsResult> {
-      checkRange(q.from, q.to);
-      if (q.groupBy === 'hour' && q.to.getTime() - q.from.getTime() > MAX_HOURLY_DAYS * 86_400_000) {
-        throw new StatsInputError(`groupBy=hour allows at most ${MAX_HOURLY_DAYS} days; use groupBy=day`);
-      }
-      const [violations, alerts, cameras] = await Promise.all([
-        prisma.violation.findMany({ where: { capturedAt: { gte: q.from, lt: q.to } }, select: { capturedAt: true, cameraId: true } }),
-        prisma.alert.findMany({
-          where: { createdAt: { gte: q.from, lt: q.to } },
-          select: { createdAt: true, cameraId: true, dispatchedAt: true, acknowledgedAt: true, resolvedAt: true },
-        }),
-        prisma.camera.findMany({ select: { id: true, name: true, zone: true } }),
+    async totals(p: Period): Promise<{ violations: number; alerts: number }> {
+      const [violations, alerts] = await Promise.all([
+        prisma.violation.count({ where: { capturedAt: { gte: p.from, lt: p.to } } }),
+        prisma.alert.count({ where: { createdAt: { gte: p.from, lt: p.to } } }),
       ]);
-      const cam = new Map(cameras.map((c) => [c.id, c]));
-      let buckets: Bucket[];
-      if (q.groupBy === 'hour' || q.groupBy === 'day') {
-        buckets = timeBuckets(
-          violations.map((v) => v.capturedAt),
-          alerts.map((a) => a.createdAt),
-          q.from,
-          q.to,
-          q.groupBy,
-          q.utcOffsetMinutes ?? 0,
-        );
-      } else if (q.groupBy === 'camera') {
-        buckets = categoryBuckets(
-          violations.map((v) => v.cameraId),
-          alerts.map((a) => a.cameraId),
-          (id) => cam.get(id)?.name ?? id,
-        );
-      } else {
-        const zoneOf = (id: string) => cam.get(id)?.zone || NO_ZONE;
-        buckets = categoryBuckets(violations.map((v) => zoneOf(v.cameraId)), alerts.map((a) => zoneOf(a.cameraId)), (z) => z);
-      }
-      return {
-        from: q.from.toISOString(),
-        to: q.to.toISOString(),
-        groupBy: q.groupBy,
-        totals: { violations: violations.length, alerts: alerts.length },
-        buckets,
-        responseTimes: responseTimes(alerts),
-      };
+      return { violations, alerts };
+    },
+
+    /** Workflow timestamps of alerts created in the period that were dispatched or resolved. */
+    handledAlertTimes(p: Period): Promise<AlertTimes[]> {
+      return prisma.alert.findMany({
+        where: { createdAt: { gte: p.from, lt: p.to }, OR: [{ dispatchedAt: { not: null } }, { resolvedAt: { not: null } }] },
+        select: { createdAt: true, dispatchedAt: true, acknowledgedAt: true, resolvedAt: true },
+      });
+    },
+
+    cameraNames(): Promise<{ id: string; name: string; zone: string | null }[]> {
+      return prisma.camera.findMany({ select: { id: true, name: true, zone: true } });
     },
   };
 }

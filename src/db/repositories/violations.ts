@@ -22,7 +22,7 @@ export interface ViolationRecord {
   boxW: number;
   boxH: number;
   faceScore: number;
-  maskProbability: number;
+  noMaskProbability: number;
   faceSnapshotPath: string | null;
   frameSnapshotPath: string | null;
   alertId: string | null;
@@ -56,6 +56,29 @@ export const MAX_SIGHTINGS = 2000;
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
+/** Grouped violations of a camera captured in [from, to] (newest first, at most MAX_SIGHTINGS). */
+export async function readSightings(db: Db, cameraId: string, from: Date, to: Date): Promise<Sighting[]> {
+  const rows = await db.violation.findMany({
+    where: { cameraId, capturedAt: { gte: from, lte: to }, alertId: { not: null } },
+    select: {
+      alertId: true,
+      capturedAt: true,
+      boxX: true,
+      boxY: true,
+      boxW: true,
+      boxH: true,
+      alert: { select: { status: true } },
+    },
+    orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }],
+    take: MAX_SIGHTINGS,
+  });
+  return rows.flatMap((r) =>
+    r.alertId && r.alert
+      ? [{ alertId: r.alertId, alertStatus: r.alert.status as AlertStatus, box: [r.boxX, r.boxY, r.boxW, r.boxH] as const, capturedAt: r.capturedAt }]
+      : [],
+  );
+}
+
 export function createViolationRepository(prisma: PrismaClient) {
   return {
     /** Faces of a frame already stored (a retried job skips them). */
@@ -68,33 +91,8 @@ export function createViolationRepository(prisma: PrismaClient) {
     },
 
     /** Grouped violations of a camera captured in [from, to]: the tracker's state. */
-    async sightings(cameraId: string, from: Date, to: Date, db: Db = prisma): Promise<Sighting[]> {
-      const rows = await db.violation.findMany({
-        where: { cameraId, capturedAt: { gte: from, lte: to }, alertId: { not: null } },
-        select: {
-          alertId: true,
-          capturedAt: true,
-          boxX: true,
-          boxY: true,
-          boxW: true,
-          boxH: true,
-          alert: { select: { status: true } },
-        },
-        orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }],
-        take: MAX_SIGHTINGS,
-      });
-      return rows.flatMap((r) =>
-        r.alertId && r.alert
-          ? [
-              {
-                alertId: r.alertId,
-                alertStatus: r.alert.status as AlertStatus,
-                box: [r.boxX, r.boxY, r.boxW, r.boxH] as const,
-                capturedAt: r.capturedAt,
-              },
-            ]
-          : [],
-      );
+    sightings(cameraId: string, from: Date, to: Date, db: Db = prisma): Promise<Sighting[]> {
+      return readSightings(db, cameraId, from, to);
     },
 
     listByAlert(alertId: string): Promise<ViolationRow[]> {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * A short per-camera mutex in Redis around the grouping step (read tracks →
- * decide → write), so two workers handling frames of the same camera never both
- * open an alert for the same new person. Inference runs outside the lock.
- * The TTL frees the lock if its holder dies; the critical section is a few DB
- * round-trips, far shorter than the TTL.
+ * A short per-camera gate in Redis around the grouping step, so workers with
+ * frames of one camera wait here instead of holding database connections while
+ * they queue on the camera's row lock. It is an optimisation only: the grouping
+ * transaction itself takes the camera's row lock (alerts repository
+ * recordFrame), so correctness never depends on this lease or its expiry.
  */
 export interface CameraLock {
   withLock<T>(cameraId: string, fn: () => Promise<T>): Promise<T>;

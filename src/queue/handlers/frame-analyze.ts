@@ -16,12 +16,13 @@ import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { historyWindow, planGrouping } from '../../domain/grouping.ts';
-import type { AlertRecord, AlertRepository } from '../../db/repositories/alerts.ts';
+import { CameraGoneError, type AlertRecord, type AlertRepository } from '../../db/repositories/alerts.ts';
 import type { ViolationRepository } from '../../db/repositories/violations.ts';
 import { toAlertEvent } from '../../services/alert-view.ts';
 import type { Announcer } from '../../services/announcer.ts';
 import { ImageInputError, type AnalyzeOptions, type VisionEngine } from '../../vision/types.ts';
 import type { FrameBacklog } from '../backlog.ts';
+import { staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
 import type { FrameJob } from '../jobs.ts';
 import type { CameraLock } from './camera-lock.ts';
 import type { FrameOutcome, WorkerMetrics } from './metrics.ts';
@@ -41,6 +42,8 @@ export interface FrameAnalyzeDeps {
   /** Released when the job reaches a final state (see queue/backlog.ts). */
   backlog?: FrameBacklog;
   metrics?: WorkerMetrics;
+  /** Skip frames that waited too long (queue/freshness.ts); off when omitted. */
+  freshness?: FreshnessPolicy & { counter?: StaleFrameCounter };
   logger: Logger;
 }
 
@@ -55,6 +58,19 @@ export interface FrameAnalyzeResult {
 // Ids become file names: restrict them so a job can never write outside the data dir.
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+const framePathPattern = (cameraId: string, frameId: string) => new RegExp(`^frames/${cameraId}/${frameId}\\.(jpg|png|webp)$`);
+
+/**
+ * P(no mask) of a face from the vision engine. The engine names it
+ * `maskProbability` (always P(no mask)) and is adding `noMaskProbability`:
+ * this seam accepts either, the new name first.
+ */
+export function noMaskProbabilityOf(face: { maskProbability?: number; noMaskProbability?: number }): number {
+  const p = face.noMaskProbability ?? face.maskProbability;
+  if (typeof p !== 'number' || !Number.isFinite(p)) throw new Error('vision result has no P(no mask) for a face');
+  return p;
+}
+
 export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file: string; captured: Date; received: Date } {
   const d = data as Partial<FrameJob> | null;
   if (!d || typeof d !== 'object') throw new UnrecoverableError('frame job payload is not an object');
@@ -64,9 +80,11 @@ export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file
     }
   }
   if (typeof d.path !== 'string' || d.path === '') throw new UnrecoverableError('frame job path is missing');
-  const root = path.resolve(dataDir);
-  const file = path.resolve(root, d.path);
-  if (!file.startsWith(root + path.sep)) throw new UnrecoverableError(`frame path escapes the data dir: ${d.path}`);
+  // Exactly where ingestion stores this frame (frame-store.ts): a forged job cannot name any other file to read or delete.
+  if (!framePathPattern(d.cameraId!, d.frameId!).test(d.path)) {
+    throw new UnrecoverableError(`frame path is not frames/<cameraId>/<frameId>.<jpg|png|webp>: ${JSON.stringify(d.path.slice(0, 200))}`);
+  }
+  const file = path.resolve(dataDir, d.path);
   const captured = new Date(d.capturedAt ?? '');
   const received = new Date(d.receivedAt ?? '');
   if (Number.isNaN(captured.getTime())) throw new UnrecoverableError(`capturedAt is not a date: ${d.capturedAt}`);
@@ -94,6 +112,16 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const frame = parseFrameJob(job.data, deps.dataDir);
     const log = logger.child({ jobId: job.id, frameId: frame.frameId, cameraId: frame.cameraId, attempt: job.attemptsMade + 1 });
     const empty = { faces: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
+
+    const staleMs = deps.freshness ? staleByMs(frame, deps.freshness) : null;
+    if (staleMs !== null) {
+      // Too old to be useful: complete without analysis (no alert from it), and count it.
+      await removeFile(frame.file);
+      await deps.freshness?.counter?.record(frame.cameraId);
+      metrics?.framesStale.inc();
+      log.debug({ ageMs: staleMs }, 'stale frame skipped');
+      return finish(frame, { outcome: 'stale', ...empty });
+    }
 
     let image: Buffer;
     try {
@@ -128,64 +156,56 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const inferenceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics?.inferenceSeconds.observe(inferenceSeconds);
 
-    const noMask = analysis.faces.flatMap((f, faceIndex) => (f.label === 'no_mask' ? [faceIndex] : []));
-    if (noMask.length === 0) {
+    // The engine's verdict by policy (detector gates, no_mask, and mask_incorrect unless MASKWATCH_INCORRECT_MASK=ignore).
+    const violating = analysis.faces.flatMap((f, faceIndex) => (f.violation ? [faceIndex] : []));
+    if (violating.length === 0) {
       await removeFile(frame.file); // privacy: frames without a violation are not kept
       log.debug({ faces: analysis.faces.length, inferenceMs: inferenceSeconds * 1000 }, 'frame clean');
       return finish(frame, { outcome: 'clean', ...empty, faces: analysis.faces.length });
     }
 
-    const paths = snapshotPaths(frame.cameraId, frame.frameId, noMask);
-    const rendered = await deps.engine.renderSnapshots(image, analysis.faces, noMask);
-    if (rendered.faceCrops.length !== noMask.length) {
-      throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${noMask.length} faces`);
+    const paths = snapshotPaths(frame.cameraId, frame.frameId, violating);
+    const rendered = await deps.engine.renderSnapshots(image, analysis.faces, violating);
+    if (rendered.faceCrops.length !== violating.length) {
+      throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${violating.length} faces`);
     }
     await Promise.all([
       writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.annotatedFrame),
-      ...noMask.map((faceIndex, i) =>
+      ...violating.map((faceIndex, i) =>
         writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
       ),
     ]);
 
-    const records = noMask.map((faceIndex) => {
+    const records = violating.map((faceIndex) => {
       const face = analysis.faces[faceIndex]!;
       return {
         faceIndex,
         box: face.box,
         faceScore: face.score,
-        maskProbability: face.maskProbability,
+        noMaskProbability: noMaskProbabilityOf(face),
         faceSnapshotPath: paths.faces.get(faceIndex)!,
       };
     });
 
-    // Under the camera lock: read the camera's tracks, decide, write — atomically for other workers.
-    const groupAndStore = async () => {
-      const stored = new Set((await deps.violations.findByFrame(frame.frameId)).map((v) => v.faceIndex));
-      const todo = records.filter((r) => !stored.has(r.faceIndex));
-      if (todo.length === 0) return { inserted: 0, createdAlertIds: [], updatedAlertIds: [] };
-      const window = historyWindow(frame.captured, deps.cooldownSeconds);
-      const history = await deps.violations.sightings(frame.cameraId, window.from, window.to);
-      const plan = planGrouping({
-        frameId: frame.frameId,
-        capturedAt: frame.captured,
-        violations: todo,
-        history,
-        cooldownSeconds: deps.cooldownSeconds,
-      });
-      return deps.alerts.recordFrame({
+    // Read the camera's tracks, decide and write in one transaction holding the camera's row lock
+    // (alerts repository recordFrame). The Redis camera gate around it only keeps workers from
+    // queueing on that database lock; correctness does not depend on it or on its expiry.
+    const groupAndStore = () =>
+      deps.alerts.recordFrame({
         cameraId: frame.cameraId,
         frameId: frame.frameId,
         capturedAt: frame.captured,
         receivedAt: frame.received,
         frameSnapshotPath: paths.frame,
-        violations: todo,
-        plan,
+        violations: records,
+        historyWindow: historyWindow(frame.captured, deps.cooldownSeconds),
+        decide: (todo, history) =>
+          planGrouping({ frameId: frame.frameId, capturedAt: frame.captured, violations: todo, history, cooldownSeconds: deps.cooldownSeconds }),
       });
-    };
 
     const result = await deps.cameraLock.withLock(frame.cameraId, groupAndStore).catch(async (err: unknown) => {
-      // P2003: foreign key — the camera was deleted meanwhile; retrying cannot help.
-      if ((err as { code?: string }).code !== 'P2003') throw err;
+      // The camera was deleted meanwhile (or its foreign key went with it, P2003); retrying cannot help.
+      if (!(err instanceof CameraGoneError) && (err as { code?: string }).code !== 'P2003') throw err;
       await Promise.all([paths.frame, ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
       await removeFile(frame.file);
       await finish(frame, { outcome: 'missing', ...empty });

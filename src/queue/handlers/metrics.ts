@@ -23,6 +23,11 @@ export function createWorkerMetrics(opts: { registry?: Registry; defaultMetrics?
       help: 'Violations stored (no-mask faces)',
       registers: [registry],
     }),
+    framesStale: new Counter({
+      name: 'maskwatch_frames_stale_skipped_total',
+      help: 'Frames skipped without analysis because they waited longer than MASKWATCH_MAX_FRAME_AGE_S',
+      registers: [registry],
+    }),
     alertsCreated: new Counter({
       name: 'maskwatch_alerts_created_total',
       help: 'Alerts created (new tracks)',
@@ -33,4 +38,4 @@ export function createWorkerMetrics(opts: { registry?: Registry; defaultMetrics?
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 
-export type FrameOutcome = 'violations' | 'clean' | 'corrupt' | 'missing' | 'already_processed';
+export type FrameOutcome = 'violations' | 'clean' | 'corrupt' | 'missing' | 'already_processed' | 'stale';

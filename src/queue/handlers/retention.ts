@@ -8,12 +8,13 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
+import { QUEUES, type JobNameOf } from '../jobs.ts';
 import { createAuditRepository } from '../../db/repositories/audit.ts';
 import { createPrivacyRepository } from '../../db/repositories/privacy.ts';
 import { createPrivacyService, type RetentionReport } from '../../services/privacy.ts';
 
-export const MAINTENANCE_QUEUE = 'maintenance';
-export const RETENTION_JOB = 'retention.enforce';
+export const MAINTENANCE_QUEUE = QUEUES.maintenance;
+export const RETENTION_JOB = 'retention.enforce' satisfies JobNameOf<typeof QUEUES.maintenance>;
 export const RETENTION_SCHEDULER_ID = 'retention';
 
 export interface RetentionJobDeps {

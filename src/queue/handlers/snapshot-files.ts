@@ -13,10 +13,11 @@ export function snapshotPaths(cameraId: string, frameId: string, faceIndexes: re
 
 /** Writes through a temp file + rename, so a reader (or a crash) never sees half a JPEG. */
 export async function writeFileAtomic(file: string, data: Buffer): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  // Owner-only: faces are biometric data.
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    await writeFile(tmp, data);
+    await writeFile(tmp, data, { mode: 0o600 });
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);

@@ -91,6 +91,13 @@ export class YunetDetector implements FaceDetector {
     return new YunetDetector(session, fixed, range, opts.nmsIoU ?? 0.3, opts.name ?? `yunet@${label}`);
   }
 
+  /**
+   * Input bodies by size, reused across frames (a 1280×832 input is 12.8 MB:
+   * allocating and zeroing one per frame was a large part of the GC time). A
+   * pool, not one buffer, because concurrent detect() calls each need their own.
+   */
+  private readonly bodies = new Map<number, Float32Array[]>();
+
   plan(width: number, height: number): LetterboxPlan {
     return this.fixed
       ? planFixedInput(width, height, this.fixed.width, this.fixed.height)
@@ -99,9 +106,22 @@ export class YunetDetector implements FaceDetector {
 
   async detect(image: DecodedImage, scoreThreshold: number): Promise<FaceDetection[]> {
     const plan = this.plan(image.width, image.height);
-    const data = await letterboxTensor(image, plan, { order: 'bgr', mean: 0, multiplier: 1 });
+    const size = 3 * plan.inputWidth * plan.inputHeight;
+    let free = this.bodies.get(size);
+    if (!free) {
+      // Frames of a camera keep one size; bound the pool when sizes vary.
+      if (this.bodies.size >= 4) this.bodies.clear();
+      this.bodies.set(size, (free = []));
+    }
+    const body = free.pop();
+    const data = await letterboxTensor(image, plan, { order: 'bgr', mean: 0, multiplier: 1 }, body);
     const input = new ort.Tensor('float32', data, [1, 3, plan.inputHeight, plan.inputWidth]);
-    const o = await this.session.run({ input });
+    let o: ort.InferenceSession.OnnxValueMapType;
+    try {
+      o = await this.session.run({ input });
+    } finally {
+      free.push(data);
+    }
     const raw = decodeYunet(
       {
         cls: YUNET_STRIDES.map((s) => floatOutput(o, `cls_${s}`)),

@@ -83,7 +83,9 @@ export function emptyBuckets(): BucketCounts {
   return { with_mask: b(), without_mask: b(), mask_weared_incorrect: b() };
 }
 
-type PredFace = Pick<FaceResult, 'box' | 'label'>;
+/** A predicted face as the scorer reads it: `violation` when present, else label === no_mask (older output). */
+export type PredFace = Pick<FaceResult, 'box'> & { label: string; violation?: boolean };
+const isViolation = (p: PredFace): boolean => (p.violation !== undefined ? p.violation : p.label === 'no_mask');
 
 /**
  * Adds one image's outcome to the running counts (the scorer's loop body).
@@ -108,23 +110,22 @@ export function scoreImage(gt: GtFace[], faces: PredFace[], minSide: number, st:
       if (p) {
         st.hit_mask += 1;
         if (p.label === 'mask') st.mask_as_mask += 1;
-        if (p.label === 'no_mask') st.viol_fp += 1;
+        if (isViolation(p)) st.viol_fp += 1;
       }
     } else {
       st.gt_nomask += 1;
       if (p) {
         st.hit_nomask += 1;
-        if (p.label === 'no_mask') {
-          st.nomask_as_nomask += 1;
-          st.viol_tp += 1;
-        } else st.viol_fn += 1;
+        if (p.label === 'no_mask') st.nomask_as_nomask += 1;
+        if (isViolation(p)) st.viol_tp += 1;
+        else st.viol_fn += 1;
       } else st.viol_fn += 1;
     }
   });
   faces.forEach((p, pi) => {
     if (predToGt.has(pi)) return;
     st.false_faces += 1;
-    if (p.label === 'no_mask' && !gt.some((g) => iou(p.box, g.box) >= 0.2)) st.viol_fp += 1;
+    if (isViolation(p) && !gt.some((g) => iou(p.box, g.box) >= 0.2)) st.viol_fp += 1;
   });
 }
 

@@ -72,7 +72,7 @@ function cardContent(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): (HTMLElem
     h(
       'span',
       { class: 'alert-meta' },
-      `${formatPercent(a.maskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
+      `${formatPercent(a.noMaskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
       a.assignedUnitId ? ` · ${cb.unitName(a.assignedUnitId)}` : '',
     ),
   ];
@@ -83,7 +83,7 @@ function renderKey(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): string {
     a.status,
     a.escalationLevel,
     a.violationCount,
-    a.maskProbability,
+    a.noMaskProbability,
     a.assignedUnitId,
     cb.unitName(a.assignedUnitId),
     a.camera.name,

@@ -319,7 +319,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
         ['Position', h('a', { href: mapsUrl(a.camera.latitude, a.camera.longitude), target: '_blank', rel: 'noopener noreferrer' }, formatCoord(a.camera.latitude, a.camera.longitude))],
         ['Alert raised', formatDateTime(a.createdAt)],
         ['Last seen', formatDateTime(a.lastSeenAt)],
-        ['Confidence (no mask)', formatPercent(a.maskProbability)],
+        ['Confidence (no mask)', formatPercent(a.noMaskProbability)],
         ['Violations', String(a.violationCount)],
         ['Escalation', a.escalationLevel > 0 ? `Level ${a.escalationLevel}` : 'None'],
       ];

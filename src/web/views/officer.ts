@@ -184,7 +184,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       current = a;
       title.textContent = a.camera.name;
       replaceChildren(status, statusBadge(a.status));
-      meta.textContent = `Since ${formatClock(a.createdAt)} · ${formatPercent(a.maskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
+      meta.textContent = `Since ${formatClock(a.createdAt)} · ${formatPercent(a.noMaskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
       where.textContent = [a.camera.address, a.camera.zone].filter(Boolean).join(' · ') || formatCoord(a.camera.latitude, a.camera.longitude);
       mapLink.href = mapsUrl(a.camera.latitude, a.camera.longitude);
       mapLink.setAttribute('aria-label', `Open ${a.camera.name} in maps`);

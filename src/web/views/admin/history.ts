@@ -71,7 +71,7 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, formatDateTime(v.capturedAt)),
       h('td', {}, v.camera.name),
       h('td', {}, v.camera.zone ?? '–'),
-      h('td', { class: 'num' }, formatPercent(v.maskProbability)),
+      h('td', { class: 'num' }, formatPercent(v.noMaskProbability)),
       h('td', { class: 'num' }, formatPercent(v.faceScore)),
       h('td', {}, v.alertStatus ? statusBadge(v.alertStatus) : '–'),
       h('td', {}, alertCell),

@@ -132,7 +132,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
                 ['Zone', a.camera.zone ?? '–'],
                 ['Raised', formatDateTime(a.createdAt)],
                 ['Last seen', formatDateTime(a.lastSeenAt)],
-                ['Confidence (no mask)', formatPercent(a.maskProbability)],
+                ['Confidence (no mask)', formatPercent(a.noMaskProbability)],
                 ['Violations', String(a.violationCount)],
                 ['Escalation', a.escalationLevel > 0 ? `Level ${a.escalationLevel}` : 'None'],
                 ['Unit', unitName(a.assignedUnitId) ?? '–'],

@@ -1,4 +1,5 @@
 /** Admin › Units: patrol units, their status and officers. */
+import { UNIT_STATUSES } from '../../../contracts/vocabulary.ts';
 import type { Unit, UnitStatus, UserSummary } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast } from '../../dom.ts';
@@ -22,7 +23,7 @@ export function unitsPanel(ctx: ViewContext): HTMLElement {
     }
   }
   function row(u: Unit): HTMLElement {
-    const sel = h('select', { 'aria-label': `Status of ${u.callSign}` }, ...(['AVAILABLE', 'BUSY', 'OFF_DUTY'] as UnitStatus[]).map((s) => option(s, s.replace('_', ' ').toLowerCase(), s === u.status)));
+    const sel = h('select', { 'aria-label': `Status of ${u.callSign}` }, ...UNIT_STATUSES.map((s) => option(s, s.replace('_', ' ').toLowerCase(), s === u.status)));
     sel.addEventListener('change', () => void ctx.api.updateUnit(u.id, { status: sel.value as UnitStatus }).then(() => toast(`${u.callSign}: ${sel.value}`), (err) => toast(errorText(err), 'error')));
     const add = h('select', { 'aria-label': `Add officer to ${u.callSign}` }, option('', 'Add officer…'), ...officers.filter((o) => o.unitId !== u.id).map((o) => option(o.id, o.username)));
     add.addEventListener('change', () => {

@@ -12,7 +12,7 @@ import type { Db } from '../../db/client.ts';
 import { createAuditRepository } from '../../db/repositories/audit.ts';
 import { createWebhookNotifier, createWebhookWorker, type WebhookJob, type WebhookNotifier } from '../../notify/webhooks.ts';
 import { escalationChannel, webhookChannel, type AlertChannel } from '../../services/announcer.ts';
-import { createEscalationScheduler, type EscalationScheduler } from './escalation.ts';
+import { createEscalationScheduler, type EscalationScheduler } from '../handlers/escalation.ts';
 
 export interface AlertNotifiers {
   /** Present when MASKWATCH_WEBHOOKS names at least one target. */

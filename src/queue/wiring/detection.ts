@@ -15,14 +15,15 @@ import { toAlertEvent } from '../../services/alert-view.ts';
 import { createAnnouncer, escalationChannel, socketChannel, type AlertChannel } from '../../services/announcer.ts';
 import type { AnalyzeOptions, VisionEngine } from '../../vision/types.ts';
 import { createFrameBacklog } from '../backlog.ts';
+import { createStaleFrameCounter } from '../freshness.ts';
 import type { FrameJob } from '../jobs.ts';
 import type { EscalationPolicy } from '../../domain/escalation.ts';
-import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers } from './escalation.ts';
+import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers } from '../handlers/escalation.ts';
 import { createQueueWorker } from '../worker.ts';
-import { createCameraLock } from './camera-lock.ts';
-import { createFrameAnalyzeHandler } from './frame-analyze.ts';
-import type { WorkerMetrics } from './metrics.ts';
-import { createUpdateThrottle } from './update-throttle.ts';
+import { createCameraLock } from '../handlers/camera-lock.ts';
+import { createFrameAnalyzeHandler } from '../handlers/frame-analyze.ts';
+import type { WorkerMetrics } from '../handlers/metrics.ts';
+import { createUpdateThrottle } from '../handlers/update-throttle.ts';
 import { redisOptionsFromUrl } from '../redis-options.ts';
 
 
@@ -42,6 +43,10 @@ export interface DetectionWorkerOptions {
   metrics?: WorkerMetrics;
   /** Where alert changes go besides the sockets and escalation timers, e.g. webhooks (alert-notifiers.ts startWebhookDelivery). */
   channels?: AlertChannel[];
+  /** Frames older than this (ms since the API received them) when taken are skipped; 0 / omitted = never. */
+  maxFrameAgeMs?: number;
+  /** Clock of the freshness check (default Date.now). */
+  now?: () => number;
   /** Escalate unhandled alerts (config.alerts.escalation); off when omitted or maxLevel is 0. */
   escalation?: EscalationPolicy;
   logger: Logger;
@@ -108,6 +113,9 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     cooldownSeconds: opts.cooldownSeconds,
     backlog,
     metrics: opts.metrics,
+    freshness: opts.maxFrameAgeMs
+      ? { maxAgeMs: opts.maxFrameAgeMs, now: opts.now ?? Date.now, counter: createStaleFrameCounter(redis, opts.queuePrefix) }
+      : undefined,
     logger: opts.logger,
   });
   const worker = createQueueWorker({

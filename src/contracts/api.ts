@@ -1,0 +1,202 @@
+/**
+ * API request/response shapes, defined once as TypeBox schemas: Fastify
+ * validates and serialises with them, @fastify/swagger documents them, and the
+ * server code and the dashboard (src/web) use their `Static` types. This module
+ * imports nothing of the server, so the browser bundle can use it.
+ *
+ * Nullable fields are written as `type: [T, 'null']` (not anyOf) and enums as
+ * `enum: [...]`, which keeps the OpenAPI document as it was.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import { ALERT_STATUSES, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus } from './vocabulary.ts';
+
+/** A string restricted to the values of a list, typed as their union. */
+export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+/** `T | null` as `type: [T's type, 'null']`. */
+function Nullable<S extends TSchema & { type: string }>(schema: S) {
+  return Type.Unsafe<Static<S> | null>({ ...schema, type: [schema.type, 'null'] });
+}
+
+const DateTime = () => Type.String({ format: 'date-time' });
+const NullableString = () => Nullable(Type.String());
+const NullableDateTime = () => Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' });
+const NullableNumber = () => Nullable(Type.Number());
+
+export const RoleSchema = StringEnum(ROLES);
+export const AlertStatusSchema = StringEnum(ALERT_STATUSES);
+export const UnitStatusSchema = StringEnum(UNIT_STATUSES);
+
+export const CameraSummarySchema = Type.Object({
+  name: Type.String(),
+  latitude: Type.Number(),
+  longitude: Type.Number(),
+  address: NullableString(),
+  zone: NullableString(),
+});
+export type CameraSummary = Static<typeof CameraSummarySchema>;
+
+/** An alert as the API returns it and as alert.created / alert.updated (sockets, webhooks) carry it. */
+export const AlertSchema = Type.Object({
+  id: Type.String(),
+  status: AlertStatusSchema,
+  cameraId: Type.String(),
+  camera: CameraSummarySchema,
+  createdAt: DateTime(),
+  lastSeenAt: DateTime(),
+  violationCount: Type.Integer(),
+  noMaskProbability: Type.Number({ description: 'P(no mask) of the most certain face, 0–1' }),
+  maskProbability: Type.Number({ deprecated: true, description: 'Deprecated: the old name of noMaskProbability (same value).' }),
+  snapshotUrl: NullableString(),
+  frameSnapshotUrl: NullableString(),
+  assignedUnitId: NullableString(),
+  escalationLevel: Type.Integer(),
+});
+export type Alert = Static<typeof AlertSchema>;
+
+export const ViolationSchema = Type.Object({
+  id: Type.String(),
+  cameraId: Type.String(),
+  camera: CameraSummarySchema,
+  frameId: Type.String(),
+  faceIndex: Type.Integer(),
+  capturedAt: DateTime(),
+  receivedAt: DateTime(),
+  box: Type.Unsafe<[number, number, number, number]>({
+    type: 'array',
+    items: { type: 'integer' },
+    minItems: 4,
+    maxItems: 4,
+    description: '[x, y, width, height] px',
+  }),
+  faceScore: Type.Number(),
+  noMaskProbability: Type.Number({ description: 'P(no mask), 0–1' }),
+  maskProbability: Type.Number({ deprecated: true, description: 'Deprecated: the old name of noMaskProbability (same value).' }),
+  snapshotUrl: NullableString(),
+  frameSnapshotUrl: NullableString(),
+  alertId: NullableString(),
+  alertStatus: Type.Unsafe<AlertStatus | null>({
+    type: ['string', 'null'],
+    enum: [...ALERT_STATUSES, null],
+    description: 'current status of the alert the violation belongs to',
+  }),
+});
+export type Violation = Static<typeof ViolationSchema>;
+
+export const CameraSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  address: NullableString(),
+  latitude: Type.Number(),
+  longitude: Type.Number(),
+  zone: NullableString(),
+  enabled: Type.Boolean(),
+  apiKeyHint: Type.String({ description: 'last 4 characters of the API key' }),
+  lastFrameAt: NullableDateTime(),
+  createdAt: DateTime(),
+  updatedAt: DateTime(),
+});
+export type Camera = Static<typeof CameraSchema>;
+
+export const CameraWithKeySchema = Type.Object({
+  ...CameraSchema.properties,
+  apiKey: Type.String({ description: 'shown once; store it in the camera' }),
+});
+export type CameraWithKey = Static<typeof CameraWithKeySchema>;
+
+export const UnitSchema = Type.Object({
+  id: Type.String(),
+  callSign: Type.String(),
+  status: UnitStatusSchema,
+  latitude: NullableNumber(),
+  longitude: NullableNumber(),
+  positionAt: NullableDateTime(),
+  members: Type.Array(Type.Object({ id: Type.String(), username: Type.String() })),
+  openAlertIds: Type.Array(Type.String()),
+  createdAt: DateTime(),
+  updatedAt: DateTime(),
+});
+export type Unit = Static<typeof UnitSchema>;
+
+export const SuggestedUnitSchema = Type.Object({ unit: UnitSchema, distanceMeters: NullableNumber() });
+export type SuggestedUnit = Static<typeof SuggestedUnitSchema>;
+
+export const UserSummarySchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  role: RoleSchema,
+  unitId: NullableString(),
+  enabled: Type.Boolean({ description: 'false: the user cannot log in and has no valid token' }),
+  mustChangePassword: Type.Boolean({ description: 'the user must change their password before using anything else' }),
+});
+export type UserSummary = Static<typeof UserSummarySchema>;
+
+export const TimelineEntrySchema = Type.Object({
+  at: DateTime(),
+  action: Type.String(),
+  actorRole: NullableString(),
+  username: NullableString(),
+  from: NullableString(),
+  to: NullableString(),
+  unitId: NullableString(),
+  note: NullableString(),
+});
+export type TimelineEntry = Static<typeof TimelineEntrySchema>;
+
+export const WebhookDeliverySchema = Type.Object({
+  id: Type.String(),
+  at: DateTime(),
+  outcome: StringEnum(['delivered', 'failed'] as const),
+  target: Type.String(),
+  event: Type.String(),
+  alertId: NullableString(),
+  delivery: Type.String({ description: 'event id, the same on every attempt (receivers dedupe on it)' }),
+  attempt: Type.Integer(),
+  status: Type.Unsafe<number | null>({ type: ['integer', 'null'], description: 'HTTP status from the receiver; null when none came' }),
+  ms: Type.Unsafe<number | null>({ type: ['integer', 'null'] }),
+  error: NullableString(),
+  willRetry: Type.Boolean(),
+});
+export type WebhookDelivery = Static<typeof WebhookDeliverySchema>;
+
+export const DistributionSchema = Type.Object({
+  count: Type.Integer(),
+  medianSeconds: NullableNumber(),
+  p90Seconds: NullableNumber(),
+  histogram: Type.Array(Type.Object({ upToSeconds: Type.Number(), count: Type.Integer() }), {
+    description: 'bins by upper bound (seconds); the last bin also holds everything longer',
+  }),
+});
+export type Distribution = Static<typeof DistributionSchema>;
+
+export const BucketSchema = Type.Object({ key: Type.String(), label: Type.String(), violations: Type.Integer(), alerts: Type.Integer() });
+export type Bucket = Static<typeof BucketSchema>;
+
+export const StatsSchema = Type.Object({
+  from: DateTime(),
+  to: DateTime(),
+  groupBy: StringEnum(STATS_GROUP_BY),
+  totals: Type.Object({ violations: Type.Integer(), alerts: Type.Integer() }),
+  buckets: Type.Array(BucketSchema),
+  responseTimes: Type.Object(
+    { toDispatch: DistributionSchema, toAcknowledge: DistributionSchema, toResolve: DistributionSchema },
+    { description: 'toDispatch: created → dispatched; toAcknowledge: dispatched → acknowledged; toResolve: created → resolved (alerts created in the period)' },
+  ),
+});
+export type Stats = Static<typeof StatsSchema>;
+
+/** A keyset-paginated list: `{items, nextCursor}`. */
+export function PageSchema<S extends TSchema>(item: S) {
+  return Type.Object({ items: Type.Array(item), nextCursor: NullableString() });
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** `{items}` of a whole (unpaged) list. */
+export function ListSchema<S extends TSchema>(item: S) {
+  return Type.Object({ items: Type.Array(item) });
+}

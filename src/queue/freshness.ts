@@ -1,0 +1,53 @@
+/**
+ * Freshness over backlog: a CCTV frame is only worth analysing while it is
+ * fresh. A frame older than the bound (MASKWATCH_MAX_FRAME_AGE_S) when a worker
+ * takes it is skipped — its job completes without analysis — and counted, in
+ * the worker's Prometheus metrics and per camera in Redis (read by the API's
+ * /metrics), so overload shows as a rising skip count instead of ever later alerts.
+ *
+ * Age is measured from the earlier of `capturedAt` (the camera's clock) and
+ * `receivedAt` (the API's): the bound is on the delay from the scene to the
+ * alert, so a frame an agent kept in its spool during an outage and delivered
+ * later is stale too (the agent already drops its oldest frames first). A camera
+ * clock running behind shows as that camera's stale count rising — check its
+ * NTP; clocks running ahead cannot shorten the age (receivedAt caps it).
+ */
+import type { Redis } from 'ioredis';
+
+export interface FreshnessPolicy {
+  /** 0 = never skip. */
+  maxAgeMs: number;
+  /** Injected so tests do not depend on real time. */
+  now: () => number;
+}
+
+/** The frame's age in ms when it is older than the bound, else null (also when the bound is off). */
+export function staleByMs(frame: { captured: Date; received: Date }, policy: FreshnessPolicy): number | null {
+  if (policy.maxAgeMs <= 0) return null;
+  const age = policy.now() - Math.min(frame.captured.getTime(), frame.received.getTime());
+  return age > policy.maxAgeMs ? age : null;
+}
+
+/** Redis hash: cameraId → frames skipped as stale (since the prefix was created). */
+export function staleFramesKey(prefix: string): string {
+  return `${prefix}:stats:stale-frames`;
+}
+
+export interface StaleFrameCounter {
+  record(cameraId: string): Promise<void>;
+  /** Per camera; empty when none were skipped. */
+  perCamera(): Promise<Record<string, number>>;
+}
+
+export function createStaleFrameCounter(redis: Pick<Redis, 'hincrby' | 'hgetall'>, prefix: string): StaleFrameCounter {
+  const key = staleFramesKey(prefix);
+  return {
+    async record(cameraId) {
+      await redis.hincrby(key, cameraId, 1);
+    },
+    async perCamera() {
+      const raw = await redis.hgetall(key);
+      return Object.fromEntries(Object.entries(raw).map(([camera, n]) => [camera, Number(n)]));
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { DecisionRule, HeadClass } from './head.ts';
+import type { Box } from './types.ts';
+
+/** For heads without a validated decision (format 1): the previous hand-set rule, mask_incorrect never predicted. */
+export const FALLBACK_DECISION: DecisionRule = { noMaskThreshold: 0.5, incorrectThreshold: 1.01, violationFaceScore: 0.85, violationMinFaceSize: 20 };
+
+/** What a face labelled mask_incorrect means for alerts (MASKWATCH_INCORRECT_MASK). */
+export type IncorrectMaskPolicy = 'violation' | 'ignore';
+export const INCORRECT_MASK_POLICIES: readonly IncorrectMaskPolicy[] = ['violation', 'ignore'];
+
+export type FaceProbabilities = Record<HeadClass, number>;
+
+/** Label from probabilities: no_mask first (it is the alert), then mask_incorrect, else mask. */
+export function labelOf(p: FaceProbabilities, rule: Pick<DecisionRule, 'noMaskThreshold' | 'incorrectThreshold'>): HeadClass {
+  if (p.no_mask >= rule.noMaskThreshold) return 'no_mask';
+  if (p.mask_incorrect >= rule.incorrectThreshold) return 'mask_incorrect';
+  return 'mask';
+}
+
+/**
+ * The violation rule, pure: a no_mask face (or a mask_incorrect one when the
+ * policy says so) that the detector is sure of (score gate) and that is large
+ * enough to judge (size gate). Gates and thresholds come from the validation
+ * split (models/mask-head.json `decision`).
+ */
+export function decideFace(
+  face: { box: Box; score: number },
+  p: FaceProbabilities,
+  rule: DecisionRule,
+  policy: IncorrectMaskPolicy,
+): { label: HeadClass; violation: boolean } {
+  const label = labelOf(p, rule);
+  const gated = face.score >= rule.violationFaceScore && Math.min(face.box[2], face.box[3]) >= rule.violationMinFaceSize;
+  const violating = label === 'no_mask' || (label === 'mask_incorrect' && policy === 'violation');
+  return { label, violation: gated && violating };
+}
+
+export function parseIncorrectMaskPolicy(raw: string): IncorrectMaskPolicy {
+  if (!(INCORRECT_MASK_POLICIES as readonly string[]).includes(raw)) {
+    throw new Error(`MASKWATCH_INCORRECT_MASK must be "violation" or "ignore", got "${raw}"`);
+  }
+  return raw as IncorrectMaskPolicy;
+}

@@ -1,0 +1,254 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Backbone, BACKBONE_NAME, backboneModelPath, FEATURE_DIM, FEATURE_TENSOR, INPUT_SIZE, MEAN, STD } from '../backbone.ts';
+import { CROP_MARGIN } from '../crop.ts';
+import { createFaceDetector, type DetectorKind } from '../detector/factory.ts';
+import { CLASSES, encodeFloat32, headProbabilities, type HeadArtifact, type HeadWeights } from '../head.ts';
+import type { GtLabel } from '../evaluation/detection.ts';
+import { choosingScenes, SCENE_SPLIT_FILE } from '../protocol/scene-split.ts';
+import { RESIZE_METHOD } from '../resize.ts';
+import { AUGMENTATION } from './augment.ts';
+import { chooseRule, type Choice, type ScoredScene } from './choose.ts';
+import { FeatureCache } from './feature-cache.ts';
+import { balancedWeights, DEFAULT_MLP_OPTIONS, trainMlp, weightedLoss, type MlpOptions, type WeightedSet } from './mlp.ts';
+import type { Progress } from './progress.ts';
+import { sceneFaces, type SceneRecord } from './scene-faces.ts';
+import { listMaskDataset, TRAINING_DATASETS } from './datasets.ts';
+import { dedupeByContent, hashSamples } from './dedupe.ts';
+import { detectTrainingFaces } from './reframe.ts';
+import { loadInput224 } from './features.ts';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/**
+ * `maskwatch train`: a 3-class head on detector-cropped faces of the TRAIN
+ * scenes, the variant and every threshold chosen on the VAL scenes. Nothing
+ * here can reach the report scenes (see src/vision/protocol/).
+ */
+export interface SceneTrainOptions {
+  assetsDir: string;
+  cacheDir: string;
+  detector: DetectorKind;
+  faceScoreThreshold: number;
+  minFaceSize: number;
+  maxPixels: number;
+  intraOpThreads: number;
+  copies: number;
+  augmentSeed: number;
+  variants: Array<Partial<MlpOptions> & { name: string; seedWeight?: number }>;
+  logger: Logger;
+  progress: (label: string, total: number) => Progress;
+}
+
+export const CLASS_OF: Record<GtLabel, number> = { with_mask: 0, without_mask: 1, mask_weared_incorrect: 2 };
+
+/** Head variants compared on validation (kept few: the val set is small, and a robust choice beats a tuned one). */
+export const DEFAULT_VARIANTS: SceneTrainOptions['variants'] = [
+  { name: 'h64', hidden: 64 },
+  { name: 'h64-wd1e-3', hidden: 64, weightDecay: 1e-3 },
+  { name: 'h128', hidden: 128 },
+  // + the mask/no_mask photo sets (prajna, chandrikadeb7), face-framed, at a quarter of a scene face's weight.
+  { name: 'h64-photos', hidden: 64, seedWeight: 0.25 },
+  { name: 'h128-photos', hidden: 128, seedWeight: 0.25 },
+];
+
+/**
+ * Clean features of the two mask/no_mask photo sets, cropped to the detected
+ * face with the run-time margin (no split needed: nothing is evaluated on
+ * them; deduplicated by content; a third of them, to bound CPU).
+ */
+async function photoSet(o: SceneTrainOptions, backbone: Backbone, cache: FeatureCache): Promise<{ x: Float32Array[]; y: number[] }> {
+  const listed = (await Promise.all(TRAINING_DATASETS.map((d) => listMaskDataset(o.assetsDir, d)))).flat();
+  // Every third photo (by sorted content hash): a third of the CPU, and the scene faces stay the larger share.
+  const kept = dedupeByContent(await hashSamples(listed))
+    .kept.sort((a, b) => a.md5.localeCompare(b.md5))
+    .filter((_, i) => i % 3 === 0);
+  const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: 'yunet-s', intraOpThreads: o.intraOpThreads });
+  let faces: Map<string, import('../types.ts').Box | null>;
+  try {
+    const bar = o.progress('photo face boxes', kept.length);
+    faces = await detectTrainingFaces(kept, { detector, cacheDir: o.cacheDir, progress: bar });
+    bar.done();
+  } finally {
+    await detector.close();
+  }
+  const bar = o.progress('photo features', kept.length);
+  const x: Float32Array[] = [];
+  for (let i = 0; i < kept.length; i += 16) {
+    const batch = kept.slice(i, i + 16);
+    const todo = batch.filter((s) => !cache.get(`photo:${s.md5}`));
+    if (todo.length) {
+      const rgb = await Promise.all(todo.map((s) => loadInput224(s.path, faces.get(s.md5) ?? null)));
+      const { features } = await backbone.run(rgb);
+      todo.forEach((s, k) => cache.set(`photo:${s.md5}`, features[k]!));
+    }
+    for (const s of batch) x.push(cache.get(`photo:${s.md5}`)!);
+    bar.tick(batch.length);
+  }
+  bar.done();
+  await cache.save();
+  return { x, y: kept.map((s) => s.label) };
+}
+
+/** Labelled training vectors: every variant of every face matched to an annotation. */
+export function labelledSet(records: SceneRecord[], opts: { allVariants: boolean }): WeightedSet {
+  const x: Float32Array[] = [];
+  const y: number[] = [];
+  for (const r of records) {
+    for (const f of r.faces) {
+      if (!f.gtLabel) continue;
+      for (const v of opts.allVariants ? f.features : f.features.slice(0, 1)) {
+        x.push(v);
+        y.push(CLASS_OF[f.gtLabel]);
+      }
+    }
+  }
+  return { x, y, w: balancedWeights(y, CLASSES.length) };
+}
+
+export function scoredScenes(records: SceneRecord[], weights: HeadWeights): ScoredScene[] {
+  return records.map((r) => ({
+    stem: r.stem,
+    gt: r.gt,
+    dets: r.faces.filter((f) => f.kind === 'det').map((f) => ({ box: f.box, score: f.score, p: headProbabilities(weights, f.features[0]!) })),
+  }));
+}
+
+export function manifestDigest(file = SCENE_SPLIT_FILE): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export interface SceneTrainResult {
+  artifact: HeadArtifact;
+  choice: Choice;
+  variants: Array<{ name: string; valLoss: number; bestEpoch: number }>;
+}
+
+export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainResult> {
+  const { train, val } = choosingScenes();
+  const scenesDir = path.join(o.assetsDir, 'datasets', 'kaggle-scenes-dev');
+  const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: o.detector, intraOpThreads: o.intraOpThreads });
+  let backbone: Backbone | null = null;
+  try {
+    backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads });
+    const cache = await FeatureCache.open(sceneCacheFile(o, backbone.sha256), FEATURE_DIM);
+    const common = {
+      scenesDir,
+      detector,
+      backbone,
+      cache,
+      detectionsFile: path.join(o.cacheDir, `scene-detections-${o.detector}-s${o.faceScoreThreshold}.json`),
+      faceScoreThreshold: o.faceScoreThreshold,
+      minFaceSize: o.minFaceSize,
+      cropMargin: CROP_MARGIN,
+      maxPixels: o.maxPixels,
+      augmentSeed: o.augmentSeed,
+    };
+    const tbar = o.progress('train scenes', train.length);
+    const trainRecords = await sceneFaces(train, { ...common, copies: o.copies, withGtCrops: true, progress: tbar });
+    tbar.done();
+    const vbar = o.progress('val scenes', val.length);
+    const valRecords = await sceneFaces(val, { ...common, copies: 0, withGtCrops: false, progress: vbar });
+    vbar.done();
+    const trainSet = labelledSet(trainRecords, { allVariants: true });
+    const valSet = labelledSet(valRecords, { allVariants: false });
+    o.logger.info({ train: trainSet.x.length, val: valSet.x.length, trainScenes: train.length, valScenes: val.length }, 'scene faces ready');
+
+    const photos = o.variants.some((v) => v.seedWeight) ? await photoSet(o, backbone, cache) : null;
+    // Variant choice: lowest balanced validation cross-entropy (val scenes' detected faces).
+    const results: Array<{ name: string; valLoss: number; bestEpoch: number; weights: HeadWeights; options: MlpOptions; history: unknown; photos: boolean }> = [];
+    for (const v of o.variants) {
+      const { seedWeight, ...mlp } = v;
+      const options: MlpOptions = { ...DEFAULT_MLP_OPTIONS, ...mlp };
+      let set = trainSet;
+      if (seedWeight && photos) {
+        const x = [...trainSet.x, ...photos.x];
+        const y = [...trainSet.y, ...photos.y];
+        const n = trainSet.x.length;
+        set = { x, y, w: balancedWeights(y, CLASSES.length, (i) => (i < n ? 1 : seedWeight)) };
+      }
+      const bar = o.progress(`train ${v.name}`, options.epochs);
+      const run = trainMlp(set, valSet, CLASSES.length, options, () => bar.tick());
+      bar.done();
+      const valLoss = weightedLoss(run.weights, valSet);
+      o.logger.info({ variant: v.name, valLoss, bestEpoch: run.bestEpoch }, 'variant trained');
+      results.push({ name: v.name, valLoss, bestEpoch: run.bestEpoch, weights: run.weights, options, history: run.history, photos: Boolean(seedWeight) });
+    }
+    const chosen = results.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
+    const choice = chooseRule(scoredScenes(valRecords, chosen.weights));
+    o.logger.info({ variant: chosen.name, rule: choice.rule, validation: choice.validation }, 'chosen on validation');
+    const artifact: HeadArtifact = {
+      format: 'maskwatch-mask-head/2',
+      classes: CLASSES,
+      output: 'softmax over classes [mask, no_mask, mask_incorrect]; noMaskProbability = output[1]',
+      backbone: { name: BACKBONE_NAME, sha256: backbone.sha256, featureTensor: FEATURE_TENSOR, featureDim: FEATURE_DIM, pooling: 'mean over 7x7' },
+      input: { size: INPUT_SIZE, resize: RESIZE_METHOD, colour: 'RGB', scale: 1 / 255, mean: MEAN, std: STD },
+      cropMargin: CROP_MARGIN,
+      architecture: { hidden: chosen.options.hidden, activation: 'relu', dropout: chosen.options.dropout, output: 'softmax' },
+      weights: { w1: encodeFloat32(chosen.weights.w1), b1: encodeFloat32(chosen.weights.b1), w2: encodeFloat32(chosen.weights.w2), b2: encodeFloat32(chosen.weights.b2) },
+      decision: choice.rule,
+      training: {
+        data:
+          'kaggle-scenes-dev TRAIN scenes: detector crops (run-time framing) matched to annotations + annotated-box crops, each with augmented copies' +
+          (chosen.photos ? '; plus prajna + chandrikadeb7 photos (mask / no_mask), face-framed, deduplicated, every third photo by content hash, weight 0.25' : ''),
+        detector: o.detector,
+        detectorThreshold: o.faceScoreThreshold,
+        minFaceSize: o.minFaceSize,
+        sceneSplit: { file: path.relative(path.dirname(SCENE_SPLIT_FILE), SCENE_SPLIT_FILE), sha256: manifestDigest(), trainScenes: train.length, valScenes: val.length },
+        counts: { trainVectors: trainSet.x.length, valFaces: valSet.x.length, trainByClass: CLASSES.map((_, c) => trainSet.y.filter((y) => y === c).length) },
+        augmentation: { ...AUGMENTATION, boxJitter: 0.08, copiesPerFace: o.copies, seed: o.augmentSeed },
+        hyperParameters: { ...chosen.options, optimizer: 'adam', loss: 'class-balanced cross-entropy', selection: 'epoch with lowest validation loss' },
+        variants: results.map((r) => ({ name: r.name, valLoss: r.valLoss, bestEpoch: r.bestEpoch, hidden: r.options.hidden, weightDecay: r.options.weightDecay })),
+        chosenVariant: chosen.name,
+        variantRule: 'lowest class-balanced cross-entropy on the validation scenes',
+        decisionRule: choice.how,
+        framework: 'plain JS (src/vision/train/mlp.ts), features by onnxruntime-node',
+      },
+      metrics: { validation: choice.validation },
+    };
+    return { artifact, choice, variants: results.map(({ name, valLoss, bestEpoch }) => ({ name, valLoss, bestEpoch })) };
+  } finally {
+    await detector.close();
+    await backbone?.close();
+  }
+}
+
+/**
+ * Re-runs only the choice on the VAL scenes for an already trained head
+ * (same weights, same cached val faces): used when the chooser changes, so
+ * the decision in the file is what the current chooser gives.
+ */
+export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Promise<HeadArtifact> {
+  const { headWeightsFromArtifact } = await import('../head.ts');
+  const weights = headWeightsFromArtifact(artifact);
+  const { val } = choosingScenes();
+  const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: o.detector, intraOpThreads: o.intraOpThreads });
+  const backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads });
+  try {
+    const cache = await FeatureCache.open(sceneCacheFile(o, backbone.sha256), FEATURE_DIM);
+    const valRecords = await sceneFaces(val, {
+      scenesDir: path.join(o.assetsDir, 'datasets', 'kaggle-scenes-dev'),
+      detector,
+      backbone,
+      cache,
+      detectionsFile: path.join(o.cacheDir, `scene-detections-${o.detector}-s${o.faceScoreThreshold}.json`),
+      faceScoreThreshold: o.faceScoreThreshold,
+      minFaceSize: o.minFaceSize,
+      cropMargin: CROP_MARGIN,
+      maxPixels: o.maxPixels,
+      augmentSeed: o.augmentSeed,
+      copies: 0,
+      withGtCrops: false,
+    });
+    const choice = chooseRule(scoredScenes(valRecords, weights));
+    o.logger.info({ rule: choice.rule, validation: choice.validation }, 're-chosen on validation');
+    return { ...artifact, decision: choice.rule, training: { ...artifact.training, decisionRule: choice.how }, metrics: { ...artifact.metrics, validation: choice.validation } };
+  } finally {
+    await detector.close();
+    await backbone.close();
+  }
+}
+
+function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, sha: string): string {
+  return path.join(o.cacheDir, `scene-features-${BACKBONE_NAME}-${sha.slice(0, 12)}-${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-m${CROP_MARGIN}-aug${AUGMENTATION.version}-seed${o.augmentSeed}.bin`);
+}
