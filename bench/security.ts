@@ -199,6 +199,8 @@ async function main() {
     MASKWATCH_ASSETS: ASSETS,
     MASKWATCH_ADMIN_USER: ADMIN.username,
     MASKWATCH_ADMIN_PASSWORD: ADMIN.password,
+    // A benchmark logs in as the first admin and uses the API at once (no first-login password change).
+    MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD: 'false',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
   };
   let api: ChildProcess | undefined;

@@ -71,7 +71,7 @@ describe('container image', { skip: 'skip' in found ? found.skip : false }, () =
       'run', '-d', '--name', name, '--network=host', ...runFlags,
       '-v', `${ASSETS}:/assets:ro`,
       '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', `REDIS_URL=${redis.url}`,
-      '-e', `MASKWATCH_ADMIN_USER=${ADMIN.username}`, '-e', `MASKWATCH_ADMIN_PASSWORD=${ADMIN.password}`,
+      '-e', `MASKWATCH_ADMIN_USER=${ADMIN.username}`, '-e', `MASKWATCH_ADMIN_PASSWORD=${ADMIN.password}`, '-e', 'MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD=false',
       TAG, 'start', '--workers', '1',
     ]);
     const logs = async () => {

@@ -8,6 +8,7 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, roleEnum, uuidParam } from '../schemas/common.ts';
+import { UserSummarySchema } from '../../contracts/api.ts';
 import type { AccountActor, AccountPatch } from '../../services/accounts.ts';
 import { UserSummarySchema } from '../../contracts/api.ts';
 
