@@ -10,7 +10,6 @@ import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, roleEnum, uuidParam } from '../schemas/common.ts';
 import { UserSummarySchema } from '../../contracts/api.ts';
 import type { AccountActor, AccountPatch } from '../../services/accounts.ts';
-import { UserSummarySchema } from '../../contracts/api.ts';
 
 /** A user as the admin API returns it (GET /api/v1/users items carry the same fields). */
 export const accountSchema = UserSummarySchema;
