@@ -197,6 +197,7 @@ test('a session is renewed without a reload; an ended session asks for the passw
   assert.equal(await sameDocument(page), true, 'still the same page');
   await page.locator('.conn-live').waitFor();
   // Working again: the timeline of the open alert loads with the new token.
+  await card(page, 'North gate').click();
   await page.getByRole('list', { name: 'Timeline' }).getByText(/Dispatched → P-1/).waitFor();
   await page.close();
 });
