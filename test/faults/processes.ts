@@ -173,6 +173,9 @@ export function processEnv(sys: SystemEnv, more: Record<string, string> = {}): N
     // A killed worker's job is recovered within seconds, not the production 30 s.
     MASKWATCH_WORKER_LOCK_MS: '3000',
     MASKWATCH_WORKER_STALLED_INTERVAL_MS: '1000',
+    // Single stills per event: snapshot cameras (1 of 1) unless a caller overrides it.
+    MASKWATCH_CONFIRM_FRAMES: '1',
+    MASKWATCH_CONFIRM_WINDOW: '1',
     ...sys.extra,
     ...more,
   };

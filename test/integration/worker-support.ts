@@ -49,6 +49,7 @@ export function stackDetectionWorker(stack: TestStack, engine: VisionEngine, mor
     prisma: stack.db.prisma,
     engine,
     cooldownSeconds: stack.config.alerts.cooldownSeconds,
+    confirmation: stack.config.alerts.confirmation,
     logger: stack.logger,
     ...more,
   });

@@ -116,6 +116,8 @@ export async function run(argv: string[]): Promise<number> {
       prisma: db.prisma,
       engine,
       cooldownSeconds: config.alerts.cooldownSeconds,
+      confirmation: config.alerts.confirmation,
+      violationThreshold: config.vision.noMaskThreshold,
       concurrency,
       lockDurationMs: config.worker.lockDurationMs,
       stalledIntervalMs: config.worker.stalledIntervalMs,

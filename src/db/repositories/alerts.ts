@@ -2,6 +2,7 @@ import type { Alert, Camera, Prisma, PrismaClient } from '../generated/sqlite/cl
 import { mergeSightings, type Assignment } from '../../domain/grouping.ts';
 import type { Box } from '../../domain/tracker.ts';
 import type { AlertEvent } from '../../realtime/events.ts';
+import { peopleInclude, toPersonEvent, type PersonRow } from './people.ts';
 
 /**
  * Alert persistence for the detection worker, and the one mapping from a stored
@@ -10,6 +11,8 @@ import type { AlertEvent } from '../../realtime/events.ts';
  */
 export type AlertWithCamera = Alert & {
   camera: Pick<Camera, 'name' | 'latitude' | 'longitude' | 'address' | 'zone'>;
+  /** Loaded with alertInclude; an alert read without them announces no people. */
+  people?: PersonRow[];
 };
 
 /** Snapshots live under `${dataDir}/snapshots/`; the API serves that folder (logged-in users only) here. */
@@ -24,6 +27,8 @@ export function snapshotUrl(relativePath: string | null): string | null {
 }
 
 const cameraSelect = { name: true, latitude: true, longitude: true, address: true, zone: true } as const;
+/** What toAlertEvent needs: the camera summary and the people. */
+export const alertInclude = { camera: { select: cameraSelect }, people: peopleInclude };
 
 export function toAlertEvent(alert: AlertWithCamera): AlertEvent {
   return {
@@ -45,6 +50,7 @@ export function toAlertEvent(alert: AlertWithCamera): AlertEvent {
     frameSnapshotUrl: snapshotUrl(alert.frameSnapshotPath),
     assignedUnitId: alert.assignedUnitId,
     escalationLevel: alert.escalationLevel,
+    people: (alert.people ?? []).map(toPersonEvent),
   };
 }
 
@@ -86,14 +92,14 @@ export class GroupingPlanError extends Error {
 export function createAlertRepository(prisma: PrismaClient) {
   return {
     findWithCamera(id: string): Promise<AlertWithCamera | null> {
-      return prisma.alert.findUnique({ where: { id }, include: { camera: { select: cameraSelect } } });
+      return prisma.alert.findUnique({ where: { id }, include: alertInclude });
     },
 
     /** Alerts a frame created (a retried job re-announces them: events are at-least-once). */
     createdByFrame(cameraId: string, frameId: string): Promise<AlertWithCamera[]> {
       return prisma.alert.findMany({
         where: { cameraId, trackId: { startsWith: `${frameId}:` } },
-        include: { camera: { select: cameraSelect } },
+        include: alertInclude,
         orderBy: { trackId: 'asc' },
       });
     },

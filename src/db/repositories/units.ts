@@ -7,7 +7,7 @@
  */
 import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
 import { transition, type Actor, type AlertAction, type AlertStatus, type LifecycleError } from '../../domain/lifecycle.ts';
-import { toAlertEvent, type AlertWithCamera } from './alerts.ts';
+import { alertInclude, toAlertEvent, type AlertWithCamera } from './alerts.ts';
 import type { AlertEvent } from '../../realtime/events.ts';
 
 export type UnitStatus = 'AVAILABLE' | 'BUSY' | 'OFF_DUTY';
@@ -257,7 +257,7 @@ export function createDispatchRepository(prisma: PrismaClient) {
             }),
           },
         });
-        const alert = (await tx.alert.findUnique({ where: { id: alertId }, include: { camera: { select: cameraSelect } } })) as AlertWithCamera;
+        const alert = (await tx.alert.findUnique({ where: { id: alertId }, include: alertInclude })) as AlertWithCamera;
         return { ok: true, alert: toAlertEvent(alert), from: result.from, to: result.to, previousUnitId } as const;
       });
     },

@@ -14,7 +14,7 @@ import { Queue, UnrecoverableError, type ConnectionOptions, type Job, type JobsO
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { Prisma } from '../../db/generated/sqlite/client.ts';
-import { toAlertEvent, type AlertWithCamera } from '../../db/repositories/alerts.ts';
+import { alertInclude, toAlertEvent, type AlertWithCamera } from '../../db/repositories/alerts.ts';
 import {
   decideEscalation,
   escalationJobId,
@@ -140,7 +140,7 @@ export function createEscalateHandler(deps: EscalateHandlerDeps) {
   const { policy } = deps.scheduler;
 
   const load = (id: string): Promise<AlertWithCamera | null> =>
-    deps.prisma.alert.findUnique({ where: { id }, include: { camera: { select: cameraSelect } } });
+    deps.prisma.alert.findUnique({ where: { id }, include: alertInclude });
 
   /** Re-announces the alert as stored and watches it for its next level. */
   const announce = async (alert: AlertWithCamera) => {

@@ -15,7 +15,17 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { historyWindow, planGrouping } from '../../domain/grouping.ts';
+import { planIncidentFrame } from '../../domain/incidents.ts';
+import {
+  DEFAULT_CONFIRMATION,
+  resolveConfirmation,
+  shotQuality,
+  toProbabilities,
+  violationProbability,
+  type ConfirmationSettings,
+} from '../../domain/people.ts';
+import type { FaceRecord, IncidentRepository } from '../../db/repositories/incidents.ts';
+import { faceSharpness } from '../../vision/sharpness.ts';
 import type { AlertRepository, AlertWithCamera } from '../../db/repositories/alerts.ts';
 import { toAlertEvent } from '../../db/repositories/alerts.ts';
 import type { ViolationRepository } from '../../db/repositories/violations.ts';
@@ -37,7 +47,13 @@ export interface FrameAnalyzeDeps {
   publisher: AlertPublisher;
   updates: UpdateThrottle;
   cameraLock: CameraLock;
+  /** Also the incident window: an open alert absorbs people confirmed up to this long after its last sighting. */
   cooldownSeconds: number;
+  incidents: IncidentRepository;
+  /** Deployment default k of n; a camera's confirmFrames / confirmWindow override it. */
+  confirmation?: ConfirmationSettings;
+  /** P(no mask) + P(mask incorrect) at which a face counts as violating (config.vision.noMaskThreshold). */
+  violationThreshold?: number;
   /** Released when the job reaches a final state (see queue/backlog.ts). */
   backlog?: FrameBacklog;
   metrics?: WorkerMetrics;
@@ -101,7 +117,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       const stored = await deps.violations.findByFrame(frame.frameId);
-      if (stored.length === 0) {
+      if (stored.length === 0 && !(await deps.incidents.frameRecorded(frame.frameId))) {
         log.warn({ file: frame.file }, 'frame file missing and nothing stored for it: skipped');
         return finish(frame, { outcome: 'missing', ...empty });
       }
@@ -128,72 +144,95 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const inferenceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics?.inferenceSeconds.observe(inferenceSeconds);
 
-    const noMask = analysis.faces.flatMap((f, faceIndex) => (f.label === 'no_mask' ? [faceIndex] : []));
-    if (noMask.length === 0) {
+    if (analysis.faces.length === 0) {
       await removeFile(frame.file); // privacy: frames without a violation are not kept
-      log.debug({ faces: analysis.faces.length, inferenceMs: inferenceSeconds * 1000 }, 'frame clean');
-      return finish(frame, { outcome: 'clean', ...empty, faces: analysis.faces.length });
+      log.debug({ inferenceMs: inferenceSeconds * 1000 }, 'frame clean');
+      return finish(frame, { outcome: 'clean', ...empty });
     }
 
+    const threshold = deps.violationThreshold ?? 0.5;
+    const probabilities = analysis.faces.map((f) => toProbabilities(f));
+    const noMask = probabilities.flatMap((p, faceIndex) => (violationProbability(p) >= threshold ? [faceIndex] : []));
+
+    // Crops and the annotated frame only for frames with a violating face (privacy); written before the
+    // DB transaction so a stored path always points at a file.
     const paths = snapshotPaths(frame.cameraId, frame.frameId, noMask);
-    const rendered = await deps.engine.renderSnapshots(image, analysis.faces, noMask);
-    if (rendered.faceCrops.length !== noMask.length) {
-      throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${noMask.length} faces`);
+    const sharpness = new Map<number, number>();
+    if (noMask.length > 0) {
+      const rendered = await deps.engine.renderSnapshots(image, analysis.faces, noMask);
+      if (rendered.faceCrops.length !== noMask.length) {
+        throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${noMask.length} faces`);
+      }
+      const measured = await faceSharpness(image, noMask.map((i) => analysis.faces[i]!.box));
+      noMask.forEach((faceIndex, i) => sharpness.set(faceIndex, measured[i]!));
+      await Promise.all([
+        writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.annotatedFrame),
+        ...noMask.map((faceIndex, i) =>
+          writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
+        ),
+      ]);
     }
-    await Promise.all([
-      writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.annotatedFrame),
-      ...noMask.map((faceIndex, i) =>
-        writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
-      ),
-    ]);
 
-    const records = noMask.map((faceIndex) => {
-      const face = analysis.faces[faceIndex]!;
+    const records: FaceRecord[] = analysis.faces.map((face, faceIndex) => {
+      const p = probabilities[faceIndex]!;
+      const crop = paths.faces.get(faceIndex) ?? null;
       return {
         faceIndex,
         box: face.box,
         faceScore: face.score,
-        maskProbability: face.maskProbability,
-        faceSnapshotPath: paths.faces.get(faceIndex)!,
+        probabilities: p,
+        shotQuality: crop
+          ? shotQuality({ box: face.box, faceScore: face.score, sharpness: sharpness.get(faceIndex) ?? null, noMaskProbability: violationProbability(p) })
+          : 0,
+        faceSnapshotPath: crop,
       };
     });
 
-    // Under the camera lock: read the camera's tracks, decide, write — atomically for other workers.
+    // Under the camera lock: read the camera's tracks, people and open incidents, decide, write —
+    // atomically for other workers. A frame already recorded (retried job) is not planned again.
     const groupAndStore = async () => {
-      const stored = new Set((await deps.violations.findByFrame(frame.frameId)).map((v) => v.faceIndex));
-      const todo = records.filter((r) => !stored.has(r.faceIndex));
-      if (todo.length === 0) return { inserted: 0, createdAlertIds: [], updatedAlertIds: [] };
-      const window = historyWindow(frame.captured, deps.cooldownSeconds);
-      const history = await deps.violations.sightings(frame.cameraId, window.from, window.to);
-      const plan = planGrouping({
+      if (await deps.incidents.frameRecorded(frame.frameId)) {
+        return { sightings: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
+      }
+      const camera = await deps.incidents.cameraConfirmation(frame.cameraId);
+      const confirmation = resolveConfirmation(camera ?? {}, deps.confirmation ?? DEFAULT_CONFIRMATION);
+      const windowMs = deps.cooldownSeconds * 1000;
+      const state = await deps.incidents.frameState(frame.cameraId, frame.captured, windowMs);
+      const plan = planIncidentFrame({
         frameId: frame.frameId,
-        capturedAt: frame.captured,
-        violations: todo,
-        history,
-        cooldownSeconds: deps.cooldownSeconds,
+        at: frame.captured.getTime(),
+        faces: records,
+        ...state,
+        confirmation,
+        threshold,
+        windowMs,
       });
-      return deps.alerts.recordFrame({
-        cameraId: frame.cameraId,
-        frameId: frame.frameId,
-        capturedAt: frame.captured,
-        receivedAt: frame.received,
-        frameSnapshotPath: paths.frame,
-        violations: todo,
-        plan,
-      });
+      if (plan.sightings.length === 0) return { sightings: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
+      return deps.incidents.recordFrame(
+        {
+          cameraId: frame.cameraId,
+          frameId: frame.frameId,
+          capturedAt: frame.captured,
+          receivedAt: frame.received,
+          frameSnapshotPath: noMask.length > 0 ? paths.frame : null,
+          faces: records,
+          plan,
+        },
+        windowMs,
+      );
     };
 
     const result = await deps.cameraLock.withLock(frame.cameraId, groupAndStore).catch(async (err: unknown) => {
       // P2003: foreign key — the camera was deleted meanwhile; retrying cannot help.
       if ((err as { code?: string }).code !== 'P2003') throw err;
-      await Promise.all([paths.frame, ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
+      await Promise.all([...(noMask.length ? [paths.frame] : []), ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
       await removeFile(frame.file);
       await finish(frame, { outcome: 'missing', ...empty });
       throw new UnrecoverableError(`camera ${frame.cameraId} does not exist`);
     });
 
     await removeFile(frame.file); // the annotated frame snapshot replaces it
-    metrics?.violations.inc(result.inserted);
+    metrics?.violations.inc(result.violations);
     metrics?.alertsCreated.inc(result.createdAlertIds.length);
 
     // Alerts this frame created, including ones a crashed earlier attempt created but never announced.
@@ -203,7 +242,9 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     log.info(
       {
         faces: analysis.faces.length,
-        violations: result.inserted,
+        violating: noMask.length,
+        sightings: result.sightings,
+        violations: result.violations,
         created: result.createdAlertIds,
         updated: result.updatedAlertIds,
         inferenceMs: Math.round(inferenceSeconds * 1000),
@@ -211,9 +252,9 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       'frame analysed',
     );
     return finish(frame, {
-      outcome: 'violations',
+      outcome: noMask.length > 0 ? 'violations' : 'clean',
       faces: analysis.faces.length,
-      violations: result.inserted,
+      violations: result.violations,
       createdAlertIds: result.createdAlertIds,
       updatedAlertIds: result.updatedAlertIds,
     });
