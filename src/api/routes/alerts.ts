@@ -4,7 +4,7 @@ import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
 import { afterCursor, CursorError, decodeCursor, page } from '../queries/cursor.ts';
-import { snapshotUrl } from '../../realtime/snapshot-url.ts';
+import { alertInclude, toAlertEvent } from '../../db/repositories/alerts.ts';
 
 import { ALERT_STATUSES as STATUSES } from '../../domain/lifecycle.ts';
 
@@ -17,6 +17,31 @@ export const cameraSummarySchema = {
     longitude: { type: 'number' },
     address: nullableString,
     zone: nullableString,
+  },
+} as const;
+
+/** A confirmed person of an incident (realtime AlertPersonEvent). */
+export const personSchema = {
+  type: 'object',
+  required: ['id', 'label', 'box', 'frames', 'noMaskProbability', 'snapshotUrl', 'firstSeenAt', 'lastSeenAt', 'frameSnapshotUrl', 'falsePositive', 'falsePositiveReason'],
+  properties: {
+    id: { type: 'string' },
+    label: { type: 'string', enum: ['no_mask', 'mask_incorrect'] },
+    box: {
+      type: 'array',
+      items: { type: 'integer' },
+      minItems: 4,
+      maxItems: 4,
+      description: '[x, y, width, height] in original-frame pixels, in the frame where the person was last seen',
+    },
+    frames: { type: 'integer', description: 'Frames in which the person was seen violating (stored violations)' },
+    noMaskProbability: { type: 'number', description: 'P(no mask) + P(mask worn incorrectly), averaged over the confirmation window' },
+    snapshotUrl: { ...nullableString, description: "The track's best shot (large, sharp, confident)" },
+    firstSeenAt: dateTime,
+    lastSeenAt: dateTime,
+    frameSnapshotUrl: { ...nullableString, description: 'Annotated frame in which the person was last seen violating' },
+    falsePositive: { type: 'boolean' },
+    falsePositiveReason: nullableString,
   },
 } as const;
 
@@ -34,6 +59,7 @@ const alertProps = {
   frameSnapshotUrl: nullableString,
   assignedUnitId: nullableString,
   escalationLevel: { type: 'integer' },
+  people: { type: 'array', items: personSchema, description: 'The incident\'s confirmed people' },
 } as const;
 export const alertSchema = { type: 'object', required: Object.keys(alertProps), properties: alertProps } as const;
 
@@ -82,25 +108,12 @@ export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
         where: { AND: and },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: limit + 1,
-        include: { camera: { select: { name: true, latitude: true, longitude: true, address: true, zone: true } } },
+        include: alertInclude,
       });
       const { items, nextCursor } = page(rows, limit, (r) => r.createdAt);
       return {
         nextCursor,
-        items: items.map((a) => ({
-          id: a.id,
-          status: a.status,
-          cameraId: a.cameraId,
-          camera: a.camera,
-          createdAt: a.createdAt.toISOString(),
-          lastSeenAt: a.lastSeenAt.toISOString(),
-          violationCount: a.violationCount,
-          maskProbability: a.maskProbability,
-          snapshotUrl: snapshotUrl(a.snapshotPath),
-          frameSnapshotUrl: snapshotUrl(a.frameSnapshotPath),
-          assignedUnitId: a.assignedUnitId,
-          escalationLevel: a.escalationLevel,
-        })),
+        items: items.map((a) => toAlertEvent(a)),
       };
     },
   );

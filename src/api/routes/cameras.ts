@@ -5,6 +5,7 @@ import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableDateTime, nullableString, uuidParam } from '../schemas/common.ts';
 import { hashSecret, newCameraApiKey, secretHint } from '../../auth/tokens.ts';
 import type { CameraPatch, CameraRow } from '../../db/repositories/cameras.ts';
+import { confirmationProblem, MAX_CONFIRM_WINDOW } from '../../domain/people.ts';
 
 const cameraProps = {
   id: { type: 'string' },
@@ -16,6 +17,8 @@ const cameraProps = {
   enabled: { type: 'boolean' },
   apiKeyHint: { type: 'string', description: 'last 4 characters of the API key' },
   lastFrameAt: nullableDateTime,
+  confirmFrames: { type: ['integer', 'null'], description: 'k: a person is confirmed in k of the last n frames of its track (null: deployment default)' },
+  confirmWindow: { type: ['integer', 'null'], description: 'n: frames of the track looked at (null: deployment default)' },
   createdAt: dateTime,
   updatedAt: dateTime,
 } as const;
@@ -32,7 +35,15 @@ const editable = {
   latitude: { type: 'number', minimum: -90, maximum: 90 },
   longitude: { type: 'number', minimum: -180, maximum: 180 },
   zone: { type: ['string', 'null'], maxLength: 100 },
+  confirmFrames: { type: ['integer', 'null'], minimum: 1, maximum: MAX_CONFIRM_WINDOW, description: 'k of n person confirmation; 1 with confirmWindow 1 for a snapshot camera' },
+  confirmWindow: { type: ['integer', 'null'], minimum: 1, maximum: MAX_CONFIRM_WINDOW },
 } as const;
+
+/** k ≤ n across the two fields (JSON schema cannot compare them): 400 with the reason. */
+function checkConfirmation(k: number | null | undefined, n: number | null | undefined): void {
+  const problem = confirmationProblem({ confirmFrames: k ?? undefined, confirmWindow: n ?? undefined });
+  if (problem) throw new HttpProblem(400, problem, 'validation');
+}
 
 function view(c: CameraRow) {
   return {
@@ -45,6 +56,8 @@ function view(c: CameraRow) {
     enabled: c.enabled,
     apiKeyHint: c.apiKeyHint,
     lastFrameAt: c.lastFrameAt ? c.lastFrameAt.toISOString() : null,
+    confirmFrames: c.confirmFrames,
+    confirmWindow: c.confirmWindow,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
@@ -56,6 +69,8 @@ interface CameraBody {
   longitude: number;
   address?: string | null;
   zone?: string | null;
+  confirmFrames?: number | null;
+  confirmWindow?: number | null;
 }
 
 /** Runs a write to the ingestion key cache; if Redis is unreachable the admin change is refused (503). */
@@ -88,8 +103,11 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
+      checkConfirmation(request.body.confirmFrames, request.body.confirmWindow);
       const apiKey = newCameraApiKey();
       const camera = await ctx.cameras.create({
+        confirmFrames: request.body.confirmFrames ?? null,
+        confirmWindow: request.body.confirmWindow ?? null,
         name: request.body.name,
         latitude: request.body.latitude,
         longitude: request.body.longitude,
@@ -153,6 +171,10 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => {
       const before = await ctx.cameras.findById(request.params.id);
       if (!before) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
+      checkConfirmation(
+        'confirmFrames' in request.body ? request.body.confirmFrames : before.confirmFrames,
+        'confirmWindow' in request.body ? request.body.confirmWindow : before.confirmWindow,
+      );
       const disabling = request.body.enabled === false;
       const enabling = request.body.enabled === true;
       // Disabling: Redis first, so no instance admits another frame once we answer.

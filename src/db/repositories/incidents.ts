@@ -9,6 +9,7 @@ import type { IncidentPlan, IncidentView, KnownPerson, StoredSighting } from '..
 import { isOpen, ALERT_STATUSES, type AlertStatus } from '../../domain/lifecycle.ts';
 import type { ClassProbabilities, ConfirmationSettings } from '../../domain/people.ts';
 import type { Box } from '../../domain/tracker.ts';
+import { alertInclude, type AlertWithCamera } from './alerts.ts';
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -290,6 +291,66 @@ export function createIncidentRepository(prisma: PrismaClient) {
   };
 }
 
+export type MarkFalsePositiveOutcome =
+  | { ok: true; alert: AlertWithCamera }
+  | { ok: false; kind: 'NOT_FOUND' | 'ALREADY_MARKED'; message: string };
+
+/** Marking one person of an incident a false positive, and reading a person's track (API side). */
+export function createPeopleRepository(prisma: PrismaClient) {
+  return {
+    /**
+     * Marks one person a false positive without touching the incident's status; the alert's summary
+     * (probability, evidence) is recomputed from the remaining people, and the audit event is written
+     * in the same transaction.
+     */
+    markFalsePositive(
+      alertId: string,
+      personId: string,
+      reason: string,
+      actor: { userId: string; role: string },
+      at: Date,
+    ): Promise<MarkFalsePositiveOutcome> {
+      return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
+        const person = await tx.alertPerson.findFirst({ where: { id: personId, alertId }, select: { falsePositive: true } });
+        if (!person) return { ok: false, kind: 'NOT_FOUND', message: `alert ${alertId} has no person ${personId}` } as const;
+        if (person.falsePositive) {
+          return { ok: false, kind: 'ALREADY_MARKED', message: `person ${personId} is already marked a false positive` } as const;
+        }
+        await tx.alertPerson.update({
+          where: { id: personId },
+          data: { falsePositive: true, falsePositiveReason: reason, falsePositiveAt: at, falsePositiveBy: actor.userId },
+        });
+        await refreshAlert(tx, alertId, at, null);
+        await tx.auditEvent.create({
+          data: {
+            at,
+            actorType: 'USER',
+            actorId: actor.userId,
+            actorRole: actor.role,
+            action: 'alert.person_false_positive',
+            subjectType: 'Alert',
+            subjectId: alertId,
+            details: JSON.stringify({ personId, note: reason }),
+          },
+        });
+        const alert = (await tx.alert.findUnique({ where: { id: alertId }, include: alertInclude })) as AlertWithCamera;
+        return { ok: true, alert } as const;
+      });
+    },
+
+    /** The person's violating sightings over time (its crops), oldest first; null when no such person. */
+    async track(alertId: string, personId: string) {
+      const person = await prisma.alertPerson.findFirst({ where: { id: personId, alertId }, select: { id: true } });
+      if (!person) return null;
+      return prisma.violation.findMany({
+        where: { personId },
+        orderBy: [{ capturedAt: 'asc' }, { id: 'asc' }],
+        select: { capturedAt: true, boxX: true, boxY: true, boxW: true, boxH: true, maskProbability: true, faceSnapshotPath: true, frameSnapshotPath: true },
+      });
+    },
+  };
+}
+
 /** Recomputes an alert's summary fields from its people (exact, so retries and reordering cannot skew them). */
 async function refreshAlert(tx: Prisma.TransactionClient, alertId: string, at: Date, frameSnapshotPath: string | null): Promise<void> {
   const alert = await tx.alert.findUnique({ where: { id: alertId }, select: { lastSeenAt: true, frameSnapshotPath: true } });
@@ -297,6 +358,7 @@ async function refreshAlert(tx: Prisma.TransactionClient, alertId: string, at: D
   const people = await tx.alertPerson.findMany({ where: { alertId }, orderBy: { createdAt: 'asc' } });
   const counted = people.filter((p) => !p.falsePositive);
   const basis = counted.length ? counted : people;
+  if (people.length === 0) return;
   let best: AlertPerson | null = null;
   for (const p of basis) if (p.bestShotPath && (!best || p.bestShotQuality > best.bestShotQuality)) best = p;
   const violationCount = await tx.violation.count({ where: { alertId } });
