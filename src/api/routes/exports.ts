@@ -61,6 +61,9 @@ export const CSV_COLUMNS = [
   'alert_id',
   'alert_status',
   'assigned_unit',
+  'person_id',
+  'person_label',
+  'person_false_positive',
 ] as const;
 
 // ---- route ------------------------------------------------------------------
@@ -146,6 +149,9 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
               v.alertId,
               v.alert?.status,
               v.alert?.assignedUnitId ? callSign.get(v.alert.assignedUnitId) : null,
+              v.personId,
+              v.person?.label,
+              v.person ? v.person.falsePositive : null,
             ]);
           }
           if (page.length < batch) return;
@@ -164,7 +170,10 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
           where: { AND: and },
           orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
           take: batch,
-          include: { alert: { select: { status: true, assignedUnitId: true } } },
+          include: {
+            alert: { select: { status: true, assignedUnitId: true } },
+            person: { select: { label: true, falsePositive: true } },
+          },
         });
       }
 

@@ -30,8 +30,23 @@ const distributionSchema = {
 
 export const statsResponseSchema = {
   type: 'object',
-  required: ['from', 'to', 'groupBy', 'totals', 'buckets', 'responseTimes'],
+  required: ['from', 'to', 'groupBy', 'totals', 'buckets', 'responseTimes', 'falsePositives'],
   properties: {
+    falsePositives: {
+      type: 'array',
+      description: 'Per camera: people of alerts created in the period and how many were marked false positives (rate = falsePositives / people)',
+      items: {
+        type: 'object',
+        required: ['cameraId', 'label', 'people', 'falsePositives', 'rate'],
+        properties: {
+          cameraId: { type: 'string' },
+          label: { type: 'string' },
+          people: { type: 'integer' },
+          falsePositives: { type: 'integer' },
+          rate: { type: 'number' },
+        },
+      },
+    },
     from: { type: 'string', format: 'date-time' },
     to: { type: 'string', format: 'date-time' },
     groupBy: { type: 'string', enum: GROUP_BY },

@@ -34,6 +34,34 @@ export interface StatsResult {
   totals: { violations: number; alerts: number };
   buckets: Bucket[];
   responseTimes: { toDispatch: Distribution; toAcknowledge: Distribution; toResolve: Distribution };
+  /** Per camera: people of alerts created in the period, and how many were marked false positives. */
+  falsePositives: CameraFalsePositives[];
+}
+
+export interface CameraFalsePositives {
+  cameraId: string;
+  label: string;
+  people: number;
+  falsePositives: number;
+  /** falsePositives / people (0 when no people). */
+  rate: number;
+}
+
+/** Per-camera false-positive rates of people, highest rate first (pure). */
+export function falsePositiveRates(
+  people: readonly { cameraId: string; falsePositive: boolean }[],
+  labelOf: (cameraId: string) => string,
+): CameraFalsePositives[] {
+  const by = new Map<string, { people: number; falsePositives: number }>();
+  for (const p of people) {
+    const c = by.get(p.cameraId) ?? { people: 0, falsePositives: 0 };
+    c.people++;
+    if (p.falsePositive) c.falsePositives++;
+    by.set(p.cameraId, c);
+  }
+  return [...by.entries()]
+    .map(([cameraId, c]) => ({ cameraId, label: labelOf(cameraId), ...c, rate: c.people ? c.falsePositives / c.people : 0 }))
+    .sort((a, b) => b.rate - a.rate || b.people - a.people || a.cameraId.localeCompare(b.cameraId));
 }
 
 export class StatsInputError extends Error {
@@ -164,13 +192,17 @@ export function createStatsRepository(prisma: PrismaClient) {
       if (q.groupBy === 'hour' && q.to.getTime() - q.from.getTime() > MAX_HOURLY_DAYS * 86_400_000) {
         throw new StatsInputError(`groupBy=hour allows at most ${MAX_HOURLY_DAYS} days; use groupBy=day`);
       }
-      const [violations, alerts, cameras] = await Promise.all([
+      const [violations, alerts, cameras, people] = await Promise.all([
         prisma.violation.findMany({ where: { capturedAt: { gte: q.from, lt: q.to } }, select: { capturedAt: true, cameraId: true } }),
         prisma.alert.findMany({
           where: { createdAt: { gte: q.from, lt: q.to } },
           select: { createdAt: true, cameraId: true, dispatchedAt: true, acknowledgedAt: true, resolvedAt: true },
         }),
         prisma.camera.findMany({ select: { id: true, name: true, zone: true } }),
+        prisma.alertPerson.findMany({
+          where: { alert: { createdAt: { gte: q.from, lt: q.to } } },
+          select: { cameraId: true, falsePositive: true },
+        }),
       ]);
       const cam = new Map(cameras.map((c) => [c.id, c]));
       let buckets: Bucket[];
@@ -200,6 +232,7 @@ export function createStatsRepository(prisma: PrismaClient) {
         totals: { violations: violations.length, alerts: alerts.length },
         buckets,
         responseTimes: responseTimes(alerts),
+        falsePositives: falsePositiveRates(people, (id) => cam.get(id)?.name ?? id),
       };
     },
   };
