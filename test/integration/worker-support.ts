@@ -50,6 +50,7 @@ export function stackDetectionWorker(stack: TestStack, engine: VisionEngine, mor
     engine,
     cooldownSeconds: stack.config.alerts.cooldownSeconds,
     confirmation: stack.config.alerts.confirmation,
+    violationThreshold: stack.config.vision.noMaskThreshold,
     logger: stack.logger,
     ...more,
   });
