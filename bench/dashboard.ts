@@ -5,6 +5,8 @@
  * with ?schema=…). Prints figures; asserts nothing.
  *   BENCH_VIOLATIONS (default 50000), BENCH_CAMERAS (default 40)
  */
+import { createRepositories } from '../src/db/repositories/index.ts';
+import { createExportService } from '../src/services/exports.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -86,7 +88,7 @@ try {
   const auth = { authenticate: async () => ({ id: 'bench', username: 'bench', role: 'ADMIN', unitId: null, sessionId: 's' }) } as unknown as AuthService;
   const app = Fastify();
   registerProblemHandlers(app);
-  await exportRoutes(app, { prisma, auth });
+  await exportRoutes(app, { auth, services: { exports: createExportService(createRepositories(prisma)) } });
   const res = await time(`CSV export of all ${N} violations`, () => app.inject({ method: 'GET', url: '/api/v1/violations.csv', headers: { authorization: 'Bearer benchbenchbench' } }));
   const rows = res.body.split('\r\n').length - 2;
   console.log(`CSV: ${rows} rows, ${(res.body.length / 1e6).toFixed(1)} MB`);

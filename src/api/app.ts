@@ -7,12 +7,12 @@ import fastifyStatic from '@fastify/static';
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { tileOrigin, type Config } from '../config/config.ts';
-import type { PrismaClient } from '../db/generated/sqlite/client.ts';
-import { createCameraRepository } from '../db/repositories/cameras.ts';
-import { createAuditRepository } from '../db/repositories/audit.ts';
-import { createUserRepository } from '../db/repositories/users.ts';
-import { createSessionRepository } from '../db/repositories/sessions.ts';
+import type { Db } from '../db/client.ts';
+import { createRepositories } from '../db/repositories/index.ts';
 import { createAuthService, type AuthService } from '../auth/service.ts';
+import { createAnnouncer, socketChannel, type AlertChannel } from '../services/announcer.ts';
+import { createServices } from '../services/index.ts';
+import { createIoPublisher } from '../realtime/publisher.ts';
 import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
@@ -41,8 +41,8 @@ import { problemClientErrorHandler, securityPlugin } from './security.ts';
 
 export interface AppDeps {
   config: Config;
-  /** The database handle of src/db/client.ts (only `prisma` is used here). */
-  db: { prisma: PrismaClient };
+  /** The database handle of src/db/client.ts (only `prisma` is used here, to build the repositories). */
+  db: { prisma: Db };
   queues: { frames: FrameProducer };
   logger: Logger;
   /** Socket.IO server on this app's HTTP server; a function when it is created after the app. */
@@ -54,9 +54,11 @@ export interface AppDeps {
   webRoot?: string;
   /** JSON bodies are small; frames have their own limit (config.ingest.maxFrameBytes). */
   jsonBodyLimit?: number;
-  /** Outbound webhooks and escalation timers (built by src/system/api-instance.ts from config). */
-  webhooks?: ApiContext['webhooks'];
-  escalation?: ApiContext['escalation'];
+  /**
+   * Where alert changes go besides this instance's sockets: webhooks and
+   * escalation timers (built by src/system/api-instance.ts from config).
+   */
+  alertChannels?: AlertChannel[];
 }
 
 declare module 'fastify' {
@@ -68,11 +70,11 @@ declare module 'fastify' {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'>): AuthService {
-  const { prisma } = deps.db;
+  const repos = createRepositories(deps.db.prisma);
   return createAuthService({
-    users: createUserRepository(prisma),
-    sessions: createSessionRepository(prisma),
-    audit: createAuditRepository(prisma),
+    users: repos.users,
+    sessions: repos.sessions,
+    audit: repos.audit,
     tokenTtlSeconds: deps.config.tokenTtlSeconds,
     logger: deps.logger,
     maxFailedLogins: deps.config.security.loginMaxFailures,
@@ -108,20 +110,17 @@ export function createApp(deps: AppDeps): FastifyInstance {
 
   // Node enforces requestTimeout only on connections older than headersTimeout (default 60 s): keep it no longer.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.config.security.requestTimeoutMs);
-  const { prisma } = deps.db;
+  const repos = createRepositories(deps.db.prisma);
   const producer = deps.queues.frames;
   const auth = deps.auth ?? buildAuthService(deps);
   const registry = new Registry();
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),
-    alertCounts: async () => {
-      const groups = await prisma.alert.groupBy({ by: ['status'], _count: { _all: true } });
-      return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
-    },
+    alertCounts: () => repos.alerts.countsByStatus(),
   });
-  const cameras = createCameraRepository(prisma);
-  const audit = createAuditRepository(prisma);
+  const { cameras, audit } = repos;
+  const io = () => (typeof deps.io === 'function' ? deps.io() : deps.io);
   const gate = createCameraGate({ redis: producer.redis, prefix: deps.config.queuePrefix, cameras });
   const ingest = createFrameIngestor({
     cameras,
@@ -132,10 +131,17 @@ export function createApp(deps: AppDeps): FastifyInstance {
     logger: deps.logger,
     limits: { maxFramePixels: deps.config.ingest.maxFramePixels, maxCameraBacklog: deps.config.ingest.maxCameraBacklog },
   });
+  // Every alert change of this API (officer and dispatcher actions) goes through this one announcer.
+  const announcer = createAnnouncer({
+    channels: [socketChannel(createIoPublisher(io, deps.logger)), ...(deps.alertChannels ?? [])],
+    logger: deps.logger,
+  });
+  const services = createServices({ repos, announcer, auth, gate, dataDir: deps.config.dataDir, logger: deps.logger });
   const ctx: ApiContext = {
     config: deps.config,
-    prisma,
     auth,
+    services,
+    pingDatabase: () => repos.ping(),
     cameras,
     gate,
     audit,
@@ -144,10 +150,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
     metrics,
     logger: deps.logger,
     readinessChecks: deps.readinessChecks ?? [],
-    webhooks: deps.webhooks,
-    escalation: deps.escalation,
     get io() {
-      return typeof deps.io === 'function' ? deps.io() : deps.io;
+      return io();
     },
   };
 

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
-import type { PrismaClient } from '../db/generated/sqlite/client.ts';
 import type { AuthService } from '../auth/service.ts';
 import type { CameraRepository } from '../db/repositories/cameras.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
@@ -9,14 +8,16 @@ import type { RealtimeServer } from '../realtime/server.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { FrameIngestor } from './ingest/ingest-frame.ts';
 import type { CameraGate } from './ingest/camera-gate.ts';
-import type { WebhookNotifier } from '../notify/webhooks.ts';
-import type { EscalationScheduler } from '../queue/handlers/escalation.ts';
+import type { Services } from '../services/index.ts';
 
 /** What route plugins receive: built once by createApp from its deps. */
 export interface ApiContext {
   config: Config;
-  prisma: PrismaClient;
   auth: AuthService;
+  /** The use cases (src/services): routes parse, authorize, call one, shape the response. */
+  services: Services;
+  /** Resolves when the database answers (readiness). */
+  pingDatabase(): Promise<void>;
   cameras: CameraRepository;
   /** Redis cache of camera keys used by ingestion; admin changes must go through it. */
   gate: CameraGate;
@@ -28,10 +29,6 @@ export interface ApiContext {
   /** Present when Socket.IO is attached: lets logout disconnect the session's sockets. */
   io?: RealtimeServer;
   readinessChecks: ReadinessCheck[];
-  /** Outbound webhooks, when configured (MASKWATCH_WEBHOOKS): dispatcher / officer actions are sent too. */
-  webhooks?: Pick<WebhookNotifier, 'notify'>;
-  /** Escalation timers, when on: a dispatched alert gets its acknowledgement deadline. */
-  escalation?: Pick<EscalationScheduler, 'watchEvent'>;
 }
 
 /** An extra /readyz condition (e.g. "workers have loaded their models" in the start command). */

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { ServiceError, type ServiceErrorKind } from '../services/errors.ts';
 
 /**
  * Errors as RFC 9457 problem details (`application/problem+json`):
@@ -28,6 +29,14 @@ export class HttpProblem extends Error {
     super(detail);
     this.name = 'HttpProblem';
   }
+}
+
+/** The one mapping from a use case's refusal to HTTP. */
+const SERVICE_STATUS: Record<ServiceErrorKind, number> = { NOT_FOUND: 404, INVALID: 400, FORBIDDEN: 403, CONFLICT: 409, UNAVAILABLE: 503 };
+
+export function serviceProblem(err: ServiceError): HttpProblem {
+  const headers: Record<string, string> = err.retryAfterSeconds !== undefined ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+  return new HttpProblem(SERVICE_STATUS[err.kind], err.message, err.code, headers);
 }
 
 function problemType(status: number, slug?: string): string {
@@ -83,6 +92,10 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpProblem) {
       return sendProblem(reply, problem(error.status, error.detail, error.slug), error.headers);
+    }
+    if (error instanceof ServiceError) {
+      const p = serviceProblem(error);
+      return sendProblem(reply, problem(p.status, p.detail, p.slug), p.headers);
     }
     if (error.validation) {
       const body = problem(400, error.message, 'validation');

@@ -9,7 +9,6 @@ import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } f
 import type { Logger } from 'pino';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { AlertEvent } from '../realtime/events.ts';
-import type { AlertEventName, AlertPublisher } from '../realtime/publisher.ts';
 import { isRetryable, signatureHeader, type WebhookEventName, type WebhookPayload, type WebhookTarget } from './webhook-core.ts';
 
 export const WEBHOOK_QUEUE = 'webhooks';
@@ -60,17 +59,6 @@ export function createWebhookNotifier(opts: WebhookQueueOptions): WebhookNotifie
     },
     async close() {
       await queue?.close();
-    },
-  };
-}
-
-/** Publishes to dashboards as before, and also hands the event to the webhooks. */
-export function withWebhooks(publisher: AlertPublisher, notifier: WebhookNotifier, logger: Logger): AlertPublisher {
-  return {
-    async publish(name: AlertEventName, alert: AlertEvent) {
-      await publisher.publish(name, alert);
-      // A webhook queue problem must not fail the detection job that raised the alert.
-      await notifier.notify(name, alert).catch((err: unknown) => logger.error({ err, alertId: alert.id }, 'webhook enqueue failed'));
     },
   };
 }

@@ -7,18 +7,18 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { socketIoRedisKey } from './channel.ts';
 import type { AlertEvent, ServerToClientEvents } from './events.ts';
-import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
+import { alertRooms } from './rooms.ts';
+import type { AlertEventName } from '../contracts/vocabulary.ts';
+import type { RealtimeServer } from './server.ts';
 
-export type AlertEventName = 'alert.created' | 'alert.updated';
+export type { AlertEventName };
 
 export interface AlertPublisher {
-  /** Resolves once Redis accepted the message (delivery to sockets is best effort, as in Socket.IO). */
-  publish(name: AlertEventName, alert: AlertEvent): Promise<void>;
-}
-
-/** Dispatchers see every alert; the assigned unit's officers see theirs. */
-export function alertRooms(alert: Pick<AlertEvent, 'assignedUnitId'>): string[] {
-  return alert.assignedUnitId ? [DISPATCH_ROOM, unitRoom(alert.assignedUnitId)] : [DISPATCH_ROOM];
+  /**
+   * Puts the event into the rooms (default: the alert's rooms, see rooms.ts).
+   * Resolves once Redis accepted the message (delivery to sockets is best effort, as in Socket.IO).
+   */
+  publish(name: AlertEventName, alert: AlertEvent, rooms?: string[]): Promise<void>;
 }
 
 export function createAlertPublisher(opts: { redis: Redis; queuePrefix: string; logger: Logger }): AlertPublisher {
@@ -33,13 +33,28 @@ export function createAlertPublisher(opts: { redis: Redis; queuePrefix: string; 
   };
   const emitter = new Emitter<ServerToClientEvents>(client, { key: socketIoRedisKey(opts.queuePrefix) });
   return {
-    async publish(name, alert) {
+    async publish(name, alert, rooms = alertRooms(alert)) {
       pending = null;
-      emitter.to(alertRooms(alert)).emit(name, alert);
+      emitter.to(rooms).emit(name, alert);
       const sent = pending as Promise<unknown> | null;
       if (!sent) throw new Error('socket.io emitter did not publish');
       await sent;
       opts.logger.debug({ event: name, alertId: alert.id, violationCount: alert.violationCount }, 'alert event published');
+    },
+  };
+}
+
+/**
+ * The API process's publisher: emits through its own Socket.IO server (the Redis
+ * adapter carries it to every other instance). `io` is read at emit time, as the
+ * server may be attached after the app is built.
+ */
+export function createIoPublisher(io: () => RealtimeServer | undefined, logger: Logger): AlertPublisher {
+  return {
+    async publish(name, alert, rooms = alertRooms(alert)) {
+      const server = io();
+      if (server) server.to(rooms).emit(name, alert);
+      else logger.warn({ alertId: alert.id, event: name }, `no Socket.IO server attached: ${name} not emitted`);
     },
   };
 }

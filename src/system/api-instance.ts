@@ -55,8 +55,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       io: () => realtime?.io,
       readinessChecks: opts.readinessChecks,
       webRoot: opts.webRoot,
-      webhooks: notifiers.webhooks,
-      escalation: notifiers.escalation,
+      alertChannels: notifiers.channels,
     });
     realtime = createRealtimeServer({
       httpServer: app.server,
@@ -70,8 +69,9 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
     await realtime.ready();
     const address = await app.listen({ port: config.port, host: config.host });
     // Expired sessions are useless; drop them hourly so the table stays small.
+    const sessions = createSessionRepository(db.prisma);
     const sweeper = setInterval(() => {
-      createSessionRepository(db.prisma)
+      sessions
         .deleteExpired(new Date())
         .catch((err: unknown) => logger.warn({ err }, 'could not delete expired sessions'));
     }, 3600_000);

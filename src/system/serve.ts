@@ -1,3 +1,4 @@
+import { createUserRepository } from '../db/repositories/users.ts';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -96,7 +97,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     await db.close();
     throw e;
   }
-  const users = await db.prisma.user.count();
+  const users = await createUserRepository(db.prisma).count();
   const lines = [
     `MaskWatch ${opts.workers > 0 ? `running with ${opts.workers} worker process(es)` : 'API instance running'}`,
     `  API + dashboard  ${api.url}/`,

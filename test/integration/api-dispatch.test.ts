@@ -15,6 +15,8 @@ import { EventLog } from './worker-support.ts';
 import Fastify from 'fastify';
 import { registerProblemHandlers } from '../../src/api/problem.ts';
 import { exportRoutes } from '../../src/api/routes/exports.ts';
+import { createRepositories } from '../../src/db/repositories/index.ts';
+import { createExportService } from '../../src/services/exports.ts';
 
 async function listen(url: string, token: string): Promise<{ socket: Socket<ServerToClientEvents>; log: EventLog }> {
   const socket: Socket<ServerToClientEvents> = connectClient(url, { transports: ['websocket'], auth: { token } });
@@ -315,7 +317,7 @@ for (const provider of testProviders()) {
       for (let i = 0; i < 3; i++) await newAlert(0, sameInstant);
       const small = Fastify();
       registerProblemHandlers(small);
-      await exportRoutes(small, { prisma: stack.db.prisma, auth: api.app.auth, batchSize: 2 });
+      await exportRoutes(small, { auth: api.app.auth, services: { exports: createExportService({ ...createRepositories(stack.db.prisma), batchSize: 2 }) } });
       const res = await small.inject({ method: 'GET', url: '/api/v1/violations.csv', headers: { authorization: `Bearer ${admin}` } });
       await small.close();
       assert.equal(res.statusCode, 200);

@@ -20,6 +20,7 @@ import { QUEUES } from '../../src/queue/jobs.ts';
 import { assertHandlers, MissingHandlerError } from '../../src/queue/worker.ts';
 import type { ServerToClientEvents } from '../../src/realtime/events.ts';
 import { createAlertPublisher } from '../../src/realtime/publisher.ts';
+import { createAnnouncer, socketChannel } from '../../src/services/announcer.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
@@ -227,7 +228,7 @@ for (const provider of testProviders()) {
         connection,
         prefix: stack.config.queuePrefix,
         prisma,
-        publisher: createAlertPublisher({ redis, queuePrefix: stack.config.queuePrefix, logger: stack.logger }),
+        announcer: createAnnouncer({ channels: [socketChannel(createAlertPublisher({ redis, queuePrefix: stack.config.queuePrefix, logger: stack.logger }))], logger: stack.logger }),
         scheduler,
         logger: stack.logger,
       });

@@ -15,7 +15,8 @@ import { createAuditRepository } from '../../src/db/repositories/audit.ts';
 import { createAlertPublisher } from '../../src/realtime/publisher.ts';
 import type { AlertEvent } from '../../src/realtime/events.ts';
 import { parseWebhookTargets, verifySignature, WebhookConfigError } from '../../src/notify/webhook-core.ts';
-import { createWebhookNotifier, createWebhookWorker, withWebhooks, type WebhookJob } from '../../src/notify/webhooks.ts';
+import { createWebhookNotifier, createWebhookWorker, type WebhookJob } from '../../src/notify/webhooks.ts';
+import { createAnnouncer, socketChannel, webhookChannel } from '../../src/services/announcer.ts';
 
 interface Received {
   path: string;
@@ -108,9 +109,9 @@ test('signed deliveries, retried with backoff on 5xx, not retried on 4xx, each a
         }
       });
     });
-    // Through the publisher decorator, as the worker / API would use it.
-    const publisher = withWebhooks(createAlertPublisher({ redis, queuePrefix: prefix, logger: stack.logger }), notifier, stack.logger);
-    await publisher.publish('alert.created', alert);
+    // Through the announcer, as the worker / API use it.
+    const announcer = createAnnouncer({ channels: [socketChannel(createAlertPublisher({ redis, queuePrefix: prefix, logger: stack.logger })), webhookChannel(notifier)], logger: stack.logger });
+    await announcer.announce({ kind: 'created', alert });
     await allSettled;
 
     const outcome = Object.fromEntries(settled.map((s) => [s.job.data.target, s.ok]));

@@ -84,7 +84,7 @@ describe('webhooks from MASKWATCH_WEBHOOKS: worker alerts and API actions, signe
       prisma: stack.db.prisma,
       logger: stack.logger,
     });
-    detection = stackDetectionWorker(stack, engine, { wrapPublisher: delivery?.wrapPublisher });
+    detection = stackDetectionWorker(stack, engine, { channels: delivery ? [delivery.channel] : [] });
   });
 
   after(async () => {

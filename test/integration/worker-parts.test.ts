@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { createCameraLock, cameraLockKey, LockTimeoutError } from '../../src/queue/handlers/camera-lock.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { parseFrameJob } from '../../src/queue/handlers/frame-analyze.ts';
-import { snapshotUrl, toAlertEvent } from '../../src/db/repositories/alerts.ts';
+import { snapshotUrl, toAlertEvent } from '../../src/services/alert-view.ts';
 import { createUpdateThrottle } from '../../src/queue/handlers/update-throttle.ts';
 import { QUEUES, type JobName } from '../../src/queue/jobs.ts';
 import { createQueueWorker, MissingHandlerError, type JobHandlers } from '../../src/queue/worker.ts';
@@ -161,6 +161,7 @@ describe('frame job validation and alert event mapping', () => {
     const event = toAlertEvent({
       id: 'a-1',
       cameraId: 'c-1',
+      people: [],
       camera: { name: 'Gate', latitude: 1.5, longitude: 2.5, address: null, zone: 'north' },
       status: 'DISPATCHED',
       trackId: 'f-1:0',

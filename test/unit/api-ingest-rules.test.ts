@@ -8,7 +8,7 @@ import { readImageDimensions } from '../../src/api/ingest/image-dimensions.ts';
 import { createKeyThrottle } from '../../src/api/ingest/throttle.ts';
 import { decodeCursor, encodeCursor, CursorError } from '../../src/api/queries/cursor.ts';
 import { snapshotFile } from '../../src/api/routes/snapshots.ts';
-import { snapshotUrl } from '../../src/realtime/snapshot-url.ts';
+import { snapshotUrl } from '../../src/services/alert-view.ts';
 import { defaultAssetsDir } from '../../src/config/config.ts';
 
 const now = new Date('2026-11-28T10:00:00.000Z');

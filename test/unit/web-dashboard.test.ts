@@ -9,8 +9,9 @@ import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../s
 import { resolveRoute, routesFor } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
 import { bucketStart, categoryBuckets, distribution, quantile, responseTimes, timeBuckets, checkRange, StatsInputError } from '../../src/db/repositories/stats.ts';
-import { csvCell, csvRow } from '../../src/api/routes/exports.ts';
-import { outcomeProblem, updateRooms } from '../../src/api/routes/alert-actions.ts';
+import { csvCell, csvRow } from '../../src/services/exports.ts';
+import { outcomeProblem } from '../../src/api/routes/alert-actions.ts';
+import { alertRooms as updateRooms } from '../../src/realtime/rooms.ts';
 import { LifecycleError } from '../../src/domain/lifecycle.ts';
 
 function alert(id: string, createdAt: string, patch: Partial<AlertEvent> = {}): AlertEvent {

@@ -27,20 +27,6 @@ export function decodeCursor(cursor: string): CursorKey {
   throw new CursorError('cursor is malformed; pass back the nextCursor of a previous page');
 }
 
-/**
- * Prisma `where` fragment selecting rows after the cursor in (field desc, id desc) order.
- * Written as a range plus an exclusion (field <= at AND NOT (field = at AND id >= key.id)):
- * the equivalent (field < at OR (field = at AND id < key.id)) form keeps SQLite from using
- * the (…, field) index as a range and makes it sort the whole table for every page
- * (see src/api/routes/exports.ts, where this was measured).
- */
-export function afterCursor<F extends string>(field: F, key: CursorKey) {
-  return {
-    [field]: { lte: key.at },
-    NOT: { [field]: key.at, id: { gte: key.id } },
-  } as Record<string, unknown>;
-}
-
 /** Splits a limit+1 result into a page and the cursor of its last item. */
 export function page<T extends { id: string }>(rows: T[], limit: number, at: (row: T) => Date) {
   const items = rows.slice(0, limit);

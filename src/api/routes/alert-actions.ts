@@ -1,51 +1,26 @@
 /**
- * The dispatch workflow over HTTP: suggested units, then dispatch / acknowledge /
- * en-route / on-scene / resolve / dismiss. Each action goes through the pure
- * state machine (src/domain/lifecycle.ts); the alert change, unit statuses and
- * the AuditEvent are written in one transaction; then `alert.updated` goes to
- * the dispatch room and the unit room(s) on every API instance (Redis adapter).
+ * The dispatch workflow over HTTP: suggested units, the timeline, then dispatch /
+ * acknowledge / en-route / on-scene / resolve / dismiss. The use case (state
+ * machine, one transaction, one announcement) is src/services/alerts.ts.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import type { AuthService } from '../../auth/service.ts';
-import type { PrismaClient } from '../../db/generated/sqlite/client.ts';
-import { alertTimeline, createDispatchRepository, createUnitRepository, type TransitionOutcome } from '../../db/repositories/units.ts';
-import { nearestAvailableUnits } from '../../domain/geo.ts';
 import type { AlertAction } from '../../domain/lifecycle.ts';
-import type { AlertEvent } from '../../realtime/events.ts';
-import { DISPATCH_ROOM, unitRoom } from '../../realtime/rooms.ts';
-import type { RealtimeServer } from '../../realtime/server.ts';
+import type { Role } from '../../contracts/vocabulary.ts';
+import type { AlertService, TransitionOutcome } from '../../services/alerts.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, nullableString, uuidParam } from '../schemas/common.ts';
-import type { WebhookNotifier } from '../../notify/webhooks.ts';
-import type { EscalationScheduler } from '../../queue/handlers/escalation.ts';
 import { alertSchema } from './alerts.ts';
 import { unitSchema } from './units.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await alertActionRoutes(scope, ctx)` works. */
 export interface AlertActionRoutesOptions {
-  prisma: PrismaClient;
   auth: AuthService;
-  logger: Logger;
-  /** Read at emit time (the server may be attached after the app is built). */
-  readonly io?: RealtimeServer;
-  /** Outbound webhooks (src/notify/webhooks.ts), when configured. */
-  readonly webhooks?: Pick<WebhookNotifier, 'notify'>;
-  /** Escalation timers (src/queue/handlers/escalation.ts): a dispatch starts the acknowledgement deadline. */
-  readonly escalation?: Pick<EscalationScheduler, 'watchEvent'>;
+  services: { alerts: AlertService };
 }
-
 
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '\\S' }) as const;
-
-/** The rooms an update goes to: dispatchers, the unit now assigned, and a unit it was taken from. */
-export function updateRooms(alert: Pick<AlertEvent, 'assignedUnitId'>, previousUnitId: string | null): string[] {
-  const rooms = [DISPATCH_ROOM];
-  if (alert.assignedUnitId) rooms.push(unitRoom(alert.assignedUnitId));
-  if (previousUnitId && previousUnitId !== alert.assignedUnitId) rooms.push(unitRoom(previousUnitId));
-  return rooms;
-}
 
 /** Maps a failed transition to its HTTP problem: 404, 409 (illegal / stale / unit busy), 403, 400. */
 export function outcomeProblem(outcome: Exclude<TransitionOutcome, { ok: true }>): HttpProblem {
@@ -68,7 +43,7 @@ export function outcomeProblem(outcome: Exclude<TransitionOutcome, { ok: true }>
 interface ActionRoute {
   path: string;
   summary: string;
-  roles: readonly ('ADMIN' | 'DISPATCHER' | 'OFFICER')[];
+  roles: readonly Role[];
   body: Record<string, unknown>;
   required: string[];
   toAction(body: Record<string, string | undefined>): AlertAction;
@@ -105,8 +80,7 @@ const ACTIONS: ActionRoute[] = [
 ];
 
 export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionRoutesOptions) {
-  const units = createUnitRepository(opts.prisma);
-  const dispatch = createDispatchRepository(opts.prisma);
+  const alerts = opts.services.alerts;
   const command = requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] });
 
   app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
@@ -134,21 +108,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         },
       },
     },
-    async (request) => {
-      const alert = await opts.prisma.alert.findUnique({
-        where: { id: request.params.id },
-        select: { camera: { select: { latitude: true, longitude: true } } },
-      });
-      if (!alert) throw new HttpProblem(404, `no alert ${request.params.id}`, 'not-found');
-      const all = await units.list();
-      const ranked = nearestAvailableUnits(alert.camera, all);
-      const unplaced = all.filter((u) => u.status === 'AVAILABLE' && (u.latitude === null || u.longitude === null));
-      const items = [
-        ...ranked.map(({ distanceMeters, ...unit }) => ({ unit, distanceMeters: Math.round(distanceMeters) })),
-        ...unplaced.map((unit) => ({ unit, distanceMeters: null })),
-      ];
-      return { items: items.slice(0, request.query.limit) };
-    },
+    async (request) => ({ items: await alerts.suggestedUnits(request.params.id, request.query.limit) }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -188,11 +148,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         },
       },
     },
-    async (request) => {
-      const exists = await opts.prisma.alert.findUnique({ where: { id: request.params.id }, select: { id: true } });
-      if (!exists) throw new HttpProblem(404, `no alert ${request.params.id}`, 'not-found');
-      return { items: await alertTimeline(opts.prisma, request.params.id) };
-    },
+    async (request) => ({ items: await alerts.timeline(request.params.id) }),
   );
 
   for (const route of ACTIONS) {
@@ -218,24 +174,14 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         const user = userOf(request);
         const body = request.body ?? {};
         const action = route.toAction(body);
-        const at = new Date();
-        const outcome = await dispatch.apply(
+        const outcome = await alerts.act(
           request.params.id,
           action,
           { userId: user.id, role: user.role, unitId: user.unitId, username: user.username },
-          at,
           body.note ?? body.reason,
         );
         if (!outcome.ok) throw outcomeProblem(outcome);
         request.log.info({ alertId: outcome.alert.id, from: outcome.from, to: outcome.to, userId: user.id, unitId: outcome.alert.assignedUnitId }, 'alert transition');
-        const io = opts.io;
-        if (io) io.to(updateRooms(outcome.alert, outcome.previousUnitId)).emit('alert.updated', outcome.alert);
-        else opts.logger.warn({ alertId: outcome.alert.id }, 'no Socket.IO server attached: alert.updated not emitted');
-        // The transition is committed: a webhook queue problem is logged, not turned into a failed request.
-        await opts.webhooks?.notify('alert.updated', outcome.alert).catch((err: unknown) => opts.logger.error({ err, alertId: outcome.alert.id }, 'webhook enqueue failed'));
-        if (outcome.to === 'DISPATCHED') {
-          await opts.escalation?.watchEvent(outcome.alert, at).catch((err: unknown) => opts.logger.error({ err, alertId: outcome.alert.id }, 'escalation timer not scheduled'));
-        }
         return outcome.alert;
       },
     );

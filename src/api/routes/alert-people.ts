@@ -4,14 +4,10 @@
  * incident (dispatchers and admins; audited; emits alert.updated).
  */
 import type { FastifyInstance } from 'fastify';
-import { alertInclude, toAlertEvent } from '../../db/repositories/alerts.ts';
-import { createPeopleRepository } from '../../db/repositories/incidents.ts';
-import { snapshotUrl } from '../../realtime/snapshot-url.ts';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableString, uuidParam } from '../schemas/common.ts';
-import { updateRooms } from './alert-actions.ts';
 import { alertSchema } from './alerts.ts';
 
 const idPattern = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
@@ -23,18 +19,8 @@ const personParams = {
 } as const;
 
 export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
-  const people = createPeopleRepository(ctx.prisma);
   const loggedIn = requireUser(ctx.auth);
   const command = requireUser(ctx.auth, { roles: ['ADMIN', 'DISPATCHER'] });
-
-  /** Officers see only alerts assigned to their unit (as in the list); others are "not found" to them. */
-  const visibleAlert = async (id: string, user: { role: string; unitId: string | null }) => {
-    const alert = await ctx.prisma.alert.findUnique({ where: { id }, include: alertInclude });
-    if (!alert || (user.role === 'OFFICER' && (!user.unitId || alert.assignedUnitId !== user.unitId))) {
-      throw new HttpProblem(404, `no alert ${id}`, 'not-found');
-    }
-    return alert;
-  };
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/alerts/:id',
@@ -48,7 +34,7 @@ export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: alertSchema, ...problemResponses },
       },
     },
-    async (request) => toAlertEvent(await visibleAlert(request.params.id, userOf(request))),
+    async (request) => ctx.services.people.alert(request.params.id, userOf(request)),
   );
 
   app.get<{ Params: { id: string; personId: string } }>(
@@ -85,20 +71,7 @@ export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
         },
       },
     },
-    async (request) => {
-      await visibleAlert(request.params.id, userOf(request));
-      const rows = await people.track(request.params.id, request.params.personId);
-      if (!rows) throw new HttpProblem(404, `alert ${request.params.id} has no person ${request.params.personId}`, 'not-found');
-      return {
-        items: rows.map((r) => ({
-          capturedAt: r.capturedAt.toISOString(),
-          box: [r.boxX, r.boxY, r.boxW, r.boxH],
-          noMaskProbability: r.maskProbability,
-          snapshotUrl: snapshotUrl(r.faceSnapshotPath),
-          frameSnapshotUrl: snapshotUrl(r.frameSnapshotPath),
-        })),
-      };
-    },
+    async (request) => ({ items: await ctx.services.people.track(request.params.id, request.params.personId, userOf(request)) }),
   );
 
   app.post<{ Params: { id: string; personId: string }; Body: { reason: string } }>(
@@ -122,23 +95,8 @@ export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request) => {
       const user = userOf(request);
-      const outcome = await people.markFalsePositive(
-        request.params.id,
-        request.params.personId,
-        request.body.reason.trim(),
-        { userId: user.id, role: user.role },
-        new Date(),
-      );
-      if (!outcome.ok) {
-        throw outcome.kind === 'NOT_FOUND'
-          ? new HttpProblem(404, outcome.message, 'not-found')
-          : new HttpProblem(409, outcome.message, 'already-marked');
-      }
-      const event = toAlertEvent(outcome.alert);
+      const event = await ctx.services.people.markFalsePositive(request.params.id, request.params.personId, request.body.reason, { userId: user.id, role: user.role });
       request.log.info({ alertId: event.id, personId: request.params.personId, userId: user.id }, 'person marked false positive');
-      if (ctx.io) ctx.io.to(updateRooms(event, null)).emit('alert.updated', event);
-      else ctx.logger.warn({ alertId: event.id }, 'no Socket.IO server attached: alert.updated not emitted');
-      await ctx.webhooks?.notify('alert.updated', event).catch((err: unknown) => ctx.logger.error({ err, alertId: event.id }, 'webhook enqueue failed'));
       return event;
     },
   );

@@ -3,10 +3,8 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
-import { afterCursor, CursorError, decodeCursor, page } from '../queries/cursor.ts';
-import { alertInclude, toAlertEvent } from '../../db/repositories/alerts.ts';
-
-import { ALERT_STATUSES as STATUSES } from '../../domain/lifecycle.ts';
+import { CursorError, decodeCursor, page } from '../queries/cursor.ts';
+import { ALERT_STATUSES as STATUSES } from '../../contracts/vocabulary.ts';
 
 export const cameraSummarySchema = {
   type: 'object',
@@ -59,7 +57,7 @@ const alertProps = {
   frameSnapshotUrl: nullableString,
   assignedUnitId: nullableString,
   escalationLevel: { type: 'integer' },
-  people: { type: 'array', items: personSchema, description: 'The incident\'s confirmed people' },
+  people: { type: 'array', items: personSchema, description: "The incident's confirmed people" },
 } as const;
 export const alertSchema = { type: 'object', required: Object.keys(alertProps), properties: alertProps } as const;
 
@@ -98,23 +96,9 @@ export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => {
       const user = userOf(request);
       const { status, cameraId, limit, cursor } = request.query;
-      const key = cursorOrProblem(cursor);
-      const and: Record<string, unknown>[] = [];
-      if (status) and.push({ status });
-      if (cameraId) and.push({ cameraId });
-      if (user.role === 'OFFICER') and.push({ assignedUnitId: user.unitId ?? '\u0000none' });
-      if (key) and.push(afterCursor('createdAt', key));
-      const rows = await ctx.prisma.alert.findMany({
-        where: { AND: and },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: limit + 1,
-        include: alertInclude,
-      });
-      const { items, nextCursor } = page(rows, limit, (r) => r.createdAt);
-      return {
-        nextCursor,
-        items: items.map((a) => toAlertEvent(a)),
-      };
+      const rows = await ctx.services.alerts.list(user, { status, cameraId, after: cursorOrProblem(cursor), take: limit + 1 });
+      // Cursors are exact: timestamps are stored with millisecond precision, as ISO strings carry them.
+      return page(rows, limit, (r) => new Date(r.createdAt));
     },
   );
 }

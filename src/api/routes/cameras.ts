@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableDateTime, nullableString, uuidParam } from '../schemas/common.ts';
-import { hashSecret, newCameraApiKey, secretHint } from '../../auth/tokens.ts';
-import type { CameraPatch, CameraRow } from '../../db/repositories/cameras.ts';
-import { confirmationProblem, MAX_CONFIRM_WINDOW } from '../../domain/people.ts';
+import type { CameraPatch } from '../../db/repositories/cameras.ts';
+import { MAX_CONFIRM_WINDOW } from '../../domain/people.ts';
 
 const cameraProps = {
   id: { type: 'string' },
@@ -35,33 +34,14 @@ const editable = {
   latitude: { type: 'number', minimum: -90, maximum: 90 },
   longitude: { type: 'number', minimum: -180, maximum: 180 },
   zone: { type: ['string', 'null'], maxLength: 100 },
-  confirmFrames: { type: ['integer', 'null'], minimum: 1, maximum: MAX_CONFIRM_WINDOW, description: 'k of n person confirmation; 1 with confirmWindow 1 for a snapshot camera' },
-  confirmWindow: { type: ['integer', 'null'], minimum: 1, maximum: MAX_CONFIRM_WINDOW },
+  confirmFrames: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: MAX_CONFIRM_WINDOW,
+    description: 'k of n person confirmation (≤ confirmWindow); 1 with confirmWindow 1 for a snapshot camera; null = deployment default',
+  },
+  confirmWindow: { type: ['integer', 'null'], minimum: 1, maximum: MAX_CONFIRM_WINDOW, description: 'n of k of n; null = deployment default' },
 } as const;
-
-/** k ≤ n across the two fields (JSON schema cannot compare them): 400 with the reason. */
-function checkConfirmation(k: number | null | undefined, n: number | null | undefined): void {
-  const problem = confirmationProblem({ confirmFrames: k ?? undefined, confirmWindow: n ?? undefined });
-  if (problem) throw new HttpProblem(400, problem, 'validation');
-}
-
-function view(c: CameraRow) {
-  return {
-    id: c.id,
-    name: c.name,
-    address: c.address,
-    latitude: c.latitude,
-    longitude: c.longitude,
-    zone: c.zone,
-    enabled: c.enabled,
-    apiKeyHint: c.apiKeyHint,
-    lastFrameAt: c.lastFrameAt ? c.lastFrameAt.toISOString() : null,
-    confirmFrames: c.confirmFrames,
-    confirmWindow: c.confirmWindow,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
-  };
-}
 
 interface CameraBody {
   name: string;
@@ -73,22 +53,10 @@ interface CameraBody {
   confirmWindow?: number | null;
 }
 
-/** Runs a write to the ingestion key cache; if Redis is unreachable the admin change is refused (503). */
-async function propagate(write: () => Promise<void>, detail = 'cannot reach Redis to apply the change everywhere; nothing was changed, retry later'): Promise<void> {
-  try {
-    await write();
-  } catch {
-    throw new HttpProblem(503, detail, 'redis-unavailable', { 'retry-after': '5' });
-  }
-}
-
 export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
   const admin = requireUser(ctx.auth, { roles: ['ADMIN'] });
   const loggedIn = requireUser(ctx.auth);
-  const audit = (request: Parameters<typeof userOf>[0], action: string, subjectId: string, details: Record<string, unknown>) => {
-    const u = userOf(request);
-    return ctx.audit.record({ actorType: 'USER', actorId: u.id, actorRole: u.role, action, subjectType: 'Camera', subjectId, details });
-  };
+  const cameras = ctx.services.cameras;
 
   app.post<{ Body: CameraBody }>(
     '/api/v1/cameras',
@@ -102,23 +70,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 201: cameraWithKeySchema, ...problemResponses },
       },
     },
-    async (request, reply) => {
-      checkConfirmation(request.body.confirmFrames, request.body.confirmWindow);
-      const apiKey = newCameraApiKey();
-      const camera = await ctx.cameras.create({
-        confirmFrames: request.body.confirmFrames ?? null,
-        confirmWindow: request.body.confirmWindow ?? null,
-        name: request.body.name,
-        latitude: request.body.latitude,
-        longitude: request.body.longitude,
-        address: request.body.address ?? null,
-        zone: request.body.zone ?? null,
-        apiKeyHash: hashSecret(apiKey),
-        apiKeyHint: secretHint(apiKey),
-      });
-      await audit(request, 'camera.create', camera.id, { name: camera.name, zone: camera.zone });
-      return reply.code(201).send({ ...view(camera), apiKey });
-    },
+    async (request, reply) => reply.code(201).send(await cameras.create(request.body, userOf(request))),
   );
 
   app.get(
@@ -134,7 +86,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         },
       },
     },
-    async () => ({ items: (await ctx.cameras.list()).map(view) }),
+    async () => ({ items: await cameras.list() }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -143,11 +95,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: loggedIn,
       schema: { tags: ['cameras'], security: bearerSecurity, params: uuidParam, response: { 200: cameraSchema, ...problemResponses } },
     },
-    async (request) => {
-      const camera = await ctx.cameras.findById(request.params.id);
-      if (!camera) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      return view(camera);
-    },
+    async (request) => cameras.get(request.params.id),
   );
 
   app.patch<{ Params: { id: string }; Body: CameraPatch }>(
@@ -168,32 +116,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: cameraSchema, ...problemResponses },
       },
     },
-    async (request) => {
-      const before = await ctx.cameras.findById(request.params.id);
-      if (!before) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      checkConfirmation(
-        'confirmFrames' in request.body ? request.body.confirmFrames : before.confirmFrames,
-        'confirmWindow' in request.body ? request.body.confirmWindow : before.confirmWindow,
-      );
-      const disabling = request.body.enabled === false;
-      const enabling = request.body.enabled === true;
-      // Disabling: Redis first, so no instance admits another frame once we answer.
-      if (disabling) await propagate(() => ctx.gate.setEnabled(before.apiKeyHash, before.id, false));
-      let camera: CameraRow | null;
-      try {
-        camera = await ctx.cameras.update(before.id, request.body);
-      } catch (err) {
-        if (disabling) await ctx.gate.forget(before.apiKeyHash).catch(() => undefined);
-        throw err;
-      }
-      if (!camera) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      if (enabling) {
-        await propagate(() => ctx.gate.forget(before.apiKeyHash), 'saved, but Redis is unreachable so ingestion still refuses this camera; retry');
-      }
-      const action = disabling ? 'camera.disable' : enabling ? 'camera.enable' : 'camera.update';
-      await audit(request, action, camera.id, { changes: request.body });
-      return view(camera);
-    },
+    async (request) => cameras.update(request.params.id, request.body, userOf(request)),
   );
 
   app.post<{ Params: { id: string } }>(
@@ -208,22 +131,6 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: cameraWithKeySchema, ...problemResponses },
       },
     },
-    async (request) => {
-      const before = await ctx.cameras.findById(request.params.id);
-      if (!before) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      // Revoke in Redis first: once we answer, no instance accepts the old key.
-      await propagate(() => ctx.gate.revoke(before.apiKeyHash));
-      const apiKey = newCameraApiKey();
-      let camera: CameraRow | null;
-      try {
-        camera = await ctx.cameras.replaceKey(before.id, hashSecret(apiKey), secretHint(apiKey));
-      } catch (err) {
-        await ctx.gate.forget(before.apiKeyHash).catch(() => undefined); // the old key stays valid after all
-        throw err;
-      }
-      if (!camera) throw new HttpProblem(404, `no camera ${request.params.id}`, 'not-found');
-      await audit(request, 'camera.rotate_key', camera.id, { apiKeyHint: camera.apiKeyHint });
-      return { ...view(camera), apiKey };
-    },
+    async (request) => cameras.rotateKey(request.params.id, userOf(request)),
   );
 }

@@ -50,7 +50,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
         }
       };
       await Promise.all([
-        run('database', () => ctx.prisma.$queryRawUnsafe('SELECT 1')),
+        run('database', () => ctx.pingDatabase()),
         run('redis', () => ctx.producer.ping()),
         ...ctx.readinessChecks.map((c) => run(c.name, () => c.check())),
       ]);

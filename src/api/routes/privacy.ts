@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { problemResponses } from '../problem.ts';
 import { bearerSecurity, uuidParam } from '../schemas/common.ts';
-import { CameraNotFoundError, purgeCameraData } from '../../privacy/purge-camera.ts';
 
 /** Privacy actions (admin only): erase what a camera recorded. */
 export async function privacyRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -34,16 +33,7 @@ export async function privacyRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request) => {
       const user = userOf(request);
-      try {
-        return await purgeCameraData(
-          { prisma: ctx.prisma, audit: ctx.audit, dataDir: ctx.config.dataDir, logger: ctx.logger },
-          request.params.id,
-          { id: user.id, role: user.role },
-        );
-      } catch (err) {
-        if (err instanceof CameraNotFoundError) throw new HttpProblem(404, err.message, 'not-found');
-        throw err;
-      }
+      return ctx.services.privacy.purgeCamera(request.params.id, { id: user.id, role: user.role });
     },
   );
 }

@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { officerMaySeeSnapshot } from '../snapshot-access.ts';
 
 const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
 // Each path segment: no leading dot (so no "..", no hidden files), a conservative alphabet.
@@ -60,15 +59,8 @@ export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
       if (!real.startsWith(realRoot + path.sep)) throw notFound();
       // Officers see only their own unit's alerts, images included (404: existence is not revealed).
       const subject = path.relative(root, file).split(path.sep).join('/');
-      if (user.role === 'OFFICER' && !(await officerMaySeeSnapshot(ctx.prisma, user.unitId, `snapshots/${subject}`))) throw notFound();
-      await ctx.audit.record({
-        actorType: 'USER',
-        actorId: user.id,
-        actorRole: user.role,
-        action: 'snapshot.view',
-        subjectType: 'Snapshot',
-        subjectId: path.relative(root, file).split(path.sep).join('/'),
-      });
+      if (!(await ctx.services.snapshots.maySee(user, `snapshots/${subject}`))) throw notFound();
+      await ctx.services.snapshots.recordView(user, subject);
       return reply
         .type(TYPES[path.extname(file).toLowerCase()]!)
         .header('cache-control', 'private, no-store')

@@ -1,16 +1,16 @@
 /** GET /api/v1/stats: violations, alerts and response-time distributions over a period. */
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.ts';
-import type { PrismaClient } from '../../db/generated/sqlite/client.ts';
-import { createStatsRepository, GROUP_BY, StatsInputError, type GroupBy } from '../../db/repositories/stats.ts';
+import { GROUP_BY, type GroupBy } from '../../db/repositories/stats.ts';
+import type { StatsService } from '../../services/stats.ts';
 import { requireUser } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { problemResponses } from '../problem.ts';
 import { bearerSecurity } from '../schemas/common.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await statsRoutes(scope, ctx)` works. */
 export interface StatsRoutesOptions {
-  prisma: PrismaClient;
   auth: AuthService;
+  services: { stats: StatsService };
 }
 
 const distributionSchema = {
@@ -69,7 +69,6 @@ export const statsResponseSchema = {
 } as const;
 
 export async function statsRoutes(app: FastifyInstance, opts: StatsRoutesOptions) {
-  const stats = createStatsRepository(opts.prisma);
 
   app.get<{ Querystring: { from?: string; to?: string; groupBy: GroupBy; utcOffsetMinutes: number } }>(
     '/api/v1/stats',
@@ -95,14 +94,12 @@ export async function statsRoutes(app: FastifyInstance, opts: StatsRoutesOptions
     },
     async (request) => {
       const q = request.query;
-      const to = q.to ? new Date(q.to) : new Date();
-      const from = q.from ? new Date(q.from) : new Date(to.getTime() - 7 * 86_400_000);
-      try {
-        return await stats.compute({ from, to, groupBy: q.groupBy, utcOffsetMinutes: q.utcOffsetMinutes });
-      } catch (err) {
-        if (err instanceof StatsInputError) throw new HttpProblem(400, err.message, 'validation');
-        throw err;
-      }
+      return opts.services.stats.compute({
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        groupBy: q.groupBy,
+        utcOffsetMinutes: q.utcOffsetMinutes,
+      });
     },
   );
 }

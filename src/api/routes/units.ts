@@ -2,21 +2,20 @@
  * Patrol units: CRUD (ADMIN), members (ADMIN), status (ADMIN, DISPATCHER, or an
  * officer of the unit) and position reports (an officer of the unit).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthService } from '../../auth/service.ts';
-import type { PrismaClient } from '../../db/generated/sqlite/client.ts';
-import type { AuditRepository } from '../../db/repositories/audit.ts';
-import { createUnitRepository, UNIT_STATUSES, UnitError, type UnitPatch, type UnitStatus } from '../../db/repositories/units.ts';
+import type { UnitPatch } from '../../db/repositories/units.ts';
+import { UNIT_STATUSES, type UnitStatus } from '../../contracts/vocabulary.ts';
+import type { UnitService } from '../../services/units.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, nullableDateTime, uuidParam } from '../schemas/common.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await unitRoutes(scope, ctx)` works. */
 export interface UnitRoutesOptions {
-  prisma: PrismaClient;
   auth: AuthService;
-  audit: AuditRepository;
+  services: { units: UnitService };
   logger: Logger;
 }
 
@@ -42,21 +41,10 @@ const unitProps = {
 } as const;
 export const unitSchema = { type: 'object', required: Object.keys(unitProps), properties: unitProps } as const;
 
-export function unitErrorToProblem(err: unknown): never {
-  if (err instanceof UnitError) {
-    throw new HttpProblem(err.code === 'NOT_FOUND' ? 404 : err.code === 'CONFLICT' ? 409 : 400, err.message, `unit-${err.code.toLowerCase().replace('_', '-')}`);
-  }
-  throw err;
-}
-
 export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) {
-  const units = createUnitRepository(opts.prisma);
+  const units = opts.services.units;
   const loggedIn = requireUser(opts.auth);
   const admin = requireUser(opts.auth, { roles: ['ADMIN'] });
-  const audit = (request: FastifyRequest, action: string, subjectId: string, details: Record<string, unknown>) => {
-    const u = userOf(request);
-    return opts.audit.record({ actorType: 'USER', actorId: u.id, actorRole: u.role, action, subjectType: 'PatrolUnit', subjectId, details });
-  };
 
   app.get(
     '/api/v1/units',
@@ -69,11 +57,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
         response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: unitSchema } } }, ...problemResponses },
       },
     },
-    async (request) => {
-      const user = userOf(request);
-      const all = await units.list();
-      return { items: user.role === 'OFFICER' ? all.filter((u) => u.id === user.unitId) : all };
-    },
+    async (request) => ({ items: await units.list(userOf(request)) }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -82,12 +66,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
       onRequest: loggedIn,
       schema: { tags: ['units'], security: bearerSecurity, params: uuidParam, response: { 200: unitSchema, ...problemResponses } },
     },
-    async (request) => {
-      const user = userOf(request);
-      const unit = await units.findById(request.params.id);
-      if (!unit || (user.role === 'OFFICER' && user.unitId !== unit.id)) throw new HttpProblem(404, `no unit ${request.params.id}`, 'not-found');
-      return unit;
-    },
+    async (request) => units.get(userOf(request), request.params.id),
   );
 
   app.post<{ Body: { callSign: string; status?: UnitStatus; latitude?: number; longitude?: number } }>(
@@ -108,11 +87,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
         response: { 201: unitSchema, ...problemResponses },
       },
     },
-    async (request, reply) => {
-      const unit = await units.create({ ...request.body, callSign: request.body.callSign.trim() }).catch(unitErrorToProblem);
-      await audit(request, 'unit.create', unit.id, { callSign: unit.callSign });
-      return reply.code(201).send(unit);
-    },
+    async (request, reply) => reply.code(201).send(await units.create(request.body, userOf(request))),
   );
 
   app.patch<{ Params: { id: string }; Body: UnitPatch }>(
@@ -133,11 +108,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
       const { id } = request.params;
       if (request.body.callSign !== undefined && user.role !== 'ADMIN') throw new HttpProblem(403, 'only an admin may rename a unit', 'forbidden');
       if (user.role === 'OFFICER' && user.unitId !== id) throw new HttpProblem(403, 'officers may only change their own unit', 'forbidden');
-      const before = await units.findById(id);
-      if (!before) throw new HttpProblem(404, `no unit ${id}`, 'not-found');
-      const unit = await units.update(id, { ...request.body, callSign: request.body.callSign?.trim() }).catch(unitErrorToProblem);
-      await audit(request, 'unit.update', id, { from: { callSign: before.callSign, status: before.status }, to: request.body });
-      return unit;
+      return units.update(id, request.body, user);
     },
   );
 
@@ -148,8 +119,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
       schema: { tags: ['units'], security: bearerSecurity, params: uuidParam, response: { 204: { type: 'null' }, ...problemResponses } },
     },
     async (request, reply) => {
-      await units.remove(request.params.id).catch(unitErrorToProblem);
-      await audit(request, 'unit.delete', request.params.id, {});
+      await units.remove(request.params.id, userOf(request));
       return reply.code(204).send();
     },
   );
@@ -172,11 +142,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
         response: { 200: unitSchema, ...problemResponses },
       },
     },
-    async (request) => {
-      const unit = await units.setMembers(request.params.id, request.body.userIds).catch(unitErrorToProblem);
-      await audit(request, 'unit.members', unit.id, { userIds: request.body.userIds });
-      return unit;
-    },
+    async (request) => units.setMembers(request.params.id, request.body.userIds, userOf(request)),
   );
 
   app.post<{ Params: { id: string }; Body: { latitude: number; longitude: number } }>(
@@ -198,7 +164,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
         throw new HttpProblem(403, 'only an officer of this unit may report its position', 'forbidden');
       }
       // Positions are frequent and not security events: logged, not audited.
-      const unit = await units.setPosition(request.params.id, request.body.latitude, request.body.longitude, new Date()).catch(unitErrorToProblem);
+      const unit = await units.setPosition(request.params.id, request.body.latitude, request.body.longitude);
       opts.logger.debug({ unitId: unit.id, userId: user.id }, 'unit position reported');
       return unit;
     },

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { problemResponses } from '../problem.ts';
 import { bearerSecurity, roleEnum } from '../schemas/common.ts';
-import { UserInputError } from '../../auth/service.ts';
 
 const userSchema = {
   type: 'object',
@@ -27,10 +26,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext) {
         },
       },
     },
-    async () => {
-      const users = await ctx.prisma.user.findMany({ orderBy: { username: 'asc' } });
-      return { items: users.map((u) => ({ id: u.id, username: u.username, role: u.role, unitId: u.unitId })) };
-    },
+    async () => ({ items: await ctx.services.users.list() }),
   );
 
   app.post<{ Body: { username: string; password: string; role: string; unit?: string } }>(
@@ -57,18 +53,11 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       const actor = userOf(request);
-      try {
-        const user = await ctx.auth.createUser(
-          { ...request.body, unitCallSign: request.body.unit ?? null },
-          { type: 'USER', id: actor.id, role: actor.role },
-        );
-        return reply.code(201).send(user);
-      } catch (err) {
-        if (err instanceof UserInputError) {
-          throw new HttpProblem(err.message.includes('already exists') ? 409 : 400, err.message, 'invalid-user');
-        }
-        throw err;
-      }
+      const user = await ctx.services.users.create(
+        { ...request.body, unitCallSign: request.body.unit ?? null },
+        { type: 'USER', id: actor.id, role: actor.role },
+      );
+      return reply.code(201).send(user);
     },
   );
 }

@@ -3,10 +3,9 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
-import { afterCursor, page } from '../queries/cursor.ts';
-import { snapshotUrl } from '../../realtime/snapshot-url.ts';
+import { page } from '../queries/cursor.ts';
 import { cameraSummarySchema, cursorOrProblem } from './alerts.ts';
-import { ALERT_STATUSES, type AlertStatus } from '../../domain/lifecycle.ts';
+import { ALERT_STATUSES, type AlertStatus } from '../../contracts/vocabulary.ts';
 
 const violationProps = {
   id: { type: 'string' },
@@ -66,39 +65,13 @@ export async function violationRoutes(app: FastifyInstance, ctx: ApiContext) {
       const from = isoOrProblem('from', q.from);
       const to = isoOrProblem('to', q.to);
       const key = cursorOrProblem(q.cursor);
-      const and: Record<string, unknown>[] = [];
-      if (q.cameraId) and.push({ cameraId: q.cameraId });
-      if (q.zone) and.push({ camera: { zone: q.zone } });
-      if (from) and.push({ capturedAt: { gte: from } });
-      if (to) and.push({ capturedAt: { lt: to } });
-      if (q.status) and.push({ alert: { status: q.status } });
-      if (user.role === 'OFFICER') and.push({ alert: { assignedUnitId: user.unitId ?? '\u0000none' } });
-      if (key) and.push(afterCursor('capturedAt', key));
-      const rows = await ctx.prisma.violation.findMany({
-        where: { AND: and },
-        orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
-        take: q.limit + 1,
-        include: { camera: { select: { name: true, latitude: true, longitude: true, address: true, zone: true } } },
-      });
-      const { items, nextCursor } = page(rows, q.limit, (r) => r.capturedAt);
-      return {
-        nextCursor,
-        items: items.map((v) => ({
-          id: v.id,
-          cameraId: v.cameraId,
-          camera: v.camera,
-          frameId: v.frameId,
-          faceIndex: v.faceIndex,
-          capturedAt: v.capturedAt.toISOString(),
-          receivedAt: v.receivedAt.toISOString(),
-          box: [v.boxX, v.boxY, v.boxW, v.boxH],
-          faceScore: v.faceScore,
-          maskProbability: v.maskProbability,
-          snapshotUrl: snapshotUrl(v.faceSnapshotPath),
-          frameSnapshotUrl: snapshotUrl(v.frameSnapshotPath),
-          alertId: v.alertId,
-        })),
-      };
+      const rows = await ctx.services.violations.list(
+        user,
+        { cameraId: q.cameraId, zone: q.zone, from, to, status: q.status },
+        key,
+        q.limit + 1,
+      );
+      return page(rows, q.limit, (r) => new Date(r.capturedAt));
     },
   );
 }

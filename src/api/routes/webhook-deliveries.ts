@@ -2,13 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
-import { afterCursor, page } from '../queries/cursor.ts';
+import { page } from '../queries/cursor.ts';
+import { DELIVERY_OUTCOMES as OUTCOMES, type DeliveryOutcome as Outcome } from '../../services/webhook-deliveries.ts';
 import { bearerSecurity, dateTime, nullableString, pageQuery, pageResponse } from '../schemas/common.ts';
 import { cursorOrProblem } from './alerts.ts';
-
-/** Audit actions written by the webhook worker (src/notify/webhooks.ts), one per attempt. */
-const OUTCOMES = { delivered: 'webhook.delivered', failed: 'webhook.failed' } as const;
-type Outcome = keyof typeof OUTCOMES;
 
 const deliveryProps = {
   id: { type: 'string' },
@@ -24,17 +21,6 @@ const deliveryProps = {
   error: nullableString,
   willRetry: { type: 'boolean' },
 };
-
-interface DeliveryDetails {
-  target?: string;
-  event?: string;
-  delivery?: string;
-  attempt?: number;
-  status?: number | null;
-  ms?: number;
-  error?: string;
-  willRetry?: boolean;
-}
 
 /** The webhook delivery log (every attempt, newest first), for admins. */
 export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -56,33 +42,8 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContex
     },
     async (request) => {
       const q = request.query;
-      const key = cursorOrProblem(q.cursor);
-      const and: Record<string, unknown>[] = [{ action: q.outcome ? OUTCOMES[q.outcome] : { in: Object.values(OUTCOMES) } }];
-      // details is JSON text (portable across providers): the target filter matches its serialised field.
-      if (q.target) and.push({ details: { contains: JSON.stringify({ target: q.target }).slice(1, -1) } });
-      if (key) and.push(afterCursor('at', key));
-      const rows = await ctx.prisma.auditEvent.findMany({ where: { AND: and }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: q.limit + 1 });
-      const { items, nextCursor } = page(rows, q.limit, (r) => r.at);
-      return {
-        nextCursor,
-        items: items.map((r) => {
-          const d = JSON.parse(r.details ?? '{}') as DeliveryDetails;
-          return {
-            id: r.id,
-            at: r.at.toISOString(),
-            outcome: r.action === OUTCOMES.delivered ? 'delivered' : 'failed',
-            target: d.target ?? '',
-            event: d.event ?? '',
-            alertId: r.subjectId,
-            delivery: d.delivery ?? '',
-            attempt: d.attempt ?? 1,
-            status: d.status ?? null,
-            ms: d.ms ?? null,
-            error: d.error ?? null,
-            willRetry: d.willRetry ?? false,
-          };
-        }),
-      };
+      const rows = await ctx.services.webhookDeliveries.list({ outcome: q.outcome, target: q.target, after: cursorOrProblem(q.cursor), take: q.limit + 1 });
+      return page(rows, q.limit, (r) => new Date(r.at));
     },
   );
 }

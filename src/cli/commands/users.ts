@@ -10,8 +10,10 @@ import { Writable } from 'node:stream';
 import { ConfigError, loadConfig } from '../../config/config.ts';
 import { openDatabase } from '../../db/client.ts';
 import { buildAuthService } from '../../api/app.ts';
-import { UserInputError } from '../../auth/service.ts';
 import { isRole } from '../../auth/roles.ts';
+import { createRepositories } from '../../db/repositories/index.ts';
+import { ServiceError } from '../../services/errors.ts';
+import { createUserService } from '../../services/users.ts';
 import { createLogger } from '../../system/logger.ts';
 
 const USAGE = `usage:
@@ -127,31 +129,25 @@ export async function run(argv: string[]): Promise<number> {
   // Logs go to stderr at warn: stdout carries only the command's result.
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
   const db = await openDatabase(config.databaseUrl, { logger });
+  const repos = createRepositories(db.prisma);
+  const users = createUserService({ users: repos.users, units: repos.units, auth: buildAuthService({ config, db, logger }) });
   try {
     if (sub === 'list') {
-      const users = await db.prisma.user.findMany({ orderBy: { username: 'asc' }, include: { unit: true } });
-      for (const u of users) {
-        process.stdout.write(`${u.username}\t${u.role}\t${u.unit?.callSign ?? '-'}${u.disabled ? '\tdisabled' : ''}\n`);
+      for (const u of await users.listWithUnits()) {
+        process.stdout.write(`${u.username}\t${u.role}\t${u.unitCallSign ?? '-'}${u.disabled ? '\tdisabled' : ''}\n`);
       }
       return 0;
     }
     const a = args!;
-    if (a.unit) {
-      const existing = await db.prisma.patrolUnit.findUnique({ where: { callSign: a.unit } });
-      if (!existing) {
-        await db.prisma.patrolUnit.create({ data: { callSign: a.unit } });
-        process.stderr.write(`created patrol unit ${a.unit}\n`);
-      }
-    }
-    const auth = buildAuthService({ config, db, logger });
-    const user = await auth.createUser(
+    if (a.unit && (await users.ensureUnit(a.unit))) process.stderr.write(`created patrol unit ${a.unit}\n`);
+    const user = await users.create(
       { username: a.username, password, role: a.role, unitCallSign: a.unit },
       { type: 'SYSTEM', id: 'cli' },
     );
     process.stdout.write(`created user ${user.username} (${user.role}${a.unit ? `, unit ${a.unit}` : ''}) id=${user.id}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof UserInputError) {
+    if (err instanceof ServiceError) {
       process.stderr.write(`maskwatch users add: ${err.message}\n`);
       return 1;
     }

@@ -122,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
       lockDurationMs: config.worker.lockDurationMs,
       stalledIntervalMs: config.worker.stalledIntervalMs,
       metrics,
-      wrapPublisher: webhooks?.wrapPublisher,
+      channels: webhooks ? [webhooks.channel] : [],
       escalation: config.alerts.escalation,
       logger,
     });

@@ -1,57 +1,91 @@
-import type { Alert, Camera, Prisma, PrismaClient } from '../generated/sqlite/client.ts';
+import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
 import { mergeSightings, type Assignment } from '../../domain/grouping.ts';
 import type { Box } from '../../domain/tracker.ts';
-import type { AlertEvent } from '../../realtime/events.ts';
-import { peopleInclude, toPersonEvent, type PersonRow } from './people.ts';
+import type { AlertStatus } from '../../contracts/vocabulary.ts';
+import { afterKey, type PageKey } from './paging.ts';
+import { peopleInclude, type PersonRecord } from './people.ts';
 
 /**
- * Alert persistence for the detection worker, and the one mapping from a stored
- * alert to the AlertEvent payload pushed to dashboards (the API reuses it).
+ * Alert persistence: the detection worker's grouping writes, the queries of the
+ * API and the escalation timers. Rows come back as plain records (AlertRecord);
+ * mapping them to API / socket payloads is the services' job (src/services/alert-view.ts).
  * The client type is the SQLite one; the PostgreSQL client has the same model API.
  */
-export type AlertWithCamera = Alert & {
-  camera: Pick<Camera, 'name' | 'latitude' | 'longitude' | 'address' | 'zone'>;
-  /** Loaded with alertInclude; an alert read without them announces no people. */
-  people?: PersonRow[];
-};
 
-/** Snapshots live under `${dataDir}/snapshots/`; the API serves that folder (logged-in users only) here. */
-export const SNAPSHOTS_DIR = 'snapshots';
-export const SNAPSHOT_URL_PREFIX = '/api/v1/snapshots/';
-
-/** `snapshots/<cameraId>/<file>.jpg` (relative to the data dir) → `/api/v1/snapshots/<cameraId>/<file>.jpg`. */
-export function snapshotUrl(relativePath: string | null): string | null {
-  if (!relativePath) return null;
-  const inside = relativePath.startsWith(`${SNAPSHOTS_DIR}/`) ? relativePath.slice(SNAPSHOTS_DIR.length + 1) : relativePath;
-  return SNAPSHOT_URL_PREFIX + inside.split('/').map(encodeURIComponent).join('/');
+/** The camera fields an alert is shown with. */
+export interface CameraSummary {
+  name: string;
+  latitude: number;
+  longitude: number;
+  address: string | null;
+  zone: string | null;
 }
 
-const cameraSelect = { name: true, latitude: true, longitude: true, address: true, zone: true } as const;
-/** What toAlertEvent needs: the camera summary and the people. */
-export const alertInclude = { camera: { select: cameraSelect }, people: peopleInclude };
+/** A stored alert with its camera, as the repositories return it. */
+export interface AlertRecord {
+  id: string;
+  cameraId: string;
+  trackId: string;
+  status: AlertStatus;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  createdAt: Date;
+  violationCount: number;
+  maskProbability: number;
+  snapshotPath: string | null;
+  frameSnapshotPath: string | null;
+  assignedUnitId: string | null;
+  dispatchedAt: Date | null;
+  acknowledgedAt: Date | null;
+  enRouteAt: Date | null;
+  onSceneAt: Date | null;
+  resolvedAt: Date | null;
+  dismissedAt: Date | null;
+  dismissReason: string | null;
+  resolutionNote: string | null;
+  escalationLevel: number;
+  escalatedAt: Date | null;
+  updatedAt: Date;
+  camera: CameraSummary;
+  /** The incident's confirmed people, oldest first (see people.ts). */
+  people: PersonRecord[];
+}
 
-export function toAlertEvent(alert: AlertWithCamera): AlertEvent {
-  return {
-    id: alert.id,
-    status: alert.status,
-    cameraId: alert.cameraId,
-    camera: {
-      name: alert.camera.name,
-      latitude: alert.camera.latitude,
-      longitude: alert.camera.longitude,
-      address: alert.camera.address,
-      zone: alert.camera.zone,
-    },
-    createdAt: alert.createdAt.toISOString(),
-    lastSeenAt: alert.lastSeenAt.toISOString(),
-    violationCount: alert.violationCount,
-    maskProbability: alert.maskProbability,
-    snapshotUrl: snapshotUrl(alert.snapshotPath),
-    frameSnapshotUrl: snapshotUrl(alert.frameSnapshotPath),
-    assignedUnitId: alert.assignedUnitId,
-    escalationLevel: alert.escalationLevel,
-    people: (alert.people ?? []).map(toPersonEvent),
-  };
+/** @deprecated the old name of AlertRecord. */
+export type AlertWithCamera = AlertRecord;
+
+/** The one select of a camera summary (every query of an alert or violation with its camera uses it). */
+export const cameraSummarySelect = { name: true, latitude: true, longitude: true, address: true, zone: true } as const;
+/** What an AlertRecord is read with: its camera summary and its people. */
+export const withCamera = { camera: { select: cameraSummarySelect }, people: peopleInclude };
+
+export interface AlertQuery {
+  status?: AlertStatus;
+  cameraId?: string;
+  /** Only alerts assigned to this unit (officers); null matches nothing. */
+  assignedUnitId?: string | null;
+  after?: PageKey | null;
+  take: number;
+}
+
+/** What the escalation timers need of an open alert. */
+export interface EscalationRow {
+  id: string;
+  status: AlertStatus;
+  escalationLevel: number;
+  createdAt: Date;
+  dispatchedAt: Date | null;
+  escalatedAt: Date | null;
+}
+
+export interface EscalationWrite {
+  alertId: string;
+  expectStatus: AlertStatus;
+  expectLevel: number;
+  level: number;
+  at: Date;
+  /** AuditEvent details (actor SYSTEM, action alert.escalated). */
+  details: Record<string, unknown>;
 }
 
 export interface FrameViolationRecord {
@@ -90,18 +124,89 @@ export class GroupingPlanError extends Error {
 }
 
 export function createAlertRepository(prisma: PrismaClient) {
+  const one = (id: string): Promise<AlertRecord | null> => prisma.alert.findUnique({ where: { id }, include: withCamera });
   return {
-    findWithCamera(id: string): Promise<AlertWithCamera | null> {
-      return prisma.alert.findUnique({ where: { id }, include: alertInclude });
+    findWithCamera: one,
+
+    async exists(id: string): Promise<boolean> {
+      return (await prisma.alert.findUnique({ where: { id }, select: { id: true } })) !== null;
+    },
+
+    /** Where the alert's camera stands; null when there is no such alert. */
+    async cameraPosition(id: string): Promise<{ latitude: number; longitude: number } | null> {
+      const a = await prisma.alert.findUnique({ where: { id }, select: { camera: { select: { latitude: true, longitude: true } } } });
+      return a?.camera ?? null;
+    },
+
+    /** Alerts, newest first (createdAt desc, id desc). */
+    list(q: AlertQuery): Promise<AlertRecord[]> {
+      const and: Record<string, unknown>[] = [];
+      if (q.status) and.push({ status: q.status });
+      if (q.cameraId) and.push({ cameraId: q.cameraId });
+      if (q.assignedUnitId !== undefined) and.push({ assignedUnitId: q.assignedUnitId ?? '\u0000none' });
+      if (q.after) and.push(afterKey('createdAt', q.after));
+      return prisma.alert.findMany({ where: { AND: and }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: q.take, include: withCamera });
+    },
+
+    /** Number of alerts per status (metrics). */
+    async countsByStatus(): Promise<Record<string, number>> {
+      const groups = await prisma.alert.groupBy({ by: ['status'], _count: { _all: true } });
+      return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
     },
 
     /** Alerts a frame created (a retried job re-announces them: events are at-least-once). */
-    createdByFrame(cameraId: string, frameId: string): Promise<AlertWithCamera[]> {
+    createdByFrame(cameraId: string, frameId: string): Promise<AlertRecord[]> {
       return prisma.alert.findMany({
         where: { cameraId, trackId: { startsWith: `${frameId}:` } },
-        include: alertInclude,
+        include: withCamera,
         orderBy: { trackId: 'asc' },
       });
+    },
+
+    /** A page of alerts that may need an escalation timer (id order, after `afterId`). */
+    openForEscalation(maxLevel: number, afterId: string | undefined, take: number): Promise<EscalationRow[]> {
+      return prisma.alert.findMany({
+        where: { status: { in: ['NEW', 'DISPATCHED'] }, escalationLevel: { lt: maxLevel }, ...(afterId ? { id: { gt: afterId } } : {}) },
+        select: { id: true, status: true, escalationLevel: true, createdAt: true, dispatchedAt: true, escalatedAt: true },
+        orderBy: { id: 'asc' },
+        take,
+      });
+    },
+
+    /**
+     * Raises the escalation level only if nobody handled (or escalated) the alert
+     * since it was read (compare-and-set), with its AuditEvent, in one transaction.
+     * False when the alert changed meanwhile.
+     */
+    escalate(w: EscalationWrite): Promise<boolean> {
+      return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
+        const r = await tx.alert.updateMany({
+          where: { id: w.alertId, status: w.expectStatus, escalationLevel: w.expectLevel },
+          data: { escalationLevel: w.level, escalatedAt: w.at },
+        });
+        if (r.count === 0) return false;
+        await tx.auditEvent.create({
+          data: { actorType: 'SYSTEM', action: 'alert.escalated', subjectType: 'Alert', subjectId: w.alertId, at: w.at, details: JSON.stringify(w.details) },
+        });
+        return true;
+      });
+    },
+
+    /**
+     * Whether a snapshot (path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg)
+     * belongs to an alert assigned to the unit, directly or through one of its violations.
+     */
+    async snapshotBelongsToUnit(unitId: string, dbPath: string): Promise<boolean> {
+      const alert = await prisma.alert.findFirst({
+        where: { assignedUnitId: unitId, OR: [{ snapshotPath: dbPath }, { frameSnapshotPath: dbPath }] },
+        select: { id: true },
+      });
+      if (alert) return true;
+      const violation = await prisma.violation.findFirst({
+        where: { alert: { assignedUnitId: unitId }, OR: [{ faceSnapshotPath: dbPath }, { frameSnapshotPath: dbPath }] },
+        select: { id: true },
+      });
+      return violation !== null;
     },
 
     /**

@@ -1,4 +1,18 @@
 import type { PrismaClient } from '../generated/sqlite/client.ts';
+import { afterKey, type PageKey } from './paging.ts';
+
+/** A stored AuditEvent, details still JSON text. */
+export interface AuditRecord {
+  id: string;
+  at: Date;
+  actorType: string;
+  actorId: string | null;
+  actorRole: string | null;
+  action: string;
+  subjectType: string;
+  subjectId: string | null;
+  details: string | null;
+}
 
 export type ActorType = 'USER' | 'CAMERA' | 'SYSTEM';
 
@@ -34,6 +48,24 @@ export function createAuditRepository(prisma: PrismaClient) {
         orderBy: [{ at: 'desc' }, { id: 'desc' }],
         take: filter.limit ?? 100,
       });
+    },
+    /** An alert's workflow trail (actions alert.*), oldest first. */
+    alertTrail(alertId: string, take = 200): Promise<AuditRecord[]> {
+      return prisma.auditEvent.findMany({
+        where: { subjectType: 'Alert', subjectId: alertId, action: { startsWith: 'alert.' } },
+        orderBy: [{ at: 'asc' }, { id: 'asc' }],
+        take,
+      });
+    },
+    /**
+     * Events of the given actions, newest first (at desc, id desc); `detailsContain`
+     * matches a fragment of the JSON details text (portable across providers).
+     */
+    page(q: { actions: readonly string[]; detailsContain?: string; after?: PageKey | null; take: number }): Promise<AuditRecord[]> {
+      const and: Record<string, unknown>[] = [{ action: q.actions.length === 1 ? q.actions[0] : { in: [...q.actions] } }];
+      if (q.detailsContain) and.push({ details: { contains: q.detailsContain } });
+      if (q.after) and.push(afterKey('at', q.after));
+      return prisma.auditEvent.findMany({ where: { AND: and }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: q.take });
     },
   };
 }

@@ -9,7 +9,7 @@ import type { IncidentPlan, IncidentView, KnownPerson, StoredSighting } from '..
 import { isOpen, ALERT_STATUSES, type AlertStatus } from '../../domain/lifecycle.ts';
 import type { ClassProbabilities, ConfirmationSettings } from '../../domain/people.ts';
 import type { Box } from '../../domain/tracker.ts';
-import { alertInclude, type AlertWithCamera } from './alerts.ts';
+import { withCamera, type AlertRecord } from './alerts.ts';
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -292,7 +292,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
 }
 
 export type MarkFalsePositiveOutcome =
-  | { ok: true; alert: AlertWithCamera }
+  | { ok: true; alert: AlertRecord }
   | { ok: false; kind: 'NOT_FOUND' | 'ALREADY_MARKED'; message: string };
 
 /** Marking one person of an incident a false positive, and reading a person's track (API side). */
@@ -333,7 +333,7 @@ export function createPeopleRepository(prisma: PrismaClient) {
             details: JSON.stringify({ personId, note: reason }),
           },
         });
-        const alert = (await tx.alert.findUnique({ where: { id: alertId }, include: alertInclude })) as AlertWithCamera;
+        const alert = (await tx.alert.findUnique({ where: { id: alertId }, include: withCamera })) as AlertRecord;
         return { ok: true, alert } as const;
       });
     },
@@ -376,3 +376,4 @@ async function refreshAlert(tx: Prisma.TransactionClient, alertId: string, at: D
 }
 
 export type IncidentRepository = ReturnType<typeof createIncidentRepository>;
+export type PeopleRepository = ReturnType<typeof createPeopleRepository>;

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/sqlite/client.ts';
-import type { Role } from '../../auth/roles.ts';
+import type { Role } from '../../contracts/vocabulary.ts';
 
 export interface SessionWithUser {
   id: string;

@@ -1,17 +1,13 @@
 /**
- * Patrol units (call sign, status, last position, members) and the dispatch
- * workflow's writes: an alert transition, the units' status that follows from
- * it and its AuditEvent, in one transaction.
+ * Patrol units: call sign, status, last position, members.
+ * (The dispatch workflow's transaction is in ./dispatch.ts; its rules in src/services/alerts.ts.)
  *
  * The client type is the SQLite one; the PostgreSQL client has the same model API.
  */
 import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
-import { transition, type Actor, type AlertAction, type AlertStatus, type LifecycleError } from '../../domain/lifecycle.ts';
-import { alertInclude, toAlertEvent, type AlertWithCamera } from './alerts.ts';
-import type { AlertEvent } from '../../realtime/events.ts';
+import { OPEN_ALERT_STATUSES, UNIT_STATUSES, type UnitStatus } from '../../contracts/vocabulary.ts';
 
-export type UnitStatus = 'AVAILABLE' | 'BUSY' | 'OFF_DUTY';
-export const UNIT_STATUSES: readonly UnitStatus[] = ['AVAILABLE', 'BUSY', 'OFF_DUTY'];
+export { UNIT_STATUSES, type UnitStatus };
 
 export interface UnitView {
   id: string;
@@ -50,7 +46,7 @@ export class UnitError extends Error {
   }
 }
 
-const OPEN_STATUSES: AlertStatus[] = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE'];
+const OPEN_STATUSES = [...OPEN_ALERT_STATUSES];
 
 const unitInclude = {
   members: { select: { id: true, username: true }, orderBy: { username: 'asc' } },
@@ -161,6 +157,20 @@ export function createUnitRepository(prisma: PrismaClient) {
       });
     },
 
+    /** The unit of a call sign, created when missing (CLI `users add --unit`). */
+    async ensureByCallSign(callSign: string): Promise<{ id: string; created: boolean }> {
+      const existing = await prisma.patrolUnit.findUnique({ where: { callSign }, select: { id: true } });
+      if (existing) return { id: existing.id, created: false };
+      const u = await prisma.patrolUnit.create({ data: { callSign }, select: { id: true } });
+      return { id: u.id, created: true };
+    },
+
+    /** id → call sign of every unit (few rows: read once per export). */
+    async callSigns(): Promise<Map<string, string>> {
+      const rows = await prisma.patrolUnit.findMany({ select: { id: true, callSign: true } });
+      return new Map(rows.map((u) => [u.id, u.callSign]));
+    },
+
     /** Positions and statuses of every unit, for nearest-unit ranking. */
     positions() {
       return prisma.patrolUnit.findMany({
@@ -173,134 +183,3 @@ export function createUnitRepository(prisma: PrismaClient) {
 
 export type UnitRepository = ReturnType<typeof createUnitRepository>;
 
-// ---- dispatch workflow ------------------------------------------------------
-
-export type TransitionOutcome =
-  | { ok: true; alert: AlertEvent; from: AlertStatus; to: AlertStatus; previousUnitId: string | null }
-  | { ok: false; kind: 'NOT_FOUND'; message: string }
-  | { ok: false; kind: 'UNIT'; code: 'NOT_FOUND' | 'CONFLICT'; message: string }
-  | { ok: false; kind: 'LIFECYCLE'; error: LifecycleError }
-  /** Someone else changed the alert between our read and our write. */
-  | { ok: false; kind: 'STALE'; message: string };
-
-const cameraSelect = { name: true, latitude: true, longitude: true, address: true, zone: true } as const;
-
-/**
- * Applies one lifecycle action: reads the alert, asks the pure state machine,
- * writes the change only if the alert is still in the state that was checked
- * (compare-and-set, so two dispatchers racing cannot both win), keeps unit
- * statuses in step (dispatched → BUSY; freed when it has no open alert left)
- * and records an AuditEvent — all in one transaction.
- */
-export function createDispatchRepository(prisma: PrismaClient) {
-  return {
-    async apply(alertId: string, action: AlertAction, actor: Actor & { username?: string }, at: Date, note?: string): Promise<TransitionOutcome> {
-      return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
-        const current = await tx.alert.findUnique({ where: { id: alertId }, select: { status: true, assignedUnitId: true } });
-        if (!current) return { ok: false, kind: 'NOT_FOUND', message: `no alert ${alertId}` } as const;
-        const result = transition(current, action, actor, at);
-        if (!result.ok) return { ok: false, kind: 'LIFECYCLE', error: result.error } as const;
-
-        if (action.type === 'dispatch') {
-          const unit = await tx.patrolUnit.findUnique({ where: { id: action.unitId }, select: { status: true, callSign: true } });
-          if (!unit) return { ok: false, kind: 'UNIT', code: 'NOT_FOUND', message: `no unit ${action.unitId}` } as const;
-          if (unit.status === 'OFF_DUTY') {
-            return { ok: false, kind: 'UNIT', code: 'CONFLICT', message: `unit ${unit.callSign} is off duty` } as const;
-          }
-        }
-        const { status, assignedUnitId, ...stamps } = result.changes;
-        const written = await tx.alert.updateMany({
-          where: { id: alertId, status: current.status, assignedUnitId: current.assignedUnitId },
-          data: { status, assignedUnitId, ...stamps },
-        });
-        if (written.count === 0) {
-          return { ok: false, kind: 'STALE', message: 'the alert was changed by someone else; reload and retry' } as const;
-        }
-
-        const previousUnitId = current.assignedUnitId;
-        const closes = status === 'RESOLVED' || status === 'DISMISSED';
-        if (action.type === 'dispatch') {
-          await tx.patrolUnit.updateMany({ where: { id: action.unitId, status: 'AVAILABLE' }, data: { status: 'BUSY' } });
-        }
-        // The unit that lost (reassignment) or finished the alert is free again unless it has other work.
-        const released = action.type === 'dispatch' ? (previousUnitId !== action.unitId ? previousUnitId : null) : closes ? previousUnitId : null;
-        if (released) {
-          const stillOpen = await tx.alert.count({ where: { assignedUnitId: released, status: { in: OPEN_STATUSES } } });
-          if (stillOpen === 0) await tx.patrolUnit.updateMany({ where: { id: released, status: 'BUSY' }, data: { status: 'AVAILABLE' } });
-        }
-
-        // Officers' steps are also stamped with where their unit last reported itself.
-        const unitPos =
-          actor.role === 'OFFICER' && actor.unitId
-            ? await tx.patrolUnit.findUnique({ where: { id: actor.unitId }, select: { latitude: true, longitude: true, positionAt: true } })
-            : null;
-        await tx.auditEvent.create({
-          data: {
-            actorType: 'USER',
-            actorId: actor.userId,
-            actorRole: actor.role,
-            action: `alert.${action.type}`,
-            subjectType: 'Alert',
-            subjectId: alertId,
-            at,
-            details: JSON.stringify({
-              from: result.from,
-              to: result.to,
-              username: actor.username,
-              unitId: assignedUnitId,
-              previousUnitId: previousUnitId !== assignedUnitId ? previousUnitId : undefined,
-              note: note ?? undefined,
-              position:
-                unitPos && unitPos.latitude !== null && unitPos.longitude !== null
-                  ? { latitude: unitPos.latitude, longitude: unitPos.longitude, at: unitPos.positionAt?.toISOString() }
-                  : undefined,
-            }),
-          },
-        });
-        const alert = (await tx.alert.findUnique({ where: { id: alertId }, include: alertInclude })) as AlertWithCamera;
-        return { ok: true, alert: toAlertEvent(alert), from: result.from, to: result.to, previousUnitId } as const;
-      });
-    },
-  };
-}
-
-export type DispatchRepository = ReturnType<typeof createDispatchRepository>;
-
-export interface TimelineEntry {
-  at: string;
-  action: string;
-  actorRole: string | null;
-  username: string | null;
-  from: string | null;
-  to: string | null;
-  unitId: string | null;
-  note: string | null;
-}
-
-/** The alert's audit trail, oldest first, as the dispatcher's timeline shows it. */
-export async function alertTimeline(prisma: PrismaClient, alertId: string): Promise<TimelineEntry[]> {
-  const rows = await prisma.auditEvent.findMany({
-    where: { subjectType: 'Alert', subjectId: alertId, action: { startsWith: 'alert.' } },
-    orderBy: [{ at: 'asc' }, { id: 'asc' }],
-    take: 200,
-  });
-  return rows.map((r) => {
-    let d: Record<string, unknown> = {};
-    try {
-      d = r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {};
-    } catch {
-      // a malformed details column still yields an entry
-    }
-    const str = (v: unknown) => (typeof v === 'string' ? v : null);
-    return {
-      at: r.at.toISOString(),
-      action: r.action,
-      actorRole: r.actorRole,
-      username: str(d.username),
-      from: str(d.from),
-      to: str(d.to),
-      unitId: str(d.unitId),
-      note: str(d.note),
-    };
-  });
-}

@@ -1,5 +1,5 @@
 import type { PrismaClient, User } from '../generated/sqlite/client.ts';
-import type { Role } from '../../auth/roles.ts';
+import type { Role } from '../../contracts/vocabulary.ts';
 
 export type UserRow = User;
 
@@ -23,6 +23,11 @@ export function createUserRepository(prisma: PrismaClient) {
     },
     list(): Promise<UserRow[]> {
       return prisma.user.findMany({ orderBy: { username: 'asc' } });
+    },
+    /** Every user with their unit's call sign (CLI listing). */
+    async listWithUnits(): Promise<(UserRow & { unitCallSign: string | null })[]> {
+      const rows = await prisma.user.findMany({ orderBy: { username: 'asc' }, include: { unit: { select: { callSign: true } } } });
+      return rows.map(({ unit, ...u }) => ({ ...u, unitCallSign: unit?.callSign ?? null }));
     },
     count(): Promise<number> {
       return prisma.user.count();

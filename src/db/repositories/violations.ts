@@ -1,12 +1,57 @@
 import type { Prisma, PrismaClient, Violation } from '../generated/sqlite/client.ts';
 import type { Sighting } from '../../domain/grouping.ts';
-import type { AlertStatus } from '../../domain/lifecycle.ts';
+import type { AlertStatus } from '../../contracts/vocabulary.ts';
+import { cameraSummarySelect, type CameraSummary } from './alerts.ts';
+import { afterKey, type PageKey } from './paging.ts';
 
 /**
  * Violation persistence for the detection worker. The client type is the SQLite
  * one; the PostgreSQL client has the identical model API, so either can be passed.
  */
 export type ViolationRow = Violation;
+
+export interface ViolationRecord {
+  id: string;
+  cameraId: string;
+  frameId: string;
+  faceIndex: number;
+  capturedAt: Date;
+  receivedAt: Date;
+  boxX: number;
+  boxY: number;
+  boxW: number;
+  boxH: number;
+  faceScore: number;
+  maskProbability: number;
+  faceSnapshotPath: string | null;
+  frameSnapshotPath: string | null;
+  alertId: string | null;
+  /** The incident person this violation belongs to (null for violations stored before incidents). */
+  personId: string | null;
+}
+
+/** Filters of the violation history (list and CSV export); from inclusive, to exclusive. */
+export interface ViolationFilter {
+  cameraId?: string;
+  zone?: string;
+  from?: Date;
+  to?: Date;
+  /** Status of the alert the violation belongs to. */
+  status?: AlertStatus;
+  /** Only violations of alerts assigned to this unit (officers); null matches nothing. */
+  assignedUnitId?: string | null;
+}
+
+function filterWhere(f: ViolationFilter): Record<string, unknown>[] {
+  const and: Record<string, unknown>[] = [];
+  if (f.cameraId) and.push({ cameraId: f.cameraId });
+  if (f.zone) and.push({ camera: { zone: f.zone } });
+  if (f.from) and.push({ capturedAt: { gte: f.from } });
+  if (f.to) and.push({ capturedAt: { lt: f.to } });
+  if (f.status) and.push({ alert: { status: f.status } });
+  if (f.assignedUnitId !== undefined) and.push({ alert: { assignedUnitId: f.assignedUnitId ?? '\u0000none' } });
+  return and;
+}
 
 /** Most sightings a grouping decision reads; a camera with more in one cooldown window is an outlier. */
 export const MAX_SIGHTINGS = 2000;
@@ -56,6 +101,39 @@ export function createViolationRepository(prisma: PrismaClient) {
 
     listByAlert(alertId: string): Promise<ViolationRow[]> {
       return prisma.violation.findMany({ where: { alertId }, orderBy: [{ capturedAt: 'asc' }, { faceIndex: 'asc' }] });
+    },
+
+    /** Violations with their camera, newest first (capturedAt desc, id desc). */
+    list(f: ViolationFilter, after: PageKey | null, take: number): Promise<(ViolationRecord & { camera: CameraSummary })[]> {
+      const and = filterWhere(f);
+      if (after) and.push(afterKey('capturedAt', after));
+      return prisma.violation.findMany({
+        where: { AND: and },
+        orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
+        take,
+        include: { camera: { select: cameraSummarySelect } },
+      });
+    },
+
+    /** A page of the CSV export: violations with their alert's status and unit, newest first. */
+    exportPage(
+      f: ViolationFilter,
+      after: PageKey | null,
+      take: number,
+    ): Promise<
+      (ViolationRecord & {
+        alert: { status: AlertStatus; assignedUnitId: string | null } | null;
+        person: { label: string; falsePositive: boolean } | null;
+      })[]
+    > {
+      const and = filterWhere(f);
+      if (after) and.push(afterKey('capturedAt', after));
+      return prisma.violation.findMany({
+        where: { AND: and },
+        orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
+        take,
+        include: { alert: { select: { status: true, assignedUnitId: true } }, person: { select: { label: true, falsePositive: true } } },
+      });
     },
 
     countByFrame(frameId: string): Promise<number> {

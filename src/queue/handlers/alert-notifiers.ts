@@ -10,8 +10,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/config.ts';
 import type { Db } from '../../db/client.ts';
 import { createAuditRepository } from '../../db/repositories/audit.ts';
-import { createWebhookNotifier, createWebhookWorker, withWebhooks, type WebhookJob, type WebhookNotifier } from '../../notify/webhooks.ts';
-import type { AlertPublisher } from '../../realtime/publisher.ts';
+import { createWebhookNotifier, createWebhookWorker, type WebhookJob, type WebhookNotifier } from '../../notify/webhooks.ts';
+import { escalationChannel, webhookChannel, type AlertChannel } from '../../services/announcer.ts';
 import { createEscalationScheduler, type EscalationScheduler } from './escalation.ts';
 
 export interface AlertNotifiers {
@@ -19,6 +19,8 @@ export interface AlertNotifiers {
   webhooks?: WebhookNotifier;
   /** Present unless MASKWATCH_ESCALATE_MAX_LEVEL is 0. */
   escalation?: EscalationScheduler;
+  /** The announcer channels of the two (an action is committed: their failures are logged, not fatal). */
+  channels: AlertChannel[];
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export function createAlertNotifiers(opts: { config: Pick<Config, 'queuePrefix' 
   return {
     webhooks,
     escalation,
+    channels: [webhooks && webhookChannel(webhooks), escalation && escalationChannel(escalation)].filter((c): c is AlertChannel => c !== undefined),
     async close() {
       await Promise.all([webhooks?.close(), escalation?.close()]);
     },
@@ -46,8 +49,8 @@ export function createAlertNotifiers(opts: { config: Pick<Config, 'queuePrefix' 
 }
 
 export interface WebhookDelivery {
-  /** Decorates the worker's publisher so alert events also go to the webhook queue. */
-  wrapPublisher(publisher: AlertPublisher): AlertPublisher;
+  /** The announcer channel that hands the worker's alert changes to the webhook queue. */
+  channel: AlertChannel;
   worker: Worker<WebhookJob>;
   close(): Promise<void>;
 }
@@ -77,7 +80,7 @@ export function startWebhookDelivery(opts: {
     concurrency: opts.concurrency,
   });
   return {
-    wrapPublisher: (publisher) => withWebhooks(publisher, notifier, logger),
+    channel: webhookChannel(notifier),
     worker,
     async close() {
       await worker.close();

@@ -7,17 +7,19 @@
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createAlertRepository, toAlertEvent } from '../../db/repositories/alerts.ts';
+import { createAlertRepository } from '../../db/repositories/alerts.ts';
 import { createViolationRepository } from '../../db/repositories/violations.ts';
 import { createIncidentRepository } from '../../db/repositories/incidents.ts';
 import type { ConfirmationSettings } from '../../domain/people.ts';
 import type { Db } from '../../db/client.ts';
-import { createAlertPublisher, type AlertPublisher } from '../../realtime/publisher.ts';
+import { createAlertPublisher } from '../../realtime/publisher.ts';
+import { toAlertEvent } from '../../services/alert-view.ts';
+import { createAnnouncer, escalationChannel, socketChannel, type AlertChannel } from '../../services/announcer.ts';
 import type { AnalyzeOptions, VisionEngine } from '../../vision/types.ts';
 import { createFrameBacklog } from '../backlog.ts';
 import type { FrameJob } from '../jobs.ts';
 import type { EscalationPolicy } from '../../domain/escalation.ts';
-import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers, withEscalationTimers } from './escalation.ts';
+import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers } from './escalation.ts';
 import { createQueueWorker } from '../worker.ts';
 import { createCameraLock } from './camera-lock.ts';
 import { createFrameAnalyzeHandler } from './frame-analyze.ts';
@@ -44,8 +46,8 @@ export interface DetectionWorkerOptions {
   /** Minimum time between two alert.updated of one alert (default 1000 ms). */
   updateIntervalMs?: number;
   metrics?: WorkerMetrics;
-  /** Decorates the Redis alert publisher, e.g. notify/webhooks.ts withWebhooks(). */
-  wrapPublisher?(publisher: AlertPublisher): AlertPublisher;
+  /** Where alert changes go besides the sockets and escalation timers, e.g. webhooks (alert-notifiers.ts startWebhookDelivery). */
+  channels?: AlertChannel[];
   /** Escalate unhandled alerts (config.alerts.escalation); off when omitted or maxLevel is 0. */
   escalation?: EscalationPolicy;
   logger: Logger;
@@ -74,14 +76,20 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
   });
   const alerts = createAlertRepository(opts.prisma);
   const violations = createViolationRepository(opts.prisma);
-  const redisPublisher = createAlertPublisher({ redis, queuePrefix: opts.queuePrefix, logger: opts.logger });
-  const announcer = opts.wrapPublisher ? opts.wrapPublisher(redisPublisher) : redisPublisher;
-  // Escalation: created alerts get a timer; escalations are announced through the same publisher (webhooks too).
   const escalating = opts.escalation && opts.escalation.maxLevel > 0 ? opts.escalation : undefined;
   const scheduler = escalating ? createEscalationScheduler({ connection, prefix: opts.queuePrefix, policy: escalating, logger: opts.logger }) : undefined;
-  const publisher = scheduler ? withEscalationTimers(announcer, scheduler) : announcer;
+  // The worker's announcer. Sockets and timers are required: if either fails the job
+  // is retried and re-announces (an alert must reach dashboards and get its timer).
+  const announcer = createAnnouncer({
+    channels: [
+      socketChannel(createAlertPublisher({ redis, queuePrefix: opts.queuePrefix, logger: opts.logger }), { required: true }),
+      ...(opts.channels ?? []),
+      scheduler && escalationChannel(scheduler, { required: true }),
+    ],
+    logger: opts.logger,
+  });
   const escalationWorker = scheduler
-    ? createEscalationWorker({ connection, prefix: opts.queuePrefix, prisma: opts.prisma, publisher: announcer, scheduler, logger: opts.logger, autorun: opts.autorun })
+    ? createEscalationWorker({ connection, prefix: opts.queuePrefix, prisma: opts.prisma, announcer, scheduler, logger: opts.logger, autorun: opts.autorun })
     : undefined;
   const backlog = createFrameBacklog(redis, { prefix: opts.queuePrefix });
   const updates = createUpdateThrottle({
@@ -91,7 +99,7 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     logger: opts.logger,
     async emit(alertId) {
       const alert = await alerts.findWithCamera(alertId);
-      if (alert) await publisher.publish('alert.updated', toAlertEvent(alert));
+      if (alert) await announcer.announce({ kind: 'sighting', alert: toAlertEvent(alert) });
     },
   });
   const handler = createFrameAnalyzeHandler({
@@ -100,7 +108,7 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     analyzeOptions: opts.analyzeOptions,
     violations,
     alerts,
-    publisher,
+    announcer,
     updates,
     cameraLock: createCameraLock(redis, { prefix: opts.queuePrefix }),
     cooldownSeconds: opts.cooldownSeconds,

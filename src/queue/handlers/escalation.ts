@@ -13,8 +13,9 @@
 import { Queue, UnrecoverableError, type ConnectionOptions, type Job, type JobsOptions, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
-import type { Prisma } from '../../db/generated/sqlite/client.ts';
-import { alertInclude, toAlertEvent, type AlertWithCamera } from '../../db/repositories/alerts.ts';
+import { createAlertRepository, type AlertRecord, type AlertRepository } from '../../db/repositories/alerts.ts';
+import { toAlertEvent } from '../../services/alert-view.ts';
+import type { Announcer } from '../../services/announcer.ts';
 import {
   decideEscalation,
   escalationJobId,
@@ -27,7 +28,6 @@ import {
   type EscalationView,
 } from '../../domain/escalation.ts';
 import type { AlertEvent } from '../../realtime/events.ts';
-import type { AlertPublisher } from '../../realtime/publisher.ts';
 import { QUEUES, type EscalationJob, type JobMap } from '../jobs.ts';
 import { createQueueWorker } from '../worker.ts';
 
@@ -98,31 +98,16 @@ export function createEscalationScheduler(opts: EscalationSchedulerOptions): Esc
   return scheduler;
 }
 
-/**
- * Publishes as before, and starts the escalation timer of every created alert.
- * A scheduling failure fails the publish (and so the detection job, which is
- * retried and re-announces the alert): an alert must not end up without a timer.
- */
-export function withEscalationTimers(publisher: AlertPublisher, scheduler: Pick<EscalationScheduler, 'watchEvent'>): AlertPublisher {
-  return {
-    async publish(name, alert) {
-      await publisher.publish(name, alert);
-      if (name === 'alert.created') await scheduler.watchEvent(alert, new Date(alert.createdAt));
-    },
-  };
-}
-
 export interface EscalateHandlerDeps {
-  prisma: Db;
-  publisher: AlertPublisher;
+  alerts: AlertRepository;
+  /** Announces escalations (sockets, webhooks…). */
+  announcer: Announcer;
   scheduler: Pick<EscalationScheduler, 'schedule' | 'watch' | 'policy'>;
   logger: Logger;
   now?: () => Date;
 }
 
 export type EscalateResult = { action: EscalationDecision['kind']; reason?: string; level?: number };
-
-const cameraSelect = { name: true, latitude: true, longitude: true, address: true, zone: true } as const;
 
 export function parseEscalationJob(data: unknown): EscalationJob {
   const d = data as Partial<EscalationJob> | null;
@@ -139,12 +124,11 @@ export function createEscalateHandler(deps: EscalateHandlerDeps) {
   const now = deps.now ?? (() => new Date());
   const { policy } = deps.scheduler;
 
-  const load = (id: string): Promise<AlertWithCamera | null> =>
-    deps.prisma.alert.findUnique({ where: { id }, include: alertInclude });
+  const load = (id: string): Promise<AlertRecord | null> => deps.alerts.findWithCamera(id);
 
   /** Re-announces the alert as stored and watches it for its next level. */
-  const announce = async (alert: AlertWithCamera) => {
-    await deps.publisher.publish('alert.updated', toAlertEvent(alert));
+  const announce = async (alert: AlertRecord) => {
+    await deps.announcer.announce({ kind: 'escalated', alert: toAlertEvent(alert), level: alert.escalationLevel });
     await deps.scheduler.watch(alert);
   };
 
@@ -174,30 +158,20 @@ export function createEscalateHandler(deps: EscalateHandlerDeps) {
       case 'escalate': {
         const note = escalationNote(decision.reason, decision.level, policy);
         // Compare-and-set: only if nobody handled (or escalated) the alert since we read it.
-        const written = await deps.prisma.$transaction(async (tx: Prisma.TransactionClient) => {
-          const r = await tx.alert.updateMany({
-            where: { id: check.alertId, status: check.expectStatus, escalationLevel: check.level },
-            data: { escalationLevel: decision.level, escalatedAt: at },
-          });
-          if (r.count === 0) return false;
-          await tx.auditEvent.create({
-            data: {
-              actorType: 'SYSTEM',
-              action: 'alert.escalated',
-              subjectType: 'Alert',
-              subjectId: check.alertId,
-              at,
-              details: JSON.stringify({
-                status: check.expectStatus,
-                level: decision.level,
-                reason: decision.reason,
-                overdueSeconds: decision.overdueSeconds,
-                unitId: alert!.assignedUnitId,
-                note,
-              }),
-            },
-          });
-          return true;
+        const written = await deps.alerts.escalate({
+          alertId: check.alertId,
+          expectStatus: check.expectStatus,
+          expectLevel: check.level,
+          level: decision.level,
+          at,
+          details: {
+            status: check.expectStatus,
+            level: decision.level,
+            reason: decision.reason,
+            overdueSeconds: decision.overdueSeconds,
+            unitId: alert!.assignedUnitId,
+            note,
+          },
         });
         if (!written) {
           log.debug('alert changed while escalating: skipped');
@@ -219,15 +193,11 @@ export function createEscalateHandler(deps: EscalateHandlerDeps) {
  * Returns how many alerts were (re)scheduled.
  */
 export async function resumeEscalationTimers(prisma: Db, scheduler: Pick<EscalationScheduler, 'watch' | 'policy'>, logger: Logger, batch = 500): Promise<number> {
+  const alerts = createAlertRepository(prisma);
   let scheduled = 0;
   let after: string | undefined;
   for (;;) {
-    const rows = await prisma.alert.findMany({
-      where: { status: { in: ['NEW', 'DISPATCHED'] }, escalationLevel: { lt: scheduler.policy.maxLevel }, ...(after ? { id: { gt: after } } : {}) },
-      select: { id: true, status: true, escalationLevel: true, createdAt: true, dispatchedAt: true, escalatedAt: true },
-      orderBy: { id: 'asc' },
-      take: batch,
-    });
+    const rows = await alerts.openForEscalation(scheduler.policy.maxLevel, after, batch);
     for (const row of rows) if (await scheduler.watch(row)) scheduled++;
     if (rows.length < batch) break;
     after = rows[rows.length - 1]!.id;
@@ -240,8 +210,8 @@ export interface EscalationWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   prisma: Db;
-  /** Announces escalations (the worker's publisher, webhooks included). */
-  publisher: AlertPublisher;
+  /** Announces escalations (the worker's announcer: sockets, webhooks…). */
+  announcer: Announcer;
   scheduler: EscalationScheduler;
   logger: Logger;
   concurrency?: number;
@@ -260,8 +230,8 @@ export function createEscalationWorker(opts: EscalationWorkerOptions): Worker<Es
     logger: opts.logger,
     handlers: {
       'alert.escalate': createEscalateHandler({
-        prisma: opts.prisma,
-        publisher: opts.publisher,
+        alerts: createAlertRepository(opts.prisma),
+        announcer: opts.announcer,
         scheduler: opts.scheduler,
         logger: opts.logger.child({ component: 'escalation' }),
         now: opts.now,

@@ -26,10 +26,10 @@ import {
 } from '../../domain/people.ts';
 import type { FaceRecord, IncidentRepository } from '../../db/repositories/incidents.ts';
 import { faceSharpness } from '../../vision/sharpness.ts';
-import type { AlertRepository, AlertWithCamera } from '../../db/repositories/alerts.ts';
-import { toAlertEvent } from '../../db/repositories/alerts.ts';
+import type { AlertRecord, AlertRepository } from '../../db/repositories/alerts.ts';
 import type { ViolationRepository } from '../../db/repositories/violations.ts';
-import type { AlertPublisher } from '../../realtime/publisher.ts';
+import { toAlertEvent } from '../../services/alert-view.ts';
+import type { Announcer } from '../../services/announcer.ts';
 import { ImageInputError, type AnalyzeOptions, type VisionEngine } from '../../vision/types.ts';
 import type { FrameBacklog } from '../backlog.ts';
 import type { FrameJob } from '../jobs.ts';
@@ -44,7 +44,7 @@ export interface FrameAnalyzeDeps {
   analyzeOptions?: AnalyzeOptions;
   violations: ViolationRepository;
   alerts: AlertRepository;
-  publisher: AlertPublisher;
+  announcer: Announcer;
   updates: UpdateThrottle;
   cameraLock: CameraLock;
   /** Also the incident window: an open alert absorbs people confirmed up to this long after its last sighting. */
@@ -93,9 +93,9 @@ export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file
 export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
   const { metrics, logger } = deps;
 
-  const announceCreated = async (alerts: AlertWithCamera[]) => {
+  const announceCreated = async (alerts: AlertRecord[]) => {
     for (const alert of alerts) {
-      await deps.publisher.publish('alert.created', toAlertEvent(alert));
+      await deps.announcer.announce({ kind: 'created', alert: toAlertEvent(alert) });
       await deps.updates.announced(alert.id);
     }
   };

@@ -9,7 +9,8 @@ import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import { createAuditRepository } from '../../db/repositories/audit.ts';
-import { enforceRetention, type RetentionReport } from '../../privacy/retention.ts';
+import { createPrivacyRepository } from '../../db/repositories/privacy.ts';
+import { createPrivacyService, type RetentionReport } from '../../services/privacy.ts';
 
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const RETENTION_JOB = 'retention.enforce';
@@ -23,11 +24,17 @@ export interface RetentionJobDeps {
   now?: () => Date;
 }
 
-/** The job handler: pure wiring of enforceRetention (tests call it directly). */
+/** The job handler: the privacy service's enforceRetention (tests call it directly). */
 export function createRetentionHandler(deps: RetentionJobDeps) {
-  const audit = createAuditRepository(deps.prisma);
+  const privacy = createPrivacyService({
+    privacy: createPrivacyRepository(deps.prisma),
+    audit: createAuditRepository(deps.prisma),
+    dataDir: deps.dataDir,
+    logger: deps.logger,
+    now: deps.now,
+  });
   return async function handleRetention(_job?: Pick<Job, 'id'>): Promise<RetentionReport> {
-    return enforceRetention({ ...deps, audit });
+    return privacy.enforceRetention(deps.retentionDays);
   };
 }
 

@@ -1,6 +1,6 @@
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SNAPSHOTS_DIR } from '../../db/repositories/alerts.ts';
+import { SNAPSHOTS_DIR } from '../../services/alert-view.ts';
 
 /** Where a frame's snapshots go, relative to the data dir (what the DB stores). */
 export function snapshotPaths(cameraId: string, frameId: string, faceIndexes: readonly number[]) {

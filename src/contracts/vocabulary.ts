@@ -1,0 +1,26 @@
+/**
+ * The shared vocabulary: every enumerated value of MaskWatch, defined once.
+ * Pure constants and types (no imports), so the server, the workers, the CLI
+ * and the dashboard bundle all import the same lists.
+ */
+
+export const ROLES = ['ADMIN', 'DISPATCHER', 'OFFICER'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ALERT_STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE', 'RESOLVED', 'DISMISSED'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** Statuses in which an alert still needs work (not resolved or dismissed). */
+export const OPEN_ALERT_STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE'] as const satisfies readonly AlertStatus[];
+export type OpenAlertStatus = (typeof OPEN_ALERT_STATUSES)[number];
+
+export function isOpenStatus(status: AlertStatus): status is OpenAlertStatus {
+  return (OPEN_ALERT_STATUSES as readonly AlertStatus[]).includes(status);
+}
+
+export const UNIT_STATUSES = ['AVAILABLE', 'BUSY', 'OFF_DUTY'] as const;
+export type UnitStatus = (typeof UNIT_STATUSES)[number];
+
+/** Socket.IO / webhook event names of an alert change. */
+export const ALERT_EVENT_NAMES = ['alert.created', 'alert.updated'] as const;
+export type AlertEventName = (typeof ALERT_EVENT_NAMES)[number];

@@ -1,0 +1,39 @@
+/**
+ * Every repository over one database handle. Repositories are the only code
+ * that touches Prisma; services receive them from here.
+ */
+import type { PrismaClient } from '../generated/sqlite/client.ts';
+import { createAlertRepository } from './alerts.ts';
+import { createAuditRepository } from './audit.ts';
+import { createCameraRepository } from './cameras.ts';
+import { createDispatchRepository } from './dispatch.ts';
+import { createIncidentRepository, createPeopleRepository } from './incidents.ts';
+import { createPrivacyRepository } from './privacy.ts';
+import { createSessionRepository } from './sessions.ts';
+import { createStatsRepository } from './stats.ts';
+import { createUnitRepository } from './units.ts';
+import { createUserRepository } from './users.ts';
+import { createViolationRepository } from './violations.ts';
+
+export function createRepositories(prisma: PrismaClient) {
+  return {
+    alerts: createAlertRepository(prisma),
+    audit: createAuditRepository(prisma),
+    cameras: createCameraRepository(prisma),
+    dispatch: createDispatchRepository(prisma),
+    incidents: createIncidentRepository(prisma),
+    people: createPeopleRepository(prisma),
+    privacy: createPrivacyRepository(prisma),
+    sessions: createSessionRepository(prisma),
+    stats: createStatsRepository(prisma),
+    units: createUnitRepository(prisma),
+    users: createUserRepository(prisma),
+    violations: createViolationRepository(prisma),
+    /** Answers when the database does (readiness). */
+    async ping(): Promise<void> {
+      await prisma.$queryRawUnsafe('SELECT 1');
+    },
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;

@@ -1,0 +1,82 @@
+/**
+ * The one mapping from stored rows to what clients see: an alert as pushed to
+ * dashboards and webhooks and returned by the API (AlertEvent), a violation as
+ * the API lists it, and snapshot paths as URLs.
+ */
+import type { AlertRecord } from '../db/repositories/alerts.ts';
+import type { CameraSummary } from '../db/repositories/alerts.ts';
+import type { ViolationRecord } from '../db/repositories/violations.ts';
+import type { PersonRecord } from '../db/repositories/people.ts';
+import type { AlertEvent, AlertPersonEvent } from '../realtime/events.ts';
+
+/**
+ * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
+ * path relative to the data dir (e.g. `snapshots/<cameraId>/<id>-face.jpg`).
+ * Clients fetch them from `/api/v1/snapshots/<path below snapshots/>` with their
+ * login token (header, or `?token=` for <img> tags).
+ */
+export const SNAPSHOTS_DIR = 'snapshots';
+export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';
+
+export function snapshotUrl(relativePath: string | null | undefined): string | null {
+  if (!relativePath) return null;
+  const rel = relativePath.replace(/\\/g, '/').replace(/^\/+/, '').replace(/^snapshots\//, '');
+  return SNAPSHOT_ROUTE_PREFIX + rel.split('/').map(encodeURIComponent).join('/');
+}
+
+function cameraView(c: CameraSummary): CameraSummary {
+  return { name: c.name, latitude: c.latitude, longitude: c.longitude, address: c.address, zone: c.zone };
+}
+
+export function toAlertEvent(alert: AlertRecord): AlertEvent {
+  return {
+    id: alert.id,
+    status: alert.status,
+    cameraId: alert.cameraId,
+    camera: cameraView(alert.camera),
+    createdAt: alert.createdAt.toISOString(),
+    lastSeenAt: alert.lastSeenAt.toISOString(),
+    violationCount: alert.violationCount,
+    maskProbability: alert.maskProbability,
+    snapshotUrl: snapshotUrl(alert.snapshotPath),
+    frameSnapshotUrl: snapshotUrl(alert.frameSnapshotPath),
+    assignedUnitId: alert.assignedUnitId,
+    escalationLevel: alert.escalationLevel,
+    people: alert.people.map(toPersonEvent),
+  };
+}
+
+/** A confirmed person of an incident, as in the alert contract (`people` of AlertEvent). */
+export function toPersonEvent(p: PersonRecord): AlertPersonEvent {
+  return {
+    id: p.id,
+    label: p.label === 'mask_incorrect' ? 'mask_incorrect' : 'no_mask',
+    box: [p.boxX, p.boxY, p.boxW, p.boxH],
+    frames: p._count.violations,
+    noMaskProbability: p.noMaskProbability,
+    snapshotUrl: snapshotUrl(p.bestShotPath),
+    firstSeenAt: p.firstSeenAt.toISOString(),
+    lastSeenAt: p.lastSeenAt.toISOString(),
+    frameSnapshotUrl: snapshotUrl(p.lastFrameSnapshotPath),
+    falsePositive: p.falsePositive,
+    falsePositiveReason: p.falsePositiveReason,
+  };
+}
+
+export function toViolationView(v: ViolationRecord & { camera: CameraSummary }) {
+  return {
+    id: v.id,
+    cameraId: v.cameraId,
+    camera: cameraView(v.camera),
+    frameId: v.frameId,
+    faceIndex: v.faceIndex,
+    capturedAt: v.capturedAt.toISOString(),
+    receivedAt: v.receivedAt.toISOString(),
+    box: [v.boxX, v.boxY, v.boxW, v.boxH],
+    faceScore: v.faceScore,
+    maskProbability: v.maskProbability,
+    snapshotUrl: snapshotUrl(v.faceSnapshotPath),
+    frameSnapshotUrl: snapshotUrl(v.frameSnapshotPath),
+    alertId: v.alertId,
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Alert use cases: the list a user may see, suggested units, the timeline, and
+ * the dispatch workflow (dispatch / acknowledge / en-route / on-scene / resolve /
+ * dismiss). A transition asks the pure state machine (src/domain/lifecycle.ts),
+ * writes the alert, the units' statuses and an AuditEvent in one transaction
+ * (src/db/repositories/dispatch.ts), then announces the change once.
+ */
+import type { AlertRepository } from '../db/repositories/alerts.ts';
+import type { AuditRepository } from '../db/repositories/audit.ts';
+import type { DispatchRepository } from '../db/repositories/dispatch.ts';
+import type { UnitRepository, UnitView } from '../db/repositories/units.ts';
+import type { PageKey } from '../db/repositories/paging.ts';
+import { nearestAvailableUnits } from '../domain/geo.ts';
+import { transition, type Actor, type AlertAction, type LifecycleError } from '../domain/lifecycle.ts';
+import type { AlertStatus, Role } from '../contracts/vocabulary.ts';
+import type { AlertEvent } from '../realtime/events.ts';
+import type { Announcer } from './announcer.ts';
+import { toAlertEvent } from './alert-view.ts';
+import { notFound } from './errors.ts';
+
+export type TransitionOutcome =
+  | { ok: true; alert: AlertEvent; from: AlertStatus; to: AlertStatus; previousUnitId: string | null }
+  | { ok: false; kind: 'NOT_FOUND'; message: string }
+  | { ok: false; kind: 'UNIT'; code: 'NOT_FOUND' | 'CONFLICT'; message: string }
+  | { ok: false; kind: 'LIFECYCLE'; error: LifecycleError }
+  /** Someone else changed the alert between our read and our write. */
+  | { ok: false; kind: 'STALE'; message: string };
+
+export interface TimelineEntry {
+  at: string;
+  action: string;
+  actorRole: string | null;
+  username: string | null;
+  from: string | null;
+  to: string | null;
+  unitId: string | null;
+  note: string | null;
+}
+
+/** Who is asking: officers see only their unit's alerts. */
+export interface Viewer {
+  role: Role;
+  unitId: string | null;
+}
+
+export interface AlertServiceDeps {
+  alerts: AlertRepository;
+  audit: AuditRepository;
+  dispatch: DispatchRepository;
+  units: UnitRepository;
+  announcer: Announcer;
+  now?: () => Date;
+}
+
+export function createAlertService(deps: AlertServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  /** The transition itself, in one transaction; no announcement. */
+  function applyTransition(alertId: string, action: AlertAction, actor: Actor & { username?: string }, at: Date, note?: string): Promise<TransitionOutcome> {
+    return deps.dispatch.inTransaction(async (tx): Promise<TransitionOutcome> => {
+      const current = await tx.alertState(alertId);
+      if (!current) return { ok: false, kind: 'NOT_FOUND', message: `no alert ${alertId}` };
+      const result = transition(current, action, actor, at);
+      if (!result.ok) return { ok: false, kind: 'LIFECYCLE', error: result.error };
+
+      if (action.type === 'dispatch') {
+        const unit = await tx.unit(action.unitId);
+        if (!unit) return { ok: false, kind: 'UNIT', code: 'NOT_FOUND', message: `no unit ${action.unitId}` };
+        if (unit.status === 'OFF_DUTY') return { ok: false, kind: 'UNIT', code: 'CONFLICT', message: `unit ${unit.callSign} is off duty` };
+      }
+      // Compare-and-set: two dispatchers racing cannot both win.
+      if (!(await tx.writeTransition(alertId, current, result.changes))) {
+        return { ok: false, kind: 'STALE', message: 'the alert was changed by someone else; reload and retry' };
+      }
+
+      const previousUnitId = current.assignedUnitId;
+      const { status, assignedUnitId } = result.changes;
+      const closes = status === 'RESOLVED' || status === 'DISMISSED';
+      if (action.type === 'dispatch') await tx.markBusy(action.unitId);
+      // The unit that lost (reassignment) or finished the alert is free again unless it has other work.
+      const released = action.type === 'dispatch' ? (previousUnitId !== action.unitId ? previousUnitId : null) : closes ? previousUnitId : null;
+      if (released) await tx.releaseIfIdle(released);
+
+      // Officers' steps are also stamped with where their unit last reported itself.
+      const unitPos = actor.role === 'OFFICER' && actor.unitId ? await tx.unitPosition(actor.unitId) : null;
+      await tx.audit({
+        actorId: actor.userId,
+        actorRole: actor.role,
+        action: `alert.${action.type}`,
+        alertId,
+        at,
+        details: {
+          from: result.from,
+          to: result.to,
+          username: actor.username,
+          unitId: assignedUnitId,
+          previousUnitId: previousUnitId !== assignedUnitId ? previousUnitId : undefined,
+          note: note ?? undefined,
+          position:
+            unitPos && unitPos.latitude !== null && unitPos.longitude !== null
+              ? { latitude: unitPos.latitude, longitude: unitPos.longitude, at: unitPos.positionAt?.toISOString() }
+              : undefined,
+        },
+      });
+      const alert = await tx.alert(alertId);
+      return { ok: true, alert: toAlertEvent(alert!), from: result.from, to: result.to, previousUnitId };
+    });
+  }
+
+  return {
+    /** A page of alerts, newest first; `take` rows at most. */
+    async list(viewer: Viewer, q: { status?: AlertStatus; cameraId?: string; after: PageKey | null; take: number }): Promise<AlertEvent[]> {
+      const rows = await deps.alerts.list({
+        status: q.status,
+        cameraId: q.cameraId,
+        assignedUnitId: viewer.role === 'OFFICER' ? viewer.unitId : undefined,
+        after: q.after,
+        take: q.take,
+      });
+      return rows.map(toAlertEvent);
+    },
+
+    /** Available units nearest the alert's camera first; available units with no known position last. */
+    async suggestedUnits(alertId: string, limit: number): Promise<{ unit: UnitView; distanceMeters: number | null }[]> {
+      const camera = await deps.alerts.cameraPosition(alertId);
+      if (!camera) throw notFound(`alert ${alertId}`);
+      const all = await deps.units.list();
+      const ranked = nearestAvailableUnits(camera, all);
+      const unplaced = all.filter((u) => u.status === 'AVAILABLE' && (u.latitude === null || u.longitude === null));
+      const items = [
+        ...ranked.map(({ distanceMeters, ...unit }) => ({ unit, distanceMeters: Math.round(distanceMeters) as number | null })),
+        ...unplaced.map((unit) => ({ unit, distanceMeters: null })),
+      ];
+      return items.slice(0, limit);
+    },
+
+    /** The alert's audit trail, oldest first, as the dispatcher's timeline shows it. */
+    async timeline(alertId: string): Promise<TimelineEntry[]> {
+      if (!(await deps.alerts.exists(alertId))) throw notFound(`alert ${alertId}`);
+      const rows = await deps.audit.alertTrail(alertId);
+      return rows.map((r) => {
+        let d: Record<string, unknown> = {};
+        try {
+          d = r.details ? (JSON.parse(r.details) as Record<string, unknown>) : {};
+        } catch {
+          // a malformed details column still yields an entry
+        }
+        const str = (v: unknown) => (typeof v === 'string' ? v : null);
+        return {
+          at: r.at.toISOString(),
+          action: r.action,
+          actorRole: r.actorRole,
+          username: str(d.username),
+          from: str(d.from),
+          to: str(d.to),
+          unitId: str(d.unitId),
+          note: str(d.note),
+        };
+      });
+    },
+
+    /**
+     * One lifecycle step by a user. A committed change is announced (sockets,
+     * webhooks, timers); announcement problems are logged by the announcer, never
+     * turned into a failed step.
+     */
+    async act(alertId: string, action: AlertAction, actor: Actor & { username?: string }, note?: string): Promise<TransitionOutcome> {
+      const at = now();
+      const outcome = await applyTransition(alertId, action, actor, at, note);
+      if (outcome.ok) {
+        await deps.announcer
+          .announce({ kind: 'transition', alert: outcome.alert, from: outcome.from, to: outcome.to, previousUnitId: outcome.previousUnitId, at })
+          .catch(() => undefined); // logged by the announcer; the step is committed
+      }
+      return outcome;
+    },
+  };
+}
+
+export type AlertService = ReturnType<typeof createAlertService>;

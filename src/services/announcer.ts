@@ -1,0 +1,105 @@
+/**
+ * The one announcer: every alert change — raised by a worker, moved along by
+ * an officer, escalated by a timer — goes through `announce()`, which fans it
+ * out to a list of channels (Frigate's Dispatcher pattern): socket rooms,
+ * webhooks, escalation timers, and whatever comes next. A new channel is one
+ * more entry in the list given at wiring time (src/system/…, src/queue/wiring/…).
+ *
+ * Failure policy, decided per channel at wiring time: a `required` channel's
+ * failure makes announce() reject (a worker job then retries and re-announces:
+ * events are at-least-once); any other channel's failure is logged.
+ */
+import type { Logger } from 'pino';
+import type { AlertEventName, AlertStatus } from '../contracts/vocabulary.ts';
+import type { AlertEvent } from '../realtime/events.ts';
+import { alertRooms } from '../realtime/rooms.ts';
+
+export type AlertChange =
+  /** A new alert (a new person in front of a camera). */
+  | { kind: 'created'; alert: AlertEvent }
+  /** New sightings were attached (violation count, last seen). */
+  | { kind: 'sighting'; alert: AlertEvent }
+  /** A lifecycle step by a user; `previousUnitId` is the unit assigned before it. */
+  | { kind: 'transition'; alert: AlertEvent; from: AlertStatus; to: AlertStatus; previousUnitId: string | null; at: Date }
+  /** An escalation timer raised the alert's level. */
+  | { kind: 'escalated'; alert: AlertEvent; level: number }
+  /** A user reviewed the incident's people (e.g. marked one a false positive); the status is unchanged. */
+  | { kind: 'reviewed'; alert: AlertEvent };
+
+/** The event name clients receive for a change. */
+export function eventName(change: AlertChange): AlertEventName {
+  return change.kind === 'created' ? 'alert.created' : 'alert.updated';
+}
+
+/** The socket rooms of a change: one rule (see realtime/rooms.ts alertRooms). */
+export function changeRooms(change: AlertChange): string[] {
+  return alertRooms(change.alert, change.kind === 'transition' ? change.previousUnitId : null);
+}
+
+export interface AlertChannel {
+  readonly name: string;
+  /** When true, a failure of this channel fails announce(). */
+  readonly required?: boolean;
+  deliver(change: AlertChange): Promise<void>;
+}
+
+export interface Announcer {
+  announce(change: AlertChange): Promise<void>;
+}
+
+export function createAnnouncer(opts: { channels: readonly (AlertChannel | undefined)[]; logger: Logger }): Announcer {
+  const channels = opts.channels.filter((c): c is AlertChannel => c !== undefined);
+  return {
+    async announce(change) {
+      let failure: unknown;
+      // In order: sockets first, so dashboards hear of an alert before anything else happens to it.
+      for (const channel of channels) {
+        try {
+          await channel.deliver(change);
+        } catch (err) {
+          opts.logger.error({ err, channel: channel.name, alertId: change.alert.id, change: change.kind }, 'alert announcement failed');
+          if (channel.required) failure ??= err;
+        }
+      }
+      if (failure !== undefined) throw failure;
+    },
+  };
+}
+
+// ---- channels ---------------------------------------------------------------
+
+/** Something that puts an event into socket rooms: the API's Socket.IO server or a worker's Redis emitter. */
+export interface RoomEmitter {
+  publish(name: AlertEventName, alert: AlertEvent, rooms: string[]): Promise<void>;
+}
+
+export function socketChannel(emitter: RoomEmitter, opts: { required?: boolean } = {}): AlertChannel {
+  return {
+    name: 'sockets',
+    required: opts.required,
+    deliver: (change) => emitter.publish(eventName(change), change.alert, changeRooms(change)),
+  };
+}
+
+export function webhookChannel(notifier: { notify(event: AlertEventName, alert: AlertEvent): Promise<void> }): AlertChannel {
+  // A webhook queue problem never fails the action or job that raised the change.
+  return { name: 'webhooks', deliver: (change) => notifier.notify(eventName(change), change.alert) };
+}
+
+/**
+ * Escalation timers: a created alert gets its dispatch deadline, a dispatched one
+ * its acknowledgement deadline. (An escalation schedules its own next level.)
+ */
+export function escalationChannel(
+  scheduler: { watchEvent(alert: AlertEvent, enteredAt: Date): Promise<unknown> },
+  opts: { required?: boolean } = {},
+): AlertChannel {
+  return {
+    name: 'escalation',
+    required: opts.required,
+    async deliver(change) {
+      if (change.kind === 'created') await scheduler.watchEvent(change.alert, new Date(change.alert.createdAt));
+      else if (change.kind === 'transition' && change.to === 'DISPATCHED') await scheduler.watchEvent(change.alert, change.at);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The API's use cases, built once from the repositories and the announcer.
+ * Routes call these; worker handlers and CLI commands build the ones they need
+ * from the same factories.
+ */
+import type { Logger } from 'pino';
+import type { AuthService } from '../auth/service.ts';
+import type { Repositories } from '../db/repositories/index.ts';
+import { createAlertService } from './alerts.ts';
+import type { Announcer } from './announcer.ts';
+import { createCameraService, type CameraKeyCache } from './cameras.ts';
+import { createExportService } from './exports.ts';
+import { createPeopleService } from './people.ts';
+import { createPrivacyService } from './privacy.ts';
+import { createSnapshotService } from './snapshots.ts';
+import { createStatsService } from './stats.ts';
+import { createUnitService } from './units.ts';
+import { createUserService } from './users.ts';
+import { createViolationService } from './violations.ts';
+import { createWebhookDeliveryService } from './webhook-deliveries.ts';
+
+export interface ServiceDeps {
+  repos: Repositories;
+  announcer: Announcer;
+  auth: Pick<AuthService, 'createUser'>;
+  /** The ingestion key cache admin changes go through. */
+  gate: CameraKeyCache;
+  dataDir: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export function createServices(deps: ServiceDeps) {
+  const { repos, now } = deps;
+  return {
+    alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
+    cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate }),
+    exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units }),
+    people: createPeopleService({ alerts: repos.alerts, people: repos.people, announcer: deps.announcer, now }),
+    privacy: createPrivacyService({ privacy: repos.privacy, audit: repos.audit, dataDir: deps.dataDir, logger: deps.logger, now }),
+    snapshots: createSnapshotService({ alerts: repos.alerts, audit: repos.audit }),
+    stats: createStatsService({ stats: repos.stats, now }),
+    units: createUnitService({ units: repos.units, audit: repos.audit, now }),
+    users: createUserService({ users: repos.users, units: repos.units, auth: deps.auth }),
+    violations: createViolationService({ violations: repos.violations }),
+    webhookDeliveries: createWebhookDeliveryService({ audit: repos.audit }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

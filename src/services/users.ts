@@ -1,0 +1,51 @@
+/**
+ * User administration: listing, and creating users (through the auth service,
+ * which hashes the password and audits). The CLI creates an officer's unit on
+ * the fly; the API expects it to exist.
+ */
+import { UserInputError, type AuthService } from '../auth/service.ts';
+import type { UnitRepository } from '../db/repositories/units.ts';
+import type { UserRepository } from '../db/repositories/users.ts';
+import type { Role } from '../contracts/vocabulary.ts';
+import { ServiceError } from './errors.ts';
+
+export interface UserSummary {
+  id: string;
+  username: string;
+  role: Role;
+  unitId: string | null;
+}
+
+export function createUserService(deps: { users: UserRepository; units: UnitRepository; auth: Pick<AuthService, 'createUser'> }) {
+  return {
+    async list(): Promise<UserSummary[]> {
+      const users = await deps.users.list();
+      return users.map((u) => ({ id: u.id, username: u.username, role: u.role, unitId: u.unitId }));
+    },
+
+    /** Every user with their unit's call sign and whether they are disabled (CLI). */
+    async listWithUnits(): Promise<{ username: string; role: Role; unitCallSign: string | null; disabled: boolean }[]> {
+      return (await deps.users.listWithUnits()).map((u) => ({ username: u.username, role: u.role, unitCallSign: u.unitCallSign, disabled: u.disabled }));
+    },
+
+    /** Creates the unit of a call sign if it does not exist; true when it was created. */
+    async ensureUnit(callSign: string): Promise<boolean> {
+      return (await deps.units.ensureByCallSign(callSign)).created;
+    },
+
+    /** Refusals (bad input, taken name, unknown unit) are ServiceErrors with code invalid-user. */
+    async create(...args: Parameters<AuthService['createUser']>): Promise<UserSummary> {
+      try {
+        const u = await deps.auth.createUser(...args);
+        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId };
+      } catch (err) {
+        if (err instanceof UserInputError) {
+          throw new ServiceError(err.message.includes('already exists') ? 'CONFLICT' : 'INVALID', err.message, 'invalid-user');
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;
