@@ -30,7 +30,7 @@ export function replayClip(frames: readonly { at: number; faces: readonly FaceRe
   const alerts: (IncidentView & { key: string })[] = [];
   frames.forEach((frame, frameIndex) => {
     const faces = frame.faces
-      .map((f, faceIndex) => ({ faceIndex, box: f.box, probabilities: toProbabilities(f) }))
+      .map((f, faceIndex) => ({ faceIndex, box: f.box, probabilities: toProbabilities(f), violationAllowed: f.label !== 'mask' }))
       .filter((f) => Math.min(f.box[2], f.box[3]) >= s.minFaceSide);
     const plan = planIncidentFrame({
       frameId: `f${frameIndex}`,
@@ -46,7 +46,7 @@ export function replayClip(frames: readonly { at: number; faces: readonly FaceRe
     const boxOf = new Map(faces.map((f) => [f.faceIndex, f]));
     for (const sg of plan.sightings) {
       const f = boxOf.get(sg.faceIndex)!;
-      history.push({ trackKey: sg.trackKey, box: f.box, at: frame.at, probabilities: f.probabilities });
+      history.push({ trackKey: sg.trackKey, box: f.box, at: frame.at, probabilities: f.probabilities, violating: sg.violating });
     }
     for (const p of plan.people) {
       if (p.kind === 'pending') continue;

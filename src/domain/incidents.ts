@@ -13,7 +13,7 @@
 import { isOpen, type AlertStatus } from './lifecycle.ts';
 import {
   confirmTrack,
-  violationProbability,
+  isViolatingSample,
   type ClassProbabilities,
   type Confirmation,
   type ConfirmationSettings,
@@ -34,6 +34,8 @@ export interface StoredSighting {
   /** Capture time, ms. */
   at: number;
   probabilities: ClassProbabilities;
+  /** As stored: whether the observation was a violation. */
+  violating?: boolean;
 }
 
 /** A person already attached to an alert of this camera. */
@@ -56,6 +58,8 @@ export interface FrameFace {
   faceIndex: number;
   box: Box;
   probabilities: ClassProbabilities;
+  /** False when the vision engine vetoed the face as a violation (see vision/engine.ts isViolation). */
+  violationAllowed?: boolean;
 }
 
 export interface IncidentPlanInput {
@@ -156,7 +160,7 @@ export function planIncidentFrame(input: IncidentPlanInput): IncidentPlan {
 
   const sightings: PlannedSighting[] = [];
   for (const face of [...input.faces].sort((a, b) => a.faceIndex - b.faceIndex)) {
-    const violating = violationProbability(face.probabilities) >= input.threshold;
+    const violating = isViolatingSample({ probabilities: face.probabilities, violating: face.violationAllowed }, input.threshold);
     const trackKey = matched.get(face.faceIndex);
     // A masked face only matters as a (negative) observation of a track that a violation started.
     if (trackKey) sightings.push({ faceIndex: face.faceIndex, trackKey, violating });
@@ -178,8 +182,8 @@ export function planIncidentFrame(input: IncidentPlanInput): IncidentPlan {
   for (const s of sightings) {
     const face = faceOf.get(s.faceIndex)!;
     const samples = [
-      ...(byTrack.get(s.trackKey) ?? []).map((h) => ({ at: h.at, probabilities: h.probabilities })),
-      { at: input.at, probabilities: face.probabilities },
+      ...(byTrack.get(s.trackKey) ?? []).map((h) => ({ at: h.at, probabilities: h.probabilities, violating: h.violating })),
+      { at: input.at, probabilities: face.probabilities, violating: s.violating },
     ];
     const confirmation = confirmTrack(samples, input.at, input.confirmation, input.threshold);
     const person = personOf.get(s.trackKey);

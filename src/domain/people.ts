@@ -96,6 +96,16 @@ export interface TrackSample {
   /** Capture time, ms. */
   at: number;
   probabilities: ClassProbabilities;
+  /**
+   * Whether this observation is a violation; default: violationProbability ≥ threshold. The vision
+   * engine may veto a face (detector unsure, face tiny) although its class probabilities say violation.
+   */
+  violating?: boolean;
+}
+
+/** An observation's verdict: the engine's veto wins, else the probability threshold. */
+export function isViolatingSample(s: Pick<TrackSample, 'probabilities' | 'violating'>, threshold: number): boolean {
+  return (s.violating ?? true) && violationProbability(s.probabilities) >= threshold;
 }
 
 export interface Confirmation {
@@ -134,7 +144,7 @@ export function confirmTrack(
     sum.mask += s.probabilities.mask;
     sum.no_mask += s.probabilities.no_mask;
     sum.mask_incorrect += s.probabilities.mask_incorrect;
-    if (violationProbability(s.probabilities) >= threshold) positives++;
+    if (isViolatingSample(s, threshold)) positives++;
   }
   const n = Math.max(1, window.length);
   const averaged = { mask: sum.mask / n, no_mask: sum.no_mask / n, mask_incorrect: sum.mask_incorrect / n };

@@ -177,6 +177,24 @@ describe('planIncidentFrame: incidents', () => {
   });
 });
 
+describe('planIncidentFrame: engine veto', () => {
+  it('a face the vision engine vetoed (unsure detection, tiny) never counts as a violation', () => {
+    const plan = planIncidentFrame({
+      frameId: 'v',
+      at: 0,
+      faces: [{ faceIndex: 0, box: A, probabilities: P(0.99), violationAllowed: false }],
+      history: [],
+      people: [],
+      incidents: [],
+      confirmation: { confirmFrames: 1, confirmWindow: 1 },
+      threshold: 0.5,
+      windowMs: WINDOW,
+    });
+    assert.deepEqual(plan.sightings, []);
+    assert.deepEqual(plan.people, []);
+  });
+});
+
 describe('chooseIncident', () => {
   it('picks the most recently seen open alert covering the time', () => {
     const alerts: IncidentView[] = [

@@ -23,6 +23,8 @@ export interface FaceRecord {
   box: Box;
   faceScore: number;
   probabilities: ClassProbabilities;
+  /** False when the vision engine vetoed the face as a violation. */
+  violationAllowed: boolean;
   /** domain/people.ts shotQuality; 0 for a non-violating face. */
   shotQuality: number;
   /** Relative to the data dir; null for a non-violating face (no crop is kept). */
@@ -88,6 +90,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
         box: boxOf(r),
         at: r.capturedAt.getTime(),
         probabilities: { mask: r.maskProbability, no_mask: r.noMaskProbability, mask_incorrect: r.maskIncorrectProbability },
+        violating: r.violating,
       }));
       const keys = [...new Set(rows.map((r) => r.trackKey))];
       const peopleRows = keys.length

@@ -152,7 +152,9 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
 
     const threshold = deps.violationThreshold ?? 0.5;
     const probabilities = analysis.faces.map((f) => toProbabilities(f));
-    const noMask = probabilities.flatMap((p, faceIndex) => (violationProbability(p) >= threshold ? [faceIndex] : []));
+    // The engine's label carries its veto (unsure detection, tiny face): a face labelled "mask" never violates.
+    const allowed = analysis.faces.map((f) => f.label !== 'mask');
+    const noMask = probabilities.flatMap((p, faceIndex) => (allowed[faceIndex] && violationProbability(p) >= threshold ? [faceIndex] : []));
 
     // Crops and the annotated frame only for frames with a violating face (privacy); written before the
     // DB transaction so a stored path always points at a file.
@@ -181,6 +183,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
         box: face.box,
         faceScore: face.score,
         probabilities: p,
+        violationAllowed: allowed[faceIndex]!,
         shotQuality: crop
           ? shotQuality({ box: face.box, faceScore: face.score, sharpness: sharpness.get(faceIndex) ?? null, noMaskProbability: violationProbability(p) })
           : 0,
