@@ -21,7 +21,7 @@ import { createDetectionWorker, type DetectionWorker, type DetectionWorkerOption
 import type { TestStack } from '../helpers/api.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 
-const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
+export const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
 /** Real photos: one unmasked face (Prajna's seed set) and one real masked face (chandrikadeb7). */
 export const UNMASKED_FACE = path.join(DATASETS, 'prajna', 'without_mask', '10.jpg');
 /** Another person whose face is smaller and elsewhere in the frame than UNMASKED_FACE's. */
