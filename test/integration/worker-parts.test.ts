@@ -198,6 +198,7 @@ describe('frame job validation and alert event mapping', () => {
       frameSnapshotUrl: '/api/v1/snapshots/c-1/f-1-frame.jpg',
       assignedUnitId: 'u-7',
       escalationLevel: 1,
+      people: [],
     });
   });
 });
