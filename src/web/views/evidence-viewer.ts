@@ -142,7 +142,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
             onclick: () => select(p.id),
           },
           h('span', { class: 'person-index' }, String(i + 1)),
-          authImage(deps.api, p.snapshotUrl, `Person ${i + 1}`, 'snapshot person-shot'),
+          authImage(deps.api, p.snapshotUrl, `Person ${i + 1}`, 'snapshot snapshot-face person-shot'),
           h(
             'span',
             { class: 'person-facts' },
@@ -266,7 +266,7 @@ export function peopleStrip(api: Api, alert: AlertEvent): HTMLElement {
       h(
         'li',
         { class: 'officer-person', 'data-person-id': p.id },
-        authImage(api, p.snapshotUrl, `Person ${i + 1} at ${alert.camera.name}`, 'snapshot officer-shot'),
+        authImage(api, p.snapshotUrl, `Person ${i + 1} at ${alert.camera.name}`, 'snapshot snapshot-face officer-shot'),
         h('span', { class: 'person-facts' }, h('strong', {}, `${i + 1}. ${LABELS[p.label]}`), h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`), h('span', { class: 'muted' }, where)),
       ),
     ),
