@@ -41,7 +41,7 @@ after(async () => {
   await system?.close();
 });
 
-test('a crowd is one alert; the evidence viewer highlights the chosen person', async () => {
+test('a crowd is one card listing its 4 people; the evidence viewer highlights the chosen person', async () => {
   const page = await desk.context.newPage();
   await login(page, system.url, 'dispatch1', PASSWORD);
   await page.locator('.conn-live').waitFor();
@@ -55,6 +55,7 @@ test('a crowd is one alert; the evidence viewer highlights the chosen person', a
   const item = page.locator('.alert-item', { hasText: 'Plaza Mayor' });
   await item.waitFor();
   assert.equal(await page.locator('.alert-item', { hasText: 'Plaza Mayor' }).count(), 1, 'one card for the crowd');
+  await item.locator('.alert-meta', { hasText: '4 people' }).waitFor();
   await item.click();
 
   const people = page.getByRole('list', { name: 'People in this incident' }).locator('.evidence-person');

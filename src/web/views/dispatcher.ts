@@ -92,7 +92,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
           h(
             'span',
             { class: 'alert-meta' },
-            `${formatPercent(a.maskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${formatAgo(a.lastSeenAt, now)}`,
+            `${a.people.length > 0 ? `${a.people.length} ${a.people.length === 1 ? 'person' : 'people'} · ` : ''}${formatPercent(a.maskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${formatAgo(a.lastSeenAt, now)}`,
             a.assignedUnitId ? ` · ${unitName(a.assignedUnitId)}` : '',
           ),
         );
