@@ -13,7 +13,7 @@
  *     alerts API against the annotations (faces ≥ 24 px).
  * Writes reports/bench-incidents.{json,md}. Progress on stderr.
  *
- *   npm run bench:incidents -- [--validation 0.3] [--limit 0 (all report clips)] [--concurrency 2]
+ *   npm run bench:incidents -- [--validation 0.3] [--limit 0 (all report clips)] [--offset 0] [--concurrency 1]
  *                              [--k K --n N --threshold T --min-face F (skip tuning)] [--seed 1] [--out reports]
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -37,6 +37,8 @@ const { values: flags } = parseArgs({
   options: {
     validation: { type: 'string', default: '0.3' },
     limit: { type: 'string', default: '0' },
+    /** Skip this many report clips (to spread runs over the report set). */
+    offset: { type: 'string', default: '0' },
     'validation-limit': { type: 'string', default: '0' },
     concurrency: { type: 'string', default: '1' },
     k: { type: 'string' },
@@ -261,7 +263,8 @@ const report = stills.filter((s) => !s.validation);
 const vLimit = Number(flags['validation-limit']);
 const rLimit = Number(flags.limit);
 const vSet = vLimit > 0 ? validation.slice(0, vLimit) : validation;
-const rSet = rLimit > 0 ? report.slice(0, rLimit) : report;
+const rOffset = Number(flags.offset);
+const rSet = rLimit > 0 ? report.slice(rOffset, rOffset + rLimit) : report.slice(rOffset);
 log(`${stills.length} stills: ${validation.length} validation, ${report.length} report (using ${vSet.length} / ${rSet.length})`);
 
 let tuning: Awaited<ReturnType<typeof tune>> | null = null;
