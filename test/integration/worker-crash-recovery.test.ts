@@ -42,6 +42,9 @@ function spawnWorker(stack: TestStack) {
       // One still per event: a snapshot camera (1 of 1).
       MASKWATCH_CONFIRM_FRAMES: '1',
       MASKWATCH_CONFIRM_WINDOW: '1',
+      // Recovery of a killed job takes longer than the freshness bound (two model loads + the stalled
+      // check): never skip the frame as stale here (worker-freshness.test.ts covers that).
+      MASKWATCH_MAX_FRAME_AGE_S: '0',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
