@@ -141,7 +141,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function confirmationSettings(env: Env): { confirmFrames: number; confirmWindow: number } {
-  const confirmWindow = int(env, 'MASKWATCH_CONFIRM_WINDOW', 3, 1, 30);
+  const confirmWindow = int(env, 'MASKWATCH_CONFIRM_WINDOW', 2, 1, 30); // 2 of 2: chosen by bench:incidents
   const confirmFrames = int(env, 'MASKWATCH_CONFIRM_FRAMES', Math.min(2, confirmWindow), 1, 30);
   if (confirmFrames > confirmWindow) {
     throw new ConfigError('MASKWATCH_CONFIRM_FRAMES', `must not exceed MASKWATCH_CONFIRM_WINDOW (${confirmWindow}), got ${confirmFrames}`);

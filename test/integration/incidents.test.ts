@@ -54,7 +54,7 @@ for (const provider of testProviders()) {
     let leftHalf: Buffer;
 
     before(async () => {
-      // The deployment default stays 2 of 3 here; snapshot cameras say 1 of 1 themselves.
+      // The deployment default is set to 2 of 3 here (a window wider than k); snapshot cameras say 1 of 1 themselves.
       stack = await createTestStack(provider, { MASKWATCH_CONFIRM_FRAMES: '2', MASKWATCH_CONFIRM_WINDOW: '3' });
       api = await stack.startApi();
       admin = (await loginAs(api, { username: 'admin', role: 'ADMIN' })).token;

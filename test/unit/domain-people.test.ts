@@ -79,9 +79,10 @@ describe('confirmation settings', () => {
     assert.match(confirmationProblem({ confirmWindow: 31 })!, /confirmWindow/);
   });
   it('fills what a camera leaves unset from the defaults, keeping k ≤ n', () => {
-    assert.deepEqual(resolveConfirmation({}), { confirmFrames: 2, confirmWindow: 3 });
+    assert.deepEqual(resolveConfirmation({}), { confirmFrames: 2, confirmWindow: 2 });
     assert.deepEqual(resolveConfirmation({ confirmWindow: 1 }), { confirmFrames: 1, confirmWindow: 1 });
     assert.deepEqual(resolveConfirmation({ confirmFrames: 5 }), { confirmFrames: 5, confirmWindow: 5 });
+    assert.deepEqual(resolveConfirmation({ confirmWindow: 3 }), { confirmFrames: 2, confirmWindow: 3 });
   });
 });
 
