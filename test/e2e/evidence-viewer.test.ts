@@ -79,16 +79,17 @@ test('a crowd is one card listing its 4 people; the evidence viewer highlights t
   assert.equal(await page.locator('.evidence-overlay rect.person-box.selected').count(), 1);
   assert.equal(await people.nth(0).getAttribute('aria-pressed'), 'false');
 
-  // Zoom in on the chosen person, and back.
-  await page.getByRole('button', { name: 'Zoom in' }).click();
-  await page.getByRole('button', { name: 'Zoom in' }).click();
+  // Zoom in on the chosen person, and back (the viewer's buttons: the camera map has its own zoom).
+  const viewer = page.getByRole('region', { name: 'Evidence' });
+  await viewer.getByRole('button', { name: 'Zoom in' }).click();
+  await viewer.getByRole('button', { name: 'Zoom in' }).click();
   assert.match((await page.locator('.evidence-canvas').getAttribute('style')) ?? '', /scale\(2\)/);
   await page.locator('.evidence-zoom-label', { hasText: '200 %' }).waitFor();
 
   // The track's crops over time (one frame: one crop).
   await page.locator('.evidence-track img.track-shot[src^="data:image/jpeg"]').first().waitFor();
   await screenshot(page, 'evidence-viewer');
-  await page.getByRole('button', { name: 'Fit' }).click();
+  await viewer.getByRole('button', { name: 'Fit' }).click();
   await page.locator('.evidence-zoom-label', { hasText: '100 %' }).waitFor();
   assert.deepEqual(desk.errors, []);
 });
