@@ -40,6 +40,7 @@ import { dashboardSettingsRoutes } from './routes/dashboard-settings.ts';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 import { unitRoutes } from './routes/units.ts';
 import { alertActionRoutes } from './routes/alert-actions.ts';
+import { alertPeopleRoutes } from './routes/alert-people.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { privacyRoutes } from './routes/privacy.ts';
@@ -242,6 +243,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await opsRoutes(scope, ctx);
     await unitRoutes(scope, ctx);
     await alertActionRoutes(scope, ctx);
+    await alertPeopleRoutes(scope, ctx);
     await statsRoutes(scope, ctx);
     await exportRoutes(scope, ctx);
     await privacyRoutes(scope, ctx);

@@ -39,6 +39,8 @@ export interface Config {
   alerts: {
     /** A track unseen this long ends; the same person later is a new alert. */
     cooldownSeconds: number;
+    /** Default person confirmation, k of the last n frames of a track (MASKWATCH_CONFIRM_FRAMES / _WINDOW); per camera overridable. */
+    confirmation: { confirmFrames: number; confirmWindow: number };
     /** When unhandled alerts are escalated (MASKWATCH_ESCALATE_DISPATCH_S / _ACK_S / _MAX_LEVEL; max level 0 = off). */
     escalation: EscalationPolicy;
   };
@@ -136,6 +138,15 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes'].includes(raw)) return true;
   if (['false', '0', 'no'].includes(raw)) return false;
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function confirmationSettings(env: Env): { confirmFrames: number; confirmWindow: number } {
+  const confirmWindow = int(env, 'MASKWATCH_CONFIRM_WINDOW', 2, 1, 30); // 2 of 2: chosen by bench:incidents
+  const confirmFrames = int(env, 'MASKWATCH_CONFIRM_FRAMES', Math.min(2, confirmWindow), 1, 30);
+  if (confirmFrames > confirmWindow) {
+    throw new ConfigError('MASKWATCH_CONFIRM_FRAMES', `must not exceed MASKWATCH_CONFIRM_WINDOW (${confirmWindow}), got ${confirmFrames}`);
+  }
+  return { confirmFrames, confirmWindow };
 }
 
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -303,6 +314,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     alerts: {
       cooldownSeconds: int(env, 'MASKWATCH_ALERT_COOLDOWN_S', 60, 1, 86_400),
+      confirmation: confirmationSettings(env),
       escalation: {
         dispatchSeconds: int(env, 'MASKWATCH_ESCALATE_DISPATCH_S', 120, 1, 86_400),
         ackSeconds: int(env, 'MASKWATCH_ESCALATE_ACK_S', 180, 1, 86_400),

@@ -8,7 +8,7 @@
  * `enum: [...]`, which keeps the OpenAPI document as it was.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import { ALERT_STATUSES, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus } from './vocabulary.ts';
+import { ALERT_STATUSES, PERSON_LABELS, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus } from './vocabulary.ts';
 
 /** A string restricted to the values of a list, typed as their union. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
@@ -38,6 +38,32 @@ export const CameraSummarySchema = Type.Object({
 });
 export type CameraSummary = Static<typeof CameraSummarySchema>;
 
+/**
+ * A confirmed person of an incident (issue #12 §5): `box` in original-frame
+ * pixels of the frame where the person was last seen, `frames` the frames in
+ * which the person was confirmed, `snapshotUrl` the track's best shot.
+ */
+export const PersonSchema = Type.Object({
+  id: Type.String(),
+  label: StringEnum(PERSON_LABELS),
+  box: Type.Unsafe<[number, number, number, number]>({
+    type: 'array',
+    items: { type: 'integer' },
+    minItems: 4,
+    maxItems: 4,
+    description: '[x, y, width, height] in original-frame pixels, in the frame where the person was last seen',
+  }),
+  frames: Type.Integer({ description: 'Frames in which the person was confirmed (stored violations of the track)' }),
+  noMaskProbability: Type.Number({ description: 'P(no mask) + P(mask worn incorrectly), averaged over the confirmation window' }),
+  snapshotUrl: Type.Unsafe<string | null>({ type: ['string', 'null'], description: "The track's best shot (large, sharp, confident)" }),
+  firstSeenAt: DateTime(),
+  lastSeenAt: DateTime(),
+  frameSnapshotUrl: Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'Annotated frame in which the person was last seen violating' }),
+  falsePositive: Type.Boolean(),
+  falsePositiveReason: NullableString(),
+});
+export type Person = Static<typeof PersonSchema>;
+
 /** An alert as the API returns it and as alert.created / alert.updated (sockets, webhooks) carry it. */
 export const AlertSchema = Type.Object({
   id: Type.String(),
@@ -53,6 +79,7 @@ export const AlertSchema = Type.Object({
   frameSnapshotUrl: NullableString(),
   assignedUnitId: NullableString(),
   escalationLevel: Type.Integer(),
+  people: Type.Array(PersonSchema, { description: "The incident's confirmed people" }),
 });
 export type Alert = Static<typeof AlertSchema>;
 
@@ -95,6 +122,11 @@ export const CameraSchema = Type.Object({
   enabled: Type.Boolean(),
   apiKeyHint: Type.String({ description: 'last 4 characters of the API key' }),
   lastFrameAt: NullableDateTime(),
+  confirmFrames: Type.Unsafe<number | null>({
+    type: ['integer', 'null'],
+    description: 'k: a person is confirmed in k of the last n frames of its track (null: deployment default)',
+  }),
+  confirmWindow: Type.Unsafe<number | null>({ type: ['integer', 'null'], description: 'n: frames of the track looked at (null: deployment default)' }),
   createdAt: DateTime(),
   updatedAt: DateTime(),
 });
@@ -174,6 +206,15 @@ export type Distribution = Static<typeof DistributionSchema>;
 export const BucketSchema = Type.Object({ key: Type.String(), label: Type.String(), violations: Type.Integer(), alerts: Type.Integer() });
 export type Bucket = Static<typeof BucketSchema>;
 
+export const FalsePositiveRateSchema = Type.Object({
+  cameraId: Type.String(),
+  label: Type.String(),
+  people: Type.Integer(),
+  falsePositives: Type.Integer(),
+  rate: Type.Number(),
+});
+export type FalsePositiveRate = Static<typeof FalsePositiveRateSchema>;
+
 export const StatsSchema = Type.Object({
   from: DateTime(),
   to: DateTime(),
@@ -184,6 +225,9 @@ export const StatsSchema = Type.Object({
     { toDispatch: DistributionSchema, toAcknowledge: DistributionSchema, toResolve: DistributionSchema },
     { description: 'toDispatch: created → dispatched; toAcknowledge: dispatched → acknowledged; toResolve: created → resolved (alerts created in the period)' },
   ),
+  falsePositives: Type.Array(FalsePositiveRateSchema, {
+    description: 'Per camera: people of alerts created in the period and how many were marked false positives (rate = falsePositives / people)',
+  }),
 });
 export type Stats = Static<typeof StatsSchema>;
 

@@ -28,3 +28,7 @@ export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
 /** Socket.IO / webhook event names of an alert change. */
 export const ALERT_EVENT_NAMES = ['alert.created', 'alert.updated'] as const;
 export type AlertEventName = (typeof ALERT_EVENT_NAMES)[number];
+
+/** Labels of a confirmed person of an incident (alert `people[].label`). */
+export const PERSON_LABELS = ['no_mask', 'mask_incorrect'] as const;
+export type PersonLabel = (typeof PERSON_LABELS)[number];

@@ -173,3 +173,29 @@ export function categoryBucketsFromCounts(
   add(alerts, 'alerts');
   return [...m.values()].sort((a, b) => b.violations - a.violations || b.alerts - a.alerts || a.label.localeCompare(b.label));
 }
+
+export interface CameraFalsePositives {
+  cameraId: string;
+  label: string;
+  people: number;
+  falsePositives: number;
+  /** falsePositives / people (0 when no people). */
+  rate: number;
+}
+
+/** Per-camera false-positive rates of people, highest rate first. */
+export function falsePositiveRates(
+  people: readonly { cameraId: string; falsePositive: boolean }[],
+  labelOf: (cameraId: string) => string,
+): CameraFalsePositives[] {
+  const by = new Map<string, { people: number; falsePositives: number }>();
+  for (const p of people) {
+    const c = by.get(p.cameraId) ?? { people: 0, falsePositives: 0 };
+    c.people++;
+    if (p.falsePositive) c.falsePositives++;
+    by.set(p.cameraId, c);
+  }
+  return [...by.entries()]
+    .map(([cameraId, c]) => ({ cameraId, label: labelOf(cameraId), ...c, rate: c.people ? c.falsePositives / c.people : 0 }))
+    .sort((a, b) => b.rate - a.rate || b.people - a.people || a.cameraId.localeCompare(b.cameraId));
+}

@@ -1,4 +1,4 @@
-import type { Alert } from '../contracts/api.ts';
+import type { Alert, Person } from '../contracts/api.ts';
 
 /** Alert as pushed to dashboards and webhooks: the payload of alert.created / alert.updated (src/contracts/api.ts AlertSchema). */
 export type AlertEvent = Alert;
@@ -16,6 +16,9 @@ export interface UnitEvent {
   createdAt: string;
   updatedAt: string;
 }
+
+/** A confirmed person of an alert (incident): src/contracts/api.ts PersonSchema. */
+export type AlertPersonEvent = Person;
 
 /** Every event the server pushes, in one map shared by server, workers, tests and dashboard. */
 export interface ServerToClientEvents {

@@ -6,8 +6,9 @@
 import type { AlertRecord } from '../db/repositories/alerts.ts';
 import type { CameraSummary } from '../db/repositories/alerts.ts';
 import type { ViolationRecord } from '../db/repositories/violations.ts';
-import type { AlertEvent } from '../realtime/events.ts';
+import type { AlertEvent, AlertPersonEvent } from '../realtime/events.ts';
 import type { AlertStatus } from '../contracts/vocabulary.ts';
+import type { PersonRecord } from '../db/repositories/people.ts';
 
 /**
  * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
@@ -43,6 +44,24 @@ export function toAlertEvent(alert: AlertRecord): AlertEvent {
     frameSnapshotUrl: snapshotUrl(alert.frameSnapshotPath),
     assignedUnitId: alert.assignedUnitId,
     escalationLevel: alert.escalationLevel,
+    people: alert.people.map(toPersonEvent),
+  };
+}
+
+/** A confirmed person of an incident, as in the alert contract (`people` of AlertEvent). */
+export function toPersonEvent(p: PersonRecord): AlertPersonEvent {
+  return {
+    id: p.id,
+    label: p.label === 'mask_incorrect' ? 'mask_incorrect' : 'no_mask',
+    box: [p.boxX, p.boxY, p.boxW, p.boxH],
+    frames: p._count.violations,
+    noMaskProbability: p.noMaskProbability,
+    snapshotUrl: snapshotUrl(p.bestShotPath),
+    firstSeenAt: p.firstSeenAt.toISOString(),
+    lastSeenAt: p.lastSeenAt.toISOString(),
+    frameSnapshotUrl: snapshotUrl(p.lastFrameSnapshotPath),
+    falsePositive: p.falsePositive,
+    falsePositiveReason: p.falsePositiveReason,
   };
 }
 

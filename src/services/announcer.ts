@@ -24,7 +24,9 @@ export type AlertChange =
   /** A lifecycle step by a user; `previousUnitId` is the unit assigned before it. */
   | { kind: 'transition'; alert: AlertEvent; from: AlertStatus; to: AlertStatus; previousUnitId: string | null; at: Date }
   /** An escalation timer raised the alert's level. */
-  | { kind: 'escalated'; alert: AlertEvent; level: number };
+  | { kind: 'escalated'; alert: AlertEvent; level: number }
+  /** A user reviewed the incident's people (e.g. marked one a false positive); the status is unchanged. */
+  | { kind: 'reviewed'; alert: AlertEvent };
 
 /** The event name clients receive for a change. */
 export function eventName(change: AlertChange): AlertEventName {

@@ -7,6 +7,7 @@
 import { hashSecret, newCameraApiKey, secretHint } from '../auth/tokens.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { CameraPatch, CameraRepository, CameraRow } from '../db/repositories/cameras.ts';
+import { confirmationProblem } from '../domain/people.ts';
 import { notFound, ServiceError } from './errors.ts';
 
 /** The ingestion key cache (src/api/ingest/camera-gate.ts), as far as admin changes need it. */
@@ -27,6 +28,15 @@ export interface NewCameraInput {
   longitude: number;
   address?: string | null;
   zone?: string | null;
+  /** Person confirmation k of n; unset = the deployment default. */
+  confirmFrames?: number | null;
+  confirmWindow?: number | null;
+}
+
+/** k ≤ n across the two fields (JSON schema cannot compare them). */
+function checkConfirmation(k: number | null | undefined, n: number | null | undefined): void {
+  const problem = confirmationProblem({ confirmFrames: k ?? undefined, confirmWindow: n ?? undefined });
+  if (problem) throw new ServiceError('INVALID', problem, 'validation');
 }
 
 export function cameraView(c: CameraRow) {
@@ -40,6 +50,8 @@ export function cameraView(c: CameraRow) {
     enabled: c.enabled,
     apiKeyHint: c.apiKeyHint,
     lastFrameAt: c.lastFrameAt ? c.lastFrameAt.toISOString() : null,
+    confirmFrames: c.confirmFrames,
+    confirmWindow: c.confirmWindow,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
@@ -63,8 +75,11 @@ export function createCameraService(deps: { cameras: CameraRepository; audit: Au
 
   return {
     async create(input: NewCameraInput, actor: Admin): Promise<CameraView & { apiKey: string }> {
+      checkConfirmation(input.confirmFrames, input.confirmWindow);
       const apiKey = newCameraApiKey();
       const camera = await deps.cameras.create({
+        confirmFrames: input.confirmFrames ?? null,
+        confirmWindow: input.confirmWindow ?? null,
         name: input.name,
         latitude: input.latitude,
         longitude: input.longitude,
@@ -90,6 +105,10 @@ export function createCameraService(deps: { cameras: CameraRepository; audit: Au
     async update(id: string, patch: CameraPatch, actor: Admin): Promise<CameraView> {
       const before = await deps.cameras.findById(id);
       if (!before) throw notFound(`camera ${id}`);
+      checkConfirmation(
+        'confirmFrames' in patch ? patch.confirmFrames : before.confirmFrames,
+        'confirmWindow' in patch ? patch.confirmWindow : before.confirmWindow,
+      );
       const disabling = patch.enabled === false;
       const enabling = patch.enabled === true;
       // Disabling: Redis first, so no instance admits another frame once we answer.

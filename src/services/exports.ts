@@ -50,6 +50,9 @@ export const CSV_COLUMNS = [
   'alert_id',
   'alert_status',
   'assigned_unit',
+  'person_id',
+  'person_label',
+  'person_false_positive',
 ] as const;
 
 export type ExportFilter = Omit<ViolationFilter, 'assignedUnitId'>;
@@ -111,6 +114,9 @@ export function createExportService(deps: {
               v.alertId,
               v.alert?.status,
               v.alert?.assignedUnitId ? callSign.get(v.alert.assignedUnitId) : null,
+              v.personId,
+              v.person?.label,
+              v.person ? v.person.falsePositive : null,
             ]);
           }
           if (page.length < batch) return;

@@ -13,6 +13,7 @@ import type { Announcer } from './announcer.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';
 import { createCameraService, type CameraKeyCache } from './cameras.ts';
 import { createExportService } from './exports.ts';
+import { createPeopleService } from './people.ts';
 import { createPrivacyService } from './privacy.ts';
 import { createSnapshotService } from './snapshots.ts';
 import { createStatsService } from './stats.ts';
@@ -53,6 +54,7 @@ export function createServices(deps: ServiceDeps) {
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
     cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate }),
     exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units, audit: repos.audit }),
+    people: createPeopleService({ alerts: repos.alerts, people: repos.people, announcer: deps.announcer, now }),
     privacy: createPrivacyService({ privacy: repos.privacy, audit: repos.audit, dataDir: deps.dataDir, logger: deps.logger, now }),
     snapshots: createSnapshotService({ alerts: repos.alerts, audit: repos.audit }),
     stats: createStatsService({ stats: repos.stats, now }),

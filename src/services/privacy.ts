@@ -116,6 +116,8 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
         report.alertsAnonymised += await deps.privacy.clearAlertImages(batch.map((a) => a.id));
       }
 
+      // Sightings past retention (unconfirmed tracks' crops are swept as old files just below).
+      await deps.privacy.deleteSightingsBefore(cutoff);
       report.orphanFilesDeleted = (await sweepOldFiles(deps.dataDir, 'snapshots', cutoff)) + (await sweepOldFiles(deps.dataDir, 'frames', cutoff));
       report.sessionsDeleted = await deps.privacy.deleteSessionsExpiredBefore(cutoff);
 

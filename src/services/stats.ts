@@ -6,6 +6,7 @@ import type { StatsRepository } from '../db/repositories/stats.ts';
 import {
   categoryBucketsFromCounts,
   checkRange,
+  falsePositiveRates,
   MAX_HOURLY_DAYS,
   NO_ZONE,
   responseTimes,
@@ -39,8 +40,22 @@ export function createStatsService(deps: { stats: StatsRepository; now?: () => D
           ? categoryBucketsFromCounts(v, a, (id) => id, (id) => cam.get(id)?.name ?? id)
           : categoryBucketsFromCounts(v, a, (id) => cam.get(id)?.zone || NO_ZONE, (z) => z);
     }
-    const [totals, times] = await Promise.all([deps.stats.totals(period), deps.stats.handledAlertTimes(period)]);
-    return { from: q.from.toISOString(), to: q.to.toISOString(), groupBy: q.groupBy, totals, buckets, responseTimes: responseTimes(times) };
+    const [totals, times, people, cameras] = await Promise.all([
+      deps.stats.totals(period),
+      deps.stats.handledAlertTimes(period),
+      deps.stats.peopleOfAlerts(period),
+      deps.stats.cameraNames(),
+    ]);
+    const names = new Map(cameras.map((c) => [c.id, c.name]));
+    return {
+      from: q.from.toISOString(),
+      to: q.to.toISOString(),
+      groupBy: q.groupBy,
+      totals,
+      buckets,
+      responseTimes: responseTimes(times),
+      falsePositives: falsePositiveRates(people, (id) => names.get(id) ?? id),
+    };
   }
 
   return {

@@ -77,6 +77,7 @@ export function assembleVisionEngine(
   const policy = opts.incorrectMaskPolicy ?? 'violation';
   const log = opts.logger;
   return {
+    noMaskThreshold: rule.noMaskThreshold,
     async analyzeFrame(image: Buffer, aopts: AnalyzeOptions = {}): Promise<FrameAnalysis> {
       const faceScoreThreshold = aopts.faceScoreThreshold ?? opts.faceScoreThreshold;
       const noMaskThreshold = aopts.noMaskThreshold ?? rule.noMaskThreshold;

@@ -36,6 +36,8 @@ export interface AnalyzeOptions {
  * frame in, faces out. Workers hold one engine per process.
  */
 export interface VisionEngine {
+  /** The P(no mask) threshold in effect (the head's validated one unless overridden). */
+  readonly noMaskThreshold?: number;
   analyzeFrame(image: Buffer, opts?: AnalyzeOptions): Promise<FrameAnalysis>;
   /** Crops and encodes JPEG snapshots: one per requested face box, plus the annotated frame. */
   renderSnapshots(

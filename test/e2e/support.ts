@@ -60,6 +60,9 @@ export async function startSystem(admin: { username: string; password: string },
       // These tests are not about the first-login password change (security-accounts tests it).
       MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD: 'false',
       LOG_LEVEL: 'info',
+      // The e2e scenarios post single stills: snapshot cameras (1 of 1) unless a test says otherwise.
+      MASKWATCH_CONFIRM_FRAMES: '1',
+      MASKWATCH_CONFIRM_WINDOW: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

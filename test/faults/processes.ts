@@ -185,6 +185,9 @@ export function processEnv(sys: SystemEnv, more: Record<string, string> = {}): N
     // Exactly-once across outages longer than the freshness bound: never skip stale frames here
     // (tests and benchmarks of freshness set MASKWATCH_MAX_FRAME_AGE_S themselves).
     MASKWATCH_MAX_FRAME_AGE_S: '0',
+    // Single stills per event: snapshot cameras (1 of 1) unless a caller overrides it.
+    MASKWATCH_CONFIRM_FRAMES: '1',
+    MASKWATCH_CONFIRM_WINDOW: '1',
     ...sys.extra,
     ...more,
   };

@@ -47,6 +47,9 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): C
       REDIS_URL,
       MASKWATCH_QUEUE_PREFIX: uniquePrefix(),
       LOG_LEVEL: 'silent',
+      // Most tests post single stills: snapshot cameras (1 of 1). Incident tests set their own k of n.
+      MASKWATCH_CONFIRM_FRAMES: '1',
+      MASKWATCH_CONFIRM_WINDOW: '1',
       ...env,
     },
     process.cwd(),

@@ -69,6 +69,7 @@ const alert: AlertEvent = {
   frameSnapshotUrl: null,
   assignedUnitId: null,
   escalationLevel: 0,
+  people: [],
 };
 
 test('target configuration is validated with clear messages', () => {

@@ -28,6 +28,7 @@ function alert(id: string, assignedUnitId: string | null): AlertEvent {
     frameSnapshotUrl: null,
     assignedUnitId,
     escalationLevel: 0,
+    people: [],
   };
 }
 

@@ -99,6 +99,15 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/alerts': [{ probe: 'alert list (officers filtered, see below)', method: 'GET', url: () => '/api/v1/alerts', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/alerts/:id/suggested-units': [{ probe: 'dispatch support', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/suggested-units`, expect: { ...COMMAND, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/alerts/:id/timeline': [{ probe: 'audit trail of an alert', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/timeline`, expect: { ...COMMAND, dispatcher: 200, admin: 200 } }],
+  'GET /api/v1/alerts/:id': [
+    { probe: 'one incident with its people (officers: their unit only)', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}`, expect: { ...ANY_USER, officerA: 200, officerB: 404, dispatcher: 200, admin: 200 } },
+  ],
+  'GET /api/v1/alerts/:id/people/:personId/track': [
+    { probe: "a person's crops (unknown person)", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/people/nobody/track`, expect: { ...ANY_USER, officerA: 404, officerB: 404, dispatcher: 404, admin: 404 } },
+  ],
+  'POST /api/v1/alerts/:id/people/:personId/false-positive': [
+    { probe: 'mark one person a false positive', method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/people/nobody/false-positive`, body: INVALID, expect: { ...COMMAND, dispatcher: 400, admin: 400 } },
+  ],
   'POST /api/v1/alerts/:id/dispatch': [{ probe: 'assign a unit', method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/dispatch`, body: INVALID, expect: { ...COMMAND, dispatcher: 400, admin: 400 } }],
   'POST /api/v1/alerts/:id/dismiss': [{ probe: 'dismiss', method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/dismiss`, body: INVALID, expect: { ...COMMAND, dispatcher: 400, admin: 400 } }],
   'POST /api/v1/alerts/:id/acknowledge': [
@@ -325,7 +334,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       const event = (id: string, assignedUnitId: string | null): AlertEvent => ({
         id, status: 'NEW', cameraId: ids.cameraId, camera: { name: 'square', latitude: 1, longitude: 1, address: null, zone: null },
         createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), violationCount: 1, noMaskProbability: 0.1, maskProbability: 0.1,
-        snapshotUrl: null, frameSnapshotUrl: null, assignedUnitId, escalationLevel: 0,
+        snapshotUrl: null, frameSnapshotUrl: null, assignedUnitId, escalationLevel: 0, people: [],
       });
       await publisher.publish('alert.created', event('for-A', ids.unitA));
       await publisher.publish('alert.created', event('for-B', ids.unitB));

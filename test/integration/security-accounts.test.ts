@@ -44,6 +44,7 @@ function alert(id: string, assignedUnitId: string | null): AlertEvent {
     frameSnapshotUrl: null,
     assignedUnitId,
     escalationLevel: 0,
+    people: [],
   };
 }
 

@@ -39,6 +39,12 @@ function spawnWorker(stack: TestStack) {
       // Short lock so a killed worker's job is seen as stalled within seconds.
       MASKWATCH_WORKER_LOCK_MS: '2000',
       MASKWATCH_WORKER_STALLED_INTERVAL_MS: '1000',
+      // One still per event: a snapshot camera (1 of 1).
+      MASKWATCH_CONFIRM_FRAMES: '1',
+      MASKWATCH_CONFIRM_WINDOW: '1',
+      // Recovery of a killed job takes longer than the freshness bound (two model loads + the stalled
+      // check): never skip the frame as stale here (worker-freshness.test.ts covers that).
+      MASKWATCH_MAX_FRAME_AGE_S: '0',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -114,6 +114,21 @@ for (const provider of testProviders()) {
         frameSnapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-frame.jpg`,
         assignedUnitId: null,
         escalationLevel: 0,
+        people: [
+          {
+            id: event.people[0]!.id,
+            label: 'no_mask',
+            box: [v.boxX, v.boxY, v.boxW, v.boxH],
+            frames: 1,
+            noMaskProbability: v.noMaskProbability,
+            snapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-0.jpg`,
+            firstSeenAt: frame.capturedAt,
+            lastSeenAt: frame.capturedAt,
+            frameSnapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-frame.jpg`,
+            falsePositive: false,
+            falsePositiveReason: null,
+          },
+        ],
       });
       const processed = await metrics.registry.getSingleMetricAsString('maskwatch_frames_processed_total');
       assert.match(processed, /outcome="violations"\} [1-9]/);
@@ -160,7 +175,7 @@ for (const provider of testProviders()) {
       assert.equal(listener.log.events.filter((e) => e.name === 'alert.created' && e.alert.cameraId === camera.id).length, 1);
     });
 
-    it('a person seen again after the cooldown, or a second person, gets a new alert', async () => {
+    it('a person seen again after the cooldown gets a new alert; a second person joins the open incident', async () => {
       const camera = await createCamera(stack.db.prisma, 'cooldown cam');
       const t0 = Date.now() - 3_600_000;
       const cooldownMs = stack.config.alerts.cooldownSeconds * 1000;
@@ -171,8 +186,9 @@ for (const provider of testProviders()) {
       const alerts = await stack.db.prisma.alert.findMany({ where: { cameraId: camera.id }, orderBy: { firstSeenAt: 'asc' } });
       assert.deepEqual(
         alerts.map((a) => a.violationCount),
-        [1, 1, 1],
+        [1, 2],
       );
+      assert.equal(await stack.db.prisma.alertPerson.count({ where: { alertId: alerts[1]!.id } }), 2);
     });
 
     it('never duplicates violations when the same frame is processed twice, even at once', async () => {

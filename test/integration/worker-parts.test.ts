@@ -164,6 +164,7 @@ describe('frame job validation and alert event mapping', () => {
     const event = toAlertEvent({
       id: 'a-1',
       cameraId: 'c-1',
+      people: [],
       camera: { name: 'Gate', latitude: 1.5, longitude: 2.5, address: null, zone: 'north' },
       status: 'DISPATCHED',
       trackId: 'f-1:0',
@@ -201,6 +202,7 @@ describe('frame job validation and alert event mapping', () => {
       frameSnapshotUrl: '/api/v1/snapshots/c-1/f-1-frame.jpg',
       assignedUnitId: 'u-7',
       escalationLevel: 1,
+      people: [],
     });
   });
 });

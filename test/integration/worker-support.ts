@@ -22,7 +22,7 @@ import type { TestStack } from '../helpers/api.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 import { socketConnected, withTimeout } from '../helpers/wait.ts';
 
-const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
+export const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
 /** Real photos: one unmasked face (Prajna's seed set) and one real masked face (chandrikadeb7). */
 export const UNMASKED_FACE = path.join(DATASETS, 'prajna', 'without_mask', '10.jpg');
 /** Another person whose face is smaller and elsewhere in the frame than UNMASKED_FACE's. */
@@ -51,6 +51,8 @@ export function stackDetectionWorker(stack: TestStack, engine: VisionEngine, mor
     prisma: stack.db.prisma,
     engine,
     cooldownSeconds: stack.config.alerts.cooldownSeconds,
+    confirmation: stack.config.alerts.confirmation,
+    violationThreshold: stack.config.vision.noMaskThreshold,
     logger: stack.logger,
     ...more,
   });

@@ -34,6 +34,7 @@ function alert(id: string, createdAt: string, patch: Partial<AlertEvent> = {}): 
     frameSnapshotUrl: null,
     assignedUnitId: null,
     escalationLevel: 0,
+    people: [],
     ...patch,
   };
 }

@@ -5,6 +5,7 @@ import { problemResponses } from '../problem.ts';
 import { bearerSecurity, uuidParam } from '../schemas/common.ts';
 import { CameraSchema, CameraWithKeySchema } from '../../contracts/api.ts';
 import type { CameraPatch } from '../../db/repositories/cameras.ts';
+import { MAX_CONFIRM_WINDOW } from '../../domain/people.ts';
 
 const cameraSchema = CameraSchema;
 const cameraWithKeySchema = CameraWithKeySchema;
@@ -15,6 +16,13 @@ const editable = {
   latitude: { type: 'number', minimum: -90, maximum: 90 },
   longitude: { type: 'number', minimum: -180, maximum: 180 },
   zone: { type: ['string', 'null'], maxLength: 100 },
+  confirmFrames: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    maximum: MAX_CONFIRM_WINDOW,
+    description: 'k of n person confirmation (≤ confirmWindow); 1 with confirmWindow 1 for a snapshot camera; null = deployment default',
+  },
+  confirmWindow: { type: ['integer', 'null'], minimum: 1, maximum: MAX_CONFIRM_WINDOW, description: 'n of k of n; null = deployment default' },
 } as const;
 
 interface CameraBody {
@@ -23,6 +31,8 @@ interface CameraBody {
   longitude: number;
   address?: string | null;
   zone?: string | null;
+  confirmFrames?: number | null;
+  confirmWindow?: number | null;
 }
 
 export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {

@@ -140,6 +140,8 @@ async function runWorker(opts: {
       prisma: db.prisma,
       engine,
       cooldownSeconds: config.alerts.cooldownSeconds,
+      confirmation: config.alerts.confirmation,
+      violationThreshold: config.vision.noMaskThreshold,
       concurrency,
       lockDurationMs: config.worker.lockDurationMs,
       maxFrameAgeMs: config.worker.maxFrameAgeSeconds * 1000,

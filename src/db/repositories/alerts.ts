@@ -4,6 +4,7 @@ import type { Box } from '../../domain/tracker.ts';
 import type { AlertStatus } from '../../contracts/vocabulary.ts';
 import { afterKey, type PageKey } from './paging.ts';
 import { readSightings } from './violations.ts';
+import { peopleInclude, type PersonRecord } from './people.ts';
 
 /**
  * Alert persistence: the detection worker's grouping writes, the queries of the
@@ -47,6 +48,8 @@ export interface AlertRecord {
   escalatedAt: Date | null;
   updatedAt: Date;
   camera: CameraSummary;
+  /** The incident's confirmed people, oldest first (see people.ts). */
+  people: PersonRecord[];
 }
 
 /** @deprecated the old name of AlertRecord. */
@@ -54,7 +57,8 @@ export type AlertWithCamera = AlertRecord;
 
 /** The one select of a camera summary (every query of an alert or violation with its camera uses it). */
 export const cameraSummarySelect = { name: true, latitude: true, longitude: true, address: true, zone: true } as const;
-const withCamera = { camera: { select: cameraSummarySelect } } as const;
+/** What an AlertRecord is read with: its camera summary and its people. */
+export const withCamera = { camera: { select: cameraSummarySelect }, people: peopleInclude };
 
 export interface AlertQuery {
   status?: AlertStatus;

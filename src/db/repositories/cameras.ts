@@ -12,6 +12,8 @@ export interface NewCamera {
   longitude: number;
   address?: string | null;
   zone?: string | null;
+  confirmFrames?: number | null;
+  confirmWindow?: number | null;
   apiKeyHash: string;
   apiKeyHint: string;
 }
@@ -22,6 +24,8 @@ export interface CameraPatch {
   longitude?: number;
   address?: string | null;
   zone?: string | null;
+  confirmFrames?: number | null;
+  confirmWindow?: number | null;
   enabled?: boolean;
 }
 

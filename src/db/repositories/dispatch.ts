@@ -9,7 +9,7 @@
 import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
 import { OPEN_ALERT_STATUSES, type AlertStatus, type UnitStatus } from '../../contracts/vocabulary.ts';
 import type { TransitionChanges } from '../../domain/lifecycle.ts';
-import { cameraSummarySelect, type AlertRecord } from './alerts.ts';
+import { withCamera, type AlertRecord } from './alerts.ts';
 
 export interface DispatchTx {
   alertState(alertId: string): Promise<{ status: AlertStatus; assignedUnitId: string | null } | null>;
@@ -56,7 +56,7 @@ export function createDispatchRepository(prisma: PrismaClient) {
         },
       });
     },
-    alert: (alertId) => tx.alert.findUnique({ where: { id: alertId }, include: { camera: { select: cameraSummarySelect } } }),
+    alert: (alertId) => tx.alert.findUnique({ where: { id: alertId }, include: withCamera }),
   });
 
   return {

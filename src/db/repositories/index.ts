@@ -8,6 +8,7 @@ import { createAlertRepository } from './alerts.ts';
 import { createAuditRepository } from './audit.ts';
 import { createCameraRepository } from './cameras.ts';
 import { createDispatchRepository } from './dispatch.ts';
+import { createIncidentRepository, createPeopleRepository } from './incidents.ts';
 import { createPrivacyRepository } from './privacy.ts';
 import { createSessionRepository } from './sessions.ts';
 import { createStatsRepository } from './stats.ts';
@@ -22,6 +23,8 @@ export function createRepositories(prisma: PrismaClient, provider?: Provider) {
     audit: createAuditRepository(prisma),
     cameras: createCameraRepository(prisma),
     dispatch: createDispatchRepository(prisma),
+    incidents: createIncidentRepository(prisma),
+    people: createPeopleRepository(prisma),
     privacy: createPrivacyRepository(prisma),
     sessions: createSessionRepository(prisma),
     stats: createStatsRepository(prisma, provider),

@@ -20,7 +20,8 @@ export function createPrivacyRepository(prisma: PrismaClient) {
     async deleteCameraRecords(cameraId: string): Promise<{ violations: number; alerts: number }> {
       const [violations, alerts] = await prisma.$transaction([
         prisma.violation.deleteMany({ where: { cameraId } }),
-        prisma.alert.deleteMany({ where: { cameraId } }),
+        prisma.alert.deleteMany({ where: { cameraId } }), // its people go with it (cascade)
+        prisma.trackSighting.deleteMany({ where: { cameraId } }),
       ]);
       return { violations: violations.count, alerts: alerts.count };
     },
@@ -41,6 +42,8 @@ export function createPrivacyRepository(prisma: PrismaClient) {
       const list = [...paths];
       const a1 = await prisma.alert.updateMany({ where: { snapshotPath: { in: list } }, data: { snapshotPath: null } });
       const a2 = await prisma.alert.updateMany({ where: { frameSnapshotPath: { in: list } }, data: { frameSnapshotPath: null } });
+      await prisma.alertPerson.updateMany({ where: { bestShotPath: { in: list } }, data: { bestShotPath: null } });
+      await prisma.alertPerson.updateMany({ where: { lastFrameSnapshotPath: { in: list } }, data: { lastFrameSnapshotPath: null } });
       return { violations: res.count, alerts: a1.count + a2.count };
     },
 
@@ -56,7 +59,16 @@ export function createPrivacyRepository(prisma: PrismaClient) {
 
     async clearAlertImages(ids: readonly string[]): Promise<number> {
       const res = await prisma.alert.updateMany({ where: { id: { in: [...ids] } }, data: { snapshotPath: null, frameSnapshotPath: null } });
+      await prisma.alertPerson.updateMany({ where: { alertId: { in: [...ids] } }, data: { bestShotPath: null, lastFrameSnapshotPath: null } });
       return res.count;
+    },
+
+    /**
+     * Track sightings captured before `cutoff`: tracking state only needed within an incident
+     * window, whose crop paths point at files the retention sweep deletes.
+     */
+    async deleteSightingsBefore(cutoff: Date): Promise<number> {
+      return (await prisma.trackSighting.deleteMany({ where: { capturedAt: { lt: cutoff } } })).count;
     },
 
     async deleteSessionsExpiredBefore(cutoff: Date): Promise<number> {

@@ -77,6 +77,14 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
       });
     },
 
+    /** The people of alerts created in the period, with their false-positive mark (per-camera FP rates). */
+    peopleOfAlerts(p: Period): Promise<{ cameraId: string; falsePositive: boolean }[]> {
+      return prisma.alertPerson.findMany({
+        where: { alert: { createdAt: { gte: p.from, lt: p.to } } },
+        select: { cameraId: true, falsePositive: true },
+      });
+    },
+
     cameraNames(): Promise<{ id: string; name: string; zone: string | null }[]> {
       return prisma.camera.findMany({ select: { id: true, name: true, zone: true } });
     },

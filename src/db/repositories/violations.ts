@@ -26,6 +26,8 @@ export interface ViolationRecord {
   faceSnapshotPath: string | null;
   frameSnapshotPath: string | null;
   alertId: string | null;
+  /** The incident person this violation belongs to (null for violations stored before incidents). */
+  personId: string | null;
 }
 
 /** Filters of the violation history (list and CSV export); from inclusive, to exclusive. */
@@ -120,14 +122,19 @@ export function createViolationRepository(prisma: PrismaClient) {
       f: ViolationFilter,
       after: PageKey | null,
       take: number,
-    ): Promise<(ViolationRecord & { alert: { status: AlertStatus; assignedUnitId: string | null } | null })[]> {
+    ): Promise<
+      (ViolationRecord & {
+        alert: { status: AlertStatus; assignedUnitId: string | null } | null;
+        person: { label: string; falsePositive: boolean } | null;
+      })[]
+    > {
       const and = filterWhere(f);
       if (after) and.push(afterKey('capturedAt', after));
       return prisma.violation.findMany({
         where: { AND: and },
         orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
         take,
-        include: { alert: { select: { status: true, assignedUnitId: true } } },
+        include: { alert: { select: { status: true, assignedUnitId: true } }, person: { select: { label: true, falsePositive: true } } },
       });
     },
 

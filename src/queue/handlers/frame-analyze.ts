@@ -4,8 +4,9 @@
  * Order matters for crash safety (a job may die anywhere and run again):
  *   1. analyse the frame (no side effects);
  *   2. write snapshot JPEGs (idempotent: fixed names, atomic rename);
- *   3. under the camera lock, group and store violations + alerts in one
- *      transaction (faces already stored for this frame are skipped);
+ *   3. in one transaction holding the camera's database lock, read the camera's
+ *      tracks and open incidents, confirm people (k of n) and store sightings,
+ *      violations, people and alerts (a frame already recorded is skipped);
  *   4. delete the frame file (the annotated frame replaces it);
  *   5. publish events (at-least-once: a retry re-announces alerts this frame created).
  * A missing frame file therefore means an earlier attempt got past step 3 (or the
@@ -15,8 +16,18 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { historyWindow, planGrouping } from '../../domain/grouping.ts';
-import { CameraGoneError, type AlertRecord, type AlertRepository } from '../../db/repositories/alerts.ts';
+import { planIncidentFrame } from '../../domain/incidents.ts';
+import {
+  DEFAULT_CONFIRMATION,
+  resolveConfirmation,
+  shotQuality,
+  toProbabilities,
+  violationProbability,
+  type ConfirmationSettings,
+} from '../../domain/people.ts';
+import { CameraGoneError, type FaceRecord, type IncidentRepository } from '../../db/repositories/incidents.ts';
+import { faceSharpness } from '../../vision/sharpness.ts';
+import type { AlertRecord, AlertRepository } from '../../db/repositories/alerts.ts';
 import type { ViolationRepository } from '../../db/repositories/violations.ts';
 import { toAlertEvent } from '../../services/alert-view.ts';
 import type { Announcer } from '../../services/announcer.ts';
@@ -31,14 +42,20 @@ import type { UpdateThrottle } from './update-throttle.ts';
 
 export interface FrameAnalyzeDeps {
   dataDir: string;
-  engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots'>;
+  engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots' | 'noMaskThreshold'>;
   analyzeOptions?: AnalyzeOptions;
   violations: ViolationRepository;
   alerts: AlertRepository;
   announcer: Announcer;
   updates: UpdateThrottle;
   cameraLock: CameraLock;
+  /** Also the incident window: an open alert absorbs people confirmed up to this long after its last sighting. */
   cooldownSeconds: number;
+  incidents: IncidentRepository;
+  /** Deployment default k of n; a camera's confirmFrames / confirmWindow override it. */
+  confirmation?: ConfirmationSettings;
+  /** Averaged P(no mask) + P(mask incorrect) a track needs to be confirmed (default: the engine's noMaskThreshold). */
+  violationThreshold?: number;
   /** Released when the job reaches a final state (see queue/backlog.ts). */
   backlog?: FrameBacklog;
   metrics?: WorkerMetrics;
@@ -129,7 +146,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       const stored = await deps.violations.findByFrame(frame.frameId);
-      if (stored.length === 0) {
+      if (stored.length === 0 && !(await deps.incidents.frameRecorded(frame.frameId))) {
         log.warn({ file: frame.file }, 'frame file missing and nothing stored for it: skipped');
         return finish(frame, { outcome: 'missing', ...empty });
       }
@@ -156,64 +173,92 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const inferenceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics?.inferenceSeconds.observe(inferenceSeconds);
 
-    // The engine's verdict by policy (detector gates, no_mask, and mask_incorrect unless MASKWATCH_INCORRECT_MASK=ignore).
-    const violating = analysis.faces.flatMap((f, faceIndex) => (f.violation ? [faceIndex] : []));
-    if (violating.length === 0) {
+    if (analysis.faces.length === 0) {
       await removeFile(frame.file); // privacy: frames without a violation are not kept
-      log.debug({ faces: analysis.faces.length, inferenceMs: inferenceSeconds * 1000 }, 'frame clean');
-      return finish(frame, { outcome: 'clean', ...empty, faces: analysis.faces.length });
+      log.debug({ inferenceMs: inferenceSeconds * 1000 }, 'frame clean');
+      return finish(frame, { outcome: 'clean', ...empty });
     }
 
-    const paths = snapshotPaths(frame.cameraId, frame.frameId, violating);
-    const rendered = await deps.engine.renderSnapshots(image, analysis.faces, violating);
-    if (rendered.faceCrops.length !== violating.length) {
-      throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${violating.length} faces`);
-    }
-    await Promise.all([
-      writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.annotatedFrame),
-      ...violating.map((faceIndex, i) =>
-        writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
-      ),
-    ]);
+    // A track is confirmed when its averaged P(violation) reaches the engine's threshold too.
+    const threshold = deps.violationThreshold ?? deps.engine.noMaskThreshold ?? 0.5;
+    const probabilities = analysis.faces.map((f) => toProbabilities(f));
+    // The engine's verdict by policy (detector gates, no_mask, and mask_incorrect unless
+    // MASKWATCH_INCORRECT_MASK=ignore) decides each sighting; the threshold only applies to
+    // a track's averaged probabilities when it is confirmed (domain/people.ts).
+    const noMask = analysis.faces.flatMap((f, faceIndex) => (f.violation ? [faceIndex] : []));
 
-    const records = violating.map((faceIndex) => {
-      const face = analysis.faces[faceIndex]!;
+    // Crops and the annotated frame only for frames with a violating face (privacy); written before the
+    // DB transaction so a stored path always points at a file.
+    const paths = snapshotPaths(frame.cameraId, frame.frameId, noMask);
+    const sharpness = new Map<number, number>();
+    if (noMask.length > 0) {
+      const rendered = await deps.engine.renderSnapshots(image, analysis.faces, noMask);
+      if (rendered.faceCrops.length !== noMask.length) {
+        throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${noMask.length} faces`);
+      }
+      const measured = await faceSharpness(image, noMask.map((i) => analysis.faces[i]!.box));
+      noMask.forEach((faceIndex, i) => sharpness.set(faceIndex, measured[i]!));
+      await Promise.all([
+        writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.annotatedFrame),
+        ...noMask.map((faceIndex, i) =>
+          writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
+        ),
+      ]);
+    }
+
+    const records: FaceRecord[] = analysis.faces.map((face, faceIndex) => {
+      const p = probabilities[faceIndex]!;
+      const crop = paths.faces.get(faceIndex) ?? null;
       return {
         faceIndex,
         box: face.box,
         faceScore: face.score,
-        noMaskProbability: noMaskProbabilityOf(face),
-        faceSnapshotPath: paths.faces.get(faceIndex)!,
+        probabilities: p,
+        violationAllowed: analysis.faces[faceIndex]!.violation,
+        shotQuality: crop
+          ? shotQuality({ box: face.box, faceScore: face.score, sharpness: sharpness.get(faceIndex) ?? null, noMaskProbability: violationProbability(p) })
+          : 0,
+        faceSnapshotPath: crop,
       };
     });
 
-    // Read the camera's tracks, decide and write in one transaction holding the camera's row lock
-    // (alerts repository recordFrame). The Redis camera gate around it only keeps workers from
-    // queueing on that database lock; correctness does not depend on it or on its expiry.
+    // Read the camera's tracks, people and open incidents, decide and write in one transaction holding
+    // the camera's row lock (incidents repository recordFrame); a frame already recorded (retried job)
+    // is not planned again. The Redis camera gate around it only keeps workers from queueing on that
+    // database lock; correctness does not depend on it or on its expiry.
+    const windowMs = deps.cooldownSeconds * 1000;
     const groupAndStore = () =>
-      deps.alerts.recordFrame({
+      deps.incidents.recordFrame({
         cameraId: frame.cameraId,
         frameId: frame.frameId,
         capturedAt: frame.captured,
         receivedAt: frame.received,
-        frameSnapshotPath: paths.frame,
-        violations: records,
-        historyWindow: historyWindow(frame.captured, deps.cooldownSeconds),
-        decide: (todo, history) =>
-          planGrouping({ frameId: frame.frameId, capturedAt: frame.captured, violations: todo, history, cooldownSeconds: deps.cooldownSeconds }),
+        frameSnapshotPath: noMask.length > 0 ? paths.frame : null,
+        faces: records,
+        windowMs,
+        decide: (state, camera) =>
+          planIncidentFrame({
+            frameId: frame.frameId,
+            at: frame.captured.getTime(),
+            faces: records,
+            ...state,
+            confirmation: resolveConfirmation(camera, deps.confirmation ?? DEFAULT_CONFIRMATION),
+            threshold,
+            windowMs,
+          }),
       });
 
     const result = await deps.cameraLock.withLock(frame.cameraId, groupAndStore).catch(async (err: unknown) => {
       // The camera was deleted meanwhile (or its foreign key went with it, P2003); retrying cannot help.
       if (!(err instanceof CameraGoneError) && (err as { code?: string }).code !== 'P2003') throw err;
-      await Promise.all([paths.frame, ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
+      await Promise.all([...(noMask.length ? [paths.frame] : []), ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
       await removeFile(frame.file);
       await finish(frame, { outcome: 'missing', ...empty });
       throw new UnrecoverableError(`camera ${frame.cameraId} does not exist`);
     });
 
     await removeFile(frame.file); // the annotated frame snapshot replaces it
-    metrics?.violations.inc(result.inserted);
+    metrics?.violations.inc(result.violations);
     metrics?.alertsCreated.inc(result.createdAlertIds.length);
 
     // Alerts this frame created, including ones a crashed earlier attempt created but never announced.
@@ -223,7 +268,9 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     log.info(
       {
         faces: analysis.faces.length,
-        violations: result.inserted,
+        violating: noMask.length,
+        sightings: result.sightings,
+        violations: result.violations,
         created: result.createdAlertIds,
         updated: result.updatedAlertIds,
         inferenceMs: Math.round(inferenceSeconds * 1000),
@@ -231,9 +278,9 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       'frame analysed',
     );
     return finish(frame, {
-      outcome: 'violations',
+      outcome: noMask.length > 0 ? 'violations' : 'clean',
       faces: analysis.faces.length,
-      violations: result.inserted,
+      violations: result.violations,
       createdAlertIds: result.createdAlertIds,
       updatedAlertIds: result.updatedAlertIds,
     });

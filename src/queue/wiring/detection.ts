@@ -9,6 +9,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAlertRepository } from '../../db/repositories/alerts.ts';
 import { createViolationRepository } from '../../db/repositories/violations.ts';
+import { createIncidentRepository } from '../../db/repositories/incidents.ts';
+import type { ConfirmationSettings } from '../../domain/people.ts';
 import type { Db } from '../../db/client.ts';
 import { createAlertPublisher } from '../../realtime/publisher.ts';
 import { toAlertEvent } from '../../services/alert-view.ts';
@@ -35,6 +37,10 @@ export interface DetectionWorkerOptions {
   engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots'>;
   analyzeOptions?: AnalyzeOptions;
   cooldownSeconds: number;
+  /** Default person confirmation, k of n (config.alerts.confirmation); cameras may override it. */
+  confirmation?: ConfirmationSettings;
+  /** P(no mask) + P(mask incorrect) at which a face is violating (default: analyzeOptions.noMaskThreshold, else the engine's). */
+  violationThreshold?: number;
   concurrency?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -111,6 +117,9 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     updates,
     cameraLock: createCameraLock(redis, { prefix: opts.queuePrefix }),
     cooldownSeconds: opts.cooldownSeconds,
+    incidents: createIncidentRepository(opts.prisma),
+    confirmation: opts.confirmation,
+    violationThreshold: opts.violationThreshold ?? opts.analyzeOptions?.noMaskThreshold,
     backlog,
     metrics: opts.metrics,
     freshness: opts.maxFrameAgeMs

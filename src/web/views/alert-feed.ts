@@ -72,10 +72,16 @@ function cardContent(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): (HTMLElem
     h(
       'span',
       { class: 'alert-meta' },
-      `${formatPercent(a.noMaskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
+      `${peopleText(a)}${formatPercent(a.noMaskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
       a.assignedUnitId ? ` · ${cb.unitName(a.assignedUnitId)}` : '',
     ),
   ];
+}
+
+/** "3 people · " for an incident with people (empty for a legacy alert without any). */
+function peopleText(a: AlertEvent): string {
+  const n = a.people.length;
+  return n > 0 ? `${n} ${n === 1 ? 'person' : 'people'} · ` : '';
 }
 
 function renderKey(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): string {
@@ -84,6 +90,7 @@ function renderKey(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): string {
     a.escalationLevel,
     a.violationCount,
     a.noMaskProbability,
+    a.people.length,
     a.assignedUnitId,
     cb.unitName(a.assignedUnitId),
     a.camera.name,

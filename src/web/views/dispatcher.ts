@@ -15,6 +15,7 @@ import { formatCoord, formatDateTime, formatDistance, formatPercent, mapsUrl } f
 import { authImage } from '../images.ts';
 import { hashDetail } from '../session.ts';
 import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
+import { createEvidenceViewer } from './evidence-viewer.ts';
 import { allowedActions } from '../workflow.ts';
 import { createAlertFeed } from './alert-feed.ts';
 import { createCameraMap } from './camera-map.ts';
@@ -234,6 +235,8 @@ export const mountDispatcher: MountView = (root, ctx) => {
     detailFor = alert.id;
     const facts = h('dl', { class: 'facts' });
     const images = h('div', { class: 'snapshots' });
+    // Incidents with people get the evidence viewer (zoomable frame, numbered people, crops over time).
+    const evidence = createEvidenceViewer({ api: ctx.api, canReview: ctx.session.user.role !== 'OFFICER' });
     const title = h('h2', { id: 'detail-title', class: 'detail-title' });
     const statusEl = h('div', { class: 'detail-status', role: 'status', 'aria-label': 'Alert status' });
     const timeline = h('ol', { class: 'timeline', 'aria-label': 'Timeline' });
@@ -325,14 +328,22 @@ export const mountDispatcher: MountView = (root, ctx) => {
       ];
       if (camera && !camera.enabled) rows.push(['Camera state', 'Disabled']);
       replaceChildren(facts, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
-      const key = `${a.snapshotUrl}|${a.frameSnapshotUrl}`;
-      if (key !== imageKey) {
-        imageKey = key;
-        replaceChildren(
-          images,
-          h('figure', {}, authImage(ctx.api, a.snapshotUrl, `Face snapshot at ${a.camera.name}`, 'snapshot snapshot-face'), h('figcaption', {}, 'Face')),
-          h('figure', { class: 'wide' }, authImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
-        );
+      if (a.people.length > 0) {
+        if (imageKey !== 'evidence') {
+          imageKey = 'evidence';
+          replaceChildren(images, evidence.el);
+        }
+        evidence.update(a);
+      } else {
+        const key = `${a.snapshotUrl}|${a.frameSnapshotUrl}`;
+        if (key !== imageKey) {
+          imageKey = key;
+          replaceChildren(
+            images,
+            h('figure', {}, authImage(ctx.api, a.snapshotUrl, `Face snapshot at ${a.camera.name}`, 'snapshot snapshot-face'), h('figcaption', {}, 'Face')),
+            h('figure', { class: 'wide' }, authImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
+          );
+        }
       }
       const tk = `${a.status}|${a.assignedUnitId}`;
       if (tk !== timelineKey) {

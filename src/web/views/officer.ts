@@ -8,7 +8,7 @@ import type { Unit, UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast } from '../dom.ts';
 import { formatAgo, formatClock, formatCoord, formatPercent, mapsUrl } from '../format.ts';
-import { authImage } from '../images.ts';
+import { peopleStrip } from './evidence-viewer.ts';
 import { chime } from '../sound.ts';
 import { allowedActions, OFFICER_STEPS } from '../workflow.ts';
 import { errorText, statusBadge } from './common.ts';
@@ -169,11 +169,14 @@ export const mountOfficer: MountView = (root, ctx) => {
       return { step, b };
     });
     const noteField = field('Resolution note', note);
+    // The people to find, large, with last-seen time and the address (evidence-viewer.ts).
+    const people = h('div', { class: 'officer-people-slot' }, peopleStrip(ctx.api, first));
+    let peopleKey = '';
     const el = h(
       'li',
       { class: 'card officer-card', 'data-alert-id': first.id },
       h('div', { class: 'card-head' }, title, status),
-      authImage(ctx.api, first.snapshotUrl, `Face snapshot at ${first.camera.name}`, 'snapshot snapshot-face'),
+      people,
       meta,
       where,
       mapLink,
@@ -182,6 +185,11 @@ export const mountOfficer: MountView = (root, ctx) => {
     );
     function update(a: AlertEvent): void {
       current = a;
+      const pk = a.people.map((p) => `${p.id}:${p.lastSeenAt}:${p.falsePositive}`).join('|');
+      if (pk !== peopleKey) {
+        peopleKey = pk;
+        replaceChildren(people, peopleStrip(ctx.api, a));
+      }
       title.textContent = a.camera.name;
       replaceChildren(status, statusBadge(a.status));
       meta.textContent = `Since ${formatClock(a.createdAt)} · ${formatPercent(a.noMaskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;

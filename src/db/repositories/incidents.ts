@@ -1,0 +1,419 @@
+/**
+ * Incident persistence: track sightings (the tracker's and confirmation's
+ * state), the people of an alert, and their violations. One frame is stored in
+ * one transaction, so a frame is either fully recorded or not at all, and a
+ * retried job can tell which (frameRecorded).
+ */
+import type { AlertPerson, Prisma, PrismaClient } from '../generated/sqlite/client.ts';
+import type { IncidentPlan, IncidentView, KnownPerson, StoredSighting } from '../../domain/incidents.ts';
+import { isOpen, ALERT_STATUSES, type AlertStatus } from '../../domain/lifecycle.ts';
+import type { ClassProbabilities, ConfirmationSettings } from '../../domain/people.ts';
+import type { Box } from '../../domain/tracker.ts';
+import { withCamera, type AlertRecord } from './alerts.ts';
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+/** Most sightings a frame decision reads; more in one window means a very crowded camera. */
+export const MAX_TRACK_SIGHTINGS = 3000;
+
+const OPEN_STATUSES = ALERT_STATUSES.filter((s) => isOpen(s));
+
+export interface FaceRecord {
+  faceIndex: number;
+  box: Box;
+  faceScore: number;
+  probabilities: ClassProbabilities;
+  /** False when the vision engine vetoed the face as a violation. */
+  violationAllowed: boolean;
+  /** domain/people.ts shotQuality; 0 for a non-violating face. */
+  shotQuality: number;
+  /** Relative to the data dir; null for a non-violating face (no crop is kept). */
+  faceSnapshotPath: string | null;
+}
+
+export interface RecordIncidentFrameInput {
+  cameraId: string;
+  frameId: string;
+  capturedAt: Date;
+  receivedAt: Date;
+  frameSnapshotPath: string | null;
+  faces: readonly FaceRecord[];
+  /** The incident window (the alert cooldown), ms. */
+  windowMs: number;
+  /**
+   * The frame decision (domain/incidents.ts planIncidentFrame) given the camera's
+   * confirmation settings and state; called inside the transaction, under the lock.
+   */
+  decide(state: FrameState, camera: Partial<ConfirmationSettings>): IncidentPlan;
+}
+
+export interface FrameState {
+  history: StoredSighting[];
+  people: KnownPerson[];
+  incidents: IncidentView[];
+}
+
+export interface RecordIncidentFrameResult {
+  sightings: number;
+  violations: number;
+  createdAlertIds: string[];
+  /** Existing alerts whose people changed, excluding created ones. */
+  updatedAlertIds: string[];
+}
+
+/** The camera was deleted while its frame was being processed. */
+export class CameraGoneError extends Error {
+  constructor(readonly cameraId: string) {
+    super(`camera ${cameraId} does not exist`);
+    this.name = 'CameraGoneError';
+  }
+}
+
+const NOTHING: RecordIncidentFrameResult = { sightings: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
+
+export class IncidentRecordError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncidentRecordError';
+  }
+}
+
+const boxOf = (r: { boxX: number; boxY: number; boxW: number; boxH: number }): Box => [r.boxX, r.boxY, r.boxW, r.boxH];
+
+export function createIncidentRepository(prisma: PrismaClient) {
+  const repo = {
+    async cameraConfirmation(cameraId: string, db: Db = prisma): Promise<Partial<ConfirmationSettings> | null> {
+      const c = await db.camera.findUnique({ where: { id: cameraId }, select: { confirmFrames: true, confirmWindow: true } });
+      if (!c) return null;
+      return { confirmFrames: c.confirmFrames ?? undefined, confirmWindow: c.confirmWindow ?? undefined };
+    },
+
+    /** True when an earlier attempt stored this frame (every analysed face lands in one transaction). */
+    async frameRecorded(frameId: string, db: Db = prisma): Promise<boolean> {
+      return (await db.trackSighting.count({ where: { frameId } })) > 0;
+    },
+
+    /** The state a frame decision needs (domain/incidents.ts IncidentPlanInput). */
+    async frameState(
+      cameraId: string,
+      at: Date,
+      windowMs: number,
+      db: Db = prisma,
+    ): Promise<FrameState> {
+      const from = new Date(at.getTime() - windowMs);
+      const to = new Date(at.getTime() + windowMs);
+      const rows = await db.trackSighting.findMany({
+        where: { cameraId, capturedAt: { gte: from, lte: to } },
+        orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }],
+        take: MAX_TRACK_SIGHTINGS,
+      });
+      const history: StoredSighting[] = rows.map((r) => ({
+        trackKey: r.trackKey,
+        box: boxOf(r),
+        at: r.capturedAt.getTime(),
+        probabilities: { mask: r.maskProbability, no_mask: r.noMaskProbability, mask_incorrect: r.maskIncorrectProbability },
+        violating: r.violating,
+      }));
+      const keys = [...new Set(rows.map((r) => r.trackKey))];
+      const peopleRows = keys.length
+        ? await db.alertPerson.findMany({
+            where: { cameraId, trackKey: { in: keys } },
+            select: { id: true, alertId: true, trackKey: true, alert: { select: { status: true } } },
+          })
+        : [];
+      const people: KnownPerson[] = peopleRows.map((p) => ({
+        id: p.id,
+        alertId: p.alertId,
+        trackKey: p.trackKey,
+        alertStatus: p.alert.status as AlertStatus,
+      }));
+      const alerts = await db.alert.findMany({
+        where: { cameraId, status: { in: OPEN_STATUSES }, lastSeenAt: { gte: from }, firstSeenAt: { lte: to } },
+        select: { id: true, status: true, firstSeenAt: true, lastSeenAt: true },
+      });
+      const incidents: IncidentView[] = alerts.map((a) => ({
+        id: a.id,
+        status: a.status as AlertStatus,
+        firstSeenAt: a.firstSeenAt.getTime(),
+        lastSeenAt: a.lastSeenAt.getTime(),
+      }));
+      return { history, people, incidents };
+    },
+
+    /**
+     * Records a frame in one transaction that holds the camera's lock from its
+     * first statement (bumping Camera.groupingVersion takes the row lock on
+     * PostgreSQL and the write lock on SQLite until commit, as the alerts
+     * repository's grouping does): read the camera's confirmation settings,
+     * tracks, people and open incidents, decide (input.decide), then store the
+     * frame's sightings and apply the plan: open the frame's incident, create or
+     * update people, store a violation row for every violating frame of a
+     * confirmed person (including the frames before it was confirmed), and
+     * recompute each touched alert from its people. A frame already recorded (a
+     * retried job) is not planned again.
+     */
+    recordFrame(input: RecordIncidentFrameInput): Promise<RecordIncidentFrameResult> {
+      const faceOf = new Map(input.faces.map((f) => [f.faceIndex, f]));
+      const at = input.capturedAt;
+      const windowMs = input.windowMs;
+      return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
+        const locked = await tx.camera.updateMany({ where: { id: input.cameraId }, data: { groupingVersion: { increment: 1 } } });
+        if (locked.count === 0) throw new CameraGoneError(input.cameraId);
+        if (await repo.frameRecorded(input.frameId, tx)) return NOTHING;
+        const camera = (await repo.cameraConfirmation(input.cameraId, tx)) ?? {};
+        const state = await repo.frameState(input.cameraId, at, windowMs, tx);
+        const plan = input.decide(state, camera);
+        if (plan.sightings.length === 0) return NOTHING;
+        const sightingOf = new Map(plan.sightings.map((s) => [s.trackKey, s]));
+        for (const s of plan.sightings) {
+          if (!faceOf.has(s.faceIndex)) throw new IncidentRecordError(`plan refers to unknown face ${s.faceIndex}`);
+        }
+        for (const s of plan.sightings) {
+          const f = faceOf.get(s.faceIndex)!;
+          await tx.trackSighting.create({
+            data: {
+              cameraId: input.cameraId,
+              frameId: input.frameId,
+              faceIndex: f.faceIndex,
+              trackKey: s.trackKey,
+              capturedAt: at,
+              receivedAt: input.receivedAt,
+              boxX: Math.round(f.box[0]),
+              boxY: Math.round(f.box[1]),
+              boxW: Math.round(f.box[2]),
+              boxH: Math.round(f.box[3]),
+              faceScore: f.faceScore,
+              maskProbability: f.probabilities.mask,
+              noMaskProbability: f.probabilities.no_mask,
+              maskIncorrectProbability: f.probabilities.mask_incorrect,
+              violating: s.violating,
+              shotQuality: s.violating ? f.shotQuality : 0,
+              faceSnapshotPath: s.violating ? f.faceSnapshotPath : null,
+              frameSnapshotPath: input.frameSnapshotPath,
+            },
+          });
+        }
+
+        const created: string[] = [];
+        let incidentAlertId: string | null = null;
+        if (plan.incidentKey) {
+          const key = { cameraId_trackId: { cameraId: input.cameraId, trackId: plan.incidentKey } };
+          const existing = await tx.alert.findUnique({ where: key, select: { id: true } });
+          if (existing) incidentAlertId = existing.id;
+          else {
+            const alert = await tx.alert.create({
+              data: {
+                cameraId: input.cameraId,
+                trackId: plan.incidentKey,
+                firstSeenAt: at,
+                lastSeenAt: at,
+                noMaskProbability: 0,
+                frameSnapshotPath: input.frameSnapshotPath,
+              },
+              select: { id: true },
+            });
+            incidentAlertId = alert.id;
+            created.push(alert.id);
+          }
+        }
+
+        const touched = new Set<string>();
+        let violations = 0;
+        for (const p of plan.people) {
+          if (p.kind === 'pending') continue;
+          const alertId = p.kind === 'open' ? incidentAlertId : p.alertId;
+          if (!alertId) throw new IncidentRecordError(`no alert for track ${p.trackKey}`);
+          const sighting = sightingOf.get(p.trackKey)!;
+          const face = faceOf.get(sighting.faceIndex)!;
+          let person: AlertPerson | null =
+            p.kind === 'update'
+              ? await tx.alertPerson.findUnique({ where: { id: p.personId } })
+              : await tx.alertPerson.findUnique({ where: { alertId_trackKey: { alertId, trackKey: p.trackKey } } });
+          if (!person) {
+            if (p.kind === 'update') throw new IncidentRecordError(`person ${p.personId} vanished`);
+            person = await tx.alertPerson.create({
+              data: {
+                alertId,
+                cameraId: input.cameraId,
+                trackKey: p.trackKey,
+                label: p.confirmation.label,
+                boxX: Math.round(face.box[0]),
+                boxY: Math.round(face.box[1]),
+                boxW: Math.round(face.box[2]),
+                boxH: Math.round(face.box[3]),
+                noMaskProbability: p.confirmation.noMaskProbability,
+                lastFrameSnapshotPath: input.frameSnapshotPath,
+                firstSeenAt: at,
+                lastSeenAt: at,
+              },
+            });
+          }
+          // Every violating sighting of the track within the window becomes a violation of this person
+          // (a new person brings the frames that confirmed it); already stored ones are skipped.
+          const trackRows = await tx.trackSighting.findMany({
+            where: {
+              cameraId: input.cameraId,
+              trackKey: p.trackKey,
+              violating: true,
+              capturedAt: { gte: new Date(at.getTime() - windowMs), lte: new Date(at.getTime() + windowMs) },
+            },
+            orderBy: { capturedAt: 'asc' },
+          });
+          const stored = new Set(
+            (
+              await tx.violation.findMany({
+                where: { frameId: { in: trackRows.map((r) => r.frameId) } },
+                select: { frameId: true, faceIndex: true },
+              })
+            ).map((v) => `${v.frameId}:${v.faceIndex}`),
+          );
+          let best = { path: person.bestShotPath, quality: person.bestShotQuality };
+          let firstSeenAt = person.firstSeenAt;
+          for (const r of trackRows) {
+            if (r.capturedAt < firstSeenAt) firstSeenAt = r.capturedAt;
+            if (r.faceSnapshotPath && r.shotQuality > best.quality) best = { path: r.faceSnapshotPath, quality: r.shotQuality };
+            if (stored.has(`${r.frameId}:${r.faceIndex}`)) continue;
+            await tx.violation.create({
+              data: {
+                cameraId: input.cameraId,
+                frameId: r.frameId,
+                faceIndex: r.faceIndex,
+                capturedAt: r.capturedAt,
+                receivedAt: r.receivedAt,
+                boxX: r.boxX,
+                boxY: r.boxY,
+                boxW: r.boxW,
+                boxH: r.boxH,
+                faceScore: r.faceScore,
+                noMaskProbability: Math.min(1, r.noMaskProbability + r.maskIncorrectProbability),
+                faceSnapshotPath: r.faceSnapshotPath,
+                frameSnapshotPath: r.frameSnapshotPath,
+                alertId,
+                personId: person.id,
+              },
+            });
+            violations++;
+          }
+          const latest = at >= person.lastSeenAt;
+          await tx.alertPerson.update({
+            where: { id: person.id },
+            data: {
+              firstSeenAt,
+              bestShotPath: best.path,
+              bestShotQuality: best.quality,
+              ...(latest
+                ? {
+                    lastSeenAt: at,
+                    boxX: Math.round(face.box[0]),
+                    boxY: Math.round(face.box[1]),
+                    boxW: Math.round(face.box[2]),
+                    boxH: Math.round(face.box[3]),
+                    label: p.confirmation.label,
+                    noMaskProbability: p.confirmation.noMaskProbability,
+                    ...(input.frameSnapshotPath ? { lastFrameSnapshotPath: input.frameSnapshotPath } : {}),
+                  }
+                : {}),
+            },
+          });
+          touched.add(alertId);
+        }
+
+        for (const alertId of touched) await refreshAlert(tx, alertId, at, input.frameSnapshotPath);
+        return {
+          sightings: plan.sightings.length,
+          violations,
+          createdAlertIds: created,
+          updatedAlertIds: [...touched].filter((id) => !created.includes(id)),
+        };
+      });
+    },
+  };
+  return repo;
+}
+
+export type MarkFalsePositiveOutcome =
+  | { ok: true; alert: AlertRecord }
+  | { ok: false; kind: 'NOT_FOUND' | 'ALREADY_MARKED'; message: string };
+
+/** Marking one person of an incident a false positive, and reading a person's track (API side). */
+export function createPeopleRepository(prisma: PrismaClient) {
+  return {
+    /**
+     * Marks one person a false positive without touching the incident's status; the alert's summary
+     * (probability, evidence) is recomputed from the remaining people, and the audit event is written
+     * in the same transaction.
+     */
+    markFalsePositive(
+      alertId: string,
+      personId: string,
+      reason: string,
+      actor: { userId: string; role: string },
+      at: Date,
+    ): Promise<MarkFalsePositiveOutcome> {
+      return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
+        const person = await tx.alertPerson.findFirst({ where: { id: personId, alertId }, select: { falsePositive: true } });
+        if (!person) return { ok: false, kind: 'NOT_FOUND', message: `alert ${alertId} has no person ${personId}` } as const;
+        if (person.falsePositive) {
+          return { ok: false, kind: 'ALREADY_MARKED', message: `person ${personId} is already marked a false positive` } as const;
+        }
+        await tx.alertPerson.update({
+          where: { id: personId },
+          data: { falsePositive: true, falsePositiveReason: reason, falsePositiveAt: at, falsePositiveBy: actor.userId },
+        });
+        await refreshAlert(tx, alertId, at, null);
+        await tx.auditEvent.create({
+          data: {
+            at,
+            actorType: 'USER',
+            actorId: actor.userId,
+            actorRole: actor.role,
+            action: 'alert.person_false_positive',
+            subjectType: 'Alert',
+            subjectId: alertId,
+            details: JSON.stringify({ personId, note: reason }),
+          },
+        });
+        const alert = (await tx.alert.findUnique({ where: { id: alertId }, include: withCamera })) as AlertRecord;
+        return { ok: true, alert } as const;
+      });
+    },
+
+    /** The person's violating sightings over time (its crops), oldest first; null when no such person. */
+    async track(alertId: string, personId: string) {
+      const person = await prisma.alertPerson.findFirst({ where: { id: personId, alertId }, select: { id: true } });
+      if (!person) return null;
+      return prisma.violation.findMany({
+        where: { personId },
+        orderBy: [{ capturedAt: 'asc' }, { id: 'asc' }],
+        select: { capturedAt: true, boxX: true, boxY: true, boxW: true, boxH: true, noMaskProbability: true, faceSnapshotPath: true, frameSnapshotPath: true },
+      });
+    },
+  };
+}
+
+/** Recomputes an alert's summary fields from its people (exact, so retries and reordering cannot skew them). */
+async function refreshAlert(tx: Prisma.TransactionClient, alertId: string, at: Date, frameSnapshotPath: string | null): Promise<void> {
+  const alert = await tx.alert.findUnique({ where: { id: alertId }, select: { lastSeenAt: true, frameSnapshotPath: true } });
+  if (!alert) throw new IncidentRecordError(`alert ${alertId} vanished while recording`);
+  const people = await tx.alertPerson.findMany({ where: { alertId }, orderBy: { createdAt: 'asc' } });
+  const counted = people.filter((p) => !p.falsePositive);
+  const basis = counted.length ? counted : people;
+  if (people.length === 0) return;
+  let best: AlertPerson | null = null;
+  for (const p of basis) if (p.bestShotPath && (!best || p.bestShotQuality > best.bestShotQuality)) best = p;
+  const violationCount = await tx.violation.count({ where: { alertId } });
+  await tx.alert.update({
+    where: { id: alertId },
+    data: {
+      firstSeenAt: new Date(Math.min(...people.map((p) => p.firstSeenAt.getTime()))),
+      lastSeenAt: new Date(Math.max(...people.map((p) => p.lastSeenAt.getTime()))),
+      noMaskProbability: Math.max(0, ...basis.map((p) => p.noMaskProbability)),
+      snapshotPath: best?.bestShotPath ?? null,
+      violationCount,
+      ...(frameSnapshotPath && (at >= alert.lastSeenAt || !alert.frameSnapshotPath) ? { frameSnapshotPath } : {}),
+    },
+  });
+}
+
+export type IncidentRepository = ReturnType<typeof createIncidentRepository>;
+export type PeopleRepository = ReturnType<typeof createPeopleRepository>;

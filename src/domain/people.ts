@@ -1,0 +1,212 @@
+/**
+ * People (pure): when a face track is a confirmed violator, and which of its
+ * sightings is the best evidence.
+ *
+ * A track is confirmed when at least k (`confirmFrames`) of its last n
+ * (`confirmWindow`) observations are violations AND the class probabilities
+ * averaged over those n observations still say "violation". One confident
+ * frame among masked ones is therefore not enough, and neither is a run of
+ * borderline frames. A snapshot camera (one frame per event) uses 1 of 1.
+ */
+import type { PersonLabel } from '../contracts/vocabulary.ts';
+import type { Box } from './tracker.ts';
+
+export type ViolationLabel = PersonLabel;
+
+/** Per-face class probabilities; they sum to 1 when the classifier provides all three. */
+export interface ClassProbabilities {
+  mask: number;
+  no_mask: number;
+  mask_incorrect: number;
+}
+
+export interface ConfirmationSettings {
+  /** k: violating observations needed among the window. */
+  confirmFrames: number;
+  /** n: how many of the track's latest observations are looked at. */
+  confirmWindow: number;
+}
+
+/**
+ * Fits 1–5 fps video: a person violating in 2 consecutive analysed frames of their track. Chosen on
+ * the validation clips of bench:incidents (2 of 2: precision 1.00 vs 0.92 for 2 of 3 and 0.80 for
+ * 1 of 1, equal recall; reports/bench-incidents.md).
+ */
+export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 2, confirmWindow: 2 };
+/** A camera that sends single stills: every frame decides on its own. */
+export const SNAPSHOT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 1, confirmWindow: 1 };
+/** Beyond this the track state read per frame grows for no benefit. */
+export const MAX_CONFIRM_WINDOW = 30;
+
+export class PeopleInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PeopleInputError';
+  }
+}
+
+/** A message saying what is wrong, or null when k and n are usable. */
+export function confirmationProblem(s: Partial<ConfirmationSettings>): string | null {
+  const { confirmFrames: k, confirmWindow: n } = s;
+  if (k !== undefined && (!Number.isInteger(k) || k < 1)) return 'confirmFrames must be an integer ≥ 1';
+  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > MAX_CONFIRM_WINDOW)) {
+    return `confirmWindow must be an integer between 1 and ${MAX_CONFIRM_WINDOW}`;
+  }
+  if (k !== undefined && n !== undefined && k > n) return 'confirmFrames must not exceed confirmWindow';
+  return null;
+}
+
+export function resolveConfirmation(
+  camera: { confirmFrames?: number | null; confirmWindow?: number | null },
+  fallback: ConfirmationSettings = DEFAULT_CONFIRMATION,
+): ConfirmationSettings {
+  const n = camera.confirmWindow ?? Math.max(fallback.confirmWindow, camera.confirmFrames ?? 0);
+  const k = camera.confirmFrames ?? Math.min(fallback.confirmFrames, n);
+  const settings = { confirmFrames: k, confirmWindow: n };
+  const problem = confirmationProblem(settings);
+  if (problem) throw new PeopleInputError(problem);
+  return settings;
+}
+
+function clamp01(x: unknown): number {
+  return typeof x === 'number' && Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}
+
+/**
+ * The three class probabilities of a face. Missing entries count as 0; a face
+ * from a two-class classifier (only P(no mask)) gets mask = 1 − P(no mask).
+ */
+export function toProbabilities(face: {
+  probabilities?: Partial<ClassProbabilities> | null;
+  noMaskProbability?: number;
+  /** @deprecated old name of noMaskProbability */
+  maskProbability?: number;
+}): ClassProbabilities {
+  const p = face.probabilities;
+  if (p && typeof p === 'object') {
+    return { mask: clamp01(p.mask), no_mask: clamp01(p.no_mask), mask_incorrect: clamp01(p.mask_incorrect) };
+  }
+  const noMask = clamp01(face.noMaskProbability ?? face.maskProbability);
+  return { mask: 1 - noMask, no_mask: noMask, mask_incorrect: 0 };
+}
+
+/** P(not wearing a mask properly): the probability a person is a violator. */
+export function violationProbability(p: ClassProbabilities): number {
+  return Math.min(1, p.no_mask + p.mask_incorrect);
+}
+
+export function violationLabel(p: ClassProbabilities): ViolationLabel {
+  return p.mask_incorrect > p.no_mask ? 'mask_incorrect' : 'no_mask';
+}
+
+export interface TrackSample {
+  /** Capture time, ms. */
+  at: number;
+  probabilities: ClassProbabilities;
+  /**
+   * Whether this observation is a violation: the vision engine's verdict (its policy, incl. the
+   * detector gates and MASKWATCH_INCORRECT_MASK) when given; default: violationProbability ≥ threshold.
+   */
+  violating?: boolean;
+}
+
+/** An observation's verdict: the engine's verdict when given, else the probability threshold. */
+export function isViolatingSample(s: Pick<TrackSample, 'probabilities' | 'violating'>, threshold: number): boolean {
+  return s.violating ?? violationProbability(s.probabilities) >= threshold;
+}
+
+export interface Confirmation {
+  confirmed: boolean;
+  /** Violating observations among the window. */
+  positives: number;
+  /** Observations in the window (≤ n). */
+  observed: number;
+  averaged: ClassProbabilities;
+  /** Averaged P(no mask) + P(mask incorrect) over the window. */
+  noMaskProbability: number;
+  label: ViolationLabel;
+}
+
+/**
+ * Confirmation of a track as of time `at`: looks at the track's last n samples
+ * captured at or before `at` (frames may arrive out of order, so the decision
+ * for a frame never depends on frames captured after it).
+ */
+export function confirmTrack(
+  samples: readonly TrackSample[],
+  at: number,
+  settings: ConfirmationSettings,
+  threshold: number,
+): Confirmation {
+  const problem = confirmationProblem(settings);
+  if (problem) throw new PeopleInputError(problem);
+  if (!(threshold > 0 && threshold <= 1)) throw new PeopleInputError('threshold must be in (0, 1]');
+  const window = samples
+    .filter((s) => s.at <= at)
+    .sort((a, b) => b.at - a.at)
+    .slice(0, settings.confirmWindow);
+  const sum: ClassProbabilities = { mask: 0, no_mask: 0, mask_incorrect: 0 };
+  let positives = 0;
+  for (const s of window) {
+    sum.mask += s.probabilities.mask;
+    sum.no_mask += s.probabilities.no_mask;
+    sum.mask_incorrect += s.probabilities.mask_incorrect;
+    if (isViolatingSample(s, threshold)) positives++;
+  }
+  const n = Math.max(1, window.length);
+  const averaged = { mask: sum.mask / n, no_mask: sum.no_mask / n, mask_incorrect: sum.mask_incorrect / n };
+  const noMaskProbability = violationProbability(averaged);
+  return {
+    confirmed: positives >= settings.confirmFrames && noMaskProbability >= threshold,
+    positives,
+    observed: window.length,
+    averaged,
+    noMaskProbability,
+    label: violationLabel(averaged),
+  };
+}
+
+/** A violating sighting that has a face crop: a candidate for the person's evidence. */
+export interface ShotCandidate {
+  at: number;
+  box: Box;
+  /** Face detector confidence, 0–1. */
+  faceScore: number;
+  /** Variance of the Laplacian of the normalised grey crop (see vision/sharpness.ts); null if unknown. */
+  sharpness: number | null;
+  noMaskProbability: number;
+  snapshotPath: string;
+}
+
+/** Faces this wide show a face fully to a human; larger adds little. */
+const FULL_SIZE_PX = 112;
+/** Laplacian variance at which a crop counts as "half sharp". */
+const HALF_SHARP = 60;
+
+/**
+ * How good a crop is as evidence, 0–1: large (up to a full-detail size),
+ * sharp, a confident detection, and a confident violation.
+ */
+export function shotQuality(c: Omit<ShotCandidate, 'snapshotPath' | 'at'>): number {
+  const side = Math.sqrt(Math.max(0, c.box[2]) * Math.max(0, c.box[3]));
+  const size = Math.min(1, side / FULL_SIZE_PX);
+  const sharp = c.sharpness === null ? 0.5 : c.sharpness / (c.sharpness + HALF_SHARP);
+  return size * sharp * clamp01(c.faceScore) * clamp01(c.noMaskProbability);
+}
+
+/** The best shot of a track; ties go to the earlier sighting so the choice is stable. */
+export function bestShot<T extends ShotCandidate>(candidates: readonly T[]): T | null {
+  let best: T | null = null;
+  let bestQuality = -1;
+  for (const c of candidates) {
+    const q = shotQuality(c);
+    if (
+      q > bestQuality ||
+      (q === bestQuality && best && (c.at < best.at || (c.at === best.at && c.snapshotPath < best.snapshotPath)))
+    ) {
+      best = c;
+      bestQuality = q;
+    }
+  }
+  return best;
+}

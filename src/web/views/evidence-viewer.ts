@@ -1,0 +1,274 @@
+/**
+ * Evidence of an incident: the annotated frame, zoomable, with the selected
+ * person highlighted and the other people numbered; the people as a list (best
+ * shot, label, last seen); the selected person's crops over time; and, for
+ * dispatchers, marking one person a false positive. The officer view uses
+ * peopleStrip(): the people large, with last-seen time and the camera's address.
+ */
+import type { AlertEvent, AlertPersonEvent } from '../../realtime/events.ts';
+import type { Api } from '../api.ts';
+import { h, replaceChildren, s, toast } from '../dom.ts';
+import { formatClock, formatPercent } from '../format.ts';
+import { authImage } from '../images.ts';
+
+interface TrackItem {
+  capturedAt: string;
+  box: [number, number, number, number];
+  noMaskProbability: number;
+  snapshotUrl: string | null;
+}
+
+const LABELS: Record<AlertPersonEvent['label'], string> = { no_mask: 'No mask', mask_incorrect: 'Mask worn incorrectly' };
+const ZOOM_STEPS = [1, 1.5, 2, 3, 4];
+
+/** The frame a person is drawn on: their own last-seen frame, else the alert's. */
+function frameOf(alert: AlertEvent, person: AlertPersonEvent | undefined): string | null {
+  return person?.frameSnapshotUrl ?? alert.frameSnapshotUrl;
+}
+
+export interface EvidenceViewer {
+  el: HTMLElement;
+  update(alert: AlertEvent): void;
+  /** The selected person's id (tests, keyboard). */
+  selected(): string | null;
+}
+
+export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onChange?(alert: AlertEvent): void }): EvidenceViewer {
+  let alert: AlertEvent | null = null;
+  let selectedId: string | null = null;
+  let zoom = 0;
+  let shownFrame: string | null | undefined;
+  let trackKey = '';
+
+  const stage = h('div', { class: 'evidence-stage' });
+  const canvas = h('div', { class: 'evidence-canvas' });
+  const overlay = s('svg', { class: 'evidence-overlay', 'aria-hidden': 'true', preserveAspectRatio: 'none' });
+  stage.append(canvas);
+  const zoomLabel = h('span', { class: 'muted evidence-zoom-label' }, '100 %');
+  const zoomIn = h('button', { class: 'btn', type: 'button', 'aria-label': 'Zoom in' }, '+');
+  const zoomOut = h('button', { class: 'btn', type: 'button', 'aria-label': 'Zoom out' }, '−');
+  const zoomReset = h('button', { class: 'btn', type: 'button' }, 'Fit');
+  const people = h('ol', { class: 'evidence-people', 'aria-label': 'People in this incident' });
+  const track = h('div', { class: 'evidence-track', 'aria-label': 'Crops of the selected person over time' });
+  const reason = h('input', { type: 'text', maxlength: '500', placeholder: 'Reason (e.g. poster, mask hidden by hand)', 'aria-label': 'False-positive reason' });
+  const markBtn = h('button', { class: 'btn', type: 'button' }, 'Not a violation');
+  const review = h('div', { class: 'evidence-review' }, reason, markBtn);
+  review.hidden = !deps.canReview;
+  const el = h(
+    'section',
+    { class: 'evidence', 'aria-label': 'Evidence' },
+    stage,
+    h('div', { class: 'evidence-tools' }, zoomOut, zoomLabel, zoomIn, zoomReset),
+    people,
+    track,
+    review,
+  );
+
+  const selectedPerson = () => alert?.people.find((p) => p.id === selectedId);
+
+  /** Zoom centred on the selected person's box (the frame keeps its aspect ratio). */
+  function applyZoom(): void {
+    const scale = ZOOM_STEPS[zoom]!;
+    zoomLabel.textContent = `${Math.round(scale * 100)} %`;
+    const p = selectedPerson();
+    const img = canvas.querySelector('img');
+    let ox = 50;
+    let oy = 50;
+    if (p && img && img.naturalWidth > 0) {
+      ox = ((p.box[0] + p.box[2] / 2) / img.naturalWidth) * 100;
+      oy = ((p.box[1] + p.box[3] / 2) / img.naturalHeight) * 100;
+    }
+    canvas.style.transformOrigin = `${ox}% ${oy}%`;
+    canvas.style.transform = `scale(${scale})`;
+    zoomOut.disabled = zoom === 0;
+    zoomIn.disabled = zoom === ZOOM_STEPS.length - 1;
+  }
+
+  function drawOverlay(): void {
+    const img = canvas.querySelector('img');
+    if (!alert || !img || img.naturalWidth === 0) return;
+    overlay.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
+    const frame = shownFrame;
+    const stroke = Math.max(2, img.naturalWidth / 250);
+    const shapes = alert.people.flatMap((p, i) => {
+      // A box is only meaningful on the frame it was measured in.
+      if (frameOf(alert!, p) !== frame) return [];
+      const chosen = p.id === selectedId;
+      const [x, y, w, hgt] = p.box;
+      return [
+        s('rect', {
+          x,
+          y,
+          width: w,
+          height: hgt,
+          class: `person-box${chosen ? ' selected' : ''}${p.falsePositive ? ' false-positive' : ''}`,
+          'data-person-id': p.id,
+          'stroke-width': chosen ? stroke * 2 : stroke,
+        }),
+        s('text', { x: x + 2, y: Math.max(12, y - 4), class: `person-number${chosen ? ' selected' : ''}`, 'font-size': Math.max(12, w / 3) }, String(i + 1)),
+      ];
+    });
+    replaceChildren(overlay, ...shapes);
+  }
+
+  function showFrame(): void {
+    if (!alert) return;
+    const url = frameOf(alert, selectedPerson());
+    if (url === shownFrame) return;
+    shownFrame = url;
+    const img = authImage(deps.api, url, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame evidence-frame');
+    if (img instanceof HTMLImageElement) {
+      img.addEventListener('load', () => {
+        drawOverlay();
+        applyZoom();
+      });
+    }
+    replaceChildren(canvas, img, overlay);
+  }
+
+  function renderPeople(): void {
+    if (!alert) return;
+    replaceChildren(
+      people,
+      ...alert.people.map((p, i) => {
+        const chosen = p.id === selectedId;
+        const b = h(
+          'button',
+          {
+            type: 'button',
+            class: `evidence-person${chosen ? ' selected' : ''}${p.falsePositive ? ' false-positive' : ''}`,
+            'aria-pressed': chosen ? 'true' : 'false',
+            'data-person-id': p.id,
+            onclick: () => select(p.id),
+          },
+          h('span', { class: 'person-index' }, String(i + 1)),
+          authImage(deps.api, p.snapshotUrl, `Person ${i + 1}`, 'snapshot snapshot-face person-shot'),
+          h(
+            'span',
+            { class: 'person-facts' },
+            h('strong', {}, LABELS[p.label]),
+            h('span', { class: 'muted' }, `${formatPercent(p.noMaskProbability)} · ${p.frames} frame${p.frames === 1 ? '' : 's'} · last seen ${formatClock(p.lastSeenAt)}`),
+            p.falsePositive ? h('span', { class: 'badge' }, `False positive: ${p.falsePositiveReason ?? ''}`) : '',
+          ),
+        );
+        return h('li', {}, b);
+      }),
+    );
+  }
+
+  async function loadTrack(): Promise<void> {
+    const p = selectedPerson();
+    if (!alert || !p) {
+      replaceChildren(track);
+      return;
+    }
+    const key = `${alert.id}|${p.id}|${p.frames}`;
+    if (key === trackKey) return;
+    trackKey = key;
+    try {
+      const res = await deps.api.json<{ items: TrackItem[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alert.id)}/people/${encodeURIComponent(p.id)}/track`);
+      if (trackKey !== key) return; // another person was selected meanwhile
+      replaceChildren(
+        track,
+        ...res.items.map((t) =>
+          h('figure', { class: 'track-crop' }, authImage(deps.api, t.snapshotUrl, `Crop at ${formatClock(t.capturedAt)}`, 'snapshot track-shot'), h('figcaption', {}, formatClock(t.capturedAt))),
+        ),
+      );
+    } catch {
+      // A detail that cannot load its crops still shows the frame and the people.
+      replaceChildren(track, h('p', { class: 'muted' }, 'Crops unavailable'));
+      trackKey = '';
+    }
+  }
+
+  function select(personId: string | null): void {
+    selectedId = personId;
+    el.dataset.selectedPerson = personId ?? '';
+    renderPeople();
+    showFrame();
+    drawOverlay();
+    applyZoom();
+    void loadTrack();
+    markBtn.disabled = !selectedPerson() || selectedPerson()!.falsePositive;
+  }
+
+  zoomIn.addEventListener('click', () => {
+    zoom = Math.min(ZOOM_STEPS.length - 1, zoom + 1);
+    applyZoom();
+  });
+  zoomOut.addEventListener('click', () => {
+    zoom = Math.max(0, zoom - 1);
+    applyZoom();
+  });
+  zoomReset.addEventListener('click', () => {
+    zoom = 0;
+    applyZoom();
+  });
+  stage.addEventListener(
+    'wheel',
+    (e) => {
+      e.preventDefault();
+      zoom = Math.max(0, Math.min(ZOOM_STEPS.length - 1, zoom + (e.deltaY < 0 ? 1 : -1)));
+      applyZoom();
+    },
+    { passive: false },
+  );
+  markBtn.addEventListener('click', () => {
+    const p = selectedPerson();
+    if (!alert || !p) return;
+    const why = reason.value.trim();
+    if (!why) {
+      toast('Give a reason to mark this person', 'error');
+      reason.focus();
+      return;
+    }
+    markBtn.disabled = true;
+    deps.api
+      .json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(alert.id)}/people/${encodeURIComponent(p.id)}/false-positive`, { reason: why })
+      .then(
+        (updated) => {
+          reason.value = '';
+          toast('Marked as not a violation');
+          update(updated);
+          deps.onChange?.(updated);
+        },
+        (err: Error) => {
+          toast(err.message, 'error');
+          markBtn.disabled = false;
+        },
+      );
+  });
+
+  function update(next: AlertEvent): void {
+    const changedAlert = alert?.id !== next.id;
+    alert = next;
+    if (changedAlert) {
+      zoom = 0;
+      shownFrame = undefined;
+      trackKey = '';
+    }
+    const keep = next.people.some((p) => p.id === selectedId) ? selectedId : (next.people.find((p) => !p.falsePositive) ?? next.people[0])?.id ?? null;
+    select(keep);
+  }
+
+  return { el, update, selected: () => selectedId };
+}
+
+/** The officer's view of an incident's people: large best shots, last-seen time, where. */
+export function peopleStrip(api: Api, alert: AlertEvent): HTMLElement {
+  const where = [alert.camera.address, alert.camera.zone].filter(Boolean).join(' · ') || alert.camera.name;
+  const people = alert.people.filter((p) => !p.falsePositive);
+  if (people.length === 0) return authImage(api, alert.snapshotUrl, `Face snapshot at ${alert.camera.name}`, 'snapshot snapshot-face');
+  return h(
+    'ol',
+    { class: 'officer-people', 'aria-label': `${people.length} ${people.length === 1 ? 'person' : 'people'} to find` },
+    ...people.map((p, i) =>
+      h(
+        'li',
+        { class: 'officer-person', 'data-person-id': p.id },
+        authImage(api, p.snapshotUrl, `Person ${i + 1} at ${alert.camera.name}`, 'snapshot snapshot-face officer-shot'),
+        h('span', { class: 'person-facts' }, h('strong', {}, `${i + 1}. ${LABELS[p.label]}`), h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`), h('span', { class: 'muted' }, where)),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The evidence viewer in Chromium against the real system: a crowd frame from
+ * a snapshot camera becomes one alert with four people; the dispatcher's
+ * detail lists them numbered, draws their boxes on the annotated frame with the
+ * selected person highlighted, follows a click on another person, zooms, and
+ * shows the person's crops over time.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { call } from '../helpers/api.ts';
+import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
+const GROUP = path.join(DATASETS, 'scenes', 'group-faces.jpg');
+
+let system: System;
+let desk: Browser;
+let apiKey: string;
+
+before(async () => {
+  await buildDashboard();
+  system = await startSystem({ username: 'chief', password: PASSWORD });
+  const login = await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } });
+  assert.equal(login.status, 200);
+  const token = login.body.token as string;
+  assert.equal((await call(system.url, 'POST', '/api/v1/users', { token, json: { username: 'dispatch1', password: PASSWORD, role: 'DISPATCHER' } })).status, 201);
+  const cam = await call(system.url, 'POST', '/api/v1/cameras', {
+    token,
+    json: { name: 'Plaza Mayor', latitude: 40.4155, longitude: -3.7074, address: 'Plaza Mayor 1, Madrid', confirmFrames: 1, confirmWindow: 1 },
+  });
+  assert.equal(cam.status, 201);
+  apiKey = cam.body.apiKey;
+  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+});
+
+after(async () => {
+  await desk?.close();
+  await system?.close();
+});
+
+test('a crowd is one card listing its 4 people; the evidence viewer highlights the chosen person', async () => {
+  const page = await desk.context.newPage();
+  await login(page, system.url, 'dispatch1', PASSWORD);
+  await page.locator('.conn-live').waitFor();
+  const res = await fetch(`${system.url}/api/v1/frames`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'image/jpeg' },
+    body: await readFile(GROUP),
+  });
+  assert.equal(res.status, 202);
+
+  const item = page.locator('.alert-item', { hasText: 'Plaza Mayor' });
+  await item.waitFor();
+  assert.equal(await page.locator('.alert-item', { hasText: 'Plaza Mayor' }).count(), 1, 'one card for the crowd');
+  await item.locator('.alert-meta', { hasText: '4 people' }).waitFor();
+  await item.click();
+
+  const people = page.getByRole('list', { name: 'People in this incident' }).locator('.evidence-person');
+  await people.nth(3).waitFor();
+  assert.equal(await people.count(), 4);
+  await page.locator('img.evidence-frame[src^="data:image/jpeg"]').waitFor();
+  const boxes = page.locator('.evidence-overlay rect.person-box');
+  await boxes.nth(3).waitFor({ state: 'attached' });
+  assert.equal(await boxes.count(), 4);
+  assert.deepEqual(await page.locator('.evidence-overlay text.person-number').allTextContents(), ['1', '2', '3', '4']);
+
+  // The first person is selected: its button is pressed and only its box is highlighted.
+  const first = (await people.nth(0).getAttribute('data-person-id'))!;
+  assert.equal(await people.nth(0).getAttribute('aria-pressed'), 'true');
+  assert.deepEqual(await page.locator('.evidence-overlay rect.person-box.selected').evaluateAll((els) => els.map((e) => e.getAttribute('data-person-id'))), [first]);
+
+  // Choosing person 3 moves the highlight.
+  await people.nth(2).click();
+  const third = (await people.nth(2).getAttribute('data-person-id'))!;
+  await page.locator(`.evidence-overlay rect.person-box.selected[data-person-id="${third}"]`).waitFor({ state: 'attached' });
+  assert.equal(await page.locator('.evidence-overlay rect.person-box.selected').count(), 1);
+  assert.equal(await people.nth(0).getAttribute('aria-pressed'), 'false');
+
+  // Zoom in on the chosen person, and back (the viewer's buttons: the camera map has its own zoom).
+  const viewer = page.getByRole('region', { name: 'Evidence' });
+  await viewer.getByRole('button', { name: 'Zoom in' }).click();
+  await viewer.getByRole('button', { name: 'Zoom in' }).click();
+  assert.match((await page.locator('.evidence-canvas').getAttribute('style')) ?? '', /scale\(2\)/);
+  await page.locator('.evidence-zoom-label', { hasText: '200 %' }).waitFor();
+
+  // The track's crops over time (one frame: one crop).
+  await page.locator('.evidence-track img.track-shot[src^="data:image/jpeg"]').first().waitFor();
+  await screenshot(page, 'evidence-viewer');
+  await viewer.getByRole('button', { name: 'Fit' }).click();
+  await page.locator('.evidence-zoom-label', { hasText: '100 %' }).waitFor();
+  assert.deepEqual(desk.errors, []);
+});

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  bestShot,
+  confirmationProblem,
+  confirmTrack,
+  resolveConfirmation,
+  shotQuality,
+  toProbabilities,
+  violationProbability,
+  type ClassProbabilities,
+} from '../../src/domain/people.ts';
+
+const noMask = (p: number): ClassProbabilities => ({ mask: 1 - p, no_mask: p, mask_incorrect: 0 });
+const samples = (ps: ClassProbabilities[]) => ps.map((probabilities, i) => ({ at: i * 500, probabilities }));
+const twoOfThree = { confirmFrames: 2, confirmWindow: 3 };
+
+describe('toProbabilities', () => {
+  it('defaults missing class probabilities to 0', () => {
+    assert.deepEqual(toProbabilities({ probabilities: { no_mask: 0.7 } }), { mask: 0, no_mask: 0.7, mask_incorrect: 0 });
+  });
+  it('derives the mask class from a two-class P(no mask)', () => {
+    assert.deepEqual(toProbabilities({ maskProbability: 0.8 }), { mask: 1 - 0.8, no_mask: 0.8, mask_incorrect: 0 });
+  });
+  it('counts an incorrectly worn mask as a violation', () => {
+    assert.equal(violationProbability({ mask: 0.2, no_mask: 0.3, mask_incorrect: 0.5 }), 0.8);
+  });
+});
+
+describe('confirmTrack', () => {
+  it('needs k violating observations among the last n', () => {
+    const one = confirmTrack(samples([noMask(0.9)]), 0, twoOfThree, 0.5);
+    assert.equal(one.confirmed, false);
+    assert.equal(one.positives, 1);
+    const two = confirmTrack(samples([noMask(0.9), noMask(0.1), noMask(0.95)]), 1000, twoOfThree, 0.5);
+    assert.equal(two.confirmed, true);
+    assert.equal(two.positives, 2);
+    assert.equal(two.label, 'no_mask');
+  });
+
+  it('forgets observations older than the last n', () => {
+    const r = confirmTrack(samples([noMask(0.9), noMask(0.1), noMask(0.1), noMask(0.9)]), 1500, twoOfThree, 0.5);
+    assert.equal(r.positives, 1);
+    assert.equal(r.confirmed, false);
+  });
+
+  it('rejects a track whose averaged probability is below the threshold even with k positives', () => {
+    const r = confirmTrack(samples([noMask(0.52), noMask(0.02), noMask(0.52)]), 1000, twoOfThree, 0.5);
+    assert.equal(r.positives, 2);
+    assert.ok(r.noMaskProbability < 0.5);
+    assert.equal(r.confirmed, false);
+  });
+
+  it('ignores samples captured after the frame being decided (out-of-order frames)', () => {
+    const s = samples([noMask(0.9), noMask(0.9), noMask(0.9)]);
+    assert.equal(confirmTrack(s, 0, twoOfThree, 0.5).confirmed, false);
+    assert.equal(confirmTrack(s, 500, twoOfThree, 0.5).confirmed, true);
+  });
+
+  it('confirms a snapshot camera (1 of 1) on one frame', () => {
+    assert.equal(confirmTrack(samples([noMask(0.8)]), 0, { confirmFrames: 1, confirmWindow: 1 }, 0.5).confirmed, true);
+  });
+
+  it('labels a track by its averaged classes: mask_incorrect when that dominates', () => {
+    const inc = { mask: 0.1, no_mask: 0.3, mask_incorrect: 0.6 };
+    const r = confirmTrack(samples([inc, inc]), 500, twoOfThree, 0.5);
+    assert.equal(r.confirmed, true);
+    assert.equal(r.label, 'mask_incorrect');
+    assert.ok(Math.abs(r.noMaskProbability - 0.9) < 1e-9);
+  });
+});
+
+describe('confirmation settings', () => {
+  it('validates k and n', () => {
+    assert.equal(confirmationProblem({ confirmFrames: 2, confirmWindow: 3 }), null);
+    assert.match(confirmationProblem({ confirmFrames: 4, confirmWindow: 3 })!, /exceed/);
+    assert.match(confirmationProblem({ confirmFrames: 0 })!, /confirmFrames/);
+    assert.match(confirmationProblem({ confirmWindow: 1.5 })!, /confirmWindow/);
+    assert.match(confirmationProblem({ confirmWindow: 31 })!, /confirmWindow/);
+  });
+  it('fills what a camera leaves unset from the defaults, keeping k ≤ n', () => {
+    assert.deepEqual(resolveConfirmation({}), { confirmFrames: 2, confirmWindow: 2 });
+    assert.deepEqual(resolveConfirmation({ confirmWindow: 1 }), { confirmFrames: 1, confirmWindow: 1 });
+    assert.deepEqual(resolveConfirmation({ confirmFrames: 5 }), { confirmFrames: 5, confirmWindow: 5 });
+    assert.deepEqual(resolveConfirmation({ confirmWindow: 3 }), { confirmFrames: 2, confirmWindow: 3 });
+  });
+});
+
+describe('bestShot', () => {
+  const shot = (at: number, side: number, sharpness: number | null, faceScore = 0.9, p = 0.9) => ({
+    at,
+    box: [0, 0, side, side] as const,
+    faceScore,
+    sharpness,
+    noMaskProbability: p,
+    snapshotPath: `s${at}.jpg`,
+  });
+  it('prefers a large, sharp, confident crop over the first one', () => {
+    const first = shot(0, 30, 80);
+    const large = shot(500, 90, 80);
+    const blurredLarge = shot(1000, 100, 5);
+    assert.equal(bestShot([first, large, blurredLarge])!.snapshotPath, large.snapshotPath);
+  });
+  it('prefers a confident detection at equal size and sharpness', () => {
+    assert.equal(bestShot([shot(0, 60, 80, 0.6), shot(500, 60, 80, 0.95)])!.at, 500);
+  });
+  it('is stable on ties and empty input', () => {
+    assert.equal(bestShot([shot(500, 60, 80), shot(0, 60, 80)])!.at, 0);
+    assert.equal(bestShot([]), null);
+    assert.ok(shotQuality(shot(0, 200, 1e6, 1, 1)) <= 1);
+  });
+});
