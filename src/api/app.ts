@@ -35,6 +35,8 @@ import { accountRoutes } from './routes/accounts.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { violationRoutes } from './routes/violations.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
+import { alertEvidenceRoutes } from './routes/alert-evidence.ts';
+import { renderAlertFrame } from '../vision/render.ts';
 import { opsRoutes, readinessSchema } from './routes/ops.ts';
 import { dashboardSettingsRoutes } from './routes/dashboard-settings.ts';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
@@ -174,6 +176,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
       windowMs: deps.config.security.loginLockSeconds * 1000,
     }),
     dataDir: deps.config.dataDir,
+    // Stored frames were written by our workers under this limit; it still bounds what a view decodes.
+    renderAlertFrame: (stored, plan) => renderAlertFrame(stored, plan, { maxPixels: deps.config.ingest.maxFramePixels }),
     logger: deps.logger,
   });
   const ctx: ApiContext = {
@@ -244,6 +248,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await unitRoutes(scope, ctx);
     await alertActionRoutes(scope, ctx);
     await alertPeopleRoutes(scope, ctx);
+    await alertEvidenceRoutes(scope, ctx);
     await statsRoutes(scope, ctx);
     await exportRoutes(scope, ctx);
     await privacyRoutes(scope, ctx);

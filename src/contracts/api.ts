@@ -24,6 +24,14 @@ const DateTime = () => Type.String({ format: 'date-time' });
 const NullableString = () => Nullable(Type.String());
 const NullableDateTime = () => Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' });
 const NullableNumber = () => Nullable(Type.Number());
+/**
+ * URL of an alert's view of a stored frame, `/api/v1/alerts/{id}/frames/{frameId}` (a JPEG rendered
+ * for that alert: only its people unblurred; Bearer header), or null when there is none (e.g. after retention).
+ */
+const AlertFrameUrl = (description: string) =>
+  Type.Unsafe<string | null>({ type: ['string', 'null'], description: `${description}: GET /api/v1/alerts/{id}/frames/{frameId}, rendered for that alert (only its people unblurred)` });
+/** URL of a face crop, `/api/v1/snapshots/…` (Bearer header), or null. */
+const FaceCropUrl = (description: string) => Type.Unsafe<string | null>({ type: ['string', 'null'], description: `${description}: GET /api/v1/snapshots/…` });
 
 export const RoleSchema = StringEnum(ROLES);
 export const AlertStatusSchema = StringEnum(ALERT_STATUSES);
@@ -55,10 +63,10 @@ export const PersonSchema = Type.Object({
   }),
   frames: Type.Integer({ description: 'Frames in which the person was confirmed (stored violations of the track)' }),
   noMaskProbability: Type.Number({ description: 'P(no mask) + P(mask worn incorrectly), averaged over the confirmation window' }),
-  snapshotUrl: Type.Unsafe<string | null>({ type: ['string', 'null'], description: "The track's best shot (large, sharp, confident)" }),
+  snapshotUrl: FaceCropUrl("The track's best shot (large, sharp, confident; every other face in it blurred)"),
   firstSeenAt: DateTime(),
   lastSeenAt: DateTime(),
-  frameSnapshotUrl: Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'Annotated frame in which the person was last seen violating' }),
+  frameSnapshotUrl: AlertFrameUrl('Annotated frame in which the person was last seen'),
   falsePositive: Type.Boolean(),
   falsePositiveReason: NullableString(),
 });
@@ -75,8 +83,8 @@ export const AlertSchema = Type.Object({
   violationCount: Type.Integer(),
   noMaskProbability: Type.Number({ description: 'P(no mask) of the most certain face, 0–1' }),
   maskProbability: Type.Number({ deprecated: true, description: 'Deprecated: the old name of noMaskProbability (same value).' }),
-  snapshotUrl: NullableString(),
-  frameSnapshotUrl: NullableString(),
+  snapshotUrl: FaceCropUrl('Face crop of the best-shot person'),
+  frameSnapshotUrl: AlertFrameUrl("The alert's latest annotated frame"),
   assignedUnitId: NullableString(),
   escalationLevel: Type.Integer(),
   people: Type.Array(PersonSchema, { description: "The incident's confirmed people" }),
@@ -101,8 +109,8 @@ export const ViolationSchema = Type.Object({
   faceScore: Type.Number(),
   noMaskProbability: Type.Number({ description: 'P(no mask), 0–1' }),
   maskProbability: Type.Number({ deprecated: true, description: 'Deprecated: the old name of noMaskProbability (same value).' }),
-  snapshotUrl: NullableString(),
-  frameSnapshotUrl: NullableString(),
+  snapshotUrl: FaceCropUrl('Face crop of this violation'),
+  frameSnapshotUrl: AlertFrameUrl("The frame of this violation as its alert shows it (null without an alert)"),
   alertId: NullableString(),
   alertStatus: Type.Unsafe<AlertStatus | null>({
     type: ['string', 'null'],

@@ -1,4 +1,4 @@
-import { readdir, rm, stat, unlink } from 'node:fs/promises';
+import { readFile, readdir, realpath, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -23,6 +23,24 @@ export async function deleteDataFile(dataDir: string, relative: string): Promise
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/**
+ * Reads one file named by a relative path; null when it is missing, not a plain file, or resolves
+ * (through a symlink) outside the data dir — the caller answers all of these alike.
+ */
+export async function readDataFile(dataDir: string, relative: string): Promise<Buffer | null> {
+  const full = resolveInside(dataDir, relative);
+  if (!full) return null;
+  try {
+    const real = await realpath(full);
+    const root = await realpath(path.resolve(dataDir));
+    if (!real.startsWith(root + path.sep) || !(await stat(real)).isFile()) return null;
+    return await readFile(real);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
 }

@@ -12,12 +12,36 @@ import type { PersonRecord } from '../db/repositories/people.ts';
 
 /**
  * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
- * path relative to the data dir (e.g. `snapshots/<cameraId>/<id>-face.jpg`).
- * Clients fetch them from `/api/v1/snapshots/<path below snapshots/>` with their
- * login token as a bearer header (never in the URL).
+ * path relative to the data dir (e.g. `snapshots/<cameraId>/<frameId>-0.jpg`).
+ * Clients fetch face crops from `/api/v1/snapshots/<path below snapshots/>` and
+ * frames from the alert's frame route (alertFrameUrl), with their login token as
+ * a bearer header (never in the URL).
  */
 export const SNAPSHOTS_DIR = 'snapshots';
 export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';
+
+/**
+ * A violating frame is stored once, at `snapshots/<cameraId>/<frameId>-frame.jpg` (faces that are
+ * not violations blurred, no overlay), and never served as it is: each alert shows it through
+ * `/api/v1/alerts/<alertId>/frames/<frameId>`, rendered for that alert (services/evidence.ts).
+ */
+export function storedFramePath(cameraId: string, frameId: string): string {
+  return `${SNAPSHOTS_DIR}/${cameraId}/${frameId}-frame.jpg`;
+}
+
+const STORED_FRAME = /^snapshots\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)-frame\.jpg$/;
+
+/** The frame id of a stored frame path; null for anything else (a face crop, a foreign path). */
+export function frameIdOfStoredFrame(relativePath: string | null | undefined): string | null {
+  return (relativePath && STORED_FRAME.exec(relativePath)?.[1]) || null;
+}
+
+/** The alert's view of a stored frame; null when there is no alert or no frame (e.g. after retention). */
+export function alertFrameUrl(alertId: string | null | undefined, framePath: string | null | undefined): string | null {
+  const frameId = frameIdOfStoredFrame(framePath);
+  if (!alertId || !frameId) return null;
+  return `/api/v1/alerts/${encodeURIComponent(alertId)}/frames/${encodeURIComponent(frameId)}`;
+}
 
 export function snapshotUrl(relativePath: string | null | undefined): string | null {
   if (!relativePath) return null;
@@ -41,7 +65,7 @@ export function toAlertEvent(alert: AlertRecord): AlertEvent {
     noMaskProbability: alert.noMaskProbability,
     maskProbability: alert.noMaskProbability,
     snapshotUrl: snapshotUrl(alert.snapshotPath),
-    frameSnapshotUrl: snapshotUrl(alert.frameSnapshotPath),
+    frameSnapshotUrl: alertFrameUrl(alert.id, alert.frameSnapshotPath),
     assignedUnitId: alert.assignedUnitId,
     escalationLevel: alert.escalationLevel,
     people: alert.people.map(toPersonEvent),
@@ -59,7 +83,7 @@ export function toPersonEvent(p: PersonRecord): AlertPersonEvent {
     snapshotUrl: snapshotUrl(p.bestShotPath),
     firstSeenAt: p.firstSeenAt.toISOString(),
     lastSeenAt: p.lastSeenAt.toISOString(),
-    frameSnapshotUrl: snapshotUrl(p.lastFrameSnapshotPath),
+    frameSnapshotUrl: alertFrameUrl(p.alertId, p.lastFrameSnapshotPath),
     falsePositive: p.falsePositive,
     falsePositiveReason: p.falsePositiveReason,
   };
@@ -79,7 +103,7 @@ export function toViolationView(v: ViolationRecord & { camera: CameraSummary; al
     noMaskProbability: v.noMaskProbability,
     maskProbability: v.noMaskProbability,
     snapshotUrl: snapshotUrl(v.faceSnapshotPath),
-    frameSnapshotUrl: snapshotUrl(v.frameSnapshotPath),
+    frameSnapshotUrl: alertFrameUrl(v.alertId, v.frameSnapshotPath),
     alertId: v.alertId,
     alertStatus: v.alert?.status ?? null,
   };

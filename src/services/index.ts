@@ -12,6 +12,7 @@ import { createAlertService } from './alerts.ts';
 import type { Announcer } from './announcer.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';
 import { createCameraService, type CameraKeyCache } from './cameras.ts';
+import { createEvidenceService, type RenderAlertFrame } from './evidence.ts';
 import { createExportService } from './exports.ts';
 import { createPeopleService } from './people.ts';
 import { createPrivacyService } from './privacy.ts';
@@ -35,6 +36,8 @@ export interface ServiceDeps {
   /** Throttle of the self-service password change (Redis, shared by instances). */
   passwordAttempts?: PasswordAttempts;
   dataDir: string;
+  /** Renders an alert's view of a stored frame (src/vision/render.ts renderAlertFrame, bound to the pixel limit). */
+  renderAlertFrame: RenderAlertFrame;
   logger: Logger;
   now?: () => Date;
 }
@@ -53,6 +56,7 @@ export function createServices(deps: ServiceDeps) {
     }),
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
     cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate }),
+    evidence: createEvidenceService({ evidence: repos.evidence, audit: repos.audit, dataDir: deps.dataDir, render: deps.renderAlertFrame }),
     exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units, audit: repos.audit }),
     people: createPeopleService({ alerts: repos.alerts, people: repos.people, announcer: deps.announcer, now }),
     privacy: createPrivacyService({ privacy: repos.privacy, audit: repos.audit, dataDir: deps.dataDir, logger: deps.logger, now }),

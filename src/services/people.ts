@@ -7,7 +7,7 @@ import type { AlertRepository } from '../db/repositories/alerts.ts';
 import type { PeopleRepository } from '../db/repositories/incidents.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import type { Viewer } from './alerts.ts';
-import { snapshotUrl, toAlertEvent } from './alert-view.ts';
+import { alertFrameUrl, snapshotUrl, toAlertEvent } from './alert-view.ts';
 import type { Announcer } from './announcer.ts';
 import { notFound, ServiceError } from './errors.ts';
 
@@ -45,7 +45,7 @@ export function createPeopleService(deps: { alerts: AlertRepository; people: Peo
         box: [r.boxX, r.boxY, r.boxW, r.boxH],
         noMaskProbability: r.noMaskProbability,
         snapshotUrl: snapshotUrl(r.faceSnapshotPath),
-        frameSnapshotUrl: snapshotUrl(r.frameSnapshotPath),
+        frameSnapshotUrl: alertFrameUrl(alertId, r.frameSnapshotPath),
       }));
     },
 

@@ -1,7 +1,9 @@
 /**
- * Access to snapshot images: officers see only images of alerts assigned to
- * their own unit (directly, or through one of the alert's violations);
- * dispatchers and admins see every snapshot. Each view is audited.
+ * Access to face crops: a crop is served only when an alert shows it (its
+ * snapshot, a person's best shot, a violation's crop); officers only when that
+ * alert is assigned to their unit. Stored frames are never served here: each
+ * alert shows its frames through its frame route, rendered so that only its
+ * people are unblurred (services/evidence.ts). Each view is audited.
  */
 import type { AlertRepository } from '../db/repositories/alerts.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
@@ -17,9 +19,9 @@ export function createSnapshotService(deps: { alerts: AlertRepository; audit: Au
   return {
     /** `dbPath` is the path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg. */
     async maySee(viewer: SnapshotViewer, dbPath: string): Promise<boolean> {
-      if (viewer.role !== 'OFFICER') return true;
+      if (viewer.role !== 'OFFICER') return deps.alerts.faceCropShown(dbPath, null);
       if (!viewer.unitId) return false;
-      return deps.alerts.snapshotBelongsToUnit(viewer.unitId, dbPath);
+      return deps.alerts.faceCropShown(dbPath, viewer.unitId);
     },
 
     /** `subject` is the path below snapshots/. */

@@ -5,7 +5,7 @@ import { cropFaces } from './crop.ts';
 import { MaskClassifier } from './classifier.ts';
 import { createFaceDetector, type DetectorKind } from './detector/factory.ts';
 import type { FaceDetector } from './detector/types.ts';
-import { renderAnnotatedFrame, renderFaceCrops } from './render.ts';
+import { renderFaceCrops, renderStoredFrame } from './render.ts';
 import type { AnalyzeOptions, Box, FaceResult, FrameAnalysis, VisionEngine } from './types.ts';
 import { decideFace, FALLBACK_DECISION, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
 import type { DecisionRule } from './head.ts';
@@ -120,11 +120,11 @@ export function assembleVisionEngine(
 
     async renderSnapshots(image: Buffer, faces: FaceResult[], violationIndexes: number[]) {
       const frame = await decodeImage(image, { maxPixels: opts.maxPixels });
-      const [faceCrops, annotatedFrame] = await Promise.all([
+      const [faceCrops, storedFrame] = await Promise.all([
         renderFaceCrops(frame, faces, violationIndexes),
-        renderAnnotatedFrame(frame, faces, violationIndexes),
+        renderStoredFrame(frame, faces, violationIndexes),
       ]);
-      return { faceCrops, annotatedFrame };
+      return { faceCrops, storedFrame };
     },
 
     async close(): Promise<void> {

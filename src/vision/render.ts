@@ -1,21 +1,35 @@
 import sharp, { type Sharp } from 'sharp';
-import type { DecodedImage } from './image.ts';
+import { decodeImage, type DecodedImage } from './image.ts';
 import type { Box, FaceResult } from './types.ts';
 
 const RED = '#e53935';
-const GREEN = '#43a047';
+const NEUTRAL = '#9e9e9e';
+
+/** Margin (per side) of the blurred rectangle around a face box: hair and ears are identifying too. */
+export const BLUR_MARGIN = 0.1;
+/** Margin (per side) of a face crop: some context around the face for the dispatcher. */
+export const FACE_CROP_MARGIN = 0.25;
 
 function rawSharp(img: DecodedImage): Sharp {
   return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
 }
 
 /** Integer rectangle of a box grown by `margin` per side, clipped to the frame (null when empty). */
-export function clipRect(box: Box, width: number, height: number, margin = 0): Box | null {
+export function clipRect(box: Readonly<Box>, width: number, height: number, margin = 0): Box | null {
   const [x, y, w, h] = box;
   const x0 = Math.max(0, Math.floor(x - w * margin));
   const y0 = Math.max(0, Math.floor(y - h * margin));
   const x1 = Math.min(width, Math.ceil(x + w * (1 + margin)));
   const y1 = Math.min(height, Math.ceil(y + h * (1 + margin)));
+  return x1 > x0 && y1 > y0 ? [x0, y0, x1 - x0, y1 - y0] : null;
+}
+
+/** Overlap of two integer rectangles (null when they do not overlap). */
+export function intersectRect(a: Box, b: Box): Box | null {
+  const x0 = Math.max(a[0], b[0]);
+  const y0 = Math.max(a[1], b[1]);
+  const x1 = Math.min(a[0] + a[2], b[0] + b[2]);
+  const y1 = Math.min(a[1] + a[3], b[1] + b[3]);
   return x1 > x0 && y1 > y0 ? [x0, y0, x1 - x0, y1 - y0] : null;
 }
 
@@ -27,56 +41,110 @@ export function checkViolationIndexes(faces: FaceResult[], indexes: number[]): v
   }
 }
 
-/** JPEG crops of the given faces, with some context around each (for the dispatcher). */
-export async function renderFaceCrops(frame: DecodedImage, faces: FaceResult[], indexes: number[], quality = 85): Promise<Buffer[]> {
-  checkViolationIndexes(faces, indexes);
-  return Promise.all(
-    indexes.map(async (i) => {
-      const r = clipRect(faces[i]!.box, frame.width, frame.height, 0.25) ?? [0, 0, 1, 1];
-      return rawSharp(frame)
-        .extract({ left: r[0], top: r[1], width: r[2], height: r[3] })
-        .jpeg({ quality })
-        .toBuffer();
-    }),
-  );
+/** Sigma relative to the face size, so features are unrecognisable at any scale. */
+function blurSigma(rect: Box): number {
+  return Math.max(2, Math.max(rect[2], rect[3]) / 5);
+}
+
+/** A region to blur: `rect` in image pixels, `sigma` from the size of the whole face it belongs to. */
+interface BlurRegion {
+  rect: Box;
+  sigma: number;
+}
+
+/** Copies a rectangle out of a packed RGB image. */
+function extractRect(img: DecodedImage, [x0, y0, w, h]: Box): DecodedImage {
+  const data = Buffer.alloc(w * h * 3);
+  for (let row = 0; row < h; row++) {
+    const src = ((y0 + row) * img.width + x0) * 3;
+    img.data.copy(data, row * w * 3, src, src + w * 3);
+  }
+  return { data, width: w, height: h };
+}
+
+async function blurInPlace(img: DecodedImage, regions: BlurRegion[]): Promise<DecodedImage> {
+  const data = Buffer.from(img.data);
+  for (const { rect, sigma } of regions) {
+    const [x, y, w, h] = rect;
+    // Only the region goes through libvips (not the whole frame per face): a crowd costs little more than one face.
+    const blurred = await rawSharp(extractRect({ data, width: img.width, height: img.height }, rect)).blur(sigma).raw().toBuffer();
+    for (let row = 0; row < h; row++) {
+      blurred.copy(data, ((y + row) * img.width + x) * 3, row * w * 3, (row + 1) * w * 3);
+    }
+  }
+  return { data, width: img.width, height: img.height };
 }
 
 /** Copy of the frame with each given rectangle replaced by a heavy blur (privacy for bystanders). */
 export async function blurRegions(frame: DecodedImage, rects: Box[]): Promise<DecodedImage> {
-  const data = Buffer.from(frame.data);
-  for (const [x, y, w, h] of rects) {
-    // Sigma relative to the face size, so features are unrecognisable at any scale.
-    const sigma = Math.max(2, Math.max(w, h) / 5);
-    const blurred = await rawSharp(frame).extract({ left: x, top: y, width: w, height: h }).blur(sigma).raw().toBuffer();
-    for (let row = 0; row < h; row++) {
-      blurred.copy(data, ((y + row) * frame.width + x) * 3, row * w * 3, (row + 1) * w * 3);
-    }
-  }
-  return { data, width: frame.width, height: frame.height };
+  return blurInPlace(frame, rects.map((rect) => ({ rect, sigma: blurSigma(rect) })));
 }
 
-/** SVG overlay: one rectangle per face, red for no_mask, green for mask. */
-export function boxesSvg(width: number, height: number, faces: FaceResult[]): string {
-  const stroke = Math.max(2, Math.round(Math.min(width, height) / 300));
-  const rects = faces
-    .map((f) => {
-      const [x, y, w, h] = f.box.map((v) => Math.round(v * 10) / 10);
-      return `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="${f.violation ? RED : GREEN}" stroke-width="${stroke}"/>`;
-    })
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${rects}</svg>`;
+/**
+ * JPEG crops of the given faces, with some context around each (for the dispatcher). Every OTHER
+ * face of the frame (bystanders and other violators alike) that reaches into a crop is blurred
+ * there first, as in the stored frame (its box grown by BLUR_MARGIN): a crop shows one person.
+ */
+export async function renderFaceCrops(frame: DecodedImage, faces: FaceResult[], indexes: number[], quality = 85): Promise<Buffer[]> {
+  checkViolationIndexes(faces, indexes);
+  const grown = faces.map((f) => clipRect(f.box, frame.width, frame.height, BLUR_MARGIN));
+  return Promise.all(
+    indexes.map(async (i) => {
+      const r = clipRect(faces[i]!.box, frame.width, frame.height, FACE_CROP_MARGIN) ?? [0, 0, 1, 1];
+      const others: BlurRegion[] = [];
+      grown.forEach((g, j) => {
+        const part = j !== i && g ? intersectRect(g, r) : null;
+        if (part) others.push({ rect: [part[0] - r[0], part[1] - r[1], part[2], part[3]], sigma: blurSigma(g!) });
+      });
+      const crop = await blurInPlace(extractRect(frame, r), others);
+      return rawSharp(crop).jpeg({ quality }).toBuffer();
+    }),
+  );
 }
 
-/** Annotated JPEG: faces that are not violations blurred, every face boxed by label. */
-export async function renderAnnotatedFrame(frame: DecodedImage, faces: FaceResult[], violationIndexes: number[], quality = 80): Promise<Buffer> {
+/**
+ * The frame as stored for evidence: faces that are not violations blurred, NO overlay. It is never
+ * served as it is: each alert's view is rendered from it on request (renderAlertFrame), with every
+ * face that is not one of that alert's people blurred too.
+ */
+export async function renderStoredFrame(frame: DecodedImage, faces: FaceResult[], violationIndexes: number[], quality = 90): Promise<Buffer> {
   checkViolationIndexes(faces, violationIndexes);
   const violations = new Set(violationIndexes);
   const toBlur = faces
-    .map((f, i) => (violations.has(i) ? null : clipRect(f.box, frame.width, frame.height, 0.1)))
+    .map((f, i) => (violations.has(i) ? null : clipRect(f.box, frame.width, frame.height, BLUR_MARGIN)))
     .filter((r): r is Box => r !== null);
+  return rawSharp(await blurRegions(frame, toBlur)).jpeg({ quality }).toBuffer();
+}
+
+/** SVG overlay: the alert's people boxed in red (thicker), every other (blurred) face in neutral grey. */
+export function boxesSvg(width: number, height: number, people: readonly Readonly<Box>[], others: readonly Readonly<Box>[]): string {
+  const stroke = Math.max(2, Math.round(Math.min(width, height) / 300));
+  const rect = (box: Readonly<Box>, colour: string, w: number) => {
+    const [x, y, bw, bh] = box.map((v) => Math.round(v * 10) / 10);
+    return `<rect x="${x}" y="${y}" width="${bw}" height="${bh}" fill="none" stroke="${colour}" stroke-width="${w}"/>`;
+  };
+  const rects = [...others.map((b) => rect(b, NEUTRAL, Math.max(1, Math.round(stroke / 2)))), ...people.map((b) => rect(b, RED, stroke))].join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${rects}</svg>`;
+}
+
+export interface AlertFramePlan {
+  /** Faces of this alert's people: left as stored (sharp), boxed in red. */
+  people: readonly Readonly<Box>[];
+  /** Every other face of the frame: blurred (box grown by BLUR_MARGIN), boxed in grey. */
+  others: readonly Readonly<Box>[];
+}
+
+/**
+ * One alert's view of a stored frame: every face that is not one of the alert's people is blurred
+ * (again, for those the stored frame already blurred), then the boxes are drawn. Blurring comes
+ * first and wins where boxes overlap: another person's face is never shown to keep ours whole.
+ */
+export async function renderAlertFrame(stored: Buffer, plan: AlertFramePlan, opts: { maxPixels?: number; quality?: number } = {}): Promise<Buffer> {
+  const frame = await decodeImage(stored, { maxPixels: opts.maxPixels });
+  const toBlur = plan.others.map((b) => clipRect(b, frame.width, frame.height, BLUR_MARGIN)).filter((r): r is Box => r !== null);
   const blurred = await blurRegions(frame, toBlur);
   return rawSharp(blurred)
-    .composite([{ input: Buffer.from(boxesSvg(frame.width, frame.height, faces)), top: 0, left: 0 }])
-    .jpeg({ quality })
+    .composite([{ input: Buffer.from(boxesSvg(frame.width, frame.height, plan.people, plan.others)), top: 0, left: 0 }])
+    .jpeg({ quality: opts.quality ?? 80 })
     .toBuffer();
 }

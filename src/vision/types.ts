@@ -39,12 +39,16 @@ export interface VisionEngine {
   /** The P(no mask) threshold in effect (the head's validated one unless overridden). */
   readonly noMaskThreshold?: number;
   analyzeFrame(image: Buffer, opts?: AnalyzeOptions): Promise<FrameAnalysis>;
-  /** Crops and encodes JPEG snapshots: one per requested face box, plus the annotated frame. */
+  /**
+   * Encodes the JPEGs a violating frame leaves: one crop per requested face (every other face in
+   * it blurred), and the frame to store (faces that are not violations blurred, no overlay; each
+   * alert's view of it is rendered on request by render.ts renderAlertFrame).
+   */
   renderSnapshots(
     image: Buffer,
     faces: FaceResult[],
     violationIndexes: number[],
-  ): Promise<{ faceCrops: Buffer[]; annotatedFrame: Buffer }>;
+  ): Promise<{ faceCrops: Buffer[]; storedFrame: Buffer }>;
   close(): Promise<void>;
 }
 

@@ -42,6 +42,15 @@ export function authImage(api: Api, url: string | null | undefined, alt: string,
   return img;
 }
 
+/**
+ * Drops cached images, so the next authImage() fetches them again: an alert's frame is rendered for
+ * its people on each request (only they are unblurred), so it changes under the same URL when a
+ * person is marked a false positive or joins.
+ */
+export function forgetImages(urls: Iterable<string | null | undefined>): void {
+  for (const url of urls) if (url) cache.delete(url);
+}
+
 export function clearImageCache(): void {
   cache.clear();
 }

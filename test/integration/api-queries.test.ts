@@ -145,6 +145,13 @@ for (const provider of testProviders()) {
       await writeFile(path.join(stack.dataDir, 'secret.jpg'), 'outside');
       await symlink(path.join(stack.dataDir, 'secret.jpg'), path.join(dir, 'link.jpg'));
       const url = `/api/v1/snapshots/${cams[0]!.id}/face-1.jpg`;
+      // A crop is served only when an alert shows it; a file no alert shows is a 404 like a missing one.
+      const now = new Date();
+      await stack.db.prisma.alert.create({
+        data: { cameraId: cams[0]!.id, trackId: 'snapshot-test', firstSeenAt: now, lastSeenAt: now, noMaskProbability: 0.9, snapshotPath: `snapshots/${cams[0]!.id}/face-1.jpg` },
+      });
+      await writeFile(path.join(dir, 'unshown.jpg'), jpeg);
+      assert.equal((await call(api.url, 'GET', `/api/v1/snapshots/${cams[0]!.id}/unshown.jpg`, { token: dispatcher })).status, 404);
 
       assert.equal((await call(api.url, 'GET', url)).status, 401);
       assert.equal((await call(api.url, 'GET', `${url}?token=mwt_wrongwrongwrong`)).status, 401);

@@ -57,6 +57,8 @@ interface Ids {
   alertNew: string;
   snapshotA: string;
   snapshotNew: string;
+  frameA: string;
+  frameNew: string;
 }
 
 interface Case {
@@ -105,6 +107,10 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/alerts/:id/people/:personId/track': [
     { probe: "a person's crops (unknown person)", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/people/nobody/track`, expect: { ...ANY_USER, officerA: 404, officerB: 404, dispatcher: 404, admin: 404 } },
   ],
+  'GET /api/v1/alerts/:id/frames/:frameId': [
+    { probe: "unit A's alert frame (officers: their unit only; every refusal the same 404)", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/frames/${i.frameA}`, expect: { ...ANY_USER, officerA: 200, officerB: 404, dispatcher: 200, admin: 200 } },
+    { probe: 'a frame the alert does not show', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/frames/${i.frameNew}`, expect: { ...ANY_USER, officerA: 404, officerB: 404, dispatcher: 404, admin: 404 } },
+  ],
   'POST /api/v1/alerts/:id/people/:personId/false-positive': [
     { probe: 'mark one person a false positive', method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/people/nobody/false-positive`, body: INVALID, expect: { ...COMMAND, dispatcher: 400, admin: 400 } },
   ],
@@ -148,6 +154,7 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/snapshots/*': [
     { probe: "face of unit A's alert", method: 'GET', url: (i) => `/api/v1/snapshots/${i.snapshotA}`, expect: { ...ANY_USER, officerA: 200, officerB: 404, dispatcher: 200, admin: 200 } },
     { probe: 'face of an unassigned alert', method: 'GET', url: (i) => `/api/v1/snapshots/${i.snapshotNew}`, expect: { ...ANY_USER, officerA: 404, officerB: 404, dispatcher: 200, admin: 200 } },
+    { probe: "unit A's stored frame is never served raw (only through the alert's frame route)", method: 'GET', url: (i) => `/api/v1/snapshots/${i.cameraId}/${i.frameA}-frame.jpg`, expect: { ...ANY_USER, officerA: 404, officerB: 404, dispatcher: 404, admin: 404 } },
   ],
   'POST /api/v1/frames': [
     { probe: 'ingestion takes camera keys only', method: 'POST', url: () => '/api/v1/frames', raw: { type: 'image/jpeg', data: JPEG }, expect: { anonymous: 401, camera: 202, officerA: 401, officerB: 401, dispatcher: 401, admin: 401 } },
@@ -206,21 +213,23 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
     const now = new Date();
     const mk = async (frame: string, unitId: string | null, status: 'DISPATCHED' | 'NEW') => {
       const rel = `snapshots/${ids.cameraId}/${frame}-0.jpg`;
+      const frameRel = `snapshots/${ids.cameraId}/${frame}-frame.jpg`;
       await mkdir(path.join(stack.dataDir, 'snapshots', ids.cameraId), { recursive: true });
       await writeFile(path.join(stack.dataDir, rel), JPEG);
+      await writeFile(path.join(stack.dataDir, frameRel), JPEG);
       const alert = await prisma.alert.create({
         data: {
           cameraId: ids.cameraId, status, trackId: frame, firstSeenAt: now, lastSeenAt: now, violationCount: 1, noMaskProbability: 0.1,
-          snapshotPath: rel, frameSnapshotPath: null, assignedUnitId: unitId, dispatchedAt: unitId ? now : null,
+          snapshotPath: rel, frameSnapshotPath: frameRel, assignedUnitId: unitId, dispatchedAt: unitId ? now : null,
         },
       });
       await prisma.violation.create({
         data: {
           cameraId: ids.cameraId, frameId: frame, faceIndex: 0, capturedAt: now, receivedAt: now, boxX: 1, boxY: 1, boxW: 20, boxH: 20,
-          faceScore: 0.9, noMaskProbability: 0.1, faceSnapshotPath: rel, alertId: alert.id,
+          faceScore: 0.9, noMaskProbability: 0.1, faceSnapshotPath: rel, frameSnapshotPath: frameRel, alertId: alert.id,
         },
       });
-      return { alertId: alert.id, snapshot: rel.slice('snapshots/'.length) };
+      return { alertId: alert.id, snapshot: rel.slice('snapshots/'.length), frame };
     };
     const a = await mk(randomUUID(), ids.unitA, 'DISPATCHED');
     const n = await mk(randomUUID(), null, 'NEW');
@@ -228,6 +237,8 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
     ids.snapshotA = a.snapshot;
     ids.alertNew = n.alertId;
     ids.snapshotNew = n.snapshot;
+    ids.frameA = a.frame;
+    ids.frameNew = n.frame;
   });
 
   after(async () => {

@@ -1,8 +1,8 @@
 /**
  * Privacy (issue 6, item 4) with real parts: the retention job (handler and its
  * BullMQ job scheduler on the real Redis), the admin purge of a camera's data,
- * and blurring of faces that are not violations in the stored annotated frame
- * (real ONNX models on a real photo).
+ * and blurring of faces that are not violations in the stored frame (real ONNX
+ * models on a real photo).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -197,7 +197,7 @@ describe('privacy: retention, purge, blurring', () => {
     assert.equal(await prisma.violation.count({ where: { cameraId: other.id } }), 1);
   });
 
-  test('stored annotated frames blur faces that are not violations and keep violation faces sharp (real models)', async (t) => {
+  test('stored frames blur faces that are not violations and keep violation faces sharp (real models)', async (t) => {
     const engine = await loadEngine(stack.config, stack.logger);
     try {
       const image = await readFile(SCENE);
@@ -205,10 +205,11 @@ describe('privacy: retention, purge, blurring', () => {
       const violations = analysis.faces.flatMap((f, i) => (f.label === 'no_mask' ? [i] : []));
       const others = analysis.faces.flatMap((f, i) => (f.label !== 'no_mask' ? [i] : []));
       assert.ok(violations.length >= 1 && others.length >= 1, `need both kinds of faces: ${JSON.stringify(analysis.faces.map((f) => f.label))}`);
-      // Exactly what the worker writes to snapshots/<camera>/<frame>-frame.jpg.
-      const { annotatedFrame } = await engine.renderSnapshots(image, analysis.faces, violations);
+      // Exactly what the worker writes to snapshots/<camera>/<frame>-frame.jpg (each alert's view of it is
+      // blurred further on request: security-evidence.test.ts).
+      const { storedFrame } = await engine.renderSnapshots(image, analysis.faces, violations);
       const original = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      const annotated = await sharp(annotatedFrame).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const annotated = await sharp(storedFrame).removeAlpha().raw().toBuffer({ resolveWithObject: true });
       assert.equal(annotated.info.width, original.info.width);
 
       /** Mean absolute difference between horizontal neighbours inside the box (inner 60 %, clear of the drawn outline). */

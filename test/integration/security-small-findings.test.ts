@@ -53,6 +53,12 @@ describe('small findings over HTTP', () => {
     const dir = path.join(stack.dataDir, 'snapshots', 'cam-tok');
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'face.jpg'), JPEG.subarray(0, 64));
+    // A crop is served only when an alert shows it.
+    const cameraId = (await stack.db.prisma.camera.findFirstOrThrow()).id;
+    const now = new Date();
+    await stack.db.prisma.alert.create({
+      data: { cameraId, trackId: randomUUID(), firstSeenAt: now, lastSeenAt: now, noMaskProbability: 0.9, snapshotPath: 'snapshots/cam-tok/face.jpg' },
+    });
     const { token } = await loginAs(api, { username: 'viewer', role: 'DISPATCHER' });
     const viaQuery = await call(api.url, 'GET', `/api/v1/snapshots/cam-tok/face.jpg?token=${token}`);
     assert.equal(viaQuery.status, 401);

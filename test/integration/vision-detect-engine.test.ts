@@ -90,11 +90,11 @@ function boxStd(img: { data: Buffer; width: number }, [x, y, w, h]: number[]): n
   return Math.sqrt(vals.reduce((a, b) => a + (b - m) ** 2, 0) / vals.length);
 }
 
-test('snapshots: JPEG crops of violations; annotated frame blurs the other faces and boxes violations in red', async () => {
+test('snapshots: JPEG crops of violations; the stored frame blurs the other faces and has no overlay', async () => {
   const buf = await readFile(path.join(scenes, 'masked-crowd-img4.jpeg'));
   const r = await engine.analyzeFrame(buf);
   const violations = r.faces.flatMap((f, i) => (f.violation ? [i] : []));
-  const { faceCrops, annotatedFrame } = await engine.renderSnapshots(buf, r.faces, violations);
+  const { faceCrops, storedFrame } = await engine.renderSnapshots(buf, r.faces, violations);
   assert.equal(faceCrops.length, violations.length);
   for (const c of faceCrops) {
     const meta = await sharp(c).metadata();
@@ -102,17 +102,17 @@ test('snapshots: JPEG crops of violations; annotated frame blurs the other faces
     assert.ok(meta.width! >= 40 && meta.height! >= 40);
   }
   const original = await decodeImage(buf);
-  const annotated = await decodeImage(annotatedFrame);
-  assert.deepEqual([annotated.width, annotated.height], [r.width, r.height]);
+  const stored = await decodeImage(storedFrame);
+  assert.deepEqual([stored.width, stored.height], [r.width, r.height]);
   const masked = r.faces.find((f) => f.label === 'mask' && !f.violation)!;
   const bare = r.faces[violations[0]!]!;
-  assert.ok(boxStd(annotated, masked.box) < boxStd(original, masked.box) * 0.6, 'bystander face blurred');
-  assert.ok(boxStd(annotated, bare.box) > boxStd(original, bare.box) * 0.8, 'violation face left sharp');
-  // the top edge of the violation box is red
+  assert.ok(boxStd(stored, masked.box) < boxStd(original, masked.box) * 0.6, 'bystander face blurred');
+  assert.ok(boxStd(stored, bare.box) > boxStd(original, bare.box) * 0.8, 'violation face left sharp');
+  // No overlay is baked in (each alert's view draws its own): the top edge of the violation box is as in the photo.
   const [x, y, w] = bare.box.map(Math.round) as [number, number, number];
-  const o = (y * annotated.width + x + Math.round(w / 2)) * 3;
-  const [R, G, B] = [annotated.data[o]!, annotated.data[o + 1]!, annotated.data[o + 2]!];
-  assert.ok(R > 150 && G < 110 && B < 110, `edge pixel ${R},${G},${B}`);
+  const o = (y * stored.width + x + Math.round(w / 2)) * 3;
+  const diff = [0, 1, 2].map((c) => Math.abs(stored.data[o + c]! - original.data[o + c]!));
+  assert.ok(Math.max(...diff) < 40, `edge pixel changed by ${diff.join(',')}`);
   await assert.rejects(engine.renderSnapshots(buf, r.faces, [r.faces.length]), RangeError);
 });
 

@@ -92,7 +92,7 @@ for (const provider of testProviders()) {
         const jpeg = await import('node:fs/promises').then((fs) => fs.readFile(path.join(stack.dataDir, rel)));
         assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff], `${rel} is a JPEG`);
       }
-      assert.equal(existsSync(frame.file), false, 'the original frame is deleted once the annotated one is written');
+      assert.equal(existsSync(frame.file), false, 'the original frame is deleted once the evidence frame is written');
 
       const alert = await stack.db.prisma.alert.findUniqueOrThrow({ where: { id: v.alertId! } });
       assert.equal(alert.status, 'NEW');
@@ -111,7 +111,8 @@ for (const provider of testProviders()) {
         noMaskProbability: v.noMaskProbability,
         maskProbability: v.noMaskProbability,
         snapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-0.jpg`,
-        frameSnapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-frame.jpg`,
+        // The stored frame is shown only through the alert's frame route (rendered for this alert).
+        frameSnapshotUrl: `/api/v1/alerts/${alert.id}/frames/${frame.frameId}`,
         assignedUnitId: null,
         escalationLevel: 0,
         people: [
@@ -124,7 +125,7 @@ for (const provider of testProviders()) {
             snapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-0.jpg`,
             firstSeenAt: frame.capturedAt,
             lastSeenAt: frame.capturedAt,
-            frameSnapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-frame.jpg`,
+            frameSnapshotUrl: `/api/v1/alerts/${alert.id}/frames/${frame.frameId}`,
             falsePositive: false,
             falsePositiveReason: null,
           },

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { createCameraLock, cameraLockKey, LockTimeoutError } from '../../src/queue/handlers/camera-lock.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import { parseFrameJob } from '../../src/queue/handlers/frame-analyze.ts';
-import { snapshotUrl, toAlertEvent } from '../../src/services/alert-view.ts';
+import { alertFrameUrl, snapshotUrl, toAlertEvent } from '../../src/services/alert-view.ts';
 import { createUpdateThrottle } from '../../src/queue/handlers/update-throttle.ts';
 import { QUEUES, type JobName } from '../../src/queue/jobs.ts';
 import { createQueueWorker, MissingHandlerError, type JobHandlers } from '../../src/queue/worker.ts';
@@ -154,9 +154,14 @@ describe('frame job validation and alert event mapping', () => {
     }
   });
 
-  it('maps snapshot paths under the data dir to URLs the API serves', () => {
+  it('maps snapshot paths under the data dir to URLs the API serves; a stored frame only through its alert', () => {
     assert.equal(snapshotUrl('snapshots/c-1/f-1-0.jpg'), '/api/v1/snapshots/c-1/f-1-0.jpg');
     assert.equal(snapshotUrl(null), null);
+    assert.equal(alertFrameUrl('a-1', 'snapshots/c-1/f-1-frame.jpg'), '/api/v1/alerts/a-1/frames/f-1');
+    assert.equal(alertFrameUrl(null, 'snapshots/c-1/f-1-frame.jpg'), null);
+    assert.equal(alertFrameUrl('a-1', null), null);
+    assert.equal(alertFrameUrl('a-1', 'snapshots/c-1/f-1-0.jpg'), null, 'a crop is not a frame');
+    assert.equal(alertFrameUrl('a-1', '../c-1/f-1-frame.jpg'), null);
   });
 
   it('turns a stored alert into exactly the AlertEvent payload', () => {
@@ -199,7 +204,7 @@ describe('frame job validation and alert event mapping', () => {
       noMaskProbability: 0.97,
       maskProbability: 0.97,
       snapshotUrl: '/api/v1/snapshots/c-1/f-1-0.jpg',
-      frameSnapshotUrl: '/api/v1/snapshots/c-1/f-1-frame.jpg',
+      frameSnapshotUrl: '/api/v1/alerts/a-1/frames/f-1',
       assignedUnitId: 'u-7',
       escalationLevel: 1,
       people: [],

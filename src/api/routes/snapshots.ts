@@ -35,7 +35,10 @@ export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: loggedIn,
       schema: {
         tags: ['snapshots'],
-        summary: 'A face crop or annotated frame (login token as Bearer header; never in the URL); each view is audited',
+        summary: 'A face crop shown by an alert (login token as Bearer header; never in the URL); each view is audited',
+        description:
+          "Only crops an alert shows (its snapshot, a person's best shot, a violation's crop); officers only their unit's. " +
+          "Stored frames are not served here: use an alert's frameSnapshotUrl (GET /api/v1/alerts/:id/frames/:frameId). Every refusal is the same 404.",
         security: [{ bearerAuth: [] }],
         params: { type: 'object', properties: { '*': { type: 'string' } } },
         response: { 200: { type: 'string', format: 'binary' }, ...problemResponses },
@@ -57,7 +60,7 @@ export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
       // A symlink planted inside snapshots/ must not lead outside it.
       const realRoot = await realpath(root).catch(() => root);
       if (!real.startsWith(realRoot + path.sep)) throw notFound();
-      // Officers see only their own unit's alerts, images included (404: existence is not revealed).
+      // Only crops an alert shows; officers only their own unit's (404 either way: existence is not revealed).
       const subject = path.relative(root, file).split(path.sep).join('/');
       if (!(await ctx.services.snapshots.maySee(user, `snapshots/${subject}`))) throw notFound();
       await ctx.services.snapshots.recordView(user, subject, request.ip);

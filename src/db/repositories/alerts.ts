@@ -215,24 +215,24 @@ export function createAlertRepository(prisma: PrismaClient) {
       });
     },
 
-    /**
-     * Whether a snapshot (path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg)
-     * belongs to an alert assigned to the unit, directly or through one of its violations.
-     */
+    /** Whether the alert is assigned to the unit. */
     async isAssignedTo(alertId: string, unitId: string): Promise<boolean> {
       return (await prisma.alert.findFirst({ where: { id: alertId, assignedUnitId: unitId }, select: { id: true } })) !== null;
     },
 
-    async snapshotBelongsToUnit(unitId: string, dbPath: string): Promise<boolean> {
-      const alert = await prisma.alert.findFirst({
-        where: { assignedUnitId: unitId, OR: [{ snapshotPath: dbPath }, { frameSnapshotPath: dbPath }] },
-        select: { id: true },
-      });
+    /**
+     * Whether a face crop (path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg) is shown by an
+     * alert — as its snapshot, a person's best shot or one of its violations' crops — assigned to
+     * `unitId` (null: any alert). Stored frames never match: they are shown only through an alert's
+     * frame route, rendered for that alert (services/evidence.ts).
+     */
+    async faceCropShown(dbPath: string, unitId: string | null): Promise<boolean> {
+      const unit = unitId === null ? {} : { assignedUnitId: unitId };
+      const alert = await prisma.alert.findFirst({ where: { ...unit, snapshotPath: dbPath }, select: { id: true } });
       if (alert) return true;
-      const violation = await prisma.violation.findFirst({
-        where: { alert: { assignedUnitId: unitId }, OR: [{ faceSnapshotPath: dbPath }, { frameSnapshotPath: dbPath }] },
-        select: { id: true },
-      });
+      const person = await prisma.alertPerson.findFirst({ where: { alert: unit, bestShotPath: dbPath }, select: { id: true } });
+      if (person) return true;
+      const violation = await prisma.violation.findFirst({ where: { alert: unit, faceSnapshotPath: dbPath }, select: { id: true } });
       return violation !== null;
     },
 

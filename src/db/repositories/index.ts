@@ -8,6 +8,7 @@ import { createAlertRepository } from './alerts.ts';
 import { createAuditRepository } from './audit.ts';
 import { createCameraRepository } from './cameras.ts';
 import { createDispatchRepository } from './dispatch.ts';
+import { createEvidenceRepository } from './evidence.ts';
 import { createIncidentRepository, createPeopleRepository } from './incidents.ts';
 import { createPrivacyRepository } from './privacy.ts';
 import { createSessionRepository } from './sessions.ts';
@@ -23,6 +24,7 @@ export function createRepositories(prisma: PrismaClient, provider?: Provider) {
     audit: createAuditRepository(prisma),
     cameras: createCameraRepository(prisma),
     dispatch: createDispatchRepository(prisma),
+    evidence: createEvidenceRepository(prisma),
     incidents: createIncidentRepository(prisma),
     people: createPeopleRepository(prisma),
     privacy: createPrivacyRepository(prisma),

@@ -7,7 +7,7 @@
  *   3. in one transaction holding the camera's database lock, read the camera's
  *      tracks and open incidents, confirm people (k of n) and store sightings,
  *      violations, people and alerts (a frame already recorded is skipped);
- *   4. delete the frame file (the annotated frame replaces it);
+ *   4. delete the frame file (the stored evidence frame replaces it);
  *   5. publish events (at-least-once: a retry re-announces alerts this frame created).
  * A missing frame file therefore means an earlier attempt got past step 3 (or the
  * frame had no violation and was deleted): the job just re-announces and completes.
@@ -187,7 +187,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     // a track's averaged probabilities when it is confirmed (domain/people.ts).
     const noMask = analysis.faces.flatMap((f, faceIndex) => (f.violation ? [faceIndex] : []));
 
-    // Crops and the annotated frame only for frames with a violating face (privacy); written before the
+    // Crops and the evidence frame only for frames with a violating face (privacy); written before the
     // DB transaction so a stored path always points at a file.
     const paths = snapshotPaths(frame.cameraId, frame.frameId, noMask);
     const sharpness = new Map<number, number>();
@@ -199,7 +199,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       const measured = await faceSharpness(image, noMask.map((i) => analysis.faces[i]!.box));
       noMask.forEach((faceIndex, i) => sharpness.set(faceIndex, measured[i]!));
       await Promise.all([
-        writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.annotatedFrame),
+        writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.storedFrame),
         ...noMask.map((faceIndex, i) =>
           writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
         ),
@@ -257,7 +257,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       throw new UnrecoverableError(`camera ${frame.cameraId} does not exist`);
     });
 
-    await removeFile(frame.file); // the annotated frame snapshot replaces it
+    await removeFile(frame.file); // the stored evidence frame replaces it
     metrics?.violations.inc(result.violations);
     metrics?.alertsCreated.inc(result.createdAlertIds.length);
 

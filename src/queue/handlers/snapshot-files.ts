@@ -1,12 +1,12 @@
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SNAPSHOTS_DIR } from '../../services/alert-view.ts';
+import { SNAPSHOTS_DIR, storedFramePath } from '../../services/alert-view.ts';
 
 /** Where a frame's snapshots go, relative to the data dir (what the DB stores). */
 export function snapshotPaths(cameraId: string, frameId: string, faceIndexes: readonly number[]) {
   const dir = `${SNAPSHOTS_DIR}/${cameraId}`;
   return {
-    frame: `${dir}/${frameId}-frame.jpg`,
+    frame: storedFramePath(cameraId, frameId),
     faces: new Map(faceIndexes.map((i) => [i, `${dir}/${frameId}-${i}.jpg`])),
   };
 }

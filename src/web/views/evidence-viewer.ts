@@ -1,7 +1,8 @@
 /**
- * Evidence of an incident: the annotated frame, zoomable, with the selected
- * person highlighted and the other people numbered; the people as a list (best
- * shot, label, last seen); the selected person's crops over time; and, for
+ * Evidence of an incident: the annotated frame (rendered by the server for this
+ * alert: only its people unblurred), zoomable, with the selected person
+ * highlighted and the other people numbered; the people as a list (best shot,
+ * label, last seen); the selected person's crops over time; and, for
  * dispatchers, marking one person a false positive. The officer view uses
  * peopleStrip(): the people large, with last-seen time and the camera's address.
  */
@@ -9,7 +10,7 @@ import type { AlertEvent, AlertPersonEvent } from '../../realtime/events.ts';
 import type { Api } from '../api.ts';
 import { h, replaceChildren, s, toast } from '../dom.ts';
 import { formatClock, formatPercent } from '../format.ts';
-import { authImage } from '../images.ts';
+import { authImage, forgetImages } from '../images.ts';
 
 interface TrackItem {
   capturedAt: string;
@@ -39,6 +40,8 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
   let zoom = 0;
   let shownFrame: string | null | undefined;
   let trackKey = '';
+  /** Who the alert's frames show unblurred: its people not marked false positive (the server renders them so). */
+  let peopleKey = '';
 
   const stage = h('div', { class: 'evidence-stage' });
   const canvas = h('div', { class: 'evidence-canvas' });
@@ -241,6 +244,13 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
 
   function update(next: AlertEvent): void {
     const changedAlert = alert?.id !== next.id;
+    const nextPeopleKey = next.people.map((p) => `${p.id}:${p.falsePositive ? 'fp' : ''}`).join('|');
+    if (!changedAlert && nextPeopleKey !== peopleKey) {
+      // Same URLs, new pictures: a person marked false positive is blurred now, a new one unblurred.
+      forgetImages([next.frameSnapshotUrl, ...next.people.map((p) => p.frameSnapshotUrl)]);
+      shownFrame = undefined;
+    }
+    peopleKey = nextPeopleKey;
     alert = next;
     if (changedAlert) {
       zoom = 0;
