@@ -24,7 +24,11 @@ import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.t
 import { testProviders } from '../helpers/db.ts';
 import { DATASETS, EventLog, loadEngine, stackDetectionWorker } from './worker-support.ts';
 
-/** Four unmasked faces (YuNet + head: all four labelled no_mask); the left half holds two of them. */
+/**
+ * Three fully visible bare faces and a fourth whose chin hides behind a shoulder (the head reads it
+ * either way, depending even on the CPU's int8 kernels); the left half holds two of the bare ones.
+ * These tests are about grouping, so they take the engine's own count of violators in this photo.
+ */
 const GROUP = path.join(DATASETS, 'scenes', 'group-faces.jpg');
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -52,6 +56,8 @@ for (const provider of testProviders()) {
     let officer: string;
     let group: Buffer;
     let leftHalf: Buffer;
+    /** Violating faces the engine finds in the group photo (3 or 4). */
+    let crowd: number;
 
     before(async () => {
       // The deployment default is set to 2 of 3 here (a window wider than k); snapshot cameras say 1 of 1 themselves.
@@ -78,6 +84,8 @@ for (const provider of testProviders()) {
       queueEvents = new QueueEvents(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
       await queueEvents.waitUntilReady();
       group = await readFile(GROUP);
+      crowd = (await engine.analyzeFrame(group)).faces.filter((f) => f.violation).length;
+      assert.ok(crowd >= 3 && crowd <= 4, `the three bare faces (and maybe the fourth) are violations, got ${crowd}`);
       const meta = await sharp(group).metadata();
       const half = Math.floor(meta.width! / 2);
       leftHalf = await sharp(group)
@@ -127,13 +135,13 @@ for (const provider of testProviders()) {
       assert.deepEqual([camera.confirmFrames, camera.confirmWindow], [1, 1]);
       await postAndProcess(camera.apiKey, group, new Date());
       const created = await within(log.next('alert.created', (a) => a.cameraId === camera.id), 30_000, 'alert.created of the crowd');
-      assert.equal(created.people.length, 4);
+      assert.equal(created.people.length, crowd);
       const alerts = await alertsOf(camera.id);
       assert.equal(alerts.length, 1, 'one alert for the crowd');
       const detail = await call(api.url, 'GET', `/api/v1/alerts/${alerts[0]!.id}`, { token: dispatcher });
       assert.equal(detail.status, 200);
       const people = (detail.body as AlertEvent).people;
-      assert.equal(people.length, 4);
+      assert.equal(people.length, crowd);
       for (const p of people) {
         assert.equal(p.label, 'no_mask');
         assert.equal(p.frames, 1);
@@ -142,7 +150,7 @@ for (const provider of testProviders()) {
         assert.equal(p.firstSeenAt, p.lastSeenAt);
         assert.ok(p.snapshotUrl);
       }
-      assert.equal(new Set(people.map((p) => p.snapshotUrl)).size, 4, 'each person has their own best shot');
+      assert.equal(new Set(people.map((p) => p.snapshotUrl)).size, crowd, 'each person has their own best shot');
       for (let i = 0; i < people.length; i++) {
         for (let j = i + 1; j < people.length; j++) assert.ok(iou(people[i]!.box, people[j]!.box) < 0.3, 'no person twice');
       }
@@ -178,9 +186,9 @@ for (const provider of testProviders()) {
       assert.equal(created.people.length, 2);
       await postAndProcess(camera.apiKey, group, new Date(t0 + 1000));
       const updated = await within(
-        log.next('alert.updated', (a) => a.id === created.id && a.people.length === 4),
+        log.next('alert.updated', (a) => a.id === created.id && a.people.length === crowd),
         30_000,
-        'alert.updated with four people',
+        `alert.updated with ${crowd} people`,
       );
       assert.equal(updated.status, 'NEW');
       const keep = created.people.map((p) => p.id).sort();
@@ -223,7 +231,8 @@ for (const provider of testProviders()) {
       const stats = await call(api.url, 'GET', '/api/v1/stats?groupBy=camera', { token: dispatcher });
       assert.equal(stats.status, 200, JSON.stringify(stats.body));
       const row = (stats.body.falsePositives as { cameraId: string; people: number; falsePositives: number; rate: number }[]).find((r) => r.cameraId === camera.id)!;
-      assert.deepEqual([row.people, row.falsePositives, row.rate], [4, 1, 0.25]);
+      assert.deepEqual([row.people, row.falsePositives], [crowd, 1]);
+      assert.ok(Math.abs(row.rate - 1 / crowd) < 0.001, `rate 1/${crowd}, got ${row.rate}`);
     });
 
     it('validates confirmFrames / confirmWindow on camera creation', async () => {
