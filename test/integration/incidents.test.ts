@@ -137,7 +137,8 @@ for (const provider of testProviders()) {
       for (const p of people) {
         assert.equal(p.label, 'no_mask');
         assert.equal(p.frames, 1);
-        assert.ok(p.noMaskProbability >= (stack.config.vision.noMaskThreshold ?? engine.noMaskThreshold ?? 0.5));
+        // P(no mask) (not the sum with P(mask incorrect)), which confirmed this no_mask person.
+        assert.ok(p.noMaskProbability >= stack.config.alerts.confirmThreshold.noMask);
         assert.ok(p.box[2] > 0 && p.box[3] > 0 && p.box[0] + p.box[2] <= 512 + 1, `box in frame pixels: ${p.box}`);
         assert.equal(p.firstSeenAt, p.lastSeenAt);
         assert.ok(p.snapshotUrl);
