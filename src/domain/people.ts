@@ -230,7 +230,9 @@ export function confirmTrack(
   const violation = violationProbability(averaged);
   const enough = rule === 'every' ? positives >= settings.confirmFrames : window.length >= settings.confirmFrames && positives >= 1;
   return {
-    confirmed: enough && meetsThreshold(averaged, threshold),
+    // A window of one frame (a snapshot camera, 1 of 1) is the engine's validated single-frame verdict
+    // alone, as before tracks existed; the averaged threshold was chosen for tracks of several frames.
+    confirmed: enough && (settings.confirmWindow === 1 || meetsThreshold(averaged, threshold)),
     positives,
     observed: window.length,
     averaged,

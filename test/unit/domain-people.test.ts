@@ -63,8 +63,12 @@ describe('confirmTrack', () => {
     assert.equal(confirmTrack(s, 500, twoOfThree, 0.5).confirmed, true);
   });
 
-  it('confirms a snapshot camera (1 of 1) on one frame', () => {
+  it('confirms a snapshot camera (1 of 1) on one frame, on the sighting verdict alone', () => {
     assert.equal(confirmTrack(samples([noMask(0.8)]), 0, { confirmFrames: 1, confirmWindow: 1 }, 0.5).confirmed, true);
+    // The engine labelled it no_mask at its validated 0.15: the track threshold (for several frames) does not apply.
+    const engineSays = [{ at: 0, probabilities: noMask(0.3), violating: true }];
+    assert.equal(confirmTrack(engineSays, 0, { confirmFrames: 1, confirmWindow: 1 }, { noMask: 0.4, incorrect: 0.95 }).confirmed, true);
+    assert.equal(confirmTrack(engineSays, 0, { confirmFrames: 1, confirmWindow: 2 }, { noMask: 0.4, incorrect: 0.95 }).confirmed, false);
   });
 
   it('labels a track by its averaged classes: mask_incorrect when that dominates', () => {
