@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../notify/webhook-core.ts';
 import type { EscalationPolicy } from '../domain/escalation.ts';
+import { DEFAULT_CONFIRMATION_THRESHOLD } from '../domain/people.ts';
 import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
@@ -41,6 +42,11 @@ export interface Config {
     cooldownSeconds: number;
     /** Default person confirmation, k of the last n frames of a track (MASKWATCH_CONFIRM_FRAMES / _WINDOW); per camera overridable. */
     confirmation: { confirmFrames: number; confirmWindow: number };
+    /**
+     * What a track's averaged probabilities must show to be confirmed (MASKWATCH_CONFIRM_NO_MASK /
+     * MASKWATCH_CONFIRM_INCORRECT; a value above 1 switches that class off); see domain/people.ts.
+     */
+    confirmThreshold: { noMask: number; incorrect: number };
     /** When unhandled alerts are escalated (MASKWATCH_ESCALATE_DISPATCH_S / _ACK_S / _MAX_LEVEL; max level 0 = off). */
     escalation: EscalationPolicy;
   };
@@ -141,7 +147,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function confirmationSettings(env: Env): { confirmFrames: number; confirmWindow: number } {
-  const confirmWindow = int(env, 'MASKWATCH_CONFIRM_WINDOW', 2, 1, 30); // 2 of 2: chosen by bench:incidents
+  const confirmWindow = int(env, 'MASKWATCH_CONFIRM_WINDOW', 2, 1, 30); // 2 of 2: chosen on bench:incidents validation clips
   const confirmFrames = int(env, 'MASKWATCH_CONFIRM_FRAMES', Math.min(2, confirmWindow), 1, 30);
   if (confirmFrames > confirmWindow) {
     throw new ConfigError('MASKWATCH_CONFIRM_FRAMES', `must not exceed MASKWATCH_CONFIRM_WINDOW (${confirmWindow}), got ${confirmFrames}`);
@@ -315,6 +321,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     alerts: {
       cooldownSeconds: int(env, 'MASKWATCH_ALERT_COOLDOWN_S', 60, 1, 86_400),
       confirmation: confirmationSettings(env),
+      confirmThreshold: {
+        noMask: num(env, 'MASKWATCH_CONFIRM_NO_MASK', DEFAULT_CONFIRMATION_THRESHOLD.noMask, 0.01, 1.01),
+        incorrect: num(env, 'MASKWATCH_CONFIRM_INCORRECT', DEFAULT_CONFIRMATION_THRESHOLD.incorrect, 0.01, 1.01),
+      },
       escalation: {
         dispatchSeconds: int(env, 'MASKWATCH_ESCALATE_DISPATCH_S', 120, 1, 86_400),
         ackSeconds: int(env, 'MASKWATCH_ESCALATE_ACK_S', 180, 1, 86_400),

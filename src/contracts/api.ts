@@ -62,7 +62,7 @@ export const PersonSchema = Type.Object({
     description: '[x, y, width, height] in original-frame pixels, in the frame where the person was last seen',
   }),
   frames: Type.Integer({ description: 'Frames in which the person was confirmed (stored violations of the track)' }),
-  noMaskProbability: Type.Number({ description: 'P(no mask) + P(mask worn incorrectly), averaged over the confirmation window' }),
+  noMaskProbability: Type.Number({ description: 'P(no mask), averaged over the confirmation window (for a mask_incorrect person it stays low)' }),
   snapshotUrl: FaceCropUrl("The track's best shot (large, sharp, confident; every other face in it blurred)"),
   firstSeenAt: DateTime(),
   lastSeenAt: DateTime(),

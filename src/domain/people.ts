@@ -110,10 +110,80 @@ export interface TrackSample {
   violating?: boolean;
 }
 
-/** An observation's verdict: the engine's verdict when given, else the probability threshold. */
-export function isViolatingSample(s: Pick<TrackSample, 'probabilities' | 'violating'>, threshold: number): boolean {
-  return s.violating ?? violationProbability(s.probabilities) >= threshold;
+/**
+ * Gates a face must pass to count as a violating sighting of a track. The engine's single-frame
+ * verdict (`face.violation`) also requires a confident, large face (models/mask-head.json
+ * violationFaceScore / violationMinFaceSize) because one frame alone decides a snapshot alert; on a
+ * track, k of n frames and the averaged probabilities supply that evidence, so the sighting gate is
+ * softer (chosen on the validation clips of bench:incidents).
+ */
+export interface SightingGate {
+  /** Detector confidence, 0–1. */
+  minFaceScore: number;
+  /** Shorter box side, px. */
+  minFaceSide: number;
 }
+
+export const DEFAULT_SIGHTING_GATE: SightingGate = { minFaceScore: 0.85, minFaceSide: 20 };
+
+/** Chosen on the validation clips of bench:incidents (reports/bench-incidents.md). */
+export const DEFAULT_CONFIRMATION_RULE: ConfirmationRule = 'every';
+
+/**
+ * What a track's averaged probabilities must show (MASKWATCH_CONFIRM_NO_MASK / _INCORRECT). Chosen on
+ * the validation clips of bench:incidents: the sum P(no mask) + P(mask incorrect) let masked faces
+ * that the head calls "incorrect" at 0.6–0.9 frame after frame through; P(no mask) ≥ 0.4 on its own,
+ * or a mask_incorrect that is near-certain (≥ 0.95), did not (reports/bench-incidents.md).
+ */
+export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.4, incorrect: 0.95 };
+
+/**
+ * Whether a face the engine analysed is a violating sighting for tracks: the engine's verdict, or a
+ * `no_mask` face that passes the (softer) sighting gate. A `mask_incorrect` face counts only through
+ * the engine's verdict, which alone knows MASKWATCH_INCORRECT_MASK.
+ */
+export function sightingAllowed(
+  face: { box: Box | readonly number[]; score: number; label: string; violation: boolean },
+  gate: SightingGate = DEFAULT_SIGHTING_GATE,
+): boolean {
+  if (face.violation) return true;
+  return face.label === 'no_mask' && face.score >= gate.minFaceScore && Math.min(face.box[2]!, face.box[3]!) >= gate.minFaceSide;
+}
+
+/**
+ * What (averaged) probabilities must show to count as a violation: either one number compared with
+ * P(no mask) + P(mask incorrect), or per-class thresholds applied the way the mask head labels a face
+ * (no_mask when P(no mask) ≥ noMask, else mask_incorrect when P(mask incorrect) ≥ incorrect).
+ */
+export type ViolationThreshold = number | { noMask: number; incorrect: number };
+
+export function meetsThreshold(p: ClassProbabilities, threshold: ViolationThreshold): boolean {
+  if (typeof threshold === 'number') return violationProbability(p) >= threshold;
+  return p.no_mask >= threshold.noMask || p.mask_incorrect >= threshold.incorrect;
+}
+
+function thresholdProblem(t: ViolationThreshold): string | null {
+  const ok = (x: number, max: number) => x > 0 && x <= max;
+  if (typeof t === 'number') return ok(t, 1) ? null : 'threshold must be in (0, 1]';
+  // Above 1 switches a class off (e.g. incorrect: 1.01 never confirms on mask_incorrect alone).
+  return ok(t.noMask, 1.01) && ok(t.incorrect, 1.01) ? null : 'thresholds must be in (0, 1.01]';
+}
+
+/** An observation's verdict: the engine's verdict when given, else the probability threshold. */
+export function isViolatingSample(s: Pick<TrackSample, 'probabilities' | 'violating'>, threshold: ViolationThreshold): boolean {
+  return s.violating ?? meetsThreshold(s.probabilities, threshold);
+}
+
+/**
+ * How k of n is counted:
+ * - `every`: k of the window's observations must each be a violation on their own, and the window's
+ *   averaged P(violation) must reach the threshold;
+ * - `averaged`: the track must be seen in k of its last n observations, at least one of them a
+ *   violation on its own, and the window's averaged P(violation) must reach the threshold — one frame
+ *   whose classifier flickers below the threshold no longer breaks a run of clear frames.
+ */
+export type ConfirmationRule = 'every' | 'averaged';
+export const CONFIRMATION_RULES: readonly ConfirmationRule[] = ['every', 'averaged'];
 
 export interface Confirmation {
   confirmed: boolean;
@@ -123,6 +193,8 @@ export interface Confirmation {
   observed: number;
   averaged: ClassProbabilities;
   /** Averaged P(no mask) + P(mask incorrect) over the window. */
+  violationProbability: number;
+  /** Averaged P(no mask) over the window (the API's noMaskProbability of a person). */
   noMaskProbability: number;
   label: ViolationLabel;
 }
@@ -136,11 +208,11 @@ export function confirmTrack(
   samples: readonly TrackSample[],
   at: number,
   settings: ConfirmationSettings,
-  threshold: number,
+  threshold: ViolationThreshold,
+  rule: ConfirmationRule = DEFAULT_CONFIRMATION_RULE,
 ): Confirmation {
-  const problem = confirmationProblem(settings);
+  const problem = confirmationProblem(settings) ?? thresholdProblem(threshold);
   if (problem) throw new PeopleInputError(problem);
-  if (!(threshold > 0 && threshold <= 1)) throw new PeopleInputError('threshold must be in (0, 1]');
   const window = samples
     .filter((s) => s.at <= at)
     .sort((a, b) => b.at - a.at)
@@ -155,13 +227,17 @@ export function confirmTrack(
   }
   const n = Math.max(1, window.length);
   const averaged = { mask: sum.mask / n, no_mask: sum.no_mask / n, mask_incorrect: sum.mask_incorrect / n };
-  const noMaskProbability = violationProbability(averaged);
+  const violation = violationProbability(averaged);
+  const enough = rule === 'every' ? positives >= settings.confirmFrames : window.length >= settings.confirmFrames && positives >= 1;
   return {
-    confirmed: positives >= settings.confirmFrames && noMaskProbability >= threshold,
+    // A window of one frame (a snapshot camera, 1 of 1) is the engine's validated single-frame verdict
+    // alone, as before tracks existed; the averaged threshold was chosen for tracks of several frames.
+    confirmed: enough && (settings.confirmWindow === 1 || meetsThreshold(averaged, threshold)),
     positives,
     observed: window.length,
     averaged,
-    noMaskProbability,
+    violationProbability: violation,
+    noMaskProbability: averaged.no_mask,
     label: violationLabel(averaged),
   };
 }
@@ -174,7 +250,8 @@ export interface ShotCandidate {
   faceScore: number;
   /** Variance of the Laplacian of the normalised grey crop (see vision/sharpness.ts); null if unknown. */
   sharpness: number | null;
-  noMaskProbability: number;
+  /** P(no mask) + P(mask incorrect) of the sighting. */
+  violationProbability: number;
   snapshotPath: string;
 }
 
@@ -191,7 +268,7 @@ export function shotQuality(c: Omit<ShotCandidate, 'snapshotPath' | 'at'>): numb
   const side = Math.sqrt(Math.max(0, c.box[2]) * Math.max(0, c.box[3]));
   const size = Math.min(1, side / FULL_SIZE_PX);
   const sharp = c.sharpness === null ? 0.5 : c.sharpness / (c.sharpness + HALF_SHARP);
-  return size * sharp * clamp01(c.faceScore) * clamp01(c.noMaskProbability);
+  return size * sharp * clamp01(c.faceScore) * clamp01(c.violationProbability);
 }
 
 /** The best shot of a track; ties go to the earlier sighting so the choice is stable. */

@@ -52,7 +52,7 @@ export function stackDetectionWorker(stack: TestStack, engine: VisionEngine, mor
     engine,
     cooldownSeconds: stack.config.alerts.cooldownSeconds,
     confirmation: stack.config.alerts.confirmation,
-    violationThreshold: stack.config.vision.noMaskThreshold,
+    violationThreshold: stack.config.alerts.confirmThreshold,
     logger: stack.logger,
     ...more,
   });

@@ -206,3 +206,33 @@ describe('chooseIncident', () => {
     assert.equal(chooseIncident(alerts, 30_000 + WINDOW + 1, WINDOW), null);
   });
 });
+
+describe('planIncidentFrame: confirmation on averaged class probabilities', () => {
+  const B: Box = [100, 100, 40, 40];
+  const unsure: ClassProbabilities = { mask: 0.05, no_mask: 0.1, mask_incorrect: 0.85 };
+  const plan = (at: number, probabilities: ClassProbabilities, history: StoredSighting[], threshold: number | { noMask: number; incorrect: number }) =>
+    planIncidentFrame({
+      frameId: `u${at}`,
+      at,
+      faces: [{ faceIndex: 0, box: B, probabilities, violationAllowed: true }],
+      history,
+      people: [],
+      incidents: [],
+      confirmation: { confirmFrames: 2, confirmWindow: 2 },
+      threshold,
+      windowMs: WINDOW,
+    });
+  it('a masked face the head keeps calling "incorrect" at 0.85 is not confirmed under the per-class default, a clear no_mask one is', () => {
+    const perClass = { noMask: 0.4, incorrect: 0.95 };
+    const first = plan(0, unsure, [], perClass);
+    const history: StoredSighting[] = [{ trackKey: first.sightings[0]!.trackKey, box: B, at: 0, probabilities: unsure, violating: true }];
+    assert.equal(plan(500, unsure, history, perClass).people[0]!.kind, 'pending');
+    // The old sum rule (P(no mask) + P(mask incorrect) ≥ 0.5) opened an alert for it.
+    assert.equal(plan(500, unsure, history, 0.5).people[0]!.kind, 'open');
+    const clear = P(0.7);
+    const seen: StoredSighting[] = [{ trackKey: first.sightings[0]!.trackKey, box: B, at: 0, probabilities: clear, violating: true }];
+    const opened = plan(500, clear, seen, perClass).people[0]!;
+    assert.equal(opened.kind, 'open');
+    assert.ok(Math.abs(opened.confirmation.noMaskProbability - 0.7) < 1e-9);
+  });
+});

@@ -4,12 +4,18 @@ import {
   bestShot,
   confirmationProblem,
   confirmTrack,
+  DEFAULT_CONFIRMATION_RULE,
+  DEFAULT_CONFIRMATION_THRESHOLD,
+  DEFAULT_SIGHTING_GATE,
+  meetsThreshold,
   resolveConfirmation,
+  sightingAllowed,
   shotQuality,
   toProbabilities,
   violationProbability,
   type ClassProbabilities,
 } from '../../src/domain/people.ts';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
 
 const noMask = (p: number): ClassProbabilities => ({ mask: 1 - p, no_mask: p, mask_incorrect: 0 });
 const samples = (ps: ClassProbabilities[]) => ps.map((probabilities, i) => ({ at: i * 500, probabilities }));
@@ -47,7 +53,7 @@ describe('confirmTrack', () => {
   it('rejects a track whose averaged probability is below the threshold even with k positives', () => {
     const r = confirmTrack(samples([noMask(0.52), noMask(0.02), noMask(0.52)]), 1000, twoOfThree, 0.5);
     assert.equal(r.positives, 2);
-    assert.ok(r.noMaskProbability < 0.5);
+    assert.ok(r.violationProbability < 0.5);
     assert.equal(r.confirmed, false);
   });
 
@@ -57,8 +63,12 @@ describe('confirmTrack', () => {
     assert.equal(confirmTrack(s, 500, twoOfThree, 0.5).confirmed, true);
   });
 
-  it('confirms a snapshot camera (1 of 1) on one frame', () => {
+  it('confirms a snapshot camera (1 of 1) on one frame, on the sighting verdict alone', () => {
     assert.equal(confirmTrack(samples([noMask(0.8)]), 0, { confirmFrames: 1, confirmWindow: 1 }, 0.5).confirmed, true);
+    // The engine labelled it no_mask at its validated 0.15: the track threshold (for several frames) does not apply.
+    const engineSays = [{ at: 0, probabilities: noMask(0.3), violating: true }];
+    assert.equal(confirmTrack(engineSays, 0, { confirmFrames: 1, confirmWindow: 1 }, { noMask: 0.4, incorrect: 0.95 }).confirmed, true);
+    assert.equal(confirmTrack(engineSays, 0, { confirmFrames: 1, confirmWindow: 2 }, { noMask: 0.4, incorrect: 0.95 }).confirmed, false);
   });
 
   it('labels a track by its averaged classes: mask_incorrect when that dominates', () => {
@@ -66,7 +76,70 @@ describe('confirmTrack', () => {
     const r = confirmTrack(samples([inc, inc]), 500, twoOfThree, 0.5);
     assert.equal(r.confirmed, true);
     assert.equal(r.label, 'mask_incorrect');
-    assert.ok(Math.abs(r.noMaskProbability - 0.9) < 1e-9);
+    assert.ok(Math.abs(r.violationProbability - 0.9) < 1e-9);
+    // noMaskProbability means P(no mask) only (the API's field), also for a mask_incorrect person.
+    assert.ok(Math.abs(r.noMaskProbability - 0.3) < 1e-9);
+  });
+
+  it('with per-class thresholds, judges the averaged probabilities the way the head labels a face', () => {
+    const thresholds = { noMask: 0.4, incorrect: 0.95 };
+    // A masked face the head calls "incorrect" at 0.6–0.9 frame after frame: the sum passes 0.5, the classes do not.
+    const unsure = { mask: 0.05, no_mask: 0.1, mask_incorrect: 0.85 };
+    assert.equal(confirmTrack(samples([unsure, unsure]), 500, twoOfThree, 0.5).confirmed, true);
+    assert.equal(confirmTrack(samples([unsure, unsure]), 500, twoOfThree, thresholds).confirmed, false);
+    assert.equal(confirmTrack(samples([noMask(0.45), noMask(0.5)]), 500, twoOfThree, thresholds).confirmed, true);
+    const sure = { mask: 0, no_mask: 0.02, mask_incorrect: 0.98 };
+    const r = confirmTrack(samples([sure, sure]), 500, twoOfThree, thresholds);
+    assert.equal(r.confirmed, true);
+    assert.equal(r.label, 'mask_incorrect');
+    // Above 1 switches a class off.
+    assert.equal(confirmTrack(samples([sure, sure]), 500, twoOfThree, { noMask: 0.4, incorrect: 1.01 }).confirmed, false);
+    assert.equal(meetsThreshold(noMask(0.4), thresholds), true);
+    assert.throws(() => confirmTrack(samples([sure]), 0, twoOfThree, { noMask: 0, incorrect: 0.9 }), /thresholds/);
+  });
+
+  it('the default rule counts k frames that are each a violation', () => {
+    assert.equal(DEFAULT_CONFIRMATION_RULE, 'every');
+    // Engine verdicts: violating, not (flicker), violating.
+    const flicker = [
+      { at: 0, probabilities: noMask(0.9), violating: true },
+      { at: 500, probabilities: noMask(0.9), violating: false },
+      { at: 1000, probabilities: noMask(0.9), violating: true },
+    ];
+    assert.equal(confirmTrack(flicker.slice(0, 2), 500, twoOfThree, 0.5).confirmed, false);
+    assert.equal(confirmTrack(flicker, 1000, twoOfThree, 0.5).confirmed, true);
+  });
+
+  it("the averaged rule needs k observations, one violating, and the window's average over the threshold", () => {
+    const track = [
+      { at: 0, probabilities: noMask(0.9), violating: true },
+      { at: 500, probabilities: noMask(0.6), violating: false },
+    ];
+    assert.equal(confirmTrack(track, 500, { confirmFrames: 2, confirmWindow: 2 }, 0.5, 'every').confirmed, false);
+    assert.equal(confirmTrack(track, 500, { confirmFrames: 2, confirmWindow: 2 }, 0.5, 'averaged').confirmed, true);
+    const noneViolating = track.map((s) => ({ ...s, violating: false }));
+    assert.equal(confirmTrack(noneViolating, 500, { confirmFrames: 2, confirmWindow: 2 }, 0.5, 'averaged').confirmed, false);
+    assert.equal(confirmTrack(track.slice(0, 1), 0, { confirmFrames: 2, confirmWindow: 2 }, 0.5, 'averaged').confirmed, false);
+    const low = [track[0]!, { at: 500, probabilities: noMask(0.05), violating: false }];
+    assert.equal(confirmTrack(low, 500, { confirmFrames: 2, confirmWindow: 2 }, 0.5, 'averaged').confirmed, false);
+  });
+});
+
+describe('sightingAllowed', () => {
+  const face = (score: number, side: number, label: string, violation: boolean) => ({ box: [0, 0, side, side] as const, score, label, violation });
+  it("keeps the engine's verdict by default (the gate chosen on validation equals the head's)", () => {
+    assert.deepEqual(DEFAULT_SIGHTING_GATE, { minFaceScore: 0.85, minFaceSide: 20 });
+    assert.equal(sightingAllowed(face(0.9, 30, 'no_mask', true)), true);
+    assert.equal(sightingAllowed(face(0.8, 30, 'no_mask', false)), false);
+    assert.equal(sightingAllowed(face(0.9, 30, 'mask', false)), false);
+  });
+  it('lets a softer gate through no_mask faces the single-frame gate vetoed, never a mask_incorrect one', () => {
+    const soft = { minFaceScore: 0.7, minFaceSide: 16 };
+    assert.equal(sightingAllowed(face(0.8, 18, 'no_mask', false), soft), true);
+    assert.equal(sightingAllowed(face(0.6, 18, 'no_mask', false), soft), false);
+    assert.equal(sightingAllowed(face(0.8, 14, 'no_mask', false), soft), false);
+    // Only the engine knows MASKWATCH_INCORRECT_MASK.
+    assert.equal(sightingAllowed(face(0.8, 18, 'mask_incorrect', false), soft), false);
   });
 });
 
@@ -92,7 +165,7 @@ describe('bestShot', () => {
     box: [0, 0, side, side] as const,
     faceScore,
     sharpness,
-    noMaskProbability: p,
+    violationProbability: p,
     snapshotPath: `s${at}.jpg`,
   });
   it('prefers a large, sharp, confident crop over the first one', () => {
@@ -108,5 +181,14 @@ describe('bestShot', () => {
     assert.equal(bestShot([shot(500, 60, 80), shot(0, 60, 80)])!.at, 0);
     assert.equal(bestShot([]), null);
     assert.ok(shotQuality(shot(0, 200, 1e6, 1, 1)) <= 1);
+  });
+});
+
+describe('deployment defaults of confirmation (config)', () => {
+  it('MASKWATCH_CONFIRM_NO_MASK / _INCORRECT default to the validated per-class thresholds and are range-checked', () => {
+    assert.deepEqual(loadConfig({}).alerts.confirmThreshold, DEFAULT_CONFIRMATION_THRESHOLD);
+    assert.deepEqual(loadConfig({}).alerts.confirmation, { confirmFrames: 2, confirmWindow: 2 });
+    assert.deepEqual(loadConfig({ MASKWATCH_CONFIRM_NO_MASK: '0.5', MASKWATCH_CONFIRM_INCORRECT: '1.01' }).alerts.confirmThreshold, { noMask: 0.5, incorrect: 1.01 });
+    assert.throws(() => loadConfig({ MASKWATCH_CONFIRM_NO_MASK: '2' }), (e: unknown) => e instanceof ConfigError && /MASKWATCH_CONFIRM_NO_MASK/.test((e as Error).message));
   });
 });

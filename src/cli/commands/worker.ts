@@ -141,7 +141,7 @@ async function runWorker(opts: {
       engine,
       cooldownSeconds: config.alerts.cooldownSeconds,
       confirmation: config.alerts.confirmation,
-      violationThreshold: config.vision.noMaskThreshold,
+      violationThreshold: config.alerts.confirmThreshold,
       concurrency,
       lockDurationMs: config.worker.lockDurationMs,
       maxFrameAgeMs: config.worker.maxFrameAgeSeconds * 1000,

@@ -285,7 +285,8 @@ export function createIncidentRepository(prisma: PrismaClient) {
                 boxW: r.boxW,
                 boxH: r.boxH,
                 faceScore: r.faceScore,
-                noMaskProbability: Math.min(1, r.noMaskProbability + r.maskIncorrectProbability),
+                // The column (and the API's noMaskProbability) means P(no mask), also for a mask_incorrect person.
+                noMaskProbability: r.noMaskProbability,
                 faceSnapshotPath: r.faceSnapshotPath,
                 frameSnapshotPath: r.frameSnapshotPath,
                 alertId,

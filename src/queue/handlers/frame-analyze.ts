@@ -19,11 +19,14 @@ import type { Logger } from 'pino';
 import { planIncidentFrame } from '../../domain/incidents.ts';
 import {
   DEFAULT_CONFIRMATION,
+  DEFAULT_CONFIRMATION_THRESHOLD,
   resolveConfirmation,
+  sightingAllowed,
   shotQuality,
   toProbabilities,
   violationProbability,
   type ConfirmationSettings,
+  type ViolationThreshold,
 } from '../../domain/people.ts';
 import { CameraGoneError, type FaceRecord, type IncidentRepository } from '../../db/repositories/incidents.ts';
 import { faceSharpness } from '../../vision/sharpness.ts';
@@ -54,8 +57,8 @@ export interface FrameAnalyzeDeps {
   incidents: IncidentRepository;
   /** Deployment default k of n; a camera's confirmFrames / confirmWindow override it. */
   confirmation?: ConfirmationSettings;
-  /** Averaged P(no mask) + P(mask incorrect) a track needs to be confirmed (default: the engine's noMaskThreshold). */
-  violationThreshold?: number;
+  /** What a track's averaged probabilities must show to be confirmed (default: domain/people.ts DEFAULT_CONFIRMATION_THRESHOLD). */
+  violationThreshold?: ViolationThreshold;
   /** Released when the job reaches a final state (see queue/backlog.ts). */
   backlog?: FrameBacklog;
   metrics?: WorkerMetrics;
@@ -179,12 +182,12 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       return finish(frame, { outcome: 'clean', ...empty });
     }
 
-    // A track is confirmed when its averaged P(violation) reaches the engine's threshold too.
-    const threshold = deps.violationThreshold ?? deps.engine.noMaskThreshold ?? 0.5;
+    // A track is confirmed when its averaged probabilities also pass this (domain/people.ts).
+    const threshold = deps.violationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD;
     const probabilities = analysis.faces.map((f) => toProbabilities(f));
-    // The engine's verdict by policy (detector gates, no_mask, and mask_incorrect unless
-    // MASKWATCH_INCORRECT_MASK=ignore) decides each sighting; the threshold only applies to
-    // a track's averaged probabilities when it is confirmed (domain/people.ts).
+    // The engine's verdict by policy (no_mask, and mask_incorrect unless MASKWATCH_INCORRECT_MASK=ignore)
+    // decides each sighting, through the sighting gate (domain/people.ts sightingAllowed); the threshold
+    // only applies to a track's averaged probabilities when it is confirmed.
     const noMask = analysis.faces.flatMap((f, faceIndex) => (f.violation ? [faceIndex] : []));
 
     // Crops and the evidence frame only for frames with a violating face (privacy); written before the
@@ -214,9 +217,9 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
         box: face.box,
         faceScore: face.score,
         probabilities: p,
-        violationAllowed: analysis.faces[faceIndex]!.violation,
+        violationAllowed: sightingAllowed(face),
         shotQuality: crop
-          ? shotQuality({ box: face.box, faceScore: face.score, sharpness: sharpness.get(faceIndex) ?? null, noMaskProbability: violationProbability(p) })
+          ? shotQuality({ box: face.box, faceScore: face.score, sharpness: sharpness.get(faceIndex) ?? null, violationProbability: violationProbability(p) })
           : 0,
         faceSnapshotPath: crop,
       };

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { createAlertRepository } from '../../db/repositories/alerts.ts';
 import { createViolationRepository } from '../../db/repositories/violations.ts';
 import { createIncidentRepository } from '../../db/repositories/incidents.ts';
-import type { ConfirmationSettings } from '../../domain/people.ts';
+import type { ConfirmationSettings, ViolationThreshold } from '../../domain/people.ts';
 import type { Db } from '../../db/client.ts';
 import { createAlertPublisher } from '../../realtime/publisher.ts';
 import { toAlertEvent } from '../../services/alert-view.ts';
@@ -39,8 +39,8 @@ export interface DetectionWorkerOptions {
   cooldownSeconds: number;
   /** Default person confirmation, k of n (config.alerts.confirmation); cameras may override it. */
   confirmation?: ConfirmationSettings;
-  /** P(no mask) + P(mask incorrect) at which a face is violating (default: analyzeOptions.noMaskThreshold, else the engine's). */
-  violationThreshold?: number;
+  /** What a track's averaged probabilities must show to be confirmed (default: domain/people.ts DEFAULT_CONFIRMATION_THRESHOLD). */
+  violationThreshold?: ViolationThreshold;
   concurrency?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -119,7 +119,7 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     cooldownSeconds: opts.cooldownSeconds,
     incidents: createIncidentRepository(opts.prisma),
     confirmation: opts.confirmation,
-    violationThreshold: opts.violationThreshold ?? opts.analyzeOptions?.noMaskThreshold,
+    violationThreshold: opts.violationThreshold,
     backlog,
     metrics: opts.metrics,
     freshness: opts.maxFrameAgeMs
