@@ -62,3 +62,19 @@ test('ultraface decoding: face score = 1 − background, corners scaled to the i
   assert.ok(Math.abs(out[1]!.x2 - 480) < 1e-3 && Math.abs(out[1]!.y2 - 480) < 1e-3);
   assert.throws(() => decodeUltraface(scores, boxes.subarray(0, 8), 640, 480, 0.5), /disagree/);
 });
+
+test('yunet landmark decoding: each point = (cell + offset)·stride, like the centre', () => {
+  const out = blank(64, 64);
+  out.kps = [8, 16, 32].map((s) => new Float32Array((64 / s) * (64 / s) * 10));
+  const idx = 2 * 4 + 1; // stride 16, row 2, col 1
+  out.cls[1]![idx] = 1;
+  out.obj[1]![idx] = 1;
+  out.kps[1]!.set([0, 0, 1, 0, 0.5, 0.5, 0, 1, 1, 1], idx * 10);
+  const [b] = decodeYunet(out, 64, 64, 0.5);
+  assert.deepEqual(b!.landmarks, [16, 32, 32, 32, 24, 40, 16, 48, 32, 48]);
+  // Without landmark outputs, boxes carry none.
+  const plain = blank(64, 64);
+  plain.cls[1]![idx] = 1;
+  plain.obj[1]![idx] = 1;
+  assert.equal(decodeYunet(plain, 64, 64, 0.5)[0]!.landmarks, undefined);
+});

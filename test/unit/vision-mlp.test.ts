@@ -45,3 +45,18 @@ test('training is deterministic for a seed, and class-balanced weights give each
   assert.ok(mass.every((m) => Math.abs(m - mass[0]!) < 1e-12), JSON.stringify(mass));
   assert.throws(() => trainMlp({ x: [], y: [], w: [] }, null, 3), /empty/);
 });
+
+test('combine: parts keep their weight relative to each other, classes stay balanced', async () => {
+  const { combine } = await import('../../src/vision/train/scene-train.ts');
+  const v = new Float32Array(2);
+  const set = combine([
+    { x: [v, v, v], y: [0, 0, 1], weight: 1 },
+    { x: [v, v], y: [2, 2], weight: 0.5 },
+  ]);
+  assert.equal(set.x.length, 5);
+  assert.deepEqual(set.y, [0, 0, 1, 2, 2]);
+  const mass = [0, 0, 0];
+  set.y.forEach((c, i) => (mass[c]! += set.w[i]!));
+  // Each class carries the same total weight; within a class, a part's weight scales its samples.
+  assert.ok(Math.abs(mass[0]! - mass[1]!) < 1e-9 && Math.abs(mass[1]! - mass[2]!) < 1e-9);
+});

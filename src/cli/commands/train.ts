@@ -13,7 +13,9 @@ const USAGE = `usage: maskwatch train [options]
   --cache-dir DIR     feature cache (default .cache/)
   --epochs N          epochs per variant (default 15; the epoch with the lowest validation loss is kept)
   --rechoose FILE     keep FILE's trained weights, redo only the choice on the val scenes, write --out
-  --variants LIST     comma-separated head variants to compare on validation (default h64,h64-wd1e-3,h128)
+  --variants LIST     comma-separated head variants to compare on validation (default h64,h64-wd1e-3,h128,
+                      h64-photos,h128-photos; also h64-synthetic: + synthetic masks placed with YuNet's
+                      landmarks, h64-background: + non-face detections as "not a violation")
 Trains the 3-class head (mask, no_mask, mask_incorrect) on the TRAIN scenes of
 kaggle-scenes-dev (models/scene-split.json) and chooses the variant, the class
 thresholds and the violation gates on the VAL scenes. The REPORT scenes are
@@ -57,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   // Heavy modules only now: --help and usage errors answer without them.
-  const { DEFAULT_VARIANTS, rechoose, trainOnScenes } = await import('../../vision/train/scene-train.ts');
+  const { DEFAULT_VARIANTS, EXTRA_VARIANTS, rechoose, trainOnScenes } = await import('../../vision/train/scene-train.ts');
   const { stderrProgress } = await import('../../vision/train/progress.ts');
   let opts: Parameters<typeof trainOnScenes>[0];
   let out: string;
@@ -66,8 +68,9 @@ export async function run(argv: string[]): Promise<number> {
     const names = values.variants?.split(',').map((s) => s.trim()).filter(Boolean);
     const epochs = intOpt(values.epochs, 'epochs', 15, 1, 500);
     const picked = names ? names.map((n) => {
-      const v = DEFAULT_VARIANTS.find((d) => d.name === n);
-      if (!v) throw new UsageError(`unknown variant "${n}"; known: ${DEFAULT_VARIANTS.map((d) => d.name).join(', ')}`);
+      const known = [...DEFAULT_VARIANTS, ...EXTRA_VARIANTS];
+      const v = known.find((d) => d.name === n);
+      if (!v) throw new UsageError(`unknown variant "${n}"; known: ${known.map((d) => d.name).join(', ')}`);
       return v;
     }) : DEFAULT_VARIANTS;
     const variants = picked.map((v) => ({ ...v, epochs }));

@@ -92,6 +92,10 @@ export function toFrameDetections(
   source: string,
   nmsIoU: number,
 ): FaceDetection[] {
-  const faces = raw.map((b) => ({ box: unletterboxBox(b.x1, b.y1, b.x2, b.y2, scale, frame.width, frame.height), score: b.score, source }));
+  const faces = raw.map((b) => {
+    const f: FaceDetection = { box: unletterboxBox(b.x1, b.y1, b.x2, b.y2, scale, frame.width, frame.height), score: b.score, source };
+    if (b.landmarks) f.landmarks = Array.from({ length: b.landmarks.length / 2 }, (_, k): [number, number] => [b.landmarks![2 * k]! / scale, b.landmarks![2 * k + 1]! / scale]);
+    return f;
+  });
   return nms(faces.filter((f) => f.box[2] > 0 && f.box[3] > 0), nmsIoU, 5000);
 }

@@ -8,6 +8,11 @@ export interface FaceDetection {
   score: number;
   /** Name of the detector (and scale) that produced it, for evaluation and logs. */
   source: string;
+  /**
+   * Five landmarks in frame pixels when the detector gives them (YuNet):
+   * right eye, left eye, nose tip, right mouth corner, left mouth corner.
+   */
+  landmarks?: Array<[number, number]>;
 }
 
 export interface FaceDetector {
@@ -24,4 +29,6 @@ export interface RawBox {
   x2: number;
   y2: number;
   score: number;
+  /** Landmarks in network-input pixels, [x0, y0, x1, y1, …] (YuNet: 5 points). */
+  landmarks?: number[];
 }

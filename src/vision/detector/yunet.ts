@@ -12,6 +12,8 @@ export interface YunetOutputs {
   cls: Float32Array[];
   obj: Float32Array[];
   bbox: Float32Array[];
+  /** Five landmarks per cell (10 values), optional: decoded only when given. */
+  kps?: Float32Array[];
 }
 
 
@@ -37,6 +39,8 @@ export function decodeYunet(out: YunetOutputs, inputWidth: number, inputHeight: 
     const cls = out.cls[s];
     const obj = out.obj[s];
     const bbox = out.bbox[s];
+    const kps = out.kps?.[s];
+    if (kps && kps.length !== cols * rows * 10) throw new Error(`YuNet stride ${stride}: expected ${cols * rows * 10} landmark values`);
     if (!cls || !obj || !bbox || cls.length !== cols * rows || bbox.length !== cols * rows * 4) {
       throw new Error(`YuNet stride ${stride}: expected ${cols * rows} cells`);
     }
@@ -49,7 +53,10 @@ export function decodeYunet(out: YunetOutputs, inputWidth: number, inputHeight: 
         const cy = (r + bbox[idx * 4 + 1]!) * stride;
         const w = Math.exp(bbox[idx * 4 + 2]!) * stride;
         const h = Math.exp(bbox[idx * 4 + 3]!) * stride;
-        boxes.push({ x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score });
+        const b: RawBox = { x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score };
+        // Landmarks decode like the centre: (cell + offset)·stride.
+        if (kps) b.landmarks = Array.from({ length: 10 }, (_, k) => ((k % 2 === 0 ? c : r) + kps[idx * 10 + k]!) * stride);
+        boxes.push(b);
       }
     }
   });
@@ -127,6 +134,7 @@ export class YunetDetector implements FaceDetector {
         cls: YUNET_STRIDES.map((s) => floatOutput(o, `cls_${s}`)),
         obj: YUNET_STRIDES.map((s) => floatOutput(o, `obj_${s}`)),
         bbox: YUNET_STRIDES.map((s) => floatOutput(o, `bbox_${s}`)),
+        kps: YUNET_STRIDES.map((s) => floatOutput(o, `kps_${s}`)),
       },
       plan.inputWidth,
       plan.inputHeight,

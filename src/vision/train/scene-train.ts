@@ -18,6 +18,11 @@ import { dedupeByContent, hashSamples } from './dedupe.ts';
 import { detectTrainingFaces } from './reframe.ts';
 import { loadInput224 } from './features.ts';
 import { createHash } from 'node:crypto';
+import { iou } from '../nms.ts';
+import { syntheticSet } from './synthetic-set.ts';
+
+/** Every n-th unmasked photo (sorted by path) gives a synthetic face. */
+export const SYNTHETIC_PHOTO_STRIDE = 6;
 import { readFileSync } from 'node:fs';
 
 /**
@@ -35,9 +40,23 @@ export interface SceneTrainOptions {
   intraOpThreads: number;
   copies: number;
   augmentSeed: number;
-  variants: Array<Partial<MlpOptions> & { name: string; seedWeight?: number }>;
+  variants: Array<Partial<MlpOptions> & HeadVariantData>;
   logger: Logger;
   progress: (label: string, total: number) => Progress;
+}
+
+/** Extra training data of a head variant, each at a fraction of a real scene face's weight. */
+export interface HeadVariantData {
+  name: string;
+  /** The mask/no_mask photo sets (prajna, chandrikadeb7), face-framed. */
+  seedWeight?: number;
+  /** Synthetic masks painted with YuNet's landmarks (src/vision/train/synthetic-set.ts). */
+  syntheticWeight?: number;
+  /**
+   * Train-scene detections that overlap no annotated face (IoU < 0.2, what
+   * the scorer counts as a false alarm), taught as "not a violation" (class mask).
+   */
+  backgroundWeight?: number;
 }
 
 export const CLASS_OF: Record<GtLabel, number> = { with_mask: 0, without_mask: 1, mask_weared_incorrect: 2 };
@@ -50,6 +69,16 @@ export const DEFAULT_VARIANTS: SceneTrainOptions['variants'] = [
   // + the mask/no_mask photo sets (prajna, chandrikadeb7), face-framed, at a quarter of a scene face's weight.
   { name: 'h64-photos', hidden: 64, seedWeight: 0.25 },
   { name: 'h128-photos', hidden: 128, seedWeight: 0.25 },
+];
+
+/**
+ * Variants that can be asked for by name (`--variants`) but are not trained
+ * by default: tried in scripts/vision-experiments-val.ts and not better on
+ * real validation faces (reports/error-analysis-val.md).
+ */
+export const EXTRA_VARIANTS: SceneTrainOptions['variants'] = [
+  { name: 'h64-synthetic', hidden: 64, syntheticWeight: 1 },
+  { name: 'h64-background', hidden: 64, backgroundWeight: 1 },
 ];
 
 /**
@@ -106,6 +135,21 @@ export function labelledSet(records: SceneRecord[], opts: { allVariants: boolean
   return { x, y, w: balancedWeights(y, CLASSES.length) };
 }
 
+/** Detections of the train scenes that overlap no annotated face (IoU < 0.2): every variant's features. */
+export function backgroundVectors(records: SceneRecord[]): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (const r of records) for (const f of r.faces) if (f.kind === 'det' && !f.gtLabel && !r.gt.some((g) => iou(g.box, f.box) >= 0.2)) out.push(...f.features);
+  return out;
+}
+
+/** One weighted set from parts, class-balanced, each part's samples at its weight. */
+export function combine(parts: Array<{ x: Float32Array[]; y: number[]; weight: number }>): WeightedSet {
+  const x = parts.flatMap((p) => p.x);
+  const y = parts.flatMap((p) => p.y);
+  const factor = parts.flatMap((p) => p.x.map(() => p.weight));
+  return { x, y, w: balancedWeights(y, CLASSES.length, (i) => factor[i]!) };
+}
+
 export function scoredScenes(records: SceneRecord[], weights: HeadWeights): ScoredScene[] {
   return records.map((r) => ({
     stem: r.stem,
@@ -155,24 +199,26 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
     o.logger.info({ train: trainSet.x.length, val: valSet.x.length, trainScenes: train.length, valScenes: val.length }, 'scene faces ready');
 
     const photos = o.variants.some((v) => v.seedWeight) ? await photoSet(o, backbone, cache) : null;
+    const synthetic = o.variants.some((v) => v.syntheticWeight)
+      ? await syntheticSet({ assetsDir: o.assetsDir, trainScenes: train, detector, backbone, cache, copies: o.copies, seed: o.augmentSeed, margin: CROP_MARGIN, maxPixels: o.maxPixels, photoStride: SYNTHETIC_PHOTO_STRIDE, progress: o.progress })
+      : [];
+    const background = backgroundVectors(trainRecords);
     // Variant choice: lowest balanced validation cross-entropy (val scenes' detected faces).
-    const results: Array<{ name: string; valLoss: number; bestEpoch: number; weights: HeadWeights; options: MlpOptions; history: unknown; photos: boolean }> = [];
+    const results: Array<{ name: string; valLoss: number; bestEpoch: number; weights: HeadWeights; options: MlpOptions; history: unknown; data: HeadVariantData }> = [];
     for (const v of o.variants) {
-      const { seedWeight, ...mlp } = v;
+      const { name: _name, seedWeight, syntheticWeight, backgroundWeight, ...mlp } = v;
       const options: MlpOptions = { ...DEFAULT_MLP_OPTIONS, ...mlp };
-      let set = trainSet;
-      if (seedWeight && photos) {
-        const x = [...trainSet.x, ...photos.x];
-        const y = [...trainSet.y, ...photos.y];
-        const n = trainSet.x.length;
-        set = { x, y, w: balancedWeights(y, CLASSES.length, (i) => (i < n ? 1 : seedWeight)) };
-      }
+      const parts: Array<{ x: Float32Array[]; y: number[]; weight: number }> = [{ ...trainSet, weight: 1 }];
+      if (seedWeight && photos) parts.push({ ...photos, weight: seedWeight });
+      if (syntheticWeight) parts.push({ x: synthetic.map((s) => s.x), y: synthetic.map((s) => s.y), weight: syntheticWeight });
+      if (backgroundWeight) parts.push({ x: background, y: background.map(() => 0), weight: backgroundWeight });
+      const set = combine(parts);
       const bar = o.progress(`train ${v.name}`, options.epochs);
       const run = trainMlp(set, valSet, CLASSES.length, options, () => bar.tick());
       bar.done();
       const valLoss = weightedLoss(run.weights, valSet);
       o.logger.info({ variant: v.name, valLoss, bestEpoch: run.bestEpoch }, 'variant trained');
-      results.push({ name: v.name, valLoss, bestEpoch: run.bestEpoch, weights: run.weights, options, history: run.history, photos: Boolean(seedWeight) });
+      results.push({ name: v.name, valLoss, bestEpoch: run.bestEpoch, weights: run.weights, options, history: run.history, data: v });
     }
     const chosen = results.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
     const choice = chooseRule(scoredScenes(valRecords, chosen.weights));
@@ -190,7 +236,11 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
       training: {
         data:
           'kaggle-scenes-dev TRAIN scenes: detector crops (run-time framing) matched to annotations + annotated-box crops, each with augmented copies' +
-          (chosen.photos ? '; plus prajna + chandrikadeb7 photos (mask / no_mask), face-framed, deduplicated, every third photo by content hash, weight 0.25' : ''),
+          (chosen.data.seedWeight ? `; plus prajna + chandrikadeb7 photos (mask / no_mask), face-framed, deduplicated, every third photo by content hash, weight ${chosen.data.seedWeight}` : '') +
+          (chosen.data.syntheticWeight
+            ? `; plus synthetic masks painted with YuNet's landmarks on unmasked faces (train-scene faces + every ${SYNTHETIC_PHOTO_STRIDE}th unmasked photo): below the nose / on the chin = mask_incorrect, over the nose = mask, weight ${chosen.data.syntheticWeight}`
+            : '') +
+          (chosen.data.backgroundWeight ? `; plus train-scene detections overlapping no annotated face (IoU < 0.2) as class mask (not a violation), weight ${chosen.data.backgroundWeight}` : ''),
         detector: o.detector,
         detectorThreshold: o.faceScoreThreshold,
         minFaceSize: o.minFaceSize,
@@ -249,6 +299,6 @@ export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Pr
   }
 }
 
-function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, sha: string): string {
+export function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, sha: string): string {
   return path.join(o.cacheDir, `scene-features-${BACKBONE_NAME}-${sha.slice(0, 12)}-${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-m${CROP_MARGIN}-aug${AUGMENTATION.version}-seed${o.augmentSeed}.bin`);
 }
