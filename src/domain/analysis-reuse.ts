@@ -5,14 +5,15 @@
  * Two savings, both bounded so a change can never hide for long:
  *   - unchanged frame: the frame looks like the last analysed one (thumbnail
  *     difference at most `unchangedThreshold`), so the detector is not run and
- *     the previous faces are carried over (same boxes, same probabilities);
+ *     the previous faces are carried over (same boxes; same probabilities where
+ *     the verdict may be reused, see below, else classified again on that box);
  *   - tracked face: a face of this frame that overlaps a face of the previous
  *     frame (IoU ≥ `minIou`) whose verdict was confident keeps that verdict
  *     instead of being classified again.
- * Either way a verdict is reused at most `reclassifyEvery − 1` frames in a row:
- * every k-th frame classifies it again, and a frame is never skipped when one of
- * its faces is due (or uncertain), nor more than k − 1 times in a row when it has
- * none (k = 1 turns both savings off). New faces (no match) are always classified.
+ * A verdict is reused at most `reclassifyEvery − 1` frames in a row (every k-th
+ * frame classifies it again), and the detector is skipped at most k − 1 frames in
+ * a row (k = 1 turns both savings off). New faces (no match) and uncertain ones
+ * are always classified.
  *
  * The previous state is only a cache (kept in Redis by the worker): a frame
  * without a usable one — first frame, another worker's state gone, out-of-order
@@ -26,7 +27,7 @@ export interface ReuseSettings {
   unchangedThreshold: number;
   /** Classify a tracked face at least every k-th frame; 1 = always classify (no verdict reuse). */
   reclassifyEvery: number;
-  /** A verdict is reused only when its most likely class has at least this probability. */
+  /** A verdict is reused only when P(no mask) and P(mask incorrect) are each ≤ 1 − c or ≥ c (c = this). */
   minConfidence: number;
   /** A face continues a previous one when their boxes overlap at least this much. */
   minIou: number;
@@ -76,8 +77,14 @@ export function usableState<F extends RememberedFace>(state: CameraAnalysisState
   return gap > 0 && gap <= maxGapMs;
 }
 
+/**
+ * Confident: P(no mask) and P(mask incorrect) — the probabilities an alert hangs on — are each
+ * decisively near 0 or 1 (outside 1 − c … c). The head's decision thresholds lie inside that band
+ * (no_mask at 0.15, mask_incorrect at 0.9 for c = 0.9), so a confident verdict is far from flipping.
+ */
 export function isConfident(p: ClassProbabilities, minConfidence: number): boolean {
-  return Math.max(p.mask, p.no_mask, p.mask_incorrect) >= minConfidence;
+  const decisive = (x: number) => x <= 1 - minConfidence || x >= minConfidence;
+  return decisive(p.no_mask) && decisive(p.mask_incorrect);
 }
 
 /** The remembered verdict may be carried one more frame. */
@@ -86,15 +93,16 @@ export function canReuse(face: RememberedFace, s: Pick<ReuseSettings, 'reclassif
 }
 
 /**
- * Skip the detector for this frame: it is unchanged from the state's thumbnail,
- * every remembered face may be reused once more, and the run of skipped frames
- * stays under k − 1 (so even an empty scene is looked at every k-th frame).
+ * Skip the detector for this frame: it is unchanged from the state's thumbnail
+ * and the run of skipped detections stays under k − 1 (so the detector looks
+ * at the camera at least every k-th frame). The previous faces are then this
+ * frame's; those whose verdict may not be reused (due or uncertain) are still
+ * classified, on their previous boxes.
  */
 export function canSkipDetection(state: CameraAnalysisState<RememberedFace>, difference: number | null, s: ReuseSettings): boolean {
   if (s.unchangedThreshold <= 0 || difference === null || difference > s.unchangedThreshold) return false;
   // k = 1 (reuse off) allows no skipped frame at all.
-  if (state.unchangedRun >= s.reclassifyEvery - 1) return false;
-  return state.faces.every((f) => canReuse(f, s));
+  return state.unchangedRun < s.reclassifyEvery - 1;
 }
 
 /**

@@ -87,9 +87,9 @@ export function assembleVisionEngine(
       const t0 = performance.now();
       const frame = await decodeImage(image, { maxPixels: opts.maxPixels });
       const t1 = performance.now();
-      const detections = (await detector.detect(frame, faceScoreThreshold)).filter(
-        (d) => Math.min(d.box[2], d.box[3]) >= opts.minFaceSize,
-      );
+      const detections = aopts.faces
+        ? aopts.faces.map((f) => ({ box: [...f.box] as Box, score: f.score }))
+        : (await detector.detect(frame, faceScoreThreshold)).filter((d) => Math.min(d.box[2], d.box[3]) >= opts.minFaceSize);
       const t2 = performance.now();
       const detected = detections.map((d) => ({ box: d.box.map(round1) as Box, score: round4(d.score) }));
       const known = aopts.knownVerdicts?.(detected) ?? [];
@@ -118,7 +118,7 @@ export function assembleVisionEngine(
         };
       });
       log?.debug(
-        { width: frame.width, height: frame.height, faces: faces.length, classified: todo.length, decodeMs: t1 - t0, detectMs: t2 - t1, classifyMs: performance.now() - t2 },
+        { width: frame.width, height: frame.height, faces: faces.length, detected: !aopts.faces, classified: todo.length, decodeMs: t1 - t0, detectMs: t2 - t1, classifyMs: performance.now() - t2 },
         'frame analysed',
       );
       return { width: frame.width, height: frame.height, faces };

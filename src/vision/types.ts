@@ -49,6 +49,11 @@ export interface AnalyzeOptions {
    * same decision rule); only the rest go through the classifier.
    */
   knownVerdicts?: (faces: readonly DetectedFace[]) => readonly (Record<MaskLabel, number> | null | undefined)[];
+  /**
+   * The faces of this frame when the caller already knows them (an unchanged frame: the previous frame's
+   * boxes): the detector is not run, only the classifier (for faces without a known verdict).
+   */
+  faces?: readonly DetectedFace[];
 }
 
 /**
