@@ -40,8 +40,8 @@ export interface ReuseSettings {
  * chosen on the validation clips of `npm run bench:reuse` (reports/bench-reuse.md).
  */
 export const DEFAULT_REUSE: ReuseSettings = {
-  unchangedThreshold: 8,
-  reclassifyEvery: 3,
+  unchangedThreshold: 32,
+  reclassifyEvery: 5,
   minConfidence: 0.9,
   minIou: 0.5,
   maxGapMs: 5000,

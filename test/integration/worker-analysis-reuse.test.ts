@@ -233,6 +233,11 @@ describe('analysis reuse (real engine, real Redis)', () => {
       assert.match(text, /maskwatch_faces_classified_total 1\b/);
       const totals = await analysisWorkTotals(redis, prefix);
       assert.ok(totals.framesUnchanged >= 1 && totals.facesReused >= 1, `Redis totals for the API's /metrics: ${JSON.stringify(totals)}`);
+      // The API's /metrics shows the work of all workers.
+      const api = await stack.startApi();
+      const apiText = await (await fetch(`${api.url}/metrics`)).text();
+      assert.match(apiText, new RegExp(`maskwatch_analysis_work\\{kind="frames_unchanged"\\} ${totals.framesUnchanged}\\b`));
+      assert.match(apiText, new RegExp(`maskwatch_analysis_work\\{kind="faces_reused"\\} ${totals.facesReused}\\b`));
     } finally {
       await worker.close();
       await queueEvents.close();

@@ -98,3 +98,14 @@ describe('usableState', () => {
     assert.equal(usableState(null, 1500, 5000), false);
   });
 });
+
+describe('configuration', () => {
+  it('reads MASKWATCH_UNCHANGED_THRESHOLD, MASKWATCH_RECLASSIFY_EVERY and MASKWATCH_REUSE_MIN_CONFIDENCE, defaults from validation', async () => {
+    const { loadConfig, ConfigError } = await import('../../src/config/config.ts');
+    assert.deepEqual(loadConfig({}).vision.reuse, DEFAULT_REUSE);
+    const set = loadConfig({ MASKWATCH_UNCHANGED_THRESHOLD: '0', MASKWATCH_RECLASSIFY_EVERY: '1', MASKWATCH_REUSE_MIN_CONFIDENCE: '0.97' }).vision.reuse;
+    assert.deepEqual([set.unchangedThreshold, set.reclassifyEvery, set.minConfidence], [0, 1, 0.97]);
+    assert.throws(() => loadConfig({ MASKWATCH_RECLASSIFY_EVERY: '0' }), (err: Error) => err instanceof ConfigError && /MASKWATCH_RECLASSIFY_EVERY/.test(err.message));
+    assert.throws(() => loadConfig({ MASKWATCH_UNCHANGED_THRESHOLD: '-1' }), /MASKWATCH_UNCHANGED_THRESHOLD/);
+  });
+});
