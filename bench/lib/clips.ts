@@ -12,6 +12,10 @@ export interface ClipOptions {
   /** Largest shift, px, in each direction. */
   maxShift: number;
   seed: number;
+  /** Fixed brightness factor instead of a random one in 0.85–1.15 (static-scene case). */
+  brightness?: number;
+  /** Content drifts this many px per frame to the right, on top of the jitter (moving case). */
+  panPerFrame?: number;
 }
 
 export const DEFAULT_CLIP: ClipOptions = { frames: 8, fps: 2, maxShift: 4, seed: 1 };
@@ -60,9 +64,11 @@ export async function makeClip(still: Buffer, opts: ClipOptions = DEFAULT_CLIP):
   const frames: ClipFrame[] = [];
   for (let index = 0; index < opts.frames; index++) {
     // The first frame is the still itself (shift 0) so annotations apply unchanged to it.
-    const dx = index === 0 ? 0 : Math.round((rand() * 2 - 1) * opts.maxShift) || 0;
+    // The random draws stay in the same order whatever the options, so default clips never change.
+    const dx = (index === 0 ? 0 : Math.round((rand() * 2 - 1) * opts.maxShift) || 0) + index * (opts.panPerFrame ?? 0);
     const dy = index === 0 ? 0 : Math.round((rand() * 2 - 1) * opts.maxShift) || 0;
-    const brightness = 0.85 + rand() * 0.3;
+    const drawn = 0.85 + rand() * 0.3;
+    const brightness = opts.brightness ?? drawn;
     const noiseSigma = 1 + rand() * 5;
     const jpegQuality = Math.round(60 + rand() * 30);
     const out = Buffer.alloc(width * height * channels);

@@ -21,6 +21,7 @@ import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { createApiMetrics } from './metrics.ts';
+import { analysisWorkTotals } from '../queue/analysis-state.ts';
 import { createStaleFrameCounter } from '../queue/freshness.ts';
 import { createFrameStore } from './ingest/frame-store.ts';
 import { createFrameIngestor } from './ingest/ingest-frame.ts';
@@ -137,6 +138,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),
     staleFrames: () => createStaleFrameCounter(producer.redis, deps.config.queuePrefix).perCamera(),
+    analysisWork: () => analysisWorkTotals(producer.redis, deps.config.queuePrefix),
     alertCounts: () => repos.alerts.countsByStatus(),
   });
   const { cameras, audit } = repos;

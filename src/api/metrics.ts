@@ -19,6 +19,8 @@ export interface ApiMetricsSources {
   alertCounts?: () => Promise<Record<string, number>>;
   /** Frames the workers skipped as stale, per camera (queue/freshness.ts). */
   staleFrames?: () => Promise<Record<string, number>>;
+  /** Work the workers saved (queue/analysis-state.ts): frames skipped as unchanged, faces classified and reused. */
+  analysisWork?: () => Promise<{ framesUnchanged: number; facesClassified: number; facesReused: number }>;
   logger: Logger;
 }
 
@@ -83,6 +85,25 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
         for (const [camera, n] of Object.entries(await sources.staleFrames())) this.set({ camera }, n);
       } catch (err) {
         sources.logger.warn({ err: (err as Error).message }, 'metrics: stale frame counts unavailable');
+      }
+    },
+  });
+  new Gauge({
+    name: 'maskwatch_analysis_work',
+    help:
+      'Analysis work of all workers (cumulative, read at scrape time): frames_unchanged = detection skipped as unchanged ' +
+      '(MASKWATCH_UNCHANGED_THRESHOLD), faces_classified, faces_reused = verdict carried over (MASKWATCH_RECLASSIFY_EVERY)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    async collect() {
+      if (!sources.analysisWork) return;
+      try {
+        const w = await sources.analysisWork();
+        this.set({ kind: 'frames_unchanged' }, w.framesUnchanged);
+        this.set({ kind: 'faces_classified' }, w.facesClassified);
+        this.set({ kind: 'faces_reused' }, w.facesReused);
+      } catch (err) {
+        sources.logger.warn({ err: (err as Error).message }, 'metrics: analysis work counts unavailable');
       }
     },
   });

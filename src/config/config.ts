@@ -4,6 +4,7 @@ import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../
 import type { EscalationPolicy } from '../domain/escalation.ts';
 import { DEFAULT_CONFIRMATION_THRESHOLD } from '../domain/people.ts';
 import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { DEFAULT_REUSE, type ReuseSettings } from '../domain/analysis-reuse.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
 export interface Config {
@@ -30,6 +31,12 @@ export interface Config {
     /** Faces smaller than this (shorter side, px) are ignored. */
     minFaceSize: number;
     intraOpThreads: number;
+    /**
+     * Less work per frame (domain/analysis-reuse.ts): skip detection on a frame unchanged from the camera's
+     * last analysed one (MASKWATCH_UNCHANGED_THRESHOLD, 0 = never), reuse a tracked face's confident verdict
+     * (MASKWATCH_REUSE_MIN_CONFIDENCE) for at most k − 1 frames (MASKWATCH_RECLASSIFY_EVERY = k, 1 = off).
+     */
+    reuse: ReuseSettings;
   };
   ingest: {
     maxFrameBytes: number;
@@ -310,6 +317,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       incorrectMaskPolicy: oneOf(env, 'MASKWATCH_INCORRECT_MASK', ['violation', 'ignore'] as const, 'violation'),
       minFaceSize: int(env, 'MASKWATCH_MIN_FACE_PX', 12, 1, 4096),
       intraOpThreads: int(env, 'MASKWATCH_INTRA_OP_THREADS', 1, 1, 64),
+      reuse: {
+        ...DEFAULT_REUSE,
+        unchangedThreshold: num(env, 'MASKWATCH_UNCHANGED_THRESHOLD', DEFAULT_REUSE.unchangedThreshold, 0, 255),
+        reclassifyEvery: int(env, 'MASKWATCH_RECLASSIFY_EVERY', DEFAULT_REUSE.reclassifyEvery, 1, 100),
+        minConfidence: num(env, 'MASKWATCH_REUSE_MIN_CONFIDENCE', DEFAULT_REUSE.minConfidence, 0, 1),
+      },
     },
     ingest: {
       maxFrameBytes: int(env, 'MASKWATCH_MAX_FRAME_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),

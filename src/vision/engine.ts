@@ -87,32 +87,38 @@ export function assembleVisionEngine(
       const t0 = performance.now();
       const frame = await decodeImage(image, { maxPixels: opts.maxPixels });
       const t1 = performance.now();
-      const detections = (await detector.detect(frame, faceScoreThreshold)).filter(
-        (d) => Math.min(d.box[2], d.box[3]) >= opts.minFaceSize,
-      );
+      const detections = aopts.faces
+        ? aopts.faces.map((f) => ({ box: [...f.box] as Box, score: f.score }))
+        : (await detector.detect(frame, faceScoreThreshold)).filter((d) => Math.min(d.box[2], d.box[3]) >= opts.minFaceSize);
       const t2 = performance.now();
-      const boxes: Box[] = detections.map((d) => d.box);
-      const probs = !boxes.length
+      const detected = detections.map((d) => ({ box: d.box.map(round1) as Box, score: round4(d.score) }));
+      const known = aopts.knownVerdicts?.(detected) ?? [];
+      // Only faces without a known verdict are classified (one batch, crops from the decoded frame).
+      const todo = detections.flatMap((_, i) => (known[i] ? [] : [i]));
+      const boxes: Box[] = todo.map((i) => detections[i]!.box);
+      const classified = !boxes.length
         ? []
         : classifier.predictFaces
           ? await classifier.predictFaces(frame, boxes)
           : await classifier.predictProbabilities(await cropFaces(frame, boxes, classifier.cropMargin));
+      const probs: FaceProbabilities[] = detections.map((_, i) => known[i] ?? classified[todo.indexOf(i)]!);
       const faces: FaceResult[] = detections.map((d, i) => {
         const p = probs[i]!;
         const { label, violation } = decideFace(d, p, frameRule, policy);
         const noMaskProbability = round4(p.no_mask);
         return {
-          box: d.box.map(round1) as Box,
-          score: round4(d.score),
+          box: detected[i]!.box,
+          score: detected[i]!.score,
           label,
           violation,
           noMaskProbability,
           maskProbability: noMaskProbability,
           probabilities: { mask: round4(p.mask), no_mask: noMaskProbability, mask_incorrect: round4(p.mask_incorrect) },
+          reused: Boolean(known[i]),
         };
       });
       log?.debug(
-        { width: frame.width, height: frame.height, faces: faces.length, decodeMs: t1 - t0, detectMs: t2 - t1, classifyMs: performance.now() - t2 },
+        { width: frame.width, height: frame.height, faces: faces.length, detected: !aopts.faces, classified: todo.length, decodeMs: t1 - t0, detectMs: t2 - t1, classifyMs: performance.now() - t2 },
         'frame analysed',
       );
       return { width: frame.width, height: frame.height, faces };

@@ -16,6 +16,18 @@ export interface FaceResult {
   /** @deprecated Same value as noMaskProbability (P(no mask)); kept for one release. */
   maskProbability: number;
   probabilities: Record<MaskLabel, number>;
+  /**
+   * True when these probabilities were not computed on this frame but carried
+   * over from the face's previous frame (AnalyzeOptions.knownVerdicts, or an
+   * unchanged frame whose detection was skipped); absent or false = classified here.
+   */
+  reused?: boolean;
+}
+
+/** A detected face before classification (box rounded as in FaceResult). */
+export interface DetectedFace {
+  box: Box;
+  score: number;
 }
 
 export interface FrameAnalysis {
@@ -29,6 +41,19 @@ export interface AnalyzeOptions {
   faceScoreThreshold?: number;
   /** P(no mask) at or above which a face is labelled no_mask (default: the head's validated threshold). */
   noMaskThreshold?: number;
+  /**
+   * Verdicts the caller already knows for some detected faces (e.g. from the
+   * face's track, see domain/analysis-reuse.ts): called once with this frame's
+   * detections, returns per face its class probabilities or null. Faces with
+   * one are not classified (they come back with `reused: true`, labelled by the
+   * same decision rule); only the rest go through the classifier.
+   */
+  knownVerdicts?: (faces: readonly DetectedFace[]) => readonly (Record<MaskLabel, number> | null | undefined)[];
+  /**
+   * The faces of this frame when the caller already knows them (an unchanged frame: the previous frame's
+   * boxes): the detector is not run, only the classifier (for faces without a known verdict).
+   */
+  faces?: readonly DetectedFace[];
 }
 
 /**

@@ -139,6 +139,8 @@ async function runWorker(opts: {
       dataDir: config.dataDir,
       prisma: db.prisma,
       engine,
+      reuse: config.vision.reuse,
+      maxFramePixels: config.ingest.maxFramePixels,
       cooldownSeconds: config.alerts.cooldownSeconds,
       confirmation: config.alerts.confirmation,
       violationThreshold: config.alerts.confirmThreshold,

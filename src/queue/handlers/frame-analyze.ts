@@ -38,6 +38,7 @@ import { ImageInputError, type AnalyzeOptions, type VisionEngine } from '../../v
 import type { FrameBacklog } from '../backlog.ts';
 import { staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
 import type { FrameJob } from '../jobs.ts';
+import type { AnalysisStep } from './analysis-step.ts';
 import type { CameraLock } from './camera-lock.ts';
 import type { FrameOutcome, WorkerMetrics } from './metrics.ts';
 import { removeFile, snapshotPaths, writeFileAtomic } from './snapshot-files.ts';
@@ -47,6 +48,8 @@ export interface FrameAnalyzeDeps {
   dataDir: string;
   engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots' | 'noMaskThreshold'>;
   analyzeOptions?: AnalyzeOptions;
+  /** Analysis that reuses the camera's previous frame where it can (analysis-step.ts); default: engine.analyzeFrame on every frame. */
+  analyze?: AnalysisStep;
   violations: ViolationRepository;
   alerts: AlertRepository;
   announcer: Announcer;
@@ -162,7 +165,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const started = process.hrtime.bigint();
     let analysis;
     try {
-      analysis = await deps.engine.analyzeFrame(image, deps.analyzeOptions);
+      analysis = deps.analyze ? (await deps.analyze(frame, image)).analysis : await deps.engine.analyzeFrame(image, deps.analyzeOptions);
     } catch (err) {
       if (err instanceof ImageInputError) {
         // Retrying a corrupt image cannot help; drop the file so nothing unreadable lingers.

@@ -28,6 +28,22 @@ export function createWorkerMetrics(opts: { registry?: Registry; defaultMetrics?
       help: 'Frames skipped without analysis because they waited longer than MASKWATCH_MAX_FRAME_AGE_S',
       registers: [registry],
     }),
+    framesUnchanged: new Counter({
+      name: 'maskwatch_frames_unchanged_total',
+      help: 'Frames whose detection was skipped because they looked like the camera\'s last analysed frame (MASKWATCH_UNCHANGED_THRESHOLD)',
+      registers: [registry],
+    }),
+    facesClassified: new Counter({
+      name: 'maskwatch_faces_classified_total',
+      help: 'Faces run through the mask classifier',
+      registers: [registry],
+    }),
+    facesReused: new Counter({
+      name: 'maskwatch_faces_reused_total',
+      help: 'Faces whose verdict was carried over from the previous frame instead of classified: track (matched, confident face) or unchanged_frame (detection skipped)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     alertsCreated: new Counter({
       name: 'maskwatch_alerts_created_total',
       help: 'Alerts created (new tracks)',

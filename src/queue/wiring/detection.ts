@@ -23,6 +23,9 @@ import type { EscalationPolicy } from '../../domain/escalation.ts';
 import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers } from '../handlers/escalation.ts';
 import { createQueueWorker } from '../worker.ts';
 import { createCameraLock } from '../handlers/camera-lock.ts';
+import { createAnalysisStep } from '../handlers/analysis-step.ts';
+import { createAnalysisStateStore } from '../analysis-state.ts';
+import type { ReuseSettings } from '../../domain/analysis-reuse.ts';
 import { createFrameAnalyzeHandler } from '../handlers/frame-analyze.ts';
 import type { WorkerMetrics } from '../handlers/metrics.ts';
 import { createUpdateThrottle } from '../handlers/update-throttle.ts';
@@ -36,6 +39,10 @@ export interface DetectionWorkerOptions {
   prisma: Db;
   engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots'>;
   analyzeOptions?: AnalyzeOptions;
+  /** Less work per frame (config.vision.reuse): unchanged frames skip detection, tracked faces keep their verdict; off when omitted. */
+  reuse?: ReuseSettings;
+  /** Pixel limit of the unchanged-frame thumbnail decode (config.ingest.maxFramePixels). */
+  maxFramePixels?: number;
   cooldownSeconds: number;
   /** Default person confirmation, k of n (config.alerts.confirmation); cameras may override it. */
   confirmation?: ConfirmationSettings;
@@ -111,6 +118,18 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     dataDir: opts.dataDir,
     engine: opts.engine,
     analyzeOptions: opts.analyzeOptions,
+    analyze: opts.reuse
+      ? createAnalysisStep({
+          engine: opts.engine,
+          analyzeOptions: opts.analyzeOptions,
+          settings: opts.reuse,
+          // A few frame intervals: the state is only worth keeping for the camera's next frames.
+          store: createAnalysisStateStore(redis, { prefix: opts.queuePrefix, ttlMs: opts.reuse.maxGapMs }),
+          maxPixels: opts.maxFramePixels,
+          metrics: opts.metrics,
+          logger: opts.logger,
+        })
+      : undefined,
     violations,
     alerts,
     announcer,

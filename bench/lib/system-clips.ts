@@ -1,0 +1,48 @@
+/**
+ * What bench:system's cameras send in central mode: consecutive frames of
+ * scenes, not unrelated stills. One camera's loop is, per cycle, an 8-frame
+ * clip (bench/lib/clips.ts) of a kaggle-scenes-dev scene with at least one
+ * bare face ≥ 24 px, then 4 frames of a clip of a scene where everyone is
+ * masked — 2 s without the violator at 2 fps, longer than the bench's 1 s alert
+ * cooldown, so every cycle opens a new alert (frame → alert.created is
+ * measurable) while most frames are ordinary consecutive frames of one scene.
+ * Scenes come from the protocol split's `train` side (models/scene-split.json),
+ * never from the `val` / `report` scenes that choose and report settings.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseVocAnnotation } from '../../src/vision/evaluation/detection.ts';
+import { DEFAULT_CLIP, makeClip, seedFor } from './clips.ts';
+
+export interface SystemClips {
+  frames: Buffer[];
+  /** Frames per cycle (one new alert per cycle and camera). */
+  cycleFrames: number;
+  violatorScenes: string[];
+  maskedScenes: string[];
+}
+
+export async function loadSystemClips(opts: { assetsDir: string; repoRoot: string; cycles?: number; seed?: number }): Promise<SystemClips> {
+  const cycles = opts.cycles ?? 6;
+  const seed = opts.seed ?? 1;
+  const scenes = path.join(opts.assetsDir, 'datasets', 'kaggle-scenes-dev');
+  const split = JSON.parse(await readFile(path.join(opts.repoRoot, 'models', 'scene-split.json'), 'utf8')) as { sides: Record<string, string> };
+  const train = Object.keys(split.sides).filter((s) => split.sides[s] === 'train').sort();
+  const violatorScenes: string[] = [];
+  const maskedScenes: string[] = [];
+  for (const stem of train) {
+    if (violatorScenes.length >= cycles && maskedScenes.length >= cycles) break;
+    const gt = parseVocAnnotation(await readFile(path.join(scenes, 'annotations', `${stem}.xml`), 'utf8'));
+    const big = (g: (typeof gt)[number]) => Math.min(g.box[2], g.box[3]) >= 24;
+    if (gt.some((g) => g.label === 'without_mask' && big(g)) && violatorScenes.length < cycles) violatorScenes.push(stem);
+    else if (gt.length > 0 && gt.every((g) => g.label === 'with_mask') && maskedScenes.length < cycles) maskedScenes.push(stem);
+  }
+  if (violatorScenes.length === 0 || maskedScenes.length === 0) throw new Error('no suitable kaggle-scenes-dev train scenes for bench:system clips');
+  const frames: Buffer[] = [];
+  for (let i = 0; i < violatorScenes.length; i++) {
+    const clipOf = async (stem: string) => makeClip(await readFile(path.join(scenes, 'images', `${stem}.jpg`)), { ...DEFAULT_CLIP, seed: seedFor(stem, seed) });
+    frames.push(...(await clipOf(violatorScenes[i]!)).map((f) => f.jpeg));
+    frames.push(...(await clipOf(maskedScenes[i % maskedScenes.length]!)).slice(0, 4).map((f) => f.jpeg));
+  }
+  return { frames, cycleFrames: DEFAULT_CLIP.frames + 4, violatorScenes, maskedScenes };
+}
