@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../notify/webhook-core.ts';
 import type { EscalationPolicy } from '../domain/escalation.ts';
-import { DEFAULT_CONFIRMATION_THRESHOLD } from '../domain/people.ts';
+import { DEFAULT_CONFIRMATION, DEFAULT_CONFIRMATION_THRESHOLD } from '../domain/people.ts';
 import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
 import { DEFAULT_REUSE, type ReuseSettings } from '../domain/analysis-reuse.ts';
 
@@ -154,8 +154,8 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function confirmationSettings(env: Env): { confirmFrames: number; confirmWindow: number } {
-  const confirmWindow = int(env, 'MASKWATCH_CONFIRM_WINDOW', 2, 1, 30); // 2 of 2: chosen on bench:incidents validation clips
-  const confirmFrames = int(env, 'MASKWATCH_CONFIRM_FRAMES', Math.min(2, confirmWindow), 1, 30);
+  const confirmWindow = int(env, 'MASKWATCH_CONFIRM_WINDOW', DEFAULT_CONFIRMATION.confirmWindow, 1, 30);
+  const confirmFrames = int(env, 'MASKWATCH_CONFIRM_FRAMES', Math.min(DEFAULT_CONFIRMATION.confirmFrames, confirmWindow), 1, 30);
   if (confirmFrames > confirmWindow) {
     throw new ConfigError('MASKWATCH_CONFIRM_FRAMES', `must not exceed MASKWATCH_CONFIRM_WINDOW (${confirmWindow}), got ${confirmFrames}`);
   }
