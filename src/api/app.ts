@@ -161,6 +161,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   let decision: Promise<ServerDecision> | undefined;
   const ingestDetections = createDetectionsIngestor({
     gate,
+    cameras,
     store: createFrameStore(deps.config.dataDir),
     producer,
     metrics,

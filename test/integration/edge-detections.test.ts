@@ -291,6 +291,11 @@ for (const provider of testProviders()) {
       await finished(first.body.frameId);
       const list = await call(api.url, 'GET', `/api/v1/alerts?cameraId=${cam.id}`, { token: dispatcher });
       assert.deepEqual(list.body.items, []);
+      // Nobody in view: accepted, and nothing to queue (tracks end by time, not by empty frames).
+      const empty = await postDetections(cam.apiKey, { capturedAt: new Date().toISOString(), width: 640, height: 480, faces: [] });
+      assert.equal(empty.status, 202, JSON.stringify(empty.body));
+      assert.equal(await Job.fromId(queue, empty.body.frameId), undefined);
+      assert.equal(await api.producer.backlog.size(cam.id), 0);
     });
 
     it('a retried detections job is idempotent (after the transaction, and with its inputs still there)', async () => {

@@ -13,6 +13,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { hashSecret } from '../../auth/tokens.ts';
+import type { CameraRepository } from '../../db/repositories/cameras.ts';
+import { createKeyThrottle } from './throttle.ts';
 import { MAX_CROP_BYTES, MAX_DETECTED_FACES, type DetectionsRequest } from '../../contracts/api.ts';
 import type { DetectionsJob, DetectedFace } from '../../queue/jobs.ts';
 import type { FrameProducer } from '../../queue/producer.ts';
@@ -35,6 +37,8 @@ export interface ServerDecision {
 
 export interface DetectionsIngestDeps {
   gate: CameraGate;
+  cameras: Pick<CameraRepository, 'touchLastFrame'>;
+  lastFrameIntervalMs?: number;
   store: FrameStore;
   producer: FrameProducer;
   metrics: ApiMetrics;
@@ -126,6 +130,15 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     throw new HttpProblem(status, detail, reason.replace(/_/g, '-'), headers);
   };
   const unavailable = (reason: RejectReason, detail: string) => reject(reason, 503, detail, { 'retry-after': retryAfter });
+  // camera.lastFrameAt ("camera alive" in the dashboard), at most every few seconds per camera, as for frames.
+  const lastFrame = createKeyThrottle(deps.lastFrameIntervalMs ?? 10_000);
+  const touchLastFrame = (cameraId: string, at: Date) => {
+    if (!lastFrame.shouldRun(cameraId)) return;
+    deps.cameras.touchLastFrame(cameraId, at).catch((err: unknown) => {
+      lastFrame.reset(cameraId);
+      deps.logger.warn({ err: (err as Error).message, cameraId }, 'could not update camera.lastFrameAt');
+    });
+  };
 
   return async function ingestDetections(req: DetectionsIngestRequest): Promise<{ frameId: string; cameraId: string; violations: number }> {
     deps.metrics.frameReceived();
@@ -134,12 +147,15 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     const check = checkDetections(req.body, receivedAt, await deps.decision(), deps.limits);
     const keyHash = hashSecret(req.apiKey);
     const frameId = serverFrameId(keyHash, req.body.frameId);
+    // A frame with nobody in view changes nothing central (tracks end by time, not by empty frames; the
+    // worker would only count it): it is accepted without a queue slot or a job.
+    const needsJob = check.ok && check.faces.length > 0;
     let admission;
     try {
-      admission = await deps.gate.admit(keyHash, check.ok ? frameId : null, deps.limits.maxCameraBacklog);
+      admission = await deps.gate.admit(keyHash, needsJob ? frameId : null, deps.limits.maxCameraBacklog);
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message }, 'detections refused: redis unavailable');
-      if (check.ok) deps.gate.cancel(keyHash, frameId).catch(() => undefined); // the admit may still land late
+      if (needsJob) deps.gate.cancel(keyHash, frameId).catch(() => undefined); // the admit may still land late
       return unavailable('queue_unavailable', 'queue unavailable; retry later');
     }
     // Reported in this order: an unauthenticated caller only ever learns "401".
@@ -149,6 +165,11 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     const cameraId = admission.cameraId;
     if (admission.status === 'full') {
       return unavailable('backlog_full', `camera has ${admission.backlog} frames waiting (limit ${deps.limits.maxCameraBacklog}); retry later`);
+    }
+    if (!needsJob) {
+      deps.metrics.frameAccepted();
+      touchLastFrame(cameraId, receivedAt);
+      return { frameId, cameraId, violations: 0 };
     }
     const release = () => deps.producer.backlog.release(cameraId, frameId).catch(() => undefined);
     // Decoded only for an admitted camera: a crop that is not a whole JPEG is refused, bounded in
@@ -194,6 +215,7 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
       return unavailable('queue_unavailable', 'queue unavailable; retry later');
     }
     deps.metrics.frameAccepted();
+    touchLastFrame(cameraId, receivedAt);
     return { frameId, cameraId, violations: check.crops.size };
   };
 }
