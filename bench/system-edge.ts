@@ -160,8 +160,8 @@ interface StepResult {
   latencyMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null; samples: number };
   backlogAfterDrain: number;
   drainS: number;
-  cpu: { apiS: number; workerS: number; loadGeneratorS: number; wallS: number };
-  /** API + worker CPU time of the step (drain included) per accepted upload. */
+  cpu: { idleCoresApiPlusWorker: number; apiS: number; workerS: number; loadGeneratorS: number; wallS: number };
+  /** API + worker CPU time of the step (drain included, idle baseline subtracted) per accepted upload. */
   centralCpuMsPerUpload: number;
   /** The same per camera per second (× fps): ms of central CPU each camera costs every second. */
   centralCpuMsPerCameraSecond: number;
@@ -236,6 +236,10 @@ export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Pro
       const sampler = setInterval(() => {
         void depthNow().then((d) => (depthMax = Math.max(depthMax, d)), () => undefined);
       }, 1000);
+      // Idle baseline (timers, Redis polling, Socket.IO): subtracted, so the per-upload figure is the uploads' own cost.
+      const idle0 = { api: (await cpuSeconds(api.pid)) ?? 0, worker: (await cpuSeconds(worker.pid)) ?? 0, t: Date.now() };
+      await new Promise((r) => setTimeout(r, 3000));
+      const idleRate = (((await cpuSeconds(api.pid)) ?? 0) - idle0.api + ((await cpuSeconds(worker.pid)) ?? 0) - idle0.worker) / ((Date.now() - idle0.t) / 1000);
       const cpu0 = { api: await cpuSeconds(api.pid), worker: await cpuSeconds(worker.pid), self: process.cpuUsage() };
       const start = Date.now();
       const periodMs = 1000 / o.fps;
@@ -299,7 +303,8 @@ export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Pro
       const lat = mine.map((e) => e.at - Date.parse(e.alert.lastSeenAt)).sort((a, b) => a - b);
       const p95 = percentile(lat, 95);
       // Central CPU of the step's uploads (their drain included), per upload, times the uploads a camera sends each second.
-      const cpuMsPerUpload = accepted > 0 ? ((apiS + workerS) * 1000) / accepted : 0;
+      const netS = Math.max(0, apiS + workerS - idleRate * wallS);
+      const cpuMsPerUpload = accepted > 0 ? (netS * 1000) / accepted : 0;
       const cpuMs = cpuMsPerUpload * o.fps;
       const step: StepResult = {
         cameras,
@@ -314,7 +319,7 @@ export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Pro
         latencyMs: { p50: percentile(lat, 50), p95, p99: percentile(lat, 99), max: lat.at(-1) ?? null, samples: lat.length },
         backlogAfterDrain: backlog,
         drainS: Math.round(((Date.now() - sendEnd) / 1000) * 10) / 10,
-        cpu: { apiS: Math.round(apiS * 10) / 10, workerS: Math.round(workerS * 10) / 10, loadGeneratorS: Math.round(((self.user + self.system) / 1e6) * 10) / 10, wallS: Math.round(wallS * 10) / 10 },
+        cpu: { idleCoresApiPlusWorker: Math.round(idleRate * 1000) / 1000, apiS: Math.round(apiS * 10) / 10, workerS: Math.round(workerS * 10) / 10, loadGeneratorS: Math.round(((self.user + self.system) / 1e6) * 10) / 10, wallS: Math.round(wallS * 10) / 10 },
         centralCpuMsPerUpload: Math.round(cpuMsPerUpload * 100) / 100,
         centralCpuMsPerCameraSecond: Math.round(cpuMs * 100) / 100,
         centralCorePercentPer1000Cameras: Math.round(cpuMs * 1000) / 10,
@@ -393,7 +398,7 @@ Mix: ${r.settings.mix}; alert cooldown 1 s, so every camera opens a new alert ea
 |---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Central CPU per camera-second = (API + worker CPU time of the step, drain included) / accepted uploads × fps; 1,000 cameras
+Central CPU per camera-second = (API + worker CPU time of the step, drain included, minus their idle rate) / accepted uploads × fps; 1,000 cameras
 need about that many CPU-seconds per second (cores) — the machine-independent figure, unlike the latency search on a loaded machine.
 
 **Agents' analysis, counted apart** (this machine, 1 ONNX thread, the agent's code path): engine ${a.engineMsMean} ms mean per frame
