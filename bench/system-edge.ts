@@ -22,7 +22,7 @@
  * with the figures: it decides how much database work each camera costs.
  *
  *   npm run bench:system:edge -- [--fps 2] [--duration 20] [--search 250,500,1000,1500,2000] [--p95-ms 1000]
- *                                [--cycle 20] [--masked 4] [--concurrency 16] [--out reports]
+ *                                [--cycle 20] [--masked 4] [--concurrency 16] [--warmup 10] [--out reports]
  */
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -53,6 +53,8 @@ export interface EdgeBenchOptions {
   /** Jobs one worker process runs at once (detections jobs are database work, not inference). */
   concurrency: number;
   drainTimeoutS: number;
+  /** Cameras of the unreported warm-up step (0 = none). */
+  warmupCameras: number;
   out: string;
   log?: (msg: string) => void;
 }
@@ -66,6 +68,7 @@ export const DEFAULT_EDGE_BENCH: EdgeBenchOptions = {
   masked: 4,
   concurrency: 16,
   drainTimeoutS: 20,
+  warmupCameras: 10,
   out: 'reports',
 };
 
@@ -219,7 +222,9 @@ export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Pro
     };
 
     let stepNo = 0;
-    for (const cameras of o.search) {
+    // A first unreported step warms the processes up (JIT, Prisma's query plans, lazily loaded modules).
+    const plan = [...(o.warmupCameras > 0 ? [{ cameras: o.warmupCameras, warmup: true }] : []), ...o.search.map((cameras) => ({ cameras, warmup: false }))];
+    for (const { cameras, warmup } of plan) {
       stepNo += 1;
       for (let d = await depthNow(), t = Date.now(); d > 0; d = await depthNow()) {
         if (Date.now() - t > 180_000) throw new Error(`queue still holds ${d} jobs after 180 s`);
@@ -326,12 +331,14 @@ export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Pro
         queueDepthMax: depthMax,
         sustained: p95 !== null && p95 <= o.p95LimitMs && accepted >= offered * 0.99 && backlog === 0,
       };
-      steps.push(step);
+      if (!warmup) steps.push(step);
       log(
+        (warmup ? '(warm-up, not reported) ' : '') +
         `step ${stepNo}: ${cameras} cameras: accepted ${accepted}/${offered} (${step.acceptedPerSecond}/s), refused ${JSON.stringify(refused)}, errors ${errors}, ` +
           `alerts ${mine.length}, p50/p95/p99 ${step.latencyMs.p50}/${p95}/${step.latencyMs.p99} ms, queue max ${depthMax}, backlog ${backlog} after ${step.drainS} s, ` +
           `CPU api ${step.cpu.apiS} s + worker ${step.cpu.workerS} s = ${step.centralCpuMsPerUpload} CPU-ms per upload, ${step.centralCpuMsPerCameraSecond} CPU-ms per camera-second → ${step.sustained ? 'sustained' : 'NOT sustained'}`,
       );
+      if (warmup) continue;
       if (!step.sustained) break;
       largest = cameras;
     }
@@ -418,6 +425,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       masked: { type: 'string' },
       concurrency: { type: 'string' },
       'drain-timeout': { type: 'string' },
+      warmup: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -437,6 +445,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     masked: num(values.masked, d.masked),
     concurrency: num(values.concurrency, d.concurrency),
     drainTimeoutS: num(values['drain-timeout'], d.drainTimeoutS),
+    warmupCameras: num(values.warmup, d.warmupCameras),
     out: values.out ?? d.out,
   })
     .then((r) => process.stdout.write(JSON.stringify({ summary: r.summary, agentAnalysis: r.agentAnalysis }, null, 2) + '\n'))
