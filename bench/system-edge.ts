@@ -22,7 +22,7 @@
  * with the figures: it decides how much database work each camera costs.
  *
  *   npm run bench:system:edge -- [--fps 2] [--duration 20] [--search 250,500,1000,1500,2000] [--p95-ms 1000]
- *                                [--cycle 20] [--masked 4] [--concurrency 16] [--warmup 10] [--out reports]
+ *                                [--cycle 20] [--masked 4] [--concurrency 2] [--warmup 10] [--out reports]
  */
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -66,7 +66,7 @@ export const DEFAULT_EDGE_BENCH: EdgeBenchOptions = {
   p95LimitMs: 1000,
   cycle: 20,
   masked: 4,
-  concurrency: 16,
+  concurrency: 2,
   drainTimeoutS: 20,
   warmupCameras: 10,
   out: 'reports',
@@ -405,11 +405,13 @@ Mix: ${r.settings.mix}; alert cooldown 1 s, so every camera opens a new alert ea
 |---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Central CPU per camera-second = (API + worker CPU time of the step, drain included, minus their idle rate) / accepted uploads × fps; 1,000 cameras
-need about that many CPU-seconds per second (cores) — the machine-independent figure, unlike the latency search on a loaded machine.
+Central CPU per camera-second = (API + worker CPU time of the step, drain included, minus their idle rate) / accepted uploads × fps; for 1,000 cameras
+that many ms become that many CPU-seconds per second, i.e. cores (${r.steps.at(-1)?.centralCpuMsPerCameraSecond ?? '?'} ms ⇒ ~${Math.round(r.steps.at(-1)?.centralCpuMsPerCameraSecond ?? 0)} cores) — the machine-independent figure, unlike the
+latency search on a loaded machine. Where the worker is below a core while the queue grows, jobs wait on PostgreSQL transactions
+(one per frame with faces) and Redis round trips, not on CPU.
 
 **Agents' analysis, counted apart** (this machine, 1 ONNX thread, the agent's code path): engine ${a.engineMsMean} ms mean per frame
-(p50 ${a.engineMsP50}, p95 ${a.engineMsP95}), crops ${a.cropMsMean} ms, ${a.cpuMsPerFrame} CPU-ms per frame → at ${r.settings.fps} fps an agent needs
+(p50 ${Math.round(a.engineMsP50 ?? 0)}, p95 ${Math.round(a.engineMsP95 ?? 0)}), crops ${a.cropMsMean} ms, ${a.cpuMsPerFrame} CPU-ms per frame → at ${r.settings.fps} fps an agent needs
 about ${Math.round((a.cpuMsPerFrame * r.settings.fps) / 10)} % of one such core.
 `;
 }
