@@ -27,6 +27,7 @@
  *
  *   npm run bench:reuse -- [--limit N (scenes per side)] [--seed 1] [--out reports]
  */
+import { DEFAULT_CONFIRMATION, DEFAULT_CONFIRMATION_RULE, DEFAULT_CONFIRMATION_THRESHOLD, DEFAULT_SIGHTING_GATE } from '../src/domain/people.ts';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,8 +61,14 @@ const ASSETS = path.resolve(process.env.MASKWATCH_ASSETS || path.resolve(REPO, '
 const SCENES = path.join(ASSETS, 'datasets', 'kaggle-scenes-dev');
 const SEED = Number(flags.seed);
 const LIMIT = Number(flags.limit);
-/** Incidents as bench:incidents chose them (2 of 2; reports/bench-incidents.md). */
-const INCIDENTS: ReplaySettings = { confirmation: { confirmFrames: 2, confirmWindow: 2 }, threshold: 0.5, minFaceSide: 12, windowMs: 60_000 };
+/** Incidents as the deployment defaults have them (chosen by bench:incidents; reports/bench-incidents.md). */
+const INCIDENTS: ReplaySettings = {
+  confirmation: DEFAULT_CONFIRMATION,
+  rule: DEFAULT_CONFIRMATION_RULE,
+  threshold: DEFAULT_CONFIRMATION_THRESHOLD,
+  gate: DEFAULT_SIGHTING_GATE,
+  windowMs: 60_000,
+};
 /**
  * Selection rule on val: per-face verdicts must agree with full analysis at least this often, or as often as
  * full analysis agrees with itself from one frame to the next if that is lower (the model's own flicker on
@@ -255,7 +262,7 @@ const agreement = (w: Work) => (w.pairs + w.unpaired ? w.sameViolation / (w.pair
 
 /** Person-level score of one clip's frames (bench:incidents' replay), boxes mapped back to the still. */
 function incidentScore(clip: AnalysedClip, faces: FaceResult[][]): ClipScore {
-  const people = replayClip(clip.frames.map((f, i) => ({ at: f.at, faces: faces[i]! })), INCIDENTS);
+  const { people } = replayClip(clip.frames.map((f, i) => ({ at: f.at, faces: faces[i]! })), INCIDENTS);
   const toStill = (box: Box, f: ClipFrame): Box => [box[0] - f.dx, box[1] - f.dy, box[2], box[3]];
   return scoreClip(clip.gt, people.map((p) => ({ alertId: p.alertId, box: toStill(p.box, clip.frames[p.lastFrame]!.clip) })));
 }

@@ -10,7 +10,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DEFAULT_BACKOFF, retryDelay, validateBackoff, type BackoffPolicy } from './backoff.ts';
-import { CONTENT_TYPES, extensionForImage, type SpoolEntry } from './spool-policy.ts';
+import { CONTENT_TYPES, extensionForPayload, UPLOAD_PATHS, type SpoolEntry } from './spool-policy.ts';
+import type { EdgeAnalyzer } from './edge-analysis.ts';
 import type { FrameSpool } from './spool.ts';
 import { AgentStats } from './stats.ts';
 import { postFrame, type UploadOutcome } from './upload.ts';
@@ -35,6 +36,11 @@ export interface CameraAgentOptions {
   onAccepted?(info: { frameId: string; capturedAt: Date; latencyMs: number }): void;
   random?: () => number;
   fetch?: typeof fetch;
+  /**
+   * Edge analysis (--analyze): each frame is analysed here and only its detections (plus crops of
+   * violating faces) are uploaded, to /api/v1/detections, with the same pacing, spool and retry rules.
+   */
+  analyze?: EdgeAnalyzer;
 }
 
 export type StopReason = 'stopped' | 'unauthorized';
@@ -77,9 +83,10 @@ export function createCameraAgent(opts: CameraAgentOptions) {
     return p;
   };
 
+  // A payload is a frame (image bytes) or an edge agent's detections (JSON): each goes to its own route.
   const send = (image: Buffer, capturedAt: Date): Promise<UploadOutcome> => {
-    const ext = extensionForImage(image) ?? 'jpg';
-    return postFrame({ server: opts.server, apiKey: opts.apiKey, image, contentType: CONTENT_TYPES[ext], capturedAt, timeoutMs, fetch: opts.fetch });
+    const ext = extensionForPayload(image) ?? 'jpg';
+    return postFrame({ server: opts.server, apiKey: opts.apiKey, image, contentType: CONTENT_TYPES[ext], path: UPLOAD_PATHS[ext], capturedAt, timeoutMs, fetch: opts.fetch });
   };
 
   const accepted = (outcome: Extract<UploadOutcome, { kind: 'accepted' }>, capturedAt: Date) => {
@@ -105,7 +112,7 @@ export function createCameraAgent(opts: CameraAgentOptions) {
   };
 
   const spoolFrame = async (image: Buffer, capturedAt: Date) => {
-    const evicted = await withSpool(() => opts.spool.push(image, capturedAt, extensionForImage(image) ?? 'jpg'));
+    const evicted = await withSpool(() => opts.spool.push(image, capturedAt, extensionForPayload(image) ?? 'jpg'));
     stats.counters.spooled += 1;
     if (evicted.length > 0) {
       stats.counters.dropped += evicted.length;
@@ -209,6 +216,34 @@ export function createCameraAgent(opts: CameraAgentOptions) {
     return done;
   }
 
+  const deliver = (frame: Frame): Promise<unknown> => {
+    const live = opts.spool.size() === 0 && !draining && Date.now() >= nextAttemptAt && inFlight < maxInFlight;
+    return live ? sendLive(frame) : spoolFrame(frame.image, frame.capturedAt);
+  };
+
+  // One analysis at a time (the engine is one ONNX session), and at most one frame waiting for it: a host
+  // slower than --fps analyses the newest frames and skips the rest (counted), instead of falling behind.
+  let analysing: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  const analyseThenDeliver = async (frame: Frame): Promise<void> => {
+    if (waiting >= 1) {
+      stats.counters.skipped += 1;
+      return;
+    }
+    waiting += 1;
+    const turn = analysing.then(async () => {
+      waiting -= 1;
+      if (stopReason) return;
+      const result = await opts.analyze!(frame.image, frame.capturedAt);
+      stats.recordAnalysis(result.analyzeMs + result.renderMs);
+      log.debug({ faces: result.faces, violations: result.violations, analyzeMs: Math.round(result.analyzeMs) }, 'frame analysed on site');
+      // From here on the detections are the payload: the frame is dropped.
+      return deliver({ image: Buffer.from(JSON.stringify(result.body)), capturedAt: frame.capturedAt });
+    });
+    analysing = turn.catch(() => undefined);
+    await turn;
+  };
+
   // Frames left from a previous run go first.
   if (opts.spool.size() > 0) kickDrain();
 
@@ -216,10 +251,13 @@ export function createCameraAgent(opts: CameraAgentOptions) {
     /** Hands one frame to the agent; resolves once it is sent, spooled or refused. */
     offer(frame: Frame): Promise<void> {
       if (stopReason) return Promise.resolve();
-      const live = opts.spool.size() === 0 && !draining && Date.now() >= nextAttemptAt && inFlight < maxInFlight;
-      return track(live ? sendLive(frame) : spoolFrame(frame.image, frame.capturedAt)).catch((err: unknown) => {
-        log.error({ err }, 'could not send or spool a frame');
-      });
+      if (opts.analyze) {
+        return track(analyseThenDeliver(frame)).catch((err: unknown) => log.error({ err }, 'could not analyse, send or spool a frame'));
+      }
+      return track(deliver(frame)).then(
+        () => undefined,
+        (err: unknown) => log.error({ err }, 'could not send or spool a frame'),
+      );
     },
     /** Pulls frames from a source until it ends or the agent stops; then stops. */
     async run(source: AsyncIterable<Frame>): Promise<StopReason> {

@@ -11,9 +11,10 @@ export interface SpoolEntry {
   ext: SpoolExtension;
 }
 
-export type SpoolExtension = 'jpg' | 'png' | 'webp';
+/** Images (frame uploads) or json (an edge agent's detections, `--analyze`). */
+export type SpoolExtension = 'jpg' | 'png' | 'webp' | 'json';
 
-const NAME = /^(\d{15})-(\d{9})\.(jpg|png|webp)$/;
+const NAME = /^(\d{15})-(\d{9})\.(jpg|png|webp|json)$/;
 
 export function spoolEntryName(capturedAt: Date, seq: number, ext: SpoolExtension): string {
   const ms = capturedAt.getTime();
@@ -49,4 +50,17 @@ export function extensionForImage(image: Buffer): SpoolExtension | null {
   return null;
 }
 
-export const CONTENT_TYPES: Record<SpoolExtension, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+export const CONTENT_TYPES: Record<SpoolExtension, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', json: 'application/json' };
+
+/** What a spooled or live payload is: an image frame, or detections JSON (which starts with "{"). */
+export function extensionForPayload(payload: Buffer): SpoolExtension | null {
+  return extensionForImage(payload) ?? (payload[0] === 0x7b ? 'json' : null);
+}
+
+/** Where each kind of payload is posted. */
+export const UPLOAD_PATHS: Record<SpoolExtension, string> = {
+  jpg: '/api/v1/frames',
+  png: '/api/v1/frames',
+  webp: '/api/v1/frames',
+  json: '/api/v1/detections',
+};

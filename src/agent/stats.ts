@@ -19,11 +19,20 @@ export interface AgentCounters {
   rejected: number;
   /** Send attempts of spooled frames. */
   retried: number;
+  /** Frames not analysed because the previous analysis was still running (--analyze on a slow host). */
+  skipped: number;
 }
 
 export class AgentStats {
-  readonly counters: AgentCounters = { sent: 0, spooled: 0, dropped: 0, rejected: 0, retried: 0 };
+  readonly counters: AgentCounters = { sent: 0, spooled: 0, dropped: 0, rejected: 0, retried: 0, skipped: 0 };
   private latencies: number[] = [];
+  private analysis = { frames: 0, ms: 0 };
+
+  /** On-site analysis time of one frame (--analyze). */
+  recordAnalysis(ms: number): void {
+    this.analysis.frames += 1;
+    this.analysis.ms += ms;
+  }
 
   recordLatency(ms: number): void {
     // Bounded: at most the last 10k in a reporting window.
@@ -39,8 +48,10 @@ export class AgentStats {
       ...this.counters,
       spoolSize,
       latencyMs: { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), samples: sorted.length },
+      ...(this.analysis.frames > 0 ? { analysedFrames: this.analysis.frames, analyzeMsMean: round(this.analysis.ms / this.analysis.frames) } : {}),
     };
     this.latencies = [];
+    this.analysis = { frames: 0, ms: 0 };
     return line;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * One frame → POST /api/v1/frames, and what the agent should do with the
+ * One frame → POST /api/v1/frames (or its detections → POST /api/v1/detections), and what the agent should do with the
  * answer. classifyResponse() is the pure decision; postFrame() does the I/O.
  */
 import { parseRetryAfter } from './backoff.ts';
@@ -31,6 +31,8 @@ export interface PostFrameOptions {
   contentType: string;
   capturedAt: Date;
   timeoutMs: number;
+  /** Default /api/v1/frames; /api/v1/detections for an edge agent's detections (same answers, same rules). */
+  path?: string;
   fetch?: typeof fetch;
 }
 
@@ -51,7 +53,7 @@ export async function postFrame(opts: PostFrameOptions): Promise<UploadOutcome> 
   const started = performance.now();
   let res: Response;
   try {
-    res = await doFetch(new URL('/api/v1/frames', opts.server), {
+    res = await doFetch(new URL(opts.path ?? '/api/v1/frames', opts.server), {
       method: 'POST',
       headers: {
         authorization: `Bearer ${opts.apiKey}`,

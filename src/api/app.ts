@@ -31,6 +31,9 @@ import { authRoutes } from './routes/auth.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
 import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
+import { DETECTIONS_CONTENT_TYPES, detectionRoutes } from './routes/detections.ts';
+import { createDetectionsIngestor, type ServerDecision } from './ingest/ingest-detections.ts';
+import { loadServerDecision } from '../vision/deployed-rule.ts';
 import { continueWhenAccepted, createUploadGuard, drainRefusedBody } from './ingest/upload-guard.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -71,6 +74,8 @@ export interface AppDeps {
    * escalation timers (built by src/system/api-instance.ts from config).
    */
   alertChannels?: AlertChannel[];
+  /** The violation rule edge detections are judged by; read from the head file (config.vision overrides) when omitted. */
+  decision?: ServerDecision;
 }
 
 declare module 'fastify' {
@@ -157,6 +162,26 @@ export function createApp(deps: AppDeps): FastifyInstance {
       maxCapturedAgeMs: deps.config.privacy.retentionDays * 86_400_000,
     },
   });
+  let decision: Promise<ServerDecision> | undefined;
+  const ingestDetections = createDetectionsIngestor({
+    gate,
+    cameras,
+    store: createFrameStore(deps.config.dataDir),
+    producer,
+    metrics,
+    logger: deps.logger,
+    // The worker's rule, read from the same head file with the same overrides (loaded at the first upload).
+    decision: () =>
+      (decision ??= (deps.decision ? Promise.resolve(deps.decision) : loadServerDecision(deps.config.vision)).catch((err: unknown) => {
+        decision = undefined;
+        throw err;
+      })),
+    limits: {
+      maxFramePixels: deps.config.ingest.maxFramePixels,
+      maxCameraBacklog: deps.config.ingest.maxCameraBacklog,
+      maxCapturedAgeMs: deps.config.privacy.retentionDays * 86_400_000,
+    },
+  });
   const unitEvents = createIoUnitPublisher(io);
   // Every alert change of this API (officer and dispatcher actions) goes through this one announcer.
   const announcer = createAnnouncer({
@@ -192,6 +217,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     audit,
     producer,
     ingest,
+    ingestDetections,
     metrics,
     logger: deps.logger,
     readinessChecks: deps.readinessChecks ?? [],
@@ -264,6 +290,13 @@ export function createApp(deps: AppDeps): FastifyInstance {
     scope.addHook('onRequest', uploadGuard);
     scope.addHook('onSend', drainRefusedBody);
     await frameRoutes(scope, ctx);
+  });
+  // Edge agents' detections: the same guard (key, Content-Type, Content-Length before the body is read).
+  const detectionsGuard = createUploadGuard({ gate, metrics, maxFrameBytes: deps.config.ingest.maxFrameBytes, contentTypes: DETECTIONS_CONTENT_TYPES });
+  app.register(async (scope) => {
+    scope.addHook('onRequest', detectionsGuard);
+    scope.addHook('onSend', drainRefusedBody);
+    await detectionRoutes(scope, ctx);
   });
 
   if (deps.webRoot && existsSync(deps.webRoot)) {

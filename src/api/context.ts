@@ -7,6 +7,7 @@ import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { FrameIngestor } from './ingest/ingest-frame.ts';
+import type { DetectionsIngestor } from './ingest/ingest-detections.ts';
 import type { CameraGate } from './ingest/camera-gate.ts';
 import type { Services } from '../services/index.ts';
 
@@ -24,6 +25,8 @@ export interface ApiContext {
   audit: AuditRepository;
   producer: FrameProducer;
   ingest: FrameIngestor;
+  /** POST /api/v1/detections (edge agents). */
+  ingestDetections: DetectionsIngestor;
   metrics: ApiMetrics;
   logger: Logger;
   /** Present when Socket.IO is attached: lets logout disconnect the session's sockets. */

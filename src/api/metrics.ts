@@ -10,7 +10,9 @@ export type RejectReason =
   | 'bad_captured_at'
   | 'backlog_full'
   | 'queue_unavailable'
-  | 'storage_error';
+  | 'storage_error'
+  | 'bad_detections'
+  | 'bad_crop';
 
 export interface ApiMetricsSources {
   /** Job counts of the frames queue by state. */

@@ -37,6 +37,9 @@ export interface SecurityOptions {
 }
 
 export const INGEST_ROUTE = '/api/v1/frames';
+/** Edge agents' detections: limited and authenticated like frames (same camera key, same limits). */
+export const DETECTIONS_ROUTE = '/api/v1/detections';
+const INGEST_ROUTES: readonly string[] = [INGEST_ROUTE, DETECTIONS_ROUTE];
 export const LOGIN_ROUTE = '/api/v1/auth/login';
 /** The self-service password change asks for the current password: limited per IP like logins. */
 export const PASSWORD_CHANGE_ROUTE = '/api/v1/auth/password';
@@ -67,7 +70,7 @@ export function contentSecurityPolicy(imageOrigins: readonly string[] = []) {
 
 /** Which limit class a request falls in (pure, for the hook and tests). */
 export function limitClass(method: string, routeUrl: string | undefined): 'ingest' | 'login' | 'api' {
-  if (method === 'POST' && routeUrl === INGEST_ROUTE) return 'ingest';
+  if (method === 'POST' && routeUrl !== undefined && INGEST_ROUTES.includes(routeUrl)) return 'ingest';
   if (method === 'POST' && (routeUrl === LOGIN_ROUTE || routeUrl === PASSWORD_CHANGE_ROUTE)) return 'login';
   return 'api';
 }
@@ -158,7 +161,7 @@ async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Pr
   // request (measured: it halves a trivial route's throughput): the frame route goes without.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (route.url === INGEST_ROUTE && methods.includes('POST')) {
+    if (INGEST_ROUTES.includes(route.url) && methods.includes('POST')) {
       route.config = { ...(route.config as object), helmet: { skipRoute: true } } as typeof route.config;
     }
   });

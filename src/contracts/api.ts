@@ -252,3 +252,62 @@ export interface Page<T> {
 export function ListSchema<S extends TSchema>(item: S) {
   return Type.Object({ items: Type.Array(item) });
 }
+
+/** Most faces one detections upload may carry (a crowded frame has far fewer reliable faces). */
+export const MAX_DETECTED_FACES = 64;
+/** Largest face crop of a detections upload, decoded bytes. */
+export const MAX_CROP_BYTES = 256 * 1024;
+
+export const DetectedFaceSchema = Type.Object(
+  {
+    box: Type.Array(Type.Number(), {
+      minItems: 4,
+      maxItems: 4,
+      description: '[x, y, width, height] in frame pixels; inside the frame, width and height > 0',
+    }),
+    score: Type.Number({ minimum: 0, maximum: 1, description: 'face detector confidence' }),
+    probabilities: Type.Object(
+      {
+        mask: Type.Number({ minimum: 0, maximum: 1 }),
+        no_mask: Type.Number({ minimum: 0, maximum: 1 }),
+        mask_incorrect: Type.Number({ minimum: 0, maximum: 1 }),
+      },
+      { additionalProperties: false, description: "the mask classifier's class probabilities; they must sum to 1 (± 0.01)" },
+    ),
+    crop: Type.Optional(
+      Type.String({
+        // base64 of at most MAX_CROP_BYTES bytes (the exact byte bound is checked after decoding: 413)
+        maxLength: Math.ceil(MAX_CROP_BYTES / 3) * 4 + 4,
+        description:
+          'base64 JPEG of the face (with context; other faces blurred). Required for exactly the faces that are violations ' +
+          "under the server's decision rule, refused for the others; at most 256 KiB decoded",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DetectedFace = Static<typeof DetectedFaceSchema>;
+
+/** POST /api/v1/detections: an edge agent's analysis of one frame (the frame stays on site). */
+export const DetectionsRequestSchema = Type.Object(
+  {
+    frameId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: "the agent's id of this frame: a retried upload with the same id is recorded once",
+      }),
+    ),
+    capturedAt: Type.String({ maxLength: 64, description: 'ISO 8601 capture time with a time zone' }),
+    width: Type.Integer({ minimum: 1, description: 'frame width, px' }),
+    height: Type.Integer({ minimum: 1, description: 'frame height, px (width × height within the frame pixel limit)' }),
+    faces: Type.Array(DetectedFaceSchema, { maxItems: MAX_DETECTED_FACES }),
+  },
+  { additionalProperties: false },
+);
+export type DetectionsRequest = Static<typeof DetectionsRequestSchema>;
+
+export const DetectionsAcceptedSchema = Type.Object({
+  frameId: Type.String({ format: 'uuid', description: "the server's frame id (derived from the agent's frameId when given)" }),
+  violations: Type.Integer({ description: "faces that are violations under the server's rule (their crops were stored)" }),
+});
+export type DetectionsAccepted = Static<typeof DetectionsAcceptedSchema>;

@@ -6,6 +6,7 @@
  *
  *   queue        job name            payload           handler
  *   frames       frame.analyze       FrameJob          queue/handlers/frame-analyze.ts
+ *   frames       detections.record   DetectionsJob     queue/handlers/detections-record.ts
  *   alerts       alert.escalate      EscalationJob     queue/handlers/escalation.ts
  *   webhooks     webhook.deliver     WebhookJob        notify/webhooks.ts (createWebhookWorker)
  *   maintenance  retention.enforce   RetentionJob      queue/handlers/retention.ts
@@ -34,6 +35,32 @@ export interface FrameJob {
   receivedAt: string; // ISO 8601
 }
 
+/**
+ * An edge agent's analysis of one frame, accepted by POST /api/v1/detections (the frame itself never
+ * left the site). jobId = frameId. Checked by the API, violations decided there by the server's rule.
+ * The crops of violating faces wait at frames/<cameraId>/<frameId>-<faceIndex>.jpg (paths derived,
+ * never carried, so a job cannot name another file).
+ */
+export interface DetectionsJob {
+  frameId: string;
+  cameraId: string;
+  capturedAt: string; // ISO 8601
+  receivedAt: string; // ISO 8601
+  width: number;
+  height: number;
+  faces: DetectedFace[];
+}
+
+export interface DetectedFace {
+  box: [number, number, number, number];
+  score: number;
+  probabilities: { mask: number; no_mask: number; mask_incorrect: number };
+  /** The server's label (decideFace with the deployed rule). */
+  label: 'mask' | 'no_mask' | 'mask_incorrect';
+  /** The server's verdict (decideFace with the deployed rule); exactly these faces have an uploaded crop. */
+  violation: boolean;
+}
+
 /** A delayed escalation check (src/domain/escalation.ts); jobId = escalationJobId(plan). */
 export interface EscalationJob {
   alertId: string;
@@ -55,6 +82,7 @@ export type RetentionJob = Record<string, never>;
 
 export interface JobMap {
   'frame.analyze': FrameJob;
+  'detections.record': DetectionsJob;
   'alert.escalate': EscalationJob;
   'webhook.deliver': WebhookJob;
   'retention.enforce': RetentionJob;
@@ -65,6 +93,8 @@ export type JobName = keyof JobMap;
 /** The queue each job name is added to (and consumed from). */
 export const JOB_QUEUE = {
   'frame.analyze': QUEUES.frames,
+  // Same queue as frames: one backlog, one freshness rule, one worker pool, one per-camera order.
+  'detections.record': QUEUES.frames,
   'alert.escalate': QUEUES.alerts,
   'webhook.deliver': QUEUES.webhooks,
   'retention.enforce': QUEUES.maintenance,

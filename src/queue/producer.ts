@@ -1,7 +1,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { QUEUES, type FrameJob, type JobMap } from './jobs.ts';
+import { QUEUES, type DetectionsJob, type FrameJob, type JobMap } from './jobs.ts';
 import { createFrameBacklog, type FrameBacklog } from './backlog.ts';
 import { redisOptionsFromUrl } from './redis-options.ts';
 
@@ -28,6 +28,8 @@ export const FRAME_JOB_OPTIONS: JobsOptions = {
 export interface FrameProducer {
   /** `priority`: 0 (or absent) = plain FIFO; n ≥ 1 = after every plain job, lower n first (BullMQ priorities). */
   enqueue(job: FrameJob, opts?: { priority?: number }): Promise<void>;
+  /** An edge agent's detections: same queue, options, ordering and timeout as a frame. */
+  enqueueDetections(job: DetectionsJob, opts?: { priority?: number }): Promise<void>;
   backlog: FrameBacklog;
   /** The producer's fail-fast connection (no offline queue, short command timeout), for per-frame checks. */
   redis: Redis;
@@ -75,7 +77,7 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
   // instance alone on close, so we can always disconnect it — even while Redis is away,
   // where BullMQ's own quit() would fail and leave its client reconnecting forever.
   const redis = new Redis(connection);
-  const queue: Queue<FrameJob> = new Queue(QUEUES.frames, {
+  const queue: Queue<FrameJob | DetectionsJob> = new Queue(QUEUES.frames, {
     // ioredis 6's option types differ slightly from the ones bullmq declares.
     connection: redis as unknown as ConnectionOptions,
     prefix: opts.prefix,
@@ -92,25 +94,28 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
   redis.on('error', onError);
   const backlog = createFrameBacklog(redis, { prefix: opts.prefix });
 
+  async function add(name: 'frame.analyze' | 'detections.record', job: FrameJob | DetectionsJob, enqueueOpts: { priority?: number } = {}) {
+    const priority = Math.min(Math.max(0, Math.floor(enqueueOpts.priority ?? 0)), 2_097_152); // BullMQ's range
+    if (redis.status !== 'ready') throw new EnqueueError(`redis is not connected (${redis.status})`);
+    try {
+      // BullMQ waits for its connection to become ready before a command, so the
+      // timeout also covers "Redis has never been reachable".
+      await withTimeout(queue.add(name satisfies keyof JobMap, job, { ...FRAME_JOB_OPTIONS, jobId: job.frameId, ...(priority > 0 ? { priority } : {}) }), timeoutMs, 'enqueue');
+    } catch (err) {
+      if (err instanceof EnqueueError) {
+        // The add may still land later; remove it (best effort) so a 503 never leaves a job behind.
+        queue.remove(job.frameId).catch(() => undefined);
+        throw err;
+      }
+      throw new EnqueueError(`enqueue failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   return {
     backlog,
     redis,
-    async enqueue(job, enqueueOpts = {}) {
-      const priority = Math.min(Math.max(0, Math.floor(enqueueOpts.priority ?? 0)), 2_097_152); // BullMQ's range
-      if (redis.status !== 'ready') throw new EnqueueError(`redis is not connected (${redis.status})`);
-      try {
-        // BullMQ waits for its connection to become ready before a command, so the
-        // timeout also covers "Redis has never been reachable".
-        await withTimeout(queue.add('frame.analyze' satisfies keyof JobMap, job, { ...FRAME_JOB_OPTIONS, jobId: job.frameId, ...(priority > 0 ? { priority } : {}) }), timeoutMs, 'enqueue');
-      } catch (err) {
-        if (err instanceof EnqueueError) {
-          // The add may still land later; remove it (best effort) so a 503 never leaves a job behind.
-          queue.remove(job.frameId).catch(() => undefined);
-          throw err;
-        }
-        throw new EnqueueError(`enqueue failed: ${(err as Error).message}`, { cause: err });
-      }
-    },
+    enqueue: (job, enqueueOpts) => add('frame.analyze', job, enqueueOpts),
+    enqueueDetections: (job, enqueueOpts) => add('detections.record', job, enqueueOpts),
     async jobCounts() {
       return withTimeout(
         queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),

@@ -18,7 +18,7 @@ export type JobHandler<N extends JobName> = (job: Job<JobMap[N], unknown, N>) =>
 export type JobHandlers<Q extends QueueName = typeof QUEUES.frames> = { [N in JobNameOf<Q>]: JobHandler<N> };
 
 /** Every job name at run time; the Record type makes the compiler flag a name missing here. */
-const JOB_NAMES_SET: Record<JobName, true> = { 'frame.analyze': true, 'alert.escalate': true, 'webhook.deliver': true, 'retention.enforce': true };
+const JOB_NAMES_SET: Record<JobName, true> = { 'frame.analyze': true, 'detections.record': true, 'alert.escalate': true, 'webhook.deliver': true, 'retention.enforce': true };
 export const JOB_NAMES = Object.keys(JOB_NAMES_SET) as JobName[];
 
 export class MissingHandlerError extends Error {

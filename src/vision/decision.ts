@@ -4,6 +4,27 @@ import type { Box } from './types.ts';
 /** For heads without a validated decision (format 1): the previous hand-set rule, mask_incorrect never predicted. */
 export const FALLBACK_DECISION: DecisionRule = { noMaskThreshold: 0.5, incorrectThreshold: 1.01, violationFaceScore: 0.85, violationMinFaceSize: 20 };
 
+/** Deployment overrides of a head's rule (MASKWATCH_NO_MASK_THRESHOLD; engine options). */
+export interface DecisionOverrides {
+  noMaskThreshold?: number;
+  violationFaceScore?: number;
+  violationMinFaceSize?: number;
+}
+
+/**
+ * The rule in effect: the head's validated one (or the fallback) with the deployment's overrides.
+ * One function, so the engine (central and edge) and the API's check of edge detections agree.
+ */
+export function resolveDecisionRule(head: DecisionRule | undefined, overrides: DecisionOverrides = {}): DecisionRule {
+  const base = head ?? FALLBACK_DECISION;
+  return {
+    ...base,
+    noMaskThreshold: overrides.noMaskThreshold ?? base.noMaskThreshold,
+    violationFaceScore: overrides.violationFaceScore ?? base.violationFaceScore,
+    violationMinFaceSize: overrides.violationMinFaceSize ?? base.violationMinFaceSize,
+  };
+}
+
 /** What a face labelled mask_incorrect means for alerts (MASKWATCH_INCORRECT_MASK). */
 export type IncorrectMaskPolicy = 'violation' | 'ignore';
 export const INCORRECT_MASK_POLICIES: readonly IncorrectMaskPolicy[] = ['violation', 'ignore'];

@@ -7,7 +7,7 @@ import { createFaceDetector, type DetectorKind } from './detector/factory.ts';
 import type { FaceDetector } from './detector/types.ts';
 import { renderFaceCrops, renderStoredFrame } from './render.ts';
 import type { AnalyzeOptions, Box, FaceResult, FrameAnalysis, VisionEngine } from './types.ts';
-import { decideFace, FALLBACK_DECISION, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
+import { decideFace, resolveDecisionRule, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
 import type { DecisionRule } from './head.ts';
 
 export interface VisionEngineOptions {
@@ -65,13 +65,7 @@ export function assembleVisionEngine(
   // Every frame is new: libvips's operation cache would only hold memory (~20 MB measured).
   sharp.cache(false);
   checkUnit('faceScoreThreshold', opts.faceScoreThreshold);
-  const base = classifier.decision ?? FALLBACK_DECISION;
-  const rule: DecisionRule = {
-    ...base,
-    noMaskThreshold: opts.noMaskThreshold ?? base.noMaskThreshold,
-    violationFaceScore: opts.violationFaceScore ?? base.violationFaceScore,
-    violationMinFaceSize: opts.violationMinFaceSize ?? base.violationMinFaceSize,
-  };
+  const rule: DecisionRule = resolveDecisionRule(classifier.decision, opts);
   checkUnit('noMaskThreshold', rule.noMaskThreshold);
   checkUnit('violationFaceScore', rule.violationFaceScore);
   const policy = opts.incorrectMaskPolicy ?? 'violation';

@@ -75,6 +75,31 @@ async function blurInPlace(img: DecodedImage, regions: BlurRegion[]): Promise<De
   return { data, width: img.width, height: img.height };
 }
 
+/**
+ * Edge evidence: one JPEG crop per given face (same framing as renderFaceCrops), with every OTHER face that
+ * reaches into the crop blurred — the frame never leaves the site, and neither does a bystander's face.
+ */
+export async function renderPrivateFaceCrops(frame: DecodedImage, faces: FaceResult[], indexes: number[], quality = 85): Promise<Buffer[]> {
+  checkViolationIndexes(faces, indexes);
+  const crops: Buffer[] = [];
+  for (const i of indexes) {
+    const r = clipRect(faces[i]!.box, frame.width, frame.height, 0.25) ?? [0, 0, 1, 1];
+    const others = faces
+      .map((f, j) => (j === i ? null : clipRect(f.box, frame.width, frame.height, 0.1)))
+      .filter((o): o is Box => o !== null && o[0] < r[0] + r[2] && o[0] + o[2] > r[0] && o[1] < r[1] + r[3] && o[1] + o[3] > r[1]);
+    const source = others.length > 0 ? await blurRegions(frame, others) : frame;
+    // At most 512 px a side: enough to recognise a face, and always far below the upload's 256 KiB crop limit.
+    const extracted = await rawSharp(source).extract({ left: r[0], top: r[1], width: r[2], height: r[3] }).raw().toBuffer();
+    crops.push(
+      await sharp(extracted, { raw: { width: r[2], height: r[3], channels: 3 } })
+        .resize({ width: 512, height: 512, fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality })
+        .toBuffer(),
+    );
+  }
+  return crops;
+}
+
 /** Copy of the frame with each given rectangle replaced by a heavy blur (privacy for bystanders). */
 export async function blurRegions(frame: DecodedImage, rects: Box[]): Promise<DecodedImage> {
   return blurInPlace(frame, rects.map((rect) => ({ rect, sigma: blurSigma(rect) })));

@@ -51,6 +51,15 @@ export function forgetImages(urls: Iterable<string | null | undefined>): void {
   for (const url of urls) if (url) cache.delete(url);
 }
 
+/**
+ * The annotated frame of an alert, or — for an edge camera (`maskwatch agent --analyze`), whose frames
+ * never leave the site — a note saying why there is none: the face crops are the evidence.
+ */
+export function frameImage(api: Api, url: string | null | undefined, alt: string, className = 'snapshot'): HTMLElement {
+  if (url) return authImage(api, url, alt, className);
+  return h('div', { class: `${className} snapshot-missing`, role: 'img', 'aria-label': `${alt}: not uploaded` }, 'No frame: analysed on site (edge camera); the face crops are the evidence');
+}
+
 export function clearImageCache(): void {
   cache.clear();
 }

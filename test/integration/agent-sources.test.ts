@@ -77,7 +77,7 @@ describe('camera agent against a real API', () => {
     const reason = await agent.run(await openSource(video, { fps: 5, logger }));
     assert.equal(reason, 'stopped');
     assert.ok(accepted.length >= 9, `${accepted.length} accepted`);
-    assert.deepEqual(agent.stats(), { sent: accepted.length, spooled: 0, dropped: 0, rejected: 0, retried: 0, spoolSize: 0, inFlight: 0 });
+    assert.deepEqual(agent.stats(), { sent: accepted.length, spooled: 0, dropped: 0, rejected: 0, retried: 0, skipped: 0, spoolSize: 0, inFlight: 0 });
     const jobs = await Promise.all(accepted.map((id) => queue.getJob(id)));
     for (const job of jobs) assert.equal(job?.data.cameraId, cam.id);
   });

@@ -48,7 +48,7 @@ describe('agent delivery', () => {
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     for (let i = 0; i < 6; i++) await agent.offer({ image: UNMASKED, capturedAt: new Date(t0 + i * 1000) });
     await agent.stop();
-    assert.deepEqual(agent.stats(), { sent: 0, spooled: 6, dropped: 3, rejected: 0, retried: 0, spoolSize: 3, inFlight: 0 });
+    assert.deepEqual(agent.stats(), { sent: 0, spooled: 6, dropped: 3, rejected: 0, retried: 0, skipped: 0, spoolSize: 3, inFlight: 0 });
     const reopened = await openSpool(spool.dir, 3);
     assert.deepEqual((await reopened.peek())!.entry.capturedAt, new Date(t0 + 3000), 'the oldest were dropped');
   });

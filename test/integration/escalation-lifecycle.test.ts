@@ -72,7 +72,7 @@ describe('alerts queue worker', () => {
       () => assertHandlers({}, QUEUES.alerts),
       (err: unknown) => err instanceof MissingHandlerError && err.jobNames.join() === 'alert.escalate',
     );
-    assert.doesNotThrow(() => assertHandlers({ 'frame.analyze': async () => undefined }, QUEUES.frames));
+    assert.doesNotThrow(() => assertHandlers({ 'frame.analyze': async () => undefined, 'detections.record': async () => undefined }, QUEUES.frames));
   });
 });
 

@@ -68,6 +68,7 @@ describe('Redis Sentinel (redis+sentinel:// REDIS_URL)', () => {
           resolveDone();
           return { ok: true };
         },
+        'detections.record': async () => ({ ok: false }),
       },
     });
     try {

@@ -159,6 +159,15 @@ const MATRIX: Record<string, Case[]> = {
   'POST /api/v1/frames': [
     { probe: 'ingestion takes camera keys only', method: 'POST', url: () => '/api/v1/frames', raw: { type: 'image/jpeg', data: JPEG }, expect: { anonymous: 401, camera: 202, officerA: 401, officerB: 401, dispatcher: 401, admin: 401 } },
   ],
+  'POST /api/v1/detections': [
+    {
+      probe: 'edge detections take camera keys only',
+      method: 'POST',
+      url: () => '/api/v1/detections',
+      body: { capturedAt: new Date().toISOString(), width: 640, height: 480, faces: [] },
+      expect: { anonymous: 401, camera: 202, officerA: 401, officerB: 401, dispatcher: 401, admin: 401 },
+    },
+  ],
 };
 
 /** Object-level checks that change state: run after the matrix, in this order. */

@@ -1,6 +1,6 @@
 /**
- * `maskwatch agent --server URL --key KEY --source <folder|video|rtsp://…> [--fps 2]`:
- * one camera's agent. Exit codes: 0 stopped / source ended, 1 bad usage or
+ * `maskwatch agent --server URL --key KEY --source <folder|video|rtsp://…> [--fps 2] [--analyze]`:
+ * one camera's agent; with --analyze it runs the vision engine on site and uploads detections only. Exit codes: 0 stopped / source ended, 1 bad usage or
  * source error, 2 the server refused the key (401).
  */
 import { createHash } from 'node:crypto';
@@ -11,6 +11,24 @@ import { createCameraAgent, type Frame } from '../../agent/camera-agent.ts';
 import { openSource, redactUrl } from '../../agent/sources.ts';
 import { openSpool } from '../../agent/spool.ts';
 import { createLogger } from '../../system/logger.ts';
+import { createEdgeAnalyzer } from '../../agent/edge-analysis.ts';
+import type { VisionEngine } from '../../vision/types.ts';
+
+/** The worker's engine and settings, on the camera's host (imported lazily: a frame-only agent never loads ONNX Runtime). */
+async function loadEdgeEngine(logger: ReturnType<typeof createLogger>): Promise<VisionEngine> {
+  const [{ loadConfig }, { createVisionEngine }] = await Promise.all([import('../../config/config.ts'), import('../../vision/engine.ts')]);
+  const config = loadConfig();
+  return createVisionEngine({
+    assetsDir: config.assetsDir,
+    faceScoreThreshold: config.vision.faceScoreThreshold,
+    noMaskThreshold: config.vision.noMaskThreshold,
+    incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
+    minFaceSize: config.vision.minFaceSize,
+    maxPixels: config.ingest.maxFramePixels,
+    intraOpThreads: config.vision.intraOpThreads,
+    logger,
+  });
+}
 
 const USAGE = `usage: maskwatch agent --server URL --key KEY --source SOURCE [options]
   --server URL        MaskWatch API, e.g. http://127.0.0.1:3000 (env MASKWATCH_SERVER)
@@ -21,6 +39,10 @@ const USAGE = `usage: maskwatch agent --server URL --key KEY --source SOURCE [op
   --spool DIR         where frames wait while the server is unreachable (default: OS temp dir, per key)
   --spool-max N       frames the spool keeps; when full the oldest is dropped (default 600)
   --stats-interval S  seconds between stats lines (default 10)
+  --analyze           edge analysis: run the vision engine here (models from MASKWATCH_ASSETS, same
+                      MASKWATCH_* vision settings as a worker) and upload only detections, plus JPEG crops
+                      of violating faces with other faces blurred, to POST /api/v1/detections. Frames never
+                      leave this host (not even the spool). A host slower than --fps skips frames (counted).
 Logs are JSON lines on stdout (LOG_LEVEL=debug also logs every accepted frame).
 `;
 
@@ -59,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
         spool: { type: 'string' },
         'spool-max': { type: 'string' },
         'stats-interval': { type: 'string' },
+        analyze: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -79,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
       spool: path.resolve(values.spool ?? path.join(os.tmpdir(), 'maskwatch-spool', createHash('sha256').update(key).digest('hex').slice(0, 16))),
       spoolMax: numberOption('--spool-max', values['spool-max'], 600, 1, 10_000_000, true),
       statsIntervalMs: numberOption('--stats-interval', values['stats-interval'], 10, 0, 86_400) * 1000,
+      analyze: values.analyze ?? false,
     };
   } catch (err) {
     process.stderr.write(`maskwatch agent: ${(err as Error).message}\n${USAGE}`);
@@ -95,8 +119,25 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`maskwatch agent: ${(err as Error).message}\n`);
     return 1;
   }
+  let engine: VisionEngine | undefined;
+  if (opts.analyze) {
+    try {
+      engine = await loadEdgeEngine(logger);
+    } catch (err) {
+      process.stderr.write(`maskwatch agent: cannot load the vision engine for --analyze: ${(err as Error).message}\n`);
+      stopSource.abort();
+      return 1;
+    }
+  }
   const spool = await openSpool(opts.spool, opts.spoolMax);
-  const agent = createCameraAgent({ server: opts.server, apiKey: opts.key, spool, logger, statsIntervalMs: opts.statsIntervalMs });
+  const agent = createCameraAgent({
+    server: opts.server,
+    apiKey: opts.key,
+    spool,
+    logger,
+    statsIntervalMs: opts.statsIntervalMs,
+    analyze: engine ? createEdgeAnalyzer(engine) : undefined,
+  });
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'stopping: finishing in-flight frames (unsent ones stay in the spool)');
     process.once('SIGTERM', () => process.exit(130));
@@ -109,7 +150,7 @@ export async function run(argv: string[]): Promise<number> {
   void agent.done.then(() => stopSource.abort());
 
   logger.info(
-    { server: opts.server, source: redactUrl(opts.source), fps: opts.fps, spool: opts.spool, spoolMax: opts.spoolMax, spooled: spool.size() },
+    { server: opts.server, source: redactUrl(opts.source), fps: opts.fps, spool: opts.spool, spoolMax: opts.spoolMax, spooled: spool.size(), analyze: opts.analyze },
     'agent started',
   );
   try {
@@ -121,6 +162,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await engine?.close();
   }
   if (agent.unauthorizedError) {
     process.stderr.write(`maskwatch agent: ${agent.unauthorizedError.message}\n`);

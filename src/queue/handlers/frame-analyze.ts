@@ -1,81 +1,37 @@
 /**
  * 'frame.analyze': one camera frame → violations, alerts, snapshots, events.
  *
- * Order matters for crash safety (a job may die anywhere and run again):
- *   1. analyse the frame (no side effects);
- *   2. write snapshot JPEGs (idempotent: fixed names, atomic rename);
- *   3. in one transaction holding the camera's database lock, read the camera's
- *      tracks and open incidents, confirm people (k of n) and store sightings,
- *      violations, people and alerts (a frame already recorded is skipped);
- *   4. delete the frame file (the stored evidence frame replaces it);
- *   5. publish events (at-least-once: a retry re-announces alerts this frame created).
- * A missing frame file therefore means an earlier attempt got past step 3 (or the
- * frame had no violation and was deleted): the job just re-announces and completes.
+ * The analysis (no side effects) happens here; everything after it — snapshots,
+ * the camera's transaction, deleting the frame, announcing — is record-analysis.ts,
+ * shared with edge agents' detections, where its crash-safety order is written down.
+ * A missing frame file therefore means an earlier attempt got past the transaction
+ * (or the frame had no violation and was deleted): the job re-announces and completes.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { planIncidentFrame } from '../../domain/incidents.ts';
-import {
-  DEFAULT_CONFIRMATION,
-  DEFAULT_CONFIRMATION_THRESHOLD,
-  resolveConfirmation,
-  sightingAllowed,
-  shotQuality,
-  toProbabilities,
-  violationProbability,
-  type ConfirmationSettings,
-  type ViolationThreshold,
-} from '../../domain/people.ts';
-import { CameraGoneError, type FaceRecord, type IncidentRepository } from '../../db/repositories/incidents.ts';
 import { faceSharpness } from '../../vision/sharpness.ts';
-import type { AlertRecord, AlertRepository } from '../../db/repositories/alerts.ts';
-import type { ViolationRepository } from '../../db/repositories/violations.ts';
-import { toAlertEvent } from '../../services/alert-view.ts';
-import type { Announcer } from '../../services/announcer.ts';
 import { ImageInputError, type AnalyzeOptions, type VisionEngine } from '../../vision/types.ts';
-import type { FrameBacklog } from '../backlog.ts';
 import { staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
 import type { FrameJob } from '../jobs.ts';
+import { DEFAULT_CONFIRMATION_THRESHOLD, type ViolationThreshold } from '../../domain/people.ts';
 import type { AnalysisStep } from './analysis-step.ts';
-import type { CameraLock } from './camera-lock.ts';
-import type { FrameOutcome, WorkerMetrics } from './metrics.ts';
-import { removeFile, snapshotPaths, writeFileAtomic } from './snapshot-files.ts';
-import type { UpdateThrottle } from './update-throttle.ts';
+import { createAnalysisRecorder, type FrameAnalyzeResult, type RecordAnalysisDeps } from './record-analysis.ts';
+import { removeFile } from './snapshot-files.ts';
 
-export interface FrameAnalyzeDeps {
-  dataDir: string;
+export type { FrameAnalyzeResult } from './record-analysis.ts';
+
+export interface FrameAnalyzeDeps extends RecordAnalysisDeps {
   engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots' | 'noMaskThreshold'>;
   analyzeOptions?: AnalyzeOptions;
   /** Analysis that reuses the camera's previous frame where it can (analysis-step.ts); default: engine.analyzeFrame on every frame. */
   analyze?: AnalysisStep;
-  violations: ViolationRepository;
-  alerts: AlertRepository;
-  announcer: Announcer;
-  updates: UpdateThrottle;
-  cameraLock: CameraLock;
-  /** Also the incident window: an open alert absorbs people confirmed up to this long after its last sighting. */
-  cooldownSeconds: number;
-  incidents: IncidentRepository;
-  /** Deployment default k of n; a camera's confirmFrames / confirmWindow override it. */
-  confirmation?: ConfirmationSettings;
   /** What a track's averaged probabilities must show to be confirmed (default: domain/people.ts DEFAULT_CONFIRMATION_THRESHOLD). */
   violationThreshold?: ViolationThreshold;
-  /** Released when the job reaches a final state (see queue/backlog.ts). */
-  backlog?: FrameBacklog;
-  metrics?: WorkerMetrics;
   /** Skip frames that waited too long (queue/freshness.ts); off when omitted. */
   freshness?: FreshnessPolicy & { counter?: StaleFrameCounter };
   logger: Logger;
-}
-
-export interface FrameAnalyzeResult {
-  outcome: FrameOutcome;
-  faces: number;
-  violations: number;
-  createdAlertIds: string[];
-  updatedAlertIds: string[];
 }
 
 // Ids become file names: restrict them so a job can never write outside the data dir.
@@ -117,19 +73,8 @@ export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file
 
 export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
   const { metrics, logger } = deps;
-
-  const announceCreated = async (alerts: AlertRecord[]) => {
-    for (const alert of alerts) {
-      await deps.announcer.announce({ kind: 'created', alert: toAlertEvent(alert) });
-      await deps.updates.announced(alert.id);
-    }
-  };
-
-  const finish = async (job: FrameJob, result: FrameAnalyzeResult): Promise<FrameAnalyzeResult> => {
-    await deps.backlog?.release(job.cameraId, job.frameId);
-    metrics?.framesProcessed.inc({ outcome: result.outcome });
-    return result;
-  };
+  const recorder = createAnalysisRecorder(deps);
+  const { finish } = recorder;
 
   return async function handleFrameAnalyze(job: Job<FrameJob>): Promise<FrameAnalyzeResult> {
     const frame = parseFrameJob(job.data, deps.dataDir);
@@ -151,15 +96,8 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       image = await readFile(frame.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const stored = await deps.violations.findByFrame(frame.frameId);
-      if (stored.length === 0 && !(await deps.incidents.frameRecorded(frame.frameId))) {
-        log.warn({ file: frame.file }, 'frame file missing and nothing stored for it: skipped');
-        return finish(frame, { outcome: 'missing', ...empty });
-      }
       // A previous attempt stored everything and deleted the frame; its events may not have gone out.
-      await announceCreated(await deps.alerts.createdByFrame(frame.cameraId, frame.frameId));
-      log.info({ violations: stored.length }, 'frame already processed by an earlier attempt');
-      return finish(frame, { outcome: 'already_processed', ...empty, violations: stored.length });
+      return recorder.replay(frame, log, { file: frame.file });
     }
 
     const started = process.hrtime.bigint();
@@ -179,116 +117,19 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     const inferenceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics?.inferenceSeconds.observe(inferenceSeconds);
 
-    if (analysis.faces.length === 0) {
-      await removeFile(frame.file); // privacy: frames without a violation are not kept
-      log.debug({ inferenceMs: inferenceSeconds * 1000 }, 'frame clean');
-      return finish(frame, { outcome: 'clean', ...empty });
-    }
-
-    // A track is confirmed when its averaged probabilities also pass this (domain/people.ts).
-    const threshold = deps.violationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD;
-    const probabilities = analysis.faces.map((f) => toProbabilities(f));
-    // The engine's verdict by policy (no_mask, and mask_incorrect unless MASKWATCH_INCORRECT_MASK=ignore)
-    // decides each sighting, through the sighting gate (domain/people.ts sightingAllowed); the threshold
-    // only applies to a track's averaged probabilities when it is confirmed.
-    const noMask = analysis.faces.flatMap((f, faceIndex) => (f.violation ? [faceIndex] : []));
-
-    // Crops and the evidence frame only for frames with a violating face (privacy); written before the
-    // DB transaction so a stored path always points at a file.
-    const paths = snapshotPaths(frame.cameraId, frame.frameId, noMask);
-    const sharpness = new Map<number, number>();
-    if (noMask.length > 0) {
-      const rendered = await deps.engine.renderSnapshots(image, analysis.faces, noMask);
-      if (rendered.faceCrops.length !== noMask.length) {
-        throw new Error(`renderSnapshots returned ${rendered.faceCrops.length} crops for ${noMask.length} faces`);
-      }
-      const measured = await faceSharpness(image, noMask.map((i) => analysis.faces[i]!.box));
-      noMask.forEach((faceIndex, i) => sharpness.set(faceIndex, measured[i]!));
-      await Promise.all([
-        writeFileAtomic(path.join(deps.dataDir, paths.frame), rendered.storedFrame),
-        ...noMask.map((faceIndex, i) =>
-          writeFileAtomic(path.join(deps.dataDir, paths.faces.get(faceIndex)!), rendered.faceCrops[i]!),
-        ),
-      ]);
-    }
-
-    const records: FaceRecord[] = analysis.faces.map((face, faceIndex) => {
-      const p = probabilities[faceIndex]!;
-      const crop = paths.faces.get(faceIndex) ?? null;
-      return {
-        faceIndex,
-        box: face.box,
-        faceScore: face.score,
-        probabilities: p,
-        violationAllowed: sightingAllowed(face),
-        shotQuality: crop
-          ? shotQuality({ box: face.box, faceScore: face.score, sharpness: sharpness.get(faceIndex) ?? null, violationProbability: violationProbability(p) })
-          : 0,
-        faceSnapshotPath: crop,
-      };
-    });
-
-    // Read the camera's tracks, people and open incidents, decide and write in one transaction holding
-    // the camera's row lock (incidents repository recordFrame); a frame already recorded (retried job)
-    // is not planned again. The Redis camera gate around it only keeps workers from queueing on that
-    // database lock; correctness does not depend on it or on its expiry.
-    const windowMs = deps.cooldownSeconds * 1000;
-    const groupAndStore = () =>
-      deps.incidents.recordFrame({
-        cameraId: frame.cameraId,
-        frameId: frame.frameId,
-        capturedAt: frame.captured,
-        receivedAt: frame.received,
-        frameSnapshotPath: noMask.length > 0 ? paths.frame : null,
-        faces: records,
-        windowMs,
-        decide: (state, camera) =>
-          planIncidentFrame({
-            frameId: frame.frameId,
-            at: frame.captured.getTime(),
-            faces: records,
-            ...state,
-            confirmation: resolveConfirmation(camera, deps.confirmation ?? DEFAULT_CONFIRMATION),
-            threshold,
-            windowMs,
-          }),
-      });
-
-    const result = await deps.cameraLock.withLock(frame.cameraId, groupAndStore).catch(async (err: unknown) => {
-      // The camera was deleted meanwhile (or its foreign key went with it, P2003); retrying cannot help.
-      if (!(err instanceof CameraGoneError) && (err as { code?: string }).code !== 'P2003') throw err;
-      await Promise.all([...(noMask.length ? [paths.frame] : []), ...paths.faces.values()].map((rel) => removeFile(path.join(deps.dataDir, rel))));
-      await removeFile(frame.file);
-      await finish(frame, { outcome: 'missing', ...empty });
-      throw new UnrecoverableError(`camera ${frame.cameraId} does not exist`);
-    });
-
-    await removeFile(frame.file); // the stored evidence frame replaces it
-    metrics?.violations.inc(result.violations);
-    metrics?.alertsCreated.inc(result.createdAlertIds.length);
-
-    // Alerts this frame created, including ones a crashed earlier attempt created but never announced.
-    await announceCreated(await deps.alerts.createdByFrame(frame.cameraId, frame.frameId));
-    for (const alertId of result.updatedAlertIds) await deps.updates.changed(alertId);
-
-    log.info(
-      {
-        faces: analysis.faces.length,
-        violating: noMask.length,
-        sightings: result.sightings,
-        violations: result.violations,
-        created: result.createdAlertIds,
-        updated: result.updatedAlertIds,
-        inferenceMs: Math.round(inferenceSeconds * 1000),
+    // From here on, the same path as an edge agent's detections (record-analysis.ts).
+    return recorder.record({
+      frame,
+      faces: analysis.faces,
+      async evidence(violating) {
+        const rendered = await deps.engine.renderSnapshots(image, analysis.faces, violating);
+        const sharpness = await faceSharpness(image, violating.map((i) => analysis.faces[i]!.box));
+        return { faceCrops: rendered.faceCrops, sharpness, storedFrame: rendered.storedFrame };
       },
-      'frame analysed',
-    );
-    return finish(frame, {
-      outcome: noMask.length > 0 ? 'violations' : 'clean',
-      faces: analysis.faces.length,
-      violations: result.violations,
-      createdAlertIds: result.createdAlertIds,
-      updatedAlertIds: result.updatedAlertIds,
+      removeInputs: () => removeFile(frame.file).then(() => undefined),
+      threshold: deps.violationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD,
+      log,
+      logFields: { inferenceMs: Math.round(inferenceSeconds * 1000) },
     });
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Wires one detection worker process: Redis clients, the per-camera lock, the
- * alert publisher and update throttle, repositories, the 'frame.analyze'
- * handler and the BullMQ Worker. Everything comes in as a parameter, so tests
+ * alert publisher and update throttle, repositories, the 'frame.analyze' and
+ * 'detections.record' handlers (one post-analysis path) and the BullMQ Worker. Everything comes in as a parameter, so tests
  * build it with real parts on their own prefix / database.
  */
 import type { Worker } from 'bullmq';
@@ -18,7 +18,7 @@ import { createAnnouncer, escalationChannel, socketChannel, type AlertChannel } 
 import type { AnalyzeOptions, VisionEngine } from '../../vision/types.ts';
 import { createFrameBacklog } from '../backlog.ts';
 import { createStaleFrameCounter } from '../freshness.ts';
-import type { FrameJob } from '../jobs.ts';
+import type { DetectionsJob, FrameJob } from '../jobs.ts';
 import type { EscalationPolicy } from '../../domain/escalation.ts';
 import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers } from '../handlers/escalation.ts';
 import { createQueueWorker } from '../worker.ts';
@@ -27,6 +27,7 @@ import { createAnalysisStep } from '../handlers/analysis-step.ts';
 import { createAnalysisStateStore } from '../analysis-state.ts';
 import type { ReuseSettings } from '../../domain/analysis-reuse.ts';
 import { createFrameAnalyzeHandler } from '../handlers/frame-analyze.ts';
+import { createDetectionsRecordHandler } from '../handlers/detections-record.ts';
 import type { WorkerMetrics } from '../handlers/metrics.ts';
 import { createUpdateThrottle } from '../handlers/update-throttle.ts';
 import { redisOptionsFromUrl } from '../redis-options.ts';
@@ -37,7 +38,7 @@ export interface DetectionWorkerOptions {
   queuePrefix: string;
   dataDir: string;
   prisma: Db;
-  engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots'>;
+  engine: Pick<VisionEngine, 'analyzeFrame' | 'renderSnapshots' | 'noMaskThreshold'>;
   analyzeOptions?: AnalyzeOptions;
   /** Less work per frame (config.vision.reuse): unchanged frames skip detection, tracked faces keep their verdict; off when omitted. */
   reuse?: ReuseSettings;
@@ -67,6 +68,7 @@ export interface DetectionWorkerOptions {
 }
 
 export interface DetectionWorker {
+  /** The frames queue's worker; it runs 'detections.record' jobs too (typed by the frame job, which most tests watch). */
   worker: Worker<FrameJob>;
   /** Consumes the alerts queue (escalation timers), when escalation is on. */
   escalationWorker?: Worker;
@@ -114,8 +116,28 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
       if (alert) await announcer.announce({ kind: 'sighting', alert: toAlertEvent(alert) });
     },
   });
-  const handler = createFrameAnalyzeHandler({
+  const freshness = opts.maxFrameAgeMs
+    ? { maxAgeMs: opts.maxFrameAgeMs, now: opts.now ?? Date.now, counter: createStaleFrameCounter(redis, opts.queuePrefix) }
+    : undefined;
+  // What both job kinds share after analysis (record-analysis.ts).
+  const recordDeps = {
     dataDir: opts.dataDir,
+    violations,
+    alerts,
+    announcer,
+    updates,
+    cameraLock: createCameraLock(redis, { prefix: opts.queuePrefix }),
+    cooldownSeconds: opts.cooldownSeconds,
+    incidents: createIncidentRepository(opts.prisma),
+    confirmation: opts.confirmation,
+    violationThreshold: opts.violationThreshold,
+    backlog,
+    metrics: opts.metrics,
+    freshness,
+    logger: opts.logger,
+  };
+  const handler = createFrameAnalyzeHandler({
+    ...recordDeps,
     engine: opts.engine,
     analyzeOptions: opts.analyzeOptions,
     analyze: opts.reuse
@@ -130,22 +152,8 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
           logger: opts.logger,
         })
       : undefined,
-    violations,
-    alerts,
-    announcer,
-    updates,
-    cameraLock: createCameraLock(redis, { prefix: opts.queuePrefix }),
-    cooldownSeconds: opts.cooldownSeconds,
-    incidents: createIncidentRepository(opts.prisma),
-    confirmation: opts.confirmation,
-    violationThreshold: opts.violationThreshold,
-    backlog,
-    metrics: opts.metrics,
-    freshness: opts.maxFrameAgeMs
-      ? { maxAgeMs: opts.maxFrameAgeMs, now: opts.now ?? Date.now, counter: createStaleFrameCounter(redis, opts.queuePrefix) }
-      : undefined,
-    logger: opts.logger,
   });
+  const detectionsHandler = createDetectionsRecordHandler(recordDeps);
   const worker = createQueueWorker({
     connection,
     prefix: opts.queuePrefix,
@@ -154,9 +162,9 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     stalledIntervalMs: opts.stalledIntervalMs,
     logger: opts.logger,
     autorun: opts.autorun,
-    handlers: { 'frame.analyze': handler },
+    handlers: { 'frame.analyze': handler, 'detections.record': detectionsHandler },
     async onFinalFailure(job) {
-      const data = job.data as Partial<FrameJob>;
+      const data = job.data as Partial<FrameJob | DetectionsJob>;
       if (typeof data.cameraId === 'string' && typeof data.frameId === 'string') {
         await backlog.release(data.cameraId, data.frameId);
       }

@@ -12,7 +12,7 @@ import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast } from '../dom.ts';
 import { announcementFor, decodeFilter, encodeFilter, feedFacets, feedView, NO_ZONE, tabTitle, type FeedFilter } from '../feed-order.ts';
 import { formatCoord, formatDateTime, formatDistance, formatPercent, mapsUrl } from '../format.ts';
-import { authImage } from '../images.ts';
+import { authImage, frameImage } from '../images.ts';
 import { hashDetail } from '../session.ts';
 import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
 import { createEvidenceViewer } from './evidence-viewer.ts';
@@ -341,7 +341,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
           replaceChildren(
             images,
             h('figure', {}, authImage(ctx.api, a.snapshotUrl, `Face snapshot at ${a.camera.name}`, 'snapshot snapshot-face'), h('figcaption', {}, 'Face')),
-            h('figure', { class: 'wide' }, authImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
+            h('figure', { class: 'wide' }, frameImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
           );
         }
       }

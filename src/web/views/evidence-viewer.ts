@@ -10,7 +10,7 @@ import type { AlertEvent, AlertPersonEvent } from '../../realtime/events.ts';
 import type { Api } from '../api.ts';
 import { h, replaceChildren, s, toast } from '../dom.ts';
 import { formatClock, formatPercent } from '../format.ts';
-import { authImage, forgetImages } from '../images.ts';
+import { authImage, forgetImages, frameImage } from '../images.ts';
 
 interface TrackItem {
   capturedAt: string;
@@ -119,7 +119,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     const url = frameOf(alert, selectedPerson());
     if (url === shownFrame) return;
     shownFrame = url;
-    const img = authImage(deps.api, url, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame evidence-frame');
+    const img = frameImage(deps.api, url, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame evidence-frame');
     if (img instanceof HTMLImageElement) {
       img.addEventListener('load', () => {
         drawOverlay();

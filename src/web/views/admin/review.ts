@@ -9,7 +9,7 @@ import type { TimelineEntry, Unit } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren } from '../../dom.ts';
 import { formatClock, formatDateTime, formatDuration, formatPercent } from '../../format.ts';
-import { authImage } from '../../images.ts';
+import { authImage, frameImage } from '../../images.ts';
 import { hashDetail } from '../../session.ts';
 import { timelineItems } from '../alert-timeline.ts';
 import { errorText, statusBadge } from '../common.ts';
@@ -117,7 +117,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
             'div',
             { class: 'snapshots' },
             h('figure', {}, authImage(ctx.api, a.snapshotUrl, `Face snapshot at ${a.camera.name}`, 'snapshot snapshot-face'), h('figcaption', {}, 'Face')),
-            h('figure', { class: 'wide' }, authImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
+            h('figure', { class: 'wide' }, frameImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
           )
         : h('p', { class: 'muted' }, 'This alert is not among the closed incidents listed (it may still be open, or older than the pages loaded). Its timeline:'),
       a

@@ -1,0 +1,458 @@
+/**
+ * `npm run bench:system:edge`: edge mode (issue 14 item 3) — the central side
+ * of `maskwatch agent --analyze` as processes: ONE API and ONE worker on the
+ * local Redis (own prefix) and PostgreSQL (own schema), N simulated edge
+ * cameras × F fps posting detections to POST /api/v1/detections.
+ *
+ * 1. Precompute, once, real detections with the real engine (the agent's code
+ *    path, createEdgeAnalyzer) from real photos: crops for the violating faces.
+ *    The agents' analysis cost is measured here, apart from the central cost
+ *    (engine + crop ms per frame, CPU-ms per frame of this process).
+ * 2. Simulate N cameras, each sending its frame stream at F fps (evenly phased),
+ *    from this process; measure detection → alert.created (socket client, like
+ *    bench/system.ts: alert.created minus the capture time of the frame that
+ *    opened it), accepted / refused uploads, queue depth and the API + worker
+ *    CPU time per camera per second.
+ * 3. Search the largest N with p95 ≤ --p95-ms (default 1 s).
+ *
+ * Per camera the stream cycles through --cycle frames: one frame whose face
+ * is unmasked (a violation: crop uploaded, a new alert every cycle because the
+ * alert cooldown is 1 s), --masked frames of masked faces (tracked, stored as
+ * sightings, no crop), and the rest empty (nobody in view). The mix is printed
+ * with the figures: it decides how much database work each camera costs.
+ *
+ *   npm run bench:system:edge -- [--fps 2] [--duration 20] [--search 250,500,1000,1500,2000] [--p95-ms 1000]
+ *                                [--cycle 20] [--masked 4] [--concurrency 2] [--warmup 10] [--out reports]
+ */
+import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { io, type Socket } from 'socket.io-client';
+import { createCamera, login, virtualCamera } from '../src/agent/admin-client.ts';
+import { createEdgeAnalyzer } from '../src/agent/edge-analysis.ts';
+import { percentile } from '../src/agent/stats.ts';
+import type { DetectionsRequest } from '../src/contracts/api.ts';
+import { loadConfig } from '../src/config/config.ts';
+import type { AlertEvent, ServerToClientEvents } from '../src/realtime/events.ts';
+import { createVisionEngine } from '../src/vision/engine.ts';
+import { ADMIN, ASSETS, startApi, startWorker, type Proc } from '../test/faults/processes.ts';
+import { createFaultEnv } from '../test/faults/support.ts';
+
+export interface EdgeBenchOptions {
+  fps: number;
+  durationS: number;
+  /** Camera counts tried in order; the search stops at the first one not sustained. */
+  search: number[];
+  p95LimitMs: number;
+  /** Frames per camera cycle: 1 violating, `masked` with masked faces, the rest empty. */
+  cycle: number;
+  masked: number;
+  /** Jobs one worker process runs at once (detections jobs are database work, not inference). */
+  concurrency: number;
+  drainTimeoutS: number;
+  /** Cameras of the unreported warm-up step (0 = none). */
+  warmupCameras: number;
+  out: string;
+  log?: (msg: string) => void;
+}
+
+export const DEFAULT_EDGE_BENCH: EdgeBenchOptions = {
+  fps: 2,
+  durationS: 20,
+  search: [250, 500, 1000, 1500, 2000],
+  p95LimitMs: 1000,
+  cycle: 20,
+  masked: 4,
+  concurrency: 2,
+  drainTimeoutS: 20,
+  warmupCameras: 10,
+  out: 'reports',
+};
+
+/** CPU seconds of a process from /proc (Linux). */
+async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ 100
+  } catch {
+    return null;
+  }
+}
+
+interface Precomputed {
+  violating: DetectionsRequest[];
+  masked: DetectionsRequest[];
+  empty: DetectionsRequest;
+  agent: { frames: number; engineMsMean: number; engineMsP50: number | null; engineMsP95: number | null; cropMsMean: number; cpuMsPerFrame: number; images: string[] };
+}
+
+/** Real detections from real photos, through the agent's own analyser (createEdgeAnalyzer). */
+async function precompute(log: (m: string) => void): Promise<Precomputed> {
+  const config = loadConfig({ ...process.env, MASKWATCH_ASSETS: ASSETS });
+  const engine = await createVisionEngine({
+    assetsDir: ASSETS,
+    faceScoreThreshold: config.vision.faceScoreThreshold,
+    noMaskThreshold: config.vision.noMaskThreshold,
+    incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
+    minFaceSize: config.vision.minFaceSize,
+    maxPixels: config.ingest.maxFramePixels,
+    intraOpThreads: 1,
+  });
+  const ds = path.join(ASSETS, 'datasets');
+  const pick = async (dir: string, n: number) => (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort().slice(0, n).map((f) => path.join(dir, f));
+  const unmaskedFiles = await pick(path.join(ds, 'prajna', 'without_mask'), 4);
+  const maskedFiles = await pick(path.join(ds, 'chandrikadeb7', 'with_mask'), 8);
+  const analyze = createEdgeAnalyzer(engine, { maxPixels: config.ingest.maxFramePixels });
+  const engineMs: number[] = [];
+  const cropMs: number[] = [];
+  const violating: DetectionsRequest[] = [];
+  const masked: DetectionsRequest[] = [];
+  let empty: DetectionsRequest | null = null;
+  const cpu0 = process.cpuUsage();
+  try {
+    // Warm-up (first-call ONNX allocations are not an agent's steady state).
+    await analyze(await readFile(unmaskedFiles[0]!), new Date());
+    const rounds = 3;
+    for (let r = 0; r < rounds; r++) {
+      for (const file of [...unmaskedFiles, ...maskedFiles]) {
+        const a = await analyze(await readFile(file), new Date());
+        engineMs.push(a.analyzeMs);
+        cropMs.push(a.renderMs);
+        if (r > 0) continue;
+        if (a.violations > 0) violating.push(a.body);
+        else if (a.faces > 0) masked.push(a.body);
+        else empty ??= a.body;
+      }
+    }
+  } finally {
+    await engine.close();
+  }
+  const cpu = process.cpuUsage(cpu0);
+  if (violating.length === 0 || masked.length === 0) throw new Error(`need violating and masked frames, got ${violating.length} / ${masked.length}`);
+  const w = violating[0]!;
+  empty ??= { frameId: randomUUID(), capturedAt: w.capturedAt, width: w.width, height: w.height, faces: [] };
+  const sorted = [...engineMs].sort((a, b) => a - b);
+  const mean = (v: number[]) => Math.round((v.reduce((a, b) => a + b, 0) / v.length) * 10) / 10;
+  const agent = {
+    frames: engineMs.length,
+    engineMsMean: mean(engineMs),
+    engineMsP50: percentile(sorted, 50),
+    engineMsP95: percentile(sorted, 95),
+    cropMsMean: mean(cropMs),
+    cpuMsPerFrame: Math.round(((cpu.user + cpu.system) / 1000 / engineMs.length) * 10) / 10,
+    images: [...unmaskedFiles, ...maskedFiles].map((f) => path.relative(ASSETS, f)),
+  };
+  log(`agent analysis (this process, 1 ONNX thread): ${agent.frames} frames, engine mean ${agent.engineMsMean} ms (p95 ${agent.engineMsP95}), crops ${agent.cropMsMean} ms, CPU ${agent.cpuMsPerFrame} ms/frame`);
+  return { violating, masked, empty, agent };
+}
+
+interface StepResult {
+  cameras: number;
+  fps: number;
+  durationS: number;
+  offered: number;
+  accepted: number;
+  refused: Record<string, number>;
+  errors: number;
+  acceptedPerSecond: number;
+  alertsCreated: number;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null; samples: number };
+  backlogAfterDrain: number;
+  drainS: number;
+  cpu: { idleCoresApiPlusWorker: number; apiS: number; workerS: number; loadGeneratorS: number; wallS: number };
+  /** API + worker CPU time of the step (drain included, idle baseline subtracted) per accepted upload. */
+  centralCpuMsPerUpload: number;
+  /** The same per camera per second (× fps): ms of central CPU each camera costs every second. */
+  centralCpuMsPerCameraSecond: number;
+  /** The same as % of one core for 1,000 cameras. */
+  centralCorePercentPer1000Cameras: number;
+  queueDepthMax: number;
+  sustained: boolean;
+}
+
+export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Promise<EdgeReport & { summary: Record<string, unknown> }> {
+  const o: EdgeBenchOptions = { ...DEFAULT_EDGE_BENCH, ...partial };
+  const log = o.log ?? ((m: string) => process.stderr.write(`[bench:system:edge ${new Date().toISOString().slice(11, 19)}] ${m}\n`));
+  if (o.masked < 0 || o.cycle < o.masked + 1) throw new Error('--cycle must hold 1 violating frame and --masked masked ones');
+  const pre = await precompute(log);
+  const env = await createFaultEnv({ provider: 'postgresql', label: 'bench-edge' });
+  env.sys.extra = {
+    MASKWATCH_ALERT_COOLDOWN_S: '1',
+    MASKWATCH_MAX_CAMERA_BACKLOG: '200',
+    // One host posts for every simulated camera: the per-IP ingest limit would otherwise be the bottleneck measured.
+    MASKWATCH_RATE_INGEST_PER_IP: '100000000',
+  };
+  const onSignal = () => {
+    log('interrupted: cleaning up');
+    void env.cleanup.run().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const steps: StepResult[] = [];
+  let socket: Socket<ServerToClientEvents> | undefined;
+  let largest: number | null = null;
+  try {
+    log('starting API and one worker');
+    // The API logs every request line at info: warn keeps 2,000 lines/s out of the measured CPU.
+    const api = env.cleanup.proc(await startApi(env.sys, { label: 'api', env: { LOG_LEVEL: 'warn' } }));
+    const worker: Proc = env.cleanup.proc(await startWorker(env.sys, { label: 'worker', concurrency: o.concurrency }));
+    const token = await login(api.url, ADMIN.username, ADMIN.password);
+    socket = io(api.url, { auth: { token }, transports: ['websocket'] });
+    const created: { alert: AlertEvent; at: number }[] = [];
+    socket.on('alert.created', (alert) => created.push({ alert, at: Date.now() }));
+    await new Promise<void>((resolve, reject) => {
+      socket!.once('connect', resolve);
+      socket!.once('connect_error', reject);
+    });
+    const queue = env.queue();
+    const depthNow = async () => {
+      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) + (c.active ?? 0);
+    };
+    // Frame k of a camera's cycle: 0 violating, 1..masked masked faces, the rest empty.
+    const bodyFor = (camera: number, k: number): DetectionsRequest => {
+      const i = k % o.cycle;
+      if (i === 0) return pre.violating[camera % pre.violating.length]!;
+      if (i <= o.masked) return pre.masked[(camera + i) % pre.masked.length]!;
+      return pre.empty;
+    };
+
+    let stepNo = 0;
+    // A first unreported step warms the processes up (JIT, Prisma's query plans, lazily loaded modules).
+    const plan = [...(o.warmupCameras > 0 ? [{ cameras: o.warmupCameras, warmup: true }] : []), ...o.search.map((cameras) => ({ cameras, warmup: false }))];
+    for (const { cameras, warmup } of plan) {
+      stepNo += 1;
+      for (let d = await depthNow(), t = Date.now(); d > 0; d = await depthNow()) {
+        if (Date.now() - t > 180_000) throw new Error(`queue still holds ${d} jobs after 180 s`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      log(`step ${stepNo}: creating ${cameras} cameras`);
+      const keys: string[] = [];
+      for (let i = 0; i < cameras; i++) keys.push((await createCamera(api.url, token, virtualCamera(i, undefined, `e${stepNo}`))).apiKey);
+      const refused: Record<string, number> = {};
+      let accepted = 0;
+      let errors = 0;
+      const firstCreated = created.length;
+      let depthMax = 0;
+      const sampler = setInterval(() => {
+        void depthNow().then((d) => (depthMax = Math.max(depthMax, d)), () => undefined);
+      }, 1000);
+      // Idle baseline (timers, Redis polling, Socket.IO): subtracted, so the per-upload figure is the uploads' own cost.
+      const idle0 = { api: (await cpuSeconds(api.pid)) ?? 0, worker: (await cpuSeconds(worker.pid)) ?? 0, t: Date.now() };
+      await new Promise((r) => setTimeout(r, 3000));
+      const idleRate = (((await cpuSeconds(api.pid)) ?? 0) - idle0.api + ((await cpuSeconds(worker.pid)) ?? 0) - idle0.worker) / ((Date.now() - idle0.t) / 1000);
+      const cpu0 = { api: await cpuSeconds(api.pid), worker: await cpuSeconds(worker.pid), self: process.cpuUsage() };
+      const start = Date.now();
+      const periodMs = 1000 / o.fps;
+      const framesPerCamera = Math.floor(o.durationS * o.fps);
+      const offered = framesPerCamera * cameras;
+      log(`step ${stepNo}: ${cameras} cameras × ${o.fps} fps for ${o.durationS} s (${offered} uploads)`);
+      const pending = new Set<Promise<void>>();
+      const send = (camera: number, k: number) => {
+        const body = { ...bodyFor(camera, k), frameId: randomUUID(), capturedAt: new Date().toISOString() };
+        const p = fetch(`${api.url}/api/v1/detections`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${keys[camera]}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+          .then(async (res) => {
+            await res.arrayBuffer();
+            if (res.status === 202) accepted += 1;
+            else refused[res.status] = (refused[res.status] ?? 0) + 1;
+          })
+          .catch(() => {
+            errors += 1;
+          })
+          .finally(() => pending.delete(p));
+        pending.add(p);
+      };
+      // Camera c sends frame k at start + k·period + c·period/cameras (evenly phased, like real cameras).
+      let next = 0;
+      const schedule = Array.from({ length: offered }, (_, n) => n); // n = k·cameras + c, in time order
+      await new Promise<void>((resolve) => {
+        const tick = () => {
+          const now = Date.now() - start;
+          while (next < schedule.length) {
+            const k = Math.floor(next / cameras);
+            const c = next % cameras;
+            const due = k * periodMs + (c * periodMs) / cameras;
+            if (due > now) break;
+            send(c, k);
+            next += 1;
+          }
+          if (next >= schedule.length) resolve();
+          else setTimeout(tick, 5);
+        };
+        tick();
+      });
+      await Promise.allSettled([...pending]);
+      const sendEnd = Date.now();
+      let backlog = 0;
+      for (;;) {
+        backlog = await depthNow();
+        if (backlog === 0 || Date.now() - sendEnd > o.drainTimeoutS * 1000) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      // Let the last alert.created events arrive over the socket.
+      await new Promise((r) => setTimeout(r, 300));
+      clearInterval(sampler);
+      const wallS = (Date.now() - start) / 1000;
+      const self = process.cpuUsage(cpu0.self);
+      const apiS = ((await cpuSeconds(api.pid)) ?? 0) - (cpu0.api ?? 0);
+      const workerS = ((await cpuSeconds(worker.pid)) ?? 0) - (cpu0.worker ?? 0);
+      const mine = created.slice(firstCreated).filter((e) => e.alert.camera.name.startsWith(`sim-e${stepNo}-`));
+      const lat = mine.map((e) => e.at - Date.parse(e.alert.lastSeenAt)).sort((a, b) => a - b);
+      const p95 = percentile(lat, 95);
+      // Central CPU of the step's uploads (their drain included), per upload, times the uploads a camera sends each second.
+      const netS = Math.max(0, apiS + workerS - idleRate * wallS);
+      const cpuMsPerUpload = accepted > 0 ? (netS * 1000) / accepted : 0;
+      const cpuMs = cpuMsPerUpload * o.fps;
+      const step: StepResult = {
+        cameras,
+        fps: o.fps,
+        durationS: o.durationS,
+        offered,
+        accepted,
+        refused,
+        errors,
+        acceptedPerSecond: Math.round((accepted / ((sendEnd - start) / 1000)) * 10) / 10,
+        alertsCreated: mine.length,
+        latencyMs: { p50: percentile(lat, 50), p95, p99: percentile(lat, 99), max: lat.at(-1) ?? null, samples: lat.length },
+        backlogAfterDrain: backlog,
+        drainS: Math.round(((Date.now() - sendEnd) / 1000) * 10) / 10,
+        cpu: { idleCoresApiPlusWorker: Math.round(idleRate * 1000) / 1000, apiS: Math.round(apiS * 10) / 10, workerS: Math.round(workerS * 10) / 10, loadGeneratorS: Math.round(((self.user + self.system) / 1e6) * 10) / 10, wallS: Math.round(wallS * 10) / 10 },
+        centralCpuMsPerUpload: Math.round(cpuMsPerUpload * 100) / 100,
+        centralCpuMsPerCameraSecond: Math.round(cpuMs * 100) / 100,
+        centralCorePercentPer1000Cameras: Math.round(cpuMs * 1000) / 10,
+        queueDepthMax: depthMax,
+        sustained: p95 !== null && p95 <= o.p95LimitMs && accepted >= offered * 0.99 && backlog === 0,
+      };
+      if (!warmup) steps.push(step);
+      log(
+        (warmup ? '(warm-up, not reported) ' : '') +
+        `step ${stepNo}: ${cameras} cameras: accepted ${accepted}/${offered} (${step.acceptedPerSecond}/s), refused ${JSON.stringify(refused)}, errors ${errors}, ` +
+          `alerts ${mine.length}, p50/p95/p99 ${step.latencyMs.p50}/${p95}/${step.latencyMs.p99} ms, queue max ${depthMax}, backlog ${backlog} after ${step.drainS} s, ` +
+          `CPU api ${step.cpu.apiS} s + worker ${step.cpu.workerS} s = ${step.centralCpuMsPerUpload} CPU-ms per upload, ${step.centralCpuMsPerCameraSecond} CPU-ms per camera-second → ${step.sustained ? 'sustained' : 'NOT sustained'}`,
+      );
+      if (warmup) continue;
+      if (!step.sustained) break;
+      largest = cameras;
+    }
+  } finally {
+    socket?.close();
+    await env.cleanup.run();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const best = steps.find((s) => s.cameras === largest) ?? null;
+  const report = {
+    at: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      loadAverage1mAtEnd: Math.round(os.loadavg()[0]! * 100) / 100,
+      note: 'shared 2-core machine, loaded by other helpers (training, benchmarks, tests) during the run; the load generator runs on the same cores',
+    },
+    settings: { ...o, log: undefined, alertCooldownS: 1 as const, database: 'postgresql (local, own schema)', api: 1, workers: 1, mix: `per camera cycle of ${o.cycle} frames: 1 violating (crops), ${o.masked} masked faces, ${o.cycle - 1 - o.masked} empty` },
+    agentAnalysis: pre.agent,
+    summary: {
+      largestSustainedCameras: largest,
+      fps: o.fps,
+      p95LimitMs: o.p95LimitMs,
+      atLargest: best && { latencyMs: best.latencyMs, centralCpuMsPerCameraSecond: best.centralCpuMsPerCameraSecond, centralCorePercentPer1000Cameras: best.centralCorePercentPer1000Cameras },
+      target: { cameras: 1000, fps: 2, p95Ms: 1000 },
+      targetMet: largest !== null && largest >= 1000 && o.fps >= 2,
+    },
+    steps,
+  };
+  await mkdir(o.out, { recursive: true });
+  await writeFile(path.join(o.out, 'bench-system-edge.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFile(path.join(o.out, 'bench-system-edge.md'), markdown(report));
+  log(`wrote ${o.out}/bench-system-edge.json and bench-system-edge.md`);
+  return report;
+}
+
+interface EdgeReport {
+  at: string;
+  machine: { cpus: number; note: string; loadAverage1mAtEnd: number };
+  settings: EdgeBenchOptions & { mix: string };
+  agentAnalysis: Precomputed['agent'];
+  summary: { largestSustainedCameras: number | null; targetMet: boolean };
+  steps: StepResult[];
+}
+
+function markdown(r: EdgeReport): string {
+  const rows = r.steps.map(
+    (s) =>
+      `| ${s.cameras} | ${s.accepted}/${s.offered} | ${JSON.stringify(s.refused)} | ${s.alertsCreated} | ${s.latencyMs.p50} / ${s.latencyMs.p95} / ${s.latencyMs.p99} | ${s.queueDepthMax} | ${s.cpu.apiS} + ${s.cpu.workerS} s / ${s.cpu.wallS} s | ${s.centralCpuMsPerUpload} | ${s.centralCpuMsPerCameraSecond} | ${s.sustained ? 'yes' : 'no'} |`,
+  );
+  const a = r.agentAnalysis;
+  return `# bench:system:edge — edge mode (${r.at})
+
+One API + one worker process (concurrency ${r.settings.concurrency}), PostgreSQL, Redis; N simulated edge cameras × ${r.settings.fps} fps posting
+real detections (precomputed once with the agent's own analyser from ${a.images.length} real photos) to POST /api/v1/detections.
+Mix: ${r.settings.mix}; alert cooldown 1 s, so every camera opens a new alert each cycle.
+**Machine:** ${r.machine.cpus} cores, ${r.machine.note}; load average at the end ${r.machine.loadAverage1mAtEnd}.
+
+**Largest N with p95 detection → alert.created ≤ ${r.settings.p95LimitMs} ms: ${r.summary.largestSustainedCameras ?? 'none of those tried'}** (target ≥ 1,000 × 2 fps: ${r.summary.targetMet ? 'met' : 'not met'}).
+
+| cameras | accepted/offered | refused | alerts | latency p50 / p95 / p99 ms | queue max | CPU api + worker / wall | central CPU-ms per upload | per camera-second | sustained |
+|---|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Central CPU per camera-second = (API + worker CPU time of the step, drain included, minus their idle rate) / accepted uploads × fps; for 1,000 cameras
+that many ms become that many CPU-seconds per second, i.e. cores (${r.steps.at(-1)?.centralCpuMsPerCameraSecond ?? '?'} ms ⇒ ~${Math.round(r.steps.at(-1)?.centralCpuMsPerCameraSecond ?? 0)} cores) — the machine-independent figure, unlike the
+latency search on a loaded machine. Where the worker is below a core while the queue grows, jobs wait on PostgreSQL transactions
+(one per frame with faces) and Redis round trips, not on CPU.
+
+**Agents' analysis, counted apart** (this machine, 1 ONNX thread, the agent's code path): engine ${a.engineMsMean} ms mean per frame
+(p50 ${Math.round(a.engineMsP50 ?? 0)}, p95 ${Math.round(a.engineMsP95 ?? 0)}), crops ${a.cropMsMean} ms, ${a.cpuMsPerFrame} CPU-ms per frame → at ${r.settings.fps} fps an agent needs
+about ${Math.round((a.cpuMsPerFrame * r.settings.fps) / 10)} % of one such core.
+`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: {
+      fps: { type: 'string' },
+      duration: { type: 'string' },
+      search: { type: 'string' },
+      'p95-ms': { type: 'string' },
+      cycle: { type: 'string' },
+      masked: { type: 'string' },
+      concurrency: { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      warmup: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const num = (v: string | undefined, d: number) => {
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`not a non-negative number: ${v}`);
+    return n;
+  };
+  const d = DEFAULT_EDGE_BENCH;
+  runEdgeBench({
+    fps: num(values.fps, d.fps),
+    durationS: num(values.duration, d.durationS),
+    search: values.search ? values.search.split(',').map(Number).filter((n) => n > 0) : d.search,
+    p95LimitMs: num(values['p95-ms'], d.p95LimitMs),
+    cycle: num(values.cycle, d.cycle),
+    masked: num(values.masked, d.masked),
+    concurrency: num(values.concurrency, d.concurrency),
+    drainTimeoutS: num(values['drain-timeout'], d.drainTimeoutS),
+    warmupCameras: num(values.warmup, d.warmupCameras),
+    out: values.out ?? d.out,
+  })
+    .then((r) => process.stdout.write(JSON.stringify({ summary: r.summary, agentAnalysis: r.agentAnalysis }, null, 2) + '\n'))
+    .catch((err: unknown) => {
+      process.stderr.write(`bench:system:edge failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    });
+}
