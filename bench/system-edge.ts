@@ -38,6 +38,7 @@ import type { DetectionsRequest } from '../src/contracts/api.ts';
 import { loadConfig } from '../src/config/config.ts';
 import type { AlertEvent, ServerToClientEvents } from '../src/realtime/events.ts';
 import { createVisionEngine } from '../src/vision/engine.ts';
+import { visionEngineOptions } from '../src/config/vision-engine.ts';
 import { ADMIN, ASSETS, startApi, startWorker, type Proc } from '../test/faults/processes.ts';
 import { createFaultEnv } from '../test/faults/support.ts';
 
@@ -93,15 +94,7 @@ interface Precomputed {
 /** Real detections from real photos, through the agent's own analyser (createEdgeAnalyzer). */
 async function precompute(log: (m: string) => void): Promise<Precomputed> {
   const config = loadConfig({ ...process.env, MASKWATCH_ASSETS: ASSETS });
-  const engine = await createVisionEngine({
-    assetsDir: ASSETS,
-    faceScoreThreshold: config.vision.faceScoreThreshold,
-    noMaskThreshold: config.vision.noMaskThreshold,
-    incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
-    minFaceSize: config.vision.minFaceSize,
-    maxPixels: config.ingest.maxFramePixels,
-    intraOpThreads: 1,
-  });
+  const engine = await createVisionEngine(visionEngineOptions(config, { intraOpThreads: 1 }));
   const ds = path.join(ASSETS, 'datasets');
   const pick = async (dir: string, n: number) => (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort().slice(0, n).map((f) => path.join(dir, f));
   const unmaskedFiles = await pick(path.join(ds, 'prajna', 'without_mask'), 4);

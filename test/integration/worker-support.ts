@@ -17,6 +17,7 @@ import type { FrameJob } from '../../src/queue/jobs.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { createRealtimeServer } from '../../src/realtime/server.ts';
 import { createVisionEngine } from '../../src/vision/engine.ts';
+import { visionEngineOptions } from '../../src/config/vision-engine.ts';
 import { createDetectionWorker, type DetectionWorker, type DetectionWorkerOptions } from '../../src/queue/wiring/detection.ts';
 import type { TestStack } from '../helpers/api.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
@@ -30,16 +31,7 @@ export const UNMASKED_FACE_2 = path.join(DATASETS, 'prajna', 'without_mask', '0.
 export const MASKED_FACE = path.join(DATASETS, 'chandrikadeb7', 'with_mask', '0323.jpg');
 
 export function loadEngine(config: Config, logger?: Logger): Promise<VisionEngine> {
-  return createVisionEngine({
-    assetsDir: config.assetsDir,
-    faceScoreThreshold: config.vision.faceScoreThreshold,
-    noMaskThreshold: config.vision.noMaskThreshold,
-    incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
-    minFaceSize: config.vision.minFaceSize,
-    maxPixels: config.ingest.maxFramePixels,
-    intraOpThreads: 1,
-    logger,
-  });
+  return createVisionEngine(visionEngineOptions(config, { intraOpThreads: 1, logger }));
 }
 
 /** A detection worker on the test stack's Redis prefix, data dir and database; `more` adds or overrides options. */

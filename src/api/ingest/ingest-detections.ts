@@ -23,10 +23,10 @@ import { decideFace, type IncorrectMaskPolicy } from '../../vision/decision.ts';
 import type { DecisionRule } from '../../vision/head.ts';
 import { decodeImage, sniffImageType } from '../../vision/image.ts';
 import type { Box } from '../../vision/types.ts';
-import { HttpProblem } from '../problem.ts';
 import type { ApiMetrics, RejectReason } from '../metrics.ts';
 import { parseCapturedAt } from './captured-at.ts';
 import type { CameraGate } from './camera-gate.ts';
+import { admitCamera, createRefusals } from './admission.ts';
 import type { FrameStore } from './frame-store.ts';
 
 /** The deployed violation rule: the head's validated thresholds and gates with this deployment's overrides. */
@@ -124,12 +124,7 @@ export function serverFrameId(keyHash: string, clientFrameId: string | undefined
 
 export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
   const now = deps.now ?? (() => new Date());
-  const retryAfter = String(deps.retryAfterSeconds ?? 5);
-  const reject = (reason: RejectReason, status: number, detail: string, headers?: Record<string, string>): never => {
-    deps.metrics.frameRejected(reason);
-    throw new HttpProblem(status, detail, reason.replace(/_/g, '-'), headers);
-  };
-  const unavailable = (reason: RejectReason, detail: string) => reject(reason, 503, detail, { 'retry-after': retryAfter });
+  const { reject, unavailable } = createRefusals(deps.metrics, deps.retryAfterSeconds);
   // camera.lastFrameAt ("camera alive" in the dashboard), at most every few seconds per camera, as for frames.
   const lastFrame = createKeyThrottle(deps.lastFrameIntervalMs ?? 10_000);
   const touchLastFrame = (cameraId: string, at: Date) => {
@@ -150,22 +145,16 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     // A frame with nobody in view changes nothing central (tracks end by time, not by empty frames; the
     // worker would only count it): it is accepted without a queue slot or a job.
     const needsJob = check.ok && check.faces.length > 0;
-    let admission;
-    try {
-      admission = await deps.gate.admit(keyHash, needsJob ? frameId : null, deps.limits.maxCameraBacklog);
-    } catch (err) {
-      deps.logger.warn({ err: (err as Error).message }, 'detections refused: redis unavailable');
-      if (needsJob) deps.gate.cancel(keyHash, frameId).catch(() => undefined); // the admit may still land late
-      return unavailable('queue_unavailable', 'queue unavailable; retry later');
-    }
-    // Reported in this order: an unauthenticated caller only ever learns "401".
-    if (admission.status === 'unknown') return reject('unauthorized', 401, 'unknown camera API key');
-    if (admission.status === 'disabled') return reject('camera_disabled', 401, 'camera is disabled');
-    if (!check.ok) return reject(check.reason, check.status, check.detail);
-    const cameraId = admission.cameraId;
-    if (admission.status === 'full') {
-      return unavailable('backlog_full', `camera has ${admission.backlog} frames waiting (limit ${deps.limits.maxCameraBacklog}); retry later`);
-    }
+    const { cameraId, priority, check: accepted } = await admitCamera({
+      gate: deps.gate,
+      keyHash,
+      slotId: needsJob ? frameId : null,
+      maxBacklog: deps.limits.maxCameraBacklog,
+      check,
+      refusals: { reject, unavailable },
+      logger: deps.logger,
+      what: 'detections',
+    });
     if (!needsJob) {
       deps.metrics.frameAccepted();
       touchLastFrame(cameraId, receivedAt);
@@ -174,7 +163,7 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     const release = () => deps.producer.backlog.release(cameraId, frameId).catch(() => undefined);
     // Decoded only for an admitted camera: a crop that is not a whole JPEG is refused, bounded in
     // pixels by the frame it came from.
-    for (const [i, crop] of check.crops) {
+    for (const [i, crop] of accepted.crops) {
       try {
         await decodeImage(crop, { maxPixels: Math.min(req.body.width * req.body.height, deps.limits.maxFramePixels) });
       } catch (err) {
@@ -185,7 +174,7 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     const stored: string[] = [];
     const removeStored = () => Promise.all(stored.map((rel) => deps.store.remove(rel).catch(() => undefined)));
     try {
-      for (const [i, crop] of check.crops) {
+      for (const [i, crop] of accepted.crops) {
         const rel = await deps.store.save(cameraId, `${frameId}-${i}`, 'jpg', crop);
         if (rel !== uploadedCropPath(cameraId, frameId, i)) throw new Error(`crop stored at ${rel}, not where the worker reads it`);
         stored.push(rel);
@@ -199,15 +188,15 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     const job: DetectionsJob = {
       frameId,
       cameraId,
-      capturedAt: check.capturedAt.toISOString(),
+      capturedAt: accepted.capturedAt.toISOString(),
       receivedAt: receivedAt.toISOString(),
       width: req.body.width,
       height: req.body.height,
-      faces: check.faces,
+      faces: accepted.faces,
     };
     try {
       // Fair between cameras exactly like frames (ingest-frame.ts).
-      await deps.producer.enqueueDetections(job, { priority: admission.status === 'ok' ? admission.backlog - 1 : 0 });
+      await deps.producer.enqueueDetections(job, { priority });
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, cameraId, frameId }, 'detections refused: enqueue failed');
       await removeStored();
@@ -216,7 +205,7 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     }
     deps.metrics.frameAccepted();
     touchLastFrame(cameraId, receivedAt);
-    return { frameId, cameraId, violations: check.crops.size };
+    return { frameId, cameraId, violations: accepted.crops.size };
   };
 }
 

@@ -5,7 +5,6 @@ import { hashSecret } from '../../auth/tokens.ts';
 import type { CameraRepository } from '../../db/repositories/cameras.ts';
 import type { FrameProducer } from '../../queue/producer.ts';
 import type { FrameJob } from '../../queue/jobs.ts';
-import { HttpProblem } from '../problem.ts';
 import type { ApiMetrics, RejectReason } from '../metrics.ts';
 import { parseCapturedAt } from './captured-at.ts';
 import { readImageDimensions } from './image-dimensions.ts';
@@ -13,6 +12,7 @@ import { isCompleteImage } from './image-complete.ts';
 import type { FrameStore } from './frame-store.ts';
 import { createKeyThrottle } from './throttle.ts';
 import type { CameraGate } from './camera-gate.ts';
+import { admitCamera, createRefusals } from './admission.ts';
 
 export interface IngestDeps {
   cameras: CameraRepository;
@@ -61,14 +61,9 @@ export function checkFrame(body: Buffer, capturedAt: string | undefined, receive
  */
 export function createFrameIngestor(deps: IngestDeps) {
   const now = deps.now ?? (() => new Date());
-  const retryAfter = String(deps.retryAfterSeconds ?? 5);
   const lastFrame = createKeyThrottle(deps.lastFrameIntervalMs ?? 10_000);
 
-  const reject = (reason: RejectReason, status: number, detail: string, headers?: Record<string, string>): never => {
-    deps.metrics.frameRejected(reason);
-    throw new HttpProblem(status, detail, reason.replace(/_/g, '-'), headers);
-  };
-  const unavailable = (reason: RejectReason, detail: string) => reject(reason, 503, detail, { 'retry-after': retryAfter });
+  const { reject, unavailable } = createRefusals(deps.metrics, deps.retryAfterSeconds);
 
   return async function ingest(req: IngestRequest): Promise<{ frameId: string; cameraId: string }> {
     deps.metrics.frameReceived();
@@ -78,26 +73,21 @@ export function createFrameIngestor(deps: IngestDeps) {
     const check = checkFrame(req.body, req.capturedAt, receivedAt, deps.limits.maxFramePixels, deps.limits.maxCapturedAgeMs);
     const frameId = randomUUID();
     const keyHash = hashSecret(req.apiKey);
-    let admission;
-    try {
-      admission = await deps.gate.admit(keyHash, check.ok ? frameId : null, deps.limits.maxCameraBacklog);
-    } catch (err) {
-      deps.logger.warn({ err: (err as Error).message }, 'frame refused: redis unavailable');
-      if (check.ok) deps.gate.cancel(keyHash, frameId).catch(() => undefined); // the admit may still land late
-      return unavailable('queue_unavailable', 'frame queue unavailable; retry later');
-    }
-    if (admission.status === 'unknown') return reject('unauthorized', 401, 'unknown camera API key');
-    if (admission.status === 'disabled') return reject('camera_disabled', 401, 'camera is disabled');
-    if (!check.ok) return reject(check.reason, check.status, check.detail);
-    const cameraId = admission.cameraId;
-    if (admission.status === 'full') {
-      return unavailable('backlog_full', `camera has ${admission.backlog} frames waiting (limit ${deps.limits.maxCameraBacklog}); retry later`);
-    }
+    const { cameraId, priority, check: accepted } = await admitCamera({
+      gate: deps.gate,
+      keyHash,
+      slotId: check.ok ? frameId : null,
+      maxBacklog: deps.limits.maxCameraBacklog,
+      check,
+      refusals: { reject, unavailable },
+      logger: deps.logger,
+      what: 'frame',
+    });
 
     const release = () => deps.producer.backlog.release(cameraId, frameId).catch(() => undefined); // else pruned when stale
     let rel: string;
     try {
-      rel = await deps.store.save(cameraId, frameId, check.type === 'jpeg' ? 'jpg' : check.type, req.body);
+      rel = await deps.store.save(cameraId, frameId, accepted.type === 'jpeg' ? 'jpg' : accepted.type, req.body);
     } catch (err) {
       deps.logger.error({ err, cameraId }, 'frame refused: cannot store file');
       await release();
@@ -107,14 +97,14 @@ export function createFrameIngestor(deps: IngestDeps) {
       frameId,
       cameraId,
       path: rel,
-      capturedAt: check.capturedAt.toISOString(),
+      capturedAt: accepted.capturedAt.toISOString(),
       receivedAt: receivedAt.toISOString(),
     };
     try {
       // Fair between cameras: a camera's first waiting frame goes in plain FIFO order; its k-th waiting
       // frame gets priority k-1, i.e. behind every other camera's earlier ones. Ten heavy frames from one
       // camera then delay another camera's frame by at most the one being analysed.
-      await deps.producer.enqueue(job, { priority: admission.status === 'ok' ? admission.backlog - 1 : 0 });
+      await deps.producer.enqueue(job, { priority });
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, cameraId, frameId }, 'frame refused: enqueue failed');
       await deps.store.remove(rel).catch((e) => deps.logger.error({ err: e, rel }, 'could not delete refused frame'));

@@ -16,18 +16,12 @@ import type { VisionEngine } from '../../vision/types.ts';
 
 /** The worker's engine and settings, on the camera's host (imported lazily: a frame-only agent never loads ONNX Runtime). */
 async function loadEdgeEngine(logger: ReturnType<typeof createLogger>): Promise<VisionEngine> {
-  const [{ loadConfig }, { createVisionEngine }] = await Promise.all([import('../../config/config.ts'), import('../../vision/engine.ts')]);
-  const config = loadConfig();
-  return createVisionEngine({
-    assetsDir: config.assetsDir,
-    faceScoreThreshold: config.vision.faceScoreThreshold,
-    noMaskThreshold: config.vision.noMaskThreshold,
-    incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
-    minFaceSize: config.vision.minFaceSize,
-    maxPixels: config.ingest.maxFramePixels,
-    intraOpThreads: config.vision.intraOpThreads,
-    logger,
-  });
+  const [{ loadConfig }, { visionEngineOptions }, { createVisionEngine }] = await Promise.all([
+    import('../../config/config.ts'),
+    import('../../config/vision-engine.ts'),
+    import('../../vision/engine.ts'),
+  ]);
+  return createVisionEngine(visionEngineOptions(loadConfig(), { logger }));
 }
 
 const USAGE = `usage: maskwatch agent --server URL --key KEY --source SOURCE [options]

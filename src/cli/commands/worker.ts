@@ -18,6 +18,7 @@ import { startRetentionService } from '../../queue/handlers/retention.ts';
 import { createLogger } from '../../system/logger.ts';
 import { createShutdownTrigger, type ShutdownReason } from '../../system/shutdown.ts';
 import { createVisionEngine } from '../../vision/engine.ts';
+import { visionEngineOptions } from '../../config/vision-engine.ts';
 
 const USAGE = `usage: maskwatch worker [--concurrency N] [--metrics-port PORT]
 Runs a detection worker on the frames queue (config from the environment:
@@ -107,16 +108,7 @@ async function runWorker(opts: {
     for (const close of closers.reverse()) await close().catch((err: unknown) => logger.error({ err }, 'close failed'));
   };
   try {
-    const engine = await createVisionEngine({
-      assetsDir: config.assetsDir,
-      faceScoreThreshold: config.vision.faceScoreThreshold,
-      noMaskThreshold: config.vision.noMaskThreshold,
-      incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
-      minFaceSize: config.vision.minFaceSize,
-      maxPixels: config.ingest.maxFramePixels,
-      intraOpThreads: config.vision.intraOpThreads,
-      logger,
-    });
+    const engine = await createVisionEngine(visionEngineOptions(config, { logger }));
     closers.push(() => engine.close());
     const metrics = createWorkerMetrics({ defaultMetrics: true });
     if (metricsPort !== undefined) {
