@@ -15,9 +15,17 @@ if [ "${1:-}" != --skip-build ]; then npm run --silent build; fi
 [ -f dist/maskwatch.js ] && [ -f src/web/dist/index.html ] || { echo "check-production-install: run npm run build first" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/maskwatch-prod-XXXXXX)
+app=$work/app
 pid=
-# Processes running this temp app (the start supervisor and its detached workers), by pid.
-app_pids() { pgrep -f "$work/app/bin/maskwatch.js" || true; }
+# Processes of this temp app (the start supervisor and its workers), found by their working directory:
+# npx runs the package's bin through a link in its own cache, so the command line does not name $app.
+app_pids() {
+  local p
+  for p in $(pgrep -f "${1:-maskwatch}" || true); do
+    [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$app" ] && echo "$p"
+  done
+  return 0
+}
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
@@ -30,7 +38,6 @@ cleanup() {
 trap cleanup EXIT
 
 # What a deployment ships: the tracked files plus the build output (both ignored by git).
-app=$work/app
 mkdir -p "$app"
 git ls-files -z --cached --others --exclude-standard | grep -zv '^test/\|^bench/\|^docs/\|^reports/' \
   | xargs -0 cp --parents -t "$app" 2>/dev/null || true
@@ -95,7 +102,7 @@ fi
 node -e "fetch(process.argv[1]).then(async r => { const t = await r.text(); if (!r.ok || !t.includes('<html')) { console.error('dashboard: ' + r.status); process.exit(1) } })" "$url/"
 echo "dashboard served at $url/"
 # SIGTERM to `maskwatch start` itself (npx does not forward it to its child): it stops its workers.
-start_pid=$(pgrep -f "$work/app/bin/maskwatch.js start" | head -n 1 || true)
+start_pid=$(app_pids 'bin/maskwatch(\.js)? start' | head -n 1)
 kill -TERM "${start_pid:-$pid}"
 for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 for _ in $(seq 150); do [ -z "$(app_pids)" ] && break; sleep 0.1; done
