@@ -349,7 +349,7 @@ export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Pro
       cpus: os.cpus().length,
       node: process.version,
       loadAverage1mAtEnd: Math.round(os.loadavg()[0]! * 100) / 100,
-      note: 'shared 2-core machine, loaded by other helpers (training, benchmarks, tests) during the run; the load generator runs on the same cores',
+      note: 'the load generator runs on the same cores as the API and worker',
     },
     settings: { ...o, log: undefined, alertCooldownS: 1 as const, database: 'postgresql (local, own schema)', api: 1, workers: 1, mix: `per camera cycle of ${o.cycle} frames: 1 violating (crops), ${o.masked} masked faces, ${o.cycle - 1 - o.masked} empty` },
     agentAnalysis: pre.agent,
