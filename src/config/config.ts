@@ -277,6 +277,17 @@ export function defaultAssetsDir(cwd = process.cwd()): string {
   return path.resolve(cwd, '..', 'shared');
 }
 
+/** loadConfig for commands: an invalid configuration is written to `err` as one line and gives null (exit 1). */
+export function loadConfigOrReport(err: { write(s: string): unknown }, env: Env = process.env): Config | null {
+  try {
+    return loadConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    err.write(`maskwatch: invalid configuration: ${e.message}\n`);
+    return null;
+  }
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const dataDir = path.resolve(cwd, env.MASKWATCH_DATA_DIR || 'data');
   const assetsDir = path.resolve(cwd, env.MASKWATCH_ASSETS || defaultAssetsDir(cwd));

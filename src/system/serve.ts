@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { ConfigError, loadConfig, type Config } from '../config/config.ts';
+import { loadConfigOrReport } from '../config/config.ts';
 import { openDatabase } from '../db/client.ts';
 import type { ReadinessCheck } from '../api/context.ts';
 import { createLogger } from './logger.ts';
@@ -50,17 +50,9 @@ function waitForSignal(): Promise<string> {
 export async function serve(opts: ServeOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
-  let config: Config;
   const env = { ...process.env, ...opts.env };
-  try {
-    config = loadConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      err.write(`maskwatch: invalid configuration: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  const config = loadConfigOrReport(err, env);
+  if (!config) return 1;
   const logger: Logger = createLogger(config, { service: opts.workers > 0 ? 'start' : 'api' });
   try {
     await checkRedis(config.redisUrl);

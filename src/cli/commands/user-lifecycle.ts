@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { ConfigError, loadConfig } from '../../config/config.ts';
+import { loadConfigOrReport } from '../../config/config.ts';
 import { openDatabase } from '../../db/client.ts';
 import { createRepositories } from '../../db/repositories/index.ts';
 import { failFastRedisOptions } from '../../queue/producer.ts';
@@ -96,16 +96,8 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
     process.stderr.write(`maskwatch users ${args.command}: ${(err as Error).message}\n`);
     return 1;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`maskwatch: invalid configuration: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport(process.stderr);
+  if (!config) return 1;
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
   const db = await openDatabase(config.databaseUrl, { logger });
   const redis = new Redis({ ...failFastRedisOptions(config.redisUrl, 2000), lazyConnect: true, retryStrategy: () => null });

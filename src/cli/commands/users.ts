@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { ConfigError, loadConfig } from '../../config/config.ts';
+import { loadConfigOrReport } from '../../config/config.ts';
 import { openDatabase } from '../../db/client.ts';
 import { buildAuthService } from '../../api/app.ts';
 import { isRole } from '../../auth/roles.ts';
@@ -132,16 +132,8 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`maskwatch: invalid configuration: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport(process.stderr);
+  if (!config) return 1;
   // Logs go to stderr at warn: stdout carries only the command's result.
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
   const db = await openDatabase(config.databaseUrl, { logger });
