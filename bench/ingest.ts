@@ -11,19 +11,17 @@
  * Prints a table and writes reports/bench-ingest.json. Options (env):
  *   BENCH_DURATION_S (10), BENCH_CONNECTIONS (32), BENCH_E2E_FRAMES (30), BENCH_CAMERAS (20)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { ChildProcess } from 'node:child_process';
 import { io as connect } from 'socket.io-client';
 import { defaultAssetsDir } from '../src/config/config.ts';
-import { MASKWATCH_BIN } from '../src/system/worker-pool.ts';
+import { deleteKeys, json, startChild, stopChild } from './lib/bench-processes.ts';
+import { percentile } from '../src/agent/stats.ts';
 import { QUEUES } from '../src/queue/jobs.ts';
 import type { AlertEvent, ServerToClientEvents } from '../src/realtime/events.ts';
 import type { Socket } from 'socket.io-client';
@@ -46,57 +44,6 @@ function cpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
-}
-
-async function deleteKeys(prefix: string) {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function startChild(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  readyPattern: RegExp,
-  nodeArgs: string[] = [],
-): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...nodeArgs, MASKWATCH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`maskwatch ${args[0]} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = readyPattern.exec(line);
-      if (m) resolve({ child, match: m });
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function json<T>(url: string, init: RequestInit & { token?: string; body?: string } = {}) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(url, { ...init, headers });
-  const body = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
 }
 
 async function main() {
@@ -130,7 +77,7 @@ async function main() {
     const base = started.match[1]!;
     const { token } = await json<{ token: string }>(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify(ADMIN) });
     const newCamera = (i: number) =>
-      json<{ id: string; apiKey: string }>(`${base}/api/v1/cameras`, { method: 'POST', token, body: JSON.stringify({ name: `bench-${i}`, latitude: 52 + i / 1000, longitude: 13 }) });
+      json<{ id: string; apiKey: string }>(`${base}/api/v1/cameras`, { method: 'POST', token, body: JSON.stringify({ name: `bench-${i}`, latitude: 52 + i / 1000, longitude: 13, confirmFrames: 1, confirmWindow: 1 }) });
     const keys: string[] = [];
     for (let i = 0; i < CAMERAS; i++) keys.push((await newCamera(i)).apiKey);
 
@@ -220,8 +167,8 @@ async function main() {
       alerts: latencies.length,
       missed,
       latencyMs: {
-        p50: Math.round(percentile(latencies, 50)),
-        p95: Math.round(percentile(latencies, 95)),
+        p50: Math.round(percentile(latencies, 50) ?? NaN),
+        p95: Math.round(percentile(latencies, 95) ?? NaN),
         max: Math.round(latencies[latencies.length - 1] ?? NaN),
       },
     };
@@ -255,7 +202,7 @@ async function main() {
     await stopChild(api);
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
-    await deleteKeys(prefix); // key cache and backlog entries would only expire later
+    await deleteKeys(REDIS_URL, prefix); // key cache and backlog entries would only expire later
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -15,18 +15,16 @@
  * Writes reports/bench-security.json. Options (env): BENCH_PHASES (upload,fairness),
  * BENCH_UPLOADS (40), BENCH_UPLOAD_MB (8), BENCH_BIG_FRAMES (10).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import sharp from 'sharp';
 import { Redis } from 'ioredis';
+import type { ChildProcess } from 'node:child_process';
 import { io as connect, type Socket } from 'socket.io-client';
 import { defaultAssetsDir } from '../src/config/config.ts';
-import { MASKWATCH_BIN } from '../src/system/worker-pool.ts';
+import { deleteKeys, json, startChild, stopChild } from './lib/bench-processes.ts';
 import type { AlertEvent, ServerToClientEvents } from '../src/realtime/events.ts';
 import { QUEUES } from '../src/queue/jobs.ts';
 
@@ -42,48 +40,6 @@ const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function startChild(args: string[], env: NodeJS.ProcessEnv, readyPattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [MASKWATCH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`maskwatch ${args[0]} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = readyPattern.exec(line);
-      if (m) resolve({ child, match: m });
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a benchmark script reads a few known fields of API replies
-async function json(url: string, init: RequestInit & { token?: string; body?: string } = {}): Promise<any> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(url, { ...init, headers });
-  const body: unknown = await res.json();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-async function deleteKeys(prefix: string) {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 const tally = (statuses: Array<number | string>) =>
@@ -119,7 +75,7 @@ async function flatPng(width: number, height: number): Promise<Buffer> {
 }
 
 async function fairnessPhase(base: string, token: string, env: NodeJS.ProcessEnv) {
-  const newCamera = async (name: string) => json(`${base}/api/v1/cameras`, { method: 'POST', token, body: JSON.stringify({ name, latitude: 52, longitude: 13 }) });
+  const newCamera = async (name: string) => json<{ id: string; apiKey: string }>(`${base}/api/v1/cameras`, { method: 'POST', token, body: JSON.stringify({ name, latitude: 52, longitude: 13, confirmFrames: 1, confirmWindow: 1 }) });
   const w = await startChild(['worker'], { ...env, LOG_LEVEL: 'info' }, /"worker ready"/);
   const socket: Socket<ServerToClientEvents> = connect(base, { auth: { token }, transports: ['websocket'], reconnection: false });
   try {
@@ -209,7 +165,7 @@ async function main() {
     const started = await startChild(['api'], env, /API \+ dashboard\s+(http:\/\/\S+?)\/?$/);
     api = started.child;
     const base = started.match[1]!;
-    const { token } = await json(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify(ADMIN) });
+    const { token } = await json<{ token: string }>(`${base}/api/v1/auth/login`, { method: 'POST', body: JSON.stringify(ADMIN) });
     if (PHASES.includes('upload')) {
       report.upload = await uploadPhase(base, api.pid!);
       process.stderr.write(`upload: ${JSON.stringify(report.upload)}\n`);
@@ -220,7 +176,7 @@ async function main() {
     }
   } finally {
     await stopChild(api);
-    await deleteKeys(prefix);
+    await deleteKeys(REDIS_URL, prefix);
     await rm(dataDir, { recursive: true, force: true });
   }
   mkdirSync('reports', { recursive: true });

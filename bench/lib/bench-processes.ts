@@ -1,0 +1,60 @@
+/**
+ * What the process benchmarks (bench:ingest, bench:security) share: starting a
+ * `maskwatch` child and waiting for its ready line, stopping it, calling the
+ * JSON API, and removing a run's Redis keys.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
+
+/** Starts `maskwatch ...args` and resolves when a stdout line matches `readyPattern` (rejects if it exits first). */
+export function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyPattern: RegExp,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [...nodeArgs, MASKWATCH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`maskwatch ${args[0]} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = readyPattern.exec(line);
+      if (m) resolve({ child, match: m });
+    });
+  });
+}
+
+/** SIGTERM, then wait for the exit (no-op if already gone). */
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** A JSON API call; throws with the problem body on a non-2xx answer. */
+export async function json<T>(url: string, init: RequestInit & { token?: string; body?: string } = {}): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  const res = await fetch(url, { ...init, headers });
+  const body = (await res.json()) as T;
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Deletes every Redis key under `prefix:` (key caches and backlog entries would only expire later). */
+export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
