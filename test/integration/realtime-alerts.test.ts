@@ -9,28 +9,12 @@ import { createAlertPublisher } from '../../src/realtime/publisher.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import { withTimeout } from '../helpers/wait.ts';
+import { alertEvent } from '../helpers/alert-event.ts';
 
 type Client = Socket<ServerToClientEvents>;
 
-function alert(id: string, assignedUnitId: string | null): AlertEvent {
-  const now = new Date().toISOString();
-  return {
-    id,
-    status: 'NEW',
-    cameraId: 'cam-1',
-    camera: { name: 'Cam 1', latitude: 1, longitude: 2, address: null, zone: null },
-    createdAt: now,
-    lastSeenAt: now,
-    violationCount: 1,
-    noMaskProbability: 0.93,
-    maskProbability: 0.93,
-    snapshotUrl: null,
-    frameSnapshotUrl: null,
-    assignedUnitId,
-    escalationLevel: 0,
-    people: [],
-  };
-}
+const alert = (id: string, assignedUnitId: string | null) =>
+  alertEvent(id, undefined, { cameraId: 'cam-1', camera: { name: 'Cam 1', latitude: 1, longitude: 2, address: null, zone: null }, assignedUnitId });
 
 /** Connects and resolves once the server accepted (or rejects with the server's reason). */
 function open(url: string, token?: string): Promise<Client> {

@@ -12,8 +12,9 @@ import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.t
 import { REDIS_URL } from '../helpers/env.ts';
 import { testProviders } from '../helpers/db.ts';
 import { createAlertPublisher, type AlertPublisher } from '../../src/realtime/publisher.ts';
-import type { AlertEvent, ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/events.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { alertEvent } from '../helpers/alert-event.ts';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 const PASSWORD = 'correct horse battery staple';
@@ -28,25 +29,8 @@ function withTimeout<T>(promise: Promise<T>, what: string, ms: number): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function alert(id: string, assignedUnitId: string | null): AlertEvent {
-  const now = new Date().toISOString();
-  return {
-    id,
-    status: 'DISPATCHED',
-    cameraId: 'cam-1',
-    camera: { name: 'Cam 1', latitude: 1, longitude: 2, address: 'Main St 1', zone: null },
-    createdAt: now,
-    lastSeenAt: now,
-    violationCount: 1,
-    noMaskProbability: 0.93,
-    maskProbability: 0.93,
-    snapshotUrl: null,
-    frameSnapshotUrl: null,
-    assignedUnitId,
-    escalationLevel: 0,
-    people: [],
-  };
-}
+const alert = (id: string, assignedUnitId: string | null) =>
+  alertEvent(id, undefined, { status: 'DISPATCHED', cameraId: 'cam-1', camera: { name: 'Cam 1', latitude: 1, longitude: 2, address: 'Main St 1', zone: null }, assignedUnitId });
 
 function open(url: string, token: string): Promise<Client> {
   const socket: Client = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });

@@ -18,26 +18,10 @@ import {
 } from '../../src/web/feed-order.ts';
 import { clampZoom, placeLabels, zoomAround } from '../../src/web/map-labels.ts';
 import { lifeFromResponse, nextCheckDelay, renewAt, sessionPhase } from '../../src/web/session-renewal.ts';
+import { alertEvent } from '../helpers/alert-event.ts';
 
-function alert(id: string, createdAt: string, patch: Partial<AlertEvent> = {}): AlertEvent {
-  return {
-    id,
-    status: 'NEW',
-    cameraId: 'c1',
-    camera: { name: 'Cam', latitude: 40, longitude: -3, address: null, zone: 'Centro' },
-    createdAt,
-    lastSeenAt: createdAt,
-    violationCount: 1,
-    noMaskProbability: 0.9,
-    maskProbability: 0.9,
-    snapshotUrl: null,
-    frameSnapshotUrl: null,
-    assignedUnitId: null,
-    escalationLevel: 0,
-    people: [],
-    ...patch,
-  };
-}
+const alert = (id: string, createdAt: string, patch: Partial<AlertEvent> = {}) =>
+  alertEvent(id, createdAt, { camera: { name: 'Cam', latitude: 40, longitude: -3, address: null, zone: 'Centro' }, ...patch });
 
 test('queue: escalation level first, then waiting before handled, then oldest first; closed last, newest first', () => {
   const old = alert('old', '2026-01-01T10:00:00Z');

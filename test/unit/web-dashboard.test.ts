@@ -1,7 +1,6 @@
 /** Pure parts of the dashboard and of the dispatch/stats/export API (no DOM, no I/O). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AlertEvent } from '../../src/realtime/events.ts';
 import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upsertAlert } from '../../src/web/alert-list.ts';
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
 import { formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
@@ -13,26 +12,9 @@ import { csvCell, csvRow } from '../../src/services/exports.ts';
 import { outcomeProblem } from '../../src/api/routes/alert-actions.ts';
 import { alertRooms as updateRooms } from '../../src/realtime/rooms.ts';
 import { LifecycleError } from '../../src/domain/lifecycle.ts';
+import { alertEvent } from '../helpers/alert-event.ts';
 
-function alert(id: string, createdAt: string, patch: Partial<AlertEvent> = {}): AlertEvent {
-  return {
-    id,
-    status: 'NEW',
-    cameraId: 'c1',
-    camera: { name: 'Cam', latitude: 40, longitude: -3, address: null, zone: null },
-    createdAt,
-    lastSeenAt: createdAt,
-    violationCount: 1,
-    noMaskProbability: 0.9,
-    maskProbability: 0.9,
-    snapshotUrl: null,
-    frameSnapshotUrl: null,
-    assignedUnitId: null,
-    escalationLevel: 0,
-    people: [],
-    ...patch,
-  };
-}
+const alert = alertEvent;
 
 test('alert list: newest first, upsert replaces by id, live copies win a merge', () => {
   const a = alert('a', '2026-01-01T10:00:00Z');
