@@ -63,13 +63,21 @@ export async function loadSceneClips(opts: { assetsDir: string; repoRoot: string
   const chosen = train.filter((_, i) => i % stride === 0).slice(0, count);
   const violatorScenes: string[] = [];
   const maskedScenes: string[] = [];
-  const frames: Buffer[] = [];
   for (const stem of chosen) {
     const gt = parseVocAnnotation(await readFile(path.join(scenes, 'annotations', `${stem}.xml`), 'utf8'));
     (gt.some((g) => g.label === 'without_mask') ? violatorScenes : maskedScenes).push(stem);
+  }
+  if (violatorScenes.length === 0) throw new Error('no kaggle-scenes-dev train scene with a bare face among the chosen scenes');
+  // Scenes with a bare face spread evenly over the loop: cameras start on different clips, and each meets one soon.
+  const order: string[] = [];
+  const every = chosen.length / violatorScenes.length;
+  for (let i = 0, v = 0, m = 0; i < chosen.length; i++) {
+    order.push(v < violatorScenes.length && i >= Math.round(v * every) ? violatorScenes[v++]! : (maskedScenes[m++] ?? violatorScenes[v++]!));
+  }
+  const frames: Buffer[] = [];
+  for (const stem of order) {
     const clip = await makeClip(await readFile(path.join(scenes, 'images', `${stem}.jpg`)), { ...DEFAULT_CLIP, seed: seedFor(stem, seed) });
     frames.push(...clip.map((f) => f.jpeg));
   }
-  if (violatorScenes.length === 0) throw new Error('no kaggle-scenes-dev train scene with a bare face among the chosen scenes');
   return { frames, cycleFrames: DEFAULT_CLIP.frames, violatorScenes, maskedScenes };
 }
