@@ -10,7 +10,15 @@
  * way every camera raises a new alert every cycle. Measures accepted frames/s, refusals, spool drops, frame → alert.created
  * latency (socket client), queue depth over time, CPU and RSS per process;
  * compares 1 vs 2 workers; searches the largest K with p95 ≤ 1 s.
- * Writes reports/bench-system.json and reports/bench-system.png. Progress on stderr.
+ * Two clip mixes (`--mix`, both by default, one after the other, each with processes of its own):
+ *   - crowd:  the clips above (bench/lib/system-clips.ts loadSystemClips: scenes with a bare face, then
+ *             masked people; ~7 faces per frame with a violator): the heavy case;
+ *             reports/bench-system.json and .png;
+ *   - scenes: real street scenes as bench:incidents sees them (loadSceneClips: train scenes spread over
+ *             the dataset, one to many people, masked or not, each as its 8-frame clip);
+ *             reports/bench-system-scenes.json and .png.
+ * `--source stills` writes reports/bench-system.json and .png. Progress on stderr.
+ * With the defaults a run of both mixes takes about 10 minutes on an idle machine.
  *
  * Then an overload step (issue 14): 2 workers, `--overload` × the largest sustained
  * camera count (or `--only-overload K` cameras alone, skipping the other steps),
@@ -20,6 +28,7 @@
  *   npm run bench:system -- [--fps 2] [--duration 15] [--compare-cameras 30] [--search 10,15,20,30,50] [--p95-ms 1000]
  *                           [--concurrency 1 (jobs per worker process)] [--drain-timeout 20] [--out reports]
  *                           [--overload 2] [--only-overload K] [--max-frame-age 10] [--source clips|stills] [--reuse on|off]
+ *                           [--mix crowd,scenes] [--threads 1 (ONNX intra-op threads per worker)]
  */
 import { readFile, readdir, mkdir, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -36,15 +45,15 @@ import { ADMIN, ASSETS, startApi, startWorker, type Proc } from '../test/faults/
 import { createFaultEnv } from '../test/faults/support.ts';
 import { createStaleFrameCounter } from '../src/queue/freshness.ts';
 import { analysisWorkTotals } from '../src/queue/analysis-state.ts';
-import { loadSystemClips } from './lib/system-clips.ts';
+import { loadSceneClips, loadSystemClips } from './lib/system-clips.ts';
 import { Redis } from 'ioredis';
 
 const { values: flags } = parseArgs({
   options: {
     fps: { type: 'string', default: '2' },
     duration: { type: 'string', default: '15' },
-    'compare-cameras': { type: 'string', default: '30' },
-    search: { type: 'string', default: '20,30,40,50,60,80' },
+    'compare-cameras': { type: 'string', default: '10' },
+    search: { type: 'string', default: '4,6,8,10,12,16,20,30' },
     'p95-ms': { type: 'string', default: '1000' },
     'drain-timeout': { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '1' },
@@ -54,6 +63,10 @@ const { values: flags } = parseArgs({
     'max-frame-age': { type: 'string', default: '10' },
     source: { type: 'string', default: 'clips' },
     reuse: { type: 'string', default: 'on' },
+    /** Clip mixes to run, in order (clips source only): crowd, scenes or both. */
+    mix: { type: 'string', default: 'crowd,scenes' },
+    /** ONNX intra-op threads per worker process (MASKWATCH_INTRA_OP_THREADS). */
+    threads: { type: 'string', default: '1' },
   },
 });
 const FPS = Number(flags.fps);
@@ -68,6 +81,11 @@ const ONLY_OVERLOAD = flags['only-overload'] === undefined ? null : Number(flags
 const MAX_FRAME_AGE_S = Number(flags['max-frame-age']);
 const SOURCE = flags.source === 'stills' ? 'stills' : 'clips';
 const REUSE = flags.reuse !== 'off';
+const MIXES = flags.mix!.split(',').map((m) => m.trim());
+const THREADS = Number(flags.threads);
+if (MIXES.length === 0 || MIXES.some((m) => m !== 'crowd' && m !== 'scenes')) throw new Error('bad flags: --mix is crowd, scenes or crowd,scenes');
+if (!Number.isInteger(THREADS) || THREADS < 1) throw new Error('bad flags: --threads must be a positive integer');
+type Mix = 'crowd' | 'scenes';
 if (![OVERLOAD, MAX_FRAME_AGE_S, ONLY_OVERLOAD ?? 1].every((v) => Number.isFinite(v) && v > 0)) {
   throw new Error('bad flags: --overload, --max-frame-age and --only-overload must be positive numbers');
 }
@@ -75,7 +93,7 @@ if (![FPS, DURATION_S, COMPARE_K, P95_LIMIT, DRAIN_TIMEOUT_S, CONCURRENCY].every
   throw new Error('bad flags: --fps, --duration, --compare-cameras, --p95-ms, --drain-timeout must be positive numbers; --search a list like 10,25,50');
 }
 const progress = (msg: string) => process.stderr.write(`[bench:system ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const benchStart = Date.now();
+let benchStart = Date.now();
 
 /** Frames of one camera cycle: 1 unmasked then 3 masked, so each cycle (> cooldown) opens a new alert. */
 async function loadImages(): Promise<{ cycle: Buffer[]; unmasked: number; masked: number }> {
@@ -142,15 +160,20 @@ interface StepResult {
   loadAverage1mAtStart: number;
 }
 
-async function main() {
+async function main(mix: Mix | null) {
   let cycle: Buffer[];
   let offsetStep = 0;
   if (SOURCE === 'clips') {
-    const clips = await loadSystemClips({ assetsDir: ASSETS, repoRoot: path.resolve(import.meta.dirname, '..') });
+    const repoRoot = path.resolve(import.meta.dirname, '..');
+    const clips = mix === 'scenes' ? await loadSceneClips({ assetsDir: ASSETS, repoRoot }) : await loadSystemClips({ assetsDir: ASSETS, repoRoot });
     cycle = clips.frames;
     // Cameras start at different scenes, on a cycle boundary.
     offsetStep = clips.cycleFrames;
-    progress(`clips: ${cycle.length} frames (${clips.violatorScenes.length} cycles of ${clips.cycleFrames}: scene with a bare face, then masked), reuse ${REUSE ? 'on' : 'off'}, fps ${FPS}, ${DURATION_S} s per step`);
+    progress(
+      mix === 'scenes'
+        ? `scenes mix: ${cycle.length} frames (${clips.violatorScenes.length + clips.maskedScenes.length} scene clips of ${clips.cycleFrames}, ${clips.violatorScenes.length} with a bare face), reuse ${REUSE ? 'on' : 'off'}, fps ${FPS}, ${DURATION_S} s per step`
+        : `crowd mix: ${cycle.length} frames (${clips.violatorScenes.length} cycles of ${clips.cycleFrames}: scene with a bare face, then masked), reuse ${REUSE ? 'on' : 'off'}, fps ${FPS}, ${DURATION_S} s per step`,
+    );
   } else {
     cycle = (await loadImages()).cycle;
     progress(`images: ${cycle.length} per cycle (1 unmasked : 3 masked), fps ${FPS}, ${DURATION_S} s per step`);
@@ -164,6 +187,7 @@ async function main() {
     // Clips are video: production's 2 of 2 confirmation; stills are snapshots (1 of 1, processEnv's default).
     ...(SOURCE === 'clips' ? { MASKWATCH_CONFIRM_FRAMES: '2', MASKWATCH_CONFIRM_WINDOW: '2' } : {}),
     ...(REUSE ? {} : { MASKWATCH_RECLASSIFY_EVERY: '1' }),
+    MASKWATCH_INTRA_OP_THREADS: String(THREADS),
   };
   const statsRedis = new Redis(env.sys.redisUrl);
   env.cleanup.add(() => statsRedis.quit());
@@ -345,7 +369,7 @@ async function main() {
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version, loadAverage1mAtEnd: Math.round(os.loadavg()[0]! * 100) / 100, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-      settings: { source: SOURCE, reuse: REUSE, confirmation: SOURCE === 'clips' ? '2 of 2' : '1 of 1', maxFrameAgeS: MAX_FRAME_AGE_S, overload: OVERLOAD, onlyOverload: ONLY_OVERLOAD, fps: FPS, durationS: DURATION_S, compareCameras: COMPARE_K, search: SEARCH, p95LimitMs: P95_LIMIT, drainTimeoutS: DRAIN_TIMEOUT_S, alertCooldownS: 1, database: 'postgresql (local, own schema)', workerConcurrency: CONCURRENCY },
+      settings: { source: SOURCE, mix, intraOpThreads: THREADS, reuse: REUSE, confirmation: SOURCE === 'clips' ? '2 of 2' : '1 of 1', maxFrameAgeS: MAX_FRAME_AGE_S, overload: OVERLOAD, onlyOverload: ONLY_OVERLOAD, fps: FPS, durationS: DURATION_S, compareCameras: COMPARE_K, search: SEARCH, p95LimitMs: P95_LIMIT, drainTimeoutS: DRAIN_TIMEOUT_S, alertCooldownS: 1, database: 'postgresql (local, own schema)', workerConcurrency: CONCURRENCY },
       summary: {
         overload: {
           cameras: overloadK,
@@ -370,13 +394,14 @@ async function main() {
       },
       steps: steps.map(({ latencies, ...s }) => ({ ...s, latencies: latencies.map((l) => [Math.round(l.t * 10) / 10, l.ms]) })),
     };
+    const name = mix === 'scenes' ? 'bench-system-scenes' : 'bench-system';
     await mkdir(flags.out!, { recursive: true });
-    await writeFile(path.join(flags.out!, 'bench-system.json'), JSON.stringify(report, null, 2) + '\n');
-    await sharp(Buffer.from(plot(steps))).png().toFile(path.join(flags.out!, 'bench-system.png'));
-    progress(`wrote ${flags.out}/bench-system.json and bench-system.png`);
+    await writeFile(path.join(flags.out!, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
+    await sharp(Buffer.from(plot(steps))).png().toFile(path.join(flags.out!, `${name}.png`));
+    progress(`wrote ${flags.out}/${name}.json and ${name}.png`);
     // Where the time went, when asked (BENCH_SYSTEM_LOGS=1): the worker processes' JSON logs.
     if (process.env.BENCH_SYSTEM_LOGS) {
-      for (const [i, w] of workers.entries()) await writeFile(path.join(flags.out!, `bench-system-worker-${i + 1}.log`), w.lines.join('\n'));
+      for (const [i, w] of workers.entries()) await writeFile(path.join(flags.out!, `${name}-worker-${i + 1}.log`), w.lines.join('\n'));
     }
     process.stdout.write(JSON.stringify(report.summary, null, 2) + '\n');
     for (const s of steps) {
@@ -386,6 +411,8 @@ async function main() {
       );
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     socket?.close();
     await env.cleanup.run();
     await rm(spoolRoot, { recursive: true, force: true });
@@ -432,7 +459,15 @@ function plot(steps: StepResult[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${parts.join('')}</svg>`;
 }
 
-main().catch((err: unknown) => {
+async function runAll() {
+  // Each mix on fresh processes, schema and queue prefix: one mix's backlog or tracks never reach the next.
+  for (const mix of SOURCE === 'clips' ? (MIXES as Mix[]) : [null]) {
+    benchStart = Date.now();
+    await main(mix);
+  }
+}
+
+runAll().catch((err: unknown) => {
   process.stderr.write(`bench:system failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;
 });

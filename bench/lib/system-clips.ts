@@ -46,3 +46,38 @@ export async function loadSystemClips(opts: { assetsDir: string; repoRoot: strin
   }
   return { frames, cycleFrames: DEFAULT_CLIP.frames + 4, violatorScenes, maskedScenes };
 }
+
+/**
+ * The `scenes` mix (bench:system --mix scenes): real street scenes as bench:incidents sees them — every kind
+ * of annotated still (one or two people, crowds, masked or not), each as its 8-frame clip, so the faces per
+ * frame follow the dataset rather than the crowd case above. `count` train scenes spread evenly over the
+ * sorted train side (the val / report scenes stay unseen here too). Alerts come from the scenes with a bare face.
+ */
+export async function loadSceneClips(opts: { assetsDir: string; repoRoot: string; count?: number; seed?: number }): Promise<SystemClips> {
+  const count = opts.count ?? 12;
+  const seed = opts.seed ?? 1;
+  const scenes = path.join(opts.assetsDir, 'datasets', 'kaggle-scenes-dev');
+  const split = JSON.parse(await readFile(path.join(opts.repoRoot, 'models', 'scene-split.json'), 'utf8')) as { sides: Record<string, string> };
+  const train = Object.keys(split.sides).filter((s) => split.sides[s] === 'train').sort();
+  const stride = Math.max(1, Math.floor(train.length / count));
+  const chosen = train.filter((_, i) => i % stride === 0).slice(0, count);
+  const violatorScenes: string[] = [];
+  const maskedScenes: string[] = [];
+  for (const stem of chosen) {
+    const gt = parseVocAnnotation(await readFile(path.join(scenes, 'annotations', `${stem}.xml`), 'utf8'));
+    (gt.some((g) => g.label === 'without_mask') ? violatorScenes : maskedScenes).push(stem);
+  }
+  if (violatorScenes.length === 0) throw new Error('no kaggle-scenes-dev train scene with a bare face among the chosen scenes');
+  // Scenes with a bare face spread evenly over the loop: cameras start on different clips, and each meets one soon.
+  const order: string[] = [];
+  const every = chosen.length / violatorScenes.length;
+  for (let i = 0, v = 0, m = 0; i < chosen.length; i++) {
+    order.push(v < violatorScenes.length && i >= Math.round(v * every) ? violatorScenes[v++]! : (maskedScenes[m++] ?? violatorScenes[v++]!));
+  }
+  const frames: Buffer[] = [];
+  for (const stem of order) {
+    const clip = await makeClip(await readFile(path.join(scenes, 'images', `${stem}.jpg`)), { ...DEFAULT_CLIP, seed: seedFor(stem, seed) });
+    frames.push(...clip.map((f) => f.jpeg));
+  }
+  return { frames, cycleFrames: DEFAULT_CLIP.frames, violatorScenes, maskedScenes };
+}

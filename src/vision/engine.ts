@@ -72,14 +72,14 @@ export function assembleVisionEngine(
   const log = opts.logger;
   return {
     noMaskThreshold: rule.noMaskThreshold,
-    async analyzeFrame(image: Buffer, aopts: AnalyzeOptions = {}): Promise<FrameAnalysis> {
+    async analyzeFrame(image, aopts: AnalyzeOptions = {}): Promise<FrameAnalysis> {
       const faceScoreThreshold = aopts.faceScoreThreshold ?? opts.faceScoreThreshold;
       const noMaskThreshold = aopts.noMaskThreshold ?? rule.noMaskThreshold;
       checkUnit('faceScoreThreshold', faceScoreThreshold);
       checkUnit('noMaskThreshold', noMaskThreshold);
       const frameRule = { ...rule, noMaskThreshold };
       const t0 = performance.now();
-      const frame = await decodeImage(image, { maxPixels: opts.maxPixels });
+      const frame = Buffer.isBuffer(image) ? await decodeImage(image, { maxPixels: opts.maxPixels }) : image;
       const t1 = performance.now();
       const detections = aopts.faces
         ? aopts.faces.map((f) => ({ box: [...f.box] as Box, score: f.score }))
@@ -118,8 +118,8 @@ export function assembleVisionEngine(
       return { width: frame.width, height: frame.height, faces };
     },
 
-    async renderSnapshots(image: Buffer, faces: FaceResult[], violationIndexes: number[]) {
-      const frame = await decodeImage(image, { maxPixels: opts.maxPixels });
+    async renderSnapshots(image, faces: FaceResult[], violationIndexes: number[]) {
+      const frame = Buffer.isBuffer(image) ? await decodeImage(image, { maxPixels: opts.maxPixels }) : image;
       const [faceCrops, storedFrame] = await Promise.all([
         renderFaceCrops(frame, faces, violationIndexes),
         renderStoredFrame(frame, faces, violationIndexes),

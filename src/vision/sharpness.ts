@@ -37,9 +37,9 @@ export function laplacianVariance(image: DecodedImage, box: readonly [number, nu
   return Math.max(0, sumSq / n - mean * mean);
 }
 
-/** Sharpness of each box of one frame (the frame is decoded once). */
-export async function faceSharpness(frame: Buffer, boxes: readonly Box[], opts: { maxPixels?: number } = {}): Promise<number[]> {
+/** Sharpness of each box of one frame (encoded: decoded once here; or its pixels, already decoded by the caller). */
+export async function faceSharpness(frame: Buffer | DecodedImage, boxes: readonly Box[], opts: { maxPixels?: number } = {}): Promise<number[]> {
   if (boxes.length === 0) return [];
-  const image = await decodeImage(frame, opts);
+  const image = Buffer.isBuffer(frame) ? await decodeImage(frame, opts) : frame;
   return boxes.map((b) => laplacianVariance(image, b));
 }

@@ -1,3 +1,5 @@
+import type { DecodedImage } from './image.ts';
+
 /** Box in original-image pixels: [x, y, width, height]. */
 export type Box = [number, number, number, number];
 
@@ -63,14 +65,18 @@ export interface AnalyzeOptions {
 export interface VisionEngine {
   /** The P(no mask) threshold in effect (the head's validated one unless overridden). */
   readonly noMaskThreshold?: number;
-  analyzeFrame(image: Buffer, opts?: AnalyzeOptions): Promise<FrameAnalysis>;
+  /**
+   * `image`: the encoded frame, or its pixels when the caller already decoded them (vision/image.ts
+   * decodeImage, pixel limit checked there): a worker decodes a frame once for analysis and evidence.
+   */
+  analyzeFrame(image: Buffer | DecodedImage, opts?: AnalyzeOptions): Promise<FrameAnalysis>;
   /**
    * Encodes the JPEGs a violating frame leaves: one crop per requested face (every other face in
    * it blurred), and the frame to store (faces that are not violations blurred, no overlay; each
    * alert's view of it is rendered on request by render.ts renderAlertFrame).
    */
   renderSnapshots(
-    image: Buffer,
+    image: Buffer | DecodedImage,
     faces: FaceResult[],
     violationIndexes: number[],
   ): Promise<{ faceCrops: Buffer[]; storedFrame: Buffer }>;

@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import { canReuse, canSkipDetection, reusableVerdicts, usableState, type ReuseSettings } from '../../domain/analysis-reuse.ts';
 import { frameThumbnail, thumbnailDifference } from '../../vision/frame-diff.ts';
+import type { DecodedImage } from '../../vision/image.ts';
 import type { AnalyzeOptions, Box, FaceResult, FrameAnalysis, VisionEngine } from '../../vision/types.ts';
 import type { AnalysisStateStore, StoredAnalysisState, StoredFace } from '../analysis-state.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -41,7 +42,11 @@ export interface AnalysisStepResult {
   reused: number;
 }
 
-export type AnalysisStep = (frame: { cameraId: string; captured: Date }, image: Buffer) => Promise<AnalysisStepResult>;
+/**
+ * `pixels`, when given, decodes the frame (once, memoised by the caller): the engine then works on those
+ * pixels, and the caller reuses them for the evidence instead of decoding the frame again.
+ */
+export type AnalysisStep = (frame: { cameraId: string; captured: Date }, image: Buffer, pixels?: () => Promise<DecodedImage>) => Promise<AnalysisStepResult>;
 
 /** An unchanged frame's faces: the previous ones, verdicts and all, marked reused. */
 function carriedOver(state: StoredAnalysisState): FaceResult[] {
@@ -70,9 +75,10 @@ export function createAnalysisStep(deps: AnalysisStepDeps): AnalysisStep {
     return r;
   };
 
-  return async function analyze(frame, image) {
+  return async function analyze(frame, image, pixels) {
+    const input = async () => (pixels ? pixels() : image);
     if (!enabled) {
-      const analysis = await deps.engine.analyzeFrame(image, deps.analyzeOptions);
+      const analysis = await deps.engine.analyzeFrame(await input(), deps.analyzeOptions);
       return count({ analysis, unchanged: false, difference: null, classified: analysis.faces.length, reused: 0 });
     }
     const at = frame.captured.getTime();
@@ -97,7 +103,7 @@ export function createAnalysisStep(deps: AnalysisStepDeps): AnalysisStep {
       analysis = { width: previous.width, height: previous.height, faces: carriedOver(previous) };
       reuseCounts = previous.faces.map((f) => f.reuseCount + 1);
     } else {
-      analysis = await deps.engine.analyzeFrame(image, {
+      analysis = await deps.engine.analyzeFrame(await input(), {
         ...deps.analyzeOptions,
         faces: unchanged ? previous.faces.map((f) => ({ box: [...f.box] as Box, score: f.score })) : undefined,
         knownVerdicts: previous

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { decodeImage, type DecodedImage } from '../../vision/image.ts';
 import { faceSharpness } from '../../vision/sharpness.ts';
 import { ImageInputError, type AnalyzeOptions, type VisionEngine } from '../../vision/types.ts';
 import { staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
@@ -29,6 +30,8 @@ export interface FrameAnalyzeDeps extends RecordAnalysisDeps {
   analyze?: AnalysisStep;
   /** What a track's averaged probabilities must show to be confirmed (default: domain/people.ts DEFAULT_CONFIRMATION_THRESHOLD). */
   violationThreshold?: ViolationThreshold;
+  /** Pixel limit of the frame decode (config.ingest.maxFramePixels; default vision/image.ts DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
   /** Skip frames that waited too long (queue/freshness.ts); off when omitted. */
   freshness?: FreshnessPolicy & { counter?: StaleFrameCounter };
   logger: Logger;
@@ -100,10 +103,14 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       return recorder.replay(frame, log, { file: frame.file });
     }
 
+    // Decoded at most once, when first needed: for analysis (unless the step reuses the previous frame's
+    // faces outright) and again for the evidence (crops, stored frame, sharpness) of a violating frame.
+    let decoded: Promise<DecodedImage> | undefined;
+    const pixels = () => (decoded ??= decodeImage(image, { maxPixels: deps.maxPixels }));
     const started = process.hrtime.bigint();
     let analysis;
     try {
-      analysis = deps.analyze ? (await deps.analyze(frame, image)).analysis : await deps.engine.analyzeFrame(image, deps.analyzeOptions);
+      analysis = deps.analyze ? (await deps.analyze(frame, image, pixels)).analysis : await deps.engine.analyzeFrame(await pixels(), deps.analyzeOptions);
     } catch (err) {
       if (err instanceof ImageInputError) {
         // Retrying a corrupt image cannot help; drop the file so nothing unreadable lingers.
@@ -122,8 +129,9 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       frame,
       faces: analysis.faces,
       async evidence(violating) {
-        const rendered = await deps.engine.renderSnapshots(image, analysis.faces, violating);
-        const sharpness = await faceSharpness(image, violating.map((i) => analysis.faces[i]!.box));
+        const frameImage = await pixels();
+        const rendered = await deps.engine.renderSnapshots(frameImage, analysis.faces, violating);
+        const sharpness = await faceSharpness(frameImage, violating.map((i) => analysis.faces[i]!.box));
         return { faceCrops: rendered.faceCrops, sharpness, storedFrame: rendered.storedFrame };
       },
       removeInputs: () => removeFile(frame.file).then(() => undefined),

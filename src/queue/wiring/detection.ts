@@ -42,7 +42,7 @@ export interface DetectionWorkerOptions {
   analyzeOptions?: AnalyzeOptions;
   /** Less work per frame (config.vision.reuse): unchanged frames skip detection, tracked faces keep their verdict; off when omitted. */
   reuse?: ReuseSettings;
-  /** Pixel limit of the unchanged-frame thumbnail decode (config.ingest.maxFramePixels). */
+  /** Pixel limit of the frame decode and of the unchanged-frame thumbnail (config.ingest.maxFramePixels; default 16 MP). */
   maxFramePixels?: number;
   cooldownSeconds: number;
   /** Default person confirmation, k of n (config.alerts.confirmation); cameras may override it. */
@@ -140,6 +140,7 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
     ...recordDeps,
     engine: opts.engine,
     analyzeOptions: opts.analyzeOptions,
+    maxPixels: opts.maxFramePixels,
     analyze: opts.reuse
       ? createAnalysisStep({
           engine: opts.engine,
