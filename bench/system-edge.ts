@@ -33,7 +33,7 @@
  *   npm run bench:system:edge -- [--mix stress,city] [--fps 2] [--duration 20] [--search 20,50,100,200,400,1000]
  *                                [--p95-ms 1000] [--cycle 20] [--masked 4] [--city-masked 0.3]
  *                                [--city-violator-every 180] [--city-violator-frames 6]
- *                                [--concurrency 2] [--detections-concurrency 16] [--warmup 10] [--out reports]
+ *                                [--concurrency 2] [--detections-concurrency 8] [--warmup 10] [--out reports]
  */
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';

@@ -28,8 +28,12 @@ export const QUEUES = {
   maintenance: 'maintenance',
 } as const;
 
-/** Detections jobs one worker process runs at once by default (MASKWATCH_DETECTIONS_CONCURRENCY): each mostly waits on PostgreSQL and Redis. */
-export const DEFAULT_DETECTIONS_CONCURRENCY = 16;
+/**
+ * Detections jobs one worker process runs at once by default (MASKWATCH_DETECTIONS_CONCURRENCY): each mostly
+ * waits on PostgreSQL and Redis. With the frames worker's usual 2 it stays within pg's default pool of 10
+ * connections, so no transaction waits for a connection.
+ */
+export const DEFAULT_DETECTIONS_CONCURRENCY = 8;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

@@ -53,7 +53,7 @@ export interface DetectionWorkerOptions {
   concurrency?: number;
   /**
    * Detections jobs run at once (their own queue; database and Redis round trips, no inference):
-   * config.worker.detectionsConcurrency, MASKWATCH_DETECTIONS_CONCURRENCY (default 16).
+   * config.worker.detectionsConcurrency, MASKWATCH_DETECTIONS_CONCURRENCY (default 8).
    */
   detectionsConcurrency?: number;
   lockDurationMs?: number;
