@@ -21,8 +21,8 @@
  * - stress: per camera the stream cycles through --cycle frames: one frame whose
  *   face is unmasked (a violation: crop uploaded, a new alert every cycle because
  *   the alert cooldown is 1 s and people are confirmed on 1 frame), --masked frames
- *   of masked faces (a new track each frame, stored as sightings, no crop), and the
- *   rest empty. At 1,000 cameras × 2 fps that is 100 new alerts per second.
+ *   of masked faces (a job each; masked faces start no track, so nothing is stored),
+ *   and the rest empty (no job). At 1,000 cameras × 2 fps that is 100 new alerts per second.
  * - city: the deployment's defaults (incident window 60 s, people confirmed on 2
  *   of their last 4 frames); at each camera a violator appears every
  *   --city-violator-every seconds (cameras evenly phased) and stays
@@ -206,7 +206,7 @@ function mixSettings(o: EdgeBenchOptions, mix: EdgeMix): { env: Record<string, s
     return {
       env: { MASKWATCH_ALERT_COOLDOWN_S: '1', MASKWATCH_CONFIRM_FRAMES: '1', MASKWATCH_CONFIRM_WINDOW: '1' },
       description:
-        `stress: per camera cycle of ${o.cycle} frames: 1 violating (crops), ${o.masked} masked faces (a new track each), ${o.cycle - 1 - o.masked} empty; ` +
+        `stress: per camera cycle of ${o.cycle} frames: 1 violating (crops), ${o.masked} with masked faces (a job and a transaction each, but masked faces start no track: nothing stored), ${o.cycle - 1 - o.masked} empty (no job); ` +
         `alert cooldown 1 s and people confirmed on 1 frame, so every camera opens a new alert each cycle (${Math.round((o.fps / o.cycle) * 1000)} new alerts/s per 1,000 cameras)`,
     };
   }
@@ -217,7 +217,7 @@ function mixSettings(o: EdgeBenchOptions, mix: EdgeMix): { env: Record<string, s
     description:
       `city: at each camera a violator appears every ${o.cityViolatorEveryS} s (cameras evenly phased) and stays ${o.cityViolatorFrames} frames ` +
       `(one track, one alert: ${Math.round((1000 / o.cityViolatorEveryS) * 10) / 10} new alerts/s per 1,000 cameras); otherwise someone with a mask is in view ` +
-      `${Math.round(o.cityMaskedShare * 100)} % of the time (3-second visits, one track each), and the rest of the frames are empty; ` +
+      `${Math.round(o.cityMaskedShare * 100)} % of the time (3-second visits: a job and a transaction per frame, nothing stored), and the rest of the frames are empty (no job); ` +
       `incident window 60 s and people confirmed on ${c.confirmFrames} of their last ${c.confirmWindow} frames (the deployment defaults)`,
   };
 }
