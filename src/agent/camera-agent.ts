@@ -237,6 +237,7 @@ export function createCameraAgent(opts: CameraAgentOptions) {
       const result = await opts.analyze!(frame.image, frame.capturedAt);
       stats.recordAnalysis(result.analyzeMs + result.renderMs);
       log.debug({ faces: result.faces, violations: result.violations, analyzeMs: Math.round(result.analyzeMs) }, 'frame analysed on site');
+      if (result.droppedFaces > 0) log.info({ sent: result.faces, dropped: result.droppedFaces }, 'more faces than an upload may carry: the largest sent');
       // From here on the detections are the payload: the frame is dropped.
       return deliver({ image: Buffer.from(JSON.stringify(result.body)), capturedAt: frame.capturedAt });
     });

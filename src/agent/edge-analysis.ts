@@ -6,15 +6,18 @@
  * site (it is not spooled either: the spool holds the detections).
  */
 import { randomUUID } from 'node:crypto';
-import type { DetectionsRequest } from '../contracts/api.ts';
+import { MAX_DETECTED_FACES, type DetectionsRequest } from '../contracts/api.ts';
 import { decodeImage } from '../vision/image.ts';
 import { renderPrivateFaceCrops } from '../vision/render.ts';
-import type { FrameAnalysis, VisionEngine } from '../vision/types.ts';
+import type { FaceResult, FrameAnalysis, VisionEngine } from '../vision/types.ts';
 
 export interface EdgeAnalysis {
   /** The JSON body for POST /api/v1/detections. */
   body: DetectionsRequest;
+  /** Faces in the upload (at most MAX_DETECTED_FACES). */
   faces: number;
+  /** Faces the engine found beyond that limit and left out (the smallest, i.e. farthest). */
+  droppedFaces: number;
   violations: number;
   /** Engine time (decode, detect, classify) and crop rendering, ms. */
   analyzeMs: number;
@@ -40,21 +43,38 @@ export function detectionsBody(analysis: FrameAnalysis, crops: Map<number, Buffe
   };
 }
 
+/**
+ * Indexes (ascending) of the `max` largest faces by box area: a crowd beyond the upload's limit sends its
+ * nearest faces rather than losing the frame (the API refuses more than MAX_DETECTED_FACES).
+ */
+export function largestFaces(faces: readonly Pick<FaceResult, 'box'>[], max = MAX_DETECTED_FACES): number[] {
+  const all = faces.map((_, i) => i);
+  if (faces.length <= max) return all;
+  const area = (i: number) => faces[i]!.box[2] * faces[i]!.box[3];
+  // Ties keep the earlier face, so the choice is deterministic.
+  return all.sort((a, b) => area(b) - area(a) || a - b).slice(0, max).sort((a, b) => a - b);
+}
+
 export function createEdgeAnalyzer(engine: Pick<VisionEngine, 'analyzeFrame'>, opts: { maxPixels?: number } = {}) {
   return async function analyze(image: Buffer, capturedAt: Date): Promise<EdgeAnalysis> {
     const t0 = performance.now();
     const analysis = await engine.analyzeFrame(image);
     const t1 = performance.now();
-    const violating = analysis.faces.flatMap((f, i) => (f.violation ? [i] : []));
+    const kept = largestFaces(analysis.faces);
+    // Indexes into analysis.faces of the violating faces sent, and their positions in the upload.
+    const violating = kept.flatMap((faceIndex, position) => (analysis.faces[faceIndex]!.violation ? [{ faceIndex, position }] : []));
     const crops = new Map<number, Buffer>();
     if (violating.length > 0) {
       const frame = await decodeImage(image, { maxPixels: opts.maxPixels });
-      const rendered = await renderPrivateFaceCrops(frame, analysis.faces, violating);
-      violating.forEach((faceIndex, i) => crops.set(faceIndex, rendered[i]!));
+      // Every other face the engine found is blurred in a crop, the ones left out of the upload too.
+      const rendered = await renderPrivateFaceCrops(frame, analysis.faces, violating.map((v) => v.faceIndex));
+      violating.forEach(({ position }, i) => crops.set(position, rendered[i]!));
     }
+    const sent = kept.length === analysis.faces.length ? analysis : { ...analysis, faces: kept.map((i) => analysis.faces[i]!) };
     return {
-      body: detectionsBody(analysis, crops, capturedAt),
-      faces: analysis.faces.length,
+      body: detectionsBody(sent, crops, capturedAt),
+      faces: kept.length,
+      droppedFaces: analysis.faces.length - kept.length,
       violations: violating.length,
       analyzeMs: t1 - t0,
       renderMs: performance.now() - t1,

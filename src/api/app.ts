@@ -243,7 +243,9 @@ export function createApp(deps: AppDeps): FastifyInstance {
     // The client address (behind a trusted proxy: from X-Forwarded-For) on every request line.
     const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime), ip: request.ip };
     if (status >= 500) request.log.error(line, 'request failed');
+    // Accepted uploads are the bulk of the traffic (cameras × fps): not a line each at info.
     else if (status === 202 && request.routeOptions.url === '/api/v1/frames') request.log.trace(line, 'frame accepted');
+    else if (status === 202 && request.routeOptions.url === '/api/v1/detections') request.log.trace(line, 'detections accepted');
     else request.log.info(line, 'request');
   });
 

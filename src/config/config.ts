@@ -4,6 +4,7 @@ import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../
 import type { EscalationPolicy } from '../domain/escalation.ts';
 import { DEFAULT_CONFIRMATION, DEFAULT_CONFIRMATION_THRESHOLD } from '../domain/people.ts';
 import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { DEFAULT_DETECTIONS_CONCURRENCY } from '../queue/jobs.ts';
 import { DEFAULT_REUSE, type ReuseSettings } from '../domain/analysis-reuse.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
@@ -68,6 +69,8 @@ export interface Config {
     maxFrameAgeSeconds: number;
     /** SIGTERM / supervisor gone → exit after at most this long, even with Redis or the database away. */
     stopTimeoutMs: number;
+    /** Edge detections jobs each worker process runs at once (MASKWATCH_DETECTIONS_CONCURRENCY): I/O-bound, no inference. */
+    detectionsConcurrency: number;
   };
   tokenTtlSeconds: number;
   /** How often each API instance re-checks its sockets' sessions (revoked, expired, role or unit changed). */
@@ -361,6 +364,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       stalledIntervalMs: int(env, 'MASKWATCH_WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
       maxFrameAgeSeconds: num(env, 'MASKWATCH_MAX_FRAME_AGE_S', 10, 0, 86_400),
       stopTimeoutMs: int(env, 'MASKWATCH_WORKER_STOP_TIMEOUT_MS', 10_000, 1000, 600_000),
+      detectionsConcurrency: int(env, 'MASKWATCH_DETECTIONS_CONCURRENCY', DEFAULT_DETECTIONS_CONCURRENCY, 1, 256),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),
     sessionCheckMs: int(env, 'MASKWATCH_SESSION_CHECK_MS', 2000, 100, 60_000),

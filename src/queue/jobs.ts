@@ -6,7 +6,7 @@
  *
  *   queue        job name            payload           handler
  *   frames       frame.analyze       FrameJob          queue/handlers/frame-analyze.ts
- *   frames       detections.record   DetectionsJob     queue/handlers/detections-record.ts
+ *   detections   detections.record   DetectionsJob     queue/handlers/detections-record.ts
  *   alerts       alert.escalate      EscalationJob     queue/handlers/escalation.ts
  *   webhooks     webhook.deliver     WebhookJob        notify/webhooks.ts (createWebhookWorker)
  *   maintenance  retention.enforce   RetentionJob      queue/handlers/retention.ts
@@ -15,6 +15,11 @@ import type { WebhookPayload } from '../notify/webhook-core.ts';
 
 export const QUEUES = {
   frames: 'frames',
+  /**
+   * Edge agents' detections: database work only (no inference), so a queue of its own, consumed with a
+   * higher concurrency (MASKWATCH_DETECTIONS_CONCURRENCY) and never waiting behind frames being analysed.
+   */
+  detections: 'detections',
   /** Alert timers (escalation): a queue of its own so they never wait behind a frame backlog. */
   alerts: 'alerts',
   /** Outbound webhook deliveries, retried with backoff. */
@@ -22,6 +27,13 @@ export const QUEUES = {
   /** Repeatable housekeeping (retention), off the frames queue so neither delays the other. */
   maintenance: 'maintenance',
 } as const;
+
+/**
+ * Detections jobs one worker process runs at once by default (MASKWATCH_DETECTIONS_CONCURRENCY): each mostly
+ * waits on PostgreSQL and Redis. With the frames worker's usual 2 it stays within pg's default pool of 10
+ * connections, so no transaction waits for a connection.
+ */
+export const DEFAULT_DETECTIONS_CONCURRENCY = 8;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -93,8 +105,8 @@ export type JobName = keyof JobMap;
 /** The queue each job name is added to (and consumed from). */
 export const JOB_QUEUE = {
   'frame.analyze': QUEUES.frames,
-  // Same queue as frames: one backlog, one freshness rule, one worker pool, one per-camera order.
-  'detections.record': QUEUES.frames,
+  // Same backlog, freshness rule, fairness and job options as frames (producer.ts), but its own queue.
+  'detections.record': QUEUES.detections,
   'alert.escalate': QUEUES.alerts,
   'webhook.deliver': QUEUES.webhooks,
   'retention.enforce': QUEUES.maintenance,

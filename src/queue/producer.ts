@@ -28,7 +28,7 @@ export const FRAME_JOB_OPTIONS: JobsOptions = {
 export interface FrameProducer {
   /** `priority`: 0 (or absent) = plain FIFO; n ≥ 1 = after every plain job, lower n first (BullMQ priorities). */
   enqueue(job: FrameJob, opts?: { priority?: number }): Promise<void>;
-  /** An edge agent's detections: same queue, options, ordering and timeout as a frame. */
+  /** An edge agent's detections: their own queue (QUEUES.detections), with the same options, ordering and timeout as a frame. */
   enqueueDetections(job: DetectionsJob, opts?: { priority?: number }): Promise<void>;
   backlog: FrameBacklog;
   /** The producer's fail-fast connection (no offline queue, short command timeout), for per-frame checks. */
@@ -77,11 +77,14 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
   // instance alone on close, so we can always disconnect it — even while Redis is away,
   // where BullMQ's own quit() would fail and leave its client reconnecting forever.
   const redis = new Redis(connection);
-  const queue: Queue<FrameJob | DetectionsJob> = new Queue(QUEUES.frames, {
-    // ioredis 6's option types differ slightly from the ones bullmq declares.
-    connection: redis as unknown as ConnectionOptions,
-    prefix: opts.prefix,
-  });
+  const queueOf = <T>(name: string) =>
+    new Queue<T>(name, {
+      // ioredis 6's option types differ slightly from the ones bullmq declares.
+      connection: redis as unknown as ConnectionOptions,
+      prefix: opts.prefix,
+    });
+  const queue = queueOf<FrameJob>(QUEUES.frames);
+  const detectionsQueue = queueOf<DetectionsJob>(QUEUES.detections);
   let lastErrorLog = 0;
   const onError = (err: Error) => {
     // Redis being away produces an error per reconnect attempt: log at most every 10 s.
@@ -91,20 +94,27 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
     }
   };
   queue.on('error', onError);
+  detectionsQueue.on('error', onError);
   redis.on('error', onError);
   const backlog = createFrameBacklog(redis, { prefix: opts.prefix });
 
-  async function add(name: 'frame.analyze' | 'detections.record', job: FrameJob | DetectionsJob, enqueueOpts: { priority?: number } = {}) {
+  async function add(
+    target: Queue<FrameJob> | Queue<DetectionsJob>,
+    name: 'frame.analyze' | 'detections.record',
+    job: FrameJob | DetectionsJob,
+    enqueueOpts: { priority?: number } = {},
+  ) {
+    const q = target as Queue<FrameJob | DetectionsJob>;
     const priority = Math.min(Math.max(0, Math.floor(enqueueOpts.priority ?? 0)), 2_097_152); // BullMQ's range
     if (redis.status !== 'ready') throw new EnqueueError(`redis is not connected (${redis.status})`);
     try {
       // BullMQ waits for its connection to become ready before a command, so the
       // timeout also covers "Redis has never been reachable".
-      await withTimeout(queue.add(name satisfies keyof JobMap, job, { ...FRAME_JOB_OPTIONS, jobId: job.frameId, ...(priority > 0 ? { priority } : {}) }), timeoutMs, 'enqueue');
+      await withTimeout(q.add(name satisfies keyof JobMap, job, { ...FRAME_JOB_OPTIONS, jobId: job.frameId, ...(priority > 0 ? { priority } : {}) }), timeoutMs, 'enqueue');
     } catch (err) {
       if (err instanceof EnqueueError) {
         // The add may still land later; remove it (best effort) so a 503 never leaves a job behind.
-        queue.remove(job.frameId).catch(() => undefined);
+        q.remove(job.frameId).catch(() => undefined);
         throw err;
       }
       throw new EnqueueError(`enqueue failed: ${(err as Error).message}`, { cause: err });
@@ -114,20 +124,23 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
   return {
     backlog,
     redis,
-    enqueue: (job, enqueueOpts) => add('frame.analyze', job, enqueueOpts),
-    enqueueDetections: (job, enqueueOpts) => add('detections.record', job, enqueueOpts),
+    enqueue: (job, enqueueOpts) => add(queue, 'frame.analyze', job, enqueueOpts),
+    enqueueDetections: (job, enqueueOpts) => add(detectionsQueue, 'detections.record', job, enqueueOpts),
     async jobCounts() {
-      return withTimeout(
-        queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
+      // Frames and edge detections together: the ingestion backlog.
+      const states = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
+      const [frames, detections] = await withTimeout(
+        Promise.all([queue.getJobCounts(...states), detectionsQueue.getJobCounts(...states)]),
         timeoutMs,
         'job counts',
       );
+      return Object.fromEntries(states.map((s) => [s, (frames[s] ?? 0) + (detections[s] ?? 0)]));
     },
     async ping() {
       await withTimeout(redis.ping(), timeoutMs, 'redis ping');
     },
     async close() {
-      await queue.close().catch(() => undefined);
+      await Promise.all([queue.close().catch(() => undefined), detectionsQueue.close().catch(() => undefined)]);
       if (redis.status === 'ready') await redis.quit().catch(() => undefined);
       redis.disconnect();
     },

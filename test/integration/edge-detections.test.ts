@@ -54,6 +54,9 @@ for (const provider of testProviders()) {
     let log: EventLog;
     let queue: Queue;
     let queueEvents: QueueEvents;
+    // Edge detections have a queue of their own (QUEUES.detections).
+    let detQueue: Queue;
+    let detEvents: QueueEvents;
     let admin: string;
     let dispatcher: string;
     let group: Buffer;
@@ -78,7 +81,9 @@ for (const provider of testProviders()) {
       const connection = redisOptionsFromUrl(stack.config.redisUrl);
       queue = new Queue(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
       queueEvents = new QueueEvents(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
-      await queueEvents.waitUntilReady();
+      detQueue = new Queue(QUEUES.detections, { connection, prefix: stack.config.queuePrefix });
+      detEvents = new QueueEvents(QUEUES.detections, { connection, prefix: stack.config.queuePrefix });
+      await Promise.all([queueEvents.waitUntilReady(), detEvents.waitUntilReady()]);
       group = await readFile(GROUP);
       analysed = await createEdgeAnalyzer(engine)(group, new Date());
     });
@@ -87,6 +92,8 @@ for (const provider of testProviders()) {
       socket?.close();
       await queueEvents?.close();
       await queue?.close();
+      await detEvents?.close();
+      await detQueue?.close();
       await detection?.close();
       await engine?.close();
       await stack?.close();
@@ -104,10 +111,12 @@ for (const provider of testProviders()) {
     const postDetections = (key: string, body: unknown, headers: Record<string, string> = {}) =>
       call(api.url, 'POST', '/api/v1/detections', { token: key, json: body, headers });
 
+    /** A frame's job (frames queue) or detections job (detections queue), once finished. */
     async function finished(frameId: string) {
-      const job = await Job.fromId(queue, frameId);
+      const frame = await Job.fromId(queue, frameId);
+      const job = frame ?? (await Job.fromId(detQueue, frameId));
       assert.ok(job, `job ${frameId} exists`);
-      return job.waitUntilFinished(queueEvents, 60_000);
+      return job.waitUntilFinished(frame ? queueEvents : detEvents, 60_000);
     }
 
     async function alertDetail(cameraId: string): Promise<AlertEvent> {
@@ -294,7 +303,7 @@ for (const provider of testProviders()) {
       // Nobody in view: accepted, and nothing to queue (tracks end by time, not by empty frames).
       const empty = await postDetections(cam.apiKey, { capturedAt: new Date().toISOString(), width: 640, height: 480, faces: [] });
       assert.equal(empty.status, 202, JSON.stringify(empty.body));
-      assert.equal(await Job.fromId(queue, empty.body.frameId), undefined);
+      assert.equal(await Job.fromId(detQueue, empty.body.frameId), undefined);
       assert.equal(await api.producer.backlog.size(cam.id), 0);
     });
 
@@ -304,14 +313,14 @@ for (const provider of testProviders()) {
       const res = await postDetections(cam.apiKey, body);
       assert.equal(res.status, 202);
       const frameId: string = res.body.frameId;
-      const job = (await Job.fromId(queue, frameId)) as Job<DetectionsJob>;
+      const job = (await Job.fromId(detQueue, frameId)) as Job<DetectionsJob>;
       const data = job.data;
       // Keep copies of the uploaded crops, to replay an attempt that died after the transaction but before cleanup.
       const violating = data.faces.flatMap((f, i) => (f.violation ? [i] : []));
       const saved = path.join(stack.dataDir, 'saved-crops');
       await mkdir(saved, { recursive: true });
       for (const i of violating) await copyFile(path.join(stack.dataDir, uploadedCropPath(cam.id, frameId, i)), path.join(saved, `${i}.jpg`));
-      await job.waitUntilFinished(queueEvents, 60_000);
+      await job.waitUntilFinished(detEvents, 60_000);
       const created = await withTimeout(log.next('alert.created', (x) => x.cameraId === cam.id), 'alert.created of the retry camera');
 
       const counts = async () => ({
@@ -326,16 +335,16 @@ for (const provider of testProviders()) {
 
       // Retry 1: the inputs are gone (the attempt finished its transaction and cleanup) → re-announce only.
       await job.remove();
-      const again = await queue.add('detections.record', data, { jobId: frameId });
-      const r1 = (await again.waitUntilFinished(queueEvents, 60_000)) as { outcome: string };
+      const again = await detQueue.add('detections.record', data, { jobId: frameId });
+      const r1 = (await again.waitUntilFinished(detEvents, 60_000)) as { outcome: string };
       assert.equal(r1.outcome, 'already_processed');
       assert.deepEqual(await counts(), before);
 
       // Retry 2: the inputs are back (the attempt died between the transaction and cleanup) → frameRecorded skips it.
       await again.remove();
       for (const i of violating) await copyFile(path.join(saved, `${i}.jpg`), path.join(stack.dataDir, uploadedCropPath(cam.id, frameId, i)));
-      const third = await queue.add('detections.record', data, { jobId: frameId });
-      await third.waitUntilFinished(queueEvents, 60_000);
+      const third = await detQueue.add('detections.record', data, { jobId: frameId });
+      await third.waitUntilFinished(detEvents, 60_000);
       assert.deepEqual(await counts(), before, 'no duplicate sightings, violations, people or alerts');
       assert.equal(log.of(cam.id).filter((e) => e.name === 'alert.created' && e.alert.id !== created.id).length, 0, 'no second alert');
       for (const i of violating) assert.ok(!existsSync(path.join(stack.dataDir, uploadedCropPath(cam.id, frameId, i))), 'inputs cleaned up');

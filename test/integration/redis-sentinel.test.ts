@@ -68,7 +68,6 @@ describe('Redis Sentinel (redis+sentinel:// REDIS_URL)', () => {
           resolveDone();
           return { ok: true };
         },
-        'detections.record': async () => ({ ok: false }),
       },
     });
     try {

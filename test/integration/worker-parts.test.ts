@@ -36,7 +36,7 @@ describe('queue worker factory', () => {
       connection,
       prefix,
       logger,
-      handlers: { 'frame.analyze': async () => 'never', 'detections.record': async () => 'never' },
+      handlers: { 'frame.analyze': async () => 'never' },
       onFinalFailure(job: Job) {
         finalFailures.push(job.id!);
         finalFailureSeen();

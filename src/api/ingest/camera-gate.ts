@@ -72,6 +72,18 @@ export function createCameraGate(opts: CameraGateOptions) {
   if (typeof redis.mwAdmitCamera !== 'function') redis.defineCommand('mwAdmitCamera', { numberOfKeys: 1, lua: ADMIT });
   if (typeof redis.mwCancelAdmission !== 'function') redis.defineCommand('mwCancelAdmission', { numberOfKeys: 1, lua: CANCEL });
 
+  // keyHash → when this instance last saw the key valid (bounded; only valid keys): lets the upload guard
+  // skip its pre-body Redis check for a camera whose previous upload was admitted moments ago.
+  const validAt = new Map<string, number>();
+  const MAX_REMEMBERED = 50_000;
+  const remember = (hash: string, admission: Admission): Admission => {
+    if (admission.status === 'ok' || admission.status === 'checked' || admission.status === 'full') {
+      if (validAt.size >= MAX_REMEMBERED && !validAt.has(hash)) validAt.clear();
+      validAt.set(hash, now());
+    } else validAt.delete(hash);
+    return admission;
+  };
+
   const run = (hash: string, frameId: string | null, max: number) => {
     const t = now();
     return redis.mwAdmitCamera(
@@ -111,11 +123,15 @@ export function createCameraGate(opts: CameraGateOptions) {
      */
     async admit(keyHash: string, frameId: string | null, maxBacklog: number): Promise<Admission> {
       const first = toAdmission(await run(keyHash, frameId, maxBacklog));
-      if (first) return first;
+      if (first) return remember(keyHash, first);
       const camera = await opts.cameras.findByKeyHash(keyHash);
-      if (!camera) return { status: 'unknown' }; // not cached: unknown keys cost a lookup, never an entry
+      if (!camera) return remember(keyHash, { status: 'unknown' }); // not cached: unknown keys cost a lookup, never an entry
       await opts.redis.set(cacheKey(keyHash), camera.enabled ? camera.id : `disabled:${camera.id}`, 'EX', ttl, 'NX');
-      return toAdmission(await run(keyHash, frameId, maxBacklog)) ?? { status: 'unknown' };
+      return remember(keyHash, toAdmission(await run(keyHash, frameId, maxBacklog)) ?? { status: 'unknown' });
+    },
+    /** When this instance's last admit found the key valid (ms, its clock); undefined if not lately or refused since. */
+    validAt(keyHash: string): number | undefined {
+      return validAt.get(keyHash);
     },
     /**
      * Gives back the slot of an admit that failed on our side (timed out): sent on

@@ -41,7 +41,6 @@ export const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
 export function createUploadGuard(opts: UploadGuardOptions) {
   const recentMs = opts.recentKeyMs ?? 2000;
   const now = opts.now ?? Date.now;
-  const recent = new Map<string, number>();
   const refuse = (reason: RejectReason, status: number, detail: string, headers?: Record<string, string>): never => {
     opts.metrics.frameReceived();
     opts.metrics.frameRejected(reason);
@@ -49,18 +48,17 @@ export function createUploadGuard(opts: UploadGuardOptions) {
   };
 
   async function keyIsValid(keyHash: string): Promise<boolean> {
-    const until = recent.get(keyHash);
-    if (until !== undefined && until > now()) return true;
+    // Any admit of this instance counts (this guard's or the handler's, which runs on every accepted
+    // upload): a camera sending every few seconds costs no Redis call here at all.
+    const validAt = opts.gate.validAt(keyHash);
+    if (validAt !== undefined && now() - validAt < recentMs) return true;
     let admission;
     try {
       admission = await opts.gate.admit(keyHash, null, 1);
     } catch {
       return refuse('queue_unavailable', 503, 'frame queue unavailable; retry later', { 'retry-after': '5' });
     }
-    if (admission.status === 'unknown' || admission.status === 'disabled') return false;
-    if (recent.size > 10_000) recent.clear(); // bounded: only valid keys are remembered, and only briefly
-    recent.set(keyHash, now() + recentMs);
-    return true;
+    return admission.status !== 'unknown' && admission.status !== 'disabled';
   }
 
   return async function uploadGuard(request: FastifyRequest): Promise<void> {

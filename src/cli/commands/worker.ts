@@ -137,6 +137,7 @@ async function runWorker(opts: {
       confirmation: config.alerts.confirmation,
       violationThreshold: config.alerts.confirmThreshold,
       concurrency,
+      detectionsConcurrency: config.worker.detectionsConcurrency,
       lockDurationMs: config.worker.lockDurationMs,
       maxFrameAgeMs: config.worker.maxFrameAgeSeconds * 1000,
       stalledIntervalMs: config.worker.stalledIntervalMs,
@@ -147,6 +148,7 @@ async function runWorker(opts: {
     });
     closers.push(() => detection.close());
     await detection.worker.waitUntilReady();
+    await detection.detectionsWorker.waitUntilReady();
     await detection.escalationWorker?.waitUntilReady();
     // Timers an API could not enqueue (Redis away) or Redis lost; a failure here must not stop detection.
     await detection.resumeEscalationTimers().catch((err: unknown) => logger.warn({ err }, 'could not resume escalation timers'));
@@ -162,7 +164,7 @@ async function runWorker(opts: {
     });
     closers.push(() => retention.close());
     logger.info(
-      { concurrency, queuePrefix: config.queuePrefix, webhooks: config.webhooks.map((t) => t.name), escalation: config.alerts.escalation },
+      { concurrency, detectionsConcurrency: config.worker.detectionsConcurrency, queuePrefix: config.queuePrefix, webhooks: config.webhooks.map((t) => t.name), escalation: config.alerts.escalation },
       'worker ready',
     );
 

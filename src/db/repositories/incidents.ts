@@ -54,6 +54,11 @@ export interface FrameState {
 }
 
 export interface RecordIncidentFrameResult {
+  /**
+   * True when an earlier attempt had already stored this frame (nothing was written now): the alerts it
+   * created are not in createdAlertIds and must be looked up (alerts repository createdByFrame).
+   */
+  alreadyRecorded: boolean;
   sightings: number;
   violations: number;
   createdAlertIds: string[];
@@ -69,7 +74,8 @@ export class CameraGoneError extends Error {
   }
 }
 
-const NOTHING: RecordIncidentFrameResult = { sightings: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
+const NOTHING: RecordIncidentFrameResult = { alreadyRecorded: false, sightings: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
+const ALREADY_RECORDED: RecordIncidentFrameResult = { ...NOTHING, alreadyRecorded: true };
 
 export class IncidentRecordError extends Error {
   constructor(message: string) {
@@ -82,24 +88,28 @@ const boxOf = (r: { boxX: number; boxY: number; boxW: number; boxH: number }): B
 
 export function createIncidentRepository(prisma: PrismaClient) {
   const repo = {
-    async cameraConfirmation(cameraId: string, db: Db = prisma): Promise<Partial<ConfirmationSettings> | null> {
-      const c = await db.camera.findUnique({ where: { id: cameraId }, select: { confirmFrames: true, confirmWindow: true } });
-      if (!c) return null;
-      return { confirmFrames: c.confirmFrames ?? undefined, confirmWindow: c.confirmWindow ?? undefined };
-    },
-
     /** True when an earlier attempt stored this frame (every analysed face lands in one transaction). */
     async frameRecorded(frameId: string, db: Db = prisma): Promise<boolean> {
       return (await db.trackSighting.count({ where: { frameId } })) > 0;
     },
 
     /** The state a frame decision needs (domain/incidents.ts IncidentPlanInput). */
-    async frameState(
+    async frameState(cameraId: string, at: Date, windowMs: number, db: Db = prisma): Promise<FrameState> {
+      return (await repo.frameStateOf(cameraId, at, windowMs, null, db)).state;
+    },
+
+    /**
+     * frameState, and whether `frameId` is already stored, from the same read: its sightings were stored
+     * with capturedAt = `at`, inside the window read. Only when the window holds more than
+     * MAX_TRACK_SIGHTINGS rows (so the read may have missed them) does that cost a query of its own.
+     */
+    async frameStateOf(
       cameraId: string,
       at: Date,
       windowMs: number,
+      frameId: string | null,
       db: Db = prisma,
-    ): Promise<FrameState> {
+    ): Promise<{ state: FrameState; recorded: boolean }> {
       const from = new Date(at.getTime() - windowMs);
       const to = new Date(at.getTime() + windowMs);
       const rows = await db.trackSighting.findMany({
@@ -107,6 +117,10 @@ export function createIncidentRepository(prisma: PrismaClient) {
         orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }],
         take: MAX_TRACK_SIGHTINGS,
       });
+      if (frameId !== null) {
+        const recorded = rows.some((r) => r.frameId === frameId) || (rows.length >= MAX_TRACK_SIGHTINGS && (await repo.frameRecorded(frameId, db)));
+        if (recorded) return { state: { history: [], people: [], incidents: [] }, recorded };
+      }
       const history: StoredSighting[] = rows.map((r) => ({
         trackKey: r.trackKey,
         box: boxOf(r),
@@ -137,41 +151,46 @@ export function createIncidentRepository(prisma: PrismaClient) {
         firstSeenAt: a.firstSeenAt.getTime(),
         lastSeenAt: a.lastSeenAt.getTime(),
       }));
-      return { history, people, incidents };
+      return { state: { history, people, incidents }, recorded: false };
     },
 
     /**
      * Records a frame in one transaction that holds the camera's lock from its
      * first statement (bumping Camera.groupingVersion takes the row lock on
      * PostgreSQL and the write lock on SQLite until commit, as the alerts
-     * repository's grouping does): read the camera's confirmation settings,
-     * tracks, people and open incidents, decide (input.decide), then store the
+     * repository's grouping does; the same statement returns the camera's
+     * confirmation settings): read the tracks, people and open incidents, decide (input.decide), then store the
      * frame's sightings and apply the plan: open the frame's incident, create or
      * update people, store a violation row for every violating frame of a
      * confirmed person (including the frames before it was confirmed), and
      * recompute each touched alert from its people. A frame already recorded (a
-     * retried job) is not planned again.
+     * retried job) is not planned again (alreadyRecorded).
      */
     recordFrame(input: RecordIncidentFrameInput): Promise<RecordIncidentFrameResult> {
       const faceOf = new Map(input.faces.map((f) => [f.faceIndex, f]));
       const at = input.capturedAt;
       const windowMs = input.windowMs;
       return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
-        const locked = await tx.camera.updateMany({ where: { id: input.cameraId }, data: { groupingVersion: { increment: 1 } } });
-        if (locked.count === 0) throw new CameraGoneError(input.cameraId);
-        if (await repo.frameRecorded(input.frameId, tx)) return NOTHING;
-        const camera = (await repo.cameraConfirmation(input.cameraId, tx)) ?? {};
-        const state = await repo.frameState(input.cameraId, at, windowMs, tx);
+        // The lock and the camera's confirmation settings in one statement (a frame costs as few round trips as it can).
+        const c = await tx.camera
+          .update({ where: { id: input.cameraId }, data: { groupingVersion: { increment: 1 } }, select: { confirmFrames: true, confirmWindow: true } })
+          .catch((err: unknown) => {
+            throw (err as { code?: string }).code === 'P2025' ? new CameraGoneError(input.cameraId) : err; // no such record
+          });
+        const camera: Partial<ConfirmationSettings> = { confirmFrames: c.confirmFrames ?? undefined, confirmWindow: c.confirmWindow ?? undefined };
+        const { state, recorded } = await repo.frameStateOf(input.cameraId, at, windowMs, input.frameId, tx);
+        if (recorded) return ALREADY_RECORDED;
         const plan = input.decide(state, camera);
         if (plan.sightings.length === 0) return NOTHING;
         const sightingOf = new Map(plan.sightings.map((s) => [s.trackKey, s]));
         for (const s of plan.sightings) {
           if (!faceOf.has(s.faceIndex)) throw new IncidentRecordError(`plan refers to unknown face ${s.faceIndex}`);
         }
-        for (const s of plan.sightings) {
-          const f = faceOf.get(s.faceIndex)!;
-          await tx.trackSighting.create({
-            data: {
+        // All of the frame's sightings in one statement.
+        await tx.trackSighting.createMany({
+          data: plan.sightings.map((s) => {
+            const f = faceOf.get(s.faceIndex)!;
+            return {
               cameraId: input.cameraId,
               frameId: input.frameId,
               faceIndex: f.faceIndex,
@@ -190,9 +209,9 @@ export function createIncidentRepository(prisma: PrismaClient) {
               shotQuality: s.violating ? f.shotQuality : 0,
               faceSnapshotPath: s.violating ? f.faceSnapshotPath : null,
               frameSnapshotPath: input.frameSnapshotPath,
-            },
-          });
-        }
+            };
+          }),
+        });
 
         const created: string[] = [];
         let incidentAlertId: string | null = null;
@@ -228,7 +247,9 @@ export function createIncidentRepository(prisma: PrismaClient) {
           let person: AlertPerson | null =
             p.kind === 'update'
               ? await tx.alertPerson.findUnique({ where: { id: p.personId } })
-              : await tx.alertPerson.findUnique({ where: { alertId_trackKey: { alertId, trackKey: p.trackKey } } });
+              : created.includes(alertId)
+                ? null // the alert was opened by this transaction: it has nobody yet
+                : await tx.alertPerson.findUnique({ where: { alertId_trackKey: { alertId, trackKey: p.trackKey } } });
           if (!person) {
             if (p.kind === 'update') throw new IncidentRecordError(`person ${p.personId} vanished`);
             person = await tx.alertPerson.create({
@@ -267,34 +288,34 @@ export function createIncidentRepository(prisma: PrismaClient) {
               })
             ).map((v) => `${v.frameId}:${v.faceIndex}`),
           );
+          const newViolations: Prisma.ViolationCreateManyInput[] = [];
           let best = { path: person.bestShotPath, quality: person.bestShotQuality };
           let firstSeenAt = person.firstSeenAt;
           for (const r of trackRows) {
             if (r.capturedAt < firstSeenAt) firstSeenAt = r.capturedAt;
             if (r.faceSnapshotPath && r.shotQuality > best.quality) best = { path: r.faceSnapshotPath, quality: r.shotQuality };
             if (stored.has(`${r.frameId}:${r.faceIndex}`)) continue;
-            await tx.violation.create({
-              data: {
-                cameraId: input.cameraId,
-                frameId: r.frameId,
-                faceIndex: r.faceIndex,
-                capturedAt: r.capturedAt,
-                receivedAt: r.receivedAt,
-                boxX: r.boxX,
-                boxY: r.boxY,
-                boxW: r.boxW,
-                boxH: r.boxH,
-                faceScore: r.faceScore,
-                // The column (and the API's noMaskProbability) means P(no mask), also for a mask_incorrect person.
-                noMaskProbability: r.noMaskProbability,
-                faceSnapshotPath: r.faceSnapshotPath,
-                frameSnapshotPath: r.frameSnapshotPath,
-                alertId,
-                personId: person.id,
-              },
+            newViolations.push({
+              cameraId: input.cameraId,
+              frameId: r.frameId,
+              faceIndex: r.faceIndex,
+              capturedAt: r.capturedAt,
+              receivedAt: r.receivedAt,
+              boxX: r.boxX,
+              boxY: r.boxY,
+              boxW: r.boxW,
+              boxH: r.boxH,
+              faceScore: r.faceScore,
+              // The column (and the API's noMaskProbability) means P(no mask), also for a mask_incorrect person.
+              noMaskProbability: r.noMaskProbability,
+              faceSnapshotPath: r.faceSnapshotPath,
+              frameSnapshotPath: r.frameSnapshotPath,
+              alertId,
+              personId: person.id,
             });
-            violations++;
           }
+          if (newViolations.length > 0) await tx.violation.createMany({ data: newViolations });
+          violations += newViolations.length;
           const latest = at >= person.lastSeenAt;
           await tx.alertPerson.update({
             where: { id: person.id },
@@ -321,6 +342,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
 
         for (const alertId of touched) await refreshAlert(tx, alertId, at, input.frameSnapshotPath);
         return {
+          alreadyRecorded: false,
           sightings: plan.sightings.length,
           violations,
           createdAlertIds: created,

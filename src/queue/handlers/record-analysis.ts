@@ -231,8 +231,12 @@ export function createAnalysisRecorder(deps: RecordAnalysisDeps) {
       metrics?.violations.inc(result.violations);
       metrics?.alertsCreated.inc(result.createdAlertIds.length);
 
-      // Alerts this frame created, including ones a crashed earlier attempt created but never announced.
-      await announceCreated(await deps.alerts.createdByFrame(frame.cameraId, frame.frameId));
+      // Alerts this frame created, including ones a crashed earlier attempt created but never announced
+      // (the transaction found the frame already recorded). A first recording that created none (most
+      // frames) needs no query: the transaction is all or nothing, so nothing else can exist.
+      if (result.alreadyRecorded || result.createdAlertIds.length > 0) {
+        await announceCreated(await deps.alerts.createdByFrame(frame.cameraId, frame.frameId));
+      }
       for (const alertId of result.updatedAlertIds) await deps.updates.changed(alertId);
 
       log.info(

@@ -1,10 +1,11 @@
 /**
  * Wires one detection worker process: Redis clients, the per-camera lock, the
  * alert publisher and update throttle, repositories, the 'frame.analyze' and
- * 'detections.record' handlers (one post-analysis path) and the BullMQ Worker. Everything comes in as a parameter, so tests
+ * 'detections.record' handlers (one post-analysis path) and the BullMQ Workers
+ * (frames queue; detections queue, with its own concurrency). Everything comes in as a parameter, so tests
  * build it with real parts on their own prefix / database.
  */
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAlertRepository } from '../../db/repositories/alerts.ts';
@@ -18,7 +19,7 @@ import { createAnnouncer, escalationChannel, socketChannel, type AlertChannel } 
 import type { AnalyzeOptions, VisionEngine } from '../../vision/types.ts';
 import { createFrameBacklog } from '../backlog.ts';
 import { createStaleFrameCounter } from '../freshness.ts';
-import type { DetectionsJob, FrameJob } from '../jobs.ts';
+import { DEFAULT_DETECTIONS_CONCURRENCY, QUEUES, type DetectionsJob, type FrameJob } from '../jobs.ts';
 import type { EscalationPolicy } from '../../domain/escalation.ts';
 import { createEscalationScheduler, createEscalationWorker, resumeEscalationTimers } from '../handlers/escalation.ts';
 import { createQueueWorker } from '../worker.ts';
@@ -50,6 +51,11 @@ export interface DetectionWorkerOptions {
   /** What a track's averaged probabilities must show to be confirmed (default: domain/people.ts DEFAULT_CONFIRMATION_THRESHOLD). */
   violationThreshold?: ViolationThreshold;
   concurrency?: number;
+  /**
+   * Detections jobs run at once (their own queue; database and Redis round trips, no inference):
+   * config.worker.detectionsConcurrency, MASKWATCH_DETECTIONS_CONCURRENCY (default 8).
+   */
+  detectionsConcurrency?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   /** Minimum time between two alert.updated of one alert (default 1000 ms). */
@@ -68,8 +74,10 @@ export interface DetectionWorkerOptions {
 }
 
 export interface DetectionWorker {
-  /** The frames queue's worker; it runs 'detections.record' jobs too (typed by the frame job, which most tests watch). */
+  /** The frames queue's worker ('frame.analyze'; also 'detections.record' jobs an older version queued there). */
   worker: Worker<FrameJob>;
+  /** The detections queue's worker (edge agents' detections, 'detections.record'). */
+  detectionsWorker: Worker<DetectionsJob>;
   /** Consumes the alerts queue (escalation timers), when escalation is on. */
   escalationWorker?: Worker;
   /** Ensures every open alert has its escalation timer (see resumeEscalationTimers); 0 when escalation is off. */
@@ -155,33 +163,41 @@ export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWo
       : undefined,
   });
   const detectionsHandler = createDetectionsRecordHandler(recordDeps);
-  const worker = createQueueWorker({
+  const common = {
     connection,
     prefix: opts.queuePrefix,
-    concurrency: opts.concurrency,
     lockDurationMs: opts.lockDurationMs,
     stalledIntervalMs: opts.stalledIntervalMs,
     logger: opts.logger,
     autorun: opts.autorun,
-    handlers: { 'frame.analyze': handler, 'detections.record': detectionsHandler },
-    async onFinalFailure(job) {
+    async onFinalFailure(job: Job) {
       const data = job.data as Partial<FrameJob | DetectionsJob>;
       if (typeof data.cameraId === 'string' && typeof data.frameId === 'string') {
         await backlog.release(data.cameraId, data.frameId);
       }
     },
-  }) as Worker<FrameJob>;
+  };
+  // 'detections.record' stays runnable on the frames queue: jobs queued there before an upgrade still drain.
+  const frameHandlers = { 'frame.analyze': handler, 'detections.record': detectionsHandler };
+  const worker = createQueueWorker({ ...common, concurrency: opts.concurrency, handlers: frameHandlers }) as Worker<FrameJob>;
+  const detectionsWorker = createQueueWorker({
+    ...common,
+    queue: QUEUES.detections,
+    concurrency: opts.detectionsConcurrency ?? DEFAULT_DETECTIONS_CONCURRENCY,
+    handlers: { 'detections.record': detectionsHandler },
+  }) as Worker<DetectionsJob>;
 
   let closing: Promise<void> | undefined;
   return {
     worker,
+    detectionsWorker,
     escalationWorker,
     async resumeEscalationTimers() {
       return scheduler ? resumeEscalationTimers(opts.prisma, scheduler, opts.logger) : 0;
     },
     close() {
       closing ??= (async () => {
-        await Promise.all([worker.close(), escalationWorker?.close()]); // waits for in-flight jobs to finish
+        await Promise.all([worker.close(), detectionsWorker.close(), escalationWorker?.close()]); // waits for in-flight jobs to finish
         await scheduler?.close();
         await updates.flush();
         await redis.quit().catch(() => redis.disconnect());
