@@ -30,6 +30,8 @@ export interface FrameProducer {
   enqueue(job: FrameJob, opts?: { priority?: number }): Promise<void>;
   /** An edge agent's detections: their own queue (QUEUES.detections), with the same options, ordering and timeout as a frame. */
   enqueueDetections(job: DetectionsJob, opts?: { priority?: number }): Promise<void>;
+  /** Whether the detections job of `frameId` has already run to its end (completed or failed, and still kept). */
+  detectionsFinished(frameId: string): Promise<boolean>;
   backlog: FrameBacklog;
   /** The producer's fail-fast connection (no offline queue, short command timeout), for per-frame checks. */
   redis: Redis;
@@ -126,6 +128,10 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
     redis,
     enqueue: (job, enqueueOpts) => add(queue, 'frame.analyze', job, enqueueOpts),
     enqueueDetections: (job, enqueueOpts) => add(detectionsQueue, 'detections.record', job, enqueueOpts),
+    async detectionsFinished(frameId) {
+      const state = await withTimeout(detectionsQueue.getJobState(frameId), timeoutMs, 'job state');
+      return state === 'completed' || state === 'failed';
+    },
     async jobCounts() {
       // Frames and edge detections together: the ingestion backlog.
       const states = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;

@@ -298,6 +298,11 @@ for (const provider of testProviders()) {
       assert.equal(again.status, 202);
       assert.equal(again.body.frameId, first.body.frameId, 'a retried upload keeps its frame id');
       await finished(first.body.frameId);
+      // A late retry, after its job ran: the same answer, and no backlog slot left taken.
+      const late = await postDetections(cam.apiKey, masked.body);
+      assert.equal(late.status, 202);
+      assert.equal(late.body.frameId, first.body.frameId);
+      assert.equal(await api.producer.backlog.size(cam.id), 0, 'a late retry leaves no backlog slot taken');
       const list = await call(api.url, 'GET', `/api/v1/alerts?cameraId=${cam.id}`, { token: dispatcher });
       assert.deepEqual(list.body.items, []);
       // Nobody in view: accepted, and nothing to queue (tracks end by time, not by empty frames).

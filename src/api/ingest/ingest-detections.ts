@@ -161,6 +161,13 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
       return { frameId, cameraId, violations: 0 };
     }
     const release = () => deps.producer.backlog.release(cameraId, frameId).catch(() => undefined);
+    // A retry of an upload whose job already ran: adding the job again would be a no-op, so nothing
+    // would release the slot just taken or delete crops stored again. Answer as the first time.
+    if (req.body.frameId && (await deps.producer.detectionsFinished(frameId).catch(() => false))) {
+      await release();
+      deps.metrics.frameAccepted();
+      return { frameId, cameraId, violations: accepted.crops.size };
+    }
     // Decoded only for an admitted camera: a crop that is not a whole JPEG is refused, bounded in
     // pixels by the frame it came from.
     for (const [i, crop] of accepted.crops) {
