@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { resolveAsset } from './assets.ts';
+import { dequantizeModel } from './dequantize.ts';
 import type { DecodedImage } from './image.ts';
 import { resizeRgb, resizeRgbRect } from './resize.ts';
 import type { Box } from './types.ts';
@@ -12,12 +13,34 @@ import type { Box } from './types.ts';
  * extractor: the 1280×7×7 map before the global pool, averaged to 1280-d.
  */
 export const BACKBONE_NAME = 'mobilenetv2-12-int8';
+/**
+ * How the int8 file is run: as is (ORT int8 kernels, whose rounding differs
+ * by CPU), or rewritten in memory into float ops (src/vision/dequantize.ts:
+ * the same weights, CPU-independent features). A head is trained on one form
+ * and only accepts features of that form.
+ */
+export type BackboneForm = 'int8' | 'float';
+export const BACKBONE_FORMS: readonly BackboneForm[] = ['float', 'int8'];
+/** Form `maskwatch train` uses unless told (--backbone): float features are the same on every CPU. */
+export const DEFAULT_BACKBONE_FORM: BackboneForm = 'float';
+/** Form used when neither the head artifact nor the caller says (heads before the field were int8). */
+export const LEGACY_BACKBONE_FORM: BackboneForm = 'int8';
+
+export function parseBackboneForm(v: string, source = 'backbone form'): BackboneForm {
+  if (!(BACKBONE_FORMS as readonly string[]).includes(v)) throw new Error(`${source} must be one of ${BACKBONE_FORMS.join(', ')}, got "${v}"`);
+  return v as BackboneForm;
+}
 /** Dequantized 1280×7×7 map feeding QLinearGlobalAveragePool in this file. */
 export const FEATURE_TENSOR = '627';
 export const FEATURE_DIM = 1280;
 export const INPUT_SIZE = 224;
 export const MEAN = [0.485, 0.456, 0.406] as const;
 export const STD = [0.229, 0.224, 0.225] as const;
+
+/** Name part of a backbone in feature-cache file names: the int8 form keeps the older names (its caches stay valid). */
+export function backboneCacheTag(b: { sha256: string; form: BackboneForm }): string {
+  return `${BACKBONE_NAME}${b.form === 'int8' ? '' : `-${b.form}`}-${b.sha256.slice(0, 12)}`;
+}
 
 /** Verified (sha256 from models/manifest.json) path of the backbone file. */
 export function backboneModelPath(assetsDir: string): Promise<string> {
@@ -46,6 +69,11 @@ export function addGraphOutput(modelBytes: Uint8Array, tensorName: string): Uint
     );
   }
   return ModelProto.encode(model).finish();
+}
+
+/** The model bytes ORT loads for a form: float-rewritten or not, with the feature map as an output. */
+export function backboneSessionBytes(fileBytes: Uint8Array, form: BackboneForm): Uint8Array {
+  return addGraphOutput(form === 'float' ? dequantizeModel(fileBytes) : fileBytes, FEATURE_TENSOR);
 }
 
 /** Resizes any RGB image to the network input (stretched, as in training). */
@@ -117,9 +145,10 @@ export class Backbone {
     private readonly session: ort.InferenceSession,
     /** sha256 of the model file as read, recorded in the head artifact. */
     readonly sha256: string,
+    readonly form: BackboneForm,
   ) {}
 
-  static async load(opts: { modelPath: string; intraOpThreads?: number }): Promise<Backbone> {
+  static async load(opts: { modelPath: string; form: BackboneForm; intraOpThreads?: number }): Promise<Backbone> {
     let bytes: Buffer;
     try {
       bytes = await readFile(opts.modelPath);
@@ -127,13 +156,13 @@ export class Backbone {
       throw new Error(`backbone model not readable at ${opts.modelPath}: ${(err as Error).message}`);
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const session = await ort.InferenceSession.create(addGraphOutput(bytes, FEATURE_TENSOR), {
+    const session = await ort.InferenceSession.create(backboneSessionBytes(bytes, opts.form), {
       intraOpNumThreads: opts.intraOpThreads ?? 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    return new Backbone(session, sha256);
+    return new Backbone(session, sha256, opts.form);
   }
 
   /** Runs 224×224 RGB buffers through the network in one batch. */
