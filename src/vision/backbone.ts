@@ -4,39 +4,24 @@ import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { resolveAsset } from './assets.ts';
 import { dequantizeModel } from './dequantize.ts';
+import type { BackboneForm } from './backbone-form.ts';
 import type { DecodedImage } from './image.ts';
 import { resizeRgb, resizeRgbRect } from './resize.ts';
 import type { Box } from './types.ts';
+
+export { BACKBONE_FORMS, DEFAULT_BACKBONE_FORM, LEGACY_BACKBONE_FORM, parseBackboneForm, type BackboneForm } from './backbone-form.ts';
 
 /**
  * Frozen ImageNet MobileNetV2 (int8 weights, float I/O) used as a feature
  * extractor: the 1280×7×7 map before the global pool, averaged to 1280-d.
  */
 export const BACKBONE_NAME = 'mobilenetv2-12-int8';
-/**
- * How the int8 file is run: as is (ORT int8 kernels, whose rounding differs
- * by CPU), or rewritten in memory into float ops (src/vision/dequantize.ts:
- * the same weights, CPU-independent features). A head is trained on one form
- * and only accepts features of that form.
- */
-export type BackboneForm = 'int8' | 'float';
-export const BACKBONE_FORMS: readonly BackboneForm[] = ['float', 'int8'];
-/** Form `maskwatch train` uses unless told (--backbone): float features are the same on every CPU. */
-export const DEFAULT_BACKBONE_FORM: BackboneForm = 'float';
-/** Form used when neither the head artifact nor the caller says (heads before the field were int8). */
-export const LEGACY_BACKBONE_FORM: BackboneForm = 'int8';
-
-export function parseBackboneForm(v: string, source = 'backbone form'): BackboneForm {
-  if (!(BACKBONE_FORMS as readonly string[]).includes(v)) throw new Error(`${source} must be one of ${BACKBONE_FORMS.join(', ')}, got "${v}"`);
-  return v as BackboneForm;
-}
 /** Dequantized 1280×7×7 map feeding QLinearGlobalAveragePool in this file. */
 export const FEATURE_TENSOR = '627';
 export const FEATURE_DIM = 1280;
 export const INPUT_SIZE = 224;
 export const MEAN = [0.485, 0.456, 0.406] as const;
 export const STD = [0.229, 0.224, 0.225] as const;
-
 /** Name part of a backbone in feature-cache file names: the int8 form keeps the older names (its caches stay valid). */
 export function backboneCacheTag(b: { sha256: string; form: BackboneForm }): string {
   return `${BACKBONE_NAME}${b.form === 'int8' ? '' : `-${b.form}`}-${b.sha256.slice(0, 12)}`;

@@ -1,4 +1,4 @@
-import { LEGACY_BACKBONE_FORM, type BackboneForm } from './backbone.ts';
+import { LEGACY_BACKBONE_FORM, type BackboneForm } from './backbone-form.ts';
 
 /**
  * The trained mask head, run in plain JS: Dense(H, ReLU) → Dense(K, softmax)
