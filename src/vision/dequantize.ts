@@ -22,26 +22,31 @@ type Node = onnxProto.onnx.INodeProto;
 
 const DT = onnxProto.onnx.TensorProto.DataType;
 
-/** Values of an initializer as numbers, from raw_data or the typed field. */
-export function tensorValues(t: Tensor): number[] {
-  const raw = t.rawData && t.rawData.length ? Buffer.from(t.rawData) : null;
+/**
+ * Values of an initializer, from raw_data or the typed field. Typed-array views
+ * (the weights are 3.4 M values: per-element reads cost a second of model load).
+ * raw_data is little-endian, as are the CPUs ORT runs on here.
+ */
+export function tensorValues(t: Tensor): ArrayLike<number> {
+  const raw = t.rawData && t.rawData.length ? t.rawData : null;
+  // Copy: the view must be aligned for 4-byte types, and the source buffer is the whole model.
+  const copy = (r: Uint8Array) => r.buffer.slice(r.byteOffset, r.byteOffset + r.byteLength);
   switch (t.dataType) {
     case DT.FLOAT:
-      return raw ? Array.from({ length: raw.length / 4 }, (_, i) => raw.readFloatLE(i * 4)) : [...(t.floatData ?? [])];
+      return raw ? new Float32Array(copy(raw)) : (t.floatData ?? []);
     case DT.UINT8:
-      return raw ? [...raw] : [...(t.int32Data ?? [])];
+      return raw ? raw : (t.int32Data ?? []);
     case DT.INT8:
-      return raw ? Array.from(raw, (b) => (b << 24) >> 24) : [...(t.int32Data ?? [])];
+      return raw ? new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength) : (t.int32Data ?? []);
     case DT.INT32:
-      return raw ? Array.from({ length: raw.length / 4 }, (_, i) => raw.readInt32LE(i * 4)) : [...(t.int32Data ?? [])];
+      return raw ? new Int32Array(copy(raw)) : (t.int32Data ?? []);
     default:
       throw new Error(`initializer ${t.name}: data type ${t.dataType} not supported`);
   }
 }
 
 function floatTensor(name: string, dims: number[], values: ArrayLike<number>): Tensor {
-  const raw = Buffer.alloc(values.length * 4);
-  for (let i = 0; i < values.length; i++) raw.writeFloatLE(values[i]!, i * 4);
+  const raw = new Uint8Array(Float32Array.from(values).buffer);
   return onnxProto.onnx.TensorProto.create({ name, dims, dataType: DT.FLOAT, rawData: raw });
 }
 
@@ -122,9 +127,21 @@ export function dequantizeModel(modelBytes: Uint8Array, opts: DequantizeOptions 
     const channels = scale.length;
     const out = new Float32Array(w.length);
     const inner = axis === 'first' ? w.length / Math.max(1, dims[0] ?? 1) : 1;
-    for (let i = 0; i < w.length; i++) {
-      const c = channels === 1 ? 0 : axis === 'first' ? Math.floor(i / inner) : i % channels;
-      out[i] = (w[i]! - (zero.length === 1 ? zero[0]! : zero[c]!)) * scale[c]!;
+    const zeroAt = (c: number) => (zero.length === 1 ? zero[0]! : zero[c]!);
+    if (channels === 1 || axis === 'first') {
+      // Per tensor, or per output channel: contiguous runs of `inner` values share a scale.
+      const runs = channels === 1 ? 1 : channels;
+      const len = channels === 1 ? w.length : inner;
+      for (let c = 0; c < runs; c++) {
+        const s = scale[c]!;
+        const z = zeroAt(c);
+        for (let i = c * len, end = i + len; i < end; i++) out[i] = (w[i]! - z) * s;
+      }
+    } else {
+      for (let i = 0; i < w.length; i++) {
+        const c = i % channels;
+        out[i] = (w[i]! - zeroAt(c)) * scale[c]!;
+      }
     }
     return addConst(name, dims, out);
   };
@@ -150,7 +167,7 @@ export function dequantizeModel(modelBytes: Uint8Array, opts: DequantizeOptions 
           const xScale = scalar(i[1]!);
           const wScale = tensorValues(init(i[4]));
           const b = tensorValues(init(i[8]));
-          inputs.push(addConst(`${base}__B`, [b.length], b.map((v, c) => v * xScale * (wScale.length === 1 ? wScale[0]! : wScale[c]!))));
+          inputs.push(addConst(`${base}__B`, [b.length], Array.from(b, (v, c) => v * xScale * (wScale.length === 1 ? wScale[0]! : wScale[c]!))));
         }
         withClip(base, o[0]!, i[6]!, i[7]!, (tmp) => NodeProto.create({ opType: 'Conv', name: base, input: inputs, output: [tmp], attribute: n.attribute ?? [] }));
         break;
