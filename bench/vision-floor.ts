@@ -5,7 +5,8 @@
  * per scene ≤ 2× bare YuNet at the frame's input size + faces × bare backbone).
  *
  * Floor = `session.run` on a ready input tensor (intraOp 1, batch 1), with the
- * same model bytes and session options as the product, nothing else.
+ * same model bytes (the backbone form of the product's head: float or int8)
+ * and session options as the product, nothing else.
  * Product = what `maskwatch classify` does per file (decode the JPEG, crop,
  * resize, normalise, backbone, head) and what `maskwatch detect` does per
  * frame (engine.analyzeFrame on the JPEG bytes).
@@ -14,7 +15,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { resolveAsset } from '../src/vision/assets.ts';
-import { addGraphOutput, backboneModelPath, FEATURE_TENSOR, INPUT_SIZE } from '../src/vision/backbone.ts';
+import { backboneModelPath, backboneSessionBytes, FEATURE_TENSOR, INPUT_SIZE } from '../src/vision/backbone.ts';
 import type { MaskClassifier } from '../src/vision/classifier.ts';
 import { createSession } from '../src/vision/detector/session.ts';
 import type { YunetDetector } from '../src/vision/detector/yunet.ts';
@@ -50,6 +51,8 @@ async function perCall(n: number, fn: (i: number) => Promise<unknown>): Promise<
 export interface ClockRatios {
   rounds: number;
   crops: number;
+  /** Backbone form of the floor session: the product head's (float or int8). */
+  backboneForm: string;
   /** Median over rounds of the round medians (ms). */
   floorBackboneMs: number;
   perCropMs: number;
@@ -102,7 +105,7 @@ export async function measureFloorRatios(opts: FloorOptions): Promise<FloorRatio
 
 async function measure(opts: FloorOptions): Promise<ClockRatios> {
   const { assetsDir, classifier, detector, engine, progress } = opts;
-  const bareBackbone = await ort.InferenceSession.create(addGraphOutput(await readFile(await backboneModelPath(assetsDir)), FEATURE_TENSOR), {
+  const bareBackbone = await ort.InferenceSession.create(backboneSessionBytes(await readFile(await backboneModelPath(assetsDir)), classifier.backboneForm), {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -184,6 +187,7 @@ async function measure(opts: FloorOptions): Promise<ClockRatios> {
   return {
     rounds: opts.rounds,
     crops: crops.length,
+    backboneForm: classifier.backboneForm,
     floorBackboneMs: round(median(backboneRounds)),
     perCropMs: round(median(cropRounds.map((r, i) => r * backboneRounds[i]!))),
     cropRatio: { ...summary(cropRounds), perRound: cropRounds.map((r) => round(r)) },
@@ -210,7 +214,7 @@ export function formatFloorRatios(f: FloorRatios): string {
 function formatClock(r: ClockRatios, what: string): string {
   const lines = [
     `bare-ORT floor, ${what} (intraOp 1, same process, ${r.rounds} interleaved rounds; ratio = median over rounds [min–max]; target ≤ 2.0)`,
-    `  per face crop: ${r.perCropMs} ms (decode + classify, ${r.crops} real crops) vs bare backbone ${r.floorBackboneMs} ms → ratio ${r.cropRatio.median} [${r.cropRatio.min}–${r.cropRatio.max}]`,
+    `  per face crop: ${r.perCropMs} ms (decode + classify, ${r.crops} real crops) vs bare ${r.backboneForm} backbone ${r.floorBackboneMs} ms → ratio ${r.cropRatio.median} [${r.cropRatio.min}–${r.cropRatio.max}]`,
     `  per scene (Σ over ${r.scenes.length} scenes): ratio ${r.sceneRatio.median} [${r.sceneRatio.min}–${r.sceneRatio.max}]`,
   ];
   for (const s of r.scenes) {

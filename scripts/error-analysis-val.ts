@@ -14,7 +14,7 @@ import { CROP_MARGIN, cropRect, extractRgb } from '../src/vision/crop.ts';
 import { decideFace, FALLBACK_DECISION } from '../src/vision/decision.ts';
 import { createFaceDetector } from '../src/vision/detector/factory.ts';
 import { matchFaces } from '../src/vision/evaluation/detection.ts';
-import { headProbabilities, headWeightsFromArtifact, parseHeadArtifact } from '../src/vision/head.ts';
+import { headBackboneForm, headProbabilities, headWeightsFromArtifact, parseHeadArtifact } from '../src/vision/head.ts';
 import { decodeImage } from '../src/vision/image.ts';
 import { iou } from '../src/vision/nms.ts';
 import { choosingScenes } from '../src/vision/protocol/scene-split.ts';
@@ -32,9 +32,9 @@ const rule = artifact.decision ?? FALLBACK_DECISION;
 const scenesDir = path.join(config.assetsDir, 'datasets', 'kaggle-scenes-dev');
 const cacheDir = path.resolve('.cache');
 const detector = await createFaceDetector({ assetsDir: config.assetsDir, kind: 'yunet-s', intraOpThreads: 2 });
-const backbone = await Backbone.load({ modelPath: await backboneModelPath(config.assetsDir), intraOpThreads: 2 });
+const backbone = await Backbone.load({ modelPath: await backboneModelPath(config.assetsDir), intraOpThreads: 2, form: headBackboneForm(artifact) });
 const augmentSeed = 11;
-const cache = await FeatureCache.open(sceneCacheFile({ cacheDir, augmentSeed }, backbone.sha256), FEATURE_DIM);
+const cache = await FeatureCache.open(sceneCacheFile({ cacheDir, augmentSeed }, backbone), FEATURE_DIM);
 const { val } = choosingScenes();
 const records = await sceneFaces(val, {
   scenesDir,

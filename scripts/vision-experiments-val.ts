@@ -7,7 +7,7 @@
 //   npx tsx scripts/vision-experiments-val.ts > /tmp/experiments.json
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.ts';
-import { Backbone, backboneModelPath, FEATURE_DIM } from '../src/vision/backbone.ts';
+import { Backbone, backboneModelPath, DEFAULT_BACKBONE_FORM, FEATURE_DIM, parseBackboneForm } from '../src/vision/backbone.ts';
 import { CROP_MARGIN } from '../src/vision/crop.ts';
 import { createFaceDetector } from '../src/vision/detector/factory.ts';
 import { matchFaces } from '../src/vision/evaluation/detection.ts';
@@ -28,8 +28,9 @@ const assetsDir = config.assetsDir;
 const cacheDir = path.resolve('.cache');
 const augmentSeed = 11;
 const detector = await createFaceDetector({ assetsDir, kind: 'yunet-s', intraOpThreads: 2 });
-const backbone = await Backbone.load({ modelPath: await backboneModelPath(assetsDir), intraOpThreads: 2 });
-const cache = await FeatureCache.open(sceneCacheFile({ cacheDir, augmentSeed }, backbone.sha256), FEATURE_DIM);
+// BACKBONE=int8|float picks the feature form (default: the training default).
+const backbone = await Backbone.load({ modelPath: await backboneModelPath(assetsDir), intraOpThreads: 2, form: process.env.BACKBONE ? parseBackboneForm(process.env.BACKBONE, 'BACKBONE') : DEFAULT_BACKBONE_FORM });
+const cache = await FeatureCache.open(sceneCacheFile({ cacheDir, augmentSeed }, backbone), FEATURE_DIM);
 const { train, val } = choosingScenes();
 const common = {
   scenesDir: path.join(assetsDir, 'datasets', 'kaggle-scenes-dev'),

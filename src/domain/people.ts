@@ -28,12 +28,10 @@ export interface ConfirmationSettings {
 }
 
 /**
- * Fits 1–5 fps video: a person violating in 2 consecutive analysed frames of their track. Chosen on
- * the validation clips of bench:incidents (2 of 2: precision 1.00 vs 0.92 for 2 of 3 and 0.80 for
- * 1 of 1, equal recall; reports/bench-incidents.md).
+ * 3 of the last 3 frames: chosen on the validation clips of bench:incidents with the float-backbone
+ * head (the only settings with precision ≥ 0.95 within the 1 s confirmation budget; reports/bench-incidents.md).
  */
-/** 2 of the last 4 frames: chosen on the validation clips of bench:incidents (reports/bench-incidents.md). */
-export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 2, confirmWindow: 4 };
+export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 3, confirmWindow: 3 };
 /** A camera that sends single stills: every frame decides on its own. */
 export const SNAPSHOT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 1, confirmWindow: 1 };
 /** Beyond this the track state read per frame grows for no benefit. */
@@ -126,18 +124,18 @@ export interface SightingGate {
 }
 
 /** The mask head's own violation gates (models/mask-head.json), which the validation clips chose over stricter or softer ones. */
-export const DEFAULT_SIGHTING_GATE: SightingGate = { minFaceScore: 0.8, minFaceSide: 20 };
+export const DEFAULT_SIGHTING_GATE: SightingGate = { minFaceScore: 0.85, minFaceSide: 20 };
 
 /** Chosen on the validation clips of bench:incidents (reports/bench-incidents.md). */
 export const DEFAULT_CONFIRMATION_RULE: ConfirmationRule = 'every';
 
 /**
  * What a track's averaged probabilities must show (MASKWATCH_CONFIRM_NO_MASK / _INCORRECT; above 1 = that
- * class alone never confirms). Chosen on the validation clips of bench:incidents with the current head:
- * the sum P(no mask) + P(mask incorrect) let masked faces that the head calls "incorrect" frame after
- * frame through; averaged P(no mask) ≥ 0.2 on its own did best (reports/bench-incidents.md).
+ * class alone never confirms). Chosen on the validation clips of bench:incidents with the current
+ * (float-backbone) head: averaged P(no mask) ≥ 0.4 or averaged P(mask incorrect) ≥ 0.95
+ * (reports/bench-incidents.md).
  */
-export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.2, incorrect: 1.01 };
+export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.4, incorrect: 0.95 };
 
 /**
  * Whether a face the engine analysed is a violating sighting for tracks: the engine's verdict, or a

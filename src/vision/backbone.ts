@@ -3,9 +3,13 @@ import { createHash } from 'node:crypto';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { resolveAsset } from './assets.ts';
+import { dequantizeModel } from './dequantize.ts';
+import type { BackboneForm } from './backbone-form.ts';
 import type { DecodedImage } from './image.ts';
 import { resizeRgb, resizeRgbRect } from './resize.ts';
 import type { Box } from './types.ts';
+
+export { BACKBONE_FORMS, DEFAULT_BACKBONE_FORM, LEGACY_BACKBONE_FORM, parseBackboneForm, type BackboneForm } from './backbone-form.ts';
 
 /**
  * Frozen ImageNet MobileNetV2 (int8 weights, float I/O) used as a feature
@@ -18,6 +22,10 @@ export const FEATURE_DIM = 1280;
 export const INPUT_SIZE = 224;
 export const MEAN = [0.485, 0.456, 0.406] as const;
 export const STD = [0.229, 0.224, 0.225] as const;
+/** Name part of a backbone in feature-cache file names: the int8 form keeps the older names (its caches stay valid). */
+export function backboneCacheTag(b: { sha256: string; form: BackboneForm }): string {
+  return `${BACKBONE_NAME}${b.form === 'int8' ? '' : `-${b.form}`}-${b.sha256.slice(0, 12)}`;
+}
 
 /** Verified (sha256 from models/manifest.json) path of the backbone file. */
 export function backboneModelPath(assetsDir: string): Promise<string> {
@@ -46,6 +54,11 @@ export function addGraphOutput(modelBytes: Uint8Array, tensorName: string): Uint
     );
   }
   return ModelProto.encode(model).finish();
+}
+
+/** The model bytes ORT loads for a form: float-rewritten or not, with the feature map as an output. */
+export function backboneSessionBytes(fileBytes: Uint8Array, form: BackboneForm): Uint8Array {
+  return addGraphOutput(form === 'float' ? dequantizeModel(fileBytes) : fileBytes, FEATURE_TENSOR);
 }
 
 /** Resizes any RGB image to the network input (stretched, as in training). */
@@ -117,9 +130,10 @@ export class Backbone {
     private readonly session: ort.InferenceSession,
     /** sha256 of the model file as read, recorded in the head artifact. */
     readonly sha256: string,
+    readonly form: BackboneForm,
   ) {}
 
-  static async load(opts: { modelPath: string; intraOpThreads?: number }): Promise<Backbone> {
+  static async load(opts: { modelPath: string; form: BackboneForm; intraOpThreads?: number }): Promise<Backbone> {
     let bytes: Buffer;
     try {
       bytes = await readFile(opts.modelPath);
@@ -127,13 +141,13 @@ export class Backbone {
       throw new Error(`backbone model not readable at ${opts.modelPath}: ${(err as Error).message}`);
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const session = await ort.InferenceSession.create(addGraphOutput(bytes, FEATURE_TENSOR), {
+    const session = await ort.InferenceSession.create(backboneSessionBytes(bytes, opts.form), {
       intraOpNumThreads: opts.intraOpThreads ?? 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    return new Backbone(session, sha256);
+    return new Backbone(session, sha256, opts.form);
   }
 
   /** Runs 224×224 RGB buffers through the network in one batch. */

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Backbone, backboneModelPath, INPUT_SIZE, writeCropInput } from './backbone.ts';
+import { Backbone, backboneModelPath, INPUT_SIZE, writeCropInput, type BackboneForm } from './backbone.ts';
 import { cropRect } from './crop.ts';
-import { headProbabilities, headWeightsFromArtifact, parseHeadArtifact, type DecisionRule, type HeadArtifact, type HeadWeights } from './head.ts';
+import { headBackboneForm, headProbabilities, headWeightsFromArtifact, parseHeadArtifact, type DecisionRule, type HeadArtifact, type HeadWeights } from './head.ts';
 import type { FaceProbabilities } from './decision.ts';
 import type { DecodedImage } from './image.ts';
 import { RESIZE_METHOD } from './resize.ts';
@@ -27,7 +27,12 @@ export class MaskClassifier {
     readonly artifact: Omit<HeadArtifact, 'weights'>,
   ) {}
 
-  static async load(opts: { assetsDir: string; headPath?: string; intraOpThreads?: number }): Promise<MaskClassifier> {
+  /**
+   * The backbone runs in the form the head was trained on (artifact
+   * backbone.form); `backbone`, when given, is the form the caller expects,
+   * and a head of another form is refused rather than fed foreign features.
+   */
+  static async load(opts: { assetsDir: string; headPath?: string; intraOpThreads?: number; backbone?: BackboneForm }): Promise<MaskClassifier> {
     const headPath = opts.headPath ?? DEFAULT_HEAD_PATH;
     let json: string;
     try {
@@ -40,7 +45,11 @@ export class MaskClassifier {
     if (artifact.input.resize !== RESIZE_METHOD) {
       throw new Error(`mask head ${headPath} was trained with resize "${artifact.input.resize}", this build resizes with "${RESIZE_METHOD}": retrain`);
     }
-    const backbone = await Backbone.load({ modelPath: await backboneModelPath(opts.assetsDir), intraOpThreads: opts.intraOpThreads });
+    const form = headBackboneForm(artifact);
+    if (opts.backbone && opts.backbone !== form) {
+      throw new Error(`mask head ${headPath} was trained on ${form} backbone features, not ${opts.backbone}: retrain with \`maskwatch train --backbone ${opts.backbone}\` or use a ${opts.backbone} head`);
+    }
+    const backbone = await Backbone.load({ modelPath: await backboneModelPath(opts.assetsDir), intraOpThreads: opts.intraOpThreads, form });
     if (artifact.backbone.sha256 !== backbone.sha256) {
       await backbone.close();
       throw new Error(
@@ -50,6 +59,11 @@ export class MaskClassifier {
     }
     const { weights: _omit, ...meta } = artifact;
     return new MaskClassifier(backbone, weights, meta);
+  }
+
+  /** Form of the backbone features this classifier computes (the head's). */
+  get backboneForm(): BackboneForm {
+    return headBackboneForm(this.artifact);
   }
 
   /** Fraction of the face box to add on each side when cropping (use with cropFaces). */

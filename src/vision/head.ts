@@ -1,3 +1,5 @@
+import { LEGACY_BACKBONE_FORM, type BackboneForm } from './backbone-form.ts';
+
 /**
  * The trained mask head, run in plain JS: Dense(H, ReLU) → Dense(K, softmax)
  * (dropout is identity at inference). A 1280×H matmul needs no framework,
@@ -111,7 +113,8 @@ export interface HeadArtifact {
   classes: readonly string[];
   /** maskProbability = softmax[NO_MASK_INDEX]. */
   output: string;
-  backbone: { name: string; sha256: string; featureTensor: string; featureDim: number; pooling: string };
+  /** `form`: which form of the backbone file the head was trained on (absent in older heads: int8). */
+  backbone: { name: string; sha256: string; form?: BackboneForm; featureTensor: string; featureDim: number; pooling: string };
   input: { size: number; resize: string; colour: 'RGB'; scale: number; mean: readonly number[]; std: readonly number[] };
   /** Fraction of the face box added on each side before cropping (matches the training/evaluation framing). */
   cropMargin: number;
@@ -136,6 +139,13 @@ export interface DecisionRule {
   violationFaceScore: number;
   /** …and its shorter side at least this many px. */
   violationMinFaceSize: number;
+}
+
+/** The backbone form a head's features come from: it only accepts features of that form. */
+export function headBackboneForm(a: Pick<HeadArtifact, 'backbone'>): BackboneForm {
+  const f = a.backbone.form ?? LEGACY_BACKBONE_FORM;
+  if (f !== 'int8' && f !== 'float') throw new Error(`unknown backbone form "${String(f)}" in head artifact`);
+  return f;
 }
 
 export function headWeightsFromArtifact(a: HeadArtifact): HeadWeights {

@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
-import { Backbone, backboneModelPath, FEATURE_DIM, INPUT_SIZE } from '../../src/vision/backbone.ts';
+import ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import { addGraphOutput, Backbone, BACKBONE_FORMS, backboneModelPath, backboneSessionBytes, FEATURE_DIM, FEATURE_TENSOR, globalAveragePool, INPUT_SIZE, resizeToInput, toInputTensor } from '../../src/vision/backbone.ts';
+import { dequantizeModel } from '../../src/vision/dequantize.ts';
 import { extractRgb } from '../../src/vision/crop.ts';
 import { resizeRgb } from '../../src/vision/resize.ts';
 import { decodeImage, type DecodedImage } from '../../src/vision/image.ts';
@@ -48,7 +51,8 @@ async function load(file: string): Promise<DecodedImage> {
   return file.endsWith('.bmp') ? decodeBmp24(buf) : decodeImage(buf);
 }
 
-test('MobileNetV2 backbone is wired right: ImageNet sanity images get their labels', async () => {
+for (const form of BACKBONE_FORMS) {
+test(`MobileNetV2 backbone (${form}) is wired right: ImageNet sanity images get their labels`, async () => {
   // Lines list synonyms ("hotdog, hot dog, red hot"): compare the first name.
   const labels = (await readFile(path.join(sanityDir, 'imagenet_labels.txt'), 'utf8')).split('\n').map((l) => l.split(',')[0]!.trim());
   assert.equal(labels[0], 'background');
@@ -60,7 +64,8 @@ test('MobileNetV2 backbone is wired right: ImageNet sanity images get their labe
     ['parrot.jpg', 'macaw', 1],
     ['hot_dog.jpg', 'hotdog', 1],
   ];
-  const backbone = await Backbone.load({ modelPath: await backboneModelPath(loadConfig().assetsDir) });
+  const backbone = await Backbone.load({ modelPath: await backboneModelPath(loadConfig().assetsDir), form });
+  assert.equal(backbone.form, form);
   try {
     const rgb = await Promise.all(cases.map(async ([f]) => imagenetInput(await load(f))));
     const { features, logits } = await backbone.run(rgb, true);
@@ -78,4 +83,52 @@ test('MobileNetV2 backbone is wired right: ImageNet sanity images get their labe
   } finally {
     await backbone.close();
   }
+});
+}
+
+const cosine = (a: Float32Array, b: Float32Array) => {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+};
+
+test('the float rewrite computes the int8 model minus its rounding', async () => {
+  const bytes = await readFile(await backboneModelPath(loadConfig().assetsDir));
+  const stats = { converted: {} as Record<string, number> };
+  const float = onnxProto.onnx.ModelProto.decode(dequantizeModel(bytes, { stats }));
+  assert.deepEqual(stats.converted, { QuantizeLinear: 1, QLinearConv: 52, QLinearAdd: 11, QLinearGlobalAveragePool: 1, DequantizeLinear: 2, QLinearMatMul: 1 });
+  const ops = new Set(float.graph!.node!.map((n) => n.opType));
+  assert.ok(![...ops].some((op) => /QLinear|Quantize/.test(op!)), `no quantized op left: ${[...ops].join(', ')}`);
+  assert.ok(float.graph!.initializer!.every((t) => t.dataType === onnxProto.onnx.TensorProto.DataType.FLOAT || t.dataType === onnxProto.onnx.TensorProto.DataType.INT64), 'only float (and shape) constants');
+
+  const cropsDir = path.join(loadConfig().assetsDir, 'datasets', 'kaggle-face-crops-dev', 'without_mask');
+  const files = (await readdir(cropsDir)).sort().slice(0, 8);
+  const rgb = await Promise.all(files.map(async (f) => resizeToInput(await decodeImage(await readFile(path.join(cropsDir, f))))));
+  const input = new ort.Tensor('float32', toInputTensor(rgb), [rgb.length, 3, INPUT_SIZE, INPUT_SIZE]);
+  // Graph optimisations off: ORT would otherwise fold the fake-quant pairs away.
+  const features = async (model: Uint8Array) => {
+    const s = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
+    try {
+      const r = await s.run({ input }, [FEATURE_TENSOR]);
+      return globalAveragePool(r[FEATURE_TENSOR]!.data as Float32Array, rgb.length, FEATURE_DIM, 49);
+    } finally {
+      await s.release();
+    }
+  };
+  const int8 = await features(backboneSessionBytes(bytes, 'int8'));
+  const fakeQuant = await features(addGraphOutput(dequantizeModel(bytes, { fakeQuant: true }), FEATURE_TENSOR));
+  const plain = await features(backboneSessionBytes(bytes, 'float'));
+  const fq = int8.map((f, i) => cosine(f, fakeQuant[i]!));
+  const fl = int8.map((f, i) => cosine(f, plain[i]!));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Rounded back to every layer's uint8 grid, the rewrite is the int8 model up to the
+  // accumulation order and rounding ties (a level here and there, which then propagates).
+  assert.ok(Math.min(...fq) > 0.95, `fake-quant rewrite vs int8 cosines ${fq.map((c) => c.toFixed(3)).join(', ')}`);
+  // Without the rounding the features move (that is the point), but stay the same features.
+  assert.ok(Math.min(...fl) > 0.7, `float vs int8 cosines ${fl.map((c) => c.toFixed(3)).join(', ')}`);
+  assert.ok(mean(fq) > mean(fl) + 0.05, 'the rounding explains most of the float/int8 difference');
 });

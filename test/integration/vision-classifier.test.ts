@@ -91,6 +91,26 @@ test('the head file must match the backbone and the resize it was trained with',
   await assert.rejects(MaskClassifier.load({ assetsDir, headPath: path.join(tmp, 'missing.json') }), /mask head not readable/);
 });
 
+test('a head runs on the backbone form it was trained on, and refuses features of the other form', async () => {
+  const head = JSON.parse(await readFile(path.join(repo, 'models', 'mask-head.json'), 'utf8')) as { backbone: { form?: string } };
+  const form = head.backbone.form ?? 'int8';
+  assert.equal(classifier.backboneForm, form);
+  const other = form === 'float' ? 'int8' : 'float';
+  await assert.rejects(MaskClassifier.load({ assetsDir, backbone: other }), new RegExp(`trained on ${form} backbone features, not ${other}`));
+  // A head recording the other form gets a backbone of that form (no silent mix of features).
+  const file = path.join(tmp, 'other-form.json');
+  await writeFile(file, JSON.stringify({ ...head, backbone: { ...head.backbone, form: other } }));
+  const swapped = await MaskClassifier.load({ assetsDir, headPath: file, backbone: other });
+  try {
+    assert.equal(swapped.backboneForm, other);
+  } finally {
+    await swapped.close();
+  }
+  head.backbone.form = 'fp16';
+  await writeFile(file, JSON.stringify(head));
+  await assert.rejects(MaskClassifier.load({ assetsDir, headPath: file }), /unknown backbone form "fp16"/);
+});
+
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), ...args], { cwd: repo, env: { ...process.env, ...env } }, (err, stdout, stderr) => {

@@ -11,6 +11,8 @@ const USAGE = `usage: maskwatch train [options]
   --copies N          augmented copies per training face (default 2, 0-16)
   --augment-seed N    augmentation seed (default 11)
   --cache-dir DIR     feature cache (default .cache/)
+  --backbone FORM     backbone form the head is trained on: float (default; the int8 file rewritten into
+                      float ops at load, CPU-independent features) or int8 (ORT int8 kernels)
   --epochs N          epochs per variant (default 15; the epoch with the lowest validation loss is kept)
   --rechoose FILE     keep FILE's trained weights, redo only the choice on the val scenes, write --out
   --variants LIST     comma-separated head variants to compare on validation (default h64,h64-wd1e-3,h128,
@@ -43,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
         'cache-dir': { type: 'string' },
         variants: { type: 'string' },
         epochs: { type: 'string' },
+        backbone: { type: 'string' },
         rechoose: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -61,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   // Heavy modules only now: --help and usage errors answer without them.
   const { DEFAULT_VARIANTS, EXTRA_VARIANTS, rechoose, trainOnScenes } = await import('../../vision/train/scene-train.ts');
   const { stderrProgress } = await import('../../vision/train/progress.ts');
+  const { DEFAULT_BACKBONE_FORM, parseBackboneForm } = await import('../../vision/backbone.ts');
   let opts: Parameters<typeof trainOnScenes>[0];
   let out: string;
   try {
@@ -83,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
       minFaceSize: config.vision.minFaceSize,
       maxPixels: config.ingest.maxFramePixels,
       intraOpThreads: Math.max(2, config.vision.intraOpThreads),
+      backboneForm: values.backbone === undefined ? DEFAULT_BACKBONE_FORM : parseBackboneForm(values.backbone, '--backbone'),
       copies: intOpt(values.copies, 'copies', 2, 0, 16),
       augmentSeed: intOpt(values['augment-seed'], 'augment-seed', 11, 0, 2 ** 31),
       variants,

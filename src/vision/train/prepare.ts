@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { Backbone, BACKBONE_NAME, FEATURE_DIM } from '../backbone.ts';
+import { Backbone, backboneCacheTag, FEATURE_DIM } from '../backbone.ts';
 import { RESIZE_METHOD } from '../resize.ts';
 import { AUGMENTATION } from './augment.ts';
 import { listMaskDataset, sampleId, TRAINING_DATASETS } from './datasets.ts';
@@ -63,9 +63,9 @@ export function stderrProgress(label: string, total: number): Progress {
   return progressBar(process.stderr, label, total);
 }
 
-export function cacheFile(cacheDir: string, backboneSha: string, augmentSeed: number, framing: 'face' | 'whole'): string {
+export function cacheFile(cacheDir: string, backbone: Pick<Backbone, 'sha256' | 'form'>, augmentSeed: number, framing: 'face' | 'whole'): string {
   const frame = framing === 'face' ? `face-${REFRAME_DETECTOR}` : 'whole';
-  return path.join(cacheDir, `features-${BACKBONE_NAME}-${backboneSha.slice(0, 12)}-${frame}-resize${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-aug${AUGMENTATION.version}-seed${augmentSeed}.bin`);
+  return path.join(cacheDir, `features-${backboneCacheTag(backbone)}-${frame}-resize${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-aug${AUGMENTATION.version}-seed${augmentSeed}.bin`);
 }
 
 /**
@@ -96,8 +96,8 @@ export async function prepareTrainingData(o: PrepareOptions, backbone: Backbone)
     framing.facesFound = [...faces.values()].filter((b) => b !== null).length;
     o.logger.info(framing, 're-framed training photos to detected faces');
   }
-  const cache = await FeatureCache.open(cacheFile(o.cacheDir, backbone.sha256, o.augmentSeed, o.framing === 'whole' ? 'whole' : 'face'), FEATURE_DIM);
-  const wholeCache = o.framing === 'both' ? await FeatureCache.open(cacheFile(o.cacheDir, backbone.sha256, o.augmentSeed, 'whole'), FEATURE_DIM) : undefined;
+  const cache = await FeatureCache.open(cacheFile(o.cacheDir, backbone, o.augmentSeed, o.framing === 'whole' ? 'whole' : 'face'), FEATURE_DIM);
+  const wholeCache = o.framing === 'both' ? await FeatureCache.open(cacheFile(o.cacheDir, backbone, o.augmentSeed, 'whole'), FEATURE_DIM) : undefined;
   const jobs: FeatureJob[] = kept.map((sample) => ({ sample, variant: 0 }));
   const fbar = o.progress('features (clean)', jobs.length);
   const features = await computeFeatures(jobs, { backbone, cache, augmentSeed: o.augmentSeed, progress: fbar, faces });
@@ -106,7 +106,7 @@ export async function prepareTrainingData(o: PrepareOptions, backbone: Backbone)
   // Face crops of pasted-mask photos look alike; whole photos (clothes, background) tell them apart: group on both views.
   let wholeFeatures: Float32Array[] | undefined;
   if (o.framing !== 'whole') {
-    const whole = wholeCache ?? (await FeatureCache.open(cacheFile(o.cacheDir, backbone.sha256, o.augmentSeed, 'whole'), FEATURE_DIM));
+    const whole = wholeCache ?? (await FeatureCache.open(cacheFile(o.cacheDir, backbone, o.augmentSeed, 'whole'), FEATURE_DIM));
     const wbar = o.progress('features (clean, whole photos)', jobs.length);
     wholeFeatures = await computeFeatures(jobs, { backbone, cache: whole, augmentSeed: o.augmentSeed, progress: wbar });
     wbar.done();

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { Backbone, BACKBONE_NAME, backboneModelPath, FEATURE_DIM, FEATURE_TENSOR, INPUT_SIZE, MEAN, STD } from '../backbone.ts';
+import { Backbone, BACKBONE_NAME, backboneCacheTag, backboneModelPath, type BackboneForm, FEATURE_DIM, FEATURE_TENSOR, INPUT_SIZE, MEAN, STD } from '../backbone.ts';
 import { CROP_MARGIN } from '../crop.ts';
 import { createFaceDetector, type DetectorKind } from '../detector/factory.ts';
 import { CLASSES, encodeFloat32, headProbabilities, type HeadArtifact, type HeadWeights } from '../head.ts';
@@ -38,6 +38,8 @@ export interface SceneTrainOptions {
   minFaceSize: number;
   maxPixels: number;
   intraOpThreads: number;
+  /** Backbone form the head is trained on (recorded in the artifact; the head accepts only that form). */
+  backboneForm: BackboneForm;
   copies: number;
   augmentSeed: number;
   variants: Array<Partial<MlpOptions> & HeadVariantData>;
@@ -86,7 +88,7 @@ export const EXTRA_VARIANTS: SceneTrainOptions['variants'] = [
  * face with the run-time margin (no split needed: nothing is evaluated on
  * them; deduplicated by content; a third of them, to bound CPU).
  */
-async function photoSet(o: SceneTrainOptions, backbone: Backbone, cache: FeatureCache): Promise<{ x: Float32Array[]; y: number[] }> {
+export async function photoSet(o: SceneTrainOptions, backbone: Backbone, cache: FeatureCache): Promise<{ x: Float32Array[]; y: number[] }> {
   const listed = (await Promise.all(TRAINING_DATASETS.map((d) => listMaskDataset(o.assetsDir, d)))).flat();
   // Every third photo (by sorted content hash): a third of the CPU, and the scene faces stay the larger share.
   const kept = dedupeByContent(await hashSamples(listed))
@@ -174,8 +176,8 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
   const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: o.detector, intraOpThreads: o.intraOpThreads });
   let backbone: Backbone | null = null;
   try {
-    backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads });
-    const cache = await FeatureCache.open(sceneCacheFile(o, backbone.sha256), FEATURE_DIM);
+    backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads, form: o.backboneForm });
+    const cache = await FeatureCache.open(sceneCacheFile(o, backbone), FEATURE_DIM);
     const common = {
       scenesDir,
       detector,
@@ -227,7 +229,7 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
       format: 'maskwatch-mask-head/2',
       classes: CLASSES,
       output: 'softmax over classes [mask, no_mask, mask_incorrect]; noMaskProbability = output[1]',
-      backbone: { name: BACKBONE_NAME, sha256: backbone.sha256, featureTensor: FEATURE_TENSOR, featureDim: FEATURE_DIM, pooling: 'mean over 7x7' },
+      backbone: { name: BACKBONE_NAME, sha256: backbone.sha256, form: backbone.form, featureTensor: FEATURE_TENSOR, featureDim: FEATURE_DIM, pooling: 'mean over 7x7' },
       input: { size: INPUT_SIZE, resize: RESIZE_METHOD, colour: 'RGB', scale: 1 / 255, mean: MEAN, std: STD },
       cropMargin: CROP_MARGIN,
       architecture: { hidden: chosen.options.hidden, activation: 'relu', dropout: chosen.options.dropout, output: 'softmax' },
@@ -269,13 +271,13 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
  * the decision in the file is what the current chooser gives.
  */
 export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Promise<HeadArtifact> {
-  const { headWeightsFromArtifact } = await import('../head.ts');
+  const { headBackboneForm, headWeightsFromArtifact } = await import('../head.ts');
   const weights = headWeightsFromArtifact(artifact);
   const { val } = choosingScenes();
   const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: o.detector, intraOpThreads: o.intraOpThreads });
-  const backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads });
+  const backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads, form: headBackboneForm(artifact) });
   try {
-    const cache = await FeatureCache.open(sceneCacheFile(o, backbone.sha256), FEATURE_DIM);
+    const cache = await FeatureCache.open(sceneCacheFile(o, backbone), FEATURE_DIM);
     const valRecords = await sceneFaces(val, {
       scenesDir: path.join(o.assetsDir, 'datasets', 'kaggle-scenes-dev'),
       detector,
@@ -299,6 +301,6 @@ export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Pr
   }
 }
 
-export function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, sha: string): string {
-  return path.join(o.cacheDir, `scene-features-${BACKBONE_NAME}-${sha.slice(0, 12)}-${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-m${CROP_MARGIN}-aug${AUGMENTATION.version}-seed${o.augmentSeed}.bin`);
+export function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, b: Pick<Backbone, 'sha256' | 'form'>): string {
+  return path.join(o.cacheDir, `scene-features-${backboneCacheTag(b)}-${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-m${CROP_MARGIN}-aug${AUGMENTATION.version}-seed${o.augmentSeed}.bin`);
 }
