@@ -59,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     maxPixels: config.ingest.maxFramePixels,
     intraOpThreads: Math.max(2, config.vision.intraOpThreads),
     incorrectMaskPolicy: 'violation',
+    // The second opinion is part of the deployed product when enabled (MASKWATCH_SECOND_OPINION), so it is evaluated with it.
+    secondOpinion: config.vision.secondOpinion,
     logger,
   });
   const classifier = await MaskClassifier.load({ assetsDir: config.assetsDir, headPath, intraOpThreads: Math.max(2, config.vision.intraOpThreads) });
