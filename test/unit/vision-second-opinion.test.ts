@@ -101,3 +101,9 @@ test('engine with the AIZOO second opinion: the bare faces of the portrait grid 
     await checked.close();
   }
 });
+
+test('MASKWATCH_SECOND_OPINION: default aizoo (chosen on validation), "off" accepted, anything else refused', () => {
+  assert.equal(loadConfig({}).vision.secondOpinion, 'aizoo');
+  assert.equal(loadConfig({ MASKWATCH_SECOND_OPINION: 'off' }).vision.secondOpinion, 'off');
+  assert.throws(() => loadConfig({ MASKWATCH_SECOND_OPINION: 'yes' }), /MASKWATCH_SECOND_OPINION/);
+});
