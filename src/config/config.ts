@@ -6,6 +6,7 @@ import { DEFAULT_CONFIRMATION, DEFAULT_CONFIRMATION_THRESHOLD } from '../domain/
 import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
 import { DEFAULT_DETECTIONS_CONCURRENCY } from '../queue/jobs.ts';
 import { DEFAULT_REUSE, type ReuseSettings } from '../domain/analysis-reuse.ts';
+import { DEFAULT_SECOND_OPINION, SECOND_OPINION_KINDS, type SecondOpinionKind } from '../vision/decision.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
 export interface Config {
@@ -29,6 +30,8 @@ export interface Config {
     noMaskThreshold: number | undefined;
     /** Whether a mask worn below the nose (label mask_incorrect) is a violation (MASKWATCH_INCORRECT_MASK). */
     incorrectMaskPolicy: 'violation' | 'ignore';
+    /** Independent check of accused faces before they become violations (MASKWATCH_SECOND_OPINION, vision/decision.ts). */
+    secondOpinion: SecondOpinionKind;
     /** Faces smaller than this (shorter side, px) are ignored. */
     minFaceSize: number;
     intraOpThreads: number;
@@ -329,6 +332,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       faceScoreThreshold: num(env, 'MASKWATCH_FACE_SCORE', 0.6, 0, 1),
       noMaskThreshold: env.MASKWATCH_NO_MASK_THRESHOLD ? num(env, 'MASKWATCH_NO_MASK_THRESHOLD', 0.5, 0, 1) : undefined,
       incorrectMaskPolicy: oneOf(env, 'MASKWATCH_INCORRECT_MASK', ['violation', 'ignore'] as const, 'violation'),
+      secondOpinion: oneOf(env, 'MASKWATCH_SECOND_OPINION', SECOND_OPINION_KINDS, DEFAULT_SECOND_OPINION),
       minFaceSize: int(env, 'MASKWATCH_MIN_FACE_PX', 12, 1, 4096),
       intraOpThreads: int(env, 'MASKWATCH_INTRA_OP_THREADS', 1, 1, 64),
       reuse: {

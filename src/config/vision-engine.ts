@@ -8,6 +8,7 @@ export function visionEngineOptions(config: Config, extra: Partial<VisionEngineO
     faceScoreThreshold: config.vision.faceScoreThreshold,
     noMaskThreshold: config.vision.noMaskThreshold,
     incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
+    secondOpinion: config.vision.secondOpinion,
     minFaceSize: config.vision.minFaceSize,
     maxPixels: config.ingest.maxFramePixels,
     intraOpThreads: config.vision.intraOpThreads,

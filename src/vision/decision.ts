@@ -62,3 +62,45 @@ export function parseIncorrectMaskPolicy(raw: string): IncorrectMaskPolicy {
   }
   return raw as IncorrectMaskPolicy;
 }
+
+/**
+ * Rule of the optional second opinion on accused faces (MASKWATCH_SECOND_OPINION):
+ * an independent face-mask detector looks at a square region `regionScale` ×
+ * the face around it; its box overlapping the face best (IoU ≥ minIoU) gives
+ * P(no mask). The violation stands if that is ≥ noMaskThreshold, or if no box
+ * was found and `noFace` is 'keep'. Chosen on the choosing side only
+ * (scripts/second-opinion-val.ts).
+ */
+export interface SecondOpinionRule {
+  regionScale: number;
+  minIoU: number;
+  noMaskThreshold: number;
+  noFace: 'keep' | 'veto';
+}
+
+/** The second opinion's reading of one accused face: P(no mask) of the matched box, or null when none matched. */
+export type SecondOpinionVerdict = { noMask: number | null };
+
+/**
+ * Which violations the second opinion reviews: those labelled no_mask only. AIZOO has no
+ * incorrect-mask class; it calls most real masks-below-the-nose "mask" (measured on the
+ * choosing side), so reviewing mask_incorrect alerts would silently drop them.
+ */
+export function needsSecondOpinion(face: { violation: boolean; label: HeadClass }): boolean {
+  return face.violation && face.label === 'no_mask';
+}
+
+export function secondOpinionConfirms(v: SecondOpinionVerdict, rule: Pick<SecondOpinionRule, 'noMaskThreshold' | 'noFace'>): boolean {
+  return v.noMask === null ? rule.noFace === 'keep' : v.noMask >= rule.noMaskThreshold;
+}
+
+/** Second opinions the engine knows (MASKWATCH_SECOND_OPINION); 'off' = the head alone decides. */
+export type SecondOpinionKind = 'aizoo' | 'off';
+export const SECOND_OPINION_KINDS: readonly SecondOpinionKind[] = ['aizoo', 'off'];
+/**
+ * On by default: on the val scenes it removed a false violation and lost no true one (train scenes
+ * the same: −2 false, −0), which is the rule declared before measuring (reports/second-opinion-val.md).
+ */
+export const DEFAULT_SECOND_OPINION: SecondOpinionKind = 'aizoo';
+/** AIZOO's rule, chosen on the val + train scenes by scripts/second-opinion-val.ts (reports/second-opinion-val.md). */
+export const AIZOO_SECOND_OPINION_RULE: SecondOpinionRule = { regionScale: 1.5, minIoU: 0.4, noMaskThreshold: 0.15, noFace: 'keep' };

@@ -7,8 +7,10 @@ import { createFaceDetector, type DetectorKind } from './detector/factory.ts';
 import type { FaceDetector } from './detector/types.ts';
 import { renderFaceCrops, renderStoredFrame } from './render.ts';
 import type { AnalyzeOptions, Box, FaceResult, FrameAnalysis, VisionEngine } from './types.ts';
-import { decideFace, resolveDecisionRule, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
+import { decideFace, needsSecondOpinion, resolveDecisionRule, secondOpinionConfirms, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
 import type { DecisionRule } from './head.ts';
+import type { DecodedImage } from './image.ts';
+import { loadSecondOpinion, type SecondOpinion, type SecondOpinionKind } from './second-opinion/factory.ts';
 
 export interface VisionEngineOptions {
   assetsDir: string;
@@ -35,6 +37,12 @@ export interface VisionEngineOptions {
    */
   violationFaceScore?: number;
   violationMinFaceSize?: number;
+  /**
+   * Independent check of faces the head accuses (MASKWATCH_SECOND_OPINION):
+   * a violation stands only if AIZOO's face-mask detector agrees (rule in
+   * decision.ts, chosen on the choosing side). Faces not accused never reach it.
+   */
+  secondOpinion?: SecondOpinionKind;
 }
 
 /** What the engine needs from a classifier (MaskClassifier in production). */
@@ -60,7 +68,8 @@ const round1 = (v: number): number => Math.round(v * 10) / 10;
 export function assembleVisionEngine(
   detector: FaceDetector,
   classifier: FaceClassifier,
-  opts: Omit<VisionEngineOptions, 'assetsDir' | 'intraOpThreads'>,
+  opts: Omit<VisionEngineOptions, 'assetsDir' | 'intraOpThreads' | 'secondOpinion'>,
+  secondOpinion?: SecondOpinion,
 ): VisionEngine {
   // Every frame is new: libvips's operation cache would only hold memory (~20 MB measured).
   sharp.cache(false);
@@ -111,8 +120,9 @@ export function assembleVisionEngine(
           reused: Boolean(known[i]),
         };
       });
+      const reviewed = secondOpinion ? await reviewAccused(secondOpinion, frame, faces) : 0;
       log?.debug(
-        { width: frame.width, height: frame.height, faces: faces.length, detected: !aopts.faces, classified: todo.length, decodeMs: t1 - t0, detectMs: t2 - t1, classifyMs: performance.now() - t2 },
+        { reviewed, width: frame.width, height: frame.height, faces: faces.length, detected: !aopts.faces, classified: todo.length, decodeMs: t1 - t0, detectMs: t2 - t1, classifyMs: performance.now() - t2 },
         'frame analysed',
       );
       return { width: frame.width, height: frame.height, faces };
@@ -130,8 +140,24 @@ export function assembleVisionEngine(
     async close(): Promise<void> {
       await detector.close();
       await classifier.close();
+      await secondOpinion?.close();
     },
   };
+}
+
+/** Asks the second opinion about each face accused of no mask (in place); returns how many were asked. */
+async function reviewAccused(secondOpinion: SecondOpinion, frame: DecodedImage, faces: FaceResult[]): Promise<number> {
+  let n = 0;
+  for (const f of faces) {
+    if (!needsSecondOpinion(f)) continue;
+    n += 1;
+    if (secondOpinionConfirms(await secondOpinion.review(frame, f.box), secondOpinion.rule)) continue;
+    // Vetoed: relabelled mask too, since tracks count no_mask labels as sightings (domain/people.ts).
+    // The probabilities stay the head's.
+    f.violation = false;
+    f.label = 'mask';
+  }
+  return n;
 }
 
 /** Loads the face detector and mask classifier (verified assets) and returns the engine. */
@@ -145,12 +171,19 @@ export async function createVisionEngine(opts: VisionEngineOptions): Promise<Vis
     maxLongSide: opts.detectorMaxLongSide,
   });
   let classifier: MaskClassifier;
+  let secondOpinion: SecondOpinion | undefined;
   try {
     classifier = await MaskClassifier.load({ assetsDir: opts.assetsDir, headPath: opts.headPath, intraOpThreads: opts.intraOpThreads });
+    try {
+      secondOpinion = await loadSecondOpinion({ assetsDir: opts.assetsDir, kind: opts.secondOpinion, intraOpThreads: opts.intraOpThreads });
+    } catch (err) {
+      await classifier.close();
+      throw err;
+    }
   } catch (err) {
     await detector.close();
     throw err;
   }
-  opts.logger?.info({ detector: detector.name, loadMs: Math.round(performance.now() - t0) }, 'vision engine loaded');
-  return assembleVisionEngine(detector, classifier, opts);
+  opts.logger?.info({ detector: detector.name, secondOpinion: secondOpinion?.name ?? 'off', loadMs: Math.round(performance.now() - t0) }, 'vision engine loaded');
+  return assembleVisionEngine(detector, classifier, opts, secondOpinion);
 }

@@ -21,7 +21,9 @@ async function loadEdgeEngine(logger: ReturnType<typeof createLogger>): Promise<
     import('../../config/vision-engine.ts'),
     import('../../vision/engine.ts'),
   ]);
-  return createVisionEngine(visionEngineOptions(loadConfig(), { logger }));
+  // No second opinion at the edge: the API re-judges an agent's faces from the head's probabilities
+  // alone (decideFace), so a face the second opinion vetoed would arrive as a violation without its crop.
+  return createVisionEngine(visionEngineOptions(loadConfig(), { logger, secondOpinion: 'off' }));
 }
 
 const USAGE = `usage: maskwatch agent --server URL --key KEY --source SOURCE [options]

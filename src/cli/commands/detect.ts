@@ -77,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     faceScoreThreshold: faceScore ?? config.vision.faceScoreThreshold,
     noMaskThreshold: noMaskThreshold ?? config.vision.noMaskThreshold,
     incorrectMaskPolicy: config.vision.incorrectMaskPolicy,
+    secondOpinion: config.vision.secondOpinion,
     minFaceSize: config.vision.minFaceSize,
     maxPixels: config.ingest.maxFramePixels,
     intraOpThreads: config.vision.intraOpThreads,

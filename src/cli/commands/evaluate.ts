@@ -59,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     maxPixels: config.ingest.maxFramePixels,
     intraOpThreads: Math.max(2, config.vision.intraOpThreads),
     incorrectMaskPolicy: 'violation',
+    // The second opinion is part of the deployed product when enabled (MASKWATCH_SECOND_OPINION), so it is evaluated with it.
+    secondOpinion: config.vision.secondOpinion,
     logger,
   });
   const classifier = await MaskClassifier.load({ assetsDir: config.assetsDir, headPath, intraOpThreads: Math.max(2, config.vision.intraOpThreads) });
@@ -85,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     const generatedAt = new Date().toISOString();
     await mkdir(outDir, { recursive: true });
     const rel = path.relative(process.cwd(), headPath);
-    await writeFile(path.join(outDir, 'evaluation.json'), `${JSON.stringify({ generatedAt, head: { path: rel, decision: head.decision, training: head.training }, ...report }, null, 2)}\n`);
+    await writeFile(path.join(outDir, 'evaluation.json'), `${JSON.stringify({ generatedAt, head: { path: rel, decision: head.decision, training: head.training }, secondOpinion: config.vision.secondOpinion, ...report }, null, 2)}\n`);
     await writeFile(path.join(outDir, 'evaluation.md'), protocolMarkdown(report, head, { generatedAt, headPath: rel }));
     await writeFile(path.join(outDir, 'evaluation.png'), await svgToPng(protocolSvg(report)));
     for (const t of report.targets) logger.info({ target: t.name, value: t.value, lo: t.lo, hi: t.hi, required: `${t.op} ${t.target}`, met: t.met }, 'target');
