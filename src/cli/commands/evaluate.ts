@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     await mkdir(outDir, { recursive: true });
     const rel = path.relative(process.cwd(), headPath);
     await writeFile(path.join(outDir, 'evaluation.json'), `${JSON.stringify({ generatedAt, head: { path: rel, decision: head.decision, training: head.training }, secondOpinion: config.vision.secondOpinion, ...report }, null, 2)}\n`);
-    await writeFile(path.join(outDir, 'evaluation.md'), protocolMarkdown(report, head, { generatedAt, headPath: rel }));
+    await writeFile(path.join(outDir, 'evaluation.md'), protocolMarkdown(report, head, { generatedAt, headPath: rel, secondOpinion: config.vision.secondOpinion }));
     await writeFile(path.join(outDir, 'evaluation.png'), await svgToPng(protocolSvg(report)));
     for (const t of report.targets) logger.info({ target: t.name, value: t.value, lo: t.lo, hi: t.hi, required: `${t.op} ${t.target}`, met: t.met }, 'target');
     const missed = report.targets.filter((t) => !t.met);

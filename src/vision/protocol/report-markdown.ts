@@ -10,7 +10,7 @@ function n(side: SideReport, k: string): number {
   return side.totals[k] ?? 0;
 }
 
-export function protocolMarkdown(r: ProtocolReport, head: Omit<HeadArtifact, 'weights'>, meta: { generatedAt: string; headPath: string }): string {
+export function protocolMarkdown(r: ProtocolReport, head: Omit<HeadArtifact, 'weights'>, meta: { generatedAt: string; headPath: string; secondOpinion: string }): string {
   const [val, rep] = r.sides as [SideReport, SideReport];
   const t = head.training as Record<string, unknown>;
   const row = (label: string, key: string, count: (s: SideReport) => string) =>
@@ -26,7 +26,7 @@ export function protocolMarkdown(r: ProtocolReport, head: Omit<HeadArtifact, 'we
     `- \`maskwatch train\` learns the head on the **train** scenes (${String((t.sceneSplit as Record<string, unknown> | undefined)?.trainScenes ?? '?')}) and chooses the head variant, the class thresholds and the violation gates on the **val** scenes (${val.scenes}). It cannot read the report scenes: only this report step imports \`src/vision/protocol/report-split.ts\` (enforced by \`test/unit/vision-protocol.test.ts\`).`,
     `- Chosen on val: variant \`${String(t.chosenVariant)}\` (${String(t.variantRule)}); decision rule \`${JSON.stringify(head.decision)}\` — ${String(t.decisionRule)}. Detector: ${String(t.detector)} (score ≥ ${String(t.detectorThreshold)}, faces ≥ ${String(t.minFaceSize)} px), unchanged from the previous release (its recall was measured on the whole dev set before this protocol; no detector was re-chosen here).`,
     `- **Report** figures (${rep.scenes} scenes never used for choosing) are the ones to quote; val figures are shown for reference and are optimistic by construction. Brackets: 95 % percentile bootstrap over images (2,000 resamples).`,
-    '- Figures come from the real engine (`analyzeFrame`: detector → crops → backbone → head → decision rule, policy `MASKWATCH_INCORRECT_MASK=violation`), scored with the rules of `../shared/tools/score_detections.py` (greedy IoU ≥ 0.4, faces < 24 px and `mask_weared_incorrect` are don\'t-care for violations).',
+    `- Figures come from the real engine (\`analyzeFrame\`: detector → crops → backbone → head → decision rule → second opinion \`${meta.secondOpinion}\` on accused faces, policy \`MASKWATCH_INCORRECT_MASK=violation\`), scored with the rules of \`../shared/tools/score_detections.py\` (greedy IoU ≥ 0.4, faces < 24 px and \`mask_weared_incorrect\` are don't-care for violations).`,
     '',
     '## Targets (report split)',
     '',
