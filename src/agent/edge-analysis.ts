@@ -38,6 +38,7 @@ export function detectionsBody(analysis: FrameAnalysis, crops: Map<number, Buffe
         score: f.score,
         probabilities: { mask: f.probabilities.mask, no_mask: f.probabilities.no_mask, mask_incorrect: f.probabilities.mask_incorrect },
         ...(crop ? { crop: crop.toString('base64') } : {}),
+        ...(f.secondOpinion ? { secondOpinion: { noMaskProbability: f.secondOpinion.noMaskProbability } } : {}),
       };
     }),
   };

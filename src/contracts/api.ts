@@ -283,6 +283,21 @@ export const DetectedFaceSchema = Type.Object(
           "under the server's decision rule, refused for the others; at most 256 KiB decoded",
       }),
     ),
+    secondOpinion: Type.Optional(
+      Type.Object(
+        {
+          noMaskProbability: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+            description: "the second opinion's P(no mask) for the face it matched, or null when it matched none",
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "The agent's second opinion (MASKWATCH_SECOND_OPINION=aizoo) on a face the server's rule accuses of no mask; refused on other faces. " +
+            'The server applies the deployed rule to it (P(no mask) ≥ 0.5; null vetoes): a vetoed face is no violation and takes no crop. Absent = the head alone decides.',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -3,9 +3,9 @@
  * head's validated rule (models/mask-head.json `decision`) with the same
  * overrides the engine applies (MASKWATCH_NO_MASK_THRESHOLD,
  * MASKWATCH_INCORRECT_MASK). The API judges edge agents' detections with it, so
- * an edge face is a violation exactly when a central worker would call it one
- * before the central second opinion (MASKWATCH_SECOND_OPINION), which needs the
- * frame and so never runs on edge detections.
+ * an edge face is a violation exactly when a central worker would call it one;
+ * the second opinion, which needs the frame, runs on the agent and its reading is
+ * judged by the API (ingest-detections.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

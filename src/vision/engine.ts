@@ -151,7 +151,10 @@ async function reviewAccused(secondOpinion: SecondOpinion, frame: DecodedImage, 
   for (const f of faces) {
     if (!needsSecondOpinion(f)) continue;
     n += 1;
-    if (secondOpinionConfirms(await secondOpinion.review(frame, f.box), secondOpinion.rule)) continue;
+    const verdict = await secondOpinion.review(frame, f.box);
+    // Kept so an edge agent can send it and the API applies the same rule (ingest-detections.ts).
+    f.secondOpinion = { noMaskProbability: verdict.noMask };
+    if (secondOpinionConfirms(verdict, secondOpinion.rule)) continue;
     // Vetoed: relabelled mask too, since tracks count no_mask labels as sightings (domain/people.ts).
     // The probabilities stay the head's.
     f.violation = false;

@@ -24,6 +24,11 @@ export interface FaceResult {
    * unchanged frame whose detection was skipped); absent or false = classified here.
    */
   reused?: boolean;
+  /**
+   * The second opinion's reading of a face the head accused of no mask (MASKWATCH_SECOND_OPINION):
+   * its P(no mask) for the matching face, or null when it found none. Absent = not reviewed.
+   */
+  secondOpinion?: { noMaskProbability: number | null };
 }
 
 /** A detected face before classification (box rounded as in FaceResult). */

@@ -214,6 +214,7 @@ for (const provider of testProviders()) {
       const valid = (): DetectionsRequest => structuredClone({ ...analysed.body, capturedAt: new Date().toISOString(), frameId: randomUUID() });
       const violating = valid().faces.findIndex((f) => f.crop !== undefined);
       assert.ok(violating >= 0);
+      assert.equal(typeof valid().faces[violating]!.secondOpinion?.noMaskProbability, 'number', "the agent sends its second opinion's reading of an accused face");
 
       // Key checks first: none, unknown, disabled.
       assertProblem(await call(api.url, 'POST', '/api/v1/detections', { json: valid() }), 401);
@@ -235,10 +236,25 @@ for (const provider of testProviders()) {
           (b) => {
             const f = b.faces[violating]!;
             f.probabilities = { mask: 0.98, no_mask: 0.01, mask_incorrect: 0.01 };
+            delete f.secondOpinion;
           },
           422,
           /not a violation/,
         ],
+        [
+          'a second opinion on a face the rule does not accuse',
+          (b) => {
+            const f = b.faces[violating]!;
+            f.probabilities = { mask: 0.98, no_mask: 0.01, mask_incorrect: 0.01 };
+            delete f.crop;
+          },
+          422,
+          /secondOpinion/,
+        ],
+        ['a second opinion above 1', (b) => (b.faces[violating]!.secondOpinion = { noMaskProbability: 1.5 }), 400],
+        // Vetoed by the deployed rule (no matching face / P(no mask) < 0.5): no violation, so no crop either.
+        ['a crop for a face the second opinion vetoed', (b) => (b.faces[violating]!.secondOpinion = { noMaskProbability: null }), 422, /not a violation/],
+        ['a crop for a face the second opinion doubts', (b) => (b.faces[violating]!.secondOpinion = { noMaskProbability: 0.2 }), 422, /not a violation/],
         ['a crop that is not an image', (b) => (b.faces[violating]!.crop = Buffer.from('hello, not a jpeg').toString('base64')), 422, /not a JPEG/],
         [
           'a crop that is a truncated JPEG',
@@ -284,6 +300,14 @@ for (const provider of testProviders()) {
       assert.equal(ok.status, 202, JSON.stringify(ok.body));
       assert.equal(ok.body.violations, analysed.violations);
       await finished(ok.body.frameId);
+      // A face the agent's second opinion vetoed arrives without its crop and is no violation.
+      const vetoed = valid();
+      vetoed.faces[violating]!.secondOpinion = { noMaskProbability: null };
+      delete vetoed.faces[violating]!.crop;
+      const res = await postDetections(cam.apiKey, vetoed);
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.equal(res.body.violations, analysed.violations - 1);
+      await finished(res.body.frameId);
     });
 
     it('a masked face needs no crop and makes no alert; the same agent frameId twice is one frame', async () => {

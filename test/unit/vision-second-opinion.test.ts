@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
-import { secondOpinionConfirms } from '../../src/vision/decision.ts';
+import { AIZOO_SECOND_OPINION_RULE, secondOpinionConfirms } from '../../src/vision/decision.ts';
 import { createVisionEngine } from '../../src/vision/engine.ts';
 import { decodeImage } from '../../src/vision/image.ts';
 import { aizooAnchors, AizooDetector, bestMatch, regionAround, type AizooFace } from '../../src/vision/second-opinion/aizoo.ts';
@@ -96,6 +96,13 @@ test('engine with the AIZOO second opinion: the bare faces of the portrait grid 
     const afterCheck = b.faces.filter((f) => f.violation).length;
     assert.ok(afterCheck <= before && afterCheck >= before - 1, `${before} → ${afterCheck} violations`);
     assert.ok(b.faces.every((f, i) => !f.violation || a.faces[i]!.violation), 'the second opinion never adds a violation');
+    // Each reviewed face carries the reading (what an edge agent sends); the others none.
+    b.faces.forEach((f, i) => {
+      const reviewed = a.faces[i]!.violation && a.faces[i]!.label === 'no_mask';
+      assert.equal(f.secondOpinion !== undefined, reviewed, `face ${i}: a reading exactly when reviewed`);
+      if (f.secondOpinion) assert.equal(f.violation, secondOpinionConfirms({ noMask: f.secondOpinion.noMaskProbability }, AIZOO_SECOND_OPINION_RULE));
+    });
+    assert.ok(a.faces.every((f) => f.secondOpinion === undefined), 'no reading without a second opinion');
   } finally {
     await plain.close();
     await checked.close();

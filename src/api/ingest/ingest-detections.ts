@@ -5,7 +5,8 @@
  *
  * Nothing the client says is taken on trust beyond what it measured: boxes must
  * lie in the frame, probabilities must be probabilities, and which faces are
- * violations is decided HERE with the deployed head's rule (decideFace). A crop
+ * violations is decided HERE with the deployed head's rule (decideFace) and, when
+ * the agent sends its second opinion's reading, the deployed second-opinion rule. A crop
  * is required for exactly those faces and must be a decodable JPEG of bounded
  * size and pixels. Then the same admission (camera key + backlog slot, one Redis
  * call), storage and queue as frames; 202 once the job is durably queued.
@@ -19,7 +20,7 @@ import { MAX_CROP_BYTES, MAX_DETECTED_FACES, type DetectionsRequest } from '../.
 import type { DetectionsJob, DetectedFace } from '../../queue/jobs.ts';
 import type { FrameProducer } from '../../queue/producer.ts';
 import { uploadedCropPath } from '../../queue/handlers/detections-record.ts';
-import { decideFace, type IncorrectMaskPolicy } from '../../vision/decision.ts';
+import { AIZOO_SECOND_OPINION_RULE, decideFace, needsSecondOpinion, secondOpinionConfirms, type IncorrectMaskPolicy } from '../../vision/decision.ts';
 import type { DecisionRule } from '../../vision/head.ts';
 import { decodeImage, sniffImageType } from '../../vision/image.ts';
 import type { Box } from '../../vision/types.ts';
@@ -94,7 +95,17 @@ export function checkDetections(body: DetectionsRequest, receivedAt: Date, decis
     const sum = values.reduce((a, b) => a + b, 0);
     if (Math.abs(sum - 1) > PROBABILITY_SUM_TOLERANCE) return refuse('bad_detections', 422, `faces[${i}].probabilities sum to ${sum.toFixed(4)}, not 1`);
     // The server's verdict, from the client's measurements: a client cannot hide or invent a violation by label.
-    const { label, violation } = decideFace({ box: [x, y, w, h], score: face.score }, p, decision.rule, decision.policy);
+    let { label, violation } = decideFace({ box: [x, y, w, h], score: face.score }, p, decision.rule, decision.policy);
+    if (face.secondOpinion !== undefined) {
+      if (!needsSecondOpinion({ label, violation })) {
+        return refuse('bad_detections', 422, `faces[${i}].secondOpinion is only for faces the server's rule accuses of no mask`);
+      }
+      // The agent's measurement, the server's rule (the one a central worker applies).
+      if (!secondOpinionConfirms({ noMask: face.secondOpinion.noMaskProbability }, AIZOO_SECOND_OPINION_RULE)) {
+        violation = false;
+        label = 'mask'; // as the engine relabels a vetoed face: it starts no track
+      }
+    }
     if (violation && face.crop === undefined) return refuse('bad_crop', 422, `faces[${i}] is a violation: its crop is required`);
     if (!violation && face.crop !== undefined) return refuse('bad_crop', 422, `faces[${i}] is not a violation: no crop may be sent for it (privacy)`);
     if (face.crop !== undefined) {

@@ -21,9 +21,9 @@ async function loadEdgeEngine(logger: ReturnType<typeof createLogger>): Promise<
     import('../../config/vision-engine.ts'),
     import('../../vision/engine.ts'),
   ]);
-  // No second opinion at the edge: the API re-judges an agent's faces from the head's probabilities
-  // alone (decideFace), so a face the second opinion vetoed would arrive as a violation without its crop.
-  return createVisionEngine(visionEngineOptions(loadConfig(), { logger, secondOpinion: 'off' }));
+  // The second opinion (MASKWATCH_SECOND_OPINION) runs here too: its reading travels with each accused
+  // face and the API applies the deployed rule to it, so edge and central alerts agree.
+  return createVisionEngine(visionEngineOptions(loadConfig(), { logger }));
 }
 
 const USAGE = `usage: maskwatch agent --server URL --key KEY --source SOURCE [options]
