@@ -28,10 +28,11 @@ export interface ConfirmationSettings {
 }
 
 /**
- * 3 of the last 3 frames: chosen on the validation clips of bench:incidents with the float-backbone
- * head (the only settings with precision ≥ 0.95 within the 1 s confirmation budget; reports/bench-incidents.md).
+ * 2 of the last 2 frames: chosen on the validation clips of bench:incidents with the deployed engine
+ * (float-backbone head + AIZOO second opinion): precision ≥ 0.95 within the 1 s confirmation budget,
+ * then the highest recall (reports/bench-incidents.md).
  */
-export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 3, confirmWindow: 3 };
+export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 2, confirmWindow: 2 };
 /** A camera that sends single stills: every frame decides on its own. */
 export const SNAPSHOT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 1, confirmWindow: 1 };
 /** Beyond this the track state read per frame grows for no benefit. */
@@ -131,11 +132,10 @@ export const DEFAULT_CONFIRMATION_RULE: ConfirmationRule = 'every';
 
 /**
  * What a track's averaged probabilities must show (MASKWATCH_CONFIRM_NO_MASK / _INCORRECT; above 1 = that
- * class alone never confirms). Chosen on the validation clips of bench:incidents with the current
- * (float-backbone) head: averaged P(no mask) ≥ 0.4 or averaged P(mask incorrect) ≥ 0.95
- * (reports/bench-incidents.md).
+ * class alone never confirms). Chosen on the validation clips of bench:incidents with the deployed
+ * engine: averaged P(no mask) ≥ 0.6 or averaged P(mask incorrect) ≥ 0.95 (reports/bench-incidents.md).
  */
-export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.4, incorrect: 0.95 };
+export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.6, incorrect: 0.95 };
 
 /**
  * Whether a face the engine analysed is a violating sighting for tracks: the engine's verdict, or a
