@@ -21,11 +21,32 @@ export interface FreshnessPolicy {
   now: () => number;
 }
 
-/** The frame's age in ms when it is older than the bound, else null (also when the bound is off). */
-export function staleByMs(frame: { captured: Date; received: Date }, policy: FreshnessPolicy): number | null {
+/**
+ * The frame's age in ms when it is too old, else null (also when the bound is off). Too old = its age plus
+ * `expectedHandlingMs` (what handling it will likely take, see createHandlingTimeEstimate) passes the bound:
+ * the bound is on the delay to the alert, not to the start of the analysis.
+ */
+export function staleByMs(frame: { captured: Date; received: Date }, policy: FreshnessPolicy, expectedHandlingMs = 0): number | null {
   if (policy.maxAgeMs <= 0) return null;
   const age = policy.now() - Math.min(frame.captured.getTime(), frame.received.getTime());
-  return age > policy.maxAgeMs ? age : null;
+  return age + expectedHandlingMs > policy.maxAgeMs ? age : null;
+}
+
+/** How long handling a job takes lately, per handler: the 90th percentile of its last `size` handled jobs. */
+export function createHandlingTimeEstimate(size = 50) {
+  const recent: number[] = [];
+  return {
+    observe(ms: number): void {
+      recent.push(ms);
+      if (recent.length > size) recent.shift();
+    },
+    /** 0 until a job was handled. */
+    expectedMs(): number {
+      if (recent.length === 0) return 0;
+      const sorted = [...recent].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))]!;
+    },
+  };
 }
 
 /** Redis hash: cameraId → frames skipped as stale (since the prefix was created). */

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_CONFIRMATION_THRESHOLD, type ViolationThreshold } from '../../domain/people.ts';
 import { laplacianVariance } from '../../vision/sharpness.ts';
 import { decodeImage } from '../../vision/image.ts';
-import { staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
+import { createHandlingTimeEstimate, staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
 import type { DetectionsJob } from '../jobs.ts';
 import { createAnalysisRecorder, type FrameAnalyzeResult, type RecordAnalysisDeps } from './record-analysis.ts';
 import { removeFile } from './snapshot-files.ts';
@@ -59,6 +59,7 @@ async function cropSharpness(crop: Buffer): Promise<number> {
 export function createDetectionsRecordHandler(deps: DetectionsRecordDeps) {
   const { metrics, logger } = deps;
   const recorder = createAnalysisRecorder(deps);
+  const handling = createHandlingTimeEstimate();
 
   return async function handleDetectionsRecord(job: Job<DetectionsJob>): Promise<FrameAnalyzeResult> {
     const frame = parseDetectionsJob(job.data);
@@ -69,7 +70,7 @@ export function createDetectionsRecordHandler(deps: DetectionsRecordDeps) {
       await Promise.all(cropFiles.map((f) => removeFile(f)));
     };
 
-    const staleMs = deps.freshness ? staleByMs(frame, deps.freshness) : null;
+    const staleMs = deps.freshness ? staleByMs(frame, deps.freshness, handling.expectedMs()) : null;
     if (staleMs !== null) {
       await removeInputs();
       await deps.freshness?.counter?.record(frame.cameraId);
@@ -78,6 +79,7 @@ export function createDetectionsRecordHandler(deps: DetectionsRecordDeps) {
       return recorder.finish(frame, recorder.empty('stale'));
     }
 
+    const handled = deps.freshness?.now(); // the freshness clock (injected in tests)
     let crops: Buffer[];
     try {
       crops = await Promise.all(cropFiles.map((f) => readFile(f)));
@@ -87,7 +89,7 @@ export function createDetectionsRecordHandler(deps: DetectionsRecordDeps) {
       return recorder.replay(frame, log, { crops: cropFiles.length });
     }
 
-    return recorder.record({
+    const result = await recorder.record({
       frame,
       faces: frame.faces,
       async evidence(indexes) {
@@ -104,5 +106,7 @@ export function createDetectionsRecordHandler(deps: DetectionsRecordDeps) {
       threshold: deps.violationThreshold ?? DEFAULT_CONFIRMATION_THRESHOLD,
       log,
     });
+    if (deps.freshness && handled !== undefined) handling.observe(deps.freshness.now() - handled);
+    return result;
   };
 }

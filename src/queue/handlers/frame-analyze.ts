@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { decodeImage, type DecodedImage } from '../../vision/image.ts';
 import { faceSharpness } from '../../vision/sharpness.ts';
 import { ImageInputError, type AnalyzeOptions, type VisionEngine } from '../../vision/types.ts';
-import { staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
+import { createHandlingTimeEstimate, staleByMs, type FreshnessPolicy, type StaleFrameCounter } from '../freshness.ts';
 import type { FrameJob } from '../jobs.ts';
 import { DEFAULT_CONFIRMATION_THRESHOLD, type ViolationThreshold } from '../../domain/people.ts';
 import type { AnalysisStep } from './analysis-step.ts';
@@ -78,13 +78,14 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
   const { metrics, logger } = deps;
   const recorder = createAnalysisRecorder(deps);
   const { finish } = recorder;
+  const handling = createHandlingTimeEstimate();
 
   return async function handleFrameAnalyze(job: Job<FrameJob>): Promise<FrameAnalyzeResult> {
     const frame = parseFrameJob(job.data, deps.dataDir);
     const log = logger.child({ jobId: job.id, frameId: frame.frameId, cameraId: frame.cameraId, attempt: job.attemptsMade + 1 });
     const empty = { faces: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] };
 
-    const staleMs = deps.freshness ? staleByMs(frame, deps.freshness) : null;
+    const staleMs = deps.freshness ? staleByMs(frame, deps.freshness, handling.expectedMs()) : null;
     if (staleMs !== null) {
       // Too old to be useful: complete without analysis (no alert from it), and count it.
       await removeFile(frame.file);
@@ -108,6 +109,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     let decoded: Promise<DecodedImage> | undefined;
     const pixels = () => (decoded ??= decodeImage(image, { maxPixels: deps.maxPixels }));
     const started = process.hrtime.bigint();
+    const handled = deps.freshness?.now(); // the freshness clock (injected in tests)
     let analysis;
     try {
       analysis = deps.analyze ? (await deps.analyze(frame, image, pixels)).analysis : await deps.engine.analyzeFrame(await pixels(), deps.analyzeOptions);
@@ -125,7 +127,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
     metrics?.inferenceSeconds.observe(inferenceSeconds);
 
     // From here on, the same path as an edge agent's detections (record-analysis.ts).
-    return recorder.record({
+    const result = await recorder.record({
       frame,
       faces: analysis.faces,
       async evidence(violating) {
@@ -139,5 +141,7 @@ export function createFrameAnalyzeHandler(deps: FrameAnalyzeDeps) {
       log,
       logFields: { inferenceMs: Math.round(inferenceSeconds * 1000) },
     });
+    if (deps.freshness && handled !== undefined) handling.observe(deps.freshness.now() - handled);
+    return result;
   };
 }
