@@ -30,7 +30,7 @@
  *   masks pass by in 3-second visits (--city-masked share of the time), and the
  *   rest of the frames are empty.
  *
- *   npm run bench:system:edge -- [--mix stress,city] [--fps 2] [--duration 20] [--search 20,50,100,200,400,1000]
+ *   npm run bench:system:edge -- [--mix stress,city] [--fps 2] [--duration 20] [--search 20,50,100,200,400,1000] [--max-frame-age 10]
  *                                [--p95-ms 1000] [--cycle 20] [--masked 4] [--city-masked 0.3]
  *                                [--city-violator-every 180] [--city-violator-frames 6]
  *                                [--concurrency 2] [--detections-concurrency 8] [--warmup 10] [--out reports]
@@ -42,6 +42,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import { createCamera, login, virtualCamera } from '../src/agent/admin-client.ts';
 import { createEdgeAnalyzer } from '../src/agent/edge-analysis.ts';
@@ -50,6 +51,7 @@ import type { DetectionsRequest } from '../src/contracts/api.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { DEFAULT_CONFIRMATION } from '../src/domain/people.ts';
 import type { AlertEvent, ServerToClientEvents } from '../src/realtime/events.ts';
+import { staleFramesKey } from '../src/queue/freshness.ts';
 import { DEFAULT_DETECTIONS_CONCURRENCY, QUEUES } from '../src/queue/jobs.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { createVisionEngine } from '../src/vision/engine.ts';
@@ -82,6 +84,8 @@ export interface EdgeBenchOptions {
   /** Detections jobs one worker process runs at once (MASKWATCH_DETECTIONS_CONCURRENCY; database work, not inference). */
   detectionsConcurrency: number;
   drainTimeoutS: number;
+  /** MASKWATCH_MAX_FRAME_AGE_S of the worker: the deployment's freshness bound (0 = off). */
+  maxFrameAgeS: number;
   /** Cameras of the unreported warm-up step (0 = none). */
   warmupCameras: number;
   out: string;
@@ -102,6 +106,7 @@ export const DEFAULT_EDGE_BENCH: EdgeBenchOptions = {
   concurrency: 2,
   detectionsConcurrency: DEFAULT_DETECTIONS_CONCURRENCY,
   drainTimeoutS: 20,
+  maxFrameAgeS: 10,
   warmupCameras: 10,
   out: 'reports',
 };
@@ -189,6 +194,8 @@ interface StepResult {
   latencyMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null; samples: number };
   backlogAfterDrain: number;
   drainS: number;
+  /** Uploads the worker skipped as too old for the freshness bound (queue/freshness.ts). */
+  staleSkipped: number;
   cpu: { idleCoresApiPlusWorker: number; apiS: number; workerS: number; loadGeneratorS: number; wallS: number };
   /** API + worker CPU time of the step (drain included, idle baseline subtracted) per accepted upload. */
   centralCpuMsPerUpload: number;
@@ -307,6 +314,8 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
     ...mixEnv,
     MASKWATCH_DETECTIONS_CONCURRENCY: String(o.detectionsConcurrency),
     MASKWATCH_MAX_CAMERA_BACKLOG: '200',
+    // The deployment's freshness bound (the fault environment turns it off for its own tests).
+    MASKWATCH_MAX_FRAME_AGE_S: String(o.maxFrameAgeS),
     // One host posts for every simulated camera: the per-IP ingest limit would otherwise be the bottleneck measured.
     MASKWATCH_RATE_INGEST_PER_IP: '100000000',
   };
@@ -335,6 +344,13 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
     // Detections jobs have their own queue (QUEUES.detections); the frames queue is watched too (it should stay empty).
     const queues = [env.queue(), new Queue(QUEUES.detections, { connection: { ...redisOptionsFromUrl(env.sys.redisUrl), maxRetriesPerRequest: null }, prefix: env.sys.queuePrefix })];
     env.cleanup.add(() => queues[1]!.close());
+    // The workers' per-camera stale counts (Redis hash), summed.
+    const statsRedis = new Redis(env.sys.redisUrl);
+    env.cleanup.add(async () => statsRedis.disconnect());
+    const staleTotal = async (): Promise<number> => {
+      const counts = await statsRedis.hgetall(staleFramesKey(env.sys.queuePrefix));
+      return Object.values(counts).reduce((n, v) => n + Number(v), 0);
+    };
     const depthNow = async () => {
       let depth = 0;
       for (const queue of queues) {
@@ -369,6 +385,7 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
       await new Promise((r) => setTimeout(r, 3000));
       const idleRate = (((await cpuSeconds(api.pid)) ?? 0) - idle0.api + ((await cpuSeconds(worker.pid)) ?? 0) - idle0.worker) / ((Date.now() - idle0.t) / 1000);
       const cpu0 = { api: await cpuSeconds(api.pid), worker: await cpuSeconds(worker.pid), self: process.cpuUsage() };
+      const stale0 = await staleTotal();
       const start = Date.now();
       const periodMs = 1000 / o.fps;
       const framesPerCamera = Math.floor(o.durationS * o.fps);
@@ -446,6 +463,7 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
         alertsCreated: mine.length,
         latencyMs: { p50: percentile(lat, 50), p95, p99: percentile(lat, 99), max: lat.at(-1) ?? null, samples: lat.length },
         backlogAfterDrain: backlog,
+        staleSkipped: (await staleTotal()) - stale0,
         drainS: Math.round(((Date.now() - sendEnd) / 1000) * 10) / 10,
         cpu: { idleCoresApiPlusWorker: Math.round(idleRate * 1000) / 1000, apiS: Math.round(apiS * 10) / 10, workerS: Math.round(workerS * 10) / 10, loadGeneratorS: Math.round(((self.user + self.system) / 1e6) * 10) / 10, wallS: Math.round(wallS * 10) / 10 },
         centralCpuMsPerUpload: Math.round(cpuMsPerUpload * 100) / 100,
@@ -458,7 +476,7 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
       log(
         (warmup ? '(warm-up, not reported) ' : '') +
         `step ${stepNo}: ${cameras} cameras: accepted ${accepted}/${offered} (${step.acceptedPerSecond}/s), refused ${JSON.stringify(refused)}, errors ${errors}, ` +
-          `alerts ${mine.length}, p50/p95/p99 ${step.latencyMs.p50}/${p95}/${step.latencyMs.p99} ms, queue max ${depthMax}, backlog ${backlog} after ${step.drainS} s, ` +
+          `alerts ${mine.length}, p50/p95/p99 ${step.latencyMs.p50}/${p95}/${step.latencyMs.p99} ms, queue max ${depthMax}, stale skipped ${step.staleSkipped}, backlog ${backlog} after ${step.drainS} s, ` +
           `CPU api ${step.cpu.apiS} s + worker ${step.cpu.workerS} s = ${step.centralCpuMsPerUpload} CPU-ms per upload, ${step.centralCpuMsPerCameraSecond} CPU-ms per camera-second → ${step.sustained ? 'sustained' : 'NOT sustained'}`,
       );
       if (warmup) continue;
@@ -486,7 +504,7 @@ interface EdgeReport {
 function mixMarkdown(r: EdgeReport, m: MixResult): string {
   const rows = m.steps.map(
     (s) =>
-      `| ${s.cameras} | ${s.accepted}/${s.offered} | ${JSON.stringify(s.refused)} | ${s.alertsCreated} | ${s.latencyMs.p50} / ${s.latencyMs.p95} / ${s.latencyMs.p99} | ${s.queueDepthMax} | ${s.cpu.apiS} + ${s.cpu.workerS} s / ${s.cpu.wallS} s | ${s.centralCpuMsPerUpload} | ${s.centralCpuMsPerCameraSecond} | ${s.sustained ? 'yes' : 'no'} |`,
+      `| ${s.cameras} | ${s.accepted}/${s.offered} | ${JSON.stringify(s.refused)} | ${s.alertsCreated} | ${s.latencyMs.p50} / ${s.latencyMs.p95} / ${s.latencyMs.p99} | ${s.queueDepthMax} | ${s.staleSkipped} | ${s.cpu.apiS} + ${s.cpu.workerS} s / ${s.cpu.wallS} s | ${s.centralCpuMsPerUpload} | ${s.centralCpuMsPerCameraSecond} | ${s.sustained ? 'yes' : 'no'} |`,
   );
   const last = m.steps.at(-1);
   return `## Mix: ${m.mix}
@@ -495,8 +513,8 @@ ${m.description}. Latency percentiles are over the alerts created (the "alerts" 
 
 **Largest N with p95 detection → alert.created ≤ ${r.settings.p95LimitMs} ms: ${m.largestSustainedCameras ?? 'none of those tried'}** (target ≥ 1,000 × 2 fps: ${m.largestSustainedCameras !== null && m.largestSustainedCameras >= 1000 ? 'met' : 'not met'}).
 
-| cameras | accepted/offered | refused | alerts | latency p50 / p95 / p99 ms | queue max | CPU api + worker / wall | central CPU-ms per upload | per camera-second | sustained |
-|---|---|---|---|---|---|---|---|---|---|
+| cameras | accepted/offered | refused | alerts | latency p50 / p95 / p99 ms | queue max | stale skipped | CPU api + worker / wall | central CPU-ms per upload | per camera-second | sustained |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 At the last step, ${last?.centralCpuMsPerCameraSecond ?? '?'} central CPU-ms per camera-second ⇒ ~${Math.round((last?.centralCpuMsPerCameraSecond ?? 0) * 10) / 10} cores for 1,000 cameras.
@@ -543,6 +561,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       concurrency: { type: 'string' },
       'detections-concurrency': { type: 'string' },
       'drain-timeout': { type: 'string' },
+      'max-frame-age': { type: 'string' },
       warmup: { type: 'string' },
       out: { type: 'string' },
     },
@@ -568,6 +587,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     concurrency: num(values.concurrency, d.concurrency),
     detectionsConcurrency: num(values['detections-concurrency'], d.detectionsConcurrency),
     drainTimeoutS: num(values['drain-timeout'], d.drainTimeoutS),
+    maxFrameAgeS: num(values['max-frame-age'], d.maxFrameAgeS),
     warmupCameras: num(values.warmup, d.warmupCameras),
     out: values.out ?? d.out,
   })
