@@ -90,8 +90,8 @@ export async function run(argv: string[]): Promise<number> {
       let line: string;
       try {
         const result = await engine.analyzeFrame(await readFile(file));
-        // Each file is analysed on its own (nothing is ever reused here): the documented line has no `reused`.
-        line = JSON.stringify({ file, ...result, faces: result.faces.map(({ reused: _reused, ...face }) => face) });
+        // Each file is analysed on its own (nothing reused, no agent upload): the documented line has neither `reused` nor `secondOpinion`.
+        line = JSON.stringify({ file, ...result, faces: result.faces.map(({ reused: _reused, secondOpinion: _secondOpinion, ...face }) => face) });
       } catch (err) {
         failed += 1;
         const e = err as NodeJS.ErrnoException;
