@@ -57,6 +57,9 @@ export interface Realtime {
  * Socket.IO on the API's HTTP server, with the Redis adapter so an event emitted
  * anywhere (another API instance, a worker's redis-emitter) reaches every socket.
  */
+/** How long in-flight requests get to finish when the server closes. */
+const CLOSE_GRACE_MS = 2_000;
+
 export function createRealtimeServer(opts: RealtimeOptions): Realtime {
   const pub = new Redis({ ...redisOptionsFromUrl(opts.redisUrl), maxRetriesPerRequest: null });
   const sub = pub.duplicate();
@@ -133,8 +136,14 @@ export function createRealtimeServer(opts: RealtimeOptions): Realtime {
         (sub as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => original(...args).catch(() => undefined);
       }
       // io.close() also closes the HTTP server; callers then close Fastify, which tolerates that.
+      // server.close() waits for every connection, and an agent's keep-alive connection carrying a
+      // request now would hold it for the keep-alive timeout: after a short grace, all are closed.
       await new Promise<void>((resolve) => {
-        io.close(() => resolve());
+        const force = setTimeout(() => opts.httpServer.closeAllConnections(), CLOSE_GRACE_MS);
+        io.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
       });
       // quit() waits for Redis; when it is away, drop the connection instead of hanging.
       await Promise.allSettled([pub, sub].map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
