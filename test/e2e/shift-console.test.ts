@@ -154,7 +154,10 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
   await page.keyboard.press('?');
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
   await page.keyboard.press('Escape');
+  // Chromium closes a modal dialog on Escape in a later task; until then the page behind is inert.
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'hidden' });
   await page.getByRole('combobox', { name: 'Status' }).focus();
+  await page.waitForFunction(() => document.activeElement?.tagName === 'SELECT', undefined, { timeout: 5000 });
   await page.keyboard.press('m');
   assert.equal(await page.evaluate(() => localStorage.getItem('maskwatch.sound')), null, '"m" in a field did not mute');
   // Mute is remembered across a reload.
