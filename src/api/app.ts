@@ -161,6 +161,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
       maxCameraBacklog: deps.config.ingest.maxCameraBacklog,
       maxCapturedAgeMs: deps.config.privacy.retentionDays * 86_400_000,
     },
+    incidentWindowMs: deps.config.alerts.cooldownSeconds * 1000,
   });
   let decision: Promise<ServerDecision> | undefined;
   const ingestDetections = createDetectionsIngestor({
@@ -181,6 +182,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
       maxCameraBacklog: deps.config.ingest.maxCameraBacklog,
       maxCapturedAgeMs: deps.config.privacy.retentionDays * 86_400_000,
     },
+    incidentWindowMs: deps.config.alerts.cooldownSeconds * 1000,
   });
   const unitEvents = createIoUnitPublisher(io);
   // Every alert change of this API (officer and dispatcher actions) goes through this one announcer.

@@ -310,30 +310,64 @@ for (const provider of testProviders()) {
       await finished(res.body.frameId);
     });
 
-    it('a masked face needs no crop and makes no alert; the same agent frameId twice is one frame', async () => {
+    it('masked faces only: queued only while a track of the camera may be live; the same agent frameId twice is one frame', async () => {
+      const windowMs = stack.config.alerts.cooldownSeconds * 1000;
       const cam = await newCamera('Masked cam');
       const masked = await createEdgeAnalyzer(engine)(await readFile(MASKED), new Date());
       assert.ok(masked.faces >= 1);
       assert.equal(masked.violations, 0);
       assert.ok(masked.body.faces.every((f) => f.crop === undefined));
-      const first = await postDetections(cam.apiKey, masked.body);
+      const maskedAt = (at: number) => ({ ...masked.body, frameId: randomUUID(), capturedAt: new Date(at).toISOString() });
+      const noJob = async (frameId: string, why: string) => {
+        assert.equal(await Job.fromId(detQueue, frameId), undefined, why);
+        assert.equal(await api.producer.backlog.size(cam.id), 0, `${why}: no backlog slot taken`);
+      };
+
+      // No track at this camera (tracks start only at a violation): accepted, nothing to queue.
+      const alone = await postDetections(cam.apiKey, maskedAt(Date.now()));
+      assert.equal(alone.status, 202, JSON.stringify(alone.body));
+      await noJob(alone.body.frameId, 'masked faces at a camera without a track');
+
+      // A violation (captured three windows ago) may start a track: masked faces captured within the window
+      // after it may continue that track, so they are queued; a retried upload keeps its frame id.
+      const violationAt = Date.now() - 3 * windowMs;
+      const violation = await postDetections(cam.apiKey, { ...analysed.body, frameId: randomUUID(), capturedAt: new Date(violationAt).toISOString() });
+      assert.equal(violation.status, 202, JSON.stringify(violation.body));
+      await finished(violation.body.frameId);
+      const within = maskedAt(violationAt + 1000);
+      const first = await postDetections(cam.apiKey, within);
       assert.equal(first.status, 202);
-      const again = await postDetections(cam.apiKey, masked.body);
+      const again = await postDetections(cam.apiKey, within);
       assert.equal(again.status, 202);
       assert.equal(again.body.frameId, first.body.frameId, 'a retried upload keeps its frame id');
       await finished(first.body.frameId);
       // A late retry, after its job ran: the same answer, and no backlog slot left taken.
-      const late = await postDetections(cam.apiKey, masked.body);
+      const late = await postDetections(cam.apiKey, within);
       assert.equal(late.status, 202);
       assert.equal(late.body.frameId, first.body.frameId);
       assert.equal(await api.producer.backlog.size(cam.id), 0, 'a late retry leaves no backlog slot taken');
-      const list = await call(api.url, 'GET', `/api/v1/alerts?cameraId=${cam.id}`, { token: dispatcher });
-      assert.deepEqual(list.body.items, []);
+      // That masked upload extended the camera's window; past it, masked faces are accepted without a job again.
+      const past = await postDetections(cam.apiKey, maskedAt(violationAt + 1000 + windowMs + 1000));
+      assert.equal(past.status, 202);
+      await noJob(past.body.frameId, 'masked faces captured after the window');
+
+      // A frame upload may start a track too (its faces are not known before analysis).
+      const frame = await call(api.url, 'POST', '/api/v1/frames', {
+        token: cam.apiKey,
+        body: await readFile(MASKED),
+        headers: { 'content-type': 'image/jpeg', 'x-captured-at': new Date(violationAt + 2 * windowMs).toISOString() },
+      });
+      assert.equal(frame.status, 202);
+      await finished(frame.body.frameId);
+      const afterFrame = await postDetections(cam.apiKey, maskedAt(violationAt + 2 * windowMs + 1000));
+      assert.equal(afterFrame.status, 202);
+      assert.ok(await Job.fromId(detQueue, afterFrame.body.frameId), 'masked faces after a frame upload are queued');
+      await finished(afterFrame.body.frameId);
+
       // Nobody in view: accepted, and nothing to queue (tracks end by time, not by empty frames).
       const empty = await postDetections(cam.apiKey, { capturedAt: new Date().toISOString(), width: 640, height: 480, faces: [] });
       assert.equal(empty.status, 202, JSON.stringify(empty.body));
-      assert.equal(await Job.fromId(detQueue, empty.body.frameId), undefined);
-      assert.equal(await api.producer.backlog.size(cam.id), 0);
+      await noJob(empty.body.frameId, 'nobody in view');
     });
 
     it('a retried detections job is idempotent (after the transaction, and with its inputs still there)', async () => {

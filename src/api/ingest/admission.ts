@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { HttpProblem } from '../problem.ts';
 import type { ApiMetrics, RejectReason } from '../metrics.ts';
-import type { CameraGate } from './camera-gate.ts';
+import type { CameraGate, TrackingHint } from './camera-gate.ts';
 
 export type RequestCheck = { ok: true } | { ok: false; reason: RejectReason; status: number; detail: string };
 
@@ -23,24 +23,25 @@ export function createRefusals(metrics: ApiMetrics, retryAfterSeconds = 5) {
 export type Refusals = ReturnType<typeof createRefusals>;
 
 /**
- * The camera's key and a backlog slot (for `slotId`, when the request will queue a job): resolves with the
- * camera and the job's priority (the camera's backlog: its newest frames first, queue/freshness.ts), or
- * throws the refusal.
+ * The camera's key and a backlog slot (for `slotId`, when the request may queue a job): resolves with the
+ * camera, whether the slot was taken (`queued`; see camera-gate.ts for `tracking`) and the job's priority
+ * (the camera's backlog: its newest frames first, queue/freshness.ts), or throws the refusal.
  */
 export async function admitCamera<C extends RequestCheck>(args: {
   gate: CameraGate;
   keyHash: string;
   slotId: string | null;
   maxBacklog: number;
+  tracking?: TrackingHint;
   check: C;
   refusals: Refusals;
   logger: Logger;
   what: string;
-}): Promise<{ cameraId: string; priority: number; check: Extract<C, { ok: true }> }> {
+}): Promise<{ cameraId: string; queued: boolean; priority: number; check: Extract<C, { ok: true }> }> {
   const { gate, keyHash, slotId, refusals } = args;
   let admission;
   try {
-    admission = await gate.admit(keyHash, slotId, args.maxBacklog);
+    admission = await gate.admit(keyHash, slotId, args.maxBacklog, args.tracking);
   } catch (err) {
     args.logger.warn({ err: (err as Error).message }, `${args.what} refused: redis unavailable`);
     if (slotId) gate.cancel(keyHash, slotId).catch(() => undefined); // the admit may still land late
@@ -53,5 +54,7 @@ export async function admitCamera<C extends RequestCheck>(args: {
   if (admission.status === 'full') {
     return refusals.unavailable('backlog_full', `camera has ${admission.backlog} frames waiting (limit ${args.maxBacklog}); retry later`);
   }
-  return { cameraId: admission.cameraId, priority: admission.status === 'ok' ? admission.backlog - 1 : 0, check: check as Extract<C, { ok: true }> };
+  const queued = admission.status === 'ok';
+  const priority = admission.status === 'ok' ? admission.backlog - 1 : 0;
+  return { cameraId: admission.cameraId, queued, priority, check: check as Extract<C, { ok: true }> };
 }

@@ -13,7 +13,15 @@ import { backlogKey } from '../../queue/backlog.ts';
  * rotated or disabled key is refused at once on every API instance — no entry
  * outlives a rotation.
  *
- * The script builds the backlog key from the prefix and the looked-up camera id,
+ * The same call keeps `${prefix}:tracking:<cameraId>` → the capture time (ms) up to which an upload of the
+ * camera may still continue one of its tracks. Tracks start only at a violating face and match a face at most
+ * the incident window after their last sighting (domain/incidents.ts), so every admitted upload that may
+ * start or extend a track pushes that time to its capture time + the window, and an edge upload of masked
+ * faces only (it can start nothing) asks for a slot only while the time is not passed: otherwise it would
+ * change nothing central, and costs no job. This over-approximates "the camera has a live track": it never
+ * drops a face a track could have matched.
+ *
+ * The script builds the backlog and tracking keys from the prefix and the looked-up camera id,
  * so it assumes a single Redis (not Redis Cluster), as the rest of the stack does.
  */
 export type Admission =
@@ -29,12 +37,16 @@ if not v then return {'miss'} end
 if v == 'revoked' then return {'unknown'} end
 if string.sub(v, 1, 9) == 'disabled:' then return {'disabled', string.sub(v, 10)} end
 if ARGV[1] == '0' then return {'checked', v} end
+local tk = ARGV[8] .. v
+local live = redis.call('GET', tk)
+if ARGV[1] == '2' and ((not live) or tonumber(live) < tonumber(ARGV[9])) then return {'checked', v} end
 local bk = ARGV[2] .. v
 redis.call('ZREMRANGEBYSCORE', bk, '-inf', ARGV[3])
 local n = redis.call('ZCARD', bk)
 if n >= tonumber(ARGV[5]) then return {'full', v, n} end
 redis.call('ZADD', bk, ARGV[4], ARGV[6])
 redis.call('PEXPIRE', bk, ARGV[7])
+if ARGV[10] ~= '' and ((not live) or tonumber(live) < tonumber(ARGV[10])) then redis.call('SET', tk, ARGV[10], 'PX', ARGV[11]) end
 return {'ok', v, n + 1}`;
 
 const CANCEL = `
@@ -54,6 +66,19 @@ export interface CameraGateOptions {
 }
 
 type AdmitReply = [string, string?, number?];
+
+/** What an upload may do to the camera's tracks (see above); without it, an admit leaves them alone. */
+export interface TrackingHint {
+  capturedAtMs: number;
+  /** The incident window: how long after its last sighting a track can still match a face. */
+  windowMs: number;
+  /** False for an upload of masked faces only: queued only while a track may be live. */
+  mayStartTrack: boolean;
+}
+
+export function trackingKey(prefix: string, cameraId: string): string {
+  return `${prefix}:tracking:${cameraId}`;
+}
 
 export function cameraKeyCacheKey(prefix: string, keyHash: string): string {
   return `${prefix}:camkey:${keyHash}`;
@@ -84,17 +109,24 @@ export function createCameraGate(opts: CameraGateOptions) {
     return admission;
   };
 
-  const run = (hash: string, frameId: string | null, max: number) => {
+  const run = (hash: string, frameId: string | null, max: number, tracking: TrackingHint | undefined) => {
     const t = now();
+    const mode = !frameId ? '0' : tracking && !tracking.mayStartTrack ? '2' : '1';
     return redis.mwAdmitCamera(
       cacheKey(hash),
-      frameId ? '1' : '0',
+      mode,
       backlogKey(opts.prefix, ''),
       String(t - staleAfterMs),
       String(t),
       String(max),
       frameId ?? '',
       String(staleAfterMs),
+      trackingKey(opts.prefix, ''),
+      tracking ? String(tracking.capturedAtMs) : '',
+      tracking ? String(tracking.capturedAtMs + tracking.windowMs) : '',
+      // Wall-clock lifetime: a window from now covers the next captures of a camera whose clock is off (constant
+      // skew); twice that, for uploads delayed on the way.
+      tracking ? String(2 * tracking.windowMs) : '',
     );
   };
 
@@ -119,15 +151,16 @@ export function createCameraGate(opts: CameraGateOptions) {
   return {
     /**
      * Checks a key (by its hash) and, when `frameId` is given, reserves a backlog
-     * slot for it in the same step. Throws when Redis is unreachable.
+     * slot for it in the same step ('checked' instead when `tracking` says the upload
+     * cannot matter to a track). Throws when Redis is unreachable.
      */
-    async admit(keyHash: string, frameId: string | null, maxBacklog: number): Promise<Admission> {
-      const first = toAdmission(await run(keyHash, frameId, maxBacklog));
+    async admit(keyHash: string, frameId: string | null, maxBacklog: number, tracking?: TrackingHint): Promise<Admission> {
+      const first = toAdmission(await run(keyHash, frameId, maxBacklog, tracking));
       if (first) return remember(keyHash, first);
       const camera = await opts.cameras.findByKeyHash(keyHash);
       if (!camera) return remember(keyHash, { status: 'unknown' }); // not cached: unknown keys cost a lookup, never an entry
       await opts.redis.set(cacheKey(keyHash), camera.enabled ? camera.id : `disabled:${camera.id}`, 'EX', ttl, 'NX');
-      return remember(keyHash, toAdmission(await run(keyHash, frameId, maxBacklog)) ?? { status: 'unknown' });
+      return remember(keyHash, toAdmission(await run(keyHash, frameId, maxBacklog, tracking)) ?? { status: 'unknown' });
     },
     /** When this instance's last admit found the key valid (ms, its clock); undefined if not lately or refused since. */
     validAt(keyHash: string): number | undefined {

@@ -47,6 +47,11 @@ export interface DetectionsIngestDeps {
   /** Loaded once (the head file), then reused. */
   decision: () => Promise<ServerDecision>;
   limits: { maxFramePixels: number; maxCameraBacklog: number; maxCapturedAgeMs?: number };
+  /**
+   * The incident window (MASKWATCH_ALERT_COOLDOWN_S): masked faces only are queued only within it after the camera's
+   * last upload that could start or extend a track (camera-gate.ts). Unset: always queued.
+   */
+  incidentWindowMs?: number;
   retryAfterSeconds?: number;
   now?: () => Date;
 }
@@ -154,19 +159,24 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     const keyHash = hashSecret(req.apiKey);
     const frameId = serverFrameId(keyHash, req.body.frameId);
     // A frame with nobody in view changes nothing central (tracks end by time, not by empty frames; the
-    // worker would only count it): it is accepted without a queue slot or a job.
-    const needsJob = check.ok && check.faces.length > 0;
-    const { cameraId, priority, check: accepted } = await admitCamera({
+    // worker would only count it): it is accepted without a queue slot or a job. Nor does one of masked
+    // faces only while no track of the camera can be live (the gate knows: camera-gate.ts).
+    const mayNeedJob = check.ok && check.faces.length > 0;
+    const { cameraId, queued, priority, check: accepted } = await admitCamera({
       gate: deps.gate,
       keyHash,
-      slotId: needsJob ? frameId : null,
+      slotId: mayNeedJob ? frameId : null,
       maxBacklog: deps.limits.maxCameraBacklog,
+      tracking:
+        check.ok && deps.incidentWindowMs
+          ? { capturedAtMs: check.capturedAt.getTime(), windowMs: deps.incidentWindowMs, mayStartTrack: check.faces.some((f) => f.violation) }
+          : undefined,
       check,
       refusals: { reject, unavailable },
       logger: deps.logger,
       what: 'detections',
     });
-    if (!needsJob) {
+    if (!queued) {
       deps.metrics.frameAccepted();
       touchLastFrame(cameraId, receivedAt);
       return { frameId, cameraId, violations: 0 };

@@ -26,6 +26,8 @@ export interface IngestDeps {
   /** Seconds a client is told to wait after a 503. */
   retryAfterSeconds?: number;
   lastFrameIntervalMs?: number;
+  /** The incident window (MASKWATCH_ALERT_COOLDOWN_S): a frame may start a track, which keeps the camera's edge uploads of masked faces queued that long (camera-gate.ts). */
+  incidentWindowMs?: number;
   now?: () => Date;
 }
 
@@ -78,6 +80,7 @@ export function createFrameIngestor(deps: IngestDeps) {
       keyHash,
       slotId: check.ok ? frameId : null,
       maxBacklog: deps.limits.maxCameraBacklog,
+      tracking: check.ok && deps.incidentWindowMs ? { capturedAtMs: check.capturedAt.getTime(), windowMs: deps.incidentWindowMs, mayStartTrack: true } : undefined,
       check,
       refusals: { reject, unavailable },
       logger: deps.logger,

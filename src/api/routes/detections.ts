@@ -21,7 +21,8 @@ export async function detectionRoutes(app: FastifyInstance, ctx: ApiContext) {
           `At most ${MAX_DETECTED_FACES} faces (\`maskwatch agent --analyze\` sends the ${MAX_DETECTED_FACES} largest of a bigger crowd); boxes inside the frame; probabilities in [0, 1] summing to 1. Which faces are violations is ` +
           "decided by the server's rule (the deployed mask head's thresholds and gates, and the deployed second-opinion rule applied to a face's " +
           '`secondOpinion` reading when the agent sends one), and a base64 JPEG crop (≤ 256 KiB, decodable) is ' +
-          'required for exactly those faces and refused for the others. Answers 202 once the detections are durably queued; they are ' +
+          'required for exactly those faces and refused for the others. Answers 202 once the detections are durably queued (or at once, without a job, ' +
+          'when they can change nothing: nobody in view, or masked faces only while no track of the camera can be live); they are ' +
           'tracked, confirmed, grouped and alerted through the same code path as a frame analysed centrally. The alert has face crops and no frame snapshot.',
         security: [{ cameraKey: [] }],
         body: DetectionsRequestSchema,
