@@ -21,10 +21,10 @@
  * - stress: per camera the stream cycles through --cycle frames: one frame whose
  *   face is unmasked (a violation: crop uploaded, a new alert every cycle because
  *   the alert cooldown is 1 s and people are confirmed on 1 frame), --masked frames
- *   of masked faces (a job each; masked faces start no track, so nothing is stored),
- *   and the rest empty (no job). At 1,000 cameras × 2 fps that is 100 new alerts per second.
- * - city: the deployment's defaults (incident window 60 s, people confirmed on 2
- *   of their last 4 frames); at each camera a violator appears every
+ *   of masked faces (a job each only within the incident window after the camera's last
+ *   violation, where they may continue a track; nothing is stored), and the rest empty (no job). At 1,000 cameras × 2 fps that is 100 new alerts per second.
+ * - city: the deployment's defaults (incident window 60 s, k of n confirmation as
+ *   domain/people.ts DEFAULT_CONFIRMATION); at each camera a violator appears every
  *   --city-violator-every seconds (cameras evenly phased) and stays
  *   --city-violator-frames frames (one track, one alert); otherwise people with
  *   masks pass by in 3-second visits (--city-masked share of the time), and the
@@ -213,7 +213,7 @@ function mixSettings(o: EdgeBenchOptions, mix: EdgeMix): { env: Record<string, s
     return {
       env: { MASKWATCH_ALERT_COOLDOWN_S: '1', MASKWATCH_CONFIRM_FRAMES: '1', MASKWATCH_CONFIRM_WINDOW: '1' },
       description:
-        `stress: per camera cycle of ${o.cycle} frames: 1 violating (crops), ${o.masked} with masked faces (a job and a transaction each, but masked faces start no track: nothing stored), ${o.cycle - 1 - o.masked} empty (no job); ` +
+        `stress: per camera cycle of ${o.cycle} frames: 1 violating (crops), ${o.masked} with masked faces (a job and a transaction each only within the 1-s incident window after the violation; nothing stored), ${o.cycle - 1 - o.masked} empty (no job); ` +
         `alert cooldown 1 s and people confirmed on 1 frame, so every camera opens a new alert each cycle (${Math.round((o.fps / o.cycle) * 1000)} new alerts/s per 1,000 cameras)`,
     };
   }
@@ -224,7 +224,7 @@ function mixSettings(o: EdgeBenchOptions, mix: EdgeMix): { env: Record<string, s
     description:
       `city: at each camera a violator appears every ${o.cityViolatorEveryS} s (cameras evenly phased) and stays ${o.cityViolatorFrames} frames ` +
       `(one track, one alert: ${Math.round((1000 / o.cityViolatorEveryS) * 10) / 10} new alerts/s per 1,000 cameras); otherwise someone with a mask is in view ` +
-      `${Math.round(o.cityMaskedShare * 100)} % of the time (3-second visits: a job and a transaction per frame, nothing stored), and the rest of the frames are empty (no job); ` +
+      `${Math.round(o.cityMaskedShare * 100)} % of the time (3-second visits: a job and a transaction per frame only within 60 s after the camera's last violation, where they may continue its track; nothing stored; otherwise no job), and the rest of the frames are empty (no job); ` +
       `incident window 60 s and people confirmed on ${c.confirmFrames} of their last ${c.confirmWindow} frames (the deployment defaults)`,
   };
 }
