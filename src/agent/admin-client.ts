@@ -1,4 +1,5 @@
 /** The few admin API calls the simulator needs: log in, register cameras. */
+import type { CameraInput } from '../contracts/api.ts';
 
 export class AdminApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -37,15 +38,7 @@ export async function login(server: string, username: string, password: string, 
   return body.token;
 }
 
-export interface NewCamera {
-  name: string;
-  latitude: number;
-  longitude: number;
-  address?: string;
-  zone?: string;
-}
-
-export async function createCamera(server: string, token: string, camera: NewCamera, doFetch: typeof fetch = fetch): Promise<{ id: string; apiKey: string }> {
+export async function createCamera(server: string, token: string, camera: CameraInput, doFetch: typeof fetch = fetch): Promise<{ id: string; apiKey: string }> {
   const res = await doFetch(new URL('/api/v1/cameras', server), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -59,7 +52,7 @@ export async function createCamera(server: string, token: string, camera: NewCam
 }
 
 /** Virtual cameras spread on a small grid around a centre, so the dashboard map shows them apart. */
-export function virtualCamera(index: number, centre = { latitude: 40.4168, longitude: -3.7038 }, runId = ''): NewCamera {
+export function virtualCamera(index: number, centre = { latitude: 40.4168, longitude: -3.7038 }, runId = ''): CameraInput {
   const side = 10;
   return {
     name: `sim-${runId ? runId + '-' : ''}${String(index + 1).padStart(3, '0')}`,

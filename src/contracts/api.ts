@@ -9,6 +9,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { ALERT_STATUSES, PERSON_LABELS, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus } from './vocabulary.ts';
+import { MAX_CONFIRM_WINDOW } from '../domain/people.ts';
 
 /** A string restricted to the values of a list, typed as their union. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
@@ -145,6 +146,38 @@ export const CameraWithKeySchema = Type.Object({
   apiKey: Type.String({ description: 'shown once; store it in the camera' }),
 });
 export type CameraWithKey = Static<typeof CameraWithKeySchema>;
+
+/** The fields an admin sets on a camera: the body of POST /api/v1/cameras. */
+export const CameraInputSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    address: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+    latitude: Type.Number({ minimum: -90, maximum: 90 }),
+    longitude: Type.Number({ minimum: -180, maximum: 180 }),
+    zone: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    confirmFrames: Type.Optional(
+      Nullable(
+        Type.Integer({
+          minimum: 1,
+          maximum: MAX_CONFIRM_WINDOW,
+          description: 'k of n person confirmation (≤ confirmWindow); 1 with confirmWindow 1 for a snapshot camera; null = deployment default',
+        }),
+      ),
+    ),
+    confirmWindow: Type.Optional(
+      Nullable(Type.Integer({ minimum: 1, maximum: MAX_CONFIRM_WINDOW, description: 'n of k of n; null = deployment default' })),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CameraInput = Static<typeof CameraInputSchema>;
+
+/** The body of PATCH /api/v1/cameras/:id: any of the input fields, and `enabled`. */
+export const CameraPatchSchema = Type.Partial(Type.Object({ ...CameraInputSchema.properties, enabled: Type.Boolean() }), {
+  minProperties: 1,
+  additionalProperties: false,
+});
+export type CameraPatch = Static<typeof CameraPatchSchema>;
 
 export const UnitSchema = Type.Object({
   id: Type.String(),

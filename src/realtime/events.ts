@@ -1,21 +1,10 @@
-import type { Alert, Person } from '../contracts/api.ts';
+import type { Alert, Person, Unit } from '../contracts/api.ts';
 
 /** Alert as pushed to dashboards and webhooks: the payload of alert.created / alert.updated (src/contracts/api.ts AlertSchema). */
 export type AlertEvent = Alert;
 
 /** A patrol unit as pushed to dashboards (unit.updated): the shape of GET /api/v1/units items. */
-export interface UnitEvent {
-  id: string;
-  callSign: string;
-  status: 'AVAILABLE' | 'BUSY' | 'OFF_DUTY';
-  latitude: number | null;
-  longitude: number | null;
-  positionAt: string | null;
-  members: { id: string; username: string }[];
-  openAlertIds: string[];
-  createdAt: string;
-  updatedAt: string;
-}
+export type UnitEvent = Unit;
 
 /** A confirmed person of an alert (incident): src/contracts/api.ts PersonSchema. */
 export type AlertPersonEvent = Person;

@@ -6,7 +6,8 @@
  */
 import { hashSecret, newCameraApiKey, secretHint } from '../auth/tokens.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
-import type { CameraPatch, CameraRepository, CameraRow } from '../db/repositories/cameras.ts';
+import type { Camera, CameraInput, CameraPatch, CameraWithKey } from '../contracts/api.ts';
+import type { CameraRepository, CameraRow } from '../db/repositories/cameras.ts';
 import { confirmationProblem } from '../domain/people.ts';
 import { notFound, ServiceError } from './errors.ts';
 
@@ -22,24 +23,13 @@ export interface Admin {
   role: string;
 }
 
-export interface NewCameraInput {
-  name: string;
-  latitude: number;
-  longitude: number;
-  address?: string | null;
-  zone?: string | null;
-  /** Person confirmation k of n; unset = the deployment default. */
-  confirmFrames?: number | null;
-  confirmWindow?: number | null;
-}
-
 /** k ≤ n across the two fields (JSON schema cannot compare them). */
 function checkConfirmation(k: number | null | undefined, n: number | null | undefined): void {
   const problem = confirmationProblem({ confirmFrames: k ?? undefined, confirmWindow: n ?? undefined });
   if (problem) throw new ServiceError('INVALID', problem, 'validation');
 }
 
-export function cameraView(c: CameraRow) {
+export function cameraView(c: CameraRow): Camera {
   return {
     id: c.id,
     name: c.name,
@@ -56,7 +46,6 @@ export function cameraView(c: CameraRow) {
     updatedAt: c.updatedAt.toISOString(),
   };
 }
-export type CameraView = ReturnType<typeof cameraView>;
 
 const REDIS_DOWN = 'cannot reach Redis to apply the change everywhere; nothing was changed, retry later';
 
@@ -74,7 +63,7 @@ export function createCameraService(deps: { cameras: CameraRepository; audit: Au
     deps.audit.record({ actorType: 'USER', actorId: actor.id, actorRole: actor.role, action, subjectType: 'Camera', subjectId, details });
 
   return {
-    async create(input: NewCameraInput, actor: Admin): Promise<CameraView & { apiKey: string }> {
+    async create(input: CameraInput, actor: Admin): Promise<CameraWithKey> {
       checkConfirmation(input.confirmFrames, input.confirmWindow);
       const apiKey = newCameraApiKey();
       const camera = await deps.cameras.create({
@@ -92,17 +81,17 @@ export function createCameraService(deps: { cameras: CameraRepository; audit: Au
       return { ...cameraView(camera), apiKey };
     },
 
-    async list(): Promise<CameraView[]> {
+    async list(): Promise<Camera[]> {
       return (await deps.cameras.list()).map(cameraView);
     },
 
-    async get(id: string): Promise<CameraView> {
+    async get(id: string): Promise<Camera> {
       const camera = await deps.cameras.findById(id);
       if (!camera) throw notFound(`camera ${id}`);
       return cameraView(camera);
     },
 
-    async update(id: string, patch: CameraPatch, actor: Admin): Promise<CameraView> {
+    async update(id: string, patch: CameraPatch, actor: Admin): Promise<Camera> {
       const before = await deps.cameras.findById(id);
       if (!before) throw notFound(`camera ${id}`);
       checkConfirmation(
@@ -129,7 +118,7 @@ export function createCameraService(deps: { cameras: CameraRepository; audit: Au
       return cameraView(camera);
     },
 
-    async rotateKey(id: string, actor: Admin): Promise<CameraView & { apiKey: string }> {
+    async rotateKey(id: string, actor: Admin): Promise<CameraWithKey> {
       const before = await deps.cameras.findById(id);
       if (!before) throw notFound(`camera ${id}`);
       // Revoke in Redis first: once we answer, no instance accepts the old key.

@@ -7,6 +7,8 @@ import type { AlertEvent } from '../realtime/events.ts';
 import { OPEN_ALERT_STATUSES, type Role, type UnitStatus } from '../contracts/vocabulary.ts';
 import type {
   Camera,
+  CameraInput,
+  CameraPatch,
   CameraWithKey,
   Distribution,
   Page,
@@ -167,10 +169,10 @@ export class Api {
   cameras() {
     return this.json<{ items: Camera[] } | Camera[]>('GET', '/api/v1/cameras').then((r) => (Array.isArray(r) ? r : r.items));
   }
-  createCamera(body: { name: string; latitude: number; longitude: number; address?: string; zone?: string }) {
+  createCamera(body: CameraInput) {
     return this.json<CameraWithKey>('POST', '/api/v1/cameras', body);
   }
-  updateCamera(id: string, body: Partial<Pick<Camera, 'name' | 'address' | 'zone' | 'enabled' | 'latitude' | 'longitude'>>) {
+  updateCamera(id: string, body: CameraPatch) {
     return this.json<Camera>('PATCH', `/api/v1/cameras/${encodeURIComponent(id)}`, body);
   }
   rotateCameraKey(id: string) {

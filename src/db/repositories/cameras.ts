@@ -1,4 +1,5 @@
 import type { PrismaClient, Camera } from '../generated/sqlite/client.ts';
+import type { CameraInput, CameraPatch } from '../../contracts/api.ts';
 
 /**
  * Camera persistence. The client type is the SQLite one; the PostgreSQL client
@@ -6,28 +7,7 @@ import type { PrismaClient, Camera } from '../generated/sqlite/client.ts';
  */
 export type CameraRow = Camera;
 
-export interface NewCamera {
-  name: string;
-  latitude: number;
-  longitude: number;
-  address?: string | null;
-  zone?: string | null;
-  confirmFrames?: number | null;
-  confirmWindow?: number | null;
-  apiKeyHash: string;
-  apiKeyHint: string;
-}
-
-export interface CameraPatch {
-  name?: string;
-  latitude?: number;
-  longitude?: number;
-  address?: string | null;
-  zone?: string | null;
-  confirmFrames?: number | null;
-  confirmWindow?: number | null;
-  enabled?: boolean;
-}
+export type NewCamera = CameraInput & { apiKeyHash: string; apiKeyHint: string };
 
 export function createCameraRepository(prisma: PrismaClient) {
   return {

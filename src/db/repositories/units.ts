@@ -6,22 +6,12 @@
  */
 import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
 import { OPEN_ALERT_STATUSES, UNIT_STATUSES, type UnitStatus } from '../../contracts/vocabulary.ts';
+import type { Unit } from '../../contracts/api.ts';
 
 export { UNIT_STATUSES, type UnitStatus };
 
-export interface UnitView {
-  id: string;
-  callSign: string;
-  status: UnitStatus;
-  latitude: number | null;
-  longitude: number | null;
-  positionAt: string | null;
-  members: { id: string; username: string }[];
-  /** Open alerts assigned to the unit, oldest first. */
-  openAlertIds: string[];
-  createdAt: string;
-  updatedAt: string;
-}
+/** A unit as the API and dashboards see it (src/contracts/api.ts UnitSchema). */
+export type UnitView = Unit;
 
 export interface NewUnit {
   callSign: string;
