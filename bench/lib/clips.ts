@@ -5,6 +5,7 @@
  * a scene where people stand still. Deterministic for a given seed.
  */
 import sharp from 'sharp';
+import { mulberry32 } from '../../src/vision/train/rng.ts';
 
 export interface ClipOptions {
   frames: number;
@@ -33,17 +34,8 @@ export interface ClipFrame {
   jpeg: Buffer;
 }
 
-/** mulberry32: small, fast, good enough for reproducible augmentation. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, as training uses: reproducible augmentation. */
+export const seededRandom = mulberry32;
 
 /** A stable 32-bit seed from a name (FNV-1a), so each still gets its own clip. */
 export function seedFor(name: string, base: number): number {
