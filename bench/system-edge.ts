@@ -43,15 +43,14 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { io, type Socket } from 'socket.io-client';
 import { createCamera, login, virtualCamera } from '../src/agent/admin-client.ts';
 import { createEdgeAnalyzer } from '../src/agent/edge-analysis.ts';
 import { percentile } from '../src/agent/stats.ts';
 import type { DetectionsRequest } from '../src/contracts/api.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { DEFAULT_CONFIRMATION } from '../src/domain/people.ts';
-import type { AlertEvent, ServerToClientEvents } from '../src/realtime/events.ts';
-import { staleFramesKey } from '../src/queue/freshness.ts';
+import { watchCreatedAlerts } from './lib/bench-processes.ts';
+import { createStaleFrameCounter } from '../src/queue/freshness.ts';
 import { DEFAULT_DETECTIONS_CONCURRENCY, QUEUES } from '../src/queue/jobs.ts';
 import { redisOptionsFromUrl } from '../src/queue/redis-options.ts';
 import { createVisionEngine } from '../src/vision/engine.ts';
@@ -326,7 +325,7 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const steps: StepResult[] = [];
-  let socket: Socket<ServerToClientEvents> | undefined;
+  let feed: Awaited<ReturnType<typeof watchCreatedAlerts>> | undefined;
   let largest: number | null = null;
   try {
     log('starting API and one worker');
@@ -334,23 +333,16 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
     const api = env.cleanup.proc(await startApi(env.sys, { label: 'api' }));
     const worker: Proc = env.cleanup.proc(await startWorker(env.sys, { label: 'worker', concurrency: o.concurrency }));
     const token = await login(api.url, ADMIN.username, ADMIN.password);
-    socket = io(api.url, { auth: { token }, transports: ['websocket'] });
-    const created: { alert: AlertEvent; at: number }[] = [];
-    socket.on('alert.created', (alert) => created.push({ alert, at: Date.now() }));
-    await new Promise<void>((resolve, reject) => {
-      socket!.once('connect', resolve);
-      socket!.once('connect_error', reject);
-    });
+    feed = await watchCreatedAlerts(api.url, token);
+    const created = feed.created;
     // Detections jobs have their own queue (QUEUES.detections); the frames queue is watched too (it should stay empty).
     const queues = [env.queue(), new Queue(QUEUES.detections, { connection: { ...redisOptionsFromUrl(env.sys.redisUrl), maxRetriesPerRequest: null }, prefix: env.sys.queuePrefix })];
     env.cleanup.add(() => queues[1]!.close());
     // The workers' per-camera stale counts (Redis hash), summed.
     const statsRedis = new Redis(env.sys.redisUrl);
     env.cleanup.add(async () => statsRedis.disconnect());
-    const staleTotal = async (): Promise<number> => {
-      const counts = await statsRedis.hgetall(staleFramesKey(env.sys.queuePrefix));
-      return Object.values(counts).reduce((n, v) => n + Number(v), 0);
-    };
+    const staleCounter = createStaleFrameCounter(statsRedis, env.sys.queuePrefix);
+    const staleTotal = async () => Object.values(await staleCounter.perCamera()).reduce((a, b) => a + b, 0);
     const depthNow = async () => {
       let depth = 0;
       for (const queue of queues) {
@@ -484,7 +476,7 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
       largest = cameras;
     }
   } finally {
-    socket?.close();
+    feed?.close();
     await env.cleanup.run();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

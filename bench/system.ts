@@ -36,11 +36,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import sharp from 'sharp';
-import { io, type Socket } from 'socket.io-client';
 import { runSimulation, type SimulationTotals } from '../src/agent/simulator.ts';
 import { createCamera, login, virtualCamera } from '../src/agent/admin-client.ts';
 import { percentile } from '../src/agent/stats.ts';
-import type { AlertEvent, ServerToClientEvents } from '../src/realtime/events.ts';
+import { watchCreatedAlerts } from './lib/bench-processes.ts';
 import { ADMIN, ASSETS, startApi, startWorker, type Proc } from '../test/faults/processes.ts';
 import { createFaultEnv } from '../test/faults/support.ts';
 import { createStaleFrameCounter } from '../src/queue/freshness.ts';
@@ -202,19 +201,14 @@ async function main(mix: Mix | null) {
   process.once('SIGTERM', onSignal);
   const workers: Proc[] = [];
   const steps: StepResult[] = [];
-  let socket: Socket<ServerToClientEvents> | undefined;
+  let feed: Awaited<ReturnType<typeof watchCreatedAlerts>> | undefined;
   const spoolRoot = await mkdtemp(path.join(os.tmpdir(), 'mw-bench-spool-'));
   try {
     progress('starting API');
     const api = env.cleanup.proc(await startApi(env.sys, { label: 'api' }));
     const token = await login(api.url, ADMIN.username, ADMIN.password);
-    socket = io(api.url, { auth: { token }, transports: ['websocket'] });
-    const created: { alert: AlertEvent; at: number }[] = [];
-    socket.on('alert.created', (alert) => created.push({ alert, at: Date.now() }));
-    await new Promise<void>((resolve, reject) => {
-      socket!.once('connect', resolve);
-      socket!.once('connect_error', reject);
-    });
+    feed = await watchCreatedAlerts(api.url, token);
+    const created = feed.created;
     const queue = env.queue();
     const depthNow = async () => {
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
@@ -413,7 +407,7 @@ async function main(mix: Mix | null) {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    socket?.close();
+    feed?.close();
     await env.cleanup.run();
     await rm(spoolRoot, { recursive: true, force: true });
   }

@@ -1,12 +1,14 @@
 /**
  * What the process benchmarks (bench:ingest, bench:security) share: starting a
  * `maskwatch` child and waiting for its ready line, stopping it, calling the
- * JSON API, and removing a run's Redis keys.
+ * JSON API, removing a run's Redis keys, and a dashboard's view of new alerts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
+import { io, type Socket } from 'socket.io-client';
+import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
 
 /** Starts `maskwatch ...args` and resolves when a stdout line matches `readyPattern` (rejects if it exits first). */
@@ -57,4 +59,21 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<void
   } finally {
     redis.disconnect();
   }
+}
+
+/** alert.created as a dashboard sees it: each alert with the time it arrived here. Resolves once connected. */
+export async function watchCreatedAlerts(url: string, token: string): Promise<{ created: { alert: AlertEvent; at: number }[]; close(): void }> {
+  const socket: Socket<ServerToClientEvents> = io(url, { auth: { token }, transports: ['websocket'] });
+  const created: { alert: AlertEvent; at: number }[] = [];
+  socket.on('alert.created', (alert) => created.push({ alert, at: Date.now() }));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
+  return { created, close: () => socket.close() };
 }
