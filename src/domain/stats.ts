@@ -60,33 +60,6 @@ function timeLabel(start: Date, unit: 'hour' | 'day', utcOffsetMinutes: number):
 }
 
 /**
- * Counts per time bucket, with every bucket of the period present (zeros
- * included) so charts show gaps as gaps.
- */
-export function timeBuckets(
-  violations: readonly Date[],
-  alerts: readonly Date[],
-  from: Date,
-  to: Date,
-  unit: 'hour' | 'day',
-  utcOffsetMinutes = 0,
-): Bucket[] {
-  const size = unit === 'hour' ? 3_600_000 : 86_400_000;
-  const buckets = new Map<number, Bucket>();
-  for (let t = bucketStart(from, unit, utcOffsetMinutes).getTime(); t < to.getTime(); t += size) {
-    const start = new Date(t);
-    buckets.set(t, { key: start.toISOString(), label: timeLabel(start, unit, utcOffsetMinutes), violations: 0, alerts: 0 });
-  }
-  const add = (d: Date, field: 'violations' | 'alerts') => {
-    const b = buckets.get(bucketStart(d, unit, utcOffsetMinutes).getTime());
-    if (b) b[field] += 1;
-  };
-  for (const d of violations) add(d, 'violations');
-  for (const d of alerts) add(d, 'alerts');
-  return [...buckets.values()];
-}
-
-/**
  * Every bucket of the period (zeros included), filled from per-bucket counts
  * keyed by bucket start (ms since the epoch), as the database groups them.
  */
@@ -105,23 +78,6 @@ export function timeBucketsFromCounts(
     buckets.push({ key: start.toISOString(), label: timeLabel(start, unit, utcOffsetMinutes), violations: violations.get(t) ?? 0, alerts: alerts.get(t) ?? 0 });
   }
   return buckets;
-}
-
-/** Counts per category (camera id or zone), largest first; `label` names the key. */
-export function categoryBuckets(
-  violations: readonly string[],
-  alerts: readonly string[],
-  label: (key: string) => string,
-): Bucket[] {
-  const m = new Map<string, Bucket>();
-  const get = (k: string) => {
-    let b = m.get(k);
-    if (!b) m.set(k, (b = { key: k, label: label(k), violations: 0, alerts: 0 }));
-    return b;
-  };
-  for (const k of violations) get(k).violations += 1;
-  for (const k of alerts) get(k).alerts += 1;
-  return [...m.values()].sort((a, b) => b.violations - a.violations || b.alerts - a.alerts || a.label.localeCompare(b.label));
 }
 
 export interface AlertTimes {

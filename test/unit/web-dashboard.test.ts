@@ -7,7 +7,16 @@ import { formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
-import { bucketStart, categoryBuckets, distribution, quantile, responseTimes, timeBuckets, checkRange, StatsInputError } from '../../src/domain/stats.ts';
+import {
+  bucketStart,
+  categoryBucketsFromCounts,
+  distribution,
+  quantile,
+  responseTimes,
+  timeBucketsFromCounts,
+  checkRange,
+  StatsInputError,
+} from '../../src/domain/stats.ts';
 import { csvCell, csvRow } from '../../src/services/exports.ts';
 import { outcomeProblem } from '../../src/api/routes/alert-actions.ts';
 import { alertRooms as updateRooms } from '../../src/realtime/rooms.ts';
@@ -174,9 +183,19 @@ test('stats: quantiles, histogram, buckets including empty ones, response times'
   assert.equal(bucketStart(new Date('2026-03-01T23:30:00Z'), 'day', 60).toISOString(), '2026-03-01T23:00:00.000Z'); // local midnight at UTC+1
   const from = new Date('2026-03-01T10:00:00Z');
   const to = new Date('2026-03-01T13:00:00Z');
-  const b = timeBuckets([new Date('2026-03-01T10:59:59Z'), new Date('2026-03-01T12:00:00Z'), new Date('2026-03-01T13:00:00Z')], [new Date('2026-03-01T12:30:00Z')], from, to, 'hour');
+  // Grouped counts keyed by bucket start: every bucket of the period present, gaps as zeros, nothing past `to`.
+  const at = (iso: string) => new Date(iso).getTime();
+  const b = timeBucketsFromCounts(
+    new Map([[at('2026-03-01T10:00:00Z'), 1], [at('2026-03-01T12:00:00Z'), 1], [at('2026-03-01T13:00:00Z'), 1]]),
+    new Map([[at('2026-03-01T12:00:00Z'), 1]]),
+    from,
+    to,
+    'hour',
+  );
   assert.deepEqual(b.map((x) => [x.label, x.violations, x.alerts]), [['03-01 10:00', 1, 0], ['03-01 11:00', 0, 0], ['03-01 12:00', 1, 1]]);
-  const c = categoryBuckets(['x', 'y', 'y'], ['x'], (k) => k.toUpperCase());
+  // Cameras folded into their category (here: a zone), largest first.
+  const zoneOf = (id: string) => (id === 'cam-3' ? 'x' : 'y');
+  const c = categoryBucketsFromCounts(new Map([['cam-1', 1], ['cam-2', 1], ['cam-3', 1]]), new Map([['cam-3', 1]]), zoneOf, (k) => k.toUpperCase());
   assert.deepEqual(c.map((x) => [x.label, x.violations, x.alerts]), [['Y', 2, 0], ['X', 1, 1]]);
   const t0 = new Date('2026-03-01T10:00:00Z');
   const plus = (s: number) => new Date(t0.getTime() + s * 1000);

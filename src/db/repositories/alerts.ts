@@ -5,6 +5,7 @@ import type { AlertStatus } from '../../contracts/vocabulary.ts';
 import { afterKey, type PageKey } from './paging.ts';
 import { readSightings } from './violations.ts';
 import { peopleInclude, type PersonRecord } from './people.ts';
+import type { EscalationView } from '../../domain/escalation.ts';
 
 /**
  * Alert persistence: the detection worker's grouping writes, the queries of the
@@ -67,16 +68,6 @@ export interface AlertQuery {
   assignedUnitId?: string | null;
   after?: PageKey | null;
   take: number;
-}
-
-/** What the escalation timers need of an open alert. */
-export interface EscalationRow {
-  id: string;
-  status: AlertStatus;
-  escalationLevel: number;
-  createdAt: Date;
-  dispatchedAt: Date | null;
-  escalatedAt: Date | null;
 }
 
 export interface EscalationWrite {
@@ -187,7 +178,7 @@ export function createAlertRepository(prisma: PrismaClient) {
     },
 
     /** A page of alerts that may need an escalation timer (id order, after `afterId`). */
-    openForEscalation(maxLevel: number, afterId: string | undefined, take: number): Promise<EscalationRow[]> {
+    openForEscalation(maxLevel: number, afterId: string | undefined, take: number): Promise<EscalationView[]> {
       return prisma.alert.findMany({
         where: { status: { in: ['NEW', 'DISPATCHED'] }, escalationLevel: { lt: maxLevel }, ...(afterId ? { id: { gt: afterId } } : {}) },
         select: { id: true, status: true, escalationLevel: true, createdAt: true, dispatchedAt: true, escalatedAt: true },
