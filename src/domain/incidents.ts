@@ -125,7 +125,12 @@ export function incidentHistoryWindow(at: Date, windowMs: number): { from: Date;
 
 /** Deterministic, so a retried job finds the alert (Alert.trackId) or track it created before. */
 export function newTrackKey(frameId: string, faceIndex: number): string {
-  return `${frameId}:${faceIndex}`;
+  return `${trackKeyPrefixOfFrame(frameId)}${faceIndex}`;
+}
+
+/** What the keys of every track (and so every alert) a frame started begin with. */
+export function trackKeyPrefixOfFrame(frameId: string): string {
+  return `${frameId}:`;
 }
 
 /** The open incident of the camera that covers `at`: the most recently seen one. */

@@ -157,9 +157,10 @@ export function createIncidentRepository(prisma: PrismaClient) {
     /**
      * Records a frame in one transaction that holds the camera's lock from its
      * first statement (bumping Camera.groupingVersion takes the row lock on
-     * PostgreSQL and the write lock on SQLite until commit, as the alerts
-     * repository's grouping does; the same statement returns the camera's
-     * confirmation settings): read the tracks, people and open incidents, decide (input.decide), then store the
+     * PostgreSQL and the write lock on SQLite until commit, so two workers with
+     * frames of one camera record one after the other however slow the database
+     * is, with no lease that can expire mid-transaction; the same statement
+     * returns the camera's confirmation settings): read the tracks, people and open incidents, decide (input.decide), then store the
      * frame's sightings and apply the plan: open the frame's incident, create or
      * update people, store a violation row for every violating frame of a
      * confirmed person (including the frames before it was confirmed), and

@@ -1,5 +1,4 @@
 import type { Prisma, PrismaClient, Violation } from '../generated/sqlite/client.ts';
-import type { Sighting } from '../../domain/grouping.ts';
 import type { AlertStatus } from '../../contracts/vocabulary.ts';
 import { cameraSummarySelect, type CameraSummary } from './alerts.ts';
 import { afterKey, type PageKey } from './paging.ts';
@@ -53,33 +52,7 @@ function filterWhere(f: ViolationFilter): Record<string, unknown>[] {
   return and;
 }
 
-/** Most sightings a grouping decision reads; a camera with more in one cooldown window is an outlier. */
-export const MAX_SIGHTINGS = 2000;
-
 type Db = PrismaClient | Prisma.TransactionClient;
-
-/** Grouped violations of a camera captured in [from, to] (newest first, at most MAX_SIGHTINGS). */
-export async function readSightings(db: Db, cameraId: string, from: Date, to: Date): Promise<Sighting[]> {
-  const rows = await db.violation.findMany({
-    where: { cameraId, capturedAt: { gte: from, lte: to }, alertId: { not: null } },
-    select: {
-      alertId: true,
-      capturedAt: true,
-      boxX: true,
-      boxY: true,
-      boxW: true,
-      boxH: true,
-      alert: { select: { status: true } },
-    },
-    orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }],
-    take: MAX_SIGHTINGS,
-  });
-  return rows.flatMap((r) =>
-    r.alertId && r.alert
-      ? [{ alertId: r.alertId, alertStatus: r.alert.status as AlertStatus, box: [r.boxX, r.boxY, r.boxW, r.boxH] as const, capturedAt: r.capturedAt }]
-      : [],
-  );
-}
 
 export function createViolationRepository(prisma: PrismaClient) {
   return {
@@ -90,11 +63,6 @@ export function createViolationRepository(prisma: PrismaClient) {
         select: { faceIndex: true, alertId: true },
         orderBy: { faceIndex: 'asc' },
       });
-    },
-
-    /** Grouped violations of a camera captured in [from, to]: the tracker's state. */
-    sightings(cameraId: string, from: Date, to: Date, db: Db = prisma): Promise<Sighting[]> {
-      return readSightings(db, cameraId, from, to);
     },
 
     listByAlert(alertId: string): Promise<ViolationRow[]> {
