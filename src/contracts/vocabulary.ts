@@ -12,11 +12,6 @@ export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
 /** Statuses in which an alert still needs work (not resolved or dismissed). */
 export const OPEN_ALERT_STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE'] as const satisfies readonly AlertStatus[];
-export type OpenAlertStatus = (typeof OPEN_ALERT_STATUSES)[number];
-
-export function isOpenStatus(status: AlertStatus): status is OpenAlertStatus {
-  return (OPEN_ALERT_STATUSES as readonly AlertStatus[]).includes(status);
-}
 
 export const UNIT_STATUSES = ['AVAILABLE', 'BUSY', 'OFF_DUTY'] as const;
 export type UnitStatus = (typeof UNIT_STATUSES)[number];

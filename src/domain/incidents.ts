@@ -118,11 +118,6 @@ export function keepsItsPeople(status: AlertStatus): boolean {
   return status !== 'RESOLVED';
 }
 
-/** The capture-time window of state a frame's decision needs. */
-export function incidentHistoryWindow(at: Date, windowMs: number): { from: Date; to: Date } {
-  return { from: new Date(at.getTime() - windowMs), to: new Date(at.getTime() + windowMs) };
-}
-
 /** Deterministic, so a retried job finds the alert (Alert.trackId) or track it created before. */
 export function newTrackKey(frameId: string, faceIndex: number): string {
   return `${trackKeyPrefixOfFrame(frameId)}${faceIndex}`;

@@ -33,8 +33,6 @@ export interface ConfirmationSettings {
  * then the highest recall (reports/bench-incidents.md).
  */
 export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 2, confirmWindow: 2 };
-/** A camera that sends single stills: every frame decides on its own. */
-export const SNAPSHOT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 1, confirmWindow: 1 };
 /** Beyond this the track state read per frame grows for no benefit. */
 export const MAX_CONFIRM_WINDOW = 30;
 

@@ -18,7 +18,6 @@ export interface ServerToClientEvents {
   'unit.deleted': (unit: { id: string }) => void;
 }
 
-export type ServerEventName = keyof ServerToClientEvents;
 
 export interface ClientToServerEvents {
   /**

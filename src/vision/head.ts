@@ -11,7 +11,6 @@ export const CLASSES = ['mask', 'no_mask', 'mask_incorrect'] as const;
 export type HeadClass = (typeof CLASSES)[number];
 /** Index of P(no mask) in the softmax output. */
 export const NO_MASK_INDEX = 1;
-export const MASK_INCORRECT_INDEX = 2;
 
 export interface HeadWeights {
   inputDim: number;
@@ -22,11 +21,6 @@ export interface HeadWeights {
   /** [hiddenDim][K], row-major; K = b2.length classes. */
   w2: Float32Array;
   b2: Float32Array;
-}
-
-/** Number of output classes of a head. */
-export function outputDim(w: HeadWeights): number {
-  return w.b2.length;
 }
 
 export function validateWeights(w: HeadWeights): void {

@@ -17,18 +17,6 @@ export const pageQuery = {
 
 export const nullableString = { type: ['string', 'null'] } as const;
 
-/** Response schema of a keyset-paginated list: `{items, nextCursor}`. */
-export function pageResponse(itemProps: Record<string, unknown>) {
-  return {
-    type: 'object',
-    required: ['items', 'nextCursor'],
-    properties: {
-      items: { type: 'array', items: { type: 'object', required: Object.keys(itemProps), properties: itemProps } },
-      nextCursor: nullableString,
-    },
-  } as const;
-}
 export const dateTime = { type: 'string', format: 'date-time' } as const;
-export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
 export const bearerSecurity = [{ bearerAuth: [] }];

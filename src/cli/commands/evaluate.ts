@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   const { decideFace } = await import('../../vision/decision.ts');
   const { runProtocolReport } = await import('../../vision/protocol/report-run.ts');
   const { protocolMarkdown, protocolSvg } = await import('../../vision/protocol/report-markdown.ts');
-  const { svgToPng } = await import('../../vision/evaluation/report.ts');
+  const { default: sharp } = await import('sharp');
   const { progressBar } = await import('../../vision/train/progress.ts');
   // The evaluated engine is the product's, with the head's own rule: no overrides from the environment.
   const engine = await createVisionEngine({
@@ -89,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     const rel = path.relative(process.cwd(), headPath);
     await writeFile(path.join(outDir, 'evaluation.json'), `${JSON.stringify({ generatedAt, head: { path: rel, decision: head.decision, training: head.training }, secondOpinion: config.vision.secondOpinion, ...report }, null, 2)}\n`);
     await writeFile(path.join(outDir, 'evaluation.md'), protocolMarkdown(report, head, { generatedAt, headPath: rel, secondOpinion: config.vision.secondOpinion }));
-    await writeFile(path.join(outDir, 'evaluation.png'), await svgToPng(protocolSvg(report)));
+    await sharp(Buffer.from(protocolSvg(report))).png().toFile(path.join(outDir, 'evaluation.png'));
     for (const t of report.targets) logger.info({ target: t.name, value: t.value, lo: t.lo, hi: t.hi, required: `${t.op} ${t.target}`, met: t.met }, 'target');
     const missed = report.targets.filter((t) => !t.met);
     logger.info({ outDir, missed: missed.length }, 'wrote evaluation report');

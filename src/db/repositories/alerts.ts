@@ -51,9 +51,6 @@ export interface AlertRecord {
   people: PersonRecord[];
 }
 
-/** @deprecated the old name of AlertRecord. */
-export type AlertWithCamera = AlertRecord;
-
 /** The one select of a camera summary (every query of an alert or violation with its camera uses it). */
 export const cameraSummarySelect = { name: true, latitude: true, longitude: true, address: true, zone: true } as const;
 /** What an AlertRecord is read with: its camera summary and its people. */

@@ -42,17 +42,6 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 const framePathPattern = (cameraId: string, frameId: string) => new RegExp(`^frames/${cameraId}/${frameId}\\.(jpg|png|webp)$`);
 
-/**
- * P(no mask) of a face from the vision engine. The engine names it
- * `maskProbability` (always P(no mask)) and is adding `noMaskProbability`:
- * this seam accepts either, the new name first.
- */
-export function noMaskProbabilityOf(face: { maskProbability?: number; noMaskProbability?: number }): number {
-  const p = face.noMaskProbability ?? face.maskProbability;
-  if (typeof p !== 'number' || !Number.isFinite(p)) throw new Error('vision result has no P(no mask) for a face');
-  return p;
-}
-
 export function parseFrameJob(data: unknown, dataDir: string): FrameJob & { file: string; captured: Date; received: Date } {
   const d = data as Partial<FrameJob> | null;
   if (!d || typeof d !== 'object') throw new UnrecoverableError('frame job payload is not an object');

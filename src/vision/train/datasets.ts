@@ -39,18 +39,6 @@ export async function listMaskDataset(assetsDir: string, dataset: string): Promi
   ];
 }
 
-/**
- * Kaggle face crops: with_mask / without_mask, plus mask_weared_incorrect,
- * which we score as "mask" (label 0): the person wears a mask, and a patrol
- * is not dispatched for a mask below the nose. Reported separately.
- */
-export async function listFaceCrops(assetsDir: string): Promise<{ main: Sample[]; incorrect: Sample[] }> {
-  return {
-    main: await listMaskDataset(assetsDir, FACE_CROPS_DATASET),
-    incorrect: await listFolder(assetsDir, FACE_CROPS_DATASET, 'mask_weared_incorrect', 0),
-  };
-}
-
 export function sampleId(s: Sample): string {
   return `${s.dataset}/${s.folder}/${s.file}`;
 }

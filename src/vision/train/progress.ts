@@ -34,9 +34,6 @@ export function progressBar(stream: NodeJS.WriteStream, label: string, total: nu
   };
 }
 
-/** For callers that want no output (tests). */
-export const silentProgress = (): Progress => ({ tick() {}, done() {} });
-
 export function stderrProgress(label: string, total: number): Progress {
   return progressBar(process.stderr, label, total);
 }

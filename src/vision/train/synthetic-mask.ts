@@ -14,7 +14,6 @@ import { uniform, type Rng } from './rng.ts';
  * Only training uses these; every figure is measured on real faces.
  */
 export type MaskPlacement = 'below-nose' | 'on-chin' | 'over-nose';
-export const MASK_PLACEMENTS: readonly MaskPlacement[] = ['below-nose', 'on-chin', 'over-nose'];
 
 /** Mask colours seen in street scenes (surgical blue / green, white, grey, black, navy, pink). */
 const PALETTE: ReadonlyArray<readonly [number, number, number]> = [
