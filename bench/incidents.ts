@@ -45,6 +45,7 @@ import {
 } from '../src/domain/people.ts';
 import { decideFace } from '../src/vision/decision.ts';
 import type { DecisionRule } from '../src/vision/head.ts';
+import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -67,7 +68,7 @@ const { values: flags } = parseArgs({
 });
 
 const ASSETS = path.resolve(process.env.MASKWATCH_ASSETS || path.resolve(import.meta.dirname, '..', '..', 'shared'));
-const SCENES = path.join(ASSETS, 'datasets', 'kaggle-scenes-dev');
+const SCENES = datasetDir(ASSETS, SCENES_DATASET);
 const SEED = Number(flags.seed);
 const SCENE_SPLIT = path.resolve(import.meta.dirname, '..', 'models', 'scene-split.json');
 /** The head's validated single-frame rule (labels and detector gates). */

@@ -48,6 +48,7 @@ import { loadEngine } from '../test/integration/worker-support.ts';
 import { DEFAULT_CLIP, makeClip, seededRandom, seedFor, type ClipFrame, type ClipOptions } from './lib/clips.ts';
 import { replayClip, type ReplaySettings } from './lib/incident-replay.ts';
 import { precisionRecall, scoreClip, sumScores, type ClipScore } from './lib/incident-score.ts';
+import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -58,7 +59,7 @@ const { values: flags } = parseArgs({
 });
 const REPO = path.resolve(import.meta.dirname, '..');
 const ASSETS = path.resolve(process.env.MASKWATCH_ASSETS || path.resolve(REPO, '..', 'shared'));
-const SCENES = path.join(ASSETS, 'datasets', 'kaggle-scenes-dev');
+const SCENES = datasetDir(ASSETS, SCENES_DATASET);
 const SEED = Number(flags.seed);
 const LIMIT = Number(flags.limit);
 /** Incidents as the deployment defaults have them (chosen by bench:incidents; reports/bench-incidents.md). */

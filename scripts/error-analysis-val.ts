@@ -20,8 +20,9 @@ import { iou } from '../src/vision/nms.ts';
 import { choosingScenes } from '../src/vision/protocol/scene-split.ts';
 import { FeatureCache } from '../src/vision/train/feature-cache.ts';
 import { sceneCacheFile } from '../src/vision/train/scene-train.ts';
-import { sceneFaces } from '../src/vision/train/scene-faces.ts';
+import { sceneDetectionsFile, sceneFaces } from '../src/vision/train/scene-faces.ts';
 import type { Box } from '../src/vision/types.ts';
+import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
 
 const { values } = parseArgs({ options: { head: { type: 'string' }, montage: { type: 'string' }, out: { type: 'string' } } });
 const config = loadConfig();
@@ -29,7 +30,7 @@ const headPath = path.resolve(values.head ?? DEFAULT_HEAD_PATH);
 const artifact = parseHeadArtifact(await readFile(headPath, 'utf8'), headPath);
 const weights = headWeightsFromArtifact(artifact);
 const rule = artifact.decision ?? FALLBACK_DECISION;
-const scenesDir = path.join(config.assetsDir, 'datasets', 'kaggle-scenes-dev');
+const scenesDir = datasetDir(config.assetsDir, SCENES_DATASET);
 const cacheDir = path.resolve('.cache');
 const detector = await createFaceDetector({ assetsDir: config.assetsDir, kind: 'yunet-s', intraOpThreads: 2 });
 const backbone = await Backbone.load({ modelPath: await backboneModelPath(config.assetsDir), intraOpThreads: 2, form: headBackboneForm(artifact) });
@@ -41,7 +42,7 @@ const records = await sceneFaces(val, {
   detector,
   backbone,
   cache,
-  detectionsFile: path.join(cacheDir, `scene-detections-yunet-s-s${config.vision.faceScoreThreshold}.json`),
+  detectionsFile: sceneDetectionsFile(cacheDir, 'yunet-s', config.vision.faceScoreThreshold),
   faceScoreThreshold: config.vision.faceScoreThreshold,
   minFaceSize: config.vision.minFaceSize,
   cropMargin: CROP_MARGIN,

@@ -27,8 +27,9 @@ import { decodeForTraining } from '../src/vision/train/features.ts';
 import { DEFAULT_MLP_OPTIONS, trainMlp, weightedLoss } from '../src/vision/train/mlp.ts';
 import { stderrProgress } from '../src/vision/train/progress.ts';
 import { combine, DEFAULT_VARIANTS, EXTRA_VARIANTS, labelledSet, photoSet, sceneCacheFile, type SceneTrainOptions } from '../src/vision/train/scene-train.ts';
-import { runtimeInput, sceneFaces, type SceneRecord } from '../src/vision/train/scene-faces.ts';
+import { runtimeInput, sceneDetectionsFile, sceneFaces, type SceneRecord } from '../src/vision/train/scene-faces.ts';
 import type { Box } from '../src/vision/types.ts';
+import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
 
 const config = loadConfig();
 const assetsDir = config.assetsDir;
@@ -50,10 +51,10 @@ const detector = await createFaceDetector({ assetsDir, kind: 'yunet-s', intraOpT
 const backbone = await Backbone.load({ modelPath: await backboneModelPath(assetsDir), intraOpThreads: 2, form });
 const cache = await FeatureCache.open(sceneCacheFile({ cacheDir, augmentSeed }, backbone), FEATURE_DIM);
 const { train, val } = choosingScenes();
-const scenesDir = path.join(assetsDir, 'datasets', 'kaggle-scenes-dev');
+const scenesDir = datasetDir(assetsDir, SCENES_DATASET);
 const common = {
   scenesDir, detector, backbone, cache,
-  detectionsFile: path.join(cacheDir, `scene-detections-yunet-s-s${config.vision.faceScoreThreshold}.json`),
+  detectionsFile: sceneDetectionsFile(cacheDir, 'yunet-s', config.vision.faceScoreThreshold),
   faceScoreThreshold: config.vision.faceScoreThreshold, minFaceSize: config.vision.minFaceSize, cropMargin: CROP_MARGIN, maxPixels: config.ingest.maxFramePixels, augmentSeed,
 };
 // VARIANTS= (empty) with HEAD=…: only the head is scored, no train-scene features needed.

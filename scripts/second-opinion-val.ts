@@ -22,13 +22,14 @@ import { choosingScenes } from '../src/vision/protocol/scene-split.ts';
 import { AizooDetector, bestMatch, regionAround, type AizooFace } from '../src/vision/second-opinion/aizoo.ts';
 import { AIZOO_MIN_SCORE } from '../src/vision/second-opinion/review.ts';
 import type { FaceResult } from '../src/vision/types.ts';
+import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, limit: { type: 'string' }, timing: { type: 'boolean' } } });
 const SCALES = [1.5, 2, 3, 4];
 const MIN_IOUS = [0.2, 0.3, 0.4];
 const THRESHOLDS = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const config = loadConfig();
-const scenesDir = path.join(config.assetsDir, 'datasets', 'kaggle-scenes-dev');
+const scenesDir = datasetDir(config.assetsDir, SCENES_DATASET);
 const engineOptions = {
   assetsDir: config.assetsDir,
   faceScoreThreshold: config.vision.faceScoreThreshold,

@@ -20,8 +20,9 @@ import { balancedWeights, trainMlp, type WeightedSet } from '../src/vision/train
 import { stderrProgress } from '../src/vision/train/progress.ts';
 import { mulberry32, shuffled } from '../src/vision/train/rng.ts';
 import { labelledSet, sceneCacheFile, scoredScenes } from '../src/vision/train/scene-train.ts';
-import { sceneFaces, type SceneRecord } from '../src/vision/train/scene-faces.ts';
+import { sceneDetectionsFile, sceneFaces, type SceneRecord } from '../src/vision/train/scene-faces.ts';
 import { syntheticSet, type SyntheticVector } from '../src/vision/train/synthetic-set.ts';
+import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
 
 const config = loadConfig();
 const assetsDir = config.assetsDir;
@@ -33,11 +34,11 @@ const backbone = await Backbone.load({ modelPath: await backboneModelPath(assets
 const cache = await FeatureCache.open(sceneCacheFile({ cacheDir, augmentSeed }, backbone), FEATURE_DIM);
 const { train, val } = choosingScenes();
 const common = {
-  scenesDir: path.join(assetsDir, 'datasets', 'kaggle-scenes-dev'),
+  scenesDir: datasetDir(assetsDir, SCENES_DATASET),
   detector,
   backbone,
   cache,
-  detectionsFile: path.join(cacheDir, `scene-detections-yunet-s-s${config.vision.faceScoreThreshold}.json`),
+  detectionsFile: sceneDetectionsFile(cacheDir, 'yunet-s', config.vision.faceScoreThreshold),
   faceScoreThreshold: config.vision.faceScoreThreshold,
   minFaceSize: config.vision.minFaceSize,
   cropMargin: CROP_MARGIN,

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseVocAnnotation } from '../../src/vision/evaluation/detection.ts';
 import { DEFAULT_CLIP, makeClip, seedFor } from './clips.ts';
+import { datasetDir, SCENES_DATASET } from '../../src/vision/train/datasets.ts';
 
 export interface SystemClips {
   frames: Buffer[];
@@ -25,7 +26,7 @@ export interface SystemClips {
 export async function loadSystemClips(opts: { assetsDir: string; repoRoot: string; cycles?: number; seed?: number }): Promise<SystemClips> {
   const cycles = opts.cycles ?? 6;
   const seed = opts.seed ?? 1;
-  const scenes = path.join(opts.assetsDir, 'datasets', 'kaggle-scenes-dev');
+  const scenes = datasetDir(opts.assetsDir, SCENES_DATASET);
   const split = JSON.parse(await readFile(path.join(opts.repoRoot, 'models', 'scene-split.json'), 'utf8')) as { sides: Record<string, string> };
   const train = Object.keys(split.sides).filter((s) => split.sides[s] === 'train').sort();
   const violatorScenes: string[] = [];
@@ -56,7 +57,7 @@ export async function loadSystemClips(opts: { assetsDir: string; repoRoot: strin
 export async function loadSceneClips(opts: { assetsDir: string; repoRoot: string; count?: number; seed?: number }): Promise<SystemClips> {
   const count = opts.count ?? 12;
   const seed = opts.seed ?? 1;
-  const scenes = path.join(opts.assetsDir, 'datasets', 'kaggle-scenes-dev');
+  const scenes = datasetDir(opts.assetsDir, SCENES_DATASET);
   const split = JSON.parse(await readFile(path.join(opts.repoRoot, 'models', 'scene-split.json'), 'utf8')) as { sides: Record<string, string> };
   const train = Object.keys(split.sides).filter((s) => split.sides[s] === 'train').sort();
   const stride = Math.max(1, Math.floor(train.length / count));

@@ -6,7 +6,7 @@ import { emptyBuckets, emptyCounts, matchFaces, parseVocAnnotation, scoreImage, 
 import type { FaceResult, VisionEngine } from '../types.ts';
 import { choosingScenes, cropScene } from './scene-split.ts';
 import { reportScenes } from './report-split.ts';
-import { FACE_CROPS_DATASET } from '../train/datasets.ts';
+import { datasetDir, FACE_CROPS_DATASET, SCENES_DATASET } from '../train/datasets.ts';
 
 /**
  * The REPORT step of the protocol (`maskwatch evaluate`): runs the real
@@ -187,8 +187,8 @@ export async function runProtocolReport(o: {
   logger?: Logger;
   onProgress?: (label: string, done: number, total: number) => void;
 }): Promise<ProtocolReport> {
-  const scenesDir = path.join(o.assetsDir, 'datasets', 'kaggle-scenes-dev');
-  const cropsDir = path.join(o.assetsDir, 'datasets', FACE_CROPS_DATASET);
+  const scenesDir = datasetDir(o.assetsDir, SCENES_DATASET);
+  const cropsDir = datasetDir(o.assetsDir, FACE_CROPS_DATASET);
   const deps = { scenesDir, cropsDir, engine: o.engine, classifyCrop: o.classifyCrop, onProgress: o.onProgress };
   const val = await sideReport('val', choosingScenes().val, deps);
   const report = await sideReport('report', reportScenes(), deps);

@@ -17,6 +17,8 @@ export interface Sample {
 
 export const TRAINING_DATASETS = ['prajna', 'chandrikadeb7'] as const;
 export const FACE_CROPS_DATASET = 'kaggle-face-crops-dev';
+/** Street scenes with VOC annotations: split by image into train / val / report (src/vision/protocol/scene-split.ts). */
+export const SCENES_DATASET = 'kaggle-scenes-dev';
 const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
 
 export function datasetDir(assetsDir: string, name: string): string {

@@ -39,6 +39,11 @@ export interface SceneRecord {
   faces: SceneFace[];
 }
 
+/** Where a detector's boxes on the scenes are cached: one file per detector and score gate. */
+export function sceneDetectionsFile(cacheDir: string, detectorKind: string, faceScoreThreshold: number): string {
+  return path.join(cacheDir, `scene-detections-${detectorKind}-s${faceScoreThreshold}.json`);
+}
+
 export interface SceneFacesOptions {
   scenesDir: string;
   detector: FaceDetector;

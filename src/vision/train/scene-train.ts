@@ -12,8 +12,8 @@ import { chooseRule, type Choice, type ScoredScene } from './choose.ts';
 import { FeatureCache } from './feature-cache.ts';
 import { balancedWeights, DEFAULT_MLP_OPTIONS, trainMlp, weightedLoss, type MlpOptions, type WeightedSet } from './mlp.ts';
 import type { Progress } from './progress.ts';
-import { sceneFaces, type SceneRecord } from './scene-faces.ts';
-import { listMaskDataset, TRAINING_DATASETS } from './datasets.ts';
+import { sceneDetectionsFile, sceneFaces, type SceneRecord } from './scene-faces.ts';
+import { datasetDir, listMaskDataset, SCENES_DATASET, TRAINING_DATASETS } from './datasets.ts';
 import { dedupeByContent, hashSamples } from './dedupe.ts';
 import { detectTrainingFaces } from './reframe.ts';
 import { loadInput224 } from './features.ts';
@@ -172,7 +172,7 @@ export interface SceneTrainResult {
 
 export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainResult> {
   const { train, val } = choosingScenes();
-  const scenesDir = path.join(o.assetsDir, 'datasets', 'kaggle-scenes-dev');
+  const scenesDir = datasetDir(o.assetsDir, SCENES_DATASET);
   const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: o.detector, intraOpThreads: o.intraOpThreads });
   let backbone: Backbone | null = null;
   try {
@@ -183,7 +183,7 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
       detector,
       backbone,
       cache,
-      detectionsFile: path.join(o.cacheDir, `scene-detections-${o.detector}-s${o.faceScoreThreshold}.json`),
+      detectionsFile: sceneDetectionsFile(o.cacheDir, o.detector, o.faceScoreThreshold),
       faceScoreThreshold: o.faceScoreThreshold,
       minFaceSize: o.minFaceSize,
       cropMargin: CROP_MARGIN,
@@ -279,11 +279,11 @@ export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Pr
   try {
     const cache = await FeatureCache.open(sceneCacheFile(o, backbone), FEATURE_DIM);
     const valRecords = await sceneFaces(val, {
-      scenesDir: path.join(o.assetsDir, 'datasets', 'kaggle-scenes-dev'),
+      scenesDir: datasetDir(o.assetsDir, SCENES_DATASET),
       detector,
       backbone,
       cache,
-      detectionsFile: path.join(o.cacheDir, `scene-detections-${o.detector}-s${o.faceScoreThreshold}.json`),
+      detectionsFile: sceneDetectionsFile(o.cacheDir, o.detector, o.faceScoreThreshold),
       faceScoreThreshold: o.faceScoreThreshold,
       minFaceSize: o.minFaceSize,
       cropMargin: CROP_MARGIN,

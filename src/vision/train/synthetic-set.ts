@@ -6,7 +6,7 @@ import { matchFaces, parseVocAnnotation } from '../evaluation/detection.ts';
 import { decodeImage, type DecodedImage } from '../image.ts';
 import type { Box } from '../types.ts';
 import { augmentVariant } from './augment.ts';
-import { listMaskDataset } from './datasets.ts';
+import { datasetDir, listMaskDataset, SCENES_DATASET } from './datasets.ts';
 import { decodeForTraining } from './features.ts';
 import type { FeatureCache } from './feature-cache.ts';
 import type { Progress } from './progress.ts';
@@ -82,7 +82,7 @@ export async function syntheticSet(o: {
   progress?: (label: string, total: number) => Progress;
 }): Promise<SyntheticVector[]> {
   const sources: Source[] = [];
-  const scenesDir = path.join(o.assetsDir, 'datasets', 'kaggle-scenes-dev');
+  const scenesDir = datasetDir(o.assetsDir, SCENES_DATASET);
   const bar = o.progress?.('synthetic: scene faces', o.trainScenes.length);
   for (const stem of o.trainScenes) {
     const gt = parseVocAnnotation(await readFile(path.join(scenesDir, 'annotations', `${stem}.xml`), 'utf8')).filter((g) => g.label === 'without_mask');
