@@ -10,6 +10,7 @@ import { createLogger } from './logger.ts';
 import { checkRedis, RedisUnavailableError } from './redis-check.ts';
 import { startApiInstance } from './api-instance.ts';
 import { createWorkerPool, type WorkerPool } from './worker-pool.ts';
+import { watchParent } from './parent-watch.ts';
 import { REPO_ROOT } from '../paths.ts';
 
 /** The built dashboard (vite build output), served at / when present. */
@@ -27,16 +28,32 @@ export interface ServeOptions {
   stopSignal?: Promise<string>;
 }
 
-function waitForSignal(): Promise<string> {
+/**
+ * The first SIGTERM / SIGINT or, when `exitWithParent`, the parent's death. Under `npm start` (or npx) the
+ * parent is npm's shell, which dies on SIGTERM without passing it on: without this, a process manager
+ * stopping `npm start` would leave this process and its workers running.
+ */
+function waitForStop(exitWithParent: boolean, logger: Logger): Promise<string> {
   return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
+    const stopWatching = exitWithParent
+      ? watchParent({
+          pollPpid: true,
+          onParentExit(how) {
+            logger.warn({ how }, 'parent process (npm) is gone; stopping');
+            stop('parent-exit');
+          },
+        })
+      : () => undefined;
+    const on = (signal: NodeJS.Signals) => stop(signal);
+    function stop(reason: string) {
       process.off('SIGTERM', on);
       process.off('SIGINT', on);
+      stopWatching();
       // A second signal means "now".
       process.once('SIGTERM', () => process.exit(130));
       process.once('SIGINT', () => process.exit(130));
-      resolve(signal);
-    };
+      resolve(reason);
+    }
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
   });
@@ -111,7 +128,9 @@ export async function serve(opts: ServeOptions): Promise<number> {
   lines.push('', 'Register a camera: POST /api/v1/cameras (admin token) → apiKey; then POST frames to /api/v1/frames.', 'Stop with Ctrl-C.');
   out.write(lines.join('\n') + '\n');
 
-  const signal = await (opts.stopSignal ?? waitForSignal());
+  // npm sets npm_lifecycle_event for the scripts it runs (npm start, npx).
+  const exitWithParent = env.npm_lifecycle_event !== undefined || env.MASKWATCH_EXIT_WITH_PARENT === '1';
+  const signal = await (opts.stopSignal ?? waitForStop(exitWithParent, logger));
   logger.info({ signal }, 'shutting down');
   // Stop taking frames first, then let workers finish what is queued in-flight.
   await api.close();

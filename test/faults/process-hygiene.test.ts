@@ -2,7 +2,9 @@
  * Issue 14, process hygiene, with real processes:
  *   - a crashed worker is restarted by `maskwatch start`, and the restart shows in /metrics;
  *   - `kill -9` of the supervisor → its workers are gone within 10 s (no orphans);
- *   - SIGTERM while Redis is down → the worker exits within 15 s.
+ *   - SIGTERM while Redis is down → the worker exits within 15 s;
+ *   - `npm start` stopped with SIGTERM: npm's shell dies without passing the signal on, and the supervisor
+ *     and its workers still stop (they notice their parent is gone).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -88,5 +90,34 @@ describe('fault: worker process hygiene', () => {
     assert.ok(tookMs < 15_000, `exited after ${tookMs} ms`);
     assert.ok(code === 0 || code === 1, `exit code ${code}`);
     assert.ok(worker.logs().some((l) => l.msg === 'shutdown requested'), worker.output());
+  });
+
+  it('under npm, SIGTERM to the shell that runs `maskwatch start` (it does not pass it on) still stops the supervisor and its workers within 10 s', async () => {
+    const env = await createFaultEnv({ label: 'hygiene-npm' });
+    envs.push(env);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    // What `npm start` runs: `sh -c "<script>"` with npm_lifecycle_event set. The trailing command keeps the shell
+    // as the parent (a shell may exec a lone command), as npm's does here.
+    const shell = env.cleanup.proc(
+      spawnProc(
+        'npm-shell',
+        '/bin/sh',
+        ['-c', `"${process.execPath}" "${BIN}" start --workers 1; echo start exited`],
+        processEnv(env.sys, { PORT: String(port), npm_lifecycle_event: 'start' }),
+      ),
+    );
+    await waitFor('`maskwatch start` /readyz with a ready worker', async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs: 180_000, intervalMs: 250 });
+    const supervisor = shell.logs().find((l) => l.service === 'start' && typeof l.pid === 'number')?.pid as number | undefined;
+    const [worker] = workerPids(shell);
+    assert.ok(supervisor && worker, shell.output());
+    leftovers.push(supervisor, worker);
+
+    shell.kill('SIGTERM');
+    await shell.exited;
+    const killedAt = Date.now();
+    await waitFor(`supervisor ${supervisor} gone after its npm shell's SIGTERM`, () => !isAlive(supervisor), { timeoutMs: 10_000, intervalMs: 100 });
+    await waitFor(`worker ${worker} gone with its supervisor`, () => !isAlive(worker), { timeoutMs: 10_000, intervalMs: 100 });
+    assert.ok(Date.now() - killedAt < 10_000);
   });
 });
