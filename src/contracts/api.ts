@@ -25,6 +25,8 @@ const DateTime = () => Type.String({ format: 'date-time' });
 const NullableString = () => Nullable(Type.String());
 const NullableDateTime = () => Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' });
 const NullableNumber = () => Nullable(Type.Number());
+const Latitude = () => Type.Number({ minimum: -90, maximum: 90 });
+const Longitude = () => Type.Number({ minimum: -180, maximum: 180 });
 /**
  * URL of an alert's view of a stored frame, `/api/v1/alerts/{id}/frames/{frameId}` (a JPEG rendered
  * for that alert: only its people unblurred; Bearer header), or null when there is none (e.g. after retention).
@@ -152,8 +154,8 @@ export const CameraInputSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     address: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
-    latitude: Type.Number({ minimum: -90, maximum: 90 }),
-    longitude: Type.Number({ minimum: -180, maximum: 180 }),
+    latitude: Latitude(),
+    longitude: Longitude(),
     zone: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
     confirmFrames: Type.Optional(
       Nullable(
@@ -192,6 +194,33 @@ export const UnitSchema = Type.Object({
   updatedAt: DateTime(),
 });
 export type Unit = Static<typeof UnitSchema>;
+
+const CallSign = () => Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9][A-Za-z0-9 _./-]*$' });
+
+/** The body of POST /api/v1/units; a position is both coordinates or neither. */
+export const UnitInputSchema = Type.Object(
+  { callSign: CallSign(), status: Type.Optional(UnitStatusSchema), latitude: Type.Optional(Latitude()), longitude: Type.Optional(Longitude()) },
+  { additionalProperties: false, dependencies: { latitude: ['longitude'], longitude: ['latitude'] } },
+);
+export type UnitInput = Static<typeof UnitInputSchema>;
+
+/** The body of PATCH /api/v1/units/:id (the call sign only by an admin, checked by the route). */
+export const UnitPatchSchema = Type.Object(
+  { callSign: Type.Optional(CallSign()), status: Type.Optional(UnitStatusSchema) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UnitPatch = Static<typeof UnitPatchSchema>;
+
+/** The body of PUT /api/v1/units/:id/members: the unit's members, all of them. */
+export const UnitMembersSchema = Type.Object(
+  { userIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 }) },
+  { additionalProperties: false },
+);
+export type UnitMembers = Static<typeof UnitMembersSchema>;
+
+/** The body of POST /api/v1/units/:id/position. */
+export const UnitPositionSchema = Type.Object({ latitude: Latitude(), longitude: Longitude() }, { additionalProperties: false });
+export type UnitPosition = Static<typeof UnitPositionSchema>;
 
 export const SuggestedUnitSchema = Type.Object({ unit: UnitSchema, distanceMeters: NullableNumber() });
 export type SuggestedUnit = Static<typeof SuggestedUnitSchema>;

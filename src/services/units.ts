@@ -3,7 +3,8 @@
  * Who may do what is checked by the caller (the route) before it calls here.
  */
 import type { AuditRepository } from '../db/repositories/audit.ts';
-import { UnitError, type NewUnit, type UnitPatch, type UnitRepository, type UnitView } from '../db/repositories/units.ts';
+import type { UnitInput, UnitPatch } from '../contracts/api.ts';
+import { UnitError, type UnitRepository, type UnitView } from '../db/repositories/units.ts';
 import type { Viewer } from './alerts.ts';
 import { notFound, ServiceError } from './errors.ts';
 import type { Admin } from './cameras.ts';
@@ -40,7 +41,7 @@ export function createUnitService(deps: { units: UnitRepository; audit: AuditRep
       return unit;
     },
 
-    async create(data: NewUnit, actor: Admin): Promise<UnitView> {
+    async create(data: UnitInput, actor: Admin): Promise<UnitView> {
       const unit = await deps.units.create({ ...data, callSign: data.callSign.trim() }).catch(unitFailure);
       await audit(actor, 'unit.create', unit.id, { callSign: unit.callSign });
       return changed(unit);

@@ -16,6 +16,8 @@ import type {
   SuggestedUnit,
   TimelineEntry,
   Unit,
+  UnitInput,
+  UnitPatch,
   UserSummary,
   Violation,
   WebhookDelivery,
@@ -150,10 +152,10 @@ export class Api {
   units() {
     return this.json<{ items: Unit[] }>('GET', '/api/v1/units');
   }
-  createUnit(body: { callSign: string; latitude?: number; longitude?: number }) {
+  createUnit(body: UnitInput) {
     return this.json<Unit>('POST', '/api/v1/units', body);
   }
-  updateUnit(id: string, body: { callSign?: string; status?: UnitStatus }) {
+  updateUnit(id: string, body: UnitPatch) {
     return this.json<Unit>('PATCH', `/api/v1/units/${encodeURIComponent(id)}`, body);
   }
   deleteUnit(id: string) {

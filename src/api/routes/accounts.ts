@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, roleEnum, uuidParam } from '../schemas/common.ts';
+import { bearerSecurity, roleEnum, uuidParam, type UuidParam } from '../schemas/common.ts';
 import { UserSummarySchema } from '../../contracts/api.ts';
 import type { AccountActor, AccountPatch } from '../../services/accounts.ts';
 
@@ -28,7 +28,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
   const admin = requireUser(ctx.auth, { roles: ['ADMIN'] });
   const accounts = ctx.services.accounts;
 
-  app.patch<{ Params: { id: string }; Body: AccountPatch }>(
+  app.patch<{ Params: UuidParam; Body: AccountPatch }>(
     '/api/v1/users/:id',
     {
       onRequest: admin,
@@ -56,7 +56,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => accounts.update(request.params.id, request.body, actorOf(request)),
   );
 
-  app.post<{ Params: { id: string }; Body: { password: string; mustChangePassword?: boolean } }>(
+  app.post<{ Params: UuidParam; Body: { password: string; mustChangePassword?: boolean } }>(
     '/api/v1/users/:id/password',
     {
       onRequest: admin,
@@ -83,7 +83,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: UuidParam }>(
     '/api/v1/users/:id/sessions',
     {
       onRequest: admin,
@@ -102,7 +102,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: UuidParam }>(
     '/api/v1/users/:id',
     {
       onRequest: admin,

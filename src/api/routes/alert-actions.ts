@@ -10,7 +10,7 @@ import type { Role } from '../../contracts/vocabulary.ts';
 import type { AlertService, TransitionOutcome } from '../../services/alerts.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, uuidParam } from '../schemas/common.ts';
+import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
 import { AlertSchema as alertSchema, ListSchema, SuggestedUnitSchema, TimelineEntrySchema } from '../../contracts/api.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await alertActionRoutes(scope, ctx)` works. */
@@ -82,7 +82,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
   const alerts = opts.services.alerts;
   const command = requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] });
 
-  app.get<{ Params: { id: string }; Querystring: { limit: number } }>(
+  app.get<{ Params: UuidParam; Querystring: { limit: number } }>(
     '/api/v1/alerts/:id/suggested-units',
     {
       onRequest: command, // auth before parsing and validation: strangers learn only "401"
@@ -101,7 +101,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
     async (request) => ({ items: await alerts.suggestedUnits(request.params.id, request.query.limit) }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: UuidParam }>(
     '/api/v1/alerts/:id/timeline',
     {
       onRequest: command, // auth before parsing and validation: strangers learn only "401"
@@ -120,7 +120,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
   );
 
   for (const route of ACTIONS) {
-    app.post<{ Params: { id: string }; Body: Record<string, string | undefined> | undefined }>(
+    app.post<{ Params: UuidParam; Body: Record<string, string | undefined> | undefined }>(
       `/api/v1/alerts/:id/${route.path}`,
       {
         // A bodiless POST (curl -X POST …/acknowledge) is an empty object, not a validation error.

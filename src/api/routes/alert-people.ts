@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
-import { bearerSecurity, dateTime, nullableString, uuidParam } from '../schemas/common.ts';
+import { bearerSecurity, dateTime, nullableString, uuidParam, type UuidParam } from '../schemas/common.ts';
 import { alertSchema } from './alerts.ts';
 
 const idPattern = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
@@ -22,7 +22,7 @@ export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
   const command = requireUser(ctx.auth, { roles: ['ADMIN', 'DISPATCHER'] });
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: UuidParam }>(
     '/api/v1/alerts/:id',
     {
       onRequest: loggedIn,

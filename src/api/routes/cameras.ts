@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
-import { bearerSecurity, uuidParam } from '../schemas/common.ts';
+import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
 import { CameraInputSchema, CameraPatchSchema, CameraSchema, CameraWithKeySchema, type CameraInput, type CameraPatch } from '../../contracts/api.ts';
 
 export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -41,7 +41,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
     async () => ({ items: await cameras.list() }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: UuidParam }>(
     '/api/v1/cameras/:id',
     {
       onRequest: loggedIn,
@@ -50,7 +50,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => cameras.get(request.params.id),
   );
 
-  app.patch<{ Params: { id: string }; Body: CameraPatch }>(
+  app.patch<{ Params: UuidParam; Body: CameraPatch }>(
     '/api/v1/cameras/:id',
     {
       onRequest: admin,
@@ -66,7 +66,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => cameras.update(request.params.id, request.body, userOf(request)),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post<{ Params: UuidParam }>(
     '/api/v1/cameras/:id/rotate-key',
     {
       onRequest: admin,

@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
-import { bearerSecurity, uuidParam } from '../schemas/common.ts';
+import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
 
 /** Privacy actions (admin only): erase what a camera recorded. */
 export async function privacyRoutes(app: FastifyInstance, ctx: ApiContext) {
   const admin = requireUser(ctx.auth, { roles: ['ADMIN'] });
 
-  app.post<{ Params: { id: string } }>(
+  app.post<{ Params: UuidParam }>(
     '/api/v1/cameras/:id/purge',
     {
       onRequest: admin,

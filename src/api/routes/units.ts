@@ -5,13 +5,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthService } from '../../auth/service.ts';
-import type { UnitPatch } from '../../db/repositories/units.ts';
-import type { UnitStatus } from '../../contracts/vocabulary.ts';
 import type { UnitService } from '../../services/units.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, uuidParam } from '../schemas/common.ts';
-import { UnitSchema, UnitStatusSchema } from '../../contracts/api.ts';
+import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
+import {
+  UnitInputSchema,
+  UnitMembersSchema,
+  UnitPatchSchema,
+  UnitPositionSchema,
+  UnitSchema,
+  type UnitInput,
+  type UnitMembers,
+  type UnitPatch,
+  type UnitPosition,
+} from '../../contracts/api.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await unitRoutes(scope, ctx)` works. */
 export interface UnitRoutesOptions {
@@ -19,11 +27,6 @@ export interface UnitRoutesOptions {
   services: { units: UnitService };
   logger: Logger;
 }
-
-const latitude = { type: 'number', minimum: -90, maximum: 90 } as const;
-const longitude = { type: 'number', minimum: -180, maximum: 180 } as const;
-const callSign = { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9][A-Za-z0-9 _./-]*$' } as const;
-const statusEnum = UnitStatusSchema;
 
 export const unitSchema = UnitSchema;
 
@@ -46,7 +49,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
     async (request) => ({ items: await units.list(userOf(request)) }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: UuidParam }>(
     '/api/v1/units/:id',
     {
       onRequest: loggedIn,
@@ -55,7 +58,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
     async (request) => units.get(userOf(request), request.params.id),
   );
 
-  app.post<{ Body: { callSign: string; status?: UnitStatus; latitude?: number; longitude?: number } }>(
+  app.post<{ Body: UnitInput }>(
     '/api/v1/units',
     {
       onRequest: admin,
@@ -63,20 +66,14 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
         tags: ['units'],
         summary: 'Create a patrol unit',
         security: bearerSecurity,
-        body: {
-          type: 'object',
-          required: ['callSign'],
-          additionalProperties: false,
-          properties: { callSign, status: statusEnum, latitude, longitude },
-          dependencies: { latitude: ['longitude'], longitude: ['latitude'] },
-        },
+        body: UnitInputSchema,
         response: { 201: unitSchema, ...problemResponses },
       },
     },
     async (request, reply) => reply.code(201).send(await units.create(request.body, userOf(request))),
   );
 
-  app.patch<{ Params: { id: string }; Body: UnitPatch }>(
+  app.patch<{ Params: UuidParam; Body: UnitPatch }>(
     '/api/v1/units/:id',
     {
       onRequest: loggedIn,
@@ -85,7 +82,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
         summary: 'Change call sign (ADMIN) or status (ADMIN, DISPATCHER, or an officer of the unit)',
         security: bearerSecurity,
         params: uuidParam,
-        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { callSign, status: statusEnum } },
+        body: UnitPatchSchema,
         response: { 200: unitSchema, ...problemResponses },
       },
     },
@@ -98,7 +95,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: UuidParam }>(
     '/api/v1/units/:id',
     {
       onRequest: admin,
@@ -110,7 +107,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
     },
   );
 
-  app.put<{ Params: { id: string }; Body: { userIds: string[] } }>(
+  app.put<{ Params: UuidParam; Body: UnitMembers }>(
     '/api/v1/units/:id/members',
     {
       onRequest: admin,
@@ -119,19 +116,14 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
         summary: 'Set the unit members (officers); users not listed leave the unit',
         security: bearerSecurity,
         params: uuidParam,
-        body: {
-          type: 'object',
-          required: ['userIds'],
-          additionalProperties: false,
-          properties: { userIds: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 64 } } },
-        },
+        body: UnitMembersSchema,
         response: { 200: unitSchema, ...problemResponses },
       },
     },
     async (request) => units.setMembers(request.params.id, request.body.userIds, userOf(request)),
   );
 
-  app.post<{ Params: { id: string }; Body: { latitude: number; longitude: number } }>(
+  app.post<{ Params: UuidParam; Body: UnitPosition }>(
     '/api/v1/units/:id/position',
     {
       onRequest: loggedIn,
@@ -140,7 +132,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
         summary: "Report the unit's position (an officer of that unit)",
         security: bearerSecurity,
         params: uuidParam,
-        body: { type: 'object', required: ['latitude', 'longitude'], additionalProperties: false, properties: { latitude, longitude } },
+        body: UnitPositionSchema,
         response: { 200: unitSchema, ...problemResponses },
       },
     },

@@ -1,12 +1,12 @@
-/** Shared JSON-schema fragments (they also become the OpenAPI document); response shapes are in src/contracts/api.ts. */
+/** Shared schema fragments (they also become the OpenAPI document); request bodies and response shapes are in src/contracts/api.ts. */
+import { Type, type Static } from 'typebox';
 import { RoleSchema } from '../../contracts/api.ts';
 
-export const uuidParam = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } },
-  additionalProperties: false,
-} as const;
+export const uuidParam = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) },
+  { additionalProperties: false },
+);
+export type UuidParam = Static<typeof uuidParam>;
 
 export const roleEnum = RoleSchema;
 

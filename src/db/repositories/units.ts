@@ -6,24 +6,12 @@
  */
 import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
 import { OPEN_ALERT_STATUSES, UNIT_STATUSES, type UnitStatus } from '../../contracts/vocabulary.ts';
-import type { Unit } from '../../contracts/api.ts';
+import type { Unit, UnitInput, UnitPatch } from '../../contracts/api.ts';
 
 export { UNIT_STATUSES, type UnitStatus };
 
 /** A unit as the API and dashboards see it (src/contracts/api.ts UnitSchema). */
 export type UnitView = Unit;
-
-export interface NewUnit {
-  callSign: string;
-  status?: UnitStatus;
-  latitude?: number;
-  longitude?: number;
-}
-
-export interface UnitPatch {
-  callSign?: string;
-  status?: UnitStatus;
-}
 
 /** A write the caller should answer with 404 / 409 / 400. */
 export class UnitError extends Error {
@@ -80,7 +68,7 @@ export function createUnitRepository(prisma: PrismaClient) {
       return get(prisma, id);
     },
 
-    async create(data: NewUnit): Promise<UnitView> {
+    async create(data: UnitInput): Promise<UnitView> {
       if ((data.latitude === undefined) !== (data.longitude === undefined)) {
         throw new UnitError('INVALID', 'latitude and longitude go together');
       }
