@@ -235,6 +235,52 @@ export const UserSummarySchema = Type.Object({
 });
 export type UserSummary = Static<typeof UserSummarySchema>;
 
+const Password = () => Type.String({ minLength: 12, maxLength: 1024 });
+
+/** The body of POST /api/v1/users (an OFFICER needs a unit). */
+export const UserInputSchema = Type.Object(
+  {
+    username: Type.String({ minLength: 3, maxLength: 64 }),
+    password: Password(),
+    role: RoleSchema,
+    unit: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'patrol unit call sign' })),
+  },
+  { additionalProperties: false },
+);
+export type UserInput = Static<typeof UserInputSchema>;
+
+/** The body of PATCH /api/v1/users/:id: role, unit, enabled. */
+export const AccountPatchSchema = Type.Object(
+  {
+    role: Type.Optional(RoleSchema),
+    unitId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64, description: 'patrol unit id; null: no unit' }))),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type AccountPatch = Static<typeof AccountPatchSchema>;
+
+/** The body of POST /api/v1/users/:id/password (an admin's reset). */
+export const PasswordResetSchema = Type.Object(
+  { password: Password(), mustChangePassword: Type.Optional(Type.Boolean({ default: false })) },
+  { additionalProperties: false },
+);
+export type PasswordReset = Static<typeof PasswordResetSchema>;
+
+/** The body of POST /api/v1/auth/password (a user's own change). */
+export const PasswordChangeSchema = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 1024 }), newPassword: Password() },
+  { additionalProperties: false },
+);
+export type PasswordChange = Static<typeof PasswordChangeSchema>;
+
+/** The body of POST /api/v1/auth/login. */
+export const LoginRequestSchema = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+export type LoginRequest = Static<typeof LoginRequestSchema>;
+
 export const TimelineEntrySchema = Type.Object({
   at: DateTime(),
   action: Type.String(),

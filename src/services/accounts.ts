@@ -16,6 +16,7 @@ import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { SessionRepository } from '../db/repositories/sessions.ts';
 import type { UserRepository, UserRow } from '../db/repositories/users.ts';
 import type { Role } from '../contracts/vocabulary.ts';
+import type { AccountPatch } from '../contracts/api.ts';
 import { ServiceError, notFound } from './errors.ts';
 
 /** A user as administration shows it. */
@@ -39,12 +40,6 @@ export interface AccountActor {
 /** Disconnects a user's sockets on every API instance (through the Socket.IO Redis adapter or emitter). */
 export interface SessionSockets {
   disconnectUser(userId: string, exceptSessionId?: string): Promise<void>;
-}
-
-export interface AccountPatch {
-  role?: Role;
-  unitId?: string | null;
-  enabled?: boolean;
 }
 
 export type PasswordChangeOutcome =

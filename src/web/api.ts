@@ -6,6 +6,7 @@
 import type { AlertEvent } from '../realtime/events.ts';
 import { OPEN_ALERT_STATUSES, type Role, type UnitStatus } from '../contracts/vocabulary.ts';
 import type {
+  AccountPatch,
   Camera,
   CameraInput,
   CameraPatch,
@@ -18,6 +19,7 @@ import type {
   Unit,
   UnitInput,
   UnitPatch,
+  UserInput,
   UserSummary,
   Violation,
   WebhookDelivery,
@@ -196,11 +198,11 @@ export class Api {
       Array.isArray(r) ? r : r.items,
     );
   }
-  createUser(body: { username: string; password: string; role: Role; unit?: string }) {
+  createUser(body: UserInput) {
     return this.json<UserSummary>('POST', '/api/v1/users', body);
   }
   /** Role, unit or enabled; a role or unit change or disabling ends the user's sessions. */
-  updateUser(id: string, body: { role?: Role; unitId?: string | null; enabled?: boolean }) {
+  updateUser(id: string, body: AccountPatch) {
     return this.json<UserSummary>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, body);
   }
   resetUserPassword(id: string, password: string, mustChangePassword: boolean) {

@@ -7,14 +7,21 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, roleEnum, uuidParam, type UuidParam } from '../schemas/common.ts';
-import { UserSummarySchema } from '../../contracts/api.ts';
-import type { AccountActor, AccountPatch } from '../../services/accounts.ts';
+import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
+import {
+  AccountPatchSchema,
+  PasswordChangeSchema,
+  PasswordResetSchema,
+  UserSummarySchema,
+  type AccountPatch,
+  type PasswordChange,
+  type PasswordReset,
+} from '../../contracts/api.ts';
+import type { AccountActor } from '../../services/accounts.ts';
 
 /** A user as the admin API returns it (GET /api/v1/users items carry the same fields). */
 export const accountSchema = UserSummarySchema;
 
-const password = { type: 'string', minLength: 12, maxLength: 1024 } as const;
 const noContent = { 204: { type: 'null' }, ...problemResponses } as const;
 const ENDS_SESSIONS =
   'Ends every session of the user: their tokens answer 401 at once and their Socket.IO connections are closed within seconds on every API instance.';
@@ -40,23 +47,14 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
           'An OFFICER needs a unit. The last enabled admin cannot be disabled or demoted (409 last-admin). Audited as user.update with the client IP.',
         security: bearerSecurity,
         params: uuidParam,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          minProperties: 1,
-          properties: {
-            role: roleEnum,
-            unitId: { type: ['string', 'null'], minLength: 1, maxLength: 64, description: 'patrol unit id; null: no unit' },
-            enabled: { type: 'boolean' },
-          },
-        },
+        body: AccountPatchSchema,
         response: { 200: accountSchema, ...problemResponses },
       },
     },
     async (request) => accounts.update(request.params.id, request.body, actorOf(request)),
   );
 
-  app.post<{ Params: UuidParam; Body: { password: string; mustChangePassword?: boolean } }>(
+  app.post<{ Params: UuidParam; Body: PasswordReset }>(
     '/api/v1/users/:id/password',
     {
       onRequest: admin,
@@ -66,12 +64,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
         description: `${ENDS_SESSIONS} Same password rules as everywhere (≥ 12 characters). mustChangePassword: the user must replace it at their next login. Audited as user.password_reset.`,
         security: bearerSecurity,
         params: uuidParam,
-        body: {
-          type: 'object',
-          required: ['password'],
-          additionalProperties: false,
-          properties: { password, mustChangePassword: { type: 'boolean', default: false } },
-        },
+        body: PasswordResetSchema,
         response: noContent,
       },
     },
@@ -125,7 +118,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
   );
 
   const selfConfig: RouteAccess = { allowPendingPasswordChange: true };
-  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+  app.post<{ Body: PasswordChange }>(
     '/api/v1/auth/password',
     {
       onRequest: requireUser(ctx.auth),
@@ -138,12 +131,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
           '(MASKWATCH_LOGIN_MAX_FAILURES attempts per MASKWATCH_LOGIN_LOCK_S, counted before the check; 429 with Retry-After). ' +
           "Your other sessions end (their sockets are closed); this token stays valid. Clears mustChangePassword. Audited as user.password_change.",
         security: bearerSecurity,
-        body: {
-          type: 'object',
-          required: ['currentPassword', 'newPassword'],
-          additionalProperties: false,
-          properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 1024 }, newPassword: password },
-        },
+        body: PasswordChangeSchema,
         response: noContent,
       },
     },

@@ -4,6 +4,7 @@ import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, roleEnum } from '../schemas/common.ts';
 import { sessionRoom } from '../../realtime/server.ts';
+import { LoginRequestSchema, type LoginRequest } from '../../contracts/api.ts';
 
 const userSchema = {
   type: 'object',
@@ -26,21 +27,13 @@ const pendingPasswordChangeAllowed: RouteAccess = { allowPendingPasswordChange: 
 export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
 
-  app.post<{ Body: { username: string; password: string } }>(
+  app.post<{ Body: LoginRequest }>(
     '/api/v1/auth/login',
     {
       schema: {
         tags: ['auth'],
         summary: 'Log in; the token is a bearer token for the API and Socket.IO (auth.token)',
-        body: {
-          type: 'object',
-          required: ['username', 'password'],
-          additionalProperties: false,
-          properties: {
-            username: { type: 'string', minLength: 1, maxLength: 64 },
-            password: { type: 'string', minLength: 1, maxLength: 1024 },
-          },
-        },
+        body: LoginRequestSchema,
         response: {
           200: {
             type: 'object',

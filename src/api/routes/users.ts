@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
-import { bearerSecurity, roleEnum } from '../schemas/common.ts';
-import { UserSummarySchema } from '../../contracts/api.ts';
+import { bearerSecurity } from '../schemas/common.ts';
+import { UserInputSchema, UserSummarySchema, type UserInput } from '../../contracts/api.ts';
 
 const userSchema = UserSummarySchema;
 
@@ -26,7 +26,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext) {
     async () => ({ items: await ctx.services.users.list() }),
   );
 
-  app.post<{ Body: { username: string; password: string; role: string; unit?: string } }>(
+  app.post<{ Body: UserInput }>(
     '/api/v1/users',
     {
       onRequest: admin,
@@ -34,17 +34,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext) {
         tags: ['users'],
         summary: 'Create a user (OFFICER needs a unit call sign)',
         security: bearerSecurity,
-        body: {
-          type: 'object',
-          required: ['username', 'password', 'role'],
-          additionalProperties: false,
-          properties: {
-            username: { type: 'string', minLength: 3, maxLength: 64 },
-            password: { type: 'string', minLength: 12, maxLength: 1024 },
-            role: roleEnum,
-            unit: { type: 'string', minLength: 1, maxLength: 64, description: 'patrol unit call sign' },
-          },
-        },
+        body: UserInputSchema,
         response: { 201: userSchema, ...problemResponses },
       },
     },
