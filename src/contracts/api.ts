@@ -293,6 +293,31 @@ export const TimelineEntrySchema = Type.Object({
 });
 export type TimelineEntry = Static<typeof TimelineEntrySchema>;
 
+/** A dispatcher's or officer's free text: not blank. */
+const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '\\S' });
+
+/** The body of POST /api/v1/alerts/:id/dispatch. */
+export const DispatchBodySchema = Type.Object({ unitId: Type.String({ minLength: 1, maxLength: 64 }), note: Type.Optional(Text(2000)) }, { additionalProperties: false });
+export type DispatchBody = Static<typeof DispatchBodySchema>;
+
+/**
+ * The body of POST /api/v1/alerts/:id/{acknowledge,en-route,on-scene}: an optional note.
+ * `required: []` as the hand-written schema had it, so the OpenAPI document stays as it was.
+ */
+export const NoteBodySchema = Type.Object({ note: Type.Optional(Text(2000)) }, { additionalProperties: false, required: [] });
+export type NoteBody = Static<typeof NoteBodySchema>;
+
+/** The body of POST /api/v1/alerts/:id/resolve: the note is required. */
+export const ResolveBodySchema = Type.Object({ note: Text(2000) }, { additionalProperties: false });
+export type ResolveBody = Static<typeof ResolveBodySchema>;
+
+/** The body of POST /api/v1/alerts/:id/dismiss and of marking a person a false positive. */
+export const ReasonBodySchema = Type.Object({ reason: Text(500) }, { additionalProperties: false });
+export type ReasonBody = Static<typeof ReasonBodySchema>;
+
+/** The body of any alert action (POST /api/v1/alerts/:id/{action}). */
+export type AlertActionBody = DispatchBody | NoteBody | ResolveBody | ReasonBody;
+
 export const WebhookDeliverySchema = Type.Object({
   id: Type.String(),
   at: DateTime(),
@@ -355,6 +380,19 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** `limit` and `cursor` of a keyset-paginated list's query string; the server fills in limit's default. */
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 512 })),
+};
+
+/** The query string of GET /api/v1/alerts. */
+export const AlertListQuerySchema = Type.Object(
+  { status: Type.Optional(AlertStatusSchema), cameraId: Type.Optional(Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })), ...PageQuery },
+  { additionalProperties: false },
+);
+export type AlertListQuery = Static<typeof AlertListQuerySchema>;
 
 /** `{items}` of a whole (unpaged) list. */
 export function ListSchema<S extends TSchema>(item: S) {

@@ -4,14 +4,28 @@
  * machine, one transaction, one announcement) is src/services/alerts.ts.
  */
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static, type TSchema } from 'typebox';
 import type { AuthService } from '../../auth/service.ts';
 import type { AlertAction } from '../../domain/lifecycle.ts';
 import type { Role } from '../../contracts/vocabulary.ts';
 import type { AlertService, TransitionOutcome } from '../../services/alerts.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
-import { AlertSchema as alertSchema, ListSchema, SuggestedUnitSchema, TimelineEntrySchema } from '../../contracts/api.ts';
+import { bearerSecurity, uuidParam, type Defaulted, type UuidParam } from '../schemas/common.ts';
+import {
+  AlertSchema as alertSchema,
+  DispatchBodySchema,
+  ListSchema,
+  NoteBodySchema,
+  ReasonBodySchema,
+  ResolveBodySchema,
+  SuggestedUnitSchema,
+  TimelineEntrySchema,
+  type AlertActionBody,
+  type DispatchBody,
+  type ReasonBody,
+  type ResolveBody,
+} from '../../contracts/api.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await alertActionRoutes(scope, ctx)` works. */
 export interface AlertActionRoutesOptions {
@@ -19,7 +33,8 @@ export interface AlertActionRoutesOptions {
   services: { alerts: AlertService };
 }
 
-const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '\\S' }) as const;
+const suggestedUnitsQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 10 })) }, { additionalProperties: false });
+type SuggestedUnitsQuery = Defaulted<Static<typeof suggestedUnitsQuery>, 'limit'>;
 
 /** Maps a failed transition to its HTTP problem: 404, 409 (illegal / stale / unit busy), 403, 400. */
 export function outcomeProblem(outcome: Exclude<TransitionOutcome, { ok: true }>): HttpProblem {
@@ -43,9 +58,9 @@ interface ActionRoute {
   path: string;
   summary: string;
   roles: readonly Role[];
-  body: Record<string, unknown>;
-  required: string[];
-  toAction(body: Record<string, string | undefined>): AlertAction;
+  body: TSchema;
+  // Method syntax on purpose: each route's toAction takes its own body type (a member of the union).
+  toAction(body: AlertActionBody): AlertAction;
 }
 
 const ACTIONS: ActionRoute[] = [
@@ -53,28 +68,25 @@ const ACTIONS: ActionRoute[] = [
     path: 'dispatch',
     summary: 'Assign (or reassign) the alert to a patrol unit',
     roles: ['ADMIN', 'DISPATCHER'],
-    body: { unitId: { type: 'string', minLength: 1, maxLength: 64 }, note: text(2000) },
-    required: ['unitId'],
-    toAction: (b) => ({ type: 'dispatch', unitId: b.unitId! }),
+    body: DispatchBodySchema,
+    toAction: (b: DispatchBody) => ({ type: 'dispatch', unitId: b.unitId }),
   },
-  { path: 'acknowledge', summary: 'The assigned unit acknowledges', roles: ['OFFICER'], body: { note: text(2000) }, required: [], toAction: () => ({ type: 'acknowledge' }) },
-  { path: 'en-route', summary: 'The assigned unit is on its way', roles: ['OFFICER'], body: { note: text(2000) }, required: [], toAction: () => ({ type: 'en_route' }) },
-  { path: 'on-scene', summary: 'The assigned unit arrived', roles: ['OFFICER'], body: { note: text(2000) }, required: [], toAction: () => ({ type: 'on_scene' }) },
+  { path: 'acknowledge', summary: 'The assigned unit acknowledges', roles: ['OFFICER'], body: NoteBodySchema, toAction: () => ({ type: 'acknowledge' }) },
+  { path: 'en-route', summary: 'The assigned unit is on its way', roles: ['OFFICER'], body: NoteBodySchema, toAction: () => ({ type: 'en_route' }) },
+  { path: 'on-scene', summary: 'The assigned unit arrived', roles: ['OFFICER'], body: NoteBodySchema, toAction: () => ({ type: 'on_scene' }) },
   {
     path: 'resolve',
     summary: 'The assigned unit closes the alert with a note',
     roles: ['OFFICER'],
-    body: { note: text(2000) },
-    required: ['note'],
-    toAction: (b) => ({ type: 'resolve', note: b.note! }),
+    body: ResolveBodySchema,
+    toAction: (b: ResolveBody) => ({ type: 'resolve', note: b.note }),
   },
   {
     path: 'dismiss',
     summary: 'Close an open alert as a false positive / duplicate, with a reason',
     roles: ['ADMIN', 'DISPATCHER'],
-    body: { reason: text(500) },
-    required: ['reason'],
-    toAction: (b) => ({ type: 'dismiss', reason: b.reason! }),
+    body: ReasonBodySchema,
+    toAction: (b: ReasonBody) => ({ type: 'dismiss', reason: b.reason }),
   },
 ];
 
@@ -82,7 +94,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
   const alerts = opts.services.alerts;
   const command = requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] });
 
-  app.get<{ Params: UuidParam; Querystring: { limit: number } }>(
+  app.get<{ Params: UuidParam; Querystring: SuggestedUnitsQuery }>(
     '/api/v1/alerts/:id/suggested-units',
     {
       onRequest: command, // auth before parsing and validation: strangers learn only "401"
@@ -91,7 +103,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         summary: 'Available units nearest the camera first (haversine); available units with no known position last',
         security: bearerSecurity,
         params: uuidParam,
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 10 } } },
+        querystring: suggestedUnitsQuery,
         response: {
           200: ListSchema(SuggestedUnitSchema),
           ...problemResponses,
@@ -120,7 +132,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
   );
 
   for (const route of ACTIONS) {
-    app.post<{ Params: UuidParam; Body: Record<string, string | undefined> | undefined }>(
+    app.post<{ Params: UuidParam; Body: AlertActionBody }>(
       `/api/v1/alerts/:id/${route.path}`,
       {
         // A bodiless POST (curl -X POST …/acknowledge) is an empty object, not a validation error.
@@ -135,19 +147,19 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
             'Illegal for the alert\'s current status → 409; wrong role → 403; an officer acting on an alert that is not their unit\'s → 404, as for no alert at all. Writes an AuditEvent and emits alert.updated.',
           security: bearerSecurity,
           params: uuidParam,
-          body: { type: 'object', additionalProperties: false, required: route.required, properties: route.body },
+          body: route.body,
           response: { 200: alertSchema, ...problemResponses },
         },
       },
       async (request) => {
         const user = userOf(request);
-        const body = request.body ?? {};
+        const body = request.body; // never undefined: see preValidation
         const action = route.toAction(body);
         const outcome = await alerts.act(
           request.params.id,
           action,
           { userId: user.id, role: user.role, unitId: user.unitId, username: user.username },
-          body.note ?? body.reason,
+          'reason' in body ? body.reason : body.note,
         );
         if (!outcome.ok) throw outcomeProblem(outcome);
         request.log.info({ alertId: outcome.alert.id, from: outcome.from, to: outcome.to, userId: user.id, unitId: outcome.alert.assignedUnitId }, 'alert transition');

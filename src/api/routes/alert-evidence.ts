@@ -4,18 +4,21 @@
  * violations). The use case (access, rendering, audit) is services/evidence.ts.
  */
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerSecurity } from '../schemas/common.ts';
 
-const idPattern = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;
+const idPattern = () => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
+const frameParams = Type.Object({ id: idPattern(), frameId: idPattern() }, { additionalProperties: false });
+type FrameParams = Static<typeof frameParams>;
 
 export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext) {
   // Bearer header only, never a token in the URL (the dashboard fetches images with the header, src/web/images.ts).
   const loggedIn = requireUser(ctx.auth);
 
-  app.get<{ Params: { id: string; frameId: string } }>(
+  app.get<{ Params: FrameParams }>(
     '/api/v1/alerts/:id/frames/:frameId',
     {
       onRequest: loggedIn,
@@ -30,12 +33,7 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
           'deleted by retention) is the same 404 problem. Each view is audited (`snapshot.view`, subject `AlertFrame`, with the client IP); ' +
           'responses are `Cache-Control: private, no-store`.',
         security: bearerSecurity,
-        params: {
-          type: 'object',
-          required: ['id', 'frameId'],
-          properties: { id: idPattern, frameId: idPattern },
-          additionalProperties: false,
-        },
+        params: frameParams,
         response: { 200: { type: 'string', format: 'binary', description: 'image/jpeg' }, ...problemResponses },
       },
     },

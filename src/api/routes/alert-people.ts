@@ -4,19 +4,17 @@
  * incident (dispatchers and admins; audited; emits alert.updated).
  */
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, nullableString, uuidParam, type UuidParam } from '../schemas/common.ts';
 import { alertSchema } from './alerts.ts';
+import { ReasonBodySchema, type ReasonBody } from '../../contracts/api.ts';
 
-const idPattern = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
-const personParams = {
-  type: 'object',
-  required: ['id', 'personId'],
-  properties: { id: idPattern, personId: idPattern },
-  additionalProperties: false,
-} as const;
+const idPattern = () => Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+const personParams = Type.Object({ id: idPattern(), personId: idPattern() }, { additionalProperties: false });
+type PersonParams = Static<typeof personParams>;
 
 export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
@@ -37,7 +35,7 @@ export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => ctx.services.people.alert(request.params.id, userOf(request)),
   );
 
-  app.get<{ Params: { id: string; personId: string } }>(
+  app.get<{ Params: PersonParams }>(
     '/api/v1/alerts/:id/people/:personId/track',
     {
       onRequest: loggedIn,
@@ -74,7 +72,7 @@ export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => ({ items: await ctx.services.people.track(request.params.id, request.params.personId, userOf(request)) }),
   );
 
-  app.post<{ Params: { id: string; personId: string }; Body: { reason: string } }>(
+  app.post<{ Params: PersonParams; Body: ReasonBody }>(
     '/api/v1/alerts/:id/people/:personId/false-positive',
     {
       onRequest: command,
@@ -84,12 +82,7 @@ export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
         description: 'Unknown alert or person → 404; already marked → 409. Writes an AuditEvent and emits alert.updated.',
         security: bearerSecurity,
         params: personParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['reason'],
-          properties: { reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' } },
-        },
+        body: ReasonBodySchema,
         response: { 200: alertSchema, ...problemResponses },
       },
     },

@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, pageQuery } from '../schemas/common.ts';
-import { AlertSchema, PageSchema } from '../../contracts/api.ts';
+import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
+import { AlertListQuerySchema, AlertSchema, PageSchema, type AlertListQuery } from '../../contracts/api.ts';
 import { CursorError, decodeCursor, page } from '../queries/cursor.ts';
-import { ALERT_STATUSES as STATUSES } from '../../contracts/vocabulary.ts';
 
 /** Response shapes live in src/contracts/api.ts (one definition for validation, OpenAPI, server and dashboard). */
 export const alertSchema = AlertSchema;
@@ -23,7 +22,7 @@ export function cursorOrProblem(cursor: string | undefined) {
 export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
 
-  app.get<{ Querystring: { status?: (typeof STATUSES)[number]; cameraId?: string; limit: number; cursor?: string } }>(
+  app.get<{ Querystring: Defaulted<AlertListQuery, 'limit'> }>(
     '/api/v1/alerts',
     {
       onRequest: loggedIn,
@@ -31,11 +30,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
         tags: ['alerts'],
         summary: 'Alerts, newest first (officers see only alerts assigned to their unit)',
         security: bearerSecurity,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { status: { type: 'string', enum: STATUSES }, cameraId: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }, ...pageQuery },
-        },
+        querystring: AlertListQuerySchema,
         response: {
           200: PageSchema(AlertSchema),
           ...problemResponses,

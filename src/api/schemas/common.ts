@@ -8,6 +8,9 @@ export const uuidParam = Type.Object(
 );
 export type UuidParam = Static<typeof uuidParam>;
 
+/** A query string as its handler sees it: Ajv (useDefaults) has filled in the properties `K` that have a default. */
+export type Defaulted<T, K extends keyof T> = T & Required<Pick<T, K>>;
+
 export const roleEnum = RoleSchema;
 
 export const pageQuery = {
