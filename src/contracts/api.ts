@@ -123,6 +123,19 @@ export const ViolationSchema = Type.Object({
 });
 export type Violation = Static<typeof ViolationSchema>;
 
+/** The query string of GET /api/v1/violations.csv: the filters of GET /api/v1/violations (the camera id not pattern-checked). */
+export const ViolationCsvQuerySchema = Type.Object(
+  {
+    cameraId: Type.Optional(Type.String({ maxLength: 64 })),
+    zone: Type.Optional(Type.String({ maxLength: 100 })),
+    from: Type.Optional(DateTime()),
+    to: Type.Optional(DateTime()),
+    status: Type.Optional(StringEnum(ALERT_STATUSES, { description: 'status of the alert the violation belongs to' })),
+  },
+  { additionalProperties: false },
+);
+export type ViolationCsvQuery = Static<typeof ViolationCsvQuerySchema>;
+
 export const CameraSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -318,10 +331,12 @@ export type ReasonBody = Static<typeof ReasonBodySchema>;
 /** The body of any alert action (POST /api/v1/alerts/:id/{action}). */
 export type AlertActionBody = DispatchBody | NoteBody | ResolveBody | ReasonBody;
 
+const WebhookOutcomeSchema = StringEnum(['delivered', 'failed'] as const);
+
 export const WebhookDeliverySchema = Type.Object({
   id: Type.String(),
   at: DateTime(),
-  outcome: StringEnum(['delivered', 'failed'] as const),
+  outcome: WebhookOutcomeSchema,
   target: Type.String(),
   event: Type.String(),
   alertId: NullableString(),
@@ -372,6 +387,18 @@ export const StatsSchema = Type.Object({
 });
 export type Stats = Static<typeof StatsSchema>;
 
+/** The query string of GET /api/v1/stats: period [from, to) (default the last 7 days), grouping, the viewer's UTC offset. */
+export const StatsQuerySchema = Type.Object(
+  {
+    from: Type.Optional(DateTime()),
+    to: Type.Optional(DateTime()),
+    groupBy: Type.Optional(StringEnum(STATS_GROUP_BY, { default: 'day' })),
+    utcOffsetMinutes: Type.Optional(Type.Integer({ minimum: -840, maximum: 840, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type StatsQuery = Static<typeof StatsQuerySchema>;
+
 /** A keyset-paginated list: `{items, nextCursor}`. */
 export function PageSchema<S extends TSchema>(item: S) {
   return Type.Object({ items: Type.Array(item), nextCursor: NullableString() });
@@ -393,6 +420,20 @@ export const AlertListQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type AlertListQuery = Static<typeof AlertListQuerySchema>;
+
+/** The query string of GET /api/v1/violations: the CSV export's filters (the camera id pattern-checked), paged. */
+export const ViolationListQuerySchema = Type.Object(
+  { ...ViolationCsvQuerySchema.properties, cameraId: Type.Optional(Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })), ...PageQuery },
+  { additionalProperties: false },
+);
+export type ViolationListQuery = Static<typeof ViolationListQuerySchema>;
+
+/** The query string of GET /api/v1/webhooks/deliveries. */
+export const WebhookDeliveryQuerySchema = Type.Object(
+  { outcome: Type.Optional(WebhookOutcomeSchema), target: Type.Optional(Type.String({ maxLength: 100 })), ...PageQuery },
+  { additionalProperties: false },
+);
+export type WebhookDeliveryQuery = Static<typeof WebhookDeliveryQuerySchema>;
 
 /** `{items}` of a whole (unpaged) list. */
 export function ListSchema<S extends TSchema>(item: S) {

@@ -10,6 +10,7 @@ import type { ViolationFilter, ViolationRepository } from '../db/repositories/vi
 import { ServiceError } from './errors.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { Role } from '../contracts/vocabulary.ts';
+import type { ViolationCsvQuery } from '../contracts/api.ts';
 
 // ---- pure CSV ---------------------------------------------------------------
 
@@ -61,7 +62,7 @@ export type ExportFilter = Omit<ViolationFilter, 'assignedUnitId'>;
 export interface ExportRequester {
   actor: { id: string; role: Role };
   clientIp: string;
-  filters: Record<string, unknown>;
+  filters: ViolationCsvQuery;
 }
 
 export function createExportService(deps: {

@@ -1,9 +1,10 @@
 /** The webhook delivery log: every attempt (audit actions webhook.delivered / webhook.failed), newest first. */
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { PageKey } from '../db/repositories/paging.ts';
+import type { WebhookDelivery } from '../contracts/api.ts';
 
 /** Audit actions written by the webhook worker (src/notify/webhooks.ts), one per attempt. */
-export const DELIVERY_OUTCOMES = { delivered: 'webhook.delivered', failed: 'webhook.failed' } as const;
+export const DELIVERY_OUTCOMES = { delivered: 'webhook.delivered', failed: 'webhook.failed' } as const satisfies Record<WebhookDelivery['outcome'], string>;
 export type DeliveryOutcome = keyof typeof DELIVERY_OUTCOMES;
 
 interface DeliveryDetails {

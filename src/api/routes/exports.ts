@@ -9,7 +9,7 @@ import type { AuthService } from '../../auth/service.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerSecurity } from '../schemas/common.ts';
-import { ALERT_STATUSES as STATUSES } from '../../contracts/vocabulary.ts';
+import { ViolationCsvQuerySchema, type ViolationCsvQuery } from '../../contracts/api.ts';
 import { CSV_COLUMNS, type ExportService } from '../../services/exports.ts';
 
 /** What the plugin needs; ApiContext satisfies it, so `await exportRoutes(scope, ctx)` works. */
@@ -18,18 +18,8 @@ export interface ExportRoutesOptions {
   services: { exports: ExportService };
 }
 
-// ---- route ------------------------------------------------------------------
-
-interface CsvQuery {
-  cameraId?: string;
-  zone?: string;
-  from?: string;
-  to?: string;
-  status?: (typeof STATUSES)[number];
-}
-
 export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptions) {
-  app.get<{ Querystring: CsvQuery }>(
+  app.get<{ Querystring: ViolationCsvQuery }>(
     '/api/v1/violations.csv',
     {
       onRequest: requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] }), // before query validation
@@ -38,17 +28,7 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
         summary: 'Export violations as CSV (same filters as GET /api/v1/violations, plus the alert status)',
         security: bearerSecurity,
         produces: ['text/csv'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            cameraId: { type: 'string', maxLength: 64 },
-            zone: { type: 'string', maxLength: 100 },
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
-            status: { type: 'string', enum: STATUSES, description: 'status of the alert the violation belongs to' },
-          },
-        },
+        querystring: ViolationCsvQuerySchema,
         response: { 200: { type: 'string', description: `CSV with header ${CSV_COLUMNS.join(',')}` }, ...problemResponses },
       },
     },

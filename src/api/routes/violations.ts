@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, pageQuery } from '../schemas/common.ts';
-import { PageSchema, ViolationSchema } from '../../contracts/api.ts';
+import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
+import { PageSchema, ViolationListQuerySchema, ViolationSchema, type ViolationListQuery } from '../../contracts/api.ts';
 import { page } from '../queries/cursor.ts';
 import { cursorOrProblem } from './alerts.ts';
-import { ALERT_STATUSES, type AlertStatus } from '../../contracts/vocabulary.ts';
 
 function isoOrProblem(name: string, raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
@@ -18,7 +17,7 @@ function isoOrProblem(name: string, raw: string | undefined): Date | undefined {
 export async function violationRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
 
-  app.get<{ Querystring: { cameraId?: string; zone?: string; from?: string; to?: string; status?: AlertStatus; limit: number; cursor?: string } }>(
+  app.get<{ Querystring: Defaulted<ViolationListQuery, 'limit'> }>(
     '/api/v1/violations',
     {
       onRequest: loggedIn,
@@ -26,18 +25,7 @@ export async function violationRoutes(app: FastifyInstance, ctx: ApiContext) {
         tags: ['violations'],
         summary: 'Violations by capture time, newest first; from inclusive, to exclusive',
         security: bearerSecurity,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            cameraId: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' },
-            zone: { type: 'string', maxLength: 100 },
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
-            status: { type: 'string', enum: ALERT_STATUSES, description: 'status of the alert the violation belongs to' },
-            ...pageQuery,
-          },
-        },
+        querystring: ViolationListQuerySchema,
         response: {
           200: PageSchema(ViolationSchema),
           ...problemResponses,

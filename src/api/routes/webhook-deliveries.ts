@@ -3,14 +3,13 @@ import type { ApiContext } from '../context.ts';
 import { requireUser } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { page } from '../queries/cursor.ts';
-import { DELIVERY_OUTCOMES as OUTCOMES, type DeliveryOutcome as Outcome } from '../../services/webhook-deliveries.ts';
-import { bearerSecurity, pageQuery } from '../schemas/common.ts';
-import { PageSchema, WebhookDeliverySchema } from '../../contracts/api.ts';
+import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
+import { PageSchema, WebhookDeliveryQuerySchema, WebhookDeliverySchema, type WebhookDeliveryQuery } from '../../contracts/api.ts';
 import { cursorOrProblem } from './alerts.ts';
 
 /** The webhook delivery log (every attempt, newest first), for admins. */
 export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext) {
-  app.get<{ Querystring: { outcome?: Outcome; target?: string; limit: number; cursor?: string } }>(
+  app.get<{ Querystring: Defaulted<WebhookDeliveryQuery, 'limit'> }>(
     '/api/v1/webhooks/deliveries',
     {
       onRequest: requireUser(ctx.auth, { roles: ['ADMIN'] }),
@@ -18,11 +17,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContex
         tags: ['webhooks'],
         summary: 'Webhook delivery attempts, newest first',
         security: bearerSecurity,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { outcome: { type: 'string', enum: Object.keys(OUTCOMES) }, target: { type: 'string', maxLength: 100 }, ...pageQuery },
-        },
+        querystring: WebhookDeliveryQuerySchema,
         response: { 200: PageSchema(WebhookDeliverySchema), ...problemResponses },
       },
     },

@@ -13,11 +13,6 @@ export type Defaulted<T, K extends keyof T> = T & Required<Pick<T, K>>;
 
 export const roleEnum = RoleSchema;
 
-export const pageQuery = {
-  limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  cursor: { type: 'string', maxLength: 512 },
-} as const;
-
 export const nullableString = { type: ['string', 'null'] } as const;
 
 export const dateTime = { type: 'string', format: 'date-time' } as const;
