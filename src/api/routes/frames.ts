@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerToken } from '../../auth/tokens.ts';
@@ -6,12 +7,15 @@ import { bearerToken } from '../../auth/tokens.ts';
 /** Raw bodies accepted by ingestion; the real type is then checked by magic bytes. */
 export const FRAME_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'];
 
+const frameQuery = Type.Object({ capturedAt: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 capture time (default: now)' })) });
+const frameHeaders = Type.Object({ 'x-captured-at': Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 capture time' })) });
+
 export async function frameRoutes(app: FastifyInstance, ctx: ApiContext) {
   const bodyLimit = ctx.config.ingest.maxFrameBytes;
   // Encapsulated in this plugin: only /frames takes binary bodies.
   app.addContentTypeParser(FRAME_CONTENT_TYPES, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
 
-  app.post<{ Querystring: { capturedAt?: string }; Headers: { 'x-captured-at'?: string } }>(
+  app.post<{ Querystring: Static<typeof frameQuery>; Headers: Static<typeof frameHeaders> }>(
     '/api/v1/frames',
     {
       bodyLimit,
@@ -30,14 +34,8 @@ export async function frameRoutes(app: FastifyInstance, ctx: ApiContext) {
             FRAME_CONTENT_TYPES.map((t) => [t, { schema: { description: 'raw image bytes (format: binary)' } }]),
           ),
         },
-        querystring: {
-          type: 'object',
-          properties: { capturedAt: { type: 'string', maxLength: 64, description: 'ISO 8601 capture time (default: now)' } },
-        },
-        headers: {
-          type: 'object',
-          properties: { 'x-captured-at': { type: 'string', maxLength: 64, description: 'ISO 8601 capture time' } },
-        },
+        querystring: frameQuery,
+        headers: frameHeaders,
         response: {
           202: { type: 'object', required: ['frameId'], properties: { frameId: { type: 'string', format: 'uuid' } } },
           ...problemResponses,

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
@@ -23,13 +24,17 @@ export function snapshotFile(root: string, wildcard: string): string | null {
   return full.startsWith(path.resolve(root) + path.sep) ? full : null;
 }
 
+const snapshotParams = Type.Object({ '*': Type.Optional(Type.String()) });
+/** The router always sets the wildcard (the schema never required it). */
+type SnapshotParams = Required<Static<typeof snapshotParams>>;
+
 export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
   const root = path.join(ctx.config.dataDir, 'snapshots');
   // Bearer header only, no ?token= (tokens in URLs end up in proxy logs): the dashboard fetches images
   // with the header and shows them as data: URLs (src/web/images.ts).
   const loggedIn = requireUser(ctx.auth);
 
-  app.get<{ Params: { '*': string } }>(
+  app.get<{ Params: SnapshotParams }>(
     '/api/v1/snapshots/*',
     {
       onRequest: loggedIn,
@@ -40,7 +45,7 @@ export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
           "Only crops an alert shows (its snapshot, a person's best shot, a violation's crop); officers only their unit's. " +
           "Stored frames are not served here: use an alert's frameSnapshotUrl (GET /api/v1/alerts/:id/frames/:frameId). Every refusal is the same 404.",
         security: [{ bearerAuth: [] }],
-        params: { type: 'object', properties: { '*': { type: 'string' } } },
+        params: snapshotParams,
         response: { 200: { type: 'string', format: 'binary' }, ...problemResponses },
       },
     },
