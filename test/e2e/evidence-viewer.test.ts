@@ -95,10 +95,25 @@ test('a crowd is one card listing its people; the evidence viewer highlights the
   await viewer.getByRole('button', { name: 'Zoom in' }).click();
   assert.match((await page.locator('.evidence-canvas').getAttribute('style')) ?? '', /scale\(2\)/);
   await page.locator('.evidence-zoom-label', { hasText: '200 %' }).waitFor();
+  // The chosen person is brought into view, whole, wherever it stands in the frame (the zoom animates: poll).
+  await page
+    .waitForFunction(
+      (id) => {
+        const stage = document.querySelector('.evidence-stage')!.getBoundingClientRect();
+        const box = document.querySelector(`.evidence-overlay rect.person-box[data-person-id="${id}"]`)!.getBoundingClientRect();
+        return box.width > 0 && box.left >= stage.left - 1 && box.right <= stage.right + 1 && box.top >= stage.top - 1 && box.bottom <= stage.bottom + 1;
+      },
+      third,
+      { timeout: 5000 },
+    )
+    .catch(() => assert.fail('person 3 is not wholly inside the evidence stage at 200 %'));
+  // The viewer takes the detail's whole width, not a thumbnail's column.
+  const widths = await page.evaluate(() => [document.querySelector('.evidence')!.getBoundingClientRect().width, document.querySelector('.snapshots')!.getBoundingClientRect().width]);
+  assert.ok(widths[0]! >= widths[1]! - 1, `evidence viewer ${widths[0]} px wide in a ${widths[1]} px detail`);
 
   // The track's crops over time (one frame: one crop).
   await page.locator('.evidence-track img.track-shot[src^="data:image/jpeg"]').first().waitFor();
-  await screenshot(page, 'evidence-viewer');
+  await screenshot(page, 'evidence-viewer', 'evidence-viewer');
   await viewer.getByRole('button', { name: 'Fit' }).click();
   await page.locator('.evidence-zoom-label', { hasText: '100 %' }).waitFor();
   assert.deepEqual(desk.errors, []);

@@ -1,4 +1,4 @@
-/** Pure parts of the dispatcher console: queue order, filters, announcements, title, keys, map labels, session renewal. */
+/** Pure parts of the dispatcher console: queue order, filters, announcements, title, keys, map labels, session renewal, evidence zoom. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlertEvent } from '../../src/realtime/events.ts';
@@ -18,6 +18,7 @@ import {
 } from '../../src/web/feed-order.ts';
 import { clampZoom, placeLabels, zoomAround } from '../../src/web/map-labels.ts';
 import { lifeFromResponse, nextCheckDelay, renewAt, sessionPhase } from '../../src/web/session-renewal.ts';
+import { centredZoom } from '../../src/web/zoom-view.ts';
 import { alertEvent } from '../helpers/alert-event.ts';
 
 const alert = (id: string, createdAt: string, patch: Partial<AlertEvent> = {}) =>
@@ -161,4 +162,18 @@ test('after-action review: seconds from raised to each first step; UI wording ha
   assert.deepEqual(ms, [['To dispatch', 180], ['To acknowledge', 270], ['To resolve', 1800]]);
   assert.equal(userWording('an OFFICER needs a unit (--unit CALLSIGN)'), 'an OFFICER needs a unit: choose one in the Unit list');
   assert.equal(userWording('user "x" already exists'), 'user "x" already exists');
+});
+
+test('evidence zoom: the chosen person is centred, and the frame never leaves the view', () => {
+  assert.deepEqual(centredZoom(1, { x: 0.1, y: 0.9 }), { tx: 0, ty: 0 }, 'at 100 % the frame fills the view');
+  // At 2×, a point at 40 % / 60 % lands in the middle: 2 × 40 % − 30 % = 50 %.
+  assert.deepEqual(centredZoom(2, { x: 0.4, y: 0.6 }), { tx: -30, ty: -70 });
+  // Near the edges the frame is clamped to cover the view: a person at the left edge stays left, fully shown.
+  assert.deepEqual(centredZoom(2, { x: 0.05, y: 0.98 }), { tx: 0, ty: -100 });
+  for (const scale of [1.5, 3, 4]) {
+    for (const c of [0, 0.3, 0.5, 1]) {
+      const { tx } = centredZoom(scale, { x: c, y: 0.5 });
+      assert.ok(tx <= 0 && tx >= 100 - 100 * scale, `scale ${scale}, centre ${c}: offset ${tx} % shows outside the frame`);
+    }
+  }
 });

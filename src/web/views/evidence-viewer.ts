@@ -11,6 +11,7 @@ import type { Api } from '../api.ts';
 import { h, replaceChildren, s, toast } from '../dom.ts';
 import { formatClock, formatPercent } from '../format.ts';
 import { authImage, forgetImages, frameImage } from '../images.ts';
+import { centredZoom } from '../zoom-view.ts';
 
 interface TrackItem {
   capturedAt: string;
@@ -69,22 +70,22 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
 
   const selectedPerson = () => alert?.people.find((p) => p.id === selectedId);
 
-  /** Zoom centred on the selected person's box (the frame keeps its aspect ratio). */
+  /** Zoom that brings the selected person's box to the middle of the stage (as near as the frame's edges allow). */
   function applyZoom(): void {
     const scale = ZOOM_STEPS[zoom]!;
     zoomLabel.textContent = `${Math.round(scale * 100)} %`;
     const p = selectedPerson();
     const img = canvas.querySelector('img');
-    let ox = 50;
-    let oy = 50;
-    if (p && img && img.naturalWidth > 0) {
-      ox = ((p.box[0] + p.box[2] / 2) / img.naturalWidth) * 100;
-      oy = ((p.box[1] + p.box[3] / 2) / img.naturalHeight) * 100;
-    }
-    canvas.style.transformOrigin = `${ox}% ${oy}%`;
-    canvas.style.transform = `scale(${scale})`;
+    const centre = p && img && img.naturalWidth > 0 ? { x: (p.box[0] + p.box[2] / 2) / img.naturalWidth, y: (p.box[1] + p.box[3] / 2) / img.naturalHeight } : { x: 0.5, y: 0.5 };
+    const { tx, ty } = centredZoom(scale, centre);
+    canvas.style.transform = `translate(${tx}%, ${ty}%) scale(${scale})`;
     zoomOut.disabled = zoom === 0;
     zoomIn.disabled = zoom === ZOOM_STEPS.length - 1;
+  }
+
+  /** The whole frame fits the stage (at most 60 % of the viewport high), so the overlay's boxes sit on the picture. */
+  function fitCanvas(img: HTMLImageElement): void {
+    canvas.style.width = `min(100%, calc(60vh * ${img.naturalWidth} / ${img.naturalHeight}))`;
   }
 
   function drawOverlay(): void {
@@ -122,6 +123,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     const img = frameImage(deps.api, url, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame evidence-frame');
     if (img instanceof HTMLImageElement) {
       img.addEventListener('load', () => {
+        fitCanvas(img);
         drawOverlay();
         applyZoom();
       });
