@@ -21,7 +21,7 @@ export interface PlacedLabel {
   anchor: 'start' | 'end' | 'middle';
 }
 
-interface Box {
+export interface Box {
   x0: number;
   y0: number;
   x1: number;
@@ -34,8 +34,9 @@ export const LABEL_HEIGHT = 12;
 
 const overlaps = (a: Box, b: Box) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
 
-export function placeLabels(requests: readonly LabelRequest[], width: number, height: number): PlacedLabel[] {
-  const taken: Box[] = requests.map((r) => ({ x0: r.x - r.radius, y0: r.y - r.radius, x1: r.x + r.radius, y1: r.y + r.radius }));
+/** `obstacles`: areas drawn over the map (its zoom buttons) that labels keep clear of. */
+export function placeLabels(requests: readonly LabelRequest[], width: number, height: number, obstacles: readonly Box[] = []): PlacedLabel[] {
+  const taken: Box[] = [...obstacles, ...requests.map((r) => ({ x0: r.x - r.radius, y0: r.y - r.radius, x1: r.x + r.radius, y1: r.y + r.radius }))];
   const placed: PlacedLabel[] = [];
   for (const r of requests) {
     const w = r.text.length * CHAR_WIDTH;

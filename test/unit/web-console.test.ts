@@ -120,6 +120,10 @@ test('map labels: no two labels overlap each other or a marker; crowded ones are
   assert.deepEqual(spread.map((p) => [p.id, p.anchor]), [['a', 'start'], ['b', 'start']]);
   // A label that would leave the canvas on the right goes to the left.
   assert.equal(placeLabels([{ id: 'e', x: 410, y: 100, text: 'East edge', radius: 6 }], 420, 280)[0]!.anchor, 'end');
+  // The zoom buttons in the top-right corner are an obstacle: a label there moves aside (below) instead of under them.
+  const buttons = { x0: 300, y0: 0, x1: 420, y1: 30 };
+  assert.equal(placeLabels([{ id: 'n', x: 330, y: 36, text: 'P-12', radius: 6 }], 420, 280)[0]!.anchor, 'start', 'without the obstacle: to the right');
+  assert.deepEqual(placeLabels([{ id: 'n', x: 330, y: 36, text: 'P-12', radius: 6 }], 420, 280, [buttons]).map((p) => [p.anchor, p.y > 36]), [['middle', true]]);
 });
 
 test('map zoom: clamped, and the point under the cursor stays put', () => {

@@ -18,7 +18,7 @@ import type { AlertEvent } from '../../realtime/events.ts';
 import type { Camera, MapSettings, Unit } from '../api.ts';
 import { h, s } from '../dom.ts';
 import { formatDistance } from '../format.ts';
-import { clampZoom, placeLabels, zoomAround, type LabelRequest } from '../map-labels.ts';
+import { clampZoom, placeLabels, zoomAround, type Box, type LabelRequest } from '../map-labels.ts';
 import { fitProjection, fitTiles, tileUrl, TILE_SIZE, type GeoPoint, type Projection } from '../map-projection.ts';
 
 const W = 420;
@@ -45,7 +45,17 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
   const zoomIn = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Zoom in' }, '+');
   const zoomOut = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Zoom out' }, '−');
   const fit = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Fit all cameras' }, 'Fit');
-  const el = h('div', { class: 'map-wrap' }, svg, h('div', { class: 'map-controls', role: 'group', 'aria-label': 'Map zoom' }, zoomIn, zoomOut, fit));
+  const controls = h('div', { class: 'map-controls', role: 'group', 'aria-label': 'Map zoom' }, zoomIn, zoomOut, fit);
+  const el = h('div', { class: 'map-wrap' }, svg, controls);
+
+  /** The zoom buttons' area in map coordinates (the map is scaled to its box), so no label hides under them. */
+  function controlsBox(): Box[] {
+    const map = svg.getBoundingClientRect();
+    const c = controls.getBoundingClientRect();
+    if (map.width === 0 || c.width === 0) return [];
+    const k = W / map.width;
+    return [{ x0: (c.left - map.left) * k, y0: (c.top - map.top) * k, x1: (c.right - map.left) * k, y1: (c.bottom - map.top) * k }];
+  }
 
   let data: CameraMapData = { cameras: [], units: [], openAlerts: [], settings: null };
   let base: Projection = fitProjection([], W, H, 32);
@@ -161,7 +171,7 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
     // Label priority: cameras with an open alert, then units, then quiet cameras.
     labels.push(...cameraEls.filter((c) => c.hot).map((c) => c.req), ...unitEls, ...cameraEls.filter((c) => !c.hot).map((c) => c.req));
     for (const l of [...unitEls, ...cameraEls.map((c) => c.req)]) svg.append(l.group);
-    const spots = new Map(placeLabels(labels, W, H).map((p) => [p.id, p]));
+    const spots = new Map(placeLabels(labels, W, H, controlsBox()).map((p) => [p.id, p]));
     for (const l of labels) {
       const spot = spots.get(l.id);
       if (spot) l.group.append(s('text', { x: spot.x, y: spot.y, 'text-anchor': spot.anchor }, l.text));
