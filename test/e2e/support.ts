@@ -171,7 +171,11 @@ export async function login(page: Page, baseUrl: string, username: string, passw
 export async function screenshot(page: Page, name: string, doc?: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  // A full-page shot of a scrolled page draws the sticky header mid-page: shoot from the top, then scroll back.
+  const scrollY = await page.evaluate(() => window.scrollY);
+  if (scrollY > 0) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+  if (scrollY > 0) await page.evaluate((y) => window.scrollTo(0, y), scrollY);
   if (doc && process.env.UPDATE_SCREENSHOTS === '1') {
     await mkdir(DOCS_SCREENSHOTS, { recursive: true });
     await copyFile(file, path.join(DOCS_SCREENSHOTS, `${doc}.png`));
