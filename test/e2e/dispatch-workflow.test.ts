@@ -155,6 +155,12 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   const card = officer.locator(`.officer-card[data-alert-id="${alertId}"]`);
   await card.waitFor();
   await card.locator('img.snapshot-face[src^="data:image/jpeg"]').waitFor();
+  // The person to find, large, with the last-seen time; the camera's address once, for the whole card.
+  const toFind = card.getByRole('list', { name: '1 person to find' }).locator('.officer-person');
+  assert.equal(await toFind.count(), 1);
+  assert.match(await toFind.innerText(), /1\. No mask\s+Last seen \d{2}:\d{2}:\d{2}/);
+  assert.ok((await toFind.locator('img.officer-shot').evaluate((img: HTMLImageElement) => img.getBoundingClientRect().width)) >= 120, 'the best shot is shown large');
+  assert.equal((await card.innerText()).split('Gran Vía 12, Madrid').length - 1, 1, 'the address appears once on the card');
   assert.match((await card.getByRole('link', { name: /Open .* in maps/ }).getAttribute('href'))!, /^https:\/\/www\.openstreetmap\.org\/\?mlat=40\.4203/);
   assert.equal(await card.getByRole('button', { name: 'Acknowledge' }).isEnabled(), true);
   assert.equal(await card.getByRole('button', { name: 'En route' }).isDisabled(), true);

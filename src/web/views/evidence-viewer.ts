@@ -4,7 +4,7 @@
  * highlighted and the other people numbered; the people as a list (best shot,
  * label, last seen); the selected person's crops over time; and, for
  * dispatchers, marking one person a false positive. The officer view uses
- * peopleStrip(): the people large, with last-seen time and the camera's address.
+ * peopleStrip(): the people large, with last-seen time (its card gives the camera's address).
  */
 import type { AlertEvent, AlertPersonEvent } from '../../realtime/events.ts';
 import type { Api } from '../api.ts';
@@ -266,9 +266,8 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
   return { el, update, selected: () => selectedId };
 }
 
-/** The officer's view of an incident's people: large best shots, last-seen time, where. */
+/** The officer's view of an incident's people: large best shots and last-seen time (the card gives the address once). */
 export function peopleStrip(api: Api, alert: AlertEvent): HTMLElement {
-  const where = [alert.camera.address, alert.camera.zone].filter(Boolean).join(' · ') || alert.camera.name;
   const people = alert.people.filter((p) => !p.falsePositive);
   if (people.length === 0) return authImage(api, alert.snapshotUrl, `Face snapshot at ${alert.camera.name}`, 'snapshot snapshot-face');
   return h(
@@ -279,7 +278,7 @@ export function peopleStrip(api: Api, alert: AlertEvent): HTMLElement {
         'li',
         { class: 'officer-person', 'data-person-id': p.id },
         authImage(api, p.snapshotUrl, `Person ${i + 1} at ${alert.camera.name}`, 'snapshot snapshot-face officer-shot'),
-        h('span', { class: 'person-facts' }, h('strong', {}, `${i + 1}. ${LABELS[p.label]}`), h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`), h('span', { class: 'muted' }, where)),
+        h('span', { class: 'person-facts' }, h('strong', {}, `${i + 1}. ${LABELS[p.label]}`), h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`)),
       ),
     ),
   );
