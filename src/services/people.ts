@@ -49,7 +49,7 @@ export function createPeopleService(deps: { alerts: AlertRepository; people: Peo
       }));
     },
 
-    async markFalsePositive(alertId: string, personId: string, reason: string, actor: { userId: string; role: string }): Promise<AlertEvent> {
+    async markFalsePositive(alertId: string, personId: string, reason: string, actor: { userId: string; role: string; username: string }): Promise<AlertEvent> {
       const trimmed = reason.trim();
       if (!trimmed) throw new ServiceError('INVALID', 'a reason is required', 'validation');
       const outcome = await deps.people.markFalsePositive(alertId, personId, trimmed, actor, now());

@@ -308,6 +308,8 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await postFrame('East square', FACES[3]!);
   const desk1 = await token('desk1');
   const closedId = await waitForNewAlert(desk1, 'East square');
+  const person = (await call(system.url, 'GET', `/api/v1/alerts/${closedId}`, { token: desk1 })).body.people[0].id as string;
+  assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${closedId}/people/${person}/false-positive`, { token: desk1, json: { reason: 'Face on a poster' } })).status, 200);
   assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${closedId}/dismiss`, { token: desk1, json: { reason: 'Mask on, false positive' } })).status, 200);
 
   const page = await desk.context.newPage();
@@ -334,6 +336,14 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await review.getByRole('list', { name: 'Timeline' }).getByText('Dismissed · desk1').waitFor();
   await review.getByText('Mask on, false positive').waitFor();
   await review.getByText('To dismiss').waitFor();
+  // The evidence as the dispatcher saw it, read-only: the people, numbered on the frame, with their false-positive marks.
+  const people = review.getByRole('list', { name: 'People in this incident' }).locator('.evidence-person');
+  await people.first().waitFor();
+  assert.equal(await people.count(), 1);
+  await people.first().getByText('False positive: Face on a poster').waitFor();
+  await review.getByRole('list', { name: 'Timeline' }).getByText('A person marked not a violation · desk1').waitFor();
+  await review.locator(`.evidence-overlay rect.person-box.false-positive[data-person-id="${person}"]`).waitFor({ state: 'attached' });
+  assert.equal(await review.getByRole('button', { name: 'Not a violation' }).isHidden(), true, 'a closed incident is reviewed, not edited');
   assert.match(page.url(), new RegExp(`#/admin/review\\?alert=${closedId}$`));
   await page.reload();
   await page.getByRole('region', { name: 'Incident review' }).getByText('Mask on, false positive').waitFor();

@@ -371,7 +371,7 @@ export function createPeopleRepository(prisma: PrismaClient) {
       alertId: string,
       personId: string,
       reason: string,
-      actor: { userId: string; role: string },
+      actor: { userId: string; role: string; username: string },
       at: Date,
     ): Promise<MarkFalsePositiveOutcome> {
       return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
@@ -394,7 +394,7 @@ export function createPeopleRepository(prisma: PrismaClient) {
             action: 'alert.person_false_positive',
             subjectType: 'Alert',
             subjectId: alertId,
-            details: JSON.stringify({ personId, note: reason }),
+            details: JSON.stringify({ personId, note: reason, username: actor.username }),
           },
         });
         const alert = (await tx.alert.findUnique({ where: { id: alertId }, include: withCamera })) as AlertRecord;

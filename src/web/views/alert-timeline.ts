@@ -13,6 +13,7 @@ const STEP_LABELS: Record<string, string> = {
   'alert.resolve': 'Resolved',
   'alert.dismiss': 'Dismissed',
   'alert.escalated': 'Escalated',
+  'alert.person_false_positive': 'A person marked not a violation',
 };
 
 export function describeStep(action: string, to: string | null): string {

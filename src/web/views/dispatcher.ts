@@ -12,10 +12,9 @@ import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast } from '../dom.ts';
 import { announcementFor, decodeFilter, encodeFilter, feedFacets, feedView, NO_ZONE, tabTitle, type FeedFilter } from '../feed-order.ts';
 import { formatCoord, formatDateTime, formatDistance, formatPercent, mapsUrl } from '../format.ts';
-import { authImage, frameImage } from '../images.ts';
 import { hashDetail } from '../session.ts';
 import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
-import { createEvidenceViewer } from './evidence-viewer.ts';
+import { createEvidenceViewer, faceAndFrame } from './evidence-viewer.ts';
 import { allowedActions } from '../workflow.ts';
 import { createAlertFeed } from './alert-feed.ts';
 import { createCameraMap } from './camera-map.ts';
@@ -338,11 +337,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
         const key = `${a.snapshotUrl}|${a.frameSnapshotUrl}`;
         if (key !== imageKey) {
           imageKey = key;
-          replaceChildren(
-            images,
-            h('figure', {}, authImage(ctx.api, a.snapshotUrl, `Face snapshot at ${a.camera.name}`, 'snapshot snapshot-face'), h('figcaption', {}, 'Face')),
-            h('figure', { class: 'wide' }, frameImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
-          );
+          replaceChildren(images, ...faceAndFrame(ctx.api, a));
         }
       }
       const tk = `${a.status}|${a.assignedUnitId}`;

@@ -266,6 +266,25 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
   return { el, update, selected: () => selectedId };
 }
 
+/**
+ * Read-only evidence of an alert for a `.snapshots` box (the after-action
+ * review): the viewer when the alert has people, else its face and frame.
+ */
+export function alertEvidence(api: Api, alert: AlertEvent): HTMLElement[] {
+  if (alert.people.length === 0) return faceAndFrame(api, alert);
+  const viewer = createEvidenceViewer({ api, canReview: false });
+  viewer.update(alert);
+  return [viewer.el];
+}
+
+/** An alert without people (older rows): its face snapshot and annotated frame, side by side in `.snapshots`. */
+export function faceAndFrame(api: Api, alert: AlertEvent): HTMLElement[] {
+  return [
+    h('figure', {}, authImage(api, alert.snapshotUrl, `Face snapshot at ${alert.camera.name}`, 'snapshot snapshot-face'), h('figcaption', {}, 'Face')),
+    h('figure', { class: 'wide' }, frameImage(api, alert.frameSnapshotUrl, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
+  ];
+}
+
 /** The officer's view of an incident's people: large best shots and last-seen time (the card gives the address once). */
 export function peopleStrip(api: Api, alert: AlertEvent): HTMLElement {
   const people = alert.people.filter((p) => !p.falsePositive);

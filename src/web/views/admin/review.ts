@@ -1,6 +1,7 @@
 /**
  * Admin › Closed incidents: the after-action review. Resolved and dismissed
- * alerts, newest first, each with its evidence, facts, response times and the
+ * alerts, newest first, each with its evidence (the people, numbered on the
+ * frame, with their crops over time and any false-positive marks), facts, response times and the
  * full timeline (who did what, when, with notes and dismissal reasons).
  * `#/admin/review?alert=ID` opens one directly (links from the violation history).
  */
@@ -9,9 +10,10 @@ import type { TimelineEntry, Unit } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren } from '../../dom.ts';
 import { formatClock, formatDateTime, formatDuration, formatPercent } from '../../format.ts';
-import { authImage, frameImage } from '../../images.ts';
+import { authImage } from '../../images.ts';
 import { hashDetail } from '../../session.ts';
 import { timelineItems } from '../alert-timeline.ts';
+import { alertEvidence } from '../evidence-viewer.ts';
 import { errorText, statusBadge } from '../common.ts';
 
 type ClosedStatus = 'RESOLVED' | 'DISMISSED';
@@ -113,12 +115,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
       detail,
       h('h3', { class: 'detail-title' }, a ? a.camera.name : 'Alert'),
       a
-        ? h(
-            'div',
-            { class: 'snapshots' },
-            h('figure', {}, authImage(ctx.api, a.snapshotUrl, `Face snapshot at ${a.camera.name}`, 'snapshot snapshot-face'), h('figcaption', {}, 'Face')),
-            h('figure', { class: 'wide' }, frameImage(ctx.api, a.frameSnapshotUrl, `Annotated frame from ${a.camera.name}`, 'snapshot snapshot-frame'), h('figcaption', {}, 'Annotated frame')),
-          )
+        ? h('div', { class: 'snapshots' }, ...alertEvidence(ctx.api, a))
         : h('p', { class: 'muted' }, 'This alert is not among the closed incidents listed (it may still be open, or older than the pages loaded). Its timeline:'),
       a
         ? h(
