@@ -1,8 +1,8 @@
-/** Admin › Statistics: totals, violations per time bucket / camera, response-time distributions (inline SVG). */
+/** Admin › Statistics: totals, violations per time bucket / camera, response-time distributions (inline SVG), false positives per camera. */
 import { barChart, distributionChart, rowChart } from '../../charts.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren } from '../../dom.ts';
-import { formatDuration, isoToLocalInput, localInputToIso } from '../../format.ts';
+import { formatDuration, formatPercent, isoToLocalInput, localInputToIso } from '../../format.ts';
 import { errorText } from '../common.ts';
 
 export function statsPanel(ctx: ViewContext): HTMLElement {
@@ -50,6 +50,24 @@ export function statsPanel(ctx: ViewContext): HTMLElement {
               distributionChart(label, d),
             ),
           ),
+        ),
+        // Cameras whose people are often marked "not a violation" (posters, mirrors, bad angles) first: where to re-aim or re-tune.
+        h(
+          'figure',
+          { class: 'chart-fig' },
+          h('figcaption', {}, 'False positives per camera (people of the period\'s alerts marked "not a violation")'),
+          time.falsePositives.length
+            ? h(
+                'div',
+                { class: 'table-wrap' },
+                h(
+                  'table',
+                  { class: 'table', 'aria-label': 'False positives per camera' },
+                  h('thead', {}, h('tr', {}, ...['Camera', 'People', 'Marked not a violation', 'Rate'].map((c) => h('th', { scope: 'col' }, c)))),
+                  h('tbody', {}, ...time.falsePositives.map((f) => h('tr', {}, h('td', {}, f.label), h('td', {}, String(f.people)), h('td', {}, String(f.falsePositives)), h('td', {}, formatPercent(f.rate))))),
+                ),
+              )
+            : h('p', { class: 'muted' }, 'No people in alerts of this period.'),
         ),
       );
     } catch (err) {
