@@ -224,7 +224,8 @@ for (const provider of testProviders()) {
       assert.equal((await call(api.url, 'POST', url, { token: dispatcher, json: { reason: 'again' } })).status, 409);
 
       const timeline = await call(api.url, 'GET', `/api/v1/alerts/${alert.id}/timeline`, { token: dispatcher });
-      assert.ok((timeline.body.items as { action: string }[]).some((e) => e.action === 'alert.person_false_positive'));
+      const mark = (timeline.body.items as { action: string; username: string | null; note: string | null }[]).find((e) => e.action === 'alert.person_false_positive');
+      assert.deepEqual(mark && { username: mark.username, note: mark.note }, { username: 'dispatcher', note: 'a face on a poster' }, 'the timeline says who marked the person, and why');
 
       const stats = await call(api.url, 'GET', '/api/v1/stats?groupBy=camera', { token: dispatcher });
       assert.equal(stats.status, 200, JSON.stringify(stats.body));
