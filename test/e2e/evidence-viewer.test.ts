@@ -4,11 +4,13 @@
  * faces, and a fourth the head may read either way); the dispatcher's
  * detail lists them numbered, draws their boxes on the annotated frame with the
  * selected person highlighted, follows a click on another person, zooms, and
- * shows the person's crops over time.
+ * shows the person's crops over time. An edge camera's alert (detections and
+ * face crops only) shows its people and says there is no frame.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import path from 'node:path';
 import { call } from '../helpers/api.ts';
 import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
@@ -20,6 +22,7 @@ const GROUP = path.join(DATASETS, 'scenes', 'group-faces.jpg');
 let system: System;
 let desk: Browser;
 let apiKey: string;
+let edgeKey: string;
 
 before(async () => {
   await buildDashboard();
@@ -34,6 +37,12 @@ before(async () => {
   });
   assert.equal(cam.status, 201);
   apiKey = cam.body.apiKey;
+  const edge = await call(system.url, 'POST', '/api/v1/cameras', {
+    token,
+    json: { name: 'Edge kiosk', latitude: 40.4168, longitude: -3.7038, address: 'Calle Mayor 2, Madrid', confirmFrames: 1, confirmWindow: 1 },
+  });
+  assert.equal(edge.status, 201);
+  edgeKey = edge.body.apiKey;
   desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
 });
 
@@ -116,5 +125,35 @@ test('a crowd is one card listing its people; the evidence viewer highlights the
   await screenshot(page, 'evidence-viewer', 'evidence-viewer');
   await viewer.getByRole('button', { name: 'Fit' }).click();
   await page.locator('.evidence-zoom-label', { hasText: '100 %' }).waitFor();
+  assert.deepEqual(desk.errors, []);
+});
+
+test("an edge camera's alert: its people from the uploaded crops, and no frame to zoom", async () => {
+  const page = await desk.context.newPage();
+  await login(page, system.url, 'dispatch1', PASSWORD);
+  await page.locator('.conn-live').waitFor();
+  // What `maskwatch agent --analyze` uploads for a frame with one bare face: the box, the classifier's verdict and the crop.
+  const crop = await sharp(await readFile(GROUP)).resize(96, 96, { fit: 'cover' }).jpeg().toBuffer();
+  const res = await call(system.url, 'POST', '/api/v1/detections', {
+    token: edgeKey,
+    json: {
+      capturedAt: new Date().toISOString(),
+      width: 640,
+      height: 480,
+      faces: [{ box: [200, 120, 90, 110], score: 0.97, probabilities: { mask: 0.01, no_mask: 0.98, mask_incorrect: 0.01 }, crop: crop.toString('base64') }],
+    },
+  });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.violations, 1);
+
+  const item = page.locator('.alert-item', { hasText: 'Edge kiosk' });
+  await item.waitFor();
+  await item.click();
+  const people = page.getByRole('list', { name: 'People in this incident' }).locator('.evidence-person');
+  await people.first().locator('img.person-shot[src^="data:image/jpeg"]').waitFor();
+  assert.equal(await people.count(), 1);
+  const viewer = page.getByRole('region', { name: 'Evidence' });
+  await viewer.getByText('No frame: analysed on site').waitFor();
+  assert.equal(await viewer.getByRole('button', { name: 'Zoom in' }).isHidden(), true, 'no zoom without a frame');
   assert.deepEqual(desk.errors, []);
 });

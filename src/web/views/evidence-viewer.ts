@@ -57,12 +57,13 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
   const reason = h('input', { type: 'text', maxlength: '500', placeholder: 'Reason (e.g. poster, mask hidden by hand)', 'aria-label': 'False-positive reason' });
   const markBtn = h('button', { class: 'btn', type: 'button' }, 'Not a violation');
   const review = h('div', { class: 'evidence-review' }, reason, markBtn);
+  const tools = h('div', { class: 'evidence-tools' }, zoomOut, zoomLabel, zoomIn, zoomReset);
   review.hidden = !deps.canReview;
   const el = h(
     'section',
     { class: 'evidence', 'aria-label': 'Evidence' },
     stage,
-    h('div', { class: 'evidence-tools' }, zoomOut, zoomLabel, zoomIn, zoomReset),
+    tools,
     people,
     track,
     review,
@@ -121,6 +122,8 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     if (url === shownFrame) return;
     shownFrame = url;
     const img = frameImage(deps.api, url, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame evidence-frame');
+    // An edge camera's alert has no frame (it never left the site): nothing to zoom.
+    tools.hidden = !(img instanceof HTMLImageElement);
     if (img instanceof HTMLImageElement) {
       img.addEventListener('load', () => {
         fitCanvas(img);
