@@ -154,6 +154,11 @@ test("an edge camera's alert: its people from the uploaded crops, and no frame t
   assert.equal(await people.count(), 1);
   const viewer = page.getByRole('region', { name: 'Evidence' });
   await viewer.getByText('No frame: analysed on site').waitFor();
+  // The stage shows the chosen person's crop instead, large.
+  const shown = viewer.locator('.evidence-stage img.evidence-crop[src^="data:image/jpeg"]');
+  await shown.waitFor();
+  assert.ok((await shown.evaluate((img: HTMLImageElement) => img.getBoundingClientRect().height)) >= 150, 'the crop is shown large');
   assert.equal(await viewer.getByRole('button', { name: 'Zoom in' }).isHidden(), true, 'no zoom without a frame');
+  await screenshot(page, 'evidence-viewer-edge');
   assert.deepEqual(desk.errors, []);
 });

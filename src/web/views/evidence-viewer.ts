@@ -39,7 +39,9 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
   let alert: AlertEvent | null = null;
   let selectedId: string | null = null;
   let zoom = 0;
+  /** The frame on the stage (null: the alert has none), and what the stage shows (the frame, or without one the chosen person's crop). */
   let shownFrame: string | null | undefined;
+  let shownKey: string | undefined;
   let trackKey = '';
   /** Who the alert's frames show unblurred: its people not marked false positive (the server renders them so). */
   let peopleKey = '';
@@ -91,7 +93,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
 
   function drawOverlay(): void {
     const img = canvas.querySelector('img');
-    if (!alert || !img || img.naturalWidth === 0) return;
+    if (!alert || shownFrame === null || !img || img.naturalWidth === 0) return;
     overlay.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
     const frame = shownFrame;
     const stroke = Math.max(2, img.naturalWidth / 250);
@@ -118,12 +120,26 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
 
   function showFrame(): void {
     if (!alert) return;
-    const url = frameOf(alert, selectedPerson());
-    if (url === shownFrame) return;
+    const person = selectedPerson();
+    const url = frameOf(alert, person);
+    const crop = person?.snapshotUrl ?? alert.snapshotUrl;
+    const key = url ?? `crop:${crop}`;
+    if (key === shownKey) return;
+    shownKey = key;
     shownFrame = url;
+    // An edge camera's alert has no frame (frames never leave the site): the chosen person's crop is the evidence, nothing to zoom.
+    tools.hidden = url === null;
+    if (url === null) {
+      zoom = 0;
+      canvas.style.transform = '';
+      canvas.style.width = '';
+      replaceChildren(
+        canvas,
+        h('figure', { class: 'evidence-noframe' }, authImage(deps.api, crop, `Face crop at ${alert.camera.name}`, 'snapshot evidence-crop'), h('figcaption', { class: 'muted' }, 'No frame: analysed on site (edge camera); the face crops are the evidence')),
+      );
+      return;
+    }
     const img = frameImage(deps.api, url, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame evidence-frame');
-    // An edge camera's alert has no frame (it never left the site): nothing to zoom.
-    tools.hidden = !(img instanceof HTMLImageElement);
     if (img instanceof HTMLImageElement) {
       img.addEventListener('load', () => {
         fitCanvas(img);
@@ -253,13 +269,13 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     if (!changedAlert && nextPeopleKey !== peopleKey) {
       // Same URLs, new pictures: a person marked false positive is blurred now, a new one unblurred.
       forgetImages([next.frameSnapshotUrl, ...next.people.map((p) => p.frameSnapshotUrl)]);
-      shownFrame = undefined;
+      shownKey = undefined;
     }
     peopleKey = nextPeopleKey;
     alert = next;
     if (changedAlert) {
       zoom = 0;
-      shownFrame = undefined;
+      shownKey = undefined;
       trackKey = '';
     }
     const keep = next.people.some((p) => p.id === selectedId) ? selectedId : (next.people.find((p) => !p.falsePositive) ?? next.people[0])?.id ?? null;
