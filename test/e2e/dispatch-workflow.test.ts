@@ -259,10 +259,18 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await form.getByLabel('Longitude').fill('-3.7058');
   await form.getByLabel('Address').fill('Plaza del Callao 1');
   await form.getByLabel('Zone').fill('Centro');
+  // A camera that posts single stills: one frame confirms a person (1 of 1). k without n is refused in the form.
+  await form.getByLabel('Confirm in (k frames)').fill('1');
+  await form.getByRole('button', { name: 'Create camera' }).click();
+  await admin.getByText('Give both k and n of the confirmation').waitFor();
+  await form.getByLabel('of the last (n frames)').fill('1');
   await form.getByRole('button', { name: 'Create camera' }).click();
   const key = (await admin.getByRole('alert').locator('code.secret').textContent())!;
   assert.match(key, /^mwc_/);
-  await admin.getByRole('table', { name: 'Cameras' }).getByText('Plaza del Callao', { exact: true }).waitFor();
+  const cameras = admin.getByRole('table', { name: 'Cameras' });
+  await cameras.getByText('Plaza del Callao', { exact: true }).waitFor();
+  assert.equal(await cameras.locator('tr', { hasText: 'Plaza del Callao' }).getByRole('cell', { name: '1 of 1' }).count(), 1, 'the confirmation is stored and shown');
+  assert.equal(await cameras.locator('tr', { hasText: 'Atocha station' }).getByRole('cell', { name: 'default' }).count(), 1);
   await screenshot(admin, 'admin-cameras', 'admin-cameras');
   assert.equal(await postFrame(key, MASKED_FACE), 202);
   await admin.getByRole('tab', { name: 'Units' }).click();

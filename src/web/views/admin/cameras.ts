@@ -1,9 +1,10 @@
-/** Admin › Cameras: create (API key shown once), rotate key, enable / disable. */
+/** Admin › Cameras: create (API key shown once, person confirmation k of n), rotate key, enable / disable. */
 import type { Camera } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, replaceChildren, toast } from '../../dom.ts';
 import { formatDateTime } from '../../format.ts';
 import { errorText } from '../common.ts';
+import { MAX_CONFIRM_WINDOW } from '../../../domain/people.ts';
 
 function keyCallout(c: { name: string; apiKey: string }): HTMLElement {
   const code = h('code', { class: 'secret' }, c.apiKey);
@@ -32,6 +33,10 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
   const lon = h('input', { name: 'longitude', required: true, inputmode: 'decimal' });
   const address = h('input', { name: 'address', maxlength: 500 });
   const zone = h('input', { name: 'zone', maxlength: 100 });
+  // A person is confirmed in k of the last n analysed frames of its track; empty = the deployment default
+  // (video); 1 of 1 for a camera that posts single stills.
+  const confirmFrames = h('input', { name: 'confirmFrames', type: 'number', min: 1, max: MAX_CONFIRM_WINDOW, step: 1, placeholder: 'default', inputmode: 'numeric' });
+  const confirmWindow = h('input', { name: 'confirmWindow', type: 'number', min: 1, max: MAX_CONFIRM_WINDOW, step: 1, placeholder: 'default', inputmode: 'numeric' });
   const calloutHost = h('div', {});
   const tbody = h('tbody');
   const form = h(
@@ -42,15 +47,17 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     field('Longitude', lon),
     field('Address', address),
     field('Zone', zone),
+    field('Confirm in (k frames)', confirmFrames),
+    field('of the last (n frames)', confirmWindow),
     h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create camera'),
   );
   async function load(): Promise<void> {
     try {
       const cams = await ctx.api.cameras();
       replaceChildren(tbody, ...cams.map(row));
-      if (!cams.length) tbody.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No cameras yet.')));
+      if (!cams.length) tbody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No cameras yet.')));
     } catch (err) {
-      replaceChildren(tbody, h('tr', {}, h('td', { colspan: 7, class: 'form-error' }, errorText(err))));
+      replaceChildren(tbody, h('tr', {}, h('td', { colspan: 8, class: 'form-error' }, errorText(err))));
     }
   }
   function row(c: Camera): HTMLElement {
@@ -80,6 +87,7 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, c.address ?? '–'),
       h('td', { class: 'mono small' }, `${c.latitude.toFixed(5)}, ${c.longitude.toFixed(5)}`),
       h('td', { class: 'mono' }, `…${c.apiKeyHint}`),
+      h('td', {}, c.confirmFrames !== null && c.confirmWindow !== null ? `${c.confirmFrames} of ${c.confirmWindow}` : h('span', { class: 'muted' }, 'default')),
       h('td', {}, h('span', { class: `badge ${c.enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, c.enabled ? 'Enabled' : 'Disabled'), h('br'), h('span', { class: 'muted small' }, c.lastFrameAt ? `last frame ${formatDateTime(c.lastFrameAt)}` : 'no frame yet')),
       h('td', {}, h('div', { class: 'row-actions' }, rotate, toggle)),
     );
@@ -92,8 +100,15 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
       toast('Latitude and longitude must be numbers.', 'error');
       return;
     }
+    const k = confirmFrames.value.trim();
+    const n = confirmWindow.value.trim();
+    if ((k === '') !== (n === '')) {
+      toast('Give both k and n of the confirmation, or neither for the default.', 'error');
+      return;
+    }
+    const confirmation = k ? { confirmFrames: Number(k), confirmWindow: Number(n) } : {};
     void ctx.api
-      .createCamera({ name: name.value.trim(), latitude: la, longitude: lo, address: address.value.trim() || undefined, zone: zone.value.trim() || undefined })
+      .createCamera({ name: name.value.trim(), latitude: la, longitude: lo, address: address.value.trim() || undefined, zone: zone.value.trim() || undefined, ...confirmation })
       .then(
         (c) => {
           replaceChildren(calloutHost, keyCallout(c));
@@ -110,6 +125,6 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     h('h2', {}, 'Cameras'),
     form,
     calloutHost,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Cameras' }, h('thead', {}, h('tr', {}, ...['Name', 'Zone', 'Address', 'Position', 'Key', 'State', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))), tbody)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Cameras' }, h('thead', {}, h('tr', {}, ...['Name', 'Zone', 'Address', 'Position', 'Key', 'Confirmation', 'State', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))), tbody)),
   );
 }
