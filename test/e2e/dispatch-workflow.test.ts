@@ -260,17 +260,24 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await form.getByLabel('Address').fill('Plaza del Callao 1');
   await form.getByLabel('Zone').fill('Centro');
   // A camera that posts single stills: one frame confirms a person (1 of 1). k without n is refused in the form.
-  await form.getByLabel('Confirm in (k frames)').fill('1');
+  await form.getByLabel('Confirm in k frames').fill('1');
   await form.getByRole('button', { name: 'Create camera' }).click();
   await admin.getByText('Give both k and n of the confirmation').waitFor();
-  await form.getByLabel('of the last (n frames)').fill('1');
+  await form.getByLabel('of the last n frames').fill('1');
   await form.getByRole('button', { name: 'Create camera' }).click();
   const key = (await admin.getByRole('alert').locator('code.secret').textContent())!;
   assert.match(key, /^mwc_/);
   const cameras = admin.getByRole('table', { name: 'Cameras' });
   await cameras.getByText('Plaza del Callao', { exact: true }).waitFor();
-  assert.equal(await cameras.locator('tr', { hasText: 'Plaza del Callao' }).getByRole('cell', { name: '1 of 1' }).count(), 1, 'the confirmation is stored and shown');
-  assert.equal(await cameras.locator('tr', { hasText: 'Atocha station' }).getByRole('cell', { name: 'default' }).count(), 1);
+  assert.equal(await cameras.locator('tr', { hasText: 'Plaza del Callao' }).getByRole('cell', { name: /^1 of 1/ }).count(), 1, 'the confirmation is stored and shown');
+  assert.equal(await cameras.locator('tr', { hasText: 'Atocha station' }).getByRole('cell', { name: /^default/ }).count(), 1);
+  // Changed in place later: 2 of the last 3 frames (PATCH), as for a 2 fps video camera.
+  await cameras.getByRole('button', { name: 'Change the confirmation of Atocha station' }).click();
+  const edit = cameras.getByRole('form', { name: 'Confirmation of Atocha station' });
+  await edit.getByLabel('Confirm in k frames').fill('2');
+  await edit.getByLabel('of the last n frames').fill('3');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await cameras.locator('tr', { hasText: 'Atocha station' }).getByRole('cell', { name: /^2 of 3/ }).waitFor();
   await screenshot(admin, 'admin-cameras', 'admin-cameras');
   assert.equal(await postFrame(key, MASKED_FACE), 202);
   await admin.getByRole('tab', { name: 'Units' }).click();

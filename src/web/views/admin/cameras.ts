@@ -27,6 +27,23 @@ function keyCallout(c: { name: string; apiKey: string }): HTMLElement {
   return box;
 }
 
+/** One number of "k of the last n frames"; empty means the deployment default. */
+function confirmInput(which: 'k' | 'n', value: number | null): HTMLInputElement {
+  const label = which === 'k' ? 'Confirm in k frames' : 'of the last n frames';
+  return h('input', { name: which === 'k' ? 'confirmFrames' : 'confirmWindow', type: 'number', min: 1, max: MAX_CONFIRM_WINDOW, step: 1, placeholder: 'default', inputmode: 'numeric', 'aria-label': label, value: value === null ? '' : String(value) });
+}
+
+/** Both numbers, or neither (null = the deployment default); undefined (after a toast) when only one is given. */
+function readConfirmation(k: HTMLInputElement, n: HTMLInputElement): { confirmFrames: number | null; confirmWindow: number | null } | undefined {
+  const kv = k.value.trim();
+  const nv = n.value.trim();
+  if ((kv === '') !== (nv === '')) {
+    toast('Give both k and n of the confirmation, or neither for the default.', 'error');
+    return undefined;
+  }
+  return kv ? { confirmFrames: Number(kv), confirmWindow: Number(nv) } : { confirmFrames: null, confirmWindow: null };
+}
+
 export function camerasPanel(ctx: ViewContext): HTMLElement {
   const name = h('input', { name: 'name', required: true, maxlength: 200 });
   const lat = h('input', { name: 'latitude', required: true, inputmode: 'decimal' });
@@ -35,8 +52,8 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
   const zone = h('input', { name: 'zone', maxlength: 100 });
   // A person is confirmed in k of the last n analysed frames of its track; empty = the deployment default
   // (video); 1 of 1 for a camera that posts single stills.
-  const confirmFrames = h('input', { name: 'confirmFrames', type: 'number', min: 1, max: MAX_CONFIRM_WINDOW, step: 1, placeholder: 'default', inputmode: 'numeric' });
-  const confirmWindow = h('input', { name: 'confirmWindow', type: 'number', min: 1, max: MAX_CONFIRM_WINDOW, step: 1, placeholder: 'default', inputmode: 'numeric' });
+  const confirmFrames = confirmInput('k', null);
+  const confirmWindow = confirmInput('n', null);
   const calloutHost = h('div', {});
   const tbody = h('tbody');
   const form = h(
@@ -47,8 +64,8 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     field('Longitude', lon),
     field('Address', address),
     field('Zone', zone),
-    field('Confirm in (k frames)', confirmFrames),
-    field('of the last (n frames)', confirmWindow),
+    field('Confirm in k frames', confirmFrames),
+    field('of the last n frames', confirmWindow),
     h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create camera'),
   );
   async function load(): Promise<void> {
@@ -60,6 +77,33 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
       replaceChildren(tbody, h('tr', {}, h('td', { colspan: 8, class: 'form-error' }, errorText(err))));
     }
   }
+  /** "k of n" (or "default") with a Change button that edits it in place (PATCH; empty = the deployment default). */
+  function confirmationCell(c: Camera): HTMLElement {
+    const shown = c.confirmFrames !== null && c.confirmWindow !== null ? h('span', {}, `${c.confirmFrames} of ${c.confirmWindow}`) : h('span', { class: 'muted' }, 'default');
+    const change = h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Change the confirmation of ${c.name}` }, 'Change');
+    const cell = h('div', { class: 'row-actions' }, shown, change);
+    change.addEventListener('click', () => {
+      const k = confirmInput('k', c.confirmFrames);
+      const n = confirmInput('n', c.confirmWindow);
+      const save = h('button', { type: 'submit', class: 'btn btn-small btn-primary' }, 'Save');
+      const cancel = h('button', { type: 'button', class: 'btn btn-small' }, 'Cancel');
+      const edit = h('form', { class: 'row-actions', 'aria-label': `Confirmation of ${c.name}` }, k, h('span', {}, 'of'), n, save, cancel);
+      cancel.addEventListener('click', () => edit.replaceWith(cell));
+      edit.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const confirmation = readConfirmation(k, n);
+        if (!confirmation) return;
+        void ctx.api.updateCamera(c.id, confirmation).then(
+          () => load(),
+          (err) => toast(errorText(err), 'error'),
+        );
+      });
+      cell.replaceWith(edit);
+      k.focus();
+    });
+    return cell;
+  }
+
   function row(c: Camera): HTMLElement {
     const rotate = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rotate key of ${c.name}` }, 'Rotate key');
     rotate.addEventListener('click', () => {
@@ -87,7 +131,7 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, c.address ?? '–'),
       h('td', { class: 'mono small' }, `${c.latitude.toFixed(5)}, ${c.longitude.toFixed(5)}`),
       h('td', { class: 'mono' }, `…${c.apiKeyHint}`),
-      h('td', {}, c.confirmFrames !== null && c.confirmWindow !== null ? `${c.confirmFrames} of ${c.confirmWindow}` : h('span', { class: 'muted' }, 'default')),
+      h('td', {}, confirmationCell(c)),
       h('td', {}, h('span', { class: `badge ${c.enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, c.enabled ? 'Enabled' : 'Disabled'), h('br'), h('span', { class: 'muted small' }, c.lastFrameAt ? `last frame ${formatDateTime(c.lastFrameAt)}` : 'no frame yet')),
       h('td', {}, h('div', { class: 'row-actions' }, rotate, toggle)),
     );
@@ -100,13 +144,8 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
       toast('Latitude and longitude must be numbers.', 'error');
       return;
     }
-    const k = confirmFrames.value.trim();
-    const n = confirmWindow.value.trim();
-    if ((k === '') !== (n === '')) {
-      toast('Give both k and n of the confirmation, or neither for the default.', 'error');
-      return;
-    }
-    const confirmation = k ? { confirmFrames: Number(k), confirmWindow: Number(n) } : {};
+    const confirmation = readConfirmation(confirmFrames, confirmWindow);
+    if (!confirmation) return;
     void ctx.api
       .createCamera({ name: name.value.trim(), latitude: la, longitude: lo, address: address.value.trim() || undefined, zone: zone.value.trim() || undefined, ...confirmation })
       .then(
