@@ -259,10 +259,8 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await form.getByLabel('Longitude').fill('-3.7058');
   await form.getByLabel('Address').fill('Plaza del Callao 1');
   await form.getByLabel('Zone').fill('Centro');
-  // A camera that posts single stills: one frame confirms a person (1 of 1). k without n is refused in the form.
+  // A camera that posts single stills: one frame confirms a person (1 of 1).
   await form.getByLabel('Confirm in k frames').fill('1');
-  await form.getByRole('button', { name: 'Create camera' }).click();
-  await admin.getByText('Give both k and n of the confirmation').waitFor();
   await form.getByLabel('of the last n frames').fill('1');
   await form.getByRole('button', { name: 'Create camera' }).click();
   const key = (await admin.getByRole('alert').locator('code.secret').textContent())!;
@@ -293,6 +291,16 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await newUser.getByRole('button', { name: 'Create user' }).click();
   await admin.getByRole('table', { name: 'Users' }).getByRole('row', { name: /officer12 officer P-12/ }).waitFor();
   await screenshot(admin, 'admin-users', 'admin-users');
+
+  // k without n is refused in the form, before any request.
+  await admin.getByRole('tab', { name: 'Cameras' }).click();
+  await form.getByLabel('Name').fill('Half configured');
+  await form.getByLabel('Latitude').fill('40.41');
+  await form.getByLabel('Longitude').fill('-3.70');
+  await form.getByLabel('Confirm in k frames').fill('2');
+  await form.getByRole('button', { name: 'Create camera' }).click();
+  await admin.locator('.toast-error', { hasText: 'Give both k and n of the confirmation' }).waitFor();
+  assert.equal(await cameras.getByText('Half configured').count(), 0);
 
   assert.deepEqual([...desk.errors, ...phone.errors], []);
 });
