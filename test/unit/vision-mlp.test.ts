@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headForward } from '../../src/vision/head.ts';
-import { balancedWeights, trainMlp, weightedLoss, type WeightedSet } from '../../src/vision/train/mlp.ts';
+import { balancedWeights, mergeLogitAverage, trainMlp, weightedLoss, type WeightedSet } from '../../src/vision/train/mlp.ts';
 import { mulberry32 } from '../../src/vision/train/rng.ts';
 
 /** Three noisy clusters in 16-d, non-negative like pooled backbone features, class 2 rare. */
@@ -59,4 +59,20 @@ test('combine: parts keep their weight relative to each other, classes stay bala
   set.y.forEach((c, i) => (mass[c]! += set.w[i]!));
   // Each class carries the same total weight; within a class, a part's weight scales its samples.
   assert.ok(Math.abs(mass[0]! - mass[1]!) < 1e-9 && Math.abs(mass[1]! - mass[2]!) < 1e-9);
+});
+
+test('mergeLogitAverage: the merged head gives the softmax of the members\' mean logits', () => {
+  const train = clusters(200, 4);
+  const members = [7, 8, 9].map((seed) => trainMlp(train, null, 3, { hidden: 5, epochs: 2, seed }).weights);
+  const merged = mergeLogitAverage(members);
+  assert.equal(merged.hiddenDim, 15);
+  const logits = (p: number[]) => p.map((v) => Math.log(v));
+  for (const x of clusters(20, 5).x) {
+    const mean = [0, 1, 2].map((c) => members.reduce((a, w) => a + logits(headForward(w, x))[c]!, 0) / members.length);
+    const z = mean.map((v) => Math.exp(v - Math.max(...mean)));
+    const expected = z.map((v) => v / z.reduce((a, b) => a + b, 0));
+    headForward(merged, x).forEach((p, c) => assert.ok(Math.abs(p - expected[c]!) < 1e-5, `class ${c}: ${p} vs ${expected[c]}`));
+  }
+  assert.throws(() => mergeLogitAverage([]), /no heads/);
+  assert.throws(() => mergeLogitAverage([members[0]!, trainMlp(train, null, 3, { hidden: 4, epochs: 1 }).weights]), /differ in shape/);
 });

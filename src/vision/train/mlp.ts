@@ -164,3 +164,29 @@ export function trainMlp(
   }
   return { weights: best!.weights, history, bestEpoch: best!.epoch };
 }
+
+/**
+ * Heads of the same shape averaged in logit space, as one head: their hidden
+ * layers side by side, the output kernel stacked and scaled by 1/M, the output
+ * biases averaged. The softmax of the mean logits is then exactly what the
+ * wider head computes, so the runtime needs no ensemble code.
+ */
+export function mergeLogitAverage(members: HeadWeights[]): HeadWeights {
+  const first = members[0];
+  if (!first) throw new Error('no heads to merge');
+  const { inputDim: D, hiddenDim: H } = first;
+  const K = first.b2.length;
+  if (members.some((w) => w.inputDim !== D || w.hiddenDim !== H || w.b2.length !== K)) throw new Error('heads to merge differ in shape');
+  const M = members.length;
+  const w1 = new Float32Array(D * H * M);
+  const b1 = new Float32Array(H * M);
+  const w2 = new Float32Array(H * M * K);
+  const b2 = new Float32Array(K);
+  members.forEach((w, m) => {
+    for (let i = 0; i < D; i++) w1.set(w.w1.subarray(i * H, (i + 1) * H), i * H * M + m * H);
+    b1.set(w.b1, m * H);
+    for (let j = 0; j < H * K; j++) w2[m * H * K + j] = w.w2[j]! / M;
+    for (let c = 0; c < K; c++) b2[c]! += w.b2[c]! / M;
+  });
+  return { inputDim: D, hiddenDim: H * M, w1, b1, w2, b2 };
+}

@@ -10,7 +10,7 @@ import { RESIZE_METHOD } from '../resize.ts';
 import { AUGMENTATION } from './augment.ts';
 import { chooseRule, type Choice, type ScoredScene } from './choose.ts';
 import { FeatureCache } from './feature-cache.ts';
-import { balancedWeights, DEFAULT_MLP_OPTIONS, trainMlp, weightedLoss, type MlpOptions, type WeightedSet } from './mlp.ts';
+import { balancedWeights, DEFAULT_MLP_OPTIONS, mergeLogitAverage, trainMlp, weightedLoss, type MlpOptions, type WeightedSet } from './mlp.ts';
 import type { Progress } from './progress.ts';
 import { sceneDetectionsFile, sceneFaces, type SceneRecord } from './scene-faces.ts';
 import { datasetDir, listMaskDataset, SCENES_DATASET, TRAINING_DATASETS } from './datasets.ts';
@@ -59,6 +59,8 @@ export interface HeadVariantData {
    * the scorer counts as a false alarm), taught as "not a violation" (class mask).
    */
   backgroundWeight?: number;
+  /** Heads trained with seeds seed, seed+1, …, averaged in logit space and stored as one wider head. */
+  members?: number;
 }
 
 export const CLASS_OF: Record<GtLabel, number> = { with_mask: 0, without_mask: 1, mask_weared_incorrect: 2 };
@@ -67,6 +69,8 @@ export const CLASS_OF: Record<GtLabel, number> = { with_mask: 0, without_mask: 1
 export const DEFAULT_VARIANTS: SceneTrainOptions['variants'] = [
   { name: 'h64', hidden: 64 },
   { name: 'h64-wd1e-3', hidden: 64, weightDecay: 1e-3 },
+  // Five seeds averaged in logit space: one head of 5 × 64 hidden units, less dependent on one seed's luck.
+  { name: 'h64x5', hidden: 64, members: 5 },
   { name: 'h128', hidden: 128 },
   // + the mask/no_mask photo sets (prajna, chandrikadeb7), face-framed, at a quarter of a scene face's weight.
   { name: 'h64-photos', hidden: 64, seedWeight: 0.25 },
@@ -206,21 +210,23 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
       : [];
     const background = backgroundVectors(trainRecords);
     // Variant choice: lowest balanced validation cross-entropy (val scenes' detected faces).
-    const results: Array<{ name: string; valLoss: number; bestEpoch: number; weights: HeadWeights; options: MlpOptions; history: unknown; data: HeadVariantData }> = [];
+    const results: Array<{ name: string; valLoss: number; bestEpoch: number; weights: HeadWeights; options: MlpOptions; members: number; history: unknown; data: HeadVariantData }> = [];
     for (const v of o.variants) {
-      const { name: _name, seedWeight, syntheticWeight, backgroundWeight, ...mlp } = v;
+      const { name: _name, seedWeight, syntheticWeight, backgroundWeight, members = 1, ...mlp } = v;
       const options: MlpOptions = { ...DEFAULT_MLP_OPTIONS, ...mlp };
       const parts: Array<{ x: Float32Array[]; y: number[]; weight: number }> = [{ ...trainSet, weight: 1 }];
       if (seedWeight && photos) parts.push({ ...photos, weight: seedWeight });
       if (syntheticWeight) parts.push({ x: synthetic.map((s) => s.x), y: synthetic.map((s) => s.y), weight: syntheticWeight });
       if (backgroundWeight) parts.push({ x: background, y: background.map(() => 0), weight: backgroundWeight });
       const set = combine(parts);
-      const bar = o.progress(`train ${v.name}`, options.epochs);
-      const run = trainMlp(set, valSet, CLASSES.length, options, () => bar.tick());
+      const bar = o.progress(`train ${v.name}`, options.epochs * members);
+      const runs = Array.from({ length: members }, (_, m) => trainMlp(set, valSet, CLASSES.length, { ...options, seed: options.seed + m }, () => bar.tick()));
       bar.done();
-      const valLoss = weightedLoss(run.weights, valSet);
-      o.logger.info({ variant: v.name, valLoss, bestEpoch: run.bestEpoch }, 'variant trained');
-      results.push({ name: v.name, valLoss, bestEpoch: run.bestEpoch, weights: run.weights, options, history: run.history, data: v });
+      const weights = members > 1 ? mergeLogitAverage(runs.map((r) => r.weights)) : runs[0]!.weights;
+      const valLoss = weightedLoss(weights, valSet);
+      const bestEpoch = runs[0]!.bestEpoch;
+      o.logger.info({ variant: v.name, valLoss, bestEpochs: runs.map((r) => r.bestEpoch) }, 'variant trained');
+      results.push({ name: v.name, valLoss, bestEpoch, weights, options, members, history: runs.map((r) => r.history), data: v });
     }
     const chosen = results.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
     const choice = chooseRule(scoredScenes(valRecords, chosen.weights));
@@ -232,7 +238,7 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
       backbone: { name: BACKBONE_NAME, sha256: backbone.sha256, form: backbone.form, featureTensor: FEATURE_TENSOR, featureDim: FEATURE_DIM, pooling: 'mean over 7x7' },
       input: { size: INPUT_SIZE, resize: RESIZE_METHOD, colour: 'RGB', scale: 1 / 255, mean: MEAN, std: STD },
       cropMargin: CROP_MARGIN,
-      architecture: { hidden: chosen.options.hidden, activation: 'relu', dropout: chosen.options.dropout, output: 'softmax' },
+      architecture: { hidden: chosen.weights.hiddenDim, activation: 'relu', dropout: chosen.options.dropout, output: 'softmax' },
       weights: { w1: encodeFloat32(chosen.weights.w1), b1: encodeFloat32(chosen.weights.b1), w2: encodeFloat32(chosen.weights.w2), b2: encodeFloat32(chosen.weights.b2) },
       decision: choice.rule,
       training: {
@@ -249,8 +255,8 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
         sceneSplit: { file: path.relative(path.dirname(SCENE_SPLIT_FILE), SCENE_SPLIT_FILE), sha256: manifestDigest(), trainScenes: train.length, valScenes: val.length },
         counts: { trainVectors: trainSet.x.length, valFaces: valSet.x.length, trainByClass: CLASSES.map((_, c) => trainSet.y.filter((y) => y === c).length) },
         augmentation: { ...AUGMENTATION, boxJitter: 0.08, copiesPerFace: o.copies, seed: o.augmentSeed },
-        hyperParameters: { ...chosen.options, optimizer: 'adam', loss: 'class-balanced cross-entropy', selection: 'epoch with lowest validation loss' },
-        variants: results.map((r) => ({ name: r.name, valLoss: r.valLoss, bestEpoch: r.bestEpoch, hidden: r.options.hidden, weightDecay: r.options.weightDecay })),
+        hyperParameters: { ...chosen.options, ...(chosen.members > 1 ? { members: chosen.members, ensemble: 'members with seeds seed..seed+members-1, averaged in logit space, stored as one head of members × hidden units' } : {}), optimizer: 'adam', loss: 'class-balanced cross-entropy', selection: 'epoch with lowest validation loss' },
+        variants: results.map((r) => ({ name: r.name, valLoss: r.valLoss, bestEpoch: r.bestEpoch, hidden: r.options.hidden, weightDecay: r.options.weightDecay, ...(r.members > 1 ? { members: r.members } : {}) })),
         chosenVariant: chosen.name,
         variantRule: 'lowest class-balanced cross-entropy on the validation scenes',
         decisionRule: choice.how,
