@@ -8,16 +8,17 @@ import { parseDetectorKind } from '../../vision/detector/factory.ts';
 
 const USAGE = `usage: maskwatch train [options]
   --out FILE          head artifact to write (default models/mask-head.json)
-  --copies N          augmented copies per training face (default 2, 0-16)
+  --copies N          augmented copies per training face (default 6, chosen on validation; 0-16)
   --augment-seed N    augmentation seed (default 11)
   --cache-dir DIR     feature cache (default .cache/)
   --backbone FORM     backbone form the head is trained on: float (default; the int8 file rewritten into
                       float ops at load, CPU-independent features) or int8 (ORT int8 kernels)
   --epochs N          epochs per variant (default 15; the epoch with the lowest validation loss is kept)
   --rechoose FILE     keep FILE's trained weights, redo only the choice on the val scenes, write --out
-  --variants LIST     comma-separated head variants to compare on validation (default h64,h64-wd1e-3,h128,
-                      h64-photos,h128-photos; also h64-synthetic: + synthetic masks placed with YuNet's
-                      landmarks, h64-background: + non-face detections as "not a violation")
+  --variants LIST     comma-separated head variants to compare on validation (default h64,h64-wd1e-3,h64x5,
+                      h128,h64-photos,h128-photos; h64x5: five seeds averaged in logit space; also
+                      h64-synthetic: + synthetic masks placed with YuNet's landmarks, h64-background:
+                      + non-face detections as "not a violation")
 Trains the 3-class head (mask, no_mask, mask_incorrect) on the TRAIN scenes of
 kaggle-scenes-dev (models/scene-split.json) and chooses the variant, the class
 thresholds and the violation gates on the VAL scenes. The REPORT scenes are
@@ -25,6 +26,9 @@ never read (only \`maskwatch evaluate\` reads them).
 `;
 
 class UsageError extends Error {}
+
+/** Augmented copies per training face: 2 and 6 compared on val + out-of-fold loss, 10 on val loss (reports/error-analysis-val.md); 6 was lowest. */
+const DEFAULT_COPIES = 6;
 
 function intOpt(v: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;
@@ -88,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       maxPixels: config.ingest.maxFramePixels,
       intraOpThreads: Math.max(2, config.vision.intraOpThreads),
       backboneForm: values.backbone === undefined ? DEFAULT_BACKBONE_FORM : parseBackboneForm(values.backbone, '--backbone'),
-      copies: intOpt(values.copies, 'copies', 2, 0, 16),
+      copies: intOpt(values.copies, 'copies', DEFAULT_COPIES, 0, 16),
       augmentSeed: intOpt(values['augment-seed'], 'augment-seed', 11, 0, 2 ** 31),
       variants,
       logger,
