@@ -24,6 +24,7 @@ import { QUEUES, type DetectionsJob } from '../../src/queue/jobs.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { AIZOO_SECOND_OPINION_RULE } from '../../src/vision/decision.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
@@ -252,9 +253,14 @@ for (const provider of testProviders()) {
           /secondOpinion/,
         ],
         ['a second opinion above 1', (b) => (b.faces[violating]!.secondOpinion = { noMaskProbability: 1.5 }), 400],
-        // Vetoed by the deployed rule (no matching face / P(no mask) < 0.5): no violation, so no crop either.
-        ['a crop for a face the second opinion vetoed', (b) => (b.faces[violating]!.secondOpinion = { noMaskProbability: null }), 422, /not a violation/],
-        ['a crop for a face the second opinion doubts', (b) => (b.faces[violating]!.secondOpinion = { noMaskProbability: 0.2 }), 422, /not a violation/],
+        // Vetoed by the deployed rule (AIZOO's P(no mask) below its threshold): no violation, so no crop either.
+        ['a crop for a face the second opinion vetoed', (b) => (b.faces[violating]!.secondOpinion = { noMaskProbability: 0.05 }), 422, /not a violation/],
+        [
+          'a crop for a face the second opinion doubts',
+          (b) => (b.faces[violating]!.secondOpinion = { noMaskProbability: AIZOO_SECOND_OPINION_RULE.noMaskThreshold - 0.01 }),
+          422,
+          /not a violation/,
+        ],
         ['a crop that is not an image', (b) => (b.faces[violating]!.crop = Buffer.from('hello, not a jpeg').toString('base64')), 422, /not a JPEG/],
         [
           'a crop that is a truncated JPEG',
@@ -302,7 +308,7 @@ for (const provider of testProviders()) {
       await finished(ok.body.frameId);
       // A face the agent's second opinion vetoed arrives without its crop and is no violation.
       const vetoed = valid();
-      vetoed.faces[violating]!.secondOpinion = { noMaskProbability: null };
+      vetoed.faces[violating]!.secondOpinion = { noMaskProbability: 0.05 };
       delete vetoed.faces[violating]!.crop;
       const res = await postDetections(cam.apiKey, vetoed);
       assert.equal(res.status, 202, JSON.stringify(res.body));
