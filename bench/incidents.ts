@@ -173,13 +173,16 @@ function relabel(faces: readonly FaceResult[], noMaskThreshold: number): FaceRes
 }
 
 /**
- * Candidate confirmation thresholds: on the averaged P(no mask) + P(mask incorrect), or per class on the
- * averaged probabilities the way the head labels one face (mask_incorrect at the head's 0.9, stricter, or never alone).
+ * Candidate confirmation thresholds: per class on the averaged probabilities, the way the head labels one
+ * face (mask_incorrect at the head's threshold or stricter), as a deployment sets them
+ * (MASKWATCH_CONFIRM_NO_MASK / _INCORRECT). Not candidates: a threshold on the sum P(no mask) + P(mask
+ * incorrect), which no deployment setting expresses, and "mask_incorrect never confirms alone": under the
+ * default policy such a person is a violation, and the scorer, for which incorrectly worn masks are
+ * don't-care, cannot weigh that loss.
  */
-const THRESHOLDS: ViolationThreshold[] = [
-  ...[0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
-  ...[0.15, 0.2, 0.3, 0.4, 0.5, 0.6].flatMap((noMask) => [HEAD_DECISION.incorrectThreshold, 0.95, 1.01].map((incorrect) => ({ noMask, incorrect }))),
-];
+const THRESHOLDS: ViolationThreshold[] = [0.15, 0.2, 0.3, 0.4, 0.5, 0.6].flatMap((noMask) =>
+  [HEAD_DECISION.incorrectThreshold, 0.95].map((incorrect) => ({ noMask, incorrect })),
+);
 
 const fmtThreshold = (t: ViolationThreshold) =>
   typeof t === 'number' ? `P(no mask)+P(mask incorrect) ≥ ${t}` : `P(no mask) ≥ ${t.noMask}${t.incorrect > 1 ? '' : ` or P(mask incorrect) ≥ ${t.incorrect}`}`;
@@ -337,9 +340,11 @@ interface ClipRun {
 async function runThroughApi(stills: Still[], settings: ReplaySettings) {
   // The engine runs with its deployment defaults (the head's labels and gates, minimum face 12 px);
   // confirmation with the chosen values, through the same config variables a deployment sets.
-  const threshold = typeof settings.threshold === 'number' ? null : settings.threshold;
+  const threshold = settings.threshold;
+  if (typeof threshold === 'number') throw new Error('a threshold on the summed probabilities has no deployment setting');
   const stack = await createTestStack('sqlite', {
-    ...(threshold ? { MASKWATCH_CONFIRM_NO_MASK: String(threshold.noMask), MASKWATCH_CONFIRM_INCORRECT: String(threshold.incorrect) } : {}),
+    MASKWATCH_CONFIRM_NO_MASK: String(threshold.noMask),
+    MASKWATCH_CONFIRM_INCORRECT: String(threshold.incorrect),
     MASKWATCH_CONFIRM_FRAMES: String(settings.confirmation.confirmFrames),
     MASKWATCH_CONFIRM_WINDOW: String(settings.confirmation.confirmWindow),
     MASKWATCH_ALERT_COOLDOWN_S: String(WINDOW_MS / 1000),
