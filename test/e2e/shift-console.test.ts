@@ -154,8 +154,10 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
   await page.keyboard.press('?');
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
   await page.keyboard.press('Escape');
-  // Chromium closes a modal dialog on Escape in a later task; until then the page behind is inert.
+  // Chromium closes a modal dialog on Escape in a later task; until then the page behind is inert. Its
+  // 'close' event, later still, hands focus back to the feed: wait for that before focusing a field.
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'hidden' });
+  await page.waitForFunction(() => !!document.activeElement?.closest('.alert-list'), undefined, { timeout: 5000 });
   await page.getByRole('combobox', { name: 'Status' }).focus();
   await page.waitForFunction(() => document.activeElement?.tagName === 'SELECT', undefined, { timeout: 5000 });
   await page.keyboard.press('m');
