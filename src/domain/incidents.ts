@@ -139,7 +139,14 @@ export function chooseIncident(incidents: readonly IncidentView[], at: number, w
   return best;
 }
 
-export function planIncidentFrame(input: IncidentPlanInput): IncidentPlan {
+/** What planSightings needs: the frame, its faces and the camera's recent sightings. */
+export type SightingPlanInput = Pick<IncidentPlanInput, 'frameId' | 'at' | 'faces' | 'history' | 'threshold' | 'windowMs' | 'tracker'>;
+
+/**
+ * The frame's sightings: each face that continues a track of `history`, and each violating face that starts
+ * one. Empty for a frame of masked faces that continue no track — such a frame changes nothing.
+ */
+export function planSightings(input: SightingPlanInput): { sightings: PlannedSighting[]; byTrack: Map<string, StoredSighting[]> } {
   if (!input.frameId) throw new TrackerInputError('frameId is required');
   if (!Number.isFinite(input.at)) throw new TrackerInputError('frame time must be a finite number of ms');
   if (!(input.windowMs > 0)) throw new TrackerInputError('windowMs must be positive');
@@ -170,6 +177,11 @@ export function planIncidentFrame(input: IncidentPlanInput): IncidentPlan {
     if (trackKey) sightings.push({ faceIndex: face.faceIndex, trackKey, violating });
     else if (violating) sightings.push({ faceIndex: face.faceIndex, trackKey: newTrackKey(input.frameId, face.faceIndex), violating });
   }
+  return { sightings, byTrack };
+}
+
+export function planIncidentFrame(input: IncidentPlanInput): IncidentPlan {
+  const { sightings, byTrack } = planSightings(input);
 
   const personOf = new Map<string, KnownPerson>();
   for (const p of input.people) {

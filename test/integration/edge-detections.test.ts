@@ -26,6 +26,7 @@ import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import { AIZOO_SECOND_OPINION_RULE } from '../../src/vision/decision.ts';
 import type { VisionEngine } from '../../src/vision/types.ts';
+import { centroidDistance, iou, type Box } from '../../src/domain/tracker.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import { tempDir } from '../helpers/env.ts';
@@ -374,6 +375,53 @@ for (const provider of testProviders()) {
       const empty = await postDetections(cam.apiKey, { capturedAt: new Date().toISOString(), width: 640, height: 480, faces: [] });
       assert.equal(empty.status, 202, JSON.stringify(empty.body));
       await noJob(empty.body.frameId, 'nobody in view');
+    });
+
+    it("masked faces in the window: those on a violator's track are stored as its sightings, the others cost no transaction", async () => {
+      const cam = await newCamera('Passers-by cam');
+      const version = async () => (await stack.db.prisma.camera.findUniqueOrThrow({ where: { id: cam.id } })).groupingVersion;
+      const t0 = Date.now() - 60_000;
+      const violation = await postDetections(cam.apiKey, { ...analysed.body, frameId: randomUUID(), capturedAt: new Date(t0).toISOString() });
+      assert.equal(violation.status, 202, JSON.stringify(violation.body));
+      await finished(violation.body.frameId);
+      const afterViolation = await version();
+      const tracks = await stack.db.prisma.trackSighting.count({ where: { frameId: violation.body.frameId } });
+      assert.ok(tracks >= 3, `the violators' tracks (${tracks})`);
+
+      // The same people a second later, now masked: each violator's face continues its track (one transaction).
+      const maskedProbabilities = { mask: 0.97, no_mask: 0.02, mask_incorrect: 0.01 };
+      const onTrack = {
+        ...analysed.body,
+        frameId: randomUUID(),
+        capturedAt: new Date(t0 + 1000).toISOString(),
+        faces: analysed.body.faces.map(({ crop: _crop, secondOpinion: _second, ...f }) => ({ ...f, probabilities: maskedProbabilities })),
+      };
+      const a = await postDetections(cam.apiKey, onTrack);
+      assert.equal(a.status, 202, JSON.stringify(a.body));
+      await finished(a.body.frameId);
+      const stored = await stack.db.prisma.trackSighting.findMany({ where: { frameId: a.body.frameId } });
+      assert.equal(stored.length, tracks, "each violator's masked face continues its track");
+      assert.ok(stored.every((r) => !r.violating && r.trackKey.startsWith(`${violation.body.frameId}:`)), 'stored as non-violating sightings of the tracks');
+      assert.equal(await version(), afterViolation + 1, 'recorded in one transaction holding the camera lock');
+
+      // Someone masked far from every track (a corner the violators never stood in): queued (a track may be
+      // live) but read once and dropped, without the transaction.
+      const side = 24;
+      const { width, height } = analysed.body;
+      const faceBoxes = analysed.body.faces.map(({ box: [x, y, w, h] }): Box => [x!, y!, w!, h!]);
+      const apart = (box: Box) => faceBoxes.every((f) => iou(f, box) === 0 && centroidDistance(f, box) > 2);
+      const corner = ([[0, 0], [width - side, 0], [0, height - side], [width - side, height - side]] as const)
+        .map(([x, y]): Box => [x, y, side, side])
+        .find(apart);
+      assert.ok(corner, 'a corner away from every face');
+      const elsewhere = { ...onTrack, frameId: randomUUID(), capturedAt: new Date(t0 + 2000).toISOString(), faces: [{ ...onTrack.faces[0]!, box: corner }] };
+      const b = await postDetections(cam.apiKey, elsewhere);
+      assert.equal(b.status, 202, JSON.stringify(b.body));
+      assert.ok(await Job.fromId(detQueue, b.body.frameId), 'queued: a track of the camera may be live');
+      const result = (await finished(b.body.frameId)) as { outcome: string; faces: number };
+      assert.deepEqual({ outcome: result.outcome, faces: result.faces }, { outcome: 'clean', faces: 1 });
+      assert.equal(await stack.db.prisma.trackSighting.count({ where: { frameId: b.body.frameId } }), 0, 'nothing stored');
+      assert.equal(await version(), afterViolation + 1, 'no transaction: the camera lock was not taken');
     });
 
     it('a retried detections job is idempotent (after the transaction, and with its inputs still there)', async () => {

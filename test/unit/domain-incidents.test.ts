@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   chooseIncident,
   planIncidentFrame,
+  planSightings,
   type IncidentView,
   type KnownPerson,
   type StoredSighting,
@@ -234,5 +235,30 @@ describe('planIncidentFrame: confirmation on averaged class probabilities', () =
     const opened = plan(500, clear, seen, perClass).people[0]!;
     assert.equal(opened.kind, 'open');
     assert.ok(Math.abs(opened.confirmation.noMaskProbability - 0.7) < 1e-9);
+  });
+});
+
+describe('planSightings', () => {
+  const track: StoredSighting = { trackKey: 'f0:0', box: [100, 100, 40, 40], at: 0, probabilities: P(0.95), violating: true };
+  const plan = (faces: { box: Box; p: number }[]) =>
+    planSightings({
+      frameId: 'f1',
+      at: 1000,
+      faces: faces.map((f, faceIndex) => ({ faceIndex, box: f.box, probabilities: P(f.p) })),
+      history: [track],
+      threshold: 0.5,
+      windowMs: WINDOW,
+    }).sightings;
+
+  it('a masked face on a track is a non-violating sighting of it', () => {
+    assert.deepEqual(plan([{ box: [102, 101, 40, 40], p: 0.05 }]), [{ faceIndex: 0, trackKey: 'f0:0', violating: false }]);
+  });
+
+  it('masked faces away from every track change nothing (the worker then skips the transaction)', () => {
+    assert.deepEqual(plan([{ box: [400, 300, 40, 40], p: 0.05 }, { box: [0, 0, 30, 30], p: 0.1 }]), []);
+  });
+
+  it('a violating face away from every track starts one', () => {
+    assert.deepEqual(plan([{ box: [400, 300, 40, 40], p: 0.9 }]), [{ faceIndex: 0, trackKey: 'f1:0', violating: true }]);
   });
 });

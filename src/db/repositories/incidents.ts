@@ -4,7 +4,7 @@
  * one transaction, so a frame is either fully recorded or not at all, and a
  * retried job can tell which (frameRecorded).
  */
-import type { AlertPerson, Prisma, PrismaClient } from '../generated/sqlite/client.ts';
+import type { AlertPerson, Prisma, PrismaClient, TrackSighting } from '../generated/sqlite/client.ts';
 import type { IncidentPlan, IncidentView, KnownPerson, StoredSighting } from '../../domain/incidents.ts';
 import { isOpen, ALERT_STATUSES, type AlertStatus } from '../../domain/lifecycle.ts';
 import type { ClassProbabilities, ConfirmationSettings } from '../../domain/people.ts';
@@ -84,13 +84,50 @@ export class IncidentRecordError extends Error {
   }
 }
 
+/** What a frame's transaction reads of an alert: the incident view and what refreshAlert keeps. */
+const ALERT_SUMMARY = { id: true, status: true, firstSeenAt: true, lastSeenAt: true, frameSnapshotPath: true } as const;
+type AlertSummaryRow = { id: string; status: string; firstSeenAt: Date; lastSeenAt: Date; frameSnapshotPath: string | null };
+
 const boxOf = (r: { boxX: number; boxY: number; boxW: number; boxH: number }): Box => [r.boxX, r.boxY, r.boxW, r.boxH];
 
+const toStoredSighting = (r: TrackSighting): StoredSighting => ({
+  trackKey: r.trackKey,
+  box: boxOf(r),
+  at: r.capturedAt.getTime(),
+  probabilities: { mask: r.maskProbability, no_mask: r.noMaskProbability, mask_incorrect: r.maskIncorrectProbability },
+  violating: r.violating,
+});
+
 export function createIncidentRepository(prisma: PrismaClient) {
+  /**
+   * The camera's sightings captured within `windowMs` of `at`, newest first, and whether `frameId` is already
+   * stored: its sightings were stored with capturedAt = `at`, inside the window read. Only when the window holds
+   * more than MAX_TRACK_SIGHTINGS rows (so the read may have missed them) does that cost a query of its own.
+   */
+  async function sightingRows(cameraId: string, at: Date, windowMs: number, frameId: string | null, db: Db) {
+    const rows = await db.trackSighting.findMany({
+      where: { cameraId, capturedAt: { gte: new Date(at.getTime() - windowMs), lte: new Date(at.getTime() + windowMs) } },
+      orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }],
+      take: MAX_TRACK_SIGHTINGS,
+    });
+    const recorded =
+      frameId !== null && (rows.some((r) => r.frameId === frameId) || (rows.length >= MAX_TRACK_SIGHTINGS && (await repo.frameRecorded(frameId, db))));
+    return { rows, recorded };
+  }
+
   const repo = {
     /** True when an earlier attempt stored this frame (every analysed face lands in one transaction). */
     async frameRecorded(frameId: string, db: Db = prisma): Promise<boolean> {
       return (await db.trackSighting.count({ where: { frameId } })) > 0;
+    },
+
+    /**
+     * The camera's sightings within the window (domain/incidents.ts planSightings' history), read without a
+     * transaction or lock; null when `frameId` is already stored (a retried job).
+     */
+    async recentSightings(cameraId: string, at: Date, windowMs: number, frameId: string): Promise<StoredSighting[] | null> {
+      const { rows, recorded } = await sightingRows(cameraId, at, windowMs, frameId, prisma);
+      return recorded ? null : rows.map(toStoredSighting);
     },
 
     /** The state a frame decision needs (domain/incidents.ts IncidentPlanInput). */
@@ -98,60 +135,48 @@ export function createIncidentRepository(prisma: PrismaClient) {
       return (await repo.frameStateOf(cameraId, at, windowMs, null, db)).state;
     },
 
-    /**
-     * frameState, and whether `frameId` is already stored, from the same read: its sightings were stored
-     * with capturedAt = `at`, inside the window read. Only when the window holds more than
-     * MAX_TRACK_SIGHTINGS rows (so the read may have missed them) does that cost a query of its own.
-     */
+    /** frameState, and whether `frameId` is already stored, from the same read (sightingRows). */
     async frameStateOf(
       cameraId: string,
       at: Date,
       windowMs: number,
       frameId: string | null,
       db: Db = prisma,
-    ): Promise<{ state: FrameState; recorded: boolean }> {
+    ): Promise<{ state: FrameState; recorded: boolean; personRows: Map<string, AlertPerson>; alertRows: Map<string, AlertSummaryRow> }> {
+      const { rows, recorded } = await sightingRows(cameraId, at, windowMs, frameId, db);
+      if (recorded) return { state: { history: [], people: [], incidents: [] }, recorded, personRows: new Map(), alertRows: new Map() };
+      const history = rows.map(toStoredSighting);
+      const keys = [...new Set(rows.map((r) => r.trackKey))];
+      const peopleRows = keys.length ? await db.alertPerson.findMany({ where: { cameraId, trackKey: { in: keys } } }) : [];
+      // The camera's open alerts in the window and the alerts of those people, in one query.
       const from = new Date(at.getTime() - windowMs);
       const to = new Date(at.getTime() + windowMs);
-      const rows = await db.trackSighting.findMany({
-        where: { cameraId, capturedAt: { gte: from, lte: to } },
-        orderBy: [{ capturedAt: 'desc' }, { id: 'asc' }],
-        take: MAX_TRACK_SIGHTINGS,
-      });
-      if (frameId !== null) {
-        const recorded = rows.some((r) => r.frameId === frameId) || (rows.length >= MAX_TRACK_SIGHTINGS && (await repo.frameRecorded(frameId, db)));
-        if (recorded) return { state: { history: [], people: [], incidents: [] }, recorded };
-      }
-      const history: StoredSighting[] = rows.map((r) => ({
-        trackKey: r.trackKey,
-        box: boxOf(r),
-        at: r.capturedAt.getTime(),
-        probabilities: { mask: r.maskProbability, no_mask: r.noMaskProbability, mask_incorrect: r.maskIncorrectProbability },
-        violating: r.violating,
-      }));
-      const keys = [...new Set(rows.map((r) => r.trackKey))];
-      const peopleRows = keys.length
-        ? await db.alertPerson.findMany({
-            where: { cameraId, trackKey: { in: keys } },
-            select: { id: true, alertId: true, trackKey: true, alert: { select: { status: true } } },
+      const inWindow = (a: { status: string; firstSeenAt: Date; lastSeenAt: Date }) =>
+        (OPEN_STATUSES as readonly string[]).includes(a.status) && a.lastSeenAt >= from && a.firstSeenAt <= to;
+      const alertRows = new Map(
+        (
+          await db.alert.findMany({
+            where: {
+              cameraId,
+              OR: [{ status: { in: OPEN_STATUSES }, lastSeenAt: { gte: from }, firstSeenAt: { lte: to } }, ...(peopleRows.length ? [{ id: { in: [...new Set(peopleRows.map((p) => p.alertId))] } }] : [])],
+            },
+            select: ALERT_SUMMARY,
           })
-        : [];
-      const people: KnownPerson[] = peopleRows.map((p) => ({
-        id: p.id,
-        alertId: p.alertId,
-        trackKey: p.trackKey,
-        alertStatus: p.alert.status as AlertStatus,
-      }));
-      const alerts = await db.alert.findMany({
-        where: { cameraId, status: { in: OPEN_STATUSES }, lastSeenAt: { gte: from }, firstSeenAt: { lte: to } },
-        select: { id: true, status: true, firstSeenAt: true, lastSeenAt: true },
+        ).map((a) => [a.id, a]),
+      );
+      const people: KnownPerson[] = peopleRows.map((p) => {
+        const alert = alertRows.get(p.alertId);
+        if (!alert) throw new IncidentRecordError(`person ${p.id} has no alert ${p.alertId}`);
+        return { id: p.id, alertId: p.alertId, trackKey: p.trackKey, alertStatus: alert.status as AlertStatus };
       });
-      const incidents: IncidentView[] = alerts.map((a) => ({
+      const incidents: IncidentView[] = [...alertRows.values()].filter(inWindow).map((a) => ({
         id: a.id,
         status: a.status as AlertStatus,
         firstSeenAt: a.firstSeenAt.getTime(),
         lastSeenAt: a.lastSeenAt.getTime(),
       }));
-      return { state: { history, people, incidents }, recorded: false };
+      // Whole rows: the frame's transaction updates these people and alerts without reading them again.
+      return { state: { history, people, incidents }, recorded: false, personRows: new Map(peopleRows.map((p) => [p.id, p])), alertRows };
     },
 
     /**
@@ -179,7 +204,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
             throw (err as { code?: string }).code === 'P2025' ? new CameraGoneError(input.cameraId) : err; // no such record
           });
         const camera: Partial<ConfirmationSettings> = { confirmFrames: c.confirmFrames ?? undefined, confirmWindow: c.confirmWindow ?? undefined };
-        const { state, recorded } = await repo.frameStateOf(input.cameraId, at, windowMs, input.frameId, tx);
+        const { state, recorded, personRows, alertRows } = await repo.frameStateOf(input.cameraId, at, windowMs, input.frameId, tx);
         if (recorded) return ALREADY_RECORDED;
         const plan = input.decide(state, camera);
         if (plan.sightings.length === 0) return NOTHING;
@@ -238,6 +263,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
         }
 
         const touched = new Set<string>();
+        const gotViolations = new Set<string>();
         let violations = 0;
         for (const p of plan.people) {
           if (p.kind === 'pending') continue;
@@ -247,7 +273,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
           const face = faceOf.get(sighting.faceIndex)!;
           let person: AlertPerson | null =
             p.kind === 'update'
-              ? await tx.alertPerson.findUnique({ where: { id: p.personId } })
+              ? (personRows.get(p.personId) ?? null)
               : created.includes(alertId)
                 ? null // the alert was opened by this transaction: it has nobody yet
                 : await tx.alertPerson.findUnique({ where: { alertId_trackKey: { alertId, trackKey: p.trackKey } } });
@@ -271,24 +297,26 @@ export function createIncidentRepository(prisma: PrismaClient) {
             });
           }
           // Every violating sighting of the track within the window becomes a violation of this person
-          // (a new person brings the frames that confirmed it); already stored ones are skipped.
-          const trackRows = await tx.trackSighting.findMany({
-            where: {
-              cameraId: input.cameraId,
-              trackKey: p.trackKey,
-              violating: true,
-              capturedAt: { gte: new Date(at.getTime() - windowMs), lte: new Date(at.getTime() + windowMs) },
-            },
-            orderBy: { capturedAt: 'asc' },
-          });
-          const stored = new Set(
-            (
-              await tx.violation.findMany({
-                where: { frameId: { in: trackRows.map((r) => r.frameId) } },
-                select: { frameId: true, faceIndex: true },
+          // (a new person brings the frames that confirmed it); already stored ones are skipped. A known
+          // person's earlier violating sightings all became violations when they were recorded, so a
+          // non-violating sighting of it (a masked frame) adds none and changes neither best shot nor first sighting.
+          const addsViolations = p.kind !== 'update' || sighting.violating;
+          const trackRows = addsViolations
+            ? await tx.trackSighting.findMany({
+                where: {
+                  cameraId: input.cameraId,
+                  trackKey: p.trackKey,
+                  violating: true,
+                  capturedAt: { gte: new Date(at.getTime() - windowMs), lte: new Date(at.getTime() + windowMs) },
+                },
+                orderBy: { capturedAt: 'asc' },
               })
-            ).map((v) => `${v.frameId}:${v.faceIndex}`),
-          );
+            : [];
+          const storedRows =
+            trackRows.length > 0
+              ? await tx.violation.findMany({ where: { frameId: { in: trackRows.map((r) => r.frameId) } }, select: { frameId: true, faceIndex: true } })
+              : [];
+          const stored = new Set(storedRows.map((v) => `${v.frameId}:${v.faceIndex}`));
           const newViolations: Prisma.ViolationCreateManyInput[] = [];
           let best = { path: person.bestShotPath, quality: person.bestShotQuality };
           let firstSeenAt = person.firstSeenAt;
@@ -315,7 +343,10 @@ export function createIncidentRepository(prisma: PrismaClient) {
               personId: person.id,
             });
           }
-          if (newViolations.length > 0) await tx.violation.createMany({ data: newViolations });
+          if (newViolations.length > 0) {
+            await tx.violation.createMany({ data: newViolations });
+            gotViolations.add(alertId);
+          }
           violations += newViolations.length;
           const latest = at >= person.lastSeenAt;
           await tx.alertPerson.update({
@@ -341,7 +372,10 @@ export function createIncidentRepository(prisma: PrismaClient) {
           touched.add(alertId);
         }
 
-        for (const alertId of touched) await refreshAlert(tx, alertId, at, input.frameSnapshotPath);
+        for (const alertId of touched) {
+          const known = created.includes(alertId) ? { lastSeenAt: at, frameSnapshotPath: input.frameSnapshotPath } : alertRows.get(alertId);
+          await refreshAlert(tx, alertId, at, input.frameSnapshotPath, { recount: gotViolations.has(alertId), known });
+        }
         return {
           alreadyRecorded: false,
           sightings: plan.sightings.length,
@@ -384,7 +418,7 @@ export function createPeopleRepository(prisma: PrismaClient) {
           where: { id: personId },
           data: { falsePositive: true, falsePositiveReason: reason, falsePositiveAt: at, falsePositiveBy: actor.userId },
         });
-        await refreshAlert(tx, alertId, at, null);
+        await refreshAlert(tx, alertId, at, null, { recount: true });
         await tx.auditEvent.create({
           data: {
             at,
@@ -415,9 +449,19 @@ export function createPeopleRepository(prisma: PrismaClient) {
   };
 }
 
-/** Recomputes an alert's summary fields from its people (exact, so retries and reordering cannot skew them). */
-async function refreshAlert(tx: Prisma.TransactionClient, alertId: string, at: Date, frameSnapshotPath: string | null): Promise<void> {
-  const alert = await tx.alert.findUnique({ where: { id: alertId }, select: { lastSeenAt: true, frameSnapshotPath: true } });
+/**
+ * Recomputes an alert's summary fields from its people (exact, so retries and reordering cannot skew them);
+ * its violations are counted again only when `recount` (the caller added some). `known`: the alert's
+ * lastSeenAt and frameSnapshotPath as this transaction already read them.
+ */
+async function refreshAlert(
+  tx: Prisma.TransactionClient,
+  alertId: string,
+  at: Date,
+  frameSnapshotPath: string | null,
+  opts: { recount: boolean; known?: { lastSeenAt: Date; frameSnapshotPath: string | null } },
+): Promise<void> {
+  const alert = opts.known ?? (await tx.alert.findUnique({ where: { id: alertId }, select: { lastSeenAt: true, frameSnapshotPath: true } }));
   if (!alert) throw new IncidentRecordError(`alert ${alertId} vanished while recording`);
   const people = await tx.alertPerson.findMany({ where: { alertId }, orderBy: { createdAt: 'asc' } });
   const counted = people.filter((p) => !p.falsePositive);
@@ -425,7 +469,7 @@ async function refreshAlert(tx: Prisma.TransactionClient, alertId: string, at: D
   if (people.length === 0) return;
   let best: AlertPerson | null = null;
   for (const p of basis) if (p.bestShotPath && (!best || p.bestShotQuality > best.bestShotQuality)) best = p;
-  const violationCount = await tx.violation.count({ where: { alertId } });
+  const violationCount = opts.recount ? await tx.violation.count({ where: { alertId } }) : undefined;
   await tx.alert.update({
     where: { id: alertId },
     data: {

@@ -17,7 +17,7 @@
 import path from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import { planIncidentFrame } from '../../domain/incidents.ts';
+import { planIncidentFrame, planSightings } from '../../domain/incidents.ts';
 import {
   DEFAULT_CONFIRMATION,
   resolveConfirmation,
@@ -157,6 +157,51 @@ export function createAnalysisRecorder(deps: RecordAnalysisDeps) {
       // sighting, through the sighting gate (domain/people.ts sightingAllowed); the threshold only applies to a
       // track's averaged probabilities when it is confirmed.
       const noMask = faces.flatMap((f, faceIndex) => (f.violation ? [faceIndex] : []));
+      const windowMs = deps.cooldownSeconds * 1000;
+      const analysed = (result: Pick<FrameAnalyzeResult, 'violations' | 'createdAlertIds' | 'updatedAlertIds'> & { sightings: number }) => {
+        log.info(
+          {
+            faces: faces.length,
+            violating: noMask.length,
+            sightings: result.sightings,
+            violations: result.violations,
+            created: result.createdAlertIds,
+            updated: result.updatedAlertIds,
+            ...input.logFields,
+          },
+          'frame analysed',
+        );
+        return finish(frame, {
+          outcome: noMask.length > 0 ? 'violations' : 'clean',
+          faces: faces.length,
+          violations: result.violations,
+          createdAlertIds: result.createdAlertIds,
+          updatedAlertIds: result.updatedAlertIds,
+        });
+      };
+
+      // A frame without a violating face changes something only if one of its faces continues a track
+      // (or is a sighting-allowed no_mask face, which starts one). Most such frames — masked passers-by in the
+      // incident window after a camera's violation — continue none: one read, without the transaction and
+      // the camera lock, tells (planSightings). A transaction committing meanwhile orders this frame before
+      // itself, an order the lock could equally have chosen.
+      if (noMask.length === 0) {
+        const history = await deps.incidents.recentSightings(frame.cameraId, frame.captured, windowMs, frame.frameId);
+        const plan =
+          history &&
+          planSightings({
+            frameId: frame.frameId,
+            at: frame.captured.getTime(),
+            faces: faces.map((face, faceIndex) => ({ faceIndex, box: face.box, probabilities: probabilities[faceIndex]!, violationAllowed: sightingAllowed(face) })),
+            history,
+            threshold: input.threshold,
+            windowMs,
+          });
+        if (plan && plan.sightings.length === 0) {
+          await input.removeInputs();
+          return analysed({ sightings: 0, violations: 0, createdAlertIds: [], updatedAlertIds: [] });
+        }
+      }
 
       // Evidence only for frames with a violating face (privacy); written before the DB transaction so a
       // stored path always points at a file.
@@ -196,7 +241,6 @@ export function createAnalysisRecorder(deps: RecordAnalysisDeps) {
       // the camera's row lock (incidents repository recordFrame); a frame already recorded (retried job)
       // is not planned again. The Redis camera gate around it only keeps workers from queueing on that
       // database lock; correctness does not depend on it or on its expiry.
-      const windowMs = deps.cooldownSeconds * 1000;
       const groupAndStore = () =>
         deps.incidents.recordFrame({
           cameraId: frame.cameraId,
@@ -239,25 +283,7 @@ export function createAnalysisRecorder(deps: RecordAnalysisDeps) {
       }
       for (const alertId of result.updatedAlertIds) await deps.updates.changed(alertId);
 
-      log.info(
-        {
-          faces: faces.length,
-          violating: noMask.length,
-          sightings: result.sightings,
-          violations: result.violations,
-          created: result.createdAlertIds,
-          updated: result.updatedAlertIds,
-          ...input.logFields,
-        },
-        'frame analysed',
-      );
-      return finish(frame, {
-        outcome: noMask.length > 0 ? 'violations' : 'clean',
-        faces: faces.length,
-        violations: result.violations,
-        createdAlertIds: result.createdAlertIds,
-        updatedAlertIds: result.updatedAlertIds,
-      });
+      return analysed(result);
     },
   };
 }
