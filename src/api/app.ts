@@ -25,6 +25,7 @@ import { analysisWorkTotals } from '../queue/analysis-state.ts';
 import { createStaleFrameCounter } from '../queue/freshness.ts';
 import { createFrameStore } from './ingest/frame-store.ts';
 import { createFrameIngestor } from './ingest/ingest-frame.ts';
+import { createLastFrameRecorder } from './ingest/last-frame.ts';
 import { createCameraGate } from './ingest/camera-gate.ts';
 import type { ApiContext, ReadinessCheck } from './context.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -149,8 +150,9 @@ export function createApp(deps: AppDeps): FastifyInstance {
   const { cameras, audit } = repos;
   const io = () => (typeof deps.io === 'function' ? deps.io() : deps.io);
   const gate = createCameraGate({ redis: producer.redis, prefix: deps.config.queuePrefix, cameras });
+  const lastFrame = createLastFrameRecorder({ cameras, logger: deps.logger });
   const ingest = createFrameIngestor({
-    cameras,
+    lastFrame,
     gate,
     store: createFrameStore(deps.config.dataDir),
     producer,
@@ -166,7 +168,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   let decision: Promise<ServerDecision> | undefined;
   const ingestDetections = createDetectionsIngestor({
     gate,
-    cameras,
+    lastFrame,
     store: createFrameStore(deps.config.dataDir),
     producer,
     metrics,
@@ -237,6 +239,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
   app.register(securityPlugin, { ...deps.config.security, imageOrigins: tileUrl ? [tileOrigin(tileUrl)] : [] });
   app.addSchema(readinessSchema);
 
+  // The last batch of camera.lastFrameAt goes out before the database client closes.
+  app.addHook('onClose', async () => lastFrame.flush());
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -14,8 +14,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { hashSecret } from '../../auth/tokens.ts';
-import type { CameraRepository } from '../../db/repositories/cameras.ts';
-import { createKeyThrottle } from './throttle.ts';
 import { MAX_CROP_BYTES, MAX_DETECTED_FACES, type DetectionsRequest } from '../../contracts/api.ts';
 import type { DetectionsJob, DetectedFace } from '../../queue/jobs.ts';
 import type { FrameProducer } from '../../queue/producer.ts';
@@ -29,6 +27,7 @@ import { parseCapturedAt } from './captured-at.ts';
 import type { CameraGate } from './camera-gate.ts';
 import { admitCamera, createRefusals } from './admission.ts';
 import type { FrameStore } from './frame-store.ts';
+import type { LastFrameRecorder } from './last-frame.ts';
 
 /** The deployed violation rule: the head's validated thresholds and gates with this deployment's overrides. */
 export interface ServerDecision {
@@ -38,8 +37,8 @@ export interface ServerDecision {
 
 export interface DetectionsIngestDeps {
   gate: CameraGate;
-  cameras: Pick<CameraRepository, 'touchLastFrame'>;
-  lastFrameIntervalMs?: number;
+  /** camera.lastFrameAt, batched (last-frame.ts). */
+  lastFrame: LastFrameRecorder;
   store: FrameStore;
   producer: FrameProducer;
   metrics: ApiMetrics;
@@ -141,15 +140,6 @@ export function serverFrameId(keyHash: string, clientFrameId: string | undefined
 export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
   const now = deps.now ?? (() => new Date());
   const { reject, unavailable } = createRefusals(deps.metrics, deps.retryAfterSeconds);
-  // camera.lastFrameAt ("camera alive" in the dashboard), at most every few seconds per camera, as for frames.
-  const lastFrame = createKeyThrottle(deps.lastFrameIntervalMs ?? 10_000);
-  const touchLastFrame = (cameraId: string, at: Date) => {
-    if (!lastFrame.shouldRun(cameraId)) return;
-    deps.cameras.touchLastFrame(cameraId, at).catch((err: unknown) => {
-      lastFrame.reset(cameraId);
-      deps.logger.warn({ err: (err as Error).message, cameraId }, 'could not update camera.lastFrameAt');
-    });
-  };
 
   return async function ingestDetections(req: DetectionsIngestRequest): Promise<{ frameId: string; cameraId: string; violations: number }> {
     deps.metrics.frameReceived();
@@ -178,7 +168,7 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
     });
     if (!queued) {
       deps.metrics.frameAccepted();
-      touchLastFrame(cameraId, receivedAt);
+      deps.lastFrame.seen(cameraId, receivedAt);
       return { frameId, cameraId, violations: 0 };
     }
     const release = () => deps.producer.backlog.release(cameraId, frameId).catch(() => undefined);
@@ -232,7 +222,7 @@ export function createDetectionsIngestor(deps: DetectionsIngestDeps) {
       return unavailable('queue_unavailable', 'queue unavailable; retry later');
     }
     deps.metrics.frameAccepted();
-    touchLastFrame(cameraId, receivedAt);
+    deps.lastFrame.seen(cameraId, receivedAt);
     return { frameId, cameraId, violations: accepted.crops.size };
   };
 }

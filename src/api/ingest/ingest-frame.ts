@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { sniffImageType, type ImageType } from '../../vision/image.ts';
 import { hashSecret } from '../../auth/tokens.ts';
-import type { CameraRepository } from '../../db/repositories/cameras.ts';
 import type { FrameProducer } from '../../queue/producer.ts';
 import type { FrameJob } from '../../queue/jobs.ts';
 import type { ApiMetrics, RejectReason } from '../metrics.ts';
@@ -10,12 +9,13 @@ import { parseCapturedAt } from './captured-at.ts';
 import { readImageDimensions } from './image-dimensions.ts';
 import { isCompleteImage } from './image-complete.ts';
 import type { FrameStore } from './frame-store.ts';
-import { createKeyThrottle } from './throttle.ts';
+import type { LastFrameRecorder } from './last-frame.ts';
 import type { CameraGate } from './camera-gate.ts';
 import { admitCamera, createRefusals } from './admission.ts';
 
 export interface IngestDeps {
-  cameras: CameraRepository;
+  /** camera.lastFrameAt, batched (last-frame.ts). */
+  lastFrame: LastFrameRecorder;
   gate: CameraGate;
   store: FrameStore;
   producer: FrameProducer;
@@ -25,7 +25,6 @@ export interface IngestDeps {
   limits: { maxFramePixels: number; maxCameraBacklog: number; maxCapturedAgeMs?: number };
   /** Seconds a client is told to wait after a 503. */
   retryAfterSeconds?: number;
-  lastFrameIntervalMs?: number;
   /** The incident window (MASKWATCH_ALERT_COOLDOWN_S): a frame may start a track, which keeps the camera's edge uploads of masked faces queued that long (camera-gate.ts). */
   incidentWindowMs?: number;
   now?: () => Date;
@@ -63,7 +62,6 @@ export function checkFrame(body: Buffer, capturedAt: string | undefined, receive
  */
 export function createFrameIngestor(deps: IngestDeps) {
   const now = deps.now ?? (() => new Date());
-  const lastFrame = createKeyThrottle(deps.lastFrameIntervalMs ?? 10_000);
 
   const { reject, unavailable } = createRefusals(deps.metrics, deps.retryAfterSeconds);
 
@@ -115,12 +113,7 @@ export function createFrameIngestor(deps: IngestDeps) {
       return unavailable('queue_unavailable', 'frame queue unavailable; retry later');
     }
     deps.metrics.frameAccepted();
-    if (lastFrame.shouldRun(cameraId)) {
-      deps.cameras.touchLastFrame(cameraId, receivedAt).catch((err) => {
-        lastFrame.reset(cameraId);
-        deps.logger.warn({ err: (err as Error).message, cameraId }, 'could not update camera.lastFrameAt');
-      });
-    }
+    deps.lastFrame.seen(cameraId, receivedAt);
     return { frameId, cameraId };
   };
 }

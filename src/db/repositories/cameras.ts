@@ -33,8 +33,9 @@ export function createCameraRepository(prisma: PrismaClient) {
       const result = await prisma.camera.updateMany({ where: { id }, data: { apiKeyHash, apiKeyHint } });
       return result.count === 0 ? null : prisma.camera.findUnique({ where: { id } });
     },
-    async touchLastFrame(id: string, at: Date): Promise<void> {
-      await prisma.camera.updateMany({ where: { id }, data: { lastFrameAt: at } });
+    /** One statement for a batch of cameras (api/ingest/last-frame.ts). */
+    async touchLastFrames(ids: string[], at: Date): Promise<void> {
+      await prisma.camera.updateMany({ where: { id: { in: ids } }, data: { lastFrameAt: at } });
     },
   };
 }
