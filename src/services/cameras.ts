@@ -13,6 +13,7 @@ import { notFound, ServiceError } from './errors.ts';
 
 /** The ingestion key cache (src/api/ingest/camera-gate.ts), as far as admin changes need it. */
 export interface CameraKeyCache {
+  prime(apiKeyHash: string, cameraId: string): Promise<void>;
   setEnabled(apiKeyHash: string, cameraId: string, enabled: boolean): Promise<void>;
   revoke(apiKeyHash: string): Promise<void>;
   forget(apiKeyHash: string): Promise<void>;
@@ -78,6 +79,7 @@ export function createCameraService(deps: { cameras: CameraRepository; audit: Au
         apiKeyHint: secretHint(apiKey),
       });
       await audit(actor, 'camera.create', camera.id, { name: camera.name, zone: camera.zone });
+      await deps.gate.prime(camera.apiKeyHash, camera.id).catch(() => undefined); // best effort: a miss reads the database
       return { ...cameraView(camera), apiKey };
     },
 
@@ -133,6 +135,7 @@ export function createCameraService(deps: { cameras: CameraRepository; audit: Au
       }
       if (!camera) throw notFound(`camera ${id}`);
       await audit(actor, 'camera.rotate_key', camera.id, { apiKeyHint: camera.apiKeyHint });
+      if (camera.enabled) await deps.gate.prime(camera.apiKeyHash, camera.id).catch(() => undefined);
       return { ...cameraView(camera), apiKey };
     },
   };

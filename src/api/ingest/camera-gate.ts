@@ -173,6 +173,14 @@ export function createCameraGate(opts: CameraGateOptions) {
     async cancel(keyHash: string, frameId: string): Promise<void> {
       await redis.mwCancelAdmission(cacheKey(keyHash), backlogKey(opts.prefix, ''), frameId);
     },
+    /**
+     * A new key (camera created, key rotated), entered at once so its first uploads need no database
+     * lookup — a thousand new cameras do not queue a thousand lookups. A fill like a miss's (NX): it never
+     * overwrites an admin change that got there first.
+     */
+    async prime(keyHash: string, cameraId: string): Promise<void> {
+      await opts.redis.set(cacheKey(keyHash), cameraId, 'EX', ttl, 'NX');
+    },
     /** Before a key rotation is committed: the old key stops working everywhere. */
     async revoke(keyHash: string): Promise<void> {
       await opts.redis.set(cacheKey(keyHash), 'revoked', 'EX', ttl);
