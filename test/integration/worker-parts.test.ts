@@ -84,6 +84,32 @@ describe('camera lock and alert update throttle', () => {
     assert.equal(await redis.exists(cameraLockKey(prefix, 'c1')), 0, 'released');
   });
 
+  it("queues one process's sections of a camera in arrival order; a failing one lets the next through; two processes still exclude each other", async () => {
+    const prefix = uniquePrefix('lock');
+    const lock = createCameraLock(redis, { prefix });
+    const other = createCameraLock(redis, { prefix }); // a second worker process
+    const trace: string[] = [];
+    const section = (l: typeof lock, tag: string, fail = false) =>
+      l.withLock('c1', async () => {
+        trace.push(`${tag}:in`);
+        await redis.ping();
+        trace.push(`${tag}:out`);
+        if (fail) throw new Error(`${tag} failed`);
+        return tag;
+      });
+    const results = await Promise.allSettled([section(lock, 'a'), section(lock, 'b', true), section(lock, 'c'), section(other, 'x')]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    for (let i = 0; i < trace.length; i += 2) {
+      assert.equal(trace[i]!.split(':')[0], trace[i + 1]!.split(':')[0], `sections interleaved: ${trace.join(' ')}`);
+    }
+    const mine = trace.filter((t) => t.endsWith(':in') && !t.startsWith('x')).map((t) => t.split(':')[0]);
+    assert.deepEqual(mine, ['a', 'b', 'c'], 'arrival order within the process');
+    assert.equal(await redis.exists(cameraLockKey(prefix, 'c1')), 0, 'released');
+  });
+
   it('gives up with LockTimeoutError while another holder keeps the camera', async () => {
     const prefix = uniquePrefix('lock');
     await redis.set(cameraLockKey(prefix, 'c1'), 'someone-else', 'PX', 10_000);
