@@ -130,12 +130,10 @@ export function createIncidentRepository(prisma: PrismaClient) {
       return recorded ? null : rows.map(toStoredSighting);
     },
 
-    /** The state a frame decision needs (domain/incidents.ts IncidentPlanInput). */
-    async frameState(cameraId: string, at: Date, windowMs: number, db: Db = prisma): Promise<FrameState> {
-      return (await repo.frameStateOf(cameraId, at, windowMs, null, db)).state;
-    },
-
-    /** frameState, and whether `frameId` is already stored, from the same read (sightingRows). */
+    /**
+     * The state a frame decision needs (domain/incidents.ts IncidentPlanInput), and whether `frameId` is
+     * already stored, from the same read (sightingRows).
+     */
     async frameStateOf(
       cameraId: string,
       at: Date,
@@ -151,19 +149,11 @@ export function createIncidentRepository(prisma: PrismaClient) {
       // The camera's open alerts in the window and the alerts of those people, in one query.
       const from = new Date(at.getTime() - windowMs);
       const to = new Date(at.getTime() + windowMs);
-      const inWindow = (a: { status: string; firstSeenAt: Date; lastSeenAt: Date }) =>
-        (OPEN_STATUSES as readonly string[]).includes(a.status) && a.lastSeenAt >= from && a.firstSeenAt <= to;
-      const alertRows = new Map(
-        (
-          await db.alert.findMany({
-            where: {
-              cameraId,
-              OR: [{ status: { in: OPEN_STATUSES }, lastSeenAt: { gte: from }, firstSeenAt: { lte: to } }, ...(peopleRows.length ? [{ id: { in: [...new Set(peopleRows.map((p) => p.alertId))] } }] : [])],
-            },
-            select: ALERT_SUMMARY,
-          })
-        ).map((a) => [a.id, a]),
-      );
+      const openInWindow = { status: { in: OPEN_STATUSES }, lastSeenAt: { gte: from }, firstSeenAt: { lte: to } };
+      const ofPeople = peopleRows.length ? [{ id: { in: [...new Set(peopleRows.map((p) => p.alertId))] } }] : [];
+      const alerts = await db.alert.findMany({ where: { cameraId, OR: [openInWindow, ...ofPeople] }, select: ALERT_SUMMARY });
+      const alertRows = new Map(alerts.map((a) => [a.id, a]));
+      const inWindow = (a: AlertSummaryRow) => isOpen(a.status as AlertStatus) && a.lastSeenAt >= from && a.firstSeenAt <= to;
       const people: KnownPerson[] = peopleRows.map((p) => {
         const alert = alertRows.get(p.alertId);
         if (!alert) throw new IncidentRecordError(`person ${p.id} has no alert ${p.alertId}`);

@@ -181,7 +181,7 @@ export function createAnalysisRecorder(deps: RecordAnalysisDeps) {
       };
 
       // A frame without a violating face changes something only if one of its faces continues a track
-      // (or is a sighting-allowed no_mask face, which starts one). Most such frames — masked passers-by in the
+      // (or is a sighting-allowed no_mask face, which starts one). Many such frames — masked passers-by in the
       // incident window after a camera's violation — continue none: one read, without the transaction and
       // the camera lock, tells (planSightings). A transaction committing meanwhile orders this frame before
       // itself, an order the lock could equally have chosen.
