@@ -133,6 +133,9 @@ for (const provider of testProviders()) {
       await postAndProcess(camera.apiKey, group, new Date());
       const created = await within(log.next('alert.created', (a) => a.cameraId === camera.id), 30_000, 'alert.created of the crowd');
       assert.equal(created.people.length, crowd);
+      // The created alert's summary comes from the people and violations its own transaction wrote.
+      assert.equal(created.violationCount, crowd, 'one violation per person of a 1-of-1 frame');
+      assert.equal(created.noMaskProbability, Math.max(...created.people.map((p) => p.noMaskProbability)));
       const alerts = await alertsOf(camera.id);
       assert.equal(alerts.length, 1, 'one alert for the crowd');
       const detail = await call(api.url, 'GET', `/api/v1/alerts/${alerts[0]!.id}`, { token: dispatcher });
@@ -170,6 +173,7 @@ for (const provider of testProviders()) {
       const people = alerts[0]!.people;
       assert.ok(people.length >= 3 && people.length <= 4, `3–4 people, got ${people.length}`);
       for (const p of people) assert.ok(p.frames >= 2, `confirmed people have ≥ 2 frames, got ${p.frames}`);
+      assert.equal(alerts[0]!.violationCount, people.reduce((n, p) => n + p.frames, 0), 'every violating frame of every person counted once');
       for (let i = 0; i < people.length; i++) {
         for (let j = i + 1; j < people.length; j++) assert.ok(iou(people[i]!.box, people[j]!.box) < 0.3, 'no person twice');
       }

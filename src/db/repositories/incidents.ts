@@ -4,6 +4,7 @@
  * one transaction, so a frame is either fully recorded or not at all, and a
  * retried job can tell which (frameRecorded).
  */
+import { randomUUID } from 'node:crypto';
 import type { AlertPerson, Prisma, PrismaClient, TrackSighting } from '../generated/sqlite/client.ts';
 import type { IncidentPlan, IncidentView, KnownPerson, StoredSighting } from '../../domain/incidents.ts';
 import { isOpen, ALERT_STATUSES, type AlertStatus } from '../../domain/lifecycle.ts';
@@ -253,7 +254,9 @@ export function createIncidentRepository(prisma: PrismaClient) {
         }
 
         const touched = new Set<string>();
-        const gotViolations = new Set<string>();
+        const addedViolations = new Map<string, number>();
+        // People this transaction created, per alert: a created alert's summary is computed from them without reading them back.
+        const newPeople = new Map<string, AlertPerson[]>();
         let violations = 0;
         for (const p of plan.people) {
           if (p.kind === 'pending') continue;
@@ -261,31 +264,13 @@ export function createIncidentRepository(prisma: PrismaClient) {
           if (!alertId) throw new IncidentRecordError(`no alert for track ${p.trackKey}`);
           const sighting = sightingOf.get(p.trackKey)!;
           const face = faceOf.get(sighting.faceIndex)!;
-          let person: AlertPerson | null =
+          const existing: AlertPerson | null =
             p.kind === 'update'
               ? (personRows.get(p.personId) ?? null)
               : created.includes(alertId)
                 ? null // the alert was opened by this transaction: it has nobody yet
                 : await tx.alertPerson.findUnique({ where: { alertId_trackKey: { alertId, trackKey: p.trackKey } } });
-          if (!person) {
-            if (p.kind === 'update') throw new IncidentRecordError(`person ${p.personId} vanished`);
-            person = await tx.alertPerson.create({
-              data: {
-                alertId,
-                cameraId: input.cameraId,
-                trackKey: p.trackKey,
-                label: p.confirmation.label,
-                boxX: Math.round(face.box[0]),
-                boxY: Math.round(face.box[1]),
-                boxW: Math.round(face.box[2]),
-                boxH: Math.round(face.box[3]),
-                noMaskProbability: p.confirmation.noMaskProbability,
-                lastFrameSnapshotPath: input.frameSnapshotPath,
-                firstSeenAt: at,
-                lastSeenAt: at,
-              },
-            });
-          }
+          if (!existing && p.kind === 'update') throw new IncidentRecordError(`person ${p.personId} vanished`);
           // Every violating sighting of the track within the window becomes a violation of this person
           // (a new person brings the frames that confirmed it); already stored ones are skipped. A known
           // person's earlier violating sightings all became violations when they were recorded, so a
@@ -307,9 +292,11 @@ export function createIncidentRepository(prisma: PrismaClient) {
               ? await tx.violation.findMany({ where: { frameId: { in: trackRows.map((r) => r.frameId) } }, select: { frameId: true, faceIndex: true } })
               : [];
           const stored = new Set(storedRows.map((v) => `${v.frameId}:${v.faceIndex}`));
+          // A new person is created with its final fields (its id chosen here, as Prisma's uuid() default would), so its violations can name it.
+          const personId = existing?.id ?? randomUUID();
           const newViolations: Prisma.ViolationCreateManyInput[] = [];
-          let best = { path: person.bestShotPath, quality: person.bestShotQuality };
-          let firstSeenAt = person.firstSeenAt;
+          let best = { path: existing?.bestShotPath ?? null, quality: existing?.bestShotQuality ?? 0 };
+          let firstSeenAt = existing?.firstSeenAt ?? at;
           for (const r of trackRows) {
             if (r.capturedAt < firstSeenAt) firstSeenAt = r.capturedAt;
             if (r.faceSnapshotPath && r.shotQuality > best.quality) best = { path: r.faceSnapshotPath, quality: r.shotQuality };
@@ -330,41 +317,46 @@ export function createIncidentRepository(prisma: PrismaClient) {
               faceSnapshotPath: r.faceSnapshotPath,
               frameSnapshotPath: r.frameSnapshotPath,
               alertId,
-              personId: person.id,
+              personId,
             });
+          }
+          // The latest sighting's box, verdict and frame (a late frame of a known person keeps them).
+          const latest = {
+            lastSeenAt: at,
+            boxX: Math.round(face.box[0]),
+            boxY: Math.round(face.box[1]),
+            boxW: Math.round(face.box[2]),
+            boxH: Math.round(face.box[3]),
+            label: p.confirmation.label,
+            noMaskProbability: p.confirmation.noMaskProbability,
+          };
+          const shot = { firstSeenAt, bestShotPath: best.path, bestShotQuality: best.quality };
+          if (existing) {
+            const isLatest = at >= existing.lastSeenAt;
+            await tx.alertPerson.update({
+              where: { id: existing.id },
+              data: { ...shot, ...(isLatest ? { ...latest, ...(input.frameSnapshotPath ? { lastFrameSnapshotPath: input.frameSnapshotPath } : {}) } : {}) },
+            });
+          } else {
+            const person = await tx.alertPerson.create({
+              data: { id: personId, alertId, cameraId: input.cameraId, trackKey: p.trackKey, ...latest, ...shot, lastFrameSnapshotPath: input.frameSnapshotPath },
+            });
+            newPeople.set(alertId, [...(newPeople.get(alertId) ?? []), person]);
           }
           if (newViolations.length > 0) {
             await tx.violation.createMany({ data: newViolations });
-            gotViolations.add(alertId);
+            addedViolations.set(alertId, (addedViolations.get(alertId) ?? 0) + newViolations.length);
           }
           violations += newViolations.length;
-          const latest = at >= person.lastSeenAt;
-          await tx.alertPerson.update({
-            where: { id: person.id },
-            data: {
-              firstSeenAt,
-              bestShotPath: best.path,
-              bestShotQuality: best.quality,
-              ...(latest
-                ? {
-                    lastSeenAt: at,
-                    boxX: Math.round(face.box[0]),
-                    boxY: Math.round(face.box[1]),
-                    boxW: Math.round(face.box[2]),
-                    boxH: Math.round(face.box[3]),
-                    label: p.confirmation.label,
-                    noMaskProbability: p.confirmation.noMaskProbability,
-                    ...(input.frameSnapshotPath ? { lastFrameSnapshotPath: input.frameSnapshotPath } : {}),
-                  }
-                : {}),
-            },
-          });
           touched.add(alertId);
         }
 
         for (const alertId of touched) {
-          const known = created.includes(alertId) ? { lastSeenAt: at, frameSnapshotPath: input.frameSnapshotPath } : alertRows.get(alertId);
-          await refreshAlert(tx, alertId, at, input.frameSnapshotPath, { recount: gotViolations.has(alertId), known });
+          // A created alert's people and violations are all this transaction's: nothing to read back or count.
+          const fresh = created.includes(alertId)
+            ? { known: { lastSeenAt: at, frameSnapshotPath: input.frameSnapshotPath }, people: newPeople.get(alertId) ?? [], violationCount: addedViolations.get(alertId) ?? 0 }
+            : { known: alertRows.get(alertId) };
+          await refreshAlert(tx, alertId, at, input.frameSnapshotPath, { recount: addedViolations.has(alertId), ...fresh });
         }
         return {
           alreadyRecorded: false,
@@ -442,24 +434,25 @@ export function createPeopleRepository(prisma: PrismaClient) {
 /**
  * Recomputes an alert's summary fields from its people (exact, so retries and reordering cannot skew them);
  * its violations are counted again only when `recount` (the caller added some). `known`: the alert's
- * lastSeenAt and frameSnapshotPath as this transaction already read them.
+ * lastSeenAt and frameSnapshotPath as this transaction already read them; `people` and `violationCount`:
+ * all of them, when the caller knows (an alert it created), so neither is read.
  */
 async function refreshAlert(
   tx: Prisma.TransactionClient,
   alertId: string,
   at: Date,
   frameSnapshotPath: string | null,
-  opts: { recount: boolean; known?: { lastSeenAt: Date; frameSnapshotPath: string | null } },
+  opts: { recount: boolean; known?: { lastSeenAt: Date; frameSnapshotPath: string | null }; people?: AlertPerson[]; violationCount?: number },
 ): Promise<void> {
   const alert = opts.known ?? (await tx.alert.findUnique({ where: { id: alertId }, select: { lastSeenAt: true, frameSnapshotPath: true } }));
   if (!alert) throw new IncidentRecordError(`alert ${alertId} vanished while recording`);
-  const people = await tx.alertPerson.findMany({ where: { alertId }, orderBy: { createdAt: 'asc' } });
+  const people = opts.people ?? (await tx.alertPerson.findMany({ where: { alertId }, orderBy: { createdAt: 'asc' } }));
   const counted = people.filter((p) => !p.falsePositive);
   const basis = counted.length ? counted : people;
   if (people.length === 0) return;
   let best: AlertPerson | null = null;
   for (const p of basis) if (p.bestShotPath && (!best || p.bestShotQuality > best.bestShotQuality)) best = p;
-  const violationCount = opts.recount ? await tx.violation.count({ where: { alertId } }) : undefined;
+  const violationCount = opts.recount ? (opts.violationCount ?? (await tx.violation.count({ where: { alertId } }))) : undefined;
   await tx.alert.update({
     where: { id: alertId },
     data: {
