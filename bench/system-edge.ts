@@ -31,7 +31,7 @@
  *   rest of the frames are empty.
  *
  *   npm run bench:system:edge -- [--mix stress,city] [--fps 2] [--duration 20] [--search 20,50,100,200,400,700,1000] [--max-frame-age 10]
- *                                [--p95-ms 1000] [--cycle 20] [--masked 4] [--city-masked 0.3]
+ *                                [--p95-ms 1000] [--cycle 20] [--masked 4] [--stress-in-step] [--city-masked 0.3]
  *                                [--city-violator-every 180] [--city-violator-frames 6]
  *                                [--concurrency 2] [--detections-concurrency 8] [--warmup 10] [--out reports]
  */
@@ -73,6 +73,12 @@ export interface EdgeBenchOptions {
   /** Frames per camera cycle: 1 violating, `masked` with masked faces, the rest empty. */
   cycle: number;
   masked: number;
+  /**
+   * Stress mix: every camera at the same point of its cycle, so all cameras open their incidents in the same
+   * frame interval (a burst every cycle, the worst case); by default the cycles are spread over the cameras,
+   * so new incidents arrive at the mix's steady rate.
+   */
+  stressInStep: boolean;
   /** City mix: share of the time someone with a mask is in view (3-second visits). */
   cityMaskedShare: number;
   /** City mix: a violator appears at each camera every this many seconds… */
@@ -100,6 +106,7 @@ export const DEFAULT_EDGE_BENCH: EdgeBenchOptions = {
   p95LimitMs: 1000,
   cycle: 20,
   masked: 4,
+  stressInStep: false,
   cityMaskedShare: 0.3,
   cityViolatorEveryS: 180,
   cityViolatorFrames: 6,
@@ -214,7 +221,10 @@ function mixSettings(o: EdgeBenchOptions, mix: EdgeMix): { env: Record<string, s
       env: { MASKWATCH_ALERT_COOLDOWN_S: '1', MASKWATCH_CONFIRM_FRAMES: '1', MASKWATCH_CONFIRM_WINDOW: '1' },
       description:
         `stress: per camera cycle of ${o.cycle} frames: 1 violating (crops), ${o.masked} with masked faces (a job and a transaction each only within the 1-s incident window after the violation; nothing stored), ${o.cycle - 1 - o.masked} empty (no job); ` +
-        `alert cooldown 1 s and people confirmed on 1 frame, so every camera opens a new alert each cycle (${Math.round((o.fps / o.cycle) * 1000)} new alerts/s per 1,000 cameras)`,
+        `alert cooldown 1 s and people confirmed on 1 frame, so every camera opens a new alert each cycle (${Math.round((o.fps / o.cycle) * 1000)} new alerts/s per 1,000 cameras); ` +
+        (o.stressInStep
+          ? 'all cameras in step: every camera opens its incident in the same frame interval (a burst each cycle)'
+          : 'cycles spread over the cameras: new incidents arrive at that steady rate'),
     };
   }
   const c = DEFAULT_CONFIRMATION;
@@ -239,8 +249,9 @@ function unitHash(a: number, b: number): number {
 /** Frame k of camera c (of `cameras`) in the mix. */
 function frameChooser(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed) {
   if (mix === 'stress') {
-    return (c: number, _cameras: number, k: number): DetectionsRequest => {
-      const i = k % o.cycle;
+    return (c: number, cameras: number, k: number): DetectionsRequest => {
+      const phase = o.stressInStep ? 0 : Math.floor((c * o.cycle) / cameras);
+      const i = (((k - phase) % o.cycle) + o.cycle) % o.cycle;
       if (i === 0) return pre.violating[c % pre.violating.length]!;
       if (i <= o.masked) return pre.masked[(c + i) % pre.masked.length]!;
       return pre.empty;
@@ -565,6 +576,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       'p95-ms': { type: 'string' },
       cycle: { type: 'string' },
       masked: { type: 'string' },
+      'stress-in-step': { type: 'boolean' },
       'city-masked': { type: 'string' },
       'city-violator-every': { type: 'string' },
       'city-violator-frames': { type: 'string' },
@@ -591,6 +603,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     p95LimitMs: num(values['p95-ms'], d.p95LimitMs),
     cycle: num(values.cycle, d.cycle),
     masked: num(values.masked, d.masked),
+    stressInStep: values['stress-in-step'] ?? d.stressInStep,
     cityMaskedShare: num(values['city-masked'], d.cityMaskedShare),
     cityViolatorEveryS: num(values['city-violator-every'], d.cityViolatorEveryS),
     cityViolatorFrames: num(values['city-violator-frames'], d.cityViolatorFrames),
