@@ -19,12 +19,13 @@ describe('freshness', () => {
   });
 
   it('expected handling time: 0 before any job, then the longest of the recent ones', () => {
-    const est = createHandlingTimeEstimate(10);
+    const est = createHandlingTimeEstimate(20);
     assert.equal(est.expectedMs(), 0);
-    for (let i = 1; i <= 10; i++) est.observe(i === 4 ? 1_000 : i * 10);
+    // One slow job in 20: a 90th percentile would say 10 ms, and that job's kind would overshoot the bound.
+    for (let i = 1; i <= 20; i++) est.observe(i === 4 ? 1_000 : 10);
     assert.equal(est.expectedMs(), 1_000, 'one slow job among fast ones sets it');
-    // Only the last 10 count: old slow jobs age out.
-    for (let i = 0; i < 10; i++) est.observe(50);
+    // Only the last 20 count: old slow jobs age out.
+    for (let i = 0; i < 20; i++) est.observe(50);
     assert.equal(est.expectedMs(), 50);
   });
 });
