@@ -78,3 +78,44 @@ test('yunet landmark decoding: each point = (cell + offset)·stride, like the ce
   plain.obj[1]![idx] = 1;
   assert.equal(decodeYunet(plain, 64, 64, 0.5)[0]!.landmarks, undefined);
 });
+
+test('yunet decoding keeps exactly the cells whose sqrt(cls·obj) reaches the threshold, in grid order, scores near it included', () => {
+  // Reference: the formula written out cell by cell (the decoder skips most cells without a square root).
+  const reference = (out: YunetOutputs, w: number, h: number, threshold: number) =>
+    [8, 16, 32].flatMap((stride, s) => {
+      const { cols, rows } = yunetGrid(w, h, stride);
+      const kept = [];
+      for (let idx = 0; idx < cols * rows; idx++) {
+        const clamp = (v: number) => Math.min(1, Math.max(0, v));
+        const score = Math.sqrt(clamp(out.cls[s]![idx]!) * clamp(out.obj[s]![idx]!));
+        if (score >= threshold) kept.push({ stride, idx, score });
+      }
+      return kept;
+    });
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const threshold = 0.6;
+  const out = blank(128, 96);
+  for (let s = 0; s < 3; s++) {
+    for (let i = 0; i < out.cls[s]!.length; i++) {
+      // Half the cells sit within 1e-6 of the threshold, where a shortcut on cls·obj could disagree.
+      const near = random() < 0.5;
+      const obj = near ? 1 : random() * 1.2 - 0.1;
+      out.obj[s]![i] = obj;
+      out.cls[s]![i] = near ? threshold * threshold + (random() - 0.5) * 2e-6 : random() * 1.2 - 0.1;
+      out.bbox[s]!.set([random(), random(), random() - 0.5, random() - 0.5], i * 4);
+    }
+  }
+  const expected = reference(out, 128, 96, threshold);
+  const boxes = decodeYunet(out, 128, 96, threshold);
+  assert.ok(expected.length > 50, `fixture keeps ${expected.length} cells`);
+  assert.deepEqual(boxes.map((b) => b.score), expected.map((e) => e.score));
+  // Same cells: each box's centre falls in its own cell of its stride.
+  boxes.forEach((b, i) => {
+    const { stride, idx } = expected[i]!;
+    const cols = 128 / stride;
+    const cx = (b.x1 + b.x2) / 2 / stride - (idx % cols);
+    const cy = (b.y1 + b.y2) / 2 / stride - Math.floor(idx / cols);
+    assert.ok(cx >= 0 && cx <= 1 && cy >= 0 && cy <= 1, `box ${i} is not in cell ${idx} of stride ${stride}`);
+  });
+});

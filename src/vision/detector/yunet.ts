@@ -34,7 +34,8 @@ const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
  */
 export function decodeYunet(out: YunetOutputs, inputWidth: number, inputHeight: number, scoreThreshold: number): RawBox[] {
   const boxes: RawBox[] = [];
-  YUNET_STRIDES.forEach((stride, s) => {
+  for (let s = 0; s < YUNET_STRIDES.length; s++) {
+    const stride = YUNET_STRIDES[s]!;
     const { cols, rows } = yunetGrid(inputWidth, inputHeight, stride);
     const cls = out.cls[s];
     const obj = out.obj[s];
@@ -44,23 +45,50 @@ export function decodeYunet(out: YunetOutputs, inputWidth: number, inputHeight: 
     if (!cls || !obj || !bbox || cls.length !== cols * rows || bbox.length !== cols * rows * 4) {
       throw new Error(`YuNet stride ${stride}: expected ${cols * rows} cells`);
     }
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const idx = r * cols + c;
-        const score = Math.sqrt(clamp01(cls[idx]!) * clamp01(obj[idx]!));
-        if (score < scoreThreshold) continue;
-        const cx = (c + bbox[idx * 4]!) * stride;
-        const cy = (r + bbox[idx * 4 + 1]!) * stride;
-        const w = Math.exp(bbox[idx * 4 + 2]!) * stride;
-        const h = Math.exp(bbox[idx * 4 + 3]!) * stride;
-        const b: RawBox = { x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score };
-        // Landmarks decode like the centre: (cell + offset)·stride.
-        if (kps) b.landmarks = Array.from({ length: 10 }, (_, k) => ((k % 2 === 0 ? c : r) + kps[idx * 10 + k]!) * stride);
-        boxes.push(b);
-      }
-    }
-  });
+    decodeStride(cls, obj, bbox, kps, cols, rows, stride, scoreThreshold, boxes);
+  }
   return boxes;
+}
+
+/**
+ * One stride's cells. The loop over every cell runs thousands of times per frame and keeps few: it
+ * compares cls·obj with threshold² (no square root, no allocation) and builds a box only for a cell
+ * that passes. (A closure over the strides with the score computed first allocated ~100 bytes per
+ * cell, most of the worker's garbage and so of its major GCs.)
+ */
+function decodeStride(
+  cls: Float32Array,
+  obj: Float32Array,
+  bbox: Float32Array,
+  kps: Float32Array | undefined,
+  cols: number,
+  rows: number,
+  stride: number,
+  scoreThreshold: number,
+  boxes: RawBox[],
+): void {
+  // A hair below threshold² so the shortcut never drops a cell the exact test below would keep.
+  const minProduct = scoreThreshold > 0 ? scoreThreshold * scoreThreshold * (1 - 1e-9) : 0;
+  for (let idx = 0, cells = cols * rows; idx < cells; idx++) {
+    const product = clamp01(cls[idx]!) * clamp01(obj[idx]!);
+    if (product < minProduct) continue;
+    const score = Math.sqrt(product);
+    if (score < scoreThreshold) continue;
+    const r = Math.floor(idx / cols);
+    const c = idx - r * cols;
+    const cx = (c + bbox[idx * 4]!) * stride;
+    const cy = (r + bbox[idx * 4 + 1]!) * stride;
+    const w = Math.exp(bbox[idx * 4 + 2]!) * stride;
+    const h = Math.exp(bbox[idx * 4 + 3]!) * stride;
+    const b: RawBox = { x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score };
+    // Landmarks decode like the centre: (cell + offset)·stride.
+    if (kps) {
+      const landmarks: number[] = new Array(10);
+      for (let k = 0; k < 10; k++) landmarks[k] = ((k % 2 === 0 ? c : r) + kps[idx * 10 + k]!) * stride;
+      b.landmarks = landmarks;
+    }
+    boxes.push(b);
+  }
 }
 
 export interface YunetOptions {
