@@ -14,7 +14,7 @@
  *
  *   npm run bench:worker -- [--mix crowd|scenes] [--cameras 4] [--threads 1] [--concurrency 1] [--out FILE]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,6 +73,26 @@ const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+
+/**
+ * CPU-ms by thread (Linux /proc/self/task; empty elsewhere): `main` (JS, and ONNX Runtime with one
+ * intra-op thread); `node`, Node 20's name for both V8's platform workers (concurrent GC marking, the
+ * bulk of it here) and libuv's pool (sharp, fs); `libvips worker`.
+ */
+async function cpuMsByThread(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const tasks = await readdir('/proc/self/task').catch(() => [] as string[]);
+  for (const tid of tasks) {
+    const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => '');
+    const m = /^\d+ \((.*)\) (.*)$/s.exec(stat);
+    if (!m) continue;
+    const f = m[2]!.split(' '); // f[11], f[12]: utime, stime (fields 14, 15)
+    const name = String(tid) === String(process.pid) ? 'main' : m[1]!.replace(/[\d-]+$/, '').trim() || m[1]!;
+    out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) * tick;
+  }
+  return out;
+}
 
 /** The engine, counting the CPU-ms of each call (exact with concurrency 1: one call at a time). */
 function timed(engine: VisionEngine) {
@@ -187,6 +207,7 @@ async function main() {
     const load0 = os.loadavg()[0]!;
     const sql0 = sqlStatements;
     const cpu0 = cpuMs();
+    const threads0 = await cpuMsByThread();
     const wall0 = performance.now();
     const detection = stackDetectionWorker(stack, wrapped, { reuse: stack.config.vision.reuse, concurrency: CONCURRENCY });
     for (;;) {
@@ -198,6 +219,7 @@ async function main() {
     const wallS = (performance.now() - wall0) / 1000;
     const sql = sqlStatements - sql0;
     const cpu = cpuMs() - cpu0;
+    const threads1 = await cpuMsByThread();
     if (session) {
       const { profile } = await session.post('Profiler.stop');
       await writeFile(flags.profile!, JSON.stringify(profile));
@@ -234,6 +256,12 @@ async function main() {
         evidencePerEvidenceFrame: Math.round((stages.evidence / Math.max(1, stages.evidenceCalls)) * 10) / 10,
         rest: perFrame(cpu - stages.analyze - stages.evidence),
       },
+      cpuMsPerFrameByThread: Object.fromEntries(
+        Object.entries(threads1)
+          .map(([name, ms]) => [name, perFrame(ms - (threads0[name] ?? 0))] as const)
+          .filter(([, ms]) => ms > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
       visionStages: stageCosts,
       sqlStatementsPerFrame: Math.round((sql / n) * 10) / 10,
       cpuCoresUsed: Math.round((cpu / 1000 / wallS) * 100) / 100,
