@@ -265,6 +265,7 @@ async function main() {
       visionStages: stageCosts,
       sqlStatementsPerFrame: Math.round((sql / n) * 10) / 10,
       cpuCoresUsed: Math.round((cpu / 1000 / wallS) * 100) / 100,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       loadAverage1m: { start: Math.round(load0 * 100) / 100, end: Math.round(os.loadavg()[0]! * 100) / 100 },
     };
     process.stdout.write(JSON.stringify(result) + '\n');
