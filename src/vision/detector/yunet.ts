@@ -54,7 +54,7 @@ export function decodeYunet(out: YunetOutputs, inputWidth: number, inputHeight: 
  * One stride's cells. The loop over every cell runs thousands of times per frame and keeps few: it
  * compares cls·obj with threshold² (no square root, no allocation) and builds a box only for a cell
  * that passes. (A closure over the strides with the score computed first allocated ~100 bytes per
- * cell, most of the worker's garbage and so of its major GCs.)
+ * cell, a third of the worker's garbage, and so a good part of its full GCs.)
  */
 function decodeStride(
   cls: Float32Array,
