@@ -33,6 +33,7 @@ import { BLUR_MARGIN, clipRect, renderFaceCrops, renderStoredFrame } from '../sr
 import { gaussianBlur, gaussianBlurVips } from '../src/vision/blur.ts';
 import { extractRgb } from '../src/vision/crop.ts';
 import { faceSharpness } from '../src/vision/sharpness.ts';
+import { setHeapGrowth } from '../src/system/heap-growth.ts';
 import { createTestStack } from '../test/helpers/api.ts';
 import { createCamera, stackDetectionWorker } from '../test/integration/worker-support.ts';
 import { loadSceneClips, loadSystemClips } from './lib/system-clips.ts';
@@ -169,10 +170,13 @@ async function main() {
     MASKWATCH_ALERT_COOLDOWN_S: '1',
     MASKWATCH_INTRA_OP_THREADS: String(THREADS),
     MASKWATCH_ASSETS: ASSETS,
+    // A/B of the worker's heap setting: MASKWATCH_WORKER_HEAP_GROWTH_PERCENT=0 npm run bench:worker
+    ...(process.env.MASKWATCH_WORKER_HEAP_GROWTH_PERCENT ? { MASKWATCH_WORKER_HEAP_GROWTH_PERCENT: process.env.MASKWATCH_WORKER_HEAP_GROWTH_PERCENT } : {}),
   });
   const queue = new Queue(QUEUES.frames, { connection: redisOptionsFromUrl(stack.config.redisUrl), prefix: stack.config.queuePrefix });
   let engine: VisionEngine | undefined;
   try {
+    setHeapGrowth(stack.config.worker.heapGrowthPercent); // as the worker command does
     engine = await createVisionEngine(visionEngineOptions(stack.config, { intraOpThreads: THREADS }));
     const { wrapped, stages } = timed(engine);
     const stageCosts = Number(flags.stages) > 0 ? await visionStages(engine, clips.frames, Number(flags.stages), 3) : null;

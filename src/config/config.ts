@@ -74,6 +74,8 @@ export interface Config {
     stopTimeoutMs: number;
     /** Edge detections jobs each worker process runs at once (MASKWATCH_DETECTIONS_CONCURRENCY): I/O-bound, no inference. */
     detectionsConcurrency: number;
+    /** Old-generation growth between full GCs in a worker, % (MASKWATCH_WORKER_HEAP_GROWTH_PERCENT; 0 = V8's own): system/heap-growth.ts. */
+    heapGrowthPercent: number;
   };
   tokenTtlSeconds: number;
   /** How often each API instance re-checks its sockets' sessions (revoked, expired, role or unit changed). */
@@ -369,6 +371,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxFrameAgeSeconds: num(env, 'MASKWATCH_MAX_FRAME_AGE_S', 10, 0, 86_400),
       stopTimeoutMs: int(env, 'MASKWATCH_WORKER_STOP_TIMEOUT_MS', 10_000, 1000, 600_000),
       detectionsConcurrency: int(env, 'MASKWATCH_DETECTIONS_CONCURRENCY', DEFAULT_DETECTIONS_CONCURRENCY, 1, 256),
+      heapGrowthPercent: int(env, 'MASKWATCH_WORKER_HEAP_GROWTH_PERCENT', 100, 0, 1000),
     },
     tokenTtlSeconds: int(env, 'MASKWATCH_TOKEN_TTL_S', 12 * 3600, 60, 30 * 86_400),
     sessionCheckMs: int(env, 'MASKWATCH_SESSION_CHECK_MS', 2000, 100, 60_000),

@@ -188,6 +188,8 @@ export function processEnv(sys: SystemEnv, more: Record<string, string> = {}): N
     // Single stills per event: snapshot cameras (1 of 1) unless a caller overrides it.
     MASKWATCH_CONFIRM_FRAMES: '1',
     MASKWATCH_CONFIRM_WINDOW: '1',
+    // bench:system's A/B of the worker heap setting (system/heap-growth.ts)
+    ...(process.env.MASKWATCH_WORKER_HEAP_GROWTH_PERCENT ? { MASKWATCH_WORKER_HEAP_GROWTH_PERCENT: process.env.MASKWATCH_WORKER_HEAP_GROWTH_PERCENT } : {}),
     ...sys.extra,
     ...more,
   };

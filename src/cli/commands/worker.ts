@@ -17,6 +17,7 @@ import { createWorkerMetrics, type WorkerMetrics } from '../../queue/handlers/me
 import { startRetentionService } from '../../queue/handlers/retention.ts';
 import { createLogger } from '../../system/logger.ts';
 import { createShutdownTrigger, type ShutdownReason } from '../../system/shutdown.ts';
+import { setHeapGrowth } from '../../system/heap-growth.ts';
 import { createVisionEngine } from '../../vision/engine.ts';
 import { visionEngineOptions } from '../../config/vision-engine.ts';
 
@@ -84,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     shutdown.done();
     throw err;
   }
+  setHeapGrowth(config.worker.heapGrowthPercent);
   const logger = createLogger(config, { service: 'worker' });
   shutdown.setLogger(logger);
   shutdown.setTimeoutMs(config.worker.stopTimeoutMs);
