@@ -11,17 +11,16 @@ import { loadConfig } from '../src/config/config.ts';
 import { Backbone, backboneModelPath, FEATURE_DIM } from '../src/vision/backbone.ts';
 import { CROP_MARGIN } from '../src/vision/crop.ts';
 import { createFaceDetector } from '../src/vision/detector/factory.ts';
-import { matchFaces } from '../src/vision/evaluation/detection.ts';
-import { iou } from '../src/vision/nms.ts';
 import { CLASSES, type HeadWeights } from '../src/vision/head.ts';
 import { choosingScenes } from '../src/vision/protocol/scene-split.ts';
-import { chooseRule, sceneCounts, type ScoredScene } from '../src/vision/train/choose.ts';
+import { chooseRule, type ScoredScene } from '../src/vision/train/choose.ts';
 import { FeatureCache } from '../src/vision/train/feature-cache.ts';
 import { DEFAULT_MLP_OPTIONS, mergeLogitAverage, trainMlp, weightedLoss } from '../src/vision/train/mlp.ts';
 import { mulberry32, shuffled } from '../src/vision/train/rng.ts';
 import { DEFAULT_VARIANTS, EXTRA_VARIANTS, labelledSet, sceneCacheFile, scoredScenes } from '../src/vision/train/scene-train.ts';
 import { sceneDetectionsFile, sceneFaces } from '../src/vision/train/scene-faces.ts';
 import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
+import { noMaskRanking, ruleOutcome } from './lib/no-mask-ranking.ts';
 
 const COPIES = Number(process.env.COPIES ?? 2);
 const VARIANTS = (process.env.VARIANTS ?? 'h64,h64-wd1e-3,h64x5').split(',');
@@ -54,29 +53,6 @@ function trainVariant(name: string, records: typeof trainRecords): HeadWeights {
   const runs = Array.from({ length: members }, (_, m) => trainMlp(set, valSet, CLASSES.length, { ...options, seed: options.seed + m }).weights);
   return members > 1 ? mergeLogitAverage(runs) : runs[0]!;
 }
-function auc(scenes: ScoredScene[]) {
-  const pos: number[] = [], neg: number[] = [];
-  for (const s of scenes) {
-    const { predToGt } = matchFaces(s.dets, s.gt, 0.4);
-    s.dets.forEach((d, di) => {
-      if (d.score < 0.8 || Math.min(d.box[2], d.box[3]) < 20) return;
-      const gi = predToGt.get(di);
-      const v = d.p.no_mask;
-      if (gi !== undefined) {
-        const g = s.gt[gi]!;
-        if (Math.min(g.box[2], g.box[3]) < 24) return;
-        if (g.label === 'without_mask') pos.push(v); else if (g.label === 'with_mask') neg.push(v);
-      } else if (!s.gt.some((g) => iou(g.box, d.box) >= 0.2)) neg.push(v);
-    });
-  }
-  let a = 0;
-  for (const p of pos) for (const n of neg) a += p > n ? 1 : p === n ? 0.5 : 0;
-  const sorted = [...pos].sort((x, y) => x - y);
-  const fpAt = (r: number) => { const t = sorted[Math.floor((1 - r) * sorted.length)]!; return neg.filter((n) => n >= t).length; };
-  return { pos: pos.length, neg: neg.length, auc: +(a / (pos.length * neg.length)).toFixed(4), fpAt80: fpAt(0.8), fpAt90: fpAt(0.9), fpAt95: fpAt(0.95) };
-}
-const sum = (cs: Array<Record<string, number>>) => cs.reduce<Record<string, number>>((a, x) => { for (const [k, v] of Object.entries(x)) a[k] = (a[k] ?? 0) + v; return a; }, {});
-const pr = (c: Record<string, number>) => ({ P: +(c.viol_tp! / Math.max(1, c.viol_tp! + c.viol_fp!)).toFixed(3), R: +(c.viol_tp! / Math.max(1, c.viol_tp! + c.viol_fn!)).toFixed(3), tp: c.viol_tp, fp: c.viol_fp, fn: c.viol_fn });
 for (const name of VARIANTS) {
   const oof: ScoredScene[] = [];
   let oofLoss = 0, oofN = 0;
@@ -92,9 +68,9 @@ for (const name of VARIANTS) {
   const cv = chooseRule(valScored);
   const co = chooseRule(oof);
   const pooled = chooseRule([...oof, ...valScored]);
-  console.log(JSON.stringify({ copies: COPIES, name, valLoss: +weightedLoss(full, valSet).toFixed(4), oofLoss: +(oofLoss / oofN).toFixed(4), aucVal: auc(valScored), aucOof: auc(oof),
+  console.log(JSON.stringify({ copies: COPIES, name, valLoss: +weightedLoss(full, valSet).toFixed(4), oofLoss: +(oofLoss / oofN).toFixed(4), aucVal: noMaskRanking(valScored), aucOof: noMaskRanking(oof),
     valObjective: +cv.validation.objective.toFixed(3), valPR: [cv.validation.precision, cv.validation.recall], oofObjective: +co.validation.objective.toFixed(3),
-    valRuleOnOof: pr(sum(oof.map((s) => sceneCounts(s, cv.rule, 'ignore') as unknown as Record<string, number>))),
-    oofRuleOnVal: pr(sum(valScored.map((s) => sceneCounts(s, co.rule, 'ignore') as unknown as Record<string, number>))),
-    pooledObjective: +pooled.validation.objective.toFixed(3), pooledPR: [pooled.validation.precision, pooled.validation.recall], incorrect: { val: cv.validation.incorrectRecall, pooled: pooled.validation.incorrectRecall } }));
+    valRuleOnOof: ruleOutcome(oof, cv.rule),
+    oofRuleOnVal: ruleOutcome(valScored, co.rule),
+    pooledObjective: +pooled.validation.objective.toFixed(3), pooledPR: [pooled.validation.precision, pooled.validation.recall], rules: { val: cv.rule, oof: co.rule, pooled: pooled.rule }, incorrect: { val: cv.validation.incorrectRecall, pooled: pooled.validation.incorrectRecall } }));
 }
