@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Backbone, BACKBONE_NAME, backboneCacheTag, backboneModelPath, type BackboneForm, FEATURE_DIM, FEATURE_TENSOR, INPUT_SIZE, MEAN, STD } from '../backbone.ts';
 import { CROP_MARGIN } from '../crop.ts';
 import { createFaceDetector, type DetectorKind } from '../detector/factory.ts';
+import type { FaceDetector } from '../detector/types.ts';
 import { CLASSES, encodeFloat32, headProbabilities, type HeadArtifact, type HeadWeights } from '../head.ts';
 import type { GtLabel } from '../evaluation/detection.ts';
 import { choosingScenes, SCENE_SPLIT_FILE } from '../protocol/scene-split.ts';
@@ -12,7 +13,7 @@ import { chooseRule, type Choice, type ScoredScene } from './choose.ts';
 import { FeatureCache } from './feature-cache.ts';
 import { balancedWeights, DEFAULT_MLP_OPTIONS, mergeLogitAverage, trainMlp, weightedLoss, type MlpOptions, type WeightedSet } from './mlp.ts';
 import type { Progress } from './progress.ts';
-import { sceneDetectionsFile, sceneFaces, type SceneRecord } from './scene-faces.ts';
+import { sceneDetectionsFile, sceneFaces, type SceneFacesOptions, type SceneRecord } from './scene-faces.ts';
 import { datasetDir, listMaskDataset, SCENES_DATASET, TRAINING_DATASETS } from './datasets.ts';
 import { dedupeByContent, hashSamples } from './dedupe.ts';
 import { detectTrainingFaces } from './reframe.ts';
@@ -20,10 +21,10 @@ import { loadInput224 } from './features.ts';
 import { createHash } from 'node:crypto';
 import { iou } from '../nms.ts';
 import { syntheticSet } from './synthetic-set.ts';
+import { readFileSync } from 'node:fs';
 
 /** Every n-th unmasked photo (sorted by path) gives a synthetic face. */
 export const SYNTHETIC_PHOTO_STRIDE = 6;
-import { readFileSync } from 'node:fs';
 
 /**
  * `maskwatch train`: a 3-class head on detector-cropped faces of the TRAIN
@@ -176,24 +177,12 @@ export interface SceneTrainResult {
 
 export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainResult> {
   const { train, val } = choosingScenes();
-  const scenesDir = datasetDir(o.assetsDir, SCENES_DATASET);
   const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: o.detector, intraOpThreads: o.intraOpThreads });
   let backbone: Backbone | null = null;
   try {
     backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads, form: o.backboneForm });
     const cache = await FeatureCache.open(sceneCacheFile(o, backbone), FEATURE_DIM);
-    const common = {
-      scenesDir,
-      detector,
-      backbone,
-      cache,
-      detectionsFile: sceneDetectionsFile(o.cacheDir, o.detector, o.faceScoreThreshold),
-      faceScoreThreshold: o.faceScoreThreshold,
-      minFaceSize: o.minFaceSize,
-      cropMargin: CROP_MARGIN,
-      maxPixels: o.maxPixels,
-      augmentSeed: o.augmentSeed,
-    };
+    const common = sceneFacesBase(o, detector, backbone, cache);
     const tbar = o.progress('train scenes', train.length);
     const trainRecords = await sceneFaces(train, { ...common, copies: o.copies, withGtCrops: true, progress: tbar });
     tbar.done();
@@ -284,20 +273,7 @@ export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Pr
   const backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads, form: headBackboneForm(artifact) });
   try {
     const cache = await FeatureCache.open(sceneCacheFile(o, backbone), FEATURE_DIM);
-    const valRecords = await sceneFaces(val, {
-      scenesDir: datasetDir(o.assetsDir, SCENES_DATASET),
-      detector,
-      backbone,
-      cache,
-      detectionsFile: sceneDetectionsFile(o.cacheDir, o.detector, o.faceScoreThreshold),
-      faceScoreThreshold: o.faceScoreThreshold,
-      minFaceSize: o.minFaceSize,
-      cropMargin: CROP_MARGIN,
-      maxPixels: o.maxPixels,
-      augmentSeed: o.augmentSeed,
-      copies: 0,
-      withGtCrops: false,
-    });
+    const valRecords = await sceneFaces(val, { ...sceneFacesBase(o, detector, backbone, cache), copies: 0, withGtCrops: false });
     const choice = chooseRule(scoredScenes(valRecords, weights));
     o.logger.info({ rule: choice.rule, validation: choice.validation }, 're-chosen on validation');
     return { ...artifact, decision: choice.rule, training: { ...artifact.training, decisionRule: choice.how }, metrics: { ...artifact.metrics, validation: choice.validation } };
@@ -305,6 +281,22 @@ export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Pr
     await detector.close();
     await backbone.close();
   }
+}
+
+/** What every pass over the scenes shares: the run-time detector gates and framing, and the caches. */
+function sceneFacesBase(o: SceneTrainOptions, detector: FaceDetector, backbone: Backbone, cache: FeatureCache): Omit<SceneFacesOptions, 'copies' | 'withGtCrops' | 'progress'> {
+  return {
+    scenesDir: datasetDir(o.assetsDir, SCENES_DATASET),
+    detector,
+    backbone,
+    cache,
+    detectionsFile: sceneDetectionsFile(o.cacheDir, o.detector, o.faceScoreThreshold),
+    faceScoreThreshold: o.faceScoreThreshold,
+    minFaceSize: o.minFaceSize,
+    cropMargin: CROP_MARGIN,
+    maxPixels: o.maxPixels,
+    augmentSeed: o.augmentSeed,
+  };
 }
 
 export function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, b: Pick<Backbone, 'sha256' | 'form'>): string {
