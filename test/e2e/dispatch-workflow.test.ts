@@ -14,8 +14,9 @@ import { call } from '../helpers/api.ts';
 import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
-// Markup in the name must be shown as text, never parsed (XSS check).
-const CAMERA_NAME = 'Gran Vía 12 <img src=x onerror="window.__xss=1">';
+const CAMERA_NAME = 'Gran Vía 12';
+// Markup in a camera's name must be shown as text, never parsed (XSS check, last test: not in the docs' screenshots).
+const HOSTILE_NAME = 'Gran Vía 14 <img src=x onerror="window.__xss=1">';
 const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
 const UNMASKED_FACE = path.join(DATASETS, 'prajna', 'without_mask', '10.jpg');
 const UNMASKED_FACE_2 = path.join(DATASETS, 'prajna', 'without_mask', '0.jpg');
@@ -126,7 +127,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   assert.equal(await dispatcher.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument), true, 'the page was not reloaded');
   assert.equal(await alertItem(dispatcher, alertId).locator('.badge.status-NEW').textContent(), 'New');
 
-  // Alert detail: snapshots, camera, confidence, violation count; the name is text, not markup.
+  // Alert detail: snapshots, camera, confidence, violation count.
   await alertItem(dispatcher, alertId).click();
   await dispatcher.getByRole('heading', { name: CAMERA_NAME }).waitFor();
   await dispatcher.locator('img.snapshot-face[src^="data:image/jpeg"]').waitFor();
@@ -135,8 +136,6 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   assert.match(facts, /Gran Vía 12, Madrid/);
   assert.match(facts, /Confidence \(no mask\)\s+\d+ %/);
   assert.match(facts, /Violations\s+\d+/);
-  assert.equal(await dispatcher.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
-  assert.equal(await dispatcher.locator('img[src="x"]').count(), 0);
   await dispatcher.locator(`.alert-item.is-new[data-alert-id="${alertId}"]`).waitFor({ state: 'detached' }); // selecting clears the highlight
   await dispatcher.locator('.alert-item.is-new', { hasText: 'Puerta del Sol' }).waitFor();
 
@@ -302,5 +301,44 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await admin.locator('.toast-error', { hasText: 'Give both k and n of the confirmation' }).waitFor();
   assert.equal(await cameras.getByText('Half configured').count(), 0);
 
+  assert.deepEqual([...desk.errors, ...phone.errors], []);
+});
+
+test('markup in a camera name is shown as text on the dispatcher, officer and admin pages, never parsed', async () => {
+  const api = system.url;
+  const token = async (username: string) => (await call(api, 'POST', '/api/v1/auth/login', { json: { username, password: PASSWORD } })).body.token as string;
+  const cam = await call(api, 'POST', '/api/v1/cameras', {
+    token: await token('chief'),
+    json: { name: HOSTILE_NAME, latitude: 40.4211, longitude: -3.7049, address: 'Gran Vía 14, Madrid', zone: 'Centro', confirmFrames: 1, confirmWindow: 1 },
+  });
+  assert.equal(cam.status, 201);
+  const notParsed = async (page: Page, where: string) => {
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined, `no script ran on the ${where} page`);
+    assert.equal(await page.locator('img[src="x"]').count(), 0, `no element was made from the name on the ${where} page`);
+  };
+
+  const dispatcher = await desk.context.newPage();
+  await login(dispatcher, api, 'dispatch1', PASSWORD);
+  await dispatcher.locator('.conn-live').waitFor();
+  assert.equal(await postFrame(cam.body.apiKey, UNMASKED_FACE), 202);
+  const item = dispatcher.locator('.alert-item', { hasText: HOSTILE_NAME });
+  await item.waitFor();
+  const alertId = (await item.getAttribute('data-alert-id'))!;
+  await item.click();
+  await dispatcher.getByRole('heading', { name: HOSTILE_NAME, exact: true }).waitFor();
+  await notParsed(dispatcher, 'dispatcher');
+
+  const dispatcherToken = await token('dispatch1');
+  assert.equal((await call(api, 'PATCH', `/api/v1/units/${unitIds['P-11']}`, { token: dispatcherToken, json: { status: 'AVAILABLE' } })).status, 200);
+  assert.equal((await call(api, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: dispatcherToken, json: { unitId: unitIds['P-11'] } })).status, 200);
+  const officer = await phone.context.newPage();
+  await login(officer, api, 'officer11', PASSWORD);
+  await officer.locator(`.officer-card[data-alert-id="${alertId}"]`).getByText(HOSTILE_NAME).waitFor();
+  await notParsed(officer, 'officer');
+
+  const admin = await desk.context.newPage();
+  await login(admin, api, 'chief', PASSWORD);
+  await admin.getByRole('table', { name: 'Violations' }).getByText(HOSTILE_NAME).first().waitFor();
+  await notParsed(admin, 'admin');
   assert.deepEqual([...desk.errors, ...phone.errors], []);
 });
