@@ -107,23 +107,27 @@ for (const p of template) { p[0] /= count; p[1] /= count; }
 console.error(JSON.stringify({ mode: MODE, template: template.map((p) => p.map((v) => +v.toFixed(1))), faces: count }));
 const stats = { aligned: 0, unaligned: 0, rejected: 0 };
 
-function recordsOf(list: Scene[], copies: number, withGt: boolean): SceneRecord[] {
+/** A face of the experiment: its landmarks in frame pixels (none for an annotated box no detection matches). */
+type Face = SceneFace & { lm?: Array<[number, number]>; copies: number };
+type FaceRecord = SceneRecord & { faces: Face[] };
+
+function recordsOf(list: Scene[], copies: number, withGt: boolean): FaceRecord[] {
   return list.map((s) => {
     const dets = kept(s);
     const { predToGt } = matchFaces(dets, s.gt, 0.4);
-    const wanted: Array<Omit<SceneFace, 'features'> & { lm?: Array<[number, number]> }> = dets.map((d, i) => ({ kind: 'det', box: d.box, score: d.score, gtLabel: predToGt.has(i) ? s.gt[predToGt.get(i)!]!.label : null, lm: d.landmarks }));
+    const wanted: Array<Omit<Face, 'features' | 'copies'>> = dets.map((d, i) => ({ kind: 'det', box: d.box, score: d.score, gtLabel: predToGt.has(i) ? s.gt[predToGt.get(i)!]!.label : null, lm: d.landmarks }));
     if (withGt) for (const g of s.gt) if (Math.min(g.box[2], g.box[3]) >= config.vision.minFaceSize) {
       const best = s.all.map((d) => ({ d, o: iou(d.box, g.box) })).filter((x) => x.o >= 0.4).sort((p, q) => q.o - p.o)[0];
       wanted.push({ kind: 'gt', box: g.box, score: 1, gtLabel: g.label, lm: best?.d.landmarks });
     }
-    return { stem: s.stem, width: s.frame.width, height: s.frame.height, gt: s.gt, faces: wanted.map(({ lm, ...w }) => ({ ...w, features: [] as Float32Array[], lm, copies })) };
-  }) as unknown as SceneRecord[];
+    return { stem: s.stem, width: s.frame.width, height: s.frame.height, gt: s.gt, faces: wanted.map((w) => ({ ...w, features: [], copies })) };
+  });
 }
 
-async function embed(records: SceneRecord[], list: Scene[]): Promise<void> {
+async function embed(records: FaceRecord[], list: Scene[]): Promise<void> {
   for (const [ri, r] of records.entries()) {
     const s = list[ri]!;
-    for (const f of r.faces as Array<SceneFace & { lm?: Array<[number, number]>; copies: number }>) {
+    for (const f of r.faces) {
       const key = `${r.stem}:${f.kind}:${f.box.map((v) => v.toFixed(1)).join(',')}`;
       for (let v = 0; v <= f.copies; v++) {
         const ck = `${key}:${v}`;
