@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upsertAlert } from '../../src/web/alert-list.ts';
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
-import { formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
+import { formatClock, formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
+import { personFacts } from '../../src/web/views/evidence-viewer.ts';
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
@@ -59,6 +60,13 @@ test('format: durations, percentages, distances, maps link, datetime-local', () 
   assert.equal(localInputToIso(''), undefined);
   assert.equal(localInputToIso('not a date'), undefined);
   assert.ok(localInputToIso('2026-03-01T10:30')!.startsWith('2026-03-01T'));
+});
+
+test('a person\'s facts say P(no mask) as such, and only for a no_mask person', () => {
+  const seen = '2026-01-01T10:00:00Z';
+  assert.equal(personFacts({ label: 'no_mask', noMaskProbability: 0.61, frames: 3, lastSeenAt: seen }), `61 % no mask · 3 frames · last seen ${formatClock(seen)}`);
+  // Beside "Mask worn incorrectly", a low P(no mask) would read as a weak accusation.
+  assert.equal(personFacts({ label: 'mask_incorrect', noMaskProbability: 0.05, frames: 1, lastSeenAt: seen }), `1 frame · last seen ${formatClock(seen)}`);
 });
 
 test('chart scale: nice axis tops, whole-number ticks for small counts, bar geometry', () => {

@@ -23,6 +23,15 @@ interface TrackItem {
 const LABELS: Record<AlertPersonEvent['label'], string> = { no_mask: 'No mask', mask_incorrect: 'Mask worn incorrectly' };
 const ZOOM_STEPS = [1, 1.5, 2, 3, 4];
 
+/**
+ * A person's facts under their label. P(no mask) is said as such and only for a no_mask person: beside
+ * "Mask worn incorrectly" a bare "5 %" read as the confidence of that label.
+ */
+export function personFacts(p: Pick<AlertPersonEvent, 'label' | 'noMaskProbability' | 'frames' | 'lastSeenAt'>): string {
+  const facts = [`${p.frames} frame${p.frames === 1 ? '' : 's'}`, `last seen ${formatClock(p.lastSeenAt)}`];
+  return (p.label === 'no_mask' ? [`${formatPercent(p.noMaskProbability)} no mask`, ...facts] : facts).join(' · ');
+}
+
 /** The frame a person is drawn on: their own last-seen frame, else the alert's. */
 function frameOf(alert: AlertEvent, person: AlertPersonEvent | undefined): string | null {
   return person?.frameSnapshotUrl ?? alert.frameSnapshotUrl;
@@ -171,7 +180,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
             'span',
             { class: 'person-facts' },
             h('strong', {}, LABELS[p.label]),
-            h('span', { class: 'muted' }, `${formatPercent(p.noMaskProbability)} · ${p.frames} frame${p.frames === 1 ? '' : 's'} · last seen ${formatClock(p.lastSeenAt)}`),
+            h('span', { class: 'muted' }, personFacts(p)),
             p.falsePositive ? h('span', { class: 'badge' }, `False positive: ${p.falsePositiveReason ?? ''}`) : '',
           ),
         );
