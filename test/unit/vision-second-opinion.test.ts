@@ -61,6 +61,21 @@ test('a region around one bare face: AIZOO finds that face and calls it no mask'
   assert.ok(match && match.noMask > 0.9, JSON.stringify(match));
 });
 
+test('concurrent reviews (a worker running several frames at once) read the same as one at a time', async () => {
+  const group = await decodeImage(await readFile(path.join(scenes, 'group-faces.jpg')));
+  const portraits = await decodeImage(await readFile(path.join(scenes, 'masked-crowd-img3.jpg')));
+  const calls: Array<[typeof group, Box]> = [
+    [group, [0, 0, group.width, group.height]],
+    [portraits, [0, 0, portraits.width, portraits.height]],
+    [group, [0, 0, Math.round(group.width / 2), group.height]],
+    [portraits, [Math.round(portraits.width / 2), 0, Math.round(portraits.width / 2), portraits.height]],
+  ];
+  const oneByOne = [];
+  for (const [frame, rect] of calls) oneByOne.push(await aizoo.detect(frame, rect, 0.1));
+  const together = await Promise.all(calls.map(([frame, rect]) => aizoo.detect(frame, rect, 0.1)));
+  assert.deepEqual(together, oneByOne);
+});
+
 test('regionAround: square, centred, shifted inside the frame; clipped only by a smaller frame', () => {
   assert.deepEqual(regionAround([100, 100, 20, 30], 1000, 1000, 2), [80, 85, 60, 60]);
   assert.deepEqual(regionAround([0, 0, 20, 20], 1000, 1000, 3), [0, 0, 60, 60]);

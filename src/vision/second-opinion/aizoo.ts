@@ -77,7 +77,11 @@ const LEVELS = (() => {
 
 export class AizooDetector {
   private readonly anchors = aizooAnchors();
-  private readonly body = new Float32Array(3 * AIZOO_INPUT * AIZOO_INPUT);
+  /**
+   * Input bodies kept between calls. A pool, not one buffer: ONNX Runtime reads the input after run()
+   * returns its promise, so concurrent calls (worker concurrency > 1) must not share one.
+   */
+  private readonly bodies: Float32Array[] = [];
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -107,9 +111,14 @@ export class AizooDetector {
    * back in frame pixels.
    */
   async detect(frame: DecodedImage, rect: Box, minScore = 0.2): Promise<AizooFace[]> {
-    resizeRgbRect(frame, rect, AIZOO_INPUT, AIZOO_INPUT, { kind: 'planes', data: this.body, offset: 0, levels: LEVELS });
-    const input = new ort.Tensor('float32', this.body, [1, 3, AIZOO_INPUT, AIZOO_INPUT]);
-    const out = await this.session.run({ [this.io.input]: input });
+    const body = this.bodies.pop() ?? new Float32Array(3 * AIZOO_INPUT * AIZOO_INPUT);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      resizeRgbRect(frame, rect, AIZOO_INPUT, AIZOO_INPUT, { kind: 'planes', data: body, offset: 0, levels: LEVELS });
+      out = await this.session.run({ [this.io.input]: new ort.Tensor('float32', body, [1, 3, AIZOO_INPUT, AIZOO_INPUT]) });
+    } finally {
+      this.bodies.push(body);
+    }
     const loc = out[this.io.loc]!;
     const cls = out[this.io.cls]!;
     const faces = decodeAizoo(loc.data as Float32Array, cls.data as Float32Array, this.anchors, minScore);
