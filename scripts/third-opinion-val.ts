@@ -88,7 +88,13 @@ async function analyse(stems: string[]): Promise<Scene[]> {
     const { faces } = await engine.analyzeFrame(bytes);
     const frame = await decodeImage(bytes, { maxPixels: config.ingest.maxFramePixels });
     const readings = new Map<number, Reading[][]>();
-    for (const [i, f] of faces.entries()) if (reviewed(f)) readings.set(i, await Promise.all(SCALES.map((s) => ultraface(frame, region(f.box, frame.width, frame.height, s)))));
+    for (const [i, f] of faces.entries()) {
+      if (!reviewed(f)) continue;
+      // One region at a time: the input tensor's buffer is shared between calls.
+      const perScale: Reading[][] = [];
+      for (const s of SCALES) perScale.push(await ultraface(frame, region(f.box, frame.width, frame.height, s)));
+      readings.set(i, perScale);
+    }
     out.push({ stem, gt, faces, readings });
     if (out.length % 25 === 0) process.stderr.write(`${out.length}/${stems.length}\n`);
   }
