@@ -5,6 +5,7 @@ import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upse
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
 import { formatClock, formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
 import { personFacts } from '../../src/web/views/evidence-viewer.ts';
+import { verdictText } from '../../src/web/views/common.ts';
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
@@ -67,6 +68,14 @@ test('a person\'s facts say P(no mask) as such, and only for a no_mask person', 
   assert.equal(personFacts({ label: 'no_mask', noMaskProbability: 0.61, frames: 3, lastSeenAt: seen }), `61 % no mask · 3 frames · last seen ${formatClock(seen)}`);
   // Beside "Mask worn incorrectly", a low P(no mask) would read as a weak accusation.
   assert.equal(personFacts({ label: 'mask_incorrect', noMaskProbability: 0.05, frames: 1, lastSeenAt: seen }), `1 frame · last seen ${formatClock(seen)}`);
+});
+
+test('an alert card says what it accuses: P(no mask), or an incorrectly worn mask when that is all there is', () => {
+  const person = (label: 'no_mask' | 'mask_incorrect') => ({ label });
+  assert.equal(verdictText({ noMaskProbability: 0.61, people: [person('no_mask'), person('mask_incorrect')] }), '61 % no mask');
+  assert.equal(verdictText({ noMaskProbability: 0.05, people: [person('mask_incorrect')] }), 'mask worn incorrectly');
+  // A legacy alert without people keeps its P(no mask).
+  assert.equal(verdictText({ noMaskProbability: 0.9, people: [] }), '90 % no mask');
 });
 
 test('chart scale: nice axis tops, whole-number ticks for small counts, bar geometry', () => {

@@ -13,8 +13,8 @@ import type { AlertEvent } from '../../realtime/events.ts';
 import { isOpen } from '../alert-list.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { moveIndex } from '../feed-order.ts';
-import { formatAgo, formatClock, formatCoord, formatDuration, formatPercent } from '../format.ts';
-import { statusBadge } from './common.ts';
+import { formatAgo, formatClock, formatCoord, formatDuration } from '../format.ts';
+import { statusBadge, verdictText } from './common.ts';
 
 export interface FeedCallbacks {
   open(id: string): void;
@@ -72,7 +72,7 @@ function cardContent(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): (HTMLElem
     h(
       'span',
       { class: 'alert-meta' },
-      `${peopleText(a)}${formatPercent(a.noMaskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
+      `${peopleText(a)}${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
       a.assignedUnitId ? ` · ${cb.unitName(a.assignedUnitId)}` : '',
     ),
   ];
@@ -89,7 +89,7 @@ function renderKey(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): string {
     a.status,
     a.escalationLevel,
     a.violationCount,
-    a.noMaskProbability,
+    verdictText(a),
     a.people.length,
     a.assignedUnitId,
     cb.unitName(a.assignedUnitId),

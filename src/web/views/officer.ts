@@ -7,11 +7,11 @@ import { isOpen, mergeAlerts, upsertAlert } from '../alert-list.ts';
 import type { Unit, UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast } from '../dom.ts';
-import { formatAgo, formatClock, formatCoord, formatPercent, mapsUrl } from '../format.ts';
+import { formatAgo, formatClock, formatCoord, mapsUrl } from '../format.ts';
 import { peopleStrip } from './evidence-viewer.ts';
 import { chime } from '../sound.ts';
 import { allowedActions, OFFICER_STEPS } from '../workflow.ts';
-import { errorText, statusBadge } from './common.ts';
+import { errorText, statusBadge, verdictText } from './common.ts';
 
 interface Card {
   el: HTMLElement;
@@ -192,7 +192,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       }
       title.textContent = a.camera.name;
       replaceChildren(status, statusBadge(a.status));
-      meta.textContent = `Since ${formatClock(a.createdAt)} · ${formatPercent(a.noMaskProbability)} no mask · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
+      meta.textContent = `Since ${formatClock(a.createdAt)} · ${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
       where.textContent = [a.camera.address, a.camera.zone].filter(Boolean).join(' · ') || formatCoord(a.camera.latitude, a.camera.longitude);
       mapLink.href = mapsUrl(a.camera.latitude, a.camera.longitude);
       mapLink.setAttribute('aria-label', `Open ${a.camera.name} in maps`);
