@@ -23,6 +23,7 @@ import { sceneCacheFile } from '../src/vision/train/scene-train.ts';
 import { sceneDetectionsFile, sceneFaces } from '../src/vision/train/scene-faces.ts';
 import type { Box } from '../src/vision/types.ts';
 import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
+import { loadHeadTail } from '../src/vision/backbone-tail.ts';
 
 const { values } = parseArgs({ options: { head: { type: 'string' }, montage: { type: 'string' }, out: { type: 'string' } } });
 const config = loadConfig();
@@ -33,7 +34,7 @@ const rule = artifact.decision ?? FALLBACK_DECISION;
 const scenesDir = datasetDir(config.assetsDir, SCENES_DATASET);
 const cacheDir = path.resolve('.cache');
 const detector = await createFaceDetector({ assetsDir: config.assetsDir, kind: 'yunet-s', intraOpThreads: 2 });
-const backbone = await Backbone.load({ modelPath: await backboneModelPath(config.assetsDir), intraOpThreads: 2, form: headBackboneForm(artifact) });
+const backbone = await Backbone.load({ modelPath: await backboneModelPath(config.assetsDir), intraOpThreads: 2, form: headBackboneForm(artifact), tail: await loadHeadTail(artifact, headPath) });
 const augmentSeed = 11;
 const cache = await FeatureCache.open(sceneCacheFile({ cacheDir, augmentSeed }, backbone), FEATURE_DIM);
 const { val } = choosingScenes();

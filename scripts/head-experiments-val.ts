@@ -46,6 +46,7 @@ const variants = (process.env.VARIANTS ?? 'h64').split(',').filter(Boolean).map(
 });
 const head = process.env.HEAD ? parseHeadArtifact(await readFile(process.env.HEAD, 'utf8'), process.env.HEAD) : null;
 if (head && headBackboneForm(head) !== form) throw new Error(`HEAD is a ${headBackboneForm(head)} head, BACKBONE=${form}`);
+if (head?.backbone.tail) throw new Error('HEAD comes with a fine-tuned backbone tail: these variants train on the plain backbone (compare with scripts/tail-finetune/)');
 
 const detector = await createFaceDetector({ assetsDir, kind: 'yunet-s', intraOpThreads: 2 });
 const backbone = await Backbone.load({ modelPath: await backboneModelPath(assetsDir), intraOpThreads: 2, form });

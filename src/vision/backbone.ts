@@ -4,6 +4,7 @@ import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { resolveAsset } from './assets.ts';
 import { dequantizeModel } from './dequantize.ts';
+import { applyBackboneTail, type BackboneTail } from './backbone-tail.ts';
 import type { BackboneForm } from './backbone-form.ts';
 import type { DecodedImage } from './image.ts';
 import { resizeRgb, resizeRgbRect } from './resize.ts';
@@ -12,7 +13,8 @@ import type { Box } from './types.ts';
 export { BACKBONE_FORMS, DEFAULT_BACKBONE_FORM, LEGACY_BACKBONE_FORM, parseBackboneForm, type BackboneForm } from './backbone-form.ts';
 
 /**
- * Frozen ImageNet MobileNetV2 (int8 weights, float I/O) used as a feature
+ * ImageNet MobileNetV2 (int8 weights, float I/O; the committed head fine-tunes its
+ * last block, src/vision/backbone-tail.ts) used as a feature
  * extractor: the 1280×7×7 map before the global pool, averaged to 1280-d.
  */
 export const BACKBONE_NAME = 'mobilenetv2-12-int8';
@@ -23,8 +25,8 @@ export const INPUT_SIZE = 224;
 export const MEAN = [0.485, 0.456, 0.406] as const;
 export const STD = [0.229, 0.224, 0.225] as const;
 /** Name part of a backbone in feature-cache file names: the int8 form keeps the older names (its caches stay valid). */
-export function backboneCacheTag(b: { sha256: string; form: BackboneForm }): string {
-  return `${BACKBONE_NAME}${b.form === 'int8' ? '' : `-${b.form}`}-${b.sha256.slice(0, 12)}`;
+export function backboneCacheTag(b: { sha256: string; form: BackboneForm; tailSha256?: string | null }): string {
+  return `${BACKBONE_NAME}${b.form === 'int8' ? '' : `-${b.form}`}-${b.sha256.slice(0, 12)}${b.tailSha256 ? `-tail${b.tailSha256.slice(0, 12)}` : ''}`;
 }
 
 /** Verified (sha256 from models/manifest.json) path of the backbone file. */
@@ -56,9 +58,15 @@ export function addGraphOutput(modelBytes: Uint8Array, tensorName: string): Uint
   return ModelProto.encode(model).finish();
 }
 
-/** The model bytes ORT loads for a form: float-rewritten or not, with the feature map as an output. */
-export function backboneSessionBytes(fileBytes: Uint8Array, form: BackboneForm): Uint8Array {
-  return addGraphOutput(form === 'float' ? dequantizeModel(fileBytes) : fileBytes, FEATURE_TENSOR);
+/**
+ * The model bytes ORT loads for a form: float-rewritten or not, with fine-tuned
+ * last layers when given (float only: they name the rewrite's tensors), with the
+ * feature map as an output.
+ */
+export function backboneSessionBytes(fileBytes: Uint8Array, form: BackboneForm, tail: BackboneTail | null = null): Uint8Array {
+  if (tail && form !== 'float') throw new Error(`a fine-tuned backbone tail needs the float backbone form, not ${form}`);
+  const model = form === 'float' ? dequantizeModel(fileBytes) : fileBytes;
+  return addGraphOutput(tail ? applyBackboneTail(model, tail) : model, FEATURE_TENSOR);
 }
 
 /** Resizes any RGB image to the network input (stretched, as in training). */
@@ -131,9 +139,11 @@ export class Backbone {
     /** sha256 of the model file as read, recorded in the head artifact. */
     readonly sha256: string,
     readonly form: BackboneForm,
+    /** sha256 of the fine-tuned last layers applied over the file's, if any. */
+    readonly tailSha256: string | null,
   ) {}
 
-  static async load(opts: { modelPath: string; form: BackboneForm; intraOpThreads?: number }): Promise<Backbone> {
+  static async load(opts: { modelPath: string; form: BackboneForm; tail?: BackboneTail | null; intraOpThreads?: number }): Promise<Backbone> {
     let bytes: Buffer;
     try {
       bytes = await readFile(opts.modelPath);
@@ -141,13 +151,13 @@ export class Backbone {
       throw new Error(`backbone model not readable at ${opts.modelPath}: ${(err as Error).message}`);
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const session = await ort.InferenceSession.create(backboneSessionBytes(bytes, opts.form), {
+    const session = await ort.InferenceSession.create(backboneSessionBytes(bytes, opts.form, opts.tail), {
       intraOpNumThreads: opts.intraOpThreads ?? 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    return new Backbone(session, sha256, opts.form);
+    return new Backbone(session, sha256, opts.form, opts.tail?.sha256 ?? null);
   }
 
   /** Runs 224×224 RGB buffers through the network in one batch. */

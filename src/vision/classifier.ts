@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Backbone, backboneModelPath, INPUT_SIZE, writeCropInput, type BackboneForm } from './backbone.ts';
+import { loadHeadTail } from './backbone-tail.ts';
 import { cropRect } from './crop.ts';
 import { headBackboneForm, headProbabilities, headWeightsFromArtifact, parseHeadArtifact, type DecisionRule, type HeadArtifact, type HeadWeights } from './head.ts';
 import type { FaceProbabilities } from './decision.ts';
@@ -22,7 +23,8 @@ const BATCH = 2;
 const BODY_VALUES = BATCH * 3 * INPUT_SIZE * INPUT_SIZE;
 
 /**
- * Face crop → P(mask), P(no mask), P(mask incorrect). Frozen MobileNetV2 features (ONNX Runtime) and the
+ * Face crop → P(mask), P(no mask), P(mask incorrect). MobileNetV2 features (ONNX Runtime; the last block as
+ * fine-tuned with the head, when the head lists a tail) and the
  * trained head in plain JS.
  */
 export class MaskClassifier {
@@ -54,7 +56,8 @@ export class MaskClassifier {
     if (opts.backbone && opts.backbone !== form) {
       throw new Error(`mask head ${headPath} was trained on ${form} backbone features, not ${opts.backbone}: retrain with \`maskwatch train --backbone ${opts.backbone}\` or use a ${opts.backbone} head`);
     }
-    const backbone = await Backbone.load({ modelPath: await backboneModelPath(opts.assetsDir), intraOpThreads: opts.intraOpThreads, form });
+    const tail = await loadHeadTail(artifact, headPath);
+    const backbone = await Backbone.load({ modelPath: await backboneModelPath(opts.assetsDir), intraOpThreads: opts.intraOpThreads, form, tail });
     if (artifact.backbone.sha256 !== backbone.sha256) {
       await backbone.close();
       throw new Error(

@@ -1,4 +1,5 @@
 import { LEGACY_BACKBONE_FORM, type BackboneForm } from './backbone-form.ts';
+import type { BackboneTailRef } from './backbone-tail.ts';
 
 /**
  * The trained mask head, run in plain JS: Dense(H, ReLU) → Dense(K, softmax)
@@ -107,8 +108,11 @@ export interface HeadArtifact {
   classes: readonly string[];
   /** maskProbability = softmax[NO_MASK_INDEX]. */
   output: string;
-  /** `form`: which form of the backbone file the head was trained on (absent in older heads: int8). */
-  backbone: { name: string; sha256: string; form?: BackboneForm; featureTensor: string; featureDim: number; pooling: string };
+  /**
+   * `form`: which form of the backbone file the head was trained on (absent in older heads: int8);
+   * `tail`: fine-tuned weights of the float form's last layers, trained with the head (scripts/tail-finetune/).
+   */
+  backbone: { name: string; sha256: string; form?: BackboneForm; tail?: BackboneTailRef; featureTensor: string; featureDim: number; pooling: string };
   input: { size: number; resize: string; colour: 'RGB'; scale: number; mean: readonly number[]; std: readonly number[] };
   /** Fraction of the face box added on each side before cropping (matches the training/evaluation framing). */
   cropMargin: number;

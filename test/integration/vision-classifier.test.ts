@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,9 @@ before(async () => {
   masked = await largestCrop('with_mask');
   unmasked = await largestCrop('without_mask');
   tmp = await mkdtemp(path.join(tmpdir(), 'maskwatch-classify-'));
+  // Head files written here travel with the committed head's fine-tuned tail (named relative to the head).
+  const tail = (JSON.parse(await readFile(path.join(repo, 'models', 'mask-head.json'), 'utf8')) as { backbone: { tail?: { file: string } } }).backbone.tail;
+  if (tail) await copyFile(path.join(repo, 'models', tail.file), path.join(tmp, tail.file));
 });
 
 after(async () => {
@@ -110,7 +113,8 @@ test('a head runs on the backbone form it was trained on, and refuses features o
   await assert.rejects(MaskClassifier.load({ assetsDir, backbone: other }), new RegExp(`trained on ${form} backbone features, not ${other}`));
   // A head recording the other form gets a backbone of that form (no silent mix of features).
   const file = path.join(tmp, 'other-form.json');
-  await writeFile(file, JSON.stringify({ ...head, backbone: { ...head.backbone, form: other } }));
+  // (A fine-tuned tail names tensors of the float form only, so the other form goes without it.)
+  await writeFile(file, JSON.stringify({ ...head, backbone: { ...head.backbone, form: other, tail: undefined } }));
   const swapped = await MaskClassifier.load({ assetsDir, headPath: file, backbone: other });
   try {
     assert.equal(swapped.backboneForm, other);
@@ -120,6 +124,27 @@ test('a head runs on the backbone form it was trained on, and refuses features o
   head.backbone.form = 'fp16';
   await writeFile(file, JSON.stringify(head));
   await assert.rejects(MaskClassifier.load({ assetsDir, headPath: file }), /unknown backbone form "fp16"/);
+});
+
+test('the fine-tuned backbone tail the head lists is applied, and a tail file that is not the one trained is refused', async (t) => {
+  const head = JSON.parse(await readFile(path.join(repo, 'models', 'mask-head.json'), 'utf8')) as { backbone: { tail?: { file: string; sha256: string } } };
+  if (!head.backbone.tail) return t.skip('the committed head has no fine-tuned tail');
+  const img = await decodeImage(await readFile(unmasked));
+  const [tuned] = await classifier.predictProbabilities([img]);
+  // The same head on the plain float backbone: the tail's weights must be what changes the answer.
+  const plainFile = path.join(tmp, 'plain-tail.json');
+  await writeFile(plainFile, JSON.stringify({ ...head, backbone: { ...head.backbone, tail: undefined } }));
+  const plain = await MaskClassifier.load({ assetsDir, headPath: plainFile });
+  try {
+    const [untuned] = await plain.predictProbabilities([img]);
+    const gap = Math.max(...(['mask', 'no_mask', 'mask_incorrect'] as const).map((k) => Math.abs(tuned![k] - untuned![k])));
+    assert.ok(gap > 1e-3, `the tail changed no probability by more than ${gap}`);
+  } finally {
+    await plain.close();
+  }
+  const forged = path.join(tmp, 'forged-tail.json');
+  await writeFile(forged, JSON.stringify({ ...head, backbone: { ...head.backbone, tail: { ...head.backbone.tail, sha256: 'f'.repeat(64) } } }));
+  await assert.rejects(MaskClassifier.load({ assetsDir, headPath: forged }), /backbone tail .* has sha256 .*, the head expects ffffffffffff/);
 });
 
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {

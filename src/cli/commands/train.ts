@@ -105,8 +105,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (values.rechoose) {
       const { parseHeadArtifact } = await import('../../vision/head.ts');
-      const { readFile } = await import('node:fs/promises');
-      const artifact = await rechoose(opts, parseHeadArtifact(await readFile(values.rechoose, 'utf8'), values.rechoose));
+      const { copyFile, readFile } = await import('node:fs/promises');
+      const { dirname, join, resolve } = await import('node:path');
+      const from = dirname(resolve(values.rechoose));
+      const artifact = await rechoose(opts, parseHeadArtifact(await readFile(values.rechoose, 'utf8'), values.rechoose), values.rechoose);
+      // The fine-tuned backbone tail travels with the head: its file is named relative to the head's folder.
+      const tail = artifact.backbone.tail;
+      if (tail && dirname(resolve(out)) !== from) await copyFile(join(from, tail.file), join(dirname(resolve(out)), tail.file));
       await writeFile(out, `${JSON.stringify(artifact, null, 1)}\n`);
       logger.info({ out, decision: artifact.decision }, 'wrote mask head (decision re-chosen)');
       return 0;

@@ -70,9 +70,11 @@ export function protocolMarkdown(r: ProtocolReport, head: Omit<HeadArtifact, 'we
     '',
     '## Head',
     '',
-    `\`${meta.headPath}\`: frozen ${head.backbone.name} (sha256 ${head.backbone.sha256.slice(0, 12)}…, tensor ${head.backbone.featureTensor}, mean-pooled) → Dense(${head.architecture.hidden}, ReLU) → Dropout(${head.architecture.dropout}) → Dense(3, softmax), trained in plain JS. Training data: ${String(t.data)}. Counts: \`${JSON.stringify(t.counts)}\`. Variants compared on val: \`${JSON.stringify(t.variants)}\`.`,
+    `\`${meta.headPath}\`: ${head.backbone.tail ? 'fine-tuned' : 'frozen'} ${head.backbone.name} (sha256 ${head.backbone.sha256.slice(0, 12)}…${head.backbone.tail ? `; ${String(t.fineTuned ?? 'last layers fine-tuned')}: \`${head.backbone.tail.file}\`, sha256 ${head.backbone.tail.sha256.slice(0, 12)}…` : ''}, tensor ${head.backbone.featureTensor}, mean-pooled) → Dense(${head.architecture.hidden}, ReLU) → Dropout(${head.architecture.dropout}) → Dense(3, softmax), trained with ${String(t.framework ?? 'plain JS')}. Training data: ${String(t.data)}. Counts: \`${JSON.stringify(t.counts)}\`. Variants compared on val: \`${JSON.stringify(t.variants)}\`.`,
     '',
-    'Reproduce: `npx maskwatch train` (features cached in `.cache/`), then `npx maskwatch evaluate` (exits 1 when a report-split target is missed).',
+    head.backbone.tail
+      ? 'Reproduce: `scripts/tail-finetune/` (reports/error-analysis-val.md), `npx maskwatch train --rechoose models/mask-head.json`, then `npx maskwatch evaluate` (exits 1 when a report-split target is missed).'
+      : 'Reproduce: `npx maskwatch train` (features cached in `.cache/`), then `npx maskwatch evaluate` (exits 1 when a report-split target is missed).',
     '',
   ];
   return lines.join('\n');

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { loadHeadTail } from '../backbone-tail.ts';
 import { Backbone, BACKBONE_NAME, backboneCacheTag, backboneModelPath, type BackboneForm, FEATURE_DIM, FEATURE_TENSOR, INPUT_SIZE, MEAN, STD } from '../backbone.ts';
 import { CROP_MARGIN } from '../crop.ts';
 import { createFaceDetector, type DetectorKind } from '../detector/factory.ts';
@@ -265,12 +266,13 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
  * (same weights, same cached val faces): used when the chooser changes, so
  * the decision in the file is what the current chooser gives.
  */
-export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact): Promise<HeadArtifact> {
+export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact, headPath: string): Promise<HeadArtifact> {
   const { headBackboneForm, headWeightsFromArtifact } = await import('../head.ts');
   const weights = headWeightsFromArtifact(artifact);
   const { val } = choosingScenes();
   const detector = await createFaceDetector({ assetsDir: o.assetsDir, kind: o.detector, intraOpThreads: o.intraOpThreads });
-  const backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads, form: headBackboneForm(artifact) });
+  const tail = await loadHeadTail(artifact, headPath);
+  const backbone = await Backbone.load({ modelPath: await backboneModelPath(o.assetsDir), intraOpThreads: o.intraOpThreads, form: headBackboneForm(artifact), tail });
   try {
     const cache = await FeatureCache.open(sceneCacheFile(o, backbone), FEATURE_DIM);
     const valRecords = await sceneFaces(val, { ...sceneFacesBase(o, detector, backbone, cache), copies: 0, withGtCrops: false });
@@ -299,6 +301,6 @@ function sceneFacesBase(o: SceneTrainOptions, detector: FaceDetector, backbone: 
   };
 }
 
-export function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, b: Pick<Backbone, 'sha256' | 'form'>): string {
+export function sceneCacheFile(o: Pick<SceneTrainOptions, 'cacheDir' | 'augmentSeed'>, b: Pick<Backbone, 'sha256' | 'form' | 'tailSha256'>): string {
   return path.join(o.cacheDir, `scene-features-${backboneCacheTag(b)}-${createHash('sha256').update(RESIZE_METHOD).digest('hex').slice(0, 8)}-m${CROP_MARGIN}-aug${AUGMENTATION.version}-seed${o.augmentSeed}.bin`);
 }
