@@ -28,11 +28,11 @@ export interface ConfirmationSettings {
 }
 
 /**
- * 3 of the last 5 frames: chosen on the validation clips of bench:incidents with the deployed engine
- * (float-backbone head + AIZOO second opinion). No setting reached precision 0.95 within the 1 s
+ * 2 of the last 2 frames: chosen on the validation clips of bench:incidents with the deployed engine
+ * (fine-tuned float backbone + head, AIZOO second opinion). No setting reached precision 0.95 within the 1 s
  * confirmation budget, so the rule's fallback, the highest F1, chose (reports/bench-incidents.md).
  */
-export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 3, confirmWindow: 5 };
+export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 2, confirmWindow: 2 };
 /** Beyond this the track state read per frame grows for no benefit. */
 export const MAX_CONFIRM_WINDOW = 30;
 
@@ -131,10 +131,10 @@ export const DEFAULT_CONFIRMATION_RULE: ConfirmationRule = 'every';
 /**
  * What a track's averaged probabilities must show (MASKWATCH_CONFIRM_NO_MASK / _INCORRECT; above 1 = that
  * class alone never confirms). Chosen on the validation clips of bench:incidents with the deployed
- * engine: averaged P(no mask) ≥ 0.15 or averaged P(mask incorrect) ≥ 0.9 (reports/bench-incidents.md). The
- * low no-mask bar leaves the work to k of n: three violating sightings of the same track.
+ * engine: averaged P(no mask) ≥ 0.15 or averaged P(mask incorrect) ≥ 0.95 (reports/bench-incidents.md). The
+ * low no-mask bar leaves the work to k of n: two violating sightings of the same track in a row.
  */
-export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.15, incorrect: 0.9 };
+export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.15, incorrect: 0.95 };
 
 /**
  * Whether a face the engine analysed is a violating sighting for tracks: the engine's verdict, or a
