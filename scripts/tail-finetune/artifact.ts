@@ -1,11 +1,11 @@
 // Writes a scripts/tail-finetune/train.py result as the deployed model: models/backbone-tail.bin (the
-// fine-tuned layers, float32 LE) and models/mask-head.json (the head trained with them, listing the tail file).
+// fine-tuned layers' change from the ImageNet weights, float16 LE) and models/mask-head.json (the head trained with them, listing the tail file).
 // The decision rule is then chosen on the val scenes through the engine's own path:
 //   npx tsx scripts/tail-finetune/artifact.ts b16 42 && npx maskwatch train --rechoose models/mask-head.json
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BackboneTailRef } from '../../src/vision/backbone-tail.ts';
+import { floatToHalf, TAIL_ENCODING, type BackboneTailRef } from '../../src/vision/backbone-tail.ts';
 import { encodeFloat32, parseHeadArtifact, type HeadArtifact } from '../../src/vision/head.ts';
 import { REPO_ROOT } from '../../src/paths.ts';
 
@@ -15,25 +15,33 @@ const MODELS = path.join(REPO_ROOT, 'models');
 const TAIL_FILE = 'backbone-tail.bin';
 type Result = { arm: string; tailLr: number; history: Array<{ epoch: number; valLoss: number }>; best: { epoch: number; valLoss: number; tail: Record<string, { w: number[]; b: number[] }>; head: Record<string, number[] | number[][]> } };
 const result = JSON.parse(await readFile(path.join(DIR, `${arm}-s${seed}.json`), 'utf8')) as Result;
-const tailGraph = JSON.parse(await readFile(path.join(DIR, 'tail.json'), 'utf8')) as { nodes: Array<{ op: string; name: string; inputs: string[] }>; tensors: Record<string, { dims: number[] }> };
+const tailGraph = JSON.parse(await readFile(path.join(DIR, 'tail.json'), 'utf8')) as { nodes: Array<{ op: string; name: string; inputs: string[] }>; tensors: Record<string, { dims: number[]; offset: number; length: number }> };
+const base = new Float32Array((await readFile(path.join(DIR, 'tail.f32'))).buffer.slice(0));
 const trainRows = (JSON.parse(await readFile(path.join(DIR, 'train.json'), 'utf8')) as { rows: unknown[] }).rows.length;
 
-// Tail: each fine-tuned conv's weight and bias, in graph order.
+// Tail: each fine-tuned conv's weight and bias minus the float rewrite's, in graph order.
 const tensors: BackboneTailRef['tensors'] = [];
-const chunks: Float32Array[] = [];
+const chunks: Buffer[] = [];
 let offset = 0;
+let largest = 0;
 for (const n of tailGraph.nodes.filter((n) => n.op === 'Conv' && result.best.tail[n.name])) {
   const { w, b } = result.best.tail[n.name]!;
   for (const [name, values] of [[n.inputs[1]!, w], [n.inputs[2]!, b]] as const) {
-    const dims = tailGraph.tensors[name]!.dims;
-    tensors.push({ name, dims, offset, length: values.length });
-    chunks.push(Float32Array.from(values));
+    const t = tailGraph.tensors[name]!;
+    const chunk = Buffer.alloc(values.length * 2);
+    values.forEach((v, i) => {
+      const delta = Math.fround(v) - base[t.offset + i]!;
+      largest = Math.max(largest, Math.abs(delta));
+      chunk.writeUInt16LE(floatToHalf(delta), i * 2);
+    });
+    tensors.push({ name, dims: t.dims, offset, length: values.length });
+    chunks.push(chunk);
     offset += values.length;
   }
 }
-const bytes = Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+const bytes = Buffer.concat(chunks);
 await writeFile(path.join(MODELS, TAIL_FILE), bytes);
-const tail: BackboneTailRef = { file: TAIL_FILE, sha256: createHash('sha256').update(bytes).digest('hex'), tensors };
+const tail: BackboneTailRef = { file: TAIL_FILE, sha256: createHash('sha256').update(bytes).digest('hex'), encoding: TAIL_ENCODING, tensors };
 
 // Head: torch Linear weights are [out][in]; the artifact keeps Keras' [in][out].
 const transpose = (m: number[][]) => Float32Array.from(m[0]!.flatMap((_, i) => m.map((row) => row[i]!)));
@@ -52,8 +60,8 @@ const artifact: HeadArtifact = {
     variants: [{ name: result.arm, valLoss: result.best.valLoss, bestEpoch: result.best.epoch }],
     chosenVariant: result.arm,
     variantRule: 'lowest mean of the validation loss and the out-of-fold loss on the train scenes (5 folds by scene), as for the head variants (reports/error-analysis-val.md)',
-    framework: `PyTorch 1.13 (Debian python3-torch) on the backbone activations before block 15 exported by onnxruntime-node (scripts/tail-finetune/); run by onnxruntime-node with the tail written over the float rewrite`,
+    framework: `PyTorch 1.13 (Debian python3-torch) on the backbone activations before block 15 exported by onnxruntime-node (scripts/tail-finetune/); run by onnxruntime-node with the tail added to the float rewrite`,
   },
 };
 await writeFile(path.join(MODELS, 'mask-head.json'), `${JSON.stringify(artifact, null, 1)}\n`);
-process.stderr.write(`wrote models/${TAIL_FILE} (${bytes.length} bytes, ${tensors.length} tensors) and models/mask-head.json (${result.arm}, epoch ${result.best.epoch}); now choose the rule: npx maskwatch train --rechoose models/mask-head.json\n`);
+process.stderr.write(`wrote models/${TAIL_FILE} (${bytes.length} bytes, ${tensors.length} tensors, largest change ${largest.toPrecision(3)}) and models/mask-head.json (${result.arm}, epoch ${result.best.epoch}); now choose the rule: npx maskwatch train --rechoose models/mask-head.json\n`);

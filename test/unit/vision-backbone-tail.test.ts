@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
-import { applyBackboneTail, loadBackboneTail, type BackboneTail } from '../../src/vision/backbone-tail.ts';
+import { applyBackboneTail, floatToHalf, halfToFloat, loadBackboneTail, TAIL_ENCODING, type BackboneTail, type BackboneTailRef } from '../../src/vision/backbone-tail.ts';
 import { tensorValues } from '../../src/vision/dequantize.ts';
 
 const { ModelProto, TensorProto } = onnxProto.onnx;
@@ -14,14 +14,23 @@ const floatInit = (name: string, dims: number[], values: number[]) =>
 const model = () => ModelProto.encode(ModelProto.create({ graph: { initializer: [floatInit('W', [2, 2], [1, 2, 3, 4]), floatInit('B', [2], [5, 6])] } })).finish();
 const tail = (entries: Array<[string, number[], number[]]>): BackboneTail => ({
   sha256: 'x',
-  tensors: new Map(entries.map(([name, dims, values]) => [name, { dims, values: Float32Array.from(values) }])),
+  deltas: new Map(entries.map(([name, dims, values]) => [name, { dims, values: Float32Array.from(values) }])),
+});
+
+describe('half precision', () => {
+  it('round-trips exactly representable values and rounds the rest to the nearest half', () => {
+    for (const v of [0, -0, 1, -2, 0.5, 65504, 2 ** -24, -(2 ** -14), 0.000244140625]) assert.equal(halfToFloat(floatToHalf(v)), v);
+    assert.equal(halfToFloat(floatToHalf(1e6)), Infinity);
+    assert.ok(Number.isNaN(halfToFloat(floatToHalf(NaN))));
+    for (const v of [0.001234, -0.0021, 3.14159, 1e-6]) assert.ok(Math.abs(halfToFloat(floatToHalf(v)) - v) <= Math.abs(v) * 2 ** -11 + 2 ** -25, `${v}`);
+  });
 });
 
 describe('applyBackboneTail', () => {
-  it('writes the tail over the initializers of the same name and leaves the others', () => {
-    const out = ModelProto.decode(applyBackboneTail(model(), tail([['W', [2, 2], [9, 8, 7, 6]]])));
+  it('adds the deltas to the initializers of the same name and leaves the others', () => {
+    const out = ModelProto.decode(applyBackboneTail(model(), tail([['W', [2, 2], [0.5, -0.25, 0, 1]]])));
     const byName = new Map(out.graph!.initializer!.map((t) => [t.name, Array.from(tensorValues(t))]));
-    assert.deepEqual(byName.get('W'), [9, 8, 7, 6]);
+    assert.deepEqual(byName.get('W'), [1.5, 1.75, 3, 5]);
     assert.deepEqual(byName.get('B'), [5, 6]);
   });
   it('refuses a tensor the backbone does not have, or of another shape', () => {
@@ -32,9 +41,11 @@ describe('applyBackboneTail', () => {
 
 describe('loadBackboneTail', () => {
   let dir: string;
-  const values = Float32Array.from([1, 2, 3, 4, 5, 6]);
-  const bytes = Buffer.from(values.buffer);
+  const values = [0.001, -0.002, 0.5, 0, 1, -1];
+  const bytes = Buffer.alloc(values.length * 2);
+  values.forEach((v, i) => bytes.writeUInt16LE(floatToHalf(v), i * 2));
   const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const ref = (over: Partial<BackboneTailRef> = {}): BackboneTailRef => ({ file: 'tail.bin', sha256, encoding: TAIL_ENCODING, tensors: [], ...over });
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'maskwatch-tail-'));
     await writeFile(path.join(dir, 'tail.bin'), bytes);
@@ -42,15 +53,16 @@ describe('loadBackboneTail', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('reads each listed tensor at its offset, beside the head', async () => {
-    const t = await loadBackboneTail({ file: 'tail.bin', sha256, tensors: [{ name: 'W', dims: [2, 2], offset: 0, length: 4 }, { name: 'B', dims: [2], offset: 4, length: 2 }] }, dir);
+    const t = await loadBackboneTail(ref({ tensors: [{ name: 'W', dims: [2, 2], offset: 0, length: 4 }, { name: 'B', dims: [2], offset: 4, length: 2 }] }), dir);
     assert.equal(t.sha256, sha256);
-    assert.deepEqual(Array.from(t.tensors.get('W')!.values), [1, 2, 3, 4]);
-    assert.deepEqual(Array.from(t.tensors.get('B')!.values), [5, 6]);
+    assert.deepEqual(Array.from(t.deltas.get('W')!.values, (v) => +v.toFixed(4)), [0.001, -0.002, 0.5, 0]);
+    assert.deepEqual(Array.from(t.deltas.get('B')!.values), [1, -1]);
   });
-  it('refuses another file than the one the head names, a tensor past its end, a missing file', async () => {
-    await assert.rejects(loadBackboneTail({ file: 'tail.bin', sha256: '0'.repeat(64), tensors: [] }, dir), /has sha256 .*, the head expects 000000000000/);
-    await assert.rejects(loadBackboneTail({ file: 'tail.bin', sha256, tensors: [{ name: 'W', dims: [2, 2], offset: 4, length: 4 }] }, dir), /tensor W does not fit/);
-    await assert.rejects(loadBackboneTail({ file: 'tail.bin', sha256, tensors: [{ name: 'W', dims: [3], offset: 0, length: 4 }] }, dir), /tensor W does not fit/);
-    await assert.rejects(loadBackboneTail({ file: 'gone.bin', sha256, tensors: [] }, dir), /backbone tail not readable/);
+  it('refuses another file than the one the head names, a tensor past its end, another encoding, a missing file', async () => {
+    await assert.rejects(loadBackboneTail(ref({ sha256: '0'.repeat(64) }), dir), /has sha256 .*, the head expects 000000000000/);
+    await assert.rejects(loadBackboneTail(ref({ tensors: [{ name: 'W', dims: [2, 2], offset: 4, length: 4 }] }), dir), /tensor W does not fit/);
+    await assert.rejects(loadBackboneTail(ref({ tensors: [{ name: 'W', dims: [3], offset: 0, length: 4 }] }), dir), /tensor W does not fit/);
+    await assert.rejects(loadBackboneTail(ref({ encoding: 'float32' as typeof TAIL_ENCODING }), dir), /encoding "float32" is not float16-le-delta/);
+    await assert.rejects(loadBackboneTail(ref({ file: 'gone.bin' }), dir), /backbone tail not readable/);
   });
 });
