@@ -253,54 +253,56 @@ export function createIncidentRepository(prisma: PrismaClient) {
           }
         }
 
-        const touched = new Set<string>();
-        const addedViolations = new Map<string, number>();
-        // People this transaction created, per alert: a created alert's summary is computed from them without reading them back.
-        const newPeople = new Map<string, AlertPerson[]>();
-        let violations = 0;
-        for (const p of plan.people) {
-          if (p.kind === 'pending') continue;
+        // The frame's people: reads and inserts are one statement each for all of them (a crowd frame
+        // confirms or continues many people at once); only updates of known people go one by one.
+        const window = { gte: new Date(at.getTime() - windowMs), lte: new Date(at.getTime() + windowMs) };
+        const active = plan.people.flatMap((p) => {
+          if (p.kind === 'pending') return [];
           const alertId = p.kind === 'open' ? incidentAlertId : p.alertId;
           if (!alertId) throw new IncidentRecordError(`no alert for track ${p.trackKey}`);
           const sighting = sightingOf.get(p.trackKey)!;
-          const face = faceOf.get(sighting.faceIndex)!;
+          // personRows holds every person of the camera whose track has a sighting in the window, so it also
+          // answers whether a newly confirmed track already belongs to the alert it joins.
           const existing: AlertPerson | null =
             p.kind === 'update'
               ? (personRows.get(p.personId) ?? null)
-              : created.includes(alertId)
-                ? null // the alert was opened by this transaction: it has nobody yet
-                : await tx.alertPerson.findUnique({ where: { alertId_trackKey: { alertId, trackKey: p.trackKey } } });
+              : ([...personRows.values()].find((r) => r.alertId === alertId && r.trackKey === p.trackKey) ?? null);
           if (!existing && p.kind === 'update') throw new IncidentRecordError(`person ${p.personId} vanished`);
           // Every violating sighting of the track within the window becomes a violation of this person
           // (a new person brings the frames that confirmed it); already stored ones are skipped. A known
           // person's earlier violating sightings all became violations when they were recorded, so a
           // non-violating sighting of it (a masked frame) adds none and changes neither best shot nor first sighting.
           const addsViolations = p.kind !== 'update' || sighting.violating;
-          const trackRows = addsViolations
-            ? await tx.trackSighting.findMany({
-                where: {
-                  cameraId: input.cameraId,
-                  trackKey: p.trackKey,
-                  violating: true,
-                  capturedAt: { gte: new Date(at.getTime() - windowMs), lte: new Date(at.getTime() + windowMs) },
-                },
-                orderBy: { capturedAt: 'asc' },
-              })
-            : [];
-          const storedRows =
-            trackRows.length > 0
-              ? await tx.violation.findMany({ where: { frameId: { in: trackRows.map((r) => r.frameId) } }, select: { frameId: true, faceIndex: true } })
-              : [];
-          const stored = new Set(storedRows.map((v) => `${v.frameId}:${v.faceIndex}`));
+          return [{ plan: p, alertId, face: faceOf.get(sighting.faceIndex)!, existing, addsViolations }];
+        });
+        const trackKeys = active.filter((a) => a.addsViolations).map((a) => a.plan.trackKey);
+        const trackRows = trackKeys.length
+          ? await tx.trackSighting.findMany({
+              where: { cameraId: input.cameraId, trackKey: { in: trackKeys }, violating: true, capturedAt: window },
+              orderBy: [{ capturedAt: 'asc' }, { id: 'asc' }],
+            })
+          : [];
+        const storedRows = trackRows.length
+          ? await tx.violation.findMany({ where: { frameId: { in: [...new Set(trackRows.map((r) => r.frameId))] } }, select: { frameId: true, faceIndex: true } })
+          : [];
+        const stored = new Set(storedRows.map((v) => `${v.frameId}:${v.faceIndex}`));
+
+        const touched = new Set<string>();
+        const addedViolations = new Map<string, number>();
+        const newViolations: Prisma.ViolationCreateManyInput[] = [];
+        const personCreates: Prisma.AlertPersonCreateManyInput[] = [];
+        for (const { plan: p, alertId, face, existing, addsViolations } of active) {
           // A new person is created with its final fields (its id chosen here, as Prisma's uuid() default would), so its violations can name it.
           const personId = existing?.id ?? randomUUID();
-          const newViolations: Prisma.ViolationCreateManyInput[] = [];
           let best = { path: existing?.bestShotPath ?? null, quality: existing?.bestShotQuality ?? 0 };
           let firstSeenAt = existing?.firstSeenAt ?? at;
-          for (const r of trackRows) {
+          let added = 0;
+          for (const r of addsViolations ? trackRows : []) {
+            if (r.trackKey !== p.trackKey) continue;
             if (r.capturedAt < firstSeenAt) firstSeenAt = r.capturedAt;
             if (r.faceSnapshotPath && r.shotQuality > best.quality) best = { path: r.faceSnapshotPath, quality: r.shotQuality };
             if (stored.has(`${r.frameId}:${r.faceIndex}`)) continue;
+            added++;
             newViolations.push({
               cameraId: input.cameraId,
               frameId: r.frameId,
@@ -338,23 +340,20 @@ export function createIncidentRepository(prisma: PrismaClient) {
               data: { ...shot, ...(isLatest ? { ...latest, ...(input.frameSnapshotPath ? { lastFrameSnapshotPath: input.frameSnapshotPath } : {}) } : {}) },
             });
           } else {
-            const person = await tx.alertPerson.create({
-              data: { id: personId, alertId, cameraId: input.cameraId, trackKey: p.trackKey, ...latest, ...shot, lastFrameSnapshotPath: input.frameSnapshotPath },
-            });
-            newPeople.set(alertId, [...(newPeople.get(alertId) ?? []), person]);
+            personCreates.push({ id: personId, alertId, cameraId: input.cameraId, trackKey: p.trackKey, ...latest, ...shot, lastFrameSnapshotPath: input.frameSnapshotPath });
           }
-          if (newViolations.length > 0) {
-            await tx.violation.createMany({ data: newViolations });
-            addedViolations.set(alertId, (addedViolations.get(alertId) ?? 0) + newViolations.length);
-          }
-          violations += newViolations.length;
+          if (added > 0) addedViolations.set(alertId, (addedViolations.get(alertId) ?? 0) + added);
           touched.add(alertId);
         }
+        // People before their violations (foreign key). The created rows are kept: a created alert's summary is computed from them without reading them back.
+        const createdPeople = personCreates.length ? await tx.alertPerson.createManyAndReturn({ data: personCreates }) : [];
+        if (newViolations.length > 0) await tx.violation.createMany({ data: newViolations });
+        const violations = newViolations.length;
 
         for (const alertId of touched) {
           // A created alert's people and violations are all this transaction's: nothing to read back or count.
           const fresh = created.includes(alertId)
-            ? { known: { lastSeenAt: at, frameSnapshotPath: input.frameSnapshotPath }, people: newPeople.get(alertId) ?? [], violationCount: addedViolations.get(alertId) ?? 0 }
+            ? { known: { lastSeenAt: at, frameSnapshotPath: input.frameSnapshotPath }, people: createdPeople.filter((p) => p.alertId === alertId), violationCount: addedViolations.get(alertId) ?? 0 }
             : { known: alertRows.get(alertId) };
           await refreshAlert(tx, alertId, at, input.frameSnapshotPath, { recount: addedViolations.has(alertId), ...fresh });
         }
