@@ -248,7 +248,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
     const status = reply.statusCode;
     // The client address (behind a trusted proxy: from X-Forwarded-For) on every request line.
     const line = { method: request.method, url: request.url.split('?')[0], status, ms: Math.round(reply.elapsedTime), ip: request.ip };
-    if (status >= 500) request.log.error(line, 'request failed');
+    // /readyz's 503 is logged by the route itself (which checks failed).
+    if (status >= 500 && !(status === 503 && request.routeOptions.url === '/readyz')) request.log.error(line, 'request failed');
     // Accepted uploads are the bulk of the traffic (cameras × fps): not a line each at info.
     else if (status === 202 && request.routeOptions.url === '/api/v1/frames') request.log.trace(line, 'frame accepted');
     else if (status === 202 && request.routeOptions.url === '/api/v1/detections') request.log.trace(line, 'detections accepted');

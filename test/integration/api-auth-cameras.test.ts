@@ -1,8 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
-import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { startApiInstance, type ApiInstance } from '../../src/system/api-instance.ts';
 
 function assertProblem(res: { status: number; headers: Headers; body: { status?: unknown; type?: unknown; title?: unknown; detail?: unknown } }, status: number) {
   assert.equal(res.status, status, JSON.stringify(res.body));
@@ -191,3 +193,48 @@ for (const provider of testProviders()) {
     });
   });
 }
+
+describe('readiness in the logs', () => {
+  let stack: TestStack;
+  let api: ApiInstance;
+  const lines: Array<Record<string, unknown>> = [];
+  let workersReady = false;
+
+  before(async () => {
+    stack = await createTestStack('sqlite');
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const readinessChecks = [
+      {
+        name: 'workers',
+        check: () => {
+          if (!workersReady) throw new Error('loading models');
+        },
+      },
+    ];
+    api = await startApiInstance({ config: stack.config, db: stack.db, logger: pino({ level: 'info' }, sink), readinessChecks });
+  });
+  after(async () => {
+    await api?.close();
+    await stack?.close();
+  });
+
+  test('not ready (e.g. while starting) is one warning naming the failed check, not a failed request', async () => {
+    const notReady = await call(api.url, 'GET', '/readyz');
+    assert.equal(notReady.status, 503);
+    assert.deepEqual(notReady.body.checks, { database: 'ok', redis: 'ok', workers: 'failed: loading models' });
+    const readyzLines = () => lines.filter((l) => l.url === '/readyz' || l.msg === 'not ready');
+    assert.deepEqual(
+      readyzLines().map((l) => [l.level, l.msg, l.checks]),
+      [[40, 'not ready', { workers: 'failed: loading models' }]],
+      'one warning with the failing check only; no error line',
+    );
+    workersReady = true;
+    assert.equal((await call(api.url, 'GET', '/readyz')).status, 200);
+    assert.equal(readyzLines().length, 1, 'a ready answer is not logged (the route logs at warn and above)');
+  });
+});

@@ -55,6 +55,8 @@ export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
         ...ctx.readinessChecks.map((c) => run(c.name, () => c.check())),
       ]);
       const ready = Object.values(checks).every((v) => v === 'ok');
+      // Not ready is an answer (starting up, or Redis / the database down), not a failed request: one warning naming what failed.
+      if (!ready) reply.log.warn({ checks: Object.fromEntries(Object.entries(checks).filter(([, v]) => v !== 'ok')) }, 'not ready');
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
     },
   );
