@@ -247,11 +247,16 @@ export async function login(api: string, user = ADMIN): Promise<string> {
   return body.token;
 }
 
-export async function registerCamera(api: string, token: string, name: string): Promise<{ id: string; apiKey: string }> {
+export async function registerCamera(
+  api: string,
+  token: string,
+  name: string,
+  settings: { confirmFrames?: number; confirmWindow?: number } = {},
+): Promise<{ id: string; apiKey: string }> {
   const res = await fetch(`${api}/api/v1/cameras`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ name, latitude: 40.42, longitude: -3.7, zone: 'faults' }),
+    body: JSON.stringify({ name, latitude: 40.42, longitude: -3.7, zone: 'faults', ...settings }),
   });
   const body = (await res.json()) as { id: string; apiKey: string };
   if (res.status !== 201) throw new Error(`camera create failed: ${res.status} ${JSON.stringify(body)}`);
