@@ -23,7 +23,11 @@ COPY . .
 RUN bash scripts/prisma-generate.sh \
  && npm run build \
  # Production dependencies only, for the runtime stage (the generated clients live in src/, not node_modules).
- && npm prune --omit=dev
+ && npm prune --omit=dev \
+ # ONNX Runtime ships its native library for every OS and CPU (~290 MB); the image keeps its own (~35 MB).
+ && keep="node_modules/onnxruntime-node/bin/napi-v6/$(node -p 'process.platform + "/" + process.arch')" \
+ && test -f "$keep/onnxruntime_binding.node" \
+ && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 -type d ! -path "$keep" -exec rm -rf {} +
 
 # ---- runtime: NODE_IMAGE, production dependencies, non-root ----
 FROM ${NODE_IMAGE} AS runtime
