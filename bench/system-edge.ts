@@ -102,7 +102,7 @@ export const DEFAULT_EDGE_BENCH: EdgeBenchOptions = {
   mixes: [...EDGE_MIXES],
   fps: 2,
   durationS: 20,
-  search: [20, 50, 100, 200, 400, 700, 1000],
+  search: [20, 50, 100, 200, 400, 700, 1000, 1300, 1600, 2000, 2500],
   p95LimitMs: 1000,
   cycle: 20,
   masked: 4,
@@ -282,6 +282,8 @@ export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Pro
   const log = o.log ?? ((m: string) => process.stderr.write(`[bench:system:edge ${new Date().toISOString().slice(11, 19)}] ${m}\n`));
   if (o.masked < 0 || o.cycle < o.masked + 1) throw new Error('--cycle must hold 1 violating frame and --masked masked ones');
   if (o.mixes.length === 0 || o.mixes.some((m) => !EDGE_MIXES.includes(m))) throw new Error(`--mix must list some of ${EDGE_MIXES.join(', ')}`);
+  // Taken before anything of the bench runs: at the end the load average counts the bench's own processes.
+  const loadAverage1mAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   const pre = await precompute(log);
   const mixes: MixResult[] = [];
   for (const mix of o.mixes) mixes.push(await runMix(o, mix, pre, log));
@@ -300,6 +302,7 @@ export async function runEdgeBench(partial: Partial<EdgeBenchOptions> = {}): Pro
     machine: {
       cpus: os.cpus().length,
       node: process.version,
+      loadAverage1mAtStart,
       loadAverage1mAtEnd: Math.round(os.loadavg()[0]! * 100) / 100,
       note: 'the load generator runs on the same cores as the API and worker',
     },
@@ -329,6 +332,8 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
     MASKWATCH_MAX_FRAME_AGE_S: String(o.maxFrameAgeS),
     // One host posts for every simulated camera: the per-IP ingest limit would otherwise be the bottleneck measured.
     MASKWATCH_RATE_INGEST_PER_IP: '100000000',
+    // …and the same host registers every camera of every step (thousands a minute in a long search).
+    MASKWATCH_RATE_PER_IP: '100000000',
   };
   const onSignal = () => {
     log('interrupted: cleaning up');
@@ -472,6 +477,7 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
       const netS = Math.max(0, apiS + workerS - idleRate * wallS);
       const cpuMsPerUpload = accepted > 0 ? (netS * 1000) / accepted : 0;
       const cpuMs = cpuMsPerUpload * o.fps;
+      const staleSkipped = (await staleTotal()) - stale0;
       const step: StepResult = {
         cameras,
         fps: o.fps,
@@ -484,14 +490,15 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
         alertsCreated: mine.length,
         latencyMs: { p50: percentile(lat, 50), p95, p99: percentile(lat, 99), max: lat.at(-1) ?? null, samples: lat.length },
         backlogAfterDrain: backlog,
-        staleSkipped: (await staleTotal()) - stale0,
+        staleSkipped,
         drainS: Math.round(((Date.now() - sendEnd) / 1000) * 10) / 10,
         cpu: { idleCoresApiPlusWorker: Math.round(idleRate * 1000) / 1000, apiS: Math.round(apiS * 10) / 10, workerS: Math.round(workerS * 10) / 10, loadGeneratorS: Math.round(((self.user + self.system) / 1e6) * 10) / 10, wallS: Math.round(wallS * 10) / 10 },
         centralCpuMsPerUpload: Math.round(cpuMsPerUpload * 100) / 100,
         centralCpuMsPerCameraSecond: Math.round(cpuMs * 100) / 100,
         centralCorePercentPer1000Cameras: Math.round(cpuMs * 1000) / 10,
         queueDepthMax: depthMax,
-        sustained: p95 !== null && p95 <= o.p95LimitMs && accepted >= offered * 0.99 && backlog === 0,
+        // A step that held its p95 by skipping stale uploads did not hold its load.
+        sustained: p95 !== null && p95 <= o.p95LimitMs && accepted >= offered * 0.99 && staleSkipped === 0 && backlog === 0,
       };
       if (!warmup) steps.push(step);
       log(
@@ -515,7 +522,7 @@ async function runMix(o: EdgeBenchOptions, mix: EdgeMix, pre: Precomputed, log: 
 
 interface EdgeReport {
   at: string;
-  machine: { cpus: number; note: string; loadAverage1mAtEnd: number };
+  machine: { cpus: number; note: string; loadAverage1mAtStart: number; loadAverage1mAtEnd: number };
   settings: EdgeBenchOptions;
   agentAnalysis: Precomputed['agent'];
   summary: { mixes: { mix: EdgeMix; largestSustainedCameras: number | null; targetMet: boolean }[] };
@@ -532,7 +539,7 @@ function mixMarkdown(r: EdgeReport, m: MixResult): string {
 
 ${m.description}. Latency percentiles are over the alerts created (the "alerts" column): few at small N in the city mix.
 
-**Largest N with p95 detection → alert.created ≤ ${r.settings.p95LimitMs} ms: ${m.largestSustainedCameras ?? 'none of those tried'}** (target ≥ 1,000 × 2 fps: ${m.largestSustainedCameras !== null && m.largestSustainedCameras >= 1000 ? 'met' : 'not met'}).
+**Largest N with p95 detection → alert.created ≤ ${r.settings.p95LimitMs} ms and no upload skipped as stale: ${m.largestSustainedCameras ?? 'none of those tried'}** (target ≥ 1,000 × 2 fps: ${m.largestSustainedCameras !== null && m.largestSustainedCameras >= 1000 ? 'met' : 'not met'}).
 
 | cameras | accepted/offered | refused | alerts | latency p50 / p95 / p99 ms | queue max | stale skipped | CPU api + worker / wall | central CPU-ms per upload | per camera-second | sustained |
 |---|---|---|---|---|---|---|---|---|---|---|
@@ -549,9 +556,9 @@ function markdown(r: EdgeReport): string {
 One API + one worker process (detections concurrency ${r.settings.detectionsConcurrency}), PostgreSQL, Redis; N simulated edge cameras × ${r.settings.fps} fps posting
 real detections (precomputed once with the agent's own analyser from ${a.images.length} real photos) to POST /api/v1/detections, for ${r.settings.durationS} s a step.
 Each mix runs on fresh processes; its search stops at the first step not sustained.
-**Machine:** ${r.machine.cpus} cores, ${r.machine.note}; load average at the end ${r.machine.loadAverage1mAtEnd}.${
-    r.machine.loadAverage1mAtEnd > r.machine.cpus
-      ? '\nOther work held the cores (load average above the core count): the latencies and the search are upper bounds, the CPU-ms figures hold.'
+**Machine:** ${r.machine.cpus} cores, ${r.machine.note}; load average before the run ${r.machine.loadAverage1mAtStart}, at the end ${r.machine.loadAverage1mAtEnd} (the bench's own processes included).${
+    r.machine.loadAverage1mAtStart > r.machine.cpus / 2
+      ? '\nOther work held the cores before the run: the latencies and the search are upper bounds, the CPU-ms figures hold.'
       : ''
   }
 

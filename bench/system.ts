@@ -332,8 +332,8 @@ async function main(mix: Mix | null) {
         inferenceMs: { p50: percentile(inference, 50), p95: percentile(inference, 95), samples: inference.length },
         queueDepth: samples,
         latencies: lat,
-        // Sustained: p95 within the limit, (almost) every offered frame accepted, nothing dropped, backlog cleared.
-        sustained: p95 !== null && p95 <= P95_LIMIT && totals.sent >= offered * 0.95 && totals.dropped === 0 && backlog === 0,
+        // Sustained: p95 within the limit, (almost) every offered frame accepted, nothing dropped or skipped as stale, backlog cleared.
+        sustained: p95 !== null && p95 <= P95_LIMIT && totals.sent >= offered * 0.95 && totals.dropped === 0 && staleSkipped === 0 && backlog === 0,
         phaseStart: (phaseStart - benchStart) / 1000,
         loadAverage1mAtStart: loadAtStart,
       };
