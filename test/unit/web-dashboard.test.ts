@@ -5,7 +5,7 @@ import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upse
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
 import { formatClock, formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
 import { personFacts } from '../../src/web/views/evidence-viewer.ts';
-import { verdictText } from '../../src/web/views/common.ts';
+import { incidentFirstSeenAt, verdictText } from '../../src/web/views/common.ts';
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
@@ -68,6 +68,15 @@ test('a person\'s facts say P(no mask) as such, and only for a no_mask person', 
   assert.equal(personFacts({ label: 'no_mask', noMaskProbability: 0.61, frames: 3, lastSeenAt: seen }), `61 % no mask · 3 frames · last seen ${formatClock(seen)}`);
   // Beside "Mask worn incorrectly", a low P(no mask) would read as a weak accusation.
   assert.equal(personFacts({ label: 'mask_incorrect', noMaskProbability: 0.05, frames: 1, lastSeenAt: seen }), `1 frame · last seen ${formatClock(seen)}`);
+});
+
+test("an officer's card says when the camera first saw the incident's people, not when the alert row was written", () => {
+  const createdAt = '2026-01-01T10:00:05Z';
+  const seen = (firstSeenAt: string, falsePositive = false) => ({ firstSeenAt, falsePositive });
+  assert.equal(incidentFirstSeenAt({ createdAt, people: [seen('2026-01-01T10:00:03Z'), seen('2026-01-01T10:00:01Z')] }), '2026-01-01T10:00:01Z');
+  // A person marked a false positive no longer dates the incident.
+  assert.equal(incidentFirstSeenAt({ createdAt, people: [seen('2026-01-01T09:59:00Z', true), seen('2026-01-01T10:00:03Z')] }), '2026-01-01T10:00:03Z');
+  assert.equal(incidentFirstSeenAt({ createdAt, people: [] }), createdAt);
 });
 
 test('an alert card says what it accuses: P(no mask), or an incorrectly worn mask when that is all there is', () => {

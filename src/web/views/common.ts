@@ -16,6 +16,16 @@ export function verdictText(a: { noMaskProbability: number; people: ReadonlyArra
   return a.people.length > 0 && a.people.every((p) => p.label === 'mask_incorrect') ? 'mask worn incorrectly' : `${formatPercent(a.noMaskProbability)} no mask`;
 }
 
+/**
+ * When the incident began for the people it still accuses: the earliest capture time among them. The alert
+ * row is written after its frames were analysed, so createdAt (the fallback) is later than what the camera saw.
+ */
+export function incidentFirstSeenAt(a: { createdAt: string; people: ReadonlyArray<Pick<AlertEvent['people'][number], 'firstSeenAt' | 'falsePositive'>> }): string {
+  let first = a.createdAt;
+  for (const p of a.people) if (!p.falsePositive && Date.parse(p.firstSeenAt) < Date.parse(first)) first = p.firstSeenAt;
+  return first;
+}
+
 /** No answer at all (server down, network gone): fetch() rejects with a TypeError ("Failed to fetch"). */
 export function isNetworkError(err: unknown): boolean {
   return err instanceof TypeError && /fetch|network|load failed/i.test(err.message);

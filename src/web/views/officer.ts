@@ -11,7 +11,7 @@ import { formatAgo, formatClock, formatCoord, mapsUrl } from '../format.ts';
 import { peopleStrip } from './evidence-viewer.ts';
 import { chime } from '../sound.ts';
 import { allowedActions, OFFICER_STEPS } from '../workflow.ts';
-import { errorText, statusBadge, verdictText } from './common.ts';
+import { errorText, incidentFirstSeenAt, statusBadge, verdictText } from './common.ts';
 
 interface Card {
   el: HTMLElement;
@@ -192,7 +192,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       }
       title.textContent = a.camera.name;
       replaceChildren(status, statusBadge(a.status));
-      meta.textContent = `Since ${formatClock(a.createdAt)} · ${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
+      meta.textContent = `First seen ${formatClock(incidentFirstSeenAt(a))} · ${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
       where.textContent = [a.camera.address, a.camera.zone].filter(Boolean).join(' · ') || formatCoord(a.camera.latitude, a.camera.longitude);
       mapLink.href = mapsUrl(a.camera.latitude, a.camera.longitude);
       mapLink.setAttribute('aria-label', `Open ${a.camera.name} in maps`);
