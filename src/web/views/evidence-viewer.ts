@@ -106,6 +106,8 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     overlay.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
     const frame = shownFrame;
     const stroke = Math.max(2, img.naturalWidth / 250);
+    // One size for every number (not a share of its face): a near, large bystander's number must not outshine the chosen person's.
+    const fontSize = Math.max(12, img.naturalWidth / 28);
     const shapes = alert.people.flatMap((p, i) => {
       // A box is only meaningful on the frame it was measured in.
       if (frameOf(alert!, p) !== frame) return [];
@@ -121,7 +123,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
           'data-person-id': p.id,
           'stroke-width': chosen ? stroke * 2 : stroke,
         }),
-        s('text', { x: x + 2, y: Math.max(12, y - 4), class: `person-number${chosen ? ' selected' : ''}`, 'font-size': Math.max(12, w / 3) }, String(i + 1)),
+        s('text', { x: x + 2, y: Math.max(fontSize, y - 4), class: `person-number${chosen ? ' selected' : ''}`, 'font-size': chosen ? fontSize * 1.25 : fontSize }, String(i + 1)),
       ];
     });
     replaceChildren(overlay, ...shapes);
