@@ -171,6 +171,11 @@ export async function login(page: Page, baseUrl: string, username: string, passw
 export async function screenshot(page: Page, name: string, doc?: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  // Images arrive by fetch (src/web/images.ts): shoot once those on the page have landed, not their empty placeholders.
+  // A picture is an artifact, not an assertion, so one still loading after the bound is shot as it is, and said.
+  await page
+    .waitForFunction(() => [...document.images].every((img) => img.getAttribute('src') !== null && img.complete), undefined, { timeout: 10_000 })
+    .catch(() => console.warn(`screenshot ${name}: an image was still loading after 10 s`));
   // A full-page shot of a scrolled page draws the sticky header mid-page: shoot from the top, then scroll back.
   const scrollY = await page.evaluate(() => window.scrollY);
   if (scrollY > 0) await page.evaluate(() => window.scrollTo(0, 0));
