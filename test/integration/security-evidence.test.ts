@@ -272,6 +272,18 @@ for (const provider of testProviders()) {
       assert.equal(res.status, 200, JSON.stringify(res.body));
       a1 = res.body;
       await assertOnlyPeopleSharp(a1, frames[2]!, 'A1 after a false positive', a1.people.filter((p) => p.id !== marked.id));
+      // The unit's officer no longer gets the marked person's crops; the dispatcher keeps them for review.
+      const track = await call(api.url, 'GET', `/api/v1/alerts/${a1.id}/people/${marked.id}/track`, { token: dispatcher });
+      assert.equal(track.status, 200);
+      const crops = [marked.snapshotUrl!, ...track.body.items.map((t: { snapshotUrl: string }) => t.snapshotUrl)];
+      for (const url of crops) {
+        assert.equal((await get(url, officerA)).status, 404, `officer, ${url}`);
+        assert.equal((await get(url, dispatcher)).status, 200, `dispatcher, ${url}`);
+      }
+      const kept = a1.people.find((p) => p.id !== marked.id)!;
+      assert.equal((await get(kept.snapshotUrl!, officerA)).status, 200, 'the other person stays visible to the officer');
+      assert.ok(!crops.includes(a1.snapshotUrl!), "the alert's own snapshot is now a remaining person's");
+      assert.equal((await get(a1.snapshotUrl!, officerA)).status, 200);
     });
 
     test('nothing rendered is kept; retention deletes the stored frames and crops, and the views answer 404', async () => {

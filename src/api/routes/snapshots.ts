@@ -42,7 +42,7 @@ export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
         tags: ['snapshots'],
         summary: 'A face crop shown by an alert (login token as Bearer header; never in the URL); each view is audited',
         description:
-          "Only crops an alert shows (its snapshot, a person's best shot, a violation's crop); officers only their unit's. " +
+          "Only crops an alert shows (its snapshot, a person's best shot, a violation's crop); officers only their unit's, and not those of a person marked false positive. " +
           "Stored frames are not served here: use an alert's frameSnapshotUrl (GET /api/v1/alerts/:id/frames/:frameId). Every refusal is the same 404.",
         security: [{ bearerAuth: [] }],
         params: snapshotParams,

@@ -152,16 +152,20 @@ export function createAlertRepository(prisma: PrismaClient) {
     /**
      * Whether a face crop (path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg) is shown by an
      * alert — as its snapshot, a person's best shot or one of its violations' crops — assigned to
-     * `unitId` (null: any alert). Stored frames never match: they are shown only through an alert's
-     * frame route, rendered for that alert (services/evidence.ts).
+     * `unitId` (null: any alert). A unit's officers are not shown the crops of people marked false
+     * positive (their view leaves them out; the dispatchers who marked them keep them for review).
+     * Stored frames never match: they are shown only through an alert's frame route, rendered for that
+     * alert (services/evidence.ts).
      */
     async faceCropShown(dbPath: string, unitId: string | null): Promise<boolean> {
       const unit = unitId === null ? {} : { assignedUnitId: unitId };
       const alert = await prisma.alert.findFirst({ where: { ...unit, snapshotPath: dbPath }, select: { id: true } });
       if (alert) return true;
-      const person = await prisma.alertPerson.findFirst({ where: { alert: unit, bestShotPath: dbPath }, select: { id: true } });
+      const cleared = unitId === null ? {} : { falsePositive: false };
+      const person = await prisma.alertPerson.findFirst({ where: { alert: unit, bestShotPath: dbPath, ...cleared }, select: { id: true } });
       if (person) return true;
-      const violation = await prisma.violation.findFirst({ where: { alert: unit, faceSnapshotPath: dbPath }, select: { id: true } });
+      const notCleared = unitId === null ? {} : { NOT: { person: { is: { falsePositive: true } } } };
+      const violation = await prisma.violation.findFirst({ where: { alert: unit, faceSnapshotPath: dbPath, ...notCleared }, select: { id: true } });
       return violation !== null;
     },
   };
