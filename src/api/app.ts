@@ -19,7 +19,7 @@ import { ioSessionSockets } from '../realtime/session-watch.ts';
 import { createPasswordAttempts } from '../auth/password-attempts.ts';
 import type { FrameProducer } from '../queue/producer.ts';
 import type { RealtimeServer } from '../realtime/server.ts';
-import { registerProblemHandlers } from './problem.ts';
+import { problemFrameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { createApiMetrics } from './metrics.ts';
 import { analysisWorkTotals } from '../queue/analysis-state.ts';
 import { createStaleFrameCounter } from '../queue/freshness.ts';
@@ -130,6 +130,10 @@ export function createApp(deps: AppDeps): FastifyInstance {
     // Slow or short-bodied requests cannot hold a connection forever (Node checks every 30 s).
     requestTimeout: deps.config.security.requestTimeoutMs,
     clientErrorHandler: problemClientErrorHandler,
+    // Route parameters are bounded by each route's schema (ids ≤ 128, snapshot paths ≤ 1024), which answers with a
+    // problem naming the field; the router's own bound (100 by default) would cut in first with a bare 414.
+    maxParamLength: 2048,
+    frameworkErrors: problemFrameworkErrorHandler,
     // Only the configured proxies may set the client address (per-IP rate limits, logs).
     trustProxy: deps.config.security.trustProxy.length > 0 ? deps.config.security.trustProxy : false,
   }) as unknown as FastifyInstance;

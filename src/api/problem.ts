@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { ServiceError, type ServiceErrorKind } from '../services/errors.ts';
 
@@ -71,11 +71,17 @@ export const problemSchema = {
   },
 } as const;
 
-/** `response` entries to spread into each route schema. */
+/** `response` entries to spread into each route schema: the body and its media type, as sent. */
 export const problemResponses = {
-  '4xx': { $ref: 'Problem#' },
-  '5xx': { $ref: 'Problem#' },
+  '4xx': { description: 'problem details', content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' } } } },
+  '5xx': { description: 'problem details', content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' } } } },
 } as const;
+
+/** A 200 whose body is not JSON (images, CSV, metrics), documented with its media type. */
+export function rawResponse(mediaType: string, description: string) {
+  const schema = mediaType.startsWith('image/') ? { type: 'string', format: 'binary' } : { type: 'string' };
+  return { description, content: { [mediaType]: { schema } } } as const;
+}
 
 const FASTIFY_CODES: Record<string, { status: number; slug: string; detail?: (e: FastifyError) => string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, slug: 'body-too-large', detail: () => 'request body is larger than allowed' },
@@ -85,6 +91,12 @@ const FASTIFY_CODES: Record<string, { status: number; slug: string; detail?: (e:
   FST_ERR_CTP_EMPTY_TYPE: { status: 415, slug: 'unsupported-media-type', detail: () => 'Content-Type header is required' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, slug: 'invalid-json' },
 };
+
+/** Errors of the router itself (a malformed URL, a path parameter over maxParamLength), before any route runs. */
+export function problemFrameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return sendProblem(reply, problem(status, error.message, status === 414 ? 'uri-too-long' : 'bad-url'));
+}
 
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.addSchema(problemSchema);

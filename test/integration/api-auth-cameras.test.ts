@@ -175,9 +175,26 @@ for (const provider of testProviders()) {
       const alertItem = res.body.paths['/api/v1/alerts'].get.responses['200'].content['application/json'].schema.properties.items.items;
       assert.equal(alertItem.properties.noMaskProbability.type, 'number');
       assert.equal(alertItem.properties.maskProbability.deprecated, true, 'the old name is documented as deprecated');
+      // Errors and non-JSON bodies are documented with the media type they are sent with.
+      const responses = (p: string, method = 'get') => res.body.paths[p][method].responses;
+      assert.deepEqual(Object.keys(responses('/api/v1/alerts')['4XX'].content), ['application/problem+json']);
+      assert.deepEqual(Object.keys(responses('/api/v1/alerts/{id}/frames/{frameId}')['200'].content), ['image/jpeg']);
+      assert.deepEqual(Object.keys(responses('/metrics')['200'].content), ['text/plain']);
+      assert.deepEqual(Object.keys(responses('/api/v1/violations.csv')['200'].content), ['text/csv']);
       const ui = await fetch(api.url + '/docs/');
       assert.equal(ui.status, 200);
       assert.match(await ui.text(), /swagger/i);
+    });
+
+    test("an id over the router's own bound is a 400 problem naming the field; a URL past every bound a 414 problem", async () => {
+      const token = admin;
+      const long = await fetch(`${api.url}/api/v1/alerts/${'a'.repeat(129)}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(long.status, 400);
+      assert.match(long.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.match((await long.json()).detail, /params\/id/);
+      const huge = await fetch(`${api.url}/api/v1/alerts/${'a'.repeat(3000)}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(huge.status, 414);
+      assert.match(huge.headers.get('content-type') ?? '', /^application\/problem\+json/);
     });
 
     test('/healthz, /readyz and /metrics', async () => {

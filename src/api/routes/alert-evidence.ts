@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { problemResponses } from '../problem.ts';
+import { problemResponses, rawResponse } from '../problem.ts';
 import { bearerSecurity } from '../schemas/common.ts';
 
 const idPattern = () => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
@@ -34,7 +34,7 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
           'responses are `Cache-Control: private, no-store`.',
         security: bearerSecurity,
         params: frameParams,
-        response: { 200: { type: 'string', format: 'binary', description: 'image/jpeg' }, ...problemResponses },
+        response: { 200: rawResponse('image/jpeg', 'the frame rendered for this alert (JPEG)'), ...problemResponses },
       },
     },
     async (request, reply) => {

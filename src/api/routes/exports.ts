@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { problemResponses } from '../problem.ts';
+import { problemResponses, rawResponse } from '../problem.ts';
 import { bearerSecurity } from '../schemas/common.ts';
 import { ViolationCsvQuerySchema, type ViolationCsvQuery } from '../../contracts/api.ts';
 import { CSV_COLUMNS, type ExportService } from '../../services/exports.ts';
@@ -27,9 +27,8 @@ export async function exportRoutes(app: FastifyInstance, opts: ExportRoutesOptio
         tags: ['violations'],
         summary: 'Export violations as CSV (same filters as GET /api/v1/violations, plus the alert status)',
         security: bearerSecurity,
-        produces: ['text/csv'],
         querystring: ViolationCsvQuerySchema,
-        response: { 200: { type: 'string', description: `CSV with header ${CSV_COLUMNS.join(',')}` }, ...problemResponses },
+        response: { 200: rawResponse('text/csv', `CSV with header ${CSV_COLUMNS.join(',')}`), ...problemResponses },
       },
     },
     async (request, reply) => {

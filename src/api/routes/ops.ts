@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
-import { problemResponses } from '../problem.ts';
+import { problemResponses, rawResponse } from '../problem.ts';
 
 async function timed<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -63,7 +63,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
 
   app.get(
     '/metrics',
-    { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { ...problemResponses } } },
+    { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: rawResponse('text/plain', 'Prometheus text exposition format'), ...problemResponses } } },
     async (_request, reply) => {
       const body = await ctx.metrics.registry.metrics();
       return reply.type(ctx.metrics.registry.contentType).send(body);

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { HttpProblem, problemResponses, rawResponse } from '../problem.ts';
 
 const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
 // Each path segment: no leading dot (so no "..", no hidden files), a conservative alphabet.
@@ -46,7 +46,7 @@ export async function snapshotRoutes(app: FastifyInstance, ctx: ApiContext) {
           "Stored frames are not served here: use an alert's frameSnapshotUrl (GET /api/v1/alerts/:id/frames/:frameId). Every refusal is the same 404.",
         security: [{ bearerAuth: [] }],
         params: snapshotParams,
-        response: { 200: { type: 'string', format: 'binary' }, ...problemResponses },
+        response: { 200: rawResponse('image/jpeg', 'the face crop (JPEG)'), ...problemResponses },
       },
     },
     async (request, reply) => {
