@@ -23,6 +23,7 @@ function scrypt(password: string, salt: Buffer, keyLength: number, opts: ScryptO
 export function passwordProblem(password: string): string | null {
   if (password.length < MIN_PASSWORD_LENGTH) return `password must be at least ${MIN_PASSWORD_LENGTH} characters`;
   if (password.length > MAX_PASSWORD_LENGTH) return `password must be at most ${MAX_PASSWORD_LENGTH} characters`;
+  if (password.trim().length === 0) return 'password must not be only spaces';
   return null;
 }
 

@@ -129,15 +129,15 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!isRole(input.role)) throw new UserInputError('role must be ADMIN, DISPATCHER or OFFICER');
       const problem = passwordProblem(input.password);
       if (problem) throw new UserInputError(problem);
+      if (input.unitCallSign && input.role !== 'OFFICER') throw new UserInputError('only officers belong to a patrol unit');
       let unitId: string | null = null;
       if (input.unitCallSign) {
         unitId = await deps.users.unitIdByCallSign(input.unitCallSign);
         if (!unitId) throw new UserInputError(`no patrol unit with call sign "${input.unitCallSign}"`);
       }
-      if (input.role === 'OFFICER' && !unitId) throw new UserInputError('an OFFICER needs a unit (--unit CALLSIGN)');
-      if (await deps.users.findByUsername(input.username)) {
-        throw new UserInputError(`user "${input.username}" already exists`);
-      }
+      if (input.role === 'OFFICER' && !unitId) throw new UserInputError('an OFFICER needs a unit');
+      const taken = await deps.users.usernameFoldedLike(input.username);
+      if (taken) throw new UserInputError(taken === input.username ? `user "${input.username}" already exists` : `user "${taken}" already exists (names differing only in case are refused)`);
       const user = await deps.users.create({
         username: input.username,
         passwordHash: await hashPassword(input.password),

@@ -135,7 +135,9 @@ export function createAccountService(deps: AccountServiceDeps) {
     async update(id: string, patch: AccountPatch, actor: AccountActor): Promise<AccountView> {
       const user = await existing(id);
       const role = patch.role ?? (user.role as Role);
-      const unitId = patch.unitId !== undefined ? patch.unitId : user.unitId;
+      if (role !== 'OFFICER' && patch.unitId) throw new ServiceError('INVALID', 'only officers belong to a patrol unit', 'invalid-user');
+      // Only officers belong to units: a change of role away from OFFICER takes the user out of theirs.
+      const unitId = role !== 'OFFICER' ? null : patch.unitId !== undefined ? patch.unitId : user.unitId;
       const disabled = patch.enabled !== undefined ? !patch.enabled : user.disabled;
       if (unitId !== user.unitId && unitId !== null && !(await deps.users.unitExists(unitId))) {
         throw new ServiceError('INVALID', `no patrol unit with id ${unitId}`, 'invalid-user');

@@ -130,10 +130,18 @@ for (const provider of testProviders()) {
       const id = (name: string) => users.find((u) => u.username === name)!.id;
       const extra = await call(api.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'off9', password: 'correct horse battery staple', role: 'OFFICER', unit: 'P-4' } });
       assert.equal(extra.status, 201);
-      const r = await call(api.url, 'PUT', `/api/v1/units/${units['P-4']}/members`, { token: admin, json: { userIds: [] } });
-      assert.equal(r.status, 200);
-      assert.deepEqual(r.body.members, []);
-      assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { username: 'off9' } })).unitId, null);
+      // An officer needs a unit: leaving P-4 for none is refused, and neither the unit nor off9 changes.
+      const dropped = await call(api.url, 'PUT', `/api/v1/units/${units['P-4']}/members`, { token: admin, json: { userIds: [] } });
+      assert.equal(dropped.status, 409);
+      assert.match(dropped.body.detail, /off9 would have none/);
+      assert.equal((await call(api.url, 'DELETE', `/api/v1/units/${units['P-4']}`, { token: admin })).status, 409, 'a unit with officers is not deleted');
+      assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { username: 'off9' } })).unitId, units['P-4']);
+      // Joining P-3's members moves off9 out of P-4.
+      const p3 = (await call(api.url, 'GET', `/api/v1/units/${units['P-3']}`, { token: admin })).body as { members: { id: string }[] };
+      const p3Members = p3.members.map((m) => m.id);
+      const moved = await call(api.url, 'PUT', `/api/v1/units/${units['P-3']}/members`, { token: admin, json: { userIds: [...p3Members, extra.body.id] } });
+      assert.equal(moved.status, 200);
+      assert.deepEqual((await call(api.url, 'GET', `/api/v1/units/${units['P-4']}`, { token: admin })).body.members, []);
       const back = await call(api.url, 'PUT', `/api/v1/units/${units['P-4']}/members`, { token: admin, json: { userIds: [extra.body.id] } });
       assert.deepEqual(back.body.members.map((m: { username: string }) => m.username), ['off9']);
       const refused = await call(api.url, 'PUT', `/api/v1/units/${units['P-4']}/members`, { token: admin, json: { userIds: [id('disp')] } });
@@ -141,8 +149,18 @@ for (const provider of testProviders()) {
       assert.match(refused.body.detail, /only officers/);
       assert.equal((await call(api.url, 'PUT', `/api/v1/units/${units['P-4']}/members`, { token: dispatcher, json: { userIds: [] } })).status, 403);
       assert.equal((await call(api.url, 'PUT', `/api/v1/units/nope/members`, { token: admin, json: { userIds: [] } })).status, 404);
-      // Moving off9 out again keeps the later tests' unit P-4 memberless, as they expect.
-      await call(api.url, 'PUT', `/api/v1/units/${units['P-4']}/members`, { token: admin, json: { userIds: [] } });
+      // Only officers belong to units: a dispatcher is not created into one, and off9 made a dispatcher leaves P-4,
+      // which keeps the later tests' unit P-4 memberless, as they expect.
+      const dispatcherInUnit = await call(api.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'disp9', password: 'correct horse battery staple', role: 'DISPATCHER', unit: 'P-4' } });
+      assert.equal(dispatcherInUnit.status, 400);
+      assert.match(dispatcherInUnit.body.detail, /only officers belong to a patrol unit/);
+      const promoted = await call(api.url, 'PATCH', `/api/v1/users/${extra.body.id}`, { token: admin, json: { role: 'DISPATCHER' } });
+      assert.equal(promoted.status, 200);
+      assert.equal(promoted.body.unitId, null);
+      assert.deepEqual((await call(api.url, 'GET', `/api/v1/units/${units['P-4']}`, { token: admin })).body.members, []);
+      const noUnit = await call(api.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'off10', password: 'correct horse battery staple', role: 'OFFICER' } });
+      assert.equal(noUnit.status, 400);
+      assert.doesNotMatch(noUnit.body.detail, /--unit/, 'an API error speaks of the API, not of CLI flags');
     });
 
     test('position reports: only an officer of that unit', async () => {

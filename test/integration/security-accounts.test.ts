@@ -178,7 +178,9 @@ for (const provider of testProviders()) {
     test('membership changed on the unit board (PUT /units/:id/members): the socket leaves the old unit’s room within 5 s', async () => {
       const o = await officer('ALPHA-1');
       const gone = disconnectedWithin(o.socket, 'unit membership change (periodic re-check)');
-      assert.equal((await call(apiA.url, 'PUT', `/api/v1/units/${unitB}/members`, { token: admin, json: { userIds: [o.userId] } })).status, 200);
+      // Unit B's officers stay (an officer needs a unit); o joins them.
+      const members = (await call(apiA.url, 'GET', `/api/v1/units/${unitB}`, { token: admin })).body.members.map((m: { id: string }) => m.id) as string[];
+      assert.equal((await call(apiA.url, 'PUT', `/api/v1/units/${unitB}/members`, { token: admin, json: { userIds: [...members, o.userId] } })).status, 200);
       await gone;
       // Same token, new unit: a reconnect joins unit B's room only.
       const socket = track(await open(apiB.url, o.token));

@@ -39,5 +39,8 @@ test('unicode passwords are normalised (NFKC) before hashing', async () => {
 test('password policy: length between 12 and 1024', () => {
   assert.match(passwordProblem('short')!, /at least 12/);
   assert.match(passwordProblem('x'.repeat(1025))!, /at most 1024/);
+  assert.match(passwordProblem(' '.repeat(12))!, /only spaces/);
+  assert.match(passwordProblem('\t \n'.repeat(5))!, /only spaces/);
+  assert.equal(passwordProblem('correct horse battery staple'), null);
   assert.equal(passwordProblem('twelve chars'), null);
 });

@@ -44,7 +44,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
         summary: "Change a user's role, unit or enabled state",
         description:
           'Changing the role or the unit, or disabling, ends every session of the user (tokens 401 at once, sockets closed within seconds). ' +
-          'An OFFICER needs a unit. The last enabled admin cannot be disabled or demoted (409 last-admin). Audited as user.update with the client IP.',
+          'An OFFICER needs a unit; only officers belong to one (a role change away from OFFICER leaves the unit). The last enabled admin cannot be disabled or demoted (409 last-admin). Audited as user.update with the client IP.',
         security: bearerSecurity,
         params: uuidParam,
         body: AccountPatchSchema,

@@ -99,7 +99,13 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
     '/api/v1/units/:id',
     {
       onRequest: admin,
-      schema: { tags: ['units'], security: bearerSecurity, params: uuidParam, response: { 204: { type: 'null' }, ...problemResponses } },
+      schema: {
+        tags: ['units'],
+        summary: 'Delete a unit (409 while it has open alerts or officers: reassign them first)',
+        security: bearerSecurity,
+        params: uuidParam,
+        response: { 204: { type: 'null' }, ...problemResponses },
+      },
     },
     async (request, reply) => {
       await units.remove(request.params.id, userOf(request));
@@ -114,6 +120,7 @@ export async function unitRoutes(app: FastifyInstance, opts: UnitRoutesOptions) 
       schema: {
         tags: ['units'],
         summary: 'Set the unit members (officers); users not listed leave the unit',
+        description: 'An officer needs a unit: one not listed must be in another unit\'s list first (409 naming them otherwise). Listing an officer of another unit moves them here.',
         security: bearerSecurity,
         params: uuidParam,
         body: UnitMembersSchema,

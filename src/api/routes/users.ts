@@ -32,7 +32,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: admin,
       schema: {
         tags: ['users'],
-        summary: 'Create a user (OFFICER needs a unit call sign)',
+        summary: 'Create a user (an OFFICER needs a unit call sign; only officers belong to a unit; usernames are unique regardless of case)',
         security: bearerSecurity,
         body: UserInputSchema,
         response: { 201: userSchema, ...problemResponses },

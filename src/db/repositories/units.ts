@@ -119,17 +119,22 @@ export function createUnitRepository(prisma: PrismaClient) {
         if (missing.length) throw new UnitError('INVALID', `unknown user(s): ${missing.join(', ')}`);
         const notOfficers = users.filter((u) => u.role !== 'OFFICER');
         if (notOfficers.length) throw new UnitError('INVALID', `only officers can be unit members: ${notOfficers.map((u) => u.username).join(', ')}`);
+        // An officer needs a unit: one leaves this unit by joining another (its members list), not into none.
+        const dropped = await tx.user.findMany({ where: { unitId: id, role: 'OFFICER', id: { notIn: unique } }, select: { username: true } });
+        if (dropped.length) throw new UnitError('CONFLICT', `an officer needs a unit: ${usernames(dropped)} would have none; add them to another unit's members instead`);
         await tx.user.updateMany({ where: { unitId: id, id: { notIn: unique } }, data: { unitId: null } });
         await tx.user.updateMany({ where: { id: { in: unique } }, data: { unitId: id } });
         return (await get(tx, id))!;
       });
     },
 
-    /** Deletes a unit with no open alerts (an open alert must be reassigned first). */
+    /** Deletes a unit with no open alerts and no officers (both must go elsewhere first). */
     async remove(id: string): Promise<void> {
       await prisma.$transaction(async (tx: Prisma.TransactionClient) => {
         const open = await tx.alert.count({ where: { assignedUnitId: id, status: { in: OPEN_STATUSES } } });
         if (open > 0) throw new UnitError('CONFLICT', `the unit has ${open} open alert(s): reassign or close them first`);
+        const officers = await tx.user.findMany({ where: { unitId: id, role: 'OFFICER' }, select: { username: true } });
+        if (officers.length) throw new UnitError('CONFLICT', `the unit has officers (${usernames(officers)}): move them to another unit first`);
         const r = await tx.patrolUnit.deleteMany({ where: { id } });
         if (r.count === 0) throw new UnitError('NOT_FOUND', `no unit ${id}`);
       });
@@ -161,3 +166,6 @@ export function createUnitRepository(prisma: PrismaClient) {
 
 export type UnitRepository = ReturnType<typeof createUnitRepository>;
 
+function usernames(users: { username: string }[]): string {
+  return users.map((u) => u.username).join(', ');
+}

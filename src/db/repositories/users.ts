@@ -28,6 +28,15 @@ export function createUserRepository(prisma: PrismaClient) {
     findByUsername(username: string): Promise<UserRow | null> {
       return prisma.user.findUnique({ where: { username } });
     },
+    /**
+     * The existing username equal to `username` but for letter case, if any: look-alike names ("Admin" beside
+     * "admin") are refused at creation. Usernames are ASCII and accounts few, so they are compared here.
+     */
+    async usernameFoldedLike(username: string): Promise<string | null> {
+      const folded = username.toLowerCase();
+      const rows = await prisma.user.findMany({ where: { deletedAt: null }, select: { username: true } });
+      return rows.find((r) => r.username.toLowerCase() === folded)?.username ?? null;
+    },
     findById(id: string): Promise<UserRow | null> {
       return prisma.user.findUnique({ where: { id } });
     },
