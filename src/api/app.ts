@@ -6,15 +6,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
 import { tileOrigin, type Config } from '../config/config.ts';
 import type { Db, Provider } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
-import { createAuthService, type AuthService } from '../auth/service.ts';
+import type { AuthService } from '../auth/service.ts';
+import { buildAuthService } from '../auth/wiring.ts';
 import { createAnnouncer, socketChannel, unitStatusChannel, type AlertChannel } from '../services/announcer.ts';
 import { createServices } from '../services/index.ts';
 import { createIoPublisher, createIoUnitPublisher } from '../realtime/publisher.ts';
-import { createLoginThrottle } from '../auth/login-throttle.ts';
 import { ioSessionSockets } from '../realtime/session-watch.ts';
 import { createPasswordAttempts } from '../auth/password-attempts.ts';
 import type { FrameProducer } from '../queue/producer.ts';
@@ -87,27 +86,6 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function buildAuthService(deps: Pick<AppDeps, 'config' | 'db' | 'logger'> & { redis?: Redis }): AuthService {
-  const repos = createRepositories(deps.db.prisma);
-  const { security } = deps.config;
-  return createAuthService({
-    users: repos.users,
-    sessions: repos.sessions,
-    audit: repos.audit,
-    tokenTtlSeconds: deps.config.tokenTtlSeconds,
-    logger: deps.logger,
-    throttle: deps.redis
-      ? createLoginThrottle({
-          redis: deps.redis,
-          prefix: deps.config.queuePrefix,
-          freeFailures: security.loginMaxFailures,
-          baseDelayMs: security.loginBaseDelayMs,
-          maxDelayMs: security.loginLockSeconds * 1000,
-        })
-      : undefined,
-  });
-}
-
 /**
  * The HTTP API. No globals: everything comes from `deps`, so tests build apps
  * with real parts on free ports, queue prefixes and databases of their own.
@@ -132,7 +110,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     clientErrorHandler: problemClientErrorHandler,
     // Route parameters are bounded by each route's schema (ids ≤ 128, snapshot paths ≤ 1024), which answers with a
     // problem naming the field; the router's own bound (100 by default) would cut in first with a bare 414.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     frameworkErrors: problemFrameworkErrorHandler,
     // Only the configured proxies may set the client address (per-IP rate limits, logs).
     trustProxy: deps.config.security.trustProxy.length > 0 ? deps.config.security.trustProxy : false,

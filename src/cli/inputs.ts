@@ -94,3 +94,9 @@ export async function collectInputFiles(
   }
   return out;
 }
+
+/** How `detect` and `classify` word a file they could not read or decode (one JSON line's `error`). */
+export function fileError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code === 'ENOENT' ? 'file not found' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+}

@@ -89,6 +89,13 @@ for (const provider of testProviders()) {
       const again = await cli(twice, env, 'long enough password');
       assert.equal(again.code, 1);
       assert.match(again.stderr, /already exists/);
+      // A look-alike name differing only in case is refused too, naming the existing account.
+      const lookAlike = await cli(['users', 'add', '--username', 'DUP', '--role', 'DISPATCHER', '--password-stdin'], env, 'long enough password');
+      assert.equal(lookAlike.code, 1);
+      assert.match(lookAlike.stderr, /user "dup" already exists \(names differing only in case are refused\)/);
+      const blank = await cli(['users', 'add', '--username', 'blank', '--role', 'DISPATCHER', '--password-stdin'], env, ' '.repeat(14));
+      assert.equal(blank.code, 1);
+      assert.match(blank.stderr, /only spaces/);
     });
   });
 }

@@ -143,11 +143,15 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
       [['delete', 'chief'], '', /last enabled admin/],
       [['reset-password', 'chief', '--password-stdin'], 'short', /at least 12/],
       [['reset-password', 'chief'], '', /--password-stdin/],
+      // Only officers belong to units: refused before a unit is created or a role changed.
+      [['add', '--username', 'desk9', '--role', 'DISPATCHER', '--unit', 'NEW-UNIT-9', '--password-stdin'], PASSWORD, /only officers belong to a patrol unit/],
+      [['set-role', 'chief', 'DISPATCHER', '--unit', 'ALPHA-1'], '', /only officers belong to a patrol unit/],
     ];
     for (const [args, stdin, message] of cases) {
       const r = await cli(args, env, stdin);
       assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}`);
       assert.match(r.stderr, message, args.join(' '));
     }
+    assert.equal(await stack.db.prisma.patrolUnit.count({ where: { callSign: 'NEW-UNIT-9' } }), 0);
   });
 });

@@ -132,6 +132,18 @@ test('directories are walked recursively for image files, sorted; --files-from t
   assert.deepEqual(jsonLines(d.stdout).map((l) => l.file), [tinyFrames[0]]);
 });
 
+test('a missing file is one error line, worded the same by detect and classify; the others are analysed (exit 2)', async () => {
+  const missing = path.join(tmp, 'gone.jpg');
+  for (const command of ['detect', 'classify']) {
+    const r = await cli([command, '--json', missing, cropFiles[0]!]);
+    assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+    const lines = jsonLines(r.stdout);
+    assert.deepEqual(lines[0], { file: missing, error: 'file not found' }, command);
+    assert.equal(lines[1]!.file, cropFiles[0]);
+    assert.equal(lines[1]!.error, undefined, command);
+  }
+});
+
 test('argument errors: a clear message on stderr and exit 1, before any model is loaded', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['classify', '--json', '--files-from', path.join(tmp, 'missing.txt')], /--files-from .*missing\.txt: no such file/],

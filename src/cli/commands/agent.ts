@@ -7,15 +7,12 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCameraAgent, type Frame } from '../../agent/camera-agent.ts';
-import { openSource, redactUrl } from '../../agent/sources.ts';
-import { openSpool } from '../../agent/spool.ts';
-import { createLogger } from '../../system/logger.ts';
-import { createEdgeAnalyzer } from '../../agent/edge-analysis.ts';
+import type { Frame } from '../../agent/camera-agent.ts';
+import type { Logger } from 'pino';
 import type { VisionEngine } from '../../vision/types.ts';
 
 /** The worker's engine and settings, on the camera's host (imported lazily: a frame-only agent never loads ONNX Runtime). */
-async function loadEdgeEngine(logger: ReturnType<typeof createLogger>): Promise<VisionEngine> {
+async function loadEdgeEngine(logger: Logger): Promise<VisionEngine> {
   const [{ loadConfig }, { visionEngineOptions }, { createVisionEngine }] = await Promise.all([
     import('../../config/config.ts'),
     import('../../config/vision-engine.ts'),
@@ -105,6 +102,14 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
+  // The agent's modules (sources, spool, uploader, vision) load only now: --help and argument errors answer at once.
+  const [{ createCameraAgent }, { openSource, redactUrl }, { openSpool }, { createLogger }, { createEdgeAnalyzer }] = await Promise.all([
+    import('../../agent/camera-agent.ts'),
+    import('../../agent/sources.ts'),
+    import('../../agent/spool.ts'),
+    import('../../system/logger.ts'),
+    import('../../agent/edge-analysis.ts'),
+  ]);
   const logger = createLogger({ logLevel: process.env.LOG_LEVEL || 'info' }, { service: 'agent' });
   const stopSource = new AbortController();
   let source: AsyncIterable<Frame>;

@@ -1,6 +1,5 @@
 /** `maskwatch api [--port P]`: one API instance, no workers (scale out behind a load balancer). */
 import { parseArgs } from 'node:util';
-import { serve } from '../../system/serve.ts';
 import { intOption } from './start.ts';
 
 const USAGE = `usage: maskwatch api [--port PORT]
@@ -21,5 +20,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`maskwatch api: ${(err as Error).message}\n${USAGE}`);
     return 1;
   }
+  // The server stack loads only now: --help and argument errors answer at once.
+  const { serve } = await import('../../system/serve.ts');
   return serve({ workers: 0, concurrency: 1, env });
 }

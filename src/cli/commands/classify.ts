@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { DecodedImage } from '../../vision/image.ts';
-import { collectInputFiles, InputArgumentError } from '../inputs.ts';
+import { collectInputFiles, fileError, InputArgumentError } from '../inputs.ts';
 import { decideFace, FALLBACK_DECISION } from '../../vision/decision.ts';
 
 // The classifier (ORT, sharp) is imported inside run(), after the arguments
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
         img = await decodeImage(await readFile(file), { maxPixels: config.ingest.maxFramePixels });
       } catch (err) {
         failed++;
-        const error = (err as Error).message;
+        const error = fileError(err);
         process.stdout.write(json ? `${JSON.stringify({ file, error })}\n` : `${file}\terror: ${error}\n`);
         continue;
       }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { collectInputFiles, InputArgumentError } from '../inputs.ts';
+import { collectInputFiles, fileError, InputArgumentError } from '../inputs.ts';
 import { parseDetectorKind } from '../../vision/detector/kinds.ts';
 
 // Models, sharp, ORT and pino are imported inside run(), after the arguments
@@ -94,8 +94,7 @@ export async function run(argv: string[]): Promise<number> {
         line = JSON.stringify({ file, ...result, faces: result.faces.map(({ reused: _reused, secondOpinion: _secondOpinion, ...face }) => face) });
       } catch (err) {
         failed += 1;
-        const e = err as NodeJS.ErrnoException;
-        const message = e.code === 'ENOENT' ? `file not found` : e.code === 'EISDIR' ? 'is a directory' : e.message;
+        const message = fileError(err);
         logger.warn({ file, err: message }, 'cannot analyse file');
         line = JSON.stringify({ file, error: message });
       }

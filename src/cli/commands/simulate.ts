@@ -8,10 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCamera, login, parseKeysFile, virtualCamera } from '../../agent/admin-client.ts';
-import { runSimulation } from '../../agent/simulator.ts';
-import { listImages } from '../../agent/sources.ts';
-import { createLogger } from '../../system/logger.ts';
 import { numberOption, serverOption } from './agent.ts';
 
 const USAGE = `usage: maskwatch simulate --server URL --images DIR [options]
@@ -73,6 +69,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`maskwatch simulate: ${(err as Error).message}\n${USAGE}`);
     return 1;
   }
+  // Loaded only now: --help and argument errors answer at once.
+  const [{ createCamera, login, parseKeysFile, virtualCamera }, { runSimulation }, { listImages }, { createLogger }] = await Promise.all([
+    import('../../agent/admin-client.ts'),
+    import('../../agent/simulator.ts'),
+    import('../../agent/sources.ts'),
+    import('../../system/logger.ts'),
+  ]);
   const logger = createLogger({ logLevel: process.env.LOG_LEVEL || 'info' }, { service: 'simulate' });
   const files = (await listImages(o.images)).slice(0, o.maxImages);
   const images = await Promise.all(files.map((f) => readFile(f)));

@@ -1,6 +1,5 @@
 /** `maskwatch start [--workers N] [--concurrency N] [--port P]`: API + worker processes + dashboard. */
 import { parseArgs } from 'node:util';
-import { serve } from '../../system/serve.ts';
 
 const USAGE = `usage: maskwatch start [--workers N] [--concurrency N] [--port PORT]
 Runs the API (HTTP + Socket.IO + dashboard) and N detection worker processes
@@ -40,5 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`maskwatch start: ${(err as Error).message}\n${USAGE}`);
     return 1;
   }
+  // The server stack loads only now: --help and argument errors answer at once.
+  const { serve } = await import('../../system/serve.ts');
   return serve({ workers, concurrency, env });
 }

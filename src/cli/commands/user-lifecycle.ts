@@ -8,15 +8,9 @@
  * break-glass path (e.g. re-enabling the only admin).
  */
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import { loadConfigOrReport } from '../../config/config.ts';
-import { openDatabase } from '../../db/client.ts';
-import { createRepositories } from '../../db/repositories/index.ts';
-import { failFastRedisOptions } from '../../queue/producer.ts';
-import { emitterSessionSockets } from '../../realtime/session-watch.ts';
-import { createAccountService, type AccountActor, type SessionSockets } from '../../services/accounts.ts';
+import type { createRepositories } from '../../db/repositories/index.ts';
+import type { AccountActor, SessionSockets } from '../../services/accounts.ts';
 import { ServiceError } from '../../services/errors.ts';
-import { createLogger } from '../../system/logger.ts';
 import { isRole } from '../../auth/roles.ts';
 
 export const LIFECYCLE_USAGE = `  maskwatch users disable USERNAME          end the user's sessions; they cannot log in
@@ -96,6 +90,18 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
     process.stderr.write(`maskwatch users ${args.command}: ${(err as Error).message}\n`);
     return 1;
   }
+  // Loaded only for a command that runs (usage and argument errors answer at once).
+  const [{ Redis }, { loadConfigOrReport }, { openDatabase }, { createRepositories }, { failFastRedisOptions }, { emitterSessionSockets }, { createAccountService }, { createLogger }] =
+    await Promise.all([
+      import('ioredis'),
+      import('../../config/config.ts'),
+      import('../../db/client.ts'),
+      import('../../db/repositories/index.ts'),
+      import('../../queue/producer.ts'),
+      import('../../realtime/session-watch.ts'),
+      import('../../services/accounts.ts'),
+      import('../../system/logger.ts'),
+    ]);
   const config = loadConfigOrReport(process.stderr);
   if (!config) return 1;
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });

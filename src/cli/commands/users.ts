@@ -7,14 +7,7 @@
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { loadConfigOrReport } from '../../config/config.ts';
-import { openDatabase } from '../../db/client.ts';
-import { buildAuthService } from '../../api/app.ts';
 import { isRole } from '../../auth/roles.ts';
-import { createRepositories } from '../../db/repositories/index.ts';
-import { ServiceError } from '../../services/errors.ts';
-import { createUserService } from '../../services/users.ts';
-import { createLogger } from '../../system/logger.ts';
 import { LIFECYCLE_USAGE, isLifecycleCommand, parseLifecycleArgs, runLifecycle } from './user-lifecycle.ts';
 
 const USAGE = `usage:
@@ -48,6 +41,7 @@ export function parseAddArgs(argv: string[]): AddUserArgs {
   const role = values.role?.toUpperCase();
   if (!isRole(role)) throw new Error('--role must be ADMIN, DISPATCHER or OFFICER');
   if (role === 'OFFICER' && !values.unit) throw new Error('an OFFICER needs --unit CALLSIGN');
+  if (role !== 'OFFICER' && values.unit !== undefined) throw new Error('only officers belong to a patrol unit: leave out --unit');
   if (values.unit !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(values.unit)) {
     throw new Error('--unit must be 1–64 letters, digits, ".", "_" or "-"');
   }
@@ -97,6 +91,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return sub ? 0 : 1;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (isLifecycleCommand(sub)) {
     let args;
     try {
@@ -132,6 +130,16 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
+  // The database and account modules load only now: --help and argument errors answer at once.
+  const [{ loadConfigOrReport }, { createLogger }, { openDatabase }, { createRepositories }, { createUserService }, { buildAuthService }, { ServiceError }] = await Promise.all([
+    import('../../config/config.ts'),
+    import('../../system/logger.ts'),
+    import('../../db/client.ts'),
+    import('../../db/repositories/index.ts'),
+    import('../../services/users.ts'),
+    import('../../auth/wiring.ts'),
+    import('../../services/errors.ts'),
+  ]);
   const config = loadConfigOrReport(process.stderr);
   if (!config) return 1;
   // Logs go to stderr at warn: stdout carries only the command's result.

@@ -9,17 +9,10 @@ import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/config.ts';
-import { openDatabase } from '../../db/client.ts';
-import { createDetectionWorker } from '../../queue/wiring/detection.ts';
-import { redisOptionsFromUrl } from '../../queue/redis-options.ts';
-import { startWebhookDelivery } from '../../queue/wiring/alert-notifiers.ts';
-import { createWorkerMetrics, type WorkerMetrics } from '../../queue/handlers/metrics.ts';
-import { startRetentionService } from '../../queue/handlers/retention.ts';
+import type { WorkerMetrics } from '../../queue/handlers/metrics.ts';
 import { createLogger } from '../../system/logger.ts';
 import { createShutdownTrigger, type ShutdownReason } from '../../system/shutdown.ts';
 import { setHeapGrowth } from '../../system/heap-growth.ts';
-import { createVisionEngine } from '../../vision/engine.ts';
-import { visionEngineOptions } from '../../config/vision-engine.ts';
 
 const USAGE = `usage: maskwatch worker [--concurrency N] [--metrics-port PORT]
 Runs a detection worker on the frames queue (config from the environment:
@@ -104,6 +97,18 @@ async function runWorker(opts: {
   stopSignal: Promise<ShutdownReason>;
 }): Promise<number> {
   const { config, logger, concurrency, metricsPort, stopSignal } = opts;
+  // The queue, database and vision stacks load only here: --help and argument errors answer at once.
+  const [{ openDatabase }, { createDetectionWorker }, { redisOptionsFromUrl }, { startWebhookDelivery }, { createWorkerMetrics }, { startRetentionService }, { createVisionEngine }, { visionEngineOptions }] =
+    await Promise.all([
+      import('../../db/client.ts'),
+      import('../../queue/wiring/detection.ts'),
+      import('../../queue/redis-options.ts'),
+      import('../../queue/wiring/alert-notifiers.ts'),
+      import('../../queue/handlers/metrics.ts'),
+      import('../../queue/handlers/retention.ts'),
+      import('../../vision/engine.ts'),
+      import('../../config/vision-engine.ts'),
+    ]);
   const db = await openDatabase(config.databaseUrl, { logger });
   const closers: (() => Promise<unknown>)[] = [() => db.close()];
   const closeAll = async () => {

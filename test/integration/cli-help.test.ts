@@ -1,0 +1,59 @@
+/**
+ * `maskwatch <command> --help` prints its usage and exits 0 without loading the command's stack: no native
+ * module (ONNX Runtime, sharp/libvips, Prisma's driver) is mapped into the process when it exits. Time is
+ * not asserted (tests measure no speed); what makes --help slow is loading those, and that is what is checked.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
+
+// Preloaded into the CLI's process: at exit, lists the native addons (.node files) it has mapped.
+const PROBE = `import { readFileSync } from 'node:fs';
+process.on('exit', () => {
+  const maps = readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.trim().split(/\\s+/)[5] ?? '');
+  process.stderr.write('NATIVE ' + JSON.stringify([...new Set(maps.filter((p) => p.endsWith('.node')))]) + '\\n');
+});`;
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(PROBE)}`, MASKWATCH_BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`maskwatch ${args.join(' ')} did not exit within 60 s`));
+    }, 60_000);
+  });
+  return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+}
+
+const COMMANDS = [
+  ['start', '--help'],
+  ['api', '--help'],
+  ['worker', '--help'],
+  ['users', '--help'],
+  ['users', 'add', '--help'],
+  ['users', 'set-role', '--help'],
+  ['detect', '--help'],
+  ['classify', '--help'],
+  ['agent', '--help'],
+  ['simulate', '--help'],
+];
+
+for (const args of COMMANDS) {
+  test(`maskwatch ${args.join(' ')}: usage on stdout, exit 0, no native module loaded`, async () => {
+    const r = await run(args);
+    assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.stderr}`);
+    assert.match(r.stdout, /^usage:\s+maskwatch /m);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('NATIVE '));
+    assert.ok(line, `the probe did not report; stderr: ${r.stderr}`);
+    assert.deepEqual(JSON.parse(line.slice('NATIVE '.length)), [], 'native addons mapped by --help');
+  });
+}
