@@ -85,9 +85,9 @@ export function rawResponse(mediaType: string, description: string) {
 
 const FASTIFY_CODES: Record<string, { status: number; slug: string; detail?: (e: FastifyError) => string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, slug: 'body-too-large', detail: () => 'request body is larger than allowed' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, slug: 'unsupported-media-type' },
+  // The routes reaching this (all but the uploads, which check their own types first) take JSON.
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, slug: 'unsupported-media-type', detail: () => 'this route takes a JSON body: Content-Type must be application/json' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, slug: 'bad-content-length' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, slug: 'empty-body' },
   FST_ERR_CTP_EMPTY_TYPE: { status: 415, slug: 'unsupported-media-type', detail: () => 'Content-Type header is required' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, slug: 'invalid-json' },
 };
@@ -110,11 +110,16 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       return sendProblem(reply, problem(p.status, p.detail, p.slug), p.headers);
     }
     if (error.validation) {
-      const body = problem(400, error.message, 'validation');
-      body.errors = error.validation.map((v) => ({
-        path: `${error.validationContext ?? 'request'}${v.instancePath || ''}`,
-        message: v.message ?? 'invalid',
-      }));
+      const errors = error.validation.map((v) => {
+        // Ajv says "must NOT have additional properties" without naming the one: name it.
+        const extra = v.keyword === 'additionalProperties' ? (v.params as { additionalProperty?: string }).additionalProperty : undefined;
+        return {
+          path: `${error.validationContext ?? 'request'}${v.instancePath || ''}`,
+          message: extra === undefined ? (v.message ?? 'invalid') : `must NOT have the unknown property "${extra}"`,
+        };
+      });
+      const body = problem(400, errors.map((e) => `${e.path} ${e.message}`).join('; '), 'validation');
+      body.errors = errors;
       return sendProblem(reply, body);
     }
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;

@@ -68,8 +68,12 @@ export function contentSecurityPolicy(imageOrigins: readonly string[] = []) {
   };
 }
 
-/** Which limit class a request falls in (pure, for the hook and tests). */
-export function limitClass(method: string, routeUrl: string | undefined): 'ingest' | 'login' | 'api' {
+/** Liveness and readiness probes: an orchestrator's health check must not be refused because a noisy client shares its address. */
+const PROBE_ROUTES: readonly string[] = ['/healthz', '/readyz'];
+
+/** Which limit class a request falls in (pure, for the hook and tests); probes are not limited. */
+export function limitClass(method: string, routeUrl: string | undefined): 'ingest' | 'login' | 'api' | 'probe' {
+  if (method === 'GET' && routeUrl !== undefined && PROBE_ROUTES.includes(routeUrl)) return 'probe';
   if (method === 'POST' && routeUrl !== undefined && INGEST_ROUTES.includes(routeUrl)) return 'ingest';
   if (method === 'POST' && (routeUrl === LOGIN_ROUTE || routeUrl === PASSWORD_CHANGE_ROUTE)) return 'login';
   return 'api';
@@ -143,10 +147,16 @@ async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Pr
   app.setValidatorCompiler(schemaValidators());
 
   // JSON bodies must be valid UTF-8 (the default parser silently turns bad bytes into U+FFFD),
-  // and text/plain is not a way in: every JSON route needs application/json.
+  // and text/plain is not a way in: every JSON route needs application/json. An empty body is no body:
+  // many HTTP clients send Content-Type: application/json on a POST without one (logout, rotate-key);
+  // a route that needs a body still says so (400, "body must be object").
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if ((body as Buffer).length === 0) {
+      done(null, undefined);
+      return;
+    }
     let text: string;
     try {
       text = utf8.decode(body as Buffer);
@@ -223,7 +233,7 @@ async function registerSecurity(app: FastifyInstance, opts: SecurityOptions): Pr
       await enforce(limiters.camera, request, 'per camera', rl.cameraWindowMs ?? rl.windowMs);
     } else if (cls === 'login') {
       await enforce(limiters.login, request, 'for logins per IP');
-    } else {
+    } else if (cls === 'api') {
       await enforce(limiters.api, request, 'per IP');
     }
   });

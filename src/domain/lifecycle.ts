@@ -78,12 +78,13 @@ const OPEN: ReadonlySet<AlertStatus> = new Set(OPEN_ALERT_STATUSES);
 const REASSIGNABLE: ReadonlySet<AlertStatus> = new Set(['DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE']);
 
 /** Officer steps: the status each one requires and the one it leads to. */
+/** Each officer step, the status it needs and leads to, and how error messages name it. */
 const OFFICER_STEPS = {
-  acknowledge: { from: 'DISPATCHED', to: 'ACKNOWLEDGED' },
-  en_route: { from: 'ACKNOWLEDGED', to: 'EN_ROUTE' },
-  on_scene: { from: 'EN_ROUTE', to: 'ON_SCENE' },
-  resolve: { from: 'ON_SCENE', to: 'RESOLVED' },
-} as const satisfies Record<string, { from: AlertStatus; to: AlertStatus }>;
+  acknowledge: { from: 'DISPATCHED', to: 'ACKNOWLEDGED', verb: 'acknowledge' },
+  en_route: { from: 'ACKNOWLEDGED', to: 'EN_ROUTE', verb: 'mark en route' },
+  on_scene: { from: 'EN_ROUTE', to: 'ON_SCENE', verb: 'mark on scene' },
+  resolve: { from: 'ON_SCENE', to: 'RESOLVED', verb: 'resolve' },
+} as const satisfies Record<string, { from: AlertStatus; to: AlertStatus; verb: string }>;
 
 export function isOpen(status: AlertStatus): boolean {
   return OPEN.has(status);
@@ -141,8 +142,8 @@ export function transition(state: AlertState, action: AlertAction, actor: Actor,
     case 'on_scene':
     case 'resolve': {
       const step = OFFICER_STEPS[action.type];
-      if (actor.role !== 'OFFICER') return fail('FORBIDDEN', `only an officer of the assigned unit may ${action.type}`);
-      if (from !== step.from) return fail('ILLEGAL_TRANSITION', `cannot ${action.type} an alert that is ${from}`);
+      if (actor.role !== 'OFFICER') return fail('FORBIDDEN', `only an officer of the assigned unit may ${step.verb}`);
+      if (from !== step.from) return fail('ILLEGAL_TRANSITION', `cannot ${step.verb} an alert that is ${from} (it must be ${step.from})`);
       if (!actor.unitId || actor.unitId !== state.assignedUnitId) {
         return fail('FORBIDDEN', 'the alert is assigned to another unit');
       }

@@ -197,6 +197,31 @@ for (const provider of testProviders()) {
       assert.match(huge.headers.get('content-type') ?? '', /^application\/problem\+json/);
     });
 
+    test('request bodies: an empty JSON body is no body; a wrong type or an unknown field is named', async () => {
+      const session = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: 'chief-own-password' } });
+      assert.equal(session.status, 200);
+      const post = (url: string, init: { token?: string; type: string; body: string }) =>
+        fetch(api.url + url, {
+          method: 'POST',
+          headers: { 'content-type': init.type, ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
+          body: init.body,
+        });
+      // As many HTTP clients send it: Content-Type set, no body.
+      const logout = await post('/api/v1/auth/logout', { token: session.body.token, type: 'application/json', body: '' });
+      assert.equal(logout.status, 204, await logout.text());
+      const needsBody = await post('/api/v1/cameras', { token: admin, type: 'application/json', body: '' });
+      assert.equal(needsBody.status, 400);
+      assert.match((await needsBody.json()).detail, /body must be object/);
+      const asText = await post('/api/v1/auth/login', { type: 'text/plain', body: 'chief' });
+      assert.equal(asText.status, 415);
+      assert.match(asText.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.match((await asText.json()).detail, /Content-Type must be application\/json/);
+      const typo = await call(api.url, 'POST', '/api/v1/cameras', { token: admin, json: { name: 'Gate', latitude: 40.4, longitude: -3.7, zoen: 'Centro' } });
+      assert.equal(typo.status, 400);
+      assert.match(typo.body.detail, /unknown property "zoen"/);
+      assert.equal(typo.body.errors[0].path, 'body');
+    });
+
     test('/healthz, /readyz and /metrics', async () => {
       assert.equal((await call(api.url, 'GET', '/healthz')).status, 200);
       const ready = await call(api.url, 'GET', '/readyz');

@@ -105,6 +105,11 @@ for (const provider of testProviders()) {
       assert.ok(mine.items.every((a) => a.assignedUnitId === unitA));
       const bad = await call(api.url, 'GET', '/api/v1/alerts?cursor=garbage', { token: dispatcher });
       assert.equal(bad.status, 400);
+      // A cursor of another list is refused, not read as an empty page.
+      const violationCursor = (await call(api.url, 'GET', '/api/v1/violations?limit=1', { token: dispatcher })).body.nextCursor as string;
+      const foreign = await call(api.url, 'GET', `/api/v1/alerts?cursor=${violationCursor}`, { token: dispatcher });
+      assert.equal(foreign.status, 400);
+      assert.match(foreign.body.detail, /pages violations, not alerts/);
       assert.equal((await call(api.url, 'GET', '/api/v1/alerts?status=NOPE', { token: dispatcher })).status, 400);
       assert.equal((await call(api.url, 'GET', '/api/v1/alerts')).status, 401);
     });

@@ -33,6 +33,9 @@ describe('pure helpers of src/api/security.ts', () => {
     assert.equal(limitClass('POST', '/api/v1/auth/login'), 'login');
     assert.equal(limitClass('GET', '/api/v1/frames'), 'api');
     assert.equal(limitClass('GET', undefined), 'api');
+    assert.equal(limitClass('GET', '/healthz'), 'probe');
+    assert.equal(limitClass('GET', '/readyz'), 'probe');
+    assert.equal(limitClass('GET', '/metrics'), 'api');
     assert.equal(corsHeaders('https://evil.example', [], false), null);
     assert.equal(corsHeaders(undefined, ['https://ok.example'], false), null);
     assert.equal(corsHeaders('https://ok.example.evil', ['https://ok.example'], false), null);
@@ -220,15 +223,18 @@ describe('CORS allow-list and rate limits (low limits for the test)', () => {
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   });
 
-  test('per IP on the rest of the API: 429 + Retry-After once the budget is spent', async () => {
+  test('per IP on the rest of the API: 429 + Retry-After once the budget is spent; health probes still answer', async () => {
     let status = 0;
     let res: Awaited<ReturnType<typeof call>> | undefined;
     for (let i = 0; i < 45 && status !== 429; i++) {
-      res = await call(api.url, 'GET', '/healthz');
+      res = await call(api.url, 'GET', '/api/v1/auth/me', { token: admin });
       status = res.status;
     }
     assert.ok(res);
     assertProblem(res, 429);
     assert.ok(Number(res.headers.get('retry-after')) >= 1);
+    // A load balancer's probe from the same address is not refused.
+    assert.equal((await call(api.url, 'GET', '/healthz')).status, 200);
+    assert.equal((await call(api.url, 'GET', '/readyz')).status, 200);
   });
 });

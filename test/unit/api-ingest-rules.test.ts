@@ -63,12 +63,12 @@ test('throttle: one yes per key per interval; reset allows the next', () => {
   assert.equal(th.shouldRun('a'), true);
 });
 
-test('cursor round-trips; malformed cursors are refused', () => {
+test("cursor round-trips; malformed cursors and another list's are refused", () => {
   const key = { at: new Date('2026-01-02T03:04:05.678Z'), id: 'abc' };
-  assert.deepEqual(decodeCursor(encodeCursor(key)), key);
-  for (const bad of ['', 'not-base64-json', Buffer.from('["x","y"]').toString('base64url'), Buffer.from('{}').toString('base64url')]) {
-    assert.throws(() => decodeCursor(bad), CursorError);
-  }
+  assert.deepEqual(decodeCursor('alerts', encodeCursor('alerts', key)), key);
+  assert.throws(() => decodeCursor('alerts', encodeCursor('violations', key)), /this cursor pages violations, not alerts/);
+  const bad = ['', 'not-base64-json', Buffer.from('["x","y"]').toString('base64url'), Buffer.from('["alerts","y","z"]').toString('base64url'), Buffer.from('{}').toString('base64url')];
+  for (const cursor of bad) assert.throws(() => decodeCursor('alerts', cursor), CursorError, cursor);
 });
 
 test('snapshot paths: plain relative image paths only; traversal impossible', () => {

@@ -69,6 +69,13 @@ describe('alert lifecycle', () => {
     );
   });
 
+  it('names an officer step in words and says which status it needs', () => {
+    const e = errorOf({ status: 'ACKNOWLEDGED', assignedUnitId: 'unit-a' }, { type: 'on_scene' }, officerA);
+    assert.equal(e.code, 'ILLEGAL_TRANSITION');
+    assert.equal(e.message, 'cannot mark on scene an alert that is ACKNOWLEDGED (it must be EN_ROUTE)');
+    assert.equal(errorOf({ status: 'DISPATCHED', assignedUnitId: 'unit-a' }, { type: 'en_route' }, dispatcher).message, 'only an officer of the assigned unit may mark en route');
+  });
+
   it('dismisses any open alert with a reason, never a closed one', () => {
     for (const status of ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE'] as const) {
       const r = transition({ status, assignedUnitId: null }, { type: 'dismiss', reason: 'false positive' }, dispatcher, now);

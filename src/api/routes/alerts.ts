@@ -1,23 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { problemResponses } from '../problem.ts';
 import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
 import { AlertListQuerySchema, AlertSchema, PageSchema, type AlertListQuery } from '../../contracts/api.ts';
-import { CursorError, decodeCursor, page } from '../queries/cursor.ts';
+import { cursorOrProblem, page } from '../queries/cursor.ts';
 
 /** Response shapes live in src/contracts/api.ts (one definition for validation, OpenAPI, server and dashboard). */
 export const alertSchema = AlertSchema;
-
-export function cursorOrProblem(cursor: string | undefined) {
-  if (!cursor) return null;
-  try {
-    return decodeCursor(cursor);
-  } catch (err) {
-    if (err instanceof CursorError) throw new HttpProblem(400, err.message, 'bad-cursor');
-    throw err;
-  }
-}
 
 export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
@@ -40,9 +30,9 @@ export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
     async (request) => {
       const user = userOf(request);
       const { status, cameraId, limit, cursor } = request.query;
-      const rows = await ctx.services.alerts.list(user, { status, cameraId, after: cursorOrProblem(cursor), take: limit + 1 });
+      const rows = await ctx.services.alerts.list(user, { status, cameraId, after: cursorOrProblem('alerts', cursor), take: limit + 1 });
       // Cursors are exact: timestamps are stored with millisecond precision, as ISO strings carry them.
-      return page(rows, limit, (r) => new Date(r.createdAt));
+      return page('alerts', rows, limit, (r) => new Date(r.createdAt));
     },
   );
 }

@@ -4,8 +4,7 @@ import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
 import { PageSchema, ViolationListQuerySchema, ViolationSchema, type ViolationListQuery } from '../../contracts/api.ts';
-import { page } from '../queries/cursor.ts';
-import { cursorOrProblem } from './alerts.ts';
+import { cursorOrProblem, page } from '../queries/cursor.ts';
 
 function isoOrProblem(name: string, raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
@@ -37,14 +36,14 @@ export async function violationRoutes(app: FastifyInstance, ctx: ApiContext) {
       const q = request.query;
       const from = isoOrProblem('from', q.from);
       const to = isoOrProblem('to', q.to);
-      const key = cursorOrProblem(q.cursor);
+      const key = cursorOrProblem('violations', q.cursor);
       const rows = await ctx.services.violations.list(
         user,
         { cameraId: q.cameraId, zone: q.zone, from, to, status: q.status },
         key,
         q.limit + 1,
       );
-      return page(rows, q.limit, (r) => new Date(r.capturedAt));
+      return page('violations', rows, q.limit, (r) => new Date(r.capturedAt));
     },
   );
 }

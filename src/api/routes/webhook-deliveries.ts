@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
-import { page } from '../queries/cursor.ts';
+import { cursorOrProblem, page } from '../queries/cursor.ts';
 import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
 import { PageSchema, WebhookDeliveryQuerySchema, WebhookDeliverySchema, type WebhookDeliveryQuery } from '../../contracts/api.ts';
-import { cursorOrProblem } from './alerts.ts';
 
 /** The webhook delivery log (every attempt, newest first), for admins. */
 export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -23,8 +22,8 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: ApiContex
     },
     async (request) => {
       const q = request.query;
-      const rows = await ctx.services.webhookDeliveries.list({ outcome: q.outcome, target: q.target, after: cursorOrProblem(q.cursor), take: q.limit + 1 });
-      return page(rows, q.limit, (r) => new Date(r.at));
+      const rows = await ctx.services.webhookDeliveries.list({ outcome: q.outcome, target: q.target, after: cursorOrProblem('webhook-deliveries', q.cursor), take: q.limit + 1 });
+      return page('webhook-deliveries', rows, q.limit, (r) => new Date(r.at));
     },
   );
 }
