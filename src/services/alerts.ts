@@ -112,7 +112,10 @@ export function createAlertService(deps: AlertServiceDeps) {
       return rows.map(toAlertEvent);
     },
 
-    /** Available units nearest the alert's camera first; available units with no known position last. */
+    /**
+     * Available units nearest the alert's camera first, those with no known position after them; units with
+     * no officer (nobody to acknowledge) come after every unit that has one, in the same order.
+     */
     async suggestedUnits(alertId: string, limit: number): Promise<{ unit: UnitView; distanceMeters: number | null }[]> {
       const camera = await deps.alerts.cameraPosition(alertId);
       if (!camera) throw notFound(`alert ${alertId}`);
@@ -123,7 +126,8 @@ export function createAlertService(deps: AlertServiceDeps) {
         ...ranked.map(({ distanceMeters, ...unit }) => ({ unit, distanceMeters: Math.round(distanceMeters) as number | null })),
         ...unplaced.map((unit) => ({ unit, distanceMeters: null })),
       ];
-      return items.slice(0, limit);
+      const staffed = (item: (typeof items)[number]) => item.unit.members.length > 0;
+      return [...items.filter(staffed), ...items.filter((i) => !staffed(i))].slice(0, limit);
     },
 
     /** The alert's audit trail, oldest first, as the dispatcher's timeline shows it. */

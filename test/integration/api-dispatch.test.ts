@@ -176,12 +176,16 @@ for (const provider of testProviders()) {
       assert.equal(bad.status, 400);
     });
 
-    test('suggested units: available only, nearest first, unplaced last', async () => {
+    test('suggested units: available only, nearest first, unplaced last; units without officers after the others', async () => {
       const alertId = await newAlert();
+      // P-0 stands next to the camera but has no officer to acknowledge: it comes after the staffed units.
+      const p0 = await call(api.url, 'POST', '/api/v1/units', { token: admin, json: { callSign: 'P-0', latitude: 40.4168, longitude: -3.7038, status: 'AVAILABLE' } });
+      assert.equal(p0.status, 201);
       const r = await call(api.url, 'GET', `/api/v1/alerts/${alertId}/suggested-units`, { token: dispatcher });
+      assert.equal((await call(api.url, 'DELETE', `/api/v1/units/${p0.body.id}`, { token: admin })).status, 204);
       assert.equal(r.status, 200);
-      assert.deepEqual(r.body.items.map((s: { unit: { callSign: string } }) => s.unit.callSign), ['P-1', 'P-2', 'P-4']);
-      const [p1, p2, p4] = r.body.items;
+      assert.deepEqual(r.body.items.map((s: { unit: { callSign: string } }) => s.unit.callSign), ['P-1', 'P-2', 'P-0', 'P-4']);
+      const [p1, p2, , p4] = r.body.items;
       assert.ok(p1.distanceMeters > 250 && p1.distanceMeters < 350, String(p1.distanceMeters));
       assert.ok(p2.distanceMeters > 2900 && p2.distanceMeters < 3100, String(p2.distanceMeters));
       assert.equal(p4.distanceMeters, null);

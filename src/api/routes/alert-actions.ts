@@ -100,7 +100,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
       onRequest: command, // auth before parsing and validation: strangers learn only "401"
       schema: {
         tags: ['alerts'],
-        summary: 'Available units nearest the camera first (haversine); available units with no known position last',
+        summary: 'Available units nearest the camera first (haversine), those with no known position after them; units without an officer after all staffed ones',
         security: bearerSecurity,
         params: uuidParam,
         querystring: suggestedUnitsQuery,
