@@ -7,21 +7,41 @@
 let ctx: AudioContext | null = null;
 const listeners = new Set<() => void>();
 
+function notifyUnlocked(): void {
+  listeners.forEach((l) => l());
+}
+
 function context(): AudioContext | null {
   try {
-    ctx ??= new AudioContext();
+    if (!ctx) {
+      ctx = new AudioContext();
+      // However audio becomes usable (a resume, the browser allowing it later), the page hears of it.
+      ctx.addEventListener('statechange', () => {
+        if (ctx?.state === 'running') notifyUnlocked();
+      });
+    }
     return ctx;
   } catch {
     return null; // no Web Audio (very old or locked-down browser): the visual cues remain
   }
 }
 
-/** Call from a user gesture: creates/resumes the audio context. */
+/**
+ * Call from a user gesture: creates/resumes the audio context. A context that is
+ * already running (after a reload the browser may allow audio at once) still
+ * notifies the listeners: they were told it was blocked before it existed.
+ */
 export function unlockAudio(): void {
   const c = context();
-  if (!c || c.state === 'running') return;
+  if (!c) return;
+  if (c.state === 'running') {
+    notifyUnlocked();
+    return;
+  }
   void c.resume().then(
-    () => listeners.forEach((l) => l()),
+    () => {
+      if (c.state === 'running') notifyUnlocked();
+    },
     () => undefined, // still blocked: the next gesture tries again
   );
 }
