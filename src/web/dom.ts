@@ -74,11 +74,13 @@ export function option(value: string, label: string, selected = false): HTMLOpti
   return o;
 }
 
-export function toast(message: string, kind: 'info' | 'error' = 'info'): void {
+/** Shows a transient notice; returns it, so a view can take back an error the user has since fixed. */
+export function toast(message: string, kind: 'info' | 'error' = 'info'): HTMLElement | null {
   const host = document.getElementById('toasts');
-  if (!host) return;
+  if (!host) return null;
   const t = h('div', { class: `toast toast-${kind}` }, message);
   host.appendChild(t);
   // Toasts are transient notices; the state they describe is visible elsewhere.
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
+  return t;
 }

@@ -8,7 +8,7 @@ import type { Unit, UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast } from '../dom.ts';
 import { formatAgo, formatClock, formatCoord, mapsUrl } from '../format.ts';
-import { peopleStrip } from './evidence-viewer.ts';
+import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
 import { chime } from '../sound.ts';
 import { allowedActions, OFFICER_STEPS } from '../workflow.ts';
 import { errorText, incidentFirstSeenAt, statusBadge, verdictText } from './common.ts';
@@ -141,17 +141,28 @@ export const mountOfficer: MountView = (root, ctx) => {
     const where = h('p', { class: 'where' });
     const mapLink = h('a', { class: 'btn btn-ghost', target: '_blank', rel: 'noopener noreferrer' }, 'Open in maps');
     const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: 'What happened?' });
+    // The note is asked for by the first tap on Resolve, not demanded by an error.
+    let noteAsked = false;
+    let noteError: HTMLElement | null = null;
     const buttons = OFFICER_STEPS.map((step) => {
       const b = h('button', { type: 'button', class: `btn ${step.action === 'resolve' ? 'btn-success' : 'btn-primary'}` }, step.label);
       b.addEventListener('click', () => {
         const body: Record<string, string> = {};
         if (step.action === 'resolve') {
-          const text = note.value.trim();
-          if (!text) {
-            toast('Add a resolution note first.', 'error');
+          if (!noteAsked) {
+            noteAsked = true;
+            update(current);
             note.focus();
             return;
           }
+          const text = note.value.trim();
+          if (!text) {
+            noteError?.remove();
+            noteError = toast('Add a resolution note first.', 'error');
+            note.focus();
+            return;
+          }
+          noteError?.remove();
           body.note = text;
         }
         b.disabled = true;
@@ -159,37 +170,58 @@ export const mountOfficer: MountView = (root, ctx) => {
           (a) => {
             apply(a);
             toast(`${step.label}: recorded`);
+            // The disabled button dropped the focus: hand it to this card's next step, not to the page.
+            focusNextStep();
           },
           (err) => {
             toast(errorText(err), 'error');
             update(current);
+            if (document.activeElement === document.body && !b.disabled) b.focus();
           },
         );
       });
       return { step, b };
     });
+    function focusNextStep(): void {
+      if (!el.isConnected) return;
+      buttons.find((x) => !x.b.disabled)?.b.focus();
+    }
     const noteField = field('Resolution note', note);
-    // The people to find, large, with last-seen time and the address (evidence-viewer.ts).
-    const people = h('div', { class: 'officer-people-slot' }, peopleStrip(ctx.api, first));
+    // The people to find, large, with last-seen time (evidence-viewer.ts); a crowd shows its first few until asked.
+    const people = h('div', { class: 'officer-people-slot' });
+    const morePeople = h('button', { type: 'button', class: 'btn btn-ghost btn-block people-toggle', 'aria-expanded': 'false' });
+    let showAll = false;
     let peopleKey = '';
+    morePeople.addEventListener('click', () => {
+      showAll = !showAll;
+      peopleKey = '';
+      update(current);
+    });
     const el = h(
       'li',
       { class: 'card officer-card', 'data-alert-id': first.id },
       h('div', { class: 'card-head' }, title, status),
-      people,
-      meta,
       where,
       mapLink,
+      meta,
       h('div', { class: 'steps', role: 'group', 'aria-label': 'Response' }, ...buttons.slice(0, 3).map((x) => x.b)),
       h('div', { class: 'resolve' }, noteField, buttons[3]!.b),
+      people,
+      morePeople,
     );
+    function renderPeople(a: AlertEvent): void {
+      const pk = `${showAll}|${a.people.map((p) => `${p.id}:${p.lastSeenAt}:${p.falsePositive}`).join('|')}`;
+      if (pk === peopleKey) return;
+      peopleKey = pk;
+      replaceChildren(people, peopleStrip(ctx.api, a, Date.now(), showAll ? Infinity : OFFICER_PEOPLE_SHOWN));
+      const total = a.people.filter((p) => !p.falsePositive).length;
+      morePeople.hidden = total <= OFFICER_PEOPLE_SHOWN;
+      morePeople.textContent = showAll ? `Show the first ${OFFICER_PEOPLE_SHOWN} only` : `Show all ${total} people`;
+      morePeople.setAttribute('aria-expanded', String(showAll));
+    }
     function update(a: AlertEvent): void {
       current = a;
-      const pk = a.people.map((p) => `${p.id}:${p.lastSeenAt}:${p.falsePositive}`).join('|');
-      if (pk !== peopleKey) {
-        peopleKey = pk;
-        replaceChildren(people, peopleStrip(ctx.api, a));
-      }
+      renderPeople(a);
       title.textContent = a.camera.name;
       replaceChildren(status, statusBadge(a.status));
       meta.textContent = `First seen ${formatClock(incidentFirstSeenAt(a))} · ${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
@@ -198,7 +230,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       mapLink.setAttribute('aria-label', `Open ${a.camera.name} in maps`);
       const allowed = allowedActions(a, user);
       for (const { step, b } of buttons) b.disabled = !allowed.has(step.action);
-      noteField.hidden = !allowed.has('resolve');
+      noteField.hidden = !allowed.has('resolve') || !noteAsked;
     }
     update(first);
     return { el, update };
@@ -213,16 +245,24 @@ export const mountOfficer: MountView = (root, ctx) => {
         cards.delete(id);
       }
     }
-    for (const a of mine) {
+    mine.forEach((a, i) => {
       let c = cards.get(a.id);
       if (c) c.update(a);
       else {
         c = makeCard(a);
         cards.set(a.id, c);
       }
-      list.append(c.el); // re-append keeps the sorted order
-    }
+      // Move a card only when the order changed: moving a node drops the focus inside it.
+      if (list.children[i] !== c.el) list.insertBefore(c.el, list.children[i] ?? null);
+    });
     empty.hidden = mine.length > 0;
+  }
+
+  /** "x min ago" texts age with the clock (the cards re-render only on events). */
+  function tick(): void {
+    const now = Date.now();
+    for (const el of list.querySelectorAll<HTMLElement>('[data-seen-at]')) el.textContent = formatAgo(el.dataset.seenAt!, now);
+    renderUnit();
   }
 
   function apply(a: AlertEvent): void {
@@ -279,7 +319,9 @@ export const mountOfficer: MountView = (root, ctx) => {
     ),
   );
   void Promise.all([reload(), loadUnit()]);
+  const ticker = setInterval(tick, 15_000);
   return () => {
+    clearInterval(ticker);
     offAlert();
     offConn();
     if (watchId !== null) navigator.geolocation.clearWatch(watchId);
