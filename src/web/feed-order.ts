@@ -2,11 +2,13 @@
  * The dispatcher's queue (pure, no DOM, unit-tested): which alerts are shown,
  * in which order, and what the tab title says.
  *
- * Order: open alerts first; among them the highest escalation level first, then
- * the ones still waiting for someone (NEW: nobody dispatched; DISPATCHED: the
- * unit has not acknowledged) before those being handled, then the oldest first,
- * so an old unhandled alert never sinks below newer ones. Closed alerts follow,
- * newest first.
+ * Order: open alerts first. Among them, those still needing the dispatcher (not
+ * dispatched to a unit) come before those units are handling: an escalation
+ * level never drops once a unit has it, so ranking by level first let a unit's
+ * old escalation bury a brand-new alert nobody had dispatched. Within each group
+ * the highest escalation level first, then (handled group) a unit that has not
+ * acknowledged before one that has, then the oldest first, so an old alert
+ * never sinks below newer ones. Closed alerts follow, newest first.
  */
 import type { AlertEvent } from '../realtime/events.ts';
 import { isOpen, type AlertStatus } from './alert-list.ts';
@@ -14,6 +16,11 @@ import { isOpen, type AlertStatus } from './alert-list.ts';
 /** Waiting for a dispatcher or for the unit to acknowledge. */
 export function isUnhandled(status: AlertStatus): boolean {
   return status === 'NEW' || status === 'DISPATCHED';
+}
+
+/** Open and no unit on it: only the dispatcher can move it on. */
+export function needsDispatch(a: Pick<AlertEvent, 'status' | 'assignedUnitId'>): boolean {
+  return isOpen(a.status) && (a.status === 'NEW' || a.assignedUnitId === null);
 }
 
 function time(iso: string): number {
@@ -26,6 +33,8 @@ export function comparePriority(a: AlertEvent, b: AlertEvent): number {
   const openB = isOpen(b.status);
   if (openA !== openB) return openA ? -1 : 1;
   if (openA) {
+    const todoA = needsDispatch(a);
+    if (todoA !== needsDispatch(b)) return todoA ? -1 : 1;
     if (a.escalationLevel !== b.escalationLevel) return b.escalationLevel - a.escalationLevel;
     const waitA = isUnhandled(a.status);
     if (waitA !== isUnhandled(b.status)) return waitA ? -1 : 1;
@@ -66,6 +75,17 @@ export function matchesFilter(a: AlertEvent, f: FeedFilter): boolean {
 /** The feed as shown: filtered, in priority order. */
 export function feedView(list: readonly AlertEvent[], f: FeedFilter): AlertEvent[] {
   return sortByPriority(list.filter((a) => matchesFilter(a, f)));
+}
+
+/**
+ * What the filters hide of the open alerts (the header counts them all): null when nothing open is
+ * hidden, else how many are shown of how many, and how many hidden ones are escalated.
+ */
+export function hiddenByFilter(list: readonly AlertEvent[], f: FeedFilter): { shown: number; open: number; escalatedHidden: number } | null {
+  const open = list.filter((a) => isOpen(a.status));
+  const hidden = open.filter((a) => !matchesFilter(a, f));
+  if (hidden.length === 0) return null;
+  return { shown: open.length - hidden.length, open: open.length, escalatedHidden: hidden.filter((a) => a.escalationLevel > 0).length };
 }
 
 /** Zones and cameras to offer in the filters, sorted by name (from the alerts and known cameras). */
@@ -110,6 +130,47 @@ export function decodeFilter(raw: string | null): FeedFilter {
     };
   } catch {
     return { ...DEFAULT_FILTER };
+  }
+}
+
+/**
+ * What the dispatcher has not looked at yet ("Incoming" cards, unseen escalations), kept in
+ * sessionStorage so a reload does not silently clear the title badge. Bounded: the newest
+ * MAX_UNSEEN of each (a Set keeps arrival order).
+ */
+export interface Unseen {
+  fresh: Set<string>;
+  escalated: Set<string>;
+}
+
+export const MAX_UNSEEN = 200;
+
+export function encodeUnseen(u: Unseen): string {
+  const newest = (ids: Set<string>) => [...ids].slice(-MAX_UNSEEN);
+  return JSON.stringify({ fresh: newest(u.fresh), escalated: newest(u.escalated) });
+}
+
+export function decodeUnseen(raw: string | null): Unseen {
+  const ids = (v: unknown) => new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(-MAX_UNSEEN) : []);
+  if (!raw) return { fresh: new Set(), escalated: new Set() };
+  try {
+    const v = JSON.parse(raw) as { fresh?: unknown; escalated?: unknown };
+    return { fresh: ids(v?.fresh), escalated: ids(v?.escalated) };
+  } catch {
+    return { fresh: new Set(), escalated: new Set() };
+  }
+}
+
+/**
+ * Drops what no longer waits to be seen: alerts gone from the list or closed, and escalations a
+ * unit has taken over (acknowledged or further).
+ */
+export function pruneUnseen(u: Unseen, alerts: readonly AlertEvent[]): void {
+  const byId = new Map(alerts.map((a) => [a.id, a]));
+  for (const id of [...u.fresh]) if (!isOpen(byId.get(id)?.status ?? 'RESOLVED')) u.fresh.delete(id);
+  for (const id of [...u.escalated]) {
+    const a = byId.get(id);
+    if (!a || !isOpen(a.status) || !isUnhandled(a.status)) u.escalated.delete(id);
   }
 }
 

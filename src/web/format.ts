@@ -19,12 +19,24 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${hrs} h ${String(m).padStart(2, '0')} min`;
 }
 
+/**
+ * A live, ticking duration (how long an alert has been open): whole minutes only, as the screens
+ * refresh it every few seconds; seconds would look frozen between refreshes.
+ */
+export function formatElapsed(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return '<1 min';
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
 export function formatAgo(iso: string, now: number): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '–';
-  const s = Math.round((now - t) / 1000);
-  if (s < 5) return 'just now';
-  return `${formatDuration(s)} ago`;
+  const s = (now - t) / 1000;
+  if (s < 60) return 'just now';
+  return `${formatElapsed(s)} ago`;
 }
 
 export function formatClock(iso: string | null | undefined): string {

@@ -128,7 +128,13 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
     nav,
     h('div', { class: 'who' }, conn, h('span', { class: 'user' }, `${s.user.username} · ${s.user.role}`), h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => signOut() }, 'Log out')),
   );
-  (el as HTMLElement & { dispose?: () => void }).dispose = offConn;
+  // Sticky columns and toasts sit just below the header, whose height changes when it wraps (narrow screens).
+  const sized = new ResizeObserver(() => document.documentElement.style.setProperty('--topbar-h', `${el.offsetHeight}px`));
+  sized.observe(el);
+  (el as HTMLElement & { dispose?: () => void }).dispose = () => {
+    offConn();
+    sized.disconnect();
+  };
   return el;
 }
 

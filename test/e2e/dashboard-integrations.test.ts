@@ -132,6 +132,7 @@ test('the admin sees each webhook delivery attempt: the failed one and the deliv
   await page.getByLabel('Show').selectOption('failed');
   await table.locator('tbody tr').nth(0).getByText('failed').waitFor();
   assert.equal(await rows.count(), 1);
+  assert.equal(await page.getByRole('button', { name: 'Load more' }).isHidden(), true, 'nothing more to load: no button');
   await screenshot(page, 'admin-webhooks', 'admin-webhooks');
   assert.deepEqual(desk.errors, []);
   await page.close();

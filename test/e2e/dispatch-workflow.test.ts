@@ -157,7 +157,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   // The person to find, large, with the last-seen time; the camera's address once, for the whole card.
   const toFind = card.getByRole('list', { name: '1 person to find' }).locator('.officer-person');
   assert.equal(await toFind.count(), 1);
-  assert.match(await toFind.innerText(), /1\. No mask\s+Last seen \d{2}:\d{2}:\d{2}/);
+  assert.match(await toFind.innerText(), /1\. No mask\s+Last seen \d{2}:\d{2}:\d{2} · (just now|\d+ min ago)/);
   assert.ok((await toFind.locator('img.officer-shot').evaluate((img: HTMLImageElement) => img.getBoundingClientRect().width)) >= 120, 'the best shot is shown large');
   assert.equal((await card.innerText()).split('Gran Vía 12, Madrid').length - 1, 1, 'the address appears once on the card');
   assert.match((await card.getByRole('link', { name: /Open .* in maps/ }).getAttribute('href'))!, /^https:\/\/www\.openstreetmap\.org\/\?mlat=40\.4203/);
@@ -167,19 +167,39 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await screenshot(officer, 'officer', 'officer');
 
   // Each officer step shows up live in the dispatcher's list.
-  for (const [button, status] of [
-    ['Acknowledge', 'ACKNOWLEDGED'],
-    ['En route', 'EN_ROUTE'],
-    ['On scene', 'ON_SCENE'],
+  // The status board says which alert the unit is on, by camera, and opens it.
+  await dispatcher.locator('.alert-item', { hasText: 'Puerta del Sol' }).click();
+  await dispatcher.getByRole('heading', { name: 'Puerta del Sol' }).waitFor();
+  const boardAlert = dispatcher.locator('.board tr', { hasText: 'P-11' }).getByRole('button', { name: `Open the alert at ${CAMERA_NAME}` });
+  await boardAlert.locator('.badge.status-DISPATCHED').waitFor();
+  await boardAlert.click();
+  await dispatcher.getByRole('heading', { name: CAMERA_NAME }).waitFor();
+  for (const [button, status, next] of [
+    ['Acknowledge', 'ACKNOWLEDGED', 'En route'],
+    ['En route', 'EN_ROUTE', 'On scene'],
+    ['On scene', 'ON_SCENE', 'Resolve'],
   ] as const) {
     const clicked = Date.now();
     await card.getByRole('button', { name: button }).click();
     await card.locator(`.badge.status-${status}`).waitFor();
+    // The focus moves on to the card's next step, not to the page.
+    await officer.waitForFunction((label) => document.activeElement?.textContent === label, next, { timeout: 5000 });
     await alertItem(dispatcher, alertId).locator(`.badge.status-${status}`).waitFor();
     t.diagnostic(`officer "${button}" → dispatcher list updated: ${Date.now() - clicked} ms`);
     await dispatcher.locator(`.detail-status .status-${status}`).waitFor();
   }
   await screenshot(dispatcher, 'dispatcher', 'dispatcher');
+  // The first tap on Resolve asks for the note (focused), without an error; an empty note is refused.
+  assert.equal(await card.getByLabel('Resolution note').isHidden(), true);
+  await card.getByRole('button', { name: 'Resolve' }).click();
+  await officer.waitForFunction(() => document.activeElement?.getAttribute('name') === 'note', undefined, { timeout: 5000 });
+  assert.equal(await officer.locator('.toast-error').count(), 0, 'no error for the first tap');
+  await card.getByRole('button', { name: 'Resolve' }).click();
+  await officer.locator('.toast-error', { hasText: 'Add a resolution note first.' }).waitFor();
+  // Toasts stay below the header: Log out is never covered.
+  const logout = await officer.getByRole('button', { name: 'Log out' }).boundingBox();
+  const errorToast = await officer.locator('.toast-error').boundingBox();
+  assert.ok(logout && errorToast && errorToast.y >= logout.y + logout.height, `toast at y=${errorToast?.y} over the header (Log out ends at ${logout ? logout.y + logout.height : '?'})`);
   await card.getByLabel('Resolution note').fill('Spoke to the person, mask on. <script>alert(1)</script>');
   await card.getByRole('button', { name: 'Resolve' }).click();
   await officer.getByText('No open alerts for your unit.').waitFor();
@@ -230,6 +250,9 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await admin.getByRole('table', { name: 'Violations' }).getByText(CAMERA_NAME).first().waitFor();
   await admin.locator('img.thumb[src^="data:image/jpeg"]').last().waitFor();
   await screenshot(admin, 'admin-history', 'admin-history');
+  // The filters fit one row at 1440 px (selects have a bounded width, whatever the camera names).
+  const filterBottoms = await admin.getByRole('form', { name: 'Search violations' }).locator(':scope > *').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().bottom)));
+  assert.ok(Math.max(...filterBottoms) - Math.min(...filterBottoms) < 20, `filters on several rows: ${filterBottoms.join(' ')}`);
   const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('button', { name: 'Export CSV' }).click()]);
   const csv = await readFile((await download.path())!, 'utf8');
   const violations = await prisma.violation.findMany({ where: { cameraId }, select: { id: true } });

@@ -21,8 +21,11 @@ const GROUP = path.join(DATASETS, 'scenes', 'group-faces.jpg');
 
 let system: System;
 let desk: Browser;
+let phone: Browser;
 let apiKey: string;
 let edgeKey: string;
+let crowdKey: string;
+let unitId: string;
 
 before(async () => {
   await buildDashboard();
@@ -43,11 +46,23 @@ before(async () => {
   });
   assert.equal(edge.status, 201);
   edgeKey = edge.body.apiKey;
+  const crowd = await call(system.url, 'POST', '/api/v1/cameras', {
+    token,
+    json: { name: 'Crowd square', latitude: 40.4172, longitude: -3.7045, address: 'Plaza del Carmen 1, Madrid', confirmFrames: 1, confirmWindow: 1 },
+  });
+  assert.equal(crowd.status, 201);
+  crowdKey = crowd.body.apiKey;
+  const unit = await call(system.url, 'POST', '/api/v1/units', { token, json: { callSign: 'P-9', latitude: 40.417, longitude: -3.704 } });
+  assert.equal(unit.status, 201);
+  unitId = unit.body.id;
+  assert.equal((await call(system.url, 'POST', '/api/v1/users', { token, json: { username: 'officer9', password: PASSWORD, role: 'OFFICER', unit: 'P-9' } })).status, 201);
   desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
 });
 
 after(async () => {
   await desk?.close();
+  await phone?.close();
   await system?.close();
 });
 
@@ -125,6 +140,25 @@ test('a crowd is one card listing its people; the evidence viewer highlights the
   await screenshot(page, 'evidence-viewer', 'evidence-viewer');
   await viewer.getByRole('button', { name: 'Fit' }).click();
   await page.locator('.evidence-zoom-label', { hasText: '100 %' }).waitFor();
+
+  // "Not a violation": without a reason, an error; with one, done and the error taken back. The frame, rendered
+  // again for the remaining people, replaces the previous one only once loaded: the stage never goes blank.
+  await viewer.getByRole('button', { name: 'Not a violation' }).click();
+  await page.locator('.toast-error', { hasText: 'Give a reason to mark this person' }).waitFor();
+  await page.evaluate(() => {
+    const canvas = document.querySelector('.evidence-canvas')!;
+    const w = window as unknown as { __blank?: boolean };
+    w.__blank = false;
+    new MutationObserver(() => {
+      if (!canvas.querySelector('img.evidence-frame[src]:not(.is-pending)')) w.__blank = true;
+    }).observe(canvas, { childList: true, subtree: true, attributes: true });
+  });
+  await viewer.getByLabel('False-positive reason').fill('Face on a poster');
+  await viewer.getByRole('button', { name: 'Not a violation' }).click();
+  await page.locator(`.evidence-overlay rect.person-box.false-positive[data-person-id="${third}"]`).waitFor({ state: 'attached' });
+  await page.locator('.evidence-canvas img.is-pending').waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => (window as unknown as { __blank?: boolean }).__blank), false, 'the stage showed no frame while the new one loaded');
+  await page.locator('.toast-error', { hasText: 'Give a reason to mark this person' }).waitFor({ state: 'detached', timeout: 2000 });
   assert.deepEqual(desk.errors, []);
 });
 
@@ -161,4 +195,68 @@ test("an edge camera's alert: its people from the uploaded crops, and no frame t
   assert.equal(await viewer.getByRole('button', { name: 'Zoom in' }).isHidden(), true, 'no zoom without a frame');
   await screenshot(page, 'evidence-viewer-edge');
   assert.deepEqual(desk.errors, []);
+});
+
+test('a 16-person crowd: the dispatcher reaches Assign at once and keeps the feed in view; the officer sees the address and the next step first', async () => {
+  // What an edge camera uploads for a frame with sixteen bare faces, far enough apart to be sixteen people.
+  const crop = await sharp(await readFile(GROUP)).resize(96, 96, { fit: 'cover' }).jpeg().toBuffer();
+  const faces = Array.from({ length: 16 }, (_, i) => ({
+    box: [10 + (i % 4) * 160, 10 + Math.floor(i / 4) * 118, 80, 96],
+    score: 0.97,
+    probabilities: { mask: 0.01, no_mask: 0.98, mask_incorrect: 0.01 },
+    crop: crop.toString('base64'),
+  }));
+  const res = await call(system.url, 'POST', '/api/v1/detections', { token: crowdKey, json: { capturedAt: new Date().toISOString(), width: 640, height: 480, faces } });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+
+  const page = await desk.context.newPage();
+  await page.setViewportSize({ width: 1440, height: 800 });
+  await login(page, system.url, 'dispatch1', PASSWORD);
+  await page.locator('.conn-live').waitFor();
+  const item = page.locator('.alert-item', { hasText: 'Crowd square' });
+  await item.locator('.alert-meta', { hasText: '16 people' }).waitFor();
+  const alertId = (await item.getAttribute('data-alert-id'))!;
+  await item.click();
+  await page.getByRole('list', { name: 'People in this incident' }).locator('.evidence-person').nth(15).waitFor();
+  // Assign and Dismiss come before the evidence: on screen without scrolling past sixteen people.
+  const assign = await page.getByRole('button', { name: 'Assign', exact: true }).boundingBox();
+  assert.ok(assign && assign.y + assign.height <= 800, `Assign at y=${assign?.y}, below the screen`);
+  // The dispatcher scrolls down the long detail: the feed and the units/map stay in view.
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await page.waitForFunction(() => window.scrollY > 0, undefined, { timeout: 5000 });
+  for (const panel of ['.feed', '.side']) {
+    const box = await page.locator(panel).boundingBox();
+    assert.ok(box && box.y >= 0 && box.y < 200, `${panel} left the screen (top at ${box?.y} px)`);
+  }
+  assert.ok(await item.isVisible());
+  await screenshot(page, 'dispatcher-crowd-scrolled');
+
+  const token = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'dispatch1', password: PASSWORD } })).body.token as string;
+  assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token, json: { unitId } })).status, 200);
+
+  // The officer's phone: address, maps link and Acknowledge before the faces; four faces until asked for all.
+  const officer = await phone.context.newPage();
+  await login(officer, system.url, 'officer9', PASSWORD);
+  const card = officer.locator(`.officer-card[data-alert-id="${alertId}"]`);
+  await card.waitFor();
+  const people = card.getByRole('list', { name: '16 people to find' }).locator('.officer-person');
+  await people.first().waitFor();
+  assert.equal(await people.count(), 4);
+  for (const [what, locator] of [
+    ['the address', card.getByText('Plaza del Carmen 1, Madrid')],
+    ['the maps link', card.getByRole('link', { name: /Open .* in maps/ })],
+    ['Acknowledge', card.getByRole('button', { name: 'Acknowledge' })],
+  ] as const) {
+    const box = await locator.boundingBox();
+    assert.ok(box && box.y + box.height <= 844, `${what} at y=${box?.y}, below the first screen`);
+  }
+  await screenshot(officer, 'officer-crowd');
+  await card.getByRole('button', { name: 'Show all 16 people' }).click();
+  await people.nth(15).waitFor();
+  assert.equal(await people.count(), 16);
+  // A step keeps the toggle as it was (the card is updated, not rebuilt).
+  await card.getByRole('button', { name: 'Acknowledge' }).click();
+  await card.locator('.badge.status-ACKNOWLEDGED').waitFor();
+  assert.equal(await people.count(), 16);
+  assert.deepEqual([...desk.errors, ...phone.errors], []);
 });

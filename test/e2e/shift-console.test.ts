@@ -111,18 +111,18 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
   assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${a}/dispatch`, { token: dispatcher, json: { unitId: unitIds['P-1'] } })).status, 200);
   await card(page, 'North gate').locator('.badge.status-DISPATCHED').waitFor();
 
-  // Keyboard focus on A, then B arrives live: A keeps the focus; the oldest waiting alert stays first.
+  // Keyboard focus on A, then B arrives live: A keeps the focus; B, which nobody dispatched yet, goes above A (a unit has A).
   await card(page, 'North gate').focus();
   await postFrame('South gate', FACES[1]!);
   await card(page, 'South gate').waitFor();
   const b = (await card(page, 'South gate').getAttribute('data-alert-id'))!;
   assert.equal(await focusedAlertId(page), a, 'focus stayed on A when B arrived');
-  assert.deepEqual(await page.locator('.alert-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id'))), [a, b]);
+  assert.deepEqual(await page.locator('.alert-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id'))), [b, a]);
   assert.equal(await page.title(), '(2) Dispatch · MaskWatch');
   // One tab stop for the whole list (roving tabindex).
   assert.equal(await page.locator('.alert-list [tabindex="0"]').count(), 1);
 
-  // B escalates (not dispatched within ESCALATE_S): re-announced and moved to the top.
+  // B escalates (not dispatched within ESCALATE_S): re-announced, still on top.
   await page.locator('.toast', { hasText: 'Escalated to level 1: South gate' }).waitFor({ timeout: (ESCALATE_S + 30) * 1000 });
   const raised = (await system.db.prisma.alert.findUniqueOrThrow({ where: { id: b } })).createdAt.getTime();
   t.diagnostic(`escalation deadline → toast in the dispatcher's browser: ${Date.now() - raised - ESCALATE_S * 1000} ms (figure, not asserted)`);
@@ -162,6 +162,15 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
   await page.waitForFunction(() => document.activeElement?.tagName === 'SELECT', undefined, { timeout: 5000 });
   await page.keyboard.press('m');
   assert.equal(await page.evaluate(() => localStorage.getItem('maskwatch.sound')), null, '"m" in a field did not mute');
+  // Filters that hide open alerts say so, an escalated one above all; one click clears them.
+  await page.getByRole('combobox', { name: 'Camera' }).selectOption({ label: 'North gate' });
+  const filterNote = page.locator('.filter-note');
+  await filterNote.getByText('1 of 2 open alerts shown').waitFor();
+  await filterNote.getByText('1 escalated hidden').waitFor();
+  await filterNote.getByRole('button', { name: 'Clear filters' }).click();
+  await filterNote.waitFor({ state: 'hidden' });
+  assert.equal(await page.locator('.alert-item').count(), 2);
+  assert.equal(await page.getByRole('combobox', { name: 'Camera' }).inputValue(), '');
   // Mute is remembered across a reload.
   await mute.click();
   assert.equal(await page.evaluate(() => localStorage.getItem('maskwatch.sound')), 'off');
@@ -275,6 +284,11 @@ test('a scrolled feed keeps its place and counts alerts landing above it; units 
   assert.equal(await list.evaluate((el) => el.scrollTop), 0);
   assert.equal(await focusedAlertId(page), west);
   await indicator.waitFor({ state: 'hidden' });
+  // Not opened yet: the escalation stays unseen across a reload (title badge and card highlight).
+  await page.reload();
+  await card(page, 'West park').waitFor({ state: 'attached' });
+  await page.waitForFunction(() => /⚠1 Dispatch/.test(document.title), undefined, { timeout: 5000 });
+  assert.match((await card(page, 'West park').getAttribute('class'))!, /is-escalated/);
 
   // A unit reports its position: board and map follow at once (the safety poll is minutes away).
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -341,7 +355,7 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   const review = page.getByRole('region', { name: 'Incident review' });
   await review.getByRole('list', { name: 'Timeline' }).getByText('Dismissed · desk1').waitFor();
   await review.getByText('Mask on, false positive').waitFor();
-  await review.getByText('To dismiss').waitFor();
+  await review.getByText('Raised → dismissed').waitFor();
   // The evidence as the dispatcher saw it, read-only: the people, numbered on the frame, with their false-positive marks.
   const people = review.getByRole('list', { name: 'People in this incident' }).locator('.evidence-person');
   await people.first().waitFor();

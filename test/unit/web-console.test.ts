@@ -6,10 +6,15 @@ import {
   announcementFor,
   comparePriority,
   decodeFilter,
+  decodeUnseen,
+  encodeUnseen,
+  MAX_UNSEEN,
+  pruneUnseen,
   DEFAULT_FILTER,
   encodeFilter,
   feedFacets,
   feedView,
+  hiddenByFilter,
   matchesFilter,
   moveIndex,
   NO_ZONE,
@@ -24,7 +29,7 @@ import { alertEvent } from '../helpers/alert-event.ts';
 const alert = (id: string, createdAt: string, patch: Partial<AlertEvent> = {}) =>
   alertEvent(id, createdAt, { camera: { name: 'Cam', latitude: 40, longitude: -3, address: null, zone: 'Centro' }, ...patch });
 
-test('queue: escalation level first, then waiting before handled, then oldest first; closed last, newest first', () => {
+test('queue: not dispatched first, then escalation level, then waiting before handled, then oldest first; closed last, newest first', () => {
   const old = alert('old', '2026-01-01T10:00:00Z');
   const young = alert('young', '2026-01-01T10:05:00Z');
   const escalated = alert('esc', '2026-01-01T10:10:00Z', { escalationLevel: 1 });
@@ -34,7 +39,14 @@ test('queue: escalation level first, then waiting before handled, then oldest fi
   const closedOld = alert('closed-old', '2026-01-01T08:00:00Z', { status: 'RESOLVED' });
   const closedNew = alert('closed-new', '2026-01-01T11:00:00Z', { status: 'DISMISSED', escalationLevel: 3 });
   const order = sortByPriority([closedOld, young, handled, closedNew, old, escalated, waitingUnit, escalated2]).map((a) => a.id);
-  assert.deepEqual(order, ['esc2', 'esc', 'old', 'dispatched', 'young', 'handled', 'closed-new', 'closed-old']);
+  assert.deepEqual(order, ['esc', 'old', 'young', 'esc2', 'dispatched', 'handled', 'closed-new', 'closed-old']);
+  // A unit's escalation never drops once it has the alert: it must not bury a new alert nobody dispatched.
+  const enRouteHigh = alert('enroute-4', '2026-01-01T09:00:00Z', { status: 'EN_ROUTE', assignedUnitId: 'u', escalationLevel: 4 });
+  const dispatchedHigh = alert('dispatched-5', '2026-01-01T09:01:00Z', { status: 'DISPATCHED', assignedUnitId: 'u', escalationLevel: 5 });
+  const brandNew = alert('brand-new', '2026-01-01T12:00:00Z');
+  assert.deepEqual(sortByPriority([enRouteHigh, dispatchedHigh, brandNew]).map((a) => a.id), ['brand-new', 'dispatched-5', 'enroute-4']);
+  // An open alert whose unit was removed needs the dispatcher again.
+  assert.deepEqual(sortByPriority([enRouteHigh, { ...dispatchedHigh, assignedUnitId: null }]).map((a) => a.id), ['dispatched-5', 'enroute-4']);
   // Escalating the youngest alert moves it to the top.
   assert.equal(sortByPriority([old, { ...young, escalationLevel: 1 }])[0]!.id, 'young');
   // Ties on time are broken by id: the order is total and stable.
@@ -61,6 +73,11 @@ test('filters: open / all / one status, zone (incl. no zone), camera; facets fro
   assert.deepEqual(facets.zones, ['Casa de Campo', 'Centro', 'Retiro']);
   assert.deepEqual(facets.cameras.map((x) => x.name), ['Atocha', 'Bridge', 'Sol', 'Zoo']);
   assert.equal(facets.hasNoZone, true);
+  // What the filters hide of the open alerts is said, escalations apart; closed ones do not count.
+  assert.equal(hiddenByFilter(all, DEFAULT_FILTER), null);
+  assert.equal(hiddenByFilter(all, { status: 'all', zone: 'Retiro', cameraId: '' })!.shown, 0);
+  assert.deepEqual(hiddenByFilter([a, b, { ...c, escalationLevel: 2 }], { status: 'open', zone: 'Centro', cameraId: '' }), { shown: 1, open: 2, escalatedHidden: 1 });
+  assert.deepEqual(hiddenByFilter(all, { status: 'DISPATCHED', zone: '', cameraId: '' }), { shown: 1, open: 2, escalatedHidden: 0 });
   // Persisted filters survive a round trip; garbage falls back to the default.
   const f = { status: 'DISPATCHED' as const, zone: 'Centro', cameraId: 'c1' };
   assert.deepEqual(decodeFilter(encodeFilter(f)), f);
@@ -82,6 +99,31 @@ test('tab title: open count and unseen escalations', () => {
   assert.equal(tabTitle('Dispatch', 0, 0), 'Dispatch · MaskWatch');
   assert.equal(tabTitle('Dispatch', 5, 0), '(5) Dispatch · MaskWatch');
   assert.equal(tabTitle('Dispatch', 5, 2), '(5) ⚠2 Dispatch · MaskWatch');
+});
+
+test('unseen alerts survive a reload (bounded), and stop counting once handled or closed', () => {
+  const kept = decodeUnseen(encodeUnseen({ fresh: new Set(['n1']), escalated: new Set(['e1', 'e2']) }));
+  assert.deepEqual([...kept.fresh], ['n1']);
+  assert.deepEqual([...kept.escalated], ['e1', 'e2']);
+  assert.deepEqual([...decodeUnseen('{oops').escalated], []);
+  assert.deepEqual([...decodeUnseen(null).fresh], []);
+  assert.deepEqual([...decodeUnseen('{"fresh":[1,"x"],"escalated":"y"}').fresh], ['x'], 'only ids are kept');
+  // Bounded: the newest ones are kept.
+  const many = new Set(Array.from({ length: MAX_UNSEEN + 5 }, (_, i) => `a${i}`));
+  const bounded = decodeUnseen(encodeUnseen({ fresh: many, escalated: new Set() })).fresh;
+  assert.equal(bounded.size, MAX_UNSEEN);
+  assert.ok(bounded.has(`a${MAX_UNSEEN + 4}`) && !bounded.has('a0'));
+  // Pruned against the fetched list: closed, gone, or a unit on it (acknowledged) no longer waits to be seen.
+  const u = { fresh: new Set(['new', 'closed', 'gone']), escalated: new Set(['esc', 'acked', 'waiting-unit', 'gone']) };
+  pruneUnseen(u, [
+    alert('new', '2026-01-01T10:00:00Z'),
+    alert('closed', '2026-01-01T10:00:00Z', { status: 'DISMISSED' }),
+    alert('esc', '2026-01-01T10:00:00Z', { escalationLevel: 1 }),
+    alert('acked', '2026-01-01T10:00:00Z', { escalationLevel: 1, status: 'ACKNOWLEDGED', assignedUnitId: 'u' }),
+    alert('waiting-unit', '2026-01-01T10:00:00Z', { escalationLevel: 2, status: 'DISPATCHED', assignedUnitId: 'u' }),
+  ]);
+  assert.deepEqual([...u.fresh], ['new']);
+  assert.deepEqual([...u.escalated], ['esc', 'waiting-unit']);
 });
 
 test('list keys: j/k and arrows move by one, Home/End, PageUp/PageDown, clamped', () => {
@@ -152,9 +194,8 @@ test('session renewal: at half the lifetime, retried before expiry, expired afte
   assert.equal(lifeFromResponse('nope', null, 0), null);
 });
 
-test('after-action review: seconds from raised to each first step; UI wording has no CLI flags', async () => {
+test('after-action review: response times as Statistics measures them (acknowledge from dispatch), labelled', async () => {
   const { responseMilestones } = await import('../../src/web/views/admin/review.ts');
-  const { userWording } = await import('../../src/web/views/admin/users.ts');
   const entry = (action: string, at: string) => ({ action, at, actorRole: null, username: null, from: null, to: null, unitId: null, note: null });
   const ms = responseMilestones({ createdAt: '2026-01-01T10:00:00Z' }, [
     entry('alert.escalated', '2026-01-01T10:02:00Z'),
@@ -163,9 +204,15 @@ test('after-action review: seconds from raised to each first step; UI wording ha
     entry('alert.acknowledge', '2026-01-01T10:04:30Z'),
     entry('alert.resolve', '2026-01-01T10:30:00Z'),
   ]);
-  assert.deepEqual(ms, [['To dispatch', 180], ['To acknowledge', 270], ['To resolve', 1800]]);
-  assert.equal(userWording('an OFFICER needs a unit (--unit CALLSIGN)'), 'an OFFICER needs a unit: choose one in the Unit list');
-  assert.equal(userWording('user "x" already exists'), 'user "x" already exists');
+  assert.deepEqual(ms, [['Raised → dispatched', 180], ['Dispatched → acknowledged', 90], ['Raised → resolved', 1800]]);
+  // Reassigned before the acknowledgement: the unit's clock starts at the dispatch it acknowledged.
+  const again = responseMilestones({ createdAt: '2026-01-01T10:00:00Z' }, [
+    entry('alert.dispatch', '2026-01-01T10:01:00Z'),
+    entry('alert.dispatch', '2026-01-01T10:05:00Z'),
+    entry('alert.acknowledge', '2026-01-01T10:05:20Z'),
+    entry('alert.dismiss', '2026-01-01T10:06:00Z'),
+  ]);
+  assert.deepEqual(again, [['Raised → dispatched', 60], ['Dispatched → acknowledged', 20], ['Raised → dismissed', 360]]);
 });
 
 test('evidence zoom: the chosen person is centred, and the frame never leaves the view', () => {

@@ -13,7 +13,7 @@ import type { AlertEvent } from '../../realtime/events.ts';
 import { isOpen } from '../alert-list.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { moveIndex } from '../feed-order.ts';
-import { formatAgo, formatClock, formatCoord, formatDuration } from '../format.ts';
+import { formatAgo, formatClock, formatCoord, formatElapsed } from '../format.ts';
 import { statusBadge, verdictText } from './common.ts';
 
 export interface FeedCallbacks {
@@ -52,7 +52,7 @@ export interface AlertFeed {
 function age(a: AlertEvent, now: number): string {
   if (!isOpen(a.status)) return formatAgo(a.lastSeenAt, now);
   const t = Date.parse(a.createdAt);
-  return Number.isNaN(t) ? '–' : `open ${formatDuration(Math.max(0, (now - t) / 1000))}`;
+  return Number.isNaN(t) ? '–' : `open ${formatElapsed(Math.max(0, (now - t) / 1000))}`;
 }
 
 /** Card content: one line per fact. An incident's people list goes in as its own `.alert-people` line. */

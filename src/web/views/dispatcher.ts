@@ -10,7 +10,21 @@ import { ALERT_STATUSES, isOpen, mergeAlerts, pruneAlerts, statusLabel, upsertAl
 import { ApiError, type Camera, type MapSettings, type SuggestedUnit, type Unit } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast } from '../dom.ts';
-import { announcementFor, decodeFilter, encodeFilter, feedFacets, feedView, NO_ZONE, tabTitle, type FeedFilter } from '../feed-order.ts';
+import {
+  announcementFor,
+  decodeFilter,
+  decodeUnseen,
+  DEFAULT_FILTER,
+  encodeFilter,
+  encodeUnseen,
+  feedFacets,
+  feedView,
+  hiddenByFilter,
+  NO_ZONE,
+  pruneUnseen,
+  tabTitle,
+  type FeedFilter,
+} from '../feed-order.ts';
 import { formatCoord, formatDateTime, formatDistance, formatPercent, mapsUrl } from '../format.ts';
 import { hashDetail } from '../session.ts';
 import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
@@ -26,6 +40,8 @@ import { errorText, statusBadge } from './common.ts';
 const MAX_CLOSED_KEPT = 200;
 const SOUND_KEY = 'maskwatch.sound';
 const FILTER_KEY = 'maskwatch.feedFilter';
+/** Per user and per tab: what this dispatcher has not looked at yet survives a reload. */
+const UNSEEN_KEY = 'maskwatch.unseen.';
 
 interface State {
   alerts: AlertEvent[];
@@ -61,10 +77,14 @@ const HOTKEYS: [string, string][] = [
 ];
 
 export const mountDispatcher: MountView = (root, ctx) => {
+  const unseenKey = UNSEEN_KEY + ctx.session.user.id;
+  const unseen = decodeUnseen(sessionStorage.getItem(unseenKey));
+  /** Until the first fetch the list is empty: nothing kept from before the reload may be pruned yet. */
+  let loaded = false;
   const state: State = {
     alerts: [],
-    fresh: new Set(),
-    escalated: new Set(),
+    fresh: unseen.fresh,
+    escalated: unseen.escalated,
     selectedId: null,
     filter: decodeFilter(localStorage.getItem(FILTER_KEY)),
     // On by default: an unheard alert is the failure that matters. Muting is remembered.
@@ -95,12 +115,27 @@ export const mountDispatcher: MountView = (root, ctx) => {
   const cameraSel = h('select', { name: 'camera' }, option('', 'All cameras'));
   const filters = h('form', { class: 'feed-filters', 'aria-label': 'Filter alerts' }, field('Status', statusSel), field('Zone', zoneSel), field('Camera', cameraSel));
   filters.addEventListener('submit', (ev) => ev.preventDefault());
-  const onFilter = () => {
-    state.filter = { status: statusSel.value as FeedFilter['status'], zone: zoneSel.value, cameraId: cameraSel.value };
+  const setFilter = (f: FeedFilter) => {
+    state.filter = f;
     localStorage.setItem(FILTER_KEY, encodeFilter(state.filter));
     renderList();
   };
+  const onFilter = () => setFilter({ status: statusSel.value as FeedFilter['status'], zone: zoneSel.value, cameraId: cameraSel.value });
   for (const sel of [statusSel, zoneSel, cameraSel]) sel.addEventListener('change', onFilter);
+  // Filters are remembered across reloads: say when they hide open alerts, above all escalated ones.
+  const hiddenText = h('span', {});
+  const escalatedHidden = h('strong', { class: 'escalated-hidden' });
+  const clearFilters = h('button', { type: 'button', class: 'btn btn-small' }, 'Clear filters');
+  clearFilters.addEventListener('click', () => setFilter({ ...DEFAULT_FILTER }));
+  const filterNote = h('p', { class: 'filter-note', role: 'status', hidden: true }, hiddenText, escalatedHidden, clearFilters);
+  function renderFilterNote(): void {
+    const hidden = hiddenByFilter(state.alerts, state.filter);
+    filterNote.hidden = !hidden;
+    if (!hidden) return;
+    hiddenText.textContent = `${hidden.shown} of ${hidden.open} open alerts shown`;
+    escalatedHidden.hidden = hidden.escalatedHidden === 0;
+    escalatedHidden.textContent = `⚠ ${hidden.escalatedHidden} escalated hidden`;
+  }
 
   function renderFacets(): void {
     const f = feedFacets(state.alerts, state.cameras);
@@ -163,6 +198,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     h('div', { class: 'panel-head' }, h('h2', { id: 'feed-title' }, 'Live alerts'), count, h('div', { class: 'toolbar' }, soundBtn, helpBtn)),
     soundHint,
     filters,
+    filterNote,
     feedWidget.el,
     help,
   );
@@ -172,10 +208,8 @@ export const mountDispatcher: MountView = (root, ctx) => {
     const open = state.alerts.filter((a) => isOpen(a.status)).length;
     count.textContent = `${open} open`;
     // Escalations stop counting once handled or closed.
-    for (const id of [...state.escalated]) {
-      const a = state.alerts.find((x) => x.id === id);
-      if (!a || !isOpen(a.status) || (a.status !== 'NEW' && a.status !== 'DISPATCHED')) state.escalated.delete(id);
-    }
+    if (loaded) pruneUnseen(state, state.alerts);
+    sessionStorage.setItem(unseenKey, encodeUnseen(state));
     document.title = tabTitle('Dispatch', open, state.escalated.size);
     feedWidget.update({
       alerts: shown,
@@ -186,6 +220,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
       now: Date.now(),
     });
     renderFacets();
+    renderFilterNote();
   }
 
   // ---- detail -----------------------------------------------------------
@@ -353,14 +388,15 @@ export const mountDispatcher: MountView = (root, ctx) => {
       if (assignBtn.disabled) assignPanel.hidden = true;
       if (dismissBtn.disabled) dismissPanel.hidden = true;
     };
+    // The actions come right under the title: a crowd's evidence and people list can run a screen or two long.
     replaceChildren(
       detail,
       h('div', { class: 'panel-head' }, title, statusEl),
-      images,
-      facts,
       h('div', { class: 'actions' }, assignBtn, dismissBtn),
       assignPanel,
       dismissPanel,
+      images,
+      facts,
       h('h3', { class: 'timeline-title' }, 'Timeline'),
       timeline,
     );
@@ -447,7 +483,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
   );
 
   function renderBoard(): void {
-    replaceChildren(board, ...unitBoardRows(state.units, state.alerts, Date.now()));
+    replaceChildren(board, ...unitBoardRows(state.units, state.alerts, Date.now(), (id) => select(id)));
   }
 
   function renderMap(): void {
@@ -471,6 +507,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     try {
       const fetched = await ctx.api.openAndRecentAlerts();
       state.alerts = pruneAlerts(mergeAlerts(mergeAlerts(state.alerts, fetched), live), MAX_CLOSED_KEPT);
+      loaded = true;
       renderList();
       renderDetail();
       renderBoard();
@@ -597,7 +634,11 @@ export const mountDispatcher: MountView = (root, ctx) => {
   };
   window.addEventListener('maskwatch:hash', fromHash);
 
-  const ticker = setInterval(renderList, 15_000);
+  // Ages (open for, position reported) follow the clock.
+  const ticker = setInterval(() => {
+    renderList();
+    renderBoard();
+  }, 15_000);
 
   replaceChildren(root, h('h1', { class: 'sr-only' }, 'Dispatch'), feed, detail, side);
   renderSound();

@@ -9,7 +9,7 @@
 import type { AlertEvent, AlertPersonEvent } from '../../realtime/events.ts';
 import type { Api } from '../api.ts';
 import { h, replaceChildren, s, toast } from '../dom.ts';
-import { formatClock, formatPercent } from '../format.ts';
+import { formatAgo, formatClock, formatPercent } from '../format.ts';
 import { authImage, forgetImages, frameImage } from '../images.ts';
 import { centredZoom } from '../zoom-view.ts';
 
@@ -81,6 +81,8 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
   );
 
   const selectedPerson = () => alert?.people.find((p) => p.id === selectedId);
+  /** The "give a reason" error, taken back once the person is marked. */
+  let reasonError: HTMLElement | null = null;
 
   /** Zoom that brings the selected person's box to the middle of the stage (as near as the frame's edges allow). */
   function applyZoom(): void {
@@ -151,12 +153,24 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
       return;
     }
     const img = frameImage(deps.api, url, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame evidence-frame');
+    const previous = canvas.querySelector<HTMLImageElement>('img.evidence-frame[src]:not(.is-pending)');
     if (img instanceof HTMLImageElement) {
       img.addEventListener('load', () => {
+        if (!img.isConnected) return; // another frame was asked for meanwhile
+        for (const other of canvas.querySelectorAll('img.evidence-frame')) if (other !== img) other.remove();
+        img.classList.remove('is-pending');
         fitCanvas(img);
         drawOverlay();
         applyZoom();
       });
+      if (previous) {
+        // The frame re-rendered (a person marked, another one chosen) takes a moment to fetch: the previous
+        // one stays on the stage until it has loaded, instead of a black stage in between.
+        for (const stale of canvas.querySelectorAll('.is-pending')) stale.remove();
+        img.classList.add('is-pending');
+        canvas.append(img);
+        return;
+      }
     }
     replaceChildren(canvas, img, overlay);
   }
@@ -253,7 +267,8 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     if (!alert || !p) return;
     const why = reason.value.trim();
     if (!why) {
-      toast('Give a reason to mark this person', 'error');
+      reasonError?.remove();
+      reasonError = toast('Give a reason to mark this person', 'error');
       reason.focus();
       return;
     }
@@ -263,6 +278,9 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
       .then(
         (updated) => {
           reason.value = '';
+          // The reason was given: the earlier "give a reason" error no longer applies.
+          reasonError?.remove();
+          reasonError = null;
           toast('Marked as not a violation');
           update(updated);
           deps.onChange?.(updated);
@@ -315,19 +333,30 @@ export function faceAndFrame(api: Api, alert: AlertEvent): HTMLElement[] {
   ];
 }
 
-/** The officer's view of an incident's people: large best shots and last-seen time (the card gives the address once). */
-export function peopleStrip(api: Api, alert: AlertEvent): HTMLElement {
+/** How many people an officer's card shows before "Show all": a crowd's faces must not push the address and buttons off the phone. */
+export const OFFICER_PEOPLE_SHOWN = 4;
+
+/**
+ * The officer's view of an incident's people: large best shots and last-seen time with how long ago (the card
+ * gives the address once). At most `max` of them; the list's name still counts them all.
+ */
+export function peopleStrip(api: Api, alert: AlertEvent, now = Date.now(), max = Infinity): HTMLElement {
   const people = alert.people.filter((p) => !p.falsePositive);
   if (people.length === 0) return authImage(api, alert.snapshotUrl, `Face snapshot at ${alert.camera.name}`, 'snapshot snapshot-face');
   return h(
     'ol',
     { class: 'officer-people', 'aria-label': `${people.length} ${people.length === 1 ? 'person' : 'people'} to find` },
-    ...people.map((p, i) =>
+    ...people.slice(0, max).map((p, i) =>
       h(
         'li',
         { class: 'officer-person', 'data-person-id': p.id },
         authImage(api, p.snapshotUrl, `Person ${i + 1} at ${alert.camera.name}`, 'snapshot snapshot-face officer-shot'),
-        h('span', { class: 'person-facts' }, h('strong', {}, `${i + 1}. ${LABELS[p.label]}`), h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`)),
+        h(
+          'span',
+          { class: 'person-facts' },
+          h('strong', {}, `${i + 1}. ${LABELS[p.label]}`),
+          h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`, ' · ', h('span', { class: 'seen-ago', 'data-seen-at': p.lastSeenAt }, formatAgo(p.lastSeenAt, now))),
+        ),
       ),
     ),
   );

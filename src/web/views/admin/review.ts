@@ -19,21 +19,29 @@ import { errorText, statusBadge } from '../common.ts';
 type ClosedStatus = 'RESOLVED' | 'DISMISSED';
 const PAGE = 50;
 
-/** Seconds from the alert being raised to each step's first occurrence in its timeline. */
+/**
+ * Response times of one incident, each labelled with what it measures, as Admin › Statistics
+ * measures them: acknowledging from the dispatch (the unit's reaction), everything else from the
+ * alert being raised. First occurrence of each step; the acknowledgement counts from the dispatch
+ * just before it (a reassignment restarts the unit's clock).
+ */
 export function responseMilestones(alert: Pick<AlertEvent, 'createdAt'>, entries: readonly TimelineEntry[]): [string, number][] {
   const raised = Date.parse(alert.createdAt);
-  const steps: [string, string][] = [
-    ['alert.dispatch', 'To dispatch'],
-    ['alert.acknowledge', 'To acknowledge'],
-    ['alert.on_scene', 'To on scene'],
-    ['alert.resolve', 'To resolve'],
-    ['alert.dismiss', 'To dismiss'],
-  ];
+  const first = (action: string) => entries.find((x) => x.action === action);
   const out: [string, number][] = [];
-  for (const [action, label] of steps) {
-    const e = entries.find((x) => x.action === action);
-    if (e) out.push([label, (Date.parse(e.at) - raised) / 1000]);
+  const add = (label: string, from: number, e: TimelineEntry | undefined) => {
+    if (e && Number.isFinite(from)) out.push([label, (Date.parse(e.at) - from) / 1000]);
+  };
+  add('Raised → dispatched', raised, first('alert.dispatch'));
+  const ack = first('alert.acknowledge');
+  if (ack) {
+    const dispatches = entries.filter((x) => x.action === 'alert.dispatch' && Date.parse(x.at) <= Date.parse(ack.at));
+    const lastDispatch = dispatches[dispatches.length - 1];
+    if (lastDispatch) add('Dispatched → acknowledged', Date.parse(lastDispatch.at), ack);
   }
+  add('Raised → on scene', raised, first('alert.on_scene'));
+  add('Raised → resolved', raised, first('alert.resolve'));
+  add('Raised → dismissed', raised, first('alert.dismiss'));
   return out;
 }
 

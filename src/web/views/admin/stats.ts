@@ -27,7 +27,7 @@ export function statsPanel(ctx: ViewContext): HTMLElement {
           card('Violations', String(time.totals.violations)),
           card('Alerts', String(time.totals.alerts)),
           card('Median time to dispatch', formatDuration(rt.toDispatch.medianSeconds)),
-          card('Median time to acknowledge', formatDuration(rt.toAcknowledge.medianSeconds)),
+          card('Median time to acknowledge (from dispatch)', formatDuration(rt.toAcknowledge.medianSeconds)),
           card('Median time to resolve', formatDuration(rt.toResolve.medianSeconds)),
           card('p90 time to resolve', formatDuration(rt.toResolve.p90Seconds)),
         ),
@@ -39,7 +39,7 @@ export function statsPanel(ctx: ViewContext): HTMLElement {
           ...(
             [
               ['Time to dispatch', rt.toDispatch],
-              ['Time to acknowledge', rt.toAcknowledge],
+              ['Time to acknowledge (from dispatch)', rt.toAcknowledge],
               ['Time to resolve', rt.toResolve],
             ] as const
           ).map(([label, d]) =>

@@ -28,7 +28,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
         void load();
       },
       (err) => {
-        toast(userWording(errorText(err)), 'error');
+        toast(errorText(err), 'error');
         void load();
       },
     );
@@ -121,14 +121,9 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
         toast('User created');
         void load();
       },
-      (err) => toast(userWording(errorText(err)), 'error'),
+      (err) => toast(errorText(err), 'error'),
     );
   });
   void load();
   return h('div', {}, h('h2', {}, 'Users'), form, hint, h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Users' }, h('thead', {}, h('tr', {}, ...['Username', 'Role', 'Unit', 'State', 'Id', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
-}
-
-/** Server messages are shared with the command line; the dashboard names its own controls instead of CLI flags. */
-export function userWording(message: string): string {
-  return message.replace(/\s*\(--unit CALLSIGN\)/, ': choose one in the Unit list').replace(/--unit\b/g, 'Unit');
 }

@@ -26,7 +26,8 @@ function row(d: WebhookDelivery): HTMLElement {
 export function webhooksPanel(ctx: ViewContext): HTMLElement {
   const outcome = h('select', { name: 'outcome' }, option('', 'All attempts'), option('failed', 'Failed only'), option('delivered', 'Delivered only'));
   const tbody = h('tbody');
-  const more = h('button', { type: 'button', class: 'btn', disabled: true }, 'Load more');
+  // Shown only when there is more to load (a disabled button under an empty table read as broken).
+  const more = h('button', { type: 'button', class: 'btn', hidden: true }, 'Load more');
   const status = h('p', { class: 'muted small', role: 'status' });
   let cursor: string | null = null;
 
@@ -36,7 +37,7 @@ export function webhooksPanel(ctx: ViewContext): HTMLElement {
       cursor = res.nextCursor;
       if (append) tbody.append(...res.items.map(row));
       else replaceChildren(tbody, ...res.items.map(row));
-      more.disabled = !cursor;
+      more.hidden = !cursor;
       status.textContent = tbody.childElementCount === 0 ? 'No delivery attempts yet (webhooks are configured with MASKWATCH_WEBHOOKS).' : `${tbody.childElementCount} attempt${tbody.childElementCount === 1 ? '' : 's'} shown`;
     } catch (err) {
       replaceChildren(tbody, h('tr', {}, h('td', { colspan: 8, class: 'form-error' }, errorText(err))));
