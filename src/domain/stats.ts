@@ -82,6 +82,9 @@ export function timeBucketsFromCounts(
 
 export interface AlertTimes {
   createdAt: Date;
+  /** The first dispatch (a reassignment dispatches again). */
+  firstDispatchedAt: Date | null;
+  /** The latest dispatch: the one the unit acknowledged. */
   dispatchedAt: Date | null;
   acknowledgedAt: Date | null;
   resolvedAt: Date | null;
@@ -89,11 +92,11 @@ export interface AlertTimes {
 
 const secondsBetween = (a: Date | null, b: Date | null) => (a && b ? (b.getTime() - a.getTime()) / 1000 : null);
 
-/** Time to dispatch (created → dispatched), to acknowledge (dispatched → acknowledged), to resolve (created → resolved). */
+/** Time to dispatch (created → first dispatch), to acknowledge (the dispatch acknowledged → acknowledged), to resolve (created → resolved). */
 export function responseTimes(alerts: readonly AlertTimes[]): StatsResult['responseTimes'] {
   const pick = (f: (a: AlertTimes) => number | null) => alerts.map(f).filter((x): x is number => x !== null);
   return {
-    toDispatch: distribution(pick((a) => secondsBetween(a.createdAt, a.dispatchedAt))),
+    toDispatch: distribution(pick((a) => secondsBetween(a.createdAt, a.firstDispatchedAt))),
     toAcknowledge: distribution(pick((a) => secondsBetween(a.dispatchedAt, a.acknowledgedAt))),
     toResolve: distribution(pick((a) => secondsBetween(a.createdAt, a.resolvedAt))),
   };

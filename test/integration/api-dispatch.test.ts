@@ -335,6 +335,27 @@ for (const provider of testProviders()) {
       assert.equal((await call(api.url, 'GET', `/api/v1/stats`, { token: officer })).status, 403);
     });
 
+    test('stats: time to dispatch counts from the first dispatch of a reassigned alert, time to acknowledge from the last', async () => {
+      const alertId = await newAlert();
+      for (const unit of ['P-1', 'P-2']) {
+        assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: dispatcher, json: { unitId: units[unit] } })).status, 200);
+      }
+      assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${alertId}/acknowledge`, { token: officer2, json: {} })).status, 200);
+      // Put the alert alone in an hour of its own: raised at t0, dispatched at +10 s, reassigned at +100 s, acknowledged at +130 s.
+      const t0 = new Date('2026-01-05T10:00:00Z');
+      const at = (s: number) => new Date(t0.getTime() + s * 1000);
+      await stack.db.prisma.alert.update({ where: { id: alertId }, data: { createdAt: t0, dispatchedAt: at(100), acknowledgedAt: at(130) } });
+      const dispatches = await stack.db.prisma.auditEvent.findMany({ where: { action: 'alert.dispatch', subjectId: alertId }, orderBy: { at: 'asc' } });
+      assert.equal(dispatches.length, 2);
+      await stack.db.prisma.auditEvent.update({ where: { id: dispatches[0]!.id }, data: { at: at(10) } });
+      await stack.db.prisma.auditEvent.update({ where: { id: dispatches[1]!.id }, data: { at: at(100) } });
+      const res = await call(api.url, 'GET', `/api/v1/stats?from=${t0.toISOString()}&to=${at(3600).toISOString()}`, { token: admin });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual([res.body.responseTimes.toDispatch.count, res.body.responseTimes.toDispatch.medianSeconds], [1, 10]);
+      assert.deepEqual([res.body.responseTimes.toAcknowledge.count, res.body.responseTimes.toAcknowledge.medianSeconds], [1, 30]);
+      await call(api.url, 'POST', `/api/v1/alerts/${alertId}/dismiss`, { token: dispatcher, json: { reason: 'test' } });
+    });
+
     test('CSV export: all rows, filters, formula cells neutralised', async () => {
       await resolvedAlert();
       const res = await call(api.url, 'GET', `/api/v1/violations.csv?cameraId=${cameraId}`, { token: admin });

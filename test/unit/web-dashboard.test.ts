@@ -225,13 +225,14 @@ test('stats: quantiles, histogram, buckets including empty ones, response times'
   assert.deepEqual(c.map((x) => [x.label, x.violations, x.alerts]), [['Y', 2, 0], ['X', 1, 1]]);
   const t0 = new Date('2026-03-01T10:00:00Z');
   const plus = (s: number) => new Date(t0.getTime() + s * 1000);
+  // The first alert was reassigned at +70 s: dispatch time counts its first dispatch, acknowledge time the one acknowledged.
   const rt = responseTimes([
-    { createdAt: t0, dispatchedAt: plus(30), acknowledgedAt: plus(90), resolvedAt: plus(600) },
-    { createdAt: t0, dispatchedAt: plus(60), acknowledgedAt: null, resolvedAt: null },
-    { createdAt: t0, dispatchedAt: null, acknowledgedAt: null, resolvedAt: null },
+    { createdAt: t0, firstDispatchedAt: plus(30), dispatchedAt: plus(70), acknowledgedAt: plus(90), resolvedAt: plus(600) },
+    { createdAt: t0, firstDispatchedAt: plus(60), dispatchedAt: plus(60), acknowledgedAt: null, resolvedAt: null },
+    { createdAt: t0, firstDispatchedAt: null, dispatchedAt: null, acknowledgedAt: null, resolvedAt: null },
   ]);
   assert.deepEqual([rt.toDispatch.count, rt.toDispatch.medianSeconds], [2, 45]);
-  assert.deepEqual([rt.toAcknowledge.count, rt.toAcknowledge.medianSeconds], [1, 60]);
+  assert.deepEqual([rt.toAcknowledge.count, rt.toAcknowledge.medianSeconds], [1, 20]);
   assert.deepEqual([rt.toResolve.count, rt.toResolve.p90Seconds], [1, 600]);
   assert.throws(() => checkRange(to, from), /after/);
   assert.throws(() => checkRange(new Date('2020-01-01'), new Date('2022-01-01')), /at most/);

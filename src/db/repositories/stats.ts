@@ -69,12 +69,25 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
       return { violations, alerts };
     },
 
-    /** Workflow timestamps of alerts created in the period that were dispatched or resolved. */
-    handledAlertTimes(p: Period): Promise<AlertTimes[]> {
-      return prisma.alert.findMany({
-        where: { createdAt: { gte: p.from, lt: p.to }, OR: [{ dispatchedAt: { not: null } }, { resolvedAt: { not: null } }] },
-        select: { createdAt: true, dispatchedAt: true, acknowledgedAt: true, resolvedAt: true },
-      });
+    /**
+     * Workflow timestamps of alerts created in the period that were dispatched or resolved. A reassignment
+     * overwrites `dispatchedAt`: the first dispatch comes from the audit trail (every dispatch is audited).
+     */
+    async handledAlertTimes(p: Period): Promise<AlertTimes[]> {
+      const [alerts, dispatches] = await Promise.all([
+        prisma.alert.findMany({
+          where: { createdAt: { gte: p.from, lt: p.to }, OR: [{ dispatchedAt: { not: null } }, { resolvedAt: { not: null } }] },
+          select: { id: true, createdAt: true, dispatchedAt: true, acknowledgedAt: true, resolvedAt: true },
+        }),
+        // An alert of the period is dispatched after it was created, so after the period's start.
+        prisma.auditEvent.groupBy({
+          by: ['subjectId'],
+          where: { action: 'alert.dispatch', subjectType: 'Alert', at: { gte: p.from } },
+          _min: { at: true },
+        }),
+      ]);
+      const first = new Map(dispatches.map((d) => [d.subjectId, d._min.at]));
+      return alerts.map(({ id, ...a }) => ({ ...a, firstDispatchedAt: first.get(id) ?? a.dispatchedAt }));
     },
 
     /** The people of alerts created in the period, with their false-positive mark (per-camera FP rates). */
