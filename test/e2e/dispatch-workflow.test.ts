@@ -298,6 +298,17 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await edit.getByLabel('of the last n frames').fill('3');
   await edit.getByRole('button', { name: 'Save' }).click();
   await cameras.locator('tr', { hasText: 'Atocha station' }).getByRole('cell', { name: /^2 of 3/ }).waitFor();
+  // Edited later: the address officers navigate by, and the zone; the form goes back to creating.
+  await cameras.getByRole('button', { name: 'Edit Plaza del Callao' }).click();
+  const editForm = admin.getByRole('form', { name: 'Edit camera Plaza del Callao' });
+  assert.equal(await editForm.getByLabel('Address').inputValue(), 'Plaza del Callao 1');
+  await editForm.getByLabel('Address').fill('Plaza del Callao 2, Madrid');
+  await editForm.getByLabel('Zone').fill('');
+  await editForm.getByRole('button', { name: 'Save changes' }).click();
+  await cameras.locator('tr', { hasText: 'Plaza del Callao 2, Madrid' }).waitFor();
+  await admin.getByRole('form', { name: 'New camera' }).waitFor();
+  const edited = await prisma.camera.findFirstOrThrow({ where: { name: 'Plaza del Callao' } });
+  assert.deepEqual([edited.address, edited.zone, edited.confirmFrames, edited.confirmWindow], ['Plaza del Callao 2, Madrid', null, 1, 1]);
   await screenshot(admin, 'admin-cameras', 'admin-cameras');
   assert.equal(await postFrame(key, MASKED_FACE), 202);
   await admin.getByRole('tab', { name: 'Units' }).click();

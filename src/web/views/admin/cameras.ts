@@ -1,4 +1,4 @@
-/** Admin › Cameras: create (API key shown once, person confirmation k of n), rotate key, enable / disable. */
+/** Admin › Cameras: create (API key shown once, person confirmation k of n), edit (name, place, zone), rotate key, enable / disable. */
 import type { Camera } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, replaceChildren, toast } from '../../dom.ts';
@@ -56,6 +56,8 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
   const confirmWindow = confirmInput('n', null);
   const calloutHost = h('div', {});
   const tbody = h('tbody');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create camera');
+  const cancelEdit = h('button', { type: 'button', class: 'btn', hidden: true }, 'Cancel');
   const form = h(
     'form',
     { class: 'filters', 'aria-label': 'New camera' },
@@ -66,8 +68,28 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     field('Zone', zone),
     field('Confirm in k frames', confirmFrames),
     field('of the last n frames', confirmWindow),
-    h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create camera'),
+    submit,
+    cancelEdit,
   );
+  /** The camera the form edits (its address is what officers navigate by); null: the form creates one. */
+  let editing: Camera | null = null;
+  function setEditing(c: Camera | null): void {
+    editing = c;
+    form.reset();
+    form.setAttribute('aria-label', c ? `Edit camera ${c.name}` : 'New camera');
+    submit.textContent = c ? 'Save changes' : 'Create camera';
+    cancelEdit.hidden = !c;
+    if (!c) return;
+    name.value = c.name;
+    lat.value = String(c.latitude);
+    lon.value = String(c.longitude);
+    address.value = c.address ?? '';
+    zone.value = c.zone ?? '';
+    confirmFrames.value = c.confirmFrames === null ? '' : String(c.confirmFrames);
+    confirmWindow.value = c.confirmWindow === null ? '' : String(c.confirmWindow);
+    name.focus();
+  }
+  cancelEdit.addEventListener('click', () => setEditing(null));
   async function load(): Promise<void> {
     try {
       const cams = await ctx.api.cameras();
@@ -123,6 +145,8 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
         (err) => toast(errorText(err), 'error'),
       );
     });
+    const edit = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Edit ${c.name}` }, 'Edit');
+    edit.addEventListener('click', () => setEditing(c));
     return h(
       'tr',
       {},
@@ -133,7 +157,7 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
       h('td', { class: 'mono' }, `…${c.apiKeyHint}`),
       h('td', {}, confirmationCell(c)),
       h('td', {}, h('span', { class: `badge ${c.enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, c.enabled ? 'Enabled' : 'Disabled'), h('br'), h('span', { class: 'muted small' }, c.lastFrameAt ? `last frame ${formatDateTime(c.lastFrameAt)}` : 'no frame yet')),
-      h('td', {}, h('div', { class: 'row-actions' }, rotate, toggle)),
+      h('td', {}, h('div', { class: 'row-actions' }, edit, rotate, toggle)),
     );
   }
   form.addEventListener('submit', (ev) => {
@@ -146,6 +170,19 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     }
     const confirmation = readConfirmation(confirmFrames, confirmWindow);
     if (!confirmation) return;
+    if (editing) {
+      // An emptied address or zone is cleared (null), not left as it was.
+      const patch = { name: name.value.trim(), latitude: la, longitude: lo, address: address.value.trim() || null, zone: zone.value.trim() || null, ...confirmation };
+      void ctx.api.updateCamera(editing.id, patch).then(
+        () => {
+          toast(`Saved ${patch.name}`);
+          setEditing(null);
+          void load();
+        },
+        (err) => toast(errorText(err), 'error'),
+      );
+      return;
+    }
     void ctx.api
       .createCamera({ name: name.value.trim(), latitude: la, longitude: lo, address: address.value.trim() || undefined, zone: zone.value.trim() || undefined, ...confirmation })
       .then(
