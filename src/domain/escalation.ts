@@ -46,7 +46,7 @@ export interface EscalationPlan {
 export type EscalationReason = 'not_dispatched' | 'not_acknowledged';
 
 export type EscalationDecision =
-  | { kind: 'escalate'; level: number; reason: EscalationReason; overdueSeconds: number }
+  | { kind: 'escalate'; level: number; reason: EscalationReason; overdueSeconds: number; waitedSeconds: number }
   /** A previous attempt of this same job escalated but may have crashed before announcing it. */
   | { kind: 'announce'; level: number }
   /** The deadline moved (e.g. the alert was reassigned): check again later. */
@@ -90,7 +90,7 @@ function limitSeconds(status: WatchedStatus, policy: EscalationPolicy): number {
 export function planEscalation(alert: EscalationView, policy: EscalationPolicy): EscalationPlan | null {
   if (!isWatched(alert.status)) return null;
   if (alert.escalationLevel >= policy.maxLevel) return null;
-  const entered = alert.status === 'NEW' ? alert.createdAt : (alert.dispatchedAt ?? alert.createdAt);
+  const entered = enteredStatusAt(alert);
   const since = alert.escalatedAt && alert.escalatedAt > entered ? alert.escalatedAt : entered;
   return {
     alertId: alert.id,
@@ -99,6 +99,11 @@ export function planEscalation(alert: EscalationView, policy: EscalationPolicy):
     since,
     dueAt: new Date(since.getTime() + limitSeconds(alert.status, policy) * 1000),
   };
+}
+
+/** When the alert entered its watched status: raised (NEW) or its latest dispatch (DISPATCHED). */
+function enteredStatusAt(alert: EscalationView): Date {
+  return alert.status === 'NEW' ? alert.createdAt : (alert.dispatchedAt ?? alert.createdAt);
 }
 
 /** The check a fired job carries. */
@@ -135,6 +140,7 @@ export function decideEscalation(
     level: check.level + 1,
     reason: check.expectStatus === 'NEW' ? 'not_dispatched' : 'not_acknowledged',
     overdueSeconds: Math.max(0, Math.round(overdueMs / 1000)),
+    waitedSeconds: Math.max(0, Math.round((now.getTime() - enteredStatusAt(alert).getTime()) / 1000)),
   };
 }
 
@@ -147,9 +153,13 @@ export function escalationJobId(plan: Pick<EscalationPlan, 'alertId' | 'expectSt
   return `escalate.${plan.alertId}.${plan.expectStatus}.${plan.level}.${plan.since.getTime()}`;
 }
 
-/** A human line for the audit trail / timeline. */
-export function escalationNote(reason: EscalationReason, level: number, policy: EscalationPolicy): string {
+/**
+ * A human line for the audit trail / timeline: how long the alert has waited (each level repeats the
+ * deadline, so "within 60 s" at level 4 said nothing of the four minutes that went by), and the limit.
+ */
+export function escalationNote(reason: EscalationReason, level: number, waitedSeconds: number, policy: EscalationPolicy): string {
+  const waited = waitedSeconds < 120 ? `${waitedSeconds} s` : `${Math.floor(waitedSeconds / 60)} min`;
   return reason === 'not_dispatched'
-    ? `Escalated to level ${level}: not dispatched within ${policy.dispatchSeconds} s`
-    : `Escalated to level ${level}: not acknowledged within ${policy.ackSeconds} s`;
+    ? `Escalated to level ${level}: not dispatched ${waited} after it was raised (limit ${policy.dispatchSeconds} s)`
+    : `Escalated to level ${level}: not acknowledged ${waited} after dispatch (limit ${policy.ackSeconds} s)`;
 }

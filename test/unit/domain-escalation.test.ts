@@ -61,12 +61,14 @@ describe('decideEscalation (when the job fires)', () => {
       level: 1,
       reason: 'not_dispatched',
       overdueSeconds: 5,
+      waitedSeconds: 125,
     });
   });
 
   it('escalates a dispatched alert nobody acknowledged', () => {
     const d = decideEscalation(alert({ status: 'DISPATCHED', dispatchedAt: at(10) }), { expectStatus: 'DISPATCHED', level: 0 }, policy, at(190));
-    assert.deepEqual(d, { kind: 'escalate', level: 1, reason: 'not_acknowledged', overdueSeconds: 0 });
+    // Waited since the dispatch (at +10 s), not since the alert was raised.
+    assert.deepEqual(d, { kind: 'escalate', level: 1, reason: 'not_acknowledged', overdueSeconds: 0, waitedSeconds: 180 });
   });
 
   it('does nothing once the alert moved on: dispatched, acknowledged, closed, deleted', () => {
@@ -114,9 +116,10 @@ describe('job ids, notes and policy validation', () => {
     assert.ok(!escalationJobId(plan).includes(':'));
   });
 
-  it('notes say why', () => {
-    assert.equal(escalationNote('not_dispatched', 1, policy), 'Escalated to level 1: not dispatched within 120 s');
-    assert.equal(escalationNote('not_acknowledged', 2, policy), 'Escalated to level 2: not acknowledged within 180 s');
+  it('notes say why, and how long the alert has waited', () => {
+    assert.equal(escalationNote('not_dispatched', 1, 121, policy), 'Escalated to level 1: not dispatched 2 min after it was raised (limit 120 s)');
+    assert.equal(escalationNote('not_dispatched', 1, 61, { ...policy, dispatchSeconds: 60 }), 'Escalated to level 1: not dispatched 61 s after it was raised (limit 60 s)');
+    assert.equal(escalationNote('not_acknowledged', 2, 365, policy), 'Escalated to level 2: not acknowledged 6 min after dispatch (limit 180 s)');
   });
 
   it('rejects a nonsensical policy with a clear error', () => {

@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatAgo, formatDuration, formatElapsed } from '../../src/web/format.ts';
-import { escalatedAfter } from '../../src/web/views/alert-timeline.ts';
 
 test('a ticking duration shows whole minutes; under a minute "<1 min"', () => {
   assert.equal(formatElapsed(0), '<1 min');
@@ -23,10 +22,4 @@ test('"ago": just now under a minute, then whole minutes', () => {
   assert.equal(formatAgo('2026-01-01T10:07:24Z', now), '2 min ago');
   assert.equal(formatAgo('2026-01-01T08:00:00Z', now), '2 h 10 min ago');
   assert.equal(formatAgo('not a date', now), '–');
-});
-
-test("an escalation in the timeline says how long after the alert it came (the server's note gives only the deadline)", () => {
-  assert.equal(escalatedAfter('2026-01-01T10:00:00Z', '2026-01-01T10:04:10Z'), '4 min after it was raised');
-  assert.equal(escalatedAfter('2026-01-01T10:00:00Z', '2026-01-01T10:00:40Z'), '<1 min after it was raised');
-  assert.equal(escalatedAfter('bad', '2026-01-01T10:00:40Z'), '');
 });

@@ -156,7 +156,7 @@ export function createEscalateHandler(deps: EscalateHandlerDeps) {
         log.info({ level: decision.level }, 'escalation re-announced after a failed attempt');
         return { action: 'announce', level: decision.level };
       case 'escalate': {
-        const note = escalationNote(decision.reason, decision.level, policy);
+        const note = escalationNote(decision.reason, decision.level, decision.waitedSeconds, policy);
         // Compare-and-set: only if nobody handled (or escalated) the alert since we read it.
         const written = await deps.alerts.escalate({
           alertId: check.alertId,

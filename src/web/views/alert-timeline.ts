@@ -3,7 +3,7 @@ import type { AlertEvent } from '../../realtime/events.ts';
 import { statusLabel } from '../alert-list.ts';
 import type { TimelineEntry } from '../api.ts';
 import { h } from '../dom.ts';
-import { formatClock, formatElapsed } from '../format.ts';
+import { formatClock } from '../format.ts';
 
 const STEP_LABELS: Record<string, string> = {
   'alert.dispatch': 'Dispatched',
@@ -21,15 +21,6 @@ export function describeStep(action: string, to: string | null): string {
 }
 
 
-/**
- * How long after the alert was raised an escalation came: the server's note names the policy's
- * deadline ("not dispatched within 60 s") at every level, not the time that actually went by.
- */
-export function escalatedAfter(raisedAt: string, at: string): string {
-  const s = (Date.parse(at) - Date.parse(raisedAt)) / 1000;
-  return Number.isFinite(s) ? `${formatElapsed(s)} after it was raised` : '';
-}
-
 export function timelineItems(alert: AlertEvent, entries: readonly TimelineEntry[], unitName: (id: string) => string | null): HTMLElement[] {
   const raised = h('li', {}, h('time', { datetime: alert.createdAt }, formatClock(alert.createdAt)), h('span', {}, 'Alert raised by camera'));
   return [
@@ -39,12 +30,7 @@ export function timelineItems(alert: AlertEvent, entries: readonly TimelineEntry
         'li',
         {},
         h('time', { datetime: e.at }, formatClock(e.at)),
-        h(
-          'span',
-          {},
-          `${describeStep(e.action, e.to)}${e.action === 'alert.dispatch' && e.unitId ? ` → ${unitName(e.unitId)}` : ''} · ${e.username ?? e.actorRole ?? 'system'}`,
-          e.action === 'alert.escalated' ? ` · ${escalatedAfter(alert.createdAt, e.at)}` : '',
-        ),
+        h('span', {}, `${describeStep(e.action, e.to)}${e.action === 'alert.dispatch' && e.unitId ? ` → ${unitName(e.unitId)}` : ''} · ${e.username ?? e.actorRole ?? 'system'}`),
         e.note ? h('q', {}, e.note) : null,
       ),
     ),
