@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import path from 'node:path';
 import { call } from '../helpers/api.ts';
+import { pollUntil } from '../helpers/wait.ts';
 import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -162,6 +163,53 @@ test('a crowd is one card listing its people; the evidence viewer highlights the
   assert.deepEqual(desk.errors, []);
 });
 
+test('choosing a person seen in another frame: the boxes stay with the picture on view until the new frame has loaded', async () => {
+  const admin = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
+  const cam = await call(system.url, 'POST', '/api/v1/cameras', {
+    token: admin,
+    json: { name: 'Gate two', latitude: 40.416, longitude: -3.705, confirmFrames: 1, confirmWindow: 1 },
+  });
+  assert.equal(cam.status, 201);
+  const post = async (file: string) =>
+    (await fetch(`${system.url}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cam.body.apiKey}`, 'content-type': 'image/jpeg' }, body: await readFile(file) })).status;
+  // Two frames of one incident: the group, then a bare face in a frame of its own.
+  assert.equal(await post(GROUP), 202);
+  const token = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'dispatch1', password: PASSWORD } })).body.token as string;
+  const incident = async () => (await call(system.url, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token })).body.items[0];
+  await pollUntil(async () => (await incident())?.people.length > 0, 'the group frame became an alert');
+  assert.equal(await post(path.join(DATASETS, 'prajna', 'without_mask', '10.jpg')), 202);
+  type Person = { id: string; frameSnapshotUrl: string };
+  await pollUntil(async () => new Set(((await incident())?.people ?? []).map((p: Person) => p.frameSnapshotUrl)).size === 2, 'the second frame joined the incident');
+  const people = (await incident()).people as Person[];
+  const [frameA, frameB] = [people[0]!.frameSnapshotUrl, people.find((p) => p.frameSnapshotUrl !== people[0]!.frameSnapshotUrl)!.frameSnapshotUrl];
+  const onA = people.filter((p) => p.frameSnapshotUrl === frameA).map((p) => p.id).sort();
+  const onB = people.filter((p) => p.frameSnapshotUrl === frameB).map((p) => p.id).sort();
+
+  const page = await desk.context.newPage();
+  await login(page, system.url, 'dispatch1', PASSWORD);
+  await page.locator('.alert-item', { hasText: 'Gate two' }).click();
+  const overlayIds = () => page.locator('.evidence-overlay rect.person-box').evaluateAll((els) => els.map((e) => e.getAttribute('data-person-id')!).sort());
+  await page.locator(`.evidence-overlay rect.person-box.selected[data-person-id="${people[0]!.id}"]`).waitFor({ state: 'attached' });
+  assert.deepEqual(await overlayIds(), onA);
+
+  // Hold the second frame's download, then choose its person.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  await page.route(`**${frameB}`, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.locator(`.evidence-person[data-person-id="${onB[0]}"]`).click();
+  await page.locator('.evidence-canvas img.is-pending').waitFor({ state: 'attached' });
+  assert.deepEqual(await overlayIds(), onA, 'while the new frame loads, the boxes are those of the picture on view');
+  release();
+  await page.locator(`.evidence-overlay rect.person-box.selected[data-person-id="${onB[0]}"]`).waitFor({ state: 'attached' });
+  await page.locator('.evidence-canvas img.is-pending').waitFor({ state: 'detached' });
+  assert.deepEqual(await overlayIds(), onB);
+  await page.close();
+  assert.deepEqual(desk.errors, []);
+});
+
 test("an edge camera's alert: its people from the uploaded crops, and no frame to zoom", async () => {
   const page = await desk.context.newPage();
   await login(page, system.url, 'dispatch1', PASSWORD);
@@ -258,5 +306,11 @@ test('a 16-person crowd: the dispatcher reaches Assign at once and keeps the fee
   await card.getByRole('button', { name: 'Acknowledge' }).click();
   await card.locator('.badge.status-ACKNOWLEDGED').waitFor();
   assert.equal(await people.count(), 16);
+  // Folding the list back from its end leaves the officer at this card's toggle, not inside the next card.
+  await people.nth(15).scrollIntoViewIfNeeded();
+  await card.getByRole('button', { name: 'Show the first 4 only' }).click();
+  await card.getByRole('button', { name: 'Show all 16 people' }).waitFor();
+  const toggle = await card.getByRole('button', { name: 'Show all 16 people' }).boundingBox();
+  assert.ok(toggle && toggle.y >= 0 && toggle.y + toggle.height <= 844, `the toggle at y=${toggle?.y}, off screen after folding`);
   assert.deepEqual([...desk.errors, ...phone.errors], []);
 });

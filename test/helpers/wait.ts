@@ -24,6 +24,15 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_TIME
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Asks `check` every `everyMs` until it holds (for state only an API shows), or a WaitTimeoutError naming `what`. */
+export async function pollUntil(check: () => Promise<boolean>, what: string, ms = WAIT_TIMEOUT_MS, everyMs = 200): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new WaitTimeoutError(what, ms);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** events.once with a bound: the event's arguments, or a WaitTimeoutError naming `what`. */
 export function onceWithin(emitter: EventEmitter, event: string, what: string, ms = WAIT_TIMEOUT_MS): Promise<unknown[]> {
   const ac = new AbortController();

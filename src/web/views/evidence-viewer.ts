@@ -48,8 +48,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
   let alert: AlertEvent | null = null;
   let selectedId: string | null = null;
   let zoom = 0;
-  /** The frame on the stage (null: the alert has none), and what the stage shows (the frame, or without one the chosen person's crop). */
-  let shownFrame: string | null | undefined;
+  /** What the stage shows or is loading: a frame's URL, or without one (edge camera) the chosen person's crop. */
   let shownKey: string | undefined;
   let trackKey = '';
   /** Who the alert's frames show unblurred: its people not marked false positive (the server renders them so). */
@@ -88,8 +87,9 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
   function applyZoom(): void {
     const scale = ZOOM_STEPS[zoom]!;
     zoomLabel.textContent = `${Math.round(scale * 100)} %`;
-    const p = selectedPerson();
-    const img = canvas.querySelector('img');
+    const img = canvas.querySelector<HTMLImageElement>('img.evidence-frame:not(.is-pending)');
+    // Centred on the chosen person once the picture on view is their frame (not while it loads).
+    const p = alert && img && frameOf(alert, selectedPerson()) === img.dataset.frame ? selectedPerson() : undefined;
     const centre = p && img && img.naturalWidth > 0 ? { x: (p.box[0] + p.box[2] / 2) / img.naturalWidth, y: (p.box[1] + p.box[3] / 2) / img.naturalHeight } : { x: 0.5, y: 0.5 };
     const { tx, ty } = centredZoom(scale, centre);
     canvas.style.transform = `translate(${tx}%, ${ty}%) scale(${scale})`;
@@ -102,11 +102,12 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     canvas.style.width = `min(100%, calc(60vh * ${img.naturalWidth} / ${img.naturalHeight}))`;
   }
 
+  /** Boxes for the frame on view, not one still loading: a box is drawn only on the picture it was measured in. */
   function drawOverlay(): void {
-    const img = canvas.querySelector('img');
-    if (!alert || shownFrame === null || !img || img.naturalWidth === 0) return;
+    const img = canvas.querySelector<HTMLImageElement>('img.evidence-frame:not(.is-pending)');
+    if (!alert || !img || img.naturalWidth === 0) return;
     overlay.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`);
-    const frame = shownFrame;
+    const frame = img.dataset.frame;
     const stroke = Math.max(2, img.naturalWidth / 250);
     // One size for every number (not a share of its face): a near, large bystander's number must not outshine the chosen person's.
     const fontSize = Math.max(12, img.naturalWidth / 28);
@@ -139,7 +140,6 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     const key = url ?? `crop:${crop}`;
     if (key === shownKey) return;
     shownKey = key;
-    shownFrame = url;
     // An edge camera's alert has no frame (frames never leave the site): the chosen person's crop is the evidence, nothing to zoom.
     tools.hidden = url === null;
     if (url === null) {
@@ -155,6 +155,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
     const img = frameImage(deps.api, url, `Annotated frame from ${alert.camera.name}`, 'snapshot snapshot-frame evidence-frame');
     const previous = canvas.querySelector<HTMLImageElement>('img.evidence-frame[src]:not(.is-pending)');
     if (img instanceof HTMLImageElement) {
+      img.dataset.frame = url;
       img.addEventListener('load', () => {
         if (!img.isConnected) return; // another frame was asked for meanwhile
         for (const other of canvas.querySelectorAll('img.evidence-frame')) if (other !== img) other.remove();
