@@ -196,6 +196,8 @@ export const mountOfficer: MountView = (root, ctx) => {
       showAll = !showAll;
       peopleKey = '';
       update(current);
+      // Folding a long list back would leave the page inside the next card: keep this card's toggle in view.
+      if (!showAll) morePeople.scrollIntoView({ block: 'nearest' });
     });
     const el = h(
       'li',
