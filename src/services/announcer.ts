@@ -26,7 +26,9 @@ export type AlertChange =
   /** An escalation timer raised the alert's level. */
   | { kind: 'escalated'; alert: AlertEvent; level: number }
   /** A user reviewed the incident's people (e.g. marked one a false positive); the status is unchanged. */
-  | { kind: 'reviewed'; alert: AlertEvent };
+  | { kind: 'reviewed'; alert: AlertEvent }
+  /** An admin edited the alert's camera (name, address, zone, position): what officers navigate by. */
+  | { kind: 'camera'; alert: AlertEvent };
 
 /** The event name clients receive for a change. */
 export function eventName(change: AlertChange): AlertEventName {

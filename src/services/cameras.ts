@@ -8,6 +8,9 @@ import { hashSecret, newCameraApiKey, secretHint } from '../auth/tokens.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { Camera, CameraInput, CameraPatch, CameraWithKey } from '../contracts/api.ts';
 import type { CameraRepository, CameraRow } from '../db/repositories/cameras.ts';
+import type { AlertRepository } from '../db/repositories/alerts.ts';
+import { toAlertEvent } from './alert-view.ts';
+import type { Announcer } from './announcer.ts';
 import { confirmationProblem } from '../domain/people.ts';
 import { notFound, ServiceError } from './errors.ts';
 
@@ -59,7 +62,17 @@ async function propagate(write: () => Promise<void>, detail = REDIS_DOWN): Promi
   }
 }
 
-export function createCameraService(deps: { cameras: CameraRepository; audit: AuditRepository; gate: CameraKeyCache }) {
+/** What an open alert shows of its camera. */
+const SHOWN_FIELDS = ['name', 'address', 'zone', 'latitude', 'longitude'] as const;
+
+export function createCameraService(deps: {
+  cameras: CameraRepository;
+  audit: AuditRepository;
+  gate: CameraKeyCache;
+  /** With both, an edit of what alerts show of a camera is announced on its open alerts. */
+  alerts?: Pick<AlertRepository, 'openOfCamera'>;
+  announcer?: Announcer;
+}) {
   const audit = (actor: Admin, action: string, subjectId: string, details: Record<string, unknown>) =>
     deps.audit.record({ actorType: 'USER', actorId: actor.id, actorRole: actor.role, action, subjectType: 'Camera', subjectId, details });
 
@@ -117,6 +130,10 @@ export function createCameraService(deps: { cameras: CameraRepository; audit: Au
       }
       const action = disabling ? 'camera.disable' : enabling ? 'camera.enable' : 'camera.update';
       await audit(actor, action, camera.id, { changes: patch });
+      // Officers on the way navigate by the address their card shows: open alerts hear of the edit now, not at a reload.
+      if (deps.alerts && deps.announcer && SHOWN_FIELDS.some((f) => patch[f] !== undefined && patch[f] !== before[f])) {
+        for (const alert of await deps.alerts.openOfCamera(camera.id)) await deps.announcer.announce({ kind: 'camera', alert: toAlertEvent(alert) });
+      }
       return cameraView(camera);
     },
 

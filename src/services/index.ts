@@ -55,7 +55,7 @@ export function createServices(deps: ServiceDeps) {
       now,
     }),
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
-    cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate }),
+    cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate, alerts: repos.alerts, announcer: deps.announcer }),
     evidence: createEvidenceService({ evidence: repos.evidence, audit: repos.audit, dataDir: deps.dataDir, render: deps.renderAlertFrame }),
     exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units, audit: repos.audit }),
     people: createPeopleService({ alerts: repos.alerts, people: repos.people, announcer: deps.announcer, now }),

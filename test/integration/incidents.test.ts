@@ -237,6 +237,24 @@ for (const provider of testProviders()) {
       assert.deepEqual([row.people, row.falsePositives, row.rate], [crowd, 1, 1 / crowd]);
     });
 
+    it("an edit of the camera's address reaches its open alerts live (officers navigate by it); other edits do not", async () => {
+      const camera = await newCamera('Renamed cam', { confirmFrames: 1, confirmWindow: 1 });
+      await postAndProcess(camera.apiKey, group, new Date());
+      const alert = await within(log.next('alert.created', (a) => a.cameraId === camera.id), 30_000, 'alert.created before the edit');
+      const edit = await call(api.url, 'PATCH', `/api/v1/cameras/${camera.id}`, { token: admin, json: { name: 'Renamed cam (Metro)', address: 'Calle Mayor 1, Madrid' } });
+      assert.equal(edit.status, 200, JSON.stringify(edit.body));
+      const updated = await within(log.next('alert.updated', (a) => a.id === alert.id && a.camera.address === 'Calle Mayor 1, Madrid'), 30_000, 'alert.updated after the camera edit');
+      assert.equal(updated.camera.name, 'Renamed cam (Metro)');
+      assert.equal(updated.status, alert.status);
+      // A confirmation change shows nowhere on the alert: nothing is announced, so the zone edit after it is the only next event.
+      const updates = () => log.events.filter((e) => e.name === 'alert.updated' && e.alert.id === alert.id).length;
+      const before = updates();
+      assert.equal((await call(api.url, 'PATCH', `/api/v1/cameras/${camera.id}`, { token: admin, json: { confirmFrames: 2, confirmWindow: 2 } })).status, 200);
+      assert.equal((await call(api.url, 'PATCH', `/api/v1/cameras/${camera.id}`, { token: admin, json: { zone: 'Sol' } })).status, 200);
+      await within(log.next('alert.updated', (a) => a.id === alert.id && a.camera.zone === 'Sol'), 30_000, 'alert.updated after the zone edit');
+      assert.equal(updates(), before + 1);
+    });
+
     it('validates confirmFrames / confirmWindow on camera creation', async () => {
       const bad = await call(api.url, 'POST', '/api/v1/cameras', { token: admin, json: { name: 'x', latitude: 1, longitude: 1, confirmFrames: 4, confirmWindow: 3 } });
       assert.equal(bad.status, 400);

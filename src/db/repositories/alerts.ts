@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
 import { trackKeyPrefixOfFrame } from '../../domain/incidents.ts';
-import type { AlertStatus } from '../../contracts/vocabulary.ts';
+import { OPEN_ALERT_STATUSES, type AlertStatus } from '../../contracts/vocabulary.ts';
 import { afterKey, type PageKey } from './paging.ts';
 import { peopleInclude, type PersonRecord } from './people.ts';
 import type { EscalationView } from '../../domain/escalation.ts';
@@ -79,6 +79,11 @@ export function createAlertRepository(prisma: PrismaClient) {
   const one = (id: string): Promise<AlertRecord | null> => prisma.alert.findUnique({ where: { id }, include: withCamera });
   return {
     findWithCamera: one,
+
+    /** The open alerts of a camera, as announced (a change to the camera changes what they show). */
+    openOfCamera(cameraId: string): Promise<AlertRecord[]> {
+      return prisma.alert.findMany({ where: { cameraId, status: { in: [...OPEN_ALERT_STATUSES] } }, include: withCamera, orderBy: { createdAt: 'asc' } });
+    },
 
     async exists(id: string): Promise<boolean> {
       return (await prisma.alert.findUnique({ where: { id }, select: { id: true } })) !== null;
