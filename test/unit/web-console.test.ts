@@ -146,7 +146,7 @@ test('map labels: no two labels overlap each other or a marker; crowded ones are
   assert.ok(placed.length >= 1 && placed.length < reqs.length, `placed ${placed.length}`);
   assert.equal(placed[0]!.id, 'm0', 'the first (most important) marker gets its label');
   const boxes = placed.map((p) => {
-    const w = reqs.find((r) => r.id === p.id)!.text.length * 6.4;
+    const w = p.text.length * 6.4;
     const x0 = p.anchor === 'start' ? p.x : p.anchor === 'end' ? p.x - w : p.x - w / 2;
     return { x0, x1: x0 + w, y0: p.y - 12, y1: p.y };
   });
@@ -160,6 +160,10 @@ test('map labels: no two labels overlap each other or a marker; crowded ones are
   // Far-apart markers all keep their label, to the right when it fits.
   const spread = placeLabels([{ id: 'a', x: 20, y: 20, text: 'A', radius: 6 }, { id: 'b', x: 300, y: 200, text: 'B', radius: 6 }], 420, 280);
   assert.deepEqual(spread.map((p) => [p.id, p.anchor]), [['a', 'start'], ['b', 'start']]);
+  // A long name that fits nowhere whole is shortened rather than left out; the full name stays on the marker.
+  const long = placeLabels([{ id: 'l', x: 150, y: 6, text: 'Plaza Mayor West Entrance Long Name', radius: 6 }], 200, 200);
+  assert.deepEqual(long.map((p) => p.text), ['Plaza Mayor We…']);
+  assert.equal(placeLabels([{ id: 's', x: 20, y: 20, text: 'Sol', radius: 6 }], 420, 280)[0]!.text, 'Sol');
   // A label that would leave the canvas on the right goes to the left.
   assert.equal(placeLabels([{ id: 'e', x: 410, y: 100, text: 'East edge', radius: 6 }], 420, 280)[0]!.anchor, 'end');
   // The zoom buttons in the top-right corner are an obstacle: a label there moves aside (below) instead of under them.

@@ -11,7 +11,7 @@
  * - zoom with the +/− buttons or the mouse wheel (around the cursor), drag to pan,
  *   "Fit" to go back; tiles are fetched at the zoom level shown;
  * - labels are placed around their marker where they overlap nothing
- *   (src/web/map-labels.ts); a crowded label is left out, its marker keeps the
+ *   (src/web/map-labels.ts); a long one is shortened, a crowded one left out, its marker keeps the
  *   name as tooltip and accessible name.
  */
 import type { AlertEvent } from '../../realtime/events.ts';
@@ -174,7 +174,7 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
     const spots = new Map(placeLabels(labels, W, H, controlsBox()).map((p) => [p.id, p]));
     for (const l of labels) {
       const spot = spots.get(l.id);
-      if (spot) l.group.append(s('text', { x: spot.x, y: spot.y, 'text-anchor': spot.anchor }, l.text));
+      if (spot) l.group.append(s('text', { x: spot.x, y: spot.y, 'text-anchor': spot.anchor }, spot.text));
     }
 
     if (cams.size === 0) svg.append(s('text', { class: 'empty', x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'No cameras registered'));
