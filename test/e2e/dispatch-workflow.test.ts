@@ -203,6 +203,8 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await card.getByLabel('Resolution note').fill('Spoke to the person, mask on. <script>alert(1)</script>');
   await card.getByRole('button', { name: 'Resolve' }).click();
   await officer.getByText('No open alerts for your unit.').waitFor();
+  // The resolved card left with the focus: it goes to the list, not to the page.
+  await officer.waitForFunction(() => document.activeElement?.id === 'officer-h', undefined, { timeout: 5000 }).catch(() => assert.fail('focus did not move to the list after Resolve'));
   await dispatcher.locator('.detail-status .status-RESOLVED').waitFor();
   // The timeline is the alert's audit trail; the officer's note is shown as text.
   const timeline = dispatcher.getByRole('list', { name: 'Timeline' });

@@ -131,6 +131,7 @@ export const mountOfficer: MountView = (root, ctx) => {
 
   // ---- alert cards ----------------------------------------------------------
   const list = h('ul', { class: 'officer-alerts', 'aria-label': 'My open alerts' });
+  const listHeading = h('h2', { id: 'officer-h', tabindex: -1 }, 'My open alerts');
   const empty = h('p', { class: 'muted empty' }, 'No open alerts for your unit.');
 
   function makeCard(first: AlertEvent): Card {
@@ -183,8 +184,9 @@ export const mountOfficer: MountView = (root, ctx) => {
       return { step, b };
     });
     function focusNextStep(): void {
-      if (!el.isConnected) return;
-      buttons.find((x) => !x.b.disabled)?.b.focus();
+      // Resolved, the card has left: the next alert's step (or the list) takes the focus, not the page.
+      if (!el.isConnected) (list.querySelector<HTMLButtonElement>('.officer-card button:not([disabled])') ?? listHeading).focus();
+      else buttons.find((x) => !x.b.disabled)?.b.focus();
     }
     const noteField = field('Resolution note', note);
     // The people to find, large, with last-seen time (evidence-viewer.ts); a crowd shows its first few until asked.
@@ -315,7 +317,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       h('div', { class: 'panel-head' }, unitTitle, field('Unit status', statusSel)),
       h('div', { class: 'position' }, reportBtn, h('label', { for: 'auto-position', class: 'check' }, auto, ' Share automatically'), posInfo),
       h('details', {}, h('summary', {}, 'Enter position by hand'), manual),
-      h('h2', { id: 'officer-h' }, 'My open alerts'),
+      listHeading,
       list,
       empty,
     ),
