@@ -5,6 +5,17 @@ export function formatPercent(p: number): string {
   return `${Math.round(Math.min(1, Math.max(0, p)) * 100)} %`;
 }
 
+/**
+ * A model's score, which is not a certainty: never shown as 0 % or 100 % (a "100 % no mask" reads as
+ * proof to an officer), but as "< 1 %" / "> 99 %" at the ends.
+ */
+export function formatModelScore(p: number): string {
+  if (!Number.isFinite(p)) return '–';
+  if (p < 0.01) return '< 1 %';
+  if (p > 0.99) return '> 99 %';
+  return formatPercent(p);
+}
+
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
   const s = Math.max(0, Math.round(seconds));

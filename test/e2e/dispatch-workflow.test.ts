@@ -134,7 +134,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await dispatcher.locator('img.snapshot-frame[src^="data:image/jpeg"]').waitFor();
   const facts = await dispatcher.locator('.facts').innerText();
   assert.match(facts, /Gran Vía 12, Madrid/);
-  assert.match(facts, /Confidence \(no mask\)\s+\d+ %/);
+  assert.match(facts, /Model score \(no mask\)\s+(\d+|[<>] \d+) %/);
   assert.match(facts, /Violations\s+\d+/);
   await dispatcher.locator(`.alert-item.is-new[data-alert-id="${alertId}"]`).waitFor({ state: 'detached' }); // selecting clears the highlight
   await dispatcher.locator('.alert-item.is-new', { hasText: 'Puerta del Sol' }).waitFor();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upsertAlert } from '../../src/web/alert-list.ts';
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
-import { formatClock, formatDistance, formatDuration, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
+import { formatClock, formatDistance, formatDuration, formatModelScore, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
 import { personFacts } from '../../src/web/views/evidence-viewer.ts';
 import { incidentFirstSeenAt, verdictText } from '../../src/web/views/common.ts';
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
@@ -55,6 +55,11 @@ test('format: durations, percentages, distances, maps link, datetime-local', () 
   assert.equal(formatDuration(null), '–');
   assert.equal(formatPercent(0.934), '93 %');
   assert.equal(formatPercent(1.7), '100 %');
+  // A model's score is never shown as certain either way.
+  assert.equal(formatModelScore(0.9999), '> 99 %');
+  assert.equal(formatModelScore(0.001), '< 1 %');
+  assert.equal(formatModelScore(0.5), '50 %');
+  assert.equal(formatModelScore(Number.NaN), '–');
   assert.equal(formatDistance(840.4), '840 m');
   assert.equal(formatDistance(2460), '2.5 km');
   assert.equal(mapsUrl(40.4203, -3.7058), 'https://www.openstreetmap.org/?mlat=40.420300&mlon=-3.705800#map=18/40.420300/-3.705800');
@@ -63,9 +68,9 @@ test('format: durations, percentages, distances, maps link, datetime-local', () 
   assert.ok(localInputToIso('2026-03-01T10:30')!.startsWith('2026-03-01T'));
 });
 
-test('a person\'s facts say P(no mask) as such, and only for a no_mask person', () => {
+test('a person\'s facts give the model\'s no-mask score as a score, and only for a no_mask person', () => {
   const seen = '2026-01-01T10:00:00Z';
-  assert.equal(personFacts({ label: 'no_mask', noMaskProbability: 0.61, frames: 3, lastSeenAt: seen }), `61 % no mask · 3 frames · last seen ${formatClock(seen)}`);
+  assert.equal(personFacts({ label: 'no_mask', noMaskProbability: 0.61, frames: 3, lastSeenAt: seen }), `model score 61 % · 3 frames · last seen ${formatClock(seen)}`);
   // Beside "Mask worn incorrectly", a low P(no mask) would read as a weak accusation.
   assert.equal(personFacts({ label: 'mask_incorrect', noMaskProbability: 0.05, frames: 1, lastSeenAt: seen }), `1 frame · last seen ${formatClock(seen)}`);
 });
@@ -79,12 +84,14 @@ test("an officer's card says when the camera first saw the incident's people, no
   assert.equal(incidentFirstSeenAt({ createdAt, people: [] }), createdAt);
 });
 
-test('an alert card says what it accuses: P(no mask), or an incorrectly worn mask when that is all there is', () => {
+test('an alert card says what it accuses: no mask with the model\'s score, or an incorrectly worn mask when that is all there is', () => {
   const person = (label: 'no_mask' | 'mask_incorrect') => ({ label });
-  assert.equal(verdictText({ noMaskProbability: 0.61, people: [person('no_mask'), person('mask_incorrect')] }), '61 % no mask');
+  assert.equal(verdictText({ noMaskProbability: 0.61, people: [person('no_mask'), person('mask_incorrect')] }), 'no mask (model score 61 %)');
+  // A score is not a certainty: never "100 %".
+  assert.equal(verdictText({ noMaskProbability: 0.998, people: [person('no_mask')] }), 'no mask (model score > 99 %)');
   assert.equal(verdictText({ noMaskProbability: 0.05, people: [person('mask_incorrect')] }), 'mask worn incorrectly');
   // A legacy alert without people keeps its P(no mask).
-  assert.equal(verdictText({ noMaskProbability: 0.9, people: [] }), '90 % no mask');
+  assert.equal(verdictText({ noMaskProbability: 0.9, people: [] }), 'no mask (model score 90 %)');
 });
 
 test('chart scale: nice axis tops, whole-number ticks for small counts, bar geometry', () => {

@@ -2,18 +2,18 @@
 import type { AlertEvent } from '../../realtime/events.ts';
 import { statusLabel } from '../alert-list.ts';
 import { h } from '../dom.ts';
-import { formatPercent } from '../format.ts';
+import { formatModelScore } from '../format.ts';
 
 export function statusBadge(status: AlertEvent['status']): HTMLElement {
   return h('span', { class: `badge status-${status}` }, statusLabel(status));
 }
 
 /**
- * What an alert accuses, for its card: P(no mask), said as such; or, when every person of the incident wears
- * a mask incorrectly, that (their P(no mask) is low by nature, and "5 % no mask" read as a weak alert).
+ * What an alert accuses, for its card: no mask, with the model's score said as a score; or, when every person
+ * of the incident wears a mask incorrectly, that (their P(no mask) is low by nature, and "5 %" read as a weak alert).
  */
 export function verdictText(a: { noMaskProbability: number; people: ReadonlyArray<Pick<AlertEvent['people'][number], 'label'>> }): string {
-  return a.people.length > 0 && a.people.every((p) => p.label === 'mask_incorrect') ? 'mask worn incorrectly' : `${formatPercent(a.noMaskProbability)} no mask`;
+  return a.people.length > 0 && a.people.every((p) => p.label === 'mask_incorrect') ? 'mask worn incorrectly' : `no mask (model score ${formatModelScore(a.noMaskProbability)})`;
 }
 
 /**

@@ -25,7 +25,7 @@ import {
   tabTitle,
   type FeedFilter,
 } from '../feed-order.ts';
-import { formatCoord, formatDateTime, formatDistance, formatPercent, mapsUrl } from '../format.ts';
+import { formatCoord, formatDateTime, formatDistance, formatModelScore, mapsUrl } from '../format.ts';
 import { hashDetail } from '../session.ts';
 import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
 import { createEvidenceViewer, faceAndFrame } from './evidence-viewer.ts';
@@ -356,7 +356,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
         ['Position', h('a', { href: mapsUrl(a.camera.latitude, a.camera.longitude), target: '_blank', rel: 'noopener noreferrer' }, formatCoord(a.camera.latitude, a.camera.longitude))],
         ['Alert raised', formatDateTime(a.createdAt)],
         ['Last seen', formatDateTime(a.lastSeenAt)],
-        ['Confidence (no mask)', formatPercent(a.noMaskProbability)],
+        ['Model score (no mask)', formatModelScore(a.noMaskProbability)],
         ['Violations', String(a.violationCount)],
         ['Escalation', a.escalationLevel > 0 ? `Level ${a.escalationLevel}` : 'None'],
       ];

@@ -9,7 +9,7 @@
 import type { AlertEvent, AlertPersonEvent } from '../../realtime/events.ts';
 import type { Api } from '../api.ts';
 import { h, replaceChildren, s, toast } from '../dom.ts';
-import { formatAgo, formatClock, formatPercent } from '../format.ts';
+import { formatAgo, formatClock, formatModelScore } from '../format.ts';
 import { authImage, forgetImages, frameImage } from '../images.ts';
 import { centredZoom } from '../zoom-view.ts';
 
@@ -24,12 +24,12 @@ const LABELS: Record<AlertPersonEvent['label'], string> = { no_mask: 'No mask', 
 const ZOOM_STEPS = [1, 1.5, 2, 3, 4];
 
 /**
- * A person's facts under their label. P(no mask) is said as such and only for a no_mask person: beside
+ * A person's facts under their label. The model's P(no mask) is given only for a no_mask person: beside
  * "Mask worn incorrectly" a bare "5 %" read as the confidence of that label.
  */
 export function personFacts(p: Pick<AlertPersonEvent, 'label' | 'noMaskProbability' | 'frames' | 'lastSeenAt'>): string {
   const facts = [`${p.frames} frame${p.frames === 1 ? '' : 's'}`, `last seen ${formatClock(p.lastSeenAt)}`];
-  return (p.label === 'no_mask' ? [`${formatPercent(p.noMaskProbability)} no mask`, ...facts] : facts).join(' · ');
+  return (p.label === 'no_mask' ? [`model score ${formatModelScore(p.noMaskProbability)}`, ...facts] : facts).join(' · ');
 }
 
 /** The frame a person is drawn on: their own last-seen frame, else the alert's. */

@@ -3,11 +3,11 @@ import { ALERT_STATUSES, isOpen, statusLabel } from '../../alert-list.ts';
 import type { Violation } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast } from '../../dom.ts';
-import { formatDateTime, formatPercent, localInputToIso } from '../../format.ts';
+import { formatDateTime, formatModelScore, localInputToIso } from '../../format.ts';
 import { authImage } from '../../images.ts';
 import { errorText, statusBadge } from '../common.ts';
 
-const COLUMNS = ['Face', 'Captured', 'Camera', 'Zone', 'No mask', 'Face score', 'Status', 'Alert'];
+const COLUMNS = ['Face', 'Captured', 'Camera', 'Zone', 'No-mask score', 'Face score', 'Status', 'Alert'];
 
 export function historyPanel(ctx: ViewContext): HTMLElement {
   const camera = h('select', { name: 'cameraId' }, option('', 'All cameras'));
@@ -71,8 +71,8 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, formatDateTime(v.capturedAt)),
       h('td', {}, v.camera.name),
       h('td', {}, v.camera.zone ?? '–'),
-      h('td', { class: 'num' }, formatPercent(v.noMaskProbability)),
-      h('td', { class: 'num' }, formatPercent(v.faceScore)),
+      h('td', { class: 'num' }, formatModelScore(v.noMaskProbability)),
+      h('td', { class: 'num' }, formatModelScore(v.faceScore)),
       h('td', {}, v.alertStatus ? statusBadge(v.alertStatus) : '–'),
       h('td', {}, alertCell),
     );

@@ -9,7 +9,7 @@ import type { AlertEvent } from '../../../realtime/events.ts';
 import type { TimelineEntry, Unit } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren } from '../../dom.ts';
-import { formatClock, formatDateTime, formatDuration, formatPercent } from '../../format.ts';
+import { formatClock, formatDateTime, formatDuration, formatModelScore } from '../../format.ts';
 import { authImage } from '../../images.ts';
 import { hashDetail } from '../../session.ts';
 import { timelineItems } from '../alert-timeline.ts';
@@ -137,7 +137,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
                 ['Zone', a.camera.zone ?? '–'],
                 ['Raised', formatDateTime(a.createdAt)],
                 ['Last seen', formatDateTime(a.lastSeenAt)],
-                ['Confidence (no mask)', formatPercent(a.noMaskProbability)],
+                ['Model score (no mask)', formatModelScore(a.noMaskProbability)],
                 ['Violations', String(a.violationCount)],
                 ['Escalation', a.escalationLevel > 0 ? `Level ${a.escalationLevel}` : 'None'],
                 ['Unit', unitName(a.assignedUnitId) ?? '–'],
