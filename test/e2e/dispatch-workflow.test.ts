@@ -189,17 +189,22 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
     await dispatcher.locator(`.detail-status .status-${status}`).waitFor();
   }
   await screenshot(dispatcher, 'dispatcher', 'dispatcher');
+  // Toasts on a phone stay below the header: Log out is never covered.
+  const logout = await officer.getByRole('button', { name: 'Log out' }).boundingBox();
+  const toastsTop = await officer.evaluate(() => document.getElementById('toasts')!.getBoundingClientRect().top);
+  assert.ok(logout && toastsTop >= logout.y + logout.height, `toasts at y=${toastsTop} over the header (Log out ends at ${logout ? logout.y + logout.height : '?'})`);
   // The first tap on Resolve asks for the note (focused), without an error; an empty note is refused.
   assert.equal(await card.getByLabel('Resolution note').isHidden(), true);
   await card.getByRole('button', { name: 'Resolve' }).click();
   await officer.waitForFunction(() => document.activeElement?.getAttribute('name') === 'note', undefined, { timeout: 5000 });
   assert.equal(await officer.locator('.toast-error').count(), 0, 'no error for the first tap');
   await card.getByRole('button', { name: 'Resolve' }).click();
-  await officer.locator('.toast-error', { hasText: 'Add a resolution note first.' }).waitFor();
-  // Toasts stay below the header: Log out is never covered.
-  const logout = await officer.getByRole('button', { name: 'Log out' }).boundingBox();
-  const errorToast = await officer.locator('.toast-error').boundingBox();
-  assert.ok(logout && errorToast && errorToast.y >= logout.y + logout.height, `toast at y=${errorToast?.y} over the header (Log out ends at ${logout ? logout.y + logout.height : '?'})`);
+  // An empty note is said under the field, not in a toast over the card.
+  await card.getByRole('alert').filter({ hasText: 'Add a resolution note first.' }).waitFor();
+  assert.equal(await card.getByLabel('Resolution note').getAttribute('aria-invalid'), 'true');
+  assert.equal(await officer.locator('.toast-error').count(), 0, 'the missing note is not a toast');
+  await card.getByLabel('Resolution note').pressSequentially('S');
+  assert.equal(await card.getByRole('alert').filter({ hasText: 'Add a resolution note first.' }).count(), 0, 'typing clears the error');
   await card.getByLabel('Resolution note').fill('Spoke to the person, mask on. <script>alert(1)</script>');
   await card.getByRole('button', { name: 'Resolve' }).click();
   await officer.getByText('No open alerts for your unit.').waitFor();

@@ -6,7 +6,7 @@ import type { AlertEvent } from '../../realtime/events.ts';
 import { isOpen, mergeAlerts, upsertAlert } from '../alert-list.ts';
 import type { Unit, UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
-import { field, h, option, replaceChildren, toast } from '../dom.ts';
+import { field, h, option, replaceChildren, toast, uid } from '../dom.ts';
 import { formatAgo, formatClock, formatCoord, mapsUrl } from '../format.ts';
 import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
 import { chime } from '../sound.ts';
@@ -144,7 +144,15 @@ export const mountOfficer: MountView = (root, ctx) => {
     const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: 'What happened?' });
     // The note is asked for by the first tap on Resolve, not demanded by an error.
     let noteAsked = false;
-    let noteError: HTMLElement | null = null;
+    // A missing note is said under the field, where the officer is looking; a toast would cover the card.
+    const noteError = h('p', { class: 'form-error', role: 'alert', id: uid('e') });
+    note.setAttribute('aria-describedby', noteError.id);
+    const setNoteError = (message: string): void => {
+      noteError.textContent = message;
+      if (message) note.setAttribute('aria-invalid', 'true');
+      else note.removeAttribute('aria-invalid');
+    };
+    note.addEventListener('input', () => setNoteError(''));
     const buttons = OFFICER_STEPS.map((step) => {
       const b = h('button', { type: 'button', class: `btn ${step.action === 'resolve' ? 'btn-success' : 'btn-primary'}` }, step.label);
       b.addEventListener('click', () => {
@@ -158,12 +166,11 @@ export const mountOfficer: MountView = (root, ctx) => {
           }
           const text = note.value.trim();
           if (!text) {
-            noteError?.remove();
-            noteError = toast('Add a resolution note first.', 'error');
+            setNoteError('Add a resolution note first.');
             note.focus();
             return;
           }
-          noteError?.remove();
+          setNoteError('');
           body.note = text;
         }
         b.disabled = true;
@@ -189,6 +196,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       else buttons.find((x) => !x.b.disabled)?.b.focus();
     }
     const noteField = field('Resolution note', note);
+    noteField.append(noteError);
     // The people to find, large, with last-seen time (evidence-viewer.ts); a crowd shows its first few until asked.
     const people = h('div', { class: 'officer-people-slot' });
     const morePeople = h('button', { type: 'button', class: 'btn btn-ghost btn-block people-toggle', 'aria-expanded': 'false' });
