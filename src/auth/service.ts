@@ -158,8 +158,10 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     /**
-     * Creates the first admin from the environment when that username does not
-     * exist yet; a no-op afterwards (the password is never overwritten).
+     * Creates the first admin from the environment while the database has no
+     * admin at all; a no-op afterwards (the password is never overwritten). Once
+     * an admin exists the variables are ignored: a deleted admin must not come
+     * back at the next start to whoever knows the setup password.
      * `mustChangePassword`: the environment's password is a setup credential
      * (it sits in compose files and shell history), so by default the admin
      * must choose a new one before doing anything else.
@@ -170,6 +172,10 @@ export function createAuthService(deps: AuthServiceDeps) {
     ): Promise<'created' | 'exists' | 'skipped'> {
       if (!admin) return 'skipped';
       if (await deps.users.findByUsername(admin.username)) return 'exists';
+      if ((await deps.users.countAdmins()) > 0) {
+        deps.logger.info({ username: admin.username }, 'MASKWATCH_ADMIN_USER ignored: the database has an admin already');
+        return 'exists';
+      }
       try {
         await this.createUser({ ...admin, role: 'ADMIN', mustChangePassword: opts.mustChangePassword ?? true }, { type: 'SYSTEM' });
       } catch (err) {

@@ -107,6 +107,15 @@ describe('secrets, sessions, headers, CORS (sqlite, real Redis)', () => {
     assert.equal(await auth.authenticate(session.token), null);
   });
 
+  test('the environment creates the first admin only: once an admin exists, a deleted or new MASKWATCH_ADMIN_USER is not (re)created', async () => {
+    const prisma = stack.db.prisma;
+    const auth = createAuthService({ users: createUserRepository(prisma), sessions: createSessionRepository(prisma), audit: createAuditRepository(prisma), tokenTtlSeconds: 3600, logger: stack.logger });
+    await auth.createUser({ username: 'keeper', password: PASSWORD, role: 'ADMIN' }, { type: 'SYSTEM' });
+    // e.g. the compose file still carries the setup admin that was deleted since.
+    assert.equal(await auth.ensureAdmin({ username: 'setup-admin', password: PASSWORD }), 'exists');
+    assert.equal(await prisma.user.count({ where: { username: 'setup-admin' } }), 0);
+  });
+
   test('tokens: an expired session is refused by the API; logout revokes the token at once', async () => {
     const { token } = await loginAs(api, { username: 'expiring', role: 'DISPATCHER' });
     assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token })).status, 200);

@@ -77,6 +77,10 @@ export function createUserRepository(prisma: PrismaClient) {
       return prisma.user.update({ where: { id }, data: { passwordHash, mustChangePassword, failedLogins: 0, lockedUntil: null } });
     },
     /** Enabled, not deleted admins other than `exceptId` (nobody may remove the last one). */
+    /** Admin accounts that exist, disabled or not (deleted, anonymised ones are left out). */
+    countAdmins(): Promise<number> {
+      return prisma.user.count({ where: { role: 'ADMIN', deletedAt: null } });
+    },
     countActiveAdmins(exceptId: string): Promise<number> {
       return prisma.user.count({ where: { role: 'ADMIN', disabled: false, deletedAt: null, id: { not: exceptId } } });
     },
