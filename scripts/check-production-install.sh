@@ -83,7 +83,7 @@ while [ $((SECONDS - start)) -lt "$ready_timeout_s" ]; do
     echo "check-production-install: maskwatch start exited before /readyz answered 200" >&2
     exit 1
   fi
-  [ -n "$url" ] || url=$(sed -nE 's#.*API \+ dashboard +(http://[^ ]+[^/ ])/?$#\1#p' "$work/start.out" | head -n 1)
+  [ -n "$url" ] || url=$(sed -nE 's#.*API \+ dashboard +(http://[^ ]+[^/ ])/?$#\1#p' "$work/start.err" | head -n 1)
   if [ -n "$url" ] && node -e "fetch(process.argv[1]).then(r => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))" "$url/readyz"; then
     break
   fi

@@ -18,12 +18,18 @@ export function startChild(
   readyPattern: RegExp,
   nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...nodeArgs, MASKWATCH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, MASKWATCH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`maskwatch ${args[0]} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    // Log records come on stdout, the start-up summary (the URL) on stderr, which is passed on as it was.
+    const onLine = (line: string) => {
       const m = readyPattern.exec(line);
       if (m) resolve({ child, match: m });
+    };
+    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      process.stderr.write(`${line}\n`);
+      onLine(line);
     });
   });
 }

@@ -22,6 +22,7 @@ export interface ServeOptions {
   concurrency: number;
   /** Overrides of environment variables from command-line flags (e.g. PORT). */
   env?: Record<string, string>;
+  /** Where the start-up summary for people goes (stderr: stdout carries only the JSON log lines). */
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
   /** Resolves when the process should stop (default: first SIGTERM / SIGINT). */
@@ -65,7 +66,7 @@ function waitForStop(exitWithParent: boolean, logger: Logger): Promise<string> {
  * then run until SIGTERM/SIGINT and shut down in order. Returns the exit code.
  */
 export async function serve(opts: ServeOptions): Promise<number> {
-  const out = opts.out ?? process.stdout;
+  const out = opts.out ?? process.stderr;
   const err = opts.err ?? process.stderr;
   const env = { ...process.env, ...opts.env };
   const config = loadConfigOrReport(err, env);

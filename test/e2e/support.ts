@@ -74,15 +74,16 @@ export async function startSystem(admin: { username: string; password: string },
     url = await withTimeout(new Promise<string>((resolve, reject) => {
       let found: string | null = null;
       let workerReady = false;
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
+      // Log records on stdout, the start-up summary (the URL) on stderr.
+      const onLine = (line: string) => {
         output.push(line);
         const m = /API \+ dashboard\s+(http:\/\/\S+?)\/?$/.exec(line);
         if (m) found = m[1]!;
         if (line.includes('"worker ready"')) workerReady = true;
         if (found && workerReady) resolve(found);
-      });
-      child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
+      };
+      createInterface({ input: child.stdout! }).on('line', onLine);
+      createInterface({ input: child.stderr! }).on('line', onLine);
       child.once('exit', (code) => reject(new Error(`maskwatch start exited (${code}):\n${output.slice(-40).join('\n')}`)));
     }), 'maskwatch start to print its URL and a worker to be ready', 240_000);
   } catch (err) {

@@ -13,6 +13,14 @@ import { BIN, freePort, processEnv, spawnProc, startWorker, waitFor, type Proc, 
 import { createFaultEnv, type FaultEnv } from './support.ts';
 
 /** Alive and not a zombie (an orphan's zombie may never be reaped here: PID 1 is not an init). */
+function isJsonLine(line: string): boolean {
+  try {
+    return typeof JSON.parse(line) === 'object';
+  } catch {
+    return false;
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -49,6 +57,10 @@ describe('fault: worker process hygiene', () => {
     const start = env.cleanup.proc(spawnProc('start', process.execPath, [BIN, 'start', '--workers', '1'], processEnv(env.sys, { PORT: String(port) })));
     const ready = () => waitFor('`maskwatch start` /readyz with a ready worker', async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs: 180_000, intervalMs: 250 });
     await ready();
+    // stdout is JSON lines only (a log collector parses each); the summary for people is on stderr.
+    await start.waitForLine((l) => l.startsWith('MaskWatch running'), 10_000);
+    const notJson = start.stdoutLines.filter((l) => !isJsonLine(l));
+    assert.deepEqual(notJson, [], 'stdout lines that are not JSON');
     assert.equal(await metric(url, 'maskwatch_worker_restarts_total'), 0);
     assert.equal(await metric(url, 'maskwatch_workers_ready'), 1);
 

@@ -59,6 +59,8 @@ export interface LogLine {
 /** A child process whose output lines (JSON logs or text) are recorded and awaitable. */
 export class Proc {
   readonly lines: string[] = [];
+  /** The lines of stdout alone (log collectors read it as JSON lines). */
+  readonly stdoutLines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
 
@@ -72,7 +74,10 @@ export class Proc {
         return false;
       });
     };
-    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.stdoutLines.push(line);
+      onLine(line);
+    });
     createInterface({ input: child.stderr! }).on('line', onLine);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }

@@ -47,12 +47,13 @@ for (const provider of testProviders()) {
       const prefix = uniquePrefix('cli');
       const api = spawn(process.execPath, [MASKWATCH_BIN, 'api', '--port', String(port)], {
         env: { ...process.env, ...env, REDIS_URL, MASKWATCH_QUEUE_PREFIX: prefix },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', 'ignore', 'pipe'],
       });
       try {
         const url = await withTimeout(new Promise<string>((resolve, reject) => {
           api.once('exit', (code) => reject(new Error(`api exited ${code}`)));
-          createInterface({ input: api.stdout! }).on('line', (line) => {
+          // The start-up summary for people is on stderr (stdout is JSON log lines).
+          createInterface({ input: api.stderr! }).on('line', (line) => {
             const m = /API \+ dashboard\s+(http:\/\/\S+?)\/?$/.exec(line);
             if (m) resolve(m[1]!);
           });
