@@ -64,6 +64,14 @@ for dev in tsx esbuild vite @tensorflow/tfjs @tensorflow/tfjs-backend-wasm types
   fi
 done
 
+echo "== npm run models:fetch -- --offline (the documented way to get the model files; no tsx here)"
+(cd "$app" && MASKWATCH_MODEL_CACHE="$work/models" npm run -s models:fetch -- --offline) >"$work/models.log" 2>&1 || {
+  cat "$work/models.log" >&2
+  echo "check-production-install: npm run models:fetch failed in the production install" >&2
+  exit 1
+}
+tail -n 1 "$work/models.log"
+
 echo "== npx maskwatch start"
 data=$work/data
 mkdir -p "$data"
