@@ -86,7 +86,7 @@ function hasTsx() {
   return existsSync(`${root}node_modules/tsx/package.json`);
 }
 
-const fromSource = Boolean(process.env.MASKWATCH_FROM_SOURCE);
+const fromSource = /^(1|true|yes)$/i.test(process.env.MASKWATCH_FROM_SOURCE?.trim() ?? '');
 if (reexecute) {
   // The re-executed copy does the work; this process only waits for its exit (above).
 } else if (!fromSource && existsSync(bundle) && (!hasTsx() || statSync(bundle).mtimeMs >= newest(`${root}src`))) {

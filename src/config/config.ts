@@ -161,6 +161,11 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
+/** An on/off variable read outside the config (before it loads): the same spellings, a bad value named. */
+export function envFlag(env: Env, name: string): boolean {
+  return bool(env, name, false);
+}
+
 function confirmationSettings(env: Env): { confirmFrames: number; confirmWindow: number } {
   const confirmWindow = int(env, 'MASKWATCH_CONFIRM_WINDOW', DEFAULT_CONFIRMATION.confirmWindow, 1, 30);
   const confirmFrames = int(env, 'MASKWATCH_CONFIRM_FRAMES', Math.min(DEFAULT_CONFIRMATION.confirmFrames, confirmWindow), 1, 30);
@@ -311,6 +316,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const adminPassword = env.MASKWATCH_ADMIN_PASSWORD;
   if (adminUser && !adminPassword) {
     throw new ConfigError('MASKWATCH_ADMIN_PASSWORD', 'is required when MASKWATCH_ADMIN_USER is set');
+  }
+  if (adminPassword && !adminUser) {
+    throw new ConfigError('MASKWATCH_ADMIN_USER', 'is required when MASKWATCH_ADMIN_PASSWORD is set (the name of the first admin)');
   }
   if (adminPassword !== undefined && adminPassword.length < 12) {
     throw new ConfigError('MASKWATCH_ADMIN_PASSWORD', 'must be at least 12 characters');

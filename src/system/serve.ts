@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { loadConfigOrReport } from '../config/config.ts';
+import { envFlag, loadConfigOrReport } from '../config/config.ts';
 import { openDatabase } from '../db/client.ts';
 import type { ReadinessCheck } from '../api/context.ts';
 import { createLogger } from './logger.ts';
@@ -130,7 +130,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   out.write(lines.join('\n') + '\n');
 
   // npm sets npm_lifecycle_event for the scripts it runs (npm start, npx).
-  const exitWithParent = env.npm_lifecycle_event !== undefined || env.MASKWATCH_EXIT_WITH_PARENT === '1';
+  const exitWithParent = env.npm_lifecycle_event !== undefined || envFlag(env, 'MASKWATCH_EXIT_WITH_PARENT');
   const signal = await (opts.stopSignal ?? waitForStop(exitWithParent, logger));
   logger.info({ signal }, 'shutting down');
   // Stop taking frames first, then let workers finish what is queued in-flight.

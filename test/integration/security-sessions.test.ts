@@ -16,7 +16,7 @@ import { createSessionRepository } from '../../src/db/repositories/sessions.ts';
 import { createAuditRepository } from '../../src/db/repositories/audit.ts';
 import { corsHeaders, limitClass, badQueryEncoding } from '../../src/api/security.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
-import { loadConfig } from '../../src/config/config.ts';
+import { envFlag, loadConfig } from '../../src/config/config.ts';
 
 const JPEG = await readFile(path.resolve(process.cwd(), '..', 'shared', 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
 const PASSWORD = 'correct horse battery staple';
@@ -61,6 +61,16 @@ describe('pure helpers of src/api/security.ts', () => {
     assert.throws(() => loadConfig({ MASKWATCH_TRUST_PROXY: 'true' }), /MASKWATCH_TRUST_PROXY/);
     assert.throws(() => loadConfig({ MASKWATCH_RETENTION_DAYS: '0' }), /MASKWATCH_RETENTION_DAYS/);
     assert.throws(() => loadConfig({ MASKWATCH_RATE_PER_CAMERA: '-1' }), /MASKWATCH_RATE_PER_CAMERA/);
+    // A first-admin password without a name would be ignored without a word.
+    assert.throws(() => loadConfig({ MASKWATCH_ADMIN_PASSWORD: 'a long enough password' }), /MASKWATCH_ADMIN_USER: is required/);
+  });
+
+  test('on/off variables read before the config (MASKWATCH_EXIT_WITH_PARENT) take the same spellings and name a bad value', () => {
+    assert.equal(envFlag({}, 'MASKWATCH_EXIT_WITH_PARENT'), false);
+    assert.equal(envFlag({ MASKWATCH_EXIT_WITH_PARENT: 'true' }, 'MASKWATCH_EXIT_WITH_PARENT'), true);
+    assert.equal(envFlag({ MASKWATCH_EXIT_WITH_PARENT: '1' }, 'MASKWATCH_EXIT_WITH_PARENT'), true);
+    assert.equal(envFlag({ MASKWATCH_EXIT_WITH_PARENT: '0' }, 'MASKWATCH_EXIT_WITH_PARENT'), false);
+    assert.throws(() => envFlag({ MASKWATCH_EXIT_WITH_PARENT: 'maybe' }, 'MASKWATCH_EXIT_WITH_PARENT'), /MASKWATCH_EXIT_WITH_PARENT: must be true or false/);
   });
 });
 

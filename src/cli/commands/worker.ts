@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { loadConfig, type Config } from '../../config/config.ts';
+import { envFlag, loadConfig, type Config } from '../../config/config.ts';
 import type { WorkerMetrics } from '../../queue/handlers/metrics.ts';
 import { createLogger } from '../../system/logger.ts';
 import { createShutdownTrigger, type ShutdownReason } from '../../system/shutdown.ts';
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   // Listen for signals (and the supervisor's death) before anything starts: one arriving
   // during start-up (jobs may already be running) still gets a graceful shutdown.
   // Polling the parent pid is opt-in: a worker started from a shell may outlive it on purpose.
-  const shutdown = createShutdownTrigger({ timeoutMs: 10_000, pollPpid: process.env.MASKWATCH_EXIT_WITH_PARENT === '1' });
+  const shutdown = createShutdownTrigger({ timeoutMs: 10_000, pollPpid: envFlag(process.env, 'MASKWATCH_EXIT_WITH_PARENT') });
   let config: Config;
   try {
     config = loadConfig();
