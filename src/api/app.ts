@@ -125,6 +125,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),
+    frameWorkers: () => producer.frameWorkerCount(),
     staleFrames: () => createStaleFrameCounter(producer.redis, deps.config.queuePrefix).perCamera(),
     analysisWork: () => analysisWorkTotals(producer.redis, deps.config.queuePrefix),
     alertCounts: () => repos.alerts.countsByStatus(),

@@ -17,6 +17,8 @@ export type RejectReason =
 export interface ApiMetricsSources {
   /** Job counts of the frames queue by state. */
   jobCounts?: () => Promise<Record<string, number>>;
+  /** Worker processes connected to the frames queue. */
+  frameWorkers?: () => Promise<number>;
   /** Alert counts by status (from the database). */
   alertCounts?: () => Promise<Record<string, number>>;
   /** Frames the workers skipped as stale, per camera (queue/freshness.ts). */
@@ -59,6 +61,19 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
         for (const [state, n] of Object.entries(await sources.jobCounts())) this.set({ state }, n);
       } catch (err) {
         sources.logger.warn({ err: (err as Error).message }, 'metrics: queue counts unavailable');
+      }
+    },
+  });
+  new Gauge({
+    name: 'maskwatch_queue_workers',
+    help: 'Workers connected to the frames queue, on any host (read at scrape time): alert when 0 while frames arrive',
+    registers: [registry],
+    async collect() {
+      if (!sources.frameWorkers) return;
+      try {
+        this.set(await sources.frameWorkers());
+      } catch (err) {
+        sources.logger.warn({ err: (err as Error).message }, 'metrics: worker count unavailable');
       }
     },
   });

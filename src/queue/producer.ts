@@ -37,6 +37,8 @@ export interface FrameProducer {
   redis: Redis;
   /** Job counts by state for metrics / readiness. */
   jobCounts(): Promise<Record<string, number>>;
+  /** Workers connected to the frames queue now (BullMQ's client list): 0 means frames wait for nobody. */
+  frameWorkerCount(): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -142,6 +144,7 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
       );
       return Object.fromEntries(states.map((s) => [s, (frames[s] ?? 0) + (detections[s] ?? 0)]));
     },
+    frameWorkerCount: () => withTimeout(queue.getWorkersCount(), timeoutMs, 'worker count'),
     async ping() {
       await withTimeout(redis.ping(), timeoutMs, 'redis ping');
     },

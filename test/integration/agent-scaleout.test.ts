@@ -33,6 +33,9 @@ describe('scale-out: 2 APIs + 2 workers on one Redis and PostgreSQL', () => {
     ]);
     for (const p of [api1, api2, w1, w2]) env.cleanup.proc(p);
     const token = await login(api1.url);
+    // Either API sees both workers (on other hosts in production): what an operator alerts on at 0.
+    const workersMetric = async (url: string) => /^maskwatch_queue_workers (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1];
+    await waitFor('both workers counted in /metrics', async () => (await workersMetric(api2.url)) === '2');
     const created: AlertEvent[][] = [[], []];
     for (const [i, api] of [api1, api2].entries()) {
       const socket: Socket<ServerToClientEvents> = io(api.url, { auth: { token }, transports: ['websocket'] });

@@ -232,6 +232,8 @@ for (const provider of testProviders()) {
       assert.match(text, /maskwatch_frames_received_total \d+/);
       assert.match(text, /maskwatch_frames_rejected_total\{reason="unauthorized"\} \d+/);
       assert.match(text, /maskwatch_queue_jobs\{state="waiting"\} \d+/);
+      // No worker runs beside this API: the gauge an operator alerts on says so.
+      assert.match(text, /^maskwatch_queue_workers 0$/m);
     });
   });
 }
