@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { REPO_ROOT } from '../paths.ts';
 import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../notify/webhook-core.ts';
 import type { EscalationPolicy } from '../domain/escalation.ts';
 import { DEFAULT_CONFIRMATION, DEFAULT_CONFIRMATION_THRESHOLD } from '../domain/people.ts';
@@ -285,9 +286,9 @@ function proxies(env: Env, name: string): string[] {
     });
 }
 
-/** Default assets folder: ../shared beside the project root, when it exists. */
-export function defaultAssetsDir(cwd = process.cwd()): string {
-  return path.resolve(cwd, '..', 'shared');
+/** Default assets folder: ../shared beside the project root. */
+export function defaultAssetsDir(root = REPO_ROOT): string {
+  return path.resolve(root, '..', 'shared');
 }
 
 /** loadConfig for commands: an invalid configuration is written to `err` as one line and gives null (exit 1). */
@@ -301,9 +302,14 @@ export function loadConfigOrReport(err: { write(s: string): unknown }, env: Env 
   }
 }
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
-  const dataDir = path.resolve(cwd, env.MASKWATCH_DATA_DIR || 'data');
-  const assetsDir = path.resolve(cwd, env.MASKWATCH_ASSETS || defaultAssetsDir(cwd));
+/**
+ * A path given in the environment is taken from the working directory, as a shell user means it; the
+ * defaults are the project's (`data/`, `../shared`), so `npx maskwatch users add` run from another folder
+ * (or a service without a working directory) still finds the database `npm start` uses.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = REPO_ROOT): Config {
+  const dataDir = env.MASKWATCH_DATA_DIR ? path.resolve(cwd, env.MASKWATCH_DATA_DIR) : path.join(root, 'data');
+  const assetsDir = env.MASKWATCH_ASSETS ? path.resolve(cwd, env.MASKWATCH_ASSETS) : defaultAssetsDir(root);
   if (env.MASKWATCH_ASSETS && !existsSync(assetsDir)) {
     throw new ConfigError('MASKWATCH_ASSETS', `folder does not exist: ${assetsDir}`);
   }

@@ -17,6 +17,7 @@ import { createAuditRepository } from '../../src/db/repositories/audit.ts';
 import { corsHeaders, limitClass, badQueryEncoding } from '../../src/api/security.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import { envFlag, loadConfig } from '../../src/config/config.ts';
+import { REPO_ROOT } from '../../src/paths.ts';
 
 const JPEG = await readFile(path.resolve(process.cwd(), '..', 'shared', 'datasets/kaggle-scenes-dev/images/maksssksksss1.jpg'));
 const PASSWORD = 'correct horse battery staple';
@@ -63,6 +64,14 @@ describe('pure helpers of src/api/security.ts', () => {
     assert.throws(() => loadConfig({ MASKWATCH_RATE_PER_CAMERA: '-1' }), /MASKWATCH_RATE_PER_CAMERA/);
     // A first-admin password without a name would be ignored without a word.
     assert.throws(() => loadConfig({ MASKWATCH_ADMIN_PASSWORD: 'a long enough password' }), /MASKWATCH_ADMIN_USER: is required/);
+  });
+
+  test('default folders are the project\'s, whatever the working directory; paths given are taken from it', () => {
+    const elsewhere = path.join(path.sep, 'tmp', 'somewhere-else');
+    assert.equal(loadConfig({}, elsewhere).dataDir, path.join(REPO_ROOT, 'data'));
+    assert.equal(loadConfig({}, elsewhere).databaseUrl, `file:${path.join(REPO_ROOT, 'data', 'maskwatch.db')}`);
+    assert.equal(loadConfig({}, elsewhere).assetsDir, path.resolve(REPO_ROOT, '..', 'shared'));
+    assert.equal(loadConfig({ MASKWATCH_DATA_DIR: 'mine' }, elsewhere).dataDir, path.join(elsewhere, 'mine'));
   });
 
   test('on/off variables read before the config (MASKWATCH_EXIT_WITH_PARENT) take the same spellings and name a bad value', () => {
