@@ -5,6 +5,7 @@ import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../
 import type { EscalationPolicy } from '../domain/escalation.ts';
 import { DEFAULT_CONFIRMATION, DEFAULT_CONFIRMATION_THRESHOLD } from '../domain/people.ts';
 import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { redactUrl } from '../db/url.ts';
 import { DEFAULT_DETECTIONS_CONCURRENCY } from '../queue/jobs.ts';
 import { DEFAULT_REUSE, type ReuseSettings } from '../domain/analysis-reuse.ts';
 import { DEFAULT_SECOND_OPINION, SECOND_OPINION_KINDS, type SecondOpinionKind } from '../vision/decision.ts';
@@ -192,7 +193,7 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `is not a valid URL: "${raw}"`);
+    throw new ConfigError(name, `is not a valid URL: "${redactUrl(raw)}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must start with ${protocols.join(' or ')} (got "${parsed.protocol}")`);

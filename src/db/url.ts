@@ -36,9 +36,34 @@ export class DatabaseUrlError extends Error {
 // means we never need to escape anything.
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** Redacts the password of a URL, for logs and error messages. */
+const SECRET_PARAM = /^(.*(?:pass|secret|token|key).*)$/i;
+
+/**
+ * Redacts the credentials of a URL, for logs and error messages: the password (everything after the
+ * user name up to the last "@", so a password holding "/", "@" or ":" is masked whole even when the URL
+ * does not parse; all of it when there is no "user:" part) and query parameters named like a secret
+ * (password=, sentinelPassword=…). Never throws.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+  let out = url;
+  const start = out.indexOf('://');
+  const at = out.lastIndexOf('@');
+  if (start !== -1 && at > start) {
+    const userinfo = out.slice(start + 3, at);
+    const colon = userinfo.indexOf(':');
+    const shown = colon === -1 || /[/?#]/.test(userinfo.slice(0, colon)) ? '***' : `${userinfo.slice(0, colon)}:***`;
+    out = `${out.slice(0, start + 3)}${shown}${out.slice(at)}`;
+  }
+  const query = out.indexOf('?');
+  if (query === -1) return out;
+  const params = out
+    .slice(query + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq !== -1 && SECRET_PARAM.test(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=***` : pair;
+    });
+  return `${out.slice(0, query)}?${params.join('&')}`;
 }
 
 /**

@@ -61,6 +61,8 @@ function sentinelOptionsFromUrl(redisUrl: string): RedisConnectionFields {
   const m = /^redis\+sentinel:\/\/(?:([^@/?#]*)@)?([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/.exec(redisUrl);
   if (!m) throw new RedisUrlError('expected redis+sentinel://[user:password@]host[:port][,host[:port]…]/masterName[/db]');
   const [, userinfo, hostList, pathPart, query] = m;
+  // Never echo what may be the tail of a password in the errors below.
+  if (hostList!.includes('@')) throw new RedisUrlError('redis+sentinel:// URL has an "@" in its hosts: percent-encode it (%40) in the user name or password');
   const [name, db, ...extra] = (pathPart ?? '').split('/').slice(1);
   if (!name) throw new RedisUrlError('redis+sentinel:// URL needs the primary\'s name as its path: …/mymaster');
   if (extra.length > 0) throw new RedisUrlError('redis+sentinel:// URL path is /masterName[/db]');

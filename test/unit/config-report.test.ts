@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfigOrReport } from '../../src/config/config.ts';
+import { redactUrl } from '../../src/db/url.ts';
 
 test('loadConfigOrReport: an invalid setting is one readable line and null; a valid one gives the config', () => {
   const lines: string[] = [];
@@ -12,4 +13,33 @@ test('loadConfigOrReport: an invalid setting is one readable line and null; a va
   const config = loadConfigOrReport(err, { MASKWATCH_INCORRECT_MASK: 'ignore' });
   assert.equal(config?.vision.incorrectMaskPolicy, 'ignore');
   assert.equal(lines.length, 1, 'nothing written for a valid configuration');
+});
+
+test('loadConfigOrReport: an invalid DATABASE_URL or REDIS_URL is reported without its password', () => {
+  // [variable, value, what the line shows of it (null: only a reason)]
+  const cases: [string, string, string | null][] = [
+    ['DATABASE_URL', 'postgresql://maskwatch:S3cretPass@db.internal:54a2/maskwatch', 'postgresql://maskwatch:***@db.internal:54a2/maskwatch'],
+    ['DATABASE_URL', 'postgresql://maskwatch:S3cr/et@Pass@db.internal:54a2/maskwatch', 'postgresql://maskwatch:***@db.internal:54a2/maskwatch'],
+    ['REDIS_URL', 'redis://:S3cretPass@redis.internal:63x9', 'redis://:***@redis.internal:63x9'],
+    ['REDIS_URL', 'redis+sentinel://u:S3cret@Pass@s1:26379/mymaster', null],
+  ];
+  for (const [name, value, shown] of cases) {
+    const lines: string[] = [];
+    assert.equal(loadConfigOrReport({ write: (s: string) => lines.push(s) }, { [name]: value }), null, value);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, new RegExp(`^maskwatch: invalid configuration: ${name}: `));
+    if (shown !== null) assert.ok(lines[0]!.includes(shown), lines[0]);
+    assert.doesNotMatch(lines[0]!, /S3cr|Pass|et@/, lines[0]);
+  }
+});
+
+test('redactUrl masks credentials, also of URLs that do not parse and in secret query parameters', () => {
+  assert.equal(redactUrl('postgresql://user:secret@h/db'), 'postgresql://user:***@h/db');
+  assert.equal(redactUrl('postgresql://user@h/db'), 'postgresql://***@h/db');
+  assert.equal(redactUrl('postgresql://h:5432/db'), 'postgresql://h:5432/db');
+  assert.equal(redactUrl('redis://:pw@h:6379'), 'redis://:***@h:6379');
+  assert.equal(redactUrl('postgresql://u:p@ss:w/rd@h:5x/db'), 'postgresql://u:***@h:5x/db');
+  assert.equal(redactUrl('postgresql://h/db?password=pw&sslmode=require'), 'postgresql://h/db?password=***&sslmode=require');
+  assert.equal(redactUrl('redis+sentinel://s1,s2/m?sentinelPassword=pw'), 'redis+sentinel://s1,s2/m?sentinelPassword=***');
+  assert.equal(redactUrl('file:/var/lib/maskwatch/maskwatch.db'), 'file:/var/lib/maskwatch/maskwatch.db');
 });
