@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { ServiceError, type ServiceErrorKind } from '../services/errors.ts';
+import { databaseFailureReason, isDatabaseUnavailable } from '../db/unavailable.ts';
 
 /**
  * Errors as RFC 9457 problem details (`application/problem+json`):
@@ -98,6 +99,9 @@ export function problemFrameworkErrorHandler(error: FastifyError, _request: Fast
   return sendProblem(reply, problem(status, error.message, status === 414 ? 'uri-too-long' : 'bad-url'));
 }
 
+const DATABASE_DOWN = 'the database is unavailable; retry later';
+const DATABASE_RETRY_S = 5;
+
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.addSchema(problemSchema);
 
@@ -121,6 +125,12 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       const body = problem(400, errors.map((e) => `${e.path} ${e.message}`).join('; '), 'validation');
       body.errors = errors;
       return sendProblem(reply, body);
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Like Redis being away (services/cameras.ts): 503 and a retry, not a 500 with a stack per request.
+      request.log.warn({ reason: databaseFailureReason(error) }, 'database unavailable');
+      const p = serviceProblem(new ServiceError('UNAVAILABLE', DATABASE_DOWN, 'database-unavailable', DATABASE_RETRY_S));
+      return sendProblem(reply, problem(p.status, p.detail, p.slug), p.headers);
     }
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (known) return sendProblem(reply, problem(known.status, known.detail?.(error) ?? error.message, known.slug));

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { databaseFailureReason, isDatabaseUnavailable } from '../../db/unavailable.ts';
 import type { ApiContext } from '../context.ts';
 import { problemResponses, rawResponse } from '../problem.ts';
 
@@ -10,6 +11,18 @@ async function timed<T>(p: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * /readyz is unauthenticated: the database's state is one word there ("unreachable", "failed"), the
+ * driver's words (host names, SQL, Prisma's call-site dump) go to the log only.
+ */
+function describeDatabaseFailure(log: FastifyBaseLogger) {
+  return (err: unknown): string => {
+    log.warn({ reason: databaseFailureReason(err) }, 'readiness: database check failed');
+    if (isDatabaseUnavailable(err)) return 'unreachable';
+    return err instanceof Error && err.message.startsWith('timed out') ? 'timed out' : 'failed';
+  };
 }
 
 export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -41,16 +54,16 @@ export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (_request, reply) => {
       const checks: Record<string, string> = {};
-      const run = async (name: string, fn: () => Promise<unknown> | unknown) => {
+      const run = async (name: string, fn: () => Promise<unknown> | unknown, describe?: (err: unknown) => string) => {
         try {
           await timed(Promise.resolve(fn()), 2000);
           checks[name] = 'ok';
         } catch (err) {
-          checks[name] = `failed: ${(err as Error).message}`;
+          checks[name] = describe ? describe(err) : `failed: ${(err as Error).message}`;
         }
       };
       await Promise.all([
-        run('database', () => ctx.pingDatabase()),
+        run('database', () => ctx.pingDatabase(), describeDatabaseFailure(reply.log)),
         run('redis', () => ctx.producer.ping()),
         ...ctx.readinessChecks.map((c) => run(c.name, () => c.check())),
       ]);
