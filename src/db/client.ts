@@ -16,13 +16,15 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client.ts';
 import { PrismaClient as PostgresPrismaClient } from './generated/postgresql/client.ts';
-import { migrate } from './migrator.ts';
-import { DatabaseUrlError, parseDatabaseUrl, redactUrl, type PostgresTarget, type Provider, type SqliteTarget } from './url.ts';
+import { migrate, MigrationError } from './migrator.ts';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.ts';
+import { DatabaseUrlError, parseDatabaseUrl, redactUrl, type DatabaseTarget, type PostgresTarget, type Provider, type SqliteTarget } from './url.ts';
 import { enableWal } from './sqlite-wal.ts';
 import { ImmediateTransactionsSqlite } from './sqlite-immediate.ts';
 
 export { DatabaseUrlError, parseDatabaseUrl, type Provider } from './url.ts';
 export { MigrationError } from './migrator.ts';
+export { DatabaseUnavailableError } from './unavailable.ts';
 // Model types and enums, identical for both providers (same models file).
 export type { Alert, AuditEvent, Camera, PatrolUnit, Prisma, Session, User, Violation } from './generated/sqlite/client.ts';
 export { AlertStatus, Role, UnitStatus } from './generated/sqlite/enums.ts';
@@ -56,10 +58,14 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
   const target = parseDatabaseUrl(url);
   const log = opts.logger?.child({ component: 'db', provider: target.provider });
   if (target.provider === 'sqlite') prepareSqlite(target, opts.busyTimeoutMs ?? 5000);
-  if (opts.migrate ?? true) {
-    await migrate(target, { logger: opts.logger });
-  } else if (target.provider === 'postgresql') {
-    await ensureSchema(target);
+  try {
+    if (opts.migrate ?? true) {
+      await migrate(target, { logger: opts.logger });
+    } else if (target.provider === 'postgresql') {
+      await ensureSchema(target);
+    }
+  } catch (err) {
+    throw asConnectionFailure(target, err);
   }
   const { prisma, release } = target.provider === 'sqlite' ? openSqlite(target, opts) : openPostgres(target, opts);
   const shutdown = async (): Promise<void> => {
@@ -73,7 +79,7 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     await prisma.$connect();
   } catch (err) {
     await shutdown().catch(() => {});
-    throw err;
+    throw asConnectionFailure(target, err);
   }
   log?.info(
     {
@@ -91,6 +97,17 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       return closing;
     },
   };
+}
+
+/** Socket errors while opening: here only the database can have failed (a bare "connect ECONNREFUSED" said not which). */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
+
+/** A failure to reach PostgreSQL, said as such with the (password-masked) URL; anything else as it was. */
+function asConnectionFailure(target: DatabaseTarget, err: unknown): unknown {
+  if (target.provider !== 'postgresql' || err instanceof MigrationError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!isDatabaseUnavailable(err) && !(typeof code === 'string' && SOCKET_CODES.has(code))) return err;
+  return new DatabaseUnavailableError(redactUrl(target.connectionString), err);
 }
 
 interface OpenedClient {

@@ -118,3 +118,25 @@ describe('maskwatch api / start without Redis', () => {
     }
   });
 });
+
+describe('maskwatch api / worker / users with PostgreSQL unreachable', () => {
+  test('exit 1 saying it is the database, with its URL and the password masked', async () => {
+    const tmp = await tempDir('maskwatch-cli');
+    try {
+      const port = await freePort();
+      const url = `postgresql://maskwatch:S3cretPass@127.0.0.1:${port}/maskwatch`;
+      for (const args of [['api'], ['worker'], ['users', 'list']]) {
+        const r = await cli(args, { MASKWATCH_DATA_DIR: tmp.dir, DATABASE_URL: url, MASKWATCH_QUEUE_PREFIX: uniquePrefix('nodb') });
+        assert.equal(r.code, 1, args.join(' '));
+        assert.match(
+          r.stderr,
+          new RegExp(`^maskwatch: cannot connect to the database at postgresql://maskwatch:\\*\\*\\*@127\\.0\\.0\\.1:${port}/maskwatch: connect ECONNREFUSED`, 'm'),
+          r.stderr,
+        );
+        assert.doesNotMatch(r.stderr, /S3cretPass/);
+      }
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
