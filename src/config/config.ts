@@ -15,6 +15,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** PostgreSQL connections each process may open at most (MASKWATCH_DB_POOL_SIZE; ignored for SQLite). */
+  databasePoolSize: number;
   redisUrl: string;
   /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
   queuePrefix: string;
@@ -338,6 +340,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     databaseUrl,
+    databasePoolSize: int(env, 'MASKWATCH_DB_POOL_SIZE', 10, 1, 1000),
     redisUrl: redisUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379'),
     queuePrefix: prefix(env, 'MASKWATCH_QUEUE_PREFIX', 'maskwatch'),
     dataDir,

@@ -50,7 +50,7 @@ export interface OpenDatabaseOptions {
   migrate?: boolean;
   /** SQLite: how long a writer waits for another process's lock before SQLITE_BUSY (ms, default 5000). */
   busyTimeoutMs?: number;
-  /** PostgreSQL: maximum pool size (default: pg's 10). */
+  /** PostgreSQL: maximum pool size (default: pg's 10; config.databasePoolSize, MASKWATCH_DB_POOL_SIZE). */
   poolSize?: number;
 }
 

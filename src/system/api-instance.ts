@@ -46,7 +46,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
   const ownDb = !opts.db;
-  const db = opts.db ?? (await openDatabase(config.databaseUrl, { logger }));
+  const db = opts.db ?? (await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize }));
   const producer = createFrameProducer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
   const notifiers = createAlertNotifiers({ config, redis: producer.redis, logger });
   let realtime: Realtime | undefined;

@@ -82,7 +82,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     throw e;
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const db = await openDatabase(config.databaseUrl, { logger });
+  const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
 
   let pool: WorkerPool | null = null;
   // The supervisor's own metrics (worker restarts) are served by the API's /metrics.

@@ -105,7 +105,7 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
   const config = loadConfigOrReport(process.stderr);
   if (!config) return 1;
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
-  const db = await openDatabase(config.databaseUrl, { logger });
+  const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
   const redis = new Redis({ ...failFastRedisOptions(config.redisUrl, 2000), lazyConnect: true, retryStrategy: () => null });
   redis.on('error', () => undefined); // reported once below
   let sockets: SessionSockets | undefined;

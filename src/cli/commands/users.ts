@@ -144,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!config) return 1;
   // Logs go to stderr at warn: stdout carries only the command's result.
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
-  const db = await openDatabase(config.databaseUrl, { logger });
+  const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
   const repos = createRepositories(db.prisma);
   const users = createUserService({ users: repos.users, units: repos.units, auth: buildAuthService({ config, db, logger }) });
   try {

@@ -109,7 +109,7 @@ async function runWorker(opts: {
       import('../../vision/engine.ts'),
       import('../../config/vision-engine.ts'),
     ]);
-  const db = await openDatabase(config.databaseUrl, { logger });
+  const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
   const closers: (() => Promise<unknown>)[] = [() => db.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((err: unknown) => logger.error({ err }, 'close failed'));
