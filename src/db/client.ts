@@ -40,6 +40,8 @@ export type Db = SqlitePrismaClient;
 export interface Database {
   prisma: Db;
   provider: Provider;
+  /** Migrations this open applied, in order (empty: the schema was up to date, or migrate: false). */
+  appliedMigrations: string[];
   /** Disconnects Prisma and ends every connection/pool it opened. Idempotent. */
   close(): Promise<void>;
 }
@@ -58,9 +60,10 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
   const target = parseDatabaseUrl(url);
   const log = opts.logger?.child({ component: 'db', provider: target.provider });
   if (target.provider === 'sqlite') prepareSqlite(target, opts.busyTimeoutMs ?? 5000);
+  let appliedMigrations: string[] = [];
   try {
     if (opts.migrate ?? true) {
-      await migrate(target, { logger: opts.logger });
+      ({ applied: appliedMigrations } = await migrate(target, { logger: opts.logger }));
     } else if (target.provider === 'postgresql') {
       await ensureSchema(target);
     }
@@ -92,6 +95,7 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
   return {
     prisma,
     provider: target.provider,
+    appliedMigrations,
     close() {
       closing ??= shutdown();
       return closing;

@@ -1,8 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { cp, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
+import { migrate, migrationsDirFor } from '../../src/db/migrator.ts';
 import { deleteRedisPrefix, REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { testDatabase, testProviders, type TestDatabase } from '../helpers/db.ts';
 import { freePort } from '../helpers/redis-server.ts';
@@ -135,6 +138,30 @@ describe('maskwatch api / worker / users with PostgreSQL unreachable', () => {
         );
         assert.doesNotMatch(r.stderr, /S3cretPass/);
       }
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
+
+describe('maskwatch users on an older schema', () => {
+  test('applies the pending migrations and says which', async () => {
+    const tmp = await tempDir('maskwatch-cli');
+    try {
+      // A database as an older release left it: every migration but the last two.
+      const all = (await readdir(migrationsDirFor('sqlite'), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      const older = path.join(tmp.dir, 'older-migrations');
+      for (const name of all.slice(0, -2)) await cp(path.join(migrationsDirFor('sqlite'), name), path.join(older, name), { recursive: true });
+      const url = `file:${path.join(tmp.dir, 'old.db')}`;
+      await migrate(url, { migrationsDir: older });
+
+      const env = { MASKWATCH_DATA_DIR: tmp.dir, DATABASE_URL: url };
+      const listed = await cli(['users', 'list'], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.equal(listed.stderr, `maskwatch: applied database migrations: ${all.slice(-2).join(', ')}\n`);
+      const again = await cli(['users', 'list'], env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stderr, '', 'nothing to say once the schema is current');
     } finally {
       await tmp.cleanup();
     }

@@ -106,6 +106,8 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
   if (!config) return 1;
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
   const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
+  // Any command migrates an older schema (its queries need the new one): never silently.
+  if (db.appliedMigrations.length > 0) process.stderr.write(`maskwatch: applied database migrations: ${db.appliedMigrations.join(', ')}\n`);
   const redis = new Redis({ ...failFastRedisOptions(config.redisUrl, 2000), lazyConnect: true, retryStrategy: () => null });
   redis.on('error', () => undefined); // reported once below
   let sockets: SessionSockets | undefined;

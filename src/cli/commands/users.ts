@@ -145,6 +145,8 @@ export async function run(argv: string[]): Promise<number> {
   // Logs go to stderr at warn: stdout carries only the command's result.
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
   const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
+  // Any command migrates an older schema (its queries need the new one): never silently.
+  if (db.appliedMigrations.length > 0) process.stderr.write(`maskwatch: applied database migrations: ${db.appliedMigrations.join(', ')}\n`);
   const repos = createRepositories(db.prisma);
   const users = createUserService({ users: repos.users, units: repos.units, auth: buildAuthService({ config, db, logger }) });
   try {
