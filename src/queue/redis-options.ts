@@ -49,6 +49,14 @@ export function redisOptionsFromUrl(redisUrl: string): RedisConnectionFields {
   };
 }
 
+/**
+ * REDIS_URL for messages and logs: the primary's password and the sentinels' own
+ * (sentinelPassword=…) replaced by ***, the rest (hosts, primary name, db) kept.
+ */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/([?&]sentinelPassword=)[^&#]*/g, '$1***');
+}
+
 function dbNumber(raw: string | undefined, url: string): number {
   if (raw === undefined || raw === '') return 0;
   const db = Number(raw);

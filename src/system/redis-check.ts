@@ -1,5 +1,7 @@
-import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { Redis, type RedisOptions } from 'ioredis';
+import { isSentinelUrl, redactRedisUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
+
+export { redactRedisUrl };
 
 export class RedisUnavailableError extends Error {
   constructor(readonly redisUrl: string, reason: string) {
@@ -14,13 +16,14 @@ export class RedisUnavailableError extends Error {
   }
 }
 
-export function redactRedisUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
-}
-
-/** One PING with a short timeout and no retries: a clear answer at start-up instead of a hang. */
-export async function checkRedis(redisUrl: string, timeoutMs = 2000): Promise<void> {
-  const client = new Redis({
+/**
+ * Options for a client that tries once and gives up: no reconnect to the primary
+ * and, for a redis+sentinel:// URL, no new round over the sentinels either (ioredis
+ * retries them forever unless `sentinelRetryStrategy` says stop). Each step is
+ * bounded by `timeoutMs`, so a caller gets an error in seconds instead of a hang.
+ */
+export function oneShotRedisOptions(redisUrl: string, timeoutMs: number): RedisOptions {
+  return {
     ...redisOptionsFromUrl(redisUrl),
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -28,16 +31,35 @@ export async function checkRedis(redisUrl: string, timeoutMs = 2000): Promise<vo
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
-  });
+    sentinelRetryStrategy: () => null,
+    sentinelCommandTimeout: timeoutMs,
+  };
+}
+
+/** One PING with a short timeout and no retries: a clear answer at start-up instead of a hang. */
+export async function checkRedis(redisUrl: string, timeoutMs = 2000): Promise<void> {
+  const client = new Redis(oneShotRedisOptions(redisUrl, timeoutMs));
   let lastError: Error | undefined;
+  let sentinelError: Error | undefined;
   client.on('error', (err: Error) => {
     lastError = err; // more telling (ECONNREFUSED, ENOTFOUND…) than the "Connection is closed" that follows
+  });
+  // Per sentinel: "failed to connect to sentinel …" or "… successfully, but got an invalid reply" (unknown primary name).
+  client.on('sentinelError', (err: Error) => {
+    sentinelError = err;
   });
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new RedisUnavailableError(redisUrl, (lastError ?? (err as Error)).message || String(err));
+    let reason = (lastError ?? (err as Error)).message || String(err);
+    if (isSentinelUrl(redisUrl) && sentinelError && /^All sentinels are unreachable/.test(reason)) {
+      // ioredis's own words ("… and retry is disabled") describe its settings, not the problem.
+      reason = /invalid reply|No such master/i.test(sentinelError.message)
+        ? `no sentinel knows a primary named "${redisOptionsFromUrl(redisUrl).name}"`
+        : `no sentinel answered; last: ${sentinelError.message.replace(/\.$/, '')}`;
+    }
+    throw new RedisUnavailableError(redisUrl, reason);
   } finally {
     client.disconnect();
   }

@@ -12,8 +12,11 @@ import { freePort } from '../helpers/redis-server.ts';
 import { call } from '../helpers/api.ts';
 import { withTimeout } from '../helpers/wait.ts';
 
-function cli(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `timeoutMs`: kill the process after this long (a hang then shows as exit code null instead of a stuck test). */
+function cli(args: string[], env: Record<string, string>, stdin?: string, timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MASKWATCH_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  child.once('exit', () => clearTimeout(timer));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -113,6 +116,12 @@ describe('maskwatch api / start without Redis', () => {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /Redis is not reachable/);
       assert.match(r.stderr, /redis-server --daemonize yes/);
+      // Sentinels that do not answer: the same one-line answer, not a hang (ioredis would retry them forever).
+      const started = Date.now();
+      const sentinel = await cli(['api'], { MASKWATCH_DATA_DIR: tmp.dir, REDIS_URL: `redis+sentinel://127.0.0.1:${port},127.0.0.1:${port}/mymaster` }, undefined, 30_000);
+      assert.equal(sentinel.code, 1, sentinel.stderr);
+      assert.match(sentinel.stderr, /^maskwatch: Redis is not reachable at redis\+sentinel:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/mymaster \(no sentinel answered/);
+      assert.ok(Date.now() - started < 30_000);
       const bad = await cli(['start'], { MASKWATCH_DATA_DIR: tmp.dir, PORT: 'eighty' });
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /PORT/);

@@ -15,7 +15,7 @@ import { createQueueWorker } from '../../src/queue/worker.ts';
 import { createFrameProducer } from '../../src/queue/producer.ts';
 import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import type { FrameJob } from '../../src/queue/jobs.ts';
-import { checkRedis } from '../../src/system/redis-check.ts';
+import { checkRedis, RedisUnavailableError } from '../../src/system/redis-check.ts';
 import { freePort, spawnProc, type Proc } from '../faults/processes.ts';
 import { uniquePrefix } from '../helpers/env.ts';
 
@@ -24,6 +24,7 @@ describe('Redis Sentinel (redis+sentinel:// REDIS_URL)', () => {
   const procs: Proc[] = [];
   let sentinelUrl: string;
   let primaryPort: number;
+  let sentinelPort: number;
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mw-sentinel-'));
@@ -31,7 +32,7 @@ describe('Redis Sentinel (redis+sentinel:// REDIS_URL)', () => {
     const primary = spawnProc('redis-primary', 'redis-server', ['--port', String(primaryPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { PATH: process.env.PATH });
     procs.push(primary);
     await primary.waitForLine(/Ready to accept connections/, 30_000);
-    const sentinelPort = await freePort();
+    sentinelPort = await freePort();
     const conf = path.join(dir, 'sentinel.conf');
     // Sentinel rewrites its config file, so it must be a writable file of its own.
     await writeFile(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor mymaster 127.0.0.1 ${primaryPort} 1`, ''].join('\n'));
@@ -47,6 +48,26 @@ describe('Redis Sentinel (redis+sentinel:// REDIS_URL)', () => {
       await p.exited;
     }
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The check's error within `ms`, or a failure naming the hang (ioredis retries sentinels forever unless told not to). */
+  async function checkFails(url: string, ms = 8000): Promise<RedisUnavailableError> {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      checkRedis(url).then(() => new Error(`checkRedis(${url}) passed`), (err: unknown) => err),
+      new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`checkRedis(${url}) still running after ${ms} ms`)), ms))),
+    ]).finally(() => clearTimeout(timer));
+    if (!(outcome instanceof RedisUnavailableError)) throw outcome;
+    return outcome;
+  }
+
+  it('the start-up check fails in seconds, not forever, when no sentinel answers or none knows the primary', async () => {
+    const closed = await freePort();
+    const unreachable = await checkFails(`redis+sentinel://:pw@127.0.0.1:${closed},127.0.0.1:${closed}/mymaster?sentinelPassword=spw`);
+    assert.match(unreachable.message, /^Redis is not reachable at redis\+sentinel:\/\/:\*\*\*@127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/mymaster\?sentinelPassword=\*\*\* \(no sentinel answered/);
+    assert.doesNotMatch(unreachable.message, /pw/, 'neither password is printed');
+    const wrongName = await checkFails(`redis+sentinel://127.0.0.1:${sentinelPort}/not-the-primary`);
+    assert.match(wrongName.message, /no sentinel knows a primary named "not-the-primary"/);
   });
 
   it('the start-up check, the producer and a worker reach the primary through the sentinel', async () => {
