@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { io as connect, type Socket } from 'socket.io-client';
 import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { freePort } from '../helpers/redis-server.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -129,6 +130,21 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
     assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { id } })).username, `deleted-${id}`);
     const actions = (await stack.db.prisma.auditEvent.findMany({ where: { subjectId: id }, orderBy: [{ at: 'asc' }, { id: 'asc' }] })).map((a) => `${a.actorType}:${a.action}`);
     for (const a of ['SYSTEM:user.update', 'SYSTEM:user.password_reset', 'SYSTEM:user.sessions_revoke', 'SYSTEM:user.delete']) assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
+  });
+
+  test('disable works with Redis down, for one Redis and for a Sentinel URL: a warning, then the user is disabled', async () => {
+    const closed = await freePort();
+    const urls = [`redis://:secret@127.0.0.1:${closed}`, `redis+sentinel://:secret@127.0.0.1:${closed},127.0.0.1:${closed}/mymaster?sentinelPassword=secret`];
+    for (const [i, url] of urls.entries()) {
+      const name = `bob${i}`;
+      await loginAs(api, { username: name, role: 'DISPATCHER' });
+      const r = await cli(['disable', name], { ...env, REDIS_URL: url });
+      assert.equal(r.code, 0, `${url}: ${r.stderr}`);
+      assert.match(r.stderr, /^warning: Redis \(redis(\+sentinel)?:\/\/:\*\*\*@127\.0\.0\.1:\d+.*\) is not reachable: /, url);
+      assert.doesNotMatch(r.stderr, /secret/, 'no password printed');
+      assert.match(r.stdout, /disabled user bob/);
+      assert.equal((await stack.db.prisma.user.findFirstOrThrow({ where: { username: name } })).disabled, true, name);
+    }
   });
 
   test('errors: clear message and exit 1', async () => {

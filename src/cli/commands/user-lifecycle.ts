@@ -91,13 +91,14 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
     return 1;
   }
   // Loaded only for a command that runs (usage and argument errors answer at once).
-  const [{ Redis }, { loadConfigOrReport }, { openDatabase }, { createRepositories }, { failFastRedisOptions }, { emitterSessionSockets }, { createAccountService }, { createLogger }] =
+  const [{ Redis }, { loadConfigOrReport }, { openDatabase }, { createRepositories }, { failFastRedisOptions }, { redactRedisUrl }, { emitterSessionSockets }, { createAccountService }, { createLogger }] =
     await Promise.all([
       import('ioredis'),
       import('../../config/config.ts'),
       import('../../db/client.ts'),
       import('../../db/repositories/index.ts'),
       import('../../queue/producer.ts'),
+      import('../../queue/redis-options.ts'),
       import('../../realtime/session-watch.ts'),
       import('../../services/accounts.ts'),
       import('../../system/logger.ts'),
@@ -108,7 +109,8 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
   const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
   // Any command migrates an older schema (its queries need the new one): never silently.
   if (db.appliedMigrations.length > 0) process.stderr.write(`maskwatch: applied database migrations: ${db.appliedMigrations.join(', ')}\n`);
-  const redis = new Redis({ ...failFastRedisOptions(config.redisUrl, 2000), lazyConnect: true, retryStrategy: () => null });
+  // One try (for a Sentinel URL: one round over the sentinels), then the warning below: this must work during an outage.
+  const redis = new Redis({ ...failFastRedisOptions(config.redisUrl, 2000), lazyConnect: true, retryStrategy: () => null, sentinelRetryStrategy: () => null });
   redis.on('error', () => undefined); // reported once below
   let sockets: SessionSockets | undefined;
   try {
@@ -116,7 +118,7 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
     sockets = emitterSessionSockets(redis, config.queuePrefix);
   } catch {
     process.stderr.write(
-      `warning: Redis (${new URL(config.redisUrl).host}) is not reachable: the API instances drop the user's open connections ` +
+      `warning: Redis (${redactRedisUrl(config.redisUrl)}) is not reachable: the API instances drop the user's open connections ` +
         `at their next session check (MASKWATCH_SESSION_CHECK_MS) instead of at once\n`,
     );
   }
