@@ -206,7 +206,8 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
 /** redis:// / rediss:// (one Redis) or redis+sentinel:// (Sentinel; see queue/redis-options.ts). */
 function redisUrl(env: Env, name: string, fallback: string): string {
   const raw = env[name] || fallback;
-  if (!isSentinelUrl(raw)) return url(env, name, fallback, ['redis:', 'rediss:', 'redis+sentinel:']);
+  if (!isSentinelUrl(raw)) url(env, name, fallback, ['redis:', 'rediss:', 'redis+sentinel:']);
+  // One parser, one rule for both forms (e.g. the database number), so a bad value is a configuration error here.
   try {
     redisOptionsFromUrl(raw);
   } catch (err) {

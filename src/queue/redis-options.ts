@@ -44,7 +44,7 @@ export function redisOptionsFromUrl(redisUrl: string): RedisConnectionFields {
     port: Number(u.port || 6379),
     username: u.username ? decodeURIComponent(u.username) : undefined,
     password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    db: dbNumber(u.pathname.slice(1), `${u.protocol}// URL`),
     tls: u.protocol === 'rediss:' ? {} : undefined,
   };
 }
@@ -60,7 +60,7 @@ export function redactRedisUrl(url: string): string {
 function dbNumber(raw: string | undefined, url: string): number {
   if (raw === undefined || raw === '') return 0;
   const db = Number(raw);
-  if (!Number.isInteger(db) || db < 0 || db > 65535) throw new RedisUrlError(`database must be a number in ${url}`);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(db) || db > 65535) throw new RedisUrlError(`database must be a number in ${url} (got "${raw}")`);
   return db;
 }
 

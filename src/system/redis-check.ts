@@ -16,6 +16,18 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/** Redis answers but refuses REDIS_URL's database number (beyond its `databases` setting): ioredis would warn and carry on in database 0. */
+export class RedisDatabaseRefusedError extends RedisUnavailableError {
+  constructor(redisUrl: string, db: number, reason: string) {
+    super(redisUrl, reason);
+    this.message =
+      `Redis at ${redactRedisUrl(redisUrl)} refuses database ${db} (${reason}).\n` +
+      'Use a database number the server has (0 to its `databases` setting minus 1, default 0–15) in REDIS_URL, ' +
+      'or raise `databases` in redis.conf.';
+    this.name = 'RedisDatabaseRefusedError';
+  }
+}
+
 /**
  * Options for a client that tries once and gives up: no reconnect to the primary
  * and, for a redis+sentinel:// URL, no new round over the sentinels either (ioredis
@@ -36,9 +48,14 @@ export function oneShotRedisOptions(redisUrl: string, timeoutMs: number): RedisO
   };
 }
 
-/** One PING with a short timeout and no retries: a clear answer at start-up instead of a hang. */
+/**
+ * One PING with a short timeout and no retries: a clear answer at start-up instead of a hang.
+ * Then one SELECT of REDIS_URL's database, whose refusal ioredis itself only logs.
+ */
 export async function checkRedis(redisUrl: string, timeoutMs = 2000): Promise<void> {
-  const client = new Redis(oneShotRedisOptions(redisUrl, timeoutMs));
+  const { db } = redisOptionsFromUrl(redisUrl);
+  // The client starts in database 0: the SELECT below is the check's own, so its refusal reaches us.
+  const client = new Redis({ ...oneShotRedisOptions(redisUrl, timeoutMs), db: 0 });
   let lastError: Error | undefined;
   let sentinelError: Error | undefined;
   client.on('error', (err: Error) => {
@@ -59,7 +76,13 @@ export async function checkRedis(redisUrl: string, timeoutMs = 2000): Promise<vo
         ? `no sentinel knows a primary named "${redisOptionsFromUrl(redisUrl).name}"`
         : `no sentinel answered; last: ${sentinelError.message.replace(/\.$/, '')}`;
     }
+    client.disconnect();
     throw new RedisUnavailableError(redisUrl, reason);
+  }
+  try {
+    await client.select(db);
+  } catch (err) {
+    throw new RedisDatabaseRefusedError(redisUrl, db, (err as Error).message);
   } finally {
     client.disconnect();
   }

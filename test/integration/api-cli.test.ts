@@ -122,6 +122,18 @@ describe('maskwatch api / start without Redis', () => {
       assert.equal(sentinel.code, 1, sentinel.stderr);
       assert.match(sentinel.stderr, /^maskwatch: Redis is not reachable at redis\+sentinel:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/mymaster \(no sentinel answered/);
       assert.ok(Date.now() - started < 30_000);
+      // A database number that is not one: a configuration error, not a ReplyError stack trace (SELECT NaN).
+      const notANumber = await cli(['api'], { MASKWATCH_DATA_DIR: tmp.dir, REDIS_URL: 'redis://127.0.0.1:6379/abc' }, undefined, 60_000);
+      assert.equal(notANumber.code, 1, notANumber.stderr);
+      assert.match(notANumber.stderr, /^maskwatch: invalid configuration: REDIS_URL: database must be a number/);
+      assert.doesNotMatch(notANumber.stderr, /ReplyError|\n\s+at /);
+      // A number the server refuses: start-up stops instead of running in database 0.
+      const refusedUrl = new URL(REDIS_URL);
+      refusedUrl.pathname = '/9999';
+      const refused = await cli(['api'], { MASKWATCH_DATA_DIR: tmp.dir, REDIS_URL: refusedUrl.href }, undefined, 60_000);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /^maskwatch: Redis at redis:\/\/\S+\/9999 refuses database 9999 \(ERR DB index is out of range\)/);
+      assert.doesNotMatch(refused.stdout, /API instance running/);
       const bad = await cli(['start'], { MASKWATCH_DATA_DIR: tmp.dir, PORT: 'eighty' });
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /PORT/);

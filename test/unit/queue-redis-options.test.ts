@@ -38,6 +38,14 @@ describe('redisOptionsFromUrl', () => {
     assert.equal(plain.host, undefined, 'no fixed host in sentinel mode');
   });
 
+  it('refuses a database number that is not one, in both forms (one rule)', () => {
+    for (const bad of ['redis://127.0.0.1:6379/abc', 'redis://h/-1', 'redis://h/1.5', 'redis://h/0/x', 'redis://h/1e1', 'redis://h/70000', 'redis+sentinel://a/m/abc', 'redis+sentinel://a/m/-1']) {
+      assert.throws(() => redisOptionsFromUrl(bad), (err: unknown) => err instanceof RedisUrlError && /database must be a number/.test(err.message), bad);
+    }
+    assert.equal(redisOptionsFromUrl('redis://h/').db, 0);
+    assert.equal(redisOptionsFromUrl('redis://h/15').db, 15);
+  });
+
   it('refuses sentinel URLs without a primary name, with bad hosts, ports or parameters', () => {
     for (const bad of [
       'redis+sentinel://a:26379',
@@ -62,5 +70,9 @@ describe('REDIS_URL in the configuration', () => {
   it('names REDIS_URL in the error for a malformed sentinel URL or an unknown scheme', () => {
     assert.throws(() => loadConfig({ REDIS_URL: 'redis+sentinel://s1:26379' }, '/tmp'), (err: unknown) => err instanceof ConfigError && /REDIS_URL/.test(err.message) && /mymaster/.test(err.message));
     assert.throws(() => loadConfig({ REDIS_URL: 'http://s1' }, '/tmp'), (err: unknown) => err instanceof ConfigError && /REDIS_URL/.test(err.message));
+    assert.throws(
+      () => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/abc' }, '/tmp'),
+      (err: unknown) => err instanceof ConfigError && /REDIS_URL/.test(err.message) && /database must be a number/.test(err.message),
+    );
   });
 });
