@@ -13,6 +13,7 @@ import { QUEUES, type JobNameOf, type WebhookJob } from '../queue/jobs.ts';
 export type { WebhookJob };
 import type { AlertEvent } from '../realtime/events.ts';
 import { isRetryable, signatureHeader, type WebhookEventName, type WebhookPayload, type WebhookTarget } from './webhook-core.ts';
+import { onceEvery } from '../system/logger.ts';
 
 export const WEBHOOK_QUEUE = QUEUES.webhooks;
 const JOB_NAME = 'webhook.deliver' satisfies JobNameOf<typeof QUEUES.webhooks>;
@@ -144,6 +145,6 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): Worker<WebhookJ
     },
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 4 },
   );
-  worker.on('error', (err) => opts.logger.error({ err }, 'webhook worker error'));
+  worker.on('error', onceEvery((err, suppressed) => opts.logger.error({ err, suppressed }, 'webhook worker error')));
   return worker;
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { QUEUES, type DetectionsJob, type FrameJob, type JobMap } from './jobs.ts';
 import { createFrameBacklog, type FrameBacklog } from './backlog.ts';
 import { redisOptionsFromUrl } from './redis-options.ts';
+import { onceEvery } from '../system/logger.ts';
 
 /** Raised when a frame could not be durably enqueued (Redis down, slow or refusing). */
 export class EnqueueError extends Error {
@@ -89,14 +90,8 @@ export function createFrameProducer(opts: FrameProducerOptions): FrameProducer {
     });
   const queue = queueOf<FrameJob>(QUEUES.frames);
   const detectionsQueue = queueOf<DetectionsJob>(QUEUES.detections);
-  let lastErrorLog = 0;
-  const onError = (err: Error) => {
-    // Redis being away produces an error per reconnect attempt: log at most every 10 s.
-    if (Date.now() - lastErrorLog > 10_000) {
-      lastErrorLog = Date.now();
-      opts.logger.warn({ err: err.message }, 'redis connection error (frame producer)');
-    }
-  };
+  // Redis being away produces an error per reconnect attempt: log at most every 10 s.
+  const onError = onceEvery((err, suppressed) => opts.logger.warn({ err: err.message, suppressed }, 'redis connection error (frame producer)'));
   queue.on('error', onError);
   detectionsQueue.on('error', onError);
   redis.on('error', onError);

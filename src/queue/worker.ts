@@ -11,6 +11,7 @@
  */
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { onceEvery } from '../system/logger.ts';
 import { JOB_QUEUE, QUEUES, type JobMap, type JobName, type JobNameOf, type QueueName } from './jobs.ts';
 
 export type JobHandler<N extends JobName> = (job: Job<JobMap[N], unknown, N>) => Promise<unknown>;
@@ -90,6 +91,7 @@ export function createQueueWorker<Q extends QueueName = typeof QUEUES.frames>(op
     }
   });
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'stalled job moved back to waiting'));
-  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  // While Redis is away BullMQ reports every reconnect attempt (about twice a second): at most one line every 10 s.
+  worker.on('error', onceEvery((err, suppressed) => log.error({ err: err.message, suppressed }, 'worker error')));
   return worker;
 }

@@ -9,6 +9,7 @@ import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
 import { socketIoRedisKey } from './channel.ts';
 import { createConnectionLimit, type ConnectionLimitOptions } from './connection-limit.ts';
 import { redisOptionsFromUrl } from '../queue/redis-options.ts';
+import { onceEvery } from '../system/logger.ts';
 import { userRoom, watchSessions, type SessionWatchOptions } from './session-watch.ts';
 
 export interface SocketData {
@@ -63,15 +64,8 @@ const CLOSE_GRACE_MS = 2_000;
 export function createRealtimeServer(opts: RealtimeOptions): Realtime {
   const pub = new Redis({ ...redisOptionsFromUrl(opts.redisUrl), maxRetriesPerRequest: null });
   const sub = pub.duplicate();
-  let lastErrorLog = 0;
-  for (const client of [pub, sub]) {
-    client.on('error', (err: Error) => {
-      if (Date.now() - lastErrorLog > 10_000) {
-        lastErrorLog = Date.now();
-        opts.logger.warn({ err: err.message }, 'redis connection error (realtime)');
-      }
-    });
-  }
+  const onError = onceEvery((err, suppressed) => opts.logger.warn({ err: err.message, suppressed }, 'redis connection error (realtime)'));
+  for (const client of [pub, sub]) client.on('error', onError);
   const limit = opts.connectionLimit ? createConnectionLimit(opts.connectionLimit) : null;
   const io: RealtimeServer = new Server(opts.httpServer, {
     serveClient: false,

@@ -107,7 +107,7 @@ for (const provider of testProviders()) {
   });
 }
 
-describe('maskwatch api / start without Redis', () => {
+describe('maskwatch api / start / worker without Redis', () => {
   test('exits 1 with a message saying how to start Redis', async () => {
     const tmp = await tempDir('maskwatch-cli');
     try {
@@ -116,6 +116,10 @@ describe('maskwatch api / start without Redis', () => {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /Redis is not reachable/);
       assert.match(r.stderr, /redis-server --daemonize yes/);
+      // A standalone worker gets the same start-up check (it used to wait forever, logging an error twice a second).
+      const worker = await cli(['worker'], { MASKWATCH_DATA_DIR: tmp.dir, REDIS_URL: `redis://127.0.0.1:${port}` }, undefined, 60_000);
+      assert.equal(worker.code, 1, worker.stderr);
+      assert.match(worker.stderr, /^maskwatch: Redis is not reachable at redis:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED/);
       // Sentinels that do not answer: the same one-line answer, not a hang (ioredis would retry them forever).
       const started = Date.now();
       const sentinel = await cli(['api'], { MASKWATCH_DATA_DIR: tmp.dir, REDIS_URL: `redis+sentinel://127.0.0.1:${port},127.0.0.1:${port}/mymaster` }, undefined, 30_000);

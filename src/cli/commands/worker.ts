@@ -83,6 +83,15 @@ export async function run(argv: string[]): Promise<number> {
   shutdown.setLogger(logger);
   shutdown.setTimeoutMs(config.worker.stopTimeoutMs);
   try {
+    // As `maskwatch api`: Redis unreachable at start is one clear line and exit 1, not a worker waiting silently.
+    const { checkRedis, RedisUnavailableError } = await import('../../system/redis-check.ts');
+    try {
+      await checkRedis(config.redisUrl);
+    } catch (err) {
+      if (!(err instanceof RedisUnavailableError)) throw err;
+      process.stderr.write(`maskwatch: ${err.message}\n`);
+      return 1;
+    }
     return await runWorker({ config, logger, concurrency, metricsPort, stopSignal: shutdown.requested });
   } finally {
     shutdown.done();

@@ -30,6 +30,7 @@ import {
 import type { AlertEvent } from '../../realtime/events.ts';
 import { QUEUES, type EscalationJob, type JobMap } from '../jobs.ts';
 import { createQueueWorker } from '../worker.ts';
+import { onceEvery } from '../../system/logger.ts';
 
 export const ESCALATION_JOB_OPTIONS: JobsOptions = {
   attempts: 5,
@@ -65,7 +66,8 @@ export function createEscalationScheduler(opts: EscalationSchedulerOptions): Esc
   const policy = validatePolicy(opts.policy);
   const now = opts.now ?? Date.now;
   const queue = new Queue<EscalationJob>(QUEUES.alerts, { connection: opts.connection, prefix: opts.prefix });
-  queue.on('error', (err) => opts.logger.warn({ err: err.message }, 'escalation queue error'));
+  // An error per reconnect attempt while Redis is away: at most one line every 10 s.
+  queue.on('error', onceEvery((err, suppressed) => opts.logger.warn({ err: err.message, suppressed }, 'escalation queue error')));
 
   const scheduler: EscalationScheduler = {
     policy,

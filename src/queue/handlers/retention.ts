@@ -12,6 +12,7 @@ import { QUEUES, type JobNameOf } from '../jobs.ts';
 import { createAuditRepository } from '../../db/repositories/audit.ts';
 import { createPrivacyRepository } from '../../db/repositories/privacy.ts';
 import { createPrivacyService, type RetentionReport } from '../../services/privacy.ts';
+import { onceEvery } from '../../system/logger.ts';
 
 export const MAINTENANCE_QUEUE = QUEUES.maintenance;
 export const RETENTION_JOB = 'retention.enforce' satisfies JobNameOf<typeof QUEUES.maintenance>;
@@ -68,7 +69,7 @@ export async function startRetentionService(opts: RetentionServiceOptions) {
       { connection: opts.connection, prefix: opts.prefix, concurrency: 1 },
     );
     worker.on('failed', (job, err) => log.error({ jobId: job?.id, err: err.message }, 'retention job failed'));
-    worker.on('error', (err) => log.error({ err: err.message }, 'maintenance worker error'));
+    worker.on('error', onceEvery((err, suppressed) => log.error({ err: err.message, suppressed }, 'maintenance worker error')));
   }
   log.info({ everyMinutes: opts.intervalMinutes, retentionDays: opts.retentionDays }, 'retention scheduled');
   return {

@@ -32,6 +32,7 @@ import { createDetectionsRecordHandler } from '../handlers/detections-record.ts'
 import type { WorkerMetrics } from '../handlers/metrics.ts';
 import { createUpdateThrottle } from '../handlers/update-throttle.ts';
 import { redisOptionsFromUrl } from '../redis-options.ts';
+import { onceEvery } from '../../system/logger.ts';
 
 
 export interface DetectionWorkerOptions {
@@ -89,13 +90,7 @@ export interface DetectionWorker {
 export function createDetectionWorker(opts: DetectionWorkerOptions): DetectionWorker {
   const connection = redisOptionsFromUrl(opts.redisUrl);
   const redis = new Redis({ ...connection, maxRetriesPerRequest: 3 });
-  let lastErrorLog = 0;
-  redis.on('error', (err: Error) => {
-    if (Date.now() - lastErrorLog > 10_000) {
-      lastErrorLog = Date.now();
-      opts.logger.warn({ err: err.message }, 'redis connection error (worker)');
-    }
-  });
+  redis.on('error', onceEvery((err, suppressed) => opts.logger.warn({ err: err.message, suppressed }, 'redis connection error (worker)')));
   const alerts = createAlertRepository(opts.prisma);
   const violations = createViolationRepository(opts.prisma);
   const escalating = opts.escalation && opts.escalation.maxLevel > 0 ? opts.escalation : undefined;
