@@ -8,9 +8,10 @@ export class RedisUnavailableError extends Error {
     super(
       `Redis is not reachable at ${redactRedisUrl(redisUrl)} (${reason}).\n` +
         'MaskWatch needs Redis for its frame queue and live alerts. Start one, e.g.:\n' +
-        '  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\n' +
-        '  # or: docker run -d -p 6379:6379 redis:7\n' +
-        'or point REDIS_URL at a running Redis.',
+        // The settings of docs/operations.md ("persistence is part of the 202 contract"), as docker-compose.yml runs it.
+        '  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --appendonly yes --appendfsync everysec --maxmemory-policy noeviction\n' +
+        '  # or: docker run -d -p 6379:6379 redis:7 redis-server --appendonly yes --appendfsync everysec --maxmemory-policy noeviction\n' +
+        'or point REDIS_URL at a running Redis (with the append-only file: see docs/operations.md).',
     );
     this.name = 'RedisUnavailableError';
   }

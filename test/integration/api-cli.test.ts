@@ -115,7 +115,9 @@ describe('maskwatch api / start / worker without Redis', () => {
       const r = await cli(['api'], { MASKWATCH_DATA_DIR: tmp.dir, REDIS_URL: `redis://127.0.0.1:${port}` });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /Redis is not reachable/);
-      assert.match(r.stderr, /redis-server --daemonize yes/);
+      assert.match(r.stderr, /redis-server --daemonize yes .*--appendonly yes/);
+      // docs/operations.md: "appendonly no … not acceptable" — the hint must not suggest it.
+      assert.doesNotMatch(r.stderr, /appendonly no/);
       // A standalone worker gets the same start-up check (it used to wait forever, logging an error twice a second).
       const worker = await cli(['worker'], { MASKWATCH_DATA_DIR: tmp.dir, REDIS_URL: `redis://127.0.0.1:${port}` }, undefined, 60_000);
       assert.equal(worker.code, 1, worker.stderr);
