@@ -25,6 +25,14 @@ function describeDatabaseFailure(log: FastifyBaseLogger) {
   };
 }
 
+/** The same for Redis: whether the connection is down or only not answering; the driver's text ("Stream isn't writeable…") in the log. */
+function describeRedisFailure(log: FastifyBaseLogger, redis: { status: string }) {
+  return (err: unknown): string => {
+    log.warn({ err: (err as Error).message, connection: redis.status }, 'readiness: Redis ping failed');
+    return `failed: ${redis.status !== 'ready' ? 'unreachable' : 'not answering'}`;
+  };
+}
+
 export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get(
     '/healthz',
@@ -64,7 +72,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
       };
       await Promise.all([
         run('database', () => ctx.pingDatabase(), describeDatabaseFailure(reply.log)),
-        run('redis', () => ctx.producer.ping()),
+        run('redis', () => ctx.producer.ping(), describeRedisFailure(reply.log, ctx.producer.redis)),
         ...ctx.readinessChecks.map((c) => run(c.name, () => c.check())),
       ]);
       const ready = Object.values(checks).every((v) => v === 'ok');
