@@ -2,6 +2,9 @@
 // fine-tuned layers' change from the ImageNet weights, float16 LE) and models/mask-head.json (the head trained with them, listing the tail file).
 // The decision rule is then chosen on the val scenes through the engine's own path:
 //   npx tsx scripts/tail-finetune/artifact.ts b16 42 && npx maskwatch train --rechoose models/mask-head.json
+// REFIT=1: the refit on all choosing scenes (.cache/tail-refit/, refit.ts); its decision rule and epoch count
+// were chosen out-of-fold by refit.ts (choice.json) and are written here; --rechoose must not follow (val is
+// training data of a refit).
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,14 +13,16 @@ import { encodeFloat32, parseHeadArtifact, type HeadArtifact } from '../../src/v
 import { REPO_ROOT } from '../../src/paths.ts';
 
 const [arm = 'b16', seed = '42'] = process.argv.slice(2);
-const DIR = path.join(REPO_ROOT, '.cache/tail');
+const REFIT = process.env.REFIT === '1';
+const DIR = path.join(REPO_ROOT, REFIT ? '.cache/tail-refit' : '.cache/tail');
 const MODELS = path.join(REPO_ROOT, 'models');
 const TAIL_FILE = 'backbone-tail.bin';
-type Result = { arm: string; tailLr: number; history: Array<{ epoch: number; valLoss: number }>; best: { epoch: number; valLoss: number; tail: Record<string, { w: number[]; b: number[] }>; head: Record<string, number[] | number[][]> } };
+type Result = { arm: string; tailLr: number; history: Array<{ epoch: number; valLoss: number | null }>; best: { epoch: number; valLoss: number | null; tail: Record<string, { w: number[]; b: number[] }>; head: Record<string, number[] | number[][]> } };
 const result = JSON.parse(await readFile(path.join(DIR, `${arm}-s${seed}.json`), 'utf8')) as Result;
 const tailGraph = JSON.parse(await readFile(path.join(DIR, 'tail.json'), 'utf8')) as { nodes: Array<{ op: string; name: string; inputs: string[] }>; tensors: Record<string, { dims: number[]; offset: number; length: number }> };
 const base = new Float32Array((await readFile(path.join(DIR, 'tail.f32'))).buffer.slice(0));
-const trainRows = (JSON.parse(await readFile(path.join(DIR, 'train.json'), 'utf8')) as { rows: unknown[] }).rows.length;
+const trainLabels = (JSON.parse(await readFile(path.join(DIR, 'train.json'), 'utf8')) as { rows: Array<{ y: number }> }).rows.map((r) => r.y);
+const trainRows = trainLabels.length;
 
 // Tail: each fine-tuned conv's weight and bias minus the float rewrite's, in graph order.
 const tensors: BackboneTailRef['tensors'] = [];
@@ -47,7 +52,10 @@ const tail: BackboneTailRef = { file: TAIL_FILE, sha256: createHash('sha256').up
 const transpose = (m: number[][]) => Float32Array.from(m[0]!.flatMap((_, i) => m.map((row) => row[i]!)));
 const h = result.best.head as { '0.weight': number[][]; '0.bias': number[]; '3.weight': number[][]; '3.bias': number[] };
 const previous = parseHeadArtifact(await readFile(path.join(MODELS, 'mask-head.json'), 'utf8'));
-const artifact: HeadArtifact = {
+type RefitChoice = { scenes: number; epochs: number; perEpoch: Array<{ epoch: number; oofLoss: number }>; rule: HeadArtifact['decision']; validation: HeadArtifact['metrics']; how: string };
+const refit = REFIT ? (JSON.parse(await readFile(path.join(DIR, 'choice.json'), 'utf8')) as RefitChoice) : null;
+if (refit && refit.epochs !== result.history.length) throw new Error(`the refit ran ${result.history.length} epochs; choice.json chose ${refit.epochs}`);
+const built: HeadArtifact = {
   ...previous,
   backbone: { ...previous.backbone, form: 'float', tail },
   architecture: { hidden: h['0.bias'].length, activation: 'relu', dropout: 0.5, output: 'softmax' },
@@ -63,5 +71,24 @@ const artifact: HeadArtifact = {
     framework: `PyTorch 1.13 (Debian python3-torch) on the backbone activations before block 15 exported by onnxruntime-node (scripts/tail-finetune/); run by onnxruntime-node with the tail added to the float rewrite`,
   },
 };
+const artifact: HeadArtifact = refit
+  ? {
+      ...built,
+      decision: refit.rule!,
+      training: {
+        ...built.training,
+        refit: { scenes: refit.scenes, folds: 5 },
+        sceneSplit: { ...(built.training.sceneSplit as object), trainScenes: refit.scenes, valScenes: 0 },
+        counts: { trainVectors: trainRows, trainByClass: [0, 1, 2].map((c) => trainLabels.filter((y) => y === c).length) },
+        seconds: undefined,
+        data: 'kaggle-scenes-dev TRAIN and VAL scenes (every choosing scene; never the report scenes): detector crops (run-time framing) matched to annotations + annotated-box crops, each with augmented copies',
+        hyperParameters: { ...(built.training.hyperParameters as object), epochs: refit.epochs, selection: 'refit of the chosen recipe on train + val for a fixed number of epochs, chosen by the lowest pooled out-of-fold loss (5 folds by scene)', bestEpoch: refit.epochs },
+        variants: [{ name: result.arm, epochs: refit.epochs, outOfFoldLossByEpoch: refit.perEpoch }],
+        variantRule: 'the recipe chosen earlier on val and out-of-fold (reports/error-analysis-val.md), refit on every choosing scene',
+        decisionRule: refit.how,
+      },
+      metrics: { outOfFold: refit.validation },
+    }
+  : built;
 await writeFile(path.join(MODELS, 'mask-head.json'), `${JSON.stringify(artifact, null, 1)}\n`);
-process.stderr.write(`wrote models/${TAIL_FILE} (${bytes.length} bytes, ${tensors.length} tensors, largest change ${largest.toPrecision(3)}) and models/mask-head.json (${result.arm}, epoch ${result.best.epoch}); now choose the rule: npx maskwatch train --rechoose models/mask-head.json\n`);
+process.stderr.write(`wrote models/${TAIL_FILE} (${bytes.length} bytes, ${tensors.length} tensors, largest change ${largest.toPrecision(3)}) and models/mask-head.json (${result.arm}, epoch ${result.best.epoch})${refit ? ', with the rule chosen out-of-fold' : '; now choose the rule: npx maskwatch train --rechoose models/mask-head.json'}\n`);

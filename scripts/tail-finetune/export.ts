@@ -7,6 +7,10 @@
 // scripts/tail-finetune/train.py then trains the tail + a head on them (PyTorch from Debian's python3-torch),
 // choose.ts scores the result with maskwatch train's chooser, artifact.ts writes the kept one into models/.
 //   npx tsx scripts/tail-finetune/export.ts
+// REFIT=1 exports for the refit of the chosen recipe on ALL choosing scenes (still never the report scenes),
+// into .cache/tail-refit/: train + val scenes pooled as "train", in 5 folds by scene, so that refit.ts can
+// choose the decision rule on out-of-fold scores; "val" then holds the pooled detections (in-sample, unused
+// for choosing: the refit trains a fixed number of epochs).
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -31,7 +35,8 @@ const CUT_DIM = 160 * 7 * 7;
 const MAP = '627_quantized';
 const COPIES = 6;
 const augmentSeed = 11;
-const out = path.resolve('.cache/tail');
+const REFIT = process.env.REFIT === '1';
+const out = path.resolve(REFIT ? '.cache/tail-refit' : '.cache/tail');
 await mkdir(out, { recursive: true });
 
 const config = loadConfig();
@@ -80,7 +85,9 @@ const cutBackbone = {
 
 const detector = await createFaceDetector({ assetsDir, kind: 'yunet-s', intraOpThreads: 1 });
 const cache = await FeatureCache.open(path.join(out, `cut-${CUT}-${sha256.slice(0, 12)}-m${CROP_MARGIN}-aug${AUGMENTATION.version}-seed${augmentSeed}.bin`), CUT_DIM);
-const { train, val } = choosingScenes();
+const sides = choosingScenes();
+const train = REFIT ? [...sides.train, ...sides.val] : sides.train;
+const val = REFIT ? [] : sides.val;
 const common = { scenesDir: datasetDir(assetsDir, SCENES_DATASET), detector, backbone: cutBackbone, cache, detectionsFile: sceneDetectionsFile(path.resolve('.cache'), 'yunet-s', config.vision.faceScoreThreshold), faceScoreThreshold: config.vision.faceScoreThreshold, minFaceSize: config.vision.minFaceSize, cropMargin: CROP_MARGIN, maxPixels: config.ingest.maxFramePixels, augmentSeed };
 let done = 0;
 const progress = (total: number, label: string) => ({ tick: () => { if (++done % 20 === 0) process.stderr.write(`${label} ${done}/${total}\n`); } }) as never;

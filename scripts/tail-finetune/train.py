@@ -10,6 +10,11 @@ last inverted-residual block), b15 (+ the block before it). Writes
 .cache/tail/ARM-sSEED.json: per-epoch losses, the val probabilities at the best
 epoch, and the trained tail and head weights. With FOLD (0-4) the train scenes
 of that fold are left out and their detections scored (ARM-sSEED-fFOLD.json).
+
+REFIT=1 (exports of `REFIT=1 export.ts`, in .cache/tail-refit/): the recipe refit on all choosing scenes.
+No val side: with FOLD the held-out fold's detections are scored after EVERY epoch (refit.ts picks the
+epoch count and the decision rule on these out-of-fold scores); without FOLD it trains EPOCHS epochs on
+all of them and keeps the last.
 """
 import json, os, sys, time
 import numpy as np
@@ -26,7 +31,8 @@ SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 42
 # FOLD=k: train without the train scenes of fold k and score their detections (out-of-fold).
 FOLD = int(sys.argv[3]) if len(sys.argv) > 3 else None
 EPOCHS = int(os.environ.get("EPOCHS", "12"))
-DIR = '.cache/tail'
+REFIT = os.environ.get('REFIT') == '1'
+DIR = '.cache/tail-refit' if REFIT else '.cache/tail'
 TRAINABLE = {
     'frozen': [],
     'conv95': ['Conv_95_quant'],
@@ -108,10 +114,14 @@ if FOLD is not None:
     xoof = xoof[held]
 ytr = torch.tensor([r['y'] for r in rtr])
 wtr = balanced([r['y'] for r in rtr])
-xva, rva = load('val')
+if REFIT:
+    # The held-out fold's detections stand in for val (out-of-fold); the final refit has none.
+    xva, rva = (xoof, [roof[i] for i in held]) if FOLD is not None else (None, [])
+else:
+    xva, rva = load('val')
 lab = [i for i, r in enumerate(rva) if r['y'] is not None]
 yva = torch.tensor([rva[i]['y'] for i in lab])
-wva = balanced([rva[i]['y'] for i in lab])
+wva = balanced([rva[i]['y'] for i in lab]) if lab else None
 
 tail_params = [p for pair in params.values() for p in pair if p.requires_grad]
 opt = torch.optim.Adam([
@@ -125,8 +135,8 @@ def predict(pre):
     with torch.no_grad():
         return torch.cat([F.softmax(head(run_tail(pre, torch.arange(i, min(n, i + 256)))), dim=1) for i in range(0, n, 256)])
 
-xtr, xva = prefix(xtr), prefix(xva)
-if FOLD is not None:
+xtr, xva = prefix(xtr), (prefix(xva) if len(rva) else None)
+if FOLD is not None and not REFIT:
     xoof = prefix(xoof)
 
 def val_loss(p):
@@ -148,13 +158,17 @@ for epoch in range(EPOCHS):
         loss.backward()
         opt.step()
         total += float(loss) * len(idx)
-    p = predict(xva)
-    vl = val_loss(p)
-    history.append({'epoch': epoch + 1, 'trainLoss': total / len(rtr), 'valLoss': vl, 'seconds': round(time.time() - t0, 1)})
-    print(json.dumps(history[-1]), file=sys.stderr, flush=True)
-    if best is None or vl < best['valLoss']:
-        best = {'epoch': epoch + 1, 'valLoss': vl, 'probs': p.numpy().round(6).tolist(),
-                **({'oofRows': held, 'oofProbs': predict(xoof).numpy().round(6).tolist()} if FOLD is not None else {}),
+    p = predict(xva) if len(rva) else None
+    vl = val_loss(p) if p is not None else None
+    history.append({'epoch': epoch + 1, 'trainLoss': total / len(rtr), 'valLoss': vl, 'seconds': round(time.time() - t0, 1),
+                    **({'probs': p.numpy().round(6).tolist()} if REFIT and p is not None else {})})
+    print(json.dumps({k: v for k, v in history[-1].items() if k != 'probs'}), file=sys.stderr, flush=True)
+    if REFIT and epoch + 1 < EPOCHS:
+        continue
+    if REFIT or best is None or vl < best['valLoss']:
+        best = {'epoch': epoch + 1, 'valLoss': vl, 'probs': p.numpy().round(6).tolist() if p is not None else None,
+                **({'oofRows': held} if FOLD is not None else {}),
+                **({'oofProbs': predict(xoof).numpy().round(6).tolist()} if FOLD is not None and not REFIT else {}),
                 'tail': {name: {'w': w.detach().numpy().ravel().tolist(), 'b': b.detach().numpy().ravel().tolist()} for name, (w, b) in params.items() if name in TRAINABLE},
                 'head': {k: v.detach().numpy().tolist() for k, v in head.state_dict().items()}}
 

@@ -47,6 +47,18 @@ test('nothing that chooses can reach the report split: train command, trainer, c
   }
 });
 
+test('the choosing scripts (tail fine-tune, refit, val studies) cannot reach the report split either', () => {
+  const scripts = [...readdirSync(path.join(REPO_ROOT, 'scripts', 'tail-finetune')).filter((f) => f.endsWith('.ts')).map((f) => path.join('tail-finetune', f)), ...readdirSync(path.join(REPO_ROOT, 'scripts')).filter((f) => f.endsWith('-val.ts'))];
+  assert.ok(scripts.includes(path.join('tail-finetune', 'refit.ts')), 'the refit script is among them');
+  for (const rel of scripts) assert.ok(!reachable(path.join(REPO_ROOT, 'scripts', rel)).has(REPORT_SPLIT), `scripts/${rel} reaches report-split.ts`);
+});
+
+test('a head refit on the val scenes cannot be re-chosen on them (its rule is chosen out-of-fold)', async () => {
+  const { rechoose } = await import('../../src/vision/train/scene-train.ts');
+  const refit = { training: { refit: { scenes: 298, folds: 5 } } } as unknown as Parameters<typeof rechoose>[1];
+  await assert.rejects(rechoose({} as Parameters<typeof rechoose>[0], refit, 'models/mask-head.json'), /refit on the val scenes.*out-of-fold/);
+});
+
 test('only the report step imports report-split.ts', () => {
   const importers = allSources(SRC)
     .filter((f) => importsOf(f).includes(REPORT_SPLIT))

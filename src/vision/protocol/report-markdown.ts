@@ -15,6 +15,8 @@ export function protocolMarkdown(r: ProtocolReport, head: Omit<HeadArtifact, 'we
   const t = head.training as Record<string, unknown>;
   const row = (label: string, key: string, count: (s: SideReport) => string) =>
     `| ${label} | ${ci(val.figures[key])} (${count(val)}) | ${ci(rep.figures[key])} (${count(rep)}) |`;
+  // A refit (scripts/tail-finetune/refit.ts) learned on the val scenes too: its val column is in-sample.
+  const refit = t.refit as { scenes: number; folds: number } | undefined;
   const lines = [
     '# MaskWatch — evaluation report',
     '',
@@ -23,9 +25,11 @@ export function protocolMarkdown(r: ProtocolReport, head: Omit<HeadArtifact, 'we
     '## Protocol',
     '',
     '- `kaggle-scenes-dev` is split **by image** into train / val / report (`models/scene-split.json`, seeded, stratified by scenes holding an unmasked face ≥ 24 px or an incorrectly worn mask). The crops of `kaggle-face-crops-dev` are cut from these scenes and follow their scene.',
-    `- \`maskwatch train\` learns the head on the **train** scenes (${String((t.sceneSplit as Record<string, unknown> | undefined)?.trainScenes ?? '?')}) and chooses the head variant, the class thresholds and the violation gates on the **val** scenes (${val.scenes}). It cannot read the report scenes: only this report step imports \`src/vision/protocol/report-split.ts\` (enforced by \`test/unit/vision-protocol.test.ts\`).`,
-    `- Chosen on val: variant \`${String(t.chosenVariant)}\` (${String(t.variantRule)}); decision rule \`${JSON.stringify(head.decision)}\` — ${String(t.decisionRule)}. Detector: ${String(t.detector)} (score ≥ ${String(t.detectorThreshold)}, faces ≥ ${String(t.minFaceSize)} px), unchanged from the previous release (its recall was measured on the whole dev set before this protocol; no detector was re-chosen here).`,
-    `- **Report** figures (${rep.scenes} scenes never used for choosing) are the ones to quote; val figures are shown for reference and are optimistic by construction. Brackets: 95 % percentile bootstrap over images (2,000 resamples).`,
+    refit
+      ? `- The recipe (head variant, fine-tuned layers, learning rates) was chosen earlier on the **val** scenes and out-of-fold on the train scenes; the committed model is that recipe **refit on train + val** (${refit.scenes} scenes) by \`scripts/tail-finetune/refit.ts\`, with its epoch count and decision rule chosen on out-of-fold scores of those scenes (${refit.folds} folds by scene, each model trained on the others). It cannot read the report scenes: only this report step imports \`src/vision/protocol/report-split.ts\` (enforced by \`test/unit/vision-protocol.test.ts\`). **The val column below is therefore in-sample** (the model learned from those scenes) and shown only for reference.`
+      : `- \`maskwatch train\` learns the head on the **train** scenes (${String((t.sceneSplit as Record<string, unknown> | undefined)?.trainScenes ?? '?')}) and chooses the head variant, the class thresholds and the violation gates on the **val** scenes (${val.scenes}). It cannot read the report scenes: only this report step imports \`src/vision/protocol/report-split.ts\` (enforced by \`test/unit/vision-protocol.test.ts\`).`,
+    `- Chosen ${refit ? 'on the choosing side' : 'on val'}: variant \`${String(t.chosenVariant)}\` (${String(t.variantRule)}); decision rule \`${JSON.stringify(head.decision)}\` — ${String(t.decisionRule)}. Detector: ${String(t.detector)} (score ≥ ${String(t.detectorThreshold)}, faces ≥ ${String(t.minFaceSize)} px), unchanged from the previous release (its recall was measured on the whole dev set before this protocol; no detector was re-chosen here).`,
+    `- **Report** figures (${rep.scenes} scenes never used for choosing or training) are the ones to quote; val figures are shown for reference and are optimistic by construction. Brackets: 95 % percentile bootstrap over images (2,000 resamples).`,
     `- Figures come from the real engine (\`analyzeFrame\`: detector → crops → backbone → head → decision rule → second opinion \`${meta.secondOpinion}\` on accused faces, policy \`MASKWATCH_INCORRECT_MASK=violation\`), scored with the rules of \`../shared/tools/score_detections.py\` (greedy IoU ≥ 0.4, faces < 24 px and \`mask_weared_incorrect\` are don't-care for violations).`,
     '',
     '## Targets (report split)',
@@ -70,9 +74,11 @@ export function protocolMarkdown(r: ProtocolReport, head: Omit<HeadArtifact, 'we
     '',
     '## Head',
     '',
-    `\`${meta.headPath}\`: ${head.backbone.tail ? 'fine-tuned' : 'frozen'} ${head.backbone.name} (sha256 ${head.backbone.sha256.slice(0, 12)}…${head.backbone.tail ? `; ${String(t.fineTuned ?? 'last layers fine-tuned')}: \`${head.backbone.tail.file}\`, sha256 ${head.backbone.tail.sha256.slice(0, 12)}…` : ''}, tensor ${head.backbone.featureTensor}, mean-pooled) → Dense(${head.architecture.hidden}, ReLU) → Dropout(${head.architecture.dropout}) → Dense(3, softmax), trained with ${String(t.framework ?? 'plain JS')}. Training data: ${String(t.data)}. Counts: \`${JSON.stringify(t.counts)}\`. Variants compared on val: \`${JSON.stringify(t.variants)}\`.`,
+    `\`${meta.headPath}\`: ${head.backbone.tail ? 'fine-tuned' : 'frozen'} ${head.backbone.name} (sha256 ${head.backbone.sha256.slice(0, 12)}…${head.backbone.tail ? `; ${String(t.fineTuned ?? 'last layers fine-tuned')}: \`${head.backbone.tail.file}\`, sha256 ${head.backbone.tail.sha256.slice(0, 12)}…` : ''}, tensor ${head.backbone.featureTensor}, mean-pooled) → Dense(${head.architecture.hidden}, ReLU) → Dropout(${head.architecture.dropout}) → Dense(3, softmax), trained with ${String(t.framework ?? 'plain JS')}. Training data: ${String(t.data)}. Counts: \`${JSON.stringify(t.counts)}\`. ${refit ? 'Refit' : 'Variants compared on val'}: \`${JSON.stringify(t.variants)}\`.`,
     '',
-    head.backbone.tail
+    refit
+      ? 'Reproduce: the steps at the top of `scripts/tail-finetune/refit.ts`, then `npx maskwatch evaluate` (exits 1 when a report-split target is missed).'
+      : head.backbone.tail
       ? 'Reproduce: `scripts/tail-finetune/` (reports/error-analysis-val.md), `npx maskwatch train --rechoose models/mask-head.json`, then `npx maskwatch evaluate` (exits 1 when a report-split target is missed).'
       : 'Reproduce: `npx maskwatch train` (features cached in `.cache/`), then `npx maskwatch evaluate` (exits 1 when a report-split target is missed).',
     '',

@@ -267,6 +267,8 @@ export async function trainOnScenes(o: SceneTrainOptions): Promise<SceneTrainRes
  * the decision in the file is what the current chooser gives.
  */
 export async function rechoose(o: SceneTrainOptions, artifact: HeadArtifact, headPath: string): Promise<HeadArtifact> {
+  // A refit learned on the val scenes: choosing on them would be in-sample. Its rule was chosen out-of-fold.
+  if (artifact.training.refit) throw new Error(`${headPath} was refit on the val scenes; its rule is chosen out-of-fold by scripts/tail-finetune/refit.ts, not by --rechoose`);
   const { headBackboneForm, headWeightsFromArtifact } = await import('../head.ts');
   const weights = headWeightsFromArtifact(artifact);
   const { val } = choosingScenes();
