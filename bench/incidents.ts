@@ -6,7 +6,9 @@
  * re-compression; seeded). Stills are split by models/scene-split.json (the mask
  * head was trained on its `train` scenes, which are not used here):
  *   - `val` clips choose k/n, the confirmation rule, the confirmation threshold
- *     and the sighting gate, by replaying the real engine's per-frame output
+ *     and the sighting gate (not when the head was refit on train + val: then
+ *     they are in-sample, and the settings are given on the command line),
+ *     by replaying the real engine's per-frame output
  *     through the same pure planner the worker runs, and show where violators
  *     are lost (bench/lib/incident-diagnosis.ts);
  *   - `report` clips are posted through the real API (frames endpoint, BullMQ,
@@ -44,6 +46,8 @@ import {
   type ViolationThreshold,
 } from '../src/domain/people.ts';
 import { decideFace } from '../src/vision/decision.ts';
+import { createVisionEngine } from '../src/vision/engine.ts';
+import { visionEngineOptions } from '../src/config/vision-engine.ts';
 import type { DecisionRule } from '../src/vision/head.ts';
 import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
 
@@ -63,6 +67,11 @@ const { values: flags } = parseArgs({
     'no-mask': { type: 'string' },
     incorrect: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    /**
+     * Out-of-fold heads of a refit (scripts/tail-finetune/artifact.ts with a fold): tune on the clips of ALL
+     * choosing stills (train + val), each analysed by the model of the fold that never trained on it.
+     */
+    'oof-heads': { type: 'string' },
     out: { type: 'string', default: 'reports' },
   },
 });
@@ -72,7 +81,13 @@ const SCENES = datasetDir(ASSETS, SCENES_DATASET);
 const SEED = Number(flags.seed);
 const SCENE_SPLIT = path.resolve(import.meta.dirname, '..', 'models', 'scene-split.json');
 /** The head's validated single-frame rule (labels and detector gates). */
-const HEAD_DECISION = (JSON.parse(await readFile(path.resolve(import.meta.dirname, '..', 'models', 'mask-head.json'), 'utf8')) as { decision: DecisionRule }).decision;
+const HEAD = JSON.parse(await readFile(path.resolve(import.meta.dirname, '..', 'models', 'mask-head.json'), 'utf8')) as { decision: DecisionRule; training: { refit?: unknown } };
+const HEAD_DECISION = HEAD.decision;
+/** A head refit on train + val (scripts/tail-finetune/refit.ts) learned from the val clips' stills: choosing on them would be in-sample. */
+const HEAD_IS_REFIT = Boolean(HEAD.training.refit);
+const OOF_DIR = flags['oof-heads'] ? path.resolve(flags['oof-heads']) : null;
+/** Scene → fold of the out-of-fold heads: its clips are analysed by OOF_DIR/f<fold>/mask-head.json. */
+const OOF_FOLDS = OOF_DIR ? (JSON.parse(await readFile(path.join(OOF_DIR, 'folds.json'), 'utf8')) as Record<string, number>) : null;
 const WINDOW_MS = 60_000;
 const TARGETS = { precision: 0.95, recall: 0.9, duplicates: 0, alertsPerClip: 1, p95LatencyMs: 2000 };
 
@@ -140,14 +155,22 @@ async function analyse(stills: Still[]): Promise<AnalysedClip[]> {
   const { testConfig } = await import('../test/helpers/env.ts');
   const config = testConfig('/tmp', { MASKWATCH_MIN_FACE_PX: '12' });
   let engine: Awaited<ReturnType<typeof loadEngine>> | null = null;
+  let engineFold: number | undefined;
+  // Out-of-fold: one fold's engine at a time.
+  if (OOF_FOLDS) stills = [...stills].sort((a, b) => OOF_FOLDS[a.stem]! - OOF_FOLDS[b.stem]!);
   const analysed: AnalysedClip[] = [];
   try {
     for (const [i, still] of stills.entries()) {
       const clip = await clipOf(still);
-      const key = `${still.stem}:${SEED}`;
+      const fold = OOF_FOLDS?.[still.stem];
+      const key = `${still.stem}:${SEED}${fold !== undefined ? ':oof' : ''}`;
       let frames = cache[key];
       if (!frames) {
-        engine ??= await loadEngine(config);
+        if (!engine || fold !== engineFold) {
+          await engine?.close();
+          engine = await createVisionEngine(visionEngineOptions(config, { intraOpThreads: 1, ...(fold !== undefined ? { headPath: path.join(OOF_DIR!, `f${fold}`, 'mask-head.json') } : {}) }));
+          engineFold = fold;
+        }
         frames = [];
         for (const f of clip) frames.push({ at: f.offsetMs, faces: (await engine.analyzeFrame(f.jpeg)).faces });
         cache[key] = frames;
@@ -250,8 +273,9 @@ async function tune(stills: Still[]) {
   }
   log(`validation grid: ${grid.length} settings replayed`);
   // Meet the precision target with no duplicate, within the confirmation latency budget, and the best
-  // recall; if none does, the best F1.
-  const meeting = grid.filter((g) => g.score.precision >= TARGETS.precision && g.score.duplicates === 0 && g.confirmP95Ms <= CONFIRM_BUDGET_MS);
+  // recall; if none does, the best F1 within the budget (the alert latency target, p95 ≤ 2 s, binds either way).
+  const inBudget = grid.filter((g) => g.confirmP95Ms <= CONFIRM_BUDGET_MS);
+  const meeting = inBudget.filter((g) => g.score.precision >= TARGETS.precision && g.score.duplicates === 0);
   // Ties: more clips with exactly one alert, faster confirmation, higher precision, a smaller k, a shorter window, a stricter gate, a more lenient threshold.
   const key = (g: GridPoint) => [
     meeting.length ? g.score.recall : g.score.f1,
@@ -269,7 +293,7 @@ async function tune(stills: Still[]) {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
     return false;
   };
-  const pick = (meeting.length ? meeting : grid).reduce((best, g) => (better(key(g), key(best)) ? g : best));
+  const pick = (meeting.length ? meeting : inBudget.length ? inBudget : grid).reduce((best, g) => (better(key(g), key(best)) ? g : best));
   const chosen: ReplaySettings = { confirmation: pick.confirmation, rule: pick.rule, threshold: pick.threshold, gate: pick.gate, windowMs: WINDOW_MS };
 
   // Where violators were lost, before and after.
@@ -298,7 +322,7 @@ async function tune(stills: Still[]) {
     chosenScore: diagnoses[2]!,
     rule: meeting.length
       ? `precision ≥ 0.95, 0 duplicates and first frame → confirming frame p95 ≤ ${CONFIRM_BUDGET_MS} ms, then highest recall, then most clips with exactly one alert`
-      : 'no setting reached precision 0.95 within the latency budget: highest F1',
+      : `no setting reached precision 0.95 within the latency budget: highest F1 with first frame → confirming frame p95 ≤ ${CONFIRM_BUDGET_MS} ms`,
     diagnoses,
     grid: grid.map((g) => ({
       rule: g.rule,
@@ -457,14 +481,15 @@ async function runThroughApi(stills: Still[], settings: ReplaySettings) {
 
 const stills = await loadStills();
 // Clips whose still has no face of at least MIN_SIDE px say nothing about people; they still count for false alarms.
-const validation = stills.filter((s) => s.side === 'val');
+// Out-of-fold heads tune on every choosing still (each analysed by a model that never trained on it).
+const validation = stills.filter((s) => (OOF_FOLDS ? OOF_FOLDS[s.stem] !== undefined : s.side === 'val'));
 const report = stills.filter((s) => s.side === 'report');
 const vLimit = Number(flags['validation-limit']);
 const rLimit = Number(flags.limit);
 const vSet = vLimit > 0 ? validation.slice(0, vLimit) : validation;
 const rOffset = Number(flags.offset);
 const rSet = rLimit > 0 ? report.slice(rOffset, rOffset + rLimit) : report.slice(rOffset);
-log(`${stills.length} stills: ${validation.length} val, ${report.length} report, ${stills.length - validation.length - report.length} train (not used) (using ${vSet.length} / ${rSet.length})`);
+log(`${stills.length} stills: ${validation.length} ${OOF_FOLDS ? 'choosing (train + val, out-of-fold)' : 'val'}, ${report.length} report, ${stills.length - validation.length - report.length} train (not used) (using ${vSet.length} / ${rSet.length})`);
 
 let tuning: Awaited<ReturnType<typeof tune>> | null = null;
 let settings: ReplaySettings;
@@ -477,6 +502,7 @@ if (flags.k && flags.n && flags['no-mask'] && flags.incorrect) {
     windowMs: WINDOW_MS,
   };
 } else {
+  if (HEAD_IS_REFIT && !OOF_FOLDS) throw new Error('models/mask-head.json was refit on the val scenes: tuning on val clips would be in-sample; give --oof-heads DIR (scripts/tail-finetune/artifact.ts with a fold), or --k --n --no-mask --incorrect to score the report clips only');
   tuning = await tune(vSet);
   settings = tuning.chosen;
   log(`chosen on validation: ${describe(settings)} (${tuning.rule})`);
@@ -586,7 +612,7 @@ const md = `# bench:incidents
 Generated ${result.generatedAt} by \`npm run bench:incidents\` (figures in \`bench-incidents.json\`).
 
 Clips: each annotated kaggle-scenes-dev still → ${DEFAULT_CLIP.frames} frames at ${DEFAULT_CLIP.fps} fps (shift ≤ ${DEFAULT_CLIP.maxShift} px, brightness ×0.85–1.15, Gaussian noise σ 1–6, JPEG q60–90; seeded per still).
-Stills split by scene as in \`models/scene-split.json\` (the mask head was trained on its \`train\` scenes, which are not used here): ${validation.length} \`val\` / ${report.length} \`report\` stills. ${tuning ? `${tuning.clips} val clips chose the settings (replaying the real engine's output through the worker's pure planner)` : 'No tuning run (settings given on the command line)'}; ${rep.clips} report clips${rOffset ? ` (from the ${rOffset + 1}th)` : ''} were posted through the API (frames endpoint → BullMQ → detection worker with the real ONNX engine at its deployment defaults → SQLite), each as its own camera, in real time, ${flags.concurrency} clip(s) at a time.
+Stills split by scene as in \`models/scene-split.json\` (${HEAD_IS_REFIT ? 'the mask head was refit on its `train` and `val` scenes, never on `report`' : 'the mask head was trained on its `train` scenes, which are not used here'}): ${validation.length} \`val\` / ${report.length} \`report\` stills. ${tuning ? `${tuning.clips} ${OOF_FOLDS ? 'choosing clips (train + val stills, each analysed by the out-of-fold model of its scene: trained on the other four of five folds by scene, with the refit\'s epochs and rule)' : 'val clips'} chose the settings (replaying the real engine's output through the worker's pure planner)` : HEAD_IS_REFIT ? 'No tuning run: the settings are the deployment defaults, chosen earlier on the val clips with the previous head (the refit head learned from those stills)' : 'No tuning run (settings given on the command line)'}; ${rep.clips} report clips${rOffset ? ` (from the ${rOffset + 1}th)` : ''} were posted through the API (frames endpoint → BullMQ → detection worker with the real ONNX engine at its deployment defaults → SQLite), each as its own camera, in real time, ${flags.concurrency} clip(s) at a time.
 
 Chosen: **${describe(settings)}**${tuning ? ` (${tuning.rule})` : ''}. These are the deployment defaults (MASKWATCH_CONFIRM_FRAMES / _WINDOW, MASKWATCH_CONFIRM_NO_MASK / _INCORRECT; src/domain/people.ts).
 

@@ -5,20 +5,23 @@
 // REFIT=1: the refit on all choosing scenes (.cache/tail-refit/, refit.ts); its decision rule and epoch count
 // were chosen out-of-fold by refit.ts (choice.json) and are written here; --rechoose must not follow (val is
 // training data of a refit).
+// REFIT=1 with a FOLD (0-4) and OUT_DIR: the out-of-fold model of that fold (run train.py with the refit's
+// epoch count first) as a head + tail in OUT_DIR/fK/, and OUT_DIR/folds.json ({scene: fold}), for tuning
+// on clips each fold's model never saw (bench:incidents --oof-heads OUT_DIR).
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { floatToHalf, TAIL_ENCODING, type BackboneTailRef } from '../../src/vision/backbone-tail.ts';
 import { encodeFloat32, parseHeadArtifact, type HeadArtifact } from '../../src/vision/head.ts';
 import { REPO_ROOT } from '../../src/paths.ts';
 
-const [arm = 'b16', seed = '42'] = process.argv.slice(2);
+const [arm = 'b16', seed = '42', fold] = process.argv.slice(2);
 const REFIT = process.env.REFIT === '1';
 const DIR = path.join(REPO_ROOT, REFIT ? '.cache/tail-refit' : '.cache/tail');
-const MODELS = path.join(REPO_ROOT, 'models');
+const MODELS = fold !== undefined ? path.resolve(process.env.OUT_DIR ?? '.cache/oof-heads', `f${fold}`) : path.join(REPO_ROOT, 'models');
 const TAIL_FILE = 'backbone-tail.bin';
 type Result = { arm: string; tailLr: number; history: Array<{ epoch: number; valLoss: number | null }>; best: { epoch: number; valLoss: number | null; tail: Record<string, { w: number[]; b: number[] }>; head: Record<string, number[] | number[][]> } };
-const result = JSON.parse(await readFile(path.join(DIR, `${arm}-s${seed}.json`), 'utf8')) as Result;
+const result = JSON.parse(await readFile(path.join(DIR, `${arm}-s${seed}${fold !== undefined ? `-f${fold}` : ''}.json`), 'utf8')) as Result;
 const tailGraph = JSON.parse(await readFile(path.join(DIR, 'tail.json'), 'utf8')) as { nodes: Array<{ op: string; name: string; inputs: string[] }>; tensors: Record<string, { dims: number[]; offset: number; length: number }> };
 const base = new Float32Array((await readFile(path.join(DIR, 'tail.f32'))).buffer.slice(0));
 const trainLabels = (JSON.parse(await readFile(path.join(DIR, 'train.json'), 'utf8')) as { rows: Array<{ y: number }> }).rows.map((r) => r.y);
@@ -45,13 +48,14 @@ for (const n of tailGraph.nodes.filter((n) => n.op === 'Conv' && result.best.tai
   }
 }
 const bytes = Buffer.concat(chunks);
+await mkdir(MODELS, { recursive: true });
 await writeFile(path.join(MODELS, TAIL_FILE), bytes);
 const tail: BackboneTailRef = { file: TAIL_FILE, sha256: createHash('sha256').update(bytes).digest('hex'), encoding: TAIL_ENCODING, tensors };
 
 // Head: torch Linear weights are [out][in]; the artifact keeps Keras' [in][out].
 const transpose = (m: number[][]) => Float32Array.from(m[0]!.flatMap((_, i) => m.map((row) => row[i]!)));
 const h = result.best.head as { '0.weight': number[][]; '0.bias': number[]; '3.weight': number[][]; '3.bias': number[] };
-const previous = parseHeadArtifact(await readFile(path.join(MODELS, 'mask-head.json'), 'utf8'));
+const previous = parseHeadArtifact(await readFile(path.join(REPO_ROOT, 'models', 'mask-head.json'), 'utf8'));
 type RefitChoice = { scenes: number; epochs: number; perEpoch: Array<{ epoch: number; oofLoss: number }>; rule: HeadArtifact['decision']; validation: HeadArtifact['metrics']; how: string };
 const refit = REFIT ? (JSON.parse(await readFile(path.join(DIR, 'choice.json'), 'utf8')) as RefitChoice) : null;
 if (refit && refit.epochs !== result.history.length) throw new Error(`the refit ran ${result.history.length} epochs; choice.json chose ${refit.epochs}`);
@@ -91,4 +95,9 @@ const artifact: HeadArtifact = refit
     }
   : built;
 await writeFile(path.join(MODELS, 'mask-head.json'), `${JSON.stringify(artifact, null, 1)}\n`);
-process.stderr.write(`wrote models/${TAIL_FILE} (${bytes.length} bytes, ${tensors.length} tensors, largest change ${largest.toPrecision(3)}) and models/mask-head.json (${result.arm}, epoch ${result.best.epoch})${refit ? ', with the rule chosen out-of-fold' : '; now choose the rule: npx maskwatch train --rechoose models/mask-head.json'}\n`);
+if (fold !== undefined) {
+  const gt = JSON.parse(await readFile(path.join(DIR, 'train-gt.json'), 'utf8')) as Array<{ stem: string; fold: number }>;
+  await writeFile(path.join(MODELS, '..', 'folds.json'), JSON.stringify(Object.fromEntries(gt.map((g) => [g.stem, g.fold]))));
+}
+const where = path.relative(process.cwd(), MODELS);
+process.stderr.write(`wrote ${where}/${TAIL_FILE} (${bytes.length} bytes, ${tensors.length} tensors, largest change ${largest.toPrecision(3)}) and ${where}/mask-head.json (${result.arm}, epoch ${result.best.epoch})${refit ? ', with the rule chosen out-of-fold' : '; now choose the rule: npx maskwatch train --rechoose models/mask-head.json'}\n`);
