@@ -128,10 +128,11 @@ describe('confirmTrack', () => {
 describe('sightingAllowed', () => {
   const face = (score: number, side: number, label: string, violation: boolean) => ({ box: [0, 0, side, side] as const, score, label, violation });
   it("keeps the engine's verdict by default (the gate chosen on validation equals the head's)", () => {
-    assert.deepEqual(DEFAULT_SIGHTING_GATE, { minFaceScore: 0.8, minFaceSide: 20 });
+    assert.deepEqual(DEFAULT_SIGHTING_GATE, { minFaceScore: 0.85, minFaceSide: 20 });
     assert.equal(sightingAllowed(face(0.9, 30, 'no_mask', true)), true);
-    assert.equal(sightingAllowed(face(0.75, 30, 'no_mask', false)), false);
-    assert.equal(sightingAllowed(face(0.8, 19, 'no_mask', false)), false);
+    assert.equal(sightingAllowed(face(0.9, 30, 'no_mask', false)), true);
+    assert.equal(sightingAllowed(face(0.8, 30, 'no_mask', false)), false);
+    assert.equal(sightingAllowed(face(0.9, 19, 'no_mask', false)), false);
     assert.equal(sightingAllowed(face(0.9, 30, 'mask', false)), false);
   });
   it('lets a softer gate through no_mask faces the single-frame gate vetoed, never a mask_incorrect one', () => {
@@ -153,7 +154,7 @@ describe('confirmation settings', () => {
     assert.match(confirmationProblem({ confirmWindow: 31 })!, /confirmWindow/);
   });
   it('fills what a camera leaves unset from the defaults, keeping k ≤ n', () => {
-    assert.deepEqual(resolveConfirmation({}), { confirmFrames: 2, confirmWindow: 2 });
+    assert.deepEqual(resolveConfirmation({}), { confirmFrames: 2, confirmWindow: 4 });
     assert.deepEqual(resolveConfirmation({ confirmWindow: 1 }), { confirmFrames: 1, confirmWindow: 1 });
     assert.deepEqual(resolveConfirmation({ confirmFrames: 5 }), { confirmFrames: 5, confirmWindow: 5 });
     assert.deepEqual(resolveConfirmation({ confirmWindow: 2 }), { confirmFrames: 2, confirmWindow: 2 });
@@ -189,7 +190,7 @@ describe('bestShot', () => {
 describe('deployment defaults of confirmation (config)', () => {
   it('MASKWATCH_CONFIRM_NO_MASK / _INCORRECT default to the validated per-class thresholds and are range-checked', () => {
     assert.deepEqual(loadConfig({}).alerts.confirmThreshold, DEFAULT_CONFIRMATION_THRESHOLD);
-    assert.deepEqual(loadConfig({}).alerts.confirmation, { confirmFrames: 2, confirmWindow: 2 });
+    assert.deepEqual(loadConfig({}).alerts.confirmation, { confirmFrames: 2, confirmWindow: 4 });
     assert.deepEqual(loadConfig({ MASKWATCH_CONFIRM_NO_MASK: '0.5', MASKWATCH_CONFIRM_INCORRECT: '1.01' }).alerts.confirmThreshold, { noMask: 0.5, incorrect: 1.01 });
     assert.throws(() => loadConfig({ MASKWATCH_CONFIRM_NO_MASK: '2' }), (e: unknown) => e instanceof ConfigError && /MASKWATCH_CONFIRM_NO_MASK/.test((e as Error).message));
   });
