@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Box } from '../../src/vision/types.ts';
 import type { GtFace } from '../../src/vision/evaluation/detection.ts';
 import { chooseRule, type ScoredScene } from '../../src/vision/train/choose.ts';
+import { balancedLoss } from '../lib/balanced-loss.ts';
 import { noMaskRanking, ruleOutcome } from '../lib/no-mask-ranking.ts';
 
 type Row = { stem: string; box: Box; score: number; y: number | null };
@@ -21,24 +22,14 @@ function scenesOf(gt: Array<{ stem: string; gt: GtFace[] }>, rows: Row[], probs:
   return [...scenes.values()];
 }
 
-/** Class-balanced cross-entropy over labelled rows (as weightedLoss). */
-function balancedLoss(rows: Row[], probs: number[][], rowIdx?: number[]): number {
-  const labelled = probs.map((p, k) => ({ p, y: rows[rowIdx ? rowIdx[k]! : k]!.y })).filter((r) => r.y !== null);
-  const mass = [0, 1, 2].map((c) => labelled.filter((r) => r.y === c).length);
-  let loss = 0, total = 0;
-  for (const r of labelled) {
-    const w = labelled.length / (3 * mass[r.y!]!);
-    loss -= w * Math.log(Math.max(1e-7, r.p[r.y!]!));
-    total += w;
-  }
-  return +(loss / total).toFixed(4);
-}
+/** Class-balanced cross-entropy over the labelled rows among `probs` (row k, or rowIdx[k]). */
+const lossOf = (rows: Row[], probs: number[][], rowIdx?: number[]) => balancedLoss(probs.map((p, k) => ({ p, y: rows[rowIdx ? rowIdx[k]! : k]!.y })));
 
 const val = read<Result>(`${arm}-s${seed}.json`);
 const valRows = read<{ rows: Row[] }>('val.json').rows;
 const valScenes = scenesOf(read('val-gt.json'), valRows, val.best.probs);
 const cv = chooseRule(valScenes);
-const out: Record<string, unknown> = { arm, seed: Number(seed), epoch: val.best.epoch, valLoss: balancedLoss(valRows, val.best.probs), valObjective: +cv.validation.objective.toFixed(3), valPR: [cv.validation.precision, cv.validation.recall], valIncorrect: cv.validation.incorrectRecall, aucVal: noMaskRanking(valScenes), valRule: cv.rule };
+const out: Record<string, unknown> = { arm, seed: Number(seed), epoch: val.best.epoch, valLoss: lossOf(valRows, val.best.probs), valObjective: +cv.validation.objective.toFixed(3), valPR: [cv.validation.precision, cv.validation.recall], valIncorrect: cv.validation.incorrectRecall, aucVal: noMaskRanking(valScenes), valRule: cv.rule };
 const folds = [0, 1, 2, 3, 4].map((k) => `${arm}-s${seed}-f${k}.json`);
 if (folds.every((f) => existsSync(`.cache/tail/${f}`))) {
   const trainRows = read<{ rows: Row[] }>('train-dets.json').rows;
@@ -49,7 +40,7 @@ if (folds.every((f) => existsSync(`.cache/tail/${f}`))) {
     const r = read<Result>(f);
     oof.push(...scenesOf(trainGt.filter((g) => g.fold === k), trainRows, r.best.oofProbs!, r.best.oofRows!));
     const labelled = r.best.oofRows!.filter((i) => trainRows[i]!.y !== null).length;
-    lossSum += balancedLoss(trainRows, r.best.oofProbs!, r.best.oofRows!) * labelled;
+    lossSum += lossOf(trainRows, r.best.oofProbs!, r.best.oofRows!) * labelled;
     n += labelled;
   });
   const co = chooseRule(oof);

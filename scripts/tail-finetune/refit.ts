@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Box } from '../../src/vision/types.ts';
 import type { GtFace } from '../../src/vision/evaluation/detection.ts';
 import { chooseRule, type ScoredScene } from '../../src/vision/train/choose.ts';
+import { balancedLoss } from '../lib/balanced-loss.ts';
 import { noMaskRanking } from '../lib/no-mask-ranking.ts';
 
 type Row = { stem: string; fold: number; box: Box; score: number; y: number | null };
@@ -31,17 +32,7 @@ const folds = [0, 1, 2, 3, 4].map((k) => read<FoldResult>(`${arm}-s${seed}-f${k}
 const epochs = Math.min(...folds.map((f) => f.history.length));
 
 /** Pooled class-balanced cross-entropy over the labelled out-of-fold detections at one epoch. */
-function oofLoss(epoch: number): number {
-  const labelled = folds.flatMap((f) => f.history[epoch - 1]!.probs.map((p, k) => ({ p, y: rows[f.best.oofRows[k]!]!.y }))).filter((r) => r.y !== null);
-  const mass = [0, 1, 2].map((c) => labelled.filter((r) => r.y === c).length);
-  let loss = 0, total = 0;
-  for (const r of labelled) {
-    const w = labelled.length / (3 * mass[r.y!]!);
-    loss -= w * Math.log(Math.max(1e-7, r.p[r.y!]!));
-    total += w;
-  }
-  return +(loss / total).toFixed(4);
-}
+const oofLoss = (epoch: number) => balancedLoss(folds.flatMap((f) => f.history[epoch - 1]!.probs.map((p, k) => ({ p, y: rows[f.best.oofRows[k]!]!.y }))));
 
 function oofScenes(epoch: number): ScoredScene[] {
   const scenes = new Map(gt.map((g) => [g.stem, { stem: g.stem, gt: g.gt, dets: [] } as ScoredScene]));
