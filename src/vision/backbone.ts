@@ -110,6 +110,11 @@ export function writeCropInput(frame: DecodedImage, rect: Box, out: Float32Array
   resizeRgbRect(frame, rect, INPUT_SIZE, INPUT_SIZE, { kind: 'planes', data: out, offset: index * INPUT_VALUES, levels: INPUT_LEVELS });
 }
 
+/** Mirrors image `index` of an NCHW tensor body left to right, in place (the same crop seen in a mirror). */
+export function mirrorInput(out: Float32Array, index: number): void {
+  for (let row = 0; row < 3 * INPUT_SIZE; row++) out.subarray(index * INPUT_VALUES + row * INPUT_SIZE, index * INPUT_VALUES + (row + 1) * INPUT_SIZE).reverse();
+}
+
 /** Averages an [N, C, H, W] map over H×W → N vectors of C. */
 export function globalAveragePool(map: Float32Array, n: number, channels: number, spatial: number): Float32Array[] {
   if (map.length !== n * channels * spatial) throw new Error(`feature map has ${map.length} values, expected ${n * channels * spatial}`);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Backbone, backboneModelPath, INPUT_SIZE, writeCropInput, type BackboneForm } from './backbone.ts';
+import { Backbone, backboneModelPath, INPUT_SIZE, mirrorInput, writeCropInput, type BackboneForm } from './backbone.ts';
 import { loadHeadTail } from './backbone-tail.ts';
 import { cropRect } from './crop.ts';
 import { headBackboneForm, headProbabilities, headWeightsFromArtifact, parseHeadArtifact, type DecisionRule, type HeadArtifact, type HeadWeights } from './head.ts';
@@ -101,19 +101,23 @@ export class MaskClassifier {
    * Class probabilities per face box of one decoded frame, framed as in training
    * (cropRect with this head's margin). Same numbers as
    * predictProbabilities(cropFaces(frame, boxes, cropMargin)), without copying the crops.
+   * `mirrored`: each crop is seen mirrored left to right (the engine's second look at accused faces).
    */
-  async predictFaces(frame: DecodedImage, boxes: Box[]): Promise<FaceProbabilities[]> {
-    return this.predictRegions(boxes.map((box) => ({ frame, rect: cropRect(box, frame.width, frame.height, this.cropMargin) })));
+  async predictFaces(frame: DecodedImage, boxes: Box[], opts: { mirrored?: boolean } = {}): Promise<FaceProbabilities[]> {
+    return this.predictRegions(boxes.map((box) => ({ frame, rect: cropRect(box, frame.width, frame.height, this.cropMargin) })), opts.mirrored);
   }
 
-  private async predictRegions(regions: Array<{ frame: DecodedImage; rect: Box }>): Promise<FaceProbabilities[]> {
+  private async predictRegions(regions: Array<{ frame: DecodedImage; rect: Box }>, mirrored = false): Promise<FaceProbabilities[]> {
     if (regions.length === 0) return [];
     const body = this.bodies.pop() ?? new Float32Array(BODY_VALUES);
     try {
       const out: FaceProbabilities[] = [];
       for (let i = 0; i < regions.length; i += BATCH) {
         const n = Math.min(BATCH, regions.length - i);
-        for (let k = 0; k < n; k++) writeCropInput(regions[i + k]!.frame, regions[i + k]!.rect, body, k);
+        for (let k = 0; k < n; k++) {
+          writeCropInput(regions[i + k]!.frame, regions[i + k]!.rect, body, k);
+          if (mirrored) mirrorInput(body, k);
+        }
         const { features } = await this.backbone.runInput(body, n);
         for (const f of features) out.push(headProbabilities(this.weights, f));
       }

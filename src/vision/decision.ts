@@ -56,6 +56,22 @@ export function decideFace(
   return { label, violation: gated && violating };
 }
 
+/**
+ * Whether the engine's second, mirrored look at a face could change its verdict. The verdict is then
+ * taken on the mean of the two looks' probabilities, so only accused faces are looked at again, and a
+ * no_mask face with P(no mask) ≥ 2 × the threshold stays no_mask whatever the mirror says: skipping it
+ * keeps the cost off clear violators. It only ever removes or retypes accusations (it never adds one).
+ */
+export function needsMirroredLook(face: { violation: boolean; label: HeadClass }, p: FaceProbabilities, rule: Pick<DecisionRule, 'noMaskThreshold'>): boolean {
+  return face.violation && (face.label === 'mask_incorrect' || p.no_mask < 2 * rule.noMaskThreshold);
+}
+
+export const meanProbabilities = (a: FaceProbabilities, b: FaceProbabilities): FaceProbabilities => ({
+  mask: (a.mask + b.mask) / 2,
+  no_mask: (a.no_mask + b.no_mask) / 2,
+  mask_incorrect: (a.mask_incorrect + b.mask_incorrect) / 2,
+});
+
 export function parseIncorrectMaskPolicy(raw: string): IncorrectMaskPolicy {
   if (!(INCORRECT_MASK_POLICIES as readonly string[]).includes(raw)) {
     throw new Error(`MASKWATCH_INCORRECT_MASK must be "violation" or "ignore", got "${raw}"`);

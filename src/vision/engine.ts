@@ -7,7 +7,7 @@ import { createFaceDetector, type DetectorKind } from './detector/factory.ts';
 import type { FaceDetector } from './detector/types.ts';
 import { renderFaceCrops, renderStoredFrame } from './render.ts';
 import type { AnalyzeOptions, Box, FaceResult, FrameAnalysis, VisionEngine } from './types.ts';
-import { decideFace, needsSecondOpinion, resolveDecisionRule, secondOpinionConfirms, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
+import { decideFace, meanProbabilities, needsMirroredLook, needsSecondOpinion, resolveDecisionRule, secondOpinionConfirms, type FaceProbabilities, type IncorrectMaskPolicy } from './decision.ts';
 import type { DecisionRule } from './head.ts';
 import type { DecodedImage } from './image.ts';
 import { loadSecondOpinion, type SecondOpinion, type SecondOpinionKind } from './second-opinion/factory.ts';
@@ -43,6 +43,11 @@ export interface VisionEngineOptions {
    * decision.ts, chosen on the choosing side). Faces not accused never reach it.
    */
   secondOpinion?: SecondOpinionKind;
+  /**
+   * A second look at each accused face, mirrored left to right, whose verdict could change (needsMirroredLook):
+   * the verdict is taken on the mean of both looks. Default on (chosen out-of-fold, reports/second-opinion-oof.md).
+   */
+  mirroredLook?: boolean;
 }
 
 /** What the engine needs from a classifier (MaskClassifier in production). */
@@ -52,7 +57,7 @@ export interface FaceClassifier {
   readonly decision?: DecisionRule;
   predictProbabilities(crops: import('./image.ts').DecodedImage[]): Promise<FaceProbabilities[]>;
   /** Optional fast path: same numbers as predictProbabilities(cropFaces(frame, boxes, cropMargin)), without copying crops. */
-  predictFaces?(frame: import('./image.ts').DecodedImage, boxes: Box[]): Promise<FaceProbabilities[]>;
+  predictFaces?(frame: import('./image.ts').DecodedImage, boxes: Box[], opts?: { mirrored?: boolean }): Promise<FaceProbabilities[]>;
   close(): Promise<void>;
 }
 
@@ -79,6 +84,8 @@ export function assembleVisionEngine(
   checkUnit('violationFaceScore', rule.violationFaceScore);
   const policy = opts.incorrectMaskPolicy ?? 'violation';
   const log = opts.logger;
+  // Classifiers without the fast path (test doubles) cannot look at a mirrored crop.
+  const mirroredLook = (opts.mirroredLook ?? true) && Boolean(classifier.predictFaces);
   return {
     noMaskThreshold: rule.noMaskThreshold,
     async analyzeFrame(image, aopts: AnalyzeOptions = {}): Promise<FrameAnalysis> {
@@ -105,6 +112,12 @@ export function assembleVisionEngine(
           ? await classifier.predictFaces(frame, boxes)
           : await classifier.predictProbabilities(await cropFaces(frame, boxes, classifier.cropMargin));
       const probs: FaceProbabilities[] = detections.map((_, i) => known[i] ?? classified[todo.indexOf(i)]!);
+      // Carried-over verdicts already had their second look on the frame they came from.
+      const look = mirroredLook ? todo.filter((i) => needsMirroredLook(decideFace(detections[i]!, probs[i]!, frameRule, policy), probs[i]!, frameRule)) : [];
+      if (look.length) {
+        const mirrored = await classifier.predictFaces!(frame, look.map((i) => detections[i]!.box), { mirrored: true });
+        look.forEach((i, k) => (probs[i] = meanProbabilities(probs[i]!, mirrored[k]!)));
+      }
       const faces: FaceResult[] = detections.map((d, i) => {
         const p = probs[i]!;
         const { label, violation } = decideFace(d, p, frameRule, policy);
@@ -122,7 +135,7 @@ export function assembleVisionEngine(
       });
       const reviewed = secondOpinion ? await reviewAccused(secondOpinion, frame, faces) : 0;
       log?.debug(
-        { reviewed, width: frame.width, height: frame.height, faces: faces.length, detected: !aopts.faces, classified: todo.length, decodeMs: t1 - t0, detectMs: t2 - t1, classifyMs: performance.now() - t2 },
+        { reviewed, mirroredLooks: look.length, width: frame.width, height: frame.height, faces: faces.length, detected: !aopts.faces, classified: todo.length, decodeMs: t1 - t0, detectMs: t2 - t1, classifyMs: performance.now() - t2 },
         'frame analysed',
       );
       return { width: frame.width, height: frame.height, faces };

@@ -90,6 +90,20 @@ test('cropFaces + classifier on a real scene, from the annotated boxes', async (
   assert.equal(probs[biggest]! >= 0.5 ? 'without_mask' : 'with_mask', clear[biggest]!.label);
 });
 
+test('a mirrored look at a face box reads the same crop flipped left to right (real crops and model)', async () => {
+  const crops = await Promise.all([masked, unmasked].map(async (f) => decodeImage(await readFile(f))));
+  for (const crop of crops) {
+    const whole: Box = [0, 0, crop.width, crop.height];
+    const flopped = await decodeImage(await sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } }).flop().png().toBuffer());
+    const [mirrored] = await classifier.predictFaces(crop, [whole], { mirrored: true });
+    const [ofFlopped] = await classifier.predictProbabilities([flopped]);
+    const [plain] = await classifier.predictFaces(crop, [whole]);
+    assert.deepEqual(plain, (await classifier.predictProbabilities([crop]))[0]);
+    for (const k of ['mask', 'no_mask', 'mask_incorrect'] as const) assert.ok(Math.abs(mirrored![k] - ofFlopped![k]) < 0.01, `${k}: ${mirrored![k]} vs ${ofFlopped![k]}`);
+    assert.notDeepEqual(mirrored, plain, 'the mirrored look is a different input');
+  }
+});
+
 test('the head file must match the backbone and the resize it was trained with', async () => {
   const original = await readFile(path.join(repo, 'models', 'mask-head.json'), 'utf8');
   const head = JSON.parse(original) as { backbone: { sha256: string }; input: { resize: string } };

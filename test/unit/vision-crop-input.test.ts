@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INPUT_SIZE, MEAN, STD, resizeToInput, toInputTensor, writeCropInput } from '../../src/vision/backbone.ts';
+import { INPUT_SIZE, MEAN, STD, mirrorInput, resizeToInput, toInputTensor, writeCropInput } from '../../src/vision/backbone.ts';
 import { cropRect, extractRgb } from '../../src/vision/crop.ts';
 import { resizeRgb } from '../../src/vision/resize.ts';
 import type { DecodedImage } from '../../src/vision/image.ts';
@@ -146,4 +146,29 @@ test('detector boxes go through cropRect first; rectangles outside the frame are
   assert.deepEqual(body, referenceTensor(referenceResize(extractRgb(img, rect), INPUT_SIZE, INPUT_SIZE)));
   assert.throws(() => writeCropInput(img, [60, 0, 10, 10], body, 0), /not inside the 64×48 frame/);
   assert.throws(() => writeCropInput(img, [0, 0, 10, 10], body, 1), /target holds/);
+});
+
+test('mirrorInput shows slot k of a body mirrored left to right, the other slot untouched', () => {
+  const img = frame(300, 200, 10);
+  const rect: Box = [17, 9, 150, 170];
+  const plane = INPUT_SIZE * INPUT_SIZE;
+  const body = new Float32Array(2 * 3 * plane);
+  writeCropInput(img, rect, body, 0);
+  writeCropInput(img, rect, body, 1);
+  const original = body.slice();
+  mirrorInput(body, 1);
+  assert.deepEqual(body.subarray(0, 3 * plane), original.subarray(0, 3 * plane));
+  for (const [c, y, x] of [[0, 0, 0], [1, 100, 3], [2, 223, 223], [2, 57, 111]] as const) {
+    assert.equal(body[3 * plane + c * plane + y * INPUT_SIZE + x], original[3 * plane + c * plane + y * INPUT_SIZE + (INPUT_SIZE - 1 - x)]);
+  }
+  // The same as the crop of the mirrored frame, up to one level of the last rounding.
+  const mirroredFrame = { width: img.width, height: img.height, data: Buffer.alloc(img.data.length) };
+  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) img.data.copy(mirroredFrame.data, (y * img.width + img.width - 1 - x) * 3, (y * img.width + x) * 3, (y * img.width + x) * 3 + 3);
+  const direct = new Float32Array(3 * plane);
+  writeCropInput(mirroredFrame, [img.width - rect[0] - rect[2], rect[1], rect[2], rect[3]], direct, 0);
+  const oneLevel = 1 / (255 * Math.min(...STD)) + 1e-6;
+  const got = body.subarray(3 * plane);
+  assert.ok(direct.every((v, i) => Math.abs(v - got[i]!) <= oneLevel));
+  mirrorInput(body, 1);
+  assert.deepEqual(body, original, 'mirroring twice is the identity');
 });

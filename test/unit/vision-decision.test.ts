@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig, ConfigError } from '../../src/config/config.ts';
-import { decideFace, labelOf, parseIncorrectMaskPolicy } from '../../src/vision/decision.ts';
+import { decideFace, labelOf, meanProbabilities, needsMirroredLook, parseIncorrectMaskPolicy } from '../../src/vision/decision.ts';
 import type { DecisionRule } from '../../src/vision/head.ts';
 import type { Box } from '../../src/vision/types.ts';
 
@@ -24,10 +24,17 @@ test('policy: mask_incorrect is a violation under "violation", not under "ignore
   assert.deepEqual(decideFace(face(), p(1, 0, 0), rule, 'violation'), { label: 'mask', violation: false });
 });
 
-test('gates: a doubtful or tiny face keeps its label but is no violation', () => {
-  assert.deepEqual(decideFace(face(0.79), p(0, 1, 0), rule, 'violation'), { label: 'no_mask', violation: false });
-  assert.deepEqual(decideFace(face(0.95, 19), p(0, 1, 0), rule, 'violation'), { label: 'no_mask', violation: false });
-  assert.deepEqual(decideFace(face(0.8, 20), p(0, 1, 0), rule, 'violation'), { label: 'no_mask', violation: true });
+test('mirrored look: only accused faces whose verdict the mean of two looks could change', () => {
+  const accused = (q: ReturnType<typeof p>) => needsMirroredLook(decideFace(face(), q, rule, 'violation'), q, rule);
+  // noMaskThreshold 0.6: a no_mask face at ≥ 1.2 would stay no_mask whatever the mirror says; none can be.
+  assert.equal(accused(p(0, 1, 0)), true);
+  const low = { ...rule, noMaskThreshold: 0.45 };
+  assert.equal(needsMirroredLook({ violation: true, label: 'no_mask' }, p(0.05, 0.9, 0.05), low), false, 'P ≥ 2 × threshold: the mean stays ≥ threshold');
+  assert.equal(needsMirroredLook({ violation: true, label: 'no_mask' }, p(0.11, 0.89, 0), low), true);
+  assert.equal(accused(p(0.1, 0.2, 0.7)), true, 'mask_incorrect accusations are always looked at again');
+  assert.equal(accused(p(0.9, 0.05, 0.05)), false, 'a face not accused is never looked at again');
+  assert.equal(needsMirroredLook(decideFace(face(0.5), p(0, 0.7, 0.3), rule, 'violation'), p(0, 0.7, 0.3), rule), false, 'gated faces are no accusation');
+  assert.deepEqual(meanProbabilities(p(0.25, 0.5, 0.25), p(0.75, 0, 0.25)), p(0.5, 0.25, 0.25));
 });
 
 test('MASKWATCH_INCORRECT_MASK: default violation, "ignore" accepted, anything else refused', () => {
