@@ -8,14 +8,20 @@
 // the head was trained on the train scenes (its accusations there are
 // in-sample, so fewer), which is why val decides and train only confirms.
 //   npx tsx scripts/second-opinion-val.ts [--out reports/second-opinion-val.json]
+// --oof-heads DIR: for a head refit on train + val (both sides are then its training data), each of the 298
+// choosing scenes is analysed by the engine with the out-of-fold head of its fold instead (DIR/fK and
+// DIR/folds.json from scripts/tail-finetune/artifact.ts; no model saw the scene), one side "oof".
+// --no-mirrored-look: the engine without its mirrored second look (to measure what that look does).
+//   npx tsx scripts/second-opinion-val.ts --oof-heads .cache/oof-heads [--out reports/second-opinion-oof.json]
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.ts';
 import { needsSecondOpinion, secondOpinionConfirms, type SecondOpinionRule } from '../src/vision/decision.ts';
+import { DEFAULT_HEAD_PATH } from '../src/vision/classifier.ts';
 import { createVisionEngine } from '../src/vision/engine.ts';
 import { bootstrapMany, ratioOrNull } from '../src/vision/evaluation/bootstrap.ts';
-import { emptyBuckets, emptyCounts, parseVocAnnotation, scoreImage, type GtFace } from '../src/vision/evaluation/detection.ts';
+import { emptyBuckets, emptyCounts, matchFaces, parseVocAnnotation, scoreImage, type GtFace } from '../src/vision/evaluation/detection.ts';
 import { decodeImage } from '../src/vision/image.ts';
 import { iou } from '../src/vision/nms.ts';
 import { choosingScenes } from '../src/vision/protocol/scene-split.ts';
@@ -24,7 +30,7 @@ import { AIZOO_MIN_SCORE } from '../src/vision/second-opinion/review.ts';
 import type { FaceResult } from '../src/vision/types.ts';
 import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, limit: { type: 'string' }, timing: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { out: { type: 'string' }, limit: { type: 'string' }, timing: { type: 'boolean' }, 'oof-heads': { type: 'string' }, 'no-mirrored-look': { type: 'boolean' } } });
 const SCALES = [1.5, 2, 3, 4];
 const MIN_IOUS = [0.2, 0.3, 0.4];
 const THRESHOLDS = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -37,13 +43,24 @@ const engineOptions = {
   maxPixels: config.ingest.maxFramePixels,
   intraOpThreads: 2,
   incorrectMaskPolicy: 'violation' as const,
+  mirroredLook: !values['no-mirrored-look'],
 };
-const engine = await createVisionEngine({ ...engineOptions, secondOpinion: 'off' });
+const oofHeads = values['oof-heads'];
+/** Scene → fold of the out-of-fold heads (--oof-heads). */
+const folds = oofHeads ? (JSON.parse(await readFile(path.join(oofHeads, 'folds.json'), 'utf8')) as Record<string, number>) : null;
+const choosing = new Set([...choosingScenes().train, ...choosingScenes().val]);
+if (folds && !Object.keys(folds).every((stem) => choosing.has(stem))) throw new Error(`${oofHeads}/folds.json lists scenes outside the choosing side`);
+const committed = JSON.parse(await readFile(DEFAULT_HEAD_PATH, 'utf8')) as { training: { refit?: unknown } };
+if (!folds && committed.training.refit) throw new Error('models/mask-head.json was refit on train + val: both sides are its training data; give --oof-heads DIR');
+const engines = oofHeads
+  ? await Promise.all([0, 1, 2, 3, 4].map((k) => createVisionEngine({ ...engineOptions, headPath: path.join(oofHeads, `f${k}`, 'mask-head.json'), secondOpinion: 'off' })))
+  : [await createVisionEngine({ ...engineOptions, secondOpinion: 'off' })];
+const engineFor = (stem: string) => engines[folds ? folds[stem]! : 0]!;
 const aizoo = await AizooDetector.load({ assetsDir: config.assetsDir, intraOpThreads: 2 });
 if (values.timing) {
   // Cost of the stage with the real engines at the production default of one ONNX thread: CPU per
   // val scene, second opinion off vs on, alternating per scene.
-  await engine.close();
+  await Promise.all(engines.map((e) => e.close()));
   const off = await createVisionEngine({ ...engineOptions, intraOpThreads: 1, secondOpinion: 'off' });
   const on = await createVisionEngine({ ...engineOptions, intraOpThreads: 1, secondOpinion: 'aizoo' });
   const cpu = { off: 0, on: 0 };
@@ -75,7 +92,7 @@ async function analyse(stems: string[]): Promise<Scene[]> {
     const gt = parseVocAnnotation(await readFile(path.join(scenesDir, 'annotations', `${stem}.xml`), 'utf8'));
     const bytes = await readFile(path.join(scenesDir, 'images', imageFile.get(stem)!));
     const c0 = process.cpuUsage();
-    const { faces } = await engine.analyzeFrame(bytes);
+    const { faces } = await engineFor(stem).analyzeFrame(bytes);
     const c1 = process.cpuUsage(c0);
     timing.engineCpuUs += c1.user + c1.system;
     timing.scenes += 1;
@@ -103,8 +120,10 @@ async function analyse(stems: string[]): Promise<Scene[]> {
 }
 
 const { train, val } = choosingScenes();
-const sides = { val: await analyse([...val].sort()), train: await analyse([...train].sort()) };
-await engine.close();
+const sides: Record<string, Scene[]> = folds
+  ? { oof: await analyse(Object.keys(folds).sort()) }
+  : { val: await analyse([...val].sort()), train: await analyse([...train].sort()) };
+await Promise.all(engines.map((e) => e.close()));
 await aizoo.close();
 
 type Rule = SecondOpinionRule | null;
@@ -142,23 +161,52 @@ function measure(rule: Rule, withIntervals: boolean, reviewAll = false) {
     const c = sum(rows);
     res[name] = { ...c, precision: c.tp / Math.max(1, c.tp + c.fp), recall: c.tp / Math.max(1, c.tp + c.fn), ...(withIntervals ? { intervals: bootstrapMany(rows, FIG, { seed: 7 }) } : {}) };
   }
-  return res as Record<'val' | 'train', { tp: number; fp: number; fn: number; incLost: number; precision: number; recall: number; intervals?: unknown }>;
+  return res as Record<string, { tp: number; fp: number; fn: number; incLost: number; precision: number; recall: number; intervals?: unknown }>;
 }
 
 const baseline = measure(null, true);
+/** The engine's mask_incorrect labels (AIZOO never reviews them): detected faces ≥ 24 px matched to an annotation. */
+const incorrectLabels = Object.fromEntries(
+  Object.entries(sides).map(([name, scenes]) => {
+    const c = { incorrectWorn: 0, incorrectWornLabelledIncorrect: 0, masked: 0, maskedLabelledIncorrect: 0 };
+    for (const s of scenes) {
+      for (const [di, gi] of matchFaces(s.faces, s.gt, 0.4).predToGt) {
+        const g = s.gt[gi]!;
+        if (Math.min(g.box[2], g.box[3]) < 24) continue;
+        const incorrect = Number(s.faces[di]!.label === 'mask_incorrect');
+        if (g.label === 'mask_weared_incorrect') {
+          c.incorrectWorn += 1;
+          c.incorrectWornLabelledIncorrect += incorrect;
+        } else if (g.label === 'with_mask') {
+          c.masked += 1;
+          c.maskedLabelledIncorrect += incorrect;
+        }
+      }
+    }
+    return [name, c];
+  }),
+);
 const grid: Array<{ rule: SecondOpinionRule; m: ReturnType<typeof measure> }> = [];
 for (const regionScale of SCALES) for (const minIoU of MIN_IOUS) for (const noFace of ['keep', 'veto'] as const) for (const noMaskThreshold of THRESHOLDS) {
   const rule = { regionScale, minIoU, noMaskThreshold, noFace };
   grid.push({ rule, m: measure(rule, false) });
 }
-// Choice (choosing side only): recall may drop by at most 0.02 on val AND on train; then the highest
-// precision on val + train pooled (AIZOO saw neither; val alone has 4 no_mask false alarms ≥ 24 px),
-// then the highest val precision, then the mildest rule (lowest threshold, keep before veto).
-const eligible = grid.filter((g) => g.m.val.recall >= baseline.val.recall - 0.02 - 1e-9 && g.m.train.recall >= baseline.train.recall - 0.02 - 1e-9);
-const pooled = (m: ReturnType<typeof measure>) => (m.val.tp + m.train.tp) / Math.max(1, m.val.tp + m.train.tp + m.val.fp + m.train.fp);
+// Choice (choosing side only): recall may drop by at most 0.02 on every side (val AND train, or oof); then
+// the highest precision over the sides pooled (AIZOO saw none; val alone has 4 no_mask false alarms ≥ 24 px),
+// then the highest precision of the first side (val), then the mildest rule (lowest threshold, keep before veto).
+const names = Object.keys(sides);
+const first = names[0]!;
+const eligible = grid.filter((g) => names.every((n) => g.m[n]!.recall >= baseline[n]!.recall - 0.02 - 1e-9));
+const pooled = (m: ReturnType<typeof measure>) => {
+  const tp = names.reduce((a, n) => a + m[n]!.tp, 0);
+  return tp / Math.max(1, tp + names.reduce((a, n) => a + m[n]!.fp, 0));
+};
 eligible.sort(
   (a, b) =>
-    pooled(b.m) - pooled(a.m) || b.m.val.precision - a.m.val.precision || a.rule.noMaskThreshold - b.rule.noMaskThreshold || (a.rule.noFace === 'keep' ? -1 : 1),
+    pooled(b.m) - pooled(a.m) ||
+    b.m[first]!.precision - a.m[first]!.precision ||
+    a.rule.noMaskThreshold - b.rule.noMaskThreshold ||
+    Number(a.rule.noFace === 'veto') - Number(b.rule.noFace === 'veto'),
 );
 const chosen = eligible[0] ? { rule: eligible[0].rule, ...measure(eligible[0].rule, true), reviewingAllAccusations: measure(eligible[0].rule, false, true) } : null;
 
@@ -179,7 +227,7 @@ const accusedTable = Object.fromEntries(
 
 const result = {
   generatedAt: new Date().toISOString(),
-  scenes: { val: sides.val.length, train: sides.train.length },
+  scenes: Object.fromEntries(names.map((n) => [n, sides[n]!.length])),
   scales: SCALES,
   timing: {
     accusedFaces: timing.accused,
@@ -189,12 +237,13 @@ const result = {
     engineCpuMsPerScene: timing.engineCpuUs / 1000 / Math.max(1, timing.scenes),
   },
   baseline,
+  incorrectLabels,
   chosen,
-  eligibleTop: eligible.slice(0, 15).map((g) => ({ rule: g.rule, val: g.m.val, train: g.m.train })),
-  grid: grid.map((g) => ({ rule: g.rule, val: g.m.val, train: g.m.train })),
+  eligibleTop: eligible.slice(0, 15).map((g) => ({ rule: g.rule, ...g.m })),
+  grid: grid.map((g) => ({ rule: g.rule, ...g.m })),
   accused: accusedTable,
 };
 const json = `${JSON.stringify(result, null, 1)}\n`;
 if (values.out) await writeFile(values.out, json);
 else process.stdout.write(json);
-process.stderr.write(`baseline ${JSON.stringify({ val: baseline.val, train: baseline.train })}\nchosen ${JSON.stringify(chosen)}\n`);
+process.stderr.write(`baseline ${JSON.stringify(baseline)}\nlabels ${JSON.stringify(incorrectLabels)}\nchosen ${JSON.stringify(chosen)}\n`);

@@ -5,10 +5,11 @@
 //   npx tsx scripts/tail-finetune/refit.ts b16 42          → .cache/tail-refit/choice.json
 //   REFIT=1 EPOCHS=<its epochs> /usr/bin/python3 scripts/tail-finetune/train.py b16 42
 //   REFIT=1 npx tsx scripts/tail-finetune/artifact.ts b16 42
-// The out-of-fold models at those epochs, for choosing the incident confirmation settings on clips no model saw
+// The out-of-fold models at those epochs, for choosing the second looks and the incident confirmation settings on scenes and clips no model saw
 // (this overwrites the fold files above, so it comes after refit.ts):
 //   for k in 0 1 2 3 4; do REFIT=1 EPOCHS=<its epochs> /usr/bin/python3 scripts/tail-finetune/train.py b16 42 $k &&
 //     REFIT=1 npx tsx scripts/tail-finetune/artifact.ts b16 42 $k; done     → .cache/oof-heads/
+//   npx tsx scripts/second-opinion-val.ts --oof-heads .cache/oof-heads   (AIZOO's rule, reports/second-opinion-oof.md)
 //   npm run bench:incidents -- --oof-heads .cache/oof-heads
 // Epochs: the lowest pooled out-of-fold loss (5 folds by scene, each model trained on the other 4). Rule:
 // maskwatch train's chooser on the out-of-fold scores at those epochs. A model trained on 4/5 of the scenes is

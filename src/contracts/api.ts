@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { ALERT_STATUSES, PERSON_LABELS, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus } from './vocabulary.ts';
 import { MAX_CONFIRM_WINDOW } from '../domain/people.ts';
+import { AIZOO_SECOND_OPINION_RULE } from '../vision/decision.ts';
 
 /** A string restricted to the values of a list, typed as their union. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
@@ -481,7 +482,7 @@ export const DetectedFaceSchema = Type.Object(
           additionalProperties: false,
           description:
             "The agent's second opinion (MASKWATCH_SECOND_OPINION=aizoo) on a face the server's rule accuses of no mask; refused on other faces. " +
-            'The server applies the deployed rule to it (P(no mask) ≥ 0.5; null vetoes): a vetoed face is no violation and takes no crop. Absent = the head alone decides.',
+            `The server applies the deployed rule to it (P(no mask) ≥ ${AIZOO_SECOND_OPINION_RULE.noMaskThreshold} confirms; null, no face matched, ${AIZOO_SECOND_OPINION_RULE.noFace === 'keep' ? 'confirms' : 'vetoes'}): a vetoed face is no violation and takes no crop. Absent = the head alone decides.`,
         },
       ),
     ),
