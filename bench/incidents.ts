@@ -38,10 +38,7 @@ import { bootstrap, MIN_SIDE, percentileOf, precisionRecall, scoreClip, sumScore
 import { replayClip, type ReplaySettings } from './lib/incident-replay.ts';
 import { diagnoseClips, FRAME_CAUSES, PERSON_CAUSES } from './lib/incident-diagnosis.ts';
 import {
-  CONFIRMATION_RULES,
-  DEFAULT_CONFIRMATION_RULE,
   DEFAULT_SIGHTING_GATE,
-  type ConfirmationRule,
   type SightingGate,
   type ViolationThreshold,
 } from '../src/domain/people.ts';
@@ -126,7 +123,7 @@ const clipOf = async (s: Still) => makeClip(await readFile(s.file), { ...DEFAULT
 const toStill = (box: Box, f: ClipFrame): Box => [box[0] - f.dx, box[1] - f.dy, box[2], box[3]];
 
 function describe(s: ReplaySettings): string {
-  return `${s.confirmation.confirmFrames} of ${s.confirmation.confirmWindow} (${s.rule}), averaged ${fmtThreshold(s.threshold)}, sighting gate score ≥ ${s.gate.minFaceScore} and face ≥ ${s.gate.minFaceSide} px`;
+  return `${s.confirmation.confirmFrames} of ${s.confirmation.confirmWindow}, averaged ${fmtThreshold(s.threshold)}, sighting gate score ≥ ${s.gate.minFaceScore} and face ≥ ${s.gate.minFaceSide} px`;
 }
 
 function summarise(scores: ClipScore[], rand: () => number) {
@@ -250,23 +247,19 @@ function evaluate(analysed: readonly AnalysedClip[], setting: ReplaySettings, wi
 
 async function tune(stills: Still[]) {
   const analysed = await analyse(stills);
-  const setting = (rule: ConfirmationRule, k: number, n: number, threshold: ViolationThreshold, gate: SightingGate): ReplaySettings => ({
+  const setting = (k: number, n: number, threshold: ViolationThreshold, gate: SightingGate): ReplaySettings => ({
     confirmation: { confirmFrames: k, confirmWindow: n },
-    rule,
     threshold,
     gate,
     windowMs: WINDOW_MS,
   });
   const grid: GridPoint[] = [];
-  for (const rule of CONFIRMATION_RULES) {
-    for (const [k, n] of [[1, 1], [2, 2], [2, 3], [2, 4], [3, 3], [3, 4], [3, 5], [4, 6]] as const) {
-      if (rule === 'averaged' && k === 1) continue; // same as `every` at 1 of 1
-      for (const threshold of THRESHOLDS) {
-        for (const minFaceScore of [0.7, 0.8, ENGINE_GATE.minFaceScore]) {
-          for (const minFaceSide of [16, ENGINE_GATE.minFaceSide]) {
-            const s = setting(rule, k, n, threshold, { minFaceScore, minFaceSide });
-            grid.push({ ...s, ...evaluate(analysed, s) });
-          }
+  for (const [k, n] of [[1, 1], [2, 2], [2, 3], [2, 4], [3, 3], [3, 4], [3, 5], [4, 6]] as const) {
+    for (const threshold of THRESHOLDS) {
+      for (const minFaceScore of [0.7, 0.8, ENGINE_GATE.minFaceScore]) {
+        for (const minFaceSide of [16, ENGINE_GATE.minFaceSide]) {
+          const s = setting(k, n, threshold, { minFaceScore, minFaceSide });
+          grid.push({ ...s, ...evaluate(analysed, s) });
         }
       }
     }
@@ -294,22 +287,22 @@ async function tune(stills: Still[]) {
     return false;
   };
   const pick = (meeting.length ? meeting : inBudget.length ? inBudget : grid).reduce((best, g) => (better(key(g), key(best)) ? g : best));
-  const chosen: ReplaySettings = { confirmation: pick.confirmation, rule: pick.rule, threshold: pick.threshold, gate: pick.gate, windowMs: WINDOW_MS };
+  const chosen: ReplaySettings = { confirmation: pick.confirmation, threshold: pick.threshold, gate: pick.gate, windowMs: WINDOW_MS };
 
   // Where violators were lost, before and after.
   const atLabel = (t: number) => analysed.map((a) => ({ ...a, gt: a.still.gt, frames: a.frames.map((f) => ({ at: f.at, faces: relabel(f.faces, t) })) }));
   const asIs = analysed.map((a) => ({ ...a, gt: a.still.gt }));
-  const previousBench = setting('every', 2, 2, 0.5, ENGINE_GATE);
-  const previousDefault = setting('every', 2, 2, HEAD_DECISION.noMaskThreshold, ENGINE_GATE);
+  const previousBench = setting(2, 2, 0.5, ENGINE_GATE);
+  const previousDefault = setting(2, 2, HEAD_DECISION.noMaskThreshold, ENGINE_GATE);
   const diagnoses = [
     {
-      name: 'previous bench (engine labels at P(no mask) ≥ 0.5, engine gates, 2 of 2 every, averaged ≥ 0.5)',
+      name: 'previous bench (engine labels at P(no mask) ≥ 0.5, engine gates, 2 of 2, averaged ≥ 0.5)',
       settings: previousBench,
       diagnosis: diagnoseClips(atLabel(0.5), previousBench),
       ...evaluate(atLabel(0.5).map((a) => ({ ...a, frames: a.frames })), previousBench, true),
     },
     {
-      name: `previous deployment defaults (head labels, engine gates, 2 of 2 every, averaged ≥ ${HEAD_DECISION.noMaskThreshold})`,
+      name: `previous deployment defaults (head labels, engine gates, 2 of 2, averaged ≥ ${HEAD_DECISION.noMaskThreshold})`,
       settings: previousDefault,
       diagnosis: diagnoseClips(asIs, previousDefault),
       ...evaluate(analysed, previousDefault, true),
@@ -325,7 +318,6 @@ async function tune(stills: Still[]) {
       : `no setting reached precision 0.95 within the latency budget: highest F1 with first frame → confirming frame p95 ≤ ${CONFIRM_BUDGET_MS} ms`,
     diagnoses,
     grid: grid.map((g) => ({
-      rule: g.rule,
       k: g.confirmation.confirmFrames,
       n: g.confirmation.confirmWindow,
       threshold: g.threshold,
@@ -496,7 +488,6 @@ let settings: ReplaySettings;
 if (flags.k && flags.n && flags['no-mask'] && flags.incorrect) {
   settings = {
     confirmation: { confirmFrames: Number(flags.k), confirmWindow: Number(flags.n) },
-    rule: DEFAULT_CONFIRMATION_RULE,
     threshold: { noMask: Number(flags['no-mask']), incorrect: Number(flags.incorrect) },
     gate: DEFAULT_SIGHTING_GATE,
     windowMs: WINDOW_MS,
@@ -512,9 +503,9 @@ if (flags.k && flags.n && flags['no-mask'] && flags.incorrect) {
     await writeFile(path.join(flags.out!, 'bench-incidents-tuning.json'), JSON.stringify(tuning, null, 2));
     process.exit(0);
   }
-  // The report run goes through the real worker, which uses the domain's rule and sighting gate.
-  if (settings.rule !== DEFAULT_CONFIRMATION_RULE || JSON.stringify(settings.gate) !== JSON.stringify(DEFAULT_SIGHTING_GATE)) {
-    throw new Error(`validation chose ${describe(settings)}: make it DEFAULT_CONFIRMATION_RULE / DEFAULT_SIGHTING_GATE in src/domain/people.ts and rerun`);
+  // The report run goes through the real worker, which uses the domain's sighting gate.
+  if (JSON.stringify(settings.gate) !== JSON.stringify(DEFAULT_SIGHTING_GATE)) {
+    throw new Error(`validation chose ${describe(settings)}: make it DEFAULT_SIGHTING_GATE in src/domain/people.ts and rerun`);
   }
 }
 
@@ -544,7 +535,7 @@ const result = {
   dataset: 'kaggle-scenes-dev (annotated stills → 8-frame 2 fps clips), sides of models/scene-split.json',
   clip: { ...DEFAULT_CLIP, seed: `seedFor(stem, ${SEED})` },
   minSide: MIN_SIDE,
-  settings: { ...settings.confirmation, rule: settings.rule, threshold: settings.threshold, sightingGate: settings.gate },
+  settings: { ...settings.confirmation, threshold: settings.threshold, sightingGate: settings.gate },
   tuning: tuning && {
     clips: tuning.clips,
     rule: tuning.rule,
@@ -642,9 +633,9 @@ ${diagnosisTable(tuning.diagnoses)}
 
 ## Validation grid (${tuning.grid.length} settings; top 12 with precision ≥ 0.95 and no duplicate, by recall)
 
-| rule | k of n | confirmation threshold | sighting gate (score, px) | precision | recall | clips with one alert | false alerts | first frame → confirming frame p95 (ms) |
-|---|---|---|---|---|---|---|---|---|
-${topGrid.map((g) => `| ${g.rule} | ${g.k} of ${g.n} | ${fmtThreshold(g.threshold)} | ${g.minFaceScore}, ${g.minFaceSide} | ${f(g.precision)} (${g.tp} TP / ${g.fp} FP) | ${f(g.recall)} (${g.found} of ${g.violators}) | ${g.oneAlert} of ${g.withViolator} | ${g.falseAlerts} | ${ms(g.confirmP95Ms)} |`).join('\n')}
+| k of n | confirmation threshold | sighting gate (score, px) | precision | recall | clips with one alert | false alerts | first frame → confirming frame p95 (ms) |
+|---|---|---|---|---|---|---|---|
+${topGrid.map((g) => `| ${g.k} of ${g.n} | ${fmtThreshold(g.threshold)} | ${g.minFaceScore}, ${g.minFaceSide} | ${f(g.precision)} (${g.tp} TP / ${g.fp} FP) | ${f(g.recall)} (${g.found} of ${g.violators}) | ${g.oneAlert} of ${g.withViolator} | ${g.falseAlerts} | ${ms(g.confirmP95Ms)} |`).join('\n')}
 `
     : ''
 }`;

@@ -27,7 +27,7 @@
  *
  *   npm run bench:reuse -- [--limit N (scenes per side)] [--seed 1] [--out reports]
  */
-import { DEFAULT_CONFIRMATION, DEFAULT_CONFIRMATION_RULE, DEFAULT_CONFIRMATION_THRESHOLD, DEFAULT_SIGHTING_GATE } from '../src/domain/people.ts';
+import { DEFAULT_CONFIRMATION, DEFAULT_CONFIRMATION_THRESHOLD, DEFAULT_SIGHTING_GATE } from '../src/domain/people.ts';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,7 +65,6 @@ const LIMIT = Number(flags.limit);
 /** Incidents as the deployment defaults have them (chosen by bench:incidents; reports/bench-incidents.md). */
 const INCIDENTS: ReplaySettings = {
   confirmation: DEFAULT_CONFIRMATION,
-  rule: DEFAULT_CONFIRMATION_RULE,
   threshold: DEFAULT_CONFIRMATION_THRESHOLD,
   gate: DEFAULT_SIGHTING_GATE,
   windowMs: 60_000,

@@ -88,8 +88,8 @@ export function diagnoseClips(
         previousTrack = track;
       });
       const found = replay.people.some((p) => iou(shift(p.box, { ...c.clip[p.lastFrame]!, dx: -c.clip[p.lastFrame]!.dx, dy: -c.clip[p.lastFrame]!.dy }), g.box) >= 0.4);
-      const needed = s.rule === 'every' ? k : 1;
-      const best = Math.max(0, ...[...perTrack.values()].map((t) => (s.rule === 'every' ? t.positives : t.positives > 0 ? t.observed : 0)));
+      const needed = k;
+      const best = Math.max(0, ...[...perTrack.values()].map((t) => t.positives));
       let cause: PersonCause;
       if (found) cause = 'found';
       else if (detected < k) cause = 'detector';

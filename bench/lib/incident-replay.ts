@@ -10,7 +10,6 @@ import { planIncidentFrame, type IncidentView, type KnownPerson, type StoredSigh
 import {
   sightingAllowed,
   toProbabilities,
-  type ConfirmationRule,
   type ConfirmationSettings,
   type SightingGate,
   type ViolationThreshold,
@@ -19,7 +18,6 @@ import type { Box, FaceResult } from '../../src/vision/types.ts';
 
 export interface ReplaySettings {
   confirmation: ConfirmationSettings;
-  rule: ConfirmationRule;
   /** What a track's averaged probabilities must show to be confirmed. */
   threshold: ViolationThreshold;
   gate: SightingGate;
@@ -65,7 +63,6 @@ export function replayClip(frames: readonly { at: number; faces: readonly FaceRe
       people,
       incidents: alerts,
       confirmation: s.confirmation,
-      rule: s.rule,
       threshold: s.threshold,
       windowMs: s.windowMs,
     });

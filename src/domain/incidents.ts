@@ -16,7 +16,6 @@ import {
   isViolatingSample,
   type ClassProbabilities,
   type Confirmation,
-  type ConfirmationRule,
   type ConfirmationSettings,
   type ViolationThreshold,
 } from './people.ts';
@@ -76,8 +75,6 @@ export interface IncidentPlanInput {
   /** Alerts of this camera last seen within windowMs before `at` (or later). */
   incidents: readonly IncidentView[];
   confirmation: ConfirmationSettings;
-  /** How k of n is counted (people.ts); default DEFAULT_CONFIRMATION_RULE. */
-  rule?: ConfirmationRule;
   /** What a track's averaged probabilities must show to be confirmed (people.ts ViolationThreshold). */
   threshold: ViolationThreshold;
   /** An incident absorbs people confirmed up to this long after its last sighting; also the track gap. */
@@ -201,7 +198,7 @@ export function planIncidentFrame(input: IncidentPlanInput): IncidentPlan {
       ...(byTrack.get(s.trackKey) ?? []).map((h) => ({ at: h.at, probabilities: h.probabilities, violating: h.violating })),
       { at: input.at, probabilities: face.probabilities, violating: s.violating },
     ];
-    const confirmation = confirmTrack(samples, input.at, input.confirmation, input.threshold, input.rule);
+    const confirmation = confirmTrack(samples, input.at, input.confirmation, input.threshold);
     const person = personOf.get(s.trackKey);
     if (person) {
       people.push({ trackKey: s.trackKey, confirmation, kind: 'update', personId: person.id, alertId: person.alertId });

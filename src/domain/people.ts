@@ -126,9 +126,6 @@ export interface SightingGate {
 /** The mask head's own violation gates (models/mask-head.json), which the choosing clips chose over softer ones. */
 export const DEFAULT_SIGHTING_GATE: SightingGate = { minFaceScore: 0.85, minFaceSide: 20 };
 
-/** Chosen on the choosing clips of bench:incidents (reports/bench-incidents.md). */
-export const DEFAULT_CONFIRMATION_RULE: ConfirmationRule = 'every';
-
 /**
  * What a track's averaged probabilities must show (MASKWATCH_CONFIRM_NO_MASK / _INCORRECT; above 1 = that
  * class alone never confirms). Chosen on the choosing clips of bench:incidents with the deployed engine
@@ -174,16 +171,6 @@ export function isViolatingSample(s: Pick<TrackSample, 'probabilities' | 'violat
   return s.violating ?? meetsThreshold(s.probabilities, threshold);
 }
 
-/**
- * How k of n is counted:
- * - `every`: k of the window's observations must each be a violation on their own, and the window's
- *   averaged P(violation) must reach the threshold;
- * - `averaged`: the track must be seen in k of its last n observations, at least one of them a
- *   violation on its own, and the window's averaged P(violation) must reach the threshold — one frame
- *   whose classifier flickers below the threshold no longer breaks a run of clear frames.
- */
-export type ConfirmationRule = 'every' | 'averaged';
-export const CONFIRMATION_RULES: readonly ConfirmationRule[] = ['every', 'averaged'];
 
 export interface Confirmation {
   confirmed: boolean;
@@ -209,7 +196,6 @@ export function confirmTrack(
   at: number,
   settings: ConfirmationSettings,
   threshold: ViolationThreshold,
-  rule: ConfirmationRule = DEFAULT_CONFIRMATION_RULE,
 ): Confirmation {
   const problem = confirmationProblem(settings) ?? thresholdProblem(threshold);
   if (problem) throw new PeopleInputError(problem);
@@ -228,7 +214,8 @@ export function confirmTrack(
   const n = Math.max(1, window.length);
   const averaged = { mask: sum.mask / n, no_mask: sum.no_mask / n, mask_incorrect: sum.mask_incorrect / n };
   const violation = violationProbability(averaged);
-  const enough = rule === 'every' ? positives >= settings.confirmFrames : window.length >= settings.confirmFrames && positives >= 1;
+  // k frames that are each a violation: one frame alone (a flicker) never confirms a track of several.
+  const enough = positives >= settings.confirmFrames;
   return {
     // A window of one frame (a snapshot camera, 1 of 1) is the engine's validated single-frame verdict
     // alone, as before tracks existed; the averaged threshold was chosen for tracks of several frames.
