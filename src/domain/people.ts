@@ -28,12 +28,12 @@ export interface ConfirmationSettings {
 }
 
 /**
- * 2 of the last 4 frames: chosen by bench:incidents on the clips of every choosing still, each analysed by the
- * out-of-fold model of the refit engine (fine-tuned float backbone + head refit on train + val, AIZOO second
- * opinion). No setting reached precision 0.95 within the 1 s confirmation budget, so the rule's fallback, the
- * highest F1 within that budget, chose (reports/bench-incidents.md).
+ * 2 of the last 3 frames: chosen by bench:incidents on the clips of every choosing still, each analysed by the
+ * out-of-fold model of the refit engine (fine-tuned float backbone + head refit on train + val, mirrored look,
+ * AIZOO second opinion). No setting reached precision 0.95 within the 1 s confirmation budget, so the rule's
+ * fallback, the highest F1 within that budget, chose (reports/bench-incidents.md).
  */
-export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 2, confirmWindow: 4 };
+export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 2, confirmWindow: 3 };
 /** Beyond this the track state read per frame grows for no benefit. */
 export const MAX_CONFIRM_WINDOW = 30;
 
@@ -129,10 +129,10 @@ export const DEFAULT_SIGHTING_GATE: SightingGate = { minFaceScore: 0.85, minFace
 /**
  * What a track's averaged probabilities must show (MASKWATCH_CONFIRM_NO_MASK / _INCORRECT; above 1 = that
  * class alone never confirms). Chosen on the choosing clips of bench:incidents with the deployed engine
- * (out-of-fold): averaged P(no mask) ≥ 0.15 or averaged P(mask incorrect) ≥ 0.95 (reports/bench-incidents.md).
- * The low no-mask bar leaves the work to k of n: two violating sightings of the same track among its last four.
+ * (out-of-fold): averaged P(no mask) ≥ 0.15 or averaged P(mask incorrect) ≥ 0.85 (reports/bench-incidents.md).
+ * The low no-mask bar leaves the work to k of n: two violating sightings of the same track among its last three.
  */
-export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.15, incorrect: 0.95 };
+export const DEFAULT_CONFIRMATION_THRESHOLD: { noMask: number; incorrect: number } = { noMask: 0.15, incorrect: 0.85 };
 
 /**
  * Whether a face the engine analysed is a violating sighting for tracks: the engine's verdict, or a

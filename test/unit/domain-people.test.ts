@@ -138,7 +138,7 @@ describe('confirmation settings', () => {
     assert.match(confirmationProblem({ confirmWindow: 31 })!, /confirmWindow/);
   });
   it('fills what a camera leaves unset from the defaults, keeping k ≤ n', () => {
-    assert.deepEqual(resolveConfirmation({}), { confirmFrames: 2, confirmWindow: 4 });
+    assert.deepEqual(resolveConfirmation({}), { confirmFrames: 2, confirmWindow: 3 });
     assert.deepEqual(resolveConfirmation({ confirmWindow: 1 }), { confirmFrames: 1, confirmWindow: 1 });
     assert.deepEqual(resolveConfirmation({ confirmFrames: 5 }), { confirmFrames: 5, confirmWindow: 5 });
     assert.deepEqual(resolveConfirmation({ confirmWindow: 2 }), { confirmFrames: 2, confirmWindow: 2 });
@@ -174,7 +174,7 @@ describe('bestShot', () => {
 describe('deployment defaults of confirmation (config)', () => {
   it('MASKWATCH_CONFIRM_NO_MASK / _INCORRECT default to the validated per-class thresholds and are range-checked', () => {
     assert.deepEqual(loadConfig({}).alerts.confirmThreshold, DEFAULT_CONFIRMATION_THRESHOLD);
-    assert.deepEqual(loadConfig({}).alerts.confirmation, { confirmFrames: 2, confirmWindow: 4 });
+    assert.deepEqual(loadConfig({}).alerts.confirmation, { confirmFrames: 2, confirmWindow: 3 });
     assert.deepEqual(loadConfig({ MASKWATCH_CONFIRM_NO_MASK: '0.5', MASKWATCH_CONFIRM_INCORRECT: '1.01' }).alerts.confirmThreshold, { noMask: 0.5, incorrect: 1.01 });
     assert.throws(() => loadConfig({ MASKWATCH_CONFIRM_NO_MASK: '2' }), (e: unknown) => e instanceof ConfigError && /MASKWATCH_CONFIRM_NO_MASK/.test((e as Error).message));
   });
