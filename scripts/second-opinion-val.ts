@@ -48,7 +48,8 @@ const engineOptions = {
 const oofHeads = values['oof-heads'];
 /** Scene → fold of the out-of-fold heads (--oof-heads). */
 const folds = oofHeads ? (JSON.parse(await readFile(path.join(oofHeads, 'folds.json'), 'utf8')) as Record<string, number>) : null;
-const choosing = new Set([...choosingScenes().train, ...choosingScenes().val]);
+const { train, val } = choosingScenes();
+const choosing = new Set([...train, ...val]);
 if (folds && !Object.keys(folds).every((stem) => choosing.has(stem))) throw new Error(`${oofHeads}/folds.json lists scenes outside the choosing side`);
 const committed = JSON.parse(await readFile(DEFAULT_HEAD_PATH, 'utf8')) as { training: { refit?: unknown } };
 if (!folds && committed.training.refit) throw new Error('models/mask-head.json was refit on train + val: both sides are its training data; give --oof-heads DIR');
@@ -64,7 +65,7 @@ if (values.timing) {
   const off = await createVisionEngine({ ...engineOptions, intraOpThreads: 1, secondOpinion: 'off' });
   const on = await createVisionEngine({ ...engineOptions, intraOpThreads: 1, secondOpinion: 'aizoo' });
   const cpu = { off: 0, on: 0 };
-  const stems = [...choosingScenes().val].sort();
+  const stems = [...val].sort();
   const files = new Map((await readdir(path.join(scenesDir, 'images'))).map((f) => [path.parse(f).name, f]));
   let reviewed = 0;
   for (const stem of stems) {
@@ -119,7 +120,6 @@ async function analyse(stems: string[]): Promise<Scene[]> {
   return out;
 }
 
-const { train, val } = choosingScenes();
 const sides: Record<string, Scene[]> = folds
   ? { oof: await analyse(Object.keys(folds).sort()) }
   : { val: await analyse([...val].sort()), train: await analyse([...train].sort()) };
