@@ -15,7 +15,7 @@
  *     detection worker with the real ONNX engine, SQLite) in real time, each as
  *     its own camera, with the chosen settings as the deployment's, and scored
  *     from the alerts API against the annotations (faces ≥ 24 px).
- * Writes reports/bench-incidents.{json,md}. Progress on stderr.
+ * Writes reports/bench-incidents.{json,md,png}. Progress on stderr.
  *
  *   npm run bench:incidents -- [--limit 0 (all report clips)] [--offset 0] [--concurrency 1] [--cache FILE] [--tune-only]
  *                              [--k K --n N --no-mask P --incorrect P (skip tuning)] [--seed 1] [--out reports]
@@ -47,6 +47,8 @@ import { createVisionEngine } from '../src/vision/engine.ts';
 import { visionEngineOptions } from '../src/config/vision-engine.ts';
 import type { DecisionRule } from '../src/vision/head.ts';
 import { datasetDir, SCENES_DATASET } from '../src/vision/train/datasets.ts';
+import sharp from 'sharp';
+import { incidentsPlotSvg } from './lib/incidents-plot.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -600,7 +602,9 @@ const topGrid = tuning
   : [];
 const md = `# bench:incidents
 
-Generated ${result.generatedAt} by \`npm run bench:incidents\` (figures in \`bench-incidents.json\`).
+Generated ${result.generatedAt} by \`npm run bench:incidents\` (figures in \`bench-incidents.json\`, plot \`bench-incidents.png\`).
+
+![Person precision against recall of the tuning settings and the report clips; first frame → alert of each report clip](bench-incidents.png)
 
 Clips: each annotated kaggle-scenes-dev still → ${DEFAULT_CLIP.frames} frames at ${DEFAULT_CLIP.fps} fps (shift ≤ ${DEFAULT_CLIP.maxShift} px, brightness ×0.85–1.15, Gaussian noise σ 1–6, JPEG q60–90; seeded per still).
 Stills split by scene as in \`models/scene-split.json\` (${HEAD_IS_REFIT ? 'the mask head was refit on its `train` and `val` scenes, never on `report`' : 'the mask head was trained on its `train` scenes, which are not used here'}): ${validation.length} ${OOF_FOLDS ? 'choosing (`train` + `val`)' : '`val`'} / ${report.length} \`report\` stills. ${tuning ? `${tuning.clips} ${OOF_FOLDS ? 'choosing clips (train + val stills, each analysed by the out-of-fold model of its scene: trained on the other four of five folds by scene, with the refit\'s epochs and rule)' : 'val clips'} chose the settings (replaying the real engine's output through the worker's pure planner)` : HEAD_IS_REFIT ? 'No tuning run: the settings are the deployment defaults, chosen earlier on the val clips with the previous head (the refit head learned from those stills)' : 'No tuning run (settings given on the command line)'}; ${rep.clips} report clips${rOffset ? ` (from the ${rOffset + 1}th)` : ''} were posted through the API (frames endpoint → BullMQ → detection worker with the real ONNX engine at its deployment defaults → SQLite), each as its own camera, in real time, ${flags.concurrency} clip(s) at a time.
@@ -633,9 +637,13 @@ ${diagnosisTable(tuning.diagnoses)}
 
 ## Validation grid (${tuning.grid.length} settings; top 12 with precision ≥ 0.95 and no duplicate, by recall)
 
-| k of n | confirmation threshold | sighting gate (score, px) | precision | recall | clips with one alert | false alerts | first frame → confirming frame p95 (ms) |
+${
+  topGrid.length === 0
+    ? 'None of the settings reached precision 0.95 without a duplicate.'
+    : `| k of n | confirmation threshold | sighting gate (score, px) | precision | recall | clips with one alert | false alerts | first frame → confirming frame p95 (ms) |
 |---|---|---|---|---|---|---|---|
-${topGrid.map((g) => `| ${g.k} of ${g.n} | ${fmtThreshold(g.threshold)} | ${g.minFaceScore}, ${g.minFaceSide} | ${f(g.precision)} (${g.tp} TP / ${g.fp} FP) | ${f(g.recall)} (${g.found} of ${g.violators}) | ${g.oneAlert} of ${g.withViolator} | ${g.falseAlerts} | ${ms(g.confirmP95Ms)} |`).join('\n')}
+${topGrid.map((g) => `| ${g.k} of ${g.n} | ${fmtThreshold(g.threshold)} | ${g.minFaceScore}, ${g.minFaceSide} | ${f(g.precision)} (${g.tp} TP / ${g.fp} FP) | ${f(g.recall)} (${g.found} of ${g.violators}) | ${g.oneAlert} of ${g.withViolator} | ${g.falseAlerts} | ${ms(g.confirmP95Ms)} |`).join('\n')}`
+}
 `
     : ''
 }`;
@@ -643,4 +651,5 @@ ${topGrid.map((g) => `| ${g.k} of ${g.n} | ${fmtThreshold(g.threshold)} | ${g.mi
 await mkdir(flags.out!, { recursive: true });
 await writeFile(path.join(flags.out!, 'bench-incidents.json'), JSON.stringify(result, null, 2));
 await writeFile(path.join(flags.out!, 'bench-incidents.md'), md);
+await sharp(Buffer.from(incidentsPlotSvg(result, CONFIRM_BUDGET_MS))).png().toFile(path.join(flags.out!, 'bench-incidents.png'));
 process.stdout.write(md);
