@@ -8,7 +8,7 @@
  * `enum: [...]`, which keeps the OpenAPI document as it was.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import { ALERT_STATUSES, PERSON_LABELS, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus } from './vocabulary.ts';
+import { ALERT_STATUSES, PERSON_LABELS, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus, type PersonLabel } from './vocabulary.ts';
 import { MAX_CONFIRM_WINDOW } from '../domain/people.ts';
 import { AIZOO_SECOND_OPINION_RULE } from '../vision/decision.ts';
 
@@ -121,6 +121,13 @@ export const ViolationSchema = Type.Object({
     enum: [...ALERT_STATUSES, null],
     description: 'current status of the alert the violation belongs to',
   }),
+  personId: Type.Unsafe<string | null>({ type: ['string', 'null'], description: "The incident's person (track) this frame confirmed, one of its alert's people" }),
+  label: Type.Unsafe<PersonLabel | null>({
+    type: ['string', 'null'],
+    enum: [...PERSON_LABELS, null],
+    description: "What the violation is: its person's label (no_mask, or mask_incorrect for a mask below the nose); null for a violation stored without a person",
+  }),
+  falsePositive: Type.Boolean({ description: 'Its person was marked a false positive' }),
 });
 export type Violation = Static<typeof ViolationSchema>;
 

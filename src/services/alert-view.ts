@@ -5,7 +5,7 @@
  */
 import type { AlertRecord } from '../db/repositories/alerts.ts';
 import type { CameraSummary } from '../db/repositories/alerts.ts';
-import type { ViolationRecord } from '../db/repositories/violations.ts';
+import type { ViolationPerson, ViolationRecord } from '../db/repositories/violations.ts';
 import type { AlertEvent, AlertPersonEvent } from '../realtime/events.ts';
 import type { AlertStatus } from '../contracts/vocabulary.ts';
 import type { PersonRecord } from '../db/repositories/people.ts';
@@ -89,7 +89,7 @@ export function toPersonEvent(p: PersonRecord): AlertPersonEvent {
   };
 }
 
-export function toViolationView(v: ViolationRecord & { camera: CameraSummary; alert: { status: AlertStatus } | null }) {
+export function toViolationView(v: ViolationRecord & { camera: CameraSummary; alert: { status: AlertStatus } | null; person: ViolationPerson | null }) {
   return {
     id: v.id,
     cameraId: v.cameraId,
@@ -106,5 +106,8 @@ export function toViolationView(v: ViolationRecord & { camera: CameraSummary; al
     frameSnapshotUrl: alertFrameUrl(v.alertId, v.frameSnapshotPath),
     alertId: v.alertId,
     alertStatus: v.alert?.status ?? null,
+    personId: v.personId,
+    label: v.person?.label ?? null,
+    falsePositive: v.person?.falsePositive ?? false,
   };
 }

@@ -335,6 +335,10 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   assert.match(page.url(), /#\/admin\/history$/);
   // Status column, thumbnails, links to the alert.
   await table.locator('.badge.status-DISMISSED').first().waitFor();
+  // What the violation is, and that its person was marked a false positive.
+  const dismissedRow = table.locator('tbody tr', { has: page.locator('.badge.status-DISMISSED') }).first();
+  await dismissedRow.getByText('False positive', { exact: true }).waitFor();
+  assert.match((await dismissedRow.locator('td').nth(4).textContent())!, /^No mask · .+ False positive$/);
   await table.locator('img.thumb[src^="data:image/jpeg"]').first().waitFor();
   assert.ok((await table.getByRole('link', { name: /^Open the alert of/ }).count()) >= 1);
 

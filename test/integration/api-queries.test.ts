@@ -44,8 +44,26 @@ for (const provider of testProviders()) {
             snapshotPath: `snapshots/${cams[i % 2]!.id}/alert-${i}.jpg`,
           },
         });
+        // The two newest violations belong to people: one worn incorrectly and marked a false positive, one without a mask.
+        const person =
+          i < 23
+            ? null
+            : await prisma.alertPerson.create({
+                data: {
+                  alertId: alert.id,
+                  cameraId: alert.cameraId,
+                  trackKey: `t${i}`,
+                  label: i === 24 ? 'mask_incorrect' : 'no_mask',
+                  boxX: 1, boxY: 2, boxW: 30, boxH: 40,
+                  noMaskProbability: 0.95,
+                  firstSeenAt: at,
+                  lastSeenAt: at,
+                  falsePositive: i === 24,
+                },
+              });
         await prisma.violation.create({
           data: {
+            personId: person?.id ?? null,
             cameraId: alert.cameraId,
             frameId: `f${i}`,
             faceIndex: 0,
@@ -118,6 +136,18 @@ for (const provider of testProviders()) {
       const everything = await all('/api/v1/violations', dispatcher, 10);
       assert.equal(everything.ids.length, 25);
       assert.deepEqual(everything.items[0].box, [1, 2, 30, 40]);
+      // What each violation is, from its person; a violation stored without a person has no label.
+      type Item = { personId: string | null; label: string | null; falsePositive: boolean; alertId: string };
+      const items = everything.items as Item[];
+      const people = await stack.db.prisma.alertPerson.findMany({ select: { id: true, alertId: true } });
+      const withPerson = items.filter((v) => v.personId !== null);
+      assert.equal(withPerson.length, 2);
+      for (const v of withPerson) assert.equal(v.personId, people.find((p) => p.alertId === v.alertId)?.id);
+      assert.deepEqual(
+        withPerson.map((v) => [v.label, v.falsePositive]).sort(),
+        [['mask_incorrect', true], ['no_mask', false]],
+      );
+      assert.ok(items.filter((v) => v.personId === null).every((v) => v.label === null && v.falsePositive === false));
       const north = await all('/api/v1/violations?zone=north', dispatcher, 5);
       assert.equal(north.ids.length, 13);
       assert.ok(north.items.every((v) => v.cameraId === cams[0]!.id));

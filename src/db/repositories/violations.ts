@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient, Violation } from '../generated/sqlite/client.ts';
-import type { AlertStatus } from '../../contracts/vocabulary.ts';
+import type { AlertStatus, PersonLabel } from '../../contracts/vocabulary.ts';
 import { cameraSummarySelect, type CameraSummary } from './alerts.ts';
 import { afterKey, type PageKey } from './paging.ts';
 
@@ -28,6 +28,15 @@ export interface ViolationRecord {
   /** The incident person this violation belongs to (null for violations stored before incidents). */
   personId: string | null;
 }
+
+/** What a violation shows of its incident person. */
+export interface ViolationPerson {
+  label: PersonLabel;
+  falsePositive: boolean;
+}
+const personSelect = { label: true, falsePositive: true } as const;
+const toViolationPerson = (p: { label: string; falsePositive: boolean } | null): ViolationPerson | null =>
+  p && { label: p.label as PersonLabel, falsePositive: p.falsePositive };
 
 /** Filters of the violation history (list and CSV export); from inclusive, to exclusive. */
 export interface ViolationFilter {
@@ -74,15 +83,15 @@ export function createViolationRepository(prisma: PrismaClient) {
       f: ViolationFilter,
       after: PageKey | null,
       take: number,
-    ): Promise<(ViolationRecord & { camera: CameraSummary; alert: { status: AlertStatus } | null })[]> {
+    ): Promise<(ViolationRecord & { camera: CameraSummary; alert: { status: AlertStatus } | null; person: ViolationPerson | null })[]> {
       const and = filterWhere(f);
       if (after) and.push(afterKey('capturedAt', after));
       return prisma.violation.findMany({
         where: { AND: and },
         orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
         take,
-        include: { camera: { select: cameraSummarySelect }, alert: { select: { status: true } } },
-      }).then((rows) => rows.map((r) => ({ ...r, alert: r.alert && { status: r.alert.status as AlertStatus } })));
+        include: { camera: { select: cameraSummarySelect }, alert: { select: { status: true } }, person: { select: personSelect } },
+      }).then((rows) => rows.map((r) => ({ ...r, alert: r.alert && { status: r.alert.status as AlertStatus }, person: toViolationPerson(r.person) })));
     },
 
     /** A page of the CSV export: violations with their alert's status and unit, newest first. */
@@ -93,7 +102,7 @@ export function createViolationRepository(prisma: PrismaClient) {
     ): Promise<
       (ViolationRecord & {
         alert: { status: AlertStatus; assignedUnitId: string | null } | null;
-        person: { label: string; falsePositive: boolean } | null;
+        person: ViolationPerson | null;
       })[]
     > {
       const and = filterWhere(f);
@@ -102,8 +111,8 @@ export function createViolationRepository(prisma: PrismaClient) {
         where: { AND: and },
         orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
         take,
-        include: { alert: { select: { status: true, assignedUnitId: true } }, person: { select: { label: true, falsePositive: true } } },
-      });
+        include: { alert: { select: { status: true, assignedUnitId: true } }, person: { select: personSelect } },
+      }).then((rows) => rows.map((r) => ({ ...r, person: toViolationPerson(r.person) })));
     },
 
     countByFrame(frameId: string): Promise<number> {

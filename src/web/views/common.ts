@@ -1,8 +1,12 @@
 /** Small view helpers shared by the dispatcher and officer views. */
+import type { PersonLabel } from '../../contracts/vocabulary.ts';
 import type { AlertEvent } from '../../realtime/events.ts';
 import { statusLabel } from '../alert-list.ts';
 import { h } from '../dom.ts';
 import { formatModelScore } from '../format.ts';
+
+/** A person's label (contracts/vocabulary.ts PERSON_LABELS) as the dashboard says it. */
+export const PERSON_LABEL_TEXT: Record<PersonLabel, string> = { no_mask: 'No mask', mask_incorrect: 'Mask worn incorrectly' };
 
 export function statusBadge(status: AlertEvent['status']): HTMLElement {
   return h('span', { class: `badge status-${status}` }, statusLabel(status));

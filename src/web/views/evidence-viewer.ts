@@ -12,6 +12,7 @@ import { h, replaceChildren, s, toast } from '../dom.ts';
 import { formatAgo, formatClock, formatModelScore } from '../format.ts';
 import { authImage, forgetImages, frameImage } from '../images.ts';
 import { centredZoom } from '../zoom-view.ts';
+import { PERSON_LABEL_TEXT } from './common.ts';
 
 interface TrackItem {
   capturedAt: string;
@@ -20,7 +21,6 @@ interface TrackItem {
   snapshotUrl: string | null;
 }
 
-const LABELS: Record<AlertPersonEvent['label'], string> = { no_mask: 'No mask', mask_incorrect: 'Mask worn incorrectly' };
 const ZOOM_STEPS = [1, 1.5, 2, 3, 4];
 
 /**
@@ -196,7 +196,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
           h(
             'span',
             { class: 'person-facts' },
-            h('strong', {}, LABELS[p.label]),
+            h('strong', {}, PERSON_LABEL_TEXT[p.label]),
             h('span', { class: 'muted' }, personFacts(p)),
             p.falsePositive ? h('span', { class: 'badge' }, `False positive: ${p.falsePositiveReason ?? ''}`) : '',
           ),
@@ -355,7 +355,7 @@ export function peopleStrip(api: Api, alert: AlertEvent, now = Date.now(), max =
         h(
           'span',
           { class: 'person-facts' },
-          h('strong', {}, `${i + 1}. ${LABELS[p.label]}`),
+          h('strong', {}, `${i + 1}. ${PERSON_LABEL_TEXT[p.label]}`),
           h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`, ' · ', h('span', { class: 'seen-ago', 'data-seen-at': p.lastSeenAt }, formatAgo(p.lastSeenAt, now))),
         ),
       ),

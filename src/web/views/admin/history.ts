@@ -5,9 +5,18 @@ import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast } from '../../dom.ts';
 import { formatDateTime, formatModelScore, localInputToIso } from '../../format.ts';
 import { authImage } from '../../images.ts';
-import { errorText, statusBadge } from '../common.ts';
+import { errorText, PERSON_LABEL_TEXT, statusBadge } from '../common.ts';
 
-const COLUMNS = ['Face', 'Captured', 'Camera', 'Zone', 'No-mask score', 'Face score', 'Status', 'Alert'];
+const COLUMNS = ['Face', 'Captured', 'Camera', 'Zone', 'Violation', 'Face score', 'Status', 'Alert'];
+
+/**
+ * What the violation is: its person's label, with the model's P(no mask) only for no mask (beside "Mask worn
+ * incorrectly" a low score reads as a weak alert), and whether the person was marked a false positive.
+ */
+function violationCell(v: Violation): HTMLElement {
+  const what = v.label === 'mask_incorrect' ? PERSON_LABEL_TEXT.mask_incorrect : `${PERSON_LABEL_TEXT.no_mask} · ${formatModelScore(v.noMaskProbability)}`;
+  return h('td', {}, what, ...(v.falsePositive ? [' ', h('span', { class: 'badge', title: 'This person was marked a false positive' }, 'False positive')] : []));
+}
 
 export function historyPanel(ctx: ViewContext): HTMLElement {
   const camera = h('select', { name: 'cameraId' }, option('', 'All cameras'));
@@ -71,7 +80,7 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, formatDateTime(v.capturedAt)),
       h('td', {}, v.camera.name),
       h('td', {}, v.camera.zone ?? '–'),
-      h('td', { class: 'num' }, formatModelScore(v.noMaskProbability)),
+      violationCell(v),
       h('td', { class: 'num' }, formatModelScore(v.faceScore)),
       h('td', {}, v.alertStatus ? statusBadge(v.alertStatus) : '–'),
       h('td', {}, alertCell),
