@@ -1,6 +1,7 @@
 /**
  * `npm run bench:vision`: speed and memory of the vision engine on this machine.
- * Prints a table to stdout, progress to stderr, writes reports/bench-vision.json.
+ * Prints a table to stdout, progress to stderr, writes reports/bench-vision.json and the floor ratios' plot,
+ * reports/bench-vision.png.
  * Figures, not assertions: targets are printed next to them.
  */
 import { execFile } from 'node:child_process';
@@ -18,6 +19,7 @@ import { decodeImage, type DecodedImage } from '../src/vision/image.ts';
 import { workerProcessEnv } from '../src/system/worker-pool.ts';
 import { YunetDetector } from '../src/vision/detector/yunet.ts';
 import { formatFloorRatios, measureFloorRatios, type FloorRatios } from './vision-floor.ts';
+import { visionFloorPlotSvg } from './lib/vision-floor-plot.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = loadConfig();
@@ -192,10 +194,12 @@ await mkdir(path.join(repo, 'reports'), { recursive: true });
 // The quick floor-only run keeps the full report intact.
 const reportFile = ONLY_FLOOR ? 'reports/bench-vision-floor.json' : 'reports/bench-vision.json';
 await writeFile(path.join(repo, reportFile), `${JSON.stringify(report, null, 2)}\n`);
+const plotFile = reportFile.replace(/\.json$/, '.png');
+if (report.floorRatios) await sharp(Buffer.from(visionFloorPlotSvg(report.floorRatios, report.targets.floorRatio))).png().toFile(path.join(repo, plotFile));
 
 const floorText = floorRun!.floorRatios ? formatFloorRatios(floorRun!.floorRatios) : '';
 if (ONLY_FLOOR) {
-  process.stdout.write(`${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs\nwritten: ${reportFile}\n`);
+  process.stdout.write(`${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs\nwritten: ${reportFile}, ${plotFile}\n`);
   process.exit(0);
 }
 const full = runs as Array<FullRun & { peakRssMb: number }>;
@@ -214,4 +218,4 @@ for (const [i, s] of full[0]!.scenes.entries()) {
 rows.push(['peak RSS (MB)', ...full.map((r) => `${r.peakRssMb}`), '≤ 400']);
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
 for (const r of rows) process.stdout.write(`${r.map((v, c) => (v ?? '').padEnd(widths[c]!)).join('  ')}\n`);
-process.stdout.write(`\n${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs — figures are only meaningful on an idle machine\nwritten: reports/bench-vision.json\n`);
+process.stdout.write(`\n${floorText}\nload average (1 min) at the end: ${round(load[0]!)} on ${report.machine.cpus} CPUs — figures are only meaningful on an idle machine\nwritten: ${reportFile}, ${plotFile}\n`);
