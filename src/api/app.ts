@@ -44,6 +44,7 @@ import { renderAlertFrame } from '../vision/render.ts';
 import { opsRoutes, readinessSchema } from './routes/ops.ts';
 import { dashboardSettingsRoutes } from './routes/dashboard-settings.ts';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { unitRoutes } from './routes/units.ts';
 import { alertActionRoutes } from './routes/alert-actions.ts';
 import { alertPeopleRoutes } from './routes/alert-people.ts';
@@ -274,6 +275,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await privacyRoutes(scope, ctx);
     await dashboardSettingsRoutes(scope, ctx);
     await webhookDeliveryRoutes(scope, ctx);
+    await auditRoutes(scope, ctx);
   });
   // Frames: key, type and size checked before the body is read; refused bodies drained so the answer arrives.
   continueWhenAccepted(app);

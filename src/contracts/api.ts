@@ -8,7 +8,7 @@
  * `enum: [...]`, which keeps the OpenAPI document as it was.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import { ALERT_STATUSES, PERSON_LABELS, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus, type PersonLabel } from './vocabulary.ts';
+import { ALERT_STATUSES, AUDIT_ACTOR_TYPES, PERSON_LABELS, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus, type PersonLabel } from './vocabulary.ts';
 import { MAX_CONFIRM_WINDOW } from '../domain/people.ts';
 import { AIZOO_SECOND_OPINION_RULE } from '../vision/decision.ts';
 
@@ -442,6 +442,39 @@ export const WebhookDeliveryQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type WebhookDeliveryQuery = Static<typeof WebhookDeliveryQuerySchema>;
+
+/** One event of the audit trail (GET /api/v1/audit). */
+export const AuditEventSchema = Type.Object({
+  id: Type.String(),
+  at: DateTime(),
+  actorType: StringEnum(AUDIT_ACTOR_TYPES),
+  actorId: NullableString(),
+  actorRole: NullableString(),
+  actorName: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: "The user's username (a deleted user's placeholder) or the camera's name; null for the system or a camera deleted since",
+  }),
+  action: Type.String({ description: 'Dotted verb, e.g. snapshot.view, alert.dispatch, user.update, violations.export' }),
+  subjectType: Type.String(),
+  subjectId: NullableString(),
+  details: Type.Unsafe<Record<string, unknown> | null>({ type: ['object', 'null'], additionalProperties: true, description: 'What the action recorded (filters, reason, client IP, changes…)' }),
+});
+export type AuditEvent = Static<typeof AuditEventSchema>;
+
+/** The query string of GET /api/v1/audit; from inclusive, to exclusive. */
+export const AuditQuerySchema = Type.Object(
+  {
+    actorId: Type.Optional(Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'Events of this user or camera' })),
+    action: Type.Optional(Type.String({ maxLength: 100, pattern: '^[a-z_.]+$', description: 'Actions starting with this, e.g. alert. or snapshot.view' })),
+    subjectType: Type.Optional(Type.String({ maxLength: 64, pattern: '^[A-Za-z]+$' })),
+    subjectId: Type.Optional(Type.String({ maxLength: 200, description: "Subjects whose id starts with this (an alert's id also finds the views of its frames, `<alertId>/<frameId>`)" })),
+    from: Type.Optional(DateTime()),
+    to: Type.Optional(DateTime()),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuerySchema>;
 
 /** `{items}` of a whole (unpaged) list. */
 export function ListSchema<S extends TSchema>(item: S) {

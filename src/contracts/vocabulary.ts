@@ -24,6 +24,10 @@ export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
 export const ALERT_EVENT_NAMES = ['alert.created', 'alert.updated'] as const;
 export type AlertEventName = (typeof ALERT_EVENT_NAMES)[number];
 
+/** Who did what an audit event records: a logged-in user, a camera (its key), or MaskWatch itself. */
+export const AUDIT_ACTOR_TYPES = ['USER', 'CAMERA', 'SYSTEM'] as const;
+export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
+
 /** Labels of a confirmed person of an incident (alert `people[].label`). */
 export const PERSON_LABELS = ['no_mask', 'mask_incorrect'] as const;
 export type PersonLabel = (typeof PERSON_LABELS)[number];

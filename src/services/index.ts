@@ -9,6 +9,7 @@ import type { Repositories } from '../db/repositories/index.ts';
 import type { PasswordAttempts } from '../auth/password-attempts.ts';
 import { createAccountService, type SessionSockets } from './accounts.ts';
 import { createAlertService } from './alerts.ts';
+import { createAuditLogService } from './audit-log.ts';
 import type { Announcer } from './announcer.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';
 import { createCameraService, type CameraKeyCache } from './cameras.ts';
@@ -54,6 +55,7 @@ export function createServices(deps: ServiceDeps) {
       logger: deps.logger,
       now,
     }),
+    auditLog: createAuditLogService({ audit: repos.audit, users: repos.users, cameras: repos.cameras }),
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
     cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate, alerts: repos.alerts, announcer: deps.announcer }),
     evidence: createEvidenceService({ evidence: repos.evidence, audit: repos.audit, dataDir: deps.dataDir, render: deps.renderAlertFrame }),

@@ -7,6 +7,7 @@ import type { AlertEvent } from '../realtime/events.ts';
 import { OPEN_ALERT_STATUSES, type Role, type UnitStatus } from '../contracts/vocabulary.ts';
 import type {
   AccountPatch,
+  AuditEvent,
   Camera,
   CameraInput,
   CameraPatch,
@@ -26,7 +27,7 @@ import type {
 } from '../contracts/api.ts';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { Camera, CameraWithKey, Distribution, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, Camera, CameraWithKey, Distribution, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -119,6 +120,9 @@ export class Api {
   }
   me() {
     return this.json<CurrentUser>('GET', '/api/v1/auth/me');
+  }
+  audit(query: Query = {}) {
+    return this.json<Page<AuditEvent>>('GET', withQuery('/api/v1/audit', query));
   }
   webhookDeliveries(query: Query = {}) {
     return this.json<Page<WebhookDelivery>>('GET', withQuery('/api/v1/webhooks/deliveries', query));

@@ -7,7 +7,7 @@
  * - a session is renewed without a reload, and an ended one asks for the
  *   password again without leaving the page;
  * - a reconnect clears the errors the outage left and refetches;
- * - the admin tab survives a reload; history links to alerts; closed incidents
+ * - the admin tab survives a reload; history links to alerts; the audit trail finds an alert's events; closed incidents
  *   are reviewed with their timeline.
  */
 import { after, before, test } from 'node:test';
@@ -381,6 +381,26 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await page.getByRole('heading', { name: camera, exact: true }).waitFor();
   assert.match(page.url(), /#\/dispatch\?alert=/);
 
+  // The audit trail, searched by the closed alert's id: who marked its person and who dismissed it.
+  await page.goto(`${system.url}/#/admin/audit`);
+  const trail = page.getByRole('table', { name: 'Audit trail' });
+  await trail.locator('tbody tr').first().waitFor();
+  const search = page.getByRole('form', { name: 'Search the audit trail' });
+  await search.getByLabel('Subject').fill(closedId);
+  await search.getByRole('button', { name: 'Search' }).click();
+  // The search's page replaces the unfiltered one: every row is about this alert (or a frame of it).
+  await page.waitForFunction(
+    (id) => {
+      const cells = [...document.querySelectorAll('table[aria-label="Audit trail"] tbody tr td:nth-child(4)')];
+      return cells.length >= 2 && cells.every((c) => c.textContent!.includes(id));
+    },
+    closedId.slice(0, 8),
+    { timeout: 5000 },
+  );
+  await trail.locator('tbody tr', { hasText: 'alert.dismiss' }).getByText('desk1 · dispatcher').waitFor();
+  await trail.locator('tbody tr', { hasText: 'alert.person_false_positive' }).getByText('desk1 · dispatcher').waitFor();
+  await screenshot(page, 'admin-audit', 'admin-audit');
+
   // No command-line wording in the UI.
   await page.goto(`${system.url}/#/admin/users`);
   const form = page.getByRole('form', { name: 'New user' });
@@ -390,6 +410,7 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await form.getByRole('button', { name: 'Create user' }).click();
   await page.locator('.toast', { hasText: 'An officer belongs to a patrol unit' }).waitFor();
   assert.equal(await page.getByText('--unit').count(), 0);
+
   await page.close();
 
   const unexpected = desk.errors.filter((e) => !EXPECTED_ERRORS.test(e));

@@ -96,6 +96,7 @@ const MATRIX: Record<string, Case[]> = {
   'POST /api/v1/auth/logout': [{ probe: 'logout (throwaway sessions)', method: 'POST', url: () => '/api/v1/auth/logout', expect: { ...ANY_USER, officerA: 204, officerB: 204, dispatcher: 204, admin: 204 } }],
   'POST /api/v1/auth/refresh': [{ probe: 'renew the session (throwaway sessions)', method: 'POST', url: () => '/api/v1/auth/refresh', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/webhooks/deliveries': [{ probe: 'webhook delivery log', method: 'GET', url: () => '/api/v1/webhooks/deliveries', expect: { ...ADMIN_ONLY, admin: 200 } }],
+  'GET /api/v1/audit': [{ probe: 'audit trail', method: 'GET', url: () => '/api/v1/audit', expect: { ...ADMIN_ONLY, admin: 200 } }],
   'GET /api/v1/dashboard/settings': [{ probe: 'map tiles and display settings', method: 'GET', url: () => '/api/v1/dashboard/settings', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/auth/me': [{ probe: 'own profile', method: 'GET', url: () => '/api/v1/auth/me', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/alerts': [{ probe: 'alert list (officers filtered, see below)', method: 'GET', url: () => '/api/v1/alerts', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],

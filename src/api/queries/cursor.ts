@@ -12,7 +12,7 @@ export interface CursorKey {
 }
 
 /** The paginated lists. */
-export type CursorList = 'alerts' | 'violations' | 'webhook-deliveries';
+export type CursorList = 'alerts' | 'violations' | 'webhook-deliveries' | 'audit';
 
 export class CursorError extends Error {}
 

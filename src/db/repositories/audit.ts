@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../generated/sqlite/client.ts';
+import type { AuditActorType } from '../../contracts/vocabulary.ts';
 import { afterKey, type PageKey } from './paging.ts';
 
 /** A stored AuditEvent, details still JSON text. */
@@ -14,7 +15,19 @@ export interface AuditRecord {
   details: string | null;
 }
 
-export type ActorType = 'USER' | 'CAMERA' | 'SYSTEM';
+export type ActorType = AuditActorType;
+
+/** Filters of the audit trail search; from inclusive, to exclusive. */
+export interface AuditFilter {
+  actorId?: string;
+  /** Actions starting with this. */
+  action?: string;
+  subjectType?: string;
+  /** Subject ids starting with this. */
+  subjectId?: string;
+  from?: Date;
+  to?: Date;
+}
 
 export interface AuditEntry {
   actorType: ActorType;
@@ -48,6 +61,18 @@ export function createAuditRepository(prisma: PrismaClient) {
         orderBy: [{ at: 'desc' }, { id: 'desc' }],
         take: filter.limit ?? 100,
       });
+    },
+    /** The audit trail, newest first (at desc, id desc). */
+    search(f: AuditFilter, after: PageKey | null, take: number): Promise<AuditRecord[]> {
+      const and: Record<string, unknown>[] = [];
+      if (f.actorId) and.push({ actorId: f.actorId });
+      if (f.action) and.push({ action: { startsWith: f.action } });
+      if (f.subjectType) and.push({ subjectType: f.subjectType });
+      if (f.subjectId) and.push({ subjectId: { startsWith: f.subjectId } });
+      if (f.from) and.push({ at: { gte: f.from } });
+      if (f.to) and.push({ at: { lt: f.to } });
+      if (after) and.push(afterKey('at', after));
+      return prisma.auditEvent.findMany({ where: { AND: and }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take });
     },
     /** An alert's workflow trail (actions alert.*), oldest first. */
     alertTrail(alertId: string, take = 200): Promise<AuditRecord[]> {

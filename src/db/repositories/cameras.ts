@@ -21,6 +21,12 @@ export function createCameraRepository(prisma: PrismaClient) {
     findByKeyHash(apiKeyHash: string): Promise<{ id: string; enabled: boolean } | null> {
       return prisma.camera.findUnique({ where: { apiKeyHash }, select: { id: true, enabled: true } });
     },
+    /** Camera names by id (a deleted camera is absent). */
+    async names(ids: readonly string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) return new Map();
+      const rows = await prisma.camera.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true } });
+      return new Map(rows.map((r) => [r.id, r.name]));
+    },
     list(): Promise<CameraRow[]> {
       return prisma.camera.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     },

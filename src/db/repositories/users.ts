@@ -40,6 +40,12 @@ export function createUserRepository(prisma: PrismaClient) {
     findById(id: string): Promise<UserRow | null> {
       return prisma.user.findUnique({ where: { id } });
     },
+    /** Usernames by id, deleted (anonymised) accounts included: for naming the actors of audit events. */
+    async usernames(ids: readonly string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) return new Map();
+      const rows = await prisma.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, username: true } });
+      return new Map(rows.map((r) => [r.id, r.username]));
+    },
     /** Users that exist (deleted, anonymised accounts are left out). */
     list(): Promise<UserRow[]> {
       return prisma.user.findMany({ where: { deletedAt: null }, orderBy: { username: 'asc' } });

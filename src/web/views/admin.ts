@@ -1,11 +1,12 @@
 /**
  * Admin view: violation history (search, paging, Export CSV), statistics charts,
- * camera management (key shown once, rotate, disable), patrol units, users and
- * the webhook delivery log.
+ * camera management (key shown once, rotate, disable), patrol units, users,
+ * the webhook delivery log and the audit trail.
  */
 import type { MountView, ViewContext } from '../context.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { hashDetail } from '../session.ts';
+import { auditPanel } from './admin/audit.ts';
 import { camerasPanel } from './admin/cameras.ts';
 import { historyPanel } from './admin/history.ts';
 import { reviewPanel } from './admin/review.ts';
@@ -25,6 +26,7 @@ export const mountAdmin: MountView = (root, ctx) => {
     { id: 'units', label: 'Units', build: unitsPanel },
     { id: 'users', label: 'Users', build: usersPanel },
     { id: 'webhooks', label: 'Webhooks', build: webhooksPanel },
+    { id: 'audit', label: 'Audit', build: auditPanel },
   ];
   const tablist = h('div', { role: 'tablist', 'aria-label': 'Administration', class: 'tabs' });
   const panelHost = h('div', { class: 'tab-host' });
