@@ -15,8 +15,6 @@ export interface AuditRecord {
   details: string | null;
 }
 
-export type ActorType = AuditActorType;
-
 /** Filters of the audit trail search; from inclusive, to exclusive. */
 export interface AuditFilter {
   actorId?: string;
@@ -30,7 +28,7 @@ export interface AuditFilter {
 }
 
 export interface AuditEntry {
-  actorType: ActorType;
+  actorType: AuditActorType;
   actorId?: string | null;
   actorRole?: string | null;
   /** Dotted verb, e.g. camera.create, camera.rotate_key, user.create, snapshot.view */
