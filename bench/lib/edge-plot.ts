@@ -3,6 +3,8 @@
  * cameras (left; both axes logarithmic, the limit as a red line) and the central CPU each camera costs
  * (right). Held steps are filled dots, the step that was not held a hollow one.
  */
+import { FONT, twoPanelLayout } from './plot-layout.ts';
+
 export interface EdgePlotInput {
   settings: { p95LimitMs: number; fps: number };
   mixes: {
@@ -13,15 +15,9 @@ export interface EdgePlotInput {
 
 // Red is the limit line's.
 const COLORS = ['#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd'];
-const FONT = 'font-family="sans-serif"';
 
 export function edgePlotSvg(r: EdgePlotInput): string {
-  const W = 1200;
-  const H = 560;
-  const m = { l: 70, r: 30, t: 80, b: 50 };
-  const gap = 90;
-  const panelW = (W - m.l - m.r - gap) / 2;
-  const panelH = H - m.t - m.b;
+  const { W, H, m, panelW, panelH, right } = twoPanelLayout();
   const steps = r.mixes.flatMap((mx) => mx.steps);
   const camMin = Math.min(...steps.map((s) => s.cameras));
   const camMax = Math.max(...steps.map((s) => s.cameras));
@@ -30,7 +26,6 @@ export function edgePlotSvg(r: EdgePlotInput): string {
   const ly = (ms: number) => m.t + panelH - ((Math.log10(Math.min(latHi, Math.max(latLo, ms))) - 1) / 3) * panelH;
   const cpuMax = Math.max(1, ...steps.map((s) => s.centralCpuMsPerCameraSecond));
   const cy = (v: number) => m.t + panelH - (v / cpuMax) * panelH;
-  const right = m.l + panelW + gap;
 
   const parts: string[] = [`<rect width="${W}" height="${H}" fill="white"/>`];
   parts.push(`<text x="${m.l}" y="24" ${FONT} font-size="16">MaskWatch bench:system:edge — one API + one worker on 2 shared cores, cameras × ${r.settings.fps} fps of edge detections</text>`);

@@ -6,6 +6,7 @@
  * pipeline after it, with the p95 limit.
  */
 import type { ViolationThreshold } from '../../src/domain/people.ts';
+import { FONT, twoPanelLayout } from './plot-layout.ts';
 
 export interface IncidentsPlotInput {
   settings: { confirmFrames: number; confirmWindow: number; threshold: ViolationThreshold; sightingGate: { minFaceScore: number; minFaceSide: number } };
@@ -18,19 +19,12 @@ export interface IncidentsPlotInput {
   clips: { positives: number; latencyMs: number | null; confirmingFrameMs: number | null }[];
 }
 
-const FONT = 'font-family="sans-serif"';
 const BLUE = '#1f77b4';
 const LIGHT_BLUE = '#aec7e8';
 const ORANGE = '#ff7f0e';
 
 export function incidentsPlotSvg(r: IncidentsPlotInput, confirmBudgetMs: number): string {
-  const W = 1200;
-  const H = 560;
-  const m = { l: 70, r: 30, t: 80, b: 50 };
-  const gap = 90;
-  const panelW = (W - m.l - m.r - gap) / 2;
-  const panelH = H - m.t - m.b;
-  const right = m.l + panelW + gap;
+  const { W, H, m, panelW, panelH, right } = twoPanelLayout();
   // Precision and recall on 0.5–1: below that no setting is worth drawing.
   const px = (recall: number) => m.l + ((Math.max(0.5, recall) - 0.5) / 0.5) * panelW;
   const py = (precision: number) => m.t + panelH - ((Math.max(0.5, precision) - 0.5) / 0.5) * panelH;

@@ -4,8 +4,8 @@
  * median over interleaved rounds as a bar, min–max as a whisker — with the 2× target as a red line.
  */
 import type { ClockRatios, FloorRatios } from '../vision-floor.ts';
+import { FONT } from './plot-layout.ts';
 
-const FONT = 'font-family="sans-serif"';
 const ROW = 26;
 
 interface Row {
