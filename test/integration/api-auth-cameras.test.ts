@@ -169,12 +169,14 @@ for (const provider of testProviders()) {
     test('OpenAPI document at /docs lists the routes', async () => {
       const res = await call(api.url, 'GET', '/docs/json');
       assert.equal(res.status, 200);
-      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations']) {
+      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations', '/api/v1/audit']) {
         assert.ok(res.body.paths[p], `missing ${p}`);
       }
       const alertItem = res.body.paths['/api/v1/alerts'].get.responses['200'].content['application/json'].schema.properties.items.items;
       assert.equal(alertItem.properties.noMaskProbability.type, 'number');
       assert.equal(alertItem.properties.maskProbability.deprecated, true, 'the old name is documented as deprecated');
+      const violationItem = res.body.paths['/api/v1/violations'].get.responses['200'].content['application/json'].schema.properties.items.items;
+      assert.deepEqual(violationItem.properties.label.enum, ['no_mask', 'mask_incorrect', null]);
       // Errors and non-JSON bodies are documented with the media type they are sent with.
       const responses = (p: string, method = 'get') => res.body.paths[p][method].responses;
       assert.deepEqual(Object.keys(responses('/api/v1/alerts')['4XX'].content), ['application/problem+json']);
