@@ -9,9 +9,12 @@ const PAGE = 50;
 const COLUMNS = ['Time', 'Who', 'Action', 'Subject', 'Details'];
 
 function who(e: AuditEvent): string {
-  if (e.actorType === 'SYSTEM') return 'MaskWatch';
-  const name = e.actorName ?? (e.actorId ? `${e.actorType === 'CAMERA' ? 'deleted camera' : 'user'} ${e.actorId.slice(0, 8)}` : '–');
-  return e.actorType === 'CAMERA' ? `Camera ${name}` : e.actorRole ? `${name} · ${e.actorRole.toLowerCase()}` : name;
+  // The system's actor id says which part acted (e.g. `cli` for the maskwatch users command).
+  if (e.actorType === 'SYSTEM') return e.actorId ? `MaskWatch (${e.actorId})` : 'MaskWatch';
+  const id = e.actorId?.slice(0, 8) ?? '–';
+  if (e.actorType === 'CAMERA') return e.actorName ? `Camera ${e.actorName}` : `Deleted camera ${id}`;
+  const name = e.actorName ?? `User ${id}`;
+  return e.actorRole ? `${name} · ${e.actorRole.toLowerCase()}` : name;
 }
 
 /** Details on one line, `key: value`, nested values as JSON. */
@@ -53,7 +56,7 @@ export function auditPanel(ctx: ViewContext): HTMLElement {
 
   const filters = () => ({
     actorId: user.value || undefined,
-    action: action.value.trim() || undefined,
+    action: action.value.trim().toLowerCase() || undefined,
     subjectId: subject.value.trim() || undefined,
     from: localInputToIso(from.value),
     to: localInputToIso(to.value),
