@@ -29,6 +29,11 @@ export function storedFramePath(cameraId: string, frameId: string): string {
   return `${SNAPSHOTS_DIR}/${cameraId}/${frameId}-frame.jpg`;
 }
 
+/** A violating face's crop, `snapshots/<cameraId>/<frameId>-<faceIndex>.jpg`. */
+export function storedCropPath(cameraId: string, frameId: string, faceIndex: number): string {
+  return `${SNAPSHOTS_DIR}/${cameraId}/${frameId}-${faceIndex}.jpg`;
+}
+
 const STORED_FRAME = /^snapshots\/[A-Za-z0-9_-]+\/([A-Za-z0-9_-]+)-frame\.jpg$/;
 
 /** The frame id of a stored frame path; null for anything else (a face crop, a foreign path). */

@@ -1,13 +1,12 @@
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SNAPSHOTS_DIR, storedFramePath } from '../../services/alert-view.ts';
+import { storedCropPath, storedFramePath } from '../../services/alert-view.ts';
 
 /** Where a frame's snapshots go, relative to the data dir (what the DB stores). */
 export function snapshotPaths(cameraId: string, frameId: string, faceIndexes: readonly number[]) {
-  const dir = `${SNAPSHOTS_DIR}/${cameraId}`;
   return {
     frame: storedFramePath(cameraId, frameId),
-    faces: new Map(faceIndexes.map((i) => [i, `${dir}/${frameId}-${i}.jpg`])),
+    faces: new Map(faceIndexes.map((i) => [i, storedCropPath(cameraId, frameId, i)])),
   };
 }
 
