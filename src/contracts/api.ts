@@ -461,6 +461,27 @@ export const AuditEventSchema = Type.Object({
 });
 export type AuditEvent = Static<typeof AuditEventSchema>;
 
+/** Who saw an alert's evidence (GET /api/v1/alerts/:id/evidence-access): its annotated frames and its face crops. */
+export const EvidenceAccessSchema = Type.Object({
+  viewers: Type.Array(
+    Type.Object({
+      actorType: StringEnum(AUDIT_ACTOR_TYPES),
+      actorId: NullableString(),
+      actorRole: NullableString(),
+      actorName: Type.Unsafe<string | null>({ type: ['string', 'null'], description: "The user's username (a deleted user's placeholder)" }),
+      views: Type.Integer({ minimum: 1, description: 'Views of this alert\'s frames and face crops' }),
+      firstAt: DateTime(),
+      lastAt: DateTime(),
+    }),
+    { description: 'Everyone who viewed the evidence, first viewer first; counts every view' },
+  ),
+  items: Type.Array(AuditEventSchema, {
+    description: "The views (`snapshot.view`, subject `AlertFrame` `<alertId>/<frameId>` or `Snapshot` `<cameraId>/<file>`), newest first",
+  }),
+  truncated: Type.Boolean({ description: 'More views exist than `items` lists (viewers still counts them all)' }),
+});
+export type EvidenceAccess = Static<typeof EvidenceAccessSchema>;
+
 /** The query string of GET /api/v1/audit; from inclusive, to exclusive. */
 export const AuditQuerySchema = Type.Object(
   {

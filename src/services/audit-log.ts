@@ -1,10 +1,18 @@
 /** The audit trail as admins read it (GET /api/v1/audit): who did what to which subject, newest first. */
-import type { AuditEvent } from '../contracts/api.ts';
-import type { AuditFilter, AuditRepository } from '../db/repositories/audit.ts';
+import type { AuditEvent, EvidenceAccess } from '../contracts/api.ts';
+import type { AuditFilter, AuditRecord, AuditRepository } from '../db/repositories/audit.ts';
 import type { CameraRepository } from '../db/repositories/cameras.ts';
+import type { EvidenceRepository } from '../db/repositories/evidence.ts';
 import type { PageKey } from '../db/repositories/paging.ts';
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { Role } from '../contracts/vocabulary.ts';
+import { notFound } from './errors.ts';
+import { SNAPSHOTS_DIR, storedCropPath } from './alert-view.ts';
+
+/** Most views listed one by one in an alert's evidence access (the viewers' summary counts them all). */
+export const EVIDENCE_VIEWS_LISTED = 200;
+
+type Reader = { actor: { id: string; role: Role }; clientIp: string };
 
 function parseDetails(text: string | null): Record<string, unknown> | null {
   if (text === null) return null;
@@ -16,13 +24,41 @@ function parseDetails(text: string | null): Record<string, unknown> | null {
   }
 }
 
-export function createAuditLogService(deps: { audit: AuditRepository; users: Pick<UserRepository, 'usernames'>; cameras: Pick<CameraRepository, 'names'> }) {
+export function createAuditLogService(deps: {
+  audit: AuditRepository;
+  evidence: Pick<EvidenceRepository, 'crops'>;
+  users: Pick<UserRepository, 'usernames'>;
+  cameras: Pick<CameraRepository, 'names'>;
+}) {
+  /** Usernames and camera names of the given actors. */
+  async function actorNames(actors: readonly Pick<AuditRecord, 'actorType' | 'actorId'>[]) {
+    const idsOf = (type: string) => [...new Set(actors.flatMap((r) => (r.actorType === type && r.actorId ? [r.actorId] : [])))];
+    const [users, cameras] = await Promise.all([deps.users.usernames(idsOf('USER')), deps.cameras.names(idsOf('CAMERA'))]);
+    return (r: Pick<AuditRecord, 'actorType' | 'actorId'>) => (r.actorId ? ((r.actorType === 'USER' ? users : cameras).get(r.actorId) ?? null) : null);
+  }
+
+  async function toEvents(rows: readonly AuditRecord[]): Promise<AuditEvent[]> {
+    const nameOf = await actorNames(rows);
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at.toISOString(),
+      actorType: r.actorType as AuditEvent['actorType'],
+      actorId: r.actorId,
+      actorRole: r.actorRole,
+      actorName: nameOf(r),
+      action: r.action,
+      subjectType: r.subjectType,
+      subjectId: r.subjectId,
+      details: parseDetails(r.details),
+    }));
+  }
+
   return {
     /**
      * A page of the trail. Reading it is itself audited (`audit.view`, with the filters), once per search: the
      * pages after the first (a cursor) are the same search.
      */
-    async search(by: { actor: { id: string; role: Role }; clientIp: string }, filter: AuditFilter, after: PageKey | null, take: number): Promise<AuditEvent[]> {
+    async search(by: Reader, filter: AuditFilter, after: PageKey | null, take: number): Promise<AuditEvent[]> {
       if (!after) {
         await deps.audit.record({
           actorType: 'USER',
@@ -33,21 +69,46 @@ export function createAuditLogService(deps: { audit: AuditRepository; users: Pic
           details: { filters: filter, clientIp: by.clientIp },
         });
       }
-      const rows = await deps.audit.search(filter, after, take);
-      const idsOf = (type: string) => [...new Set(rows.flatMap((r) => (r.actorType === type && r.actorId ? [r.actorId] : [])))];
-      const [users, cameras] = await Promise.all([deps.users.usernames(idsOf('USER')), deps.cameras.names(idsOf('CAMERA'))]);
-      return rows.map((r) => ({
-        id: r.id,
-        at: r.at.toISOString(),
-        actorType: r.actorType as AuditEvent['actorType'],
-        actorId: r.actorId,
-        actorRole: r.actorRole,
-        actorName: r.actorId ? ((r.actorType === 'USER' ? users : cameras).get(r.actorId) ?? null) : null,
-        action: r.action,
-        subjectType: r.subjectType,
-        subjectId: r.subjectId,
-        details: parseDetails(r.details),
-      }));
+      return toEvents(await deps.audit.search(filter, after, take));
+    },
+
+    /**
+     * Who saw an alert's evidence: every view of its annotated frames and of its face crops (chain of custody).
+     * Reading it is audited (`audit.view` on the alert).
+     */
+    async evidenceAccess(by: Reader, alertId: string): Promise<EvidenceAccess> {
+      const crops = await deps.evidence.crops(alertId);
+      if (!crops) throw notFound(`alert ${alertId}`);
+      // Views record the crop's path below snapshots/ (api/routes/snapshots.ts).
+      const stored = [...crops.paths, ...crops.faces.map((f) => storedCropPath(f.cameraId, f.frameId, f.faceIndex))];
+      const subjects = [...new Set(stored.map((p) => p.slice(SNAPSHOTS_DIR.length + 1)))];
+      const [rows, viewers] = await Promise.all([
+        deps.audit.evidenceViews(alertId, subjects, EVIDENCE_VIEWS_LISTED + 1),
+        deps.audit.evidenceViewers(alertId, subjects),
+      ]);
+      await deps.audit.record({
+        actorType: 'USER',
+        actorId: by.actor.id,
+        actorRole: by.actor.role,
+        action: 'audit.view',
+        subjectType: 'Alert',
+        subjectId: alertId,
+        details: { evidenceAccess: true, clientIp: by.clientIp },
+      });
+      const nameOf = await actorNames(viewers);
+      return {
+        viewers: viewers.map((v) => ({
+          actorType: v.actorType as AuditEvent['actorType'],
+          actorId: v.actorId,
+          actorRole: v.actorRole,
+          actorName: nameOf(v),
+          views: v.views,
+          firstAt: v.firstAt.toISOString(),
+          lastAt: v.lastAt.toISOString(),
+        })),
+        items: await toEvents(rows.slice(0, EVIDENCE_VIEWS_LISTED)),
+        truncated: rows.length > EVIDENCE_VIEWS_LISTED,
+      };
     },
   };
 }

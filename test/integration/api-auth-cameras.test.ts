@@ -169,7 +169,7 @@ for (const provider of testProviders()) {
     test('OpenAPI document at /docs lists the routes', async () => {
       const res = await call(api.url, 'GET', '/docs/json');
       assert.equal(res.status, 200);
-      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations', '/api/v1/audit']) {
+      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations', '/api/v1/audit', '/api/v1/alerts/{id}/evidence-access']) {
         assert.ok(res.body.paths[p], `missing ${p}`);
       }
       const alertItem = res.body.paths['/api/v1/alerts'].get.responses['200'].content['application/json'].schema.properties.items.items;

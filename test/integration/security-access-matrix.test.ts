@@ -101,6 +101,9 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/auth/me': [{ probe: 'own profile', method: 'GET', url: () => '/api/v1/auth/me', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/alerts': [{ probe: 'alert list (officers filtered, see below)', method: 'GET', url: () => '/api/v1/alerts', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/alerts/:id/suggested-units': [{ probe: 'dispatch support', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/suggested-units`, expect: { ...COMMAND, dispatcher: 200, admin: 200 } }],
+  'GET /api/v1/alerts/:id/evidence-access': [
+    { probe: "who viewed an alert's evidence", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/evidence-access`, expect: { ...ADMIN_ONLY, admin: 200 } },
+  ],
   'GET /api/v1/alerts/:id/timeline': [{ probe: 'audit trail of an alert', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/timeline`, expect: { ...COMMAND, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/alerts/:id': [
     { probe: 'one incident with its people (officers: their unit only)', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}`, expect: { ...ANY_USER, officerA: 200, officerB: 404, dispatcher: 200, admin: 200 } },

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import sharp from 'sharp';
-import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { call, createTestStack, loginAs, type JsonBody, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import { DATASETS, loadEngine, stackDetectionWorker } from './worker-support.ts';
 import { QUEUES } from '../../src/queue/jobs.ts';
@@ -286,6 +286,54 @@ for (const provider of testProviders()) {
       assert.equal((await get(a1.snapshotUrl!, officerA)).status, 200);
     });
 
+    const evidenceAccess = (alertId: string, token = admin) => call(api.url, 'GET', `/api/v1/alerts/${alertId}/evidence-access`, { token });
+    const cropSubject = (url: string) => url.slice('/api/v1/snapshots/'.length);
+
+    test("evidence access: who viewed an alert's frames and crops (none of the other alert's); admins only; reading it is audited", async () => {
+      const before = await evidenceAccess(a2.id);
+      assert.equal(before.status, 200, JSON.stringify(before.body));
+      const person = a2.people[0]!;
+      assert.equal((await get(frameUrl(a2.id, frames[2]!), officerB)).status, 200);
+      assert.equal((await get(person.snapshotUrl!, officerB)).status, 200);
+      assert.equal((await get(frameUrl(a1.id, frames[2]!), dispatcher)).status, 200, "A1's evidence, not A2's");
+      const res = await evidenceAccess(a2.id);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.items.length, before.body.items.length + 2);
+      assert.equal(res.body.truncated, false);
+      const newest = res.body.items.slice(0, 2) as JsonBody[];
+      const seen = (type: string) => newest.find((e) => e.subjectType === type)!;
+      assert.deepEqual(
+        [seen('AlertFrame').actorName, seen('AlertFrame').actorRole, seen('AlertFrame').subjectId, seen('AlertFrame').details.clientIp],
+        ['officer-b', 'OFFICER', `${a2.id}/${frames[2]}`, '127.0.0.1'],
+      );
+      assert.deepEqual([seen('Snapshot').actorName, seen('Snapshot').subjectId], ['officer-b', cropSubject(person.snapshotUrl!)]);
+      // Only A2's evidence: its frames, and crops of its people's tracks.
+      const a2Crops = new Set<string>();
+      for (const p of a2.people) {
+        const track = await call(api.url, 'GET', `/api/v1/alerts/${a2.id}/people/${p.id}/track`, { token: dispatcher });
+        for (const t of track.body.items as { snapshotUrl: string | null }[]) if (t.snapshotUrl) a2Crops.add(cropSubject(t.snapshotUrl));
+        a2Crops.add(cropSubject(p.snapshotUrl!));
+      }
+      for (const e of res.body.items as JsonBody[]) {
+        assert.equal(e.action, 'snapshot.view');
+        if (e.subjectType === 'AlertFrame') assert.ok(e.subjectId.startsWith(`${a2.id}/`), e.subjectId);
+        else assert.ok(a2Crops.has(e.subjectId), `a crop of A2: ${e.subjectId}`);
+      }
+      // The summary counts every view by viewer: officer B's two, and the dispatcher's views of A2's frames earlier.
+      const viewer = (body: JsonBody, name: string) => (body.viewers as JsonBody[]).find((v) => v.actorName === name);
+      assert.equal(viewer(res.body, 'officer-b')!.views, (viewer(before.body, 'officer-b')?.views ?? 0) + 2);
+      assert.equal(viewer(res.body, 'desk')!.views, viewer(before.body, 'desk')!.views, "the dispatcher's view of A1 is not A2's");
+      assert.equal(viewer(res.body, 'officer-a'), undefined, 'officer A never saw A2');
+      // Admins only; an unknown alert is a 404 problem; each reading is audited on the alert.
+      assert.equal((await evidenceAccess(a2.id, dispatcher)).status, 403);
+      assert.equal((await call(api.url, 'GET', `/api/v1/alerts/${a2.id}/evidence-access`)).status, 401);
+      const missing = await evidenceAccess(randomUUID());
+      assert.equal(missing.status, 404);
+      assert.equal(typeof missing.body.title, 'string');
+      const readings = await stack.db.prisma.auditEvent.count({ where: { action: 'audit.view', subjectType: 'Alert', subjectId: a2.id } });
+      assert.equal(readings, 2, 'the two readings by the admin');
+    });
+
     test('nothing rendered is kept; retention deletes the stored frames and crops, and the views answer 404', async () => {
       const files = () => readdir(path.join(stack.dataDir, 'snapshots', camera.id)).catch(() => [] as string[]);
       const stored = await files();
@@ -299,12 +347,21 @@ for (const provider of testProviders()) {
         logger: stack.logger,
         now: () => new Date(Date.now() + 31 * DAY_MS),
       });
+      const custody = (await evidenceAccess(a1.id)).body;
+      assert.ok(custody.items.some((e: JsonBody) => e.subjectType === 'Snapshot') && custody.items.some((e: JsonBody) => e.subjectType === 'AlertFrame'));
       await handle();
       assert.deepEqual(await files(), [], 'every stored frame and crop of the camera is gone');
       // That run also deleted the sessions that will have expired by then: log in again.
       const login = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'desk', password: 'correct horse battery staple' } });
       assert.equal(login.status, 200);
       dispatcher = login.body.token;
+      admin = (await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: 'correct horse battery staple' } })).body.token;
+      // The chain of custody outlives the images: every view of A1's frames and crops is still listed.
+      const kept = (await evidenceAccess(a1.id)).body;
+      assert.deepEqual(
+        kept.items.map((e: JsonBody) => e.id),
+        custody.items.map((e: JsonBody) => e.id),
+      );
       const expected = await get(frameUrl(randomUUID(), frames[2]!), dispatcher);
       const expectedBody = await expected.text();
       for (const url of [frameUrl(a1.id, frames[2]!), frameUrl(a2.id, frames[2]!), frameUrl(a2.id, frames[1]!)]) {

@@ -1,17 +1,23 @@
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { cursorOrProblem, page } from '../queries/cursor.ts';
 import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
-import { AuditEventSchema, AuditQuerySchema, PageSchema, type AuditQuery } from '../../contracts/api.ts';
+import { AuditEventSchema, AuditQuerySchema, EvidenceAccessSchema, PageSchema, type AuditQuery } from '../../contracts/api.ts';
+import { EVIDENCE_VIEWS_LISTED } from '../../services/audit-log.ts';
+
+const alertParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
 
 /** The audit trail (who viewed which evidence, dispatched whom, changed which account…), newest first, for admins. */
 export async function auditRoutes(app: FastifyInstance, ctx: ApiContext) {
+  const admins = requireUser(ctx.auth, { roles: ['ADMIN'] });
+
   app.get<{ Querystring: Defaulted<AuditQuery, 'limit'> }>(
     '/api/v1/audit',
     {
-      onRequest: requireUser(ctx.auth, { roles: ['ADMIN'] }),
+      onRequest: admins,
       schema: {
         tags: ['audit'],
         summary: 'Audit events, newest first; from inclusive, to exclusive. Each search is itself audited (audit.view)',
@@ -34,5 +40,23 @@ export async function auditRoutes(app: FastifyInstance, ctx: ApiContext) {
       );
       return page('audit', rows, q.limit, (r) => new Date(r.at));
     },
+  );
+
+  app.get<{ Params: Static<typeof alertParams> }>(
+    '/api/v1/alerts/:id/evidence-access',
+    {
+      onRequest: admins,
+      schema: {
+        tags: ['audit', 'alerts'],
+        summary: "Who saw an alert's evidence: every view of its annotated frames and face crops (chain of custody); audited (audit.view)",
+        description:
+          `\`viewers\` sums up every view by viewer; \`items\` lists the views newest first, at most ${EVIDENCE_VIEWS_LISTED} (\`truncated\` says when there are more). ` +
+          'Views are kept by retention even after the images are deleted. 404 problem for no such alert.',
+        security: bearerSecurity,
+        params: alertParams,
+        response: { 200: EvidenceAccessSchema, ...problemResponses },
+      },
+    },
+    (request) => ctx.services.auditLog.evidenceAccess({ actor: userOf(request), clientIp: request.ip }, request.params.id),
   );
 }

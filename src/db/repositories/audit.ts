@@ -38,6 +38,29 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** Who viewed an alert's evidence, and how often (every view, not only a page of them). */
+export interface EvidenceViewer {
+  actorType: string;
+  actorId: string | null;
+  actorRole: string | null;
+  views: number;
+  firstAt: Date;
+  lastAt: Date;
+}
+
+// Bound parameters per query, well below SQLite's and PostgreSQL's limits, for long incidents' many crops.
+const SUBJECTS_PER_QUERY = 2000;
+
+/** `snapshot.view` events of an alert's frames (`<alertId>/<frameId>`) or of the given face crops, in chunks of subjects. */
+function evidenceViewFilters(alertId: string, cropSubjects: readonly string[]): Record<string, unknown>[] {
+  const frames = { subjectType: 'AlertFrame', subjectId: { startsWith: `${alertId}/` } };
+  const crops: Record<string, unknown>[] = [];
+  for (let i = 0; i < cropSubjects.length; i += SUBJECTS_PER_QUERY) {
+    crops.push({ subjectType: 'Snapshot', subjectId: { in: cropSubjects.slice(i, i + SUBJECTS_PER_QUERY) } });
+  }
+  return [frames, ...crops].map((subject) => ({ action: 'snapshot.view', ...subject }));
+}
+
 export function createAuditRepository(prisma: PrismaClient) {
   return {
     async record(entry: AuditEntry): Promise<void> {
@@ -79,6 +102,37 @@ export function createAuditRepository(prisma: PrismaClient) {
         orderBy: [{ at: 'asc' }, { id: 'asc' }],
         take,
       });
+    },
+    /** Views of an alert's evidence, newest first (at most `take`); `cropSubjects` are its crops' paths below snapshots/. */
+    async evidenceViews(alertId: string, cropSubjects: readonly string[], take: number): Promise<AuditRecord[]> {
+      const order = [{ at: 'desc' }, { id: 'desc' }] as const;
+      const parts = await Promise.all(evidenceViewFilters(alertId, cropSubjects).map((where) => prisma.auditEvent.findMany({ where, orderBy: [...order], take })));
+      return parts
+        .flat()
+        .sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+        .slice(0, take);
+    },
+    /** Everyone who viewed an alert's evidence, with their number of views and first and last view. */
+    async evidenceViewers(alertId: string, cropSubjects: readonly string[]): Promise<EvidenceViewer[]> {
+      const groups = await Promise.all(
+        evidenceViewFilters(alertId, cropSubjects).map((where) =>
+          prisma.auditEvent.groupBy({ by: ['actorType', 'actorId', 'actorRole'], where, _count: { _all: true }, _min: { at: true }, _max: { at: true } }),
+        ),
+      );
+      const byActor = new Map<string, EvidenceViewer>();
+      for (const g of groups.flat()) {
+        const key = JSON.stringify([g.actorType, g.actorId, g.actorRole]);
+        const first = g._min.at!;
+        const last = g._max.at!;
+        const seen = byActor.get(key);
+        if (!seen) byActor.set(key, { actorType: g.actorType, actorId: g.actorId, actorRole: g.actorRole, views: g._count._all, firstAt: first, lastAt: last });
+        else {
+          seen.views += g._count._all;
+          if (first < seen.firstAt) seen.firstAt = first;
+          if (last > seen.lastAt) seen.lastAt = last;
+        }
+      }
+      return [...byActor.values()].sort((a, b) => a.firstAt.getTime() - b.firstAt.getTime());
     },
     /**
      * Events of the given actions, newest first (at desc, id desc); `detailsContain`

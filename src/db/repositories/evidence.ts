@@ -59,6 +59,24 @@ export function createEvidenceRepository(prisma: PrismaClient) {
       ]);
       return { alert, sightings, violations };
     },
+
+    /**
+     * The face crops an alert shows or showed: the stored paths of its snapshot and its people's best shots, and
+     * the faces of its violations (whose crop paths retention clears; the rows stay). Null when there is no such alert.
+     */
+    async crops(alertId: string): Promise<{ paths: string[]; faces: { cameraId: string; frameId: string; faceIndex: number }[] } | null> {
+      const alert = await prisma.alert.findUnique({
+        where: { id: alertId },
+        select: {
+          snapshotPath: true,
+          people: { select: { bestShotPath: true } },
+          violations: { select: { cameraId: true, frameId: true, faceIndex: true } },
+        },
+      });
+      if (!alert) return null;
+      const paths = [alert.snapshotPath, ...alert.people.map((p) => p.bestShotPath)].filter((p): p is string => p !== null);
+      return { paths, faces: alert.violations };
+    },
   };
 }
 
