@@ -13,6 +13,7 @@ import type {
   CameraPatch,
   CameraWithKey,
   Distribution,
+  EvidenceAccess,
   Page,
   Stats,
   SuggestedUnit,
@@ -27,7 +28,7 @@ import type {
 } from '../contracts/api.ts';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, Camera, CameraWithKey, Distribution, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, Camera, CameraWithKey, Distribution, EvidenceAccess, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -150,6 +151,9 @@ export class Api {
   }
   timeline(alertId: string) {
     return this.json<{ items: TimelineEntry[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/timeline`);
+  }
+  evidenceAccess(alertId: string) {
+    return this.json<EvidenceAccess>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/evidence-access`);
   }
   suggestedUnits(alertId: string) {
     return this.json<{ items: SuggestedUnit[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/suggested-units`);

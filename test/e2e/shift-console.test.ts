@@ -8,7 +8,7 @@
  *   password again without leaving the page;
  * - a reconnect clears the errors the outage left and refetches;
  * - the admin tab survives a reload; history links to alerts; the audit trail finds an alert's events; closed incidents
- *   are reviewed with their timeline.
+ *   are reviewed with their timeline and who viewed their evidence.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -327,6 +327,9 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   const person = (await call(system.url, 'GET', `/api/v1/alerts/${closedId}`, { token: desk1 })).body.people[0].id as string;
   assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${closedId}/people/${person}/false-positive`, { token: desk1, json: { reason: 'Face on a poster' } })).status, 200);
   assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${closedId}/dismiss`, { token: desk1, json: { reason: 'Mask on, false positive' } })).status, 200);
+  // The dispatcher looked at the evidence before dismissing it (the review shows who saw it).
+  const frameUrl = (await call(system.url, 'GET', `/api/v1/alerts/${closedId}`, { token: desk1 })).body.frameSnapshotUrl as string;
+  assert.equal((await fetch(`${system.url}${frameUrl}`, { headers: { authorization: `Bearer ${desk1}` } })).status, 200);
 
   const page = await desk.context.newPage();
   await login(page, system.url, 'chief', PASSWORD);
@@ -360,6 +363,9 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await review.getByRole('list', { name: 'Timeline' }).getByText('Dismissed · desk1').waitFor();
   await review.getByText('Mask on, false positive').waitFor();
   await review.getByText('Raised → dismissed').waitFor();
+  // Who saw the evidence: the dispatcher's view of the frame, with how many faces it left sharp.
+  await review.getByRole('list', { name: 'Who viewed the evidence' }).getByText('desk1 · dispatcher').waitFor();
+  await review.getByRole('table', { name: 'Views of the evidence' }).locator('tr', { hasText: 'desk1 · dispatcher' }).getByText(/^Annotated frame \(\d+ unblurred, \d+ blurred\)$/).first().waitFor();
   // The evidence as the dispatcher saw it, read-only: the people, numbered on the frame, with their false-positive marks.
   const people = review.getByRole('list', { name: 'People in this incident' }).locator('.evidence-person');
   await people.first().waitFor();

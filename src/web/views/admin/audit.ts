@@ -8,7 +8,8 @@ import { errorText } from '../common.ts';
 const PAGE = 50;
 const COLUMNS = ['Time', 'Who', 'Action', 'Subject', 'Details'];
 
-function who(e: AuditEvent): string {
+/** The actor of an event (or a viewer of evidence) as people read it. */
+export function actorText(e: Pick<AuditEvent, 'actorType' | 'actorId' | 'actorRole' | 'actorName'>): string {
   // The system's actor id says which part acted (e.g. `cli` for the maskwatch users command).
   if (e.actorType === 'SYSTEM') return e.actorId ? `MaskWatch (${e.actorId})` : 'MaskWatch';
   const id = e.actorId?.slice(0, 8) ?? '–';
@@ -30,7 +31,7 @@ function row(e: AuditEvent): HTMLElement {
     'tr',
     {},
     h('td', {}, formatDateTime(e.at)),
-    h('td', {}, who(e)),
+    h('td', {}, actorText(e)),
     h('td', { class: 'mono small' }, e.action),
     h('td', { class: 'small' }, e.subjectType, e.subjectId ? h('span', { class: 'mono', title: e.subjectId }, ` ${e.subjectId.slice(0, 8)}`) : ''),
     h('td', { class: 'small audit-details' }, detailsText(e.details)),

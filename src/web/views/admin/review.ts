@@ -2,7 +2,7 @@
  * Admin › Closed incidents: the after-action review. Resolved and dismissed
  * alerts, newest first, each with its evidence (the people, numbered on the
  * frame, with their crops over time and any false-positive marks), facts, response times and the
- * full timeline (who did what, when, with notes and dismissal reasons).
+ * full timeline (who did what, when, with notes and dismissal reasons) and who viewed its evidence.
  * `#/admin/review?alert=ID` opens one directly (links from the violation history).
  */
 import type { AlertEvent } from '../../../realtime/events.ts';
@@ -15,6 +15,7 @@ import { hashDetail } from '../../session.ts';
 import { timelineItems } from '../alert-timeline.ts';
 import { alertEvidence } from '../evidence-viewer.ts';
 import { errorText, statusBadge } from '../common.ts';
+import { evidenceAccessSection } from './evidence-access.ts';
 
 type ClosedStatus = 'RESOLVED' | 'DISMISSED';
 const PAGE = 50;
@@ -149,6 +150,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
       times,
       h('h4', { class: 'timeline-title' }, 'Timeline'),
       timeline,
+      evidenceAccessSection(ctx, id, a ?? null),
     );
     try {
       const t = await ctx.api.timeline(id);
