@@ -1,18 +1,31 @@
 /** The audit trail as admins read it (GET /api/v1/audit): who did what to which subject, newest first. */
 import type { AuditEvent, EvidenceAccess } from '../contracts/api.ts';
-import type { AuditFilter, AuditRecord, AuditRepository } from '../db/repositories/audit.ts';
+import type { AuditEntry, AuditFilter, AuditRecord, AuditRepository } from '../db/repositories/audit.ts';
 import type { CameraRepository } from '../db/repositories/cameras.ts';
 import type { EvidenceRepository } from '../db/repositories/evidence.ts';
 import type { PageKey } from '../db/repositories/paging.ts';
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { Role } from '../contracts/vocabulary.ts';
-import { notFound } from './errors.ts';
+import { notFound, ServiceError } from './errors.ts';
 import { SNAPSHOTS_DIR, storedCropPath } from './alert-view.ts';
 
 /** Most views listed one by one in an alert's evidence access (the viewers' summary counts them all). */
 export const EVIDENCE_VIEWS_LISTED = 200;
 
 type Reader = { actor: { id: string; role: Role }; clientIp: string };
+/** Who exports or prunes the trail (the CLI: SYSTEM / cli). */
+type Operator = Pick<AuditEntry, 'actorType' | 'actorId' | 'actorRole'>;
+
+/** Where an export or archive goes: pages in order, then `finish` (flushed to disk) before anything is deleted. */
+export interface AuditSink {
+  write(events: AuditEvent[]): Promise<void>;
+  finish(): Promise<void>;
+}
+
+/** Events per page of an export or archive. */
+const EXPORT_PAGE = 1000;
+/** The trail of the last day is never pruned: instances' clocks and in-flight writes stay clear of the cut. */
+export const MIN_PRUNE_AGE_MS = 24 * 3600 * 1000;
 
 function parseDetails(text: string | null): Record<string, unknown> | null {
   if (text === null) return null;
@@ -26,6 +39,7 @@ function parseDetails(text: string | null): Record<string, unknown> | null {
 
 export function createAuditLogService(deps: {
   audit: AuditRepository;
+  now?: () => Date;
   evidence: Pick<EvidenceRepository, 'crops'>;
   users: Pick<UserRepository, 'usernames'>;
   cameras: Pick<CameraRepository, 'names'>;
@@ -53,7 +67,46 @@ export function createAuditLogService(deps: {
     }));
   }
 
+  /** Every event of the filter, oldest first, written to the sink page by page and finished; the number of events. */
+  async function writeAll(filter: AuditFilter, sink: AuditSink): Promise<number> {
+    let after: PageKey | null = null;
+    let count = 0;
+    for (;;) {
+      const rows = await deps.audit.search(filter, after, EXPORT_PAGE, 'oldest');
+      if (rows.length > 0) await sink.write(await toEvents(rows));
+      count += rows.length;
+      if (rows.length < EXPORT_PAGE) break;
+      const last = rows[rows.length - 1]!;
+      after = { at: last.at, id: last.id };
+    }
+    await sink.finish();
+    return count;
+  }
+
   return {
+    /**
+     * The whole trail of the filter, oldest first, handed over page by page (`maskwatch audit export`, e.g. to a
+     * SIEM or an archive); audited as `audit.export` with the filters and the count.
+     */
+    async export(by: Operator, filter: AuditFilter, sink: AuditSink): Promise<number> {
+      const count = await writeAll(filter, sink);
+      await deps.audit.record({ ...by, action: 'audit.export', subjectType: 'AuditTrail', details: { filters: filter, events: count } });
+      return count;
+    },
+
+    /**
+     * Deletes the trail before `before`, after writing it to `archive` (when given): what is deleted was
+     * archived and flushed first. Refused for the last day's events. Audited as `audit.prune`.
+     */
+    async prune(by: Operator, before: Date, archive: AuditSink | null): Promise<{ archived: number | null; deleted: number }> {
+      const latest = new Date((deps.now?.() ?? new Date()).getTime() - MIN_PRUNE_AGE_MS);
+      if (before > latest) throw new ServiceError('INVALID', `only events older than a day can be pruned: --before must be ${latest.toISOString()} or earlier`);
+      const archived = archive ? await writeAll({ to: before }, archive) : null;
+      const deleted = await deps.audit.deleteBefore(before);
+      await deps.audit.record({ ...by, action: 'audit.prune', subjectType: 'AuditTrail', details: { before: before.toISOString(), archived, deleted } });
+      return { archived, deleted };
+    },
+
     /**
      * A page of the trail. Reading it is itself audited (`audit.view`, with the filters), once per search: the
      * pages after the first (a cursor) are the same search.

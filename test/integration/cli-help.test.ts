@@ -41,6 +41,8 @@ const COMMANDS = [
   ['users', '--help'],
   ['users', 'add', '--help'],
   ['users', 'set-role', '--help'],
+  ['audit', '--help'],
+  ['audit', 'prune', '--help'],
   ['detect', '--help'],
   ['classify', '--help'],
   ['agent', '--help'],

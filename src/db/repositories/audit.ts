@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../generated/sqlite/client.ts';
 import type { AuditActorType } from '../../contracts/vocabulary.ts';
-import { afterKey, type PageKey } from './paging.ts';
+import { afterKey, afterKeyAscending, type PageKey } from './paging.ts';
 
 /** A stored AuditEvent, details still JSON text. */
 export interface AuditRecord {
@@ -83,8 +83,8 @@ export function createAuditRepository(prisma: PrismaClient) {
         take: filter.limit ?? 100,
       });
     },
-    /** The audit trail, newest first (at desc, id desc). */
-    search(f: AuditFilter, after: PageKey | null, take: number): Promise<AuditRecord[]> {
+    /** The audit trail, newest first (at desc, id desc), or oldest first for an export or archive. */
+    search(f: AuditFilter, after: PageKey | null, take: number, order: 'newest' | 'oldest' = 'newest'): Promise<AuditRecord[]> {
       const and: Record<string, unknown>[] = [];
       if (f.actorId) and.push({ actorId: f.actorId });
       if (f.action) and.push({ action: { startsWith: f.action } });
@@ -92,8 +92,13 @@ export function createAuditRepository(prisma: PrismaClient) {
       if (f.subjectId) and.push({ subjectId: { startsWith: f.subjectId } });
       if (f.from) and.push({ at: { gte: f.from } });
       if (f.to) and.push({ at: { lt: f.to } });
-      if (after) and.push(afterKey('at', after));
-      return prisma.auditEvent.findMany({ where: { AND: and }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take });
+      if (after) and.push(order === 'newest' ? afterKey('at', after) : afterKeyAscending('at', after));
+      const dir = order === 'newest' ? 'desc' : 'asc';
+      return prisma.auditEvent.findMany({ where: { AND: and }, orderBy: [{ at: dir }, { id: dir }], take });
+    },
+    /** Deletes the events before `before`; the number deleted. */
+    async deleteBefore(before: Date): Promise<number> {
+      return (await prisma.auditEvent.deleteMany({ where: { at: { lt: before } } })).count;
     },
     /** An alert's workflow trail (actions alert.*), oldest first. */
     alertTrail(alertId: string, take = 200): Promise<AuditRecord[]> {

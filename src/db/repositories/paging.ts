@@ -19,3 +19,11 @@ export function afterKey<F extends string>(field: F, key: PageKey): Record<strin
     NOT: { [field]: key.at, id: { gte: key.id } },
   };
 }
+
+/** The same for (field asc, id asc) order: rows after the key, oldest first. */
+export function afterKeyAscending<F extends string>(field: F, key: PageKey): Record<string, unknown> {
+  return {
+    [field]: { gte: key.at },
+    NOT: { [field]: key.at, id: { lte: key.id } },
+  };
+}
