@@ -11,19 +11,9 @@ import { testDatabase, testProviders, type TestDatabase } from '../helpers/db.ts
 import { freePort } from '../helpers/redis-server.ts';
 import { call } from '../helpers/api.ts';
 import { withTimeout } from '../helpers/wait.ts';
+import { runCli } from '../helpers/cli.ts';
 
-/** `timeoutMs`: kill the process after this long (a hang then shows as exit code null instead of a stuck test). */
-function cli(args: string[], env: Record<string, string>, stdin?: string, timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MASKWATCH_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  child.once('exit', () => clearTimeout(timer));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdin.end(stdin ?? '');
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[], env: Record<string, string>, stdin?: string, timeoutMs?: number) => runCli(args, { env, stdin, timeoutMs });
 
 for (const provider of testProviders()) {
   describe(`maskwatch users (${provider})`, () => {

@@ -5,32 +5,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
 import { createTestStack, type TestStack } from '../helpers/api.ts';
+import { runCli } from '../helpers/cli.ts';
 import { testProviders } from '../helpers/db.ts';
 
 const DAY = 24 * 3600 * 1000;
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MASKWATCH_BIN, 'audit', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`maskwatch audit ${args.join(' ')} did not exit within 60 s`));
-    }, 60_000);
-  });
-  return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(['audit', ...args], { env });
 
 const lines = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 

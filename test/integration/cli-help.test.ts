@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
+import { runCli } from '../helpers/cli.ts';
 
 // Preloaded into the CLI's process: at exit, lists the native addons (.node files) it has mapped.
 const PROBE = `import { readFileSync } from 'node:fs';
@@ -15,24 +14,7 @@ process.on('exit', () => {
   process.stderr.write('NATIVE ' + JSON.stringify([...new Set(maps.filter((p) => p.endsWith('.node')))]) + '\\n');
 });`;
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(PROBE)}`, MASKWATCH_BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`maskwatch ${args.join(' ')} did not exit within 60 s`));
-    }, 60_000);
-  });
-  return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
-}
+const run = (args: string[]) => runCli(args, { nodeArgs: ['--import', `data:text/javascript,${encodeURIComponent(PROBE)}`] });
 
 const COMMANDS = [
   ['start', '--help'],

@@ -5,32 +5,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { io as connect, type Socket } from 'socket.io-client';
-import { MASKWATCH_BIN } from '../../src/system/worker-pool.ts';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { runCli } from '../helpers/cli.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
-function cli(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MASKWATCH_BIN, 'users', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdin.end(stdin ?? '');
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`maskwatch users ${args.join(' ')} did not exit within 60 s`));
-    }, 60_000);
-  });
-  return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
-}
+const cli = (args: string[], env: Record<string, string>, stdin?: string) => runCli(['users', ...args], { env, stdin });
 
 function open(url: string, token: string): Promise<Socket> {
   const socket = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
