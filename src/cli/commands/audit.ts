@@ -130,21 +130,14 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   // The database loads only now: --help and argument errors answer at once.
-  const [{ loadConfigOrReport }, { createLogger }, { openDatabase }, { createRepositories }, { createAuditLogService }, { ServiceError }] = await Promise.all([
-    import('../../config/config.ts'),
-    import('../../system/logger.ts'),
-    import('../../db/client.ts'),
-    import('../../db/repositories/index.ts'),
+  const [{ openCliDatabase }, { createAuditLogService }, { ServiceError }] = await Promise.all([
+    import('../database.ts'),
     import('../../services/audit-log.ts'),
     import('../../services/errors.ts'),
   ]);
-  const config = loadConfigOrReport(process.stderr);
-  if (!config) return 1;
-  // Logs go to stderr at warn: stdout may carry the export.
-  const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
-  const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
-  if (db.appliedMigrations.length > 0) process.stderr.write(`maskwatch: applied database migrations: ${db.appliedMigrations.join(', ')}\n`);
-  const repos = createRepositories(db.prisma);
+  const opened = await openCliDatabase();
+  if (!opened) return 1;
+  const { db, repos } = opened;
   const auditLog = createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras });
   const cli = { actorType: 'SYSTEM', actorId: 'cli' } as const;
   const plural = (n: number) => `${n} audit event${n === 1 ? '' : 's'}`;

@@ -8,7 +8,7 @@
  * break-glass path (e.g. re-enabling the only admin).
  */
 import { parseArgs } from 'node:util';
-import type { createRepositories } from '../../db/repositories/index.ts';
+import type { Repositories } from '../../db/repositories/index.ts';
 import type { AccountActor, SessionSockets } from '../../services/accounts.ts';
 import { ServiceError } from '../../services/errors.ts';
 import { isRole } from '../../auth/roles.ts';
@@ -91,24 +91,17 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
     return 1;
   }
   // Loaded only for a command that runs (usage and argument errors answer at once).
-  const [{ Redis }, { loadConfigOrReport }, { openDatabase }, { createRepositories }, { failFastRedisOptions }, { redactRedisUrl }, { emitterSessionSockets }, { createAccountService }, { createLogger }] =
-    await Promise.all([
-      import('ioredis'),
-      import('../../config/config.ts'),
-      import('../../db/client.ts'),
-      import('../../db/repositories/index.ts'),
-      import('../../queue/producer.ts'),
-      import('../../queue/redis-options.ts'),
-      import('../../realtime/session-watch.ts'),
-      import('../../services/accounts.ts'),
-      import('../../system/logger.ts'),
-    ]);
-  const config = loadConfigOrReport(process.stderr);
-  if (!config) return 1;
-  const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
-  const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
-  // Any command migrates an older schema (its queries need the new one): never silently.
-  if (db.appliedMigrations.length > 0) process.stderr.write(`maskwatch: applied database migrations: ${db.appliedMigrations.join(', ')}\n`);
+  const [{ Redis }, { openCliDatabase }, { failFastRedisOptions }, { redactRedisUrl }, { emitterSessionSockets }, { createAccountService }] = await Promise.all([
+    import('ioredis'),
+    import('../database.ts'),
+    import('../../queue/producer.ts'),
+    import('../../queue/redis-options.ts'),
+    import('../../realtime/session-watch.ts'),
+    import('../../services/accounts.ts'),
+  ]);
+  const opened = await openCliDatabase();
+  if (!opened) return 1;
+  const { config, logger, db, repos } = opened;
   // One try (for a Sentinel URL: one round over the sentinels), then the warning below: this must work during an outage.
   const redis = new Redis({ ...failFastRedisOptions(config.redisUrl, 2000), lazyConnect: true, retryStrategy: () => null, sentinelRetryStrategy: () => null });
   redis.on('error', () => undefined); // reported once below
@@ -122,7 +115,6 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
         `at their next session check (MASKWATCH_SESSION_CHECK_MS) instead of at once\n`,
     );
   }
-  const repos = createRepositories(db.prisma);
   const accounts = createAccountService({ users: repos.users, sessions: repos.sessions, audit: repos.audit, sockets, logger });
   const actor: AccountActor = { type: 'SYSTEM', id: 'cli' };
   try {
@@ -176,7 +168,7 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
   }
 }
 
-async function unitIdOf(repos: ReturnType<typeof createRepositories>, callSign: string): Promise<string> {
+async function unitIdOf(repos: Repositories, callSign: string): Promise<string> {
   const id = await repos.users.unitIdByCallSign(callSign);
   if (!id) throw new ServiceError('INVALID', `no patrol unit with call sign "${callSign}"`, 'invalid-user');
   return id;

@@ -131,23 +131,15 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   // The database and account modules load only now: --help and argument errors answer at once.
-  const [{ loadConfigOrReport }, { createLogger }, { openDatabase }, { createRepositories }, { createUserService }, { buildAuthService }, { ServiceError }] = await Promise.all([
-    import('../../config/config.ts'),
-    import('../../system/logger.ts'),
-    import('../../db/client.ts'),
-    import('../../db/repositories/index.ts'),
+  const [{ openCliDatabase }, { createUserService }, { buildAuthService }, { ServiceError }] = await Promise.all([
+    import('../database.ts'),
     import('../../services/users.ts'),
     import('../../auth/wiring.ts'),
     import('../../services/errors.ts'),
   ]);
-  const config = loadConfigOrReport(process.stderr);
-  if (!config) return 1;
-  // Logs go to stderr at warn: stdout carries only the command's result.
-  const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
-  const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
-  // Any command migrates an older schema (its queries need the new one): never silently.
-  if (db.appliedMigrations.length > 0) process.stderr.write(`maskwatch: applied database migrations: ${db.appliedMigrations.join(', ')}\n`);
-  const repos = createRepositories(db.prisma);
+  const opened = await openCliDatabase();
+  if (!opened) return 1;
+  const { config, logger, db, repos } = opened;
   const users = createUserService({ users: repos.users, units: repos.units, auth: buildAuthService({ config, db, logger }) });
   try {
     if (sub === 'list') {
