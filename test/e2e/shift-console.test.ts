@@ -7,7 +7,7 @@
  * - a session is renewed without a reload, and an ended one asks for the
  *   password again without leaving the page;
  * - a reconnect clears the errors the outage left and refetches;
- * - the admin tab survives a reload; history links to alerts; the audit trail finds an alert's events; closed incidents
+ * - the admin tab survives a reload; history links to alerts; the audit trail finds an alert's events and links to its review; closed incidents
  *   are reviewed with their timeline and who viewed their evidence.
  */
 import { after, before, test } from 'node:test';
@@ -406,6 +406,11 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await trail.locator('tbody tr', { hasText: 'alert.dismiss' }).getByText('desk1 · dispatcher').waitFor();
   await trail.locator('tbody tr', { hasText: 'alert.person_false_positive' }).getByText('desk1 · dispatcher').waitFor();
   await screenshot(page, 'admin-audit', 'admin-audit');
+  // An alert's subject links to its review: its timeline and who saw its evidence.
+  await trail.locator('tbody tr', { hasText: 'alert.dismiss' }).getByRole('link', { name: `Review alert ${closedId.slice(0, 8)}` }).click();
+  await page.getByRole('tab', { name: 'Closed incidents', selected: true }).waitFor();
+  assert.match(page.url(), new RegExp(`#/admin/review\\?alert=${closedId}$`));
+  await page.getByRole('region', { name: 'Incident review' }).getByRole('list', { name: 'Who viewed the evidence' }).getByText('desk1 · dispatcher').waitFor();
 
   // No command-line wording in the UI.
   await page.goto(`${system.url}/#/admin/users`);

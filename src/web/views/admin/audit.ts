@@ -26,6 +26,15 @@ function detailsText(d: AuditEvent['details']): string {
     .join(' · ');
 }
 
+/** The subject's id, shortened; an alert's (or one of its frames') links to its review: timeline and who saw its evidence. */
+function subject(e: AuditEvent): Node | string {
+  if (!e.subjectId) return '';
+  const short = e.subjectId.slice(0, 8);
+  const alertId = e.subjectType === 'Alert' ? e.subjectId : e.subjectType === 'AlertFrame' ? e.subjectId.split('/')[0]! : null;
+  if (!alertId) return h('span', { class: 'mono', title: e.subjectId }, short);
+  return h('a', { class: 'mono', title: e.subjectId, href: `#/admin/review?alert=${encodeURIComponent(alertId)}`, 'aria-label': `Review alert ${short}` }, short);
+}
+
 function row(e: AuditEvent): HTMLElement {
   return h(
     'tr',
@@ -33,7 +42,7 @@ function row(e: AuditEvent): HTMLElement {
     h('td', {}, formatDateTime(e.at)),
     h('td', {}, actorText(e)),
     h('td', { class: 'mono small' }, e.action),
-    h('td', { class: 'small' }, e.subjectType, e.subjectId ? h('span', { class: 'mono', title: e.subjectId }, ` ${e.subjectId.slice(0, 8)}`) : ''),
+    h('td', { class: 'small' }, e.subjectType, ' ', subject(e)),
     h('td', { class: 'small audit-details' }, detailsText(e.details)),
   );
 }
