@@ -31,3 +31,6 @@ export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 /** Labels of a confirmed person of an incident (alert `people[].label`). */
 export const PERSON_LABELS = ['no_mask', 'mask_incorrect'] as const;
 export type PersonLabel = (typeof PERSON_LABELS)[number];
+
+/** Where face crops are served: `${SNAPSHOT_ROUTE_PREFIX}<path below snapshots/>` (Bearer header). */
+export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';

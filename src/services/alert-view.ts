@@ -9,6 +9,7 @@ import type { ViolationPerson, ViolationRecord } from '../db/repositories/violat
 import type { AlertEvent, AlertPersonEvent } from '../realtime/events.ts';
 import type { AlertStatus } from '../contracts/vocabulary.ts';
 import type { PersonRecord } from '../db/repositories/people.ts';
+import { SNAPSHOT_ROUTE_PREFIX } from '../contracts/vocabulary.ts';
 
 /**
  * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
@@ -18,7 +19,6 @@ import type { PersonRecord } from '../db/repositories/people.ts';
  * a bearer header (never in the URL).
  */
 export const SNAPSHOTS_DIR = 'snapshots';
-export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';
 
 /**
  * A violating frame is stored once, at `snapshots/<cameraId>/<frameId>-frame.jpg` (faces that are

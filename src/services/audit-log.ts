@@ -1,4 +1,7 @@
-/** The audit trail as admins read it (GET /api/v1/audit): who did what to which subject, newest first. */
+/**
+ * The audit trail as admins read it (GET /api/v1/audit: who did what to which subject, newest first), who saw an
+ * alert's evidence, and its export and pruning (maskwatch audit).
+ */
 import type { AuditEvent, EvidenceAccess } from '../contracts/api.ts';
 import type { AuditEntry, AuditFilter, AuditRecord, AuditRepository } from '../db/repositories/audit.ts';
 import type { CameraRepository } from '../db/repositories/cameras.ts';
@@ -100,7 +103,7 @@ export function createAuditLogService(deps: {
      */
     async prune(by: Operator, before: Date, archive: AuditSink | null): Promise<{ archived: number | null; deleted: number }> {
       const latest = new Date((deps.now?.() ?? new Date()).getTime() - MIN_PRUNE_AGE_MS);
-      if (before > latest) throw new ServiceError('INVALID', `only events older than a day can be pruned: --before must be ${latest.toISOString()} or earlier`);
+      if (before > latest) throw new ServiceError('INVALID', `only events older than a day can be pruned: the cut must be ${latest.toISOString()} or earlier`);
       const archived = archive ? await writeAll({ to: before }, archive) : null;
       const deleted = await deps.audit.deleteBefore(before);
       await deps.audit.record({ ...by, action: 'audit.prune', subjectType: 'AuditTrail', details: { before: before.toISOString(), archived, deleted } });

@@ -4,13 +4,12 @@
  */
 import type { AlertEvent } from '../../../realtime/events.ts';
 import type { AuditEvent, EvidenceAccess } from '../../api.ts';
+import { SNAPSHOT_ROUTE_PREFIX } from '../../../contracts/vocabulary.ts';
 import type { ViewContext } from '../../context.ts';
 import { h, replaceChildren } from '../../dom.ts';
 import { formatDateTime } from '../../format.ts';
 import { errorText } from '../common.ts';
 import { actorText } from './audit.ts';
-
-const SNAPSHOTS = '/api/v1/snapshots/';
 
 /** What one view showed: a frame (with how many faces sharp and blurred) or a face crop (whose, when it is a person's best shot). */
 export function viewedText(e: AuditEvent, alert: Pick<AlertEvent, 'people'> | null): string {
@@ -20,7 +19,7 @@ export function viewedText(e: AuditEvent, alert: Pick<AlertEvent, 'people'> | nu
     const faces = [count(d.people, 'unblurred'), count(d.blurred, 'blurred')].filter(Boolean).join(', ');
     return faces ? `Annotated frame (${faces})` : 'Annotated frame';
   }
-  const person = alert?.people.findIndex((p) => p.snapshotUrl === `${SNAPSHOTS}${e.subjectId ?? ''}`) ?? -1;
+  const person = alert?.people.findIndex((p) => p.snapshotUrl === `${SNAPSHOT_ROUTE_PREFIX}${e.subjectId ?? ''}`) ?? -1;
   return person >= 0 ? `Face crop of person ${person + 1}` : 'Face crop';
 }
 
