@@ -146,6 +146,9 @@ export class Api {
     const pages = await Promise.all([...OPEN_ALERT_STATUSES.map((status) => this.alerts({ status, limit: 200 })), this.alerts({ limit: recent })]);
     return pages.flatMap((p) => p.items);
   }
+  alert(id: string) {
+    return this.json<AlertEvent>('GET', `/api/v1/alerts/${encodeURIComponent(id)}`);
+  }
   alertAction(id: string, action: AlertAction, body: Record<string, string> = {}) {
     return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(id)}/${action}`, body);
   }

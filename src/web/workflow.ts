@@ -5,6 +5,7 @@
 import { availableActions, type AlertActionType } from '../domain/lifecycle.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import type { AlertAction, CurrentUser } from './api.ts';
+import type { AlertStatus } from '../contracts/vocabulary.ts';
 
 export function allowedActions(alert: Pick<AlertEvent, 'status' | 'assignedUnitId'>, user: CurrentUser): Set<AlertActionType> {
   return new Set(availableActions(alert, { userId: user.id, role: user.role, unitId: user.unitId }));
@@ -14,12 +15,14 @@ export interface OfficerStep {
   action: Extract<AlertActionType, 'acknowledge' | 'en_route' | 'on_scene' | 'resolve'>;
   path: AlertAction;
   label: string;
+  /** The status the step leads to. */
+  status: AlertStatus;
 }
 
 /** The officer's buttons, in response order. */
 export const OFFICER_STEPS: readonly OfficerStep[] = [
-  { action: 'acknowledge', path: 'acknowledge', label: 'Acknowledge' },
-  { action: 'en_route', path: 'en-route', label: 'En route' },
-  { action: 'on_scene', path: 'on-scene', label: 'On scene' },
-  { action: 'resolve', path: 'resolve', label: 'Resolve' },
+  { action: 'acknowledge', path: 'acknowledge', label: 'Acknowledge', status: 'ACKNOWLEDGED' },
+  { action: 'en_route', path: 'en-route', label: 'En route', status: 'EN_ROUTE' },
+  { action: 'on_scene', path: 'on-scene', label: 'On scene', status: 'ON_SCENE' },
+  { action: 'resolve', path: 'resolve', label: 'Resolve', status: 'RESOLVED' },
 ];

@@ -4,6 +4,7 @@
  * live → assigns the nearest unit → the officer (second browser, phone-sized)
  * acknowledges, goes en route, arrives, resolves — the dispatcher's view
  * following each step live → the admin exports a CSV containing the violation.
+ * An officer's step tapped without a connection is sent once the connection is back.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { call } from '../helpers/api.ts';
+import { pollUntil } from '../helpers/wait.ts';
 import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -382,4 +384,63 @@ test('markup in a camera name is shown as text on the dispatcher, officer and ad
   await admin.getByRole('table', { name: 'Violations' }).getByText(HOSTILE_NAME).first().waitFor();
   await notParsed(admin, 'admin');
   assert.deepEqual([...desk.errors, ...phone.errors], []);
+});
+
+test("an officer's step tapped without a connection is sent once it is back; one whose answer was lost is settled, not refused", async () => {
+  const api = system.url;
+  const token = async (username: string) => (await call(api, 'POST', '/api/v1/auth/login', { json: { username, password: PASSWORD } })).body.token as string;
+  const [admin, dispatcher, officerToken] = [await token('chief'), await token('dispatch1'), await token('officer11')];
+  const cam = await call(api, 'POST', '/api/v1/cameras', {
+    token: admin,
+    json: { name: 'Callao', latitude: 40.4199, longitude: -3.7057, address: 'Plaza del Callao 1, Madrid', confirmFrames: 1, confirmWindow: 1 },
+  });
+  assert.equal(cam.status, 201);
+  assert.equal(await postFrame(cam.body.apiKey, UNMASKED_FACE_2), 202);
+  let alertId = '';
+  await pollUntil(
+    async () => {
+      alertId = (await call(api, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token: dispatcher })).body.items[0]?.id ?? '';
+      return alertId !== '';
+    },
+    'the alert of the Callao camera',
+    60_000,
+  );
+  assert.equal((await call(api, 'PATCH', `/api/v1/units/${unitIds['P-11']}`, { token: dispatcher, json: { status: 'AVAILABLE' } })).status, 200);
+  assert.equal((await call(api, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: dispatcher, json: { unitId: unitIds['P-11'] } })).status, 200);
+  const status = async () => (await call(api, 'GET', `/api/v1/alerts/${alertId}`, { token: dispatcher })).body.status as string;
+
+  const officer = await phone.context.newPage();
+  await login(officer, api, 'officer11', PASSWORD);
+  const card = officer.locator(`.officer-card[data-alert-id="${alertId}"]`);
+  await card.getByRole('button', { name: 'Acknowledge' }).waitFor();
+  const pending = card.getByRole('status').filter({ hasText: 'not sent yet' });
+
+  // In a dead zone: the tap is kept, said on the card, and the buttons wait.
+  await phone.context.setOffline(true);
+  await card.getByRole('button', { name: 'Acknowledge' }).click();
+  await pending.filter({ hasText: 'Acknowledge: not sent yet, no connection.' }).waitFor();
+  assert.equal(await card.getByRole('button', { name: 'En route' }).isDisabled(), true);
+  assert.equal(await status(), 'DISPATCHED');
+  // Back in coverage: sent without another tap, once.
+  await phone.context.setOffline(false);
+  await card.locator('.badge.status-ACKNOWLEDGED').waitFor({ timeout: 15_000 });
+  await officer.locator('.toast', { hasText: 'Acknowledge: recorded' }).waitFor();
+  await pending.waitFor({ state: 'hidden' });
+  assert.equal(await status(), 'ACKNOWLEDGED');
+
+  // The first try reached the server but its answer was lost (here: the step is recorded behind the phone's back);
+  // the retry is refused as a conflict, and the card settles it from the alert as it now is.
+  await phone.context.setOffline(true);
+  await card.getByRole('button', { name: 'En route' }).click();
+  await pending.filter({ hasText: 'En route: not sent yet' }).waitFor();
+  assert.equal((await call(api, 'POST', `/api/v1/alerts/${alertId}/en-route`, { token: officerToken })).status, 200);
+  await phone.context.setOffline(false);
+  await card.locator('.badge.status-EN_ROUTE').waitFor({ timeout: 15_000 });
+  await officer.locator('.toast', { hasText: 'En route: recorded' }).waitFor();
+  await pending.waitFor({ state: 'hidden' });
+  assert.equal(await officer.locator('.toast-error').count(), 0, 'no refusal shown for a step that was recorded');
+  assert.equal(await card.getByRole('button', { name: 'On scene' }).isEnabled(), true);
+  const steps = (await call(api, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: dispatcher })).body.items.map((e: { action: string }) => e.action);
+  assert.deepEqual(steps.filter((a: string) => a === 'alert.acknowledge' || a === 'alert.en_route'), ['alert.acknowledge', 'alert.en_route']);
+  await officer.close();
 });

@@ -3,20 +3,25 @@
  * the response buttons, unit status and position reporting.
  */
 import type { AlertEvent } from '../../realtime/events.ts';
-import { isOpen, mergeAlerts, upsertAlert } from '../alert-list.ts';
+import { isOpen, mergeAlerts, statusLabel, upsertAlert } from '../alert-list.ts';
 import type { Unit, UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../dom.ts';
 import { formatAgo, formatClock, formatCoord, mapsUrl } from '../format.ts';
 import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
 import { chime } from '../sound.ts';
-import { allowedActions, OFFICER_STEPS } from '../workflow.ts';
-import { errorText, incidentFirstSeenAt, statusBadge, verdictText } from './common.ts';
+import { allowedActions, OFFICER_STEPS, type OfficerStep } from '../workflow.ts';
+import { errorText, incidentFirstSeenAt, isNetworkError, statusBadge, verdictText } from './common.ts';
 
 interface Card {
   el: HTMLElement;
   update(a: AlertEvent): void;
+  /** Sends the step waiting for a connection, if any. */
+  retry(): void;
 }
+
+/** How often a step tapped without a connection is tried again (also on reconnecting and on the browser's `online`). */
+const STEP_RETRY_MS = 5000;
 
 export const mountOfficer: MountView = (root, ctx) => {
   const user = ctx.session.user;
@@ -153,6 +158,61 @@ export const mountOfficer: MountView = (root, ctx) => {
       else note.removeAttribute('aria-invalid');
     };
     note.addEventListener('input', () => setNoteError(''));
+    // A step tapped without a connection (a dead zone, a tunnel) is kept and sent again until the server answers,
+    // instead of being lost to a toast the officer may not see. The buttons wait meanwhile.
+    let pending: { step: OfficerStep; body: Record<string, string> } | null = null;
+    let sending = false;
+    const pendingNote = h('p', { class: 'pending-step', role: 'status', hidden: true });
+    const setPending = (p: typeof pending): void => {
+      pending = p;
+      pendingNote.hidden = !p;
+      pendingNote.textContent = p ? `${p.step.label}: not sent yet, no connection. It is sent as soon as the connection is back.` : '';
+    };
+    function send(step: OfficerStep, body: Record<string, string>): void {
+      if (sending) return;
+      sending = true;
+      const b = buttons.find((x) => x.step === step)!.b;
+      b.disabled = true;
+      void ctx.api.alertAction(current.id, step.path, body).then(
+        (a) => {
+          sending = false;
+          setPending(null);
+          apply(a);
+          toast(`${step.label}: recorded`);
+          // The disabled button dropped the focus: hand it to this card's next step, not to the page.
+          focusNextStep();
+        },
+        (err) => {
+          sending = false;
+          if (isNetworkError(err)) {
+            if (!pending) setPending({ step, body });
+            update(current);
+            return;
+          }
+          if (pending) {
+            // A retry refused: the first try may have reached the server and only its answer was lost. The alert as
+            // it is now settles the step (update); a refusal for any other reason is said.
+            void ctx.api.alert(current.id).then(
+              (a) => {
+                update(a); // first: a resolved alert's card leaves the list in apply
+                apply(a);
+                if (pending) refused(err);
+              },
+              () => refused(err),
+            );
+            return;
+          }
+          refused(err);
+        },
+      );
+    }
+    function refused(err: unknown): void {
+      setPending(null);
+      toast(errorText(err), 'error');
+      update(current);
+      const next = buttons.find((x) => !x.b.disabled)?.b;
+      if (document.activeElement === document.body && next) next.focus();
+    }
     const buttons = OFFICER_STEPS.map((step) => {
       const b = h('button', { type: 'button', class: `btn ${step.action === 'resolve' ? 'btn-success' : 'btn-primary'}` }, step.label);
       b.addEventListener('click', () => {
@@ -173,20 +233,7 @@ export const mountOfficer: MountView = (root, ctx) => {
           setNoteError('');
           body.note = text;
         }
-        b.disabled = true;
-        void ctx.api.alertAction(current.id, step.path, body).then(
-          (a) => {
-            apply(a);
-            toast(`${step.label}: recorded`);
-            // The disabled button dropped the focus: hand it to this card's next step, not to the page.
-            focusNextStep();
-          },
-          (err) => {
-            toast(errorText(err), 'error');
-            update(current);
-            if (document.activeElement === document.body && !b.disabled) b.focus();
-          },
-        );
+        send(step, body);
       });
       return { step, b };
     });
@@ -217,6 +264,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       mapLink,
       meta,
       h('div', { class: 'steps', role: 'group', 'aria-label': 'Response' }, ...buttons.slice(0, 3).map((x) => x.b)),
+      pendingNote,
       h('div', { class: 'resolve' }, noteField, buttons[3]!.b),
       people,
       morePeople,
@@ -241,11 +289,24 @@ export const mountOfficer: MountView = (root, ctx) => {
       mapLink.href = mapsUrl(a.camera.latitude, a.camera.longitude);
       mapLink.setAttribute('aria-label', `Open ${a.camera.name} in maps`);
       const allowed = allowedActions(a, user);
-      for (const { step, b } of buttons) b.disabled = !allowed.has(step.action);
+      // A pending step the alert has moved past (its answer was lost, or the alert changed meanwhile) is settled here.
+      if (pending && !sending && (a.status === pending.step.status || !allowed.has(pending.step.action))) {
+        const { step } = pending;
+        setPending(null);
+        if (a.status === step.status) toast(`${step.label}: recorded`);
+        else toast(`${step.label} was not sent: the alert is now ${statusLabel(a.status).toLowerCase()}.`, 'error');
+      }
+      for (const { step, b } of buttons) b.disabled = pending !== null || !allowed.has(step.action);
       noteField.hidden = !allowed.has('resolve') || !noteAsked;
     }
     update(first);
-    return { el, update };
+    return {
+      el,
+      update,
+      retry() {
+        if (pending) send(pending.step, pending.body);
+      },
+    };
   }
 
   function render(): void {
@@ -312,10 +373,18 @@ export const mountOfficer: MountView = (root, ctx) => {
     }
   });
   let first = true;
+  const retryPending = () => {
+    for (const c of cards.values()) c.retry();
+  };
   const offConn = ctx.realtime.onConnection((s) => {
-    if (s === 'live' && !first) void reload();
+    if (s === 'live' && !first) {
+      void reload();
+      retryPending();
+    }
     first = false;
   });
+  window.addEventListener('online', retryPending);
+  const retrier = setInterval(retryPending, STEP_RETRY_MS);
 
   replaceChildren(
     root,
@@ -334,6 +403,8 @@ export const mountOfficer: MountView = (root, ctx) => {
   const ticker = setInterval(tick, 15_000);
   return () => {
     clearInterval(ticker);
+    clearInterval(retrier);
+    window.removeEventListener('online', retryPending);
     offAlert();
     offConn();
     if (watchId !== null) navigator.geolocation.clearWatch(watchId);
