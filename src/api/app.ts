@@ -130,6 +130,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     staleFrames: () => createStaleFrameCounter(producer.redis, deps.config.queuePrefix).perCamera(),
     analysisWork: () => analysisWorkTotals(producer.redis, deps.config.queuePrefix),
     alertCounts: () => repos.alerts.countsByStatus(),
+    cameraHealth: { cameras: () => repos.cameras.healthRows(), silentSeconds: deps.config.cameraSilentSeconds },
   });
   const { cameras, audit } = repos;
   const io = () => (typeof deps.io === 'function' ? deps.io() : deps.io);

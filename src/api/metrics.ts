@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
+import { CAMERA_HEALTH_STATES, cameraHealth } from '../domain/camera-health.ts';
 
 export type RejectReason =
   | 'unauthorized'
@@ -23,6 +24,8 @@ export interface ApiMetricsSources {
   alertCounts?: () => Promise<Record<string, number>>;
   /** Frames the workers skipped as stale, per camera (queue/freshness.ts). */
   staleFrames?: () => Promise<Record<string, number>>;
+  /** Every camera's state for the silent-camera check (domain/camera-health.ts), and its limit. */
+  cameraHealth?: { cameras: () => Promise<{ id: string; enabled: boolean; lastFrameAt: Date | null }[]>; silentSeconds: number };
   /** Work the workers saved (queue/analysis-state.ts): frames skipped as unchanged, faces classified and reused. */
   analysisWork?: () => Promise<{ framesUnchanged: number; facesClassified: number; facesReused: number }>;
   logger: Logger;
@@ -102,6 +105,42 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
         for (const [camera, n] of Object.entries(await sources.staleFrames())) this.set({ camera }, n);
       } catch (err) {
         sources.logger.warn({ err: (err as Error).message }, 'metrics: stale frame counts unavailable');
+      }
+    },
+  });
+  new Gauge({
+    name: 'maskwatch_cameras',
+    help: 'Cameras by state (read at scrape time): live, silent (enabled, has sent frames, none for MASKWATCH_CAMERA_SILENT_S), no_frame (enabled, never sent one), disabled',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const health = sources.cameraHealth;
+      if (!health) return;
+      try {
+        const counts = Object.fromEntries(CAMERA_HEALTH_STATES.map((state) => [state, 0]));
+        const now = Date.now();
+        for (const c of await health.cameras()) counts[cameraHealth(c, now, health.silentSeconds)]! += 1;
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      } catch (err) {
+        sources.logger.warn({ err: (err as Error).message }, 'metrics: camera states unavailable');
+      }
+    },
+  });
+  new Gauge({
+    name: 'maskwatch_camera_last_frame_age_seconds',
+    help: "Seconds since each enabled camera's last accepted frame (read at scrape time; written every ~10 s per camera): alert on it for cameras gone quiet",
+    labelNames: ['camera'] as const,
+    registers: [registry],
+    async collect() {
+      if (!sources.cameraHealth) return;
+      try {
+        this.reset(); // a camera disabled or deleted since the last scrape leaves the series
+        const now = Date.now();
+        for (const c of await sources.cameraHealth.cameras()) {
+          if (c.enabled && c.lastFrameAt) this.set({ camera: c.id }, Math.max(0, (now - c.lastFrameAt.getTime()) / 1000));
+        }
+      } catch (err) {
+        sources.logger.warn({ err: (err as Error).message }, 'metrics: camera frame ages unavailable');
       }
     },
   });

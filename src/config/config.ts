@@ -115,6 +115,11 @@ export interface Config {
       socketPerIp: number;
     };
   };
+  /**
+   * An enabled camera that has sent frames but none for this long is shown as silent (MASKWATCH_CAMERA_SILENT_S;
+   * 0 = never; domain/camera-health.ts). At least 30 s: a camera's last-frame time is written every ~10 s.
+   */
+  cameraSilentSeconds: number;
   /** Dispatcher map background. Without a tile URL the map is a plain offline canvas. */
   map: {
     /** Slippy-map tile URL template with {z}, {x} and {y} (MASKWATCH_MAP_TILE_URL); null = no tiles. */
@@ -177,6 +182,13 @@ function confirmationSettings(env: Env): { confirmFrames: number; confirmWindow:
     throw new ConfigError('MASKWATCH_CONFIRM_FRAMES', `must not exceed MASKWATCH_CONFIRM_WINDOW (${confirmWindow}), got ${confirmFrames}`);
   }
   return { confirmFrames, confirmWindow };
+}
+
+/** 0 (off), or 30 s to a week: a camera's last-frame time is written every ~10 s, so less would flicker. */
+function silentSeconds(env: Env, name: string, fallback: number): number {
+  const value = int(env, name, fallback, 0, 7 * 86_400);
+  if (value > 0 && value < 30) throw new ConfigError(name, `must be 0 (off) or at least 30, got "${env[name]}"`);
+  return value;
 }
 
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -413,6 +425,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
         socketPerIp: int(env, 'MASKWATCH_RATE_SOCKET_PER_IP', 120, 0, 100_000_000),
       },
     },
+    cameraSilentSeconds: silentSeconds(env, 'MASKWATCH_CAMERA_SILENT_S', 300),
     map: {
       tileUrl: tileTemplate(env, 'MASKWATCH_MAP_TILE_URL'),
       attribution: (env.MASKWATCH_MAP_ATTRIBUTION ?? '').trim().slice(0, 200),

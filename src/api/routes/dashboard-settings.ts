@@ -6,8 +6,12 @@ import { bearerSecurity } from '../schemas/common.ts';
 
 const settingsSchema = {
   type: 'object',
-  required: ['map'],
+  required: ['map', 'cameraSilentSeconds'],
   properties: {
+    cameraSilentSeconds: {
+      type: 'integer',
+      description: 'An enabled camera that has sent frames but none for this long is shown as silent (MASKWATCH_CAMERA_SILENT_S; 0 = never)',
+    },
     map: {
       type: 'object',
       required: ['tileUrl', 'attribution', 'maxZoom'],
@@ -26,8 +30,8 @@ export async function dashboardSettingsRoutes(app: FastifyInstance, ctx: ApiCont
     '/api/v1/dashboard/settings',
     {
       onRequest: requireUser(ctx.auth),
-      schema: { tags: ['dashboard'], summary: 'Map tile server and other display settings', security: bearerSecurity, response: { 200: settingsSchema, ...problemResponses } },
+      schema: { tags: ['dashboard'], summary: 'Map tile server, the silent-camera limit and other display settings', security: bearerSecurity, response: { 200: settingsSchema, ...problemResponses } },
     },
-    async () => ({ map: ctx.config.map }),
+    async () => ({ map: ctx.config.map, cameraSilentSeconds: ctx.config.cameraSilentSeconds }),
   );
 }

@@ -39,6 +39,10 @@ export function createCameraRepository(prisma: PrismaClient) {
       const result = await prisma.camera.updateMany({ where: { id }, data: { apiKeyHash, apiKeyHint } });
       return result.count === 0 ? null : prisma.camera.findUnique({ where: { id } });
     },
+    /** What the silent-camera check needs of every camera (domain/camera-health.ts). */
+    healthRows(): Promise<{ id: string; enabled: boolean; lastFrameAt: Date | null }[]> {
+      return prisma.camera.findMany({ select: { id: true, enabled: true, lastFrameAt: true } });
+    },
     /** One statement for a batch of cameras (api/ingest/last-frame.ts). */
     async touchLastFrames(ids: string[], at: Date): Promise<void> {
       await prisma.camera.updateMany({ where: { id: { in: ids } }, data: { lastFrameAt: at } });
