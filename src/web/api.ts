@@ -45,6 +45,12 @@ export interface Session {
 }
 
 /** GET /api/v1/dashboard/settings: display settings from the server's environment. */
+export interface DashboardSettings {
+  map: MapSettings;
+  /** An enabled camera that has sent frames but none for this long is silent (0 = never; domain/camera-health.ts). */
+  cameraSilentSeconds: number;
+}
+
 export interface MapSettings {
   tileUrl: string | null;
   attribution: string;
@@ -129,7 +135,7 @@ export class Api {
     return this.json<Page<WebhookDelivery>>('GET', withQuery('/api/v1/webhooks/deliveries', query));
   }
   settings() {
-    return this.json<{ map: MapSettings }>('GET', '/api/v1/dashboard/settings');
+    return this.json<DashboardSettings>('GET', '/api/v1/dashboard/settings');
   }
   logout() {
     return this.json<void>('POST', '/api/v1/auth/logout');

@@ -8,7 +8,7 @@
  *   password again without leaving the page;
  * - a reconnect clears the errors the outage left and refetches;
  * - the admin tab survives a reload; history links to alerts; the audit trail finds an alert's events and links to its review; closed incidents
- *   are reviewed with their timeline and who viewed their evidence.
+ *   are reviewed with their timeline and who viewed their evidence; a camera gone quiet is marked silent.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -411,6 +411,19 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await page.getByRole('tab', { name: 'Closed incidents', selected: true }).waitFor();
   assert.match(page.url(), new RegExp(`#/admin/review\\?alert=${closedId}$`));
   await page.getByRole('region', { name: 'Incident review' }).getByRole('list', { name: 'Who viewed the evidence' }).getByText('desk1 · dispatcher').waitFor();
+
+  // A camera that stopped sending frames: Silent in Admin › Cameras, and hollow on the dispatcher's map.
+  const quiet = await system.db.prisma.camera.findFirstOrThrow({ where: { name: 'East square' } });
+  await system.db.prisma.camera.update({ where: { id: quiet.id }, data: { lastFrameAt: new Date(Date.now() - 20 * 60_000) } });
+  await page.goto(`${system.url}/#/admin/cameras`);
+  const quietRow = page.getByRole('table', { name: 'Cameras' }).locator('tbody tr', { hasText: 'East square' });
+  await quietRow.locator('.badge-silent', { hasText: 'Silent' }).waitFor();
+  await quietRow.getByText(/^last frame .+ \(20 min ago\)$/).waitFor();
+  assert.equal(await page.getByRole('table', { name: 'Cameras' }).locator('.badge-silent').count(), 1, 'the cameras still sending are not silent');
+  await page.goto(`${system.url}/#/dispatch`);
+  const onMap = page.locator(`.map-camera.is-silent[data-camera-id="${quiet.id}"]`);
+  await onMap.waitFor({ state: 'attached' });
+  assert.match((await onMap.getAttribute('aria-label'))!, /^Camera East square, silent: no frames$/);
 
   // No command-line wording in the UI.
   await page.goto(`${system.url}/#/admin/users`);

@@ -30,6 +30,8 @@ export interface CameraMapData {
   cameras: readonly Camera[];
   units: readonly Unit[];
   openAlerts: readonly AlertEvent[];
+  /** Enabled cameras that stopped sending frames (domain/camera-health.ts): drawn hollow, said in their label. */
+  silentCameraIds: ReadonlySet<string>;
   settings: MapSettings | null;
 }
 
@@ -57,7 +59,7 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
     return [{ x0: (c.left - map.left) * k, y0: (c.top - map.top) * k, x1: (c.right - map.left) * k, y1: (c.bottom - map.top) * k }];
   }
 
-  let data: CameraMapData = { cameras: [], units: [], openAlerts: [], settings: null };
+  let data: CameraMapData = { cameras: [], units: [], openAlerts: [], silentCameraIds: new Set(), settings: null };
   let base: Projection = fitProjection([], W, H, 32);
   let tileFit: TileFit | null = null;
   let baseKey = '';
@@ -122,7 +124,8 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
     const cams = cameraPoints();
     const placed = data.units.filter((u): u is Unit & { latitude: number; longitude: number } => u.latitude !== null && u.longitude !== null);
     const alerting = new Set(data.openAlerts.map((a) => a.cameraId));
-    svg.setAttribute('aria-label', `Camera map: ${cams.size} cameras, ${alerting.size} with open alerts, ${placed.length} units placed`);
+    const silent = data.silentCameraIds.size ? `, ${data.silentCameraIds.size} silent` : '';
+    svg.setAttribute('aria-label', `Camera map: ${cams.size} cameras, ${alerting.size} with open alerts${silent}, ${placed.length} units placed`);
     svg.replaceChildren();
 
     if (tileFit && data.settings?.tileUrl) drawTiles(tileFit, data.settings.tileUrl);
@@ -139,10 +142,18 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
     for (const c of cams.values()) {
       const p = toScreen(base.project(c));
       const hot = alerting.has(c.id);
+      const silent = data.silentCameraIds.has(c.id);
+      const state = [hot ? 'open alert' : null, silent ? 'silent: no frames' : null].filter(Boolean).join(', ');
       const g = s(
         'g',
-        { class: `map-camera${hot ? ' is-alerting' : ''}`, role: hot ? 'button' : 'img', tabindex: hot ? 0 : null, 'aria-label': `Camera ${c.name}${hot ? ', open alert' : ''}`, 'data-camera-id': c.id },
-        s('title', {}, c.name),
+        {
+          class: `map-camera${hot ? ' is-alerting' : ''}${silent ? ' is-silent' : ''}`,
+          role: hot ? 'button' : 'img',
+          tabindex: hot ? 0 : null,
+          'aria-label': `Camera ${c.name}${state ? `, ${state}` : ''}`,
+          'data-camera-id': c.id,
+        },
+        s('title', {}, silent ? `${c.name} (silent: no frames)` : c.name),
         hot ? s('circle', { class: 'pulse', cx: p.x, cy: p.y, r: 14 }) : null,
         s('circle', { cx: p.x, cy: p.y, r: 6 }),
       );

@@ -7,6 +7,7 @@
  */
 import type { AlertEvent, UnitEvent } from '../../realtime/events.ts';
 import { ALERT_STATUSES, isOpen, mergeAlerts, pruneAlerts, statusLabel, upsertAlert } from '../alert-list.ts';
+import { cameraHealth } from '../../domain/camera-health.ts';
 import { ApiError, type Camera, type MapSettings, type SuggestedUnit, type Unit } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast } from '../dom.ts';
@@ -55,6 +56,8 @@ interface State {
   cameras: Camera[];
   /** Tile server, when configured; the plain map until loaded or when not. */
   map: MapSettings | null;
+  /** MASKWATCH_CAMERA_SILENT_S from the server; 0 (no silent cameras shown) until loaded. */
+  cameraSilentSeconds: number;
 }
 
 /** Keys typed into a field are text, never hotkeys. */
@@ -92,6 +95,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     units: [],
     cameras: [],
     map: null,
+    cameraSilentSeconds: 0,
   };
   const unitName = (id: string | null) => (id ? (state.units.find((u) => u.id === id)?.callSign ?? 'unit') : null);
 
@@ -487,7 +491,9 @@ export const mountDispatcher: MountView = (root, ctx) => {
   }
 
   function renderMap(): void {
-    map.update({ cameras: state.cameras, units: state.units, openAlerts: state.alerts.filter((a) => isOpen(a.status)), settings: state.map });
+    const now = Date.now();
+    const silent = new Set(state.cameras.filter((c) => cameraHealth(c, now, state.cameraSilentSeconds) === 'silent').map((c) => c.id));
+    map.update({ cameras: state.cameras, units: state.units, openAlerts: state.alerts.filter((a) => isOpen(a.status)), silentCameraIds: silent, settings: state.map });
   }
 
   // ---- data -------------------------------------------------------------
@@ -534,7 +540,9 @@ export const mountDispatcher: MountView = (root, ctx) => {
 
   async function loadMapSettings(): Promise<void> {
     try {
-      state.map = (await ctx.api.settings()).map;
+      const settings = await ctx.api.settings();
+      state.map = settings.map;
+      state.cameraSilentSeconds = settings.cameraSilentSeconds;
       renderMap();
     } catch {
       // The plain offline map stays: it needs nothing from the server.
@@ -649,6 +657,8 @@ export const mountDispatcher: MountView = (root, ctx) => {
   void Promise.all([reload().then(fromHash), refreshUnits(), loadCameras(), loadMapSettings()]);
   // Units arrive live (unit.updated); a slow poll only guards against a missed event.
   const unitPoll = setInterval(() => void refreshUnits(), 120_000);
+  // Cameras' last frames (silent cameras on the map) are not pushed: a minute's poll keeps them current.
+  const cameraPoll = setInterval(() => void loadCameras(), 60_000);
 
   return () => {
     offAlert();
@@ -659,6 +669,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     window.removeEventListener('maskwatch:hash', fromHash);
     clearInterval(ticker);
     clearInterval(unitPoll);
+    clearInterval(cameraPoll);
     if (help.open) help.close();
   };
 };

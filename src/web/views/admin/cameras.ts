@@ -2,9 +2,10 @@
 import type { Camera } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, replaceChildren, toast } from '../../dom.ts';
-import { formatDateTime } from '../../format.ts';
+import { formatAgo, formatDateTime, formatDuration } from '../../format.ts';
 import { errorText } from '../common.ts';
 import { MAX_CONFIRM_WINDOW } from '../../../domain/people.ts';
+import { cameraHealth } from '../../../domain/camera-health.ts';
 
 function keyCallout(c: { name: string; apiKey: string }): HTMLElement {
   const code = h('code', { class: 'secret' }, c.apiKey);
@@ -90,9 +91,12 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     name.focus();
   }
   cancelEdit.addEventListener('click', () => setEditing(null));
+  /** MASKWATCH_CAMERA_SILENT_S (domain/camera-health.ts); 0 until known. */
+  let silentSeconds = 0;
   async function load(): Promise<void> {
     try {
-      const cams = await ctx.api.cameras();
+      const [cams, settings] = await Promise.all([ctx.api.cameras(), ctx.api.settings().catch(() => null)]);
+      silentSeconds = settings?.cameraSilentSeconds ?? 0;
       replaceChildren(tbody, ...cams.map(row));
       if (!cams.length) tbody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No cameras yet.')));
     } catch (err) {
@@ -126,6 +130,18 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     return cell;
   }
 
+  /** Enabled / Disabled / Silent (stopped sending frames), with the last frame's time. */
+  function stateCell(c: Camera): Node[] {
+    const now = Date.now();
+    const health = cameraHealth(c, now, silentSeconds);
+    const badge =
+      health === 'silent'
+        ? h('span', { class: 'badge badge-silent', title: `No frame for more than ${formatDuration(silentSeconds)}` }, 'Silent')
+        : h('span', { class: `badge ${c.enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, c.enabled ? 'Enabled' : 'Disabled');
+    const last = c.lastFrameAt ? `last frame ${formatDateTime(c.lastFrameAt)}${health === 'silent' ? ` (${formatAgo(c.lastFrameAt, now)})` : ''}` : 'no frame yet';
+    return [badge, h('br'), h('span', { class: 'muted small' }, last)];
+  }
+
   function row(c: Camera): HTMLElement {
     const rotate = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rotate key of ${c.name}` }, 'Rotate key');
     rotate.addEventListener('click', () => {
@@ -156,7 +172,7 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
       h('td', { class: 'mono small' }, `${c.latitude.toFixed(5)}, ${c.longitude.toFixed(5)}`),
       h('td', { class: 'mono' }, `…${c.apiKeyHint}`),
       h('td', {}, confirmationCell(c)),
-      h('td', {}, h('span', { class: `badge ${c.enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, c.enabled ? 'Enabled' : 'Disabled'), h('br'), h('span', { class: 'muted small' }, c.lastFrameAt ? `last frame ${formatDateTime(c.lastFrameAt)}` : 'no frame yet')),
+      h('td', {}, ...stateCell(c)),
       h('td', {}, h('div', { class: 'row-actions' }, edit, rotate, toggle)),
     );
   }
