@@ -40,7 +40,9 @@ for (const [label, env, tileOrigin] of [
       assert.equal(res.status, 200);
       assert.deepEqual(
         res.body,
-        tileOrigin ? { map: { tileUrl: TILES, attribution: '© OpenStreetMap contributors', maxZoom: 17 } } : { map: { tileUrl: null, attribution: '', maxZoom: 19 } },
+        tileOrigin
+          ? { map: { tileUrl: TILES, attribution: '© OpenStreetMap contributors', maxZoom: 17 }, cameraSilentSeconds: 300 }
+          : { map: { tileUrl: null, attribution: '', maxZoom: 19 }, cameraSilentSeconds: 300 },
       );
       assert.equal((await call(api.url, 'GET', '/api/v1/dashboard/settings')).status, 401);
       const imgSrc = /img-src ([^;]*)/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
