@@ -311,6 +311,11 @@ export const TimelineEntrySchema = Type.Object({
   to: NullableString(),
   unitId: NullableString(),
   note: NullableString(),
+  tappedAt: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    format: 'date-time',
+    description: "When the officer tapped the step by the phone's clock, for a step sent late (no connection); `at` is when it was recorded",
+  }),
 });
 export type TimelineEntry = Static<typeof TimelineEntrySchema>;
 
@@ -325,11 +330,22 @@ export type DispatchBody = Static<typeof DispatchBodySchema>;
  * The body of POST /api/v1/alerts/:id/{acknowledge,en-route,on-scene}: an optional note.
  * `required: []` as the hand-written schema had it, so the OpenAPI document stays as it was.
  */
-export const NoteBodySchema = Type.Object({ note: Type.Optional(Text(2000)) }, { additionalProperties: false, required: [] });
+const TappedAt = () =>
+  Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        "An officer's step sent late (the phone had no connection): when it was tapped, by the phone's clock. Shown in the timeline " +
+        'beside the time it was recorded, which stays the step\'s time (status, statistics, escalation); ignored when more than ' +
+        'an hour before, or in the future of, the server\'s time',
+    }),
+  );
+
+export const NoteBodySchema = Type.Object({ note: Type.Optional(Text(2000)), tappedAt: TappedAt() }, { additionalProperties: false, required: [] });
 export type NoteBody = Static<typeof NoteBodySchema>;
 
 /** The body of POST /api/v1/alerts/:id/resolve: the note is required. */
-export const ResolveBodySchema = Type.Object({ note: Text(2000) }, { additionalProperties: false });
+export const ResolveBodySchema = Type.Object({ note: Text(2000), tappedAt: TappedAt() }, { additionalProperties: false });
 export type ResolveBody = Static<typeof ResolveBodySchema>;
 
 /** The body of POST /api/v1/alerts/:id/dismiss and of marking a person a false positive. */

@@ -44,11 +44,24 @@ export interface AlertServiceDeps {
   now?: () => Date;
 }
 
+/** How late a step may be sent and still carry its tap time (a phone out of coverage), and the clocks' slack. */
+const TAP_MAX_DELAY_MS = 3600_000;
+const TAP_CLOCK_SLACK_MS = 5000;
+
+/**
+ * A phone's tap time is kept only when plausible: not after the server received the step (beyond clock slack),
+ * not more than an hour before. A wrong phone clock never costs the step itself, only this annotation.
+ */
+export function plausibleTap(tappedAt: Date, receivedAt: Date): boolean {
+  const lag = receivedAt.getTime() - tappedAt.getTime();
+  return lag >= -TAP_CLOCK_SLACK_MS && lag <= TAP_MAX_DELAY_MS;
+}
+
 export function createAlertService(deps: AlertServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
   /** The transition itself, in one transaction; no announcement. */
-  function applyTransition(alertId: string, action: AlertAction, actor: Actor & { username?: string }, at: Date, note?: string): Promise<TransitionOutcome> {
+  function applyTransition(alertId: string, action: AlertAction, actor: Actor & { username?: string }, at: Date, note?: string, tappedAt?: Date): Promise<TransitionOutcome> {
     return deps.dispatch.inTransaction(async (tx): Promise<TransitionOutcome> => {
       const current = await tx.alertState(alertId);
       if (!current) return { ok: false, kind: 'NOT_FOUND', message: `no alert ${alertId}` };
@@ -88,6 +101,7 @@ export function createAlertService(deps: AlertServiceDeps) {
           unitId: assignedUnitId,
           previousUnitId: previousUnitId !== assignedUnitId ? previousUnitId : undefined,
           note: note ?? undefined,
+          tappedAt: tappedAt && plausibleTap(tappedAt, at) ? tappedAt.toISOString() : undefined,
           position:
             unitPos && unitPos.latitude !== null && unitPos.longitude !== null
               ? { latitude: unitPos.latitude, longitude: unitPos.longitude, at: unitPos.positionAt?.toISOString() }
@@ -151,6 +165,7 @@ export function createAlertService(deps: AlertServiceDeps) {
           to: str(d.to),
           unitId: str(d.unitId),
           note: str(d.note),
+          tappedAt: str(d.tappedAt),
         };
       });
     },
@@ -160,9 +175,9 @@ export function createAlertService(deps: AlertServiceDeps) {
      * webhooks, timers); announcement problems are logged by the announcer, never
      * turned into a failed step.
      */
-    async act(alertId: string, action: AlertAction, actor: Actor & { username?: string }, note?: string): Promise<TransitionOutcome> {
+    async act(alertId: string, action: AlertAction, actor: Actor & { username?: string }, note?: string, tappedAt?: Date): Promise<TransitionOutcome> {
       const at = now();
-      const outcome = await applyTransition(alertId, action, actor, at, note);
+      const outcome = await applyTransition(alertId, action, actor, at, note, tappedAt);
       // Officers learn nothing about alerts that are not their unit's: the same 404 as for no alert at all.
       if (!outcome.ok && actor.role === 'OFFICER' && !(actor.unitId && (await deps.alerts.isAssignedTo(alertId, actor.unitId)))) {
         return { ok: false, kind: 'NOT_FOUND', message: `no alert ${alertId}` };

@@ -440,7 +440,18 @@ test("an officer's step tapped without a connection is sent once it is back; one
   await pending.waitFor({ state: 'hidden' });
   assert.equal(await officer.locator('.toast-error').count(), 0, 'no refusal shown for a step that was recorded');
   assert.equal(await card.getByRole('button', { name: 'On scene' }).isEnabled(), true);
-  const steps = (await call(api, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: dispatcher })).body.items.map((e: { action: string }) => e.action);
-  assert.deepEqual(steps.filter((a: string) => a === 'alert.acknowledge' || a === 'alert.en_route'), ['alert.acknowledge', 'alert.en_route']);
+  const timeline = (await call(api, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: dispatcher })).body.items as { action: string; at: string; tappedAt: string | null }[];
+  assert.deepEqual(
+    timeline.map((e) => e.action).filter((a) => a === 'alert.acknowledge' || a === 'alert.en_route'),
+    ['alert.acknowledge', 'alert.en_route'],
+  );
+  // The acknowledgement got through late: the timeline says when it was tapped, beside when it was recorded.
+  const ack = timeline.find((e) => e.action === 'alert.acknowledge')!;
+  assert.ok(ack.tappedAt && Date.parse(ack.tappedAt) <= Date.parse(ack.at), JSON.stringify(ack));
+  const desk1 = await desk.context.newPage();
+  await login(desk1, api, 'dispatch1', PASSWORD);
+  await alertItem(desk1, alertId).click();
+  await desk1.getByRole('list', { name: 'Timeline' }).locator('li', { hasText: 'Acknowledged · officer11' }).getByText(/tapped \d{2}:\d{2}:\d{2}, sent when back online/).waitFor();
+  await desk1.close();
   await officer.close();
 });

@@ -288,6 +288,37 @@ for (const provider of testProviders()) {
       assert.equal((await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: officer })).status, 403);
     });
 
+    test("an officer's step sent late carries the phone's tap time: kept when plausible, ignored otherwise, never refused for it", async () => {
+      const alertId = await newAlert();
+      const act = (action: string, json: Record<string, unknown>) => call(api.url, 'POST', `/api/v1/alerts/${alertId}/${action}`, { token: officer, json });
+      assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: dispatcher, json: { unitId: units['P-1'] } })).status, 200);
+      const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+      const tapped = ago(90_000);
+      assert.equal((await act('acknowledge', { tappedAt: tapped })).status, 200);
+      assert.equal((await act('en-route', { tappedAt: ago(2 * 3600_000) })).status, 200, 'a phone clock hours off: the step, without the annotation');
+      const malformed = await act('on-scene', { tappedAt: 'a minute ago' });
+      assert.equal(malformed.status, 400);
+      assert.equal(typeof malformed.body.title, 'string');
+      assert.equal((await act('on-scene', { tappedAt: ago(-60_000) })).status, 200, 'a tap in the future is ignored');
+      const resolvedTap = ago(10_000);
+      assert.equal((await act('resolve', { note: 'done', tappedAt: resolvedTap })).status, 200);
+      const timeline = (await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: dispatcher })).body.items as { action: string; at: string; tappedAt: string | null }[];
+      const officerSteps = timeline.filter((e) => e.action !== 'alert.dispatch');
+      assert.deepEqual(
+        officerSteps.map((e) => [e.action, e.tappedAt]),
+        [
+          ['alert.acknowledge', tapped],
+          ['alert.en_route', null],
+          ['alert.on_scene', null],
+          ['alert.resolve', resolvedTap],
+        ],
+      );
+      // The recorded time stays the step's time (status, statistics, escalation).
+      const row = await stack.db.prisma.alert.findUniqueOrThrow({ where: { id: alertId } });
+      assert.ok(row.acknowledgedAt! > new Date(tapped), 'acknowledgedAt is when the server got it');
+      assert.equal(officerSteps[0]!.at, row.acknowledgedAt!.toISOString());
+    });
+
     test('dismiss needs a reason and a command role', async () => {
       const alertId = await newAlert();
       const act = (token: string, json: unknown) => call(api.url, 'POST', `/api/v1/alerts/${alertId}/dismiss`, { token, json });

@@ -160,6 +160,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
           action,
           { userId: user.id, role: user.role, unitId: user.unitId, username: user.username },
           'reason' in body ? body.reason : body.note,
+          'tappedAt' in body && body.tappedAt ? new Date(body.tappedAt) : undefined,
         );
         if (!outcome.ok) throw outcomeProblem(outcome);
         request.log.info({ alertId: outcome.alert.id, from: outcome.from, to: outcome.to, userId: user.id, unitId: outcome.alert.assignedUnitId }, 'alert transition');

@@ -168,7 +168,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       pendingNote.hidden = !p;
       pendingNote.textContent = p ? `${p.step.label}: not sent yet, no connection. It is sent as soon as the connection is back.` : '';
     };
-    function send(step: OfficerStep, body: Record<string, string>): void {
+    function send(step: OfficerStep, body: Record<string, string>, tappedAt = new Date().toISOString()): void {
       if (sending) return;
       sending = true;
       const b = buttons.find((x) => x.step === step)!.b;
@@ -185,7 +185,8 @@ export const mountOfficer: MountView = (root, ctx) => {
         (err) => {
           sending = false;
           if (isNetworkError(err)) {
-            if (!pending) setPending({ step, body });
+            // Its retries say when it was tapped: the timeline shows that beside when it got through.
+            if (!pending) setPending({ step, body: { ...body, tappedAt } });
             update(current);
             return;
           }
