@@ -53,116 +53,109 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
     labelNames: ['reason'] as const,
     registers: [registry],
   });
-  new Gauge({
-    name: 'maskwatch_queue_jobs',
-    help: 'Jobs in the frames queue, by state (read at scrape time)',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      if (!sources.jobCounts) return;
-      try {
-        for (const [state, n] of Object.entries(await sources.jobCounts())) this.set({ state }, n);
-      } catch (err) {
-        sources.logger.warn({ err: (err as Error).message }, 'metrics: queue counts unavailable');
-      }
-    },
-  });
-  new Gauge({
-    name: 'maskwatch_queue_workers',
-    help: 'Workers connected to the frames queue, on any host (read at scrape time): alert when 0 while frames arrive',
-    registers: [registry],
-    async collect() {
-      if (!sources.frameWorkers) return;
-      try {
-        this.set(await sources.frameWorkers());
-      } catch (err) {
-        sources.logger.warn({ err: (err as Error).message }, 'metrics: worker count unavailable');
-      }
-    },
-  });
-  new Gauge({
-    name: 'maskwatch_alerts',
-    help: 'Alerts in the database, by status (read at scrape time)',
-    labelNames: ['status'] as const,
-    registers: [registry],
-    async collect() {
-      if (!sources.alertCounts) return;
-      try {
-        for (const [status, n] of Object.entries(await sources.alertCounts())) this.set({ status }, n);
-      } catch (err) {
-        sources.logger.warn({ err: (err as Error).message }, 'metrics: alert counts unavailable');
-      }
-    },
-  });
-  new Gauge({
-    name: 'maskwatch_camera_frames_stale_skipped',
-    help: 'Frames skipped by the workers as older than MASKWATCH_MAX_FRAME_AGE_S, per camera (cumulative, read at scrape time)',
-    labelNames: ['camera'] as const,
-    registers: [registry],
-    async collect() {
-      if (!sources.staleFrames) return;
-      try {
-        for (const [camera, n] of Object.entries(await sources.staleFrames())) this.set({ camera }, n);
-      } catch (err) {
-        sources.logger.warn({ err: (err as Error).message }, 'metrics: stale frame counts unavailable');
-      }
-    },
-  });
-  new Gauge({
-    name: 'maskwatch_cameras',
-    help: 'Cameras by state (read at scrape time): live, silent (enabled, has sent frames, none for MASKWATCH_CAMERA_SILENT_S), no_frame (enabled, never sent one), disabled',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      const health = sources.cameraHealth;
-      if (!health) return;
-      try {
-        const counts = Object.fromEntries(CAMERA_HEALTH_STATES.map((state) => [state, 0]));
-        const now = Date.now();
-        for (const c of await health.cameras()) counts[cameraHealth(c, now, health.silentSeconds)]! += 1;
-        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
-      } catch (err) {
-        sources.logger.warn({ err: (err as Error).message }, 'metrics: camera states unavailable');
-      }
-    },
-  });
-  new Gauge({
-    name: 'maskwatch_camera_last_frame_age_seconds',
-    help: "Seconds since each enabled camera's last accepted frame (read at scrape time; written every ~10 s per camera): alert on it for cameras gone quiet",
-    labelNames: ['camera'] as const,
-    registers: [registry],
-    async collect() {
-      if (!sources.cameraHealth) return;
-      try {
-        this.reset(); // a camera disabled or deleted since the last scrape leaves the series
-        const now = Date.now();
-        for (const c of await sources.cameraHealth.cameras()) {
-          if (c.enabled && c.lastFrameAt) this.set({ camera: c.id }, Math.max(0, (now - c.lastFrameAt.getTime()) / 1000));
+  /** A gauge read from a source at scrape time; a failing source is logged and leaves the gauge as it was. */
+  function scraped<L extends string>(gauge: { name: string; help: string; labelNames?: readonly L[]; what: string }, read: ((g: Gauge<L>) => Promise<void>) | undefined): void {
+    new Gauge<L>({
+      name: gauge.name,
+      help: gauge.help,
+      labelNames: gauge.labelNames ?? [],
+      registers: [registry],
+      async collect() {
+        if (!read) return;
+        try {
+          await read(this);
+        } catch (err) {
+          sources.logger.warn({ err: (err as Error).message }, `metrics: ${gauge.what} unavailable`);
         }
-      } catch (err) {
-        sources.logger.warn({ err: (err as Error).message }, 'metrics: camera frame ages unavailable');
-      }
+      },
+    });
+  }
+  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork } = sources;
+
+  scraped(
+    { name: 'maskwatch_queue_jobs', help: 'Jobs in the frames queue, by state (read at scrape time)', labelNames: ['state'], what: 'queue counts' },
+    jobCounts &&
+      (async (g) => {
+        for (const [state, n] of Object.entries(await jobCounts())) g.set({ state }, n);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_queue_workers',
+      help: 'Workers connected to the frames queue, on any host (read at scrape time): alert when 0 while frames arrive',
+      what: 'worker count',
     },
-  });
-  new Gauge({
-    name: 'maskwatch_analysis_work',
-    help:
-      'Analysis work of all workers (cumulative, read at scrape time): frames_unchanged = detection skipped as unchanged ' +
-      '(MASKWATCH_UNCHANGED_THRESHOLD), faces_classified, faces_reused = verdict carried over (MASKWATCH_RECLASSIFY_EVERY)',
-    labelNames: ['kind'] as const,
-    registers: [registry],
-    async collect() {
-      if (!sources.analysisWork) return;
-      try {
-        const w = await sources.analysisWork();
-        this.set({ kind: 'frames_unchanged' }, w.framesUnchanged);
-        this.set({ kind: 'faces_classified' }, w.facesClassified);
-        this.set({ kind: 'faces_reused' }, w.facesReused);
-      } catch (err) {
-        sources.logger.warn({ err: (err as Error).message }, 'metrics: analysis work counts unavailable');
-      }
+    frameWorkers && (async (g) => g.set(await frameWorkers())),
+  );
+  scraped(
+    { name: 'maskwatch_alerts', help: 'Alerts in the database, by status (read at scrape time)', labelNames: ['status'], what: 'alert counts' },
+    alertCounts &&
+      (async (g) => {
+        for (const [status, n] of Object.entries(await alertCounts())) g.set({ status }, n);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_camera_frames_stale_skipped',
+      help: 'Frames skipped by the workers as older than MASKWATCH_MAX_FRAME_AGE_S, per camera (cumulative, read at scrape time)',
+      labelNames: ['camera'],
+      what: 'stale frame counts',
     },
-  });
+    staleFrames &&
+      (async (g) => {
+        for (const [camera, n] of Object.entries(await staleFrames())) g.set({ camera }, n);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_cameras',
+      help: 'Cameras by state (read at scrape time): live, silent (enabled, has sent frames, none for MASKWATCH_CAMERA_SILENT_S), no_frame (enabled, never sent one), disabled',
+      labelNames: ['state'],
+      what: 'camera states',
+    },
+    health &&
+      (async (g) => {
+        const counts = new Map(CAMERA_HEALTH_STATES.map((state) => [state, 0]));
+        const now = Date.now();
+        for (const c of await health.cameras()) {
+          const state = cameraHealth(c, now, health.silentSeconds);
+          counts.set(state, counts.get(state)! + 1);
+        }
+        for (const [state, n] of counts) g.set({ state }, n);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_camera_last_frame_age_seconds',
+      help: "Seconds since each enabled camera's last accepted frame (read at scrape time; written every ~10 s per camera): alert on it for cameras gone quiet",
+      labelNames: ['camera'],
+      what: 'camera frame ages',
+    },
+    health &&
+      (async (g) => {
+        const cameras = await health.cameras();
+        g.reset(); // a camera disabled or deleted since the last scrape leaves the series
+        const now = Date.now();
+        for (const c of cameras) if (c.enabled && c.lastFrameAt) g.set({ camera: c.id }, Math.max(0, (now - c.lastFrameAt.getTime()) / 1000));
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_analysis_work',
+      help:
+        'Analysis work of all workers (cumulative, read at scrape time): frames_unchanged = detection skipped as unchanged ' +
+        '(MASKWATCH_UNCHANGED_THRESHOLD), faces_classified, faces_reused = verdict carried over (MASKWATCH_RECLASSIFY_EVERY)',
+      labelNames: ['kind'],
+      what: 'analysis work counts',
+    },
+    analysisWork &&
+      (async (g) => {
+        const w = await analysisWork();
+        g.set({ kind: 'frames_unchanged' }, w.framesUnchanged);
+        g.set({ kind: 'faces_classified' }, w.facesClassified);
+        g.set({ kind: 'faces_reused' }, w.facesReused);
+      }),
+  );
   return {
     registry,
     frameReceived: () => framesReceived.inc(),
