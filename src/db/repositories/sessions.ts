@@ -5,7 +5,7 @@ export interface SessionWithUser {
   id: string;
   expiresAt: Date;
   revokedAt: Date | null;
-  user: { id: string; username: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean };
+  user: { id: string; username: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean; totpEnabledAt: Date | null };
 }
 
 /** What a socket's periodic re-check needs to know about its session. */
@@ -28,7 +28,7 @@ export function createSessionRepository(prisma: PrismaClient) {
           id: true,
           expiresAt: true,
           revokedAt: true,
-          user: { select: { id: true, username: true, role: true, unitId: true, disabled: true, mustChangePassword: true } },
+          user: { select: { id: true, username: true, role: true, unitId: true, disabled: true, mustChangePassword: true, totpEnabledAt: true } },
         },
       });
     },

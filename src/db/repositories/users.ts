@@ -82,13 +82,35 @@ export function createUserRepository(prisma: PrismaClient) {
     setPassword(id: string, passwordHash: string, mustChangePassword: boolean): Promise<UserRow> {
       return prisma.user.update({ where: { id }, data: { passwordHash, mustChangePassword, failedLogins: 0, lockedUntil: null } });
     },
-    /** Enabled, not deleted admins other than `exceptId` (nobody may remove the last one). */
     /** Admin accounts that exist, disabled or not (deleted, anonymised ones are left out). */
     countAdmins(): Promise<number> {
       return prisma.user.count({ where: { role: 'ADMIN', deletedAt: null } });
     },
+    /** Enabled, not deleted admins other than `exceptId` (nobody may remove the last one). */
     countActiveAdmins(exceptId: string): Promise<number> {
       return prisma.user.count({ where: { role: 'ADMIN', disabled: false, deletedAt: null, id: { not: exceptId } } });
+    },
+    /** A sealed TOTP secret shown for enrolment (null: none pending). */
+    async setTotpPending(id: string, sealedSecret: string | null): Promise<void> {
+      await prisma.user.update({ where: { id }, data: { totpPendingSecret: sealedSecret } });
+    },
+    /** Enrolment confirmed by a first code: the pending secret becomes the account's, that code's step used. */
+    async enableTotp(id: string, sealedSecret: string, step: number, at: Date): Promise<void> {
+      await prisma.user.update({ where: { id }, data: { totpSecret: sealedSecret, totpPendingSecret: null, totpEnabledAt: at, totpLastStep: step } });
+    },
+    async clearTotp(id: string): Promise<void> {
+      await prisma.user.update({ where: { id }, data: { totpSecret: null, totpPendingSecret: null, totpEnabledAt: null, totpLastStep: null } });
+    },
+    /**
+     * Records `step` as used, only if it is later than the last one: true for the first request to use it.
+     * One conditional update, so two logins racing with the same code cannot both pass.
+     */
+    async consumeTotpStep(id: string, step: number): Promise<boolean> {
+      const { count } = await prisma.user.updateMany({
+        where: { id, totpEnabledAt: { not: null }, OR: [{ totpLastStep: null }, { totpLastStep: { lt: step } }] },
+        data: { totpLastStep: step },
+      });
+      return count === 1;
     },
     /**
      * Deletes an account without deleting the row: the name, password hash and
@@ -97,7 +119,18 @@ export function createUserRepository(prisma: PrismaClient) {
     anonymise(id: string, at: Date, placeholderName: string, unusableHash: string): Promise<UserRow> {
       return prisma.user.update({
         where: { id },
-        data: { username: placeholderName, passwordHash: unusableHash, unitId: null, disabled: true, mustChangePassword: false, deletedAt: at },
+        data: {
+          username: placeholderName,
+          passwordHash: unusableHash,
+          unitId: null,
+          disabled: true,
+          mustChangePassword: false,
+          deletedAt: at,
+          totpSecret: null,
+          totpPendingSecret: null,
+          totpEnabledAt: null,
+          totpLastStep: null,
+        },
       });
     },
   };
