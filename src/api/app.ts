@@ -10,7 +10,7 @@ import { tileOrigin, type Config } from '../config/config.ts';
 import type { Db, Provider } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
 import type { AuthService } from '../auth/service.ts';
-import { buildAuthService } from '../auth/wiring.ts';
+import { buildAuthService, buildSecondFactor } from '../auth/wiring.ts';
 import { createAnnouncer, socketChannel, unitStatusChannel, type AlertChannel } from '../services/announcer.ts';
 import { createServices } from '../services/index.ts';
 import { createIoPublisher, createIoUnitPublisher } from '../realtime/publisher.ts';
@@ -68,6 +68,8 @@ export interface AppDeps {
   metricsRegistry?: Registry;
   /** Built dashboard to serve at / (src/web/dist); skipped when absent. */
   webRoot?: string;
+  /** The clock of two-factor codes; the real one when absent. */
+  totpClock?: () => Date;
   /** JSON bodies are small; frames have their own limit (config.ingest.maxFrameBytes). */
   jsonBodyLimit?: number;
   /**
@@ -191,6 +193,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
       maxAttempts: deps.config.security.loginMaxFailures,
       windowMs: deps.config.security.loginLockSeconds * 1000,
     }),
+    secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, now: deps.totpClock }),
     dataDir: deps.config.dataDir,
     // Stored frames were written by our workers under this limit; it still bounds what a view decodes.
     renderAlertFrame: (stored, plan) => renderAlertFrame(stored, plan, { maxPixels: deps.config.ingest.maxFramePixels }),

@@ -17,6 +17,8 @@ declare module 'fastify' {
 export interface RouteAccess {
   /** Reachable while the user must still change their password (auth routes only). */
   allowPendingPasswordChange?: boolean;
+  /** Reachable while the user must still enrol a second factor (auth routes only). */
+  allowPendingMfaSetup?: boolean;
 }
 
 declare module 'fastify' {
@@ -42,8 +44,13 @@ export function requireUser(auth: AuthService, opts: { roles?: readonly Role[] }
     }
     // The first admin's setup password (from the environment) opens only the routes marked
     // `config: { allowPendingPasswordChange: true }`: the password change and the session routes.
-    if (user.mustChangePassword && !(request.routeOptions.config as RouteAccess | undefined)?.allowPendingPasswordChange) {
+    const access = request.routeOptions.config as RouteAccess | undefined;
+    if (user.mustChangePassword && !access?.allowPendingPasswordChange) {
       throw new HttpProblem(403, 'change your password first: POST /api/v1/auth/password', 'password-change-required');
+    }
+    // A role that must sign in with two factors (MASKWATCH_MFA_REQUIRED) and has none yet: only enrolment is open.
+    if (user.mfaSetupRequired && !access?.allowPendingMfaSetup) {
+      throw new HttpProblem(403, 'set up two-factor sign-in first: POST /api/v1/auth/mfa/setup', 'mfa-setup-required');
     }
     if (opts.roles && !opts.roles.includes(user.role)) {
       throw new HttpProblem(403, `requires role ${opts.roles.join(' or ')}`, 'forbidden');

@@ -15,6 +15,10 @@ export interface AuthUser {
   sessionId: string;
   /** The first admin's environment-given password is still in use: only the password change is allowed. */
   mustChangePassword?: boolean;
+  /** The account has a second factor (TOTP). */
+  mfaEnabled?: boolean;
+  /** Its role must enrol a second factor (MASKWATCH_MFA_REQUIRED) and it has none yet: only enrolment is allowed. */
+  mfaSetupRequired?: boolean;
   /** When the session's token expires (sockets are disconnected then). */
   sessionExpiresAt?: Date;
 }

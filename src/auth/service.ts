@@ -6,6 +6,7 @@ import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from
 import { hashSecret, newSessionToken } from './tokens.ts';
 import { isRole, type AuthUser, type Role } from './roles.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import type { SecondFactor } from './second-factor.ts';
 
 export interface AuthServiceDeps {
   users: UserRepository;
@@ -16,18 +17,24 @@ export interface AuthServiceDeps {
   now?: () => Date;
   /** Slows guessing per (username, client IP); without it loginFrom only audits. */
   throttle?: LoginThrottle;
+  /** TOTP codes of enrolled users, and who must enrol; without it nobody is asked for a code. */
+  secondFactor?: SecondFactor;
 }
 
 export type LoginOutcome =
   | ({ ok: true } & LoginResult)
-  | { ok: false; reason: 'failed' }
+  /** `mfa-required`: the password was right and the account has a second factor, but no code came with it. */
+  | { ok: false; reason: 'failed' | 'mfa-required' | 'mfa-failed' }
   | { ok: false; reason: 'throttled'; retryAfterMs: number };
 
 export interface LoginResult {
   token: string;
   expiresAt: Date;
-  user: Omit<AuthUser, 'sessionId'>;
+  user: SessionUser;
 }
+
+/** The user as a login or a renewal answers it. */
+export type SessionUser = Omit<AuthUser, 'sessionId' | 'sessionExpiresAt'> & { mfaEnabled: boolean; mfaSetupRequired: boolean };
 
 /** Bad input to a user-management call: the message is safe to show. */
 export class UserInputError extends Error {
@@ -42,49 +49,69 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,64}$/;
 export function createAuthService(deps: AuthServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
+  function sessionUser(user: { id: string; username: string; role: Role; unitId: string | null; mustChangePassword?: boolean; mfaEnabled: boolean }): SessionUser {
+    return {
+      id: user.id,
+      username: user.username,
+      role: user.role,
+      unitId: user.unitId,
+      mustChangePassword: user.mustChangePassword ?? false,
+      mfaEnabled: user.mfaEnabled,
+      mfaSetupRequired: deps.secondFactor?.setupRequired(user.role, user.mfaEnabled) ?? false,
+    };
+  }
+
   return {
-    /** null for any failure (unknown user, wrong password, disabled): callers answer 401 alike. */
-    async login(username: string, password: string): Promise<LoginResult | null> {
+    /**
+     * `failed` for any failure of the password (unknown user, wrong password, disabled): callers answer 401
+     * alike. Only after the right password does an enrolled account say it needs a code, or that the code
+     * was wrong.
+     */
+    async login(username: string, password: string, code?: string): Promise<LoginOutcome> {
       const user = await deps.users.findByUsername(username);
       if (!user) {
         await verifyPassword(password, await dummyPasswordHash()); // same cost as a real check
-        return null;
+        return { ok: false, reason: 'failed' };
       }
       const ok = await verifyPassword(password, user.passwordHash);
       // No per-account lock here: a lock anyone can trigger is a denial of service. Guessing is
       // slowed per (username, client IP) before this call (src/auth/login-throttle.ts).
-      if (!ok || user.disabled) return null;
+      if (!ok || user.disabled) return { ok: false, reason: 'failed' };
+      const mfa = deps.secondFactor;
+      if (mfa?.enrolled(user)) {
+        if (!code) return { ok: false, reason: 'mfa-required' };
+        if (!(await mfa.verify(user, code))) return { ok: false, reason: 'mfa-failed' };
+      }
       const t = now();
       const token = newSessionToken();
       const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
       await deps.sessions.create(user.id, hashSecret(token), expiresAt);
-      return {
-        token,
-        expiresAt,
-        user: { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId, mustChangePassword: user.mustChangePassword },
-      };
+      return { ok: true, token, expiresAt, user: sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }) };
     },
 
     /**
      * A login over the network: throttled per (username, client IP) BEFORE the
      * password is checked, and audited with the client address either way.
      */
-    async loginFrom(username: string, password: string, clientIp: string): Promise<LoginOutcome> {
+    async loginFrom(username: string, password: string, clientIp: string, code?: string): Promise<LoginOutcome> {
+      // A wrong code is a failed attempt like a wrong password: six digits cannot be guessed under growing delays.
       const attempt = deps.throttle ? await deps.throttle.begin(username, clientIp) : null;
       if (attempt && !attempt.allowed) return { ok: false, reason: 'throttled', retryAfterMs: attempt.retryAfterMs };
-      const result = await this.login(username, password);
-      if (result && attempt?.allowed) await deps.throttle!.succeeded(attempt.ticket);
+      const result = await this.login(username, password, code);
+      if (result.ok && attempt?.allowed) await deps.throttle!.succeeded(attempt.ticket);
+      // Asking for the code is a step of a login, not a failure worth an audit event.
+      if (!result.ok && result.reason === 'mfa-required') return result;
       await deps.audit.record({
-        actorType: result ? 'USER' : 'SYSTEM',
-        actorId: result?.user.id ?? null,
-        actorRole: result?.user.role ?? null,
-        action: result ? 'auth.login' : 'auth.login_failed',
+        actorType: result.ok ? 'USER' : 'SYSTEM',
+        actorId: result.ok ? result.user.id : null,
+        actorRole: result.ok ? result.user.role : null,
+        action: result.ok ? 'auth.login' : 'auth.login_failed',
         subjectType: 'User',
-        subjectId: result?.user.id ?? null,
+        subjectId: result.ok ? result.user.id : null,
         // The name as typed (bounded by the route schema): failed attempts on unknown names are worth seeing too.
-        details: { username, clientIp },
+        details: { username, clientIp, ...(result.ok || result.reason !== 'mfa-failed' ? {} : { reason: 'wrong second-factor code' }) },
       });
-      return result ? { ok: true, ...result } : { ok: false, reason: 'failed' };
+      return result;
     },
 
     /** The user behind a bearer token, or null if unknown, expired, revoked or disabled. */
@@ -92,7 +119,17 @@ export function createAuthService(deps: AuthServiceDeps) {
       const session = await deps.sessions.findByTokenHash(hashSecret(token));
       if (!session || session.revokedAt || session.expiresAt <= now() || session.user.disabled) return null;
       const { id, username, role, unitId, mustChangePassword } = session.user;
-      return { id, username, role, unitId, sessionId: session.id, mustChangePassword, sessionExpiresAt: session.expiresAt };
+      return {
+        id,
+        username,
+        role,
+        unitId,
+        sessionId: session.id,
+        mustChangePassword,
+        mfaEnabled: session.user.totpEnabledAt !== null,
+        mfaSetupRequired: deps.secondFactor?.setupRequired(role, session.user.totpEnabledAt !== null) ?? false,
+        sessionExpiresAt: session.expiresAt,
+      };
     },
 
     async logout(token: string): Promise<boolean> {
@@ -112,11 +149,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
       await deps.sessions.create(user.id, hashSecret(next), expiresAt);
       await deps.sessions.revoke(hashSecret(token), t);
-      return {
-        token: next,
-        expiresAt,
-        user: { id: user.id, username: user.username, role: user.role, unitId: user.unitId, mustChangePassword: user.mustChangePassword ?? false },
-      };
+      return { token: next, expiresAt, user: sessionUser({ ...user, mfaEnabled: user.mfaEnabled ?? false }) };
     },
 
     async createUser(

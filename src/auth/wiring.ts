@@ -10,8 +10,26 @@ import type { Db } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createAuthService, type AuthService } from './service.ts';
+import { createSecondFactor, type SecondFactor, type SecondFactorDeps } from './second-factor.ts';
+import { createSecretBox, loadMfaKey, type SecretBox } from './secret-box.ts';
 
-export function buildAuthService(deps: { config: Config; db: { prisma: Db }; logger: Logger; redis?: Redis }): AuthService {
+/** TOTP checks and sealing with the configured MFA key, read once, on first use. */
+export function buildSecondFactor(deps: { config: Config; users: SecondFactorDeps['users']; now?: () => Date }): SecondFactor {
+  const { mfa } = deps.config.security;
+  let box: Promise<SecretBox> | null = null;
+  return createSecondFactor({
+    users: deps.users,
+    requiredRoles: mfa.requiredRoles,
+    now: deps.now,
+    box: () =>
+      (box ??= loadMfaKey({ configured: mfa.key, dataDir: deps.config.dataDir }).then(createSecretBox, (err: unknown) => {
+        box = null; // a later request tries again (the data dir mounted late, permissions fixed)
+        throw err;
+      })),
+  });
+}
+
+export function buildAuthService(deps: { config: Config; db: { prisma: Db }; logger: Logger; redis?: Redis; totpClock?: () => Date }): AuthService {
   const repos = createRepositories(deps.db.prisma);
   const { security } = deps.config;
   return createAuthService({
@@ -20,6 +38,7 @@ export function buildAuthService(deps: { config: Config; db: { prisma: Db }; log
     audit: repos.audit,
     tokenTtlSeconds: deps.config.tokenTtlSeconds,
     logger: deps.logger,
+    secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, now: deps.totpClock }),
     throttle: deps.redis
       ? createLoginThrottle({
           redis: deps.redis,

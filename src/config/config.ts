@@ -8,6 +8,7 @@ import { isSentinelUrl, redisOptionsFromUrl } from '../queue/redis-options.ts';
 import { redactUrl } from '../db/url.ts';
 import { DEFAULT_DETECTIONS_CONCURRENCY } from '../queue/jobs.ts';
 import { DEFAULT_REUSE, type ReuseSettings } from '../domain/analysis-reuse.ts';
+import { ROLES, type Role } from '../contracts/vocabulary.ts';
 import { DEFAULT_SECOND_OPINION, SECOND_OPINION_KINDS, type SecondOpinionKind } from '../vision/decision.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
@@ -100,6 +101,12 @@ export interface Config {
      * so per-IP rate limits see clients, not the proxy. Empty: the socket address is the client.
      */
     trustProxy: string[];
+    /**
+     * Two-factor sign-in (TOTP). `requiredRoles` (MASKWATCH_MFA_REQUIRED: none, all, or roles, comma-separated)
+     * must enrol before doing anything else; anyone may enrol. `key` (MASKWATCH_MFA_KEY) seals the TOTP secrets;
+     * null: a key file in the data dir (src/auth/secret-box.ts).
+     */
+    mfa: { requiredRoles: Role[]; key: string | null };
     /** A request whose headers and body are not all received within this is answered 408 (slow-body clients). */
     requestTimeoutMs: number;
     /** Requests per window (0 = off); one window for all limits. See src/api/security.ts. */
@@ -182,6 +189,23 @@ function confirmationSettings(env: Env): { confirmFrames: number; confirmWindow:
     throw new ConfigError('MASKWATCH_CONFIRM_FRAMES', `must not exceed MASKWATCH_CONFIRM_WINDOW (${confirmWindow}), got ${confirmFrames}`);
   }
   return { confirmFrames, confirmWindow };
+}
+
+function mfaRoles(env: Env, name: string): Role[] {
+  const raw = env[name]?.trim().toUpperCase();
+  if (!raw || raw === 'NONE') return [];
+  if (raw === 'ALL') return [...ROLES];
+  const roles = raw.split(',').map((r) => r.trim());
+  const bad = roles.find((r) => !(ROLES as readonly string[]).includes(r));
+  if (bad !== undefined) throw new ConfigError(name, `must be none, all or roles (${ROLES.join(', ')}) separated by commas, got "${env[name]}"`);
+  return [...new Set(roles as Role[])];
+}
+
+function mfaKey(env: Env, name: string): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters (for example: openssl rand -base64 32)');
+  return raw;
 }
 
 /** 0 (off), or 30 s to a week: a camera's last-frame time is written every ~10 s, so less would flicker. */
@@ -413,6 +437,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
       requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),
+      mfa: { requiredRoles: mfaRoles(env, 'MASKWATCH_MFA_REQUIRED'), key: mfaKey(env, 'MASKWATCH_MFA_KEY') },
       // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.
       rateLimit: {
         windowMs: int(env, 'MASKWATCH_RATE_WINDOW_MS', 60_000, 1000, 3_600_000),

@@ -253,6 +253,7 @@ export const UserSummarySchema = Type.Object({
   unitId: NullableString(),
   enabled: Type.Boolean({ description: 'false: the user cannot log in and has no valid token' }),
   mustChangePassword: Type.Boolean({ description: 'the user must change their password before using anything else' }),
+  mfaEnabled: Type.Boolean({ description: 'the user signs in with a second factor (an authenticator app\'s TOTP code)' }),
 });
 export type UserSummary = Static<typeof UserSummarySchema>;
 
@@ -295,12 +296,42 @@ export const PasswordChangeSchema = Type.Object(
 );
 export type PasswordChange = Static<typeof PasswordChangeSchema>;
 
+/** A TOTP code as an authenticator app shows it (RFC 6238, 6 digits). */
+const TotpCode = () => Type.String({ pattern: '^[0-9]{6}$', description: 'the 6-digit code of the authenticator app' });
+
 /** The body of POST /api/v1/auth/login. */
 export const LoginRequestSchema = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    code: Type.Optional(TotpCode()),
+  },
   { additionalProperties: false },
 );
 export type LoginRequest = Static<typeof LoginRequestSchema>;
+
+/** The body of POST /api/v1/auth/mfa/setup: the password again, so a stolen token cannot bind another phone. */
+export const MfaSetupRequestSchema = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export type MfaSetupRequest = Static<typeof MfaSetupRequestSchema>;
+
+/** The answer of POST /api/v1/auth/mfa/setup: what an authenticator app needs. */
+export const MfaSetupSchema = Type.Object({
+  secret: Type.String({ description: 'the shared secret, base32, for typing into an app' }),
+  otpauthUri: Type.String({ description: 'otpauth://totp/… (Key Uri Format), what the QR code holds' }),
+  qrSvg: Type.String({ description: 'the URI as a QR code, an SVG document' }),
+});
+export type MfaSetup = Static<typeof MfaSetupSchema>;
+
+/** The body of POST /api/v1/auth/mfa/enable. */
+export const MfaCodeSchema = Type.Object({ code: TotpCode() }, { additionalProperties: false });
+export type MfaCode = Static<typeof MfaCodeSchema>;
+
+/** The body of POST /api/v1/auth/mfa/disable. */
+export const MfaDisableSchema = Type.Object(
+  { password: Type.String({ minLength: 1, maxLength: 1024 }), code: TotpCode() },
+  { additionalProperties: false },
+);
+export type MfaDisable = Static<typeof MfaDisableSchema>;
 
 export const TimelineEntrySchema = Type.Object({
   at: DateTime(),

@@ -27,6 +27,7 @@ export interface AccountView {
   unitId: string | null;
   enabled: boolean;
   mustChangePassword: boolean;
+  mfaEnabled: boolean;
 }
 
 /** Who asks: an admin over the API (with the client address), or the CLI / system. */
@@ -63,7 +64,36 @@ export interface AccountServiceDeps {
 const UNUSABLE_HASH = '!deleted';
 
 export function accountView(u: UserRow): AccountView {
-  return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword };
+  return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null };
+}
+
+/** Revokes a user's sessions in the database, then drops their sockets everywhere; the count revoked. */
+export function sessionEnder(deps: Pick<AccountServiceDeps, 'sessions' | 'sockets' | 'logger' | 'now'>) {
+  const now = deps.now ?? (() => new Date());
+  return async function endSessions(userId: string, exceptSessionId?: string): Promise<number> {
+    const revoked = await deps.sessions.revokeAllOfUser(userId, now(), exceptSessionId);
+    try {
+      await deps.sockets?.disconnectUser(userId, exceptSessionId);
+    } catch (err) {
+      // The tokens are revoked already; the sockets' periodic re-check drops them within seconds.
+      deps.logger.warn({ err, userId }, 'could not broadcast the socket disconnect');
+    }
+    return revoked;
+  };
+}
+
+/** Records an account action with the user's name and the actor's client address. */
+export function accountAuditor(audit: AuditRepository) {
+  return (actor: AccountActor, action: string, user: Pick<UserRow, 'id' | 'username'>, details: Record<string, unknown>) =>
+    audit.record({
+      actorType: actor.type,
+      actorId: actor.id ?? null,
+      actorRole: actor.role ?? null,
+      action,
+      subjectType: 'User',
+      subjectId: user.id,
+      details: { username: user.username, ...details, ...(actor.clientIp ? { clientIp: actor.clientIp } : {}) },
+    });
 }
 
 export function createAccountService(deps: AccountServiceDeps) {
@@ -89,29 +119,8 @@ export function createAccountService(deps: AccountServiceDeps) {
     }
   }
 
-  /** Revokes the user's sessions in the database, then drops their sockets everywhere. */
-  async function endSessions(userId: string, exceptSessionId?: string): Promise<number> {
-    const revoked = await deps.sessions.revokeAllOfUser(userId, now(), exceptSessionId);
-    try {
-      await deps.sockets?.disconnectUser(userId, exceptSessionId);
-    } catch (err) {
-      // The tokens are revoked already; the sockets' periodic re-check drops them within seconds.
-      deps.logger.warn({ err, userId }, 'could not broadcast the socket disconnect');
-    }
-    return revoked;
-  }
-
-  function audit(actor: AccountActor, action: string, user: UserRow, details: Record<string, unknown>) {
-    return deps.audit.record({
-      actorType: actor.type,
-      actorId: actor.id ?? null,
-      actorRole: actor.role ?? null,
-      action,
-      subjectType: 'User',
-      subjectId: user.id,
-      details: { username: user.username, ...details, ...(actor.clientIp ? { clientIp: actor.clientIp } : {}) },
-    });
-  }
+  const endSessions = sessionEnder(deps);
+  const audit = accountAuditor(deps.audit);
 
   function validPassword(password: string): void {
     const problem = passwordProblem(password);
@@ -194,6 +203,19 @@ export function createAccountService(deps: AccountServiceDeps) {
       const otherSessionsRevoked = await endSessions(self.id, self.sessionId);
       await audit(actor, 'user.password_change', user, { otherSessionsRevoked, wasRequired: user.mustChangePassword });
       return { ok: true, otherSessionsRevoked };
+    },
+
+    /**
+     * Removes a user's second factor (a lost or replaced phone): every session
+     * ends; they log in with the password and, if their role must have one
+     * (MASKWATCH_MFA_REQUIRED), set up a new one before anything else.
+     */
+    async resetMfa(id: string, actor: AccountActor): Promise<{ sessionsRevoked: number }> {
+      const user = await existing(id);
+      await deps.users.clearTotp(id);
+      const sessionsRevoked = await endSessions(id);
+      await audit(actor, 'user.mfa_reset', user, { wasEnabled: user.totpEnabledAt !== null, sessionsRevoked });
+      return { sessionsRevoked };
     },
 
     /** Logs the user out everywhere (a lost phone, a shared screen). */

@@ -3,7 +3,8 @@
  * these; the API maps them to problem responses in one place
  * (src/api/problem.ts), the CLI to a message and a non-zero exit.
  */
-export type ServiceErrorKind = 'NOT_FOUND' | 'INVALID' | 'FORBIDDEN' | 'CONFLICT' | 'UNAVAILABLE';
+/** TOO_MANY: attempts are throttled (with retryAfterSeconds). */
+export type ServiceErrorKind = 'NOT_FOUND' | 'INVALID' | 'FORBIDDEN' | 'CONFLICT' | 'TOO_MANY' | 'UNAVAILABLE';
 
 export class ServiceError extends Error {
   constructor(
@@ -11,7 +12,7 @@ export class ServiceError extends Error {
     message: string,
     /** A stable machine-readable name of the problem (the API's problem type slug). */
     readonly code?: string,
-    /** Seconds after which a retry may succeed (UNAVAILABLE). */
+    /** Seconds after which a retry may succeed (TOO_MANY, UNAVAILABLE). */
     readonly retryAfterSeconds?: number,
   ) {
     super(message);

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { AuthService } from '../auth/service.ts';
 import type { Repositories } from '../db/repositories/index.ts';
 import type { PasswordAttempts } from '../auth/password-attempts.ts';
-import { createAccountService, type SessionSockets } from './accounts.ts';
+import type { SecondFactor } from '../auth/second-factor.ts';
+import { createAccountService, sessionEnder, type SessionSockets } from './accounts.ts';
 import { createAlertService } from './alerts.ts';
 import { createAuditLogService } from './audit-log.ts';
 import type { Announcer } from './announcer.ts';
@@ -19,6 +20,7 @@ import { createPeopleService } from './people.ts';
 import { createPrivacyService } from './privacy.ts';
 import { createSnapshotService } from './snapshots.ts';
 import { createStatsService } from './stats.ts';
+import { createTwoFactorService } from './two-factor.ts';
 import { createUnitService } from './units.ts';
 import { createUserService } from './users.ts';
 import { createViolationService } from './violations.ts';
@@ -35,7 +37,9 @@ export interface ServiceDeps {
   /** Disconnects a user's sockets on every instance when their account changes. */
   sessionSockets?: SessionSockets;
   /** Throttle of the self-service password change (Redis, shared by instances). */
-  passwordAttempts?: PasswordAttempts;
+  passwordAttempts: PasswordAttempts;
+  /** TOTP checks and the MFA policy, shared with the auth service's login. */
+  secondFactor: SecondFactor;
   dataDir: string;
   /** Renders an alert's view of a stored frame (src/vision/render.ts renderAlertFrame, bound to the pixel limit). */
   renderAlertFrame: RenderAlertFrame;
@@ -64,6 +68,15 @@ export function createServices(deps: ServiceDeps) {
     privacy: createPrivacyService({ privacy: repos.privacy, audit: repos.audit, dataDir: deps.dataDir, logger: deps.logger, now }),
     snapshots: createSnapshotService({ alerts: repos.alerts, audit: repos.audit }),
     stats: createStatsService({ stats: repos.stats, now }),
+    twoFactor: createTwoFactorService({
+      users: repos.users,
+      audit: repos.audit,
+      secondFactor: deps.secondFactor,
+      attempts: deps.passwordAttempts,
+      endSessions: sessionEnder({ sessions: repos.sessions, sockets: deps.sessionSockets, logger: deps.logger, now }),
+      logger: deps.logger,
+      now,
+    }),
     units: createUnitService({ units: repos.units, audit: repos.audit, unitEvents: deps.unitEvents, now }),
     users: createUserService({ users: repos.users, units: repos.units, auth: deps.auth }),
     violations: createViolationService({ violations: repos.violations }),

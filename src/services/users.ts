@@ -16,12 +16,18 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
   return {
     async list(): Promise<UserSummary[]> {
       const users = await deps.users.list();
-      return users.map((u) => ({ id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword }));
+      return users.map((u) => ({ id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null }));
     },
 
     /** Every user with their unit's call sign and whether they are disabled (CLI). */
-    async listWithUnits(): Promise<{ username: string; role: Role; unitCallSign: string | null; disabled: boolean }[]> {
-      return (await deps.users.listWithUnits()).map((u) => ({ username: u.username, role: u.role, unitCallSign: u.unitCallSign, disabled: u.disabled }));
+    async listWithUnits(): Promise<{ username: string; role: Role; unitCallSign: string | null; disabled: boolean; mfaEnabled: boolean }[]> {
+      return (await deps.users.listWithUnits()).map((u) => ({
+        username: u.username,
+        role: u.role,
+        unitCallSign: u.unitCallSign,
+        disabled: u.disabled,
+        mfaEnabled: u.totpEnabledAt !== null,
+      }));
     },
 
     /** Creates the unit of a call sign if it does not exist; true when it was created. */
@@ -33,7 +39,7 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
     async create(...args: Parameters<AuthService['createUser']>): Promise<UserSummary> {
       try {
         const u = await deps.auth.createUser(...args);
-        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false };
+        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false, mfaEnabled: false };
       } catch (err) {
         if (err instanceof UserInputError) {
           throw new ServiceError(err.message.includes('already exists') ? 'CONFLICT' : 'INVALID', err.message, 'invalid-user');

@@ -23,6 +23,8 @@ export interface ApiInstanceOptions {
   webRoot?: string;
   /** Create the admin of config.admin if missing (default true). */
   ensureAdmin?: boolean;
+  /** The clock of two-factor codes (tests step it through TOTP time steps). */
+  totpClock?: () => Date;
 }
 
 export interface ApiInstance {
@@ -52,7 +54,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
   let realtime: Realtime | undefined;
   let app: FastifyInstance | undefined;
   try {
-    const auth = buildAuthService({ config, db, logger, redis: producer.redis });
+    const auth = buildAuthService({ config, db, logger, redis: producer.redis, totpClock: opts.totpClock });
     if (opts.ensureAdmin ?? true) await auth.ensureAdmin(config.admin, { mustChangePassword: config.adminMustChangePassword });
     app = createApp({
       config,
@@ -65,6 +67,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       metricsRegistry: opts.metricsRegistry,
       webRoot: opts.webRoot,
       alertChannels: notifiers.channels,
+      totpClock: opts.totpClock,
     });
     realtime = createRealtimeServer({
       httpServer: app.server,

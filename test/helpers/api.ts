@@ -12,7 +12,7 @@ export interface TestStack {
   logger: Logger;
   dataDir: string;
   /** Starts an API instance on a free port sharing this stack's database, Redis prefix and data dir. */
-  startApi(opts?: { config?: Partial<Config>; readinessChecks?: ReadinessCheck[] }): Promise<ApiInstance>;
+  startApi(opts?: { config?: Partial<Config>; readinessChecks?: ReadinessCheck[]; totpClock?: () => Date }): Promise<ApiInstance>;
   /** Closes every API started here, the database, and deletes the temp dir / schema. */
   close(): Promise<void>;
 }
@@ -43,6 +43,7 @@ export async function createTestStack(
         logger,
         db,
         readinessChecks: opts.readinessChecks,
+        totpClock: opts.totpClock,
       });
       apis.push(api);
       return api;

@@ -118,9 +118,9 @@ describe('secrets, sessions, headers, CORS (sqlite, real Redis)', () => {
       now: () => now,
     });
     await auth.createUser({ username: 'clocked', password: PASSWORD, role: 'DISPATCHER' }, { type: 'SYSTEM' });
-    assert.equal(await auth.login('clocked', 'nope-nope-nope'), null);
+    assert.deepEqual(await auth.login('clocked', 'nope-nope-nope'), { ok: false, reason: 'failed' });
     const session = await auth.login('clocked', PASSWORD);
-    assert.ok(session);
+    assert.ok(session.ok);
     assert.ok(await auth.authenticate(session.token));
     now = new Date(now.getTime() + 3601_000);
     assert.equal(await auth.authenticate(session.token), null);

@@ -96,6 +96,27 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
   );
 
   app.delete<{ Params: UuidParam }>(
+    '/api/v1/users/:id/mfa',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: "Reset a user's two-factor sign-in (a lost or replaced phone)",
+        description:
+          `${ENDS_SESSIONS} The user logs in with the password alone and, if their role must have a second factor (MASKWATCH_MFA_REQUIRED), ` +
+          'sets up a new one before anything else. Audited as user.mfa_reset.',
+        security: bearerSecurity,
+        params: uuidParam,
+        response: noContent,
+      },
+    },
+    async (request, reply) => {
+      await accounts.resetMfa(request.params.id, actorOf(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: UuidParam }>(
     '/api/v1/users/:id',
     {
       onRequest: admin,
@@ -117,7 +138,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
-  const selfConfig: RouteAccess = { allowPendingPasswordChange: true };
+  const selfConfig: RouteAccess = { allowPendingPasswordChange: true, allowPendingMfaSetup: true };
   app.post<{ Body: PasswordChange }>(
     '/api/v1/auth/password',
     {

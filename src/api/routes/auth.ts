@@ -4,7 +4,17 @@ import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { bearerSecurity, dateTime, roleEnum } from '../schemas/common.ts';
 import { sessionRoom } from '../../realtime/server.ts';
-import { LoginRequestSchema, type LoginRequest } from '../../contracts/api.ts';
+import {
+  LoginRequestSchema,
+  MfaCodeSchema,
+  MfaDisableSchema,
+  MfaSetupRequestSchema,
+  MfaSetupSchema,
+  type LoginRequest,
+  type MfaCode,
+  type MfaDisable,
+  type MfaSetupRequest,
+} from '../../contracts/api.ts';
 
 const userSchema = {
   type: 'object',
@@ -18,11 +28,19 @@ const userSchema = {
       type: 'boolean',
       description: 'true: change the password (POST /api/v1/auth/password) first; every other route answers 403 password-change-required until then',
     },
+    mfaEnabled: { type: 'boolean', description: 'the account signs in with a second factor (an authenticator app\'s code)' },
+    mfaSetupRequired: {
+      type: 'boolean',
+      description:
+        'true: the role must sign in with two factors (MASKWATCH_MFA_REQUIRED) and the account has none yet; set it up (POST /api/v1/auth/mfa/setup, then /enable) first: every other route answers 403 mfa-setup-required until then',
+    },
   },
 } as const;
 
-/** The session routes stay open while the password must still be changed (see auth-guard.ts). */
-const pendingPasswordChangeAllowed: RouteAccess = { allowPendingPasswordChange: true };
+/** The session routes stay open while the account is still being set up (see auth-guard.ts). */
+const pendingSetupAllowed: RouteAccess = { allowPendingPasswordChange: true, allowPendingMfaSetup: true };
+/** Enrolment itself: after the password change, if one is due. */
+const pendingMfaSetupAllowed: RouteAccess = { allowPendingMfaSetup: true };
 
 export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
@@ -33,6 +51,10 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       schema: {
         tags: ['auth'],
         summary: 'Log in; the token is a bearer token for the API and Socket.IO (auth.token)',
+        description:
+          'An account with two-factor sign-in needs `code`, the 6-digit code of its authenticator app: without it the right password is answered ' +
+          '401 mfa-required (ask for the code and send username, password and code again); a wrong or already used code 401 mfa-failed. ' +
+          'A wrong password is 401 login-failed whether or not a code was sent. Wrong codes are throttled like wrong passwords (429 login-throttled).',
         body: LoginRequestSchema,
         response: {
           200: {
@@ -45,11 +67,13 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request) => {
-      const result = await ctx.auth.loginFrom(request.body.username, request.body.password, request.ip);
+      const result = await ctx.auth.loginFrom(request.body.username, request.body.password, request.ip, request.body.code);
       if (!result.ok && result.reason === 'throttled') {
         const retry = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
         throw new HttpProblem(429, `too many failed logins from this address for this account; retry in ${retry} s`, 'login-throttled', { 'retry-after': retry });
       }
+      if (!result.ok && result.reason === 'mfa-required') throw new HttpProblem(401, 'enter the 6-digit code of your authenticator app', 'mfa-required');
+      if (!result.ok && result.reason === 'mfa-failed') throw new HttpProblem(401, 'wrong or already used code', 'mfa-failed');
       if (!result.ok) throw new HttpProblem(401, 'wrong username or password', 'login-failed');
       request.log.info({ userId: result.user.id }, 'user logged in');
       return { token: result.token, expiresAt: result.expiresAt.toISOString(), user: result.user };
@@ -60,7 +84,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/logout',
     {
       onRequest: loggedIn,
-      config: pendingPasswordChangeAllowed,
+      config: pendingSetupAllowed,
       schema: {
         tags: ['auth'],
         summary: 'Revoke the current token (and disconnect its sockets)',
@@ -81,7 +105,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/refresh',
     {
       onRequest: loggedIn,
-      config: pendingPasswordChangeAllowed,
+      config: pendingSetupAllowed,
       schema: {
         tags: ['auth'],
         summary: 'Renew the session: a new token with a full lifetime; the current token is revoked',
@@ -122,12 +146,79 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/me',
     {
       onRequest: loggedIn,
-      config: pendingPasswordChangeAllowed,
+      config: pendingSetupAllowed,
       schema: { tags: ['auth'], security: bearerSecurity, response: { 200: userSchema, ...problemResponses } },
     },
     async (request) => {
-      const { id, username, role, unitId, mustChangePassword } = userOf(request);
-      return { id, username, role, unitId, mustChangePassword: mustChangePassword ?? false };
+      const { id, username, role, unitId, mustChangePassword, mfaEnabled, mfaSetupRequired } = userOf(request);
+      return { id, username, role, unitId, mustChangePassword: mustChangePassword ?? false, mfaEnabled: mfaEnabled ?? false, mfaSetupRequired: mfaSetupRequired ?? false };
+    },
+  );
+
+  app.post<{ Body: MfaSetupRequest }>(
+    '/api/v1/auth/mfa/setup',
+    {
+      onRequest: loggedIn,
+      config: pendingMfaSetupAllowed,
+      schema: {
+        tags: ['auth'],
+        summary: 'Start setting up two-factor sign-in: a new secret for an authenticator app',
+        description:
+          'Needs the password again (403 wrong-password), so a stolen token alone cannot bind another phone. Answers the secret as text, as an ' +
+          'otpauth:// URI and as a QR code (SVG) for any TOTP app (RFC 6238: SHA-1, 6 digits, 30 s). Nothing changes until POST /api/v1/auth/mfa/enable ' +
+          'confirms a code; a new setup replaces an unconfirmed one. 409 mfa-enabled when it is on already. Attempts are throttled per user (429 mfa-throttled).',
+        security: bearerSecurity,
+        body: MfaSetupRequestSchema,
+        response: { 200: MfaSetupSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      // The secret is shown once: no cache may keep it.
+      reply.header('cache-control', 'no-store');
+      return ctx.services.twoFactor.beginSetup(userOf(request), request.body.password);
+    },
+  );
+
+  app.post<{ Body: MfaCode }>(
+    '/api/v1/auth/mfa/enable',
+    {
+      onRequest: loggedIn,
+      config: pendingMfaSetupAllowed,
+      schema: {
+        tags: ['auth'],
+        summary: 'Turn two-factor sign-in on with the first code of the app',
+        description:
+          'The code the app shows for the secret of the last setup (400 mfa-failed when wrong; 409 mfa-setup-not-started without a setup). From then on ' +
+          'every login needs a code. Your other sessions end (their sockets are closed); this token stays valid. Audited as user.mfa_enable.',
+        security: bearerSecurity,
+        body: MfaCodeSchema,
+        response: { 204: { type: 'null' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      await ctx.services.twoFactor.enable(userOf(request), request.body.code, request.ip);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Body: MfaDisable }>(
+    '/api/v1/auth/mfa/disable',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Turn your two-factor sign-in off',
+        description:
+          'Needs the password (403 wrong-password) and a current code (400 mfa-failed). Refused (403 mfa-required-by-policy) when your role must sign in ' +
+          'with two factors (MASKWATCH_MFA_REQUIRED); an admin can still reset it (DELETE /api/v1/users/{id}/mfa). Audited as user.mfa_disable.',
+        security: bearerSecurity,
+        body: MfaDisableSchema,
+        response: { 204: { type: 'null' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      await ctx.services.twoFactor.disable(userOf(request), request.body.password, request.body.code, request.ip);
+      return reply.code(204).send();
     },
   );
 }

@@ -1,0 +1,119 @@
+/**
+ * Two-factor sign-in, as a user sets it up and an admin resets it:
+ *
+ * - setup: the password again (a stolen token alone cannot bind another
+ *   phone), then a new secret shown once, as text and as a QR code;
+ * - enable: the first code from the app proves it holds the secret; the
+ *   user's other sessions, opened without it, end;
+ * - disable: password and code, unless the user's role must have it.
+ *
+ * An admin's reset (a lost phone) is an account action: src/services/accounts.ts resetMfa.
+ *
+ * Attempts at the password or a code are throttled per user, counted before
+ * the check, like the password change.
+ */
+import qrcode from 'qrcode-generator';
+import type { Logger } from 'pino';
+import type { AuthUser } from '../auth/roles.ts';
+import { verifyPassword } from '../auth/password.ts';
+import type { PasswordAttempts } from '../auth/password-attempts.ts';
+import type { SecondFactor } from '../auth/second-factor.ts';
+import { newTotpSecret, otpauthUri } from '../auth/totp.ts';
+import type { AuditRepository } from '../db/repositories/audit.ts';
+import type { UserRepository, UserRow } from '../db/repositories/users.ts';
+import type { MfaSetup } from '../contracts/api.ts';
+import { accountAuditor, type AccountActor } from './accounts.ts';
+import { ServiceError, notFound } from './errors.ts';
+
+export const TOTP_ISSUER = 'MaskWatch';
+
+export interface TwoFactorServiceDeps {
+  users: UserRepository;
+  audit: AuditRepository;
+  secondFactor: SecondFactor;
+  attempts: PasswordAttempts;
+  /** Ends a user's sessions (all, or all but one) and drops their sockets (src/services/accounts.ts sessionEnder). */
+  endSessions(userId: string, exceptSessionId?: string): Promise<number>;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** The otpauth URI as an SVG QR code (error correction M: readable off a screen at an angle). */
+export function qrCodeSvg(text: string): string {
+  const qr = qrcode(0, 'M');
+  qr.addData(text);
+  qr.make();
+  return qr.createSvgTag({ cellSize: 4, margin: 4 });
+}
+
+export function createTwoFactorService(deps: TwoFactorServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+  const audit = accountAuditor(deps.audit);
+  const actorOf = (self: AuthUser, clientIp: string): AccountActor => ({ type: 'USER', id: self.id, role: self.role, clientIp });
+
+  async function existing(id: string): Promise<UserRow> {
+    const user = await deps.users.findById(id);
+    if (!user || user.deletedAt) throw notFound(`user ${id}`, 'user-not-found');
+    return user;
+  }
+
+  /** Charges one attempt at the user's password or code before it is checked. */
+  async function attempt(userId: string): Promise<void> {
+    const a = await deps.attempts.begin(userId);
+    if (!a.allowed) {
+      const retry = Math.max(1, Math.ceil(a.retryAfterMs / 1000));
+      throw new ServiceError('TOO_MANY', `too many attempts; retry in ${retry} s`, 'mfa-throttled', retry);
+    }
+  }
+
+  async function checkPassword(user: UserRow, password: string): Promise<void> {
+    if (!(await verifyPassword(password, user.passwordHash))) throw new ServiceError('FORBIDDEN', 'the password is wrong', 'wrong-password');
+  }
+
+  return {
+    async beginSetup(self: AuthUser, password: string): Promise<MfaSetup> {
+      const user = await existing(self.id);
+      if (user.totpEnabledAt) throw new ServiceError('CONFLICT', 'two-factor sign-in is on already: turn it off first to move it to another app', 'mfa-enabled');
+      await attempt(user.id);
+      await checkPassword(user, password);
+      await deps.attempts.succeeded(user.id);
+      const secret = newTotpSecret();
+      await deps.users.setTotpPending(user.id, await deps.secondFactor.seal(user.id, secret));
+      const uri = otpauthUri({ issuer: TOTP_ISSUER, account: user.username, secret });
+      return { secret, otpauthUri: uri, qrSvg: qrCodeSvg(uri) };
+    },
+
+    /** The first code of the app shown at setup turns the second factor on. */
+    async enable(self: AuthUser, code: string, clientIp: string): Promise<{ otherSessionsRevoked: number }> {
+      const user = await existing(self.id);
+      if (user.totpEnabledAt) throw new ServiceError('CONFLICT', 'two-factor sign-in is on already', 'mfa-enabled');
+      if (!user.totpPendingSecret) throw new ServiceError('CONFLICT', 'start the setup first (POST /api/v1/auth/mfa/setup)', 'mfa-setup-not-started');
+      await attempt(user.id);
+      const step = deps.secondFactor.match(await deps.secondFactor.open(user.id, user.totpPendingSecret), code);
+      if (step === null) throw new ServiceError('INVALID', 'wrong code: check the phone\'s clock, and type the code the app shows now', 'mfa-failed');
+      await deps.attempts.succeeded(user.id);
+      await deps.users.enableTotp(user.id, user.totpPendingSecret, step, now());
+      const otherSessionsRevoked = await deps.endSessions(user.id, self.sessionId);
+      await audit(actorOf(self, clientIp), 'user.mfa_enable', user, { otherSessionsRevoked });
+      deps.logger.info({ userId: user.id, otherSessionsRevoked }, 'two-factor sign-in enabled');
+      return { otherSessionsRevoked };
+    },
+
+    async disable(self: AuthUser, password: string, code: string, clientIp: string): Promise<void> {
+      const user = await existing(self.id);
+      if (!user.totpEnabledAt) throw new ServiceError('CONFLICT', 'two-factor sign-in is off already', 'mfa-not-enabled');
+      if (deps.secondFactor.requiredRoles.includes(self.role)) {
+        throw new ServiceError('FORBIDDEN', `two-factor sign-in is required for ${self.role} accounts here (MASKWATCH_MFA_REQUIRED)`, 'mfa-required-by-policy');
+      }
+      await attempt(user.id);
+      await checkPassword(user, password);
+      if (!(await deps.secondFactor.verify(user, code))) throw new ServiceError('INVALID', 'wrong or already used code', 'mfa-failed');
+      await deps.attempts.succeeded(user.id);
+      await deps.users.clearTotp(user.id);
+      await audit(actorOf(self, clientIp), 'user.mfa_disable', user, {});
+    },
+
+  };
+}
+
+export type TwoFactorService = ReturnType<typeof createTwoFactorService>;
