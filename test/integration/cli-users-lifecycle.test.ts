@@ -1,5 +1,5 @@
 /**
- * `maskwatch users disable|enable|set-role|set-unit|reset-password|revoke-sessions|delete`
+ * `maskwatch users disable|enable|set-role|set-unit|reset-password|reset-mfa|revoke-sessions|delete`
  * as a real process against a running API's database and Redis: clear messages,
  * exit 1 on errors, and the user's tokens and sockets end (issue 13 item 1).
  */
@@ -10,6 +10,7 @@ import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.t
 import { runCli } from '../helpers/cli.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { totpCode, totpStep } from '../../src/auth/totp.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -113,6 +114,29 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
     assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { id } })).username, `deleted-${id}`);
     const actions = (await stack.db.prisma.auditEvent.findMany({ where: { subjectId: id }, orderBy: [{ at: 'asc' }, { id: 'asc' }] })).map((a) => `${a.actorType}:${a.action}`);
     for (const a of ['SYSTEM:user.update', 'SYSTEM:user.password_reset', 'SYSTEM:user.sessions_revoke', 'SYSTEM:user.delete']) assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
+  });
+
+  test('reset-mfa: a user who lost their phone logs in with the password again; users list shows who has two-factor sign-in', async () => {
+    const u = await loginAs(api, { username: 'lostphone', role: 'DISPATCHER' });
+    const setup = await call(api.url, 'POST', '/api/v1/auth/mfa/setup', { token: u.token, json: { password: PASSWORD } });
+    assert.equal(setup.status, 200);
+    const enable = await call(api.url, 'POST', '/api/v1/auth/mfa/enable', { token: u.token, json: { code: totpCode(setup.body.secret, totpStep(new Date())) } });
+    assert.equal(enable.status, 204);
+    assert.match((await cli(['list'], env)).stdout, /^lostphone\tDISPATCHER\t-\ttwo-factor$/m);
+    const socket = await open(api.url, u.token);
+    sockets.push(socket);
+
+    const reset = await cli(['reset-mfa', 'lostphone'], env);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /two-factor sign-in of lostphone removed; 1 session ended/);
+    await disconnectedWithin(socket, 'users reset-mfa');
+    assert.match((await cli(['list'], env)).stdout, /^lostphone\tDISPATCHER\t-$/m);
+    const login = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'lostphone', password: PASSWORD } });
+    assert.equal(login.status, 200, 'the password alone logs in again');
+    assert.ok(await stack.db.prisma.auditEvent.findFirst({ where: { subjectId: u.userId, action: 'user.mfa_reset', actorType: 'SYSTEM' } }));
+    const unknown = await cli(['reset-mfa', 'nobody-here'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no user "nobody-here"/);
   });
 
   test('disable works with Redis down, for one Redis and for a Sentinel URL: a warning, then the user is disabled', async () => {

@@ -1,5 +1,5 @@
 /**
- * `maskwatch users disable|enable|set-role|set-unit|reset-password|revoke-sessions|delete USERNAME …`
+ * `maskwatch users disable|enable|set-role|set-unit|reset-password|reset-mfa|revoke-sessions|delete USERNAME …`
  *
  * The same use cases as Admin › Users and the API (src/services/accounts.ts):
  * sessions end in the database at once; sockets are dropped through Redis on
@@ -18,12 +18,13 @@ export const LIFECYCLE_USAGE = `  maskwatch users disable USERNAME          end 
   maskwatch users set-role USERNAME ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN]
   maskwatch users set-unit USERNAME CALLSIGN|--none
   maskwatch users reset-password USERNAME [--password-stdin] [--must-change]
+  maskwatch users reset-mfa USERNAME        remove the user's two-factor sign-in (a lost phone)
   maskwatch users revoke-sessions USERNAME  log the user out everywhere
   maskwatch users delete USERNAME           anonymise the account (the audit trail is kept)
-Role, unit, disable, password and delete changes end the user's sessions.
+Role, unit, disable, password, two-factor and delete changes end the user's sessions.
 `;
 
-export const LIFECYCLE_COMMANDS = ['disable', 'enable', 'set-role', 'set-unit', 'reset-password', 'revoke-sessions', 'delete'] as const;
+export const LIFECYCLE_COMMANDS = ['disable', 'enable', 'set-role', 'set-unit', 'reset-password', 'reset-mfa', 'revoke-sessions', 'delete'] as const;
 export type LifecycleCommand = (typeof LIFECYCLE_COMMANDS)[number];
 
 export function isLifecycleCommand(sub: string): sub is LifecycleCommand {
@@ -56,6 +57,7 @@ export function parseLifecycleArgs(command: LifecycleCommand, argv: string[]): L
     disable: [],
     enable: [],
     'revoke-sessions': [],
+    'reset-mfa': [],
     delete: [],
     'set-role': ['unit'],
     'set-unit': ['none'],
@@ -145,6 +147,11 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
         await accounts.resetPassword(id, password, actor, { mustChangePassword: args.mustChange });
         process.stdout.write(`password of ${name} reset${args.mustChange ? ' (to be changed at next login)' : ''}; their sessions ended\n`);
         break;
+      case 'reset-mfa': {
+        const { sessionsRevoked } = await accounts.resetMfa(id, actor);
+        process.stdout.write(`two-factor sign-in of ${name} removed; ${sessionsRevoked} session${sessionsRevoked === 1 ? '' : 's'} ended\n`);
+        break;
+      }
       case 'revoke-sessions': {
         const n = await accounts.revokeSessions(id, actor);
         process.stdout.write(`revoked ${n} session${n === 1 ? '' : 's'} of ${name}\n`);
