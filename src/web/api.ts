@@ -14,6 +14,7 @@ import type {
   CameraWithKey,
   Distribution,
   EvidenceAccess,
+  MfaSetup,
   Page,
   Stats,
   SuggestedUnit,
@@ -28,7 +29,7 @@ import type {
 } from '../contracts/api.ts';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, Camera, CameraWithKey, Distribution, EvidenceAccess, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaSetup, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -37,6 +38,10 @@ export interface CurrentUser {
   unitId: string | null;
   /** The password must be changed before anything else (first admin from the environment, or reset by an admin). */
   mustChangePassword?: boolean;
+  /** Signs in with an authenticator app's code too. */
+  mfaEnabled?: boolean;
+  /** The role must sign in with two factors and none is set up yet: set it up before anything else. */
+  mfaSetupRequired?: boolean;
 }
 
 export interface Session {
@@ -62,6 +67,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly title: string,
     readonly detail: string | undefined,
+    /** The problem's type slug (e.g. `mfa-required`), when the server sent one. */
+    readonly code?: string,
   ) {
     super(detail ? `${title}: ${detail}` : title);
     this.name = 'ApiError';
@@ -97,14 +104,16 @@ export class Api {
     if (!res.ok) {
       let title = res.statusText || `HTTP ${res.status}`;
       let detail: string | undefined;
+      let code: string | undefined;
       try {
-        const problem = (await res.json()) as { title?: string; detail?: string; message?: string };
+        const problem = (await res.json()) as { type?: string; title?: string; detail?: string; message?: string };
         title = problem.title ?? title;
         detail = problem.detail ?? problem.message;
+        code = problem.type?.split('/').pop();
       } catch {
         // not JSON: keep the status text
       }
-      throw new ApiError(res.status, title, detail);
+      throw new ApiError(res.status, title, detail, code);
     }
     return res;
   }
@@ -118,8 +127,18 @@ export class Api {
     return (await this.send('GET', path)).blob();
   }
 
-  login(username: string, password: string) {
-    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password });
+  /** `code`: the authenticator app's code, for accounts with two-factor sign-in (401 mfa-required without it). */
+  login(username: string, password: string, code?: string) {
+    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password, ...(code ? { code } : {}) });
+  }
+  mfaSetup(password: string) {
+    return this.json<MfaSetup>('POST', '/api/v1/auth/mfa/setup', { password });
+  }
+  mfaEnable(code: string) {
+    return this.json<void>('POST', '/api/v1/auth/mfa/enable', { code });
+  }
+  mfaDisable(password: string, code: string) {
+    return this.json<void>('POST', '/api/v1/auth/mfa/disable', { password, code });
   }
   /** A new token before the current one expires (shift-long pages); 401 once it has. */
   refresh() {
@@ -224,6 +243,9 @@ export class Api {
   }
   resetUserPassword(id: string, password: string, mustChangePassword: boolean) {
     return this.json<void>('POST', `/api/v1/users/${encodeURIComponent(id)}/password`, { password, mustChangePassword });
+  }
+  resetUserMfa(id: string) {
+    return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/mfa`);
   }
   revokeUserSessions(id: string) {
     return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/sessions`);

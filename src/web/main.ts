@@ -10,6 +10,7 @@ import { lifeFromResponse } from './session-renewal.ts';
 import { unlockAudio } from './sound.ts';
 import { mountAdmin } from './views/admin.ts';
 import { openPasswordDialog } from './views/password-dialog.ts';
+import { openMfaDisableDialog, openMfaSetupDialog } from './views/mfa-dialog.ts';
 import { mountDispatcher } from './views/dispatcher.ts';
 import { renderLogin } from './views/login.ts';
 import { mountOfficer } from './views/officer.ts';
@@ -38,9 +39,9 @@ const keeper = createSessionKeeper({
     realtime?.renew(token);
   },
   resumed: () => {
-    // Signed in again after an admin's reset with "must change": replace that password first.
-    if (session?.user.mustChangePassword) {
-      void requirePasswordChange().then(() => {
+    // Signed in again after an admin's reset ("must change", two-factor removed): set the account up first.
+    if (session?.user.mustChangePassword || session?.user.mfaSetupRequired) {
+      void requireAccountSetup().then(() => {
         render();
         realtime?.reconnect();
       });
@@ -68,17 +69,17 @@ function signOut(): void {
   render();
 }
 
-async function signIn(username: string, password: string): Promise<void> {
+async function signIn(username: string, password: string, code?: string): Promise<void> {
   // The sign-in click is a user gesture: let this page play alert sounds from now on.
   unlockAudio();
   const sentAt = Date.now();
-  const res = await api.login(username, password);
+  const res = await api.login(username, password, code);
   session = { token: res.token, user: res.user ?? { id: '', username, role: 'DISPATCHER', unitId: null } };
   if (res.expiresAt) session.life = lifeFromResponse(res.expiresAt, null, sentAt) ?? undefined;
   if (!res.user) session.user = await api.me();
   saveSession(session);
   keeper.start();
-  await requirePasswordChange();
+  await requireAccountSetup();
   if (!session) return; // logged out from the dialog
   location.hash = `#/${resolveRoute('', session.user)}`;
   render();
@@ -108,6 +109,37 @@ async function requirePasswordChange(): Promise<void> {
   }
 }
 
+/** A role that must sign in with two factors (MASKWATCH_MFA_REQUIRED) sets them up before anything else. */
+async function requireMfaSetup(): Promise<void> {
+  const s = session;
+  if (!s?.user.mfaSetupRequired) return;
+  replaceChildren(app);
+  const done = await openMfaSetupDialog(api, s.user.username, { cancellable: false, leave: { label: 'Log out', action: () => signOut() } });
+  if (done && session) markMfa(true);
+}
+
+function markMfa(enabled: boolean): void {
+  if (!session) return;
+  session = { ...session, user: { ...session.user, mfaEnabled: enabled, mfaSetupRequired: false } };
+  saveSession(session);
+}
+
+/** What the server refuses everything else for until it is done: a password set by someone else, a missing second factor. */
+async function requireAccountSetup(): Promise<void> {
+  await requirePasswordChange();
+  await requireMfaSetup();
+}
+
+/** The header's two-factor button: set it up, or turn it off. */
+function toggleMfa(s: StoredSession): void {
+  const done = s.user.mfaEnabled ? openMfaDisableDialog(api) : openMfaSetupDialog(api, s.user.username, { cancellable: true });
+  void done.then((ok) => {
+    if (!ok) return;
+    markMfa(!s.user.mfaEnabled);
+    render();
+  });
+}
+
 function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
   const conn = h('span', { class: `conn conn-${rt.state}`, role: 'status', 'aria-label': 'Live connection' }, rt.state === 'live' ? 'Live' : 'Offline');
   const offConn = rt.onConnection((state) => {
@@ -126,7 +158,18 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
     { class: 'topbar' },
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '◉'), h('span', {}, 'MaskWatch'), h('span', { class: 'brand-sub' }, 'Command center')),
     nav,
-    h('div', { class: 'who' }, conn, h('span', { class: 'user' }, `${s.user.username} · ${s.user.role}`), h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => signOut() }, 'Log out')),
+    h(
+      'div',
+      { class: 'who' },
+      conn,
+      h('span', { class: 'user' }, `${s.user.username} · ${s.user.role}`),
+      h(
+        'button',
+        { type: 'button', class: 'btn btn-ghost', onclick: () => toggleMfa(s), 'aria-label': s.user.mfaEnabled ? 'Two-factor sign-in is on: turn it off' : 'Set up two-factor sign-in' },
+        s.user.mfaEnabled ? 'Two-factor: on' : 'Two-factor: off',
+      ),
+      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => signOut() }, 'Log out'),
+    ),
   );
   // Sticky columns and toasts sit just below the header, whose height changes when it wraps (narrow screens).
   const sized = new ResizeObserver(() => document.documentElement.style.setProperty('--topbar-h', `${el.offsetHeight}px`));
@@ -181,5 +224,5 @@ window.addEventListener('unhandledrejection', (ev) => {
   if (ev.reason instanceof ApiError && ev.reason.status === 401) ev.preventDefault();
 });
 if (session) keeper.start();
-if (session?.user.mustChangePassword) void requirePasswordChange().then(() => render());
+if (session?.user.mustChangePassword || session?.user.mfaSetupRequired) void requireAccountSetup().then(() => render());
 else render();

@@ -7,6 +7,7 @@
  */
 import { ApiError, type Api, type CurrentUser } from './api.ts';
 import { field, h } from './dom.ts';
+import { codeInput, needsCode, signInError, typedCode } from './sign-in.ts';
 import { lifeFromResponse, nextCheckDelay, sessionPhase, type TokenLife } from './session-renewal.ts';
 import type { StoredSession } from './session.ts';
 
@@ -74,6 +75,11 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
     if (!s || dialog) return;
     if (timer) clearTimeout(timer);
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+    // An account with two-factor sign-in needs a fresh code too.
+    const code = codeInput();
+    const codeField = field('Authenticator code', code);
+    codeField.hidden = !s.user.mfaEnabled;
+    code.required = !codeField.hidden;
     const error = h('p', { class: 'form-error', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in again');
     const leave = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Log out');
@@ -83,6 +89,7 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
       h('h2', { id: 'relogin-title' }, 'Your session has ended'),
       h('p', { id: 'relogin-desc' }, `Sign in again as ${s.user.username} to carry on. This page stays as it is; nothing was lost.`),
       field('Password', password),
+      codeField,
       error,
       h('div', { class: 'actions' }, submit, leave),
     );
@@ -100,7 +107,7 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
       submit.disabled = true;
       const sentAt = now();
       deps.api
-        .login(s.user.username, password.value)
+        .login(s.user.username, password.value, codeField.hidden ? undefined : typedCode(code))
         .then((res) => {
           deps.update(res.token, res.expiresAt ? lifeFromResponse(res.expiresAt, null, sentAt) : null, res.user ?? s.user);
           close();
@@ -108,8 +115,12 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
           keeper.start();
         })
         .catch((err: unknown) => {
-          error.textContent = err instanceof ApiError && err.status === 401 ? 'Wrong password.' : err instanceof Error ? err.message : String(err);
-          password.select();
+          error.textContent = signInError(err, 'Wrong password.');
+          if (needsCode(err)) {
+            codeField.hidden = false;
+            code.required = true;
+            code.select();
+          } else password.select();
         })
         .finally(() => {
           submit.disabled = false;

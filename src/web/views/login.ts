@@ -1,9 +1,18 @@
-import { ApiError } from '../api.ts';
 import { field, h } from '../dom.ts';
+import { codeInput, needsCode, signInError, typedCode } from '../sign-in.ts';
 
-export function renderLogin(signIn: (username: string, password: string) => Promise<void>): HTMLElement {
+/**
+ * The sign-in form. The code field appears when the server asks for it (an
+ * account with two-factor sign-in), so a password-only account sees no more
+ * than username and password.
+ */
+export function renderLogin(signIn: (username: string, password: string, code?: string) => Promise<void>): HTMLElement {
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, maxlength: 64 });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const code = codeInput();
+  code.required = false;
+  const codeField = field('Authenticator code', code);
+  codeField.hidden = true;
   const error = h('p', { class: 'form-error', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Sign in');
   const form = h(
@@ -13,6 +22,7 @@ export function renderLogin(signIn: (username: string, password: string) => Prom
     h('h1', { id: 'login-title' }, 'Sign in to the command center'),
     field('Username', username),
     field('Password', password),
+    codeField,
     error,
     submit,
     h('p', { class: 'muted small' }, 'Authorised personnel only. Every action is logged.'),
@@ -21,11 +31,15 @@ export function renderLogin(signIn: (username: string, password: string) => Prom
     ev.preventDefault();
     error.textContent = '';
     submit.disabled = true;
-    signIn(username.value.trim(), password.value)
+    signIn(username.value.trim(), password.value, codeField.hidden ? undefined : typedCode(code) || undefined)
       .catch((err: unknown) => {
-        error.textContent =
-          err instanceof ApiError && err.status === 401 ? 'Wrong username or password.' : err instanceof Error ? err.message : String(err);
-        password.select();
+        error.textContent = signInError(err);
+        if (needsCode(err)) {
+          codeField.hidden = false;
+          code.required = true;
+          code.select();
+          code.focus();
+        } else password.select();
       })
       .finally(() => {
         submit.disabled = false;

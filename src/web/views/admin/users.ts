@@ -72,6 +72,11 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
         }
       });
     });
+    const resetMfa = u.mfaEnabled ? h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Reset the two-factor sign-in of ${u.username}` }, 'Reset two-factor') : null;
+    resetMfa?.addEventListener('click', () => {
+      if (!confirm(`Remove the two-factor sign-in of ${u.username} (a lost or replaced phone)? Their sessions end; they sign in with the password and set up a new one.`)) return;
+      act(`Two-factor sign-in of ${u.username} reset`, () => ctx.api.resetUserMfa(u.id));
+    });
     const revoke = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Log ${u.username} out everywhere` }, 'Log out everywhere');
     revoke.addEventListener('click', () => {
       if (!confirm(`Log ${u.username} out on every device?`)) return;
@@ -88,9 +93,9 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       h('th', { scope: 'row' }, u.username, self ? h('span', { class: 'muted small' }, ' (you)') : null),
       h('td', {}, roleSelect),
       h('td', {}, unitSelect),
-      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null),
+      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null),
       h('td', { class: 'mono small' }, u.id.slice(0, 8)),
-      h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, revoke, del)),
+      h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, revoke, del)),
     );
   }
   const form = h('form', { class: 'filters', 'aria-label': 'New user' }, field('Username', username), field('Password', password), field('Role', role), field('Unit', unit), h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create user'));
