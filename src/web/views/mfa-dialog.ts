@@ -6,43 +6,11 @@
 import type { Api } from '../api.ts';
 import { field, h, replaceChildren } from '../dom.ts';
 import { codeInput, typedCode } from '../sign-in.ts';
+import { openModal, type ModalOptions } from './modal.ts';
 
-export interface MfaSetupOptions {
-  /** false: the page cannot be used until it is done (Escape does nothing). */
-  cancellable: boolean;
-  /** Shown instead of Cancel when not cancellable (Log out). */
-  leave?: { label: string; action(): void };
-}
 
 /** Groups of four characters, as apps show secrets to be typed. */
 const grouped = (secret: string) => secret.replace(/(.{4})/g, '$1 ').trim();
-
-function modal(titleText: string, opts: { cancellable: boolean; leave?: { label: string; action(): void } }, resolve: (ok: boolean) => void) {
-  const titleId = `mfa-title-${Math.random().toString(36).slice(2)}`;
-  const body = h('div', {});
-  const dialog = h('dialog', { class: 'relogin-dialog mfa-dialog', 'aria-labelledby': titleId }, h('h2', { id: titleId }, titleText), body);
-  const close = (ok: boolean) => {
-    dialog.close();
-    dialog.remove();
-    resolve(ok);
-  };
-  dialog.addEventListener('cancel', (ev) => {
-    ev.preventDefault();
-    if (opts.cancellable) close(false);
-  });
-  const cancelButton = () => {
-    if (!opts.cancellable && !opts.leave) return null;
-    const b = h('button', { type: 'button', class: 'btn btn-ghost' }, opts.cancellable ? 'Cancel' : opts.leave!.label);
-    b.addEventListener('click', () => {
-      close(false);
-      if (!opts.cancellable) opts.leave?.action();
-    });
-    return b;
-  };
-  document.body.append(dialog);
-  dialog.showModal();
-  return { body, close, cancelButton };
-}
 
 /** A form whose submit runs `action`, showing its error in place. */
 function step(fields: HTMLElement[], submitLabel: string, extra: HTMLElement | null, action: () => Promise<void>): { form: HTMLFormElement; error: HTMLElement } {
@@ -65,9 +33,9 @@ function step(fields: HTMLElement[], submitLabel: string, extra: HTMLElement | n
 }
 
 /** Resolves true once two-factor sign-in is on, false when cancelled. */
-export function openMfaSetupDialog(api: Api, username: string, opts: MfaSetupOptions): Promise<boolean> {
+export function openMfaSetupDialog(api: Api, username: string, opts: ModalOptions): Promise<boolean> {
   return new Promise((resolve) => {
-    const { body, close, cancelButton } = modal('Set up two-factor sign-in', opts, resolve);
+    const { body, close, cancelButton } = openModal('Set up two-factor sign-in', 'mfa-dialog', opts, resolve);
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
     const first = step(
       [
@@ -114,7 +82,7 @@ export function openMfaSetupDialog(api: Api, username: string, opts: MfaSetupOpt
 /** Resolves true once two-factor sign-in is off, false when cancelled. */
 export function openMfaDisableDialog(api: Api): Promise<boolean> {
   return new Promise((resolve) => {
-    const { body, close, cancelButton } = modal('Turn two-factor sign-in off', { cancellable: true }, resolve);
+    const { body, close, cancelButton } = openModal('Turn two-factor sign-in off', 'mfa-dialog', { cancellable: true }, resolve);
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
     const code = codeInput();
     const { form } = step(

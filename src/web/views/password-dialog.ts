@@ -2,20 +2,17 @@
  * A modal asking for a new password (twice), and optionally the current one:
  * the first admin's forced change, a user's own change, an admin's reset.
  */
-import { field, h } from '../dom.ts';
+import { field, h, replaceChildren } from '../dom.ts';
+import { openModal, type ModalOptions } from './modal.ts';
 
-export interface PasswordDialogOptions {
+export interface PasswordDialogOptions extends ModalOptions {
   title: string;
   description: string;
   askCurrent: boolean;
   submitLabel: string;
-  /** false: the page cannot be used until it is done (Escape does nothing). */
-  cancellable: boolean;
   /** An extra checkbox (e.g. "must change at next login"), checked by default. */
   option?: string;
   submit(values: { current: string; next: string; option: boolean }): Promise<void>;
-  /** Shown instead of the dialog's own buttons' default "Cancel" action when not cancellable (e.g. Log out). */
-  leave?: { label: string; action(): void };
 }
 
 const MIN_LENGTH = 12;
@@ -30,16 +27,10 @@ export function openPasswordDialog(opts: PasswordDialogOptions): Promise<boolean
     option.checked = true;
     const error = h('p', { class: 'form-error', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, opts.submitLabel);
-    const cancel = opts.cancellable
-      ? h('button', { type: 'button', class: 'btn btn-ghost' }, 'Cancel')
-      : opts.leave
-        ? h('button', { type: 'button', class: 'btn btn-ghost' }, opts.leave.label)
-        : null;
-    const titleId = `pw-title-${Math.random().toString(36).slice(2)}`;
+    const { body, close, cancelButton } = openModal(opts.title, 'password-dialog', opts, resolve);
     const form = h(
       'form',
       { class: 'relogin' },
-      h('h2', { id: titleId }, opts.title),
       h('p', {}, opts.description),
       opts.askCurrent ? field('Current password', current) : null,
       field('New password', next),
@@ -47,25 +38,8 @@ export function openPasswordDialog(opts: PasswordDialogOptions): Promise<boolean
       opts.option ? h('label', { class: 'check' }, option, ` ${opts.option}`) : null,
       h('p', { class: 'muted small' }, `At least ${MIN_LENGTH} characters.`),
       error,
-      h('div', { class: 'actions' }, submit, cancel),
+      h('div', { class: 'actions' }, submit, cancelButton()),
     );
-    const dialog = h('dialog', { class: 'relogin-dialog password-dialog', 'aria-labelledby': titleId }, form);
-    const close = (ok: boolean) => {
-      dialog.close();
-      dialog.remove();
-      resolve(ok);
-    };
-    dialog.addEventListener('cancel', (ev) => {
-      ev.preventDefault();
-      if (opts.cancellable) close(false);
-    });
-    cancel?.addEventListener('click', () => {
-      if (opts.cancellable) close(false);
-      else {
-        close(false);
-        opts.leave?.action();
-      }
-    });
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       error.textContent = '';
@@ -92,8 +66,7 @@ export function openPasswordDialog(opts: PasswordDialogOptions): Promise<boolean
           submit.disabled = false;
         });
     });
-    document.body.append(dialog);
-    dialog.showModal();
+    replaceChildren(body, form);
     (opts.askCurrent ? current : next).focus();
   });
 }
