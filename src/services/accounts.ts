@@ -67,6 +67,13 @@ export function accountView(u: UserRow): AccountView {
   return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null };
 }
 
+/** A user that exists (not deleted), or a 404 user-not-found. */
+export async function existingUser(users: Pick<UserRepository, 'findById'>, id: string): Promise<UserRow> {
+  const user = await users.findById(id);
+  if (!user || user.deletedAt) throw notFound(`user ${id}`, 'user-not-found');
+  return user;
+}
+
 /** Revokes a user's sessions in the database, then drops their sockets everywhere; the count revoked. */
 export function sessionEnder(deps: Pick<AccountServiceDeps, 'sessions' | 'sockets' | 'logger' | 'now'>) {
   const now = deps.now ?? (() => new Date());
@@ -99,11 +106,7 @@ export function accountAuditor(audit: AuditRepository) {
 export function createAccountService(deps: AccountServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
-  async function existing(id: string): Promise<UserRow> {
-    const user = await deps.users.findById(id);
-    if (!user || user.deletedAt) throw notFound(`user ${id}`, 'user-not-found');
-    return user;
-  }
+  const existing = (id: string) => existingUser(deps.users, id);
 
   async function byName(username: string): Promise<UserRow> {
     const user = await deps.users.findByUsername(username);

@@ -22,8 +22,8 @@ import { newTotpSecret, otpauthUri } from '../auth/totp.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { UserRepository, UserRow } from '../db/repositories/users.ts';
 import type { MfaSetup } from '../contracts/api.ts';
-import { accountAuditor, type AccountActor } from './accounts.ts';
-import { ServiceError, notFound } from './errors.ts';
+import { accountAuditor, existingUser, type AccountActor } from './accounts.ts';
+import { ServiceError } from './errors.ts';
 
 export const TOTP_ISSUER = 'MaskWatch';
 
@@ -51,11 +51,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   const audit = accountAuditor(deps.audit);
   const actorOf = (self: AuthUser, clientIp: string): AccountActor => ({ type: 'USER', id: self.id, role: self.role, clientIp });
 
-  async function existing(id: string): Promise<UserRow> {
-    const user = await deps.users.findById(id);
-    if (!user || user.deletedAt) throw notFound(`user ${id}`, 'user-not-found');
-    return user;
-  }
+  const existing = (id: string) => existingUser(deps.users, id);
 
   /** Charges one attempt at the user's password or code before it is checked. */
   async function attempt(userId: string): Promise<void> {
