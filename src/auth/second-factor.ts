@@ -8,9 +8,10 @@ import type { UserRepository } from '../db/repositories/users.ts';
 import type { Role } from '../contracts/vocabulary.ts';
 import type { SecretBox } from './secret-box.ts';
 import { matchTotp } from './totp.ts';
+import { normalizeRecoveryCode, recoveryCodeHash } from './recovery-codes.ts';
 
 export interface SecondFactorDeps {
-  users: Pick<UserRepository, 'consumeTotpStep'>;
+  users: Pick<UserRepository, 'consumeTotpStep' | 'useRecoveryCode'>;
   /** Loaded on first use: processes that never see a code never create the key file. */
   box: () => Promise<SecretBox>;
   /** Roles that must enrol before using anything else (MASKWATCH_MFA_REQUIRED). */
@@ -52,13 +53,16 @@ export function createSecondFactor(deps: SecondFactorDeps) {
     },
 
     /**
-     * true when `code` is the enrolled user's current code and no earlier
-     * request used it (or a later one): a code works once.
+     * Which second factor `code` is for the enrolled user, or null: the app's
+     * current code, used by no earlier request (nor a later step), or one of
+     * their unused recovery codes. Either works once.
      */
-    async verify(user: EnrolledUser, code: string): Promise<boolean> {
-      if (!user.totpSecret || !user.totpEnabledAt) return false;
+    async verify(user: EnrolledUser, code: string): Promise<'totp' | 'recovery-code' | null> {
+      if (!user.totpSecret || !user.totpEnabledAt) return null;
+      const recovery = /^\d{6}$/.test(code) ? null : normalizeRecoveryCode(code);
+      if (recovery) return (await deps.users.useRecoveryCode(user.id, recoveryCodeHash(user.id, recovery), now())) ? 'recovery-code' : null;
       const step = matchTotp(await this.open(user.id, user.totpSecret), code, now());
-      return step !== null && (await deps.users.consumeTotpStep(user.id, step));
+      return step !== null && (await deps.users.consumeTotpStep(user.id, step)) ? 'totp' : null;
     },
   };
 }

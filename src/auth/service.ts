@@ -22,7 +22,7 @@ export interface AuthServiceDeps {
 }
 
 export type LoginOutcome =
-  | ({ ok: true } & LoginResult)
+  | ({ ok: true; secondFactor?: 'totp' | 'recovery-code' } & LoginResult)
   /** `mfa-required`: the password was right and the account has a second factor, but no code came with it. */
   | { ok: false; reason: 'failed' | 'mfa-required' | 'mfa-failed' }
   | { ok: false; reason: 'throttled'; retryAfterMs: number };
@@ -78,15 +78,17 @@ export function createAuthService(deps: AuthServiceDeps) {
       // slowed per (username, client IP) before this call (src/auth/login-throttle.ts).
       if (!ok || user.disabled) return { ok: false, reason: 'failed' };
       const mfa = deps.secondFactor;
+      let secondFactor: 'totp' | 'recovery-code' | undefined;
       if (mfa?.enrolled(user)) {
         if (!code) return { ok: false, reason: 'mfa-required' };
-        if (!(await mfa.verify(user, code))) return { ok: false, reason: 'mfa-failed' };
+        secondFactor = (await mfa.verify(user, code)) ?? undefined;
+        if (!secondFactor) return { ok: false, reason: 'mfa-failed' };
       }
       const t = now();
       const token = newSessionToken();
       const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
       await deps.sessions.create(user.id, hashSecret(token), expiresAt);
-      return { ok: true, token, expiresAt, user: sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }) };
+      return { ok: true, secondFactor, token, expiresAt, user: sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }) };
     },
 
     /**
@@ -109,7 +111,12 @@ export function createAuthService(deps: AuthServiceDeps) {
         subjectType: 'User',
         subjectId: result.ok ? result.user.id : null,
         // The name as typed (bounded by the route schema): failed attempts on unknown names are worth seeing too.
-        details: { username, clientIp, ...(result.ok || result.reason !== 'mfa-failed' ? {} : { reason: 'wrong second-factor code' }) },
+        details: {
+          username,
+          clientIp,
+          ...(result.ok && result.secondFactor ? { secondFactor: result.secondFactor } : {}),
+          ...(!result.ok && result.reason === 'mfa-failed' ? { reason: 'wrong second-factor code' } : {}),
+        },
       });
       return result;
     },

@@ -298,21 +298,27 @@ export type PasswordChange = Static<typeof PasswordChangeSchema>;
 
 /** A TOTP code as an authenticator app shows it (RFC 6238, 6 digits). */
 const TotpCode = () => Type.String({ pattern: '^[0-9]{6}$', description: 'the 6-digit code of the authenticator app' });
+/** Where a second factor is asked for: the app's code, or one of the account's recovery codes. */
+const SecondFactorCode = () =>
+  Type.String({
+    pattern: '^([0-9]{6}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})$',
+    description: 'the 6-digit code of the authenticator app, or an unused recovery code (`abcde-fghij`); either works once',
+  });
 
 /** The body of POST /api/v1/auth/login. */
 export const LoginRequestSchema = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 64 }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
-    code: Type.Optional(TotpCode()),
+    code: Type.Optional(SecondFactorCode()),
   },
   { additionalProperties: false },
 );
 export type LoginRequest = Static<typeof LoginRequestSchema>;
 
-/** The body of POST /api/v1/auth/mfa/setup: the password again, so a stolen token cannot bind another phone. */
-export const MfaSetupRequestSchema = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
-export type MfaSetupRequest = Static<typeof MfaSetupRequestSchema>;
+/** The password again, where a stolen token alone must not do (two-factor setup, new recovery codes). */
+export const PasswordConfirmationSchema = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export type PasswordConfirmation = Static<typeof PasswordConfirmationSchema>;
 
 /** The answer of POST /api/v1/auth/mfa/setup: what an authenticator app needs. */
 export const MfaSetupSchema = Type.Object({
@@ -328,10 +334,16 @@ export type MfaCode = Static<typeof MfaCodeSchema>;
 
 /** The body of POST /api/v1/auth/mfa/disable. */
 export const MfaDisableSchema = Type.Object(
-  { password: Type.String({ minLength: 1, maxLength: 1024 }), code: TotpCode() },
+  { password: Type.String({ minLength: 1, maxLength: 1024 }), code: SecondFactorCode() },
   { additionalProperties: false },
 );
 export type MfaDisable = Static<typeof MfaDisableSchema>;
+
+/** The answer of POST /api/v1/auth/mfa/enable and /recovery-codes: shown once, stored only as hashes. */
+export const MfaRecoveryCodesSchema = Type.Object({
+  recoveryCodes: Type.Array(Type.String(), { description: 'one-use codes (`abcde-fghij`) for signing in without the app; a new set voids the earlier one' }),
+});
+export type MfaRecoveryCodes = Static<typeof MfaRecoveryCodesSchema>;
 
 export const TimelineEntrySchema = Type.Object({
   at: DateTime(),

@@ -4,7 +4,8 @@
  * - setup: the password again (a stolen token alone cannot bind another
  *   phone), then a new secret shown once, as text and as a QR code;
  * - enable: the first code from the app proves it holds the secret; the
- *   user's other sessions, opened without it, end;
+ *   user's other sessions, opened without it, end; recovery codes are shown
+ *   once (a new set can be made with the password);
  * - disable: password and code, unless the user's role must have it.
  *
  * An admin's reset (a lost phone) is an account action: src/services/accounts.ts resetMfa.
@@ -19,9 +20,10 @@ import { verifyPassword } from '../auth/password.ts';
 import type { PasswordAttempts } from '../auth/password-attempts.ts';
 import type { SecondFactor } from '../auth/second-factor.ts';
 import { newTotpSecret, otpauthUri } from '../auth/totp.ts';
+import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeHash } from '../auth/recovery-codes.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { UserRepository, UserRow } from '../db/repositories/users.ts';
-import type { MfaSetup } from '../contracts/api.ts';
+import type { MfaRecoveryCodes, MfaSetup } from '../contracts/api.ts';
 import { accountAuditor, existingUser, type AccountActor } from './accounts.ts';
 import { ServiceError } from './errors.ts';
 
@@ -66,6 +68,13 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     if (!(await verifyPassword(password, user.passwordHash))) throw new ServiceError('FORBIDDEN', 'the password is wrong', 'wrong-password');
   }
 
+  /** A new set of recovery codes replaces the earlier one; only their hashes are kept. */
+  async function issueRecoveryCodes(userId: string): Promise<string[]> {
+    const codes = newRecoveryCodes();
+    await deps.users.replaceRecoveryCodes(userId, codes.map((c) => recoveryCodeHash(userId, normalizeRecoveryCode(c)!)));
+    return codes;
+  }
+
   return {
     async beginSetup(self: AuthUser, password: string): Promise<MfaSetup> {
       const user = await existing(self.id);
@@ -80,7 +89,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     /** The first code of the app shown at setup turns the second factor on. */
-    async enable(self: AuthUser, code: string, clientIp: string): Promise<{ otherSessionsRevoked: number }> {
+    async enable(self: AuthUser, code: string, clientIp: string): Promise<MfaRecoveryCodes & { otherSessionsRevoked: number }> {
       const user = await existing(self.id);
       if (user.totpEnabledAt) throw new ServiceError('CONFLICT', 'two-factor sign-in is on already', 'mfa-enabled');
       if (!user.totpPendingSecret) throw new ServiceError('CONFLICT', 'start the setup first (POST /api/v1/auth/mfa/setup)', 'mfa-setup-not-started');
@@ -89,10 +98,23 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       if (step === null) throw new ServiceError('INVALID', 'wrong code: check the phone\'s clock, and type the code the app shows now', 'mfa-failed');
       await deps.attempts.succeeded(user.id);
       await deps.users.enableTotp(user.id, user.totpPendingSecret, step, now());
+      const recoveryCodes = await issueRecoveryCodes(user.id);
       const otherSessionsRevoked = await deps.endSessions(user.id, self.sessionId);
       await audit(actorOf(self, clientIp), 'user.mfa_enable', user, { otherSessionsRevoked });
       deps.logger.info({ userId: user.id, otherSessionsRevoked }, 'two-factor sign-in enabled');
-      return { otherSessionsRevoked };
+      return { recoveryCodes, otherSessionsRevoked };
+    },
+
+    /** A new set of recovery codes (the old ones were used up, or seen): the password again. */
+    async renewRecoveryCodes(self: AuthUser, password: string, clientIp: string): Promise<MfaRecoveryCodes> {
+      const user = await existing(self.id);
+      if (!user.totpEnabledAt) throw new ServiceError('CONFLICT', 'two-factor sign-in is off', 'mfa-not-enabled');
+      await attempt(user.id);
+      await checkPassword(user, password);
+      await deps.attempts.succeeded(user.id);
+      const recoveryCodes = await issueRecoveryCodes(user.id);
+      await audit(actorOf(self, clientIp), 'user.mfa_recovery_codes', user, { count: recoveryCodes.length });
+      return { recoveryCodes };
     },
 
     async disable(self: AuthUser, password: string, code: string, clientIp: string): Promise<void> {

@@ -135,6 +135,7 @@ const MATRIX: Record<string, Case[]> = {
   'DELETE /api/v1/users/:id/mfa': [{ probe: 'reset two-factor sign-in (unknown id)', method: 'DELETE', url: () => `/api/v1/users/${randomUUID()}/mfa`, expect: { ...ADMIN_ONLY, admin: 404 } }],
   'POST /api/v1/auth/mfa/setup': [{ probe: 'two-factor setup', method: 'POST', url: () => '/api/v1/auth/mfa/setup', body: INVALID, expect: { ...ANY_USER, officerA: 400, officerB: 400, dispatcher: 400, admin: 400 } }],
   'POST /api/v1/auth/mfa/enable': [{ probe: 'two-factor enable', method: 'POST', url: () => '/api/v1/auth/mfa/enable', body: INVALID, expect: { ...ANY_USER, officerA: 400, officerB: 400, dispatcher: 400, admin: 400 } }],
+  'POST /api/v1/auth/mfa/recovery-codes': [{ probe: 'new recovery codes', method: 'POST', url: () => '/api/v1/auth/mfa/recovery-codes', body: INVALID, expect: { ...ANY_USER, officerA: 400, officerB: 400, dispatcher: 400, admin: 400 } }],
   'POST /api/v1/auth/mfa/disable': [{ probe: 'two-factor disable', method: 'POST', url: () => '/api/v1/auth/mfa/disable', body: INVALID, expect: { ...ANY_USER, officerA: 400, officerB: 400, dispatcher: 400, admin: 400 } }],
   'POST /api/v1/auth/password': [{ probe: 'own password change', method: 'POST', url: () => '/api/v1/auth/password', body: INVALID, expect: { ...ANY_USER, officerA: 400, officerB: 400, dispatcher: 400, admin: 400 } }],
   'GET /api/v1/units': [{ probe: 'unit board', method: 'GET', url: () => '/api/v1/units', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],

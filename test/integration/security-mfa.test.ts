@@ -34,7 +34,7 @@ for (const provider of testProviders()) {
       const setup = await call(on.url, 'POST', '/api/v1/auth/mfa/setup', { token, json: { password: PASSWORD } });
       assert.equal(setup.status, 200, JSON.stringify(setup.body));
       const enable = await call(on.url, 'POST', '/api/v1/auth/mfa/enable', { token, json: { code: totpCode(setup.body.secret, step()) } });
-      assert.equal(enable.status, 204, JSON.stringify(enable.body));
+      assert.equal(enable.status, 200, JSON.stringify(enable.body));
       return setup.body.secret as string;
     }
 
@@ -82,7 +82,11 @@ for (const provider of testProviders()) {
       assert.equal(notACode.status, 400);
 
       const enable = await call(api.url, 'POST', '/api/v1/auth/mfa/enable', { token, json: { code: totpCode(secret, step()) } });
-      assert.equal(enable.status, 204);
+      assert.equal(enable.status, 200);
+      assert.equal(enable.headers.get('cache-control'), 'no-store');
+      assert.equal(enable.body.recoveryCodes.length, 10, 'recovery codes are shown once, at enabling');
+      for (const c of enable.body.recoveryCodes) assert.match(c, /^[a-z2-7]{5}-[a-z2-7]{5}$/);
+      assert.equal(new Set(enable.body.recoveryCodes).size, 10);
       const enabled = await stack.db.prisma.user.findUniqueOrThrow({ where: { id: userId } });
       assert.ok(enabled.totpSecret && !enabled.totpSecret.includes(secret), 'the secret is sealed');
       assert.equal(enabled.totpPendingSecret, null);
@@ -127,6 +131,45 @@ for (const provider of testProviders()) {
       const mfaFailures = failed.filter((e) => (JSON.parse(e.details ?? '{}') as { username?: string; reason?: string }).username === 'disp-login');
       assert.equal(mfaFailures.filter((e) => e.details?.includes('wrong second-factor code')).length, 3);
       assert.ok(await stack.db.prisma.auditEvent.findFirst({ where: { action: 'auth.login', subjectId: userId } }));
+    });
+
+    test('a recovery code signs in once without the app; a new set voids the old one; codes are stored as hashes', async () => {
+      const { token, userId } = await loginAs(api, { username: 'disp-recover', role: 'DISPATCHER' });
+      const setup = await call(api.url, 'POST', '/api/v1/auth/mfa/setup', { token, json: { password: PASSWORD } });
+      const codes = (await call(api.url, 'POST', '/api/v1/auth/mfa/enable', { token, json: { code: totpCode(setup.body.secret, step()) } })).body.recoveryCodes as string[];
+      const stored = await stack.db.prisma.mfaRecoveryCode.findMany({ where: { userId } });
+      assert.equal(stored.length, 10);
+      assert.ok(stored.every((r) => /^[0-9a-f]{64}$/.test(r.codeHash) && !codes.some((c) => r.codeHash.includes(c.replace('-', '')))), 'only hashes are stored');
+
+      // Typed without the dash and in capitals, as people do.
+      const typed = codes[3]!.replace('-', '').toUpperCase();
+      const ok = await login('disp-recover', PASSWORD, typed);
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      const again = await login('disp-recover', PASSWORD, codes[3]);
+      assert.equal(again.status, 401, 'a recovery code works once');
+      assert.equal(again.body.type, problemType('mfa-failed'));
+      const event = await stack.db.prisma.auditEvent.findFirst({ where: { action: 'auth.login', subjectId: userId }, orderBy: { at: 'desc' } });
+      assert.match(event?.details ?? '', /"secondFactor":"recovery-code"/);
+      assert.equal(await stack.db.prisma.mfaRecoveryCode.count({ where: { userId, usedAt: null } }), 9);
+
+      // Someone else's code is no code for this account.
+      const { token: otherToken } = await loginAs(api, { username: 'disp-other', role: 'DISPATCHER' });
+      const otherSetup = await call(api.url, 'POST', '/api/v1/auth/mfa/setup', { token: otherToken, json: { password: PASSWORD } });
+      const otherCodes = (await call(api.url, 'POST', '/api/v1/auth/mfa/enable', { token: otherToken, json: { code: totpCode(otherSetup.body.secret, step()) } })).body.recoveryCodes as string[];
+      assert.equal((await login('disp-recover', PASSWORD, otherCodes[0])).status, 401);
+
+      const wrongPassword = await call(api.url, 'POST', '/api/v1/auth/mfa/recovery-codes', { token: ok.body.token, json: { password: 'not the password' } });
+      assert.equal(wrongPassword.status, 403);
+      const renewed = await call(api.url, 'POST', '/api/v1/auth/mfa/recovery-codes', { token: ok.body.token, json: { password: PASSWORD } });
+      assert.equal(renewed.status, 200);
+      assert.equal(renewed.body.recoveryCodes.length, 10);
+      assert.equal((await login('disp-recover', PASSWORD, codes[5])).status, 401, 'the earlier set no longer works');
+      assert.equal((await login('disp-recover', PASSWORD, renewed.body.recoveryCodes[0])).status, 200);
+      assert.ok(await stack.db.prisma.auditEvent.findFirst({ where: { action: 'user.mfa_recovery_codes', subjectId: userId } }));
+
+      // An admin's reset takes them away with the second factor.
+      assert.equal((await call(api.url, 'DELETE', `/api/v1/users/${userId}/mfa`, { token: admin })).status, 204);
+      assert.equal(await stack.db.prisma.mfaRecoveryCode.count({ where: { userId } }), 0);
     });
 
     test('wrong codes are throttled like wrong passwords: six digits cannot be walked through', async () => {

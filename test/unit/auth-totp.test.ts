@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { base32Decode, base32Encode, matchTotp, newTotpSecret, otpauthUri, totpCode, totpStep } from '../../src/auth/totp.ts';
 import { createSecretBox, loadMfaKey } from '../../src/auth/secret-box.ts';
+import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeHash } from '../../src/auth/recovery-codes.ts';
 
 // RFC 6238 appendix B, SHA-1, secret "12345678901234567890"; apps show the last 6 of the 8 digits.
 const RFC_SECRET = base32Encode(Buffer.from('12345678901234567890'));
@@ -78,4 +79,17 @@ test('the MFA key: the configured one, else a key file made owner-only once and 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('recovery codes: ten different abcde-fghij codes, read as typed, hashed per user', () => {
+  const codes = newRecoveryCodes();
+  assert.equal(codes.length, 10);
+  assert.equal(new Set(codes).size, 10);
+  for (const c of codes) assert.match(c, /^[a-z2-7]{5}-[a-z2-7]{5}$/);
+  assert.equal(normalizeRecoveryCode(' ABCDE-fghij '), 'abcdefghij');
+  assert.equal(normalizeRecoveryCode('abcde fghij'), 'abcdefghij');
+  assert.equal(normalizeRecoveryCode('123456'), null, 'an app code is not a recovery code');
+  assert.equal(normalizeRecoveryCode('abcde-fghi1'), null);
+  assert.notEqual(recoveryCodeHash('user-1', 'abcdefghij'), recoveryCodeHash('user-2', 'abcdefghij'), 'bound to the user');
+  assert.match(recoveryCodeHash('user-1', 'abcdefghij'), /^[0-9a-f]{64}$/);
 });

@@ -8,12 +8,13 @@ import {
   LoginRequestSchema,
   MfaCodeSchema,
   MfaDisableSchema,
-  MfaSetupRequestSchema,
+  MfaRecoveryCodesSchema,
+  PasswordConfirmationSchema,
   MfaSetupSchema,
   type LoginRequest,
   type MfaCode,
   type MfaDisable,
-  type MfaSetupRequest,
+  type PasswordConfirmation,
 } from '../../contracts/api.ts';
 
 const userSchema = {
@@ -52,7 +53,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         tags: ['auth'],
         summary: 'Log in; the token is a bearer token for the API and Socket.IO (auth.token)',
         description:
-          'An account with two-factor sign-in needs `code`, the 6-digit code of its authenticator app: without it the right password is answered ' +
+          'An account with two-factor sign-in needs `code`, the 6-digit code of its authenticator app or one of its recovery codes: without it the right password is answered ' +
           '401 mfa-required (ask for the code and send username, password and code again); a wrong or already used code 401 mfa-failed. ' +
           'A wrong password is 401 login-failed whether or not a code was sent. Wrong codes are throttled like wrong passwords (429 login-throttled).',
         body: LoginRequestSchema,
@@ -155,7 +156,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
-  app.post<{ Body: MfaSetupRequest }>(
+  app.post<{ Body: PasswordConfirmation }>(
     '/api/v1/auth/mfa/setup',
     {
       onRequest: loggedIn,
@@ -168,7 +169,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
           'otpauth:// URI and as a QR code (SVG) for any TOTP app (RFC 6238: SHA-1, 6 digits, 30 s). Nothing changes until POST /api/v1/auth/mfa/enable ' +
           'confirms a code; a new setup replaces an unconfirmed one. 409 mfa-enabled when it is on already. Attempts are throttled per user (429 mfa-throttled).',
         security: bearerSecurity,
-        body: MfaSetupRequestSchema,
+        body: PasswordConfirmationSchema,
         response: { 200: MfaSetupSchema, ...problemResponses },
       },
     },
@@ -189,15 +190,37 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         summary: 'Turn two-factor sign-in on with the first code of the app',
         description:
           'The code the app shows for the secret of the last setup (400 mfa-failed when wrong; 409 mfa-setup-not-started without a setup). From then on ' +
-          'every login needs a code. Your other sessions end (their sockets are closed); this token stays valid. Audited as user.mfa_enable.',
+          'every login needs a code. Answers 10 recovery codes, shown this once (each signs in once without the app). ' +
+          'Your other sessions end (their sockets are closed); this token stays valid. Audited as user.mfa_enable.',
         security: bearerSecurity,
         body: MfaCodeSchema,
-        response: { 204: { type: 'null' }, ...problemResponses },
+        response: { 200: MfaRecoveryCodesSchema, ...problemResponses },
       },
     },
     async (request, reply) => {
-      await ctx.services.twoFactor.enable(userOf(request), request.body.code, request.ip);
-      return reply.code(204).send();
+      const { recoveryCodes } = await ctx.services.twoFactor.enable(userOf(request), request.body.code, request.ip);
+      reply.header('cache-control', 'no-store');
+      return { recoveryCodes };
+    },
+  );
+
+  app.post<{ Body: PasswordConfirmation }>(
+    '/api/v1/auth/mfa/recovery-codes',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'A new set of recovery codes (the earlier ones stop working)',
+        description:
+          'Needs the password (403 wrong-password); 409 mfa-not-enabled without two-factor sign-in. Throttled per user (429 mfa-throttled). Audited as user.mfa_recovery_codes.',
+        security: bearerSecurity,
+        body: PasswordConfirmationSchema,
+        response: { 200: MfaRecoveryCodesSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return ctx.services.twoFactor.renewRecoveryCodes(userOf(request), request.body.password, request.ip);
     },
   );
 
@@ -209,7 +232,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         tags: ['auth'],
         summary: 'Turn your two-factor sign-in off',
         description:
-          'Needs the password (403 wrong-password) and a current code (400 mfa-failed). Refused (403 mfa-required-by-policy) when your role must sign in ' +
+          'Needs the password (403 wrong-password) and a current code or a recovery code (400 mfa-failed). Refused (403 mfa-required-by-policy) when your role must sign in ' +
           'with two factors (MASKWATCH_MFA_REQUIRED); an admin can still reset it (DELETE /api/v1/users/{id}/mfa). Audited as user.mfa_disable.',
         security: bearerSecurity,
         body: MfaDisableSchema,

@@ -98,8 +98,27 @@ export function createUserRepository(prisma: PrismaClient) {
     async enableTotp(id: string, sealedSecret: string, step: number, at: Date): Promise<void> {
       await prisma.user.update({ where: { id }, data: { totpSecret: sealedSecret, totpPendingSecret: null, totpEnabledAt: at, totpLastStep: step } });
     },
+    /** Removes the second factor and its recovery codes. */
     async clearTotp(id: string): Promise<void> {
-      await prisma.user.update({ where: { id }, data: { totpSecret: null, totpPendingSecret: null, totpEnabledAt: null, totpLastStep: null } });
+      await prisma.$transaction([
+        prisma.mfaRecoveryCode.deleteMany({ where: { userId: id } }),
+        prisma.user.update({ where: { id }, data: { totpSecret: null, totpPendingSecret: null, totpEnabledAt: null, totpLastStep: null } }),
+      ]);
+    },
+    /** A new set of recovery codes (hashes) replaces every earlier one, used or not. */
+    async replaceRecoveryCodes(userId: string, codeHashes: readonly string[]): Promise<void> {
+      await prisma.$transaction([
+        prisma.mfaRecoveryCode.deleteMany({ where: { userId } }),
+        prisma.mfaRecoveryCode.createMany({ data: codeHashes.map((codeHash) => ({ userId, codeHash })) }),
+      ]);
+    },
+    /** Marks an unused recovery code used: true for the one request that did (a conditional update). */
+    async useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<boolean> {
+      const { count } = await prisma.mfaRecoveryCode.updateMany({ where: { userId, codeHash, usedAt: null }, data: { usedAt: at } });
+      return count === 1;
+    },
+    recoveryCodesLeft(userId: string): Promise<number> {
+      return prisma.mfaRecoveryCode.count({ where: { userId, usedAt: null } });
     },
     /**
      * Records `step` as used, only if it is later than the last one: true for the first request to use it.
@@ -116,7 +135,8 @@ export function createUserRepository(prisma: PrismaClient) {
      * Deletes an account without deleting the row: the name, password hash and
      * unit go, the id stays (AuditEvent rows refer to it; nothing cascades).
      */
-    anonymise(id: string, at: Date, placeholderName: string, unusableHash: string): Promise<UserRow> {
+    async anonymise(id: string, at: Date, placeholderName: string, unusableHash: string): Promise<UserRow> {
+      await prisma.mfaRecoveryCode.deleteMany({ where: { userId: id } });
       return prisma.user.update({
         where: { id },
         data: {
