@@ -14,6 +14,7 @@ import type {
   CameraWithKey,
   Distribution,
   EvidenceAccess,
+  MfaRecoveryCodes,
   MfaSetup,
   Page,
   Stats,
@@ -29,7 +30,7 @@ import type {
 } from '../contracts/api.ts';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaSetup, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -134,8 +135,12 @@ export class Api {
   mfaSetup(password: string) {
     return this.json<MfaSetup>('POST', '/api/v1/auth/mfa/setup', { password });
   }
+  /** Turns it on; the answer's recovery codes are shown this once. */
   mfaEnable(code: string) {
-    return this.json<void>('POST', '/api/v1/auth/mfa/enable', { code });
+    return this.json<MfaRecoveryCodes>('POST', '/api/v1/auth/mfa/enable', { code });
+  }
+  mfaRecoveryCodes(password: string) {
+    return this.json<MfaRecoveryCodes>('POST', '/api/v1/auth/mfa/recovery-codes', { password });
   }
   mfaDisable(password: string, code: string) {
     return this.json<void>('POST', '/api/v1/auth/mfa/disable', { password, code });

@@ -10,7 +10,7 @@ import { lifeFromResponse } from './session-renewal.ts';
 import { unlockAudio } from './sound.ts';
 import { mountAdmin } from './views/admin.ts';
 import { openPasswordDialog } from './views/password-dialog.ts';
-import { openMfaDisableDialog, openMfaSetupDialog } from './views/mfa-dialog.ts';
+import { openMfaManageDialog, openMfaSetupDialog } from './views/mfa-dialog.ts';
 import { mountDispatcher } from './views/dispatcher.ts';
 import { renderLogin } from './views/login.ts';
 import { mountOfficer } from './views/officer.ts';
@@ -130,10 +130,10 @@ async function requireAccountSetup(): Promise<void> {
   await requireMfaSetup();
 }
 
-/** The header's two-factor button: set it up, or turn it off. */
-function toggleMfa(s: StoredSession): void {
-  const done = s.user.mfaEnabled ? openMfaDisableDialog(api) : openMfaSetupDialog(api, s.user.username, { cancellable: true });
-  void done.then((ok) => {
+/** The header's two-factor button: set it up; once on, new recovery codes or turn it off. */
+function manageMfa(s: StoredSession): void {
+  const changed = s.user.mfaEnabled ? openMfaManageDialog(api, s.user.username) : openMfaSetupDialog(api, s.user.username, { cancellable: true });
+  void changed.then((ok) => {
     if (!ok) return;
     markMfa(!s.user.mfaEnabled);
     render();
@@ -165,7 +165,7 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
       h('span', { class: 'user' }, `${s.user.username} · ${s.user.role}`),
       h(
         'button',
-        { type: 'button', class: 'btn btn-ghost', onclick: () => toggleMfa(s), 'aria-label': s.user.mfaEnabled ? 'Two-factor sign-in is on: turn it off' : 'Set up two-factor sign-in' },
+        { type: 'button', class: 'btn btn-ghost', onclick: () => manageMfa(s), 'aria-label': s.user.mfaEnabled ? 'Two-factor sign-in is on: manage it' : 'Set up two-factor sign-in' },
         s.user.mfaEnabled ? 'Two-factor: on' : 'Two-factor: off',
       ),
       h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => signOut() }, 'Log out'),

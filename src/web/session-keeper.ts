@@ -76,8 +76,8 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
     if (timer) clearTimeout(timer);
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
     // An account with two-factor sign-in needs a fresh code too.
-    const code = codeInput();
-    const codeField = field('Authenticator code', code);
+    const code = codeInput({ recovery: true });
+    const codeField = field('Authenticator code or recovery code', code);
     codeField.hidden = !s.user.mfaEnabled;
     code.required = !codeField.hidden;
     const error = h('p', { class: 'form-error', role: 'alert' });

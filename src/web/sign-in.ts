@@ -2,9 +2,14 @@
 import { ApiError } from './api.ts';
 import { h } from './dom.ts';
 
-/** An authenticator code as people type it: spaces and dashes are allowed; typedCode() keeps the digits. */
-export function codeInput(): HTMLInputElement {
-  return h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, maxlength: 9, pattern: '[0-9 \\-]{6,9}', placeholder: '123 456' });
+/**
+ * An authenticator code as people type it: spaces and dashes are allowed; typedCode() keeps the rest.
+ * `recovery`: a recovery code (`abcde-fghij`) is accepted too, so the keyboard is not digits only.
+ */
+export function codeInput(opts: { recovery?: boolean } = {}): HTMLInputElement {
+  return opts.recovery
+    ? h('input', { name: 'code', autocomplete: 'one-time-code', autocapitalize: 'off', spellcheck: 'false', required: true, maxlength: 13, pattern: '[0-9A-Za-z \\-]{6,13}' })
+    : h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, maxlength: 9, pattern: '[0-9 \\-]{6,9}', placeholder: '123 456' });
 }
 
 export const typedCode = (input: HTMLInputElement) => input.value.replace(/[\s-]/g, '');

@@ -9,9 +9,9 @@ import { codeInput, needsCode, signInError, typedCode } from '../sign-in.ts';
 export function renderLogin(signIn: (username: string, password: string, code?: string) => Promise<void>): HTMLElement {
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, maxlength: 64 });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const code = codeInput();
+  const code = codeInput({ recovery: true });
   code.required = false;
-  const codeField = field('Authenticator code', code);
+  const codeField = field('Authenticator code or recovery code', code);
   codeField.hidden = true;
   const error = h('p', { class: 'form-error', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Sign in');

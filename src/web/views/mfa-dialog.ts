@@ -1,13 +1,13 @@
 /**
  * Two-factor sign-in dialogs: setting it up (password → QR code and secret →
- * first code) and turning it off (password and a code). The setup is forced,
- * with no Cancel, when the user's role must have it.
+ * first code → recovery codes, shown once), and, once on, new recovery codes
+ * or turning it off. The setup is forced, with no Cancel, when the user's
+ * role must have it.
  */
 import type { Api } from '../api.ts';
 import { field, h, replaceChildren } from '../dom.ts';
 import { codeInput, typedCode } from '../sign-in.ts';
 import { openModal, type ModalOptions } from './modal.ts';
-
 
 /** Groups of four characters, as apps show secrets to be typed. */
 const grouped = (secret: string) => secret.replace(/(.{4})/g, '$1 ').trim();
@@ -66,8 +66,8 @@ export function openMfaSetupDialog(api: Api, username: string, opts: ModalOption
           'Turn on',
           cancelButton(),
           async () => {
-            await api.mfaEnable(typedCode(code));
-            close(true);
+            const { recoveryCodes } = await api.mfaEnable(typedCode(code));
+            replaceChildren(body, recoveryCodesView(username, recoveryCodes, () => close(true)));
           },
         );
         replaceChildren(body, second.form);
@@ -79,14 +79,41 @@ export function openMfaSetupDialog(api: Api, username: string, opts: ModalOption
   });
 }
 
-/** Resolves true once two-factor sign-in is off, false when cancelled. */
-export function openMfaDisableDialog(api: Api): Promise<boolean> {
+/** Recovery codes, shown once: to print, download or copy, then confirm. */
+function recoveryCodesView(username: string, codes: string[], done: () => void): HTMLElement {
+  const text = `MaskWatch recovery codes for ${username}\nEach signs in once without the authenticator app.\n\n${codes.join('\n')}\n`;
+  const download = h('a', { class: 'btn', download: `maskwatch-recovery-codes-${username}.txt`, href: `data:text/plain;charset=utf-8,${encodeURIComponent(text)}` }, 'Download');
+  const saved = h('button', { type: 'button', class: 'btn btn-primary' }, 'I have saved them');
+  saved.addEventListener('click', done);
+  const view = h(
+    'div',
+    { class: 'relogin' },
+    h('p', {}, 'Two-factor sign-in is on. Keep these recovery codes somewhere safe, apart from your phone: each one signs you in once if the phone is lost. They are not shown again.'),
+    h('ol', { class: 'mfa-recovery-codes', 'aria-label': 'Recovery codes' }, ...codes.map((c) => h('li', {}, h('code', {}, c)))),
+    h('div', { class: 'actions' }, saved, download),
+  );
+  queueMicrotask(() => saved.focus());
+  return view;
+}
+
+/** Once on: new recovery codes, or turning it off. Resolves true once it is off, false otherwise. */
+export function openMfaManageDialog(api: Api, username: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const { body, close, cancelButton } = openModal('Turn two-factor sign-in off', 'mfa-dialog', { cancellable: true }, resolve);
+    const { body, close, cancelButton } = openModal('Two-factor sign-in', 'mfa-dialog', { cancellable: true }, resolve);
+    const renewPassword = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+    const renew = step(
+      [h('h3', {}, 'New recovery codes'), h('p', {}, 'The earlier codes stop working.'), field('Password', renewPassword)],
+      'Make new codes',
+      null,
+      async () => {
+        const { recoveryCodes } = await api.mfaRecoveryCodes(renewPassword.value);
+        replaceChildren(body, recoveryCodesView(username, recoveryCodes, () => close(false)));
+      },
+    );
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-    const code = codeInput();
-    const { form } = step(
-      [h('p', {}, 'Your password alone will sign you in again.'), field('Password', password), field('Code shown by the app', code)],
+    const code = codeInput({ recovery: true });
+    const off = step(
+      [h('h3', {}, 'Turn off'), h('p', {}, 'Your password alone will sign you in again.'), field('Password', password), field('Code shown by the app, or a recovery code', code)],
       'Turn off',
       cancelButton(),
       async () => {
@@ -94,7 +121,7 @@ export function openMfaDisableDialog(api: Api): Promise<boolean> {
         close(true);
       },
     );
-    replaceChildren(body, form);
-    password.focus();
+    replaceChildren(body, renew.form, off.form);
+    renewPassword.focus();
   });
 }
