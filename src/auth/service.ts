@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { UserRepository } from '../db/repositories/users.ts';
-import type { SessionRepository } from '../db/repositories/sessions.ts';
+import type { SessionOrigin, SessionRepository } from '../db/repositories/sessions.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { hashSecret, newSessionToken } from './tokens.ts';
@@ -67,7 +67,7 @@ export function createAuthService(deps: AuthServiceDeps) {
      * alike. Only after the right password does an enrolled account say it needs a code, or that the code
      * was wrong.
      */
-    async login(username: string, password: string, code?: string): Promise<LoginOutcome> {
+    async login(username: string, password: string, code?: string, origin: SessionOrigin = {}): Promise<LoginOutcome> {
       const user = await deps.users.findByUsername(username);
       if (!user) {
         await verifyPassword(password, await dummyPasswordHash()); // same cost as a real check
@@ -87,7 +87,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const t = now();
       const token = newSessionToken();
       const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
-      await deps.sessions.create(user.id, hashSecret(token), expiresAt);
+      await deps.sessions.create(user.id, hashSecret(token), expiresAt, origin);
       return { ok: true, secondFactor, token, expiresAt, user: sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }) };
     },
 
@@ -95,11 +95,12 @@ export function createAuthService(deps: AuthServiceDeps) {
      * A login over the network: throttled per (username, client IP) BEFORE the
      * password is checked, and audited with the client address either way.
      */
-    async loginFrom(username: string, password: string, clientIp: string, code?: string): Promise<LoginOutcome> {
+    async loginFrom(username: string, password: string, origin: SessionOrigin & { clientIp: string }, code?: string): Promise<LoginOutcome> {
+      const { clientIp } = origin;
       // A wrong code is a failed attempt like a wrong password: six digits cannot be guessed under growing delays.
       const attempt = deps.throttle ? await deps.throttle.begin(username, clientIp) : null;
       if (attempt && !attempt.allowed) return { ok: false, reason: 'throttled', retryAfterMs: attempt.retryAfterMs };
-      const result = await this.login(username, password, code);
+      const result = await this.login(username, password, code, origin);
       if (result.ok && attempt?.allowed) await deps.throttle!.succeeded(attempt.ticket);
       // Asking for the code is a step of a login, not a failure worth an audit event.
       if (!result.ok && result.reason === 'mfa-required') return result;
@@ -148,13 +149,13 @@ export function createAuthService(deps: AuthServiceDeps) {
      * lives (a dispatcher's shift): a new token with a full lifetime replaces the
      * old one, which is revoked. null when the old one is no longer valid.
      */
-    async renew(token: string): Promise<LoginResult | null> {
+    async renew(token: string, origin: SessionOrigin = {}): Promise<LoginResult | null> {
       const user = await this.authenticate(token);
       if (!user) return null;
       const t = now();
       const next = newSessionToken();
       const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
-      await deps.sessions.create(user.id, hashSecret(next), expiresAt);
+      await deps.sessions.create(user.id, hashSecret(next), expiresAt, origin);
       await deps.sessions.revoke(hashSecret(token), t);
       return { token: next, expiresAt, user: sessionUser({ ...user, mfaEnabled: user.mfaEnabled ?? false }) };
     },

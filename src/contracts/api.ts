@@ -339,6 +339,18 @@ export const MfaDisableSchema = Type.Object(
 );
 export type MfaDisable = Static<typeof MfaDisableSchema>;
 
+/** A live session (a signed-in browser or client), as GET /api/v1/auth/sessions lists it. */
+export const SessionViewSchema = Type.Object({
+  id: Type.String(),
+  createdAt: Type.String({ format: 'date-time', description: 'when it was opened or last renewed' }),
+  expiresAt: DateTime(),
+  clientIp: Nullable(Type.String({ description: 'the client address of that login or renewal' })),
+  userAgent: Nullable(Type.String({ description: 'the browser or client that made it, as it said (at most 300 characters)' })),
+  current: Type.Boolean({ description: 'the session of this request' }),
+});
+export type SessionView = Static<typeof SessionViewSchema>;
+export const SessionListSchema = Type.Object({ items: Type.Array(SessionViewSchema) });
+
 /** The answer of POST /api/v1/auth/mfa/enable and /recovery-codes: shown once, stored only as hashes. */
 export const MfaRecoveryCodesSchema = Type.Object({
   recoveryCodes: Type.Array(Type.String(), { description: 'one-use codes (`abcde-fghij`) for signing in without the app; a new set voids the earlier one' }),

@@ -45,6 +45,9 @@ export function ioSessionSockets(io: () => RealtimeServer | undefined): SessionS
       const target = server.in(userRoom(userId));
       (exceptSessionId ? target.except(sessionRoomOf(exceptSessionId)) : target).disconnectSockets(true);
     },
+    async disconnectSession(sessionId) {
+      io()?.in(sessionRoomOf(sessionId)).disconnectSockets(true);
+    },
   };
 }
 
@@ -64,6 +67,11 @@ export function emitterSessionSockets(redis: Pick<Redis, 'publish'>, queuePrefix
       pending = null;
       const target = emitter.in(userRoom(userId));
       (exceptSessionId ? target.except(sessionRoomOf(exceptSessionId)) : target).disconnectSockets(true);
+      await (pending as Promise<unknown> | null);
+    },
+    async disconnectSession(sessionId) {
+      pending = null;
+      emitter.in(sessionRoomOf(sessionId)).disconnectSockets(true);
       await (pending as Promise<unknown> | null);
     },
   };

@@ -16,7 +16,7 @@ import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { SessionRepository } from '../db/repositories/sessions.ts';
 import type { UserRepository, UserRow } from '../db/repositories/users.ts';
 import type { Role } from '../contracts/vocabulary.ts';
-import type { AccountPatch } from '../contracts/api.ts';
+import type { AccountPatch, SessionView } from '../contracts/api.ts';
 import { ServiceError, notFound } from './errors.ts';
 
 /** A user as administration shows it. */
@@ -41,7 +41,9 @@ export interface AccountActor {
 /** Disconnects a user's sockets on every API instance (through the Socket.IO Redis adapter or emitter). */
 export interface SessionSockets {
   disconnectUser(userId: string, exceptSessionId?: string): Promise<void>;
+  disconnectSession(sessionId: string): Promise<void>;
 }
+
 
 export type PasswordChangeOutcome =
   | { ok: true; otherSessionsRevoked: number }
@@ -219,6 +221,31 @@ export function createAccountService(deps: AccountServiceDeps) {
       const sessionsRevoked = await endSessions(id);
       await audit(actor, 'user.mfa_reset', user, { wasEnabled: user.totpEnabledAt !== null, sessionsRevoked });
       return { sessionsRevoked };
+    },
+
+    /** The user's sessions that still let them in, newest first; `currentSessionId` is marked. */
+    async sessions(userId: string, currentSessionId?: string): Promise<SessionView[]> {
+      await existing(userId);
+      return (await deps.sessions.active(userId, now())).map((s) => ({
+        id: s.id,
+        createdAt: s.createdAt.toISOString(),
+        expiresAt: s.expiresAt.toISOString(),
+        clientIp: s.clientIp,
+        userAgent: s.userAgent,
+        current: s.id === currentSessionId,
+      }));
+    },
+
+    /** A user signs one of their sessions out (a browser left open elsewhere): its token and sockets end. */
+    async endOwnSession(self: AuthUser, sessionId: string, clientIp: string): Promise<void> {
+      const user = await existing(self.id);
+      if (!(await deps.sessions.revokeOne(self.id, sessionId, now()))) throw notFound(`session ${sessionId}`, 'session-not-found');
+      try {
+        await deps.sockets?.disconnectSession(sessionId);
+      } catch (err) {
+        deps.logger.warn({ err, sessionId }, 'could not broadcast the socket disconnect');
+      }
+      await audit({ type: 'USER', id: self.id, role: self.role, clientIp }, 'user.session_revoke', user, { sessionId, own: sessionId === self.sessionId });
     },
 
     /** Logs the user out everywhere (a lost phone, a shared screen). */

@@ -263,6 +263,48 @@ for (const provider of testProviders()) {
       assert.ok(Number(right.headers.get('retry-after')) > 0);
     });
 
+    test('a user sees where they are signed in and signs one session out: its token and sockets end, the others stay', async () => {
+      const username = name('disp');
+      const user = await loginAs(apiA, { username, role: 'DISPATCHER' });
+      const phone = await call(apiA.url, 'POST', '/api/v1/auth/login', {
+        json: { username, password: PASSWORD },
+        headers: { 'user-agent': 'Mozilla/5.0 (Linux; Android 14) Mobile Safari' },
+      });
+      const phoneSocket = track(await open(apiB.url, phone.body.token));
+      const ownSocket = track(await open(apiB.url, user.token));
+
+      const list = await call(apiA.url, 'GET', '/api/v1/auth/sessions', { token: user.token });
+      assert.equal(list.status, 200);
+      assert.equal(list.body.items.length, 2);
+      const [newest, older] = list.body.items;
+      assert.equal(newest.userAgent, 'Mozilla/5.0 (Linux; Android 14) Mobile Safari', 'newest first, with the client it came from');
+      assert.equal(newest.current, false);
+      assert.equal(older.current, true, 'this request\'s session is marked');
+      assert.match(newest.clientIp, /^(::ffff:)?127\.0\.0\.1$|^::1$/);
+      assert.ok(Date.parse(newest.expiresAt) > Date.now());
+
+      // Another user's session is not yours to end, and reads the same as an unknown one.
+      const stranger = await loginAs(apiA, { username: name('disp'), role: 'DISPATCHER' });
+      const notMine = await call(apiA.url, 'DELETE', `/api/v1/auth/sessions/${newest.id}`, { token: stranger.token });
+      assert.equal(notMine.status, 404);
+      assert.equal((await call(apiA.url, 'GET', '/api/v1/auth/me', { token: phone.body.token })).status, 200);
+
+      const gone = disconnectedWithin(phoneSocket, 'the signed-out session');
+      assert.equal((await call(apiA.url, 'DELETE', `/api/v1/auth/sessions/${newest.id}`, { token: user.token })).status, 204);
+      await gone;
+      await assertTokenDead(phone.body.token);
+      assert.equal((await call(apiA.url, 'DELETE', `/api/v1/auth/sessions/${newest.id}`, { token: user.token })).status, 404, 'ended already');
+      await apiB.realtime.checkSessions();
+      assert.ok(ownSocket.connected, 'the other sessions stay');
+      assert.deepEqual((await call(apiA.url, 'GET', '/api/v1/auth/sessions', { token: user.token })).body.items.map((i: { id: string }) => i.id), [older.id]);
+
+      // An admin sees a user's sessions too.
+      const adminView = await call(apiA.url, 'GET', `/api/v1/users/${user.userId}/sessions`, { token: admin });
+      assert.equal(adminView.status, 200);
+      assert.deepEqual(adminView.body.items.map((i: { id: string; current: boolean }) => [i.id, i.current]), [[older.id, false]]);
+      assert.ok(await stack.db.prisma.auditEvent.findFirst({ where: { subjectId: user.userId, action: 'user.session_revoke' } }));
+    });
+
     test('DELETE /api/v1/users/:id anonymises the account and keeps its audit trail (nothing cascades)', async () => {
       const username = name('admin2');
       const second = await loginAs(apiA, { username, role: 'ADMIN' });

@@ -12,6 +12,7 @@ import {
   AccountPatchSchema,
   PasswordChangeSchema,
   PasswordResetSchema,
+  SessionListSchema,
   UserSummarySchema,
   type AccountPatch,
   type PasswordChange,
@@ -74,6 +75,21 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
       });
       return reply.code(204).send();
     },
+  );
+
+  app.get<{ Params: UuidParam }>(
+    '/api/v1/users/:id/sessions',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: "A user's sessions that still let them in (where they are signed in)",
+        security: bearerSecurity,
+        params: uuidParam,
+        response: { 200: SessionListSchema, ...problemResponses },
+      },
+    },
+    async (request) => ({ items: await accounts.sessions(request.params.id) }),
   );
 
   app.delete<{ Params: UuidParam }>(

@@ -1,14 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, dateTime, roleEnum } from '../schemas/common.ts';
+import { bearerSecurity, dateTime, roleEnum, uuidParam, type UuidParam } from '../schemas/common.ts';
 import { sessionRoom } from '../../realtime/server.ts';
 import {
   LoginRequestSchema,
   MfaCodeSchema,
   MfaDisableSchema,
   MfaRecoveryCodesSchema,
+  SessionListSchema,
   PasswordConfirmationSchema,
   MfaSetupSchema,
   type LoginRequest,
@@ -37,6 +38,11 @@ const userSchema = {
     },
   },
 } as const;
+
+/** Where a login or renewal comes from: shown in the user's list of sessions. */
+function originOf(request: FastifyRequest): { clientIp: string; userAgent: string | null } {
+  return { clientIp: request.ip, userAgent: request.headers['user-agent'] ?? null };
+}
 
 /** The session routes stay open while the account is still being set up (see auth-guard.ts). */
 const pendingSetupAllowed: RouteAccess = { allowPendingPasswordChange: true, allowPendingMfaSetup: true };
@@ -68,7 +74,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request) => {
-      const result = await ctx.auth.loginFrom(request.body.username, request.body.password, request.ip, request.body.code);
+      const result = await ctx.auth.loginFrom(request.body.username, request.body.password, originOf(request), request.body.code);
       if (!result.ok && result.reason === 'throttled') {
         const retry = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
         throw new HttpProblem(429, `too many failed logins from this address for this account; retry in ${retry} s`, 'login-throttled', { 'retry-after': retry });
@@ -131,7 +137,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request) => {
-      const result = await ctx.auth.renew(request.authToken!);
+      const result = await ctx.auth.renew(request.authToken!, originOf(request));
       if (!result) throw new HttpProblem(401, 'session expired or revoked: log in again', 'session-expired');
       request.log.info({ userId: result.user.id }, 'session renewed');
       return {
@@ -241,6 +247,44 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       await ctx.services.twoFactor.disable(userOf(request), request.body.password, request.body.code, request.ip);
+      return reply.code(204).send();
+    },
+  );
+  app.get(
+    '/api/v1/auth/sessions',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Where you are signed in: your sessions that still let you in, newest first',
+        description: 'Each with when it was opened or last renewed, its client address and user agent; `current` marks this request\'s.',
+        security: bearerSecurity,
+        response: { 200: SessionListSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const self = userOf(request);
+      return { items: await ctx.services.accounts.sessions(self.id, self.sessionId) };
+    },
+  );
+
+  app.delete<{ Params: UuidParam }>(
+    '/api/v1/auth/sessions/:id',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign one of your sessions out (a browser left open elsewhere)',
+        description:
+          'Its token answers 401 at once and its Socket.IO connections are closed. 404 session-not-found for a session that is not yours, unknown or ended. ' +
+          'Audited as user.session_revoke.',
+        security: bearerSecurity,
+        params: uuidParam,
+        response: { 204: { type: 'null' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      await ctx.services.accounts.endOwnSession(userOf(request), request.params.id, request.ip);
       return reply.code(204).send();
     },
   );

@@ -16,10 +16,41 @@ export interface SessionState {
   user: { id: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean };
 }
 
+/** Where a session was opened from (the login's or renewal's request). */
+export interface SessionOrigin {
+  clientIp?: string | null;
+  userAgent?: string | null;
+}
+
+/** A session as its user sees it in their list. */
+export interface SessionRow {
+  id: string;
+  createdAt: Date;
+  expiresAt: Date;
+  clientIp: string | null;
+  userAgent: string | null;
+}
+
 export function createSessionRepository(prisma: PrismaClient) {
   return {
-    async create(userId: string, tokenHash: string, expiresAt: Date): Promise<{ id: string }> {
-      return prisma.session.create({ data: { userId, tokenHash, expiresAt }, select: { id: true } });
+    async create(userId: string, tokenHash: string, expiresAt: Date, origin: SessionOrigin = {}): Promise<{ id: string }> {
+      return prisma.session.create({
+        data: { userId, tokenHash, expiresAt, clientIp: origin.clientIp ?? null, userAgent: origin.userAgent?.slice(0, 300) ?? null },
+        select: { id: true },
+      });
+    },
+    /** A user's sessions that still let them in, newest first. */
+    active(userId: string, now: Date): Promise<SessionRow[]> {
+      return prisma.session.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: now } },
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        select: { id: true, createdAt: true, expiresAt: true, clientIp: true, userAgent: true },
+      });
+    },
+    /** Revokes one live session of a user; false when it is not theirs, unknown or already ended. */
+    async revokeOne(userId: string, sessionId: string, at: Date): Promise<boolean> {
+      const r = await prisma.session.updateMany({ where: { id: sessionId, userId, revokedAt: null, expiresAt: { gt: at } }, data: { revokedAt: at } });
+      return r.count === 1;
     },
     findByTokenHash(tokenHash: string): Promise<SessionWithUser | null> {
       return prisma.session.findUnique({

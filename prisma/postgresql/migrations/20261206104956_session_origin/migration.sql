@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Session" ADD COLUMN     "clientIp" TEXT,
+ADD COLUMN     "userAgent" TEXT;

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Session" ADD COLUMN "clientIp" TEXT;
+ALTER TABLE "Session" ADD COLUMN "userAgent" TEXT;
