@@ -17,6 +17,7 @@ import type {
   MfaRecoveryCodes,
   MfaSetup,
   Page,
+  SessionView,
   Stats,
   SuggestedUnit,
   TimelineEntry,
@@ -30,7 +31,7 @@ import type {
 } from '../contracts/api.ts';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SessionView, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -138,6 +139,13 @@ export class Api {
   /** Turns it on; the answer's recovery codes are shown this once. */
   mfaEnable(code: string) {
     return this.json<MfaRecoveryCodes>('POST', '/api/v1/auth/mfa/enable', { code });
+  }
+  /** Where the user is signed in. */
+  sessions() {
+    return this.json<{ items: SessionView[] }>('GET', '/api/v1/auth/sessions');
+  }
+  endSession(id: string) {
+    return this.json<void>('DELETE', `/api/v1/auth/sessions/${encodeURIComponent(id)}`);
   }
   mfaRecoveryCodes(password: string) {
     return this.json<MfaRecoveryCodes>('POST', '/api/v1/auth/mfa/recovery-codes', { password });

@@ -11,6 +11,7 @@ import { unlockAudio } from './sound.ts';
 import { mountAdmin } from './views/admin.ts';
 import { openPasswordDialog } from './views/password-dialog.ts';
 import { openMfaManageDialog, openMfaSetupDialog } from './views/mfa-dialog.ts';
+import { openAccountDialog } from './views/account-dialog.ts';
 import { mountDispatcher } from './views/dispatcher.ts';
 import { renderLogin } from './views/login.ts';
 import { mountOfficer } from './views/officer.ts';
@@ -130,7 +131,23 @@ async function requireAccountSetup(): Promise<void> {
   await requireMfaSetup();
 }
 
-/** The header's two-factor button: set it up; once on, new recovery codes or turn it off. */
+/** The header's account button: password, two-factor sign-in, sessions. */
+function openAccount(s: StoredSession): void {
+  void openAccountDialog(api, s.user, {
+    changePassword: () =>
+      void openPasswordDialog({
+        title: 'Change your password',
+        description: 'Your other sessions end; this one stays.',
+        askCurrent: true,
+        submitLabel: 'Change password',
+        cancellable: true,
+        submit: ({ current, next }) => api.changeOwnPassword(current, next),
+      }),
+    manageMfa: () => manageMfa(s),
+  });
+}
+
+/** Two-factor sign-in: set it up; once on, new recovery codes or turn it off. */
 function manageMfa(s: StoredSession): void {
   const changed = s.user.mfaEnabled ? openMfaManageDialog(api, s.user.username) : openMfaSetupDialog(api, s.user.username, { cancellable: true });
   void changed.then((ok) => {
@@ -162,12 +179,8 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
       'div',
       { class: 'who' },
       conn,
-      h('span', { class: 'user' }, `${s.user.username} · ${s.user.role}`),
-      h(
-        'button',
-        { type: 'button', class: 'btn btn-ghost', onclick: () => manageMfa(s), 'aria-label': s.user.mfaEnabled ? 'Two-factor sign-in is on: manage it' : 'Set up two-factor sign-in' },
-        s.user.mfaEnabled ? 'Two-factor: on' : 'Two-factor: off',
-      ),
+      // On a phone the role is left out (`.who .user`), the name stays: officers manage their account there too.
+      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => openAccount(s), 'aria-label': 'Your account' }, s.user.username, h('span', { class: 'user' }, ` · ${s.user.role}`)),
       h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => signOut() }, 'Log out'),
     ),
   );

@@ -74,3 +74,38 @@ test('first login asks for a new password; Admin › Users disables (live sessio
   assert.ok(row?.deletedAt, 'the account is anonymised, not removed');
   assert.deepEqual(desk.errors.filter((e) => !/401|403|Failed to load resource/.test(e)), []);
 });
+
+test('from the header, a user changes their password and signs out a browser left open elsewhere', async () => {
+  const token = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: OWN_PASSWORD } })).body.token as string;
+  assert.equal((await call(system.url, 'POST', '/api/v1/users', { token, json: { username: 'disp2', password: PASSWORD, role: 'DISPATCHER' } })).status, 201);
+  // The browser left open in the control room, as the API sees it.
+  const elsewhere = await call(system.url, 'POST', '/api/v1/auth/login', {
+    json: { username: 'disp2', password: PASSWORD },
+    headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36' },
+  });
+  assert.equal(elsewhere.status, 200);
+
+  const page = await desk.context.newPage();
+  await login(page, system.url, 'disp2', PASSWORD);
+  await page.getByRole('button', { name: 'Your account' }).click();
+  const account = page.getByRole('dialog', { name: 'Your account: disp2' });
+  const sessions = account.getByRole('list', { name: 'Where you are signed in' }).getByRole('listitem');
+  await account.getByText('This browser').waitFor();
+  assert.equal(await sessions.count(), 2);
+  await screenshot(page, 'account-dialog', 'account-dialog');
+  await account.getByRole('button', { name: /^Sign out Chrome on Windows/ }).click();
+  await account.getByRole('button', { name: /^Sign out Chrome on Windows/ }).waitFor({ state: 'detached' });
+  assert.equal(await sessions.count(), 1);
+  assert.equal((await call(system.url, 'GET', '/api/v1/auth/me', { token: elsewhere.body.token })).status, 401, 'the other browser is signed out');
+
+  await account.getByRole('button', { name: 'Change password' }).click();
+  const change = page.getByRole('dialog', { name: 'Change your password' });
+  await change.getByLabel('Current password').fill(PASSWORD);
+  await change.getByLabel('New password', { exact: true }).fill('a brand new passphrase');
+  await change.getByLabel('Repeat new password').fill('a brand new passphrase');
+  await change.getByRole('button', { name: 'Change password' }).click();
+  await change.waitFor({ state: 'detached' });
+  assert.equal((await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'disp2', password: 'a brand new passphrase' } })).status, 200);
+  assert.equal((await call(system.url, 'GET', '/api/v1/auth/sessions', { token })).status, 200);
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+});
