@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -35,16 +35,17 @@ export function createSecretBox(key: Buffer): SecretBox {
   };
 }
 
-export const MFA_KEY_FILE = 'mfa.key';
+export const SECRET_KEY_FILE = 'secret.key';
 
 /**
- * The MFA key: MASKWATCH_MFA_KEY when set (several instances must share it),
- * else `<dataDir>/mfa.key`, created owner-only on first use. Any string of
- * ≥ 32 characters; it is hashed to the AES key.
+ * The server's secret key, which the database never holds: MASKWATCH_SECRET_KEY
+ * when set (several instances must share it), else `<dataDir>/secret.key`,
+ * created owner-only on first use. Any string of ≥ 32 characters; it is hashed
+ * to 32 bytes, from which each use derives its own key (deriveKey).
  */
-export async function loadMfaKey(opts: { configured: string | null; dataDir: string }): Promise<Buffer> {
+export async function loadSecretKey(opts: { configured: string | null; dataDir: string }): Promise<Buffer> {
   if (opts.configured) return createHash('sha256').update(opts.configured).digest();
-  const file = path.join(opts.dataDir, MFA_KEY_FILE);
+  const file = path.join(opts.dataDir, SECRET_KEY_FILE);
   let text: string;
   try {
     text = (await readFile(file, 'utf8')).trim();
@@ -67,4 +68,9 @@ export async function loadMfaKey(opts: { configured: string | null; dataDir: str
   }
   if (text.length < 32) throw new Error(`${file} holds fewer than 32 characters`);
   return createHash('sha256').update(text).digest();
+}
+
+/** A 32-byte key for one use of the secret key (HKDF-SHA256), so no two uses share a key. */
+export function deriveKey(secretKey: Buffer, purpose: 'totp secrets' | 'audit seals'): Buffer {
+  return Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), `maskwatch ${purpose}`, 32));
 }

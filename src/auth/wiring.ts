@@ -11,19 +11,20 @@ import { createRepositories } from '../db/repositories/index.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createAuthService, type AuthService } from './service.ts';
 import { createSecondFactor, type SecondFactor, type SecondFactorDeps } from './second-factor.ts';
-import { createSecretBox, loadMfaKey, type SecretBox } from './secret-box.ts';
+import { createSecretBox, type SecretBox } from './secret-box.ts';
+import { secretKeys } from '../system/secret-key.ts';
 
-/** TOTP checks and sealing with the configured MFA key, read once, on first use. */
+/** TOTP checks, and the secrets sealed with a key derived from the server's secret key. */
 export function buildSecondFactor(deps: { config: Config; users: SecondFactorDeps['users']; now?: () => Date }): SecondFactor {
-  const { mfa } = deps.config.security;
+  const keys = secretKeys(deps.config);
   let box: Promise<SecretBox> | null = null;
   return createSecondFactor({
     users: deps.users,
-    requiredRoles: mfa.requiredRoles,
+    requiredRoles: deps.config.security.mfa.requiredRoles,
     now: deps.now,
     box: () =>
-      (box ??= loadMfaKey({ configured: mfa.key, dataDir: deps.config.dataDir }).then(createSecretBox, (err: unknown) => {
-        box = null; // a later request tries again (the data dir mounted late, permissions fixed)
+      (box ??= keys('totp secrets').then(createSecretBox, (err: unknown) => {
+        box = null;
         throw err;
       })),
   });

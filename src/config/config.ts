@@ -102,11 +102,15 @@ export interface Config {
      */
     trustProxy: string[];
     /**
-     * Two-factor sign-in (TOTP). `requiredRoles` (MASKWATCH_MFA_REQUIRED: none, all, or roles, comma-separated)
-     * must enrol before doing anything else; anyone may enrol. `key` (MASKWATCH_MFA_KEY) seals the TOTP secrets;
-     * null: a key file in the data dir (src/auth/secret-box.ts).
+     * Two-factor sign-in (TOTP): `requiredRoles` (MASKWATCH_MFA_REQUIRED: none, all, or roles, comma-separated)
+     * must enrol before doing anything else; anyone may enrol.
      */
-    mfa: { requiredRoles: Role[]; key: string | null };
+    mfa: { requiredRoles: Role[] };
+    /**
+     * The server's secret key (MASKWATCH_SECRET_KEY), kept out of the database: it seals the TOTP secrets and
+     * signs the audit trail's seals. null: a key file in the data dir (src/auth/secret-box.ts).
+     */
+    secretKey: string | null;
     /** A request whose headers and body are not all received within this is answered 408 (slow-body clients). */
     requestTimeoutMs: number;
     /** Requests per window (0 = off); one window for all limits. See src/api/security.ts. */
@@ -201,7 +205,7 @@ function mfaRoles(env: Env, name: string): Role[] {
   return [...new Set(roles as Role[])];
 }
 
-function mfaKey(env: Env, name: string): string | null {
+function secretKey(env: Env, name: string): string | null {
   const raw = env[name]?.trim();
   if (!raw) return null;
   if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters (for example: openssl rand -base64 32)');
@@ -437,7 +441,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
       requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),
-      mfa: { requiredRoles: mfaRoles(env, 'MASKWATCH_MFA_REQUIRED'), key: mfaKey(env, 'MASKWATCH_MFA_KEY') },
+      mfa: { requiredRoles: mfaRoles(env, 'MASKWATCH_MFA_REQUIRED') },
+      secretKey: secretKey(env, 'MASKWATCH_SECRET_KEY'),
       // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.
       rateLimit: {
         windowMs: int(env, 'MASKWATCH_RATE_WINDOW_MS', 60_000, 1000, 3_600_000),

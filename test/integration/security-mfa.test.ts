@@ -41,10 +41,10 @@ for (const provider of testProviders()) {
     before(async () => {
       stack = await createTestStack(provider);
       api = await stack.startApi({ totpClock: () => clock });
-      // Same database and data dir (so the same MFA key file), with the policy that admins must enrol.
+      // Same database and data dir (so the same secret key file), with the policy that admins must enrol.
       strict = await stack.startApi({
         totpClock: () => clock,
-        config: { security: { ...stack.config.security, mfa: { requiredRoles: ['ADMIN'], key: null } } },
+        config: { security: { ...stack.config.security, mfa: { requiredRoles: ['ADMIN'] } } },
       });
       ({ token: admin } = await loginAs(api, { username: 'chief', role: 'ADMIN' }));
     });

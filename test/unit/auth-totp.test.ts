@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { base32Decode, base32Encode, matchTotp, newTotpSecret, otpauthUri, totpCode, totpStep } from '../../src/auth/totp.ts';
-import { createSecretBox, loadMfaKey } from '../../src/auth/secret-box.ts';
+import { createSecretBox, deriveKey, loadSecretKey } from '../../src/auth/secret-box.ts';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeHash } from '../../src/auth/recovery-codes.ts';
 
 // RFC 6238 appendix B, SHA-1, secret "12345678901234567890"; apps show the last 6 of the 8 digits.
@@ -63,19 +63,21 @@ test('sealed secrets open only with the same key and the same owner', () => {
   assert.throws(() => box.open('v1:abc', 'user-1'), /not a sealed value/);
 });
 
-test('the MFA key: the configured one, else a key file made owner-only once and reused', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'mfa-key-'));
+test('the secret key: the configured one, else a key file made owner-only once and reused; one derived key per use', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'secret-key-'));
   try {
-    const configured = await loadMfaKey({ configured: 'x'.repeat(40), dataDir: dir });
+    const configured = await loadSecretKey({ configured: 'x'.repeat(40), dataDir: dir });
     assert.equal(configured.length, 32);
     const dataDir = path.join(dir, 'data');
-    const first = await loadMfaKey({ configured: null, dataDir });
-    const file = path.join(dataDir, 'mfa.key');
+    const first = await loadSecretKey({ configured: null, dataDir });
+    const file = path.join(dataDir, 'secret.key');
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.ok((await readFile(file, 'utf8')).trim().length >= 32);
-    assert.deepEqual(await loadMfaKey({ configured: null, dataDir }), first, 'the same key at the next start');
-    const [a, b] = await Promise.all([loadMfaKey({ configured: null, dataDir: path.join(dir, 'race') }), loadMfaKey({ configured: null, dataDir: path.join(dir, 'race') })]);
+    assert.deepEqual(await loadSecretKey({ configured: null, dataDir }), first, 'the same key at the next start');
+    const [a, b] = await Promise.all([loadSecretKey({ configured: null, dataDir: path.join(dir, 'race') }), loadSecretKey({ configured: null, dataDir: path.join(dir, 'race') })]);
     assert.deepEqual(a, b, 'two processes starting at once agree on one key');
+    assert.notDeepEqual(deriveKey(first, 'totp secrets'), deriveKey(first, 'audit seals'));
+    assert.equal(deriveKey(first, 'audit seals').length, 32);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
