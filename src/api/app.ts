@@ -11,6 +11,7 @@ import type { Db, Provider } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
 import type { AuthService } from '../auth/service.ts';
 import { buildAuthService, buildSecondFactor } from '../auth/wiring.ts';
+import { secretKeys } from '../system/secret-key.ts';
 import { createAnnouncer, socketChannel, unitStatusChannel, type AlertChannel } from '../services/announcer.ts';
 import { createServices } from '../services/index.ts';
 import { createIoPublisher, createIoUnitPublisher } from '../realtime/publisher.ts';
@@ -194,6 +195,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
       windowMs: deps.config.security.loginLockSeconds * 1000,
     }),
     secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, now: deps.totpClock }),
+    secretKeys: secretKeys(deps.config),
     dataDir: deps.config.dataDir,
     // Stored frames were written by our workers under this limit; it still bounds what a view decodes.
     renderAlertFrame: (stored, plan) => renderAlertFrame(stored, plan, { maxPixels: deps.config.ingest.maxFramePixels }),

@@ -339,6 +339,31 @@ export const MfaDisableSchema = Type.Object(
 );
 export type MfaDisable = Static<typeof MfaDisableSchema>;
 
+/** GET /api/v1/audit/integrity and `maskwatch audit verify --json`: every seal of the audit trail recomputed. */
+export const AuditIntegritySchema = Type.Object({
+  ok: Type.Boolean({ description: 'true: no sealed event was changed, deleted or added, and every seal was made with this server\'s secret key' }),
+  seals: Type.Integer(),
+  prunedSeals: Type.Integer({ description: 'seals whose events were pruned (archived): not recomputed' }),
+  sealedEvents: Type.Integer({ description: 'events recomputed' }),
+  unsealedEvents: Type.Integer({ description: 'events after the last seal (the next retention run seals them)' }),
+  lastSeal: Nullable(
+    Type.Object({
+      seq: Type.Integer(),
+      sealedAt: DateTime(),
+      toAt: DateTime(),
+      hash: Type.String({ description: 'record it outside MaskWatch: a later verify that ends on an earlier seal shows seals deleted from the end' }),
+    }),
+  ),
+  problems: Type.Array(
+    Type.Object({
+      seq: Type.Integer(),
+      kind: Type.Union([Type.Literal('signature'), Type.Literal('missing'), Type.Literal('count'), Type.Literal('content')]),
+      detail: Type.String(),
+    }),
+  ),
+});
+export type AuditIntegrity = Static<typeof AuditIntegritySchema>;
+
 /** A live session (a signed-in browser or client), as GET /api/v1/auth/sessions lists it. */
 export const SessionViewSchema = Type.Object({
   id: Type.String(),

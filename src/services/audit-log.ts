@@ -106,7 +106,9 @@ export function createAuditLogService(deps: {
       if (before > latest) throw new ServiceError('INVALID', `only events older than a day can be pruned: the cut must be ${latest.toISOString()} or earlier`);
       const archived = archive ? await writeAll({ to: before }, archive) : null;
       const deleted = await deps.audit.deleteBefore(before);
-      await deps.audit.record({ ...by, action: 'audit.prune', subjectType: 'AuditTrail', details: { before: before.toISOString(), archived, deleted } });
+      // Their seals stay in the chain; their events are in the archive now, not here to recompute.
+      const sealsPruned = await deps.audit.markSealsPruned(before, deps.now?.() ?? new Date());
+      await deps.audit.record({ ...by, action: 'audit.prune', subjectType: 'AuditTrail', details: { before: before.toISOString(), archived, deleted, sealsPruned } });
       return { archived, deleted };
     },
 

@@ -8,9 +8,11 @@ import type { AuthService } from '../auth/service.ts';
 import type { Repositories } from '../db/repositories/index.ts';
 import type { PasswordAttempts } from '../auth/password-attempts.ts';
 import type { SecondFactor } from '../auth/second-factor.ts';
+import type { KeyPurpose } from '../system/secret-key.ts';
 import { createAccountService, sessionEnder, type SessionSockets } from './accounts.ts';
 import { createAlertService } from './alerts.ts';
 import { createAuditLogService } from './audit-log.ts';
+import { createAuditSealService } from './audit-seals.ts';
 import type { Announcer } from './announcer.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';
 import { createCameraService, type CameraKeyCache } from './cameras.ts';
@@ -40,6 +42,8 @@ export interface ServiceDeps {
   passwordAttempts: PasswordAttempts;
   /** TOTP checks and the MFA policy, shared with the auth service's login. */
   secondFactor: SecondFactor;
+  /** Keys derived from the server's secret key (src/system/secret-key.ts). */
+  secretKeys: (purpose: KeyPurpose) => Promise<Buffer>;
   dataDir: string;
   /** Renders an alert's view of a stored frame (src/vision/render.ts renderAlertFrame, bound to the pixel limit). */
   renderAlertFrame: RenderAlertFrame;
@@ -59,6 +63,7 @@ export function createServices(deps: ServiceDeps) {
       logger: deps.logger,
       now,
     }),
+    auditSeals: createAuditSealService({ audit: repos.audit, key: () => deps.secretKeys('audit seals'), now }),
     auditLog: createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras, now }),
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
     cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate, alerts: repos.alerts, announcer: deps.announcer }),

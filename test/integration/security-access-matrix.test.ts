@@ -132,6 +132,7 @@ const MATRIX: Record<string, Case[]> = {
   'DELETE /api/v1/users/:id': [{ probe: 'delete (unknown id)', method: 'DELETE', url: () => `/api/v1/users/${randomUUID()}`, expect: { ...ADMIN_ONLY, admin: 404 } }],
   'POST /api/v1/users/:id/password': [{ probe: 'admin password reset', method: 'POST', url: () => `/api/v1/users/${randomUUID()}/password`, body: INVALID, expect: { ...ADMIN_ONLY, admin: 400 } }],
   'DELETE /api/v1/users/:id/sessions': [{ probe: 'revoke sessions (unknown id)', method: 'DELETE', url: () => `/api/v1/users/${randomUUID()}/sessions`, expect: { ...ADMIN_ONLY, admin: 404 } }],
+  'GET /api/v1/audit/integrity': [{ probe: 'verify the audit trail', method: 'GET', url: () => '/api/v1/audit/integrity', expect: ADMIN_ONLY }],
   'GET /api/v1/users/:id/sessions': [{ probe: "a user's sessions (unknown id)", method: 'GET', url: () => `/api/v1/users/${randomUUID()}/sessions`, expect: { ...ADMIN_ONLY, admin: 404 } }],
   'GET /api/v1/auth/sessions': [{ probe: 'own sessions', method: 'GET', url: () => '/api/v1/auth/sessions', expect: ANY_USER }],
   'DELETE /api/v1/auth/sessions/:id': [{ probe: 'sign out a session (unknown id)', method: 'DELETE', url: () => `/api/v1/auth/sessions/${randomUUID()}`, expect: { ...ANY_USER, officerA: 404, officerB: 404, dispatcher: 404, admin: 404 } }],

@@ -5,7 +5,7 @@ import { requireUser, userOf } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { cursorOrProblem, page } from '../queries/cursor.ts';
 import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
-import { AuditEventSchema, AuditQuerySchema, EvidenceAccessSchema, PageSchema, type AuditQuery } from '../../contracts/api.ts';
+import { AuditEventSchema, AuditIntegritySchema, AuditQuerySchema, EvidenceAccessSchema, PageSchema, type AuditQuery } from '../../contracts/api.ts';
 import { EVIDENCE_VIEWS_LISTED } from '../../services/audit-log.ts';
 
 const alertParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
@@ -39,6 +39,27 @@ export async function auditRoutes(app: FastifyInstance, ctx: ApiContext) {
         q.limit + 1,
       );
       return page('audit', rows, q.limit, (r) => new Date(r.at));
+    },
+  );
+
+  app.get(
+    '/api/v1/audit/integrity',
+    {
+      onRequest: admins,
+      schema: {
+        tags: ['audit'],
+        summary: 'Verify the audit trail against its seals (tamper evidence)',
+        description:
+          'Recomputes every seal (the worker seals new events after each retention run): an event changed, deleted or inserted into a sealed stretch, ' +
+          'a seal removed, or one not made with this server\'s secret key is reported in `problems`. Reading it is audited (audit.verify). ' +
+          'It reads the whole sealed trail: a command for an auditor, not for a dashboard poll.',
+        security: bearerSecurity,
+        response: { 200: AuditIntegritySchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const u = userOf(request);
+      return ctx.services.auditSeals.verify({ actorType: 'USER', actorId: u.id, actorRole: u.role, clientIp: request.ip });
     },
   );
 

@@ -1,6 +1,7 @@
 /**
  * `maskwatch audit export [filters] [--out FILE]`: the audit trail as JSON Lines, oldest first (a SIEM, an archive).
  * `maskwatch audit prune --before ISO --archive FILE | --no-archive`: delete the trail before a date, archived first.
+ * `maskwatch audit seal` / `maskwatch audit verify [--json]`: seal the new events now / check every seal (tamper evidence).
  *
  * Retention never touches the trail (it holds no images); this is how a site applies its own policy to it.
  * Runs against the database directly, like `maskwatch users`, and is audited as SYSTEM / cli.
@@ -8,7 +9,8 @@
 import { closeSync, createWriteStream, fsyncSync, openSync, statSync, unlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import type { AuditFilter } from '../../db/repositories/audit.ts';
+import type { AuditFilter, AuditRepository } from '../../db/repositories/audit.ts';
+import type { Config } from '../../config/config.ts';
 import type { AuditSink } from '../../services/audit-log.ts';
 
 const USAGE = `usage:
@@ -17,7 +19,12 @@ const USAGE = `usage:
       in FILE (created; never overwritten); --from inclusive, --to exclusive
   maskwatch audit prune --before ISO (--archive FILE | --no-archive)
       delete the events before the date (at least a day old), written to FILE first
-Both are audited (audit.export, audit.prune).
+  maskwatch audit seal
+      seal the events not sealed yet (older than 5 minutes); the worker does it after each retention run
+  maskwatch audit verify [--json]
+      recompute every seal: exit 0 when the trail is intact, 1 naming each seal whose events were changed,
+      deleted or added, or that was not made with this server's secret key
+Export, prune and verify are audited (audit.export, audit.prune, audit.verify).
 `;
 
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -28,7 +35,9 @@ const SUBJECT_TYPE = /^[A-Za-z]{1,64}$/;
 
 export type AuditArgs =
   | { command: 'export'; filter: AuditFilter; out: string | null }
-  | { command: 'prune'; before: Date; archive: string | null };
+  | { command: 'prune'; before: Date; archive: string | null }
+  | { command: 'seal' }
+  | { command: 'verify'; json: boolean };
 
 function date(flag: string, value: string): Date {
   const d = new Date(value);
@@ -44,6 +53,11 @@ function matching(flag: string, value: string | undefined, pattern: RegExp, what
 /** Parses `audit export|prune` arguments; throws an Error whose message is shown to the user. */
 export function parseAuditArgs(argv: string[]): AuditArgs {
   const [command, ...rest] = argv;
+  if (command === 'seal' || command === 'verify') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: command === 'verify' ? { json: { type: 'boolean' } } : {} });
+    if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
+    return command === 'seal' ? { command } : { command, json: (values as { json?: boolean }).json ?? false };
+  }
   if (command !== 'export' && command !== 'prune') throw new Error(command ? `unknown subcommand "${command}"` : 'a subcommand is required');
   const { values, positionals } = parseArgs({
     args: rest,
@@ -117,10 +131,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   let args: AuditArgs;
   let sink: AuditSink | null;
-  const file = () => (args.command === 'export' ? args.out : args.archive);
+  const file = () => (args.command === 'export' ? args.out : args.command === 'prune' ? args.archive : null);
   try {
     args = parseAuditArgs(argv);
-    sink = args.command === 'export' || args.archive ? openSink(file()) : null;
+    sink = args.command === 'export' || (args.command === 'prune' && args.archive) ? openSink(file()) : null;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EEXIST') process.stderr.write(`maskwatch audit: ${file()} already exists: give a new file\n`);
@@ -137,7 +151,14 @@ export async function run(argv: string[]): Promise<number> {
   ]);
   const opened = await openCliDatabase();
   if (!opened) return 1;
-  const { db, repos } = opened;
+  const { db, repos, config } = opened;
+  if (args.command === 'seal' || args.command === 'verify') {
+    try {
+      return await sealOrVerify(args, repos.audit, config);
+    } finally {
+      await db.close();
+    }
+  }
   const auditLog = createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras });
   const cli = { actorType: 'SYSTEM', actorId: 'cli' } as const;
   const plural = (n: number) => `${n} audit event${n === 1 ? '' : 's'}`;
@@ -161,4 +182,27 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await db.close();
   }
+}
+
+/** `audit seal` and `audit verify`: the trail's tamper evidence (src/services/audit-seals.ts). */
+async function sealOrVerify(args: { command: 'seal' } | { command: 'verify'; json: boolean }, audit: AuditRepository, config: Config): Promise<number> {
+  const [{ createAuditSealService }, { secretKeys }] = await Promise.all([import('../../services/audit-seals.ts'), import('../../system/secret-key.ts')]);
+  const keys = secretKeys(config);
+  const seals = createAuditSealService({ audit, key: () => keys('audit seals') });
+  if (args.command === 'seal') {
+    const sealed = await seals.seal();
+    process.stdout.write(sealed ? `sealed ${sealed.count} audit events as seal ${sealed.seq} (up to ${sealed.toAt.toISOString()})\n` : 'nothing to seal: no event older than 5 minutes since the last seal\n');
+    return 0;
+  }
+  const report = await seals.verify({ actorType: 'SYSTEM', actorId: 'cli' });
+  if (args.json) process.stdout.write(JSON.stringify(report) + '\n');
+  else {
+    const pruned = report.prunedSeals > 0 ? ` (${report.prunedSeals} pruned, not recomputed)` : '';
+    process.stdout.write(
+      `audit trail: ${report.ok ? 'intact' : 'TAMPERED'}: ${report.seals} seals${pruned}, ${report.sealedEvents} sealed events recomputed, ${report.unsealedEvents} not sealed yet\n`,
+    );
+    for (const p of report.problems) process.stdout.write(`  seal ${p.seq} (${p.kind}): ${p.detail}\n`);
+    if (report.lastSeal) process.stdout.write(`last seal: ${report.lastSeal.seq}, made ${report.lastSeal.sealedAt}, up to ${report.lastSeal.toAt}, hash ${report.lastSeal.hash}\n`);
+  }
+  return report.ok ? 0 : 1;
 }

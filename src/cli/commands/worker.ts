@@ -107,7 +107,7 @@ async function runWorker(opts: {
 }): Promise<number> {
   const { config, logger, concurrency, metricsPort, stopSignal } = opts;
   // The queue, database and vision stacks load only here: --help and argument errors answer at once.
-  const [{ openDatabase }, { createDetectionWorker }, { redisOptionsFromUrl }, { startWebhookDelivery }, { createWorkerMetrics }, { startRetentionService }, { createVisionEngine }, { visionEngineOptions }] =
+  const [{ openDatabase }, { createDetectionWorker }, { redisOptionsFromUrl }, { startWebhookDelivery }, { createWorkerMetrics }, { startRetentionService }, { createVisionEngine }, { visionEngineOptions }, { secretKeys }] =
     await Promise.all([
       import('../../db/client.ts'),
       import('../../queue/wiring/detection.ts'),
@@ -117,7 +117,9 @@ async function runWorker(opts: {
       import('../../queue/handlers/retention.ts'),
       import('../../vision/engine.ts'),
       import('../../config/vision-engine.ts'),
+      import('../../system/secret-key.ts'),
     ]);
+  const keys = secretKeys(config);
   const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
   const closers: (() => Promise<unknown>)[] = [() => db.close()];
   const closeAll = async () => {
@@ -176,6 +178,7 @@ async function runWorker(opts: {
       dataDir: config.dataDir,
       retentionDays: config.privacy.retentionDays,
       intervalMinutes: config.privacy.retentionIntervalMinutes,
+      auditSealKey: () => keys('audit seals'),
       logger,
     });
     closers.push(() => retention.close());

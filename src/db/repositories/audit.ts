@@ -15,6 +15,19 @@ export interface AuditRecord {
   details: string | null;
 }
 
+/** A stored seal of the audit trail (prisma/models.prisma AuditSeal). */
+export interface AuditSealRow {
+  seq: number;
+  sealedAt: Date;
+  fromAt: Date;
+  toAt: Date;
+  toId: string;
+  count: number;
+  hash: string;
+  mac: string;
+  prunedAt: Date | null;
+}
+
 /** Filters of the audit trail search; from inclusive, to exclusive. */
 export interface AuditFilter {
   actorId?: string;
@@ -95,6 +108,41 @@ export function createAuditRepository(prisma: PrismaClient) {
       if (after) and.push(order === 'newest' ? afterKey('at', after) : afterKeyAscending('at', after));
       const dir = order === 'newest' ? 'desc' : 'asc';
       return prisma.auditEvent.findMany({ where: { AND: and }, orderBy: [{ at: dir }, { id: dir }], take });
+    },
+    /**
+     * Events after `after` (exclusive; null: from the start), oldest first (at, id): up to `upTo` (inclusive), or
+     * only those before `until`. The segments of the audit seals.
+     */
+    segment(q: { after: PageKey | null; upTo?: PageKey; until?: Date; take: number }): Promise<AuditRecord[]> {
+      const and: Record<string, unknown>[] = [];
+      if (q.after) and.push(afterKeyAscending('at', q.after));
+      if (q.upTo) and.push({ at: { lte: q.upTo.at }, NOT: { at: q.upTo.at, id: { gt: q.upTo.id } } });
+      if (q.until) and.push({ at: { lt: q.until } });
+      return prisma.auditEvent.findMany({ where: { AND: and }, orderBy: [{ at: 'asc' }, { id: 'asc' }], take: q.take });
+    },
+    /** Events after a key (all when null): how many are not sealed yet. */
+    countAfter(after: PageKey | null): Promise<number> {
+      return prisma.auditEvent.count({ where: after ? afterKeyAscending('at', after) : {} });
+    },
+    seals(): Promise<AuditSealRow[]> {
+      return prisma.auditSeal.findMany({ orderBy: { seq: 'asc' } });
+    },
+    lastSeal(): Promise<AuditSealRow | null> {
+      return prisma.auditSeal.findFirst({ orderBy: { seq: 'desc' } });
+    },
+    /** false when a seal with this seq exists already (another sealer was first). */
+    async insertSeal(seal: Omit<AuditSealRow, 'prunedAt'>): Promise<boolean> {
+      try {
+        await prisma.auditSeal.create({ data: seal });
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'P2002') return false;
+        throw err;
+      }
+    },
+    /** Seals with events before `before` (whose events a prune deleted): their segments are no longer recomputed. */
+    async markSealsPruned(before: Date, at: Date): Promise<number> {
+      return (await prisma.auditSeal.updateMany({ where: { fromAt: { lt: before }, prunedAt: null }, data: { prunedAt: at } })).count;
     },
     /** Deletes the events before `before`; the number deleted. */
     async deleteBefore(before: Date): Promise<number> {

@@ -2,8 +2,9 @@
  * The retention policy as a repeatable BullMQ job: a job scheduler on the
  * `maintenance` queue adds one `retention.enforce` job every interval (one
  * scheduler per deployment, however many workers upsert it), and any worker
- * runs it with enforceRetention. Kept off the frames queue so a backlog of
- * frames never delays deletion, and vice versa.
+ * runs it with enforceRetention, then seals the audit trail's new events.
+ * Kept off the frames queue so a backlog of frames never delays deletion, and
+ * vice versa.
  */
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { QUEUES, type JobNameOf } from '../jobs.ts';
 import { createAuditRepository } from '../../db/repositories/audit.ts';
 import { createPrivacyRepository } from '../../db/repositories/privacy.ts';
 import { createPrivacyService, type RetentionReport } from '../../services/privacy.ts';
+import { createAuditSealService } from '../../services/audit-seals.ts';
 import { onceEvery } from '../../system/logger.ts';
 
 export const MAINTENANCE_QUEUE = QUEUES.maintenance;
@@ -24,6 +26,8 @@ export interface RetentionJobDeps {
   retentionDays: number;
   logger: Logger;
   now?: () => Date;
+  /** After each run, the audit trail's new events are sealed (src/services/audit-seals.ts) with this key. */
+  auditSealKey?: () => Promise<Buffer>;
 }
 
 /** The job handler: the privacy service's enforceRetention (tests call it directly). */
@@ -35,8 +39,17 @@ export function createRetentionHandler(deps: RetentionJobDeps) {
     logger: deps.logger,
     now: deps.now,
   });
+  const seals = deps.auditSealKey ? createAuditSealService({ audit: createAuditRepository(deps.prisma), key: deps.auditSealKey, now: deps.now }) : null;
   return async function handleRetention(_job?: Pick<Job, 'id'>): Promise<RetentionReport> {
-    return privacy.enforceRetention(deps.retentionDays);
+    const report = await privacy.enforceRetention(deps.retentionDays);
+    // Sealing rides on the same one-per-deployment schedule; a failure must not fail retention.
+    try {
+      const sealed = await seals?.seal();
+      if (sealed) deps.logger.info({ seq: sealed.seq, events: sealed.count, upTo: sealed.toAt.toISOString() }, 'audit trail sealed');
+    } catch (err) {
+      deps.logger.error({ err }, 'could not seal the audit trail');
+    }
+    return report;
   };
 }
 
