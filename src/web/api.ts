@@ -8,6 +8,7 @@ import { OPEN_ALERT_STATUSES, type Role, type UnitStatus } from '../contracts/vo
 import type {
   AccountPatch,
   AuditEvent,
+  AuditIntegrity,
   Camera,
   CameraInput,
   CameraPatch,
@@ -31,7 +32,7 @@ import type {
 } from '../contracts/api.ts';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SessionView, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SessionView, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -192,6 +193,10 @@ export class Api {
   }
   timeline(alertId: string) {
     return this.json<{ items: TimelineEntry[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/timeline`);
+  }
+  /** Recomputes every seal of the audit trail (reads the whole sealed trail: on request only). */
+  auditIntegrity() {
+    return this.json<AuditIntegrity>('GET', '/api/v1/audit/integrity');
   }
   evidenceAccess(alertId: string) {
     return this.json<EvidenceAccess>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/evidence-access`);

@@ -405,6 +405,9 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   );
   await trail.locator('tbody tr', { hasText: 'alert.dismiss' }).getByText('desk1 · dispatcher').waitFor();
   await trail.locator('tbody tr', { hasText: 'alert.person_false_positive' }).getByText('desk1 · dispatcher').waitFor();
+  // The trail's seals recomputed on request (nothing sealed tampered with: intact).
+  await page.getByRole('button', { name: 'Verify integrity' }).click();
+  await page.getByRole('status').filter({ hasText: 'Intact' }).waitFor();
   await screenshot(page, 'admin-audit', 'admin-audit');
   // An alert's subject links to its review: its timeline and who saw its evidence.
   await trail.locator('tbody tr', { hasText: 'alert.dismiss' }).getByRole('link', { name: `Review alert ${closedId.slice(0, 8)}` }).click();

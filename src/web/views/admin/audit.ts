@@ -1,5 +1,5 @@
 /** Admin › Audit: the audit trail (who viewed which evidence, dispatched whom, changed which account), newest first. */
-import type { AuditEvent } from '../../api.ts';
+import type { AuditEvent, AuditIntegrity } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren } from '../../dom.ts';
 import { formatDateTime, localInputToIso } from '../../format.ts';
@@ -7,6 +7,13 @@ import { errorText } from '../common.ts';
 
 const PAGE = 50;
 const COLUMNS = ['Time', 'Who', 'Action', 'Subject', 'Details'];
+
+/** The verdict of a verification, as a sentence and its problems. */
+function integrityText(r: AuditIntegrity): (Node | string)[] {
+  const counts = `${r.seals} seals, ${r.sealedEvents} sealed events recomputed${r.prunedSeals ? ` (${r.prunedSeals} pruned seals skipped)` : ''}, ${r.unsealedEvents} not sealed yet`;
+  if (r.ok) return [h('span', { class: 'badge unit-AVAILABLE' }, 'Intact'), ` ${counts}.`];
+  return [h('span', { class: 'badge unit-OFF_DUTY' }, 'Tampered'), ` ${counts}: `, ...r.problems.map((p) => h('span', { class: 'form-error' }, `${p.detail}. `))];
+}
 
 /** The actor of an event (or a viewer of evidence) as people read it. */
 export function actorText(e: Pick<AuditEvent, 'actorType' | 'actorId' | 'actorRole' | 'actorName'>): string {
@@ -102,11 +109,26 @@ export function auditPanel(ctx: ViewContext): HTMLElement {
   });
   more.addEventListener('click', () => void load(true));
   void load(false);
+  const verify = h('button', { type: 'button', class: 'btn btn-small' }, 'Verify integrity');
+  const integrity = h('p', { class: 'small', role: 'status' });
+  verify.addEventListener('click', () => {
+    verify.disabled = true;
+    integrity.textContent = 'Recomputing every seal…';
+    ctx.api.auditIntegrity().then(
+      (r) => replaceChildren(integrity, ...integrityText(r)),
+      (err: unknown) => {
+        integrity.textContent = errorText(err);
+      },
+    ).finally(() => {
+      verify.disabled = false;
+    });
+  });
   return h(
     'div',
     {},
     h('h2', {}, 'Audit trail'),
     h('p', { class: 'muted small' }, 'Every view of evidence, dispatch, export and account change, newest first. Searching here is audited too.'),
+    h('div', { class: 'row-actions' }, verify, integrity),
     form,
     status,
     h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Audit trail' }, h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col' }, c)))), tbody)),
