@@ -1,19 +1,10 @@
 import type { PrismaClient } from '../generated/sqlite/client.ts';
 import type { AuditActorType } from '../../contracts/vocabulary.ts';
 import { afterKey, afterKeyAscending, type PageKey } from './paging.ts';
+import type { ChainEvent } from '../../domain/audit-chain.ts';
 
-/** A stored AuditEvent, details still JSON text. */
-export interface AuditRecord {
-  id: string;
-  at: Date;
-  actorType: string;
-  actorId: string | null;
-  actorRole: string | null;
-  action: string;
-  subjectType: string;
-  subjectId: string | null;
-  details: string | null;
-}
+/** A stored AuditEvent, details still JSON text: the form the audit seals hash. */
+export type AuditRecord = ChainEvent;
 
 /** A stored seal of the audit trail (prisma/models.prisma AuditSeal). */
 export interface AuditSealRow {
