@@ -44,7 +44,6 @@ export interface SessionSockets {
   disconnectSession(sessionId: string): Promise<void>;
 }
 
-
 export type PasswordChangeOutcome =
   | { ok: true; otherSessionsRevoked: number }
   | { ok: false; reason: 'wrong-password' }
