@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { runCli } from '../helpers/cli.ts';
 import { testProviders } from '../helpers/db.ts';
@@ -17,6 +18,7 @@ import { createAuditLogService } from '../../src/services/audit-log.ts';
 import { createEvidenceRepository } from '../../src/db/repositories/evidence.ts';
 import { createUserRepository } from '../../src/db/repositories/users.ts';
 import { createCameraRepository } from '../../src/db/repositories/cameras.ts';
+import { createRetentionHandler } from '../../src/queue/handlers/retention.ts';
 
 const DAY = 24 * 3600 * 1000;
 const KEY = Buffer.alloc(32, 9);
@@ -122,6 +124,27 @@ for (const provider of testProviders()) {
       assert.equal((await seals.verify(OPERATOR)).ok, true);
     });
 
+    test("the worker's retention run seals what is new, and goes on when sealing fails", async () => {
+      const log = { info: [] as unknown[], error: [] as unknown[] };
+      const logger = { info: (o: unknown) => log.info.push(o), error: (o: unknown) => log.error.push(o), warn: () => undefined, debug: () => undefined, child: () => logger };
+      // An event written now; the run comes later than the margin (the clock moves, no event is dated ahead).
+      await stack.db.prisma.auditEvent.create({ data: { actorType: 'SYSTEM', action: 'camera.create', subjectType: 'Camera', subjectId: 'by-the-worker' } });
+      now = new Date(Date.now() + 2 * SEAL_MARGIN_MS);
+      const seq = (await stack.db.prisma.auditSeal.count()) + 1;
+      const retention = (key: () => Promise<Buffer>) =>
+        createRetentionHandler({ prisma: stack.db.prisma, dataDir: stack.dataDir, retentionDays: 30, logger: logger as unknown as Logger, now: () => now, auditSealKey: key });
+      const report = await retention(async () => {
+        throw new Error('secret key unreadable');
+      })();
+      assert.equal(typeof report.violationsAnonymised, 'number', 'retention ran and reported');
+      assert.equal(log.error.length, 1, 'the sealing failure is logged');
+      assert.equal(await stack.db.prisma.auditSeal.count({ where: { seq } }), 0);
+      await retention(async () => KEY)();
+      const sealed = await stack.db.prisma.auditSeal.findUniqueOrThrow({ where: { seq } });
+      assert.ok(sealed.count >= 1, 'the new event is sealed');
+      assert.equal((await seals.verify(OPERATOR)).ok, true);
+    });
+
     test('a prune keeps the chain verifiable: its seals are marked, the rest still recomputed', async () => {
       const auditLog = createAuditLogService({
         audit: createAuditRepository(stack.db.prisma),
@@ -134,7 +157,8 @@ for (const provider of testProviders()) {
       assert.equal(pruned.deleted, 1000);
       const report = await seals.verify(OPERATOR);
       assert.equal(report.ok, true, JSON.stringify(report.problems));
-      assert.deepEqual([report.prunedSeals, report.sealedEvents], [1, 1]);
+      const kept = await stack.db.prisma.auditSeal.aggregate({ where: { prunedAt: null }, _sum: { count: true } });
+      assert.deepEqual([report.prunedSeals, report.sealedEvents], [1, kept._sum.count], 'the first seal (its events archived) is skipped, the others recomputed');
       // Later events are still protected.
       now = new Date(now.getTime() + 2 * SEAL_MARGIN_MS);
       assert.ok(await seals.seal());
