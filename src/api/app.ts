@@ -29,6 +29,9 @@ import { createLastFrameRecorder } from './ingest/last-frame.ts';
 import { createCameraGate } from './ingest/camera-gate.ts';
 import type { ApiContext, ReadinessCheck } from './context.ts';
 import { authRoutes } from './routes/auth.ts';
+import { ssoRoutes } from './routes/sso.ts';
+import { createSsoClient } from '../auth/sso.ts';
+import { createSecretBox } from '../auth/secret-box.ts';
 import { cameraRoutes } from './routes/cameras.ts';
 import { userRoutes } from './routes/users.ts';
 import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
@@ -180,6 +183,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     channels: [socketChannel(createIoPublisher(io, deps.logger)), unitStatusChannel(repos.units, unitEvents), ...(deps.alertChannels ?? [])],
     logger: deps.logger,
   });
+  const keys = secretKeys(deps.config);
   const services = createServices({
     repos,
     announcer,
@@ -195,7 +199,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
       windowMs: deps.config.security.loginLockSeconds * 1000,
     }),
     secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, now: deps.totpClock }),
-    secretKeys: secretKeys(deps.config),
+    secretKeys: keys,
     dataDir: deps.config.dataDir,
     // Stored frames were written by our workers under this limit; it still bounds what a view decodes.
     renderAlertFrame: (stored, plan) => renderAlertFrame(stored, plan, { maxPixels: deps.config.ingest.maxFramePixels }),
@@ -215,6 +219,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     metrics,
     logger: deps.logger,
     readinessChecks: deps.readinessChecks ?? [],
+    sso: deps.config.security.sso ? createSsoClient({ config: deps.config.security.sso, box: () => keys('sign-on state').then(createSecretBox) }) : undefined,
     get io() {
       return io();
     },
@@ -265,6 +270,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
 
   app.register(async (scope) => {
     await authRoutes(scope, ctx);
+    await ssoRoutes(scope, ctx);
     await userRoutes(scope, ctx);
     await accountRoutes(scope, ctx);
     await cameraRoutes(scope, ctx);

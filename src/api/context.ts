@@ -10,6 +10,7 @@ import type { FrameIngestor } from './ingest/ingest-frame.ts';
 import type { DetectionsIngestor } from './ingest/ingest-detections.ts';
 import type { CameraGate } from './ingest/camera-gate.ts';
 import type { Services } from '../services/index.ts';
+import type { SsoClient } from '../auth/sso.ts';
 
 /** What route plugins receive: built once by createApp from its deps. */
 export interface ApiContext {
@@ -32,6 +33,8 @@ export interface ApiContext {
   /** Present when Socket.IO is attached: lets logout disconnect the session's sockets. */
   io?: RealtimeServer;
   readinessChecks: ReadinessCheck[];
+  /** Single sign-on with the agency's directory, when configured (MASKWATCH_SSO_ISSUER). */
+  sso?: SsoClient;
 }
 
 /** An extra /readyz condition (e.g. "workers have loaded their models" in the start command). */

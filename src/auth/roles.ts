@@ -1,4 +1,4 @@
-import { ROLES, type Role } from '../contracts/vocabulary.ts';
+import { ROLES, type Role, type SignInMethod } from '../contracts/vocabulary.ts';
 
 export { ROLES, type Role };
 
@@ -19,6 +19,8 @@ export interface AuthUser {
   mfaEnabled?: boolean;
   /** Its role must enrol a second factor (MASKWATCH_MFA_REQUIRED) and it has none yet: only enrolment is allowed. */
   mfaSetupRequired?: boolean;
+  /** How the session was signed in. */
+  signInMethod?: SignInMethod;
   /** When the session's token expires (sockets are disconnected then). */
   sessionExpiresAt?: Date;
 }

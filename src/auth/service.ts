@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { SessionOrigin, SessionRepository } from '../db/repositories/sessions.ts';
+import type { SignInMethod } from '../contracts/vocabulary.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { hashSecret, newSessionToken } from './tokens.ts';
@@ -36,6 +37,15 @@ export interface LoginResult {
 /** The user as a login or a renewal answers it. */
 export type SessionUser = Omit<AuthUser, 'sessionId' | 'sessionExpiresAt'> & { mfaEnabled: boolean; mfaSetupRequired: boolean };
 
+/** Who the directory says signed on (single sign-on, src/auth/sso.ts). */
+export interface SsoIdentity {
+  subject: string;
+  /** The directory's username claim, used to find the account at its first sign-on. */
+  username: string | null;
+}
+
+export type SsoAccountOutcome = { ok: true; userId: string } | { ok: false; reason: 'no-account' | 'disabled' | 'linked-elsewhere' };
+
 /** Bad input to a user-management call: the message is safe to show. */
 export class UserInputError extends Error {
   constructor(message: string) {
@@ -49,17 +59,43 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,64}$/;
 export function createAuthService(deps: AuthServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
-  function sessionUser(user: { id: string; username: string; role: Role; unitId: string | null; mustChangePassword?: boolean; mfaEnabled: boolean }): SessionUser {
+  /**
+   * A session from single sign-on is under the directory's sign-in policy (its password rules, its second
+   * factor): MaskWatch's own password change and two-factor enrolment are not asked of it.
+   */
+  function sessionUser(
+    user: { id: string; username: string; role: Role; unitId: string | null; mustChangePassword?: boolean; mfaEnabled: boolean },
+    signInMethod: SignInMethod = 'password',
+  ): SessionUser {
+    const local = signInMethod === 'password';
     return {
       id: user.id,
       username: user.username,
       role: user.role,
       unitId: user.unitId,
-      mustChangePassword: user.mustChangePassword ?? false,
+      mustChangePassword: local && (user.mustChangePassword ?? false),
       mfaEnabled: user.mfaEnabled,
-      mfaSetupRequired: deps.secondFactor?.setupRequired(user.role, user.mfaEnabled) ?? false,
+      mfaSetupRequired: local && (deps.secondFactor?.setupRequired(user.role, user.mfaEnabled) ?? false),
     };
   }
+
+  async function openSession(userId: string, origin: SessionOrigin): Promise<{ token: string; expiresAt: Date }> {
+    const token = newSessionToken();
+    const expiresAt = new Date(now().getTime() + deps.tokenTtlSeconds * 1000);
+    await deps.sessions.create(userId, hashSecret(token), expiresAt, origin);
+    return { token, expiresAt };
+  }
+
+  const auditSso = (user: { id: string; role: string } | null, action: 'auth.login' | 'auth.login_failed' | 'user.sso_link', details: Record<string, unknown>) =>
+    deps.audit.record({
+      actorType: user ? 'USER' : 'SYSTEM',
+      actorId: user?.id ?? null,
+      actorRole: user?.role ?? null,
+      action,
+      subjectType: 'User',
+      subjectId: user?.id ?? null,
+      details: { signInMethod: 'sso', ...details },
+    });
 
   return {
     /**
@@ -84,10 +120,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         secondFactor = (await mfa.verify(user, code)) ?? undefined;
         if (!secondFactor) return { ok: false, reason: 'mfa-failed' };
       }
-      const t = now();
-      const token = newSessionToken();
-      const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
-      await deps.sessions.create(user.id, hashSecret(token), expiresAt, origin);
+      const { token, expiresAt } = await openSession(user.id, { ...origin, signInMethod: 'password' });
       return { ok: true, secondFactor, token, expiresAt, user: sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }) };
     },
 
@@ -126,16 +159,11 @@ export function createAuthService(deps: AuthServiceDeps) {
     async authenticate(token: string): Promise<AuthUser | null> {
       const session = await deps.sessions.findByTokenHash(hashSecret(token));
       if (!session || session.revokedAt || session.expiresAt <= now() || session.user.disabled) return null;
-      const { id, username, role, unitId, mustChangePassword } = session.user;
+      const signInMethod: SignInMethod = session.signInMethod === 'sso' ? 'sso' : 'password';
       return {
-        id,
-        username,
-        role,
-        unitId,
+        ...sessionUser({ ...session.user, mfaEnabled: session.user.totpEnabledAt !== null }, signInMethod),
         sessionId: session.id,
-        mustChangePassword,
-        mfaEnabled: session.user.totpEnabledAt !== null,
-        mfaSetupRequired: deps.secondFactor?.setupRequired(role, session.user.totpEnabledAt !== null) ?? false,
+        signInMethod,
         sessionExpiresAt: session.expiresAt,
       };
     },
@@ -152,12 +180,46 @@ export function createAuthService(deps: AuthServiceDeps) {
     async renew(token: string, origin: SessionOrigin = {}): Promise<LoginResult | null> {
       const user = await this.authenticate(token);
       if (!user) return null;
-      const t = now();
-      const next = newSessionToken();
-      const expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
-      await deps.sessions.create(user.id, hashSecret(next), expiresAt, origin);
-      await deps.sessions.revoke(hashSecret(token), t);
-      return { token: next, expiresAt, user: sessionUser({ ...user, mfaEnabled: user.mfaEnabled ?? false }) };
+      const signInMethod = user.signInMethod ?? 'password';
+      const next = await openSession(user.id, { ...origin, signInMethod });
+      await deps.sessions.revoke(hashSecret(token), now());
+      return { ...next, user: sessionUser({ ...user, mfaEnabled: user.mfaEnabled ?? false }, signInMethod) };
+    },
+
+    /**
+     * The account a directory identity signs on to: the one linked to its subject; at its first sign-on,
+     * the one whose username is the directory's (letter case aside), which is then linked to the subject
+     * for good, so a later rename in the directory cannot move it to another account. Failures are audited.
+     */
+    async ssoAccount(identity: SsoIdentity, clientIp: string): Promise<SsoAccountOutcome> {
+      let user = await deps.users.findBySsoSubject(identity.subject);
+      if (!user && identity.username) {
+        const name = await deps.users.usernameFoldedLike(identity.username);
+        const candidate = name ? await deps.users.findByUsername(name) : null;
+        if (candidate && !candidate.disabled) {
+          if (!(await deps.users.linkSsoSubject(candidate.id, identity.subject))) {
+            await auditSso(null, 'auth.login_failed', { username: identity.username, clientIp, ssoSubject: identity.subject, reason: 'account linked to another directory identity' });
+            return { ok: false, reason: 'linked-elsewhere' };
+          }
+          await auditSso(candidate, 'user.sso_link', { username: candidate.username, ssoSubject: identity.subject });
+        }
+        user = candidate;
+      }
+      const reason = !user ? 'no-account' : user.disabled ? 'disabled' : null;
+      if (!user || reason) {
+        await auditSso(null, 'auth.login_failed', { username: identity.username, clientIp, ssoSubject: identity.subject, reason: reason === 'disabled' ? 'account disabled' : 'no account' });
+        return { ok: false, reason: reason ?? 'no-account' };
+      }
+      return { ok: true, userId: user.id };
+    },
+
+    /** Opens the session of a single sign-on (ssoAccount found the account moments before); null when it was disabled since. */
+    async ssoLogin(userId: string, origin: SessionOrigin & { clientIp: string }): Promise<LoginResult | null> {
+      const user = await deps.users.findById(userId);
+      if (!user || user.disabled) return null;
+      const session = await openSession(user.id, { ...origin, signInMethod: 'sso' });
+      await auditSso(user, 'auth.login', { username: user.username, clientIp: origin.clientIp, ssoSubject: user.ssoSubject });
+      return { ...session, user: sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }, 'sso') };
     },
 
     async createUser(

@@ -111,6 +111,8 @@ export interface Config {
      * signs the audit trail's seals. null: a key file in the data dir (src/auth/secret-box.ts).
      */
     secretKey: string | null;
+    /** Single sign-on with the agency's OpenID Connect provider (MASKWATCH_SSO_*); null = passwords only. */
+    sso: SsoConfig | null;
     /** A request whose headers and body are not all received within this is answered 408 (slow-body clients). */
     requestTimeoutMs: number;
     /** Requests per window (0 = off); one window for all limits. See src/api/security.ts. */
@@ -145,6 +147,23 @@ export interface Config {
     /** How often the retention job runs. */
     retentionIntervalMinutes: number;
   };
+}
+
+/**
+ * The OpenID Connect relying party (src/auth/sso.ts). Accounts are still made in MaskWatch (role, unit);
+ * the directory proves who signs in, matched by `usernameClaim` to a MaskWatch username at the first
+ * sign-on and by the directory's subject from then on.
+ */
+export interface SsoConfig {
+  /** MASKWATCH_SSO_ISSUER: https, or http on a loopback address (a provider on the same host, tests). */
+  issuer: string;
+  clientId: string;
+  /** MASKWATCH_SSO_CLIENT_SECRET; null for a public client (PKCE only). */
+  clientSecret: string | null;
+  /** MASKWATCH_SSO_USERNAME_CLAIM (default preferred_username). */
+  usernameClaim: string;
+  /** The sign-in button's text (MASKWATCH_SSO_LABEL). */
+  label: string;
 }
 
 export class ConfigError extends Error {
@@ -210,6 +229,33 @@ function secretKey(env: Env, name: string): string | null {
   if (!raw) return null;
   if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters (for example: openssl rand -base64 32)');
   return raw;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function ssoSettings(env: Env): SsoConfig | null {
+  const issuer = env.MASKWATCH_SSO_ISSUER?.trim();
+  if (!issuer) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(issuer);
+  } catch {
+    throw new ConfigError('MASKWATCH_SSO_ISSUER', `"${issuer}" is not a URL like https://login.example.org/realms/police`);
+  }
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname))) {
+    throw new ConfigError('MASKWATCH_SSO_ISSUER', `must be an https URL (http only on this host, for a local provider), got "${issuer}"`);
+  }
+  const clientId = env.MASKWATCH_SSO_CLIENT_ID?.trim();
+  if (!clientId) throw new ConfigError('MASKWATCH_SSO_CLIENT_ID', 'is required with MASKWATCH_SSO_ISSUER');
+  const usernameClaim = env.MASKWATCH_SSO_USERNAME_CLAIM?.trim() || 'preferred_username';
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(usernameClaim)) throw new ConfigError('MASKWATCH_SSO_USERNAME_CLAIM', `"${usernameClaim}" is not a claim name`);
+  return {
+    issuer,
+    clientId,
+    clientSecret: env.MASKWATCH_SSO_CLIENT_SECRET?.trim() || null,
+    usernameClaim,
+    label: env.MASKWATCH_SSO_LABEL?.trim().slice(0, 60) || 'Sign in with your agency account',
+  };
 }
 
 /** 0 (off), or 30 s to a week: a camera's last-frame time is written every ~10 s, so less would flicker. */
@@ -443,6 +489,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),
       mfa: { requiredRoles: mfaRoles(env, 'MASKWATCH_MFA_REQUIRED') },
       secretKey: secretKey(env, 'MASKWATCH_SECRET_KEY'),
+      sso: ssoSettings(env),
       // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.
       rateLimit: {
         windowMs: int(env, 'MASKWATCH_RATE_WINDOW_MS', 60_000, 1000, 3_600_000),

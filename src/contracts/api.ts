@@ -8,7 +8,7 @@
  * `enum: [...]`, which keeps the OpenAPI document as it was.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import { ALERT_STATUSES, AUDIT_ACTOR_TYPES, PERSON_LABELS, ROLES, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus, type PersonLabel } from './vocabulary.ts';
+import { ALERT_STATUSES, AUDIT_ACTOR_TYPES, PERSON_LABELS, ROLES, SIGN_IN_METHODS, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus, type PersonLabel } from './vocabulary.ts';
 import { MAX_CONFIRM_WINDOW } from '../domain/people.ts';
 import { AIZOO_SECOND_OPINION_RULE } from '../vision/decision.ts';
 
@@ -372,6 +372,7 @@ export const SessionViewSchema = Type.Object({
   clientIp: Nullable(Type.String({ description: 'the client address of that login or renewal' })),
   userAgent: Nullable(Type.String({ description: 'the browser or client that made it, as it said (at most 300 characters)' })),
   current: Type.Boolean({ description: 'the session of this request' }),
+  signInMethod: StringEnum(SIGN_IN_METHODS, { description: 'password: MaskWatch\'s password (and code); sso: single sign-on with the agency\'s directory' }),
 });
 export type SessionView = Static<typeof SessionViewSchema>;
 export const SessionListSchema = Type.Object({ items: Type.Array(SessionViewSchema) });

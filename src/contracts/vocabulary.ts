@@ -7,6 +7,10 @@
 export const ROLES = ['ADMIN', 'DISPATCHER', 'OFFICER'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** How a session was signed in: MaskWatch's password (and code), or the agency's directory (single sign-on). */
+export const SIGN_IN_METHODS = ['password', 'sso'] as const;
+export type SignInMethod = (typeof SIGN_IN_METHODS)[number];
+
 export const ALERT_STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE', 'RESOLVED', 'DISMISSED'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 

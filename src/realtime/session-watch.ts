@@ -85,7 +85,7 @@ export function socketDropReason(user: AuthUser, state: SessionState | undefined
   if (state.expiresAt <= now) return 'session expired';
   if (state.user.disabled) return 'user disabled';
   if (state.user.role !== user.role || state.user.unitId !== user.unitId) return 'role or unit changed';
-  if (state.user.mustChangePassword) return 'password change required';
+  if (state.user.mustChangePassword && state.signInMethod !== 'sso') return 'password change required';
   return null;
 }
 

@@ -232,6 +232,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         clientIp: s.clientIp,
         userAgent: s.userAgent,
         current: s.id === currentSessionId,
+        signInMethod: s.signInMethod === 'sso' ? 'sso' : 'password',
       }));
     },
 

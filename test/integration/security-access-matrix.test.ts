@@ -93,6 +93,11 @@ const MATRIX: Record<string, Case[]> = {
   'GET /docs/static/swagger-initializer.js': [{ probe: 'OpenAPI UI', method: 'GET', url: () => '/docs/static/swagger-initializer.js', expect: PUBLIC }],
   'GET /docs/static/*': [{ probe: 'OpenAPI UI assets', method: 'GET', url: () => '/docs/static/swagger-ui.css', expect: PUBLIC }],
   'POST /api/v1/auth/login': [{ probe: 'login is public', method: 'POST', url: () => '/api/v1/auth/login', body: INVALID, expect: PUBLIC }],
+  // Single sign-on is not configured here: its routes answer 404 sso-disabled to everyone (security-sso covers them configured).
+  'GET /api/v1/auth/sso': [{ probe: 'whether single sign-on is offered', method: 'GET', url: () => '/api/v1/auth/sso', expect: PUBLIC }],
+  'GET /api/v1/auth/sso/start': [{ probe: 'single sign-on begins (a navigation)', method: 'GET', url: () => '/api/v1/auth/sso/start', expect: PUBLIC }],
+  'GET /api/v1/auth/sso/callback': [{ probe: "the provider's redirect back", method: 'GET', url: () => '/api/v1/auth/sso/callback?code=x&state=y', expect: PUBLIC }],
+  'POST /api/v1/auth/sso/exchange': [{ probe: 'a finished sign-on collected (its cookie is the credential)', method: 'POST', url: () => '/api/v1/auth/sso/exchange', expect: PUBLIC }],
   'POST /api/v1/auth/logout': [{ probe: 'logout (throwaway sessions)', method: 'POST', url: () => '/api/v1/auth/logout', expect: { ...ANY_USER, officerA: 204, officerB: 204, dispatcher: 204, admin: 204 } }],
   'POST /api/v1/auth/refresh': [{ probe: 'renew the session (throwaway sessions)', method: 'POST', url: () => '/api/v1/auth/refresh', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'GET /api/v1/webhooks/deliveries': [{ probe: 'webhook delivery log', method: 'GET', url: () => '/api/v1/webhooks/deliveries', expect: { ...ADMIN_ONLY, admin: 200 } }],

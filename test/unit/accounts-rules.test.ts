@@ -9,6 +9,7 @@ const now = new Date('2026-12-02T12:00:00Z');
 const user: AuthUser = { id: 'u1', username: 'o', role: 'OFFICER', unitId: 'unit-a', sessionId: 's1', sessionExpiresAt: new Date(now.getTime() + 60_000) };
 const state = (over: Partial<Omit<SessionState, 'user'>> & { user?: Partial<SessionState['user']> } = {}): SessionState => ({
   id: 's1',
+  signInMethod: 'password',
   expiresAt: new Date(now.getTime() + 60_000),
   revokedAt: null,
   ...over,
@@ -25,6 +26,8 @@ test('a socket stays only while its session holds with the same role and unit', 
   assert.equal(socketDropReason(user, state({ user: { unitId: 'unit-b' } }), now), 'role or unit changed');
   assert.equal(socketDropReason(user, state({ user: { role: 'DISPATCHER' } }), now), 'role or unit changed');
   assert.equal(socketDropReason(user, state({ user: { mustChangePassword: true } }), now), 'password change required');
+  // A single sign-on session is not held to MaskWatch's own password.
+  assert.equal(socketDropReason(user, state({ signInMethod: 'sso', user: { mustChangePassword: true } }), now), null);
 });
 
 test('users lifecycle arguments: what each subcommand takes, and clear refusals', () => {

@@ -18,7 +18,7 @@ import {
   type PasswordConfirmation,
 } from '../../contracts/api.ts';
 
-const userSchema = {
+export const userSchema = {
   type: 'object',
   required: ['id', 'username', 'role', 'unitId'],
   properties: {
@@ -39,8 +39,15 @@ const userSchema = {
   },
 } as const;
 
+/** A new session: the answer of a login and of a single sign-on's exchange. */
+export const loginAnswerSchema = {
+  type: 'object',
+  required: ['token', 'expiresAt', 'user'],
+  properties: { token: { type: 'string' }, expiresAt: dateTime, user: userSchema },
+} as const;
+
 /** Where a login or renewal comes from: shown in the user's list of sessions. */
-function originOf(request: FastifyRequest): { clientIp: string; userAgent: string | null } {
+export function originOf(request: FastifyRequest): { clientIp: string; userAgent: string | null } {
   return { clientIp: request.ip, userAgent: request.headers['user-agent'] ?? null };
 }
 
@@ -64,11 +71,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
           'A wrong password is 401 login-failed whether or not a code was sent. Wrong codes are throttled like wrong passwords (429 login-throttled).',
         body: LoginRequestSchema,
         response: {
-          200: {
-            type: 'object',
-            required: ['token', 'expiresAt', 'user'],
-            properties: { token: { type: 'string' }, expiresAt: dateTime, user: userSchema },
-          },
+          200: loginAnswerSchema,
           ...problemResponses,
         },
       },

@@ -1,8 +1,9 @@
 import type { PrismaClient } from '../generated/sqlite/client.ts';
-import type { Role } from '../../contracts/vocabulary.ts';
+import type { Role, SignInMethod } from '../../contracts/vocabulary.ts';
 
 export interface SessionWithUser {
   id: string;
+  signInMethod: string;
   expiresAt: Date;
   revokedAt: Date | null;
   user: { id: string; username: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean; totpEnabledAt: Date | null };
@@ -11,6 +12,7 @@ export interface SessionWithUser {
 /** What a socket's periodic re-check needs to know about its session. */
 export interface SessionState {
   id: string;
+  signInMethod: string;
   expiresAt: Date;
   revokedAt: Date | null;
   user: { id: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean };
@@ -20,6 +22,8 @@ export interface SessionState {
 export interface SessionOrigin {
   clientIp?: string | null;
   userAgent?: string | null;
+  /** Default `password`; a renewal keeps its session's. */
+  signInMethod?: SignInMethod;
 }
 
 /** A session as its user sees it in their list. */
@@ -29,13 +33,21 @@ export interface SessionRow {
   expiresAt: Date;
   clientIp: string | null;
   userAgent: string | null;
+  signInMethod: string;
 }
 
 export function createSessionRepository(prisma: PrismaClient) {
   return {
     async create(userId: string, tokenHash: string, expiresAt: Date, origin: SessionOrigin = {}): Promise<{ id: string }> {
       return prisma.session.create({
-        data: { userId, tokenHash, expiresAt, clientIp: origin.clientIp ?? null, userAgent: origin.userAgent?.slice(0, 300) ?? null },
+        data: {
+          userId,
+          tokenHash,
+          expiresAt,
+          clientIp: origin.clientIp ?? null,
+          userAgent: origin.userAgent?.slice(0, 300) ?? null,
+          signInMethod: origin.signInMethod ?? 'password',
+        },
         select: { id: true },
       });
     },
@@ -44,7 +56,7 @@ export function createSessionRepository(prisma: PrismaClient) {
       return prisma.session.findMany({
         where: { userId, revokedAt: null, expiresAt: { gt: now } },
         orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-        select: { id: true, createdAt: true, expiresAt: true, clientIp: true, userAgent: true },
+        select: { id: true, createdAt: true, expiresAt: true, clientIp: true, userAgent: true, signInMethod: true },
       });
     },
     /** Revokes one live session of a user; false when it is not theirs, unknown or already ended. */
@@ -57,6 +69,7 @@ export function createSessionRepository(prisma: PrismaClient) {
         where: { tokenHash },
         select: {
           id: true,
+          signInMethod: true,
           expiresAt: true,
           revokedAt: true,
           user: { select: { id: true, username: true, role: true, unitId: true, disabled: true, mustChangePassword: true, totpEnabledAt: true } },
@@ -82,6 +95,7 @@ export function createSessionRepository(prisma: PrismaClient) {
         where: { id: { in: [...ids] } },
         select: {
           id: true,
+          signInMethod: true,
           expiresAt: true,
           revokedAt: true,
           user: { select: { id: true, role: true, unitId: true, disabled: true, mustChangePassword: true } },

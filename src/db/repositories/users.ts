@@ -150,8 +150,17 @@ export function createUserRepository(prisma: PrismaClient) {
           totpPendingSecret: null,
           totpEnabledAt: null,
           totpLastStep: null,
+          ssoSubject: null,
         },
       });
+    },
+    findBySsoSubject(subject: string): Promise<UserRow | null> {
+      return prisma.user.findUnique({ where: { ssoSubject: subject } });
+    },
+    /** Links an account to a directory subject once: false when it is linked already (to any subject). */
+    async linkSsoSubject(id: string, subject: string): Promise<boolean> {
+      const { count } = await prisma.user.updateMany({ where: { id, ssoSubject: null }, data: { ssoSubject: subject } });
+      return count === 1;
     },
   };
 }

@@ -1,0 +1,154 @@
+/**
+ * Single sign-on: MaskWatch as an OpenID Connect relying party of the agency's
+ * directory (Keycloak, Entra ID, ADFS, …), with openid-client (a certified
+ * implementation): authorization code flow with PKCE, state and nonce, ID token
+ * checked against the provider's keys. Nothing is kept on the server between
+ * the two legs: what the callback must check travels in a cookie sealed with a
+ * key derived from the server's secret key, so every instance can finish a
+ * sign-on another one began.
+ */
+import * as oidc from 'openid-client';
+import type { SsoConfig } from '../config/config.ts';
+import type { SecretBox } from './secret-box.ts';
+import type { SsoIdentity } from './service.ts';
+
+/** How long a browser may take at the provider's sign-in page. */
+export const SIGN_ON_TTL_MS = 10 * 60_000;
+/** How long the dashboard has to collect its session after the provider's answer. */
+export const HANDOFF_TTL_MS = 60_000;
+
+/** Why a sign-on did not finish, as the dashboard explains it (`#/login?sso-error=…`). */
+export type SsoFailure = 'expired' | 'denied' | 'failed' | 'unavailable';
+
+export class SsoError extends Error {
+  constructor(
+    readonly failure: SsoFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SsoError';
+  }
+}
+
+interface PendingSignOn {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  redirectUri: string;
+  expiresAt: number;
+}
+
+interface Handoff {
+  userId: string;
+  expiresAt: number;
+}
+
+// Authenticated data of each sealed value: one kind cannot be passed off as the other.
+const PENDING = 'sso pending';
+const HANDOFF = 'sso handoff';
+
+export interface SsoClientDeps {
+  config: SsoConfig;
+  box: () => Promise<SecretBox>;
+  now?: () => Date;
+}
+
+export function createSsoClient(deps: SsoClientDeps) {
+  const { config } = deps;
+  const now = () => (deps.now ?? (() => new Date()))().getTime();
+  const issuer = new URL(config.issuer);
+  // Config allows http only for a provider on this host (src/config/config.ts).
+  const options = issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined;
+  let discovered: Promise<oidc.Configuration> | null = null;
+
+  /** The provider's metadata, fetched at the first sign-on and kept; a failure is retried at the next one. */
+  function provider(): Promise<oidc.Configuration> {
+    discovered ??= oidc
+      .discovery(issuer, config.clientId, config.clientSecret ?? undefined, config.clientSecret ? undefined : oidc.None(), options)
+      .catch((err: unknown) => {
+        discovered = null;
+        throw new SsoError('unavailable', `the sign-on provider ${config.issuer} did not answer: ${(err as Error).message}`);
+      });
+    return discovered;
+  }
+
+  async function open<T extends { expiresAt: number }>(sealed: string | undefined, context: string): Promise<T> {
+    if (!sealed) throw new SsoError('expired', 'no sign-on in progress in this browser');
+    let value: T;
+    try {
+      value = JSON.parse((await deps.box()).open(sealed, context)) as T;
+    } catch {
+      throw new SsoError('expired', 'the sign-on cookie is not one this server sealed');
+    }
+    if (!(value.expiresAt > now())) throw new SsoError('expired', 'the sign-on took too long');
+    return value;
+  }
+
+  return {
+    label: config.label,
+
+    /** Where to send the browser, and the sealed check values for its cookie. */
+    async begin(redirectUri: string): Promise<{ url: string; sealed: string }> {
+      const metadata = await provider();
+      const pending: PendingSignOn = {
+        state: oidc.randomState(),
+        nonce: oidc.randomNonce(),
+        codeVerifier: oidc.randomPKCECodeVerifier(),
+        redirectUri,
+        expiresAt: now() + SIGN_ON_TTL_MS,
+      };
+      const url = oidc.buildAuthorizationUrl(metadata, {
+        redirect_uri: redirectUri,
+        scope: 'openid profile',
+        code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
+        code_challenge_method: 'S256',
+        state: pending.state,
+        nonce: pending.nonce,
+      });
+      return { url: url.href, sealed: (await deps.box()).seal(JSON.stringify(pending), PENDING) };
+    },
+
+    /** Who signed on, from the provider's answer (the callback's query) and the cookie begin() sealed. */
+    async finish(query: URLSearchParams, sealed: string | undefined): Promise<SsoIdentity> {
+      const pending = await open<PendingSignOn>(sealed, PENDING);
+      if (query.has('error')) throw new SsoError('denied', `the provider refused: ${query.get('error')} ${query.get('error_description') ?? ''}`.trim());
+      const metadata = await provider();
+      const answer = new URL(pending.redirectUri);
+      answer.search = query.toString();
+      let subject: string;
+      let claims: Record<string, unknown>;
+      try {
+        const tokens = await oidc.authorizationCodeGrant(metadata, answer, {
+          pkceCodeVerifier: pending.codeVerifier,
+          expectedState: pending.state,
+          expectedNonce: pending.nonce,
+          idTokenExpected: true,
+        });
+        const idToken = tokens.claims()!;
+        subject = idToken.sub;
+        claims = idToken;
+        // Many providers put profile claims only in the userinfo answer for the code flow.
+        if (typeof claims[config.usernameClaim] !== 'string' && metadata.serverMetadata().userinfo_endpoint) {
+          claims = { ...(await oidc.fetchUserInfo(metadata, tokens.access_token, subject)), ...idToken };
+        }
+      } catch (err) {
+        if (err instanceof SsoError) throw err;
+        throw new SsoError('failed', `the provider's answer did not check out: ${(err as Error).message}`);
+      }
+      const username = claims[config.usernameClaim];
+      return { subject, username: typeof username === 'string' && username ? username : null };
+    },
+
+    /** The cookie that carries a found account to the dashboard's exchange call. */
+    async sealHandoff(userId: string): Promise<string> {
+      const handoff: Handoff = { userId, expiresAt: now() + HANDOFF_TTL_MS };
+      return (await deps.box()).seal(JSON.stringify(handoff), HANDOFF);
+    },
+
+    async openHandoff(sealed: string | undefined): Promise<string> {
+      return (await open<Handoff>(sealed, HANDOFF)).userId;
+    },
+  };
+}
+
+export type SsoClient = ReturnType<typeof createSsoClient>;

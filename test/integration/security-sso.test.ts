@@ -1,0 +1,218 @@
+/**
+ * Single sign-on with a real OpenID Connect provider (oidc-provider on this
+ * host), over real HTTP, on SQLite and PostgreSQL: the browser's round trip,
+ * how accounts are found and linked, and the answers that must be refused.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { io as connect } from 'socket.io-client';
+import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { testProviders } from '../helpers/db.ts';
+import { signOnAsBrowser, startTestIdp, type TestIdp } from '../helpers/oidc-provider.ts';
+import type { ApiInstance } from '../../src/system/api-instance.ts';
+import type { SsoConfig } from '../../src/config/config.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const problemType = (slug: string) => `https://maskwatch.dev/problems/${slug}`;
+const CLIENT = { clientId: 'maskwatch', clientSecret: 'a client secret of the directory' };
+
+for (const provider of testProviders()) {
+  describe(`single sign-on (${provider})`, () => {
+    let idp: TestIdp;
+    let stack: TestStack;
+    let api: ApiInstance;
+    let admin: string;
+
+    const sso = (issuer: string): SsoConfig => ({ issuer, ...CLIENT, usernameClaim: 'preferred_username', label: 'Sign in with Metro Police ID' });
+    const auditOf = async (action: string) =>
+      (await stack.db.prisma.auditEvent.findMany({ where: { action }, orderBy: { at: 'asc' } })).map((e) => ({ ...e, details: JSON.parse(e.details ?? '{}') as Record<string, unknown> }));
+
+    before(async () => {
+      idp = await startTestIdp();
+      stack = await createTestStack(provider);
+      // Every role must enrol a second factor for password sign-in: a directory session is not asked to.
+      api = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer), mfa: { requiredRoles: [] } } } });
+      idp.addClient({ ...CLIENT, redirectUri: `${api.url}/api/v1/auth/sso/callback` });
+      ({ token: admin } = await loginAs(api, { username: 'chief', role: 'ADMIN' }));
+    });
+    after(async () => {
+      await stack?.close();
+      await idp?.close();
+    });
+
+    test('the dashboard learns whether single sign-on is offered; without it the routes are 404', async () => {
+      const offered = await call(api.url, 'GET', '/api/v1/auth/sso');
+      assert.deepEqual(offered.body, { enabled: true, label: 'Sign in with Metro Police ID' });
+
+      const plain = await stack.startApi();
+      assert.deepEqual((await call(plain.url, 'GET', '/api/v1/auth/sso')).body, { enabled: false, label: null });
+      for (const [method, path] of [['GET', '/api/v1/auth/sso/start'], ['POST', '/api/v1/auth/sso/exchange']] as const) {
+        const res = await call(plain.url, method, path);
+        assert.equal(res.status, 404, path);
+        assert.equal(res.body.type, problemType('sso-disabled'));
+      }
+    });
+
+    test('a directory user signs on to the account of the same name, which is linked to the directory subject', async () => {
+      // Made with a one-time password, on an API where every password sign-in needs a second factor.
+      const { userId } = await loginAs(api, { username: 'ana.silva', role: 'DISPATCHER' });
+      await stack.db.prisma.user.update({ where: { id: userId }, data: { mustChangePassword: true } });
+      const strict = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer), mfa: { requiredRoles: ['DISPATCHER'] } } } });
+      idp.profiles.set('u-1001', { preferred_username: 'Ana.Silva', name: 'Ana Silva' });
+
+      // The provider's redirect URI is the first API's; the strict one shares database and secret key.
+      const browser = await signOnAsBrowser(api.url, 'u-1001');
+      assert.equal(browser.landing, '/#/login?sso=done');
+      assert.equal(browser.jar.get(api.url, 'mw_sso'), undefined, 'the pending sign-on cookie is cleared');
+      assert.ok(browser.jar.get(api.url, 'mw_sso_handoff'));
+
+      const exchanged = await browser.exchange();
+      assert.equal(exchanged.status, 200);
+      assert.equal(exchanged.headers.get('cache-control'), 'no-store');
+      const session = (await exchanged.json()) as { token: string; user: Record<string, unknown> };
+      assert.deepEqual(
+        { ...session.user, id: undefined },
+        { id: undefined, username: 'ana.silva', role: 'DISPATCHER', unitId: null, mustChangePassword: false, mfaEnabled: false, mfaSetupRequired: false },
+      );
+      // The handoff works once: the cookie is cleared with the answer.
+      assert.equal((await browser.exchange()).status, 401);
+
+      const row = await stack.db.prisma.user.findUniqueOrThrow({ where: { id: userId } });
+      assert.equal(row.ssoSubject, 'u-1001');
+      // The directory's session is not held to MaskWatch's password change or second factor, on any instance…
+      assert.equal((await call(strict.url, 'GET', '/api/v1/alerts', { token: session.token })).status, 200);
+      const socket = connect(strict.url, { auth: { token: session.token }, transports: ['websocket'], reconnection: false });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.on('connect', resolve);
+          socket.on('connect_error', reject);
+          setTimeout(() => reject(new Error('no socket connection within 5 s')), 5000).unref();
+        });
+      } finally {
+        socket.close();
+      }
+      // …while a password sign-in of the same account still is.
+      const byPassword = await call(strict.url, 'POST', '/api/v1/auth/login', { json: { username: 'ana.silva', password: PASSWORD } });
+      assert.equal(byPassword.body.user.mustChangePassword, true);
+      assert.equal(byPassword.body.user.mfaSetupRequired, true);
+
+      // Renewals stay single sign-on; the session list says how each was signed in.
+      const renewed = await call(strict.url, 'POST', '/api/v1/auth/refresh', { token: session.token });
+      assert.equal(renewed.status, 200);
+      assert.equal(renewed.body.user.mfaSetupRequired, false);
+      const sessions = await call(api.url, 'GET', '/api/v1/auth/sessions', { token: renewed.body.token });
+      assert.deepEqual(sessions.body.items.map((s: { signInMethod: string }) => s.signInMethod).sort(), ['password', 'password', 'sso']);
+
+      const linked = (await auditOf('user.sso_link')).find((e) => e.subjectId === userId);
+      assert.deepEqual(linked?.details, { signInMethod: 'sso', username: 'ana.silva', ssoSubject: 'u-1001' });
+      const login = (await auditOf('auth.login')).find((e) => e.subjectId === userId && e.details.signInMethod === 'sso');
+      assert.equal(login?.details.ssoSubject, 'u-1001');
+      assert.equal(login?.details.clientIp, '127.0.0.1');
+    });
+
+    test('once linked, the subject decides: a directory rename cannot move an account, nor another subject take it', async () => {
+      await loginAs(api, { username: 'bruno', role: 'DISPATCHER' });
+      const { userId: carla } = await loginAs(api, { username: 'carla', role: 'DISPATCHER' });
+      idp.profiles.set('u-2001', { preferred_username: 'carla' });
+      assert.equal((await signOnAsBrowser(api.url, 'u-2001')).landing, '/#/login?sso=done');
+
+      // The directory renames u-2001 to bruno: still carla's account.
+      idp.profiles.set('u-2001', { preferred_username: 'bruno' });
+      const renamed = await signOnAsBrowser(api.url, 'u-2001');
+      const session = (await (await renamed.exchange()).json()) as { user: { id: string; username: string } };
+      assert.equal(session.user.username, 'carla');
+      assert.equal(session.user.id, carla);
+
+      // Another directory identity calling itself carla does not get her account.
+      idp.profiles.set('u-2002', { preferred_username: 'carla' });
+      assert.equal((await signOnAsBrowser(api.url, 'u-2002')).landing, '/#/login?sso-error=linked-elsewhere');
+      const refused = (await auditOf('auth.login_failed')).find((e) => e.details.ssoSubject === 'u-2002');
+      assert.equal(refused?.details.reason, 'account linked to another directory identity');
+    });
+
+    test('no account, a disabled one, a deleted one: refused, audited, and nothing is linked', async () => {
+      idp.profiles.set('u-3001', { preferred_username: 'stranger' });
+      assert.equal((await signOnAsBrowser(api.url, 'u-3001')).landing, '/#/login?sso-error=no-account');
+      idp.profiles.set('u-3002', { name: 'no username claim' });
+      assert.equal((await signOnAsBrowser(api.url, 'u-3002')).landing, '/#/login?sso-error=no-account');
+
+      const { userId: dora } = await loginAs(api, { username: 'dora', role: 'DISPATCHER' });
+      idp.profiles.set('u-3003', { preferred_username: 'dora' });
+      assert.equal((await signOnAsBrowser(api.url, 'u-3003')).landing, '/#/login?sso=done');
+      assert.equal((await call(api.url, 'PATCH', `/api/v1/users/${dora}`, { token: admin, json: { enabled: false } })).status, 200);
+      assert.equal((await signOnAsBrowser(api.url, 'u-3003')).landing, '/#/login?sso-error=disabled');
+
+      // Disabled between the provider's answer and the dashboard's exchange: no session.
+      const { userId: emil } = await loginAs(api, { username: 'emil', role: 'DISPATCHER' });
+      idp.profiles.set('u-3004', { preferred_username: 'emil' });
+      const late = await signOnAsBrowser(api.url, 'u-3004');
+      assert.equal((await call(api.url, 'DELETE', `/api/v1/users/${emil}`, { token: admin })).status, 204);
+      assert.equal((await late.exchange()).status, 401);
+      // Deleting the account unlinks it.
+      assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { id: emil } })).ssoSubject, null);
+      assert.equal((await signOnAsBrowser(api.url, 'u-3004')).landing, '/#/login?sso-error=no-account');
+
+      const reasons = (await auditOf('auth.login_failed')).filter((e) => e.details.signInMethod === 'sso').map((e) => `${String(e.details.ssoSubject)}: ${String(e.details.reason)}`);
+      for (const expected of ['u-3001: no account', 'u-3002: no account', 'u-3003: account disabled', 'u-3004: no account']) assert.ok(reasons.includes(expected), `${expected} in ${reasons.join(', ')}`);
+      assert.equal(await stack.db.prisma.user.count({ where: { ssoSubject: { in: ['u-3001', 'u-3002'] } } }), 0);
+    });
+
+    test('a forged, replayed, cancelled or cookie-less answer is refused; the provider being down is said plainly', async () => {
+      await loginAs(api, { username: 'fabio', role: 'DISPATCHER' });
+      idp.profiles.set('u-4001', { preferred_username: 'fabio' });
+
+      const forged = await signOnAsBrowser(api.url, 'u-4001', {
+        tamper: (url) => {
+          url.searchParams.set('state', 'an-attackers-state');
+          return url;
+        },
+      });
+      assert.equal(forged.landing, '/#/login?sso-error=failed');
+
+      // The provider's answer carried to another browser (no pending cookie there).
+      let stolen = '';
+      await signOnAsBrowser(api.url, 'u-4001', {
+        tamper: (url) => {
+          stolen = url.href;
+          return new URL('/api/v1/auth/sso/callback?code=spent&state=spent', url);
+        },
+      });
+      const elsewhere = await fetch(stolen, { redirect: 'manual' });
+      assert.equal(elsewhere.headers.get('location'), '/#/login?sso-error=expired');
+
+      assert.equal((await signOnAsBrowser(api.url, 'u-4001', { cancel: true })).landing, '/#/login?sso-error=denied');
+
+      // A sealed value of another kind (the pending cookie) is no handoff.
+      const browser = await signOnAsBrowser(api.url, 'u-4001', { tamper: (url) => url });
+      const pendingStart = await fetch(`${api.url}/api/v1/auth/sso/start`, { redirect: 'manual' });
+      const pendingCookie = pendingStart.headers.getSetCookie().find((c) => c.startsWith('mw_sso='))!.split(';')[0]!.slice('mw_sso='.length);
+      const swapped = await call(api.url, 'POST', '/api/v1/auth/sso/exchange', { headers: { cookie: `mw_sso_handoff=${pendingCookie}` } });
+      assert.equal(swapped.status, 401);
+      assert.equal(swapped.body.type, problemType('sso-expired'));
+      assert.equal((await browser.exchange()).status, 200);
+
+      const down = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso('http://127.0.0.1:9') } } });
+      const start = await fetch(`${down.url}/api/v1/auth/sso/start`, { redirect: 'manual' });
+      assert.equal(start.status, 302);
+      assert.equal(start.headers.get('location'), '/#/login?sso-error=unavailable');
+    });
+
+    test('the cookies are HttpOnly, scoped to the one route that reads them, and short-lived', async () => {
+      const start = await fetch(`${api.url}/api/v1/auth/sso/start`, { redirect: 'manual' });
+      const [pending] = start.headers.getSetCookie();
+      assert.match(pending!, /^mw_sso=[^;]+; Path=\/api\/v1\/auth\/sso\/callback; Max-Age=600; HttpOnly; SameSite=Lax$/);
+      const location = new URL(start.headers.get('location')!);
+      assert.equal(location.origin, idp.issuer);
+      assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
+      assert.equal(location.searchParams.get('redirect_uri'), `${api.url}/api/v1/auth/sso/callback`);
+      assert.ok(location.searchParams.get('nonce') && location.searchParams.get('state'));
+
+      idp.profiles.set('u-5001', { preferred_username: 'chief' });
+      const browser = await signOnAsBrowser(api.url, 'u-5001');
+      assert.deepEqual(
+        browser.callbackCookies.map((c) => c.replace(/^([^=]+)=[^;]+;/, '$1=…;')),
+        ['mw_sso=; Path=/api/v1/auth/sso/callback; Max-Age=0; HttpOnly; SameSite=Lax', 'mw_sso_handoff=…; Path=/api/v1/auth/sso/exchange; Max-Age=60; HttpOnly; SameSite=Strict'],
+      );
+    });
+  });
+}
