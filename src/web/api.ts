@@ -134,6 +134,14 @@ export class Api {
   login(username: string, password: string, code?: string) {
     return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password, ...(code ? { code } : {}) });
   }
+  /** Whether the sign-in page offers single sign-on, and the button's text. */
+  ssoOffer() {
+    return this.json<{ enabled: boolean; label: string | null }>('GET', '/api/v1/auth/sso');
+  }
+  /** The session of a finished single sign-on (its HttpOnly cookie is the credential). */
+  ssoExchange() {
+    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/sso/exchange');
+  }
   mfaSetup(password: string) {
     return this.json<MfaSetup>('POST', '/api/v1/auth/mfa/setup', { password });
   }

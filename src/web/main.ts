@@ -1,10 +1,10 @@
 /** Entry point: session, routing between the login, dispatcher, officer and admin views. */
-import { Api, ApiError } from './api.ts';
+import { Api, ApiError, type Session } from './api.ts';
 import type { MountView, ViewContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
 import { clearImageCache } from './images.ts';
 import { connectRealtime, type Realtime } from './realtime.ts';
-import { clearSession, loadSession, resolveRoute, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
+import { clearSession, hashDetail, loadSession, resolveRoute, takeSsoReturn, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
 import { createSessionKeeper } from './session-keeper.ts';
 import { lifeFromResponse } from './session-renewal.ts';
 import { unlockAudio } from './sound.ts';
@@ -34,7 +34,7 @@ const keeper = createSessionKeeper({
   get: () => session,
   update(token, life, user) {
     if (!session) return;
-    session = { token, user, life: life ?? session.life };
+    session = { ...session, token, user, life: life ?? session.life };
     saveSession(session);
     // The server revokes the old token: keep the live connection by moving it onto the new one.
     realtime?.renew(token);
@@ -74,15 +74,26 @@ async function signIn(username: string, password: string, code?: string): Promis
   // The sign-in click is a user gesture: let this page play alert sounds from now on.
   unlockAudio();
   const sentAt = Date.now();
-  const res = await api.login(username, password, code);
-  session = { token: res.token, user: res.user ?? { id: '', username, role: 'DISPATCHER', unitId: null } };
+  await startSession(await api.login(username, password, code), sentAt, 'password');
+}
+
+/** Back from the agency's sign-in page (`#/login?sso=done`): collect the session the server holds for this browser. */
+async function finishSingleSignOn(): Promise<void> {
+  const sentAt = Date.now();
+  await startSession(await api.ssoExchange(), sentAt, 'sso');
+}
+
+async function startSession(res: { token: string; expiresAt?: string; user?: Session['user'] }, sentAt: number, signInMethod: 'password' | 'sso'): Promise<void> {
+  session = { token: res.token, user: res.user ?? { id: '', username: '', role: 'DISPATCHER', unitId: null }, signInMethod };
   if (res.expiresAt) session.life = lifeFromResponse(res.expiresAt, null, sentAt) ?? undefined;
   if (!res.user) session.user = await api.me();
   saveSession(session);
   keeper.start();
   await requireAccountSetup();
   if (!session) return; // logged out from the dialog
-  location.hash = `#/${resolveRoute('', session.user)}`;
+  // Back from signing on again: the view it was left from, if this user may see it.
+  const back = signInMethod === 'sso' ? takeSsoReturn() : null;
+  location.hash = back && resolveRoute(back, session.user) === routeOfHash(back) ? back : `#/${resolveRoute('', session.user)}`;
   render();
 }
 
@@ -201,7 +212,8 @@ function render(): void {
   if (route === 'login' || !session) {
     mountedRoute = 'login';
     document.title = 'Sign in · MaskWatch';
-    replaceChildren(app, renderLogin(signIn));
+    const sso = hashDetail(location.hash).query;
+    replaceChildren(app, renderLogin({ signIn, ssoOffer: api.ssoOffer().catch(() => null), ssoError: sso.get('sso-error'), finishSingleSignOn: sso.get('sso') === 'done' ? finishSingleSignOn : null }));
     app.querySelector<HTMLInputElement>('input')?.focus();
     return;
   }

@@ -9,7 +9,7 @@ import { ApiError, type Api, type CurrentUser } from './api.ts';
 import { field, h } from './dom.ts';
 import { codeInput, needsCode, signInError, typedCode } from './sign-in.ts';
 import { lifeFromResponse, nextCheckDelay, sessionPhase, type TokenLife } from './session-renewal.ts';
-import type { StoredSession } from './session.ts';
+import { rememberSsoReturn, SSO_START_URL, type StoredSession } from './session.ts';
 
 export interface SessionKeeperDeps {
   api: Api;
@@ -83,6 +83,9 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
     const error = h('p', { class: 'form-error', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in again');
     const leave = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Log out');
+    // Signed on through the agency's directory: sign on there again, and come back to this view.
+    const signOnAgain = s.signInMethod === 'sso' ? h('a', { class: 'btn', href: SSO_START_URL }, 'Sign on again') : null;
+    signOnAgain?.addEventListener('click', () => rememberSsoReturn(location.hash));
     const form = h(
       'form',
       { class: 'relogin' },
@@ -91,7 +94,7 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
       field('Password', password),
       codeField,
       error,
-      h('div', { class: 'actions' }, submit, leave),
+      h('div', { class: 'actions' }, ...(signOnAgain ? [signOnAgain] : []), submit, leave),
     );
     const dlg = h('dialog', { class: 'relogin-dialog', 'aria-labelledby': 'relogin-title', 'aria-describedby': 'relogin-desc' }, form);
     dialog = dlg;

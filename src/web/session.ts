@@ -7,6 +7,23 @@ const KEY = 'maskwatch.session';
 /** The session as kept in the tab: token, user, and when the token was received and expires (page clock). */
 export interface StoredSession extends Session {
   life?: TokenLife;
+  /** `sso`: signed on through the agency's directory, which is also how to sign in again. */
+  signInMethod?: 'password' | 'sso';
+}
+
+/** Where single sign-on begins: a navigation to the agency's sign-in page and back. */
+export const SSO_START_URL = '/api/v1/auth/sso/start';
+const SSO_RETURN_KEY = 'maskwatch.sso-return';
+
+/** The view to come back to after signing on again (the page is left for the agency's sign-in page). */
+export function rememberSsoReturn(hash: string, storage: Storage = sessionStorage): void {
+  storage.setItem(SSO_RETURN_KEY, hash);
+}
+
+export function takeSsoReturn(storage: Storage = sessionStorage): string | null {
+  const hash = storage.getItem(SSO_RETURN_KEY);
+  storage.removeItem(SSO_RETURN_KEY);
+  return hash;
 }
 
 export function loadSession(storage: Storage = sessionStorage): StoredSession | null {

@@ -65,7 +65,7 @@ export function openAccountDialog(api: Api, user: { username: string; mfaEnabled
         'li',
         { class: 'session-row' },
         h('span', { title: s.userAgent ?? '' }, h('strong', {}, deviceName(s.userAgent)), s.current ? h('span', { class: 'badge unit-AVAILABLE' }, 'This browser') : null),
-        h('span', { class: 'muted small' }, `${s.clientIp ?? 'unknown address'} · since ${formatDateTime(s.createdAt)} · until ${formatDateTime(s.expiresAt)}`),
+        h('span', { class: 'muted small' }, `${s.signInMethod === 'sso' ? 'single sign-on · ' : ''}${s.clientIp ?? 'unknown address'} · since ${formatDateTime(s.createdAt)} · until ${formatDateTime(s.expiresAt)}`),
         end,
       );
     }

@@ -1,12 +1,35 @@
 import { field, h } from '../dom.ts';
 import { codeInput, needsCode, signInError, typedCode } from '../sign-in.ts';
+import { SSO_START_URL } from '../session.ts';
+import { ApiError } from '../api.ts';
+
+/** Why a single sign-on came back without a session (`#/login?sso-error=…`, src/api/routes/sso.ts). */
+const SSO_ERRORS: Record<string, string> = {
+  expired: 'The sign-on took too long, or was begun in another browser. Try again.',
+  denied: 'The sign-on was cancelled at your agency\'s sign-in page.',
+  failed: 'Your agency\'s sign-in answer could not be verified. Try again; if it keeps failing, tell your administrator.',
+  unavailable: 'Your agency\'s sign-in service cannot be reached. Sign in with your MaskWatch password, or try again later.',
+  'no-account': 'Your agency account has no MaskWatch account. Ask an administrator to create one with your directory username.',
+  disabled: 'Your MaskWatch account is disabled.',
+  'linked-elsewhere': 'This MaskWatch account is linked to another agency account. Ask an administrator.',
+};
+
+export interface LoginOptions {
+  signIn(username: string, password: string, code?: string): Promise<void>;
+  /** Whether the server offers single sign-on (null: it could not say). */
+  ssoOffer: Promise<{ enabled: boolean; label: string | null } | null>;
+  /** A single sign-on that came back refused. */
+  ssoError: string | null;
+  /** Set when the page is the return of a successful single sign-on: it collects the session. */
+  finishSingleSignOn: (() => Promise<void>) | null;
+}
 
 /**
  * The sign-in form. The code field appears when the server asks for it (an
  * account with two-factor sign-in), so a password-only account sees no more
  * than username and password.
  */
-export function renderLogin(signIn: (username: string, password: string, code?: string) => Promise<void>): HTMLElement {
+export function renderLogin(opts: LoginOptions): HTMLElement {
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, maxlength: 64 });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const code = codeInput({ recovery: true });
@@ -15,6 +38,10 @@ export function renderLogin(signIn: (username: string, password: string, code?: 
   codeField.hidden = true;
   const error = h('p', { class: 'form-error', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Sign in');
+  // A link, not a fetch: the agency's sign-in page is a page of its own, and comes back here.
+  const ssoButton = h('a', { class: 'btn btn-block sso-button', href: SSO_START_URL }, '');
+  const ssoPart = h('div', { class: 'sso-part' }, h('p', { class: 'muted small divider' }, 'or'), ssoButton);
+  ssoPart.hidden = true;
   const form = h(
     'form',
     { class: 'login-card', 'aria-labelledby': 'login-title' },
@@ -25,13 +52,31 @@ export function renderLogin(signIn: (username: string, password: string, code?: 
     codeField,
     error,
     submit,
+    ssoPart,
     h('p', { class: 'muted small' }, 'Authorised personnel only. Every action is logged.'),
   );
+  void opts.ssoOffer.then((offer) => {
+    if (!offer?.enabled) return;
+    ssoButton.textContent = offer.label ?? 'Sign in with your agency account';
+    ssoPart.hidden = false;
+  });
+  if (opts.ssoError) error.textContent = SSO_ERRORS[opts.ssoError] ?? 'The sign-on did not finish. Try again.';
+  if (opts.finishSingleSignOn) {
+    error.textContent = '';
+    submit.disabled = true;
+    submit.textContent = 'Signing you in…';
+    opts.finishSingleSignOn().catch((err: unknown) => {
+      error.textContent = err instanceof ApiError && err.status === 401 ? SSO_ERRORS.expired! : signInError(err);
+      submit.disabled = false;
+      submit.textContent = 'Sign in';
+      history.replaceState(null, '', '#/login');
+    });
+  }
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     error.textContent = '';
     submit.disabled = true;
-    signIn(username.value.trim(), password.value, codeField.hidden ? undefined : typedCode(code) || undefined)
+    opts.signIn(username.value.trim(), password.value, codeField.hidden ? undefined : typedCode(code) || undefined)
       .catch((err: unknown) => {
         error.textContent = signInError(err);
         if (needsCode(err)) {

@@ -1,0 +1,97 @@
+/**
+ * Single sign-on in Chromium against the real system (`maskwatch start` with
+ * MASKWATCH_SSO_ISSUER) and a real OpenID Connect provider on this host
+ * (oidc-provider, whose development sign-in page takes any password): the
+ * sign-in page offers the agency's button, the provider's page signs the
+ * dispatcher in and sends the browser back to the console, a directory user
+ * without an account is told so, and a session that ends is signed on again
+ * from where it was.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call } from '../helpers/api.ts';
+import { startTestIdp, type TestIdp } from '../helpers/oidc-provider.ts';
+import { buildDashboard, launchBrowser, screenshot, startSystem, type Browser, type System } from './support.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const CLIENT = { clientId: 'maskwatch', clientSecret: 'a client secret of the directory' };
+
+let idp: TestIdp;
+let system: System;
+let desk: Browser;
+
+before(async () => {
+  await buildDashboard();
+  idp = await startTestIdp();
+  system = await startSystem(
+    { username: 'chief', password: PASSWORD },
+    {
+      MASKWATCH_SSO_ISSUER: idp.issuer,
+      MASKWATCH_SSO_CLIENT_ID: CLIENT.clientId,
+      MASKWATCH_SSO_CLIENT_SECRET: CLIENT.clientSecret,
+      MASKWATCH_SSO_LABEL: 'Sign in with Metro Police ID',
+    },
+  );
+  idp.addClient({ ...CLIENT, redirectUri: `${system.url}/api/v1/auth/sso/callback` });
+  desk = await launchBrowser({ viewport: { width: 1280, height: 800 } });
+});
+
+after(async () => {
+  await desk?.close();
+  await system?.close();
+  await idp?.close();
+});
+
+test('a dispatcher signs on with the agency account and lands in the console; a stranger is told why not', async () => {
+  const admin = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
+  // The account exists in MaskWatch (role, unit); its password is never used by its owner.
+  assert.equal((await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'ana', password: 'a password nobody types', role: 'DISPATCHER' } })).status, 201);
+
+  const page = await desk.context.newPage();
+  await page.goto(system.url);
+  const button = page.getByRole('link', { name: 'Sign in with Metro Police ID' });
+  await button.waitFor();
+  await screenshot(page, 'sign-in-single-sign-on', 'sign-in-single-sign-on');
+  await button.click();
+
+  // The provider's own page, on its own origin.
+  await page.waitForURL((url) => url.origin === idp.issuer, { timeout: 10_000 });
+  await page.locator('input[name="login"]').fill('ana');
+  await page.locator('input[name="password"]').fill('the directory password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+
+  await page.locator('header.topbar').waitFor({ timeout: 15_000 });
+  assert.equal(new URL(page.url()).hash, '#/dispatch');
+  assert.equal(await page.evaluate(() => document.cookie), '', 'no cookie the page can read');
+  await page.getByRole('button', { name: 'Your account' }).click();
+  const account = page.getByRole('dialog', { name: 'Your account: ana' });
+  await account.getByText(/single sign-on · 127\.0\.0\.1/).waitFor();
+  await account.getByRole('button', { name: 'Cancel' }).click();
+
+  // The session ends while the console is open: signing on again comes back to the same view.
+  await page.evaluate(() => (location.hash = '#/dispatch'));
+  const users = (await call(system.url, 'GET', '/api/v1/users', { token: admin })).body.items as { id: string; username: string }[];
+  const ana = users.find((u) => u.username === 'ana')!;
+  assert.equal((await call(system.url, 'DELETE', `/api/v1/users/${ana.id}/sessions`, { token: admin })).status, 204);
+  const relogin = page.getByRole('dialog', { name: 'Your session has ended' });
+  await relogin.waitFor({ timeout: 15_000 });
+  await relogin.getByRole('link', { name: 'Sign on again' }).click();
+  // The provider remembers its own session: straight back, no form.
+  await page.locator('header.topbar').waitFor({ timeout: 15_000 });
+  assert.equal(new URL(page.url()).hash, '#/dispatch');
+
+  // A directory user with no MaskWatch account, in a fresh browser.
+  const other = await launchBrowser({ viewport: { width: 1280, height: 800 } });
+  try {
+    const stranger = await other.context.newPage();
+    await stranger.goto(system.url);
+    await stranger.getByRole('link', { name: 'Sign in with Metro Police ID' }).click();
+    await stranger.locator('input[name="login"]').fill('stranger');
+    await stranger.locator('input[name="password"]').fill('the directory password');
+    await stranger.getByRole('button', { name: 'Sign-in' }).click();
+    await stranger.getByText('Your agency account has no MaskWatch account').waitFor({ timeout: 15_000 });
+    assert.equal(await stranger.locator('header.topbar').count(), 0);
+  } finally {
+    await other.close();
+  }
+});
