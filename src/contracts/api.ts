@@ -254,6 +254,7 @@ export const UserSummarySchema = Type.Object({
   enabled: Type.Boolean({ description: 'false: the user cannot log in and has no valid token' }),
   mustChangePassword: Type.Boolean({ description: 'the user must change their password before using anything else' }),
   mfaEnabled: Type.Boolean({ description: 'the user signs in with a second factor (an authenticator app\'s TOTP code)' }),
+  ssoLinked: Type.Boolean({ description: 'the account is linked to an identity of the agency\'s directory (single sign-on); DELETE /api/v1/users/{id}/sso unlinks it' }),
 });
 export type UserSummary = Static<typeof UserSummarySchema>;
 

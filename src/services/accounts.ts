@@ -28,6 +28,7 @@ export interface AccountView {
   enabled: boolean;
   mustChangePassword: boolean;
   mfaEnabled: boolean;
+  ssoLinked: boolean;
 }
 
 /** Who asks: an admin over the API (with the client address), or the CLI / system. */
@@ -65,7 +66,7 @@ export interface AccountServiceDeps {
 const UNUSABLE_HASH = '!deleted';
 
 export function accountView(u: UserRow): AccountView {
-  return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null };
+  return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null, ssoLinked: u.ssoSubject !== null };
 }
 
 /** A user that exists (not deleted), or a 404 user-not-found. */
@@ -219,6 +220,19 @@ export function createAccountService(deps: AccountServiceDeps) {
       await deps.users.clearTotp(id);
       const sessionsRevoked = await endSessions(id);
       await audit(actor, 'user.mfa_reset', user, { wasEnabled: user.totpEnabledAt !== null, sessionsRevoked });
+      return { sessionsRevoked };
+    },
+
+    /**
+     * Unlinks the account from its directory identity (linked to the wrong person, or the person left the
+     * directory): the next single sign-on links it again by username. Every session of the user ends.
+     */
+    async unlinkSso(id: string, actor: AccountActor): Promise<{ sessionsRevoked: number }> {
+      const user = await existing(id);
+      if (user.ssoSubject === null) throw new ServiceError('CONFLICT', `${user.username} is not linked to a directory identity`, 'sso-not-linked');
+      await deps.users.unlinkSsoSubject(id);
+      const sessionsRevoked = await endSessions(id);
+      await audit(actor, 'user.sso_unlink', user, { ssoSubject: user.ssoSubject, sessionsRevoked });
       return { sessionsRevoked };
     },
 

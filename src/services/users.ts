@@ -9,6 +9,7 @@ import type { UserRepository } from '../db/repositories/users.ts';
 import type { Role } from '../contracts/vocabulary.ts';
 import type { UserSummary } from '../contracts/api.ts';
 import { ServiceError } from './errors.ts';
+import { accountView } from './accounts.ts';
 
 export type { UserSummary };
 
@@ -16,17 +17,18 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
   return {
     async list(): Promise<UserSummary[]> {
       const users = await deps.users.list();
-      return users.map((u) => ({ id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null }));
+      return users.map(accountView);
     },
 
     /** Every user with their unit's call sign and whether they are disabled (CLI). */
-    async listWithUnits(): Promise<{ username: string; role: Role; unitCallSign: string | null; disabled: boolean; mfaEnabled: boolean }[]> {
+    async listWithUnits(): Promise<{ username: string; role: Role; unitCallSign: string | null; disabled: boolean; mfaEnabled: boolean; ssoLinked: boolean }[]> {
       return (await deps.users.listWithUnits()).map((u) => ({
         username: u.username,
         role: u.role,
         unitCallSign: u.unitCallSign,
         disabled: u.disabled,
         mfaEnabled: u.totpEnabledAt !== null,
+        ssoLinked: u.ssoSubject !== null,
       }));
     },
 
@@ -39,7 +41,7 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
     async create(...args: Parameters<AuthService['createUser']>): Promise<UserSummary> {
       try {
         const u = await deps.auth.createUser(...args);
-        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false, mfaEnabled: false };
+        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false };
       } catch (err) {
         if (err instanceof UserInputError) {
           throw new ServiceError(err.message.includes('already exists') ? 'CONFLICT' : 'INVALID', err.message, 'invalid-user');

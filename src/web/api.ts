@@ -273,6 +273,9 @@ export class Api {
   resetUserMfa(id: string) {
     return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/mfa`);
   }
+  unlinkUserSso(id: string) {
+    return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/sso`);
+  }
   revokeUserSessions(id: string) {
     return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/sessions`);
   }

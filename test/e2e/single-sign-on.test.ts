@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call } from '../helpers/api.ts';
 import { startTestIdp, type TestIdp } from '../helpers/oidc-provider.ts';
-import { buildDashboard, launchBrowser, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const CLIENT = { clientId: 'maskwatch', clientSecret: 'a client secret of the directory' };
@@ -79,6 +79,21 @@ test('a dispatcher signs on with the agency account and lands in the console; a 
   // The provider remembers its own session: straight back, no form.
   await page.locator('header.topbar').waitFor({ timeout: 15_000 });
   assert.equal(new URL(page.url()).hash, '#/dispatch');
+
+  // Admin › Users shows the link; unlinking ends ana's session.
+  const adminPage = await desk.context.newPage();
+  await adminPage.addInitScript(() => {
+    window.confirm = () => true;
+  });
+  await login(adminPage, system.url, 'chief', PASSWORD);
+  await adminPage.goto(`${system.url}/#/admin/users`);
+  await adminPage.reload();
+  const anaRow = adminPage.getByRole('row').filter({ has: adminPage.getByRole('rowheader', { name: 'ana', exact: true }) });
+  await anaRow.getByText('Directory', { exact: true }).waitFor();
+  await anaRow.getByRole('button', { name: 'Unlink ana from the directory' }).click();
+  await adminPage.getByText('ana unlinked from the directory').waitFor();
+  await page.getByRole('dialog', { name: 'Your session has ended' }).waitFor({ timeout: 15_000 });
+  assert.equal(await anaRow.getByText('Directory', { exact: true }).count(), 0);
 
   // A directory user with no MaskWatch account, in a fresh browser.
   const other = await launchBrowser({ viewport: { width: 1280, height: 800 } });

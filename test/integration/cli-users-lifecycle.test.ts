@@ -1,5 +1,5 @@
 /**
- * `maskwatch users disable|enable|set-role|set-unit|reset-password|reset-mfa|revoke-sessions|delete`
+ * `maskwatch users disable|enable|set-role|set-unit|reset-password|reset-mfa|unlink-sso|revoke-sessions|delete`
  * as a real process against a running API's database and Redis: clear messages,
  * exit 1 on errors, and the user's tokens and sockets end (issue 13 item 1).
  */
@@ -137,6 +137,24 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
     const unknown = await cli(['reset-mfa', 'nobody-here'], env);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no user "nobody-here"/);
+  });
+
+  test('unlink-sso: an account linked to the wrong directory identity is unlinked, its sessions end; users list shows the link', async () => {
+    const u = await loginAs(api, { username: 'linked', role: 'DISPATCHER' });
+    await stack.db.prisma.user.update({ where: { id: u.userId }, data: { ssoSubject: 'directory-subject-1' } });
+    assert.match((await cli(['list'], env)).stdout, /^linked\tDISPATCHER\t-\tsingle sign-on$/m);
+    const socket = await open(api.url, u.token);
+    sockets.push(socket);
+
+    const unlink = await cli(['unlink-sso', 'linked'], env);
+    assert.equal(unlink.code, 0, unlink.stderr);
+    assert.match(unlink.stdout, /linked unlinked from its directory identity; 1 session ended/);
+    await disconnectedWithin(socket, 'users unlink-sso');
+    assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { id: u.userId } })).ssoSubject, null);
+    assert.match((await cli(['list'], env)).stdout, /^linked\tDISPATCHER\t-$/m);
+    const again = await cli(['unlink-sso', 'linked'], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /linked is not linked to a directory identity/);
   });
 
   test('disable works with Redis down, for one Redis and for a Sentinel URL: a warning, then the user is disabled', async () => {

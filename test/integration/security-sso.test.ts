@@ -128,6 +128,20 @@ for (const provider of testProviders()) {
       assert.equal((await signOnAsBrowser(api.url, 'u-2002')).landing, '/#/login?sso-error=linked-elsewhere');
       const refused = (await auditOf('auth.login_failed')).find((e) => e.details.ssoSubject === 'u-2002');
       assert.equal(refused?.details.reason, 'account linked to another directory identity');
+
+      // Linked to the wrong person: an admin unlinks it, carla's sessions end, and the next sign-on links it anew.
+      const token = ((await (await (await signOnAsBrowser(api.url, 'u-2001')).exchange()).json()) as { token: string }).token;
+      const listed = await call(api.url, 'GET', '/api/v1/users', { token: admin });
+      assert.equal(listed.body.items.find((u: { id: string }) => u.id === carla).ssoLinked, true);
+      assert.equal((await call(api.url, 'DELETE', `/api/v1/users/${carla}/sso`, { token: admin })).status, 204);
+      assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token })).status, 401);
+      const again = await call(api.url, 'DELETE', `/api/v1/users/${carla}/sso`, { token: admin });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.type, problemType('sso-not-linked'));
+      const [unlinked] = (await auditOf('user.sso_unlink')).filter((e) => e.subjectId === carla);
+      assert.equal(unlinked?.details.ssoSubject, 'u-2001');
+      assert.equal((await signOnAsBrowser(api.url, 'u-2002')).landing, '/#/login?sso=done');
+      assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { id: carla } })).ssoSubject, 'u-2002');
     });
 
     test('no account, a disabled one, a deleted one: refused, audited, and nothing is linked', async () => {

@@ -133,6 +133,27 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
   );
 
   app.delete<{ Params: UuidParam }>(
+    '/api/v1/users/:id/sso',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: "Unlink a user's account from its directory identity (single sign-on)",
+        description:
+          `${ENDS_SESSIONS} For an account linked to the wrong directory identity, or one whose owner left the directory: the next single sign-on links it again ` +
+          'by username (MASKWATCH_SSO_USERNAME_CLAIM). 409 sso-not-linked when it is not linked. Audited as user.sso_unlink, with the identity that was linked.',
+        security: bearerSecurity,
+        params: uuidParam,
+        response: noContent,
+      },
+    },
+    async (request, reply) => {
+      await accounts.unlinkSso(request.params.id, actorOf(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: UuidParam }>(
     '/api/v1/users/:id',
     {
       onRequest: admin,

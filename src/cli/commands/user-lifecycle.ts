@@ -1,5 +1,5 @@
 /**
- * `maskwatch users disable|enable|set-role|set-unit|reset-password|reset-mfa|revoke-sessions|delete USERNAME …`
+ * `maskwatch users disable|enable|set-role|set-unit|reset-password|reset-mfa|unlink-sso|revoke-sessions|delete USERNAME …`
  *
  * The same use cases as Admin › Users and the API (src/services/accounts.ts):
  * sessions end in the database at once; sockets are dropped through Redis on
@@ -19,12 +19,13 @@ export const LIFECYCLE_USAGE = `  maskwatch users disable USERNAME          end 
   maskwatch users set-unit USERNAME CALLSIGN|--none
   maskwatch users reset-password USERNAME [--password-stdin] [--must-change]
   maskwatch users reset-mfa USERNAME        remove the user's two-factor sign-in (a lost phone)
+  maskwatch users unlink-sso USERNAME       unlink the account from its directory identity (single sign-on)
   maskwatch users revoke-sessions USERNAME  log the user out everywhere
   maskwatch users delete USERNAME           anonymise the account (the audit trail is kept)
-Role, unit, disable, password, two-factor and delete changes end the user's sessions.
+Role, unit, disable, password, two-factor, single sign-on and delete changes end the user's sessions.
 `;
 
-export const LIFECYCLE_COMMANDS = ['disable', 'enable', 'set-role', 'set-unit', 'reset-password', 'reset-mfa', 'revoke-sessions', 'delete'] as const;
+export const LIFECYCLE_COMMANDS = ['disable', 'enable', 'set-role', 'set-unit', 'reset-password', 'reset-mfa', 'unlink-sso', 'revoke-sessions', 'delete'] as const;
 export type LifecycleCommand = (typeof LIFECYCLE_COMMANDS)[number];
 
 export function isLifecycleCommand(sub: string): sub is LifecycleCommand {
@@ -58,6 +59,7 @@ export function parseLifecycleArgs(command: LifecycleCommand, argv: string[]): L
     enable: [],
     'revoke-sessions': [],
     'reset-mfa': [],
+    'unlink-sso': [],
     delete: [],
     'set-role': ['unit'],
     'set-unit': ['none'],
@@ -150,6 +152,11 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
       case 'reset-mfa': {
         const { sessionsRevoked } = await accounts.resetMfa(id, actor);
         process.stdout.write(`two-factor sign-in of ${name} removed; ${sessionsRevoked} session${sessionsRevoked === 1 ? '' : 's'} ended\n`);
+        break;
+      }
+      case 'unlink-sso': {
+        const { sessionsRevoked } = await accounts.unlinkSso(id, actor);
+        process.stdout.write(`${name} unlinked from its directory identity; ${sessionsRevoked} session${sessionsRevoked === 1 ? '' : 's'} ended\n`);
         break;
       }
       case 'revoke-sessions': {

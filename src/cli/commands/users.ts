@@ -144,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (sub === 'list') {
       for (const u of await users.listWithUnits()) {
-        process.stdout.write(`${u.username}\t${u.role}\t${u.unitCallSign ?? '-'}${u.disabled ? '\tdisabled' : ''}${u.mfaEnabled ? '\ttwo-factor' : ''}\n`);
+        process.stdout.write(`${u.username}\t${u.role}\t${u.unitCallSign ?? '-'}${u.disabled ? '\tdisabled' : ''}${u.mfaEnabled ? '\ttwo-factor' : ''}${u.ssoLinked ? '\tsingle sign-on' : ''}\n`);
       }
       return 0;
     }

@@ -157,6 +157,9 @@ export function createUserRepository(prisma: PrismaClient) {
     findBySsoSubject(subject: string): Promise<UserRow | null> {
       return prisma.user.findUnique({ where: { ssoSubject: subject } });
     },
+    async unlinkSsoSubject(id: string): Promise<void> {
+      await prisma.user.update({ where: { id }, data: { ssoSubject: null } });
+    },
     /** Links an account to a directory subject once: false when it is linked already (to any subject). */
     async linkSsoSubject(id: string, subject: string): Promise<boolean> {
       const { count } = await prisma.user.updateMany({ where: { id, ssoSubject: null }, data: { ssoSubject: subject } });

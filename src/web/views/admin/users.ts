@@ -77,6 +77,11 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       if (!confirm(`Remove the two-factor sign-in of ${u.username} (a lost or replaced phone)? Their sessions end; they sign in with the password and set up a new one.`)) return;
       act(`Two-factor sign-in of ${u.username} reset`, () => ctx.api.resetUserMfa(u.id));
     });
+    const unlinkSso = u.ssoLinked ? h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Unlink ${u.username} from the directory` }, 'Unlink directory') : null;
+    unlinkSso?.addEventListener('click', () => {
+      if (!confirm(`Unlink ${u.username} from their directory account? Their sessions end; the next single sign-on with the username ${u.username} links it again.`)) return;
+      act(`${u.username} unlinked from the directory`, () => ctx.api.unlinkUserSso(u.id));
+    });
     const revoke = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Log ${u.username} out everywhere` }, 'Log out everywhere');
     revoke.addEventListener('click', () => {
       if (!confirm(`Log ${u.username} out on every device?`)) return;
@@ -93,9 +98,9 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       h('th', { scope: 'row' }, u.username, self ? h('span', { class: 'muted small' }, ' (you)') : null),
       h('td', {}, roleSelect),
       h('td', {}, unitSelect),
-      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null),
+      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null, u.ssoLinked ? h('span', { class: 'badge badge-mfa', title: 'Linked to an account of the agency\'s directory (single sign-on)' }, 'Directory') : null),
       h('td', { class: 'mono small' }, u.id.slice(0, 8)),
-      h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, revoke, del)),
+      h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, unlinkSso, revoke, del)),
     );
   }
   const form = h('form', { class: 'filters', 'aria-label': 'New user' }, field('Username', username), field('Password', password), field('Role', role), field('Unit', unit), h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create user'));
