@@ -33,6 +33,31 @@ test('loadConfigOrReport: an invalid DATABASE_URL or REDIS_URL is reported witho
   }
 });
 
+test('single sign-on settings: off by default, https issuers (http only on this host), a client id required', () => {
+  const silent = { write: () => undefined };
+  assert.equal(loadConfigOrReport(silent, {})?.security.sso, null);
+  assert.equal(loadConfigOrReport(silent, { MASKWATCH_SSO_ISSUER: '' })?.security.sso, null);
+  assert.deepEqual(loadConfigOrReport(silent, { MASKWATCH_SSO_ISSUER: 'https://login.example.org/realms/police', MASKWATCH_SSO_CLIENT_ID: 'maskwatch' })?.security.sso, {
+    issuer: 'https://login.example.org/realms/police',
+    clientId: 'maskwatch',
+    clientSecret: null,
+    usernameClaim: 'preferred_username',
+    label: 'Sign in with your agency account',
+  });
+  assert.equal(loadConfigOrReport(silent, { MASKWATCH_SSO_ISSUER: 'http://127.0.0.1:8080', MASKWATCH_SSO_CLIENT_ID: 'm' })?.security.sso?.issuer, 'http://127.0.0.1:8080');
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ MASKWATCH_SSO_ISSUER: 'http://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: must be an https URL/],
+    [{ MASKWATCH_SSO_ISSUER: 'login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: "login.example.org" is not a URL/],
+    [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org' }, /MASKWATCH_SSO_CLIENT_ID: is required with MASKWATCH_SSO_ISSUER/],
+    [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_SSO_USERNAME_CLAIM: 'a b' }, /MASKWATCH_SSO_USERNAME_CLAIM/],
+  ];
+  for (const [env, message] of refused) {
+    const lines: string[] = [];
+    assert.equal(loadConfigOrReport({ write: (s: string) => lines.push(s) }, env), null, JSON.stringify(env));
+    assert.match(lines[0] ?? '', message);
+  }
+});
+
 test('redactUrl masks credentials, also of URLs that do not parse and in secret query parameters', () => {
   assert.equal(redactUrl('postgresql://user:secret@h/db'), 'postgresql://user:***@h/db');
   assert.equal(redactUrl('postgresql://user@h/db'), 'postgresql://***@h/db');
