@@ -219,7 +219,13 @@ export function createApp(deps: AppDeps): FastifyInstance {
     metrics,
     logger: deps.logger,
     readinessChecks: deps.readinessChecks ?? [],
-    sso: deps.config.security.sso ? createSsoClient({ config: deps.config.security.sso, box: () => keys('sign-on state').then(createSecretBox) }) : undefined,
+    sso: deps.config.security.sso
+      ? createSsoClient({
+          config: deps.config.security.sso,
+          box: () => keys('sign-on state').then(createSecretBox),
+          claimOnce: async (id, ttlMs) => (await producer.redis.set(`${deps.config.queuePrefix}:sso-handoff:${id}`, '1', 'PX', ttlMs, 'NX')) === 'OK',
+        })
+      : undefined,
     get io() {
       return io();
     },

@@ -39,6 +39,7 @@ interface PendingSignOn {
 }
 
 interface Handoff {
+  id: string;
   userId: string;
   expiresAt: number;
 }
@@ -50,6 +51,8 @@ const HANDOFF = 'sso handoff';
 export interface SsoClientDeps {
   config: SsoConfig;
   box: () => Promise<SecretBox>;
+  /** True the first time an id is claimed within ttlMs, on any instance (Redis SET NX): a handoff works once. */
+  claimOnce(id: string, ttlMs: number): Promise<boolean>;
   now?: () => Date;
 }
 
@@ -141,12 +144,15 @@ export function createSsoClient(deps: SsoClientDeps) {
 
     /** The cookie that carries a found account to the dashboard's exchange call. */
     async sealHandoff(userId: string): Promise<string> {
-      const handoff: Handoff = { userId, expiresAt: now() + HANDOFF_TTL_MS };
+      const handoff: Handoff = { id: oidc.randomState(), userId, expiresAt: now() + HANDOFF_TTL_MS };
       return (await deps.box()).seal(JSON.stringify(handoff), HANDOFF);
     },
 
+    /** The account of a handoff cookie, once: a copy of the cookie replayed later gets nothing. */
     async openHandoff(sealed: string | undefined): Promise<string> {
-      return (await open<Handoff>(sealed, HANDOFF)).userId;
+      const handoff = await open<Handoff>(sealed, HANDOFF);
+      if (!(await deps.claimOnce(handoff.id, HANDOFF_TTL_MS))) throw new SsoError('expired', 'this sign-on was collected already');
+      return handoff.userId;
     },
   };
 }
