@@ -54,7 +54,8 @@ export class UserInputError extends Error {
   }
 }
 
-export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,64}$/;
+/** `@` too: directories often name people by e-mail-like names (Entra ID's UPN), which single sign-on matches. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.@-]{3,64}$/;
 
 export function createAuthService(deps: AuthServiceDeps) {
   const now = deps.now ?? (() => new Date());
@@ -227,7 +228,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       actor: { type: 'USER' | 'SYSTEM'; id?: string; role?: string },
     ) {
       if (!USERNAME_PATTERN.test(input.username)) {
-        throw new UserInputError('username must be 3–64 letters, digits, ".", "_" or "-"');
+        throw new UserInputError('username must be 3–64 letters, digits, ".", "_", "-" or "@"');
       }
       if (!isRole(input.role)) throw new UserInputError('role must be ADMIN, DISPATCHER or OFFICER');
       const problem = passwordProblem(input.password);

@@ -63,6 +63,7 @@ for (const provider of testProviders()) {
       // The provider's redirect URI is the first API's; the strict one shares database and secret key.
       const browser = await signOnAsBrowser(api.url, 'u-1001');
       assert.equal(browser.landing, '/#/login?sso=done');
+      const copied = browser.jar.get(api.url, 'mw_sso_handoff')!;
       assert.equal(browser.jar.get(api.url, 'mw_sso'), undefined, 'the pending sign-on cookie is cleared');
       assert.ok(browser.jar.get(api.url, 'mw_sso_handoff'));
 
@@ -74,8 +75,11 @@ for (const provider of testProviders()) {
         { ...session.user, id: undefined },
         { id: undefined, username: 'ana.silva', role: 'DISPATCHER', unitId: null, mustChangePassword: false, mfaEnabled: false, mfaSetupRequired: false },
       );
-      // The handoff works once: the cookie is cleared with the answer.
+      // The handoff works once: the cookie is cleared with the answer, and a copy of it is refused.
       assert.equal((await browser.exchange()).status, 401);
+      const replayed = await call(strict.url, 'POST', '/api/v1/auth/sso/exchange', { headers: { cookie: `mw_sso_handoff=${copied}` } });
+      assert.equal(replayed.status, 401);
+      assert.equal(replayed.body.type, problemType('sso-expired'));
 
       const row = await stack.db.prisma.user.findUniqueOrThrow({ where: { id: userId } });
       assert.equal(row.ssoSubject, 'u-1001');
@@ -145,6 +149,11 @@ for (const provider of testProviders()) {
     });
 
     test('no account, a disabled one, a deleted one: refused, audited, and nothing is linked', async () => {
+      // A directory that names people by e-mail-like names (Entra ID's UPN).
+      await loginAs(api, { username: 'hana.ito@metro.police', role: 'DISPATCHER' });
+      idp.profiles.set('u-2901', { preferred_username: 'Hana.Ito@metro.police' });
+      assert.equal((await signOnAsBrowser(api.url, 'u-2901')).landing, '/#/login?sso=done');
+
       idp.profiles.set('u-3001', { preferred_username: 'stranger' });
       assert.equal((await signOnAsBrowser(api.url, 'u-3001')).landing, '/#/login?sso-error=no-account');
       idp.profiles.set('u-3002', { name: 'no username claim' });
