@@ -18,6 +18,11 @@ import { mountOfficer } from './views/officer.ts';
 
 const app = document.getElementById('app')!;
 let session: StoredSession | null = loadSession();
+// Back from the agency's sign-in page: the session is the one the server hands over now, not one that ended in this tab.
+if (routeOfHash(location.hash) === 'login' && hashDetail(location.hash).query.get('sso') === 'done') {
+  session = null;
+  clearSession();
+}
 let realtime: Realtime | null = null;
 let unmount: (() => void) | null = null;
 /** Only a change of view remounts; a view's own part of the hash (admin tab, selected alert) is its business. */

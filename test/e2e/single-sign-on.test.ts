@@ -76,9 +76,13 @@ test('a dispatcher signs on with the agency account and lands in the console; a 
   const relogin = page.getByRole('dialog', { name: 'Your session has ended' });
   await relogin.waitFor({ timeout: 15_000 });
   await relogin.getByRole('link', { name: 'Sign on again' }).click();
-  // The provider remembers its own session: straight back, no form.
-  await page.locator('header.topbar').waitFor({ timeout: 15_000 });
+  // The provider remembers its own session: straight back, no form, into a live console.
+  await page.locator('.conn-live').waitFor({ timeout: 15_000 });
   assert.equal(new URL(page.url()).hash, '#/dispatch');
+  assert.equal(await page.getByRole('dialog', { name: 'Your session has ended' }).count(), 0);
+  const renewed = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('maskwatch.session')!) as { token: string; signInMethod: string }));
+  assert.equal(renewed.signInMethod, 'sso');
+  assert.equal((await call(system.url, 'GET', '/api/v1/auth/me', { token: renewed.token })).body.username, 'ana');
 
   // Admin › Users shows the link; unlinking ends ana's session.
   const adminPage = await desk.context.newPage();
