@@ -250,16 +250,19 @@ export function createAccountService(deps: AccountServiceDeps) {
       }));
     },
 
-    /** A user signs one of their sessions out (a browser left open elsewhere): its token and sockets end. */
-    async endOwnSession(self: AuthUser, sessionId: string, clientIp: string): Promise<void> {
-      const user = await existing(self.id);
-      if (!(await deps.sessions.revokeOne(self.id, sessionId, now()))) throw notFound(`session ${sessionId}`, 'session-not-found');
+    /**
+     * Signs one session of a user out (a browser left open elsewhere; by its user or an admin): its token and
+     * sockets end. 404 for a session that is not the user's, unknown or ended.
+     */
+    async endSession(userId: string, sessionId: string, actor: AccountActor): Promise<void> {
+      const user = await existing(userId);
+      if (!(await deps.sessions.revokeOne(userId, sessionId, now()))) throw notFound(`session ${sessionId}`, 'session-not-found');
       try {
         await deps.sockets?.disconnectSession(sessionId);
       } catch (err) {
         deps.logger.warn({ err, sessionId }, 'could not broadcast the socket disconnect');
       }
-      await audit({ type: 'USER', id: self.id, role: self.role, clientIp }, 'user.session_revoke', user, { sessionId, own: sessionId === self.sessionId });
+      await audit(actor, 'user.session_revoke', user, { sessionId, byOwner: actor.id === userId });
     },
 
     /** Logs the user out everywhere (a lost phone, a shared screen). */

@@ -276,6 +276,13 @@ export class Api {
   unlinkUserSso(id: string) {
     return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/sso`);
   }
+  /** Where a user is signed in (admin). */
+  userSessions(id: string) {
+    return this.json<{ items: SessionView[] }>('GET', `/api/v1/users/${encodeURIComponent(id)}/sessions`);
+  }
+  endUserSession(id: string, sessionId: string) {
+    return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/sessions/${encodeURIComponent(sessionId)}`);
+  }
   revokeUserSessions(id: string) {
     return this.json<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}/sessions`);
   }

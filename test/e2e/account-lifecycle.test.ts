@@ -108,4 +108,22 @@ test('from the header, a user changes their password and signs out a browser lef
   assert.equal((await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'disp2', password: 'a brand new passphrase' } })).status, 200);
   assert.equal((await call(system.url, 'GET', '/api/v1/auth/sessions', { token })).status, 200);
   await page.getByRole('button', { name: 'Log out' }).waitFor();
+
+  // An admin sees where disp2 is signed in (Admin › Users › Sessions) and signs the phone out; the desk page stays.
+  const phone = await call(system.url, 'POST', '/api/v1/auth/login', {
+    json: { username: 'disp2', password: 'a brand new passphrase' },
+    headers: { 'user-agent': 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Mobile Safari/537.36' },
+  });
+  const admin = await desk.context.newPage();
+  await login(admin, system.url, 'chief', OWN_PASSWORD);
+  await admin.goto(`${system.url}/#/admin/users`);
+  await admin.reload();
+  await admin.getByRole('button', { name: 'Where disp2 is signed in' }).click();
+  const where = admin.getByRole('dialog', { name: 'Where disp2 is signed in' });
+  await where.getByRole('button', { name: /^Sign out Chrome on Android/ }).click();
+  await where.getByRole('button', { name: /^Sign out Chrome on Android/ }).waitFor({ state: 'detached' });
+  assert.equal(await where.getByRole('list', { name: 'Sessions of disp2' }).getByRole('listitem').count(), 2, 'the desk browser and the API login stay');
+  assert.equal((await call(system.url, 'GET', '/api/v1/auth/me', { token: phone.body.token })).status, 401, 'the phone is signed out');
+  assert.equal(await page.getByRole('dialog', { name: 'Your session has ended' }).count(), 0);
+  await where.getByRole('button', { name: 'Cancel' }).click();
 });

@@ -141,6 +141,9 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/users/:id/sessions': [{ probe: "a user's sessions (unknown id)", method: 'GET', url: () => `/api/v1/users/${randomUUID()}/sessions`, expect: { ...ADMIN_ONLY, admin: 404 } }],
   'GET /api/v1/auth/sessions': [{ probe: 'own sessions', method: 'GET', url: () => '/api/v1/auth/sessions', expect: ANY_USER }],
   'DELETE /api/v1/auth/sessions/:id': [{ probe: 'sign out a session (unknown id)', method: 'DELETE', url: () => `/api/v1/auth/sessions/${randomUUID()}`, expect: { ...ANY_USER, officerA: 404, officerB: 404, dispatcher: 404, admin: 404 } }],
+  'DELETE /api/v1/users/:id/sessions/:sessionId': [
+    { probe: "sign one of a user's sessions out (unknown ids)", method: 'DELETE', url: () => `/api/v1/users/${randomUUID()}/sessions/${randomUUID()}`, expect: { ...ADMIN_ONLY, admin: 404 } },
+  ],
   'DELETE /api/v1/users/:id/sso': [{ probe: 'unlink from the directory (unknown id)', method: 'DELETE', url: () => `/api/v1/users/${randomUUID()}/sso`, expect: { ...ADMIN_ONLY, admin: 404 } }],
   'DELETE /api/v1/users/:id/mfa': [{ probe: 'reset two-factor sign-in (unknown id)', method: 'DELETE', url: () => `/api/v1/users/${randomUUID()}/mfa`, expect: { ...ADMIN_ONLY, admin: 404 } }],
   'POST /api/v1/auth/mfa/setup': [{ probe: 'two-factor setup', method: 'POST', url: () => '/api/v1/auth/mfa/setup', body: INVALID, expect: { ...ANY_USER, officerA: 400, officerB: 400, dispatcher: 400, admin: 400 } }],

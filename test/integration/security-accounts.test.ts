@@ -302,7 +302,23 @@ for (const provider of testProviders()) {
       const adminView = await call(apiA.url, 'GET', `/api/v1/users/${user.userId}/sessions`, { token: admin });
       assert.equal(adminView.status, 200);
       assert.deepEqual(adminView.body.items.map((i: { id: string; current: boolean }) => [i.id, i.current]), [[older.id, false]]);
-      assert.ok(await stack.db.prisma.auditEvent.findFirst({ where: { subjectId: user.userId, action: 'user.session_revoke' } }));
+      const byOwner = await stack.db.prisma.auditEvent.findFirst({ where: { subjectId: user.userId, action: 'user.session_revoke' } });
+      assert.match(byOwner?.details ?? '', /"byOwner":true/);
+
+      // …and signs one out (a browser left open on a shared or lost device); a session of another user is a 404.
+      const desk = await call(apiA.url, 'POST', '/api/v1/auth/login', { json: { username, password: PASSWORD } });
+      const deskSession = (await call(apiA.url, 'GET', '/api/v1/auth/sessions', { token: desk.body.token })).body.items.find((i: { current: boolean }) => i.current).id as string;
+      const deskSocket = track(await open(apiB.url, desk.body.token));
+      const strangers = await call(apiA.url, 'DELETE', `/api/v1/users/${stranger.userId}/sessions/${deskSession}`, { token: admin });
+      assert.equal(strangers.status, 404);
+      assert.equal(strangers.body.type, 'https://maskwatch.dev/problems/session-not-found');
+      const deskGone = disconnectedWithin(deskSocket, 'the session an admin signed out');
+      assert.equal((await call(apiA.url, 'DELETE', `/api/v1/users/${user.userId}/sessions/${deskSession}`, { token: admin })).status, 204);
+      await deskGone;
+      await assertTokenDead(desk.body.token);
+      assert.equal((await call(apiA.url, 'GET', '/api/v1/auth/me', { token: user.token })).status, 200, 'the user\'s other sessions stay');
+      const byAdmin = await stack.db.prisma.auditEvent.findFirst({ where: { subjectId: user.userId, action: 'user.session_revoke', actorRole: 'ADMIN' } });
+      assert.match(byAdmin?.details ?? '', new RegExp(`"sessionId":"${deskSession}","byOwner":false`));
     });
 
     test('DELETE /api/v1/users/:id anonymises the account and keeps its audit trail (nothing cascades)', async () => {

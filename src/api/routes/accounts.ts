@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
-import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
+import { bearerSecurity, userSessionParam, uuidParam, type UserSessionParam, type UuidParam } from '../schemas/common.ts';
 import {
   AccountPatchSchema,
   PasswordChangeSchema,
@@ -90,6 +90,27 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request) => ({ items: await accounts.sessions(request.params.id) }),
+  );
+
+  app.delete<{ Params: UserSessionParam }>(
+    '/api/v1/users/:id/sessions/:sessionId',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['users'],
+        summary: "Sign one of a user's sessions out (a browser left open on a shared or lost device)",
+        description:
+          'Its token answers 401 at once and its Socket.IO connections are closed; the user\'s other sessions stay. 404 session-not-found for a session that is not the user\'s, unknown or ended. ' +
+          'Audited as user.session_revoke.',
+        security: bearerSecurity,
+        params: userSessionParam,
+        response: noContent,
+      },
+    },
+    async (request, reply) => {
+      await accounts.endSession(request.params.id, request.params.sessionId, actorOf(request));
+      return reply.code(204).send();
+    },
   );
 
   app.delete<{ Params: UuidParam }>(

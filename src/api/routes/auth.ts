@@ -287,7 +287,8 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      await ctx.services.accounts.endOwnSession(userOf(request), request.params.id, request.ip);
+      const user = userOf(request);
+      await ctx.services.accounts.endSession(user.id, request.params.id, { type: 'USER', id: user.id, role: user.role, clientIp: request.ip });
       return reply.code(204).send();
     },
   );

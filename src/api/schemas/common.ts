@@ -8,6 +8,10 @@ export const uuidParam = Type.Object(
 );
 export type UuidParam = Static<typeof uuidParam>;
 
+/** `/…/:id/sessions/:sessionId`: a user's id and one of their sessions'. */
+export const userSessionParam = Type.Object({ id: uuidParam.properties.id, sessionId: uuidParam.properties.id }, { additionalProperties: false });
+export type UserSessionParam = Static<typeof userSessionParam>;
+
 /** A query string as its handler sees it: Ajv (useDefaults) has filled in the properties `K` that have a default. */
 export type Defaulted<T, K extends keyof T> = T & Required<Pick<T, K>>;
 

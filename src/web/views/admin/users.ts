@@ -1,6 +1,7 @@
 /**
  * Admin › Users: list and create (officers belong to a unit); per user: role,
- * unit, enable / disable, password reset, log out everywhere, delete. Changes
+ * unit, enable / disable, password reset, where they are signed in (one
+ * session signed out, or all), delete. Changes
  * of role or unit, disabling, resets and deletes end the user's sessions.
  */
 import { ApiError, type Role, type UserSummary } from '../../api.ts';
@@ -8,6 +9,8 @@ import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../../dom.ts';
 import { errorText } from '../common.ts';
 import { openPasswordDialog } from '../password-dialog.ts';
+import { openModal } from '../modal.ts';
+import { sessionList } from '../session-list.ts';
 
 const ROLES: Role[] = ['DISPATCHER', 'OFFICER', 'ADMIN'];
 
@@ -82,6 +85,19 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       if (!confirm(`Unlink ${u.username} from their directory account? Their sessions end; the next single sign-on with the username ${u.username} links it again.`)) return;
       act(`${u.username} unlinked from the directory`, () => ctx.api.unlinkUserSso(u.id));
     });
+    const sessions = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Where ${u.username} is signed in` }, 'Sessions');
+    sessions.addEventListener('click', () => {
+      const { body, cancelButton } = openModal(`Where ${u.username} is signed in`, 'account-dialog', { cancellable: true }, () => undefined);
+      const error = h('p', { class: 'form-error', role: 'alert' });
+      const list = sessionList({
+        label: `Sessions of ${u.username}`,
+        load: async () => (await ctx.api.userSessions(u.id)).items,
+        end: (sessionId) => ctx.api.endUserSession(u.id, sessionId),
+        error,
+        thisBrowser: false,
+      });
+      replaceChildren(body, list, error, h('div', { class: 'actions' }, cancelButton()));
+    });
     const revoke = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Log ${u.username} out everywhere` }, 'Log out everywhere');
     revoke.addEventListener('click', () => {
       if (!confirm(`Log ${u.username} out on every device?`)) return;
@@ -100,7 +116,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, unitSelect),
       h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null, u.ssoLinked ? h('span', { class: 'badge badge-mfa', title: 'Linked to an account of the agency\'s directory (single sign-on)' }, 'Directory') : null),
       h('td', { class: 'mono small' }, u.id.slice(0, 8)),
-      h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, unlinkSso, revoke, del)),
+      h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, unlinkSso, sessions, revoke, del)),
     );
   }
   const form = h('form', { class: 'filters', 'aria-label': 'New user' }, field('Username', username), field('Password', password), field('Role', role), field('Unit', unit), h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create user'));
