@@ -142,6 +142,17 @@ export function createSsoClient(deps: SsoClientDeps) {
       return { subject, username: typeof username === 'string' && username ? username : null };
     },
 
+    /**
+     * Where to send the browser so the provider ends its own session too (RP-initiated logout): on a shared
+     * control-room computer, the next person must not be signed on as the last one. null when the provider
+     * has no end-session endpoint, or does not answer.
+     */
+    async logoutUrl(postLogoutRedirectUri: string): Promise<string | null> {
+      const metadata = await provider().catch(() => null);
+      if (!metadata?.serverMetadata().end_session_endpoint) return null;
+      return oidc.buildEndSessionUrl(metadata, { post_logout_redirect_uri: postLogoutRedirectUri }).href;
+    },
+
     /** The cookie that carries a found account to the dashboard's exchange call. */
     async sealHandoff(userId: string): Promise<string> {
       const handoff: Handoff = { id: oidc.randomState(), userId, expiresAt: now() + HANDOFF_TTL_MS };

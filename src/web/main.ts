@@ -4,7 +4,7 @@ import type { MountView, ViewContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
 import { clearImageCache } from './images.ts';
 import { connectRealtime, type Realtime } from './realtime.ts';
-import { clearSession, hashDetail, loadSession, resolveRoute, takeSsoReturn, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
+import { clearSession, hashDetail, loadSession, resolveRoute, SSO_LOGOUT_URL, takeSsoReturn, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
 import { createSessionKeeper } from './session-keeper.ts';
 import { lifeFromResponse } from './session-renewal.ts';
 import { unlockAudio } from './sound.ts';
@@ -64,15 +64,21 @@ const VIEWS: Record<Exclude<Route, 'login'>, { mount: MountView; title: string }
 
 function signOut(): void {
   const wasToken = session?.token;
+  const wasSso = session?.signInMethod === 'sso';
   session = null;
   keeper.stop();
   clearSession();
   clearImageCache();
   realtime?.close();
   realtime = null;
-  if (wasToken) void fetch('/api/v1/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${wasToken}` } }).catch(() => undefined);
+  // keepalive: the request outlives the page when it goes on to the provider's sign-out.
+  const loggedOut = wasToken
+    ? fetch('/api/v1/auth/logout', { method: 'POST', keepalive: true, headers: { authorization: `Bearer ${wasToken}` } }).catch(() => undefined)
+    : Promise.resolve();
   location.hash = '#/login';
   render();
+  // Signed on through the directory: sign out there too, or the next person at this computer is signed on as this one.
+  if (wasSso) void loggedOut.then(() => location.assign(SSO_LOGOUT_URL));
 }
 
 async function signIn(username: string, password: string, code?: string): Promise<void> {

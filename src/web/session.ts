@@ -13,6 +13,8 @@ export interface StoredSession extends Session {
 
 /** Where single sign-on begins: a navigation to the agency's sign-in page and back. */
 export const SSO_START_URL = '/api/v1/auth/sso/start';
+/** Where a single sign-on session's logout goes on to: the provider ends its session too. */
+export const SSO_LOGOUT_URL = '/api/v1/auth/sso/logout';
 const SSO_RETURN_KEY = 'maskwatch.sso-return';
 
 /** The view to come back to after signing on again (the page is left for the agency's sign-in page). */

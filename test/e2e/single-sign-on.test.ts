@@ -4,8 +4,8 @@
  * (oidc-provider, whose development sign-in page takes any password): the
  * sign-in page offers the agency's button, the provider's page signs the
  * dispatcher in and sends the browser back to the console, a directory user
- * without an account is told so, and a session that ends is signed on again
- * from where it was.
+ * without an account is told so, a session that ends is signed on again
+ * from where it was, and logging out signs out at the provider too.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +83,17 @@ test('a dispatcher signs on with the agency account and lands in the console; a 
   const renewed = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('maskwatch.session')!) as { token: string; signInMethod: string }));
   assert.equal(renewed.signInMethod, 'sso');
   assert.equal((await call(system.url, 'GET', '/api/v1/auth/me', { token: renewed.token })).body.username, 'ana');
+
+  // Logging out on a shared computer signs out at the provider too: the next "Sign in with…" asks again.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL((url) => url.origin === idp.issuer, { timeout: 10_000 });
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+  await page.getByRole('link', { name: 'Sign in with Metro Police ID' }).click();
+  await page.locator('input[name="login"]').waitFor({ timeout: 10_000 });
+  await page.locator('input[name="login"]').fill('ana');
+  await page.locator('input[name="password"]').fill('the directory password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await page.locator('.conn-live').waitFor({ timeout: 15_000 });
 
   // Admin › Users shows the link; unlinking ends ana's session.
   const adminPage = await desk.context.newPage();

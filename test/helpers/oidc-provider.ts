@@ -41,7 +41,17 @@ export async function startTestIdp(): Promise<TestIdp> {
     profiles,
     addClient(client) {
       provider = new Provider(issuer, {
-        clients: [{ client_id: client.clientId, client_secret: client.clientSecret, redirect_uris: [client.redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+        clients: [
+          {
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+            redirect_uris: [client.redirectUri],
+            // MaskWatch's own address: where the provider's sign-out page sends the browser back.
+            post_logout_redirect_uris: [new URL('/', client.redirectUri).href],
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+          },
+        ],
         findAccount,
         claims: { openid: ['sub'], profile: ['preferred_username', 'name'] },
         jwks: { keys: [{ ...signingKey, kid: 'test', alg: 'RS256', use: 'sig' }] },

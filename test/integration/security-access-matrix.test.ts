@@ -97,6 +97,7 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/auth/sso': [{ probe: 'whether single sign-on is offered', method: 'GET', url: () => '/api/v1/auth/sso', expect: PUBLIC }],
   'GET /api/v1/auth/sso/start': [{ probe: 'single sign-on begins (a navigation)', method: 'GET', url: () => '/api/v1/auth/sso/start', expect: PUBLIC }],
   'GET /api/v1/auth/sso/callback': [{ probe: "the provider's redirect back", method: 'GET', url: () => '/api/v1/auth/sso/callback?code=x&state=y', expect: PUBLIC }],
+  'GET /api/v1/auth/sso/logout': [{ probe: "on to the provider's sign-out (a navigation)", method: 'GET', url: () => '/api/v1/auth/sso/logout', expect: PUBLIC }],
   'POST /api/v1/auth/sso/exchange': [{ probe: 'a finished sign-on collected (its cookie is the credential)', method: 'POST', url: () => '/api/v1/auth/sso/exchange', expect: PUBLIC }],
   'POST /api/v1/auth/logout': [{ probe: 'logout (throwaway sessions)', method: 'POST', url: () => '/api/v1/auth/logout', expect: { ...ANY_USER, officerA: 204, officerB: 204, dispatcher: 204, admin: 204 } }],
   'POST /api/v1/auth/refresh': [{ probe: 'renew the session (throwaway sessions)', method: 'POST', url: () => '/api/v1/auth/refresh', expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],

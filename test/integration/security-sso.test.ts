@@ -220,6 +220,22 @@ for (const provider of testProviders()) {
       assert.equal(start.headers.get('location'), '/#/login?sso-error=unavailable');
     });
 
+    test('after logging out, the browser is sent to the provider\'s sign-out (shared computers), and back', async () => {
+      const out = await fetch(`${api.url}/api/v1/auth/sso/logout`, { redirect: 'manual' });
+      assert.equal(out.status, 302);
+      const target = new URL(out.headers.get('location')!);
+      assert.equal(target.origin, idp.issuer);
+      assert.equal(target.searchParams.get('client_id'), CLIENT.clientId);
+      assert.equal(target.searchParams.get('post_logout_redirect_uri'), `${api.url}/`);
+      // The provider accepts it (a wrong client or redirect would be an error page): its sign-out form.
+      const page = await fetch(target, { redirect: 'manual' });
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<form method="post" action="[^"]+\/session\/end\/confirm">/);
+
+      const plain = await stack.startApi();
+      assert.equal((await fetch(`${plain.url}/api/v1/auth/sso/logout`, { redirect: 'manual' })).headers.get('location'), '/#/login');
+    });
+
     test('the cookies are HttpOnly, scoped to the one route that reads them, and short-lived', async () => {
       const start = await fetch(`${api.url}/api/v1/auth/sso/start`, { redirect: 'manual' });
       const [pending] = start.headers.getSetCookie();

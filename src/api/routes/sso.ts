@@ -116,6 +116,25 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
+  app.get(
+    '/api/v1/auth/sso/logout',
+    {
+      schema: {
+        tags: tag,
+        summary: 'End the provider\'s session too, after logging out of a single sign-on session: a browser navigation, 302 to the provider',
+        description:
+          'For shared computers: without it the next person\'s "Sign in with…" would come back signed on as the last one. Log out first (POST /api/v1/auth/logout), then navigate here. ' +
+          '302 to the provider\'s end-session endpoint (OpenID Connect RP-initiated logout) with `post_logout_redirect_uri` = this server\'s `/` (register it at the provider); ' +
+          '302 to `/#/login` when single sign-on is off or the provider has no such endpoint.',
+        response: { 302: { type: 'null', description: 'to the provider, or to the sign-in page' } },
+      },
+    },
+    async (request, reply) => {
+      const url = await ctx.sso?.logoutUrl(`${request.protocol}://${request.host}/`);
+      return reply.code(302).header('cache-control', 'no-store').redirect(url ?? '/#/login');
+    },
+  );
+
   app.post(
     EXCHANGE_PATH,
     {
