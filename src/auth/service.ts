@@ -84,6 +84,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     const token = newSessionToken();
     const expiresAt = new Date(now().getTime() + deps.tokenTtlSeconds * 1000);
     await deps.sessions.create(userId, hashSecret(token), expiresAt, origin);
+    // A renewal is use too: a dispatcher on a week of night shifts is not inactive.
+    await deps.users.touchSignIn(userId, now());
     return { token, expiresAt };
   }
 

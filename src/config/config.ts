@@ -111,6 +111,11 @@ export interface Config {
      * signs the audit trail's seals. null: a key file in the data dir (src/auth/secret-box.ts).
      */
     secretKey: string | null;
+    /**
+     * Accounts without a sign-in (or session renewal) for this many days are disabled by the hourly retention
+     * run (MASKWATCH_DISABLE_INACTIVE_DAYS; 0 = never): people who left, accounts nobody watches.
+     */
+    disableInactiveDays: number;
     /** Single sign-on with the agency's OpenID Connect provider (MASKWATCH_SSO_*); null = passwords only. */
     sso: SsoConfig | null;
     /** A request whose headers and body are not all received within this is answered 408 (slow-body clients). */
@@ -490,6 +495,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       mfa: { requiredRoles: mfaRoles(env, 'MASKWATCH_MFA_REQUIRED') },
       secretKey: secretKey(env, 'MASKWATCH_SECRET_KEY'),
       sso: ssoSettings(env),
+      disableInactiveDays: int(env, 'MASKWATCH_DISABLE_INACTIVE_DAYS', 0, 0, 3650),
       // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.
       rateLimit: {
         windowMs: int(env, 'MASKWATCH_RATE_WINDOW_MS', 60_000, 1000, 3_600_000),

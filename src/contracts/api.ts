@@ -24,7 +24,7 @@ function Nullable<S extends TSchema & { type: string }>(schema: S) {
 
 const DateTime = () => Type.String({ format: 'date-time' });
 const NullableString = () => Nullable(Type.String());
-const NullableDateTime = () => Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' });
+const NullableDateTime = (options: { description?: string } = {}) => Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time', ...options });
 const NullableNumber = () => Nullable(Type.Number());
 const Latitude = () => Type.Number({ minimum: -90, maximum: 90 });
 const Longitude = () => Type.Number({ minimum: -180, maximum: 180 });
@@ -254,6 +254,7 @@ export const UserSummarySchema = Type.Object({
   enabled: Type.Boolean({ description: 'false: the user cannot log in and has no valid token' }),
   mustChangePassword: Type.Boolean({ description: 'the user must change their password before using anything else' }),
   mfaEnabled: Type.Boolean({ description: 'the user signs in with a second factor (an authenticator app\'s TOTP code)' }),
+  lastSignInAt: NullableDateTime({ description: 'the last sign-in or session renewal; null: never (MASKWATCH_DISABLE_INACTIVE_DAYS disables accounts unused that long)' }),
   ssoLinked: Type.Boolean({ description: 'the account is linked to an identity of the agency\'s directory (single sign-on); DELETE /api/v1/users/{id}/sso unlinks it' }),
 });
 export type UserSummary = Static<typeof UserSummarySchema>;

@@ -29,6 +29,7 @@ export interface AccountView {
   mustChangePassword: boolean;
   mfaEnabled: boolean;
   ssoLinked: boolean;
+  lastSignInAt: string | null;
 }
 
 /** Who asks: an admin over the API (with the client address), or the CLI / system. */
@@ -66,7 +67,7 @@ export interface AccountServiceDeps {
 const UNUSABLE_HASH = '!deleted';
 
 export function accountView(u: UserRow): AccountView {
-  return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null, ssoLinked: u.ssoSubject !== null };
+  return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null, ssoLinked: u.ssoSubject !== null, lastSignInAt: u.lastSignInAt?.toISOString() ?? null };
 }
 
 /** A user that exists (not deleted), or a 404 user-not-found. */
@@ -263,6 +264,28 @@ export function createAccountService(deps: AccountServiceDeps) {
         deps.logger.warn({ err, sessionId }, 'could not broadcast the socket disconnect');
       }
       await audit(actor, 'user.session_revoke', user, { sessionId, byOwner: actor.id === userId });
+    },
+
+    /**
+     * Disables the accounts without a sign-in (or renewal) for `days` days: people who left, accounts nobody
+     * watches. Never the last enabled admin (warned instead). Each is audited as user.disable_inactive by
+     * SYSTEM; their sessions end. The usernames disabled.
+     */
+    async disableInactive(days: number): Promise<string[]> {
+      if (days <= 0) return [];
+      const t = now();
+      const disabled: string[] = [];
+      for (const user of await deps.users.inactiveSince(new Date(t.getTime() - days * 86_400_000))) {
+        if (user.role === 'ADMIN' && (await deps.users.countActiveAdmins(user.id)) === 0) {
+          deps.logger.warn({ username: user.username, lastSignInAt: user.lastSignInAt }, 'the last enabled admin is inactive, but kept enabled');
+          continue;
+        }
+        await deps.users.update(user.id, { disabled: true });
+        const sessionsRevoked = await endSessions(user.id);
+        await audit({ type: 'SYSTEM' }, 'user.disable_inactive', user, { lastSignInAt: user.lastSignInAt?.toISOString() ?? null, inactiveDays: days, sessionsRevoked });
+        disabled.push(user.username);
+      }
+      return disabled;
     },
 
     /** Logs the user out everywhere (a lost phone, a shared screen). */

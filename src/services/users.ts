@@ -41,7 +41,7 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
     async create(...args: Parameters<AuthService['createUser']>): Promise<UserSummary> {
       try {
         const u = await deps.auth.createUser(...args);
-        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false };
+        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false, lastSignInAt: null };
       } catch (err) {
         if (err instanceof UserInputError) {
           throw new ServiceError(err.message.includes('already exists') ? 'CONFLICT' : 'INVALID', err.message, 'invalid-user');

@@ -109,7 +109,11 @@ for (const provider of testProviders()) {
       const { userId } = await loginAs(apiA, { username: name('disp'), role: 'DISPATCHER' });
       const res = await call(apiA.url, 'PATCH', `/api/v1/users/${userId}`, { token: admin, json: { role: 'OFFICER', unitId: unitA } });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.deepEqual({ ...res.body, username: undefined }, { id: userId, username: undefined, role: 'OFFICER', unitId: unitA, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false });
+      assert.deepEqual(
+        { ...res.body, username: undefined, lastSignInAt: undefined },
+        { id: userId, username: undefined, role: 'OFFICER', unitId: unitA, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false, lastSignInAt: undefined },
+      );
+      assert.ok(Date.parse(res.body.lastSignInAt) > Date.now() - 60_000, 'the user signed in moments ago');
       const noUnit = await call(apiA.url, 'PATCH', `/api/v1/users/${userId}`, { token: admin, json: { unitId: null } });
       assert.equal(noUnit.status, 400);
       assert.match(noUnit.body.detail, /OFFICER needs a unit/);

@@ -179,6 +179,7 @@ async function runWorker(opts: {
       retentionDays: config.privacy.retentionDays,
       intervalMinutes: config.privacy.retentionIntervalMinutes,
       auditSealKey: () => keys('audit seals'),
+      disableInactiveDays: config.security.disableInactiveDays,
       logger,
     });
     closers.push(() => retention.close());

@@ -154,6 +154,16 @@ export function createUserRepository(prisma: PrismaClient) {
         },
       });
     },
+    async touchSignIn(id: string, at: Date): Promise<void> {
+      await prisma.user.update({ where: { id }, data: { lastSignInAt: at } });
+    },
+    /** Enabled accounts without a sign-in since `cutoff` (never signed in: created before it). */
+    inactiveSince(cutoff: Date): Promise<UserRow[]> {
+      return prisma.user.findMany({
+        where: { disabled: false, deletedAt: null, OR: [{ lastSignInAt: { lt: cutoff } }, { lastSignInAt: null, createdAt: { lt: cutoff } }] },
+        orderBy: { createdAt: 'asc' },
+      });
+    },
     findBySsoSubject(subject: string): Promise<UserRow | null> {
       return prisma.user.findUnique({ where: { ssoSubject: subject } });
     },

@@ -2,7 +2,8 @@
  * The retention policy as a repeatable BullMQ job: a job scheduler on the
  * `maintenance` queue adds one `retention.enforce` job every interval (one
  * scheduler per deployment, however many workers upsert it), and any worker
- * runs it with enforceRetention, then seals the audit trail's new events.
+ * runs it with enforceRetention, disables inactive accounts, then seals the
+ * audit trail's new events.
  * Kept off the frames queue so a backlog of frames never delays deletion, and
  * vice versa.
  */
@@ -14,6 +15,9 @@ import { createAuditRepository } from '../../db/repositories/audit.ts';
 import { createPrivacyRepository } from '../../db/repositories/privacy.ts';
 import { createPrivacyService, type RetentionReport } from '../../services/privacy.ts';
 import { createAuditSealService } from '../../services/audit-seals.ts';
+import { createAccountService } from '../../services/accounts.ts';
+import { createUserRepository } from '../../db/repositories/users.ts';
+import { createSessionRepository } from '../../db/repositories/sessions.ts';
 import { onceEvery } from '../../system/logger.ts';
 
 export const MAINTENANCE_QUEUE = QUEUES.maintenance;
@@ -26,6 +30,8 @@ export interface RetentionJobDeps {
   retentionDays: number;
   logger: Logger;
   now?: () => Date;
+  /** Accounts unused this many days are disabled at each run (MASKWATCH_DISABLE_INACTIVE_DAYS; 0 or absent: never). */
+  disableInactiveDays?: number;
   /** After each run, the audit trail's new events are sealed (src/services/audit-seals.ts) with this key. */
   auditSealKey?: () => Promise<Buffer>;
 }
@@ -39,9 +45,24 @@ export function createRetentionHandler(deps: RetentionJobDeps) {
     logger: deps.logger,
     now: deps.now,
   });
+  // No sockets from a worker: the APIs' periodic session re-check drops a disabled user's connections.
+  const accounts = createAccountService({
+    users: createUserRepository(deps.prisma),
+    sessions: createSessionRepository(deps.prisma),
+    audit: createAuditRepository(deps.prisma),
+    logger: deps.logger,
+    now: deps.now,
+  });
   const seals = deps.auditSealKey ? createAuditSealService({ audit: createAuditRepository(deps.prisma), key: deps.auditSealKey, now: deps.now }) : null;
   return async function handleRetention(_job?: Pick<Job, 'id'>): Promise<RetentionReport> {
     const report = await privacy.enforceRetention(deps.retentionDays);
+    // Same schedule, own failure: retention must still run when this does not.
+    try {
+      const disabled = await accounts.disableInactive(deps.disableInactiveDays ?? 0);
+      if (disabled.length > 0) deps.logger.info({ users: disabled, inactiveDays: deps.disableInactiveDays }, 'inactive accounts disabled');
+    } catch (err) {
+      deps.logger.error({ err }, 'could not disable inactive accounts');
+    }
     // Sealing rides on the same one-per-deployment schedule; a failure must not fail retention.
     try {
       const sealed = await seals?.seal();

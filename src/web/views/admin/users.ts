@@ -8,6 +8,7 @@ import { ApiError, type Role, type UserSummary } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../../dom.ts';
 import { errorText } from '../common.ts';
+import { formatAgo, formatDateTime } from '../../format.ts';
 import { openPasswordDialog } from '../password-dialog.ts';
 import { openModal } from '../modal.ts';
 import { sessionList } from '../session-list.ts';
@@ -115,6 +116,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, roleSelect),
       h('td', {}, unitSelect),
       h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null, u.ssoLinked ? h('span', { class: 'badge badge-mfa', title: 'Linked to an account of the agency\'s directory (single sign-on)' }, 'Directory') : null),
+      h('td', { class: 'small', title: u.lastSignInAt ? formatDateTime(u.lastSignInAt) : 'never signed in' }, u.lastSignInAt ? formatAgo(u.lastSignInAt, Date.now()) : 'never'),
       h('td', { class: 'mono small' }, u.id.slice(0, 8)),
       h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, unlinkSso, sessions, revoke, del)),
     );
@@ -151,5 +153,5 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
     );
   });
   void load();
-  return h('div', {}, h('h2', {}, 'Users'), form, hint, h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Users' }, h('thead', {}, h('tr', {}, ...['Username', 'Role', 'Unit', 'State', 'Id', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
+  return h('div', {}, h('h2', {}, 'Users'), form, hint, h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Users' }, h('thead', {}, h('tr', {}, ...['Username', 'Role', 'Unit', 'State', 'Last sign-in', 'Id', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
 }
