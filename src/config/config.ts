@@ -169,6 +169,11 @@ export interface SsoConfig {
   usernameClaim: string;
   /** The sign-in button's text (MASKWATCH_SSO_LABEL). */
   label: string;
+  /**
+   * The address browsers use (MASKWATCH_PUBLIC_URL, an origin), for the redirect URIs registered at the provider;
+   * null: taken from each request (its Host and scheme, as forwarded by a trusted proxy).
+   */
+  publicUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -260,6 +265,7 @@ function ssoSettings(env: Env): SsoConfig | null {
     clientSecret: env.MASKWATCH_SSO_CLIENT_SECRET?.trim() || null,
     usernameClaim,
     label: env.MASKWATCH_SSO_LABEL?.trim().slice(0, 60) || 'Sign in with your agency account',
+    publicUrl: publicUrl(env, 'MASKWATCH_PUBLIC_URL'),
   };
 }
 
@@ -335,6 +341,12 @@ function origins(env: Env, name: string): string[] {
       }
       return parsed.origin;
     });
+}
+
+function publicUrl(env: Env, name: string): string | null {
+  const all = origins(env, name);
+  if (all.length > 1) throw new ConfigError(name, 'must be one origin like https://dispatch.example.org');
+  return all[0] ?? null;
 }
 
 /** An http(s) tile URL template with {z}, {x} and {y}, or null when unset. */

@@ -23,7 +23,7 @@ for (const provider of testProviders()) {
     let api: ApiInstance;
     let admin: string;
 
-    const sso = (issuer: string): SsoConfig => ({ issuer, ...CLIENT, usernameClaim: 'preferred_username', label: 'Sign in with Metro Police ID' });
+    const sso = (issuer: string, publicUrl: string | null = null): SsoConfig => ({ issuer, ...CLIENT, usernameClaim: 'preferred_username', label: 'Sign in with Metro Police ID', publicUrl });
     const auditOf = async (action: string) =>
       (await stack.db.prisma.auditEvent.findMany({ where: { action }, orderBy: { at: 'asc' } })).map((e) => ({ ...e, details: JSON.parse(e.details ?? '{}') as Record<string, unknown> }));
 
@@ -234,6 +234,14 @@ for (const provider of testProviders()) {
 
       const plain = await stack.startApi();
       assert.equal((await fetch(`${plain.url}/api/v1/auth/sso/logout`, { redirect: 'manual' })).headers.get('location'), '/#/login');
+    });
+
+    test('behind a proxy that does not forward the public address, MASKWATCH_PUBLIC_URL gives the registered URIs', async () => {
+      const proxied = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, 'https://maskwatch.example.org') } } });
+      const start = new URL((await fetch(`${proxied.url}/api/v1/auth/sso/start`, { redirect: 'manual' })).headers.get('location')!);
+      assert.equal(start.searchParams.get('redirect_uri'), 'https://maskwatch.example.org/api/v1/auth/sso/callback');
+      const out = new URL((await fetch(`${proxied.url}/api/v1/auth/sso/logout`, { redirect: 'manual' })).headers.get('location')!);
+      assert.equal(out.searchParams.get('post_logout_redirect_uri'), 'https://maskwatch.example.org/');
     });
 
     test('the cookies are HttpOnly, scoped to the one route that reads them, and short-lived', async () => {

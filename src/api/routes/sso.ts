@@ -29,6 +29,14 @@ function cookieHeader(request: FastifyRequest, spec: CookieSpec, value: string |
   return `${spec.name}=${value === null ? '' : encodeURIComponent(value)}; Path=${spec.path}; Max-Age=${maxAge}; HttpOnly; SameSite=${spec.sameSite}${secure}`;
 }
 
+/**
+ * The address browsers use: MASKWATCH_PUBLIC_URL, else the request's scheme and Host (a trusted proxy's
+ * forwarded ones). The provider accepts only its registered URIs, so one built from a forged Host goes nowhere.
+ */
+function publicOrigin(ctx: ApiContext, request: FastifyRequest): string {
+  return ctx.config.security.sso?.publicUrl ?? `${request.protocol}://${request.host}`;
+}
+
 /** Back to the dashboard's sign-in page, which finishes the sign-on or explains why it did not. */
 function toSignInPage(reply: FastifyReply, outcome: { done: true } | { error: string }, cookies: string[]) {
   const query = 'done' in outcome ? 'sso=done' : `sso-error=${outcome.error}`;
@@ -71,8 +79,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       if (!ctx.sso) throw notConfigured();
-      // The provider accepts only its registered redirect URIs, so one built from a forged Host goes nowhere.
-      const redirectUri = `${request.protocol}://${request.host}${CALLBACK_PATH}`;
+      const redirectUri = `${publicOrigin(ctx, request)}${CALLBACK_PATH}`;
       try {
         const { url, sealed } = await ctx.sso.begin(redirectUri);
         return reply.code(302).header('cache-control', 'no-store').header('set-cookie', cookieHeader(request, PENDING_COOKIE, sealed)).redirect(url);
@@ -130,7 +137,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const url = await ctx.sso?.logoutUrl(`${request.protocol}://${request.host}/`);
+      const url = await ctx.sso?.logoutUrl(`${publicOrigin(ctx, request)}/`);
       return reply.code(302).header('cache-control', 'no-store').redirect(url ?? '/#/login');
     },
   );
