@@ -20,12 +20,17 @@ export interface AuthServiceDeps {
   throttle?: LoginThrottle;
   /** TOTP codes of enrolled users, and who must enrol; without it nobody is asked for a code. */
   secondFactor?: SecondFactor;
+  /** Roles that must sign in through the directory (MASKWATCH_SSO_REQUIRED): their password is refused. */
+  ssoRequiredRoles?: readonly Role[];
 }
 
 export type LoginOutcome =
   | ({ ok: true; secondFactor?: 'totp' | 'recovery-code' } & LoginResult)
-  /** `mfa-required`: the password was right and the account has a second factor, but no code came with it. */
-  | { ok: false; reason: 'failed' | 'mfa-required' | 'mfa-failed' }
+  /**
+   * `mfa-required`: the password was right and the account has a second factor, but no code came with it.
+   * `sso-required`: the password was right, but the role signs in only through the directory.
+   */
+  | { ok: false; reason: 'failed' | 'mfa-required' | 'mfa-failed' | 'sso-required' }
   | { ok: false; reason: 'throttled'; retryAfterMs: number };
 
 export interface LoginResult {
@@ -116,6 +121,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       // No per-account lock here: a lock anyone can trigger is a denial of service. Guessing is
       // slowed per (username, client IP) before this call (src/auth/login-throttle.ts).
       if (!ok || user.disabled) return { ok: false, reason: 'failed' };
+      if (deps.ssoRequiredRoles?.includes(user.role as Role)) return { ok: false, reason: 'sso-required' };
       const mfa = deps.secondFactor;
       let secondFactor: 'totp' | 'recovery-code' | undefined;
       if (mfa?.enrolled(user)) {
@@ -153,6 +159,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           clientIp,
           ...(result.ok && result.secondFactor ? { secondFactor: result.secondFactor } : {}),
           ...(!result.ok && result.reason === 'mfa-failed' ? { reason: 'wrong second-factor code' } : {}),
+          ...(!result.ok && result.reason === 'sso-required' ? { reason: 'password sign-in refused: the role signs in through the directory' } : {}),
         },
       });
       return result;

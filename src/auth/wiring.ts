@@ -40,6 +40,7 @@ export function buildAuthService(deps: { config: Config; db: { prisma: Db }; log
     tokenTtlSeconds: deps.config.tokenTtlSeconds,
     logger: deps.logger,
     secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, now: deps.totpClock }),
+    ssoRequiredRoles: deps.config.security.sso?.requiredRoles,
     throttle: deps.redis
       ? createLoginThrottle({
           redis: deps.redis,

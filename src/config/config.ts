@@ -174,6 +174,8 @@ export interface SsoConfig {
    * null: taken from each request (its Host and scheme, as forwarded by a trusted proxy).
    */
   publicUrl: string | null;
+  /** Roles that may sign in only through the directory (MASKWATCH_SSO_REQUIRED): their password sign-in is refused. */
+  requiredRoles: Role[];
 }
 
 export class ConfigError extends Error {
@@ -224,7 +226,8 @@ function confirmationSettings(env: Env): { confirmFrames: number; confirmWindow:
   return { confirmFrames, confirmWindow };
 }
 
-function mfaRoles(env: Env, name: string): Role[] {
+/** none, all, or roles separated by commas. */
+function roleList(env: Env, name: string): Role[] {
   const raw = env[name]?.trim().toUpperCase();
   if (!raw || raw === 'NONE') return [];
   if (raw === 'ALL') return [...ROLES];
@@ -245,7 +248,11 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function ssoSettings(env: Env): SsoConfig | null {
   const issuer = env.MASKWATCH_SSO_ISSUER?.trim();
-  if (!issuer) return null;
+  const requiredRoles = roleList(env, 'MASKWATCH_SSO_REQUIRED');
+  if (!issuer) {
+    if (requiredRoles.length > 0) throw new ConfigError('MASKWATCH_SSO_REQUIRED', 'needs MASKWATCH_SSO_ISSUER (single sign-on) to be set');
+    return null;
+  }
   let parsed: URL;
   try {
     parsed = new URL(issuer);
@@ -266,6 +273,7 @@ function ssoSettings(env: Env): SsoConfig | null {
     usernameClaim,
     label: env.MASKWATCH_SSO_LABEL?.trim().slice(0, 60) || 'Sign in with your agency account',
     publicUrl: publicUrl(env, 'MASKWATCH_PUBLIC_URL'),
+    requiredRoles,
   };
 }
 
@@ -504,7 +512,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
       requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),
-      mfa: { requiredRoles: mfaRoles(env, 'MASKWATCH_MFA_REQUIRED') },
+      mfa: { requiredRoles: roleList(env, 'MASKWATCH_MFA_REQUIRED') },
       secretKey: secretKey(env, 'MASKWATCH_SECRET_KEY'),
       sso: ssoSettings(env),
       disableInactiveDays: int(env, 'MASKWATCH_DISABLE_INACTIVE_DAYS', 0, 0, 3650),

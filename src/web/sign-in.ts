@@ -21,6 +21,7 @@ export const needsCode = (err: unknown) => err instanceof ApiError && (err.code 
 export function signInError(err: unknown, wrongCredentials = 'Wrong username or password.'): string {
   if (err instanceof ApiError && err.code === 'mfa-required') return 'Enter the 6-digit code of your authenticator app.';
   if (err instanceof ApiError && err.code === 'mfa-failed') return 'Wrong or already used code: enter the code the app shows now.';
+  if (err instanceof ApiError && err.code === 'sso-required') return 'This account signs in with your agency account: use the button below.';
   if (err instanceof ApiError && err.status === 401) return wrongCredentials;
   return err instanceof Error ? err.message : String(err);
 }

@@ -30,6 +30,8 @@ before(async () => {
       MASKWATCH_SSO_CLIENT_ID: CLIENT.clientId,
       MASKWATCH_SSO_CLIENT_SECRET: CLIENT.clientSecret,
       MASKWATCH_SSO_LABEL: 'Sign in with Metro Police ID',
+      // Dispatchers sign in only through the directory; the admin keeps a password (break-glass).
+      MASKWATCH_SSO_REQUIRED: 'DISPATCHER',
     },
   );
   idp.addClient({ ...CLIENT, redirectUri: `${system.url}/api/v1/auth/sso/callback` });
@@ -115,6 +117,11 @@ test('a dispatcher signs on with the agency account and lands in the console; a 
   try {
     const stranger = await other.context.newPage();
     await stranger.goto(system.url);
+    // ana's password is refused: dispatchers sign in through the directory.
+    await stranger.getByLabel('Username').fill('ana');
+    await stranger.getByLabel('Password').fill('a password nobody types');
+    await stranger.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await stranger.getByText('This account signs in with your agency account').waitFor();
     await stranger.getByRole('link', { name: 'Sign in with Metro Police ID' }).click();
     await stranger.locator('input[name="login"]').fill('stranger');
     await stranger.locator('input[name="password"]').fill('the directory password');

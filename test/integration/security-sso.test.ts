@@ -23,7 +23,15 @@ for (const provider of testProviders()) {
     let api: ApiInstance;
     let admin: string;
 
-    const sso = (issuer: string, publicUrl: string | null = null): SsoConfig => ({ issuer, ...CLIENT, usernameClaim: 'preferred_username', label: 'Sign in with Metro Police ID', publicUrl });
+    const sso = (issuer: string, more: Partial<SsoConfig> = {}): SsoConfig => ({
+      issuer,
+      ...CLIENT,
+      usernameClaim: 'preferred_username',
+      label: 'Sign in with Metro Police ID',
+      publicUrl: null,
+      requiredRoles: [],
+      ...more,
+    });
     const auditOf = async (action: string) =>
       (await stack.db.prisma.auditEvent.findMany({ where: { action }, orderBy: { at: 'asc' } })).map((e) => ({ ...e, details: JSON.parse(e.details ?? '{}') as Record<string, unknown> }));
 
@@ -237,11 +245,28 @@ for (const provider of testProviders()) {
     });
 
     test('behind a proxy that does not forward the public address, MASKWATCH_PUBLIC_URL gives the registered URIs', async () => {
-      const proxied = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, 'https://maskwatch.example.org') } } });
+      const proxied = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, { publicUrl: 'https://maskwatch.example.org' }) } } });
       const start = new URL((await fetch(`${proxied.url}/api/v1/auth/sso/start`, { redirect: 'manual' })).headers.get('location')!);
       assert.equal(start.searchParams.get('redirect_uri'), 'https://maskwatch.example.org/api/v1/auth/sso/callback');
       const out = new URL((await fetch(`${proxied.url}/api/v1/auth/sso/logout`, { redirect: 'manual' })).headers.get('location')!);
       assert.equal(out.searchParams.get('post_logout_redirect_uri'), 'https://maskwatch.example.org/');
+    });
+
+    test('MASKWATCH_SSO_REQUIRED: those roles sign in only through the directory; the others keep their password', async () => {
+      const enforced = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, { requiredRoles: ['DISPATCHER', 'OFFICER'] }) } } });
+      await loginAs(api, { username: 'ines', role: 'DISPATCHER' });
+      const login = (username: string, password: string) => call(enforced.url, 'POST', '/api/v1/auth/login', { json: { username, password } });
+      const refused = await login('ines', PASSWORD);
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body.type, problemType('sso-required'));
+      // A wrong password says no more than for anyone else.
+      assert.equal((await login('ines', 'not the password at all')).body.type, problemType('login-failed'));
+      assert.equal((await login('chief', PASSWORD)).status, 200, 'an admin keeps the password (break-glass)');
+      const audit = (await auditOf('auth.login_failed')).find((e) => e.details.username === 'ines' && typeof e.details.reason === 'string');
+      assert.match(String(audit?.details.reason), /the role signs in through the directory/);
+
+      idp.profiles.set('u-6001', { preferred_username: 'ines' });
+      assert.equal((await (await signOnAsBrowser(api.url, 'u-6001')).exchange()).status, 200);
     });
 
     test('the cookies are HttpOnly, scoped to the one route that reads them, and short-lived', async () => {

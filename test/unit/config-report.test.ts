@@ -44,9 +44,11 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     usernameClaim: 'preferred_username',
     label: 'Sign in with your agency account',
     publicUrl: null,
+    requiredRoles: [],
   });
   const behindProxy = { MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_PUBLIC_URL: 'https://dispatch.example.org/' };
   assert.equal(loadConfigOrReport(silent, behindProxy)?.security.sso?.publicUrl, 'https://dispatch.example.org');
+  assert.deepEqual(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_REQUIRED: 'dispatcher,OFFICER' })?.security.sso?.requiredRoles, ['DISPATCHER', 'OFFICER']);
   assert.equal(loadConfigOrReport(silent, { MASKWATCH_SSO_ISSUER: 'http://127.0.0.1:8080', MASKWATCH_SSO_CLIENT_ID: 'm' })?.security.sso?.issuer, 'http://127.0.0.1:8080');
   const refused: [Record<string, string>, RegExp][] = [
     [{ MASKWATCH_SSO_ISSUER: 'http://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: must be an https URL/],
@@ -54,6 +56,8 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org' }, /MASKWATCH_SSO_CLIENT_ID: is required with MASKWATCH_SSO_ISSUER/],
     [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_SSO_USERNAME_CLAIM: 'a b' }, /MASKWATCH_SSO_USERNAME_CLAIM/],
     [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_PUBLIC_URL: 'https://dispatch.example.org/maskwatch' }, /MASKWATCH_PUBLIC_URL/],
+    [{ MASKWATCH_SSO_REQUIRED: 'DISPATCHER' }, /MASKWATCH_SSO_REQUIRED: needs MASKWATCH_SSO_ISSUER/],
+    [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_SSO_REQUIRED: 'PILOT' }, /MASKWATCH_SSO_REQUIRED: must be none, all or roles/],
   ];
   for (const [env, message] of refused) {
     const lines: string[] = [];

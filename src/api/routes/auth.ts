@@ -68,7 +68,8 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         description:
           'An account with two-factor sign-in needs `code`, the 6-digit code of its authenticator app or one of its recovery codes: without it the right password is answered ' +
           '401 mfa-required (ask for the code and send username, password and code again); a wrong or already used code 401 mfa-failed. ' +
-          'A wrong password is 401 login-failed whether or not a code was sent. Wrong codes are throttled like wrong passwords (429 login-throttled).',
+          'A wrong password is 401 login-failed whether or not a code was sent. Wrong codes are throttled like wrong passwords (429 login-throttled). ' +
+          'A role that must sign in through the directory (MASKWATCH_SSO_REQUIRED) gets 403 sso-required after the right password.',
         body: LoginRequestSchema,
         response: {
           200: loginAnswerSchema,
@@ -84,6 +85,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       }
       if (!result.ok && result.reason === 'mfa-required') throw new HttpProblem(401, 'enter the 6-digit code of your authenticator app', 'mfa-required');
       if (!result.ok && result.reason === 'mfa-failed') throw new HttpProblem(401, 'wrong or already used code', 'mfa-failed');
+      if (!result.ok && result.reason === 'sso-required') throw new HttpProblem(403, 'this account signs in with the agency account (single sign-on), not a password', 'sso-required');
       if (!result.ok) throw new HttpProblem(401, 'wrong username or password', 'login-failed');
       request.log.info({ userId: result.user.id }, 'user logged in');
       return { token: result.token, expiresAt: result.expiresAt.toISOString(), user: result.user };
