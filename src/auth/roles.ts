@@ -21,6 +21,8 @@ export interface AuthUser {
   mfaSetupRequired?: boolean;
   /** How the session was signed in. */
   signInMethod?: SignInMethod;
+  /** Single sign-on: when the directory let the user in; the session never outlives MASKWATCH_SSO_SESSION_HOURS from it. */
+  signedOnAt?: Date;
   /** When the session's token expires (sockets are disconnected then). */
   sessionExpiresAt?: Date;
 }

@@ -22,6 +22,8 @@ export interface AuthServiceDeps {
   secondFactor?: SecondFactor;
   /** Roles that must sign in through the directory (MASKWATCH_SSO_REQUIRED): their password is refused. */
   ssoRequiredRoles?: readonly Role[];
+  /** A single sign-on session, renewals included, ends this long after the sign-on (MASKWATCH_SSO_SESSION_HOURS). */
+  ssoSessionHours?: number;
 }
 
 export type LoginOutcome =
@@ -85,9 +87,22 @@ export function createAuthService(deps: AuthServiceDeps) {
     };
   }
 
+  const ssoBound = (signedOnAt: Date) => new Date(signedOnAt.getTime() + (deps.ssoSessionHours ?? 12) * 3_600_000);
+
+  /**
+   * A new token. A single sign-on one never lives past its sign-on's bound: MaskWatch cannot see a person
+   * disabled in the directory, so renewals alone must not keep them in.
+   */
   async function openSession(userId: string, origin: SessionOrigin): Promise<{ token: string; expiresAt: Date }> {
     const token = newSessionToken();
-    const expiresAt = new Date(now().getTime() + deps.tokenTtlSeconds * 1000);
+    const t = now();
+    let expiresAt = new Date(t.getTime() + deps.tokenTtlSeconds * 1000);
+    if (origin.signInMethod === 'sso') {
+      const signedOnAt = origin.signedOnAt ?? t;
+      const bound = ssoBound(signedOnAt);
+      if (bound < expiresAt) expiresAt = bound;
+      origin = { ...origin, signedOnAt };
+    }
     await deps.sessions.create(userId, hashSecret(token), expiresAt, origin);
     // A renewal is use too: a dispatcher on a week of night shifts is not inactive.
     await deps.users.touchSignIn(userId, now());
@@ -174,6 +189,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         ...sessionUser({ ...session.user, mfaEnabled: session.user.totpEnabledAt !== null }, signInMethod),
         sessionId: session.id,
         signInMethod,
+        ...(session.signedOnAt ? { signedOnAt: session.signedOnAt } : {}),
         sessionExpiresAt: session.expiresAt,
       };
     },
@@ -191,7 +207,9 @@ export function createAuthService(deps: AuthServiceDeps) {
       const user = await this.authenticate(token);
       if (!user) return null;
       const signInMethod = user.signInMethod ?? 'password';
-      const next = await openSession(user.id, { ...origin, signInMethod });
+      // Past its sign-on's bound (the setting was lowered meanwhile): sign on again.
+      if (user.signedOnAt && ssoBound(user.signedOnAt) <= now()) return null;
+      const next = await openSession(user.id, { ...origin, signInMethod, signedOnAt: user.signedOnAt });
       await deps.sessions.revoke(hashSecret(token), now());
       return { ...next, user: sessionUser({ ...user, mfaEnabled: user.mfaEnabled ?? false }, signInMethod) };
     },

@@ -41,6 +41,7 @@ export function buildAuthService(deps: { config: Config; db: { prisma: Db }; log
     logger: deps.logger,
     secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, now: deps.totpClock }),
     ssoRequiredRoles: deps.config.security.sso?.requiredRoles,
+    ssoSessionHours: deps.config.security.sso?.sessionHours,
     throttle: deps.redis
       ? createLoginThrottle({
           redis: deps.redis,

@@ -176,6 +176,8 @@ export interface SsoConfig {
   publicUrl: string | null;
   /** Roles that may sign in only through the directory (MASKWATCH_SSO_REQUIRED): their password sign-in is refused. */
   requiredRoles: Role[];
+  /** A single sign-on session, renewals included, ends this long after the sign-on (MASKWATCH_SSO_SESSION_HOURS). */
+  sessionHours: number;
 }
 
 export class ConfigError extends Error {
@@ -274,6 +276,7 @@ function ssoSettings(env: Env): SsoConfig | null {
     label: env.MASKWATCH_SSO_LABEL?.trim().slice(0, 60) || 'Sign in with your agency account',
     publicUrl: publicUrl(env, 'MASKWATCH_PUBLIC_URL'),
     requiredRoles,
+    sessionHours: int(env, 'MASKWATCH_SSO_SESSION_HOURS', 12, 1, 720),
   };
 }
 

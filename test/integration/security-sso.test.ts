@@ -30,6 +30,7 @@ for (const provider of testProviders()) {
       label: 'Sign in with Metro Police ID',
       publicUrl: null,
       requiredRoles: [],
+      sessionHours: 12,
       ...more,
     });
     const auditOf = async (action: string) =>
@@ -267,6 +268,29 @@ for (const provider of testProviders()) {
 
       idp.profiles.set('u-6001', { preferred_username: 'ines' });
       assert.equal((await (await signOnAsBrowser(api.url, 'u-6001')).exchange()).status, 200);
+    });
+
+    test('a single sign-on session, renewals included, ends MASKWATCH_SSO_SESSION_HOURS after the sign-on', async () => {
+      const bounded = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, { sessionHours: 1 }) } } });
+      await loginAs(api, { username: 'jonas', role: 'DISPATCHER' });
+      idp.profiles.set('u-7001', { preferred_username: 'jonas' });
+      const before = Date.now();
+      const session = (await (await signOnAsBrowser(api.url, 'u-7001')).exchange().then((r) => r.json())) as { token: string };
+      // The exchange ran on the first API (12 h); renewals on the bounded one (1 h) keep the sign-on's time.
+      const renewed = await call(bounded.url, 'POST', '/api/v1/auth/refresh', { token: session.token });
+      assert.equal(renewed.status, 200);
+      const bound = Date.parse(renewed.body.expiresAt);
+      assert.ok(bound <= before + 3_600_000 + 5000 && bound > before + 3_500_000, `renewed to ${renewed.body.expiresAt}: one hour after the sign-on, not ${stack.config.tokenTtlSeconds} s after now`);
+      // The same sign-on, 2 hours ago: no renewal.
+      const row = await stack.db.prisma.session.findFirstOrThrow({ where: { user: { username: 'jonas' }, revokedAt: null, signInMethod: 'sso' } });
+      assert.ok(row.signedOnAt && row.signedOnAt.getTime() >= before - 1000);
+      await stack.db.prisma.session.update({ where: { id: row.id }, data: { signedOnAt: new Date(Date.now() - 2 * 3_600_000) } });
+      const late = await call(bounded.url, 'POST', '/api/v1/auth/refresh', { token: renewed.body.token });
+      assert.equal(late.status, 401);
+      assert.equal(late.body.type, problemType('session-expired'));
+      // A password session slides as before.
+      const byPassword = await call(bounded.url, 'POST', '/api/v1/auth/login', { json: { username: 'jonas', password: PASSWORD } });
+      assert.ok(Date.parse(byPassword.body.expiresAt) > Date.now() + 2 * 3_600_000);
     });
 
     test('the cookies are HttpOnly, scoped to the one route that reads them, and short-lived', async () => {

@@ -45,6 +45,7 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     label: 'Sign in with your agency account',
     publicUrl: null,
     requiredRoles: [],
+    sessionHours: 12,
   });
   const behindProxy = { MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_PUBLIC_URL: 'https://dispatch.example.org/' };
   assert.equal(loadConfigOrReport(silent, behindProxy)?.security.sso?.publicUrl, 'https://dispatch.example.org');

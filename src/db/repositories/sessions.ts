@@ -4,6 +4,7 @@ import type { Role, SignInMethod } from '../../contracts/vocabulary.ts';
 export interface SessionWithUser {
   id: string;
   signInMethod: string;
+  signedOnAt: Date | null;
   expiresAt: Date;
   revokedAt: Date | null;
   user: { id: string; username: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean; totpEnabledAt: Date | null };
@@ -24,6 +25,8 @@ export interface SessionOrigin {
   userAgent?: string | null;
   /** Default `password`; a renewal keeps its session's. */
   signInMethod?: SignInMethod;
+  /** Single sign-on: when the directory let the user in (a renewal keeps it). */
+  signedOnAt?: Date | null;
 }
 
 /** A session as its user sees it in their list. */
@@ -47,6 +50,7 @@ export function createSessionRepository(prisma: PrismaClient) {
           clientIp: origin.clientIp ?? null,
           userAgent: origin.userAgent?.slice(0, 300) ?? null,
           signInMethod: origin.signInMethod ?? 'password',
+          signedOnAt: origin.signedOnAt ?? null,
         },
         select: { id: true },
       });
@@ -70,6 +74,7 @@ export function createSessionRepository(prisma: PrismaClient) {
         select: {
           id: true,
           signInMethod: true,
+          signedOnAt: true,
           expiresAt: true,
           revokedAt: true,
           user: { select: { id: true, username: true, role: true, unitId: true, disabled: true, mustChangePassword: true, totpEnabledAt: true } },
