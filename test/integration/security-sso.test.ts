@@ -218,6 +218,10 @@ for (const provider of testProviders()) {
       const browser = await signOnAsBrowser(api.url, 'u-4001', { tamper: (url) => url });
       const pendingStart = await fetch(`${api.url}/api/v1/auth/sso/start`, { redirect: 'manual' });
       const pendingCookie = pendingStart.headers.getSetCookie().find((c) => c.startsWith('mw_sso='))!.split(';')[0]!.slice('mw_sso='.length);
+      const malformed = await call(api.url, 'POST', '/api/v1/auth/sso/exchange', { headers: { cookie: 'mw_sso_handoff=%E0%A4%A' } });
+      assert.equal(malformed.status, 401, 'a cookie that does not decode is no handoff');
+      const malformedCallback = await fetch(`${api.url}/api/v1/auth/sso/callback?code=x&state=y`, { redirect: 'manual', headers: { cookie: 'mw_sso=%E0%A4%A' } });
+      assert.equal(malformedCallback.headers.get('location'), '/#/login?sso-error=expired');
       const swapped = await call(api.url, 'POST', '/api/v1/auth/sso/exchange', { headers: { cookie: `mw_sso_handoff=${pendingCookie}` } });
       assert.equal(swapped.status, 401);
       assert.equal(swapped.body.type, problemType('sso-expired'));
@@ -247,7 +251,9 @@ for (const provider of testProviders()) {
 
     test('behind a proxy that does not forward the public address, MASKWATCH_PUBLIC_URL gives the registered URIs', async () => {
       const proxied = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, { publicUrl: 'https://maskwatch.example.org' }) } } });
-      const start = new URL((await fetch(`${proxied.url}/api/v1/auth/sso/start`, { redirect: 'manual' })).headers.get('location')!);
+      const started = await fetch(`${proxied.url}/api/v1/auth/sso/start`, { redirect: 'manual' });
+      assert.match(started.headers.getSetCookie()[0]!, /; HttpOnly; SameSite=Lax; Secure$/, 'browsers reach it over https: Secure cookies');
+      const start = new URL(started.headers.get('location')!);
       assert.equal(start.searchParams.get('redirect_uri'), 'https://maskwatch.example.org/api/v1/auth/sso/callback');
       const out = new URL((await fetch(`${proxied.url}/api/v1/auth/sso/logout`, { redirect: 'manual' })).headers.get('location')!);
       assert.equal(out.searchParams.get('post_logout_redirect_uri'), 'https://maskwatch.example.org/');

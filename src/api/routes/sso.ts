@@ -14,18 +14,25 @@ type CookieSpec = typeof PENDING_COOKIE;
 function readCookie(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined; // not a value this server set
+      }
+    }
   }
   return undefined;
 }
 
 /**
- * HttpOnly (no script reads them), Secure behind https. The pending cookie is Lax: it must come back on
- * the provider's top-level redirect. The handoff cookie is Strict: only the dashboard's own call sends it.
+ * HttpOnly (no script reads them), Secure when browsers reach MaskWatch over https. The pending cookie is
+ * Lax: it must come back on the provider's top-level redirect. The handoff cookie is Strict: only the
+ * dashboard's own call sends it.
  */
-function cookieHeader(request: FastifyRequest, spec: CookieSpec, value: string | null): string {
+function cookieHeader(ctx: ApiContext, request: FastifyRequest, spec: CookieSpec, value: string | null): string {
   const maxAge = value === null ? 0 : Math.floor(spec.maxAgeMs / 1000);
-  const secure = request.protocol === 'https' ? '; Secure' : '';
+  const secure = publicOrigin(ctx, request).startsWith('https:') ? '; Secure' : '';
   return `${spec.name}=${value === null ? '' : encodeURIComponent(value)}; Path=${spec.path}; Max-Age=${maxAge}; HttpOnly; SameSite=${spec.sameSite}${secure}`;
 }
 
@@ -82,7 +89,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
       const redirectUri = `${publicOrigin(ctx, request)}${CALLBACK_PATH}`;
       try {
         const { url, sealed } = await ctx.sso.begin(redirectUri);
-        return reply.code(302).header('cache-control', 'no-store').header('set-cookie', cookieHeader(request, PENDING_COOKIE, sealed)).redirect(url);
+        return reply.code(302).header('cache-control', 'no-store').header('set-cookie', cookieHeader(ctx, request, PENDING_COOKIE, sealed)).redirect(url);
       } catch (err) {
         if (!(err instanceof SsoError)) throw err;
         request.log.warn({ err: err.message }, 'single sign-on could not begin');
@@ -107,13 +114,13 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const clearPending = cookieHeader(request, PENDING_COOKIE, null);
+      const clearPending = cookieHeader(ctx, request, PENDING_COOKIE, null);
       if (!ctx.sso) return toSignInPage(reply, { error: 'unavailable' }, [clearPending]);
       try {
         const identity = await ctx.sso.finish(new URL(request.url, 'http://callback').searchParams, readCookie(request, PENDING_COOKIE.name));
         const account = await ctx.auth.ssoAccount(identity, request.ip);
         if (!account.ok) return toSignInPage(reply, { error: account.reason }, [clearPending]);
-        const handoff = cookieHeader(request, HANDOFF_COOKIE, await ctx.sso.sealHandoff(account.userId));
+        const handoff = cookieHeader(ctx, request, HANDOFF_COOKIE, await ctx.sso.sealHandoff(account.userId));
         return toSignInPage(reply, { done: true }, [clearPending, handoff]);
       } catch (err) {
         if (!(err instanceof SsoError)) throw err;
@@ -157,7 +164,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       if (!ctx.sso) throw notConfigured();
-      reply.header('cache-control', 'no-store').header('set-cookie', cookieHeader(request, HANDOFF_COOKIE, null));
+      reply.header('cache-control', 'no-store').header('set-cookie', cookieHeader(ctx, request, HANDOFF_COOKIE, null));
       let result = null;
       try {
         result = await ctx.auth.ssoLogin(await ctx.sso.openHandoff(readCookie(request, HANDOFF_COOKIE.name)), originOf(request));
