@@ -118,6 +118,11 @@ export interface Config {
     disableInactiveDays: number;
     /** Single sign-on with the agency's OpenID Connect provider (MASKWATCH_SSO_*); null = passwords only. */
     sso: SsoConfig | null;
+    /**
+     * The address browsers use (MASKWATCH_PUBLIC_URL, an origin): single sign-on's redirect URIs and the site
+     * security keys are bound to. null: taken from each request (its Host and scheme, as forwarded by a trusted proxy).
+     */
+    publicUrl: string | null;
     /** A request whose headers and body are not all received within this is answered 408 (slow-body clients). */
     requestTimeoutMs: number;
     /** Requests per window (0 = off); one window for all limits. See src/api/security.ts. */
@@ -169,11 +174,6 @@ export interface SsoConfig {
   usernameClaim: string;
   /** The sign-in button's text (MASKWATCH_SSO_LABEL). */
   label: string;
-  /**
-   * The address browsers use (MASKWATCH_PUBLIC_URL, an origin), for the redirect URIs registered at the provider;
-   * null: taken from each request (its Host and scheme, as forwarded by a trusted proxy).
-   */
-  publicUrl: string | null;
   /** Roles that may sign in only through the directory (MASKWATCH_SSO_REQUIRED): their password sign-in is refused. */
   requiredRoles: Role[];
   /** A single sign-on session, renewals included, ends this long after the sign-on (MASKWATCH_SSO_SESSION_HOURS). */
@@ -274,7 +274,6 @@ function ssoSettings(env: Env): SsoConfig | null {
     clientSecret: env.MASKWATCH_SSO_CLIENT_SECRET?.trim() || null,
     usernameClaim,
     label: env.MASKWATCH_SSO_LABEL?.trim().slice(0, 60) || 'Sign in with your agency account',
-    publicUrl: publicUrl(env, 'MASKWATCH_PUBLIC_URL'),
     requiredRoles,
     sessionHours: int(env, 'MASKWATCH_SSO_SESSION_HOURS', 12, 1, 720),
   };
@@ -518,6 +517,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       mfa: { requiredRoles: roleList(env, 'MASKWATCH_MFA_REQUIRED') },
       secretKey: secretKey(env, 'MASKWATCH_SECRET_KEY'),
       sso: ssoSettings(env),
+      publicUrl: publicUrl(env, 'MASKWATCH_PUBLIC_URL'),
       disableInactiveDays: int(env, 'MASKWATCH_DISABLE_INACTIVE_DAYS', 0, 0, 3650),
       // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.
       rateLimit: {

@@ -28,7 +28,6 @@ for (const provider of testProviders()) {
       ...CLIENT,
       usernameClaim: 'preferred_username',
       label: 'Sign in with Metro Police ID',
-      publicUrl: null,
       requiredRoles: [],
       sessionHours: 12,
       ...more,
@@ -250,7 +249,7 @@ for (const provider of testProviders()) {
     });
 
     test('behind a proxy that does not forward the public address, MASKWATCH_PUBLIC_URL gives the registered URIs', async () => {
-      const proxied = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, { publicUrl: 'https://maskwatch.example.org' }) } } });
+      const proxied = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer), publicUrl: 'https://maskwatch.example.org' } } });
       const started = await fetch(`${proxied.url}/api/v1/auth/sso/start`, { redirect: 'manual' });
       assert.match(started.headers.getSetCookie()[0]!, /; HttpOnly; SameSite=Lax; Secure$/, 'browsers reach it over https: Secure cookies');
       const start = new URL(started.headers.get('location')!);

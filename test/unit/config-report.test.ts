@@ -43,12 +43,12 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     clientSecret: null,
     usernameClaim: 'preferred_username',
     label: 'Sign in with your agency account',
-    publicUrl: null,
     requiredRoles: [],
     sessionHours: 12,
   });
   const behindProxy = { MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_PUBLIC_URL: 'https://dispatch.example.org/' };
-  assert.equal(loadConfigOrReport(silent, behindProxy)?.security.sso?.publicUrl, 'https://dispatch.example.org');
+  assert.equal(loadConfigOrReport(silent, behindProxy)?.security.publicUrl, 'https://dispatch.example.org');
+  assert.equal(loadConfigOrReport(silent, { MASKWATCH_PUBLIC_URL: 'https://dispatch.example.org' })?.security.publicUrl, 'https://dispatch.example.org', 'security keys need it without single sign-on');
   assert.deepEqual(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_REQUIRED: 'dispatcher,OFFICER' })?.security.sso?.requiredRoles, ['DISPATCHER', 'OFFICER']);
   assert.equal(loadConfigOrReport(silent, { MASKWATCH_SSO_ISSUER: 'http://127.0.0.1:8080', MASKWATCH_SSO_CLIENT_ID: 'm' })?.security.sso?.issuer, 'http://127.0.0.1:8080');
   const refused: [Record<string, string>, RegExp][] = [

@@ -3,6 +3,7 @@ import type { ApiContext } from '../context.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { HANDOFF_TTL_MS, SIGN_ON_TTL_MS, SsoError } from '../../auth/sso.ts';
 import { loginAnswerSchema, originOf } from './auth.ts';
+import { publicOrigin } from '../public-origin.ts';
 
 const CALLBACK_PATH = '/api/v1/auth/sso/callback';
 const EXCHANGE_PATH = '/api/v1/auth/sso/exchange';
@@ -32,16 +33,8 @@ function readCookie(request: FastifyRequest, name: string): string | undefined {
  */
 function cookieHeader(ctx: ApiContext, request: FastifyRequest, spec: CookieSpec, value: string | null): string {
   const maxAge = value === null ? 0 : Math.floor(spec.maxAgeMs / 1000);
-  const secure = publicOrigin(ctx, request).startsWith('https:') ? '; Secure' : '';
+  const secure = publicOrigin(ctx.config, request).startsWith('https:') ? '; Secure' : '';
   return `${spec.name}=${value === null ? '' : encodeURIComponent(value)}; Path=${spec.path}; Max-Age=${maxAge}; HttpOnly; SameSite=${spec.sameSite}${secure}`;
-}
-
-/**
- * The address browsers use: MASKWATCH_PUBLIC_URL, else the request's scheme and Host (a trusted proxy's
- * forwarded ones). The provider accepts only its registered URIs, so one built from a forged Host goes nowhere.
- */
-function publicOrigin(ctx: ApiContext, request: FastifyRequest): string {
-  return ctx.config.security.sso?.publicUrl ?? `${request.protocol}://${request.host}`;
 }
 
 /** Back to the dashboard's sign-in page, which finishes the sign-on or explains why it did not. */
@@ -86,7 +79,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       if (!ctx.sso) throw notConfigured();
-      const redirectUri = `${publicOrigin(ctx, request)}${CALLBACK_PATH}`;
+      const redirectUri = `${publicOrigin(ctx.config, request)}${CALLBACK_PATH}`;
       try {
         const { url, sealed } = await ctx.sso.begin(redirectUri);
         return reply.code(302).header('cache-control', 'no-store').header('set-cookie', cookieHeader(ctx, request, PENDING_COOKIE, sealed)).redirect(url);
@@ -144,7 +137,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const url = await ctx.sso?.logoutUrl(`${publicOrigin(ctx, request)}/`);
+      const url = await ctx.sso?.logoutUrl(`${publicOrigin(ctx.config, request)}/`);
       return reply.code(302).header('cache-control', 'no-store').redirect(url ?? '/#/login');
     },
   );
