@@ -198,7 +198,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
       maxAttempts: deps.config.security.loginMaxFailures,
       windowMs: deps.config.security.loginLockSeconds * 1000,
     }),
-    secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, now: deps.totpClock }),
+    secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, keys: repos.securityKeys, redis: producer.redis, now: deps.totpClock }),
     secretKeys: keys,
     dataDir: deps.config.dataDir,
     // Stored frames were written by our workers under this limit; it still bounds what a view decodes.

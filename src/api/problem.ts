@@ -18,6 +18,8 @@ export interface ProblemBody {
   detail?: string;
   /** Per-field reasons for a validation failure. */
   errors?: { path: string; message: string }[];
+  /** 401 mfa-required of a login whose account has security keys: the challenge for them. */
+  securityKey?: object;
 }
 
 export class HttpProblem extends Error {
@@ -68,6 +70,12 @@ export const problemSchema = {
     errors: {
       type: 'array',
       items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+    securityKey: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        'only in a login\'s 401 mfa-required, when the account has security keys: PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get; send its answer as the login\'s `securityKey`',
     },
   },
 } as const;

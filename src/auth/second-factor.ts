@@ -1,17 +1,35 @@
 /**
  * The second factor of a login: a TOTP code from the user's authenticator
- * app. Holds the policy (which roles must enrol), the sealing of the shared
- * secrets, and the one-use check of codes. Enrolment itself is a use case
+ * app, one of their recovery codes, or a security key registered under it.
+ * Holds the policy (which roles must enrol), the sealing of the shared
+ * secrets, and the one-use checks. Enrolment itself is a use case
  * (src/services/two-factor.ts).
  */
 import type { UserRepository } from '../db/repositories/users.ts';
-import type { Role } from '../contracts/vocabulary.ts';
+import type { SecurityKeyRepository } from '../db/repositories/security-keys.ts';
+import type { Role, SecondFactorKind } from '../contracts/vocabulary.ts';
 import type { SecretBox } from './secret-box.ts';
 import { matchTotp } from './totp.ts';
 import { normalizeRecoveryCode, recoveryCodeHash } from './recovery-codes.ts';
+import {
+  SecurityKeyError,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RelyingParty,
+  type SecurityKeys,
+} from './security-keys.ts';
+
+/** What a login offers as its second factor: a code, or a security key's signed answer. */
+export interface SecondFactorAnswer {
+  code?: string;
+  securityKey?: AuthenticationResponseJSON;
+}
 
 export interface SecondFactorDeps {
   users: Pick<UserRepository, 'consumeTotpStep' | 'useRecoveryCode'>;
+  keys: Pick<SecurityKeyRepository, 'listFor' | 'findByCredentialId' | 'recordUse'>;
+  /** The WebAuthn ceremonies; without them (no challenge store: the CLI) keys are not offered. */
+  securityKeys?: SecurityKeys;
   /** Loaded on first use: processes that never see a code never create the key file. */
   box: () => Promise<SecretBox>;
   /** Roles that must enrol before using anything else (MASKWATCH_MFA_REQUIRED). */
@@ -27,8 +45,21 @@ export interface EnrolledUser {
 
 export function createSecondFactor(deps: SecondFactorDeps) {
   const now = deps.now ?? (() => new Date());
+
+  async function verifyKey(userId: string, response: AuthenticationResponseJSON, rp: RelyingParty): Promise<boolean> {
+    const key = await deps.keys.findByCredentialId(response.id);
+    if (!deps.securityKeys || !key || key.userId !== userId) return false;
+    try {
+      const signCount = await deps.securityKeys.verifyAuthentication(userId, response, key, rp);
+      return await deps.keys.recordUse(key.id, key.signCount, signCount, now());
+    } catch (err) {
+      if (err instanceof SecurityKeyError) return false;
+      throw err;
+    }
+  }
   return {
     requiredRoles: deps.requiredRoles,
+    securityKeys: deps.securityKeys,
 
     enrolled(user: Pick<EnrolledUser, 'totpEnabledAt'>): boolean {
       return user.totpEnabledAt !== null;
@@ -53,12 +84,26 @@ export function createSecondFactor(deps: SecondFactorDeps) {
     },
 
     /**
-     * Which second factor `code` is for the enrolled user, or null: the app's
-     * current code, used by no earlier request (nor a later step), or one of
-     * their unused recovery codes. Either works once.
+     * A challenge for the user's security keys, as `navigator.credentials.get` takes it; null when they have
+     * none (or keys are not offered here).
      */
-    async verify(user: EnrolledUser, code: string): Promise<'totp' | 'recovery-code' | null> {
+    async keyChallenge(userId: string, rp: RelyingParty | undefined): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+      if (!deps.securityKeys || !rp) return null;
+      const keys = await deps.keys.listFor(userId);
+      return keys.length > 0 ? deps.securityKeys.authenticationOptions(userId, keys, rp) : null;
+    },
+
+    /**
+     * Which second factor `answer` is for the enrolled user, or null: the app's
+     * current code, used by no earlier request (nor a later step), one of
+     * their unused recovery codes, or one of their security keys signing the
+     * challenge last given to them. Each works once.
+     */
+    async verify(user: EnrolledUser, answer: SecondFactorAnswer, rp?: RelyingParty): Promise<SecondFactorKind | null> {
       if (!user.totpSecret || !user.totpEnabledAt) return null;
+      if (answer.securityKey) return rp && (await verifyKey(user.id, answer.securityKey, rp)) ? 'security-key' : null;
+      const code = answer.code;
+      if (!code) return null;
       const recovery = /^\d{6}$/.test(code) ? null : normalizeRecoveryCode(code);
       if (recovery) return (await deps.users.useRecoveryCode(user.id, recoveryCodeHash(user.id, recovery), now())) ? 'recovery-code' : null;
       const step = matchTotp(await this.open(user.id, user.totpSecret), code, now());

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { SessionOrigin, SessionRepository } from '../db/repositories/sessions.ts';
-import type { SignInMethod } from '../contracts/vocabulary.ts';
+import type { SecondFactorKind, SignInMethod } from '../contracts/vocabulary.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { hashSecret, newSessionToken } from './tokens.ts';
 import { isRole, type AuthUser, type Role } from './roles.ts';
 import type { LoginThrottle } from './login-throttle.ts';
-import type { SecondFactor } from './second-factor.ts';
+import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
+import type { PublicKeyCredentialRequestOptionsJSON, RelyingParty } from './security-keys.ts';
 
 export interface AuthServiceDeps {
   users: UserRepository;
@@ -27,12 +28,14 @@ export interface AuthServiceDeps {
 }
 
 export type LoginOutcome =
-  | ({ ok: true; secondFactor?: 'totp' | 'recovery-code' } & LoginResult)
+  | ({ ok: true; secondFactor?: SecondFactorKind } & LoginResult)
   /**
-   * `mfa-required`: the password was right and the account has a second factor, but no code came with it.
-   * `sso-required`: the password was right, but the role signs in only through the directory.
+   * The password was right and the account has a second factor, but no code or key answer came with it;
+   * `securityKey`: a challenge for the account's security keys, when it has some.
    */
-  | { ok: false; reason: 'failed' | 'mfa-required' | 'mfa-failed' | 'sso-required' }
+  | { ok: false; reason: 'mfa-required'; securityKey?: PublicKeyCredentialRequestOptionsJSON }
+  /** `sso-required`: the password was right, but the role signs in only through the directory. */
+  | { ok: false; reason: 'failed' | 'mfa-failed' | 'sso-required' }
   | { ok: false; reason: 'throttled'; retryAfterMs: number };
 
 export interface LoginResult {
@@ -126,7 +129,7 @@ export function createAuthService(deps: AuthServiceDeps) {
      * alike. Only after the right password does an enrolled account say it needs a code, or that the code
      * was wrong.
      */
-    async login(username: string, password: string, code?: string, origin: SessionOrigin = {}): Promise<LoginOutcome> {
+    async login(username: string, password: string, answer: SecondFactorAnswer = {}, origin: SessionOrigin = {}, rp?: RelyingParty): Promise<LoginOutcome> {
       const user = await deps.users.findByUsername(username);
       if (!user) {
         await verifyPassword(password, await dummyPasswordHash()); // same cost as a real check
@@ -138,10 +141,13 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!ok || user.disabled) return { ok: false, reason: 'failed' };
       if (deps.ssoRequiredRoles?.includes(user.role as Role)) return { ok: false, reason: 'sso-required' };
       const mfa = deps.secondFactor;
-      let secondFactor: 'totp' | 'recovery-code' | undefined;
+      let secondFactor: SecondFactorKind | undefined;
       if (mfa?.enrolled(user)) {
-        if (!code) return { ok: false, reason: 'mfa-required' };
-        secondFactor = (await mfa.verify(user, code)) ?? undefined;
+        if (!answer.code && !answer.securityKey) {
+          const securityKey = await mfa.keyChallenge(user.id, rp);
+          return { ok: false, reason: 'mfa-required', ...(securityKey ? { securityKey } : {}) };
+        }
+        secondFactor = (await mfa.verify(user, answer, rp)) ?? undefined;
         if (!secondFactor) return { ok: false, reason: 'mfa-failed' };
       }
       const { token, expiresAt } = await openSession(user.id, { ...origin, signInMethod: 'password' });
@@ -152,12 +158,18 @@ export function createAuthService(deps: AuthServiceDeps) {
      * A login over the network: throttled per (username, client IP) BEFORE the
      * password is checked, and audited with the client address either way.
      */
-    async loginFrom(username: string, password: string, origin: SessionOrigin & { clientIp: string }, code?: string): Promise<LoginOutcome> {
+    async loginFrom(
+      username: string,
+      password: string,
+      origin: SessionOrigin & { clientIp: string },
+      answer: SecondFactorAnswer = {},
+      rp?: RelyingParty,
+    ): Promise<LoginOutcome> {
       const { clientIp } = origin;
       // A wrong code is a failed attempt like a wrong password: six digits cannot be guessed under growing delays.
       const attempt = deps.throttle ? await deps.throttle.begin(username, clientIp) : null;
       if (attempt && !attempt.allowed) return { ok: false, reason: 'throttled', retryAfterMs: attempt.retryAfterMs };
-      const result = await this.login(username, password, code, origin);
+      const result = await this.login(username, password, answer, origin, rp);
       if (result.ok && attempt?.allowed) await deps.throttle!.succeeded(attempt.ticket);
       // Asking for the code is a step of a login, not a failure worth an audit event.
       if (!result.ok && result.reason === 'mfa-required') return result;
@@ -173,7 +185,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           username,
           clientIp,
           ...(result.ok && result.secondFactor ? { secondFactor: result.secondFactor } : {}),
-          ...(!result.ok && result.reason === 'mfa-failed' ? { reason: 'wrong second-factor code' } : {}),
+          ...(!result.ok && result.reason === 'mfa-failed' ? { reason: answer.securityKey ? 'security key not accepted' : 'wrong second-factor code' } : {}),
           ...(!result.ok && result.reason === 'sso-required' ? { reason: 'password sign-in refused: the role signs in through the directory' } : {}),
         },
       });

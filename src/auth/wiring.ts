@@ -12,14 +12,37 @@ import { createLoginThrottle } from './login-throttle.ts';
 import { createAuthService, type AuthService } from './service.ts';
 import { createSecondFactor, type SecondFactor, type SecondFactorDeps } from './second-factor.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
+import { createSecurityKeys, type ChallengeStore } from './security-keys.ts';
 import { secretKeys } from '../system/secret-key.ts';
 
-/** TOTP checks, and the secrets sealed with a key derived from the server's secret key. */
-export function buildSecondFactor(deps: { config: Config; users: SecondFactorDeps['users']; now?: () => Date }): SecondFactor {
+/** Security-key challenges in Redis, each taken once by whichever instance gets the answer. */
+export function redisChallengeStore(redis: Redis, prefix: string): ChallengeStore {
+  const key = (k: string) => `${prefix}:webauthn:${k}`;
+  return {
+    async put(k, value, ttlMs) {
+      await redis.set(key(k), value, 'PX', ttlMs);
+    },
+    take: (k) => redis.getdel(key(k)),
+  };
+}
+
+/**
+ * TOTP checks with the secrets sealed by a key derived from the server's secret key, and security keys
+ * when there is a Redis for their challenges.
+ */
+export function buildSecondFactor(deps: {
+  config: Config;
+  users: SecondFactorDeps['users'];
+  keys: SecondFactorDeps['keys'];
+  redis?: Redis;
+  now?: () => Date;
+}): SecondFactor {
   const keys = secretKeys(deps.config);
   let box: Promise<SecretBox> | null = null;
   return createSecondFactor({
     users: deps.users,
+    keys: deps.keys,
+    securityKeys: deps.redis ? createSecurityKeys({ challenges: redisChallengeStore(deps.redis, deps.config.queuePrefix) }) : undefined,
     requiredRoles: deps.config.security.mfa.requiredRoles,
     now: deps.now,
     box: () =>
@@ -39,7 +62,7 @@ export function buildAuthService(deps: { config: Config; db: { prisma: Db }; log
     audit: repos.audit,
     tokenTtlSeconds: deps.config.tokenTtlSeconds,
     logger: deps.logger,
-    secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, now: deps.totpClock }),
+    secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, keys: repos.securityKeys, redis: deps.redis, now: deps.totpClock }),
     ssoRequiredRoles: deps.config.security.sso?.requiredRoles,
     ssoSessionHours: deps.config.security.sso?.sessionHours,
     throttle: deps.redis

@@ -307,12 +307,53 @@ const SecondFactorCode = () =>
     description: 'the 6-digit code of the authenticator app, or an unused recovery code (`abcde-fghij`); either works once',
   });
 
+/** Binary fields of WebAuthn's JSON forms: base64url (bounded: a credential id is at most 1023 bytes). */
+const Base64Url = (maxLength: number) => Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength });
+const credentialFields = {
+  id: Base64Url(1400),
+  rawId: Base64Url(1400),
+  type: Type.Literal('public-key'),
+  clientExtensionResults: Type.Object({}, { additionalProperties: true }),
+  authenticatorAttachment: Type.Optional(Type.String({ maxLength: 32 })),
+};
+
+/**
+ * A security key's signed answer to the login's challenge: what `navigator.credentials.get` gives,
+ * as @simplewebauthn/browser's startAuthentication returns it (AuthenticationResponseJSON).
+ */
+export const SecurityKeyAssertionSchema = Type.Object(
+  {
+    ...credentialFields,
+    response: Type.Object({
+      clientDataJSON: Base64Url(8192),
+      authenticatorData: Base64Url(8192),
+      signature: Base64Url(2048),
+      userHandle: Type.Optional(Base64Url(512)),
+    }),
+  },
+  { description: 'the security key\'s answer to the challenge of the 401 mfa-required problem (its `securityKey` member)' },
+);
+
+/** A new key's answer to the registration challenge (RegistrationResponseJSON of @simplewebauthn/browser). */
+export const SecurityKeyAttestationSchema = Type.Object({
+  ...credentialFields,
+  response: Type.Object(
+    {
+      clientDataJSON: Base64Url(8192),
+      attestationObject: Base64Url(65_536),
+      transports: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 10 })),
+    },
+    { additionalProperties: true },
+  ),
+});
+
 /** The body of POST /api/v1/auth/login. */
 export const LoginRequestSchema = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 64 }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     code: Type.Optional(SecondFactorCode()),
+    securityKey: Type.Optional(SecurityKeyAssertionSchema),
   },
   { additionalProperties: false },
 );
@@ -378,6 +419,30 @@ export const SessionViewSchema = Type.Object({
 });
 export type SessionView = Static<typeof SessionViewSchema>;
 export const SessionListSchema = Type.Object({ items: Type.Array(SessionViewSchema) });
+
+/** A security key registered under two-factor sign-in (GET /api/v1/auth/mfa/keys). */
+export const SecurityKeyViewSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String({ description: 'what its owner called it ("blue YubiKey")' }),
+  createdAt: DateTime(),
+  lastUsedAt: NullableDateTime({ description: 'its last sign-in' }),
+});
+export type SecurityKeyView = Static<typeof SecurityKeyViewSchema>;
+export const SecurityKeyListSchema = Type.Object({ items: Type.Array(SecurityKeyViewSchema) });
+
+/** The body of POST /api/v1/auth/mfa/keys: the new key's answer, and a name for it. */
+export const SecurityKeyAddSchema = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 60, pattern: '\\S' }), credential: SecurityKeyAttestationSchema },
+  { additionalProperties: false },
+);
+export type SecurityKeyAdd = Static<typeof SecurityKeyAddSchema>;
+
+/** What `navigator.credentials.create` / `.get` take (WebAuthn's JSON form), challenge included. */
+export const WebAuthnOptionsSchema = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  additionalProperties: true,
+  description: 'PublicKeyCredentialCreationOptionsJSON (registration) or PublicKeyCredentialRequestOptionsJSON (sign-in), as @simplewebauthn/browser takes them',
+});
 
 /** The answer of POST /api/v1/auth/mfa/enable and /recovery-codes: shown once, stored only as hashes. */
 export const MfaRecoveryCodesSchema = Type.Object({

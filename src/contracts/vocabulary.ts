@@ -11,6 +11,10 @@ export type Role = (typeof ROLES)[number];
 export const SIGN_IN_METHODS = ['password', 'sso'] as const;
 export type SignInMethod = (typeof SIGN_IN_METHODS)[number];
 
+/** What passed the second factor of a password login (audited as `secondFactor`). */
+export const SECOND_FACTOR_KINDS = ['totp', 'recovery-code', 'security-key'] as const;
+export type SecondFactorKind = (typeof SECOND_FACTOR_KINDS)[number];
+
 export const ALERT_STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE', 'RESOLVED', 'DISMISSED'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 

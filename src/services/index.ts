@@ -75,6 +75,7 @@ export function createServices(deps: ServiceDeps) {
     stats: createStatsService({ stats: repos.stats, now }),
     twoFactor: createTwoFactorService({
       users: repos.users,
+      keys: repos.securityKeys,
       audit: repos.audit,
       secondFactor: deps.secondFactor,
       attempts: deps.passwordAttempts,

@@ -8,6 +8,10 @@
  *   once (a new set can be made with the password);
  * - disable: password and code, unless the user's role must have it.
  *
+ * - security keys: with two-factor sign-in on, keys (WebAuthn) can be added
+ *   (the password again) and removed; each then passes the second factor
+ *   like a code. Turning two-factor off removes them.
+ *
  * An admin's reset (a lost phone) is an account action: src/services/accounts.ts resetMfa.
  *
  * Attempts at the password or a code are throttled per user, counted before
@@ -23,14 +27,24 @@ import { newTotpSecret, otpauthUri } from '../auth/totp.ts';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeHash } from '../auth/recovery-codes.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { UserRepository, UserRow } from '../db/repositories/users.ts';
-import type { MfaRecoveryCodes, MfaSetup } from '../contracts/api.ts';
+import type { SecurityKeyRepository, SecurityKeyRow } from '../db/repositories/security-keys.ts';
+import { SecurityKeyError, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON, type RelyingParty } from '../auth/security-keys.ts';
+import type { MfaRecoveryCodes, MfaSetup, SecurityKeyView } from '../contracts/api.ts';
 import { accountAuditor, existingUser, type AccountActor } from './accounts.ts';
 import { ServiceError } from './errors.ts';
 
 export const TOTP_ISSUER = 'MaskWatch';
 
+/** Keys per account: a spare or two and a phone, with room to spare. */
+export const MAX_SECURITY_KEYS = 10;
+
+export function securityKeyView(k: SecurityKeyRow): SecurityKeyView {
+  return { id: k.id, name: k.name, createdAt: k.createdAt.toISOString(), lastUsedAt: k.lastUsedAt?.toISOString() ?? null };
+}
+
 export interface TwoFactorServiceDeps {
   users: UserRepository;
+  keys: SecurityKeyRepository;
   audit: AuditRepository;
   secondFactor: SecondFactor;
   attempts: PasswordAttempts;
@@ -125,10 +139,56 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       }
       await attempt(user.id);
       await checkPassword(user, password);
-      if (!(await deps.secondFactor.verify(user, code))) throw new ServiceError('INVALID', 'wrong or already used code', 'mfa-failed');
+      if (!(await deps.secondFactor.verify(user, { code }))) throw new ServiceError('INVALID', 'wrong or already used code', 'mfa-failed');
       await deps.attempts.succeeded(user.id);
+      const securityKeysRemoved = await deps.keys.countFor(user.id);
       await deps.users.clearTotp(user.id);
-      await audit(actorOf(self, clientIp), 'user.mfa_disable', user, {});
+      await audit(actorOf(self, clientIp), 'user.mfa_disable', user, { securityKeysRemoved });
+    },
+
+    async listKeys(self: AuthUser): Promise<SecurityKeyView[]> {
+      return (await deps.keys.listFor(self.id)).map(securityKeyView);
+    },
+
+    /** A challenge for a new key: the password again, as for the app. */
+    async beginKeyRegistration(self: AuthUser, password: string, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
+      const ceremonies = deps.secondFactor.securityKeys;
+      if (!ceremonies) throw new ServiceError('UNAVAILABLE', 'security keys need the shared store of challenges (Redis)', 'security-keys-unavailable');
+      const user = await existing(self.id);
+      if (!user.totpEnabledAt) throw new ServiceError('CONFLICT', 'turn two-factor sign-in on with an authenticator app first: it stays the fallback for a lost key', 'mfa-not-enabled');
+      const keys = await deps.keys.listFor(user.id);
+      if (keys.length >= MAX_SECURITY_KEYS) throw new ServiceError('CONFLICT', `at most ${MAX_SECURITY_KEYS} security keys per account: remove one first`, 'security-key-limit');
+      await attempt(user.id);
+      await checkPassword(user, password);
+      await deps.attempts.succeeded(user.id);
+      return ceremonies.registrationOptions(user, keys, rp);
+    },
+
+    /** The browser's answer to the last challenge: the key is added under `name`. */
+    async addKey(self: AuthUser, name: string, response: RegistrationResponseJSON, rp: RelyingParty, clientIp: string): Promise<SecurityKeyView> {
+      const ceremonies = deps.secondFactor.securityKeys;
+      if (!ceremonies) throw new ServiceError('UNAVAILABLE', 'security keys need the shared store of challenges (Redis)', 'security-keys-unavailable');
+      const user = await existing(self.id);
+      if (!user.totpEnabledAt) throw new ServiceError('CONFLICT', 'two-factor sign-in is off', 'mfa-not-enabled');
+      let key;
+      try {
+        key = await ceremonies.verifyRegistration(user.id, response, rp);
+      } catch (err) {
+        if (!(err instanceof SecurityKeyError)) throw err;
+        deps.logger.info({ userId: user.id, reason: err.message }, 'security key registration refused');
+        throw new ServiceError('INVALID', 'the key\'s answer was not accepted: start again (it is good for 5 minutes, at this address only)', 'security-key-failed');
+      }
+      if (await deps.keys.findByCredentialId(key.credentialId)) throw new ServiceError('CONFLICT', 'this key is registered already', 'security-key-exists');
+      const row = await deps.keys.add({ userId: user.id, name: name.trim(), ...key });
+      await audit(actorOf(self, clientIp), 'user.security_key_add', user, { keyId: row.id, name: row.name });
+      return securityKeyView(row);
+    },
+
+    async removeKey(self: AuthUser, id: string, clientIp: string): Promise<void> {
+      const user = await existing(self.id);
+      const key = (await deps.keys.listFor(user.id)).find((k) => k.id === id);
+      if (!key || !(await deps.keys.remove(user.id, id))) throw new ServiceError('NOT_FOUND', 'no such security key of yours', 'security-key-not-found');
+      await audit(actorOf(self, clientIp), 'user.security_key_remove', user, { keyId: key.id, name: key.name });
     },
 
   };

@@ -169,7 +169,7 @@ for (const provider of testProviders()) {
     test('OpenAPI document at /docs lists the routes', async () => {
       const res = await call(api.url, 'GET', '/docs/json');
       assert.equal(res.status, 200);
-      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations', '/api/v1/audit', '/api/v1/alerts/{id}/evidence-access', '/api/v1/auth/mfa/setup', '/api/v1/auth/mfa/enable', '/api/v1/auth/mfa/recovery-codes', '/api/v1/auth/mfa/disable', '/api/v1/users/{id}/mfa', '/api/v1/auth/sessions', '/api/v1/auth/sessions/{id}', '/api/v1/audit/integrity', '/api/v1/auth/sso', '/api/v1/auth/sso/start', '/api/v1/auth/sso/callback', '/api/v1/auth/sso/exchange', '/api/v1/auth/sso/logout', '/api/v1/users/{id}/sso', '/api/v1/users/{id}/sessions/{sessionId}']) {
+      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations', '/api/v1/audit', '/api/v1/alerts/{id}/evidence-access', '/api/v1/auth/mfa/setup', '/api/v1/auth/mfa/enable', '/api/v1/auth/mfa/recovery-codes', '/api/v1/auth/mfa/disable', '/api/v1/auth/mfa/keys', '/api/v1/auth/mfa/keys/options', '/api/v1/auth/mfa/keys/{id}', '/api/v1/users/{id}/mfa', '/api/v1/auth/sessions', '/api/v1/auth/sessions/{id}', '/api/v1/audit/integrity', '/api/v1/auth/sso', '/api/v1/auth/sso/start', '/api/v1/auth/sso/callback', '/api/v1/auth/sso/exchange', '/api/v1/auth/sso/logout', '/api/v1/users/{id}/sso', '/api/v1/users/{id}/sessions/{sessionId}']) {
         assert.ok(res.body.paths[p], `missing ${p}`);
       }
       const alertItem = res.body.paths['/api/v1/alerts'].get.responses['200'].content['application/json'].schema.properties.items.items;

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
-import { HttpProblem, problemResponses } from '../problem.ts';
+import { HttpProblem, problem, problemResponses, sendProblem } from '../problem.ts';
+import { publicOrigin } from '../public-origin.ts';
+import { relyingPartyOf, type AuthenticationResponseJSON, type RegistrationResponseJSON } from '../../auth/security-keys.ts';
 import { bearerSecurity, dateTime, roleEnum, uuidParam, type UuidParam } from '../schemas/common.ts';
 import { sessionRoom } from '../../realtime/server.ts';
 import {
@@ -12,6 +14,11 @@ import {
   SessionListSchema,
   PasswordConfirmationSchema,
   MfaSetupSchema,
+  SecurityKeyAddSchema,
+  SecurityKeyListSchema,
+  SecurityKeyViewSchema,
+  WebAuthnOptionsSchema,
+  type SecurityKeyAdd,
   type LoginRequest,
   type MfaCode,
   type MfaDisable,
@@ -68,6 +75,8 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         description:
           'An account with two-factor sign-in needs `code`, the 6-digit code of its authenticator app or one of its recovery codes: without it the right password is answered ' +
           '401 mfa-required (ask for the code and send username, password and code again); a wrong or already used code 401 mfa-failed. ' +
+          'When the account has security keys, the 401 mfa-required problem also carries `securityKey`, a challenge for navigator.credentials.get: ' +
+          'send the key\'s answer as `securityKey` (instead of `code`) with username and password again; a refused answer is 401 mfa-failed. ' +
           'A wrong password is 401 login-failed whether or not a code was sent. Wrong codes are throttled like wrong passwords (429 login-throttled). ' +
           'A role that must sign in through the directory (MASKWATCH_SSO_REQUIRED) gets 403 sso-required after the right password.',
         body: LoginRequestSchema,
@@ -77,14 +86,27 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         },
       },
     },
-    async (request) => {
-      const result = await ctx.auth.loginFrom(request.body.username, request.body.password, originOf(request), request.body.code);
+    async (request, reply) => {
+      const { username, password, code, securityKey } = request.body;
+      const result = await ctx.auth.loginFrom(
+        username,
+        password,
+        originOf(request),
+        { code, securityKey: securityKey as AuthenticationResponseJSON | undefined },
+        relyingPartyOf(publicOrigin(ctx.config, request)),
+      );
       if (!result.ok && result.reason === 'throttled') {
         const retry = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
         throw new HttpProblem(429, `too many failed logins from this address for this account; retry in ${retry} s`, 'login-throttled', { 'retry-after': retry });
       }
-      if (!result.ok && result.reason === 'mfa-required') throw new HttpProblem(401, 'enter the 6-digit code of your authenticator app', 'mfa-required');
-      if (!result.ok && result.reason === 'mfa-failed') throw new HttpProblem(401, 'wrong or already used code', 'mfa-failed');
+      if (!result.ok && result.reason === 'mfa-required') {
+        if (!result.securityKey) throw new HttpProblem(401, 'enter the 6-digit code of your authenticator app', 'mfa-required');
+        reply.header('cache-control', 'no-store');
+        return sendProblem(reply, { ...problem(401, 'touch your security key, or enter the 6-digit code of your authenticator app', 'mfa-required'), securityKey: result.securityKey });
+      }
+      if (!result.ok && result.reason === 'mfa-failed') {
+        throw new HttpProblem(401, securityKey ? 'the security key\'s answer was not accepted: sign in again' : 'wrong or already used code', 'mfa-failed');
+      }
       if (!result.ok && result.reason === 'sso-required') throw new HttpProblem(403, 'this account signs in with the agency account (single sign-on), not a password', 'sso-required');
       if (!result.ok) throw new HttpProblem(401, 'wrong username or password', 'login-failed');
       request.log.info({ userId: result.user.id }, 'user logged in');
@@ -255,6 +277,88 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       return reply.code(204).send();
     },
   );
+  app.get(
+    '/api/v1/auth/mfa/keys',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Your security keys (WebAuthn / FIDO2), oldest first',
+        security: bearerSecurity,
+        response: { 200: SecurityKeyListSchema, ...problemResponses },
+      },
+    },
+    async (request) => ({ items: await ctx.services.twoFactor.listKeys(userOf(request)) }),
+  );
+
+  app.post<{ Body: PasswordConfirmation }>(
+    '/api/v1/auth/mfa/keys/options',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Start adding a security key: a challenge for navigator.credentials.create',
+        description:
+          'Needs the password (403 wrong-password) and two-factor sign-in on with an authenticator app, the fallback for a lost key (409 mfa-not-enabled); ' +
+          'at most 10 keys (409 security-key-limit). Answers PublicKeyCredentialCreationOptionsJSON, good for 5 minutes: pass it to the browser, then POST ' +
+          'the answer to /api/v1/auth/mfa/keys. The key is bound to the host name browsers use (MASKWATCH_PUBLIC_URL, else the request\'s). Throttled per user (429 mfa-throttled).',
+        security: bearerSecurity,
+        body: PasswordConfirmationSchema,
+        response: { 200: WebAuthnOptionsSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return ctx.services.twoFactor.beginKeyRegistration(userOf(request), request.body.password, relyingPartyOf(publicOrigin(ctx.config, request)));
+    },
+  );
+
+  app.post<{ Body: SecurityKeyAdd }>(
+    '/api/v1/auth/mfa/keys',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Add a security key: the browser\'s answer to the challenge of /api/v1/auth/mfa/keys/options',
+        description:
+          '201 with the key. 400 security-key-failed when the answer does not match the last challenge given to you (expired, used, another origin, a bad signature); ' +
+          '409 security-key-exists for a key registered already. From then on the key passes a login\'s second factor like a code. Audited as user.security_key_add.',
+        security: bearerSecurity,
+        body: SecurityKeyAddSchema,
+        response: { 201: SecurityKeyViewSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = await ctx.services.twoFactor.addKey(
+        userOf(request),
+        request.body.name,
+        request.body.credential as RegistrationResponseJSON,
+        relyingPartyOf(publicOrigin(ctx.config, request)),
+        request.ip,
+      );
+      return reply.code(201).send(key);
+    },
+  );
+
+  app.delete<{ Params: UuidParam }>(
+    '/api/v1/auth/mfa/keys/:id',
+    {
+      onRequest: loggedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Remove one of your security keys (lost, or replaced)',
+        description: '404 security-key-not-found for a key that is not yours. The authenticator app and recovery codes stay. Audited as user.security_key_remove.',
+        security: bearerSecurity,
+        params: uuidParam,
+        response: { 204: { type: 'null' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      await ctx.services.twoFactor.removeKey(userOf(request), request.params.id, request.ip);
+      return reply.code(204).send();
+    },
+  );
+
   app.get(
     '/api/v1/auth/sessions',
     {

@@ -11,6 +11,7 @@ import { createDispatchRepository } from './dispatch.ts';
 import { createEvidenceRepository } from './evidence.ts';
 import { createIncidentRepository, createPeopleRepository } from './incidents.ts';
 import { createPrivacyRepository } from './privacy.ts';
+import { createSecurityKeyRepository } from './security-keys.ts';
 import { createSessionRepository } from './sessions.ts';
 import { createStatsRepository } from './stats.ts';
 import { createUnitRepository } from './units.ts';
@@ -28,6 +29,7 @@ export function createRepositories(prisma: PrismaClient, provider?: Provider) {
     incidents: createIncidentRepository(prisma),
     people: createPeopleRepository(prisma),
     privacy: createPrivacyRepository(prisma),
+    securityKeys: createSecurityKeyRepository(prisma),
     sessions: createSessionRepository(prisma),
     stats: createStatsRepository(prisma, provider),
     units: createUnitRepository(prisma),

@@ -98,10 +98,11 @@ export function createUserRepository(prisma: PrismaClient) {
     async enableTotp(id: string, sealedSecret: string, step: number, at: Date): Promise<void> {
       await prisma.user.update({ where: { id }, data: { totpSecret: sealedSecret, totpPendingSecret: null, totpEnabledAt: at, totpLastStep: step } });
     },
-    /** Removes the second factor and its recovery codes. */
+    /** Removes the second factor, its recovery codes and security keys. */
     async clearTotp(id: string): Promise<void> {
       await prisma.$transaction([
         prisma.mfaRecoveryCode.deleteMany({ where: { userId: id } }),
+        prisma.securityKey.deleteMany({ where: { userId: id } }),
         prisma.user.update({ where: { id }, data: { totpSecret: null, totpPendingSecret: null, totpEnabledAt: null, totpLastStep: null } }),
       ]);
     },
@@ -137,6 +138,7 @@ export function createUserRepository(prisma: PrismaClient) {
      */
     async anonymise(id: string, at: Date, placeholderName: string, unusableHash: string): Promise<UserRow> {
       await prisma.mfaRecoveryCode.deleteMany({ where: { userId: id } });
+      await prisma.securityKey.deleteMany({ where: { userId: id } });
       return prisma.user.update({
         where: { id },
         data: {
