@@ -18,6 +18,7 @@ import type {
   MfaRecoveryCodes,
   MfaSetup,
   Page,
+  SecurityKeyView,
   SessionView,
   Stats,
   SuggestedUnit,
@@ -30,9 +31,21 @@ import type {
   Violation,
   WebhookDelivery,
 } from '../contracts/api.ts';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/browser';
+
+/** What a login offers as its second factor: the app's (or a recovery) code, or a security key's answer. */
+export interface SecondFactorAnswer {
+  code?: string;
+  securityKey?: AuthenticationResponseJSON;
+}
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SessionView, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecurityKeyView, SessionView, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -72,6 +85,8 @@ export class ApiError extends Error {
     readonly detail: string | undefined,
     /** The problem's type slug (e.g. `mfa-required`), when the server sent one. */
     readonly code?: string,
+    /** A login's 401 mfa-required for an account with security keys: the challenge for them. */
+    readonly securityKey?: PublicKeyCredentialRequestOptionsJSON,
   ) {
     super(detail ? `${title}: ${detail}` : title);
     this.name = 'ApiError';
@@ -108,15 +123,17 @@ export class Api {
       let title = res.statusText || `HTTP ${res.status}`;
       let detail: string | undefined;
       let code: string | undefined;
+      let securityKey: PublicKeyCredentialRequestOptionsJSON | undefined;
       try {
-        const problem = (await res.json()) as { type?: string; title?: string; detail?: string; message?: string };
+        const problem = (await res.json()) as { type?: string; title?: string; detail?: string; message?: string; securityKey?: PublicKeyCredentialRequestOptionsJSON };
         title = problem.title ?? title;
         detail = problem.detail ?? problem.message;
         code = problem.type?.split('/').pop();
+        securityKey = problem.securityKey;
       } catch {
         // not JSON: keep the status text
       }
-      throw new ApiError(res.status, title, detail, code);
+      throw new ApiError(res.status, title, detail, code, securityKey);
     }
     return res;
   }
@@ -130,9 +147,9 @@ export class Api {
     return (await this.send('GET', path)).blob();
   }
 
-  /** `code`: the authenticator app's code, for accounts with two-factor sign-in (401 mfa-required without it). */
-  login(username: string, password: string, code?: string) {
-    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password, ...(code ? { code } : {}) });
+  /** `answer`: the app's code or a security key's answer, for accounts with two-factor sign-in (401 mfa-required without it). */
+  login(username: string, password: string, answer: SecondFactorAnswer = {}) {
+    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password, ...answer });
   }
   /** Whether the sign-in page offers single sign-on, and the button's text. */
   ssoOffer() {
@@ -161,6 +178,22 @@ export class Api {
   }
   mfaDisable(password: string, code: string) {
     return this.json<void>('POST', '/api/v1/auth/mfa/disable', { password, code });
+  }
+
+  securityKeys() {
+    return this.json<{ items: SecurityKeyView[] }>('GET', '/api/v1/auth/mfa/keys');
+  }
+
+  securityKeyOptions(password: string) {
+    return this.json<PublicKeyCredentialCreationOptionsJSON>('POST', '/api/v1/auth/mfa/keys/options', { password });
+  }
+
+  addSecurityKey(name: string, credential: RegistrationResponseJSON) {
+    return this.json<SecurityKeyView>('POST', '/api/v1/auth/mfa/keys', { name, credential });
+  }
+
+  removeSecurityKey(id: string) {
+    return this.json<void>('DELETE', `/api/v1/auth/mfa/keys/${encodeURIComponent(id)}`);
   }
   /** A new token before the current one expires (shift-long pages); 401 once it has. */
   refresh() {

@@ -1,5 +1,5 @@
 /** Entry point: session, routing between the login, dispatcher, officer and admin views. */
-import { Api, ApiError, type Session } from './api.ts';
+import { Api, ApiError, type SecondFactorAnswer, type Session } from './api.ts';
 import type { MountView, ViewContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
 import { clearImageCache } from './images.ts';
@@ -81,11 +81,11 @@ function signOut(): void {
   if (wasSso) void loggedOut.then(() => location.assign(SSO_LOGOUT_URL));
 }
 
-async function signIn(username: string, password: string, code?: string): Promise<void> {
+async function signIn(username: string, password: string, answer?: SecondFactorAnswer): Promise<void> {
   // The sign-in click is a user gesture: let this page play alert sounds from now on.
   unlockAudio();
   const sentAt = Date.now();
-  await startSession(await api.login(username, password, code), sentAt, 'password');
+  await startSession(await api.login(username, password, answer), sentAt, 'password');
 }
 
 /** Back from the agency's sign-in page (`#/login?sso=done`): collect the session the server holds for this browser. */

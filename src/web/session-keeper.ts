@@ -7,7 +7,7 @@
  */
 import { ApiError, type Api, type CurrentUser } from './api.ts';
 import { field, h } from './dom.ts';
-import { codeInput, needsCode, signInError, typedCode } from './sign-in.ts';
+import { codeInput, needsCode, securityKeyButton, signInError, signInSteps, typedCode } from './sign-in.ts';
 import { lifeFromResponse, nextCheckDelay, sessionPhase, type TokenLife } from './session-renewal.ts';
 import { rememberSsoReturn, SSO_START_URL, type StoredSession } from './session.ts';
 
@@ -75,24 +75,26 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
     if (!s || dialog) return;
     if (timer) clearTimeout(timer);
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-    // An account with two-factor sign-in needs a fresh code too.
+    // An account with two-factor sign-in needs a fresh code too, or its security key (asked for on submit).
     const code = codeInput({ recovery: true });
+    code.required = false;
     const codeField = field('Authenticator code or recovery code', code);
     codeField.hidden = !s.user.mfaEnabled;
-    code.required = !codeField.hidden;
     const error = h('p', { class: 'form-error', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in again');
     const leave = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Log out');
     // Signed on through the agency's directory: sign on there again, and come back to this view.
     const signOnAgain = s.signInMethod === 'sso' ? h('a', { class: 'btn', href: SSO_START_URL }, 'Sign on again') : null;
     signOnAgain?.addEventListener('click', () => rememberSsoReturn(location.hash));
-    const form = h(
+    const key = securityKeyButton(() => form, code);
+    const form: HTMLFormElement = h(
       'form',
       { class: 'relogin' },
       h('h2', { id: 'relogin-title' }, 'Your session has ended'),
       h('p', { id: 'relogin-desc' }, `Sign in again as ${s.user.username} to carry on. This page stays as it is; nothing was lost.`),
       field('Password', password),
       codeField,
+      key.button,
       error,
       h('div', { class: 'actions' }, ...(signOnAgain ? [signOnAgain] : []), submit, leave),
     );
@@ -109,8 +111,7 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
       error.textContent = '';
       submit.disabled = true;
       const sentAt = now();
-      deps.api
-        .login(s.user.username, password.value, codeField.hidden ? undefined : typedCode(code))
+      signInSteps((answer) => deps.api.login(s.user.username, password.value, answer), typedCode(code) || undefined)
         .then((res) => {
           deps.update(res.token, res.expiresAt ? lifeFromResponse(res.expiresAt, null, sentAt) : null, res.user ?? s.user);
           close();
@@ -119,9 +120,9 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
         })
         .catch((err: unknown) => {
           error.textContent = signInError(err, 'Wrong password.');
+          key.showFor(err);
           if (needsCode(err)) {
             codeField.hidden = false;
-            code.required = true;
             code.select();
           } else password.select();
         })

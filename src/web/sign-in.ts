@@ -1,6 +1,17 @@
 /** Pieces shared by every form that signs in: the login page, the re-login dialog, two-factor setup. */
-import { ApiError } from './api.ts';
+import { startAuthentication, WebAuthnError } from '@simplewebauthn/browser';
+import { ApiError, type SecondFactorAnswer } from './api.ts';
 import { h } from './dom.ts';
+
+/** The account has security keys: the server's challenge came with its request for a second factor. */
+export const hasSecurityKey = (err: unknown) => err instanceof ApiError && err.code === 'mfa-required' && err.securityKey !== undefined;
+
+/** The browser's prompt for a security key was cancelled, timed out or found no key. */
+class KeyNotUsed extends Error {
+  constructor(readonly asked: ApiError) {
+    super(asked.message);
+  }
+}
 
 /**
  * An authenticator code as people type it: spaces and dashes are allowed; typedCode() keeps the rest.
@@ -14,13 +25,56 @@ export function codeInput(opts: { recovery?: boolean } = {}): HTMLInputElement {
 
 export const typedCode = (input: HTMLInputElement) => input.value.replace(/[\s-]/g, '');
 
-/** The server asked for the code, or refused the one given: show the code field. */
-export const needsCode = (err: unknown) => err instanceof ApiError && (err.code === 'mfa-required' || err.code === 'mfa-failed');
+/** The server asked for the code, or refused the one given (or the key prompt was not answered): show the code field. */
+export const needsCode = (err: unknown) => err instanceof KeyNotUsed || (err instanceof ApiError && (err.code === 'mfa-required' || err.code === 'mfa-failed'));
+
+/**
+ * "Use security key" beside the code field: shown once the server said the account has keys; its click
+ * submits the form without a code, so the browser asks for the key again.
+ */
+export function securityKeyButton(form: () => HTMLFormElement, code: HTMLInputElement): { button: HTMLButtonElement; showFor(err: unknown): void } {
+  const button = h('button', { type: 'button', class: 'btn btn-block' }, 'Use security key');
+  button.hidden = true;
+  button.addEventListener('click', () => {
+    code.value = '';
+    code.required = false;
+    form().requestSubmit();
+  });
+  return {
+    button,
+    showFor(err: unknown) {
+      if (hasSecurityKey(err) || err instanceof KeyNotUsed) button.hidden = false;
+    },
+  };
+}
+
+/**
+ * A sign-in with password and second factor: the typed code when there is one; else, when the account has
+ * security keys, the browser asks for one (the same click) and signs the server's challenge. A prompt that
+ * is cancelled leaves the server's request for a code, so the form offers the code field.
+ */
+export async function signInSteps<T>(signIn: (answer?: SecondFactorAnswer) => Promise<T>, typedCode: string | undefined): Promise<T> {
+  try {
+    return await signIn(typedCode ? { code: typedCode } : undefined);
+  } catch (err) {
+    if (typedCode || !(err instanceof ApiError) || !err.securityKey) throw err;
+    let answer;
+    try {
+      answer = await startAuthentication({ optionsJSON: err.securityKey });
+    } catch (prompt) {
+      if (prompt instanceof WebAuthnError || (prompt instanceof Error && prompt.name === 'NotAllowedError')) throw new KeyNotUsed(err);
+      throw prompt;
+    }
+    return signIn({ securityKey: answer });
+  }
+}
 
 /** What a failed sign-in tells the user. */
 export function signInError(err: unknown, wrongCredentials = 'Wrong username or password.'): string {
+  if (err instanceof KeyNotUsed) return 'The security key was not used. Try it again, or enter the code of your authenticator app.';
+  if (hasSecurityKey(err)) return 'Touch your security key, or enter the code of your authenticator app.';
   if (err instanceof ApiError && err.code === 'mfa-required') return 'Enter the 6-digit code of your authenticator app.';
-  if (err instanceof ApiError && err.code === 'mfa-failed') return 'Wrong or already used code: enter the code the app shows now.';
+  if (err instanceof ApiError && err.code === 'mfa-failed') return 'Wrong or already used code (or a key that was not accepted): try again.';
   if (err instanceof ApiError && err.code === 'sso-required') return 'This account signs in with your agency account: use the button below.';
   if (err instanceof ApiError && err.status === 401) return wrongCredentials;
   return err instanceof Error ? err.message : String(err);

@@ -30,7 +30,7 @@ export function openAccountDialog(api: Api, user: { username: string; mfaEnabled
       body,
       h('div', { class: 'relogin' },
         h('h3', {}, 'Sign-in'),
-        h('p', {}, user.mfaEnabled ? 'Password and a code from your authenticator app.' : 'Password only.'),
+        h('p', {}, user.mfaEnabled ? 'Password and a code from your authenticator app, or a security key.' : 'Password only.'),
         h('div', { class: 'actions' }, password, mfa),
         h('h3', {}, 'Where you are signed in'),
         list,

@@ -1,7 +1,7 @@
 import { field, h } from '../dom.ts';
-import { codeInput, needsCode, signInError, typedCode } from '../sign-in.ts';
+import { codeInput, needsCode, securityKeyButton, signInError, signInSteps, typedCode } from '../sign-in.ts';
 import { SSO_START_URL } from '../session.ts';
-import { ApiError } from '../api.ts';
+import { ApiError, type SecondFactorAnswer } from '../api.ts';
 
 /** Why a single sign-on came back without a session (`#/login?sso-error=…`, src/api/routes/sso.ts). */
 const SSO_ERRORS: Record<string, string> = {
@@ -15,7 +15,7 @@ const SSO_ERRORS: Record<string, string> = {
 };
 
 export interface LoginOptions {
-  signIn(username: string, password: string, code?: string): Promise<void>;
+  signIn(username: string, password: string, answer?: SecondFactorAnswer): Promise<void>;
   /** Whether the server offers single sign-on (null: it could not say). */
   ssoOffer: Promise<{ enabled: boolean; label: string | null } | null>;
   /** A single sign-on that came back refused. */
@@ -27,7 +27,8 @@ export interface LoginOptions {
 /**
  * The sign-in form. The code field appears when the server asks for it (an
  * account with two-factor sign-in), so a password-only account sees no more
- * than username and password.
+ * than username and password; an account with security keys is asked for one
+ * by the browser on the same click.
  */
 export function renderLogin(opts: LoginOptions): HTMLElement {
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, maxlength: 64 });
@@ -42,7 +43,8 @@ export function renderLogin(opts: LoginOptions): HTMLElement {
   const ssoButton = h('a', { class: 'btn btn-block sso-button', href: SSO_START_URL }, '');
   const ssoPart = h('div', { class: 'sso-part' }, h('p', { class: 'muted small divider' }, 'or'), ssoButton);
   ssoPart.hidden = true;
-  const form = h(
+  const key = securityKeyButton(() => form, code);
+  const form: HTMLFormElement = h(
     'form',
     { class: 'login-card', 'aria-labelledby': 'login-title' },
     h('div', { class: 'brand brand-large' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '◉'), h('span', {}, 'MaskWatch')),
@@ -52,6 +54,7 @@ export function renderLogin(opts: LoginOptions): HTMLElement {
     codeField,
     error,
     submit,
+    key.button,
     ssoPart,
     h('p', { class: 'muted small' }, 'Authorised personnel only. Every action is logged.'),
   );
@@ -76,12 +79,13 @@ export function renderLogin(opts: LoginOptions): HTMLElement {
     ev.preventDefault();
     error.textContent = '';
     submit.disabled = true;
-    opts.signIn(username.value.trim(), password.value, codeField.hidden ? undefined : typedCode(code) || undefined)
+    const name = username.value.trim();
+    signInSteps((answer) => opts.signIn(name, password.value, answer), codeField.hidden ? undefined : typedCode(code) || undefined)
       .catch((err: unknown) => {
         error.textContent = signInError(err);
+        key.showFor(err);
         if (needsCode(err)) {
           codeField.hidden = false;
-          code.required = true;
           code.select();
           code.focus();
         } else password.select();

@@ -1,12 +1,15 @@
 /**
  * Two-factor sign-in dialogs: setting it up (password → QR code and secret →
- * first code → recovery codes, shown once), and, once on, new recovery codes
- * or turning it off. The setup is forced, with no Cancel, when the user's
- * role must have it.
+ * first code → recovery codes, shown once), and, once on, security keys, new
+ * recovery codes or turning it off. The setup is forced, with no Cancel, when
+ * the user's role must have it.
  */
-import type { Api } from '../api.ts';
+import { browserSupportsWebAuthn, startRegistration, WebAuthnError } from '@simplewebauthn/browser';
+import type { Api, SecurityKeyView } from '../api.ts';
 import { field, h, replaceChildren } from '../dom.ts';
+import { formatDateTime } from '../format.ts';
 import { codeInput, typedCode } from '../sign-in.ts';
+import { errorText } from './common.ts';
 import { openModal, type ModalOptions } from './modal.ts';
 
 /** Groups of four characters, as apps show secrets to be typed. */
@@ -96,7 +99,72 @@ function recoveryCodesView(username: string, codes: string[], done: () => void):
   return view;
 }
 
-/** Once on: new recovery codes, or turning it off. Resolves true once it is off, false otherwise. */
+/**
+ * Security keys (YubiKey, Titan, a phone's passkey…): the list, each with Remove, and a form that adds one
+ * (the password, then the browser asks to touch the key). A key is asked for at sign-in before the code.
+ */
+function securityKeysPart(api: Api): HTMLElement {
+  const list = h('ul', { class: 'session-list', 'aria-label': 'Security keys' }, h('li', { class: 'muted' }, 'Loading…'));
+  const listError = h('p', { class: 'form-error', role: 'alert' });
+
+  function row(k: SecurityKeyView): HTMLElement {
+    const remove = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Remove ${k.name}` }, 'Remove');
+    remove.addEventListener('click', () => {
+      remove.disabled = true;
+      api.removeSecurityKey(k.id).then(load, (err: unknown) => {
+        listError.textContent = errorText(err);
+        remove.disabled = false;
+      });
+    });
+    return h(
+      'li',
+      { class: 'session-row' },
+      h('strong', {}, k.name),
+      h('span', { class: 'muted small' }, `added ${formatDateTime(k.createdAt)} · ${k.lastUsedAt ? `last used ${formatDateTime(k.lastUsedAt)}` : 'not used yet'}`),
+      remove,
+    );
+  }
+
+  async function load(): Promise<void> {
+    try {
+      const { items } = await api.securityKeys();
+      replaceChildren(list, ...(items.length ? items.map(row) : [h('li', { class: 'muted' }, 'No security key yet.')]));
+    } catch (err) {
+      replaceChildren(list, h('li', { class: 'form-error' }, errorText(err)));
+    }
+  }
+
+  const name = h('input', { name: 'key-name', required: true, maxlength: 60, placeholder: 'e.g. blue YubiKey' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const add = step([field('Name of the key', name), field('Password', password)], 'Add key', null, async () => {
+    const options = await api.securityKeyOptions(password.value);
+    let credential;
+    try {
+      credential = await startRegistration({ optionsJSON: options });
+    } catch (err) {
+      // Cancelled, timed out, or the key is registered already (excluded by the server's options).
+      throw new Error(err instanceof WebAuthnError && err.code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED' ? 'This key is added already.' : 'The key was not added: touch it when the browser asks.');
+    }
+    await api.addSecurityKey(name.value, credential);
+    name.value = '';
+    password.value = '';
+    await load();
+  });
+  void load();
+  const supported = browserSupportsWebAuthn();
+  add.form.hidden = !supported;
+  return h(
+    'section',
+    { class: 'relogin' },
+    h('h3', {}, 'Security keys'),
+    h('p', {}, 'A key you touch at sign-in instead of typing the code. It only answers this site, so a fake sign-in page gets nothing. The app stays the way in if the key is lost.'),
+    list,
+    listError,
+    supported ? add.form : h('p', { class: 'muted small' }, 'This browser cannot use security keys.'),
+  );
+}
+
+/** Once on: security keys, new recovery codes, or turning it off. Resolves true once it is off, false otherwise. */
 export function openMfaManageDialog(api: Api, username: string): Promise<boolean> {
   return new Promise((resolve) => {
     const { body, close, cancelButton } = openModal('Two-factor sign-in', 'mfa-dialog', { cancellable: true }, resolve);
@@ -113,7 +181,7 @@ export function openMfaManageDialog(api: Api, username: string): Promise<boolean
     const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
     const code = codeInput({ recovery: true });
     const off = step(
-      [h('h3', {}, 'Turn off'), h('p', {}, 'Your password alone will sign you in again.'), field('Password', password), field('Code shown by the app, or a recovery code', code)],
+      [h('h3', {}, 'Turn off'), h('p', {}, 'Your password alone will sign you in again; your security keys are removed.'), field('Password', password), field('Code shown by the app, or a recovery code', code)],
       'Turn off',
       cancelButton(),
       async () => {
@@ -121,7 +189,7 @@ export function openMfaManageDialog(api: Api, username: string): Promise<boolean
         close(true);
       },
     );
-    replaceChildren(body, renew.form, off.form);
-    renewPassword.focus();
+    replaceChildren(body, securityKeysPart(api), renew.form, off.form);
+    body.querySelector('input')?.focus();
   });
 }

@@ -1,0 +1,103 @@
+/**
+ * Security keys in Chromium against the real system (`maskwatch start`), with Chromium's own virtual
+ * authenticator (DevTools WebAuthn domain) as the key: a dispatcher with two-factor sign-in adds a key
+ * in Your account, then signs in by password and key in one click; with the key gone, the browser's
+ * refusal leads to the code field, and a recovery code signs in. The page is opened as http://localhost
+ * (a secure context whose host name can name a WebAuthn site, which 127.0.0.1 cannot).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call } from '../helpers/api.ts';
+import { totpCode, totpStep } from '../../src/auth/totp.ts';
+import { buildDashboard, launchBrowser, screenshot, startSystem, type Browser, type System } from './support.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+let system: System;
+let desk: Browser;
+
+before(async () => {
+  await buildDashboard();
+  system = await startSystem({ username: 'chief', password: PASSWORD });
+  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+});
+
+after(async () => {
+  await desk?.close();
+  await system?.close();
+});
+
+test('a dispatcher adds a security key, signs in with it in one click, and falls back to the code without it', async () => {
+  // The dispatcher, with two-factor sign-in on (over the API, as two-factor.test.ts does in the browser).
+  const admin = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
+  assert.equal((await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'disp-key', password: PASSWORD, role: 'DISPATCHER' } })).status, 201);
+  const token = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'disp-key', password: PASSWORD } })).body.token as string;
+  const setup = await call(system.url, 'POST', '/api/v1/auth/mfa/setup', { token, json: { password: PASSWORD } });
+  const secret = setup.body.secret as string;
+  const step = totpStep(new Date());
+  const enabled = await call(system.url, 'POST', '/api/v1/auth/mfa/enable', { token, json: { code: totpCode(secret, step) } });
+  assert.equal(enabled.status, 200);
+  // Each app code works once and only a later one after it: the second sign-in by code uses a recovery code.
+  const recoveryCode = enabled.body.recoveryCodes[0] as string;
+
+  const page = await desk.context.newPage();
+  const cdp = await desk.context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true },
+  });
+  const local = system.url.replace('127.0.0.1', 'localhost');
+
+  // Signed in with the app's code, the dispatcher adds the key in Your account › Manage two-factor sign-in.
+  await page.goto(local);
+  await page.getByLabel('Username').fill('disp-key');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Enter the 6-digit code of your authenticator app.').waitFor();
+  await page.getByLabel('Authenticator code or recovery code').fill(totpCode(secret, step + 1));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('header.topbar').waitFor();
+  await page.getByRole('button', { name: 'Your account' }).click();
+  await page.getByRole('dialog', { name: 'Your account: disp-key' }).getByRole('button', { name: 'Manage two-factor sign-in' }).click();
+  const manage = page.getByRole('dialog', { name: 'Two-factor sign-in' });
+  const keys = manage.getByRole('list', { name: 'Security keys' });
+  await keys.getByText('No security key yet.').waitFor();
+  await manage.getByLabel('Name of the key').fill('blue YubiKey');
+  await manage.getByLabel('Password').first().fill(PASSWORD);
+  await manage.getByRole('button', { name: 'Add key' }).click();
+  await keys.getByText('blue YubiKey').waitFor();
+  await keys.getByText('not used yet').waitFor();
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.equal(credentials.length, 1, 'the key holds one credential for this site');
+  assert.equal(credentials[0]!.rpId, 'localhost');
+  const signCount = credentials[0]!.signCount;
+  await screenshot(page, 'two-factor-security-keys', 'two-factor-security-keys');
+  await manage.getByRole('button', { name: 'Cancel' }).click();
+
+  // Password, then the key: one click on Sign in, no code typed.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByLabel('Username').fill('disp-key');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('header.topbar').waitFor();
+  assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0]!.signCount, signCount + 1, 'the key signed once');
+  const audit = await call(system.url, 'GET', '/api/v1/audit?action=auth.login', { token: admin });
+  assert.equal(audit.status, 200, JSON.stringify(audit.body));
+  assert.equal(audit.body.items.find((e: { details: { username?: string } }) => e.details.username === 'disp-key')?.details.secondFactor, 'security-key');
+
+  // The key is lost: the browser finds none, and a code is the way in.
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true },
+  });
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByLabel('Username').fill('disp-key');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('The security key was not used.').waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Use security key' }).isVisible(), 'the key can be tried again');
+  await page.getByLabel('Authenticator code or recovery code').fill(recoveryCode);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('header.topbar').waitFor();
+  assert.deepEqual(desk.errors.filter((e) => !/401|403|Failed to load resource/.test(e)), []);
+});
