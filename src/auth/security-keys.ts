@@ -62,6 +62,11 @@ export class SecurityKeyError extends Error {
   }
 }
 
+/** The library's refusals (bad signature, wrong origin, counter gone back…) as SecurityKeyError. */
+function refusal(err: unknown): never {
+  throw new SecurityKeyError(err instanceof Error ? err.message : String(err));
+}
+
 export function createSecurityKeys(deps: { challenges: ChallengeStore }) {
   const slot = (purpose: 'register' | 'sign-in', userId: string) => `${purpose}:${userId}`;
 
@@ -102,9 +107,7 @@ export function createSecurityKeys(deps: { challenges: ChallengeStore }) {
         expectedOrigin: rp.origin,
         expectedRPID: rp.id,
         requireUserVerification: false,
-      }).catch((err: unknown) => {
-        throw new SecurityKeyError(err instanceof Error ? err.message : String(err));
-      });
+      }).catch(refusal);
       if (!verified) throw new SecurityKeyError('registration not verified');
       const { credential } = registrationInfo;
       return { credentialId: credential.id, publicKey: credential.publicKey, signCount: credential.counter, transports: credential.transports ?? [] };
@@ -132,10 +135,8 @@ export function createSecurityKeys(deps: { challenges: ChallengeStore }) {
         expectedRPID: rp.id,
         credential: { id: key.credentialId, publicKey: new Uint8Array(key.publicKey), counter: Number(key.signCount), transports: transportsOf(key) },
         requireUserVerification: false,
-      }).catch((err: unknown) => {
         // A counter that went back is a cloned key: refused like a bad signature.
-        throw new SecurityKeyError(err instanceof Error ? err.message : String(err));
-      });
+      }).catch(refusal);
       if (!verified) throw new SecurityKeyError('signature not verified');
       return authenticationInfo.newCounter;
     },

@@ -82,6 +82,12 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     if (!(await verifyPassword(password, user.passwordHash))) throw new ServiceError('FORBIDDEN', 'the password is wrong', 'wrong-password');
   }
 
+  function keyCeremonies() {
+    const ceremonies = deps.secondFactor.securityKeys;
+    if (!ceremonies) throw new ServiceError('UNAVAILABLE', 'security keys need the shared store of challenges (Redis)', 'security-keys-unavailable');
+    return ceremonies;
+  }
+
   /** A new set of recovery codes replaces the earlier one; only their hashes are kept. */
   async function issueRecoveryCodes(userId: string): Promise<string[]> {
     const codes = newRecoveryCodes();
@@ -152,8 +158,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     /** A challenge for a new key: the password again, as for the app. */
     async beginKeyRegistration(self: AuthUser, password: string, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
-      const ceremonies = deps.secondFactor.securityKeys;
-      if (!ceremonies) throw new ServiceError('UNAVAILABLE', 'security keys need the shared store of challenges (Redis)', 'security-keys-unavailable');
+      const ceremonies = keyCeremonies();
       const user = await existing(self.id);
       if (!user.totpEnabledAt) throw new ServiceError('CONFLICT', 'turn two-factor sign-in on with an authenticator app first: it stays the fallback for a lost key', 'mfa-not-enabled');
       const keys = await deps.keys.listFor(user.id);
@@ -166,8 +171,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     /** The browser's answer to the last challenge: the key is added under `name`. */
     async addKey(self: AuthUser, name: string, response: RegistrationResponseJSON, rp: RelyingParty, clientIp: string): Promise<SecurityKeyView> {
-      const ceremonies = deps.secondFactor.securityKeys;
-      if (!ceremonies) throw new ServiceError('UNAVAILABLE', 'security keys need the shared store of challenges (Redis)', 'security-keys-unavailable');
+      const ceremonies = keyCeremonies();
       const user = await existing(self.id);
       if (!user.totpEnabledAt) throw new ServiceError('CONFLICT', 'two-factor sign-in is off', 'mfa-not-enabled');
       let key;
