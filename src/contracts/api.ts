@@ -256,6 +256,7 @@ export const UserSummarySchema = Type.Object({
   mfaEnabled: Type.Boolean({ description: 'the user signs in with a second factor (an authenticator app\'s TOTP code)' }),
   lastSignInAt: NullableDateTime({ description: 'the last sign-in or session renewal; null: never (MASKWATCH_DISABLE_INACTIVE_DAYS disables accounts unused that long)' }),
   ssoLinked: Type.Boolean({ description: 'the account is linked to an identity of the agency\'s directory (single sign-on); DELETE /api/v1/users/{id}/sso unlinks it' }),
+  securityKeys: Type.Integer({ minimum: 0, description: 'security keys (WebAuthn) registered under the user\'s two-factor sign-in: a second factor that cannot be phished' }),
 });
 export type UserSummary = Static<typeof UserSummarySchema>;
 

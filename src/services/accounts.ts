@@ -15,6 +15,7 @@ import type { PasswordAttempts } from '../auth/password-attempts.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { SessionRepository } from '../db/repositories/sessions.ts';
 import type { UserRepository, UserRow } from '../db/repositories/users.ts';
+import type { SecurityKeyRepository } from '../db/repositories/security-keys.ts';
 import type { Role } from '../contracts/vocabulary.ts';
 import type { AccountPatch, SessionView } from '../contracts/api.ts';
 import { ServiceError, notFound } from './errors.ts';
@@ -30,6 +31,7 @@ export interface AccountView {
   mfaEnabled: boolean;
   ssoLinked: boolean;
   lastSignInAt: string | null;
+  securityKeys: number;
 }
 
 /** Who asks: an admin over the API (with the client address), or the CLI / system. */
@@ -53,6 +55,8 @@ export type PasswordChangeOutcome =
 
 export interface AccountServiceDeps {
   users: UserRepository;
+  /** Counted in the account's view. */
+  keys: Pick<SecurityKeyRepository, 'countFor'>;
   sessions: SessionRepository;
   audit: AuditRepository;
   /** Absent where no socket can be reached (the periodic re-check then does it). */
@@ -66,8 +70,19 @@ export interface AccountServiceDeps {
 /** A hash verifyPassword never accepts: deleted accounts cannot log in. */
 const UNUSABLE_HASH = '!deleted';
 
-export function accountView(u: UserRow): AccountView {
-  return { id: u.id, username: u.username, role: u.role as Role, unitId: u.unitId, enabled: !u.disabled, mustChangePassword: u.mustChangePassword, mfaEnabled: u.totpEnabledAt !== null, ssoLinked: u.ssoSubject !== null, lastSignInAt: u.lastSignInAt?.toISOString() ?? null };
+export function accountView(u: UserRow, securityKeys: number): AccountView {
+  return {
+    id: u.id,
+    username: u.username,
+    role: u.role as Role,
+    unitId: u.unitId,
+    enabled: !u.disabled,
+    mustChangePassword: u.mustChangePassword,
+    mfaEnabled: u.totpEnabledAt !== null,
+    ssoLinked: u.ssoSubject !== null,
+    lastSignInAt: u.lastSignInAt?.toISOString() ?? null,
+    securityKeys,
+  };
 }
 
 /** A user that exists (not deleted), or a 404 user-not-found. */
@@ -135,7 +150,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
   return {
     async get(id: string): Promise<AccountView> {
-      return accountView(await existing(id));
+      return accountView(await existing(id), await deps.keys.countFor(id));
     },
 
     /** The id of a user by name (the CLI names users). */
@@ -162,14 +177,14 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (role !== user.role) changes.role = { from: user.role, to: role };
       if (unitId !== user.unitId) changes.unitId = { from: user.unitId, to: unitId };
       if (disabled !== user.disabled) changes.enabled = { from: !user.disabled, to: !disabled };
-      if (Object.keys(changes).length === 0) return accountView(user);
+      if (Object.keys(changes).length === 0) return accountView(user, await deps.keys.countFor(id));
       if (changes.role || (disabled && !user.disabled)) await keepOneAdmin(user);
       const updated = await deps.users.update(id, { role, unitId, disabled });
       const endsSessions = Boolean(changes.role || changes.unitId || (disabled && !user.disabled));
       const sessionsRevoked = endsSessions ? await endSessions(id) : 0;
       await audit(actor, 'user.update', user, { changes, sessionsRevoked });
       deps.logger.info({ userId: id, changes: Object.keys(changes), sessionsRevoked }, 'user account changed');
-      return accountView(updated);
+      return accountView(updated, await deps.keys.countFor(id));
     },
 
     /**

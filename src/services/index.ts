@@ -56,6 +56,7 @@ export function createServices(deps: ServiceDeps) {
   return {
     accounts: createAccountService({
       users: repos.users,
+      keys: repos.securityKeys,
       sessions: repos.sessions,
       audit: repos.audit,
       sockets: deps.sessionSockets,
@@ -84,7 +85,7 @@ export function createServices(deps: ServiceDeps) {
       now,
     }),
     units: createUnitService({ units: repos.units, audit: repos.audit, unitEvents: deps.unitEvents, now }),
-    users: createUserService({ users: repos.users, units: repos.units, auth: deps.auth }),
+    users: createUserService({ users: repos.users, units: repos.units, keys: repos.securityKeys, auth: deps.auth }),
     violations: createViolationService({ violations: repos.violations }),
     webhookDeliveries: createWebhookDeliveryService({ audit: repos.audit }),
   };

@@ -6,6 +6,7 @@
 import { UserInputError, type AuthService } from '../auth/service.ts';
 import type { UnitRepository } from '../db/repositories/units.ts';
 import type { UserRepository } from '../db/repositories/users.ts';
+import type { SecurityKeyRepository } from '../db/repositories/security-keys.ts';
 import type { Role } from '../contracts/vocabulary.ts';
 import type { UserSummary } from '../contracts/api.ts';
 import { ServiceError } from './errors.ts';
@@ -13,15 +14,23 @@ import { accountView } from './accounts.ts';
 
 export type { UserSummary };
 
-export function createUserService(deps: { users: UserRepository; units: UnitRepository; auth: Pick<AuthService, 'createUser'> }) {
+export function createUserService(deps: {
+  users: UserRepository;
+  units: UnitRepository;
+  keys: Pick<SecurityKeyRepository, 'countsByUser'>;
+  auth: Pick<AuthService, 'createUser'>;
+}) {
   return {
     async list(): Promise<UserSummary[]> {
-      const users = await deps.users.list();
-      return users.map(accountView);
+      const [users, keys] = await Promise.all([deps.users.list(), deps.keys.countsByUser()]);
+      return users.map((u) => accountView(u, keys.get(u.id) ?? 0));
     },
 
     /** Every user with their unit's call sign and whether they are disabled (CLI). */
-    async listWithUnits(): Promise<{ username: string; role: Role; unitCallSign: string | null; disabled: boolean; mfaEnabled: boolean; ssoLinked: boolean }[]> {
+    async listWithUnits(): Promise<
+      { username: string; role: Role; unitCallSign: string | null; disabled: boolean; mfaEnabled: boolean; ssoLinked: boolean; securityKeys: number }[]
+    > {
+      const keys = await deps.keys.countsByUser();
       return (await deps.users.listWithUnits()).map((u) => ({
         username: u.username,
         role: u.role,
@@ -29,6 +38,7 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
         disabled: u.disabled,
         mfaEnabled: u.totpEnabledAt !== null,
         ssoLinked: u.ssoSubject !== null,
+        securityKeys: keys.get(u.id) ?? 0,
       }));
     },
 
@@ -41,7 +51,7 @@ export function createUserService(deps: { users: UserRepository; units: UnitRepo
     async create(...args: Parameters<AuthService['createUser']>): Promise<UserSummary> {
       try {
         const u = await deps.auth.createUser(...args);
-        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false, lastSignInAt: null };
+        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false, lastSignInAt: null, securityKeys: 0 };
       } catch (err) {
         if (err instanceof UserInputError) {
           throw new ServiceError(err.message.includes('already exists') ? 'CONFLICT' : 'INVALID', err.message, 'invalid-user');

@@ -2,14 +2,14 @@
  * Security keys in Chromium against the real system (`maskwatch start`), with Chromium's own virtual
  * authenticator (DevTools WebAuthn domain) as the key: a dispatcher with two-factor sign-in adds a key
  * in Your account, then signs in by password and key in one click; with the key gone, the browser's
- * refusal leads to the code field, and a recovery code signs in. The page is opened as http://localhost
+ * refusal leads to the code field, and a recovery code signs in; Admin › Users marks who has a key. The page is opened as http://localhost
  * (a secure context whose host name can name a WebAuthn site, which 127.0.0.1 cannot).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call } from '../helpers/api.ts';
 import { totpCode, totpStep } from '../../src/auth/totp.ts';
-import { buildDashboard, launchBrowser, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -99,5 +99,12 @@ test('a dispatcher adds a security key, signs in with it in one click, and falls
   await page.getByLabel('Authenticator code or recovery code').fill(recoveryCode);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('header.topbar').waitFor();
+
+  // Admin › Users marks who has a key.
+  const adminPage = await desk.context.newPage();
+  await login(adminPage, local, 'chief', PASSWORD);
+  await adminPage.goto(`${local}/#/admin/users`);
+  const row = adminPage.getByRole('row').filter({ has: adminPage.getByRole('rowheader', { name: 'disp-key' }) });
+  await row.getByText('Security key').waitFor();
   assert.deepEqual(desk.errors.filter((e) => !/401|403|Failed to load resource/.test(e)), []);
 });

@@ -11,6 +11,7 @@ import { runCli } from '../helpers/cli.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import { totpCode, totpStep } from '../../src/auth/totp.ts';
+import { createSoftAuthenticator } from '../helpers/soft-authenticator.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -123,6 +124,11 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
     const enable = await call(api.url, 'POST', '/api/v1/auth/mfa/enable', { token: u.token, json: { code: totpCode(setup.body.secret, totpStep(new Date())) } });
     assert.equal(enable.status, 200);
     assert.match((await cli(['list'], env)).stdout, /^lostphone\tDISPATCHER\t-\ttwo-factor$/m);
+    // A security key too: the reset removes it with the app.
+    const options = await call(api.url, 'POST', '/api/v1/auth/mfa/keys/options', { token: u.token, json: { password: PASSWORD } });
+    const credential = createSoftAuthenticator().create(options.body, { origin: api.url });
+    assert.equal((await call(api.url, 'POST', '/api/v1/auth/mfa/keys', { token: u.token, json: { name: 'key', credential } })).status, 201);
+    assert.match((await cli(['list'], env)).stdout, /^lostphone\tDISPATCHER\t-\ttwo-factor\tsecurity keys: 1$/m);
     const socket = await open(api.url, u.token);
     sockets.push(socket);
 

@@ -114,6 +114,13 @@ for (const provider of testProviders()) {
       const used = await call(api.url, 'GET', '/api/v1/auth/mfa/keys', { token });
       assert.ok(used.body.items[0].lastUsedAt, 'its last sign-in is shown');
 
+      // Admin › Users shows who has a key.
+      const { token: admin } = await loginAs(api, { username: 'key-owner-admin', role: 'ADMIN' });
+      const users = await call(api.url, 'GET', '/api/v1/users', { token: admin });
+      assert.equal(users.body.items.find((u: { id: string }) => u.id === userId).securityKeys, 1);
+      assert.equal(users.body.items.find((u: { username: string }) => u.username === 'key-owner-admin').securityKeys, 0);
+      assert.equal((await call(api.url, 'PATCH', `/api/v1/users/${userId}`, { token: admin, json: { enabled: true } })).body.securityKeys, 1);
+
       // The app's code still works beside the key.
       assert.equal((await login('key-owner', { code: totpCode(secret, totpStep(nextStep())) })).status, 200);
     });

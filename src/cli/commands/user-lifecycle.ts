@@ -119,7 +119,7 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
         `at their next session check (MASKWATCH_SESSION_CHECK_MS) instead of at once\n`,
     );
   }
-  const accounts = createAccountService({ users: repos.users, sessions: repos.sessions, audit: repos.audit, sockets, logger });
+  const accounts = createAccountService({ users: repos.users, keys: repos.securityKeys, sessions: repos.sessions, audit: repos.audit, sockets, logger });
   const actor: AccountActor = { type: 'SYSTEM', id: 'cli' };
   try {
     const id = await accounts.idOf(args.username);

@@ -19,6 +19,11 @@ export function createSecurityKeyRepository(prisma: PrismaClient) {
     countFor(userId: string): Promise<number> {
       return prisma.securityKey.count({ where: { userId } });
     },
+    /** How many keys each user has (users without keys are absent). */
+    async countsByUser(): Promise<Map<string, number>> {
+      const rows = await prisma.securityKey.groupBy({ by: ['userId'], _count: { _all: true } });
+      return new Map(rows.map((r) => [r.userId, r._count._all]));
+    },
     findByCredentialId(credentialId: string): Promise<SecurityKeyRow | null> {
       return prisma.securityKey.findUnique({ where: { credentialId } });
     },

@@ -17,6 +17,7 @@ import { createPrivacyService, type RetentionReport } from '../../services/priva
 import { createAuditSealService } from '../../services/audit-seals.ts';
 import { createAccountService } from '../../services/accounts.ts';
 import { createUserRepository } from '../../db/repositories/users.ts';
+import { createSecurityKeyRepository } from '../../db/repositories/security-keys.ts';
 import { createSessionRepository } from '../../db/repositories/sessions.ts';
 import { onceEvery } from '../../system/logger.ts';
 
@@ -48,6 +49,7 @@ export function createRetentionHandler(deps: RetentionJobDeps) {
   // No sockets from a worker: the APIs' periodic session re-check drops a disabled user's connections.
   const accounts = createAccountService({
     users: createUserRepository(deps.prisma),
+    keys: createSecurityKeyRepository(deps.prisma),
     sessions: createSessionRepository(deps.prisma),
     audit: createAuditRepository(deps.prisma),
     logger: deps.logger,

@@ -115,7 +115,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       h('th', { scope: 'row' }, u.username, self ? h('span', { class: 'muted small' }, ' (you)') : null),
       h('td', {}, roleSelect),
       h('td', {}, unitSelect),
-      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null, u.ssoLinked ? h('span', { class: 'badge badge-mfa', title: 'Linked to an account of the agency\'s directory (single sign-on)' }, 'Directory') : null),
+      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null, u.securityKeys > 0 ? h('span', { class: 'badge badge-mfa', title: `Signs in with a security key (${u.securityKeys} registered)` }, 'Security key') : null, u.ssoLinked ? h('span', { class: 'badge badge-mfa', title: 'Linked to an account of the agency\'s directory (single sign-on)' }, 'Directory') : null),
       h('td', { class: 'small', title: u.lastSignInAt ? formatDateTime(u.lastSignInAt) : 'never signed in' }, u.lastSignInAt ? formatAgo(u.lastSignInAt, Date.now()) : 'never'),
       h('td', { class: 'mono small' }, u.id.slice(0, 8)),
       h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, unlinkSso, sessions, revoke, del)),
