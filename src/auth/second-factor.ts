@@ -8,6 +8,7 @@
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { SecurityKeyRepository } from '../db/repositories/security-keys.ts';
 import type { Role, SecondFactorKind } from '../contracts/vocabulary.ts';
+import type { SecondFactorAnswer } from '../contracts/api.ts';
 import type { SecretBox } from './secret-box.ts';
 import { matchTotp } from './totp.ts';
 import { normalizeRecoveryCode, recoveryCodeHash } from './recovery-codes.ts';
@@ -19,11 +20,7 @@ import {
   type SecurityKeys,
 } from './security-keys.ts';
 
-/** What a login offers as its second factor: a code, or a security key's signed answer. */
-export interface SecondFactorAnswer {
-  code?: string;
-  securityKey?: AuthenticationResponseJSON;
-}
+export type { SecondFactorAnswer };
 
 export interface SecondFactorDeps {
   users: Pick<UserRepository, 'consumeTotpStep' | 'useRecoveryCode'>;
@@ -101,7 +98,8 @@ export function createSecondFactor(deps: SecondFactorDeps) {
      */
     async verify(user: EnrolledUser, answer: SecondFactorAnswer, rp?: RelyingParty): Promise<SecondFactorKind | null> {
       if (!user.totpSecret || !user.totpEnabledAt) return null;
-      if (answer.securityKey) return rp && (await verifyKey(user.id, answer.securityKey, rp)) ? 'security-key' : null;
+      // The route's schema checked its shape; the library checks the rest.
+      if (answer.securityKey) return rp && (await verifyKey(user.id, answer.securityKey as AuthenticationResponseJSON, rp)) ? 'security-key' : null;
       const code = answer.code;
       if (!code) return null;
       const recovery = /^\d{6}$/.test(code) ? null : normalizeRecoveryCode(code);

@@ -359,6 +359,8 @@ export const LoginRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 export type LoginRequest = Static<typeof LoginRequestSchema>;
+/** What a login offers as its second factor: the app's (or a recovery) code, or a security key's answer. */
+export type SecondFactorAnswer = Pick<LoginRequest, 'code' | 'securityKey'>;
 
 /** The password again, where a stolen token alone must not do (two-factor setup, new recovery codes). */
 export const PasswordConfirmationSchema = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });

@@ -36,9 +36,9 @@ import { ServiceError } from './errors.ts';
 export const TOTP_ISSUER = 'MaskWatch';
 
 /** Keys per account: a spare or two and a phone, with room to spare. */
-export const MAX_SECURITY_KEYS = 10;
+const MAX_SECURITY_KEYS = 10;
 
-export function securityKeyView(k: SecurityKeyRow): SecurityKeyView {
+function securityKeyView(k: SecurityKeyRow): SecurityKeyView {
   return { id: k.id, name: k.name, createdAt: k.createdAt.toISOString(), lastUsedAt: k.lastUsedAt?.toISOString() ?? null };
 }
 

@@ -18,6 +18,7 @@ import type {
   MfaRecoveryCodes,
   MfaSetup,
   Page,
+  SecondFactorAnswer,
   SecurityKeyView,
   SessionView,
   Stats,
@@ -31,21 +32,10 @@ import type {
   Violation,
   WebhookDelivery,
 } from '../contracts/api.ts';
-import type {
-  AuthenticationResponseJSON,
-  PublicKeyCredentialCreationOptionsJSON,
-  PublicKeyCredentialRequestOptionsJSON,
-  RegistrationResponseJSON,
-} from '@simplewebauthn/browser';
-
-/** What a login offers as its second factor: the app's (or a recovery) code, or a security key's answer. */
-export interface SecondFactorAnswer {
-  code?: string;
-  securityKey?: AuthenticationResponseJSON;
-}
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecurityKeyView, SessionView, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;

@@ -7,11 +7,7 @@ import { h } from './dom.ts';
 export const hasSecurityKey = (err: unknown) => err instanceof ApiError && err.code === 'mfa-required' && err.securityKey !== undefined;
 
 /** The browser's prompt for a security key was cancelled, timed out or found no key. */
-class KeyNotUsed extends Error {
-  constructor(readonly asked: ApiError) {
-    super(asked.message);
-  }
-}
+class KeyNotUsed extends Error {}
 
 /**
  * An authenticator code as people type it: spaces and dashes are allowed; typedCode() keeps the rest.
@@ -62,7 +58,7 @@ export async function signInSteps<T>(signIn: (answer?: SecondFactorAnswer) => Pr
     try {
       answer = await startAuthentication({ optionsJSON: err.securityKey });
     } catch (prompt) {
-      if (prompt instanceof WebAuthnError || (prompt instanceof Error && prompt.name === 'NotAllowedError')) throw new KeyNotUsed(err);
+      if (prompt instanceof WebAuthnError || (prompt instanceof Error && prompt.name === 'NotAllowedError')) throw new KeyNotUsed('security key not used');
       throw prompt;
     }
     return signIn({ securityKey: answer });

@@ -3,7 +3,7 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf, type RouteAccess } from '../auth-guard.ts';
 import { HttpProblem, problem, problemResponses, sendProblem } from '../problem.ts';
 import { publicOrigin } from '../public-origin.ts';
-import { relyingPartyOf, type AuthenticationResponseJSON, type RegistrationResponseJSON } from '../../auth/security-keys.ts';
+import { relyingPartyOf, type RegistrationResponseJSON } from '../../auth/security-keys.ts';
 import { bearerSecurity, dateTime, roleEnum, uuidParam, type UuidParam } from '../schemas/common.ts';
 import { sessionRoom } from '../../realtime/server.ts';
 import {
@@ -65,6 +65,8 @@ const pendingMfaSetupAllowed: RouteAccess = { allowPendingMfaSetup: true };
 
 export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
   const loggedIn = requireUser(ctx.auth);
+  /** The site security keys are bound to: the host name browsers use. */
+  const relyingParty = (request: FastifyRequest) => relyingPartyOf(publicOrigin(ctx.config, request));
 
   app.post<{ Body: LoginRequest }>(
     '/api/v1/auth/login',
@@ -92,8 +94,8 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         username,
         password,
         originOf(request),
-        { code, securityKey: securityKey as AuthenticationResponseJSON | undefined },
-        relyingPartyOf(publicOrigin(ctx.config, request)),
+        { code, securityKey },
+        relyingParty(request),
       );
       if (!result.ok && result.reason === 'throttled') {
         const retry = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
@@ -309,7 +311,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return ctx.services.twoFactor.beginKeyRegistration(userOf(request), request.body.password, relyingPartyOf(publicOrigin(ctx.config, request)));
+      return ctx.services.twoFactor.beginKeyRegistration(userOf(request), request.body.password, relyingParty(request));
     },
   );
 
@@ -333,7 +335,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         userOf(request),
         request.body.name,
         request.body.credential as RegistrationResponseJSON,
-        relyingPartyOf(publicOrigin(ctx.config, request)),
+        relyingParty(request),
         request.ip,
       );
       return reply.code(201).send(key);
