@@ -231,12 +231,13 @@ export function createAccountService(deps: AccountServiceDeps) {
      * ends; they log in with the password and, if their role must have one
      * (MASKWATCH_MFA_REQUIRED), set up a new one before anything else.
      */
-    async resetMfa(id: string, actor: AccountActor): Promise<{ sessionsRevoked: number }> {
+    async resetMfa(id: string, actor: AccountActor): Promise<{ sessionsRevoked: number; securityKeysRemoved: number }> {
       const user = await existing(id);
+      const securityKeysRemoved = await deps.keys.countFor(id);
       await deps.users.clearTotp(id);
       const sessionsRevoked = await endSessions(id);
-      await audit(actor, 'user.mfa_reset', user, { wasEnabled: user.totpEnabledAt !== null, sessionsRevoked });
-      return { sessionsRevoked };
+      await audit(actor, 'user.mfa_reset', user, { wasEnabled: user.totpEnabledAt !== null, securityKeysRemoved, sessionsRevoked });
+      return { sessionsRevoked, securityKeysRemoved };
     },
 
     /**

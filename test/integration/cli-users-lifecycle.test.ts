@@ -134,7 +134,7 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
 
     const reset = await cli(['reset-mfa', 'lostphone'], env);
     assert.equal(reset.code, 0, reset.stderr);
-    assert.match(reset.stdout, /two-factor sign-in of lostphone removed; 1 session ended/);
+    assert.match(reset.stdout, /two-factor sign-in of lostphone removed with 1 security key; 1 session ended/);
     await disconnectedWithin(socket, 'users reset-mfa');
     assert.match((await cli(['list'], env)).stdout, /^lostphone\tDISPATCHER\t-$/m);
     const login = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'lostphone', password: PASSWORD } });

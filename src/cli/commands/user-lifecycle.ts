@@ -150,8 +150,9 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
         process.stdout.write(`password of ${name} reset${args.mustChange ? ' (to be changed at next login)' : ''}; their sessions ended\n`);
         break;
       case 'reset-mfa': {
-        const { sessionsRevoked } = await accounts.resetMfa(id, actor);
-        process.stdout.write(`two-factor sign-in of ${name} removed; ${sessionsRevoked} session${sessionsRevoked === 1 ? '' : 's'} ended\n`);
+        const { sessionsRevoked, securityKeysRemoved } = await accounts.resetMfa(id, actor);
+        const keys = securityKeysRemoved > 0 ? ` with ${securityKeysRemoved} security key${securityKeysRemoved === 1 ? '' : 's'}` : '';
+        process.stdout.write(`two-factor sign-in of ${name} removed${keys}; ${sessionsRevoked} session${sessionsRevoked === 1 ? '' : 's'} ended\n`);
         break;
       }
       case 'unlink-sso': {
