@@ -6,7 +6,15 @@ import { h } from './dom.ts';
 /** The account has security keys: the server's challenge came with its request for a second factor. */
 export const hasSecurityKey = (err: unknown) => err instanceof ApiError && err.code === 'mfa-required' && err.securityKey !== undefined;
 
-/** The browser's prompt for a security key was cancelled, timed out or found no key. */
+/** Why the browser would not use a security key at this page's address, or null when the address is not the cause. */
+export function keyAddressProblem(err: unknown): string | null {
+  if (!window.isSecureContext) return 'Security keys need MaskWatch over https.';
+  if (err instanceof WebAuthnError && err.code === 'ERROR_INVALID_DOMAIN') return `Security keys cannot be used at ${location.hostname}: open MaskWatch by its host name, not an IP address.`;
+  if (err instanceof WebAuthnError && err.code === 'ERROR_INVALID_RP_ID') return 'Security keys here are bound to another address (MASKWATCH_PUBLIC_URL): open MaskWatch at that address.';
+  return null;
+}
+
+/** The browser's prompt for a security key was cancelled, timed out, found no key, or refused this address. */
 class KeyNotUsed extends Error {}
 
 /**
@@ -58,7 +66,10 @@ export async function signInSteps<T>(signIn: (answer?: SecondFactorAnswer) => Pr
     try {
       answer = await startAuthentication({ optionsJSON: err.securityKey });
     } catch (prompt) {
-      if (prompt instanceof WebAuthnError || (prompt instanceof Error && prompt.name === 'NotAllowedError')) throw new KeyNotUsed('security key not used');
+      if (prompt instanceof WebAuthnError || (prompt instanceof Error && prompt.name === 'NotAllowedError')) {
+        const address = keyAddressProblem(prompt);
+        throw new KeyNotUsed(address ? `${address} Enter the code of your authenticator app.` : 'The security key was not used. Try it again, or enter the code of your authenticator app.');
+      }
       throw prompt;
     }
     return signIn({ securityKey: answer });
@@ -67,7 +78,7 @@ export async function signInSteps<T>(signIn: (answer?: SecondFactorAnswer) => Pr
 
 /** What a failed sign-in tells the user. */
 export function signInError(err: unknown, wrongCredentials = 'Wrong username or password.'): string {
-  if (err instanceof KeyNotUsed) return 'The security key was not used. Try it again, or enter the code of your authenticator app.';
+  if (err instanceof KeyNotUsed) return err.message;
   if (hasSecurityKey(err)) return 'Touch your security key, or enter the code of your authenticator app.';
   if (err instanceof ApiError && err.code === 'mfa-required') return 'Enter the 6-digit code of your authenticator app.';
   if (err instanceof ApiError && err.code === 'mfa-failed') return 'Wrong or already used code (or a key that was not accepted): try again.';

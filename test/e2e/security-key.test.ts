@@ -1,7 +1,7 @@
 /**
  * Security keys in Chromium against the real system (`maskwatch start`), with Chromium's own virtual
  * authenticator (DevTools WebAuthn domain) as the key: a dispatcher with two-factor sign-in adds a key
- * in Your account, then signs in by password and key in one click; with the key gone, the browser's
+ * in Your account (at an IP address the dialog says why it cannot), then signs in by password and key in one click; with the key gone, the browser's
  * refusal leads to the code field, and a recovery code signs in; Admin › Users marks who has a key. The page is opened as http://localhost
  * (a secure context whose host name can name a WebAuthn site, which 127.0.0.1 cannot).
  */
@@ -47,6 +47,23 @@ test('a dispatcher adds a security key, signs in with it in one click, and falls
     options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true },
   });
   const local = system.url.replace('127.0.0.1', 'localhost');
+
+  // At an IP address the browser will not use a key, and the dialog says why.
+  await page.goto(system.url);
+  await page.getByLabel('Username').fill('disp-key');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Authenticator code or recovery code').fill(enabled.body.recoveryCodes[1] as string);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Your account' }).click();
+  await page.getByRole('dialog', { name: 'Your account: disp-key' }).getByRole('button', { name: 'Manage two-factor sign-in' }).click();
+  const atIp = page.getByRole('dialog', { name: 'Two-factor sign-in' });
+  await atIp.getByLabel('Name of the key').fill('blue YubiKey');
+  await atIp.getByLabel('Password').first().fill(PASSWORD);
+  await atIp.getByRole('button', { name: 'Add key' }).click();
+  await atIp.getByText('Security keys cannot be used at 127.0.0.1: open MaskWatch by its host name, not an IP address.').waitFor();
+  await atIp.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
 
   // Signed in with the app's code, the dispatcher adds the key in Your account › Manage two-factor sign-in.
   await page.goto(local);

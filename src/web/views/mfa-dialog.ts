@@ -8,7 +8,7 @@ import { browserSupportsWebAuthn, startRegistration, WebAuthnError } from '@simp
 import type { Api, SecurityKeyView } from '../api.ts';
 import { field, h, replaceChildren } from '../dom.ts';
 import { formatDateTime } from '../format.ts';
-import { codeInput, typedCode } from '../sign-in.ts';
+import { codeInput, keyAddressProblem, typedCode } from '../sign-in.ts';
 import { errorText } from './common.ts';
 import { openModal, type ModalOptions } from './modal.ts';
 
@@ -142,8 +142,9 @@ function securityKeysPart(api: Api): HTMLElement {
     try {
       credential = await startRegistration({ optionsJSON: options });
     } catch (err) {
-      // Cancelled, timed out, or the key is registered already (excluded by the server's options).
-      throw new Error(err instanceof WebAuthnError && err.code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED' ? 'This key is added already.' : 'The key was not added: touch it when the browser asks.');
+      // Cancelled, timed out, the key is registered already (excluded by the server's options), or the address.
+      if (err instanceof WebAuthnError && err.code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED') throw new Error('This key is added already.');
+      throw new Error(keyAddressProblem(err) ?? 'The key was not added: touch it when the browser asks.');
     }
     await api.addSecurityKey(name.value, credential);
     name.value = '';
@@ -160,7 +161,7 @@ function securityKeysPart(api: Api): HTMLElement {
     h('p', {}, 'A key you touch at sign-in instead of typing the code. It only answers this site, so a fake sign-in page gets nothing. The app stays the way in if the key is lost.'),
     list,
     listError,
-    supported ? add.form : h('p', { class: 'muted small' }, 'This browser cannot use security keys.'),
+    supported ? add.form : h('p', { class: 'muted small' }, keyAddressProblem(null) ?? 'This browser cannot use security keys.'),
   );
 }
 
