@@ -1,9 +1,11 @@
 /**
  * Security keys in Chromium against the real system (`maskwatch start`), with Chromium's own virtual
- * authenticator (DevTools WebAuthn domain) as the key: a dispatcher with two-factor sign-in adds a key
- * in Your account (at an IP address the dialog says why it cannot), then signs in by password and key in one click; with the key gone, the browser's
- * refusal leads to the code field, and a recovery code signs in; Admin › Users marks who has a key. The page is opened as http://localhost
- * (a secure context whose host name can name a WebAuthn site, which 127.0.0.1 cannot).
+ * authenticator (DevTools WebAuthn domain) as the key. A dispatcher with two-factor sign-in:
+ * - at an IP address, is told why a key cannot be added there;
+ * - at http://localhost (a secure context whose host name can name a WebAuthn site), adds a key in Your
+ *   account, then signs in by password and key in one click;
+ * - with the key gone, the browser's refusal leads to the code field, and a recovery code signs in.
+ * Admin › Users marks who has a key.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
