@@ -3,6 +3,7 @@ import { Api, ApiError, type SecondFactorAnswer, type Session } from './api.ts';
 import type { MountView, ViewContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
 import { clearImageCache } from './images.ts';
+import { closeAlertNotifications } from './notifications.ts';
 import { connectRealtime, type Realtime } from './realtime.ts';
 import { clearSession, hashDetail, loadSession, resolveRoute, SSO_LOGOUT_URL, takeSsoReturn, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
 import { createSessionKeeper } from './session-keeper.ts';
@@ -69,6 +70,8 @@ function signOut(): void {
   keeper.stop();
   clearSession();
   clearImageCache();
+  // What this user's notifications said (places, counts) is not for the next person at this screen.
+  void closeAlertNotifications().catch(() => undefined);
   realtime?.close();
   realtime = null;
   // keepalive: the request outlives the page when it goes on to the provider's sign-out.

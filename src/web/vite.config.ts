@@ -15,6 +15,11 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     assetsInlineLimit: 0,
+    rollupOptions: {
+      // The service worker (notification clicks) must be served at /sw.js, unhashed, to control the whole site.
+      input: { index: `${root}index.html`, sw: `${root}sw.ts` },
+      output: { entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js') },
+    },
   },
   server: {
     // `vite --config src/web/vite.config.ts` during development: proxy the API.

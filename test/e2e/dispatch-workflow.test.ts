@@ -455,3 +455,100 @@ test("an officer's step tapped without a connection is sent once it is back; one
   await desk1.close();
   await officer.close();
 });
+
+/**
+ * Headless Chromium has no windows to switch between: the page is told it lost the focus, as when the user works in
+ * another program or pockets the phone (set up before the page loads; `sendToBackground` then flips it).
+ */
+async function backgroundable(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __background: boolean };
+    w.__background = false;
+    const hasFocus = document.hasFocus.bind(document);
+    document.hasFocus = () => !w.__background && hasFocus();
+  });
+}
+async function sendToBackground(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as { __background: boolean }).__background = true;
+    window.dispatchEvent(new Event('blur'));
+  });
+  assert.equal(await page.evaluate(() => document.hasFocus()), false, 'the page is in the background');
+}
+
+/** The system notifications the dashboard's service worker shows (src/web/notifications.ts), as the browser lists them. */
+function shownNotifications(page: Page) {
+  return page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.getRegistration('/');
+    return (await reg?.getNotifications())?.map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction })) ?? [];
+  });
+}
+
+test('notifications: a console in the background hears of a new alert, a pocketed phone of its assignment; both are taken back', async () => {
+  const api = system.url;
+  const token = async (username: string) => (await call(api, 'POST', '/api/v1/auth/login', { json: { username, password: PASSWORD } })).body.token as string;
+  const [admin, dispatcherToken] = [await token('chief'), await token('dispatch1')];
+  const cam = await call(api, 'POST', '/api/v1/cameras', {
+    token: admin,
+    json: { name: 'Plaza Mayor', latitude: 40.4155, longitude: -3.7074, address: 'Plaza Mayor 1, Madrid', confirmFrames: 1, confirmWindow: 1 },
+  });
+  assert.equal(cam.status, 201);
+  for (const b of [desk, phone]) await b.context.grantPermissions(['notifications'], { origin: api });
+  const dispatcher = await desk.context.newPage();
+  const officer = await phone.context.newPage();
+  for (const page of [dispatcher, officer]) await backgroundable(page);
+  await officer.addInitScript(() => {
+    const w = window as unknown as { __vibrations: unknown[] };
+    w.__vibrations = [];
+    navigator.vibrate = (pattern) => (w.__vibrations.push(pattern), true);
+  });
+  await login(dispatcher, api, 'dispatch1', PASSWORD);
+  await login(officer, api, 'officer11', PASSWORD);
+  for (const page of [dispatcher, officer]) {
+    await page.locator('.conn-live').waitFor();
+    // The first load is over: an alert it fetched would be known already, not announced.
+    await page.waitForLoadState('networkidle');
+    // Off until the user turns them on: the browser asks for permission only from a click.
+    await page.getByRole('button', { name: 'Notifications off' }).click();
+    await page.getByRole('button', { name: 'Notifications on', pressed: true }).waitFor();
+    await sendToBackground(page);
+  }
+
+  // A frame → the dispatcher, working in another window, gets a system notification: the place and the count, no face.
+  assert.equal(await postFrame(cam.body.apiKey, UNMASKED_FACE), 202);
+  let alertId = '';
+  await pollUntil(
+    async () => {
+      alertId = (await call(api, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token: dispatcherToken })).body.items[0]?.id ?? '';
+      return alertId !== '';
+    },
+    'the alert of the Plaza Mayor camera',
+    60_000,
+  );
+  await alertItem(dispatcher, alertId).waitFor();
+  await pollUntil(async () => (await shownNotifications(dispatcher)).some((n) => n.tag === `alert:${alertId}`), "the new alert's notification on the dispatcher's computer", 15_000);
+  assert.deepEqual(
+    (await shownNotifications(dispatcher)).find((n) => n.tag === `alert:${alertId}`),
+    { title: 'New alert', body: 'Plaza Mayor, Plaza Mayor 1, Madrid · 1 person', tag: `alert:${alertId}`, requireInteraction: false },
+  );
+  assert.deepEqual(await shownNotifications(officer), [], 'not yet a matter for the unit');
+
+  // Dispatched to P-11 → the officer's phone buzzes and shows the assignment until it is acted on.
+  assert.equal((await call(api, 'PATCH', `/api/v1/units/${unitIds['P-11']}`, { token: dispatcherToken, json: { status: 'AVAILABLE' } })).status, 200);
+  assert.equal((await call(api, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: dispatcherToken, json: { unitId: unitIds['P-11'] } })).status, 200);
+  await pollUntil(async () => (await shownNotifications(officer)).length > 0, "the assignment's notification on the officer's phone", 30_000);
+  assert.deepEqual(await shownNotifications(officer), [
+    { title: 'New assignment', body: 'Plaza Mayor, Plaza Mayor 1, Madrid · 1 person', tag: `alert:${alertId}`, requireInteraction: true },
+  ]);
+  assert.ok((await officer.evaluate(() => (window as unknown as { __vibrations: unknown[] }).__vibrations.length)) >= 1, 'the phone vibrated');
+
+  // Acknowledged: the assignment's notification is taken back.
+  await officer.locator(`.officer-card[data-alert-id="${alertId}"]`).getByRole('button', { name: 'Acknowledge' }).click();
+  await pollUntil(async () => (await shownNotifications(officer)).length === 0, "the acknowledged assignment's notification closed", 15_000);
+
+  // Logging out takes this user's notifications back: they are not for the next person at the screen.
+  assert.ok((await shownNotifications(dispatcher)).length > 0);
+  await dispatcher.getByRole('button', { name: 'Log out' }).click();
+  await pollUntil(async () => (await shownNotifications(dispatcher)).length === 0, "the dispatcher's notifications closed at logout", 15_000);
+  for (const page of [dispatcher, officer]) await page.close();
+});

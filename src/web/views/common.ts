@@ -2,8 +2,9 @@
 import type { PersonLabel } from '../../contracts/vocabulary.ts';
 import type { AlertEvent } from '../../realtime/events.ts';
 import { statusLabel } from '../alert-list.ts';
-import { h } from '../dom.ts';
+import { h, toast } from '../dom.ts';
 import { formatModelScore } from '../format.ts';
+import { notificationState, turnOffNotifications, turnOnNotifications, type NotificationState } from '../notifications.ts';
 
 /** A person's label (contracts/vocabulary.ts PERSON_LABELS) as the dashboard says it. */
 export const PERSON_LABEL_TEXT: Record<PersonLabel, string> = { no_mask: 'No mask', mask_incorrect: 'Mask worn incorrectly' };
@@ -38,4 +39,47 @@ export function isNetworkError(err: unknown): boolean {
 export function errorText(err: unknown): string {
   if (isNetworkError(err)) return 'No connection to the server. This refreshes by itself once the connection is back.';
   return err instanceof Error ? err.message : String(err);
+}
+
+const NOTIFICATION_TEXT: Record<NotificationState, string> = {
+  on: 'Notifications on',
+  off: 'Notifications off',
+  blocked: 'Notifications blocked',
+  unsupported: '',
+};
+
+/**
+ * The switch for system notifications (notifications.ts). Hidden where the browser has none (plain http on
+ * another host than localhost); when the browser blocks them, it says where to allow them instead of asking again.
+ */
+export function notificationToggle(): HTMLButtonElement {
+  const btn = h('button', { type: 'button', class: 'btn btn-small notify-toggle' });
+  const render = (state: NotificationState) => {
+    btn.hidden = state === 'unsupported';
+    btn.textContent = NOTIFICATION_TEXT[state];
+    btn.setAttribute('aria-pressed', String(state === 'on'));
+    btn.dataset.state = state;
+  };
+  btn.addEventListener('click', () => {
+    const state = notificationState();
+    if (state === 'blocked') {
+      toast("Notifications are blocked for this site: allow them in the browser's site settings, then click again.", 'error');
+      return;
+    }
+    if (state === 'on') {
+      turnOffNotifications();
+      render('off');
+      toast('Notifications off');
+      return;
+    }
+    void turnOnNotifications().then(
+      (now) => {
+        render(now);
+        toast(now === 'on' ? 'Notifications on: alerts are shown even when this page is in the background' : 'Notifications were not allowed', now === 'on' ? 'info' : 'error');
+      },
+      (err) => toast(`Notifications could not be turned on: ${errorText(err)}`, 'error'),
+    );
+  });
+  render(notificationState());
+  return btn;
 }

@@ -27,6 +27,8 @@ import {
   type FeedFilter,
 } from '../feed-order.ts';
 import { formatCoord, formatDateTime, formatDistance, formatModelScore, mapsUrl } from '../format.ts';
+import { alertNotification } from '../alert-notifications.ts';
+import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAlertNotification } from '../notifications.ts';
 import { hashDetail } from '../session.ts';
 import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
 import { createEvidenceViewer, faceAndFrame } from './evidence-viewer.ts';
@@ -35,7 +37,7 @@ import { createAlertFeed } from './alert-feed.ts';
 import { createCameraMap } from './camera-map.ts';
 import { unitBoardRows } from './unit-board.ts';
 import { timelineItems } from './alert-timeline.ts';
-import { errorText, statusBadge } from './common.ts';
+import { errorText, notificationToggle, statusBadge } from './common.ts';
 
 /** Closed alerts kept in the feed; open ones are always kept. */
 const MAX_CLOSED_KEPT = 200;
@@ -199,7 +201,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
   const feed = h(
     'section',
     { class: 'panel feed', 'aria-labelledby': 'feed-title' },
-    h('div', { class: 'panel-head' }, h('h2', { id: 'feed-title' }, 'Live alerts'), count, h('div', { class: 'toolbar' }, soundBtn, helpBtn)),
+    h('div', { class: 'panel-head' }, h('h2', { id: 'feed-title' }, 'Live alerts'), count, h('div', { class: 'toolbar' }, soundBtn, notificationToggle(), helpBtn)),
     soundHint,
     filters,
     filterNote,
@@ -241,6 +243,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     state.selectedId = id;
     state.fresh.delete(id);
     state.escalated.delete(id);
+    void closeAlertNotifications(id).catch(() => undefined);
     renderList();
     renderDetail();
     // The selection is part of the URL, so a reload or a shared link opens the same alert.
@@ -581,8 +584,15 @@ export const mountDispatcher: MountView = (root, ctx) => {
       if (state.sound) alarm();
       toast(`Escalated to level ${a.escalationLevel}: ${a.camera.name} — ${a.status === 'NEW' ? 'still not dispatched' : 'not acknowledged by the unit'}`, 'error');
     }
+    // Away from the console (another window, another tab), the system notification is what is seen.
+    if (news && pageInBackground()) void showAlertNotification(a.id, alertNotification(news, a)).catch(() => undefined);
+    else if (!isOpen(a.status)) void closeAlertNotifications(a.id).catch(() => undefined);
     applyAlert(a);
     if (news) feedWidget.announced([a.id]);
+  });
+  // A click on an alert's notification opens it here.
+  const offOpened = onNotificationOpened((id) => {
+    if (state.alerts.some((a) => a.id === id)) select(id);
   });
   const offUnit = ctx.realtime.onUnit(applyUnit);
 
@@ -665,6 +675,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     offUnit();
     offConn();
     offUnlocked();
+    offOpened();
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('maskwatch:hash', fromHash);
     clearInterval(ticker);

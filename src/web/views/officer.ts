@@ -4,14 +4,17 @@
  */
 import type { AlertEvent } from '../../realtime/events.ts';
 import { isOpen, mergeAlerts, statusLabel, upsertAlert } from '../alert-list.ts';
+import { alertNotification, officerAnnouncement } from '../alert-notifications.ts';
 import type { Unit, UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../dom.ts';
 import { formatAgo, formatClock, formatCoord, mapsUrl } from '../format.ts';
 import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
-import { chime } from '../sound.ts';
+import { tabTitle } from '../feed-order.ts';
+import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAlertNotification, vibrate } from '../notifications.ts';
+import { alarm, chime } from '../sound.ts';
 import { allowedActions, OFFICER_STEPS, type OfficerStep } from '../workflow.ts';
-import { errorText, incidentFirstSeenAt, isNetworkError, statusBadge, verdictText } from './common.ts';
+import { errorText, incidentFirstSeenAt, isNetworkError, notificationToggle, statusBadge, verdictText } from './common.ts';
 
 interface Card {
   el: HTMLElement;
@@ -330,6 +333,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       if (list.children[i] !== c.el) list.insertBefore(c.el, list.children[i] ?? null);
     });
     empty.hidden = mine.length > 0;
+    document.title = tabTitle('My unit', mine.length, 0);
   }
 
   /** "x min ago" texts age with the clock (the cards re-render only on events). */
@@ -340,8 +344,11 @@ export const mountOfficer: MountView = (root, ctx) => {
   }
 
   function apply(a: AlertEvent): void {
+    const before = alerts.find((x) => x.id === a.id);
     alerts = upsertAlert(alerts, a);
     render();
+    // Acknowledged (here or on another phone of the unit), reassigned or closed: its notification has done its job.
+    if (before?.status === 'DISPATCHED' && (a.status !== 'DISPATCHED' || a.assignedUnitId !== unitId)) void closeAlertNotifications(a.id).catch(() => undefined);
   }
 
   async function reload(): Promise<void> {
@@ -365,6 +372,7 @@ export const mountOfficer: MountView = (root, ctx) => {
   const offAlert = ctx.realtime.onAlert((_kind, a) => {
     const known = cards.has(a.id);
     const before = alerts.find((x) => x.id === a.id);
+    const news = officerAnnouncement(before, a, unitId);
     apply(a);
     // Dispatch makes the unit busy, closing frees it: show the status the server set.
     if (!before || before.status !== a.status || before.assignedUnitId !== a.assignedUnitId) void loadUnit();
@@ -372,6 +380,18 @@ export const mountOfficer: MountView = (root, ctx) => {
       cards.get(a.id)!.el.classList.add('is-new');
       chime();
     }
+    if (!news) return;
+    // A phone in a pocket: it buzzes, and a locked or backgrounded page shows a system notification.
+    if (news === 'unacknowledged') alarm();
+    vibrate();
+    if (pageInBackground()) void showAlertNotification(a.id, alertNotification(news, a)).catch(() => undefined);
+  });
+  // A click on an assignment's notification brings its card into view, ready to acknowledge.
+  const offOpened = onNotificationOpened((id) => {
+    const card = cards.get(id);
+    if (!card) return;
+    card.el.scrollIntoView({ block: 'start' });
+    card.el.querySelector<HTMLButtonElement>('button:not([disabled])')?.focus();
   });
   let first = true;
   const retryPending = () => {
@@ -393,6 +413,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       'section',
       { class: 'panel officer', 'aria-labelledby': 'officer-h' },
       h('div', { class: 'panel-head' }, unitTitle, field('Unit status', statusSel)),
+      h('div', { class: 'toolbar' }, notificationToggle()),
       h('div', { class: 'position' }, reportBtn, h('label', { for: 'auto-position', class: 'check' }, auto, ' Share automatically'), posInfo),
       h('details', {}, h('summary', {}, 'Enter position by hand'), manual),
       listHeading,
@@ -407,6 +428,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     clearInterval(retrier);
     window.removeEventListener('online', retryPending);
     offAlert();
+    offOpened();
     offConn();
     if (watchId !== null) navigator.geolocation.clearWatch(watchId);
   };
