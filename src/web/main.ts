@@ -71,7 +71,7 @@ function signOut(): void {
   clearSession();
   clearImageCache();
   // What this user's notifications said (places, counts) is not for the next person at this screen.
-  void closeAlertNotifications().catch(() => undefined);
+  void closeAlertNotifications();
   realtime?.close();
   realtime = null;
   // keepalive: the request outlives the page when it goes on to the provider's sign-out.

@@ -43,11 +43,12 @@ export function turnOffNotifications(): void {
 
 /**
  * Shows one alert's notification (replacing an earlier one of the same alert); false when notifications are off
- * or the browser did not show it.
+ * or the browser did not show it. Never rejects.
  */
 export async function showAlertNotification(alertId: string, n: AlertNotification): Promise<boolean> {
   if (notificationState() !== 'on') return false;
-  const reg = await registration();
+  const reg = await registration().catch(() => null);
+  if (!reg) return false; // the other cues (sound, toast, title) remain
   const options = {
     body: n.body,
     tag: n.tag,
@@ -58,20 +59,27 @@ export async function showAlertNotification(alertId: string, n: AlertNotificatio
   };
   // Chromium now and then resolves showNotification without showing anything (seen in about one run in five of the
   // e2e test): what the browser does not list is shown again, a few times.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    await reg.showNotification(n.title, options);
-    if ((await reg.getNotifications({ tag: n.tag })).length > 0) return true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await reg.showNotification(n.title, options);
+      if ((await reg.getNotifications({ tag: n.tag })).length > 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } catch {
+    // permission withdrawn meanwhile: the other cues remain
   }
   return false;
 }
 
-/** Takes back what no longer needs attention: one alert's notification, or all (on logout, for the next person). */
+/** Takes back what no longer needs attention: one alert's notification, or all (on logout, for the next person). Never rejects. */
 export async function closeAlertNotifications(alertId?: string): Promise<void> {
   if (!supported()) return;
-  const reg = await navigator.serviceWorker.getRegistration('/');
-  if (!reg) return;
-  for (const n of await reg.getNotifications(alertId ? { tag: alertTag(alertId) } : undefined)) n.close();
+  try {
+    const reg = await navigator.serviceWorker.getRegistration('/');
+    for (const n of (await reg?.getNotifications(alertId ? { tag: alertTag(alertId) } : undefined)) ?? []) n.close();
+  } catch {
+    // nothing shown that could be listed
+  }
 }
 
 /** Called with the alert of a clicked notification; returns the unsubscribe function. */

@@ -243,7 +243,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
     state.selectedId = id;
     state.fresh.delete(id);
     state.escalated.delete(id);
-    void closeAlertNotifications(id).catch(() => undefined);
+    void closeAlertNotifications(id);
     renderList();
     renderDetail();
     // The selection is part of the URL, so a reload or a shared link opens the same alert.
@@ -585,8 +585,8 @@ export const mountDispatcher: MountView = (root, ctx) => {
       toast(`Escalated to level ${a.escalationLevel}: ${a.camera.name} — ${a.status === 'NEW' ? 'still not dispatched' : 'not acknowledged by the unit'}`, 'error');
     }
     // Away from the console (another window, another tab), the system notification is what is seen.
-    if (news && pageInBackground()) void showAlertNotification(a.id, alertNotification(news, a)).catch(() => undefined);
-    else if (!isOpen(a.status)) void closeAlertNotifications(a.id).catch(() => undefined);
+    if (news && pageInBackground()) void showAlertNotification(a.id, alertNotification(news, a));
+    else if (!isOpen(a.status)) void closeAlertNotifications(a.id);
     applyAlert(a);
     if (news) feedWidget.announced([a.id]);
   });

@@ -348,7 +348,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     alerts = upsertAlert(alerts, a);
     render();
     // Acknowledged (here or on another phone of the unit), reassigned or closed: its notification has done its job.
-    if (before?.status === 'DISPATCHED' && (a.status !== 'DISPATCHED' || a.assignedUnitId !== unitId)) void closeAlertNotifications(a.id).catch(() => undefined);
+    if (before?.status === 'DISPATCHED' && (a.status !== 'DISPATCHED' || a.assignedUnitId !== unitId)) void closeAlertNotifications(a.id);
   }
 
   async function reload(): Promise<void> {
@@ -384,7 +384,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     // A phone in a pocket: it buzzes, and a locked or backgrounded page shows a system notification.
     if (news === 'unacknowledged') alarm();
     vibrate();
-    if (pageInBackground()) void showAlertNotification(a.id, alertNotification(news, a)).catch(() => undefined);
+    if (pageInBackground()) void showAlertNotification(a.id, alertNotification(news, a));
   });
   // A click on an assignment's notification brings its card into view, ready to acknowledge.
   const offOpened = onNotificationOpened((id) => {
