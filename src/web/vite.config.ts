@@ -8,7 +8,8 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   base: '/',
-  publicDir: false,
+  // manifest.webmanifest and icon.svg, served unhashed at the root
+  publicDir: 'public',
   build: {
     outDir: 'dist',
     emptyOutDir: true,

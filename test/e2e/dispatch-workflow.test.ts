@@ -552,3 +552,19 @@ test('notifications: a console in the background hears of a new alert, a pockete
   await pollUntil(async () => (await shownNotifications(dispatcher)).length === 0, "the dispatcher's notifications closed at logout", 15_000);
   for (const page of [dispatcher, officer]) await page.close();
 });
+
+test("the dashboard installs as an app (a phone's home screen, where iOS offers web notifications)", async () => {
+  const page = await phone.context.newPage();
+  await login(page, system.url, 'officer11', PASSWORD);
+  const cdp = await phone.context.newCDPSession(page);
+  await pollUntil(
+    async () => (await cdp.send('Page.getInstallabilityErrors')).installabilityErrors.length === 0,
+    'Chromium finds nothing that stops installing the dashboard',
+    15_000,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify((await cdp.send('Page.getInstallabilityErrors')).installabilityErrors)}`);
+  });
+  const manifest = await page.evaluate(async () => (await fetch(document.querySelector<HTMLLinkElement>('link[rel="manifest"]')!.href)).json());
+  assert.deepEqual([manifest.start_url, manifest.scope, manifest.display], ['/', '/', 'standalone']);
+  await page.close();
+});
