@@ -17,7 +17,7 @@ declare module 'fastify' {
 export interface RouteAccess {
   /** Reachable while the user must still change their password (auth routes only). */
   allowPendingPasswordChange?: boolean;
-  /** Reachable while the user must still enrol a second factor (auth routes only). */
+  /** Reachable while the user must still enrol a second factor or add a security key (auth routes only). */
   allowPendingMfaSetup?: boolean;
 }
 
@@ -51,6 +51,10 @@ export function requireUser(auth: AuthService, opts: { roles?: readonly Role[] }
     // A role that must sign in with two factors (MASKWATCH_MFA_REQUIRED) and has none yet: only enrolment is open.
     if (user.mfaSetupRequired && !access?.allowPendingMfaSetup) {
       throw new HttpProblem(403, 'set up two-factor sign-in first: POST /api/v1/auth/mfa/setup', 'mfa-setup-required');
+    }
+    // A role that must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED) and has none yet: only adding one is open.
+    if (user.securityKeySetupRequired && !access?.allowPendingMfaSetup) {
+      throw new HttpProblem(403, 'add a security key first: POST /api/v1/auth/mfa/keys/options, then /api/v1/auth/mfa/keys', 'security-key-setup-required');
     }
     if (opts.roles && !opts.roles.includes(user.role)) {
       throw new HttpProblem(403, `requires role ${opts.roles.join(' or ')}`, 'forbidden');

@@ -19,6 +19,8 @@ export interface AuthUser {
   mfaEnabled?: boolean;
   /** Its role must enrol a second factor (MASKWATCH_MFA_REQUIRED) and it has none yet: only enrolment is allowed. */
   mfaSetupRequired?: boolean;
+  /** Its role must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED) and it has none yet: only adding one is allowed. */
+  securityKeySetupRequired?: boolean;
   /** How the session was signed in. */
   signInMethod?: SignInMethod;
   /** Single sign-on: when the directory let the user in; the session never outlives MASKWATCH_SSO_SESSION_HOURS from it. */

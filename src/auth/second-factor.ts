@@ -24,13 +24,15 @@ export type { SecondFactorAnswer };
 
 export interface SecondFactorDeps {
   users: Pick<UserRepository, 'consumeTotpStep' | 'useRecoveryCode'>;
-  keys: Pick<SecurityKeyRepository, 'listFor' | 'findByCredentialId' | 'recordUse'>;
+  keys: Pick<SecurityKeyRepository, 'listFor' | 'countFor' | 'findByCredentialId' | 'recordUse'>;
   /** The WebAuthn ceremonies; without them (no challenge store: the CLI) keys are not offered. */
   securityKeys?: SecurityKeys;
   /** Loaded on first use: processes that never see a code never create the key file. */
   box: () => Promise<SecretBox>;
-  /** Roles that must enrol before using anything else (MASKWATCH_MFA_REQUIRED). */
+  /** Roles that must enrol before using anything else (MASKWATCH_MFA_REQUIRED, and those below). */
   requiredRoles: readonly Role[];
+  /** Roles that must add a security key, and then sign in with it only (MASKWATCH_SECURITY_KEY_REQUIRED). */
+  securityKeyRoles?: readonly Role[];
   now?: () => Date;
 }
 
@@ -65,6 +67,21 @@ export function createSecondFactor(deps: SecondFactorDeps) {
     /** Signed in, but must enrol before anything else. */
     setupRequired(role: Role, enrolled: boolean): boolean {
       return !enrolled && deps.requiredRoles.includes(role);
+    },
+
+    /** The role must have a security key (MASKWATCH_SECURITY_KEY_REQUIRED). */
+    keyRequired(role: Role): boolean {
+      return deps.securityKeyRoles?.includes(role) ?? false;
+    },
+
+    /** Enrolled, but the role must add a security key before anything else. */
+    async keySetupRequired(user: { id: string; role: Role }, enrolled: boolean): Promise<boolean> {
+      return enrolled && this.keyRequired(user.role) && (await deps.keys.countFor(user.id)) === 0;
+    },
+
+    /** The role must have a key and the user has one: only the key signs in, since a code can be phished. */
+    async keyOnly(user: { id: string; role: Role }): Promise<boolean> {
+      return this.keyRequired(user.role) && (await deps.keys.countFor(user.id)) > 0;
     },
 
     async seal(userId: string, secret: string): Promise<string> {

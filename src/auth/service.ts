@@ -34,6 +34,8 @@ export type LoginOutcome =
    * `securityKey`: a challenge for the account's security keys, when it has some.
    */
   | { ok: false; reason: 'mfa-required'; securityKey?: PublicKeyCredentialRequestOptionsJSON }
+  /** A code came, but the role signs in with its security key only (MASKWATCH_SECURITY_KEY_REQUIRED): the key's challenge. */
+  | { ok: false; reason: 'security-key-required'; securityKey: PublicKeyCredentialRequestOptionsJSON | null }
   /** `sso-required`: the password was right, but the role signs in only through the directory. */
   | { ok: false; reason: 'failed' | 'mfa-failed' | 'sso-required' }
   | { ok: false; reason: 'throttled'; retryAfterMs: number };
@@ -45,7 +47,7 @@ export interface LoginResult {
 }
 
 /** The user as a login or a renewal answers it. */
-export type SessionUser = Omit<AuthUser, 'sessionId' | 'sessionExpiresAt'> & { mfaEnabled: boolean; mfaSetupRequired: boolean };
+export type SessionUser = Omit<AuthUser, 'sessionId' | 'sessionExpiresAt'> & { mfaEnabled: boolean; mfaSetupRequired: boolean; securityKeySetupRequired: boolean };
 
 /** Who the directory says signed on (single sign-on, src/auth/sso.ts). */
 export interface SsoIdentity {
@@ -72,13 +74,14 @@ export function createAuthService(deps: AuthServiceDeps) {
 
   /**
    * A session from single sign-on is under the directory's sign-in policy (its password rules, its second
-   * factor): MaskWatch's own password change and two-factor enrolment are not asked of it.
+   * factor): MaskWatch's own password change, two-factor enrolment and security keys are not asked of it.
    */
-  function sessionUser(
+  async function sessionUser(
     user: { id: string; username: string; role: Role; unitId: string | null; mustChangePassword?: boolean; mfaEnabled: boolean },
     signInMethod: SignInMethod = 'password',
-  ): SessionUser {
+  ): Promise<SessionUser> {
     const local = signInMethod === 'password';
+    const mfa = deps.secondFactor;
     return {
       id: user.id,
       username: user.username,
@@ -86,7 +89,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       unitId: user.unitId,
       mustChangePassword: local && (user.mustChangePassword ?? false),
       mfaEnabled: user.mfaEnabled,
-      mfaSetupRequired: local && (deps.secondFactor?.setupRequired(user.role, user.mfaEnabled) ?? false),
+      mfaSetupRequired: local && (mfa?.setupRequired(user.role, user.mfaEnabled) ?? false),
+      securityKeySetupRequired: local && !!mfa && (await mfa.keySetupRequired(user, user.mfaEnabled)),
     };
   }
 
@@ -147,11 +151,15 @@ export function createAuthService(deps: AuthServiceDeps) {
           const securityKey = await mfa.keyChallenge(user.id, rp);
           return { ok: false, reason: 'mfa-required', ...(securityKey ? { securityKey } : {}) };
         }
+        // Refused before it is checked: a code relayed by a look-alike page must not even be used up.
+        if (!answer.securityKey && (await mfa.keyOnly({ id: user.id, role: user.role as Role }))) {
+          return { ok: false, reason: 'security-key-required', securityKey: await mfa.keyChallenge(user.id, rp) };
+        }
         secondFactor = (await mfa.verify(user, answer, rp)) ?? undefined;
         if (!secondFactor) return { ok: false, reason: 'mfa-failed' };
       }
       const { token, expiresAt } = await openSession(user.id, { ...origin, signInMethod: 'password' });
-      return { ok: true, secondFactor, token, expiresAt, user: sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }) };
+      return { ok: true, secondFactor, token, expiresAt, user: await sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }) };
     },
 
     /**
@@ -187,6 +195,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           ...(result.ok && result.secondFactor ? { secondFactor: result.secondFactor } : {}),
           ...(!result.ok && result.reason === 'mfa-failed' ? { reason: answer.securityKey ? 'security key not accepted' : 'wrong second-factor code' } : {}),
           ...(!result.ok && result.reason === 'sso-required' ? { reason: 'password sign-in refused: the role signs in through the directory' } : {}),
+          ...(!result.ok && result.reason === 'security-key-required' ? { reason: 'code refused: the role signs in with a security key' } : {}),
         },
       });
       return result;
@@ -198,7 +207,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!session || session.revokedAt || session.expiresAt <= now() || session.user.disabled) return null;
       const signInMethod: SignInMethod = session.signInMethod === 'sso' ? 'sso' : 'password';
       return {
-        ...sessionUser({ ...session.user, mfaEnabled: session.user.totpEnabledAt !== null }, signInMethod),
+        ...(await sessionUser({ ...session.user, mfaEnabled: session.user.totpEnabledAt !== null }, signInMethod)),
         sessionId: session.id,
         signInMethod,
         ...(session.signedOnAt ? { signedOnAt: session.signedOnAt } : {}),
@@ -223,7 +232,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (user.signedOnAt && ssoBound(user.signedOnAt) <= now()) return null;
       const next = await openSession(user.id, { ...origin, signInMethod, signedOnAt: user.signedOnAt });
       await deps.sessions.revoke(hashSecret(token), now());
-      return { ...next, user: sessionUser({ ...user, mfaEnabled: user.mfaEnabled ?? false }, signInMethod) };
+      return { ...next, user: await sessionUser({ ...user, mfaEnabled: user.mfaEnabled ?? false }, signInMethod) };
     },
 
     /**
@@ -259,7 +268,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!user || user.disabled) return null;
       const session = await openSession(user.id, { ...origin, signInMethod: 'sso' });
       await auditSso(user, 'auth.login', { username: user.username, clientIp: origin.clientIp, ssoSubject: user.ssoSubject });
-      return { ...session, user: sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }, 'sso') };
+      return { ...session, user: await sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }, 'sso') };
     },
 
     async createUser(

@@ -44,6 +44,7 @@ export function buildSecondFactor(deps: {
     keys: deps.keys,
     securityKeys: deps.redis ? createSecurityKeys({ challenges: redisChallengeStore(deps.redis, deps.config.queuePrefix) }) : undefined,
     requiredRoles: deps.config.security.mfa.requiredRoles,
+    securityKeyRoles: deps.config.security.mfa.securityKeyRoles,
     now: deps.now,
     box: () =>
       (box ??= keys('totp secrets').then(createSecretBox, (err: unknown) => {

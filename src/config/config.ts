@@ -103,9 +103,10 @@ export interface Config {
     trustProxy: string[];
     /**
      * Two-factor sign-in (TOTP): `requiredRoles` (MASKWATCH_MFA_REQUIRED: none, all, or roles, comma-separated)
-     * must enrol before doing anything else; anyone may enrol.
+     * must enrol before doing anything else; anyone may enrol. `securityKeyRoles` (MASKWATCH_SECURITY_KEY_REQUIRED,
+     * the same form) must also add a security key, and then sign in with it only: a code can be phished, a key cannot.
      */
-    mfa: { requiredRoles: Role[] };
+    mfa: { requiredRoles: Role[]; securityKeyRoles: Role[] };
     /**
      * The server's secret key (MASKWATCH_SECRET_KEY), kept out of the database: it seals the TOTP secrets and
      * signs the audit trail's seals. null: a key file in the data dir (src/auth/secret-box.ts).
@@ -237,6 +238,27 @@ function roleList(env: Env, name: string): Role[] {
   const bad = roles.find((r) => !(ROLES as readonly string[]).includes(r));
   if (bad !== undefined) throw new ConfigError(name, `must be none, all or roles (${ROLES.join(', ')}) separated by commas, got "${env[name]}"`);
   return [...new Set(roles as Role[])];
+}
+
+/**
+ * A role that must sign in with a security key must first have the app (keys are added under two-factor
+ * sign-in), and browsers must be able to add one at the public address: https, or http on this host, by name.
+ */
+function mfaSettings(env: Env): Config['security']['mfa'] {
+  const securityKeyRoles = roleList(env, 'MASKWATCH_SECURITY_KEY_REQUIRED');
+  const requiredRoles = [...new Set([...roleList(env, 'MASKWATCH_MFA_REQUIRED'), ...securityKeyRoles])];
+  const url = securityKeyRoles.length > 0 ? publicUrl(env, 'MASKWATCH_PUBLIC_URL') : null;
+  if (url) {
+    const { protocol, hostname } = new URL(url);
+    const named = !/^[\d.]+$/.test(hostname) && !hostname.startsWith('[');
+    if (!named || (protocol !== 'https:' && hostname !== 'localhost')) {
+      throw new ConfigError(
+        'MASKWATCH_SECURITY_KEY_REQUIRED',
+        `browsers add security keys only over https and at a host name, and MASKWATCH_PUBLIC_URL is ${url}: those roles could never sign in`,
+      );
+    }
+  }
+  return { requiredRoles, securityKeyRoles };
 }
 
 function secretKey(env: Env, name: string): string | null {
@@ -514,7 +536,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       loginLockSeconds: int(env, 'MASKWATCH_LOGIN_LOCK_S', 15 * 60, 1, 7 * 86_400),
       requestTimeoutMs: int(env, 'MASKWATCH_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       trustProxy: proxies(env, 'MASKWATCH_TRUST_PROXY'),
-      mfa: { requiredRoles: roleList(env, 'MASKWATCH_MFA_REQUIRED') },
+      mfa: mfaSettings(env),
       secretKey: secretKey(env, 'MASKWATCH_SECRET_KEY'),
       sso: ssoSettings(env),
       publicUrl: publicUrl(env, 'MASKWATCH_PUBLIC_URL'),

@@ -85,7 +85,7 @@ export function createRealtimeServer(opts: RealtimeOptions): Realtime {
         if (!user) return next(new Error('unauthorized: invalid or expired token'));
         // The first admin's setup password opens nothing but the password change (HTTP).
         if (user.mustChangePassword) return next(new Error('forbidden: password change required'));
-        if (user.mfaSetupRequired) return next(new Error('forbidden: two-factor setup required'));
+        if (user.mfaSetupRequired || user.securityKeySetupRequired) return next(new Error('forbidden: two-factor setup required'));
         socket.data.user = user;
         next();
       },

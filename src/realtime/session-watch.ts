@@ -118,7 +118,7 @@ export function watchSessions(opts: SessionWatchOptions): { sweep(): Promise<num
       opts.authenticate(token).then(
         (next) => {
           // Only the same user with the same access may continue on this socket; anything else reconnects.
-          if (!next || !socket.connected || next.id !== current.id || next.role !== current.role || next.unitId !== current.unitId || next.mustChangePassword || next.mfaSetupRequired) {
+          if (!next || !socket.connected || next.id !== current.id || next.role !== current.role || next.unitId !== current.unitId || next.mustChangePassword || next.mfaSetupRequired || next.securityKeySetupRequired) {
             return reply({ ok: false });
           }
           if (next.sessionId !== current.sessionId) {

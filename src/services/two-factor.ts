@@ -141,7 +141,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       const user = await existing(self.id);
       if (!user.totpEnabledAt) throw new ServiceError('CONFLICT', 'two-factor sign-in is off already', 'mfa-not-enabled');
       if (deps.secondFactor.requiredRoles.includes(self.role)) {
-        throw new ServiceError('FORBIDDEN', `two-factor sign-in is required for ${self.role} accounts here (MASKWATCH_MFA_REQUIRED)`, 'mfa-required-by-policy');
+        throw new ServiceError('FORBIDDEN', `two-factor sign-in is required for ${self.role} accounts here (MASKWATCH_MFA_REQUIRED or MASKWATCH_SECURITY_KEY_REQUIRED)`, 'mfa-required-by-policy');
       }
       await attempt(user.id);
       await checkPassword(user, password);
@@ -190,7 +190,11 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     async removeKey(self: AuthUser, id: string, clientIp: string): Promise<void> {
       const user = await existing(self.id);
-      const key = (await deps.keys.listFor(user.id)).find((k) => k.id === id);
+      const keys = await deps.keys.listFor(user.id);
+      const key = keys.find((k) => k.id === id);
+      if (key && keys.length === 1 && deps.secondFactor.keyRequired(self.role)) {
+        throw new ServiceError('FORBIDDEN', `${self.role} accounts here sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED): add the new key before removing the last one`, 'security-key-required-by-policy');
+      }
       if (!key || !(await deps.keys.remove(user.id, id))) throw new ServiceError('NOT_FOUND', 'no such security key of yours', 'security-key-not-found');
       await audit(actorOf(self, clientIp), 'user.security_key_remove', user, { keyId: key.id, name: key.name });
     },

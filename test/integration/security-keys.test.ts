@@ -11,6 +11,7 @@ import { testProviders } from '../helpers/db.ts';
 import { createSoftAuthenticator, type SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import { totpCode, totpStep, TOTP_STEP_SECONDS } from '../../src/auth/totp.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { io as connect } from 'socket.io-client';
 
 const PASSWORD = 'correct horse battery staple';
 const problemType = (slug: string) => `https://maskwatch.dev/problems/${slug}`;
@@ -20,6 +21,8 @@ for (const provider of testProviders()) {
     let stack: TestStack;
     let api: ApiInstance;
     let second: ApiInstance;
+    /** An instance where dispatchers must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED=DISPATCHER). */
+    let keyed: ApiInstance;
     let clock = new Date(Math.floor(Date.now() / 30_000) * 30_000 + 15_000);
     const nextStep = () => (clock = new Date(clock.getTime() + TOTP_STEP_SECONDS * 1000));
 
@@ -54,6 +57,20 @@ for (const provider of testProviders()) {
       return login(username, { securityKey: key.get(first.body.securityKey, { origin }) }, on);
     }
 
+    /** Resolves once a socket with `token` connects (then closes it); rejects with the server's refusal. */
+    async function socketConnects(url: string, token: string): Promise<void> {
+      const socket = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.on('connect', resolve);
+          socket.on('connect_error', reject);
+          setTimeout(() => reject(new Error('no answer to the socket within 5 s')), 5000).unref();
+        });
+      } finally {
+        socket.close();
+      }
+    }
+
     before(async () => {
       stack = await createTestStack(provider);
       // Refused answers are failed logins; these tests make more than the 5 free ones (throttling has its own tests).
@@ -61,6 +78,8 @@ for (const provider of testProviders()) {
       api = await stack.startApi({ totpClock: () => clock, config });
       // Another instance on the same database and Redis: a challenge given by one is answered to the other.
       second = await stack.startApi({ totpClock: () => clock, config });
+      const mfa = { requiredRoles: ['DISPATCHER' as const], securityKeyRoles: ['DISPATCHER' as const] };
+      keyed = await stack.startApi({ totpClock: () => clock, config: { security: { ...config.security, mfa } } });
     });
     after(async () => {
       await stack?.close();
@@ -222,6 +241,58 @@ for (const provider of testProviders()) {
       assert.equal(bogus.body.type, problemType('mfa-failed'));
       const malformed = await login('key-none', { securityKey: { id: 'not base64url!' } });
       assert.equal(malformed.status, 400, 'validated at the edge');
+    });
+
+    test('MASKWATCH_SECURITY_KEY_REQUIRED: a key is added before anything else, then only the key signs in; the last key stays', async () => {
+      const { secret } = await enrolled('key-policy');
+      const code = () => totpCode(secret, totpStep(nextStep()));
+      const signedIn = await login('key-policy', { code: code() }, keyed);
+      assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+      assert.equal(signedIn.body.user.securityKeySetupRequired, true);
+      const token = signedIn.body.token as string;
+
+      // Until a key is added: only the session and key routes, and no socket.
+      const blocked = await call(keyed.url, 'GET', '/api/v1/alerts', { token });
+      assert.equal(blocked.status, 403);
+      assert.equal(blocked.body.type, problemType('security-key-setup-required'));
+      await assert.rejects(socketConnects(keyed.url, token), /two-factor setup required/);
+      assert.equal((await call(keyed.url, 'GET', '/api/v1/auth/me', { token })).body.securityKeySetupRequired, true);
+      assert.equal((await call(keyed.url, 'GET', '/api/v1/auth/mfa/keys', { token })).status, 200);
+      const blue = createSoftAuthenticator();
+      const blueAdded = await register(token, blue, 'blue', keyed);
+      assert.equal(blueAdded.status, 201, JSON.stringify(blueAdded.body));
+      assert.equal((await call(keyed.url, 'GET', '/api/v1/alerts', { token })).status, 200, 'the same session goes on once the key is added');
+      await socketConnects(keyed.url, token);
+
+      // From now on a code is refused before it is checked (a phished one is not even used up), with the key's challenge.
+      const phished = code();
+      const byCode = await login('key-policy', { code: phished }, keyed);
+      assert.equal(byCode.status, 401);
+      assert.equal(byCode.body.type, problemType('security-key-required'));
+      assert.deepEqual(byCode.body.securityKey.allowCredentials.map((c: { id: string }) => c.id), [blue.credentialId]);
+      assert.equal((await login('key-policy', { code: phished })).status, 200, 'the refused code was not used up');
+      const failures = await stack.db.prisma.auditEvent.findMany({ where: { action: 'auth.login_failed' } });
+      assert.ok(failures.some((e) => JSON.parse(e.details ?? '{}').reason === 'code refused: the role signs in with a security key'));
+      assert.equal((await signInWithKey('key-policy', blue, keyed)).status, 200);
+
+      // The last key cannot be removed, nor two-factor turned off; a second key can replace the first.
+      const last = await call(keyed.url, 'DELETE', `/api/v1/auth/mfa/keys/${blueAdded.body.id}`, { token });
+      assert.equal(last.status, 403);
+      assert.equal(last.body.type, problemType('security-key-required-by-policy'));
+      const off = await call(keyed.url, 'POST', '/api/v1/auth/mfa/disable', { token, json: { password: PASSWORD, code: code() } });
+      assert.equal(off.status, 403);
+      assert.equal(off.body.type, problemType('mfa-required-by-policy'));
+      const spare = createSoftAuthenticator();
+      assert.equal((await register(token, spare, 'spare', keyed)).status, 201);
+      assert.equal((await call(keyed.url, 'DELETE', `/api/v1/auth/mfa/keys/${blueAdded.body.id}`, { token })).status, 204);
+      assert.equal((await signInWithKey('key-policy', spare, keyed)).status, 200);
+
+      // Other roles are not held to it.
+      const { secret: other } = await enrolled('key-policy-admin-free');
+      await stack.db.prisma.user.update({ where: { username: 'key-policy-admin-free' }, data: { role: 'ADMIN' } });
+      const admin = await login('key-policy-admin-free', { code: totpCode(other, totpStep(nextStep())) }, keyed);
+      assert.equal(admin.status, 200);
+      assert.equal(admin.body.user.securityKeySetupRequired, false);
     });
   });
 }

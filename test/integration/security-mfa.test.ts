@@ -44,7 +44,7 @@ for (const provider of testProviders()) {
       // Same database and data dir (so the same secret key file), with the policy that admins must enrol.
       strict = await stack.startApi({
         totpClock: () => clock,
-        config: { security: { ...stack.config.security, mfa: { requiredRoles: ['ADMIN'] } } },
+        config: { security: { ...stack.config.security, mfa: { requiredRoles: ['ADMIN'], securityKeyRoles: [] } } },
       });
       ({ token: admin } = await loginAs(api, { username: 'chief', role: 'ADMIN' }));
     });

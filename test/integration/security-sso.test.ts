@@ -39,7 +39,7 @@ for (const provider of testProviders()) {
       idp = await startTestIdp();
       stack = await createTestStack(provider);
       // Every role must enrol a second factor for password sign-in: a directory session is not asked to.
-      api = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer), mfa: { requiredRoles: [] } } } });
+      api = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer), mfa: { requiredRoles: [], securityKeyRoles: [] } } } });
       idp.addClient({ ...CLIENT, redirectUri: `${api.url}/api/v1/auth/sso/callback` });
       ({ token: admin } = await loginAs(api, { username: 'chief', role: 'ADMIN' }));
     });
@@ -65,7 +65,7 @@ for (const provider of testProviders()) {
       // Made with a one-time password, on an API where every password sign-in needs a second factor.
       const { userId } = await loginAs(api, { username: 'ana.silva', role: 'DISPATCHER' });
       await stack.db.prisma.user.update({ where: { id: userId }, data: { mustChangePassword: true } });
-      const strict = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer), mfa: { requiredRoles: ['DISPATCHER'] } } } });
+      const strict = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer), mfa: { requiredRoles: ['DISPATCHER'], securityKeyRoles: ['DISPATCHER'] } } } });
       idp.profiles.set('u-1001', { preferred_username: 'Ana.Silva', name: 'Ana Silva' });
 
       // The provider's redirect URI is the first API's; the strict one shares database and secret key.
@@ -81,7 +81,7 @@ for (const provider of testProviders()) {
       const session = (await exchanged.json()) as { token: string; user: Record<string, unknown> };
       assert.deepEqual(
         { ...session.user, id: undefined },
-        { id: undefined, username: 'ana.silva', role: 'DISPATCHER', unitId: null, mustChangePassword: false, mfaEnabled: false, mfaSetupRequired: false },
+        { id: undefined, username: 'ana.silva', role: 'DISPATCHER', unitId: null, mustChangePassword: false, mfaEnabled: false, mfaSetupRequired: false, securityKeySetupRequired: false },
       );
       // The handoff works once: the cookie is cleared with the answer, and a copy of it is refused.
       assert.equal((await browser.exchange()).status, 401);
@@ -91,7 +91,7 @@ for (const provider of testProviders()) {
 
       const row = await stack.db.prisma.user.findUniqueOrThrow({ where: { id: userId } });
       assert.equal(row.ssoSubject, 'u-1001');
-      // The directory's session is not held to MaskWatch's password change or second factor, on any instance…
+      // The directory's session is not held to MaskWatch's password change, second factor or security key, on any instance…
       assert.equal((await call(strict.url, 'GET', '/api/v1/alerts', { token: session.token })).status, 200);
       const socket = connect(strict.url, { auth: { token: session.token }, transports: ['websocket'], reconnection: false });
       try {

@@ -67,6 +67,26 @@ test('single sign-on settings: off by default, https issuers (http only on this 
   }
 });
 
+test('MASKWATCH_SECURITY_KEY_REQUIRED: its roles must also have two-factor sign-in, and browsers must be able to add keys at MASKWATCH_PUBLIC_URL', () => {
+  const silent = { write: () => undefined };
+  assert.deepEqual(loadConfigOrReport(silent, {})?.security.mfa, { requiredRoles: [], securityKeyRoles: [] });
+  assert.deepEqual(loadConfigOrReport(silent, { MASKWATCH_MFA_REQUIRED: 'DISPATCHER', MASKWATCH_SECURITY_KEY_REQUIRED: 'admin' })?.security.mfa, {
+    requiredRoles: ['DISPATCHER', 'ADMIN'],
+    securityKeyRoles: ['ADMIN'],
+  });
+  for (const url of ['https://dispatch.example.org', 'http://localhost:3000']) {
+    assert.deepEqual(loadConfigOrReport(silent, { MASKWATCH_SECURITY_KEY_REQUIRED: 'ADMIN', MASKWATCH_PUBLIC_URL: url })?.security.mfa.securityKeyRoles, ['ADMIN'], url);
+  }
+  for (const url of ['http://dispatch.example.org', 'https://10.0.0.5', 'http://127.0.0.1:3000', 'https://[::1]']) {
+    const lines: string[] = [];
+    assert.equal(loadConfigOrReport({ write: (s: string) => lines.push(s) }, { MASKWATCH_SECURITY_KEY_REQUIRED: 'ADMIN', MASKWATCH_PUBLIC_URL: url }), null, url);
+    assert.match(lines[0] ?? '', /MASKWATCH_SECURITY_KEY_REQUIRED: browsers add security keys only over https and at a host name/);
+  }
+  const lines: string[] = [];
+  assert.equal(loadConfigOrReport({ write: (s: string) => lines.push(s) }, { MASKWATCH_SECURITY_KEY_REQUIRED: 'CHIEF' }), null);
+  assert.match(lines[0] ?? '', /MASKWATCH_SECURITY_KEY_REQUIRED: must be none, all or roles/);
+});
+
 test('redactUrl masks credentials, also of URLs that do not parse and in secret query parameters', () => {
   assert.equal(redactUrl('postgresql://user:secret@h/db'), 'postgresql://user:***@h/db');
   assert.equal(redactUrl('postgresql://user@h/db'), 'postgresql://***@h/db');

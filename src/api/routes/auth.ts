@@ -43,6 +43,12 @@ export const userSchema = {
       description:
         'true: the role must sign in with two factors (MASKWATCH_MFA_REQUIRED) and the account has none yet; set it up (POST /api/v1/auth/mfa/setup, then /enable) first: every other route answers 403 mfa-setup-required until then',
     },
+    securityKeySetupRequired: {
+      type: 'boolean',
+      description:
+        'true: the role must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED) and the account has none yet; add one (POST /api/v1/auth/mfa/keys/options, then /api/v1/auth/mfa/keys) first: ' +
+        'every other route answers 403 security-key-setup-required until then',
+    },
   },
 } as const;
 
@@ -80,6 +86,8 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
           'When the account has security keys, the 401 mfa-required problem also carries `securityKey`, a challenge for navigator.credentials.get: ' +
           'send the key\'s answer as `securityKey` (instead of `code`) with username and password again; a refused answer is 401 mfa-failed. ' +
           'A wrong password is 401 login-failed whether or not a code was sent. Wrong codes are throttled like wrong passwords (429 login-throttled). ' +
+          'A role that must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED) and has one gets 401 security-key-required for a code, which is not checked nor used up; ' +
+          'the problem carries `securityKey`, the challenge, as mfa-required does. ' +
           'A role that must sign in through the directory (MASKWATCH_SSO_REQUIRED) gets 403 sso-required after the right password.',
         body: LoginRequestSchema,
         response: {
@@ -108,6 +116,11 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       }
       if (!result.ok && result.reason === 'mfa-failed') {
         throw new HttpProblem(401, securityKey ? 'the security key\'s answer was not accepted: sign in again' : 'wrong or already used code', 'mfa-failed');
+      }
+      if (!result.ok && result.reason === 'security-key-required') {
+        reply.header('cache-control', 'no-store');
+        const detail = 'accounts of your role sign in with their security key, not a code: touch the key (lost it? an admin can reset two-factor sign-in)';
+        return sendProblem(reply, { ...problem(401, detail, 'security-key-required'), ...(result.securityKey ? { securityKey: result.securityKey } : {}) });
       }
       if (!result.ok && result.reason === 'sso-required') throw new HttpProblem(403, 'this account signs in with the agency account (single sign-on), not a password', 'sso-required');
       if (!result.ok) throw new HttpProblem(401, 'wrong username or password', 'login-failed');
@@ -186,8 +199,17 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       schema: { tags: ['auth'], security: bearerSecurity, response: { 200: userSchema, ...problemResponses } },
     },
     async (request) => {
-      const { id, username, role, unitId, mustChangePassword, mfaEnabled, mfaSetupRequired } = userOf(request);
-      return { id, username, role, unitId, mustChangePassword: mustChangePassword ?? false, mfaEnabled: mfaEnabled ?? false, mfaSetupRequired: mfaSetupRequired ?? false };
+      const { id, username, role, unitId, mustChangePassword, mfaEnabled, mfaSetupRequired, securityKeySetupRequired } = userOf(request);
+      return {
+        id,
+        username,
+        role,
+        unitId,
+        mustChangePassword: mustChangePassword ?? false,
+        mfaEnabled: mfaEnabled ?? false,
+        mfaSetupRequired: mfaSetupRequired ?? false,
+        securityKeySetupRequired: securityKeySetupRequired ?? false,
+      };
     },
   );
 
@@ -268,7 +290,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
         summary: 'Turn your two-factor sign-in off',
         description:
           'Needs the password (403 wrong-password) and a current code or a recovery code (400 mfa-failed). Refused (403 mfa-required-by-policy) when your role must sign in ' +
-          'with two factors (MASKWATCH_MFA_REQUIRED); an admin can still reset it (DELETE /api/v1/users/{id}/mfa). Audited as user.mfa_disable.',
+          'with two factors (MASKWATCH_MFA_REQUIRED or MASKWATCH_SECURITY_KEY_REQUIRED); an admin can still reset it (DELETE /api/v1/users/{id}/mfa). Audited as user.mfa_disable.',
         security: bearerSecurity,
         body: MfaDisableSchema,
         response: { 204: { type: 'null' }, ...problemResponses },
@@ -283,6 +305,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/mfa/keys',
     {
       onRequest: loggedIn,
+      config: pendingMfaSetupAllowed,
       schema: {
         tags: ['auth'],
         summary: 'Your security keys (WebAuthn / FIDO2), oldest first',
@@ -297,6 +320,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/mfa/keys/options',
     {
       onRequest: loggedIn,
+      config: pendingMfaSetupAllowed,
       schema: {
         tags: ['auth'],
         summary: 'Start adding a security key: a challenge for navigator.credentials.create',
@@ -319,6 +343,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
     '/api/v1/auth/mfa/keys',
     {
       onRequest: loggedIn,
+      config: pendingMfaSetupAllowed,
       schema: {
         tags: ['auth'],
         summary: 'Add a security key: the browser\'s answer to the challenge of /api/v1/auth/mfa/keys/options',
@@ -349,7 +374,9 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       schema: {
         tags: ['auth'],
         summary: 'Remove one of your security keys (lost, or replaced)',
-        description: '404 security-key-not-found for a key that is not yours. The authenticator app and recovery codes stay. Audited as user.security_key_remove.',
+        description:
+          '404 security-key-not-found for a key that is not yours. The authenticator app and recovery codes stay. Refused (403 security-key-required-by-policy) for your last key when ' +
+          'your role must sign in with one (MASKWATCH_SECURITY_KEY_REQUIRED): add the new key first. Audited as user.security_key_remove.',
         security: bearerSecurity,
         params: uuidParam,
         response: { 204: { type: 'null' }, ...problemResponses },
