@@ -48,6 +48,8 @@ export interface CurrentUser {
   mfaEnabled?: boolean;
   /** The role must sign in with two factors and none is set up yet: set it up before anything else. */
   mfaSetupRequired?: boolean;
+  /** The role must sign in with a security key and has none yet: add one before anything else. */
+  securityKeySetupRequired?: boolean;
 }
 
 export interface Session {
@@ -75,7 +77,7 @@ export class ApiError extends Error {
     readonly detail: string | undefined,
     /** The problem's type slug (e.g. `mfa-required`), when the server sent one. */
     readonly code?: string,
-    /** A login's 401 mfa-required for an account with security keys: the challenge for them. */
+    /** A login's 401 mfa-required (or security-key-required) for an account with security keys: the challenge for them. */
     readonly securityKey?: PublicKeyCredentialRequestOptionsJSON,
   ) {
     super(detail ? `${title}: ${detail}` : title);

@@ -11,7 +11,7 @@ import { lifeFromResponse } from './session-renewal.ts';
 import { unlockAudio } from './sound.ts';
 import { mountAdmin } from './views/admin.ts';
 import { openPasswordDialog } from './views/password-dialog.ts';
-import { openMfaManageDialog, openMfaSetupDialog } from './views/mfa-dialog.ts';
+import { openMfaManageDialog, openMfaSetupDialog, openSecurityKeySetupDialog } from './views/mfa-dialog.ts';
 import { openAccountDialog } from './views/account-dialog.ts';
 import { mountDispatcher } from './views/dispatcher.ts';
 import { renderLogin } from './views/login.ts';
@@ -47,7 +47,7 @@ const keeper = createSessionKeeper({
   },
   resumed: () => {
     // Signed in again after an admin's reset ("must change", two-factor removed): set the account up first.
-    if (session?.user.mustChangePassword || session?.user.mfaSetupRequired) {
+    if (setupPending()) {
       void requireAccountSetup().then(() => {
         render();
         realtime?.reconnect();
@@ -150,10 +150,31 @@ function markMfa(enabled: boolean): void {
   saveSession(session);
 }
 
-/** What the server refuses everything else for until it is done: a password set by someone else, a missing second factor. */
+/** A role that must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED) adds one before anything else. */
+async function requireSecurityKey(): Promise<void> {
+  if (!session?.user.securityKeySetupRequired) return;
+  replaceChildren(app);
+  const added = await openSecurityKeySetupDialog(api, { cancellable: false, leave: { label: 'Log out', action: () => signOut() } });
+  if (added && session) {
+    session = { ...session, user: { ...session.user, securityKeySetupRequired: false } };
+    saveSession(session);
+  }
+}
+
+/** Whether the server refuses everything else until the account is set up. */
+const setupPending = () => !!(session?.user.mustChangePassword || session?.user.mfaSetupRequired || session?.user.securityKeySetupRequired);
+
+/** What the server refuses everything else for until it is done: a password set by someone else, a missing second factor or key. */
 async function requireAccountSetup(): Promise<void> {
   await requirePasswordChange();
+  const mfaWasDue = session?.user.mfaSetupRequired ?? false;
   await requireMfaSetup();
+  // Keys are added under two-factor sign-in: only once it is on can the server say whether one is due.
+  if (mfaWasDue && session) {
+    session = { ...session, user: await api.me() };
+    saveSession(session);
+  }
+  await requireSecurityKey();
 }
 
 /** The header's account button: password, two-factor sign-in, sessions. */
@@ -263,5 +284,5 @@ window.addEventListener('unhandledrejection', (ev) => {
   if (ev.reason instanceof ApiError && ev.reason.status === 401) ev.preventDefault();
 });
 if (session) keeper.start();
-if (session?.user.mustChangePassword || session?.user.mfaSetupRequired) void requireAccountSetup().then(() => render());
+if (setupPending()) void requireAccountSetup().then(() => render());
 else render();

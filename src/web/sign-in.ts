@@ -3,8 +3,9 @@ import { startAuthentication, WebAuthnError } from '@simplewebauthn/browser';
 import { ApiError, type SecondFactorAnswer } from './api.ts';
 import { h } from './dom.ts';
 
-/** The account has security keys: the server's challenge came with its request for a second factor. */
-export const hasSecurityKey = (err: unknown) => err instanceof ApiError && err.code === 'mfa-required' && err.securityKey !== undefined;
+/** The account has security keys: the server's challenge came with its request for a second factor (or its refusal of a code). */
+export const hasSecurityKey = (err: unknown) =>
+  err instanceof ApiError && (err.code === 'mfa-required' || err.code === 'security-key-required') && err.securityKey !== undefined;
 
 /** Why the browser would not use a security key at this page's address, or null when the address is not the cause. */
 export function keyAddressProblem(err: unknown): string | null {
@@ -79,6 +80,9 @@ export async function signInSteps<T>(signIn: (answer?: SecondFactorAnswer) => Pr
 /** What a failed sign-in tells the user. */
 export function signInError(err: unknown, wrongCredentials = 'Wrong username or password.'): string {
   if (err instanceof KeyNotUsed) return err.message;
+  if (err instanceof ApiError && err.code === 'security-key-required') {
+    return 'Accounts like yours sign in with a security key, not a code: use your key. Lost it? Ask an administrator to reset your two-factor sign-in.';
+  }
   if (hasSecurityKey(err)) return 'Touch your security key, or enter the code of your authenticator app.';
   if (err instanceof ApiError && err.code === 'mfa-required') return 'Enter the 6-digit code of your authenticator app.';
   if (err instanceof ApiError && err.code === 'mfa-failed') return 'Wrong or already used code (or a key that was not accepted): try again.';

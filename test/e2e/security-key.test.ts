@@ -6,11 +6,14 @@
  *   account, then signs in by password and key in one click;
  * - with the key gone, the browser's refusal leads to the code field, and a recovery code signs in.
  * Admin › Users marks who has a key.
+ * An officer, whose role must sign in with a key (MASKWATCH_SECURITY_KEY_REQUIRED=OFFICER), sets up the app,
+ * then adds a key, before seeing anything; from then on the key signs in and a code is refused.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call } from '../helpers/api.ts';
 import { totpCode, totpStep } from '../../src/auth/totp.ts';
+import type { CDPSession, Page } from 'playwright-core';
 import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -20,7 +23,7 @@ let desk: Browser;
 
 before(async () => {
   await buildDashboard();
-  system = await startSystem({ username: 'chief', password: PASSWORD });
+  system = await startSystem({ username: 'chief', password: PASSWORD }, { MASKWATCH_SECURITY_KEY_REQUIRED: 'OFFICER' });
   desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
 });
 
@@ -28,6 +31,17 @@ after(async () => {
   await desk?.close();
   await system?.close();
 });
+
+/** A virtual USB key that answers without a touch. */
+const USB_KEY = { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true } as const;
+
+/** USB_KEY as the page's browser's only authenticator. */
+async function virtualKey(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: USB_KEY });
+  return { cdp, authenticatorId };
+}
 
 test('a dispatcher adds a security key, signs in with it in one click, and falls back to the code without it', async () => {
   // The dispatcher, with two-factor sign-in on (over the API, as two-factor.test.ts does in the browser).
@@ -43,11 +57,7 @@ test('a dispatcher adds a security key, signs in with it in one click, and falls
   const recoveryCode = enabled.body.recoveryCodes[0] as string;
 
   const page = await desk.context.newPage();
-  const cdp = await desk.context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true },
-  });
+  const { cdp, authenticatorId } = await virtualKey(page);
   const local = system.url.replace('127.0.0.1', 'localhost');
 
   // At an IP address the browser will not use a key, and the dialog says why.
@@ -106,9 +116,7 @@ test('a dispatcher adds a security key, signs in with it in one click, and falls
 
   // The key is lost: the browser finds none, and a code is the way in.
   await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true },
-  });
+  await cdp.send('WebAuthn.addVirtualAuthenticator', { options: USB_KEY });
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByLabel('Username').fill('disp-key');
   await page.getByLabel('Password').fill(PASSWORD);
@@ -125,5 +133,63 @@ test('a dispatcher adds a security key, signs in with it in one click, and falls
   await adminPage.goto(`${local}/#/admin/users`);
   const row = adminPage.getByRole('row').filter({ has: adminPage.getByRole('rowheader', { name: 'disp-key' }) });
   await row.getByText('Security key').waitFor();
+  assert.deepEqual(desk.errors.filter((e) => !/401|403|Failed to load resource/.test(e)), []);
+});
+
+test('an officer whose role must sign in with a key sets up the app, then a key, before anything else; then a code is refused', async () => {
+  const admin = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
+  assert.equal((await call(system.url, 'POST', '/api/v1/units', { token: admin, json: { callSign: 'K-1', latitude: 40.417, longitude: -3.704 } })).status, 201);
+  const created = await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'officer-key', password: PASSWORD, role: 'OFFICER', unit: 'K-1' } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+
+  const page = await desk.context.newPage();
+  const key = await virtualKey(page);
+  await page.goto(system.url.replace('127.0.0.1', 'localhost'));
+  await page.getByLabel('Username').fill('officer-key');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+
+  // First the app (keys are added under two-factor sign-in)…
+  const setup = page.getByRole('dialog', { name: 'Set up two-factor sign-in' });
+  await setup.getByLabel('Password').fill(PASSWORD);
+  await setup.getByRole('button', { name: 'Continue' }).click();
+  const secret = (await setup.locator('[data-secret]').getAttribute('data-secret'))!;
+  const step = totpStep(new Date());
+  await setup.getByLabel('Code shown by the app').fill(totpCode(secret, step));
+  await setup.getByRole('button', { name: 'Turn on' }).click();
+  await setup.getByRole('button', { name: 'I have saved them' }).click();
+
+  // …then a key, with nothing behind the dialog and no way past it but logging out.
+  const keyDialog = page.getByRole('dialog', { name: 'Add a security key' });
+  await keyDialog.getByText('Accounts like yours sign in with a security key you touch, not a code').waitFor();
+  assert.equal(await page.locator('header.topbar').count(), 0, 'nothing behind the dialog before a key is added');
+  assert.equal(await keyDialog.getByRole('button', { name: 'Cancel' }).count(), 0, 'adding a key cannot be skipped');
+  assert.equal(await keyDialog.getByRole('button', { name: 'Log out' }).count(), 1);
+  await keyDialog.getByLabel('Name of the key').fill('duty key');
+  await keyDialog.getByLabel('Password').fill(PASSWORD);
+  await keyDialog.getByRole('button', { name: 'Add key' }).click();
+  await page.locator('header.topbar').waitFor();
+  await page.getByRole('heading', { name: 'My unit' }).waitFor();
+
+  // The key is not at hand: the app's code is refused, and the page says why…
+  const [credential] = (await key.cdp.send('WebAuthn.getCredentials', { authenticatorId: key.authenticatorId })).credentials;
+  assert.ok(credential, 'the key holds the credential');
+  // The browser's only authenticator holds no credential for the site: the browser refuses at once.
+  await key.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: key.authenticatorId });
+  const { authenticatorId } = await key.cdp.send('WebAuthn.addVirtualAuthenticator', { options: USB_KEY });
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByLabel('Username').fill('officer-key');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('The security key was not used.').waitFor();
+  await page.getByLabel('Authenticator code or recovery code').fill(totpCode(secret, step + 1));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Accounts like yours sign in with a security key, not a code').waitFor();
+  assert.equal(await page.locator('header.topbar').count(), 0);
+
+  // …and once the key is at hand again, it signs in.
+  await key.cdp.send('WebAuthn.addCredential', { authenticatorId, credential });
+  await page.getByRole('button', { name: 'Use security key' }).click();
+  await page.locator('header.topbar').waitFor();
   assert.deepEqual(desk.errors.filter((e) => !/401|403|Failed to load resource/.test(e)), []);
 });

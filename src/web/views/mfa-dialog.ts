@@ -103,7 +103,7 @@ function recoveryCodesView(username: string, codes: string[], done: () => void):
  * Security keys (YubiKey, Titan, a phone's passkey…): the list, each with Remove, and a form that adds one
  * (the password, then the browser asks to touch the key). A key is asked for at sign-in before the code.
  */
-function securityKeysPart(api: Api): HTMLElement {
+function securityKeysPart(api: Api, opts: { required?: boolean; onAdded?: () => void } = {}): HTMLElement {
   const list = h('ul', { class: 'session-list', 'aria-label': 'Security keys' }, h('li', { class: 'muted' }, 'Loading…'));
   const listError = h('p', { class: 'form-error', role: 'alert' });
 
@@ -150,6 +150,7 @@ function securityKeysPart(api: Api): HTMLElement {
     name.value = '';
     password.value = '';
     await load();
+    opts.onAdded?.();
   });
   void load();
   const supported = browserSupportsWebAuthn();
@@ -158,11 +159,27 @@ function securityKeysPart(api: Api): HTMLElement {
     'section',
     { class: 'relogin' },
     h('h3', {}, 'Security keys'),
-    h('p', {}, 'A key you touch at sign-in instead of typing the code. It only answers this site, so a fake sign-in page gets nothing. The app stays the way in if the key is lost.'),
+    h(
+      'p',
+      {},
+      opts.required
+        ? 'Accounts like yours sign in with a security key you touch, not a code: it only answers this site, so a fake sign-in page gets nothing. Add one (a second as a spare, if you have it) before you continue. If it is lost, an administrator resets your two-factor sign-in.'
+        : 'A key you touch at sign-in instead of typing the code. It only answers this site, so a fake sign-in page gets nothing. The app stays the way in if the key is lost.',
+    ),
     list,
     listError,
     supported ? add.form : h('p', { class: 'muted small' }, keyAddressProblem(null) ?? 'This browser cannot use security keys.'),
   );
+}
+
+/** The role must sign in with a key (MASKWATCH_SECURITY_KEY_REQUIRED): resolves true once one is added, false when left. */
+export function openSecurityKeySetupDialog(api: Api, opts: ModalOptions): Promise<boolean> {
+  return new Promise((resolve) => {
+    const { body, close, cancelButton } = openModal('Add a security key', 'mfa-dialog', opts, resolve);
+    const leave = cancelButton();
+    replaceChildren(body, securityKeysPart(api, { required: true, onAdded: () => close(true) }), ...(leave ? [h('div', { class: 'actions' }, leave)] : []));
+    body.querySelector('input')?.focus();
+  });
 }
 
 /** Once on: security keys, new recovery codes, or turning it off. Resolves true once it is off, false otherwise. */
