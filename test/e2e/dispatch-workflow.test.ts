@@ -8,6 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -564,5 +565,14 @@ test("the dashboard installs as an app (a phone's home screen, where iOS offers 
   });
   const manifest = await page.evaluate(async () => (await fetch(document.querySelector<HTMLLinkElement>('link[rel="manifest"]')!.href)).json());
   assert.deepEqual([manifest.start_url, manifest.scope, manifest.display], ['/', '/', 'standalone']);
+  // Every icon it names, and iOS's Home Screen icon (a PNG: iOS takes no SVG there), is served as declared.
+  const appleIcon = await page.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel="apple-touch-icon"]')!.getAttribute('href')!);
+  for (const icon of [...(manifest.icons as { src: string; sizes: string; type: string }[]), { src: appleIcon, sizes: '180x180', type: 'image/png' }]) {
+    const res = await fetch(new URL(icon.src, system.url));
+    assert.equal(res.status, 200, icon.src);
+    assert.equal(res.headers.get('content-type')?.split(';')[0], icon.type, icon.src);
+    const { width, height } = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+    if (icon.sizes !== 'any') assert.equal(`${width}x${height}`, icon.sizes, icon.src);
+  }
   await page.close();
 });
