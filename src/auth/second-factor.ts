@@ -58,6 +58,7 @@ export function createSecondFactor(deps: SecondFactorDeps) {
   }
   return {
     requiredRoles: deps.requiredRoles,
+    securityKeyRoles: deps.securityKeyRoles ?? [],
     securityKeys: deps.securityKeys,
 
     enrolled(user: Pick<EnrolledUser, 'totpEnabledAt'>): boolean {
@@ -71,7 +72,7 @@ export function createSecondFactor(deps: SecondFactorDeps) {
 
     /** The role must have a security key (MASKWATCH_SECURITY_KEY_REQUIRED). */
     keyRequired(role: Role): boolean {
-      return deps.securityKeyRoles?.includes(role) ?? false;
+      return this.securityKeyRoles.includes(role);
     },
 
     /** Enrolled, but the role must add a security key before anything else. */

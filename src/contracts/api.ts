@@ -257,6 +257,9 @@ export const UserSummarySchema = Type.Object({
   lastSignInAt: NullableDateTime({ description: 'the last sign-in or session renewal; null: never (MASKWATCH_DISABLE_INACTIVE_DAYS disables accounts unused that long)' }),
   ssoLinked: Type.Boolean({ description: 'the account is linked to an identity of the agency\'s directory (single sign-on); DELETE /api/v1/users/{id}/sso unlinks it' }),
   securityKeys: Type.Integer({ minimum: 0, description: 'security keys (WebAuthn) registered under the user\'s two-factor sign-in: a second factor that cannot be phished' }),
+  securityKeyRequired: Type.Boolean({
+    description: 'the role must sign in with a security key here (MASKWATCH_SECURITY_KEY_REQUIRED); with securityKeys 0, the user is asked to add one at the next sign-in',
+  }),
 });
 export type UserSummary = Static<typeof UserSummarySchema>;
 

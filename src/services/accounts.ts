@@ -32,6 +32,7 @@ export interface AccountView {
   ssoLinked: boolean;
   lastSignInAt: string | null;
   securityKeys: number;
+  securityKeyRequired: boolean;
 }
 
 /** Who asks: an admin over the API (with the client address), or the CLI / system. */
@@ -57,6 +58,8 @@ export interface AccountServiceDeps {
   users: UserRepository;
   /** Counted in the account's view. */
   keys: Pick<SecurityKeyRepository, 'countFor'>;
+  /** Roles that must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED), shown in the account's view. */
+  securityKeyRoles?: readonly Role[];
   sessions: SessionRepository;
   audit: AuditRepository;
   /** Absent where no socket can be reached (the periodic re-check then does it). */
@@ -70,7 +73,8 @@ export interface AccountServiceDeps {
 /** A hash verifyPassword never accepts: deleted accounts cannot log in. */
 const UNUSABLE_HASH = '!deleted';
 
-export function accountView(u: UserRow, securityKeys: number): AccountView {
+/** `securityKeyRoles`: the roles that must sign in with a key (MASKWATCH_SECURITY_KEY_REQUIRED). */
+export function accountView(u: UserRow, securityKeys: number, securityKeyRoles: readonly Role[]): AccountView {
   return {
     id: u.id,
     username: u.username,
@@ -82,6 +86,7 @@ export function accountView(u: UserRow, securityKeys: number): AccountView {
     ssoLinked: u.ssoSubject !== null,
     lastSignInAt: u.lastSignInAt?.toISOString() ?? null,
     securityKeys,
+    securityKeyRequired: securityKeyRoles.includes(u.role as Role),
   };
 }
 
@@ -150,7 +155,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
   return {
     async get(id: string): Promise<AccountView> {
-      return accountView(await existing(id), await deps.keys.countFor(id));
+      return accountView(await existing(id), await deps.keys.countFor(id), deps.securityKeyRoles ?? []);
     },
 
     /** The id of a user by name (the CLI names users). */
@@ -177,14 +182,14 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (role !== user.role) changes.role = { from: user.role, to: role };
       if (unitId !== user.unitId) changes.unitId = { from: user.unitId, to: unitId };
       if (disabled !== user.disabled) changes.enabled = { from: !user.disabled, to: !disabled };
-      if (Object.keys(changes).length === 0) return accountView(user, await deps.keys.countFor(id));
+      if (Object.keys(changes).length === 0) return accountView(user, await deps.keys.countFor(id), deps.securityKeyRoles ?? []);
       if (changes.role || (disabled && !user.disabled)) await keepOneAdmin(user);
       const updated = await deps.users.update(id, { role, unitId, disabled });
       const endsSessions = Boolean(changes.role || changes.unitId || (disabled && !user.disabled));
       const sessionsRevoked = endsSessions ? await endSessions(id) : 0;
       await audit(actor, 'user.update', user, { changes, sessionsRevoked });
       deps.logger.info({ userId: id, changes: Object.keys(changes), sessionsRevoked }, 'user account changed');
-      return accountView(updated, await deps.keys.countFor(id));
+      return accountView(updated, await deps.keys.countFor(id), deps.securityKeyRoles ?? []);
     },
 
     /**

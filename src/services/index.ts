@@ -57,6 +57,7 @@ export function createServices(deps: ServiceDeps) {
     accounts: createAccountService({
       users: repos.users,
       keys: repos.securityKeys,
+      securityKeyRoles: deps.secondFactor.securityKeyRoles,
       sessions: repos.sessions,
       audit: repos.audit,
       sockets: deps.sessionSockets,
@@ -85,7 +86,7 @@ export function createServices(deps: ServiceDeps) {
       now,
     }),
     units: createUnitService({ units: repos.units, audit: repos.audit, unitEvents: deps.unitEvents, now }),
-    users: createUserService({ users: repos.users, units: repos.units, keys: repos.securityKeys, auth: deps.auth }),
+    users: createUserService({ users: repos.users, units: repos.units, keys: repos.securityKeys, auth: deps.auth, securityKeyRoles: deps.secondFactor.securityKeyRoles }),
     violations: createViolationService({ violations: repos.violations }),
     webhookDeliveries: createWebhookDeliveryService({ audit: repos.audit }),
   };

@@ -19,16 +19,18 @@ export function createUserService(deps: {
   units: UnitRepository;
   keys: Pick<SecurityKeyRepository, 'countsByUser'>;
   auth: Pick<AuthService, 'createUser'>;
+  /** Roles that must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED). */
+  securityKeyRoles: readonly Role[];
 }) {
   return {
     async list(): Promise<UserSummary[]> {
       const [users, keys] = await Promise.all([deps.users.list(), deps.keys.countsByUser()]);
-      return users.map((u) => accountView(u, keys.get(u.id) ?? 0));
+      return users.map((u) => accountView(u, keys.get(u.id) ?? 0, deps.securityKeyRoles));
     },
 
     /** Every user with their unit's call sign and whether they are disabled (CLI). */
     async listWithUnits(): Promise<
-      { username: string; role: Role; unitCallSign: string | null; disabled: boolean; mfaEnabled: boolean; ssoLinked: boolean; securityKeys: number }[]
+      { username: string; role: Role; unitCallSign: string | null; disabled: boolean; mfaEnabled: boolean; ssoLinked: boolean; securityKeys: number; securityKeyRequired: boolean }[]
     > {
       const keys = await deps.keys.countsByUser();
       return (await deps.users.listWithUnits()).map((u) => ({
@@ -39,6 +41,7 @@ export function createUserService(deps: {
         mfaEnabled: u.totpEnabledAt !== null,
         ssoLinked: u.ssoSubject !== null,
         securityKeys: keys.get(u.id) ?? 0,
+        securityKeyRequired: deps.securityKeyRoles.includes(u.role),
       }));
     },
 
@@ -51,7 +54,19 @@ export function createUserService(deps: {
     async create(...args: Parameters<AuthService['createUser']>): Promise<UserSummary> {
       try {
         const u = await deps.auth.createUser(...args);
-        return { id: u.id, username: u.username, role: u.role, unitId: u.unitId, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false, lastSignInAt: null, securityKeys: 0 };
+        return {
+          id: u.id,
+          username: u.username,
+          role: u.role,
+          unitId: u.unitId,
+          enabled: true,
+          mustChangePassword: false,
+          mfaEnabled: false,
+          ssoLinked: false,
+          lastSignInAt: null,
+          securityKeys: 0,
+          securityKeyRequired: deps.securityKeyRoles.includes(u.role),
+        };
       } catch (err) {
         if (err instanceof UserInputError) {
           throw new ServiceError(err.message.includes('already exists') ? 'CONFLICT' : 'INVALID', err.message, 'invalid-user');

@@ -141,6 +141,12 @@ test('an officer whose role must sign in with a key sets up the app, then a key,
   assert.equal((await call(system.url, 'POST', '/api/v1/units', { token: admin, json: { callSign: 'K-1', latitude: 40.417, longitude: -3.704 } })).status, 201);
   const created = await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'officer-key', password: PASSWORD, role: 'OFFICER', unit: 'K-1' } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
+  // Admin › Users marks who must add a key and has none yet.
+  const adminPage = await desk.context.newPage();
+  await login(adminPage, system.url, 'chief', PASSWORD);
+  await adminPage.goto(`${system.url}/#/admin/users`);
+  await adminPage.getByRole('row').filter({ has: adminPage.getByRole('rowheader', { name: 'officer-key' }) }).getByText('Key due').waitFor();
+  await adminPage.close();
 
   const page = await desk.context.newPage();
   const key = await virtualKey(page);

@@ -124,6 +124,7 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
     const enable = await call(api.url, 'POST', '/api/v1/auth/mfa/enable', { token: u.token, json: { code: totpCode(setup.body.secret, totpStep(new Date())) } });
     assert.equal(enable.status, 200);
     assert.match((await cli(['list'], env)).stdout, /^lostphone\tDISPATCHER\t-\ttwo-factor$/m);
+    assert.match((await cli(['list'], { ...env, MASKWATCH_SECURITY_KEY_REQUIRED: 'DISPATCHER' })).stdout, /^lostphone\tDISPATCHER\t-\ttwo-factor\tsecurity key due$/m);
     // A security key too: the reset removes it with the app.
     const options = await call(api.url, 'POST', '/api/v1/auth/mfa/keys/options', { token: u.token, json: { password: PASSWORD } });
     const credential = createSoftAuthenticator().create(options.body, { origin: api.url });

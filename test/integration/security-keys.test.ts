@@ -244,12 +244,16 @@ for (const provider of testProviders()) {
     });
 
     test('MASKWATCH_SECURITY_KEY_REQUIRED: a key is added before anything else, then only the key signs in; the last key stays', async () => {
-      const { secret } = await enrolled('key-policy');
+      const { secret, userId } = await enrolled('key-policy');
       const code = () => totpCode(secret, totpStep(nextStep()));
       const signedIn = await login('key-policy', { code: code() }, keyed);
       assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
       assert.equal(signedIn.body.user.securityKeySetupRequired, true);
       const token = signedIn.body.token as string;
+      // Admins see who must have a key and has none yet.
+      const { token: admin } = await loginAs(keyed, { username: 'key-policy-chief', role: 'ADMIN' });
+      const listed = async () => (await call(keyed.url, 'GET', '/api/v1/users', { token: admin })).body.items.find((u: { id: string }) => u.id === userId);
+      assert.deepEqual([(await listed()).securityKeyRequired, (await listed()).securityKeys], [true, 0]);
 
       // Until a key is added: only the session and key routes, and no socket.
       const blocked = await call(keyed.url, 'GET', '/api/v1/alerts', { token });
@@ -262,6 +266,7 @@ for (const provider of testProviders()) {
       const blueAdded = await register(token, blue, 'blue', keyed);
       assert.equal(blueAdded.status, 201, JSON.stringify(blueAdded.body));
       assert.equal((await call(keyed.url, 'GET', '/api/v1/alerts', { token })).status, 200, 'the same session goes on once the key is added');
+      assert.equal((await listed()).securityKeys, 1);
       await socketConnects(keyed.url, token);
 
       // From now on a code is refused before it is checked (a phished one is not even used up), with the key's challenge.
@@ -290,9 +295,9 @@ for (const provider of testProviders()) {
       // Other roles are not held to it.
       const { secret: other } = await enrolled('key-policy-admin-free');
       await stack.db.prisma.user.update({ where: { username: 'key-policy-admin-free' }, data: { role: 'ADMIN' } });
-      const admin = await login('key-policy-admin-free', { code: totpCode(other, totpStep(nextStep())) }, keyed);
-      assert.equal(admin.status, 200);
-      assert.equal(admin.body.user.securityKeySetupRequired, false);
+      const otherRole = await login('key-policy-admin-free', { code: totpCode(other, totpStep(nextStep())) }, keyed);
+      assert.equal(otherRole.status, 200);
+      assert.equal(otherRole.body.user.securityKeySetupRequired, false);
     });
   });
 }

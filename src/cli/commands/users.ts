@@ -140,11 +140,17 @@ export async function run(argv: string[]): Promise<number> {
   const opened = await openCliDatabase();
   if (!opened) return 1;
   const { config, logger, db, repos } = opened;
-  const users = createUserService({ users: repos.users, units: repos.units, keys: repos.securityKeys, auth: buildAuthService({ config, db, logger }) });
+  const users = createUserService({
+    users: repos.users,
+    units: repos.units,
+    keys: repos.securityKeys,
+    auth: buildAuthService({ config, db, logger }),
+    securityKeyRoles: config.security.mfa.securityKeyRoles,
+  });
   try {
     if (sub === 'list') {
       for (const u of await users.listWithUnits()) {
-        process.stdout.write(`${u.username}\t${u.role}\t${u.unitCallSign ?? '-'}${u.disabled ? '\tdisabled' : ''}${u.mfaEnabled ? '\ttwo-factor' : ''}${u.securityKeys ? `\tsecurity keys: ${u.securityKeys}` : ''}${u.ssoLinked ? '\tsingle sign-on' : ''}\n`);
+        process.stdout.write(`${u.username}\t${u.role}\t${u.unitCallSign ?? '-'}${u.disabled ? '\tdisabled' : ''}${u.mfaEnabled ? '\ttwo-factor' : ''}${u.securityKeys ? `\tsecurity keys: ${u.securityKeys}` : u.securityKeyRequired ? '\tsecurity key due' : ''}${u.ssoLinked ? '\tsingle sign-on' : ''}\n`);
       }
       return 0;
     }
