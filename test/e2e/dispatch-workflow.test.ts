@@ -14,7 +14,20 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { call } from '../helpers/api.ts';
 import { pollUntil } from '../helpers/wait.ts';
-import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import {
+  backgroundable,
+  buildDashboard,
+  launchBrowser,
+  login,
+  recordVibrations,
+  screenshot,
+  sendToBackground,
+  shownNotifications,
+  startSystem,
+  vibrations,
+  type Browser,
+  type System,
+} from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const CAMERA_NAME = 'Gran Vía 12';
@@ -463,34 +476,6 @@ test("an officer's step tapped without a connection is sent once it is back; one
   await officer.close();
 });
 
-/**
- * Headless Chromium has no windows to switch between: the page is told it lost the focus, as when the user works in
- * another program or pockets the phone (set up before the page loads; `sendToBackground` then flips it).
- */
-async function backgroundable(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { __background: boolean };
-    w.__background = false;
-    const hasFocus = document.hasFocus.bind(document);
-    document.hasFocus = () => !w.__background && hasFocus();
-  });
-}
-async function sendToBackground(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    (window as unknown as { __background: boolean }).__background = true;
-    window.dispatchEvent(new Event('blur'));
-  });
-  assert.equal(await page.evaluate(() => document.hasFocus()), false, 'the page is in the background');
-}
-
-/** The system notifications the dashboard's service worker shows (src/web/notifications.ts), as the browser lists them. */
-function shownNotifications(page: Page) {
-  return page.evaluate(async () => {
-    const reg = await navigator.serviceWorker.getRegistration('/');
-    return (await reg?.getNotifications())?.map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction })) ?? [];
-  });
-}
-
 test('notifications: a console in the background hears of a new alert, a pocketed phone of its assignment; both are taken back', async () => {
   const api = system.url;
   const token = async (username: string) => (await call(api, 'POST', '/api/v1/auth/login', { json: { username, password: PASSWORD } })).body.token as string;
@@ -504,11 +489,7 @@ test('notifications: a console in the background hears of a new alert, a pockete
   const dispatcher = await desk.context.newPage();
   const officer = await phone.context.newPage();
   for (const page of [dispatcher, officer]) await backgroundable(page);
-  await officer.addInitScript(() => {
-    const w = window as unknown as { __vibrations: unknown[] };
-    w.__vibrations = [];
-    navigator.vibrate = (pattern) => (w.__vibrations.push(pattern), true);
-  });
+  await recordVibrations(officer);
   await login(dispatcher, api, 'dispatch1', PASSWORD);
   await login(officer, api, 'officer11', PASSWORD);
   for (const page of [dispatcher, officer]) {
@@ -539,7 +520,7 @@ test('notifications: a console in the background hears of a new alert, a pockete
   assert.deepEqual(await shownNotifications(officer), [
     { title: 'New assignment', body: 'Plaza Mayor, Plaza Mayor 1, Madrid · 1 person', tag: `alert:${alertId}`, requireInteraction: true },
   ]);
-  assert.ok((await officer.evaluate(() => (window as unknown as { __vibrations: unknown[] }).__vibrations.length)) >= 1, 'the phone vibrated');
+  assert.ok((await vibrations(officer)) >= 1, 'the phone vibrated');
 
   // Acknowledged: the assignment's notification is taken back.
   await officer.locator(`.officer-card[data-alert-id="${alertId}"]`).getByRole('button', { name: 'Acknowledge' }).click();

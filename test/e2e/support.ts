@@ -4,6 +4,7 @@
  * process with the real vision engine), isolated by temp dir, database file and
  * queue prefix; and Debian's Chromium driven by playwright-core.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
@@ -186,4 +187,60 @@ export async function screenshot(page: Page, name: string, doc?: string): Promis
     await mkdir(DOCS_SCREENSHOTS, { recursive: true });
     await copyFile(file, path.join(DOCS_SCREENSHOTS, `${doc}.png`));
   }
+}
+
+/**
+ * Headless Chromium has no windows to switch between: the page is told it lost the focus, as when the user works in
+ * another program or pockets the phone (set up before the page loads; `sendToBackground` then flips it).
+ */
+export async function backgroundable(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __background: boolean };
+    w.__background = false;
+    const hasFocus = document.hasFocus.bind(document);
+    document.hasFocus = () => !w.__background && hasFocus();
+  });
+}
+export async function sendToBackground(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as { __background: boolean }).__background = true;
+    window.dispatchEvent(new Event('blur'));
+  });
+  assert.equal(await page.evaluate(() => document.hasFocus()), false, 'the page is in the background');
+}
+
+/** The system notifications the dashboard's service worker shows (src/web/notifications.ts), as the browser lists them. */
+export function shownNotifications(page: Page) {
+  return page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.getRegistration('/');
+    return (await reg?.getNotifications())?.map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction })) ?? [];
+  });
+}
+
+/** Records the page's navigator.vibrate calls (set up before the page loads); `vibrations` counts them. */
+export async function recordVibrations(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __vibrations: unknown[] };
+    w.__vibrations = [];
+    navigator.vibrate = (pattern) => (w.__vibrations.push(pattern), true);
+  });
+}
+export function vibrations(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { __vibrations: unknown[] }).__vibrations.length);
+}
+
+/** Records the pitch of every tone the page's sounds start (src/web/sound.ts), set up before the page loads; `tones` reads them. */
+export async function recordTones(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __tones: number[] };
+    w.__tones = [];
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (this: OscillatorNode, ...args: Parameters<OscillatorNode['start']>) {
+      w.__tones.push(this.frequency.value);
+      return start.apply(this, args);
+    };
+  });
+}
+export function tones(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { __tones: number[] }).__tones);
 }
