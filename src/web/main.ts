@@ -226,7 +226,8 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
       { class: 'who' },
       conn,
       // On a phone the role is left out (`.who .user`), the name stays: officers manage their account there too.
-      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => openAccount(s), 'aria-label': 'Your account' }, s.user.username, h('span', { class: 'user' }, ` · ${s.user.role}`)),
+      // The name holds the visible text (WCAG 2.5.3), so a voice-control user can say what they see.
+      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => openAccount(s), 'aria-label': `${s.user.username} · ${s.user.role}: your account` }, s.user.username, h('span', { class: 'user' }, ` · ${s.user.role}`)),
       h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => signOut() }, 'Log out'),
     ),
   );

@@ -118,7 +118,7 @@ test('from the header, a user changes their password and signs out a browser lef
   await login(admin, system.url, 'chief', OWN_PASSWORD);
   await admin.goto(`${system.url}/#/admin/users`);
   await admin.reload();
-  await admin.getByRole('button', { name: 'Where disp2 is signed in' }).click();
+  await admin.getByRole('button', { name: 'Sessions: where disp2 is signed in' }).click();
   const where = admin.getByRole('dialog', { name: 'Where disp2 is signed in' });
   await where.getByRole('button', { name: /^Sign out Chrome on Android/ }).click();
   await where.getByRole('button', { name: /^Sign out Chrome on Android/ }).waitFor({ state: 'detached' });

@@ -190,7 +190,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   assert.match(await toFind.innerText(), /1\. No mask\s+Last seen \d{2}:\d{2}:\d{2} · (just now|\d+ min ago)/);
   assert.ok((await toFind.locator('img.officer-shot').evaluate((img: HTMLImageElement) => img.getBoundingClientRect().width)) >= 120, 'the best shot is shown large');
   assert.equal((await card.innerText()).split('Gran Vía 12, Madrid').length - 1, 1, 'the address appears once on the card');
-  assert.match((await card.getByRole('link', { name: /Open .* in maps/ }).getAttribute('href'))!, /^https:\/\/www\.openstreetmap\.org\/\?mlat=40\.4203/);
+  assert.match((await card.getByRole('link', { name: /^Open in maps: / }).getAttribute('href'))!, /^https:\/\/www\.openstreetmap\.org\/\?mlat=40\.4203/);
   assert.equal(await card.getByRole('button', { name: 'Acknowledge' }).isEnabled(), true);
   assert.equal(await card.getByRole('button', { name: 'En route' }).isDisabled(), true);
   assert.equal(await card.getByRole('button', { name: 'Resolve' }).isDisabled(), true);
@@ -200,7 +200,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   // The status board says which alert the unit is on, by camera, and opens it.
   await dispatcher.locator('.alert-item', { hasText: 'Puerta del Sol' }).click();
   await dispatcher.getByRole('heading', { name: 'Puerta del Sol' }).waitFor();
-  const boardAlert = dispatcher.locator('.board tr', { hasText: 'P-11' }).getByRole('button', { name: `Open the alert at ${CAMERA_NAME}` });
+  const boardAlert = dispatcher.locator('.board tr', { hasText: 'P-11' }).getByRole('button', { name: CAMERA_NAME });
   await boardAlert.locator('.badge.status-DISPATCHED').waitFor();
   await boardAlert.click();
   await dispatcher.getByRole('heading', { name: CAMERA_NAME }).waitFor();

@@ -292,7 +292,7 @@ test('a 16-person crowd: the dispatcher reaches Assign at once and keeps the fee
   assert.equal(await people.count(), 4);
   for (const [what, locator] of [
     ['the address', card.getByText('Plaza del Carmen 1, Madrid')],
-    ['the maps link', card.getByRole('link', { name: /Open .* in maps/ })],
+    ['the maps link', card.getByRole('link', { name: /^Open in maps: / })],
     ['Acknowledge', card.getByRole('button', { name: 'Acknowledge' })],
   ] as const) {
     const box = await locator.boundingBox();

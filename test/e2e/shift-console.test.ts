@@ -100,7 +100,7 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
   await page.locator('.conn-live').waitFor();
   await markDocument(page);
   // Sound is on by default, with a clear mute.
-  const mute = page.getByRole('button', { name: 'Mute alert sounds' });
+  const mute = page.getByRole('button', { name: 'Sound on: mute alert sounds' });
   assert.equal(await mute.getAttribute('aria-pressed'), 'false');
 
   // Alert A is dispatched at once (so it never escalates); B, newer, is left alone.
@@ -175,8 +175,8 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
   await mute.click();
   assert.equal(await page.evaluate(() => localStorage.getItem('maskwatch.sound')), 'off');
   await page.reload();
-  await page.getByRole('button', { name: 'Unmute alert sounds' }).waitFor();
-  await page.getByRole('button', { name: 'Unmute alert sounds' }).click();
+  await page.getByRole('button', { name: 'Muted: unmute alert sounds' }).waitFor();
+  await page.getByRole('button', { name: 'Muted: unmute alert sounds' }).click();
   assert.equal(await page.evaluate(() => localStorage.getItem('maskwatch.sound')), 'on');
   await page.close();
 });
@@ -343,7 +343,7 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await dismissedRow.getByText('False positive', { exact: true }).waitFor();
   assert.match((await dismissedRow.locator('td').nth(4).textContent())!, /^No mask · .+ False positive$/);
   await table.locator('img.thumb[src^="data:image/jpeg"]').first().waitFor();
-  assert.ok((await table.getByRole('link', { name: /^Open the alert of/ }).count()) >= 1);
+  assert.ok((await table.getByRole('link', { name: /^Open in Dispatch: the alert of/ }).count()) >= 1);
 
   await page.getByRole('tab', { name: 'Statistics' }).click();
   assert.match(page.url(), /#\/admin\/stats$/);
@@ -357,7 +357,7 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   // From the history to the after-action review of the dismissed alert.
   await page.getByRole('tab', { name: 'Violations' }).click();
   const row = table.locator('tbody tr', { has: page.locator('.badge.status-DISMISSED') }).first();
-  await row.getByRole('link', { name: /^Review the alert of/ }).click();
+  await row.getByRole('link', { name: /^Review: the alert of/ }).click();
   await page.getByRole('tab', { name: 'Closed incidents', selected: true }).waitFor();
   const review = page.getByRole('region', { name: 'Incident review' });
   await review.getByRole('list', { name: 'Timeline' }).getByText('Dismissed · desk1').waitFor();
@@ -381,9 +381,9 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
 
   // An open alert's link opens it in Dispatch.
   await page.getByRole('tab', { name: 'Violations' }).click();
-  const openRow = table.locator('tbody tr', { has: page.getByRole('link', { name: /^Open the alert of/ }) }).first();
+  const openRow = table.locator('tbody tr', { has: page.getByRole('link', { name: /^Open in Dispatch: the alert of/ }) }).first();
   const camera = (await openRow.locator('td').nth(2).textContent())!;
-  await openRow.getByRole('link', { name: /^Open the alert of/ }).click();
+  await openRow.getByRole('link', { name: /^Open in Dispatch: the alert of/ }).click();
   await page.getByRole('heading', { name: camera, exact: true }).waitFor();
   assert.match(page.url(), /#\/dispatch\?alert=/);
 

@@ -234,7 +234,6 @@ export function createAlertFeed(cb: FeedCallbacks): AlertFeed {
         const selected = a.id === r.selectedId;
         li.className = `alert-item status-${a.status}${r.fresh.has(a.id) ? ' is-new' : ''}${selected ? ' is-selected' : ''}${r.escalated.has(a.id) ? ' is-escalated' : ''}`;
         li.setAttribute('aria-selected', String(selected));
-        li.setAttribute('aria-label', `${a.camera.name}, ${a.status.toLowerCase().replace('_', ' ')}${a.escalationLevel > 0 && isOpen(a.status) ? `, escalated level ${a.escalationLevel}` : ''}`);
         if (li === cursor) cursor = li.nextSibling;
         else move(list, li, cursor);
       }

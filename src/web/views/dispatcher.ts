@@ -164,7 +164,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
   const soundHint = h('button', { type: 'button', class: 'btn btn-small btn-ghost sound-blocked', hidden: true }, 'Sound blocked by the browser — click to enable');
   function renderSound(): void {
     soundBtn.setAttribute('aria-pressed', String(!state.sound));
-    soundBtn.setAttribute('aria-label', state.sound ? 'Mute alert sounds' : 'Unmute alert sounds');
+    soundBtn.setAttribute('aria-label', state.sound ? 'Sound on: mute alert sounds' : 'Muted: unmute alert sounds');
     soundBtn.textContent = state.sound ? 'Sound on' : 'Muted';
     soundHint.hidden = !state.sound || !audioBlocked();
   }
@@ -390,7 +390,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
       const allowed = allowedActions(a, ctx.session.user);
       assignBtn.disabled = !allowed.has('dispatch');
       assignBtn.textContent = a.assignedUnitId ? 'Reassign' : 'Assign';
-      assignBtn.setAttribute('aria-label', a.assignedUnitId ? 'Assign another unit' : 'Assign');
+      assignBtn.setAttribute('aria-label', a.assignedUnitId ? 'Reassign: another unit' : 'Assign');
       dismissBtn.disabled = !allowed.has('dismiss');
       if (assignBtn.disabled) assignPanel.hidden = true;
       if (dismissBtn.disabled) dismissPanel.hidden = true;

@@ -291,7 +291,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       meta.textContent = `First seen ${formatClock(incidentFirstSeenAt(a))} · ${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;
       where.textContent = [a.camera.address, a.camera.zone].filter(Boolean).join(' · ') || formatCoord(a.camera.latitude, a.camera.longitude);
       mapLink.href = mapsUrl(a.camera.latitude, a.camera.longitude);
-      mapLink.setAttribute('aria-label', `Open ${a.camera.name} in maps`);
+      mapLink.setAttribute('aria-label', `Open in maps: ${a.camera.name}`);
       const allowed = allowedActions(a, user);
       // A pending step the alert has moved past (its answer was lost, or the alert changed meanwhile) is settled here.
       if (pending && !sending && (a.status === pending.step.status || !allowed.has(pending.step.action))) {

@@ -26,5 +26,5 @@ export function unitBoardRows(units: readonly Unit[], alerts: readonly AlertEven
 function alertCell(a: AlertEvent, openAlert?: (id: string) => void): HTMLElement {
   const content = [h('span', { class: 'board-camera' }, a.camera.name), statusBadge(a.status)];
   if (!openAlert) return h('span', { class: 'board-alert' }, ...content);
-  return h('button', { type: 'button', class: 'board-alert link-button', 'aria-label': `Open the alert at ${a.camera.name}`, onclick: () => openAlert(a.id) }, ...content);
+  return h('button', { type: 'button', class: 'board-alert link-button', title: 'Open the alert', onclick: () => openAlert(a.id) }, ...content);
 }

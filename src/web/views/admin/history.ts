@@ -69,8 +69,8 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
           'a',
           // Open alerts are worked in the dispatch view; closed ones are reviewed with their timeline.
           v.alertStatus && isOpen(v.alertStatus)
-            ? { href: `#/dispatch?alert=${encodeURIComponent(v.alertId)}`, 'aria-label': `Open the alert of ${formatDateTime(v.capturedAt)} in Dispatch` }
-            : { href: `#/admin/review?alert=${encodeURIComponent(v.alertId)}`, 'aria-label': `Review the alert of ${formatDateTime(v.capturedAt)}` },
+            ? { href: `#/dispatch?alert=${encodeURIComponent(v.alertId)}`, 'aria-label': `Open in Dispatch: the alert of ${formatDateTime(v.capturedAt)}` }
+            : { href: `#/admin/review?alert=${encodeURIComponent(v.alertId)}`, 'aria-label': `Review: the alert of ${formatDateTime(v.capturedAt)}` },
           v.alertStatus && isOpen(v.alertStatus) ? 'Open in Dispatch' : 'Review',
         );
     return h(

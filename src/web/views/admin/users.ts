@@ -86,7 +86,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       if (!confirm(`Unlink ${u.username} from their directory account? Their sessions end; the next single sign-on with the username ${u.username} links it again.`)) return;
       act(`${u.username} unlinked from the directory`, () => ctx.api.unlinkUserSso(u.id));
     });
-    const sessions = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Where ${u.username} is signed in` }, 'Sessions');
+    const sessions = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Sessions: where ${u.username} is signed in` }, 'Sessions');
     sessions.addEventListener('click', () => {
       const { body, cancelButton } = openModal(`Where ${u.username} is signed in`, 'account-dialog', { cancellable: true }, () => undefined);
       const error = h('p', { class: 'form-error', role: 'alert' });
@@ -99,7 +99,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       });
       replaceChildren(body, list, error, h('div', { class: 'actions' }, cancelButton()));
     });
-    const revoke = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Log ${u.username} out everywhere` }, 'Log out everywhere');
+    const revoke = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Log out everywhere: ${u.username}` }, 'Log out everywhere');
     revoke.addEventListener('click', () => {
       if (!confirm(`Log ${u.username} out on every device?`)) return;
       act(`${u.username} logged out everywhere`, () => ctx.api.revokeUserSessions(u.id));

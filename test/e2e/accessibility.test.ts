@@ -1,0 +1,121 @@
+/**
+ * Every view of the dashboard, as each role sees it with real data, checked by axe-core (WCAG 2.1 A and AA rules)
+ * in Chromium against the real system: sign-in, the dispatcher's console with an incident open in the evidence
+ * viewer, the officer's page with an assignment, and every admin tab. A violation fails the test with the rule,
+ * what it means and the elements, so it can be fixed where it is.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { call } from '../helpers/api.ts';
+import { pollUntil } from '../helpers/wait.ts';
+import { buildDashboard, launchBrowser, login, startSystem, type Browser, type System } from './support.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const GROUP = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets', 'scenes', 'group-faces.jpg');
+const AXE_SOURCE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+let system: System;
+let desk: Browser;
+let phone: Browser;
+let alertId = '';
+
+/** axe's WCAG 2.1 A/AA violations on the page as it is now. */
+async function violations(page: Page): Promise<AxeViolation[]> {
+  // Through DevTools, not a script tag: the dashboard's Content-Security-Policy rightly refuses inline scripts.
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+  });
+}
+
+const report = (view: string, found: AxeViolation[]) =>
+  found.map((v) => `${view}: ${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\n\s*/g, ' ')}`).join('\n')}`).join('\n');
+
+before(async () => {
+  await buildDashboard();
+  system = await startSystem({ username: 'chief', password: PASSWORD });
+  const admin = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
+  const unit = await call(system.url, 'POST', '/api/v1/units', { token: admin, json: { callSign: 'P-3', latitude: 40.4165, longitude: -3.7036 } });
+  assert.equal(unit.status, 201);
+  for (const json of [
+    { username: 'desk', password: PASSWORD, role: 'DISPATCHER' },
+    { username: 'walker3', password: PASSWORD, role: 'OFFICER', unit: 'P-3' },
+  ]) assert.equal((await call(system.url, 'POST', '/api/v1/users', { token: admin, json })).status, 201);
+  const cam = await call(system.url, 'POST', '/api/v1/cameras', {
+    token: admin,
+    json: { name: 'Puerta del Sol', latitude: 40.4169, longitude: -3.7035, address: 'Puerta del Sol, Madrid', zone: 'Centro', confirmFrames: 1, confirmWindow: 1 },
+  });
+  assert.equal(cam.status, 201);
+  const frame = await fetch(`${system.url}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cam.body.apiKey}`, 'content-type': 'image/jpeg' }, body: await readFile(GROUP) });
+  assert.equal(frame.status, 202);
+  await pollUntil(async () => {
+    alertId = (await call(system.url, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token: admin })).body.items[0]?.id ?? '';
+    return alertId !== '';
+  }, 'the alert of the group frame', 60_000);
+  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
+});
+
+after(async () => {
+  await desk?.close();
+  await phone?.close();
+  await system?.close();
+});
+
+test('every view meets WCAG 2.1 A and AA as axe-core checks it', async () => {
+  const found: string[] = [];
+  const check = async (view: string, page: Page) => {
+    const v = await violations(page);
+    if (v.length) found.push(report(view, v));
+  };
+
+  const page = await desk.context.newPage();
+  await page.goto(system.url);
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await check('sign-in', page);
+
+  await login(page, system.url, 'desk', PASSWORD);
+  const item = page.locator(`.alert-item[data-alert-id="${alertId}"]`);
+  await item.click();
+  await page.locator('img.evidence-frame[src^="data:image/jpeg"]').waitFor();
+  await check('dispatcher console, incident open', page);
+  await page.getByRole('button', { name: 'Assign', exact: true }).click();
+  await page.getByRole('button', { name: 'Assign P-3' }).waitFor();
+  await check('dispatcher console, units suggested', page);
+  await page.getByRole('button', { name: 'Assign P-3' }).click();
+  await page.locator('.toast', { hasText: 'Dispatched P-3' }).waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+
+  await login(page, system.url, 'chief', PASSWORD);
+  for (const tab of ['history', 'review', 'stats', 'cameras', 'units', 'users', 'webhooks', 'audit']) {
+    await page.goto(`${system.url}/#/admin/${tab}`);
+    await page.locator(`#panel-${tab}`).waitFor();
+    await page.waitForLoadState('networkidle');
+    await check(`admin › ${tab}`, page);
+  }
+  await page.getByRole('button', { name: 'Your account' }).click();
+  await page.getByRole('dialog', { name: /Your account/ }).waitFor();
+  await check('your account', page);
+
+  const officer = await phone.context.newPage();
+  await login(officer, system.url, 'walker3', PASSWORD);
+  await officer.locator(`.officer-card[data-alert-id="${alertId}"]`).waitFor();
+  await officer.waitForLoadState('networkidle');
+  await check('officer, with an assignment', officer);
+
+  assert.equal(found.length, 0, `accessibility violations:\n${found.join('\n')}`);
+  assert.deepEqual([...desk.errors, ...phone.errors].filter((e) => !/401|Failed to load resource/.test(e)), []);
+});
