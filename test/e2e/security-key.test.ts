@@ -171,11 +171,12 @@ test('an officer whose role must sign in with a key sets up the app, then a key,
   assert.equal(await page.locator('header.topbar').count(), 0, 'nothing behind the dialog before a key is added');
   assert.equal(await keyDialog.getByRole('button', { name: 'Cancel' }).count(), 0, 'adding a key cannot be skipped');
   assert.equal(await keyDialog.getByRole('button', { name: 'Log out' }).count(), 1);
+  await screenshot(page, 'security-key-required', 'security-key-required');
   await keyDialog.getByLabel('Name of the key').fill('duty key');
   await keyDialog.getByLabel('Password').fill(PASSWORD);
   await keyDialog.getByRole('button', { name: 'Add key' }).click();
   await page.locator('header.topbar').waitFor();
-  await page.getByRole('heading', { name: 'My unit' }).waitFor();
+  await page.getByRole('heading', { name: 'Unit K-1' }).waitFor();
 
   // The key is not at hand: the app's code is refused, and the page says why…
   const [credential] = (await key.cdp.send('WebAuthn.getCredentials', { authenticatorId: key.authenticatorId })).credentials;
