@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
@@ -96,7 +97,20 @@ const cosine = (a: Float32Array, b: Float32Array) => {
   return ab / Math.sqrt(aa * bb);
 };
 
-test('the float rewrite computes the int8 model minus its rounding', async () => {
+/**
+ * Whether ONNX Runtime's int8 convolutions are exact on this CPU. Without VNNI (AVX2 or plain AVX-512), the u8×s8
+ * dot products go through 16-bit intermediates that saturate, so the int8 model's own features move by CPU —
+ * the reason the engine runs the float rewrite (README, "Why a float backbone").
+ */
+function exactInt8Kernels(): boolean {
+  try {
+    return /\b(avx512_vnni|avx_vnni|amx_int8)\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+test('the float rewrite computes the int8 model minus its rounding', async (t) => {
   const bytes = await readFile(await backboneModelPath(loadConfig().assetsDir));
   const stats = { converted: {} as Record<string, number> };
   const float = onnxProto.onnx.ModelProto.decode(dequantizeModel(bytes, { stats }));
@@ -125,10 +139,18 @@ test('the float rewrite computes the int8 model minus its rounding', async () =>
   const fq = int8.map((f, i) => cosine(f, fakeQuant[i]!));
   const fl = int8.map((f, i) => cosine(f, plain[i]!));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  // Rounded back to every layer's uint8 grid, the rewrite is the int8 model up to the
-  // accumulation order and rounding ties (a level here and there, which then propagates).
-  assert.ok(Math.min(...fq) > 0.95, `fake-quant rewrite vs int8 cosines ${fq.map((c) => c.toFixed(3)).join(', ')}`);
-  // Without the rounding the features move (that is the point), but stay the same features.
-  assert.ok(Math.min(...fl) > 0.7, `float vs int8 cosines ${fl.map((c) => c.toFixed(3)).join(', ')}`);
-  assert.ok(mean(fq) > mean(fl) + 0.05, 'the rounding explains most of the float/int8 difference');
+  const shown = (xs: number[]) => xs.map((c) => c.toFixed(3)).join(', ');
+  t.diagnostic(`int8 vs fake-quant rewrite ${shown(fq)}; int8 vs float ${shown(fl)}`);
+  if (exactInt8Kernels()) {
+    // Rounded back to every layer's uint8 grid, the rewrite is the int8 model up to the
+    // accumulation order and rounding ties (a level here and there, which then propagates).
+    assert.ok(Math.min(...fq) > 0.95, `fake-quant rewrite vs int8 cosines ${shown(fq)}`);
+    // Without the rounding the features move (that is the point), but stay the same features.
+    assert.ok(Math.min(...fl) > 0.7, `float vs int8 cosines ${shown(fl)}`);
+  } else {
+    // Saturating int8 kernels: the int8 model is itself off by its CPU (seen: fake-quant 0.74–0.92 on an AVX2 EPYC),
+    // so only the comparison below says something about the rewrite.
+    t.diagnostic('no VNNI on this CPU: ONNX Runtime\'s int8 kernels saturate, so the int8 features are compared loosely');
+  }
+  assert.ok(mean(fq) > mean(fl) + 0.05, `the rounding explains most of the float/int8 difference (means ${mean(fq).toFixed(3)} vs ${mean(fl).toFixed(3)})`);
 });
