@@ -7,42 +7,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { call } from '../helpers/api.ts';
 import { pollUntil } from '../helpers/wait.ts';
-import { buildDashboard, launchBrowser, login, startSystem, type Browser, type System } from './support.ts';
+import { axeViolations, buildDashboard, launchBrowser, login, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const GROUP = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets', 'scenes', 'group-faces.jpg');
-const AXE_SOURCE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[]; failureSummary?: string }[];
-}
 
 let system: System;
 let desk: Browser;
 let phone: Browser;
 let alertId = '';
-
-/** axe's WCAG 2.1 A/AA violations on the page as it is now. */
-async function violations(page: Page): Promise<AxeViolation[]> {
-  // Through DevTools, not a script tag: the dashboard's Content-Security-Policy rightly refuses inline scripts.
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
-  });
-}
-
-const report = (view: string, found: AxeViolation[]) =>
-  found.map((v) => `${view}: ${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\n\s*/g, ' ')}`).join('\n')}`).join('\n');
 
 before(async () => {
   await buildDashboard();
@@ -78,8 +55,8 @@ after(async () => {
 test('every view meets WCAG 2.1 A and AA as axe-core checks it', async () => {
   const found: string[] = [];
   const check = async (view: string, page: Page) => {
-    const v = await violations(page);
-    if (v.length) found.push(report(view, v));
+    const v = await axeViolations(page, view);
+    if (v) found.push(v);
   };
 
   const page = await desk.context.newPage();
