@@ -130,6 +130,7 @@ export function createAccountService(deps: AccountServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
   const existing = (id: string) => existingUser(deps.users, id);
+  const view = async (u: UserRow) => accountView(u, await deps.keys.countFor(u.id), deps.securityKeyRoles ?? []);
 
   async function byName(username: string): Promise<UserRow> {
     const user = await deps.users.findByUsername(username);
@@ -155,7 +156,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
   return {
     async get(id: string): Promise<AccountView> {
-      return accountView(await existing(id), await deps.keys.countFor(id), deps.securityKeyRoles ?? []);
+      return view(await existing(id));
     },
 
     /** The id of a user by name (the CLI names users). */
@@ -182,14 +183,14 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (role !== user.role) changes.role = { from: user.role, to: role };
       if (unitId !== user.unitId) changes.unitId = { from: user.unitId, to: unitId };
       if (disabled !== user.disabled) changes.enabled = { from: !user.disabled, to: !disabled };
-      if (Object.keys(changes).length === 0) return accountView(user, await deps.keys.countFor(id), deps.securityKeyRoles ?? []);
+      if (Object.keys(changes).length === 0) return view(user);
       if (changes.role || (disabled && !user.disabled)) await keepOneAdmin(user);
       const updated = await deps.users.update(id, { role, unitId, disabled });
       const endsSessions = Boolean(changes.role || changes.unitId || (disabled && !user.disabled));
       const sessionsRevoked = endsSessions ? await endSessions(id) : 0;
       await audit(actor, 'user.update', user, { changes, sessionsRevoked });
       deps.logger.info({ userId: id, changes: Object.keys(changes), sessionsRevoked }, 'user account changed');
-      return accountView(updated, await deps.keys.countFor(id), deps.securityKeyRoles ?? []);
+      return view(updated);
     },
 
     /**
