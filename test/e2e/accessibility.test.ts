@@ -10,8 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { call } from '../helpers/api.ts';
-import { pollUntil } from '../helpers/wait.ts';
-import { axeViolations, buildDashboard, launchBrowser, login, startSystem, type Browser, type System } from './support.ts';
+import { alertOfCamera, axeViolations, buildDashboard, launchBrowser, login, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const GROUP = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets', 'scenes', 'group-faces.jpg');
@@ -38,10 +37,7 @@ before(async () => {
   assert.equal(cam.status, 201);
   const frame = await fetch(`${system.url}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cam.body.apiKey}`, 'content-type': 'image/jpeg' }, body: await readFile(GROUP) });
   assert.equal(frame.status, 202);
-  await pollUntil(async () => {
-    alertId = (await call(system.url, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token: admin })).body.items[0]?.id ?? '';
-    return alertId !== '';
-  }, 'the alert of the group frame', 60_000);
+  alertId = await alertOfCamera(system.url, cam.body.id, admin, 'Puerta del Sol');
   desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
   phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
 });

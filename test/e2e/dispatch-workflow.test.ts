@@ -15,6 +15,7 @@ import type { Page } from 'playwright-core';
 import { call } from '../helpers/api.ts';
 import { pollUntil } from '../helpers/wait.ts';
 import {
+  alertOfCamera,
   backgroundable,
   buildDashboard,
   launchBrowser,
@@ -94,20 +95,6 @@ async function postFrame(key: string, file: string): Promise<number> {
   });
   await res.arrayBuffer();
   return res.status;
-}
-
-/** The id of the alert a camera's frame raised, once the worker has recorded it. */
-async function alertOfCamera(cameraId: string, token: string, cameraName: string): Promise<string> {
-  let alertId = '';
-  await pollUntil(
-    async () => {
-      alertId = (await call(system.url, 'GET', `/api/v1/alerts?cameraId=${cameraId}`, { token })).body.items[0]?.id ?? '';
-      return alertId !== '';
-    },
-    `the alert of the ${cameraName} camera`,
-    60_000,
-  );
-  return alertId;
 }
 
 function alertItem(page: Page, alertId: string) {
@@ -424,7 +411,7 @@ test("an officer's step tapped without a connection is sent once it is back; one
   });
   assert.equal(cam.status, 201);
   assert.equal(await postFrame(cam.body.apiKey, UNMASKED_FACE_2), 202);
-  const alertId = await alertOfCamera(cam.body.id, dispatcher, 'Callao');
+  const alertId = await alertOfCamera(system.url, cam.body.id, dispatcher, 'Callao');
   assert.equal((await call(api, 'PATCH', `/api/v1/units/${unitIds['P-11']}`, { token: dispatcher, json: { status: 'AVAILABLE' } })).status, 200);
   assert.equal((await call(api, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: dispatcher, json: { unitId: unitIds['P-11'] } })).status, 200);
   const status = async () => (await call(api, 'GET', `/api/v1/alerts/${alertId}`, { token: dispatcher })).body.status as string;
@@ -504,7 +491,7 @@ test('notifications: a console in the background hears of a new alert, a pockete
 
   // A frame → the dispatcher, working in another window, gets a system notification: the place and the count, no face.
   assert.equal(await postFrame(cam.body.apiKey, UNMASKED_FACE), 202);
-  const alertId = await alertOfCamera(cam.body.id, dispatcherToken, 'Plaza Mayor');
+  const alertId = await alertOfCamera(system.url, cam.body.id, dispatcherToken, 'Plaza Mayor');
   await alertItem(dispatcher, alertId).waitFor();
   await pollUntil(async () => (await shownNotifications(dispatcher)).some((n) => n.tag === `alert:${alertId}`), "the new alert's notification on the dispatcher's computer", 15_000);
   assert.deepEqual(

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { call } from '../helpers/api.ts';
 import { pollUntil } from '../helpers/wait.ts';
 import {
+  alertOfCamera,
   backgroundable,
   buildDashboard,
   launchBrowser,
@@ -78,11 +79,7 @@ test('an unacknowledged assignment escalates: the officer\'s phone sounds the al
   // A frame → an alert → dispatched to P-7: the pocketed phone chimes, buzzes and shows the assignment.
   const frame = await fetch(`${api}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cam.body.apiKey}`, 'content-type': 'image/jpeg' }, body: await readFile(UNMASKED_FACE) });
   assert.equal(frame.status, 202);
-  let alertId = '';
-  await pollUntil(async () => {
-    alertId = (await call(api, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token: admin })).body.items[0]?.id ?? '';
-    return alertId !== '';
-  }, 'the alert of the Plaza Mayor camera', 60_000);
+  const alertId = await alertOfCamera(api, cam.body.id, admin, 'Plaza Mayor');
   const dispatched = await call(api, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: admin, json: { unitId: unit.body.id } });
   assert.equal(dispatched.status, 200, JSON.stringify(dispatched.body));
   const dispatchedAt = Date.now();

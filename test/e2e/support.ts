@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { deleteRedisPrefix, REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
-import { withTimeout } from '../helpers/wait.ts';
+import { call } from '../helpers/api.ts';
+import { pollUntil, withTimeout } from '../helpers/wait.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -270,4 +271,18 @@ export async function axeViolations(page: Page, view: string): Promise<string> {
   return found
     .map((v) => `${view}: ${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\n\s*/g, ' ')}`).join('\n')}`)
     .join('\n');
+}
+
+/** The id of the alert a camera's frame raised, once the worker has recorded it. */
+export async function alertOfCamera(baseUrl: string, cameraId: string, token: string, cameraName: string): Promise<string> {
+  let alertId = '';
+  await pollUntil(
+    async () => {
+      alertId = (await call(baseUrl, 'GET', `/api/v1/alerts?cameraId=${cameraId}`, { token })).body.items[0]?.id ?? '';
+      return alertId !== '';
+    },
+    `the alert of the ${cameraName} camera`,
+    60_000,
+  );
+  return alertId;
 }

@@ -12,6 +12,7 @@ import { createSoftAuthenticator, type SoftAuthenticator } from '../helpers/soft
 import { totpCode, totpStep, TOTP_STEP_SECONDS } from '../../src/auth/totp.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import { io as connect } from 'socket.io-client';
+import { socketConnected } from '../helpers/wait.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const problemType = (slug: string) => `https://maskwatch.dev/problems/${slug}`;
@@ -61,11 +62,7 @@ for (const provider of testProviders()) {
     async function socketConnects(url: string, token: string): Promise<void> {
       const socket = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false });
       try {
-        await new Promise<void>((resolve, reject) => {
-          socket.on('connect', resolve);
-          socket.on('connect_error', reject);
-          setTimeout(() => reject(new Error('no answer to the socket within 5 s')), 5000).unref();
-        });
+        await socketConnected(socket, 'the socket to connect', 5000);
       } finally {
         socket.close();
       }
