@@ -1,5 +1,5 @@
 /**
- * Every view of the dashboard, as each role sees it with real data, checked by axe-core (WCAG 2.1 A and AA rules)
+ * Every view of the dashboard, as each role sees it with real data, checked by axe-core (WCAG 2.1 A/AA, 2.2 AA, best practices)
  * in Chromium against the real system: sign-in, the dispatcher's console with an incident open in the evidence
  * viewer, the officer's page with an assignment, and every admin tab. A violation fails the test with the rule,
  * what it means and the elements, so it can be fixed where it is.
@@ -48,7 +48,7 @@ after(async () => {
   await system?.close();
 });
 
-test('every view meets WCAG 2.1 A and AA as axe-core checks it', async () => {
+test('every view meets WCAG 2.1 A/AA, 2.2 AA and best practices as axe-core checks them', async () => {
   const found: string[] = [];
   const check = async (view: string, page: Page) => {
     const v = await axeViolations(page, view);

@@ -256,7 +256,8 @@ interface AxeViolation {
 let axeSource: Promise<string> | null = null;
 
 /**
- * What axe-core finds against WCAG 2.1 A and AA on the page as it is now: '' when nothing, else one paragraph
+ * What axe-core finds against WCAG 2.1 A/AA, 2.2 AA and its best practices (landmarks, headings…) on the page
+ * as it is now: '' when nothing, else one paragraph
  * per rule broken, naming `view`, the rule, what it asks and the elements.
  */
 export async function axeViolations(page: Page, view: string): Promise<string> {
@@ -265,7 +266,7 @@ export async function axeViolations(page: Page, view: string): Promise<string> {
   await page.evaluate(await axeSource);
   const found = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
   });
   return found

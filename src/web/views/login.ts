@@ -94,5 +94,5 @@ export function renderLogin(opts: LoginOptions): HTMLElement {
         submit.disabled = false;
       });
   });
-  return h('div', { class: 'login-page' }, form);
+  return h('main', { class: 'login-page' }, form);
 }
