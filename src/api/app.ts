@@ -112,8 +112,10 @@ export function createApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
     // Socket.IO shares the server; Fastify must not reject its long-polling requests' paths.
     forceCloseConnections: true,
-    // Slow or short-bodied requests cannot hold a connection forever (Node checks every 30 s).
+    // Slow or short-bodied requests cannot hold a connection forever. Node checks for them every 30 s by default,
+    // which lets one live up to 30 s past the limit: check at a quarter of it instead.
     requestTimeout: deps.config.security.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(250, deps.config.security.requestTimeoutMs / 4)) },
     clientErrorHandler: problemClientErrorHandler,
     // Route parameters are bounded by each route's schema (ids ≤ 128, snapshot paths ≤ 1024), which answers with a
     // problem naming the field; the router's own bound (100 by default) would cut in first with a bare 414.
