@@ -10,7 +10,19 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { call } from '../helpers/api.ts';
-import { alertOfCamera, axeViolations, buildDashboard, launchBrowser, login, startSystem, type Browser, type System } from './support.ts';
+import {
+  alertOfCamera,
+  axeViolations,
+  buildDashboard,
+  closeAll,
+  DESK,
+  launchBrowser,
+  login,
+  PHONE,
+  startSystem,
+  type Browser,
+  type System,
+} from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const GROUP = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets', 'scenes', 'group-faces.jpg');
@@ -38,15 +50,11 @@ before(async () => {
   const frame = await fetch(`${system.url}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cam.body.apiKey}`, 'content-type': 'image/jpeg' }, body: await readFile(GROUP) });
   assert.equal(frame.status, 202);
   alertId = await alertOfCamera(system.url, cam.body.id, admin, 'Puerta del Sol');
-  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
-  phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
+  desk = await launchBrowser(DESK);
+  phone = await launchBrowser(PHONE);
 });
 
-after(async () => {
-  await desk?.close();
-  await phone?.close();
-  await system?.close();
-});
+after(() => closeAll(desk, phone, system));
 
 test('every view meets WCAG 2.1 A/AA, 2.2 AA and best practices as axe-core checks them', async () => {
   const found: string[] = [];

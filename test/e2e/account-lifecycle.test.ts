@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call } from '../helpers/api.ts';
-import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const SETUP_PASSWORD = 'setup password from env';
 const OWN_PASSWORD = 'the chief’s own password';
@@ -20,13 +20,10 @@ let desk: Browser;
 before(async () => {
   await buildDashboard();
   system = await startSystem({ username: 'chief', password: SETUP_PASSWORD }, { MASKWATCH_ADMIN_MUST_CHANGE_PASSWORD: 'true', MASKWATCH_SESSION_CHECK_MS: '1000' });
-  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  desk = await launchBrowser(DESK);
 });
 
-after(async () => {
-  await desk?.close();
-  await system?.close();
-});
+after(() => closeAll(desk, system));
 
 test('first login asks for a new password; Admin › Users disables (live session ends) and deletes a user', async () => {
   const admin = await desk.context.newPage();

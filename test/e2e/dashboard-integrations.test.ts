@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { call } from '../helpers/api.ts';
 import { waitFor } from '../faults/processes.ts';
 import { withTimeout } from '../helpers/wait.ts';
-import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { buildDashboard, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const ATTRIBUTION = '© Test tiles of Madrid';
@@ -67,7 +67,7 @@ before(async () => {
     assert.equal(cam.status, 201);
     cameraKey = cam.body.apiKey;
   }
-  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  desk = await launchBrowser(DESK);
 });
 
 after(async () => {

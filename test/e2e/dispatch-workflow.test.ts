@@ -18,8 +18,11 @@ import {
   alertOfCamera,
   backgroundable,
   buildDashboard,
+  closeAll,
+  DESK,
   launchBrowser,
   login,
+  PHONE,
   recordVibrations,
   screenshot,
   sendToBackground,
@@ -77,15 +80,11 @@ before(async () => {
   }
   await call(api.url, 'POST', '/api/v1/units', { token: admin.token, json: { callSign: 'P-20', status: 'OFF_DUTY' } });
   assert.equal((await users({ username: 'officer11', password: PASSWORD, role: 'OFFICER', unit: 'P-11' })).status, 201);
-  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
-  phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
+  desk = await launchBrowser(DESK);
+  phone = await launchBrowser(PHONE);
 });
 
-after(async () => {
-  await desk?.close();
-  await phone?.close();
-  await system?.close();
-});
+after(() => closeAll(desk, phone, system));
 
 async function postFrame(key: string, file: string): Promise<number> {
   const res = await fetch(`${system.url}/api/v1/frames`, {

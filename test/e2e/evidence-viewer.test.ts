@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import path from 'node:path';
 import { call } from '../helpers/api.ts';
 import { pollUntil } from '../helpers/wait.ts';
-import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { buildDashboard, closeAll, DESK, launchBrowser, login, PHONE, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
@@ -57,15 +57,11 @@ before(async () => {
   assert.equal(unit.status, 201);
   unitId = unit.body.id;
   assert.equal((await call(system.url, 'POST', '/api/v1/users', { token, json: { username: 'officer9', password: PASSWORD, role: 'OFFICER', unit: 'P-9' } })).status, 201);
-  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
-  phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
+  desk = await launchBrowser(DESK);
+  phone = await launchBrowser(PHONE);
 });
 
-after(async () => {
-  await desk?.close();
-  await phone?.close();
-  await system?.close();
-});
+after(() => closeAll(desk, phone, system));
 
 test('a crowd is one card listing its people; the evidence viewer highlights the chosen person', async () => {
   const page = await desk.context.newPage();

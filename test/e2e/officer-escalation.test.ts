@@ -14,8 +14,10 @@ import {
   alertOfCamera,
   backgroundable,
   buildDashboard,
+  closeAll,
   launchBrowser,
   login,
+  PHONE,
   recordTones,
   recordVibrations,
   sendToBackground,
@@ -44,13 +46,10 @@ before(async () => {
     { username: 'chief', password: PASSWORD },
     { MASKWATCH_ESCALATE_ACK_S: String(ACK_S), MASKWATCH_ESCALATE_DISPATCH_S: '3600', MASKWATCH_ESCALATE_MAX_LEVEL: '1' },
   );
-  phone = await launchBrowser({ viewport: { width: 390, height: 844 }, mobile: true });
+  phone = await launchBrowser(PHONE);
 });
 
-after(async () => {
-  await phone?.close();
-  await system?.close();
-});
+after(() => closeAll(phone, system));
 
 test('an unacknowledged assignment escalates: the officer\'s phone sounds the alarm, buzzes and asks for the acknowledgement', async () => {
   const api = system.url;

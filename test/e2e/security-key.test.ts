@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { call } from '../helpers/api.ts';
 import { totpCode, totpStep } from '../../src/auth/totp.ts';
 import type { CDPSession, Page } from 'playwright-core';
-import { axeViolations, buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { axeViolations, buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -24,13 +24,10 @@ let desk: Browser;
 before(async () => {
   await buildDashboard();
   system = await startSystem({ username: 'chief', password: PASSWORD }, { MASKWATCH_SECURITY_KEY_REQUIRED: 'OFFICER' });
-  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  desk = await launchBrowser(DESK);
 });
 
-after(async () => {
-  await desk?.close();
-  await system?.close();
-});
+after(() => closeAll(desk, system));
 
 /** A virtual USB key that answers without a touch. */
 const USB_KEY = { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true } as const;

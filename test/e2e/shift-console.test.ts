@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { call } from '../helpers/api.ts';
-import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
@@ -86,13 +86,10 @@ before(async () => {
     unitIds[callSign] = r.body.id;
   }
   assert.equal((await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'walker2', password: PASSWORD, role: 'OFFICER', unit: 'P-2' } })).status, 201);
-  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  desk = await launchBrowser(DESK);
 });
 
-after(async () => {
-  await desk?.close();
-  await system?.close();
-});
+after(() => closeAll(desk, system));
 
 test('an escalation is re-announced (toast, title badge, reorder); focus survives feed updates and a keyboard Assign', async (t) => {
   const page = await desk.context.newPage();
@@ -183,7 +180,7 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
 
 test('a session is renewed without a reload; an ended session asks for the password and keeps the page', async (t) => {
   // The page's own clock is moved to the renewal time (a browser of its own: the clock is the whole context's).
-  const own = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  const own = await launchBrowser(DESK);
   t.after(() => own.close());
   const page = await own.context.newPage();
   await page.clock.install();

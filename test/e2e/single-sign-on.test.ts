@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call } from '../helpers/api.ts';
 import { startTestIdp, type TestIdp } from '../helpers/oidc-provider.ts';
-import { buildDashboard, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { buildDashboard, closeAll, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const CLIENT = { clientId: 'maskwatch', clientSecret: 'a client secret of the directory' };
@@ -38,11 +38,7 @@ before(async () => {
   desk = await launchBrowser({ viewport: { width: 1280, height: 800 } });
 });
 
-after(async () => {
-  await desk?.close();
-  await system?.close();
-  await idp?.close();
-});
+after(() => closeAll(desk, system, idp));
 
 test('a dispatcher signs on with the agency account and lands in the console; a stranger is told why not', async () => {
   const admin = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;

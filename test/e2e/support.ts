@@ -122,7 +122,20 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(opts: { viewport: { width: number; height: number }; mobile?: boolean }): Promise<Browser> {
+export interface BrowserOptions {
+  viewport: { width: number; height: number };
+  mobile?: boolean;
+}
+/** A dispatcher's desktop and an officer's phone. */
+export const DESK: BrowserOptions = { viewport: { width: 1440, height: 900 } };
+export const PHONE: BrowserOptions = { viewport: { width: 390, height: 844 }, mobile: true };
+
+/** What a file's before() opened, closed in order (browsers before the system they talk to); skips what never opened. */
+export async function closeAll(...open: ({ close(): Promise<void> } | undefined)[]): Promise<void> {
+  for (const o of open) await o?.close();
+}
+
+export async function launchBrowser(opts: BrowserOptions): Promise<Browser> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'maskwatch-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,

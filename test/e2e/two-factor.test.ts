@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call } from '../helpers/api.ts';
 import { totpCode, totpStep } from '../../src/auth/totp.ts';
-import { axeViolations, buildDashboard, launchBrowser, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { axeViolations, buildDashboard, closeAll, DESK, launchBrowser, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -20,13 +20,10 @@ let desk: Browser;
 before(async () => {
   await buildDashboard();
   system = await startSystem({ username: 'chief', password: PASSWORD }, { MASKWATCH_MFA_REQUIRED: 'ADMIN' });
-  desk = await launchBrowser({ viewport: { width: 1440, height: 900 } });
+  desk = await launchBrowser(DESK);
 });
 
-after(async () => {
-  await desk?.close();
-  await system?.close();
-});
+after(() => closeAll(desk, system));
 
 test('an admin sets up two-factor sign-in before anything else, signs in with a code, and resets a dispatcher\'s', async () => {
   const page = await desk.context.newPage();
