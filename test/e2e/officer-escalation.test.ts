@@ -79,9 +79,10 @@ test('an unacknowledged assignment escalates: the officer\'s phone sounds the al
   const frame = await fetch(`${api}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cam.body.apiKey}`, 'content-type': 'image/jpeg' }, body: await readFile(UNMASKED_FACE) });
   assert.equal(frame.status, 202);
   const alertId = await alertOfCamera(api, cam.body.id, admin, 'Plaza Mayor');
+  // Before the request: the server's dispatch time (the escalation's clock) is later, whatever the response's delay.
+  const dispatchedAt = Date.now();
   const dispatched = await call(api, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: admin, json: { unitId: unit.body.id } });
   assert.equal(dispatched.status, 200, JSON.stringify(dispatched.body));
-  const dispatchedAt = Date.now();
   await pollUntil(async () => (await shownNotifications(officer)).some((n) => n.title === 'New assignment'), "the assignment's notification", 30_000);
   assert.deepEqual(await tones(officer), CHIME, 'the assignment chimed');
   const buzzedForAssignment = await vibrations(officer);
