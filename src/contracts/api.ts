@@ -8,7 +8,19 @@
  * `enum: [...]`, which keeps the OpenAPI document as it was.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import { ALERT_STATUSES, AUDIT_ACTOR_TYPES, PERSON_LABELS, ROLES, SIGN_IN_METHODS, STATS_GROUP_BY, UNIT_STATUSES, type AlertStatus, type PersonLabel } from './vocabulary.ts';
+import {
+  ALERT_STATUSES,
+  AUDIT_ACTOR_TYPES,
+  PERSON_LABELS,
+  RESOLUTION_OUTCOMES,
+  ROLES,
+  SIGN_IN_METHODS,
+  STATS_GROUP_BY,
+  UNIT_STATUSES,
+  type AlertStatus,
+  type PersonLabel,
+  type ResolutionOutcome,
+} from './vocabulary.ts';
 import { MAX_CONFIRM_WINDOW } from '../domain/people.ts';
 import { AIZOO_SECOND_OPINION_RULE } from '../vision/decision.ts';
 
@@ -40,6 +52,13 @@ const FaceCropUrl = (description: string) => Type.Unsafe<string | null>({ type: 
 export const RoleSchema = StringEnum(ROLES);
 export const AlertStatusSchema = StringEnum(ALERT_STATUSES);
 export const UnitStatusSchema = StringEnum(UNIT_STATUSES);
+const OUTCOMES_TEXT =
+  'How the officer found it: MASK_PUT_ON (the person put a mask on), WARNED (warned or cited), GONE_ON_ARRIVAL (nobody there), ' +
+  'NOT_A_VIOLATION (exempt, or the alert was wrong), OTHER (see the note)';
+export const ResolutionOutcomeSchema = StringEnum(RESOLUTION_OUTCOMES, { description: OUTCOMES_TEXT });
+/** An outcome, or null: resolved without one (or not resolved). */
+const NullableOutcome = (description: string) =>
+  Type.Unsafe<ResolutionOutcome | null>({ type: ['string', 'null'], enum: [...RESOLUTION_OUTCOMES, null], description });
 
 export const CameraSummarySchema = Type.Object({
   name: Type.String(),
@@ -92,6 +111,7 @@ export const AlertSchema = Type.Object({
   assignedUnitId: NullableString(),
   escalationLevel: Type.Integer(),
   people: Type.Array(PersonSchema, { description: "The incident's confirmed people" }),
+  resolutionOutcome: NullableOutcome(`Set when the alert is resolved with an outcome; null otherwise. ${OUTCOMES_TEXT}`),
 });
 export type Alert = Static<typeof AlertSchema>;
 
@@ -465,6 +485,7 @@ export const TimelineEntrySchema = Type.Object({
   to: NullableString(),
   unitId: NullableString(),
   note: NullableString(),
+  outcome: NullableOutcome('Of a resolve step: the outcome the officer chose (null: none, or another step)'),
   tappedAt: Type.Unsafe<string | null>({
     type: ['string', 'null'],
     format: 'date-time',
@@ -498,8 +519,8 @@ const TappedAt = () =>
 export const NoteBodySchema = Type.Object({ note: Type.Optional(Text(2000)), tappedAt: TappedAt() }, { additionalProperties: false, required: [] });
 export type NoteBody = Static<typeof NoteBodySchema>;
 
-/** The body of POST /api/v1/alerts/:id/resolve: the note is required. */
-export const ResolveBodySchema = Type.Object({ note: Text(2000), tappedAt: TappedAt() }, { additionalProperties: false });
+/** The body of POST /api/v1/alerts/:id/resolve: the note is required; the outcome is optional (the dashboard asks for it). */
+export const ResolveBodySchema = Type.Object({ note: Text(2000), outcome: Type.Optional(ResolutionOutcomeSchema), tappedAt: TappedAt() }, { additionalProperties: false });
 export type ResolveBody = Static<typeof ResolveBodySchema>;
 
 /** The body of POST /api/v1/alerts/:id/dismiss and of marking a person a false positive. */
@@ -562,6 +583,10 @@ export const StatsSchema = Type.Object({
   falsePositives: Type.Array(FalsePositiveRateSchema, {
     description: 'Per camera: people of alerts created in the period and how many were marked false positives (rate = falsePositives / people)',
   }),
+  resolutionOutcomes: Type.Array(
+    Type.Object({ outcome: NullableOutcome('null: resolved without an outcome'), alerts: Type.Integer() }),
+    { description: 'Alerts created in the period and resolved, by outcome, in the order of RESOLUTION_OUTCOMES then null; outcomes with no alert are left out' },
+  ),
 });
 export type Stats = Static<typeof StatsSchema>;
 

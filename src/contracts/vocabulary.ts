@@ -21,6 +21,13 @@ export type AlertStatus = (typeof ALERT_STATUSES)[number];
 /** Statuses in which an alert still needs work (not resolved or dismissed). */
 export const OPEN_ALERT_STATUSES = ['NEW', 'DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE'] as const satisfies readonly AlertStatus[];
 
+/**
+ * How the officer found it when closing an alert (a dispatch disposition): chosen on Resolve, counted in the
+ * statistics. The last three say the alert did not end with a mask put on, which is what a supervisor reviews.
+ */
+export const RESOLUTION_OUTCOMES = ['MASK_PUT_ON', 'WARNED', 'GONE_ON_ARRIVAL', 'NOT_A_VIOLATION', 'OTHER'] as const;
+export type ResolutionOutcome = (typeof RESOLUTION_OUTCOMES)[number];
+
 export const UNIT_STATUSES = ['AVAILABLE', 'BUSY', 'OFF_DUTY'] as const;
 export type UnitStatus = (typeof UNIT_STATUSES)[number];
 

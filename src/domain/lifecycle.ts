@@ -10,7 +10,7 @@
  * thrown, so the API maps them to 409 / 403 / 400 without try/catch.
  */
 
-import { ALERT_STATUSES, OPEN_ALERT_STATUSES, type AlertStatus, type Role } from '../contracts/vocabulary.ts';
+import { ALERT_STATUSES, OPEN_ALERT_STATUSES, RESOLUTION_OUTCOMES, type AlertStatus, type ResolutionOutcome, type Role } from '../contracts/vocabulary.ts';
 
 export { ALERT_STATUSES, type AlertStatus, type Role };
 
@@ -19,10 +19,15 @@ export type AlertAction =
   | { type: 'acknowledge' }
   | { type: 'en_route' }
   | { type: 'on_scene' }
-  | { type: 'resolve'; note: string }
+  | { type: 'resolve'; note: string; outcome?: ResolutionOutcome }
   | { type: 'dismiss'; reason: string };
 
 export type AlertActionType = AlertAction['type'];
+
+/** A stored outcome (a text column, an audit detail) as the vocabulary's value; null for none or anything else. */
+export function resolutionOutcomeOf(value: unknown): ResolutionOutcome | null {
+  return RESOLUTION_OUTCOMES.find((o) => o === value) ?? null;
+}
 
 export interface Actor {
   userId: string;
@@ -46,6 +51,7 @@ export interface TransitionChanges {
   onSceneAt?: Date;
   resolvedAt?: Date;
   resolutionNote?: string;
+  resolutionOutcome?: ResolutionOutcome | null;
   dismissedAt?: Date;
   dismissReason?: string;
 }
@@ -154,7 +160,7 @@ export function transition(state: AlertState, action: AlertAction, actor: Actor,
       if (typeof action.note !== 'string' || action.note.trim() === '') {
         return fail('INVALID_INPUT', 'a note is required to resolve');
       }
-      return done({ ...base, resolvedAt: at, resolutionNote: action.note.trim() });
+      return done({ ...base, resolvedAt: at, resolutionNote: action.note.trim(), resolutionOutcome: action.outcome ?? null });
     }
     default: {
       const unknown = (action as { type?: unknown }).type;

@@ -4,8 +4,9 @@
  * (src/db/repositories/stats.ts, GROUP BY); src/services/stats.ts assembles them.
  */
 
-import { STATS_GROUP_BY, type StatsGroupBy } from '../contracts/vocabulary.ts';
+import { RESOLUTION_OUTCOMES, STATS_GROUP_BY, type StatsGroupBy } from '../contracts/vocabulary.ts';
 import type { Bucket, Distribution, Stats } from '../contracts/api.ts';
+import { resolutionOutcomeOf } from './lifecycle.ts';
 
 export type GroupBy = StatsGroupBy;
 export const GROUP_BY = STATS_GROUP_BY;
@@ -157,4 +158,16 @@ export function falsePositiveRates(
   return [...by.entries()]
     .map(([cameraId, c]) => ({ cameraId, label: labelOf(cameraId), ...c, rate: c.people ? c.falsePositives / c.people : 0 }))
     .sort((a, b) => b.rate - a.rate || b.people - a.people || a.cameraId.localeCompare(b.cameraId));
+}
+
+/**
+ * Resolved alerts by outcome, in the vocabulary's order and then those resolved without one (null); outcomes with
+ * no alert are left out. A value outside the vocabulary (written by hand in the database) counts as none.
+ */
+export function resolutionOutcomeCounts(counts: ReadonlyMap<string | null, number>): StatsResult['resolutionOutcomes'] {
+  let none = 0;
+  for (const [outcome, n] of counts) if (!resolutionOutcomeOf(outcome)) none += n;
+  const rows: StatsResult['resolutionOutcomes'] = RESOLUTION_OUTCOMES.map((outcome) => ({ outcome, alerts: counts.get(outcome) ?? 0 }));
+  rows.push({ outcome: null, alerts: none });
+  return rows.filter((r) => r.alerts > 0);
 }

@@ -10,6 +10,7 @@ import type { AlertEvent, AlertPersonEvent } from '../realtime/events.ts';
 import type { AlertStatus } from '../contracts/vocabulary.ts';
 import type { PersonRecord } from '../db/repositories/people.ts';
 import { SNAPSHOT_ROUTE_PREFIX } from '../contracts/vocabulary.ts';
+import { resolutionOutcomeOf } from '../domain/lifecycle.ts';
 
 /**
  * Snapshot files live under `${dataDir}/snapshots/…`; the database stores their
@@ -74,6 +75,7 @@ export function toAlertEvent(alert: AlertRecord): AlertEvent {
     assignedUnitId: alert.assignedUnitId,
     escalationLevel: alert.escalationLevel,
     people: alert.people.map(toPersonEvent),
+    resolutionOutcome: resolutionOutcomeOf(alert.resolutionOutcome),
   };
 }
 

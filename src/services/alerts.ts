@@ -11,7 +11,7 @@ import type { DispatchRepository } from '../db/repositories/dispatch.ts';
 import type { UnitRepository, UnitView } from '../db/repositories/units.ts';
 import type { PageKey } from '../db/repositories/paging.ts';
 import { nearestAvailableUnits } from '../domain/geo.ts';
-import { transition, type Actor, type AlertAction, type LifecycleError } from '../domain/lifecycle.ts';
+import { resolutionOutcomeOf, transition, type Actor, type AlertAction, type LifecycleError } from '../domain/lifecycle.ts';
 import type { AlertStatus, Role } from '../contracts/vocabulary.ts';
 import type { TimelineEntry } from '../contracts/api.ts';
 import type { AlertEvent } from '../realtime/events.ts';
@@ -101,6 +101,7 @@ export function createAlertService(deps: AlertServiceDeps) {
           unitId: assignedUnitId,
           previousUnitId: previousUnitId !== assignedUnitId ? previousUnitId : undefined,
           note: note ?? undefined,
+          outcome: action.type === 'resolve' ? action.outcome : undefined,
           tappedAt: tappedAt && plausibleTap(tappedAt, at) ? tappedAt.toISOString() : undefined,
           position:
             unitPos && unitPos.latitude !== null && unitPos.longitude !== null
@@ -165,6 +166,7 @@ export function createAlertService(deps: AlertServiceDeps) {
           to: str(d.to),
           unitId: str(d.unitId),
           note: str(d.note),
+          outcome: resolutionOutcomeOf(d.outcome),
           tappedAt: str(d.tappedAt),
         };
       });

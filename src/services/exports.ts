@@ -54,6 +54,8 @@ export const CSV_COLUMNS = [
   'person_id',
   'person_label',
   'person_false_positive',
+  // Added last, so that readers of the earlier columns by position still read them.
+  'alert_resolution_outcome',
 ] as const;
 
 export type ExportFilter = Omit<ViolationFilter, 'assignedUnitId'>;
@@ -118,6 +120,7 @@ export function createExportService(deps: {
               v.personId,
               v.person?.label,
               v.person ? v.person.falsePositive : null,
+              v.alert?.resolutionOutcome,
             ]);
           }
           if (page.length < batch) return;

@@ -9,6 +9,7 @@ import {
   falsePositiveRates,
   MAX_HOURLY_DAYS,
   NO_ZONE,
+  resolutionOutcomeCounts,
   responseTimes,
   StatsInputError,
   timeBucketsFromCounts,
@@ -40,11 +41,12 @@ export function createStatsService(deps: { stats: StatsRepository; now?: () => D
           ? categoryBucketsFromCounts(v, a, (id) => id, (id) => cam.get(id)?.name ?? id)
           : categoryBucketsFromCounts(v, a, (id) => cam.get(id)?.zone || NO_ZONE, (z) => z);
     }
-    const [totals, times, people, cameras] = await Promise.all([
+    const [totals, times, people, cameras, outcomes] = await Promise.all([
       deps.stats.totals(period),
       deps.stats.handledAlertTimes(period),
       deps.stats.peopleOfAlerts(period),
       deps.stats.cameraNames(),
+      deps.stats.resolvedByOutcome(period),
     ]);
     const names = new Map(cameras.map((c) => [c.id, c.name]));
     return {
@@ -55,6 +57,7 @@ export function createStatsService(deps: { stats: StatsRepository; now?: () => D
       buckets,
       responseTimes: responseTimes(times),
       falsePositives: falsePositiveRates(people, (id) => names.get(id) ?? id),
+      resolutionOutcomes: resolutionOutcomeCounts(outcomes),
     };
   }
 

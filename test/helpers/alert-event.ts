@@ -17,6 +17,7 @@ export function alertEvent(id: string, createdAt: string = new Date().toISOStrin
     assignedUnitId: null,
     escalationLevel: 0,
     people: [],
+    resolutionOutcome: null,
     ...patch,
   };
 }

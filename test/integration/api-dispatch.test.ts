@@ -72,7 +72,7 @@ for (const provider of testProviders()) {
       };
       await act(dispatcher, 'dispatch', { unitId: units['P-1'] });
       for (const action of ['acknowledge', 'en-route', 'on-scene']) await act(officer, action);
-      await act(officer, 'resolve', { note: 'mask on' });
+      await act(officer, 'resolve', { note: 'mask on', outcome: 'MASK_PUT_ON' });
       return alertId;
     }
 
@@ -242,10 +242,13 @@ for (const provider of testProviders()) {
       assert.deepEqual(seen, ['ACKNOWLEDGED', 'EN_ROUTE', 'ON_SCENE']);
       assert.equal((await act(officer, 'resolve', {})).status, 400); // note required
       assert.equal((await act(officer, 'resolve', { note: '   ' })).status, 400);
-      const done = await act(officer, 'resolve', { note: 'Spoke to the person; <b>mask</b> on.' });
+      assert.equal((await act(officer, 'resolve', { note: 'x', outcome: 'ARRESTED' })).status, 400); // not an outcome
+      assert.equal((await call(api.url, 'GET', `/api/v1/alerts/${alertId}`, { token: dispatcher })).body.resolutionOutcome, null, 'open: no outcome yet');
+      const done = await act(officer, 'resolve', { note: 'Spoke to the person; <b>mask</b> on.', outcome: 'GONE_ON_ARRIVAL' });
       assert.equal(done.status, 200);
       assert.equal(done.body.status, 'RESOLVED');
-      await d.log.next('alert.updated', (a) => a.id === alertId && a.status === 'RESOLVED');
+      assert.equal(done.body.resolutionOutcome, 'GONE_ON_ARRIVAL');
+      assert.equal((await d.log.next('alert.updated', (a) => a.id === alertId && a.status === 'RESOLVED')).resolutionOutcome, 'GONE_ON_ARRIVAL');
       await d2.log.next('alert.updated', (a) => a.id === alertId && a.status === 'RESOLVED');
       assert.equal((await act(dispatcher, 'dismiss', { reason: 'late' })).status, 409);
       assert.equal((await call(api.url, 'GET', `/api/v1/units/${units['P-1']}`, { token: admin })).body.status, 'AVAILABLE');
@@ -255,6 +258,7 @@ for (const provider of testProviders()) {
       const row = await stack.db.prisma.alert.findUniqueOrThrow({ where: { id: alertId } });
       assert.ok(row.dispatchedAt && row.acknowledgedAt && row.enRouteAt && row.onSceneAt && row.resolvedAt);
       assert.equal(row.resolutionNote, 'Spoke to the person; <b>mask</b> on.');
+      assert.equal(row.resolutionOutcome, 'GONE_ON_ARRIVAL');
       const audit = await stack.db.prisma.auditEvent.findMany({ where: { subjectType: 'Alert', subjectId: alertId }, orderBy: { at: 'asc' } });
       const steps = audit.map((a) => {
         const d = JSON.parse(a.details!);
@@ -285,6 +289,8 @@ for (const provider of testProviders()) {
         ],
       );
       assert.equal(timeline.body.items.at(-1).note, 'Spoke to the person; <b>mask</b> on.');
+      assert.equal(timeline.body.items.at(-1).outcome, 'GONE_ON_ARRIVAL');
+      assert.equal(timeline.body.items.at(0).outcome, null);
       assert.equal((await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: officer })).status, 403);
     });
 
@@ -357,6 +363,13 @@ for (const provider of testProviders()) {
       const resolved = await stack.db.prisma.alert.count({ where: { resolvedAt: { not: null } } });
       assert.ok(resolved >= 1);
       assert.equal(byCam.body.responseTimes.toResolve.count, resolved);
+      // How they ended, counted from the rows (other tests of this file resolve with other outcomes, or none).
+      const outcomes = await stack.db.prisma.alert.groupBy({ by: ['resolutionOutcome'], where: { status: 'RESOLVED' }, _count: { _all: true } });
+      const expected = ['MASK_PUT_ON', 'WARNED', 'GONE_ON_ARRIVAL', 'NOT_A_VIOLATION', 'OTHER', null]
+        .map((outcome) => ({ outcome, alerts: outcomes.find((o) => o.resolutionOutcome === outcome)?._count._all ?? 0 }))
+        .filter((o) => o.alerts > 0);
+      assert.ok(expected.some((o) => o.outcome === 'MASK_PUT_ON'));
+      assert.deepEqual(byCam.body.resolutionOutcomes, expected);
       assert.ok(byCam.body.responseTimes.toResolve.medianSeconds >= 0);
       const hourly = await call(api.url, 'GET', `/api/v1/stats?from=${from}&to=${to}&groupBy=hour`, { token: admin });
       assert.equal(hourly.body.buckets.length, 4);
@@ -405,6 +418,9 @@ for (const provider of testProviders()) {
       assert.ok(resolvedRows >= 1);
       assert.equal((resolved.body as string).trimEnd().split('\r\n').length, 1 + resolvedRows);
       assert.ok((resolved.body as string).includes(',RESOLVED,P-1'));
+      // The outcome is the last column (added last: the earlier columns keep their positions).
+      assert.equal(lines[0]!.split(',').at(-1), 'alert_resolution_outcome');
+      assert.ok((resolved.body as string).trimEnd().split('\r\n').slice(1).some((l) => l.endsWith(',MASK_PUT_ON')), 'resolved with MASK_PUT_ON');
       assert.equal((await call(api.url, 'GET', `/api/v1/violations.csv`, { token: officer })).status, 403);
       assert.equal((await call(api.url, 'GET', `/api/v1/violations.csv?status=LOST`, { token: admin })).status, 400);
     });

@@ -70,6 +70,7 @@ const alert: AlertEvent = {
   assignedUnitId: null,
   escalationLevel: 0,
   people: [],
+  resolutionOutcome: null,
 };
 
 test('target configuration is validated with clear messages', () => {

@@ -381,7 +381,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       const event = (id: string, assignedUnitId: string | null): AlertEvent => ({
         id, status: 'NEW', cameraId: ids.cameraId, camera: { name: 'square', latitude: 1, longitude: 1, address: null, zone: null },
         createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), violationCount: 1, noMaskProbability: 0.1, maskProbability: 0.1,
-        snapshotUrl: null, frameSnapshotUrl: null, assignedUnitId, escalationLevel: 0, people: [],
+        snapshotUrl: null, frameSnapshotUrl: null, assignedUnitId, escalationLevel: 0, people: [], resolutionOutcome: null,
       });
       await publisher.publish('alert.created', event('for-A', ids.unitA));
       await publisher.publish('alert.created', event('for-B', ids.unitB));

@@ -130,6 +130,7 @@ for (const provider of testProviders()) {
             falsePositiveReason: null,
           },
         ],
+        resolutionOutcome: null,
       });
       const processed = await metrics.registry.getSingleMetricAsString('maskwatch_frames_processed_total');
       assert.match(processed, /outcome="violations"\} [1-9]/);

@@ -214,6 +214,7 @@ describe('frame job validation and alert event mapping', () => {
       dismissedAt: null,
       dismissReason: null,
       resolutionNote: null,
+      resolutionOutcome: null,
       escalationLevel: 1,
       escalatedAt: null,
       createdAt: at,
@@ -234,6 +235,7 @@ describe('frame job validation and alert event mapping', () => {
       assignedUnitId: 'u-7',
       escalationLevel: 1,
       people: [],
+      resolutionOutcome: null,
     });
   });
 });

@@ -44,6 +44,10 @@ describe('alert lifecycle', () => {
     assert.equal(r.to, 'RESOLVED');
     assert.equal(r.changes.resolutionNote, 'talked to the person');
     assert.equal(r.changes.resolvedAt, now);
+    assert.equal(r.changes.resolutionOutcome, null, 'resolved without an outcome');
+    const withOutcome = transition(s, { type: 'resolve', note: 'warned', outcome: 'WARNED' }, officerA, now);
+    assert.ok(withOutcome.ok);
+    assert.equal(withOutcome.changes.resolutionOutcome, 'WARNED');
     assert.equal(isOpen('RESOLVED'), false);
   });
 

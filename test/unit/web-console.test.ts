@@ -200,7 +200,7 @@ test('session renewal: at half the lifetime, retried before expiry, expired afte
 
 test('after-action review: response times as Statistics measures them (acknowledge from dispatch), labelled', async () => {
   const { responseMilestones } = await import('../../src/web/views/admin/review.ts');
-  const entry = (action: string, at: string) => ({ action, at, actorRole: null, username: null, from: null, to: null, unitId: null, note: null, tappedAt: null });
+  const entry = (action: string, at: string) => ({ action, at, actorRole: null, username: null, from: null, to: null, unitId: null, note: null, outcome: null, tappedAt: null });
   const ms = responseMilestones({ createdAt: '2026-01-01T10:00:00Z' }, [
     entry('alert.escalated', '2026-01-01T10:02:00Z'),
     entry('alert.dispatch', '2026-01-01T10:03:00Z'),

@@ -14,6 +14,7 @@ import {
   categoryBucketsFromCounts,
   distribution,
   quantile,
+  resolutionOutcomeCounts,
   responseTimes,
   timeBucketsFromCounts,
   checkRange,
@@ -274,4 +275,19 @@ test('alert actions: rooms of an update and HTTP status of each failure', () => 
   assert.equal(outcomeProblem({ ok: false, kind: 'STALE', message: 'x' }).status, 409);
   assert.equal(outcomeProblem({ ok: false, kind: 'NOT_FOUND', message: 'x' }).status, 404);
   assert.equal(outcomeProblem({ ok: false, kind: 'UNIT', code: 'CONFLICT', message: 'x' }).status, 409);
+});
+
+test('resolved alerts by outcome: the vocabulary\'s order, then none; unknown values count as none; empty ones left out', () => {
+  const counts = new Map<string | null, number>([
+    [null, 2],
+    ['OTHER', 1],
+    ['MASK_PUT_ON', 5],
+    ['ARRESTED', 1],
+  ]);
+  assert.deepEqual(resolutionOutcomeCounts(counts), [
+    { outcome: 'MASK_PUT_ON', alerts: 5 },
+    { outcome: 'OTHER', alerts: 1 },
+    { outcome: null, alerts: 3 },
+  ]);
+  assert.deepEqual(resolutionOutcomeCounts(new Map()), []);
 });

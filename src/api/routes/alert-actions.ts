@@ -76,10 +76,10 @@ const ACTIONS: ActionRoute[] = [
   { path: 'on-scene', summary: 'The assigned unit arrived', roles: ['OFFICER'], body: NoteBodySchema, toAction: () => ({ type: 'on_scene' }) },
   {
     path: 'resolve',
-    summary: 'The assigned unit closes the alert with a note',
+    summary: 'The assigned unit closes the alert with a note and, optionally, how it ended (outcome)',
     roles: ['OFFICER'],
     body: ResolveBodySchema,
-    toAction: (b: ResolveBody) => ({ type: 'resolve', note: b.note }),
+    toAction: (b: ResolveBody) => ({ type: 'resolve', note: b.note, outcome: b.outcome }),
   },
   {
     path: 'dismiss',

@@ -43,6 +43,7 @@ export interface AlertRecord {
   dismissedAt: Date | null;
   dismissReason: string | null;
   resolutionNote: string | null;
+  resolutionOutcome: string | null;
   escalationLevel: number;
   escalatedAt: Date | null;
   updatedAt: Date;

@@ -98,6 +98,16 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
       });
     },
 
+    /** Alerts created in the period and resolved, counted by their outcome (null: resolved without one). */
+    async resolvedByOutcome(p: Period): Promise<Map<string | null, number>> {
+      const groups = await prisma.alert.groupBy({
+        by: ['resolutionOutcome'],
+        where: { createdAt: { gte: p.from, lt: p.to }, status: 'RESOLVED' },
+        _count: { _all: true },
+      });
+      return new Map(groups.map((g) => [g.resolutionOutcome, g._count._all]));
+    },
+
     cameraNames(): Promise<{ id: string; name: string; zone: string | null }[]> {
       return prisma.camera.findMany({ select: { id: true, name: true, zone: true } });
     },

@@ -101,7 +101,7 @@ export function createViolationRepository(prisma: PrismaClient) {
       take: number,
     ): Promise<
       (ViolationRecord & {
-        alert: { status: AlertStatus; assignedUnitId: string | null } | null;
+        alert: { status: AlertStatus; assignedUnitId: string | null; resolutionOutcome: string | null } | null;
         person: ViolationPerson | null;
       })[]
     > {
@@ -111,7 +111,7 @@ export function createViolationRepository(prisma: PrismaClient) {
         where: { AND: and },
         orderBy: [{ capturedAt: 'desc' }, { id: 'desc' }],
         take,
-        include: { alert: { select: { status: true, assignedUnitId: true } }, person: { select: personSelect } },
+        include: { alert: { select: { status: true, assignedUnitId: true, resolutionOutcome: true } }, person: { select: personSelect } },
       }).then((rows) => rows.map((r) => ({ ...r, person: toViolationPerson(r.person) })));
     },
 
