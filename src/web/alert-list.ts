@@ -4,6 +4,7 @@ import type { AlertEvent } from '../realtime/events.ts';
 export type AlertStatus = AlertEvent['status'];
 
 import { ALERT_STATUSES } from '../domain/lifecycle.ts';
+import type { ResolutionOutcome } from '../contracts/vocabulary.ts';
 
 export { ALERT_STATUSES };
 
@@ -16,6 +17,15 @@ export function isOpen(status: AlertStatus): boolean {
 export function statusLabel(status: AlertStatus): string {
   return status === 'EN_ROUTE' ? 'En route' : status === 'ON_SCENE' ? 'On scene' : status[0] + status.slice(1).toLowerCase();
 }
+
+/** What an officer picks when resolving (the order of RESOLUTION_OUTCOMES), and how the outcome reads everywhere. */
+export const OUTCOME_LABELS: Record<ResolutionOutcome, string> = {
+  MASK_PUT_ON: 'Mask put on',
+  WARNED: 'Warned or cited',
+  GONE_ON_ARRIVAL: 'Gone on arrival',
+  NOT_A_VIOLATION: 'Not a violation',
+  OTHER: 'Other (see note)',
+};
 
 /** Newest first; ties broken by id so the order is stable across reloads. */
 export function sortAlerts(list: readonly AlertEvent[]): AlertEvent[] {

@@ -209,11 +209,23 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   const logout = await officer.getByRole('button', { name: 'Log out' }).boundingBox();
   const toastsTop = await officer.evaluate(() => document.getElementById('toasts')!.getBoundingClientRect().top);
   assert.ok(logout && toastsTop >= logout.y + logout.height, `toasts at y=${toastsTop} over the header (Log out ends at ${logout ? logout.y + logout.height : '?'})`);
-  // The first tap on Resolve asks for the note (focused), without an error; an empty note is refused.
+  // The first tap on Resolve asks how it ended (focused) and for the note, without an error; each is then required.
   assert.equal(await card.getByLabel('Resolution note').isHidden(), true);
   await card.getByRole('button', { name: 'Resolve' }).click();
-  await officer.waitForFunction(() => document.activeElement?.getAttribute('name') === 'note', undefined, { timeout: 5000 });
+  await officer.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.value === 'MASK_PUT_ON', undefined, { timeout: 5000 });
   assert.equal(await officer.locator('.toast-error').count(), 0, 'no error for the first tap');
+  const outcomes = card.getByRole('group', { name: 'How did it end?' });
+  assert.deepEqual(await outcomes.getByRole('radio').evaluateAll((els) => els.map((e) => e.parentElement!.textContent!.trim())), [
+    'Mask put on',
+    'Warned or cited',
+    'Gone on arrival',
+    'Not a violation',
+    'Other (see note)',
+  ]);
+  await card.getByRole('button', { name: 'Resolve' }).click();
+  await card.getByRole('alert').filter({ hasText: 'Choose how it ended first.' }).waitFor();
+  await outcomes.getByLabel('Mask put on').check();
+  assert.equal(await card.getByRole('alert').filter({ hasText: 'Choose how it ended first.' }).count(), 0, 'choosing clears the error');
   await card.getByRole('button', { name: 'Resolve' }).click();
   // An empty note is said under the field, not in a toast over the card.
   await card.getByRole('alert').filter({ hasText: 'Add a resolution note first.' }).waitFor();
@@ -222,6 +234,8 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await card.getByLabel('Resolution note').pressSequentially('S');
   assert.equal(await card.getByRole('alert').filter({ hasText: 'Add a resolution note first.' }).count(), 0, 'typing clears the error');
   await card.getByLabel('Resolution note').fill('Spoke to the person, mask on. <script>alert(1)</script>');
+  await card.locator('.resolve').scrollIntoViewIfNeeded();
+  await screenshot(officer, 'officer-resolve', 'officer-resolve');
   await card.getByRole('button', { name: 'Resolve' }).click();
   await officer.getByText('No open alerts for your unit.').waitFor();
   // The resolved card left with the focus: it goes to the list, not to the page.
@@ -229,14 +243,14 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await dispatcher.locator('.detail-status .status-RESOLVED').waitFor();
   // The timeline is the alert's audit trail; the officer's note is shown as text.
   const timeline = dispatcher.getByRole('list', { name: 'Timeline' });
-  await timeline.getByText('Resolved · officer11').waitFor();
+  await timeline.getByText('Resolved: Mask put on · officer11').waitFor();
   assert.deepEqual(await timeline.locator('li > span').allTextContents(), [
     'Alert raised by camera',
     'Dispatched → P-11 · dispatch1',
     'Acknowledged · officer11',
     'En route · officer11',
     'On scene · officer11',
-    'Resolved · officer11',
+    'Resolved: Mask put on · officer11',
   ]);
   await timeline.getByText('Spoke to the person, mask on. <script>alert(1)</script>').waitFor();
   await alertItem(dispatcher, alertId).waitFor({ state: 'detached' }); // "Open only" hides it now
@@ -263,6 +277,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   const row = await prisma.alert.findUniqueOrThrow({ where: { id: alertId } });
   assert.equal(row.status, 'RESOLVED');
   assert.equal(row.resolutionNote, 'Spoke to the person, mask on. <script>alert(1)</script>');
+  assert.equal(row.resolutionOutcome, 'MASK_PUT_ON');
   const audit = await prisma.auditEvent.findMany({ where: { subjectId: alertId }, orderBy: { at: 'asc' } });
   assert.deepEqual(audit.map((a) => a.action), ['alert.dispatch', 'alert.acknowledge', 'alert.en_route', 'alert.on_scene', 'alert.resolve']);
 
@@ -286,6 +301,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
     const line = lines.find((l) => l.startsWith(`${v.id},`));
     assert.ok(line, `violation ${v.id} in the CSV`);
     assert.ok(line.includes(`,${alertId},RESOLVED,P-11`), line);
+    assert.ok(line.endsWith(',MASK_PUT_ON'), line);
   }
   assert.match(download.suggestedFilename(), /^violations-.*\.csv$/);
 
@@ -294,6 +310,8 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await admin.getByRole('img', { name: /^Violations per camera/ }).waitFor();
   await admin.locator('.kpi-value').first().waitFor();
   assert.equal(await admin.locator('.kpi', { hasText: 'Violations' }).first().locator('.kpi-value').textContent(), String(await prisma.violation.count()));
+  // The resolved alert counts under the outcome the officer chose.
+  assert.match((await admin.getByRole('img', { name: /^How resolved alerts ended/ }).getAttribute('aria-label'))!, /1 in total; highest Mask put on with 1$/);
   await screenshot(admin, 'admin-stats', 'admin-stats');
   // Camera management: the new camera's key is shown once, and works.
   await admin.getByRole('tab', { name: 'Cameras' }).click();

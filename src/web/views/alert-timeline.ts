@@ -1,6 +1,6 @@
 /** The alert's timeline in the dispatcher's detail: raised, then each audited step. */
 import type { AlertEvent } from '../../realtime/events.ts';
-import { statusLabel } from '../alert-list.ts';
+import { OUTCOME_LABELS, statusLabel } from '../alert-list.ts';
 import type { TimelineEntry } from '../api.ts';
 import { h } from '../dom.ts';
 import { formatClock } from '../format.ts';
@@ -30,7 +30,7 @@ export function timelineItems(alert: AlertEvent, entries: readonly TimelineEntry
         'li',
         {},
         h('time', { datetime: e.at }, formatClock(e.at)),
-        h('span', {}, `${describeStep(e.action, e.to)}${e.action === 'alert.dispatch' && e.unitId ? ` → ${unitName(e.unitId)}` : ''} · ${e.username ?? e.actorRole ?? 'system'}`),
+        h('span', {}, `${describeStep(e.action, e.to)}${e.action === 'alert.dispatch' && e.unitId ? ` → ${unitName(e.unitId)}` : ''}${e.outcome ? `: ${OUTCOME_LABELS[e.outcome]}` : ''} · ${e.username ?? e.actorRole ?? 'system'}`),
         // Sent late from a phone without a connection: when it was tapped, beside when it was recorded.
         e.tappedAt ? h('span', { class: 'muted small tapped' }, ` (tapped ${formatClock(e.tappedAt)}, sent when back online)`) : null,
         e.note ? h('q', {}, e.note) : null,

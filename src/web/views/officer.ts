@@ -3,7 +3,8 @@
  * the response buttons, unit status and position reporting.
  */
 import type { AlertEvent } from '../../realtime/events.ts';
-import { isOpen, mergeAlerts, statusLabel, upsertAlert } from '../alert-list.ts';
+import { RESOLUTION_OUTCOMES } from '../../contracts/vocabulary.ts';
+import { isOpen, mergeAlerts, OUTCOME_LABELS, statusLabel, upsertAlert } from '../alert-list.ts';
 import { alertNotification, officerAnnouncement } from '../alert-notifications.ts';
 import type { Unit, UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
@@ -161,6 +162,18 @@ export const mountOfficer: MountView = (root, ctx) => {
       else note.removeAttribute('aria-invalid');
     };
     note.addEventListener('input', () => setNoteError(''));
+    // How it ended (the statistics count it): big radio rows, one tap each, asked for with the note.
+    const outcomeName = uid('outcome');
+    const outcomeError = h('p', { class: 'form-error', role: 'alert' });
+    const outcomes = RESOLUTION_OUTCOMES.map((o) => h('input', { type: 'radio', name: outcomeName, value: o }));
+    const outcomeField = h(
+      'fieldset',
+      { class: 'outcomes' },
+      h('legend', {}, 'How did it end?'),
+      ...outcomes.map((input, i) => h('label', { class: 'check' }, input, ` ${OUTCOME_LABELS[RESOLUTION_OUTCOMES[i]!]}`)),
+      outcomeError,
+    );
+    outcomeField.addEventListener('change', () => (outcomeError.textContent = ''));
     // A step tapped without a connection (a dead zone, a tunnel) is kept and sent again until the server answers,
     // instead of being lost to a toast the officer may not see. The buttons wait meanwhile.
     let pending: { step: OfficerStep; body: Record<string, string> } | null = null;
@@ -225,7 +238,13 @@ export const mountOfficer: MountView = (root, ctx) => {
           if (!noteAsked) {
             noteAsked = true;
             update(current);
-            note.focus();
+            outcomes[0]!.focus();
+            return;
+          }
+          const chosen = outcomes.find((o) => o.checked);
+          if (!chosen) {
+            outcomeError.textContent = 'Choose how it ended first.';
+            outcomes[0]!.focus();
             return;
           }
           const text = note.value.trim();
@@ -235,6 +254,7 @@ export const mountOfficer: MountView = (root, ctx) => {
             return;
           }
           setNoteError('');
+          body.outcome = chosen.value;
           body.note = text;
         }
         send(step, body);
@@ -269,7 +289,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       meta,
       h('div', { class: 'steps', role: 'group', 'aria-label': 'Response' }, ...buttons.slice(0, 3).map((x) => x.b)),
       pendingNote,
-      h('div', { class: 'resolve' }, noteField, buttons[3]!.b),
+      h('div', { class: 'resolve' }, outcomeField, noteField, buttons[3]!.b),
       people,
       morePeople,
     );
@@ -301,7 +321,7 @@ export const mountOfficer: MountView = (root, ctx) => {
         else toast(`${step.label} was not sent: the alert is now ${statusLabel(a.status).toLowerCase()}.`, 'error');
       }
       for (const { step, b } of buttons) b.disabled = pending !== null || !allowed.has(step.action);
-      noteField.hidden = !allowed.has('resolve') || !noteAsked;
+      noteField.hidden = outcomeField.hidden = !allowed.has('resolve') || !noteAsked;
     }
     update(first);
     return {

@@ -6,6 +6,7 @@
  * `#/admin/review?alert=ID` opens one directly (links from the violation history).
  */
 import type { AlertEvent } from '../../../realtime/events.ts';
+import { OUTCOME_LABELS } from '../../alert-list.ts';
 import type { TimelineEntry, Unit } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren } from '../../dom.ts';
@@ -104,7 +105,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
               {},
               h('span', { class: 'alert-top' }, statusBadge(a.status), a.escalationLevel > 0 ? h('span', { class: 'badge badge-escalated' }, `Escalated ${a.escalationLevel}`) : null, h('time', { datetime: a.createdAt }, formatDateTime(a.createdAt))),
               h('span', { class: 'alert-camera' }, a.camera.name),
-              h('span', { class: 'alert-meta' }, [a.camera.zone, a.assignedUnitId ? unitName(a.assignedUnitId) : null].filter(Boolean).join(' · ') || '–'),
+              h('span', { class: 'alert-meta' }, [a.camera.zone, a.assignedUnitId ? unitName(a.assignedUnitId) : null, a.resolutionOutcome ? OUTCOME_LABELS[a.resolutionOutcome] : null].filter(Boolean).join(' · ') || '–'),
             ),
           ),
         ),
@@ -133,6 +134,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
             ...(
               [
                 ['Status', statusBadge(a.status)],
+                ...(a.resolutionOutcome ? [['Outcome', OUTCOME_LABELS[a.resolutionOutcome]]] : []),
                 ['Camera', a.camera.name],
                 ['Address', a.camera.address ?? '–'],
                 ['Zone', a.camera.zone ?? '–'],

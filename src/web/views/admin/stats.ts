@@ -1,4 +1,5 @@
-/** Admin › Statistics: totals, violations per time bucket / camera, response-time distributions (inline SVG), false positives per camera. */
+/** Admin › Statistics: totals, violations per time bucket / camera, response-time distributions (inline SVG), how resolved alerts ended, false positives per camera. */
+import { OUTCOME_LABELS } from '../../alert-list.ts';
 import { barChart, distributionChart, rowChart } from '../../charts.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren } from '../../dom.ts';
@@ -50,6 +51,19 @@ export function statsPanel(ctx: ViewContext): HTMLElement {
               distributionChart(label, d),
             ),
           ),
+        ),
+        // What officers found on arrival: a high "gone on arrival" share says the response is too slow for the camera.
+        h(
+          'figure',
+          { class: 'chart-fig' },
+          h('figcaption', {}, 'How resolved alerts ended (the outcome officers chose)'),
+          time.resolutionOutcomes.length
+            ? rowChart(
+                'How resolved alerts ended',
+                time.resolutionOutcomes.map((o) => ({ label: o.outcome ? OUTCOME_LABELS[o.outcome] : 'No outcome given', value: o.alerts })),
+                { width: 1100 },
+              )
+            : h('p', { class: 'muted' }, 'No alert of this period was resolved.'),
         ),
         // Cameras whose people are often marked "not a violation" (posters, mirrors, bad angles) first: where to re-aim or re-tune.
         h(
