@@ -18,7 +18,7 @@ export function statusLabel(status: AlertStatus): string {
   return status === 'EN_ROUTE' ? 'En route' : status === 'ON_SCENE' ? 'On scene' : status[0] + status.slice(1).toLowerCase();
 }
 
-/** What an officer picks when resolving (the order of RESOLUTION_OUTCOMES), and how the outcome reads everywhere. */
+/** How each outcome reads, on the officer's Resolve form and wherever it is shown. */
 export const OUTCOME_LABELS: Record<ResolutionOutcome, string> = {
   MASK_PUT_ON: 'Mask put on',
   WARNED: 'Warned or cited',

@@ -1,7 +1,7 @@
 /**
  * Every view of the dashboard, as each role sees it with real data, checked by axe-core (WCAG 2.1 A/AA, 2.2 AA, best practices)
  * in Chromium against the real system: sign-in, the dispatcher's console with an incident open in the evidence
- * viewer, the officer's page with an assignment, and every admin tab. A violation fails the test with the rule,
+ * viewer, the officer's page with an assignment and its Resolve form, and every admin tab. A violation fails the test with the rule,
  * what it means and the elements, so it can be fixed where it is.
  */
 import { after, before, test } from 'node:test';
@@ -96,6 +96,19 @@ test('every view meets WCAG 2.1 A/AA, 2.2 AA and best practices as axe-core chec
   await officer.locator(`.officer-card[data-alert-id="${alertId}"]`).waitFor();
   await officer.waitForLoadState('networkidle');
   await check('officer, with an assignment', officer);
+  // ...and its Resolve form (how it ended, the note), once on scene.
+  const card = officer.locator(`.officer-card[data-alert-id="${alertId}"]`);
+  for (const [button, status] of [
+    ['Acknowledge', 'ACKNOWLEDGED'],
+    ['En route', 'EN_ROUTE'],
+    ['On scene', 'ON_SCENE'],
+  ] as const) {
+    await card.getByRole('button', { name: button }).click();
+    await card.locator(`.badge.status-${status}`).waitFor();
+  }
+  await card.getByRole('button', { name: 'Resolve' }).click();
+  await card.getByRole('group', { name: 'How did it end?' }).waitFor();
+  await check('officer, resolving', officer);
 
   assert.equal(found.length, 0, `accessibility violations:\n${found.join('\n')}`);
   assert.deepEqual([...desk.errors, ...phone.errors].filter((e) => !/401|Failed to load resource/.test(e)), []);
