@@ -81,12 +81,13 @@ try {
 
   const stats = createStatsService({ stats: createStatsRepository(prisma, db.provider) });
   const to = new Date(now + 1000);
+  const admin = { role: 'ADMIN', unitId: null, zones: [] } as const;
   const month = new Date(now - 30 * DAY);
-  await time('stats 30 days, groupBy=day', () => stats.compute({ from: month, to, groupBy: 'day' }));
-  await time('stats 30 days, groupBy=camera', () => stats.compute({ from: month, to, groupBy: 'camera' }));
-  await time('stats 7 days, groupBy=hour', () => stats.compute({ from: new Date(now - 7 * DAY), to, groupBy: 'hour' }));
+  await time('stats 30 days, groupBy=day', () => stats.compute({ from: month, to, groupBy: 'day' }, admin));
+  await time('stats 30 days, groupBy=camera', () => stats.compute({ from: month, to, groupBy: 'camera' }, admin));
+  await time('stats 7 days, groupBy=hour', () => stats.compute({ from: new Date(now - 7 * DAY), to, groupBy: 'hour' }, admin));
 
-  const auth = { authenticate: async () => ({ id: 'bench', username: 'bench', role: 'ADMIN', unitId: null, sessionId: 's' }) } as unknown as AuthService;
+  const auth = { authenticate: async () => ({ id: 'bench', username: 'bench', role: 'ADMIN', unitId: null, zones: [], sessionId: 's' }) } as unknown as AuthService;
   const app = Fastify();
   registerProblemHandlers(app);
   await exportRoutes(app, { auth, services: { exports: createExportService(createRepositories(prisma)) } });

@@ -5,7 +5,7 @@ import type { SecondFactorKind, SignInMethod } from '../contracts/vocabulary.ts'
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { hashSecret, newSessionToken } from './tokens.ts';
-import { isRole, type AuthUser, type Role } from './roles.ts';
+import { isRole, normaliseZones, parseZones, type AuthUser, type Role } from './roles.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
 import type { PublicKeyCredentialRequestOptionsJSON, RelyingParty } from './security-keys.ts';
@@ -77,7 +77,7 @@ export function createAuthService(deps: AuthServiceDeps) {
    * factor): MaskWatch's own password change, two-factor enrolment and security keys are not asked of it.
    */
   async function sessionUser(
-    user: { id: string; username: string; role: Role; unitId: string | null; mustChangePassword?: boolean; mfaEnabled: boolean },
+    user: { id: string; username: string; role: Role; unitId: string | null; zones: readonly string[]; mustChangePassword?: boolean; mfaEnabled: boolean },
     signInMethod: SignInMethod = 'password',
   ): Promise<SessionUser> {
     const local = signInMethod === 'password';
@@ -87,6 +87,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       username: user.username,
       role: user.role,
       unitId: user.unitId,
+      zones: user.zones,
       mustChangePassword: local && (user.mustChangePassword ?? false),
       mfaEnabled: user.mfaEnabled,
       mfaSetupRequired: local && (mfa?.setupRequired(user.role, user.mfaEnabled) ?? false),
@@ -159,7 +160,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         if (!secondFactor) return { ok: false, reason: 'mfa-failed' };
       }
       const { token, expiresAt } = await openSession(user.id, { ...origin, signInMethod: 'password' });
-      return { ok: true, secondFactor, token, expiresAt, user: await sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }) };
+      return { ok: true, secondFactor, token, expiresAt, user: await sessionUser({ ...user, role: user.role as Role, zones: parseZones(user.zones), mfaEnabled: user.totpEnabledAt !== null }) };
     },
 
     /**
@@ -207,7 +208,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!session || session.revokedAt || session.expiresAt <= now() || session.user.disabled) return null;
       const signInMethod: SignInMethod = session.signInMethod === 'sso' ? 'sso' : 'password';
       return {
-        ...(await sessionUser({ ...session.user, mfaEnabled: session.user.totpEnabledAt !== null }, signInMethod)),
+        ...(await sessionUser({ ...session.user, zones: parseZones(session.user.zones), mfaEnabled: session.user.totpEnabledAt !== null }, signInMethod)),
         sessionId: session.id,
         signInMethod,
         ...(session.signedOnAt ? { signedOnAt: session.signedOnAt } : {}),
@@ -268,11 +269,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!user || user.disabled) return null;
       const session = await openSession(user.id, { ...origin, signInMethod: 'sso' });
       await auditSso(user, 'auth.login', { username: user.username, clientIp: origin.clientIp, ssoSubject: user.ssoSubject });
-      return { ...session, user: await sessionUser({ ...user, role: user.role as Role, mfaEnabled: user.totpEnabledAt !== null }, 'sso') };
+      return { ...session, user: await sessionUser({ ...user, role: user.role as Role, zones: parseZones(user.zones), mfaEnabled: user.totpEnabledAt !== null }, 'sso') };
     },
 
     async createUser(
-      input: { username: string; password: string; role: string; unitCallSign?: string | null; mustChangePassword?: boolean },
+      input: { username: string; password: string; role: string; unitCallSign?: string | null; zones?: readonly string[]; mustChangePassword?: boolean },
       actor: { type: 'USER' | 'SYSTEM'; id?: string; role?: string },
     ) {
       if (!USERNAME_PATTERN.test(input.username)) {
@@ -288,6 +289,8 @@ export function createAuthService(deps: AuthServiceDeps) {
         if (!unitId) throw new UserInputError(`no patrol unit with call sign "${input.unitCallSign}"`);
       }
       if (input.role === 'OFFICER' && !unitId) throw new UserInputError('an OFFICER needs a unit');
+      const { zones, problem: zoneProblem } = normaliseZones(input.role, input.zones ?? []);
+      if (zoneProblem) throw new UserInputError(zoneProblem);
       const taken = await deps.users.usernameFoldedLike(input.username);
       if (taken) throw new UserInputError(taken === input.username ? `user "${input.username}" already exists` : `user "${taken}" already exists (names differing only in case are refused)`);
       const user = await deps.users.create({
@@ -295,6 +298,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         passwordHash: await hashPassword(input.password),
         role: input.role,
         unitId,
+        zones: zones.length > 0 ? JSON.stringify(zones) : null,
         mustChangePassword: input.mustChangePassword ?? false,
       });
       await deps.audit.record({
@@ -304,9 +308,9 @@ export function createAuthService(deps: AuthServiceDeps) {
         action: 'user.create',
         subjectType: 'User',
         subjectId: user.id,
-        details: { username: user.username, role: user.role, unitId },
+        details: { username: user.username, role: user.role, unitId, ...(zones.length > 0 ? { zones } : {}) },
       });
-      return { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId };
+      return { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId, zones };
     },
 
     /**

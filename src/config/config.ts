@@ -83,7 +83,7 @@ export interface Config {
     heapGrowthPercent: number;
   };
   tokenTtlSeconds: number;
-  /** How often each API instance re-checks its sockets' sessions (revoked, expired, role or unit changed). */
+  /** How often each API instance re-checks its sockets' sessions (revoked, expired, role, unit or zones changed). */
   sessionCheckMs: number;
   security: {
     /** Browser origins allowed by CORS (MASKWATCH_CORS_ORIGINS, comma-separated); empty = same-origin only. */

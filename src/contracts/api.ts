@@ -266,11 +266,20 @@ export type UnitPosition = Static<typeof UnitPositionSchema>;
 export const SuggestedUnitSchema = Type.Object({ unit: UnitSchema, distanceMeters: NullableNumber() });
 export type SuggestedUnit = Static<typeof SuggestedUnitSchema>;
 
+/** A dispatcher's zones (a precinct): the camera zones whose alerts, evidence, history and statistics they see. */
+const Zones = () =>
+  Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+    maxItems: 50,
+    description:
+      "DISPATCHER only: the camera zones whose alerts, evidence, violations, exports, statistics and live events the dispatcher sees (a camera without a zone is in none). Empty: every zone. Admins and dispatchers without zones see everything; officers see their unit's alerts",
+  });
+
 export const UserSummarySchema = Type.Object({
   id: Type.String(),
   username: Type.String(),
   role: RoleSchema,
   unitId: NullableString(),
+  zones: Zones(),
   enabled: Type.Boolean({ description: 'false: the user cannot log in and has no valid token' }),
   mustChangePassword: Type.Boolean({ description: 'the user must change their password before using anything else' }),
   mfaEnabled: Type.Boolean({ description: 'the user signs in with a second factor (an authenticator app\'s TOTP code)' }),
@@ -285,23 +294,25 @@ export type UserSummary = Static<typeof UserSummarySchema>;
 
 const Password = () => Type.String({ minLength: 12, maxLength: 1024 });
 
-/** The body of POST /api/v1/users (an OFFICER needs a unit). */
+/** The body of POST /api/v1/users (an OFFICER needs a unit; only a DISPATCHER may have zones). */
 export const UserInputSchema = Type.Object(
   {
     username: Type.String({ minLength: 3, maxLength: 64 }),
     password: Password(),
     role: RoleSchema,
     unit: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'patrol unit call sign' })),
+    zones: Type.Optional(Zones()),
   },
   { additionalProperties: false },
 );
 export type UserInput = Static<typeof UserInputSchema>;
 
-/** The body of PATCH /api/v1/users/:id: role, unit, enabled. */
+/** The body of PATCH /api/v1/users/:id: role, unit, zones, enabled. */
 export const AccountPatchSchema = Type.Object(
   {
     role: Type.Optional(RoleSchema),
     unitId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64, description: 'patrol unit id; null: no unit' }))),
+    zones: Type.Optional(Zones()),
     enabled: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },

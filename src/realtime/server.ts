@@ -3,9 +3,9 @@ import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AuthUser } from '../auth/roles.ts';
+import { alertScopeOf, type AuthUser } from '../auth/roles.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
-import { DISPATCH_ROOM, unitRoom } from './rooms.ts';
+import { DISPATCH_ROOM, UNIT_BOARD_ROOM, unitRoom, zoneRoom } from './rooms.ts';
 import { socketIoRedisKey } from './channel.ts';
 import { createConnectionLimit, type ConnectionLimitOptions } from './connection-limit.ts';
 import { redisOptionsFromUrl } from '../queue/redis-options.ts';
@@ -37,11 +37,15 @@ export function sessionRoom(sessionId: string): string {
   return `session:${sessionId}`;
 }
 
-/** The rooms a user's socket joins: everything for admins/dispatchers, own unit only for officers. */
-export function roomsFor(user: Pick<AuthUser, 'role' | 'unitId' | 'sessionId'>): string[] {
+/** The rooms a user's socket joins: every alert for admins and dispatchers without zones, their zones' for the others, own unit only for officers. */
+export function roomsFor(user: Pick<AuthUser, 'role' | 'unitId' | 'zones' | 'sessionId'>): string[] {
   const rooms = [sessionRoom(user.sessionId)];
-  if (user.role === 'ADMIN' || user.role === 'DISPATCHER') rooms.push(DISPATCH_ROOM);
-  else if (user.unitId) rooms.push(unitRoom(user.unitId));
+  if (user.role === 'OFFICER') {
+    if (user.unitId) rooms.push(unitRoom(user.unitId));
+  } else {
+    const { zones } = alertScopeOf(user);
+    rooms.push(UNIT_BOARD_ROOM, ...(zones ? zones.map(zoneRoom) : [DISPATCH_ROOM]));
+  }
   return rooms;
 }
 

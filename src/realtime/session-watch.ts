@@ -20,7 +20,7 @@
 import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AuthUser } from '../auth/roles.ts';
+import { parseZones, type AuthUser } from '../auth/roles.ts';
 import type { SessionState } from '../db/repositories/sessions.ts';
 import type { SessionSockets } from '../services/accounts.ts';
 import { socketIoRedisKey } from './channel.ts';
@@ -77,6 +77,8 @@ export function emitterSessionSockets(redis: Pick<Redis, 'publish'>, queuePrefix
   };
 }
 
+const sameZones = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((z) => b.includes(z));
+
 /** Why a socket must go, or null when its session still holds it. */
 export function socketDropReason(user: AuthUser, state: SessionState | undefined, now: Date): string | null {
   if (user.sessionExpiresAt && user.sessionExpiresAt <= now) return 'session expired';
@@ -84,7 +86,7 @@ export function socketDropReason(user: AuthUser, state: SessionState | undefined
   if (state.revokedAt) return 'session revoked';
   if (state.expiresAt <= now) return 'session expired';
   if (state.user.disabled) return 'user disabled';
-  if (state.user.role !== user.role || state.user.unitId !== user.unitId) return 'role or unit changed';
+  if (state.user.role !== user.role || state.user.unitId !== user.unitId || !sameZones(parseZones(state.user.zones), user.zones)) return 'role, unit or zones changed';
   if (state.user.mustChangePassword && state.signInMethod !== 'sso') return 'password change required';
   return null;
 }
@@ -118,7 +120,7 @@ export function watchSessions(opts: SessionWatchOptions): { sweep(): Promise<num
       opts.authenticate(token).then(
         (next) => {
           // Only the same user with the same access may continue on this socket; anything else reconnects.
-          if (!next || !socket.connected || next.id !== current.id || next.role !== current.role || next.unitId !== current.unitId || next.mustChangePassword || next.mfaSetupRequired || next.securityKeySetupRequired) {
+          if (!next || !socket.connected || next.id !== current.id || next.role !== current.role || next.unitId !== current.unitId || !sameZones(next.zones, current.zones) || next.mustChangePassword || next.mfaSetupRequired || next.securityKeySetupRequired) {
             return reply({ ok: false });
           }
           if (next.sessionId !== current.sessionId) {

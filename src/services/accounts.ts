@@ -1,5 +1,5 @@
 /**
- * Account lifecycle: change a user's role, unit or enabled state, reset or
+ * Account lifecycle: change a user's role, unit, zones or enabled state, reset or
  * change a password, revoke sessions, delete (anonymise) an account.
  *
  * Every change that alters what a user may see ends their sessions (tokens are
@@ -9,7 +9,7 @@
  * broadcast misses (Redis away, a change made by the CLI without Redis).
  */
 import type { Logger } from 'pino';
-import type { AuthUser } from '../auth/roles.ts';
+import { normaliseZones, parseZones, type AuthUser } from '../auth/roles.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.ts';
 import type { PasswordAttempts } from '../auth/password-attempts.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
@@ -26,6 +26,7 @@ export interface AccountView {
   username: string;
   role: Role;
   unitId: string | null;
+  zones: string[];
   enabled: boolean;
   mustChangePassword: boolean;
   mfaEnabled: boolean;
@@ -80,6 +81,7 @@ export function accountView(u: UserRow, securityKeys: number, securityKeyRoles: 
     username: u.username,
     role: u.role as Role,
     unitId: u.unitId,
+    zones: parseZones(u.zones),
     enabled: !u.disabled,
     mustChangePassword: u.mustChangePassword,
     mfaEnabled: u.totpEnabledAt !== null,
@@ -165,8 +167,8 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
 
     /**
-     * Role, unit, enabled. A change of role or unit, or disabling, ends every
-     * session of the user: what they may see changed, so they log in again.
+     * Role, unit, zones, enabled. A change of role, unit or zones, or disabling,
+     * ends every session of the user: what they may see changed, so they log in again.
      */
     async update(id: string, patch: AccountPatch, actor: AccountActor): Promise<AccountView> {
       const user = await existing(id);
@@ -179,14 +181,19 @@ export function createAccountService(deps: AccountServiceDeps) {
         throw new ServiceError('INVALID', `no patrol unit with id ${unitId}`, 'invalid-user');
       }
       if (role === 'OFFICER' && !unitId) throw new ServiceError('INVALID', 'an OFFICER needs a unit', 'invalid-user');
+      // Only dispatchers have zones: a change of role away from DISPATCHER clears theirs.
+      const currentZones = parseZones(user.zones);
+      const { zones, problem } = normaliseZones(role, patch.zones ?? (role === 'DISPATCHER' ? currentZones : []));
+      if (problem) throw new ServiceError('INVALID', problem, 'invalid-user');
       const changes: Record<string, { from: unknown; to: unknown }> = {};
       if (role !== user.role) changes.role = { from: user.role, to: role };
       if (unitId !== user.unitId) changes.unitId = { from: user.unitId, to: unitId };
+      if (zones.join('\n') !== currentZones.join('\n')) changes.zones = { from: currentZones, to: zones };
       if (disabled !== user.disabled) changes.enabled = { from: !user.disabled, to: !disabled };
       if (Object.keys(changes).length === 0) return view(user);
       if (changes.role || (disabled && !user.disabled)) await keepOneAdmin(user);
-      const updated = await deps.users.update(id, { role, unitId, disabled });
-      const endsSessions = Boolean(changes.role || changes.unitId || (disabled && !user.disabled));
+      const updated = await deps.users.update(id, { role, unitId, zones: zones.length > 0 ? JSON.stringify(zones) : null, disabled });
+      const endsSessions = Boolean(changes.role || changes.unitId || changes.zones || (disabled && !user.disabled));
       const sessionsRevoked = endsSessions ? await endSessions(id) : 0;
       await audit(actor, 'user.update', user, { changes, sessionsRevoked });
       deps.logger.info({ userId: id, changes: Object.keys(changes), sessionsRevoked }, 'user account changed');

@@ -12,7 +12,8 @@ import type { UnitRepository, UnitView } from '../db/repositories/units.ts';
 import type { PageKey } from '../db/repositories/paging.ts';
 import { nearestAvailableUnits } from '../domain/geo.ts';
 import { resolutionOutcomeOf, transition, type Actor, type AlertAction, type LifecycleError } from '../domain/lifecycle.ts';
-import type { AlertStatus, Role } from '../contracts/vocabulary.ts';
+import type { AlertStatus } from '../contracts/vocabulary.ts';
+import { alertScopeOf, type Viewer } from '../auth/roles.ts';
 import type { TimelineEntry } from '../contracts/api.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import type { Announcer } from './announcer.ts';
@@ -28,12 +29,6 @@ export type TransitionOutcome =
   | { ok: false; kind: 'STALE'; message: string };
 
 export type { TimelineEntry };
-
-/** Who is asking: officers see only their unit's alerts. */
-export interface Viewer {
-  role: Role;
-  unitId: string | null;
-}
 
 export interface AlertServiceDeps {
   alerts: AlertRepository;
@@ -114,13 +109,18 @@ export function createAlertService(deps: AlertServiceDeps) {
     });
   }
 
+  /** Throws NOT_FOUND unless the alert exists and the viewer may see it: to them any other alert does not exist. */
+  async function visible(alertId: string, viewer: Viewer): Promise<void> {
+    if (!(await deps.alerts.existsIn(alertId, alertScopeOf(viewer)))) throw notFound(`alert ${alertId}`);
+  }
+
   return {
     /** A page of alerts, newest first; `take` rows at most. */
     async list(viewer: Viewer, q: { status?: AlertStatus; cameraId?: string; after: PageKey | null; take: number }): Promise<AlertEvent[]> {
       const rows = await deps.alerts.list({
         status: q.status,
         cameraId: q.cameraId,
-        assignedUnitId: viewer.role === 'OFFICER' ? viewer.unitId : undefined,
+        scope: alertScopeOf(viewer),
         after: q.after,
         take: q.take,
       });
@@ -131,7 +131,8 @@ export function createAlertService(deps: AlertServiceDeps) {
      * Available units nearest the alert's camera first, those with no known position after them; units with
      * no officer (nobody to acknowledge) come after every unit that has one, in the same order.
      */
-    async suggestedUnits(alertId: string, limit: number): Promise<{ unit: UnitView; distanceMeters: number | null }[]> {
+    async suggestedUnits(alertId: string, limit: number, viewer: Viewer): Promise<{ unit: UnitView; distanceMeters: number | null }[]> {
+      await visible(alertId, viewer);
       const camera = await deps.alerts.cameraPosition(alertId);
       if (!camera) throw notFound(`alert ${alertId}`);
       const all = await deps.units.list();
@@ -146,8 +147,8 @@ export function createAlertService(deps: AlertServiceDeps) {
     },
 
     /** The alert's audit trail, oldest first, as the dispatcher's timeline shows it. */
-    async timeline(alertId: string): Promise<TimelineEntry[]> {
-      if (!(await deps.alerts.exists(alertId))) throw notFound(`alert ${alertId}`);
+    async timeline(alertId: string, viewer: Viewer): Promise<TimelineEntry[]> {
+      await visible(alertId, viewer);
       const rows = await deps.audit.alertTrail(alertId);
       return rows.map((r) => {
         let d: Record<string, unknown> = {};
@@ -177,13 +178,13 @@ export function createAlertService(deps: AlertServiceDeps) {
      * webhooks, timers); announcement problems are logged by the announcer, never
      * turned into a failed step.
      */
-    async act(alertId: string, action: AlertAction, actor: Actor & { username?: string }, note?: string, tappedAt?: Date): Promise<TransitionOutcome> {
-      const at = now();
-      const outcome = await applyTransition(alertId, action, actor, at, note, tappedAt);
-      // Officers learn nothing about alerts that are not their unit's: the same 404 as for no alert at all.
-      if (!outcome.ok && actor.role === 'OFFICER' && !(actor.unitId && (await deps.alerts.isAssignedTo(alertId, actor.unitId)))) {
+    async act(alertId: string, action: AlertAction, actor: Actor & { username?: string; zones?: readonly string[] }, note?: string, tappedAt?: Date): Promise<TransitionOutcome> {
+      // Alerts outside the actor's scope (another unit's, another zone's) get the same 404 as no alert at all.
+      if (!(await deps.alerts.existsIn(alertId, alertScopeOf({ ...actor, zones: actor.zones ?? [] })))) {
         return { ok: false, kind: 'NOT_FOUND', message: `no alert ${alertId}` };
       }
+      const at = now();
+      const outcome = await applyTransition(alertId, action, actor, at, note, tappedAt);
       if (outcome.ok) {
         await deps.announcer
           .announce({ kind: 'transition', alert: outcome.alert, from: outcome.from, to: outcome.to, previousUnitId: outcome.previousUnitId, at })

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { AlertEventName, AlertStatus } from '../contracts/vocabulary.ts';
 import type { AlertEvent } from '../realtime/events.ts';
-import { alertRooms } from '../realtime/rooms.ts';
+import { alertRooms, zoneRoom } from '../realtime/rooms.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';
 import type { UnitView } from '../db/repositories/units.ts';
 
@@ -28,7 +28,7 @@ export type AlertChange =
   /** A user reviewed the incident's people (e.g. marked one a false positive); the status is unchanged. */
   | { kind: 'reviewed'; alert: AlertEvent }
   /** An admin edited the alert's camera (name, address, zone, position): what officers navigate by. */
-  | { kind: 'camera'; alert: AlertEvent };
+  | { kind: 'camera'; alert: AlertEvent; previousZone?: string | null };
 
 /** The event name clients receive for a change. */
 export function eventName(change: AlertChange): AlertEventName {
@@ -37,7 +37,10 @@ export function eventName(change: AlertChange): AlertEventName {
 
 /** The socket rooms of a change: one rule (see realtime/rooms.ts alertRooms). */
 export function changeRooms(change: AlertChange): string[] {
-  return alertRooms(change.alert, change.kind === 'transition' ? change.previousUnitId : null);
+  const rooms = alertRooms(change.alert, change.kind === 'transition' ? change.previousUnitId : null);
+  // A camera moved to another zone: the old zone's dispatchers hear of it too, and drop its alerts.
+  if (change.kind === 'camera' && change.previousZone && change.previousZone !== change.alert.camera.zone) rooms.push(zoneRoom(change.previousZone));
+  return rooms;
 }
 
 export interface AlertChannel {

@@ -4,6 +4,7 @@
  * Redis key cache first (the CameraGate), so no API instance admits a frame of
  * a disabled camera or a revoked key once the call returns. Audited.
  */
+import { alertScopeOf, type Viewer } from '../auth/roles.ts';
 import { hashSecret, newCameraApiKey, secretHint } from '../auth/tokens.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { Camera, CameraInput, CameraPatch, CameraWithKey } from '../contracts/api.ts';
@@ -96,8 +97,11 @@ export function createCameraService(deps: {
       return { ...cameraView(camera), apiKey };
     },
 
-    async list(): Promise<Camera[]> {
-      return (await deps.cameras.list()).map(cameraView);
+    /** Every camera; a dispatcher with zones gets their zones' cameras (the others' alerts are not theirs). */
+    async list(viewer: Viewer): Promise<Camera[]> {
+      const { zones } = alertScopeOf(viewer);
+      const all = await deps.cameras.list();
+      return (zones ? all.filter((c) => c.zone !== null && zones.includes(c.zone)) : all).map(cameraView);
     },
 
     async get(id: string): Promise<Camera> {
@@ -132,7 +136,7 @@ export function createCameraService(deps: {
       await audit(actor, action, camera.id, { changes: patch });
       // Officers on the way navigate by the address their card shows: open alerts hear of the edit now, not at a reload.
       if (deps.alerts && deps.announcer && SHOWN_FIELDS.some((f) => patch[f] !== undefined && patch[f] !== before[f])) {
-        for (const alert of await deps.alerts.openOfCamera(camera.id)) await deps.announcer.announce({ kind: 'camera', alert: toAlertEvent(alert) });
+        for (const alert of await deps.alerts.openOfCamera(camera.id)) await deps.announcer.announce({ kind: 'camera', alert: toAlertEvent(alert), previousZone: before.zone });
       }
       return cameraView(camera);
     },

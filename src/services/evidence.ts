@@ -10,8 +10,8 @@
  * false-positive mark or a new person changes what the next view shows, and
  * retention deleting the stored frame leaves no copy behind.
  *
- * Officers see only alerts assigned to their unit. Every refusal — no such
- * alert, another unit's alert, a frame the alert does not show, a frame
+ * Officers see only alerts assigned to their unit, dispatchers with zones only
+ * their zones' alerts. Every refusal — no such alert, another unit's or zone's alert, a frame the alert does not show, a frame
  * retention deleted — is the same NOT_FOUND with the same message, so a refusal
  * tells nothing about what exists. Each view is audited with the client IP.
  */
@@ -19,14 +19,12 @@ import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { AlertFrameRecord, EvidenceRepository, FrameFaceRow } from '../db/repositories/evidence.ts';
 import { readDataFile } from '../privacy/data-files.ts';
 import type { Box } from '../domain/tracker.ts';
-import type { Role } from '../contracts/vocabulary.ts';
+import { maySeeAlert, type Viewer } from '../auth/roles.ts';
 import { storedFramePath } from './alert-view.ts';
 import { ServiceError } from './errors.ts';
 
-export interface EvidenceViewer {
+export interface EvidenceViewer extends Viewer {
   id: string;
-  role: Role;
-  unitId: string | null;
 }
 
 /** Which faces of the stored frame stay sharp (this alert's people) and which are blurred. */
@@ -83,7 +81,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
     async alertFrame(alertId: string, frameId: string, viewer: EvidenceViewer, clientIp: string): Promise<Buffer> {
       const rec = await deps.evidence.alertFrame(alertId, frameId);
       if (!rec) throw noSuchFrame();
-      if (viewer.role === 'OFFICER' && (!viewer.unitId || rec.alert.assignedUnitId !== viewer.unitId)) throw noSuchFrame();
+      if (!maySeeAlert(viewer, { assignedUnitId: rec.alert.assignedUnitId, zone: rec.alert.camera.zone })) throw noSuchFrame();
       const framePath = storedFramePath(rec.alert.cameraId, frameId);
       const plan = planAlertFrame(rec, framePath);
       if (!plan) throw noSuchFrame();

@@ -9,7 +9,7 @@ import type { UnitRepository } from '../db/repositories/units.ts';
 import type { ViolationFilter, ViolationRepository } from '../db/repositories/violations.ts';
 import { ServiceError } from './errors.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
-import type { Role } from '../contracts/vocabulary.ts';
+import { alertScopeOf, type Viewer } from '../auth/roles.ts';
 import type { ViolationCsvQuery } from '../contracts/api.ts';
 
 // ---- pure CSV ---------------------------------------------------------------
@@ -58,11 +58,11 @@ export const CSV_COLUMNS = [
   'alert_resolution_outcome',
 ] as const;
 
-export type ExportFilter = Omit<ViolationFilter, 'assignedUnitId'>;
+export type ExportFilter = Omit<ViolationFilter, 'scope'>;
 
 /** Who asked for an export: every export is audited, since a CSV carries the whole violation history. */
 export interface ExportRequester {
-  actor: { id: string; role: Role };
+  actor: Viewer & { id: string };
   clientIp: string;
   filters: ViolationCsvQuery;
 }
@@ -85,8 +85,10 @@ export function createExportService(deps: {
         actorRole: by.actor.role,
         action: 'violations.export',
         subjectType: 'Violation',
-        details: { filters: by.filters, clientIp: by.clientIp },
+        details: { filters: by.filters, clientIp: by.clientIp, ...(by.actor.zones.length > 0 ? { zones: by.actor.zones } : {}) },
       });
+      // A dispatcher with zones exports their zones' violations only.
+      const scoped = { ...filter, scope: alertScopeOf(by.actor) };
       // Cameras and units are few: read them once instead of joining them into every page.
       const [cameras, callSign] = await Promise.all([deps.cameras.list(), deps.units.callSigns()]);
       const cameraById = new Map(cameras.map((c) => [c.id, c]));
@@ -95,7 +97,7 @@ export function createExportService(deps: {
         yield csvRow([...CSV_COLUMNS]);
         let after: PageKey | null = null;
         for (;;) {
-          const page = await deps.violations.exportPage(filter, after, batch);
+          const page = await deps.violations.exportPage(scoped, after, batch);
           for (const v of page) {
             const camera = cameraById.get(v.cameraId);
             yield csvRow([

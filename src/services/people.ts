@@ -6,7 +6,7 @@
 import type { AlertRepository } from '../db/repositories/alerts.ts';
 import type { PeopleRepository } from '../db/repositories/incidents.ts';
 import type { AlertEvent } from '../realtime/events.ts';
-import type { Viewer } from './alerts.ts';
+import { maySeeAlert, type Viewer } from '../auth/roles.ts';
 import { alertFrameUrl, snapshotUrl, toAlertEvent } from './alert-view.ts';
 import type { Announcer } from './announcer.ts';
 import { notFound, ServiceError } from './errors.ts';
@@ -22,10 +22,10 @@ export interface PersonTrackItem {
 export function createPeopleService(deps: { alerts: AlertRepository; people: PeopleRepository; announcer: Announcer; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
 
-  /** Officers see only alerts assigned to their unit; to them any other alert does not exist. */
+  /** Officers see only alerts assigned to their unit, dispatchers with zones only their zones'; to them any other alert does not exist. */
   async function visible(alertId: string, viewer: Viewer) {
     const alert = await deps.alerts.findWithCamera(alertId);
-    if (!alert || (viewer.role === 'OFFICER' && (!viewer.unitId || alert.assignedUnitId !== viewer.unitId))) {
+    if (!alert || !maySeeAlert(viewer, { assignedUnitId: alert.assignedUnitId, zone: alert.camera.zone })) {
       throw notFound(`alert ${alertId}`);
     }
     return alert;
@@ -49,7 +49,8 @@ export function createPeopleService(deps: { alerts: AlertRepository; people: Peo
       }));
     },
 
-    async markFalsePositive(alertId: string, personId: string, reason: string, actor: { userId: string; role: string; username: string }): Promise<AlertEvent> {
+    async markFalsePositive(alertId: string, personId: string, reason: string, actor: Viewer & { userId: string; username: string }): Promise<AlertEvent> {
+      await visible(alertId, actor);
       const trimmed = reason.trim();
       if (!trimmed) throw new ServiceError('INVALID', 'a reason is required', 'validation');
       const outcome = await deps.people.markFalsePositive(alertId, personId, trimmed, actor, now());

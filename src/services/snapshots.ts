@@ -7,21 +7,17 @@
  */
 import type { AlertRepository } from '../db/repositories/alerts.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
-import type { Role } from '../contracts/vocabulary.ts';
+import { alertScopeOf, type Viewer } from '../auth/roles.ts';
 
-export interface SnapshotViewer {
+export interface SnapshotViewer extends Viewer {
   id: string;
-  role: Role;
-  unitId: string | null;
 }
 
 export function createSnapshotService(deps: { alerts: AlertRepository; audit: AuditRepository }) {
   return {
     /** `dbPath` is the path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg. */
     async maySee(viewer: SnapshotViewer, dbPath: string): Promise<boolean> {
-      if (viewer.role !== 'OFFICER') return deps.alerts.faceCropShown(dbPath, null);
-      if (!viewer.unitId) return false;
-      return deps.alerts.faceCropShown(dbPath, viewer.unitId);
+      return deps.alerts.faceCropShown(dbPath, alertScopeOf(viewer));
     },
 
     /** `subject` is the path below snapshots/. */

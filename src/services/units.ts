@@ -5,7 +5,7 @@
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { UnitInput, UnitPatch } from '../contracts/api.ts';
 import { UnitError, type UnitRepository, type UnitView } from '../db/repositories/units.ts';
-import type { Viewer } from './alerts.ts';
+import type { Viewer } from '../auth/roles.ts';
 import { notFound, ServiceError } from './errors.ts';
 import type { Admin } from './cameras.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';

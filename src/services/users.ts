@@ -8,6 +8,7 @@ import type { UnitRepository } from '../db/repositories/units.ts';
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { SecurityKeyRepository } from '../db/repositories/security-keys.ts';
 import type { Role } from '../contracts/vocabulary.ts';
+import { parseZones } from '../auth/roles.ts';
 import type { UserSummary } from '../contracts/api.ts';
 import { ServiceError } from './errors.ts';
 import { accountView } from './accounts.ts';
@@ -30,13 +31,14 @@ export function createUserService(deps: {
 
     /** Every user with their unit's call sign and whether they are disabled (CLI). */
     async listWithUnits(): Promise<
-      { username: string; role: Role; unitCallSign: string | null; disabled: boolean; mfaEnabled: boolean; ssoLinked: boolean; securityKeys: number; securityKeyRequired: boolean }[]
+      { username: string; role: Role; unitCallSign: string | null; zones: string[]; disabled: boolean; mfaEnabled: boolean; ssoLinked: boolean; securityKeys: number; securityKeyRequired: boolean }[]
     > {
       const keys = await deps.keys.countsByUser();
       return (await deps.users.listWithUnits()).map((u) => ({
         username: u.username,
         role: u.role,
         unitCallSign: u.unitCallSign,
+        zones: parseZones(u.zones),
         disabled: u.disabled,
         mfaEnabled: u.totpEnabledAt !== null,
         ssoLinked: u.ssoSubject !== null,
@@ -59,6 +61,7 @@ export function createUserService(deps: {
           username: u.username,
           role: u.role,
           unitId: u.unitId,
+          zones: u.zones,
           enabled: true,
           mustChangePassword: false,
           mfaEnabled: false,

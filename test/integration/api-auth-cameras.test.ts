@@ -48,7 +48,7 @@ for (const provider of testProviders()) {
       assert.equal(login.status, 200);
       assert.match(login.body.token, /^mwt_[A-Za-z0-9_-]{43}$/);
       assert.ok(new Date(login.body.expiresAt).getTime() > Date.now());
-      assert.deepEqual({ ...login.body.user, id: undefined }, { id: undefined, username: 'chief', role: 'ADMIN', unitId: null, mustChangePassword: false, mfaEnabled: false, mfaSetupRequired: false, securityKeySetupRequired: false });
+      assert.deepEqual({ ...login.body.user, id: undefined }, { id: undefined, username: 'chief', role: 'ADMIN', unitId: null, zones: [], mustChangePassword: false, mfaEnabled: false, mfaSetupRequired: false, securityKeySetupRequired: false });
       const me = await call(api.url, 'GET', '/api/v1/auth/me', { token: login.body.token });
       assert.equal(me.status, 200);
       assert.equal(me.body.username, 'chief');

@@ -1,5 +1,5 @@
 /**
- * `maskwatch users disable|enable|set-role|set-unit|reset-password|reset-mfa|unlink-sso|revoke-sessions|delete`
+ * `maskwatch users disable|enable|set-role|set-unit|set-zones|reset-password|reset-mfa|unlink-sso|revoke-sessions|delete`
  * as a real process against a running API's database and Redis: clear messages,
  * exit 1 on errors, and the user's tokens and sockets end (issue 13 item 1).
  */
@@ -179,6 +179,28 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
     }
   });
 
+  test("zones: users add --zone and set-zones limit a dispatcher to zones, end their sessions, and users list shows them", async () => {
+    const added = await cli(['add', '--username', 'desk1', '--role', 'DISPATCHER', '--zone', 'Centro', '--zone', 'Norte', '--password-stdin'], env, PASSWORD);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /created user desk1 \(DISPATCHER, zones Centro, Norte\)/);
+    const first = await call(api.url, 'POST', '/api/v1/auth/login', { json: { username: 'desk1', password: PASSWORD } });
+    assert.deepEqual(first.body.user.zones, ['Centro', 'Norte']);
+    const socket = await open(api.url, first.body.token);
+    sockets.push(socket);
+
+    const set = await cli(['set-zones', 'desk1', 'Sur'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /user desk1 now sees the alerts of zones Sur; their sessions ended/);
+    await disconnectedWithin(socket, 'users set-zones');
+    assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token: first.body.token })).status, 401);
+    assert.match((await cli(['list'], env)).stdout, /desk1\tDISPATCHER\t-\tzones: Sur\n/);
+
+    const none = await cli(['set-zones', 'desk1', '--none'], env);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stdout, /user desk1 now sees every zone/);
+    assert.match((await cli(['list'], env)).stdout, /desk1\tDISPATCHER\t-\n/);
+  });
+
   test('errors: clear message and exit 1', async () => {
     const cases: [string[], string, RegExp][] = [
       [['disable', 'nobody-here'], '', /no user "nobody-here"/],
@@ -194,6 +216,11 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
       // Only officers belong to units: refused before a unit is created or a role changed.
       [['add', '--username', 'desk9', '--role', 'DISPATCHER', '--unit', 'NEW-UNIT-9', '--password-stdin'], PASSWORD, /only officers belong to a patrol unit/],
       [['set-role', 'chief', 'DISPATCHER', '--unit', 'ALPHA-1'], '', /only officers belong to a patrol unit/],
+      // Only dispatchers are limited to zones.
+      [['add', '--username', 'cop9', '--role', 'OFFICER', '--unit', 'ALPHA-1', '--zone', 'Centro', '--password-stdin'], PASSWORD, /--zone: only dispatchers are limited to zones/],
+      [['set-zones', 'chief', 'Centro'], '', /only dispatchers are limited to zones/],
+      [['set-zones', 'chief'], '', /give the ZONEs, or --none/],
+      [['set-zones', 'chief', 'Centro', '--none'], '', /give ZONEs or --none, not both/],
     ];
     for (const [args, stdin, message] of cases) {
       const r = await cli(args, env, stdin);

@@ -111,7 +111,7 @@ for (const provider of testProviders()) {
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.deepEqual(
         { ...res.body, username: undefined, lastSignInAt: undefined },
-        { id: userId, username: undefined, role: 'OFFICER', unitId: unitA, enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false, lastSignInAt: undefined, securityKeys: 0, securityKeyRequired: false },
+        { id: userId, username: undefined, role: 'OFFICER', unitId: unitA, zones: [], enabled: true, mustChangePassword: false, mfaEnabled: false, ssoLinked: false, lastSignInAt: undefined, securityKeys: 0, securityKeyRequired: false },
       );
       assert.ok(Date.parse(res.body.lastSignInAt) > Date.now() - 60_000, 'the user signed in moments ago');
       const noUnit = await call(apiA.url, 'PATCH', `/api/v1/users/${userId}`, { token: admin, json: { unitId: null } });

@@ -81,7 +81,7 @@ for (const provider of testProviders()) {
       const session = (await exchanged.json()) as { token: string; user: Record<string, unknown> };
       assert.deepEqual(
         { ...session.user, id: undefined },
-        { id: undefined, username: 'ana.silva', role: 'DISPATCHER', unitId: null, mustChangePassword: false, mfaEnabled: false, mfaSetupRequired: false, securityKeySetupRequired: false },
+        { id: undefined, username: 'ana.silva', role: 'DISPATCHER', unitId: null, zones: [], mustChangePassword: false, mfaEnabled: false, mfaSetupRequired: false, securityKeySetupRequired: false },
       );
       // The handoff works once: the cookie is cleared with the answer, and a copy of it is refused.
       assert.equal((await browser.exchange()).status, 401);

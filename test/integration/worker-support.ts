@@ -123,7 +123,7 @@ export async function startDispatchListener(config: Config, logger: Logger) {
     redisUrl: config.redisUrl,
     queuePrefix: config.queuePrefix,
     logger,
-    authenticate: async () => ({ id: 'u1', username: 'dispatcher', role: 'DISPATCHER', unitId: null, sessionId: 's1' }),
+    authenticate: async () => ({ id: 'u1', username: 'dispatcher', role: 'DISPATCHER', unitId: null, zones: [], sessionId: 's1' }),
   });
   httpServer.listen(0, '127.0.0.1');
   await once(httpServer, 'listening');

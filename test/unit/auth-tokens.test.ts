@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearerToken, hashSecret, newCameraApiKey, newSessionToken, secretHint } from '../../src/auth/tokens.ts';
-import { canSeeUnit, isRole } from '../../src/auth/roles.ts';
+import { alertScopeOf, isRole, maySeeAlert, normaliseZones, parseZones } from '../../src/auth/roles.ts';
 import { roomsFor } from '../../src/realtime/server.ts';
-import { DISPATCH_ROOM, unitRoom } from '../../src/realtime/rooms.ts';
+import { DISPATCH_ROOM, UNIT_BOARD_ROOM, unitRoom, zoneRoom } from '../../src/realtime/rooms.ts';
 
 test('camera keys and session tokens: prefixed, 256-bit, unique', () => {
   const keys = new Set(Array.from({ length: 1000 }, () => newCameraApiKey()));
@@ -31,17 +31,56 @@ test('role guard helpers', () => {
   assert.equal(isRole('ADMIN'), true);
   assert.equal(isRole('admin'), false);
   assert.equal(isRole(undefined), false);
-  assert.equal(canSeeUnit({ role: 'DISPATCHER', unitId: null }, 'u1'), true);
-  assert.equal(canSeeUnit({ role: 'OFFICER', unitId: 'u1' }, 'u1'), true);
-  assert.equal(canSeeUnit({ role: 'OFFICER', unitId: 'u1' }, 'u2'), false);
-  assert.equal(canSeeUnit({ role: 'OFFICER', unitId: null }, null), false);
 });
 
-test('socket rooms: dispatchers/admins see everything, officers only their unit', () => {
-  assert.ok(roomsFor({ role: 'ADMIN', unitId: null, sessionId: 's' }).includes(DISPATCH_ROOM));
-  assert.ok(roomsFor({ role: 'DISPATCHER', unitId: 'u1', sessionId: 's' }).includes(DISPATCH_ROOM));
-  const officer = roomsFor({ role: 'OFFICER', unitId: 'u1', sessionId: 's' });
+test('who sees an alert: admins and dispatchers without zones all, dispatchers with zones their zones, officers their unit', () => {
+  const admin = { role: 'ADMIN', unitId: null, zones: [] } as const;
+  const dispatcher = { role: 'DISPATCHER', unitId: null, zones: [] } as const;
+  const centro = { role: 'DISPATCHER', unitId: null, zones: ['Centro', 'Norte'] } as const;
+  const officer = { role: 'OFFICER', unitId: 'u1', zones: [] } as const;
+  const alert = (zone: string | null, assignedUnitId: string | null = null) => ({ zone, assignedUnitId });
+  for (const v of [admin, dispatcher]) {
+    assert.deepEqual(alertScopeOf(v), {});
+    assert.equal(maySeeAlert(v, alert(null)), true);
+    assert.equal(maySeeAlert(v, alert('Sur', 'u2')), true);
+  }
+  assert.deepEqual(alertScopeOf(centro), { zones: ['Centro', 'Norte'] });
+  assert.equal(maySeeAlert(centro, alert('Centro')), true);
+  assert.equal(maySeeAlert(centro, alert('Norte', 'u9')), true);
+  assert.equal(maySeeAlert(centro, alert('Sur')), false);
+  assert.equal(maySeeAlert(centro, alert(null)), false, 'a camera without a zone is in none of them');
+  assert.equal(maySeeAlert(centro, alert('centro')), false, 'zone names are exact');
+  assert.deepEqual(alertScopeOf(officer), { assignedUnitId: 'u1' });
+  assert.equal(maySeeAlert(officer, alert('Centro', 'u1')), true);
+  assert.equal(maySeeAlert(officer, alert(null, 'u2')), false);
+  assert.equal(maySeeAlert({ ...officer, unitId: null }, alert(null, null)), false, 'an officer without a unit sees nothing');
+  // Zones on an officer or admin row (written by hand) change nothing.
+  assert.deepEqual(alertScopeOf({ ...admin, zones: ['Centro'] }), {});
+  assert.deepEqual(alertScopeOf({ ...officer, zones: ['Centro'] }), { assignedUnitId: 'u1' });
+});
+
+test('zones as given and as stored', () => {
+  assert.deepEqual(normaliseZones('DISPATCHER', [' Centro ', 'Norte', 'Centro', '  ']), { zones: ['Centro', 'Norte'], problem: null });
+  assert.equal(normaliseZones('OFFICER', ['Centro']).problem, 'only dispatchers are limited to zones');
+  assert.equal(normaliseZones('ADMIN', ['Centro']).problem, 'only dispatchers are limited to zones');
+  assert.equal(normaliseZones('ADMIN', ['  ']).problem, null);
+  assert.equal(normaliseZones('DISPATCHER', ['x'.repeat(101)]).problem, 'a zone name has at most 100 characters');
+  assert.deepEqual(parseZones('["Centro","Norte"]'), ['Centro', 'Norte']);
+  for (const bad of [null, undefined, '', 'not json', '{"a":1}', '[1,""]']) assert.deepEqual(parseZones(bad), []);
+});
+
+test('socket rooms: admins and dispatchers without zones see everything, dispatchers with zones their zones, officers only their unit', () => {
+  const admin = roomsFor({ role: 'ADMIN', unitId: null, zones: [], sessionId: 's' });
+  assert.ok(admin.includes(DISPATCH_ROOM) && admin.includes(UNIT_BOARD_ROOM));
+  assert.ok(roomsFor({ role: 'DISPATCHER', unitId: 'u1', zones: [], sessionId: 's' }).includes(DISPATCH_ROOM));
+  assert.deepEqual(roomsFor({ role: 'DISPATCHER', unitId: null, zones: ['Centro', 'Norte'], sessionId: 's' }), [
+    'session:s',
+    UNIT_BOARD_ROOM,
+    zoneRoom('Centro'),
+    zoneRoom('Norte'),
+  ]);
+  const officer = roomsFor({ role: 'OFFICER', unitId: 'u1', zones: [], sessionId: 's' });
   assert.ok(officer.includes(unitRoom('u1')));
-  assert.ok(!officer.includes(DISPATCH_ROOM));
-  assert.deepEqual(roomsFor({ role: 'OFFICER', unitId: null, sessionId: 's' }), ['session:s']);
+  assert.ok(!officer.includes(DISPATCH_ROOM) && !officer.includes(UNIT_BOARD_ROOM));
+  assert.deepEqual(roomsFor({ role: 'OFFICER', unitId: null, zones: [], sessionId: 's' }), ['session:s']);
 });

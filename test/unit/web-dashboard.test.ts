@@ -264,9 +264,12 @@ test('CSV cells: RFC 4180 quoting and formula neutralisation of text only', () =
 });
 
 test('alert actions: rooms of an update and HTTP status of each failure', () => {
-  assert.deepEqual(updateRooms({ assignedUnitId: null }, null), ['dispatch']);
-  assert.deepEqual(updateRooms({ assignedUnitId: 'u2' }, 'u1'), ['dispatch', 'unit:u2', 'unit:u1']);
-  assert.deepEqual(updateRooms({ assignedUnitId: 'u1' }, 'u1'), ['dispatch', 'unit:u1']);
+  const noZone = { zone: null };
+  assert.deepEqual(updateRooms({ assignedUnitId: null, camera: noZone }, null), ['dispatch']);
+  assert.deepEqual(updateRooms({ assignedUnitId: 'u2', camera: noZone }, 'u1'), ['dispatch', 'unit:u2', 'unit:u1']);
+  assert.deepEqual(updateRooms({ assignedUnitId: 'u1', camera: noZone }, 'u1'), ['dispatch', 'unit:u1']);
+  // A zoned camera's alerts also go to its zone's dispatchers.
+  assert.deepEqual(updateRooms({ assignedUnitId: 'u1', camera: { zone: 'Centro' } }), ['dispatch', 'zone:Centro', 'unit:u1']);
   const lifecycle = (code: 'ILLEGAL_TRANSITION' | 'FORBIDDEN' | 'INVALID_INPUT') =>
     outcomeProblem({ ok: false, kind: 'LIFECYCLE', error: new LifecycleError(code, 'x', 'NEW', 'acknowledge') }).status;
   assert.equal(lifecycle('ILLEGAL_TRANSITION'), 409);

@@ -110,7 +110,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         },
       },
     },
-    async (request) => ({ items: await alerts.suggestedUnits(request.params.id, request.query.limit) }),
+    async (request) => ({ items: await alerts.suggestedUnits(request.params.id, request.query.limit, userOf(request)) }),
   );
 
   app.get<{ Params: UuidParam }>(
@@ -128,7 +128,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         },
       },
     },
-    async (request) => ({ items: await alerts.timeline(request.params.id) }),
+    async (request) => ({ items: await alerts.timeline(request.params.id, userOf(request)) }),
   );
 
   for (const route of ACTIONS) {
@@ -158,7 +158,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         const outcome = await alerts.act(
           request.params.id,
           action,
-          { userId: user.id, role: user.role, unitId: user.unitId, username: user.username },
+          { userId: user.id, role: user.role, unitId: user.unitId, zones: user.zones, username: user.username },
           'reason' in body ? body.reason : body.note,
           'tappedAt' in body && body.tappedAt ? new Date(body.tappedAt) : undefined,
         );

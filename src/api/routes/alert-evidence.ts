@@ -29,7 +29,7 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
           'Rendered for this alert on each request from the stored frame: the faces of the alert\'s people (not marked false positive) stay ' +
           'sharp and are boxed in red; every other face of the frame (bystanders, other alerts\' people, unconfirmed violators, people ' +
           'marked false positive) is blurred and boxed in grey. `frameSnapshotUrl` of alerts, people, track items and violations point here. ' +
-          "Officers: their unit's alerts only. Every refusal (no such alert, another unit's alert, a frame this alert does not show, a frame " +
+          "Officers: their unit's alerts only; dispatchers with zones: their zones' alerts only. Every refusal (no such alert, another unit's or zone's alert, a frame this alert does not show, a frame " +
           'deleted by retention) is the same 404 problem. Each view is audited (`snapshot.view`, subject `AlertFrame`, with the client IP); ' +
           'responses are `Cache-Control: private, no-store`.',
         security: bearerSecurity,

@@ -88,7 +88,7 @@ export async function alertPeopleRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request) => {
       const user = userOf(request);
-      const event = await ctx.services.people.markFalsePositive(request.params.id, request.params.personId, request.body.reason, { userId: user.id, role: user.role, username: user.username });
+      const event = await ctx.services.people.markFalsePositive(request.params.id, request.params.personId, request.body.reason, { userId: user.id, role: user.role, unitId: user.unitId, zones: user.zones, username: user.username });
       request.log.info({ alertId: event.id, personId: request.params.personId, userId: user.id }, 'person marked false positive');
       return event;
     },

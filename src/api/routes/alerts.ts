@@ -18,7 +18,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: loggedIn,
       schema: {
         tags: ['alerts'],
-        summary: 'Alerts, newest first (officers see only alerts assigned to their unit)',
+        summary: "Alerts, newest first (officers see only alerts assigned to their unit; dispatchers with zones only their zones' cameras')",
         security: bearerSecurity,
         querystring: AlertListQuerySchema,
         response: {

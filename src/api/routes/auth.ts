@@ -27,12 +27,17 @@ import {
 
 export const userSchema = {
   type: 'object',
-  required: ['id', 'username', 'role', 'unitId'],
+  required: ['id', 'username', 'role', 'unitId', 'zones'],
   properties: {
     id: { type: 'string' },
     username: { type: 'string' },
     role: roleEnum,
     unitId: { type: ['string', 'null'] },
+    zones: {
+      type: 'array',
+      items: { type: 'string' },
+      description: "a dispatcher's zones: they see only alerts of cameras in these zones; empty: every zone (see GET /api/v1/users)",
+    },
     mustChangePassword: {
       type: 'boolean',
       description: 'true: change the password (POST /api/v1/auth/password) first; every other route answers 403 password-change-required until then',
@@ -199,12 +204,13 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       schema: { tags: ['auth'], security: bearerSecurity, response: { 200: userSchema, ...problemResponses } },
     },
     async (request) => {
-      const { id, username, role, unitId, mustChangePassword, mfaEnabled, mfaSetupRequired, securityKeySetupRequired } = userOf(request);
+      const { id, username, role, unitId, zones, mustChangePassword, mfaEnabled, mfaSetupRequired, securityKeySetupRequired } = userOf(request);
       return {
         id,
         username,
         role,
         unitId,
+        zones,
         mustChangePassword: mustChangePassword ?? false,
         mfaEnabled: mfaEnabled ?? false,
         mfaSetupRequired: mfaSetupRequired ?? false,

@@ -38,7 +38,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
         },
       },
     },
-    async () => ({ items: await cameras.list() }),
+    async (request) => ({ items: await cameras.list(userOf(request)) }),
   );
 
   app.get<{ Params: UuidParam }>(

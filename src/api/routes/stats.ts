@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.ts';
 import { StatsQuerySchema, StatsSchema, type StatsQuery } from '../../contracts/api.ts';
 import type { StatsService } from '../../services/stats.ts';
-import { requireUser } from '../auth-guard.ts';
+import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerSecurity, type Defaulted } from '../schemas/common.ts';
 
@@ -37,7 +37,7 @@ export async function statsRoutes(app: FastifyInstance, opts: StatsRoutesOptions
         to: q.to ? new Date(q.to) : undefined,
         groupBy: q.groupBy,
         utcOffsetMinutes: q.utcOffsetMinutes,
-      });
+      }, userOf(request));
     },
   );
 }

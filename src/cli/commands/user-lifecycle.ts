@@ -1,5 +1,5 @@
 /**
- * `maskwatch users disable|enable|set-role|set-unit|reset-password|reset-mfa|unlink-sso|revoke-sessions|delete USERNAME …`
+ * `maskwatch users disable|enable|set-role|set-unit|set-zones|reset-password|reset-mfa|unlink-sso|revoke-sessions|delete USERNAME …`
  *
  * The same use cases as Admin › Users and the API (src/services/accounts.ts):
  * sessions end in the database at once; sockets are dropped through Redis on
@@ -11,21 +11,22 @@ import { parseArgs } from 'node:util';
 import type { Repositories } from '../../db/repositories/index.ts';
 import type { AccountActor, SessionSockets } from '../../services/accounts.ts';
 import { ServiceError } from '../../services/errors.ts';
-import { isRole } from '../../auth/roles.ts';
+import { isRole, normaliseZones } from '../../auth/roles.ts';
 
 export const LIFECYCLE_USAGE = `  maskwatch users disable USERNAME          end the user's sessions; they cannot log in
   maskwatch users enable USERNAME
   maskwatch users set-role USERNAME ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN]
   maskwatch users set-unit USERNAME CALLSIGN|--none
+  maskwatch users set-zones USERNAME ZONE...|--none  a dispatcher sees only these zones' alerts (--none: every zone)
   maskwatch users reset-password USERNAME [--password-stdin] [--must-change]
   maskwatch users reset-mfa USERNAME        remove the user's two-factor sign-in (a lost phone)
   maskwatch users unlink-sso USERNAME       unlink the account from its directory identity (single sign-on)
   maskwatch users revoke-sessions USERNAME  log the user out everywhere
   maskwatch users delete USERNAME           anonymise the account (the audit trail is kept)
-Role, unit, disable, password, two-factor, single sign-on and delete changes end the user's sessions.
+Role, unit, zones, disable, password, two-factor, single sign-on and delete changes end the user's sessions.
 `;
 
-export const LIFECYCLE_COMMANDS = ['disable', 'enable', 'set-role', 'set-unit', 'reset-password', 'reset-mfa', 'unlink-sso', 'revoke-sessions', 'delete'] as const;
+export const LIFECYCLE_COMMANDS = ['disable', 'enable', 'set-role', 'set-unit', 'set-zones', 'reset-password', 'reset-mfa', 'unlink-sso', 'revoke-sessions', 'delete'] as const;
 export type LifecycleCommand = (typeof LIFECYCLE_COMMANDS)[number];
 
 export function isLifecycleCommand(sub: string): sub is LifecycleCommand {
@@ -38,6 +39,8 @@ export interface LifecycleArgs {
   role?: 'ADMIN' | 'DISPATCHER' | 'OFFICER';
   /** Call sign; null: no unit (set-unit --none). */
   unit?: string | null;
+  /** set-zones: the dispatcher's zones ([]: every zone). */
+  zones?: string[];
   passwordStdin: boolean;
   mustChange: boolean;
 }
@@ -63,10 +66,19 @@ export function parseLifecycleArgs(command: LifecycleCommand, argv: string[]): L
     delete: [],
     'set-role': ['unit'],
     'set-unit': ['none'],
+    'set-zones': ['none'],
     'reset-password': ['password-stdin', 'must-change'],
   };
   for (const flag of Object.keys(values)) {
     if (!allowed[command].includes(flag)) throw new Error(`--${flag} does not apply to ${command}`);
+  }
+  if (command === 'set-zones') {
+    const zones = positionals.slice(1);
+    if (values.none && zones.length > 0) throw new Error('give ZONEs or --none, not both');
+    if (!values.none && zones.length === 0) throw new Error('give the ZONEs, or --none to let the dispatcher see every zone');
+    const { zones: clean, problem } = normaliseZones('DISPATCHER', zones);
+    if (problem) throw new Error(problem);
+    return { ...args, zones: clean };
   }
   if (command === 'set-unit' && values.none && value !== undefined) throw new Error('give a CALLSIGN or --none, not both');
   const wantsValue = command === 'set-role' || (command === 'set-unit' && !values.none);
@@ -137,6 +149,12 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
         const unitId = args.unit ? await unitIdOf(repos, args.unit) : undefined;
         const u = await accounts.update(id, { role: args.role, ...(unitId !== undefined ? { unitId } : {}) }, actor);
         process.stdout.write(`user ${name} is now ${u.role}${args.unit ? ` of unit ${args.unit}` : ''}; their sessions ended\n`);
+        break;
+      }
+      case 'set-zones': {
+        const zones = args.zones ?? [];
+        await accounts.update(id, { zones }, actor);
+        process.stdout.write(`user ${name} ${zones.length > 0 ? `now sees the alerts of zones ${zones.join(', ')}` : 'now sees every zone'}; their sessions ended\n`);
         break;
       }
       case 'set-unit': {

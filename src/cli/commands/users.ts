@@ -1,5 +1,5 @@
 /**
- * `maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--password-stdin]`
+ * `maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--zone ZONE]... [--password-stdin]`
  * `maskwatch users list`
  * The password comes from stdin (--password-stdin, e.g. from a secret store) or
  * from a hidden prompt on a terminal — never from argv, which other users can see.
@@ -7,13 +7,14 @@
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { isRole } from '../../auth/roles.ts';
+import { isRole, normaliseZones } from '../../auth/roles.ts';
 import { LIFECYCLE_USAGE, isLifecycleCommand, parseLifecycleArgs, runLifecycle } from './user-lifecycle.ts';
 
 const USAGE = `usage:
-  maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--password-stdin]
+  maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--zone ZONE]... [--password-stdin]
   maskwatch users list
 ${LIFECYCLE_USAGE}An OFFICER needs --unit (the patrol unit's call sign; created if it does not exist by users add).
+A DISPATCHER given --zone (repeatable) sees only alerts of cameras in those zones; without, every zone.
 Without --password-stdin the password is asked for on the terminal.
 `;
 
@@ -21,6 +22,7 @@ export interface AddUserArgs {
   username: string;
   role: 'ADMIN' | 'DISPATCHER' | 'OFFICER';
   unit: string | null;
+  zones: string[];
   passwordStdin: boolean;
 }
 
@@ -33,6 +35,7 @@ export function parseAddArgs(argv: string[]): AddUserArgs {
       username: { type: 'string' },
       role: { type: 'string' },
       unit: { type: 'string' },
+      zone: { type: 'string', multiple: true },
       'password-stdin': { type: 'boolean' },
     },
   });
@@ -45,7 +48,9 @@ export function parseAddArgs(argv: string[]): AddUserArgs {
   if (values.unit !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(values.unit)) {
     throw new Error('--unit must be 1–64 letters, digits, ".", "_" or "-"');
   }
-  return { username: values.username, role, unit: values.unit ?? null, passwordStdin: values['password-stdin'] ?? false };
+  const { zones, problem } = normaliseZones(role, values.zone ?? []);
+  if (problem) throw new Error(`--zone: ${problem}`);
+  return { username: values.username, role, unit: values.unit ?? null, zones, passwordStdin: values['password-stdin'] ?? false };
 }
 
 async function readStdin(): Promise<string> {
@@ -150,17 +155,17 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (sub === 'list') {
       for (const u of await users.listWithUnits()) {
-        process.stdout.write(`${u.username}\t${u.role}\t${u.unitCallSign ?? '-'}${u.disabled ? '\tdisabled' : ''}${u.mfaEnabled ? '\ttwo-factor' : ''}${u.securityKeys ? `\tsecurity keys: ${u.securityKeys}` : u.securityKeyRequired ? '\tsecurity key due' : ''}${u.ssoLinked ? '\tsingle sign-on' : ''}\n`);
+        process.stdout.write(`${u.username}\t${u.role}\t${u.unitCallSign ?? '-'}${u.zones.length > 0 ? `\tzones: ${u.zones.join(', ')}` : ''}${u.disabled ? '\tdisabled' : ''}${u.mfaEnabled ? '\ttwo-factor' : ''}${u.securityKeys ? `\tsecurity keys: ${u.securityKeys}` : u.securityKeyRequired ? '\tsecurity key due' : ''}${u.ssoLinked ? '\tsingle sign-on' : ''}\n`);
       }
       return 0;
     }
     const a = args!;
     if (a.unit && (await users.ensureUnit(a.unit))) process.stderr.write(`created patrol unit ${a.unit}\n`);
     const user = await users.create(
-      { username: a.username, password, role: a.role, unitCallSign: a.unit },
+      { username: a.username, password, role: a.role, unitCallSign: a.unit, zones: a.zones },
       { type: 'SYSTEM', id: 'cli' },
     );
-    process.stdout.write(`created user ${user.username} (${user.role}${a.unit ? `, unit ${a.unit}` : ''}) id=${user.id}\n`);
+    process.stdout.write(`created user ${user.username} (${user.role}${a.unit ? `, unit ${a.unit}` : ''}${a.zones.length > 0 ? `, zones ${a.zones.join(', ')}` : ''}) id=${user.id}\n`);
     return 0;
   } catch (err) {
     if (err instanceof ServiceError) {

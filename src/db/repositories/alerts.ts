@@ -4,6 +4,8 @@ import { OPEN_ALERT_STATUSES, type AlertStatus } from '../../contracts/vocabular
 import { afterKey, type PageKey } from './paging.ts';
 import { peopleInclude, type PersonRecord } from './people.ts';
 import type { EscalationView } from '../../domain/escalation.ts';
+import type { AlertScope } from '../../auth/roles.ts';
+import { alertScopeWhere } from './scope.ts';
 
 /**
  * Alert persistence: the queries of the API and the escalation timers (a frame's
@@ -60,8 +62,8 @@ export const withCamera = { camera: { select: cameraSummarySelect }, people: peo
 export interface AlertQuery {
   status?: AlertStatus;
   cameraId?: string;
-  /** Only alerts assigned to this unit (officers); null matches nothing. */
-  assignedUnitId?: string | null;
+  /** The viewer's scope (an officer's unit, a dispatcher's zones). */
+  scope?: AlertScope;
   after?: PageKey | null;
   take: number;
 }
@@ -86,10 +88,6 @@ export function createAlertRepository(prisma: PrismaClient) {
       return prisma.alert.findMany({ where: { cameraId, status: { in: [...OPEN_ALERT_STATUSES] } }, include: withCamera, orderBy: { createdAt: 'asc' } });
     },
 
-    async exists(id: string): Promise<boolean> {
-      return (await prisma.alert.findUnique({ where: { id }, select: { id: true } })) !== null;
-    },
-
     /** Where the alert's camera stands; null when there is no such alert. */
     async cameraPosition(id: string): Promise<{ latitude: number; longitude: number } | null> {
       const a = await prisma.alert.findUnique({ where: { id }, select: { camera: { select: { latitude: true, longitude: true } } } });
@@ -101,7 +99,7 @@ export function createAlertRepository(prisma: PrismaClient) {
       const and: Record<string, unknown>[] = [];
       if (q.status) and.push({ status: q.status });
       if (q.cameraId) and.push({ cameraId: q.cameraId });
-      if (q.assignedUnitId !== undefined) and.push({ assignedUnitId: q.assignedUnitId ?? '\u0000none' });
+      and.push(...alertScopeWhere(q.scope));
       if (q.after) and.push(afterKey('createdAt', q.after));
       return prisma.alert.findMany({ where: { AND: and }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: q.take, include: withCamera });
     },
@@ -150,28 +148,28 @@ export function createAlertRepository(prisma: PrismaClient) {
       });
     },
 
-    /** Whether the alert is assigned to the unit. */
-    async isAssignedTo(alertId: string, unitId: string): Promise<boolean> {
-      return (await prisma.alert.findFirst({ where: { id: alertId, assignedUnitId: unitId }, select: { id: true } })) !== null;
+    /** Whether the alert exists and is in the scope. */
+    async existsIn(alertId: string, scope: AlertScope): Promise<boolean> {
+      return (await prisma.alert.findFirst({ where: { AND: [{ id: alertId }, ...alertScopeWhere(scope)] }, select: { id: true } })) !== null;
     },
 
     /**
      * Whether a face crop (path as stored, e.g. snapshots/<cameraId>/<frameId>-0.jpg) is shown by an
-     * alert — as its snapshot, a person's best shot or one of its violations' crops — assigned to
-     * `unitId` (null: any alert). A unit's officers are not shown the crops of people marked false
-     * positive (their view leaves them out; the dispatchers who marked them keep them for review).
-     * Stored frames never match: they are shown only through an alert's frame route, rendered for that
-     * alert (services/evidence.ts).
+     * alert in the scope — as its snapshot, a person's best shot or one of its violations' crops. A
+     * unit's officers are not shown the crops of people marked false positive (their view leaves them
+     * out; the dispatchers who marked them keep them for review). Stored frames never match: they are
+     * shown only through an alert's frame route, rendered for that alert (services/evidence.ts).
      */
-    async faceCropShown(dbPath: string, unitId: string | null): Promise<boolean> {
-      const unit = unitId === null ? {} : { assignedUnitId: unitId };
-      const alert = await prisma.alert.findFirst({ where: { ...unit, snapshotPath: dbPath }, select: { id: true } });
+    async faceCropShown(dbPath: string, scope: AlertScope): Promise<boolean> {
+      const inScope = { AND: alertScopeWhere(scope) };
+      const alert = await prisma.alert.findFirst({ where: { ...inScope, snapshotPath: dbPath }, select: { id: true } });
       if (alert) return true;
-      const cleared = unitId === null ? {} : { falsePositive: false };
-      const person = await prisma.alertPerson.findFirst({ where: { alert: unit, bestShotPath: dbPath, ...cleared }, select: { id: true } });
+      const officer = scope.assignedUnitId !== undefined;
+      const cleared = officer ? { falsePositive: false } : {};
+      const person = await prisma.alertPerson.findFirst({ where: { alert: inScope, bestShotPath: dbPath, ...cleared }, select: { id: true } });
       if (person) return true;
-      const notCleared = unitId === null ? {} : { NOT: { person: { is: { falsePositive: true } } } };
-      const violation = await prisma.violation.findFirst({ where: { alert: unit, faceSnapshotPath: dbPath, ...notCleared }, select: { id: true } });
+      const notCleared = officer ? { NOT: { person: { is: { falsePositive: true } } } } : {};
+      const violation = await prisma.violation.findFirst({ where: { alert: inScope, faceSnapshotPath: dbPath, ...notCleared }, select: { id: true } });
       return violation !== null;
     },
   };

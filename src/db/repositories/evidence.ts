@@ -26,6 +26,7 @@ export interface AlertFrameRecord {
     cameraId: string;
     assignedUnitId: string | null;
     frameSnapshotPath: string | null;
+    camera: { zone: string | null };
     people: { id: string; falsePositive: boolean; lastFrameSnapshotPath: string | null }[];
   };
   sightings: FrameFaceRow[];
@@ -45,6 +46,7 @@ export function createEvidenceRepository(prisma: PrismaClient) {
           cameraId: true,
           assignedUnitId: true,
           frameSnapshotPath: true,
+          camera: { select: { zone: true } },
           people: { select: { id: true, falsePositive: true, lastFrameSnapshotPath: true } },
         },
       });

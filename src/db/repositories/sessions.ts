@@ -7,7 +7,7 @@ export interface SessionWithUser {
   signedOnAt: Date | null;
   expiresAt: Date;
   revokedAt: Date | null;
-  user: { id: string; username: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean; totpEnabledAt: Date | null };
+  user: { id: string; username: string; role: Role; unitId: string | null; zones: string | null; disabled: boolean; mustChangePassword: boolean; totpEnabledAt: Date | null };
 }
 
 /** What a socket's periodic re-check needs to know about its session. */
@@ -16,7 +16,7 @@ export interface SessionState {
   signInMethod: string;
   expiresAt: Date;
   revokedAt: Date | null;
-  user: { id: string; role: Role; unitId: string | null; disabled: boolean; mustChangePassword: boolean };
+  user: { id: string; role: Role; unitId: string | null; zones: string | null; disabled: boolean; mustChangePassword: boolean };
 }
 
 /** Where a session was opened from (the login's or renewal's request). */
@@ -77,7 +77,7 @@ export function createSessionRepository(prisma: PrismaClient) {
           signedOnAt: true,
           expiresAt: true,
           revokedAt: true,
-          user: { select: { id: true, username: true, role: true, unitId: true, disabled: true, mustChangePassword: true, totpEnabledAt: true } },
+          user: { select: { id: true, username: true, role: true, unitId: true, zones: true, disabled: true, mustChangePassword: true, totpEnabledAt: true } },
         },
       });
     },
@@ -103,7 +103,7 @@ export function createSessionRepository(prisma: PrismaClient) {
           signInMethod: true,
           expiresAt: true,
           revokedAt: true,
-          user: { select: { id: true, role: true, unitId: true, disabled: true, mustChangePassword: true } },
+          user: { select: { id: true, role: true, unitId: true, zones: true, disabled: true, mustChangePassword: true } },
         },
       });
     },

@@ -13,7 +13,12 @@ import type { AlertTimes } from '../../domain/stats.ts';
 export interface Period {
   from: Date;
   to: Date;
+  /** Only these cameras' rows (a dispatcher's zones); absent: every camera. */
+  cameraIds?: readonly string[];
 }
+
+/** The Prisma condition of a period's cameras. */
+const cameraIn = (p: Period) => (p.cameraIds ? { cameraId: { in: [...p.cameraIds] } } : {});
 
 type Table = 'Violation' | 'Alert';
 const TIME_COLUMN: Record<Table, string> = { Violation: 'capturedAt', Alert: 'createdAt' };
@@ -37,13 +42,17 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
     provider ??= detectProvider(prisma);
     const column = TIME_COLUMN[table];
     const offset = utcOffsetMinutes * 60;
+    const cameras = p.cameraIds ? [...p.cameraIds] : [];
+    if (p.cameraIds && cameras.length === 0) return new Map();
+    const sqlite = (await provider) === 'sqlite';
+    // Camera ids are bound as parameters, one placeholder each.
+    const cameraFilter = p.cameraIds ? ` AND "cameraId" IN (${cameras.map((_, i) => (sqlite ? '?' : `$${i + 5}`)).join(', ')})` : '';
     // Table and column names come from the constants above, never from input. better-sqlite3
     // binds JS numbers as REAL: the casts keep SQLite's division an integer one.
-    const sql =
-      (await provider) === 'sqlite'
-        ? `SELECT (CAST(strftime('%s', "${column}") AS INTEGER) + CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, COUNT(*) AS n FROM "${table}" WHERE "${column}" >= ? AND "${column}" < ? GROUP BY bucket`
-        : `SELECT floor((extract(epoch from "${column}") + $1) / $2)::bigint AS bucket, count(*)::int AS n FROM "${table}" WHERE "${column}" >= $3 AND "${column}" < $4 GROUP BY 1`;
-    const rows = await prisma.$queryRawUnsafe<{ bucket: number | bigint | string; n: number | bigint }[]>(sql, offset, sizeSeconds, p.from, p.to);
+    const sql = sqlite
+      ? `SELECT (CAST(strftime('%s', "${column}") AS INTEGER) + CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, COUNT(*) AS n FROM "${table}" WHERE "${column}" >= ? AND "${column}" < ?${cameraFilter} GROUP BY bucket`
+      : `SELECT floor((extract(epoch from "${column}") + $1) / $2)::bigint AS bucket, count(*)::int AS n FROM "${table}" WHERE "${column}" >= $3 AND "${column}" < $4${cameraFilter} GROUP BY 1`;
+    const rows = await prisma.$queryRawUnsafe<{ bucket: number | bigint | string; n: number | bigint }[]>(sql, offset, sizeSeconds, p.from, p.to, ...cameras);
     return new Map(rows.map((r) => [(Number(r.bucket) * sizeSeconds - offset) * 1000, Number(r.n)]));
   }
 
@@ -52,19 +61,19 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
     alertsByTime: (p: Period, unit: 'hour' | 'day', utcOffsetMinutes: number) => countByTime('Alert', p, unit === 'hour' ? 3600 : 86_400, utcOffsetMinutes),
 
     async violationsByCamera(p: Period): Promise<Map<string, number>> {
-      const groups = await prisma.violation.groupBy({ by: ['cameraId'], where: { capturedAt: { gte: p.from, lt: p.to } }, _count: { _all: true } });
+      const groups = await prisma.violation.groupBy({ by: ['cameraId'], where: { capturedAt: { gte: p.from, lt: p.to }, ...cameraIn(p) }, _count: { _all: true } });
       return new Map(groups.map((g) => [g.cameraId, g._count._all]));
     },
 
     async alertsByCamera(p: Period): Promise<Map<string, number>> {
-      const groups = await prisma.alert.groupBy({ by: ['cameraId'], where: { createdAt: { gte: p.from, lt: p.to } }, _count: { _all: true } });
+      const groups = await prisma.alert.groupBy({ by: ['cameraId'], where: { createdAt: { gte: p.from, lt: p.to }, ...cameraIn(p) }, _count: { _all: true } });
       return new Map(groups.map((g) => [g.cameraId, g._count._all]));
     },
 
     async totals(p: Period): Promise<{ violations: number; alerts: number }> {
       const [violations, alerts] = await Promise.all([
-        prisma.violation.count({ where: { capturedAt: { gte: p.from, lt: p.to } } }),
-        prisma.alert.count({ where: { createdAt: { gte: p.from, lt: p.to } } }),
+        prisma.violation.count({ where: { capturedAt: { gte: p.from, lt: p.to }, ...cameraIn(p) } }),
+        prisma.alert.count({ where: { createdAt: { gte: p.from, lt: p.to }, ...cameraIn(p) } }),
       ]);
       return { violations, alerts };
     },
@@ -76,7 +85,7 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
     async handledAlertTimes(p: Period): Promise<AlertTimes[]> {
       const [alerts, dispatches] = await Promise.all([
         prisma.alert.findMany({
-          where: { createdAt: { gte: p.from, lt: p.to }, OR: [{ dispatchedAt: { not: null } }, { resolvedAt: { not: null } }] },
+          where: { createdAt: { gte: p.from, lt: p.to }, ...cameraIn(p), OR: [{ dispatchedAt: { not: null } }, { resolvedAt: { not: null } }] },
           select: { id: true, createdAt: true, dispatchedAt: true, acknowledgedAt: true, resolvedAt: true },
         }),
         // An alert of the period is dispatched after it was created, so after the period's start.
@@ -93,7 +102,7 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
     /** The people of alerts created in the period, with their false-positive mark (per-camera FP rates). */
     peopleOfAlerts(p: Period): Promise<{ cameraId: string; falsePositive: boolean }[]> {
       return prisma.alertPerson.findMany({
-        where: { alert: { createdAt: { gte: p.from, lt: p.to } } },
+        where: { alert: { createdAt: { gte: p.from, lt: p.to } }, ...cameraIn(p) },
         select: { cameraId: true, falsePositive: true },
       });
     },
@@ -102,7 +111,7 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
     async resolvedByOutcome(p: Period): Promise<Map<string | null, number>> {
       const groups = await prisma.alert.groupBy({
         by: ['resolutionOutcome'],
-        where: { createdAt: { gte: p.from, lt: p.to }, status: 'RESOLVED' },
+        where: { createdAt: { gte: p.from, lt: p.to }, ...cameraIn(p), status: 'RESOLVED' },
         _count: { _all: true },
       });
       return new Map(groups.map((g) => [g.resolutionOutcome, g._count._all]));

@@ -8,6 +8,8 @@ export interface NewUser {
   passwordHash: string;
   role: Role;
   unitId?: string | null;
+  /** JSON array (src/auth/roles.ts parseZones); null: every zone. */
+  zones?: string | null;
   mustChangePassword?: boolean;
 }
 
@@ -15,6 +17,7 @@ export interface NewUser {
 export interface UserPatch {
   role?: Role;
   unitId?: string | null;
+  zones?: string | null;
   disabled?: boolean;
   passwordHash?: string;
   mustChangePassword?: boolean;

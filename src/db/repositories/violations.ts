@@ -2,6 +2,8 @@ import type { Prisma, PrismaClient, Violation } from '../generated/sqlite/client
 import type { AlertStatus, PersonLabel } from '../../contracts/vocabulary.ts';
 import { cameraSummarySelect, type CameraSummary } from './alerts.ts';
 import { afterKey, type PageKey } from './paging.ts';
+import type { AlertScope } from '../../auth/roles.ts';
+import { violationScopeWhere } from './scope.ts';
 
 /**
  * Violation persistence for the detection worker. The client type is the SQLite
@@ -46,8 +48,8 @@ export interface ViolationFilter {
   to?: Date;
   /** Status of the alert the violation belongs to. */
   status?: AlertStatus;
-  /** Only violations of alerts assigned to this unit (officers); null matches nothing. */
-  assignedUnitId?: string | null;
+  /** The viewer's scope (an officer's unit, a dispatcher's zones). */
+  scope?: AlertScope;
 }
 
 function filterWhere(f: ViolationFilter): Record<string, unknown>[] {
@@ -57,7 +59,7 @@ function filterWhere(f: ViolationFilter): Record<string, unknown>[] {
   if (f.from) and.push({ capturedAt: { gte: f.from } });
   if (f.to) and.push({ capturedAt: { lt: f.to } });
   if (f.status) and.push({ alert: { status: f.status } });
-  if (f.assignedUnitId !== undefined) and.push({ alert: { assignedUnitId: f.assignedUnitId ?? '\u0000none' } });
+  and.push(...violationScopeWhere(f.scope));
   return and;
 }
 
