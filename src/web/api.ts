@@ -42,6 +42,8 @@ export interface CurrentUser {
   username: string;
   role: Role;
   unitId: string | null;
+  /** A dispatcher's zones: only their cameras' alerts reach this user. Empty or absent (a session stored by an older version): every zone. */
+  zones?: string[];
   /** The password must be changed before anything else (first admin from the environment, or reset by an admin). */
   mustChangePassword?: boolean;
   /** Signs in with an authenticator app's code too. */

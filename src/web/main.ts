@@ -5,7 +5,7 @@ import { h, replaceChildren } from './dom.ts';
 import { clearImageCache } from './images.ts';
 import { closeAlertNotifications } from './notifications.ts';
 import { connectRealtime, type Realtime } from './realtime.ts';
-import { clearSession, hashDetail, loadSession, resolveRoute, SSO_LOGOUT_URL, takeSsoReturn, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
+import { clearSession, hashDetail, loadSession, resolveRoute, sameAccess, SSO_LOGOUT_URL, takeSsoReturn, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
 import { createSessionKeeper } from './session-keeper.ts';
 import { lifeFromResponse } from './session-renewal.ts';
 import { unlockAudio } from './sound.ts';
@@ -40,8 +40,11 @@ const keeper = createSessionKeeper({
   get: () => session,
   update(token, life, user) {
     if (!session) return;
+    const kept = sameAccess(session.user, user);
     session = { ...session, token, user, life: life ?? session.life };
     saveSession(session);
+    // Signed in again after an admin changed what this user may see: start over from the new access.
+    if (!kept) return location.reload();
     // The server revokes the old token: keep the live connection by moving it onto the new one.
     realtime?.renew(token);
   },
@@ -216,6 +219,8 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
       h('a', { href: `#/${r.route}`, class: r.route === route ? 'active' : '', 'aria-current': r.route === route ? 'page' : null }, r.label),
     ),
   );
+  // A dispatcher limited to zones sees which: an empty feed then reads as "quiet in my zones", not "quiet everywhere".
+  const zoneText = s.user.zones && s.user.zones.length > 0 ? ` · ${s.user.zones.join(', ')}` : '';
   const el = h(
     'header',
     { class: 'topbar' },
@@ -227,7 +232,7 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
       conn,
       // On a phone the role is left out (`.who .user`), the name stays: officers manage their account there too.
       // The name holds the visible text (WCAG 2.5.3), so a voice-control user can say what they see.
-      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => openAccount(s), 'aria-label': `${s.user.username} · ${s.user.role}: your account` }, s.user.username, h('span', { class: 'user' }, ` · ${s.user.role}`)),
+      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => openAccount(s), 'aria-label': `${s.user.username} · ${s.user.role}${zoneText}: your account` }, s.user.username, h('span', { class: 'user' }, ` · ${s.user.role}${zoneText}`)),
       h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => signOut() }, 'Log out'),
     ),
   );

@@ -47,6 +47,16 @@ export function clearSession(storage: Storage = sessionStorage): void {
   storage.removeItem(KEY);
 }
 
+/**
+ * Whether two sign-ins of one user may see the same things (role, unit, zones). When not — an admin
+ * changed them, which ended the session — the page is rebuilt rather than kept: it holds what the
+ * old access showed.
+ */
+export function sameAccess(a: CurrentUser, b: CurrentUser): boolean {
+  const zones = (u: CurrentUser) => [...(u.zones ?? [])].sort().join('\n');
+  return a.id === b.id && a.role === b.role && a.unitId === b.unitId && zones(a) === zones(b);
+}
+
 export type Route = 'login' | 'dispatch' | 'officer' | 'admin';
 
 const ALLOWED: Record<Exclude<Route, 'login'>, readonly Role[]> = {

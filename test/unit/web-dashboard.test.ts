@@ -7,7 +7,7 @@ import { formatClock, formatDistance, formatDuration, formatModelScore, formatPe
 import { personFacts } from '../../src/web/views/evidence-viewer.ts';
 import { incidentFirstSeenAt, verdictText } from '../../src/web/views/common.ts';
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
-import { resolveRoute, routesFor } from '../../src/web/session.ts';
+import { resolveRoute, routesFor, sameAccess } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
 import {
   bucketStart,
@@ -293,4 +293,14 @@ test('resolved alerts by outcome: the vocabulary\'s order, then none; unknown va
     { outcome: null, alerts: 3 },
   ]);
   assert.deepEqual(resolutionOutcomeCounts(new Map()), []);
+});
+
+test('a sign-in again keeps the page only when the access is the same (role, unit, zones)', () => {
+  const ana = { id: 'u1', username: 'ana', role: 'DISPATCHER' as const, unitId: null, zones: ['Centro', 'Norte'] };
+  assert.equal(sameAccess(ana, { ...ana, zones: ['Norte', 'Centro'] }), true);
+  assert.equal(sameAccess({ ...ana, zones: undefined }, { ...ana, zones: [] }), true, 'a session stored before zones existed');
+  assert.equal(sameAccess(ana, { ...ana, zones: ['Centro'] }), false);
+  assert.equal(sameAccess(ana, { ...ana, zones: [] }), false);
+  assert.equal(sameAccess(ana, { ...ana, role: 'ADMIN' }), false);
+  assert.equal(sameAccess({ ...ana, role: 'OFFICER', unitId: 'p1' }, { ...ana, role: 'OFFICER', unitId: 'p2' }), false);
 });

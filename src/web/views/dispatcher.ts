@@ -83,6 +83,8 @@ const HOTKEYS: [string, string][] = [
 
 export const mountDispatcher: MountView = (root, ctx) => {
   const unseenKey = UNSEEN_KEY + ctx.session.user.id;
+  const myZones = ctx.session.user.zones ?? [];
+  const inMyZones = (a: AlertEvent) => myZones.length === 0 || (a.camera.zone !== null && myZones.includes(a.camera.zone));
   const unseen = decodeUnseen(sessionStorage.getItem(unseenKey));
   /** Until the first fetch the list is empty: nothing kept from before the reload may be pruned yet. */
   let loaded = false;
@@ -501,7 +503,8 @@ export const mountDispatcher: MountView = (root, ctx) => {
 
   // ---- data -------------------------------------------------------------
   function applyAlert(a: AlertEvent): void {
-    state.alerts = pruneAlerts(upsertAlert(state.alerts, a), MAX_CLOSED_KEPT);
+    // A dispatcher limited to zones drops an alert whose camera moved out of them (the server tells the old zone once).
+    state.alerts = inMyZones(a) ? pruneAlerts(upsertAlert(state.alerts, a), MAX_CLOSED_KEPT) : state.alerts.filter((x) => x.id !== a.id);
     renderList();
     if (a.id === state.selectedId) renderDetail();
     renderBoard();

@@ -1,8 +1,8 @@
 /**
- * Admin › Users: list and create (officers belong to a unit); per user: role,
- * unit, enable / disable, password reset, where they are signed in (one
- * session signed out, or all), delete. Changes
- * of role or unit, disabling, resets and deletes end the user's sessions.
+ * Admin › Users: list and create (officers belong to a unit, dispatchers may be
+ * limited to zones); per user: role, unit, zones, enable / disable, password
+ * reset, where they are signed in (one session signed out, or all), delete.
+ * Changes of role, unit or zones, disabling, resets and deletes end the user's sessions.
  */
 import { ApiError, type Role, type UserSummary } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
@@ -20,9 +20,39 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
   const password = h('input', { name: 'password', type: 'password', required: true, minlength: 12, autocomplete: 'new-password' });
   const role = h('select', { name: 'role' }, ...(['DISPATCHER', 'OFFICER', 'ADMIN'] as Role[]).map((r) => option(r, r.toLowerCase())));
   const unit = h('select', { name: 'unitId' }, option('', 'No unit'));
+  const zonesId = uid('zones');
+  const zones = h('input', { name: 'zones', list: zonesId, placeholder: 'Every zone', maxlength: 1000, autocomplete: 'off', title: 'Dispatchers only: the camera zones whose alerts they see, separated by commas. Empty: every zone.' });
+  const knownZones = h('datalist', { id: zonesId });
   const tbody = h('tbody');
   const unitNames = new Map<string, string>();
   let unitList: { id: string; callSign: string }[] = [];
+  /** The zones cameras have, for choosing a dispatcher's. */
+  let cameraZones: string[] = [];
+
+  /** A dispatcher's zones: ticks among the cameras' zones (and any the user has that no camera has now). */
+  function editZones(u: UserSummary): void {
+    const { body, close, cancelButton } = openModal(`Zones of ${u.username}`, 'account-dialog', { cancellable: true }, () => undefined);
+    const names = [...new Set([...cameraZones, ...u.zones])].sort((a, b) => a.localeCompare(b));
+    const boxes = names.map((z) => h('input', { type: 'checkbox', value: z, checked: u.zones.includes(z) }));
+    const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save zones');
+    const form = h(
+      'form',
+      {},
+      h('p', { class: 'muted small' }, `${u.username} sees only the alerts, evidence, history and statistics of cameras in the zones ticked. None ticked: every zone. Their sessions end and they log in again.`),
+      names.length > 0
+        ? h('fieldset', { class: 'zone-choices' }, h('legend', {}, 'Zones'), ...boxes.map((b) => h('label', { class: 'check' }, b, b.value)))
+        : h('p', { class: 'muted' }, 'No camera has a zone yet: give cameras zones in Admin › Cameras first.'),
+      h('div', { class: 'actions' }, cancelButton(), save),
+    );
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+      close(true);
+      act(`${u.username} ${chosen.length > 0 ? `sees zones ${chosen.join(', ')}` : 'sees every zone'}`, () => ctx.api.updateUser(u.id, { zones: chosen }));
+    });
+    replaceChildren(body, form);
+    (boxes[0] ?? save).focus();
+  }
 
   /** Runs an account action, reports it, reloads the list. */
   function act(done: string, action: () => Promise<unknown>): void {
@@ -54,6 +84,11 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       if (!confirm(`Move ${u.username} to ${label}? Their sessions end and they log in again.`)) return void (unitSelect.value = u.unitId ?? '');
       act(`${u.username} moved to ${label}`, () => ctx.api.updateUser(u.id, { unitId }));
     });
+    const zoneButton =
+      u.role === 'DISPATCHER'
+        ? h('button', { type: 'button', class: 'btn btn-small nowrap', 'aria-label': `Zones of ${u.username}: ${u.zones.length > 0 ? u.zones.join(', ') : 'every zone'}` }, u.zones.length > 0 ? u.zones.join(', ') : 'Every zone')
+        : null;
+    zoneButton?.addEventListener('click', () => editZones(u));
     const toggle = h('button', { type: 'button', class: `btn btn-small ${enabled ? 'btn-danger' : ''}`, 'aria-label': `${enabled ? 'Disable' : 'Enable'} ${u.username}` }, enabled ? 'Disable' : 'Enable');
     toggle.addEventListener('click', () => {
       if (enabled && !confirm(`Disable ${u.username}? They are logged out everywhere and cannot log in.`)) return;
@@ -115,17 +150,20 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       h('th', { scope: 'row' }, u.username, self ? h('span', { class: 'muted small' }, ' (you)') : null),
       h('td', {}, roleSelect),
       h('td', {}, unitSelect),
+      h('td', {}, zoneButton ?? h('span', { class: 'muted' }, '–')),
       h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null, u.securityKeys > 0 ? h('span', { class: 'badge badge-mfa', title: `Signs in with a security key (${u.securityKeys} registered)` }, 'Security key') : null, u.securityKeyRequired && u.securityKeys === 0 ? h('span', { class: 'badge badge-mfa badge-due', title: 'The role must sign in with a security key: asked to add one at the next sign-in' }, 'Key due') : null, u.ssoLinked ? h('span', { class: 'badge badge-mfa', title: 'Linked to an account of the agency\'s directory (single sign-on)' }, 'Directory') : null),
       h('td', { class: 'small', title: u.lastSignInAt ? formatDateTime(u.lastSignInAt) : 'never signed in' }, u.lastSignInAt ? formatAgo(u.lastSignInAt, Date.now()) : 'never'),
       h('td', { class: 'mono small' }, u.id.slice(0, 8)),
       h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, unlinkSso, sessions, revoke, del)),
     );
   }
-  const form = h('form', { class: 'filters', 'aria-label': 'New user' }, field('Username', username), field('Password', password), field('Role', role), field('Unit', unit), h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create user'));
-  const hint = h('p', { class: 'muted small', id: uid('hint') }, 'Passwords need at least 12 characters.');
+  const form = h('form', { class: 'filters', 'aria-label': 'New user' }, field('Username', username), field('Password', password), field('Role', role), field('Unit', unit), field('Zones', zones), knownZones, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create user'));
+  const hint = h('p', { class: 'muted small', id: uid('hint') }, 'Passwords need at least 12 characters. Zones: dispatchers only, separated by commas; empty: every zone.');
   async function load(): Promise<void> {
     try {
-      const [users, units] = await Promise.all([ctx.api.users(), ctx.api.units()]);
+      const [users, units, cameras] = await Promise.all([ctx.api.users(), ctx.api.units(), ctx.api.cameras()]);
+      cameraZones = [...new Set(cameras.map((c) => c.zone).filter((z): z is string => !!z))].sort((a, b) => a.localeCompare(b));
+      replaceChildren(knownZones, ...cameraZones.map((z) => h('option', { value: z })));
       unitNames.clear();
       replaceChildren(unit, option('', 'No unit'), ...units.items.map((u) => option(u.callSign, u.callSign)));
       for (const u of units.items) unitNames.set(u.id, u.callSign);
@@ -133,7 +171,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       replaceChildren(tbody, ...users.map(row));
     } catch (err) {
       const missing = err instanceof ApiError && err.status === 404;
-      replaceChildren(tbody, h('tr', {}, h('td', { colspan: 6, class: missing ? 'muted' : 'form-error' }, missing ? 'Users cannot be managed from the dashboard on this server. Ask your system administrator.' : errorText(err))));
+      replaceChildren(tbody, h('tr', {}, h('td', { colspan: 8, class: missing ? 'muted' : 'form-error' }, missing ? 'Users cannot be managed from the dashboard on this server. Ask your system administrator.' : errorText(err))));
     }
   }
   form.addEventListener('submit', (ev) => {
@@ -143,7 +181,13 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       unit.focus();
       return;
     }
-    void ctx.api.createUser({ username: username.value.trim(), password: password.value, role: role.value as Role, unit: unit.value || undefined }).then(
+    const zoneList = zones.value.split(',').map((z) => z.trim()).filter((z) => z.length > 0);
+    if (role.value !== 'DISPATCHER' && zoneList.length > 0) {
+      toast('Only dispatchers are limited to zones: empty the Zones field.', 'error');
+      zones.focus();
+      return;
+    }
+    void ctx.api.createUser({ username: username.value.trim(), password: password.value, role: role.value as Role, unit: unit.value || undefined, zones: zoneList.length > 0 ? zoneList : undefined }).then(
       () => {
         form.reset();
         toast('User created');
@@ -153,5 +197,5 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
     );
   });
   void load();
-  return h('div', {}, h('h2', {}, 'Users'), form, hint, h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Users' }, h('thead', {}, h('tr', {}, ...['Username', 'Role', 'Unit', 'State', 'Last sign-in', 'Id', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
+  return h('div', {}, h('h2', {}, 'Users'), form, hint, h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'aria-label': 'Users' }, h('thead', {}, h('tr', {}, ...['Username', 'Role', 'Unit', 'Zones', 'State', 'Last sign-in', 'Id', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
 }

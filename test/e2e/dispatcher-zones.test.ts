@@ -1,0 +1,73 @@
+/**
+ * A precinct's dispatcher, in Chromium against the real system (`maskwatch start`): in Admin › Users the
+ * admin limits a dispatcher to zone Centro by ticking it among the cameras' zones; the dispatcher's
+ * session ends, and once signed in again their header names the zone and their feed, filters and map
+ * hold the Centro camera's alert only, while a dispatcher without zones sees both.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { call } from '../helpers/api.ts';
+import { alertOfCamera, buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const GROUP = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets', 'scenes', 'group-faces.jpg');
+
+let system: System;
+let desk: Browser;
+
+before(async () => {
+  await buildDashboard();
+  system = await startSystem({ username: 'chief', password: PASSWORD });
+  const token = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
+  for (const username of ['ana', 'eva']) {
+    assert.equal((await call(system.url, 'POST', '/api/v1/users', { token, json: { username, password: PASSWORD, role: 'DISPATCHER' } })).status, 201);
+  }
+  const frame = await readFile(GROUP);
+  for (const [name, zone, latitude] of [['Puerta del Sol', 'Centro', 40.4169], ['Plaza Elíptica', 'Sur', 40.385]] as const) {
+    const cam = await call(system.url, 'POST', '/api/v1/cameras', { token, json: { name, zone, latitude, longitude: -3.7035, confirmFrames: 1, confirmWindow: 1 } });
+    assert.equal(cam.status, 201);
+    const res = await fetch(`${system.url}/api/v1/frames`, { method: 'POST', headers: { authorization: `Bearer ${cam.body.apiKey}`, 'content-type': 'image/jpeg' }, body: frame });
+    assert.equal(res.status, 202);
+    await alertOfCamera(system.url, cam.body.id, token, name);
+  }
+  desk = await launchBrowser(DESK);
+});
+
+after(() => closeAll(desk, system));
+
+test("an admin limits a dispatcher to a zone; the dispatcher's console then holds that zone's alerts only", async () => {
+  const dispatcher = await desk.context.newPage();
+  await login(dispatcher, system.url, 'ana', PASSWORD);
+  await dispatcher.locator('.alert-item', { hasText: 'Plaza Elíptica' }).waitFor();
+
+  const admin = await desk.context.newPage();
+  await login(admin, system.url, 'chief', PASSWORD);
+  await admin.goto(`${system.url}/#/admin/users`);
+  await admin.getByRole('button', { name: 'Zones of ana: every zone' }).click();
+  const dialog = admin.getByRole('dialog', { name: 'Zones of ana' });
+  assert.deepEqual(await dialog.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value)), ['Centro', 'Sur'], "the cameras' zones");
+  await dialog.getByRole('checkbox', { name: 'Centro' }).check();
+  await screenshot(admin, 'admin-user-zones', 'admin-user-zones');
+  await dialog.getByRole('button', { name: 'Save zones' }).click();
+  await admin.getByRole('button', { name: 'Zones of ana: Centro' }).waitFor();
+  assert.equal(await admin.getByRole('button', { name: /^Zones of eva: every zone$/ }).count(), 1);
+
+  // The change ended ana's session: her open page asks her to sign in again, then starts over with her new access.
+  const again = dispatcher.getByRole('dialog', { name: 'Your session has ended' });
+  await again.waitFor({ timeout: 15_000 });
+  await again.getByLabel('Password').fill(PASSWORD);
+  await again.getByRole('button', { name: 'Sign in again' }).click();
+  await dispatcher.getByRole('button', { name: 'ana · DISPATCHER · Centro: your account' }).waitFor();
+  await dispatcher.locator('.alert-item', { hasText: 'Puerta del Sol' }).waitFor();
+  assert.equal(await dispatcher.locator('.alert-item', { hasText: 'Plaza Elíptica' }).count(), 0, "the Sur camera's alert is not hers");
+  const zoneOptions = await dispatcher.getByRole('combobox', { name: 'Zone' }).locator('option').allTextContents();
+  assert.deepEqual(zoneOptions, ['All zones', 'Centro']);
+
+  const everyone = await desk.context.newPage();
+  await login(everyone, system.url, 'eva', PASSWORD);
+  await everyone.locator('.alert-item', { hasText: 'Plaza Elíptica' }).waitFor();
+  assert.equal(await everyone.locator('.alert-item', { hasText: 'Puerta del Sol' }).count(), 1);
+  assert.deepEqual(desk.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
+});
