@@ -50,12 +50,16 @@ export function alertScopeOf(viewer: Viewer): AlertScope {
   return {};
 }
 
+/** Whether a camera's zone is in the scope (a camera without a zone is in no zone). */
+export function zoneInScope(scope: AlertScope, zone: string | null): boolean {
+  return !scope.zones || (zone !== null && scope.zones.includes(zone));
+}
+
 /** Whether an alert (its unit, its camera's zone) is in the viewer's scope: the same rule as alertScopeOf's filter. */
 export function maySeeAlert(viewer: Viewer, alert: { assignedUnitId: string | null; zone: string | null }): boolean {
   const scope = alertScopeOf(viewer);
   if (scope.assignedUnitId !== undefined && (scope.assignedUnitId === null || alert.assignedUnitId !== scope.assignedUnitId)) return false;
-  if (scope.zones && (alert.zone === null || !scope.zones.includes(alert.zone))) return false;
-  return true;
+  return zoneInScope(scope, alert.zone);
 }
 
 /**

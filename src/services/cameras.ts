@@ -4,7 +4,7 @@
  * Redis key cache first (the CameraGate), so no API instance admits a frame of
  * a disabled camera or a revoked key once the call returns. Audited.
  */
-import { alertScopeOf, type Viewer } from '../auth/roles.ts';
+import { alertScopeOf, zoneInScope, type Viewer } from '../auth/roles.ts';
 import { hashSecret, newCameraApiKey, secretHint } from '../auth/tokens.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { Camera, CameraInput, CameraPatch, CameraWithKey } from '../contracts/api.ts';
@@ -99,9 +99,8 @@ export function createCameraService(deps: {
 
     /** Every camera; a dispatcher with zones gets their zones' cameras (the others' alerts are not theirs). */
     async list(viewer: Viewer): Promise<Camera[]> {
-      const { zones } = alertScopeOf(viewer);
-      const all = await deps.cameras.list();
-      return (zones ? all.filter((c) => c.zone !== null && zones.includes(c.zone)) : all).map(cameraView);
+      const scope = alertScopeOf(viewer);
+      return (await deps.cameras.list()).filter((c) => zoneInScope(scope, c.zone)).map(cameraView);
     },
 
     async get(id: string): Promise<Camera> {

@@ -19,7 +19,7 @@ import {
   type StatsResult,
 } from '../domain/stats.ts';
 import { ServiceError } from './errors.ts';
-import { alertScopeOf, type Viewer } from '../auth/roles.ts';
+import { alertScopeOf, zoneInScope, type Viewer } from '../auth/roles.ts';
 
 export function createStatsService(deps: { stats: StatsRepository; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
@@ -30,10 +30,9 @@ export function createStatsService(deps: { stats: StatsRepository; now?: () => D
       throw new StatsInputError(`groupBy=hour allows at most ${MAX_HOURLY_DAYS} days; use groupBy=day`);
     }
     // A dispatcher with zones counts only their zones' cameras.
-    const { zones } = alertScopeOf(viewer);
-    const allCameras = await deps.stats.cameraNames();
-    const cameras = zones ? allCameras.filter((c) => c.zone !== null && zones.includes(c.zone)) : allCameras;
-    const period = { from: q.from, to: q.to, ...(zones ? { cameraIds: cameras.map((c) => c.id) } : {}) };
+    const scope = alertScopeOf(viewer);
+    const cameras = (await deps.stats.cameraNames()).filter((c) => zoneInScope(scope, c.zone));
+    const period = { from: q.from, to: q.to, ...(scope.zones ? { cameraIds: cameras.map((c) => c.id) } : {}) };
     const offset = q.utcOffsetMinutes ?? 0;
     let buckets: Bucket[];
     if (q.groupBy === 'hour' || q.groupBy === 'day') {
