@@ -32,6 +32,8 @@ before(async () => {
     assert.equal(res.status, 202);
     await alertOfCamera(system.url, cam.body.id, token, name);
   }
+  // A camera without a zone: no dispatcher limited to zones hears of it, which the zones dialog says.
+  assert.equal((await call(system.url, 'POST', '/api/v1/cameras', { token, json: { name: 'Depot', latitude: 40.4, longitude: -3.7 } })).status, 201);
   desk = await launchBrowser(DESK);
 });
 
@@ -48,6 +50,7 @@ test("an admin limits a dispatcher to a zone; the dispatcher's console then hold
   await admin.getByRole('button', { name: 'Zones of ana: every zone' }).click();
   const dialog = admin.getByRole('dialog', { name: 'Zones of ana' });
   assert.deepEqual(await dialog.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value)), ['Centro', 'Sur'], "the cameras' zones");
+  await dialog.getByText('1 camera has no zone: its alerts reach only admins and the dispatchers who see every zone.').waitFor();
   await dialog.getByRole('checkbox', { name: 'Centro' }).check();
   await screenshot(admin, 'admin-user-zones', 'admin-user-zones');
   await dialog.getByRole('button', { name: 'Save zones' }).click();

@@ -26,8 +26,9 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
   const tbody = h('tbody');
   const unitNames = new Map<string, string>();
   let unitList: { id: string; callSign: string }[] = [];
-  /** The zones cameras have, for choosing a dispatcher's. */
+  /** The zones cameras have, for choosing a dispatcher's, and how many cameras have none. */
   let cameraZones: string[] = [];
+  let camerasWithoutZone = 0;
 
   /** A dispatcher's zones: ticks among the cameras' zones (and any the user has that no camera has now). */
   function editZones(u: UserSummary): void {
@@ -42,6 +43,10 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       names.length > 0
         ? h('fieldset', { class: 'zone-choices' }, h('legend', {}, 'Zones'), ...boxes.map((b) => h('label', { class: 'check' }, b, b.value)))
         : h('p', { class: 'muted' }, 'No camera has a zone yet: give cameras zones in Admin › Cameras first.'),
+      // Alerts of a camera without a zone reach no dispatcher limited to zones: say so where that is decided.
+      camerasWithoutZone > 0
+        ? h('p', { class: 'muted small' }, `${camerasWithoutZone === 1 ? '1 camera has no zone: its' : `${camerasWithoutZone} cameras have no zone: their`} alerts reach only admins and the dispatchers who see every zone.`)
+        : null,
       h('div', { class: 'actions' }, cancelButton(), save),
     );
     form.addEventListener('submit', (ev) => {
@@ -163,6 +168,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
     try {
       const [users, units, cameras] = await Promise.all([ctx.api.users(), ctx.api.units(), ctx.api.cameras()]);
       cameraZones = [...new Set(cameras.map((c) => c.zone).filter((z): z is string => !!z))].sort((a, b) => a.localeCompare(b));
+      camerasWithoutZone = cameras.filter((c) => !c.zone).length;
       replaceChildren(knownZones, ...cameraZones.map((z) => h('option', { value: z })));
       unitNames.clear();
       replaceChildren(unit, option('', 'No unit'), ...units.items.map((u) => option(u.callSign, u.callSign)));
