@@ -17,6 +17,8 @@ export interface WebhookTarget {
   url: string;
   secret: string;
   events: WebhookEventName[];
+  /** Only alerts of cameras in these zones (a precinct's own system); absent: every alert. */
+  zones?: string[];
 }
 
 export class WebhookConfigError extends Error {
@@ -29,7 +31,7 @@ export class WebhookConfigError extends Error {
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * Parses MASKWATCH_WEBHOOKS: a JSON array of {name, url, secret, events?}.
+ * Parses MASKWATCH_WEBHOOKS: a JSON array of {name, url, secret, events?, zones?}.
  * HTTPS only (plain HTTP is accepted for localhost, for tests and local relays).
  */
 export function parseWebhookTargets(raw: string | undefined): WebhookTarget[] {
@@ -63,8 +65,23 @@ export function parseWebhookTargets(raw: string | undefined): WebhookTarget[] {
     if (!Array.isArray(events) || events.length === 0 || !events.every((e) => (WEBHOOK_EVENTS as readonly unknown[]).includes(e))) {
       throw new WebhookConfigError(`${where} (${o.name}): events must be a non-empty list of ${WEBHOOK_EVENTS.join(', ')}`);
     }
-    return { name: o.name, url: url.toString(), secret: o.secret, events: events as WebhookEventName[] };
+    const zones = o.zones;
+    if (zones !== undefined && (!Array.isArray(zones) || zones.length === 0 || !zones.every((z) => typeof z === 'string' && z.trim() !== '' && z.length <= 100))) {
+      throw new WebhookConfigError(`${where} (${o.name}): zones must be a non-empty list of zone names (leave it out for every zone)`);
+    }
+    return { name: o.name, url: url.toString(), secret: o.secret, events: events as WebhookEventName[], ...(zones ? { zones: zones.map((z: string) => z.trim()) } : {}) };
   });
+}
+
+/**
+ * Whether a target receives an alert event: it subscribed to the event, and it takes every zone or the alert's
+ * camera is in one of its zones — or was until this change (`previousZone`: a camera moved away, so its old
+ * precinct's system hears that the alert left).
+ */
+export function targetWants(target: WebhookTarget, event: WebhookEventName, alert: Pick<AlertEvent, 'camera'>, previousZone: string | null = null): boolean {
+  if (!target.events.includes(event)) return false;
+  if (!target.zones) return true;
+  return [alert.camera.zone, previousZone].some((z) => z !== null && target.zones!.includes(z));
 }
 
 export interface WebhookPayload {

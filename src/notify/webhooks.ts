@@ -12,7 +12,7 @@ import { QUEUES, type JobNameOf, type WebhookJob } from '../queue/jobs.ts';
 
 export type { WebhookJob };
 import type { AlertEvent } from '../realtime/events.ts';
-import { isRetryable, signatureHeader, type WebhookEventName, type WebhookPayload, type WebhookTarget } from './webhook-core.ts';
+import { isRetryable, signatureHeader, targetWants, type WebhookEventName, type WebhookPayload, type WebhookTarget } from './webhook-core.ts';
 import { onceEvery } from '../system/logger.ts';
 
 export const WEBHOOK_QUEUE = QUEUES.webhooks;
@@ -29,19 +29,19 @@ export interface WebhookQueueOptions {
 }
 
 export interface WebhookNotifier {
-  /** Enqueues the event for every subscribed target; resolves once Redis has the jobs. */
-  notify(event: WebhookEventName, alert: AlertEvent): Promise<void>;
+  /** Enqueues the event for every subscribed target (see targetWants); resolves once Redis has the jobs. */
+  notify(event: WebhookEventName, alert: AlertEvent, previousZone?: string | null): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createWebhookNotifier(opts: WebhookQueueOptions): WebhookNotifier {
   const queue = opts.targets.length ? new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: opts.connection, prefix: opts.prefix }) : null;
   return {
-    async notify(event, alert) {
+    async notify(event, alert, previousZone = null) {
       if (!queue) return;
       const payload: WebhookPayload = { id: randomUUID(), event, occurredAt: new Date().toISOString(), alert };
       const jobs = opts.targets
-        .filter((t) => t.events.includes(event))
+        .filter((t) => targetWants(t, event, alert, previousZone))
         .map((t) => ({
           name: JOB_NAME,
           data: { target: t.name, payload },

@@ -88,9 +88,9 @@ export function socketChannel(emitter: RoomEmitter, opts: { required?: boolean }
   };
 }
 
-export function webhookChannel(notifier: { notify(event: AlertEventName, alert: AlertEvent): Promise<void> }): AlertChannel {
+export function webhookChannel(notifier: { notify(event: AlertEventName, alert: AlertEvent, previousZone?: string | null): Promise<void> }): AlertChannel {
   // A webhook queue problem never fails the action or job that raised the change.
-  return { name: 'webhooks', deliver: (change) => notifier.notify(eventName(change), change.alert) };
+  return { name: 'webhooks', deliver: (change) => notifier.notify(eventName(change), change.alert, change.kind === 'camera' ? (change.previousZone ?? null) : null) };
 }
 
 /**

@@ -14,7 +14,7 @@ import { deleteRedisPrefix, uniquePrefix } from '../helpers/env.ts';
 import { createAuditRepository } from '../../src/db/repositories/audit.ts';
 import { createAlertPublisher } from '../../src/realtime/publisher.ts';
 import type { AlertEvent } from '../../src/realtime/events.ts';
-import { parseWebhookTargets, verifySignature, WebhookConfigError } from '../../src/notify/webhook-core.ts';
+import { parseWebhookTargets, targetWants, verifySignature, WebhookConfigError } from '../../src/notify/webhook-core.ts';
 import { createWebhookNotifier, createWebhookWorker, type WebhookJob } from '../../src/notify/webhooks.ts';
 import { createAnnouncer, socketChannel, webhookChannel } from '../../src/services/announcer.ts';
 import { withTimeout } from '../helpers/wait.ts';
@@ -81,6 +81,28 @@ test('target configuration is validated with clear messages', () => {
   assert.throws(() => parseWebhookTargets('[{"name":"a","url":"https://example.org","secret":"0123456789abcdef","events":["x"]}]'), /events/);
   const [t] = parseWebhookTargets('[{"name":"a","url":"https://example.org/hook","secret":"0123456789abcdef"}]');
   assert.deepEqual(t!.events, ['alert.created', 'alert.updated']);
+  assert.equal(t!.zones, undefined, 'every zone by default');
+  for (const zones of ['[]', '"Centro"', '[""]', '[1]']) {
+    assert.throws(() => parseWebhookTargets(`[{"name":"a","url":"https://example.org","secret":"0123456789abcdef","zones":${zones}}]`), /zones must be a non-empty list/, zones);
+  }
+  const [z] = parseWebhookTargets('[{"name":"a","url":"https://example.org","secret":"0123456789abcdef","zones":[" Centro ","Norte"]}]');
+  assert.deepEqual(z!.zones, ['Centro', 'Norte']);
+});
+
+test("a target with zones takes its zones' alerts only, and hears once that a camera moved out of them", () => {
+  const [every, centro] = parseWebhookTargets(
+    JSON.stringify([
+      { name: 'city', url: 'https://example.org/a', secret: '0123456789abcdef' },
+      { name: 'centro', url: 'https://example.org/b', secret: '0123456789abcdef', zones: ['Centro'], events: ['alert.updated'] },
+    ]),
+  );
+  const at = (zone: string | null) => ({ camera: { ...alert.camera, zone } });
+  assert.equal(targetWants(every!, 'alert.created', at(null)), true);
+  assert.equal(targetWants(centro!, 'alert.updated', at('Centro')), true);
+  assert.equal(targetWants(centro!, 'alert.created', at('Centro')), false, 'events still apply');
+  assert.equal(targetWants(centro!, 'alert.updated', at('Sur')), false);
+  assert.equal(targetWants(centro!, 'alert.updated', at(null)), false, 'a camera without a zone is in none');
+  assert.equal(targetWants(centro!, 'alert.updated', at('Sur'), 'Centro'), true, 'moved from Centro to Sur');
 });
 
 test('signed deliveries, retried with backoff on 5xx, not retried on 4xx, each attempt logged', { timeout: 60_000 }, async () => {
@@ -169,6 +191,48 @@ test('signed deliveries, retried with backoff on 5xx, not retried on 4xx, each a
     await worker.close();
     await notifier.close();
     await redis.quit();
+    await deleteRedisPrefix('redis://127.0.0.1:6379', prefix);
+  }
+});
+
+test("through the announcer, each precinct's target receives its zone's alerts; a camera moved between zones reaches both", { timeout: 60_000 }, async () => {
+  const prefix = uniquePrefix('webhooks-zones');
+  const connection = { host: '127.0.0.1', port: 6379 };
+  const targets = parseWebhookTargets(
+    JSON.stringify([
+      { name: 'centro', url: `${base}/zone-centro`, secret: 'centro-secret-0123456', zones: ['Centro'] },
+      { name: 'sur', url: `${base}/zone-sur`, secret: 'sur-secret-0123456789', zones: ['Sur'] },
+    ]),
+  );
+  const notifier = createWebhookNotifier({ connection, prefix, targets, logger: stack.logger, backoffMs: 20, attempts: 2 });
+  const worker: Worker<WebhookJob> = createWebhookWorker({ connection, prefix, targets, audit: createAuditRepository(stack.db.prisma), logger: stack.logger });
+  const done: string[] = [];
+  const settled = (n: number) =>
+    withTimeout(
+      new Promise<void>((resolve) => {
+        const check = () => done.length >= n && resolve();
+        worker.on('completed', (job) => {
+          done.push(`${job.data.target}:${job.data.payload.event}:${job.data.payload.alert.camera.zone}`);
+          check();
+        });
+        check();
+      }),
+      `${n} zone deliveries`,
+    );
+  try {
+    const announcer = createAnnouncer({ channels: [webhookChannel(notifier)], logger: stack.logger });
+    const centro = { ...alert, id: 'alert-centro' };
+    const all = settled(3);
+    await announcer.announce({ kind: 'created', alert: centro });
+    await announcer.announce({ kind: 'created', alert: { ...alert, id: 'alert-none', camera: { ...alert.camera, zone: null } } });
+    // The Centro camera is moved to Sur: both precincts hear of the alert once.
+    await announcer.announce({ kind: 'camera', alert: { ...centro, camera: { ...centro.camera, zone: 'Sur' } }, previousZone: 'Centro' });
+    await all;
+    assert.deepEqual(done.sort(), ['centro:alert.created:Centro', 'centro:alert.updated:Sur', 'sur:alert.updated:Sur']);
+    assert.ok(!received.some((r) => r.body.includes('alert-none')), 'a camera without a zone reaches no precinct');
+  } finally {
+    await worker.close();
+    await notifier.close();
     await deleteRedisPrefix('redis://127.0.0.1:6379', prefix);
   }
 });
