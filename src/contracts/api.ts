@@ -578,6 +578,8 @@ export const FalsePositiveRateSchema = Type.Object({
   people: Type.Integer(),
   falsePositives: Type.Integer(),
   rate: Type.Number(),
+  resolvedAlerts: Type.Integer({ description: "the camera's alerts of the period resolved by an officer" }),
+  notAViolation: Type.Integer({ description: 'of those, resolved with the outcome NOT_A_VIOLATION: the officer on the spot found no violation' }),
 });
 export type FalsePositiveRate = Static<typeof FalsePositiveRateSchema>;
 
@@ -592,7 +594,8 @@ export const StatsSchema = Type.Object({
     { description: 'toDispatch: created → dispatched; toAcknowledge: dispatched → acknowledged; toResolve: created → resolved (alerts created in the period)' },
   ),
   falsePositives: Type.Array(FalsePositiveRateSchema, {
-    description: 'Per camera: people of alerts created in the period and how many were marked false positives (rate = falsePositives / people)',
+    description:
+      'Per camera: people of alerts created in the period and how many dispatchers marked false positives (rate = falsePositives / people), and the alerts resolved and how many of them officers found to be no violation',
   }),
   resolutionOutcomes: Type.Array(
     Type.Object({ outcome: NullableOutcome('null: resolved without an outcome'), alerts: Type.Integer() }),

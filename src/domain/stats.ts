@@ -141,19 +141,32 @@ export interface CameraFalsePositives {
   falsePositives: number;
   /** falsePositives / people (0 when no people). */
   rate: number;
+  /** Alerts of the camera resolved by an officer. */
+  resolvedAlerts: number;
+  /** Of those, resolved as NOT_A_VIOLATION: the officer on the spot found none (the street's view of a false positive). */
+  notAViolation: number;
 }
 
-/** Per-camera false-positive rates of people, highest rate first. */
+/**
+ * Per-camera false positives, highest rate first: people dispatchers marked not a violation, and resolved alerts
+ * whose officer found none. `resolved`: resolved alerts per camera and outcome.
+ */
 export function falsePositiveRates(
   people: readonly { cameraId: string; falsePositive: boolean }[],
+  resolved: readonly { cameraId: string; outcome: string | null; alerts: number }[],
   labelOf: (cameraId: string) => string,
 ): CameraFalsePositives[] {
-  const by = new Map<string, { people: number; falsePositives: number }>();
+  const by = new Map<string, { people: number; falsePositives: number; resolvedAlerts: number; notAViolation: number }>();
+  const of = (cameraId: string) => by.get(cameraId) ?? by.set(cameraId, { people: 0, falsePositives: 0, resolvedAlerts: 0, notAViolation: 0 }).get(cameraId)!;
   for (const p of people) {
-    const c = by.get(p.cameraId) ?? { people: 0, falsePositives: 0 };
+    const c = of(p.cameraId);
     c.people++;
     if (p.falsePositive) c.falsePositives++;
-    by.set(p.cameraId, c);
+  }
+  for (const r of resolved) {
+    const c = of(r.cameraId);
+    c.resolvedAlerts += r.alerts;
+    if (r.outcome === 'NOT_A_VIOLATION') c.notAViolation += r.alerts;
   }
   return [...by.entries()]
     .map(([cameraId, c]) => ({ cameraId, label: labelOf(cameraId), ...c, rate: c.people ? c.falsePositives / c.people : 0 }))

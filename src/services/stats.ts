@@ -46,11 +46,12 @@ export function createStatsService(deps: { stats: StatsRepository; now?: () => D
           ? categoryBucketsFromCounts(v, a, (id) => id, (id) => cam.get(id)?.name ?? id)
           : categoryBucketsFromCounts(v, a, (id) => cam.get(id)?.zone || NO_ZONE, (z) => z);
     }
-    const [totals, times, people, outcomes] = await Promise.all([
+    const [totals, times, people, outcomes, resolvedByCamera] = await Promise.all([
       deps.stats.totals(period),
       deps.stats.handledAlertTimes(period),
       deps.stats.peopleOfAlerts(period),
       deps.stats.resolvedByOutcome(period),
+      deps.stats.resolvedByCameraAndOutcome(period),
     ]);
     const names = new Map(cameras.map((c) => [c.id, c.name]));
     return {
@@ -60,7 +61,7 @@ export function createStatsService(deps: { stats: StatsRepository; now?: () => D
       totals,
       buckets,
       responseTimes: responseTimes(times),
-      falsePositives: falsePositiveRates(people, (id) => names.get(id) ?? id),
+      falsePositives: falsePositiveRates(people, resolvedByCamera, (id) => names.get(id) ?? id),
       resolutionOutcomes: resolutionOutcomeCounts(outcomes),
     };
   }

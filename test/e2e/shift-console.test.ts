@@ -355,10 +355,10 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
 
   await page.getByRole('tab', { name: 'Statistics' }).click();
   assert.match(page.url(), /#\/admin\/stats$/);
-  // The false-positive rate per camera: East square's one person was marked, 100 %.
+  // The false-positive rate per camera: East square's one person was marked, 100 %; none of its alerts was resolved.
   const fpRow = page.getByRole('table', { name: 'False positives per camera' }).locator('tbody tr', { hasText: 'East square' });
   await fpRow.waitFor();
-  assert.deepEqual(await fpRow.locator('td').allTextContents(), ['East square', '1', '1', '100 %']);
+  assert.deepEqual(await fpRow.locator('td').allTextContents(), ['East square', '1', '1', '100 %', '0', '–']);
   await page.reload();
   await page.getByRole('tab', { name: 'Statistics', selected: true }).waitFor();
 

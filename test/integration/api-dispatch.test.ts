@@ -64,7 +64,7 @@ for (const provider of testProviders()) {
     }
 
     /** An alert taken through the whole lifecycle by P-1's officer: each test that reads resolved alerts makes its own. */
-    async function resolvedAlert(): Promise<string> {
+    async function resolvedAlert(outcome = 'MASK_PUT_ON'): Promise<string> {
       const alertId = await newAlert();
       const act = async (token: string, action: string, json: unknown = {}) => {
         const r = await call(api.url, 'POST', `/api/v1/alerts/${alertId}/${action}`, { token, json });
@@ -72,7 +72,7 @@ for (const provider of testProviders()) {
       };
       await act(dispatcher, 'dispatch', { unitId: units['P-1'] });
       for (const action of ['acknowledge', 'en-route', 'on-scene']) await act(officer, action);
-      await act(officer, 'resolve', { note: 'mask on', outcome: 'MASK_PUT_ON' });
+      await act(officer, 'resolve', { note: 'mask on', outcome });
       return alertId;
     }
 
@@ -348,6 +348,7 @@ for (const provider of testProviders()) {
 
     test('stats: counts per bucket and response-time quantiles', async () => {
       await resolvedAlert();
+      await resolvedAlert('NOT_A_VIOLATION');
       // Whole hours around the test's data (all dated by `now`, at most 90 min back): exactly 4 hourly
       // buckets at any time of day.
       const thisHour = startOfHour(now());
@@ -370,6 +371,12 @@ for (const provider of testProviders()) {
         .filter((o) => o.alerts > 0);
       assert.ok(expected.some((o) => o.outcome === 'MASK_PUT_ON'));
       assert.deepEqual(byCam.body.resolutionOutcomes, expected);
+      // Per camera: the resolved alerts, and those whose officer found no violation.
+      const camRow = byCam.body.falsePositives.find((r: { cameraId: string }) => r.cameraId === cameraId);
+      const resolvedHere = await stack.db.prisma.alert.count({ where: { cameraId, status: 'RESOLVED' } });
+      const noneFound = await stack.db.prisma.alert.count({ where: { cameraId, status: 'RESOLVED', resolutionOutcome: 'NOT_A_VIOLATION' } });
+      assert.ok(noneFound >= 1);
+      assert.deepEqual([camRow.resolvedAlerts, camRow.notAViolation], [resolvedHere, noneFound]);
       assert.ok(byCam.body.responseTimes.toResolve.medianSeconds >= 0);
       const hourly = await call(api.url, 'GET', `/api/v1/stats?from=${from}&to=${to}&groupBy=hour`, { token: admin });
       assert.equal(hourly.body.buckets.length, 4);

@@ -14,6 +14,7 @@ import {
   categoryBucketsFromCounts,
   distribution,
   quantile,
+  falsePositiveRates,
   resolutionOutcomeCounts,
   responseTimes,
   timeBucketsFromCounts,
@@ -293,6 +294,25 @@ test('resolved alerts by outcome: the vocabulary\'s order, then none; unknown va
     { outcome: null, alerts: 3 },
   ]);
   assert.deepEqual(resolutionOutcomeCounts(new Map()), []);
+});
+
+test('false positives per camera: people dispatchers marked, and resolved alerts officers found no violation in', () => {
+  const people = [
+    { cameraId: 'a', falsePositive: true },
+    { cameraId: 'a', falsePositive: false },
+    { cameraId: 'b', falsePositive: false },
+  ];
+  const resolved = [
+    { cameraId: 'b', outcome: 'NOT_A_VIOLATION', alerts: 2 },
+    { cameraId: 'b', outcome: 'WARNED', alerts: 1 },
+    { cameraId: 'b', outcome: null, alerts: 1 },
+    { cameraId: 'c', outcome: 'MASK_PUT_ON', alerts: 1 },
+  ];
+  assert.deepEqual(falsePositiveRates(people, resolved, (id) => id.toUpperCase()), [
+    { cameraId: 'a', label: 'A', people: 2, falsePositives: 1, rate: 0.5, resolvedAlerts: 0, notAViolation: 0 },
+    { cameraId: 'b', label: 'B', people: 1, falsePositives: 0, rate: 0, resolvedAlerts: 4, notAViolation: 2 },
+    { cameraId: 'c', label: 'C', people: 0, falsePositives: 0, rate: 0, resolvedAlerts: 1, notAViolation: 0 },
+  ]);
 });
 
 test('a sign-in again keeps the page only when the access is the same (role, unit, zones)', () => {

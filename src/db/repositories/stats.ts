@@ -117,6 +117,16 @@ export function createStatsRepository(prisma: PrismaClient, knownProvider?: Prov
       return new Map(groups.map((g) => [g.resolutionOutcome, g._count._all]));
     },
 
+    /** Alerts created in the period and resolved, per camera and outcome (null: resolved without one). */
+    async resolvedByCameraAndOutcome(p: Period): Promise<{ cameraId: string; outcome: string | null; alerts: number }[]> {
+      const groups = await prisma.alert.groupBy({
+        by: ['cameraId', 'resolutionOutcome'],
+        where: { createdAt: { gte: p.from, lt: p.to }, ...cameraIn(p), status: 'RESOLVED' },
+        _count: { _all: true },
+      });
+      return groups.map((g) => ({ cameraId: g.cameraId, outcome: g.resolutionOutcome, alerts: g._count._all }));
+    },
+
     cameraNames(): Promise<{ id: string; name: string; zone: string | null }[]> {
       return prisma.camera.findMany({ select: { id: true, name: true, zone: true } });
     },

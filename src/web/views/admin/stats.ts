@@ -69,7 +69,7 @@ export function statsPanel(ctx: ViewContext): HTMLElement {
         h(
           'figure',
           { class: 'chart-fig' },
-          h('figcaption', {}, 'False positives per camera (people of the period\'s alerts marked "not a violation")'),
+          h('figcaption', {}, 'False positives per camera (people of the period\'s alerts dispatchers marked "not a violation", and resolved alerts where the officer found none)'),
           time.falsePositives.length
             ? h(
                 'div',
@@ -77,8 +77,23 @@ export function statsPanel(ctx: ViewContext): HTMLElement {
                 h(
                   'table',
                   { class: 'table', 'aria-label': 'False positives per camera' },
-                  h('thead', {}, h('tr', {}, ...['Camera', 'People', 'Marked not a violation', 'Rate'].map((c) => h('th', { scope: 'col' }, c)))),
-                  h('tbody', {}, ...time.falsePositives.map((f) => h('tr', {}, h('td', {}, f.label), h('td', {}, String(f.people)), h('td', {}, String(f.falsePositives)), h('td', {}, formatPercent(f.rate))))),
+                  h('thead', {}, h('tr', {}, ...['Camera', 'People', 'Marked not a violation', 'Rate', 'Resolved alerts', 'Officer found none'].map((c) => h('th', { scope: 'col' }, c)))),
+                  h(
+                    'tbody',
+                    {},
+                    ...time.falsePositives.map((f) =>
+                      h(
+                        'tr',
+                        {},
+                        h('td', {}, f.label),
+                        h('td', {}, String(f.people)),
+                        h('td', {}, String(f.falsePositives)),
+                        h('td', {}, formatPercent(f.rate)),
+                        h('td', {}, String(f.resolvedAlerts)),
+                        h('td', {}, f.resolvedAlerts ? `${f.notAViolation} (${formatPercent(f.notAViolation / f.resolvedAlerts)})` : '–'),
+                      ),
+                    ),
+                  ),
                 ),
               )
             : h('p', { class: 'muted' }, 'No people in alerts of this period.'),
