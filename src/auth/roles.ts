@@ -73,6 +73,11 @@ export function normaliseZones(role: Role, zones: readonly string[]): { zones: s
   return { zones: clean, problem: null };
 }
 
+/** Zones as `User.zones` stores them: a JSON array, or null for none (every zone). */
+export function storedZones(zones: readonly string[]): string | null {
+  return zones.length > 0 ? JSON.stringify(zones) : null;
+}
+
 /** A stored `User.zones` (a JSON array of names, or null) as a list; anything malformed is no zones. */
 export function parseZones(stored: string | null | undefined): string[] {
   if (!stored) return [];

@@ -5,7 +5,7 @@ import type { SecondFactorKind, SignInMethod } from '../contracts/vocabulary.ts'
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { hashSecret, newSessionToken } from './tokens.ts';
-import { isRole, normaliseZones, parseZones, type AuthUser, type Role } from './roles.ts';
+import { isRole, normaliseZones, parseZones, storedZones, type AuthUser, type Role } from './roles.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
 import type { PublicKeyCredentialRequestOptionsJSON, RelyingParty } from './security-keys.ts';
@@ -298,7 +298,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         passwordHash: await hashPassword(input.password),
         role: input.role,
         unitId,
-        zones: zones.length > 0 ? JSON.stringify(zones) : null,
+        zones: storedZones(zones),
         mustChangePassword: input.mustChangePassword ?? false,
       });
       await deps.audit.record({

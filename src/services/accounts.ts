@@ -9,7 +9,7 @@
  * broadcast misses (Redis away, a change made by the CLI without Redis).
  */
 import type { Logger } from 'pino';
-import { normaliseZones, parseZones, type AuthUser } from '../auth/roles.ts';
+import { normaliseZones, parseZones, storedZones, type AuthUser } from '../auth/roles.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.ts';
 import type { PasswordAttempts } from '../auth/password-attempts.ts';
 import type { AuditRepository } from '../db/repositories/audit.ts';
@@ -192,7 +192,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (disabled !== user.disabled) changes.enabled = { from: !user.disabled, to: !disabled };
       if (Object.keys(changes).length === 0) return view(user);
       if (changes.role || (disabled && !user.disabled)) await keepOneAdmin(user);
-      const updated = await deps.users.update(id, { role, unitId, zones: zones.length > 0 ? JSON.stringify(zones) : null, disabled });
+      const updated = await deps.users.update(id, { role, unitId, zones: storedZones(zones), disabled });
       const endsSessions = Boolean(changes.role || changes.unitId || changes.zones || (disabled && !user.disabled));
       const sessionsRevoked = endsSessions ? await endSessions(id) : 0;
       await audit(actor, 'user.update', user, { changes, sessionsRevoked });
