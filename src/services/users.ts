@@ -29,9 +29,21 @@ export function createUserService(deps: {
       return users.map((u) => accountView(u, keys.get(u.id) ?? 0, deps.securityKeyRoles));
     },
 
-    /** Every user with their unit's call sign and whether they are disabled (CLI). */
+    /** Every user with their unit's call sign, zones, state, sign-in factors and last sign-in (CLI; `users list --json` prints these fields). */
     async listWithUnits(): Promise<
-      { username: string; role: Role; unitCallSign: string | null; zones: string[]; disabled: boolean; mfaEnabled: boolean; ssoLinked: boolean; securityKeys: number; securityKeyRequired: boolean }[]
+      {
+        username: string;
+        role: Role;
+        unitCallSign: string | null;
+        zones: string[];
+        disabled: boolean;
+        mfaEnabled: boolean;
+        ssoLinked: boolean;
+        securityKeys: number;
+        securityKeyRequired: boolean;
+        lastSignInAt: string | null;
+        createdAt: string;
+      }[]
     > {
       const keys = await deps.keys.countsByUser();
       return (await deps.users.listWithUnits()).map((u) => ({
@@ -44,6 +56,8 @@ export function createUserService(deps: {
         ssoLinked: u.ssoSubject !== null,
         securityKeys: keys.get(u.id) ?? 0,
         securityKeyRequired: deps.securityKeyRoles.includes(u.role),
+        lastSignInAt: u.lastSignInAt?.toISOString() ?? null,
+        createdAt: u.createdAt.toISOString(),
       }));
     },
 

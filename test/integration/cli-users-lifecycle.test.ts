@@ -195,6 +195,19 @@ describe('maskwatch users lifecycle subcommands (sqlite, real Redis, running API
     assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token: first.body.token })).status, 401);
     assert.match((await cli(['list'], env)).stdout, /desk1\tDISPATCHER\t-\tzones: Sur\n/);
 
+    // The same as JSON lines, with the API's names: an access review's input.
+    const json = await cli(['list', '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const rows = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const desk1 = rows.find((r) => r.username === 'desk1');
+    assert.deepEqual(Object.keys(desk1), ['username', 'role', 'unit', 'zones', 'enabled', 'mfaEnabled', 'securityKeys', 'securityKeyRequired', 'ssoLinked', 'lastSignInAt', 'createdAt']);
+    assert.deepEqual([desk1.role, desk1.unit, desk1.zones, desk1.enabled], ['DISPATCHER', null, ['Sur'], true]);
+    assert.ok(Date.parse(desk1.lastSignInAt) > 0 && Date.parse(desk1.createdAt) > 0);
+    assert.deepEqual(rows.map((r) => r.username), [...rows.map((r) => r.username)].sort(), 'by username');
+    const bad = await cli(['list', '--csv'], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unexpected argument "--csv"/);
+
     const none = await cli(['set-zones', 'desk1', '--none'], env);
     assert.equal(none.code, 0, none.stderr);
     assert.match(none.stdout, /user desk1 now sees every zone/);

@@ -1,6 +1,6 @@
 /**
  * `maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--zone ZONE]... [--password-stdin]`
- * `maskwatch users list`
+ * `maskwatch users list [--json]`
  * The password comes from stdin (--password-stdin, e.g. from a secret store) or
  * from a hidden prompt on a terminal — never from argv, which other users can see.
  */
@@ -12,7 +12,7 @@ import { LIFECYCLE_USAGE, isLifecycleCommand, parseLifecycleArgs, runLifecycle }
 
 const USAGE = `usage:
   maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--zone ZONE]... [--password-stdin]
-  maskwatch users list
+  maskwatch users list [--json]            --json: one JSON object per line (an access review's input)
 ${LIFECYCLE_USAGE}An OFFICER needs --unit (the patrol unit's call sign; created if it does not exist by users add).
 A DISPATCHER given --zone (repeatable) sees only alerts of cameras in those zones; without, every zone.
 Without --password-stdin the password is asked for on the terminal.
@@ -127,8 +127,8 @@ export async function run(argv: string[]): Promise<number> {
       if (args.passwordStdin) password = await readStdin();
       else if (process.stdin.isTTY) password = await promptPassword();
       else throw new Error('no terminal to ask for the password: pipe it with --password-stdin');
-    } else if (rest.length > 0) {
-      throw new Error(`unexpected argument "${rest[0]}"`);
+    } else if (rest.some((a) => a !== '--json')) {
+      throw new Error(`unexpected argument "${rest.find((a) => a !== '--json')}"`);
     }
   } catch (err) {
     process.stderr.write(`maskwatch users ${sub}: ${(err as Error).message}\n${USAGE}`);
@@ -153,6 +153,13 @@ export async function run(argv: string[]): Promise<number> {
     securityKeyRoles: config.security.mfa.securityKeyRoles,
   });
   try {
+    if (sub === 'list' && rest.includes('--json')) {
+      // The names of GET /api/v1/users where they mean the same; `unit` is the call sign.
+      for (const { unitCallSign, disabled, ...u } of await users.listWithUnits()) {
+        process.stdout.write(`${JSON.stringify({ username: u.username, role: u.role, unit: unitCallSign, zones: u.zones, enabled: !disabled, mfaEnabled: u.mfaEnabled, securityKeys: u.securityKeys, securityKeyRequired: u.securityKeyRequired, ssoLinked: u.ssoLinked, lastSignInAt: u.lastSignInAt, createdAt: u.createdAt })}\n`);
+      }
+      return 0;
+    }
     if (sub === 'list') {
       for (const u of await users.listWithUnits()) {
         process.stdout.write(`${u.username}\t${u.role}\t${u.unitCallSign ?? '-'}${u.zones.length > 0 ? `\tzones: ${u.zones.join(', ')}` : ''}${u.disabled ? '\tdisabled' : ''}${u.mfaEnabled ? '\ttwo-factor' : ''}${u.securityKeys ? `\tsecurity keys: ${u.securityKeys}` : u.securityKeyRequired ? '\tsecurity key due' : ''}${u.ssoLinked ? '\tsingle sign-on' : ''}\n`);
