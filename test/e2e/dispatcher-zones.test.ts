@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { call } from '../helpers/api.ts';
-import { alertOfCamera, buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { alertOfCamera, axeViolations, buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const GROUP = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets', 'scenes', 'group-faces.jpg');
@@ -52,6 +52,7 @@ test("an admin limits a dispatcher to a zone; the dispatcher's console then hold
   assert.deepEqual(await dialog.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value)), ['Centro', 'Sur'], "the cameras' zones");
   await dialog.getByText('1 camera has no zone: its alerts reach only admins and the dispatchers who see every zone.').waitFor();
   await dialog.getByRole('checkbox', { name: 'Centro' }).check();
+  assert.equal(await axeViolations(admin, 'Admin › Users › Zones'), '');
   await screenshot(admin, 'admin-user-zones', 'admin-user-zones');
   await dialog.getByRole('button', { name: 'Save zones' }).click();
   await admin.getByRole('button', { name: 'Zones of ana: Centro' }).waitFor();
