@@ -73,5 +73,11 @@ test("an admin limits a dispatcher to a zone; the dispatcher's console then hold
   await login(everyone, system.url, 'eva', PASSWORD);
   await everyone.locator('.alert-item', { hasText: 'Plaza Elíptica' }).waitFor();
   assert.equal(await everyone.locator('.alert-item', { hasText: 'Puerta del Sol' }).count(), 1);
+
+  // Her zone's alert closed, her feed says the quiet is hers, not the city's.
+  const token = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
+  const centro = (await call(system.url, 'GET', '/api/v1/alerts', { token })).body.items.find((a: { camera: { zone: string } }) => a.camera.zone === 'Centro');
+  assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${centro.id}/dismiss`, { token, json: { reason: 'test over' } })).status, 200);
+  await dispatcher.getByText('No open alerts in Centro.').waitFor();
   assert.deepEqual(desk.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
 });

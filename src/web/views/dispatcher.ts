@@ -224,7 +224,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
       selectedId: state.selectedId,
       fresh: state.fresh,
       escalated: state.escalated,
-      emptyText: state.filter.status === 'open' && !state.filter.zone && !state.filter.cameraId ? 'No open alerts.' : 'No alerts match these filters.',
+      emptyText: state.filter.status === 'open' && !state.filter.zone && !state.filter.cameraId ? `No open alerts${myZones.length > 0 ? ` in ${myZones.join(', ')}` : ''}.` : 'No alerts match these filters.',
       now: Date.now(),
     });
     renderFacets();
