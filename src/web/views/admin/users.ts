@@ -89,9 +89,10 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       if (!confirm(`Move ${u.username} to ${label}? Their sessions end and they log in again.`)) return void (unitSelect.value = u.unitId ?? '');
       act(`${u.username} moved to ${label}`, () => ctx.api.updateUser(u.id, { unitId }));
     });
+    const zoneText = u.zones.length > 0 ? u.zones.join(', ') : null;
     const zoneButton =
       u.role === 'DISPATCHER'
-        ? h('button', { type: 'button', class: 'btn btn-small nowrap', 'aria-label': `Zones of ${u.username}: ${u.zones.length > 0 ? u.zones.join(', ') : 'every zone'}` }, u.zones.length > 0 ? u.zones.join(', ') : 'Every zone')
+        ? h('button', { type: 'button', class: 'btn btn-small nowrap', 'aria-label': `Zones of ${u.username}: ${zoneText ?? 'every zone'}` }, zoneText ?? 'Every zone')
         : null;
     zoneButton?.addEventListener('click', () => editZones(u));
     const toggle = h('button', { type: 'button', class: `btn btn-small ${enabled ? 'btn-danger' : ''}`, 'aria-label': `${enabled ? 'Disable' : 'Enable'} ${u.username}` }, enabled ? 'Disable' : 'Enable');
