@@ -103,9 +103,10 @@ export function createCameraService(deps: {
       return (await deps.cameras.list()).filter((c) => zoneInScope(scope, c.zone)).map(cameraView);
     },
 
-    async get(id: string): Promise<Camera> {
+    /** One camera; to a dispatcher with zones, a camera outside them does not exist (as in the list). */
+    async get(id: string, viewer: Viewer): Promise<Camera> {
       const camera = await deps.cameras.findById(id);
-      if (!camera) throw notFound(`camera ${id}`);
+      if (!camera || !zoneInScope(alertScopeOf(viewer), camera.zone)) throw notFound(`camera ${id}`);
       return cameraView(camera);
     },
 

@@ -199,6 +199,9 @@ for (const provider of testProviders()) {
 
       const cams = await get('centro', '/api/v1/cameras');
       assert.deepEqual(cams.body.items.map((c: { zone: string }) => c.zone), ['Centro']);
+      assert.equal((await get('centro', `/api/v1/cameras/${at.Centro!.cameraId}`)).status, 200);
+      assert.equal((await get('centro', `/api/v1/cameras/${at.Sur!.cameraId}`)).status, 404);
+      assert.equal((await get('everyone', `/api/v1/cameras/${at.Sur!.cameraId}`)).status, 200);
       assert.equal((await get('everyone', '/api/v1/cameras')).body.items.length, 3);
     });
 

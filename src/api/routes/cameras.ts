@@ -47,7 +47,7 @@ export async function cameraRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: loggedIn,
       schema: { tags: ['cameras'], security: bearerSecurity, params: uuidParam, response: { 200: CameraSchema, ...problemResponses } },
     },
-    async (request) => cameras.get(request.params.id),
+    async (request) => cameras.get(request.params.id, userOf(request)),
   );
 
   app.patch<{ Params: UuidParam; Body: CameraPatch }>(
