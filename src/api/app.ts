@@ -190,6 +190,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     repos,
     announcer,
     auth,
+    ssoGroups: deps.config.security.sso?.groups ?? null,
     gate,
     unitEvents,
     // Account changes drop the user's sockets on every instance; password changes are throttled like logins.

@@ -54,6 +54,8 @@ export interface SsoIdentity {
   subject: string;
   /** The directory's username claim, used to find the account at its first sign-on. */
   username: string | null;
+  /** The person's groups (MASKWATCH_SSO_GROUPS_CLAIM), read when groups give access; null otherwise or when absent. */
+  groups: string[] | null;
 }
 
 export type SsoAccountOutcome = { ok: true; userId: string } | { ok: false; reason: 'no-account' | 'disabled' | 'linked-elsewhere' };

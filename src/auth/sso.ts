@@ -11,6 +11,7 @@ import * as oidc from 'openid-client';
 import type { SsoConfig } from '../config/config.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { SsoIdentity } from './service.ts';
+import { groupsOfClaim } from './directory-groups.ts';
 
 /** How long a browser may take at the provider's sign-in page. */
 export const SIGN_ON_TTL_MS = 10 * 60_000;
@@ -130,8 +131,9 @@ export function createSsoClient(deps: SsoClientDeps) {
         const idToken = tokens.claims()!;
         subject = idToken.sub;
         claims = idToken;
-        // Many providers put profile claims only in the userinfo answer for the code flow.
-        if (typeof claims[config.usernameClaim] !== 'string' && metadata.serverMetadata().userinfo_endpoint) {
+        // Many providers put profile claims (and groups) only in the userinfo answer for the code flow.
+        const missing = typeof claims[config.usernameClaim] !== 'string' || (config.groups !== null && claims[config.groups.claim] === undefined);
+        if (missing && metadata.serverMetadata().userinfo_endpoint) {
           claims = { ...(await oidc.fetchUserInfo(metadata, tokens.access_token, subject)), ...idToken };
         }
       } catch (err) {
@@ -139,7 +141,11 @@ export function createSsoClient(deps: SsoClientDeps) {
         throw new SsoError('failed', `the provider's answer did not check out: ${(err as Error).message}`);
       }
       const username = claims[config.usernameClaim];
-      return { subject, username: typeof username === 'string' && username ? username : null };
+      return {
+        subject,
+        username: typeof username === 'string' && username ? username : null,
+        groups: config.groups ? groupsOfClaim(claims[config.groups.claim]) : null,
+      };
     },
 
     /**

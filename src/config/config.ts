@@ -9,6 +9,7 @@ import { redactUrl } from '../db/url.ts';
 import { DEFAULT_DETECTIONS_CONCURRENCY } from '../queue/jobs.ts';
 import { DEFAULT_REUSE, type ReuseSettings } from '../domain/analysis-reuse.ts';
 import { ROLES, type Role } from '../contracts/vocabulary.ts';
+import { EVERY_ZONE, type DirectoryGroupMap } from '../auth/directory-groups.ts';
 import { DEFAULT_SECOND_OPINION, SECOND_OPINION_KINDS, type SecondOpinionKind } from '../vision/decision.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
@@ -161,9 +162,9 @@ export interface Config {
 }
 
 /**
- * The OpenID Connect relying party (src/auth/sso.ts). Accounts are still made in MaskWatch (role, unit);
- * the directory proves who signs in, matched by `usernameClaim` to a MaskWatch username at the first
- * sign-on and by the directory's subject from then on.
+ * The OpenID Connect relying party (src/auth/sso.ts). Accounts are still made in MaskWatch (unit; role
+ * and zones too unless the directory's groups give them); the directory proves who signs in, matched by
+ * `usernameClaim` to a MaskWatch username at the first sign-on and by the directory's subject from then on.
  */
 export interface SsoConfig {
   /** MASKWATCH_SSO_ISSUER: https, or http on a loopback address (a provider on the same host, tests). */
@@ -179,6 +180,8 @@ export interface SsoConfig {
   requiredRoles: Role[];
   /** A single sign-on session, renewals included, ends this long after the sign-on (MASKWATCH_SSO_SESSION_HOURS). */
   sessionHours: number;
+  /** Roles and zones from the directory's groups (MASKWATCH_SSO_*_GROUPS); null: both are set in MaskWatch. */
+  groups: DirectoryGroupMap | null;
 }
 
 export class ConfigError extends Error {
@@ -274,7 +277,8 @@ function ssoSettings(env: Env): SsoConfig | null {
   const issuer = env.MASKWATCH_SSO_ISSUER?.trim();
   const requiredRoles = roleList(env, 'MASKWATCH_SSO_REQUIRED');
   if (!issuer) {
-    if (requiredRoles.length > 0) throw new ConfigError('MASKWATCH_SSO_REQUIRED', 'needs MASKWATCH_SSO_ISSUER (single sign-on) to be set');
+    const needsIssuer = requiredRoles.length > 0 ? 'MASKWATCH_SSO_REQUIRED' : ['MASKWATCH_SSO_ROLE_GROUPS', 'MASKWATCH_SSO_ZONE_GROUPS'].find((name) => env[name]?.trim());
+    if (needsIssuer) throw new ConfigError(needsIssuer, 'needs MASKWATCH_SSO_ISSUER (single sign-on) to be set');
     return null;
   }
   let parsed: URL;
@@ -298,7 +302,48 @@ function ssoSettings(env: Env): SsoConfig | null {
     label: env.MASKWATCH_SSO_LABEL?.trim().slice(0, 60) || 'Sign in with your agency account',
     requiredRoles,
     sessionHours: int(env, 'MASKWATCH_SSO_SESSION_HOURS', 12, 1, 720),
+    groups: directoryGroups(env),
   };
+}
+
+/**
+ * A JSON object of name → group or [groups], as the provider sends the groups (names, paths or ids).
+ * `isName` checks each name; null when the variable is unset.
+ */
+function groupTable(env: Env, name: string, isName: (key: string) => string | null): Record<string, string[]> | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, `must be a JSON object such as {"DISPATCHER": ["mw-dispatch"]}, got ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(name, 'must be a JSON object of name → group or [groups]');
+  const table: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const problem = isName(key);
+    if (problem) throw new ConfigError(name, problem);
+    const groups = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(groups) || groups.length === 0 || !groups.every((g) => typeof g === 'string' && g.trim().length > 0 && g.length <= 512)) {
+      throw new ConfigError(name, `"${key}" needs a group name or a list of them (each 1–512 characters)`);
+    }
+    table[key] = groups.map((g: string) => g.trim());
+  }
+  return table;
+}
+
+function directoryGroups(env: Env): DirectoryGroupMap | null {
+  const roles = groupTable(env, 'MASKWATCH_SSO_ROLE_GROUPS', (key) =>
+    (ROLES as readonly string[]).includes(key) ? null : `"${key}" is not a role (${ROLES.join(', ')})`,
+  );
+  const zones = groupTable(env, 'MASKWATCH_SSO_ZONE_GROUPS', (key) =>
+    key.trim() === key && key.length > 0 && key.length <= 100 ? null : `"${key}" is not a zone name (1–100 characters, no surrounding spaces; "${EVERY_ZONE}" for every zone)`,
+  );
+  const claim = env.MASKWATCH_SSO_GROUPS_CLAIM?.trim() || 'groups';
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(claim)) throw new ConfigError('MASKWATCH_SSO_GROUPS_CLAIM', `"${claim}" is not a claim name`);
+  if (!roles && !zones) return null;
+  return { claim, roles, zones };
 }
 
 /** 0 (off), or 30 s to a week: a camera's last-frame time is written every ~10 s, so less would flicker. */

@@ -294,6 +294,15 @@ export type UserSummary = Static<typeof UserSummarySchema>;
 
 const Password = () => Type.String({ minLength: 12, maxLength: 1024 });
 
+/** GET /api/v1/auth/sso: whether the sign-in page offers single sign-on, and what the directory's groups decide. */
+export const SsoOfferSchema = Type.Object({
+  enabled: Type.Boolean(),
+  label: Nullable(Type.String({ description: 'the sign-in button\'s text' })),
+  rolesFromGroups: Type.Boolean({ description: 'the directory\'s groups set the role of linked accounts at each sign-on (MASKWATCH_SSO_ROLE_GROUPS)' }),
+  zonesFromGroups: Type.Boolean({ description: 'the directory\'s groups set the zones of linked dispatchers at each sign-on (MASKWATCH_SSO_ZONE_GROUPS)' }),
+});
+export type SsoOffer = Static<typeof SsoOfferSchema>;
+
 /** The body of POST /api/v1/users (an OFFICER needs a unit; only a DISPATCHER may have zones). */
 export const UserInputSchema = Type.Object(
   {

@@ -42,6 +42,8 @@ export interface AccountActor {
   id?: string;
   role?: string;
   clientIp?: string;
+  /** Why the system acts: `directory`, the groups of a single sign-on. */
+  source?: 'directory';
 }
 
 /** Disconnects a user's sockets on every API instance (through the Socket.IO Redis adapter or emitter). */
@@ -124,7 +126,7 @@ export function accountAuditor(audit: AuditRepository) {
       action,
       subjectType: 'User',
       subjectId: user.id,
-      details: { username: user.username, ...details, ...(actor.clientIp ? { clientIp: actor.clientIp } : {}) },
+      details: { username: user.username, ...details, ...(actor.clientIp ? { clientIp: actor.clientIp } : {}), ...(actor.source ? { source: actor.source } : {}) },
     });
 }
 

@@ -11,6 +11,8 @@ import type { SecondFactor } from '../auth/second-factor.ts';
 import type { KeyPurpose } from '../system/secret-key.ts';
 import { createAccountService, sessionEnder, type SessionSockets } from './accounts.ts';
 import { createAlertService } from './alerts.ts';
+import { createDirectorySignOn } from './directory-sign-on.ts';
+import type { DirectoryGroupMap } from '../auth/directory-groups.ts';
 import { createAuditLogService } from './audit-log.ts';
 import { createAuditSealService } from './audit-seals.ts';
 import type { Announcer } from './announcer.ts';
@@ -31,7 +33,9 @@ import { createWebhookDeliveryService } from './webhook-deliveries.ts';
 export interface ServiceDeps {
   repos: Repositories;
   announcer: Announcer;
-  auth: Pick<AuthService, 'createUser'>;
+  auth: Pick<AuthService, 'createUser' | 'ssoAccount'>;
+  /** Roles and zones from the directory's groups at each single sign-on (MASKWATCH_SSO_*_GROUPS); null: MaskWatch's. */
+  ssoGroups: DirectoryGroupMap | null;
   /** The ingestion key cache admin changes go through. */
   gate: CameraKeyCache;
   /** Live unit board (sockets); absent in processes without sockets. */
@@ -53,18 +57,20 @@ export interface ServiceDeps {
 
 export function createServices(deps: ServiceDeps) {
   const { repos, now } = deps;
+  const accounts = createAccountService({
+    users: repos.users,
+    keys: repos.securityKeys,
+    securityKeyRoles: deps.secondFactor.securityKeyRoles,
+    sessions: repos.sessions,
+    audit: repos.audit,
+    sockets: deps.sessionSockets,
+    passwordAttempts: deps.passwordAttempts,
+    logger: deps.logger,
+    now,
+  });
   return {
-    accounts: createAccountService({
-      users: repos.users,
-      keys: repos.securityKeys,
-      securityKeyRoles: deps.secondFactor.securityKeyRoles,
-      sessions: repos.sessions,
-      audit: repos.audit,
-      sockets: deps.sessionSockets,
-      passwordAttempts: deps.passwordAttempts,
-      logger: deps.logger,
-      now,
-    }),
+    accounts,
+    directorySignOn: createDirectorySignOn({ auth: deps.auth, accounts, audit: repos.audit, groups: deps.ssoGroups }),
     auditSeals: createAuditSealService({ audit: repos.audit, key: () => deps.secretKeys('audit seals'), now }),
     auditLog: createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras, now }),
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),

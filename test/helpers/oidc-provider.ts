@@ -11,7 +11,7 @@ import Provider, { type FindAccount } from 'oidc-provider';
 
 export interface TestIdp {
   issuer: string;
-  /** Registers MaskWatch as a client (confidential: id and secret) with this redirect URI. */
+  /** Registers MaskWatch as a client (confidential: id and secret) with this redirect URI; again with the same id adds a redirect URI (another API of the same deployment). */
   addClient(client: { clientId: string; clientSecret: string; redirectUri: string }): void;
   /** What the directory says of a login name (default: preferred_username = the name). */
   profiles: Map<string, Record<string, unknown>>;
@@ -31,6 +31,7 @@ export async function startTestIdp(): Promise<TestIdp> {
   const profiles = new Map<string, Record<string, unknown>>();
   const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   let provider: Provider | null = null;
+  const clients = new Map<string, { secret: string; redirectUris: string[] }>();
   const findAccount: FindAccount = (_ctx, id) => ({
     accountId: id,
     claims: () => ({ sub: id, ...(profiles.get(id) ?? { preferred_username: id }) }),
@@ -40,20 +41,21 @@ export async function startTestIdp(): Promise<TestIdp> {
     issuer,
     profiles,
     addClient(client) {
+      const redirectUris = [...(clients.get(client.clientId)?.redirectUris ?? []), client.redirectUri];
+      clients.set(client.clientId, { secret: client.clientSecret, redirectUris });
       provider = new Provider(issuer, {
-        clients: [
-          {
-            client_id: client.clientId,
-            client_secret: client.clientSecret,
-            redirect_uris: [client.redirectUri],
-            // MaskWatch's own address: where the provider's sign-out page sends the browser back.
-            post_logout_redirect_uris: [new URL('/', client.redirectUri).href],
-            grant_types: ['authorization_code'],
-            response_types: ['code'],
-          },
-        ],
+        clients: [...clients].map(([id, c]) => ({
+          client_id: id,
+          client_secret: c.secret,
+          redirect_uris: c.redirectUris,
+          // MaskWatch's own address: where the provider's sign-out page sends the browser back.
+          post_logout_redirect_uris: c.redirectUris.map((uri) => new URL('/', uri).href),
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        })),
         findAccount,
-        claims: { openid: ['sub'], profile: ['preferred_username', 'name'] },
+        // Groups as Keycloak or Entra ID send them, with the profile.
+        claims: { openid: ['sub'], profile: ['preferred_username', 'name', 'groups'] },
         jwks: { keys: [{ ...signingKey, kid: 'test', alg: 'RS256', use: 'sig' }] },
         cookies: { keys: [randomBytes(16).toString('hex')] },
         pkce: { required: () => true },

@@ -30,6 +30,7 @@ for (const provider of testProviders()) {
       label: 'Sign in with Metro Police ID',
       requiredRoles: [],
       sessionHours: 12,
+      groups: null,
       ...more,
     });
     const auditOf = async (action: string) =>
@@ -50,10 +51,10 @@ for (const provider of testProviders()) {
 
     test('the dashboard learns whether single sign-on is offered; without it the routes are 404', async () => {
       const offered = await call(api.url, 'GET', '/api/v1/auth/sso');
-      assert.deepEqual(offered.body, { enabled: true, label: 'Sign in with Metro Police ID' });
+      assert.deepEqual(offered.body, { enabled: true, label: 'Sign in with Metro Police ID', rolesFromGroups: false, zonesFromGroups: false });
 
       const plain = await stack.startApi();
-      assert.deepEqual((await call(plain.url, 'GET', '/api/v1/auth/sso')).body, { enabled: false, label: null });
+      assert.deepEqual((await call(plain.url, 'GET', '/api/v1/auth/sso')).body, { enabled: false, label: null, rolesFromGroups: false, zonesFromGroups: false });
       for (const [method, path] of [['GET', '/api/v1/auth/sso/start'], ['POST', '/api/v1/auth/sso/exchange']] as const) {
         const res = await call(plain.url, method, path);
         assert.equal(res.status, 404, path);
@@ -273,6 +274,70 @@ for (const provider of testProviders()) {
 
       idp.profiles.set('u-6001', { preferred_username: 'ines' });
       assert.equal((await (await signOnAsBrowser(api.url, 'u-6001')).exchange()).status, 200);
+    });
+
+    test('with MASKWATCH_SSO_*_GROUPS the directory\'s groups set role and zones at each sign-on, and no group means no access', async () => {
+      const groups = { claim: 'groups', roles: { ADMIN: ['mw-admins'], DISPATCHER: ['mw-dispatch'], OFFICER: ['mw-patrol'] }, zones: { Centro: ['mw-centro'], Sur: ['mw-sur'], '*': ['mw-city'] } };
+      const directed = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, { groups }) } } });
+      idp.addClient({ ...CLIENT, redirectUri: `${directed.url}/api/v1/auth/sso/callback` });
+      const offer = await call(directed.url, 'GET', '/api/v1/auth/sso');
+      assert.deepEqual(offer.body, { enabled: true, label: 'Sign in with Metro Police ID', rolesFromGroups: true, zonesFromGroups: true });
+
+      const { userId: lena, token: byPassword } = await loginAs(api, { username: 'lena', role: 'DISPATCHER' });
+      const signOn = async (groupsOfLena: string[]) => {
+        idp.profiles.set('u-8001', { preferred_username: 'lena', groups: groupsOfLena });
+        return signOnAsBrowser(directed.url, 'u-8001');
+      };
+      const account = () => stack.db.prisma.user.findUniqueOrThrow({ where: { id: lena } });
+
+      // Centro's dispatch group: her access narrows to Centro, and her password session (every zone) ends.
+      const first = await signOn(['staff', 'mw-dispatch', 'mw-centro']);
+      assert.equal(first.landing, '/#/login?sso=done');
+      const session = (await (await first.exchange()).json()) as { user: { role: string; zones: string[] } };
+      assert.deepEqual([session.user.role, session.user.zones], ['DISPATCHER', ['Centro']]);
+      assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token: byPassword })).status, 401, 'the session of the wider access ended');
+      const [change] = (await auditOf('user.update')).filter((e) => e.subjectId === lena);
+      assert.deepEqual(change?.details, { username: 'lena', changes: { zones: { from: [], to: ['Centro'] } }, sessionsRevoked: 1, clientIp: '127.0.0.1', source: 'directory' });
+      assert.equal(change?.actorType, 'SYSTEM');
+
+      // Moved to Sur in the directory, then to the whole city, then promoted; unchanged groups change nothing.
+      await signOn(['mw-dispatch', 'mw-sur']);
+      assert.deepEqual(JSON.parse((await account()).zones!), ['Sur']);
+      await signOn(['mw-dispatch', 'mw-sur', 'mw-city']);
+      assert.equal((await account()).zones, null, 'every zone');
+      await signOn(['mw-dispatch', 'mw-sur', 'mw-city']);
+      assert.equal((await auditOf('user.update')).filter((e) => e.subjectId === lena).length, 3);
+      await signOn(['mw-admins', 'mw-dispatch', 'mw-sur']);
+      assert.deepEqual([(await account()).role, (await account()).zones], ['ADMIN', null], 'the highest role; zones are a dispatcher\'s');
+
+      // Fail closed: no MaskWatch group, or a dispatcher without a zone group. The account keeps its last access.
+      for (const [given, reason] of [
+        [['staff'], 'no group of the directory gives a MaskWatch role'],
+        [['mw-dispatch'], 'no group of the directory gives the dispatcher a zone'],
+      ] as const) {
+        assert.equal((await signOn([...given])).landing, '/#/login?sso-error=no-access', given.join());
+        const refused = (await auditOf('auth.login_failed')).filter((e) => e.subjectId === lena).at(-1);
+        assert.deepEqual(refused?.details, { signInMethod: 'sso', username: 'lena', clientIp: '127.0.0.1', ssoSubject: 'u-8001', groups: [...given], reason });
+      }
+      assert.equal((await account()).role, 'ADMIN');
+
+      // A unit is MaskWatch's to give: an officer of the directory without one is sent to a dispatcher.
+      assert.equal((await signOn(['mw-patrol'])).landing, '/#/login?sso-error=needs-unit');
+      assert.equal((await account()).role, 'ADMIN');
+      assert.equal((await call(api.url, 'POST', '/api/v1/units', { token: admin, json: { callSign: 'P-80', status: 'AVAILABLE' } })).status, 201);
+      const { userId: mateo } = await loginAs(api, { username: 'mateo', role: 'OFFICER', unitCallSign: 'P-80' });
+      idp.profiles.set('u-8002', { preferred_username: 'mateo', groups: ['mw-patrol'] });
+      assert.equal((await signOnAsBrowser(directed.url, 'u-8002')).landing, '/#/login?sso=done');
+      assert.equal((await stack.db.prisma.user.findUniqueOrThrow({ where: { id: mateo } })).role, 'OFFICER');
+
+      // The directory cannot demote the last enabled admin: refused, and the admin stays.
+      await stack.db.prisma.user.updateMany({ where: { role: 'ADMIN', id: { not: lena } }, data: { disabled: true } });
+      try {
+        assert.equal((await signOn(['mw-dispatch', 'mw-sur'])).landing, '/#/login?sso-error=no-access');
+        assert.equal((await account()).role, 'ADMIN');
+      } finally {
+        await stack.db.prisma.user.updateMany({ where: { role: 'ADMIN', id: { not: lena } }, data: { disabled: false } });
+      }
     });
 
     test('a single sign-on session, renewals included, ends MASKWATCH_SSO_SESSION_HOURS after the sign-on', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { bearerToken, hashSecret, newCameraApiKey, newSessionToken, secretHint } from '../../src/auth/tokens.ts';
 import { alertScopeOf, isRole, maySeeAlert, normaliseZones, parseZones } from '../../src/auth/roles.ts';
 import { roomsFor } from '../../src/realtime/server.ts';
+import { accessFromGroups, groupsOfClaim, type DirectoryGroupMap } from '../../src/auth/directory-groups.ts';
 import { DISPATCH_ROOM, UNIT_BOARD_ROOM, unitRoom, zoneRoom } from '../../src/realtime/rooms.ts';
 
 test('camera keys and session tokens: prefixed, 256-bit, unique', () => {
@@ -83,4 +84,26 @@ test('socket rooms: admins and dispatchers without zones see everything, dispatc
   assert.ok(officer.includes(unitRoom('u1')));
   assert.ok(!officer.includes(DISPATCH_ROOM) && !officer.includes(UNIT_BOARD_ROOM));
   assert.deepEqual(roomsFor({ role: 'OFFICER', unitId: null, zones: [], sessionId: 's' }), ['session:s']);
+});
+
+test('directory groups: the highest role of the groups, a dispatcher\'s zones, and no access without a group of the map', () => {
+  const map: DirectoryGroupMap = { claim: 'groups', roles: { ADMIN: ['admins'], DISPATCHER: ['dispatch'], OFFICER: ['patrol'] }, zones: { Sur: ['sur'], Centro: ['centro', 'centro-night'], '*': ['city'] } };
+  assert.deepEqual(accessFromGroups(map, ['patrol', 'dispatch', 'other'], 'OFFICER'), { ok: false, why: 'no group of the directory gives the dispatcher a zone' });
+  assert.deepEqual(accessFromGroups(map, ['patrol', 'dispatch', 'sur', 'centro-night'], 'OFFICER'), { ok: true, role: 'DISPATCHER', zones: ['Centro', 'Sur'] });
+  assert.deepEqual(accessFromGroups(map, ['dispatch', 'sur', 'city'], 'DISPATCHER'), { ok: true, role: 'DISPATCHER', zones: [] }, 'every zone');
+  assert.deepEqual(accessFromGroups(map, ['admins', 'dispatch', 'sur'], 'DISPATCHER'), { ok: true, role: 'ADMIN', zones: null });
+  assert.deepEqual(accessFromGroups(map, ['patrol', 'sur'], 'DISPATCHER'), { ok: true, role: 'OFFICER', zones: null });
+  assert.deepEqual(accessFromGroups(map, [], 'ADMIN'), { ok: false, why: 'no group of the directory gives a MaskWatch role' });
+  assert.deepEqual(accessFromGroups(map, ['Dispatch', 'SUR'], 'ADMIN').ok, false, 'names are matched exactly');
+  // Only zones from the directory: the role stays MaskWatch's, and only a dispatcher needs a zone group.
+  const zonesOnly: DirectoryGroupMap = { ...map, roles: null };
+  assert.deepEqual(accessFromGroups(zonesOnly, ['centro'], 'DISPATCHER'), { ok: true, role: null, zones: ['Centro'] });
+  assert.deepEqual(accessFromGroups(zonesOnly, [], 'OFFICER'), { ok: true, role: null, zones: null });
+  assert.equal(accessFromGroups(zonesOnly, [], 'DISPATCHER').ok, false);
+  assert.deepEqual(accessFromGroups({ ...map, zones: null }, ['dispatch'], 'OFFICER'), { ok: true, role: 'DISPATCHER', zones: null });
+
+  assert.deepEqual(groupsOfClaim(['a', 7, 'b']), ['a', 'b']);
+  assert.deepEqual(groupsOfClaim('a'), ['a']);
+  assert.equal(groupsOfClaim(undefined), null);
+  assert.equal(groupsOfClaim({ a: 1 }), null);
 });

@@ -45,12 +45,24 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     label: 'Sign in with your agency account',
     requiredRoles: [],
     sessionHours: 12,
+    groups: null,
   });
   const behindProxy = { MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_PUBLIC_URL: 'https://dispatch.example.org/' };
   assert.equal(loadConfigOrReport(silent, behindProxy)?.security.publicUrl, 'https://dispatch.example.org');
   assert.equal(loadConfigOrReport(silent, { MASKWATCH_PUBLIC_URL: 'https://dispatch.example.org' })?.security.publicUrl, 'https://dispatch.example.org', 'security keys need it without single sign-on');
   assert.deepEqual(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_REQUIRED: 'dispatcher,OFFICER' })?.security.sso?.requiredRoles, ['DISPATCHER', 'OFFICER']);
   assert.equal(loadConfigOrReport(silent, { MASKWATCH_SSO_ISSUER: 'http://127.0.0.1:8080', MASKWATCH_SSO_CLIENT_ID: 'm' })?.security.sso?.issuer, 'http://127.0.0.1:8080');
+  // Directory groups: JSON objects of role or zone → group or [groups], as the provider sends them (a DN has commas).
+  assert.deepEqual(
+    loadConfigOrReport(silent, {
+      ...behindProxy,
+      MASKWATCH_SSO_ROLE_GROUPS: '{"DISPATCHER": "CN=MW Dispatch,OU=Groups,DC=metro,DC=police", "OFFICER": ["/patrol", " /traffic "]}',
+      MASKWATCH_SSO_ZONE_GROUPS: '{"Centro": "mw-centro", "*": ["mw-city"]}',
+      MASKWATCH_SSO_GROUPS_CLAIM: 'roles',
+    })?.security.sso?.groups,
+    { claim: 'roles', roles: { DISPATCHER: ['CN=MW Dispatch,OU=Groups,DC=metro,DC=police'], OFFICER: ['/patrol', '/traffic'] }, zones: { Centro: ['mw-centro'], '*': ['mw-city'] } },
+  );
+  assert.deepEqual(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Sur": "g"}' })?.security.sso?.groups, { claim: 'groups', roles: null, zones: { Sur: ['g'] } });
   const refused: [Record<string, string>, RegExp][] = [
     [{ MASKWATCH_SSO_ISSUER: 'http://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: must be an https URL/],
     [{ MASKWATCH_SSO_ISSUER: 'login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: "login.example.org" is not a URL/],
@@ -59,6 +71,13 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_PUBLIC_URL: 'https://dispatch.example.org/maskwatch' }, /MASKWATCH_PUBLIC_URL/],
     [{ MASKWATCH_SSO_REQUIRED: 'DISPATCHER' }, /MASKWATCH_SSO_REQUIRED: needs MASKWATCH_SSO_ISSUER/],
     [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_SSO_REQUIRED: 'PILOT' }, /MASKWATCH_SSO_REQUIRED: must be none, all or roles/],
+    [{ MASKWATCH_SSO_ZONE_GROUPS: '{"Centro":"g"}' }, /MASKWATCH_SSO_ZONE_GROUPS: needs MASKWATCH_SSO_ISSUER/],
+    [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: 'DISPATCHER=mw-dispatch' }, /MASKWATCH_SSO_ROLE_GROUPS: must be a JSON object/],
+    [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '["mw-dispatch"]' }, /MASKWATCH_SSO_ROLE_GROUPS: must be a JSON object/],
+    [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '{"PILOT":"mw-air"}' }, /MASKWATCH_SSO_ROLE_GROUPS: "PILOT" is not a role/],
+    [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '{"OFFICER":[]}' }, /MASKWATCH_SSO_ROLE_GROUPS: "OFFICER" needs a group name/],
+    [{ ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{" Centro":"g"}' }, /MASKWATCH_SSO_ZONE_GROUPS: " Centro" is not a zone name/],
+    [{ ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Centro":"g"}', MASKWATCH_SSO_GROUPS_CLAIM: 'a b' }, /MASKWATCH_SSO_GROUPS_CLAIM/],
   ];
   for (const [env, message] of refused) {
     const lines: string[] = [];

@@ -4,6 +4,7 @@ import { HttpProblem, problemResponses } from '../problem.ts';
 import { HANDOFF_TTL_MS, SIGN_ON_TTL_MS, SsoError } from '../../auth/sso.ts';
 import { loginAnswerSchema, originOf } from './auth.ts';
 import { publicOrigin } from '../public-origin.ts';
+import { SsoOfferSchema, type SsoOffer } from '../../contracts/api.ts';
 
 const CALLBACK_PATH = '/api/v1/auth/sso/callback';
 const EXCHANGE_PATH = '/api/v1/auth/sso/exchange';
@@ -53,16 +54,13 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
       schema: {
         tags: tag,
         summary: 'Whether single sign-on is offered, and the sign-in button\'s text (no login needed)',
-        response: {
-          200: {
-            type: 'object',
-            required: ['enabled', 'label'],
-            properties: { enabled: { type: 'boolean' }, label: { type: ['string', 'null'] } },
-          },
-        },
+        response: { 200: SsoOfferSchema },
       },
     },
-    async () => ({ enabled: ctx.sso !== undefined, label: ctx.sso?.label ?? null }),
+    async (): Promise<SsoOffer> => {
+      const groups = ctx.sso ? ctx.config.security.sso?.groups : null;
+      return { enabled: ctx.sso !== undefined, label: ctx.sso?.label ?? null, rolesFromGroups: Boolean(groups?.roles), zonesFromGroups: Boolean(groups?.zones) };
+    },
   );
 
   app.get(
@@ -101,7 +99,8 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
           'Checks the answer (state, PKCE, the ID token\'s signature, issuer, audience and nonce) and finds the account: the one linked to the directory subject, ' +
           'else, at its first sign-on, the one whose username equals the username claim (MASKWATCH_SSO_USERNAME_CLAIM, letter case aside), which is then linked. ' +
           'Success: 302 to `/#/login?sso=done` with a sealed, HttpOnly, SameSite=Strict cookie (60 s) for POST /api/v1/auth/sso/exchange. ' +
-          'Failure: 302 to `/#/login?sso-error=` `expired` | `denied` | `failed` | `unavailable` | `no-account` | `disabled` | `linked-elsewhere` (audited as auth.login_failed).',
+          'With MASKWATCH_SSO_ROLE_GROUPS / MASKWATCH_SSO_ZONE_GROUPS, the groups claim (MASKWATCH_SSO_GROUPS_CLAIM) then sets the account\'s role and a dispatcher\'s zones (audited as user.update with source "directory"). ' +
+          'Failure: 302 to `/#/login?sso-error=` `expired` | `denied` | `failed` | `unavailable` | `no-account` | `disabled` | `linked-elsewhere` | `no-access` (no group gives access) | `needs-unit` (the directory makes them an officer, without a patrol unit yet) (audited as auth.login_failed).',
         querystring: { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 } },
         response: { 302: { type: 'null', description: 'to the dashboard' } },
       },
@@ -111,7 +110,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
       if (!ctx.sso) return toSignInPage(reply, { error: 'unavailable' }, [clearPending]);
       try {
         const identity = await ctx.sso.finish(new URL(request.url, 'http://callback').searchParams, readCookie(request, PENDING_COOKIE.name));
-        const account = await ctx.auth.ssoAccount(identity, request.ip);
+        const account = await ctx.services.directorySignOn.account(identity, request.ip);
         if (!account.ok) return toSignInPage(reply, { error: account.reason }, [clearPending]);
         const handoff = cookieHeader(ctx, request, HANDOFF_COOKIE, await ctx.sso.sealHandoff(account.userId));
         return toSignInPage(reply, { done: true }, [clearPending, handoff]);
