@@ -21,6 +21,7 @@ import type {
   SecondFactorAnswer,
   SecurityKeyView,
   SessionView,
+  SsoOffer,
   Stats,
   SuggestedUnit,
   TimelineEntry,
@@ -35,7 +36,7 @@ import type {
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
 
 export interface CurrentUser {
   id: string;
@@ -147,7 +148,7 @@ export class Api {
   }
   /** Whether the sign-in page offers single sign-on, and the button's text. */
   ssoOffer() {
-    return this.json<{ enabled: boolean; label: string | null }>('GET', '/api/v1/auth/sso');
+    return this.json<SsoOffer>('GET', '/api/v1/auth/sso');
   }
   /** The session of a finished single sign-on (its HttpOnly cookie is the credential). */
   ssoExchange() {

@@ -9,6 +9,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
 import { call } from '../helpers/api.ts';
 import { startTestIdp, type TestIdp } from '../helpers/oidc-provider.ts';
 import { buildDashboard, closeAll, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
@@ -32,6 +33,8 @@ before(async () => {
       MASKWATCH_SSO_LABEL: 'Sign in with Metro Police ID',
       // Dispatchers sign in only through the directory; the admin keeps a password (break-glass).
       MASKWATCH_SSO_REQUIRED: 'DISPATCHER',
+      // The directory's precinct groups decide a dispatcher's zones.
+      MASKWATCH_SSO_ZONE_GROUPS: JSON.stringify({ Centro: 'mw-precinct-centro', '*': 'mw-dispatch-citywide' }),
     },
   );
   idp.addClient({ ...CLIENT, redirectUri: `${system.url}/api/v1/auth/sso/callback` });
@@ -40,10 +43,22 @@ before(async () => {
 
 after(() => closeAll(desk, system, idp));
 
-test('a dispatcher signs on with the agency account and lands in the console; a stranger is told why not', async () => {
+/** The provider's own sign-in page (dev interactions: any password), reached from MaskWatch's button. */
+async function signOnAtProvider(page: Page, login: string): Promise<void> {
+  await page.getByRole('link', { name: 'Sign in with Metro Police ID' }).click();
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill('the directory password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+}
+
+test('a dispatcher signs on with the agency account and lands in the console, in the zone of their directory group; a stranger is told why not', async () => {
   const admin = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
   // The account exists in MaskWatch (role, unit); its password is never used by its owner.
   assert.equal((await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'ana', password: 'a password nobody types', role: 'DISPATCHER' } })).status, 201);
+
+  assert.equal((await call(system.url, 'POST', '/api/v1/users', { token: admin, json: { username: 'bea', password: 'a password nobody types', role: 'DISPATCHER' } })).status, 201);
+  idp.profiles.set('ana', { preferred_username: 'ana', groups: ['staff', 'mw-precinct-centro'] });
+  idp.profiles.set('bea', { preferred_username: 'bea', groups: ['staff'] });
 
   const page = await desk.context.newPage();
   await page.goto(system.url);
@@ -60,6 +75,7 @@ test('a dispatcher signs on with the agency account and lands in the console; a 
 
   await page.locator('header.topbar').waitFor({ timeout: 15_000 });
   assert.equal(new URL(page.url()).hash, '#/dispatch');
+  await page.locator('header.topbar').getByText('ana · DISPATCHER · Centro').waitFor();
   assert.equal(await page.evaluate(() => document.cookie), '', 'no cookie the page can read');
   await page.getByRole('button', { name: 'Your account' }).click();
   const account = page.getByRole('dialog', { name: 'Your account: ana' });
@@ -86,11 +102,7 @@ test('a dispatcher signs on with the agency account and lands in the console; a 
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL((url) => url.origin === idp.issuer, { timeout: 10_000 });
   await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-  await page.getByRole('link', { name: 'Sign in with Metro Police ID' }).click();
-  await page.locator('input[name="login"]').waitFor({ timeout: 10_000 });
-  await page.locator('input[name="login"]').fill('ana');
-  await page.locator('input[name="password"]').fill('the directory password');
-  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await signOnAtProvider(page, 'ana');
   await page.locator('.conn-live').waitFor({ timeout: 15_000 });
 
   // Admin › Users shows the link; unlinking ends ana's session.
@@ -103,6 +115,7 @@ test('a dispatcher signs on with the agency account and lands in the console; a 
   await adminPage.reload();
   const anaRow = adminPage.getByRole('row').filter({ has: adminPage.getByRole('rowheader', { name: 'ana', exact: true }) });
   await anaRow.getByText('Directory', { exact: true }).waitFor();
+  assert.match((await anaRow.getByText('Directory', { exact: true }).getAttribute('title')) ?? '', /Its zones follow the directory's groups at each sign-on/);
   await anaRow.getByRole('button', { name: 'Unlink ana from the directory' }).click();
   await adminPage.getByText('ana unlinked from the directory').waitFor();
   await page.getByRole('dialog', { name: 'Your session has ended' }).waitFor({ timeout: 15_000 });
@@ -118,11 +131,13 @@ test('a dispatcher signs on with the agency account and lands in the console; a 
     await stranger.getByLabel('Password').fill('a password nobody types');
     await stranger.getByRole('button', { name: 'Sign in', exact: true }).click();
     await stranger.getByText('This account signs in with your agency account').waitFor();
-    await stranger.getByRole('link', { name: 'Sign in with Metro Police ID' }).click();
-    await stranger.locator('input[name="login"]').fill('stranger');
-    await stranger.locator('input[name="password"]').fill('the directory password');
-    await stranger.getByRole('button', { name: 'Sign-in' }).click();
+    await signOnAtProvider(stranger, 'stranger');
     await stranger.getByText('Your agency account has no MaskWatch account').waitFor({ timeout: 15_000 });
+    assert.equal(await stranger.locator('header.topbar').count(), 0);
+    // An account whose directory groups give no zone: fails closed, and says so (the provider's session forgotten first).
+    await stranger.context().clearCookies();
+    await signOnAtProvider(stranger, 'bea');
+    await stranger.getByText('Your agency\'s directory gives you no access to MaskWatch').waitFor({ timeout: 15_000 });
     assert.equal(await stranger.locator('header.topbar').count(), 0);
   } finally {
     await other.close();

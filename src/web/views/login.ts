@@ -1,7 +1,7 @@
 import { field, h } from '../dom.ts';
 import { codeInput, needsCode, securityKeyButton, signInError, signInSteps, typedCode } from '../sign-in.ts';
 import { SSO_START_URL } from '../session.ts';
-import { ApiError, type SecondFactorAnswer } from '../api.ts';
+import { ApiError, type SecondFactorAnswer, type SsoOffer } from '../api.ts';
 
 /** Why a single sign-on came back without a session (`#/login?sso-error=…`, src/api/routes/sso.ts). */
 const SSO_ERRORS: Record<string, string> = {
@@ -12,12 +12,14 @@ const SSO_ERRORS: Record<string, string> = {
   'no-account': 'Your agency account has no MaskWatch account. Ask an administrator to create one with your directory username.',
   disabled: 'Your MaskWatch account is disabled.',
   'linked-elsewhere': 'This MaskWatch account is linked to another agency account. Ask an administrator.',
+  'no-access': 'Your agency\'s directory gives you no access to MaskWatch (none of its MaskWatch groups). Ask an administrator.',
+  'needs-unit': 'Your agency\'s directory makes you a patrol officer, and you have no patrol unit in MaskWatch yet. Ask a dispatcher or an administrator to give you one.',
 };
 
 export interface LoginOptions {
   signIn(username: string, password: string, answer?: SecondFactorAnswer): Promise<void>;
   /** Whether the server offers single sign-on (null: it could not say). */
-  ssoOffer: Promise<{ enabled: boolean; label: string | null } | null>;
+  ssoOffer: Promise<SsoOffer | null>;
   /** A single sign-on that came back refused. */
   ssoError: string | null;
   /** Set when the page is the return of a successful single sign-on: it collects the session. */

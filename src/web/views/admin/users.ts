@@ -4,7 +4,7 @@
  * reset, where they are signed in (one session signed out, or all), delete.
  * Changes of role, unit or zones, disabling, resets and deletes end the user's sessions.
  */
-import { ApiError, type Role, type UserSummary } from '../../api.ts';
+import { ApiError, type Role, type SsoOffer, type UserSummary } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../../dom.ts';
 import { errorText } from '../common.ts';
@@ -29,6 +29,17 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
   /** The zones cameras have, for choosing a dispatcher's, and how many cameras have none. */
   let cameraZones: string[] = [];
   let camerasWithoutZone = 0;
+  /** What the directory's groups decide at each single sign-on of a linked account (null: unknown). */
+  let directory: SsoOffer | null = null;
+
+  /** The Directory badge's explanation: linked, and what of the account follows the directory's groups. */
+  function directoryTitle(u: UserSummary): string {
+    const role = directory?.rolesFromGroups ?? false;
+    const zones = (directory?.zonesFromGroups ?? false) && u.role === 'DISPATCHER';
+    const linked = 'Linked to an account of the agency\'s directory (single sign-on)';
+    if (!role && !zones) return linked;
+    return `${linked}. Its ${role && zones ? 'role and zones follow' : role ? 'role follows' : 'zones follow'} the directory's groups at each sign-on: change them there.`;
+  }
 
   /** A dispatcher's zones: ticks among the cameras' zones (and any the user has that no camera has now). */
   function editZones(u: UserSummary): void {
@@ -157,7 +168,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
       h('td', {}, roleSelect),
       h('td', {}, unitSelect),
       h('td', {}, zoneButton ?? h('span', { class: 'muted' }, '–')),
-      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null, u.securityKeys > 0 ? h('span', { class: 'badge badge-mfa', title: `Signs in with a security key (${u.securityKeys} registered)` }, 'Security key') : null, u.securityKeyRequired && u.securityKeys === 0 ? h('span', { class: 'badge badge-mfa badge-due', title: 'The role must sign in with a security key: asked to add one at the next sign-in' }, 'Key due') : null, u.ssoLinked ? h('span', { class: 'badge badge-mfa', title: 'Linked to an account of the agency\'s directory (single sign-on)' }, 'Directory') : null),
+      h('td', {}, h('span', { class: `badge ${enabled ? 'unit-AVAILABLE' : 'unit-OFF_DUTY'}` }, enabled ? 'Enabled' : 'Disabled'), u.mustChangePassword ? h('span', { class: 'muted small' }, ' must change password') : null, u.mfaEnabled ? h('span', { class: 'badge badge-mfa', title: 'Signs in with an authenticator app code' }, 'Two-factor') : null, u.securityKeys > 0 ? h('span', { class: 'badge badge-mfa', title: `Signs in with a security key (${u.securityKeys} registered)` }, 'Security key') : null, u.securityKeyRequired && u.securityKeys === 0 ? h('span', { class: 'badge badge-mfa badge-due', title: 'The role must sign in with a security key: asked to add one at the next sign-in' }, 'Key due') : null, u.ssoLinked ? h('span', { class: 'badge badge-mfa', title: directoryTitle(u) }, 'Directory') : null),
       h('td', { class: 'small', title: u.lastSignInAt ? formatDateTime(u.lastSignInAt) : 'never signed in' }, u.lastSignInAt ? formatAgo(u.lastSignInAt, Date.now()) : 'never'),
       h('td', { class: 'mono small' }, u.id.slice(0, 8)),
       h('td', {}, h('div', { class: 'row-actions' }, toggle, reset, resetMfa, unlinkSso, sessions, revoke, del)),
@@ -167,7 +178,8 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
   const hint = h('p', { class: 'muted small', id: uid('hint') }, 'Passwords need at least 12 characters. Zones: dispatchers only, separated by commas; empty: every zone.');
   async function load(): Promise<void> {
     try {
-      const [users, units, cameras] = await Promise.all([ctx.api.users(), ctx.api.units(), ctx.api.cameras()]);
+      const [users, units, cameras, offer] = await Promise.all([ctx.api.users(), ctx.api.units(), ctx.api.cameras(), ctx.api.ssoOffer().catch(() => null)]);
+      directory = offer;
       cameraZones = [...new Set(cameras.map((c) => c.zone).filter((z): z is string => !!z))].sort((a, b) => a.localeCompare(b));
       camerasWithoutZone = cameras.filter((c) => !c.zone).length;
       replaceChildren(knownZones, ...cameraZones.map((z) => h('option', { value: z })));
