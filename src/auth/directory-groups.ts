@@ -15,6 +15,8 @@ export interface DirectoryGroupMap {
   roles: Partial<Record<Role, readonly string[]>> | null;
   /** Zone (or EVERY_ZONE) → the groups that give it to a dispatcher. null: zones are set in MaskWatch. */
   zones: Readonly<Record<string, readonly string[]>> | null;
+  /** MASKWATCH_SSO_CREATE_ACCOUNTS: a person of a role group without an account gets one at their first sign-on (needs `roles`). */
+  createAccounts: boolean;
 }
 
 /** What the groups decide: a role and zones (null where MaskWatch's own setting stays), or a refusal. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { SessionOrigin, SessionRepository } from '../db/repositories/sessions.ts';
@@ -274,15 +275,20 @@ export function createAuthService(deps: AuthServiceDeps) {
       return { ...session, user: await sessionUser({ ...user, role: user.role as Role, zones: parseZones(user.zones), mfaEnabled: user.totpEnabledAt !== null }, 'sso') };
     },
 
+    /**
+     * `password` null: an account made by a single sign-on (`ssoSubject`, MASKWATCH_SSO_CREATE_ACCOUNTS), linked
+     * to its directory identity, whose password is a random one nobody knows until an admin resets it.
+     */
     async createUser(
-      input: { username: string; password: string; role: string; unitCallSign?: string | null; zones?: readonly string[]; mustChangePassword?: boolean },
+      input: { username: string; password: string | null; role: string; unitCallSign?: string | null; zones?: readonly string[]; mustChangePassword?: boolean; ssoSubject?: string },
       actor: { type: 'USER' | 'SYSTEM'; id?: string; role?: string },
     ) {
       if (!USERNAME_PATTERN.test(input.username)) {
         throw new UserInputError('username must be 3–64 letters, digits, ".", "_", "-" or "@"');
       }
       if (!isRole(input.role)) throw new UserInputError('role must be ADMIN, DISPATCHER or OFFICER');
-      const problem = passwordProblem(input.password);
+      if (input.password === null && !input.ssoSubject) throw new UserInputError('a password is required');
+      const problem = input.password === null ? null : passwordProblem(input.password);
       if (problem) throw new UserInputError(problem);
       if (input.unitCallSign && input.role !== 'OFFICER') throw new UserInputError('only officers belong to a patrol unit');
       let unitId: string | null = null;
@@ -297,11 +303,13 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (taken) throw new UserInputError(taken === input.username ? `user "${input.username}" already exists` : `user "${taken}" already exists (names differing only in case are refused)`);
       const user = await deps.users.create({
         username: input.username,
-        passwordHash: await hashPassword(input.password),
+        // A real hash of an unknown secret: a password sign-in costs and answers as for anyone else.
+        passwordHash: await hashPassword(input.password ?? randomBytes(32).toString('base64url')),
         role: input.role,
         unitId,
         zones: storedZones(zones),
         mustChangePassword: input.mustChangePassword ?? false,
+        ssoSubject: input.ssoSubject ?? null,
       });
       await deps.audit.record({
         actorType: actor.type,
@@ -310,7 +318,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         action: 'user.create',
         subjectType: 'User',
         subjectId: user.id,
-        details: { username: user.username, role: user.role, unitId, ...(zones.length > 0 ? { zones } : {}) },
+        details: { username: user.username, role: user.role, unitId, ...(zones.length > 0 ? { zones } : {}), ...(input.ssoSubject ? { ssoSubject: input.ssoSubject, source: 'directory' } : {}) },
       });
       return { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId, zones };
     },

@@ -162,9 +162,10 @@ export interface Config {
 }
 
 /**
- * The OpenID Connect relying party (src/auth/sso.ts). Accounts are still made in MaskWatch (unit; role
- * and zones too unless the directory's groups give them); the directory proves who signs in, matched by
- * `usernameClaim` to a MaskWatch username at the first sign-on and by the directory's subject from then on.
+ * The OpenID Connect relying party (src/auth/sso.ts). Accounts are made in MaskWatch (unless `groups`
+ * makes them), and units are MaskWatch's (roles and zones too unless `groups` gives them); the directory
+ * proves who signs in, matched by `usernameClaim` to a MaskWatch username at the first sign-on and by the
+ * directory's subject from then on.
  */
 export interface SsoConfig {
   /** MASKWATCH_SSO_ISSUER: https, or http on a loopback address (a provider on the same host, tests). */
@@ -277,7 +278,14 @@ function ssoSettings(env: Env): SsoConfig | null {
   const issuer = env.MASKWATCH_SSO_ISSUER?.trim();
   const requiredRoles = roleList(env, 'MASKWATCH_SSO_REQUIRED');
   if (!issuer) {
-    const needsIssuer = requiredRoles.length > 0 ? 'MASKWATCH_SSO_REQUIRED' : ['MASKWATCH_SSO_ROLE_GROUPS', 'MASKWATCH_SSO_ZONE_GROUPS'].find((name) => env[name]?.trim());
+    const needsIssuer = (
+      [
+        ['MASKWATCH_SSO_REQUIRED', requiredRoles.length > 0],
+        ['MASKWATCH_SSO_ROLE_GROUPS', Boolean(env.MASKWATCH_SSO_ROLE_GROUPS?.trim())],
+        ['MASKWATCH_SSO_ZONE_GROUPS', Boolean(env.MASKWATCH_SSO_ZONE_GROUPS?.trim())],
+        ['MASKWATCH_SSO_CREATE_ACCOUNTS', bool(env, 'MASKWATCH_SSO_CREATE_ACCOUNTS', false)],
+      ] as const
+    ).find(([, set]) => set)?.[0];
     if (needsIssuer) throw new ConfigError(needsIssuer, 'needs MASKWATCH_SSO_ISSUER (single sign-on) to be set');
     return null;
   }
@@ -342,8 +350,10 @@ function directoryGroups(env: Env): DirectoryGroupMap | null {
   );
   const claim = env.MASKWATCH_SSO_GROUPS_CLAIM?.trim() || 'groups';
   if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(claim)) throw new ConfigError('MASKWATCH_SSO_GROUPS_CLAIM', `"${claim}" is not a claim name`);
+  const createAccounts = bool(env, 'MASKWATCH_SSO_CREATE_ACCOUNTS', false);
+  if (createAccounts && !roles) throw new ConfigError('MASKWATCH_SSO_CREATE_ACCOUNTS', 'needs MASKWATCH_SSO_ROLE_GROUPS: the directory\'s groups must give the accounts it makes their role');
   if (!roles && !zones) return null;
-  return { claim, roles, zones };
+  return { claim, roles, zones, createAccounts };
 }
 
 /** 0 (off), or 30 s to a week: a camera's last-frame time is written every ~10 s, so less would flicker. */

@@ -70,7 +70,7 @@ export function createServices(deps: ServiceDeps) {
   });
   return {
     accounts,
-    directorySignOn: createDirectorySignOn({ auth: deps.auth, accounts, audit: repos.audit, groups: deps.ssoGroups }),
+    directorySignOn: createDirectorySignOn({ auth: deps.auth, accounts, users: repos.users, audit: repos.audit, groups: deps.ssoGroups }),
     auditSeals: createAuditSealService({ audit: repos.audit, key: () => deps.secretKeys('audit seals'), now }),
     auditLog: createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras, now }),
     alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),

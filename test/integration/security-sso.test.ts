@@ -277,7 +277,7 @@ for (const provider of testProviders()) {
     });
 
     test('with MASKWATCH_SSO_*_GROUPS the directory\'s groups set role and zones at each sign-on, and no group means no access', async () => {
-      const groups = { claim: 'groups', roles: { ADMIN: ['mw-admins'], DISPATCHER: ['mw-dispatch'], OFFICER: ['mw-patrol'] }, zones: { Centro: ['mw-centro'], Sur: ['mw-sur'], '*': ['mw-city'] } };
+      const groups = { claim: 'groups', roles: { ADMIN: ['mw-admins'], DISPATCHER: ['mw-dispatch'], OFFICER: ['mw-patrol'] }, zones: { Centro: ['mw-centro'], Sur: ['mw-sur'], '*': ['mw-city'] }, createAccounts: false };
       const directed = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, { groups }) } } });
       idp.addClient({ ...CLIENT, redirectUri: `${directed.url}/api/v1/auth/sso/callback` });
       const offer = await call(directed.url, 'GET', '/api/v1/auth/sso');
@@ -338,6 +338,41 @@ for (const provider of testProviders()) {
       } finally {
         await stack.db.prisma.user.updateMany({ where: { role: 'ADMIN', id: { not: lena } }, data: { disabled: false } });
       }
+    });
+
+    test('MASKWATCH_SSO_CREATE_ACCOUNTS: a person of a role group gets a linked account at the first sign-on; officers and the ungrouped do not', async () => {
+      const groups = { claim: 'groups', roles: { DISPATCHER: ['mw-dispatch'], OFFICER: ['mw-patrol'] }, zones: { Sur: ['mw-sur'] }, createAccounts: true };
+      const joining = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer, { groups }) } } });
+      idp.addClient({ ...CLIENT, redirectUri: `${joining.url}/api/v1/auth/sso/callback` });
+      const accountsNamed = (username: string) => stack.db.prisma.user.findMany({ where: { username } });
+
+      idp.profiles.set('u-9001', { preferred_username: 'nora.vidal', groups: ['mw-dispatch', 'mw-sur'] });
+      const first = await signOnAsBrowser(joining.url, 'u-9001');
+      assert.equal(first.landing, '/#/login?sso=done');
+      const session = (await (await first.exchange()).json()) as { user: { username: string; role: string; zones: string[]; mustChangePassword: boolean } };
+      assert.deepEqual([session.user.username, session.user.role, session.user.zones, session.user.mustChangePassword], ['nora.vidal', 'DISPATCHER', ['Sur'], false]);
+      const [nora] = await accountsNamed('nora.vidal');
+      assert.equal(nora?.ssoSubject, 'u-9001');
+      const [created] = (await auditOf('user.create')).filter((e) => e.subjectId === nora!.id);
+      assert.deepEqual(created?.details, { username: 'nora.vidal', role: 'DISPATCHER', unitId: null, zones: ['Sur'], ssoSubject: 'u-9001', source: 'directory' });
+      // Nobody knows its password: a password sign-in fails as for anyone else.
+      assert.equal((await call(joining.url, 'POST', '/api/v1/auth/login', { json: { username: 'nora.vidal', password: PASSWORD } })).status, 401);
+      // The next sign-on finds the same account.
+      assert.equal((await signOnAsBrowser(joining.url, 'u-9001')).landing, '/#/login?sso=done');
+      assert.equal((await accountsNamed('nora.vidal')).length, 1);
+
+      // An officer needs a patrol unit (an admin creates officers); no group, or a name MaskWatch refuses: no account.
+      for (const [subject, profile, landing] of [
+        ['u-9002', { preferred_username: 'omar', groups: ['mw-patrol'] }, 'needs-unit'],
+        ['u-9003', { preferred_username: 'pia', groups: ['staff'] }, 'no-access'],
+        ['u-9004', { preferred_username: 'not a name!', groups: ['mw-dispatch', 'mw-sur'] }, 'no-account'],
+      ] as const) {
+        idp.profiles.set(subject, { ...profile, groups: [...profile.groups] });
+        assert.equal((await signOnAsBrowser(joining.url, subject)).landing, `/#/login?sso-error=${landing}`, subject);
+        assert.equal(await stack.db.prisma.user.count({ where: { OR: [{ ssoSubject: subject }, { username: profile.preferred_username }] } }), 0, subject);
+      }
+      const refused = (await auditOf('auth.login_failed')).filter((e) => e.details.ssoSubject === 'u-9002');
+      assert.deepEqual(refused.map((e) => [e.subjectId, e.details.username, e.details.reason]), [[null, 'omar', 'the directory makes them an officer: an admin creates officers, with their patrol unit']]);
     });
 
     test('a single sign-on session, renewals included, ends MASKWATCH_SSO_SESSION_HOURS after the sign-on', async () => {

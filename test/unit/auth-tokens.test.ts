@@ -87,7 +87,7 @@ test('socket rooms: admins and dispatchers without zones see everything, dispatc
 });
 
 test('directory groups: the highest role of the groups, a dispatcher\'s zones, and no access without a group of the map', () => {
-  const map: DirectoryGroupMap = { claim: 'groups', roles: { ADMIN: ['admins'], DISPATCHER: ['dispatch'], OFFICER: ['patrol'] }, zones: { Sur: ['sur'], Centro: ['centro', 'centro-night'], '*': ['city'] } };
+  const map: DirectoryGroupMap = { claim: 'groups', roles: { ADMIN: ['admins'], DISPATCHER: ['dispatch'], OFFICER: ['patrol'] }, zones: { Sur: ['sur'], Centro: ['centro', 'centro-night'], '*': ['city'] }, createAccounts: false };
   assert.deepEqual(accessFromGroups(map, ['patrol', 'dispatch', 'other'], 'OFFICER'), { ok: false, why: 'no group of the directory gives the dispatcher a zone' });
   assert.deepEqual(accessFromGroups(map, ['patrol', 'dispatch', 'sur', 'centro-night'], 'OFFICER'), { ok: true, role: 'DISPATCHER', zones: ['Centro', 'Sur'] });
   assert.deepEqual(accessFromGroups(map, ['dispatch', 'sur', 'city'], 'DISPATCHER'), { ok: true, role: 'DISPATCHER', zones: [] }, 'every zone');

@@ -60,9 +60,11 @@ test('single sign-on settings: off by default, https issuers (http only on this 
       MASKWATCH_SSO_ZONE_GROUPS: '{"Centro": "mw-centro", "*": ["mw-city"]}',
       MASKWATCH_SSO_GROUPS_CLAIM: 'roles',
     })?.security.sso?.groups,
-    { claim: 'roles', roles: { DISPATCHER: ['CN=MW Dispatch,OU=Groups,DC=metro,DC=police'], OFFICER: ['/patrol', '/traffic'] }, zones: { Centro: ['mw-centro'], '*': ['mw-city'] } },
+    { claim: 'roles', roles: { DISPATCHER: ['CN=MW Dispatch,OU=Groups,DC=metro,DC=police'], OFFICER: ['/patrol', '/traffic'] }, zones: { Centro: ['mw-centro'], '*': ['mw-city'] }, createAccounts: false },
   );
-  assert.deepEqual(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Sur": "g"}' })?.security.sso?.groups, { claim: 'groups', roles: null, zones: { Sur: ['g'] } });
+  assert.deepEqual(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Sur": "g"}' })?.security.sso?.groups, { claim: 'groups', roles: null, zones: { Sur: ['g'] }, createAccounts: false });
+  assert.equal(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '{"ADMIN": "a"}', MASKWATCH_SSO_CREATE_ACCOUNTS: 'true' })?.security.sso?.groups?.createAccounts, true);
+  assert.equal(loadConfigOrReport(silent, { MASKWATCH_SSO_CREATE_ACCOUNTS: 'false' })?.security.sso, null);
   const refused: [Record<string, string>, RegExp][] = [
     [{ MASKWATCH_SSO_ISSUER: 'http://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: must be an https URL/],
     [{ MASKWATCH_SSO_ISSUER: 'login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: "login.example.org" is not a URL/],
@@ -72,6 +74,8 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     [{ MASKWATCH_SSO_REQUIRED: 'DISPATCHER' }, /MASKWATCH_SSO_REQUIRED: needs MASKWATCH_SSO_ISSUER/],
     [{ MASKWATCH_SSO_ISSUER: 'https://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm', MASKWATCH_SSO_REQUIRED: 'PILOT' }, /MASKWATCH_SSO_REQUIRED: must be none, all or roles/],
     [{ MASKWATCH_SSO_ZONE_GROUPS: '{"Centro":"g"}' }, /MASKWATCH_SSO_ZONE_GROUPS: needs MASKWATCH_SSO_ISSUER/],
+    [{ MASKWATCH_SSO_CREATE_ACCOUNTS: 'yes' }, /MASKWATCH_SSO_CREATE_ACCOUNTS: needs MASKWATCH_SSO_ISSUER/],
+    [{ ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Centro":"g"}', MASKWATCH_SSO_CREATE_ACCOUNTS: 'true' }, /MASKWATCH_SSO_CREATE_ACCOUNTS: needs MASKWATCH_SSO_ROLE_GROUPS/],
     [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: 'DISPATCHER=mw-dispatch' }, /MASKWATCH_SSO_ROLE_GROUPS: must be a JSON object/],
     [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '["mw-dispatch"]' }, /MASKWATCH_SSO_ROLE_GROUPS: must be a JSON object/],
     [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '{"PILOT":"mw-air"}' }, /MASKWATCH_SSO_ROLE_GROUPS: "PILOT" is not a role/],

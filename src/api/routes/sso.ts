@@ -99,7 +99,8 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
           'Checks the answer (state, PKCE, the ID token\'s signature, issuer, audience and nonce) and finds the account: the one linked to the directory subject, ' +
           'else, at its first sign-on, the one whose username equals the username claim (MASKWATCH_SSO_USERNAME_CLAIM, letter case aside), which is then linked. ' +
           'Success: 302 to `/#/login?sso=done` with a sealed, HttpOnly, SameSite=Strict cookie (60 s) for POST /api/v1/auth/sso/exchange. ' +
-          'With MASKWATCH_SSO_ROLE_GROUPS / MASKWATCH_SSO_ZONE_GROUPS, the groups claim (MASKWATCH_SSO_GROUPS_CLAIM) then sets the account\'s role and a dispatcher\'s zones (audited as user.update with source "directory"). ' +
+          'With MASKWATCH_SSO_ROLE_GROUPS / MASKWATCH_SSO_ZONE_GROUPS, the groups claim (MASKWATCH_SSO_GROUPS_CLAIM) then sets the account\'s role and a dispatcher\'s zones (audited as user.update with source "directory"); ' +
+          'with MASKWATCH_SSO_CREATE_ACCOUNTS, a person of a role group (not an officer) without an account gets one, linked (user.create with source "directory"). ' +
           'Failure: 302 to `/#/login?sso-error=` `expired` | `denied` | `failed` | `unavailable` | `no-account` | `disabled` | `linked-elsewhere` | `no-access` (no group gives access) | `needs-unit` (the directory makes them an officer, without a patrol unit yet) (audited as auth.login_failed).',
         querystring: { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 } },
         response: { 302: { type: 'null', description: 'to the dashboard' } },

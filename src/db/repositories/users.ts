@@ -11,6 +11,8 @@ export interface NewUser {
   /** JSON array (src/auth/roles.ts parseZones); null: every zone. */
   zones?: string | null;
   mustChangePassword?: boolean;
+  /** Linked to this directory identity from the start (an account made by single sign-on). */
+  ssoSubject?: string | null;
 }
 
 /** What account administration may change on a user row. */

@@ -13,7 +13,7 @@ const SSO_ERRORS: Record<string, string> = {
   disabled: 'Your MaskWatch account is disabled.',
   'linked-elsewhere': 'This MaskWatch account is linked to another agency account. Ask an administrator.',
   'no-access': 'Your agency\'s directory gives you no access to MaskWatch (none of its MaskWatch groups). Ask an administrator.',
-  'needs-unit': 'Your agency\'s directory makes you a patrol officer, and you have no patrol unit in MaskWatch yet. Ask a dispatcher or an administrator to give you one.',
+  'needs-unit': 'Your agency\'s directory makes you a patrol officer, and you have no patrol unit in MaskWatch yet. Ask an administrator to give you one.',
 };
 
 export interface LoginOptions {
