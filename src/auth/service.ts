@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { UserRepository } from '../db/repositories/users.ts';
 import type { SessionOrigin, SessionRepository } from '../db/repositories/sessions.ts';
 import type { SecondFactorKind, SignInMethod } from '../contracts/vocabulary.ts';
-import type { AuditRepository } from '../db/repositories/audit.ts';
+import { actorFields, type AuditRepository } from '../db/repositories/audit.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import { hashSecret, newSessionToken } from './tokens.ts';
 import { isRole, normaliseZones, parseZones, storedZones, type AuthUser, type Role } from './roles.ts';
@@ -312,9 +312,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         ssoSubject: input.ssoSubject ?? null,
       });
       await deps.audit.record({
-        actorType: actor.type,
-        actorId: actor.id ?? null,
-        actorRole: actor.role ?? null,
+        ...actorFields(actor),
         action: 'user.create',
         subjectType: 'User',
         subjectId: user.id,

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { normaliseZones, parseZones, storedZones, type AuthUser } from '../auth/roles.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.ts';
 import type { PasswordAttempts } from '../auth/password-attempts.ts';
-import type { AuditRepository } from '../db/repositories/audit.ts';
+import { actorFields, type AuditRepository } from '../db/repositories/audit.ts';
 import type { SessionRepository } from '../db/repositories/sessions.ts';
 import type { UserRepository, UserRow } from '../db/repositories/users.ts';
 import type { SecurityKeyRepository } from '../db/repositories/security-keys.ts';
@@ -120,9 +120,7 @@ export function sessionEnder(deps: Pick<AccountServiceDeps, 'sessions' | 'socket
 export function accountAuditor(audit: AuditRepository) {
   return (actor: AccountActor, action: string, user: Pick<UserRow, 'id' | 'username'>, details: Record<string, unknown>) =>
     audit.record({
-      actorType: actor.type,
-      actorId: actor.id ?? null,
-      actorRole: actor.role ?? null,
+      ...actorFields(actor),
       action,
       subjectType: 'User',
       subjectId: user.id,

@@ -42,6 +42,18 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** Who acts: a user (id and role) or the system (the CLI as id `cli`). */
+export interface AuditActor {
+  type: AuditActorType;
+  id?: string;
+  role?: string;
+}
+
+/** An actor as an entry's actor fields. */
+export function actorFields(actor: AuditActor): Pick<AuditEntry, 'actorType' | 'actorId' | 'actorRole'> {
+  return { actorType: actor.type, actorId: actor.id ?? null, actorRole: actor.role ?? null };
+}
+
 /** Who viewed an alert's evidence, and how often (every view, not only a page of them). */
 export interface EvidenceViewer {
   actorType: string;
