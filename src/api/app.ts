@@ -33,6 +33,7 @@ import { ssoRoutes } from './routes/sso.ts';
 import { createSsoClient } from '../auth/sso.ts';
 import { createSecretBox } from '../auth/secret-box.ts';
 import { cameraRoutes } from './routes/cameras.ts';
+import { zoneRoutes } from './routes/zones.ts';
 import { userRoutes } from './routes/users.ts';
 import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
 import { DETECTIONS_CONTENT_TYPES, detectionRoutes } from './routes/detections.ts';
@@ -283,6 +284,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await userRoutes(scope, ctx);
     await accountRoutes(scope, ctx);
     await cameraRoutes(scope, ctx);
+    await zoneRoutes(scope, ctx);
     await alertRoutes(scope, ctx);
     await violationRoutes(scope, ctx);
     await snapshotRoutes(scope, ctx);

@@ -274,6 +274,38 @@ const Zones = () =>
       "DISPATCHER only: the camera zones whose alerts, evidence, violations, exports, statistics and live events the dispatcher sees (a camera without a zone is in none). Empty: every zone. Admins and dispatchers without zones see everything; officers see their unit's alerts",
   });
 
+/** GET /api/v1/zones: a zone, its cameras, and the dispatchers who see its alerts. */
+export const ZoneSchema = Type.Object({
+  zone: Nullable(Type.String({ description: 'the zone\'s name; null: the cameras without a zone' })),
+  cameras: Type.Integer({ minimum: 0 }),
+  openAlerts: Type.Integer({ minimum: 0 }),
+  dispatchers: Type.Integer({
+    minimum: 0,
+    description: 'enabled dispatchers who see the zone\'s alerts (limited to it, or seeing every zone); 0 with cameras: its alerts reach admins only',
+  }),
+  zonedDispatchers: Type.Integer({ minimum: 0, description: 'of them, those limited to this zone' }),
+});
+export type Zone = Static<typeof ZoneSchema>;
+
+/** POST /api/v1/zones/rename: one zone's new name, on every camera and dispatcher; into an existing zone, the two merge. */
+export const ZoneRenameSchema = Type.Object(
+  {
+    from: Type.String({ minLength: 1, maxLength: 100 }),
+    to: Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$', description: 'no leading or trailing spaces' }),
+  },
+  { additionalProperties: false },
+);
+export type ZoneRename = Static<typeof ZoneRenameSchema>;
+
+export const ZoneRenamedSchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  cameras: Type.Integer({ minimum: 0, description: 'cameras moved to the new name' }),
+  dispatchers: Type.Integer({ minimum: 0, description: 'accounts whose zones were renamed' }),
+  merged: Type.Boolean({ description: 'the new name was a zone already: the two are one now' }),
+});
+export type ZoneRenamed = Static<typeof ZoneRenamedSchema>;
+
 export const UserSummarySchema = Type.Object({
   id: Type.String(),
   username: Type.String(),

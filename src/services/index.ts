@@ -28,6 +28,7 @@ import { createTwoFactorService } from './two-factor.ts';
 import { createUnitService } from './units.ts';
 import { createUserService } from './users.ts';
 import { createViolationService } from './violations.ts';
+import { createZoneService } from './zones.ts';
 import { createWebhookDeliveryService } from './webhook-deliveries.ts';
 
 export interface ServiceDeps {
@@ -94,6 +95,7 @@ export function createServices(deps: ServiceDeps) {
     units: createUnitService({ units: repos.units, audit: repos.audit, unitEvents: deps.unitEvents, now }),
     users: createUserService({ users: repos.users, units: repos.units, keys: repos.securityKeys, auth: deps.auth, securityKeyRoles: deps.secondFactor.securityKeyRoles }),
     violations: createViolationService({ violations: repos.violations }),
+    zones: createZoneService({ zones: repos.zones, audit: repos.audit, alerts: repos.alerts, announcer: deps.announcer }),
     webhookDeliveries: createWebhookDeliveryService({ audit: repos.audit }),
   };
 }

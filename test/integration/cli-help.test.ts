@@ -23,6 +23,7 @@ const COMMANDS = [
   ['users', '--help'],
   ['users', 'add', '--help'],
   ['users', 'set-role', '--help'],
+  ['zones', '--help'],
   ['audit', '--help'],
   ['audit', 'prune', '--help'],
   ['detect', '--help'],

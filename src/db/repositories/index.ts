@@ -17,6 +17,7 @@ import { createStatsRepository } from './stats.ts';
 import { createUnitRepository } from './units.ts';
 import { createUserRepository } from './users.ts';
 import { createViolationRepository } from './violations.ts';
+import { createZoneRepository } from './zones.ts';
 
 /** `provider` saves one probe query for the provider-specific statistics SQL; asked when omitted. */
 export function createRepositories(prisma: PrismaClient, provider?: Provider) {
@@ -34,6 +35,7 @@ export function createRepositories(prisma: PrismaClient, provider?: Provider) {
     stats: createStatsRepository(prisma, provider),
     units: createUnitRepository(prisma),
     users: createUserRepository(prisma),
+    zones: createZoneRepository(prisma),
     violations: createViolationRepository(prisma),
     /** Answers when the database does (readiness). */
     async ping(): Promise<void> {
