@@ -32,11 +32,13 @@ import type {
   UserSummary,
   Violation,
   WebhookDelivery,
+  Zone,
+  ZoneRenamed,
 } from '../contracts/api.ts';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery };
+export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery, Zone, ZoneRenamed };
 
 export interface CurrentUser {
   id: string;
@@ -262,6 +264,13 @@ export class Api {
 
   cameras() {
     return this.json<{ items: Camera[] } | Camera[]>('GET', '/api/v1/cameras').then((r) => (Array.isArray(r) ? r : r.items));
+  }
+  /** Every zone with its cameras, open alerts and the dispatchers who see it (admins). */
+  zones() {
+    return this.json<{ items: Zone[] }>('GET', '/api/v1/zones').then((r) => r.items);
+  }
+  renameZone(from: string, to: string) {
+    return this.json<ZoneRenamed>('POST', '/api/v1/zones/rename', { from, to });
   }
   createCamera(body: CameraInput) {
     return this.json<CameraWithKey>('POST', '/api/v1/cameras', body);

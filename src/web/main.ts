@@ -246,6 +246,20 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
   return el;
 }
 
+/**
+ * After a reconnect: a zone renamed meanwhile (Admin › Zones) keeps the dispatcher's session but drops their
+ * socket; the page takes the new names, or its zone filter would hide the renamed zone's alerts.
+ */
+async function followZoneRename(): Promise<void> {
+  const before = session;
+  if (!before || before.user.role !== 'DISPATCHER') return;
+  const me = await api.me().catch(() => null);
+  if (!me || session !== before || sameAccess(me, before.user) || !sameAccess({ ...me, zones: before.user.zones }, before.user)) return;
+  session = { ...before, user: { ...before.user, zones: me.zones } };
+  saveSession(session);
+  render();
+}
+
 function render(): void {
   unmount?.();
   unmount = null;
@@ -263,6 +277,14 @@ function render(): void {
   if (!realtime) {
     realtime = connectRealtime(() => session?.token ?? null);
     realtime.onAuthError(() => keeper.expired());
+    let dropped = false;
+    realtime.onConnection((state) => {
+      if (state !== 'live') dropped = true;
+      else if (dropped) {
+        dropped = false;
+        void followZoneRename();
+      }
+    });
   }
   const view = VIEWS[route];
   document.title = `${view.title} · MaskWatch`;

@@ -2,7 +2,8 @@
  * A precinct's dispatcher, in Chromium against the real system (`maskwatch start`): in Admin › Users the
  * admin limits a dispatcher to zone Centro by ticking it among the cameras' zones; the dispatcher's
  * session ends, and once signed in again their header names the zone and their feed, filters and map
- * hold the Centro camera's alert only, while a dispatcher without zones sees both.
+ * hold the Centro camera's alert only, while a dispatcher without zones sees both. Renamed in Admin › Zones,
+ * the zone keeps its dispatcher, whose open console follows the new name without signing in again.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,10 +75,28 @@ test("an admin limits a dispatcher to a zone; the dispatcher's console then hold
   await everyone.locator('.alert-item', { hasText: 'Plaza Elíptica' }).waitFor();
   assert.equal(await everyone.locator('.alert-item', { hasText: 'Puerta del Sol' }).count(), 1);
 
+  // Admin › Zones: who sees which; Centro is renamed, and ana keeps her session while her console follows the name.
+  await admin.goto(`${system.url}/#/admin/zones`);
+  const centroRow = admin.getByRole('row').filter({ has: admin.getByRole('rowheader', { name: 'Centro', exact: true }) });
+  await centroRow.waitFor();
+  assert.deepEqual((await centroRow.getByRole('cell').allTextContents()).slice(0, 3), ['1', '1', '2 (1 limited to it)']);
+  await centroRow.getByRole('button', { name: 'Rename zone Centro' }).click();
+  const rename = admin.getByRole('dialog', { name: 'Rename zone Centro' });
+  await rename.getByLabel('New name').fill('Centro Histórico');
+  assert.equal(await axeViolations(admin, 'Admin › Zones › Rename'), '');
+  await rename.getByRole('button', { name: 'Rename' }).click();
+  await admin.getByText('Zone Centro is now Centro Histórico: 1 camera, 1 dispatcher').waitFor();
+  await admin.getByRole('rowheader', { name: 'Centro Histórico', exact: true }).waitFor();
+  assert.equal(await axeViolations(admin, 'Admin › Zones'), '');
+  await screenshot(admin, 'admin-zones', 'admin-zones');
+  await dispatcher.getByRole('button', { name: 'ana · DISPATCHER · Centro Histórico: your account' }).waitFor({ timeout: 15_000 });
+  await dispatcher.locator('.alert-item', { hasText: 'Puerta del Sol' }).waitFor();
+  assert.equal(await dispatcher.getByRole('dialog', { name: 'Your session has ended' }).count(), 0);
+
   // Her zone's alert closed, her feed says the quiet is hers, not the city's.
   const token = (await call(system.url, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
-  const centro = (await call(system.url, 'GET', '/api/v1/alerts', { token })).body.items.find((a: { camera: { zone: string } }) => a.camera.zone === 'Centro');
+  const centro = (await call(system.url, 'GET', '/api/v1/alerts', { token })).body.items.find((a: { camera: { zone: string } }) => a.camera.zone === 'Centro Histórico');
   assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${centro.id}/dismiss`, { token, json: { reason: 'test over' } })).status, 200);
-  await dispatcher.getByText('No open alerts in Centro.').waitFor();
+  await dispatcher.getByText('No open alerts in Centro Histórico.').waitFor();
   assert.deepEqual(desk.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
 });

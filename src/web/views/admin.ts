@@ -1,6 +1,6 @@
 /**
  * Admin view: violation history (search, paging, Export CSV), statistics charts,
- * camera management (key shown once, rotate, disable), patrol units, users,
+ * camera management (key shown once, rotate, disable), zones (who sees which, rename), patrol units, users,
  * the webhook delivery log and the audit trail.
  */
 import type { MountView, ViewContext } from '../context.ts';
@@ -14,6 +14,7 @@ import { statsPanel } from './admin/stats.ts';
 import { unitsPanel } from './admin/units.ts';
 import { usersPanel } from './admin/users.ts';
 import { webhooksPanel } from './admin/webhooks.ts';
+import { zonesPanel } from './admin/zones.ts';
 
 type Tab = { id: string; label: string; build: (ctx: ViewContext) => HTMLElement };
 
@@ -23,6 +24,7 @@ export const mountAdmin: MountView = (root, ctx) => {
     { id: 'review', label: 'Closed incidents', build: reviewPanel },
     { id: 'stats', label: 'Statistics', build: statsPanel },
     { id: 'cameras', label: 'Cameras', build: camerasPanel },
+    { id: 'zones', label: 'Zones', build: zonesPanel },
     { id: 'units', label: 'Units', build: unitsPanel },
     { id: 'users', label: 'Users', build: usersPanel },
     { id: 'webhooks', label: 'Webhooks', build: webhooksPanel },
