@@ -140,6 +140,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
     analysisWork: () => analysisWorkTotals(producer.redis, deps.config.queuePrefix),
     alertCounts: () => repos.alerts.countsByStatus(),
     cameraHealth: { cameras: () => repos.cameras.healthRows(), silentSeconds: deps.config.cameraSilentSeconds },
+    // Read at scrape time, once the services below exist.
+    zones: () => services.zones.list(),
   });
   const { cameras, audit } = repos;
   const io = () => (typeof deps.io === 'function' ? deps.io() : deps.io);

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { CAMERA_HEALTH_STATES, cameraHealth } from '../domain/camera-health.ts';
+import type { ZoneCoverage } from '../domain/zone-coverage.ts';
 
 export type RejectReason =
   | 'unauthorized'
@@ -15,6 +16,9 @@ export type RejectReason =
   | 'bad_detections'
   | 'bad_crop';
 
+/** The `zone` label of the cameras without a zone (an empty label value would read as no label at all). */
+export const NO_ZONE_LABEL = '(no zone)';
+
 export interface ApiMetricsSources {
   /** Job counts of the frames queue by state. */
   jobCounts?: () => Promise<Record<string, number>>;
@@ -26,6 +30,8 @@ export interface ApiMetricsSources {
   staleFrames?: () => Promise<Record<string, number>>;
   /** Every camera's state for the silent-camera check (domain/camera-health.ts), and its limit. */
   cameraHealth?: { cameras: () => Promise<{ id: string; enabled: boolean; lastFrameAt: Date | null }[]>; silentSeconds: number };
+  /** Who sees which zone's alerts (domain/zone-coverage.ts). */
+  zones?: () => Promise<ZoneCoverage[]>;
   /** Work the workers saved (queue/analysis-state.ts): frames skipped as unchanged, faces classified and reused. */
   analysisWork?: () => Promise<{ framesUnchanged: number; facesClassified: number; facesReused: number }>;
   logger: Logger;
@@ -70,7 +76,7 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
       },
     });
   }
-  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork } = sources;
+  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork, zones } = sources;
 
   scraped(
     { name: 'maskwatch_queue_jobs', help: 'Jobs in the frames queue, by state (read at scrape time)', labelNames: ['state'], what: 'queue counts' },
@@ -122,6 +128,20 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
           counts.set(state, counts.get(state)! + 1);
         }
         for (const [state, n] of counts) g.set({ state }, n);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_zone_dispatchers',
+      help: 'Enabled dispatchers who see the alerts of each zone with cameras (zone "(no zone)": the cameras without one; read at scrape time): alert when 0, its alerts reach admins only',
+      labelNames: ['zone'],
+      what: 'zone coverage',
+    },
+    zones &&
+      (async (g) => {
+        const rows = await zones();
+        g.reset(); // a zone renamed or emptied since the last scrape leaves the series
+        for (const z of rows) if (z.cameras > 0) g.set({ zone: z.zone ?? NO_ZONE_LABEL }, z.dispatchers);
       }),
   );
   scraped(

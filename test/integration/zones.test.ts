@@ -64,6 +64,14 @@ for (const provider of testProviders()) {
         { zone: null, cameras: 1, openAlerts: 0, dispatchers: 1, zonedDispatchers: 0 },
       ]);
       assert.equal((await call(api.url, 'GET', '/api/v1/zones', { token: user.carl!.token })).status, 403);
+      // For an operator's alert rule: zones with cameras only.
+      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      assert.deepEqual(metrics.split('\n').filter((l) => l.startsWith('maskwatch_zone_dispatchers{')).sort(), [
+        'maskwatch_zone_dispatchers{zone="(no zone)"} 1',
+        'maskwatch_zone_dispatchers{zone="Centro"} 3',
+        'maskwatch_zone_dispatchers{zone="Norte"} 1',
+        'maskwatch_zone_dispatchers{zone="Sur"} 2',
+      ]);
     });
 
     test('a rename reaches every camera and dispatcher at once; sessions stay, and live consoles hear of the open alerts', async () => {
