@@ -27,6 +27,10 @@ export interface DirectorySignOnDeps {
   groups: DirectoryGroupMap | null;
 }
 
+/** Why a provider sends no groups at all, for the admin reading the refusal in the audit trail. */
+const noClaim = (claim: string) =>
+  `the provider sent no "${claim}" claim (have it send the groups in the ID token or userinfo; Entra ID sends none past 200 groups: send those assigned to the application)`;
+
 /** At most this many of a person's groups go into an audit record (a directory may send hundreds). */
 const AUDITED_GROUPS = 50;
 
@@ -47,7 +51,7 @@ export function createDirectorySignOn(deps: DirectorySignOnDeps) {
     refuse: (reason: 'no-access' | 'needs-unit', why: string) => Promise<SignOnOutcome>,
   ): Promise<SignOnOutcome | null> {
     const access = accessFromGroups(groups, identity.groups ?? [], 'OFFICER');
-    if (!access.ok) return refuse('no-access', access.why);
+    if (!access.ok) return refuse('no-access', identity.groups === null ? `${access.why}: ${noClaim(groups.claim)}` : access.why);
     if (access.role === 'OFFICER') return refuse('needs-unit', 'the directory makes them an officer: an admin creates officers, with their patrol unit');
     try {
       await deps.auth.createUser({ username: identity.username!, password: null, role: access.role!, zones: access.zones ?? [], ssoSubject: identity.subject }, { type: 'SYSTEM' });
@@ -82,7 +86,7 @@ export function createDirectorySignOn(deps: DirectorySignOnDeps) {
       if (!found.ok || !deps.groups) return found;
       const user = await deps.accounts.get(found.userId);
       const access = accessFromGroups(deps.groups, groups, user.role);
-      if (!access.ok) return refuse(user, 'no-access', access.why);
+      if (!access.ok) return refuse(user, 'no-access', identity.groups === null ? `${access.why}: ${noClaim(deps.groups.claim)}` : access.why);
       const patch: AccountPatch = {};
       if (access.role && access.role !== user.role) patch.role = access.role;
       if (access.zones && access.zones.join('\n') !== [...user.zones].sort().join('\n')) patch.zones = access.zones;

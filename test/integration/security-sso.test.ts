@@ -320,6 +320,10 @@ for (const provider of testProviders()) {
         assert.deepEqual(refused?.details, { signInMethod: 'sso', username: 'lena', clientIp: '127.0.0.1', ssoSubject: 'u-8001', groups: [...given], reason });
       }
       assert.equal((await account()).role, 'ADMIN');
+      // A provider that sends no groups at all (misconfigured, or Entra ID's overage): the refusal says so.
+      idp.profiles.set('u-8001', { preferred_username: 'lena' });
+      assert.equal((await signOnAsBrowser(directed.url, 'u-8001')).landing, '/#/login?sso-error=no-access');
+      assert.match(String((await auditOf('auth.login_failed')).filter((e) => e.subjectId === lena).at(-1)?.details.reason), /^no group of the directory gives a MaskWatch role: the provider sent no "groups" claim/);
 
       // A unit is MaskWatch's to give: an officer of the directory without one is sent to a dispatcher.
       assert.equal((await signOn(['mw-patrol'])).landing, '/#/login?sso-error=needs-unit');
