@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import { tileOrigin, type Config } from '../config/config.ts';
+import { tileOrigin, zonesInSettings, type Config } from '../config/config.ts';
 import type { Db, Provider } from '../db/client.ts';
 import { createRepositories } from '../db/repositories/index.ts';
 import type { AuthService } from '../auth/service.ts';
@@ -194,6 +194,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     announcer,
     auth,
     ssoGroups: deps.config.security.sso?.groups ?? null,
+    zoneSettings: zonesInSettings(deps.config),
     gate,
     unitEvents,
     // Account changes drop the user's sockets on every instance; password changes are throttled like logins.

@@ -10,6 +10,7 @@ import { DEFAULT_DETECTIONS_CONCURRENCY } from '../queue/jobs.ts';
 import { DEFAULT_REUSE, type ReuseSettings } from '../domain/analysis-reuse.ts';
 import { ROLES, type Role } from '../contracts/vocabulary.ts';
 import { EVERY_ZONE, type DirectoryGroupMap } from '../auth/directory-groups.ts';
+import type { ZoneSetting } from '../domain/zone-coverage.ts';
 import { DEFAULT_SECOND_OPINION, SECOND_OPINION_KINDS, type SecondOpinionKind } from '../vision/decision.ts';
 
 /** Everything MaskWatch reads from the environment, parsed and validated once at start. */
@@ -354,6 +355,17 @@ function directoryGroups(env: Env): DirectoryGroupMap | null {
   if (createAccounts && !roles) throw new ConfigError('MASKWATCH_SSO_CREATE_ACCOUNTS', 'needs MASKWATCH_SSO_ROLE_GROUPS: the directory\'s groups must give the accounts it makes their role');
   if (!roles && !zones) return null;
   return { claim, roles, zones, createAccounts };
+}
+
+/** The zones the settings name (directory groups, webhook targets), for Admin › Zones: a rename must change them too. */
+export function zonesInSettings(config: Pick<Config, 'webhooks' | 'security'>): ZoneSetting[] {
+  const groups = config.security.sso?.groups?.zones ?? {};
+  return [
+    ...Object.keys(groups)
+      .filter((zone) => zone !== EVERY_ZONE)
+      .map((zone) => ({ zone, by: 'MASKWATCH_SSO_ZONE_GROUPS' })),
+    ...config.webhooks.flatMap((t) => (t.zones ?? []).map((zone) => ({ zone, by: `MASKWATCH_WEBHOOKS target ${t.name}` }))),
+  ];
 }
 
 /** 0 (off), or 30 s to a week: a camera's last-frame time is written every ~10 s, so less would flicker. */

@@ -284,6 +284,9 @@ export const ZoneSchema = Type.Object({
     description: 'enabled dispatchers who see the zone\'s alerts (limited to it, or seeing every zone); 0 with cameras: its alerts reach admins only',
   }),
   zonedDispatchers: Type.Integer({ minimum: 0, description: 'of them, those limited to this zone' }),
+  namedBy: Type.Array(Type.String(), {
+    description: 'settings that name the zone (MASKWATCH_SSO_ZONE_GROUPS, a MASKWATCH_WEBHOOKS target): a rename does not change them, the operator must',
+  }),
 });
 export type Zone = Static<typeof ZoneSchema>;
 
@@ -303,6 +306,7 @@ export const ZoneRenamedSchema = Type.Object({
   cameras: Type.Integer({ minimum: 0, description: 'cameras moved to the new name' }),
   dispatchers: Type.Integer({ minimum: 0, description: 'accounts whose zones were renamed' }),
   merged: Type.Boolean({ description: 'the new name was a zone already: the two are one now' }),
+  namedBy: Type.Array(Type.String(), { description: 'settings that still name the old zone (MASKWATCH_SSO_ZONE_GROUPS, a MASKWATCH_WEBHOOKS target): change them and restart' }),
 });
 export type ZoneRenamed = Static<typeof ZoneRenamedSchema>;
 

@@ -12,22 +12,31 @@ export interface ZoneCoverage {
   dispatchers: number;
   /** Of them, those limited to it (named in their zones). */
   zonedDispatchers: number;
+  /** Settings that name the zone (a directory group map, a webhook target): a rename must change them too. */
+  namedBy: string[];
+}
+
+/** A zone a setting names, and which setting. */
+export interface ZoneSetting {
+  zone: string;
+  by: string;
 }
 
 /**
- * One row per zone of a camera or of a dispatcher's list (a name no camera has any more shows with
- * 0 cameras), named zones alphabetically, then the cameras without a zone.
+ * One row per zone of a camera, of a dispatcher's list or of a setting (a name no camera has any more shows
+ * with 0 cameras), named zones alphabetically, then the cameras without a zone.
  */
 export function zoneCoverage(
   cameraZones: readonly { zone: string | null; cameras: number; openAlerts: number }[],
   dispatchers: readonly { zones: readonly string[] }[],
+  settings: readonly ZoneSetting[] = [],
 ): ZoneCoverage[] {
   const everywhere = dispatchers.filter((d) => d.zones.length === 0).length;
   const rows = new Map<string | null, ZoneCoverage>();
   const row = (zone: string | null) => {
     const existing = rows.get(zone);
     if (existing) return existing;
-    const created: ZoneCoverage = { zone, cameras: 0, openAlerts: 0, dispatchers: everywhere, zonedDispatchers: 0 };
+    const created: ZoneCoverage = { zone, cameras: 0, openAlerts: 0, dispatchers: everywhere, zonedDispatchers: 0, namedBy: [] };
     rows.set(zone, created);
     return created;
   };
@@ -39,5 +48,6 @@ export function zoneCoverage(
       r.dispatchers += 1;
     }
   }
+  for (const { zone, by } of settings) row(zone).namedBy.push(by);
   return [...rows.values()].sort((a, b) => (a.zone === null ? 1 : b.zone === null ? -1 : a.zone.localeCompare(b.zone)));
 }

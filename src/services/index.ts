@@ -13,6 +13,7 @@ import { createAccountService, sessionEnder, type SessionSockets } from './accou
 import { createAlertService } from './alerts.ts';
 import { createDirectorySignOn } from './directory-sign-on.ts';
 import type { DirectoryGroupMap } from '../auth/directory-groups.ts';
+import type { ZoneSetting } from '../domain/zone-coverage.ts';
 import { createAuditLogService } from './audit-log.ts';
 import { createAuditSealService } from './audit-seals.ts';
 import type { Announcer } from './announcer.ts';
@@ -37,6 +38,8 @@ export interface ServiceDeps {
   auth: Pick<AuthService, 'createUser' | 'ssoAccount'>;
   /** Roles and zones from the directory's groups at each single sign-on (MASKWATCH_SSO_*_GROUPS); null: MaskWatch's. */
   ssoGroups: DirectoryGroupMap | null;
+  /** The zones the settings name, shown in Admin › Zones (src/config/config.ts zonesInSettings). */
+  zoneSettings: readonly ZoneSetting[];
   /** The ingestion key cache admin changes go through. */
   gate: CameraKeyCache;
   /** Live unit board (sockets); absent in processes without sockets. */
@@ -95,7 +98,7 @@ export function createServices(deps: ServiceDeps) {
     units: createUnitService({ units: repos.units, audit: repos.audit, unitEvents: deps.unitEvents, now }),
     users: createUserService({ users: repos.users, units: repos.units, keys: repos.securityKeys, auth: deps.auth, securityKeyRoles: deps.secondFactor.securityKeyRoles }),
     violations: createViolationService({ violations: repos.violations }),
-    zones: createZoneService({ zones: repos.zones, audit: repos.audit, alerts: repos.alerts, announcer: deps.announcer }),
+    zones: createZoneService({ zones: repos.zones, audit: repos.audit, settings: deps.zoneSettings, alerts: repos.alerts, announcer: deps.announcer }),
     webhookDeliveries: createWebhookDeliveryService({ audit: repos.audit }),
   };
 }

@@ -15,6 +15,8 @@ import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 
 const problemType = (slug: string) => `https://maskwatch.dev/problems/${slug}`;
+/** A precinct's own system takes Centro's and Oeste's new alerts: settings name zones too. */
+const WEBHOOKS = [{ name: 'precinct-cad', url: 'http://127.0.0.1:9/hook', secret: 'a webhook secret of 32 characters!', events: ['alert.created' as const], zones: ['Centro', 'Oeste'] }];
 
 for (const provider of testProviders()) {
   describe(`zones (${provider})`, () => {
@@ -29,7 +31,7 @@ for (const provider of testProviders()) {
 
     before(async () => {
       stack = await createTestStack(provider);
-      api = await stack.startApi();
+      api = await stack.startApi({ config: { webhooks: WEBHOOKS } });
       admin = (await loginAs(api, { username: 'chief', role: 'ADMIN' })).token;
       for (const [name, zone] of [['a', 'Centro'], ['b', 'Centro'], ['c', 'Sur'], ['d', null], ['e', 'Norte']] as const) {
         const res = await call(api.url, 'POST', '/api/v1/cameras', { token: admin, json: { name: `cam ${name}`, latitude: 40.4, longitude: -3.7, zone } });
@@ -55,13 +57,14 @@ for (const provider of testProviders()) {
     test('GET /api/v1/zones: each zone\'s cameras, open alerts and the dispatchers who see it; a zone nobody sees shows 0', async () => {
       const res = await call(api.url, 'GET', '/api/v1/zones', { token: admin });
       assert.equal(res.status, 200);
+      const webhook = 'MASKWATCH_WEBHOOKS target precinct-cad';
       assert.deepEqual(res.body.items, [
-        { zone: 'Centro', cameras: 2, openAlerts: 1, dispatchers: 3, zonedDispatchers: 2 },
+        { zone: 'Centro', cameras: 2, openAlerts: 1, dispatchers: 3, zonedDispatchers: 2, namedBy: [webhook] },
         // eva, its only dispatcher, is disabled: Norte's alerts reach admins only.
-        { zone: 'Norte', cameras: 1, openAlerts: 1, dispatchers: 1, zonedDispatchers: 0 },
-        { zone: 'Oeste', cameras: 0, openAlerts: 0, dispatchers: 2, zonedDispatchers: 1 },
-        { zone: 'Sur', cameras: 1, openAlerts: 0, dispatchers: 2, zonedDispatchers: 1 },
-        { zone: null, cameras: 1, openAlerts: 0, dispatchers: 1, zonedDispatchers: 0 },
+        { zone: 'Norte', cameras: 1, openAlerts: 1, dispatchers: 1, zonedDispatchers: 0, namedBy: [] },
+        { zone: 'Oeste', cameras: 0, openAlerts: 0, dispatchers: 2, zonedDispatchers: 1, namedBy: [webhook] },
+        { zone: 'Sur', cameras: 1, openAlerts: 0, dispatchers: 2, zonedDispatchers: 1, namedBy: [] },
+        { zone: null, cameras: 1, openAlerts: 0, dispatchers: 1, zonedDispatchers: 0, namedBy: [] },
       ]);
       assert.equal((await call(api.url, 'GET', '/api/v1/zones', { token: user.carl!.token })).status, 403);
       // For an operator's alert rule: zones with cameras only.
@@ -85,7 +88,10 @@ for (const provider of testProviders()) {
 
       const res = await call(api.url, 'POST', '/api/v1/zones/rename', { token: admin, json: { from: 'Centro', to: 'Centro Norte' } });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.deepEqual(res.body, { from: 'Centro', to: 'Centro Norte', cameras: 2, dispatchers: 2, merged: false });
+      assert.deepEqual(res.body, { from: 'Centro', to: 'Centro Norte', cameras: 2, dispatchers: 2, merged: false, namedBy: ['MASKWATCH_WEBHOOKS target precinct-cad'] });
+      // The setting still names Centro, which keeps a row (no camera) until the operator changes it.
+      const after = (await call(api.url, 'GET', '/api/v1/zones', { token: admin })).body.items as { zone: string; cameras: number; namedBy: string[] }[];
+      assert.deepEqual(after.find((z) => z.zone === 'Centro'), { zone: 'Centro', cameras: 0, openAlerts: 0, dispatchers: 1, zonedDispatchers: 0, namedBy: ['MASKWATCH_WEBHOOKS target precinct-cad'] });
       assert.equal((await heard).cameraId, camera.a);
       for (const name of ['a', 'b']) assert.equal((await stack.db.prisma.camera.findUniqueOrThrow({ where: { id: camera[name]! } })).zone, 'Centro Norte');
       assert.deepEqual(JSON.parse((await zonesOf('ana'))!), ['Centro Norte']);
@@ -100,15 +106,18 @@ for (const provider of testProviders()) {
 
       // Into an existing zone: the two merge, and nobody lists one zone twice.
       const merged = await call(api.url, 'POST', '/api/v1/zones/rename', { token: admin, json: { from: 'Sur', to: 'Centro Norte' } });
-      assert.deepEqual(merged.body, { from: 'Sur', to: 'Centro Norte', cameras: 1, dispatchers: 1, merged: true });
+      assert.deepEqual(merged.body, { from: 'Sur', to: 'Centro Norte', cameras: 1, dispatchers: 1, merged: true, namedBy: [] });
       assert.deepEqual(JSON.parse((await zonesOf('bea'))!), ['Centro Norte']);
     });
 
     test('refused: an unknown zone (404), the same name, or spaces around the new one (400); nothing changes', async () => {
       const before = await call(api.url, 'GET', '/api/v1/zones', { token: admin });
-      const unknown = await call(api.url, 'POST', '/api/v1/zones/rename', { token: admin, json: { from: 'Atlantis', to: 'Norte' } });
-      assert.equal(unknown.status, 404);
-      assert.equal(unknown.body.type, problemType('zone-not-found'));
+      // Atlantis is nobody's; Centro, after its rename, only a setting's: nothing to rename.
+      for (const from of ['Atlantis', 'Centro']) {
+        const unknown = await call(api.url, 'POST', '/api/v1/zones/rename', { token: admin, json: { from, to: 'Norte' } });
+        assert.equal(unknown.status, 404, from);
+        assert.equal(unknown.body.type, problemType('zone-not-found'));
+      }
       for (const json of [{ from: 'Norte', to: 'Norte' }, { from: 'Norte', to: ' Norte ' }, { from: 'Norte' }, { from: 'Norte', to: 'x'.repeat(101) }]) {
         const res = await call(api.url, 'POST', '/api/v1/zones/rename', { token: admin, json });
         assert.equal(res.status, 400, JSON.stringify(json));
@@ -118,7 +127,7 @@ for (const provider of testProviders()) {
 
     if (provider === 'sqlite') {
       test('maskwatch zones list / rename: the same, from the command line, audited as the CLI', async () => {
-        const env = { DATABASE_URL: stack.config.databaseUrl, MASKWATCH_DATA_DIR: stack.dataDir, LOG_LEVEL: 'warn' };
+        const env = { DATABASE_URL: stack.config.databaseUrl, MASKWATCH_DATA_DIR: stack.dataDir, MASKWATCH_WEBHOOKS: JSON.stringify(WEBHOOKS), LOG_LEVEL: 'warn' };
         const listed = await runCli(['zones', 'list', '--json'], { env });
         assert.equal(listed.code, 0, listed.stderr);
         const rows = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { zone: string | null });
@@ -129,6 +138,7 @@ for (const provider of testProviders()) {
         const renamed = await runCli(['zones', 'rename', 'Oeste', 'Poniente'], { env });
         assert.equal(renamed.code, 0, renamed.stderr);
         assert.equal(renamed.stdout, 'renamed zone "Oeste" to "Poniente": 0 camera(s), 1 dispatcher(s)\n');
+        assert.equal(renamed.stderr, 'maskwatch zones rename: MASKWATCH_WEBHOOKS target precinct-cad still name "Oeste": change them to "Poniente" and restart\n');
         assert.deepEqual(JSON.parse((await zonesOf('dora'))!), ['Poniente']);
         const audited = await stack.db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'zone.rename', subjectId: 'Poniente' } });
         assert.deepEqual([audited.actorType, audited.actorId], ['SYSTEM', 'cli']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfigOrReport } from '../../src/config/config.ts';
+import { loadConfigOrReport, zonesInSettings } from '../../src/config/config.ts';
 import { redactUrl } from '../../src/db/url.ts';
 
 test('loadConfigOrReport: an invalid setting is one readable line and null; a valid one gives the config', () => {
@@ -65,6 +65,16 @@ test('single sign-on settings: off by default, https issuers (http only on this 
   assert.deepEqual(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Sur": "g"}' })?.security.sso?.groups, { claim: 'groups', roles: null, zones: { Sur: ['g'] }, createAccounts: false });
   assert.equal(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '{"ADMIN": "a"}', MASKWATCH_SSO_CREATE_ACCOUNTS: 'true' })?.security.sso?.groups?.createAccounts, true);
   assert.equal(loadConfigOrReport(silent, { MASKWATCH_SSO_CREATE_ACCOUNTS: 'false' })?.security.sso, null);
+  // Zones the settings name, for Admin › Zones ("*" is every zone, not a zone).
+  const named = loadConfigOrReport(silent, {
+    ...behindProxy,
+    MASKWATCH_SSO_ZONE_GROUPS: '{"Centro": "g1", "*": "g2"}',
+    MASKWATCH_WEBHOOKS: JSON.stringify([{ name: 'cad', url: 'https://cad.example.org/hook', secret: 'a webhook secret of 32 characters!', zones: ['Sur'] }]),
+  })!;
+  assert.deepEqual(zonesInSettings(named), [
+    { zone: 'Centro', by: 'MASKWATCH_SSO_ZONE_GROUPS' },
+    { zone: 'Sur', by: 'MASKWATCH_WEBHOOKS target cad' },
+  ]);
   const refused: [Record<string, string>, RegExp][] = [
     [{ MASKWATCH_SSO_ISSUER: 'http://login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: must be an https URL/],
     [{ MASKWATCH_SSO_ISSUER: 'login.example.org', MASKWATCH_SSO_CLIENT_ID: 'm' }, /MASKWATCH_SSO_ISSUER: "login.example.org" is not a URL/],

@@ -40,28 +40,31 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   // The database loads only now: --help and argument errors answer at once.
-  const [{ openCliDatabase }, { createZoneService }, { ServiceError }] = await Promise.all([
+  const [{ openCliDatabase }, { createZoneService }, { ServiceError }, { zonesInSettings }] = await Promise.all([
     import('../database.ts'),
     import('../../services/zones.ts'),
     import('../../services/errors.ts'),
+    import('../../config/config.ts'),
   ]);
   const opened = await openCliDatabase();
   if (!opened) return 1;
-  const { db, repos } = opened;
-  const zones = createZoneService({ zones: repos.zones, audit: repos.audit });
+  const { config, db, repos } = opened;
+  const zones = createZoneService({ zones: repos.zones, audit: repos.audit, settings: zonesInSettings(config) });
   try {
     if (args.command === 'list') {
       for (const z of await zones.list()) {
         if (args.json) process.stdout.write(`${JSON.stringify(z)}\n`);
         else {
           const gap = z.cameras > 0 && z.dispatchers === 0 ? '\tno dispatcher sees its alerts' : '';
-          process.stdout.write(`${z.zone ?? '(no zone)'}\tcameras: ${z.cameras}\topen alerts: ${z.openAlerts}\tdispatchers: ${z.dispatchers} (${z.zonedDispatchers} limited to it)${gap}\n`);
+          const named = z.namedBy.length > 0 ? `\tnamed in ${z.namedBy.join(', ')}` : '';
+          process.stdout.write(`${z.zone ?? '(no zone)'}\tcameras: ${z.cameras}\topen alerts: ${z.openAlerts}\tdispatchers: ${z.dispatchers} (${z.zonedDispatchers} limited to it)${gap}${named}\n`);
         }
       }
       return 0;
     }
     const done = await zones.rename({ from: args.from, to: args.to }, { type: 'SYSTEM', id: 'cli' });
     process.stdout.write(`renamed zone "${done.from}" to "${done.to}"${done.merged ? ' (merged into the existing zone)' : ''}: ${done.cameras} camera(s), ${done.dispatchers} dispatcher(s)\n`);
+    if (done.namedBy.length > 0) process.stderr.write(`maskwatch zones rename: ${done.namedBy.join(', ')} still name "${done.from}": change them to "${done.to}" and restart\n`);
     return 0;
   } catch (err) {
     if (err instanceof ServiceError) {

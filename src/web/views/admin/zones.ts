@@ -14,7 +14,7 @@ export function zonesPanel(ctx: ViewContext): HTMLElement {
   const tbody = h('tbody');
   let names: string[] = [];
 
-  function rename(from: string): void {
+  function rename(from: string, namedBy: readonly string[]): void {
     const { body, close, cancelButton } = openModal(`Rename zone ${from}`, 'account-dialog', { cancellable: true }, () => undefined);
     const listId = uid('zone-names');
     const input = h('input', { name: 'to', required: true, maxlength: 100, value: from, list: listId, autocomplete: 'off' });
@@ -23,6 +23,8 @@ export function zonesPanel(ctx: ViewContext): HTMLElement {
       'form',
       {},
       h('p', { class: 'muted small' }, 'Every camera of the zone and every dispatcher limited to it get the new name at once; their open dashboards follow within seconds. A name that is a zone already merges the two.'),
+      // The settings are the operator's, in the environment: the rename cannot change them.
+      namedBy.length > 0 ? h('p', { class: 'form-error' }, `${namedBy.join(' and ')} also name ${from}: change ${namedBy.length === 1 ? 'it' : 'them'} to the new name and restart MaskWatch.`) : null,
       field('New name', input),
       h('datalist', { id: listId }, ...names.filter((n) => n !== from).map((n) => h('option', { value: n }))),
       error,
@@ -35,6 +37,7 @@ export function zonesPanel(ctx: ViewContext): HTMLElement {
         (done) => {
           close(true);
           toast(`Zone ${done.from} is now ${done.to}${done.merged ? ' (merged)' : ''}: ${done.cameras} camera${done.cameras === 1 ? '' : 's'}, ${done.dispatchers} dispatcher${done.dispatchers === 1 ? '' : 's'}`);
+          if (done.namedBy.length > 0) toast(`${done.namedBy.join(' and ')} still name ${done.from}: change them and restart MaskWatch`, 'error');
           void load();
         },
         (err) => (error.textContent = errorText(err)),
@@ -48,12 +51,13 @@ export function zonesPanel(ctx: ViewContext): HTMLElement {
     const name = z.zone ?? 'No zone';
     // Alerts of these cameras reach no dispatcher: the gap a zone limit can open.
     const unseen = z.cameras > 0 && z.dispatchers === 0;
-    const action = z.zone === null ? null : h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rename zone ${z.zone}` }, 'Rename');
-    action?.addEventListener('click', () => rename(z.zone!));
+    // Only cameras and dispatchers can be renamed here; a name only the settings use has nothing to rename.
+    const action = z.zone === null || (z.cameras === 0 && z.zonedDispatchers === 0) ? null : h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Rename zone ${z.zone}` }, 'Rename');
+    action?.addEventListener('click', () => rename(z.zone!, z.namedBy));
     return h(
       'tr',
       {},
-      h('th', { scope: 'row' }, z.zone === null ? h('span', { class: 'muted' }, name) : name),
+      h('th', { scope: 'row' }, z.zone === null ? h('span', { class: 'muted' }, name) : name, z.namedBy.length > 0 ? h('div', { class: 'muted small' }, `named in ${z.namedBy.join(', ')}`) : null),
       h('td', {}, String(z.cameras), z.cameras === 0 ? h('span', { class: 'muted small' }, ' no camera has it') : null),
       h('td', {}, String(z.openAlerts)),
       h(
