@@ -329,17 +329,18 @@ function groupTable(env: Env, name: string, isName: (key: string) => string | nu
     throw new ConfigError(name, `must be a JSON object such as {"DISPATCHER": ["mw-dispatch"]}, got ${JSON.stringify(raw.slice(0, 80))}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(name, 'must be a JSON object of name → group or [groups]');
-  const table: Record<string, string[]> = {};
-  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    const problem = isName(key);
-    if (problem) throw new ConfigError(name, problem);
-    const groups = typeof value === 'string' ? [value] : value;
-    if (!Array.isArray(groups) || groups.length === 0 || !groups.every((g) => typeof g === 'string' && g.trim().length > 0 && g.length <= 512)) {
-      throw new ConfigError(name, `"${key}" needs a group name or a list of them (each 1–512 characters)`);
-    }
-    table[key] = groups.map((g: string) => g.trim());
-  }
-  return table;
+  // fromEntries defines each key as its own property, "__proto__" included.
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, unknown>).map(([key, value]) => {
+      const problem = isName(key);
+      if (problem) throw new ConfigError(name, problem);
+      const groups = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(groups) || groups.length === 0 || !groups.every((g) => typeof g === 'string' && g.trim().length > 0 && g.length <= 512)) {
+        throw new ConfigError(name, `"${key}" needs a group name or a list of them (each 1–512 characters)`);
+      }
+      return [key, groups.map((g: string) => g.trim())];
+    }),
+  );
 }
 
 function directoryGroups(env: Env): DirectoryGroupMap | null {
