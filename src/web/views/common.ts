@@ -9,6 +9,11 @@ import { notificationState, turnOffNotifications, turnOnNotifications, type Noti
 /** A person's label (contracts/vocabulary.ts PERSON_LABELS) as the dashboard says it. */
 export const PERSON_LABEL_TEXT: Record<PersonLabel, string> = { no_mask: 'No mask', mask_incorrect: 'Mask worn incorrectly' };
 
+/** The zones cameras have, each once, alphabetically (what a zone field offers). */
+export function zonesOfCameras(cameras: readonly { zone: string | null }[]): string[] {
+  return [...new Set(cameras.map((c) => c.zone).filter((z): z is string => !!z))].sort((a, b) => a.localeCompare(b));
+}
+
 export function statusBadge(status: AlertEvent['status']): HTMLElement {
   return h('span', { class: `badge status-${status}` }, statusLabel(status));
 }

@@ -1,9 +1,9 @@
 /** Admin › Cameras: create (API key shown once, person confirmation k of n), edit (name, place, zone), rotate key, enable / disable. */
 import type { Camera } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
-import { field, h, replaceChildren, toast } from '../../dom.ts';
+import { field, h, replaceChildren, toast, uid } from '../../dom.ts';
 import { formatAgo, formatDateTime, formatDuration } from '../../format.ts';
-import { errorText } from '../common.ts';
+import { errorText, zonesOfCameras } from '../common.ts';
 import { MAX_CONFIRM_WINDOW } from '../../../domain/people.ts';
 import { cameraHealth } from '../../../domain/camera-health.ts';
 
@@ -50,7 +50,10 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
   const lat = h('input', { name: 'latitude', required: true, inputmode: 'decimal' });
   const lon = h('input', { name: 'longitude', required: true, inputmode: 'decimal' });
   const address = h('input', { name: 'address', maxlength: 500 });
-  const zone = h('input', { name: 'zone', maxlength: 100 });
+  // The zones cameras have already, offered as they are typed: a misspelt zone is one no dispatcher is given.
+  const zoneListId = uid('camera-zones');
+  const zone = h('input', { name: 'zone', maxlength: 100, list: zoneListId, autocomplete: 'off' });
+  const knownZones = h('datalist', { id: zoneListId });
   // A person is confirmed in k of the last n analysed frames of its track; empty = the deployment default
   // (video); 1 of 1 for a camera that posts single stills.
   const confirmFrames = confirmInput('k', null);
@@ -67,6 +70,7 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     field('Longitude', lon),
     field('Address', address),
     field('Zone', zone),
+    knownZones,
     field('Confirm in k frames', confirmFrames),
     field('of the last n frames', confirmWindow),
     submit,
@@ -97,6 +101,7 @@ export function camerasPanel(ctx: ViewContext): HTMLElement {
     try {
       const [cams, settings] = await Promise.all([ctx.api.cameras(), ctx.api.settings().catch(() => null)]);
       silentSeconds = settings?.cameraSilentSeconds ?? 0;
+      replaceChildren(knownZones, ...zonesOfCameras(cams).map((z) => h('option', { value: z })));
       replaceChildren(tbody, ...cams.map(row));
       if (!cams.length) tbody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No cameras yet.')));
     } catch (err) {

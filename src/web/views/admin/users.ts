@@ -7,7 +7,7 @@
 import { ApiError, type Role, type SsoOffer, type UserSummary } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../../dom.ts';
-import { errorText } from '../common.ts';
+import { errorText, zonesOfCameras } from '../common.ts';
 import { formatAgo, formatDateTime } from '../../format.ts';
 import { openPasswordDialog } from '../password-dialog.ts';
 import { openModal } from '../modal.ts';
@@ -180,7 +180,7 @@ export function usersPanel(ctx: ViewContext): HTMLElement {
     try {
       const [users, units, cameras, offer] = await Promise.all([ctx.api.users(), ctx.api.units(), ctx.api.cameras(), ctx.api.ssoOffer().catch(() => null)]);
       directory = offer;
-      cameraZones = [...new Set(cameras.map((c) => c.zone).filter((z): z is string => !!z))].sort((a, b) => a.localeCompare(b));
+      cameraZones = zonesOfCameras(cameras);
       camerasWithoutZone = cameras.filter((c) => !c.zone).length;
       replaceChildren(knownZones, ...cameraZones.map((z) => h('option', { value: z })));
       unitNames.clear();
