@@ -98,5 +98,14 @@ test("an admin limits a dispatcher to a zone; the dispatcher's console then hold
   const centro = (await call(system.url, 'GET', '/api/v1/alerts', { token })).body.items.find((a: { camera: { zone: string } }) => a.camera.zone === 'Centro Histórico');
   assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${centro.id}/dismiss`, { token, json: { reason: 'test over' } })).status, 200);
   await dispatcher.getByText('No open alerts in Centro Histórico.').waitFor();
+
+  // The old name given again (as a directory group map not yet changed would): no camera has it, and eva's quiet feed says so.
+  const eva = (await call(system.url, 'GET', '/api/v1/users', { token })).body.items.find((u: { username: string }) => u.username === 'eva');
+  assert.equal((await call(system.url, 'PATCH', `/api/v1/users/${eva.id}`, { token, json: { zones: ['Centro'] } })).status, 200);
+  const evaAgain = everyone.getByRole('dialog', { name: 'Your session has ended' });
+  await evaAgain.waitFor({ timeout: 15_000 });
+  await evaAgain.getByLabel('Password').fill(PASSWORD);
+  await evaAgain.getByRole('button', { name: 'Sign in again' }).click();
+  await everyone.getByText('No camera is in Centro: no alert can reach you. Ask an administrator to check your zones.').waitFor();
   assert.deepEqual(desk.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
 });

@@ -211,6 +211,17 @@ export const mountDispatcher: MountView = (root, ctx) => {
     help,
   );
 
+  /** Whether the camera list has come (a dispatcher limited to zones gets their zones' cameras only). */
+  let camerasLoaded = false;
+
+  function emptyFeedText(): string {
+    if (state.filter.status !== 'open' || state.filter.zone || state.filter.cameraId) return 'No alerts match these filters.';
+    if (myZones.length === 0) return 'No open alerts.';
+    // Zones no camera has (a misspelt or renamed zone): a quiet feed here means nothing is watched, so say so.
+    if (camerasLoaded && state.cameras.length === 0) return `No camera is in ${myZones.join(', ')}: no alert can reach you. Ask an administrator to check your zones.`;
+    return `No open alerts in ${myZones.join(', ')}.`;
+  }
+
   function renderList(): void {
     const shown = feedView(state.alerts, state.filter);
     const open = state.alerts.filter((a) => isOpen(a.status)).length;
@@ -224,7 +235,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
       selectedId: state.selectedId,
       fresh: state.fresh,
       escalated: state.escalated,
-      emptyText: state.filter.status === 'open' && !state.filter.zone && !state.filter.cameraId ? `No open alerts${myZones.length > 0 ? ` in ${myZones.join(', ')}` : ''}.` : 'No alerts match these filters.',
+      emptyText: emptyFeedText(),
       now: Date.now(),
     });
     renderFacets();
@@ -558,8 +569,9 @@ export const mountDispatcher: MountView = (root, ctx) => {
   async function loadCameras(): Promise<void> {
     try {
       state.cameras = await ctx.api.cameras();
+      camerasLoaded = true;
       renderMap();
-      renderFacets();
+      renderList();
     } catch {
       // Dispatchers may not list cameras on every deployment; the map then shows alert cameras only.
       state.cameras = [];
