@@ -127,7 +127,14 @@ for (const provider of testProviders()) {
 
     if (provider === 'sqlite') {
       test('maskwatch zones list / rename: the same, from the command line, audited as the CLI', async () => {
-        const env = { DATABASE_URL: stack.config.databaseUrl, MASKWATCH_DATA_DIR: stack.dataDir, MASKWATCH_WEBHOOKS: JSON.stringify(WEBHOOKS), LOG_LEVEL: 'warn' };
+        const env = {
+          DATABASE_URL: stack.config.databaseUrl,
+          REDIS_URL: stack.config.redisUrl,
+          MASKWATCH_QUEUE_PREFIX: stack.config.queuePrefix,
+          MASKWATCH_DATA_DIR: stack.dataDir,
+          MASKWATCH_WEBHOOKS: JSON.stringify(WEBHOOKS),
+          LOG_LEVEL: 'warn',
+        };
         const listed = await runCli(['zones', 'list', '--json'], { env });
         assert.equal(listed.code, 0, listed.stderr);
         const rows = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { zone: string | null });
@@ -142,6 +149,17 @@ for (const provider of testProviders()) {
         assert.deepEqual(JSON.parse((await zonesOf('dora'))!), ['Poniente']);
         const audited = await stack.db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'zone.rename', subjectId: 'Poniente' } });
         assert.deepEqual([audited.actorType, audited.actorId], ['SYSTEM', 'cli']);
+
+        // Through Redis, the live consoles hear of the renamed zone's open alert, as from the API.
+        const everyone = sockets[0]!;
+        assert.ok(everyone.connected, "carl's socket is still open");
+        const heard = withTimeout(
+          new Promise<AlertEvent>((resolve) => everyone.on('alert.updated', (a) => a.camera.zone === 'Norte Alto' && resolve(a))),
+          'alert.updated from the command line',
+        );
+        const north = await runCli(['zones', 'rename', 'Norte', 'Norte Alto'], { env });
+        assert.equal(north.code, 0, north.stderr);
+        assert.equal((await heard).cameraId, camera.e);
 
         const missing = await runCli(['zones', 'rename', 'Atlantis', 'Norte'], { env });
         assert.equal(missing.code, 1);

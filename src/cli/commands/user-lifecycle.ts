@@ -107,30 +107,17 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
     return 1;
   }
   // Loaded only for a command that runs (usage and argument errors answer at once).
-  const [{ Redis }, { openCliDatabase }, { failFastRedisOptions }, { redactRedisUrl }, { emitterSessionSockets }, { createAccountService }] = await Promise.all([
-    import('ioredis'),
+  const [{ openCliDatabase }, { connectCliRedis }, { emitterSessionSockets }, { createAccountService }] = await Promise.all([
     import('../database.ts'),
-    import('../../queue/producer.ts'),
-    import('../../queue/redis-options.ts'),
+    import('../redis.ts'),
     import('../../realtime/session-watch.ts'),
     import('../../services/accounts.ts'),
   ]);
   const opened = await openCliDatabase();
   if (!opened) return 1;
   const { config, logger, db, repos } = opened;
-  // One try (for a Sentinel URL: one round over the sentinels), then the warning below: this must work during an outage.
-  const redis = new Redis({ ...failFastRedisOptions(config.redisUrl, 2000), lazyConnect: true, retryStrategy: () => null, sentinelRetryStrategy: () => null });
-  redis.on('error', () => undefined); // reported once below
-  let sockets: SessionSockets | undefined;
-  try {
-    await redis.connect();
-    sockets = emitterSessionSockets(redis, config.queuePrefix);
-  } catch {
-    process.stderr.write(
-      `warning: Redis (${redactRedisUrl(config.redisUrl)}) is not reachable: the API instances drop the user's open connections ` +
-        `at their next session check (MASKWATCH_SESSION_CHECK_MS) instead of at once\n`,
-    );
-  }
+  const redis = await connectCliRedis(config, "the API instances drop the user's open connections at their next session check (MASKWATCH_SESSION_CHECK_MS) instead of at once");
+  const sockets: SessionSockets | undefined = redis ? emitterSessionSockets(redis, config.queuePrefix) : undefined;
   const accounts = createAccountService({ users: repos.users, keys: repos.securityKeys, sessions: repos.sessions, audit: repos.audit, sockets, logger });
   const actor: AccountActor = { type: 'SYSTEM', id: 'cli' };
   try {
@@ -196,7 +183,7 @@ export async function runLifecycle(args: LifecycleArgs, readPassword: () => Prom
     }
     throw err;
   } finally {
-    redis.disconnect();
+    redis?.disconnect();
     await db.close();
   }
 }

@@ -40,16 +40,22 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   // The database loads only now: --help and argument errors answer at once.
-  const [{ openCliDatabase }, { createZoneService }, { ServiceError }, { zonesInSettings }] = await Promise.all([
+  const [{ openCliDatabase }, { connectCliRedis }, { createZoneService }, { ServiceError }, { zonesInSettings }, { createAnnouncer, socketChannel }, { createAlertPublisher }] = await Promise.all([
     import('../database.ts'),
+    import('../redis.ts'),
     import('../../services/zones.ts'),
     import('../../services/errors.ts'),
     import('../../config/config.ts'),
+    import('../../services/announcer.ts'),
+    import('../../realtime/publisher.ts'),
   ]);
   const opened = await openCliDatabase();
   if (!opened) return 1;
-  const { config, db, repos } = opened;
-  const zones = createZoneService({ zones: repos.zones, audit: repos.audit, settings: zonesInSettings(config) });
+  const { config, logger, db, repos } = opened;
+  // A rename tells the live consoles of the renamed zone's open alerts, as the API's does.
+  const redis = args.command === 'rename' ? await connectCliRedis(config, 'open consoles learn of the rename at their next session check instead of at once') : null;
+  const announcer = redis ? createAnnouncer({ channels: [socketChannel(createAlertPublisher({ redis, queuePrefix: config.queuePrefix, logger }))], logger }) : undefined;
+  const zones = createZoneService({ zones: repos.zones, audit: repos.audit, settings: zonesInSettings(config), alerts: repos.alerts, announcer });
   try {
     if (args.command === 'list') {
       for (const z of await zones.list()) {
@@ -73,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   } finally {
+    redis?.disconnect();
     await db.close();
   }
 }
