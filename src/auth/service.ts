@@ -276,18 +276,19 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     /**
-     * `password` null: an account made by a single sign-on (`ssoSubject`, MASKWATCH_SSO_CREATE_ACCOUNTS), linked
-     * to its directory identity, whose password is a random one nobody knows until an admin resets it.
+     * `password` null: an account the directory made (a first single sign-on with MASKWATCH_SSO_CREATE_ACCOUNTS,
+     * linked to `ssoSubject`, or SCIM provisioning), whose password is a random one nobody knows until an admin
+     * resets it. `actor.source` says which.
      */
     async createUser(
       input: { username: string; password: string | null; role: string; unitCallSign?: string | null; zones?: readonly string[]; mustChangePassword?: boolean; ssoSubject?: string },
-      actor: { type: 'USER' | 'SYSTEM'; id?: string; role?: string },
+      actor: { type: 'USER' | 'SYSTEM'; id?: string; role?: string; source?: 'directory' | 'provisioning' },
     ) {
       if (!USERNAME_PATTERN.test(input.username)) {
         throw new UserInputError('username must be 3–64 letters, digits, ".", "_", "-" or "@"');
       }
       if (!isRole(input.role)) throw new UserInputError('role must be ADMIN, DISPATCHER or OFFICER');
-      if (input.password === null && !input.ssoSubject) throw new UserInputError('a password is required');
+      if (input.password === null && !actor.source) throw new UserInputError('a password is required');
       const problem = input.password === null ? null : passwordProblem(input.password);
       if (problem) throw new UserInputError(problem);
       if (input.unitCallSign && input.role !== 'OFFICER') throw new UserInputError('only officers belong to a patrol unit');
@@ -316,7 +317,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         action: 'user.create',
         subjectType: 'User',
         subjectId: user.id,
-        details: { username: user.username, role: user.role, unitId, ...(zones.length > 0 ? { zones } : {}), ...(input.ssoSubject ? { ssoSubject: input.ssoSubject, source: 'directory' } : {}) },
+        details: { username: user.username, role: user.role, unitId, ...(zones.length > 0 ? { zones } : {}), ...(input.ssoSubject ? { ssoSubject: input.ssoSubject } : {}), ...(actor.source ? { source: actor.source } : {}) },
       });
       return { id: user.id, username: user.username, role: user.role as Role, unitId: user.unitId, zones };
     },

@@ -42,8 +42,8 @@ export interface AccountActor {
   id?: string;
   role?: string;
   clientIp?: string;
-  /** Why the system acts: `directory`, the groups of a single sign-on. */
-  source?: 'directory';
+  /** Why the system acts: `directory`, the groups of a single sign-on; `provisioning`, the directory's SCIM client. */
+  source?: 'directory' | 'provisioning';
 }
 
 /** Disconnects a user's sockets on every API instance (through the Socket.IO Redis adapter or emitter). */

@@ -54,7 +54,7 @@ export function createDirectorySignOn(deps: DirectorySignOnDeps) {
     if (!access.ok) return refuse('no-access', identity.groups === null ? `${access.why}: ${noClaim(groups.claim)}` : access.why);
     if (access.role === 'OFFICER') return refuse('needs-unit', 'the directory makes them an officer: an admin creates officers, with their patrol unit');
     try {
-      await deps.auth.createUser({ username: identity.username!, password: null, role: access.role!, zones: access.zones ?? [], ssoSubject: identity.subject }, { type: 'SYSTEM' });
+      await deps.auth.createUser({ username: identity.username!, password: null, role: access.role!, zones: access.zones ?? [], ssoSubject: identity.subject }, { type: 'SYSTEM', source: 'directory' });
     } catch (err) {
       // A name MaskWatch does not accept falls through to `no-account`; a concurrent first sign-on made it already.
       if (!(err instanceof UserInputError)) throw err;
