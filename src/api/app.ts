@@ -33,6 +33,7 @@ import { ssoRoutes } from './routes/sso.ts';
 import { createSsoClient } from '../auth/sso.ts';
 import { createSecretBox } from '../auth/secret-box.ts';
 import { cameraRoutes } from './routes/cameras.ts';
+import { scimRoutes } from './routes/scim.ts';
 import { zoneRoutes } from './routes/zones.ts';
 import { userRoutes } from './routes/users.ts';
 import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
@@ -194,6 +195,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     announcer,
     auth,
     ssoGroups: deps.config.security.sso?.groups ?? null,
+    scimRoles: deps.config.security.scim?.roles ?? [],
     zoneSettings: zonesInSettings(deps.config),
     gate,
     unitEvents,
@@ -275,6 +277,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'login token from POST /api/v1/auth/login' },
           cameraKey: { type: 'http', scheme: 'bearer', description: 'camera API key (mwc_…)' },
+          scimToken: { type: 'http', scheme: 'bearer', description: 'the directory\'s SCIM token, whose SHA-256 is MASKWATCH_SCIM_TOKEN_SHA256' },
         },
       },
     },
@@ -303,6 +306,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await webhookDeliveryRoutes(scope, ctx);
     await auditRoutes(scope, ctx);
   });
+  // The directory's provisioning client: SCIM's own media type, token and errors (its own scope).
+  app.register(async (scope) => scimRoutes(scope, ctx));
   // Frames: key, type and size checked before the body is read; refused bodies drained so the answer arrives.
   continueWhenAccepted(app);
   const uploadGuard = createUploadGuard({ gate, metrics, maxFrameBytes: deps.config.ingest.maxFrameBytes, contentTypes: FRAME_CONTENT_TYPES });

@@ -35,7 +35,7 @@ export class HttpProblem extends Error {
 }
 
 /** The one mapping from a use case's refusal to HTTP. */
-const SERVICE_STATUS: Record<ServiceErrorKind, number> = { NOT_FOUND: 404, INVALID: 400, FORBIDDEN: 403, CONFLICT: 409, TOO_MANY: 429, UNAVAILABLE: 503 };
+export const SERVICE_STATUS: Record<ServiceErrorKind, number> = { NOT_FOUND: 404, INVALID: 400, FORBIDDEN: 403, CONFLICT: 409, TOO_MANY: 429, UNAVAILABLE: 503 };
 
 export function serviceProblem(err: ServiceError): HttpProblem {
   const headers: Record<string, string> = err.retryAfterSeconds !== undefined ? { 'retry-after': String(err.retryAfterSeconds) } : {};

@@ -10,6 +10,7 @@ const commands: Record<string, { module: string; summary: string }> = {
   audit: { module: 'audit', summary: 'the audit trail: audit export (JSON Lines) | audit prune --before DATE --archive FILE' },
   zones: { module: 'zones', summary: 'camera zones: zones list [--json] (who sees which) | zones rename FROM TO' },
   users: { module: 'users', summary: 'manage users: users add|list|disable|enable|set-role|set-unit|reset-password|revoke-sessions|delete' },
+  'scim-token': { module: 'scim-token', summary: 'a new token for the directory\'s SCIM provisioning, and its hash for MASKWATCH_SCIM_TOKEN_SHA256' },
   detect: { module: 'detect', summary: 'detect faces and masks: detect --json FILE...' },
   classify: { module: 'classify', summary: 'classify whole images as face crops: classify --json FILE...' },
   train: { module: 'train', summary: 'train the mask classifier head' },

@@ -121,6 +121,8 @@ export interface Config {
     disableInactiveDays: number;
     /** Single sign-on with the agency's OpenID Connect provider (MASKWATCH_SSO_*); null = passwords only. */
     sso: SsoConfig | null;
+    /** SCIM 2.0 provisioning by the agency's directory (MASKWATCH_SCIM_*); null = off. */
+    scim: ScimConfig | null;
     /**
      * The address browsers use (MASKWATCH_PUBLIC_URL, an origin): single sign-on's redirect URIs and the site
      * security keys are bound to. null: taken from each request (its Host and scheme, as forwarded by a trusted proxy).
@@ -184,6 +186,14 @@ export interface SsoConfig {
   sessionHours: number;
   /** Roles and zones from the directory's groups (MASKWATCH_SSO_*_GROUPS); null: both are set in MaskWatch. */
   groups: DirectoryGroupMap | null;
+}
+
+/** The directory's provisioning client (src/api/routes/scim.ts): its bearer token, known only by its hash. */
+export interface ScimConfig {
+  /** MASKWATCH_SCIM_TOKEN_SHA256: the SHA-256 of the token, 64 hex digits (`maskwatch scim-token` makes both). */
+  tokenSha256: string;
+  /** MASKWATCH_SCIM_ROLES (default DISPATCHER): the roles the directory may give and take away; never OFFICER. */
+  roles: Role[];
 }
 
 export class ConfigError extends Error {
@@ -313,6 +323,18 @@ function ssoSettings(env: Env): SsoConfig | null {
     sessionHours: int(env, 'MASKWATCH_SSO_SESSION_HOURS', 12, 1, 720),
     groups: directoryGroups(env),
   };
+}
+
+function scimSettings(env: Env): ScimConfig | null {
+  const hash = env.MASKWATCH_SCIM_TOKEN_SHA256?.trim().toLowerCase();
+  if (!hash) {
+    if (env.MASKWATCH_SCIM_ROLES?.trim()) throw new ConfigError('MASKWATCH_SCIM_ROLES', 'needs MASKWATCH_SCIM_TOKEN_SHA256 (SCIM provisioning) to be set');
+    return null;
+  }
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new ConfigError('MASKWATCH_SCIM_TOKEN_SHA256', 'must be the SHA-256 of the token, 64 hex digits (`maskwatch scim-token` makes a token and its hash)');
+  const roles = env.MASKWATCH_SCIM_ROLES?.trim() ? roleList(env, 'MASKWATCH_SCIM_ROLES') : (['DISPATCHER'] as Role[]);
+  if (roles.includes('OFFICER')) throw new ConfigError('MASKWATCH_SCIM_ROLES', 'cannot include OFFICER: an officer needs a patrol unit, which an admin gives');
+  return { tokenSha256: hash, roles };
 }
 
 /**
@@ -607,6 +629,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       mfa: mfaSettings(env),
       secretKey: secretKey(env, 'MASKWATCH_SECRET_KEY'),
       sso: ssoSettings(env),
+      scim: scimSettings(env),
       publicUrl: publicUrl(env, 'MASKWATCH_PUBLIC_URL'),
       disableInactiveDays: int(env, 'MASKWATCH_DISABLE_INACTIVE_DAYS', 0, 0, 3650),
       // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.

@@ -12,6 +12,8 @@ import type { KeyPurpose } from '../system/secret-key.ts';
 import { createAccountService, sessionEnder, type SessionSockets } from './accounts.ts';
 import { createAlertService } from './alerts.ts';
 import { createDirectorySignOn } from './directory-sign-on.ts';
+import { createProvisioningService } from './provisioning.ts';
+import type { Role } from '../contracts/vocabulary.ts';
 import type { DirectoryGroupMap } from '../auth/directory-groups.ts';
 import type { ZoneSetting } from '../domain/zone-coverage.ts';
 import { createAuditLogService } from './audit-log.ts';
@@ -38,6 +40,8 @@ export interface ServiceDeps {
   auth: Pick<AuthService, 'createUser' | 'ssoAccount'>;
   /** Roles and zones from the directory's groups at each single sign-on (MASKWATCH_SSO_*_GROUPS); null: MaskWatch's. */
   ssoGroups: DirectoryGroupMap | null;
+  /** The roles SCIM provisioning may give and take away (MASKWATCH_SCIM_ROLES). */
+  scimRoles: readonly Role[];
   /** The zones the settings name, shown in Admin › Zones (src/config/config.ts zonesInSettings). */
   zoneSettings: readonly ZoneSetting[];
   /** The ingestion key cache admin changes go through. */
@@ -74,6 +78,7 @@ export function createServices(deps: ServiceDeps) {
   });
   return {
     accounts,
+    provisioning: createProvisioningService({ users: repos.users, accounts, auth: deps.auth, roles: deps.scimRoles }),
     directorySignOn: createDirectorySignOn({ auth: deps.auth, accounts, users: repos.users, audit: repos.audit, groups: deps.ssoGroups }),
     auditSeals: createAuditSealService({ audit: repos.audit, key: () => deps.secretKeys('audit seals'), now }),
     auditLog: createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras, now }),

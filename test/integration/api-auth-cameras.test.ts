@@ -169,7 +169,7 @@ for (const provider of testProviders()) {
     test('OpenAPI document at /docs lists the routes', async () => {
       const res = await call(api.url, 'GET', '/docs/json');
       assert.equal(res.status, 200);
-      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations', '/api/v1/audit', '/api/v1/alerts/{id}/evidence-access', '/api/v1/auth/mfa/setup', '/api/v1/auth/mfa/enable', '/api/v1/auth/mfa/recovery-codes', '/api/v1/auth/mfa/disable', '/api/v1/auth/mfa/keys', '/api/v1/auth/mfa/keys/options', '/api/v1/auth/mfa/keys/{id}', '/api/v1/users/{id}/mfa', '/api/v1/auth/sessions', '/api/v1/auth/sessions/{id}', '/api/v1/audit/integrity', '/api/v1/auth/sso', '/api/v1/auth/sso/start', '/api/v1/auth/sso/callback', '/api/v1/auth/sso/exchange', '/api/v1/auth/sso/logout', '/api/v1/users/{id}/sso', '/api/v1/users/{id}/sessions/{sessionId}', '/api/v1/zones', '/api/v1/zones/rename']) {
+      for (const p of ['/api/v1/frames', '/api/v1/cameras', '/api/v1/auth/login', '/api/v1/alerts', '/api/v1/violations', '/api/v1/audit', '/api/v1/alerts/{id}/evidence-access', '/api/v1/auth/mfa/setup', '/api/v1/auth/mfa/enable', '/api/v1/auth/mfa/recovery-codes', '/api/v1/auth/mfa/disable', '/api/v1/auth/mfa/keys', '/api/v1/auth/mfa/keys/options', '/api/v1/auth/mfa/keys/{id}', '/api/v1/users/{id}/mfa', '/api/v1/auth/sessions', '/api/v1/auth/sessions/{id}', '/api/v1/audit/integrity', '/api/v1/auth/sso', '/api/v1/auth/sso/start', '/api/v1/auth/sso/callback', '/api/v1/auth/sso/exchange', '/api/v1/auth/sso/logout', '/api/v1/users/{id}/sso', '/api/v1/users/{id}/sessions/{sessionId}', '/api/v1/zones', '/api/v1/zones/rename', '/scim/v2/Users', '/scim/v2/Users/{id}', '/scim/v2/ServiceProviderConfig']) {
         assert.ok(res.body.paths[p], `missing ${p}`);
       }
       const alertItem = res.body.paths['/api/v1/alerts'].get.responses['200'].content['application/json'].schema.properties.items.items;
@@ -183,6 +183,10 @@ for (const provider of testProviders()) {
       assert.deepEqual(Object.keys(responses('/api/v1/alerts/{id}/frames/{frameId}')['200'].content), ['image/jpeg']);
       assert.deepEqual(Object.keys(responses('/metrics')['200'].content), ['text/plain']);
       assert.deepEqual(Object.keys(responses('/api/v1/violations.csv')['200'].content), ['text/csv']);
+      // SCIM answers and errors in its own media type, behind the directory's token.
+      assert.deepEqual(Object.keys(responses('/scim/v2/Users', 'post')['201'].content), ['application/scim+json']);
+      assert.deepEqual(Object.keys(responses('/scim/v2/Users/{id}', 'patch')['4XX'].content), ['application/scim+json']);
+      assert.deepEqual(res.body.paths['/scim/v2/Users'].get.security, [{ scimToken: [] }]);
       const ui = await fetch(api.url + '/docs/');
       assert.equal(ui.status, 200);
       assert.match(await ui.text(), /swagger/i);

@@ -24,6 +24,7 @@ const COMMANDS = [
   ['users', 'add', '--help'],
   ['users', 'set-role', '--help'],
   ['zones', '--help'],
+  ['scim-token', '--help'],
   ['audit', '--help'],
   ['audit', 'prune', '--help'],
   ['detect', '--help'],

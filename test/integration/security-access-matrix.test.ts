@@ -77,6 +77,7 @@ const COMMAND = { anonymous: 401, camera: 401, officerA: 403, officerB: 403, dis
 const ADMIN_ONLY = { anonymous: 401, camera: 401, officerA: 403, officerB: 403, dispatcher: 403, admin: 'ok' } as const;
 const OFFICERS = { anonymous: 401, camera: 401, officerA: 'ok', officerB: 'ok', dispatcher: 403, admin: 403 } as const;
 const PUBLIC = { anonymous: 'ok', camera: 'ok', officerA: 'ok', officerB: 'ok', dispatcher: 'ok', admin: 'ok' } as const;
+const NOBODY = { anonymous: 401, camera: 401, officerA: 401, officerB: 401, dispatcher: 401, admin: 401 } as const;
 /** A body no route accepts: requests that pass access control stop at validation (400), so nothing changes. */
 const INVALID = { '¬valid': true };
 
@@ -94,6 +95,14 @@ const MATRIX: Record<string, Case[]> = {
   'GET /docs/static/*': [{ probe: 'OpenAPI UI assets', method: 'GET', url: () => '/docs/static/swagger-ui.css', expect: PUBLIC }],
   'POST /api/v1/auth/login': [{ probe: 'login is public', method: 'POST', url: () => '/api/v1/auth/login', body: INVALID, expect: PUBLIC }],
   // Single sign-on is not configured here: its routes answer 404 sso-disabled to everyone (security-sso covers them configured).
+  // SCIM provisioning takes only the directory's token (scim.test.ts covers it): every session and camera key gets 401.
+  'GET /scim/v2/ServiceProviderConfig': [{ probe: 'SCIM capabilities', method: 'GET', url: () => '/scim/v2/ServiceProviderConfig', expect: NOBODY }],
+  'GET /scim/v2/Users': [{ probe: 'SCIM accounts', method: 'GET', url: () => '/scim/v2/Users', expect: NOBODY }],
+  'POST /scim/v2/Users': [{ probe: 'SCIM create', method: 'POST', url: () => '/scim/v2/Users', body: { userName: 'intruder', roles: [{ value: 'ADMIN' }] }, expect: NOBODY }],
+  'GET /scim/v2/Users/:id': [{ probe: 'SCIM account', method: 'GET', url: () => '/scim/v2/Users/x', expect: NOBODY }],
+  'PUT /scim/v2/Users/:id': [{ probe: 'SCIM replace', method: 'PUT', url: () => '/scim/v2/Users/x', body: { userName: 'x' }, expect: NOBODY }],
+  'PATCH /scim/v2/Users/:id': [{ probe: 'SCIM change', method: 'PATCH', url: () => '/scim/v2/Users/x', body: { Operations: [{ op: 'replace', path: 'active', value: false }] }, expect: NOBODY }],
+  'DELETE /scim/v2/Users/:id': [{ probe: 'SCIM delete', method: 'DELETE', url: () => '/scim/v2/Users/x', expect: NOBODY }],
   'GET /api/v1/auth/sso': [{ probe: 'whether single sign-on is offered', method: 'GET', url: () => '/api/v1/auth/sso', expect: PUBLIC }],
   'GET /api/v1/auth/sso/start': [{ probe: 'single sign-on begins (a navigation)', method: 'GET', url: () => '/api/v1/auth/sso/start', expect: PUBLIC }],
   'GET /api/v1/auth/sso/callback': [{ probe: "the provider's redirect back", method: 'GET', url: () => '/api/v1/auth/sso/callback?code=x&state=y', expect: PUBLIC }],
@@ -230,7 +239,8 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
   }
 
   before(async () => {
-    stack = await createTestStack('sqlite');
+    // SCIM on, with a token none of the matrix's callers has: no session or camera key opens it.
+    stack = await createTestStack('sqlite', { MASKWATCH_SCIM_TOKEN_SHA256: 'ab'.repeat(32) });
     api = await stack.startApi();
     const admin = await loginAs(api, { username: 'chief', role: 'ADMIN' });
     tokens.admin = admin.token;

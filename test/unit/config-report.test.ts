@@ -65,6 +65,11 @@ test('single sign-on settings: off by default, https issuers (http only on this 
   assert.deepEqual(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Sur": "g"}' })?.security.sso?.groups, { claim: 'groups', roles: null, zones: { Sur: ['g'] }, createAccounts: false });
   assert.equal(loadConfigOrReport(silent, { ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '{"ADMIN": "a"}', MASKWATCH_SSO_CREATE_ACCOUNTS: 'true' })?.security.sso?.groups?.createAccounts, true);
   assert.equal(loadConfigOrReport(silent, { MASKWATCH_SSO_CREATE_ACCOUNTS: 'false' })?.security.sso, null);
+  // SCIM provisioning: the token's hash (any case), and the roles it may give (DISPATCHER unless said).
+  const hash = 'AB'.repeat(32);
+  assert.deepEqual(loadConfigOrReport(silent, { MASKWATCH_SCIM_TOKEN_SHA256: hash })?.security.scim, { tokenSha256: hash.toLowerCase(), roles: ['DISPATCHER'] });
+  assert.deepEqual(loadConfigOrReport(silent, { MASKWATCH_SCIM_TOKEN_SHA256: hash, MASKWATCH_SCIM_ROLES: 'admin,dispatcher' })?.security.scim?.roles, ['ADMIN', 'DISPATCHER']);
+  assert.equal(loadConfigOrReport(silent, {})?.security.scim, null);
   // Zones the settings name, for Admin › Zones ("*" is every zone, not a zone).
   const named = loadConfigOrReport(silent, {
     ...behindProxy,
@@ -92,6 +97,9 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '{"OFFICER":[]}' }, /MASKWATCH_SSO_ROLE_GROUPS: "OFFICER" needs a group name/],
     [{ ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{" Centro":"g"}' }, /MASKWATCH_SSO_ZONE_GROUPS: " Centro" is not a zone name/],
     [{ ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Centro":"g"}', MASKWATCH_SSO_GROUPS_CLAIM: 'a b' }, /MASKWATCH_SSO_GROUPS_CLAIM/],
+    [{ MASKWATCH_SCIM_TOKEN_SHA256: 'mwscim_the-token-itself' }, /MASKWATCH_SCIM_TOKEN_SHA256: must be the SHA-256 of the token/],
+    [{ MASKWATCH_SCIM_ROLES: 'DISPATCHER' }, /MASKWATCH_SCIM_ROLES: needs MASKWATCH_SCIM_TOKEN_SHA256/],
+    [{ MASKWATCH_SCIM_TOKEN_SHA256: 'ab'.repeat(32), MASKWATCH_SCIM_ROLES: 'DISPATCHER,OFFICER' }, /MASKWATCH_SCIM_ROLES: cannot include OFFICER/],
   ];
   for (const [env, message] of refused) {
     const lines: string[] = [];
