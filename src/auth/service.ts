@@ -11,6 +11,9 @@ import type { LoginThrottle } from './login-throttle.ts';
 import type { SecondFactor, SecondFactorAnswer } from './second-factor.ts';
 import type { PublicKeyCredentialRequestOptionsJSON, RelyingParty } from './security-keys.ts';
 
+/** Where a sign-in comes from, and the version of the sign-in notice it accepted (audited with it). */
+export type SignInOrigin = SessionOrigin & { clientIp: string; noticeVersion?: string };
+
 export interface AuthServiceDeps {
   users: UserRepository;
   sessions: SessionRepository;
@@ -173,7 +176,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     async loginFrom(
       username: string,
       password: string,
-      origin: SessionOrigin & { clientIp: string },
+      origin: SignInOrigin,
       answer: SecondFactorAnswer = {},
       rp?: RelyingParty,
     ): Promise<LoginOutcome> {
@@ -196,6 +199,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         details: {
           username,
           clientIp,
+          ...(origin.noticeVersion ? { noticeVersion: origin.noticeVersion } : {}),
           ...(result.ok && result.secondFactor ? { secondFactor: result.secondFactor } : {}),
           ...(!result.ok && result.reason === 'mfa-failed' ? { reason: answer.securityKey ? 'security key not accepted' : 'wrong second-factor code' } : {}),
           ...(!result.ok && result.reason === 'sso-required' ? { reason: 'password sign-in refused: the role signs in through the directory' } : {}),
@@ -267,11 +271,11 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     /** Opens the session of a single sign-on (ssoAccount found the account moments before); null when it was disabled since. */
-    async ssoLogin(userId: string, origin: SessionOrigin & { clientIp: string }): Promise<LoginResult | null> {
+    async ssoLogin(userId: string, origin: SignInOrigin): Promise<LoginResult | null> {
       const user = await deps.users.findById(userId);
       if (!user || user.disabled) return null;
       const session = await openSession(user.id, { ...origin, signInMethod: 'sso' });
-      await auditSso(user, 'auth.login', { username: user.username, clientIp: origin.clientIp, ssoSubject: user.ssoSubject });
+      await auditSso(user, 'auth.login', { username: user.username, clientIp: origin.clientIp, ssoSubject: user.ssoSubject, ...(origin.noticeVersion ? { noticeVersion: origin.noticeVersion } : {}) });
       return { ...session, user: await sessionUser({ ...user, role: user.role as Role, zones: parseZones(user.zones), mfaEnabled: user.totpEnabledAt !== null }, 'sso') };
     },
 

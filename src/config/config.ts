@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { REPO_ROOT } from '../paths.ts';
 import { parseWebhookTargets, WebhookConfigError, type WebhookTarget } from '../notify/webhook-core.ts';
@@ -123,6 +124,12 @@ export interface Config {
     sso: SsoConfig | null;
     /** SCIM 2.0 provisioning by the agency's directory (MASKWATCH_SCIM_*); null = off. */
     scim: ScimConfig | null;
+    /**
+     * The agency's system use notification (MASKWATCH_SIGN_IN_NOTICE or _FILE; CJIS 5.5.4, NIST AC-8): shown on
+     * the sign-in page and accepted before every sign-in; `version` (a hash of the text) is what a sign-in
+     * sends and the audit trail records. null = none.
+     */
+    signInNotice: { text: string; version: string } | null;
     /**
      * The address browsers use (MASKWATCH_PUBLIC_URL, an origin): single sign-on's redirect URIs and the site
      * security keys are bound to. null: taken from each request (its Host and scheme, as forwarded by a trusted proxy).
@@ -323,6 +330,32 @@ function ssoSettings(env: Env): SsoConfig | null {
     sessionHours: int(env, 'MASKWATCH_SSO_SESSION_HOURS', 12, 1, 720),
     groups: directoryGroups(env),
   };
+}
+
+/** Long enough for an agency's approved wording, short enough to be read before signing in. */
+const SIGN_IN_NOTICE_MAX = 4000;
+
+function signInNotice(env: Env, cwd: string): Config['security']['signInNotice'] {
+  const inline = env.MASKWATCH_SIGN_IN_NOTICE;
+  const file = env.MASKWATCH_SIGN_IN_NOTICE_FILE?.trim();
+  if (inline?.trim() && file) throw new ConfigError('MASKWATCH_SIGN_IN_NOTICE_FILE', 'set either MASKWATCH_SIGN_IN_NOTICE or MASKWATCH_SIGN_IN_NOTICE_FILE, not both');
+  const name = file ? 'MASKWATCH_SIGN_IN_NOTICE_FILE' : 'MASKWATCH_SIGN_IN_NOTICE';
+  let raw = inline ?? '';
+  if (file) {
+    try {
+      raw = readFileSync(path.resolve(cwd, file), 'utf8');
+    } catch (err) {
+      throw new ConfigError(name, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  // One form for every platform and editor: \n line ends, no trailing spaces, no blank lines at either end.
+  const text = raw.replace(/\r\n?/g, '\n').split('\n').map((line) => line.trimEnd()).join('\n').trim();
+  if (!text) {
+    if (file) throw new ConfigError(name, `${file} is empty`);
+    return null;
+  }
+  if (text.length > SIGN_IN_NOTICE_MAX) throw new ConfigError(name, `is ${text.length} characters; at most ${SIGN_IN_NOTICE_MAX}`);
+  return { text, version: createHash('sha256').update(text).digest('hex').slice(0, 16) };
 }
 
 function scimSettings(env: Env): ScimConfig | null {
@@ -630,6 +663,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
       secretKey: secretKey(env, 'MASKWATCH_SECRET_KEY'),
       sso: ssoSettings(env),
       scim: scimSettings(env),
+      signInNotice: signInNotice(env, cwd),
       publicUrl: publicUrl(env, 'MASKWATCH_PUBLIC_URL'),
       disableInactiveDays: int(env, 'MASKWATCH_DISABLE_INACTIVE_DAYS', 0, 0, 3650),
       // Generous: the ingestion benchmark pushes > 2,000 frames/s from one IP over 20 cameras.

@@ -330,6 +330,25 @@ export type UserSummary = Static<typeof UserSummarySchema>;
 
 const Password = () => Type.String({ minLength: 12, maxLength: 1024 });
 
+/** The `version` of the sign-in notice a person accepted (GET /api/v1/auth/sign-in-notice). */
+const NoticeVersion = () =>
+  Type.String({ maxLength: 64, description: 'the `version` of GET /api/v1/auth/sign-in-notice the person accepted; required while a notice is set (400 notice-not-accepted)' });
+
+/** GET /api/v1/auth/sign-in-notice: the agency's system use notification, accepted before signing in. */
+export const SignInNoticeSchema = Type.Object({
+  text: Nullable(Type.String({ description: 'plain text, lines separated by \\n; null: no notice is set' })),
+  version: Nullable(Type.String({ description: 'sent as `noticeVersion` by a sign-in that accepted this text' })),
+});
+export type SignInNotice = Static<typeof SignInNoticeSchema>;
+
+/** The body of POST /api/v1/auth/sso/exchange (optional: only a sign-in notice needs it). */
+export const SsoExchangeSchema = Type.Unsafe<{ noticeVersion?: string } | null>({
+  type: ['object', 'null'],
+  properties: { noticeVersion: NoticeVersion() },
+  additionalProperties: false,
+});
+export type SsoExchange = Static<typeof SsoExchangeSchema>;
+
 /** GET /api/v1/auth/sso: whether the sign-in page offers single sign-on, and what the directory's groups decide. */
 export const SsoOfferSchema = Type.Object({
   enabled: Type.Boolean(),
@@ -434,6 +453,7 @@ export const LoginRequestSchema = Type.Object(
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     code: Type.Optional(SecondFactorCode()),
     securityKey: Type.Optional(SecurityKeyAssertionSchema),
+    noticeVersion: Type.Optional(NoticeVersion()),
   },
   { additionalProperties: false },
 );

@@ -22,6 +22,7 @@ import type {
   SecurityKeyView,
   SessionView,
   SsoOffer,
+  SignInNotice,
   Stats,
   SuggestedUnit,
   TimelineEntry,
@@ -38,7 +39,7 @@ import type {
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery, Zone, ZoneRenamed };
+export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SignInNotice, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery, Zone, ZoneRenamed };
 
 export interface CurrentUser {
   id: string;
@@ -145,16 +146,20 @@ export class Api {
   }
 
   /** `answer`: the app's code or a security key's answer, for accounts with two-factor sign-in (401 mfa-required without it). */
-  login(username: string, password: string, answer: SecondFactorAnswer = {}) {
-    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password, ...answer });
+  login(username: string, password: string, answer: SecondFactorAnswer = {}, noticeVersion?: string | null) {
+    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/login', { username, password, ...answer, ...(noticeVersion ? { noticeVersion } : {}) });
+  }
+  /** The agency's sign-in notice, accepted before signing in (`text` null: none). */
+  signInNotice() {
+    return this.json<SignInNotice>('GET', '/api/v1/auth/sign-in-notice');
   }
   /** Whether the sign-in page offers single sign-on, and the button's text. */
   ssoOffer() {
     return this.json<SsoOffer>('GET', '/api/v1/auth/sso');
   }
   /** The session of a finished single sign-on (its HttpOnly cookie is the credential). */
-  ssoExchange() {
-    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/sso/exchange');
+  ssoExchange(noticeVersion?: string | null) {
+    return this.json<{ token: string; expiresAt?: string; user?: CurrentUser }>('POST', '/api/v1/auth/sso/exchange', noticeVersion ? { noticeVersion } : undefined);
   }
   mfaSetup(password: string) {
     return this.json<MfaSetup>('POST', '/api/v1/auth/mfa/setup', { password });

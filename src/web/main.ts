@@ -5,7 +5,7 @@ import { h, replaceChildren } from './dom.ts';
 import { clearImageCache } from './images.ts';
 import { closeAlertNotifications } from './notifications.ts';
 import { connectRealtime, type Realtime } from './realtime.ts';
-import { clearSession, hashDetail, loadSession, resolveRoute, sameAccess, SSO_LOGOUT_URL, takeSsoReturn, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
+import { acceptedNotice, clearSession, forgetAcceptedNotice, hashDetail, loadSession, resolveRoute, sameAccess, SSO_LOGOUT_URL, takeSsoReturn, routeOfHash, routesFor, saveSession, type Route, type StoredSession } from './session.ts';
 import { createSessionKeeper } from './session-keeper.ts';
 import { lifeFromResponse } from './session-renewal.ts';
 import { unlockAudio } from './sound.ts';
@@ -72,6 +72,8 @@ function signOut(): void {
   session = null;
   keeper.stop();
   clearSession();
+  // The next person at this screen reads and accepts the sign-in notice for themselves.
+  forgetAcceptedNotice();
   clearImageCache();
   // What this user's notifications said (places, counts) is not for the next person at this screen.
   void closeAlertNotifications();
@@ -91,13 +93,13 @@ async function signIn(username: string, password: string, answer?: SecondFactorA
   // The sign-in click is a user gesture: let this page play alert sounds from now on.
   unlockAudio();
   const sentAt = Date.now();
-  await startSession(await api.login(username, password, answer), sentAt, 'password');
+  await startSession(await api.login(username, password, answer, acceptedNotice()), sentAt, 'password');
 }
 
 /** Back from the agency's sign-in page (`#/login?sso=done`): collect the session the server holds for this browser. */
 async function finishSingleSignOn(): Promise<void> {
   const sentAt = Date.now();
-  await startSession(await api.ssoExchange(), sentAt, 'sso');
+  await startSession(await api.ssoExchange(acceptedNotice()), sentAt, 'sso');
 }
 
 async function startSession(res: { token: string; expiresAt?: string; user?: Session['user'] }, sentAt: number, signInMethod: 'password' | 'sso'): Promise<void> {
@@ -268,7 +270,7 @@ function render(): void {
     mountedRoute = 'login';
     document.title = 'Sign in · MaskWatch';
     const sso = hashDetail(location.hash).query;
-    replaceChildren(app, renderLogin({ signIn, ssoOffer: api.ssoOffer().catch(() => null), ssoError: sso.get('sso-error'), finishSingleSignOn: sso.get('sso') === 'done' ? finishSingleSignOn : null }));
+    replaceChildren(app, renderLogin({ signIn, ssoOffer: api.ssoOffer().catch(() => null), notice: api.signInNotice().catch(() => null), ssoError: sso.get('sso-error'), finishSingleSignOn: sso.get('sso') === 'done' ? finishSingleSignOn : null }));
     app.querySelector<HTMLInputElement>('input')?.focus();
     return;
   }

@@ -9,7 +9,7 @@ import { ApiError, type Api, type CurrentUser } from './api.ts';
 import { field, h } from './dom.ts';
 import { codeInput, needsCode, securityKeyButton, signInError, signInSteps, typedCode } from './sign-in.ts';
 import { lifeFromResponse, nextCheckDelay, sessionPhase, type TokenLife } from './session-renewal.ts';
-import { rememberSsoReturn, SSO_START_URL, type StoredSession } from './session.ts';
+import { acceptedNotice, rememberSsoReturn, SSO_START_URL, type StoredSession } from './session.ts';
 
 export interface SessionKeeperDeps {
   api: Api;
@@ -111,7 +111,7 @@ export function createSessionKeeper(deps: SessionKeeperDeps): SessionKeeper {
       error.textContent = '';
       submit.disabled = true;
       const sentAt = now();
-      signInSteps((answer) => deps.api.login(s.user.username, password.value, answer), typedCode(code) || undefined)
+      signInSteps((answer) => deps.api.login(s.user.username, password.value, answer, acceptedNotice()), typedCode(code) || undefined)
         .then((res) => {
           deps.update(res.token, res.expiresAt ? lifeFromResponse(res.expiresAt, null, sentAt) : null, res.user ?? s.user);
           close();

@@ -16,6 +16,23 @@ export const SSO_START_URL = '/api/v1/auth/sso/start';
 /** Where a single sign-on session's logout goes on to: the provider ends its session too. */
 export const SSO_LOGOUT_URL = '/api/v1/auth/sso/logout';
 const SSO_RETURN_KEY = 'maskwatch.sso-return';
+const NOTICE_KEY = 'maskwatch.notice-accepted';
+
+/**
+ * The version of the sign-in notice accepted in this tab: sent with each sign-in of the tab (signing in again,
+ * coming back from the agency's sign-in page) until logging out, after which the next person accepts it anew.
+ */
+export function acceptNotice(version: string, storage: Storage = sessionStorage): void {
+  storage.setItem(NOTICE_KEY, version);
+}
+
+export function acceptedNotice(storage: Storage = sessionStorage): string | null {
+  return storage.getItem(NOTICE_KEY);
+}
+
+export function forgetAcceptedNotice(storage: Storage = sessionStorage): void {
+  storage.removeItem(NOTICE_KEY);
+}
 
 /** The view to come back to after signing on again (the page is left for the agency's sign-in page). */
 export function rememberSsoReturn(hash: string, storage: Storage = sessionStorage): void {

@@ -103,6 +103,7 @@ const MATRIX: Record<string, Case[]> = {
   'PUT /scim/v2/Users/:id': [{ probe: 'SCIM replace', method: 'PUT', url: () => '/scim/v2/Users/x', body: { userName: 'x' }, expect: NOBODY }],
   'PATCH /scim/v2/Users/:id': [{ probe: 'SCIM change', method: 'PATCH', url: () => '/scim/v2/Users/x', body: { Operations: [{ op: 'replace', path: 'active', value: false }] }, expect: NOBODY }],
   'DELETE /scim/v2/Users/:id': [{ probe: 'SCIM delete', method: 'DELETE', url: () => '/scim/v2/Users/x', expect: NOBODY }],
+  'GET /api/v1/auth/sign-in-notice': [{ probe: 'the sign-in notice, read before signing in', method: 'GET', url: () => '/api/v1/auth/sign-in-notice', expect: PUBLIC }],
   'GET /api/v1/auth/sso': [{ probe: 'whether single sign-on is offered', method: 'GET', url: () => '/api/v1/auth/sso', expect: PUBLIC }],
   'GET /api/v1/auth/sso/start': [{ probe: 'single sign-on begins (a navigation)', method: 'GET', url: () => '/api/v1/auth/sso/start', expect: PUBLIC }],
   'GET /api/v1/auth/sso/callback': [{ probe: "the provider's redirect back", method: 'GET', url: () => '/api/v1/auth/sso/callback?code=x&state=y', expect: PUBLIC }],

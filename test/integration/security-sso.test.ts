@@ -402,6 +402,26 @@ for (const provider of testProviders()) {
       assert.ok(Date.parse(byPassword.body.expiresAt) > Date.now() + 2 * 3_600_000);
     });
 
+    test('with a sign-in notice, collecting the session needs the version accepted; a refusal keeps the sign-on for the retry', async () => {
+      const { userId } = await loginAs(api, { username: 'nora', role: 'DISPATCHER' });
+      idp.profiles.set('u-9101', { preferred_username: 'nora' });
+      const notice = { text: 'This is a law enforcement system. Use is monitored.', version: '0123456789abcdef' };
+      const withNotice = await stack.startApi({ config: { security: { ...stack.config.security, sso: sso(idp.issuer), signInNotice: notice } } });
+      const browser = await signOnAsBrowser(api.url, 'u-9101');
+      const cookie = `mw_sso_handoff=${browser.jar.get(api.url, 'mw_sso_handoff')!}`;
+      for (const json of [undefined, { noticeVersion: 'an-older-version' }]) {
+        const refused = await call(withNotice.url, 'POST', '/api/v1/auth/sso/exchange', { headers: { cookie }, json });
+        assert.equal(refused.status, 400, JSON.stringify(json));
+        assert.equal(refused.body.type, problemType('notice-not-accepted'));
+        assert.equal(refused.headers.get('set-cookie'), null, 'the sign-on waits for the acceptance');
+      }
+      const accepted = await call(withNotice.url, 'POST', '/api/v1/auth/sso/exchange', { headers: { cookie }, json: { noticeVersion: notice.version } });
+      assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+      assert.equal(accepted.body.user.username, 'nora');
+      const login = (await auditOf('auth.login')).find((e) => e.subjectId === userId && e.details.signInMethod === 'sso');
+      assert.equal(login?.details.noticeVersion, notice.version);
+    });
+
     test('the cookies are HttpOnly, scoped to the one route that reads them, and short-lived', async () => {
       const start = await fetch(`${api.url}/api/v1/auth/sso/start`, { redirect: 'manual' });
       const [pending] = start.headers.getSetCookie();

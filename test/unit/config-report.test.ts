@@ -70,6 +70,13 @@ test('single sign-on settings: off by default, https issuers (http only on this 
   assert.deepEqual(loadConfigOrReport(silent, { MASKWATCH_SCIM_TOKEN_SHA256: hash })?.security.scim, { tokenSha256: hash.toLowerCase(), roles: ['DISPATCHER'] });
   assert.deepEqual(loadConfigOrReport(silent, { MASKWATCH_SCIM_TOKEN_SHA256: hash, MASKWATCH_SCIM_ROLES: 'admin,dispatcher' })?.security.scim?.roles, ['ADMIN', 'DISPATCHER']);
   assert.equal(loadConfigOrReport(silent, {})?.security.scim, null);
+  // The sign-in notice: inline or from a file, in one form; its version follows the text.
+  const notice = loadConfigOrReport(silent, { MASKWATCH_SIGN_IN_NOTICE: '  Law enforcement system.  \r\nUse is monitored.\n\n' })?.security.signInNotice;
+  assert.equal(notice?.text, 'Law enforcement system.\nUse is monitored.');
+  assert.match(notice?.version ?? '', /^[0-9a-f]{16}$/);
+  assert.equal(loadConfigOrReport(silent, { MASKWATCH_SIGN_IN_NOTICE: 'Law enforcement system.\nUse is monitored.' })?.security.signInNotice?.version, notice?.version);
+  assert.notEqual(loadConfigOrReport(silent, { MASKWATCH_SIGN_IN_NOTICE: 'Law enforcement system.\nUse is logged.' })?.security.signInNotice?.version, notice?.version);
+  assert.equal(loadConfigOrReport(silent, { MASKWATCH_SIGN_IN_NOTICE: ' \n ' })?.security.signInNotice, null);
   // Zones the settings name, for Admin › Zones ("*" is every zone, not a zone).
   const named = loadConfigOrReport(silent, {
     ...behindProxy,
@@ -97,6 +104,9 @@ test('single sign-on settings: off by default, https issuers (http only on this 
     [{ ...behindProxy, MASKWATCH_SSO_ROLE_GROUPS: '{"OFFICER":[]}' }, /MASKWATCH_SSO_ROLE_GROUPS: "OFFICER" needs a group name/],
     [{ ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{" Centro":"g"}' }, /MASKWATCH_SSO_ZONE_GROUPS: " Centro" is not a zone name/],
     [{ ...behindProxy, MASKWATCH_SSO_ZONE_GROUPS: '{"Centro":"g"}', MASKWATCH_SSO_GROUPS_CLAIM: 'a b' }, /MASKWATCH_SSO_GROUPS_CLAIM/],
+    [{ MASKWATCH_SIGN_IN_NOTICE_FILE: '/nonexistent/notice.txt' }, /MASKWATCH_SIGN_IN_NOTICE_FILE: cannot read \/nonexistent\/notice.txt: ENOENT/],
+    [{ MASKWATCH_SIGN_IN_NOTICE: 'a', MASKWATCH_SIGN_IN_NOTICE_FILE: 'notice.txt' }, /set either MASKWATCH_SIGN_IN_NOTICE or MASKWATCH_SIGN_IN_NOTICE_FILE, not both/],
+    [{ MASKWATCH_SIGN_IN_NOTICE: 'x'.repeat(4001) }, /MASKWATCH_SIGN_IN_NOTICE: is 4001 characters; at most 4000/],
     [{ MASKWATCH_SCIM_TOKEN_SHA256: 'mwscim_the-token-itself' }, /MASKWATCH_SCIM_TOKEN_SHA256: must be the SHA-256 of the token/],
     [{ MASKWATCH_SCIM_ROLES: 'DISPATCHER' }, /MASKWATCH_SCIM_ROLES: needs MASKWATCH_SCIM_TOKEN_SHA256/],
     [{ MASKWATCH_SCIM_TOKEN_SHA256: 'ab'.repeat(32), MASKWATCH_SCIM_ROLES: 'DISPATCHER,OFFICER' }, /MASKWATCH_SCIM_ROLES: cannot include OFFICER/],

@@ -18,6 +18,8 @@ import {
   SecurityKeyListSchema,
   SecurityKeyViewSchema,
   WebAuthnOptionsSchema,
+  SignInNoticeSchema,
+  type SignInNotice,
   type SecurityKeyAdd,
   type LoginRequest,
   type MfaCode,
@@ -69,6 +71,21 @@ export function originOf(request: FastifyRequest): { clientIp: string; userAgent
   return { clientIp: request.ip, userAgent: request.headers['user-agent'] ?? null };
 }
 
+/**
+ * With a sign-in notice set, a sign-in must say it accepted this text: the version of it the client showed.
+ * Checked before anything else of the sign-in, so a refusal changes nothing (no attempt counted, no cookie used).
+ */
+export function requireAcceptedNotice(ctx: ApiContext, noticeVersion: string | undefined): void {
+  const notice = ctx.config.security.signInNotice;
+  if (notice && noticeVersion !== notice.version) {
+    throw new HttpProblem(
+      400,
+      noticeVersion ? 'the sign-in notice has changed since it was shown: read and accept it again' : 'read and accept the sign-in notice first (GET /api/v1/auth/sign-in-notice)',
+      'notice-not-accepted',
+    );
+  }
+}
+
 /** The session routes stay open while the account is still being set up (see auth-guard.ts). */
 const pendingSetupAllowed: RouteAccess = { allowPendingPasswordChange: true, allowPendingMfaSetup: true };
 /** Enrolment itself: after the password change, if one is due. */
@@ -93,7 +110,8 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
           'A wrong password is 401 login-failed whether or not a code was sent. Wrong codes are throttled like wrong passwords (429 login-throttled). ' +
           'A role that must sign in with a security key (MASKWATCH_SECURITY_KEY_REQUIRED) and has one gets 401 security-key-required for a code, which is not checked nor used up; ' +
           'the problem carries `securityKey`, the challenge, as mfa-required does. ' +
-          'A role that must sign in through the directory (MASKWATCH_SSO_REQUIRED) gets 403 sso-required after the right password.',
+          'A role that must sign in through the directory (MASKWATCH_SSO_REQUIRED) gets 403 sso-required after the right password. ' +
+          'While a sign-in notice is set (GET /api/v1/auth/sign-in-notice), `noticeVersion` must be its version: without it, or with an older one, 400 notice-not-accepted before anything is checked.',
         body: LoginRequestSchema,
         response: {
           200: loginAnswerSchema,
@@ -102,11 +120,12 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       },
     },
     async (request, reply) => {
-      const { username, password, code, securityKey } = request.body;
+      const { username, password, code, securityKey, noticeVersion } = request.body;
+      requireAcceptedNotice(ctx, noticeVersion);
       const result = await ctx.auth.loginFrom(
         username,
         password,
-        originOf(request),
+        { ...originOf(request), ...(noticeVersion ? { noticeVersion } : {}) },
         { code, securityKey },
         relyingParty(request),
       );
@@ -132,6 +151,19 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       request.log.info({ userId: result.user.id }, 'user logged in');
       return { token: result.token, expiresAt: result.expiresAt.toISOString(), user: result.user };
     },
+  );
+
+  app.get(
+    '/api/v1/auth/sign-in-notice',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'The agency\'s system use notification, shown and accepted before signing in (no login needed)',
+        description: 'MASKWATCH_SIGN_IN_NOTICE or MASKWATCH_SIGN_IN_NOTICE_FILE; `{text: null, version: null}` when none is set.',
+        response: { 200: SignInNoticeSchema },
+      },
+    },
+    async (): Promise<SignInNotice> => ctx.config.security.signInNotice ?? { text: null, version: null },
   );
 
   app.post(

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { HttpProblem, problemResponses } from '../problem.ts';
 import { HANDOFF_TTL_MS, SIGN_ON_TTL_MS, SsoError } from '../../auth/sso.ts';
-import { loginAnswerSchema, originOf } from './auth.ts';
+import { loginAnswerSchema, originOf, requireAcceptedNotice } from './auth.ts';
 import { publicOrigin } from '../public-origin.ts';
-import { SsoOfferSchema, type SsoOffer } from '../../contracts/api.ts';
+import { SsoExchangeSchema, SsoOfferSchema, type SsoExchange, type SsoOffer } from '../../contracts/api.ts';
 
 const CALLBACK_PATH = '/api/v1/auth/sso/callback';
 const EXCHANGE_PATH = '/api/v1/auth/sso/exchange';
@@ -142,7 +142,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
   );
 
-  app.post(
+  app.post<{ Body: SsoExchange }>(
     EXCHANGE_PATH,
     {
       schema: {
@@ -151,16 +151,20 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
         description:
           'Reads the cookie the callback set and answers like a login. The session is a single sign-on one: the directory\'s sign-in policy applies to it, ' +
           'so MaskWatch\'s own password change and two-factor enrolment are not asked (mustChangePassword and mfaSetupRequired are false); its renewals stay single sign-on. ' +
-          'Audited as auth.login with signInMethod sso. 401 sso-expired without a valid cookie of the last 60 s.',
+          'Audited as auth.login with signInMethod sso. 401 sso-expired without a valid cookie of the last 60 s. ' +
+          'While a sign-in notice is set, the body is `{noticeVersion}` (400 notice-not-accepted otherwise, and the cookie stays for a retry).',
+        body: SsoExchangeSchema,
         response: { 200: loginAnswerSchema, ...problemResponses },
       },
     },
     async (request, reply) => {
       if (!ctx.sso) throw notConfigured();
+      const noticeVersion = request.body?.noticeVersion;
+      requireAcceptedNotice(ctx, noticeVersion);
       reply.header('cache-control', 'no-store').header('set-cookie', cookieHeader(ctx, request, HANDOFF_COOKIE, null));
       let result = null;
       try {
-        result = await ctx.auth.ssoLogin(await ctx.sso.openHandoff(readCookie(request, HANDOFF_COOKIE.name)), originOf(request));
+        result = await ctx.auth.ssoLogin(await ctx.sso.openHandoff(readCookie(request, HANDOFF_COOKIE.name)), { ...originOf(request), ...(noticeVersion ? { noticeVersion } : {}) });
       } catch (err) {
         if (!(err instanceof SsoError)) throw err;
       }

@@ -1,7 +1,7 @@
 import { field, h } from '../dom.ts';
 import { codeInput, needsCode, securityKeyButton, signInError, signInSteps, typedCode } from '../sign-in.ts';
-import { SSO_START_URL } from '../session.ts';
-import { ApiError, type SecondFactorAnswer, type SsoOffer } from '../api.ts';
+import { acceptNotice, SSO_START_URL } from '../session.ts';
+import { ApiError, type SecondFactorAnswer, type SignInNotice, type SsoOffer } from '../api.ts';
 
 /** Why a single sign-on came back without a session (`#/login?sso-error=…`, src/api/routes/sso.ts). */
 const SSO_ERRORS: Record<string, string> = {
@@ -20,6 +20,8 @@ export interface LoginOptions {
   signIn(username: string, password: string, answer?: SecondFactorAnswer): Promise<void>;
   /** Whether the server offers single sign-on (null: it could not say). */
   ssoOffer: Promise<SsoOffer | null>;
+  /** The agency's sign-in notice, to read and accept before signing in (null: it could not say). */
+  notice: Promise<SignInNotice | null>;
   /** A single sign-on that came back refused. */
   ssoError: string | null;
   /** Set when the page is the return of a successful single sign-on: it collects the session. */
@@ -46,11 +48,19 @@ export function renderLogin(opts: LoginOptions): HTMLElement {
   const ssoPart = h('div', { class: 'sso-part' }, h('p', { class: 'muted small divider' }, 'or'), ssoButton);
   ssoPart.hidden = true;
   const key = securityKeyButton(() => form, code);
+  // The agency's system use notification (CJIS 5.5.4): on screen until accepted, and accepted before each sign-in.
+  const accept = h('input', { type: 'checkbox', name: 'notice-accepted' });
+  const noticeText = h('div', { class: 'notice-text', id: 'sign-in-notice-text', tabindex: '0', role: 'document', 'aria-label': 'Sign-in notice' });
+  const noticePart = h('section', { class: 'sign-in-notice', 'aria-labelledby': 'sign-in-notice-title' }, h('h2', { id: 'sign-in-notice-title' }, 'Notice'), noticeText, h('label', { class: 'check' }, accept, 'I have read this notice and accept its conditions'));
+  noticePart.hidden = true;
+  const standardNotice = h('p', { class: 'muted small' }, 'Authorised personnel only. Every action is logged.');
+  let noticeVersion: string | null = null;
   const form: HTMLFormElement = h(
     'form',
     { class: 'login-card', 'aria-labelledby': 'login-title' },
     h('div', { class: 'brand brand-large' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '◉'), h('span', {}, 'MaskWatch')),
     h('h1', { id: 'login-title' }, 'Sign in to the command center'),
+    noticePart,
     field('Username', username),
     field('Password', password),
     codeField,
@@ -58,8 +68,30 @@ export function renderLogin(opts: LoginOptions): HTMLElement {
     submit,
     key.button,
     ssoPart,
-    h('p', { class: 'muted small' }, 'Authorised personnel only. Every action is logged.'),
+    standardNotice,
   );
+  void opts.notice.then((notice) => {
+    if (!notice?.text || !notice.version) return;
+    noticeVersion = notice.version;
+    noticeText.textContent = notice.text;
+    accept.required = true;
+    noticePart.hidden = false;
+    standardNotice.hidden = true;
+  });
+  /** Records the acceptance for this tab's sign-ins; false (and says why) while the notice is not accepted. */
+  function noticeAccepted(): boolean {
+    if (!noticeVersion) return true;
+    if (!accept.checked) {
+      error.textContent = 'Read the notice and tick that you accept it before signing in.';
+      accept.focus();
+      return false;
+    }
+    acceptNotice(noticeVersion);
+    return true;
+  }
+  ssoButton.addEventListener('click', (ev) => {
+    if (!noticeAccepted()) ev.preventDefault();
+  });
   void opts.ssoOffer.then((offer) => {
     if (!offer?.enabled) return;
     ssoButton.textContent = offer.label ?? 'Sign in with your agency account';
@@ -80,6 +112,7 @@ export function renderLogin(opts: LoginOptions): HTMLElement {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     error.textContent = '';
+    if (!noticeAccepted()) return;
     submit.disabled = true;
     const name = username.value.trim();
     signInSteps((answer) => opts.signIn(name, password.value, answer), codeField.hidden ? undefined : typedCode(code) || undefined)
