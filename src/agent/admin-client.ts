@@ -14,6 +14,9 @@ interface AdminApiBody {
   id?: string;
   apiKey?: string;
   detail?: string;
+  /** GET /api/v1/auth/sign-in-notice. */
+  text?: string | null;
+  version?: string | null;
 }
 
 async function json(res: Response): Promise<AdminApiBody> {
@@ -25,11 +28,24 @@ async function json(res: Response): Promise<AdminApiBody> {
   }
 }
 
-export async function login(server: string, username: string, password: string, doFetch: typeof fetch = fetch): Promise<string> {
+/**
+ * Signs in as an admin. A server with a sign-in notice is told the version of it that `showNotice` showed
+ * (the command line prints it, as SSH prints a login banner).
+ */
+export async function login(
+  server: string,
+  username: string,
+  password: string,
+  doFetch: typeof fetch = fetch,
+  showNotice: (text: string) => void = (text) => process.stderr.write(`${text}\n\n`),
+): Promise<string> {
+  const notice = await json(await doFetch(new URL('/api/v1/auth/sign-in-notice', server)));
+  const noticeVersion = notice.text && notice.version ? notice.version : undefined;
+  if (noticeVersion) showNotice(notice.text!);
   const res = await doFetch(new URL('/api/v1/auth/login', server), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
+    body: JSON.stringify({ username, password, ...(noticeVersion ? { noticeVersion } : {}) }),
   });
   const body = await json(res);
   if (res.status !== 200 || typeof body.token !== 'string') {

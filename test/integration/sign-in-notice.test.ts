@@ -1,7 +1,8 @@
 /**
  * The agency's sign-in notice (MASKWATCH_SIGN_IN_NOTICE_FILE; CJIS 5.5.4 system use notification) over real
  * HTTP: anyone can read it before signing in; a password sign-in must send the version it accepted, is refused
- * before anything else is checked otherwise, and is audited with it. Without a notice nothing is asked.
+ * before anything else is checked otherwise, and is audited with it; the command line's admin client shows
+ * it and sends it. Without a notice nothing is asked.
  * (Single sign-on's side is in security-sso.test.ts.)
  */
 import { after, before, test } from 'node:test';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { call, createTestStack, type TestStack } from '../helpers/api.ts';
 import { tempDir } from '../helpers/env.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
+import { login as adminLogin } from '../../src/agent/admin-client.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const NOTICE = 'You are accessing a law enforcement information system.\r\nUsage may be monitored, recorded and audited.  \r\n';
@@ -58,6 +60,14 @@ test('a password sign-in without the accepted version, or with an older one, is 
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   const audit = await stack.db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'auth.login', subjectId: id } });
   assert.equal((JSON.parse(audit.details!) as { noticeVersion: string }).noticeVersion, version);
+});
+
+test('the command line\'s admin sign-in (maskwatch simulate) shows the notice, as a login banner, and sends its version', async () => {
+  await api.app.auth.createUser({ username: 'simadmin', password: PASSWORD, role: 'ADMIN' }, { type: 'SYSTEM' });
+  const shown: string[] = [];
+  const token = await adminLogin(api.url, 'simadmin', PASSWORD, fetch, (text) => shown.push(text));
+  assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token })).status, 200);
+  assert.deepEqual(shown, [stack.config.security.signInNotice!.text]);
 });
 
 test('without a notice: {text: null, version: null}, and sign-ins send nothing', async () => {
