@@ -14,6 +14,7 @@ import { isDatabaseUnavailable } from '../../db/unavailable.ts';
 import {
   SCIM_ERROR_SCHEMA,
   SCIM_LIST_SCHEMA,
+  SCIM_USER_SCHEMA,
   ScimRequestError,
   changesOfPatch,
   changesOfResource,
@@ -81,13 +82,14 @@ export async function scimRoutes(app: FastifyInstance, ctx: ApiContext) {
   });
 
   const resource = (request: FastifyRequest, u: ProvisionedUser): ScimUser => ({
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    schemas: [SCIM_USER_SCHEMA],
     id: u.id,
     userName: u.userName,
     active: u.active,
     roles: [{ value: u.role, primary: true }],
     meta: { resourceType: 'User', created: u.createdAt.toISOString(), location: `${publicOrigin(ctx.config, request)}${USERS}/${u.id}` },
   });
+  const sendUser = (request: FastifyRequest, reply: FastifyReply, u: ProvisionedUser) => reply.type(SCIM_CONTENT_TYPE).send(resource(request, u));
   const tags = ['provisioning'];
   const userResponse = scimResponse('the account', ScimUserSchema);
 
@@ -146,14 +148,14 @@ export async function scimRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       const user = await provisioning.create(changesOfResource(request.body), request.ip);
-      return reply.code(201).type(SCIM_CONTENT_TYPE).header('location', `${USERS}/${user.id}`).send(resource(request, user));
+      return sendUser(request, reply.code(201).header('location', `${USERS}/${user.id}`), user);
     },
   );
 
   app.get<{ Params: { id: string } }>(
     `${USERS}/:id`,
     { schema: { tags, summary: 'One account', security, params: IdParams, response: { 200: userResponse, ...scimErrorResponses } } },
-    async (request, reply) => reply.type(SCIM_CONTENT_TYPE).send(resource(request, await provisioning.get(request.params.id))),
+    async (request, reply) => sendUser(request, reply, await provisioning.get(request.params.id)),
   );
 
   app.put<{ Params: { id: string }; Body: ScimUserInput }>(
@@ -169,10 +171,8 @@ export async function scimRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: userResponse, ...scimErrorResponses },
       },
     },
-    async (request, reply) => {
-      const changes = { active: true, ...changesOfResource(request.body) };
-      return reply.type(SCIM_CONTENT_TYPE).send(resource(request, await provisioning.change(request.params.id, changes, request.ip)));
-    },
+    // A full replacement: `active` left out means enabled.
+    async (request, reply) => sendUser(request, reply, await provisioning.change(request.params.id, { active: true, ...changesOfResource(request.body) }, request.ip)),
   );
 
   app.patch<{ Params: { id: string }; Body: ScimPatch }>(
@@ -188,10 +188,7 @@ export async function scimRoutes(app: FastifyInstance, ctx: ApiContext) {
         response: { 200: userResponse, ...scimErrorResponses },
       },
     },
-    async (request, reply) => {
-      const changes = changesOfPatch(request.body.Operations);
-      return reply.type(SCIM_CONTENT_TYPE).send(resource(request, await provisioning.change(request.params.id, changes, request.ip)));
-    },
+    async (request, reply) => sendUser(request, reply, await provisioning.change(request.params.id, changesOfPatch(request.body.Operations), request.ip)),
   );
 
   app.delete<{ Params: { id: string } }>(
