@@ -316,6 +316,8 @@ export function createAuthService(deps: AuthServiceDeps) {
         mustChangePassword: input.mustChangePassword ?? false,
         ssoSubject: input.ssoSubject ?? null,
       });
+      // Made by another request between the check above and now (a directory's retry, a double click).
+      if (!user) throw new UserInputError(`user "${input.username}" already exists`);
       await deps.audit.record({
         ...actorFields(actor),
         action: 'user.create',

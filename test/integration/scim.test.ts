@@ -109,6 +109,14 @@ for (const provider of testProviders()) {
       assert.equal(again.body.scimType, 'uniqueness');
     });
 
+    test('the same joiner sent twice at once (a directory\'s retry): one account, and the other request is told it exists', async () => {
+      const body = { schemas: [USER_SCHEMA], userName: 'twice@police.example', roles: [{ value: 'DISPATCHER' }] };
+      const answers = await Promise.all(Array.from({ length: 4 }, () => scim(api, 'POST', '/Users', body)));
+      assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409, 409, 409], JSON.stringify(answers.map((a) => a.body)));
+      assert.ok(answers.every((a) => a.status === 201 || a.body.scimType === 'uniqueness'));
+      assert.equal(await stack.db.prisma.user.count({ where: { username: 'twice@police.example' } }), 1);
+    });
+
     test('a leaver: active "False" disables the account and ends its open session at once; active true enables it again', async () => {
       const disp = await loginAs(api, { username: 'disp', role: 'DISPATCHER' });
       assert.equal((await call(api.url, 'GET', '/api/v1/auth/me', { token: disp.token })).status, 200);

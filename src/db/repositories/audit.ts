@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../generated/sqlite/client.ts';
 import type { AuditActorType } from '../../contracts/vocabulary.ts';
 import { afterKey, afterKeyAscending, type PageKey } from './paging.ts';
+import { isUniqueViolation } from '../unique.ts';
 import type { ChainEvent } from '../../domain/audit-chain.ts';
 
 /** A stored AuditEvent, details still JSON text: the form the audit seals hash. */
@@ -139,7 +140,7 @@ export function createAuditRepository(prisma: PrismaClient) {
         await prisma.auditSeal.create({ data: seal });
         return true;
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') return false;
+        if (isUniqueViolation(err)) return false;
         throw err;
       }
     },

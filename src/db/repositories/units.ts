@@ -6,6 +6,7 @@
  */
 import type { Prisma, PrismaClient } from '../generated/sqlite/client.ts';
 import { OPEN_ALERT_STATUSES, UNIT_STATUSES, type UnitStatus } from '../../contracts/vocabulary.ts';
+import { isUniqueViolation } from '../unique.ts';
 import type { Unit, UnitInput, UnitPatch } from '../../contracts/api.ts';
 
 export { UNIT_STATUSES, type UnitStatus };
@@ -46,10 +47,6 @@ function view(u: UnitRow): UnitView {
     createdAt: u.createdAt.toISOString(),
     updatedAt: u.updatedAt.toISOString(),
   };
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
 }
 
 export function createUnitRepository(prisma: PrismaClient) {

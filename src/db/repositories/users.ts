@@ -1,4 +1,5 @@
 import type { PrismaClient, User } from '../generated/sqlite/client.ts';
+import { isUniqueViolation } from '../unique.ts';
 import type { Role } from '../../contracts/vocabulary.ts';
 
 export type UserRow = User;
@@ -27,8 +28,14 @@ export interface UserPatch {
 
 export function createUserRepository(prisma: PrismaClient) {
   return {
-    create(data: NewUser): Promise<UserRow> {
-      return prisma.user.create({ data });
+    /** null: the username (or directory subject) is taken, by a create that ran at the same moment. */
+    async create(data: NewUser): Promise<UserRow | null> {
+      try {
+        return await prisma.user.create({ data });
+      } catch (err) {
+        if (isUniqueViolation(err)) return null;
+        throw err;
+      }
     },
     findByUsername(username: string): Promise<UserRow | null> {
       return prisma.user.findUnique({ where: { username } });
