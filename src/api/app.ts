@@ -33,7 +33,7 @@ import { ssoRoutes } from './routes/sso.ts';
 import { createSsoClient } from '../auth/sso.ts';
 import { createSecretBox } from '../auth/secret-box.ts';
 import { cameraRoutes } from './routes/cameras.ts';
-import { scimRoutes } from './routes/scim.ts';
+import { SCIM_PREFIX, scimRoutes } from './routes/scim.ts';
 import { zoneRoutes } from './routes/zones.ts';
 import { userRoutes } from './routes/users.ts';
 import { FRAME_CONTENT_TYPES, frameRoutes } from './routes/frames.ts';
@@ -307,7 +307,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await auditRoutes(scope, ctx);
   });
   // The directory's provisioning client: SCIM's own media type, token and errors (its own scope).
-  app.register(async (scope) => scimRoutes(scope, ctx));
+  app.register(async (scope) => scimRoutes(scope, ctx), { prefix: SCIM_PREFIX });
   // Frames: key, type and size checked before the body is read; refused bodies drained so the answer arrives.
   continueWhenAccepted(app);
   const uploadGuard = createUploadGuard({ gate, metrics, maxFrameBytes: deps.config.ingest.maxFrameBytes, contentTypes: FRAME_CONTENT_TYPES });

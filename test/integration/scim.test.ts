@@ -59,6 +59,12 @@ for (const provider of testProviders()) {
       assert.equal(res.status, 404);
       assert.match(res.body.detail, /SCIM provisioning is off.*MASKWATCH_SCIM_TOKEN_SHA256/);
       assert.equal((await scim(api, 'GET', '/ServiceProviderConfig')).body.patch.supported, true);
+      // A resource MaskWatch does not have: SCIM's 404, and only for the directory.
+      const groups = await scim(api, 'GET', '/Groups');
+      assert.equal(groups.status, 404);
+      assert.equal(groups.headers.get('content-type'), 'application/scim+json; charset=utf-8');
+      assert.match(groups.body.detail, /no GET \/scim\/v2\/Groups: it provisions \/Users only/);
+      assert.equal((await scim(api, 'GET', '/Groups', undefined, 'mwscim_wrong')).status, 401);
     });
 
     test('a joiner: matched by userName first (none), created with the directory\'s role, found again in any case; a second create is a conflict', async () => {

@@ -37,7 +37,9 @@ import {
   type ScimUserInput,
 } from '../schemas/scim.ts';
 
-const USERS = '/scim/v2/Users';
+/** Where the routes are mounted (src/api/app.ts registers this plugin with it as prefix). */
+export const SCIM_PREFIX = '/scim/v2';
+const USERS = '/Users';
 const security = [{ scimToken: [] }];
 const IdParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128 } } } as const;
 
@@ -66,6 +68,8 @@ export async function scimRoutes(app: FastifyInstance, ctx: ApiContext) {
   const provisioning = ctx.services.provisioning;
 
   app.setErrorHandler(scimErrorHandler);
+  // Resources MaskWatch does not have (/Groups, /Schemas, /Bulk): said in SCIM's form, which the directory logs.
+  app.setNotFoundHandler((request, reply) => sendScimError(reply, 404, `MaskWatch's SCIM server has no ${request.method} ${request.url.split('?')[0]}: it provisions /Users only`));
   // SCIM clients send their own media type; its body is JSON.
   app.addContentTypeParser(SCIM_CONTENT_TYPE, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
@@ -87,14 +91,14 @@ export async function scimRoutes(app: FastifyInstance, ctx: ApiContext) {
     userName: u.userName,
     active: u.active,
     roles: [{ value: u.role, primary: true }],
-    meta: { resourceType: 'User', created: u.createdAt.toISOString(), location: `${publicOrigin(ctx.config, request)}${USERS}/${u.id}` },
+    meta: { resourceType: 'User', created: u.createdAt.toISOString(), location: `${publicOrigin(ctx.config, request)}${SCIM_PREFIX}${USERS}/${u.id}` },
   });
   const sendUser = (request: FastifyRequest, reply: FastifyReply, u: ProvisionedUser) => reply.type(SCIM_CONTENT_TYPE).send(resource(request, u));
   const tags = ['provisioning'];
   const userResponse = scimResponse('the account', ScimUserSchema);
 
   app.get(
-    '/scim/v2/ServiceProviderConfig',
+    '/ServiceProviderConfig',
     { schema: { tags, summary: 'What this SCIM server supports (RFC 7643 §5)', security, response: { 200: scimResponse('capabilities', { type: 'object', additionalProperties: true }), ...scimErrorResponses } } },
     async (_request, reply) =>
       reply.type(SCIM_CONTENT_TYPE).send({
@@ -148,7 +152,7 @@ export async function scimRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request, reply) => {
       const user = await provisioning.create(changesOfResource(request.body), request.ip);
-      return sendUser(request, reply.code(201).header('location', `${USERS}/${user.id}`), user);
+      return sendUser(request, reply.code(201).header('location', `${SCIM_PREFIX}${USERS}/${user.id}`), user);
     },
   );
 
