@@ -330,6 +330,22 @@ export type UserSummary = Static<typeof UserSummarySchema>;
 
 const Password = () => Type.String({ minLength: 12, maxLength: 1024 });
 
+/** An alert whose evidence retention keeps until an admin releases it (GET /api/v1/evidence-holds). */
+export const EvidenceHoldSchema = Type.Object({
+  alertId: Type.String(),
+  cameraId: Type.String(),
+  cameraName: Type.String(),
+  heldAt: DateTime(),
+  heldBy: NullableString(),
+  heldByName: Nullable(Type.String({ description: 'the admin who set it (a deleted account\'s placeholder name)' })),
+  reason: Type.String(),
+});
+export type EvidenceHold = Static<typeof EvidenceHoldSchema>;
+
+/** The body of PUT /api/v1/alerts/:id/hold: why the evidence must outlive retention (a complaint, an inquiry). */
+export const EvidenceHoldInputSchema = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500, pattern: '\\S' }) }, { additionalProperties: false });
+export type EvidenceHoldInput = Static<typeof EvidenceHoldInputSchema>;
+
 /** The `version` of the sign-in notice a person accepted (GET /api/v1/auth/sign-in-notice). */
 const NoticeVersion = () =>
   Type.String({ maxLength: 64, description: 'the `version` of GET /api/v1/auth/sign-in-notice the person accepted; required while a notice is set (400 notice-not-accepted)' });

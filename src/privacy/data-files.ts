@@ -56,9 +56,10 @@ export async function deleteCameraFolder(dataDir: string, folder: 'frames' | 'sn
 /**
  * Deletes files under `${dataDir}/${folder}` last modified before `cutoff` (two
  * levels: <cameraId>/<file>). Catches what no row points to any more: frames
- * left by a crash, snapshots of a violation insert that failed. Returns the count.
+ * left by a crash, snapshots of a violation insert that failed. `keep` (paths relative to the data dir,
+ * like the rows') stays whatever its age: evidence on hold. Returns the count.
  */
-export async function sweepOldFiles(dataDir: string, folder: 'frames' | 'snapshots', cutoff: Date): Promise<number> {
+export async function sweepOldFiles(dataDir: string, folder: 'frames' | 'snapshots', cutoff: Date, keep: ReadonlySet<string> = new Set()): Promise<number> {
   const root = path.join(path.resolve(dataDir), folder);
   let removed = 0;
   let cameras: string[];
@@ -77,6 +78,7 @@ export async function sweepOldFiles(dataDir: string, folder: 'frames' | 'snapsho
       continue; // not a folder, or removed meanwhile
     }
     for (const name of files) {
+      if (keep.has(`${folder}/${camera}/${name}`)) continue;
       const file = path.join(dir, name);
       try {
         const s = await stat(file);

@@ -13,6 +13,7 @@ import { createAccountService, sessionEnder, type SessionSockets } from './accou
 import { createAlertService } from './alerts.ts';
 import { createDirectorySignOn } from './directory-sign-on.ts';
 import { createProvisioningService } from './provisioning.ts';
+import { createEvidenceHoldService } from './evidence-holds.ts';
 import type { Role } from '../contracts/vocabulary.ts';
 import type { DirectoryGroupMap } from '../auth/directory-groups.ts';
 import type { ZoneSetting } from '../domain/zone-coverage.ts';
@@ -87,6 +88,7 @@ export function createServices(deps: ServiceDeps) {
     evidence: createEvidenceService({ evidence: repos.evidence, audit: repos.audit, dataDir: deps.dataDir, render: deps.renderAlertFrame }),
     exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units, audit: repos.audit }),
     people: createPeopleService({ alerts: repos.alerts, people: repos.people, announcer: deps.announcer, now }),
+    evidenceHolds: createEvidenceHoldService({ privacy: repos.privacy, users: repos.users, audit: repos.audit, now }),
     privacy: createPrivacyService({ privacy: repos.privacy, audit: repos.audit, dataDir: deps.dataDir, logger: deps.logger, now }),
     snapshots: createSnapshotService({ alerts: repos.alerts, audit: repos.audit }),
     stats: createStatsService({ stats: repos.stats, now }),

@@ -8,7 +8,7 @@ import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { PrivacyRepository } from '../db/repositories/privacy.ts';
 import { deleteCameraFolder, deleteDataFile, sweepOldFiles } from '../privacy/data-files.ts';
 import { retentionCutoff } from '../privacy/retention-policy.ts';
-import { notFound } from './errors.ts';
+import { ServiceError, notFound } from './errors.ts';
 
 export interface PurgeActor {
   id: string;
@@ -51,6 +51,10 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
     async purgeCamera(cameraId: string, actor: PurgeActor): Promise<PurgeReport> {
       const camera = await deps.privacy.cameraName(cameraId);
       if (!camera) throw notFound(`camera ${cameraId}`);
+      const held = await deps.privacy.heldAlertsOfCamera(cameraId);
+      if (held > 0) {
+        throw new ServiceError('CONFLICT', `${held} alert${held === 1 ? '' : 's'} of ${camera.name} ${held === 1 ? 'is' : 'are'} on evidence hold: release ${held === 1 ? 'it' : 'them'} first`, 'evidence-on-hold');
+      }
       const deleted = await deps.privacy.deleteCameraRecords(cameraId);
       await deleteCameraFolder(deps.dataDir, 'snapshots', cameraId);
       await deleteCameraFolder(deps.dataDir, 'frames', cameraId);
@@ -93,8 +97,10 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
         orphanFilesDeleted: 0,
         sessionsDeleted: 0,
       };
+      // Evidence on hold stays, whatever its age: its files (a frame may also be another alert's) and the faces its frames are blurred by.
+      const held = await deps.privacy.heldEvidence();
       const deleteFiles = async (paths: Iterable<string>) => {
-        for (const p of paths) if (await deleteDataFile(deps.dataDir, p)) report.filesDeleted += 1;
+        for (const p of paths) if (!held.paths.has(p) && (await deleteDataFile(deps.dataDir, p))) report.filesDeleted += 1;
       };
 
       // Files first, then the paths: a crash in between leaves a path to a missing
@@ -117,8 +123,8 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       }
 
       // Sightings past retention (unconfirmed tracks' crops are swept as old files just below).
-      await deps.privacy.deleteSightingsBefore(cutoff);
-      report.orphanFilesDeleted = (await sweepOldFiles(deps.dataDir, 'snapshots', cutoff)) + (await sweepOldFiles(deps.dataDir, 'frames', cutoff));
+      await deps.privacy.deleteSightingsBefore(cutoff, held.frameIds);
+      report.orphanFilesDeleted = (await sweepOldFiles(deps.dataDir, 'snapshots', cutoff, held.paths)) + (await sweepOldFiles(deps.dataDir, 'frames', cutoff, held.paths));
       report.sessionsDeleted = await deps.privacy.deleteSessionsExpiredBefore(cutoff);
 
       const changed = report.violationsAnonymised + report.alertsAnonymised + report.filesDeleted + report.orphanFilesDeleted;

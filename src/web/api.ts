@@ -23,6 +23,7 @@ import type {
   SessionView,
   SsoOffer,
   SignInNotice,
+  EvidenceHold,
   Stats,
   SuggestedUnit,
   TimelineEntry,
@@ -39,7 +40,7 @@ import type {
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SignInNotice, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery, Zone, ZoneRenamed };
+export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, EvidenceHold, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SignInNotice, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery, Zone, ZoneRenamed };
 
 export interface CurrentUser {
   id: string;
@@ -243,6 +244,16 @@ export class Api {
   }
   evidenceAccess(alertId: string) {
     return this.json<EvidenceAccess>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/evidence-access`);
+  }
+  /** Alerts whose evidence is kept past retention (admins). */
+  evidenceHolds() {
+    return this.json<{ items: EvidenceHold[] }>('GET', '/api/v1/evidence-holds');
+  }
+  holdEvidence(alertId: string, reason: string) {
+    return this.json<EvidenceHold>('PUT', `/api/v1/alerts/${encodeURIComponent(alertId)}/hold`, { reason });
+  }
+  releaseEvidence(alertId: string) {
+    return this.json<void>('DELETE', `/api/v1/alerts/${encodeURIComponent(alertId)}/hold`);
   }
   suggestedUnits(alertId: string) {
     return this.json<{ items: SuggestedUnit[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/suggested-units`);

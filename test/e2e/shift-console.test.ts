@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { call } from '../helpers/api.ts';
-import { buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
+import { axeViolations, buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const DATASETS = path.join(process.env.MASKWATCH_ASSETS || path.resolve('..', 'shared'), 'datasets');
@@ -386,6 +386,22 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await page.reload();
   await page.getByRole('region', { name: 'Incident review' }).getByText('Mask on, false positive').waitFor();
   await screenshot(page, 'admin-review', 'admin-review');
+
+  // An evidence hold (a complaint): kept past retention with its reason, badged in the list, then released.
+  const hold = page.getByRole('region', { name: 'Incident review' }).getByRole('region', { name: 'Evidence hold' });
+  await hold.getByLabel('Reason').fill('Complaint 2026-118: the stop is contested');
+  await hold.getByRole('button', { name: 'Hold evidence' }).click();
+  await hold.getByText('Complaint 2026-118: the stop is contested').waitFor();
+  await page.getByRole('list', { name: 'Closed incidents' }).locator(`button[data-alert-id="${closedId}"] .badge-hold`).waitFor();
+  assert.equal((await system.db.prisma.alert.findUniqueOrThrow({ where: { id: closedId } })).holdReason, 'Complaint 2026-118: the stop is contested');
+  assert.equal(await axeViolations(page, 'closed incident on hold'), '', 'accessibility (axe-core)');
+  await screenshot(page, 'admin-evidence-hold', 'admin-evidence-hold');
+  await page.evaluate(() => {
+    window.confirm = () => true;
+  });
+  await hold.getByRole('button', { name: 'Release hold' }).click();
+  await hold.getByRole('button', { name: 'Hold evidence' }).waitFor();
+  assert.equal((await system.db.prisma.alert.findUniqueOrThrow({ where: { id: closedId } })).heldAt, null);
 
   // An open alert's link opens it in Dispatch.
   await page.getByRole('tab', { name: 'Violations' }).click();

@@ -10,7 +10,29 @@ export interface ImagePaths {
   paths: string[];
 }
 
+/** An alert's evidence hold, with the names an admin reads it by. */
+export interface EvidenceHoldRow {
+  alertId: string;
+  cameraId: string;
+  cameraName: string;
+  heldAt: Date;
+  heldBy: string | null;
+  reason: string;
+}
+
+/** Only alerts not on hold lose their images (src/services/privacy.ts, evidence holds). */
+const notHeld = { heldAt: null };
+
 export function createPrivacyRepository(prisma: PrismaClient) {
+  async function holds(where: { id?: string }): Promise<EvidenceHoldRow[]> {
+    const rows = await prisma.alert.findMany({
+      where: { ...where, heldAt: { not: null } },
+      orderBy: { heldAt: 'asc' },
+      select: { id: true, cameraId: true, heldAt: true, heldBy: true, holdReason: true, camera: { select: { name: true } } },
+    });
+    return rows.map((a) => ({ alertId: a.id, cameraId: a.cameraId, cameraName: a.camera.name, heldAt: a.heldAt!, heldBy: a.heldBy, reason: a.holdReason ?? '' }));
+  }
+
   return {
     cameraName(cameraId: string): Promise<{ id: string; name: string } | null> {
       return prisma.camera.findUnique({ where: { id: cameraId }, select: { id: true, name: true } });
@@ -26,31 +48,34 @@ export function createPrivacyRepository(prisma: PrismaClient) {
       return { violations: violations.count, alerts: alerts.count };
     },
 
-    /** Violations captured before `cutoff` that still point at images. */
+    /** Violations captured before `cutoff` that still point at images, but those of alerts on hold. */
     async violationsWithImages(cutoff: Date, take: number): Promise<ImagePaths[]> {
       const rows = await prisma.violation.findMany({
-        where: { capturedAt: { lt: cutoff }, OR: [{ faceSnapshotPath: { not: null } }, { frameSnapshotPath: { not: null } }] },
+        where: {
+          capturedAt: { lt: cutoff },
+          AND: [{ OR: [{ faceSnapshotPath: { not: null } }, { frameSnapshotPath: { not: null } }] }, { OR: [{ alertId: null }, { alert: notHeld }] }],
+        },
         select: { id: true, faceSnapshotPath: true, frameSnapshotPath: true },
         take,
       });
       return rows.map((v) => ({ id: v.id, paths: [v.faceSnapshotPath, v.frameSnapshotPath].filter((p): p is string => !!p) }));
     },
 
-    /** Forgets the images of these violations, and of alerts showing any of `paths`; counts per table. */
+    /** Forgets the images of these violations, and of alerts (not on hold) showing any of `paths`; counts per table. */
     async clearViolationImages(ids: readonly string[], paths: readonly string[]): Promise<{ violations: number; alerts: number }> {
       const res = await prisma.violation.updateMany({ where: { id: { in: [...ids] } }, data: { faceSnapshotPath: null, frameSnapshotPath: null } });
       const list = [...paths];
-      const a1 = await prisma.alert.updateMany({ where: { snapshotPath: { in: list } }, data: { snapshotPath: null } });
-      const a2 = await prisma.alert.updateMany({ where: { frameSnapshotPath: { in: list } }, data: { frameSnapshotPath: null } });
-      await prisma.alertPerson.updateMany({ where: { bestShotPath: { in: list } }, data: { bestShotPath: null } });
-      await prisma.alertPerson.updateMany({ where: { lastFrameSnapshotPath: { in: list } }, data: { lastFrameSnapshotPath: null } });
+      const a1 = await prisma.alert.updateMany({ where: { snapshotPath: { in: list }, ...notHeld }, data: { snapshotPath: null } });
+      const a2 = await prisma.alert.updateMany({ where: { frameSnapshotPath: { in: list }, ...notHeld }, data: { frameSnapshotPath: null } });
+      await prisma.alertPerson.updateMany({ where: { bestShotPath: { in: list }, alert: notHeld }, data: { bestShotPath: null } });
+      await prisma.alertPerson.updateMany({ where: { lastFrameSnapshotPath: { in: list }, alert: notHeld }, data: { lastFrameSnapshotPath: null } });
       return { violations: res.count, alerts: a1.count + a2.count };
     },
 
-    /** Alerts last seen before `cutoff` that still point at images. */
+    /** Alerts last seen before `cutoff` that still point at images, but those on hold. */
     async alertsWithImages(cutoff: Date, take: number): Promise<ImagePaths[]> {
       const rows = await prisma.alert.findMany({
-        where: { lastSeenAt: { lt: cutoff }, OR: [{ snapshotPath: { not: null } }, { frameSnapshotPath: { not: null } }] },
+        where: { lastSeenAt: { lt: cutoff }, ...notHeld, OR: [{ snapshotPath: { not: null } }, { frameSnapshotPath: { not: null } }] },
         select: { id: true, snapshotPath: true, frameSnapshotPath: true },
         take,
       });
@@ -65,10 +90,51 @@ export function createPrivacyRepository(prisma: PrismaClient) {
 
     /**
      * Track sightings captured before `cutoff`: tracking state only needed within an incident
-     * window, whose crop paths point at files the retention sweep deletes.
+     * window, whose crop paths point at files the retention sweep deletes. Those of `keepFrames`
+     * stay: a held alert's frame blurs every face they record.
      */
-    async deleteSightingsBefore(cutoff: Date): Promise<number> {
-      return (await prisma.trackSighting.deleteMany({ where: { capturedAt: { lt: cutoff } } })).count;
+    async deleteSightingsBefore(cutoff: Date, keepFrames: readonly string[] = []): Promise<number> {
+      return (await prisma.trackSighting.deleteMany({ where: { capturedAt: { lt: cutoff }, frameId: { notIn: [...keepFrames] } } })).count;
+    },
+
+    /** What retention keeps for alerts on hold: their image files, and the frames of their violations. */
+    async heldEvidence(): Promise<{ paths: Set<string>; frameIds: string[] }> {
+      const held = await prisma.alert.findMany({
+        where: { heldAt: { not: null } },
+        select: {
+          snapshotPath: true,
+          frameSnapshotPath: true,
+          people: { select: { bestShotPath: true, lastFrameSnapshotPath: true } },
+          violations: { select: { frameId: true, faceSnapshotPath: true, frameSnapshotPath: true } },
+        },
+      });
+      const paths = held.flatMap((a) => [
+        a.snapshotPath,
+        a.frameSnapshotPath,
+        ...a.people.flatMap((p) => [p.bestShotPath, p.lastFrameSnapshotPath]),
+        ...a.violations.flatMap((v) => [v.faceSnapshotPath, v.frameSnapshotPath]),
+      ]);
+      return { paths: new Set(paths.filter((p): p is string => p !== null)), frameIds: [...new Set(held.flatMap((a) => a.violations.map((v) => v.frameId)))] };
+    },
+
+    /** Puts an alert's evidence on hold (or releases it: null); false when there is no such alert. */
+    async setHold(alertId: string, hold: { at: Date; by: string; reason: string } | null): Promise<boolean> {
+      const res = await prisma.alert.updateMany({ where: { id: alertId }, data: { heldAt: hold?.at ?? null, heldBy: hold?.by ?? null, holdReason: hold?.reason ?? null } });
+      return res.count > 0;
+    },
+
+    async hold(alertId: string): Promise<EvidenceHoldRow | null> {
+      return (await holds({ id: alertId }))[0] ?? null;
+    },
+
+    /** Every alert on hold, oldest hold first. */
+    holds(): Promise<EvidenceHoldRow[]> {
+      return holds({});
+    },
+
+    /** How many of a camera's alerts are on hold (a purge must not erase them). */
+    heldAlertsOfCamera(cameraId: string): Promise<number> {
+      return prisma.alert.count({ where: { cameraId, heldAt: { not: null } } });
     },
 
     async deleteSessionsExpiredBefore(cutoff: Date): Promise<number> {

@@ -2,12 +2,13 @@
  * Admin › Closed incidents: the after-action review. Resolved and dismissed
  * alerts, newest first, each with its evidence (the people, numbered on the
  * frame, with their crops over time and any false-positive marks), facts, response times and the
- * full timeline (who did what, when, with notes and dismissal reasons) and who viewed its evidence.
+ * full timeline (who did what, when, with notes and dismissal reasons), who viewed its evidence, and its
+ * evidence hold (kept past retention, with a reason).
  * `#/admin/review?alert=ID` opens one directly (links from the violation history).
  */
 import type { AlertEvent } from '../../../realtime/events.ts';
 import { OUTCOME_LABELS } from '../../alert-list.ts';
-import type { TimelineEntry, Unit } from '../../api.ts';
+import type { EvidenceHold, TimelineEntry, Unit } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren } from '../../dom.ts';
 import { formatClock, formatDateTime, formatDuration, formatModelScore } from '../../format.ts';
@@ -17,6 +18,7 @@ import { timelineItems } from '../alert-timeline.ts';
 import { alertEvidence } from '../evidence-viewer.ts';
 import { errorText, statusBadge } from '../common.ts';
 import { evidenceAccessSection } from './evidence-access.ts';
+import { evidenceHoldSection } from './evidence-hold.ts';
 
 type ClosedStatus = 'RESOLVED' | 'DISMISSED';
 const PAGE = 50;
@@ -56,6 +58,8 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
   let alerts: AlertEvent[] = [];
   let cursors: Partial<Record<ClosedStatus, string | null>> = {};
   let units: Unit[] = [];
+  /** Incidents whose evidence is kept past retention, by alert id. */
+  let holds = new Map<string, EvidenceHold>();
   let selected: string | null = hashDetail(location.hash).query.get('alert');
   void ctx.api.units().then(
     (r) => {
@@ -75,7 +79,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
     info.textContent = 'Loading…';
     try {
       const todo = wanted().filter((s) => reset || cursors[s]);
-      const pages = await Promise.all(todo.map((s) => ctx.api.alerts({ status: s, limit: PAGE, cursor: cursors[s] ?? undefined })));
+      const [pages] = await Promise.all([Promise.all(todo.map((s) => ctx.api.alerts({ status: s, limit: PAGE, cursor: cursors[s] ?? undefined }))), loadHolds()]);
       todo.forEach((s, i) => (cursors[s] = pages[i]!.nextCursor));
       const byId = new Map(alerts.map((a) => [a.id, a]));
       for (const p of pages) for (const a of p.items) byId.set(a.id, a);
@@ -87,6 +91,21 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
     } catch (err) {
       info.textContent = `Could not load: ${errorText(err)}`;
     }
+  }
+
+  async function loadHolds(): Promise<void> {
+    holds = new Map((await ctx.api.evidenceHolds()).items.map((x) => [x.alertId, x]));
+  }
+
+  /** The incident's hold section; after a hold or a release, it and the list's badge are redrawn, nothing else. */
+  function holdSection(id: string): HTMLElement {
+    const section = evidenceHoldSection(ctx, id, holds.get(id) ?? null, () => {
+      void loadHolds().then(() => {
+        renderList();
+        if (section.isConnected) section.replaceWith(holdSection(id));
+      });
+    });
+    return section;
   }
 
   function renderList(): void {
@@ -103,7 +122,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
             h(
               'span',
               {},
-              h('span', { class: 'alert-top' }, statusBadge(a.status), a.escalationLevel > 0 ? h('span', { class: 'badge badge-escalated' }, `Escalated ${a.escalationLevel}`) : null, h('time', { datetime: a.createdAt }, formatDateTime(a.createdAt))),
+              h('span', { class: 'alert-top' }, statusBadge(a.status), a.escalationLevel > 0 ? h('span', { class: 'badge badge-escalated' }, `Escalated ${a.escalationLevel}`) : null, holds.has(a.id) ? h('span', { class: 'badge badge-hold' }, 'On hold') : null, h('time', { datetime: a.createdAt }, formatDateTime(a.createdAt))),
               h('span', { class: 'alert-camera' }, a.camera.name),
               h('span', { class: 'alert-meta' }, [a.camera.zone, a.assignedUnitId ? unitName(a.assignedUnitId) : null, a.resolutionOutcome ? OUTCOME_LABELS[a.resolutionOutcome] : null].filter(Boolean).join(' · ') || '–'),
             ),
@@ -152,6 +171,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
       times,
       h('h4', { class: 'timeline-title' }, 'Timeline'),
       timeline,
+      holdSection(id),
       evidenceAccessSection(ctx, id, a ?? null),
     );
     try {

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Alert" ADD COLUMN "heldAt" DATETIME;
+ALTER TABLE "Alert" ADD COLUMN "heldBy" TEXT;
+ALTER TABLE "Alert" ADD COLUMN "holdReason" TEXT;
