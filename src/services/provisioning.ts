@@ -24,7 +24,7 @@ export interface ProvisionedUser {
 }
 
 export interface ProvisioningDeps {
-  users: Pick<UserRepository, 'list' | 'findById' | 'findByUsername' | 'usernameFoldedLike'>;
+  users: Pick<UserRepository, 'list' | 'findById' | 'usernameFoldedLike'>;
   accounts: Pick<AccountService, 'update' | 'delete'>;
   auth: Pick<AuthService, 'createUser'>;
   /** The roles the directory may give and take away (MASKWATCH_SCIM_ROLES). */
