@@ -271,7 +271,7 @@ function render(): void {
     document.title = 'Sign in · MaskWatch';
     const sso = hashDetail(location.hash).query;
     replaceChildren(app, renderLogin({ signIn, ssoOffer: api.ssoOffer().catch(() => null), notice: api.signInNotice().catch(() => null), ssoError: sso.get('sso-error'), finishSingleSignOn: sso.get('sso') === 'done' ? finishSingleSignOn : null }));
-    app.querySelector<HTMLInputElement>('input')?.focus();
+    app.querySelector<HTMLInputElement>('input[name=username]')?.focus();
     return;
   }
   // Views keep their own state after the route (admin tab, selected alert): only a wrong route is rewritten.

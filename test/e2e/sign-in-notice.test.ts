@@ -40,6 +40,7 @@ test('the notice is accepted before signing in, audited, kept for signing in aga
   await notice.waitFor();
   assert.equal(await notice.getByRole('document', { name: 'Sign-in notice' }).innerText(), NOTICE);
   assert.equal(await page.getByText('Authorised personnel only. Every action is logged.').isVisible(), false, 'the agency\'s notice replaces the standard line');
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name), 'username', 'the page opens ready for the username');
   assert.equal(await axeViolations(page, 'sign-in with a notice'), '', 'accessibility (axe-core)');
   await screenshot(page, 'sign-in-notice', 'sign-in-notice');
 

@@ -50,7 +50,7 @@ export function renderLogin(opts: LoginOptions): HTMLElement {
   const key = securityKeyButton(() => form, code);
   // The agency's system use notification (CJIS 5.5.4): on screen until accepted, and accepted before each sign-in.
   const accept = h('input', { type: 'checkbox', name: 'notice-accepted' });
-  const noticeText = h('div', { class: 'notice-text', id: 'sign-in-notice-text', tabindex: '0', role: 'document', 'aria-label': 'Sign-in notice' });
+  const noticeText = h('div', { class: 'notice-text', tabindex: '0', role: 'document', 'aria-label': 'Sign-in notice' });
   const noticePart = h('section', { class: 'sign-in-notice', 'aria-labelledby': 'sign-in-notice-title' }, h('h2', { id: 'sign-in-notice-title' }, 'Notice'), noticeText, h('label', { class: 'check' }, accept, 'I have read this notice and accept its conditions'));
   noticePart.hidden = true;
   const standardNotice = h('p', { class: 'muted small' }, 'Authorised personnel only. Every action is logged.');
