@@ -67,8 +67,9 @@ export const loginAnswerSchema = {
 } as const;
 
 /** Where a login or renewal comes from: shown in the user's list of sessions. */
-export function originOf(request: FastifyRequest): { clientIp: string; userAgent: string | null } {
-  return { clientIp: request.ip, userAgent: request.headers['user-agent'] ?? null };
+/** Where a request comes from; for a sign-in, with the version of the sign-in notice it accepted. */
+export function originOf(request: FastifyRequest, noticeVersion?: string): { clientIp: string; userAgent: string | null; noticeVersion?: string } {
+  return { clientIp: request.ip, userAgent: request.headers['user-agent'] ?? null, ...(noticeVersion ? { noticeVersion } : {}) };
 }
 
 /**
@@ -125,7 +126,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext) {
       const result = await ctx.auth.loginFrom(
         username,
         password,
-        { ...originOf(request), ...(noticeVersion ? { noticeVersion } : {}) },
+        originOf(request, noticeVersion),
         { code, securityKey },
         relyingParty(request),
       );

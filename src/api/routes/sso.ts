@@ -164,7 +164,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: ApiContext) {
       reply.header('cache-control', 'no-store').header('set-cookie', cookieHeader(ctx, request, HANDOFF_COOKIE, null));
       let result = null;
       try {
-        result = await ctx.auth.ssoLogin(await ctx.sso.openHandoff(readCookie(request, HANDOFF_COOKIE.name)), { ...originOf(request), ...(noticeVersion ? { noticeVersion } : {}) });
+        result = await ctx.auth.ssoLogin(await ctx.sso.openHandoff(readCookie(request, HANDOFF_COOKIE.name)), originOf(request, noticeVersion));
       } catch (err) {
         if (!(err instanceof SsoError)) throw err;
       }
