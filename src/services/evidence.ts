@@ -76,18 +76,23 @@ export function planAlertFrame(rec: AlertFrameRecord, framePath: string): AlertF
 }
 
 export function createEvidenceService(deps: EvidenceServiceDeps) {
+  /** The frame rendered for the alert of `rec`, with its plan; null when the alert does not show it or the file is gone. */
+  async function render(rec: AlertFrameRecord, frameId: string): Promise<{ jpeg: Buffer; plan: AlertFramePlan } | null> {
+    const framePath = storedFramePath(rec.alert.cameraId, frameId);
+    const plan = planAlertFrame(rec, framePath);
+    if (!plan) return null;
+    const stored = await readDataFile(deps.dataDir, framePath);
+    return stored ? { jpeg: await deps.render(stored, plan), plan } : null;
+  }
+
   return {
     /** The alert's view of one of its frames as a JPEG; audited as `snapshot.view` (subject `AlertFrame`). */
     async alertFrame(alertId: string, frameId: string, viewer: EvidenceViewer, clientIp: string): Promise<Buffer> {
       const rec = await deps.evidence.alertFrame(alertId, frameId);
       if (!rec) throw noSuchFrame();
       if (!maySeeAlert(viewer, { assignedUnitId: rec.alert.assignedUnitId, zone: rec.alert.camera.zone })) throw noSuchFrame();
-      const framePath = storedFramePath(rec.alert.cameraId, frameId);
-      const plan = planAlertFrame(rec, framePath);
-      if (!plan) throw noSuchFrame();
-      const stored = await readDataFile(deps.dataDir, framePath);
-      if (!stored) throw noSuchFrame();
-      const jpeg = await deps.render(stored, plan);
+      const rendered = await render(rec, frameId);
+      if (!rendered) throw noSuchFrame();
       await deps.audit.record({
         actorType: 'USER',
         actorId: viewer.id,
@@ -95,9 +100,18 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
         action: 'snapshot.view',
         subjectType: 'AlertFrame',
         subjectId: `${alertId}/${frameId}`,
-        details: { clientIp, alertId, frameId, people: plan.people.length, blurred: plan.others.length },
+        details: { clientIp, alertId, frameId, people: rendered.plan.people.length, blurred: rendered.plan.others.length },
       });
-      return jpeg;
+      return rendered.jpeg;
+    },
+
+    /**
+     * The same view, neither access-checked nor audited: for a use case that checks and audits the whole of
+     * what it gives (the evidence package, services/evidence-package.ts). Null where alertFrame refuses.
+     */
+    async renderedFrame(alertId: string, frameId: string): Promise<Buffer | null> {
+      const rec = await deps.evidence.alertFrame(alertId, frameId);
+      return rec ? ((await render(rec, frameId))?.jpeg ?? null) : null;
     },
   };
 }
