@@ -84,3 +84,12 @@ export function toast(message: string, kind: 'info' | 'error' = 'info'): HTMLEle
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
   return t;
 }
+
+/** Saves a file the API answered (fetched with the bearer header, so a plain link cannot download it). */
+export function saveBlob(blob: Blob, filename: string): void {
+  const a = h('a', { href: URL.createObjectURL(blob), download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}

@@ -2,7 +2,7 @@
 import { ALERT_STATUSES, isOpen, statusLabel } from '../../alert-list.ts';
 import type { Violation } from '../../api.ts';
 import type { ViewContext } from '../../context.ts';
-import { field, h, option, replaceChildren, toast } from '../../dom.ts';
+import { field, h, option, replaceChildren, saveBlob, toast } from '../../dom.ts';
 import { formatDateTime, formatModelScore, localInputToIso } from '../../format.ts';
 import { authImage } from '../../images.ts';
 import { errorText, PERSON_LABEL_TEXT, statusBadge } from '../common.ts';
@@ -119,13 +119,7 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
     exportBtn.disabled = true;
     void ctx.api
       .violationsCsv(filters())
-      .then((blob) => {
-        const a = h('a', { href: URL.createObjectURL(blob), download: `violations-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.csv` });
-        document.body.append(a);
-        a.click();
-        a.remove();
-        setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-      })
+      .then((blob) => saveBlob(blob, `violations-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.csv`))
       .catch((err) => toast(`Export failed: ${errorText(err)}`, 'error'))
       .finally(() => {
         exportBtn.disabled = false;
