@@ -88,7 +88,7 @@ export const problemResponses = {
 
 /** A 200 whose body is not JSON (images, CSV, metrics), documented with its media type. */
 export function rawResponse(mediaType: string, description: string) {
-  const schema = mediaType.startsWith('image/') ? { type: 'string', format: 'binary' } : { type: 'string' };
+  const schema = mediaType.startsWith('text/') ? { type: 'string' } : { type: 'string', format: 'binary' };
   return { description, content: { [mediaType]: { schema } } } as const;
 }
 

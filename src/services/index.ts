@@ -23,6 +23,7 @@ import type { Announcer } from './announcer.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';
 import { createCameraService, type CameraKeyCache } from './cameras.ts';
 import { createEvidenceService, type RenderAlertFrame } from './evidence.ts';
+import { createEvidencePackageService } from './evidence-package.ts';
 import { createExportService } from './exports.ts';
 import { createPeopleService } from './people.ts';
 import { createPrivacyService } from './privacy.ts';
@@ -77,15 +78,27 @@ export function createServices(deps: ServiceDeps) {
     logger: deps.logger,
     now,
   });
+  const alerts = createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now });
+  const evidence = createEvidenceService({ evidence: repos.evidence, audit: repos.audit, dataDir: deps.dataDir, render: deps.renderAlertFrame });
   return {
     accounts,
     provisioning: createProvisioningService({ users: repos.users, accounts, auth: deps.auth, roles: deps.scimRoles }),
     directorySignOn: createDirectorySignOn({ auth: deps.auth, accounts, users: repos.users, audit: repos.audit, groups: deps.ssoGroups }),
     auditSeals: createAuditSealService({ audit: repos.audit, key: () => deps.secretKeys('audit seals'), now }),
     auditLog: createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras, now }),
-    alerts: createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now }),
+    alerts,
     cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate, alerts: repos.alerts, announcer: deps.announcer }),
-    evidence: createEvidenceService({ evidence: repos.evidence, audit: repos.audit, dataDir: deps.dataDir, render: deps.renderAlertFrame }),
+    evidence,
+    evidencePackages: createEvidencePackageService({
+      alerts: repos.alerts,
+      people: repos.people,
+      privacy: repos.privacy,
+      audit: repos.audit,
+      timeline: alerts.timeline,
+      renderFrame: evidence.renderedFrame,
+      dataDir: deps.dataDir,
+      now,
+    }),
     exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units, audit: repos.audit }),
     people: createPeopleService({ alerts: repos.alerts, people: repos.people, announcer: deps.announcer, now }),
     evidenceHolds: createEvidenceHoldService({ privacy: repos.privacy, users: repos.users, audit: repos.audit, now }),

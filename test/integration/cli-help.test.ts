@@ -27,6 +27,8 @@ const COMMANDS = [
   ['scim-token', '--help'],
   ['audit', '--help'],
   ['audit', 'prune', '--help'],
+  ['evidence', '--help'],
+  ['evidence', 'verify', '--help'],
   ['detect', '--help'],
   ['classify', '--help'],
   ['agent', '--help'],

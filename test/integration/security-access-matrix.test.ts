@@ -184,6 +184,9 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/cameras/:id': [{ probe: 'one camera', method: 'GET', url: (i) => `/api/v1/cameras/${i.cameraId}`, expect: { ...ANY_USER, officerA: 200, officerB: 200, dispatcher: 200, admin: 200 } }],
   'PATCH /api/v1/cameras/:id': [{ probe: 'edit / disable', method: 'PATCH', url: (i) => `/api/v1/cameras/${i.cameraId}`, body: INVALID, expect: { ...ADMIN_ONLY, admin: 400 } }],
   'POST /api/v1/cameras/:id/rotate-key': [{ probe: 'rotate (unknown id)', method: 'POST', url: () => `/api/v1/cameras/${randomUUID()}/rotate-key`, expect: { ...ADMIN_ONLY, admin: 404 } }],
+  'GET /api/v1/alerts/:id/evidence-package': [
+    { probe: "an incident's evidence package", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/evidence-package`, expect: { ...ADMIN_ONLY, admin: 200 } },
+  ],
   'GET /api/v1/evidence-holds': [{ probe: 'evidence kept past retention', method: 'GET', url: () => '/api/v1/evidence-holds', expect: { ...ADMIN_ONLY, admin: 200 } }],
   'PUT /api/v1/alerts/:id/hold': [{ probe: 'hold an alert\'s evidence', method: 'PUT', url: (i) => `/api/v1/alerts/${i.alertA}/hold`, body: INVALID, expect: { ...ADMIN_ONLY, admin: 400 } }],
   'DELETE /api/v1/alerts/:id/hold': [{ probe: 'release a hold (none here)', method: 'DELETE', url: (i) => `/api/v1/alerts/${i.alertA}/hold`, expect: { ...ADMIN_ONLY, admin: 404 } }],

@@ -1,14 +1,15 @@
 /**
  * Evidence per alert over HTTP: an alert's view of one of its frames (the
  * `frameSnapshotUrl` of the alert, of its people, of their track items and of
- * violations). The use case (access, rendering, audit) is services/evidence.ts.
+ * violations), and the incident's evidence package (admins). The use cases
+ * (access, rendering, audit) are services/evidence.ts and evidence-package.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses, rawResponse } from '../problem.ts';
-import { bearerSecurity } from '../schemas/common.ts';
+import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
 
 const idPattern = () => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
 const frameParams = Type.Object({ id: idPattern(), frameId: idPattern() }, { additionalProperties: false });
@@ -40,6 +41,38 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
     async (request, reply) => {
       const jpeg = await ctx.services.evidence.alertFrame(request.params.id, request.params.frameId, userOf(request), request.ip);
       return reply.type('image/jpeg').header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff').send(jpeg);
+    },
+  );
+
+  app.get<{ Params: UuidParam }>(
+    '/api/v1/alerts/:id/evidence-package',
+    {
+      onRequest: requireUser(ctx.auth, { roles: ['ADMIN'] }),
+      schema: {
+        tags: ['alerts'],
+        summary: "An incident's evidence package (ZIP): its frames as the alert shows them, each person's best shot and crops, incident.json, and every file's SHA-256",
+        description:
+          'For a prosecutor, a court or an inquiry (admins). `frames/`: every frame of the incident\'s people, rendered like GET /api/v1/alerts/:id/frames/:frameId ' +
+          '(only the alert\'s people unblurred); `people/<n>/`: best shot and track crops (none of a person marked false positive); `incident.json`: the alert as ' +
+          'GET /api/v1/alerts/:id gives it, the camera, the hold, the dispatch timeline and each person\'s sightings pointing at their files (files retention deleted ' +
+          'are listed under `missing`); `README.txt`; `manifest.json` (`format` maskwatch-evidence-package/1, `alertId`, `exportedAt`, `exportedBy`, `files` ' +
+          '[{path, sha256, bytes}]) and `SHA256SUMS` (for `sha256sum -c`). Streamed as it is rendered. Audited as `evidence.export` with `manifestSha256` before ' +
+          'the archive completes (`completed: false` when the download is cut short); `maskwatch evidence verify FILE` checks a package against it. 404 alert-not-found.',
+        security: bearerSecurity,
+        params: uuidParam,
+        response: { 200: rawResponse('application/zip', 'the evidence package (ZIP, stored entries)'), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = userOf(request);
+      const pkg = await ctx.services.evidencePackages.open(request.params.id, { ...user, clientIp: request.ip });
+      request.log.info({ alertId: request.params.id, userId: user.id }, 'evidence package export');
+      return reply
+        .type('application/zip')
+        .header('content-disposition', `attachment; filename="${pkg.filename}"`)
+        .header('cache-control', 'private, no-store')
+        .header('x-content-type-options', 'nosniff')
+        .send(pkg.stream);
     },
   );
 }

@@ -1,0 +1,98 @@
+/**
+ * `maskwatch evidence verify FILE [--json] [--offline]`: checks an incident's evidence package
+ * (GET /api/v1/alerts/:id/evidence-package) — every file against its manifest and SHA256SUMS, nothing added
+ * or missing — and finds the manifest's SHA-256 in this server's audit trail (`evidence.export`), so a
+ * package changed after export, or made elsewhere, is told apart from the one MaskWatch gave out.
+ * `--offline` checks the files only (no database), e.g. on the receiving side.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage: maskwatch evidence verify FILE [--json] [--offline]
+Checks an evidence package (Admin › Closed incidents › Evidence package, or
+GET /api/v1/alerts/:id/evidence-package): each file's SHA-256 against manifest.json and SHA256SUMS, no file
+added or missing, and the manifest's SHA-256 recorded by this server's audit trail (evidence.export).
+Exit 0 when all holds, 1 naming each problem.
+--offline  the files only, without the database
+--json     {file, ok, alertId, exportedAt, exportedBy, files, manifestSha256, recorded, problems} on one line
+`;
+
+export interface EvidenceArgs {
+  file: string;
+  json: boolean;
+  offline: boolean;
+}
+
+/** Parses `evidence verify` arguments; throws an Error whose message is shown to the user. */
+export function parseEvidenceArgs(argv: string[]): EvidenceArgs {
+  const [command, ...rest] = argv;
+  if (command !== 'verify') throw new Error(command ? `unknown subcommand "${command}"` : 'a subcommand is required');
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' }, offline: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new Error(positionals.length === 0 ? 'the package FILE is required' : `unexpected argument "${positionals[1]}"`);
+  return { file: positionals[0]!, json: values.json ?? false, offline: values.offline ?? false };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return argv.length === 0 ? 1 : 0;
+  }
+  let args: EvidenceArgs;
+  let zipped: Buffer;
+  try {
+    args = parseEvidenceArgs(argv);
+    zipped = await readFile(args.file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(e.code ? `maskwatch evidence: cannot read ${e.path ?? 'the file'}: ${e.message}\n` : `maskwatch evidence: ${e.message}\n${USAGE}`);
+    return 1;
+  }
+  const [{ unzipSync }, { checkPackage }] = await Promise.all([import('fflate'), import('../../domain/evidence-package.ts')]);
+  let entries: Map<string, Uint8Array>;
+  try {
+    entries = new Map(Object.entries(unzipSync(zipped)));
+  } catch (err) {
+    process.stderr.write(`maskwatch evidence: ${args.file} is not a readable ZIP: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const check = checkPackage(entries);
+  const problems = [...check.problems];
+  let recorded: import('../../services/evidence-package.ts').ExportRecord | null = null;
+  if (!args.offline && check.manifest && check.manifestSha256) {
+    const [{ openCliDatabase }, { findExportRecord }] = await Promise.all([import('../database.ts'), import('../../services/evidence-package.ts')]);
+    const opened = await openCliDatabase();
+    if (!opened) return 1;
+    try {
+      recorded = await findExportRecord(opened.repos.audit, check.manifest.alertId, check.manifestSha256);
+    } finally {
+      await opened.db.close();
+    }
+    if (!recorded) problems.push('the audit trail records no export of this manifest (made on another server, or manifest.json was replaced)');
+    else if (recorded.actorId !== check.manifest.exportedBy.id) problems.push(`the audit trail records this export by ${recorded.actorId}, the manifest says ${check.manifest.exportedBy.id}`);
+  }
+  const ok = problems.length === 0;
+  const m = check.manifest;
+  if (args.json) {
+    const report = {
+      file: args.file,
+      ok,
+      alertId: m?.alertId ?? null,
+      exportedAt: m?.exportedAt ?? null,
+      exportedBy: m?.exportedBy ?? null,
+      files: m?.files.length ?? 0,
+      manifestSha256: check.manifestSha256,
+      recorded,
+      problems,
+    };
+    process.stdout.write(JSON.stringify(report) + '\n');
+  } else {
+    const lines: string[] = [];
+    if (m) lines.push(`evidence package of alert ${m.alertId}, exported ${m.exportedAt} by ${m.exportedBy.username} (${m.exportedBy.role}); ${m.files.length} files`);
+    if (recorded) lines.push(`recorded in the audit trail: evidence.export at ${recorded.at} (event ${recorded.eventId})`);
+    else if (args.offline && m) lines.push('not looked up in the audit trail (--offline)');
+    for (const p of problems) lines.push(`PROBLEM: ${p}`);
+    lines.push(ok ? `ok: every file is as exported${args.offline ? '' : ' and the export is on record'}` : `FAILED: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+    (ok ? process.stdout : process.stderr).write(lines.join('\n') + '\n');
+  }
+  return ok ? 0 : 1;
+}

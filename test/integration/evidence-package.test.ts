@@ -1,0 +1,203 @@
+/**
+ * An incident's evidence package over real HTTP, on SQLite and PostgreSQL, with the real worker and ONNX
+ * models on a real photo (group-faces.jpg, a camera confirming 1 of 1: one alert with several people).
+ * An admin downloads it: its frame is the alert's own view of the frame (bytes equal), each person's best
+ * shot is the served one, a person marked false positive is not pictured, incident.json carries the alert
+ * as the API gives it, and the export is audited with the manifest's hash. `maskwatch evidence verify`
+ * accepts the package, names a changed file, and refuses a re-hashed forgery the audit trail never recorded.
+ * Only admins may export.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { unzipSync, zipSync } from 'fflate';
+import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { testProviders } from '../helpers/db.ts';
+import { runCli } from '../helpers/cli.ts';
+import { DATASETS, loadEngine, stackDetectionWorker } from './worker-support.ts';
+import { QUEUES } from '../../src/queue/jobs.ts';
+import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
+import { sha256Hex, sha256Sums, type EvidenceManifest } from '../../src/domain/evidence-package.ts';
+import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
+import type { AlertEvent } from '../../src/realtime/events.ts';
+import type { ApiInstance } from '../../src/system/api-instance.ts';
+import type { VisionEngine } from '../../src/vision/types.ts';
+
+const GROUP = path.join(DATASETS, 'scenes', 'group-faces.jpg');
+
+for (const provider of testProviders()) {
+  describe(`evidence package (${provider}; real worker, real models, real HTTP)`, () => {
+    let stack: TestStack;
+    let api: ApiInstance;
+    let engine: VisionEngine;
+    let detection: DetectionWorker;
+    let queue: Queue;
+    let queueEvents: QueueEvents;
+    let admin: { token: string; userId: string };
+    let dispatcher: string;
+    let officer: string;
+    let alert: AlertEvent;
+    let frameId: string;
+    let zipped: Buffer;
+    let files: Map<string, Uint8Array>;
+
+    const get = (url: string, token?: string) => fetch(`${api.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const packageUrl = (id: string) => `/api/v1/alerts/${id}/evidence-package`;
+    const cliEnv = () => ({ DATABASE_URL: stack.config.databaseUrl, MASKWATCH_DATA_DIR: stack.dataDir, LOG_LEVEL: 'warn' });
+
+    before(async () => {
+      stack = await createTestStack(provider);
+      api = await stack.startApi();
+      admin = await loginAs(api, { username: 'chief', role: 'ADMIN' });
+      dispatcher = (await loginAs(api, { username: 'desk', role: 'DISPATCHER' })).token;
+      await call(api.url, 'POST', '/api/v1/units', { token: admin.token, json: { callSign: 'P-1' } });
+      officer = (await loginAs(api, { username: 'patrol', role: 'OFFICER', unitCallSign: 'P-1' })).token;
+      const cam = await call(api.url, 'POST', '/api/v1/cameras', {
+        token: admin.token,
+        json: { name: 'Puerta del Sol', address: 'Puerta del Sol 1', zone: 'Centro', latitude: 40.4169, longitude: -3.7035, confirmFrames: 1, confirmWindow: 1 },
+      });
+      assert.equal(cam.status, 201, JSON.stringify(cam.body));
+      engine = await loadEngine(stack.config, stack.logger);
+      detection = stackDetectionWorker(stack, engine, { concurrency: 1, updateIntervalMs: 50 });
+      const connection = redisOptionsFromUrl(stack.config.redisUrl);
+      queue = new Queue(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
+      queueEvents = new QueueEvents(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
+      await queueEvents.waitUntilReady();
+
+      const res = await call(api.url, 'POST', '/api/v1/frames', {
+        token: cam.body.apiKey,
+        body: await readFile(GROUP),
+        headers: { 'content-type': 'image/jpeg', 'x-captured-at': new Date(Date.now() - 5000).toISOString() },
+      });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      frameId = res.body.frameId;
+      const job = await Job.fromId(queue, frameId);
+      if (job) await job.waitUntilFinished(queueEvents, 60_000);
+      const list = await call(api.url, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token: dispatcher });
+      assert.equal(list.body.items.length, 1, 'one incident for the crowd');
+      alert = list.body.items[0];
+      assert.ok(alert.people.length >= 3, `several people: ${alert.people.length}`);
+
+      // Person 2 is a false positive; the incident is held for a complaint.
+      const marked = await call(api.url, 'POST', `/api/v1/alerts/${alert.id}/people/${alert.people[1]!.id}/false-positive`, { token: dispatcher, json: { reason: 'a reflection in the window' } });
+      assert.equal(marked.status, 200, JSON.stringify(marked.body));
+      assert.equal((await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: admin.token, json: { reason: 'Complaint 2026-118' } })).status, 200);
+      alert = (await call(api.url, 'GET', `/api/v1/alerts/${alert.id}`, { token: admin.token })).body;
+    });
+
+    after(async () => {
+      await queueEvents?.close();
+      await queue?.close();
+      await detection?.close();
+      await engine?.close();
+      await stack?.close();
+    });
+
+    test('an admin downloads the package: the alert\'s own view of its frame, its people\'s best shots, none of the false positive, incident.json, hashes', async () => {
+      const res = await get(packageUrl(alert.id), admin.token);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/zip');
+      assert.equal(res.headers.get('content-disposition'), `attachment; filename="maskwatch-evidence-${alert.id}.zip"`);
+      assert.equal(res.headers.get('cache-control'), 'private, no-store');
+      zipped = Buffer.from(await res.arrayBuffer());
+      files = new Map(Object.entries(unzipSync(zipped)));
+
+      const frame = `frames/0001-${frameId}.jpg`;
+      const shown = alert.people.filter((p) => !p.falsePositive);
+      assert.deepEqual(
+        [...files.keys()].sort(),
+        [
+          frame,
+          'README.txt',
+          'SHA256SUMS',
+          'incident.json',
+          'manifest.json',
+          ...alert.people.flatMap((p, i) => (p.falsePositive ? [] : [`people/${i + 1}/0001.jpg`, `people/${i + 1}/best-shot.jpg`])),
+        ].sort(),
+      );
+      assert.equal(shown.length, alert.people.length - 1);
+      const view = Buffer.from(await (await get(`/api/v1/alerts/${alert.id}/frames/${frameId}`, admin.token)).arrayBuffer());
+      assert.ok(Buffer.from(files.get(frame)!).equals(view), "the packaged frame is the alert's view of it (only its people unblurred)");
+      const best = Buffer.from(await (await get(alert.people[0]!.snapshotUrl!, admin.token)).arrayBuffer());
+      assert.ok(Buffer.from(files.get('people/1/best-shot.jpg')!).equals(best), "person 1's best shot as served");
+
+      const incident = JSON.parse(Buffer.from(files.get('incident.json')!).toString());
+      assert.deepEqual(incident.alert, alert);
+      assert.deepEqual(incident.camera.address, 'Puerta del Sol 1');
+      assert.equal(incident.hold.reason, 'Complaint 2026-118');
+      assert.deepEqual(incident.people[1].sightings.map((s: { crop: unknown }) => s.crop), [null]);
+      assert.equal(incident.people[1].falsePositiveReason, 'a reflection in the window');
+      assert.deepEqual(incident.people[0].sightings.map((s: { crop: string; frame: string }) => [s.crop, s.frame]), [['people/1/0001.jpg', frame]]);
+      assert.deepEqual(incident.timeline.map((t: { action: string }) => t.action), ['alert.person_false_positive'], 'the dispatch timeline so far');
+
+      const manifest = JSON.parse(Buffer.from(files.get('manifest.json')!).toString()) as EvidenceManifest;
+      assert.deepEqual(manifest.exportedBy, { id: admin.userId, username: 'chief', role: 'ADMIN' });
+      for (const f of manifest.files) assert.equal(sha256Hex(files.get(f.path)!), f.sha256, f.path);
+      const audit = await call(api.url, 'GET', `/api/v1/audit?action=evidence.export&subjectId=${alert.id}`, { token: admin.token });
+      assert.equal(audit.body.items.length, 1);
+      assert.equal(audit.body.items[0].actorId, admin.userId);
+      assert.equal(audit.body.items[0].details.manifestSha256, sha256Hex(files.get('manifest.json')!));
+      assert.equal(audit.body.items[0].details.completed, true);
+    });
+
+    test('maskwatch evidence verify: accepts the package, names a changed file, refuses a re-hashed forgery the trail never recorded', async () => {
+      const dir = stack.dataDir;
+      const original = path.join(dir, 'package.zip');
+      await writeFile(original, zipped);
+      const ok = await runCli(['evidence', 'verify', original, '--json'], { env: cliEnv() });
+      assert.equal(ok.code, 0, ok.stderr);
+      const report = JSON.parse(ok.stdout);
+      assert.equal(report.ok, true);
+      assert.equal(report.alertId, alert.id);
+      assert.equal(report.manifestSha256, sha256Hex(files.get('manifest.json')!));
+      assert.equal(report.recorded.actorId, admin.userId);
+      assert.deepEqual(report.problems, []);
+
+      // One pixel's worth of change in the frame.
+      const frame = [...files.keys()].find((k) => k.startsWith('frames/'))!;
+      const changed = new Map(files);
+      const bytes = Buffer.from(files.get(frame)!);
+      bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);
+      changed.set(frame, bytes);
+      const tampered = path.join(dir, 'tampered.zip');
+      await writeFile(tampered, zipSync(Object.fromEntries(changed)));
+      const bad = await runCli(['evidence', 'verify', tampered], { env: cliEnv() });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, new RegExp(`PROBLEM: ${frame}: changed since export`));
+
+      // A forger re-hashes the manifest and SHA256SUMS: consistent on its own, unknown to the audit trail.
+      const manifest = JSON.parse(Buffer.from(files.get('manifest.json')!).toString()) as EvidenceManifest;
+      manifest.files = manifest.files.map((f) => (f.path === frame ? { ...f, sha256: sha256Hex(bytes) } : f));
+      const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+      changed.set('manifest.json', manifestBytes);
+      changed.set('SHA256SUMS', Buffer.from(sha256Sums(manifest.files, { path: 'manifest.json', sha256: sha256Hex(manifestBytes), bytes: manifestBytes.length })));
+      const forged = path.join(dir, 'forged.zip');
+      await writeFile(forged, zipSync(Object.fromEntries(changed)));
+      const offline = await runCli(['evidence', 'verify', forged, '--offline'], { env: cliEnv() });
+      assert.equal(offline.code, 0, `the files agree with the forged manifest: ${offline.stderr}`);
+      const online = await runCli(['evidence', 'verify', forged, '--json'], { env: cliEnv() });
+      assert.equal(online.code, 1);
+      assert.deepEqual(JSON.parse(online.stdout).problems, ['the audit trail records no export of this manifest (made on another server, or manifest.json was replaced)']);
+
+      const notZip = await runCli(['evidence', 'verify', path.join(dir, 'nope.zip')], { env: cliEnv() });
+      assert.equal(notZip.code, 1);
+      assert.match(notZip.stderr, /cannot read .*nope\.zip/);
+    });
+
+    test('only admins export; an unknown alert is a 404 problem; nothing is audited for a refusal', async () => {
+      const count = () => stack.db.prisma.auditEvent.count({ where: { action: 'evidence.export' } });
+      const before = await count();
+      assert.equal((await get(packageUrl(alert.id))).status, 401);
+      assert.equal((await get(packageUrl(alert.id), dispatcher)).status, 403);
+      assert.equal((await get(packageUrl(alert.id), officer)).status, 403);
+      const missing = await get(packageUrl(randomUUID()), admin.token);
+      assert.equal(missing.status, 404);
+      assert.match(missing.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.equal((await missing.json()).type, 'https://maskwatch.dev/problems/alert-not-found');
+      assert.equal(await count(), before);
+    });
+  });
+}
