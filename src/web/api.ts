@@ -252,6 +252,10 @@ export class Api {
   holdEvidence(alertId: string, reason: string) {
     return this.json<EvidenceHold>('PUT', `/api/v1/alerts/${encodeURIComponent(alertId)}/hold`, { reason });
   }
+  /** The incident's evidence package (ZIP); the export is audited. */
+  evidencePackage(alertId: string) {
+    return this.blob(`/api/v1/alerts/${encodeURIComponent(alertId)}/evidence-package`);
+  }
   releaseEvidence(alertId: string) {
     return this.json<void>('DELETE', `/api/v1/alerts/${encodeURIComponent(alertId)}/hold`);
   }

@@ -15,6 +15,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, Request } from 'playwright-core';
+import { unzipSync } from 'fflate';
+import { checkPackage } from '../../src/domain/evidence-package.ts';
 import { call } from '../helpers/api.ts';
 import { axeViolations, buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
@@ -402,6 +404,16 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await hold.getByRole('button', { name: 'Release hold' }).click();
   await hold.getByRole('button', { name: 'Hold evidence' }).waitFor();
   assert.equal((await system.db.prisma.alert.findUniqueOrThrow({ where: { id: closedId } })).heldAt, null);
+
+  // Its evidence package, downloaded as the browser saves it: every file matches the manifest; the export is audited.
+  const pack = page.getByRole('region', { name: 'Incident review' }).getByRole('region', { name: 'Evidence package' });
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), pack.getByRole('button', { name: 'Download evidence package' }).click()]);
+  assert.equal(download.suggestedFilename(), `maskwatch-evidence-${closedId}.zip`);
+  const packaged = checkPackage(new Map(Object.entries(unzipSync(await readFile(await download.path())))));
+  assert.deepEqual(packaged.problems, []);
+  assert.equal(packaged.manifest!.alertId, closedId);
+  await pack.getByText('Downloaded. The export is recorded in the audit trail.').waitFor();
+  assert.equal(await system.db.prisma.auditEvent.count({ where: { action: 'evidence.export', subjectId: closedId } }), 1);
 
   // An open alert's link opens it in Dispatch.
   await page.getByRole('tab', { name: 'Violations' }).click();

@@ -19,6 +19,7 @@ import { alertEvidence } from '../evidence-viewer.ts';
 import { errorText, statusBadge } from '../common.ts';
 import { evidenceAccessSection } from './evidence-access.ts';
 import { evidenceHoldSection } from './evidence-hold.ts';
+import { evidencePackageSection } from './evidence-package.ts';
 
 type ClosedStatus = 'RESOLVED' | 'DISMISSED';
 const PAGE = 50;
@@ -172,6 +173,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
       h('h4', { class: 'timeline-title' }, 'Timeline'),
       timeline,
       holdSection(id),
+      evidencePackageSection(ctx, id),
       evidenceAccessSection(ctx, id, a ?? null),
     );
     try {
