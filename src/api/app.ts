@@ -143,6 +143,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     cameraHealth: { cameras: () => repos.cameras.healthRows(), silentSeconds: deps.config.cameraSilentSeconds },
     // Read at scrape time, once the services below exist.
     zones: () => services.zones.list(),
+    evidenceHolds: () => services.evidenceHolds.reviewCounts(),
   });
   const { cameras, audit } = repos;
   const io = () => (typeof deps.io === 'function' ? deps.io() : deps.io);
@@ -210,6 +211,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     secondFactor: buildSecondFactor({ config: deps.config, users: repos.users, keys: repos.securityKeys, redis: producer.redis, now: deps.totpClock }),
     secretKeys: keys,
     dataDir: deps.config.dataDir,
+    holdReviewDays: deps.config.privacy.holdReviewDays,
     // Stored frames were written by our workers under this limit; it still bounds what a view decodes.
     renderAlertFrame: (stored, plan) => renderAlertFrame(stored, plan, { maxPixels: deps.config.ingest.maxFramePixels }),
     logger: deps.logger,

@@ -32,6 +32,8 @@ export interface ApiMetricsSources {
   cameraHealth?: { cameras: () => Promise<{ id: string; enabled: boolean; lastFrameAt: Date | null }[]>; silentSeconds: number };
   /** Who sees which zone's alerts (domain/zone-coverage.ts). */
   zones?: () => Promise<ZoneCoverage[]>;
+  /** Evidence holds by review state (services/evidence-holds.ts). */
+  evidenceHolds?: () => Promise<{ due: number; notDue: number }>;
   /** Work the workers saved (queue/analysis-state.ts): frames skipped as unchanged, faces classified and reused. */
   analysisWork?: () => Promise<{ framesUnchanged: number; facesClassified: number; facesReused: number }>;
   logger: Logger;
@@ -76,7 +78,7 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
       },
     });
   }
-  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork, zones } = sources;
+  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork, zones, evidenceHolds } = sources;
 
   scraped(
     { name: 'maskwatch_queue_jobs', help: 'Jobs in the frames queue, by state (read at scrape time)', labelNames: ['state'], what: 'queue counts' },
@@ -142,6 +144,20 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
         const rows = await zones();
         g.reset(); // a zone renamed or emptied since the last scrape leaves the series
         for (const z of rows) if (z.cameras > 0) g.set({ zone: z.zone ?? NO_ZONE_LABEL }, z.dispatchers);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_evidence_holds',
+      help: 'Alerts whose evidence is kept past retention, by review state (read at scrape time): review="due" = its review date has passed; an admin keeps or releases it',
+      labelNames: ['review'],
+      what: 'evidence holds',
+    },
+    evidenceHolds &&
+      (async (g) => {
+        const { due, notDue } = await evidenceHolds();
+        g.set({ review: 'due' }, due);
+        g.set({ review: 'not_due' }, notDue);
       }),
   );
   scraped(

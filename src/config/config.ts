@@ -168,6 +168,8 @@ export interface Config {
     retentionDays: number;
     /** How often the retention job runs. */
     retentionIntervalMinutes: number;
+    /** Days to the review of an evidence hold set without a review date. */
+    holdReviewDays: number;
   };
 }
 
@@ -687,6 +689,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), root = R
     privacy: {
       retentionDays: int(env, 'MASKWATCH_RETENTION_DAYS', 30, 1, 36_500),
       retentionIntervalMinutes: int(env, 'MASKWATCH_RETENTION_INTERVAL_MIN', 60, 1, 7 * 24 * 60),
+      holdReviewDays: int(env, 'MASKWATCH_EVIDENCE_HOLD_REVIEW_DAYS', 90, 1, 3 * 365),
     },
   };
 }

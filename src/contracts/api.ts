@@ -339,11 +339,26 @@ export const EvidenceHoldSchema = Type.Object({
   heldBy: NullableString(),
   heldByName: Nullable(Type.String({ description: 'the admin who set it (a deleted account\'s placeholder name)' })),
   reason: Type.String(),
+  reviewAt: NullableDateTime({ description: 'when the hold is due for review: kept (set again) or released; null for a hold set before review dates' }),
+  reviewDue: Type.Boolean({ description: 'reviewAt has passed (or there is none): an admin decides whether the faces are still needed' }),
 });
 export type EvidenceHold = Static<typeof EvidenceHoldSchema>;
 
-/** The body of PUT /api/v1/alerts/:id/hold: why the evidence must outlive retention (a complaint, an inquiry). */
-export const EvidenceHoldInputSchema = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500, pattern: '\\S' }) }, { additionalProperties: false });
+/** GET /api/v1/evidence-holds: every hold, and the review period a hold gets when none is given. */
+export const EvidenceHoldListSchema = Type.Object({
+  items: Type.Array(EvidenceHoldSchema),
+  reviewDays: Type.Integer({ description: 'days to the review of a hold set without reviewAt (MASKWATCH_EVIDENCE_HOLD_REVIEW_DAYS)' }),
+});
+export type EvidenceHoldList = Static<typeof EvidenceHoldListSchema>;
+
+/** The body of PUT /api/v1/alerts/:id/hold: why the evidence must outlive retention (a complaint, an inquiry), and until when before a review. */
+export const EvidenceHoldInputSchema = Type.Object(
+  {
+    reason: Type.String({ minLength: 3, maxLength: 500, pattern: '\\S' }),
+    reviewAt: Type.Optional(Type.String({ format: 'date-time', description: 'when the hold is due for review, in the future and within 3 years; default: in MASKWATCH_EVIDENCE_HOLD_REVIEW_DAYS days' })),
+  },
+  { additionalProperties: false },
+);
 export type EvidenceHoldInput = Static<typeof EvidenceHoldInputSchema>;
 
 /** The `version` of the sign-in notice a person accepted (GET /api/v1/auth/sign-in-notice). */

@@ -190,7 +190,7 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
             format: EVIDENCE_PACKAGE_FORMAT,
             alert: toAlertEvent(alert),
             camera: { id: alert.cameraId, ...alert.camera },
-            hold: hold && { heldAt: hold.heldAt.toISOString(), heldBy: hold.heldBy, reason: hold.reason },
+            hold: hold && { heldAt: hold.heldAt.toISOString(), heldBy: hold.heldBy, reason: hold.reason, reviewAt: hold.reviewAt?.toISOString() ?? null },
             timeline,
             people: planned.people.map((p) => ({
               ...p,

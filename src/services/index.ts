@@ -59,6 +59,8 @@ export interface ServiceDeps {
   /** Keys derived from the server's secret key (src/system/secret-key.ts). */
   secretKeys: (purpose: KeyPurpose) => Promise<Buffer>;
   dataDir: string;
+  /** Days to the review of an evidence hold set without a date (MASKWATCH_EVIDENCE_HOLD_REVIEW_DAYS). */
+  holdReviewDays: number;
   /** Renders an alert's view of a stored frame (src/vision/render.ts renderAlertFrame, bound to the pixel limit). */
   renderAlertFrame: RenderAlertFrame;
   logger: Logger;
@@ -101,7 +103,7 @@ export function createServices(deps: ServiceDeps) {
     }),
     exports: createExportService({ violations: repos.violations, cameras: repos.cameras, units: repos.units, audit: repos.audit }),
     people: createPeopleService({ alerts: repos.alerts, people: repos.people, announcer: deps.announcer, now }),
-    evidenceHolds: createEvidenceHoldService({ privacy: repos.privacy, users: repos.users, audit: repos.audit, now }),
+    evidenceHolds: createEvidenceHoldService({ privacy: repos.privacy, users: repos.users, audit: repos.audit, reviewDays: deps.holdReviewDays, now }),
     privacy: createPrivacyService({ privacy: repos.privacy, audit: repos.audit, dataDir: deps.dataDir, logger: deps.logger, now }),
     snapshots: createSnapshotService({ alerts: repos.alerts, audit: repos.audit }),
     stats: createStatsService({ stats: repos.stats, now }),

@@ -72,8 +72,9 @@ for (const provider of testProviders()) {
 
       const res = await call(api.url, 'PUT', `/api/v1/alerts/${held.id}/hold`, { token: admin.token, json: { reason: 'Complaint 2026-118: the person contests the stop' } });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.deepEqual({ ...res.body, heldAt: typeof res.body.heldAt }, {
+      assert.deepEqual({ ...res.body, heldAt: typeof res.body.heldAt, reviewAt: typeof res.body.reviewAt }, {
         alertId: held.id, cameraId, cameraName: 'Plaza Mayor', heldAt: 'string', heldBy: admin.userId, heldByName: 'chief', reason: 'Complaint 2026-118: the person contests the stop',
+        reviewAt: 'string', reviewDue: false,
       });
       assert.deepEqual((await call(api.url, 'GET', '/api/v1/evidence-holds', { token: admin.token })).body.items.map((h: { alertId: string }) => h.alertId), [held.id]);
 
@@ -117,11 +118,17 @@ for (const provider of testProviders()) {
 
     test('a second hold replaces the reason (both audited); refusals: an unknown alert, an empty reason, not an admin', async () => {
       const alert = await oldAlert(randomUUID(), 0);
-      await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: admin.token, json: { reason: 'Inquiry A' } });
+      const first = await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: admin.token, json: { reason: 'Inquiry A' } });
       const again = await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: admin.token, json: { reason: 'Inquiry B, court order 77' } });
       assert.equal(again.body.reason, 'Inquiry B, court order 77');
       const last = await stack.db.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: alert.id, action: 'evidence.hold' }, orderBy: { at: 'desc' } });
-      assert.deepEqual(JSON.parse(last.details!), { reason: 'Inquiry B, court order 77', replacedReason: 'Inquiry A', clientIp: '127.0.0.1' });
+      assert.deepEqual(JSON.parse(last.details!), {
+        reason: 'Inquiry B, court order 77',
+        reviewAt: again.body.reviewAt,
+        replacedReason: 'Inquiry A',
+        replacedReviewAt: first.body.reviewAt,
+        clientIp: '127.0.0.1',
+      });
 
       const unknown = await call(api.url, 'PUT', `/api/v1/alerts/${randomUUID()}/hold`, { token: admin.token, json: { reason: 'Inquiry C' } });
       assert.equal(unknown.status, 404);
@@ -130,6 +137,50 @@ for (const provider of testProviders()) {
       const dispatcher = await loginAs(api, { username: 'disp', role: 'DISPATCHER' });
       assert.equal((await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: dispatcher.token, json: { reason: 'mine' } })).status, 403);
       assert.equal((await call(api.url, 'GET', '/api/v1/evidence-holds', { token: dispatcher.token })).status, 403);
+    });
+
+    test('a hold is due for review at its date (listed, counted by the metric) until kept with a new date; nothing is released by itself', async () => {
+      const p = stack.db.prisma;
+      const alert = await oldAlert(randomUUID(), 0);
+      const t0 = Date.now();
+      const byDefault = await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: admin.token, json: { reason: 'Inquiry D' } });
+      assert.equal(byDefault.status, 200, JSON.stringify(byDefault.body));
+      const reviewIn = new Date(byDefault.body.reviewAt).getTime() - t0;
+      assert.ok(reviewIn >= 90 * DAY_MS && reviewIn < 90 * DAY_MS + 60_000, `review in 90 days by default (MASKWATCH_EVIDENCE_HOLD_REVIEW_DAYS): ${reviewIn} ms`);
+      const list = await call(api.url, 'GET', '/api/v1/evidence-holds', { token: admin.token });
+      assert.equal(list.body.reviewDays, 90);
+      const metric = async () =>
+        (await (await fetch(`${api.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('maskwatch_evidence_holds{')).sort();
+      const counts = async () => {
+        const holds = await p.alert.findMany({ where: { heldAt: { not: null } }, select: { holdReviewAt: true } });
+        const due = holds.filter((h) => !h.holdReviewAt || h.holdReviewAt.getTime() <= Date.now()).length;
+        return [`maskwatch_evidence_holds{review="due"} ${due}`, `maskwatch_evidence_holds{review="not_due"} ${holds.length - due}`];
+      };
+      assert.deepEqual(await metric(), await counts());
+      const dueBefore = (await counts())[0];
+
+      // Its review date passes (the clock of the database row: the review was set for yesterday).
+      await p.alert.update({ where: { id: alert.id }, data: { holdReviewAt: new Date(Date.now() - DAY_MS) } });
+      const due = (await call(api.url, 'GET', '/api/v1/evidence-holds', { token: admin.token })).body.items.find((h: { alertId: string }) => h.alertId === alert.id);
+      assert.equal(due.reviewDue, true);
+      assert.notDeepEqual((await metric())[0], dueBefore, 'one more hold due');
+      assert.deepEqual(await metric(), await counts());
+      const retention = createRetentionHandler({ prisma: p, dataDir: stack.dataDir, retentionDays: 30, logger: stack.logger });
+      await retention();
+      for (const rel of alert.files) assert.ok(exists(rel), `${rel}: a hold due for review still keeps its evidence`);
+
+      // The review keeps it: a new reason and date.
+      const reviewAt = new Date(Date.now() + 30 * DAY_MS).toISOString();
+      const kept = await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: admin.token, json: { reason: 'Inquiry D, still open', reviewAt } });
+      assert.deepEqual([kept.status, kept.body.reviewAt, kept.body.reviewDue], [200, reviewAt, false]);
+      assert.deepEqual(await metric(), await counts());
+
+      for (const bad of [new Date(Date.now() - 60_000).toISOString(), new Date(Date.now() + 4 * 365 * DAY_MS).toISOString(), 'next week']) {
+        const res = await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: admin.token, json: { reason: 'Inquiry D', reviewAt: bad } });
+        assert.equal(res.status, 400, `reviewAt ${bad}`);
+        assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      }
+      assert.equal((await p.alert.findUniqueOrThrow({ where: { id: alert.id } })).holdReviewAt?.toISOString(), reviewAt, 'a refused review changes nothing');
     });
   });
 }

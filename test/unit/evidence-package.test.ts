@@ -83,7 +83,7 @@ describe('evidence package', () => {
     return createEvidencePackageService({
       alerts: { findWithCamera: async (id) => (id === ALERT.id ? ALERT : null) },
       people: { track: async (_alertId, personId) => track(personId) },
-      privacy: { hold: async () => ({ alertId: ALERT.id, cameraId: CAMERA, cameraName: 'Plaza', heldAt: AT, heldBy: 'admin-id', reason: 'Complaint 118' }) },
+      privacy: { hold: async () => ({ alertId: ALERT.id, cameraId: CAMERA, cameraName: 'Plaza', heldAt: AT, heldBy: 'admin-id', reason: 'Complaint 118', reviewAt: null }) },
       audit: { record: audit },
       timeline: async () => [],
       renderFrame: async (_alertId, frameId) => Buffer.from(`rendered ${frameId}`),
@@ -121,7 +121,7 @@ describe('evidence package', () => {
     const incident = JSON.parse(Buffer.from(files.get('incident.json')!).toString());
     assert.equal(incident.alert.id, ALERT.id);
     assert.deepEqual(incident.camera, { id: CAMERA, ...ALERT.camera });
-    assert.deepEqual(incident.hold, { heldAt: AT.toISOString(), heldBy: 'admin-id', reason: 'Complaint 118' });
+    assert.deepEqual(incident.hold, { heldAt: AT.toISOString(), heldBy: 'admin-id', reason: 'Complaint 118', reviewAt: null });
     const [p1, p2] = incident.people;
     assert.equal(p1.bestShot, 'people/1/best-shot.jpg');
     assert.deepEqual(

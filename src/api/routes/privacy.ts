@@ -3,7 +3,7 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses } from '../problem.ts';
 import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
-import { EvidenceHoldInputSchema, EvidenceHoldSchema, type EvidenceHoldInput } from '../../contracts/api.ts';
+import { EvidenceHoldInputSchema, EvidenceHoldListSchema, EvidenceHoldSchema, type EvidenceHoldInput } from '../../contracts/api.ts';
 
 /** Privacy actions (admin only): erase what a camera recorded; keep an alert's evidence past retention, or let it go. */
 export async function privacyRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -44,12 +44,12 @@ export async function privacyRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: admin,
       schema: {
         tags: ['privacy'],
-        summary: 'Alerts whose evidence is kept past retention, oldest hold first, with who set each and why',
+        summary: 'Alerts whose evidence is kept past retention, oldest hold first, with who set each, why, and when each is due for review',
         security: bearerSecurity,
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: EvidenceHoldSchema } } }, ...problemResponses },
+        response: { 200: EvidenceHoldListSchema, ...problemResponses },
       },
     },
-    async () => ({ items: await ctx.services.evidenceHolds.list() }),
+    async () => ctx.services.evidenceHolds.list(),
   );
 
   app.put<{ Params: UuidParam; Body: EvidenceHoldInput }>(
@@ -58,9 +58,11 @@ export async function privacyRoutes(app: FastifyInstance, ctx: ApiContext) {
       onRequest: admin,
       schema: {
         tags: ['privacy'],
-        summary: 'Keep an alert\'s evidence past retention (a complaint, an inquiry): its images, and the faces its frames are blurred by',
+        summary: 'Keep an alert\'s evidence past retention (a complaint, an inquiry) until a review: its images, and the faces its frames are blurred by',
         description:
-          'Audited as evidence.hold with the reason (setting it again replaces the reason, audited too). The retention run skips the alert until the hold is released; ' +
+          '`reviewAt` (default: MASKWATCH_EVIDENCE_HOLD_REVIEW_DAYS ahead; in the future and within 3 years, else 400 validation): past it the hold is `reviewDue` ' +
+          'until an admin keeps it (sets it again, with a new date) or releases it; nothing is released by itself. ' +
+          'Audited as evidence.hold with the reason and review date (setting it again replaces both, audited too). The retention run skips the alert until the hold is released; ' +
           'a camera with held alerts cannot be purged (409 evidence-on-hold). Who may see the evidence does not change. 404 alert-not-found.',
         security: bearerSecurity,
         params: uuidParam,
@@ -70,7 +72,7 @@ export async function privacyRoutes(app: FastifyInstance, ctx: ApiContext) {
     },
     async (request) => {
       const user = userOf(request);
-      return ctx.services.evidenceHolds.hold(request.params.id, request.body.reason, { id: user.id, role: user.role, clientIp: request.ip });
+      return ctx.services.evidenceHolds.hold(request.params.id, request.body, { id: user.id, role: user.role, clientIp: request.ip });
     },
   );
 

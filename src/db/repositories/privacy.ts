@@ -18,6 +18,7 @@ export interface EvidenceHoldRow {
   heldAt: Date;
   heldBy: string | null;
   reason: string;
+  reviewAt: Date | null;
 }
 
 /** Only alerts not on hold lose their images (src/services/privacy.ts, evidence holds). */
@@ -28,9 +29,9 @@ export function createPrivacyRepository(prisma: PrismaClient) {
     const rows = await prisma.alert.findMany({
       where: { ...where, heldAt: { not: null } },
       orderBy: { heldAt: 'asc' },
-      select: { id: true, cameraId: true, heldAt: true, heldBy: true, holdReason: true, camera: { select: { name: true } } },
+      select: { id: true, cameraId: true, heldAt: true, heldBy: true, holdReason: true, holdReviewAt: true, camera: { select: { name: true } } },
     });
-    return rows.map((a) => ({ alertId: a.id, cameraId: a.cameraId, cameraName: a.camera.name, heldAt: a.heldAt!, heldBy: a.heldBy, reason: a.holdReason ?? '' }));
+    return rows.map((a) => ({ alertId: a.id, cameraId: a.cameraId, cameraName: a.camera.name, heldAt: a.heldAt!, heldBy: a.heldBy, reason: a.holdReason ?? '', reviewAt: a.holdReviewAt }));
   }
 
   return {
@@ -118,8 +119,11 @@ export function createPrivacyRepository(prisma: PrismaClient) {
     },
 
     /** Puts an alert's evidence on hold (or releases it: null); false when there is no such alert. */
-    async setHold(alertId: string, hold: { at: Date; by: string; reason: string } | null): Promise<boolean> {
-      const res = await prisma.alert.updateMany({ where: { id: alertId }, data: { heldAt: hold?.at ?? null, heldBy: hold?.by ?? null, holdReason: hold?.reason ?? null } });
+    async setHold(alertId: string, hold: { at: Date; by: string; reason: string; reviewAt: Date } | null): Promise<boolean> {
+      const res = await prisma.alert.updateMany({
+        where: { id: alertId },
+        data: { heldAt: hold?.at ?? null, heldBy: hold?.by ?? null, holdReason: hold?.reason ?? null, holdReviewAt: hold?.reviewAt ?? null },
+      });
       return res.count > 0;
     },
 
@@ -130,6 +134,15 @@ export function createPrivacyRepository(prisma: PrismaClient) {
     /** Every alert on hold, oldest hold first. */
     holds(): Promise<EvidenceHoldRow[]> {
       return holds({});
+    },
+
+    /** Holds by review state at `now` (the metric): due when the review date has passed or there is none. */
+    async holdCounts(now: Date): Promise<{ due: number; notDue: number }> {
+      const [held, notDue] = await Promise.all([
+        prisma.alert.count({ where: { heldAt: { not: null } } }),
+        prisma.alert.count({ where: { heldAt: { not: null }, holdReviewAt: { gt: now } } }),
+      ]);
+      return { due: held - notDue, notDue };
     },
 
     /** How many of a camera's alerts are on hold (a purge must not erase them). */
