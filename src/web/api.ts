@@ -24,6 +24,8 @@ import type {
   SsoOffer,
   SignInNotice,
   EvidenceHold,
+  EvidenceHoldInput,
+  EvidenceHoldList,
   Stats,
   SuggestedUnit,
   TimelineEntry,
@@ -247,10 +249,10 @@ export class Api {
   }
   /** Alerts whose evidence is kept past retention (admins). */
   evidenceHolds() {
-    return this.json<{ items: EvidenceHold[] }>('GET', '/api/v1/evidence-holds');
+    return this.json<EvidenceHoldList>('GET', '/api/v1/evidence-holds');
   }
-  holdEvidence(alertId: string, reason: string) {
-    return this.json<EvidenceHold>('PUT', `/api/v1/alerts/${encodeURIComponent(alertId)}/hold`, { reason });
+  holdEvidence(alertId: string, input: EvidenceHoldInput) {
+    return this.json<EvidenceHold>('PUT', `/api/v1/alerts/${encodeURIComponent(alertId)}/hold`, input);
   }
   /** The incident's evidence package (ZIP); the export is audited. */
   evidencePackage(alertId: string) {

@@ -392,12 +392,36 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   // An evidence hold (a complaint): kept past retention with its reason, badged in the list, then released.
   const hold = page.getByRole('region', { name: 'Incident review' }).getByRole('region', { name: 'Evidence hold' });
   await hold.getByLabel('Reason').fill('Complaint 2026-118: the stop is contested');
+  // The review date is filled with the default period (90 days ahead); set it to 30 days.
+  const reviewBy = hold.getByLabel('Review by');
+  const inDays = (d: number) => page.evaluate((days) => {
+    const t = new Date(Date.now() + days * 86_400_000);
+    return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+  }, d);
+  assert.equal(await reviewBy.inputValue(), await inDays(90));
+  await reviewBy.fill(await inDays(30));
   await hold.getByRole('button', { name: 'Hold evidence' }).click();
   await hold.getByText('Complaint 2026-118: the stop is contested').waitFor();
+  await hold.getByText(/^Review by \d{4}-\d{2}-\d{2} /).waitFor();
   await page.getByRole('list', { name: 'Closed incidents' }).locator(`button[data-alert-id="${closedId}"] .badge-hold`).waitFor();
-  assert.equal((await system.db.prisma.alert.findUniqueOrThrow({ where: { id: closedId } })).holdReason, 'Complaint 2026-118: the stop is contested');
+  const stored = await system.db.prisma.alert.findUniqueOrThrow({ where: { id: closedId } });
+  assert.equal(stored.holdReason, 'Complaint 2026-118: the stop is contested');
+  const reviewInDays = (stored.holdReviewAt!.getTime() - Date.now()) / 86_400_000;
+  assert.ok(reviewInDays > 28 && reviewInDays <= 30, `review in 30 days (local midnight): ${reviewInDays}`);
   assert.equal(await axeViolations(page, 'closed incident on hold'), '', 'accessibility (axe-core)');
+
+  // Its review date passes: "Hold review due", and the review keeps it with a new date.
+  await system.db.prisma.alert.update({ where: { id: closedId }, data: { holdReviewAt: new Date(Date.now() - 86_400_000) } });
+  await page.reload();
+  await page.getByRole('list', { name: 'Closed incidents' }).locator(`button[data-alert-id="${closedId}"] .badge-hold-due`, { hasText: 'Hold review due' }).waitFor();
+  await hold.getByText('Review due').waitFor();
+  assert.equal(await axeViolations(page, 'closed incident whose hold is due for review'), '', 'accessibility (axe-core)');
   await screenshot(page, 'admin-evidence-hold', 'admin-evidence-hold');
+  await hold.getByLabel('Reason').fill('Complaint 2026-118: hearing on 2027-02-10');
+  await hold.getByRole('button', { name: 'Keep on hold' }).click();
+  await hold.getByText('Complaint 2026-118: hearing on 2027-02-10').waitFor();
+  await page.getByRole('list', { name: 'Closed incidents' }).locator(`button[data-alert-id="${closedId}"] .badge-hold`).waitFor();
+  assert.ok((await system.db.prisma.alert.findUniqueOrThrow({ where: { id: closedId } })).holdReviewAt!.getTime() > Date.now(), 'a new review date');
   await page.evaluate(() => {
     window.confirm = () => true;
   });

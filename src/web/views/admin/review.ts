@@ -61,6 +61,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
   let units: Unit[] = [];
   /** Incidents whose evidence is kept past retention, by alert id. */
   let holds = new Map<string, EvidenceHold>();
+  let reviewDays = 90;
   let selected: string | null = hashDetail(location.hash).query.get('alert');
   void ctx.api.units().then(
     (r) => {
@@ -94,13 +95,18 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
     }
   }
 
+  const holdBadge = (hold: EvidenceHold | undefined) =>
+    !hold ? null : hold.reviewDue ? h('span', { class: 'badge badge-hold-due' }, 'Hold review due') : h('span', { class: 'badge badge-hold' }, 'On hold');
+
   async function loadHolds(): Promise<void> {
-    holds = new Map((await ctx.api.evidenceHolds()).items.map((x) => [x.alertId, x]));
+    const list = await ctx.api.evidenceHolds();
+    holds = new Map(list.items.map((x) => [x.alertId, x]));
+    reviewDays = list.reviewDays;
   }
 
   /** The incident's hold section; after a hold or a release, it and the list's badge are redrawn, nothing else. */
   function holdSection(id: string): HTMLElement {
-    const section = evidenceHoldSection(ctx, id, holds.get(id) ?? null, () => {
+    const section = evidenceHoldSection(ctx, id, holds.get(id) ?? null, reviewDays, () => {
       void loadHolds().then(() => {
         renderList();
         if (section.isConnected) section.replaceWith(holdSection(id));
@@ -123,7 +129,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
             h(
               'span',
               {},
-              h('span', { class: 'alert-top' }, statusBadge(a.status), a.escalationLevel > 0 ? h('span', { class: 'badge badge-escalated' }, `Escalated ${a.escalationLevel}`) : null, holds.has(a.id) ? h('span', { class: 'badge badge-hold' }, 'On hold') : null, h('time', { datetime: a.createdAt }, formatDateTime(a.createdAt))),
+              h('span', { class: 'alert-top' }, statusBadge(a.status), a.escalationLevel > 0 ? h('span', { class: 'badge badge-escalated' }, `Escalated ${a.escalationLevel}`) : null, holdBadge(holds.get(a.id)), h('time', { datetime: a.createdAt }, formatDateTime(a.createdAt))),
               h('span', { class: 'alert-camera' }, a.camera.name),
               h('span', { class: 'alert-meta' }, [a.camera.zone, a.assignedUnitId ? unitName(a.assignedUnitId) : null, a.resolutionOutcome ? OUTCOME_LABELS[a.resolutionOutcome] : null].filter(Boolean).join(' · ') || '–'),
             ),
