@@ -82,7 +82,8 @@ export function createEvidenceHoldService(deps: EvidenceHoldDeps) {
       }
       const reason = input.reason.trim();
       const before = await deps.privacy.hold(alertId);
-      if (!(await deps.privacy.setHold(alertId, { at, by: actor.id, reason, reviewAt }))) throw notFound(`alert ${alertId}`, 'alert-not-found');
+      // Kept at a review, a hold still dates from when it was first set; who answers for it is the reviewer.
+      if (!(await deps.privacy.setHold(alertId, { at: before?.heldAt ?? at, by: actor.id, reason, reviewAt }))) throw notFound(`alert ${alertId}`, 'alert-not-found');
       await record(actor, 'evidence.hold', alertId, {
         reason,
         reviewAt: reviewAt.toISOString(),

@@ -172,7 +172,7 @@ for (const provider of testProviders()) {
       // The review keeps it: a new reason and date.
       const reviewAt = new Date(Date.now() + 30 * DAY_MS).toISOString();
       const kept = await call(api.url, 'PUT', `/api/v1/alerts/${alert.id}/hold`, { token: admin.token, json: { reason: 'Inquiry D, still open', reviewAt } });
-      assert.deepEqual([kept.status, kept.body.reviewAt, kept.body.reviewDue], [200, reviewAt, false]);
+      assert.deepEqual([kept.status, kept.body.reviewAt, kept.body.reviewDue, kept.body.heldAt], [200, reviewAt, false, byDefault.body.heldAt], 'kept: a new date; still held since the first hold');
       assert.deepEqual(await metric(), await counts());
 
       for (const bad of [new Date(Date.now() - 60_000).toISOString(), new Date(Date.now() + 4 * 365 * DAY_MS).toISOString(), 'next week']) {
