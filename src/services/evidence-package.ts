@@ -78,7 +78,7 @@ MaskWatch recorded the SHA-256 of manifest.json in its sealed audit trail (evide
 "maskwatch evidence verify <this zip>" on the server checks every file and finds that record.
 `;
 
-/** What the package holds, and the incident.json that points at it (pure once the tracks are read). */
+/** What the package holds (its files, in package order), and the people and frames incident.json lists. */
 async function plan(deps: EvidencePackageDeps, alert: AlertRecord) {
   const files: Planned[] = [];
   /** Frame id → when it was captured: the frames are packaged in that order. */
