@@ -12,19 +12,14 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Job, Queue, QueueEvents } from 'bullmq';
 import { unzipSync, zipSync } from 'fflate';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
-import { DATASETS, loadEngine, stackDetectionWorker } from './worker-support.ts';
-import { QUEUES } from '../../src/queue/jobs.ts';
-import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
+import { DATASETS, startStackAnalysis } from './worker-support.ts';
 import { sha256Hex, sha256Sums, type EvidenceManifest } from '../../src/domain/evidence-package.ts';
-import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import type { AlertEvent } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
-import type { VisionEngine } from '../../src/vision/types.ts';
 
 const GROUP = path.join(DATASETS, 'scenes', 'group-faces.jpg');
 
@@ -32,10 +27,7 @@ for (const provider of testProviders()) {
   describe(`evidence package (${provider}; real worker, real models, real HTTP)`, () => {
     let stack: TestStack;
     let api: ApiInstance;
-    let engine: VisionEngine;
-    let detection: DetectionWorker;
-    let queue: Queue;
-    let queueEvents: QueueEvents;
+    let analysis: Awaited<ReturnType<typeof startStackAnalysis>>;
     let admin: { token: string; userId: string };
     let dispatcher: string;
     let officer: string;
@@ -60,12 +52,7 @@ for (const provider of testProviders()) {
         json: { name: 'Puerta del Sol', address: 'Puerta del Sol 1', zone: 'Centro', latitude: 40.4169, longitude: -3.7035, confirmFrames: 1, confirmWindow: 1 },
       });
       assert.equal(cam.status, 201, JSON.stringify(cam.body));
-      engine = await loadEngine(stack.config, stack.logger);
-      detection = stackDetectionWorker(stack, engine, { concurrency: 1, updateIntervalMs: 50 });
-      const connection = redisOptionsFromUrl(stack.config.redisUrl);
-      queue = new Queue(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
-      queueEvents = new QueueEvents(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
-      await queueEvents.waitUntilReady();
+      analysis = await startStackAnalysis(stack);
 
       const res = await call(api.url, 'POST', '/api/v1/frames', {
         token: cam.body.apiKey,
@@ -74,8 +61,7 @@ for (const provider of testProviders()) {
       });
       assert.equal(res.status, 202, JSON.stringify(res.body));
       frameId = res.body.frameId;
-      const job = await Job.fromId(queue, frameId);
-      if (job) await job.waitUntilFinished(queueEvents, 60_000);
+      await analysis.analysed(frameId);
       const list = await call(api.url, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token: dispatcher });
       assert.equal(list.body.items.length, 1, 'one incident for the crowd');
       alert = list.body.items[0];
@@ -89,10 +75,7 @@ for (const provider of testProviders()) {
     });
 
     after(async () => {
-      await queueEvents?.close();
-      await queue?.close();
-      await detection?.close();
-      await engine?.close();
+      await analysis?.close();
       await stack?.close();
     });
 

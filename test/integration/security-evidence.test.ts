@@ -21,20 +21,16 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Job, Queue, QueueEvents } from 'bullmq';
 import sharp from 'sharp';
 import { call, createTestStack, loginAs, type JsonBody, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
-import { DATASETS, loadEngine, stackDetectionWorker } from './worker-support.ts';
-import { QUEUES } from '../../src/queue/jobs.ts';
-import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
+import { DATASETS, startStackAnalysis } from './worker-support.ts';
 import { createRetentionHandler } from '../../src/queue/handlers/retention.ts';
 import { DAY_MS } from '../../src/privacy/retention-policy.ts';
 import { iou } from '../../src/vision/nms.ts';
-import type { DetectionWorker } from '../../src/queue/wiring/detection.ts';
 import type { AlertEvent } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
-import type { Box, VisionEngine } from '../../src/vision/types.ts';
+import type { Box } from '../../src/vision/types.ts';
 
 const GROUP = path.join(DATASETS, 'scenes', 'group-faces.jpg');
 
@@ -71,10 +67,7 @@ for (const provider of testProviders()) {
   describe(`evidence per alert (${provider}; real worker, real models, real HTTP)`, () => {
     let stack: TestStack;
     let api: ApiInstance;
-    let engine: VisionEngine;
-    let detection: DetectionWorker;
-    let queue: Queue;
-    let queueEvents: QueueEvents;
+    let analysis: Awaited<ReturnType<typeof startStackAnalysis>>;
     let admin: string;
     let dispatcher: string;
     let officerA: string;
@@ -100,8 +93,7 @@ for (const provider of testProviders()) {
         headers: { 'content-type': 'image/jpeg', 'x-captured-at': capturedAt.toISOString() },
       });
       assert.equal(res.status, 202, JSON.stringify(res.body));
-      const job = await Job.fromId(queue, res.body.frameId as string);
-      if (job) await job.waitUntilFinished(queueEvents, 60_000);
+      await analysis.analysed(res.body.frameId as string);
       return res.body.frameId as string;
     }
 
@@ -153,25 +145,17 @@ for (const provider of testProviders()) {
       });
       assert.equal(cam.status, 201, JSON.stringify(cam.body));
       camera = { id: cam.body.id, apiKey: cam.body.apiKey };
-      engine = await loadEngine(stack.config, stack.logger);
-      detection = stackDetectionWorker(stack, engine, { concurrency: 1, updateIntervalMs: 50 });
-      const connection = redisOptionsFromUrl(stack.config.redisUrl);
-      queue = new Queue(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
-      queueEvents = new QueueEvents(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
-      await queueEvents.waitUntilReady();
+      analysis = await startStackAnalysis(stack);
 
       group = await readFile(GROUP);
       original = await raw(group);
-      faces = (await engine.analyzeFrame(group)).faces.map((f) => ({ box: f.box, violation: f.violation }));
+      faces = (await analysis.engine.analyzeFrame(group)).faces.map((f) => ({ box: f.box, violation: f.violation }));
       assert.ok(faces.filter((f) => f.violation).length >= 3, `the photo has ≥ 3 violators: ${JSON.stringify(faces)}`);
     });
 
     after(async () => {
       for (const line of measured) console.log(line);
-      await queueEvents?.close();
-      await queue?.close();
-      await detection?.close();
-      await engine?.close();
+      await analysis?.close();
       await stack?.close();
     });
 

@@ -13,7 +13,9 @@ import type { Logger } from 'pino';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import type { Config } from '../../src/config/config.ts';
 import type { Db } from '../../src/db/client.ts';
-import type { FrameJob } from '../../src/queue/jobs.ts';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { QUEUES, type FrameJob } from '../../src/queue/jobs.ts';
+import { redisOptionsFromUrl } from '../../src/queue/redis-options.ts';
 import type { AlertEvent, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { createRealtimeServer } from '../../src/realtime/server.ts';
 import { createVisionEngine } from '../../src/vision/engine.ts';
@@ -32,6 +34,30 @@ export const MASKED_FACE = path.join(DATASETS, 'chandrikadeb7', 'with_mask', '03
 
 export function loadEngine(config: Config, logger?: Logger): Promise<VisionEngine> {
   return createVisionEngine(visionEngineOptions(config, { intraOpThreads: 1, logger }));
+}
+
+/** The real analysis path of a test stack: the engine, one detection worker, and a wait for an accepted frame's analysis. */
+export async function startStackAnalysis(stack: TestStack) {
+  const engine = await loadEngine(stack.config, stack.logger);
+  const detection = stackDetectionWorker(stack, engine, { concurrency: 1, updateIntervalMs: 50 });
+  const connection = redisOptionsFromUrl(stack.config.redisUrl);
+  const queue = new Queue(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
+  const queueEvents = new QueueEvents(QUEUES.frames, { connection, prefix: stack.config.queuePrefix });
+  await queueEvents.waitUntilReady();
+  return {
+    engine,
+    /** Resolves once the worker has analysed the frame (its job id is the frame id); a job already gone was analysed. */
+    async analysed(frameId: string): Promise<void> {
+      const job = await Job.fromId(queue, frameId);
+      if (job) await job.waitUntilFinished(queueEvents, 60_000);
+    },
+    async close(): Promise<void> {
+      await queueEvents.close();
+      await queue.close();
+      await detection.close();
+      await engine.close();
+    },
+  };
 }
 
 /** A detection worker on the test stack's Redis prefix, data dir and database; `more` adds or overrides options. */
