@@ -415,6 +415,10 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await page.reload();
   await page.getByRole('list', { name: 'Closed incidents' }).locator(`button[data-alert-id="${closedId}"] .badge-hold-due`, { hasText: 'Hold review due' }).waitFor();
   await hold.getByText('Review due').waitFor();
+  // Show: On evidence hold lists every held incident (whatever its age), those due for review first.
+  await page.getByRole('form', { name: 'Filter closed incidents' }).getByLabel('Show').selectOption('HELD');
+  await page.getByText('1 incident on evidence hold, 1 due for review').waitFor();
+  await page.getByRole('list', { name: 'Closed incidents' }).locator(`button[data-alert-id="${closedId}"] .badge-hold-due`).waitFor();
   assert.equal(await axeViolations(page, 'closed incident whose hold is due for review'), '', 'accessibility (axe-core)');
   await screenshot(page, 'admin-evidence-hold', 'admin-evidence-hold');
   await hold.getByLabel('Reason').fill('Complaint 2026-118: hearing on 2027-02-10');
@@ -427,6 +431,7 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   });
   await hold.getByRole('button', { name: 'Release hold' }).click();
   await hold.getByRole('button', { name: 'Hold evidence' }).waitFor();
+  await page.getByText('0 incidents on evidence hold').waitFor();
   assert.equal((await system.db.prisma.alert.findUniqueOrThrow({ where: { id: closedId } })).heldAt, null);
 
   // Its evidence package, downloaded as the browser saves it: every file matches the manifest; the export is audited.

@@ -50,8 +50,18 @@ export function responseMilestones(alert: Pick<AlertEvent, 'createdAt'>, entries
   return out;
 }
 
+/** The list's filter value that shows the incidents on evidence hold instead of a status. */
+const HELD = 'HELD';
+
 export function reviewPanel(ctx: ViewContext): HTMLElement {
-  const status = h('select', { name: 'status' }, option('', 'Resolved and dismissed'), option('RESOLVED', 'Resolved'), option('DISMISSED', 'Dismissed'));
+  const status = h(
+    'select',
+    { name: 'status' },
+    option('', 'Resolved and dismissed'),
+    option('RESOLVED', 'Resolved'),
+    option('DISMISSED', 'Dismissed'),
+    option(HELD, 'On evidence hold'),
+  );
   const list = h('ul', { class: 'review-list', 'aria-label': 'Closed incidents' });
   const info = h('p', { class: 'muted small', role: 'status' });
   const more = h('button', { type: 'button', class: 'btn', hidden: true }, 'Load more');
@@ -73,12 +83,36 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
 
   const wanted = (): ClosedStatus[] => (status.value ? [status.value as ClosedStatus] : ['RESOLVED', 'DISMISSED']);
 
+  /**
+   * Every incident on hold, whatever its age or status, those due for review first: where the "review due"
+   * alert sends an admin (the closed-incident pages would show an old one only after many "Load more").
+   */
+  async function loadHeld(): Promise<void> {
+    await loadHolds();
+    const held = await Promise.all([...holds.keys()].map((id) => ctx.api.alert(id)));
+    const due = (a: AlertEvent) => (holds.get(a.id)?.reviewDue ? 0 : 1);
+    alerts = held.sort((a, b) => due(a) - due(b) || (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    more.hidden = true;
+    const dueCount = [...holds.values()].filter((x) => x.reviewDue).length;
+    info.textContent = `${alerts.length} incident${alerts.length === 1 ? '' : 's'} on evidence hold${dueCount ? `, ${dueCount} due for review` : ''}`;
+  }
+
   async function load(reset: boolean): Promise<void> {
     if (reset) {
       alerts = [];
       cursors = {};
     }
     info.textContent = 'Loading…';
+    if (status.value === HELD) {
+      try {
+        await loadHeld();
+        renderList();
+        if (selected) void show(selected);
+      } catch (err) {
+        info.textContent = `Could not load: ${errorText(err)}`;
+      }
+      return;
+    }
     try {
       const todo = wanted().filter((s) => reset || cursors[s]);
       const [pages] = await Promise.all([Promise.all(todo.map((s) => ctx.api.alerts({ status: s, limit: PAGE, cursor: cursors[s] ?? undefined }))), loadHolds()]);
@@ -107,7 +141,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
   /** The incident's hold section; after a hold or a release, it and the list's badge are redrawn, nothing else. */
   function holdSection(id: string): HTMLElement {
     const section = evidenceHoldSection(ctx, id, holds.get(id) ?? null, reviewDays, () => {
-      void loadHolds().then(() => {
+      void (status.value === HELD ? loadHeld() : loadHolds()).then(() => {
         renderList();
         if (section.isConnected) section.replaceWith(holdSection(id));
       });
