@@ -71,6 +71,6 @@ export async function loadSecretKey(opts: { configured: string | null; dataDir: 
 }
 
 /** A 32-byte key for one use of the secret key (HKDF-SHA256), so no two uses share a key. */
-export function deriveKey(secretKey: Buffer, purpose: 'totp secrets' | 'audit seals' | 'sign-on state'): Buffer {
+export function deriveKey(secretKey: Buffer, purpose: 'totp secrets' | 'audit seals' | 'sign-on state' | 'evidence signing'): Buffer {
   return Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), `maskwatch ${purpose}`, 32));
 }

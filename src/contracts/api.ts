@@ -351,6 +351,14 @@ export const EvidenceHoldListSchema = Type.Object({
 });
 export type EvidenceHoldList = Static<typeof EvidenceHoldListSchema>;
 
+/** GET /api/v1/evidence-signing-key: the key that signs evidence packages, to publish for whoever receives them. */
+export const EvidenceSigningKeySchema = Type.Object({
+  algorithm: Type.Literal('Ed25519'),
+  keyFingerprint: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the public key (SPKI DER), as `openssl pkey -pubin -in key.pem -outform DER | sha256sum` prints it' }),
+  publicKeyPem: Type.String({ description: 'the public key (SPKI PEM), as packages carry it in signing-key.pem' }),
+});
+export type EvidenceSigningKey = Static<typeof EvidenceSigningKeySchema>;
+
 /** The body of PUT /api/v1/alerts/:id/hold: why the evidence must outlive retention (a complaint, an inquiry), and until when before a review. */
 export const EvidenceHoldInputSchema = Type.Object(
   {

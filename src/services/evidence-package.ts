@@ -8,7 +8,9 @@
  *   numbers them). A person marked false positive is a bystander: no image of them is packaged;
  * - `incident.json`: the alert as the API gives it, the camera, the hold, the dispatch timeline, and each
  *   person's sightings pointing at their files; what retention already deleted is listed as missing;
- * - `README.txt`, `manifest.json` (every file's SHA-256) and `SHA256SUMS` (the same for `sha256sum -c`).
+ * - `README.txt`, `manifest.json` (every file's SHA-256) and `SHA256SUMS` (the same for `sha256sum -c`);
+ * - `manifest.sig`, the manifest's Ed25519 signature, and `signing-key.pem`, the key's public half: the
+ *   receiving side checks the package's origin against the fingerprint the agency publishes.
  *
  * The ZIP is streamed as it is rendered, so a long incident never sits in memory. The export is audited as
  * `evidence.export` with the manifest's SHA-256 before the archive's last bytes leave: no complete package
@@ -21,10 +23,13 @@ import type { AlertRepository, AlertRecord } from '../db/repositories/alerts.ts'
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { PeopleRepository } from '../db/repositories/incidents.ts';
 import type { PrivacyRepository } from '../db/repositories/privacy.ts';
-import type { TimelineEntry } from '../contracts/api.ts';
+import type { EvidenceSigningKey, TimelineEntry } from '../contracts/api.ts';
 import {
   EVIDENCE_PACKAGE_FORMAT,
   MANIFEST_FILE,
+  PUBLIC_KEY_FILE,
+  SIGNATURE_ALGORITHM,
+  SIGNATURE_FILE,
   SUMS_FILE,
   packageFile,
   sha256Sums,
@@ -33,6 +38,7 @@ import {
 } from '../domain/evidence-package.ts';
 import { maySeeAlert, type Viewer } from '../auth/roles.ts';
 import { readDataFile } from '../privacy/data-files.ts';
+import type { EvidenceSigner } from '../system/evidence-signer.ts';
 import { frameIdOfStoredFrame, toAlertEvent } from './alert-view.ts';
 import { notFound } from './errors.ts';
 
@@ -51,6 +57,8 @@ export interface EvidencePackageDeps {
   timeline: (alertId: string, viewer: Viewer) => Promise<TimelineEntry[]>;
   /** An alert's view of one of its frames, unaudited (services/evidence.ts renderedFrame). */
   renderFrame: (alertId: string, frameId: string) => Promise<Buffer | null>;
+  /** Signs the manifest (system/evidence-signer.ts). */
+  signer: () => Promise<EvidenceSigner>;
   dataDir: string;
   now?: () => Date;
 }
@@ -65,17 +73,24 @@ interface Planned {
 
 const pad = (n: number) => String(n).padStart(4, '0');
 
-const README = (alertId: string, exportedAt: string, by: string) => `MaskWatch evidence package
+const README = (alertId: string, exportedAt: string, by: string, keyFingerprint: string) => `MaskWatch evidence package
 Incident (alert) ${alertId}, exported ${exportedAt} by ${by}.
 
-incident.json   the incident as MaskWatch recorded it: camera, people, sightings, dispatch timeline, hold
-frames/         the incident's frames; only the incident's people are unblurred, every other face is blurred
-people/N/       person N's best shot and the face crops of their track, oldest first
-manifest.json   every file's SHA-256, as exported
-SHA256SUMS      the same hashes, to check without MaskWatch:  sha256sum -c SHA256SUMS
+incident.json    the incident as MaskWatch recorded it: camera, people, sightings, dispatch timeline, hold
+frames/          the incident's frames; only the incident's people are unblurred, every other face is blurred
+people/N/        person N's best shot and the face crops of their track, oldest first
+manifest.json    every file's SHA-256, as exported
+SHA256SUMS       the same hashes, to check without MaskWatch:  sha256sum -c SHA256SUMS
+manifest.sig     the ${SIGNATURE_ALGORITHM} signature of manifest.json by the exporting MaskWatch server
+signing-key.pem  that server's public key, SHA-256 fingerprint
+                 ${keyFingerprint}
 
-MaskWatch recorded the SHA-256 of manifest.json in its sealed audit trail (evidence.export);
-"maskwatch evidence verify <this zip>" on the server checks every file and finds that record.
+To check where the package comes from, compare that fingerprint with the one the agency publishes, then:
+  openssl pkey -pubin -in signing-key.pem -outform DER | sha256sum
+  openssl pkeyutl -verify -pubin -inkey signing-key.pem -rawin -in manifest.json -sigfile manifest.sig
+
+MaskWatch also recorded the SHA-256 of manifest.json in its sealed audit trail (evidence.export);
+"maskwatch evidence verify <this zip>" on the server checks every file, the signature and that record.
 `;
 
 /** What the package holds (its files, in package order), and the people and frames incident.json lists. */
@@ -129,6 +144,12 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
   const now = deps.now ?? (() => new Date());
 
   return {
+    /** The public half of the key that signs packages, for the agency to publish to whoever receives them. */
+    async signingKey(): Promise<EvidenceSigningKey> {
+      const { keyFingerprint, publicKeyPem } = await deps.signer();
+      return { algorithm: SIGNATURE_ALGORITHM, keyFingerprint, publicKeyPem };
+    },
+
     /**
      * The incident's evidence package as a ZIP stream (see above); 404 when there is no such alert or the
      * exporter may not see it. Nothing is read or rendered until the stream is consumed.
@@ -138,7 +159,7 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
       if (!found || !maySeeAlert(exporter, { assignedUnitId: found.assignedUnitId, zone: found.camera.zone })) throw notFound(`alert ${alertId}`, 'alert-not-found');
       const alert = found;
       const exportedAt = now();
-      const [planned, hold, timeline] = await Promise.all([plan(deps, alert), deps.privacy.hold(alertId), deps.timeline(alertId, exporter)]);
+      const [planned, hold, timeline, signer] = await Promise.all([plan(deps, alert), deps.privacy.hold(alertId), deps.timeline(alertId, exporter), deps.signer()]);
 
       const chunks: Uint8Array[] = [];
       let zipError: Error | null = null;
@@ -202,21 +223,26 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
           };
           const by = `${exporter.username} (${exporter.role})`;
           add('incident.json', Buffer.from(JSON.stringify(incident, null, 2) + '\n'));
-          add('README.txt', Buffer.from(README(alertId, exportedAt.toISOString(), by)));
+          add('README.txt', Buffer.from(README(alertId, exportedAt.toISOString(), by, signer.keyFingerprint)));
           const manifest: EvidenceManifest = {
             format: EVIDENCE_PACKAGE_FORMAT,
             alertId,
             exportedAt: exportedAt.toISOString(),
             exportedBy: { id: exporter.id, username: exporter.username, role: exporter.role },
             files: listed,
+            signature: { algorithm: SIGNATURE_ALGORITHM, keyFingerprint: signer.keyFingerprint },
           };
-          const manifestFile = add(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), false);
+          const manifestData = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+          const manifestFile = add(MANIFEST_FILE, manifestData, false);
           add(SUMS_FILE, Buffer.from(sha256Sums(listed, manifestFile)), false);
+          add(SIGNATURE_FILE, signer.sign(manifestData), false);
+          add(PUBLIC_KEY_FILE, Buffer.from(signer.publicKeyPem), false);
           yield* drain();
           // Recorded before the archive's central directory leaves: without it the ZIP cannot be opened.
           await audit({
             completed: true,
             manifestSha256: manifestFile.sha256,
+            keyFingerprint: signer.keyFingerprint,
             files: listed.length,
             bytes: listed.reduce((s, f) => s + f.bytes, 0),
             frames: planned.files.filter((f) => f.source.kind === 'frame' && !gone.has(f.path)).length,

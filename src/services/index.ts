@@ -24,6 +24,7 @@ import type { UnitEventPublisher } from '../realtime/publisher.ts';
 import { createCameraService, type CameraKeyCache } from './cameras.ts';
 import { createEvidenceService, type RenderAlertFrame } from './evidence.ts';
 import { createEvidencePackageService } from './evidence-package.ts';
+import { evidenceSigner } from '../system/evidence-signer.ts';
 import { createExportService } from './exports.ts';
 import { createPeopleService } from './people.ts';
 import { createPrivacyService } from './privacy.ts';
@@ -98,6 +99,7 @@ export function createServices(deps: ServiceDeps) {
       audit: repos.audit,
       timeline: alerts.timeline,
       renderFrame: evidence.renderedFrame,
+      signer: evidenceSigner(deps.secretKeys),
       dataDir: deps.dataDir,
       now,
     }),

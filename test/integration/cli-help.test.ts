@@ -29,6 +29,7 @@ const COMMANDS = [
   ['audit', 'prune', '--help'],
   ['evidence', '--help'],
   ['evidence', 'verify', '--help'],
+  ['evidence', 'key', '--help'],
   ['detect', '--help'],
   ['classify', '--help'],
   ['agent', '--help'],

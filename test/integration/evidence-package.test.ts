@@ -3,21 +3,22 @@
  * models on a real photo (group-faces.jpg, a camera confirming 1 of 1: one alert with several people).
  * An admin downloads it: its frame is the alert's own view of the frame (bytes equal), each person's best
  * shot is the served one, a person marked false positive is not pictured, incident.json carries the alert
- * as the API gives it, and the export is audited with the manifest's hash. `maskwatch evidence verify`
- * accepts the package, names a changed file, and refuses a re-hashed forgery the audit trail never recorded.
- * Only admins may export.
+ * as the API gives it, the manifest is signed by the server's key, and the export is audited with the
+ * manifest's hash. `maskwatch evidence verify` accepts the package (offline too, against the published key
+ * from `maskwatch evidence key`), names a changed file, refuses a re-hashed forgery by its signature, and a
+ * forgery re-signed with another key by the trusted key and the audit trail. Only admins may export.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { unzipSync, zipSync } from 'fflate';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
 import { runCli } from '../helpers/cli.ts';
 import { DATASETS, startStackAnalysis } from './worker-support.ts';
-import { sha256Hex, sha256Sums, type EvidenceManifest } from '../../src/domain/evidence-package.ts';
+import { publicKeyFingerprint, sha256Hex, sha256Sums, type EvidenceManifest } from '../../src/domain/evidence-package.ts';
 import type { AlertEvent } from '../../src/realtime/events.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 
@@ -98,6 +99,8 @@ for (const provider of testProviders()) {
           'SHA256SUMS',
           'incident.json',
           'manifest.json',
+          'manifest.sig',
+          'signing-key.pem',
           ...alert.people.flatMap((p, i) => (p.falsePositive ? [] : [`people/${i + 1}/0001.jpg`, `people/${i + 1}/best-shot.jpg`])),
         ].sort(),
       );
@@ -119,11 +122,16 @@ for (const provider of testProviders()) {
       const manifest = JSON.parse(Buffer.from(files.get('manifest.json')!).toString()) as EvidenceManifest;
       assert.deepEqual(manifest.exportedBy, { id: admin.userId, username: 'chief', role: 'ADMIN' });
       for (const f of manifest.files) assert.equal(sha256Hex(files.get(f.path)!), f.sha256, f.path);
+      const key = await call(api.url, 'GET', '/api/v1/evidence-signing-key', { token: admin.token });
+      assert.equal(key.status, 200);
+      assert.deepEqual(manifest.signature, { algorithm: 'Ed25519', keyFingerprint: key.body.keyFingerprint });
+      assert.equal(Buffer.from(files.get('signing-key.pem')!).toString(), key.body.publicKeyPem);
       const audit = await call(api.url, 'GET', `/api/v1/audit?action=evidence.export&subjectId=${alert.id}`, { token: admin.token });
       assert.equal(audit.body.items.length, 1);
       assert.equal(audit.body.items[0].actorId, admin.userId);
       assert.equal(audit.body.items[0].details.manifestSha256, sha256Hex(files.get('manifest.json')!));
       assert.equal(audit.body.items[0].details.completed, true);
+      assert.equal(audit.body.items[0].details.keyFingerprint, key.body.keyFingerprint);
     });
 
     test('maskwatch evidence verify: accepts the package, names a changed file, refuses a re-hashed forgery the trail never recorded', async () => {
@@ -139,6 +147,18 @@ for (const provider of testProviders()) {
       assert.equal(report.recorded.actorId, admin.userId);
       assert.deepEqual(report.problems, []);
 
+      // The receiving side: the key the agency published (`evidence key`), the package alone.
+      const published = await runCli(['evidence', 'key'], { env: cliEnv() });
+      assert.equal(published.code, 0, published.stderr);
+      const signingKey = (await call(api.url, 'GET', '/api/v1/evidence-signing-key', { token: admin.token })).body;
+      assert.equal(published.stdout, signingKey.publicKeyPem, 'the CLI and the API give the same key (the secret key\'s)');
+      assert.match(published.stderr, new RegExp(`fingerprint ${signingKey.keyFingerprint}`));
+      const pem = path.join(dir, 'published.pem');
+      await writeFile(pem, published.stdout);
+      const received = await runCli(['evidence', 'verify', original, '--offline', '--public-key', pem, '--json']);
+      assert.equal(received.code, 0, received.stderr);
+      assert.deepEqual(JSON.parse(received.stdout).signature, { keyFingerprint: signingKey.keyFingerprint, valid: true });
+
       // One pixel's worth of change in the frame.
       const frame = [...files.keys()].find((k) => k.startsWith('frames/'))!;
       const changed = new Map(files);
@@ -151,28 +171,49 @@ for (const provider of testProviders()) {
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, new RegExp(`PROBLEM: ${frame}: changed since export`));
 
-      // A forger re-hashes the manifest and SHA256SUMS: consistent on its own, unknown to the audit trail.
+      // A forger re-hashes the manifest and SHA256SUMS: the signature no longer matches.
       const manifest = JSON.parse(Buffer.from(files.get('manifest.json')!).toString()) as EvidenceManifest;
       manifest.files = manifest.files.map((f) => (f.path === frame ? { ...f, sha256: sha256Hex(bytes) } : f));
-      const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
-      changed.set('manifest.json', manifestBytes);
-      changed.set('SHA256SUMS', Buffer.from(sha256Sums(manifest.files, { path: 'manifest.json', sha256: sha256Hex(manifestBytes), bytes: manifestBytes.length })));
-      const forged = path.join(dir, 'forged.zip');
-      await writeFile(forged, zipSync(Object.fromEntries(changed)));
-      const offline = await runCli(['evidence', 'verify', forged, '--offline'], { env: cliEnv() });
-      assert.equal(offline.code, 0, `the files agree with the forged manifest: ${offline.stderr}`);
-      const online = await runCli(['evidence', 'verify', forged, '--json'], { env: cliEnv() });
+      const forge = async (name: string) => {
+        const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+        changed.set('manifest.json', manifestBytes);
+        changed.set('SHA256SUMS', Buffer.from(sha256Sums(manifest.files, { path: 'manifest.json', sha256: sha256Hex(manifestBytes), bytes: manifestBytes.length })));
+        return { file: path.join(dir, name), manifestBytes };
+      };
+      const rehashed = await forge('rehashed.zip');
+      await writeFile(rehashed.file, zipSync(Object.fromEntries(changed)));
+      const unsigned = await runCli(['evidence', 'verify', rehashed.file, '--offline', '--json']);
+      assert.equal(unsigned.code, 1);
+      assert.deepEqual(JSON.parse(unsigned.stdout).problems, ['manifest.sig is not a signature of manifest.json by that key']);
+
+      // … and re-signs it with a key of their own: consistent on its own, not the published key, unknown to the audit trail.
+      const theirs = generateKeyPairSync('ed25519');
+      manifest.signature = { algorithm: 'Ed25519', keyFingerprint: publicKeyFingerprint(theirs.publicKey) };
+      const resigned = await forge('forged.zip');
+      changed.set('manifest.sig', sign(null, resigned.manifestBytes, theirs.privateKey));
+      changed.set('signing-key.pem', Buffer.from(theirs.publicKey.export({ type: 'spki', format: 'pem' }) as string));
+      await writeFile(resigned.file, zipSync(Object.fromEntries(changed)));
+      const offline = await runCli(['evidence', 'verify', resigned.file, '--offline']);
+      assert.equal(offline.code, 0, `the files agree with the forged manifest and signature: ${offline.stderr}`);
+      const against = await runCli(['evidence', 'verify', resigned.file, '--offline', '--public-key', pem, '--json']);
+      assert.equal(against.code, 1);
+      assert.deepEqual(JSON.parse(against.stdout).problems, [`signed with key ${manifest.signature.keyFingerprint}, not the trusted key ${signingKey.keyFingerprint}`]);
+      const online = await runCli(['evidence', 'verify', resigned.file, '--json'], { env: cliEnv() });
       assert.equal(online.code, 1);
       assert.deepEqual(JSON.parse(online.stdout).problems, ['the audit trail records no export of this manifest (made on another server, or manifest.json was replaced)']);
+      const notKey = await runCli(['evidence', 'verify', original, '--offline', '--public-key', original]);
+      assert.equal(notKey.code, 1);
+      assert.match(notKey.stderr, /--public-key .* is not an Ed25519 public key/);
 
       const notZip = await runCli(['evidence', 'verify', path.join(dir, 'nope.zip')], { env: cliEnv() });
       assert.equal(notZip.code, 1);
       assert.match(notZip.stderr, /cannot read .*nope\.zip/);
     });
 
-    test('only admins export; an unknown alert is a 404 problem; nothing is audited for a refusal', async () => {
+    test('only admins export or read the signing key; an unknown alert is a 404 problem; nothing is audited for a refusal', async () => {
       const count = () => stack.db.prisma.auditEvent.count({ where: { action: 'evidence.export' } });
       const before = await count();
+      for (const token of [undefined, dispatcher, officer]) assert.equal((await get('/api/v1/evidence-signing-key', token)).status, token ? 403 : 401);
       assert.equal((await get(packageUrl(alert.id))).status, 401);
       assert.equal((await get(packageUrl(alert.id), dispatcher)).status, 403);
       assert.equal((await get(packageUrl(alert.id), officer)).status, 403);

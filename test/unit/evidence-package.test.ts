@@ -1,20 +1,26 @@
 /**
  * The evidence package, without a server: what it holds (a person marked false positive has no image in it;
- * a file retention deleted is listed as missing), that every change to a packaged file is caught, and that no
+ * a file retention deleted is listed as missing), that every change to a packaged file is caught, that its
+ * signature proves its origin (checked by OpenSSL too, as README.txt tells a receiving side), and that no
  * complete package leaves without its audit record (an export cut short is audited as incomplete).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
-import { checkPackage, sha256Hex } from '../../src/domain/evidence-package.ts';
+import { checkPackage, publicKeyFingerprint, sha256Hex, sha256Sums, type PackageFile } from '../../src/domain/evidence-package.ts';
+import { evidenceSigner, evidenceSignerFromSeed } from '../../src/system/evidence-signer.ts';
+import { deriveKey } from '../../src/auth/secret-box.ts';
 import { createEvidencePackageService, type EvidencePackageDeps } from '../../src/services/evidence-package.ts';
 import type { AlertRecord } from '../../src/db/repositories/alerts.ts';
 import type { AuditEntry } from '../../src/db/repositories/audit.ts';
 import { tempDir } from '../helpers/env.ts';
 
 const AT = new Date('2026-11-30T10:00:00Z');
+const SIGNER = evidenceSignerFromSeed(Buffer.alloc(32, 7));
 const CAMERA = 'cam1';
 const stored = (frameId: string, suffix: string) => `snapshots/${CAMERA}/${frameId}-${suffix}.jpg`;
 
@@ -87,6 +93,7 @@ describe('evidence package', () => {
       audit: { record: audit },
       timeline: async () => [],
       renderFrame: async (_alertId, frameId) => Buffer.from(`rendered ${frameId}`),
+      signer: async () => SIGNER,
       dataDir: dir.dir,
       now: () => AT,
       ...more,
@@ -114,6 +121,8 @@ describe('evidence package', () => {
       'README.txt',
       'manifest.json',
       'SHA256SUMS',
+      'manifest.sig',
+      'signing-key.pem',
     ]);
     assert.equal(Buffer.from(files.get('frames/0001-f1.jpg')!).toString(), 'rendered f1');
     assert.equal(Buffer.from(files.get('people/1/0002.jpg')!).toString(), `bytes of ${stored('f2', '0')}`);
@@ -135,6 +144,10 @@ describe('evidence package', () => {
 
     const check = checkPackage(files);
     assert.deepEqual(check.problems, []);
+    assert.deepEqual(check.signature, { keyFingerprint: SIGNER.keyFingerprint, valid: true });
+    assert.deepEqual(check.manifest!.signature, { algorithm: 'Ed25519', keyFingerprint: SIGNER.keyFingerprint });
+    assert.equal(Buffer.from(files.get('signing-key.pem')!).toString(), SIGNER.publicKeyPem);
+    assert.match(Buffer.from(files.get('README.txt')!).toString(), new RegExp(SIGNER.keyFingerprint));
     assert.equal(check.manifestSha256, sha256Hex(files.get('manifest.json')!));
     assert.deepEqual(check.manifest!.exportedBy, { id: 'admin-id', username: 'chief', role: 'ADMIN' });
     assert.match(Buffer.from(files.get('SHA256SUMS')!).toString(), new RegExp(`^${sha256Hex(files.get('people/1/best-shot.jpg')!)}  people/1/best-shot.jpg\n`));
@@ -147,7 +160,7 @@ describe('evidence package', () => {
       action: 'evidence.export',
       subjectType: 'Alert',
       subjectId: ALERT.id,
-      details: { clientIp: '10.0.0.9', completed: true, manifestSha256: check.manifestSha256, files: 6, bytes: check.manifest!.files.reduce((s, f) => s + f.bytes, 0), frames: 2, people: 2, missing: 1 },
+      details: { clientIp: '10.0.0.9', completed: true, manifestSha256: check.manifestSha256, keyFingerprint: SIGNER.keyFingerprint, files: 6, bytes: check.manifest!.files.reduce((s, f) => s + f.bytes, 0), frames: 2, people: 2, missing: 1 },
     });
   });
 
@@ -162,7 +175,7 @@ describe('evidence package', () => {
     assert.deepEqual(zipped((m) => m.set('frames/0001-f1.jpg', Buffer.from('rendered f9'))).problems, ["frames/0001-f1.jpg: changed since export (its SHA-256 differs from the manifest's)"]);
     assert.deepEqual(zipped((m) => m.set('people/1/extra.jpg', Buffer.from('x'))).problems, ['people/1/extra.jpg: not in the manifest (added after export)']);
     assert.deepEqual(zipped((m) => m.delete('people/1/best-shot.jpg')).problems, ['people/1/best-shot.jpg: listed in the manifest, missing from the package']);
-    // A forger who rewrites the manifest to match a changed file still has to match SHA256SUMS (and the audit trail).
+    // A forger who rewrites the manifest to match a changed file still has to match SHA256SUMS, the signature and the audit trail.
     const forged = zipped((m) => {
       const manifest = JSON.parse(Buffer.from(m.get('manifest.json')!).toString());
       manifest.files[0].sha256 = sha256Hex('forged');
@@ -170,10 +183,90 @@ describe('evidence package', () => {
       m.set(manifest.files[0].path, Buffer.from('forged'));
       m.set('manifest.json', Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
     });
-    assert.deepEqual(forged.problems, ['SHA256SUMS does not match the manifest']);
+    assert.deepEqual(forged.problems, ['SHA256SUMS does not match the manifest', 'manifest.sig is not a signature of manifest.json by that key']);
     assert.notEqual(forged.manifestSha256, checkPackage(files).manifestSha256, 'the manifest hash the audit trail recorded no longer matches');
     assert.deepEqual(checkPackage(new Map()).problems, ['manifest.json is missing']);
     assert.deepEqual(checkPackage(new Map([['manifest.json', Buffer.from('{"format":"other"}')]])).problems, ['manifest.json is not a maskwatch-evidence-package/1 manifest']);
+  });
+
+  test('the signature proves the origin: a consistent forgery fails it, another key fails the trusted one, OpenSSL agrees', async () => {
+    const files = await download([]);
+    const repack = (change: (m: Map<string, Uint8Array>) => void) => {
+      const copy = new Map(files);
+      change(copy);
+      return copy;
+    };
+    /** Changes a file and rewrites the manifest and SHA256SUMS to match, as a careful forger would. */
+    const forge = (m: Map<string, Uint8Array>, resign?: { key: ReturnType<typeof generateKeyPairSync>; fingerprint: string; pem: string }) => {
+      const manifest = JSON.parse(Buffer.from(m.get('manifest.json')!).toString());
+      m.set(manifest.files[0].path, Buffer.from('forged'));
+      manifest.files[0] = { path: manifest.files[0].path, sha256: sha256Hex('forged'), bytes: 6 };
+      if (resign) manifest.signature.keyFingerprint = resign.fingerprint;
+      const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+      m.set('manifest.json', data);
+      m.set('SHA256SUMS', Buffer.from(sha256Sums(manifest.files as PackageFile[], { path: 'manifest.json', sha256: sha256Hex(data), bytes: data.byteLength })));
+      if (resign) {
+        m.set('manifest.sig', sign(null, data, resign.key.privateKey));
+        m.set('signing-key.pem', Buffer.from(resign.pem));
+      }
+    };
+    const trusted = { trustedKeyFingerprint: SIGNER.keyFingerprint };
+    assert.deepEqual(checkPackage(files, trusted).problems, []);
+    assert.deepEqual(checkPackage(repack((m) => forge(m))).problems, ['manifest.sig is not a signature of manifest.json by that key']);
+
+    const key = generateKeyPairSync('ed25519');
+    const other = { key, fingerprint: publicKeyFingerprint(key.publicKey), pem: key.publicKey.export({ type: 'spki', format: 'pem' }) as string };
+    const resigned = repack((m) => forge(m, other));
+    assert.deepEqual(checkPackage(resigned).problems, [], 'consistent in itself: only a trusted key tells it apart');
+    assert.deepEqual(checkPackage(resigned, trusted).problems, [`signed with key ${other.fingerprint}, not the trusted key ${SIGNER.keyFingerprint}`]);
+    assert.deepEqual(checkPackage(repack((m) => m.set('signing-key.pem', Buffer.from(other.pem)))).problems, [`signing-key.pem is not the key the manifest names (${SIGNER.keyFingerprint})`]);
+    assert.deepEqual(checkPackage(repack((m) => m.delete('manifest.sig'))).problems, ['manifest.sig is missing (the manifest says the package is signed)']);
+    assert.deepEqual(checkPackage(repack((m) => m.set('signing-key.pem', Buffer.from('not a key')))).problems, ['signing-key.pem is not a public key']);
+
+    // A package made before signing: its files still check, but a trusted key cannot be satisfied.
+    const unsigned = repack((m) => {
+      const manifest = JSON.parse(Buffer.from(m.get('manifest.json')!).toString());
+      delete manifest.signature;
+      const data = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+      m.set('manifest.json', data);
+      m.set('SHA256SUMS', Buffer.from(sha256Sums(manifest.files as PackageFile[], { path: 'manifest.json', sha256: sha256Hex(data), bytes: data.byteLength })));
+      m.delete('manifest.sig');
+      m.delete('signing-key.pem');
+    });
+    assert.equal(checkPackage(unsigned).signature, null);
+    assert.deepEqual(checkPackage(unsigned).problems, []);
+    assert.deepEqual(checkPackage(unsigned, trusted).problems, ['the package is not signed, and a signature by the trusted key was required']);
+
+    // The receiving side's check without MaskWatch, exactly as README.txt gives it.
+    const out = await tempDir('evidence-openssl');
+    try {
+      for (const name of ['manifest.json', 'manifest.sig', 'signing-key.pem']) await writeFile(path.join(out.dir, name), files.get(name)!);
+      const openssl = (...args: string[]) => spawnSync('openssl', args, { cwd: out.dir, encoding: 'utf8', timeout: 10_000 });
+      const verified = openssl('pkeyutl', '-verify', '-pubin', '-inkey', 'signing-key.pem', '-rawin', '-in', 'manifest.json', '-sigfile', 'manifest.sig');
+      assert.equal(verified.status, 0, verified.stderr);
+      assert.match(verified.stdout, /Signature Verified Successfully/);
+      const der = spawnSync('openssl', ['pkey', '-pubin', '-in', 'signing-key.pem', '-outform', 'DER'], { cwd: out.dir, timeout: 10_000 });
+      assert.equal(sha256Hex(der.stdout), SIGNER.keyFingerprint, 'the fingerprint README.txt tells how to compute');
+      await writeFile(path.join(out.dir, 'manifest.json'), Buffer.from(files.get('manifest.json')!).toString().replace('chief', 'chiff'));
+      assert.equal(openssl('pkeyutl', '-verify', '-pubin', '-inkey', 'signing-key.pem', '-rawin', '-in', 'manifest.json', '-sigfile', 'manifest.sig').status, 1);
+    } finally {
+      await out.cleanup();
+    }
+  });
+
+  test("the signing key is the secret key's, the same on every instance, and another secret key's differs", async () => {
+    const secret = Buffer.alloc(32, 1);
+    const signer = await evidenceSigner(async (purpose) => deriveKey(secret, purpose))();
+    assert.equal(signer.keyFingerprint, evidenceSignerFromSeed(deriveKey(secret, 'evidence signing')).keyFingerprint);
+    assert.notEqual(signer.keyFingerprint, (await evidenceSigner(async (purpose) => deriveKey(Buffer.alloc(32, 2), purpose))()).keyFingerprint);
+    assert.notDeepEqual(deriveKey(secret, 'evidence signing'), deriveKey(secret, 'audit seals'), 'no key shared with another use');
+    let calls = 0;
+    const flaky = evidenceSigner(async (purpose) => {
+      if (++calls === 1) throw new Error('data dir not mounted yet');
+      return deriveKey(secret, purpose);
+    });
+    await assert.rejects(flaky(), /not mounted/);
+    assert.equal((await flaky()).keyFingerprint, signer.keyFingerprint, 'a failure is not remembered');
   });
 
   test('an alert the exporter may not see, or none, is 404 before anything is read', async () => {

@@ -1,7 +1,7 @@
 /**
  * Evidence per alert over HTTP: an alert's view of one of its frames (the
  * `frameSnapshotUrl` of the alert, of its people, of their track items and of
- * violations), and the incident's evidence package (admins). The use cases
+ * violations), and the incident's evidence package and the key that signs it (admins). The use cases
  * (access, rendering, audit) are services/evidence.ts and evidence-package.ts.
  */
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +10,7 @@ import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses, rawResponse } from '../problem.ts';
 import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
+import { EvidenceSigningKeySchema } from '../../contracts/api.ts';
 
 const idPattern = () => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
 const frameParams = Type.Object({ id: idPattern(), frameId: idPattern() }, { additionalProperties: false });
@@ -44,6 +45,23 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
     },
   );
 
+  app.get(
+    '/api/v1/evidence-signing-key',
+    {
+      onRequest: requireUser(ctx.auth, { roles: ['ADMIN'] }),
+      schema: {
+        tags: ['alerts'],
+        summary: 'The public key that signs evidence packages (Ed25519), and its fingerprint, to publish for prosecutors and courts',
+        description:
+          'Derived from the server\'s secret key (MASKWATCH_SECRET_KEY or secret.key), so every instance signs with it and it changes only when the secret key does. ' +
+          'A receiving side compares a package\'s signing-key.pem with this fingerprint (`maskwatch evidence key` prints the same).',
+        security: bearerSecurity,
+        response: { 200: EvidenceSigningKeySchema, ...problemResponses },
+      },
+    },
+    async () => ctx.services.evidencePackages.signingKey(),
+  );
+
   app.get<{ Params: UuidParam }>(
     '/api/v1/alerts/:id/evidence-package',
     {
@@ -57,7 +75,9 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
           'GET /api/v1/alerts/:id gives it, the camera, the hold, the dispatch timeline and each person\'s sightings pointing at their files (files retention deleted ' +
           'are listed under `missing`); `README.txt`; `manifest.json` (`format` maskwatch-evidence-package/1, `alertId`, `exportedAt`, `exportedBy`, `files` ' +
           '[{path, sha256, bytes}]) and `SHA256SUMS` (for `sha256sum -c`). Streamed as it is rendered. Audited as `evidence.export` with `manifestSha256` before ' +
-          'the archive completes (`completed: false` when the download is cut short); `maskwatch evidence verify FILE` checks a package against it. 404 alert-not-found.',
+          'the archive completes (`completed: false` when the download is cut short); `maskwatch evidence verify FILE` checks a package against it. ' +
+          '`manifest.sig` is the Ed25519 signature of manifest.json, and `signing-key.pem` the public key (its fingerprint is in the manifest\'s `signature` and in ' +
+          'GET /api/v1/evidence-signing-key), so the receiving side checks the package\'s origin with openssl or `maskwatch evidence verify --public-key`. 404 alert-not-found.',
         security: bearerSecurity,
         params: uuidParam,
         response: { 200: rawResponse('application/zip', 'the evidence package (ZIP, stored entries)'), ...problemResponses },

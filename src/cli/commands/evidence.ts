@@ -1,35 +1,79 @@
 /**
- * `maskwatch evidence verify FILE [--json] [--offline]`: checks an incident's evidence package
- * (GET /api/v1/alerts/:id/evidence-package) — every file against its manifest and SHA256SUMS, nothing added
- * or missing — and finds the manifest's SHA-256 in this server's audit trail (`evidence.export`), so a
- * package changed after export, or made elsewhere, is told apart from the one MaskWatch gave out.
- * `--offline` checks the files only (no database), e.g. on the receiving side.
+ * `maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM]`: checks an incident's evidence
+ * package (GET /api/v1/alerts/:id/evidence-package) — every file against its manifest and SHA256SUMS,
+ * nothing added or missing, the manifest's signature — and finds the manifest's SHA-256 in this server's
+ * audit trail (`evidence.export`), so a package changed after export, or made elsewhere, is told apart from
+ * the one MaskWatch gave out. `--offline` checks the package alone (no database), e.g. on the receiving side,
+ * where `--public-key` (the key the agency published) proves its origin.
+ * `maskwatch evidence key [--json]`: that public key, to publish.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-const USAGE = `usage: maskwatch evidence verify FILE [--json] [--offline]
-Checks an evidence package (Admin › Closed incidents › Evidence package, or
-GET /api/v1/alerts/:id/evidence-package): each file's SHA-256 against manifest.json and SHA256SUMS, no file
-added or missing, and the manifest's SHA-256 recorded by this server's audit trail (evidence.export).
-Exit 0 when all holds, 1 naming each problem.
---offline  the files only, without the database
---json     {file, ok, alertId, exportedAt, exportedBy, files, manifestSha256, recorded, problems} on one line
+const USAGE = `usage: maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM]
+       maskwatch evidence key [--json]
+verify  checks an evidence package (Admin › Closed incidents › Evidence package, or
+        GET /api/v1/alerts/:id/evidence-package): each file's SHA-256 against manifest.json and SHA256SUMS,
+        no file added or missing, the manifest's Ed25519 signature (manifest.sig, by signing-key.pem), and the
+        manifest's SHA-256 recorded by this server's audit trail (evidence.export).
+        Exit 0 when all holds, 1 naming each problem.
+  --offline     the package alone, without the database (on the receiving side)
+  --public-key  the key the agency published (PEM): the package must be signed by it
+  --json        {file, ok, alertId, exportedAt, exportedBy, files, manifestSha256, signature, recorded, problems}
+key     prints this server's evidence signing key (PEM) to publish, its SHA-256 fingerprint on stderr;
+  --json        {algorithm, keyFingerprint, publicKeyPem}
 `;
 
-export interface EvidenceArgs {
-  file: string;
-  json: boolean;
-  offline: boolean;
-}
+export type EvidenceArgs =
+  | { command: 'verify'; file: string; json: boolean; offline: boolean; publicKey: string | null }
+  | { command: 'key'; json: boolean };
 
-/** Parses `evidence verify` arguments; throws an Error whose message is shown to the user. */
+/** Parses `evidence` arguments; throws an Error whose message is shown to the user. */
 export function parseEvidenceArgs(argv: string[]): EvidenceArgs {
   const [command, ...rest] = argv;
-  if (command !== 'verify') throw new Error(command ? `unknown subcommand "${command}"` : 'a subcommand is required');
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' }, offline: { type: 'boolean' } } });
+  if (command !== 'verify' && command !== 'key') throw new Error(command ? `unknown subcommand "${command}"` : 'a subcommand is required');
+  if (command === 'key') {
+    const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
+    return { command, json: values.json ?? false };
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, offline: { type: 'boolean' }, 'public-key': { type: 'string' } },
+  });
   if (positionals.length !== 1) throw new Error(positionals.length === 0 ? 'the package FILE is required' : `unexpected argument "${positionals[1]}"`);
-  return { file: positionals[0]!, json: values.json ?? false, offline: values.offline ?? false };
+  return { command, file: positionals[0]!, json: values.json ?? false, offline: values.offline ?? false, publicKey: values['public-key'] ?? null };
+}
+
+/** `evidence key`: the public key, from the configured secret key (MASKWATCH_SECRET_KEY or secret.key). */
+async function printKey(json: boolean): Promise<number> {
+  const [{ loadConfigOrReport }, { secretKeys }, { evidenceSigner }] = await Promise.all([
+    import('../../config/config.ts'),
+    import('../../system/secret-key.ts'),
+    import('../../system/evidence-signer.ts'),
+  ]);
+  const config = loadConfigOrReport(process.stderr);
+  if (!config) return 1;
+  const { keyFingerprint, publicKeyPem } = await evidenceSigner(secretKeys(config))();
+  if (json) process.stdout.write(JSON.stringify({ algorithm: 'Ed25519', keyFingerprint, publicKeyPem }) + '\n');
+  else {
+    process.stdout.write(publicKeyPem);
+    process.stderr.write(`Ed25519 evidence signing key, SHA-256 fingerprint ${keyFingerprint}\n`);
+  }
+  return 0;
+}
+
+/** The fingerprint of a PEM public key file; throws an Error whose message is shown to the user. */
+async function trustedFingerprint(file: string): Promise<string> {
+  const [{ createPublicKey }, { publicKeyFingerprint }] = await Promise.all([import('node:crypto'), import('../../domain/evidence-package.ts')]);
+  const pem = await readFile(file);
+  try {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType === 'ed25519') return publicKeyFingerprint(key);
+  } catch {
+    // reported below
+  }
+  throw new Error(`--public-key ${file} is not an Ed25519 public key (PEM)`);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -37,11 +81,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return argv.length === 0 ? 1 : 0;
   }
-  let args: EvidenceArgs;
+  let args: Extract<EvidenceArgs, { command: 'verify' }>;
   let zipped: Buffer;
+  let trusted: string | undefined;
   try {
-    args = parseEvidenceArgs(argv);
+    const parsed = parseEvidenceArgs(argv);
+    if (parsed.command === 'key') return await printKey(parsed.json);
+    args = parsed;
     zipped = await readFile(args.file);
+    trusted = args.publicKey ? await trustedFingerprint(args.publicKey) : undefined;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(e.code ? `maskwatch evidence: cannot read ${e.path ?? 'the file'}: ${e.message}\n` : `maskwatch evidence: ${e.message}\n${USAGE}`);
@@ -55,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`maskwatch evidence: ${args.file} is not a readable ZIP: ${(err as Error).message}\n`);
     return 1;
   }
-  const check = checkPackage(entries);
+  const check = checkPackage(entries, { trustedKeyFingerprint: trusted });
   const problems = [...check.problems];
   let recorded: import('../../services/evidence-package.ts').ExportRecord | null = null;
   if (!args.offline && check.manifest && check.manifestSha256) {
@@ -81,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
       exportedBy: m?.exportedBy ?? null,
       files: m?.files.length ?? 0,
       manifestSha256: check.manifestSha256,
+      signature: check.signature,
       recorded,
       problems,
     };
@@ -88,6 +137,8 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const lines: string[] = [];
     if (m) lines.push(`evidence package of alert ${m.alertId}, exported ${m.exportedAt} by ${m.exportedBy.username} (${m.exportedBy.role}); ${m.files.length} files`);
+    if (check.signature?.valid) lines.push(`signed (Ed25519) by the key with SHA-256 fingerprint ${check.signature.keyFingerprint}${trusted ? ', the trusted key' : ''}`);
+    else if (m && !check.signature) lines.push('not signed (exported before packages were signed)');
     if (recorded) lines.push(`recorded in the audit trail: evidence.export at ${recorded.at} (event ${recorded.eventId})`);
     else if (args.offline && m) lines.push('not looked up in the audit trail (--offline)');
     for (const p of problems) lines.push(`PROBLEM: ${p}`);
