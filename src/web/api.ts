@@ -26,6 +26,7 @@ import type {
   EvidenceHold,
   EvidenceHoldInput,
   EvidenceHoldList,
+  EvidenceSigningKey,
   Stats,
   SuggestedUnit,
   TimelineEntry,
@@ -257,6 +258,10 @@ export class Api {
   /** The incident's evidence package (ZIP); the export is audited. */
   evidencePackage(alertId: string) {
     return this.blob(`/api/v1/alerts/${encodeURIComponent(alertId)}/evidence-package`);
+  }
+  /** The public key that signs evidence packages, to hand to whoever receives them. */
+  evidenceSigningKey() {
+    return this.json<EvidenceSigningKey>('GET', '/api/v1/evidence-signing-key');
   }
   releaseEvidence(alertId: string) {
     return this.json<void>('DELETE', `/api/v1/alerts/${encodeURIComponent(alertId)}/hold`);

@@ -12,11 +12,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { unzipSync } from 'fflate';
-import { checkPackage } from '../../src/domain/evidence-package.ts';
+import { checkPackage, publicKeyFingerprint } from '../../src/domain/evidence-package.ts';
 import { call } from '../helpers/api.ts';
 import { axeViolations, buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
@@ -443,6 +444,12 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   assert.equal(packaged.manifest!.alertId, closedId);
   await pack.getByText('Downloaded. The export is recorded in the audit trail.').waitFor();
   assert.equal(await system.db.prisma.auditEvent.count({ where: { action: 'evidence.export', subjectId: closedId } }), 1);
+  // Signed: the section shows the key's fingerprint, and its public key is the one that checks the package.
+  assert.equal(packaged.signature?.valid, true);
+  await pack.locator('code.fingerprint', { hasText: packaged.signature!.keyFingerprint }).waitFor({ timeout: 10_000 });
+  const [keyFile] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), pack.getByRole('button', { name: 'Download public key' }).click()]);
+  const published = createPublicKey(await readFile(await keyFile.path()));
+  assert.equal(publicKeyFingerprint(published), packaged.signature!.keyFingerprint);
 
   // An open alert's link opens it in Dispatch.
   await page.getByRole('tab', { name: 'Violations' }).click();
