@@ -43,6 +43,15 @@ export interface SignatureCheck {
   valid: boolean;
 }
 
+/**
+ * A packaged file as the check needs it: its bytes, or only their digest (a reader that hashes large files
+ * as they stream keeps the bytes of the manifest, SHA256SUMS and the signature files only).
+ */
+export type PackageEntry = Uint8Array | { sha256: string; bytes: number };
+
+const digestOf = (entry: PackageEntry) => (entry instanceof Uint8Array ? { sha256: sha256Hex(entry), bytes: entry.byteLength } : entry);
+const bytesOf = (entry: PackageEntry | undefined) => (entry instanceof Uint8Array ? entry : undefined);
+
 export interface PackageCheck {
   ok: boolean;
   manifest: EvidenceManifest | null;
@@ -67,8 +76,10 @@ export function sha256Sums(manifest: PackageFile[], manifestFile: PackageFile): 
   return [...manifest, manifestFile].map((f) => `${f.sha256}  ${f.path}\n`).join('');
 }
 
-function parseManifest(data: Uint8Array | undefined): EvidenceManifest | string {
-  if (!data) return `${MANIFEST_FILE} is missing`;
+function parseManifest(entry: PackageEntry | undefined): EvidenceManifest | string {
+  if (!entry) return `${MANIFEST_FILE} is missing`;
+  const data = bytesOf(entry);
+  if (!data) return `${MANIFEST_FILE} is too large to be a manifest`;
   let m: Partial<EvidenceManifest>;
   try {
     m = JSON.parse(Buffer.from(data).toString('utf8')) as Partial<EvidenceManifest>;
@@ -87,9 +98,9 @@ function parseManifest(data: Uint8Array | undefined): EvidenceManifest | string 
 }
 
 /** Problems of a signed manifest's signature: its files, the key it names, and the signature itself. */
-function signatureProblems(entries: ReadonlyMap<string, Uint8Array>, manifestData: Uint8Array, keyFingerprint: string): string[] {
-  const signature = entries.get(SIGNATURE_FILE);
-  const keyPem = entries.get(PUBLIC_KEY_FILE);
+function signatureProblems(entries: ReadonlyMap<string, PackageEntry>, manifestData: Uint8Array, keyFingerprint: string): string[] {
+  const signature = bytesOf(entries.get(SIGNATURE_FILE));
+  const keyPem = bytesOf(entries.get(PUBLIC_KEY_FILE));
   const absent = [SIGNATURE_FILE, PUBLIC_KEY_FILE].filter((f) => !entries.has(f));
   if (!signature || !keyPem) return absent.map((f) => `${f} is missing (the manifest says the package is signed)`);
   let key: KeyObject;
@@ -107,29 +118,30 @@ function signatureProblems(entries: ReadonlyMap<string, Uint8Array>, manifestDat
  * Checks a package's files (name → bytes) against its manifest, SHA256SUMS and signature; every difference
  * is a problem. With `trustedKeyFingerprint` (the agency's published key), the package must be signed by it.
  */
-export function checkPackage(entries: ReadonlyMap<string, Uint8Array>, opts: { trustedKeyFingerprint?: string } = {}): PackageCheck {
-  const manifestData = entries.get(MANIFEST_FILE);
-  const parsed = parseManifest(manifestData);
+export function checkPackage(entries: ReadonlyMap<string, PackageEntry>, opts: { trustedKeyFingerprint?: string } = {}): PackageCheck {
+  const parsed = parseManifest(entries.get(MANIFEST_FILE));
   if (typeof parsed === 'string') return { ok: false, manifest: null, manifestSha256: null, signature: null, problems: [parsed] };
+  const manifestData = bytesOf(entries.get(MANIFEST_FILE))!;
   const problems: string[] = [];
-  const manifestSha256 = sha256Hex(manifestData!);
+  const manifestSha256 = sha256Hex(manifestData);
   const expected = new Map(parsed.files.map((f) => [f.path, f]));
   for (const f of parsed.files) {
-    const data = entries.get(f.path);
-    if (!data) problems.push(`${f.path}: listed in the manifest, missing from the package`);
-    else if (data.byteLength !== f.bytes || sha256Hex(data) !== f.sha256) problems.push(`${f.path}: changed since export (its SHA-256 differs from the manifest's)`);
+    const entry = entries.get(f.path);
+    const digest = entry && digestOf(entry);
+    if (!digest) problems.push(`${f.path}: listed in the manifest, missing from the package`);
+    else if (digest.bytes !== f.bytes || digest.sha256 !== f.sha256) problems.push(`${f.path}: changed since export (its SHA-256 differs from the manifest's)`);
   }
   const packagingFiles = new Set([MANIFEST_FILE, SUMS_FILE, ...(parsed.signature ? [SIGNATURE_FILE, PUBLIC_KEY_FILE] : [])]);
   for (const name of entries.keys()) {
     if (!packagingFiles.has(name) && !expected.has(name) && !name.endsWith('/')) problems.push(`${name}: not in the manifest (added after export)`);
   }
-  const sums = entries.get(SUMS_FILE);
-  const wanted = sha256Sums(parsed.files, { path: MANIFEST_FILE, sha256: manifestSha256, bytes: manifestData!.byteLength });
+  const sums = bytesOf(entries.get(SUMS_FILE));
+  const wanted = sha256Sums(parsed.files, { path: MANIFEST_FILE, sha256: manifestSha256, bytes: manifestData.byteLength });
   if (!sums) problems.push(`${SUMS_FILE} is missing`);
   else if (Buffer.from(sums).toString('utf8') !== wanted) problems.push(`${SUMS_FILE} does not match the manifest`);
   let signature: SignatureCheck | null = null;
   if (parsed.signature) {
-    const signed = signatureProblems(entries, manifestData!, parsed.signature.keyFingerprint);
+    const signed = signatureProblems(entries, manifestData, parsed.signature.keyFingerprint);
     problems.push(...signed);
     signature = { keyFingerprint: parsed.signature.keyFingerprint, valid: signed.length === 0 };
   }

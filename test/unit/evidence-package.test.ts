@@ -1,7 +1,8 @@
 /**
  * The evidence package, without a server: what it holds (a person marked false positive has no image in it;
  * a file retention deleted is listed as missing), that every change to a packaged file is caught, that its
- * signature proves its origin (checked by OpenSSL too, as README.txt tells a receiving side), and that no
+ * signature proves its origin (checked by OpenSSL too, as README.txt tells a receiving side), that the
+ * verifier reads a package of any size one entry at a time, and that no
  * complete package leaves without its audit record (an export cut short is audited as incomplete).
  */
 import { after, before, describe, test } from 'node:test';
@@ -10,9 +11,10 @@ import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { unzipSync, zipSync } from 'fflate';
+import { unzipSync, Zip, ZipPassThrough, zipSync } from 'fflate';
 import { checkPackage, publicKeyFingerprint, sha256Hex, sha256Sums, type PackageFile } from '../../src/domain/evidence-package.ts';
 import { evidenceSigner, evidenceSignerFromSeed } from '../../src/system/evidence-signer.ts';
+import { readPackageEntries } from '../../src/cli/package-reader.ts';
 import { deriveKey } from '../../src/auth/secret-box.ts';
 import { createEvidencePackageService, type EvidencePackageDeps } from '../../src/services/evidence-package.ts';
 import type { AlertRecord } from '../../src/db/repositories/alerts.ts';
@@ -249,6 +251,48 @@ describe('evidence package', () => {
       assert.equal(sha256Hex(der.stdout), SIGNER.keyFingerprint, 'the fingerprint README.txt tells how to compute');
       await writeFile(path.join(out.dir, 'manifest.json'), Buffer.from(files.get('manifest.json')!).toString().replace('chief', 'chiff'));
       assert.equal(openssl('pkeyutl', '-verify', '-pubin', '-inkey', 'signing-key.pem', '-rawin', '-in', 'manifest.json', '-sigfile', 'manifest.sig').status, 1);
+    } finally {
+      await out.cleanup();
+    }
+  });
+
+  test('read from disk one entry at a time: large files hashed, not kept; stored or deflated; a name twice is reported', async () => {
+    const files = await download([]);
+    const big = Buffer.alloc(3 * 1024 * 1024, 1);
+    const out = await tempDir('evidence-reader');
+    try {
+      const deflated = path.join(out.dir, 'deflated.zip');
+      await writeFile(deflated, zipSync(Object.fromEntries(files))); // as a ZIP tool re-packs it
+      const read = await readPackageEntries(deflated);
+      assert.deepEqual(read.duplicates, []);
+      assert.deepEqual(checkPackage(read.entries, { trustedKeyFingerprint: SIGNER.keyFingerprint }).problems, []);
+      assert.deepEqual(read.entries.get('frames/0001-f1.jpg'), { sha256: sha256Hex('rendered f1'), bytes: 11 }, 'a packaged image is hashed, not kept');
+      assert.ok(read.entries.get('manifest.json') instanceof Uint8Array, 'the manifest is kept to be read');
+
+      // Stored entries with data descriptors (the server's own form), a large one, and the same name twice.
+      const chunks: Uint8Array[] = [];
+      const zip = new Zip((err, chunk) => {
+        if (err) throw err;
+        chunks.push(chunk);
+      });
+      for (const [name, data] of [...files, ['frames/0001-f1.jpg', big] as const, ['people/1/big.jpg', big] as const]) {
+        const entry = new ZipPassThrough(name);
+        zip.add(entry);
+        entry.push(data, true);
+      }
+      zip.end();
+      const stored = path.join(out.dir, 'stored.zip');
+      await writeFile(stored, Buffer.concat(chunks));
+      const twice = await readPackageEntries(stored);
+      assert.deepEqual(twice.duplicates, ['frames/0001-f1.jpg']);
+      assert.deepEqual(twice.entries.get('people/1/big.jpg'), { sha256: sha256Hex(big), bytes: big.length });
+      assert.deepEqual(checkPackage(twice.entries).problems, [
+        "frames/0001-f1.jpg: changed since export (its SHA-256 differs from the manifest's)",
+        'people/1/big.jpg: not in the manifest (added after export)',
+      ]);
+      await assert.rejects(readPackageEntries(path.join(out.dir, 'none.zip')), { code: 'ENOENT' });
+      await writeFile(path.join(out.dir, 'not.zip'), 'not a zip');
+      await assert.rejects(readPackageEntries(path.join(out.dir, 'not.zip')), /central directory/);
     } finally {
       await out.cleanup();
     }

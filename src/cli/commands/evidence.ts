@@ -82,29 +82,29 @@ export async function run(argv: string[]): Promise<number> {
     return argv.length === 0 ? 1 : 0;
   }
   let args: Extract<EvidenceArgs, { command: 'verify' }>;
-  let zipped: Buffer;
   let trusted: string | undefined;
+  const cannotRead = (e: NodeJS.ErrnoException) => `maskwatch evidence: cannot read ${e.path ?? 'the file'}: ${e.message}\n`;
   try {
     const parsed = parseEvidenceArgs(argv);
     if (parsed.command === 'key') return await printKey(parsed.json);
     args = parsed;
-    zipped = await readFile(args.file);
     trusted = args.publicKey ? await trustedFingerprint(args.publicKey) : undefined;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(e.code ? `maskwatch evidence: cannot read ${e.path ?? 'the file'}: ${e.message}\n` : `maskwatch evidence: ${e.message}\n${USAGE}`);
+    process.stderr.write(e.code ? cannotRead(e) : `maskwatch evidence: ${e.message}\n${USAGE}`);
     return 1;
   }
-  const [{ unzipSync }, { checkPackage }] = await Promise.all([import('fflate'), import('../../domain/evidence-package.ts')]);
-  let entries: Map<string, Uint8Array>;
+  const [{ readPackageEntries }, { checkPackage }] = await Promise.all([import('../package-reader.ts'), import('../../domain/evidence-package.ts')]);
+  let read: Awaited<ReturnType<typeof readPackageEntries>>;
   try {
-    entries = new Map(Object.entries(unzipSync(zipped)));
+    read = await readPackageEntries(args.file);
   } catch (err) {
-    process.stderr.write(`maskwatch evidence: ${args.file} is not a readable ZIP: ${(err as Error).message}\n`);
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(e.code ? cannotRead(e) : `maskwatch evidence: ${args.file} is not a readable ZIP: ${e.message}\n`);
     return 1;
   }
-  const check = checkPackage(entries, { trustedKeyFingerprint: trusted });
-  const problems = [...check.problems];
+  const check = checkPackage(read.entries, { trustedKeyFingerprint: trusted });
+  const problems = [...read.duplicates.map((name) => `${name}: in the archive more than once (a ZIP tool would show only one of them)`), ...check.problems];
   let recorded: import('../../services/evidence-package.ts').ExportRecord | null = null;
   if (!args.offline && check.manifest && check.manifestSha256) {
     const [{ openCliDatabase }, { findExportRecord }] = await Promise.all([import('../database.ts'), import('../../services/evidence-package.ts')]);
