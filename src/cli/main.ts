@@ -8,7 +8,7 @@ const commands: Record<string, { module: string; summary: string }> = {
   api: { module: 'api', summary: 'run one API instance (HTTP, Socket.IO, dashboard)' },
   worker: { module: 'worker', summary: 'run a detection worker process (--concurrency N)' },
   audit: { module: 'audit', summary: 'the audit trail: audit export (JSON Lines) | audit prune --before DATE --archive FILE' },
-  evidence: { module: 'evidence', summary: "check an incident's evidence package: evidence verify FILE [--json] [--offline]" },
+  evidence: { module: 'evidence', summary: "evidence packages: evidence verify FILE [--offline] [--public-key PEM] | evidence key (the signing key to publish)" },
   zones: { module: 'zones', summary: 'camera zones: zones list [--json] (who sees which) | zones rename FROM TO' },
   users: { module: 'users', summary: 'manage users: users add|list|disable|enable|set-role|set-unit|reset-password|revoke-sessions|delete' },
   'scim-token': { module: 'scim-token', summary: 'a new token for the directory\'s SCIM provisioning, and its hash for MASKWATCH_SCIM_TOKEN_SHA256' },
