@@ -7,6 +7,7 @@ const commands: Record<string, { module: string; summary: string }> = {
   start: { module: 'start', summary: 'run API + worker(s) + dashboard (SQLite and local Redis by default)' },
   api: { module: 'api', summary: 'run one API instance (HTTP, Socket.IO, dashboard)' },
   worker: { module: 'worker', summary: 'run a detection worker process (--concurrency N)' },
+  doctor: { module: 'doctor', summary: 'check this deployment (database, Redis, clocks, workers, data folder, secret key, models) and say how to fix it' },
   audit: { module: 'audit', summary: 'the audit trail: audit export (JSON Lines) | audit prune --before DATE --archive FILE' },
   evidence: { module: 'evidence', summary: "evidence packages: evidence verify FILE [--offline] [--public-key PEM] | evidence key (the signing key to publish)" },
   zones: { module: 'zones', summary: 'camera zones: zones list [--json] (who sees which) | zones rename FROM TO' },

@@ -197,6 +197,22 @@ function sqliteDateText(d: Date): string {
   return d.toISOString().replace(/Z$/, '+00:00');
 }
 
+const RECORDS_QUERY = 'SELECT * FROM "_prisma_migrations" ORDER BY "started_at", "migration_name"';
+
+function sqliteRecords(db: BetterSqlite3.Database): MigrationRecord[] {
+  const rows = db.prepare(RECORDS_QUERY).all() as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: String(r.id),
+    checksum: String(r.checksum),
+    finished_at: sqliteDate(r.finished_at),
+    migration_name: String(r.migration_name),
+    logs: r.logs === null ? null : String(r.logs),
+    rolled_back_at: sqliteDate(r.rolled_back_at),
+    started_at: sqliteDate(r.started_at) ?? new Date(0),
+    applied_steps_count: Number(r.applied_steps_count),
+  }));
+}
+
 class SqliteStore implements MigrationStore {
   readonly provider = 'sqlite' as const;
   private readonly db: BetterSqlite3.Database;
@@ -238,19 +254,7 @@ class SqliteStore implements MigrationStore {
   }
 
   async records(): Promise<MigrationRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM "_prisma_migrations" ORDER BY "started_at", "migration_name"')
-      .all() as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: String(r.id),
-      checksum: String(r.checksum),
-      finished_at: sqliteDate(r.finished_at),
-      migration_name: String(r.migration_name),
-      logs: r.logs === null ? null : String(r.logs),
-      rolled_back_at: sqliteDate(r.rolled_back_at),
-      started_at: sqliteDate(r.started_at) ?? new Date(0),
-      applied_steps_count: Number(r.applied_steps_count),
-    }));
+    return sqliteRecords(this.db);
   }
 
   async runScript(migration: Migration): Promise<void> {
@@ -345,9 +349,7 @@ class PostgresStore implements MigrationStore {
   }
 
   async records(): Promise<MigrationRecord[]> {
-    const { rows } = await this.client.query<MigrationRecord>(
-      'SELECT * FROM "_prisma_migrations" ORDER BY "started_at", "migration_name"',
-    );
+    const { rows } = await this.client.query<MigrationRecord>(RECORDS_QUERY);
     return rows;
   }
 
@@ -474,4 +476,48 @@ async function recordFailure(store: MigrationStore, migration: Migration, err: u
     applied_steps_count: 0,
   });
   await store.commit();
+}
+
+export interface MigrationStatus {
+  provider: Provider;
+  /** False when there is no database yet, or no migration history in it (the first start creates both). */
+  exists: boolean;
+  applied: number;
+  /** What the next start applies; `unknown`: applied migrations this code does not have (a newer release's). */
+  plan: MigrationPlan;
+}
+
+/**
+ * Where the database stands against the migrations folder, without changing anything: no file, schema, table
+ * or lock is created (`maskwatch doctor`). Throws MigrationError as `migrate` would refuse to start.
+ */
+export async function migrationStatus(database: string | DatabaseTarget, opts: Pick<MigrateOptions, 'migrationsDir'> = {}): Promise<MigrationStatus> {
+  const target = typeof database === 'string' ? parseDatabaseUrl(database) : database;
+  const files = await readMigrations(opts.migrationsDir ?? migrationsDirFor(target.provider));
+  const status = (records: MigrationRecord[] | null): MigrationStatus => ({
+    provider: target.provider,
+    exists: records !== null,
+    applied: (records ?? []).filter((r) => r.rolled_back_at === null && r.finished_at !== null).length,
+    plan: planMigrations(files, records ?? []),
+  });
+  if (target.provider === 'sqlite') {
+    if (target.filename === ':memory:' || !existsSync(target.filename)) return status(null);
+    const db = new BetterSqlite3(target.filename, { readonly: true, fileMustExist: true });
+    try {
+      const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get();
+      return status(table ? sqliteRecords(db) : null);
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: target.connectionString });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table: string | null }>('SELECT to_regclass($1) AS "table"', [`${quoteIdent(target.schema)}."_prisma_migrations"`]);
+    if (!rows[0]?.table) return status(null);
+    const { rows: records } = await client.query<MigrationRecord>(RECORDS_QUERY.replace('"_prisma_migrations"', `${quoteIdent(target.schema)}."_prisma_migrations"`));
+    return status(records);
+  } finally {
+    await client.end();
+  }
 }

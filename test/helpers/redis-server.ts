@@ -21,14 +21,15 @@ export interface PrivateRedis {
 }
 
 /**
- * A redis-server of the test's own on a free port, in memory only — for tests
- * that stop or pause Redis. Never touch the shared one on 6379.
+ * A redis-server of the test's own on a free port, in memory only unless `settings` say otherwise (later
+ * directives win: `['--appendonly', 'yes', '--dir', tmp]`) — for tests that stop or pause Redis, or read its
+ * settings. Never touch the shared one on 6379.
  */
-export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
+export async function startPrivateRedis(port?: number, settings: string[] = []): Promise<PrivateRedis> {
   port ??= await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice', ...settings],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {

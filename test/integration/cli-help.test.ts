@@ -30,6 +30,7 @@ const COMMANDS = [
   ['evidence', '--help'],
   ['evidence', 'verify', '--help'],
   ['evidence', 'key', '--help'],
+  ['doctor', '--help'],
   ['detect', '--help'],
   ['classify', '--help'],
   ['agent', '--help'],

@@ -1,0 +1,113 @@
+/**
+ * What `maskwatch doctor` concludes from what it read off a deployment, as pure rules: each check says ok,
+ * warn or fail, what it found, and how to fix it. The probes that read the deployment are
+ * src/system/doctor.ts; the requirements come from docs/operations.md.
+ */
+
+export const CHECK_STATUSES = ['ok', 'warn', 'fail', 'skipped'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  /** What was found, in a sentence. */
+  detail: string;
+  /** What to do about a warning or a failure. */
+  fix?: string;
+}
+
+export const ok = (name: string, detail: string): CheckResult => ({ name, status: 'ok', detail });
+export const warn = (name: string, detail: string, fix: string): CheckResult => ({ name, status: 'warn', detail, fix });
+export const fail = (name: string, detail: string, fix: string): CheckResult => ({ name, status: 'fail', detail, fix });
+export const skipped = (name: string, detail: string): CheckResult => ({ name, status: 'skipped', detail });
+
+/**
+ * Clock differences between hosts: capture times are checked against the API's clock (a frame more than 5 min
+ * ahead is refused), escalation timers and two-factor codes (±30 s) depend on it. NTP keeps hosts within
+ * milliseconds; a second means it is not running.
+ */
+export const CLOCK_WARN_MS = 1000;
+export const CLOCK_FAIL_MS = 30_000;
+
+export function clockCheck(name: string, against: string, skewMs: number): CheckResult {
+  const off = Math.abs(skewMs);
+  const detail = `${(off / 1000).toFixed(3)} s ${skewMs > 0 ? 'ahead of' : 'behind'} this host`;
+  const fix = `run NTP (chrony or systemd-timesyncd) on this host and on ${against}'s`;
+  if (off >= CLOCK_FAIL_MS) return fail(name, `${against} is ${detail}: two-factor codes and capture times are judged wrongly`, fix);
+  if (off >= CLOCK_WARN_MS) return warn(name, `${against} is ${detail}`, fix);
+  return ok(name, `${against} is ${detail}`);
+}
+
+/** `INFO` output as field → value (`# Section` headers and blank lines dropped). */
+export function parseRedisInfo(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf(':');
+    if (at > 0 && !line.startsWith('#')) fields.set(line.slice(0, at), line.slice(at + 1).trim());
+  }
+  return fields;
+}
+
+/**
+ * Redis as docs/operations.md requires it: the append-only file (a frame answered 202 is in Redis only until
+ * a worker takes it, so without it a Redis restart loses accepted frames) and no eviction (BullMQ's job keys
+ * must never be evicted). Read from INFO, which managed Redis services answer even where CONFIG is disabled.
+ */
+export function redisSettingsChecks(info: ReadonlyMap<string, string>): CheckResult[] {
+  const version = info.get('redis_version') ?? 'unknown';
+  const results: CheckResult[] = [];
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  results.push(
+    major > 6 || (major === 6 && minor >= 2)
+      ? ok('redis version', `Redis ${version}`)
+      : warn('redis version', `Redis ${version}`, 'BullMQ is tested with Redis 6.2 or later: upgrade Redis'),
+  );
+  results.push(
+    info.get('aof_enabled') === '1'
+      ? ok('redis persistence', 'the append-only file is on')
+      : fail(
+          'redis persistence',
+          'the append-only file is off: frames answered 202 and not yet analysed are lost if Redis restarts',
+          'set `appendonly yes` and `appendfsync everysec` in redis.conf (now: redis-cli CONFIG SET appendonly yes); docs/operations.md',
+        ),
+  );
+  const policy = info.get('maxmemory_policy') ?? 'unknown';
+  results.push(
+    policy === 'noeviction'
+      ? ok('redis eviction', 'maxmemory-policy noeviction')
+      : fail('redis eviction', `maxmemory-policy ${policy}: Redis may evict queued frames' jobs when memory runs short`, 'set `maxmemory-policy noeviction` in redis.conf (BullMQ requires it)'),
+  );
+  return results;
+}
+
+/** The data folder holds faces: no other account on the host may read it. */
+export function dataDirModeCheck(dir: string, mode: number): CheckResult {
+  const open = mode & 0o077;
+  if (open === 0) return ok('data folder access', `${dir} is owner-only (${(mode & 0o777).toString(8)})`);
+  return warn('data folder access', `${dir} is ${(mode & 0o777).toString(8)}: other accounts on this host can see into the folder that holds faces`, `chmod 700 ${dir}`);
+}
+
+/** Free space under the data folder: frames and crops stop being stored when it runs out. */
+export const DISK_FAIL_BYTES = 1024 ** 3;
+export const DISK_WARN_FRACTION = 0.1;
+
+export function diskSpaceCheck(dir: string, freeBytes: number, totalBytes: number): CheckResult {
+  const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+  const detail = `${gib(freeBytes)} free of ${gib(totalBytes)} under ${dir}`;
+  const fix = 'free space or lower MASKWATCH_RETENTION_DAYS; frames and crops need room until retention deletes them';
+  if (freeBytes < DISK_FAIL_BYTES) return fail('disk space', detail, fix);
+  if (freeBytes < totalBytes * DISK_WARN_FRACTION) return warn('disk space', detail, fix);
+  return ok('disk space', detail);
+}
+
+export interface DoctorSummary {
+  ok: boolean;
+  failed: number;
+  warnings: number;
+}
+
+/** A deployment passes when nothing failed; warnings are for a person to weigh. */
+export function summarise(results: readonly CheckResult[]): DoctorSummary {
+  const failed = results.filter((r) => r.status === 'fail').length;
+  return { ok: failed === 0, failed, warnings: results.filter((r) => r.status === 'warn').length };
+}

@@ -1,0 +1,215 @@
+/**
+ * `maskwatch doctor` on real deployments, on SQLite and PostgreSQL, with Redis servers of the test's own (one
+ * configured as docs/operations.md requires, one not) and the real models: a first install, where it creates
+ * nothing; a deployment as wanted, where every check passes; and each way of getting it wrong — Redis without
+ * the append-only file or evicting keys, migrations to apply / unknown / changed, open permissions, Redis
+ * down, a host clock a minute off, an invalid configuration — each named with its fix.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Worker } from 'bullmq';
+import { runCli } from '../helpers/cli.ts';
+import { testDatabase, testProviders, type TestDatabase } from '../helpers/db.ts';
+import { tempDir, testConfig, uniquePrefix } from '../helpers/env.ts';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.ts';
+import { openDatabase } from '../../src/db/client.ts';
+import { parseDatabaseUrl } from '../../src/db/url.ts';
+import { loadSecretKey, deriveKey, SECRET_KEY_FILE } from '../../src/auth/secret-box.ts';
+import { evidenceSignerFromSeed } from '../../src/system/evidence-signer.ts';
+import { runDoctor } from '../../src/system/doctor.ts';
+import { QUEUES } from '../../src/queue/jobs.ts';
+import type { CheckResult } from '../../src/domain/deployment-checks.ts';
+
+interface Report {
+  ok: boolean;
+  failed: number;
+  warnings: number;
+  checks: CheckResult[];
+}
+
+for (const provider of testProviders()) {
+  describe(`maskwatch doctor (${provider}; Redis servers of its own, real models)`, () => {
+    let tmp: { dir: string; cleanup(): Promise<void> };
+    let dataDir: string;
+    let db: TestDatabase;
+    let good: PrivateRedis;
+    let bad: PrivateRedis;
+    const prefix = uniquePrefix('doctor');
+
+    const env = (more: Record<string, string> = {}) => ({ DATABASE_URL: db.url, REDIS_URL: good.url, MASKWATCH_DATA_DIR: dataDir, MASKWATCH_QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', ...more });
+    async function doctor(more: Record<string, string> = {}, args = ['--skip-vision']) {
+      const run = await runCli(['doctor', '--json', ...args], { env: env(more) });
+      assert.ok(run.stdout.trim(), `doctor printed no report (exit ${run.code}): ${run.stderr}`);
+      const report = JSON.parse(run.stdout) as Report;
+      return { code: run.code, report, check: (name: string) => report.checks.find((c) => c.name === name) ?? assert.fail(`no "${name}" check in ${JSON.stringify(report.checks)}`) };
+    }
+    /** Runs SQL on the test's database (its own schema on PostgreSQL), as an operator's hand would. */
+    async function sql(statement: string, params: unknown[] = []) {
+      const target = parseDatabaseUrl(db.url);
+      if (target.provider === 'sqlite') {
+        const conn = new BetterSqlite3(target.filename);
+        try {
+          conn.prepare(statement).run(...params);
+        } finally {
+          conn.close();
+        }
+        return;
+      }
+      const client = new pg.Client({ connectionString: target.connectionString });
+      await client.connect();
+      try {
+        await client.query(`SET search_path TO "${target.schema}"`);
+        let n = 0;
+        await client.query(statement.replace(/\?/g, () => `$${++n}`), params);
+      } finally {
+        await client.end();
+      }
+    }
+
+    before(async () => {
+      tmp = await tempDir('doctor');
+      dataDir = path.join(tmp.dir, 'data');
+      db = testDatabase(provider, dataDir);
+      good = await startPrivateRedis(undefined, ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', tmp.dir, '--maxmemory-policy', 'noeviction']);
+      bad = await startPrivateRedis(undefined, ['--maxmemory-policy', 'allkeys-lru']);
+    });
+    after(async () => {
+      await good?.stop();
+      await bad?.stop();
+      await db?.cleanup();
+      await tmp?.cleanup();
+    });
+
+    test('a first install: says what the first start will create, and creates nothing itself', async () => {
+      const { code, report, check } = await doctor();
+      assert.equal(code, 0, JSON.stringify(report.checks));
+      assert.equal(check('database').status, 'warn');
+      assert.match(check('database').detail, /no MaskWatch tables yet/);
+      assert.deepEqual([check('redis persistence').status, check('redis eviction').status, check('redis clock').status], ['ok', 'ok', 'ok']);
+      assert.equal(check('workers').status, 'warn');
+      assert.equal(check('data folder').status, 'warn');
+      assert.equal(check('secret key').status, 'warn');
+      assert.equal(check('vision').status, 'skipped');
+      assert.equal(existsSync(dataDir), false, 'no data folder, SQLite file or secret key made');
+      if (provider === 'postgresql') {
+        const target = parseDatabaseUrl(db.url) as { connectionString: string; schema: string };
+        const client = new pg.Client({ connectionString: target.connectionString });
+        await client.connect();
+        const { rowCount } = await client.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [target.schema]).finally(() => client.end());
+        assert.equal(rowCount, 0, 'no schema made');
+      }
+    });
+
+    test('a deployment as docs/operations.md wants it: every check ok, the models run on a test frame', async () => {
+      await mkdir(dataDir, { mode: 0o700 });
+      await (await openDatabase(db.url)).close(); // the first start: migrated
+      const secret = await loadSecretKey({ configured: null, dataDir });
+      const worker = new Worker(QUEUES.frames, null, { connection: { url: good.url }, prefix });
+      await worker.waitUntilReady();
+      try {
+        const { code, report, check } = await doctor({}, []);
+        assert.equal(code, 0, JSON.stringify(report.checks));
+        const expected = ['configuration', 'database', ...(provider === 'postgresql' ? ['database clock'] : []), 'redis', 'redis version', 'redis persistence', 'redis eviction', 'redis clock', 'workers', 'data folder', 'data folder access', 'disk space', 'secret key', 'vision'];
+        assert.deepEqual(report.checks.map((c) => c.name), expected);
+        // A CI machine's disk may be nearly full: that check may warn, nothing else may.
+        assert.deepEqual(report.checks.filter((c) => c.status !== 'ok' && c.name !== 'disk space'), []);
+        assert.match(check('database').detail, /\d+ migrations applied, none pending/);
+        assert.match(check('workers').detail, /^1 worker connection/);
+        assert.match(check('vision').detail, /models verified \(SHA-256\) and loaded .* test frame detected and classified/);
+        const fingerprint = evidenceSignerFromSeed(deriveKey(secret, 'evidence signing')).keyFingerprint;
+        assert.match(check('secret key').detail, new RegExp(`signed by the key with fingerprint ${fingerprint}`));
+      } finally {
+        await worker.close();
+      }
+    });
+
+    test('Redis without the append-only file and evicting keys: both fail, with their fix', async () => {
+      const { code, report, check } = await doctor({ REDIS_URL: bad.url });
+      assert.equal(code, 1);
+      assert.equal(report.ok, false);
+      assert.equal(check('redis persistence').status, 'fail');
+      assert.match(check('redis persistence').fix!, /appendonly yes/);
+      assert.equal(check('redis eviction').status, 'fail');
+      assert.match(check('redis eviction').detail, /allkeys-lru/);
+      assert.equal(report.failed, 2);
+    });
+
+    test('migrations: one to apply warns; one this release does not have, or one changed since applied, fails', async () => {
+      const last = (await doctor()).check('database');
+      assert.equal(last.status, 'ok');
+      const name = '29991231000000_from_a_newer_release';
+      await sql('INSERT INTO "_prisma_migrations" ("id", "checksum", "finished_at", "migration_name", "started_at", "applied_steps_count") VALUES (?, ?, ?, ?, ?, 1)', [
+        'doctor-test',
+        'x'.repeat(64),
+        new Date().toISOString(),
+        name,
+        new Date().toISOString(),
+      ]);
+      const newer = await doctor();
+      assert.equal(newer.code, 1);
+      assert.equal(newer.check('database').status, 'fail');
+      assert.match(newer.check('database').detail, new RegExp(`holds migrations this release does not have \\(${name}\\)`));
+
+      await sql('UPDATE "_prisma_migrations" SET "migration_name" = ? WHERE "id" = ?', ['20261207085929_evidence_hold_review', 'doctor-test']);
+      await sql('DELETE FROM "_prisma_migrations" WHERE "migration_name" = ? AND "id" <> ?', ['20261207085929_evidence_hold_review', 'doctor-test']);
+      const changed = await doctor();
+      assert.equal(changed.check('database').status, 'fail');
+      assert.match(changed.check('database').detail, /20261207085929_evidence_hold_review was modified after it was applied/);
+
+      await sql('DELETE FROM "_prisma_migrations" WHERE "id" = ?', ['doctor-test']);
+      const pending = await doctor();
+      assert.equal(pending.code, 0);
+      assert.equal(pending.check('database').status, 'warn');
+      assert.match(pending.check('database').detail, /1 to apply \(20261207085929_evidence_hold_review\)/);
+      assert.match(pending.check('database').fix!, /back up first/);
+    });
+
+    test('open permissions: a data folder others can enter warns, a secret key others can read fails', async () => {
+      await chmod(dataDir, 0o755);
+      await chmod(path.join(dataDir, SECRET_KEY_FILE), 0o644);
+      try {
+        const { code, check } = await doctor();
+        assert.equal(code, 1);
+        assert.equal(check('data folder access').status, 'warn');
+        assert.equal(check('data folder access').fix, `chmod 700 ${dataDir}`);
+        assert.equal(check('secret key').status, 'fail');
+        assert.equal(check('secret key').fix, `chmod 600 ${path.join(dataDir, SECRET_KEY_FILE)}`);
+      } finally {
+        await chmod(dataDir, 0o700);
+        await chmod(path.join(dataDir, SECRET_KEY_FILE), 0o600);
+      }
+    });
+
+    test('Redis down: the Redis check fails and says how to start one; the other checks still run', async () => {
+      const { code, report, check } = await doctor({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      assert.equal(code, 1);
+      assert.equal(check('redis').status, 'fail');
+      assert.match(check('redis').detail, /Redis is not reachable/);
+      assert.ok(!report.checks.some((c) => c.name === 'redis persistence'));
+      assert.equal(check('data folder').status, 'ok');
+    });
+
+    test('a host clock a minute behind: the Redis (and database server) clocks fail', async () => {
+      const config = testConfig(dataDir, { DATABASE_URL: db.url, REDIS_URL: good.url, MASKWATCH_QUEUE_PREFIX: prefix });
+      const results = await runDoctor({ config, vision: false, now: () => Date.now() - 60_000 });
+      const clocks = results.filter((r) => r.name.endsWith(' clock'));
+      assert.deepEqual(clocks.map((r) => r.name), provider === 'postgresql' ? ['database clock', 'redis clock'] : ['redis clock']);
+      for (const r of clocks) {
+        assert.equal(r.status, 'fail');
+        assert.match(r.detail, /is 6\d\.\d{3} s ahead of this host/);
+      }
+    });
+
+    test('an invalid configuration is one failed check, named by its variable', async () => {
+      const { code, report } = await doctor({ DATABASE_URL: 'mysql://db/maskwatch' });
+      assert.equal(code, 1);
+      assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [['configuration', 'fail']]);
+      assert.match(report.checks[0]!.detail, /^DATABASE_URL: /);
+    });
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * The rules `maskwatch doctor` concludes by (src/domain/deployment-checks.ts): clock skews, Redis's INFO
+ * (persistence, eviction, version), the data folder's mode and free space, and the verdict.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  clockCheck,
+  dataDirModeCheck,
+  diskSpaceCheck,
+  fail,
+  ok,
+  parseRedisInfo,
+  redisSettingsChecks,
+  summarise,
+  warn,
+} from '../../src/domain/deployment-checks.ts';
+
+const GIB = 1024 ** 3;
+
+describe('deployment checks', () => {
+  test('clocks: under a second is ok, from a second a warning, from 30 s a failure; the direction is said', () => {
+    assert.deepEqual(clockCheck('redis clock', 'the Redis server', 12), ok('redis clock', 'the Redis server is 0.012 s ahead of this host'));
+    assert.equal(clockCheck('c', 'x', -999).status, 'ok');
+    const late = clockCheck('c', 'the database server', -1500);
+    assert.equal(late.status, 'warn');
+    assert.equal(late.detail, 'the database server is 1.500 s behind this host');
+    assert.match(late.fix!, /NTP/);
+    assert.equal(clockCheck('c', 'x', 29_999).status, 'warn');
+    assert.equal(clockCheck('c', 'x', 30_000).status, 'fail');
+    assert.equal(clockCheck('c', 'x', -90_000).status, 'fail');
+  });
+
+  test("Redis INFO: sections and blank lines skipped, values kept whole (a policy's name, a version)", () => {
+    const info = parseRedisInfo('# Server\r\nredis_version:7.0.15\r\nos:Linux 6.1 x86_64\r\n\r\n# Persistence\r\naof_enabled:1\r\n# Memory\r\nmaxmemory_policy:noeviction\r\n');
+    assert.equal(info.get('redis_version'), '7.0.15');
+    assert.equal(info.get('os'), 'Linux 6.1 x86_64');
+    assert.equal(info.get('aof_enabled'), '1');
+    assert.equal(info.size, 4);
+  });
+
+  test('Redis as docs/operations.md wants it: the append-only file on, no eviction, 6.2 or later', () => {
+    const good = new Map([
+      ['redis_version', '7.2.4'],
+      ['aof_enabled', '1'],
+      ['maxmemory_policy', 'noeviction'],
+    ]);
+    assert.deepEqual(
+      redisSettingsChecks(good).map((r) => [r.name, r.status]),
+      [
+        ['redis version', 'ok'],
+        ['redis persistence', 'ok'],
+        ['redis eviction', 'ok'],
+      ],
+    );
+    const bad = redisSettingsChecks(new Map([['redis_version', '6.0.16'], ['aof_enabled', '0'], ['maxmemory_policy', 'allkeys-lru']]));
+    assert.deepEqual(bad.map((r) => r.status), ['warn', 'fail', 'fail']);
+    assert.match(bad[1]!.detail, /lost if Redis restarts/);
+    assert.match(bad[1]!.fix!, /appendonly yes/);
+    assert.match(bad[2]!.detail, /allkeys-lru/);
+    assert.match(bad[2]!.fix!, /noeviction/);
+    assert.equal(redisSettingsChecks(new Map([['redis_version', '6.2.0']]))[0]!.status, 'ok');
+    assert.deepEqual(redisSettingsChecks(new Map()).map((r) => r.status), ['warn', 'fail', 'fail'], 'nothing known is nothing proven');
+  });
+
+  test('the data folder: owner-only is ok; any access for the group or others is a warning', () => {
+    assert.equal(dataDirModeCheck('/d', 0o40700).status, 'ok');
+    const open = dataDirModeCheck('/d', 0o40755);
+    assert.equal(open.status, 'warn');
+    assert.match(open.detail, /755/);
+    assert.equal(open.fix, 'chmod 700 /d');
+    assert.equal(dataDirModeCheck('/d', 0o40710).status, 'warn');
+  });
+
+  test('free space: under 1 GiB fails, under a tenth of the disk warns', () => {
+    assert.equal(diskSpaceCheck('/d', 50 * GIB, 100 * GIB).status, 'ok');
+    assert.equal(diskSpaceCheck('/d', 5 * GIB, 100 * GIB).status, 'warn');
+    assert.equal(diskSpaceCheck('/d', 0.5 * GIB, 2 * GIB).status, 'fail');
+    assert.equal(diskSpaceCheck('/d', 5 * GIB, 100 * GIB).detail, '5.0 GiB free of 100.0 GiB under /d');
+  });
+
+  test('the verdict: nothing failed is ok, warnings counted apart', () => {
+    assert.deepEqual(summarise([ok('a', ''), warn('b', '', ''), warn('c', '', '')]), { ok: true, failed: 0, warnings: 2 });
+    assert.deepEqual(summarise([ok('a', ''), fail('b', '', '')]), { ok: false, failed: 1, warnings: 0 });
+  });
+});
