@@ -70,6 +70,29 @@ export function createAuditLogService(deps: {
     }));
   }
 
+  /** The audit subjects of an alert's face crops (views record a crop's path below snapshots/, api/routes/snapshots.ts); null: no such alert. */
+  async function cropSubjects(alertId: string): Promise<string[] | null> {
+    const crops = await deps.evidence.crops(alertId);
+    if (!crops) return null;
+    const stored = [...crops.paths, ...crops.faces.map((f) => storedCropPath(f.cameraId, f.frameId, f.faceIndex))];
+    return [...new Set(stored.map((p) => p.slice(SNAPSHOTS_DIR.length + 1)))];
+  }
+
+  /** Everyone who viewed an alert's evidence, first viewer first, with their names. */
+  async function viewersOf(alertId: string, subjects: readonly string[]): Promise<EvidenceAccess['viewers']> {
+    const viewers = await deps.audit.evidenceViewers(alertId, subjects);
+    const nameOf = await actorNames(viewers);
+    return viewers.map((v) => ({
+      actorType: v.actorType as AuditEvent['actorType'],
+      actorId: v.actorId,
+      actorRole: v.actorRole,
+      actorName: nameOf(v),
+      views: v.views,
+      firstAt: v.firstAt.toISOString(),
+      lastAt: v.lastAt.toISOString(),
+    }));
+  }
+
   /** Every event of the filter, oldest first, written to the sink page by page and finished; the number of events. */
   async function writeAll(filter: AuditFilter, sink: AuditSink): Promise<number> {
     let after: PageKey | null = null;
@@ -135,15 +158,9 @@ export function createAuditLogService(deps: {
      * Reading it is audited (`audit.view` on the alert).
      */
     async evidenceAccess(by: Reader, alertId: string): Promise<EvidenceAccess> {
-      const crops = await deps.evidence.crops(alertId);
-      if (!crops) throw notFound(`alert ${alertId}`);
-      // Views record the crop's path below snapshots/ (api/routes/snapshots.ts).
-      const stored = [...crops.paths, ...crops.faces.map((f) => storedCropPath(f.cameraId, f.frameId, f.faceIndex))];
-      const subjects = [...new Set(stored.map((p) => p.slice(SNAPSHOTS_DIR.length + 1)))];
-      const [rows, viewers] = await Promise.all([
-        deps.audit.evidenceViews(alertId, subjects, EVIDENCE_VIEWS_LISTED + 1),
-        deps.audit.evidenceViewers(alertId, subjects),
-      ]);
+      const subjects = await cropSubjects(alertId);
+      if (!subjects) throw notFound(`alert ${alertId}`);
+      const [rows, viewers] = await Promise.all([deps.audit.evidenceViews(alertId, subjects, EVIDENCE_VIEWS_LISTED + 1), viewersOf(alertId, subjects)]);
       await deps.audit.record({
         actorType: 'USER',
         actorId: by.actor.id,
@@ -153,22 +170,42 @@ export function createAuditLogService(deps: {
         subjectId: alertId,
         details: { evidenceAccess: true, clientIp: by.clientIp },
       });
-      const nameOf = await actorNames(viewers);
       return {
-        viewers: viewers.map((v) => ({
-          actorType: v.actorType as AuditEvent['actorType'],
-          actorId: v.actorId,
-          actorRole: v.actorRole,
-          actorName: nameOf(v),
-          views: v.views,
-          firstAt: v.firstAt.toISOString(),
-          lastAt: v.lastAt.toISOString(),
-        })),
+        viewers,
         items: await toEvents(rows.slice(0, EVIDENCE_VIEWS_LISTED)),
         truncated: rows.length > EVIDENCE_VIEWS_LISTED,
       };
     },
+
+    /**
+     * The chain of custody an evidence package carries (services/evidence-package.ts): who viewed the alert's
+     * evidence, and its earlier exports, oldest first. Not audited itself: the export that reads it is.
+     */
+    async custody(alertId: string): Promise<EvidenceCustody | null> {
+      const subjects = await cropSubjects(alertId);
+      if (!subjects) return null;
+      const [viewers, exports] = await Promise.all([
+        viewersOf(alertId, subjects),
+        deps.audit.list({ subjectType: 'Alert', subjectId: alertId, action: 'evidence.export', limit: 1000 }).then(toEvents),
+      ]);
+      return {
+        viewers,
+        exports: exports.reverse().map((e) => ({
+          at: e.at,
+          actorId: e.actorId,
+          actorName: e.actorName,
+          completed: e.details?.completed === true,
+          manifestSha256: typeof e.details?.manifestSha256 === 'string' ? e.details.manifestSha256 : null,
+        })),
+      };
+    },
   };
+}
+
+/** Who viewed an alert's evidence, and who exported it before, as an evidence package records them. */
+export interface EvidenceCustody {
+  viewers: EvidenceAccess['viewers'];
+  exports: Array<{ at: string; actorId: string | null; actorName: string | null; completed: boolean; manifestSha256: string | null }>;
 }
 
 export type AuditLogService = ReturnType<typeof createAuditLogService>;

@@ -6,8 +6,9 @@
  *   the alert's people sharp, everyone else blurred; services/evidence.ts);
  * - `people/<n>/`: each person's best shot and the track's crops over time (n as the evidence viewer
  *   numbers them). A person marked false positive is a bystander: no image of them is packaged;
- * - `incident.json`: the alert as the API gives it, the camera, the hold, the dispatch timeline, and each
- *   person's sightings pointing at their files; what retention already deleted is listed as missing;
+ * - `incident.json`: the alert as the API gives it, the camera, the hold, the dispatch timeline, each
+ *   person's sightings pointing at their files, and the chain of custody (who viewed the evidence, earlier
+ *   exports); what retention already deleted is listed as missing;
  * - `README.txt`, `manifest.json` (every file's SHA-256) and `SHA256SUMS` (the same for `sha256sum -c`);
  * - `manifest.sig`, the manifest's Ed25519 signature, and `signing-key.pem`, the key's public half: the
  *   receiving side checks the package's origin against the fingerprint the agency publishes.
@@ -23,6 +24,7 @@ import type { AlertRepository, AlertRecord } from '../db/repositories/alerts.ts'
 import type { AuditRepository } from '../db/repositories/audit.ts';
 import type { PeopleRepository } from '../db/repositories/incidents.ts';
 import type { PrivacyRepository } from '../db/repositories/privacy.ts';
+import type { EvidenceCustody } from './audit-log.ts';
 import type { EvidenceSigningKey, TimelineEntry } from '../contracts/api.ts';
 import {
   EVIDENCE_PACKAGE_FORMAT,
@@ -55,6 +57,8 @@ export interface EvidencePackageDeps {
   audit: Pick<AuditRepository, 'record'>;
   /** The alert's dispatch timeline (services/alerts.ts). */
   timeline: (alertId: string, viewer: Viewer) => Promise<TimelineEntry[]>;
+  /** Who viewed the alert's evidence and who exported it before (services/audit-log.ts custody). */
+  custody: (alertId: string) => Promise<EvidenceCustody | null>;
   /** An alert's view of one of its frames, unaudited (services/evidence.ts renderedFrame). */
   renderFrame: (alertId: string, frameId: string) => Promise<Buffer | null>;
   /** Signs the manifest (system/evidence-signer.ts). */
@@ -76,7 +80,8 @@ const pad = (n: number) => String(n).padStart(4, '0');
 const README = (alertId: string, exportedAt: string, by: string, keyFingerprint: string) => `MaskWatch evidence package
 Incident (alert) ${alertId}, exported ${exportedAt} by ${by}.
 
-incident.json    the incident as MaskWatch recorded it: camera, people, sightings, dispatch timeline, hold
+incident.json    the incident as MaskWatch recorded it: camera, people, sightings, dispatch timeline, hold,
+                 and its custody: who viewed its evidence before this export, and earlier exports
 frames/          the incident's frames; only the incident's people are unblurred, every other face is blurred
 people/N/        person N's best shot and the face crops of their track, oldest first
 manifest.json    every file's SHA-256, as exported
@@ -159,7 +164,13 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
       if (!found || !maySeeAlert(exporter, { assignedUnitId: found.assignedUnitId, zone: found.camera.zone })) throw notFound(`alert ${alertId}`, 'alert-not-found');
       const alert = found;
       const exportedAt = now();
-      const [planned, hold, timeline, signer] = await Promise.all([plan(deps, alert), deps.privacy.hold(alertId), deps.timeline(alertId, exporter), deps.signer()]);
+      const [planned, hold, timeline, custody, signer] = await Promise.all([
+        plan(deps, alert),
+        deps.privacy.hold(alertId),
+        deps.timeline(alertId, exporter),
+        deps.custody(alertId),
+        deps.signer(),
+      ]);
 
       const chunks: Uint8Array[] = [];
       let zipError: Error | null = null;
@@ -213,6 +224,7 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
             camera: { id: alert.cameraId, ...alert.camera },
             hold: hold && { heldAt: hold.heldAt.toISOString(), heldBy: hold.heldBy, reason: hold.reason, reviewAt: hold.reviewAt?.toISOString() ?? null },
             timeline,
+            custody,
             people: planned.people.map((p) => ({
               ...p,
               bestShot: kept(p.bestShot),

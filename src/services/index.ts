@@ -83,12 +83,13 @@ export function createServices(deps: ServiceDeps) {
   });
   const alerts = createAlertService({ alerts: repos.alerts, audit: repos.audit, dispatch: repos.dispatch, units: repos.units, announcer: deps.announcer, now });
   const evidence = createEvidenceService({ evidence: repos.evidence, audit: repos.audit, dataDir: deps.dataDir, render: deps.renderAlertFrame });
+  const auditLog = createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras, now });
   return {
     accounts,
     provisioning: createProvisioningService({ users: repos.users, accounts, auth: deps.auth, roles: deps.scimRoles }),
     directorySignOn: createDirectorySignOn({ auth: deps.auth, accounts, users: repos.users, audit: repos.audit, groups: deps.ssoGroups }),
     auditSeals: createAuditSealService({ audit: repos.audit, key: () => deps.secretKeys('audit seals'), now }),
-    auditLog: createAuditLogService({ audit: repos.audit, evidence: repos.evidence, users: repos.users, cameras: repos.cameras, now }),
+    auditLog,
     alerts,
     cameras: createCameraService({ cameras: repos.cameras, audit: repos.audit, gate: deps.gate, alerts: repos.alerts, announcer: deps.announcer }),
     evidence,
@@ -99,6 +100,7 @@ export function createServices(deps: ServiceDeps) {
       audit: repos.audit,
       timeline: alerts.timeline,
       renderFrame: evidence.renderedFrame,
+      custody: auditLog.custody,
       signer: evidenceSigner(deps.secretKeys),
       dataDir: deps.dataDir,
       now,

@@ -81,6 +81,7 @@ for (const provider of testProviders()) {
     });
 
     test('an admin downloads the package: the alert\'s own view of its frame, its people\'s best shots, none of the false positive, incident.json, hashes', async () => {
+      assert.equal((await get(`/api/v1/alerts/${alert.id}/frames/${frameId}`, dispatcher)).status, 200, 'the dispatcher views the frame before the export');
       const res = await get(packageUrl(alert.id), admin.token);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'application/zip');
@@ -118,6 +119,12 @@ for (const provider of testProviders()) {
       assert.equal(incident.people[1].falsePositiveReason, 'a reflection in the window');
       assert.deepEqual(incident.people[0].sightings.map((s: { crop: string; frame: string }) => [s.crop, s.frame]), [['people/1/0001.jpg', frame]]);
       assert.deepEqual(incident.timeline.map((t: { action: string }) => t.action), ['alert.person_false_positive'], 'the dispatch timeline so far');
+      assert.deepEqual(
+        incident.custody.viewers.map((v: { actorName: string; actorRole: string; views: number }) => [v.actorName, v.actorRole, v.views]),
+        [['desk', 'DISPATCHER', 1]],
+        'the chain of custody: who viewed the evidence before the export',
+      );
+      assert.deepEqual(incident.custody.exports, [], 'the first export');
 
       const manifest = JSON.parse(Buffer.from(files.get('manifest.json')!).toString()) as EvidenceManifest;
       assert.deepEqual(manifest.exportedBy, { id: admin.userId, username: 'chief', role: 'ADMIN' });
@@ -132,6 +139,13 @@ for (const provider of testProviders()) {
       assert.equal(audit.body.items[0].details.manifestSha256, sha256Hex(files.get('manifest.json')!));
       assert.equal(audit.body.items[0].details.completed, true);
       assert.equal(audit.body.items[0].details.keyFingerprint, key.body.keyFingerprint);
+
+      // A second export records the first in its custody.
+      const again = unzipSync(Buffer.from(await (await get(packageUrl(alert.id), admin.token)).arrayBuffer()));
+      const custody = JSON.parse(Buffer.from(again['incident.json']!).toString()).custody;
+      assert.deepEqual(custody.exports.map((e: { actorName: string; completed: boolean; manifestSha256: string }) => [e.actorName, e.completed, e.manifestSha256]), [
+        ['chief', true, sha256Hex(files.get('manifest.json')!)],
+      ]);
     });
 
     test('maskwatch evidence verify: accepts the package, names a changed file, refuses a re-hashed forgery the trail never recorded', async () => {

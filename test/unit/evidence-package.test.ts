@@ -23,6 +23,10 @@ import { tempDir } from '../helpers/env.ts';
 
 const AT = new Date('2026-11-30T10:00:00Z');
 const SIGNER = evidenceSignerFromSeed(Buffer.alloc(32, 7));
+const CUSTODY = {
+  viewers: [{ actorType: 'USER' as const, actorId: 'd1', actorRole: 'DISPATCHER', actorName: 'desk', views: 3, firstAt: AT.toISOString(), lastAt: AT.toISOString() }],
+  exports: [{ at: AT.toISOString(), actorId: 'admin-id', actorName: 'chief', completed: true, manifestSha256: 'a'.repeat(64) }],
+};
 const CAMERA = 'cam1';
 const stored = (frameId: string, suffix: string) => `snapshots/${CAMERA}/${frameId}-${suffix}.jpg`;
 
@@ -96,6 +100,7 @@ describe('evidence package', () => {
       timeline: async () => [],
       renderFrame: async (_alertId, frameId) => Buffer.from(`rendered ${frameId}`),
       signer: async () => SIGNER,
+      custody: async () => CUSTODY,
       dataDir: dir.dir,
       now: () => AT,
       ...more,
@@ -132,6 +137,7 @@ describe('evidence package', () => {
     const incident = JSON.parse(Buffer.from(files.get('incident.json')!).toString());
     assert.equal(incident.alert.id, ALERT.id);
     assert.deepEqual(incident.camera, { id: CAMERA, ...ALERT.camera });
+    assert.deepEqual(incident.custody, CUSTODY, 'who viewed the evidence and earlier exports');
     assert.deepEqual(incident.hold, { heldAt: AT.toISOString(), heldBy: 'admin-id', reason: 'Complaint 118', reviewAt: null });
     const [p1, p2] = incident.people;
     assert.equal(p1.bestShot, 'people/1/best-shot.jpg');

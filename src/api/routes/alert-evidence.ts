@@ -72,7 +72,7 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
         description:
           'For a prosecutor, a court or an inquiry (admins). `frames/`: every frame of the incident\'s people, rendered like GET /api/v1/alerts/:id/frames/:frameId ' +
           '(only the alert\'s people unblurred); `people/<n>/`: best shot and track crops (none of a person marked false positive); `incident.json`: the alert as ' +
-          'GET /api/v1/alerts/:id gives it, the camera, the hold, the dispatch timeline and each person\'s sightings pointing at their files (files retention deleted ' +
+          'GET /api/v1/alerts/:id gives it, the camera, the hold, the dispatch timeline, each person\'s sightings pointing at their files, and `custody` (who viewed the evidence, earlier exports) (files retention deleted ' +
           'are listed under `missing`); `README.txt`; `manifest.json` (`format` maskwatch-evidence-package/1, `alertId`, `exportedAt`, `exportedBy`, `files` ' +
           '[{path, sha256, bytes}]) and `SHA256SUMS` (for `sha256sum -c`). Streamed as it is rendered. Audited as `evidence.export` with `manifestSha256` before ' +
           'the archive completes (`completed: false` when the download is cut short); `maskwatch evidence verify FILE` checks a package against it. ' +

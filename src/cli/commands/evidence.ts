@@ -47,18 +47,19 @@ export function parseEvidenceArgs(argv: string[]): EvidenceArgs {
 
 /** `evidence key`: the public key, from the configured secret key (MASKWATCH_SECRET_KEY or secret.key). */
 async function printKey(json: boolean): Promise<number> {
-  const [{ loadConfigOrReport }, { secretKeys }, { evidenceSigner }] = await Promise.all([
+  const [{ loadConfigOrReport }, { secretKeys }, { evidenceSigner }, { SIGNATURE_ALGORITHM }] = await Promise.all([
     import('../../config/config.ts'),
     import('../../system/secret-key.ts'),
     import('../../system/evidence-signer.ts'),
+    import('../../domain/evidence-package.ts'),
   ]);
   const config = loadConfigOrReport(process.stderr);
   if (!config) return 1;
   const { keyFingerprint, publicKeyPem } = await evidenceSigner(secretKeys(config))();
-  if (json) process.stdout.write(JSON.stringify({ algorithm: 'Ed25519', keyFingerprint, publicKeyPem }) + '\n');
+  if (json) process.stdout.write(JSON.stringify({ algorithm: SIGNATURE_ALGORITHM, keyFingerprint, publicKeyPem }) + '\n');
   else {
     process.stdout.write(publicKeyPem);
-    process.stderr.write(`Ed25519 evidence signing key, SHA-256 fingerprint ${keyFingerprint}\n`);
+    process.stderr.write(`${SIGNATURE_ALGORITHM} evidence signing key, SHA-256 fingerprint ${keyFingerprint}\n`);
   }
   return 0;
 }
