@@ -58,6 +58,7 @@ import { statsRoutes } from './routes/stats.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { problemClientErrorHandler, securityPlugin } from './security.ts';
+import { parseRedisInfo, redisSettingsChecks } from '../domain/deployment-checks.ts';
 
 export interface AppDeps {
   config: Config;
@@ -137,6 +138,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),
     frameWorkers: () => producer.frameWorkerCount(),
+    redisRequirements: async () => redisSettingsChecks(parseRedisInfo(await producer.redis.info())),
     staleFrames: () => createStaleFrameCounter(producer.redis, deps.config.queuePrefix).perCamera(),
     analysisWork: () => analysisWorkTotals(producer.redis, deps.config.queuePrefix),
     alertCounts: () => repos.alerts.countsByStatus(),

@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { CAMERA_HEALTH_STATES, cameraHealth } from '../domain/camera-health.ts';
 import type { ZoneCoverage } from '../domain/zone-coverage.ts';
+import type { CheckResult } from '../domain/deployment-checks.ts';
 
 export type RejectReason =
   | 'unauthorized'
@@ -36,6 +37,8 @@ export interface ApiMetricsSources {
   evidenceHolds?: () => Promise<{ due: number; notDue: number }>;
   /** Work the workers saved (queue/analysis-state.ts): frames skipped as unchanged, faces classified and reused. */
   analysisWork?: () => Promise<{ framesUnchanged: number; facesClassified: number; facesReused: number }>;
+  /** Redis's settings judged against what MaskWatch requires (domain/deployment-checks.ts redisSettingsChecks). */
+  redisRequirements?: () => Promise<CheckResult[]>;
   logger: Logger;
 }
 
@@ -78,13 +81,27 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
       },
     });
   }
-  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork, zones, evidenceHolds } = sources;
+  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork, zones, evidenceHolds, redisRequirements } = sources;
 
   scraped(
     { name: 'maskwatch_queue_jobs', help: 'Jobs in the frames queue, by state (read at scrape time)', labelNames: ['state'], what: 'queue counts' },
     jobCounts &&
       (async (g) => {
         for (const [state, n] of Object.entries(await jobCounts())) g.set({ state }, n);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_redis_requirement_met',
+      help:
+        'Redis settings MaskWatch requires, 1 when met (INFO, read at scrape time): persistence (the append-only file; without it a Redis restart ' +
+        'loses accepted frames), eviction (maxmemory-policy noeviction), version (6.2 or later)',
+      labelNames: ['requirement'],
+      what: 'redis settings',
+    },
+    redisRequirements &&
+      (async (g) => {
+        for (const r of await redisRequirements()) g.set({ requirement: r.name.replace(/^redis /, '') }, r.status === 'ok' ? 1 : 0);
       }),
   );
   scraped(

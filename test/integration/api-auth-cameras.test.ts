@@ -2,8 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { Redis } from 'ioredis';
 import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
 import { testProviders } from '../helpers/db.ts';
+import { REDIS_URL } from '../helpers/env.ts';
 import { startApiInstance, type ApiInstance } from '../../src/system/api-instance.ts';
 
 function assertProblem(res: { status: number; headers: Headers; body: { status?: unknown; type?: unknown; title?: unknown; detail?: unknown } }, status: number) {
@@ -240,6 +242,14 @@ for (const provider of testProviders()) {
       assert.match(text, /maskwatch_queue_jobs\{state="waiting"\} \d+/);
       // No worker runs beside this API: the gauge an operator alerts on says so.
       assert.match(text, /^maskwatch_queue_workers 0$/m);
+      // Redis's settings as this Redis has them: the append-only file on this test's Redis may be either way.
+      const info = new Redis(REDIS_URL);
+      const aof = /aof_enabled:(\d)/.exec(await info.info('persistence'))![1];
+      const policy = /maxmemory_policy:(\S+)/.exec(await info.info('memory'))![1];
+      info.disconnect();
+      assert.match(text, new RegExp(`^maskwatch_redis_requirement_met\\{requirement="persistence"\\} ${aof}$`, 'm'));
+      assert.match(text, new RegExp(`^maskwatch_redis_requirement_met\\{requirement="eviction"\\} ${policy === 'noeviction' ? 1 : 0}$`, 'm'));
+      assert.match(text, /^maskwatch_redis_requirement_met\{requirement="version"\} 1$/m);
     });
   });
 }
