@@ -57,8 +57,10 @@ import { alertPeopleRoutes } from './routes/alert-people.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { systemRoutes } from './routes/system.ts';
 import { problemClientErrorHandler, securityPlugin } from './security.ts';
 import { parseRedisInfo, redisSettingsChecks } from '../domain/deployment-checks.ts';
+import { runDoctor } from '../system/doctor.ts';
 
 export interface AppDeps {
   config: Config;
@@ -216,6 +218,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     holdReviewDays: deps.config.privacy.holdReviewDays,
     // Stored frames were written by our workers under this limit; it still bounds what a view decodes.
     renderAlertFrame: (stored, plan) => renderAlertFrame(stored, plan, { maxPixels: deps.config.ingest.maxFramePixels }),
+    deploymentChecks: () => runDoctor({ config: deps.config, vision: false }),
     logger: deps.logger,
   });
   const ctx: ApiContext = {
@@ -309,6 +312,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     await dashboardSettingsRoutes(scope, ctx);
     await webhookDeliveryRoutes(scope, ctx);
     await auditRoutes(scope, ctx);
+    await systemRoutes(scope, ctx);
   });
   // The directory's provisioning client: SCIM's own media type, token and errors (its own scope).
   app.register(async (scope) => scimRoutes(scope, ctx), { prefix: SCIM_PREFIX });

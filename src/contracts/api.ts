@@ -9,6 +9,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import {
+  CHECK_STATUSES,
   ALERT_STATUSES,
   AUDIT_ACTOR_TYPES,
   PERSON_LABELS,
@@ -350,6 +351,25 @@ export const EvidenceHoldListSchema = Type.Object({
   reviewDays: Type.Integer({ description: 'days to the review of a hold set without reviewAt (MASKWATCH_EVIDENCE_HOLD_REVIEW_DAYS)' }),
 });
 export type EvidenceHoldList = Static<typeof EvidenceHoldListSchema>;
+
+/** One check of a deployment (domain/deployment-checks.ts), as `maskwatch doctor --json` and GET /api/v1/system/checks give it. */
+export const SystemCheckSchema = Type.Object({
+  name: Type.String({ description: 'e.g. "redis persistence", "database", "secret key"' }),
+  status: StringEnum(CHECK_STATUSES),
+  detail: Type.String({ description: 'what was found' }),
+  fix: Type.Optional(Type.String({ description: 'what to do about a warning or a failure' })),
+});
+export type SystemCheck = Static<typeof SystemCheckSchema>;
+
+/** GET /api/v1/system/checks: the deployment as the answering API instance sees it. */
+export const SystemChecksSchema = Type.Object({
+  ok: Type.Boolean({ description: 'no check failed' }),
+  failed: Type.Integer(),
+  warnings: Type.Integer(),
+  checkedAt: DateTime(),
+  checks: Type.Array(SystemCheckSchema),
+});
+export type SystemChecks = Static<typeof SystemChecksSchema>;
 
 /** GET /api/v1/evidence-signing-key: the key that signs evidence packages, to publish for whoever receives them. */
 export const EvidenceSigningKeySchema = Type.Object({

@@ -48,4 +48,8 @@ export const PERSON_LABELS = ['no_mask', 'mask_incorrect'] as const;
 export type PersonLabel = (typeof PERSON_LABELS)[number];
 
 /** Where face crops are served: `${SNAPSHOT_ROUTE_PREFIX}<path below snapshots/>` (Bearer header). */
+/** How a deployment check ended (maskwatch doctor, Admin › System; domain/deployment-checks.ts). */
+export const CHECK_STATUSES = ['ok', 'warn', 'fail', 'skipped'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
 export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';

@@ -3,18 +3,10 @@
  * warn or fail, what it found, and how to fix it. The probes that read the deployment are
  * src/system/doctor.ts; the requirements come from docs/operations.md.
  */
+import type { SystemCheck } from '../contracts/api.ts';
 
-export const CHECK_STATUSES = ['ok', 'warn', 'fail', 'skipped'] as const;
-export type CheckStatus = (typeof CHECK_STATUSES)[number];
-
-export interface CheckResult {
-  name: string;
-  status: CheckStatus;
-  /** What was found, in a sentence. */
-  detail: string;
-  /** What to do about a warning or a failure. */
-  fix?: string;
-}
+/** One check's conclusion: ok, warn, fail or skipped, what was found, and what to do about it. */
+export type CheckResult = SystemCheck;
 
 export const ok = (name: string, detail: string): CheckResult => ({ name, status: 'ok', detail });
 export const warn = (name: string, detail: string, fix: string): CheckResult => ({ name, status: 'warn', detail, fix });

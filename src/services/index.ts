@@ -36,6 +36,8 @@ import { createUserService } from './users.ts';
 import { createViolationService } from './violations.ts';
 import { createZoneService } from './zones.ts';
 import { createWebhookDeliveryService } from './webhook-deliveries.ts';
+import { createSystemCheckService } from './system-checks.ts';
+import type { CheckResult } from '../domain/deployment-checks.ts';
 
 export interface ServiceDeps {
   repos: Repositories;
@@ -64,6 +66,8 @@ export interface ServiceDeps {
   holdReviewDays: number;
   /** Renders an alert's view of a stored frame (src/vision/render.ts renderAlertFrame, bound to the pixel limit). */
   renderAlertFrame: RenderAlertFrame;
+  /** The deployment checks as this instance runs them (src/system/doctor.ts runDoctor, without the models). */
+  deploymentChecks: () => Promise<CheckResult[]>;
   logger: Logger;
   now?: () => Date;
 }
@@ -126,6 +130,7 @@ export function createServices(deps: ServiceDeps) {
     violations: createViolationService({ violations: repos.violations }),
     zones: createZoneService({ zones: repos.zones, audit: repos.audit, settings: deps.zoneSettings, alerts: repos.alerts, announcer: deps.announcer }),
     webhookDeliveries: createWebhookDeliveryService({ audit: repos.audit }),
+    systemChecks: createSystemCheckService({ run: deps.deploymentChecks, now }),
   };
 }
 

@@ -202,6 +202,6 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   report(await redisChecks(opts.config, now));
   report(await dataDirChecks(opts.config));
   report([await secretKeyCheck(opts.config)]);
-  report([opts.vision ? await visionCheck(opts.config) : skipped('vision', 'not checked (--skip-vision)')]);
+  report([opts.vision ? await visionCheck(opts.config) : skipped('vision', 'not checked here: the models run on worker hosts, where `maskwatch doctor` checks them')]);
   return results;
 }

@@ -187,6 +187,7 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/alerts/:id/evidence-package': [
     { probe: "an incident's evidence package", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/evidence-package`, expect: { ...ADMIN_ONLY, admin: 200 } },
   ],
+  'GET /api/v1/system/checks': [{ probe: 'the deployment checks', method: 'GET', url: () => '/api/v1/system/checks', expect: { ...ADMIN_ONLY, admin: 200 } }],
   'GET /api/v1/evidence-signing-key': [{ probe: 'the key that signs evidence packages', method: 'GET', url: () => '/api/v1/evidence-signing-key', expect: { ...ADMIN_ONLY, admin: 200 } }],
   'GET /api/v1/evidence-holds': [{ probe: 'evidence kept past retention', method: 'GET', url: () => '/api/v1/evidence-holds', expect: { ...ADMIN_ONLY, admin: 200 } }],
   'PUT /api/v1/alerts/:id/hold': [{ probe: 'hold an alert\'s evidence', method: 'PUT', url: (i) => `/api/v1/alerts/${i.alertA}/hold`, body: INVALID, expect: { ...ADMIN_ONLY, admin: 400 } }],

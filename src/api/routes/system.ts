@@ -1,0 +1,28 @@
+/** Admin › System over HTTP: the deployment checks of `maskwatch doctor`, as this API instance runs them. */
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { requireUser } from '../auth-guard.ts';
+import { problemResponses } from '../problem.ts';
+import { bearerSecurity } from '../schemas/common.ts';
+import { SystemChecksSchema } from '../../contracts/api.ts';
+
+export async function systemRoutes(app: FastifyInstance, ctx: ApiContext) {
+  app.get(
+    '/api/v1/system/checks',
+    {
+      onRequest: requireUser(ctx.auth, { roles: ['ADMIN'] }),
+      schema: {
+        tags: ['operations'],
+        summary: 'The deployment checks of `maskwatch doctor`, run now by the API instance that answers (admins)',
+        description:
+          'The database and its migrations, Redis (append-only file, noeviction, version), the database and Redis servers\' clocks against this host\'s, ' +
+          'the workers on the frames queue, the data folder (writable, owner-only, free space) and the secret key: each `ok`, `warn`, `fail` or `skipped`, ' +
+          'with what was found and the fix. The models are not checked here (`vision` is `skipped`): they run on worker hosts, where `maskwatch doctor` checks them. ' +
+          'Changes nothing; a request while a run is in progress gets that run\'s answer.',
+        security: bearerSecurity,
+        response: { 200: SystemChecksSchema, ...problemResponses },
+      },
+    },
+    async () => ctx.services.systemChecks.check(),
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * Admin › System over real HTTP, on SQLite and PostgreSQL with the real Redis: GET /api/v1/system/checks runs
+ * the doctor's checks from the API instance (models skipped), reports Redis's settings as Redis has them, and
+ * two requests at once share one run.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { call, createTestStack, loginAs, type TestStack } from '../helpers/api.ts';
+import { testProviders } from '../helpers/db.ts';
+import { REDIS_URL } from '../helpers/env.ts';
+import type { ApiInstance } from '../../src/system/api-instance.ts';
+import type { SystemChecks } from '../../src/contracts/api.ts';
+
+for (const provider of testProviders()) {
+  describe(`GET /api/v1/system/checks (${provider}; real database and Redis)`, () => {
+    let stack: TestStack;
+    let api: ApiInstance;
+    let admin: string;
+
+    before(async () => {
+      stack = await createTestStack(provider);
+      api = await stack.startApi();
+      admin = (await loginAs(api, { username: 'chief', role: 'ADMIN' })).token;
+    });
+    after(() => stack?.close());
+
+    test("the deployment as this API sees it: migrated, Redis's settings as Redis has them, no worker, models left to worker hosts", async () => {
+      const res = await call(api.url, 'GET', '/api/v1/system/checks', { token: admin });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const body = res.body as SystemChecks;
+      const check = (name: string) => body.checks.find((c) => c.name === name) ?? assert.fail(`no "${name}" check`);
+      assert.equal(check('database').status, 'ok');
+      assert.match(check('database').detail, /migrations applied, none pending/);
+      const info = new Redis(REDIS_URL);
+      const aof = /aof_enabled:(\d)/.exec(await info.info('persistence'))![1];
+      info.disconnect();
+      assert.equal(check('redis persistence').status, aof === '1' ? 'ok' : 'fail');
+      assert.equal(check('workers').status, 'warn', 'no worker beside this API');
+      assert.equal(check('data folder').status, 'ok');
+      assert.equal(check('vision').status, 'skipped');
+      assert.match(check('vision').detail, /worker hosts/);
+      assert.equal(body.failed, body.checks.filter((c) => c.status === 'fail').length);
+      assert.equal(body.ok, body.failed === 0);
+      assert.ok(Math.abs(Date.parse(body.checkedAt) - Date.now()) < 60_000);
+    });
+
+    test('two requests at once share one run', async () => {
+      const [a, b] = await Promise.all([1, 2].map(() => call(api.url, 'GET', '/api/v1/system/checks', { token: admin })));
+      assert.equal(a!.status, 200);
+      assert.deepEqual(a!.body, b!.body);
+      const later = await call(api.url, 'GET', '/api/v1/system/checks', { token: admin });
+      assert.notEqual(later.body.checkedAt, a!.body.checkedAt, 'a later request runs the checks again');
+    });
+  });
+}
