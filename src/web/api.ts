@@ -28,6 +28,7 @@ import type {
   EvidenceHoldList,
   EvidenceSigningKey,
   Stats,
+  SystemChecks,
   SuggestedUnit,
   TimelineEntry,
   Unit,
@@ -43,7 +44,7 @@ import type {
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
 
 // The response types are the API's own schemas' (src/contracts/api.ts), re-exported for the views.
-export type { AuditEvent, AuditIntegrity, Camera, CameraWithKey, Distribution, EvidenceAccess, EvidenceHold, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SignInNotice, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery, Zone, ZoneRenamed };
+export type { AuditEvent, AuditIntegrity, Camera, SystemChecks, CameraWithKey, Distribution, EvidenceAccess, EvidenceHold, MfaRecoveryCodes, MfaSetup, Page, SecondFactorAnswer, SecurityKeyView, SessionView, SignInNotice, SsoOffer, Role, Stats, SuggestedUnit, TimelineEntry, Unit, UnitStatus, UserSummary, Violation, WebhookDelivery, Zone, ZoneRenamed };
 
 export interface CurrentUser {
   id: string;
@@ -258,6 +259,10 @@ export class Api {
   /** The incident's evidence package (ZIP); the export is audited. */
   evidencePackage(alertId: string) {
     return this.blob(`/api/v1/alerts/${encodeURIComponent(alertId)}/evidence-package`);
+  }
+  /** The deployment checks of `maskwatch doctor`, run now by the answering API instance (admins). */
+  systemChecks() {
+    return this.json<SystemChecks>('GET', '/api/v1/system/checks');
   }
   /** The public key that signs evidence packages, to hand to whoever receives them. */
   evidenceSigningKey() {

@@ -1,7 +1,7 @@
 /**
  * Every view of the dashboard, as each role sees it with real data, checked by axe-core (WCAG 2.1 A/AA, 2.2 AA, best practices)
  * in Chromium against the real system: sign-in, the dispatcher's console with an incident open in the evidence
- * viewer, the officer's page with an assignment and its Resolve form, and every admin tab. A violation fails the test with the rule,
+ * viewer, the officer's page with an assignment and its Resolve form, and every admin tab (System with its checks loaded). A violation fails the test with the rule,
  * what it means and the elements, so it can be fixed where it is.
  */
 import { after, before, test } from 'node:test';
@@ -19,6 +19,7 @@ import {
   launchBrowser,
   login,
   PHONE,
+  screenshot,
   startSystem,
   type Browser,
   type System,
@@ -81,10 +82,14 @@ test('every view meets WCAG 2.1 A/AA, 2.2 AA and best practices as axe-core chec
   await page.getByRole('button', { name: 'Log out' }).click();
 
   await login(page, system.url, 'chief', PASSWORD);
-  for (const tab of ['history', 'review', 'stats', 'cameras', 'units', 'users', 'webhooks', 'audit']) {
+  for (const tab of ['history', 'review', 'stats', 'cameras', 'zones', 'units', 'users', 'webhooks', 'audit', 'system']) {
     await page.goto(`${system.url}/#/admin/${tab}`);
     await page.locator(`#panel-${tab}`).waitFor();
     await page.waitForLoadState('networkidle');
+    if (tab === 'system') {
+      await page.getByRole('table', { name: 'Deployment checks' }).getByRole('rowheader', { name: 'redis persistence' }).waitFor({ timeout: 15_000 });
+      await screenshot(page, 'admin-system', 'admin-system');
+    }
     await check(`admin › ${tab}`, page);
   }
   await page.getByRole('button', { name: 'Your account' }).click();

@@ -1,7 +1,7 @@
 /**
  * Admin view: violation history (search, paging, Export CSV), statistics charts,
  * camera management (key shown once, rotate, disable), zones (who sees which, rename), patrol units, users,
- * the webhook delivery log and the audit trail.
+ * the webhook delivery log, the audit trail and the deployment checks.
  */
 import type { MountView, ViewContext } from '../context.ts';
 import { h, replaceChildren } from '../dom.ts';
@@ -11,6 +11,7 @@ import { camerasPanel } from './admin/cameras.ts';
 import { historyPanel } from './admin/history.ts';
 import { reviewPanel } from './admin/review.ts';
 import { statsPanel } from './admin/stats.ts';
+import { systemPanel } from './admin/system.ts';
 import { unitsPanel } from './admin/units.ts';
 import { usersPanel } from './admin/users.ts';
 import { webhooksPanel } from './admin/webhooks.ts';
@@ -29,6 +30,7 @@ export const mountAdmin: MountView = (root, ctx) => {
     { id: 'users', label: 'Users', build: usersPanel },
     { id: 'webhooks', label: 'Webhooks', build: webhooksPanel },
     { id: 'audit', label: 'Audit', build: auditPanel },
+    { id: 'system', label: 'System', build: systemPanel },
   ];
   const tablist = h('div', { role: 'tablist', 'aria-label': 'Administration', class: 'tabs' });
   const panelHost = h('div', { class: 'tab-host' });
