@@ -92,6 +92,23 @@ export function diskSpaceCheck(dir: string, freeBytes: number, totalBytes: numbe
   return ok('disk space', detail);
 }
 
+/**
+ * How browsers reach MaskWatch: TLS belongs in front of it (SECURITY.md), and a TLS proxy must be trusted
+ * (MASKWATCH_TRUST_PROXY) or per-IP limits, sign-in throttling and the audit trail see only the proxy.
+ */
+export function networkCheck(publicUrl: string | null, trustedProxies: readonly string[]): CheckResult {
+  if (!publicUrl) return ok('network', 'the public address is taken from each request (MASKWATCH_PUBLIC_URL is not set)');
+  const url = new URL(publicUrl);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'http:' && !loopback) {
+    return warn('network', `people reach MaskWatch at ${publicUrl}: passwords, tokens and faces cross the network unencrypted`, 'terminate TLS in front of MaskWatch and set MASKWATCH_PUBLIC_URL to its https address (SECURITY.md, deployment checklist)');
+  }
+  if (url.protocol === 'https:' && trustedProxies.length === 0) {
+    return warn('network', `${publicUrl} is served through a TLS proxy that MaskWatch does not trust: per-IP limits, sign-in throttling and the audit trail see the proxy's address, not the clients'`, "set MASKWATCH_TRUST_PROXY to the proxy's address");
+  }
+  return ok('network', `${publicUrl}${trustedProxies.length > 0 ? `, behind ${trustedProxies.join(', ')}` : ''}`);
+}
+
 export interface DoctorSummary {
   ok: boolean;
   failed: number;

@@ -1,7 +1,8 @@
 /**
  * `maskwatch doctor`: reads a deployment as its configuration describes it and checks it against what
  * docs/operations.md requires — the database and its migrations, Redis's persistence and eviction, the
- * clocks, the workers, the data folder and the secret key, and the vision models on this host. It changes
+ * clocks, the workers, the data folder and the secret key, how browsers reach it, and the vision models on
+ * this host. It changes
  * nothing: no database, schema, table, key or folder is created (the first start does that).
  * The conclusions are domain/deployment-checks.ts's.
  */
@@ -23,6 +24,7 @@ import {
   dataDirModeCheck,
   diskSpaceCheck,
   fail,
+  networkCheck,
   ok,
   parseRedisInfo,
   redisSettingsChecks,
@@ -201,7 +203,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   report(await databaseChecks(opts.config, now));
   report(await redisChecks(opts.config, now));
   report(await dataDirChecks(opts.config));
-  report([await secretKeyCheck(opts.config)]);
+  report([await secretKeyCheck(opts.config), networkCheck(opts.config.security.publicUrl, opts.config.security.trustProxy)]);
   report([opts.vision ? await visionCheck(opts.config) : skipped('vision', 'not checked here: the models run on worker hosts, where `maskwatch doctor` checks them')]);
   return results;
 }

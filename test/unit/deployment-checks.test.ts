@@ -9,6 +9,7 @@ import {
   dataDirModeCheck,
   diskSpaceCheck,
   fail,
+  networkCheck,
   ok,
   parseRedisInfo,
   redisSettingsChecks,
@@ -77,6 +78,18 @@ describe('deployment checks', () => {
     assert.equal(diskSpaceCheck('/d', 5 * GIB, 100 * GIB).status, 'warn');
     assert.equal(diskSpaceCheck('/d', 0.5 * GIB, 2 * GIB).status, 'fail');
     assert.equal(diskSpaceCheck('/d', 5 * GIB, 100 * GIB).detail, '5.0 GiB free of 100.0 GiB under /d');
+  });
+
+  test('the network: plain HTTP beyond this host warns; a TLS address without a trusted proxy warns', () => {
+    assert.equal(networkCheck(null, []).status, 'ok');
+    assert.equal(networkCheck('http://127.0.0.1:3000', []).status, 'ok');
+    const plain = networkCheck('http://dispatch.example.org', []);
+    assert.equal(plain.status, 'warn');
+    assert.match(plain.detail, /unencrypted/);
+    const untrusted = networkCheck('https://dispatch.example.org', []);
+    assert.equal(untrusted.status, 'warn');
+    assert.match(untrusted.fix!, /MASKWATCH_TRUST_PROXY/);
+    assert.deepEqual(networkCheck('https://dispatch.example.org', ['10.0.0.2']), ok('network', 'https://dispatch.example.org, behind 10.0.0.2'));
   });
 
   test('the verdict: nothing failed is ok, warnings counted apart', () => {
