@@ -57,22 +57,25 @@ export interface SsoClientDeps {
   now?: () => Date;
 }
 
-export function createSsoClient(deps: SsoClientDeps) {
-  const { config } = deps;
-  const now = () => (deps.now ?? (() => new Date()))().getTime();
+/** The provider's metadata (OpenID Connect discovery at the issuer), as sign-on and `maskwatch doctor` fetch it. */
+export function discoverProvider(config: SsoConfig): Promise<oidc.Configuration> {
   const issuer = new URL(config.issuer);
   // Config allows http only for a provider on this host (src/config/config.ts).
   const options = issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined;
+  return oidc.discovery(issuer, config.clientId, config.clientSecret ?? undefined, config.clientSecret ? undefined : oidc.None(), options);
+}
+
+export function createSsoClient(deps: SsoClientDeps) {
+  const { config } = deps;
+  const now = () => (deps.now ?? (() => new Date()))().getTime();
   let discovered: Promise<oidc.Configuration> | null = null;
 
   /** The provider's metadata, fetched at the first sign-on and kept; a failure is retried at the next one. */
   function provider(): Promise<oidc.Configuration> {
-    discovered ??= oidc
-      .discovery(issuer, config.clientId, config.clientSecret ?? undefined, config.clientSecret ? undefined : oidc.None(), options)
-      .catch((err: unknown) => {
-        discovered = null;
-        throw new SsoError('unavailable', `the sign-on provider ${config.issuer} did not answer: ${(err as Error).message}`);
-      });
+    discovered ??= discoverProvider(config).catch((err: unknown) => {
+      discovered = null;
+      throw new SsoError('unavailable', `the sign-on provider ${config.issuer} did not answer: ${(err as Error).message}`);
+    });
     return discovered;
   }
 

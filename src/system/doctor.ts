@@ -1,8 +1,8 @@
 /**
  * `maskwatch doctor`: reads a deployment as its configuration describes it and checks it against what
  * docs/operations.md requires — the database and its migrations, Redis's persistence and eviction, the
- * clocks, the workers, the data folder and the secret key, how browsers reach it, and the vision models on
- * this host. It changes
+ * clocks, the workers, the data folder and the secret key, how browsers reach it, the sign-on provider, and
+ * the vision models on this host. It changes
  * nothing: no database, schema, table, key or folder is created (the first start does that).
  * The conclusions are domain/deployment-checks.ts's.
  */
@@ -190,6 +190,19 @@ async function visionCheck(config: Config): Promise<CheckResult> {
   }
 }
 
+/** The agency's sign-on provider, when single sign-on is configured: it must answer discovery, or nobody signs on through it. */
+async function signOnCheck(config: Config): Promise<CheckResult> {
+  const sso = config.security.sso;
+  if (!sso) return skipped('single sign-on', 'not configured (MASKWATCH_SSO_ISSUER)');
+  const { discoverProvider } = await import('../auth/sso.ts');
+  try {
+    const metadata = (await discoverProvider(sso)).serverMetadata();
+    return ok('single sign-on', `${sso.issuer} answers discovery; sign-in at ${metadata.authorization_endpoint ?? '(no authorization endpoint)'}`);
+  } catch (err) {
+    return fail('single sign-on', `${sso.issuer} did not answer discovery: ${message(err)}`, "check MASKWATCH_SSO_ISSUER (the issuer's exact URL) and that this host reaches it and trusts its certificate");
+  }
+}
+
 /** Every check, in a fixed order; a failing one never stops the others. */
 export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   const now = opts.now ?? Date.now;
@@ -203,7 +216,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   report(await databaseChecks(opts.config, now));
   report(await redisChecks(opts.config, now));
   report(await dataDirChecks(opts.config));
-  report([await secretKeyCheck(opts.config), networkCheck(opts.config.security.publicUrl, opts.config.security.trustProxy)]);
+  report([await secretKeyCheck(opts.config), networkCheck(opts.config.security.publicUrl, opts.config.security.trustProxy), await signOnCheck(opts.config)]);
   report([opts.vision ? await visionCheck(opts.config) : skipped('vision', 'not checked here: the models run on worker hosts, where `maskwatch doctor` checks them')]);
   return results;
 }

@@ -3,7 +3,8 @@
  * configured as docs/operations.md requires, one not) and the real models: a first install, where it creates
  * nothing; a deployment as wanted, where every check passes; and each way of getting it wrong — Redis without
  * the append-only file or evicting keys, migrations to apply / unknown / changed, open permissions, Redis
- * down, a host clock a minute off, an invalid configuration — each named with its fix.
+ * down, a host clock a minute off, a sign-on provider that stopped answering (a real OpenID provider), an
+ * invalid configuration — each named with its fix.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { runCli } from '../helpers/cli.ts';
 import { testDatabase, testProviders, type TestDatabase } from '../helpers/db.ts';
 import { tempDir, testConfig, uniquePrefix } from '../helpers/env.ts';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.ts';
+import { startTestIdp } from '../helpers/oidc-provider.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { parseDatabaseUrl } from '../../src/db/url.ts';
 import { loadSecretKey, deriveKey, SECRET_KEY_FILE } from '../../src/auth/secret-box.ts';
@@ -114,10 +116,11 @@ for (const provider of testProviders()) {
       try {
         const { code, report, check } = await doctor({}, []);
         assert.equal(code, 0, JSON.stringify(report.checks));
-        const expected = ['configuration', 'database', ...(provider === 'postgresql' ? ['database clock'] : []), 'redis', 'redis version', 'redis persistence', 'redis eviction', 'redis clock', 'workers', 'data folder', 'data folder access', 'disk space', 'secret key', 'network', 'vision'];
+        const expected = ['configuration', 'database', ...(provider === 'postgresql' ? ['database clock'] : []), 'redis', 'redis version', 'redis persistence', 'redis eviction', 'redis clock', 'workers', 'data folder', 'data folder access', 'disk space', 'secret key', 'network', 'single sign-on', 'vision'];
         assert.deepEqual(report.checks.map((c) => c.name), expected);
-        // A CI machine's disk may be nearly full: that check may warn, nothing else may.
-        assert.deepEqual(report.checks.filter((c) => c.status !== 'ok' && c.name !== 'disk space'), []);
+        // A CI machine's disk may be nearly full: that check may warn, nothing else may. Single sign-on is not configured here.
+        assert.equal(check('single sign-on').status, 'skipped');
+        assert.deepEqual(report.checks.filter((c) => c.status !== 'ok' && c.name !== 'disk space' && c.name !== 'single sign-on'), []);
         assert.match(check('database').detail, /\d+ migrations applied, none pending/);
         assert.match(check('workers').detail, /^1 worker connection/);
         assert.match(check('vision').detail, /models verified \(SHA-256\) and loaded .* test frame detected and classified/);
@@ -204,6 +207,24 @@ for (const provider of testProviders()) {
         const ahead = Number(/is (\d+\.\d{3}) s ahead of this host/.exec(r.detail)?.[1]);
         assert.ok(ahead > 59 && ahead < 61, `a minute ahead, within the round trip: ${r.detail}`);
       }
+    });
+
+    test("single sign-on: the agency's provider answers discovery; once it is down, the check fails with its fix", async () => {
+      const idp = await startTestIdp();
+      const sso = () => ({ MASKWATCH_SSO_ISSUER: idp.issuer, MASKWATCH_SSO_CLIENT_ID: 'maskwatch', MASKWATCH_SSO_CLIENT_SECRET: 'doctor-test-secret' });
+      try {
+        idp.addClient({ clientId: 'maskwatch', clientSecret: 'doctor-test-secret', redirectUri: 'http://127.0.0.1:3000/api/v1/auth/sso/callback' });
+        const up = (await doctor(sso())).check('single sign-on');
+        assert.equal(up.status, 'ok', up.detail);
+        assert.match(up.detail, new RegExp(`^${idp.issuer} answers discovery; sign-in at ${idp.issuer}/`));
+      } finally {
+        await idp.close();
+      }
+      const down = await doctor(sso());
+      assert.equal(down.code, 1);
+      assert.equal(down.check('single sign-on').status, 'fail');
+      assert.match(down.check('single sign-on').fix!, /MASKWATCH_SSO_ISSUER/);
+      assert.equal((await doctor()).check('single sign-on').status, 'skipped', 'not configured');
     });
 
     test('an invalid configuration is one failed check, named by its variable', async () => {
