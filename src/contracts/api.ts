@@ -9,6 +9,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import {
+  CASE_MAX_INCIDENTS,
   CHECK_STATUSES,
   ALERT_STATUSES,
   AUDIT_ACTOR_TYPES,
@@ -378,6 +379,25 @@ export const EvidenceSigningKeySchema = Type.Object({
   publicKeyPem: Type.String({ description: 'the public key (SPKI PEM), as packages carry it in signing-key.pem' }),
 });
 export type EvidenceSigningKey = Static<typeof EvidenceSigningKeySchema>;
+
+/** The body of POST /api/v1/evidence-packages: a case's incidents, packaged together under the agency's case reference. */
+export const EvidenceCaseInputSchema = Type.Object(
+  {
+    reference: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$',
+      description: "the agency's case reference (a case or report number), printed in the package, its file name and each incident's audit event",
+    }),
+    alertIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: CASE_MAX_INCIDENTS, uniqueItems: true, description: `the case's incidents (alerts), 1 to ${CASE_MAX_INCIDENTS}; packaged oldest first` }),
+  },
+  { additionalProperties: false },
+);
+export type EvidenceCaseInput = Static<typeof EvidenceCaseInputSchema>;
+
+/** A case package's file name: its reference with letters, digits, dot, dash and underscore only. */
+export const casePackageFileName = (reference: string): string =>
+  `maskwatch-case-${reference.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'case'}.zip`;
 
 /** The body of PUT /api/v1/alerts/:id/hold: why the evidence must outlive retention (a complaint, an inquiry), and until when before a review. */
 export const EvidenceHoldInputSchema = Type.Object(

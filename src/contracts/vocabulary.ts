@@ -53,3 +53,6 @@ export const CHECK_STATUSES = ['ok', 'warn', 'fail', 'skipped'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
 export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';
+
+/** At most this many incidents in one case's evidence package (POST /api/v1/evidence-packages). */
+export const CASE_MAX_INCIDENTS = 100;

@@ -12,6 +12,8 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 
 export const EVIDENCE_PACKAGE_FORMAT = 'maskwatch-evidence-package/1';
+/** A case's package: several incidents, each in its own folder as an incident's package holds it, under one manifest. */
+export const CASE_PACKAGE_FORMAT = 'maskwatch-evidence-case/1';
 export const MANIFEST_FILE = 'manifest.json';
 export const SUMS_FILE = 'SHA256SUMS';
 /** The raw 64-byte Ed25519 signature of manifest.json as packaged (what `openssl pkeyutl -verify -rawin` reads). */
@@ -26,9 +28,7 @@ export interface PackageFile {
   bytes: number;
 }
 
-export interface EvidenceManifest {
-  format: typeof EVIDENCE_PACKAGE_FORMAT;
-  alertId: string;
+interface ManifestBase {
   exportedAt: string;
   exportedBy: { id: string; username: string; role: string };
   /** Every file of the package but the manifest itself, SHA256SUMS and the signature files, in package order. */
@@ -36,6 +36,24 @@ export interface EvidenceManifest {
   /** The key that signed this manifest; absent in packages exported before signing. */
   signature?: { algorithm: typeof SIGNATURE_ALGORITHM; keyFingerprint: string };
 }
+
+/** One incident's package. */
+export interface IncidentManifest extends ManifestBase {
+  format: typeof EVIDENCE_PACKAGE_FORMAT;
+  alertId: string;
+}
+
+/** A case's package: the agency's case reference and its incidents, in package order. */
+export interface CaseManifest extends ManifestBase {
+  format: typeof CASE_PACKAGE_FORMAT;
+  reference: string;
+  alertIds: string[];
+}
+
+export type EvidenceManifest = IncidentManifest | CaseManifest;
+
+/** The incidents a package holds (the audit trail records its export once for each). */
+export const manifestAlertIds = (m: EvidenceManifest): string[] => (m.format === CASE_PACKAGE_FORMAT ? m.alertIds : [m.alertId]);
 
 export interface SignatureCheck {
   keyFingerprint: string;
@@ -80,21 +98,25 @@ function parseManifest(entry: PackageEntry | undefined): EvidenceManifest | stri
   if (!entry) return `${MANIFEST_FILE} is missing`;
   const data = bytesOf(entry);
   if (!data) return `${MANIFEST_FILE} is too large to be a manifest`;
-  let m: Partial<EvidenceManifest>;
+  let m: Partial<Omit<IncidentManifest, 'format'> & Omit<CaseManifest, 'format'>> & { format?: unknown };
   try {
-    m = JSON.parse(Buffer.from(data).toString('utf8')) as Partial<EvidenceManifest>;
+    m = JSON.parse(Buffer.from(data).toString('utf8')) as typeof m;
   } catch {
     return `${MANIFEST_FILE} is not JSON`;
   }
-  if (m?.format !== EVIDENCE_PACKAGE_FORMAT) return `${MANIFEST_FILE} is not a ${EVIDENCE_PACKAGE_FORMAT} manifest`;
+  if (m?.format !== EVIDENCE_PACKAGE_FORMAT && m?.format !== CASE_PACKAGE_FORMAT) return `${MANIFEST_FILE} is not a ${EVIDENCE_PACKAGE_FORMAT} or ${CASE_PACKAGE_FORMAT} manifest`;
   const fileOk = (f: Partial<PackageFile>) => typeof f?.path === 'string' && /^[0-9a-f]{64}$/.test(f.sha256 ?? '') && Number.isInteger(f.bytes);
-  if (typeof m.alertId !== 'string' || typeof m.exportedAt !== 'string' || !Array.isArray(m.files) || !m.files.every(fileOk)) {
-    return `${MANIFEST_FILE} lacks its alert, export time or file list`;
+  const incidentsOk =
+    m.format === CASE_PACKAGE_FORMAT
+      ? typeof m.reference === 'string' && Array.isArray(m.alertIds) && m.alertIds.length > 0 && m.alertIds.every((id) => typeof id === 'string')
+      : typeof m.alertId === 'string';
+  if (!incidentsOk || typeof m.exportedAt !== 'string' || !Array.isArray(m.files) || !m.files.every(fileOk)) {
+    return `${MANIFEST_FILE} lacks its ${m.format === CASE_PACKAGE_FORMAT ? 'case reference and alerts' : 'alert'}, export time or file list`;
   }
   if (m.signature !== undefined && (m.signature?.algorithm !== SIGNATURE_ALGORITHM || !/^[0-9a-f]{64}$/.test(m.signature.keyFingerprint ?? ''))) {
     return `${MANIFEST_FILE} names a signature that is not ${SIGNATURE_ALGORITHM} with a SHA-256 key fingerprint`;
   }
-  return m as EvidenceManifest;
+  return m as unknown as EvidenceManifest;
 }
 
 /** Problems of a signed manifest's signature: its files, the key it names, and the signature itself. */

@@ -196,6 +196,7 @@ export function createAuditLogService(deps: {
           actorName: e.actorName,
           completed: e.details?.completed === true,
           manifestSha256: typeof e.details?.manifestSha256 === 'string' ? e.details.manifestSha256 : null,
+          caseReference: caseReferenceOf(e.details),
         })),
       };
     },
@@ -205,7 +206,13 @@ export function createAuditLogService(deps: {
 /** Who viewed an alert's evidence, and who exported it before, as an evidence package records them. */
 export interface EvidenceCustody {
   viewers: EvidenceAccess['viewers'];
-  exports: Array<{ at: string; actorId: string | null; actorName: string | null; completed: boolean; manifestSha256: string | null }>;
+  /** `caseReference`: the case whose package held the incident; null for the incident's own package. */
+  exports: Array<{ at: string; actorId: string | null; actorName: string | null; completed: boolean; manifestSha256: string | null; caseReference: string | null }>;
 }
+
+const caseReferenceOf = (details: Record<string, unknown> | null | undefined): string | null => {
+  const c = details?.case as { reference?: unknown } | undefined;
+  return typeof c?.reference === 'string' ? c.reference : null;
+};
 
 export type AuditLogService = ReturnType<typeof createAuditLogService>;

@@ -15,6 +15,7 @@ import type {
   CameraWithKey,
   Distribution,
   EvidenceAccess,
+  EvidenceCaseInput,
   MfaRecoveryCodes,
   MfaSetup,
   Page,
@@ -146,8 +147,9 @@ export class Api {
     return (res.status === 204 ? undefined : await res.json()) as T;
   }
 
-  async blob(path: string): Promise<Blob> {
-    return (await this.send('GET', path)).blob();
+  /** A download: GET, or POST with a JSON body. */
+  async blob(path: string, body?: unknown): Promise<Blob> {
+    return (await this.send(body === undefined ? 'GET' : 'POST', path, body)).blob();
   }
 
   /** `answer`: the app's code or a security key's answer, for accounts with two-factor sign-in (401 mfa-required without it). */
@@ -259,6 +261,10 @@ export class Api {
   /** The incident's evidence package (ZIP); the export is audited. */
   evidencePackage(alertId: string) {
     return this.blob(`/api/v1/alerts/${encodeURIComponent(alertId)}/evidence-package`);
+  }
+  /** A case's evidence package: several incidents under the agency's case reference. */
+  casePackage(input: EvidenceCaseInput) {
+    return this.blob('/api/v1/evidence-packages', input);
   }
   /** The deployment checks of `maskwatch doctor`, run now by the answering API instance (admins). */
   systemChecks() {

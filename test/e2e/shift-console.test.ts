@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { unzipSync } from 'fflate';
-import { checkPackage, publicKeyFingerprint } from '../../src/domain/evidence-package.ts';
+import { checkPackage, manifestAlertIds, publicKeyFingerprint } from '../../src/domain/evidence-package.ts';
 import { call } from '../helpers/api.ts';
 import { axeViolations, buildDashboard, closeAll, DESK, launchBrowser, login, screenshot, startSystem, type Browser, type System } from './support.ts';
 
@@ -441,7 +441,7 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   assert.equal(download.suggestedFilename(), `maskwatch-evidence-${closedId}.zip`);
   const packaged = checkPackage(new Map(Object.entries(unzipSync(await readFile(await download.path())))));
   assert.deepEqual(packaged.problems, []);
-  assert.equal(packaged.manifest!.alertId, closedId);
+  assert.deepEqual(manifestAlertIds(packaged.manifest!), [closedId]);
   await pack.getByText('Downloaded. The export is recorded in the audit trail.').waitFor();
   assert.equal(await system.db.prisma.auditEvent.count({ where: { action: 'evidence.export', subjectId: closedId } }), 1);
   // Signed: the section shows the key's fingerprint, and its public key is the one that checks the package.
@@ -450,6 +450,25 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   const [keyFile] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), pack.getByRole('button', { name: 'Download public key' }).click()]);
   const published = createPublicKey(await readFile(await keyFile.path()));
   assert.equal(publicKeyFingerprint(published), packaged.signature!.keyFingerprint);
+
+  // The incident joins a case: one package under the case reference, recorded in the incident's trail.
+  const caseSection = page.getByRole('region', { name: 'Case package' });
+  await pack.getByRole('button', { name: 'Add to case package' }).click();
+  await pack.getByRole('button', { name: 'In the case package' }).waitFor();
+  await caseSection.getByRole('list', { name: 'Incidents in the case' }).getByRole('listitem').first().waitFor();
+  await caseSection.getByLabel('Case reference').fill('DP-2026/0412');
+  assert.equal(await axeViolations(page, 'a case package with an incident'), '', 'accessibility (axe-core)');
+  await screenshot(page, 'admin-case-package', 'admin-case-package');
+  const [caseDownload] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), caseSection.getByRole('button', { name: 'Download case package' }).click()]);
+  assert.equal(caseDownload.suggestedFilename(), 'maskwatch-case-DP-2026-0412.zip');
+  const casePackaged = checkPackage(new Map(Object.entries(unzipSync(await readFile(await caseDownload.path())))));
+  assert.deepEqual(casePackaged.problems, []);
+  assert.deepEqual(manifestAlertIds(casePackaged.manifest!), [closedId]);
+  await caseSection.getByText('Downloaded 1 incident as case DP-2026/0412.').waitFor();
+  const caseExport = await system.db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'evidence.export', subjectId: closedId }, orderBy: { at: 'desc' } });
+  assert.deepEqual(JSON.parse(caseExport.details!).case, { reference: 'DP-2026/0412', alertIds: [closedId] });
+  await caseSection.getByRole('button', { name: /^Remove .* from the case$/ }).click();
+  await pack.getByRole('button', { name: 'Add to case package' }).waitFor();
 
   // An open alert's link opens it in Dispatch.
   await page.getByRole('tab', { name: 'Violations' }).click();

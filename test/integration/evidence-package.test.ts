@@ -6,7 +6,8 @@
  * as the API gives it, the manifest is signed by the server's key, and the export is audited with the
  * manifest's hash. `maskwatch evidence verify` accepts the package (offline too, against the published key
  * from `maskwatch evidence key`), names a changed file, refuses a re-hashed forgery by its signature, and a
- * forgery re-signed with another key by the trusted key and the audit trail. Only admins may export.
+ * forgery re-signed with another key by the trusted key and the audit trail. A case's package holds two
+ * incidents of two cameras, verifies online, and appears in each one's custody. Only admins may export.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -222,6 +223,85 @@ for (const provider of testProviders()) {
       const notZip = await runCli(['evidence', 'verify', path.join(dir, 'nope.zip')], { env: cliEnv() });
       assert.equal(notZip.code, 1);
       assert.match(notZip.stderr, /cannot read .*nope\.zip/);
+    });
+
+    test("a case's package: two incidents of two cameras under one reference, verified online, in each one's custody; bad input is a 400 before anything is audited", async () => {
+      const cam = await call(api.url, 'POST', '/api/v1/cameras', { token: admin.token, json: { name: 'Callao', zone: 'Centro', latitude: 40.42, longitude: -3.706, confirmFrames: 1, confirmWindow: 1 } });
+      assert.equal(cam.status, 201, JSON.stringify(cam.body));
+      const res = await call(api.url, 'POST', '/api/v1/frames', { token: cam.body.apiKey, body: await readFile(GROUP), headers: { 'content-type': 'image/jpeg' } });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      await analysis.analysed(res.body.frameId);
+      const later = (await call(api.url, 'GET', `/api/v1/alerts?cameraId=${cam.body.id}`, { token: admin.token })).body.items[0] as AlertEvent;
+      assert.ok(later, 'the second camera raised an alert');
+
+      const exportCase = (json: unknown, token = admin.token) =>
+        fetch(`${api.url}/api/v1/evidence-packages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+      const pkg = await exportCase({ reference: 'DP-2026/0412', alertIds: [later.id, alert.id] });
+      assert.equal(pkg.status, 200);
+      assert.equal(pkg.headers.get('content-type'), 'application/zip');
+      assert.equal(pkg.headers.get('content-disposition'), 'attachment; filename="maskwatch-case-DP-2026-0412.zip"');
+      assert.equal(pkg.headers.get('cache-control'), 'private, no-store');
+      const bytes = Buffer.from(await pkg.arrayBuffer());
+      const caseFiles = unzipSync(bytes);
+      const theCase = JSON.parse(Buffer.from(caseFiles['case.json']!).toString());
+      assert.deepEqual(
+        theCase.incidents.map((i: { alertId: string; folder: string; camera: { name: string } }) => [i.alertId, i.folder, i.camera.name]),
+        [
+          [alert.id, `incidents/01-${alert.id}/`, 'Puerta del Sol'],
+          [later.id, `incidents/02-${later.id}/`, 'Callao'],
+        ],
+        'oldest first',
+      );
+      const firstIncident = JSON.parse(Buffer.from(caseFiles[`incidents/01-${alert.id}/incident.json`]!).toString());
+      assert.deepEqual(firstIncident.alert, alert);
+      assert.ok(caseFiles[`incidents/02-${later.id}/people/1/best-shot.jpg`], "the second incident's people");
+
+      const file = path.join(stack.dataDir, 'case.zip');
+      await writeFile(file, bytes);
+      const verified = await runCli(['evidence', 'verify', file, '--json'], { env: cliEnv() });
+      assert.equal(verified.code, 0, verified.stderr);
+      const report = JSON.parse(verified.stdout);
+      assert.deepEqual([report.ok, report.alertId, report.reference, report.alertIds], [true, null, 'DP-2026/0412', [alert.id, later.id]]);
+      assert.equal(report.recorded.actorId, admin.userId);
+      const text = await runCli(['evidence', 'verify', file], { env: cliEnv() });
+      assert.match(text.stdout, /evidence package of case DP-2026\/0412 \(2 incidents\)/);
+
+      // Each incident's trail records the case; its next package's custody names it.
+      for (const id of [alert.id, later.id]) {
+        const events = (await call(api.url, 'GET', `/api/v1/audit?action=evidence.export&subjectId=${id}`, { token: admin.token })).body.items;
+        assert.deepEqual(events[0].details.case, { reference: 'DP-2026/0412', alertIds: [alert.id, later.id] });
+        assert.equal(events[0].details.manifestSha256, report.manifestSha256);
+      }
+      const again = unzipSync(Buffer.from(await (await get(packageUrl(later.id), admin.token)).arrayBuffer()));
+      const custody = JSON.parse(Buffer.from(again['incident.json']!).toString()).custody;
+      assert.deepEqual(custody.exports.map((e: { caseReference: string | null }) => e.caseReference), ['DP-2026/0412']);
+
+      // Bad input and refusals: a problem before anything is packaged or audited.
+      const count = () => stack.db.prisma.auditEvent.count({ where: { action: 'evidence.export' } });
+      const before = await count();
+      for (const [body, why] of [
+        [{ reference: 'C-1', alertIds: [] }, 'no incident'],
+        [{ reference: 'C-1', alertIds: [alert.id, alert.id] }, 'the same incident twice'],
+        [{ reference: '   ', alertIds: [alert.id] }, 'a blank reference'],
+        [{ reference: 'C-1\n2', alertIds: [alert.id] }, 'a line break in the reference'],
+        [{ reference: 'x'.repeat(101), alertIds: [alert.id] }, 'a reference too long'],
+        [{ reference: 'C-1', alertIds: ['not-a-uuid'] }, 'not an id'],
+        [{ reference: 'C-1', alertIds: Array.from({ length: 101 }, () => randomUUID()) }, 'over 100 incidents'],
+        [{ alertIds: [alert.id] }, 'no reference'],
+      ] as const) {
+        const bad = await exportCase(body);
+        assert.equal(bad.status, 400, why);
+        assert.match(bad.headers.get('content-type') ?? '', /^application\/problem\+json/, why);
+      }
+      const unknown = randomUUID();
+      const missing = await exportCase({ reference: 'C-1', alertIds: [alert.id, unknown] });
+      assert.equal(missing.status, 404);
+      const problem = await missing.json();
+      assert.equal(problem.type, 'https://maskwatch.dev/problems/alert-not-found');
+      assert.match(problem.detail, new RegExp(unknown));
+      assert.equal((await exportCase({ reference: 'C-1', alertIds: [alert.id] }, dispatcher)).status, 403);
+      assert.equal((await exportCase({ reference: 'C-1', alertIds: [alert.id] }, officer)).status, 403);
+      assert.equal(await count(), before, 'no refusal is audited');
     });
 
     test('only admins export or read the signing key; an unknown alert is a 404 problem; nothing is audited for a refusal', async () => {

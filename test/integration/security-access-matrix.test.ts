@@ -187,6 +187,9 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/alerts/:id/evidence-package': [
     { probe: "an incident's evidence package", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/evidence-package`, expect: { ...ADMIN_ONLY, admin: 200 } },
   ],
+  'POST /api/v1/evidence-packages': [
+    { probe: "a case's evidence package", method: 'POST', url: () => '/api/v1/evidence-packages', body: INVALID, expect: { ...ADMIN_ONLY, admin: 400 } },
+  ],
   'GET /api/v1/system/checks': [{ probe: 'the deployment checks', method: 'GET', url: () => '/api/v1/system/checks', expect: { ...ADMIN_ONLY, admin: 200 } }],
   'GET /api/v1/evidence-signing-key': [{ probe: 'the key that signs evidence packages', method: 'GET', url: () => '/api/v1/evidence-signing-key', expect: { ...ADMIN_ONLY, admin: 200 } }],
   'GET /api/v1/evidence-holds': [{ probe: 'evidence kept past retention', method: 'GET', url: () => '/api/v1/evidence-holds', expect: { ...ADMIN_ONLY, admin: 200 } }],

@@ -12,7 +12,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unzipSync, Zip, ZipPassThrough, zipSync } from 'fflate';
-import { checkPackage, publicKeyFingerprint, sha256Hex, sha256Sums, type PackageFile } from '../../src/domain/evidence-package.ts';
+import { checkPackage, manifestAlertIds, publicKeyFingerprint, sha256Hex, sha256Sums, type PackageFile } from '../../src/domain/evidence-package.ts';
 import { evidenceSigner, evidenceSignerFromSeed } from '../../src/system/evidence-signer.ts';
 import { readPackageEntries } from '../../src/cli/package-reader.ts';
 import { deriveKey } from '../../src/auth/secret-box.ts';
@@ -25,7 +25,7 @@ const AT = new Date('2026-11-30T10:00:00Z');
 const SIGNER = evidenceSignerFromSeed(Buffer.alloc(32, 7));
 const CUSTODY = {
   viewers: [{ actorType: 'USER' as const, actorId: 'd1', actorRole: 'DISPATCHER', actorName: 'desk', views: 3, firstAt: AT.toISOString(), lastAt: AT.toISOString() }],
-  exports: [{ at: AT.toISOString(), actorId: 'admin-id', actorName: 'chief', completed: true, manifestSha256: 'a'.repeat(64) }],
+  exports: [{ at: AT.toISOString(), actorId: 'admin-id', actorName: 'chief', completed: true, manifestSha256: 'a'.repeat(64), caseReference: null }],
 };
 const CAMERA = 'cam1';
 const stored = (frameId: string, suffix: string) => `snapshots/${CAMERA}/${frameId}-${suffix}.jpg`;
@@ -49,7 +49,7 @@ function person(id: string, falsePositive: boolean) {
   };
 }
 
-const ALERT = {
+const ALERT: AlertRecord = {
   id: 'alert-1',
   cameraId: CAMERA,
   status: 'RESOLVED',
@@ -66,6 +66,8 @@ const ALERT = {
   camera: { name: 'Plaza', latitude: 40.4, longitude: -3.7, address: 'Plaza Mayor 1', zone: 'Centro' },
   people: [person('p1', false), person('p2', true)],
 } as unknown as AlertRecord;
+/** An earlier incident at the same camera, with person p1 only: a case packages it first. */
+const EARLIER = { ...ALERT, id: 'alert-0', createdAt: new Date(AT.getTime() - 86_400_000), people: [ALERT.people[0]!] } as AlertRecord;
 
 /** Two sightings per person, in frames f1 and f2; person p1's crop of f1 was deleted by retention. */
 const track = (personId: string) =>
@@ -93,7 +95,7 @@ describe('evidence package', () => {
 
   function service(audit: (e: AuditEntry) => Promise<void>, more: Partial<EvidencePackageDeps> = {}) {
     return createEvidencePackageService({
-      alerts: { findWithCamera: async (id) => (id === ALERT.id ? ALERT : null) },
+      alerts: { findWithCamera: async (id) => [ALERT, EARLIER].find((a) => a.id === id) ?? null },
       people: { track: async (_alertId, personId) => track(personId) },
       privacy: { hold: async () => ({ alertId: ALERT.id, cameraId: CAMERA, cameraName: 'Plaza', heldAt: AT, heldBy: 'admin-id', reason: 'Complaint 118', reviewAt: null }) },
       audit: { record: audit },
@@ -194,7 +196,7 @@ describe('evidence package', () => {
     assert.deepEqual(forged.problems, ['SHA256SUMS does not match the manifest', 'manifest.sig is not a signature of manifest.json by that key']);
     assert.notEqual(forged.manifestSha256, checkPackage(files).manifestSha256, 'the manifest hash the audit trail recorded no longer matches');
     assert.deepEqual(checkPackage(new Map()).problems, ['manifest.json is missing']);
-    assert.deepEqual(checkPackage(new Map([['manifest.json', Buffer.from('{"format":"other"}')]])).problems, ['manifest.json is not a maskwatch-evidence-package/1 manifest']);
+    assert.deepEqual(checkPackage(new Map([['manifest.json', Buffer.from('{"format":"other"}')]])).problems, ['manifest.json is not a maskwatch-evidence-package/1 or maskwatch-evidence-case/1 manifest']);
   });
 
   test('the signature proves the origin: a consistent forgery fails it, another key fails the trusted one, OpenSSL agrees', async () => {
@@ -317,6 +319,83 @@ describe('evidence package', () => {
     });
     await assert.rejects(flaky(), /not mounted/);
     assert.equal((await flaky()).keyFingerprint, signer.keyFingerprint, 'a failure is not remembered');
+  });
+
+  async function unzipped(stream: AsyncIterable<unknown>): Promise<Map<string, Uint8Array>> {
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(Buffer.from(c as Uint8Array));
+    return new Map(Object.entries(unzipSync(Buffer.concat(chunks))));
+  }
+
+  test("a case's package holds each incident, oldest first, in its own folder as its own package would, under one signed manifest", async () => {
+    const audit: AuditEntry[] = [];
+    const pkg = await service(async (e) => void audit.push(e)).openCase({ reference: ' Case 2026/0412 (Sol) ', alertIds: [ALERT.id, EARLIER.id] }, exporter);
+    assert.equal(pkg.filename, 'maskwatch-case-Case-2026-0412-Sol.zip');
+    const files = await unzipped(pkg.stream);
+    const alone = await download([]);
+    const first = 'incidents/01-alert-0/';
+    const second = 'incidents/02-alert-1/';
+    // The later incident's folder holds what its own package holds, byte for byte but for the custody and packaging files.
+    for (const [name, data] of alone) {
+      if (['README.txt', 'manifest.json', 'SHA256SUMS', 'manifest.sig', 'signing-key.pem'].includes(name)) continue;
+      assert.deepEqual(files.get(second + name), data, `${second}${name} as the incident's own package holds it`);
+    }
+    assert.deepEqual(
+      [...files.keys()].filter((n) => n.startsWith(first)),
+      ['people/1/best-shot.jpg', 'people/1/0002.jpg', 'frames/0001-f1.jpg', 'frames/0002-f2.jpg', 'incident.json'].map((n) => first + n),
+    );
+    assert.deepEqual([...files.keys()].slice(-6), ['case.json', 'README.txt', 'manifest.json', 'SHA256SUMS', 'manifest.sig', 'signing-key.pem']);
+    const theCase = JSON.parse(Buffer.from(files.get('case.json')!).toString());
+    assert.equal(theCase.format, 'maskwatch-evidence-case/1');
+    assert.equal(theCase.reference, 'Case 2026/0412 (Sol)');
+    assert.deepEqual(
+      theCase.incidents.map((i: { number: number; alertId: string; folder: string; people: number }) => [i.number, i.alertId, i.folder, i.people]),
+      [[1, 'alert-0', first, 1], [2, 'alert-1', second, 2]],
+    );
+    assert.match(Buffer.from(files.get('README.txt')!).toString(), /Case Case 2026\/0412 \(Sol\): 2 incidents/);
+
+    const check = checkPackage(files);
+    assert.deepEqual(check.problems, []);
+    assert.equal(check.signature?.valid, true);
+    assert.equal(check.manifest!.format, 'maskwatch-evidence-case/1');
+    assert.deepEqual(manifestAlertIds(check.manifest!), ['alert-0', 'alert-1']);
+    assert.equal(check.manifest!.files.length, [...files.keys()].length - 4);
+    // Each incident's trail records the case export, with the manifest that proves it and its own counts.
+    assert.deepEqual(
+      audit.map((e) => [e.subjectId, e.details]),
+      ['alert-0', 'alert-1'].map((id, i) => [
+        id,
+        {
+          clientIp: '10.0.0.9',
+          completed: true,
+          manifestSha256: check.manifestSha256,
+          keyFingerprint: SIGNER.keyFingerprint,
+          files: check.manifest!.files.length,
+          bytes: check.manifest!.files.reduce((s, f) => s + f.bytes, 0),
+          frames: 2,
+          people: i + 1,
+          missing: 1,
+          case: { reference: 'Case 2026/0412 (Sol)', alertIds: ['alert-0', 'alert-1'] },
+        },
+      ]),
+    );
+    // A file moved from one incident's folder to the other's is caught like any change.
+    const moved = new Map(files);
+    moved.set(`${first}frames/0001-f1.jpg`, files.get(`${second}frames/0002-f2.jpg`)!);
+    assert.deepEqual(checkPackage(moved).problems, [`${first}frames/0001-f1.jpg: changed since export (its SHA-256 differs from the manifest's)`]);
+    const noCase = JSON.parse(Buffer.from(files.get('manifest.json')!).toString());
+    delete noCase.alertIds;
+    assert.deepEqual(checkPackage(new Map([['manifest.json', Buffer.from(JSON.stringify(noCase))]])).problems, ['manifest.json lacks its case reference and alerts, export time or file list']);
+  });
+
+  test("a case with an alert that does not exist, or that the exporter may not see, is 404 naming it, before anything is read or audited", async () => {
+    const audit: AuditEntry[] = [];
+    const svc = service(async (e) => void audit.push(e), { renderFrame: async () => assert.fail('nothing is rendered') });
+    await assert.rejects(svc.openCase({ reference: 'C-1', alertIds: [ALERT.id, 'nope'] }, exporter), { kind: 'NOT_FOUND', code: 'alert-not-found', message: /alert nope/ });
+    await assert.rejects(svc.openCase({ reference: 'C-1', alertIds: [ALERT.id] }, { ...exporter, role: 'DISPATCHER', zones: ['Norte'] }), { kind: 'NOT_FOUND' });
+    assert.deepEqual(audit, []);
+    const cut = await svc.openCase({ reference: '***', alertIds: [ALERT.id, EARLIER.id] }, exporter);
+    assert.equal(cut.filename, 'maskwatch-case-case.zip', 'a reference with no file-name character');
   });
 
   test('an alert the exporter may not see, or none, is 404 before anything is read', async () => {

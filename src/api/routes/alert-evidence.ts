@@ -1,20 +1,30 @@
 /**
  * Evidence per alert over HTTP: an alert's view of one of its frames (the
  * `frameSnapshotUrl` of the alert, of its people, of their track items and of
- * violations), and the incident's evidence package and the key that signs it (admins). The use cases
+ * violations), and evidence packages of an incident or of a case, and the key that signs them (admins). The use cases
  * (access, rendering, audit) are services/evidence.ts and evidence-package.ts.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Readable } from 'node:stream';
 import { Type, type Static } from 'typebox';
 import type { ApiContext } from '../context.ts';
 import { requireUser, userOf } from '../auth-guard.ts';
 import { problemResponses, rawResponse } from '../problem.ts';
 import { bearerSecurity, uuidParam, type UuidParam } from '../schemas/common.ts';
-import { EvidenceSigningKeySchema } from '../../contracts/api.ts';
+import { EvidenceCaseInputSchema, EvidenceSigningKeySchema, type EvidenceCaseInput } from '../../contracts/api.ts';
 
 const idPattern = () => Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
 const frameParams = Type.Object({ id: idPattern(), frameId: idPattern() }, { additionalProperties: false });
 type FrameParams = Static<typeof frameParams>;
+
+/** A package as a download nobody caches. */
+const sendPackage = (reply: FastifyReply, pkg: { filename: string; stream: Readable }) =>
+  reply
+    .type('application/zip')
+    .header('content-disposition', `attachment; filename="${pkg.filename}"`)
+    .header('cache-control', 'private, no-store')
+    .header('x-content-type-options', 'nosniff')
+    .send(pkg.stream);
 
 export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext) {
   // Bearer header only, never a token in the URL (the dashboard fetches images with the header, src/web/images.ts).
@@ -87,12 +97,36 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
       const user = userOf(request);
       const pkg = await ctx.services.evidencePackages.open(request.params.id, { ...user, clientIp: request.ip });
       request.log.info({ alertId: request.params.id, userId: user.id }, 'evidence package export');
-      return reply
-        .type('application/zip')
-        .header('content-disposition', `attachment; filename="${pkg.filename}"`)
-        .header('cache-control', 'private, no-store')
-        .header('x-content-type-options', 'nosniff')
-        .send(pkg.stream);
+      return sendPackage(reply, pkg);
+    },
+  );
+
+  app.post<{ Body: EvidenceCaseInput }>(
+    '/api/v1/evidence-packages',
+    {
+      onRequest: requireUser(ctx.auth, { roles: ['ADMIN'] }),
+      schema: {
+        tags: ['alerts'],
+        summary: "A case's evidence package (ZIP): several incidents under the agency's case reference, each as its own package holds it, under one signed manifest",
+        description:
+          'For a case that spans incidents (the same person on several days, one event seen by several cameras). `incidents/NN-<alertId>/`: each incident, oldest ' +
+          'first, with the files of GET /api/v1/alerts/:id/evidence-package (its `incident.json`, `frames/`, `people/<n>/`; paths inside incident.json are relative ' +
+          'to its folder); `case.json` (`format` maskwatch-evidence-case/1, `reference`, `exportedAt`, `exportedBy`, `incidents` [{number, alertId, folder, status, ' +
+          'createdAt, lastSeenAt, camera, people}]); `README.txt`; `manifest.json` (`format` maskwatch-evidence-case/1, `reference`, `alertIds` in package order, ' +
+          '`exportedAt`, `exportedBy`, `files`, `signature`), `SHA256SUMS`, `manifest.sig` and `signing-key.pem`, as in an incident\'s package. Streamed as it is ' +
+          'rendered. Audited once per incident as `evidence.export` with `manifestSha256` and `case` {reference, alertIds} before the archive completes, so ' +
+          'each incident\'s custody lists the case export; `maskwatch evidence verify FILE` checks a case package too. 404 alert-not-found names the first ' +
+          'alert that does not exist, before anything is packaged or audited.',
+        security: bearerSecurity,
+        body: EvidenceCaseInputSchema,
+        response: { 200: rawResponse('application/zip', 'the case package (ZIP, stored entries)'), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = userOf(request);
+      const pkg = await ctx.services.evidencePackages.openCase(request.body, { ...user, clientIp: request.ip });
+      request.log.info({ reference: request.body.reference, alerts: request.body.alertIds.length, userId: user.id }, 'case evidence package export');
+      return sendPackage(reply, pkg);
     },
   );
 }

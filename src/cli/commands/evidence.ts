@@ -1,6 +1,6 @@
 /**
- * `maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM]`: checks an incident's evidence
- * package (GET /api/v1/alerts/:id/evidence-package) — every file against its manifest and SHA256SUMS,
+ * `maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM]`: checks an incident's or a case's
+ * evidence package (GET /api/v1/alerts/:id/evidence-package, POST /api/v1/evidence-packages) — every file against its manifest and SHA256SUMS,
  * nothing added or missing, the manifest's signature — and finds the manifest's SHA-256 in this server's
  * audit trail (`evidence.export`), so a package changed after export, or made elsewhere, is told apart from
  * the one MaskWatch gave out. `--offline` checks the package alone (no database), e.g. on the receiving side,
@@ -12,14 +12,15 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `usage: maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM]
        maskwatch evidence key [--json]
-verify  checks an evidence package (Admin › Closed incidents › Evidence package, or
-        GET /api/v1/alerts/:id/evidence-package): each file's SHA-256 against manifest.json and SHA256SUMS,
+verify  checks an incident's or a case's evidence package (Admin › Closed incidents, or
+        GET /api/v1/alerts/:id/evidence-package, POST /api/v1/evidence-packages): each file's SHA-256 against manifest.json and SHA256SUMS,
         no file added or missing, the manifest's Ed25519 signature (manifest.sig, by signing-key.pem), and the
-        manifest's SHA-256 recorded by this server's audit trail (evidence.export).
+        manifest's SHA-256 recorded by this server's audit trail (evidence.export, for each incident of a case).
         Exit 0 when all holds, 1 naming each problem.
   --offline     the package alone, without the database (on the receiving side)
   --public-key  the key the agency published (PEM): the package must be signed by it
-  --json        {file, ok, alertId, exportedAt, exportedBy, files, manifestSha256, signature, recorded, problems}
+  --json        {file, ok, alertId, reference, alertIds, exportedAt, exportedBy, files, manifestSha256,
+                 signature, recorded, problems} (a case: alertId null, reference its case reference)
 key     prints this server's evidence signing key (PEM) to publish, its SHA-256 fingerprint on stderr;
   --json        {algorithm, keyFingerprint, publicKeyPem}
 `;
@@ -95,7 +96,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(e.code ? cannotRead(e) : `maskwatch evidence: ${e.message}\n${USAGE}`);
     return 1;
   }
-  const [{ readPackageEntries }, { checkPackage }] = await Promise.all([import('../package-reader.ts'), import('../../domain/evidence-package.ts')]);
+  const [{ readPackageEntries }, { checkPackage, manifestAlertIds, CASE_PACKAGE_FORMAT, EVIDENCE_PACKAGE_FORMAT }] = await Promise.all([
+    import('../package-reader.ts'),
+    import('../../domain/evidence-package.ts'),
+  ]);
   let read: Awaited<ReturnType<typeof readPackageEntries>>;
   try {
     read = await readPackageEntries(args.file);
@@ -107,25 +111,35 @@ export async function run(argv: string[]): Promise<number> {
   const check = checkPackage(read.entries, { trustedKeyFingerprint: trusted });
   const problems = [...read.duplicates.map((name) => `${name}: in the archive more than once (a ZIP tool would show only one of them)`), ...check.problems];
   let recorded: import('../../services/evidence-package.ts').ExportRecord | null = null;
-  if (!args.offline && check.manifest && check.manifestSha256) {
+  const m = check.manifest;
+  const alertIds = m ? manifestAlertIds(m) : [];
+  if (!args.offline && m && check.manifestSha256) {
     const [{ openCliDatabase }, { findExportRecord }] = await Promise.all([import('../database.ts'), import('../../services/evidence-package.ts')]);
     const opened = await openCliDatabase();
     if (!opened) return 1;
+    // A case's export is recorded once per incident: each must be on record, by the manifest's exporter.
+    const records = [];
     try {
-      recorded = await findExportRecord(opened.repos.audit, check.manifest.alertId, check.manifestSha256);
+      for (const id of alertIds) records.push(await findExportRecord(opened.repos.audit, id, check.manifestSha256));
     } finally {
       await opened.db.close();
     }
-    if (!recorded) problems.push('the audit trail records no export of this manifest (made on another server, or manifest.json was replaced)');
-    else if (recorded.actorId !== check.manifest.exportedBy.id) problems.push(`the audit trail records this export by ${recorded.actorId}, the manifest says ${check.manifest.exportedBy.id}`);
+    const of = (id: string) => (alertIds.length > 1 ? ` of alert ${id}` : '');
+    records.forEach((r, i) => {
+      if (!r) problems.push(`the audit trail records no export${of(alertIds[i]!)} of this manifest (made on another server, or manifest.json was replaced)`);
+      else if (r.actorId !== m.exportedBy.id) problems.push(`the audit trail records this export${of(alertIds[i]!)} by ${r.actorId}, the manifest says ${m.exportedBy.id}`);
+    });
+    recorded = records.every(Boolean) ? records[0]! : null;
   }
   const ok = problems.length === 0;
-  const m = check.manifest;
+  const reference = m?.format === CASE_PACKAGE_FORMAT ? m.reference : null;
   if (args.json) {
     const report = {
       file: args.file,
       ok,
-      alertId: m?.alertId ?? null,
+      alertId: m?.format === EVIDENCE_PACKAGE_FORMAT ? m.alertId : null,
+      reference,
+      alertIds,
       exportedAt: m?.exportedAt ?? null,
       exportedBy: m?.exportedBy ?? null,
       files: m?.files.length ?? 0,
@@ -137,7 +151,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(report) + '\n');
   } else {
     const lines: string[] = [];
-    if (m) lines.push(`evidence package of alert ${m.alertId}, exported ${m.exportedAt} by ${m.exportedBy.username} (${m.exportedBy.role}); ${m.files.length} files`);
+    const what = reference === null ? `alert ${alertIds[0]}` : `case ${reference} (${alertIds.length} incident${alertIds.length === 1 ? '' : 's'})`;
+    if (m) lines.push(`evidence package of ${what}, exported ${m.exportedAt} by ${m.exportedBy.username} (${m.exportedBy.role}); ${m.files.length} files`);
     if (check.signature?.valid) lines.push(`signed (Ed25519) by the key with SHA-256 fingerprint ${check.signature.keyFingerprint}${trusted ? ', the trusted key' : ''}`);
     else if (m && !check.signature) lines.push('not signed (exported before packages were signed)');
     if (recorded) lines.push(`recorded in the audit trail: evidence.export at ${recorded.at} (event ${recorded.eventId})`);

@@ -24,7 +24,8 @@ function signingKeyLine(ctx: ViewContext): HTMLElement {
   return line;
 }
 
-export function evidencePackageSection(ctx: ViewContext, alertId: string): HTMLElement {
+/** `caseToggle`: the control that adds the incident to a case's package (case-package.ts). */
+export function evidencePackageSection(ctx: ViewContext, alertId: string, caseToggle: HTMLElement): HTMLElement {
   const button = h('button', { type: 'button', class: 'btn btn-small' }, 'Download evidence package');
   const status = h('p', { class: 'muted small', role: 'status' });
   button.addEventListener('click', () => {
@@ -53,7 +54,7 @@ export function evidencePackageSection(ctx: ViewContext, alertId: string): HTMLE
       'One ZIP for a prosecutor, a court or an inquiry: the frames as shown here (only this incident\u2019s people unblurred), each person\u2019s face crops, the record and timeline, and every file\u2019s SHA-256. Each download is audited.',
     ),
     signingKeyLine(ctx),
-    button,
+    h('div', { class: 'actions' }, button, caseToggle),
     status,
   );
 }

@@ -3,7 +3,7 @@
  * alerts, newest first, each with its evidence (the people, numbered on the
  * frame, with their crops over time and any false-positive marks), facts, response times and the
  * full timeline (who did what, when, with notes and dismissal reasons), who viewed its evidence, and its
- * evidence hold (kept past retention, with a reason).
+ * evidence hold (kept past retention, with a reason), its evidence package, and a case package of several incidents.
  * `#/admin/review?alert=ID` opens one directly (links from the violation history).
  */
 import type { AlertEvent } from '../../../realtime/events.ts';
@@ -20,6 +20,7 @@ import { errorText, statusBadge } from '../common.ts';
 import { evidenceAccessSection } from './evidence-access.ts';
 import { evidenceHoldSection } from './evidence-hold.ts';
 import { evidencePackageSection } from './evidence-package.ts';
+import { casePackage } from './case-package.ts';
 
 type ClosedStatus = 'RESOLVED' | 'DISMISSED';
 const PAGE = 50;
@@ -73,6 +74,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
   let holds = new Map<string, EvidenceHold>();
   let reviewDays = 90;
   let selected: string | null = hashDetail(location.hash).query.get('alert');
+  const theCase = casePackage(ctx);
   void ctx.api.units().then(
     (r) => {
       units = r.items;
@@ -213,7 +215,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
       h('h4', { class: 'timeline-title' }, 'Timeline'),
       timeline,
       holdSection(id),
-      evidencePackageSection(ctx, id),
+      evidencePackageSection(ctx, id, theCase.toggleFor(id, a ?? null)),
       evidenceAccessSection(ctx, id, a ?? null),
     );
     try {
@@ -236,6 +238,7 @@ export function reviewPanel(ctx: ViewContext): HTMLElement {
     {},
     h('h2', {}, 'Closed incidents'),
     h('form', { class: 'filters', 'aria-label': 'Filter closed incidents', onsubmit: (ev: Event) => ev.preventDefault() }, field('Show', status)),
+    theCase.section,
     h('div', { class: 'review' }, h('div', {}, list, h('div', { class: 'pager' }, info, more)), detail),
   );
 }
