@@ -61,6 +61,7 @@ import { systemRoutes } from './routes/system.ts';
 import { problemClientErrorHandler, securityPlugin } from './security.ts';
 import { parseRedisInfo, redisSettingsChecks } from '../domain/deployment-checks.ts';
 import { runDoctor } from '../system/doctor.ts';
+import { listInstances } from '../system/instance-beacon.ts';
 
 export interface AppDeps {
   config: Config;
@@ -219,6 +220,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     // Stored frames were written by our workers under this limit; it still bounds what a view decodes.
     renderAlertFrame: (stored, plan) => renderAlertFrame(stored, plan, { maxPixels: deps.config.ingest.maxFramePixels }),
     deploymentChecks: () => runDoctor({ config: deps.config, vision: false }),
+    instances: () => listInstances(producer.redis, deps.config.queuePrefix),
     logger: deps.logger,
   });
   const ctx: ApiContext = {

@@ -11,6 +11,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import {
   CASE_MAX_INCIDENTS,
   CHECK_STATUSES,
+  INSTANCE_KINDS,
   ALERT_STATUSES,
   AUDIT_ACTOR_TYPES,
   PERSON_LABELS,
@@ -36,7 +37,7 @@ function Nullable<S extends TSchema & { type: string }>(schema: S) {
   return Type.Unsafe<Static<S> | null>({ ...schema, type: [schema.type, 'null'] });
 }
 
-const DateTime = () => Type.String({ format: 'date-time' });
+const DateTime = (options: { description?: string } = {}) => Type.String({ format: 'date-time', ...options });
 const NullableString = () => Nullable(Type.String());
 const NullableDateTime = (options: { description?: string } = {}) => Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time', ...options });
 const NullableNumber = () => Nullable(Type.Number());
@@ -362,6 +363,32 @@ export const SystemCheckSchema = Type.Object({
 });
 export type SystemCheck = Static<typeof SystemCheckSchema>;
 
+/** The settings every instance of a deployment must share; `maskwatch doctor` and Admin › System compare them. */
+export const InstanceSettingsSchema = Type.Object({
+  signingKeyFingerprint: Type.Union([Type.String(), Type.Null()], {
+    description: "the evidence signing key's fingerprint, which follows the secret key (MASKWATCH_SECRET_KEY): instances with different ones seal and sign apart; null when the key could not be read",
+  }),
+  retentionDays: Type.Integer({ description: 'MASKWATCH_RETENTION_DAYS' }),
+  incorrectMaskPolicy: Type.String({ description: 'MASKWATCH_INCORRECT_MASK' }),
+});
+export type InstanceSettings = Static<typeof InstanceSettingsSchema>;
+
+/** A running API or worker process, as it announces itself in Redis every few seconds. */
+export const InstanceSchema = Type.Object({
+  id: Type.String(),
+  kind: StringEnum(INSTANCE_KINDS),
+  host: Type.String({ description: 'the host name' }),
+  pid: Type.Integer(),
+  version: Type.String({ description: "MaskWatch's package version" }),
+  schema: Type.String({ description: 'the newest database migration this release has: instances of different releases differ here' }),
+  node: Type.String({ description: 'the Node.js version' }),
+  startedAt: DateTime(),
+  seenAt: DateTime({ description: 'its last announcement; an instance silent for three intervals drops out of the list' }),
+  rssBytes: Type.Integer({ description: 'resident memory at the last announcement' }),
+  settings: InstanceSettingsSchema,
+});
+export type Instance = Static<typeof InstanceSchema>;
+
 /** GET /api/v1/system/checks: the deployment as the answering API instance sees it. */
 export const SystemChecksSchema = Type.Object({
   ok: Type.Boolean({ description: 'no check failed' }),
@@ -369,6 +396,7 @@ export const SystemChecksSchema = Type.Object({
   warnings: Type.Integer(),
   checkedAt: DateTime(),
   checks: Type.Array(SystemCheckSchema),
+  instances: Type.Array(InstanceSchema, { description: 'every API and worker process announcing itself on this Redis and queue prefix, oldest first' }),
 });
 export type SystemChecks = Static<typeof SystemChecksSchema>;
 

@@ -52,6 +52,10 @@ export type PersonLabel = (typeof PERSON_LABELS)[number];
 export const CHECK_STATUSES = ['ok', 'warn', 'fail', 'skipped'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
+/** The processes of a deployment that announce themselves (system/instance-beacon.ts; Admin › System). */
+export const INSTANCE_KINDS = ['api', 'worker'] as const;
+export type InstanceKind = (typeof INSTANCE_KINDS)[number];
+
 export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';
 
 /** At most this many incidents in one case's evidence package (POST /api/v1/evidence-packages). */

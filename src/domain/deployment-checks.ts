@@ -3,7 +3,7 @@
  * warn or fail, what it found, and how to fix it. The probes that read the deployment are
  * src/system/doctor.ts; the requirements come from docs/operations.md.
  */
-import type { SystemCheck } from '../contracts/api.ts';
+import type { Instance, SystemCheck } from '../contracts/api.ts';
 
 /** One check's conclusion: ok, warn, fail or skipped, what was found, and what to do about it. */
 export type CheckResult = SystemCheck;
@@ -113,6 +113,51 @@ export interface DoctorSummary {
   ok: boolean;
   failed: number;
   warnings: number;
+}
+
+/** What an instance runs and with which shared settings; `maskwatch doctor` adds its own host's configuration. */
+export type InstanceView = Pick<Instance, 'kind' | 'host' | 'pid' | 'version' | 'schema' | 'settings'>;
+
+/** "worker on host-b (pid 12)"; pid 0 is the doctor's own configuration. */
+const placeOf = (i: InstanceView) => (i.pid === 0 ? `this host's configuration` : `${i.kind === 'api' ? 'API' : 'worker'} on ${i.host} (pid ${i.pid})`);
+
+/** The values a field takes across instances, each with where (at most 3 places named): "" when all agree. */
+function disagreement(instances: readonly InstanceView[], valueOf: (i: InstanceView) => string): string {
+  const by = new Map<string, string[]>();
+  for (const i of instances) by.set(valueOf(i), [...(by.get(valueOf(i)) ?? []), placeOf(i)]);
+  if (by.size < 2) return '';
+  return [...by].map(([value, places]) => `${value} on ${places.slice(0, 3).join(', ')}${places.length > 3 ? ` and ${places.length - 3} more` : ''}`).join('; ');
+}
+
+/**
+ * Instances of one deployment must run one release and share the secret key and the retention and policy
+ * settings: another secret key seals the audit trail and TOTP secrets apart and signs evidence with another
+ * key; another retention period deletes faces on its own schedule. `here`: the doctor's own configuration,
+ * compared too (pid 0), so a host is checked before it joins.
+ */
+export function instancesCheck(running: readonly InstanceView[], here?: Omit<InstanceView, 'kind' | 'host' | 'pid'>): CheckResult {
+  const name = 'instances';
+  if (running.length === 0) {
+    return warn(name, 'no API or worker process announces itself on this Redis and queue prefix', 'start `maskwatch start`, `api` or `worker` with this REDIS_URL and MASKWATCH_QUEUE_PREFIX');
+  }
+  const all: InstanceView[] = here ? [...running, { ...here, kind: 'api', host: '', pid: 0 }] : [...running];
+  const apis = running.filter((i) => i.kind === 'api').length;
+  const hosts = new Set(running.map((i) => i.host)).size;
+  const summary = `${running.length} running (${apis} API, ${running.length - apis} worker${running.length - apis === 1 ? '' : 's'}) on ${hosts} host${hosts === 1 ? '' : 's'}`;
+  const noKey = all.filter((i) => i.settings.signingKeyFingerprint === null);
+  if (noKey.length > 0) return fail(name, `${summary}; the secret key could not be read by ${noKey.map(placeOf).join(', ')}`, 'give every instance MASKWATCH_SECRET_KEY, or a readable secret.key in its data folder');
+  const keys = disagreement(all, (i) => `secret key with signing fingerprint ${i.settings.signingKeyFingerprint!.slice(0, 12)}…`);
+  if (keys) {
+    return fail(name, `${summary}, with different secret keys: ${keys}. Audit seals, two-factor secrets and evidence signatures of one cannot be checked by another`, 'set the same MASKWATCH_SECRET_KEY on every instance, then restart them');
+  }
+  const differences = [
+    disagreement(all, (i) => `release ${i.version} (schema ${i.schema})`),
+    disagreement(all, (i) => `MASKWATCH_RETENTION_DAYS=${i.settings.retentionDays}`),
+    disagreement(all, (i) => `MASKWATCH_INCORRECT_MASK=${i.settings.incorrectMaskPolicy}`),
+  ].filter(Boolean);
+  if (differences.length > 0) return warn(name, `${summary}, not alike: ${differences.join('. ')}`, 'run one release with the same settings everywhere (an upgrade in progress settles when every host has restarted)');
+  const { version, schema } = all[0]!;
+  return ok(name, `${summary}: release ${version} (schema ${schema}), one secret key, the same retention and mask policy${here ? ' as this host' : ''}`);
 }
 
 /** A deployment passes when nothing failed; warnings are for a person to weigh. */

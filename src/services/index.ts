@@ -38,6 +38,7 @@ import { createZoneService } from './zones.ts';
 import { createWebhookDeliveryService } from './webhook-deliveries.ts';
 import { createSystemCheckService } from './system-checks.ts';
 import type { CheckResult } from '../domain/deployment-checks.ts';
+import type { Instance } from '../contracts/api.ts';
 
 export interface ServiceDeps {
   repos: Repositories;
@@ -68,6 +69,8 @@ export interface ServiceDeps {
   renderAlertFrame: RenderAlertFrame;
   /** The deployment checks as this instance runs them (src/system/doctor.ts runDoctor, without the models). */
   deploymentChecks: () => Promise<CheckResult[]>;
+  /** The API and worker processes announcing themselves (src/system/instance-beacon.ts listInstances). */
+  instances: () => Promise<Instance[]>;
   logger: Logger;
   now?: () => Date;
 }
@@ -130,7 +133,7 @@ export function createServices(deps: ServiceDeps) {
     violations: createViolationService({ violations: repos.violations }),
     zones: createZoneService({ zones: repos.zones, audit: repos.audit, settings: deps.zoneSettings, alerts: repos.alerts, announcer: deps.announcer }),
     webhookDeliveries: createWebhookDeliveryService({ audit: repos.audit }),
-    systemChecks: createSystemCheckService({ run: deps.deploymentChecks, now }),
+    systemChecks: createSystemCheckService({ run: deps.deploymentChecks, instances: deps.instances, now }),
   };
 }
 

@@ -11,6 +11,8 @@ import { createFrameProducer, type FrameProducer } from '../queue/producer.ts';
 import { createRealtimeServer, type Realtime } from '../realtime/server.ts';
 import { createSessionRepository } from '../db/repositories/sessions.ts';
 import { createAlertNotifiers } from '../queue/wiring/alert-notifiers.ts';
+import { sharedSettings, startInstanceBeacon } from './instance-beacon.ts';
+import { secretKeys } from './secret-key.ts';
 
 export interface ApiInstanceOptions {
   config: Config;
@@ -91,6 +93,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
     }, 3600_000);
     sweeper.unref();
     const url = address.replace('[::1]', 'localhost');
+    const beacon = await startInstanceBeacon({ redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, kind: 'api', settings: await sharedSettings(config, secretKeys(config)), logger });
     const rt = realtime;
     const fastify = app;
     let closing: Promise<void> | undefined;
@@ -103,6 +106,7 @@ export async function startApiInstance(opts: ApiInstanceOptions): Promise<ApiIns
       close() {
         closing ??= (async () => {
           clearInterval(sweeper);
+          await beacon.stop();
           await rt.close();
           await fastify.close();
           await notifiers.close();

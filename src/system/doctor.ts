@@ -1,8 +1,8 @@
 /**
  * `maskwatch doctor`: reads a deployment as its configuration describes it and checks it against what
  * docs/operations.md requires — the database and its migrations, Redis's persistence and eviction, the
- * clocks, the workers, the data folder and the secret key, how browsers reach it, the sign-on provider, and
- * the vision models on this host. It changes
+ * clocks, the workers and the running instances (one release, one secret key, the same settings), the data
+ * folder and the secret key, how browsers reach it, the sign-on provider, and the vision models on this host. It changes
  * nothing: no database, schema, table, key or folder is created (the first start does that).
  * The conclusions are domain/deployment-checks.ts's.
  */
@@ -24,6 +24,7 @@ import {
   dataDirModeCheck,
   diskSpaceCheck,
   fail,
+  instancesCheck,
   networkCheck,
   ok,
   parseRedisInfo,
@@ -34,6 +35,7 @@ import {
 } from '../domain/deployment-checks.ts';
 import { checkRedis, oneShotRedisOptions, redactRedisUrl } from './redis-check.ts';
 import { evidenceSigner } from './evidence-signer.ts';
+import { listInstances, releaseFacts, sharedSettings } from './instance-beacon.ts';
 import { secretKeys } from './secret-key.ts';
 
 export interface DoctorOptions {
@@ -109,6 +111,7 @@ async function redisChecks(config: Config, now: () => number): Promise<CheckResu
       return Number(seconds) * 1000 + Number(micros) / 1000;
     });
     results.push(clockCheck('redis clock', 'the Redis server', skew));
+    results.push(instancesCheck(await listInstances(client, config.queuePrefix), await ownRelease(config)));
     const queue = new Queue(QUEUES.frames, { connection: client as unknown as ConnectionOptions, prefix: config.queuePrefix });
     try {
       const workers = await queue.getWorkersCount();
@@ -126,6 +129,12 @@ async function redisChecks(config: Config, now: () => number): Promise<CheckResu
     client.disconnect();
   }
   return results;
+}
+
+/** This host's release and shared settings, to compare with the running instances; none while it has no secret key yet (never created here). */
+async function ownRelease(config: Config) {
+  const hasKey = config.security.secretKey !== null || (await stat(path.join(config.dataDir, SECRET_KEY_FILE)).then(() => true, () => false));
+  return hasKey ? { ...(await releaseFacts()), settings: await sharedSettings(config, secretKeys(config)) } : undefined;
 }
 
 async function dataDirChecks(config: Config): Promise<CheckResult[]> {

@@ -88,6 +88,10 @@ test('every view meets WCAG 2.1 A/AA, 2.2 AA and best practices as axe-core chec
     await page.waitForLoadState('networkidle');
     if (tab === 'system') {
       await page.getByRole('table', { name: 'Deployment checks' }).getByRole('rowheader', { name: 'redis persistence' }).waitFor({ timeout: 15_000 });
+      // `maskwatch start --workers 1`: the API and its worker process each announce themselves.
+      const instances = page.getByRole('table', { name: 'Running instances' });
+      await instances.getByRole('cell', { name: 'API', exact: true }).waitFor({ timeout: 10_000 });
+      await instances.getByRole('cell', { name: 'Worker', exact: true }).waitFor({ timeout: 10_000 });
       await screenshot(page, 'admin-system', 'admin-system');
     }
     await check(`admin › ${tab}`, page);

@@ -24,6 +24,10 @@ import { parseDatabaseUrl } from '../../src/db/url.ts';
 import { loadSecretKey, deriveKey, SECRET_KEY_FILE } from '../../src/auth/secret-box.ts';
 import { evidenceSignerFromSeed } from '../../src/system/evidence-signer.ts';
 import { runDoctor } from '../../src/system/doctor.ts';
+import { sharedSettings, startInstanceBeacon } from '../../src/system/instance-beacon.ts';
+import { secretKeys } from '../../src/system/secret-key.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import pino from 'pino';
 import { QUEUES } from '../../src/queue/jobs.ts';
 import type { CheckResult } from '../../src/domain/deployment-checks.ts';
 
@@ -113,10 +117,13 @@ for (const provider of testProviders()) {
       const secret = await loadSecretKey({ configured: null, dataDir });
       const worker = new Worker(QUEUES.frames, null, { connection: { url: good.url }, prefix });
       await worker.waitUntilReady();
+      // A worker process announcing itself with this configuration's settings, as `maskwatch worker` does.
+      const config = loadConfig(env());
+      const beacon = await startInstanceBeacon({ redisUrl: good.url, queuePrefix: prefix, kind: 'worker', settings: await sharedSettings(config, secretKeys(config)), logger: pino({ level: 'silent' }) });
       try {
         const { code, report, check } = await doctor({}, []);
         assert.equal(code, 0, JSON.stringify(report.checks));
-        const expected = ['configuration', 'database', ...(provider === 'postgresql' ? ['database clock'] : []), 'redis', 'redis version', 'redis persistence', 'redis eviction', 'redis clock', 'workers', 'data folder', 'data folder access', 'disk space', 'secret key', 'network', 'single sign-on', 'vision'];
+        const expected = ['configuration', 'database', ...(provider === 'postgresql' ? ['database clock'] : []), 'redis', 'redis version', 'redis persistence', 'redis eviction', 'redis clock', 'instances', 'workers', 'data folder', 'data folder access', 'disk space', 'secret key', 'network', 'single sign-on', 'vision'];
         assert.deepEqual(report.checks.map((c) => c.name), expected);
         // A CI machine's disk may be nearly full: that check may warn, nothing else may. Single sign-on is not configured here.
         assert.equal(check('single sign-on').status, 'skipped');
@@ -126,9 +133,30 @@ for (const provider of testProviders()) {
         assert.match(check('vision').detail, /models verified \(SHA-256\) and loaded .* test frame detected and classified/);
         const fingerprint = evidenceSignerFromSeed(deriveKey(secret, 'evidence signing')).keyFingerprint;
         assert.match(check('secret key').detail, new RegExp(`signed by the key with fingerprint ${fingerprint}`));
+        assert.match(check('instances').detail, /^1 running \(0 API, 1 worker\) on 1 host: release .*, one secret key, the same retention and mask policy as this host$/);
+
+        // A host started with another secret key: it cannot check this one's seals or signatures.
+        const stranger = await startInstanceBeacon({
+          redisUrl: good.url,
+          queuePrefix: prefix,
+          kind: 'api',
+          settings: { ...(await sharedSettings(config, secretKeys(config))), signingKeyFingerprint: 'cd'.repeat(32) },
+          logger: pino({ level: 'silent' }),
+        });
+        try {
+          const split = await doctor();
+          assert.equal(split.code, 1);
+          assert.equal(split.check('instances').status, 'fail');
+          assert.match(split.check('instances').detail, new RegExp(`with different secret keys: secret key with signing fingerprint ${fingerprint.slice(0, 12)}… on worker on .* \\(pid ${process.pid}\\), this host's configuration; secret key with signing fingerprint cdcdcdcdcdcd… on API on`));
+        } finally {
+          await stranger.stop();
+        }
+        assert.equal((await doctor()).check('instances').status, 'ok', 'gone from the list once stopped');
       } finally {
+        await beacon.stop();
         await worker.close();
       }
+      assert.equal((await doctor()).check('instances').status, 'warn', 'none left');
     });
 
     test('Redis without the append-only file and evicting keys: both fail, with their fix', async () => {

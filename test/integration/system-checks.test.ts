@@ -1,7 +1,7 @@
 /**
  * Admin › System over real HTTP, on SQLite and PostgreSQL with the real Redis: GET /api/v1/system/checks runs
- * the doctor's checks from the API instance (models skipped), reports Redis's settings as Redis has them, and
- * two requests at once share one run.
+ * the doctor's checks from the API instance (models skipped), reports Redis's settings as Redis has them, lists
+ * the running instances and compares their settings, and two requests at once share one run.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,9 @@ import { testProviders } from '../helpers/db.ts';
 import { REDIS_URL } from '../helpers/env.ts';
 import type { ApiInstance } from '../../src/system/api-instance.ts';
 import type { SystemChecks } from '../../src/contracts/api.ts';
+import { BEACON_INTERVAL_MS, startInstanceBeacon } from '../../src/system/instance-beacon.ts';
+import { hostname } from 'node:os';
+import pino from 'pino';
 
 for (const provider of testProviders()) {
   describe(`GET /api/v1/system/checks (${provider}; real database and Redis)`, () => {
@@ -43,6 +46,34 @@ for (const provider of testProviders()) {
       assert.equal(body.failed, body.checks.filter((c) => c.status === 'fail').length);
       assert.equal(body.ok, body.failed === 0);
       assert.ok(Math.abs(Date.parse(body.checkedAt) - Date.now()) < 60_000);
+      // This API announces itself, with its release and settings.
+      assert.deepEqual(
+        body.instances.map((i) => [i.kind, i.host, i.pid, i.settings.retentionDays]),
+        [['api', hostname(), process.pid, stack.config.privacy.retentionDays]],
+      );
+      assert.match(body.instances[0]!.schema, /^\d{14}_/);
+      assert.equal(check('instances').status, 'ok');
+    });
+
+    test('a worker started with another retention period is listed, and the instances check warns until it stops', async () => {
+      const own = (await call(api.url, 'GET', '/api/v1/system/checks', { token: admin })).body as SystemChecks;
+      const settings = { ...own.instances[0]!.settings, retentionDays: own.instances[0]!.settings.retentionDays + 7 };
+      const worker = await startInstanceBeacon({ redisUrl: REDIS_URL, queuePrefix: stack.config.queuePrefix, kind: 'worker', settings, logger: pino({ level: 'silent' }) });
+      try {
+        const body = (await call(api.url, 'GET', '/api/v1/system/checks', { token: admin })).body as SystemChecks;
+        assert.deepEqual(body.instances.map((i) => i.kind), ['api', 'worker'], 'oldest first');
+        const instances = body.checks.find((c) => c.name === 'instances')!;
+        assert.equal(instances.status, 'warn');
+        assert.match(instances.detail, new RegExp(`MASKWATCH_RETENTION_DAYS=${settings.retentionDays} on worker on`));
+        // A process killed without stopping drops out by itself: its announcement expires after three intervals.
+        const redis = new Redis(REDIS_URL);
+        const ttl = await redis.pttl(`${stack.config.queuePrefix}:instances:${worker.id}`).finally(() => redis.disconnect());
+        assert.ok(ttl > 0 && ttl <= 3 * BEACON_INTERVAL_MS, `expires within three intervals: ${ttl} ms`);
+      } finally {
+        await worker.stop();
+      }
+      const after = (await call(api.url, 'GET', '/api/v1/system/checks', { token: admin })).body as SystemChecks;
+      assert.deepEqual(after.instances.map((i) => i.kind), ['api'], 'a stopped instance leaves the list at once');
     });
 
     test('two requests at once share one run', async () => {

@@ -1,6 +1,6 @@
 /**
  * The rules `maskwatch doctor` concludes by (src/domain/deployment-checks.ts): clock skews, Redis's INFO
- * (persistence, eviction, version), the data folder's mode and free space, and the verdict.
+ * (persistence, eviction, version), the data folder's mode and free space, the running instances, and the verdict.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,9 @@ import {
   dataDirModeCheck,
   diskSpaceCheck,
   fail,
+  instancesCheck,
   networkCheck,
+  type InstanceView,
   ok,
   parseRedisInfo,
   redisSettingsChecks,
@@ -90,6 +92,36 @@ describe('deployment checks', () => {
     assert.equal(untrusted.status, 'warn');
     assert.match(untrusted.fix!, /MASKWATCH_TRUST_PROXY/);
     assert.deepEqual(networkCheck('https://dispatch.example.org', ['10.0.0.2']), ok('network', 'https://dispatch.example.org, behind 10.0.0.2'));
+  });
+
+  test('instances: alike is ok; another secret key fails, naming where; another release or setting warns; none warns', () => {
+    const KEY = 'ab'.repeat(32);
+    const settings = { signingKeyFingerprint: KEY, retentionDays: 30, incorrectMaskPolicy: 'violation' };
+    const at = (kind: 'api' | 'worker', host: string, pid: number, more: Partial<InstanceView> = {}): InstanceView => ({ kind, host, pid, version: '0.1.0', schema: '2026_b', settings, ...more });
+    const fleet = [at('api', 'web-1', 10), at('worker', 'gpu-1', 20), at('worker', 'gpu-1', 21)];
+    assert.deepEqual(instancesCheck(fleet), ok('instances', '3 running (1 API, 2 workers) on 2 hosts: release 0.1.0 (schema 2026_b), one secret key, the same retention and mask policy'));
+    assert.equal(instancesCheck(fleet, { version: '0.1.0', schema: '2026_b', settings }).detail.endsWith('as this host'), true);
+
+    const otherKey = instancesCheck([...fleet, at('worker', 'gpu-2', 30, { settings: { ...settings, signingKeyFingerprint: 'cd'.repeat(32) } })]);
+    assert.equal(otherKey.status, 'fail');
+    assert.match(otherKey.detail, /different secret keys: secret key with signing fingerprint abababababab… on API on web-1 \(pid 10\), worker on gpu-1 \(pid 20\), worker on gpu-1 \(pid 21\); secret key with signing fingerprint cdcdcdcdcdcd… on worker on gpu-2 \(pid 30\)/);
+    assert.match(otherKey.fix!, /same MASKWATCH_SECRET_KEY/);
+    // The doctor on a host about to join: its own configuration is compared too.
+    const joining = instancesCheck(fleet, { version: '0.1.0', schema: '2026_b', settings: { ...settings, signingKeyFingerprint: 'ef'.repeat(32) } });
+    assert.equal(joining.status, 'fail');
+    assert.match(joining.detail, /efefefefefef… on this host's configuration/);
+    const unreadable = instancesCheck([...fleet, at('worker', 'gpu-3', 40, { settings: { ...settings, signingKeyFingerprint: null } })]);
+    assert.equal(unreadable.status, 'fail');
+    assert.match(unreadable.detail, /could not be read by worker on gpu-3 \(pid 40\)/);
+
+    const upgrading = instancesCheck([...fleet, at('api', 'web-2', 50, { version: '0.2.0', schema: '2026_c' }), at('worker', 'gpu-2', 60, { settings: { ...settings, retentionDays: 7 } })]);
+    assert.equal(upgrading.status, 'warn');
+    assert.match(upgrading.detail, /release 0\.1\.0 \(schema 2026_b\) on API on web-1 \(pid 10\), worker on gpu-1 \(pid 20\), worker on gpu-1 \(pid 21\) and 1 more; release 0\.2\.0 \(schema 2026_c\) on API on web-2 \(pid 50\)\. MASKWATCH_RETENTION_DAYS=30 on .*; MASKWATCH_RETENTION_DAYS=7 on worker on gpu-2 \(pid 60\)$/);
+    assert.equal(instancesCheck([...fleet, at('worker', 'gpu-2', 70, { settings: { ...settings, incorrectMaskPolicy: 'ignore' } })]).status, 'warn');
+
+    const none = instancesCheck([]);
+    assert.equal(none.status, 'warn');
+    assert.match(none.fix!, /MASKWATCH_QUEUE_PREFIX/);
   });
 
   test('the verdict: nothing failed is ok, warnings counted apart', () => {

@@ -107,7 +107,7 @@ async function runWorker(opts: {
 }): Promise<number> {
   const { config, logger, concurrency, metricsPort, stopSignal } = opts;
   // The queue, database and vision stacks load only here: --help and argument errors answer at once.
-  const [{ openDatabase }, { createDetectionWorker }, { redisOptionsFromUrl }, { startWebhookDelivery }, { createWorkerMetrics }, { startRetentionService }, { createVisionEngine }, { visionEngineOptions }, { secretKeys }] =
+  const [{ openDatabase }, { createDetectionWorker }, { redisOptionsFromUrl }, { startWebhookDelivery }, { createWorkerMetrics }, { startRetentionService }, { createVisionEngine }, { visionEngineOptions }, { secretKeys }, { sharedSettings, startInstanceBeacon }] =
     await Promise.all([
       import('../../db/client.ts'),
       import('../../queue/wiring/detection.ts'),
@@ -118,6 +118,7 @@ async function runWorker(opts: {
       import('../../vision/engine.ts'),
       import('../../config/vision-engine.ts'),
       import('../../system/secret-key.ts'),
+      import('../../system/instance-beacon.ts'),
     ]);
   const keys = secretKeys(config);
   const db = await openDatabase(config.databaseUrl, { logger, poolSize: config.databasePoolSize });
@@ -183,6 +184,8 @@ async function runWorker(opts: {
       logger,
     });
     closers.push(() => retention.close());
+    const beacon = await startInstanceBeacon({ redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, kind: 'worker', settings: await sharedSettings(config, keys), logger });
+    closers.push(() => beacon.stop());
     logger.info(
       { concurrency, detectionsConcurrency: config.worker.detectionsConcurrency, queuePrefix: config.queuePrefix, webhooks: config.webhooks.map((t) => t.name), escalation: config.alerts.escalation },
       'worker ready',
