@@ -137,11 +137,13 @@ export function createApp(deps: AppDeps): FastifyInstance {
   const producer = deps.queues.frames;
   const auth = deps.auth ?? buildAuthService({ ...deps, redis: producer.redis });
   const registry = deps.metricsRegistry ?? new Registry();
+  const instances = () => listInstances(producer.redis, deps.config.queuePrefix);
   const metrics = createApiMetrics(registry, {
     logger: deps.logger,
     jobCounts: () => producer.jobCounts(),
     frameWorkers: () => producer.frameWorkerCount(),
     redisRequirements: async () => redisSettingsChecks(parseRedisInfo(await producer.redis.info())),
+    instances,
     staleFrames: () => createStaleFrameCounter(producer.redis, deps.config.queuePrefix).perCamera(),
     analysisWork: () => analysisWorkTotals(producer.redis, deps.config.queuePrefix),
     alertCounts: () => repos.alerts.countsByStatus(),
@@ -220,7 +222,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
     // Stored frames were written by our workers under this limit; it still bounds what a view decodes.
     renderAlertFrame: (stored, plan) => renderAlertFrame(stored, plan, { maxPixels: deps.config.ingest.maxFramePixels }),
     deploymentChecks: () => runDoctor({ config: deps.config, vision: false }),
-    instances: () => listInstances(producer.redis, deps.config.queuePrefix),
+    instances,
     logger: deps.logger,
   });
   const ctx: ApiContext = {

@@ -2,7 +2,9 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { CAMERA_HEALTH_STATES, cameraHealth } from '../domain/camera-health.ts';
 import type { ZoneCoverage } from '../domain/zone-coverage.ts';
-import type { CheckResult } from '../domain/deployment-checks.ts';
+import { instanceSpread, type CheckResult } from '../domain/deployment-checks.ts';
+import type { Instance } from '../contracts/api.ts';
+import { INSTANCE_KINDS } from '../contracts/vocabulary.ts';
 
 export type RejectReason =
   | 'unauthorized'
@@ -39,6 +41,8 @@ export interface ApiMetricsSources {
   analysisWork?: () => Promise<{ framesUnchanged: number; facesClassified: number; facesReused: number }>;
   /** Redis's settings judged against what MaskWatch requires (domain/deployment-checks.ts redisSettingsChecks). */
   redisRequirements?: () => Promise<CheckResult[]>;
+  /** The API and worker processes announcing themselves (system/instance-beacon.ts listInstances). */
+  instances?: () => Promise<Instance[]>;
   logger: Logger;
 }
 
@@ -81,7 +85,7 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
       },
     });
   }
-  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork, zones, evidenceHolds, redisRequirements } = sources;
+  const { jobCounts, frameWorkers, alertCounts, staleFrames, cameraHealth: health, analysisWork, zones, evidenceHolds, redisRequirements, instances } = sources;
 
   scraped(
     { name: 'maskwatch_queue_jobs', help: 'Jobs in the frames queue, by state (read at scrape time)', labelNames: ['state'], what: 'queue counts' },
@@ -102,6 +106,33 @@ export function createApiMetrics(registry: Registry, sources: ApiMetricsSources)
     redisRequirements &&
       (async (g) => {
         for (const r of await redisRequirements()) g.set({ requirement: r.name.replace(/^redis /, '') }, r.status === 'ok' ? 1 : 0);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_instances',
+      help: 'API and worker processes announcing themselves on this Redis and queue prefix, by kind (read at scrape time)',
+      labelNames: ['kind'],
+      what: 'instances',
+    },
+    instances &&
+      (async (g) => {
+        const list = await instances();
+        for (const kind of INSTANCE_KINDS) g.set({ kind }, list.filter((i) => i.kind === kind).length);
+      }),
+  );
+  scraped(
+    {
+      name: 'maskwatch_instances_distinct',
+      help:
+        'Different values of a setting every instance must share, across the running instances (1 is right): secret_key (instances with another ' +
+        'secret key cannot check each other\'s audit seals, two-factor secrets or evidence signatures), release, retention_days, incorrect_mask',
+      labelNames: ['setting'],
+      what: 'instance settings',
+    },
+    instances &&
+      (async (g) => {
+        for (const [setting, n] of Object.entries(instanceSpread(await instances()))) g.set({ setting }, n);
       }),
   );
   scraped(

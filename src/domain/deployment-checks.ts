@@ -121,7 +121,21 @@ export type InstanceView = Pick<Instance, 'kind' | 'host' | 'pid' | 'version' | 
 /** "worker on host-b (pid 12)"; pid 0 is the doctor's own configuration. */
 const placeOf = (i: InstanceView) => (i.pid === 0 ? `this host's configuration` : `${i.kind === 'api' ? 'API' : 'worker'} on ${i.host} (pid ${i.pid})`);
 
-/** The values a field takes across instances, each with where (at most 3 places named): "" when all agree. */
+/** What every instance must share, each as the text that names its value (also the metric's `setting` label). */
+const SHARED = {
+  secret_key: (i: InstanceView) => (i.settings.signingKeyFingerprint ? `secret key with signing fingerprint ${i.settings.signingKeyFingerprint.slice(0, 12)}…` : 'no readable secret key'),
+  release: (i: InstanceView) => `release ${i.version} (schema ${i.schema})`,
+  retention_days: (i: InstanceView) => `MASKWATCH_RETENTION_DAYS=${i.settings.retentionDays}`,
+  incorrect_mask: (i: InstanceView) => `MASKWATCH_INCORRECT_MASK=${i.settings.incorrectMaskPolicy}`,
+} as const;
+export type SharedSetting = keyof typeof SHARED;
+
+/** How many different values each shared setting takes across the instances: 1 each (or 0, none running) is right. */
+export function instanceSpread(instances: readonly InstanceView[]): Record<SharedSetting, number> {
+  return Object.fromEntries(Object.entries(SHARED).map(([setting, valueOf]) => [setting, new Set(instances.map(valueOf)).size])) as Record<SharedSetting, number>;
+}
+
+/** The values a setting takes across instances, each with where (at most 3 places named): "" when all agree. */
 function disagreement(instances: readonly InstanceView[], valueOf: (i: InstanceView) => string): string {
   const by = new Map<string, string[]>();
   for (const i of instances) by.set(valueOf(i), [...(by.get(valueOf(i)) ?? []), placeOf(i)]);
@@ -146,15 +160,11 @@ export function instancesCheck(running: readonly InstanceView[], here?: Omit<Ins
   const summary = `${running.length} running (${apis} API, ${running.length - apis} worker${running.length - apis === 1 ? '' : 's'}) on ${hosts} host${hosts === 1 ? '' : 's'}`;
   const noKey = all.filter((i) => i.settings.signingKeyFingerprint === null);
   if (noKey.length > 0) return fail(name, `${summary}; the secret key could not be read by ${noKey.map(placeOf).join(', ')}`, 'give every instance MASKWATCH_SECRET_KEY, or a readable secret.key in its data folder');
-  const keys = disagreement(all, (i) => `secret key with signing fingerprint ${i.settings.signingKeyFingerprint!.slice(0, 12)}…`);
+  const keys = disagreement(all, SHARED.secret_key);
   if (keys) {
     return fail(name, `${summary}, with different secret keys: ${keys}. Audit seals, two-factor secrets and evidence signatures of one cannot be checked by another`, 'set the same MASKWATCH_SECRET_KEY on every instance, then restart them');
   }
-  const differences = [
-    disagreement(all, (i) => `release ${i.version} (schema ${i.schema})`),
-    disagreement(all, (i) => `MASKWATCH_RETENTION_DAYS=${i.settings.retentionDays}`),
-    disagreement(all, (i) => `MASKWATCH_INCORRECT_MASK=${i.settings.incorrectMaskPolicy}`),
-  ].filter(Boolean);
+  const differences = [SHARED.release, SHARED.retention_days, SHARED.incorrect_mask].map((valueOf) => disagreement(all, valueOf)).filter(Boolean);
   if (differences.length > 0) return warn(name, `${summary}, not alike: ${differences.join('. ')}`, 'run one release with the same settings everywhere (an upgrade in progress settles when every host has restarted)');
   const { version, schema } = all[0]!;
   return ok(name, `${summary}: release ${version} (schema ${schema}), one secret key, the same retention and mask policy${here ? ' as this host' : ''}`);

@@ -55,7 +55,7 @@ for (const provider of testProviders()) {
       assert.equal(check('instances').status, 'ok');
     });
 
-    test('a worker started with another retention period is listed, and the instances check warns until it stops', async () => {
+    test('a worker started with another retention period is listed, counted by /metrics, and the instances check warns until it stops', async () => {
       const own = (await call(api.url, 'GET', '/api/v1/system/checks', { token: admin })).body as SystemChecks;
       const settings = { ...own.instances[0]!.settings, retentionDays: own.instances[0]!.settings.retentionDays + 7 };
       const worker = await startInstanceBeacon({ redisUrl: REDIS_URL, queuePrefix: stack.config.queuePrefix, kind: 'worker', settings, logger: pino({ level: 'silent' }) });
@@ -65,6 +65,16 @@ for (const provider of testProviders()) {
         const instances = body.checks.find((c) => c.name === 'instances')!;
         assert.equal(instances.status, 'warn');
         assert.match(instances.detail, new RegExp(`MASKWATCH_RETENTION_DAYS=${settings.retentionDays} on worker on`));
+        // Prometheus sees the same: two kinds running, two retention periods, one secret key.
+        const metrics = (await (await fetch(`${api.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('maskwatch_instances')).sort();
+        assert.deepEqual(metrics, [
+          'maskwatch_instances_distinct{setting="incorrect_mask"} 1',
+          'maskwatch_instances_distinct{setting="release"} 1',
+          'maskwatch_instances_distinct{setting="retention_days"} 2',
+          'maskwatch_instances_distinct{setting="secret_key"} 1',
+          'maskwatch_instances{kind="api"} 1',
+          'maskwatch_instances{kind="worker"} 1',
+        ]);
         // A process killed without stopping drops out by itself: its announcement expires after three intervals.
         const redis = new Redis(REDIS_URL);
         const ttl = await redis.pttl(`${stack.config.queuePrefix}:instances:${worker.id}`).finally(() => redis.disconnect());

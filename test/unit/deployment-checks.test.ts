@@ -9,6 +9,7 @@ import {
   dataDirModeCheck,
   diskSpaceCheck,
   fail,
+  instanceSpread,
   instancesCheck,
   networkCheck,
   type InstanceView,
@@ -118,6 +119,10 @@ describe('deployment checks', () => {
     assert.equal(upgrading.status, 'warn');
     assert.match(upgrading.detail, /release 0\.1\.0 \(schema 2026_b\) on API on web-1 \(pid 10\), worker on gpu-1 \(pid 20\), worker on gpu-1 \(pid 21\) and 1 more; release 0\.2\.0 \(schema 2026_c\) on API on web-2 \(pid 50\)\. MASKWATCH_RETENTION_DAYS=30 on .*; MASKWATCH_RETENTION_DAYS=7 on worker on gpu-2 \(pid 60\)$/);
     assert.equal(instancesCheck([...fleet, at('worker', 'gpu-2', 70, { settings: { ...settings, incorrectMaskPolicy: 'ignore' } })]).status, 'warn');
+
+    assert.deepEqual(instanceSpread(fleet), { secret_key: 1, release: 1, retention_days: 1, incorrect_mask: 1 });
+    assert.deepEqual(instanceSpread([...fleet, at('worker', 'gpu-2', 60, { version: '0.2.0', settings: { ...settings, signingKeyFingerprint: null } })]), { secret_key: 2, release: 2, retention_days: 1, incorrect_mask: 1 });
+    assert.deepEqual(instanceSpread([]), { secret_key: 0, release: 0, retention_days: 0, incorrect_mask: 0 });
 
     const none = instancesCheck([]);
     assert.equal(none.status, 'warn');
