@@ -108,7 +108,7 @@ frames/          the incident's frames; only the incident's people are unblurred
 people/N/        person N's best shot and the face crops of their track, oldest first`;
 
 const CASE_LAYOUT = `case.json        the case reference and its incidents, oldest first, with the folder of each
-incidents/NN-ID/ one incident (alert ID), as its own evidence package holds it:
+incidents/NNN-ID/ one incident (alert ID), as its own evidence package holds it:
   incident.json  the incident as MaskWatch recorded it: camera, people, sightings, dispatch timeline, hold,
                  and its custody: who viewed its evidence before this export, and earlier exports
   frames/        the incident's frames; only the incident's people are unblurred, every other face is blurred
@@ -320,7 +320,8 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
      */
     async open(alertId: string, exporter: PackageExporter): Promise<{ filename: string; stream: Readable }> {
       const alert = await visibleAlert(alertId, exporter);
-      const [exportedAt, signer] = [now(), await deps.signer()];
+      const exportedAt = now();
+      const signer = await deps.signer();
       const counts: IncidentCounts = { frames: 0, people: 0, missing: 0 };
       const stream = signedZip({
         exportedAt,
@@ -335,17 +336,18 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
     },
 
     /**
-     * A case's evidence package: several incidents (oldest first), each in its folder `incidents/NN-<alertId>/`
+     * A case's evidence package: several incidents (oldest first), each in its folder `incidents/NNN-<alertId>/`
      * as its own package holds it, with `case.json`, under one signed manifest. Each incident's audit trail
      * records the export (`evidence.export` with the case), so each one's custody shows it. 404 naming the
      * first alert that does not exist or the exporter may not see, before anything is read.
      */
     async openCase(input: EvidenceCaseInput, exporter: PackageExporter): Promise<{ filename: string; stream: Readable }> {
       const alerts = (await Promise.all(input.alertIds.map((id) => visibleAlert(id, exporter)))).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
-      const [exportedAt, signer] = [now(), await deps.signer()];
+      const exportedAt = now();
+      const signer = await deps.signer();
       const reference = input.reference.trim();
       const alertIds = alerts.map((a) => a.id);
-      const folders = alerts.map((a, i) => `incidents/${String(i + 1).padStart(2, '0')}-${a.id}/`);
+      const folders = alerts.map((a, i) => `incidents/${String(i + 1).padStart(3, '0')}-${a.id}/`);
       const counts = alerts.map((): IncidentCounts => ({ frames: 0, people: 0, missing: 0 }));
       const exportedBy = exportedByOf(exporter);
       async function* entries(): AsyncGenerator<Entry> {

@@ -247,14 +247,14 @@ for (const provider of testProviders()) {
       assert.deepEqual(
         theCase.incidents.map((i: { alertId: string; folder: string; camera: { name: string } }) => [i.alertId, i.folder, i.camera.name]),
         [
-          [alert.id, `incidents/01-${alert.id}/`, 'Puerta del Sol'],
-          [later.id, `incidents/02-${later.id}/`, 'Callao'],
+          [alert.id, `incidents/001-${alert.id}/`, 'Puerta del Sol'],
+          [later.id, `incidents/002-${later.id}/`, 'Callao'],
         ],
         'oldest first',
       );
-      const firstIncident = JSON.parse(Buffer.from(caseFiles[`incidents/01-${alert.id}/incident.json`]!).toString());
+      const firstIncident = JSON.parse(Buffer.from(caseFiles[`incidents/001-${alert.id}/incident.json`]!).toString());
       assert.deepEqual(firstIncident.alert, alert);
-      assert.ok(caseFiles[`incidents/02-${later.id}/people/1/best-shot.jpg`], "the second incident's people");
+      assert.ok(caseFiles[`incidents/002-${later.id}/people/1/best-shot.jpg`], "the second incident's people");
 
       const file = path.join(stack.dataDir, 'case.zip');
       await writeFile(file, bytes);

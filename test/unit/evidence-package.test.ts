@@ -333,8 +333,8 @@ describe('evidence package', () => {
     assert.equal(pkg.filename, 'maskwatch-case-Case-2026-0412-Sol.zip');
     const files = await unzipped(pkg.stream);
     const alone = await download([]);
-    const first = 'incidents/01-alert-0/';
-    const second = 'incidents/02-alert-1/';
+    const first = 'incidents/001-alert-0/';
+    const second = 'incidents/002-alert-1/';
     // The later incident's folder holds what its own package holds, byte for byte but for the custody and packaging files.
     for (const [name, data] of alone) {
       if (['README.txt', 'manifest.json', 'SHA256SUMS', 'manifest.sig', 'signing-key.pem'].includes(name)) continue;

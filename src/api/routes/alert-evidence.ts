@@ -109,7 +109,7 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
         tags: ['alerts'],
         summary: "A case's evidence package (ZIP): several incidents under the agency's case reference, each as its own package holds it, under one signed manifest",
         description:
-          'For a case that spans incidents (the same person on several days, one event seen by several cameras). `incidents/NN-<alertId>/`: each incident, oldest ' +
+          'For a case that spans incidents (the same person on several days, one event seen by several cameras). `incidents/NNN-<alertId>/`: each incident, oldest ' +
           'first, with the files of GET /api/v1/alerts/:id/evidence-package (its `incident.json`, `frames/`, `people/<n>/`; paths inside incident.json are relative ' +
           'to its folder); `case.json` (`format` maskwatch-evidence-case/1, `reference`, `exportedAt`, `exportedBy`, `incidents` [{number, alertId, folder, status, ' +
           'createdAt, lastSeenAt, camera, people}]); `README.txt`; `manifest.json` (`format` maskwatch-evidence-case/1, `reference`, `alertIds` in package order, ' +

@@ -1,8 +1,8 @@
 /**
  * `maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM]`: checks an incident's or a case's
- * evidence package (GET /api/v1/alerts/:id/evidence-package, POST /api/v1/evidence-packages) — every file against its manifest and SHA256SUMS,
- * nothing added or missing, the manifest's signature — and finds the manifest's SHA-256 in this server's
- * audit trail (`evidence.export`), so a package changed after export, or made elsewhere, is told apart from
+ * evidence package (GET /api/v1/alerts/:id/evidence-package, POST /api/v1/evidence-packages) — every file
+ * against its manifest and SHA256SUMS, nothing added or missing, the manifest's signature — and finds the
+ * manifest's SHA-256 in this server's audit trail (`evidence.export`), so a package changed after export, or made elsewhere, is told apart from
  * the one MaskWatch gave out. `--offline` checks the package alone (no database), e.g. on the receiving side,
  * where `--public-key` (the key the agency published) proves its origin.
  * `maskwatch evidence key [--json]`: that public key, to publish.
@@ -13,9 +13,10 @@ import { parseArgs } from 'node:util';
 const USAGE = `usage: maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM]
        maskwatch evidence key [--json]
 verify  checks an incident's or a case's evidence package (Admin › Closed incidents, or
-        GET /api/v1/alerts/:id/evidence-package, POST /api/v1/evidence-packages): each file's SHA-256 against manifest.json and SHA256SUMS,
-        no file added or missing, the manifest's Ed25519 signature (manifest.sig, by signing-key.pem), and the
-        manifest's SHA-256 recorded by this server's audit trail (evidence.export, for each incident of a case).
+        GET /api/v1/alerts/:id/evidence-package, POST /api/v1/evidence-packages): each file's SHA-256
+        against manifest.json and SHA256SUMS, no file added or missing, the manifest's Ed25519 signature
+        (manifest.sig, by signing-key.pem), and the manifest's SHA-256 recorded by this server's audit trail
+        (evidence.export, for each incident of a case).
         Exit 0 when all holds, 1 naming each problem.
   --offline     the package alone, without the database (on the receiving side)
   --public-key  the key the agency published (PEM): the package must be signed by it
