@@ -115,6 +115,7 @@ export const AlertSchema = Type.Object({
   escalationLevel: Type.Integer(),
   people: Type.Array(PersonSchema, { description: "The incident's confirmed people" }),
   resolutionOutcome: NullableOutcome(`Set when the alert is resolved with an outcome; null otherwise. ${OUTCOMES_TEXT}`),
+  noteCount: Type.Integer({ description: 'Notes added to the incident (POST /api/v1/alerts/:id/notes); its timeline lists them as alert.note' }),
 });
 export type Alert = Static<typeof AlertSchema>;
 
@@ -701,6 +702,10 @@ const TappedAt = () =>
 
 export const NoteBodySchema = Type.Object({ note: Type.Optional(Text(2000)), tappedAt: TappedAt() }, { additionalProperties: false, required: [] });
 export type NoteBody = Static<typeof NoteBodySchema>;
+
+/** The body of POST /api/v1/alerts/:id/notes: what a dispatcher or an officer adds to an open incident's record. */
+export const IncidentNoteBodySchema = Type.Object({ text: Text(1000) }, { additionalProperties: false });
+export type IncidentNoteBody = Static<typeof IncidentNoteBodySchema>;
 
 /** The body of POST /api/v1/alerts/:id/resolve: the note is required; the outcome is optional (the dashboard asks for it). */
 export const ResolveBodySchema = Type.Object({ note: Text(2000), outcome: Type.Optional(ResolutionOutcomeSchema), tappedAt: TappedAt() }, { additionalProperties: false });

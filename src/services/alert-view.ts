@@ -76,6 +76,7 @@ export function toAlertEvent(alert: AlertRecord): AlertEvent {
     escalationLevel: alert.escalationLevel,
     people: alert.people.map(toPersonEvent),
     resolutionOutcome: resolutionOutcomeOf(alert.resolutionOutcome),
+    noteCount: alert.noteCount,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Alert use cases: the list a user may see, suggested units, the timeline, and
+ * Alert use cases: the list a user may see, suggested units, the timeline, notes, and
  * the dispatch workflow (dispatch / acknowledge / en-route / on-scene / resolve /
  * dismiss). A transition asks the pure state machine (src/domain/lifecycle.ts),
  * writes the alert, the units' statuses and an AuditEvent in one transaction
@@ -18,7 +18,7 @@ import type { TimelineEntry } from '../contracts/api.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import type { Announcer } from './announcer.ts';
 import { toAlertEvent } from './alert-view.ts';
-import { notFound } from './errors.ts';
+import { notFound, ServiceError } from './errors.ts';
 
 export type TransitionOutcome =
   | { ok: true; alert: AlertEvent; from: AlertStatus; to: AlertStatus; previousUnitId: string | null }
@@ -191,6 +191,21 @@ export function createAlertService(deps: AlertServiceDeps) {
           .catch(() => undefined); // logged by the announcer; the step is committed
       }
       return outcome;
+    },
+
+    /**
+     * A note on an open incident (what the officer found, what a caller added): in its timeline for everyone who
+     * sees the alert, announced as alert.updated (its `noteCount` moves). An officer notes only their unit's
+     * alerts; 404 for an alert the author may not see, 409 once it is closed.
+     */
+    async addNote(alertId: string, text: string, actor: Actor & { username: string; zones: readonly string[] }): Promise<AlertEvent> {
+      if (!(await deps.alerts.existsIn(alertId, alertScopeOf(actor)))) throw notFound(`alert ${alertId}`);
+      const at = now();
+      const written = await deps.alerts.addNote({ alertId, text: text.trim(), actor: { userId: actor.userId, role: actor.role, username: actor.username, unitId: actor.unitId }, at });
+      if (!written.ok) throw written.kind === 'NOT_FOUND' ? notFound(`alert ${alertId}`) : new ServiceError('CONFLICT', 'the alert is closed: notes are added to open incidents', 'alert-closed');
+      const alert = toAlertEvent(written.alert);
+      await deps.announcer.announce({ kind: 'noted', alert }).catch(() => undefined); // logged by the announcer; the note is committed
+      return alert;
     },
   };
 }

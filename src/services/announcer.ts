@@ -27,6 +27,8 @@ export type AlertChange =
   | { kind: 'escalated'; alert: AlertEvent; level: number }
   /** A user reviewed the incident's people (e.g. marked one a false positive); the status is unchanged. */
   | { kind: 'reviewed'; alert: AlertEvent }
+  /** A dispatcher or an officer added a note (its timeline lists it); the status is unchanged. */
+  | { kind: 'noted'; alert: AlertEvent }
   /** An admin edited the alert's camera (name, address, zone, position): what officers navigate by. */
   | { kind: 'camera'; alert: AlertEvent; previousZone?: string | null };
 

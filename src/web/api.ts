@@ -241,6 +241,10 @@ export class Api {
   alertAction(id: string, action: AlertAction, body: Record<string, string> = {}) {
     return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(id)}/${action}`, body);
   }
+  /** Adds a note to an open incident; answers the alert (its noteCount raised). */
+  addNote(alertId: string, text: string) {
+    return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(alertId)}/notes`, { text });
+  }
   timeline(alertId: string) {
     return this.json<{ items: TimelineEntry[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/timeline`);
   }

@@ -182,6 +182,21 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   assert.equal(await card.getByRole('button', { name: 'Resolve' }).isDisabled(), true);
   await screenshot(officer, 'officer', 'officer');
 
+  // Notes: the dispatcher adds what a caller said; the officer is told at once and answers with a note of their own.
+  const dispatchNote = dispatcher.getByRole('form', { name: 'Add a note' });
+  await dispatchNote.getByLabel('Add a note').fill('Caller: red jacket, heading to Sol');
+  await dispatchNote.getByRole('button', { name: 'Add note' }).click();
+  await dispatcher.getByRole('list', { name: 'Timeline' }).getByText('Caller: red jacket, heading to Sol').waitFor();
+  await officer.locator('.toast', { hasText: `Note from dispatch1 on ${CAMERA_NAME}: Caller: red jacket, heading to Sol` }).waitFor();
+  const cardNotes = card.getByRole('list', { name: 'Notes' });
+  await cardNotes.getByText('Caller: red jacket, heading to Sol').waitFor();
+  const officerNote = card.getByRole('form', { name: 'Add a note' });
+  await officerNote.getByLabel('Add a note').fill('Seen him by the fountain');
+  await officerNote.getByRole('button', { name: 'Add note' }).click();
+  await cardNotes.getByText('Seen him by the fountain').waitFor();
+  await dispatcher.getByRole('list', { name: 'Timeline' }).getByText('Seen him by the fountain').waitFor();
+  assert.equal(await officer.locator('.toast', { hasText: 'Note from officer11' }).count(), 0, "the officer is not told of their own note");
+
   // Each officer step shows up live in the dispatcher's list.
   // The status board says which alert the unit is on, by camera, and opens it.
   await dispatcher.locator('.alert-item', { hasText: 'Puerta del Sol' }).click();
@@ -247,6 +262,8 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   assert.deepEqual(await timeline.locator('li > span').allTextContents(), [
     'Alert raised by camera',
     'Dispatched → P-11 · dispatch1',
+    'Note · dispatch1',
+    'Note · officer11',
     'Acknowledged · officer11',
     'En route · officer11',
     'On scene · officer11',
@@ -277,9 +294,10 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   const row = await prisma.alert.findUniqueOrThrow({ where: { id: alertId } });
   assert.equal(row.status, 'RESOLVED');
   assert.equal(row.resolutionNote, 'Spoke to the person, mask on. <script>alert(1)</script>');
+  assert.equal(row.noteCount, 2);
   assert.equal(row.resolutionOutcome, 'MASK_PUT_ON');
   const audit = await prisma.auditEvent.findMany({ where: { subjectId: alertId }, orderBy: { at: 'asc' } });
-  assert.deepEqual(audit.map((a) => a.action), ['alert.dispatch', 'alert.acknowledge', 'alert.en_route', 'alert.on_scene', 'alert.resolve']);
+  assert.deepEqual(audit.map((a) => a.action), ['alert.dispatch', 'alert.note', 'alert.note', 'alert.acknowledge', 'alert.en_route', 'alert.on_scene', 'alert.resolve']);
 
   // The admin exports a CSV containing the violation.
   const admin = await desk.context.newPage();

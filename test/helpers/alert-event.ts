@@ -18,6 +18,7 @@ export function alertEvent(id: string, createdAt: string = new Date().toISOStrin
     escalationLevel: 0,
     people: [],
     resolutionOutcome: null,
+    noteCount: 0,
     ...patch,
   };
 }

@@ -291,7 +291,9 @@ for (const provider of testProviders()) {
       assert.equal(timeline.body.items.at(-1).note, 'Spoke to the person; <b>mask</b> on.');
       assert.equal(timeline.body.items.at(-1).outcome, 'GONE_ON_ARRIVAL');
       assert.equal(timeline.body.items.at(0).outcome, null);
-      assert.equal((await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: officer })).status, 403);
+      // The assigned unit's officers read it too (its notes are for them); another unit's, reassigned away, do not.
+      assert.equal((await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: officer })).status, 200);
+      assert.equal((await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: officer2 })).status, 404);
     });
 
     test("an officer's step sent late carries the phone's tap time: kept when plausible, ignored otherwise, never refused for it", async () => {
@@ -323,6 +325,55 @@ for (const provider of testProviders()) {
       const row = await stack.db.prisma.alert.findUniqueOrThrow({ where: { id: alertId } });
       assert.ok(row.acknowledgedAt! > new Date(tapped), 'acknowledgedAt is when the server got it');
       assert.equal(officerSteps[0]!.at, row.acknowledgedAt!.toISOString());
+    });
+
+    test("notes: dispatchers and the assigned unit's officers add them to the open incident, in its timeline, heard live; refused when closed", async () => {
+      const alertId = await newAlert();
+      const d = await listen(api.url, dispatcher);
+      const o1 = await listen(api.url, officer);
+      sockets.push(d.socket, o1.socket);
+      const note = (token: string, json: unknown, id = alertId) => call(api.url, 'POST', `/api/v1/alerts/${id}/notes`, { token, json });
+
+      const first = await note(dispatcher, { text: '  Caller says: red jacket, heading to Calle Mayor ' });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.noteCount, 1);
+      assert.equal(first.body.status, 'NEW', 'a note is not a step');
+      await d.log.next('alert.updated', (a) => a.id === alertId && a.noteCount === 1);
+      // Not yet their unit's: the officer may neither read nor add to it.
+      assert.equal((await note(officer, { text: 'on my way' })).status, 404);
+      assert.equal((await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: officer })).status, 404);
+
+      assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: dispatcher, json: { unitId: units['P-1'] } })).status, 200);
+      const fromOfficer = await note(officer, { text: 'Subject gone when we arrived' });
+      assert.equal(fromOfficer.status, 200);
+      assert.equal(fromOfficer.body.noteCount, 2);
+      await o1.log.next('alert.updated', (a) => a.id === alertId && a.noteCount === 2);
+      assert.equal((await note(officer2, { text: 'x' })).status, 404, "another unit's officer");
+
+      // The officer reads what the dispatcher noted before the dispatch.
+      const timeline = await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: officer });
+      assert.equal(timeline.status, 200);
+      assert.deepEqual(
+        timeline.body.items.filter((e: { action: string }) => e.action === 'alert.note').map((e: { username: string; actorRole: string; note: string }) => [e.username, e.actorRole, e.note]),
+        [
+          ['disp', 'DISPATCHER', 'Caller says: red jacket, heading to Calle Mayor'],
+          ['off1', 'OFFICER', 'Subject gone when we arrived'],
+        ],
+      );
+
+      for (const [json, why] of [[{}, 'no text'], [{ text: '   ' }, 'blank'], [{ text: 'x'.repeat(1001) }, 'too long'], [{ text: 'ok', extra: 1 }, 'unknown field']] as const) {
+        const bad = await note(dispatcher, json);
+        assert.equal(bad.status, 400, why);
+        assert.match(bad.headers.get('content-type') ?? '', /problem\+json/, why);
+      }
+      assert.equal((await note(dispatcher, { text: 'x' }, randomUUID())).status, 404);
+
+      assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${alertId}/dismiss`, { token: dispatcher, json: { reason: 'duplicate' } })).status, 200);
+      const closed = await note(dispatcher, { text: 'too late' });
+      assert.equal(closed.status, 409);
+      assert.equal(closed.body.type, 'https://maskwatch.dev/problems/alert-closed');
+      assert.equal(await stack.db.prisma.auditEvent.count({ where: { action: 'alert.note', subjectId: alertId } }), 2, 'one audit event per note, none for a refusal');
+      assert.equal((await stack.db.prisma.alert.findUniqueOrThrow({ where: { id: alertId } })).noteCount, 2);
     });
 
     test('dismiss needs a reason and a command role', async () => {

@@ -71,6 +71,7 @@ const alert: AlertEvent = {
   escalationLevel: 0,
   people: [],
   resolutionOutcome: null,
+  noteCount: 0,
 };
 
 test('target configuration is validated with clear messages', () => {

@@ -120,7 +120,13 @@ const MATRIX: Record<string, Case[]> = {
   'GET /api/v1/alerts/:id/evidence-access': [
     { probe: "who viewed an alert's evidence", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/evidence-access`, expect: { ...ADMIN_ONLY, admin: 200 } },
   ],
-  'GET /api/v1/alerts/:id/timeline': [{ probe: 'audit trail of an alert', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/timeline`, expect: { ...COMMAND, dispatcher: 200, admin: 200 } }],
+  'GET /api/v1/alerts/:id/timeline': [
+    { probe: "audit trail of unit A's alert (unit B's officer: 404)", method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}/timeline`, expect: { ...ANY_USER, officerA: 200, officerB: 404, dispatcher: 200, admin: 200 } },
+  ],
+  'POST /api/v1/alerts/:id/notes': [
+    { probe: 'schema', method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/notes`, body: INVALID, expect: { ...ANY_USER, officerA: 400, officerB: 400, dispatcher: 400, admin: 400 } },
+    { probe: "a note on unit A's alert (unit B's officer: 404)", method: 'POST', url: (i) => `/api/v1/alerts/${i.alertA}/notes`, body: { text: 'Subject left northbound' }, expect: { ...ANY_USER, officerA: 200, officerB: 404, dispatcher: 200, admin: 200 } },
+  ],
   'GET /api/v1/alerts/:id': [
     { probe: 'one incident with its people (officers: their unit only)', method: 'GET', url: (i) => `/api/v1/alerts/${i.alertA}`, expect: { ...ANY_USER, officerA: 200, officerB: 404, dispatcher: 200, admin: 200 } },
   ],
@@ -405,7 +411,7 @@ describe('access-control matrix (sqlite, real Redis, Socket.IO)', () => {
       const event = (id: string, assignedUnitId: string | null): AlertEvent => ({
         id, status: 'NEW', cameraId: ids.cameraId, camera: { name: 'square', latitude: 1, longitude: 1, address: null, zone: null },
         createdAt: new Date().toISOString(), lastSeenAt: new Date().toISOString(), violationCount: 1, noMaskProbability: 0.1, maskProbability: 0.1,
-        snapshotUrl: null, frameSnapshotUrl: null, assignedUnitId, escalationLevel: 0, people: [], resolutionOutcome: null,
+        snapshotUrl: null, frameSnapshotUrl: null, assignedUnitId, escalationLevel: 0, people: [], resolutionOutcome: null, noteCount: 0,
       });
       await publisher.publish('alert.created', event('for-A', ids.unitA));
       await publisher.publish('alert.created', event('for-B', ids.unitB));

@@ -217,6 +217,7 @@ describe('frame job validation and alert event mapping', () => {
       resolutionOutcome: null,
       escalationLevel: 1,
       escalatedAt: null,
+      noteCount: 2,
       createdAt: at,
       updatedAt: at,
     });
@@ -236,6 +237,7 @@ describe('frame job validation and alert event mapping', () => {
       escalationLevel: 1,
       people: [],
       resolutionOutcome: null,
+      noteCount: 2,
     });
   });
 });

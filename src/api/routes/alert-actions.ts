@@ -1,5 +1,5 @@
 /**
- * The dispatch workflow over HTTP: suggested units, the timeline, then dispatch /
+ * The dispatch workflow over HTTP: suggested units, the timeline and notes, then dispatch /
  * acknowledge / en-route / on-scene / resolve / dismiss. The use case (state
  * machine, one transaction, one announcement) is src/services/alerts.ts.
  */
@@ -15,6 +15,7 @@ import { bearerSecurity, uuidParam, type Defaulted, type UuidParam } from '../sc
 import {
   AlertSchema as alertSchema,
   DispatchBodySchema,
+  IncidentNoteBodySchema,
   ListSchema,
   NoteBodySchema,
   ReasonBodySchema,
@@ -23,6 +24,7 @@ import {
   TimelineEntrySchema,
   type AlertActionBody,
   type DispatchBody,
+  type IncidentNoteBody,
   type ReasonBody,
   type ResolveBody,
 } from '../../contracts/api.ts';
@@ -93,6 +95,7 @@ const ACTIONS: ActionRoute[] = [
 export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionRoutesOptions) {
   const alerts = opts.services.alerts;
   const command = requireUser(opts.auth, { roles: ['ADMIN', 'DISPATCHER'] });
+  const anyUser = requireUser(opts.auth);
 
   app.get<{ Params: UuidParam; Querystring: SuggestedUnitsQuery }>(
     '/api/v1/alerts/:id/suggested-units',
@@ -116,10 +119,11 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
   app.get<{ Params: UuidParam }>(
     '/api/v1/alerts/:id/timeline',
     {
-      onRequest: command, // auth before parsing and validation: strangers learn only "401"
+      onRequest: anyUser, // auth before parsing and validation: strangers learn only "401"
       schema: {
         tags: ['alerts'],
-        summary: 'Who did what to the alert, when (from its audit trail)',
+        summary: 'Who did what to the alert, when (from its audit trail), with its notes',
+        description: "Officers: their unit's alerts only (another alert is 404, as for none), so an officer sent to an incident reads what was noted before.",
         security: bearerSecurity,
         params: uuidParam,
         response: {
@@ -129,6 +133,31 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
       },
     },
     async (request) => ({ items: await alerts.timeline(request.params.id, userOf(request)) }),
+  );
+
+  app.post<{ Params: UuidParam; Body: IncidentNoteBody }>(
+    '/api/v1/alerts/:id/notes',
+    {
+      onRequest: anyUser, // before body parsing and validation
+      schema: {
+        tags: ['alerts'],
+        summary: "Add a note to an open incident's record (what the officer found, what a caller added)",
+        description:
+          "Dispatchers and admins: any alert they see; officers: their unit's alerts (another alert is 404, as for none). The note is audited as " +
+          '`alert.note` with the author, listed in the timeline (GET /api/v1/alerts/:id/timeline), and announced as alert.updated with `noteCount` ' +
+          'raised by one. 409 alert-closed once the alert is resolved or dismissed.',
+        security: bearerSecurity,
+        params: uuidParam,
+        body: IncidentNoteBodySchema,
+        response: { 200: alertSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const user = userOf(request);
+      const alert = await alerts.addNote(request.params.id, request.body.text, { userId: user.id, role: user.role, unitId: user.unitId, zones: user.zones, username: user.username });
+      request.log.info({ alertId: alert.id, userId: user.id }, 'incident note');
+      return alert;
+    },
   );
 
   for (const route of ACTIONS) {

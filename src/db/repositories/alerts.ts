@@ -48,6 +48,7 @@ export interface AlertRecord {
   resolutionOutcome: string | null;
   escalationLevel: number;
   escalatedAt: Date | null;
+  noteCount: number;
   updatedAt: Date;
   camera: CameraSummary;
   /** The incident's confirmed people, oldest first (see people.ts). */
@@ -66,6 +67,14 @@ export interface AlertQuery {
   scope?: AlertScope;
   after?: PageKey | null;
   take: number;
+}
+
+/** A note a dispatcher or an officer adds to an open incident. */
+export interface NoteWrite {
+  alertId: string;
+  text: string;
+  actor: { userId: string; role: string; username: string; unitId: string | null };
+  at: Date;
 }
 
 export interface EscalationWrite {
@@ -145,6 +154,30 @@ export function createAlertRepository(prisma: PrismaClient) {
           data: { actorType: 'SYSTEM', action: 'alert.escalated', subjectType: 'Alert', subjectId: w.alertId, at: w.at, details: JSON.stringify(w.details) },
         });
         return true;
+      });
+    },
+
+    /**
+     * Adds a note to an open alert, with its AuditEvent (`alert.note`), in one transaction: the note count
+     * moves only with the note. CLOSED when the alert was resolved or dismissed meanwhile.
+     */
+    addNote(w: NoteWrite): Promise<{ ok: true; alert: AlertRecord } | { ok: false; kind: 'NOT_FOUND' | 'CLOSED' }> {
+      return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
+        const r = await tx.alert.updateMany({ where: { id: w.alertId, status: { in: [...OPEN_ALERT_STATUSES] } }, data: { noteCount: { increment: 1 } } });
+        if (r.count === 0) return { ok: false, kind: (await tx.alert.count({ where: { id: w.alertId } })) ? 'CLOSED' : 'NOT_FOUND' } as const;
+        await tx.auditEvent.create({
+          data: {
+            at: w.at,
+            actorType: 'USER',
+            actorId: w.actor.userId,
+            actorRole: w.actor.role,
+            action: 'alert.note',
+            subjectType: 'Alert',
+            subjectId: w.alertId,
+            details: JSON.stringify({ note: w.text, username: w.actor.username, unitId: w.actor.unitId ?? undefined }),
+          },
+        });
+        return { ok: true, alert: (await tx.alert.findUnique({ where: { id: w.alertId }, include: withCamera })) as AlertRecord } as const;
       });
     },
 

@@ -14,6 +14,7 @@ const STEP_LABELS: Record<string, string> = {
   'alert.dismiss': 'Dismissed',
   'alert.escalated': 'Escalated',
   'alert.person_false_positive': 'A person marked not a violation',
+  'alert.note': 'Note',
 };
 
 export function describeStep(action: string, to: string | null): string {

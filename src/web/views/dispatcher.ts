@@ -38,6 +38,7 @@ import { createCameraMap } from './camera-map.ts';
 import { unitBoardRows } from './unit-board.ts';
 import { timelineItems } from './alert-timeline.ts';
 import { errorText, notificationToggle, statusBadge } from './common.ts';
+import { noteForm } from './incident-notes.ts';
 
 /** Closed alerts kept in the feed; open ones are always kept. */
 const MAX_CLOSED_KEPT = 200;
@@ -296,6 +297,8 @@ export const mountDispatcher: MountView = (root, ctx) => {
     const timeline = h('ol', { class: 'timeline', 'aria-label': 'Timeline' });
     let imageKey = '';
     let timelineKey = '';
+    // A note shows in the timeline at once; other consoles get it with the alert.updated it raises.
+    const notes = noteForm(ctx, () => alert.id, (a) => refreshDetail(a));
     const loadTimeline = (a: AlertEvent) => {
       void ctx.api.timeline(a.id).then(
         (t) => {
@@ -395,7 +398,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
           replaceChildren(images, ...faceAndFrame(ctx.api, a));
         }
       }
-      const tk = `${a.status}|${a.assignedUnitId}`;
+      const tk = `${a.status}|${a.assignedUnitId}|${a.noteCount}`;
       if (tk !== timelineKey) {
         timelineKey = tk;
         loadTimeline(a);
@@ -407,6 +410,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
       dismissBtn.disabled = !allowed.has('dismiss');
       if (assignBtn.disabled) assignPanel.hidden = true;
       if (dismissBtn.disabled) dismissPanel.hidden = true;
+      notes.update(a);
     };
     // The actions come right under the title: a crowd's evidence and people list can run a screen or two long.
     replaceChildren(
@@ -419,6 +423,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
       facts,
       h('h3', { class: 'timeline-title' }, 'Timeline'),
       timeline,
+      notes.el,
     );
     refreshDetail(alert);
   }

@@ -16,6 +16,7 @@ import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAl
 import { alarm, chime } from '../sound.ts';
 import { allowedActions, OFFICER_STEPS, type OfficerStep } from '../workflow.ts';
 import { errorText, incidentFirstSeenAt, isNetworkError, notificationToggle, statusBadge, verdictText } from './common.ts';
+import { officerNotes } from './incident-notes.ts';
 
 interface Card {
   el: HTMLElement;
@@ -280,6 +281,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       // Folding a long list back would leave the page inside the next card: keep this card's toggle in view.
       if (!showAll) morePeople.scrollIntoView({ block: 'nearest' });
     });
+    const notes = officerNotes(ctx, first);
     const el = h(
       'li',
       { class: 'card officer-card', 'data-alert-id': first.id },
@@ -289,6 +291,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       meta,
       h('div', { class: 'steps', role: 'group', 'aria-label': 'Response' }, ...buttons.slice(0, 3).map((x) => x.b)),
       pendingNote,
+      notes.el,
       h('div', { class: 'resolve' }, outcomeField, noteField, buttons[3]!.b),
       people,
       morePeople,
@@ -306,6 +309,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     function update(a: AlertEvent): void {
       current = a;
       renderPeople(a);
+      notes.update(a);
       title.textContent = a.camera.name;
       replaceChildren(status, statusBadge(a.status));
       meta.textContent = `First seen ${formatClock(incidentFirstSeenAt(a))} · ${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'}`;

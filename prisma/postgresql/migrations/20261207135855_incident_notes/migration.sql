@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Alert" ADD COLUMN     "noteCount" INTEGER NOT NULL DEFAULT 0;
