@@ -115,6 +115,29 @@ export interface DoctorSummary {
   warnings: number;
 }
 
+/** How one webhook target answered a probe: an HTTP status (any status: it is there), or why nothing answered. */
+export type WebhookProbe = { name: string; url: string } & ({ status: number } | { error: string });
+
+/**
+ * Webhook targets (MASKWATCH_WEBHOOKS: a CAD, a SIEM) must be reachable from here, or alerts never reach them:
+ * deliveries are retried and logged, but nobody reads that log during an outage. Any HTTP answer counts (a
+ * probe is a HEAD, which a POST-only endpoint may refuse).
+ */
+export function webhooksCheck(probes: readonly WebhookProbe[]): CheckResult {
+  const name = 'webhooks';
+  if (probes.length === 0) return skipped(name, 'none configured (MASKWATCH_WEBHOOKS)');
+  const down = probes.filter((p): p is Extract<WebhookProbe, { error: string }> => 'error' in p);
+  const answered = probes.filter((p): p is Extract<WebhookProbe, { status: number }> => 'status' in p).map((p) => `${p.name} (HTTP ${p.status})`);
+  if (down.length > 0) {
+    return fail(
+      name,
+      `${down.map((p) => `${p.name} at ${p.url} did not answer: ${p.error}`).join('; ')}${answered.length ? `; ${answered.join(', ')} answered` : ''}`,
+      "check the target's URL in MASKWATCH_WEBHOOKS, that it runs, and that this host reaches it (firewall, proxy, certificate); deliveries are retried meanwhile (Admin › Webhooks)",
+    );
+  }
+  return ok(name, `${answered.join(', ')} answered from this host`);
+}
+
 /** What an instance runs and with which shared settings; `maskwatch doctor` adds its own host's configuration. */
 export type InstanceView = Pick<Instance, 'kind' | 'host' | 'pid' | 'version' | 'schema' | 'settings'>;
 

@@ -2,7 +2,8 @@
  * `maskwatch doctor`: reads a deployment as its configuration describes it and checks it against what
  * docs/operations.md requires — the database and its migrations, Redis's persistence and eviction, the
  * clocks, the workers and the running instances (one release, one secret key, the same settings), the data
- * folder and the secret key, how browsers reach it, the sign-on provider, and the vision models on this host. It changes
+ * folder and the secret key, how browsers reach it, the sign-on provider, the webhook targets, and the vision
+ * models on this host. It changes
  * nothing: no database, schema, table, key or folder is created (the first start does that).
  * The conclusions are domain/deployment-checks.ts's.
  */
@@ -31,7 +32,9 @@ import {
   redisSettingsChecks,
   skipped,
   warn,
+  webhooksCheck,
   type CheckResult,
+  type WebhookProbe,
 } from '../domain/deployment-checks.ts';
 import { checkRedis, oneShotRedisOptions, redactRedisUrl } from './redis-check.ts';
 import { evidenceSigner } from './evidence-signer.ts';
@@ -212,6 +215,23 @@ async function signOnCheck(config: Config): Promise<CheckResult> {
   }
 }
 
+/** Each webhook target, probed with a HEAD (5 s): shown by its origin only, as a URL's path or query may hold a token. */
+async function webhookCheck(config: Config): Promise<CheckResult> {
+  const probes = await Promise.all(
+    config.webhooks.map(async (t): Promise<WebhookProbe> => {
+      const url = new URL(t.url).origin;
+      try {
+        const res = await fetch(t.url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(5000) });
+        return { name: t.name, url, status: res.status };
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        return { name: t.name, url, error: cause?.code ?? cause?.message ?? message(err) };
+      }
+    }),
+  );
+  return webhooksCheck(probes);
+}
+
 /** Every check, in a fixed order; a failing one never stops the others. */
 export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   const now = opts.now ?? Date.now;
@@ -225,7 +245,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   report(await databaseChecks(opts.config, now));
   report(await redisChecks(opts.config, now));
   report(await dataDirChecks(opts.config));
-  report([await secretKeyCheck(opts.config), networkCheck(opts.config.security.publicUrl, opts.config.security.trustProxy), await signOnCheck(opts.config)]);
+  report([await secretKeyCheck(opts.config), networkCheck(opts.config.security.publicUrl, opts.config.security.trustProxy), await signOnCheck(opts.config), await webhookCheck(opts.config)]);
   report([opts.vision ? await visionCheck(opts.config) : skipped('vision', 'not checked here: the models run on worker hosts, where `maskwatch doctor` checks them')]);
   return results;
 }

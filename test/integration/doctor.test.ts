@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Worker } from 'bullmq';
@@ -123,11 +125,12 @@ for (const provider of testProviders()) {
       try {
         const { code, report, check } = await doctor({}, []);
         assert.equal(code, 0, JSON.stringify(report.checks));
-        const expected = ['configuration', 'database', ...(provider === 'postgresql' ? ['database clock'] : []), 'redis', 'redis version', 'redis persistence', 'redis eviction', 'redis clock', 'instances', 'workers', 'data folder', 'data folder access', 'disk space', 'secret key', 'network', 'single sign-on', 'vision'];
+        const expected = ['configuration', 'database', ...(provider === 'postgresql' ? ['database clock'] : []), 'redis', 'redis version', 'redis persistence', 'redis eviction', 'redis clock', 'instances', 'workers', 'data folder', 'data folder access', 'disk space', 'secret key', 'network', 'single sign-on', 'webhooks', 'vision'];
         assert.deepEqual(report.checks.map((c) => c.name), expected);
-        // A CI machine's disk may be nearly full: that check may warn, nothing else may. Single sign-on is not configured here.
+        // A CI machine's disk may be nearly full: that check may warn, nothing else may. Single sign-on and webhooks are not configured here.
         assert.equal(check('single sign-on').status, 'skipped');
-        assert.deepEqual(report.checks.filter((c) => c.status !== 'ok' && c.name !== 'disk space' && c.name !== 'single sign-on'), []);
+        assert.equal(check('webhooks').status, 'skipped');
+        assert.deepEqual(report.checks.filter((c) => c.status !== 'ok' && !['disk space', 'single sign-on', 'webhooks'].includes(c.name)), []);
         assert.match(check('database').detail, /\d+ migrations applied, none pending/);
         assert.match(check('workers').detail, /^1 worker connection/);
         assert.match(check('vision').detail, /models verified \(SHA-256\) and loaded .* test frame detected and classified/);
@@ -253,6 +256,25 @@ for (const provider of testProviders()) {
       assert.equal(down.check('single sign-on').status, 'fail');
       assert.match(down.check('single sign-on').fix!, /MASKWATCH_SSO_ISSUER/);
       assert.equal((await doctor()).check('single sign-on').status, 'skipped', 'not configured');
+    });
+
+    test('webhooks: a target that answers (any status) is ok; one nothing listens at fails, shown by its origin only', async () => {
+      const cad = createServer((req, res) => res.writeHead(req.method === 'HEAD' ? 405 : 200).end());
+      await new Promise<void>((resolve) => cad.listen(0, '127.0.0.1', resolve));
+      const closed = await freePort();
+      const target = (name: string, port: number) => ({ name, url: `http://127.0.0.1:${port}/hooks/s3cr3t-token?key=s3cr3t`, secret: 'x'.repeat(32) });
+      try {
+        const up = await doctor({ MASKWATCH_WEBHOOKS: JSON.stringify([target('cad', (cad.address() as AddressInfo).port)]) });
+        assert.equal(up.check('webhooks').status, 'ok');
+        assert.equal(up.check('webhooks').detail, 'cad (HTTP 405) answered from this host');
+        const down = await doctor({ MASKWATCH_WEBHOOKS: JSON.stringify([target('cad', (cad.address() as AddressInfo).port), target('siem', closed)]) });
+        assert.equal(down.code, 1);
+        assert.equal(down.check('webhooks').status, 'fail');
+        assert.match(down.check('webhooks').detail, new RegExp(`^siem at http://127\\.0\\.0\\.1:${closed} did not answer: ECONNREFUSED; cad \\(HTTP 405\\) answered$`));
+        assert.doesNotMatch(JSON.stringify(down.report), /s3cr3t/, 'no path or query of a target is shown');
+      } finally {
+        cad.close();
+      }
     });
 
     test('an invalid configuration is one failed check, named by its variable', async () => {

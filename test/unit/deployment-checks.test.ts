@@ -18,6 +18,7 @@ import {
   redisSettingsChecks,
   summarise,
   warn,
+  webhooksCheck,
 } from '../../src/domain/deployment-checks.ts';
 
 const GIB = 1024 ** 3;
@@ -127,6 +128,18 @@ describe('deployment checks', () => {
     const none = instancesCheck([]);
     assert.equal(none.status, 'warn');
     assert.match(none.fix!, /MASKWATCH_QUEUE_PREFIX/);
+  });
+
+  test('webhooks: none is skipped; any HTTP answer is ok; a target that did not answer fails, the others still named', () => {
+    assert.equal(webhooksCheck([]).status, 'skipped');
+    assert.deepEqual(webhooksCheck([{ name: 'cad', url: 'https://cad.example', status: 405 }]), ok('webhooks', 'cad (HTTP 405) answered from this host'));
+    const down = webhooksCheck([
+      { name: 'cad', url: 'https://cad.example', status: 204 },
+      { name: 'siem', url: 'https://siem.example', error: 'ENOTFOUND' },
+    ]);
+    assert.equal(down.status, 'fail');
+    assert.equal(down.detail, 'siem at https://siem.example did not answer: ENOTFOUND; cad (HTTP 204) answered');
+    assert.match(down.fix!, /MASKWATCH_WEBHOOKS/);
   });
 
   test('the verdict: nothing failed is ok, warnings counted apart', () => {

@@ -10,7 +10,8 @@ Checks this deployment as its environment configures it (the same variables as m
 the database and its migrations; Redis (reachable, append-only file, no eviction, version); the clocks
 of the database and Redis servers against this host's; the running API and worker processes (one release,
 one secret key, the same settings as this host's); the workers on the frames queue; the data folder
-(writable, owner-only, free space); the secret key; the vision models, loaded and run on a test frame.
+(writable, owner-only, free space); the secret key; how browsers reach it; the sign-on provider and the
+webhook targets, as this host reaches them; the vision models, loaded and run on a test frame.
 Changes nothing. Exit 0 when no check failed (warnings are shown), 1 when one did.
 --json         {ok, failed, warnings, checks: [{name, status, detail, fix?}]} on one line
 --skip-vision  do not load the models (a host that runs only the API)
