@@ -457,6 +457,10 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   await pack.getByRole('button', { name: 'In the case package' }).waitFor();
   await caseSection.getByRole('list', { name: 'Incidents in the case' }).getByRole('listitem').first().waitFor();
   await caseSection.getByLabel('Case reference').fill('DP-2026/0412');
+  // The case being built survives a reload (the admin looks for its other incidents meanwhile).
+  await page.reload();
+  await caseSection.getByRole('list', { name: 'Incidents in the case' }).getByRole('listitem').first().waitFor();
+  assert.equal(await caseSection.getByLabel('Case reference').inputValue(), 'DP-2026/0412');
   assert.equal(await axeViolations(page, 'a case package with an incident'), '', 'accessibility (axe-core)');
   await screenshot(page, 'admin-case-package', 'admin-case-package');
   const [caseDownload] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), caseSection.getByRole('button', { name: 'Download case package' }).click()]);

@@ -2,6 +2,8 @@
  * A case's evidence package, in Admin › Closed incidents: an admin adds incidents from their review (the same
  * person on several days, one event seen by several cameras), names the agency's case reference, and downloads
  * one signed ZIP for them all (POST /api/v1/evidence-packages). Each incident's audit trail records the export.
+ * The case being built is kept for the browser tab and the admin (sessionStorage), so it survives other admin tabs
+ * and a reload while the admin looks for its incidents.
  */
 import { CASE_MAX_INCIDENTS } from '../../../contracts/vocabulary.ts';
 import { casePackageFileName } from '../../../contracts/api.ts';
@@ -18,12 +20,29 @@ export interface CasePackage {
   toggleFor(alertId: string, alert: AlertEvent | null): HTMLElement;
 }
 
+const CASE_KEY = 'maskwatch.case.';
+
+/** The case kept in the tab: its incidents (alert id → label) and reference; empty when none or unreadable. */
+function loadCase(key: string): { incidents: [string, string][]; reference: string } {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(key) ?? 'null') as { incidents?: unknown; reference?: unknown } | null;
+    const incidents = Array.isArray(kept?.incidents) ? kept.incidents.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') : [];
+    return { incidents: incidents.slice(0, CASE_MAX_INCIDENTS), reference: typeof kept?.reference === 'string' ? kept.reference : '' };
+  } catch {
+    return { incidents: [], reference: '' };
+  }
+}
+
 export function casePackage(ctx: ViewContext): CasePackage {
+  const key = CASE_KEY + ctx.session.user.id;
+  const kept = loadCase(key);
   /** Alert id → how the case lists it. */
-  const incidents = new Map<string, string>();
+  const incidents = new Map<string, string>(kept.incidents);
+  const save = () => sessionStorage.setItem(key, JSON.stringify({ incidents: [...incidents], reference: reference.value }));
   const toggles = new Set<{ alertId: string; button: HTMLButtonElement }>();
   const list = h('ul', { class: 'case-incidents', 'aria-label': 'Incidents in the case' });
-  const reference = h('input', { name: 'reference', maxlength: '100', placeholder: 'e.g. DP-2026/0412', autocomplete: 'off' }) as HTMLInputElement;
+  const reference = h('input', { name: 'reference', maxlength: '100', placeholder: 'e.g. DP-2026/0412', autocomplete: 'off', value: kept.reference }) as HTMLInputElement;
+  reference.addEventListener('input', save);
   const download = h('button', { type: 'button', class: 'btn btn-small' }, 'Download case package');
   const status = h('p', { class: 'muted small', role: 'status' });
   const form = h('div', { class: 'case-form' }, field('Case reference', reference), download);
@@ -54,6 +73,7 @@ export function casePackage(ctx: ViewContext): CasePackage {
     if (incidents.has(alertId)) incidents.delete(alertId);
     else if (incidents.size >= CASE_MAX_INCIDENTS) toast(`A case package holds at most ${CASE_MAX_INCIDENTS} incidents.`, 'error');
     else incidents.set(alertId, label);
+    save();
     render();
   }
 
