@@ -195,6 +195,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   await officerNote.getByRole('button', { name: 'Add note' }).click();
   await cardNotes.getByText('Seen him by the fountain').waitFor();
   await dispatcher.getByRole('list', { name: 'Timeline' }).getByText('Seen him by the fountain').waitFor();
+  await alertItem(dispatcher, alertId).locator('.alert-meta', { hasText: '· 2 notes' }).waitFor();
   assert.equal(await officer.locator('.toast', { hasText: 'Note from officer11' }).count(), 0, "the officer is not told of their own note");
 
   // Each officer step shows up live in the dispatcher's list.

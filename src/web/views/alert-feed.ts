@@ -74,6 +74,7 @@ function cardContent(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): (HTMLElem
       { class: 'alert-meta' },
       `${peopleText(a)}${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
       a.assignedUnitId ? ` · ${cb.unitName(a.assignedUnitId)}` : '',
+      a.noteCount > 0 ? ` · ${a.noteCount} note${a.noteCount === 1 ? '' : 's'}` : '',
     ),
   ];
 }
@@ -92,6 +93,7 @@ function renderKey(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): string {
     verdictText(a),
     a.people.length,
     a.assignedUnitId,
+    a.noteCount,
     cb.unitName(a.assignedUnitId),
     a.camera.name,
     a.camera.zone,
