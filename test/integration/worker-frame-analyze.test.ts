@@ -131,6 +131,7 @@ for (const provider of testProviders()) {
           },
         ],
         resolutionOutcome: null,
+        noteCount: 0,
       });
       const processed = await metrics.registry.getSingleMetricAsString('maskwatch_frames_processed_total');
       assert.match(processed, /outcome="violations"\} [1-9]/);
