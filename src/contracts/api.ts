@@ -707,6 +707,10 @@ export type NoteBody = Static<typeof NoteBodySchema>;
 export const IncidentNoteBodySchema = Type.Object({ text: Text(1000) }, { additionalProperties: false });
 export type IncidentNoteBody = Static<typeof IncidentNoteBodySchema>;
 
+/** A note as recorded: `note` of the webhook delivery its alert.updated makes (a CAD keeps the incident's narrative). */
+export const IncidentNoteSchema = Type.Object({ at: DateTime(), username: Type.String(), role: Type.String(), text: Type.String() });
+export type IncidentNote = Static<typeof IncidentNoteSchema>;
+
 /** The body of POST /api/v1/alerts/:id/resolve: the note is required; the outcome is optional (the dashboard asks for it). */
 export const ResolveBodySchema = Type.Object({ note: Text(2000), outcome: Type.Optional(ResolutionOutcomeSchema), tappedAt: TappedAt() }, { additionalProperties: false });
 export type ResolveBody = Static<typeof ResolveBodySchema>;

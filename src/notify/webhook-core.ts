@@ -7,6 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AlertEvent } from '../realtime/events.ts';
+import type { IncidentNote } from '../contracts/api.ts';
 
 export type WebhookEventName = 'alert.created' | 'alert.updated';
 export const WEBHOOK_EVENTS: readonly WebhookEventName[] = ['alert.created', 'alert.updated'];
@@ -90,6 +91,8 @@ export interface WebhookPayload {
   event: WebhookEventName;
   occurredAt: string;
   alert: AlertEvent;
+  /** On the alert.updated a note raised: the note (the alert carries only its count). */
+  note?: IncidentNote;
 }
 
 export function signatureHeader(secret: string, timestamp: number, body: string): string {

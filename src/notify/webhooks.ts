@@ -12,6 +12,7 @@ import { QUEUES, type JobNameOf, type WebhookJob } from '../queue/jobs.ts';
 
 export type { WebhookJob };
 import type { AlertEvent } from '../realtime/events.ts';
+import type { IncidentNote } from '../contracts/api.ts';
 import { isRetryable, signatureHeader, targetWants, type WebhookEventName, type WebhookPayload, type WebhookTarget } from './webhook-core.ts';
 import { onceEvery } from '../system/logger.ts';
 
@@ -29,17 +30,20 @@ export interface WebhookQueueOptions {
 }
 
 export interface WebhookNotifier {
-  /** Enqueues the event for every subscribed target (see targetWants); resolves once Redis has the jobs. */
-  notify(event: WebhookEventName, alert: AlertEvent, previousZone?: string | null): Promise<void>;
+  /**
+   * Enqueues the event for every subscribed target (see targetWants); resolves once Redis has the jobs.
+   * `previousZone`: the zone a camera moved out of; `note`: the note an alert.updated is about.
+   */
+  notify(event: WebhookEventName, alert: AlertEvent, extra?: { previousZone?: string | null; note?: IncidentNote }): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createWebhookNotifier(opts: WebhookQueueOptions): WebhookNotifier {
   const queue = opts.targets.length ? new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: opts.connection, prefix: opts.prefix }) : null;
   return {
-    async notify(event, alert, previousZone = null) {
+    async notify(event, alert, { previousZone = null, note } = {}) {
       if (!queue) return;
-      const payload: WebhookPayload = { id: randomUUID(), event, occurredAt: new Date().toISOString(), alert };
+      const payload: WebhookPayload = { id: randomUUID(), event, occurredAt: new Date().toISOString(), alert, ...(note ? { note } : {}) };
       const jobs = opts.targets
         .filter((t) => targetWants(t, event, alert, previousZone))
         .map((t) => ({

@@ -201,10 +201,11 @@ export function createAlertService(deps: AlertServiceDeps) {
     async addNote(alertId: string, text: string, actor: Actor & { username: string; zones: readonly string[] }): Promise<AlertEvent> {
       if (!(await deps.alerts.existsIn(alertId, alertScopeOf(actor)))) throw notFound(`alert ${alertId}`);
       const at = now();
-      const written = await deps.alerts.addNote({ alertId, text: text.trim(), actor: { userId: actor.userId, role: actor.role, username: actor.username, unitId: actor.unitId }, at });
+      const note = { at: at.toISOString(), username: actor.username, role: actor.role, text: text.trim() };
+      const written = await deps.alerts.addNote({ alertId, text: note.text, actor: { userId: actor.userId, role: actor.role, username: actor.username, unitId: actor.unitId }, at });
       if (!written.ok) throw written.kind === 'NOT_FOUND' ? notFound(`alert ${alertId}`) : new ServiceError('CONFLICT', 'the alert is closed: notes are added to open incidents', 'alert-closed');
       const alert = toAlertEvent(written.alert);
-      await deps.announcer.announce({ kind: 'noted', alert }).catch(() => undefined); // logged by the announcer; the note is committed
+      await deps.announcer.announce({ kind: 'noted', alert, note }).catch(() => undefined); // logged by the announcer; the note is committed
       return alert;
     },
   };

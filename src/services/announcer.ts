@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { AlertEventName, AlertStatus } from '../contracts/vocabulary.ts';
+import type { IncidentNote } from '../contracts/api.ts';
 import type { AlertEvent } from '../realtime/events.ts';
 import { alertRooms, zoneRoom } from '../realtime/rooms.ts';
 import type { UnitEventPublisher } from '../realtime/publisher.ts';
@@ -28,7 +29,7 @@ export type AlertChange =
   /** A user reviewed the incident's people (e.g. marked one a false positive); the status is unchanged. */
   | { kind: 'reviewed'; alert: AlertEvent }
   /** A dispatcher or an officer added a note (its timeline lists it); the status is unchanged. */
-  | { kind: 'noted'; alert: AlertEvent }
+  | { kind: 'noted'; alert: AlertEvent; note: IncidentNote }
   /** An admin edited the alert's camera (name, address, zone, position): what officers navigate by. */
   | { kind: 'camera'; alert: AlertEvent; previousZone?: string | null };
 
@@ -90,9 +91,18 @@ export function socketChannel(emitter: RoomEmitter, opts: { required?: boolean }
   };
 }
 
-export function webhookChannel(notifier: { notify(event: AlertEventName, alert: AlertEvent, previousZone?: string | null): Promise<void> }): AlertChannel {
+export function webhookChannel(notifier: {
+  notify(event: AlertEventName, alert: AlertEvent, extra: { previousZone: string | null; note?: IncidentNote }): Promise<void>;
+}): AlertChannel {
   // A webhook queue problem never fails the action or job that raised the change.
-  return { name: 'webhooks', deliver: (change) => notifier.notify(eventName(change), change.alert, change.kind === 'camera' ? (change.previousZone ?? null) : null) };
+  return {
+    name: 'webhooks',
+    deliver: (change) =>
+      notifier.notify(eventName(change), change.alert, {
+        previousZone: change.kind === 'camera' ? (change.previousZone ?? null) : null,
+        note: change.kind === 'noted' ? change.note : undefined,
+      }),
+  };
 }
 
 /**

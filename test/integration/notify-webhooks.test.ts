@@ -196,7 +196,7 @@ test('signed deliveries, retried with backoff on 5xx, not retried on 4xx, each a
   }
 });
 
-test("through the announcer, each precinct's target receives its zone's alerts; a camera moved between zones reaches both", { timeout: 60_000 }, async () => {
+test("through the announcer, each precinct's target receives its zone's alerts; a camera moved between zones reaches both; a note carries its text", { timeout: 60_000 }, async () => {
   const prefix = uniquePrefix('webhooks-zones');
   const connection = { host: '127.0.0.1', port: 6379 };
   const targets = parseWebhookTargets(
@@ -208,14 +208,12 @@ test("through the announcer, each precinct's target receives its zone's alerts; 
   const notifier = createWebhookNotifier({ connection, prefix, targets, logger: stack.logger, backoffMs: 20, attempts: 2 });
   const worker: Worker<WebhookJob> = createWebhookWorker({ connection, prefix, targets, audit: createAuditRepository(stack.db.prisma), logger: stack.logger });
   const done: string[] = [];
+  worker.on('completed', (job) => done.push(`${job.data.target}:${job.data.payload.event}:${job.data.payload.alert.camera.zone}`));
   const settled = (n: number) =>
     withTimeout(
       new Promise<void>((resolve) => {
         const check = () => done.length >= n && resolve();
-        worker.on('completed', (job) => {
-          done.push(`${job.data.target}:${job.data.payload.event}:${job.data.payload.alert.camera.zone}`);
-          check();
-        });
+        worker.on('completed', check);
         check();
       }),
       `${n} zone deliveries`,
@@ -230,6 +228,14 @@ test("through the announcer, each precinct's target receives its zone's alerts; 
     await announcer.announce({ kind: 'camera', alert: { ...centro, camera: { ...centro.camera, zone: 'Sur' } }, previousZone: 'Centro' });
     await all;
     assert.deepEqual(done.sort(), ['centro:alert.created:Centro', 'centro:alert.updated:Sur', 'sur:alert.updated:Sur']);
+    // A note reaches the precinct's system with its text (a CAD keeps the incident's narrative), not only the count.
+    const note = { at: new Date().toISOString(), username: 'ana', role: 'DISPATCHER', text: 'Caller: red jacket' };
+    const noted = settled(4);
+    await announcer.announce({ kind: 'noted', alert: { ...alert, id: 'alert-noted', noteCount: 1 }, note });
+    await noted;
+    const delivery = JSON.parse(received.find((r) => r.path === '/zone-centro' && r.body.includes('alert-noted'))!.body);
+    assert.deepEqual([delivery.event, delivery.alert.noteCount, delivery.note], ['alert.updated', 1, note]);
+    assert.ok(received.every((r) => !r.body.includes('alert-centro') || !r.body.includes('"note"')), 'other events carry no note');
     assert.ok(!received.some((r) => r.body.includes('alert-none')), 'a camera without a zone reaches no precinct');
   } finally {
     await worker.close();
