@@ -4,14 +4,12 @@
  * and tells the officer of a note someone else added.
  */
 import type { AlertEvent } from '../../realtime/events.ts';
-import { OPEN_ALERT_STATUSES } from '../../contracts/vocabulary.ts';
+import { isOpen } from '../alert-list.ts';
 import type { TimelineEntry } from '../api.ts';
 import type { ViewContext } from '../context.ts';
 import { h, replaceChildren, toast, uid } from '../dom.ts';
 import { formatClock } from '../format.ts';
 import { errorText } from './common.ts';
-
-const isOpen = (a: AlertEvent) => (OPEN_ALERT_STATUSES as readonly string[]).includes(a.status);
 
 /** The form that adds a note to `alertId()`; hidden while the alert is closed (set by `update`). */
 export function noteForm(ctx: ViewContext, alertId: () => string, onAdded: (a: AlertEvent) => void): { el: HTMLFormElement; update(a: AlertEvent): void } {
@@ -43,7 +41,7 @@ export function noteForm(ctx: ViewContext, alertId: () => string, onAdded: (a: A
   return {
     el,
     update(a) {
-      el.hidden = !isOpen(a);
+      el.hidden = !isOpen(a.status);
     },
   };
 }

@@ -38,11 +38,11 @@ export function casePackage(ctx: ViewContext): CasePackage {
   const kept = loadCase(key);
   /** Alert id → how the case lists it. */
   const incidents = new Map<string, string>(kept.incidents);
+  const reference = h('input', { name: 'reference', maxlength: '100', placeholder: 'e.g. DP-2026/0412', autocomplete: 'off', value: kept.reference }) as HTMLInputElement;
   const save = () => sessionStorage.setItem(key, JSON.stringify({ incidents: [...incidents], reference: reference.value }));
+  reference.addEventListener('input', save);
   const toggles = new Set<{ alertId: string; button: HTMLButtonElement }>();
   const list = h('ul', { class: 'case-incidents', 'aria-label': 'Incidents in the case' });
-  const reference = h('input', { name: 'reference', maxlength: '100', placeholder: 'e.g. DP-2026/0412', autocomplete: 'off', value: kept.reference }) as HTMLInputElement;
-  reference.addEventListener('input', save);
   const download = h('button', { type: 'button', class: 'btn btn-small' }, 'Download case package');
   const status = h('p', { class: 'muted small', role: 'status' });
   const form = h('div', { class: 'case-form' }, field('Case reference', reference), download);
