@@ -145,6 +145,15 @@ test('an escalation is re-announced (toast, title badge, reorder); focus survive
   await page.waitForFunction((id) => document.activeElement?.getAttribute('data-alert-id') === id, b, { timeout: 5000 });
   // Opened and handled: the badge leaves the title.
   assert.equal(await page.title(), '(2) Dispatch · MaskWatch');
+  // n puts the cursor in B's note: typed, Enter-less (a note may have lines), added with its button; Escape goes back.
+  await page.keyboard.press('n');
+  await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'text', undefined, { timeout: 5000 });
+  await page.keyboard.type('Caller: two people, one without a mask');
+  await page.getByRole('form', { name: 'Add a note' }).getByRole('button', { name: 'Add note' }).click();
+  await page.getByRole('list', { name: 'Timeline' }).getByText('Caller: two people, one without a mask').waitFor();
+  await page.getByRole('form', { name: 'Add a note' }).getByLabel('Add a note').focus();
+  await page.keyboard.press('Escape');
+  await page.waitForFunction((id) => document.activeElement?.getAttribute('data-alert-id') === id, b, { timeout: 5000 });
   // j moves down; Tab leaves the list in one press.
   await page.keyboard.press('j');
   assert.equal(await focusedAlertId(page), a);

@@ -20,6 +20,7 @@ export interface FeedCallbacks {
   open(id: string): void;
   assign(id: string): void;
   dismiss(id: string): void;
+  note(id: string): void;
   unitName(id: string | null): string | null;
 }
 
@@ -184,6 +185,9 @@ export function createAlertFeed(cb: FeedCallbacks): AlertFeed {
     } else if (k === 'd' && id) {
       ev.preventDefault();
       cb.dismiss(id);
+    } else if (k === 'n' && id) {
+      ev.preventDefault();
+      cb.note(id);
     }
   });
   list.addEventListener('focusin', (ev) => {

@@ -76,6 +76,7 @@ const HOTKEYS: [string, string][] = [
   ['Enter', 'Open the alert'],
   ['a', 'Assign a unit (then Tab/Enter to pick)'],
   ['d', 'Dismiss with a reason'],
+  ['n', 'Add a note to the alert'],
   ['f', 'Go to the filters'],
   ['m', 'Mute / unmute sound'],
   ['Esc', 'Close a panel, back to the feed'],
@@ -114,6 +115,10 @@ export const mountDispatcher: MountView = (root, ctx) => {
     dismiss: (id) => {
       select(id);
       openDismiss();
+    },
+    note: (id) => {
+      select(id);
+      focusNote();
     },
     unitName,
   });
@@ -249,9 +254,10 @@ export const mountDispatcher: MountView = (root, ctx) => {
   let refreshDetail: (a: AlertEvent) => void = () => undefined;
 
   /** Assign / Dismiss of the alert shown, for the hotkeys (set by renderDetail). */
-  let detailControls: { openAssign(focusFirst: boolean): void; openDismiss(): void } | null = null;
+  let detailControls: { openAssign(focusFirst: boolean): void; openDismiss(): void; focusNote(): void } | null = null;
   const openAssign = (focusFirst: boolean) => detailControls?.openAssign(focusFirst);
   const openDismiss = () => detailControls?.openDismiss();
+  const focusNote = () => detailControls?.focusNote();
 
   function select(id: string, focusFeed = true): void {
     state.selectedId = id;
@@ -341,7 +347,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
       if (open) reason.focus();
     };
     dismissBtn.addEventListener('click', () => showDismiss(dismissPanel.hidden === true));
-    detailControls = { openAssign: (focusFirst) => showAssign(true, focusFirst), openDismiss: () => showDismiss(true) };
+    detailControls = { openAssign: (focusFirst) => showAssign(true, focusFirst), openDismiss: () => showDismiss(true), focusNote: () => notes.focus() };
     // Escape closes an open panel and returns to the feed, where the dispatcher came from.
     for (const panel of [assignPanel, dismissPanel]) {
       panel.addEventListener('keydown', (ev) => {
@@ -351,6 +357,12 @@ export const mountDispatcher: MountView = (root, ctx) => {
         feedWidget.focus(alert.id);
       });
     }
+    // …and leaves the note (`n`) the same way, keeping what was typed.
+    notes.el.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Escape') return;
+      ev.preventDefault();
+      feedWidget.focus(alert.id);
+    });
     dismissForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const text = reason.value.trim();
@@ -656,10 +668,12 @@ export const mountDispatcher: MountView = (root, ctx) => {
         return;
       case 'a':
       case 'd':
+      case 'n':
         if (inFeed || !state.selectedId) return;
         ev.preventDefault();
         if (ev.key === 'a') openAssign(true);
-        else openDismiss();
+        else if (ev.key === 'd') openDismiss();
+        else focusNote();
         return;
     }
   };

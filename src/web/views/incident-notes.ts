@@ -12,7 +12,7 @@ import { formatClock } from '../format.ts';
 import { errorText } from './common.ts';
 
 /** The form that adds a note to `alertId()`; hidden while the alert is closed (set by `update`). */
-export function noteForm(ctx: ViewContext, alertId: () => string, onAdded: (a: AlertEvent) => void): { el: HTMLFormElement; update(a: AlertEvent): void } {
+export function noteForm(ctx: ViewContext, alertId: () => string, onAdded: (a: AlertEvent) => void): { el: HTMLFormElement; update(a: AlertEvent): void; focus(): void } {
   const text = h('textarea', { name: 'text', rows: 2, maxlength: 1000, id: uid('note'), placeholder: 'e.g. caller adds: red jacket, heading north' }) as HTMLTextAreaElement;
   const error = h('p', { class: 'form-error', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'btn btn-small' }, 'Add note');
@@ -42,6 +42,12 @@ export function noteForm(ctx: ViewContext, alertId: () => string, onAdded: (a: A
     el,
     update(a) {
       el.hidden = !isOpen(a.status);
+    },
+    /** Puts the cursor in the note (the dispatcher's `n`); nothing while the alert is closed. */
+    focus() {
+      if (el.hidden) return;
+      text.focus();
+      text.scrollIntoView({ block: 'nearest' });
     },
   };
 }
