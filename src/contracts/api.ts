@@ -704,8 +704,37 @@ export const NoteBodySchema = Type.Object({ note: Type.Optional(Text(2000)), tap
 export type NoteBody = Static<typeof NoteBodySchema>;
 
 /** The body of POST /api/v1/alerts/:id/notes: what a dispatcher or an officer adds to an open incident's record. */
-export const IncidentNoteBodySchema = Type.Object({ text: Text(1000) }, { additionalProperties: false });
+export const IncidentNoteBodySchema = Type.Object(
+  {
+    text: Text(1000),
+    tappedAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          "A note sent late (the phone had no connection): when it was written, by the phone's clock. Shown in the timeline beside " +
+          "the time it was recorded; ignored when more than an hour before, or in the future of, the server's time",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 export type IncidentNoteBody = Static<typeof IncidentNoteBodySchema>;
+
+/**
+ * The headers of POST /api/v1/alerts/:id/notes: a phone that sends a note again (its first answer was lost) names it
+ * by the same key, and the note is recorded once.
+ */
+export const IncidentNoteHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      format: 'uuid',
+      description:
+        'A UUID the client chose for this note. A note by the same user on the same alert with the same key is recorded once: the ' +
+        'repeat answers 200 with the alert as it is, and nothing is added or announced',
+    }),
+  ),
+});
+export type IncidentNoteHeaders = Static<typeof IncidentNoteHeadersSchema>;
 
 /** A note as recorded: `note` of the webhook delivery its alert.updated makes (a CAD keeps the incident's narrative). */
 export const IncidentNoteSchema = Type.Object({ at: DateTime(), username: Type.String(), role: Type.String(), text: Type.String() });

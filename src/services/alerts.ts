@@ -198,14 +198,27 @@ export function createAlertService(deps: AlertServiceDeps) {
      * sees the alert, announced as alert.updated (its `noteCount` moves). An officer notes only their unit's
      * alerts; 404 for an alert the author may not see, 409 once it is closed.
      */
-    async addNote(alertId: string, text: string, actor: Actor & { username: string; zones: readonly string[] }): Promise<AlertEvent> {
+    async addNote(
+      alertId: string,
+      text: string,
+      actor: Actor & { username: string; zones: readonly string[] },
+      sent: { tappedAt?: Date; idempotencyKey?: string } = {},
+    ): Promise<AlertEvent> {
       if (!(await deps.alerts.existsIn(alertId, alertScopeOf(actor)))) throw notFound(`alert ${alertId}`);
       const at = now();
       const note = { at: at.toISOString(), username: actor.username, role: actor.role, text: text.trim() };
-      const written = await deps.alerts.addNote({ alertId, text: note.text, actor: { userId: actor.userId, role: actor.role, username: actor.username, unitId: actor.unitId }, at });
+      const written = await deps.alerts.addNote({
+        alertId,
+        text: note.text,
+        actor: { userId: actor.userId, role: actor.role, username: actor.username, unitId: actor.unitId },
+        at,
+        tappedAt: sent.tappedAt && plausibleTap(sent.tappedAt, at) ? sent.tappedAt : undefined,
+        idempotencyKey: sent.idempotencyKey,
+      });
       if (!written.ok) throw written.kind === 'NOT_FOUND' ? notFound(`alert ${alertId}`) : new ServiceError('CONFLICT', 'the alert is closed: notes are added to open incidents', 'alert-closed');
       const alert = toAlertEvent(written.alert);
-      await deps.announcer.announce({ kind: 'noted', alert, note }).catch(() => undefined); // logged by the announcer; the note is committed
+      // A repeat was announced the first time.
+      if (!written.repeated) await deps.announcer.announce({ kind: 'noted', alert, note }).catch(() => undefined); // logged by the announcer; the note is committed
       return alert;
     },
   };

@@ -376,6 +376,53 @@ for (const provider of testProviders()) {
       assert.equal((await stack.db.prisma.alert.findUniqueOrThrow({ where: { id: alertId } })).noteCount, 2);
     });
 
+    test('a note sent late by a phone keeps when it was written, and a repeat of it (same Idempotency-Key) is recorded once', async () => {
+      const alertId = await newAlert();
+      assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${alertId}/dispatch`, { token: dispatcher, json: { unitId: units['P-1'] } })).status, 200);
+      const d = await listen(api.url, dispatcher);
+      sockets.push(d.socket);
+      const note = (json: unknown, key?: string, token = officer) =>
+        call(api.url, 'POST', `/api/v1/alerts/${alertId}/notes`, { token, json, headers: key ? { 'idempotency-key': key } : {} });
+      const written = new Date(Date.now() - 120_000).toISOString();
+      const key = randomUUID();
+      const first = await note({ text: 'Subject went into the metro', tappedAt: written }, key);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.noteCount, 1);
+      await d.log.next('alert.updated', (a) => a.id === alertId && a.noteCount === 1);
+      // The first answer was lost: the phone sends it again, by the same key. Not a second note, not announced again.
+      const again = await note({ text: 'Subject went into the metro', tappedAt: written }, key);
+      assert.equal(again.status, 200);
+      assert.equal(again.body.noteCount, 1);
+      // Another note by the same key from another user, or another key, is a note of its own.
+      assert.equal((await note({ text: 'Dispatch: metro line 1 informed' }, key, dispatcher)).body.noteCount, 2);
+      assert.equal((await note({ text: 'Subject went into the metro' }, randomUUID())).body.noteCount, 3);
+      await d.log.next('alert.updated', (a) => a.id === alertId && a.noteCount === 3);
+      assert.equal(d.log.events.filter((e) => e.name === 'alert.updated' && e.alert.id === alertId && e.alert.noteCount === 1).length, 1, 'the repeat announced nothing');
+
+      for (const [headers, json, why] of [
+        [{ 'idempotency-key': 'not-a-uuid' }, { text: 'x' }, 'a key that is not a UUID'],
+        [{}, { text: 'x', tappedAt: 'a minute ago' }, 'a malformed time'],
+      ] as const) {
+        const bad = await call(api.url, 'POST', `/api/v1/alerts/${alertId}/notes`, { token: officer, json, headers });
+        assert.equal(bad.status, 400, why);
+        assert.match(bad.headers.get('content-type') ?? '', /problem\+json/, why);
+      }
+
+      // Closed since: the repeat still answers as the first did; a new note is refused.
+      assert.equal((await call(api.url, 'POST', `/api/v1/alerts/${alertId}/dismiss`, { token: dispatcher, json: { reason: 'gone' } })).status, 200);
+      assert.equal((await note({ text: 'Subject went into the metro', tappedAt: written }, key)).status, 200);
+      assert.equal((await note({ text: 'late' }, randomUUID())).status, 409);
+
+      const notes = ((await call(api.url, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: dispatcher })).body.items as { action: string; note: string; tappedAt: string | null }[])
+        .filter((e) => e.action === 'alert.note')
+        .map((e) => [e.note, e.tappedAt]);
+      assert.deepEqual(notes, [
+        ['Subject went into the metro', written],
+        ['Dispatch: metro line 1 informed', null],
+        ['Subject went into the metro', null],
+      ]);
+    });
+
     test('dismiss needs a reason and a command role', async () => {
       const alertId = await newAlert();
       const act = (token: string, json: unknown) => call(api.url, 'POST', `/api/v1/alerts/${alertId}/dismiss`, { token, json });

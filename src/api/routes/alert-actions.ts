@@ -16,6 +16,7 @@ import {
   AlertSchema as alertSchema,
   DispatchBodySchema,
   IncidentNoteBodySchema,
+  IncidentNoteHeadersSchema,
   ListSchema,
   NoteBodySchema,
   ReasonBodySchema,
@@ -25,6 +26,7 @@ import {
   type AlertActionBody,
   type DispatchBody,
   type IncidentNoteBody,
+  type IncidentNoteHeaders,
   type ReasonBody,
   type ResolveBody,
 } from '../../contracts/api.ts';
@@ -135,7 +137,7 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
     async (request) => ({ items: await alerts.timeline(request.params.id, userOf(request)) }),
   );
 
-  app.post<{ Params: UuidParam; Body: IncidentNoteBody }>(
+  app.post<{ Params: UuidParam; Body: IncidentNoteBody; Headers: IncidentNoteHeaders }>(
     '/api/v1/alerts/:id/notes',
     {
       onRequest: anyUser, // before body parsing and validation
@@ -145,16 +147,24 @@ export async function alertActionRoutes(app: FastifyInstance, opts: AlertActionR
         description:
           "Dispatchers and admins: any alert they see; officers: their unit's alerts (another alert is 404, as for none). The note is audited as " +
           '`alert.note` with the author, listed in the timeline (GET /api/v1/alerts/:id/timeline), and announced as alert.updated with `noteCount` ' +
-          'raised by one. 409 alert-closed once the alert is resolved or dismissed.',
+          'raised by one. 409 alert-closed once the alert is resolved or dismissed. A phone that had no connection sends the note later ' +
+          'with `tappedAt` (when it was written), and again with the same `Idempotency-Key` if an answer was lost: recorded once.',
         security: bearerSecurity,
         params: uuidParam,
+        headers: IncidentNoteHeadersSchema,
         body: IncidentNoteBodySchema,
         response: { 200: alertSchema, ...problemResponses },
       },
     },
     async (request) => {
       const user = userOf(request);
-      const alert = await alerts.addNote(request.params.id, request.body.text, { userId: user.id, role: user.role, unitId: user.unitId, zones: user.zones, username: user.username });
+      const { text, tappedAt } = request.body;
+      const alert = await alerts.addNote(
+        request.params.id,
+        text,
+        { userId: user.id, role: user.role, unitId: user.unitId, zones: user.zones, username: user.username },
+        { tappedAt: tappedAt ? new Date(tappedAt) : undefined, idempotencyKey: request.headers['idempotency-key'] },
+      );
       request.log.info({ alertId: alert.id, userId: user.id }, 'incident note');
       return alert;
     },

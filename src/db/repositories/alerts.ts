@@ -75,6 +75,10 @@ export interface NoteWrite {
   text: string;
   actor: { userId: string; role: string; username: string; unitId: string | null };
   at: Date;
+  /** When the author wrote it, by their phone's clock (sent late), already checked for plausibility. */
+  tappedAt?: Date;
+  /** The client's key for this note: the same author's note with the same key on the same alert is written once. */
+  idempotencyKey?: string;
 }
 
 export interface EscalationWrite {
@@ -161,8 +165,18 @@ export function createAlertRepository(prisma: PrismaClient) {
      * Adds a note to an open alert, with its AuditEvent (`alert.note`), in one transaction: the note count
      * moves only with the note. CLOSED when the alert was resolved or dismissed meanwhile.
      */
-    addNote(w: NoteWrite): Promise<{ ok: true; alert: AlertRecord } | { ok: false; kind: 'NOT_FOUND' | 'CLOSED' }> {
+    addNote(w: NoteWrite): Promise<{ ok: true; alert: AlertRecord; repeated: boolean } | { ok: false; kind: 'NOT_FOUND' | 'CLOSED' }> {
       return prisma.$transaction(async (tx: Prisma.TransactionClient) => {
+        const current = async () => (await tx.alert.findUnique({ where: { id: w.alertId }, include: withCamera })) as AlertRecord;
+        // A repeat of a recorded note (its answer was lost) answers as the first did, even once the alert has closed.
+        // The key is a UUID inside JSON: its quoted `"idempotencyKey":"…"` cannot come from an escaped note text.
+        if (w.idempotencyKey) {
+          const seen = await tx.auditEvent.findFirst({
+            where: { subjectType: 'Alert', subjectId: w.alertId, action: 'alert.note', actorId: w.actor.userId, details: { contains: `"idempotencyKey":"${w.idempotencyKey}"` } },
+            select: { id: true },
+          });
+          if (seen) return { ok: true, alert: await current(), repeated: true } as const;
+        }
         const r = await tx.alert.updateMany({ where: { id: w.alertId, status: { in: [...OPEN_ALERT_STATUSES] } }, data: { noteCount: { increment: 1 } } });
         if (r.count === 0) return { ok: false, kind: (await tx.alert.count({ where: { id: w.alertId } })) ? 'CLOSED' : 'NOT_FOUND' } as const;
         await tx.auditEvent.create({
@@ -174,10 +188,16 @@ export function createAlertRepository(prisma: PrismaClient) {
             action: 'alert.note',
             subjectType: 'Alert',
             subjectId: w.alertId,
-            details: JSON.stringify({ note: w.text, username: w.actor.username, unitId: w.actor.unitId ?? undefined }),
+            details: JSON.stringify({
+              note: w.text,
+              username: w.actor.username,
+              unitId: w.actor.unitId ?? undefined,
+              tappedAt: w.tappedAt?.toISOString(),
+              idempotencyKey: w.idempotencyKey,
+            }),
           },
         });
-        return { ok: true, alert: (await tx.alert.findUnique({ where: { id: w.alertId }, include: withCamera })) as AlertRecord } as const;
+        return { ok: true, alert: await current(), repeated: false } as const;
       });
     },
 
