@@ -97,6 +97,11 @@ export class ApiError extends Error {
   }
 }
 
+/** fetch's own failure: no connection (the request may or may not have reached the server). */
+export function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError && /fetch|network|load failed/i.test(err.message);
+}
+
 type Query = Record<string, string | number | undefined | null>;
 
 export function withQuery(path: string, query: Query = {}): string {
@@ -116,8 +121,8 @@ export class Api {
     private readonly onUnauthorized: () => void,
   ) {}
 
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  private async send(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     const token = this.getToken();
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -142,8 +147,8 @@ export class Api {
     return res;
   }
 
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.send(method, path, body);
+  async json<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+    const res = await this.send(method, path, body, headers);
     return (res.status === 204 ? undefined : await res.json()) as T;
   }
 
@@ -241,9 +246,13 @@ export class Api {
   alertAction(id: string, action: AlertAction, body: Record<string, string> = {}) {
     return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(id)}/${action}`, body);
   }
-  /** Adds a note to an open incident; answers the alert (its noteCount raised). */
-  addNote(alertId: string, text: string) {
-    return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(alertId)}/notes`, { text });
+  /**
+   * Adds a note to an open incident; answers the alert (its noteCount raised). A note sent late says when it was
+   * written (`tappedAt`); sent again under the same `idempotencyKey`, it is recorded once.
+   */
+  addNote(alertId: string, text: string, sent: { tappedAt?: string; idempotencyKey?: string } = {}) {
+    const headers: Record<string, string> = sent.idempotencyKey ? { 'idempotency-key': sent.idempotencyKey } : {};
+    return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(alertId)}/notes`, { text, ...(sent.tappedAt ? { tappedAt: sent.tappedAt } : {}) }, headers);
   }
   timeline(alertId: string) {
     return this.json<{ items: TimelineEntry[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/timeline`);

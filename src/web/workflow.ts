@@ -26,3 +26,5 @@ export const OFFICER_STEPS: readonly OfficerStep[] = [
   { action: 'on_scene', path: 'on-scene', label: 'On scene', status: 'ON_SCENE' },
   { action: 'resolve', path: 'resolve', label: 'Resolve', status: 'RESOLVED' },
 ];
+
+export const stepOf = (action: OfficerStep['action']): OfficerStep => OFFICER_STEPS.find((s) => s.action === action)!;

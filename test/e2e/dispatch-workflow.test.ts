@@ -4,7 +4,7 @@
  * live → assigns the nearest unit → the officer (second browser, phone-sized)
  * acknowledges, goes en route, arrives, resolves — the dispatcher's view
  * following each step live → the admin exports a CSV containing the violation.
- * An officer's step tapped without a connection is sent once the connection is back.
+ * An officer's steps and notes tapped without a connection are sent once the connection is back, even after the tab was closed.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -437,7 +437,7 @@ test('markup in a camera name is shown as text on the dispatcher, officer and ad
   assert.deepEqual([...desk.errors, ...phone.errors], []);
 });
 
-test("an officer's step tapped without a connection is sent once it is back; one whose answer was lost is settled, not refused", async () => {
+test("an officer's steps and notes tapped without a connection are sent once it is back, even from a killed tab; one whose answer was lost is settled, not refused", async () => {
   const api = system.url;
   const token = async (username: string) => (await call(api, 'POST', '/api/v1/auth/login', { json: { username, password: PASSWORD } })).body.token as string;
   const [admin, dispatcher, officerToken] = [await token('chief'), await token('dispatch1'), await token('officer11')];
@@ -495,8 +495,40 @@ test("an officer's step tapped without a connection is sent once it is back; one
   await login(desk1, api, 'dispatch1', PASSWORD);
   await alertItem(desk1, alertId).click();
   await desk1.getByRole('list', { name: 'Timeline' }).locator('li', { hasText: 'Acknowledged · officer11' }).getByText(/tapped \d{2}:\d{2}:\d{2}, sent when back online/).waitFor();
-  await desk1.close();
+
+  // Out of coverage again: a step and a note are kept on the phone, and the phone kills the tab. Signed in again
+  // once back in coverage, both are sent, in order, each once, saying when they were tapped.
+  await phone.context.setOffline(true);
+  await card.getByRole('button', { name: 'On scene' }).click();
+  await pending.filter({ hasText: 'On scene: not sent yet' }).waitFor();
+  await card.getByRole('textbox', { name: 'Add a note' }).fill('Subject went into the metro, line 1');
+  await card.getByRole('button', { name: 'Add note' }).click();
+  await card.getByRole('list', { name: 'Notes not sent yet' }).getByText('not sent yet, no connection').waitFor();
+  assert.equal(await card.getByRole('textbox', { name: 'Add a note' }).inputValue(), '', 'the note is kept in the outbox, not in the field');
   await officer.close();
+  await phone.context.setOffline(false);
+  assert.equal(await status(), 'EN_ROUTE');
+  const again = await phone.context.newPage();
+  await login(again, api, 'officer11', PASSWORD);
+  const card2 = again.locator(`.officer-card[data-alert-id="${alertId}"]`);
+  await card2.locator('.badge.status-ON_SCENE').waitFor({ timeout: 15_000 });
+  await card2.getByRole('list', { name: 'Notes' }).getByText('Subject went into the metro, line 1').waitFor();
+  await card2.getByRole('list', { name: 'Notes not sent yet' }).locator('li').waitFor({ state: 'detached' });
+  assert.equal(await again.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('maskwatch.outbox.')).length), 0, 'nothing left on the phone');
+  const later = (await call(api, 'GET', `/api/v1/alerts/${alertId}/timeline`, { token: dispatcher })).body.items as { action: string; at: string; tappedAt: string | null; note: string | null }[];
+  const onScene = later.filter((e) => e.action === 'alert.on_scene');
+  const notes = later.filter((e) => e.action === 'alert.note');
+  assert.equal(onScene.length, 1);
+  assert.deepEqual(
+    notes.map((e) => e.note),
+    ['Subject went into the metro, line 1'],
+  );
+  for (const e of [...onScene, ...notes]) assert.ok(e.tappedAt && Date.parse(e.tappedAt) < Date.parse(e.at), JSON.stringify(e));
+  assert.ok(Date.parse(onScene[0]!.tappedAt!) <= Date.parse(notes[0]!.tappedAt!), 'in the order they were tapped');
+  await alertItem(desk1, alertId).click();
+  await desk1.getByRole('list', { name: 'Timeline' }).locator('li', { hasText: 'Note · officer11' }).getByText(/written \d{2}:\d{2}:\d{2}, sent when back online/).waitFor();
+  await desk1.close();
+  await again.close();
 });
 
 test('notifications: a console in the background hears of a new alert, a pocketed phone of its assignment; both are taken back', async () => {

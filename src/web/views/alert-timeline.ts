@@ -33,7 +33,7 @@ export function timelineItems(alert: AlertEvent, entries: readonly TimelineEntry
         h('time', { datetime: e.at }, formatClock(e.at)),
         h('span', {}, `${describeStep(e.action, e.to)}${e.action === 'alert.dispatch' && e.unitId ? ` → ${unitName(e.unitId)}` : ''}${e.outcome ? `: ${OUTCOME_LABELS[e.outcome]}` : ''} · ${e.username ?? e.actorRole ?? 'system'}`),
         // Sent late from a phone without a connection: when it was tapped, beside when it was recorded.
-        e.tappedAt ? h('span', { class: 'muted small tapped' }, ` (tapped ${formatClock(e.tappedAt)}, sent when back online)`) : null,
+        e.tappedAt ? h('span', { class: 'muted small tapped' }, ` (${e.action === 'alert.note' ? 'written' : 'tapped'} ${formatClock(e.tappedAt)}, sent when back online)`) : null,
         e.note ? h('q', {}, e.note) : null,
       ),
     ),

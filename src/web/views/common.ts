@@ -2,6 +2,7 @@
 import type { PersonLabel } from '../../contracts/vocabulary.ts';
 import type { AlertEvent } from '../../realtime/events.ts';
 import { statusLabel } from '../alert-list.ts';
+import { isNetworkError } from '../api.ts';
 import { h, toast } from '../dom.ts';
 import { formatModelScore } from '../format.ts';
 import { notificationState, turnOffNotifications, turnOnNotifications, type NotificationState } from '../notifications.ts';
@@ -37,10 +38,6 @@ export function incidentFirstSeenAt(a: { createdAt: string; people: ReadonlyArra
 }
 
 /** No answer at all (server down, network gone): fetch() rejects with a TypeError ("Failed to fetch"). */
-export function isNetworkError(err: unknown): boolean {
-  return err instanceof TypeError && /fetch|network|load failed/i.test(err.message);
-}
-
 export function errorText(err: unknown): string {
   if (isNetworkError(err)) return 'No connection to the server. This refreshes by itself once the connection is back.';
   return err instanceof Error ? err.message : String(err);

@@ -9,10 +9,19 @@ import type { TimelineEntry } from '../api.ts';
 import type { ViewContext } from '../context.ts';
 import { h, replaceChildren, toast, uid } from '../dom.ts';
 import { formatClock } from '../format.ts';
+import type { Outbox } from '../outbox.ts';
 import { errorText } from './common.ts';
 
-/** The form that adds a note to `alertId()`; hidden while the alert is closed (set by `update`). */
-export function noteForm(ctx: ViewContext, alertId: () => string, onAdded: (a: AlertEvent) => void): { el: HTMLFormElement; update(a: AlertEvent): void; focus(): void } {
+/**
+ * The form that adds a note to `alertId()`; hidden while the alert is closed (set by `update`). `add` sends it (by
+ * default straight to the API; the officer's goes to the outbox) and answers the alert, or null for "sent later".
+ */
+export function noteForm(
+  ctx: ViewContext,
+  alertId: () => string,
+  onAdded: (a: AlertEvent) => void,
+  add: (text: string) => Promise<AlertEvent | null> = (text) => ctx.api.addNote(alertId(), text),
+): { el: HTMLFormElement; update(a: AlertEvent): void; focus(): void } {
   const text = h('textarea', { name: 'text', rows: 2, maxlength: 1000, id: uid('note'), placeholder: 'e.g. caller adds: red jacket, heading north' }) as HTMLTextAreaElement;
   const error = h('p', { class: 'form-error', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'btn btn-small' }, 'Add note');
@@ -27,12 +36,11 @@ export function noteForm(ctx: ViewContext, alertId: () => string, onAdded: (a: A
       return;
     }
     submit.disabled = true;
-    ctx.api
-      .addNote(alertId(), note)
+    add(note)
       .then(
         (a) => {
           text.value = '';
-          onAdded(a);
+          if (a) onAdded(a);
         },
         (err: unknown) => (error.textContent = `Not added: ${errorText(err)}`),
       )
@@ -54,14 +62,26 @@ export function noteForm(ctx: ViewContext, alertId: () => string, onAdded: (a: A
 
 const notesOf = (entries: readonly TimelineEntry[]) => entries.filter((e) => e.action === 'alert.note');
 
-/** The officer's notes section of one card: the notes so far, newest last, and the form. */
-export function officerNotes(ctx: ViewContext, first: AlertEvent): { el: HTMLElement; update(a: AlertEvent): void } {
+/**
+ * The officer's notes section of one card: the notes so far, newest last, then the officer's own still in the
+ * outbox (no connection), and the form, which writes to the outbox.
+ */
+export function officerNotes(ctx: ViewContext, first: AlertEvent, outbox: Outbox): { el: HTMLElement; update(a: AlertEvent): void } {
   const list = h('ol', { class: 'notes', 'aria-label': 'Notes' });
+  const waiting = h('ol', { class: 'notes notes-waiting', 'aria-label': 'Notes not sent yet' });
   let current = first;
   /** The note count last rendered; -1 before the first load (whose notes are not news). */
   let shown = -1;
-  const form = noteForm(ctx, () => current.id, (a) => update(a));
-  const el = h('section', { class: 'incident-notes', 'aria-label': 'Notes on this incident' }, h('h4', {}, 'Notes'), list, form.el);
+  const form = noteForm(
+    ctx,
+    () => current.id,
+    (a) => update(a),
+    (text) => {
+      outbox.add({ kind: 'note', alertId: current.id, cameraName: current.camera.name, text });
+      return Promise.resolve(null);
+    },
+  );
+  const el = h('section', { class: 'incident-notes', 'aria-label': 'Notes on this incident' }, h('h4', {}, 'Notes'), list, waiting, form.el);
 
   async function load(a: AlertEvent): Promise<void> {
     const before = shown;
@@ -76,7 +96,7 @@ export function officerNotes(ctx: ViewContext, first: AlertEvent): { el: HTMLEle
     replaceChildren(
       list,
       ...(notes.length
-        ? notes.map((n) => h('li', {}, h('time', { datetime: n.at }, formatClock(n.at)), ' ', h('strong', {}, n.username ?? n.actorRole ?? ''), ' ', h('q', {}, n.note ?? '')))
+        ? notes.map((n) => h('li', {}, h('time', { datetime: n.tappedAt ?? n.at }, formatClock(n.tappedAt ?? n.at)), ' ', h('strong', {}, n.username ?? n.actorRole ?? ''), ' ', h('q', {}, n.note ?? '')))
         : [h('li', { class: 'muted' }, 'No notes yet.')]),
     );
     // Someone else's new note is news for the officer in the street: say it, not only list it.
@@ -87,6 +107,13 @@ export function officerNotes(ctx: ViewContext, first: AlertEvent): { el: HTMLEle
     current = a;
     form.update(a);
     if (a.noteCount !== shown) void load(a);
+    const mine = outbox.entries(a.id).flatMap((e) => (e.kind === 'note' ? [e] : []));
+    replaceChildren(
+      waiting,
+      ...mine.map((e) =>
+        h('li', { class: 'note-waiting' }, h('time', { datetime: e.tappedAt }, formatClock(e.tappedAt)), ' ', h('q', {}, e.text), ' ', h('span', { class: 'muted small' }, e.late ? 'not sent yet, no connection' : 'sending…')),
+      ),
+    );
   }
   update(first);
   return { el, update };

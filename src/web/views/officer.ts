@@ -14,19 +14,20 @@ import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
 import { tabTitle } from '../feed-order.ts';
 import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAlertNotification, vibrate } from '../notifications.ts';
 import { alarm, chime } from '../sound.ts';
-import { allowedActions, OFFICER_STEPS, type OfficerStep } from '../workflow.ts';
-import { errorText, incidentFirstSeenAt, isNetworkError, notificationToggle, statusBadge, verdictText } from './common.ts';
+import { openOutbox } from '../outbox.ts';
+import { allowedActions, OFFICER_STEPS, stepOf } from '../workflow.ts';
+import { errorText, incidentFirstSeenAt, notificationToggle, statusBadge, verdictText } from './common.ts';
 import { officerNotes } from './incident-notes.ts';
 
 interface Card {
   el: HTMLElement;
   update(a: AlertEvent): void;
-  /** Sends the step waiting for a connection, if any. */
-  retry(): void;
+  /** A step of this card was recorded: the focus goes on to the next one. */
+  stepRecorded(): void;
 }
 
-/** How often a step tapped without a connection is tried again (also on reconnecting and on the browser's `online`). */
-const STEP_RETRY_MS = 5000;
+/** How often what the outbox keeps is tried again (also on reconnecting and on the browser's `online`). */
+const OUTBOX_RETRY_MS = 5000;
 
 export const mountOfficer: MountView = (root, ctx) => {
   const user = ctx.session.user;
@@ -42,6 +43,48 @@ export const mountOfficer: MountView = (root, ctx) => {
   let alerts: AlertEvent[] = [];
   let unit: Unit | null = null;
   const cards = new Map<string, Card>();
+
+  // ---- the outbox: every step and note goes through it (outbox.ts) ---------
+  const outbox = openOutbox({
+    storage: localStorage,
+    userId: user.id,
+    now: () => Date.now(),
+    newKey: () => crypto.randomUUID(),
+    send: (e) =>
+      e.kind === 'step'
+        ? ctx.api.alertAction(e.alertId, stepOf(e.action).path, e.late ? { ...e.body, tappedAt: e.tappedAt } : e.body)
+        : ctx.api.addNote(e.alertId, e.text, { idempotencyKey: e.key, tappedAt: e.late ? e.tappedAt : undefined }),
+    sent(e, a) {
+      apply(a);
+      if (e.kind !== 'step') return;
+      toast(`${stepOf(e.action).label}: recorded`);
+      // The disabled button dropped the focus: hand it to this card's next step (or, resolved, the next card's).
+      if (document.activeElement === document.body) (cards.get(e.alertId)?.stepRecorded ?? focusFirstStep)();
+    },
+    refused(e, err) {
+      if (e.kind === 'note') {
+        toast(`Note on ${e.cameraName} not added (${errorText(err)}): “${e.text}”`, 'error');
+        return;
+      }
+      const step = stepOf(e.action);
+      const said = () => {
+        toast(errorText(err), 'error');
+        if (document.activeElement === document.body) (cards.get(e.alertId)?.stepRecorded ?? focusFirstStep)();
+      };
+      if (!e.late) return said();
+      // Refused after a try without an answer: that try may have reached the server. The alert as it is now says.
+      void ctx.api.alert(e.alertId).then((a) => {
+        apply(a);
+        if (a.status === step.status) toast(`${step.label}: recorded`);
+        else toast(`${step.label} was not sent: the alert is now ${statusLabel(a.status).toLowerCase()}.`, 'error');
+      }, said);
+    },
+    changed: () => render(),
+  });
+  if (outbox.expired.length) {
+    const what = outbox.expired.map((e) => `${e.kind === 'step' ? stepOf(e.action).label : 'a note'} at ${e.cameraName}`);
+    toast(`Never sent, dropped after 12 hours without a connection: ${what.join(', ')}.`, 'error');
+  }
 
   // ---- unit header: status + position ------------------------------------
   const unitTitle = h('h1', {}, 'My unit');
@@ -175,62 +218,9 @@ export const mountOfficer: MountView = (root, ctx) => {
       outcomeError,
     );
     outcomeField.addEventListener('change', () => (outcomeError.textContent = ''));
-    // A step tapped without a connection (a dead zone, a tunnel) is kept and sent again until the server answers,
-    // instead of being lost to a toast the officer may not see. The buttons wait meanwhile.
-    let pending: { step: OfficerStep; body: Record<string, string> } | null = null;
-    let sending = false;
+    // A step waits in the outbox until the server answers (a dead zone, a tunnel, a killed tab), said here rather
+    // than in a toast the officer may not see. The buttons wait meanwhile.
     const pendingNote = h('p', { class: 'pending-step', role: 'status', hidden: true });
-    const setPending = (p: typeof pending): void => {
-      pending = p;
-      pendingNote.hidden = !p;
-      pendingNote.textContent = p ? `${p.step.label}: not sent yet, no connection. It is sent as soon as the connection is back.` : '';
-    };
-    function send(step: OfficerStep, body: Record<string, string>, tappedAt = new Date().toISOString()): void {
-      if (sending) return;
-      sending = true;
-      const b = buttons.find((x) => x.step === step)!.b;
-      b.disabled = true;
-      void ctx.api.alertAction(current.id, step.path, body).then(
-        (a) => {
-          sending = false;
-          setPending(null);
-          apply(a);
-          toast(`${step.label}: recorded`);
-          // The disabled button dropped the focus: hand it to this card's next step, not to the page.
-          focusNextStep();
-        },
-        (err) => {
-          sending = false;
-          if (isNetworkError(err)) {
-            // Its retries say when it was tapped: the timeline shows that beside when it got through.
-            if (!pending) setPending({ step, body: { ...body, tappedAt } });
-            update(current);
-            return;
-          }
-          if (pending) {
-            // A retry refused: the first try may have reached the server and only its answer was lost. The alert as
-            // it is now settles the step (update); a refusal for any other reason is said.
-            void ctx.api.alert(current.id).then(
-              (a) => {
-                update(a); // first: a resolved alert's card leaves the list in apply
-                apply(a);
-                if (pending) refused(err);
-              },
-              () => refused(err),
-            );
-            return;
-          }
-          refused(err);
-        },
-      );
-    }
-    function refused(err: unknown): void {
-      setPending(null);
-      toast(errorText(err), 'error');
-      update(current);
-      const next = buttons.find((x) => !x.b.disabled)?.b;
-      if (document.activeElement === document.body && next) next.focus();
-    }
     const buttons = OFFICER_STEPS.map((step) => {
       const b = h('button', { type: 'button', class: `btn ${step.action === 'resolve' ? 'btn-success' : 'btn-primary'}` }, step.label);
       b.addEventListener('click', () => {
@@ -258,13 +248,12 @@ export const mountOfficer: MountView = (root, ctx) => {
           body.outcome = chosen.value;
           body.note = text;
         }
-        send(step, body);
+        outbox.add({ kind: 'step', alertId: current.id, cameraName: current.camera.name, action: step.action, body });
       });
       return { step, b };
     });
     function focusNextStep(): void {
-      // Resolved, the card has left: the next alert's step (or the list) takes the focus, not the page.
-      if (!el.isConnected) (list.querySelector<HTMLButtonElement>('.officer-card button:not([disabled])') ?? listHeading).focus();
+      if (!el.isConnected) focusFirstStep();
       else buttons.find((x) => !x.b.disabled)?.b.focus();
     }
     const noteField = field('Resolution note', note);
@@ -281,7 +270,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       // Folding a long list back would leave the page inside the next card: keep this card's toggle in view.
       if (!showAll) morePeople.scrollIntoView({ block: 'nearest' });
     });
-    const notes = officerNotes(ctx, first);
+    const notes = officerNotes(ctx, first, outbox);
     const el = h(
       'li',
       { class: 'card officer-card', 'data-alert-id': first.id },
@@ -317,24 +306,20 @@ export const mountOfficer: MountView = (root, ctx) => {
       mapLink.href = mapsUrl(a.camera.latitude, a.camera.longitude);
       mapLink.setAttribute('aria-label', `Open in maps: ${a.camera.name}`);
       const allowed = allowedActions(a, user);
-      // A pending step the alert has moved past (its answer was lost, or the alert changed meanwhile) is settled here.
-      if (pending && !sending && (a.status === pending.step.status || !allowed.has(pending.step.action))) {
-        const { step } = pending;
-        setPending(null);
-        if (a.status === step.status) toast(`${step.label}: recorded`);
-        else toast(`${step.label} was not sent: the alert is now ${statusLabel(a.status).toLowerCase()}.`, 'error');
-      }
-      for (const { step, b } of buttons) b.disabled = pending !== null || !allowed.has(step.action);
+      const waiting = outbox.entries(a.id).find((e) => e.kind === 'step');
+      const late = waiting?.late ? stepOf(waiting.action) : null;
+      pendingNote.hidden = !late;
+      pendingNote.textContent = late ? `${late.label}: not sent yet, no connection. It is sent as soon as the connection is back.` : '';
+      for (const { step, b } of buttons) b.disabled = waiting !== undefined || !allowed.has(step.action);
       noteField.hidden = outcomeField.hidden = !allowed.has('resolve') || !noteAsked;
     }
     update(first);
-    return {
-      el,
-      update,
-      retry() {
-        if (pending) send(pending.step, pending.body);
-      },
-    };
+    return { el, update, stepRecorded: focusNextStep };
+  }
+
+  /** Resolved, a card has left: the next alert's step (or the list) takes the focus, not the page. */
+  function focusFirstStep(): void {
+    (list.querySelector<HTMLButtonElement>('.officer-card button:not([disabled])') ?? listHeading).focus();
   }
 
   function render(): void {
@@ -418,9 +403,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     card.el.querySelector<HTMLButtonElement>('button:not([disabled])')?.focus();
   });
   let first = true;
-  const retryPending = () => {
-    for (const c of cards.values()) c.retry();
-  };
+  const retryPending = () => void outbox.flush();
   const offConn = ctx.realtime.onConnection((s) => {
     if (s === 'live' && !first) {
       void reload();
@@ -429,7 +412,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     first = false;
   });
   window.addEventListener('online', retryPending);
-  const retrier = setInterval(retryPending, STEP_RETRY_MS);
+  const retrier = setInterval(retryPending, OUTBOX_RETRY_MS);
 
   replaceChildren(
     root,
