@@ -428,7 +428,8 @@ export const mountOfficer: MountView = (root, ctx) => {
       empty,
     ),
   );
-  void Promise.all([reload(), loadUnit()]);
+  // What an earlier page left in the outbox goes out once the cards it belongs to are shown.
+  void Promise.all([reload(), loadUnit()]).then(() => outbox.flush());
   const ticker = setInterval(tick, 15_000);
   return () => {
     clearInterval(ticker);
