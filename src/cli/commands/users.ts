@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { isRole, normaliseZones } from '../../auth/roles.ts';
 import { LIFECYCLE_USAGE, isLifecycleCommand, parseLifecycleArgs, runLifecycle } from './user-lifecycle.ts';
+import { readSecretFromStdin } from '../stdin.ts';
 
 const USAGE = `usage:
   maskwatch users add --username U --role ADMIN|DISPATCHER|OFFICER [--unit CALLSIGN] [--zone ZONE]... [--password-stdin]
@@ -51,13 +52,6 @@ export function parseAddArgs(argv: string[]): AddUserArgs {
   const { zones, problem } = normaliseZones(role, values.zone ?? []);
   if (problem) throw new Error(`--zone: ${problem}`);
   return { username: values.username, role, unit: values.unit ?? null, zones, passwordStdin: values['password-stdin'] ?? false };
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  // One trailing newline is the shell's, not the password's.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 /** Asks twice on the terminal without echoing. */
@@ -110,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const stdin = args.passwordStdin;
     return runLifecycle(args, async () => {
-      if (stdin) return readStdin();
+      if (stdin) return readSecretFromStdin();
       if (process.stdin.isTTY) return promptPassword();
       throw new Error('no terminal to ask for the password: pipe it with --password-stdin');
     });
@@ -124,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (sub === 'add') {
       args = parseAddArgs(rest);
-      if (args.passwordStdin) password = await readStdin();
+      if (args.passwordStdin) password = await readSecretFromStdin();
       else if (process.stdin.isTTY) password = await promptPassword();
       else throw new Error('no terminal to ask for the password: pipe it with --password-stdin');
     } else if (rest.some((a) => a !== '--json')) {
