@@ -86,14 +86,12 @@ export async function* encryptedZip(source: AsyncIterable<Uint8Array>, opts: { n
   const name = Buffer.from(opts.name, 'utf8');
   const extra = aesExtra();
   const { time, date } = dosTime(opts.mtime);
+  /** Version needed, flags, method, time and date: the same run in the local and the central header. */
+  const entryFields = (b: Buffer, at: number) => [VERSION, FLAGS, METHOD_AES, time, date].forEach((v, i) => b.writeUInt16LE(v, at + 2 * i));
 
   const local = Buffer.alloc(30);
   local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(VERSION, 4);
-  local.writeUInt16LE(FLAGS, 6);
-  local.writeUInt16LE(METHOD_AES, 8);
-  local.writeUInt16LE(time, 10);
-  local.writeUInt16LE(date, 12);
+  entryFields(local, 4);
   // CRC (0 in AE-2) and both sizes (in the data descriptor) stay 0.
   local.writeUInt16LE(name.length, 26);
   local.writeUInt16LE(extra.length, 28);
@@ -119,11 +117,7 @@ export async function* encryptedZip(source: AsyncIterable<Uint8Array>, opts: { n
   const central = Buffer.alloc(46);
   central.writeUInt32LE(0x02014b50, 0);
   central.writeUInt16LE((3 << 8) | VERSION, 4); // made by: Unix
-  central.writeUInt16LE(VERSION, 6);
-  central.writeUInt16LE(FLAGS, 8);
-  central.writeUInt16LE(METHOD_AES, 10);
-  central.writeUInt16LE(time, 12);
-  central.writeUInt16LE(date, 14);
+  entryFields(central, 6);
   central.writeUInt32LE(stored, 20);
   central.writeUInt32LE(plain, 24);
   central.writeUInt16LE(name.length, 28);
