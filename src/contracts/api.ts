@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import {
   CASE_MAX_INCIDENTS,
+  PACKAGE_PASSPHRASE_MIN,
   CHECK_STATUSES,
   INSTANCE_KINDS,
   ALERT_STATUSES,
@@ -419,14 +420,24 @@ export const EvidenceCaseInputSchema = Type.Object(
       description: "the agency's case reference (a case or report number), printed in the package, its file name and each incident's audit event",
     }),
     alertIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: CASE_MAX_INCIDENTS, uniqueItems: true, description: `the case's incidents (alerts), 1 to ${CASE_MAX_INCIDENTS}; packaged oldest first` }),
+    passphrase: Type.Optional(
+      Type.String({
+        minLength: PACKAGE_PASSPHRASE_MIN,
+        maxLength: 256,
+        description:
+          `Encrypt the package: the answer is a ZIP encrypted with AES-256 (WinZip AE-2, what 7-Zip, WinZip and WinRAR open) holding the case's package ` +
+          `unchanged. At least ${PACKAGE_PASSPHRASE_MIN} characters: the format's key derivation is weak (PBKDF2-HMAC-SHA1, 1,000 rounds), so the ` +
+          'passphrase must carry the strength (the dashboard generates 120 random bits). Never stored or logged; the audit records that the export was encrypted',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type EvidenceCaseInput = Static<typeof EvidenceCaseInputSchema>;
 
-/** A case package's file name: its reference with letters, digits, dot, dash and underscore only. */
-export const casePackageFileName = (reference: string): string =>
-  `maskwatch-case-${reference.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'case'}.zip`;
+/** A case package's file name: its reference with letters, digits, dot, dash and underscore only; `-encrypted` when it is. */
+export const casePackageFileName = (reference: string, encrypted = false): string =>
+  `maskwatch-case-${reference.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'case'}${encrypted ? '-encrypted' : ''}.zip`;
 
 /** The body of PUT /api/v1/alerts/:id/hold: why the evidence must outlive retention (a complaint, an inquiry), and until when before a review. */
 export const EvidenceHoldInputSchema = Type.Object(

@@ -60,3 +60,6 @@ export const SNAPSHOT_ROUTE_PREFIX = '/api/v1/snapshots/';
 
 /** At most this many incidents in one case's evidence package (POST /api/v1/evidence-packages). */
 export const CASE_MAX_INCIDENTS = 100;
+
+/** The shortest passphrase an encrypted case package takes (the format's key derivation is weak: the passphrase carries the strength). */
+export const PACKAGE_PASSPHRASE_MIN = 16;

@@ -46,6 +46,7 @@ import {
 } from '../domain/evidence-package.ts';
 import { maySeeAlert, type Viewer } from '../auth/roles.ts';
 import { readDataFile } from '../privacy/data-files.ts';
+import { encryptedZip } from '../privacy/encrypted-zip.ts';
 import type { EvidenceSigner } from '../system/evidence-signer.ts';
 import { frameIdOfStoredFrame, toAlertEvent } from './alert-view.ts';
 import { notFound } from './errors.ts';
@@ -365,7 +366,8 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
         yield { path: 'case.json', data: json({ format: CASE_PACKAGE_FORMAT, reference, exportedAt: exportedAt.toISOString(), exportedBy, incidents }) };
       }
       const theCase = { reference, alertIds };
-      const stream = signedZip({
+      const encrypted = input.passphrase !== undefined;
+      const zip = signedZip({
         exportedAt,
         signer,
         entries: entries(),
@@ -376,13 +378,16 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
         ),
         manifest: (files) => ({ format: CASE_PACKAGE_FORMAT, reference, alertIds, exportedAt: exportedAt.toISOString(), exportedBy, files }),
         recordExport: async (facts) => {
-          for (const [i, id] of alertIds.entries()) await audit(exporter, id, { completed: true, ...facts, ...counts[i], case: theCase });
+          for (const [i, id] of alertIds.entries()) await audit(exporter, id, { completed: true, ...facts, ...counts[i], case: theCase, encrypted });
         },
         recordAbandoned: async (files) => {
-          for (const id of alertIds) await audit(exporter, id, { completed: false, files, case: theCase });
+          for (const id of alertIds) await audit(exporter, id, { completed: false, files, case: theCase, encrypted });
         },
       });
-      return { filename: casePackageFileName(reference), stream };
+      if (!encrypted) return { filename: casePackageFileName(reference), stream: zip };
+      // The signed package, unchanged, as the one file of an AES-256 ZIP: what leaves on a stick shows nothing without the passphrase.
+      const sealed = encryptedZip(zip, { name: casePackageFileName(reference), passphrase: input.passphrase!, mtime: exportedAt });
+      return { filename: casePackageFileName(reference, true), stream: Readable.from(sealed, { objectMode: false }) };
     },
   };
 }

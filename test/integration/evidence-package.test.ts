@@ -11,6 +11,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
@@ -302,6 +303,50 @@ for (const provider of testProviders()) {
       assert.equal((await exportCase({ reference: 'C-1', alertIds: [alert.id] }, dispatcher)).status, 403);
       assert.equal((await exportCase({ reference: 'C-1', alertIds: [alert.id] }, officer)).status, 403);
       assert.equal(await count(), before, 'no refusal is audited');
+    });
+
+    test('an encrypted case package: AES-256 around the signed package, opened by 7-Zip and by evidence verify with the passphrase only; audited as encrypted', async () => {
+      const passphrase = 'KQ7T M2XD 9HFA WR4C ZN6P B8EY';
+      const exportCase = (json: unknown) =>
+        fetch(`${api.url}/api/v1/evidence-packages`, { method: 'POST', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+      const pkg = await exportCase({ reference: 'DP-2026/0500', alertIds: [alert.id], passphrase });
+      assert.equal(pkg.status, 200);
+      assert.equal(pkg.headers.get('content-type'), 'application/zip');
+      assert.equal(pkg.headers.get('content-disposition'), 'attachment; filename="maskwatch-case-DP-2026-0500-encrypted.zip"');
+      const file = path.join(stack.dataDir, 'encrypted-case.zip');
+      await writeFile(file, Buffer.from(await pkg.arrayBuffer()));
+      assert.doesNotMatch((await readFile(file)).toString('latin1'), /manifest\.json|case\.json|incident\.json/, 'no name of the package inside shows');
+
+      // The receiving side: 7-Zip with the passphrase gives the signed package, which checks as ever.
+      const out = path.join(stack.dataDir, 'opened');
+      execFileSync('7z', ['x', `-p${passphrase}`, `-o${out}`, file], { stdio: 'pipe' });
+      const inner = path.join(out, 'maskwatch-case-DP-2026-0500.zip');
+      const opened = await runCli(['evidence', 'verify', inner, '--json'], { env: cliEnv() });
+      assert.equal(opened.code, 0, opened.stderr);
+      const report = JSON.parse(opened.stdout);
+      assert.deepEqual([report.ok, report.encrypted, report.reference], [true, false, 'DP-2026/0500']);
+
+      // Or evidence verify on the encrypted file itself, with the passphrase piped in.
+      const direct = await runCli(['evidence', 'verify', file, '--passphrase-stdin', '--json'], { env: cliEnv(), stdin: `${passphrase}\n` });
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.deepEqual(
+        (({ ok, encrypted, manifestSha256 }) => ({ ok, encrypted, manifestSha256 }))(JSON.parse(direct.stdout)),
+        { ok: true, encrypted: true, manifestSha256: report.manifestSha256 },
+      );
+      const none = await runCli(['evidence', 'verify', file], { env: cliEnv() });
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /is an encrypted package: pipe its passphrase with --passphrase-stdin/);
+      const wrong = await runCli(['evidence', 'verify', file, '--passphrase-stdin'], { env: cliEnv(), stdin: 'another passphrase entirely' });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /wrong passphrase|authentication code/);
+
+      const events = (await call(api.url, 'GET', `/api/v1/audit?action=evidence.export&subjectId=${alert.id}`, { token: admin.token })).body.items;
+      assert.equal(events[0].details.encrypted, true);
+      assert.equal(events[0].details.manifestSha256, report.manifestSha256);
+      assert.doesNotMatch(JSON.stringify(events[0]), /KQ7T/, 'the passphrase is not recorded');
+      const short = await exportCase({ reference: 'C-2', alertIds: [alert.id], passphrase: 'too short' });
+      assert.equal(short.status, 400);
+      assert.match(short.headers.get('content-type') ?? '', /^application\/problem\+json/);
     });
 
     test('only admins export or read the signing key; an unknown alert is a 404 problem; nothing is audited for a refusal', async () => {

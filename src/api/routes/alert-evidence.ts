@@ -116,7 +116,9 @@ export async function alertEvidenceRoutes(app: FastifyInstance, ctx: ApiContext)
           '`exportedAt`, `exportedBy`, `files`, `signature`), `SHA256SUMS`, `manifest.sig` and `signing-key.pem`, as in an incident\'s package. Streamed as it is ' +
           'rendered. Audited once per incident as `evidence.export` with `manifestSha256` and `case` {reference, alertIds} before the archive completes, so ' +
           'each incident\'s custody lists the case export; `maskwatch evidence verify FILE` checks a case package too. 404 alert-not-found names the first ' +
-          'alert that does not exist, before anything is packaged or audited.',
+          'alert that does not exist, before anything is packaged or audited. With `passphrase`: the same package, unchanged, as the one file ' +
+          '(`maskwatch-case-<reference>.zip`) of a ZIP encrypted with AES-256 (WinZip AE-2; `7z x` asks for the passphrase), named ' +
+          '`maskwatch-case-<reference>-encrypted.zip`; the audit events say `encrypted: true`.',
         security: bearerSecurity,
         body: EvidenceCaseInputSchema,
         response: { 200: rawResponse('application/zip', 'the case package (ZIP, stored entries)'), ...problemResponses },

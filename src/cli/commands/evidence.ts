@@ -4,13 +4,18 @@
  * against its manifest and SHA256SUMS, nothing added or missing, the manifest's signature — and finds the
  * manifest's SHA-256 in this server's audit trail (`evidence.export`), so a package changed after export, or made elsewhere, is told apart from
  * the one MaskWatch gave out. `--offline` checks the package alone (no database), e.g. on the receiving side,
- * where `--public-key` (the key the agency published) proves its origin.
+ * where `--public-key` (the key the agency published) proves its origin. An encrypted case package is opened
+ * with `--passphrase-stdin` into a private temporary file, checked, and the file removed.
  * `maskwatch evidence key [--json]`: that public key, to publish.
  */
-import { readFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readSecretFromStdin } from '../stdin.ts';
 
-const USAGE = `usage: maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM]
+const USAGE = `usage: maskwatch evidence verify FILE [--json] [--offline] [--public-key PEM] [--passphrase-stdin]
        maskwatch evidence key [--json]
 verify  checks an incident's or a case's evidence package (Admin › Closed incidents, or
         GET /api/v1/alerts/:id/evidence-package, POST /api/v1/evidence-packages): each file's SHA-256
@@ -20,14 +25,16 @@ verify  checks an incident's or a case's evidence package (Admin › Closed inci
         Exit 0 when all holds, 1 naming each problem.
   --offline     the package alone, without the database (on the receiving side)
   --public-key  the key the agency published (PEM): the package must be signed by it
-  --json        {file, ok, alertId, reference, alertIds, exportedAt, exportedBy, files, manifestSha256,
-                 signature, recorded, problems} (a case: alertId null, reference its case reference)
+  --passphrase-stdin  an encrypted case package (…-encrypted.zip): its passphrase, read from stdin
+  --json        {file, ok, encrypted, alertId, reference, alertIds, exportedAt, exportedBy, files,
+                 manifestSha256, signature, recorded, problems} (a case: alertId null, reference its
+                 case reference)
 key     prints this server's evidence signing key (PEM) to publish, its SHA-256 fingerprint on stderr;
   --json        {algorithm, keyFingerprint, publicKeyPem}
 `;
 
 export type EvidenceArgs =
-  | { command: 'verify'; file: string; json: boolean; offline: boolean; publicKey: string | null }
+  | { command: 'verify'; file: string; json: boolean; offline: boolean; publicKey: string | null; passphraseStdin: boolean }
   | { command: 'key'; json: boolean };
 
 /** Parses `evidence` arguments; throws an Error whose message is shown to the user. */
@@ -41,10 +48,17 @@ export function parseEvidenceArgs(argv: string[]): EvidenceArgs {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, offline: { type: 'boolean' }, 'public-key': { type: 'string' } },
+    options: { json: { type: 'boolean' }, offline: { type: 'boolean' }, 'public-key': { type: 'string' }, 'passphrase-stdin': { type: 'boolean' } },
   });
   if (positionals.length !== 1) throw new Error(positionals.length === 0 ? 'the package FILE is required' : `unexpected argument "${positionals[1]}"`);
-  return { command, file: positionals[0]!, json: values.json ?? false, offline: values.offline ?? false, publicKey: values['public-key'] ?? null };
+  return {
+    command,
+    file: positionals[0]!,
+    json: values.json ?? false,
+    offline: values.offline ?? false,
+    publicKey: values['public-key'] ?? null,
+    passphraseStdin: values['passphrase-stdin'] ?? false,
+  };
 }
 
 /** `evidence key`: the public key, from the configured secret key (MASKWATCH_SECRET_KEY or secret.key). */
@@ -79,6 +93,27 @@ async function trustedFingerprint(file: string): Promise<string> {
   throw new Error(`--public-key ${file} is not an Ed25519 public key (PEM)`);
 }
 
+/**
+ * The package inside an encrypted one, decrypted into an owner-only temporary folder, read, and removed: its
+ * HMAC is checked while it is written, so nothing altered is read.
+ */
+async function readEncryptedPackage<T>(file: string, passphrase: string, read: (file: string) => Promise<T>): Promise<T> {
+  const { decryptZip } = await import('../../privacy/encrypted-zip.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'maskwatch-evidence-'));
+  try {
+    const inner = join(dir, 'package.zip');
+    const out = createWriteStream(inner, { mode: 0o600 });
+    try {
+      await decryptZip(file, passphrase, out);
+    } finally {
+      await new Promise<void>((resolve) => out.end(resolve));
+    }
+    return await read(inner);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
@@ -102,11 +137,19 @@ export async function run(argv: string[]): Promise<number> {
     import('../../domain/evidence-package.ts'),
   ]);
   let read: Awaited<ReturnType<typeof readPackageEntries>>;
+  let encrypted = false;
   try {
-    read = await readPackageEntries(args.file);
+    const { isEncryptedZip } = await import('../../privacy/encrypted-zip.ts');
+    encrypted = await isEncryptedZip(args.file);
+    if (encrypted && !args.passphraseStdin) {
+      process.stderr.write(`maskwatch evidence: ${args.file} is an encrypted package: pipe its passphrase with --passphrase-stdin (or open it with 7-Zip first)\n`);
+      return 1;
+    }
+    read = encrypted ? await readEncryptedPackage(args.file, await readSecretFromStdin(), readPackageEntries) : await readPackageEntries(args.file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(e.code ? cannotRead(e) : `maskwatch evidence: ${args.file} is not a readable ZIP: ${e.message}\n`);
+    if (e.name === 'EncryptedZipError') process.stderr.write(`maskwatch evidence: ${args.file}: ${e.message}\n`);
+    else process.stderr.write(e.code ? cannotRead(e) : `maskwatch evidence: ${args.file} is not a readable ZIP: ${e.message}\n`);
     return 1;
   }
   const check = checkPackage(read.entries, { trustedKeyFingerprint: trusted });
@@ -138,6 +181,7 @@ export async function run(argv: string[]): Promise<number> {
     const report = {
       file: args.file,
       ok,
+      encrypted,
       alertId: m?.format === EVIDENCE_PACKAGE_FORMAT ? m.alertId : null,
       reference,
       alertIds,
@@ -153,7 +197,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const lines: string[] = [];
     const what = reference === null ? `alert ${alertIds[0]}` : `case ${reference} (${alertIds.length} incident${alertIds.length === 1 ? '' : 's'})`;
-    if (m) lines.push(`evidence package of ${what}, exported ${m.exportedAt} by ${m.exportedBy.username} (${m.exportedBy.role}); ${m.files.length} files`);
+    if (m) lines.push(`${encrypted ? 'encrypted ' : ''}evidence package of ${what}, exported ${m.exportedAt} by ${m.exportedBy.username} (${m.exportedBy.role}); ${m.files.length} files`);
     if (check.signature?.valid) lines.push(`signed (Ed25519) by the key with SHA-256 fingerprint ${check.signature.keyFingerprint}${trusted ? ', the trusted key' : ''}`);
     else if (m && !check.signature) lines.push('not signed (exported before packages were signed)');
     if (recorded) lines.push(`recorded in the audit trail: evidence.export at ${recorded.at} (event ${recorded.eventId})`);
