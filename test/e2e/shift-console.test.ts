@@ -13,6 +13,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, Request } from 'playwright-core';
@@ -472,14 +475,22 @@ test('admin: the tab is kept in the URL; history has status, thumbnails and aler
   assert.equal(await caseSection.getByLabel('Case reference').inputValue(), 'DP-2026/0412');
   assert.equal(await axeViolations(page, 'a case package with an incident'), '', 'accessibility (axe-core)');
   await screenshot(page, 'admin-case-package', 'admin-case-package');
+  // Encrypted by default, under a generated passphrase of 120 bits to send by another channel: 7-Zip opens it.
+  const passphrase = await caseSection.getByLabel('Passphrase').inputValue();
+  assert.match(passphrase, /^([2-9A-HJ-NP-Z]{4}-){5}[2-9A-HJ-NP-Z]{4}$/);
   const [caseDownload] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), caseSection.getByRole('button', { name: 'Download case package' }).click()]);
-  assert.equal(caseDownload.suggestedFilename(), 'maskwatch-case-DP-2026-0412.zip');
-  const casePackaged = checkPackage(new Map(Object.entries(unzipSync(await readFile(await caseDownload.path())))));
+  assert.equal(caseDownload.suggestedFilename(), 'maskwatch-case-DP-2026-0412-encrypted.zip');
+  const opened = mkdtempSync(path.join(tmpdir(), 'mw-case-'));
+  execFileSync('7z', ['x', `-p${passphrase}`, `-o${opened}`, await caseDownload.path()], { stdio: 'pipe' });
+  const casePackaged = checkPackage(new Map(Object.entries(unzipSync(await readFile(path.join(opened, 'maskwatch-case-DP-2026-0412.zip'))))));
+  rmSync(opened, { recursive: true, force: true });
   assert.deepEqual(casePackaged.problems, []);
   assert.deepEqual(manifestAlertIds(casePackaged.manifest!), [closedId]);
-  await caseSection.getByText('Downloaded 1 incident as case DP-2026/0412.').waitFor();
+  await caseSection.getByText('Downloaded 1 incident as case DP-2026/0412, encrypted with the passphrase above.').waitFor();
   const caseExport = await system.db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'evidence.export', subjectId: closedId }, orderBy: { at: 'desc' } });
   assert.deepEqual(JSON.parse(caseExport.details!).case, { reference: 'DP-2026/0412', alertIds: [closedId] });
+  assert.equal(JSON.parse(caseExport.details!).encrypted, true);
+  assert.doesNotMatch(caseExport.details!, new RegExp(passphrase), 'the passphrase is recorded nowhere');
   await caseSection.getByRole('button', { name: /^Remove .* from the case$/ }).click();
   await pack.getByRole('button', { name: 'Add to case package' }).waitFor();
 

@@ -3,7 +3,8 @@
  * person on several days, one event seen by several cameras), names the agency's case reference, and downloads
  * one signed ZIP for them all (POST /api/v1/evidence-packages). Each incident's audit trail records the export.
  * The case being built is kept for the browser tab and the admin (sessionStorage), so it survives other admin tabs
- * and a reload while the admin looks for its incidents.
+ * and a reload while the admin looks for its incidents. **Encrypt** wraps the package in an AES-256 ZIP under a
+ * generated passphrase (passphrase.ts), shown here to be sent by another channel and kept nowhere.
  */
 import { CASE_MAX_INCIDENTS } from '../../../contracts/vocabulary.ts';
 import { casePackageFileName } from '../../../contracts/api.ts';
@@ -11,6 +12,7 @@ import type { AlertEvent } from '../../../realtime/events.ts';
 import type { ViewContext } from '../../context.ts';
 import { field, h, replaceChildren, saveBlob, toast } from '../../dom.ts';
 import { formatDateTime } from '../../format.ts';
+import { generatePassphrase } from '../../passphrase.ts';
 import { errorText } from '../common.ts';
 
 export interface CasePackage {
@@ -45,7 +47,27 @@ export function casePackage(ctx: ViewContext): CasePackage {
   const list = h('ul', { class: 'case-incidents', 'aria-label': 'Incidents in the case' });
   const download = h('button', { type: 'button', class: 'btn btn-small' }, 'Download case package');
   const status = h('p', { class: 'muted small', role: 'status' });
-  const form = h('div', { class: 'case-form' }, field('Case reference', reference), download);
+  // Encryption: on by default for what leaves the building; the passphrase is the page's only copy.
+  const encrypt = h('input', { type: 'checkbox', name: 'encrypt', checked: true }) as HTMLInputElement;
+  const passphrase = h('input', { name: 'passphrase', readonly: true, class: 'passphrase', spellcheck: 'false', autocomplete: 'off', value: generatePassphrase() }) as HTMLInputElement;
+  const another = h('button', { type: 'button', class: 'btn btn-small btn-ghost' }, 'New passphrase');
+  another.addEventListener('click', () => (passphrase.value = generatePassphrase()));
+  const secret = h(
+    'div',
+    { class: 'case-passphrase' },
+    field('Passphrase', passphrase),
+    another,
+    h('p', { class: 'muted small' }, 'The package opens with 7-Zip (or WinZip, WinRAR) and this passphrase. Send it by another channel than the file (read it out by phone); MaskWatch keeps no copy.'),
+  );
+  encrypt.addEventListener('change', () => (secret.hidden = !encrypt.checked));
+  const form = h(
+    'div',
+    { class: 'case-form' },
+    field('Case reference', reference),
+    h('label', { class: 'check' }, encrypt, ' Encrypt (AES-256)'),
+    secret,
+    download,
+  );
 
   function render(): void {
     replaceChildren(
@@ -86,12 +108,16 @@ export function casePackage(ctx: ViewContext): CasePackage {
     }
     download.disabled = true;
     status.textContent = 'Preparing the package\u2026';
+    const sealed = encrypt.checked;
     ctx.api
-      .casePackage({ reference: ref, alertIds: [...incidents.keys()] })
+      .casePackage({ reference: ref, alertIds: [...incidents.keys()], ...(sealed ? { passphrase: passphrase.value } : {}) })
       .then(
         (blob) => {
-          saveBlob(blob, casePackageFileName(ref));
-          status.textContent = `Downloaded ${incidents.size} incident${incidents.size === 1 ? '' : 's'} as case ${ref}. The export is recorded in each incident\u2019s audit trail.`;
+          saveBlob(blob, casePackageFileName(ref, sealed));
+          const n = `${incidents.size} incident${incidents.size === 1 ? '' : 's'}`;
+          status.textContent = sealed
+            ? `Downloaded ${n} as case ${ref}, encrypted with the passphrase above. The export is recorded in each incident\u2019s audit trail.`
+            : `Downloaded ${n} as case ${ref}. The export is recorded in each incident\u2019s audit trail.`;
         },
         (err: unknown) => {
           status.textContent = '';
