@@ -46,7 +46,8 @@ mkdir -p "$app/src/web" && cp -r src/web/dist "$app/src/web/dist"
 
 echo "== npm ci --omit=dev ($app)"
 start=$SECONDS
-# --prefer-offline: the tarballs are in npm's cache from the full install; no revalidation round trips.
+# --prefer-offline: the tarballs are in npm's cache from the full install; no revalidation round trips. After
+# scripts/keep-native-prebuild.sh (.ci/run), better-sqlite3 is unpacked from that cache, not compiled.
 (cd "$app" && npm ci --omit=dev --no-audit --no-fund --prefer-offline) >"$work/install.log" 2>&1 || {
   cat "$work/install.log" >&2
   echo "check-production-install: npm ci --omit=dev failed" >&2
