@@ -367,6 +367,8 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
       }
       const theCase = { reference, alertIds };
       const encrypted = input.passphrase !== undefined;
+      // Said of an encrypted export only: the events of plain ones keep the shape they always had.
+      const sealing = encrypted ? { encrypted: true } : {};
       const zip = signedZip({
         exportedAt,
         signer,
@@ -378,10 +380,10 @@ export function createEvidencePackageService(deps: EvidencePackageDeps) {
         ),
         manifest: (files) => ({ format: CASE_PACKAGE_FORMAT, reference, alertIds, exportedAt: exportedAt.toISOString(), exportedBy, files }),
         recordExport: async (facts) => {
-          for (const [i, id] of alertIds.entries()) await audit(exporter, id, { completed: true, ...facts, ...counts[i], case: theCase, encrypted });
+          for (const [i, id] of alertIds.entries()) await audit(exporter, id, { completed: true, ...facts, ...counts[i], case: theCase, ...sealing });
         },
         recordAbandoned: async (files) => {
-          for (const id of alertIds) await audit(exporter, id, { completed: false, files, case: theCase, encrypted });
+          for (const id of alertIds) await audit(exporter, id, { completed: false, files, case: theCase, ...sealing });
         },
       });
       if (!encrypted) return { filename: casePackageFileName(reference), stream: zip };
