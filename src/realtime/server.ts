@@ -8,6 +8,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 import { DISPATCH_ROOM, UNIT_BOARD_ROOM, unitRoom, zoneRoom } from './rooms.ts';
 import { socketIoRedisKey } from './channel.ts';
 import { createConnectionLimit, type ConnectionLimitOptions } from './connection-limit.ts';
+import { handleSubscriptionRejections } from './subscriber-rejections.ts';
 import { redisOptionsFromUrl } from '../queue/redis-options.ts';
 import { onceEvery } from '../system/logger.ts';
 import { userRoom, watchSessions, type SessionWatchOptions } from './session-watch.ts';
@@ -68,6 +69,7 @@ const CLOSE_GRACE_MS = 2_000;
 export function createRealtimeServer(opts: RealtimeOptions): Realtime {
   const pub = new Redis({ ...redisOptionsFromUrl(opts.redisUrl), maxRetriesPerRequest: null });
   const sub = pub.duplicate();
+  handleSubscriptionRejections(sub);
   const onError = onceEvery((err, suppressed) => opts.logger.warn({ err: err.message, suppressed }, 'redis connection error (realtime)'));
   for (const client of [pub, sub]) client.on('error', onError);
   const limit = opts.connectionLimit ? createConnectionLimit(opts.connectionLimit) : null;
@@ -128,12 +130,6 @@ export function createRealtimeServer(opts: RealtimeOptions): Realtime {
     checkSessions: () => watch?.sweep() ?? Promise.resolve(0),
     async close() {
       watch?.stop();
-      // The adapter's close() fires (p)unsubscribe without awaiting them; with Redis away they
-      // reject once we disconnect, as unhandled rejections. We are closing: swallow those.
-      for (const method of ['punsubscribe', 'unsubscribe'] as const) {
-        const original = sub[method].bind(sub) as (...args: unknown[]) => Promise<unknown>;
-        (sub as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => original(...args).catch(() => undefined);
-      }
       // io.close() also closes the HTTP server; callers then close Fastify, which tolerates that.
       // server.close() waits for every connection, and an agent's keep-alive connection carrying a
       // request now would hold it for the keep-alive timeout: after a short grace, all are closed.
