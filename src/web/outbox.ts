@@ -2,9 +2,10 @@
  * The officer's outbox. Every step and note tapped on the phone is written here first and then sent, oldest
  * first, one at a time. What cannot be sent yet (no connection, the session ended, the server busy) stays on the
  * phone, in localStorage under the user's id, across a reload, a tab the phone killed and a new sign-in, and is
- * sent as soon as the server answers again, with the time it was tapped. A refusal (the alert moved on, was
- * closed, is no longer the unit's) takes it out and is reported to the view. Entries older than
- * OUTBOX_MAX_AGE_MS are dropped unsent: the street has moved on, and the phone keeps no notes longer than a shift.
+ * sent as soon as the server answers again, with the time it was tapped. Every tab of the officer shares it, and one
+ * tab at a time sends. A refusal (the alert moved on, was closed, is no longer the unit's) takes it out and is
+ * reported to the view. Entries older than OUTBOX_MAX_AGE_MS are dropped unsent: the street has moved on, and the
+ * phone keeps no notes longer than a shift.
  */
 import type { AlertEvent } from '../realtime/events.ts';
 import { ApiError, isNetworkError } from './api.ts';
@@ -37,6 +38,11 @@ export interface OutboxDeps {
   userId: string;
   now: () => number;
   newKey: () => string;
+  /**
+   * Runs a round of sending unless another tab of the same officer is sending (then skips it: that tab sends what
+   * this one wrote, and this one's next round finds it gone). The browser's Web Locks where there are some.
+   */
+  exclusive: (run: () => Promise<void>) => Promise<void>;
   /** Sends one entry; answers the alert as the server has it after. */
   send: (entry: OutboxEntry) => Promise<AlertEvent>;
   sent: (entry: OutboxEntry, alert: AlertEvent) => void;
@@ -55,39 +61,49 @@ export interface Outbox {
   readonly expired: readonly OutboxEntry[];
 }
 
-const storageKey = (userId: string) => `maskwatch.outbox.${userId}`;
+/** Where a user's outbox is kept; another tab's `storage` event on this key means its entries changed. */
+export const outboxStorageKey = (userId: string) => `maskwatch.outbox.${userId}`;
 
-function read(storage: Storage, userId: string): OutboxEntry[] {
+function parse(stored: string | null): OutboxEntry[] {
   try {
-    const parsed: unknown = JSON.parse(storage.getItem(storageKey(userId)) ?? '[]');
+    const parsed: unknown = JSON.parse(stored ?? '[]');
     return Array.isArray(parsed) ? (parsed as OutboxEntry[]).filter((e) => e && typeof e.key === 'string' && typeof e.alertId === 'string') : [];
   } catch {
     return []; // unreadable (another version, a full disk mid-write): nothing to send
   }
 }
 
+/** A navigator.locks request that skips instead of waiting; without Web Locks (plain HTTP), each tab sends alone. */
+export function webLocksExclusive(name: string, locks: LockManager | undefined): OutboxDeps['exclusive'] {
+  if (!locks) return (run) => run();
+  return (run) => locks.request(name, { ifAvailable: true }, (lock) => (lock ? run() : undefined));
+}
+
 export function openOutbox(deps: OutboxDeps): Outbox {
-  const all = read(deps.storage, deps.userId);
-  const fresh = all.filter((e) => deps.now() - Date.parse(e.tappedAt) < OUTBOX_MAX_AGE_MS);
-  const expired = all.filter((e) => !fresh.includes(e));
-  let queue = fresh;
-  const save = () => {
+  const key = outboxStorageKey(deps.userId);
+  // The store is the one copy every tab of this officer shares, so each change reads it afresh and writes it back at
+  // once (tabs run one task at a time, so nothing comes between the two). Only if the store refuses (a private
+  // window, a full disk) is the queue kept in this page instead.
+  let inPage: OutboxEntry[] | null = null;
+  const load = (): OutboxEntry[] => inPage ?? parse(deps.storage.getItem(key));
+  const save = (queue: OutboxEntry[]) => {
     try {
-      if (queue.length) deps.storage.setItem(storageKey(deps.userId), JSON.stringify(queue));
-      else deps.storage.removeItem(storageKey(deps.userId));
+      if (queue.length) deps.storage.setItem(key, JSON.stringify(queue));
+      else deps.storage.removeItem(key);
+      inPage = null;
     } catch {
-      // storage full or refused (a private window): kept in this page only, still sent
+      inPage = queue; // still sent, from this page
     }
   };
-  if (expired.length) save();
-  const take = (key: string) => {
-    queue = queue.filter((e) => e.key !== key);
-    save();
-  };
+  const update = (change: (queue: OutboxEntry[]) => OutboxEntry[]) => save(change(load()));
 
-  let flushing: Promise<void> | null = null;
+  const all = load();
+  const expired = all.filter((e) => !(deps.now() - Date.parse(e.tappedAt) < OUTBOX_MAX_AGE_MS)); // an unreadable time too
+  if (expired.length) update((queue) => queue.filter((e) => !expired.some((x) => x.key === e.key)));
+  const take = (entryKey: string) => update((queue) => queue.filter((e) => e.key !== entryKey));
+
   async function drain(): Promise<void> {
-    for (let next = queue[0]; next; next = queue[0]) {
+    for (let next = load()[0]; next; next = load()[0]) {
       const entry = next;
       try {
         const alert = await deps.send(entry);
@@ -96,10 +112,7 @@ export function openOutbox(deps: OutboxDeps): Outbox {
       } catch (err) {
         if (worthRetrying(err)) {
           // Everything waiting is held up now, the entries behind this one too: all will say when they were tapped.
-          if (queue.some((e) => !e.late)) {
-            queue = queue.map((e) => ({ ...e, late: true }));
-            save();
-          }
+          if (load().some((e) => !e.late)) update((queue) => queue.map((e) => ({ ...e, late: true })));
           return;
         }
         take(entry.key);
@@ -110,20 +123,21 @@ export function openOutbox(deps: OutboxDeps): Outbox {
     }
   }
 
+  let flushing: Promise<void> | null = null;
   const outbox: Outbox = {
     expired,
     add(entry) {
-      queue = [...queue, { ...entry, key: deps.newKey(), tappedAt: new Date(deps.now()).toISOString(), late: false } as OutboxEntry];
-      save();
+      update((queue) => [...queue, { ...entry, key: deps.newKey(), tappedAt: new Date(deps.now()).toISOString(), late: false } as OutboxEntry]);
       deps.changed();
       void outbox.flush();
     },
     flush() {
-      // One sender at a time: a second call while sending finds the same queue.
-      flushing ??= drain().finally(() => (flushing = null));
+      // One sender at a time: in this page, a second call while sending finds the same round; across tabs, the lock.
+      flushing ??= deps.exclusive(drain).finally(() => (flushing = null));
       return flushing;
     },
     entries(alertId) {
+      const queue = load();
       return alertId === undefined ? queue : queue.filter((e) => e.alertId === alertId);
     },
   };

@@ -396,6 +396,7 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   assert.equal(await cameras.getByText('Half configured').count(), 0);
 
   assert.deepEqual([...desk.errors, ...phone.errors], []);
+  for (const page of [dispatcher, officer, admin]) await page.close();
 });
 
 test('markup in a camera name is shown as text on the dispatcher, officer and admin pages, never parsed', async () => {
@@ -435,6 +436,8 @@ test('markup in a camera name is shown as text on the dispatcher, officer and ad
   await admin.getByRole('table', { name: 'Violations' }).getByText(HOSTILE_NAME).first().waitFor();
   await notParsed(admin, 'admin');
   assert.deepEqual([...desk.errors, ...phone.errors], []);
+  // The officer's open tabs would share the next test's outbox (and send from it): each test closes its pages.
+  for (const page of [dispatcher, officer, admin]) await page.close();
 });
 
 test("an officer's steps and notes tapped without a connection are sent once it is back, even from a killed tab; one whose answer was lost is settled, not refused", async () => {
@@ -496,16 +499,24 @@ test("an officer's steps and notes tapped without a connection are sent once it 
   await alertItem(desk1, alertId).click();
   await desk1.getByRole('list', { name: 'Timeline' }).locator('li', { hasText: 'Acknowledged · officer11' }).getByText(/tapped \d{2}:\d{2}:\d{2}, sent when back online/).waitFor();
 
-  // Out of coverage again: a step and a note are kept on the phone, and the phone kills the tab. Signed in again
-  // once back in coverage, both are sent, in order, each once, saying when they were tapped.
+  // Out of coverage again, with the officer's console open in two tabs: a step tapped in one and a note added in
+  // the other are both kept on the phone, each tab showing both, and the phone kills the tabs. Signed in again once
+  // back in coverage, both are sent, in order, each once, saying when they were tapped.
+  const tab2 = await phone.context.newPage();
+  await login(tab2, api, 'officer11', PASSWORD);
+  const card2nd = tab2.locator(`.officer-card[data-alert-id="${alertId}"]`);
+  await card2nd.getByRole('button', { name: 'On scene' }).waitFor();
   await phone.context.setOffline(true);
   await card.getByRole('button', { name: 'On scene' }).click();
   await pending.filter({ hasText: 'On scene: not sent yet' }).waitFor();
-  await card.getByRole('textbox', { name: 'Add a note' }).fill('Subject went into the metro, line 1');
-  await card.getByRole('button', { name: 'Add note' }).click();
-  await card.getByRole('list', { name: 'Notes not sent yet' }).getByText('not sent yet, no connection').waitFor();
-  assert.equal(await card.getByRole('textbox', { name: 'Add a note' }).inputValue(), '', 'the note is kept in the outbox, not in the field');
+  await card2nd.getByRole('status').filter({ hasText: 'On scene: not sent yet' }).waitFor();
+  await card2nd.getByRole('textbox', { name: 'Add a note' }).fill('Subject went into the metro, line 1');
+  await card2nd.getByRole('button', { name: 'Add note' }).click();
+  await card2nd.getByRole('list', { name: 'Notes not sent yet' }).getByText('not sent yet, no connection').waitFor();
+  assert.equal(await card2nd.getByRole('textbox', { name: 'Add a note' }).inputValue(), '', 'the note is kept in the outbox, not in the field');
+  await card.getByRole('list', { name: 'Notes not sent yet' }).getByText('Subject went into the metro, line 1').waitFor();
   await officer.close();
+  await tab2.close();
   await phone.context.setOffline(false);
   assert.equal(await status(), 'EN_ROUTE');
   const again = await phone.context.newPage();

@@ -30,10 +30,28 @@ class MemoryStorage implements Storage {
 }
 
 const offline = () => new TypeError('Failed to fetch');
+
+/** Web Locks' ifAvailable request as the tabs of one browser see it: a round while another runs is skipped. */
+function sharedLock(): OutboxDeps['exclusive'] {
+  let held = false;
+  return async (run) => {
+    if (held) return;
+    held = true;
+    try {
+      await run();
+    } finally {
+      held = false;
+    }
+  };
+}
 const T0 = Date.parse('2026-12-07T10:00:00Z');
 
 /** An outbox whose sends are answered by `answer` (an error is thrown), recording what was sent and reported. */
-function harness(storage: Storage, answer: (e: OutboxEntry) => Error | null, opts: { now?: () => number; userId?: string } = {}) {
+function harness(
+  storage: Storage,
+  answer: (e: OutboxEntry) => Error | null,
+  opts: { now?: () => number; userId?: string; tab?: string; exclusive?: OutboxDeps['exclusive'] } = {},
+) {
   const sent: OutboxEntry[] = [];
   const recorded: string[] = [];
   const refused: [string, unknown][] = [];
@@ -42,7 +60,8 @@ function harness(storage: Storage, answer: (e: OutboxEntry) => Error | null, opt
     storage,
     userId: opts.userId ?? 'u1',
     now: opts.now ?? (() => T0),
-    newKey: () => `k${++keys}`,
+    newKey: () => `${opts.tab ?? ''}k${++keys}`,
+    exclusive: opts.exclusive ?? ((run) => run()),
     send: async (e) => {
       sent.push(e);
       const err = answer(e);
@@ -148,4 +167,65 @@ test('entries older than the limit are dropped unsent when the outbox is opened,
 
   storage.setItem('maskwatch.outbox.u1', '{not json');
   assert.deepEqual(harness(storage, () => null).outbox.entries(), [], 'an unreadable outbox is empty, not a crash');
+});
+
+test('two tabs of one officer share one outbox: what either wrote is kept, in order, and sent once by whichever tab sends', async () => {
+  const storage = new MemoryStorage();
+  const lock = sharedLock();
+  let online = false;
+  const answer = () => (online ? null : offline());
+  const a = harness(storage, answer, { tab: 'A', exclusive: lock });
+  const b = harness(storage, answer, { tab: 'B', exclusive: lock });
+  a.outbox.add({ kind: 'note', alertId: 'a1', cameraName: 'Callao', text: 'from tab A' });
+  b.outbox.add({ kind: 'step', alertId: 'a1', cameraName: 'Callao', action: 'on_scene', body: {} });
+  a.outbox.add({ kind: 'note', alertId: 'a1', cameraName: 'Callao', text: 'A again' });
+  await Promise.all([a.outbox.flush(), b.outbox.flush()]);
+  for (const tab of [a, b]) {
+    assert.deepEqual(
+      tab.outbox.entries().map((e) => e.key),
+      ['Ak1', 'Bk1', 'Ak2'],
+      'each tab sees what the other wrote: neither overwrote the other',
+    );
+  }
+
+  online = true;
+  await Promise.all([a.outbox.flush(), b.outbox.flush()]);
+  assert.deepEqual(
+    [...a.recorded, ...b.recorded],
+    ['Ak1', 'Bk1', 'Ak2'],
+    'sent once each, in order: the other tab skipped its round while one sent',
+  );
+  assert.equal(storage.length, 0);
+
+  // A tab closed before it could send leaves its entries to the other.
+  online = false;
+  const c = harness(storage, answer, { tab: 'C', exclusive: lock });
+  c.outbox.add({ kind: 'note', alertId: 'a2', cameraName: 'Sol', text: 'written in a tab since closed' });
+  await c.outbox.flush(); // its one try, without a connection
+  online = true;
+  await b.outbox.flush();
+  assert.deepEqual(
+    b.sent.map((e) => [e.key, e.late]).slice(-1),
+    [['Ck1', true]],
+  );
+  assert.deepEqual(c.recorded, []);
+});
+
+test('a store that refuses to write (a private window, a full disk) keeps the outbox in the page, still sent', async () => {
+  const refusing = new MemoryStorage();
+  refusing.setItem = () => {
+    throw new DOMException('quota', 'QuotaExceededError');
+  };
+  let online = false;
+  const h = harness(refusing, () => (online ? null : offline()));
+  h.outbox.add({ kind: 'note', alertId: 'a1', cameraName: 'Callao', text: 'x' });
+  await h.outbox.flush();
+  assert.deepEqual(
+    h.outbox.entries().map((e) => [e.key, e.late]),
+    [['k1', true]],
+  );
+  online = true;
+  await h.outbox.flush();
+  assert.deepEqual(h.recorded, ['k1']);
+  assert.deepEqual(h.outbox.entries(), []);
 });

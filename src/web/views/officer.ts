@@ -14,7 +14,7 @@ import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
 import { tabTitle } from '../feed-order.ts';
 import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAlertNotification, vibrate } from '../notifications.ts';
 import { alarm, chime } from '../sound.ts';
-import { openOutbox } from '../outbox.ts';
+import { openOutbox, outboxStorageKey, webLocksExclusive } from '../outbox.ts';
 import { allowedActions, OFFICER_STEPS, stepOf } from '../workflow.ts';
 import { errorText, incidentFirstSeenAt, notificationToggle, statusBadge, verdictText } from './common.ts';
 import { officerNotes } from './incident-notes.ts';
@@ -50,6 +50,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     userId: user.id,
     now: () => Date.now(),
     newKey: () => crypto.randomUUID(),
+    exclusive: webLocksExclusive(outboxStorageKey(user.id), navigator.locks),
     send: (e) =>
       e.kind === 'step'
         ? ctx.api.alertAction(e.alertId, stepOf(e.action).path, e.late ? { ...e.body, tappedAt: e.tappedAt } : e.body)
@@ -412,6 +413,9 @@ export const mountOfficer: MountView = (root, ctx) => {
     first = false;
   });
   window.addEventListener('online', retryPending);
+  // Another tab of this officer added to the outbox or sent from it: its waiting marks change here too.
+  const onStorage = (ev: StorageEvent) => ev.key === outboxStorageKey(user.id) && render();
+  window.addEventListener('storage', onStorage);
   const retrier = setInterval(retryPending, OUTBOX_RETRY_MS);
 
   replaceChildren(
@@ -435,6 +439,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     clearInterval(ticker);
     clearInterval(retrier);
     window.removeEventListener('online', retryPending);
+    window.removeEventListener('storage', onStorage);
     offAlert();
     offOpened();
     offConn();
