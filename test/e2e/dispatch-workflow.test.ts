@@ -538,6 +538,19 @@ test("an officer's steps and notes tapped without a connection are sent once it 
   assert.ok(Date.parse(onScene[0]!.tappedAt!) <= Date.parse(notes[0]!.tappedAt!), 'in the order they were tapped');
   await alertItem(desk1, alertId).click();
   await desk1.getByRole('list', { name: 'Timeline' }).locator('li', { hasText: 'Note · officer11' }).getByText(/written \d{2}:\d{2}:\d{2}, sent when back online/).waitFor();
+
+  // The unit's status is not kept for later (dispatch may move the unit meanwhile): changed without a connection,
+  // it is refused on the spot and the list goes back to the status dispatch sees. A dispatcher's change shows live.
+  const unitStatus = again.locator('select[name="unit-status"]');
+  assert.equal(await unitStatus.inputValue(), 'BUSY');
+  await phone.context.setOffline(true);
+  await unitStatus.selectOption('OFF_DUTY');
+  await again.locator('.toast-error', { hasText: 'Status not changed to Off duty' }).getByText('still Busy').waitFor();
+  assert.equal(await unitStatus.inputValue(), 'BUSY');
+  await phone.context.setOffline(false);
+  await again.locator('.conn-live').waitFor({ timeout: 15_000 });
+  assert.equal((await call(api, 'PATCH', `/api/v1/units/${unitIds['P-11']}`, { token: dispatcher, json: { status: 'OFF_DUTY' } })).status, 200);
+  await pollUntil(async () => (await unitStatus.inputValue()) === 'OFF_DUTY', "the dispatcher's status change on the officer's page");
   await desk1.close();
   await again.close();
 });

@@ -91,12 +91,18 @@ export const mountOfficer: MountView = (root, ctx) => {
   const unitTitle = h('h1', {}, 'My unit');
   const statusSel = h('select', { name: 'unit-status' }, option('AVAILABLE', 'Available'), option('BUSY', 'Busy'), option('OFF_DUTY', 'Off duty'));
   statusSel.addEventListener('change', () => {
+    const chosen = statusSel.options[statusSel.selectedIndex]?.text;
     void ctx.api.updateUnit(unitId, { status: statusSel.value as UnitStatus }).then(
       (u) => {
         unit = u;
-        toast(`Status: ${statusSel.options[statusSel.selectedIndex]?.text}`);
+        toast(`Status: ${chosen}`);
       },
-      (err) => toast(errorText(err), 'error'),
+      (err) => {
+        // Not sent: the list goes back to the status dispatch sees, so the officer is not misled about it.
+        renderUnit();
+        const still = unit ? `: still ${statusSel.options[statusSel.selectedIndex]?.text}` : '';
+        toast(`Status not changed to ${chosen} (${errorText(err)})${still}.`, 'error');
+      },
     );
   });
   const posInfo = h('p', { class: 'muted small', role: 'status' }, 'Position not reported yet.');
@@ -379,13 +385,17 @@ export const mountOfficer: MountView = (root, ctx) => {
     }
   }
 
+  // The unit as the server has it, live: a dispatch makes it busy, closing frees it, a dispatcher may set it.
+  const offUnit = ctx.realtime.onUnit((u) => {
+    if (u.id !== unitId || 'deleted' in u) return;
+    unit = u;
+    renderUnit();
+  });
   const offAlert = ctx.realtime.onAlert((_kind, a) => {
     const known = cards.has(a.id);
     const before = alerts.find((x) => x.id === a.id);
     const news = officerAnnouncement(before, a, unitId);
     apply(a);
-    // Dispatch makes the unit busy, closing frees it: show the status the server set.
-    if (!before || before.status !== a.status || before.assignedUnitId !== a.assignedUnitId) void loadUnit();
     if (!known && cards.has(a.id)) {
       cards.get(a.id)!.el.classList.add('is-new');
       chime();
@@ -408,6 +418,7 @@ export const mountOfficer: MountView = (root, ctx) => {
   const offConn = ctx.realtime.onConnection((s) => {
     if (s === 'live' && !first) {
       void reload();
+      void loadUnit(); // what changed while the socket was away
       retryPending();
     }
     first = false;
@@ -441,6 +452,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     window.removeEventListener('online', retryPending);
     window.removeEventListener('storage', onStorage);
     offAlert();
+    offUnit();
     offOpened();
     offConn();
     if (watchId !== null) navigator.geolocation.clearWatch(watchId);
