@@ -97,8 +97,9 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch's own failure: no connection (the request may or may not have reached the server). */
+/** fetch's own failure, or no answer in time: no connection (the request may or may not have reached the server). */
 export function isNetworkError(err: unknown): boolean {
+  if (err instanceof DOMException) return err.name === 'TimeoutError'; // an AbortSignal.timeout ran out
   return err instanceof TypeError && /fetch|network|load failed/i.test(err.message);
 }
 
@@ -121,12 +122,12 @@ export class Api {
     private readonly onUnauthorized: () => void,
   ) {}
 
-  private async send(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
+  private async send(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     const token = this.getToken();
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     if (res.status === 401 && token) this.onUnauthorized();
     if (!res.ok) {
       let title = res.statusText || `HTTP ${res.status}`;
@@ -147,8 +148,8 @@ export class Api {
     return res;
   }
 
-  async json<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
-    const res = await this.send(method, path, body, headers);
+  async json<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>, signal?: AbortSignal): Promise<T> {
+    const res = await this.send(method, path, body, headers, signal);
     return (res.status === 204 ? undefined : await res.json()) as T;
   }
 
@@ -243,16 +244,18 @@ export class Api {
   alert(id: string) {
     return this.json<AlertEvent>('GET', `/api/v1/alerts/${encodeURIComponent(id)}`);
   }
-  alertAction(id: string, action: AlertAction, body: Record<string, string> = {}) {
-    return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(id)}/${action}`, body);
+  /** `signal`: gives up (a TimeoutError) when it aborts. */
+  alertAction(id: string, action: AlertAction, body: Record<string, string> = {}, signal?: AbortSignal) {
+    return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(id)}/${action}`, body, undefined, signal);
   }
   /**
    * Adds a note to an open incident; answers the alert (its noteCount raised). A note sent late says when it was
    * written (`tappedAt`); sent again under the same `idempotencyKey`, it is recorded once.
    */
-  addNote(alertId: string, text: string, sent: { tappedAt?: string; idempotencyKey?: string } = {}) {
+  addNote(alertId: string, text: string, sent: { tappedAt?: string; idempotencyKey?: string; signal?: AbortSignal } = {}) {
     const headers: Record<string, string> = sent.idempotencyKey ? { 'idempotency-key': sent.idempotencyKey } : {};
-    return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(alertId)}/notes`, { text, ...(sent.tappedAt ? { tappedAt: sent.tappedAt } : {}) }, headers);
+    const body = { text, ...(sent.tappedAt ? { tappedAt: sent.tappedAt } : {}) };
+    return this.json<AlertEvent>('POST', `/api/v1/alerts/${encodeURIComponent(alertId)}/notes`, body, headers, sent.signal);
   }
   timeline(alertId: string) {
     return this.json<{ items: TimelineEntry[] }>('GET', `/api/v1/alerts/${encodeURIComponent(alertId)}/timeline`);

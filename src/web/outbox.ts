@@ -12,6 +12,11 @@ import { ApiError, isNetworkError } from './api.ts';
 import type { OfficerStep } from './workflow.ts';
 
 export const OUTBOX_MAX_AGE_MS = 12 * 3600_000;
+/**
+ * A send without an answer by then is given up and tried again later, as without a connection: a request stuck on
+ * a dead mobile connection would otherwise hold up the outbox, of every tab, for minutes.
+ */
+export const OUTBOX_SEND_TIMEOUT_MS = 20_000;
 
 interface EntryBase {
   /** Unique; a note's Idempotency-Key, so a note whose answer was lost is recorded once. */
@@ -43,8 +48,10 @@ export interface OutboxDeps {
    * this one wrote, and this one's next round finds it gone). The browser's Web Locks where there are some.
    */
   exclusive: (run: () => Promise<void>) => Promise<void>;
-  /** Sends one entry; answers the alert as the server has it after. */
-  send: (entry: OutboxEntry) => Promise<AlertEvent>;
+  /** Sends one entry, giving up when `signal` aborts; answers the alert as the server has it after. */
+  send: (entry: OutboxEntry, signal: AbortSignal) => Promise<AlertEvent>;
+  /** OUTBOX_SEND_TIMEOUT_MS in the dashboard. */
+  sendTimeoutMs: number;
   sent: (entry: OutboxEntry, alert: AlertEvent) => void;
   refused: (entry: OutboxEntry, err: unknown) => void;
   /** Anything was added, sent, refused or marked late. */
@@ -106,7 +113,7 @@ export function openOutbox(deps: OutboxDeps): Outbox {
     for (let next = load()[0]; next; next = load()[0]) {
       const entry = next;
       try {
-        const alert = await deps.send(entry);
+        const alert = await deps.send(entry, AbortSignal.timeout(deps.sendTimeoutMs));
         take(entry.key);
         deps.sent(entry, alert);
       } catch (err) {

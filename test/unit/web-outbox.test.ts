@@ -49,8 +49,8 @@ const T0 = Date.parse('2026-12-07T10:00:00Z');
 /** An outbox whose sends are answered by `answer` (an error is thrown), recording what was sent and reported. */
 function harness(
   storage: Storage,
-  answer: (e: OutboxEntry) => Error | null,
-  opts: { now?: () => number; userId?: string; tab?: string; exclusive?: OutboxDeps['exclusive'] } = {},
+  answer: (e: OutboxEntry) => Error | null | 'no answer',
+  opts: { now?: () => number; userId?: string; tab?: string; exclusive?: OutboxDeps['exclusive']; sendTimeoutMs?: number } = {},
 ) {
   const sent: OutboxEntry[] = [];
   const recorded: string[] = [];
@@ -62,12 +62,15 @@ function harness(
     now: opts.now ?? (() => T0),
     newKey: () => `${opts.tab ?? ''}k${++keys}`,
     exclusive: opts.exclusive ?? ((run) => run()),
-    send: async (e) => {
+    send: async (e, signal) => {
       sent.push(e);
       const err = answer(e);
+      // A request that hangs (a dead mobile connection) until the outbox gives up on it.
+      if (err === 'no answer') return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
       if (err) throw err;
       return alertEvent(e.alertId, '2026-12-07T09:59:00Z') as AlertEvent;
     },
+    sendTimeoutMs: opts.sendTimeoutMs ?? 60_000,
     sent: (e) => recorded.push(e.key),
     refused: (e, err) => refused.push([e.key, err]),
     changed: () => undefined,
@@ -134,6 +137,7 @@ test('a refusal takes the entry out and is reported; the rest is still sent', as
 
 test('worth retrying: no connection, an ended session, a timeout, a busy server; not a refusal', () => {
   assert.equal(worthRetrying(offline()), true);
+  assert.equal(worthRetrying(new DOMException('signal timed out', 'TimeoutError')), true, 'no answer in time');
   for (const status of [401, 408, 429, 500, 503]) assert.equal(worthRetrying(new ApiError(status, 'x', undefined)), true, String(status));
   for (const status of [400, 403, 404, 409]) assert.equal(worthRetrying(new ApiError(status, 'x', undefined)), false, String(status));
   assert.equal(worthRetrying(new Error('a bug')), false);
@@ -228,4 +232,24 @@ test('a store that refuses to write (a private window, a full disk) keeps the ou
   await h.outbox.flush();
   assert.deepEqual(h.recorded, ['k1']);
   assert.deepEqual(h.outbox.entries(), []);
+});
+
+test('a send without an answer is given up after the timeout and kept, late, for the next round', async () => {
+  const storage = new MemoryStorage();
+  const lock = sharedLock();
+  let answering = false;
+  const stuck = harness(storage, () => (answering ? null : 'no answer'), { sendTimeoutMs: 5, exclusive: lock });
+  stuck.outbox.add({ kind: 'step', alertId: 'a1', cameraName: 'Callao', action: 'en_route', body: {} });
+  await stuck.outbox.flush();
+  assert.deepEqual(
+    stuck.outbox.entries().map((e) => [e.key, e.late]),
+    [['k1', true]],
+    'kept, and sent as late next time',
+  );
+  assert.deepEqual(stuck.refused, []);
+  // The round is over, so the lock is free: another tab sends it now.
+  answering = true;
+  const other = harness(storage, () => null, { tab: 'B', exclusive: lock });
+  await other.outbox.flush();
+  assert.deepEqual(other.recorded, ['k1']);
 });

@@ -14,7 +14,7 @@ import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
 import { tabTitle } from '../feed-order.ts';
 import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAlertNotification, vibrate } from '../notifications.ts';
 import { alarm, chime } from '../sound.ts';
-import { openOutbox, outboxStorageKey, webLocksExclusive } from '../outbox.ts';
+import { OUTBOX_SEND_TIMEOUT_MS, openOutbox, outboxStorageKey, webLocksExclusive } from '../outbox.ts';
 import { allowedActions, OFFICER_STEPS, stepOf } from '../workflow.ts';
 import { errorText, incidentFirstSeenAt, notificationToggle, statusBadge, verdictText } from './common.ts';
 import { officerNotes } from './incident-notes.ts';
@@ -51,10 +51,11 @@ export const mountOfficer: MountView = (root, ctx) => {
     now: () => Date.now(),
     newKey: () => crypto.randomUUID(),
     exclusive: webLocksExclusive(outboxStorageKey(user.id), navigator.locks),
-    send: (e) =>
+    send: (e, signal) =>
       e.kind === 'step'
-        ? ctx.api.alertAction(e.alertId, stepOf(e.action).path, e.late ? { ...e.body, tappedAt: e.tappedAt } : e.body)
-        : ctx.api.addNote(e.alertId, e.text, { idempotencyKey: e.key, tappedAt: e.late ? e.tappedAt : undefined }),
+        ? ctx.api.alertAction(e.alertId, stepOf(e.action).path, e.late ? { ...e.body, tappedAt: e.tappedAt } : e.body, signal)
+        : ctx.api.addNote(e.alertId, e.text, { idempotencyKey: e.key, tappedAt: e.late ? e.tappedAt : undefined, signal }),
+    sendTimeoutMs: OUTBOX_SEND_TIMEOUT_MS,
     sent(e, a) {
       apply(a);
       if (e.kind !== 'step') return;
