@@ -34,6 +34,7 @@ function describeRedisFailure(log: FastifyBaseLogger, redis: { status: string })
 }
 
 export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
+  let wasReady = false;
   app.get(
     '/healthz',
     {
@@ -76,8 +77,11 @@ export async function opsRoutes(app: FastifyInstance, ctx: ApiContext) {
         ...ctx.readinessChecks.map((c) => run(c.name, () => c.check())),
       ]);
       const ready = Object.values(checks).every((v) => v === 'ok');
-      // Not ready is an answer (starting up, or Redis / the database down), not a failed request: one warning naming what failed.
-      if (!ready) reply.log.warn({ checks: Object.fromEntries(Object.entries(checks).filter(([, v]) => v !== 'ok')) }, 'not ready');
+      // Not ready is an answer, not a failed request. Before the first ready answer the system is starting (workers
+      // loading models), which a readiness probe polling meanwhile should not turn into warnings; after it, one
+      // warning naming what failed. (Redis or the database down warn above either way.)
+      if (ready) wasReady = true;
+      else if (wasReady) reply.log.warn({ checks: Object.fromEntries(Object.entries(checks).filter(([, v]) => v !== 'ok')) }, 'not ready');
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
     },
   );
