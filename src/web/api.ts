@@ -303,8 +303,8 @@ export class Api {
   createUnit(body: UnitInput) {
     return this.json<Unit>('POST', '/api/v1/units', body);
   }
-  updateUnit(id: string, body: UnitPatch) {
-    return this.json<Unit>('PATCH', `/api/v1/units/${encodeURIComponent(id)}`, body);
+  updateUnit(id: string, body: UnitPatch, signal?: AbortSignal) {
+    return this.json<Unit>('PATCH', `/api/v1/units/${encodeURIComponent(id)}`, body, undefined, signal);
   }
   deleteUnit(id: string) {
     return this.json<void>('DELETE', `/api/v1/units/${encodeURIComponent(id)}`);

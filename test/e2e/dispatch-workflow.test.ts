@@ -545,7 +545,7 @@ test("an officer's steps and notes tapped without a connection are sent once it 
   assert.equal(await unitStatus.inputValue(), 'BUSY');
   await phone.context.setOffline(true);
   await unitStatus.selectOption('OFF_DUTY');
-  await again.locator('.toast-error', { hasText: 'Status not changed to Off duty' }).getByText('still Busy').waitFor();
+  await again.locator('.toast-error', { hasText: 'Status not changed to Off duty: no connection. Still Busy.' }).waitFor();
   assert.equal(await unitStatus.inputValue(), 'BUSY');
   await phone.context.setOffline(false);
   await again.locator('.conn-live').waitFor({ timeout: 15_000 });

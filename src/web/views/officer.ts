@@ -6,7 +6,7 @@ import type { AlertEvent } from '../../realtime/events.ts';
 import { RESOLUTION_OUTCOMES } from '../../contracts/vocabulary.ts';
 import { isOpen, mergeAlerts, OUTCOME_LABELS, statusLabel, upsertAlert } from '../alert-list.ts';
 import { alertNotification, officerAnnouncement } from '../alert-notifications.ts';
-import type { Unit, UnitStatus } from '../api.ts';
+import { isNetworkError, type Unit, type UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../dom.ts';
 import { formatAgo, formatClock, formatCoord, mapsUrl } from '../format.ts';
@@ -93,7 +93,8 @@ export const mountOfficer: MountView = (root, ctx) => {
   const statusSel = h('select', { name: 'unit-status' }, option('AVAILABLE', 'Available'), option('BUSY', 'Busy'), option('OFF_DUTY', 'Off duty'));
   statusSel.addEventListener('change', () => {
     const chosen = statusSel.options[statusSel.selectedIndex]?.text;
-    void ctx.api.updateUnit(unitId, { status: statusSel.value as UnitStatus }).then(
+    // Given up after as long as the outbox waits for an answer: a request hung on a dead connection says so too.
+    void ctx.api.updateUnit(unitId, { status: statusSel.value as UnitStatus }, AbortSignal.timeout(OUTBOX_SEND_TIMEOUT_MS)).then(
       (u) => {
         unit = u;
         toast(`Status: ${chosen}`);
@@ -101,8 +102,9 @@ export const mountOfficer: MountView = (root, ctx) => {
       (err) => {
         // Not sent: the list goes back to the status dispatch sees, so the officer is not misled about it.
         renderUnit();
-        const still = unit ? `: still ${statusSel.options[statusSel.selectedIndex]?.text}` : '';
-        toast(`Status not changed to ${chosen} (${errorText(err)})${still}.`, 'error');
+        const why = isNetworkError(err) ? 'no connection' : errorText(err);
+        const still = unit ? ` Still ${statusSel.options[statusSel.selectedIndex]?.text}.` : '';
+        toast(`Status not changed to ${chosen}: ${why}.${still}`, 'error');
       },
     );
   });
