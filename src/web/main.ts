@@ -16,6 +16,8 @@ import { openAccountDialog } from './views/account-dialog.ts';
 import { mountDispatcher } from './views/dispatcher.ts';
 import { renderLogin } from './views/login.ts';
 import { mountOfficer } from './views/officer.ts';
+import { confirmSignOutWithUnsent } from './views/unsent-dialog.ts';
+import { storedOutbox } from './outbox.ts';
 
 const app = document.getElementById('app')!;
 let session: StoredSession | null = loadSession();
@@ -87,6 +89,13 @@ function signOut(): void {
   render();
   // Signed on through the directory: sign out there too, or the next person at this computer is signed on as this one.
   if (wasSso) void loggedOut.then(() => location.assign(SSO_LOGOUT_URL));
+}
+
+/** The header's Log out: an officer with steps or notes not sent yet is told, and may stay signed in. */
+async function signOutUnlessUnsent(s: StoredSession): Promise<void> {
+  const unsent = storedOutbox(localStorage, s.user.id).length;
+  if (unsent > 0 && !(await confirmSignOutWithUnsent(unsent))) return;
+  signOut();
 }
 
 async function signIn(username: string, password: string, answer?: SecondFactorAnswer): Promise<void> {
@@ -235,7 +244,7 @@ function header(route: Route, rt: Realtime, s: StoredSession): HTMLElement {
       // On a phone the role is left out (`.who .user`), the name stays: officers manage their account there too.
       // The name holds the visible text (WCAG 2.5.3), so a voice-control user can say what they see.
       h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => openAccount(s), 'aria-label': `${s.user.username} · ${s.user.role}${zoneText}: your account` }, s.user.username, h('span', { class: 'user' }, ` · ${s.user.role}${zoneText}`)),
-      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => signOut() }, 'Log out'),
+      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => void signOutUnlessUnsent(s) }, 'Log out'),
     ),
   );
   // Sticky columns and toasts sit just below the header, whose height changes when it wraps (narrow screens).

@@ -80,6 +80,11 @@ function parse(stored: string | null): OutboxEntry[] {
   }
 }
 
+/** What waits in a user's outbox, as stored (for a page without the outbox open: signing out). */
+export function storedOutbox(storage: Storage, userId: string): OutboxEntry[] {
+  return parse(storage.getItem(outboxStorageKey(userId)));
+}
+
 /** A navigator.locks request that skips instead of waiting; without Web Locks (plain HTTP), each tab sends alone. */
 export function webLocksExclusive(name: string, locks: LockManager | undefined): OutboxDeps['exclusive'] {
   if (!locks) return (run) => run();
@@ -92,7 +97,7 @@ export function openOutbox(deps: OutboxDeps): Outbox {
   // once (tabs run one task at a time, so nothing comes between the two). Only if the store refuses (a private
   // window, a full disk) is the queue kept in this page instead.
   let inPage: OutboxEntry[] | null = null;
-  const load = (): OutboxEntry[] => inPage ?? parse(deps.storage.getItem(key));
+  const load = (): OutboxEntry[] => inPage ?? storedOutbox(deps.storage, deps.userId);
   const save = (queue: OutboxEntry[]) => {
     try {
       if (queue.length) deps.storage.setItem(key, JSON.stringify(queue));

@@ -515,6 +515,19 @@ test("an officer's steps and notes tapped without a connection are sent once it 
   await card2nd.getByRole('list', { name: 'Notes not sent yet' }).getByText('not sent yet, no connection').waitFor();
   assert.equal(await card2nd.getByRole('textbox', { name: 'Add a note' }).inputValue(), '', 'the note is kept in the outbox, not in the field');
   await card.getByRole('list', { name: 'Notes not sent yet' }).getByText('Subject went into the metro, line 1').waitFor();
+  // Logging out is asked first: the officer may rather stay until they are sent. Logged out, they stay on the phone.
+  const outboxSize = (page: Page) =>
+    page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('maskwatch.outbox.')).reduce((n, [, v]) => n + (JSON.parse(v) as unknown[]).length, 0));
+  const notSent = officer.getByRole('dialog', { name: 'Not sent yet' });
+  await officer.getByRole('button', { name: 'Log out' }).click();
+  await notSent.getByText('2 steps and notes tapped without a connection have not reached dispatch yet.').waitFor();
+  await notSent.getByRole('button', { name: 'Stay signed in' }).click();
+  await notSent.waitFor({ state: 'detached' });
+  await card.getByRole('button', { name: 'Add note' }).waitFor();
+  await officer.getByRole('button', { name: 'Log out' }).click();
+  await notSent.getByRole('button', { name: 'Log out anyway' }).click();
+  await officer.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+  assert.equal(await outboxSize(officer), 2, 'both still on the phone after logging out');
   await officer.close();
   await tab2.close();
   await phone.context.setOffline(false);
