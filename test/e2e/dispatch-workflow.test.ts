@@ -521,6 +521,7 @@ test("an officer's steps and notes tapped without a connection are sent once it 
   const notSent = officer.getByRole('dialog', { name: 'Not sent yet' });
   await officer.getByRole('button', { name: 'Log out' }).click();
   await notSent.getByText('2 steps and notes tapped without a connection have not reached dispatch yet.').waitFor();
+  await screenshot(officer, 'officer-not-sent-yet');
   await notSent.getByRole('button', { name: 'Stay signed in' }).click();
   await notSent.waitFor({ state: 'detached' });
   await card.getByRole('button', { name: 'Add note' }).waitFor();
