@@ -17,7 +17,7 @@ import { mountDispatcher } from './views/dispatcher.ts';
 import { renderLogin } from './views/login.ts';
 import { mountOfficer } from './views/officer.ts';
 import { confirmSignOutWithUnsent } from './views/unsent-dialog.ts';
-import { storedOutbox } from './outbox.ts';
+import { describeEntry, storedOutbox } from './outbox.ts';
 
 const app = document.getElementById('app')!;
 let session: StoredSession | null = loadSession();
@@ -93,8 +93,8 @@ function signOut(): void {
 
 /** The header's Log out: an officer with steps or notes not sent yet is told, and may stay signed in. */
 async function signOutUnlessUnsent(s: StoredSession): Promise<void> {
-  const unsent = storedOutbox(localStorage, s.user.id).length;
-  if (unsent > 0 && !(await confirmSignOutWithUnsent(unsent))) return;
+  const waiting = storedOutbox(localStorage, s.user.id).map(describeEntry);
+  if (waiting.length > 0 && !(await confirmSignOutWithUnsent(waiting))) return;
   signOut();
 }
 

@@ -9,7 +9,7 @@
  */
 import type { AlertEvent } from '../realtime/events.ts';
 import { ApiError, isNetworkError } from './api.ts';
-import type { OfficerStep } from './workflow.ts';
+import { stepOf, type OfficerStep } from './workflow.ts';
 
 export const OUTBOX_MAX_AGE_MS = 12 * 3600_000;
 /**
@@ -78,6 +78,11 @@ function parse(stored: string | null): OutboxEntry[] {
   } catch {
     return []; // unreadable (another version, a full disk mid-write): nothing to send
   }
+}
+
+/** An entry as the officer would name it: "On scene at Callao", "a note at Callao". */
+export function describeEntry(e: OutboxEntry): string {
+  return `${e.kind === 'step' ? stepOf(e.action).label : 'a note'} at ${e.cameraName}`;
 }
 
 /** What waits in a user's outbox, as stored (for a page without the outbox open: signing out). */

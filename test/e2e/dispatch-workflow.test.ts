@@ -520,7 +520,7 @@ test("an officer's steps and notes tapped without a connection are sent once it 
     page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('maskwatch.outbox.')).reduce((n, [, v]) => n + (JSON.parse(v) as unknown[]).length, 0));
   const notSent = officer.getByRole('dialog', { name: 'Not sent yet' });
   await officer.getByRole('button', { name: 'Log out' }).click();
-  await notSent.getByText('2 steps and notes tapped without a connection have not reached dispatch yet.').waitFor();
+  await notSent.getByText('Tapped without a connection, not at dispatch yet: On scene at Callao, a note at Callao.').waitFor();
   await screenshot(officer, 'officer-not-sent-yet');
   await notSent.getByRole('button', { name: 'Stay signed in' }).click();
   await notSent.waitFor({ state: 'detached' });

@@ -14,7 +14,7 @@ import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
 import { tabTitle } from '../feed-order.ts';
 import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAlertNotification, vibrate } from '../notifications.ts';
 import { alarm, chime } from '../sound.ts';
-import { OUTBOX_SEND_TIMEOUT_MS, openOutbox, outboxStorageKey, webLocksExclusive } from '../outbox.ts';
+import { describeEntry, OUTBOX_SEND_TIMEOUT_MS, openOutbox, outboxStorageKey, webLocksExclusive } from '../outbox.ts';
 import { allowedActions, OFFICER_STEPS, stepOf } from '../workflow.ts';
 import { errorText, incidentFirstSeenAt, notificationToggle, statusBadge, verdictText } from './common.ts';
 import { officerNotes } from './incident-notes.ts';
@@ -84,7 +84,7 @@ export const mountOfficer: MountView = (root, ctx) => {
     changed: () => render(),
   });
   if (outbox.expired.length) {
-    const what = outbox.expired.map((e) => `${e.kind === 'step' ? stepOf(e.action).label : 'a note'} at ${e.cameraName}`);
+    const what = outbox.expired.map(describeEntry);
     toast(`Never sent, dropped after 12 hours without a connection: ${what.join(', ')}.`, 'error');
   }
 

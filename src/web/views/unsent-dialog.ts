@@ -5,17 +5,16 @@
 import { h } from '../dom.ts';
 import { openModal } from './modal.ts';
 
-/** True: log out anyway (what waits stays on this phone for the officer's next sign-in here). */
-export function confirmSignOutWithUnsent(count: number): Promise<boolean> {
+/** `waiting`: what the outbox holds, named (describeEntry). True: log out anyway (it stays on this phone for the officer's next sign-in here). */
+export function confirmSignOutWithUnsent(waiting: readonly string[]): Promise<boolean> {
   return new Promise((resolve) => {
     const { body, close } = openModal('Not sent yet', 'account-dialog unsent-dialog', { cancellable: true }, resolve);
     const stay = h('button', { type: 'button', class: 'btn btn-primary' }, 'Stay signed in');
     const leave = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Log out anyway');
     stay.addEventListener('click', () => close(false));
     leave.addEventListener('click', () => close(true));
-    const what = count === 1 ? 'A step or note tapped without a connection has' : `${count} steps and notes tapped without a connection have`;
     body.append(
-      h('p', {}, `${what} not reached dispatch yet.`),
+      h('p', {}, `Tapped without a connection, not at dispatch yet: ${waiting.join(', ')}.`),
       h(
         'p',
         { class: 'muted small' },
