@@ -4,7 +4,9 @@ import type { AlertEvent, ClientToServerEvents, ServerToClientEvents, UnitEvent 
 
 export type AlertEventKind = 'alert.created' | 'alert.updated';
 export type AlertListener = (kind: AlertEventKind, alert: AlertEvent) => void;
-export type UnitListener = (unit: UnitEvent | { id: string; deleted: true }) => void;
+/** A unit's live change: its new state, or its deletion. */
+export type UnitChange = UnitEvent | { id: string; deleted: true };
+export type UnitListener = (unit: UnitChange) => void;
 export type ConnectionListener = (state: 'live' | 'offline') => void;
 
 export interface Realtime {

@@ -5,7 +5,7 @@
  * socket events. New alerts and escalations are announced (toast, sound, title
  * badge, reorder); a reconnect refetches and clears stale errors.
  */
-import type { AlertEvent, UnitEvent } from '../../realtime/events.ts';
+import type { AlertEvent } from '../../realtime/events.ts';
 import { ALERT_STATUSES, isOpen, mergeAlerts, pruneAlerts, statusLabel, upsertAlert } from '../alert-list.ts';
 import { cameraHealth } from '../../domain/camera-health.ts';
 import { ApiError, type Camera, type MapSettings, type SuggestedUnit, type Unit } from '../api.ts';
@@ -32,6 +32,8 @@ import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAl
 import { hashDetail } from '../session.ts';
 import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
 import { createEvidenceViewer, faceAndFrame } from './evidence-viewer.ts';
+import type { UnitChange } from '../realtime.ts';
+import { applyUnitEvent, mergeUnits } from '../unit-list.ts';
 import { allowedActions } from '../workflow.ts';
 import { createAlertFeed } from './alert-feed.ts';
 import { createCameraMap } from './camera-map.ts';
@@ -561,14 +563,21 @@ export const mountDispatcher: MountView = (root, ctx) => {
     }
   }
 
+  // For each fetch of the units on its way, the units changed live since it was sent (it may hold what they replaced).
+  const unitFetches = new Set<Set<string>>();
   async function refreshUnits(): Promise<void> {
+    const changed = new Set<string>();
+    unitFetches.add(changed);
     try {
-      state.units = (await ctx.api.units()).items;
+      const fetched = (await ctx.api.units()).items;
+      state.units = mergeUnits(fetched, state.units, changed);
       renderBoard();
       renderMap();
       if (state.selectedId) renderDetail();
     } catch (err) {
       toast(`Could not load units: ${errorText(err)}`, 'error');
+    } finally {
+      unitFetches.delete(changed);
     }
   }
 
@@ -595,8 +604,9 @@ export const mountDispatcher: MountView = (root, ctx) => {
     }
   }
 
-  function applyUnit(u: UnitEvent | { id: string; deleted: true }): void {
-    state.units = 'deleted' in u ? state.units.filter((x) => x.id !== u.id) : [...state.units.filter((x) => x.id !== u.id), u].sort((a, b) => a.callSign.localeCompare(b.callSign));
+  function applyUnit(u: UnitChange): void {
+    for (const changed of unitFetches) changed.add(u.id);
+    state.units = applyUnitEvent(state.units, u);
     renderBoard();
     renderMap();
     if (state.selectedId) renderDetail();

@@ -42,6 +42,13 @@ export const mountOfficer: MountView = (root, ctx) => {
 
   let alerts: AlertEvent[] = [];
   let unit: Unit | null = null;
+  // Live changes of the unit so far. An answer about the unit (a fetch, a status change, a position report) asked
+  // before the latest of them may hold what it replaced: that change is as new as the answer or newer, so it stays.
+  let unitChanges = 0;
+  const unitAnswered = (asked: number, u: Unit | null): void => {
+    if (unitChanges === asked) unit = u;
+    renderUnit();
+  };
   const cards = new Map<string, Card>();
 
   // ---- the outbox: every step and note goes through it (outbox.ts) ---------
@@ -94,9 +101,10 @@ export const mountOfficer: MountView = (root, ctx) => {
   statusSel.addEventListener('change', () => {
     const chosen = statusSel.options[statusSel.selectedIndex]?.text;
     // Given up after as long as the outbox waits for an answer: a request hung on a dead connection says so too.
+    const asked = unitChanges;
     void ctx.api.updateUnit(unitId, { status: statusSel.value as UnitStatus }, AbortSignal.timeout(OUTBOX_SEND_TIMEOUT_MS)).then(
       (u) => {
-        unit = u;
+        unitAnswered(asked, u);
         toast(`Status: ${chosen}`);
       },
       (err) => {
@@ -119,15 +127,16 @@ export const mountOfficer: MountView = (root, ctx) => {
     field('Longitude', lon),
     h('button', { type: 'submit', class: 'btn' }, 'Send position'),
   );
-  const send = (la: number, lo: number, announce = true) =>
-    ctx.api.reportPosition(unitId, la, lo).then(
+  const send = (la: number, lo: number, announce = true) => {
+    const asked = unitChanges;
+    return ctx.api.reportPosition(unitId, la, lo).then(
       (u) => {
-        unit = u;
-        renderUnit();
+        unitAnswered(asked, u);
         if (announce) toast('Position reported');
       },
       (err) => toast(errorText(err), 'error'),
     );
+  };
   reportBtn.addEventListener('click', () => {
     if (!('geolocation' in navigator)) {
       toast('This device cannot report its location: enter it below.', 'error');
@@ -381,8 +390,8 @@ export const mountOfficer: MountView = (root, ctx) => {
 
   async function loadUnit(): Promise<void> {
     try {
-      unit = (await ctx.api.units()).items.find((u) => u.id === unitId) ?? null;
-      renderUnit();
+      const asked = unitChanges;
+      unitAnswered(asked, (await ctx.api.units()).items.find((u) => u.id === unitId) ?? null);
     } catch (err) {
       toast(`Could not load the unit: ${errorText(err)}`, 'error');
     }
@@ -391,6 +400,7 @@ export const mountOfficer: MountView = (root, ctx) => {
   // The unit as the server has it, live: a dispatch makes it busy, closing frees it, a dispatcher may set it.
   const offUnit = ctx.realtime.onUnit((u) => {
     if (u.id !== unitId || 'deleted' in u) return;
+    unitChanges += 1;
     unit = u;
     renderUnit();
   });
