@@ -299,10 +299,11 @@ export const mountOfficer: MountView = (root, ctx) => {
       meta,
       h('div', { class: 'steps', role: 'group', 'aria-label': 'Response' }, ...buttons.slice(0, 3).map((x) => x.b)),
       pendingNote,
-      notes.el,
-      h('div', { class: 'resolve' }, outcomeField, noteField, buttons[3]!.b),
+      // Who to look for comes right after the steps that get the officer there, before the notes and the closing Resolve.
       people,
       morePeople,
+      notes.el,
+      h('div', { class: 'resolve' }, outcomeField, noteField, buttons[3]!.b),
     );
     function renderPeople(a: AlertEvent): void {
       const pk = `${showAll}|${a.people.map((p) => `${p.id}:${p.lastSeenAt}:${p.falsePositive}`).join('|')}`;
