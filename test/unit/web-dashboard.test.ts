@@ -72,9 +72,9 @@ test('format: durations, percentages, distances, maps link, datetime-local', () 
 
 test('a person\'s facts give the model\'s no-mask score as a score, and only for a no_mask person', () => {
   const seen = '2026-01-01T10:00:00Z';
-  assert.equal(personFacts({ label: 'no_mask', noMaskProbability: 0.61, frames: 3, lastSeenAt: seen }), `model score 61 % · 3 frames · last seen ${formatClock(seen)}`);
+  assert.deepEqual(personFacts({ label: 'no_mask', noMaskProbability: 0.61, frames: 3, lastSeenAt: seen }), ['model score 61 %', '3 frames', `last seen ${formatClock(seen)}`]);
   // Beside "Mask worn incorrectly", a low P(no mask) would read as a weak accusation.
-  assert.equal(personFacts({ label: 'mask_incorrect', noMaskProbability: 0.05, frames: 1, lastSeenAt: seen }), `1 frame · last seen ${formatClock(seen)}`);
+  assert.deepEqual(personFacts({ label: 'mask_incorrect', noMaskProbability: 0.05, frames: 1, lastSeenAt: seen }), ['1 frame', `last seen ${formatClock(seen)}`]);
 });
 
 test("an officer's card says when the camera first saw the incident's people, not when the alert row was written", () => {

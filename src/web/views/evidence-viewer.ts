@@ -24,12 +24,13 @@ interface TrackItem {
 const ZOOM_STEPS = [1, 1.5, 2, 3, 4];
 
 /**
- * A person's facts under their label. The model's P(no mask) is given only for a no_mask person: beside
- * "Mask worn incorrectly" a bare "5 %" read as the confidence of that label.
+ * A person's facts under their label, one per line (a tile is narrow; joined, they wrapped mid-fact). The model's
+ * P(no mask) is given only for a no_mask person: beside "Mask worn incorrectly" a bare "5 %" read as the confidence
+ * of that label.
  */
-export function personFacts(p: Pick<AlertPersonEvent, 'label' | 'noMaskProbability' | 'frames' | 'lastSeenAt'>): string {
+export function personFacts(p: Pick<AlertPersonEvent, 'label' | 'noMaskProbability' | 'frames' | 'lastSeenAt'>): string[] {
   const facts = [`${p.frames} frame${p.frames === 1 ? '' : 's'}`, `last seen ${formatClock(p.lastSeenAt)}`];
-  return (p.label === 'no_mask' ? [`model score ${formatModelScore(p.noMaskProbability)}`, ...facts] : facts).join(' · ');
+  return p.label === 'no_mask' ? [`model score ${formatModelScore(p.noMaskProbability)}`, ...facts] : facts;
 }
 
 /** The frame a person is drawn on: their own last-seen frame, else the alert's. */
@@ -197,7 +198,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
             'span',
             { class: 'person-facts' },
             h('strong', {}, PERSON_LABEL_TEXT[p.label]),
-            h('span', { class: 'muted' }, personFacts(p)),
+            ...personFacts(p).map((fact) => h('span', { class: 'muted' }, fact)),
             p.falsePositive ? h('span', { class: 'badge' }, `False positive: ${p.falsePositiveReason ?? ''}`) : '',
           ),
         );
