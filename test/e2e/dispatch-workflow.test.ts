@@ -310,6 +310,17 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   // The filters fit one row at 1440 px (selects have a bounded width, whatever the camera names).
   const filterBottoms = await admin.getByRole('form', { name: 'Search violations' }).locator(':scope > *').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().bottom)));
   assert.ok(Math.max(...filterBottoms) - Math.min(...filterBottoms) < 20, `filters on several rows: ${filterBottoms.join(' ')}`);
+  // The zone is chosen from the cameras' zones (the filter matches exactly), not typed.
+  const searchForm = admin.getByRole('form', { name: 'Search violations' });
+  const zoneFilter = searchForm.getByLabel('Zone');
+  await admin.waitForFunction(() => document.querySelectorAll('form[aria-label="Search violations"] select[name="zone"] option').length >= 3, null, { timeout: 10_000 });
+  assert.deepEqual(await zoneFilter.locator('option').allTextContents(), ['All zones', 'Centro', 'Retiro']);
+  await zoneFilter.selectOption('Retiro');
+  await searchForm.getByRole('button', { name: 'Search' }).click();
+  await admin.getByText('No violations match these filters.').waitFor({ timeout: 10_000 });
+  await zoneFilter.selectOption('Centro');
+  await searchForm.getByRole('button', { name: 'Search' }).click();
+  await admin.getByRole('table', { name: 'Violations' }).getByText(CAMERA_NAME).first().waitFor({ timeout: 10_000 });
   const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('button', { name: 'Export CSV' }).click()]);
   const csv = await readFile((await download.path())!, 'utf8');
   const violations = await prisma.violation.findMany({ where: { cameraId }, select: { id: true } });

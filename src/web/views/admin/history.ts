@@ -5,7 +5,7 @@ import type { ViewContext } from '../../context.ts';
 import { field, h, option, replaceChildren, saveBlob, toast } from '../../dom.ts';
 import { formatDateTime, formatModelScore, localInputToIso } from '../../format.ts';
 import { authImage } from '../../images.ts';
-import { errorText, PERSON_LABEL_TEXT, statusBadge } from '../common.ts';
+import { errorText, PERSON_LABEL_TEXT, statusBadge, zonesOfCameras } from '../common.ts';
 
 const COLUMNS = ['Face', 'Captured', 'Camera', 'Zone', 'Violation', 'Face score', 'Status', 'Alert'];
 
@@ -20,7 +20,8 @@ function violationCell(v: Violation): HTMLElement {
 
 export function historyPanel(ctx: ViewContext): HTMLElement {
   const camera = h('select', { name: 'cameraId' }, option('', 'All cameras'));
-  const zone = h('input', { name: 'zone', maxlength: 100 });
+  // The zones cameras have (the filter matches a zone exactly: typed, "centro" found nothing for "Centro").
+  const zone = h('select', { name: 'zone' }, option('', 'All zones'));
   const from = h('input', { name: 'from', type: 'datetime-local' });
   const to = h('input', { name: 'to', type: 'datetime-local' });
   const status = h('select', { name: 'status' }, option('', 'Any status'), ...ALERT_STATUSES.map((s) => option(s, statusLabel(s))));
@@ -36,13 +37,14 @@ export function historyPanel(ctx: ViewContext): HTMLElement {
   void ctx.api.cameras().then(
     (cams) => {
       for (const c of cams) camera.append(option(c.id, c.name));
+      for (const z of zonesOfCameras(cams)) zone.append(option(z, z));
     },
     () => undefined,
   );
 
   const filters = () => ({
     cameraId: camera.value || undefined,
-    zone: zone.value.trim() || undefined,
+    zone: zone.value || undefined,
     from: localInputToIso(from.value),
     to: localInputToIso(to.value),
     status: status.value || undefined,
