@@ -80,6 +80,13 @@ export function toast(message: string, kind: 'info' | 'error' = 'info'): HTMLEle
   if (!host) return null;
   const t = h('div', { class: `toast toast-${kind}` }, message);
   host.appendChild(t);
+  // A burst (steps recorded one after the other, notes) would stack over a phone's controls: the oldest give way,
+  // errors last.
+  const max = window.matchMedia?.('(max-width: 720px)').matches ? 2 : 4;
+  while (host.children.length > max) {
+    const older = [...host.children].filter((c) => c !== t);
+    (older.find((c) => !c.classList.contains('toast-error')) ?? older[0])!.remove();
+  }
   // Toasts are transient notices; the state they describe is visible elsewhere.
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
   return t;

@@ -225,6 +225,10 @@ test('dispatcher → officer → admin: live alert, assignment, response, CSV', 
   const logout = await officer.getByRole('button', { name: 'Log out' }).boundingBox();
   const toastsTop = await officer.evaluate(() => document.getElementById('toasts')!.getBoundingClientRect().top);
   assert.ok(logout && toastsTop >= logout.y + logout.height, `toasts at y=${toastsTop} over the header (Log out ends at ${logout ? logout.y + logout.height : '?'})`);
+  // Three steps recorded within seconds: on a phone only the newest two notices stay, not a stack over the card.
+  await officer.locator('.toast', { hasText: 'On scene: recorded' }).waitFor();
+  const shown = await officer.locator('.toast').allTextContents();
+  assert.ok(shown.length <= 2, `toasts stacked on the phone: ${shown.join(' | ')}`);
   // The first tap on Resolve asks how it ended (focused) and for the note, without an error; each is then required.
   assert.equal(await card.getByLabel('Resolution note').isHidden(), true);
   await card.getByRole('button', { name: 'Resolve' }).click();
