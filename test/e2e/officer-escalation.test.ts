@@ -2,7 +2,8 @@
  * An assignment the unit has not acknowledged in time (MASKWATCH_ESCALATE_ACK_S) re-alerts the officer's phone,
  * in Chromium against the real system: with the page in the background, the assignment chimes, buzzes and shows
  * a notification; its escalation sounds the alarm, buzzes again and replaces the notification with one that asks
- * for the acknowledgement; acknowledging takes it back.
+ * for the acknowledgement; acknowledging takes it back. And the unit status on the phone stays what dispatch last set,
+ * even when a reconnect's refetch answers after the change.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -109,5 +110,52 @@ test('an unacknowledged assignment escalates: the officer\'s phone sounds the al
   // Acknowledged: the notification is taken back.
   await officer.locator(`.officer-card[data-alert-id="${alertId}"]`).getByRole('button', { name: 'Acknowledge' }).click();
   await pollUntil(async () => (await shownNotifications(officer)).length === 0, "the escalated assignment's notification closed", 15_000);
+  assert.deepEqual(phone.errors, []);
+});
+
+test("a reconnect's refetch answered after a dispatcher's live status change does not put back the status it replaced", async () => {
+  const api = system.url;
+  const admin = (await call(api, 'POST', '/api/v1/auth/login', { json: { username: 'chief', password: PASSWORD } })).body.token as string;
+  const unit = await call(api, 'POST', '/api/v1/units', { token: admin, json: { callSign: 'P-8', status: 'AVAILABLE' } });
+  assert.equal(unit.status, 201);
+  assert.equal((await call(api, 'POST', '/api/v1/users', { token: admin, json: { username: 'walker8', password: PASSWORD, role: 'OFFICER', unit: 'P-8' } })).status, 201);
+  const officer = await phone.context.newPage();
+  await login(officer, api, 'walker8', PASSWORD);
+  await officer.locator('.conn-live').waitFor();
+  const status = officer.locator('select[name="unit-status"]');
+  await pollUntil(async () => (await status.inputValue()) === 'AVAILABLE', "the unit's status on the officer's page");
+  // Count the units answers the page has read (the view's handling runs in the same turn, before any evaluate).
+  await officer.evaluate(() => {
+    const json = Response.prototype.json;
+    Response.prototype.json = async function (this: Response) {
+      const body: unknown = await json.call(this);
+      if (new URL(this.url).pathname === '/api/v1/units') (window as unknown as { unitsRead: number }).unitsRead = ((window as unknown as { unitsRead?: number }).unitsRead ?? 0) + 1;
+      return body;
+    };
+  });
+  const unitsRead = () => officer.evaluate(() => (window as unknown as { unitsRead?: number }).unitsRead ?? 0);
+
+  // The refetch after a reconnect reads the unit (AVAILABLE) and its answer is held back…
+  let held: (() => void) | undefined;
+  const release = new Promise<void>((resolve) => (held = resolve));
+  let read = false;
+  await officer.route('**/api/v1/units', async (route) => {
+    const answer = await route.fetch();
+    read = true;
+    await release;
+    await route.fulfill({ response: answer });
+  });
+  await officer.evaluate(() => window.dispatchEvent(new Event('offline'))); // Socket.IO drops the connection and reconnects
+  await pollUntil(async () => read, "the reconnect's refetch of the units");
+  // …while a dispatcher sets the unit off duty, which the page shows live…
+  assert.equal((await call(api, 'PATCH', `/api/v1/units/${unit.body.id}`, { token: admin, json: { status: 'OFF_DUTY' } })).status, 200);
+  await pollUntil(async () => (await status.inputValue()) === 'OFF_DUTY', 'the live change on the officer\'s page');
+  // …and the late answer, which still says AVAILABLE, is read without putting it back.
+  const before = await unitsRead();
+  held!();
+  await pollUntil(async () => (await unitsRead()) > before, 'the held answer read by the page');
+  assert.equal(await status.inputValue(), 'OFF_DUTY');
+  await officer.unroute('**/api/v1/units');
+  await officer.close();
   assert.deepEqual(phone.errors, []);
 });
