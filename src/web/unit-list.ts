@@ -1,9 +1,4 @@
-/**
- * Pure bookkeeping of the units a view shows: no DOM, unit-tested. A unit's live events arrive in order; a fetch
- * answered after one of them (a reconnect's refetch racing a dispatcher's change) may hold what that event
- * replaced, so for a unit changed while the fetch was on its way the event's copy is kept. Timestamps are not
- * compared: they come from several API instances' clocks.
- */
+/** Pure bookkeeping of the units a view shows: no DOM, unit-tested. */
 import type { UnitEvent } from '../realtime/events.ts';
 import type { UnitChange } from './realtime.ts';
 
@@ -15,12 +10,7 @@ export function applyUnitEvent(list: readonly UnitEvent[], event: UnitChange): U
   return 'deleted' in event ? rest : [...rest, event].sort(byCallSign);
 }
 
-/**
- * A fetched list over the one shown: units with an event since the fetch was sent (`changedDuring`) stay as the
- * events left them (added, replaced or deleted); every other unit is as fetched.
- */
-export function mergeUnits(fetched: readonly UnitEvent[], shown: readonly UnitEvent[], changedDuring: ReadonlySet<string>): UnitEvent[] {
-  const kept = fetched.filter((u) => !changedDuring.has(u.id));
-  const live = shown.filter((u) => changedDuring.has(u.id));
-  return [...kept, ...live].sort(byCallSign);
+/** A fetched list with the events that came live while it was on its way applied over it (live-during-fetch.ts). */
+export function refetchedUnits(fetched: readonly UnitEvent[], live: readonly UnitChange[]): UnitEvent[] {
+  return live.reduce(applyUnitEvent, [...fetched].sort(byCallSign));
 }

@@ -33,7 +33,8 @@ import { hashDetail } from '../session.ts';
 import { alarm, audioBlocked, chime, onAudioUnlocked, unlockAudio, unlockOnNextGesture } from '../sound.ts';
 import { createEvidenceViewer, faceAndFrame } from './evidence-viewer.ts';
 import type { UnitChange } from '../realtime.ts';
-import { applyUnitEvent, mergeUnits } from '../unit-list.ts';
+import { applyUnitEvent, refetchedUnits } from '../unit-list.ts';
+import { liveDuringFetch } from '../live-during-fetch.ts';
 import { allowedActions } from '../workflow.ts';
 import { createAlertFeed } from './alert-feed.ts';
 import { createCameraMap } from './camera-map.ts';
@@ -541,13 +542,12 @@ export const mountDispatcher: MountView = (root, ctx) => {
     renderMap();
   }
 
-  // Alerts received live while a fetch is in flight win over the fetched copy.
-  let during: AlertEvent[] | null = null;
+  // Alerts and units received live while a fetch is on its way win over the fetched copy.
+  const alertEvents = liveDuringFetch<AlertEvent>();
+  const unitEvents = liveDuringFetch<UnitChange>();
   async function reload(): Promise<boolean> {
-    const live: AlertEvent[] = [];
-    during = live;
     try {
-      const fetched = await ctx.api.openAndRecentAlerts();
+      const { answer: fetched, live } = await alertEvents.fetch(() => ctx.api.openAndRecentAlerts());
       state.alerts = pruneAlerts(mergeAlerts(mergeAlerts(state.alerts, fetched), live), MAX_CLOSED_KEPT);
       loaded = true;
       renderList();
@@ -558,26 +558,18 @@ export const mountDispatcher: MountView = (root, ctx) => {
     } catch (err) {
       toast(`Could not load alerts: ${errorText(err)}`, 'error');
       return false;
-    } finally {
-      if (during === live) during = null;
     }
   }
 
-  // For each fetch of the units on its way, the units changed live since it was sent (it may hold what they replaced).
-  const unitFetches = new Set<Set<string>>();
   async function refreshUnits(): Promise<void> {
-    const changed = new Set<string>();
-    unitFetches.add(changed);
     try {
-      const fetched = (await ctx.api.units()).items;
-      state.units = mergeUnits(fetched, state.units, changed);
+      const { answer, live } = await unitEvents.fetch(() => ctx.api.units());
+      state.units = refetchedUnits(answer.items, live);
       renderBoard();
       renderMap();
       if (state.selectedId) renderDetail();
     } catch (err) {
       toast(`Could not load units: ${errorText(err)}`, 'error');
-    } finally {
-      unitFetches.delete(changed);
     }
   }
 
@@ -605,7 +597,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
   }
 
   function applyUnit(u: UnitChange): void {
-    for (const changed of unitFetches) changed.add(u.id);
+    unitEvents.seen(u);
     state.units = applyUnitEvent(state.units, u);
     renderBoard();
     renderMap();
@@ -613,7 +605,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
   }
 
   const offAlert = ctx.realtime.onAlert((_kind, a) => {
-    during?.push(a);
+    alertEvents.seen(a);
     const before = state.alerts.find((x) => x.id === a.id);
     const news = announcementFor(before, a);
     if (news === 'new') {

@@ -15,6 +15,7 @@ import { tabTitle } from '../feed-order.ts';
 import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAlertNotification, vibrate } from '../notifications.ts';
 import { alarm, chime } from '../sound.ts';
 import { describeEntry, OUTBOX_SEND_TIMEOUT_MS, openOutbox, outboxStorageKey, webLocksExclusive } from '../outbox.ts';
+import { liveDuringFetch } from '../live-during-fetch.ts';
 import { allowedActions, OFFICER_STEPS, stepOf } from '../workflow.ts';
 import { errorText, incidentFirstSeenAt, notificationToggle, statusBadge, verdictText } from './common.ts';
 import { officerNotes } from './incident-notes.ts';
@@ -42,13 +43,15 @@ export const mountOfficer: MountView = (root, ctx) => {
 
   let alerts: AlertEvent[] = [];
   let unit: Unit | null = null;
-  // Live changes of the unit so far. An answer about the unit (a fetch, a status change, a position report) asked
-  // before the latest of them may hold what it replaced: that change is as new as the answer or newer, so it stays.
-  let unitChanges = 0;
-  const unitAnswered = (asked: number, u: Unit | null): void => {
-    if (unitChanges === asked) unit = u;
-    renderUnit();
-  };
+  // An answer about the alerts or the unit (a refetch, a step's, a status change's or a position report's reply)
+  // may be older than what came live while it was on its way: the live copy stays (live-during-fetch.ts).
+  const alertEvents = liveDuringFetch<AlertEvent>();
+  const unitEvents = liveDuringFetch<Unit>();
+  const askUnit = (request: () => Promise<Unit | null>): Promise<void> =>
+    unitEvents.fetch(request).then(({ answer, live }) => {
+      unit = live.at(-1) ?? answer;
+      renderUnit();
+    });
   const cards = new Map<string, Card>();
 
   // ---- the outbox: every step and note goes through it (outbox.ts) ---------
@@ -59,9 +62,13 @@ export const mountOfficer: MountView = (root, ctx) => {
     newKey: () => crypto.randomUUID(),
     exclusive: webLocksExclusive(outboxStorageKey(user.id), navigator.locks),
     send: (e, signal) =>
-      e.kind === 'step'
-        ? ctx.api.alertAction(e.alertId, stepOf(e.action).path, e.late ? { ...e.body, tappedAt: e.tappedAt } : e.body, signal)
-        : ctx.api.addNote(e.alertId, e.text, { idempotencyKey: e.key, tappedAt: e.late ? e.tappedAt : undefined, signal }),
+      alertEvents
+        .fetch(() =>
+          e.kind === 'step'
+            ? ctx.api.alertAction(e.alertId, stepOf(e.action).path, e.late ? { ...e.body, tappedAt: e.tappedAt } : e.body, signal)
+            : ctx.api.addNote(e.alertId, e.text, { idempotencyKey: e.key, tappedAt: e.late ? e.tappedAt : undefined, signal }),
+        )
+        .then(({ answer, live }) => live.filter((a) => a.id === answer.id).at(-1) ?? answer),
     sendTimeoutMs: OUTBOX_SEND_TIMEOUT_MS,
     sent(e, a) {
       apply(a);
@@ -101,12 +108,8 @@ export const mountOfficer: MountView = (root, ctx) => {
   statusSel.addEventListener('change', () => {
     const chosen = statusSel.options[statusSel.selectedIndex]?.text;
     // Given up after as long as the outbox waits for an answer: a request hung on a dead connection says so too.
-    const asked = unitChanges;
-    void ctx.api.updateUnit(unitId, { status: statusSel.value as UnitStatus }, AbortSignal.timeout(OUTBOX_SEND_TIMEOUT_MS)).then(
-      (u) => {
-        unitAnswered(asked, u);
-        toast(`Status: ${chosen}`);
-      },
+    void askUnit(() => ctx.api.updateUnit(unitId, { status: statusSel.value as UnitStatus }, AbortSignal.timeout(OUTBOX_SEND_TIMEOUT_MS))).then(
+      () => toast(`Status: ${chosen}`),
       (err) => {
         // Not sent: the list goes back to the status dispatch sees, so the officer is not misled about it.
         renderUnit();
@@ -127,16 +130,13 @@ export const mountOfficer: MountView = (root, ctx) => {
     field('Longitude', lon),
     h('button', { type: 'submit', class: 'btn' }, 'Send position'),
   );
-  const send = (la: number, lo: number, announce = true) => {
-    const asked = unitChanges;
-    return ctx.api.reportPosition(unitId, la, lo).then(
-      (u) => {
-        unitAnswered(asked, u);
+  const send = (la: number, lo: number, announce = true) =>
+    askUnit(() => ctx.api.reportPosition(unitId, la, lo)).then(
+      () => {
         if (announce) toast('Position reported');
       },
       (err) => toast(errorText(err), 'error'),
     );
-  };
   reportBtn.addEventListener('click', () => {
     if (!('geolocation' in navigator)) {
       toast('This device cannot report its location: enter it below.', 'error');
@@ -382,7 +382,8 @@ export const mountOfficer: MountView = (root, ctx) => {
 
   async function reload(): Promise<void> {
     try {
-      alerts = mergeAlerts(alerts, await ctx.api.openAndRecentAlerts(20));
+      const { answer, live } = await alertEvents.fetch(() => ctx.api.openAndRecentAlerts(20));
+      alerts = mergeAlerts(mergeAlerts(alerts, answer), live);
       render();
     } catch (err) {
       toast(`Could not load alerts: ${errorText(err)}`, 'error');
@@ -391,8 +392,7 @@ export const mountOfficer: MountView = (root, ctx) => {
 
   async function loadUnit(): Promise<void> {
     try {
-      const asked = unitChanges;
-      unitAnswered(asked, (await ctx.api.units()).items.find((u) => u.id === unitId) ?? null);
+      await askUnit(async () => (await ctx.api.units()).items.find((u) => u.id === unitId) ?? null);
     } catch (err) {
       toast(`Could not load the unit: ${errorText(err)}`, 'error');
     }
@@ -401,11 +401,12 @@ export const mountOfficer: MountView = (root, ctx) => {
   // The unit as the server has it, live: a dispatch makes it busy, closing frees it, a dispatcher may set it.
   const offUnit = ctx.realtime.onUnit((u) => {
     if (u.id !== unitId || 'deleted' in u) return;
-    unitChanges += 1;
+    unitEvents.seen(u);
     unit = u;
     renderUnit();
   });
   const offAlert = ctx.realtime.onAlert((_kind, a) => {
+    alertEvents.seen(a);
     const known = cards.has(a.id);
     const before = alerts.find((x) => x.id === a.id);
     const news = officerAnnouncement(before, a, unitId);
