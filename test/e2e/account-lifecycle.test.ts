@@ -62,7 +62,7 @@ test('first login asks for a new password; Admin › Users disables (live sessio
   await dispatcher.getByRole('dialog', { name: 'Your session has ended' }).waitFor({ timeout: 5000 });
   const reactionMs = Date.now() - started;
   await screenshot(dispatcher, 'disabled-user-session-ended');
-  await screenshot(admin, 'admin-users', 'admin-users');
+  await screenshot(admin, 'admin-users-disabled'); // docs' admin-users.png comes from dispatch-workflow
   process.stdout.write(`# disabled dispatcher's page asked to sign in again ${reactionMs} ms after the admin's click\n`);
 
   await admin.getByRole('button', { name: 'Delete disp1' }).click();
