@@ -47,6 +47,8 @@ export const mountOfficer: MountView = (root, ctx) => {
   // may be older than what came live while it was on its way: the live copy stays (live-during-fetch.ts).
   const alertEvents = liveDuringFetch<AlertEvent>();
   const unitEvents = liveDuringFetch<Unit>();
+  const askAlert = (request: () => Promise<AlertEvent>): Promise<AlertEvent> =>
+    alertEvents.fetch(request).then(({ answer, live }) => live.filter((a) => a.id === answer.id).at(-1) ?? answer);
   const askUnit = (request: () => Promise<Unit | null>): Promise<void> =>
     unitEvents.fetch(request).then(({ answer, live }) => {
       unit = live.at(-1) ?? answer;
@@ -62,13 +64,11 @@ export const mountOfficer: MountView = (root, ctx) => {
     newKey: () => crypto.randomUUID(),
     exclusive: webLocksExclusive(outboxStorageKey(user.id), navigator.locks),
     send: (e, signal) =>
-      alertEvents
-        .fetch(() =>
-          e.kind === 'step'
-            ? ctx.api.alertAction(e.alertId, stepOf(e.action).path, e.late ? { ...e.body, tappedAt: e.tappedAt } : e.body, signal)
-            : ctx.api.addNote(e.alertId, e.text, { idempotencyKey: e.key, tappedAt: e.late ? e.tappedAt : undefined, signal }),
-        )
-        .then(({ answer, live }) => live.filter((a) => a.id === answer.id).at(-1) ?? answer),
+      askAlert(() =>
+        e.kind === 'step'
+          ? ctx.api.alertAction(e.alertId, stepOf(e.action).path, e.late ? { ...e.body, tappedAt: e.tappedAt } : e.body, signal)
+          : ctx.api.addNote(e.alertId, e.text, { idempotencyKey: e.key, tappedAt: e.late ? e.tappedAt : undefined, signal }),
+      ),
     sendTimeoutMs: OUTBOX_SEND_TIMEOUT_MS,
     sent(e, a) {
       apply(a);
@@ -89,7 +89,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       };
       if (!e.late) return said();
       // Refused after a try without an answer: that try may have reached the server. The alert as it is now says.
-      void ctx.api.alert(e.alertId).then((a) => {
+      void askAlert(() => ctx.api.alert(e.alertId)).then((a) => {
         apply(a);
         if (a.status === step.status) toast(`${step.label}: recorded`);
         else toast(`${step.label} was not sent: the alert is now ${statusLabel(a.status).toLowerCase()}.`, 'error');
