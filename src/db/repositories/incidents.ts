@@ -322,15 +322,18 @@ export function createIncidentRepository(prisma: PrismaClient) {
               personId,
             });
           }
-          // The latest sighting's box, verdict and frame (a late frame of a known person keeps them).
+          // The latest sighting's box, verdict and frame (a late frame of a known person keeps them). A masked
+          // sighting of a known person says where they are now, not what they are accused of: its verdict stays
+          // that of the violating sightings (a window of masked frames would read as a near-zero P(no mask), and
+          // as mask_incorrect whenever that class's sliver is the larger).
+          const verdict = { label: p.confirmation.label, noMaskProbability: p.confirmation.noMaskProbability };
           const latest = {
             lastSeenAt: at,
             boxX: Math.round(face.box[0]),
             boxY: Math.round(face.box[1]),
             boxW: Math.round(face.box[2]),
             boxH: Math.round(face.box[3]),
-            label: p.confirmation.label,
-            noMaskProbability: p.confirmation.noMaskProbability,
+            ...(addsViolations ? verdict : {}),
           };
           const shot = { firstSeenAt, bestShotPath: best.path, bestShotQuality: best.quality };
           if (existing) {
@@ -340,7 +343,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
               data: { ...shot, ...(isLatest ? { ...latest, ...(input.frameSnapshotPath ? { lastFrameSnapshotPath: input.frameSnapshotPath } : {}) } : {}) },
             });
           } else {
-            personCreates.push({ id: personId, alertId, cameraId: input.cameraId, trackKey: p.trackKey, ...latest, ...shot, lastFrameSnapshotPath: input.frameSnapshotPath });
+            personCreates.push({ id: personId, alertId, cameraId: input.cameraId, trackKey: p.trackKey, ...latest, ...verdict, ...shot, lastFrameSnapshotPath: input.frameSnapshotPath });
           }
           if (added > 0) addedViolations.set(alertId, (addedViolations.get(alertId) ?? 0) + added);
           touched.add(alertId);

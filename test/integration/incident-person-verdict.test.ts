@@ -1,0 +1,128 @@
+/**
+ * A confirmed person's verdict (label, noMaskProbability) is that of their violating sightings. Later masked
+ * sightings of the same track move where and when they were last seen, but do not turn "no mask" into a
+ * near-zero model score or into "mask worn incorrectly" (seen in the dashboard before: a person who put a mask
+ * on read "Mask worn incorrectly", model score 0 %). Real SQLite / PostgreSQL, the real planner and repository.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { createIncidentRepository, type FaceRecord } from '../../src/db/repositories/incidents.ts';
+import { DEFAULT_CONFIRMATION_THRESHOLD, type ConfirmationSettings } from '../../src/domain/people.ts';
+import { planIncidentFrame } from '../../src/domain/incidents.ts';
+import { testDatabase, testProviders, type TestDatabase } from '../helpers/db.ts';
+import { tempDir, testLogger } from '../helpers/env.ts';
+
+const WINDOW_MS = 120_000;
+const T0 = Date.parse('2026-03-02T10:00:00Z');
+
+const noMask = (x: number): FaceRecord => ({
+  faceIndex: 0,
+  box: [x, 100, 40, 48],
+  faceScore: 0.92,
+  probabilities: { mask: 0.02, no_mask: 0.96, mask_incorrect: 0.02 },
+  violationAllowed: true,
+  shotQuality: 0.5,
+  faceSnapshotPath: `faces/${x}.jpg`,
+});
+/** The same person with a mask on: the head's usual sliver of mask_incorrect above its sliver of no_mask. */
+const masked = (x: number): FaceRecord => ({
+  faceIndex: 0,
+  box: [x, 100, 40, 48],
+  faceScore: 0.92,
+  probabilities: { mask: 0.9961, no_mask: 0.0001, mask_incorrect: 0.0038 },
+  violationAllowed: false,
+  shotQuality: 0,
+  faceSnapshotPath: null,
+});
+const incorrect = (x: number): FaceRecord => ({
+  ...noMask(x),
+  probabilities: { mask: 0.03, no_mask: 0.02, mask_incorrect: 0.95 },
+});
+
+for (const provider of testProviders()) {
+  describe(`a person's verdict across masked sightings (${provider})`, () => {
+    let tdb: TestDatabase;
+    let db: Database;
+    let cleanupDir: () => Promise<void>;
+
+    before(async () => {
+      const dir = await tempDir('person-verdict');
+      cleanupDir = dir.cleanup;
+      tdb = testDatabase(provider, dir.dir);
+      db = await openDatabase(tdb.url, { logger: testLogger() });
+    });
+    after(async () => {
+      await db?.close();
+      await tdb?.cleanup();
+      await cleanupDir?.();
+    });
+
+    /** Records one camera's frames, one face each, 0.5 s apart (2 fps), and answers its one person after each. */
+    async function track(confirmation: ConfirmationSettings, faces: FaceRecord[]) {
+      const camera = await db.prisma.camera.create({
+        data: { name: `verdict ${Math.random()}`, latitude: 1, longitude: 2, apiKeyHash: `h-${Math.random()}`, apiKeyHint: 'abcd', ...confirmation },
+      });
+      const incidents = createIncidentRepository(db.prisma);
+      const after: { label: string; noMaskProbability: number; lastSeenAt: Date; boxX: number }[] = [];
+      for (const [i, face] of faces.entries()) {
+        const frameId = `${camera.id}-${i}`;
+        const at = new Date(T0 + i * 500);
+        await incidents.recordFrame({
+          cameraId: camera.id,
+          frameId,
+          capturedAt: at,
+          receivedAt: at,
+          frameSnapshotPath: face.violationAllowed ? `frames/${frameId}.jpg` : null,
+          faces: [face],
+          windowMs: WINDOW_MS,
+          decide: (state) =>
+            planIncidentFrame({ frameId, at: at.getTime(), faces: [face], ...state, confirmation, threshold: DEFAULT_CONFIRMATION_THRESHOLD, windowMs: WINDOW_MS }),
+        });
+        const people = await db.prisma.alertPerson.findMany({ where: { cameraId: camera.id } });
+        assert.ok(people.length <= 1, `one track is one person (frame ${i})`);
+        if (people[0]) after.push(people[0]);
+      }
+      const violations = await db.prisma.violation.count({ where: { cameraId: camera.id } });
+      return { after, violations };
+    }
+
+    it('a snapshot camera (1 of 1): a masked frame moves the person, and keeps "no mask" and its score', async () => {
+      const { after, violations } = await track({ confirmFrames: 1, confirmWindow: 1 }, [noMask(100), masked(104), masked(108)]);
+      assert.equal(after.length, 3);
+      for (const [i, p] of after.entries()) {
+        assert.equal(p.label, 'no_mask', `label after frame ${i}`);
+        assert.equal(p.noMaskProbability, 0.96, `score after frame ${i}`);
+      }
+      assert.deepEqual(
+        after.map((p) => [p.lastSeenAt.getTime() - T0, p.boxX]),
+        [
+          [0, 100],
+          [500, 104],
+          [1000, 108],
+        ],
+        'where and when last seen follow every sighting',
+      );
+      assert.equal(violations, 1, 'masked sightings are not violations');
+    });
+
+    it('2 of 3: a track that ends masked keeps the verdict its violating frames confirmed', async () => {
+      const { after } = await track({ confirmFrames: 2, confirmWindow: 3 }, [noMask(100), noMask(102), masked(104), masked(106), masked(108)]);
+      assert.equal(after.length, 4, 'confirmed at the second frame');
+      const confirmed = after[0]!;
+      assert.equal(confirmed.label, 'no_mask');
+      assert.ok(Math.abs(confirmed.noMaskProbability - 0.96) < 1e-9);
+      for (const p of after.slice(1)) assert.deepEqual([p.label, p.noMaskProbability], [confirmed.label, confirmed.noMaskProbability]);
+      assert.equal(after.at(-1)!.lastSeenAt.getTime() - T0, 2000);
+    });
+
+    it('a later violating sighting still updates the verdict (a mask pulled down below the nose)', async () => {
+      const { after } = await track({ confirmFrames: 1, confirmWindow: 1 }, [noMask(100), masked(104), incorrect(108)]);
+      assert.deepEqual(
+        after.map((p) => p.label),
+        ['no_mask', 'no_mask', 'mask_incorrect'],
+      );
+      assert.equal(after.at(-1)!.noMaskProbability, 0.02);
+    });
+  });
+}
