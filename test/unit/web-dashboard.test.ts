@@ -86,9 +86,9 @@ test("an officer's card says when the camera first saw the incident's people, no
   assert.equal(incidentFirstSeenAt({ createdAt, people: [] }), createdAt);
 });
 
-test('an alert card says what it accuses: no mask with the model\'s score, or an incorrectly worn mask when that is all there is', () => {
+test('an alert card says what it accuses: no mask with the model\'s score and how many wear a mask incorrectly, or only that when it is all there is', () => {
   const person = (label: 'no_mask' | 'mask_incorrect') => ({ label });
-  assert.equal(verdictText({ noMaskProbability: 0.61, people: [person('no_mask'), person('mask_incorrect')] }), 'no mask (model score 61 %)');
+  assert.equal(verdictText({ noMaskProbability: 0.61, people: [person('no_mask'), person('mask_incorrect')] }), 'no mask (model score 61 %), 1 mask worn incorrectly');
   // A score is not a certainty: never "100 %".
   assert.equal(verdictText({ noMaskProbability: 0.998, people: [person('no_mask')] }), 'no mask (model score > 99 %)');
   assert.equal(verdictText({ noMaskProbability: 0.05, people: [person('mask_incorrect')] }), 'mask worn incorrectly');

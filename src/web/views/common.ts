@@ -20,11 +20,15 @@ export function statusBadge(status: AlertEvent['status']): HTMLElement {
 }
 
 /**
- * What an alert accuses, for its card: no mask, with the model's score said as a score; or, when every person
- * of the incident wears a mask incorrectly, that (their P(no mask) is low by nature, and "5 %" read as a weak alert).
+ * What an alert accuses, for its card: no mask, with the model's score said as a score, and how many of its people
+ * wear a mask incorrectly; or, when every person does, that alone (their P(no mask) is low by nature, and "5 %"
+ * read as a weak alert).
  */
 export function verdictText(a: { noMaskProbability: number; people: ReadonlyArray<Pick<AlertEvent['people'][number], 'label'>> }): string {
-  return a.people.length > 0 && a.people.every((p) => p.label === 'mask_incorrect') ? 'mask worn incorrectly' : `no mask (model score ${formatModelScore(a.noMaskProbability)})`;
+  const incorrect = a.people.filter((p) => p.label === 'mask_incorrect').length;
+  if (incorrect > 0 && incorrect === a.people.length) return 'mask worn incorrectly';
+  const noMask = `no mask (model score ${formatModelScore(a.noMaskProbability)})`;
+  return incorrect > 0 ? `${noMask}, ${incorrect} mask worn incorrectly` : noMask;
 }
 
 /**
