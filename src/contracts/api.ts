@@ -86,10 +86,13 @@ export const PersonSchema = Type.Object({
     items: { type: 'integer' },
     minItems: 4,
     maxItems: 4,
-    description: '[x, y, width, height] in original-frame pixels, in the frame where the person was last seen',
+    description:
+      "[x, y, width, height] in original-frame pixels, in the frame where the person was last seen (frameSnapshotUrl); a frame with no violation in it is not kept (privacy), and a sighting there moves lastSeenAt only, so box and frame always match (edge cameras, which send no frames: the last sighting's box)",
   }),
   frames: Type.Integer({ description: 'Frames in which the person was confirmed (stored violations of the track)' }),
-  noMaskProbability: Type.Number({ description: 'P(no mask), averaged over the confirmation window (for a mask_incorrect person it stays low)' }),
+  noMaskProbability: Type.Number({
+    description: 'P(no mask), averaged over the confirmation window of the latest violating sighting (for a mask_incorrect person it stays low); like label, a later masked sighting does not change it',
+  }),
   snapshotUrl: FaceCropUrl("The track's best shot (large, sharp, confident; every other face in it blurred)"),
   firstSeenAt: DateTime(),
   lastSeenAt: DateTime(),

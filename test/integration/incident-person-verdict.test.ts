@@ -1,8 +1,10 @@
 /**
  * A confirmed person's verdict (label, noMaskProbability) is that of their violating sightings. Later masked
- * sightings of the same track move where and when they were last seen, but do not turn "no mask" into a
- * near-zero model score or into "mask worn incorrectly" (seen in the dashboard before: a person who put a mask
- * on read "Mask worn incorrectly", model score 0 %). Real SQLite / PostgreSQL, the real planner and repository.
+ * sightings of the same track move when they were last seen, but do not turn "no mask" into a near-zero model
+ * score or into "mask worn incorrectly" (seen in the dashboard before: a person who put a mask on read "Mask worn
+ * incorrectly", model score 0 %). Their box moves with the frame it is drawn on: a frame that was not kept leaves
+ * both (before, the evidence viewer drew a later frame's box on the kept frame). Real SQLite / PostgreSQL, the
+ * real planner and repository.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -58,13 +60,16 @@ for (const provider of testProviders()) {
       await cleanupDir?.();
     });
 
-    /** Records one camera's frames, one face each, 0.5 s apart (2 fps), and answers its one person after each. */
-    async function track(confirmation: ConfirmationSettings, faces: FaceRecord[]) {
+    /**
+     * Records one camera's frames, one face each, 0.5 s apart (2 fps), and answers its one person after each. A
+     * frame is kept as the worker keeps it (when a face of it violates) unless `kept` says otherwise.
+     */
+    async function track(confirmation: ConfirmationSettings, faces: FaceRecord[], kept = (_i: number, face: FaceRecord) => face.violationAllowed) {
       const camera = await db.prisma.camera.create({
         data: { name: `verdict ${Math.random()}`, latitude: 1, longitude: 2, apiKeyHash: `h-${Math.random()}`, apiKeyHint: 'abcd', ...confirmation },
       });
       const incidents = createIncidentRepository(db.prisma);
-      const after: { label: string; noMaskProbability: number; lastSeenAt: Date; boxX: number }[] = [];
+      const after: { label: string; noMaskProbability: number; lastSeenAt: Date; boxX: number; lastFrameSnapshotPath: string | null }[] = [];
       for (const [i, face] of faces.entries()) {
         const frameId = `${camera.id}-${i}`;
         const at = new Date(T0 + i * 500);
@@ -73,7 +78,7 @@ for (const provider of testProviders()) {
           frameId,
           capturedAt: at,
           receivedAt: at,
-          frameSnapshotPath: face.violationAllowed ? `frames/${frameId}.jpg` : null,
+          frameSnapshotPath: kept(i, face) ? `frames/${i}.jpg` : null,
           faces: [face],
           windowMs: WINDOW_MS,
           decide: (state) =>
@@ -87,21 +92,21 @@ for (const provider of testProviders()) {
       return { after, violations };
     }
 
-    it('a snapshot camera (1 of 1): a masked frame moves the person, and keeps "no mask" and its score', async () => {
-      const { after, violations } = await track({ confirmFrames: 1, confirmWindow: 1 }, [noMask(100), masked(104), masked(108)]);
+    it('a snapshot camera (1 of 1): masked frames keep "no mask" and its score; the box moves only with a kept frame', async () => {
+      const { after, violations } = await track({ confirmFrames: 1, confirmWindow: 1 }, [noMask(100), masked(104), masked(108)], (i, face) => face.violationAllowed || i === 2 /* another face violating */);
       assert.equal(after.length, 3);
       for (const [i, p] of after.entries()) {
         assert.equal(p.label, 'no_mask', `label after frame ${i}`);
         assert.equal(p.noMaskProbability, 0.96, `score after frame ${i}`);
       }
       assert.deepEqual(
-        after.map((p) => [p.lastSeenAt.getTime() - T0, p.boxX]),
+        after.map((p) => [p.lastSeenAt.getTime() - T0, p.boxX, p.lastFrameSnapshotPath]),
         [
-          [0, 100],
-          [500, 104],
-          [1000, 108],
+          [0, 100, 'frames/0.jpg'],
+          [500, 100, 'frames/0.jpg'],
+          [1000, 108, 'frames/2.jpg'],
         ],
-        'where and when last seen follow every sighting',
+        'last seen follows every sighting; box and frame together, as far as a frame was kept',
       );
       assert.equal(violations, 1, 'masked sightings are not violations');
     });
@@ -123,6 +128,18 @@ for (const provider of testProviders()) {
         ['no_mask', 'no_mask', 'mask_incorrect'],
       );
       assert.equal(after.at(-1)!.noMaskProbability, 0.02);
+    });
+
+    it('an edge camera (no frame is ever kept): the box follows every sighting', async () => {
+      const { after } = await track({ confirmFrames: 1, confirmWindow: 1 }, [noMask(100), masked(104), noMask(108)], () => false);
+      assert.deepEqual(
+        after.map((p) => [p.boxX, p.lastFrameSnapshotPath]),
+        [
+          [100, null],
+          [104, null],
+          [108, null],
+        ],
+      );
     });
   });
 }

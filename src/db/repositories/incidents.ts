@@ -322,28 +322,29 @@ export function createIncidentRepository(prisma: PrismaClient) {
               personId,
             });
           }
-          // The latest sighting's box, verdict and frame (a late frame of a known person keeps them). A masked
-          // sighting of a known person says where they are now, not what they are accused of: its verdict stays
-          // that of the violating sightings (a window of masked frames would read as a near-zero P(no mask), and
-          // as mask_incorrect whenever that class's sliver is the larger).
+          // The latest sighting's time, box, frame and verdict; a late frame of a known person changes none of them,
+          // and a latest one changes them with two exceptions:
+          // - a masked sighting says where they are now, not what they are accused of: the verdict stays that of the
+          //   violating sightings (a window of masked frames would read as a near-zero P(no mask), and as
+          //   mask_incorrect whenever that class's sliver is the larger);
+          // - the box is drawn on the person's frame, so it moves only with it: a frame that was not kept (no
+          //   violation in it, privacy) leaves both, unless the person has no kept frame at all (edge cameras).
           const verdict = { label: p.confirmation.label, noMaskProbability: p.confirmation.noMaskProbability };
-          const latest = {
-            lastSeenAt: at,
+          const place = {
             boxX: Math.round(face.box[0]),
             boxY: Math.round(face.box[1]),
             boxW: Math.round(face.box[2]),
             boxH: Math.round(face.box[3]),
-            ...(addsViolations ? verdict : {}),
+            lastFrameSnapshotPath: input.frameSnapshotPath,
           };
           const shot = { firstSeenAt, bestShotPath: best.path, bestShotQuality: best.quality };
           if (existing) {
             const isLatest = at >= existing.lastSeenAt;
-            await tx.alertPerson.update({
-              where: { id: existing.id },
-              data: { ...shot, ...(isLatest ? { ...latest, ...(input.frameSnapshotPath ? { lastFrameSnapshotPath: input.frameSnapshotPath } : {}) } : {}) },
-            });
+            const movesPlace = input.frameSnapshotPath !== null || existing.lastFrameSnapshotPath === null;
+            const latest = { lastSeenAt: at, ...(movesPlace ? place : {}), ...(addsViolations ? verdict : {}) };
+            await tx.alertPerson.update({ where: { id: existing.id }, data: { ...shot, ...(isLatest ? latest : {}) } });
           } else {
-            personCreates.push({ id: personId, alertId, cameraId: input.cameraId, trackKey: p.trackKey, ...latest, ...verdict, ...shot, lastFrameSnapshotPath: input.frameSnapshotPath });
+            personCreates.push({ id: personId, alertId, cameraId: input.cameraId, trackKey: p.trackKey, lastSeenAt: at, ...place, ...verdict, ...shot });
           }
           if (added > 0) addedViolations.set(alertId, (addedViolations.get(alertId) ?? 0) + added);
           touched.add(alertId);
