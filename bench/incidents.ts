@@ -430,7 +430,10 @@ async function runThroughApi(stills: Still[], settings: ReplaySettings) {
     if (alerts.status !== 200) throw new Error(`alerts list failed: ${alerts.status}`);
     const people = (alerts.body.items as AlertEvent[]).flatMap((a) =>
       a.people.map((p) => {
-        const frame = Math.min(clip.length - 1, Math.max(0, Math.round((Date.parse(p.lastSeenAt) - t0) / (1000 / DEFAULT_CLIP.fps))));
+        // The box is in the person's frame (frameSnapshotUrl ends with its frame id); without one, the frame of lastSeenAt.
+        const kept = p.frameSnapshotUrl ? frameIds.indexOf(decodeURIComponent(p.frameSnapshotUrl.split('/').pop()!)) : -1;
+        const seen = Math.round((Date.parse(p.lastSeenAt) - t0) / (1000 / DEFAULT_CLIP.fps));
+        const frame = Math.min(clip.length - 1, Math.max(0, kept >= 0 ? kept : seen));
         return { alertId: a.id, box: toStill(p.box, clip[frame]!) };
       }),
     );
@@ -611,7 +614,7 @@ Stills split by scene as in \`models/scene-split.json\` (${HEAD_IS_REFIT ? 'the 
 
 Chosen: **${describe(settings)}**${tuning ? ` (${tuning.rule})` : ''}. These are the deployment defaults (MASKWATCH_CONFIRM_FRAMES / _WINDOW, MASKWATCH_CONFIRM_NO_MASK / _INCORRECT; src/domain/people.ts).
 
-Scoring (person level, faces ≥ ${MIN_SIDE} px; \`mask_weared_incorrect\` is don't-care as in shared/tools/score_detections.py): a person of an alert is matched to the annotation (IoU ≥ 0.4) by its box in the frame where it was last seen, shifted back to the still.
+Scoring (person level, faces ≥ ${MIN_SIDE} px; \`mask_weared_incorrect\` is don't-care as in shared/tools/score_detections.py): a person of an alert is matched to the annotation (IoU ≥ 0.4) by its box in its frame (\`frameSnapshotUrl\`: where it was last seen in a kept frame), shifted back to the still.
 
 | measure | target | measured (report clips) | |
 |---|---|---|---|
