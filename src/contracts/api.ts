@@ -96,6 +96,10 @@ export const PersonSchema = Type.Object({
   snapshotUrl: FaceCropUrl("The track's best shot (large, sharp, confident; every other face in it blurred)"),
   firstSeenAt: DateTime(),
   lastSeenAt: DateTime(),
+  maskedSince: NullableDateTime({
+    description:
+      'The person has put a mask on: their first masked sighting after the last violating one, once their track no longer confirms them (fewer than confirmFrames violating sightings among the last confirmWindow); null while it does',
+  }),
   frameSnapshotUrl: AlertFrameUrl('Annotated frame in which the person was last seen'),
   falsePositive: Type.Boolean(),
   falsePositiveReason: NullableString(),

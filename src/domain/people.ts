@@ -184,6 +184,12 @@ export interface Confirmation {
   /** Averaged P(no mask) over the window (the API's noMaskProbability of a person). */
   noMaskProbability: number;
   label: ViolationLabel;
+  /**
+   * When the track was first seen masked after its last violating sighting (ms), while the window no longer
+   * confirms it: the person has put a mask on. Null while it still does (one masked frame among violating ones
+   * is the classifier's flicker, not a mask) and when the latest sighting violates.
+   */
+  maskedSince: number | null;
 }
 
 /**
@@ -199,10 +205,8 @@ export function confirmTrack(
 ): Confirmation {
   const problem = confirmationProblem(settings) ?? thresholdProblem(threshold);
   if (problem) throw new PeopleInputError(problem);
-  const window = samples
-    .filter((s) => s.at <= at)
-    .sort((a, b) => b.at - a.at)
-    .slice(0, settings.confirmWindow);
+  const newestFirst = samples.filter((s) => s.at <= at).sort((a, b) => b.at - a.at);
+  const window = newestFirst.slice(0, settings.confirmWindow);
   const sum: ClassProbabilities = { mask: 0, no_mask: 0, mask_incorrect: 0 };
   let positives = 0;
   for (const s of window) {
@@ -216,16 +220,21 @@ export function confirmTrack(
   const violation = violationProbability(averaged);
   // k frames that are each a violation: one frame alone (a flicker) never confirms a track of several.
   const enough = positives >= settings.confirmFrames;
+  // A window of one frame (a snapshot camera, 1 of 1) is the engine's validated single-frame verdict
+  // alone, as before tracks existed; the averaged threshold was chosen for tracks of several frames.
+  const confirmed = enough && (settings.confirmWindow === 1 || meetsThreshold(averaged, threshold));
+  // The masked sightings since the last violating one (of all the track's, a 1-of-1 window holds only the latest).
+  const lastViolating = newestFirst.findIndex((s) => isViolatingSample(s, threshold));
+  const sinceViolating = lastViolating === -1 ? newestFirst : newestFirst.slice(0, lastViolating);
   return {
-    // A window of one frame (a snapshot camera, 1 of 1) is the engine's validated single-frame verdict
-    // alone, as before tracks existed; the averaged threshold was chosen for tracks of several frames.
-    confirmed: enough && (settings.confirmWindow === 1 || meetsThreshold(averaged, threshold)),
+    confirmed,
     positives,
     observed: window.length,
     averaged,
     violationProbability: violation,
     noMaskProbability: averaged.no_mask,
     label: violationLabel(averaged),
+    maskedSince: !confirmed && sinceViolating.length > 0 ? sinceViolating.at(-1)!.at : null,
   };
 }
 

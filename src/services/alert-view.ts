@@ -91,6 +91,7 @@ export function toPersonEvent(p: PersonRecord): AlertPersonEvent {
     snapshotUrl: snapshotUrl(p.bestShotPath),
     firstSeenAt: p.firstSeenAt.toISOString(),
     lastSeenAt: p.lastSeenAt.toISOString(),
+    maskedSince: p.maskedSince?.toISOString() ?? null,
     frameSnapshotUrl: alertFrameUrl(p.alertId, p.lastFrameSnapshotPath),
     falsePositive: p.falsePositive,
     falsePositiveReason: p.falsePositiveReason,

@@ -4,7 +4,8 @@
  * score or into "mask worn incorrectly" (seen in the dashboard before: a person who put a mask on read "Mask worn
  * incorrectly", model score 0 %). Their box moves with the frame it is drawn on: a frame that was not kept leaves
  * both (before, the evidence viewer drew a later frame's box on the kept frame). Real SQLite / PostgreSQL, the
- * real planner and repository.
+ * real planner and repository. Once masked sightings outweigh the violating ones, the person says since when
+ * (maskedSince).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -69,7 +70,7 @@ for (const provider of testProviders()) {
         data: { name: `verdict ${Math.random()}`, latitude: 1, longitude: 2, apiKeyHash: `h-${Math.random()}`, apiKeyHint: 'abcd', ...confirmation },
       });
       const incidents = createIncidentRepository(db.prisma);
-      const after: { label: string; noMaskProbability: number; lastSeenAt: Date; boxX: number; lastFrameSnapshotPath: string | null }[] = [];
+      const after: { label: string; noMaskProbability: number; lastSeenAt: Date; boxX: number; lastFrameSnapshotPath: string | null; maskedSince: Date | null }[] = [];
       for (const [i, face] of faces.entries()) {
         const frameId = `${camera.id}-${i}`;
         const at = new Date(T0 + i * 500);
@@ -109,6 +110,11 @@ for (const provider of testProviders()) {
         'last seen follows every sighting; box and frame together, as far as a frame was kept',
       );
       assert.equal(violations, 1, 'masked sightings are not violations');
+      assert.deepEqual(
+        after.map((p) => p.maskedSince && p.maskedSince.getTime() - T0),
+        [null, 500, 500],
+        'masked since the first masked still',
+      );
     });
 
     it('2 of 3: a track that ends masked keeps the verdict its violating frames confirmed', async () => {
@@ -119,13 +125,22 @@ for (const provider of testProviders()) {
       assert.ok(Math.abs(confirmed.noMaskProbability - 0.96) < 1e-9);
       for (const p of after.slice(1)) assert.deepEqual([p.label, p.noMaskProbability], [confirmed.label, confirmed.noMaskProbability]);
       assert.equal(after.at(-1)!.lastSeenAt.getTime() - T0, 2000);
+      assert.deepEqual(
+        after.map((p) => p.maskedSince && p.maskedSince.getTime() - T0),
+        [null, null, 1000, 1000],
+        'one masked frame is a flicker; two of three say since when',
+      );
     });
 
     it('a later violating sighting still updates the verdict (a mask pulled down below the nose)', async () => {
       const { after } = await track({ confirmFrames: 1, confirmWindow: 1 }, [noMask(100), masked(104), incorrect(108)]);
       assert.deepEqual(
-        after.map((p) => p.label),
-        ['no_mask', 'no_mask', 'mask_incorrect'],
+        after.map((p) => [p.label, p.maskedSince && p.maskedSince.getTime() - T0]),
+        [
+          ['no_mask', null],
+          ['no_mask', 500],
+          ['mask_incorrect', null],
+        ],
       );
       assert.equal(after.at(-1)!.noMaskProbability, 0.02);
     });

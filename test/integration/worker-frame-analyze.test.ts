@@ -125,6 +125,7 @@ for (const provider of testProviders()) {
             snapshotUrl: `/api/v1/snapshots/${camera.id}/${frame.frameId}-0.jpg`,
             firstSeenAt: frame.capturedAt,
             lastSeenAt: frame.capturedAt,
+            maskedSince: null,
             frameSnapshotUrl: `/api/v1/alerts/${alert.id}/frames/${frame.frameId}`,
             falsePositive: false,
             falsePositiveReason: null,

@@ -70,6 +70,25 @@ describe('confirmTrack', () => {
     assert.equal(confirmTrack(engineSays, 0, { confirmFrames: 1, confirmWindow: 2 }, { noMask: 0.4, incorrect: 0.95 }).confirmed, false);
   });
 
+  it('says since when a person wears a mask once masked sightings outweigh the violating ones, never on one flicker', () => {
+    // 2 of 3 at 2 fps: violating, violating, masked (a flicker: still confirmed), masked, masked.
+    const s = samples([noMask(0.9), noMask(0.9), noMask(0.02), noMask(0.02), noMask(0.02)]);
+    assert.deepEqual(
+      [500, 1000, 1500, 2000].map((at) => confirmTrack(s, at, twoOfThree, 0.5).maskedSince),
+      [null, null, 1000, 1000],
+      'from the first masked sighting, once the window no longer confirms',
+    );
+    // Violating again: no longer masked; the latest sighting violating is never "masked", confirmed or not.
+    const back = samples([noMask(0.9), noMask(0.9), noMask(0.02), noMask(0.02), noMask(0.9)]);
+    assert.equal(confirmTrack(back, 2000, twoOfThree, 0.5).maskedSince, null);
+    // A snapshot camera (1 of 1): each masked still after the violating one, the first of them.
+    const still = samples([noMask(0.9), noMask(0.02), noMask(0.02)]);
+    assert.deepEqual(
+      [0, 500, 1000].map((at) => confirmTrack(still, at, { confirmFrames: 1, confirmWindow: 1 }, 0.5).maskedSince),
+      [null, 500, 500],
+    );
+  });
+
   it('labels a track by its averaged classes: mask_incorrect when that dominates', () => {
     const inc = { mask: 0.1, no_mask: 0.3, mask_incorrect: 0.6 };
     const r = confirmTrack(samples([inc, inc]), 500, twoOfThree, 0.5);

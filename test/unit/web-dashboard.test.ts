@@ -5,7 +5,7 @@ import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upse
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
 import { formatClock, formatDistance, formatDuration, formatModelScore, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
 import { personFacts } from '../../src/web/views/evidence-viewer.ts';
-import { incidentFirstSeenAt, verdictText } from '../../src/web/views/common.ts';
+import { incidentFirstSeenAt, maskedSinceText, maskedText, verdictText } from '../../src/web/views/common.ts';
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor, sameAccess } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
@@ -75,6 +75,8 @@ test('a person\'s facts give the model\'s no-mask score as a score, and only for
   assert.deepEqual(personFacts({ label: 'no_mask', noMaskProbability: 0.61, frames: 3, lastSeenAt: seen }), ['model score 61 %', '3 frames', `last seen ${formatClock(seen)}`]);
   // Beside "Mask worn incorrectly", a low P(no mask) would read as a weak accusation.
   assert.deepEqual(personFacts({ label: 'mask_incorrect', noMaskProbability: 0.05, frames: 1, lastSeenAt: seen }), ['1 frame', `last seen ${formatClock(seen)}`]);
+  assert.equal(maskedSinceText({ maskedSince: null }), null);
+  assert.equal(maskedSinceText({ maskedSince: seen }), `Now wearing a mask, since ${formatClock(seen)}`);
 });
 
 test("an officer's card says when the camera first saw the incident's people, not when the alert row was written", () => {
@@ -323,4 +325,13 @@ test('a sign-in again keeps the page only when the access is the same (role, uni
   assert.equal(sameAccess(ana, { ...ana, zones: [] }), false);
   assert.equal(sameAccess(ana, { ...ana, role: 'ADMIN' }), false);
   assert.equal(sameAccess({ ...ana, role: 'OFFICER', unitId: 'p1' }, { ...ana, role: 'OFFICER', unitId: 'p2' }), false);
+});
+
+test('a card counts the people who have put a mask on since, leaving out false positives', () => {
+  const p = (maskedSince: string | null, falsePositive = false) => ({ maskedSince, falsePositive });
+  const at = '2026-12-06T10:00:00.000Z';
+  assert.equal(maskedText({ people: [p(null), p(null)] }), '');
+  assert.equal(maskedText({ people: [p(at)] }), ' · now wearing a mask');
+  assert.equal(maskedText({ people: [p(at), p(null), p(at)] }), ' · 2 now wearing a mask');
+  assert.equal(maskedText({ people: [p(at), p(at), p(null, true)] }), ' · all now wearing a mask');
 });

@@ -16,6 +16,7 @@ const person = (id: string, patch: Partial<AlertEvent['people'][number]> = {}): 
   frameSnapshotUrl: null,
   firstSeenAt: CREATED,
   lastSeenAt: CREATED,
+  maskedSince: null,
   falsePositive: false,
   falsePositiveReason: null,
   ...patch,

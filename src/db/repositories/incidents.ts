@@ -329,6 +329,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
           //   mask_incorrect whenever that class's sliver is the larger);
           // - the box is drawn on the person's frame, so it moves only with it: a frame that was not kept (no
           //   violation in it, privacy) leaves both, unless the person has no kept frame at all (edge cameras).
+          // Masked sightings that outweigh the violating ones say so instead (maskedSince, people.ts).
           const verdict = { label: p.confirmation.label, noMaskProbability: p.confirmation.noMaskProbability };
           const place = {
             boxX: Math.round(face.box[0]),
@@ -341,7 +342,8 @@ export function createIncidentRepository(prisma: PrismaClient) {
           if (existing) {
             const isLatest = at >= existing.lastSeenAt;
             const movesPlace = input.frameSnapshotPath !== null || existing.lastFrameSnapshotPath === null;
-            const latest = { lastSeenAt: at, ...(movesPlace ? place : {}), ...(addsViolations ? verdict : {}) };
+            const maskedSince = p.confirmation.maskedSince === null ? null : new Date(p.confirmation.maskedSince);
+            const latest = { lastSeenAt: at, maskedSince, ...(movesPlace ? place : {}), ...(addsViolations ? verdict : {}) };
             await tx.alertPerson.update({ where: { id: existing.id }, data: { ...shot, ...(isLatest ? latest : {}) } });
           } else {
             personCreates.push({ id: personId, alertId, cameraId: input.cameraId, trackKey: p.trackKey, lastSeenAt: at, ...place, ...verdict, ...shot });

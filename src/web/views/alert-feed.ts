@@ -14,7 +14,7 @@ import { isOpen } from '../alert-list.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { moveIndex } from '../feed-order.ts';
 import { formatAgo, formatClock, formatCoord, formatElapsed } from '../format.ts';
-import { statusBadge, verdictText } from './common.ts';
+import { maskedText, statusBadge, verdictText } from './common.ts';
 
 export interface FeedCallbacks {
   open(id: string): void;
@@ -73,7 +73,7 @@ function cardContent(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): (HTMLElem
     h(
       'span',
       { class: 'alert-meta' },
-      `${peopleText(a)}${verdictText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
+      `${peopleText(a)}${verdictText(a)}${maskedText(a)} · ${a.violationCount} violation${a.violationCount === 1 ? '' : 's'} · ${age(a, r.now)}`,
       a.assignedUnitId ? ` · ${cb.unitName(a.assignedUnitId)}` : '',
       a.noteCount > 0 ? ` · ${a.noteCount} note${a.noteCount === 1 ? '' : 's'}` : '',
     ),
@@ -92,6 +92,7 @@ function renderKey(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): string {
     a.escalationLevel,
     a.violationCount,
     verdictText(a),
+    maskedText(a),
     a.people.length,
     a.assignedUnitId,
     a.noteCount,

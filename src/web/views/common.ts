@@ -4,11 +4,27 @@ import type { AlertEvent } from '../../realtime/events.ts';
 import { statusLabel } from '../alert-list.ts';
 import { isNetworkError } from '../api.ts';
 import { h, toast } from '../dom.ts';
-import { formatModelScore } from '../format.ts';
+import { formatClock, formatModelScore } from '../format.ts';
 import { notificationState, turnOffNotifications, turnOnNotifications, type NotificationState } from '../notifications.ts';
 
 /** A person's label (contracts/vocabulary.ts PERSON_LABELS) as the dashboard says it. */
 export const PERSON_LABEL_TEXT: Record<PersonLabel, string> = { no_mask: 'No mask', mask_incorrect: 'Mask worn incorrectly' };
+
+/** " · 2 now wearing a mask" on an incident's card: people who have put a mask on since (maskedSince), for deciding whether to send someone. */
+export function maskedText(a: { people: ReadonlyArray<Pick<AlertEvent['people'][number], 'maskedSince' | 'falsePositive'>> }): string {
+  const people = a.people.filter((p) => !p.falsePositive);
+  const n = people.filter((p) => p.maskedSince).length;
+  if (n === 0) return '';
+  return ` · ${n < people.length ? `${n} ` : people.length > 1 ? 'all ' : ''}now wearing a mask`;
+}
+
+/**
+ * A person seen with a mask on after the alert (their masked sightings outweigh the violating ones since), for the
+ * dispatcher deciding whether to send someone and the officer looking for the face: null while they are not.
+ */
+export function maskedSinceText(p: Pick<AlertEvent['people'][number], 'maskedSince'>): string | null {
+  return p.maskedSince ? `Now wearing a mask, since ${formatClock(p.maskedSince)}` : null;
+}
 
 /** The zones cameras have, each once, alphabetically (what a zone field offers). */
 export function zonesOfCameras(cameras: readonly { zone: string | null }[]): string[] {

@@ -12,7 +12,7 @@ import { h, replaceChildren, s, toast } from '../dom.ts';
 import { formatAgo, formatClock, formatModelScore } from '../format.ts';
 import { authImage, forgetImages, frameImage } from '../images.ts';
 import { centredZoom } from '../zoom-view.ts';
-import { PERSON_LABEL_TEXT } from './common.ts';
+import { maskedSinceText, PERSON_LABEL_TEXT } from './common.ts';
 
 interface TrackItem {
   capturedAt: string;
@@ -31,6 +31,12 @@ const ZOOM_STEPS = [1, 1.5, 2, 3, 4];
 export function personFacts(p: Pick<AlertPersonEvent, 'label' | 'noMaskProbability' | 'frames' | 'lastSeenAt'>): string[] {
   const facts = [`${p.frames} frame${p.frames === 1 ? '' : 's'}`, `last seen ${formatClock(p.lastSeenAt)}`];
   return p.label === 'no_mask' ? [`model score ${formatModelScore(p.noMaskProbability)}`, ...facts] : facts;
+}
+
+/** "Now wearing a mask, since …" under a person, or nothing. */
+function maskedLine(p: AlertPersonEvent): HTMLElement | null {
+  const text = maskedSinceText(p);
+  return text ? h('span', { class: 'person-masked' }, text) : null;
 }
 
 /** The frame a person is drawn on: their own last-seen frame, else the alert's. */
@@ -199,6 +205,7 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
             { class: 'person-facts' },
             h('strong', {}, PERSON_LABEL_TEXT[p.label]),
             ...personFacts(p).map((fact) => h('span', { class: 'muted' }, fact)),
+            maskedLine(p),
             p.falsePositive ? h('span', { class: 'badge' }, `False positive: ${p.falsePositiveReason ?? ''}`) : '',
           ),
         );
@@ -358,6 +365,7 @@ export function peopleStrip(api: Api, alert: AlertEvent, now = Date.now(), max =
           { class: 'person-facts' },
           h('strong', {}, `${i + 1}. ${PERSON_LABEL_TEXT[p.label]}`),
           h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`, ' · ', h('span', { class: 'seen-ago', 'data-seen-at': p.lastSeenAt }, formatAgo(p.lastSeenAt, now))),
+          maskedLine(p),
         ),
       ),
     ),

@@ -306,7 +306,7 @@ export const mountOfficer: MountView = (root, ctx) => {
       h('div', { class: 'resolve' }, outcomeField, noteField, buttons[3]!.b),
     );
     function renderPeople(a: AlertEvent): void {
-      const pk = `${showAll}|${a.people.map((p) => `${p.id}:${p.lastSeenAt}:${p.falsePositive}`).join('|')}`;
+      const pk = `${showAll}|${a.people.map((p) => `${p.id}:${p.lastSeenAt}:${p.maskedSince}:${p.falsePositive}`).join('|')}`;
       if (pk === peopleKey) return;
       peopleKey = pk;
       replaceChildren(people, peopleStrip(ctx.api, a, Date.now(), showAll ? Infinity : OFFICER_PEOPLE_SHOWN));

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "AlertPerson" ADD COLUMN "maskedSince" DATETIME;
