@@ -142,6 +142,7 @@ async function plan(deps: EvidencePackageDeps, alert: AlertRecord) {
       falsePositiveReason: person.falsePositiveReason,
       firstSeenAt: person.firstSeenAt.toISOString(),
       lastSeenAt: person.lastSeenAt.toISOString(),
+      maskedSince: person.maskedSince?.toISOString() ?? null,
       bestShot,
       sightings: sightings.map((s, k) => ({
         capturedAt: s.capturedAt.toISOString(),

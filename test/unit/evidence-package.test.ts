@@ -40,6 +40,8 @@ function person(id: string, falsePositive: boolean) {
     lastFrameSnapshotPath: stored('f2', 'frame'),
     firstSeenAt: AT,
     lastSeenAt: new Date(AT.getTime() + 1000),
+    // The bystander-to-be wore a mask by their last frame; the accused did not.
+    maskedSince: falsePositive ? new Date(AT.getTime() + 1000) : null,
     boxX: 1,
     boxY: 2,
     boxW: 30,
@@ -143,6 +145,7 @@ describe('evidence package', () => {
     assert.deepEqual(incident.hold, { heldAt: AT.toISOString(), heldBy: 'admin-id', reason: 'Complaint 118', reviewAt: null });
     const [p1, p2] = incident.people;
     assert.equal(p1.bestShot, 'people/1/best-shot.jpg');
+    assert.deepEqual([p1.maskedSince, p2.maskedSince], [null, new Date(AT.getTime() + 1000).toISOString()], 'who put a mask on, and when');
     assert.deepEqual(
       p1.sightings.map((s: { crop: string | null; frame: string | null }) => [s.crop, s.frame]),
       [[null, 'frames/0001-f1.jpg'], ['people/1/0002.jpg', 'frames/0002-f2.jpg']],
