@@ -30,9 +30,7 @@ const noMask = (x: number): FaceRecord => ({
 });
 /** The same person with a mask on: the head's usual sliver of mask_incorrect above its sliver of no_mask. */
 const masked = (x: number): FaceRecord => ({
-  faceIndex: 0,
-  box: [x, 100, 40, 48],
-  faceScore: 0.92,
+  ...noMask(x),
   probabilities: { mask: 0.9961, no_mask: 0.0001, mask_incorrect: 0.0038 },
   violationAllowed: false,
   shotQuality: 0,
