@@ -324,7 +324,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
           }
           // The latest sighting's time, box, frame and verdict; a late frame of a known person changes none of them,
           // and a latest one changes them with two exceptions:
-          // - a masked sighting says where they are now, not what they are accused of: the verdict stays that of the
+          // - a masked sighting says when they were last seen, not what they are accused of: the verdict stays that of the
           //   violating sightings (a window of masked frames would read as a near-zero P(no mask), and as
           //   mask_incorrect whenever that class's sliver is the larger);
           // - the box is drawn on the person's frame, so it moves only with it: a frame that was not kept (no
