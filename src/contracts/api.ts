@@ -87,7 +87,7 @@ export const PersonSchema = Type.Object({
     minItems: 4,
     maxItems: 4,
     description:
-      "[x, y, width, height] in original-frame pixels, in the frame where the person was last seen (frameSnapshotUrl); a frame with no violation in it is not kept (privacy), and a sighting there moves lastSeenAt only, so box and frame always match (edge cameras, which send no frames: the last sighting's box)",
+      "[x, y, width, height] in original-frame pixels, in the frame where the person was last seen (frameSnapshotUrl); a frame with no violation in it is not kept (privacy) and a masked face is blurred in a kept one, so such a sighting moves lastSeenAt only and box and frame always match, with the person sharp (edge cameras, which send no frames: the last sighting's box)",
   }),
   frames: Type.Integer({ description: 'Frames in which the person was confirmed (stored violations of the track)' }),
   noMaskProbability: Type.Number({

@@ -321,7 +321,7 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
   assert.equal(cam.status, 201);
   const post = async (body: Buffer) =>
     assert.equal((await call(system.url, 'POST', '/api/v1/frames', { token: cam.body.apiKey, headers: { 'content-type': 'image/jpeg' }, body })).status, 202);
-  type Seen = { id: string; people: { id: string; label: string; noMaskProbability: number; maskedSince: string | null }[] };
+  type Seen = { id: string; people: { id: string; label: string; noMaskProbability: number; maskedSince: string | null; frameSnapshotUrl: string }[] };
   let alert: Seen | undefined;
   const alertWhere = (what: string, ok: (a: Seen) => boolean) =>
     pollUntil(async () => {
@@ -331,6 +331,7 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
   await post(await readFile(GROUP));
   await alertWhere('the crowd alert', (a) => a.people.length >= 3);
   assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${alert!.id}/dispatch`, { token: admin, json: { unitId } })).status, 200);
+  const firstFrame = new Map(alert!.people.map((p) => [p.id, p.frameSnapshotUrl]));
 
   const page = await desk.context.newPage();
   await login(page, system.url, 'dispatch1', PASSWORD);
@@ -353,6 +354,12 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
   const now = alert!.people.filter((p) => p.maskedSince !== null);
   assert.equal(now.length, 1, 'only the person who put a mask on');
   assert.deepEqual([now[0]!.label, now[0]!.noMaskProbability > 0.9], ['no_mask', true], 'the accusation stands as the violating frame made it');
+  // The second still was kept (three faces violate in it), but the masked face is blurred there: that person's
+  // evidence stays the frame where they violated; the others' moves to the new still.
+  for (const p of alert!.people) {
+    const moved = p.frameSnapshotUrl !== firstFrame.get(p.id);
+    assert.equal(moved, p.id !== now[0]!.id, `person ${p.id} ${moved ? 'moved to' : 'stayed on'} ${p.frameSnapshotUrl}`);
+  }
   // Live on both screens, without a reload.
   const text = /^Now wearing a mask, since \d\d:\d\d:\d\d$/;
   await page.locator(`.evidence-person[data-person-id="${now[0]!.id}"] .person-masked`).waitFor();

@@ -91,9 +91,13 @@ for (const provider of testProviders()) {
       return { after, violations };
     }
 
-    it('a snapshot camera (1 of 1): masked frames keep "no mask" and its score; the box moves only with a kept frame', async () => {
-      const { after, violations } = await track({ confirmFrames: 1, confirmWindow: 1 }, [noMask(100), masked(104), masked(108)], (i, face) => face.violationAllowed || i === 2 /* another face violating */);
-      assert.equal(after.length, 3);
+    it('a snapshot camera (1 of 1): masked frames keep "no mask" and its score; the box moves only with a kept frame where they violate', async () => {
+      const { after, violations } = await track(
+        { confirmFrames: 1, confirmWindow: 1 },
+        [noMask(100), masked(104), masked(108), noMask(112), noMask(116)],
+        (i, face) => face.violationAllowed || i === 2 /* another face violating */,
+      );
+      assert.equal(after.length, 5);
       for (const [i, p] of after.entries()) {
         assert.equal(p.label, 'no_mask', `label after frame ${i}`);
         assert.equal(p.noMaskProbability, 0.96, `score after frame ${i}`);
@@ -103,15 +107,18 @@ for (const provider of testProviders()) {
         [
           [0, 100, 'frames/0.jpg'],
           [500, 100, 'frames/0.jpg'],
-          [1000, 108, 'frames/2.jpg'],
+          // Frame 2 was kept for another face; this person is blurred in it (not a violation), so their frame stays.
+          [1000, 100, 'frames/0.jpg'],
+          [1500, 112, 'frames/3.jpg'],
+          [2000, 116, 'frames/4.jpg'],
         ],
-        'last seen follows every sighting; box and frame together, as far as a frame was kept',
+        'last seen follows every sighting; box and frame together, as far as a frame was kept with them violating in it',
       );
-      assert.equal(violations, 1, 'masked sightings are not violations');
+      assert.equal(violations, 3, 'masked sightings are not violations');
       assert.deepEqual(
         after.map((p) => p.maskedSince && p.maskedSince.getTime() - T0),
-        [null, 500, 500],
-        'masked since the first masked still',
+        [null, 500, 500, null, null],
+        'masked since the first masked still, until seen violating again',
       );
     });
 

@@ -328,7 +328,8 @@ export function createIncidentRepository(prisma: PrismaClient) {
           //   violating sightings (a window of masked frames would read as a near-zero P(no mask), and as
           //   mask_incorrect whenever that class's sliver is the larger);
           // - the box is drawn on the person's frame, so it moves only with it: a frame that was not kept (no
-          //   violation in it, privacy) leaves both, unless the person has no kept frame at all (edge cameras).
+          //   violation in it, privacy) leaves both, and so does a masked sighting in a kept frame (another face
+          //   violating), where this person is blurred; unless the person has no kept frame at all (edge cameras).
           // Masked sightings that outweigh the violating ones say so instead (maskedSince, people.ts).
           const verdict = { label: p.confirmation.label, noMaskProbability: p.confirmation.noMaskProbability };
           const place = {
@@ -341,7 +342,7 @@ export function createIncidentRepository(prisma: PrismaClient) {
           const shot = { firstSeenAt, bestShotPath: best.path, bestShotQuality: best.quality };
           if (existing) {
             const isLatest = at >= existing.lastSeenAt;
-            const movesPlace = input.frameSnapshotPath !== null || existing.lastFrameSnapshotPath === null;
+            const movesPlace = (addsViolations && input.frameSnapshotPath !== null) || existing.lastFrameSnapshotPath === null;
             const maskedSince = p.confirmation.maskedSince === null ? null : new Date(p.confirmation.maskedSince);
             const latest = { lastSeenAt: at, maskedSince, ...(movesPlace ? place : {}), ...(addsViolations ? verdict : {}) };
             await tx.alertPerson.update({ where: { id: existing.id }, data: { ...shot, ...(isLatest ? latest : {}) } });
