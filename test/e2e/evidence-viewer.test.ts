@@ -369,5 +369,25 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
   await card.locator(`.officer-person[data-person-id="${now[0]!.id}"] .person-masked`).waitFor();
   assert.match(await card.locator('.person-masked').innerText(), text);
   await screenshot(officer, 'officer-person-masked');
+
+  // The other three turn out to be false positives (marked by the dispatcher's side): everyone left has put a mask
+  // on, so the officer closing the incident is told so and finds "Mask put on" chosen for them.
+  for (const p of alert!.people.filter((x) => x.id !== now[0]!.id)) {
+    assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${alert!.id}/people/${p.id}/false-positive`, { token: admin, json: { reason: 'a face on a poster' } })).status, 200);
+  }
+  await card.locator('.officer-person').nth(1).waitFor({ state: 'detached' });
+  for (const [step, status] of [['Acknowledge', 'ACKNOWLEDGED'], ['En route', 'EN_ROUTE'], ['On scene', 'ON_SCENE']] as const) {
+    await card.getByRole('button', { name: step }).click();
+    await card.locator(`.badge.status-${status}`).waitFor();
+  }
+  await card.getByRole('button', { name: 'Resolve' }).click();
+  assert.match(await card.locator('.outcome-hint').innerText(), /^The camera has seen the person wearing a mask since \d\d:\d\d:\d\d\.$/);
+  assert.equal(await card.getByRole('radio', { name: 'Mask put on' }).isChecked(), true);
+  await screenshot(officer, 'officer-resolve-masked');
+  await card.getByRole('textbox', { name: 'Resolution note' }).fill('Spoke with him; mask on.');
+  await card.getByRole('button', { name: 'Resolve' }).click();
+  await card.waitFor({ state: 'detached' });
+  const closed = (await call(system.url, 'GET', `/api/v1/alerts/${alert!.id}`, { token: admin })).body;
+  assert.deepEqual([closed.status, closed.resolutionOutcome], ['RESOLVED', 'MASK_PUT_ON']);
   assert.deepEqual([...desk.errors, ...phone.errors], []);
 });

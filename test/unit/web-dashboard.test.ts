@@ -5,7 +5,7 @@ import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upse
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
 import { formatClock, formatDistance, formatDuration, formatModelScore, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
 import { personFacts } from '../../src/web/views/evidence-viewer.ts';
-import { incidentFirstSeenAt, maskedSinceText, maskedText, verdictText } from '../../src/web/views/common.ts';
+import { incidentFirstSeenAt, maskPutOnHint, maskedSinceText, maskedText, verdictText } from '../../src/web/views/common.ts';
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor, sameAccess } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
@@ -334,4 +334,14 @@ test('a card counts the people who have put a mask on since, leaving out false p
   assert.equal(maskedText({ people: [p(at)] }), ' · now wearing a mask');
   assert.equal(maskedText({ people: [p(at), p(null), p(at)] }), ' · 2 now wearing a mask');
   assert.equal(maskedText({ people: [p(at), p(at), p(null, true)] }), ' · all now wearing a mask');
+});
+
+test('the officer closing an incident is offered "Mask put on" only when everyone left has put a mask on', () => {
+  const p = (maskedSince: string | null, falsePositive = false) => ({ maskedSince, falsePositive });
+  const [early, late] = ['2026-12-06T10:00:00.000Z', '2026-12-06T10:04:30.000Z'];
+  assert.equal(maskPutOnHint({ people: [] }), null);
+  assert.equal(maskPutOnHint({ people: [p(early), p(null)] }), null, 'one still without a mask');
+  assert.equal(maskPutOnHint({ people: [p(early)] }), `The camera has seen the person wearing a mask since ${formatClock(early)}.`);
+  assert.equal(maskPutOnHint({ people: [p(late), p(early), p(null, true)] }), `The camera has seen everyone wearing a mask since ${formatClock(late)}.`, 'since the last of them');
+  assert.equal(maskPutOnHint({ people: [p(null, true)] }), null, 'nobody left but false positives');
 });

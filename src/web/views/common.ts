@@ -26,6 +26,17 @@ export function maskedSinceText(p: Pick<AlertEvent['people'][number], 'maskedSin
   return p.maskedSince ? `Now wearing a mask, since ${formatClock(p.maskedSince)}` : null;
 }
 
+/**
+ * When every person of an incident has put a mask on (not counting false positives), what the officer closing it
+ * is told above "How did it end?", with "Mask put on" chosen for them (one tap changes it); null otherwise.
+ */
+export function maskPutOnHint(a: { people: ReadonlyArray<Pick<AlertEvent['people'][number], 'maskedSince' | 'falsePositive'>> }): string | null {
+  const since = a.people.filter((p) => !p.falsePositive).map((p) => p.maskedSince);
+  if (since.length === 0 || since.some((t) => !t)) return null;
+  const last = since.reduce((x, y) => (Date.parse(y!) > Date.parse(x!) ? y : x))!;
+  return `The camera has seen ${since.length > 1 ? 'everyone' : 'the person'} wearing a mask since ${formatClock(last)}.`;
+}
+
 /** The zones cameras have, each once, alphabetically (what a zone field offers). */
 export function zonesOfCameras(cameras: readonly { zone: string | null }[]): string[] {
   return [...new Set(cameras.map((c) => c.zone).filter((z): z is string => !!z))].sort((a, b) => a.localeCompare(b));

@@ -17,7 +17,7 @@ import { alarm, chime } from '../sound.ts';
 import { describeEntry, OUTBOX_SEND_TIMEOUT_MS, openOutbox, outboxStorageKey, webLocksExclusive } from '../outbox.ts';
 import { liveDuringFetch } from '../live-during-fetch.ts';
 import { allowedActions, OFFICER_STEPS, stepOf } from '../workflow.ts';
-import { errorText, incidentFirstSeenAt, notificationToggle, statusBadge, verdictText } from './common.ts';
+import { errorText, incidentFirstSeenAt, maskPutOnHint, notificationToggle, statusBadge, verdictText } from './common.ts';
 import { officerNotes } from './incident-notes.ts';
 
 interface Card {
@@ -228,11 +228,13 @@ export const mountOfficer: MountView = (root, ctx) => {
     // How it ended (the statistics count it): big radio rows, one tap each, asked for with the note.
     const outcomeName = uid('outcome');
     const outcomeError = h('p', { class: 'form-error', role: 'alert' });
+    const outcomeHint = h('p', { class: 'outcome-hint' });
     const outcomes = RESOLUTION_OUTCOMES.map((o) => h('input', { type: 'radio', name: outcomeName, value: o }));
     const outcomeField = h(
       'fieldset',
       { class: 'outcomes' },
       h('legend', {}, 'How did it end?'),
+      outcomeHint,
       ...outcomes.map((input, i) => h('label', { class: 'check' }, input, ` ${OUTCOME_LABELS[RESOLUTION_OUTCOMES[i]!]}`)),
       outcomeError,
     );
@@ -248,7 +250,10 @@ export const mountOfficer: MountView = (root, ctx) => {
           if (!noteAsked) {
             noteAsked = true;
             update(current);
-            outcomes[0]!.focus();
+            // What the camera saw is offered, not decided: the officer still confirms it with Resolve.
+            const offered = maskPutOnHint(current) && !outcomes.some((o) => o.checked) ? outcomes.find((o) => o.value === 'MASK_PUT_ON') : undefined;
+            if (offered) offered.checked = true;
+            (offered ?? outcomes[0]!).focus();
             return;
           }
           const chosen = outcomes.find((o) => o.checked);
@@ -332,6 +337,8 @@ export const mountOfficer: MountView = (root, ctx) => {
       pendingNote.textContent = late ? `${late.label}: not sent yet, no connection. It is sent as soon as the connection is back.` : '';
       for (const { step, b } of buttons) b.disabled = waiting !== undefined || !allowed.has(step.action);
       noteField.hidden = outcomeField.hidden = !allowed.has('resolve') || !noteAsked;
+      outcomeHint.textContent = maskPutOnHint(a) ?? '';
+      outcomeHint.hidden = !outcomeHint.textContent;
     }
     update(first);
     return { el, update, stepRecorded: focusNextStep };
