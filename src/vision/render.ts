@@ -77,6 +77,39 @@ async function blurInPlace(img: DecodedImage, regions: BlurRegion[]): Promise<De
 }
 
 /**
+ * Puts back, in `blurred`, the original pixels of the sharp faces' own boxes that only another face's margin
+ * (BLUR_MARGIN: its hair and ears) covered: in a crowd those margins reach into the face beside them, and blurred
+ * half of it. Where two faces' boxes themselves overlap, the blur stays: another person's face is never shown to
+ * keep ours whole. Boxes are integer rectangles in the image's pixels.
+ */
+function keepFacesSharp(original: DecodedImage, blurred: DecodedImage, sharpBoxes: readonly Box[], otherBoxes: readonly Box[]): void {
+  const { width } = original;
+  for (const [sx, sy, sw, sh] of sharpBoxes) {
+    for (let y = sy; y < sy + sh; y++) {
+      // The spans of this row that other faces' boxes cover stay blurred; the rest of the row of our box is ours.
+      const covered = otherBoxes
+        .filter(([, oy, , oh]) => y >= oy && y < oy + oh)
+        .map(([ox, , ow]) => [Math.max(sx, ox), Math.min(sx + sw, ox + ow)] as const)
+        .filter(([a, b]) => b > a)
+        .sort((p, q) => p[0] - q[0]);
+      let x = sx;
+      for (const [a, b] of [...covered, [sx + sw, sx + sw] as const]) {
+        if (a > x) original.data.copy(blurred.data, (y * width + x) * 3, (y * width + x) * 3, (y * width + a) * 3);
+        x = Math.max(x, b);
+      }
+    }
+  }
+}
+
+/** Every other face blurred (box grown by BLUR_MARGIN), then the sharp faces' own boxes put back where only margins covered them. */
+async function blurOthers(frame: DecodedImage, sharpFaces: readonly Readonly<Box>[], otherFaces: readonly Readonly<Box>[]): Promise<DecodedImage> {
+  const rects = (boxes: readonly Readonly<Box>[], margin = 0) => boxes.map((b) => clipRect(b, frame.width, frame.height, margin)).filter((r): r is Box => r !== null);
+  const blurred = await blurRegions(frame, rects(otherFaces, BLUR_MARGIN));
+  keepFacesSharp(frame, blurred, rects(sharpFaces), rects(otherFaces));
+  return blurred;
+}
+
+/**
  * Edge evidence: one JPEG crop per given face (same framing as renderFaceCrops), with every OTHER face that
  * reaches into the crop blurred — the frame never leaves the site, and neither does a bystander's face.
  */
@@ -84,11 +117,12 @@ export async function renderPrivateFaceCrops(frame: DecodedImage, faces: FaceRes
   checkViolationIndexes(faces, indexes);
   const crops: Buffer[] = [];
   for (const i of indexes) {
-    const r = clipRect(faces[i]!.box, frame.width, frame.height, 0.25) ?? [0, 0, 1, 1];
-    const others = faces
-      .map((f, j) => (j === i ? null : clipRect(f.box, frame.width, frame.height, 0.1)))
-      .filter((o): o is Box => o !== null && o[0] < r[0] + r[2] && o[0] + o[2] > r[0] && o[1] < r[1] + r[3] && o[1] + o[3] > r[1]);
-    const source = others.length > 0 ? await blurRegions(frame, others) : frame;
+    const r = clipRect(faces[i]!.box, frame.width, frame.height, FACE_CROP_MARGIN) ?? [0, 0, 1, 1];
+    const others = faces.filter((f, j) => {
+      const g = j === i ? null : clipRect(f.box, frame.width, frame.height, BLUR_MARGIN);
+      return g !== null && intersectRect(g, r) !== null;
+    });
+    const source = others.length > 0 ? await blurOthers(frame, [faces[i]!.box], others.map((f) => f.box)) : frame;
     // At most 512 px a side: enough to recognise a face, and always far below the upload's 256 KiB crop limit.
     const extracted = await rawSharp(source).extract({ left: r[0], top: r[1], width: r[2], height: r[3] }).raw().toBuffer();
     crops.push(
@@ -122,7 +156,17 @@ export async function renderFaceCrops(frame: DecodedImage, faces: FaceResult[], 
         const part = j !== i && g ? intersectRect(g, r) : null;
         if (part) others.push({ rect: [part[0] - r[0], part[1] - r[1], part[2], part[3]], sigma: blurSigma(g!) });
       });
-      const crop = await blurInPlace(extractRect(frame, r), others);
+      const original = extractRect(frame, r);
+      const crop = await blurInPlace(original, others);
+      // In crop coordinates: this face's own box, and the parts of the others' boxes inside the crop.
+      const inCrop = (b: Box): Box => [b[0] - r[0], b[1] - r[1], b[2], b[3]];
+      const own = clipRect(faces[i]!.box, frame.width, frame.height);
+      const otherBoxes = faces.flatMap((f, j) => {
+        const o = j === i ? null : clipRect(f.box, frame.width, frame.height);
+        const part = o && intersectRect(o, r);
+        return part ? [inCrop(part)] : [];
+      });
+      if (own) keepFacesSharp(original, crop, [inCrop(own)], otherBoxes);
       return rawSharp(crop).jpeg({ quality }).toBuffer();
     }),
   );
@@ -136,10 +180,8 @@ export async function renderFaceCrops(frame: DecodedImage, faces: FaceResult[], 
 export async function renderStoredFrame(frame: DecodedImage, faces: FaceResult[], violationIndexes: number[], quality = 90): Promise<Buffer> {
   checkViolationIndexes(faces, violationIndexes);
   const violations = new Set(violationIndexes);
-  const toBlur = faces
-    .map((f, i) => (violations.has(i) ? null : clipRect(f.box, frame.width, frame.height, BLUR_MARGIN)))
-    .filter((r): r is Box => r !== null);
-  return rawSharp(await blurRegions(frame, toBlur)).jpeg({ quality }).toBuffer();
+  const [sharpFaces, otherFaces] = [faces.filter((_, i) => violations.has(i)), faces.filter((_, i) => !violations.has(i))];
+  return rawSharp(await blurOthers(frame, sharpFaces.map((f) => f.box), otherFaces.map((f) => f.box))).jpeg({ quality }).toBuffer();
 }
 
 /** SVG overlay: the alert's people boxed in red (thicker), every other (blurred) face in neutral grey. */
@@ -162,13 +204,12 @@ export interface AlertFramePlan {
 
 /**
  * One alert's view of a stored frame: every face that is not one of the alert's people is blurred
- * (again, for those the stored frame already blurred), then the boxes are drawn. Blurring comes
- * first and wins where boxes overlap: another person's face is never shown to keep ours whole.
+ * (again, for those the stored frame already blurred), then the boxes are drawn. Where faces overlap
+ * the blur wins: another person's face is never shown to keep ours whole (only their margin yields).
  */
 export async function renderAlertFrame(stored: Buffer, plan: AlertFramePlan, opts: { maxPixels?: number; quality?: number } = {}): Promise<Buffer> {
   const frame = await decodeImage(stored, { maxPixels: opts.maxPixels });
-  const toBlur = plan.others.map((b) => clipRect(b, frame.width, frame.height, BLUR_MARGIN)).filter((r): r is Box => r !== null);
-  const blurred = await blurRegions(frame, toBlur);
+  const blurred = await blurOthers(frame, plan.people, plan.others);
   return rawSharp(blurred)
     .composite([{ input: Buffer.from(boxesSvg(frame.width, frame.height, plan.people, plan.others)), top: 0, left: 0 }])
     .jpeg({ quality: opts.quality ?? 80 })

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage, type DecodedImage } from '../../src/vision/image.ts';
-import { renderAlertFrame, renderFaceCrops, renderStoredFrame } from '../../src/vision/render.ts';
+import { renderAlertFrame, renderFaceCrops, renderPrivateFaceCrops, renderStoredFrame } from '../../src/vision/render.ts';
 import type { Box, FaceResult } from '../../src/vision/types.ts';
 
 const W = 220;
@@ -20,14 +20,14 @@ const C: Box = [160, 30, 40, 40];
 
 const inside = (x: number, y: number, [bx, by, bw, bh]: Box) => x >= bx && x < bx + bw && y >= by && y < by + bh;
 
-function frame(): DecodedImage {
-  const data = Buffer.alloc(W * H * 3, 128);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      if ([A, B, C].some((b) => inside(x, y, b))) data.fill(((x >> 1) + (y >> 1)) % 2 ? 235 : 20, (y * W + x) * 3, (y * W + x) * 3 + 3);
+function frame(boxes: Box[] = [A, B, C], width = W, height = H): DecodedImage {
+  const data = Buffer.alloc(width * height * 3, 128);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (boxes.some((b) => inside(x, y, b))) data.fill(((x >> 1) + (y >> 1)) % 2 ? 235 : 20, (y * width + x) * 3, (y * width + x) * 3 + 3);
     }
   }
-  return { data, width: W, height: H };
+  return { data, width, height };
 }
 
 const face = (box: Box, violation: boolean): FaceResult => ({
@@ -105,5 +105,50 @@ describe('stored frame and an alert view of it', () => {
     assert.ok(r > 150 && g < 110 && b < 110, `red edge on the alert's person: ${r},${g},${b}`);
     // A decoded frame cannot be a decompression bomb: the stored file is decoded under the pixel limit.
     await assert.rejects(renderAlertFrame(await sharp(img.data, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer(), { people: [], others: [] }, { maxPixels: 100 }));
+  });
+});
+
+describe("in a crowd, a neighbour's margin does not blur a face shown sharp; their face does", () => {
+  // P and Q 2 px apart: each one's blur margin (10 % of 80 px = 8 px) reaches 6 px into the other's face.
+  const P: Box = [20, 20, 80, 80];
+  const Q: Box = [102, 20, 80, 80];
+  // R and S overlap by 10 px (x 90–99): there the faces themselves overlap.
+  const R: Box = P;
+  const S: Box = [90, 20, 80, 80];
+  const [FW, FH] = [200, 120];
+  const pEdge: Box = [94, 25, 6, 70]; // P's own pixels inside Q's margin
+  const qEdge: Box = [102, 25, 6, 70]; // Q's own pixels inside P's margin
+
+  it("a face crop keeps its whole face; the neighbour's face stays blurred", async () => {
+    const img = frame([P, Q], FW, FH);
+    const [crop] = await renderFaceCrops(img, [face(P, true), face(Q, false)], [0]);
+    // P's crop (25 % margin) starts at the frame's origin: crop pixels are frame pixels.
+    const c = await decodeImage(crop!);
+    assert.ok(detail(c, pEdge) > 80, `P's edge under Q's margin is sharp (${detail(c, pEdge).toFixed(1)})`);
+    assert.ok(detail(c, qEdge) < 20, `Q's face in P's crop is blurred (${detail(c, qEdge).toFixed(1)})`);
+    // The edge agent's crops (the frame never leaves the site) are framed and blurred alike.
+    const edge = await decodeImage((await renderPrivateFaceCrops(img, [face(P, true), face(Q, false)], [0]))[0]!);
+    assert.ok(detail(edge, pEdge) > 80 && detail(edge, qEdge) < 20, `edge crop: P ${detail(edge, pEdge).toFixed(1)}, Q ${detail(edge, qEdge).toFixed(1)}`);
+  });
+
+  it('the stored frame and an alert view keep their people whole', async () => {
+    const img = frame([P, Q], FW, FH);
+    const stored = await renderStoredFrame(img, [face(P, true), face(Q, false)], [0]);
+    const s = await decodeImage(stored);
+    assert.ok(detail(s, pEdge) > 80, `stored: P's edge sharp (${detail(s, pEdge).toFixed(1)})`);
+    assert.ok(detail(s, qEdge) < 20, `stored: Q blurred (${detail(s, qEdge).toFixed(1)})`);
+    const view = await decodeImage(await renderAlertFrame(await renderStoredFrame(img, [face(P, true), face(Q, true)], [0, 1]), { people: [P], others: [Q] }));
+    assert.ok(detail(view, pEdge) > 80, `alert view: P's edge sharp (${detail(view, pEdge).toFixed(1)})`);
+    assert.ok(detail(view, qEdge) < 20, `alert view: Q blurred (${detail(view, qEdge).toFixed(1)})`);
+  });
+
+  it('where two faces overlap, the blur wins', async () => {
+    const img = frame([R, S], FW, FH);
+    const stored = await renderStoredFrame(img, [face(R, true), face(S, true)], [0, 1]);
+    const view = await decodeImage(await renderAlertFrame(stored, { people: [R], others: [S] }));
+    assert.ok(detail(view, [82, 25, 8, 70]) > 80, `R's own pixels under S's margin are sharp (${detail(view, [82, 25, 8, 70]).toFixed(1)})`);
+    assert.ok(detail(view, [90, 25, 10, 70]) < 20, `the overlap stays blurred (${detail(view, [90, 25, 10, 70]).toFixed(1)})`);
+    const [crop] = await renderFaceCrops(img, [face(R, true), face(S, true)], [0]);
+    assert.ok(detail(await decodeImage(crop!), [90, 25, 10, 70]) < 20, "the overlap is blurred in R's crop too");
   });
 });
