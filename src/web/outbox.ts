@@ -122,8 +122,12 @@ export function openOutbox(deps: OutboxDeps): Outbox {
   async function drain(): Promise<void> {
     for (let next = load()[0]; next; next = load()[0]) {
       const entry = next;
+      // The deadline as AbortSignal.timeout words it (a TimeoutError), on a timer that counts as pending work in
+      // Node too: Node's AbortSignal.timeout does not, so a run with nothing else to wait for ended before it fired.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new DOMException('The send timed out', 'TimeoutError')), deps.sendTimeoutMs);
       try {
-        const alert = await deps.send(entry, AbortSignal.timeout(deps.sendTimeoutMs));
+        const alert = await deps.send(entry, deadline.signal);
         take(entry.key);
         deps.sent(entry, alert);
       } catch (err) {
@@ -135,6 +139,7 @@ export function openOutbox(deps: OutboxDeps): Outbox {
         take(entry.key);
         deps.refused(entry, err);
       } finally {
+        clearTimeout(timer);
         deps.changed();
       }
     }
