@@ -83,7 +83,6 @@ export type TransitionResult =
 const OPEN: ReadonlySet<AlertStatus> = new Set(OPEN_ALERT_STATUSES);
 const REASSIGNABLE: ReadonlySet<AlertStatus> = new Set(['DISPATCHED', 'ACKNOWLEDGED', 'EN_ROUTE']);
 
-/** Officer steps: the status each one requires and the one it leads to. */
 /** Each officer step, the status it needs and leads to, and how error messages name it. */
 const OFFICER_STEPS = {
   acknowledge: { from: 'DISPATCHED', to: 'ACKNOWLEDGED', verb: 'acknowledge' },

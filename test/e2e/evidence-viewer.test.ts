@@ -376,6 +376,13 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
     assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${alert!.id}/people/${p.id}/false-positive`, { token: admin, json: { reason: 'a face on a poster' } })).status, 200);
   }
   await card.locator('.officer-person').nth(1).waitFor({ state: 'detached' });
+  // The dispatcher opening Dismiss is offered the same words as the reason, selected (typing replaces them).
+  await page.locator('.alert-item', { hasText: 'Puerta de Toledo' }).locator('.alert-meta', { hasText: '· now wearing a mask ·' }).waitFor();
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  const reason = page.getByRole('textbox', { name: 'Reason', exact: true });
+  assert.match(await reason.inputValue(), /^The camera has seen the person wearing a mask since \d\d:\d\d:\d\d\.$/);
+  assert.equal(await reason.evaluate((el: HTMLInputElement) => el.selectionEnd! - el.selectionStart!), (await reason.inputValue()).length);
+  await page.keyboard.press('Escape');
   for (const [step, status] of [['Acknowledge', 'ACKNOWLEDGED'], ['En route', 'EN_ROUTE'], ['On scene', 'ON_SCENE']] as const) {
     await card.getByRole('button', { name: step }).click();
     await card.locator(`.badge.status-${status}`).waitFor();

@@ -28,7 +28,8 @@ export function maskedSinceText(p: Pick<AlertEvent['people'][number], 'maskedSin
 
 /**
  * When every person of an incident has put a mask on (not counting false positives), what the officer closing it
- * is told above "How did it end?", with "Mask put on" chosen for them (one tap changes it); null otherwise.
+ * is told above "How did it end?", with "Mask put on" chosen for them (one tap changes it), and the reason a
+ * dispatcher dismissing it is offered; null otherwise.
  */
 export function maskPutOnHint(a: { people: ReadonlyArray<Pick<AlertEvent['people'][number], 'maskedSince' | 'falsePositive'>> }): string | null {
   const since = a.people.filter((p) => !p.falsePositive).map((p) => p.maskedSince);

@@ -40,7 +40,7 @@ import { createAlertFeed } from './alert-feed.ts';
 import { createCameraMap } from './camera-map.ts';
 import { unitBoardRows } from './unit-board.ts';
 import { timelineItems } from './alert-timeline.ts';
-import { errorText, notificationToggle, statusBadge } from './common.ts';
+import { errorText, maskPutOnHint, notificationToggle, statusBadge } from './common.ts';
 import { noteForm } from './incident-notes.ts';
 
 /** Closed alerts kept in the feed; open ones are always kept. */
@@ -347,7 +347,12 @@ export const mountDispatcher: MountView = (root, ctx) => {
       dismissBtn.setAttribute('aria-expanded', String(open));
       assignPanel.hidden = true;
       assignBtn.setAttribute('aria-expanded', 'false');
-      if (open) reason.focus();
+      if (!open) return;
+      // An incident whose people have all put a mask on offers that as the reason, selected: typing replaces it.
+      const hint = maskPutOnHint(state.alerts.find((a) => a.id === alert.id) ?? alert);
+      if (!reason.value && hint) reason.value = hint;
+      reason.focus();
+      reason.select();
     };
     dismissBtn.addEventListener('click', () => showDismiss(dismissPanel.hidden === true));
     detailControls = { openAssign: (focusFirst) => showAssign(true, focusFirst), openDismiss: () => showDismiss(true), focusNote: () => notes.focus() };
