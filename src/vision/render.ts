@@ -92,11 +92,13 @@ function keepFacesSharp(original: DecodedImage, blurred: DecodedImage, sharpBoxe
         .map(([ox, , ow]) => [Math.max(sx, ox), Math.min(sx + sw, ox + ow)] as const)
         .filter(([a, b]) => b > a)
         .sort((p, q) => p[0] - q[0]);
+      const keep = (from: number, to: number) => original.data.copy(blurred.data, (y * width + from) * 3, (y * width + from) * 3, (y * width + to) * 3);
       let x = sx;
-      for (const [a, b] of [...covered, [sx + sw, sx + sw] as const]) {
-        if (a > x) original.data.copy(blurred.data, (y * width + x) * 3, (y * width + x) * 3, (y * width + a) * 3);
+      for (const [a, b] of covered) {
+        if (a > x) keep(x, a);
         x = Math.max(x, b);
       }
+      if (x < sx + sw) keep(x, sx + sw);
     }
   }
 }
@@ -180,8 +182,8 @@ export async function renderFaceCrops(frame: DecodedImage, faces: FaceResult[], 
 export async function renderStoredFrame(frame: DecodedImage, faces: FaceResult[], violationIndexes: number[], quality = 90): Promise<Buffer> {
   checkViolationIndexes(faces, violationIndexes);
   const violations = new Set(violationIndexes);
-  const [sharpFaces, otherFaces] = [faces.filter((_, i) => violations.has(i)), faces.filter((_, i) => !violations.has(i))];
-  return rawSharp(await blurOthers(frame, sharpFaces.map((f) => f.box), otherFaces.map((f) => f.box))).jpeg({ quality }).toBuffer();
+  const boxes = (violating: boolean) => faces.filter((_, i) => violations.has(i) === violating).map((f) => f.box);
+  return rawSharp(await blurOthers(frame, boxes(true), boxes(false))).jpeg({ quality }).toBuffer();
 }
 
 /** SVG overlay: the alert's people boxed in red (thicker), every other (blurred) face in neutral grey. */

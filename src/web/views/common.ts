@@ -32,10 +32,10 @@ export function maskedSinceText(p: Pick<AlertEvent['people'][number], 'maskedSin
  * dispatcher dismissing it is offered; null otherwise.
  */
 export function maskPutOnHint(a: { people: ReadonlyArray<Pick<AlertEvent['people'][number], 'maskedSince' | 'falsePositive'>> }): string | null {
-  const since = a.people.filter((p) => !p.falsePositive).map((p) => p.maskedSince);
-  if (since.length === 0 || since.some((t) => !t)) return null;
-  const last = since.reduce((x, y) => (Date.parse(y!) > Date.parse(x!) ? y : x))!;
-  return `The camera has seen ${since.length > 1 ? 'everyone' : 'the person'} wearing a mask since ${formatClock(last)}.`;
+  const people = a.people.filter((p) => !p.falsePositive);
+  if (people.length === 0 || people.some((p) => !p.maskedSince)) return null;
+  const last = Math.max(...people.map((p) => Date.parse(p.maskedSince!)));
+  return `The camera has seen ${people.length > 1 ? 'everyone' : 'the person'} wearing a mask since ${formatClock(new Date(last).toISOString())}.`;
 }
 
 /** The zones cameras have, each once, alphabetically (what a zone field offers). */
