@@ -37,6 +37,15 @@ export const DEFAULT_CONFIRMATION: ConfirmationSettings = { confirmFrames: 2, co
 /** Beyond this the track state read per frame grows for no benefit. */
 export const MAX_CONFIRM_WINDOW = 30;
 
+/**
+ * The people an incident accuses, whose verdicts its summary and card speak for: those not marked a false
+ * positive, or all of them while every one is (until the alert is dismissed, it is still about them).
+ */
+export function accusedPeople<P extends { falsePositive: boolean }>(people: readonly P[]): readonly P[] {
+  const counted = people.filter((p) => !p.falsePositive);
+  return counted.length ? counted : people;
+}
+
 export class PeopleInputError extends Error {
   constructor(message: string) {
     super(message);

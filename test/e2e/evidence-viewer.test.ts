@@ -377,6 +377,8 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
   }
   await card.locator('.officer-person').nth(1).waitFor({ state: 'detached' });
   // The dispatcher opening Dismiss is offered the same words as the reason, selected (typing replaces them).
+  // Its card counts the one person it still accuses, and says the rest were not violations.
+  await page.locator('.alert-item', { hasText: 'Puerta de Toledo' }).locator('.alert-meta', { hasText: `1 person, ${alert!.people.length - 1} not a violation · no mask` }).waitFor();
   await page.locator('.alert-item', { hasText: 'Puerta de Toledo' }).locator('.alert-meta', { hasText: '· now wearing a mask ·' }).waitFor();
   await page.getByRole('button', { name: 'Dismiss' }).click();
   const reason = page.getByRole('textbox', { name: 'Reason', exact: true });

@@ -5,7 +5,7 @@ import { countByStatus, filterAlerts, mergeAlerts, pruneAlerts, sortAlerts, upse
 import { labelStride, layoutBars, niceCeil, ticks } from '../../src/web/chart-scale.ts';
 import { formatClock, formatDistance, formatDuration, formatModelScore, formatPercent, localInputToIso, mapsUrl } from '../../src/web/format.ts';
 import { personFacts } from '../../src/web/views/evidence-viewer.ts';
-import { incidentFirstSeenAt, maskPutOnHint, maskedSinceText, maskedText, verdictText } from '../../src/web/views/common.ts';
+import { incidentFirstSeenAt, maskPutOnHint, maskedSinceText, maskedText, peopleText, verdictText } from '../../src/web/views/common.ts';
 import { fitProjection, fitTiles, tileUrl, worldPixel, TILE_SIZE } from '../../src/web/map-projection.ts';
 import { resolveRoute, routesFor, sameAccess } from '../../src/web/session.ts';
 import { allowedActions } from '../../src/web/workflow.ts';
@@ -89,13 +89,24 @@ test("an officer's card says when the camera first saw the incident's people, no
 });
 
 test('an alert card says what it accuses: no mask with the model\'s score and how many wear a mask incorrectly, or only that when it is all there is', () => {
-  const person = (label: 'no_mask' | 'mask_incorrect') => ({ label });
+  const person = (label: 'no_mask' | 'mask_incorrect', falsePositive = false) => ({ label, falsePositive });
   assert.equal(verdictText({ noMaskProbability: 0.61, people: [person('no_mask'), person('mask_incorrect')] }), 'no mask (model score 61 %), 1 mask worn incorrectly');
   // A score is not a certainty: never "100 %".
   assert.equal(verdictText({ noMaskProbability: 0.998, people: [person('no_mask')] }), 'no mask (model score > 99 %)');
   assert.equal(verdictText({ noMaskProbability: 0.05, people: [person('mask_incorrect')] }), 'mask worn incorrectly');
   // A legacy alert without people keeps its P(no mask).
   assert.equal(verdictText({ noMaskProbability: 0.9, people: [] }), 'no mask (model score 90 %)');
+  // A person marked not a violation is no longer what the card accuses (the alert's score is no longer theirs either).
+  assert.equal(verdictText({ noMaskProbability: 0.05, people: [person('no_mask', true), person('mask_incorrect')] }), 'mask worn incorrectly');
+  assert.equal(verdictText({ noMaskProbability: 0.9, people: [person('no_mask'), person('mask_incorrect', true)] }), 'no mask (model score 90 %)');
+});
+
+test("a card counts the people it still accuses, and says how many were marked not a violation", () => {
+  const p = (falsePositive = false) => ({ falsePositive });
+  assert.equal(peopleText({ people: [] }), '');
+  assert.equal(peopleText({ people: [p(), p(), p()] }), '3 people · ');
+  assert.equal(peopleText({ people: [p(), p(true)] }), '1 person, 1 not a violation · ');
+  assert.equal(peopleText({ people: [p(true), p(true)] }), '2 not a violation · ');
 });
 
 test('chart scale: nice axis tops, whole-number ticks for small counts, bar geometry', () => {

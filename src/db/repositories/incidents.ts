@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AlertPerson, Prisma, PrismaClient, TrackSighting } from '../generated/sqlite/client.ts';
 import type { IncidentPlan, IncidentView, KnownPerson, StoredSighting } from '../../domain/incidents.ts';
 import { isOpen, ALERT_STATUSES, type AlertStatus } from '../../domain/lifecycle.ts';
-import type { ClassProbabilities, ConfirmationSettings } from '../../domain/people.ts';
+import { accusedPeople, type ClassProbabilities, type ConfirmationSettings } from '../../domain/people.ts';
 import type { Box } from '../../domain/tracker.ts';
 import { withCamera, type AlertRecord } from './alerts.ts';
 
@@ -453,8 +453,7 @@ async function refreshAlert(
   const alert = opts.known ?? (await tx.alert.findUnique({ where: { id: alertId }, select: { lastSeenAt: true, frameSnapshotPath: true } }));
   if (!alert) throw new IncidentRecordError(`alert ${alertId} vanished while recording`);
   const people = opts.people ?? (await tx.alertPerson.findMany({ where: { alertId }, orderBy: { createdAt: 'asc' } }));
-  const counted = people.filter((p) => !p.falsePositive);
-  const basis = counted.length ? counted : people;
+  const basis = accusedPeople(people);
   if (people.length === 0) return;
   let best: AlertPerson | null = null;
   for (const p of basis) if (p.bestShotPath && (!best || p.bestShotQuality > best.bestShotQuality)) best = p;

@@ -14,7 +14,7 @@ import { isOpen } from '../alert-list.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { moveIndex } from '../feed-order.ts';
 import { formatAgo, formatClock, formatCoord, formatElapsed } from '../format.ts';
-import { maskedText, statusBadge, verdictText } from './common.ts';
+import { maskedText, peopleText, statusBadge, verdictText } from './common.ts';
 
 export interface FeedCallbacks {
   open(id: string): void;
@@ -80,12 +80,6 @@ function cardContent(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): (HTMLElem
   ];
 }
 
-/** "3 people · " for an incident with people (empty for a legacy alert without any). */
-function peopleText(a: AlertEvent): string {
-  const n = a.people.length;
-  return n > 0 ? `${n} ${n === 1 ? 'person' : 'people'} · ` : '';
-}
-
 function renderKey(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): string {
   return [
     a.status,
@@ -93,7 +87,7 @@ function renderKey(a: AlertEvent, r: FeedRender, cb: FeedCallbacks): string {
     a.violationCount,
     verdictText(a),
     maskedText(a),
-    a.people.length,
+    peopleText(a),
     a.assignedUnitId,
     a.noteCount,
     cb.unitName(a.assignedUnitId),

@@ -1,5 +1,6 @@
 /** Small view helpers shared by the dispatcher and officer views. */
 import type { PersonLabel } from '../../contracts/vocabulary.ts';
+import { accusedPeople } from '../../domain/people.ts';
 import type { AlertEvent } from '../../realtime/events.ts';
 import { statusLabel } from '../alert-list.ts';
 import { isNetworkError } from '../api.ts';
@@ -9,6 +10,15 @@ import { notificationState, turnOffNotifications, turnOnNotifications, type Noti
 
 /** A person's label (contracts/vocabulary.ts PERSON_LABELS) as the dashboard says it. */
 export const PERSON_LABEL_TEXT: Record<PersonLabel, string> = { no_mask: 'No mask', mask_incorrect: 'Mask worn incorrectly' };
+
+/** "3 people · " for an incident with people, "2 people, 1 not a violation · " once some are marked (empty for a legacy alert without any). */
+export function peopleText(a: { people: ReadonlyArray<Pick<AlertEvent['people'][number], 'falsePositive'>> }): string {
+  const notViolations = a.people.filter((p) => p.falsePositive).length;
+  const n = a.people.length - notViolations;
+  const marked = notViolations > 0 ? `${notViolations} not a violation` : '';
+  if (n === 0) return marked ? `${marked} · ` : '';
+  return `${n} ${n === 1 ? 'person' : 'people'}${marked ? `, ${marked}` : ''} · `;
+}
 
 /** " · 2 now wearing a mask" on an incident's card: people who have put a mask on since (maskedSince), for deciding whether to send someone. */
 export function maskedText(a: { people: ReadonlyArray<Pick<AlertEvent['people'][number], 'maskedSince' | 'falsePositive'>> }): string {
@@ -52,9 +62,11 @@ export function statusBadge(status: AlertEvent['status']): HTMLElement {
  * wear a mask incorrectly; or, when every person does, that alone (their P(no mask) is low by nature, and "5 %"
  * read as a weak alert).
  */
-export function verdictText(a: { noMaskProbability: number; people: ReadonlyArray<Pick<AlertEvent['people'][number], 'label'>> }): string {
-  const incorrect = a.people.filter((p) => p.label === 'mask_incorrect').length;
-  if (incorrect > 0 && incorrect === a.people.length) return 'mask worn incorrectly';
+export function verdictText(a: { noMaskProbability: number; people: ReadonlyArray<Pick<AlertEvent['people'][number], 'label' | 'falsePositive'>> }): string {
+  // The same people the alert's noMaskProbability is taken from (incidents repository): not those marked a false positive.
+  const people = accusedPeople(a.people);
+  const incorrect = people.filter((p) => p.label === 'mask_incorrect').length;
+  if (incorrect > 0 && incorrect === people.length) return 'mask worn incorrectly';
   const noMask = `no mask (model score ${formatModelScore(a.noMaskProbability)})`;
   return incorrect > 0 ? `${noMask}, ${incorrect} mask worn incorrectly` : noMask;
 }
