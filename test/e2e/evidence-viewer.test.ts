@@ -376,6 +376,10 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
     assert.equal((await call(system.url, 'POST', `/api/v1/alerts/${alert!.id}/people/${p.id}/false-positive`, { token: admin, json: { reason: 'a face on a poster' } })).status, 200);
   }
   await card.locator('.officer-person').nth(1).waitFor({ state: 'detached' });
+  // The one left keeps the number the dispatcher's viewer gives it ("look for number 3" means one face on both screens).
+  const number = alert!.people.findIndex((p) => p.id === now[0]!.id) + 1;
+  assert.equal(await card.locator(`.officer-person[data-person-id="${now[0]!.id}"] strong`).innerText(), `${number}. No mask`);
+  assert.equal(await page.locator(`.evidence-person[data-person-id="${now[0]!.id}"] .person-index`).innerText(), String(number));
   // The dispatcher opening Dismiss is offered the same words as the reason, selected (typing replaces them).
   // Its card counts the one person it still accuses, and says the rest were not violations.
   await page.locator('.alert-item', { hasText: 'Puerta de Toledo' }).locator('.alert-meta', { hasText: `1 person, ${alert!.people.length - 1} not a violation · no mask` }).waitFor();

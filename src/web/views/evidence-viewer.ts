@@ -350,20 +350,22 @@ export const OFFICER_PEOPLE_SHOWN = 4;
  * gives the address once). At most `max` of them; the list's name still counts them all.
  */
 export function peopleStrip(api: Api, alert: AlertEvent, now = Date.now(), max = Infinity): HTMLElement {
-  const people = alert.people.filter((p) => !p.falsePositive);
+  // Numbered as the dispatcher's viewer numbers them (people marked not a violation keep their numbers there), so
+  // "look for number 3" on the radio means the same face on both screens.
+  const people = alert.people.map((p, i) => ({ p, n: i + 1 })).filter(({ p }) => !p.falsePositive);
   if (people.length === 0) return authImage(api, alert.snapshotUrl, `Face snapshot at ${alert.camera.name}`, 'snapshot snapshot-face');
   return h(
     'ol',
     { class: 'officer-people', 'aria-label': `${people.length} ${people.length === 1 ? 'person' : 'people'} to find` },
-    ...people.slice(0, max).map((p, i) =>
+    ...people.slice(0, max).map(({ p, n }) =>
       h(
         'li',
-        { class: 'officer-person', 'data-person-id': p.id },
-        authImage(api, p.snapshotUrl, `Person ${i + 1} at ${alert.camera.name}`, 'snapshot snapshot-face officer-shot'),
+        { class: 'officer-person', 'data-person-id': p.id, value: n },
+        authImage(api, p.snapshotUrl, `Person ${n} at ${alert.camera.name}`, 'snapshot snapshot-face officer-shot'),
         h(
           'span',
           { class: 'person-facts' },
-          h('strong', {}, `${i + 1}. ${PERSON_LABEL_TEXT[p.label]}`),
+          h('strong', {}, `${n}. ${PERSON_LABEL_TEXT[p.label]}`),
           h('span', {}, `Last seen ${formatClock(p.lastSeenAt)}`, ' · ', h('span', { class: 'seen-ago', 'data-seen-at': p.lastSeenAt }, formatAgo(p.lastSeenAt, now))),
           maskedLine(p),
         ),
