@@ -348,7 +348,8 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
   // the dataset pasted in its place, which the engine finds there and labels mask; the other three still violate.
   const [x, y, w, h] = [258, 50, 91, 122];
   const masked = await sharp(path.join(DATASETS, 'kaggle-face-crops-dev', 'with_mask', 'maksssksksss592_1.jpg')).resize(w, h, { fit: 'fill' }).toBuffer();
-  await post(await sharp(await readFile(GROUP)).composite([{ input: masked, left: x, top: y }]).jpeg({ quality: 90 }).toBuffer());
+  const maskedStill = await sharp(await readFile(GROUP)).composite([{ input: masked, left: x, top: y }]).jpeg({ quality: 90 }).toBuffer();
+  await post(maskedStill);
 
   await alertWhere('a person seen masked', (a) => a.people.some((p) => p.maskedSince !== null));
   const now = alert!.people.filter((p) => p.maskedSince !== null);
@@ -380,15 +381,27 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
   const number = alert!.people.findIndex((p) => p.id === now[0]!.id) + 1;
   assert.equal(await card.locator(`.officer-person[data-person-id="${now[0]!.id}"] strong`).innerText(), `${number}. No mask`);
   assert.equal(await page.locator(`.evidence-person[data-person-id="${now[0]!.id}"] .person-index`).innerText(), String(number));
-  // The dispatcher opening Dismiss is offered the same words as the reason, selected (typing replaces them).
   // Its card counts the one person it still accuses, and says the rest were not violations.
-  await page.locator('.alert-item', { hasText: 'Puerta de Toledo' }).locator('.alert-meta', { hasText: `1 person, ${alert!.people.length - 1} not a violation · no mask` }).waitFor();
-  await page.locator('.alert-item', { hasText: 'Puerta de Toledo' }).locator('.alert-meta', { hasText: '· now wearing a mask ·' }).waitFor();
+  const cardMeta = (text: string) => page.locator('.alert-item', { hasText: 'Puerta de Toledo' }).locator('.alert-meta', { hasText: text });
+  await cardMeta(`1 person, ${alert!.people.length - 1} not a violation · no mask`).waitFor();
+  await cardMeta('· now wearing a mask ·').waitFor();
+  // The dispatcher opening Dismiss is offered the same words as the reason, selected (typing replaces them)…
   await page.getByRole('button', { name: 'Dismiss' }).click();
   const reason = page.getByRole('textbox', { name: 'Reason', exact: true });
   assert.match(await reason.inputValue(), /^The camera has seen the person wearing a mask since \d\d:\d\d:\d\d\.$/);
   assert.equal(await reason.evaluate((el: HTMLInputElement) => el.selectionEnd! - el.selectionStart!), (await reason.inputValue()).length);
   await page.keyboard.press('Escape');
+  // …and the offer, left untouched, is withdrawn once the person is seen without a mask again (then made again).
+  const maskedNow = (on: boolean) => (a: Seen) => (a.people.find((p) => p.id === now[0]!.id)!.maskedSince !== null) === on;
+  await post(await readFile(GROUP));
+  await alertWhere('the person seen without a mask again', maskedNow(false));
+  await cardMeta('· now wearing a mask ·').waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  assert.equal(await reason.inputValue(), '');
+  await page.keyboard.press('Escape');
+  await post(maskedStill);
+  await alertWhere('the person masked again', maskedNow(true));
+  await cardMeta('· now wearing a mask ·').waitFor();
   for (const [step, status] of [['Acknowledge', 'ACKNOWLEDGED'], ['En route', 'EN_ROUTE'], ['On scene', 'ON_SCENE']] as const) {
     await card.getByRole('button', { name: step }).click();
     await card.locator(`.badge.status-${status}`).waitFor();

@@ -341,6 +341,7 @@ export const mountDispatcher: MountView = (root, ctx) => {
       h('button', { type: 'submit', class: 'btn btn-danger' }, 'Confirm dismiss'),
     );
     const dismissPanel = h('div', { id: 'dismiss-panel', class: 'subpanel', hidden: true }, dismissForm);
+    let offeredReason = '';
     const showDismiss = (open: boolean) => {
       if (open && dismissBtn.disabled) return;
       dismissPanel.hidden = !open;
@@ -348,9 +349,10 @@ export const mountDispatcher: MountView = (root, ctx) => {
       assignPanel.hidden = true;
       assignBtn.setAttribute('aria-expanded', 'false');
       if (!open) return;
-      // An incident whose people have all put a mask on offers that as the reason, selected: typing replaces it.
-      const hint = maskPutOnHint(state.alerts.find((a) => a.id === alert.id) ?? alert);
-      if (!reason.value && hint) reason.value = hint;
+      // An incident whose people have all put a mask on offers that as the reason, selected: typing replaces it. An
+      // offer left untouched follows the incident (someone seen without a mask again withdraws it).
+      const hint = maskPutOnHint(state.alerts.find((a) => a.id === alert.id) ?? alert) ?? '';
+      if (!reason.value || reason.value === offeredReason) reason.value = offeredReason = hint;
       reason.focus();
       reason.select();
     };
