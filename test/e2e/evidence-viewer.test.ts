@@ -410,6 +410,21 @@ test('a person who puts a mask on: the dispatcher and the officer see since when
   assert.match(await card.locator('.outcome-hint').innerText(), /^The camera has seen the person wearing a mask since \d\d:\d\d:\d\d\.$/);
   assert.equal(await card.getByRole('radio', { name: 'Mask put on' }).isChecked(), true);
   await screenshot(officer, 'officer-resolve-masked');
+  // The offer follows the camera until the officer picks: seen without a mask again, it is withdrawn; masked, made again.
+  await post(await readFile(GROUP));
+  await card.locator('.outcome-hint').waitFor({ state: 'hidden' });
+  assert.equal(await card.getByRole('radio', { name: 'Mask put on' }).isChecked(), false);
+  await post(maskedStill);
+  await card.locator('.outcome-hint').waitFor({ state: 'visible' });
+  assert.equal(await card.getByRole('radio', { name: 'Mask put on' }).isChecked(), true);
+  // The officer's own pick stands through later sightings.
+  await card.getByRole('radio', { name: 'Warned or cited' }).check();
+  const seenAt = () => card.locator(`.officer-person[data-person-id="${now[0]!.id}"] .seen-ago`).getAttribute('data-seen-at');
+  const before = await seenAt();
+  await post(maskedStill);
+  await pollUntil(async () => (await seenAt()) !== before, "the officer's card showing the next sighting");
+  assert.deepEqual([await card.getByRole('radio', { name: 'Warned or cited' }).isChecked(), await card.getByRole('radio', { name: 'Mask put on' }).isChecked()], [true, false]);
+  await card.getByRole('radio', { name: 'Mask put on' }).check();
   await card.getByRole('textbox', { name: 'Resolution note' }).fill('Spoke with him; mask on.');
   await card.getByRole('button', { name: 'Resolve' }).click();
   await card.waitFor({ state: 'detached' });

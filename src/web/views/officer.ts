@@ -238,7 +238,12 @@ export const mountOfficer: MountView = (root, ctx) => {
       ...outcomes.map((input, i) => h('label', { class: 'check' }, input, ` ${OUTCOME_LABELS[RESOLUTION_OUTCOMES[i]!]}`)),
       outcomeError,
     );
-    outcomeField.addEventListener('change', () => (outcomeError.textContent = ''));
+    // "Mask put on" is offered while the camera has seen everyone put a mask on, until the officer picks an outcome.
+    let outcomeOffered = false;
+    outcomeField.addEventListener('change', () => {
+      outcomeError.textContent = '';
+      outcomeOffered = false;
+    });
     // A step waits in the outbox until the server answers (a dead zone, a tunnel, a killed tab), said here rather
     // than in a toast the officer may not see. The buttons wait meanwhile.
     const pendingNote = h('p', { class: 'pending-step', role: 'status', hidden: true });
@@ -250,10 +255,7 @@ export const mountOfficer: MountView = (root, ctx) => {
           if (!noteAsked) {
             noteAsked = true;
             update(current);
-            // What the camera saw is offered, not decided: the officer still confirms it with Resolve.
-            const offered = maskPutOnHint(current) && !outcomes.some((o) => o.checked) ? outcomes.find((o) => o.value === 'MASK_PUT_ON') : undefined;
-            if (offered) offered.checked = true;
-            (offered ?? outcomes[0]!).focus();
+            (outcomes.find((o) => o.checked) ?? outcomes[0]!).focus();
             return;
           }
           const chosen = outcomes.find((o) => o.checked);
@@ -337,8 +339,13 @@ export const mountOfficer: MountView = (root, ctx) => {
       pendingNote.textContent = late ? `${late.label}: not sent yet, no connection. It is sent as soon as the connection is back.` : '';
       for (const { step, b } of buttons) b.disabled = waiting !== undefined || !allowed.has(step.action);
       noteField.hidden = outcomeField.hidden = !allowed.has('resolve') || !noteAsked;
-      outcomeHint.textContent = maskPutOnHint(a) ?? '';
-      outcomeHint.hidden = !outcomeHint.textContent;
+      const hint = maskPutOnHint(a);
+      outcomeHint.textContent = hint ?? '';
+      outcomeHint.hidden = hint === null;
+      // What the camera saw is offered, not decided: the officer still confirms it with Resolve.
+      if (noteAsked && (outcomeOffered || !outcomes.some((o) => o.checked))) {
+        outcomes.find((o) => o.value === 'MASK_PUT_ON')!.checked = outcomeOffered = hint !== null;
+      }
     }
     update(first);
     return { el, update, stepRecorded: focusNextStep };
