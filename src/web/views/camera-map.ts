@@ -23,6 +23,8 @@ import { fitProjection, fitTiles, tileUrl, TILE_SIZE, type GeoPoint, type Projec
 
 const W = 420;
 const H = 280;
+/** How long a camera pulses once it has a new open alert: the three pulses of `.map-camera .pulse` in styles.css. */
+const PULSE_MS = 3 * 1600;
 const MIN_ZOOM = 0.25;
 const MAX_ZOOM = 16;
 
@@ -65,6 +67,22 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
   let baseKey = '';
   let zoom = 1;
   let centre = { x: W / 2, y: H / 2 };
+
+  /**
+   * Per alerting camera, its newest open alert and when the map first showed it. The map is redrawn on every
+   * update, zoom and drag: its pulse continues from there, and then the ring stays still (WCAG 2.2.2: nothing
+   * moves for more than 5 s).
+   */
+  const pulses = new Map<string, { alertId: string; since: number }>();
+  function pulseRing(cameraId: string, newestAlertId: string, at: { x: number; y: number }, now: number): SVGElement {
+    let p = pulses.get(cameraId);
+    if (p?.alertId !== newestAlertId) pulses.set(cameraId, (p = { alertId: newestAlertId, since: now }));
+    const ring = s('circle', { class: 'pulse', cx: at.x, cy: at.y, r: 14 });
+    const elapsed = now - p.since;
+    if (elapsed >= PULSE_MS) ring.classList.add('is-still');
+    else ring.style.animationDelay = `-${Math.round(elapsed)}ms`; // through the CSSOM: the CSP refuses style attributes
+    return ring;
+  }
 
   const toScreen = (p: { x: number; y: number }) => ({ x: (p.x - centre.x) * zoom + W / 2, y: (p.y - centre.y) * zoom + H / 2 });
 
@@ -123,7 +141,14 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
   function draw(): void {
     const cams = cameraPoints();
     const placed = data.units.filter((u): u is Unit & { latitude: number; longitude: number } => u.latitude !== null && u.longitude !== null);
-    const alerting = new Set(data.openAlerts.map((a) => a.cameraId));
+    const newestOpen = new Map<string, AlertEvent>();
+    for (const a of data.openAlerts) {
+      const n = newestOpen.get(a.cameraId);
+      if (!n || a.createdAt > n.createdAt) newestOpen.set(a.cameraId, a);
+    }
+    const alerting = new Set(newestOpen.keys());
+    for (const id of pulses.keys()) if (!alerting.has(id)) pulses.delete(id);
+    const now = performance.now();
     const silent = data.silentCameraIds.size ? `, ${data.silentCameraIds.size} silent` : '';
     svg.setAttribute('aria-label', `Camera map: ${cams.size} cameras, ${alerting.size} with open alerts${silent}, ${placed.length} units placed`);
     svg.replaceChildren();
@@ -154,7 +179,7 @@ export function createCameraMap(onCamera: (cameraId: string) => void): CameraMap
           'data-camera-id': c.id,
         },
         s('title', {}, silent ? `${c.name} (silent: no frames)` : c.name),
-        hot ? s('circle', { class: 'pulse', cx: p.x, cy: p.y, r: 14 }) : null,
+        hot ? pulseRing(c.id, newestOpen.get(c.id)!.id, p, now) : null,
         s('circle', { cx: p.x, cy: p.y, r: 6 }),
       );
       if (hot) {
