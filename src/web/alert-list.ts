@@ -61,6 +61,9 @@ export function countByStatus(list: readonly AlertEvent[]): Record<AlertStatus, 
   return out;
 }
 
+/** Closed alerts the dispatcher's feed keeps (the newest); open ones are always kept. */
+export const MAX_CLOSED_KEPT = 200;
+
 /** Keeps every open alert and the newest `maxClosed` closed ones (a tab stays open for a whole shift). */
 export function pruneAlerts(list: readonly AlertEvent[], maxClosed: number): AlertEvent[] {
   let closed = 0;

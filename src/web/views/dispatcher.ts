@@ -6,7 +6,7 @@
  * badge, reorder); a reconnect refetches and clears stale errors.
  */
 import type { AlertEvent } from '../../realtime/events.ts';
-import { ALERT_STATUSES, isOpen, mergeAlerts, pruneAlerts, statusLabel, upsertAlert } from '../alert-list.ts';
+import { ALERT_STATUSES, isOpen, MAX_CLOSED_KEPT, mergeAlerts, pruneAlerts, statusLabel, upsertAlert } from '../alert-list.ts';
 import { cameraHealth } from '../../domain/camera-health.ts';
 import { ApiError, type Camera, type MapSettings, type SuggestedUnit, type Unit } from '../api.ts';
 import type { MountView } from '../context.ts';
@@ -43,8 +43,6 @@ import { timelineItems } from './alert-timeline.ts';
 import { errorText, maskPutOnHint, notificationToggle, statusBadge } from './common.ts';
 import { noteForm } from './incident-notes.ts';
 
-/** Closed alerts kept in the feed; open ones are always kept. */
-const MAX_CLOSED_KEPT = 200;
 const SOUND_KEY = 'maskwatch.sound';
 const FILTER_KEY = 'maskwatch.feedFilter';
 /** Per user and per tab: what this dispatcher has not looked at yet survives a reload. */
