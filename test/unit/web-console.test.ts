@@ -1,4 +1,4 @@
-/** Pure parts of the dispatcher console: queue order, filters, announcements, title, keys, map labels, session renewal, evidence zoom. */
+/** Pure parts of the dispatcher console: queue order, filters, announcements, title, keys, map labels, session renewal, evidence zoom, a person on camera. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlertEvent } from '../../src/realtime/events.ts';
@@ -23,7 +23,7 @@ import {
 } from '../../src/web/feed-order.ts';
 import { clampZoom, placeLabels, zoomAround } from '../../src/web/map-labels.ts';
 import { lifeFromResponse, nextCheckDelay, renewAt, sessionPhase } from '../../src/web/session-renewal.ts';
-import { centredZoom } from '../../src/web/zoom-view.ts';
+import { centredZoom, personContext } from '../../src/web/zoom-view.ts';
 import { alertEvent } from '../helpers/alert-event.ts';
 
 const alert = (id: string, createdAt: string, patch: Partial<AlertEvent> = {}) =>
@@ -231,4 +231,18 @@ test('evidence zoom: the chosen person is centred, and the frame never leaves th
       assert.ok(tx <= 0 && tx >= 100 - 100 * scale, `scale ${scale}, centre ${c}: offset ${tx} % shows outside the frame`);
     }
   }
+});
+
+test("a person on camera: the face and what is below it (the clothes), three face widths wide, kept inside the frame", () => {
+  const frame = { width: 1280, height: 720 };
+  // A 40 px face in the open: 128 × 170.7 px (3 : 4), centred on the face, from half a face above it.
+  const r = personContext({ x: 600, y: 200, width: 40, height: 40 }, frame, 3 / 4);
+  assert.deepEqual({ x: r.x, y: r.y, width: r.width }, { x: 556, y: 180, width: 128 });
+  assert.ok(Math.abs(r.height - 128 / 0.75) < 1e-9);
+  assert.ok(r.y + r.height > 200 + 40 * 3, 'three face heights below the face are shown');
+  // At the frame's corners the region is shifted inside, never cut.
+  assert.deepEqual(personContext({ x: 2, y: 690, width: 30, height: 30 }, frame, 3 / 4), { x: 0, y: 720 - 128, width: 96, height: 128 });
+  assert.deepEqual(personContext({ x: 1260, y: 5, width: 20, height: 20 }, frame, 3 / 4), { x: 1280 - 64, y: 0, width: 64, height: 64 / 0.75 });
+  // A face as large as the frame: the whole height, at the region's shape.
+  assert.deepEqual(personContext({ x: 0, y: 0, width: 400, height: 400 }, { width: 640, height: 480 }, 3 / 4), { x: 20, y: 0, width: 360, height: 480 });
 });

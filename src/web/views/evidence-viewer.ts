@@ -4,14 +4,14 @@
  * highlighted and the other people numbered; the people as a list (best shot,
  * label, last seen); the selected person's crops over time; and, for
  * dispatchers, marking one person a false positive. The officer view uses
- * peopleStrip(): the people large, with last-seen time (its card gives the camera's address).
+ * peopleStrip(): the people large, as the camera saw them, with last-seen time (its card gives the camera's address).
  */
 import type { AlertEvent, AlertPersonEvent } from '../../realtime/events.ts';
 import type { Api } from '../api.ts';
 import { h, replaceChildren, s, toast } from '../dom.ts';
 import { formatAgo, formatClock, formatModelScore } from '../format.ts';
 import { authImage, forgetImages, frameImage } from '../images.ts';
-import { centredZoom } from '../zoom-view.ts';
+import { centredZoom, personContext } from '../zoom-view.ts';
 import { maskedSinceText, PERSON_LABEL_TEXT } from './common.ts';
 
 interface TrackItem {
@@ -303,10 +303,9 @@ export function createEvidenceViewer(deps: { api: Api; canReview: boolean; onCha
 
   function update(next: AlertEvent): void {
     const changedAlert = alert?.id !== next.id;
-    const nextPeopleKey = next.people.map((p) => `${p.id}:${p.falsePositive ? 'fp' : ''}`).join('|');
+    const nextPeopleKey = framePeopleKey(next);
     if (!changedAlert && nextPeopleKey !== peopleKey) {
-      // Same URLs, new pictures: a person marked false positive is blurred now, a new one unblurred.
-      forgetImages([next.frameSnapshotUrl, ...next.people.map((p) => p.frameSnapshotUrl)]);
+      forgetFrames(next);
       shownKey = undefined;
     }
     peopleKey = nextPeopleKey;
@@ -342,14 +341,61 @@ export function faceAndFrame(api: Api, alert: AlertEvent): HTMLElement[] {
   ];
 }
 
+/** Who an alert's frames show unblurred. When it changes, the same frame URLs serve new pictures (a person marked false positive is blurred now, a new one sharp). */
+export function framePeopleKey(a: AlertEvent): string {
+  return a.people.map((p) => `${p.id}:${p.falsePositive ? 'fp' : ''}`).join('|');
+}
+export function forgetFrames(a: AlertEvent): void {
+  forgetImages([a.frameSnapshotUrl, ...a.people.map((p) => p.frameSnapshotUrl)]);
+}
+
+/** Width / height of the officer's view of a person on camera (face, shoulders, clothes). */
+const CONTEXT_ASPECT = 3 / 4;
+
+/** A frame of a person and their box in it. */
+export interface PersonFrame {
+  url: string;
+  box: readonly [number, number, number, number];
+}
+
+/**
+ * A person as the camera saw them, for the officer looking for them on the street: the part of a frame of theirs
+ * around and below their face, where the clothes are (the frame as the alert shows it: only its people unblurred,
+ * their faces boxed). None for an edge camera, whose frames never leave the site.
+ */
+function personOnCamera(api: Api, alert: AlertEvent, seen: PersonFrame | null, n: number): HTMLElement | null {
+  if (!seen) return null;
+  const img = authImage(api, seen.url, `Person ${n} on camera at ${alert.camera.name}: face and clothes`, 'person-on-camera');
+  img.addEventListener('load', () => {
+    const frame = img as HTMLImageElement;
+    const [x, y, width, height] = seen.box;
+    const r = personContext({ x, y, width, height }, { width: frame.naturalWidth, height: frame.naturalHeight }, CONTEXT_ASPECT);
+    // Percentages of the view, whose shape is the region's: the frame scaled so the region fills it (through the CSSOM: the CSP refuses style attributes).
+    frame.style.width = `${(frame.naturalWidth / r.width) * 100}%`;
+    frame.style.left = `${(-r.x / r.width) * 100}%`;
+    frame.style.top = `${(-r.y / r.height) * 100}%`;
+    frame.classList.add('is-placed');
+  });
+  const view = h('div', { class: 'officer-context' }, img);
+  view.style.aspectRatio = String(CONTEXT_ASPECT);
+  return view;
+}
+
 /** How many people an officer's card shows before "Show all": a crowd's faces must not push the address and buttons off the phone. */
 export const OFFICER_PEOPLE_SHOWN = 4;
 
 /**
- * The officer's view of an incident's people: large best shots and last-seen time with how long ago (the card
+ * The officer's view of an incident's people: large best shots, each beside the person as the camera saw them (in
+ * the frame `frameOf` gives; by default where they were last seen), and last-seen time with how long ago (the card
  * gives the address once). At most `max` of them; the list's name still counts them all.
  */
-export function peopleStrip(api: Api, alert: AlertEvent, now = Date.now(), max = Infinity): HTMLElement {
+export function peopleStrip(
+  api: Api,
+  alert: AlertEvent,
+  now = Date.now(),
+  max = Infinity,
+  frameOf: (p: AlertPersonEvent) => PersonFrame | null = (p) => (p.frameSnapshotUrl ? { url: p.frameSnapshotUrl, box: p.box } : null),
+): HTMLElement {
   // Numbered as the dispatcher's viewer numbers them (people marked not a violation keep their numbers there), so
   // "look for number 3" on the radio means the same face on both screens.
   const people = alert.people.map((p, i) => ({ p, n: i + 1 })).filter(({ p }) => !p.falsePositive);
@@ -362,6 +408,7 @@ export function peopleStrip(api: Api, alert: AlertEvent, now = Date.now(), max =
         'li',
         { class: 'officer-person', 'data-person-id': p.id, value: n },
         authImage(api, p.snapshotUrl, `Person ${n} at ${alert.camera.name}`, 'snapshot snapshot-face officer-shot'),
+        personOnCamera(api, alert, frameOf(p), n),
         h(
           'span',
           { class: 'person-facts' },

@@ -2,7 +2,7 @@
  * Officer view (phone-sized): my unit's open alerts with snapshot and location,
  * the response buttons, unit status and position reporting.
  */
-import type { AlertEvent } from '../../realtime/events.ts';
+import type { AlertEvent, AlertPersonEvent } from '../../realtime/events.ts';
 import { RESOLUTION_OUTCOMES } from '../../contracts/vocabulary.ts';
 import { isOpen, mergeAlerts, OUTCOME_LABELS, statusLabel, upsertAlert } from '../alert-list.ts';
 import { alertNotification, officerAnnouncement } from '../alert-notifications.ts';
@@ -10,7 +10,8 @@ import { isNetworkError, type Unit, type UnitStatus } from '../api.ts';
 import type { MountView } from '../context.ts';
 import { field, h, option, replaceChildren, toast, uid } from '../dom.ts';
 import { formatAgo, formatClock, formatCoord, mapsUrl } from '../format.ts';
-import { OFFICER_PEOPLE_SHOWN, peopleStrip } from './evidence-viewer.ts';
+import { forgetImages } from '../images.ts';
+import { forgetFrames, framePeopleKey, OFFICER_PEOPLE_SHOWN, peopleStrip, type PersonFrame } from './evidence-viewer.ts';
 import { tabTitle } from '../feed-order.ts';
 import { closeAlertNotifications, onNotificationOpened, pageInBackground, showAlertNotification, vibrate } from '../notifications.ts';
 import { alarm, chime } from '../sound.ts';
@@ -29,6 +30,8 @@ interface Card {
 
 /** How often what the outbox keeps is tried again (also on reconnecting and on the browser's `online`). */
 const OUTBOX_RETRY_MS = 5000;
+/** How long the officer's card keeps showing a person in the same frame before taking the newest one. */
+const PERSON_FRAME_KEEP_MS = 60_000;
 
 export const mountOfficer: MountView = (root, ctx) => {
   const user = ctx.session.user;
@@ -289,6 +292,21 @@ export const mountOfficer: MountView = (root, ctx) => {
     const morePeople = h('button', { type: 'button', class: 'btn btn-ghost btn-block people-toggle', 'aria-expanded': 'false' });
     let showAll = false;
     let peopleKey = '';
+    /** Who the frames show unblurred, as last rendered (evidence-viewer.ts framePeopleKey). */
+    let framesKey: string | undefined;
+    /**
+     * The frame each person is shown in, kept for PERSON_FRAME_KEEP_MS: a person moves to a new frame with every
+     * violating sighting (twice a second from a video camera), and a phone on mobile data must not fetch them all.
+     */
+    const shownFrames = new Map<string, PersonFrame & { at: number }>();
+    const frameOf = (p: AlertPersonEvent, now: number): PersonFrame | null => {
+      if (!p.frameSnapshotUrl) return null;
+      const kept = shownFrames.get(p.id);
+      if (kept && now - kept.at < PERSON_FRAME_KEEP_MS) return kept;
+      const next = { url: p.frameSnapshotUrl, box: p.box, at: now };
+      shownFrames.set(p.id, next);
+      return next;
+    };
     morePeople.addEventListener('click', () => {
       showAll = !showAll;
       peopleKey = '';
@@ -316,7 +334,15 @@ export const mountOfficer: MountView = (root, ctx) => {
       const pk = `${showAll}|${a.people.map((p) => `${p.id}:${p.lastSeenAt}:${p.maskedSince}:${p.falsePositive}`).join('|')}`;
       if (pk === peopleKey) return;
       peopleKey = pk;
-      replaceChildren(people, peopleStrip(ctx.api, a, Date.now(), showAll ? Infinity : OFFICER_PEOPLE_SHOWN));
+      const fk = framePeopleKey(a);
+      if (framesKey !== undefined && fk !== framesKey) {
+        forgetImages([...shownFrames.values()].map((f) => f.url));
+        shownFrames.clear();
+        forgetFrames(a);
+      }
+      framesKey = fk;
+      const now = Date.now();
+      replaceChildren(people, peopleStrip(ctx.api, a, now, showAll ? Infinity : OFFICER_PEOPLE_SHOWN, (p) => frameOf(p, now)));
       const total = a.people.filter((p) => !p.falsePositive).length;
       morePeople.hidden = total <= OFFICER_PEOPLE_SHOWN;
       morePeople.textContent = showAll ? `Show the first ${OFFICER_PEOPLE_SHOWN} only` : `Show all ${total} people`;
